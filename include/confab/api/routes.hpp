@@ -1,0 +1,15 @@
+#pragma once
+
+#include "confab/api/services.hpp"
+#include "confab/http/router.hpp"
+
+namespace confab::api {
+
+// Every REST route of the server; one add_*_routes per resource file.
+http::Router make_router(Services& services);
+
+void add_health_routes(http::Router& router, Services& services);
+void add_auth_routes(http::Router& router, Services& services);
+void add_user_routes(http::Router& router, Services& services);
+
+}  // namespace confab::api

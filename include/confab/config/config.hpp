@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace confab::config {
+
+// The limits of PROTOCOL.md's Conventions plus the server's own bounds.
+struct Limits {
+    std::size_t content_chars = 4000;
+    std::size_t body_bytes = 256 * 1024;
+    std::size_t frame_bytes = 64 * 1024;
+    std::size_t upload_bytes = 25 * 1024 * 1024;
+    std::size_t group_members = 1000;
+    unsigned message_burst = 20;
+    double message_rate = 10.0;
+    unsigned auth_per_ip_per_minute = 30;
+    std::size_t title_chars = 255;
+    std::size_t header_bytes = 16 * 1024;
+    std::size_t ws_outbound_queue = 1024;  // frames queued to one WebSocket before it is closed
+
+    bool operator==(const Limits&) const = default;
+};
+
+struct Server {
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t port = 8080;
+    unsigned io_threads = 2;
+    std::chrono::seconds shutdown_grace{10};
+    std::chrono::seconds idle_timeout{60};        // HTTP keep-alive and WebSocket idle
+    std::chrono::seconds ws_ping_interval{30};    // keep-alive ping on a quiet WebSocket
+    std::vector<std::string> allowed_origins;     // empty: any Origin may upgrade
+
+    bool operator==(const Server&) const = default;
+};
+
+struct Database {
+    std::string url;  // required
+    unsigned pool_size = 4;
+    std::chrono::milliseconds connect_timeout{3000};
+
+    bool operator==(const Database&) const = default;
+};
+
+struct Auth {
+    std::chrono::hours token_ttl{24 * 30};
+    unsigned long long password_hash_ops = 2;          // crypto_pwhash OPSLIMIT_INTERACTIVE
+    std::size_t password_hash_mem_kib = 64 * 1024;     // crypto_pwhash MEMLIMIT_INTERACTIVE
+    unsigned hash_threads = 2;                         // worker threads for Argon2id
+
+    bool operator==(const Auth&) const = default;
+};
+
+struct Log {
+    std::string level = "info";   // trace|debug|info|warn|error|critical|off
+    std::string format = "text";  // text|json
+
+    bool operator==(const Log&) const = default;
+};
+
+struct Media {
+    std::string dir = ".confab/media";
+
+    bool operator==(const Media&) const = default;
+};
+
+struct Config {
+    Server server;
+    Database database;
+    Auth auth;
+    Limits limits;
+    Log log;
+    Media media;
+
+    bool operator==(const Config&) const = default;
+};
+
+// One line naming the offending key, e.g.
+// "limits.body_bytes (CONFAB_LIMIT_BODY_BYTES): expected a positive integer, got \"abc\"".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Looks up an environment variable; injectable so tests need not touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+EnvLookup process_env();
+
+// The TOML key ("section.key") and environment variable of every setting, in the order
+// config/confab.toml and docs/configuration.md list them; lets tests catch drift.
+struct SettingName {
+    std::string_view toml_key;
+    std::string_view env_var;
+};
+std::vector<SettingName> setting_names();
+
+// Defaults, then the TOML file (if given), then CONFAB_* variables; validates the result.
+Config load(const std::optional<std::filesystem::path>& file, const EnvLookup& env);
+
+}  // namespace confab::config

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/user.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace confab::store {
+class Pool;
+}
+namespace confab::realtime {
+class Hub;
+}
+
+namespace confab::domain {
+
+struct Registration {
+    std::string username;
+    std::string password;
+    std::optional<std::string> display_name;
+};
+
+struct SignedIn {
+    User user;
+    std::string token;  // shown to the client once; only its hash is stored
+};
+
+// Accounts and bearer tokens: Argon2id password hashes computed on the hashing workers,
+// 256-bit random tokens stored as BLAKE2b hashes, revocation that closes live sockets.
+class AuthService {
+public:
+    AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub, const config::Auth& settings);
+
+    boost::asio::awaitable<SignedIn> register_user(Registration registration);
+    boost::asio::awaitable<SignedIn> login(std::string username, std::string password);
+    boost::asio::awaitable<void> logout(const Principal& principal);
+    // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token.
+    boost::asio::awaitable<Principal> authenticate(std::string_view token);
+
+private:
+    boost::asio::awaitable<std::string> hash_password(std::string password);
+    boost::asio::awaitable<bool> verify_password(std::string hash, std::string password);
+    boost::asio::awaitable<SignedIn> issue_token(User user);
+
+    store::Pool& pool_;
+    boost::asio::thread_pool& hashing_;
+    realtime::Hub& hub_;
+    config::Auth settings_;
+    std::string decoy_hash_;  // verified against for unknown usernames, so timing tells nothing
+};
+
+// Pure helpers, exposed for unit tests.
+std::string new_token();
+std::string token_hash(std::string_view token);
+bool looks_like_token(std::string_view token);
+
+}  // namespace confab::domain

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace confab::domain {
+
+// The error codes of PROTOCOL.md's Conventions (plus method_not_allowed for the router).
+enum class ErrorCode {
+    bad_request,
+    unauthorized,
+    forbidden,
+    not_found,
+    method_not_allowed,
+    conflict,
+    payload_too_large,
+    unsupported_media_type,
+    rate_limited,
+    internal,
+    unavailable,
+};
+
+// A rule of the product said no. Thrown anywhere below the edge; mapped to the wire once,
+// in http/errors.
+class Error : public std::runtime_error {
+public:
+    Error(ErrorCode code, const std::string& message, std::optional<std::string> field = std::nullopt)
+        : std::runtime_error(message), code_(code), field_(std::move(field)) {}
+
+    ErrorCode code() const noexcept { return code_; }
+    // The request field at fault, reported as details.field.
+    const std::optional<std::string>& field() const noexcept { return field_; }
+    std::optional<std::int64_t> retry_after_ms;
+
+private:
+    ErrorCode code_;
+    std::optional<std::string> field_;
+};
+
+inline Error bad_request(const std::string& message, std::optional<std::string> field = std::nullopt) {
+    return Error(ErrorCode::bad_request, message, std::move(field));
+}
+inline Error not_found(const std::string& what) { return Error(ErrorCode::not_found, what + " not found"); }
+inline Error unauthorized(const std::string& message = "missing or invalid token") {
+    return Error(ErrorCode::unauthorized, message);
+}
+
+}  // namespace confab::domain

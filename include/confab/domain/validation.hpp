@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace confab::domain {
+
+// Unicode code points in valid UTF-8 text (the contract counts lengths in code points).
+std::size_t code_points(std::string_view utf8);
+
+// Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
+bool is_uuid(std::string_view text);
+
+// 3-32 of [a-z0-9_.]
+bool is_valid_username(std::string_view username);
+
+}  // namespace confab::domain

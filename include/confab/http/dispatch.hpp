@@ -1,0 +1,21 @@
+#pragma once
+
+#include "confab/http/message.hpp"
+#include "confab/http/router.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string_view>
+
+namespace confab::http {
+
+// Routes one request, runs its handler, turns any failure into the error shape and
+// writes the request log line. Never throws.
+boost::asio::awaitable<Response> dispatch(const Router& router, const Request& request);
+
+// method, path (never the query string), status, duration, request id, user id.
+void log_request(const Request& request, const Response& response, std::string_view route,
+                 std::string_view user_id, std::chrono::steady_clock::time_point started);
+
+}  // namespace confab::http

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "confab/domain/error.hpp"
+#include "confab/http/message.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+// The one place where failures become the wire's error shape, for HTTP and WebSocket alike:
+// {"error": {"code": "...", "message": "...", "details": {...}}}.
+namespace confab::http {
+
+struct WireError {
+    domain::ErrorCode code = domain::ErrorCode::internal;
+    std::string message;
+    nlohmann::json details;   // null when there are none
+    std::string log_detail;   // what went wrong inside, for the log only (never sent)
+};
+
+WireError describe(std::exception_ptr error);
+WireError describe(const domain::Error& error);
+
+int status_of(domain::ErrorCode code);
+std::string_view code_name(domain::ErrorCode code);
+
+// {"code", "message", "details"?}
+nlohmann::json error_object(const WireError& error);
+// status, {"error": error_object}, and Retry-After for rate limits.
+Response error_response(const WireError& error);
+
+}  // namespace confab::http

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Plain request and response values: the net layer converts Beast messages to and from
+// these, so handlers and the router never include Beast.
+namespace confab::http {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+
+std::string_view method_name(Method method);
+
+struct Request {
+    Method method = Method::get;
+    std::string target;  // as received, with the query string; never logged
+    std::string path;    // percent-encoded path without the query
+    std::string query;   // raw query string without '?'
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    std::string request_id;
+    std::string remote_address;
+
+    const std::string* header(const std::string& lowercase_name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json; charset=utf-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+// Per-request state filled in along the way, read by the request log.
+struct Context {
+    const Request& request;
+    std::map<std::string, std::string> path_params;
+    std::string user_id;  // set once authenticated
+    std::string route;    // the matched pattern, e.g. /api/v1/users/{id}
+};
+
+Response json_response(int status, std::string body);
+Response no_content();
+
+}  // namespace confab::http

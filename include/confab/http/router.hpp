@@ -1,0 +1,56 @@
+#pragma once
+
+#include "confab/http/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace confab::http {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Context&)>;
+
+// Method + path pattern -> handler. Patterns are literal segments and `{name}` captures
+// of one whole segment, e.g. /api/v1/chats/{id}/members/{user_id}. Captures are
+// percent-decoded.
+class Router {
+public:
+    struct Found {
+        const Handler* handler;
+        std::string pattern;
+        std::map<std::string, std::string> params;
+    };
+    struct NotFound {};
+    struct MethodNotAllowed {
+        std::vector<Method> allowed;
+    };
+    using Match = std::variant<Found, NotFound, MethodNotAllowed>;
+
+    struct Route {
+        Method method;
+        std::string pattern;
+    };
+
+    void add(Method method, std::string pattern, Handler handler);
+    Match match(Method method, std::string_view path) const;
+    std::vector<Route> routes() const;
+
+private:
+    struct Entry {
+        Method method;
+        std::string pattern;
+        std::vector<std::string> segments;
+        Handler handler;
+    };
+    std::vector<Entry> entries_;
+};
+
+// Splits "/a/b/c" into {"a","b","c"}; a trailing slash yields a final empty segment.
+std::vector<std::string_view> split_path(std::string_view path);
+// Percent-decoding of one path segment or query component; nullopt when malformed.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
+
+}  // namespace confab::http

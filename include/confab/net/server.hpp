@@ -1,0 +1,36 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+
+#include <memory>
+
+namespace confab::api {
+class WsEvents;
+}
+namespace confab::http {
+class Router;
+}
+namespace confab::realtime {
+class Hub;
+}
+
+namespace confab::net {
+
+// The listener and its I/O threads. run() serves until SIGINT or SIGTERM, then stops
+// accepting, lets in-flight requests finish, closes WebSockets with 1001 and returns
+// within the configured shutdown grace.
+class Server {
+public:
+    Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    void run();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace confab::net

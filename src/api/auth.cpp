@@ -1,0 +1,43 @@
+#include "confab/api/json.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/auth_service.hpp"
+
+namespace confab::api {
+namespace {
+
+http::Response signed_in(int status, const domain::SignedIn& result) {
+    return http::json_response(status, dump(Json{{"user", to_json(result.user)}, {"token", result.token}}));
+}
+
+}  // namespace
+
+void add_auth_routes(http::Router& router, Services& services) {
+    router.add(http::Method::post, "/api/v1/auth/register",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto body = parse_object(context.request.body);
+                   domain::Registration registration{
+                       .username = required_string(body, "username"),
+                       .password = required_string(body, "password"),
+                       .display_name = nullable_string(body, "display_name"),
+                   };
+                   auto result = co_await services.auth.register_user(std::move(registration));
+                   context.user_id = result.user.id;
+                   co_return signed_in(201, result);
+               });
+    router.add(http::Method::post, "/api/v1/auth/login",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto body = parse_object(context.request.body);
+                   auto result = co_await services.auth.login(required_string(body, "username"),
+                                                              required_string(body, "password"));
+                   context.user_id = result.user.id;
+                   co_return signed_in(200, result);
+               });
+    router.add(http::Method::post, "/api/v1/auth/logout",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_await services.auth.logout(principal);
+                   co_return http::no_content();
+               });
+}
+
+}  // namespace confab::api

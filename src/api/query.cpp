@@ -1,0 +1,90 @@
+#include "confab/api/query.hpp"
+
+#include "confab/domain/error.hpp"
+#include "confab/http/router.hpp"
+
+#include <charconv>
+
+namespace confab::api {
+namespace {
+
+constexpr int default_limit = 50, max_limit = 200;
+constexpr std::string_view base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace
+
+Query Query::parse(std::string_view raw) {
+    Query query;
+    while (!raw.empty()) {
+        const auto amp = raw.find('&');
+        const auto pair = raw.substr(0, amp);
+        raw = amp == std::string_view::npos ? std::string_view{} : raw.substr(amp + 1);
+        if (pair.empty()) continue;
+        const auto eq = pair.find('=');
+        auto key = http::percent_decode(pair.substr(0, eq), true);
+        auto value = http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        if (!key || !value) throw domain::bad_request("malformed query string");
+        query.values_.emplace(std::move(*key), std::move(*value));
+    }
+    return query;
+}
+
+std::optional<std::string> Query::get(const std::string& name) const {
+    const auto found = values_.find(name);
+    if (found == values_.end()) return std::nullopt;
+    return found->second;
+}
+
+std::optional<long long> non_negative_integer(const Query& query, const std::string& name) {
+    const auto text = query.get(name);
+    if (!text) return std::nullopt;
+    long long value = 0;
+    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (text->empty() || error != std::errc{} || end != text->data() + text->size() || value < 0)
+        throw domain::bad_request(name + " must be a non-negative integer", name);
+    return value;
+}
+
+int page_limit(const Query& query) {
+    const auto limit = non_negative_integer(query, "limit");
+    if (!limit) return default_limit;
+    if (*limit < 1 || *limit > max_limit) throw domain::bad_request("limit must be from 1 to 200", "limit");
+    return static_cast<int>(*limit);
+}
+
+std::string encode_cursor(std::string_view key) {
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (unsigned char c : key) {
+        buffer = (buffer << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(base64url[(buffer >> bits) & 0x3F]);
+        }
+    }
+    if (bits > 0) out.push_back(base64url[(buffer << (6 - bits)) & 0x3F]);
+    return out;
+}
+
+std::optional<std::string> decode_cursor(std::string_view cursor) {
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : cursor) {
+        const auto index = base64url.find(c);
+        if (index == std::string_view::npos) return std::nullopt;
+        buffer = (buffer << 6) | static_cast<unsigned>(index);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+        }
+    }
+    // Leftover bits must be padding zeros, else the text was not made by encode_cursor.
+    if (bits >= 6 || (buffer & ((1u << bits) - 1)) != 0 || out.empty()) return std::nullopt;
+    return out;
+}
+
+}  // namespace confab::api

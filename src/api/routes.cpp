@@ -1,0 +1,36 @@
+#include "confab/api/routes.hpp"
+
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/error.hpp"
+
+namespace confab::api {
+
+std::optional<std::string_view> bearer_token(const http::Request& request) {
+    const auto* header = request.header("authorization");
+    if (!header) return std::nullopt;
+    std::string_view value = *header;
+    constexpr std::string_view scheme = "Bearer ";
+    if (value.size() <= scheme.size()) return std::nullopt;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(value[i])) != std::tolower(static_cast<unsigned char>(scheme[i])))
+            return std::nullopt;
+    return value.substr(scheme.size());
+}
+
+boost::asio::awaitable<domain::Principal> authenticate(Services& services, http::Context& context) {
+    const auto token = bearer_token(context.request);
+    if (!token) throw domain::unauthorized("missing bearer token");
+    auto principal = co_await services.auth.authenticate(*token);
+    context.user_id = principal.user_id;
+    co_return principal;
+}
+
+http::Router make_router(Services& services) {
+    http::Router router;
+    add_health_routes(router, services);
+    add_auth_routes(router, services);
+    add_user_routes(router, services);
+    return router;
+}
+
+}  // namespace confab::api

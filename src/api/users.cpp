@@ -1,0 +1,38 @@
+#include "confab/api/json.hpp"
+#include "confab/api/query.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/domain/user_service.hpp"
+
+namespace confab::api {
+
+void add_user_routes(http::Router& router, Services& services) {
+    router.add(http::Method::get, "/api/v1/users/me",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_return http::json_response(200, dump(to_json(co_await services.users.get(principal.user_id))));
+               });
+    router.add(http::Method::get, "/api/v1/users/{id}",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   co_await authenticate(services, context);
+                   co_return http::json_response(200, dump(to_json(co_await services.users.get(context.path_params.at("id")))));
+               });
+    router.add(http::Method::get, "/api/v1/users",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   co_await authenticate(services, context);
+                   const auto query = Query::parse(context.request.query);
+                   const int limit = page_limit(query);
+                   std::optional<std::string> after;
+                   if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
+                       after = decode_cursor(*cursor);
+                       if (!after) throw domain::bad_request("invalid cursor", "cursor");
+                   }
+                   const auto page = co_await services.users.search(query.get("query").value_or(""), after, limit);
+                   Json users = Json::array();
+                   for (const auto& user : page.users) users.push_back(to_json(user));
+                   Json next = page.has_more ? Json(encode_cursor(page.users.back().username)) : Json(nullptr);
+                   co_return http::json_response(200, dump(Json{{"users", std::move(users)}, {"next_cursor", std::move(next)}}));
+               });
+}
+
+}  // namespace confab::api

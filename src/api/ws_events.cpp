@@ -1,0 +1,92 @@
+#include "confab/api/ws_events.hpp"
+
+#include "confab/api/query.hpp"
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/http/errors.hpp"
+
+#include <algorithm>
+
+namespace confab::api {
+namespace {
+
+constexpr std::size_t max_request_id = 64;
+
+struct Envelope {
+    std::string type;
+    std::optional<std::string> id;
+    Json data;
+};
+
+// Reads {"type", "id"?, "data"?}. A bad id is reported without echoing it.
+Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors) {
+    Json parsed = Json::parse(frame, nullptr, false);
+    if (parsed.is_discarded()) throw domain::bad_request("frame is not valid JSON");
+    if (!parsed.is_object()) throw domain::bad_request("frame must be a JSON object");
+    Envelope envelope;
+    if (const auto id = parsed.find("id"); id != parsed.end()) {
+        if (!id->is_string() || id->get_ref<const std::string&>().empty() ||
+            id->get_ref<const std::string&>().size() > max_request_id)
+            throw domain::bad_request("id must be a string of 1-64 characters", "id");
+        envelope.id = id_for_errors = id->get<std::string>();
+    }
+    const auto type = parsed.find("type");
+    if (type == parsed.end() || !type->is_string()) throw domain::bad_request("type is required", "type");
+    envelope.type = type->get<std::string>();
+    const auto data = parsed.find("data");
+    if (data != parsed.end() && !data->is_object()) throw domain::bad_request("data must be an object", "data");
+    envelope.data = data == parsed.end() ? Json::object() : std::move(*data);
+    return envelope;
+}
+
+}  // namespace
+
+std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error) {
+    Json frame{{"type", "error"}};
+    if (id) frame["id"] = *id;
+    frame["error"] = http::error_object(http::describe(error));
+    return dump(frame);
+}
+
+WsEvents::WsEvents(Services& services) : services_(services) {
+    handlers_.emplace("ping", [](const domain::Principal&, const Json&) -> boost::asio::awaitable<Json> {
+        co_return Json::object();
+    });
+}
+
+boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& context) {
+    const auto& allowed = services_.config.server.allowed_origins;
+    if (const auto* origin = context.request.header("origin");
+        origin && !allowed.empty() && std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) {
+        throw domain::Error(domain::ErrorCode::forbidden, "origin not allowed");
+    }
+    std::optional<std::string> token;
+    if (auto header = bearer_token(context.request)) {
+        token = std::string(*header);
+    } else {
+        token = Query::parse(context.request.query).get("access_token");
+    }
+    if (!token) throw domain::unauthorized("missing bearer token");
+    auto principal = co_await services_.auth.authenticate(*token);
+    context.user_id = principal.user_id;
+    co_return principal;
+}
+
+boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain::Principal& principal,
+                                                                    std::string_view frame) {
+    std::optional<std::string> id;
+    std::exception_ptr failure;
+    try {
+        auto envelope = parse_envelope(frame, id);
+        const auto handler = handlers_.find(envelope.type);
+        if (handler == handlers_.end()) throw domain::bad_request("unknown event type", "type");
+        auto result = co_await handler->second(principal, envelope.data);
+        if (!envelope.id) co_return std::nullopt;
+        co_return dump(Json{{"type", "ack"}, {"id", *envelope.id}, {"data", std::move(result)}});
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_return error_frame(id, failure);
+}
+
+}  // namespace confab::api

@@ -1,0 +1,571 @@
+#include "confab/config/config.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace confab::config {
+namespace {
+
+constexpr std::uint64_t kMaxBytes = (std::uint64_t{1} << 40) - 1;
+constexpr std::uint64_t kMaxCount = 1'000'000;
+constexpr std::uint64_t kMaxHeaderBytes = 1024 * 1024;
+constexpr double kMaxMessageRate = 1'000'000.0;
+
+// Thrown by a rule; the caller knows which key and which source, and adds them.
+struct Invalid {
+    std::string problem;
+};
+
+// Thrown when a required setting is still empty after every source has been applied.
+struct Missing {};
+
+// ---------------------------------------------------------------------------
+// Rendering values inside a one-line message.
+
+std::string in_quotes(std::string_view text) {
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (byte < 0x20 || byte == 0x7f) {
+            out += "\\x";
+            out += kHex[byte >> 4U];
+            out += kHex[byte & 0xfU];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+    return out;
+}
+
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return out;
+}
+
+std::string join(const std::vector<std::string_view>& items) {
+    std::string joined;
+    for (const auto item : items) {
+        if (!joined.empty()) joined += ", ";
+        joined += item;
+    }
+    return joined;
+}
+
+std::string format_number(double value) {
+    // Fixed notation reads better than "1e+06" in a message; 400 chars fit any double.
+    std::array<char, 400> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);
+    return {buffer.data(), result.ptr};
+}
+
+// What a TOML value is, for "expected X, got Y" when the type is wrong.
+std::string what_toml_value_is(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string:
+            return "a string " + in_quotes(node.value_or(std::string_view{}));
+        case toml::node_type::integer:
+            return "an integer " + std::to_string(node.value_or(std::int64_t{0}));
+        case toml::node_type::floating_point:
+            return "a float " + format_number(node.value_or(0.0));
+        case toml::node_type::boolean:
+            return node.value_or(false) ? "a boolean true" : "a boolean false";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+Invalid wrong_type(const std::string& expected, const toml::node& node) {
+    return Invalid{"expected " + expected + ", got " + what_toml_value_is(node)};
+}
+
+std::string position(const std::filesystem::path& file, const toml::source_position& where) {
+    return file.string() + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
+}
+
+// ---------------------------------------------------------------------------
+// Rules: each reads one value from a TOML node or an environment string, rejecting what it
+// cannot accept, and re-checks the merged value (which may be a header default).
+
+struct Integer {
+    std::uint64_t min;
+    std::uint64_t max;
+
+    [[nodiscard]] std::string expected() const {
+        return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+
+    [[nodiscard]] bool accepts(std::uint64_t value) const { return value >= min && value <= max; }
+
+    [[nodiscard]] std::uint64_t parse(const toml::node& node) const {
+        const auto* integer = node.as_integer();
+        if (integer == nullptr) throw wrong_type(expected(), node);
+        const std::int64_t value = integer->get();
+        if (value < 0 || !accepts(static_cast<std::uint64_t>(value)))
+            throw Invalid{"expected " + expected() + ", got " + std::to_string(value)};
+        return static_cast<std::uint64_t>(value);
+    }
+
+    // Only plain decimal digits: no sign, no whitespace, no suffix.
+    [[nodiscard]] std::uint64_t parse(std::string_view text) const {
+        std::uint64_t value = 0;
+        const bool digits_only =
+            !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (!digits_only || result.ec != std::errc{} || !accepts(value))
+            throw Invalid{"expected " + expected() + ", got " + in_quotes(text)};
+        return value;
+    }
+
+    void check(std::uint64_t value) const {
+        if (!accepts(value)) throw Invalid{"expected " + expected() + ", got " + std::to_string(value)};
+    }
+};
+
+struct PositiveNumber {
+    double max;
+
+    [[nodiscard]] std::string expected() const {
+        return "a number greater than 0 and at most " + format_number(max);
+    }
+
+    [[nodiscard]] bool accepts(double value) const { return std::isfinite(value) && value > 0.0 && value <= max; }
+
+    [[nodiscard]] double parse(const toml::node& node) const {
+        double value = 0.0;
+        if (const auto* floating = node.as_floating_point()) {
+            value = floating->get();
+        } else if (const auto* integer = node.as_integer()) {
+            value = static_cast<double>(integer->get());
+        } else {
+            throw wrong_type(expected(), node);
+        }
+        check(value);
+        return value;
+    }
+
+    [[nodiscard]] double parse(std::string_view text) const {
+        double value = 0.0;
+        const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || result.ec != std::errc{} || result.ptr != text.data() + text.size() || !accepts(value))
+            throw Invalid{"expected " + expected() + ", got " + in_quotes(text)};
+        return value;
+    }
+
+    void check(double value) const {
+        if (!accepts(value)) throw Invalid{"expected " + expected() + ", got " + format_number(value)};
+    }
+};
+
+struct Text {
+    std::string expected;
+    std::function<bool(std::string_view)> accepts;
+
+    [[nodiscard]] std::string parse(const toml::node& node) const {
+        const auto* text = node.as_string();
+        if (text == nullptr) throw wrong_type(expected, node);
+        return parse(text->get());
+    }
+
+    [[nodiscard]] std::string parse(std::string_view text) const {
+        check(text);
+        return std::string(text);
+    }
+
+    void check(std::string_view text) const {
+        if (!accepts(text)) throw Invalid{"expected " + expected + ", got " + in_quotes(text)};
+    }
+};
+
+// Any string may come from a single source (the shipped file leaves it empty for scripts/dev
+// to supply); only the merged value must be non-empty.
+struct RequiredText {
+    [[nodiscard]] std::string parse(const toml::node& node) const {
+        const auto* text = node.as_string();
+        if (text == nullptr) throw wrong_type("a string", node);
+        return text->get();
+    }
+
+    [[nodiscard]] std::string parse(std::string_view text) const { return std::string(text); }
+
+    void check(std::string_view text) const {
+        if (text.empty()) throw Missing{};
+    }
+};
+
+bool is_ip_literal(std::string_view text) {
+    const std::string address(text);
+    in_addr v4{};
+    in6_addr v6{};
+    return inet_pton(AF_INET, address.c_str(), &v4) == 1 || inet_pton(AF_INET6, address.c_str(), &v6) == 1;
+}
+
+// An Origin header value is "scheme://host[:port]"; a path (even a trailing "/") never matches one.
+bool is_origin(std::string_view text) {
+    const auto separator = text.find("://");
+    if (separator == std::string_view::npos || separator == 0) return false;
+    const std::string_view authority = text.substr(separator + 3);
+    const bool has_bad_char = std::any_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    });
+    return !authority.empty() && authority.find('/') == std::string_view::npos && !has_bad_char;
+}
+
+struct OriginList {
+    static constexpr std::string_view kExpected =
+        "a list of origins like \"https://chat.example.com\" (scheme://host[:port], no path)";
+
+    [[nodiscard]] std::vector<std::string> parse(const toml::node& node) const {
+        const auto* array = node.as_array();
+        if (array == nullptr) throw wrong_type(std::string(kExpected), node);
+        std::vector<std::string> origins;
+        for (const toml::node& element : *array) {
+            const auto* origin = element.as_string();
+            if (origin == nullptr)
+                throw Invalid{"expected " + std::string(kExpected) + ", got an array containing " +
+                              what_toml_value_is(element)};
+            origins.push_back(origin->get());
+        }
+        check(origins);
+        return origins;
+    }
+
+    // Comma-separated; blanks around items and empty items (a trailing comma) are ignored,
+    // so an empty variable means "any origin".
+    [[nodiscard]] std::vector<std::string> parse(std::string_view text) const {
+        std::vector<std::string> origins;
+        while (!text.empty()) {
+            const auto comma = text.find(',');
+            std::string_view item = text.substr(0, comma);
+            text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+            if (!item.empty()) origins.emplace_back(item);
+        }
+        check(origins);
+        return origins;
+    }
+
+    void check(const std::vector<std::string>& origins) const {
+        for (const auto& origin : origins)
+            if (!is_origin(origin)) throw Invalid{"expected " + std::string(kExpected) + ", got " + in_quotes(origin)};
+    }
+};
+
+Integer integer(std::uint64_t min, std::uint64_t max) { return Integer{min, max}; }
+
+PositiveNumber positive_number(double max) { return PositiveNumber{max}; }
+
+Text non_empty_text() {
+    return Text{"a non-empty string", [](std::string_view text) { return !text.empty(); }};
+}
+
+Text ip_address() {
+    return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal};
+}
+
+Text one_of(std::vector<std::string_view> choices) {
+    std::string expected = "one of " + join(choices);
+    return Text{std::move(expected), [allowed = std::move(choices)](std::string_view text) {
+                    return std::find(allowed.begin(), allowed.end(), text) != allowed.end();
+                }};
+}
+
+RequiredText required_text() { return RequiredText{}; }
+
+OriginList origin_list() { return OriginList{}; }
+
+// ---------------------------------------------------------------------------
+// Moving values between a rule's representation and the Config field's type.
+
+template <typename T>
+struct is_duration : std::false_type {};
+template <typename Rep, typename Period>
+struct is_duration<std::chrono::duration<Rep, Period>> : std::true_type {};
+
+template <typename T>
+std::uint64_t largest_storable() {
+    if constexpr (is_duration<T>::value) {
+        return static_cast<std::uint64_t>(std::numeric_limits<typename T::rep>::max());
+    } else {
+        return static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    }
+}
+
+template <typename T, typename Value>
+void store(T& target, Value value) {
+    if constexpr (is_duration<T>::value) {
+        target = T{static_cast<typename T::rep>(value)};
+    } else if constexpr (std::is_integral_v<T> && std::is_integral_v<Value>) {
+        target = static_cast<T>(value);
+    } else {
+        target = std::move(value);
+    }
+}
+
+template <typename T>
+auto stored(const T& value) {
+    if constexpr (is_duration<T>::value) {
+        return static_cast<std::uint64_t>(value.count());
+    } else if constexpr (std::is_integral_v<T>) {
+        return static_cast<std::uint64_t>(value);
+    } else {
+        return value;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The table: one row per setting, binding its names to a rule and a Config field.
+
+struct Key {
+    std::string_view path;  // "section.key" in the TOML file
+    std::string_view env;   // environment variable that overrides the file
+    std::function<void(Config&, const toml::node&)> read_toml;
+    std::function<void(Config&, std::string_view)> read_env;
+    std::function<void(const Config&)> check;
+
+    template <typename Rule, typename Section, typename T>
+    Key(std::string_view toml_path, std::string_view env_name, Rule rule, Section Config::*section,
+        T Section::*member)
+        : path(toml_path), env(env_name) {
+        if constexpr (std::is_same_v<Rule, Integer>) {
+            if (rule.max > largest_storable<T>()) throw std::logic_error(std::string(toml_path) + ": bound too large");
+        }
+        read_toml = [rule, section, member](Config& config, const toml::node& node) {
+            store((config.*section).*member, rule.parse(node));
+        };
+        read_env = [rule, section, member](Config& config, std::string_view text) {
+            store((config.*section).*member, rule.parse(text));
+        };
+        check = [rule, section, member](const Config& config) { rule.check(stored((config.*section).*member)); };
+    }
+
+    [[nodiscard]] std::string_view section() const { return path.substr(0, path.find('.')); }
+    [[nodiscard]] std::string_view name() const { return path.substr(path.find('.') + 1); }
+};
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> table = {
+        {"server.listen_address", "CONFAB_LISTEN_ADDRESS", ip_address(), &Config::server, &Server::listen_address},
+        {"server.port", "CONFAB_HTTP_PORT", integer(1, 65535), &Config::server, &Server::port},
+        {"server.io_threads", "CONFAB_IO_THREADS", integer(1, 256), &Config::server, &Server::io_threads},
+        {"server.shutdown_grace_seconds", "CONFAB_SHUTDOWN_GRACE_SECONDS", integer(1, 300), &Config::server,
+         &Server::shutdown_grace},
+        {"server.idle_timeout_seconds", "CONFAB_IDLE_TIMEOUT_SECONDS", integer(1, 86400), &Config::server,
+         &Server::idle_timeout},
+        {"server.ws_ping_interval_seconds", "CONFAB_WS_PING_INTERVAL_SECONDS", integer(1, 3600), &Config::server,
+         &Server::ws_ping_interval},
+        {"server.allowed_origins", "CONFAB_ALLOWED_ORIGINS", origin_list(), &Config::server,
+         &Server::allowed_origins},
+
+        {"database.url", "CONFAB_DATABASE_URL", required_text(), &Config::database, &Database::url},
+        {"database.pool_size", "CONFAB_DATABASE_POOL_SIZE", integer(1, 256), &Config::database,
+         &Database::pool_size},
+        {"database.connect_timeout_ms", "CONFAB_DATABASE_CONNECT_TIMEOUT_MS", integer(100, 60000),
+         &Config::database, &Database::connect_timeout},
+
+        {"auth.token_ttl_hours", "CONFAB_TOKEN_TTL_HOURS", integer(1, 87600), &Config::auth, &Auth::token_ttl},
+        {"auth.password_hash_ops", "CONFAB_PASSWORD_HASH_OPS", integer(1, 10), &Config::auth,
+         &Auth::password_hash_ops},
+        {"auth.password_hash_mem_kib", "CONFAB_PASSWORD_HASH_MEM_KIB", integer(8, 1048576), &Config::auth,
+         &Auth::password_hash_mem_kib},
+        {"auth.hash_threads", "CONFAB_HASH_THREADS", integer(1, 64), &Config::auth, &Auth::hash_threads},
+
+        {"limits.content_chars", "CONFAB_LIMIT_CONTENT_CHARS", integer(1, kMaxCount), &Config::limits,
+         &Limits::content_chars},
+        {"limits.body_bytes", "CONFAB_LIMIT_BODY_BYTES", integer(1024, kMaxBytes), &Config::limits,
+         &Limits::body_bytes},
+        {"limits.frame_bytes", "CONFAB_LIMIT_FRAME_BYTES", integer(1024, kMaxBytes), &Config::limits,
+         &Limits::frame_bytes},
+        {"limits.upload_bytes", "CONFAB_LIMIT_UPLOAD_BYTES", integer(1, kMaxBytes), &Config::limits,
+         &Limits::upload_bytes},
+        {"limits.group_members", "CONFAB_LIMIT_GROUP_MEMBERS", integer(1, kMaxCount), &Config::limits,
+         &Limits::group_members},
+        {"limits.message_burst", "CONFAB_LIMIT_MESSAGE_BURST", integer(1, kMaxCount), &Config::limits,
+         &Limits::message_burst},
+        {"limits.message_rate", "CONFAB_LIMIT_MESSAGE_RATE", positive_number(kMaxMessageRate), &Config::limits,
+         &Limits::message_rate},
+        {"limits.auth_per_ip_per_minute", "CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", integer(1, kMaxCount),
+         &Config::limits, &Limits::auth_per_ip_per_minute},
+        {"limits.title_chars", "CONFAB_LIMIT_TITLE_CHARS", integer(1, kMaxCount), &Config::limits,
+         &Limits::title_chars},
+        {"limits.header_bytes", "CONFAB_LIMIT_HEADER_BYTES", integer(1024, kMaxHeaderBytes), &Config::limits,
+         &Limits::header_bytes},
+        {"limits.ws_outbound_queue", "CONFAB_LIMIT_WS_OUTBOUND_QUEUE", integer(1, kMaxCount), &Config::limits,
+         &Limits::ws_outbound_queue},
+
+        {"log.level", "CONFAB_LOG_LEVEL", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}),
+         &Config::log, &Log::level},
+        {"log.format", "CONFAB_LOG_FORMAT", one_of({"text", "json"}), &Config::log, &Log::format},
+
+        {"media.dir", "CONFAB_MEDIA_DIR", non_empty_text(), &Config::media, &Media::dir},
+    };
+    return table;
+}
+
+const Key* find_key(std::string_view path) {
+    const auto& table = keys();
+    const auto found = std::find_if(table.begin(), table.end(), [&](const Key& key) { return key.path == path; });
+    return found == table.end() ? nullptr : &*found;
+}
+
+bool is_section(std::string_view name) {
+    const auto& table = keys();
+    return std::any_of(table.begin(), table.end(), [&](const Key& key) { return key.section() == name; });
+}
+
+std::string known_sections() {
+    std::vector<std::string_view> sections;
+    for (const auto& key : keys())
+        if (std::find(sections.begin(), sections.end(), key.section()) == sections.end())
+            sections.push_back(key.section());
+    return join(sections);
+}
+
+std::string known_keys_in(std::string_view section) {
+    std::vector<std::string_view> names;
+    for (const auto& key : keys())
+        if (key.section() == section) names.push_back(key.name());
+    return join(names);
+}
+
+// Runs one rule and turns its complaint into the one-line ConfigError.
+template <typename Action>
+void applying(const Key& key, const std::string& source, Action&& action) {
+    const std::string prefix = (source.empty() ? "" : source + ": ") + std::string(key.path) + " (" +
+                               std::string(key.env) + "): ";
+    try {
+        std::forward<Action>(action)();
+    } catch (const Invalid& invalid) {
+        throw ConfigError(prefix + invalid.problem);
+    } catch (const Missing&) {
+        throw ConfigError(prefix + "required but not set; set " + std::string(key.path) +
+                          " in the config file or the " + std::string(key.env) + " environment variable");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The three sources, applied in order.
+
+std::string read_file(const std::filesystem::path& file) {
+    const std::string cannot_read = file.string() + ": cannot read the config file: ";
+    std::error_code ignored;
+    if (std::filesystem::is_directory(file, ignored)) throw ConfigError(cannot_read + "it is a directory");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(cannot_read + std::error_code(errno, std::generic_category()).message());
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    if (in.bad()) throw ConfigError(cannot_read + "read error");
+    return std::move(contents).str();
+}
+
+toml::table parse_toml(const std::filesystem::path& file) {
+    const std::string text = read_file(file);
+    try {
+        return toml::parse(text, file.string());
+    } catch (const toml::parse_error& error) {
+        throw ConfigError(position(file, error.source().begin) + ": invalid TOML: " + one_line(error.description()));
+    }
+}
+
+void apply_section(Config& config, const std::filesystem::path& file, std::string_view section,
+                   const toml::table& entries) {
+    for (const auto& entry : entries) {
+        // Named references, not structured bindings: C++20 lambdas cannot capture bindings.
+        const auto& name = entry.first;
+        const auto& value = entry.second;
+        const std::string path = std::string(section) + "." + std::string(name.str());
+        const Key* key = find_key(path);
+        if (key == nullptr)
+            throw ConfigError(position(file, name.source().begin) + ": unknown key " + in_quotes(path) + " (known keys in [" +
+                              std::string(section) + "]: " + known_keys_in(section) + ")");
+        applying(*key, position(file, value.source().begin), [&] { key->read_toml(config, value); });
+    }
+}
+
+void apply_file(Config& config, const std::filesystem::path& file) {
+    const toml::table document = parse_toml(file);
+    for (const auto& [name, value] : document) {
+        const std::string_view section = name.str();
+        if (!is_section(section))
+            throw ConfigError(position(file, name.source().begin) + ": unknown section " + in_quotes(section) +
+                              " (known sections: " + known_sections() + ")");
+        const auto* entries = value.as_table();
+        if (entries == nullptr)
+            throw ConfigError(position(file, value.source().begin) + ": " + std::string(section) +
+                              ": expected a table [" + std::string(section) + "], got " + what_toml_value_is(value));
+        apply_section(config, file, section, *entries);
+    }
+}
+
+void apply_env(Config& config, const EnvLookup& env) {
+    for (const auto& key : keys()) {
+        const auto text = env(std::string(key.env));
+        if (text) applying(key, "environment", [&] { key.read_env(config, *text); });
+    }
+}
+
+void validate(const Config& config) {
+    for (const auto& key : keys()) applying(key, "", [&] { key.check(config); });
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read-only at startup
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+    };
+}
+
+std::vector<SettingName> setting_names() {
+    std::vector<SettingName> names;
+    for (const auto& key : keys()) names.push_back({key.path, key.env});
+    return names;
+}
+
+Config load(const std::optional<std::filesystem::path>& file, const EnvLookup& env) {
+    Config config;
+    if (file) apply_file(config, *file);
+    if (env) apply_env(config, env);
+    validate(config);
+    return config;
+}
+
+}  // namespace confab::config

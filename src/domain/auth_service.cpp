@@ -1,0 +1,147 @@
+#include "confab/domain/auth_service.hpp"
+
+#include "confab/domain/blocking.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/pool.hpp"
+#include "confab/store/users.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace confab::domain {
+namespace {
+
+constexpr std::size_t token_bytes = 32;
+constexpr std::size_t min_password = 8, max_password = 256, max_display_name = 64;
+
+std::string argon2id(const std::string& password, const config::Auth& settings) {
+    std::array<char, crypto_pwhash_STRBYTES> out{};
+    if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), settings.password_hash_ops,
+                              settings.password_hash_mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        throw std::runtime_error("crypto_pwhash_str_alg failed (out of memory)");
+    }
+    return out.data();
+}
+
+void validate(const Registration& r) {
+    if (!is_valid_username(r.username))
+        throw bad_request("username must be 3-32 characters of a-z, 0-9, _ and .", "username");
+    const auto password_length = code_points(r.password);
+    if (password_length < min_password || password_length > max_password)
+        throw bad_request("password must be 8-256 characters", "password");
+    if (r.display_name) {
+        const auto length = code_points(*r.display_name);
+        if (length < 1 || length > max_display_name)
+            throw bad_request("display_name must be 1-64 characters", "display_name");
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// sodium_init is idempotent and thread-safe; the helpers below may run before any service exists.
+void ensure_sodium() {
+    static const bool ready = sodium_init() >= 0;
+    if (!ready) throw std::runtime_error("libsodium failed to initialise");
+}
+
+}  // namespace
+
+std::string new_token() {
+    ensure_sodium();
+    std::array<unsigned char, token_bytes> raw{};
+    randombytes_buf(raw.data(), raw.size());
+    const auto variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    std::string encoded(sodium_base64_ENCODED_LEN(token_bytes, variant), '\0');
+    sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(), variant);
+    encoded.resize(encoded.find('\0'));
+    return encoded;
+}
+
+bool looks_like_token(std::string_view token) {
+    return token.size() == sodium_base64_ENCODED_LEN(token_bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1 &&
+           std::all_of(token.begin(), token.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_';
+           });
+}
+
+std::string token_hash(std::string_view token) {
+    ensure_sodium();
+    std::array<unsigned char, crypto_generichash_BYTES> digest{};
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                       token.size(), nullptr, 0);
+    std::string hex(digest.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+    hex.pop_back();
+    return hex;
+}
+
+AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
+                         const config::Auth& settings)
+    : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings) {
+    ensure_sodium();
+    decoy_hash_ = argon2id("confab decoy password", settings_);
+}
+
+boost::asio::awaitable<std::string> AuthService::hash_password(std::string password) {
+    co_return co_await offload(hashing_, [password = std::move(password), this] { return argon2id(password, settings_); });
+}
+
+boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std::string password) {
+    co_return co_await offload(hashing_, [hash = std::move(hash), password = std::move(password)] {
+        return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    });
+}
+
+boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
+    auto token = new_token();
+    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](pqxx::work& tx) {
+        store::tokens::insert(tx, hash, id, ttl);
+    });
+    co_return SignedIn{std::move(user), std::move(token)};
+}
+
+boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration) {
+    validate(registration);
+    auto display_name = registration.display_name.value_or(registration.username);
+    auto hash = co_await hash_password(std::move(registration.password));
+    auto user = co_await pool_.run(
+        [username = registration.username, display_name, hash](pqxx::work& tx) {
+            return store::users::insert(tx, username, display_name, hash);
+        });
+    if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
+    spdlog::info("user registered user_id={}", user->id);
+    co_return co_await issue_token(std::move(*user));
+}
+
+boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password) {
+    auto credentials = co_await pool_.run(
+        [username](pqxx::work& tx) { return store::users::find_credentials(tx, username); });
+    std::string hash = credentials ? credentials->password_hash : decoy_hash_;
+    const bool matches = co_await verify_password(std::move(hash), std::move(password));
+    if (!credentials || !matches) throw unauthorized("invalid username or password");
+    co_return co_await issue_token(std::move(credentials->user));
+}
+
+boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
+    co_await pool_.run([hash = principal.token_hash](pqxx::work& tx) { store::tokens::revoke(tx, hash); });
+    hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+}
+
+boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token) {
+    if (!looks_like_token(token)) throw unauthorized();
+    auto hash = token_hash(token);
+    auto user_id = co_await pool_.run([hash](pqxx::work& tx) { return store::tokens::user_of(tx, hash); });
+    if (!user_id) throw unauthorized();
+    co_return Principal{std::move(*user_id), std::move(hash)};
+}
+
+}  // namespace confab::domain

@@ -1,0 +1,29 @@
+#include "confab/domain/user_service.hpp"
+
+#include "confab/domain/error.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/store/pool.hpp"
+#include "confab/store/users.hpp"
+
+namespace confab::domain {
+
+boost::asio::awaitable<User> UserService::get(std::string id) {
+    if (!is_uuid(id)) throw bad_request("invalid user id", "id");
+    auto user = co_await pool_.run([id](pqxx::work& tx) { return store::users::find(tx, id); });
+    if (!user) throw not_found("user");
+    co_return std::move(*user);
+}
+
+boost::asio::awaitable<UserPage> UserService::search(std::string query, std::optional<std::string> after_username,
+                                                     int limit) {
+    auto users = co_await pool_.run([&query, &after_username, limit](pqxx::work& tx) {
+        return store::users::search(tx, query, after_username, limit + 1);
+    });
+    UserPage page;
+    page.has_more = static_cast<int>(users.size()) > limit;
+    if (page.has_more) users.pop_back();
+    page.users = std::move(users);
+    co_return page;
+}
+
+}  // namespace confab::domain

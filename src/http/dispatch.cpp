@@ -1,0 +1,61 @@
+#include "confab/http/dispatch.hpp"
+
+#include "confab/http/errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace confab::http {
+namespace {
+
+std::string allow_header(const std::vector<Method>& methods) {
+    std::string allow;
+    for (const auto method : methods) {
+        if (!allow.empty()) allow += ", ";
+        allow += method_name(method);
+    }
+    return allow;
+}
+
+Response failure_response(const Request& request, std::exception_ptr error) {
+    const auto wire = describe(error);
+    if (wire.code == domain::ErrorCode::internal || wire.code == domain::ErrorCode::unavailable)
+        spdlog::error("request_id={} failed: {}", request.request_id, wire.log_detail);
+    return error_response(wire);
+}
+
+}  // namespace
+
+void log_request(const Request& request, const Response& response, std::string_view route, std::string_view user_id,
+                 std::chrono::steady_clock::time_point started) {
+    const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("request_id={} method={} path={} route={} status={} duration_ms={:.2f} user_id={}",
+                 request.request_id, method_name(request.method), request.path, route.empty() ? "-" : route,
+                 response.status, elapsed, user_id.empty() ? "-" : user_id);
+}
+
+boost::asio::awaitable<Response> dispatch(const Router& router, const Request& request) {
+    const auto started = std::chrono::steady_clock::now();
+    Context context{request, {}, {}, {}};
+    Response response;
+    auto match = router.match(request.method, request.path);
+    if (auto* found = std::get_if<Router::Found>(&match)) {
+        context.route = found->pattern;
+        context.path_params = std::move(found->params);
+        std::exception_ptr failure;
+        try {
+            response = co_await (*found->handler)(context);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) response = failure_response(request, failure);
+    } else if (auto* wrong = std::get_if<Router::MethodNotAllowed>(&match)) {
+        response = error_response(describe(domain::Error(domain::ErrorCode::method_not_allowed, "method not allowed")));
+        response.headers.emplace_back("Allow", allow_header(wrong->allowed));
+    } else {
+        response = error_response(describe(domain::not_found("route")));
+    }
+    log_request(request, response, context.route, context.user_id, started);
+    co_return response;
+}
+
+}  // namespace confab::http

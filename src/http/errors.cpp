@@ -1,0 +1,84 @@
+#include "confab/http/errors.hpp"
+
+#include "confab/store/pool.hpp"
+
+#include <pqxx/except>
+
+namespace confab::http {
+
+int status_of(domain::ErrorCode code) {
+    using enum domain::ErrorCode;
+    switch (code) {
+    case bad_request: return 400;
+    case unauthorized: return 401;
+    case forbidden: return 403;
+    case not_found: return 404;
+    case method_not_allowed: return 405;
+    case conflict: return 409;
+    case payload_too_large: return 413;
+    case unsupported_media_type: return 415;
+    case rate_limited: return 429;
+    case internal: return 500;
+    case unavailable: return 503;
+    }
+    return 500;
+}
+
+std::string_view code_name(domain::ErrorCode code) {
+    using enum domain::ErrorCode;
+    switch (code) {
+    case bad_request: return "bad_request";
+    case unauthorized: return "unauthorized";
+    case forbidden: return "forbidden";
+    case not_found: return "not_found";
+    case method_not_allowed: return "method_not_allowed";
+    case conflict: return "conflict";
+    case payload_too_large: return "payload_too_large";
+    case unsupported_media_type: return "unsupported_media_type";
+    case rate_limited: return "rate_limited";
+    case internal: return "internal";
+    case unavailable: return "unavailable";
+    }
+    return "internal";
+}
+
+WireError describe(const domain::Error& error) {
+    WireError wire{error.code(), error.what(), nullptr, {}};
+    if (error.field()) wire.details["field"] = *error.field();
+    if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
+    return wire;
+}
+
+WireError describe(std::exception_ptr error) {
+    using enum domain::ErrorCode;
+    try {
+        std::rethrow_exception(error);
+    } catch (const domain::Error& e) {
+        return describe(e);
+    } catch (const store::Unavailable& e) {
+        return {unavailable, "service temporarily unavailable, retry later", nullptr, e.what()};
+    } catch (const pqxx::broken_connection& e) {
+        return {unavailable, "service temporarily unavailable, retry later", nullptr, e.what()};
+    } catch (const std::exception& e) {
+        return {internal, "internal error", nullptr, e.what()};
+    } catch (...) {
+        return {internal, "internal error", nullptr, "unknown exception"};
+    }
+}
+
+nlohmann::json error_object(const WireError& error) {
+    nlohmann::json object{{"code", code_name(error.code)}, {"message", error.message}};
+    if (!error.details.is_null()) object["details"] = error.details;
+    return object;
+}
+
+Response error_response(const WireError& error) {
+    auto response = json_response(status_of(error.code), nlohmann::json{{"error", error_object(error)}}.dump());
+    if (error.details.contains("retry_after_ms")) {
+        const auto ms = error.details["retry_after_ms"].get<long long>();
+        response.headers.emplace_back("Retry-After", std::to_string((ms + 999) / 1000));
+    }
+    return response;
+}
+
+}  // namespace confab::http

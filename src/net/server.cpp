@@ -1,0 +1,114 @@
+#include "confab/net/server.hpp"
+
+#include "confab/net/http_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+namespace confab::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto drain_poll = std::chrono::milliseconds(20);
+// Leaves room under the grace period for closing the database pool and exiting.
+constexpr auto exit_margin = std::chrono::milliseconds(750);
+}  // namespace
+
+struct Server::Impl {
+    Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub)
+        : config(cfg), io(static_cast<int>(cfg.server.io_threads)), acceptor(io),
+          signals(io, SIGINT, SIGTERM), context{config, router, events, hub, registry} {}
+
+    void listen() {
+        const tcp::endpoint endpoint(asio::ip::make_address(config.server.listen_address), config.server.port);
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+        spdlog::info("listening on http://{}:{}", config.server.listen_address, acceptor.local_endpoint().port());
+    }
+
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            if (ec) {
+                spdlog::warn("accept failed: {}", ec.message());
+                continue;
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            const auto executor = socket.get_executor();
+            asio::co_spawn(executor, serve_http(std::move(socket), context), [](std::exception_ptr error) {
+                if (!error) return;
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    spdlog::error("connection ended by an exception: {}", e.what());
+                }
+            });
+        }
+    }
+
+    // Stop accepting, interrupt idle sessions, close WebSockets with 1001, then wait for
+    // the sessions to finish, but never past the grace period.
+    asio::awaitable<void> shutdown_on_signal() {
+        auto [ec, signal] = co_await signals.async_wait(use_tuple);
+        if (ec) co_return;
+        spdlog::info("signal {} received; shutting down", signal);
+        const auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace - exit_margin;
+        close_acceptor();
+        registry.begin_shutdown();
+        asio::steady_timer poll(io);
+        while (registry.alive() > 0 && std::chrono::steady_clock::now() < deadline) {
+            poll.expires_after(drain_poll);
+            co_await poll.async_wait(use_tuple);
+        }
+        if (registry.alive() > 0) spdlog::warn("{} connections still open at the deadline", registry.alive());
+        io.stop();
+    }
+
+    void close_acceptor() {
+        boost::system::error_code ignored;
+        acceptor.close(ignored);
+    }
+
+    const config::Config& config;
+    // Declared before io: sessions still suspended when io is destroyed leave the registry.
+    SessionRegistry registry;
+    asio::io_context io;
+    tcp::acceptor acceptor;
+    asio::signal_set signals;
+    SessionContext context;
+};
+
+Server::Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub)
+    : impl_(std::make_unique<Impl>(config, router, events, hub)) {}
+
+Server::~Server() = default;
+
+void Server::run() {
+    impl_->listen();
+    asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+    asio::co_spawn(impl_->io, impl_->shutdown_on_signal(), asio::detached);
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < impl_->config.server.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+    impl_->io.run();
+    for (auto& thread : threads) thread.join();
+    spdlog::info("server stopped");
+}
+
+}  // namespace confab::net

@@ -1,0 +1,155 @@
+#include "confab/net/ws_session.hpp"
+
+#include "confab/api/ws_events.hpp"
+#include "confab/realtime/hub.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace confab::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// One live WebSocket. Every member function runs on the connection's strand (the
+// stream's executor); deliver() and close() are the only entry points from other
+// threads and hop onto it first.
+class WsSession final : public realtime::Connection, public std::enable_shared_from_this<WsSession> {
+public:
+    WsSession(beast::tcp_stream stream, domain::Principal principal, SessionContext& context)
+        : ws_(std::move(stream)), principal_(std::move(principal)), context_(context),
+          wake_(ws_.get_executor(), asio::steady_timer::time_point::max()) {}
+
+    const std::string& user_id() const override { return principal_.user_id; }
+    const std::string& token_hash() const override { return principal_.token_hash; }
+
+    void deliver(realtime::Frame frame) override {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+            self->enqueue(std::move(frame));
+        });
+    }
+
+    void close(realtime::CloseCode code) override {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), code] { self->request_close(code); });
+    }
+
+    asio::awaitable<void> run(UpgradeRequest request) {
+        configure();
+        auto [ec] = co_await ws_.async_accept(request, use_tuple);
+        if (ec) co_return;
+        const auto session_id = context_.registry.enter(
+            [weak = weak_from_this()] {
+                if (auto self = weak.lock()) self->close(realtime::CloseCode::going_away);
+            });
+        context_.hub.attach(shared_from_this());
+        spdlog::debug("websocket open user_id={}", principal_.user_id);
+        asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+        co_await read_loop();
+        finished_ = true;
+        wake_.cancel();
+        context_.hub.detach(*this);
+        context_.registry.leave(session_id);
+        spdlog::debug("websocket closed user_id={}", principal_.user_id);
+    }
+
+private:
+    void configure() {
+        beast::get_lowest_layer(ws_).expires_never();
+        auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+        // Beast pings after half the idle timeout without traffic and drops the peer after
+        // the whole of it: so the ping goes out every ws_ping_interval.
+        timeouts.idle_timeout = 2 * context_.config.server.ws_ping_interval;
+        timeouts.keep_alive_pings = true;
+        ws_.set_option(timeouts);
+        ws_.read_message_max(context_.config.limits.frame_bytes);
+        ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
+    }
+
+    void enqueue(realtime::Frame frame) {
+        if (close_code_ || finished_) return;
+        if (queue_.size() >= context_.config.limits.ws_outbound_queue) {
+            spdlog::warn("websocket outbound queue full user_id={}; closing", principal_.user_id);
+            queue_.clear();
+            request_close(realtime::CloseCode::policy_violation);
+            return;
+        }
+        queue_.push_back(std::move(frame));
+        wake_.cancel_one();
+    }
+
+    void request_close(realtime::CloseCode code) {
+        if (close_code_ || finished_) return;
+        close_code_ = code;
+        wake_.cancel_one();
+    }
+
+    asio::awaitable<void> read_loop() {
+        beast::flat_buffer buffer;
+        for (;;) {
+            auto [ec, bytes] = co_await ws_.async_read(buffer, use_tuple);
+            if (ec) co_return;  // closed by either side, timed out, or too big (Beast sent 1009)
+            if (!ws_.got_text()) {
+                request_close(realtime::CloseCode::unsupported_data);
+            } else if (!close_code_) {
+                auto reply = co_await context_.events.handle(principal_, beast::buffers_to_string(buffer.data()));
+                if (reply) enqueue(std::make_shared<const std::string>(std::move(*reply)));
+            }
+            buffer.consume(buffer.size());
+        }
+    }
+
+    // The only writer: frames in order, then the close frame when one is asked for.
+    asio::awaitable<void> write_loop() {
+        auto self = shared_from_this();
+        while (!finished_) {
+            if (!queue_.empty()) {
+                auto frame = std::move(queue_.front());
+                queue_.pop_front();
+                ws_.text(true);
+                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
+                if (ec) co_return;
+            } else if (close_code_) {
+                const auto code = static_cast<std::uint16_t>(*close_code_);
+                co_await ws_.async_close(websocket::close_reason(code), use_tuple);
+                co_return;
+            } else {
+                wake_.expires_at(asio::steady_timer::time_point::max());
+                co_await wake_.async_wait(use_tuple);
+            }
+        }
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    domain::Principal principal_;
+    SessionContext& context_;
+    asio::steady_timer wake_;  // a condition variable for the writer
+    std::deque<realtime::Frame> queue_;
+    std::optional<realtime::CloseCode> close_code_;
+    bool finished_ = false;
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
+                                      SessionContext& context) {
+    auto session = std::make_shared<WsSession>(std::move(stream), std::move(principal), context);
+    co_await session->run(std::move(request));
+}
+
+}  // namespace confab::net

@@ -1,0 +1,72 @@
+#include "confab/obs/log.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <stdexcept>
+
+namespace confab::obs {
+namespace {
+
+void append_json_escaped(std::string_view text, spdlog::memory_buf_t& out) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"': out.append(std::string_view{"\\\""}); break;
+        case '\\': out.append(std::string_view{"\\\\"}); break;
+        case '\n': out.append(std::string_view{"\\n"}); break;
+        case '\r': out.append(std::string_view{"\\r"}); break;
+        case '\t': out.append(std::string_view{"\\t"}); break;
+        default:
+            if (c < 0x20) {
+                const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                out.append(escaped, escaped + sizeof escaped);
+            } else {
+                out.push_back(static_cast<char>(c));
+            }
+        }
+    }
+}
+
+// One JSON object per line; the message is escaped so any text stays valid JSON.
+class JsonFormatter final : public spdlog::formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+        const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char stamp[32];
+        const auto length = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+        fmt::format_to(std::back_inserter(dest), R"({{"ts":"{}.{:03}Z","level":"{}","thread":{},"msg":")",
+                       std::string_view(stamp, length), ms % 1000,
+                       spdlog::level::to_string_view(msg.level), msg.thread_id);
+        append_json_escaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+        dest.append(std::string_view{"\"}\n"});
+    }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+}  // namespace
+
+void init_logging(const std::string& level, const std::string& format) {
+    const auto parsed = spdlog::level::from_str(level);
+    if (parsed == spdlog::level::off && level != "off") throw std::invalid_argument("unknown log level " + level);
+    auto logger = std::make_shared<spdlog::logger>("confab", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    if (format == "json") {
+        logger->set_formatter(std::make_unique<JsonFormatter>());
+    } else {
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
+    }
+    logger->set_level(parsed);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(std::move(logger));
+    // Request logs are info; flushing each would cost a write per request.
+    spdlog::flush_every(std::chrono::seconds(1));
+}
+
+}  // namespace confab::obs

@@ -1,0 +1,24 @@
+#include "confab/store/database.hpp"
+
+#include "confab/store/migrations.hpp"
+#include "confab/store/users.hpp"
+
+namespace confab::store {
+
+void prepare_statements(pqxx::connection& connection) {
+    users::prepare(connection);
+    tokens::prepare(connection);
+    connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
+}
+
+boost::asio::awaitable<bool> is_ready(Pool& pool) {
+    try {
+        const int version = co_await pool.run(
+            [](pqxx::work& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
+        co_return version >= latest_version(embedded_migrations());
+    } catch (const std::exception&) {
+        co_return false;
+    }
+}
+
+}  // namespace confab::store

@@ -1,0 +1,109 @@
+#include "confab/store/pool.hpp"
+
+#include <pqxx/except>
+#include <spdlog/spdlog.h>
+
+namespace confab::store {
+namespace {
+
+// libpq takes connect_timeout (whole seconds) from the URI's query or a key=value string.
+std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
+    const auto seconds = std::max<long long>(1, std::chrono::ceil<std::chrono::seconds>(timeout).count());
+    if (url.find("connect_timeout") != std::string::npos) return url;
+    if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + std::to_string(seconds);
+    }
+    return url + " connect_timeout=" + std::to_string(seconds);
+}
+
+}  // namespace
+
+Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare)
+    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)) {
+    threads_.reserve(size);
+    for (unsigned i = 0; i < size; ++i) threads_.emplace_back([this] { worker(); });
+}
+
+Pool::~Pool() { stop(); }
+
+void Pool::stop() {
+    std::deque<std::unique_ptr<Job>> abandoned;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && threads_.empty()) return;
+        stopping_ = true;
+        abandoned.swap(queue_);
+    }
+    wake_.notify_all();
+    for (auto& job : abandoned) job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+}
+
+void Pool::submit(std::unique_ptr<Job> job) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!stopping_) {
+            queue_.push_back(std::move(job));
+            wake_.notify_one();
+            return;
+        }
+    }
+    job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
+}
+
+std::unique_ptr<pqxx::connection> Pool::connect() {
+    try {
+        auto connection = std::make_unique<pqxx::connection>(conninfo_);
+        prepare_(*connection);
+        return connection;
+    } catch (const std::exception& e) {
+        spdlog::warn("database connection failed: {}", e.what());
+        return nullptr;
+    }
+}
+
+void Pool::worker() {
+    std::unique_ptr<pqxx::connection> connection;
+    for (;;) {
+        std::unique_ptr<Job> job;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) return;
+            job = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        execute_with_retry(connection, *job);
+    }
+}
+
+// A connection found broken before the transaction committed is replaced and the job
+// tried once more on the fresh one: nothing of it can have been committed. A failure
+// during COMMIT itself (in_doubt_error) is never retried.
+void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job& job) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!connection || !connection->is_open()) connection = connect();
+        if (!connection) {
+            job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
+            return;
+        }
+        try {
+            job.execute(*connection);
+            return;
+        } catch (const pqxx::in_doubt_error&) {
+            connection.reset();
+            job.fail(std::make_exception_ptr(Unavailable("database connection lost during commit")));
+            return;
+        } catch (const pqxx::broken_connection&) {
+            spdlog::warn("database connection broken; reconnecting");
+            connection.reset();
+        } catch (...) {
+            job.fail(std::current_exception());
+            return;
+        }
+    }
+    job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
+}
+
+}  // namespace confab::store

@@ -1,0 +1,109 @@
+// GET /healthz and GET /readyz, including a database outage.
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+
+namespace confab::test {
+namespace {
+
+using HealthTest = ConfabTest;
+
+TEST_F(HealthTest, HealthzIsOkWithoutAuth) {
+    auto r = http(port(), "GET", "/healthz");
+    ASSERT_TRUE(IsJson(r, 200));
+    EXPECT_EQ(r.json(), json({{"status", "ok"}}));
+    EXPECT_FALSE(r.header("x-request-id").empty()) << r.describe();
+}
+
+TEST_F(HealthTest, ReadyzIsReadyWithoutAuth) {
+    auto r = http(port(), "GET", "/readyz");
+    ASSERT_TRUE(IsJson(r, 200));
+    EXPECT_EQ(r.json(), json({{"status", "ready"}}));
+    EXPECT_FALSE(r.header("x-request-id").empty()) << r.describe();
+}
+
+TEST_F(HealthTest, HealthEndpointsIgnoreAnInvalidToken) {
+    auto headers = auth_header("definitely-not-a-token");
+    EXPECT_EQ(http(port(), "GET", "/healthz", std::nullopt, headers).status, 200);
+    EXPECT_EQ(http(port(), "GET", "/readyz", std::nullopt, headers).status, 200);
+}
+
+TEST_F(HealthTest, HealthPathsLiveAtTheRootNotUnderApiV1) {
+    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/healthz"), 404, "not_found"));
+    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/readyz"), 404, "not_found"));
+}
+
+// The database goes away under a running server and comes back.
+TEST(HealthOutageTest, ReadyzReports503WhileTheDatabaseIsDownAndRecovers) {
+    CONFAB_REQUIRE_DATABASE();
+    CONFAB_REQUIRE_PG_CONTROL();
+    auto& db = shared_database();
+    ServerProcess server(db.url(), ServerProcess::Options{{}, true, 30s, "outage confab"});
+    auto user = register_user(server.port(), "hc");
+    ASSERT_EQ(get(server.port(), user.token, "/api/v1/users/me").status, 200);
+
+    PgStopGuard pg;
+    ASSERT_NO_THROW(pg.stop());
+
+    // /readyz notices the outage (give it a moment in case it caches briefly).
+    HttpResponse ready;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    do {
+        ready = http(server.port(), "GET", "/readyz");
+        if (ready.status == 503) break;
+        std::this_thread::sleep_for(200ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    EXPECT_TRUE(IsError(ready, 503, "unavailable"));
+
+    // The process is still up and says so.
+    auto healthz = http(server.port(), "GET", "/healthz");
+    EXPECT_EQ(healthz.status, 200) << healthz.describe();
+
+    // A request that needs the database is refused with 503, not a crash or a hang.
+    for (int i = 0; i < 3; ++i) {
+        auto me = get(server.port(), user.token, "/api/v1/users/me");
+        EXPECT_TRUE(IsError(me, 503, "unavailable")) << "attempt " << i;
+    }
+    auto login_attempt = http(server.port(), "POST", "/api/v1/auth/login",
+                              json({{"username", user.username}, {"password", kPassword}}).dump());
+    EXPECT_TRUE(IsError(login_attempt, 503, "unavailable"));
+    ASSERT_TRUE(server.running()) << "the server died while the database was down";
+
+    ASSERT_NO_THROW(pg.start());
+
+    // /readyz comes back within ~15 s (the pool reconnects).
+    deadline = std::chrono::steady_clock::now() + 15s;
+    do {
+        ready = http(server.port(), "GET", "/readyz");
+        if (ready.status == 200) break;
+        std::this_thread::sleep_for(250ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    ASSERT_EQ(ready.status, 200) << "readyz did not recover within 15 s of PostgreSQL restarting: "
+                                 << ready.describe();
+    EXPECT_EQ(ready.json(), json({{"status", "ready"}}));
+
+    // Requests work again: every one of a series, so no stale pooled connection is left.
+    for (int i = 0; i < 20; ++i) {
+        auto me = get(server.port(), user.token, "/api/v1/users/me");
+        EXPECT_EQ(me.status, 200) << "request " << i << " after recovery: " << me.describe();
+    }
+    auto other = register_user(server.port(), "hc");
+    EXPECT_EQ(get(server.port(), other.token, "/api/v1/users/" + user.id).status, 200);
+    EXPECT_EQ(server.terminate(10s), 0);
+
+    // Leave the shared server (whose connections also died) ready for the rest of the suite.
+    auto& shared = shared_server();
+    deadline = std::chrono::steady_clock::now() + 15s;
+    do {
+        ready = http(shared.port(), "GET", "/readyz");
+        if (ready.status == 200) break;
+        std::this_thread::sleep_for(250ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(ready.status, 200) << "the shared server did not recover: " << ready.describe();
+}
+
+}  // namespace
+}  // namespace confab::test

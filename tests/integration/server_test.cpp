@@ -1,0 +1,349 @@
+// Server-wide behaviour: routing errors, headers, body limits, raw HTTP robustness,
+// graceful shutdown and running several processes against one database.
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+
+namespace confab::test {
+namespace {
+
+using ServerTest = ConfabTest;
+
+std::set<std::string> allow_methods(const HttpResponse& r) {
+    std::set<std::string> out;
+    std::stringstream ss(r.header("allow"));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto b = item.find_first_not_of(" \t");
+        auto e = item.find_last_not_of(" \t");
+        if (b != std::string::npos) out.insert(item.substr(b, e - b + 1));
+    }
+    return out;
+}
+
+// A valid registration body for a fresh user, padded with JSON whitespace to exactly `size` bytes.
+std::string padded_register_body(std::size_t size, std::string* username = nullptr) {
+    auto name = unique_username("pad");
+    if (username) *username = name;
+    std::string body = json({{"username", name}, {"password", kPassword}}).dump();
+    if (body.size() > size) throw std::logic_error("padding target too small");
+    body.insert(body.size() - 1, std::string(size - body.size(), ' '));
+    return body;
+}
+
+int count_occurrences(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) ++n;
+    return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// headers and routing errors
+
+TEST_F(ServerTest, EveryResponseCarriesAUniqueRequestId) {
+    auto u = register_user(port(), "rid");
+    std::vector<HttpResponse> responses = {
+        http(port(), "GET", "/healthz"),
+        http(port(), "GET", "/readyz"),
+        get(port(), u.token, "/api/v1/users/me"),
+        http(port(), "GET", "/api/v1/users/me"),                 // 401
+        get(port(), u.token, "/api/v1/no/such/path"),            // 404
+        http(port(), "GET", "/api/v1/auth/login"),               // 405
+        http(port(), "POST", "/api/v1/auth/register", std::string("{")),  // 400
+        http(port(), "POST", "/api/v1/auth/logout", std::nullopt, auth_header(login(port(), u.username))),  // 204
+    };
+    std::set<std::string> ids;
+    for (const auto& r : responses) {
+        auto id = r.header("x-request-id");
+        EXPECT_FALSE(id.empty()) << "no X-Request-Id on " << r.describe();
+        ids.insert(id);
+    }
+    EXPECT_EQ(ids.size(), responses.size()) << "request ids must differ between requests";
+}
+
+TEST_F(ServerTest, JsonResponsesDeclareUtf8) {
+    auto u = register_user(port(), "ct");
+    EXPECT_EQ(http(port(), "GET", "/healthz").header("content-type"), kJsonContentType);
+    EXPECT_EQ(get(port(), u.token, "/api/v1/users/me").header("content-type"), kJsonContentType);
+    EXPECT_EQ(http(port(), "GET", "/api/v1/users/me").header("content-type"), kJsonContentType);
+    EXPECT_EQ(get(port(), u.token, "/api/v1/nope").header("content-type"), kJsonContentType);
+}
+
+TEST_F(ServerTest, UnknownPathsAre404) {
+    auto u = register_user(port(), "nf");
+    for (const char* target : {"/api/v1/nope", "/api/v1/users/me/extra", "/api/v2/users/me", "/api/v1",
+                               "/api/v1/", "/api/v1/auth"}) {
+        EXPECT_TRUE(IsError(get(port(), u.token, target), 404, "not_found")) << target;
+    }
+    EXPECT_TRUE(IsError(post(port(), u.token, "/api/v1/nope", json::object()), 404, "not_found"));
+    EXPECT_TRUE(IsError(http(port(), "GET", "/nope"), 404, "not_found"));
+    EXPECT_TRUE(IsError(http(port(), "GET", "/"), 404, "not_found"));
+}
+
+TEST_F(ServerTest, WrongMethodIs405WithAllowHeader) {
+    auto u = register_user(port(), "ma");
+    struct Case {
+        std::string method, target;
+        bool auth;
+        std::string allowed;
+    };
+    const std::vector<Case> cases = {
+        {"GET", "/api/v1/auth/login", false, "POST"},
+        {"PUT", "/api/v1/auth/login", false, "POST"},
+        {"GET", "/api/v1/auth/register", false, "POST"},
+        {"GET", "/api/v1/auth/logout", true, "POST"},
+        {"DELETE", "/api/v1/users/me", true, "GET"},
+        {"POST", "/api/v1/users/me", true, "GET"},
+        {"PATCH", "/api/v1/users/" + u.id, true, "GET"},
+        {"POST", "/healthz", false, "GET"},
+        {"DELETE", "/readyz", false, "GET"},
+    };
+    for (const auto& c : cases) {
+        std::map<std::string, std::string> headers;
+        if (c.auth) headers = auth_header(u.token);
+        std::optional<std::string> body;
+        if (c.method != "GET" && c.method != "DELETE") body = "{}";
+        auto r = http(port(), c.method, c.target, body, headers);
+        EXPECT_TRUE(IsError(r, 405, "method_not_allowed")) << c.method << " " << c.target;
+        auto allow = allow_methods(r);
+        EXPECT_TRUE(allow.count(c.allowed)) << c.method << " " << c.target << ": Allow is \"" << r.header("allow")
+                                            << "\", expected it to list " << c.allowed;
+        EXPECT_FALSE(allow.count(c.method)) << c.method << " " << c.target << ": Allow lists the refused method";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// body limits
+
+TEST_F(ServerTest, BodyOverTheDefault256KiBLimitIs413) {
+    auto r = http(port(), "POST", "/api/v1/auth/register", padded_register_body(256 * 1024 + 1));
+    EXPECT_TRUE(IsError(r, 413, "payload_too_large"));
+    auto r2 = http(port(), "POST", "/api/v1/auth/login", std::string(1024 * 1024, ' '));
+    EXPECT_TRUE(IsError(r2, 413, "payload_too_large")) << "1 MiB body";
+    EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, BodyOfExactly256KiBIsAccepted) {
+    std::string name;
+    auto r = http(port(), "POST", "/api/v1/auth/register", padded_register_body(256 * 1024, &name));
+    EXPECT_TRUE(IsJson(r, 201));
+    // A large body within the limit that is invalid gets the validation error, not 413.
+    json big = {{"username", unique_username("bp")}, {"password", std::string(200 * 1024, 'p')}};
+    EXPECT_TRUE(IsError(http(port(), "POST", "/api/v1/auth/register", big.dump()), 400, "bad_request"));
+}
+
+TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
+    std::string chunk(64 * 1024, ' ');
+    std::ostringstream req;
+    req << "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    req << std::hex << 1 << "\r\n{\r\n";
+    for (int i = 0; i < 5; ++i) req << std::hex << chunk.size() << "\r\n" << chunk << "\r\n";
+    req << "1\r\n}\r\n0\r\n\r\n";
+    auto out = raw_exchange(port(), req.str(), 5s);
+    EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out.substr(0, 500);
+    EXPECT_NE(out.find("payload_too_large"), std::string::npos) << out.substr(0, 500);
+}
+
+TEST(ServerLimitTest, ConfiguredBodyLimitIsEnforced) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         ServerProcess::Options{{{"CONFAB_LIMIT_BODY_BYTES", "2048"}}, true, 30s, "2 KiB confab"});
+    auto over = http(server.port(), "POST", "/api/v1/auth/register", padded_register_body(2049));
+    EXPECT_TRUE(IsError(over, 413, "payload_too_large"));
+    auto at = http(server.port(), "POST", "/api/v1/auth/register", padded_register_body(2048));
+    EXPECT_TRUE(IsJson(at, 201));
+    auto under = http(server.port(), "POST", "/api/v1/auth/register", padded_register_body(100));
+    EXPECT_TRUE(IsJson(under, 201));
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// raw HTTP robustness
+
+TEST_F(ServerTest, PipelinedKeepAliveRequestsAreAnswered) {
+    std::string req =
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    auto out = raw_exchange(port(), req, 5s);
+    EXPECT_EQ(count_occurrences(out, "HTTP/1.1 200"), 2) << out;
+    EXPECT_NE(out.find("\"ok\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"ready\""), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, Http10RequestIsAnswered) {
+    auto out = raw_exchange(port(), "GET /healthz HTTP/1.0\r\n\r\n", 5s);
+    EXPECT_EQ(out.rfind("HTTP/1.", 0), 0u) << out;
+    EXPECT_NE(out.find(" 200 "), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"garbage request line", "GARBAGE\r\n\r\n"},
+        {"binary noise", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)},
+        {"missing version", "GET /healthz\r\n\r\n"},
+        {"bad header line", "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"},
+        {"bad content-length", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}"},
+        {"negative content-length", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}"},
+        {"bad chunk size", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "zz\r\n{}\r\n0\r\n\r\n"},
+        {"huge header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(128 * 1024, 'a') + "\r\n\r\n"},
+        {"many headers", [] {
+             std::string s = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+             for (int i = 0; i < 2000; ++i) s += "X-H" + std::to_string(i) + ": v\r\n";
+             return s + "\r\n";
+         }()},
+    };
+    for (const auto& [what, bytes] : cases) {
+        auto out = raw_exchange(port(), bytes, 3s);
+        if (!out.empty()) {
+            ASSERT_GE(out.size(), 12u) << what << ": " << out.substr(0, 300);
+            EXPECT_EQ(out.rfind("HTTP/1.", 0), 0u) << what << ": " << out.substr(0, 300);
+            EXPECT_EQ(out[9], '4') << what << ": expected a 4xx, got " << out.substr(0, 300);
+        }
+        auto health = http(port(), "GET", "/healthz");
+        ASSERT_EQ(health.status, 200) << "after " << what;
+    }
+    EXPECT_TRUE(server().running());
+}
+
+TEST_F(ServerTest, SlowlorisConnectionDoesNotBlockOthers) {
+    // A connection that sends half a request and stalls must not hold up anyone else.
+    std::thread staller([&] {
+        try {
+            raw_exchange(port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n", 3s);
+        } catch (const std::exception&) {
+        }
+    });
+    std::this_thread::sleep_for(200ms);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    staller.join();
+}
+
+TEST_F(ServerTest, ConcurrentRequestsAreAllAnswered) {
+    auto u = register_user(port(), "cc");
+    std::atomic<int> ok{0}, bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i) {
+                try {
+                    (get(port(), u.token, "/api/v1/users/me").status == 200 ? ok : bad)++;
+                } catch (...) {
+                    bad++;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 200);
+    EXPECT_EQ(bad.load(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// process lifecycle
+
+TEST(ServerLifecycleTest, SigtermClosesWebSocketsWith1001AndExitsZero) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(), ServerProcess::Options{{}, true, 30s, "sigterm confab"});
+    auto u = register_user(server.port(), "st");
+    auto ws1 = ws_connect(server.port(), u.token);
+    auto ws2 = ws_connect(server.port(), u.token);
+    ASSERT_EQ(ws1->request("ping")["type"], "ack");
+    ASSERT_EQ(ws2->request("ping")["type"], "ack");
+
+    auto t0 = std::chrono::steady_clock::now();
+    int status = server.terminate(10s);
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    EXPECT_FALSE(server.forced_kill());
+    EXPECT_EQ(status, 0) << "exit status after SIGTERM";
+    EXPECT_LT(elapsed, 10s);
+    EXPECT_EQ(ws1->wait_for_close(2s), std::optional<int>(1001));
+    EXPECT_EQ(ws2->wait_for_close(2s), std::optional<int>(1001));
+    EXPECT_THROW(http(server.port(), "GET", "/healthz", std::nullopt, {}, 2s), std::runtime_error)
+        << "nothing listens after exit";
+}
+
+TEST(ServerLifecycleTest, SigtermOnAnIdleServerExitsZeroQuickly) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(), ServerProcess::Options{{}, true, 30s, "idle confab"});
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(server.terminate(10s), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "no connections: nothing to wait for";
+}
+
+TEST(ServerLifecycleTest, SecondServerOnAnAlreadyMigratedDatabaseWorks) {
+    CONFAB_REQUIRE_DATABASE();
+    auto& db = shared_database();
+    auto& first = shared_server();  // has migrated the database
+    auto before = register_user(first.port(), "rt");
+
+    ServerProcess second(db.url(), ServerProcess::Options{{}, true, 30s, "second confab"});
+    auto ready = http(second.port(), "GET", "/readyz");
+    EXPECT_TRUE(IsJson(ready, 200));
+    // Both processes see the same data.
+    EXPECT_EQ(get(second.port(), before.token, "/api/v1/users/me").status, 200);
+    auto after = register_user(second.port(), "rt");
+    EXPECT_EQ(get(first.port(), after.token, "/api/v1/users/" + before.id).status, 200);
+    EXPECT_EQ(login(first.port(), after.username).empty(), false);
+    EXPECT_EQ(second.terminate(10s), 0);
+
+    // And a third start after the second stopped, too.
+    ServerProcess third(db.url(), ServerProcess::Options{{}, true, 30s, "third confab"});
+    EXPECT_EQ(get(third.port(), after.token, "/api/v1/users/me").status, 200);
+    EXPECT_EQ(third.terminate(10s), 0);
+}
+
+TEST(ServerLifecycleTest, TwoServersStartingTogetherOnAFreshDatabaseBothBecomeReady) {
+    CONFAB_REQUIRE_DATABASE();
+    TestDatabase fresh;
+    ServerProcess a(fresh.url(), ServerProcess::Options{{}, false, 30s, "concurrent confab A"});
+    ServerProcess b(fresh.url(), ServerProcess::Options{{}, false, 30s, "concurrent confab B"});
+    ASSERT_NO_THROW(a.wait_healthy(30s));
+    ASSERT_NO_THROW(b.wait_healthy(30s));
+    // Healthy is "process up"; ready means migrated. Both must get there.
+    for (auto* s : {&a, &b}) {
+        HttpResponse ready;
+        auto deadline = std::chrono::steady_clock::now() + 15s;
+        do {
+            ready = http(s->port(), "GET", "/readyz");
+            if (ready.status == 200) break;
+            std::this_thread::sleep_for(100ms);
+        } while (std::chrono::steady_clock::now() < deadline);
+        EXPECT_TRUE(IsJson(ready, 200)) << "server on port " << s->port();
+    }
+    auto u = register_user(a.port(), "cs");
+    auto token = login(b.port(), u.username);
+    EXPECT_EQ(get(b.port(), token, "/api/v1/users/" + u.id).status, 200);
+    EXPECT_EQ(a.terminate(10s), 0);
+    EXPECT_EQ(b.terminate(10s), 0);
+    EXPECT_TRUE(fresh.query_value("SELECT 1").has_value());
+}
+
+TEST(ServerLifecycleTest, DataSurvivesARestart) {
+    CONFAB_REQUIRE_DATABASE();
+    TestDatabase fresh;
+    TestUser u;
+    {
+        ServerProcess s1(fresh.url(), ServerProcess::Options{{}, true, 30s, "restart confab 1"});
+        u = register_user(s1.port(), "rs");
+        EXPECT_EQ(s1.terminate(10s), 0);
+    }
+    ServerProcess s2(fresh.url(), ServerProcess::Options{{}, true, 30s, "restart confab 2"});
+    auto me = get(s2.port(), u.token, "/api/v1/users/me");
+    ASSERT_TRUE(IsJson(me, 200)) << "tokens survive a restart";
+    EXPECT_EQ(me.json(), u.user);
+    EXPECT_FALSE(login(s2.port(), u.username).empty());
+    EXPECT_EQ(s2.terminate(10s), 0);
+}
+
+}  // namespace
+}  // namespace confab::test

@@ -1,0 +1,291 @@
+// GET /api/v1/ws: authentication on the upgrade, the frame envelope, ping, error frames
+// and protocol-level closes.
+
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+
+namespace confab::test {
+namespace {
+
+using WsTest = ConfabTest;
+
+// No frame arrives within `quiet`.
+::testing::AssertionResult NothingWithin(WsClient& ws, std::chrono::milliseconds quiet) {
+    auto f = ws.receive_frame(quiet);
+    if (f) return ::testing::AssertionFailure() << "unexpected frame: " << f->raw.substr(0, 500);
+    if (!ws.is_open())
+        return ::testing::AssertionFailure() << "connection closed (code " << ws.close_code().value_or(-1) << ")";
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult StillAnswersPing(WsClient& ws) {
+    try {
+        auto ack = ws.request("ping");
+        if (ack != json({{"type", "ack"}, {"id", ack["id"]}, {"data", json::object()}}))
+            return ::testing::AssertionFailure() << "unexpected ping reply: " << ack.dump();
+        return ::testing::AssertionSuccess();
+    } catch (const std::exception& e) {
+        return ::testing::AssertionFailure() << e.what();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// upgrade and auth
+
+TEST_F(WsTest, ConnectsWithBearerHeaderAndAnswersPing) {
+    auto u = register_user(port(), "wh");
+    auto c = WsClient::connect(port(), "/api/v1/ws", auth_header(u.token));
+    ASSERT_TRUE(c.ok()) << c.status << " " << c.body << " " << c.error;
+    c.client->send_text(R"({"type":"ping","id":"p1"})");
+    auto reply = c.client->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(*reply, json({{"type", "ack"}, {"id", "p1"}, {"data", json::object()}}));
+}
+
+TEST_F(WsTest, ConnectsWithAccessTokenQueryParameter) {
+    auto u = register_user(port(), "wq");
+    auto c = WsClient::connect(port(), "/api/v1/ws?access_token=" + url_encode(u.token));
+    ASSERT_TRUE(c.ok()) << c.status << " " << c.body << " " << c.error;
+    EXPECT_TRUE(StillAnswersPing(*c.client));
+}
+
+TEST_F(WsTest, PingWithDataObjectIsAcked) {
+    auto u = register_user(port(), "wd");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_json({{"type", "ping"}, {"id", "with-data"}, {"data", json::object()}});
+    auto reply = ws->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(*reply, json({{"type", "ack"}, {"id", "with-data"}, {"data", json::object()}}));
+}
+
+TEST_F(WsTest, UpgradeWithoutOrWithBadTokenIs401WithErrorBody) {
+    auto u = register_user(port(), "wb");
+    struct Case {
+        const char* what;
+        std::string target;
+        std::map<std::string, std::string> headers;
+    };
+    const std::vector<Case> cases = {
+        {"no token", "/api/v1/ws", {}},
+        {"garbage bearer", "/api/v1/ws", {{"Authorization", "Bearer garbage"}}},
+        {"unknown bearer", "/api/v1/ws", {{"Authorization", "Bearer " + random_alnum(43)}}},
+        {"basic scheme", "/api/v1/ws", {{"Authorization", "Basic " + u.token}}},
+        {"garbage access_token", "/api/v1/ws?access_token=garbage", {}},
+        {"empty access_token", "/api/v1/ws?access_token=", {}},
+    };
+    for (const auto& c : cases) {
+        auto r = WsClient::connect(port(), c.target, c.headers);
+        EXPECT_FALSE(r.ok()) << c.what;
+        EXPECT_EQ(r.status, 401) << c.what << ": " << r.body << " " << r.error;
+        if (r.status == 401) {
+            auto j = json::parse(r.body, nullptr, false);
+            ASSERT_FALSE(j.is_discarded()) << c.what << ": body is not JSON: " << r.body;
+            EXPECT_EQ(j["error"]["code"], "unauthorized") << c.what << ": " << r.body;
+            EXPECT_TRUE(j["error"]["message"].is_string()) << r.body;
+            EXPECT_EQ(r.headers["content-type"], kJsonContentType) << c.what;
+        }
+    }
+}
+
+TEST_F(WsTest, PlainGetOnTheWebSocketPathIsNotAnUpgrade) {
+    auto u = register_user(port(), "wg");
+    auto r = get(port(), u.token, "/api/v1/ws");
+    EXPECT_GE(r.status, 400) << r.describe();
+    EXPECT_LT(r.status, 500) << r.describe();
+}
+
+// ---------------------------------------------------------------------------------------------
+// envelope
+
+TEST_F(WsTest, PingWithoutIdGetsNoReply) {
+    auto u = register_user(port(), "wn");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_text(R"({"type":"ping"})");
+    ws->send_text(R"({"type":"ping","data":{}})");
+    EXPECT_TRUE(NothingWithin(*ws, 700ms));
+    // The next frame after a ping with an id is its ack (nothing was queued before it).
+    ws->send_text(R"({"type":"ping","id":"after"})");
+    auto reply = ws->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ((*reply)["id"], "after");
+    EXPECT_EQ((*reply)["type"], "ack");
+}
+
+TEST_F(WsTest, NonJsonTextGetsBadRequestAndConnectionStaysOpen) {
+    auto u = register_user(port(), "wj");
+    auto ws = ws_connect(port(), u.token);
+    for (const std::string text : {"not json", "{", "{\"type\": \"ping\", \"id\": \"x\"", ""}) {
+        ws->send_text(text);
+        auto reply = ws->receive();
+        EXPECT_TRUE(IsWsError(reply, "bad_request")) << "frame: \"" << text << "\"";
+        EXPECT_TRUE(ws->is_open());
+    }
+    EXPECT_TRUE(StillAnswersPing(*ws));
+}
+
+TEST_F(WsTest, NonObjectJsonGetsBadRequest) {
+    auto u = register_user(port(), "wa");
+    auto ws = ws_connect(port(), u.token);
+    for (const std::string text : {"[]", R"([{"type":"ping","id":"p"}])", "\"ping\"", "42", "null", "true"}) {
+        ws->send_text(text);
+        auto reply = ws->receive();
+        EXPECT_TRUE(IsWsError(reply, "bad_request")) << "frame: " << text;
+    }
+    EXPECT_TRUE(StillAnswersPing(*ws));
+}
+
+TEST_F(WsTest, MissingOrUnknownTypeGetsBadRequestCarryingTheId) {
+    auto u = register_user(port(), "wt");
+    auto ws = ws_connect(port(), u.token);
+
+    ws->send_json({{"id", "no-type"}, {"data", json::object()}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "no-type"));
+
+    ws->send_json({{"type", "no.such.type"}, {"id", "unknown-type"}, {"data", json::object()}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "unknown-type"));
+
+    ws->send_json({{"type", 5}, {"id", "numeric-type"}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "numeric-type"));
+
+    ws->send_json({{"type", nullptr}, {"id", "null-type"}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "null-type"));
+
+    ws->send_json({{"type", "PING"}, {"id", "wrong-case"}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "wrong-case"));
+
+    // Without an id the error is still sent, without an id.
+    ws->send_json({{"type", "no.such.type"}});
+    auto reply = ws->receive();
+    EXPECT_TRUE(IsWsError(reply, "bad_request"));
+    if (reply) {
+        EXPECT_TRUE(!reply->contains("id") || (*reply)["id"].is_null()) << reply->dump();
+    }
+
+    // Server-to-client event names are not client events.
+    ws->send_json({{"type", "ack"}, {"id", "ack-from-client"}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request", "ack-from-client"));
+
+    EXPECT_TRUE(StillAnswersPing(*ws));
+}
+
+TEST_F(WsTest, InvalidIdsGetBadRequest) {
+    auto u = register_user(port(), "wi");
+    auto ws = ws_connect(port(), u.token);
+    const std::vector<json> ids = {123, true, json::object(), json::array({"a"}), "", std::string(65, 'x')};
+    for (const auto& id : ids) {
+        ws->send_json({{"type", "ping"}, {"id", id}, {"data", json::object()}});
+        auto reply = ws->receive();
+        EXPECT_TRUE(IsWsError(reply, "bad_request")) << "id " << id.dump();
+        if (reply && id.is_string() && !id.get<std::string>().empty()) {
+            EXPECT_NE((*reply)["type"], "ack") << "an over-long id must not be acked";
+        }
+    }
+    // 64 characters is the maximum and is echoed exactly; so are non-ASCII ids.
+    std::string id64(64, 'y');
+    ws->send_json({{"type", "ping"}, {"id", id64}});
+    auto reply = ws->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(*reply, json({{"type", "ack"}, {"id", id64}, {"data", json::object()}}));
+    ws->send_json({{"type", "ping"}, {"id", "r\xC3\xA9q-1"}});
+    reply = ws->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ((*reply)["id"], "r\xC3\xA9q-1");
+    EXPECT_EQ((*reply)["type"], "ack");
+}
+
+TEST_F(WsTest, PipelinedRequestsAreEachAnsweredOnce) {
+    auto u = register_user(port(), "wp");
+    auto ws = ws_connect(port(), u.token);
+    for (int i = 0; i < 50; ++i) ws->send_json({{"type", "ping"}, {"id", "pp-" + std::to_string(i)}});
+    std::multiset<std::string> seen;
+    for (int i = 0; i < 50; ++i) {
+        auto reply = ws->receive();
+        ASSERT_TRUE(reply.has_value()) << "after " << i << " replies";
+        EXPECT_EQ((*reply)["type"], "ack");
+        seen.insert((*reply)["id"].get<std::string>());
+    }
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(seen.count("pp-" + std::to_string(i)), 1u) << i;
+    EXPECT_TRUE(NothingWithin(*ws, 300ms));
+}
+
+TEST_F(WsTest, TwoConnectionsOfOneUserAreIndependent) {
+    auto u = register_user(port(), "w2");
+    auto a = ws_connect(port(), u.token);
+    auto b = ws_connect(port(), u.token);
+    a->send_json({{"type", "ping"}, {"id", "only-a"}});
+    auto reply = a->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ((*reply)["id"], "only-a");
+    EXPECT_TRUE(NothingWithin(*b, 300ms)) << "an ack goes only to the connection that asked";
+    a->close();
+    EXPECT_TRUE(StillAnswersPing(*b));
+}
+
+TEST_F(WsTest, LargeFrameJustUnderTheLimitIsAccepted) {
+    auto u = register_user(port(), "wl");
+    auto ws = ws_connect(port(), u.token);
+    json frame = {{"type", "ping"}, {"id", "big"}, {"data", {{"pad", ""}}}};
+    std::size_t overhead = frame.dump().size();
+    frame["data"]["pad"] = std::string(64 * 1024 - overhead, 'x');
+    ASSERT_EQ(frame.dump().size(), 64u * 1024u);
+    ws->send_json(frame);
+    auto reply = ws->receive();
+    ASSERT_TRUE(reply.has_value()) << "closed with " << ws->close_code().value_or(-1);
+    EXPECT_EQ((*reply)["type"], "ack");
+    EXPECT_EQ((*reply)["id"], "big");
+}
+
+// ---------------------------------------------------------------------------------------------
+// protocol-level closes
+
+TEST_F(WsTest, BinaryFrameClosesWith1003) {
+    auto u = register_user(port(), "wy");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_binary(std::string("\x00\x01\x02 binary", 10));
+    EXPECT_EQ(ws->wait_for_close(5s), std::optional<int>(1003));
+}
+
+TEST_F(WsTest, BinaryFrameContainingValidJsonStillClosesWith1003) {
+    auto u = register_user(port(), "wz");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_binary(R"({"type":"ping","id":"bin"})");
+    EXPECT_EQ(ws->wait_for_close(5s), std::optional<int>(1003));
+}
+
+TEST_F(WsTest, TextFrameOver64KiBClosesWith1009) {
+    auto u = register_user(port(), "wo");
+    auto ws = ws_connect(port(), u.token);
+    json frame = {{"type", "ping"}, {"id", "huge"}, {"data", {{"pad", ""}}}};
+    std::size_t overhead = frame.dump().size();
+    frame["data"]["pad"] = std::string(64 * 1024 - overhead + 1, 'x');
+    ASSERT_EQ(frame.dump().size(), 64u * 1024u + 1u);
+    ws->send_json(frame);
+    auto code = ws->wait_for_close(5s);
+    EXPECT_EQ(code, std::optional<int>(1009));
+}
+
+TEST_F(WsTest, InvalidUtf8TextFrameClosesWith1007) {
+    auto u = register_user(port(), "wu");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_text("{\"type\":\"ping\",\"id\":\"\xC3\x28\"}");
+    EXPECT_EQ(ws->wait_for_close(5s), std::optional<int>(1007));
+}
+
+TEST_F(WsTest, ServerSurvivesAbruptDisconnects) {
+    auto u = register_user(port(), "wx");
+    for (int i = 0; i < 10; ++i) {
+        auto ws = ws_connect(port(), u.token);
+        ws->send_json({{"type", "ping"}, {"id", "bye"}});
+        // Destroyed without waiting for the reply.
+    }
+    auto ws = ws_connect(port(), u.token);
+    EXPECT_TRUE(StillAnswersPing(*ws));
+    EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace confab::test

@@ -1,0 +1,76 @@
+#pragma once
+
+// Helpers that read like PROTOCOL.md: register users, call endpoints with a token,
+// check the documented shapes.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/client.hpp"
+
+namespace confab::test {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kPassword = "correct horse 1";
+inline constexpr const char* kJsonContentType = "application/json; charset=utf-8";
+
+struct TestUser {
+    std::string id, username, token;
+    std::string password = kPassword;
+    json user;  // the UserModel returned by register
+};
+
+// Lower-case letters and digits.
+std::string random_alnum(std::size_t n);
+// prefix + random lower-case alnum, at most 32 characters in total.
+std::string unique_username(const std::string& prefix = "u");
+// A random version-4 UUID in canonical lower-case form.
+std::string random_uuid();
+// Percent-encodes everything but unreserved characters.
+std::string url_encode(std::string_view s);
+
+// POST /api/v1/auth/register; throws std::runtime_error with the response if it is not 201.
+TestUser register_user(std::uint16_t port, std::string prefix = "u",
+                       std::optional<std::string> display_name = std::nullopt);
+// POST /api/v1/auth/login; throws unless 200. Returns the new token.
+std::string login(std::uint16_t port, const std::string& username, const std::string& password = kPassword);
+
+std::map<std::string, std::string> auth_header(const std::string& token);
+
+HttpResponse get(std::uint16_t port, const std::string& token, const std::string& target);
+HttpResponse post(std::uint16_t port, const std::string& token, const std::string& target,
+                  const json& body = json::object());
+HttpResponse put(std::uint16_t port, const std::string& token, const std::string& target,
+                 const json& body = json::object());
+HttpResponse patch(std::uint16_t port, const std::string& token, const std::string& target,
+                   const json& body = json::object());
+HttpResponse del(std::uint16_t port, const std::string& token, const std::string& target,
+                 const std::optional<json>& body = std::nullopt);
+// Raw-body POST without a token (e.g. malformed JSON to register).
+HttpResponse post_raw(std::uint16_t port, const std::string& target, const std::string& body,
+                      std::map<std::string, std::string> headers = {});
+
+// Opens /api/v1/ws with the token in the Authorization header; throws if refused.
+std::unique_ptr<WsClient> ws_connect(std::uint16_t port, const std::string& token);
+
+// Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
+bool is_uuid(const json& j);               // canonical lower-case UUID string
+bool is_timestamp(const json& j);          // RFC 3339 UTC with milliseconds
+::testing::AssertionResult IsUserModel(const json& j);
+// Status, Content-Type (application/json; charset=utf-8) and {"error": {"code", "message"}}.
+::testing::AssertionResult IsError(const HttpResponse& r, int status, std::string_view code);
+// A WebSocket error frame {"type": "error", "error": {"code", "message"}} (optionally with id).
+::testing::AssertionResult IsWsError(const std::optional<json>& frame, std::string_view code,
+                                     std::optional<std::string> id = std::nullopt);
+// Status and JSON content type; the body parses as JSON.
+::testing::AssertionResult IsJson(const HttpResponse& r, int status);
+
+}  // namespace confab::test

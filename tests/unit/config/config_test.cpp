@@ -1,0 +1,419 @@
+#include "confab/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace confab::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDatabaseUrl = "postgresql://confab@localhost/confab_test";
+
+EnvLookup env_of(std::map<std::string, std::string> variables) {
+    return [variables = std::move(variables)](const std::string& name) -> std::optional<std::string> {
+        const auto found = variables.find(name);
+        if (found == variables.end()) return std::nullopt;
+        return found->second;
+    };
+}
+
+// Most tests are about something other than the required URL, so supply it.
+EnvLookup env_with_url(std::map<std::string, std::string> variables = {}) {
+    variables.emplace("CONFAB_DATABASE_URL", kDatabaseUrl);
+    return env_of(std::move(variables));
+}
+
+std::string read_text(const fs::path& file) {
+    std::ifstream in(file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::move(text).str();
+}
+
+fs::path source_dir() {
+    if (const char* dir = std::getenv("CONFAB_SOURCE_DIR")) return dir;  // NOLINT(concurrency-mt-unsafe)
+    return fs::path(__FILE__).parent_path() / "../../..";
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+    if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
+class ConfigLoad : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() /
+               ("confab_config_test_" + std::to_string(::getpid()) + "_" + test->name());
+        fs::create_directories(dir_);
+    }
+
+    void TearDown() override {
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+    }
+
+    fs::path write_toml(const std::string& text) {
+        const fs::path file = dir_ / "confab.toml";
+        std::ofstream(file) << text;
+        return file;
+    }
+
+    // The ConfigError message load() throws; fails the test if it does not throw one.
+    static std::string load_error(const std::optional<fs::path>& file, const EnvLookup& env) {
+        try {
+            load(file, env);
+        } catch (const ConfigError& error) {
+            const std::string message = error.what();
+            EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
+            return message;
+        }
+        ADD_FAILURE() << "load() did not throw ConfigError";
+        return {};
+    }
+
+    std::string file_error(const std::string& toml) { return load_error(write_toml(toml), env_with_url()); }
+
+    static std::string env_error(const std::string& name, const std::string& value) {
+        return load_error(std::nullopt, env_with_url({{name, value}}));
+    }
+
+    fs::path dir_;
+};
+
+Config defaults_with_url() {
+    Config config;
+    config.database.url = kDatabaseUrl;
+    return config;
+}
+
+// --- sources and precedence -------------------------------------------------
+
+TEST_F(ConfigLoad, DefaultsApplyWhenNoFileAndNoOverrides) {
+    const Config config = load(std::nullopt, env_with_url());
+    EXPECT_EQ(config, defaults_with_url());
+    EXPECT_EQ(config.server.port, 8080);
+    EXPECT_EQ(config.log.level, "info");
+}
+
+TEST_F(ConfigLoad, FileOverridesDefaults) {
+    const Config config = load(write_toml(R"(
+[server]
+listen_address = "::"
+port = 9090
+shutdown_grace_seconds = 5
+allowed_origins = ["https://chat.example.com", "http://localhost:5173"]
+
+[database]
+url = "postgresql://from-file/confab"
+connect_timeout_ms = 1500
+
+[auth]
+token_ttl_hours = 48
+
+[limits]
+message_rate = 2.5
+upload_bytes = 1048576
+
+[log]
+level = "debug"
+format = "json"
+)"),
+                               env_of({}));
+    EXPECT_EQ(config.server.listen_address, "::");
+    EXPECT_EQ(config.server.port, 9090);
+    EXPECT_EQ(config.server.shutdown_grace, std::chrono::seconds{5});
+    EXPECT_EQ(config.server.allowed_origins,
+              (std::vector<std::string>{"https://chat.example.com", "http://localhost:5173"}));
+    EXPECT_EQ(config.database.url, "postgresql://from-file/confab");
+    EXPECT_EQ(config.database.connect_timeout, std::chrono::milliseconds{1500});
+    EXPECT_EQ(config.auth.token_ttl, std::chrono::hours{48});
+    EXPECT_DOUBLE_EQ(config.limits.message_rate, 2.5);
+    EXPECT_EQ(config.limits.upload_bytes, 1048576U);
+    EXPECT_EQ(config.log.level, "debug");
+    EXPECT_EQ(config.log.format, "json");
+    // Untouched keys keep their defaults.
+    EXPECT_EQ(config.server.io_threads, Server{}.io_threads);
+    Limits expected_limits;
+    expected_limits.message_rate = 2.5;
+    expected_limits.upload_bytes = 1048576;
+    EXPECT_EQ(config.limits, expected_limits);
+}
+
+TEST_F(ConfigLoad, EnvironmentOverridesFile) {
+    const fs::path file = write_toml(R"(
+[server]
+port = 9090
+[database]
+url = "postgresql://from-file/confab"
+[log]
+level = "debug"
+)");
+    const Config config = load(file, env_of({{"CONFAB_HTTP_PORT", "7000"},
+                                             {"CONFAB_DATABASE_URL", "postgresql://from-env/confab"},
+                                             {"CONFAB_LIMIT_MESSAGE_RATE", "0.5"},
+                                             {"CONFAB_IDLE_TIMEOUT_SECONDS", "120"}}));
+    EXPECT_EQ(config.server.port, 7000);
+    EXPECT_EQ(config.database.url, "postgresql://from-env/confab");
+    EXPECT_DOUBLE_EQ(config.limits.message_rate, 0.5);
+    EXPECT_EQ(config.server.idle_timeout, std::chrono::seconds{120});
+    EXPECT_EQ(config.log.level, "debug");  // only in the file
+}
+
+TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
+    const Config config = load(std::nullopt, env_of({
+                                                 {"CONFAB_LISTEN_ADDRESS", "0.0.0.0"},
+                                                 {"CONFAB_HTTP_PORT", "1"},
+                                                 {"CONFAB_IO_THREADS", "3"},
+                                                 {"CONFAB_SHUTDOWN_GRACE_SECONDS", "4"},
+                                                 {"CONFAB_IDLE_TIMEOUT_SECONDS", "5"},
+                                                 {"CONFAB_WS_PING_INTERVAL_SECONDS", "6"},
+                                                 {"CONFAB_ALLOWED_ORIGINS", "https://a.example"},
+                                                 {"CONFAB_DATABASE_URL", "postgresql://x/y"},
+                                                 {"CONFAB_DATABASE_POOL_SIZE", "7"},
+                                                 {"CONFAB_DATABASE_CONNECT_TIMEOUT_MS", "800"},
+                                                 {"CONFAB_TOKEN_TTL_HOURS", "9"},
+                                                 {"CONFAB_PASSWORD_HASH_OPS", "3"},
+                                                 {"CONFAB_PASSWORD_HASH_MEM_KIB", "1024"},
+                                                 {"CONFAB_HASH_THREADS", "11"},
+                                                 {"CONFAB_LIMIT_CONTENT_CHARS", "12"},
+                                                 {"CONFAB_LIMIT_BODY_BYTES", "2048"},
+                                                 {"CONFAB_LIMIT_FRAME_BYTES", "4096"},
+                                                 {"CONFAB_LIMIT_UPLOAD_BYTES", "13"},
+                                                 {"CONFAB_LIMIT_GROUP_MEMBERS", "14"},
+                                                 {"CONFAB_LIMIT_MESSAGE_BURST", "15"},
+                                                 {"CONFAB_LIMIT_MESSAGE_RATE", "16"},
+                                                 {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "17"},
+                                                 {"CONFAB_LIMIT_TITLE_CHARS", "18"},
+                                                 {"CONFAB_LIMIT_HEADER_BYTES", "8192"},
+                                                 {"CONFAB_LIMIT_WS_OUTBOUND_QUEUE", "19"},
+                                                 {"CONFAB_LOG_LEVEL", "warn"},
+                                                 {"CONFAB_LOG_FORMAT", "json"},
+                                                 {"CONFAB_MEDIA_DIR", "/var/lib/confab/media"},
+                                             }));
+    Config expected;
+    expected.server = {"0.0.0.0", 1, 3, std::chrono::seconds{4}, std::chrono::seconds{5}, std::chrono::seconds{6},
+                       {"https://a.example"}};
+    expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
+    expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
+    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19};
+    expected.log = {"warn", "json"};
+    expected.media = {"/var/lib/confab/media"};
+    EXPECT_EQ(config.server, expected.server);
+    EXPECT_EQ(config.database, expected.database);
+    EXPECT_EQ(config.auth, expected.auth);
+    EXPECT_EQ(config.limits, expected.limits);
+    EXPECT_EQ(config.log, expected.log);
+    EXPECT_EQ(config.media, expected.media);
+}
+
+TEST_F(ConfigLoad, AllowedOriginsFromEnvironmentCommaList) {
+    const Config config = load(
+        std::nullopt, env_with_url({{"CONFAB_ALLOWED_ORIGINS", " https://a.example , http://b.example:8080,"}}));
+    EXPECT_EQ(config.server.allowed_origins,
+              (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
+}
+
+TEST_F(ConfigLoad, EmptyAllowedOriginsInEnvironmentClearsFileList) {
+    const fs::path file = write_toml("[server]\nallowed_origins = [\"https://a.example\"]\n");
+    const Config config = load(file, env_with_url({{"CONFAB_ALLOWED_ORIGINS", ""}}));
+    EXPECT_TRUE(config.server.allowed_origins.empty());
+}
+
+TEST_F(ConfigLoad, MessageRateAcceptsTomlInteger) {
+    const Config config = load(write_toml("[limits]\nmessage_rate = 3\n"), env_with_url());
+    EXPECT_DOUBLE_EQ(config.limits.message_rate, 3.0);
+}
+
+// --- errors -----------------------------------------------------------------
+
+TEST_F(ConfigLoad, NonNumericEnvironmentIntegerNamesKeyAndVariable) {
+    EXPECT_EQ(env_error("CONFAB_LIMIT_BODY_BYTES", "abc"),
+              "environment: limits.body_bytes (CONFAB_LIMIT_BODY_BYTES): expected an integer from 1024 to "
+              "1099511627775, got \"abc\"");
+}
+
+TEST_F(ConfigLoad, EnvironmentIntegerMustBePlainDecimal) {
+    for (const std::string bad : {"12abc", " 80", "80 ", "+80", "-1", "0x50", "8.0", "", "99999999999999999999999"}) {
+        EXPECT_TRUE(contains(env_error("CONFAB_HTTP_PORT", bad), "server.port (CONFAB_HTTP_PORT): expected an integer"))
+            << "value: " << bad;
+    }
+}
+
+TEST_F(ConfigLoad, OutOfRangeValuesAreRejected) {
+    EXPECT_TRUE(contains(env_error("CONFAB_HTTP_PORT", "65536"),
+                         "server.port (CONFAB_HTTP_PORT): expected an integer from 1 to 65535, got \"65536\""));
+    EXPECT_TRUE(contains(env_error("CONFAB_IO_THREADS", "0"), "server.io_threads (CONFAB_IO_THREADS)"));
+    EXPECT_TRUE(contains(file_error("[limits]\nframe_bytes = 1023\n"),
+                         "limits.frame_bytes (CONFAB_LIMIT_FRAME_BYTES): expected an integer from 1024 to "
+                         "1099511627775, got 1023"));
+    EXPECT_TRUE(contains(file_error("[server]\nport = -1\n"), "got -1"));
+    EXPECT_TRUE(contains(file_error("[database]\nconnect_timeout_ms = 99\n"),
+                         "database.connect_timeout_ms (CONFAB_DATABASE_CONNECT_TIMEOUT_MS)"));
+}
+
+TEST_F(ConfigLoad, FileErrorsCarryFileLineAndColumn) {
+    const fs::path file = write_toml("[server]\nport = 70000\n");
+    EXPECT_EQ(load_error(file, env_with_url()), file.string() +
+                                                    ":2:8: server.port (CONFAB_HTTP_PORT): expected an integer "
+                                                    "from 1 to 65535, got 70000");
+}
+
+TEST_F(ConfigLoad, MessageRateMustBePositiveAndFinite) {
+    for (const std::string bad : {"0", "-1", "abc", "inf", "nan", "1.5x", "1e9"}) {
+        EXPECT_TRUE(contains(env_error("CONFAB_LIMIT_MESSAGE_RATE", bad),
+                             "limits.message_rate (CONFAB_LIMIT_MESSAGE_RATE): expected a number greater than 0"))
+            << "value: " << bad;
+    }
+    EXPECT_TRUE(contains(file_error("[limits]\nmessage_rate = 0.0\n"), "limits.message_rate"));
+    EXPECT_TRUE(contains(file_error("[limits]\nmessage_rate = inf\n"), "limits.message_rate"));
+}
+
+TEST_F(ConfigLoad, WrongTomlTypeNamesKey) {
+    EXPECT_TRUE(contains(file_error("[server]\nport = \"8080\"\n"),
+                         "server.port (CONFAB_HTTP_PORT): expected an integer from 1 to 65535, got a string \"8080\""));
+    EXPECT_TRUE(contains(file_error("[server]\nport = 80.5\n"), "server.port (CONFAB_HTTP_PORT)"));
+    EXPECT_TRUE(contains(file_error("[log]\nlevel = 3\n"), "log.level (CONFAB_LOG_LEVEL): expected one of"));
+    EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = \"https://a.example\"\n"),
+                         "server.allowed_origins (CONFAB_ALLOWED_ORIGINS)"));
+    EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = [1]\n"), "got an array containing an integer 1"));
+    EXPECT_TRUE(contains(file_error("[database]\nurl = true\n"), "database.url (CONFAB_DATABASE_URL)"));
+}
+
+TEST_F(ConfigLoad, UnknownKeyIsRejected) {
+    const std::string message = file_error("[server]\nprot = 8080\n");
+    EXPECT_TRUE(contains(message, ":2:1: unknown key \"server.prot\""));
+    EXPECT_TRUE(contains(message, "port"));  // lists the keys that do exist
+}
+
+TEST_F(ConfigLoad, UnknownSectionIsRejected) {
+    EXPECT_TRUE(contains(file_error("[srever]\nport = 8080\n"), "unknown section \"srever\""));
+    EXPECT_TRUE(contains(file_error("port = 8080\n"), "unknown section \"port\""));
+    EXPECT_TRUE(contains(file_error("server = 1\n"), "server: expected a table"));
+    EXPECT_TRUE(contains(file_error("[server.tls]\ncert = \"x\"\n"), "unknown key \"server.tls\""));
+}
+
+TEST_F(ConfigLoad, BadLogLevelAndFormatAreRejected) {
+    EXPECT_EQ(env_error("CONFAB_LOG_LEVEL", "verbose"),
+              "environment: log.level (CONFAB_LOG_LEVEL): expected one of trace, debug, info, warn, error, "
+              "critical, off, got \"verbose\"");
+    EXPECT_TRUE(contains(env_error("CONFAB_LOG_LEVEL", "INFO"), "log.level"));
+    EXPECT_TRUE(contains(file_error("[log]\nformat = \"xml\"\n"), "log.format (CONFAB_LOG_FORMAT)"));
+}
+
+TEST_F(ConfigLoad, ListenAddressMustBeIpLiteral) {
+    EXPECT_TRUE(contains(env_error("CONFAB_LISTEN_ADDRESS", "localhost"),
+                         "server.listen_address (CONFAB_LISTEN_ADDRESS): expected an IPv4 or IPv6 address"));
+    EXPECT_TRUE(contains(env_error("CONFAB_LISTEN_ADDRESS", ""), "server.listen_address"));
+    EXPECT_TRUE(contains(env_error("CONFAB_LISTEN_ADDRESS", "256.1.1.1"), "server.listen_address"));
+    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_LISTEN_ADDRESS", "::1"}})).server.listen_address, "::1");
+}
+
+TEST_F(ConfigLoad, OriginsMustBeSchemeHostPort) {
+    EXPECT_TRUE(contains(env_error("CONFAB_ALLOWED_ORIGINS", "https://a.example/"),
+                         "server.allowed_origins (CONFAB_ALLOWED_ORIGINS): expected a list of origins"));
+    EXPECT_TRUE(contains(env_error("CONFAB_ALLOWED_ORIGINS", "a.example"), "got \"a.example\""));
+    EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = [\"https://a.example/chat\"]\n"),
+                         "server.allowed_origins"));
+}
+
+TEST_F(ConfigLoad, MediaDirMustNotBeEmpty) {
+    EXPECT_TRUE(contains(env_error("CONFAB_MEDIA_DIR", ""), "media.dir (CONFAB_MEDIA_DIR): expected a non-empty"));
+}
+
+TEST_F(ConfigLoad, MissingDatabaseUrlSaysHowToSetIt) {
+    EXPECT_EQ(load_error(std::nullopt, env_of({})),
+              "database.url (CONFAB_DATABASE_URL): required but not set; set database.url in the config file or "
+              "the CONFAB_DATABASE_URL environment variable");
+    // An empty value from the environment does not count as set.
+    const fs::path file = write_toml("[database]\nurl = \"postgresql://from-file/confab\"\n");
+    EXPECT_TRUE(contains(load_error(file, env_of({{"CONFAB_DATABASE_URL", ""}})), "database.url"));
+}
+
+TEST_F(ConfigLoad, MalformedTomlNamesFileAndPosition) {
+    const fs::path file = write_toml("[server]\nport = = 8080\n");
+    const std::string message = load_error(file, env_with_url());
+    EXPECT_TRUE(contains(message, file.string() + ":2:"));
+    EXPECT_TRUE(contains(message, "invalid TOML"));
+}
+
+TEST_F(ConfigLoad, MissingFileNamesFile) {
+    const fs::path file = dir_ / "does-not-exist.toml";
+    EXPECT_TRUE(contains(load_error(file, env_with_url()), file.string() + ": cannot read the config file"));
+    EXPECT_TRUE(contains(load_error(dir_, env_with_url()), dir_.string() + ": cannot read the config file"));
+}
+
+TEST_F(ConfigLoad, EmptyFileKeepsDefaults) {
+    EXPECT_EQ(load(write_toml(""), env_with_url()), defaults_with_url());
+}
+
+TEST_F(ConfigLoad, EnvironmentIsAskedOnlyForKnownVariables) {
+    std::vector<std::string> asked;
+    const EnvLookup spy = [&](const std::string& name) -> std::optional<std::string> {
+        asked.push_back(name);
+        return name == "CONFAB_DATABASE_URL" ? std::optional<std::string>(kDatabaseUrl) : std::nullopt;
+    };
+    load(std::nullopt, spy);
+    std::vector<std::string> expected;
+    for (const auto& name : setting_names()) expected.emplace_back(name.env_var);
+    EXPECT_EQ(asked, expected);
+}
+
+// --- the shipped file and docs never drift from the code ---------------------
+
+TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
+    const fs::path file = source_dir() / "config/confab.toml";
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const Config config = load(file, env_with_url());
+    const Config defaults = defaults_with_url();
+    EXPECT_EQ(config.server, defaults.server);
+    EXPECT_EQ(config.database, defaults.database);
+    EXPECT_EQ(config.auth, defaults.auth);
+    EXPECT_EQ(config.limits, defaults.limits);
+    EXPECT_EQ(config.log, defaults.log);
+    EXPECT_EQ(config.media, defaults.media);
+}
+
+TEST(ShippedConfig, ListsEverySettingWithItsVariable) {
+    const std::string text = read_text(source_dir() / "config/confab.toml");
+    for (const auto& name : setting_names()) {
+        const std::string key(name.toml_key);
+        const std::string section = key.substr(0, key.find('.'));
+        const std::string leaf = key.substr(key.find('.') + 1);
+        const auto section_at = text.find("\n[" + section + "]\n");
+        ASSERT_NE(section_at, std::string::npos) << section;
+        EXPECT_NE(text.find("\n" + leaf + " = ", section_at), std::string::npos) << key;
+        EXPECT_TRUE(contains(text, std::string(name.env_var)));
+    }
+}
+
+TEST(ShippedConfig, RequiresDatabaseUrlFromEnvironment) {
+    EXPECT_THROW(load(source_dir() / "config/confab.toml", env_of({})), ConfigError);
+}
+
+TEST(ConfigurationDocs, DocumentEverySettingAndVariable) {
+    const std::string text = read_text(source_dir() / "docs/configuration.md");
+    ASSERT_FALSE(text.empty());
+    for (const auto& name : setting_names()) {
+        EXPECT_TRUE(contains(text, "`" + std::string(name.toml_key) + "`"));
+        EXPECT_TRUE(contains(text, "`" + std::string(name.env_var) + "`"));
+    }
+}
+
+TEST(ProcessEnv, ReadsTheProcessEnvironment) {
+    const EnvLookup env = process_env();
+    EXPECT_EQ(env("CONFAB_SURELY_NOT_SET_IN_ANY_TEST_ENVIRONMENT"), std::nullopt);
+    EXPECT_TRUE(env("PATH").has_value());
+}
+
+}  // namespace
+}  // namespace confab::config

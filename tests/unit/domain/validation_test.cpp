@@ -1,0 +1,62 @@
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace confab::domain {
+namespace {
+
+TEST(CodePoints, CountsCharactersNotBytes) {
+    EXPECT_EQ(code_points(""), 0u);
+    EXPECT_EQ(code_points("abc"), 3u);
+    EXPECT_EQ(code_points("h\xC3\xA9llo"), 5u);             // é is 2 bytes
+    EXPECT_EQ(code_points("\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D"), 2u);  // two 4-byte emoji
+}
+
+TEST(Uuid, AcceptsOnlyCanonicalLowercase) {
+    EXPECT_TRUE(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+    EXPECT_FALSE(is_uuid("123E4567-E89B-12D3-A456-426614174000"));
+    EXPECT_FALSE(is_uuid("123e4567e89b12d3a456426614174000"));
+    EXPECT_FALSE(is_uuid("123e4567-e89b-12d3-a456-42661417400"));
+    EXPECT_FALSE(is_uuid("123e4567-e89b-12d3-a456-4266141740000"));
+    EXPECT_FALSE(is_uuid("g23e4567-e89b-12d3-a456-426614174000"));
+    EXPECT_FALSE(is_uuid("' OR 1=1 --"));
+}
+
+TEST(Username, ThreeToThirtyTwoOfTheAllowedCharacters) {
+    EXPECT_TRUE(is_valid_username("ana"));
+    EXPECT_TRUE(is_valid_username("a.b_c9"));
+    EXPECT_TRUE(is_valid_username(std::string(32, 'a')));
+    EXPECT_FALSE(is_valid_username("ab"));
+    EXPECT_FALSE(is_valid_username(std::string(33, 'a')));
+    EXPECT_FALSE(is_valid_username("Ana"));
+    EXPECT_FALSE(is_valid_username("an a"));
+    EXPECT_FALSE(is_valid_username("ana-b"));
+    EXPECT_FALSE(is_valid_username("\xC3\xA9t\xC3\xA9"));
+}
+
+TEST(Token, IsRandomUrlSafeAndRecognisable) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 100; ++i) {
+        const auto token = new_token();
+        EXPECT_EQ(token.size(), 43u);  // 256 bits in unpadded base64url
+        EXPECT_TRUE(looks_like_token(token)) << token;
+        seen.insert(token);
+    }
+    EXPECT_EQ(seen.size(), 100u);
+    EXPECT_FALSE(looks_like_token("short"));
+    EXPECT_FALSE(looks_like_token(std::string(43, '+')));
+}
+
+TEST(Token, HashIsStableHexAndDiffersPerToken) {
+    const auto hash = token_hash("abc");
+    EXPECT_EQ(hash.size(), 64u);
+    EXPECT_EQ(hash, token_hash("abc"));
+    EXPECT_NE(hash, token_hash("abd"));
+    EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace confab::domain
