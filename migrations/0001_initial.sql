@@ -25,6 +25,10 @@ CREATE TABLE auth_tokens (
 );
 CREATE INDEX auth_tokens_user ON auth_tokens (user_id);
 
+-- Orders the chat list: every chat takes the next value when created and on each new
+-- message, so "most recent activity first" is an exact, unique-per-step integer order.
+CREATE SEQUENCE chat_activity;
+
 CREATE TABLE chats (
     id                          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     type                        text NOT NULL CHECK (type IN ('direct', 'group')),
@@ -41,11 +45,14 @@ CREATE TABLE chats (
     -- taken with UPDATE ... RETURNING in the transaction of the write they number.
     last_seq                    bigint NOT NULL DEFAULT 0,
     version                     bigint NOT NULL DEFAULT 0,
-    last_activity_at            timestamptz NOT NULL DEFAULT now(),
+    activity                    bigint NOT NULL DEFAULT nextval('chat_activity'),
     created_at                  timestamptz NOT NULL DEFAULT now(),
     updated_at                  timestamptz NOT NULL DEFAULT now(),
     CHECK ((type = 'direct') = (direct_key IS NOT NULL))
 );
+
+-- Join order of members (member lists, and who inherits a group when its owner leaves).
+CREATE SEQUENCE member_join_order;
 
 CREATE TABLE chat_members (
     chat_id       uuid NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
@@ -56,13 +63,14 @@ CREATE TABLE chat_members (
     -- a direct chat "deleted" by one side is hidden from that side's list only.
     is_hidden     boolean NOT NULL DEFAULT false,
     joined_at     timestamptz NOT NULL DEFAULT now(),
+    position      bigint NOT NULL DEFAULT nextval('member_join_order'),
     PRIMARY KEY (chat_id, user_id)
 );
 CREATE INDEX chat_members_user ON chat_members (user_id, chat_id);
 -- Member list pages in join order.
-CREATE INDEX chat_members_join_order ON chat_members (chat_id, joined_at, user_id);
--- The chat list, most recent activity first, keyset-paginated on (last_activity_at, id).
-CREATE INDEX chats_activity ON chats (last_activity_at DESC, id DESC);
+CREATE INDEX chat_members_join_order ON chat_members (chat_id, position);
+-- The chat list, most recent activity first, keyset-paginated on (activity, id).
+CREATE INDEX chats_activity ON chats (activity DESC, id DESC);
 
 CREATE TABLE media (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),

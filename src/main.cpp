@@ -1,9 +1,15 @@
 // confab: the chat server. `confab [--config FILE]` serves until SIGINT/SIGTERM.
 
+#include "confab/api/event_publisher.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/ws_events.hpp"
 #include "confab/config/config.hpp"
+#include "confab/domain/access_cache.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/chat_service.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/message_service.hpp"
+#include "confab/domain/presence_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
@@ -79,7 +85,13 @@ int serve(const confab::config::Config& config) {
     realtime::Hub hub;
     domain::AuthService auth(pool, hashing, hub, config.auth);
     domain::UserService users(pool);
-    api::Services services{config, pool, auth, users};
+    api::EventPublisher publisher(hub);
+    domain::AccessCache access;
+    domain::ChatWrites writes(pool, access, publisher);
+    domain::ChatService chats(writes, hub, config.limits);
+    domain::MessageService messages(writes, config.limits);
+    domain::PresenceService presence(writes, hub);
+    api::Services services{config, pool, auth, users, chats, messages, presence};
     const auto router = api::make_router(services);
     api::WsEvents events(services);
     net::Server server(config, router, events, hub);

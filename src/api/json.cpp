@@ -50,6 +50,29 @@ std::optional<bool> optional_bool(const Json& object, const char* field) {
     return found->get<bool>();
 }
 
+std::optional<std::vector<std::string>> optional_string_array(const Json& object, const char* field) {
+    const auto found = object.find(field);
+    if (found == object.end()) return std::nullopt;
+    if (!found->is_array()) throw bad_request(std::string(field) + " must be an array of strings", field);
+    std::vector<std::string> values;
+    values.reserve(found->size());
+    for (const auto& item : *found) {
+        if (!item.is_string()) throw bad_request(std::string(field) + " must be an array of strings", field);
+        values.push_back(item.get<std::string>());
+    }
+    return values;
+}
+
+std::optional<domain::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
+    const auto found = object.find(field);
+    if (found == object.end()) return std::nullopt;
+    if (!found->is_object()) throw bad_request(std::string(field) + " must be an object", field);
+    auto text = dump(*found);
+    if (text.size() > max_bytes)
+        throw domain::Error(domain::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
+    return domain::OpaqueJson{std::move(text)};
+}
+
 void reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> known) {
     for (const auto& [key, value] : object.items()) {
         bool is_known = false;
@@ -78,6 +101,121 @@ Json to_json(const domain::User& user) {
                 {"avatar_url", user.avatar_url ? Json(*user.avatar_url) : Json(nullptr)},
                 {"created_at", format_timestamp(user.created_at)}};
 }
+
+Json to_json(const domain::User& user, const domain::Presence& presence) {
+    auto json = to_json(user);
+    json["online"] = presence.online;
+    json["last_seen_at"] = presence.last_seen_at ? Json(format_timestamp(*presence.last_seen_at)) : Json(nullptr);
+    return json;
+}
+
+namespace {
+
+Json optional_text(const std::optional<std::string>& text) { return text ? Json(*text) : Json(nullptr); }
+
+}  // namespace
+
+Json parse_stored(const domain::OpaqueJson& json) {
+    auto parsed = Json::parse(json.text, nullptr, false);
+    return parsed.is_discarded() ? Json::object() : parsed;
+}
+
+Json to_json(const domain::Message& m) {
+    Json reactions = Json::array();
+    for (const auto& reaction : m.reactions)
+        reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.user_ids.size()}, {"user_ids", reaction.user_ids}});
+    return Json{{"id", m.id},
+                {"chat_id", m.chat_id},
+                {"sender_id", optional_text(m.sender_id)},
+                {"seq", m.seq},
+                {"version", m.version},
+                {"type", domain::to_string(m.type)},
+                {"content", m.content},
+                {"media", nullptr},
+                {"reply_to_id", optional_text(m.reply_to_id)},
+                {"reactions", std::move(reactions)},
+                {"is_edited", m.is_edited},
+                {"is_deleted", m.is_deleted},
+                {"metadata", parse_stored(m.metadata)},
+                {"client_id", optional_text(m.client_id)},
+                {"created_at", format_timestamp(m.created_at)},
+                {"updated_at", format_timestamp(m.updated_at)}};
+}
+
+Json to_json(const domain::ChatView& view) {
+    const auto& c = view.chat;
+    return Json{{"id", c.id},
+                {"type", domain::to_string(c.type)},
+                {"title", optional_text(c.title)},
+                {"avatar_url", optional_text(c.avatar_url)},
+                {"settings",
+                 {{"only_admins_can_post", c.settings.only_admins_can_post},
+                  {"only_admins_can_edit_info", c.settings.only_admins_can_edit_info},
+                  {"only_admins_can_add_members", c.settings.only_admins_can_add_members}}},
+                {"metadata", parse_stored(c.metadata)},
+                {"member_count", c.member_count},
+                {"last_message", view.last_message ? to_json(*view.last_message) : Json(nullptr)},
+                {"last_seq", c.last_seq},
+                {"version", c.version},
+                {"me",
+                 {{"role", domain::to_string(view.me.role)},
+                  {"last_read_seq", view.me.last_read_seq},
+                  {"unread_count", std::max<std::int64_t>(0, c.last_seq - view.me.last_read_seq)},
+                  {"is_muted", view.me.is_muted}}},
+                {"created_at", format_timestamp(c.created_at)},
+                {"updated_at", format_timestamp(c.updated_at)}};
+}
+
+Json to_json(const domain::Member& member) {
+    return Json{{"chat_id", member.chat_id},
+                {"user", member.presence ? to_json(member.user, *member.presence) : to_json(member.user)},
+                {"role", domain::to_string(member.role)},
+                {"last_read_seq", member.last_read_seq},
+                {"is_muted", member.is_muted},
+                {"joined_at", format_timestamp(member.joined_at)}};
+}
+
+namespace {
+
+struct EventJson {
+    Json operator()(const domain::MessageCreated& e) const { return frame("message.new", {{"message", to_json(e.message)}}); }
+    Json operator()(const domain::MessageUpdated& e) const {
+        return frame("message.updated", {{"message", to_json(e.message)}});
+    }
+    Json operator()(const domain::MessageDeleted& e) const {
+        return frame("message.deleted", {{"message_id", e.message_id}, {"chat_id", e.chat_id}, {"version", e.version}});
+    }
+    Json operator()(const domain::TypingUpdated& e) const {
+        return frame("typing.update", {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"is_typing", e.is_typing}});
+    }
+    Json operator()(const domain::ReadUpdated& e) const {
+        return frame("read.updated", {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"last_read_seq", e.last_read_seq}});
+    }
+    Json operator()(const domain::ChatCreated& e) const { return frame("chat.created", {{"chat", to_json(e.view)}}); }
+    Json operator()(const domain::ChatUpdated& e) const { return frame("chat.updated", {{"chat", to_json(e.view)}}); }
+    Json operator()(const domain::ChatDeleted& e) const { return frame("chat.deleted", {{"chat_id", e.chat_id}}); }
+    Json operator()(const domain::MemberAdded& e) const {
+        return frame("member.added", {{"chat_id", e.member.chat_id}, {"member", to_json(e.member)}});
+    }
+    Json operator()(const domain::MemberUpdated& e) const {
+        return frame("member.updated", {{"chat_id", e.member.chat_id}, {"member", to_json(e.member)}});
+    }
+    Json operator()(const domain::MemberRemoved& e) const {
+        return frame("member.removed", {{"chat_id", e.chat_id}, {"user_id", e.user_id}});
+    }
+    Json operator()(const domain::PresenceUpdated& e) const {
+        return frame("presence.update",
+                     {{"user_id", e.user_id},
+                      {"online", e.presence.online},
+                      {"last_seen_at", e.presence.last_seen_at ? Json(format_timestamp(*e.presence.last_seen_at))
+                                                               : Json(nullptr)}});
+    }
+    static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
+};
+
+}  // namespace
+
+Json event_frame(const domain::Event& event) { return std::visit(EventJson{}, event); }
 
 std::string dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 

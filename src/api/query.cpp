@@ -1,5 +1,7 @@
 #include "confab/api/query.hpp"
 
+#include "confab/api/pagination.hpp"
+
 #include "confab/domain/error.hpp"
 #include "confab/http/router.hpp"
 
@@ -86,5 +88,23 @@ std::optional<std::string> decode_cursor(std::string_view cursor) {
     if (bits >= 6 || (buffer & ((1u << bits) - 1)) != 0 || out.empty()) return std::nullopt;
     return out;
 }
+
+}  // namespace confab::api
+
+namespace confab::api {
+
+std::optional<std::int64_t> integer_cursor(const Query& query) {
+    const auto cursor = query.get("cursor");
+    if (!cursor || cursor->empty()) return std::nullopt;
+    const auto key = decode_cursor(*cursor);
+    std::int64_t value = 0;
+    const auto [end, error] = key ? std::from_chars(key->data(), key->data() + key->size(), value)
+                                  : std::from_chars_result{nullptr, std::errc::invalid_argument};
+    if (!key || error != std::errc{} || end != key->data() + key->size() || value < 0)
+        throw domain::bad_request("invalid cursor", "cursor");
+    return value;
+}
+
+std::string encode_integer_cursor(std::int64_t key) { return encode_cursor(std::to_string(key)); }
 
 }  // namespace confab::api

@@ -30,6 +30,9 @@ http::Router make_router(Services& services) {
     add_health_routes(router, services);
     add_auth_routes(router, services);
     add_user_routes(router, services);
+    add_chat_routes(router, services);
+    add_member_routes(router, services);
+    add_message_routes(router, services);
     return router;
 }
 

@@ -1,7 +1,10 @@
 #include "confab/api/ws_events.hpp"
 
+#include "confab/api/message_input.hpp"
 #include "confab/api/query.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/message_service.hpp"
+#include "confab/domain/presence_service.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/http/errors.hpp"
 
@@ -39,6 +42,12 @@ Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_f
     return envelope;
 }
 
+std::int64_t required_integer(const Json& data, const char* field) {
+    const auto value = optional_integer(data, field);
+    if (!value) throw domain::bad_request(std::string(field) + " is required", field);
+    return *value;
+}
+
 }  // namespace
 
 std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error) {
@@ -48,10 +57,62 @@ std::string error_frame(const std::optional<std::string>& id, std::exception_ptr
     return dump(frame);
 }
 
+void WsEvents::add(std::string type, Handler handler) { handlers_.emplace(std::move(type), std::move(handler)); }
+
+// The client events of PROTOCOL.md; each calls the same service as its REST twin.
 WsEvents::WsEvents(Services& services) : services_(services) {
-    handlers_.emplace("ping", [](const domain::Principal&, const Json&) -> boost::asio::awaitable<Json> {
+    using boost::asio::awaitable;
+    using domain::Principal;
+    auto& messages = services_.messages;
+    add("ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); });
+    add("message.send", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        auto command = parse_send(data, required_string(data, "chat_id"), p.user_id);
+        co_return Json{{"message", to_json((co_await messages.send(std::move(command))).message)}};
+    });
+    add("message.edit", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        auto edited = co_await messages.edit(p.user_id, required_string(data, "message_id"),
+                                             required_string(data, "content"));
+        co_return Json{{"message", to_json(edited)}};
+    });
+    add("message.delete", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        co_await messages.remove(p.user_id, required_string(data, "message_id"));
         co_return Json::object();
     });
+    for (const bool adding : {true, false}) {
+        add(adding ? "reaction.add" : "reaction.remove",
+            [&messages, adding](const Principal& p, const Json& data) -> awaitable<Json> {
+                co_await messages.react(p.user_id, required_string(data, "message_id"), required_string(data, "emoji"),
+                                        adding);
+                co_return Json::object();
+            });
+    }
+    for (const bool typing : {true, false}) {
+        add(typing ? "typing.start" : "typing.stop",
+            [this, typing](const Principal& p, const Json& data) -> awaitable<Json> {
+                co_await services_.presence.typing(p.user_id, required_string(data, "chat_id"), typing);
+                co_return Json::object();
+            });
+    }
+    add("read.mark", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        co_await messages.mark_read(p.user_id, required_string(data, "chat_id"), required_integer(data, "seq"));
+        co_return Json::object();
+    });
+    add("sync", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        const auto since = required_integer(data, "since_version");
+        if (since < 0) throw domain::bad_request("since_version must be a non-negative integer", "since_version");
+        const auto limit = optional_integer(data, "limit").value_or(50);
+        if (limit < 1 || limit > 200) throw domain::bad_request("limit must be from 1 to 200", "limit");
+        co_return to_json(co_await messages.sync(p.user_id, required_string(data, "chat_id"), since,
+                                                 static_cast<int>(limit)));
+    });
+}
+
+boost::asio::awaitable<void> WsEvents::opened(const domain::Principal& principal) {
+    co_await services_.presence.connected(principal.user_id);
+}
+
+boost::asio::awaitable<void> WsEvents::closed(const domain::Principal& principal) {
+    co_await services_.presence.disconnected(principal.user_id);
 }
 
 boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& context) {

@@ -59,10 +59,12 @@ public:
         context_.hub.attach(shared_from_this());
         spdlog::debug("websocket open user_id={}", principal_.user_id);
         asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+        co_await announce(true);
         co_await read_loop();
         finished_ = true;
         wake_.cancel();
         context_.hub.detach(*this);
+        co_await announce(false);
         context_.registry.leave(session_id);
         spdlog::debug("websocket closed user_id={}", principal_.user_id);
     }
@@ -79,6 +81,15 @@ private:
         ws_.read_message_max(context_.config.limits.frame_bytes);
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
+    }
+
+    // Presence is best effort: a database hiccup must not take the connection down.
+    asio::awaitable<void> announce(bool opened) {
+        try {
+            co_await (opened ? context_.events.opened(principal_) : context_.events.closed(principal_));
+        } catch (const std::exception& e) {
+            spdlog::warn("presence update failed user_id={}: {}", principal_.user_id, e.what());
+        }
     }
 
     void enqueue(realtime::Frame frame) {

@@ -28,6 +28,17 @@ void Hub::send_to_user(const std::string& user_id, const Frame& frame) {
     for (const auto& connection : snapshot_of_user(user_id)) connection->deliver(frame);
 }
 
+void Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
+    std::vector<std::shared_ptr<Connection>> targets;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& user : user_ids)
+            if (const auto found = by_user_.find(user); found != by_user_.end())
+                targets.insert(targets.end(), found->second.begin(), found->second.end());
+    }
+    for (const auto& connection : targets) connection->deliver(frame);
+}
+
 void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
     for (const auto& connection : snapshot_of_user(user_id))
         if (connection->token_hash() == token_hash) connection->close(code);

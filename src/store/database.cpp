@@ -1,5 +1,7 @@
 #include "confab/store/database.hpp"
 
+#include "confab/store/chats.hpp"
+#include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/users.hpp"
 
@@ -8,6 +10,9 @@ namespace confab::store {
 void prepare_statements(pqxx::connection& connection) {
     users::prepare(connection);
     tokens::prepare(connection);
+    chats::prepare(connection);
+    members::prepare(connection);
+    messages::prepare(connection);
     connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

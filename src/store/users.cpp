@@ -2,13 +2,12 @@
 
 #include "confab/store/rows.hpp"
 
-namespace confab::store::users {
-namespace {
+namespace confab::store {
 
-constexpr const char* user_columns =
-    "id::text, username, display_name, avatar_url, floor(extract(epoch FROM created_at) * 1000)::bigint";
+const char* const user_columns =
+    "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at");
 
-domain::User user_from(const pqxx::row& row, int first = 0) {
+domain::User user_from(const pqxx::row& row, int first) {
     return domain::User{
         .id = row[first].as<std::string>(),
         .username = row[first + 1].as<std::string>(),
@@ -17,6 +16,11 @@ domain::User user_from(const pqxx::row& row, int first = 0) {
         .created_at = timestamp(row[first + 4]),
     };
 }
+
+}  // namespace confab::store
+
+namespace confab::store::users {
+namespace {
 
 std::optional<domain::User> single_user(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
@@ -28,17 +32,19 @@ std::optional<domain::User> single_user(const pqxx::result& result) {
 void prepare(pqxx::connection& connection) {
     const std::string columns = user_columns;
     connection.prepare("users_insert",
-                       "INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) "
+                       "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
                        "ON CONFLICT (username) DO NOTHING RETURNING " + columns);
     connection.prepare("users_credentials",
-                       "SELECT " + columns + ", password_hash FROM users WHERE username = $1");
-    connection.prepare("users_find", "SELECT " + columns + " FROM users WHERE id = $1::uuid");
+                       "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
+    connection.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
+    connection.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
+    connection.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
     // fold the same way on both sides; $2 is the last username of the previous page.
     connection.prepare("users_search",
-                       "SELECT " + columns + " FROM users "
-                       "WHERE (username LIKE lower($1) OR lower(display_name) LIKE lower($1)) "
-                       "AND ($2::text IS NULL OR username > $2) ORDER BY username LIMIT $3");
+                       "SELECT " + columns + " FROM users u "
+                       "WHERE (u.username LIKE lower($1) OR lower(u.display_name) LIKE lower($1)) "
+                       "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
 }
 
 std::optional<domain::User> insert(pqxx::transaction_base& tx, const std::string& username,
@@ -54,6 +60,16 @@ std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const st
 
 std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& id) {
     return single_user(tx.exec_prepared("users_find", id));
+}
+
+std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+    std::vector<std::string> found;
+    for (const auto& row : tx.exec_prepared("users_existing", uuid_array(ids))) found.push_back(row[0].as<std::string>());
+    return found;
+}
+
+void touch_last_seen(pqxx::transaction_base& tx, const std::string& id) {
+    tx.exec_prepared("users_touch_last_seen", id);
 }
 
 std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& prefix,

@@ -301,6 +301,39 @@ TEST_F(AuthTest, ProtectedEndpointsRequireAValidBearerToken) {
     EXPECT_EQ(get(port(), u.token, "/api/v1/users/me").status, 200);
 }
 
+TEST_F(AuthTest, BearerSchemeIsCaseInsensitive) {
+    // RFC 9110 11.1: the auth scheme is case-insensitive.
+    auto u = register_user(port(), "ci");
+    for (const char* scheme : {"Bearer ", "bearer ", "BEARER "}) {
+        auto r = http(port(), "GET", "/api/v1/users/me", std::nullopt, {{"Authorization", scheme + u.token}});
+        EXPECT_EQ(r.status, 200) << "scheme \"" << scheme << "\": " << r.describe();
+    }
+}
+
+// Enable once per-IP auth rate limiting (PROTOCOL.md limits table) is implemented.
+TEST(AuthRateLimitTest, DISABLED_RegisterAndLoginArePerIpRateLimited) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         ServerProcess::Options{{{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "5"}}, true, 30s,
+                                                "rate-limited confab"});
+    auto u = register_user(server.port(), "rl");  // attempt 1
+    for (int i = 2; i <= 5; ++i) {
+        auto r = login_json(server.port(), {{"username", u.username}, {"password", i % 2 ? kPassword : "wrong pass"}});
+        EXPECT_NE(r.status, 429) << "attempt " << i << " is within the limit";
+    }
+    auto limited = login_json(server.port(), {{"username", u.username}, {"password", kPassword}});
+    ASSERT_TRUE(IsError(limited, 429, "rate_limited"));
+    EXPECT_FALSE(limited.header("retry-after").empty());
+    auto details = limited.json()["error"].value("details", json::object());
+    EXPECT_TRUE(details.contains("retry_after_ms") && details["retry_after_ms"].is_number_integer())
+        << limited.body;
+    auto reg = register_json(server.port(), {{"username", unique_username("rl")}, {"password", kPassword}});
+    EXPECT_TRUE(IsError(reg, 429, "rate_limited")) << "register and login share the limit";
+    // Authenticated endpoints are not affected.
+    EXPECT_EQ(get(server.port(), u.token, "/api/v1/users/me").status, 200);
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // logout
 

@@ -248,6 +248,35 @@ TEST_F(ServerTest, ConcurrentRequestsAreAllAnswered) {
     EXPECT_EQ(bad.load(), 0);
 }
 
+TEST_F(ServerTest, LogsNeverContainTokensPasswordsOrQueryStrings) {
+    std::string password = "pw-" + random_alnum(16);
+    auto name = unique_username("lg");
+    auto reg = http(port(), "POST", "/api/v1/auth/register", json({{"username", name}, {"password", password}}).dump());
+    ASSERT_TRUE(IsJson(reg, 201));
+    std::string token = reg.json()["token"];
+    auto second = login(port(), name, password);
+    auto ws = WsClient::connect(port(), "/api/v1/ws?access_token=" + url_encode(token));
+    ASSERT_TRUE(ws.ok()) << ws.status << " " << ws.body;
+    ASSERT_EQ(ws.client->request("ping")["type"], "ack");
+    EXPECT_EQ(get(port(), second, "/api/v1/users?query=" + name + "&limit=5").status, 200);
+    EXPECT_EQ(http(port(), "POST", "/api/v1/auth/logout", std::nullopt, auth_header(second)).status, 204);
+    ws.client->close();
+    // A failed login with a wrong password must not log the attempted password either.
+    std::string wrong = "wrong-" + random_alnum(16);
+    EXPECT_EQ(http(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", wrong}}).dump()).status,
+              401);
+    std::this_thread::sleep_for(300ms);  // let the log lines be flushed
+
+    auto log = server().log_contents();
+    ASSERT_FALSE(log.empty());
+    for (const auto& [what, secret] : std::vector<std::pair<std::string, std::string>>{
+             {"password", password}, {"wrong password", wrong}, {"token", token}, {"second token", second}}) {
+        EXPECT_EQ(log.find(secret), std::string::npos) << "the server log contains a " << what;
+    }
+    EXPECT_EQ(log.find("access_token"), std::string::npos) << "query strings are never written to logs";
+    EXPECT_EQ(log.find("query=" + name), std::string::npos) << "query strings are never written to logs";
+}
+
 // ---------------------------------------------------------------------------------------------
 // process lifecycle
 
@@ -270,6 +299,35 @@ TEST(ServerLifecycleTest, SigtermClosesWebSocketsWith1001AndExitsZero) {
     EXPECT_EQ(ws2->wait_for_close(2s), std::optional<int>(1001));
     EXPECT_THROW(http(server.port(), "GET", "/healthz", std::nullopt, {}, 2s), std::runtime_error)
         << "nothing listens after exit";
+}
+
+TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
+    CONFAB_REQUIRE_DATABASE();
+    // Expensive Argon2id (~1 s per hash) keeps a registration in flight long enough.
+    ServerProcess server(shared_database().url(),
+                         ServerProcess::Options{{{"CONFAB_PASSWORD_HASH_OPS", "10"},
+                                                 {"CONFAB_PASSWORD_HASH_MEM_KIB", "196608"}},
+                                                true, 30s, "in-flight confab"});
+    auto name = unique_username("if");
+    std::optional<HttpResponse> response;
+    std::string error;
+    std::thread client([&] {
+        try {
+            response = http(server.port(), "POST", "/api/v1/auth/register",
+                            json({{"username", name}, {"password", kPassword}}).dump(), {}, 15s);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    });
+    std::this_thread::sleep_for(300ms);  // the request has been read and is hashing
+    int status = server.terminate(10s);
+    client.join();
+    EXPECT_EQ(status, 0);
+    ASSERT_TRUE(response.has_value()) << "the in-flight request was dropped: " << error;
+    EXPECT_TRUE(IsJson(*response, 201)) << "the in-flight request must complete";
+    // It was committed: another server can log the user in.
+    auto& shared = shared_server();
+    EXPECT_FALSE(login(shared.port(), name).empty());
 }
 
 TEST(ServerLifecycleTest, SigtermOnAnIdleServerExitsZeroQuickly) {

@@ -263,9 +263,13 @@ TEST_F(WsTest, TextFrameOver64KiBClosesWith1009) {
     std::size_t overhead = frame.dump().size();
     frame["data"]["pad"] = std::string(64 * 1024 - overhead + 1, 'x');
     ASSERT_EQ(frame.dump().size(), 64u * 1024u + 1u);
-    ws->send_json(frame);
+    try {
+        ws->send_json(frame);
+    } catch (const std::exception&) {
+        // The server may close as soon as it has read the frame header, before our write ends.
+    }
     auto code = ws->wait_for_close(5s);
-    EXPECT_EQ(code, std::optional<int>(1009));
+    EXPECT_EQ(code, std::optional<int>(1009)) << "read error: " << ws->last_error();
 }
 
 TEST_F(WsTest, InvalidUtf8TextFrameClosesWith1007) {

@@ -2,6 +2,8 @@
 
 #include <iostream>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace confab::test {
 
@@ -10,6 +12,8 @@ namespace {
 struct Shared {
     std::unique_ptr<TestDatabase> db;
     std::unique_ptr<ServerProcess> server;
+    int failed_starts = 0;          // give up after a few, so a broken binary fails fast
+    std::string last_start_error;
 };
 
 Shared& shared() {
@@ -45,9 +49,19 @@ TestDatabase& shared_database() {
 ServerProcess& shared_server() {
     auto& s = shared();
     if (!s.server) {
+        if (s.failed_starts >= 3) {
+            throw std::runtime_error("the shared confab server failed to start " + std::to_string(s.failed_starts) +
+                                     " times; not trying again. Last error: " + s.last_start_error);
+        }
         ServerProcess::Options opts;
         opts.name = "shared confab";
-        s.server = std::make_unique<ServerProcess>(shared_database().url(), opts);
+        try {
+            s.server = std::make_unique<ServerProcess>(shared_database().url(), opts);
+        } catch (const std::exception& e) {
+            ++s.failed_starts;
+            s.last_start_error = e.what();
+            throw;
+        }
     }
     return *s.server;
 }

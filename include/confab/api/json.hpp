@@ -1,5 +1,7 @@
 #pragma once
 
+#include "confab/domain/chat.hpp"
+#include "confab/domain/events.hpp"
 #include "confab/domain/user.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // JSON at the edge: request bodies in, models out. Every malformed input becomes
 // domain::Error{bad_request} naming the field.
@@ -24,12 +27,26 @@ std::optional<std::string> optional_string(const Json& object, const char* field
 std::optional<std::string> nullable_string(const Json& object, const char* field);
 std::optional<long long> optional_integer(const Json& object, const char* field);
 std::optional<bool> optional_bool(const Json& object, const char* field);
+std::optional<std::vector<std::string>> optional_string_array(const Json& object, const char* field);
+// A JSON object field, stored as text (at most `max_bytes` serialized).
+std::optional<domain::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes);
 void reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> known);
 
 // RFC 3339 UTC with milliseconds: 2026-11-24T10:15:30.123Z
 std::string format_timestamp(domain::Timestamp at);
 
 Json to_json(const domain::User& user);
+// UserModel with the presence fields, for callers who share a chat with the user.
+Json to_json(const domain::User& user, const domain::Presence& presence);
+Json to_json(const domain::Message& message);
+Json to_json(const domain::ChatView& view);
+Json to_json(const domain::Member& member);
+
+// {"type": "<event name>", "data": {...}}: one server event frame.
+Json event_frame(const domain::Event& event);
+
+// Stored metadata (always a JSON object) back into JSON.
+Json parse_stored(const domain::OpaqueJson& json);
 
 // Serializes for the wire; never throws on text (invalid UTF-8 cannot reach here, but a
 // replacement character beats a dropped event).

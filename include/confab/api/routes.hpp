@@ -11,5 +11,8 @@ http::Router make_router(Services& services);
 void add_health_routes(http::Router& router, Services& services);
 void add_auth_routes(http::Router& router, Services& services);
 void add_user_routes(http::Router& router, Services& services);
+void add_chat_routes(http::Router& router, Services& services);
+void add_member_routes(http::Router& router, Services& services);
+void add_message_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

@@ -12,6 +12,9 @@
 namespace confab::domain {
 class AuthService;
 class UserService;
+class ChatService;
+class MessageService;
+class PresenceService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -25,6 +28,9 @@ struct Services {
     store::Pool& pool;
     domain::AuthService& auth;
     domain::UserService& users;
+    domain::ChatService& chats;
+    domain::MessageService& messages;
+    domain::PresenceService& presence;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

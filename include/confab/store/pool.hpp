@@ -51,6 +51,14 @@ public:
     template <class Fn>
     auto run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>>;
 
+    // As run, but commits while holding `order` and calls after_commit(result) on the
+    // database thread before releasing it. Writers of one chat share one mutex, so what
+    // after_commit publishes leaves in commit order (which the chat row lock makes seq
+    // order), and readers that load state under the same mutex never miss a change.
+    template <class Fn, class AfterCommit>
+    auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
+        -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>>;
+
     // Stops taking jobs, fails the queued ones with Unavailable and joins the threads.
     void stop();
 
@@ -60,8 +68,28 @@ private:
         virtual void execute(pqxx::connection& connection) = 0;
         virtual void fail(std::exception_ptr error) = 0;
     };
-    template <class Fn, class Handler>
+    template <class Fn, class Finish, class Handler>
     struct TransactionJob;
+    struct PlainCommit {
+        template <class Result>
+        void operator()(pqxx::work& transaction, Result&) const {
+            transaction.commit();
+        }
+    };
+    template <class AfterCommit>
+    struct OrderedCommit {
+        std::mutex* order;
+        AfterCommit after_commit;
+        template <class Result>
+        void operator()(pqxx::work& transaction, Result& result) {
+            std::lock_guard lock(*order);
+            transaction.commit();
+            after_commit(result);
+        }
+    };
+    template <class Fn, class Finish>
+    auto submit_transaction(Fn&& fn, Finish finish)
+        -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>>;
 
     void submit(std::unique_ptr<Job> job);
     void worker();
@@ -77,28 +105,31 @@ private:
     std::vector<std::thread> threads_;
 };
 
-template <class Fn, class Handler>
+template <class Fn, class Finish, class Handler>
 struct Pool::TransactionJob final : Pool::Job {
     using Result = std::invoke_result_t<Fn&, pqxx::work&>;
     using Stored = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
 
-    TransactionJob(Fn f, Handler h)
-        : fn(std::move(f)), handler(std::move(h)),
+    TransactionJob(Fn f, Finish fin, Handler h)
+        : fn(std::move(f)), finish(std::move(fin)), handler(std::move(h)),
           work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
 
     void execute(pqxx::connection& connection) override {
         pqxx::work transaction(connection);
-        if constexpr (std::is_void_v<Result>) {
-            fn(transaction);
-            transaction.commit();
-            complete(nullptr, Stored{});
-        } else {
-            Stored value = fn(transaction);
-            transaction.commit();
-            complete(nullptr, std::move(value));
-        }
+        Stored value = invoke(transaction);
+        finish(transaction, value);
+        complete(nullptr, std::move(value));
     }
     void fail(std::exception_ptr error) override { complete(error, std::nullopt); }
+
+    Stored invoke(pqxx::work& transaction) {
+        if constexpr (std::is_void_v<Result>) {
+            fn(transaction);
+            return {};
+        } else {
+            return fn(transaction);
+        }
+    }
 
     void complete(std::exception_ptr error, std::optional<Stored> value) {
         auto executor = boost::asio::get_associated_executor(handler);
@@ -109,23 +140,37 @@ struct Pool::TransactionJob final : Pool::Job {
     }
 
     Fn fn;
+    Finish finish;
     Handler handler;
     boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
 };
 
-template <class Fn>
-auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>> {
+template <class Fn, class Finish>
+auto Pool::submit_transaction(Fn&& fn, Finish finish)
+    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>> {
     using Work = std::decay_t<Fn>;
     using Result = std::invoke_result_t<Work&, pqxx::work&>;
     using Stored = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                        void(std::exception_ptr, std::optional<Stored>)>(
-        [this, &fn](auto handler) {
-            submit(std::make_unique<TransactionJob<Work, decltype(handler)>>(Work(std::forward<Fn>(fn)),
-                                                                             std::move(handler)));
+        [this, &fn, &finish](auto handler) {
+            submit(std::make_unique<TransactionJob<Work, Finish, decltype(handler)>>(
+                Work(std::forward<Fn>(fn)), std::move(finish), std::move(handler)));
         },
         boost::asio::use_awaitable);
     if constexpr (!std::is_void_v<Result>) co_return std::move(*result);
+}
+
+template <class Fn>
+auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>> {
+    return submit_transaction(std::forward<Fn>(fn), PlainCommit{});
+}
+
+template <class Fn, class AfterCommit>
+auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
+    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::work&>> {
+    return submit_transaction(std::forward<Fn>(fn),
+                              OrderedCommit<std::decay_t<AfterCommit>>{&order, std::forward<AfterCommit>(after_commit)});
 }
 
 }  // namespace confab::store

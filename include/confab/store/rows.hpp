@@ -1,12 +1,15 @@
 #pragma once
 
+#include "confab/domain/chat.hpp"
 #include "confab/domain/user.hpp"
 
 #include <pqxx/field>
 #include <pqxx/result>
+#include <pqxx/transaction_base>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 // Conversions shared by the repositories.
 namespace confab::store {
@@ -32,5 +35,20 @@ inline std::string like_prefix(const std::string& prefix) {
     pattern.push_back('%');
     return pattern;
 }
+
+// A timestamptz column as integer milliseconds since the epoch, the form timestamp() reads.
+#define CONFAB_MS(column) "floor(extract(epoch FROM " column ") * 1000)::bigint"
+
+// The user columns user_from() reads, for a users table aliased `u`.
+extern const char* const user_columns;
+domain::User user_from(const pqxx::row& row, int first = 0);
+
+// The message columns message_from() reads, for a messages table aliased `m`.
+extern const char* const message_columns;
+domain::Message message_from(const pqxx::row& row, int first = 0);
+// Fills in the reactions of each message, one query for all of them.
+void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages);
+// A PostgreSQL array literal of UUIDs (validated ids only).
+std::string uuid_array(const std::vector<std::string>& ids);
 
 }  // namespace confab::store

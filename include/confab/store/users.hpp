@@ -33,6 +33,11 @@ std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& 
 std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& prefix,
                                  const std::optional<std::string>& after_username, int limit);
 
+// The ids among `ids` that belong to users.
+std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+
+void touch_last_seen(pqxx::transaction_base& tx, const std::string& id);
+
 }  // namespace confab::store::users
 
 namespace confab::store::tokens {

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "confab/domain/events.hpp"
+
+namespace confab::realtime {
+class Hub;
+}
+
+namespace confab::api {
+
+// The domain's EventSink: serializes each event once and hands the same immutable frame
+// to every live connection of its recipients.
+class EventPublisher final : public domain::EventSink {
+public:
+    explicit EventPublisher(realtime::Hub& hub) : hub_(hub) {}
+    void publish(const domain::Event& event, const std::vector<std::string>& user_ids) override;
+
+private:
+    realtime::Hub& hub_;
+};
+
+}  // namespace confab::api

@@ -1,0 +1,103 @@
+#pragma once
+
+#include "confab/domain/user.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace confab::domain {
+
+// A JSON object kept as its serialized text: metadata the server stores and returns
+// untouched. Only the api layer parses or builds it.
+struct OpaqueJson {
+    std::string text = "{}";
+};
+
+enum class ChatType { direct, group };
+enum class Role { member, admin, owner };  // ordered by power
+
+std::string_view to_string(ChatType type);
+std::string_view to_string(Role role);
+std::optional<Role> role_from(std::string_view text);
+
+struct ChatSettings {
+    bool only_admins_can_post = false;
+    bool only_admins_can_edit_info = true;
+    bool only_admins_can_add_members = false;
+};
+
+enum class MessageType { text, image, voice, video, location, file, system };
+std::string_view to_string(MessageType type);
+std::optional<MessageType> message_type_from(std::string_view text);
+
+struct Reaction {
+    std::string emoji;
+    std::vector<std::string> user_ids;  // in the order they reacted
+};
+
+struct Message {
+    std::string id;
+    std::string chat_id;
+    std::optional<std::string> sender_id;
+    std::int64_t seq = 0;
+    std::int64_t version = 0;
+    MessageType type = MessageType::text;
+    std::string content;
+    std::optional<std::string> reply_to_id;
+    std::vector<Reaction> reactions;
+    bool is_edited = false;
+    bool is_deleted = false;
+    OpaqueJson metadata;
+    std::optional<std::string> client_id;
+    Timestamp created_at;
+    Timestamp updated_at;
+};
+
+struct Chat {
+    std::string id;
+    ChatType type = ChatType::group;
+    std::optional<std::string> title;
+    std::optional<std::string> avatar_url;
+    ChatSettings settings;
+    OpaqueJson metadata;
+    std::int64_t member_count = 0;
+    std::int64_t last_seq = 0;
+    std::int64_t version = 0;
+    std::int64_t activity = 0;  // larger is more recent; orders the chat list
+    Timestamp created_at;
+    Timestamp updated_at;
+};
+
+// The caller's own standing in a chat: ChatModel's `me`.
+struct Membership {
+    Role role = Role::member;
+    std::int64_t last_read_seq = 0;
+    bool is_muted = false;
+};
+
+// A chat as one member sees it.
+struct ChatView {
+    Chat chat;
+    Membership me;
+    std::optional<Message> last_message;
+};
+
+struct Presence {
+    bool online = false;
+    std::optional<Timestamp> last_seen_at;
+};
+
+struct Member {
+    std::string chat_id;
+    User user;
+    Role role = Role::member;
+    std::int64_t last_read_seq = 0;
+    bool is_muted = false;
+    Timestamp joined_at;
+    std::optional<Presence> presence;  // filled when the caller shares the chat
+};
+
+}  // namespace confab::domain

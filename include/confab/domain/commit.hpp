@@ -1,0 +1,71 @@
+#pragma once
+
+#include "confab/domain/access_cache.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/domain/events.hpp"
+#include "confab/store/pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// The shape every chat write takes: load the chat's access (cached), run one transaction,
+// and after its commit -- still under the chat's order mutex -- update the cache and
+// publish the events, so that every connection sees a chat's events in commit order.
+namespace confab::domain {
+
+struct Delivery {
+    Event event;
+    std::optional<std::string> members_of;  // every member of this chat, after the cache change
+    std::vector<std::string> users;          // and these users
+};
+
+struct Effects {
+    std::function<void(AccessCache&)> cache_change;
+    std::vector<Delivery> deliveries;
+};
+
+template <class T>
+struct Outcome {
+    T value;
+    Effects effects;
+};
+
+class ChatWrites {
+public:
+    ChatWrites(store::Pool& pool, AccessCache& cache, EventSink& events) : pool_(pool), cache_(cache), events_(events) {}
+
+    // The chat's access, loaded from the database on a miss; nullptr when no such chat.
+    boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
+
+    // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
+    template <class Fn>
+    auto commit(const std::string& chat_id, Fn&& fn)
+        -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<pqxx::work&>()).value)> {
+        auto outcome = co_await pool_.run(std::forward<Fn>(fn), cache_.order_of(chat_id),
+                                          [this](auto& result) { apply(result.effects); });
+        co_return std::move(outcome.value);
+    }
+
+    // Publishes outside any transaction (typing, presence): no ordering with commits needed.
+    void publish(const Event& event, const std::vector<std::string>& users) { events_.publish(event, users); }
+
+    store::Pool& pool() { return pool_; }
+    AccessCache& cache() { return cache_; }
+
+private:
+    void apply(Effects& effects);
+
+    store::Pool& pool_;
+    AccessCache& cache_;
+    EventSink& events_;
+};
+
+// The caller's role in the chat; a non-member learns nothing (not_found).
+Role require_member(const ChatAccess* access, const std::string& user_id);
+
+}  // namespace confab::domain

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/commit.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::domain {
+
+struct Location {
+    double latitude = 0;
+    double longitude = 0;
+};
+
+struct SendMessage {
+    std::string chat_id;
+    std::string sender_id;
+    MessageType type = MessageType::text;
+    std::string content;
+    std::optional<std::string> media_id;
+    std::optional<std::string> reply_to_id;
+    OpaqueJson metadata;
+    std::optional<Location> location;  // parsed from metadata.location by the edge
+    std::optional<std::string> client_id;
+};
+
+struct Sent {
+    Message message;
+    bool created = true;  // false: a repeat of a client_id, the stored message
+};
+
+struct HistoryPage {
+    std::vector<Message> messages;
+    std::optional<std::int64_t> next_cursor;
+};
+
+struct SyncPage {
+    std::vector<Message> messages;
+    std::int64_t version = 0;
+    bool has_more = false;
+};
+
+struct HistoryQuery {
+    std::optional<std::int64_t> before_seq;
+    std::optional<std::int64_t> after_seq;
+    int limit = 50;
+};
+
+// Messages and everything that changes them: send, history, edit, delete, reactions,
+// read marks and since_version sync. Every change takes the chat's next version.
+class MessageService {
+public:
+    MessageService(ChatWrites& writes, const config::Limits& limits) : writes_(writes), limits_(limits) {}
+
+    boost::asio::awaitable<Sent> send(SendMessage message);
+    boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
+    boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version, int limit);
+    boost::asio::awaitable<Message> get(std::string actor, std::string message_id);
+    boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content);
+    boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
+    boost::asio::awaitable<void> react(std::string actor, std::string message_id, std::string emoji, bool add);
+    boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
+
+private:
+    // The message (for authorization) and the caller's role in its chat; 404 to non-members.
+    boost::asio::awaitable<std::pair<Message, Role>> visible_message(const std::string& actor,
+                                                                     const std::string& message_id);
+    void validate_content(const std::string& content, bool required) const;
+
+    ChatWrites& writes_;
+    const config::Limits& limits_;
+};
+
+}  // namespace confab::domain

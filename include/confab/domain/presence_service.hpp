@@ -1,0 +1,57 @@
+#pragma once
+
+#include "confab/domain/commit.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace confab::realtime {
+class Hub;
+}
+
+namespace confab::domain {
+
+// Typing indicators and online presence: ephemeral state kept in memory only.
+class PresenceService {
+public:
+    static constexpr auto typing_expiry = std::chrono::seconds(6);
+
+    PresenceService(ChatWrites& writes, realtime::Hub& hub);
+    ~PresenceService();
+    PresenceService(const PresenceService&) = delete;
+    PresenceService& operator=(const PresenceService&) = delete;
+
+    boost::asio::awaitable<void> typing(std::string actor, std::string chat_id, bool is_typing);
+
+    // Called after a connection joined / left the hub: the first one makes the user
+    // online, the last one offline (and stops their typing).
+    boost::asio::awaitable<void> connected(std::string user_id);
+    boost::asio::awaitable<void> disconnected(std::string user_id);
+
+    bool online(const std::string& user_id) const;
+
+private:
+    using Key = std::pair<std::string, std::string>;  // chat, user
+    using Clock = std::chrono::steady_clock;
+
+    void announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing);
+    boost::asio::awaitable<void> announce_presence(const std::string& user_id, bool online);
+    void expire_typing();
+
+    ChatWrites& writes_;
+    realtime::Hub& hub_;
+    std::mutex mutex_;
+    std::map<Key, Clock::time_point> typing_;  // until when each typist counts as typing
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread sweeper_;
+};
+
+}  // namespace confab::domain

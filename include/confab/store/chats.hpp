@@ -1,0 +1,87 @@
+#pragma once
+
+#include "confab/domain/chat.hpp"
+
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace confab::store {
+
+// Who may do what in a chat: what the hot path checks, cached by the domain.
+struct ChatAccess {
+    domain::ChatType type = domain::ChatType::group;
+    domain::ChatSettings settings;
+    std::unordered_map<std::string, domain::Role> members;
+};
+
+struct NewChat {
+    domain::ChatType type = domain::ChatType::group;
+    std::optional<std::string> title;
+    std::optional<std::string> avatar_url;
+    domain::ChatSettings settings;
+    std::string metadata = "{}";
+    std::string created_by;
+    std::optional<std::string> direct_key;
+};
+
+struct ChatChanges {
+    std::optional<std::string> title;
+    std::optional<std::optional<std::string>> avatar_url;  // engaged: set (possibly to null)
+    domain::ChatSettings settings;                          // the full new settings
+    std::optional<std::string> metadata;
+};
+
+}  // namespace confab::store
+
+namespace confab::store::chats {
+
+void prepare(pqxx::connection& connection);
+
+// The created chat's id, or nullopt when the direct_key is taken (the pair has a chat).
+std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& chat);
+std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key);
+std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id);
+
+std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+// The user's visible chats, most recent activity first, older than `before_activity`.
+std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string& user_id,
+                                   std::optional<std::int64_t> before_activity, int limit);
+
+void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes);
+void remove(pqxx::transaction_base& tx, const std::string& chat_id);
+void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
+
+}  // namespace confab::store::chats
+
+namespace confab::store::members {
+
+void prepare(pqxx::connection& connection);
+
+// false when the user was already a member.
+bool insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role);
+std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+// Join order, after the member at `after_position`; pairs of (member, position).
+std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
+                                                         std::optional<std::int64_t> after_position, int limit);
+std::vector<std::string> user_ids(pqxx::transaction_base& tx, const std::string& chat_id);
+// Every member's own standing (ChatModel's `me` for each of them).
+std::vector<std::pair<std::string, domain::Membership>> standings(pqxx::transaction_base& tx, const std::string& chat_id);
+void set_role(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role);
+void set_muted(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool muted);
+void remove(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+// The longest-standing admin, else the longest-standing member, other than `except`.
+std::optional<std::string> successor(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& except);
+// Moves last_read_seq forward to min(seq, last_seq); the new value if it moved.
+std::optional<std::int64_t> advance_read(pqxx::transaction_base& tx, const std::string& chat_id,
+                                         const std::string& user_id, std::int64_t seq);
+// Users sharing at least one chat with user_id (presence audience).
+std::vector<std::string> contacts(pqxx::transaction_base& tx, const std::string& user_id);
+bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::string& b);
+
+}  // namespace confab::store::members

@@ -1,0 +1,86 @@
+#include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/chat_service.hpp"
+#include "confab/domain/error.hpp"
+
+namespace confab::api {
+namespace {
+
+constexpr std::size_t max_metadata_bytes = 16 * 1024;
+using boost::asio::awaitable;
+
+domain::SettingsPatch parse_settings(const Json& body) {
+    domain::SettingsPatch patch;
+    const auto found = body.find("settings");
+    if (found == body.end()) return patch;
+    if (!found->is_object()) throw domain::bad_request("settings must be an object", "settings");
+    reject_unknown_fields(*found, {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"});
+    patch.only_admins_can_post = optional_bool(*found, "only_admins_can_post");
+    patch.only_admins_can_edit_info = optional_bool(*found, "only_admins_can_edit_info");
+    patch.only_admins_can_add_members = optional_bool(*found, "only_admins_can_add_members");
+    return patch;
+}
+
+http::Response chat_response(int status, const domain::ChatView& view) {
+    return http::json_response(status, dump(to_json(view)));
+}
+
+awaitable<http::Response> create_chat(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    const auto type = required_string(body, "type");
+    auto member_ids = optional_string_array(body, "member_ids").value_or(std::vector<std::string>{});
+    if (type == "direct") {
+        if (member_ids.size() != 1) throw domain::bad_request("a direct chat names exactly one other user", "member_ids");
+        const auto result = co_await services.chats.create_direct(principal.user_id, member_ids.front());
+        co_return chat_response(result.created ? 201 : 200, result.view);
+    }
+    if (type != "group") throw domain::bad_request("type must be direct or group", "type");
+    domain::NewGroup group{required_string(body, "title"), nullable_string(body, "avatar_url"), std::move(member_ids),
+                           parse_settings(body), optional_object(body, "metadata", max_metadata_bytes)};
+    co_return chat_response(201, co_await services.chats.create_group(principal.user_id, std::move(group)));
+}
+
+awaitable<http::Response> list_chats(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const auto page = co_await services.chats.list(principal.user_id, integer_cursor(query), page_limit(query));
+    Json chats = Json::array();
+    for (const auto& view : page.chats) chats.push_back(to_json(view));
+    const Json next = page.next_before_activity ? Json(encode_integer_cursor(*page.next_before_activity)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"chats", std::move(chats)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> update_chat(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"title", "avatar_url", "settings", "metadata"});
+    domain::ChatUpdate update;
+    if (body.contains("title")) update.title = required_string(body, "title");
+    if (body.contains("avatar_url")) update.avatar_url = nullable_string(body, "avatar_url");
+    update.settings = parse_settings(body);
+    update.metadata = optional_object(body, "metadata", max_metadata_bytes);
+    co_return chat_response(200, co_await services.chats.update(principal.user_id, context.path_params.at("id"),
+                                                                std::move(update)));
+}
+
+}  // namespace
+
+void add_chat_routes(http::Router& router, Services& services) {
+    using http::Method;
+    router.add(Method::get, "/api/v1/chats", [&services](http::Context& c) { return list_chats(services, c); });
+    router.add(Method::post, "/api/v1/chats", [&services](http::Context& c) { return create_chat(services, c); });
+    router.add(Method::get, "/api/v1/chats/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_return chat_response(200, co_await services.chats.get(principal.user_id, c.path_params.at("id")));
+    });
+    router.add(Method::put, "/api/v1/chats/{id}", [&services](http::Context& c) { return update_chat(services, c); });
+    router.add(Method::del, "/api/v1/chats/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_await services.chats.remove(principal.user_id, c.path_params.at("id"));
+        co_return http::no_content();
+    });
+}
+
+}  // namespace confab::api

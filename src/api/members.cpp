@@ -1,0 +1,69 @@
+#include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/chat_service.hpp"
+#include "confab/domain/error.hpp"
+
+namespace confab::api {
+namespace {
+
+using boost::asio::awaitable;
+
+Json members_json(const std::vector<domain::Member>& members) {
+    Json list = Json::array();
+    for (const auto& member : members) list.push_back(to_json(member));
+    return list;
+}
+
+awaitable<http::Response> list_members(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const auto page = co_await services.chats.members(principal.user_id, context.path_params.at("id"),
+                                                      integer_cursor(query), page_limit(query));
+    const Json next = page.next_after_position ? Json(encode_integer_cursor(*page.next_after_position)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"members", members_json(page.members)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> add_members(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    auto user_ids = optional_string_array(body, "user_ids");
+    if (!user_ids) throw domain::bad_request("user_ids is required", "user_ids");
+    const auto added =
+        co_await services.chats.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
+    co_return http::json_response(200, dump(Json{{"members", members_json(added)}}));
+}
+
+awaitable<http::Response> update_member(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"role", "is_muted"});
+    domain::MemberUpdate update;
+    if (const auto role = optional_string(body, "role")) {
+        update.role = domain::role_from(*role);
+        if (!update.role) throw domain::bad_request("role must be owner, admin or member", "role");
+    }
+    update.is_muted = optional_bool(body, "is_muted");
+    const auto member = co_await services.chats.update_member(principal.user_id, context.path_params.at("id"),
+                                                              context.path_params.at("user_id"), update);
+    co_return http::json_response(200, dump(to_json(member)));
+}
+
+}  // namespace
+
+void add_member_routes(http::Router& router, Services& services) {
+    using http::Method;
+    router.add(Method::get, "/api/v1/chats/{id}/members", [&services](http::Context& c) { return list_members(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/members", [&services](http::Context& c) { return add_members(services, c); });
+    router.add(Method::patch, "/api/v1/chats/{id}/members/{user_id}",
+               [&services](http::Context& c) { return update_member(services, c); });
+    router.add(Method::del, "/api/v1/chats/{id}/members/{user_id}",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   co_await services.chats.remove_member(principal.user_id, c.path_params.at("id"),
+                                                         c.path_params.at("user_id"));
+                   co_return http::no_content();
+               });
+}
+
+}  // namespace confab::api

@@ -1,0 +1,62 @@
+#include "confab/api/message_input.hpp"
+
+#include "confab/domain/error.hpp"
+
+#include <cmath>
+
+namespace confab::api {
+namespace {
+
+constexpr std::size_t max_metadata_bytes = 16 * 1024;
+constexpr std::size_t max_place_text = 256;
+
+double coordinate(const Json& location, const char* field, double bound) {
+    const auto found = location.find(field);
+    if (found == location.end() || !found->is_number())
+        throw domain::bad_request(std::string("metadata.location.") + field + " must be a number", "metadata");
+    const double value = found->get<double>();
+    if (!std::isfinite(value) || value < -bound || value > bound)
+        throw domain::bad_request(std::string("metadata.location.") + field + " is out of range", "metadata");
+    return value;
+}
+
+// metadata.location = {"latitude": -90..90, "longitude": -180..180, "name"?, "address"?}
+domain::Location parse_location(const Json& metadata) {
+    const auto found = metadata.find("location");
+    if (found == metadata.end() || !found->is_object())
+        throw domain::bad_request("location messages need metadata.location", "metadata");
+    reject_unknown_fields(*found, {"latitude", "longitude", "name", "address"});
+    for (const char* text_field : {"name", "address"}) {
+        const auto text = optional_string(*found, text_field);
+        if (text && text->size() > max_place_text)
+            throw domain::bad_request(std::string("metadata.location.") + text_field + " is too long", "metadata");
+    }
+    return {coordinate(*found, "latitude", 90), coordinate(*found, "longitude", 180)};
+}
+
+}  // namespace
+
+domain::SendMessage parse_send(const Json& data, std::string chat_id, std::string sender_id) {
+    domain::SendMessage message;
+    message.chat_id = std::move(chat_id);
+    message.sender_id = std::move(sender_id);
+    const auto type = domain::message_type_from(required_string(data, "type"));
+    if (!type) throw domain::bad_request("unknown message type", "type");
+    message.type = *type;
+    message.content = optional_string(data, "content").value_or("");
+    message.media_id = nullable_string(data, "media_id");
+    message.reply_to_id = nullable_string(data, "reply_to_id");
+    if (!message.reply_to_id) message.reply_to_id = nullable_string(data, "reply_to");
+    message.client_id = nullable_string(data, "client_id");
+    if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
+    if (message.type == domain::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
+    return message;
+}
+
+Json to_json(const domain::SyncPage& page) {
+    Json messages = Json::array();
+    for (const auto& message : page.messages) messages.push_back(to_json(message));
+    return Json{{"messages", std::move(messages)}, {"version", page.version}, {"has_more", page.has_more}};
+}
+
+}  // namespace confab::api

@@ -1,0 +1,91 @@
+#include "confab/api/message_input.hpp"
+#include "confab/api/query.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/domain/message_service.hpp"
+
+namespace confab::api {
+namespace {
+
+using boost::asio::awaitable;
+
+http::Response message_response(int status, const domain::Message& message) {
+    return http::json_response(status, dump(to_json(message)));
+}
+
+awaitable<http::Response> list_messages(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const int limit = page_limit(query);
+    const auto since = non_negative_integer(query, "since_version");
+    domain::HistoryQuery history{non_negative_integer(query, "before_seq"), non_negative_integer(query, "after_seq"),
+                                 limit};
+    if (static_cast<int>(since.has_value()) + history.before_seq.has_value() + history.after_seq.has_value() > 1)
+        throw domain::bad_request("use one of before_seq, after_seq and since_version");
+    const auto& chat_id = context.path_params.at("id");
+    if (since) {
+        co_return http::json_response(
+            200, dump(to_json(co_await services.messages.sync(principal.user_id, chat_id, *since, limit))));
+    }
+    const auto page = co_await services.messages.history(principal.user_id, chat_id, history);
+    Json messages = Json::array();
+    for (const auto& message : page.messages) messages.push_back(to_json(message));
+    const Json next = page.next_cursor ? Json(*page.next_cursor) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> send_message(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    auto command = parse_send(parse_object(context.request.body), context.path_params.at("id"), principal.user_id);
+    const auto sent = co_await services.messages.send(std::move(command));
+    co_return message_response(sent.created ? 201 : 200, sent.message);
+}
+
+awaitable<http::Response> edit_message(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"content"});
+    co_return message_response(200, co_await services.messages.edit(principal.user_id, context.path_params.at("id"),
+                                                                    required_string(body, "content")));
+}
+
+awaitable<http::Response> react(Services& services, http::Context& context, bool add) {
+    const auto principal = co_await authenticate(services, context);
+    co_await services.messages.react(principal.user_id, context.path_params.at("id"), context.path_params.at("emoji"),
+                                     add);
+    co_return http::no_content();
+}
+
+awaitable<http::Response> mark_read(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    const auto seq = optional_integer(body, "seq");
+    if (!seq) throw domain::bad_request("seq is required", "seq");
+    co_await services.messages.mark_read(principal.user_id, context.path_params.at("id"), *seq);
+    co_return http::no_content();
+}
+
+}  // namespace
+
+void add_message_routes(http::Router& router, Services& services) {
+    using http::Method;
+    router.add(Method::get, "/api/v1/chats/{id}/messages", [&services](http::Context& c) { return list_messages(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/messages", [&services](http::Context& c) { return send_message(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/read", [&services](http::Context& c) { return mark_read(services, c); });
+    router.add(Method::get, "/api/v1/messages/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_return message_response(200, co_await services.messages.get(principal.user_id, c.path_params.at("id")));
+    });
+    router.add(Method::put, "/api/v1/messages/{id}", [&services](http::Context& c) { return edit_message(services, c); });
+    router.add(Method::del, "/api/v1/messages/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_await services.messages.remove(principal.user_id, c.path_params.at("id"));
+        co_return http::no_content();
+    });
+    router.add(Method::put, "/api/v1/messages/{id}/reactions/{emoji}",
+               [&services](http::Context& c) { return react(services, c, true); });
+    router.add(Method::del, "/api/v1/messages/{id}/reactions/{emoji}",
+               [&services](http::Context& c) { return react(services, c, false); });
+}
+
+}  // namespace confab::api

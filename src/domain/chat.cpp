@@ -1,0 +1,47 @@
+#include "confab/domain/chat.hpp"
+
+#include <array>
+#include <utility>
+
+namespace confab::domain {
+namespace {
+
+constexpr std::array<std::pair<MessageType, std::string_view>, 7> message_types{{
+    {MessageType::text, "text"},
+    {MessageType::image, "image"},
+    {MessageType::voice, "voice"},
+    {MessageType::video, "video"},
+    {MessageType::location, "location"},
+    {MessageType::file, "file"},
+    {MessageType::system, "system"},
+}};
+
+constexpr std::array<std::pair<Role, std::string_view>, 3> roles{{
+    {Role::member, "member"},
+    {Role::admin, "admin"},
+    {Role::owner, "owner"},
+}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
+    for (const auto& [candidate, name] : table)
+        if (candidate == value) return name;
+    return "unknown";
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& table, std::string_view text) {
+    for (const auto& [candidate, name] : table)
+        if (name == text) return candidate;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(ChatType type) { return type == ChatType::direct ? "direct" : "group"; }
+std::string_view to_string(Role role) { return name_of(roles, role); }
+std::optional<Role> role_from(std::string_view text) { return value_of(roles, text); }
+std::string_view to_string(MessageType type) { return name_of(message_types, type); }
+std::optional<MessageType> message_type_from(std::string_view text) { return value_of(message_types, text); }
+
+}  // namespace confab::domain

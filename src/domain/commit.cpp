@@ -1,0 +1,41 @@
+#include "confab/domain/commit.hpp"
+
+#include <algorithm>
+
+namespace confab::domain {
+
+boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
+    if (auto hit = cache_.find(chat_id)) co_return hit;
+    // Loaded under the chat's order mutex: every commit the load cannot see has yet to
+    // take that mutex, and will apply its change to the entry put here.
+    co_return co_await pool_.run([this, chat_id](pqxx::work& tx) -> std::shared_ptr<const ChatAccess> {
+        std::lock_guard lock(cache_.order_of(chat_id));
+        if (auto hit = cache_.find(chat_id)) return hit;
+        auto loaded = store::chats::load_access(tx, chat_id);
+        if (!loaded) return nullptr;
+        cache_.put(chat_id, std::move(*loaded));
+        return cache_.find(chat_id);
+    });
+}
+
+void ChatWrites::apply(Effects& effects) {
+    if (effects.cache_change) effects.cache_change(cache_);
+    for (auto& delivery : effects.deliveries) {
+        std::vector<std::string> users = std::move(delivery.users);
+        if (delivery.members_of) {
+            if (auto access = cache_.find(*delivery.members_of))
+                for (const auto& [user, role] : access->members)
+                    if (std::find(users.begin(), users.end(), user) == users.end()) users.push_back(user);
+        }
+        events_.publish(delivery.event, users);
+    }
+}
+
+Role require_member(const ChatAccess* access, const std::string& user_id) {
+    if (access) {
+        if (const auto found = access->members.find(user_id); found != access->members.end()) return found->second;
+    }
+    throw not_found("chat");
+}
+
+}  // namespace confab::domain

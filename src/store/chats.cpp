@@ -1,0 +1,273 @@
+#include "confab/store/chats.hpp"
+
+#include "confab/store/rows.hpp"
+
+#include <unordered_map>
+
+namespace confab::store::chats {
+namespace {
+
+// Chat columns, the member count, and the viewer's membership (cm).
+const std::string view_columns =
+    "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
+    "c.only_admins_can_add_members, c.metadata::text, "
+    "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, c.activity, " CONFAB_MS(
+        "c.created_at") ", " CONFAB_MS("c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted";
+
+domain::ChatView view_from(const pqxx::row& row) {
+    domain::ChatView view;
+    auto& chat = view.chat;
+    chat.id = row[0].as<std::string>();
+    chat.type = row[1].as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
+    chat.title = optional_text(row[2]);
+    chat.avatar_url = optional_text(row[3]);
+    chat.settings = {row[4].as<bool>(), row[5].as<bool>(), row[6].as<bool>()};
+    chat.metadata.text = row[7].as<std::string>();
+    chat.member_count = row[8].as<std::int64_t>();
+    chat.last_seq = row[9].as<std::int64_t>();
+    chat.version = row[10].as<std::int64_t>();
+    chat.activity = row[11].as<std::int64_t>();
+    chat.created_at = timestamp(row[12]);
+    chat.updated_at = timestamp(row[13]);
+    view.me.role = domain::role_from(row[14].c_str()).value_or(domain::Role::member);
+    view.me.last_read_seq = row[15].as<std::int64_t>();
+    view.me.is_muted = row[16].as<bool>();
+    return view;
+}
+
+// Each chat's newest message, one query for the whole page.
+void attach_last_messages(pqxx::transaction_base& tx, std::vector<domain::ChatView>& views) {
+    std::vector<std::string> ids;
+    for (const auto& view : views)
+        if (view.chat.last_seq > 0) ids.push_back(view.chat.id);
+    if (ids.empty()) return;
+    std::vector<domain::Message> messages;
+    for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids))) messages.push_back(message_from(row));
+    attach_reactions(tx, messages);
+    std::unordered_map<std::string, domain::Message*> by_chat;
+    for (auto& message : messages) by_chat.emplace(message.chat_id, &message);
+    for (auto& view : views)
+        if (auto found = by_chat.find(view.chat.id); found != by_chat.end()) view.last_message = std::move(*found->second);
+}
+
+std::vector<domain::ChatView> views_from(pqxx::transaction_base& tx, const pqxx::result& result) {
+    std::vector<domain::ChatView> views;
+    views.reserve(result.size());
+    for (const auto& row : result) views.push_back(view_from(row));
+    attach_last_messages(tx, views);
+    return views;
+}
+
+}  // namespace
+
+void prepare(pqxx::connection& c) {
+    c.prepare("chats_insert",
+              "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
+              "only_admins_can_add_members, metadata, created_by, direct_key) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::uuid, $9) "
+              "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
+    c.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
+    c.prepare("chats_access",
+              "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members "
+              "FROM chats WHERE id = $1::uuid");
+    c.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
+    c.prepare("chats_view",
+              "SELECT " + view_columns + " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+              "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
+    c.prepare("chats_list",
+              "SELECT " + view_columns + " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+              "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
+              "ORDER BY c.activity DESC LIMIT $3");
+    c.prepare("chats_last_messages",
+              std::string("SELECT ") + message_columns + " FROM chats c JOIN messages m "
+              "ON m.chat_id = c.id AND m.seq = c.last_seq WHERE c.id = ANY($1::uuid[])");
+    c.prepare("chats_update",
+              "UPDATE chats SET title = coalesce($2, title), "
+              "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
+              "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
+              "metadata = coalesce($8::jsonb, metadata), updated_at = now() WHERE id = $1::uuid");
+    c.prepare("chats_delete", "DELETE FROM chats WHERE id = $1::uuid");
+    c.prepare("chats_set_hidden",
+              "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+}
+
+std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& chat) {
+    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                                         chat.settings.only_admins_can_add_members, chat.metadata, chat.created_by,
+                                         chat.direct_key);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key) {
+    const auto result = tx.exec_prepared("chats_find_direct", direct_key);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id) {
+    const auto chat = tx.exec_prepared("chats_access", chat_id);
+    if (chat.empty()) return std::nullopt;
+    ChatAccess access;
+    access.type = chat[0][0].as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
+    access.settings = {chat[0][1].as<bool>(), chat[0][2].as<bool>(), chat[0][3].as<bool>()};
+    for (const auto& row : tx.exec_prepared("chats_access_members", chat_id))
+        access.members.emplace(row[0].as<std::string>(), domain::role_from(row[1].c_str()).value_or(domain::Role::member));
+    return access;
+}
+
+std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    auto views = views_from(tx, tx.exec_prepared("chats_view", user_id, chat_id));
+    if (views.empty()) return std::nullopt;
+    return std::move(views.front());
+}
+
+std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string& user_id,
+                                   std::optional<std::int64_t> before_activity, int limit) {
+    return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit));
+}
+
+void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes) {
+    const bool set_avatar = changes.avatar_url.has_value();
+    const std::optional<std::string> avatar = set_avatar ? *changes.avatar_url : std::nullopt;
+    tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
+                     changes.settings.only_admins_can_edit_info, changes.settings.only_admins_can_add_members,
+                     changes.metadata);
+}
+
+void remove(pqxx::transaction_base& tx, const std::string& chat_id) { tx.exec_prepared("chats_delete", chat_id); }
+
+void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
+    tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden);
+}
+
+}  // namespace confab::store::chats
+
+namespace confab::store::members {
+namespace {
+
+const std::string member_columns = std::string("cm.chat_id::text, ") + user_columns +
+                                   ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
+                                   "cm.position, " CONFAB_MS("u.last_seen_at");
+
+std::pair<domain::Member, std::int64_t> member_from(const pqxx::row& row) {
+    domain::Member member;
+    member.chat_id = row[0].as<std::string>();
+    member.user = user_from(row, 1);
+    member.role = domain::role_from(row[6].c_str()).value_or(domain::Role::member);
+    member.last_read_seq = row[7].as<std::int64_t>();
+    member.is_muted = row[8].as<bool>();
+    member.joined_at = timestamp(row[9]);
+    domain::Presence presence;
+    if (!row[11].is_null()) presence.last_seen_at = timestamp(row[11]);
+    member.presence = presence;
+    return {std::move(member), row[10].as<std::int64_t>()};
+}
+
+}  // namespace
+
+void prepare(pqxx::connection& c) {
+    c.prepare("members_insert",
+              "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
+              "ON CONFLICT DO NOTHING");
+    c.prepare("members_find",
+              "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+              "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    c.prepare("members_list",
+              "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+              "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
+    c.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
+    c.prepare("members_standings",
+              "SELECT user_id::text, role, last_read_seq, is_muted FROM chat_members WHERE chat_id = $1::uuid");
+    c.prepare("members_set_role",
+              "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    c.prepare("members_set_muted",
+              "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    c.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    c.prepare("members_successor",
+              "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND user_id <> $2::uuid "
+              "ORDER BY (role = 'admin') DESC, position LIMIT 1");
+    c.prepare("members_advance_read",
+              "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
+              "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
+              "AND LEAST($3, c.last_seq) > cm.last_read_seq RETURNING cm.last_read_seq");
+    c.prepare("members_contacts",
+              "SELECT DISTINCT other.user_id::text FROM chat_members mine "
+              "JOIN chat_members other ON other.chat_id = mine.chat_id "
+              "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
+    c.prepare("members_share",
+              "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = a.chat_id "
+              "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
+}
+
+bool insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role) {
+    return tx.exec_prepared("members_insert", chat_id, user_id, std::string(to_string(role))).affected_rows() == 1;
+}
+
+std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    const auto result = tx.exec_prepared("members_find", chat_id, user_id);
+    if (result.empty()) return std::nullopt;
+    return member_from(result[0]).first;
+}
+
+std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
+                                                         std::optional<std::int64_t> after_position, int limit) {
+    std::vector<std::pair<domain::Member, std::int64_t>> out;
+    for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit)) out.push_back(member_from(row));
+    return out;
+}
+
+std::vector<std::string> user_ids(pqxx::transaction_base& tx, const std::string& chat_id) {
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec_prepared("members_user_ids", chat_id)) out.push_back(row[0].as<std::string>());
+    return out;
+}
+
+std::vector<std::pair<std::string, domain::Membership>> standings(pqxx::transaction_base& tx,
+                                                                const std::string& chat_id) {
+    std::vector<std::pair<std::string, domain::Membership>> out;
+    for (const auto& row : tx.exec_prepared("members_standings", chat_id)) {
+        out.emplace_back(row[0].as<std::string>(),
+                         domain::Membership{domain::role_from(row[1].c_str()).value_or(domain::Role::member),
+                                            row[2].as<std::int64_t>(), row[3].as<bool>()});
+    }
+    return out;
+}
+
+void set_role(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role) {
+    tx.exec_prepared("members_set_role", chat_id, user_id, std::string(to_string(role)));
+}
+
+void set_muted(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool muted) {
+    tx.exec_prepared("members_set_muted", chat_id, user_id, muted);
+}
+
+void remove(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    tx.exec_prepared("members_remove", chat_id, user_id);
+}
+
+std::optional<std::string> successor(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& except) {
+    const auto result = tx.exec_prepared("members_successor", chat_id, except);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::optional<std::int64_t> advance_read(pqxx::transaction_base& tx, const std::string& chat_id,
+                                         const std::string& user_id, std::int64_t seq) {
+    const auto result = tx.exec_prepared("members_advance_read", chat_id, user_id, seq);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::int64_t>();
+}
+
+std::vector<std::string> contacts(pqxx::transaction_base& tx, const std::string& user_id) {
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec_prepared("members_contacts", user_id)) out.push_back(row[0].as<std::string>());
+    return out;
+}
+
+bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::string& b) {
+    return tx.exec_prepared1("members_share", a, b)[0].as<bool>();
+}
+
+}  // namespace confab::store::members

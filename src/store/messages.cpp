@@ -1,0 +1,203 @@
+#include "confab/store/messages.hpp"
+
+#include "confab/store/rows.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace confab::store {
+
+const char* const message_columns =
+    "m.id::text, m.chat_id::text, m.sender_id::text, m.seq, m.version, m.type, m.content, "
+    "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
+        "m.created_at") ", " CONFAB_MS("m.updated_at");
+
+domain::Message message_from(const pqxx::row& row, int first) {
+    domain::Message m;
+    m.id = row[first].as<std::string>();
+    m.chat_id = row[first + 1].as<std::string>();
+    m.sender_id = optional_text(row[first + 2]);
+    m.seq = row[first + 3].as<std::int64_t>();
+    m.version = row[first + 4].as<std::int64_t>();
+    m.type = domain::message_type_from(row[first + 5].c_str()).value_or(domain::MessageType::text);
+    m.content = row[first + 6].as<std::string>();
+    m.reply_to_id = optional_text(row[first + 7]);
+    m.is_edited = row[first + 8].as<bool>();
+    m.is_deleted = row[first + 9].as<bool>();
+    m.metadata.text = row[first + 10].as<std::string>();
+    m.client_id = optional_text(row[first + 11]);
+    m.created_at = timestamp(row[first + 12]);
+    m.updated_at = timestamp(row[first + 13]);
+    return m;
+}
+
+std::string uuid_array(const std::vector<std::string>& ids) {
+    std::string literal = "{";
+    for (const auto& id : ids) {
+        if (literal.size() > 1) literal += ',';
+        literal += id;
+    }
+    return literal + "}";
+}
+
+void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages) {
+    std::vector<std::string> ids;
+    std::unordered_map<std::string, domain::Message*> by_id;
+    for (auto& message : messages) {
+        if (message.is_deleted) continue;
+        ids.push_back(message.id);
+        by_id.emplace(message.id, &message);
+    }
+    if (ids.empty()) return;
+    // Rows in reaction order, so each emoji's first row fixes its place and users keep theirs.
+    const auto rows = tx.exec_prepared("reactions_of", uuid_array(ids));
+    for (const auto& row : rows) {
+        auto& reactions = by_id.at(row[0].as<std::string>())->reactions;
+        const auto emoji = row[1].as<std::string>();
+        auto entry = std::find_if(reactions.begin(), reactions.end(), [&](const auto& r) { return r.emoji == emoji; });
+        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), domain::Reaction{emoji, {}});
+        entry->user_ids.push_back(row[2].as<std::string>());
+    }
+}
+
+}  // namespace confab::store
+
+namespace confab::store::messages {
+namespace {
+
+std::vector<domain::Message> messages_from(pqxx::transaction_base& tx, const pqxx::result& result) {
+    std::vector<domain::Message> out;
+    out.reserve(result.size());
+    for (const auto& row : result) out.push_back(message_from(row));
+    attach_reactions(tx, out);
+    return out;
+}
+
+std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::result& result) {
+    auto found = messages_from(tx, result);
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+}
+
+}  // namespace
+
+void prepare(pqxx::connection& c) {
+    const std::string columns = message_columns;
+    c.prepare("reactions_of",
+              "SELECT message_id::text, emoji, user_id::text FROM reactions "
+              "WHERE message_id = ANY($1::uuid[]) ORDER BY created_at, emoji, user_id");
+    // One statement: number the message, store it, advance the sender's read mark, and
+    // bring the chat back into lists that hid it. Unless $8 (a system message) nothing
+    // happens when the sender is not a member; the member row is share-locked first, so a
+    // concurrent removal either commits before (no row) or waits until after this send.
+    c.prepare("messages_insert",
+              "WITH sender AS (SELECT 1 FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid FOR SHARE), "
+              "numbered AS (UPDATE chats SET last_seq = last_seq + 1, version = version + 1, "
+              "  activity = nextval('chat_activity'), updated_at = now() "
+              "  WHERE id = $1::uuid AND ($8 OR EXISTS (SELECT 1 FROM sender)) RETURNING last_seq, version), "
+              "readers AS (UPDATE chat_members SET is_hidden = false, last_read_seq = CASE WHEN user_id = $2::uuid "
+              "  THEN (SELECT last_seq FROM numbered) ELSE last_read_seq END "
+              "  WHERE chat_id = $1::uuid AND (is_hidden OR user_id = $2::uuid) AND EXISTS (SELECT 1 FROM numbered)), "
+              "m AS (INSERT INTO messages (chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
+              "  client_id) SELECT $1::uuid, $2::uuid, last_seq, version, $3, $4, $5::uuid, $6::jsonb, $7 "
+              "  FROM numbered RETURNING *) "
+              "SELECT " + columns + " FROM m");
+    c.prepare("messages_find", "SELECT " + columns + " FROM messages m WHERE m.id = $1::uuid");
+    c.prepare("messages_by_client_id",
+              "SELECT " + columns + " FROM messages m WHERE m.sender_id = $1::uuid AND m.client_id = $2");
+    c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
+    c.prepare("messages_newest",
+              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
+    c.prepare("messages_before",
+              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.seq < $2 "
+              "ORDER BY m.seq DESC LIMIT $3");
+    c.prepare("messages_after",
+              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.seq > $2 "
+              "ORDER BY m.seq ASC LIMIT $3");
+    c.prepare("messages_since",
+              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.version > $2 "
+              "ORDER BY m.version ASC LIMIT $3");
+    c.prepare("chats_next_version",
+              "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
+    c.prepare("messages_edit",
+              "UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() "
+              "WHERE id = $1::uuid");
+    c.prepare("messages_tombstone",
+              "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
+              "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, version = $2, "
+              "updated_at = now() WHERE id = $1::uuid");
+    c.prepare("messages_set_version",
+              "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
+    c.prepare("reactions_add",
+              "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1::uuid, $2::uuid, $3) "
+              "ON CONFLICT DO NOTHING");
+    c.prepare("reactions_remove",
+              "DELETE FROM reactions WHERE message_id = $1::uuid AND user_id = $2::uuid AND emoji = $3");
+    c.prepare("reactions_distinct", "SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1::uuid");
+}
+
+std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& m) {
+    const bool system = m.type == domain::MessageType::system;
+    return single(tx, tx.exec_prepared("messages_insert", m.chat_id, m.sender_id, std::string(to_string(m.type)),
+                                       m.content, m.reply_to_id, m.metadata, m.client_id, system));
+}
+
+std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id) {
+    return single(tx, tx.exec_prepared("messages_find", id));
+}
+
+std::optional<domain::Message> find_by_client_id(pqxx::transaction_base& tx, const std::string& sender_id,
+                                                 const std::string& client_id) {
+    return single(tx, tx.exec_prepared("messages_by_client_id", sender_id, client_id));
+}
+
+std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("messages_chat_of", id);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::vector<domain::Message> page(pqxx::transaction_base& tx, const std::string& chat_id,
+                                  std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
+                                  int limit) {
+    if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit));
+    if (after_seq) return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit));
+    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit));
+}
+
+std::vector<domain::Message> changed_since(pqxx::transaction_base& tx, const std::string& chat_id,
+                                           std::int64_t version, int limit) {
+    return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit));
+}
+
+std::int64_t next_version(pqxx::transaction_base& tx, const std::string& chat_id) {
+    return tx.exec_prepared1("chats_next_version", chat_id)[0].as<std::int64_t>();
+}
+
+void edit(pqxx::transaction_base& tx, const std::string& id, const std::string& content, std::int64_t version) {
+    tx.exec_prepared("messages_edit", id, content, version);
+}
+
+void tombstone(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+    tx.exec_prepared("messages_tombstone", id, version);
+}
+
+void set_version(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+    tx.exec_prepared("messages_set_version", id, version);
+}
+
+bool add_reaction(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
+                  const std::string& emoji) {
+    return tx.exec_prepared("reactions_add", id, user_id, emoji).affected_rows() == 1;
+}
+
+bool remove_reaction(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
+                     const std::string& emoji) {
+    return tx.exec_prepared("reactions_remove", id, user_id, emoji).affected_rows() == 1;
+}
+
+int distinct_emoji(pqxx::transaction_base& tx, const std::string& id) {
+    return tx.exec_prepared1("reactions_distinct", id)[0].as<int>();
+}
+
+}  // namespace confab::store::messages

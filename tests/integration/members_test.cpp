@@ -1,0 +1,474 @@
+// /api/v1/chats/{id}/members: listing, adding, roles, muting, removing and leaving, the
+// system messages they write and the member.* / chat.created events.
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/chat_api.hpp"
+
+namespace confab::test {
+namespace {
+
+using MembersTest = ChatTest;
+
+std::string role_of(std::uint16_t port, const TestUser& viewer, const std::string& chat_id, const std::string& user_id) {
+    auto members = list_members(port, viewer, chat_id);
+    const json* m = find_member(members, user_id);
+    return m ? m->value("role", "?") : "<not a member>";
+}
+
+bool is_2xx(const HttpResponse& r) { return r.status == 200 || r.status == 204; }
+
+// ---------------------------------------------------------------------------------------------
+// list
+
+TEST_F(MembersTest, ListIsInJoinOrderAndPaginates) {
+    auto owner = register_user(port(), "ml");
+    std::vector<TestUser> users;
+    for (int i = 0; i < 4; ++i) users.push_back(register_user(port(), "ml"));
+    std::string id = create_group(port(), owner)["id"];
+    for (const auto& u : users) add_members(port(), owner, id, {u.id});
+
+    std::vector<std::string> expected = {owner.id};
+    for (const auto& u : users) expected.push_back(u.id);
+
+    std::vector<std::string> seen;
+    std::vector<std::size_t> sizes;
+    std::string target = members_url(id) + "?limit=2";
+    for (int page = 0; page < 10; ++page) {
+        auto r = get(port(), users[2].token, target);
+        ASSERT_TRUE(IsJson(r, 200)) << target;
+        auto j = r.json();
+        ASSERT_TRUE(j.contains("members") && j["members"].is_array() && j.contains("next_cursor")) << r.body;
+        sizes.push_back(j["members"].size());
+        for (const auto& m : j["members"]) {
+            EXPECT_TRUE(IsMemberModel(m));
+            EXPECT_EQ(m["chat_id"], id);
+        }
+        auto ids = member_user_ids(j["members"].get<std::vector<json>>());
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        if (j["next_cursor"].is_null()) break;
+        ASSERT_TRUE(j["next_cursor"].is_string()) << r.body;
+        target = members_url(id) + "?limit=2&cursor=" + url_encode(j["next_cursor"].get<std::string>());
+    }
+    EXPECT_EQ(seen, expected);
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 2, 1}));
+
+    auto all = list_members(port(), owner, id);
+    ASSERT_EQ(all.size(), 5u);
+    EXPECT_EQ(all[0]["role"], "owner");
+    EXPECT_EQ(all[0]["user"]["username"], owner.username);
+    EXPECT_EQ(all[1]["role"], "member");
+    EXPECT_EQ(all[1]["is_muted"], false);
+    EXPECT_EQ(all[1]["last_read_seq"], 0);
+
+    for (const std::string bad : {"?limit=0", "?limit=201", "?limit=x", "?cursor=garbage"})
+        EXPECT_TRUE(IsError(get(port(), owner.token, members_url(id) + bad), 400, "bad_request")) << bad;
+}
+
+// ---------------------------------------------------------------------------------------------
+// add
+
+TEST_F(MembersTest, AddReturnsOnlyTheAddedAndSkipsExisting) {
+    auto owner = register_user(port(), "ma");
+    auto b = register_user(port(), "ma");
+    auto c = register_user(port(), "ma");
+    std::string id = create_group(port(), owner, {b.id})["id"];
+
+    auto r = post(port(), owner.token, members_url(id), {{"user_ids", {b.id, c.id, c.id}}});
+    ASSERT_TRUE(IsJson(r, 200));
+    auto j = r.json();
+    ASSERT_TRUE(j.contains("members") && j["members"].is_array()) << r.body;
+    ASSERT_EQ(j["members"].size(), 1u) << "only c was added: " << r.body;
+    EXPECT_TRUE(IsMemberModel(j["members"][0]));
+    EXPECT_EQ(j["members"][0]["user"]["id"], c.id);
+    EXPECT_EQ(j["members"][0]["role"], "member");
+    EXPECT_EQ(j["members"][0]["chat_id"], id);
+
+    auto again = post(port(), owner.token, members_url(id), {{"user_ids", {b.id, c.id}}});
+    ASSERT_TRUE(IsJson(again, 200));
+    EXPECT_EQ(again.json()["members"], json::array());
+
+    EXPECT_EQ(get_chat(port(), c, id)["member_count"], 3);
+    EXPECT_EQ(list_members(port(), owner, id).size(), 3u);
+}
+
+TEST_F(MembersTest, AddingAnUnknownUserIs404AndAddsNobody) {
+    auto owner = register_user(port(), "mu");
+    auto c = register_user(port(), "mu");
+    std::string id = create_group(port(), owner)["id"];
+    EXPECT_TRUE(IsError(post(port(), owner.token, members_url(id), {{"user_ids", {c.id, random_uuid()}}}), 404,
+                        "not_found"));
+    EXPECT_EQ(list_members(port(), owner, id).size(), 1u);
+    EXPECT_TRUE(IsError(get(port(), c.token, chat_url(id)), 404, "not_found"));
+}
+
+TEST_F(MembersTest, AddPermissionsFollowOnlyAdminsCanAddMembers) {
+    auto owner = register_user(port(), "mp");
+    auto m = register_user(port(), "mp");
+    auto x = register_user(port(), "mp");
+    auto y = register_user(port(), "mp");
+    auto z = register_user(port(), "mp");
+    std::string id = create_group(port(), owner, {m.id})["id"];
+
+    // Default (false): any member may add.
+    EXPECT_TRUE(IsJson(post(port(), m.token, members_url(id), {{"user_ids", {x.id}}}), 200));
+
+    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_add_members", true}}}}), 200));
+    EXPECT_TRUE(IsError(post(port(), m.token, members_url(id), {{"user_ids", {y.id}}}), 403, "forbidden"));
+    EXPECT_EQ(find_member(list_members(port(), owner, id), y.id), nullptr);
+
+    set_role(port(), owner, id, m.id, "admin");
+    EXPECT_TRUE(IsJson(post(port(), m.token, members_url(id), {{"user_ids", {y.id}}}), 200)) << "admins may add";
+    EXPECT_TRUE(IsJson(post(port(), owner.token, members_url(id), {{"user_ids", {z.id}}}), 200)) << "the owner may add";
+    EXPECT_EQ(list_members(port(), owner, id).size(), 5u);
+}
+
+TEST_F(MembersTest, DirectChatMembershipCannotChange) {
+    auto a = register_user(port(), "md");
+    auto b = register_user(port(), "md");
+    auto c = register_user(port(), "md");
+    std::string id = create_direct(port(), a, b)["id"];
+    EXPECT_TRUE(IsError(post(port(), a.token, members_url(id), {{"user_ids", {c.id}}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(del(port(), a.token, member_url(id, b.id)), 403, "forbidden"));
+    EXPECT_TRUE(IsError(del(port(), a.token, member_url(id, a.id)), 403, "forbidden"));
+    EXPECT_EQ(list_members(port(), a, id).size(), 2u);
+}
+
+TEST_F(MembersTest, AddRejectsBadBodies) {
+    auto owner = register_user(port(), "mb");
+    std::string id = create_group(port(), owner)["id"];
+    for (const json& body : {json::object(), json({{"user_ids", "abc"}}), json({{"user_ids", {1}}}),
+                             json({{"user_ids", {"not-a-uuid"}}}), json({{"user_ids", nullptr}}), json::array()})
+        EXPECT_TRUE(IsError(post(port(), owner.token, members_url(id), body), 400, "bad_request")) << body.dump();
+    EXPECT_EQ(list_members(port(), owner, id).size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PATCH role / is_muted
+
+TEST_F(MembersTest, RoleChangesFollowTheRules) {
+    auto owner = register_user(port(), "mr");
+    auto admin = register_user(port(), "mr");
+    auto admin2 = register_user(port(), "mr");
+    auto m = register_user(port(), "mr");
+    auto m2 = register_user(port(), "mr");
+    std::string id = create_group(port(), owner, {admin.id, admin2.id, m.id, m2.id})["id"];
+
+    auto r = patch(port(), owner.token, member_url(id, admin.id), {{"role", "admin"}});
+    EXPECT_TRUE(is_2xx(r)) << r.describe();
+    if (r.status == 200) {
+        EXPECT_TRUE(IsMemberModel(r.json()));
+        EXPECT_EQ(r.json()["role"], "admin");
+    }
+    set_role(port(), owner, id, admin2.id, "admin");
+    EXPECT_EQ(role_of(port(), m, id, admin.id), "admin");
+
+    // An admin promotes and demotes a plain member.
+    EXPECT_TRUE(is_2xx(patch(port(), admin.token, member_url(id, m.id), {{"role", "admin"}})));
+    EXPECT_EQ(role_of(port(), owner, id, m.id), "admin");
+    EXPECT_TRUE(IsError(patch(port(), admin.token, member_url(id, m.id), {{"role", "member"}}), 403, "forbidden"))
+        << "m is an admin now: another admin cannot change it";
+    EXPECT_TRUE(is_2xx(patch(port(), owner.token, member_url(id, m.id), {{"role", "member"}})));
+    EXPECT_EQ(role_of(port(), owner, id, m.id), "member");
+
+    EXPECT_TRUE(IsError(patch(port(), admin.token, member_url(id, admin2.id), {{"role", "member"}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(patch(port(), admin.token, member_url(id, owner.id), {{"role", "member"}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, owner.id), {{"role", "admin"}}), 403, "forbidden"))
+        << "nobody can take the owner's role";
+    EXPECT_TRUE(IsError(patch(port(), m.token, member_url(id, m2.id), {{"role", "admin"}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(patch(port(), m.token, member_url(id, m.id), {{"role", "admin"}}), 403, "forbidden"))
+        << "a member cannot promote themself";
+    EXPECT_TRUE(IsError(patch(port(), admin.token, member_url(id, m2.id), {{"role", "owner"}}), 403, "forbidden"))
+        << "only the owner transfers ownership";
+
+    auto roles = list_members(port(), owner, id);
+    EXPECT_EQ((*find_member(roles, owner.id))["role"], "owner");
+    EXPECT_EQ((*find_member(roles, admin.id))["role"], "admin");
+    EXPECT_EQ((*find_member(roles, admin2.id))["role"], "admin");
+    EXPECT_EQ((*find_member(roles, m.id))["role"], "member");
+    EXPECT_EQ((*find_member(roles, m2.id))["role"], "member");
+
+    // Role changes write system messages.
+    auto sys = system_messages(port(), owner, id);
+    int role_changes = 0;
+    for (const auto& s : sys)
+        if (s["metadata"].value("event", "") == "member.role_changed") ++role_changes;
+    EXPECT_GE(role_changes, 4) << "one member.role_changed system message per change";
+}
+
+TEST_F(MembersTest, PatchRejectsBadBodies) {
+    auto owner = register_user(port(), "mx");
+    auto m = register_user(port(), "mx");
+    std::string id = create_group(port(), owner, {m.id})["id"];
+    for (const json& body : {json::object(), json({{"role", "superadmin"}}), json({{"role", 1}}),
+                             json({{"is_muted", "yes"}}), json({{"role", nullptr}}), json::array()})
+        EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, m.id), body), 400, "bad_request")) << body.dump();
+    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, "not-a-uuid"), {{"role", "admin"}}), 400,
+                        "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, random_uuid()), {{"role", "admin"}}), 404,
+                        "not_found"))
+        << "not a member of the chat";
+    EXPECT_EQ(role_of(port(), owner, id, m.id), "member");
+}
+
+TEST_F(MembersTest, OwnershipTransferMakesOldOwnerAdmin) {
+    auto owner = register_user(port(), "mo");
+    auto b = register_user(port(), "mo");
+    auto c = register_user(port(), "mo");
+    std::string id = create_group(port(), owner, {b.id, c.id})["id"];
+    auto ws_c = ws_connect(port(), c.token);
+
+    auto r = patch(port(), owner.token, member_url(id, b.id), {{"role", "owner"}});
+    ASSERT_TRUE(is_2xx(r)) << r.describe();
+    auto members = list_members(port(), c, id);
+    EXPECT_EQ((*find_member(members, b.id))["role"], "owner");
+    EXPECT_EQ((*find_member(members, owner.id))["role"], "admin");
+    EXPECT_EQ(get_chat(port(), b, id)["me"]["role"], "owner");
+    EXPECT_EQ(get_chat(port(), owner, id)["me"]["role"], "admin");
+
+    auto ev = wait_for(*ws_c, "member.updated", and_(about_chat(id), [&](const json& f) {
+                           return f["data"].contains("member") && f["data"]["member"]["user"]["id"] == b.id;
+                       }));
+    ASSERT_TRUE(ev.has_value()) << "members get member.updated for the new owner";
+    EXPECT_TRUE(IsMemberModel((*ev)["data"]["member"]));
+    EXPECT_EQ((*ev)["data"]["member"]["role"], "owner");
+
+    // The new owner has the owner's powers, the old one no longer.
+    EXPECT_TRUE(IsError(del(port(), owner.token, chat_url(id)), 403, "forbidden"));
+    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, c.id), {{"role", "owner"}}), 403, "forbidden"));
+
+    auto sys = system_messages(port(), c, id);
+    bool found = false;
+    for (const auto& s : sys)
+        if (s["metadata"].value("event", "") == "chat.owner_changed") {
+            found = true;
+            EXPECT_EQ(s["metadata"]["user_id"], b.id) << s.dump();
+            EXPECT_EQ(s["sender_id"], owner.id) << s.dump();
+        }
+    EXPECT_TRUE(found) << "no chat.owner_changed system message";
+}
+
+TEST_F(MembersTest, MuteIsByTheMemberThemselfAndPrivate) {
+    auto owner = register_user(port(), "mm");
+    auto m = register_user(port(), "mm");
+    std::string id = create_group(port(), owner, {m.id})["id"];
+    auto ws_owner = ws_connect(port(), owner.token);
+    auto ws_m = ws_connect(port(), m.token);
+
+    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, m.id), {{"is_muted", true}}), 403, "forbidden"));
+    EXPECT_EQ(get_chat(port(), m, id)["me"]["is_muted"], false);
+
+    auto r = patch(port(), m.token, member_url(id, m.id), {{"is_muted", true}});
+    ASSERT_TRUE(is_2xx(r)) << r.describe();
+    EXPECT_EQ(get_chat(port(), m, id)["me"]["is_muted"], true);
+    EXPECT_EQ(get_chat(port(), owner, id)["me"]["is_muted"], false);
+
+    auto ev = wait_for(*ws_m, "member.updated", about_chat(id));
+    ASSERT_TRUE(ev.has_value()) << "the member gets member.updated for their own mute";
+    EXPECT_EQ((*ev)["data"]["member"]["is_muted"], true);
+    EXPECT_TRUE(NoFrame(*ws_owner, "member.updated")) << "muting is private";
+
+    ASSERT_TRUE(is_2xx(patch(port(), m.token, member_url(id, m.id), {{"is_muted", false}})));
+    EXPECT_EQ(get_chat(port(), m, id)["me"]["is_muted"], false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// remove and leave
+
+TEST_F(MembersTest, RemovalFollowsTheRules) {
+    auto owner = register_user(port(), "mv");
+    auto admin = register_user(port(), "mv");
+    auto admin2 = register_user(port(), "mv");
+    auto m = register_user(port(), "mv");
+    auto m2 = register_user(port(), "mv");
+    auto m3 = register_user(port(), "mv");
+    std::string id = create_group(port(), owner, {admin.id, admin2.id, m.id, m2.id, m3.id})["id"];
+    set_role(port(), owner, id, admin.id, "admin");
+    set_role(port(), owner, id, admin2.id, "admin");
+
+    EXPECT_TRUE(IsError(del(port(), m.token, member_url(id, m2.id)), 403, "forbidden"));
+    EXPECT_TRUE(IsError(del(port(), admin.token, member_url(id, admin2.id)), 403, "forbidden"));
+    EXPECT_TRUE(IsError(del(port(), admin.token, member_url(id, owner.id)), 403, "forbidden"));
+    EXPECT_EQ(list_members(port(), owner, id).size(), 6u);
+
+    auto r = del(port(), admin.token, member_url(id, m2.id));
+    EXPECT_EQ(r.status, 204) << r.describe();
+    r = del(port(), owner.token, member_url(id, admin2.id));
+    EXPECT_EQ(r.status, 204) << "the owner removes an admin: " << r.describe();
+    r = del(port(), m3.token, member_url(id, m3.id));
+    EXPECT_EQ(r.status, 204) << "leaving: " << r.describe();
+
+    auto members = list_members(port(), owner, id);
+    std::set<std::string> ids;
+    for (const auto& u : member_user_ids(members)) ids.insert(u);
+    EXPECT_EQ(ids, (std::set<std::string>{owner.id, admin.id, m.id}));
+    EXPECT_EQ(get_chat(port(), owner, id)["member_count"], 3);
+    EXPECT_TRUE(IsError(del(port(), owner.token, member_url(id, m2.id)), 404, "not_found")) << "not a member any more";
+    EXPECT_TRUE(IsError(del(port(), owner.token, member_url(id, "nope")), 400, "bad_request"));
+
+    auto sys = system_messages(port(), owner, id);
+    std::vector<std::pair<std::string, std::string>> events;
+    for (const auto& s : sys) {
+        EXPECT_TRUE(IsMessageModel(s));
+        events.emplace_back(s["metadata"].value("event", ""), s["metadata"].value("user_id", ""));
+    }
+    auto has = [&](const std::string& e, const std::string& u) {
+        return std::find(events.begin(), events.end(), std::make_pair(e, u)) != events.end();
+    };
+    EXPECT_TRUE(has("member.removed", m2.id));
+    EXPECT_TRUE(has("member.removed", admin2.id));
+    EXPECT_TRUE(has("member.left", m3.id));
+    for (const auto& s : sys)
+        if (s["metadata"].value("event", "") == "member.removed" && s["metadata"].value("user_id", "") == m2.id)
+            EXPECT_EQ(s["sender_id"], admin.id) << "sender is the acting user: " << s.dump();
+}
+
+TEST_F(MembersTest, OwnerLeavingHandsOwnershipToLongestStandingAdmin) {
+    auto owner = register_user(port(), "mh");
+    auto early_member = register_user(port(), "mh");
+    auto early_admin = register_user(port(), "mh");
+    auto late_admin = register_user(port(), "mh");
+    std::string id = create_group(port(), owner)["id"];
+    add_members(port(), owner, id, {early_member.id});
+    add_members(port(), owner, id, {early_admin.id});
+    add_members(port(), owner, id, {late_admin.id});
+    // Promotion order is the reverse of join order: standing counts from joining.
+    set_role(port(), owner, id, late_admin.id, "admin");
+    set_role(port(), owner, id, early_admin.id, "admin");
+
+    auto r = del(port(), owner.token, member_url(id, owner.id));
+    ASSERT_EQ(r.status, 204) << r.describe();
+    auto members = list_members(port(), early_member, id);
+    ASSERT_EQ(members.size(), 3u);
+    EXPECT_EQ((*find_member(members, early_admin.id))["role"], "owner");
+    EXPECT_EQ((*find_member(members, late_admin.id))["role"], "admin");
+    EXPECT_EQ((*find_member(members, early_member.id))["role"], "member");
+    EXPECT_TRUE(IsError(get(port(), owner.token, chat_url(id)), 404, "not_found"));
+}
+
+TEST_F(MembersTest, OwnerLeavingWithoutAdminsHandsOwnershipToLongestStandingMember) {
+    auto owner = register_user(port(), "mn");
+    auto first = register_user(port(), "mn");
+    auto second = register_user(port(), "mn");
+    std::string id = create_group(port(), owner)["id"];
+    add_members(port(), owner, id, {first.id});
+    add_members(port(), owner, id, {second.id});
+    ASSERT_EQ(del(port(), owner.token, member_url(id, owner.id)).status, 204);
+    EXPECT_EQ(role_of(port(), second, id, first.id), "owner");
+    EXPECT_EQ(role_of(port(), second, id, second.id), "member");
+}
+
+TEST_F(MembersTest, LastMemberLeavingDeletesTheGroup) {
+    auto owner = register_user(port(), "mz");
+    auto m = register_user(port(), "mz");
+    std::string id = create_group(port(), owner, {m.id})["id"];
+    ASSERT_EQ(del(port(), m.token, member_url(id, m.id)).status, 204);
+    ASSERT_EQ(del(port(), owner.token, member_url(id, owner.id)).status, 204);
+    EXPECT_TRUE(IsError(get(port(), owner.token, chat_url(id)), 404, "not_found"));
+    EXPECT_TRUE(list_chats(port(), owner).empty());
+    // Re-adding via an outsider is impossible: the chat is gone for everyone.
+    EXPECT_TRUE(IsError(post(port(), m.token, members_url(id), {{"user_ids", {m.id}}}), 404, "not_found"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+
+TEST_F(MembersTest, AddAndRemoveEmitMemberEventsToMembersAndTheAffectedUser) {
+    auto owner = register_user(port(), "me");
+    auto b = register_user(port(), "me");
+    auto c = register_user(port(), "me");
+    std::string id = create_group(port(), owner, {b.id})["id"];
+    auto ws_owner = ws_connect(port(), owner.token);
+    auto ws_b = ws_connect(port(), b.token);
+    auto ws_c = ws_connect(port(), c.token);
+
+    add_members(port(), owner, id, {c.id});
+    for (auto* ws : {ws_owner.get(), ws_b.get(), ws_c.get()}) {
+        auto ev = wait_for(*ws, "member.added", about_chat(id));
+        ASSERT_TRUE(ev.has_value()) << "member.added missing";
+        EXPECT_EQ((*ev)["data"]["chat_id"], id);
+        EXPECT_TRUE(IsMemberModel((*ev)["data"]["member"]));
+        EXPECT_EQ((*ev)["data"]["member"]["user"]["id"], c.id);
+        EXPECT_EQ((*ev)["data"]["member"]["role"], "member");
+    }
+
+    auto sys = system_messages(port(), owner, id);
+    ASSERT_FALSE(sys.empty());
+    EXPECT_EQ(sys.back()["metadata"]["event"], "member.added");
+    EXPECT_EQ(sys.back()["metadata"]["user_id"], c.id);
+    EXPECT_EQ(sys.back()["sender_id"], owner.id);
+    EXPECT_EQ(sys.back()["type"], "system");
+
+    ASSERT_EQ(del(port(), owner.token, member_url(id, c.id)).status, 204);
+    for (auto* ws : {ws_owner.get(), ws_b.get(), ws_c.get()}) {
+        auto ev = wait_for(*ws, "member.removed", about_chat(id));
+        ASSERT_TRUE(ev.has_value()) << "member.removed missing";
+        EXPECT_EQ((*ev)["data"], json({{"chat_id", id}, {"user_id", c.id}}));
+    }
+}
+
+TEST_F(MembersTest, NewMemberGetsChatCreatedThenMessagesWithoutReconnecting) {
+    auto owner = register_user(port(), "mc");
+    auto c = register_user(port(), "mc");
+    std::string id = create_group(port(), owner)["id"];
+    send_text(port(), owner, id, "before c");
+    auto ws_c = ws_connect(port(), c.token);
+
+    add_members(port(), owner, id, {c.id});
+    auto created = wait_for(*ws_c, "chat.created", about_chat(id));
+    ASSERT_TRUE(created.has_value()) << "the new member got no chat.created";
+    EXPECT_TRUE(IsChatModel((*created)["data"]["chat"]));
+    EXPECT_EQ((*created)["data"]["chat"]["me"]["role"], "member");
+
+    auto m = send_text(port(), owner, id, "welcome c");
+    auto ev = wait_for(*ws_c, "message.new", about_chat(id));
+    ASSERT_TRUE(ev.has_value()) << "the new member got no message.new on the already-open connection";
+    EXPECT_EQ((*ev)["data"]["message"]["id"], m["id"]);
+    EXPECT_TRUE(IsMessageModel((*ev)["data"]["message"]));
+}
+
+TEST_F(MembersTest, RemovedMemberStopsReceivingMessagesAtOnce) {
+    auto owner = register_user(port(), "mq");
+    auto b = register_user(port(), "mq");
+    auto c = register_user(port(), "mq");
+    std::string id = create_group(port(), owner, {b.id, c.id})["id"];
+    auto ws_b = ws_connect(port(), b.token);
+    auto ws_c = ws_connect(port(), c.token);
+
+    send_text(port(), owner, id, "everyone");
+    ASSERT_TRUE(wait_for(*ws_c, "message.new", about_chat(id)).has_value());
+
+    ASSERT_EQ(del(port(), owner.token, member_url(id, c.id)).status, 204);
+    auto removed = wait_for(*ws_c, "member.removed", about_chat(id));
+    ASSERT_TRUE(removed.has_value());
+    auto m = send_text(port(), owner, id, "not for c");
+    auto ev_b = wait_for(*ws_b, "message.new", about_message(m["id"]));
+    EXPECT_TRUE(ev_b.has_value());
+    EXPECT_TRUE(NothingAbout(*ws_c, id, 1000ms)) << "an ex-member receives nothing of the chat";
+    EXPECT_TRUE(IsError(get(port(), c.token, chat_messages_url(id)), 404, "not_found"));
+}
+
+TEST_F(MembersTest, MemberWhoLeavesStopsReceivingMessagesAtOnce) {
+    auto owner = register_user(port(), "mk");
+    auto c = register_user(port(), "mk");
+    std::string id = create_group(port(), owner, {c.id})["id"];
+    auto ws_c = ws_connect(port(), c.token);
+    ASSERT_EQ(del(port(), c.token, member_url(id, c.id)).status, 204);
+    auto left = wait_for(*ws_c, "member.removed", about_chat(id));
+    ASSERT_TRUE(left.has_value()) << "the affected user gets member.removed";
+    send_text(port(), owner, id, "gone?");
+    EXPECT_TRUE(NothingAbout(*ws_c, id, 1000ms));
+    auto sys = system_messages(port(), owner, id);
+    ASSERT_FALSE(sys.empty());
+    EXPECT_EQ(sys.back()["metadata"]["event"], "member.left");
+    EXPECT_EQ(sys.back()["metadata"]["user_id"], c.id);
+    EXPECT_EQ(sys.back()["sender_id"], c.id);
+}
+
+}  // namespace
+}  // namespace confab::test

@@ -1,0 +1,443 @@
+// The WebSocket side of chats: every client event and its ack, fan-out of server events,
+// REST/WebSocket parity, typing, presence, concurrent senders and reconnect sync.
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/chat_api.hpp"
+
+namespace confab::test {
+namespace {
+
+using RealtimeTest = ChatTest;
+using Clock = std::chrono::steady_clock;
+
+FramePred from_user(const std::string& user_id) {
+    return [user_id](const json& f) { return f.contains("data") && f["data"].value("user_id", "") == user_id; };
+}
+
+// ---------------------------------------------------------------------------------------------
+// client events and acks
+
+TEST_F(RealtimeTest, MessageSendAckAndMessageNewToEveryConnectionOfEveryMember) {
+    auto a = register_user(port(), "wa");
+    auto b = register_user(port(), "wa");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto a1 = ws_connect(port(), a.token);
+    auto a2 = ws_connect(port(), a.token);
+    auto b1 = ws_connect(port(), b.token);
+
+    auto ack = ws_request(*a1, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "over ws"}});
+    ASSERT_TRUE(IsAck(ack)) << ack.dump();
+    ASSERT_TRUE(ack["data"].contains("message")) << ack.dump();
+    EXPECT_EQ(ack["data"].size(), 1u) << ack.dump();
+    auto m = ack["data"]["message"];
+    EXPECT_TRUE(IsMessageModel(m));
+    EXPECT_EQ(m["content"], "over ws");
+    EXPECT_EQ(m["sender_id"], a.id);
+    EXPECT_EQ(m["chat_id"], id);
+    EXPECT_EQ(m["seq"], 1);
+
+    for (auto* ws : {a1.get(), a2.get(), b1.get()}) {
+        auto ev = wait_for(*ws, "message.new", about_chat(id));
+        ASSERT_TRUE(ev.has_value()) << "a connection missed message.new";
+        EXPECT_EQ(*ev, json({{"type", "message.new"}, {"data", {{"message", m}}}}));
+        EXPECT_TRUE(NoFrame(*ws, "message.new", about_chat(id), 300ms)) << "exactly once";
+    }
+    EXPECT_EQ(get_message(port(), b, m["id"]), m) << "acknowledged means stored";
+
+    // reply_to synonym and client_id on the WebSocket.
+    auto reply = ws_request(*b1, "message.send",
+                            {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
+    ASSERT_TRUE(IsAck(reply)) << reply.dump();
+    EXPECT_EQ(reply["data"]["message"]["reply_to_id"], m["id"]);
+    EXPECT_EQ(reply["data"]["message"]["client_id"], "c-1");
+    auto again = ws_request(*b1, "message.send",
+                            {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
+    ASSERT_TRUE(IsAck(again)) << again.dump();
+    EXPECT_EQ(again["data"]["message"], reply["data"]["message"]) << "the repeat's ack carries the stored message";
+    ASSERT_TRUE(wait_for(*a2, "message.new", about_message(reply["data"]["message"]["id"])).has_value());
+    EXPECT_TRUE(NoFrame(*a2, "message.new", about_chat(id), 500ms)) << "a client_id repeat emits nothing";
+}
+
+TEST_F(RealtimeTest, EditDeleteAndReactionEventsWithTheirAcks) {
+    auto a = register_user(port(), "we");
+    auto b = register_user(port(), "we");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+    auto sent = ws_request(*wa, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "v1"}});
+    ASSERT_TRUE(IsAck(sent)) << sent.dump();
+    auto m = sent["data"]["message"];
+    std::string mid = m["id"];
+    std::int64_t v = m["version"];
+
+    auto edit = ws_request(*wa, "message.edit", {{"message_id", mid}, {"content", "v2"}});
+    ASSERT_TRUE(IsAck(edit)) << edit.dump();
+    EXPECT_TRUE(IsMessageModel(edit["data"]["message"]));
+    EXPECT_EQ(edit["data"]["message"]["content"], "v2");
+    EXPECT_EQ(edit["data"]["message"]["is_edited"], true);
+    EXPECT_EQ(edit["data"]["message"]["version"], v + 1);
+    auto up = wait_for(*wb, "message.updated", about_message(mid));
+    ASSERT_TRUE(up.has_value());
+    EXPECT_EQ((*up)["data"], json({{"message", edit["data"]["message"]}}));
+
+    auto bad_edit = ws_request(*wb, "message.edit", {{"message_id", mid}, {"content", "not mine"}});
+    EXPECT_TRUE(IsWsError(bad_edit, "forbidden", bad_edit.value("id", "")));
+
+    auto react = ws_request(*wb, "reaction.add", {{"message_id", mid}, {"emoji", "\xF0\x9F\x94\xA5"}});
+    ASSERT_TRUE(IsAck(react)) << react.dump();
+    EXPECT_EQ(react["data"], json::object());
+    auto ru = wait_for(*wa, "message.updated", and_(about_message(mid), [](const json& f) {
+                           return !f["data"]["message"]["reactions"].empty();
+                       }));
+    ASSERT_TRUE(ru.has_value());
+    EXPECT_EQ((*ru)["data"]["message"]["reactions"],
+              json::array({{{"emoji", "\xF0\x9F\x94\xA5"}, {"count", 1}, {"user_ids", {b.id}}}}));
+    EXPECT_EQ((*ru)["data"]["message"]["version"], v + 2);
+
+    auto unreact = ws_request(*wb, "reaction.remove", {{"message_id", mid}, {"emoji", "\xF0\x9F\x94\xA5"}});
+    ASSERT_TRUE(IsAck(unreact)) << unreact.dump();
+    EXPECT_EQ(unreact["data"], json::object());
+    auto ru2 = wait_for(*wa, "message.updated", and_(about_message(mid), [](const json& f) {
+                            return f["data"]["message"]["reactions"].empty();
+                        }));
+    ASSERT_TRUE(ru2.has_value());
+    EXPECT_EQ((*ru2)["data"]["message"]["version"], v + 3);
+
+    auto d = ws_request(*wa, "message.delete", {{"message_id", mid}});
+    ASSERT_TRUE(IsAck(d)) << d.dump();
+    EXPECT_EQ(d["data"], json::object());
+    for (auto* ws : {wa.get(), wb.get()}) {
+        auto ev = wait_for(*ws, "message.deleted", about_message(mid));
+        ASSERT_TRUE(ev.has_value());
+        EXPECT_EQ((*ev)["data"], json({{"message_id", mid}, {"chat_id", id}, {"version", v + 4}}));
+    }
+    auto again = ws_request(*wa, "message.delete", {{"message_id", mid}});
+    EXPECT_TRUE(IsWsError(again, "conflict", again.value("id", "")));
+    auto edit_deleted = ws_request(*wa, "message.edit", {{"message_id", mid}, {"content", "v3"}});
+    EXPECT_TRUE(IsWsError(edit_deleted, "conflict", edit_deleted.value("id", "")));
+}
+
+TEST_F(RealtimeTest, ReadMarkSyncAndPingAcks) {
+    auto a = register_user(port(), "wr");
+    auto b = register_user(port(), "wr");
+    std::string id = create_direct(port(), a, b)["id"];
+    for (int i = 0; i < 4; ++i) send_text(port(), a, id, "s" + std::to_string(i));
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+
+    auto ping = ws_request(*wb, "ping");
+    EXPECT_TRUE(IsAck(ping));
+    EXPECT_EQ(ping["data"], json::object());
+
+    auto mark = ws_request(*wb, "read.mark", {{"chat_id", id}, {"seq", 3}});
+    ASSERT_TRUE(IsAck(mark)) << mark.dump();
+    EXPECT_EQ(mark["data"], json::object());
+    auto ev = wait_for(*wa, "read.updated", about_chat(id));
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ((*ev)["data"], json({{"chat_id", id}, {"user_id", b.id}, {"last_read_seq", 3}}));
+    EXPECT_EQ(get_chat(port(), b, id)["me"]["last_read_seq"], 3);
+
+    auto sync = ws_request(*wb, "sync", {{"chat_id", id}, {"since_version", 0}, {"limit", 3}});
+    ASSERT_TRUE(IsAck(sync)) << sync.dump();
+    auto rest = get(port(), b.token, chat_messages_url(id) + "?since_version=0&limit=3");
+    ASSERT_TRUE(IsJson(rest, 200));
+    EXPECT_EQ(sync["data"], rest.json()) << "sync acks exactly what GET ?since_version returns";
+    EXPECT_EQ(sync["data"]["messages"].size(), 3u);
+    EXPECT_EQ(sync["data"]["has_more"], true);
+
+    auto sync_all = ws_request(*wb, "sync", {{"chat_id", id}, {"since_version", 0}});
+    ASSERT_TRUE(IsAck(sync_all)) << sync_all.dump();
+    EXPECT_EQ(sync_all["data"]["messages"].size(), 4u);
+    EXPECT_EQ(sync_all["data"]["has_more"], false);
+    EXPECT_EQ(sync_all["data"]["version"], get_chat(port(), b, id)["version"]);
+}
+
+TEST_F(RealtimeTest, RestMutationsEmitTheSameEventsAsTheirWebSocketTwins) {
+    auto a = register_user(port(), "wt");
+    auto b = register_user(port(), "wt");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+
+    auto m = send_text(port(), a, id, "rest");
+    for (auto* ws : {wa.get(), wb.get()}) {
+        auto ev = wait_for(*ws, "message.new", about_chat(id));
+        ASSERT_TRUE(ev.has_value()) << "REST send must emit message.new to every member, the sender included";
+        EXPECT_EQ((*ev)["data"], json({{"message", m}}));
+    }
+    auto edited = expect_json(put(port(), a.token, message_url(m["id"]), {{"content", "rest 2"}}), 200, "edit");
+    auto up = wait_for(*wb, "message.updated", about_message(m["id"]));
+    ASSERT_TRUE(up.has_value());
+    EXPECT_EQ((*up)["data"]["message"], edited);
+
+    ASSERT_EQ(put(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8C"), json::object()).status, 204);
+    auto ru = wait_for(*wa, "message.updated", and_(about_message(m["id"]), [](const json& f) {
+                           return !f["data"]["message"]["reactions"].empty();
+                       }));
+    ASSERT_TRUE(ru.has_value());
+    ASSERT_EQ(del(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8C")).status, 204);
+    auto ru2 = wait_for(*wa, "message.updated", and_(about_message(m["id"]), [](const json& f) {
+                            return f["data"]["message"]["reactions"].empty() && f["data"]["message"]["is_edited"] == true;
+                        }));
+    ASSERT_TRUE(ru2.has_value());
+
+    ASSERT_EQ(post(port(), b.token, read_url(id), {{"seq", 1}}).status, 204);
+    auto rd = wait_for(*wa, "read.updated", about_chat(id));
+    ASSERT_TRUE(rd.has_value());
+    EXPECT_EQ((*rd)["data"], json({{"chat_id", id}, {"user_id", b.id}, {"last_read_seq", 1}}));
+
+    ASSERT_EQ(del(port(), a.token, message_url(m["id"])).status, 204);
+    auto dl = wait_for(*wb, "message.deleted", about_message(m["id"]));
+    ASSERT_TRUE(dl.has_value());
+    EXPECT_EQ((*dl)["data"]["chat_id"], id);
+    EXPECT_EQ((*dl)["data"]["version"], get_message(port(), b, m["id"])["version"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// typing
+
+TEST_F(RealtimeTest, TypingGoesToOthersAndExpiresAfterSixSeconds) {
+    auto a = register_user(port(), "ty");
+    auto b = register_user(port(), "ty");
+    auto c = register_user(port(), "ty");
+    std::string id = create_group(port(), a, {b.id, c.id})["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wa2 = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+    auto wc = ws_connect(port(), c.token);
+
+    auto start = Clock::now();
+    auto ack = ws_request(*wa, "typing.start", {{"chat_id", id}});
+    ASSERT_TRUE(IsAck(ack)) << ack.dump();
+    EXPECT_EQ(ack["data"], json::object());
+    for (auto* ws : {wb.get(), wc.get()}) {
+        auto ev = wait_for(*ws, "typing.update", about_chat(id));
+        ASSERT_TRUE(ev.has_value());
+        EXPECT_EQ((*ev)["data"], json({{"chat_id", id}, {"user_id", a.id}, {"is_typing", true}}));
+    }
+    auto off = wait_for(*wb, "typing.update", about_chat(id), 9s);
+    auto elapsed = Clock::now() - start;
+    ASSERT_TRUE(off.has_value()) << "no is_typing false within 9 s of typing.start";
+    EXPECT_EQ((*off)["data"], json({{"chat_id", id}, {"user_id", a.id}, {"is_typing", false}}));
+    EXPECT_GE(elapsed, 5s) << "the automatic stop comes about 6 s after typing.start";
+    EXPECT_TRUE(wait_for(*wc, "typing.update", about_chat(id), 2s).has_value());
+
+    EXPECT_TRUE(NoFrame(*wa, "typing.update", nullptr, 200ms)) << "the typist does not get its own typing";
+    EXPECT_TRUE(NoFrame(*wa2, "typing.update", nullptr, 200ms)) << "nor do the typist's other connections";
+}
+
+TEST_F(RealtimeTest, TypingStopAndClosingTheLastConnectionSendFalse) {
+    auto a = register_user(port(), "ts");
+    auto b = register_user(port(), "ts");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+
+    ASSERT_TRUE(IsAck(ws_request(*wa, "typing.start", {{"chat_id", id}})));
+    ASSERT_TRUE(wait_for(*wb, "typing.update", about_chat(id)).has_value());
+    auto stop = ws_request(*wa, "typing.stop", {{"chat_id", id}});
+    ASSERT_TRUE(IsAck(stop)) << stop.dump();
+    EXPECT_EQ(stop["data"], json::object());
+    auto off = wait_for(*wb, "typing.update", about_chat(id), 2s);
+    ASSERT_TRUE(off.has_value()) << "typing.stop sends is_typing false at once";
+    EXPECT_EQ((*off)["data"]["is_typing"], false);
+
+    // Start again, then the typist's only connection goes away.
+    ASSERT_TRUE(IsAck(ws_request(*wa, "typing.start", {{"chat_id", id}})));
+    ASSERT_TRUE(wait_for(*wb, "typing.update", about_chat(id)).has_value());
+    auto closed_at = Clock::now();
+    wa->close();
+    auto gone = wait_for(*wb, "typing.update", about_chat(id), 9s);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ((*gone)["data"], json({{"chat_id", id}, {"user_id", a.id}, {"is_typing", false}}));
+    EXPECT_LT(Clock::now() - closed_at, 3s) << "sent when the last connection closes, not by the 6 s timer";
+}
+
+// ---------------------------------------------------------------------------------------------
+// presence
+
+TEST_F(RealtimeTest, PresenceGoesToUsersSharingAChat) {
+    auto a = register_user(port(), "pr");
+    auto b = register_user(port(), "pr");
+    auto stranger = register_user(port(), "pr");
+    create_direct(port(), a, b);
+    auto wb = ws_connect(port(), b.token);
+    auto ws_stranger = ws_connect(port(), stranger.token);
+
+    auto wa = ws_connect(port(), a.token);
+    auto on = wait_for(*wb, "presence.update", from_user(a.id));
+    ASSERT_TRUE(on.has_value()) << "no presence.update online";
+    EXPECT_EQ((*on)["data"]["online"], true);
+    EXPECT_TRUE((*on)["data"].contains("last_seen_at"));
+    EXPECT_TRUE((*on)["data"]["last_seen_at"].is_null() || is_timestamp((*on)["data"]["last_seen_at"])) << on->dump();
+
+    auto wa2 = ws_connect(port(), a.token);
+    EXPECT_TRUE(NoFrame(*wb, "presence.update", from_user(a.id), 500ms)) << "only the first connection counts";
+
+    auto members = list_members(port(), b, create_direct(port(), b, a)["id"]);
+    const json* am = find_member(members, a.id);
+    ASSERT_NE(am, nullptr);
+    EXPECT_EQ((*am)["user"].value("online", json()), true) << "member lists carry presence";
+    auto user = get(port(), b.token, "/api/v1/users/" + a.id);
+    ASSERT_TRUE(IsJson(user, 200));
+    EXPECT_EQ(user.json().value("online", json()), true) << user.body;
+
+    wa2->close();
+    EXPECT_TRUE(NoFrame(*wb, "presence.update", from_user(a.id), 500ms)) << "still one connection open";
+    wa->close();
+    auto off = wait_for(*wb, "presence.update", from_user(a.id));
+    ASSERT_TRUE(off.has_value()) << "no presence.update offline";
+    EXPECT_EQ((*off)["data"]["online"], false);
+    EXPECT_TRUE(is_timestamp((*off)["data"]["last_seen_at"])) << off->dump();
+    EXPECT_EQ((*off)["data"].size(), 3u) << off->dump();
+
+    EXPECT_TRUE(NoFrame(*ws_stranger, "presence.update", from_user(a.id), 300ms))
+        << "presence only goes to users who share a chat";
+}
+
+// ---------------------------------------------------------------------------------------------
+// guarantees
+
+TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryMessageOnceInOrder) {
+    constexpr int kMembers = 5;
+    constexpr int kPerMember = 30;
+    std::vector<TestUser> users;
+    for (int i = 0; i < kMembers; ++i) users.push_back(register_user(port(), "cc"));
+    std::vector<std::string> others;
+    for (int i = 1; i < kMembers; ++i) others.push_back(users[i].id);
+    std::string id = create_group(port(), users[0], others)["id"];
+    std::int64_t base = get_chat(port(), users[0], id)["last_seq"];
+
+    std::vector<std::unique_ptr<WsClient>> conns;
+    for (const auto& u : users) conns.push_back(ws_connect(port(), u.token));
+
+    std::atomic<int> failures{0};
+    std::mutex mu;
+    std::vector<std::string> errors;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kMembers; ++i) {
+        threads.emplace_back([&, i] {
+            // Pipeline all sends, then collect the acks.
+            std::vector<std::string> ids;
+            for (int k = 0; k < kPerMember; ++k) {
+                std::string rid = "c" + std::to_string(i) + "-" + std::to_string(k);
+                ids.push_back(rid);
+                conns[i]->send_json({{"type", "message.send"},
+                                     {"id", rid},
+                                     {"data", {{"chat_id", id}, {"type", "text"}, {"content", "u" + std::to_string(i) + " #" + std::to_string(k)}}}});
+            }
+            for (const auto& rid : ids) {
+                auto reply = conns[i]->receive_matching(
+                    [&](const json& j) { return j.value("id", "") == rid; }, 30s);
+                if (!reply || (*reply)["type"] != "ack") {
+                    ++failures;
+                    std::lock_guard lock(mu);
+                    errors.push_back(reply ? reply->dump() : "no reply for " + rid);
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0) << (errors.empty() ? "" : errors.front());
+
+    const int total = kMembers * kPerMember;
+    auto stored = all_messages(port(), users[2], id);
+    std::vector<std::int64_t> text_seqs;
+    for (const auto& m : stored)
+        if (m["type"] == "text") text_seqs.push_back(m["seq"]);
+    std::vector<std::int64_t> expected;
+    for (int s = 1; s <= total; ++s) expected.push_back(base + s);
+    EXPECT_EQ(base, 0) << "no system messages expected in a freshly created group";
+    EXPECT_EQ(text_seqs, expected) << "stored seqs must be exactly 1..150 with no gaps";
+    EXPECT_EQ(seqs_of(stored).size(), static_cast<std::size_t>(total + base));
+
+    for (int i = 0; i < kMembers; ++i) {
+        std::vector<std::int64_t> got;
+        std::set<std::string> seen_ids;
+        int dups = 0;
+        while (static_cast<int>(got.size()) < total) {
+            auto ev = wait_for(*conns[i], "message.new", about_chat(id), 10s);
+            if (!ev) break;
+            got.push_back((*ev)["data"]["message"]["seq"]);
+            if (!seen_ids.insert((*ev)["data"]["message"]["id"].get<std::string>()).second) ++dups;
+        }
+        EXPECT_EQ(static_cast<int>(got.size()), total) << "connection " << i << " missed message.new events";
+        EXPECT_EQ(dups, 0) << "connection " << i << " got duplicates";
+        EXPECT_TRUE(std::is_sorted(got.begin(), got.end()) &&
+                    std::adjacent_find(got.begin(), got.end()) == got.end())
+            << "connection " << i << " got message.new out of seq order";
+        EXPECT_EQ(got, expected) << "connection " << i;
+        EXPECT_TRUE(NoFrame(*conns[i], "message.new", about_chat(id), 300ms)) << "connection " << i << ": extra events";
+    }
+}
+
+TEST_F(RealtimeTest, ReconnectingClientCatchesUpWithSinceVersion) {
+    auto a = register_user(port(), "rc");
+    auto b = register_user(port(), "rc");
+    auto c = register_user(port(), "rc");
+    std::string id = create_group(port(), a, {b.id, c.id})["id"];
+    auto wc = ws_connect(port(), c.token);
+    auto m1 = send_text(port(), a, id, "seen 1");
+    auto m2 = send_text(port(), b, id, "seen 2");
+    auto m3 = send_text(port(), a, id, "seen 3");
+    std::int64_t last_seen = 0;
+    for (int i = 0; i < 3; ++i) {
+        auto ev = wait_for(*wc, "message.new", about_chat(id));
+        ASSERT_TRUE(ev.has_value());
+        last_seen = std::max<std::int64_t>(last_seen, (*ev)["data"]["message"]["version"].get<std::int64_t>());
+    }
+    EXPECT_EQ(last_seen, m3["version"]);
+    wc->close();
+    wc.reset();
+
+    // While c is away.
+    auto m4 = send_text(port(), b, id, "missed 4");
+    ASSERT_TRUE(IsJson(put(port(), a.token, message_url(m1["id"]), {{"content", "seen 1, edited"}}), 200));
+    ASSERT_EQ(del(port(), b.token, message_url(m2["id"])).status, 204);
+    ASSERT_EQ(put(port(), a.token, reaction_url(m4["id"], "\xF0\x9F\x8E\x89"), json::object()).status, 204);
+    auto m5 = send_text(port(), a, id, "missed 5");
+
+    auto r = get(port(), c.token, chat_messages_url(id) + "?since_version=" + std::to_string(last_seen));
+    ASSERT_TRUE(IsJson(r, 200));
+    auto s = r.json();
+    std::vector<std::string> got_ids = ids_of(s["messages"].get<std::vector<json>>());
+    EXPECT_EQ(got_ids, (std::vector<std::string>{m1["id"], m2["id"], m4["id"], m5["id"]}))
+        << "exactly the changed messages in version order: " << r.body.substr(0, 1500);
+    EXPECT_EQ(s["has_more"], false);
+    EXPECT_EQ(s["version"], m5["version"]);
+    std::int64_t prev = last_seen;
+    for (const auto& m : s["messages"]) {
+        EXPECT_GT(m["version"].get<std::int64_t>(), prev);
+        prev = m["version"];
+    }
+    if (s["messages"].size() == 4) {
+        EXPECT_EQ(s["messages"][0]["content"], "seen 1, edited");
+        EXPECT_EQ(s["messages"][1]["is_deleted"], true);
+        EXPECT_EQ(s["messages"][2]["reactions"].size(), 1u);
+        EXPECT_EQ(s["messages"][3]["content"], "missed 5");
+    }
+    EXPECT_EQ(prev, m5["version"]);
+
+    // After catching up over a new connection, live events flow again.
+    auto wc2 = ws_connect(port(), c.token);
+    auto sync = ws_request(*wc2, "sync", {{"chat_id", id}, {"since_version", last_seen}});
+    ASSERT_TRUE(IsAck(sync)) << sync.dump();
+    EXPECT_EQ(sync["data"], s);
+    auto m6 = send_text(port(), b, id, "live again");
+    auto ev = wait_for(*wc2, "message.new", about_chat(id));
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ((*ev)["data"]["message"]["id"], m6["id"]);
+}
+
+}  // namespace
+}  // namespace confab::test

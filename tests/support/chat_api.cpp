@@ -1,0 +1,428 @@
+#include "support/chat_api.hpp"
+
+#include <iostream>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+namespace confab::test {
+
+namespace {
+
+std::string dump(const json& j) { return j.dump().substr(0, 2000); }
+
+struct ChatShared {
+    std::unique_ptr<TestDatabase> db;
+    std::unique_ptr<ServerProcess> server;
+};
+
+ChatShared& chat_shared() {
+    static ChatShared s;
+    return s;
+}
+
+class ChatEnvironment : public ::testing::Environment {
+public:
+    void TearDown() override {
+        auto& s = chat_shared();
+        if (s.server) {
+            if (s.server->running()) s.server->terminate(std::chrono::seconds(10));
+            s.server.reset();
+        }
+        s.db.reset();
+    }
+};
+
+[[maybe_unused]] ::testing::Environment* const chat_environment =
+    ::testing::AddGlobalTestEnvironment(new ChatEnvironment);
+
+::testing::AssertionResult Fail(const std::string& what, const json& j) {
+    return ::testing::AssertionFailure() << what << ": " << dump(j);
+}
+
+::testing::AssertionResult ExactKeys(const json& j, const std::set<std::string>& keys, const char* model,
+                                     const std::set<std::string>& optional = {}) {
+    if (!j.is_object()) return Fail(std::string(model) + " is not an object", j);
+    for (const auto& k : keys)
+        if (!j.contains(k)) return Fail(std::string(model) + " lacks \"" + k + "\"", j);
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (!keys.count(it.key()) && !optional.count(it.key()))
+            return Fail(std::string(model) + " has undocumented key \"" + it.key() + "\"", j);
+    return ::testing::AssertionSuccess();
+}
+
+bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
+bool is_nonneg_int(const json& j) { return is_int(j) && j.get<std::int64_t>() >= 0; }
+
+}  // namespace
+
+ServerProcess& chat_server() {
+    auto& s = chat_shared();
+    if (!s.server) {
+        if (!s.db) s.db = std::make_unique<TestDatabase>();
+        ServerProcess::Options opts;
+        opts.name = "chat-suite confab";
+        opts.env = {{"CONFAB_LIMIT_MESSAGE_BURST", "100000"}, {"CONFAB_LIMIT_MESSAGE_RATE", "100000"}};
+        s.server = std::make_unique<ServerProcess>(s.db->url(), opts);
+    }
+    return *s.server;
+}
+
+void ChatTest::SetUp() {
+    CONFAB_REQUIRE_DATABASE();
+    auto& s = chat_shared();
+    if (s.server) {
+        bool alive = s.server->running();
+        if (alive) {
+            try {
+                alive = http(s.server->port(), "GET", "/healthz", std::nullopt, {}, std::chrono::seconds(5)).status == 200;
+            } catch (const std::exception&) {
+                alive = false;
+            }
+            if (!alive) {
+                s.server->print_log_tail("stopped answering /healthz");
+                s.server->kill();
+            }
+        }
+        if (!alive) {
+            s.server->print_log_tail("died during an earlier test");
+            s.server.reset();
+            ADD_FAILURE() << "the chat-suite confab server died or hung during an earlier test (see its log above); "
+                             "restarted it";
+        }
+    }
+    port_ = chat_server().port();
+}
+
+void ChatTest::TearDown() {
+    auto& s = chat_shared();
+    if (HasFailure() && s.server) s.server->print_log_tail("after failed test", 4096);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+std::string chats_url() { return "/api/v1/chats"; }
+std::string chat_url(const std::string& chat_id) { return "/api/v1/chats/" + chat_id; }
+std::string members_url(const std::string& chat_id) { return chat_url(chat_id) + "/members"; }
+std::string member_url(const std::string& chat_id, const std::string& user_id) {
+    return members_url(chat_id) + "/" + user_id;
+}
+std::string chat_messages_url(const std::string& chat_id) { return chat_url(chat_id) + "/messages"; }
+std::string message_url(const std::string& message_id) { return "/api/v1/messages/" + message_id; }
+std::string reaction_url(const std::string& message_id, const std::string& emoji) {
+    return message_url(message_id) + "/reactions/" + url_encode(emoji);
+}
+std::string read_url(const std::string& chat_id) { return chat_url(chat_id) + "/read"; }
+
+// ---------------------------------------------------------------------------------------------
+// Shortcuts
+
+json expect_json(const HttpResponse& r, int status, const std::string& what) {
+    if (r.status != status)
+        throw std::runtime_error(what + ": expected HTTP " + std::to_string(status) + ", got " + r.describe());
+    if (r.body.empty()) return json();
+    return r.json();
+}
+
+json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids,
+                  json extra) {
+    json body = {{"type", "group"}, {"title", "group " + random_alnum(6)}, {"member_ids", member_ids}};
+    for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
+    return expect_json(post(port, owner.token, chats_url(), body), 201, "create group");
+}
+
+json create_direct(std::uint16_t port, const TestUser& a, const TestUser& b) {
+    auto r = post(port, a.token, chats_url(), {{"type", "direct"}, {"member_ids", {b.id}}});
+    if (r.status != 201 && r.status != 200) throw std::runtime_error("create direct chat: " + r.describe());
+    return r.json();
+}
+
+json get_chat(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
+    return expect_json(get(port, u.token, chat_url(chat_id)), 200, "GET chat as " + u.username);
+}
+
+std::vector<json> list_chats(std::uint16_t port, const TestUser& u) {
+    std::vector<json> out;
+    std::string target = chats_url() + "?limit=200";
+    for (int page = 0; page < 100; ++page) {
+        auto j = expect_json(get(port, u.token, target), 200, "GET /chats");
+        for (const auto& c : j.at("chats")) out.push_back(c);
+        if (j.at("next_cursor").is_null()) return out;
+        target = chats_url() + "?limit=200&cursor=" + url_encode(j["next_cursor"].get<std::string>());
+    }
+    throw std::runtime_error("GET /chats pagination did not end");
+}
+
+std::vector<json> list_members(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
+    std::vector<json> out;
+    std::string target = members_url(chat_id) + "?limit=200";
+    for (int page = 0; page < 100; ++page) {
+        auto j = expect_json(get(port, u.token, target), 200, "GET members");
+        for (const auto& m : j.at("members")) out.push_back(m);
+        if (j.at("next_cursor").is_null()) return out;
+        target = members_url(chat_id) + "?limit=200&cursor=" + url_encode(j["next_cursor"].get<std::string>());
+    }
+    throw std::runtime_error("GET members pagination did not end");
+}
+
+std::vector<json> add_members(std::uint16_t port, const TestUser& u, const std::string& chat_id,
+                              const std::vector<std::string>& user_ids) {
+    auto j = expect_json(post(port, u.token, members_url(chat_id), {{"user_ids", user_ids}}), 200, "add members");
+    return j.at("members").get<std::vector<json>>();
+}
+
+void set_role(std::uint16_t port, const TestUser& actor, const std::string& chat_id, const std::string& user_id,
+              const std::string& role) {
+    auto r = patch(port, actor.token, member_url(chat_id, user_id), {{"role", role}});
+    if (r.status != 200 && r.status != 204) throw std::runtime_error("PATCH role " + role + ": " + r.describe());
+}
+
+HttpResponse send_message(std::uint16_t port, const TestUser& u, const std::string& chat_id, const json& body) {
+    return post(port, u.token, chat_messages_url(chat_id), body);
+}
+
+json send_text(std::uint16_t port, const TestUser& u, const std::string& chat_id, const std::string& content,
+               json extra) {
+    json body = {{"type", "text"}, {"content", content}};
+    for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
+    return expect_json(send_message(port, u, chat_id, body), 201, "send text as " + u.username);
+}
+
+json get_message(std::uint16_t port, const TestUser& u, const std::string& message_id) {
+    return expect_json(get(port, u.token, message_url(message_id)), 200, "GET message");
+}
+
+std::vector<json> all_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
+    std::vector<json> out;
+    std::int64_t after = 0;
+    for (int page = 0; page < 1000; ++page) {
+        auto j = expect_json(
+            get(port, u.token, chat_messages_url(chat_id) + "?after_seq=" + std::to_string(after) + "&limit=200"), 200,
+            "GET messages after_seq");
+        for (const auto& m : j.at("messages")) out.push_back(m);
+        if (j.at("next_cursor").is_null()) return out;
+        after = j["next_cursor"].get<std::int64_t>();
+    }
+    throw std::runtime_error("GET messages pagination did not end");
+}
+
+std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
+    std::vector<json> out;
+    for (auto& m : all_messages(port, u, chat_id))
+        if (m.value("type", "") == "system") out.push_back(m);
+    return out;
+}
+
+std::vector<std::int64_t> seqs_of(const std::vector<json>& messages) {
+    std::vector<std::int64_t> out;
+    for (const auto& m : messages) out.push_back(m.value("seq", std::int64_t{-1}));
+    return out;
+}
+
+std::vector<std::string> ids_of(const std::vector<json>& items, const char* key) {
+    std::vector<std::string> out;
+    for (const auto& i : items) out.push_back(i.contains(key) && i[key].is_string() ? i[key].get<std::string>() : "?");
+    return out;
+}
+
+std::vector<std::string> member_user_ids(const std::vector<json>& members) {
+    std::vector<std::string> out;
+    for (const auto& m : members) {
+        if (m.contains("user") && m["user"].is_object() && m["user"].contains("id") && m["user"]["id"].is_string())
+            out.push_back(m["user"]["id"].get<std::string>());
+        else
+            out.push_back("?");
+    }
+    return out;
+}
+
+const json* find_member(const std::vector<json>& members, const std::string& user_id) {
+    for (const auto& m : members)
+        if (m.contains("user") && m["user"].is_object() && m["user"].value("id", "") == user_id) return &m;
+    return nullptr;
+}
+
+const json* find_reaction(const json& message, const std::string& emoji) {
+    if (!message.contains("reactions") || !message["reactions"].is_array()) return nullptr;
+    for (const auto& r : message["reactions"])
+        if (r.is_object() && r.value("emoji", "") == emoji) return &r;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+::testing::AssertionResult IsMessageModel(const json& j) {
+    auto keys = ExactKeys(j,
+                          {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
+                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at",
+                           "updated_at"},
+                          "MessageModel");
+    if (!keys) return keys;
+    if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
+    if (!is_uuid(j["chat_id"])) return Fail("MessageModel.chat_id is not a UUID", j);
+    if (!is_uuid(j["sender_id"])) return Fail("MessageModel.sender_id is not a UUID", j);
+    if (!is_int(j["seq"]) || j["seq"].get<std::int64_t>() < 1) return Fail("MessageModel.seq is not an integer >= 1", j);
+    if (!is_int(j["version"]) || j["version"].get<std::int64_t>() < 1)
+        return Fail("MessageModel.version is not an integer >= 1", j);
+    static const std::set<std::string> types = {"text", "image", "voice", "video", "location", "file", "system"};
+    if (!j["type"].is_string() || !types.count(j["type"].get<std::string>())) return Fail("MessageModel.type", j);
+    if (!j["content"].is_string()) return Fail("MessageModel.content is not a string", j);
+    if (!j["media"].is_null() && !j["media"].is_object()) return Fail("MessageModel.media", j);
+    if (!j["reply_to_id"].is_null() && !is_uuid(j["reply_to_id"])) return Fail("MessageModel.reply_to_id", j);
+    if (!j["reactions"].is_array()) return Fail("MessageModel.reactions is not an array", j);
+    for (const auto& r : j["reactions"]) {
+        auto rk = ExactKeys(r, {"emoji", "count", "user_ids"}, "ReactionModel");
+        if (!rk) return rk;
+        if (!r["emoji"].is_string() || !is_int(r["count"]) || !r["user_ids"].is_array())
+            return Fail("ReactionModel types", j);
+        if (r["count"].get<std::size_t>() != r["user_ids"].size()) return Fail("ReactionModel.count != |user_ids|", j);
+        for (const auto& u : r["user_ids"])
+            if (!is_uuid(u)) return Fail("ReactionModel.user_ids holds a non-UUID", j);
+    }
+    if (!j["is_edited"].is_boolean()) return Fail("MessageModel.is_edited is not a bool", j);
+    if (!j["is_deleted"].is_boolean()) return Fail("MessageModel.is_deleted is not a bool", j);
+    if (!j["metadata"].is_object()) return Fail("MessageModel.metadata is not an object", j);
+    if (!j["client_id"].is_null() && !j["client_id"].is_string()) return Fail("MessageModel.client_id", j);
+    if (!is_timestamp(j["created_at"])) return Fail("MessageModel.created_at is not RFC 3339 ms UTC", j);
+    if (!is_timestamp(j["updated_at"])) return Fail("MessageModel.updated_at is not RFC 3339 ms UTC", j);
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult IsChatModel(const json& j) {
+    auto keys = ExactKeys(j,
+                          {"id", "type", "title", "avatar_url", "settings", "metadata", "member_count", "last_message",
+                           "last_seq", "version", "me", "created_at", "updated_at"},
+                          "ChatModel");
+    if (!keys) return keys;
+    if (!is_uuid(j["id"])) return Fail("ChatModel.id is not a UUID", j);
+    if (j["type"] != "direct" && j["type"] != "group") return Fail("ChatModel.type", j);
+    if (!j["title"].is_null() && !j["title"].is_string()) return Fail("ChatModel.title", j);
+    if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
+    auto sk = ExactKeys(j["settings"], {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"},
+                        "ChatModel.settings");
+    if (!sk) return sk;
+    for (auto it = j["settings"].begin(); it != j["settings"].end(); ++it)
+        if (!it.value().is_boolean()) return Fail("ChatModel.settings." + it.key() + " is not a bool", j);
+    if (!j["metadata"].is_object()) return Fail("ChatModel.metadata is not an object", j);
+    if (!is_int(j["member_count"]) || j["member_count"].get<std::int64_t>() < 1) return Fail("ChatModel.member_count", j);
+    if (!j["last_message"].is_null()) {
+        auto m = IsMessageModel(j["last_message"]);
+        if (!m) return ::testing::AssertionFailure() << "ChatModel.last_message: " << m.message();
+    }
+    if (!is_nonneg_int(j["last_seq"])) return Fail("ChatModel.last_seq is not an integer >= 0", j);
+    if (!is_nonneg_int(j["version"])) return Fail("ChatModel.version is not an integer >= 0", j);
+    auto mk = ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "is_muted"}, "ChatModel.me");
+    if (!mk) return mk;
+    const auto& me = j["me"];
+    if (me["role"] != "owner" && me["role"] != "admin" && me["role"] != "member") return Fail("ChatModel.me.role", j);
+    if (!is_nonneg_int(me["last_read_seq"])) return Fail("ChatModel.me.last_read_seq", j);
+    if (!is_nonneg_int(me["unread_count"])) return Fail("ChatModel.me.unread_count", j);
+    if (!me["is_muted"].is_boolean()) return Fail("ChatModel.me.is_muted", j);
+    if (!is_timestamp(j["created_at"])) return Fail("ChatModel.created_at", j);
+    if (!is_timestamp(j["updated_at"])) return Fail("ChatModel.updated_at", j);
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult IsMemberModel(const json& j) {
+    auto keys = ExactKeys(j, {"chat_id", "user", "role", "last_read_seq", "is_muted", "joined_at"}, "ChatMemberModel");
+    if (!keys) return keys;
+    if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
+    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "created_at"}, "ChatMemberModel.user",
+                        {"online", "last_seen_at"});
+    if (!uk) return uk;
+    auto u = IsUserModel(j["user"]);
+    if (!u) return u;
+    if (j["user"].contains("online") && !j["user"]["online"].is_boolean()) return Fail("user.online", j);
+    if (j["user"].contains("last_seen_at") && !j["user"]["last_seen_at"].is_null() &&
+        !is_timestamp(j["user"]["last_seen_at"]))
+        return Fail("user.last_seen_at", j);
+    if (j["role"] != "owner" && j["role"] != "admin" && j["role"] != "member") return Fail("ChatMemberModel.role", j);
+    if (!is_nonneg_int(j["last_read_seq"])) return Fail("ChatMemberModel.last_read_seq", j);
+    if (!j["is_muted"].is_boolean()) return Fail("ChatMemberModel.is_muted", j);
+    if (!is_timestamp(j["joined_at"])) return Fail("ChatMemberModel.joined_at", j);
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult IsAck(const json& frame) {
+    if (!frame.is_object() || frame.value("type", "") != "ack") return Fail("not an ack frame", frame);
+    if (!frame.contains("id") || !frame["id"].is_string()) return Fail("ack without id", frame);
+    if (!frame.contains("data") || !frame["data"].is_object()) return Fail("ack without a data object", frame);
+    return ::testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+std::optional<json> wait_for(WsClient& ws, const std::string& type, const FramePred& pred,
+                             std::chrono::milliseconds timeout) {
+    return ws.receive_matching(
+        [&](const json& j) {
+            return j.is_object() && j.contains("type") && j["type"].is_string() && j["type"] == type &&
+                   (!pred || pred(j));
+        },
+        timeout);
+}
+
+::testing::AssertionResult NoFrame(WsClient& ws, const std::string& type, const FramePred& pred,
+                                   std::chrono::milliseconds quiet) {
+    auto f = wait_for(ws, type, pred, quiet);
+    if (f) return ::testing::AssertionFailure() << "unexpected " << type << " frame: " << dump(*f);
+    return ::testing::AssertionSuccess();
+}
+
+bool mentions_chat(const json& frame, const std::string& chat_id) {
+    if (!frame.is_object() || !frame.contains("data")) return false;
+    return frame["data"].dump().find(chat_id) != std::string::npos;
+}
+
+::testing::AssertionResult NothingAbout(WsClient& ws, const std::string& chat_id, std::chrono::milliseconds quiet) {
+    auto f = ws.receive_matching([&](const json& j) { return mentions_chat(j, chat_id); }, quiet);
+    if (f) return ::testing::AssertionFailure() << "unexpected frame about chat " << chat_id << ": " << dump(*f);
+    return ::testing::AssertionSuccess();
+}
+
+FramePred about_chat(const std::string& chat_id) {
+    return [chat_id](const json& f) {
+        if (!f.contains("data") || !f["data"].is_object()) return false;
+        const auto& d = f["data"];
+        if (d.contains("chat_id") && d["chat_id"] == chat_id) return true;
+        if (d.contains("message") && d["message"].is_object() && d["message"].value("chat_id", "") == chat_id)
+            return true;
+        if (d.contains("chat") && d["chat"].is_object() && d["chat"].value("id", "") == chat_id) return true;
+        return false;
+    };
+}
+
+FramePred about_message(const std::string& message_id) {
+    return [message_id](const json& f) {
+        if (!f.contains("data") || !f["data"].is_object()) return false;
+        const auto& d = f["data"];
+        if (d.contains("message_id") && d["message_id"] == message_id) return true;
+        if (d.contains("message") && d["message"].is_object() && d["message"].value("id", "") == message_id)
+            return true;
+        return false;
+    };
+}
+
+FramePred and_(FramePred a, FramePred b) {
+    return [a, b](const json& f) { return a(f) && b(f); };
+}
+
+json ws_request(WsClient& ws, const std::string& type, json data, std::chrono::milliseconds timeout) {
+    try {
+        return ws.request(type, std::move(data), timeout);
+    } catch (const std::exception& e) {
+        return json{{"type", "timeout"}, {"what", e.what()}};
+    }
+}
+
+std::string repeat(const std::string& unit, std::size_t n) {
+    std::string out;
+    out.reserve(unit.size() * n);
+    for (std::size_t i = 0; i < n; ++i) out += unit;
+    return out;
+}
+
+}  // namespace confab::test

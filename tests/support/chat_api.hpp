@@ -1,0 +1,125 @@
+#pragma once
+
+// Helpers for the chat, member, message and realtime integration tests: a fixture with its
+// own confab server (message rate limits raised so bulk tests are not throttled), request
+// shortcuts that read like PROTOCOL.md, model shape checks and WebSocket event waits.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/api.hpp"
+#include "support/client.hpp"
+#include "support/fixture.hpp"
+#include "support/server.hpp"
+
+namespace confab::test {
+
+// The chat suites' server: the real confab binary on a database of its own, with the
+// per-user message rate limits raised (CONFAB_LIMIT_MESSAGE_BURST/RATE) so tests that send
+// many messages measure ordering and fan-out, not throttling. Started on first use.
+ServerProcess& chat_server();
+
+class ChatTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+    std::uint16_t port() const { return port_; }
+    ServerProcess& server() const { return chat_server(); }
+
+private:
+    std::uint16_t port_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+std::string chats_url();                                         // /api/v1/chats
+std::string chat_url(const std::string& chat_id);                // /api/v1/chats/{id}
+std::string members_url(const std::string& chat_id);             // .../members
+std::string member_url(const std::string& chat_id, const std::string& user_id);
+std::string chat_messages_url(const std::string& chat_id);       // .../messages
+std::string message_url(const std::string& message_id);          // /api/v1/messages/{id}
+std::string reaction_url(const std::string& message_id, const std::string& emoji);  // emoji URL-encoded here
+std::string read_url(const std::string& chat_id);                // .../read
+
+// ---------------------------------------------------------------------------------------------
+// Throwing shortcuts (std::runtime_error quoting the response when the status is unexpected)
+
+// Asserts the status and returns the JSON body (or null for an empty body).
+json expect_json(const HttpResponse& r, int status, const std::string& what);
+
+json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids = {},
+                  json extra = json::object());
+json create_direct(std::uint16_t port, const TestUser& a, const TestUser& b);
+json get_chat(std::uint16_t port, const TestUser& u, const std::string& chat_id);
+std::vector<json> list_chats(std::uint16_t port, const TestUser& u);  // every page, limit 200
+std::vector<json> list_members(std::uint16_t port, const TestUser& u, const std::string& chat_id);
+std::vector<json> add_members(std::uint16_t port, const TestUser& u, const std::string& chat_id,
+                              const std::vector<std::string>& user_ids);
+void set_role(std::uint16_t port, const TestUser& actor, const std::string& chat_id, const std::string& user_id,
+              const std::string& role);
+
+HttpResponse send_message(std::uint16_t port, const TestUser& u, const std::string& chat_id, const json& body);
+json send_text(std::uint16_t port, const TestUser& u, const std::string& chat_id, const std::string& content,
+               json extra = json::object());
+json get_message(std::uint16_t port, const TestUser& u, const std::string& message_id);
+// The whole history, oldest first (after_seq pages).
+std::vector<json> all_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id);
+// The messages of type "system", oldest first.
+std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id);
+
+std::vector<std::int64_t> seqs_of(const std::vector<json>& messages);
+std::vector<std::string> ids_of(const std::vector<json>& items, const char* key = "id");
+std::vector<std::string> member_user_ids(const std::vector<json>& members);
+const json* find_member(const std::vector<json>& members, const std::string& user_id);
+const json* find_reaction(const json& message, const std::string& emoji);
+
+// ---------------------------------------------------------------------------------------------
+// Shapes (for EXPECT_TRUE): every documented key present with its type, no undocumented key.
+
+::testing::AssertionResult IsChatModel(const json& j);
+::testing::AssertionResult IsMessageModel(const json& j);
+::testing::AssertionResult IsMemberModel(const json& j);
+// {"type": "ack", "id": ..., "data": {...}}
+::testing::AssertionResult IsAck(const json& frame);
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket events
+
+using FramePred = std::function<bool(const json& frame)>;
+
+// The first frame of `type` satisfying `pred` (applied to the whole frame); other frames stay
+// queued in order. nullopt on timeout or close.
+std::optional<json> wait_for(WsClient& ws, const std::string& type, const FramePred& pred = nullptr,
+                             std::chrono::milliseconds timeout = 5s);
+// Success when no frame of `type` satisfying `pred` arrives within `quiet` (the frames that do
+// arrive stay queued).
+::testing::AssertionResult NoFrame(WsClient& ws, const std::string& type, const FramePred& pred = nullptr,
+                                   std::chrono::milliseconds quiet = 800ms);
+// Success when no frame at all that concerns `chat_id` arrives within `quiet`.
+::testing::AssertionResult NothingAbout(WsClient& ws, const std::string& chat_id,
+                                        std::chrono::milliseconds quiet = 800ms);
+
+// Predicates on frames.
+FramePred about_chat(const std::string& chat_id);           // data.chat_id / data.message.chat_id / data.chat.id
+FramePred about_message(const std::string& message_id);     // data.message.id / data.message_id
+FramePred and_(FramePred a, FramePred b);
+// Does the frame mention chat_id anywhere in its data (any event kind)?
+bool mentions_chat(const json& frame, const std::string& chat_id);
+
+// Sends a WebSocket request and returns the reply frame; on a throw (timeout) returns a
+// {"type": "timeout", "what": ...} object so assertions report it instead of aborting.
+json ws_request(WsClient& ws, const std::string& type, json data = json::object(),
+                std::chrono::milliseconds timeout = 5s);
+
+// A string of n copies of `unit` (e.g. a multi-byte code point).
+std::string repeat(const std::string& unit, std::size_t n);
+
+}  // namespace confab::test
