@@ -84,7 +84,7 @@ int serve(const confab::config::Config& config) {
     boost::asio::thread_pool hashing(config.auth.hash_threads);
     realtime::Hub hub;
     domain::AuthService auth(pool, hashing, hub, config.auth);
-    domain::UserService users(pool);
+    domain::UserService users(pool, hub);
     api::EventPublisher publisher(hub);
     domain::AccessCache access;
     domain::ChatWrites writes(pool, access, publisher);

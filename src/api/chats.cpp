@@ -45,10 +45,10 @@ awaitable<http::Response> create_chat(Services& services, http::Context& context
 awaitable<http::Response> list_chats(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
-    const auto page = co_await services.chats.list(principal.user_id, integer_cursor(query), page_limit(query));
+    const auto page = co_await services.chats.list(principal.user_id, integer_cursor(query, 'a'), page_limit(query));
     Json chats = Json::array();
     for (const auto& view : page.chats) chats.push_back(to_json(view));
-    const Json next = page.next_before_activity ? Json(encode_integer_cursor(*page.next_before_activity)) : Json(nullptr);
+    const Json next = page.next_before_activity ? Json(encode_integer_cursor('a', *page.next_before_activity)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"chats", std::move(chats)}, {"next_cursor", next}}));
 }
 

@@ -19,8 +19,8 @@ awaitable<http::Response> list_members(Services& services, http::Context& contex
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
     const auto page = co_await services.chats.members(principal.user_id, context.path_params.at("id"),
-                                                      integer_cursor(query), page_limit(query));
-    const Json next = page.next_after_position ? Json(encode_integer_cursor(*page.next_after_position)) : Json(nullptr);
+                                                      integer_cursor(query, 'p'), page_limit(query));
+    const Json next = page.next_after_position ? Json(encode_integer_cursor('p', *page.next_after_position)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"members", members_json(page.members)}, {"next_cursor", next}}));
 }
 

@@ -93,18 +93,21 @@ std::optional<std::string> decode_cursor(std::string_view cursor) {
 
 namespace confab::api {
 
-std::optional<std::int64_t> integer_cursor(const Query& query) {
+std::optional<std::int64_t> integer_cursor(const Query& query, char kind) {
     const auto cursor = query.get("cursor");
     if (!cursor || cursor->empty()) return std::nullopt;
     const auto key = decode_cursor(*cursor);
+    const auto invalid = [] { return domain::bad_request("invalid cursor", "cursor"); };
+    if (!key || key->size() < 3 || (*key)[0] != kind || (*key)[1] != ':') throw invalid();
     std::int64_t value = 0;
-    const auto [end, error] = key ? std::from_chars(key->data(), key->data() + key->size(), value)
-                                  : std::from_chars_result{nullptr, std::errc::invalid_argument};
-    if (!key || error != std::errc{} || end != key->data() + key->size() || value < 0)
-        throw domain::bad_request("invalid cursor", "cursor");
+    const char* digits = key->data() + 2;
+    const auto [end, error] = std::from_chars(digits, key->data() + key->size(), value);
+    if (error != std::errc{} || end != key->data() + key->size() || value < 0) throw invalid();
     return value;
 }
 
-std::string encode_integer_cursor(std::int64_t key) { return encode_cursor(std::to_string(key)); }
+std::string encode_integer_cursor(char kind, std::int64_t key) {
+    return encode_cursor(std::string{kind, ':'} + std::to_string(key));
+}
 
 }  // namespace confab::api

@@ -14,8 +14,10 @@ void add_user_routes(http::Router& router, Services& services) {
                });
     router.add(http::Method::get, "/api/v1/users/{id}",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   co_await authenticate(services, context);
-                   co_return http::json_response(200, dump(to_json(co_await services.users.get(context.path_params.at("id")))));
+                   const auto principal = co_await authenticate(services, context);
+                   const auto profile = co_await services.users.profile(principal.user_id, context.path_params.at("id"));
+                   co_return http::json_response(200, dump(profile.presence ? to_json(profile.user, *profile.presence)
+                                                                            : to_json(profile.user)));
                });
     router.add(http::Method::get, "/api/v1/users",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -2,6 +2,8 @@
 
 #include "confab/domain/error.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/chats.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/users.hpp"
 
@@ -12,6 +14,21 @@ boost::asio::awaitable<User> UserService::get(std::string id) {
     auto user = co_await pool_.run([id](pqxx::work& tx) { return store::users::find(tx, id); });
     if (!user) throw not_found("user");
     co_return std::move(*user);
+}
+
+boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std::string id) {
+    if (!is_uuid(id)) throw bad_request("invalid user id", "id");
+    auto profile = co_await pool_.run([viewer, id](pqxx::work& tx) -> std::optional<UserProfile> {
+        auto user = store::users::find(tx, id);
+        if (!user) return std::nullopt;
+        UserProfile found{std::move(*user), std::nullopt};
+        if (viewer != id && store::members::share_a_chat(tx, viewer, id))
+            found.presence = Presence{false, store::users::last_seen_at(tx, id)};
+        return found;
+    });
+    if (!profile) throw not_found("user");
+    if (profile->presence) profile->presence->online = hub_.connections_of(id) > 0;
+    co_return std::move(*profile);
 }
 
 boost::asio::awaitable<UserPage> UserService::search(std::string query, std::optional<std::string> after_username,

@@ -37,6 +37,7 @@ void prepare(pqxx::connection& connection) {
     connection.prepare("users_credentials",
                        "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
     connection.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
+    connection.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
     connection.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     connection.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
@@ -66,6 +67,12 @@ std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<
     std::vector<std::string> found;
     for (const auto& row : tx.exec_prepared("users_existing", uuid_array(ids))) found.push_back(row[0].as<std::string>());
     return found;
+}
+
+std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("users_last_seen", id);
+    if (result.empty() || result[0][0].is_null()) return std::nullopt;
+    return timestamp(result[0][0]);
 }
 
 void touch_last_seen(pqxx::transaction_base& tx, const std::string& id) {

@@ -188,10 +188,13 @@ TEST_F(AuthzTest, ExMemberGets404AndNoFurtherEvents) {
     };
     ASSERT_TRUE(wait_for(*ws_removed, "member.removed", own_removal(removed.id)).has_value());
     ASSERT_TRUE(wait_for(*ws_left, "member.removed", own_removal(left.id)).has_value());
-    // Drop whatever else arrived up to now (e.g. the other removal).
-    while (ws_removed->receive(200ms)) {
-    }
-    while (ws_left->receive(200ms)) {
+    // Drop what else arrived up to now: `left` was still a member when `removed` was removed
+    // (and either may see the system message of its own removal), but `removed` must not hear
+    // of `left` leaving afterwards.
+    while (auto f = ws_removed->receive(300ms))
+        if (f->value("type", "") != "presence.update")
+            EXPECT_EQ(f->dump().find(left.id), std::string::npos) << "an ex-member heard of a later change: " << f->dump();
+    while (ws_left->receive(300ms)) {
     }
 
     for (const auto* ex : {&removed, &left}) {
@@ -295,6 +298,9 @@ TEST_F(AuthzTest, WrongJsonTypesAndMalformedBodiesAre400AndChangeNothing) {
                         "payload_too_large"));
     EXPECT_TRUE(IsError(put(port(), owner.token, message_url(msg["id"]), {{"content", std::string(4001, 'z')}}), 413,
                         "payload_too_large"));
+    // A body over limits.body_bytes (256 KiB).
+    auto huge = send_message(port(), owner, id, {{"type", "text"}, {"content", std::string(300 * 1024, 'h')}});
+    EXPECT_TRUE(IsError(huge, 413, "payload_too_large"));
 
     EXPECT_EQ(snapshot(port(), owner, id), before) << "bad input changed stored data";
     EXPECT_EQ(list_chats(port(), owner).size(), 1u);

@@ -275,7 +275,7 @@ TEST_F(ChatsTest, ListRejectsBadLimitAndCursor) {
     auto u = register_user(port(), "lb");
     for (const std::string limit : {"0", "201", "-1", "abc", "1.5"})
         EXPECT_TRUE(IsError(get(port(), u.token, chats_url() + "?limit=" + limit), 400, "bad_request")) << limit;
-    for (const std::string cursor : {"garbage", "%00%01", "MTIz"})
+    for (const std::string cursor : {"garbage", "%00%01", "%FF", "bm90IGEgbnVtYmVy", "!!!"})
         EXPECT_TRUE(IsError(get(port(), u.token, chats_url() + "?cursor=" + cursor), 400, "bad_request")) << cursor;
     EXPECT_TRUE(IsJson(get(port(), u.token, chats_url() + "?limit=200"), 200));
     EXPECT_TRUE(IsError(http(port(), "GET", chats_url()), 401, "unauthorized"));
@@ -438,7 +438,10 @@ TEST_F(ChatsTest, OwnerDeletesGroupForEveryoneOthersGet403) {
     for (const auto* u : {&owner, &admin, &m}) {
         EXPECT_TRUE(IsError(get(port(), u->token, chat_url(id)), 404, "not_found"));
         EXPECT_TRUE(list_chats(port(), *u).empty());
+        EXPECT_TRUE(IsError(send_message(port(), *u, id, {{"type", "text"}, {"content", "anyone?"}}), 404, "not_found"));
     }
+    auto late = ws_request(*ws_m, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "anyone?"}});
+    EXPECT_TRUE(IsWsError(late, "not_found", late.value("id", ""))) << late.dump();
 }
 
 TEST_F(ChatsTest, DeletingDirectChatHidesItOnlyForTheCaller) {
@@ -479,6 +482,50 @@ TEST_F(ChatsTest, RecreatingADeletedDirectChatReturnsItWith200) {
     EXPECT_EQ(again.json()["id"], id);
     EXPECT_EQ(ids_of(list_chats(port(), a)), std::vector<std::string>{id});
     EXPECT_EQ(all_messages(port(), a, id).size(), 1u) << "history is kept";
+}
+
+
+TEST_F(ChatsTest, DirectChatCreationNotifiesTheOtherUser) {
+    auto a = register_user(port(), "dn");
+    auto b = register_user(port(), "dn");
+    auto ws_b = ws_connect(port(), b.token);
+    auto chat = create_direct(port(), a, b);
+    auto ev = wait_for(*ws_b, "chat.created", about_chat(chat["id"]));
+    ASSERT_TRUE(ev.has_value()) << "the other member gets chat.created";
+    EXPECT_TRUE(IsChatModel((*ev)["data"]["chat"]));
+    EXPECT_EQ((*ev)["data"]["chat"]["type"], "direct");
+    // And from then on the chat's events.
+    auto m = send_text(port(), a, chat["id"], "hi b");
+    auto msg = wait_for(*ws_b, "message.new", about_message(m["id"]));
+    ASSERT_TRUE(msg.has_value());
+}
+
+TEST_F(ChatsTest, ListPaginationDoesNotRepeatAChatThatMovedUpMeanwhile) {
+    auto u = register_user(port(), "lm");
+    auto other = register_user(port(), "lm");
+    std::vector<std::string> created;
+    for (int i = 0; i < 6; ++i) created.push_back(create_group(port(), u, {other.id})["id"]);
+    // Newest first: created[5], [4] | [3], [2] | [1], [0]
+    auto p1 = get(port(), u.token, chats_url() + "?limit=2");
+    ASSERT_TRUE(IsJson(p1, 200));
+    std::vector<std::string> seen = ids_of(p1.json()["chats"].get<std::vector<json>>());
+    EXPECT_EQ(seen, (std::vector<std::string>{created[5], created[4]}));
+    // Activity moves a first-page chat and a last-page chat to the top.
+    send_text(port(), other, created[4], "bump");
+    send_text(port(), other, created[0], "bump");
+    json cursor = p1.json()["next_cursor"];
+    for (int page = 0; page < 10 && cursor.is_string(); ++page) {
+        auto r = get(port(), u.token, chats_url() + "?limit=2&cursor=" + url_encode(cursor.get<std::string>()));
+        ASSERT_TRUE(IsJson(r, 200));
+        for (const auto& c : r.json()["chats"]) seen.push_back(c.value("id", "?"));
+        cursor = r.json()["next_cursor"];
+    }
+    std::set<std::string> unique(seen.begin(), seen.end());
+    EXPECT_EQ(unique.size(), seen.size()) << "a chat appeared twice while paging";
+    for (int i = 1; i <= 5; ++i)
+        EXPECT_TRUE(unique.count(created[i])) << "chat " << i << " was skipped although it did not move";
+    EXPECT_EQ(ids_of(list_chats(port(), u)),
+              (std::vector<std::string>{created[0], created[4], created[5], created[3], created[2], created[1]}));
 }
 
 }  // namespace

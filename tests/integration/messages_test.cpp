@@ -2,6 +2,8 @@
 // since_version sync, GET/PUT/DELETE /messages/{id}, reactions and read receipts.
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <set>
 #include <string>
 #include <vector>
@@ -675,6 +677,127 @@ TEST_F(MessagesTest, ReadReceiptsMoveForwardOnly) {
 
     send_text(port(), a, id, "new");
     EXPECT_EQ(get_chat(port(), b, id)["me"]["unread_count"], 1);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// races
+
+TEST_F(MessagesTest, ConcurrentRepeatsOfOneClientIdStoreOneMessage) {
+    auto a = register_user(port(), "rc");
+    auto b = register_user(port(), "rc");
+    std::string id = create_direct(port(), a, b)["id"];
+    for (int round = 0; round < 3; ++round) {
+        std::string cid = "race-" + std::to_string(round) + "-" + random_alnum(6);
+        std::vector<HttpResponse> results(8);
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < results.size(); ++i)
+            threads.emplace_back([&, i] {
+                results[i] = send_message(port(), a, id, {{"type", "text"}, {"content", "once " + cid}, {"client_id", cid}});
+            });
+        for (auto& t : threads) t.join();
+        int created = 0, repeated = 0;
+        std::set<std::string> ids;
+        for (const auto& r : results) {
+            if (r.status == 201) ++created;
+            else if (r.status == 200) ++repeated;
+            else ADD_FAILURE() << "unexpected answer to a concurrent repeat: " << r.describe();
+            if (r.status == 200 || r.status == 201) ids.insert(r.json().value("id", "?"));
+        }
+        EXPECT_EQ(created, 1) << "round " << round;
+        EXPECT_EQ(repeated, 7) << "round " << round;
+        EXPECT_EQ(ids.size(), 1u) << "round " << round << ": every answer names the same message";
+    }
+    auto all = all_messages(port(), b, id);
+    EXPECT_EQ(seqs_of(all), (std::vector<std::int64_t>{1, 2, 3})) << "one message per client_id, no gaps";
+}
+
+TEST_F(MessagesTest, ConcurrentReadMarksNeverMoveBackwards) {
+    auto a = register_user(port(), "rm");
+    auto b = register_user(port(), "rm");
+    std::string id = create_direct(port(), a, b)["id"];
+    for (int i = 0; i < 12; ++i) send_text(port(), a, id, "r" + std::to_string(i));
+    std::vector<std::thread> threads;
+    std::atomic<int> bad{0};
+    for (int seq = 1; seq <= 12; ++seq)
+        threads.emplace_back([&, seq] {
+            if (post(port(), b.token, read_url(id), {{"seq", seq}}).status != 204) ++bad;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(bad.load(), 0);
+    auto c = get_chat(port(), b, id);
+    EXPECT_EQ(c["me"]["last_read_seq"], 12);
+    EXPECT_EQ(c["me"]["unread_count"], 0);
+}
+
+TEST_F(MessagesTest, ConcurrentReactionsEachTakeExactlyOneVersion) {
+    constexpr int kUsers = 8;
+    auto owner = register_user(port(), "rv");
+    std::vector<TestUser> users;
+    std::vector<std::string> ids;
+    for (int i = 0; i < kUsers; ++i) {
+        users.push_back(register_user(port(), "rv"));
+        ids.push_back(users.back().id);
+    }
+    std::string id = create_group(port(), owner, ids)["id"];
+    auto m = send_text(port(), owner, id, "pile on");
+    std::int64_t v = m["version"];
+    std::vector<std::thread> threads;
+    std::atomic<int> bad{0};
+    for (int i = 0; i < kUsers; ++i)
+        threads.emplace_back([&, i] {
+            if (put(port(), users[i].token, reaction_url(m["id"], "\xF0\x9F\x91\x8F"), json::object()).status != 204) ++bad;
+            if (put(port(), users[i].token, reaction_url(m["id"], "\xF0\x9F\x99\x8C"), json::object()).status != 204) ++bad;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(bad.load(), 0);
+    auto got = get_message(port(), owner, m["id"]);
+    EXPECT_EQ(got["version"], v + 2 * kUsers) << "each reaction change takes exactly one version";
+    EXPECT_EQ(get_chat(port(), owner, id)["version"], v + 2 * kUsers);
+    for (const std::string e : {"\xF0\x9F\x91\x8F", "\xF0\x9F\x99\x8C"}) {
+        const json* r = find_reaction(got, e);
+        ASSERT_NE(r, nullptr) << got.dump();
+        EXPECT_EQ((*r)["count"], kUsers);
+        std::set<std::string> who;
+        for (const auto& u : (*r)["user_ids"]) who.insert(u.get<std::string>());
+        EXPECT_EQ(who, std::set<std::string>(ids.begin(), ids.end()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// system messages and versions
+
+TEST_F(MessagesTest, SystemMessagesTakeVersionsAndCannotBeEdited) {
+    auto owner = register_user(port(), "sy");
+    auto b = register_user(port(), "sy");
+    std::string id = create_group(port(), owner)["id"];
+    std::int64_t v0 = get_chat(port(), owner, id)["version"];
+    std::int64_t s0 = get_chat(port(), owner, id)["last_seq"];
+
+    add_members(port(), owner, id, {b.id});
+    auto c1 = get_chat(port(), owner, id);
+    EXPECT_EQ(c1["version"], v0 + 1) << "the member.added system message is one message change";
+    EXPECT_EQ(c1["last_seq"], s0 + 1);
+    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"title", "New title"}}), 200));
+    auto c2 = get_chat(port(), owner, id);
+    EXPECT_EQ(c2["version"], v0 + 2);
+    EXPECT_EQ(c2["last_seq"], s0 + 2);
+    auto text = send_text(port(), b, id, "hi");
+    EXPECT_EQ(text["seq"], s0 + 3);
+    EXPECT_EQ(text["version"], v0 + 3);
+
+    auto sys = system_messages(port(), owner, id);
+    ASSERT_GE(sys.size(), 2u);
+    for (const auto& s : sys) {
+        EXPECT_TRUE(IsMessageModel(s));
+        EXPECT_EQ(s["type"], "system");
+        EXPECT_TRUE(s["metadata"].contains("event")) << s.dump();
+    }
+    const auto& last = sys.back();
+    EXPECT_EQ(last["metadata"]["event"], "chat.title_changed");
+    EXPECT_TRUE(IsError(put(port(), owner.token, message_url(last["id"]), {{"content", "rewritten"}}), 400, "bad_request"))
+        << "system messages cannot be edited";
+    EXPECT_EQ(get_message(port(), owner, last["id"]), last);
 }
 
 }  // namespace

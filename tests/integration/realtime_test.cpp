@@ -93,12 +93,14 @@ TEST_F(RealtimeTest, EditDeleteAndReactionEventsWithTheirAcks) {
     auto bad_edit = ws_request(*wb, "message.edit", {{"message_id", mid}, {"content", "not mine"}});
     EXPECT_TRUE(IsWsError(bad_edit, "forbidden", bad_edit.value("id", "")));
 
+    auto own_up = wait_for(*wa, "message.updated", about_message(mid));
+    ASSERT_TRUE(own_up.has_value()) << "the editor's own connection gets message.updated too";
+    EXPECT_EQ((*own_up)["data"]["message"]["version"], v + 1);
+
     auto react = ws_request(*wb, "reaction.add", {{"message_id", mid}, {"emoji", "\xF0\x9F\x94\xA5"}});
     ASSERT_TRUE(IsAck(react)) << react.dump();
     EXPECT_EQ(react["data"], json::object());
-    auto ru = wait_for(*wa, "message.updated", and_(about_message(mid), [](const json& f) {
-                           return !f["data"]["message"]["reactions"].empty();
-                       }));
+    auto ru = wait_for(*wa, "message.updated", about_message(mid));
     ASSERT_TRUE(ru.has_value());
     EXPECT_EQ((*ru)["data"]["message"]["reactions"],
               json::array({{{"emoji", "\xF0\x9F\x94\xA5"}, {"count", 1}, {"user_ids", {b.id}}}}));
@@ -107,10 +109,9 @@ TEST_F(RealtimeTest, EditDeleteAndReactionEventsWithTheirAcks) {
     auto unreact = ws_request(*wb, "reaction.remove", {{"message_id", mid}, {"emoji", "\xF0\x9F\x94\xA5"}});
     ASSERT_TRUE(IsAck(unreact)) << unreact.dump();
     EXPECT_EQ(unreact["data"], json::object());
-    auto ru2 = wait_for(*wa, "message.updated", and_(about_message(mid), [](const json& f) {
-                            return f["data"]["message"]["reactions"].empty();
-                        }));
+    auto ru2 = wait_for(*wa, "message.updated", about_message(mid));
     ASSERT_TRUE(ru2.has_value());
+    EXPECT_EQ((*ru2)["data"]["message"]["reactions"], json::array());
     EXPECT_EQ((*ru2)["data"]["message"]["version"], v + 3);
 
     auto d = ws_request(*wa, "message.delete", {{"message_id", mid}});
@@ -176,20 +177,22 @@ TEST_F(RealtimeTest, RestMutationsEmitTheSameEventsAsTheirWebSocketTwins) {
         EXPECT_EQ((*ev)["data"], json({{"message", m}}));
     }
     auto edited = expect_json(put(port(), a.token, message_url(m["id"]), {{"content", "rest 2"}}), 200, "edit");
-    auto up = wait_for(*wb, "message.updated", about_message(m["id"]));
-    ASSERT_TRUE(up.has_value());
-    EXPECT_EQ((*up)["data"]["message"], edited);
+    for (auto* ws : {wa.get(), wb.get()}) {
+        auto up = wait_for(*ws, "message.updated", about_message(m["id"]));
+        ASSERT_TRUE(up.has_value());
+        EXPECT_EQ((*up)["data"], json({{"message", edited}}));
+    }
 
     ASSERT_EQ(put(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8C"), json::object()).status, 204);
-    auto ru = wait_for(*wa, "message.updated", and_(about_message(m["id"]), [](const json& f) {
-                           return !f["data"]["message"]["reactions"].empty();
-                       }));
+    auto ru = wait_for(*wa, "message.updated", about_message(m["id"]));
     ASSERT_TRUE(ru.has_value());
+    EXPECT_EQ((*ru)["data"]["message"], get_message(port(), a, m["id"]));
+    EXPECT_EQ((*ru)["data"]["message"]["reactions"].size(), 1u);
     ASSERT_EQ(del(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8C")).status, 204);
-    auto ru2 = wait_for(*wa, "message.updated", and_(about_message(m["id"]), [](const json& f) {
-                            return f["data"]["message"]["reactions"].empty() && f["data"]["message"]["is_edited"] == true;
-                        }));
+    auto ru2 = wait_for(*wa, "message.updated", about_message(m["id"]));
     ASSERT_TRUE(ru2.has_value());
+    EXPECT_EQ((*ru2)["data"]["message"]["reactions"], json::array());
+    EXPECT_EQ((*ru2)["data"]["message"]["version"], edited["version"].get<std::int64_t>() + 2);
 
     ASSERT_EQ(post(port(), b.token, read_url(id), {{"seq", 1}}).status, 204);
     auto rd = wait_for(*wa, "read.updated", about_chat(id));
@@ -360,6 +363,14 @@ TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryM
     EXPECT_EQ(base, 0) << "no system messages expected in a freshly created group";
     EXPECT_EQ(text_seqs, expected) << "stored seqs must be exactly 1..150 with no gaps";
     EXPECT_EQ(seqs_of(stored).size(), static_cast<std::size_t>(total + base));
+    // Each new message took exactly the chat's next version: 150 consecutive versions, in seq order.
+    std::vector<std::int64_t> versions;
+    for (const auto& m : stored)
+        if (m["type"] == "text") versions.push_back(m["version"]);
+    ASSERT_EQ(versions.size(), static_cast<std::size_t>(total));
+    for (std::size_t k = 1; k < versions.size(); ++k)
+        EXPECT_EQ(versions[k], versions[k - 1] + 1) << "versions of seq " << k << " and " << k + 1;
+    EXPECT_EQ(get_chat(port(), users[0], id)["version"], versions.back());
 
     for (int i = 0; i < kMembers; ++i) {
         std::vector<std::int64_t> got;

@@ -213,6 +213,28 @@ TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
     EXPECT_TRUE(server().running());
 }
 
+TEST_F(ServerTest, DeeplyNestedJsonIsRejectedWithoutCrashing) {
+    for (const std::string& body : {std::string(200 * 1024, '['), std::string(100 * 1024, '[') + std::string(100 * 1024, ']'),
+                                    [] {
+                                        std::string b;
+                                        for (int i = 0; i < 40000; ++i) b += "{\"a\":";
+                                        return b + "1" + std::string(40000, '}');
+                                    }()}) {
+        auto r = http(port(), "POST", "/api/v1/auth/register", body);
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << "body of " << body.size() << " bytes starting " << body.substr(0, 10);
+        ASSERT_EQ(http(port(), "GET", "/healthz").status, 200) << "server died";
+    }
+    auto u = register_user(port(), "nest");
+    auto ws = ws_connect(port(), u.token);
+    ws->send_text(std::string(30000, '[') + std::string(30000, ']'));
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request"));
+    ws->send_text("{\"type\":\"ping\",\"id\":\"n\",\"data\":" + std::string(20000, '[') + std::string(20000, ']') + "}");
+    auto reply = ws->receive();
+    ASSERT_TRUE(reply.has_value()) << "closed with " << ws->close_code().value_or(-1);
+    EXPECT_EQ((*reply)["id"], "n") << reply->dump();
+    EXPECT_TRUE(server().running());
+}
+
 TEST_F(ServerTest, SlowlorisConnectionDoesNotBlockOthers) {
     // A connection that sends half a request and stalls must not hold up anyone else.
     std::thread staller([&] {
@@ -328,6 +350,33 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
     // It was committed: another server can log the user in.
     auto& shared = shared_server();
     EXPECT_FALSE(login(shared.port(), name).empty());
+}
+
+TEST(ServerTimeoutTest, IdleConnectionsAreClosedButPingedWebSocketsStayOpen) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         ServerProcess::Options{{{"CONFAB_IDLE_TIMEOUT_SECONDS", "2"},
+                                                 {"CONFAB_WS_PING_INTERVAL_SECONDS", "1"}},
+                                                true, 30s, "short-timeout confab"});
+    auto u = register_user(server.port(), "to");
+    auto ws = ws_connect(server.port(), u.token);
+    ASSERT_EQ(ws->request("ping")["type"], "ack");
+
+    // A connection that never sends anything, and one that stalls mid-request, are dropped.
+    for (const std::string& bytes : {std::string(), std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")}) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto out = raw_exchange(server.port(), bytes, 10s);
+        auto elapsed = std::chrono::steady_clock::now() - t0;
+        EXPECT_LT(elapsed, 6s) << "idle connection not closed (sent " << bytes.size() << " bytes)";
+        EXPECT_GE(elapsed, 1s) << "closed too early (sent " << bytes.size() << " bytes): " << out;
+    }
+
+    // Meanwhile the WebSocket has been quiet for longer than the idle timeout, but it answered
+    // the server's pings (Beast does that for us), so it is still open.
+    std::this_thread::sleep_for(1s);
+    EXPECT_TRUE(ws->is_open()) << "closed with " << ws->close_code().value_or(-1);
+    EXPECT_EQ(ws->request("ping")["type"], "ack");
+    EXPECT_EQ(server.terminate(10s), 0);
 }
 
 TEST(ServerLifecycleTest, SigtermOnAnIdleServerExitsZeroQuickly) {

@@ -26,6 +26,7 @@ public:
     void TearDown() override {
         auto& s = shared();
         if (s.server) {
+            if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) s.server->keep_files();
             if (s.server->running()) s.server->terminate(std::chrono::seconds(10));
             s.server.reset();
         }

@@ -403,7 +403,7 @@ ServerProcess::~ServerProcess() {
         reap(true);
     }
     if (failed) print_log_tail("after a failed test");
-    bool keep = failed || crashed_ || env_or_null("CONFAB_TEST_KEEP_TMP") != nullptr;
+    bool keep = failed || crashed_ || keep_files_ || env_or_null("CONFAB_TEST_KEEP_TMP") != nullptr;
     if (!keep && !dir_.empty()) {
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);

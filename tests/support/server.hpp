@@ -129,6 +129,8 @@ public:
     std::string log_tail(std::size_t max_bytes = 8192) const;
     // Prints the log tail to stderr with a header naming this server.
     void print_log_tail(const std::string& why, std::size_t max_bytes = 8192) const;
+    // Keep the temp dir (log, media) when this object is destroyed.
+    void keep_files() { keep_files_ = true; }
 
 private:
     void start();
@@ -142,6 +144,7 @@ private:
     bool forced_kill_ = false;
     bool expected_exit_ = false;
     bool crashed_ = false;  // exited without being asked to
+    bool keep_files_ = false;
     mutable std::uintmax_t printed_size_ = static_cast<std::uintmax_t>(-1);  // log size at the last print
     std::filesystem::path dir_, media_dir_, log_path_;
 };

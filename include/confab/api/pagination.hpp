@@ -8,8 +8,9 @@
 
 namespace confab::api {
 
-// An opaque cursor holding one integer key (chat activity, member position).
-std::optional<std::int64_t> integer_cursor(const Query& query);
-std::string encode_integer_cursor(std::int64_t key);
+// An opaque cursor holding one integer key of one kind ('a' chat activity, 'p' member
+// position), so a cursor of one list is refused by another.
+std::optional<std::int64_t> integer_cursor(const Query& query, char kind);
+std::string encode_integer_cursor(char kind, std::int64_t key);
 
 }  // namespace confab::api

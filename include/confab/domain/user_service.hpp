@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/domain/chat.hpp"
 #include "confab/domain/user.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -11,8 +12,16 @@
 namespace confab::store {
 class Pool;
 }
+namespace confab::realtime {
+class Hub;
+}
 
 namespace confab::domain {
+
+struct UserProfile {
+    User user;
+    std::optional<Presence> presence;  // only for users who share a chat with the caller
+};
 
 struct UserPage {
     std::vector<User> users;
@@ -21,15 +30,18 @@ struct UserPage {
 
 class UserService {
 public:
-    explicit UserService(store::Pool& pool) : pool_(pool) {}
+    UserService(store::Pool& pool, realtime::Hub& hub) : pool_(pool), hub_(hub) {}
 
     // Throws Error{not_found}.
     boost::asio::awaitable<User> get(std::string id);
+    // The user as `viewer` may see them: with presence when they share a chat.
+    boost::asio::awaitable<UserProfile> profile(std::string viewer, std::string id);
     // Case-insensitive prefix search on username and display name, ordered by username.
     boost::asio::awaitable<UserPage> search(std::string query, std::optional<std::string> after_username, int limit);
 
 private:
     store::Pool& pool_;
+    realtime::Hub& hub_;
 };
 
 }  // namespace confab::domain

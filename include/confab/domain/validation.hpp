@@ -8,6 +8,9 @@ namespace confab::domain {
 // Unicode code points in valid UTF-8 text (the contract counts lengths in code points).
 std::size_t code_points(std::string_view utf8);
 
+// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);
 

@@ -36,6 +36,7 @@ std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& 
 // The ids among `ids` that belong to users.
 std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
 
+std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id);
 void touch_last_seen(pqxx::transaction_base& tx, const std::string& id);
 
 }  // namespace confab::store::users

@@ -66,3 +66,27 @@ TEST(Cursor, RejectsTextItDidNotMake) {
 
 }  // namespace
 }  // namespace confab::api
+
+#include "confab/api/pagination.hpp"
+
+namespace confab::api {
+namespace {
+
+TEST(IntegerCursor, RoundTripsWithinItsKind) {
+    const auto cursor = encode_integer_cursor('a', 42);
+    EXPECT_EQ(integer_cursor(Query::parse("cursor=" + cursor), 'a'), 42);
+    EXPECT_EQ(integer_cursor(Query::parse(""), 'a'), std::nullopt);
+    EXPECT_EQ(integer_cursor(Query::parse("cursor="), 'a'), std::nullopt);
+}
+
+TEST(IntegerCursor, RefusesOtherKindsAndForgeries) {
+    const auto member_cursor = encode_integer_cursor('p', 42);
+    for (const auto& cursor : {member_cursor, encode_cursor("123"), encode_cursor("a:"), encode_cursor("a:-1"),
+                               encode_cursor("a:12x"), std::string("garbage")}) {
+        SCOPED_TRACE(cursor);
+        expect_bad_request([&] { integer_cursor(Query::parse("cursor=" + cursor), 'a'); });
+    }
+}
+
+}  // namespace
+}  // namespace confab::api

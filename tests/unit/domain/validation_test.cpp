@@ -60,3 +60,28 @@ TEST(Token, HashIsStableHexAndDiffersPerToken) {
 
 }  // namespace
 }  // namespace confab::domain
+
+namespace confab::domain {
+namespace {
+
+TEST(Utf8, AcceptsWellFormedText) {
+    EXPECT_TRUE(is_valid_utf8(""));
+    EXPECT_TRUE(is_valid_utf8("plain"));
+    EXPECT_TRUE(is_valid_utf8("h\xC3\xA9"));
+    EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));
+    EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x91\x8D"));
+    EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+}
+
+TEST(Utf8, RejectsMalformedText) {
+    EXPECT_FALSE(is_valid_utf8("\xFF\xFE"));
+    EXPECT_FALSE(is_valid_utf8("\xC3"));              // truncated
+    EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+    EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
+    EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+    EXPECT_FALSE(is_valid_utf8("\x80"));              // lone continuation
+    EXPECT_FALSE(is_valid_utf8("\xE2\x28\xA1"));      // bad continuation
+}
+
+}  // namespace
+}  // namespace confab::domain

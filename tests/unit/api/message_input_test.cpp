@@ -1,0 +1,77 @@
+#include "confab/api/message_input.hpp"
+
+#include "confab/domain/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace confab::api {
+namespace {
+
+domain::SendMessage parse(const char* text) { return parse_send(Json::parse(text), "chat", "sender"); }
+
+void expect_bad_request(const char* text, const std::string& field) {
+    try {
+        parse(text);
+        ADD_FAILURE() << "accepted " << text;
+    } catch (const domain::Error& e) {
+        EXPECT_EQ(e.code(), domain::ErrorCode::bad_request) << text;
+        EXPECT_EQ(e.field().value_or(""), field) << text;
+    }
+}
+
+TEST(ParseSend, TextWithEverything) {
+    const auto m = parse(R"({"type":"text","content":"hi","reply_to_id":"r","client_id":"c","metadata":{"k":1}})");
+    EXPECT_EQ(m.chat_id, "chat");
+    EXPECT_EQ(m.sender_id, "sender");
+    EXPECT_EQ(m.type, domain::MessageType::text);
+    EXPECT_EQ(m.content, "hi");
+    EXPECT_EQ(m.reply_to_id, "r");
+    EXPECT_EQ(m.client_id, "c");
+    EXPECT_EQ(Json::parse(m.metadata.text), Json::parse(R"({"k":1})"));
+}
+
+TEST(ParseSend, ReplyToIsASynonym) { EXPECT_EQ(parse(R"({"type":"text","content":"x","reply_to":"r"})").reply_to_id, "r"); }
+
+TEST(ParseSend, NullOptionalsAreAbsent) {
+    const auto m = parse(R"({"type":"text","content":"x","reply_to_id":null,"client_id":null,"media_id":null})");
+    EXPECT_FALSE(m.reply_to_id);
+    EXPECT_FALSE(m.client_id);
+    EXPECT_FALSE(m.media_id);
+    EXPECT_EQ(m.metadata.text, "{}");
+}
+
+TEST(ParseSend, LocationIsValidated) {
+    const auto m = parse(R"({"type":"location","metadata":{"location":{"latitude":-90,"longitude":180,"name":"x"}}})");
+    ASSERT_TRUE(m.location);
+    EXPECT_DOUBLE_EQ(m.location->latitude, -90);
+    EXPECT_DOUBLE_EQ(m.location->longitude, 180);
+    expect_bad_request(R"({"type":"location"})", "metadata");
+    expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":90.5,"longitude":0}}})", "metadata");
+    expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":0,"longitude":-181}}})", "metadata");
+    expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":"1","longitude":0}}})", "metadata");
+    expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":1}}})", "metadata");
+    expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":1,"longitude":1,"x":1}}})", "x");
+}
+
+TEST(ParseSend, WrongTypesAreBadRequests) {
+    expect_bad_request(R"({})", "type");
+    expect_bad_request(R"({"type":"sticker"})", "type");
+    expect_bad_request(R"({"type":1})", "type");
+    expect_bad_request(R"({"type":"text","content":5})", "content");
+    expect_bad_request(R"({"type":"text","metadata":[]})", "metadata");
+    expect_bad_request(R"({"type":"text","client_id":7})", "client_id");
+    expect_bad_request(R"({"type":"text","reply_to_id":true})", "reply_to_id");
+}
+
+TEST(ParseSend, OversizeMetadataIsTooLarge) {
+    Json body{{"type", "text"}, {"content", "x"}, {"metadata", {{"blob", std::string(17 * 1024, 'a')}}}};
+    try {
+        parse_send(body, "c", "s");
+        ADD_FAILURE();
+    } catch (const domain::Error& e) {
+        EXPECT_EQ(e.code(), domain::ErrorCode::payload_too_large);
+    }
+}
+
+}  // namespace
+}  // namespace confab::api

@@ -1,0 +1,82 @@
+#include "confab/api/json.hpp"
+
+#include <gtest/gtest.h>
+
+namespace confab::api {
+namespace {
+
+domain::Timestamp at(long long ms) { return domain::Timestamp(std::chrono::milliseconds(ms)); }
+
+TEST(Timestamp, Rfc3339WithMilliseconds) {
+    EXPECT_EQ(format_timestamp(at(0)), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_timestamp(at(1795861530123)), "2026-11-28T10:25:30.123Z");
+    EXPECT_EQ(format_timestamp(at(-1)), "1969-12-31T23:59:59.999Z");
+}
+
+domain::Message sample_message() {
+    domain::Message m;
+    m.id = "m1";
+    m.chat_id = "c1";
+    m.sender_id = "u1";
+    m.seq = 3;
+    m.version = 7;
+    m.content = "hi";
+    m.reactions = {{"👍", {"u2", "u1"}}};
+    m.metadata.text = R"({"a":1})";
+    return m;
+}
+
+TEST(MessageModel, HasEveryContractField) {
+    const auto json = to_json(sample_message());
+    for (const auto* key : {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
+                            "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"})
+        EXPECT_TRUE(json.contains(key)) << key;
+    EXPECT_EQ(json.size(), 16u);
+    EXPECT_EQ(json["type"], "text");
+    EXPECT_TRUE(json["media"].is_null());
+    EXPECT_EQ(json["reactions"][0]["count"], 2);
+    EXPECT_EQ(json["reactions"][0]["user_ids"], Json::array({"u2", "u1"}));
+    EXPECT_EQ(json["metadata"]["a"], 1);
+}
+
+TEST(ChatModel, UnreadCountNeverNegative) {
+    domain::ChatView view;
+    view.chat.last_seq = 5;
+    view.me.last_read_seq = 2;
+    EXPECT_EQ(to_json(view)["me"]["unread_count"], 3);
+    view.me.last_read_seq = 9;
+    EXPECT_EQ(to_json(view)["me"]["unread_count"], 0);
+}
+
+TEST(ChatModel, HasEveryContractField) {
+    domain::ChatView view;
+    view.chat.type = domain::ChatType::direct;
+    const auto json = to_json(view);
+    for (const auto* key : {"id", "type", "title", "avatar_url", "settings", "metadata", "member_count", "last_message",
+                            "last_seq", "version", "me", "created_at", "updated_at"})
+        EXPECT_TRUE(json.contains(key)) << key;
+    EXPECT_EQ(json["type"], "direct");
+    EXPECT_TRUE(json["title"].is_null());
+    EXPECT_TRUE(json["last_message"].is_null());
+    EXPECT_EQ(json["settings"]["only_admins_can_edit_info"], true);
+    EXPECT_EQ(json["me"]["role"], "member");
+}
+
+TEST(EventFrames, NamesAndPayloadsFollowTheContract) {
+    EXPECT_EQ(event_frame(domain::MessageCreated{sample_message()})["type"], "message.new");
+    const auto deleted = event_frame(domain::MessageDeleted{"m1", "c1", 9});
+    EXPECT_EQ(deleted["type"], "message.deleted");
+    EXPECT_EQ(deleted["data"], (Json{{"message_id", "m1"}, {"chat_id", "c1"}, {"version", 9}}));
+    const auto typing = event_frame(domain::TypingUpdated{"c1", "u1", true});
+    EXPECT_EQ(typing["type"], "typing.update");
+    EXPECT_EQ(typing["data"]["is_typing"], true);
+    EXPECT_EQ(event_frame(domain::ReadUpdated{"c1", "u1", 4})["data"]["last_read_seq"], 4);
+    EXPECT_EQ(event_frame(domain::MemberRemoved{"c1", "u1"})["type"], "member.removed");
+    const auto presence = event_frame(domain::PresenceUpdated{"u1", {false, at(1000)}});
+    EXPECT_EQ(presence["type"], "presence.update");
+    EXPECT_EQ(presence["data"]["last_seen_at"], "1970-01-01T00:00:01.000Z");
+    EXPECT_EQ(event_frame(domain::ChatDeleted{"c1"})["data"], (Json{{"chat_id", "c1"}}));
+}
+
+}  // namespace
+}  // namespace confab::api
