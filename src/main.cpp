@@ -83,7 +83,7 @@ int serve(const confab::config::Config& config) {
                      store::prepare_statements);
     boost::asio::thread_pool hashing(config.auth.hash_threads);
     realtime::Hub hub;
-    domain::AuthService auth(pool, hashing, hub, config.auth);
+    domain::AuthService auth(pool, hashing, hub, config.auth, config.limits);
     domain::UserService users(pool, hub);
     api::EventPublisher publisher(hub);
     domain::AccessCache access;

@@ -20,7 +20,8 @@ void add_auth_routes(http::Router& router, Services& services) {
                        .password = required_string(body, "password"),
                        .display_name = nullable_string(body, "display_name"),
                    };
-                   auto result = co_await services.auth.register_user(std::move(registration));
+                   auto result =
+                       co_await services.auth.register_user(std::move(registration), context.request.remote_address);
                    context.user_id = result.user.id;
                    co_return signed_in(201, result);
                });
@@ -28,7 +29,8 @@ void add_auth_routes(http::Router& router, Services& services) {
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto body = parse_object(context.request.body);
                    auto result = co_await services.auth.login(required_string(body, "username"),
-                                                              required_string(body, "password"));
+                                                              required_string(body, "password"),
+                                                              context.request.remote_address);
                    context.user_id = result.user.id;
                    co_return signed_in(200, result);
                });

@@ -85,8 +85,9 @@ std::string token_hash(std::string_view token) {
 }
 
 AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
-                         const config::Auth& settings)
-    : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings) {
+                         const config::Auth& settings, const config::Limits& limits)
+    : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
+      attempts_(limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
 }
@@ -109,7 +110,8 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
-boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration) {
+boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration, std::string client) {
+    attempts_.require(client, "sign-in attempts");
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
@@ -122,7 +124,8 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     co_return co_await issue_token(std::move(*user));
 }
 
-boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password) {
+boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
+    attempts_.require(client, "sign-in attempts");
     auto credentials = co_await pool_.run(
         [username](pqxx::work& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;

@@ -48,6 +48,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
         if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
         throw bad_request("unknown media_id", "media_id");
     }
+    sends_.require(m.sender_id, "messages");
     const auto access = co_await writes_.access(m.chat_id);
     const auto role = require_member(access.get(), m.sender_id);
     if (access->settings.only_admins_can_post && role == Role::member)

@@ -138,8 +138,10 @@ void prepare(pqxx::connection& c) {
 
 std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& m) {
     const bool system = m.type == domain::MessageType::system;
-    return single(tx, tx.exec_prepared("messages_insert", m.chat_id, m.sender_id, std::string(to_string(m.type)),
-                                       m.content, m.reply_to_id, m.metadata, m.client_id, system));
+    const auto result = tx.exec_prepared("messages_insert", m.chat_id, m.sender_id, std::string(to_string(m.type)),
+                                         m.content, m.reply_to_id, m.metadata, m.client_id, system);
+    if (result.empty()) return std::nullopt;
+    return message_from(result[0]);  // a new message has no reactions to look up
 }
 
 std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id) {

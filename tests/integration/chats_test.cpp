@@ -1,8 +1,10 @@
 // POST/GET/PUT/DELETE /api/v1/chats: direct and group chats, the ChatModel, the chat list
 // (activity order, keyset pagination), edit permissions and deletion.
 
+#include <algorithm>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -517,15 +519,53 @@ TEST_F(ChatsTest, ListPaginationDoesNotRepeatAChatThatMovedUpMeanwhile) {
     for (int page = 0; page < 10 && cursor.is_string(); ++page) {
         auto r = get(port(), u.token, chats_url() + "?limit=2&cursor=" + url_encode(cursor.get<std::string>()));
         ASSERT_TRUE(IsJson(r, 200));
-        for (const auto& c : r.json()["chats"]) seen.push_back(c.value("id", "?"));
-        cursor = r.json()["next_cursor"];
+        auto j = r.json();
+        for (const auto& c : j["chats"]) seen.push_back(c.value("id", "?"));
+        cursor = j["next_cursor"];
     }
     std::set<std::string> unique(seen.begin(), seen.end());
+    std::string order;
+    for (const auto& s : seen) {
+        auto it = std::find(created.begin(), created.end(), s);
+        order += (it == created.end() ? std::string("?") : std::to_string(it - created.begin())) + " ";
+    }
+    SCOPED_TRACE("pages returned chats (by creation index): " + order);
     EXPECT_EQ(unique.size(), seen.size()) << "a chat appeared twice while paging";
     for (int i = 1; i <= 5; ++i)
         EXPECT_TRUE(unique.count(created[i])) << "chat " << i << " was skipped although it did not move";
     EXPECT_EQ(ids_of(list_chats(port(), u)),
               (std::vector<std::string>{created[0], created[4], created[5], created[3], created[2], created[1]}));
+}
+
+
+TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
+    for (int round = 0; round < 3; ++round) {
+        auto a = register_user(port(), "dc");
+        auto b = register_user(port(), "dc");
+        std::vector<HttpResponse> results(8);
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < results.size(); ++i)
+            threads.emplace_back([&, i] {
+                const auto& from = i % 2 ? a : b;
+                const auto& to = i % 2 ? b : a;
+                results[i] = post(port(), from.token, chats_url(), {{"type", "direct"}, {"member_ids", {to.id}}});
+            });
+        for (auto& t : threads) t.join();
+        int created = 0;
+        std::set<std::string> ids;
+        for (const auto& r : results) {
+            if (r.status == 201) ++created;
+            if (r.status != 200 && r.status != 201) {
+                ADD_FAILURE() << "round " << round << ": " << r.describe();
+                continue;
+            }
+            ids.insert(r.json().value("id", "?"));
+        }
+        EXPECT_EQ(created, 1) << "round " << round << ": exactly one request creates the chat";
+        EXPECT_EQ(ids.size(), 1u) << "round " << round << ": at most one direct chat per pair";
+        EXPECT_EQ(list_chats(port(), a).size(), 1u) << "round " << round;
+        EXPECT_EQ(list_chats(port(), b).size(), 1u) << "round " << round;
+    }
 }
 
 }  // namespace

@@ -297,7 +297,8 @@ TEST_F(MessagesTest, HistoryPagesFollowTheCursorContract) {
     ASSERT_TRUE(IsJson(newest.response, 200));
     EXPECT_EQ(newest.seqs, (std::vector<std::int64_t>{10, 9, 8}));
     EXPECT_EQ(newest.next_cursor, 8);
-    for (const auto& m : newest.response.json()["messages"]) EXPECT_TRUE(IsMessageModel(m));
+    auto newest_json = newest.response.json();
+    for (const auto& m : newest_json["messages"]) EXPECT_TRUE(IsMessageModel(m));
 
     auto all_default = history(port(), b, id, "");
     EXPECT_EQ(all_default.seqs, (std::vector<std::int64_t>{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}));
@@ -798,6 +799,88 @@ TEST_F(MessagesTest, SystemMessagesTakeVersionsAndCannotBeEdited) {
     EXPECT_TRUE(IsError(put(port(), owner.token, message_url(last["id"]), {{"content", "rewritten"}}), 400, "bad_request"))
         << "system messages cannot be edited";
     EXPECT_EQ(get_message(port(), owner, last["id"]), last);
+}
+
+
+TEST_F(MessagesTest, ConcurrentDeletesOfOneMessageSucceedOnce) {
+    auto owner = register_user(port(), "rd");
+    auto admin = register_user(port(), "rd");
+    std::string id = create_group(port(), owner, {admin.id})["id"];
+    set_role(port(), owner, id, admin.id, "admin");
+    for (int round = 0; round < 3; ++round) {
+        auto m = send_text(port(), owner, id, "doomed");
+        std::vector<int> statuses(6);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 6; ++i)
+            threads.emplace_back([&, i] { statuses[i] = del(port(), (i % 2 ? owner : admin).token, message_url(m["id"])).status; });
+        for (auto& t : threads) t.join();
+        EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 204), 1) << "round " << round;
+        EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), 5) << "round " << round;
+        auto t = get_message(port(), owner, m["id"]);
+        EXPECT_EQ(t["version"], m["version"].get<std::int64_t>() + 1) << "one deletion, one version";
+    }
+}
+
+TEST_F(MessagesTest, ConcurrentDistinctReactionsStopAtTwenty) {
+    constexpr int kUsers = 6;
+    auto owner = register_user(port(), "re");
+    std::vector<TestUser> users;
+    std::vector<std::string> ids;
+    for (int i = 0; i < kUsers; ++i) {
+        users.push_back(register_user(port(), "re"));
+        ids.push_back(users.back().id);
+    }
+    std::string id = create_group(port(), owner, ids)["id"];
+    auto m = send_text(port(), owner, id, "race to 20");
+    std::atomic<int> ok{0}, conflicts{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kUsers; ++i)
+        threads.emplace_back([&, i] {
+            for (int k = 0; k < 5; ++k) {  // 30 distinct emoji in all: U+1F600..U+1F61D
+                std::string e = "\xF0\x9F\x98";
+                e += static_cast<char>(0x80 + i * 5 + k);
+                auto st = put(port(), users[i].token, reaction_url(m["id"], e), json::object()).status;
+                if (st == 204) ++ok;
+                else if (st == 409) ++conflicts;
+                else ++other;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 20);
+    EXPECT_EQ(conflicts.load(), 10);
+    EXPECT_EQ(other.load(), 0);
+    auto got = get_message(port(), owner, m["id"]);
+    EXPECT_EQ(got["reactions"].size(), 20u) << "never more than 20 distinct emoji";
+    EXPECT_EQ(got["version"], m["version"].get<std::int64_t>() + 20);
+}
+
+TEST_F(MessagesTest, ConcurrentEditsEachTakeOneVersion) {
+    auto a = register_user(port(), "rg");
+    auto b = register_user(port(), "rg");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto m = send_text(port(), a, id, "v0");
+    std::vector<std::thread> threads;
+    std::vector<json> results(10);
+    for (int i = 0; i < 10; ++i)
+        threads.emplace_back([&, i] {
+            auto r = put(port(), a.token, message_url(m["id"]), {{"content", "v" + std::to_string(i + 1)}});
+            results[i] = r.status == 200 ? r.json() : json{{"status", r.status}, {"body", r.body}};
+        });
+    for (auto& t : threads) t.join();
+    std::set<std::int64_t> versions;
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.contains("version")) << r.dump();
+        versions.insert(r["version"].get<std::int64_t>());
+    }
+    std::int64_t v = m["version"];
+    std::set<std::int64_t> expected;
+    for (int i = 1; i <= 10; ++i) expected.insert(v + i);
+    EXPECT_EQ(versions, expected) << "each edit takes its own next version";
+    auto final_msg = get_message(port(), b, m["id"]);
+    EXPECT_EQ(final_msg["version"], v + 10);
+    // The stored content is the edit that took the last version.
+    for (const auto& r : results)
+        if (r["version"] == v + 10) EXPECT_EQ(final_msg["content"], r["content"]);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Server-wide behaviour: routing errors, headers, body limits, raw HTTP robustness,
 // graceful shutdown and running several processes against one database.
 
+#include <algorithm>
+#include <csignal>
 #include <set>
 #include <sstream>
 #include <string>
@@ -342,7 +344,25 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
         }
     });
     std::this_thread::sleep_for(300ms);  // the request has been read and is hashing
-    int status = server.terminate(10s);
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
+    std::this_thread::sleep_for(200ms);
+    // Still finishing the registration, but no longer accepting new work.
+    if (server.running()) {
+        try {
+            auto late = http(server.port(), "GET", "/api/v1/users/me", std::nullopt, {}, 2s);
+            EXPECT_TRUE(IsError(late, 503, "unavailable")) << "a request arriving after SIGTERM";
+        } catch (const std::exception&) {
+            // Connection refused: the listener is closed. Also fine.
+        }
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    auto exit_status = server.wait_exit(std::max(std::chrono::milliseconds(10s) - elapsed, std::chrono::milliseconds(0)));
+    if (!exit_status) {
+        ADD_FAILURE() << "did not exit within 10 s of SIGTERM";
+        exit_status = server.terminate(1s);
+    }
+    int status = *exit_status;
     client.join();
     EXPECT_EQ(status, 0);
     ASSERT_TRUE(response.has_value()) << "the in-flight request was dropped: " << error;
@@ -409,15 +429,18 @@ TEST(ServerLifecycleTest, SecondServerOnAnAlreadyMigratedDatabaseWorks) {
     EXPECT_EQ(third.terminate(10s), 0);
 }
 
-TEST(ServerLifecycleTest, TwoServersStartingTogetherOnAFreshDatabaseBothBecomeReady) {
+TEST(ServerLifecycleTest, ServersStartingTogetherOnAFreshDatabaseAllBecomeReady) {
     CONFAB_REQUIRE_DATABASE();
     TestDatabase fresh;
+    // Three at once (not just two) to make overlapping migration runs likely.
     ServerProcess a(fresh.url(), ServerProcess::Options{{}, false, 30s, "concurrent confab A"});
     ServerProcess b(fresh.url(), ServerProcess::Options{{}, false, 30s, "concurrent confab B"});
+    ServerProcess c(fresh.url(), ServerProcess::Options{{}, false, 30s, "concurrent confab C"});
     ASSERT_NO_THROW(a.wait_healthy(30s));
     ASSERT_NO_THROW(b.wait_healthy(30s));
-    // Healthy is "process up"; ready means migrated. Both must get there.
-    for (auto* s : {&a, &b}) {
+    ASSERT_NO_THROW(c.wait_healthy(30s));
+    // Healthy is "process up"; ready means migrated. All must get there.
+    for (auto* s : {&a, &b, &c}) {
         HttpResponse ready;
         auto deadline = std::chrono::steady_clock::now() + 15s;
         do {
@@ -430,8 +453,10 @@ TEST(ServerLifecycleTest, TwoServersStartingTogetherOnAFreshDatabaseBothBecomeRe
     auto u = register_user(a.port(), "cs");
     auto token = login(b.port(), u.username);
     EXPECT_EQ(get(b.port(), token, "/api/v1/users/" + u.id).status, 200);
+    EXPECT_EQ(get(c.port(), token, "/api/v1/users/me").status, 200);
     EXPECT_EQ(a.terminate(10s), 0);
     EXPECT_EQ(b.terminate(10s), 0);
+    EXPECT_EQ(c.terminate(10s), 0);
     EXPECT_TRUE(fresh.query_value("SELECT 1").has_value());
 }
 

@@ -87,6 +87,7 @@ TEST_F(WsTest, UpgradeWithoutOrWithBadTokenIs401WithErrorBody) {
             EXPECT_EQ(j["error"]["code"], "unauthorized") << c.what << ": " << r.body;
             EXPECT_TRUE(j["error"]["message"].is_string()) << r.body;
             EXPECT_EQ(r.headers["content-type"], kJsonContentType) << c.what;
+            EXPECT_FALSE(r.headers["x-request-id"].empty()) << c.what << ": every response carries X-Request-Id";
         }
     }
 }

@@ -1,5 +1,13 @@
 #pragma once
 
+// Environment (ctest passes the first one; the others come from whoever runs the suite):
+//   CONFAB_BIN                 path of the confab binary under test
+//   CONFAB_TEST_DATABASE_URL   superuser URL ending in /postgres, e.g.
+//                              postgresql://postgres@127.0.0.1:56432/postgres (unset: tests skip)
+//   CONFAB_TEST_PG_STOP/START  shell commands that stop/start that PostgreSQL (unset: outage tests skip)
+//   CONFAB_TEST_KEEP_TMP       set to keep every server's temp dir (log, media); by default only
+//                              those of failed tests or crashed servers are kept
+//
 // One confab server and one fresh database per test binary, started lazily by the first
 // test that needs them and torn down by a gtest Environment at the end of the run.
 // Tests that need a server of their own (signals, special limits, database outages)

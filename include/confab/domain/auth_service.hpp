@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/user.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -34,10 +35,13 @@ struct SignedIn {
 // 256-bit random tokens stored as BLAKE2b hashes, revocation that closes live sockets.
 class AuthService {
 public:
-    AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub, const config::Auth& settings);
+    AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub, const config::Auth& settings,
+                const config::Limits& limits);
 
-    boost::asio::awaitable<SignedIn> register_user(Registration registration);
-    boost::asio::awaitable<SignedIn> login(std::string username, std::string password);
+    // `client` is the caller's address: register and login attempts are rate-limited per
+    // address, before any password is hashed, to slow down guessing.
+    boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
+    boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token.
     boost::asio::awaitable<Principal> authenticate(std::string_view token);
@@ -51,7 +55,8 @@ private:
     boost::asio::thread_pool& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
-    std::string decoy_hash_;  // verified against for unknown usernames, so timing tells nothing
+    std::string decoy_hash_;
+    RateLimiter attempts_;  // verified against for unknown usernames, so timing tells nothing
 };
 
 // Pure helpers, exposed for unit tests.

@@ -2,6 +2,7 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -55,7 +56,8 @@ struct HistoryQuery {
 // read marks and since_version sync. Every change takes the chat's next version.
 class MessageService {
 public:
-    MessageService(ChatWrites& writes, const config::Limits& limits) : writes_(writes), limits_(limits) {}
+    MessageService(ChatWrites& writes, const config::Limits& limits)
+        : writes_(writes), limits_(limits), sends_(limits.message_burst, limits.message_rate) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
@@ -74,6 +76,7 @@ private:
 
     ChatWrites& writes_;
     const config::Limits& limits_;
+    RateLimiter sends_;  // messages per user, REST and WebSocket together
 };
 
 }  // namespace confab::domain

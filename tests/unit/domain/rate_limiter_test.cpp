@@ -1,0 +1,63 @@
+#include "confab/domain/rate_limiter.hpp"
+
+#include "confab/domain/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace confab::domain {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RateLimiter, AllowsTheBurstThenAsksToWait) {
+    RateLimiter limiter(20, 10);
+    const auto t0 = RateLimiter::Clock::now();
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(limiter.acquire("u", t0)) << i;
+    const auto wait = limiter.acquire("u", t0);
+    ASSERT_TRUE(wait);
+    EXPECT_EQ(*wait, 100ms);  // one token per 100 ms at 10/s
+}
+
+TEST(RateLimiter, RefillsAtTheSustainedRate) {
+    RateLimiter limiter(2, 10);
+    const auto t0 = RateLimiter::Clock::now();
+    EXPECT_FALSE(limiter.acquire("u", t0));
+    EXPECT_FALSE(limiter.acquire("u", t0));
+    EXPECT_TRUE(limiter.acquire("u", t0 + 50ms));
+    EXPECT_FALSE(limiter.acquire("u", t0 + 150ms));
+    EXPECT_FALSE(limiter.acquire("u", t0 + 10s));  // never more than the burst
+    EXPECT_FALSE(limiter.acquire("u", t0 + 10s));
+    EXPECT_TRUE(limiter.acquire("u", t0 + 10s));
+}
+
+TEST(RateLimiter, KeysAreIndependent) {
+    RateLimiter limiter(1, 1);
+    const auto t0 = RateLimiter::Clock::now();
+    EXPECT_FALSE(limiter.acquire("a", t0));
+    EXPECT_TRUE(limiter.acquire("a", t0));
+    EXPECT_FALSE(limiter.acquire("b", t0));
+}
+
+TEST(RateLimiter, PerMinuteLimitWaitsUpToAMinute) {
+    RateLimiter limiter(30, 30.0 / 60.0);
+    const auto t0 = RateLimiter::Clock::now();
+    for (int i = 0; i < 30; ++i) EXPECT_FALSE(limiter.acquire("10.0.0.1", t0));
+    EXPECT_EQ(limiter.acquire("10.0.0.1", t0), 2000ms);
+}
+
+TEST(RateLimiter, RequireThrowsRateLimitedWithRetryAfter) {
+    RateLimiter limiter(1, 2);
+    limiter.require("u", "messages");
+    try {
+        limiter.require("u", "messages");
+        FAIL() << "expected rate_limited";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::rate_limited);
+        ASSERT_TRUE(e.retry_after_ms);
+        EXPECT_GT(*e.retry_after_ms, 0);
+        EXPECT_LE(*e.retry_after_ms, 500);
+    }
+}
+
+}  // namespace
+}  // namespace confab::domain
