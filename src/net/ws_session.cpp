@@ -78,7 +78,7 @@ private:
         timeouts.idle_timeout = 2 * context_.config.server.ws_ping_interval;
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
-        ws_.read_message_max(context_.config.limits.frame_bytes);
+        ws_.read_message_max(0);  // the frame limit is enforced by read_loop
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
     }
@@ -110,17 +110,35 @@ private:
         wake_.cancel_one();
     }
 
+    // Reads each message piecewise, so an oversized one is refused after limit + 1 bytes
+    // and never buffered. Beast's own read_message_max would also close with 1009, but its
+    // teardown stops reading early and the client's unread bytes turn into a TCP reset that
+    // destroys the close frame; here the writer's async_close drains until the client's
+    // close frame instead.
     asio::awaitable<void> read_loop() {
+        const auto limit = context_.config.limits.frame_bytes;
+        constexpr std::size_t discard_chunk = 64 * 1024;
         beast::flat_buffer buffer;
+        bool discarding = false;  // the rest of a refused message
         for (;;) {
-            auto [ec, bytes] = co_await ws_.async_read(buffer, use_tuple);
-            if (ec) co_return;  // closed by either side, timed out, or too big (Beast sent 1009)
-            if (!ws_.got_text()) {
-                request_close(realtime::CloseCode::unsupported_data);
-            } else if (!close_code_) {
-                auto reply = co_await context_.events.handle(principal_, beast::buffers_to_string(buffer.data()));
-                if (reply) enqueue(std::make_shared<const std::string>(std::move(*reply)));
+            const auto room = discarding || close_code_ ? discard_chunk : limit + 1 - buffer.size();
+            auto [ec, bytes] = co_await ws_.async_read_some(buffer, room, use_tuple);
+            if (ec) co_return;  // closed by either side, timed out, or invalid UTF-8 (Beast sent 1007)
+            if (discarding || close_code_) {
+                buffer.consume(buffer.size());
+                discarding = discarding && !ws_.is_message_done();
+                continue;
             }
+            if (buffer.size() > limit || !ws_.got_text()) {
+                request_close(buffer.size() > limit ? realtime::CloseCode::message_too_big
+                                                    : realtime::CloseCode::unsupported_data);
+                buffer.consume(buffer.size());
+                discarding = !ws_.is_message_done();
+                continue;
+            }
+            if (!ws_.is_message_done()) continue;
+            auto reply = co_await context_.events.handle(principal_, beast::buffers_to_string(buffer.data()));
+            if (reply) enqueue(std::make_shared<const std::string>(std::move(*reply)));
             buffer.consume(buffer.size());
         }
     }

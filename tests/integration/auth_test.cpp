@@ -311,7 +311,7 @@ TEST_F(AuthTest, BearerSchemeIsCaseInsensitive) {
 }
 
 // Enable once per-IP auth rate limiting (PROTOCOL.md limits table) is implemented.
-TEST(AuthRateLimitTest, DISABLED_RegisterAndLoginArePerIpRateLimited) {
+TEST(AuthRateLimitTest, RegisterAndLoginArePerIpRateLimited) {
     CONFAB_REQUIRE_DATABASE();
     ServerProcess server(shared_database().url(),
                          ServerProcess::Options{{{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "5"}}, true, 30s,

@@ -548,7 +548,7 @@ TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
             threads.emplace_back([&, i] {
                 const auto& from = i % 2 ? a : b;
                 const auto& to = i % 2 ? b : a;
-                results[i] = post(port(), from.token, chats_url(), {{"type", "direct"}, {"member_ids", {to.id}}});
+                results[i] = guarded([&] { return post(port(), from.token, chats_url(), {{"type", "direct"}, {"member_ids", {to.id}}}); });
             });
         for (auto& t : threads) t.join();
         int created = 0;

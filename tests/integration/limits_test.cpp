@@ -1,6 +1,6 @@
-// Rate limits of PROTOCOL.md's Conventions: messages per user (REST and WebSocket
-// together) and sign-in attempts per client address, answered with 429, Retry-After and
-// details.retry_after_ms; the WebSocket stays open.
+// The message rate limit of PROTOCOL.md's Conventions: per user, REST and WebSocket
+// together, answered with 429, Retry-After and details.retry_after_ms; the WebSocket stays
+// open. (Sign-in attempts per address: auth_test.cpp.)
 
 #include "support/chat_api.hpp"
 #include "support/fixture.hpp"
@@ -47,25 +47,6 @@ TEST(LimitsTest, MessagesPerUserShareOneBucketAcrossRestAndWebSocket) {
     EXPECT_EQ(send_message(port, ben, chat, {{"type", "text"}, {"content", "ben"}}).status, 201);
     // Nothing over the limit was stored.
     EXPECT_EQ(seqs_of(all_messages(port, ben, chat)), (std::vector<std::int64_t>{1, 2, 3, 4}));
-}
-
-TEST(LimitsTest, SignInAttemptsPerAddressAreLimitedBeforeAnyPasswordIsChecked) {
-    CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         std::map<std::string, std::string>{{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "3"}});
-    const auto port = server.port();
-    auto ana = register_user(port, "ra");                                    // 1
-    EXPECT_EQ(login(port, ana.username).empty(), false);                     // 2
-    auto wrong = post_raw(port, "/api/v1/auth/login",
-                          json({{"username", ana.username}, {"password", "not the password"}}).dump());
-    EXPECT_TRUE(IsError(wrong, 401, "unauthorized"));                        // 3
-    auto limited = post_raw(port, "/api/v1/auth/login",
-                            json({{"username", ana.username}, {"password", kPassword}}).dump());
-    EXPECT_TRUE(IsRateLimited(limited));
-    EXPECT_TRUE(IsRateLimited(post_raw(port, "/api/v1/auth/register",
-                                       json({{"username", unique_username("rb")}, {"password", kPassword}}).dump())));
-    // Tokens already issued keep working.
-    EXPECT_EQ(get(port, ana.token, "/api/v1/users/me").status, 200);
 }
 
 }  // namespace

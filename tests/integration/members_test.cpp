@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <set>
 #include <string>
@@ -499,7 +500,9 @@ TEST_F(MembersTest, ConcurrentAddsOfTheSameUserAddThemOnce) {
     std::vector<HttpResponse> results(admins.size());
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < admins.size(); ++i)
-        threads.emplace_back([&, i] { results[i] = post(port(), admins[i].token, members_url(id), {{"user_ids", {target.id}}}); });
+        threads.emplace_back([&, i] {
+            results[i] = guarded([&] { return post(port(), admins[i].token, members_url(id), {{"user_ids", {target.id}}}); });
+        });
     for (auto& t : threads) t.join();
     int added = 0;
     for (const auto& r : results) {
@@ -533,11 +536,21 @@ TEST_F(MembersTest, OwnerAndAdminsLeavingAtOnceLeaveExactlyOneOwner) {
 
         std::vector<int> statuses(3);
         std::vector<std::thread> threads;
+        std::mutex mu;
+        std::vector<std::string> errors;
         const TestUser* leavers[] = {&owner, &a1, &a2};
         for (int i = 0; i < 3; ++i)
-            threads.emplace_back([&, i] { statuses[i] = del(port(), leavers[i]->token, member_url(id, leavers[i]->id)).status; });
+            threads.emplace_back([&, i] {
+                auto r = guarded([&] { return del(port(), leavers[i]->token, member_url(id, leavers[i]->id)); });
+                statuses[i] = r.status;
+                if (r.status != 204) {
+                    std::lock_guard lock(mu);
+                    errors.push_back(r.describe());
+                }
+            });
         for (auto& t : threads) t.join();
-        EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204})) << "round " << round;
+        EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204})) << "round " << round << ": " << (errors.empty() ? "" : errors[0]);
+        ASSERT_TRUE(server().running()) << "the server died while three members left at once";
 
         auto members = list_members(port(), m2, id);
         ASSERT_EQ(members.size(), 2u) << "round " << round;
@@ -562,7 +575,7 @@ TEST_F(MembersTest, MembershipChangesCutEventsExactlyAtTheirSystemMessage) {
     std::atomic<bool> stop{false};
     std::atomic<int> sent{0}, send_errors{0};
     std::thread streamer([&] {
-        for (int k = 0; !stop && k < 1000; ++k) {
+        for (int k = 0; !stop && k < 1000 && ws_s->is_open(); ++k) {
             auto ack = ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "tick " + std::to_string(k)}});
             if (ack.value("type", "") != "ack") ++send_errors;
             ++sent;
@@ -615,6 +628,60 @@ TEST_F(MembersTest, MembershipChangesCutEventsExactlyAtTheirSystemMessage) {
         << ", removal at seq " << removed_seq << ")";
     EXPECT_EQ(within, expected) << "c must receive every message from its addition (seq " << added_seq
                                 << ") until its removal (seq " << removed_seq << "), in order, once";
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// configured limits (a second server on the same database)
+
+TEST_F(MembersTest, ConfiguredLimitsApply) {
+    ServerProcess limited(chat_database_url(), {{"CONFAB_LIMIT_GROUP_MEMBERS", "3"},
+                                                {"CONFAB_LIMIT_CONTENT_CHARS", "10"},
+                                                {"CONFAB_LIMIT_MESSAGE_BURST", "3"},
+                                                {"CONFAB_LIMIT_MESSAGE_RATE", "0.2"}});
+    auto p = limited.port();
+    auto owner = register_user(p, "lim");
+    auto u1 = register_user(p, "lim");
+    auto u2 = register_user(p, "lim");
+    auto u3 = register_user(p, "lim");
+
+    // Group members.
+    EXPECT_TRUE(IsError(post(p, owner.token, chats_url(),
+                             {{"type", "group"}, {"title", "big"}, {"member_ids", {u1.id, u2.id, u3.id}}}),
+                        409, "conflict"))
+        << "4 members with a limit of 3";
+    auto chat = create_group(p, owner, {u1.id, u2.id});
+    std::string id = chat["id"];
+    EXPECT_EQ(chat["member_count"], 3);
+    EXPECT_TRUE(IsError(post(p, owner.token, members_url(id), {{"user_ids", {u3.id}}}), 409, "conflict"));
+    EXPECT_EQ(list_members(p, owner, id).size(), 3u);
+
+    // Content length in code points.
+    EXPECT_TRUE(IsJson(send_message(p, u3, create_direct(p, u3, owner)["id"], {{"type", "text"}, {"content", repeat("\xC3\xA9", 10)}}), 201));
+    EXPECT_TRUE(IsError(send_message(p, u1, id, {{"type", "text"}, {"content", std::string(11, 'x')}}), 413,
+                        "payload_too_large"));
+
+    // Message rate: a burst of 3 (REST and WebSocket together), then 429 with Retry-After.
+    auto ws = ws_connect(p, u2.token);
+    EXPECT_TRUE(IsJson(send_message(p, u2, id, {{"type", "text"}, {"content", "1"}}), 201));
+    EXPECT_TRUE(IsAck(ws_request(*ws, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "2"}})));
+    EXPECT_TRUE(IsJson(send_message(p, u2, id, {{"type", "text"}, {"content", "3"}}), 201));
+    auto limited_r = send_message(p, u2, id, {{"type", "text"}, {"content", "4"}});
+    EXPECT_TRUE(IsError(limited_r, 429, "rate_limited"));
+    EXPECT_FALSE(limited_r.header("retry-after").empty()) << limited_r.describe();
+    if (limited_r.status == 429) {
+        auto e = limited_r.json()["error"];
+        EXPECT_TRUE(e.contains("details") && e["details"].contains("retry_after_ms") &&
+                    e["details"]["retry_after_ms"].is_number_integer() && e["details"]["retry_after_ms"] > 0)
+            << limited_r.body;
+    }
+    auto ws_limited = ws_request(*ws, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "5"}});
+    EXPECT_TRUE(IsWsError(ws_limited, "rate_limited", ws_limited.value("id", ""))) << ws_limited.dump();
+    auto texts = 0;
+    for (const auto& m : all_messages(p, owner, id)) texts += m["type"] == "text";
+    EXPECT_EQ(texts, 3) << "rate-limited sends store nothing";
+    // Another user is not affected.
+    EXPECT_TRUE(IsJson(send_message(p, u1, id, {{"type", "text"}, {"content", "mine"}}), 201));
 }
 
 }  // namespace

@@ -694,7 +694,7 @@ TEST_F(MessagesTest, ConcurrentRepeatsOfOneClientIdStoreOneMessage) {
         std::vector<std::thread> threads;
         for (std::size_t i = 0; i < results.size(); ++i)
             threads.emplace_back([&, i] {
-                results[i] = send_message(port(), a, id, {{"type", "text"}, {"content", "once " + cid}, {"client_id", cid}});
+                results[i] = guarded([&] { return send_message(port(), a, id, {{"type", "text"}, {"content", "once " + cid}, {"client_id", cid}}); });
             });
         for (auto& t : threads) t.join();
         int created = 0, repeated = 0;
@@ -722,7 +722,7 @@ TEST_F(MessagesTest, ConcurrentReadMarksNeverMoveBackwards) {
     std::atomic<int> bad{0};
     for (int seq = 1; seq <= 12; ++seq)
         threads.emplace_back([&, seq] {
-            if (post(port(), b.token, read_url(id), {{"seq", seq}}).status != 204) ++bad;
+            if (guarded([&] { return post(port(), b.token, read_url(id), {{"seq", seq}}); }).status != 204) ++bad;
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(bad.load(), 0);
@@ -747,8 +747,8 @@ TEST_F(MessagesTest, ConcurrentReactionsEachTakeExactlyOneVersion) {
     std::atomic<int> bad{0};
     for (int i = 0; i < kUsers; ++i)
         threads.emplace_back([&, i] {
-            if (put(port(), users[i].token, reaction_url(m["id"], "\xF0\x9F\x91\x8F"), json::object()).status != 204) ++bad;
-            if (put(port(), users[i].token, reaction_url(m["id"], "\xF0\x9F\x99\x8C"), json::object()).status != 204) ++bad;
+            for (const char* e : {"\xF0\x9F\x91\x8F", "\xF0\x9F\x99\x8C"})
+                if (guarded([&] { return put(port(), users[i].token, reaction_url(m["id"], e), json::object()); }).status != 204) ++bad;
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(bad.load(), 0);
@@ -812,7 +812,9 @@ TEST_F(MessagesTest, ConcurrentDeletesOfOneMessageSucceedOnce) {
         std::vector<int> statuses(6);
         std::vector<std::thread> threads;
         for (int i = 0; i < 6; ++i)
-            threads.emplace_back([&, i] { statuses[i] = del(port(), (i % 2 ? owner : admin).token, message_url(m["id"])).status; });
+            threads.emplace_back([&, i] {
+                statuses[i] = guarded([&] { return del(port(), (i % 2 ? owner : admin).token, message_url(m["id"])); }).status;
+            });
         for (auto& t : threads) t.join();
         EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 204), 1) << "round " << round;
         EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), 5) << "round " << round;
@@ -839,7 +841,7 @@ TEST_F(MessagesTest, ConcurrentDistinctReactionsStopAtTwenty) {
             for (int k = 0; k < 5; ++k) {  // 30 distinct emoji in all: U+1F600..U+1F61D
                 std::string e = "\xF0\x9F\x98";
                 e += static_cast<char>(0x80 + i * 5 + k);
-                auto st = put(port(), users[i].token, reaction_url(m["id"], e), json::object()).status;
+                auto st = guarded([&] { return put(port(), users[i].token, reaction_url(m["id"], e), json::object()); }).status;
                 if (st == 204) ++ok;
                 else if (st == 409) ++conflicts;
                 else ++other;
@@ -863,7 +865,7 @@ TEST_F(MessagesTest, ConcurrentEditsEachTakeOneVersion) {
     std::vector<json> results(10);
     for (int i = 0; i < 10; ++i)
         threads.emplace_back([&, i] {
-            auto r = put(port(), a.token, message_url(m["id"]), {{"content", "v" + std::to_string(i + 1)}});
+            auto r = guarded([&] { return put(port(), a.token, message_url(m["id"]), {{"content", "v" + std::to_string(i + 1)}}); });
             results[i] = r.status == 200 ? r.json() : json{{"status", r.status}, {"body", r.body}};
         });
     for (auto& t : threads) t.join();

@@ -330,6 +330,7 @@ TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryM
     std::vector<std::thread> threads;
     for (int i = 0; i < kMembers; ++i) {
         threads.emplace_back([&, i] {
+          try {
             // Pipeline all sends, then collect the acks.
             std::vector<std::string> ids;
             for (int k = 0; k < kPerMember; ++k) {
@@ -348,6 +349,11 @@ TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryM
                     errors.push_back(reply ? reply->dump() : "no reply for " + rid);
                 }
             }
+          } catch (const std::exception& e) {
+            ++failures;
+            std::lock_guard lock(mu);
+            errors.push_back(e.what());
+          }
         });
     }
     for (auto& t : threads) t.join();
@@ -448,6 +454,31 @@ TEST_F(RealtimeTest, ReconnectingClientCatchesUpWithSinceVersion) {
     auto ev = wait_for(*wc2, "message.new", about_chat(id));
     ASSERT_TRUE(ev.has_value());
     EXPECT_EQ((*ev)["data"]["message"]["id"], m6["id"]);
+}
+
+
+TEST_F(RealtimeTest, RenewedTypingStartPostponesTheAutomaticStop) {
+    auto a = register_user(port(), "tr");
+    auto b = register_user(port(), "tr");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+    auto is_false = and_(about_chat(id), [](const json& f) { return f["data"].value("is_typing", true) == false; });
+
+    auto start = Clock::now();
+    ASSERT_TRUE(IsAck(ws_request(*wa, "typing.start", {{"chat_id", id}})));
+    auto on = wait_for(*wb, "typing.update", about_chat(id));
+    ASSERT_TRUE(on.has_value());
+    EXPECT_EQ((*on)["data"]["is_typing"], true);
+    // Nothing for 4 s, then renew: the stop must not come 6 s after the first start.
+    EXPECT_TRUE(NoFrame(*wb, "typing.update", is_false, 4s));
+    auto renewed = Clock::now();
+    ASSERT_TRUE(IsAck(ws_request(*wa, "typing.start", {{"chat_id", id}})));
+    EXPECT_TRUE(NoFrame(*wb, "typing.update", is_false, 4s)) << "the renewed typing.start restarts the 6 s timer";
+    auto off = wait_for(*wb, "typing.update", is_false, 5s);
+    ASSERT_TRUE(off.has_value()) << "no is_typing false within 9 s of the renewed typing.start";
+    EXPECT_GE(Clock::now() - renewed, 5s);
+    EXPECT_GE(Clock::now() - start, 9s);
 }
 
 }  // namespace

@@ -68,6 +68,11 @@ ServerProcess& chat_server() {
     return *s.server;
 }
 
+const std::string& chat_database_url() {
+    chat_server();
+    return chat_shared().db->url();
+}
+
 void ChatTest::SetUp() {
     CONFAB_REQUIRE_DATABASE();
     auto& s = chat_shared();
@@ -415,6 +420,17 @@ json ws_request(WsClient& ws, const std::string& type, json data, std::chrono::m
         return ws.request(type, std::move(data), timeout);
     } catch (const std::exception& e) {
         return json{{"type", "timeout"}, {"what", e.what()}};
+    }
+}
+
+HttpResponse guarded(const std::function<HttpResponse()>& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        HttpResponse r;
+        r.status = 0;
+        r.body = std::string("exception: ") + e.what();
+        return r;
     }
 }
 

@@ -25,6 +25,9 @@ namespace confab::test {
 // per-user message rate limits raised (CONFAB_LIMIT_MESSAGE_BURST/RATE) so tests that send
 // many messages measure ordering and fan-out, not throttling. Started on first use.
 ServerProcess& chat_server();
+// The chat suites' database (created with the server), for tests that start a second server
+// with special limits against it.
+const std::string& chat_database_url();
 
 class ChatTest : public ::testing::Test {
 protected:
@@ -118,6 +121,10 @@ bool mentions_chat(const json& frame, const std::string& chat_id);
 // {"type": "timeout", "what": ...} object so assertions report it instead of aborting.
 json ws_request(WsClient& ws, const std::string& type, json data = json::object(),
                 std::chrono::milliseconds timeout = 5s);
+
+// Runs `f` (for worker threads, where an exception would abort the test binary): a thrown
+// exception (connection reset, timeout) becomes status 0 with the exception text as body.
+HttpResponse guarded(const std::function<HttpResponse()>& f);
 
 // A string of n copies of `unit` (e.g. a multi-byte code point).
 std::string repeat(const std::string& unit, std::size_t n);

@@ -16,6 +16,7 @@ enum class CloseCode : unsigned short {
     going_away = 1001,         // shutdown
     unsupported_data = 1003,   // binary frame
     policy_violation = 1008,   // outbound queue overflow
+    message_too_big = 1009,    // a frame over limits.frame_bytes
     token_revoked = 4001,      // logout of the token the connection authenticated with
 };
 
