@@ -7,11 +7,13 @@
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/media_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/net/server.hpp"
+#include "confab/media/storage.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/database.hpp"
@@ -81,24 +83,29 @@ int serve(const confab::config::Config& config) {
     migrate(config.database.url);
     store::Pool pool(config.database.url, config.database.pool_size, config.database.connect_timeout,
                      store::prepare_statements);
-    boost::asio::thread_pool hashing(config.auth.hash_threads);
+    boost::asio::thread_pool workers(config.auth.hash_threads);  // Argon2id, sniffing, hashing, fsync
+    media::LocalStorage storage(config.media.dir);
     realtime::Hub hub;
-    domain::AuthService auth(pool, hashing, hub, config.auth, config.limits);
+    domain::AuthService auth(pool, workers, hub, config.auth, config.limits);
     domain::UserService users(pool, hub);
     api::EventPublisher publisher(hub);
     domain::AccessCache access;
     domain::ChatWrites writes(pool, access, publisher);
     domain::ChatService chats(writes, hub, config.limits);
-    domain::MessageService messages(writes, config.limits);
+    domain::MessageService messages(writes, storage, workers, config.limits);
     domain::PresenceService presence(writes, hub);
-    api::Services services{config, pool, auth, users, chats, messages, presence};
+    domain::MediaService media(writes, storage, workers, config.media);
+    api::Services services{config, pool, auth, users, chats, messages, presence, media};
     const auto router = api::make_router(services);
     api::WsEvents events(services);
-    net::Server server(config, router, events, hub);
+    net::Server server(config, router, events, hub, [&storage] { return storage.temporary_path(); });
+    media.start_cleanup();
     server.run();
     // The I/O threads have stopped; jobs still queued are failed, then the threads joined.
+    media.stop();
     pool.stop();
-    hashing.join();
+    workers.stop();
+    workers.join();
     return 0;
 }
 

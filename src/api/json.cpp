@@ -120,6 +120,20 @@ Json parse_stored(const domain::OpaqueJson& json) {
     return parsed.is_discarded() ? Json::object() : parsed;
 }
 
+Json to_json(const domain::Media& media, const std::optional<std::string>& message_id) {
+    Json json{{"id", media.id},
+              {"kind", domain::to_string(media.kind)},
+              {"mime_type", media.mime_type},
+              {"size_bytes", media.size_bytes},
+              {"sha256", media.sha256},
+              {"file_name", optional_text(media.file_name)}};
+    if (message_id) json["url"] = "/api/v1/messages/" + *message_id + "/media";
+    if (media.width) json["width"] = *media.width;
+    if (media.height) json["height"] = *media.height;
+    if (media.duration_ms) json["duration_ms"] = *media.duration_ms;
+    return json;
+}
+
 Json to_json(const domain::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
@@ -131,7 +145,7 @@ Json to_json(const domain::Message& m) {
                 {"version", m.version},
                 {"type", domain::to_string(m.type)},
                 {"content", m.content},
-                {"media", nullptr},
+                {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
                 {"reply_to_id", optional_text(m.reply_to_id)},
                 {"reactions", std::move(reactions)},
                 {"is_edited", m.is_edited},

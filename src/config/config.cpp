@@ -434,6 +434,8 @@ const std::vector<Key>& keys() {
         {"log.format", "CONFAB_LOG_FORMAT", one_of({"text", "json"}), &Config::log, &Log::format},
 
         {"media.dir", "CONFAB_MEDIA_DIR", non_empty_text(), &Config::media, &Media::dir},
+        {"media.cleanup_interval_seconds", "CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", integer(1, 86400), &Config::media,
+         &Media::cleanup_interval},
     };
     return table;
 }

@@ -22,6 +22,13 @@ constexpr std::array<std::pair<Role, std::string_view>, 3> roles{{
     {Role::owner, "owner"},
 }};
 
+constexpr std::array<std::pair<MediaKind, std::string_view>, 4> media_kinds{{
+    {MediaKind::image, "image"},
+    {MediaKind::voice, "voice"},
+    {MediaKind::video, "video"},
+    {MediaKind::file, "file"},
+}};
+
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
     for (const auto& [candidate, name] : table)
@@ -41,6 +48,8 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 std::string_view to_string(ChatType type) { return type == ChatType::direct ? "direct" : "group"; }
 std::string_view to_string(Role role) { return name_of(roles, role); }
 std::optional<Role> role_from(std::string_view text) { return value_of(roles, text); }
+std::string_view to_string(MediaKind kind) { return name_of(media_kinds, kind); }
+std::optional<MediaKind> media_kind_from(std::string_view text) { return value_of(media_kinds, text); }
 std::string_view to_string(MessageType type) { return name_of(message_types, type); }
 std::optional<MessageType> message_type_from(std::string_view text) { return value_of(message_types, text); }
 

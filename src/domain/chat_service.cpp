@@ -60,7 +60,7 @@ std::string system_metadata(const std::string& event, const std::optional<std::s
 Message write_system(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& actor,
                      std::string content, const std::string& event, const std::optional<std::string>& user_id = {}) {
     store::NewMessage message{chat_id, actor, MessageType::system, std::move(content), std::nullopt,
-                              system_metadata(event, user_id), std::nullopt};
+                              system_metadata(event, user_id), std::nullopt, std::nullopt};
     auto stored = store::messages::insert(tx, message);
     if (!stored) throw std::runtime_error("system message was not stored");
     return std::move(*stored);

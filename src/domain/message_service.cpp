@@ -1,6 +1,8 @@
 #include "confab/domain/message_service.hpp"
 
+#include "confab/domain/media_service.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
 namespace confab::domain {
@@ -46,7 +48,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     default:
         validate_content(m.content, false);
         if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
-        throw bad_request("unknown media_id", "media_id");
+        require_uuid(*m.media_id, "media_id");
     }
     sends_.require(m.sender_id, "messages");
     const auto access = co_await writes_.access(m.chat_id);
@@ -64,8 +66,16 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
         }
         if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
             throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
-        auto stored = store::messages::insert(
-            tx, {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id});
+        if (m.media_id) {
+            const auto media = store::media::find(tx, *m.media_id);
+            if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
+                to_string(media->kind) != to_string(m.type))
+                throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
+            if (media->attached) throw conflict("this upload is already attached to a message");
+            store::media::mark_attached(tx, *m.media_id);
+        }
+        auto stored = store::messages::insert(tx, {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id,
+                                                   m.metadata.text, m.client_id, m.media_id});
         if (!stored) throw not_found("chat");
         deliver(outcome.effects, MessageCreated{*stored}, m.chat_id);
         outcome.value = {std::move(*stored), true};
@@ -147,15 +157,17 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
     if (message.sender_id != actor && !moderator) throw forbidden("only the sender or an admin can delete a message");
     if (message.is_deleted) throw conflict("message is already deleted");
     const auto chat_id = message.chat_id;
-    co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+    auto orphaned_bytes = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
         if (!current || current->is_deleted) throw conflict("message is already deleted");
         store::messages::tombstone(tx, message_id, version);
-        Outcome<bool> outcome{true, {}};
+        Outcome<std::optional<std::string>> outcome;
+        if (current->media) outcome.value = store::media::remove(tx, current->media->id);
         deliver(outcome.effects, MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
+    co_await release_bytes(storage_, workers_, std::move(orphaned_bytes));
 }
 
 boost::asio::awaitable<void> MessageService::react(std::string actor, std::string message_id, std::string emoji,

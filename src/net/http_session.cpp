@@ -13,11 +13,20 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <memory>
+#include <tuple>
 
 namespace confab::net {
 namespace asio = boost::asio;
@@ -27,6 +36,9 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view websocket_path = "/api/v1/ws";
+constexpr std::string_view upload_path = "/api/v1/messages/upload";
+constexpr auto send_timeout = std::chrono::seconds(30);
+constexpr std::size_t file_chunk_bytes = 64 * 1024;
 
 http::Method method_of(bhttp::verb verb) {
     switch (verb) {
@@ -55,8 +67,9 @@ std::string new_request_id() {
     return hex;
 }
 
-// The parts of a Beast request the layers above need; the body is moved, not copied.
-http::Request to_request(bhttp::request<bhttp::string_body>& beast_request, const std::string& remote) {
+// The parts of a Beast request the layers above need; a string body is moved, not copied.
+template <class Body>
+http::Request to_request(bhttp::request<Body>& beast_request, const std::string& remote) {
     http::Request request;
     request.method = method_of(beast_request.method());
     request.target = std::string(beast_request.target());
@@ -69,24 +82,21 @@ http::Request to_request(bhttp::request<bhttp::string_body>& beast_request, cons
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         request.headers.emplace(std::move(name), std::string(field.value()));
     }
-    request.body = std::move(beast_request.body());
+    if constexpr (std::is_same_v<Body, bhttp::string_body>) request.body = std::move(beast_request.body());
     const auto* offered_id = request.header("x-request-id");
     request.request_id = offered_id && acceptable_request_id(*offered_id) ? *offered_id : new_request_id();
     request.remote_address = remote;
     return request;
 }
 
-bhttp::response<bhttp::string_body> to_beast(http::Response&& response, const http::Request& request,
-                                             bool keep_alive) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+template <class Body>
+void set_headers(bhttp::response<Body>& out, const http::Response& response, const http::Request& request,
+                 bool keep_alive) {
     out.set(bhttp::field::server, "confab");
     if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
     out.set("X-Request-Id", request.request_id);
-    for (auto& [name, value] : response.headers) out.insert(name, value);
-    out.body() = std::move(response.body);
+    for (const auto& [name, value] : response.headers) out.insert(name, value);
     out.keep_alive(keep_alive);
-    out.prepare_payload();
-    return out;
 }
 
 // Connection state that the shutdown interrupt may touch, on the connection's strand.
@@ -115,10 +125,51 @@ bool is_quiet_end(const beast::error_code& ec) {
            ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof;
 }
 
+// Sends a file slice from disk in chunks, so a large download never sits in memory.
+asio::awaitable<void> write_file(Connection& connection, const http::Response& response, const http::Request& request,
+                                 bool keep_alive, int fd) {
+    const auto& slice = *response.file;
+    bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), 11};
+    set_headers(out, response, request, keep_alive);
+    out.content_length(slice.length);
+    out.body().data = nullptr;
+    out.body().more = true;
+    bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+    connection.stream.expires_after(send_timeout);
+    auto [header_error, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, use_tuple);
+    if (header_error) co_return;
+    std::vector<char> chunk(file_chunk_bytes);
+    auto offset = static_cast<off_t>(slice.offset);
+    for (std::uint64_t remaining = slice.length; remaining > 0;) {
+        const auto got = ::pread(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), remaining), offset);
+        if (got <= 0) co_return;  // the file shrank or vanished: drop the connection mid-body
+        remaining -= static_cast<std::uint64_t>(got);
+        offset += got;
+        out.body().data = chunk.data();
+        out.body().size = static_cast<std::size_t>(got);
+        out.body().more = remaining > 0;
+        connection.stream.expires_after(send_timeout);
+        auto [ec, bytes] = co_await bhttp::async_write(connection.stream, serializer, use_tuple);
+        if (ec && ec != bhttp::error::need_buffer) co_return;
+    }
+}
+
 asio::awaitable<void> write_response(Connection& connection, http::Response response, const http::Request& request,
                                      bool keep_alive) {
-    auto out = to_beast(std::move(response), request, keep_alive);
-    connection.stream.expires_after(std::chrono::seconds(30));
+    if (response.file) {
+        const int fd = ::open(response.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            co_await write_file(connection, response, request, keep_alive, fd);
+            ::close(fd);
+            co_return;
+        }
+        response = http::error_response(http::describe(domain::not_found("media")));
+    }
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+    set_headers(out, response, request, keep_alive);
+    out.body() = std::move(response.body);
+    out.prepare_payload();
+    connection.stream.expires_after(send_timeout);
     co_await bhttp::async_write(connection.stream, out, use_tuple);
 }
 
@@ -147,6 +198,48 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
     co_await serve_websocket(std::move(connection->stream), std::move(beast_request), std::move(principal), context);
 }
 
+// Answers a request that never reached the router (too large, malformed), logs it, and
+// leaves the connection to be closed.
+asio::awaitable<void> refuse(Connection& connection, beast::error_code ec, const std::string& target,
+                             const std::string& remote) {
+    http::Request request;
+    request.request_id = new_request_id();
+    request.remote_address = remote;
+    request.path = target.substr(0, target.find('?'));
+    auto response = read_failure_response(ec);
+    http::log_request(request, response, {}, {}, std::chrono::steady_clock::now());
+    co_await write_response(connection, std::move(response), request, false);
+}
+
+// Streams an upload body into a fresh file, cut off with 413 past the limit; nullopt
+// when the connection must close (the file is removed then).
+asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connection, beast::flat_buffer& buffer,
+                                                             bhttp::request_parser<bhttp::empty_body>&& head,
+                                                             std::uint64_t limit, SessionContext& context) {
+    const std::string target(head.get().target());
+    bhttp::request_parser<bhttp::file_body> parser{std::move(head)};
+    parser.body_limit(limit);
+    const auto file = context.upload_path();
+    beast::error_code ec;
+    parser.get().body().open(file.c_str(), beast::file_mode::write, ec);
+    if (ec) {
+        spdlog::error("cannot create upload file {}: {}", file.string(), ec.message());
+        co_await refuse(connection, bhttp::error::bad_transfer_encoding, target, "-");
+        co_return std::nullopt;
+    }
+    auto [read_error, bytes] = co_await bhttp::async_read(connection.stream, buffer, parser, use_tuple);
+    auto message = parser.release();
+    message.body().close();
+    if (read_error) {
+        std::filesystem::remove(file, ec);
+        if (!is_quiet_end(read_error)) co_await refuse(connection, read_error, target, "-");
+        co_return std::nullopt;
+    }
+    auto request = to_request(message, "-");
+    request.body_file = file;
+    co_return request;
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& context) {
@@ -170,34 +263,58 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
 
     beast::flat_buffer buffer;
     while (!context.registry.stopping()) {
-        bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
-        parser.body_limit(limits.body_bytes);
+        // The header first: its target decides where the body goes (memory, or a file for
+        // uploads) and which size limit applies before a byte of the body is read.
+        bhttp::request_parser<bhttp::empty_body> head;
+        head.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+        head.body_limit(std::max(limits.body_bytes, limits.upload_bytes));
         connection->idle = true;
         connection->stream.expires_after(context.config.server.idle_timeout);
-        auto [ec, bytes] = co_await bhttp::async_read(connection->stream, buffer, parser, use_tuple);
+        auto [ec, bytes] = co_await bhttp::async_read_header(connection->stream, buffer, head, use_tuple);
         connection->idle = false;
+        const std::string target = head.is_header_done() ? std::string(head.get().target()) : std::string("-");
         if (ec) {
-            if (!is_quiet_end(ec) && ec != bhttp::error::partial_message) {
-                http::Request request;
-                request.request_id = new_request_id();
-                request.remote_address = remote;
-                request.path = parser.is_header_done() ? std::string(parser.get().target()) : std::string("-");
-                request.path = request.path.substr(0, request.path.find('?'));
-                auto response = read_failure_response(ec);
-                http::log_request(request, response, {}, {}, std::chrono::steady_clock::now());
-                co_await write_response(*connection, std::move(response), request, false);
-            }
+            if (!is_quiet_end(ec) && ec != bhttp::error::partial_message)
+                co_await refuse(*connection, ec, target, remote);
             break;
         }
-        auto beast_request = parser.release();
-        auto request = to_request(beast_request, remote);
-        if (beast::websocket::is_upgrade(beast_request) && request.path == websocket_path) {
-            co_await upgrade(connection, std::move(beast_request), std::move(request), context);
-            co_return;
+        const bool is_upload =
+            head.get().method() == bhttp::verb::post && target.substr(0, target.find('?')) == upload_path;
+        const auto limit = is_upload ? limits.upload_bytes : limits.body_bytes;
+        if (head.content_length() && *head.content_length() > limit) {
+            co_await refuse(*connection, bhttp::error::body_limit, target, remote);
+            break;
         }
-        const bool keep_alive = beast_request.keep_alive();
+        if (beast::iequals(head.get()[bhttp::field::expect], "100-continue")) {
+            bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+            co_await bhttp::async_write(connection->stream, proceed, use_tuple);
+        }
+        http::Request request;
+        bool keep_alive = false;
+        if (is_upload) {
+            auto received = co_await receive_upload(*connection, buffer, std::move(head), limit, context);
+            if (!received) break;
+            request = std::move(*received);
+            request.remote_address = remote;
+            keep_alive = request.header("connection") == nullptr || !beast::iequals(*request.header("connection"), "close");
+        } else {
+            bhttp::request_parser<bhttp::string_body> parser{std::move(head)};
+            parser.body_limit(limit);
+            std::tie(ec, bytes) = co_await bhttp::async_read(connection->stream, buffer, parser, use_tuple);
+            if (ec) {
+                if (!is_quiet_end(ec)) co_await refuse(*connection, ec, target, remote);
+                break;
+            }
+            auto message = parser.release();
+            request = to_request(message, remote);
+            keep_alive = message.keep_alive();
+            if (beast::websocket::is_upgrade(message) && request.path == websocket_path) {
+                co_await upgrade(connection, std::move(message), std::move(request), context);
+                co_return;
+            }
+        }
         auto response = co_await http::dispatch(context.router, request);
+        if (!request.body_file.empty()) std::filesystem::remove(request.body_file, ignored);
         const bool keep_open = keep_alive && !context.registry.stopping();
         co_await write_response(*connection, std::move(response), request, keep_open);
         if (!keep_open) break;

@@ -29,9 +29,10 @@ constexpr auto exit_margin = std::chrono::milliseconds(750);
 }  // namespace
 
 struct Server::Impl {
-    Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub)
+    Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
+         UploadPath upload_path)
         : config(cfg), io(static_cast<int>(cfg.server.io_threads)), acceptor(io),
-          signals(io, SIGINT, SIGTERM), context{config, router, events, hub, registry} {}
+          signals(io, SIGINT, SIGTERM), context{config, router, events, hub, registry, std::move(upload_path)} {}
 
     void listen() {
         const tcp::endpoint endpoint(asio::ip::make_address(config.server.listen_address), config.server.port);
@@ -95,8 +96,9 @@ struct Server::Impl {
     SessionContext context;
 };
 
-Server::Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub)
-    : impl_(std::make_unique<Impl>(config, router, events, hub)) {}
+Server::Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
+               UploadPath upload_path)
+    : impl_(std::make_unique<Impl>(config, router, events, hub, std::move(upload_path))) {}
 
 Server::~Server() = default;
 

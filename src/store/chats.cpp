@@ -80,7 +80,8 @@ void prepare(pqxx::connection& c) {
               "ORDER BY c.activity DESC LIMIT $3");
     c.prepare("chats_last_messages",
               std::string("SELECT ") + message_columns + " FROM chats c JOIN messages m "
-              "ON m.chat_id = c.id AND m.seq = c.last_seq WHERE c.id = ANY($1::uuid[])");
+              "ON m.chat_id = c.id AND m.seq = c.last_seq LEFT JOIN media md ON md.id = m.media_id "
+              "WHERE c.id = ANY($1::uuid[])");
     c.prepare("chats_update",
               "UPDATE chats SET title = coalesce($2, title), "
               "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "

@@ -1,6 +1,7 @@
 #include "confab/store/database.hpp"
 
 #include "confab/store/chats.hpp"
+#include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/users.hpp"
@@ -13,6 +14,7 @@ void prepare_statements(pqxx::connection& connection) {
     chats::prepare(connection);
     members::prepare(connection);
     messages::prepare(connection);
+    media::prepare(connection);
     connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

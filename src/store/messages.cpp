@@ -10,7 +10,30 @@ namespace confab::store {
 const char* const message_columns =
     "m.id::text, m.chat_id::text, m.sender_id::text, m.seq, m.version, m.type, m.content, "
     "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
-        "m.created_at") ", " CONFAB_MS("m.updated_at");
+        "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MEDIA_COLUMNS;
+
+std::optional<domain::Media> media_from(const pqxx::row& row, int first) {
+    if (row[first].is_null()) return std::nullopt;
+    auto optional_integer = [&](int index) -> std::optional<std::int64_t> {
+        if (row[index].is_null()) return std::nullopt;
+        return row[index].as<std::int64_t>();
+    };
+    domain::Media media;
+    media.id = row[first].as<std::string>();
+    media.chat_id = row[first + 1].as<std::string>();
+    media.uploader_id = row[first + 2].as<std::string>();
+    media.kind = domain::media_kind_from(row[first + 3].c_str()).value_or(domain::MediaKind::file);
+    media.mime_type = row[first + 4].as<std::string>();
+    media.size_bytes = row[first + 5].as<std::int64_t>();
+    media.sha256 = row[first + 6].as<std::string>();
+    media.file_name = optional_text(row[first + 7]);
+    media.storage_key = row[first + 8].as<std::string>();
+    media.width = optional_integer(first + 9);
+    media.height = optional_integer(first + 10);
+    media.duration_ms = optional_integer(first + 11);
+    media.attached = row[first + 12].as<bool>();
+    return media;
+}
 
 domain::Message message_from(const pqxx::row& row, int first) {
     domain::Message m;
@@ -28,6 +51,7 @@ domain::Message message_from(const pqxx::row& row, int first) {
     m.client_id = optional_text(row[first + 11]);
     m.created_at = timestamp(row[first + 12]);
     m.updated_at = timestamp(row[first + 13]);
+    m.media = media_from(row, first + 14);
     return m;
 }
 
@@ -99,23 +123,24 @@ void prepare(pqxx::connection& c) {
               "  THEN (SELECT last_seq FROM numbered) ELSE last_read_seq END "
               "  WHERE chat_id = $1::uuid AND (is_hidden OR user_id = $2::uuid) AND EXISTS (SELECT 1 FROM numbered)), "
               "m AS (INSERT INTO messages (chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
-              "  client_id) SELECT $1::uuid, $2::uuid, last_seq, version, $3, $4, $5::uuid, $6::jsonb, $7 "
+              "  client_id, media_id) SELECT $1::uuid, $2::uuid, last_seq, version, $3, $4, $5::uuid, $6::jsonb, $7, "
+              "  $9::uuid "
               "  FROM numbered RETURNING *) "
-              "SELECT " + columns + " FROM m");
-    c.prepare("messages_find", "SELECT " + columns + " FROM messages m WHERE m.id = $1::uuid");
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("m"));
+    c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid");
     c.prepare("messages_by_client_id",
-              "SELECT " + columns + " FROM messages m WHERE m.sender_id = $1::uuid AND m.client_id = $2");
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.sender_id = $1::uuid AND m.client_id = $2");
     c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     c.prepare("messages_newest",
-              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
     c.prepare("messages_before",
-              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.seq < $2 "
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq < $2 "
               "ORDER BY m.seq DESC LIMIT $3");
     c.prepare("messages_after",
-              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.seq > $2 "
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq > $2 "
               "ORDER BY m.seq ASC LIMIT $3");
     c.prepare("messages_since",
-              "SELECT " + columns + " FROM messages m WHERE m.chat_id = $1::uuid AND m.version > $2 "
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "ORDER BY m.version ASC LIMIT $3");
     c.prepare("chats_next_version",
               "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
@@ -126,6 +151,8 @@ void prepare(pqxx::connection& c) {
               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
               "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, version = $2, "
               "updated_at = now() WHERE id = $1::uuid");
+    c.prepare("messages_detach_media",
+              "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     c.prepare("messages_set_version",
               "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
     c.prepare("reactions_add",
@@ -139,7 +166,7 @@ void prepare(pqxx::connection& c) {
 std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& m) {
     const bool system = m.type == domain::MessageType::system;
     const auto result = tx.exec_prepared("messages_insert", m.chat_id, m.sender_id, std::string(to_string(m.type)),
-                                         m.content, m.reply_to_id, m.metadata, m.client_id, system);
+                                         m.content, m.reply_to_id, m.metadata, m.client_id, system, m.media_id);
     if (result.empty()) return std::nullopt;
     return message_from(result[0]);  // a new message has no reactions to look up
 }
@@ -182,6 +209,10 @@ void edit(pqxx::transaction_base& tx, const std::string& id, const std::string& 
 
 void tombstone(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_tombstone", id, version);
+}
+
+void detach_media(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+    tx.exec_prepared("messages_detach_media", id, version);
 }
 
 void set_version(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {

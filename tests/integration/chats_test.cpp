@@ -2,6 +2,7 @@
 // (activity order, keyset pagination), edit permissions and deletion.
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -399,6 +400,11 @@ TEST_F(ChatsTest, PutReplacesMetadataWholeAndSetsAvatar) {
     auto c = get_chat(port(), owner, id);
     EXPECT_EQ(c["metadata"], json({{"b", "two"}}));
     EXPECT_EQ(c["avatar_url"], "https://e.x/p.png");
+    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_post", true}}}}), 200));
+    std::set<std::string> events;
+    for (const auto& m : system_messages(port(), owner, id)) events.insert(m["metadata"].value("event", ""));
+    EXPECT_TRUE(events.count("chat.avatar_changed")) << "photo changes write a system message";
+    EXPECT_TRUE(events.count("chat.settings_changed")) << "settings changes write a system message";
 }
 
 TEST_F(ChatsTest, PutOnDirectChatIs403) {
@@ -566,6 +572,46 @@ TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
         EXPECT_EQ(list_chats(port(), a).size(), 1u) << "round " << round;
         EXPECT_EQ(list_chats(port(), b).size(), 1u) << "round " << round;
     }
+}
+
+
+TEST_F(ChatsTest, DeletingAGroupWhileMessagesFlowIsClean) {
+    auto owner = register_user(port(), "xf");
+    auto sender = register_user(port(), "xf");
+    std::string id = create_group(port(), owner, {sender.id})["id"];
+    auto ws_s = ws_connect(port(), sender.token);
+    auto ws_o = ws_connect(port(), owner.token);
+    std::atomic<int> sent{0};
+    std::atomic<bool> stop{false};
+    std::vector<json> replies;
+    std::thread streamer([&] {
+        for (int k = 0; k < 2000 && !stop; ++k) {
+            replies.push_back(ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", std::to_string(k)}}));
+            ++sent;
+            if (replies.back().value("type", "") != "ack") break;
+        }
+    });
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (sent < 20 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    auto r = del(port(), owner.token, chat_url(id));
+    EXPECT_EQ(r.status, 204) << r.describe();
+    stop = true;
+    streamer.join();
+    ASSERT_TRUE(server().running());
+    ASSERT_FALSE(replies.empty());
+    const auto& last = replies.back();
+    if (last.value("type", "") != "ack")
+        EXPECT_TRUE(IsWsError(last, "not_found", last.value("id", ""))) << "a send after the deletion: " << last.dump();
+    // The sender sees chat.deleted after every message.new of the chat, and nothing after it.
+    bool deleted_seen = false;
+    while (auto f = ws_s->receive(800ms)) {
+        if (!about_chat(id)(*f)) continue;
+        if ((*f)["type"] == "chat.deleted") deleted_seen = true;
+        else if (deleted_seen) ADD_FAILURE() << "event after chat.deleted: " << f->dump();
+    }
+    EXPECT_TRUE(deleted_seen);
+    auto again = ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "late"}});
+    EXPECT_TRUE(IsWsError(again, "not_found", again.value("id", ""))) << again.dump();
 }
 
 }  // namespace

@@ -684,5 +684,68 @@ TEST_F(MembersTest, ConfiguredLimitsApply) {
     EXPECT_TRUE(IsJson(send_message(p, u1, id, {{"type", "text"}, {"content", "mine"}}), 201));
 }
 
+
+TEST_F(MembersTest, ReAddedMemberGetsTheChatBackLive) {
+    auto owner = register_user(port(), "rb");
+    auto c = register_user(port(), "rb");
+    std::string id = create_group(port(), owner, {c.id})["id"];
+    auto ws_c = ws_connect(port(), c.token);
+    ASSERT_EQ(del(port(), owner.token, member_url(id, c.id)).status, 204);
+    ASSERT_TRUE(wait_for(*ws_c, "member.removed", about_chat(id)).has_value());
+    send_text(port(), owner, id, "while c was out");
+    EXPECT_TRUE(IsError(get(port(), c.token, chat_url(id)), 404, "not_found"));
+
+    add_members(port(), owner, id, {c.id});
+    auto created = wait_for(*ws_c, "chat.created", about_chat(id));
+    ASSERT_TRUE(created.has_value()) << "a re-added member gets chat.created again";
+    auto chat = get_chat(port(), c, id);
+    EXPECT_EQ(chat["me"]["role"], "member");
+    EXPECT_EQ(chat["member_count"], 2);
+    auto m = send_text(port(), owner, id, "welcome back");
+    auto ev = wait_for(*ws_c, "message.new", about_message(m["id"]));
+    EXPECT_TRUE(ev.has_value()) << "events flow again without reconnecting";
+    EXPECT_EQ(ids_of(list_chats(port(), c)), std::vector<std::string>{id});
+}
+
+
+TEST_F(MembersTest, OwnershipTransferRacingTheNewOwnersLeaveKeepsOneOwner) {
+    for (int round = 0; round < 4; ++round) {
+        auto owner = register_user(port(), "rt");
+        auto b = register_user(port(), "rt");
+        auto c = register_user(port(), "rt");
+        std::string id = create_group(port(), owner)["id"];
+        add_members(port(), owner, id, {b.id});
+        add_members(port(), owner, id, {c.id});
+        HttpResponse transfer, leave;
+        std::thread t1([&] { transfer = guarded([&] { return patch(port(), owner.token, member_url(id, b.id), {{"role", "owner"}}); }); });
+        std::thread t2([&] { leave = guarded([&] { return del(port(), b.token, member_url(id, b.id)); }); });
+        t1.join();
+        t2.join();
+        ASSERT_TRUE(server().running()) << "the server died";
+        EXPECT_TRUE(leave.status == 204) << leave.describe();
+        EXPECT_TRUE(transfer.status == 200 || transfer.status == 204 || transfer.status == 404) << transfer.describe();
+        auto members = list_members(port(), c, id);
+        int owners = 0;
+        for (const auto& m : members) owners += m["role"] == "owner";
+        EXPECT_EQ(owners, 1) << "round " << round << ": exactly one owner must remain; members: " << json(members).dump().substr(0, 800);
+        EXPECT_EQ(find_member(members, b.id), nullptr);
+    }
+}
+
+
+TEST_F(MembersTest, NewOwnerLeavingAfterATransferHandsOwnershipOn) {
+    auto owner = register_user(port(), "rn");
+    auto b = register_user(port(), "rn");
+    auto c = register_user(port(), "rn");
+    std::string id = create_group(port(), owner)["id"];
+    add_members(port(), owner, id, {b.id});
+    add_members(port(), owner, id, {c.id});
+    set_role(port(), owner, id, b.id, "owner");
+    ASSERT_EQ(role_of(port(), c, id, owner.id), "admin");
+    ASSERT_EQ(del(port(), b.token, member_url(id, b.id)).status, 204);
+    EXPECT_EQ(role_of(port(), c, id, owner.id), "owner") << "the old owner, now the longest-standing admin, becomes owner";
+    EXPECT_EQ(role_of(port(), c, id, c.id), "member");
+}
+
 }  // namespace
 }  // namespace confab::test

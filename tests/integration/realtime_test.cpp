@@ -481,5 +481,53 @@ TEST_F(RealtimeTest, RenewedTypingStartPostponesTheAutomaticStop) {
     EXPECT_GE(Clock::now() - start, 9s);
 }
 
+
+TEST_F(RealtimeTest, PresenceFollowsChatsSharedAfterConnecting) {
+    auto a = register_user(port(), "pf");
+    auto b = register_user(port(), "pf");
+    auto wb = ws_connect(port(), b.token);
+    auto wa = ws_connect(port(), a.token);
+    EXPECT_TRUE(NoFrame(*wb, "presence.update", from_user(a.id), 500ms)) << "no shared chat yet";
+    auto before = get(port(), b.token, "/api/v1/users/" + a.id);
+    ASSERT_TRUE(IsJson(before, 200));
+    EXPECT_FALSE(before.json().contains("online")) << "presence only where the caller shares a chat: " << before.body;
+
+    // Now they share a group created while both are connected.
+    std::string id = create_group(port(), a, {b.id})["id"];
+    auto now = get(port(), b.token, "/api/v1/users/" + a.id);
+    ASSERT_TRUE(IsJson(now, 200));
+    EXPECT_EQ(now.json().value("online", json()), true) << now.body;
+    wa->close();
+    auto off = wait_for(*wb, "presence.update", from_user(a.id));
+    ASSERT_TRUE(off.has_value()) << "b shares a chat with a now and must see a go offline";
+    EXPECT_EQ((*off)["data"]["online"], false);
+
+    // After b leaves the only shared chat, a's presence is no longer b's business.
+    ASSERT_EQ(del(port(), b.token, member_url(id, b.id)).status, 204);
+    auto wa2 = ws_connect(port(), a.token);
+    EXPECT_TRUE(NoFrame(*wb, "presence.update", from_user(a.id), 800ms)) << "no presence after leaving the shared chat";
+}
+
+
+TEST_F(RealtimeTest, EventsWithoutIdGetNoReplyButTakeEffect) {
+    auto a = register_user(port(), "ni");
+    auto b = register_user(port(), "ni");
+    std::string id = create_direct(port(), a, b)["id"];
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+    wa->send_json({{"type", "message.send"}, {"data", {{"chat_id", id}, {"type", "text"}, {"content", "no id"}}}});
+    auto ev = wait_for(*wb, "message.new", about_chat(id));
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ((*ev)["data"]["message"]["content"], "no id");
+    auto own = wait_for(*wa, "message.new", about_chat(id));
+    ASSERT_TRUE(own.has_value());
+    EXPECT_TRUE(NoFrame(*wa, "ack", nullptr, 300ms)) << "an event without id that succeeds gets no reply";
+    // A failing event without id gets an error frame without id.
+    wa->send_json({{"type", "message.send"}, {"data", {{"chat_id", id}, {"type", "text"}, {"content", ""}}}});
+    auto err = wait_for(*wa, "error");
+    EXPECT_TRUE(IsWsError(err, "bad_request"));
+    if (err) EXPECT_FALSE(err->contains("id") && !(*err)["id"].is_null()) << err->dump();
+}
+
 }  // namespace
 }  // namespace confab::test

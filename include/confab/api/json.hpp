@@ -39,6 +39,8 @@ Json to_json(const domain::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.
 Json to_json(const domain::User& user, const domain::Presence& presence);
 Json to_json(const domain::Message& message);
+// MediaModel; `url` only once the media belongs to a message.
+Json to_json(const domain::Media& media, const std::optional<std::string>& message_id);
 Json to_json(const domain::ChatView& view);
 Json to_json(const domain::Member& member);
 

@@ -15,6 +15,7 @@ class UserService;
 class ChatService;
 class MessageService;
 class PresenceService;
+class MediaService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -31,6 +32,7 @@ struct Services {
     domain::ChatService& chats;
     domain::MessageService& messages;
     domain::PresenceService& presence;
+    domain::MediaService& media;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

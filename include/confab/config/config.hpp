@@ -68,6 +68,7 @@ struct Log {
 
 struct Media {
     std::string dir = ".confab/media";
+    std::chrono::seconds cleanup_interval{600};  // how often unattached uploads older than 24 h are removed
 
     bool operator==(const Media&) const = default;
 };

@@ -33,6 +33,26 @@ enum class MessageType { text, image, voice, video, location, file, system };
 std::string_view to_string(MessageType type);
 std::optional<MessageType> message_type_from(std::string_view text);
 
+enum class MediaKind { image, voice, video, file };
+std::string_view to_string(MediaKind kind);
+std::optional<MediaKind> media_kind_from(std::string_view text);
+
+struct Media {
+    std::string id;
+    std::string chat_id;
+    std::string uploader_id;
+    MediaKind kind = MediaKind::file;
+    std::string mime_type;
+    std::int64_t size_bytes = 0;
+    std::string sha256;
+    std::optional<std::string> file_name;
+    std::string storage_key;
+    std::optional<std::int64_t> width;
+    std::optional<std::int64_t> height;
+    std::optional<std::int64_t> duration_ms;
+    bool attached = false;
+};
+
 struct Reaction {
     std::string emoji;
     std::vector<std::string> user_ids;  // in the order they reacted
@@ -46,6 +66,7 @@ struct Message {
     std::int64_t version = 0;
     MessageType type = MessageType::text;
     std::string content;
+    std::optional<Media> media;
     std::optional<std::string> reply_to_id;
     std::vector<Reaction> reactions;
     bool is_edited = false;

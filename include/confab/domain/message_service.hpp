@@ -5,11 +5,16 @@
 #include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace confab::media {
+class Storage;
+}
 
 namespace confab::domain {
 
@@ -56,8 +61,10 @@ struct HistoryQuery {
 // read marks and since_version sync. Every change takes the chat's next version.
 class MessageService {
 public:
-    MessageService(ChatWrites& writes, const config::Limits& limits)
-        : writes_(writes), limits_(limits), sends_(limits.message_burst, limits.message_rate) {}
+    MessageService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
+                   const config::Limits& limits)
+        : writes_(writes), storage_(storage), workers_(workers), limits_(limits),
+          sends_(limits.message_burst, limits.message_rate) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
@@ -69,12 +76,17 @@ public:
     boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
 
 private:
+public:
     // The message (for authorization) and the caller's role in its chat; 404 to non-members.
     boost::asio::awaitable<std::pair<Message, Role>> visible_message(const std::string& actor,
                                                                      const std::string& message_id);
+
+private:
     void validate_content(const std::string& content, bool required) const;
 
     ChatWrites& writes_;
+    media::Storage& storage_;
+    boost::asio::thread_pool& workers_;
     const config::Limits& limits_;
     RateLimiter sends_;  // messages per user, REST and WebSocket together
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,10 +24,20 @@ struct Request {
     std::string query;   // raw query string without '?'
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    // Set instead of `body` for streamed uploads: the file the body was written to. The
+    // net layer removes it after the response unless a handler moved it away.
+    std::filesystem::path body_file;
     std::string request_id;
     std::string remote_address;
 
     const std::string* header(const std::string& lowercase_name) const;
+};
+
+// A byte range of a file on disk, sent in chunks instead of `body`.
+struct FileSlice {
+    std::filesystem::path path;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
 };
 
 struct Response {
@@ -33,6 +45,7 @@ struct Response {
     std::string content_type = "application/json; charset=utf-8";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    std::optional<FileSlice> file;
 };
 
 // Per-request state filled in along the way, read by the request log.

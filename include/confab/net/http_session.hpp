@@ -6,6 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <filesystem>
+#include <functional>
+
 namespace confab::api {
 class WsEvents;
 }
@@ -25,6 +28,7 @@ struct SessionContext {
     api::WsEvents& events;
     realtime::Hub& hub;
     SessionRegistry& registry;
+    std::function<std::filesystem::path()> upload_path;  // a fresh file for a streamed upload body
 };
 
 // Serves HTTP/1.1 requests on one connection (its executor is the connection's strand)

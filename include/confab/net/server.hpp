@@ -2,6 +2,8 @@
 
 #include "confab/config/config.hpp"
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace confab::api {
@@ -21,7 +23,9 @@ namespace confab::net {
 // within the configured shutdown grace.
 class Server {
 public:
-    Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub);
+    using UploadPath = std::function<std::filesystem::path()>;
+    Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
+           UploadPath upload_path);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

@@ -20,6 +20,7 @@ struct NewMessage {
     std::optional<std::string> reply_to_id;
     std::string metadata = "{}";
     std::optional<std::string> client_id;
+    std::optional<std::string> media_id;
 };
 
 }  // namespace confab::store
@@ -50,6 +51,8 @@ std::vector<domain::Message> changed_since(pqxx::transaction_base& tx, const std
 std::int64_t next_version(pqxx::transaction_base& tx, const std::string& chat_id);
 void edit(pqxx::transaction_base& tx, const std::string& id, const std::string& content, std::int64_t version);
 void tombstone(pqxx::transaction_base& tx, const std::string& id, std::int64_t version);
+// media becomes null (the media row itself is store::media::remove's).
+void detach_media(pqxx::transaction_base& tx, const std::string& id, std::int64_t version);
 void set_version(pqxx::transaction_base& tx, const std::string& id, std::int64_t version);
 
 bool add_reaction(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id, const std::string& emoji);

@@ -43,8 +43,16 @@ inline std::string like_prefix(const std::string& prefix) {
 extern const char* const user_columns;
 domain::User user_from(const pqxx::row& row, int first = 0);
 
-// The message columns message_from() reads, for a messages table aliased `m`.
+// The message columns message_from() reads, for a messages table aliased `m` joined to
+// its media as `md` (see with_media).
 extern const char* const message_columns;
+#define CONFAB_WITH_MEDIA(messages) messages " LEFT JOIN media md ON md.id = m.media_id"
+// The media columns media_from() reads, for a media table aliased `md`.
+#define CONFAB_MEDIA_COLUMNS                                                                      \
+    "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
+    "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, "               \
+    "md.attached_at IS NOT NULL"
+std::optional<domain::Media> media_from(const pqxx::row& row, int first);
 domain::Message message_from(const pqxx::row& row, int first = 0);
 // Fills in the reactions of each message, one query for all of them.
 void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages);

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/message_service.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace confab::media {
+class Storage;
+}
+
+namespace confab::domain {
+
+struct Upload {
+    std::string uploader_id;
+    std::string chat_id;
+    std::string kind;                    // image|voice|video|file, checked here
+    std::filesystem::path temporary;     // the streamed body; consumed
+    std::optional<std::string> file_name;
+    std::optional<std::int64_t> width;
+    std::optional<std::int64_t> height;
+    std::optional<std::int64_t> duration_ms;
+};
+
+struct Uploaded {
+    Media media;
+    bool created = true;  // false: the same user uploaded the same bytes to this chat before
+};
+
+struct MediaFile {
+    std::filesystem::path path;
+    Media media;
+};
+
+struct GalleryQuery {
+    std::optional<std::string> kind;
+    std::optional<std::int64_t> before_seq;
+    int limit = 50;
+};
+
+// Removes stored bytes no upload uses any more (a key from store::media::remove), on the workers.
+boost::asio::awaitable<void> release_bytes(media::Storage& storage, boost::asio::thread_pool& workers,
+                                           std::optional<std::string> key);
+
+// Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
+// gallery, and the cleanup of uploads never attached to a message.
+class MediaService {
+public:
+    static constexpr int unattached_lifetime_hours = 24;
+
+    MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
+                 const config::Media& settings);
+
+    boost::asio::awaitable<Uploaded> upload(Upload upload);
+    boost::asio::awaitable<MediaFile> file_of(std::string actor, std::string message_id);
+    boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
+    boost::asio::awaitable<HistoryPage> gallery(std::string actor, std::string chat_id, GalleryQuery query);
+
+    // Starts the periodic cleanup on the workers; stop() ends it.
+    void start_cleanup();
+    void stop();
+    // Removes unattached uploads older than 24 hours; how many.
+    boost::asio::awaitable<int> remove_stale_uploads();
+
+private:
+    boost::asio::awaitable<void> cleanup_loop();
+
+    ChatWrites& writes_;
+    media::Storage& storage_;
+    boost::asio::thread_pool& workers_;
+    config::Media settings_;
+    boost::asio::steady_timer cleanup_timer_;
+};
+
+}  // namespace confab::domain

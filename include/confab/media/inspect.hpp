@@ -1,0 +1,24 @@
+#pragma once
+
+#include "confab/domain/chat.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace confab::media {
+
+struct Inspection {
+    std::string mime_type;  // what libmagic finds in the bytes
+    std::string sha256;     // lowercase hex
+    std::int64_t size_bytes = 0;
+};
+
+// Reads the whole file once (blocking: run off the I/O threads).
+Inspection inspect(const std::filesystem::path& file);
+
+// The allow-list of PROTOCOL.md's Media section, per kind.
+bool allowed(domain::MediaKind kind, std::string_view mime_type);
+
+}  // namespace confab::media

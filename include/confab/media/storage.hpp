@@ -1,0 +1,38 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace confab::media {
+
+// Where uploaded bytes live. Keys are made from the content's SHA-256, never from user
+// input, so identical uploads share one file. Blocking: call off the I/O threads.
+class Storage {
+public:
+    virtual ~Storage() = default;
+    // A fresh path to stream an incoming upload into (not yet a stored object).
+    virtual std::filesystem::path temporary_path() = 0;
+    // Makes the temporary file durable under its content key and returns the key. The
+    // temporary file is consumed (renamed, or removed when the content is already stored).
+    virtual std::string store(const std::filesystem::path& temporary, const std::string& sha256) = 0;
+    virtual std::filesystem::path path_of(const std::string& key) const = 0;
+    virtual void remove(const std::string& key) = 0;
+};
+
+// A local directory: <dir>/objects/<first two hex digits>/<sha256>, temporaries in <dir>/tmp.
+// A crash never leaves a half-written file under a real name: the temporary is fsynced
+// before the rename, and the directory after it.
+class LocalStorage final : public Storage {
+public:
+    explicit LocalStorage(std::filesystem::path root);
+    std::filesystem::path temporary_path() override;
+    std::string store(const std::filesystem::path& temporary, const std::string& sha256) override;
+    std::filesystem::path path_of(const std::string& key) const override;
+    void remove(const std::string& key) override;
+
+private:
+    std::filesystem::path root_;
+};
+
+}  // namespace confab::media

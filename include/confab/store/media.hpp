@@ -1,0 +1,30 @@
+#pragma once
+
+#include "confab/domain/chat.hpp"
+
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::store::media {
+
+void prepare(pqxx::connection& connection);
+
+// The stored row and whether this call created it (false: the same user already uploaded
+// the same bytes to the same chat).
+std::pair<domain::Media, bool> insert(pqxx::transaction_base& tx, const domain::Media& media);
+std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string& id);
+void mark_attached(pqxx::transaction_base& tx, const std::string& id);
+// Deletes the row; returns its storage key when no other row still uses those bytes.
+std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id);
+// Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
+std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
+                                     std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
+                                     int limit);
+// Ids of uploads never attached to a message and older than the cutoff.
+std::vector<std::string> stale_unattached(pqxx::transaction_base& tx, int older_than_hours, int limit);
+
+}  // namespace confab::store::media

@@ -1,0 +1,134 @@
+#include "confab/api/json.hpp"
+#include "confab/api/query.hpp"
+#include "confab/api/range.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/error.hpp"
+#include "confab/domain/media_service.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/http/errors.hpp"
+
+namespace confab::api {
+namespace {
+
+using boost::asio::awaitable;
+
+constexpr std::size_t max_file_name = 255;
+constexpr std::int64_t max_dimension = 100000;
+
+// X-File-Name keeps its last path component only: never a path on the server or client.
+std::optional<std::string> file_name_of(const http::Request& request) {
+    const auto* header = request.header("x-file-name");
+    if (!header || header->empty()) return std::nullopt;
+    auto name = header->substr(header->find_last_of("/\\") == std::string::npos ? 0 : header->find_last_of("/\\") + 1);
+    if (name.empty() || name.size() > max_file_name || !domain::is_valid_utf8(name) || name == "." || name == "..")
+        throw domain::bad_request("X-File-Name must be a file name of at most 255 bytes", "X-File-Name");
+    return name;
+}
+
+std::optional<std::int64_t> bounded(const Json& metadata, const char* field, std::int64_t min, std::int64_t max) {
+    const auto value = optional_integer(metadata, field);
+    if (value && (*value < min || *value > max))
+        throw domain::bad_request(std::string(field) + " is out of range", "X-Media-Metadata");
+    return value;
+}
+
+void read_media_metadata(const http::Request& request, domain::Upload& upload) {
+    const auto* header = request.header("x-media-metadata");
+    if (!header) return;
+    Json metadata;
+    try {
+        metadata = parse_object(*header);
+        reject_unknown_fields(metadata, {"width", "height", "duration_ms"});
+        upload.width = bounded(metadata, "width", 1, max_dimension);
+        upload.height = bounded(metadata, "height", 1, max_dimension);
+        upload.duration_ms = bounded(metadata, "duration_ms", 0, std::numeric_limits<std::int64_t>::max());
+    } catch (const domain::Error& e) {
+        throw domain::bad_request(std::string("X-Media-Metadata: ") + e.what(), "X-Media-Metadata");
+    }
+}
+
+awaitable<http::Response> upload(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const auto content_type = context.request.header("content-type");
+    if (content_type && content_type->starts_with("multipart/"))
+        throw domain::Error(domain::ErrorCode::unsupported_media_type, "send the raw bytes as the body");
+    domain::Upload upload{principal.user_id, query.get("chat_id").value_or(""), query.get("kind").value_or(""),
+                          context.request.body_file, file_name_of(context.request), {}, {}, {}};
+    if (upload.temporary.empty()) throw domain::bad_request("the upload is empty");
+    read_media_metadata(context.request, upload);
+    const auto result = co_await services.media.upload(std::move(upload));
+    co_return http::json_response(result.created ? 201 : 200, dump(to_json(result.media, std::nullopt)));
+}
+
+std::string quoted_file_name(const domain::Media& media) {
+    std::string name = media.file_name.value_or(media.sha256);
+    std::string quoted;
+    for (char c : name) quoted += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+    return '"' + quoted + '"';
+}
+
+awaitable<http::Response> download(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto file = co_await services.media.file_of(principal.user_id, context.path_params.at("id"));
+    const auto& media = file.media;
+    const auto size = static_cast<std::uint64_t>(media.size_bytes);
+    const auto etag = '"' + media.sha256 + '"';
+    http::Response response;
+    response.content_type = media.mime_type;
+    response.headers = {{"ETag", etag},
+                        {"Cache-Control", "private"},
+                        {"X-Content-Type-Options", "nosniff"},
+                        {"Accept-Ranges", "bytes"},
+                        {"Content-Disposition", std::string(media.kind == domain::MediaKind::file ? "attachment" : "inline") +
+                                                    "; filename=" + quoted_file_name(media)}};
+    if (const auto* match = context.request.header("if-none-match"); match && (*match == etag || *match == "*")) {
+        response.status = 304;
+        co_return response;
+    }
+    const auto* range_header = context.request.header("range");
+    const auto range = parse_range(range_header ? std::optional<std::string_view>(*range_header) : std::nullopt, size);
+    if (std::holds_alternative<Unsatisfiable>(range)) {
+        auto refused = http::error_response(http::describe(domain::bad_request("range not satisfiable", "Range")));
+        refused.status = 416;
+        refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+        co_return refused;
+    }
+    response.file = http::FileSlice{file.path, 0, size};
+    if (const auto* slice = std::get_if<ByteRange>(&range)) {
+        response.status = 206;
+        response.file->offset = slice->first;
+        response.file->length = slice->last - slice->first + 1;
+        response.headers.emplace_back("Content-Range", "bytes " + std::to_string(slice->first) + "-" +
+                                                           std::to_string(slice->last) + "/" + std::to_string(size));
+    }
+    co_return response;
+}
+
+awaitable<http::Response> gallery(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    domain::GalleryQuery gallery_query{query.get("kind"), non_negative_integer(query, "before_seq"), page_limit(query)};
+    if (gallery_query.kind && gallery_query.kind->empty()) gallery_query.kind.reset();
+    const auto page = co_await services.media.gallery(principal.user_id, context.path_params.at("id"), gallery_query);
+    Json messages = Json::array();
+    for (const auto& message : page.messages) messages.push_back(to_json(message));
+    const Json next = page.next_cursor ? Json(*page.next_cursor) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
+}
+
+}  // namespace
+
+void add_media_routes(http::Router& router, Services& services) {
+    using http::Method;
+    router.add(Method::post, "/api/v1/messages/upload", [&services](http::Context& c) { return upload(services, c); });
+    router.add(Method::get, "/api/v1/messages/{id}/media", [&services](http::Context& c) { return download(services, c); });
+    router.add(Method::del, "/api/v1/messages/{id}/media", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_await services.media.remove(principal.user_id, c.path_params.at("id"));
+        co_return http::no_content();
+    });
+    router.add(Method::get, "/api/v1/chats/{id}/media", [&services](http::Context& c) { return gallery(services, c); });
+}
+
+}  // namespace confab::api

@@ -1,0 +1,43 @@
+#include "confab/api/range.hpp"
+
+#include <charconv>
+
+namespace confab::api {
+namespace {
+
+std::optional<std::uint64_t> number(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+std::variant<WholeFile, ByteRange, Unsatisfiable> parse_range(std::optional<std::string_view> header,
+                                                              std::uint64_t size) {
+    constexpr std::string_view unit = "bytes=";
+    if (!header || !header->starts_with(unit)) return WholeFile{};
+    const auto spec = header->substr(unit.size());
+    const auto dash = spec.find('-');
+    if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return WholeFile{};
+    const auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
+    if (first_text.empty()) {  // suffix: the last n bytes
+        const auto suffix = number(last_text);
+        if (!suffix) return WholeFile{};
+        if (*suffix == 0 || size == 0) return Unsatisfiable{};
+        return ByteRange{size - std::min(*suffix, size), size - 1};
+    }
+    const auto first = number(first_text);
+    if (!first) return WholeFile{};
+    std::uint64_t last = size == 0 ? 0 : size - 1;
+    if (!last_text.empty()) {
+        const auto given = number(last_text);
+        if (!given || *given < *first) return WholeFile{};
+        last = std::min(*given, last);
+    }
+    if (*first >= size) return Unsatisfiable{};
+    return ByteRange{*first, last};
+}
+
+}  // namespace confab::api

@@ -1,0 +1,168 @@
+#include "confab/domain/media_service.hpp"
+
+#include "confab/domain/blocking.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/media/inspect.hpp"
+#include "confab/media/storage.hpp"
+#include "confab/store/media.hpp"
+#include "confab/store/messages.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+namespace confab::domain {
+namespace {
+
+constexpr int cleanup_batch = 100;
+
+void require_uuid(const std::string& id, const char* field) {
+    if (!is_uuid(id)) throw bad_request(std::string("invalid ") + field, field);
+}
+
+// Removes the temporary upload on every path that does not store it.
+struct TemporaryFile {
+    std::filesystem::path path;
+    ~TemporaryFile() {
+        std::error_code ignored;
+        if (!path.empty()) std::filesystem::remove(path, ignored);
+    }
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> release_bytes(media::Storage& storage, boost::asio::thread_pool& workers,
+                                           std::optional<std::string> key) {
+    if (!key) co_return;
+    co_await offload(workers, [&storage, key = *key] {
+        storage.remove(key);
+        return true;
+    });
+}
+
+MediaService::MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
+                           const config::Media& settings)
+    : writes_(writes), storage_(storage), workers_(workers), settings_(settings), cleanup_timer_(workers) {}
+
+boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
+    TemporaryFile temporary{upload.temporary};
+    require_uuid(upload.chat_id, "chat_id");
+    const auto kind = media_kind_from(upload.kind);
+    if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
+    require_member((co_await writes_.access(upload.chat_id)).get(), upload.uploader_id);
+
+    const auto inspection = co_await offload(workers_, [path = temporary.path] { return media::inspect(path); });
+    if (inspection.size_bytes == 0) throw bad_request("the upload is empty");
+    if (!media::allowed(*kind, inspection.mime_type))
+        throw Error(ErrorCode::unsupported_media_type,
+                    inspection.mime_type + " is not allowed for " + std::string(to_string(*kind)));
+    auto key = co_await offload(workers_, [this, &temporary, sha = inspection.sha256] {
+        auto stored = storage_.store(temporary.path, sha);
+        temporary.path.clear();  // consumed by the store
+        return stored;
+    });
+
+    Media media;
+    media.chat_id = upload.chat_id;
+    media.uploader_id = upload.uploader_id;
+    media.kind = *kind;
+    media.mime_type = inspection.mime_type;
+    media.size_bytes = inspection.size_bytes;
+    media.sha256 = inspection.sha256;
+    media.file_name = upload.file_name;
+    media.storage_key = std::move(key);
+    media.width = upload.width;
+    media.height = upload.height;
+    media.duration_ms = upload.duration_ms;
+    auto [stored, created] = co_await writes_.pool().run([media](pqxx::work& tx) { return store::media::insert(tx, media); });
+    co_return Uploaded{std::move(stored), created};
+}
+
+boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::string message_id) {
+    require_uuid(message_id, "message_id");
+    const auto message = co_await writes_.pool().run(
+        [message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
+    if (!message) throw not_found("message");
+    const auto access = co_await writes_.access(message->chat_id);
+    if (!access || !access->members.contains(actor)) throw not_found("message");
+    if (message->is_deleted || !message->media) throw not_found("media");
+    co_return MediaFile{storage_.path_of(message->media->storage_key), *message->media};
+}
+
+boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string message_id) {
+    require_uuid(message_id, "message_id");
+    const auto message = co_await writes_.pool().run(
+        [message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
+    if (!message) throw not_found("message");
+    const auto access = co_await writes_.access(message->chat_id);
+    const auto role = require_member(access.get(), actor);
+    if (message->is_deleted || !message->media) throw not_found("media");
+    const bool moderator = access->type == ChatType::group && role != Role::member;
+    if (message->sender_id != actor && !moderator) throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
+    const auto chat_id = message->chat_id;
+    auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+        const auto version = store::messages::next_version(tx, chat_id);
+        auto current = store::messages::find(tx, message_id);
+        if (!current || current->is_deleted || !current->media) throw not_found("media");
+        store::messages::detach_media(tx, message_id, version);
+        Outcome<std::optional<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
+        auto updated = *store::messages::find(tx, message_id);
+        outcome.effects.deliveries.push_back({MessageUpdated{std::move(updated)}, chat_id, {}});
+        return outcome;
+    });
+    co_await release_bytes(storage_, workers_, std::move(orphaned));
+}
+
+boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std::string chat_id, GalleryQuery query) {
+    require_uuid(chat_id, "chat_id");
+    std::optional<MediaKind> kind;
+    if (query.kind) {
+        kind = media_kind_from(*query.kind);
+        if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
+    }
+    require_member((co_await writes_.access(chat_id)).get(), actor);
+    auto messages = co_await writes_.pool().run([chat_id, kind, query](pqxx::work& tx) {
+        return store::media::gallery(tx, chat_id, kind, query.before_seq, query.limit + 1);
+    });
+    HistoryPage page;
+    if (static_cast<int>(messages.size()) > query.limit) {
+        messages.pop_back();
+        page.next_cursor = messages.back().seq;
+    }
+    page.messages = std::move(messages);
+    co_return page;
+}
+
+boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
+    const auto stale = co_await writes_.pool().run([](pqxx::work& tx) {
+        return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch);
+    });
+    for (const auto& id : stale) {
+        auto orphaned = co_await writes_.pool().run([id](pqxx::work& tx) { return store::media::remove(tx, id); });
+        co_await release_bytes(storage_, workers_, std::move(orphaned));
+    }
+    co_return static_cast<int>(stale.size());
+}
+
+boost::asio::awaitable<void> MediaService::cleanup_loop() {
+    for (;;) {
+        cleanup_timer_.expires_after(settings_.cleanup_interval);
+        auto [ec] = co_await cleanup_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;  // stopped
+        try {
+            if (const int removed = co_await remove_stale_uploads(); removed > 0)
+                spdlog::info("removed {} unattached uploads older than {} h", removed, unattached_lifetime_hours);
+        } catch (const std::exception& e) {
+            spdlog::warn("media cleanup failed: {}", e.what());
+        }
+    }
+}
+
+void MediaService::start_cleanup() { boost::asio::co_spawn(workers_, cleanup_loop(), boost::asio::detached); }
+
+void MediaService::stop() {
+    boost::asio::post(workers_, [this] { cleanup_timer_.cancel(); });
+}
+
+}  // namespace confab::domain

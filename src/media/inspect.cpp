@@ -1,0 +1,80 @@
+#include "confab/media/inspect.hpp"
+
+#include <magic.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+namespace confab::media {
+namespace {
+
+// A libmagic handle is not thread-safe; each worker thread keeps its own.
+magic_t thread_magic() {
+    struct Handle {
+        magic_t cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+        Handle() {
+            if (!cookie || magic_load(cookie, nullptr) != 0) throw std::runtime_error("libmagic failed to load");
+        }
+        ~Handle() { magic_close(cookie); }
+    };
+    thread_local Handle handle;
+    return handle.cookie;
+}
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+    std::string out(size * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), bytes, size);
+    out.pop_back();
+    return out;
+}
+
+}  // namespace
+
+Inspection inspect(const std::filesystem::path& file) {
+    Inspection result;
+    const char* mime = magic_file(thread_magic(), file.c_str());
+    if (!mime) throw std::runtime_error(std::string("libmagic: ") + magic_error(thread_magic()));
+    result.mime_type = mime;
+
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    std::ifstream in(file, std::ios::binary);
+    std::array<char, 64 * 1024> chunk{};
+    while (in) {
+        in.read(chunk.data(), chunk.size());
+        const auto got = in.gcount();
+        if (got <= 0) break;
+        crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(chunk.data()),
+                                  static_cast<unsigned long long>(got));
+        result.size_bytes += got;
+    }
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256_final(&state, digest.data());
+    result.sha256 = hex(digest.data(), digest.size());
+    return result;
+}
+
+bool allowed(domain::MediaKind kind, std::string_view mime) {
+    using K = domain::MediaKind;
+    auto one_of = [mime](std::initializer_list<std::string_view> list) {
+        return std::find(list.begin(), list.end(), mime) != list.end();
+    };
+    switch (kind) {
+    case K::image: return one_of({"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"});
+    case K::voice:
+        return one_of({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac", "audio/x-hx-aac-adts",
+                       "audio/wav", "audio/x-wav", "audio/webm", "video/webm"});
+    case K::video: return one_of({"video/mp4", "video/quicktime", "video/webm"});
+    case K::file:
+        return !one_of({"application/x-executable", "application/x-sharedlib", "application/x-pie-executable",
+                        "application/x-dosexec", "application/x-mach-binary", "application/vnd.microsoft.portable-executable",
+                        "text/x-shellscript", "application/x-elf"});
+    }
+    return false;
+}
+
+}  // namespace confab::media

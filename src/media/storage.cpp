@@ -1,0 +1,64 @@
+#include "confab/media/storage.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <system_error>
+
+namespace confab::media {
+namespace {
+
+void fsync_path(const std::filesystem::path& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+    const int result = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (result != 0) throw std::system_error(error, std::generic_category(), "fsync " + path.string());
+}
+
+bool is_hex_key(const std::string& sha256) {
+    return sha256.size() == 64 && sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+LocalStorage::LocalStorage(std::filesystem::path root) : root_(std::move(root)) {
+    std::filesystem::create_directories(root_ / "tmp");
+    std::filesystem::create_directories(root_ / "objects");
+}
+
+std::filesystem::path LocalStorage::temporary_path() {
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    char hex[sizeof raw * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return root_ / "tmp" / hex;
+}
+
+std::filesystem::path LocalStorage::path_of(const std::string& key) const {
+    if (!is_hex_key(key)) throw std::invalid_argument("not a storage key");
+    return root_ / "objects" / key.substr(0, 2) / key;
+}
+
+std::string LocalStorage::store(const std::filesystem::path& temporary, const std::string& sha256) {
+    const auto target = path_of(sha256);
+    if (std::filesystem::exists(target)) {
+        std::filesystem::remove(temporary);
+        return sha256;
+    }
+    fsync_path(temporary, O_RDONLY);
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::rename(temporary, target);
+    fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
+    return sha256;
+}
+
+void LocalStorage::remove(const std::string& key) {
+    std::error_code ignored;
+    std::filesystem::remove(path_of(key), ignored);
+}
+
+}  // namespace confab::media

@@ -1,0 +1,71 @@
+#include "confab/store/media.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::media {
+
+void prepare(pqxx::connection& c) {
+    // ON CONFLICT DO UPDATE (a no-op write) so RETURNING yields the existing row too;
+    // xmax = 0 only for a row this statement inserted.
+    c.prepare("media_insert",
+              "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
+              "storage_key, width, height, duration_ms) "
+              "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+              "ON CONFLICT (chat_id, uploader_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256 "
+              "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
+    c.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
+    c.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
+    c.prepare("media_remove",
+              "WITH gone AS (DELETE FROM media WHERE id = $1::uuid RETURNING storage_key) "
+              "SELECT storage_key, NOT EXISTS (SELECT 1 FROM media o, gone g WHERE o.storage_key = g.storage_key "
+              "AND o.id <> $1::uuid) FROM gone");
+    c.prepare("media_gallery",
+              std::string("SELECT ") + message_columns +
+                  " FROM messages m JOIN media md ON md.id = m.media_id "
+                  "WHERE m.chat_id = $1::uuid AND NOT m.is_deleted AND ($2::text IS NULL OR md.kind = $2) "
+                  "AND ($3::bigint IS NULL OR m.seq < $3) ORDER BY m.seq DESC LIMIT $4");
+    c.prepare("media_stale",
+              "SELECT id::text FROM media WHERE attached_at IS NULL "
+              "AND created_at < now() - make_interval(hours => $1) ORDER BY created_at LIMIT $2");
+}
+
+std::pair<domain::Media, bool> insert(pqxx::transaction_base& tx, const domain::Media& m) {
+    const auto row = tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)),
+                                       m.mime_type, m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width,
+                                       m.height, m.duration_ms);
+    return {*media_from(row, 0), row[13].as<bool>()};
+}
+
+std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("media_find", id);
+    if (result.empty()) return std::nullopt;
+    return media_from(result[0], 0);
+}
+
+void mark_attached(pqxx::transaction_base& tx, const std::string& id) { tx.exec_prepared("media_attach", id); }
+
+std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("media_remove", id);
+    if (result.empty() || !result[0][1].as<bool>()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
+                                     std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
+                                     int limit) {
+    const std::optional<std::string> kind_name =
+        kind ? std::optional<std::string>(std::string(to_string(*kind))) : std::nullopt;
+    std::vector<domain::Message> out;
+    for (const auto& row : tx.exec_prepared("media_gallery", chat_id, kind_name, before_seq, limit))
+        out.push_back(message_from(row));
+    attach_reactions(tx, out);
+    return out;
+}
+
+std::vector<std::string> stale_unattached(pqxx::transaction_base& tx, int older_than_hours, int limit) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec_prepared("media_stale", older_than_hours, limit)) ids.push_back(row[0].as<std::string>());
+    return ids;
+}
+
+}  // namespace confab::store::media

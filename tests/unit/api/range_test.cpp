@@ -1,0 +1,43 @@
+#include "confab/api/range.hpp"
+
+#include <gtest/gtest.h>
+
+namespace confab::api {
+namespace {
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> slice(const char* header, std::uint64_t size) {
+    const auto result = parse_range(std::string_view(header), size);
+    if (const auto* range = std::get_if<ByteRange>(&result)) return std::pair{range->first, range->last};
+    return std::nullopt;
+}
+
+bool whole(std::optional<std::string_view> header, std::uint64_t size) {
+    return std::holds_alternative<WholeFile>(parse_range(header, size));
+}
+bool unsatisfiable(const char* header, std::uint64_t size) {
+    return std::holds_alternative<Unsatisfiable>(parse_range(std::string_view(header), size));
+}
+
+TEST(Range, SingleRanges) {
+    EXPECT_EQ(slice("bytes=0-0", 100), (std::pair<std::uint64_t, std::uint64_t>{0, 0}));
+    EXPECT_EQ(slice("bytes=10-19", 100), (std::pair<std::uint64_t, std::uint64_t>{10, 19}));
+    EXPECT_EQ(slice("bytes=90-", 100), (std::pair<std::uint64_t, std::uint64_t>{90, 99}));
+    EXPECT_EQ(slice("bytes=-5", 100), (std::pair<std::uint64_t, std::uint64_t>{95, 99}));
+    EXPECT_EQ(slice("bytes=-500", 100), (std::pair<std::uint64_t, std::uint64_t>{0, 99}));
+    EXPECT_EQ(slice("bytes=50-500", 100), (std::pair<std::uint64_t, std::uint64_t>{50, 99}));
+}
+
+TEST(Range, PastTheEndIsUnsatisfiable) {
+    EXPECT_TRUE(unsatisfiable("bytes=100-", 100));
+    EXPECT_TRUE(unsatisfiable("bytes=100-200", 100));
+    EXPECT_TRUE(unsatisfiable("bytes=-0", 100));
+}
+
+TEST(Range, MalformedOrMultipleIsTheWholeFile) {
+    EXPECT_TRUE(whole(std::nullopt, 100));
+    for (const char* header : {"bytes=0-1,5-6", "bytes=a-b", "bytes=5-1", "items=0-1", "bytes=", "bytes=-", "bytes=1"})
+        EXPECT_TRUE(whole(std::string_view(header), 100)) << header;
+}
+
+}  // namespace
+}  // namespace confab::api

@@ -1,0 +1,88 @@
+#include "confab/media/inspect.hpp"
+#include "confab/media/storage.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace confab::media {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MediaFiles : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root = fs::temp_directory_path() / ("confab-media-test-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(root);
+    }
+    void TearDown() override { fs::remove_all(root); }
+
+    fs::path write(const fs::path& path, const std::string& bytes) {
+        fs::create_directories(path.parent_path());
+        std::ofstream(path, std::ios::binary) << bytes;
+        return path;
+    }
+    fs::path root;
+};
+
+const std::string gif = std::string("GIF89a\x01\x00\x01\x00\x80\x00\x00", 13) + std::string(6, '\0') +
+                        std::string("\x21\xf9\x04\x00\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b", 24);
+
+TEST_F(MediaFiles, InspectSniffsTheBytesAndHashesThem) {
+    const auto file = write(root / "a.bin", gif);
+    const auto found = inspect(file);
+    EXPECT_EQ(found.mime_type, "image/gif");
+    EXPECT_EQ(found.size_bytes, static_cast<std::int64_t>(gif.size()));
+    EXPECT_EQ(found.sha256.size(), 64u);
+    EXPECT_EQ(inspect(write(root / "b.txt", "hello world\n")).mime_type, "text/plain");
+    // The SHA-256 of "abc" (FIPS 180-2 test vector).
+    EXPECT_EQ(inspect(write(root / "abc", "abc")).sha256,
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(AllowList, EachKindTakesItsTypesOnly) {
+    using domain::MediaKind;
+    EXPECT_TRUE(allowed(MediaKind::image, "image/png"));
+    EXPECT_TRUE(allowed(MediaKind::image, "image/heic"));
+    EXPECT_FALSE(allowed(MediaKind::image, "text/plain"));
+    EXPECT_TRUE(allowed(MediaKind::voice, "audio/ogg"));
+    EXPECT_FALSE(allowed(MediaKind::voice, "image/png"));
+    EXPECT_TRUE(allowed(MediaKind::video, "video/mp4"));
+    EXPECT_FALSE(allowed(MediaKind::video, "audio/mpeg"));
+    EXPECT_TRUE(allowed(MediaKind::file, "application/pdf"));
+    EXPECT_TRUE(allowed(MediaKind::file, "text/plain"));
+    EXPECT_FALSE(allowed(MediaKind::file, "application/x-executable"));
+    EXPECT_FALSE(allowed(MediaKind::file, "application/x-dosexec"));
+}
+
+TEST_F(MediaFiles, StoreIsContentAddressedAndConsumesTheTemporary) {
+    LocalStorage storage(root);
+    const auto first = write(storage.temporary_path(), "same bytes");
+    const auto sha = inspect(first).sha256;
+    const auto key = storage.store(first, sha);
+    EXPECT_EQ(key, sha);
+    EXPECT_FALSE(fs::exists(first));
+    const auto stored = storage.path_of(key);
+    EXPECT_TRUE(fs::exists(stored));
+    EXPECT_EQ(stored.parent_path().filename(), sha.substr(0, 2));
+
+    const auto second = write(storage.temporary_path(), "same bytes");
+    EXPECT_EQ(storage.store(second, sha), key);
+    EXPECT_FALSE(fs::exists(second));  // already stored: the duplicate is dropped
+
+    storage.remove(key);
+    EXPECT_FALSE(fs::exists(stored));
+    storage.remove(key);  // removing twice is harmless
+}
+
+TEST_F(MediaFiles, KeysNeverComeFromUserInput) {
+    LocalStorage storage(root);
+    EXPECT_THROW(storage.path_of("../../etc/passwd"), std::invalid_argument);
+    EXPECT_THROW(storage.path_of(std::string(64, 'g')), std::invalid_argument);
+    EXPECT_NE(storage.temporary_path(), storage.temporary_path());
+}
+
+}  // namespace
+}  // namespace confab::media
