@@ -6,6 +6,10 @@
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/http/errors.hpp"
+#include "confab/media/multipart.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace confab::api {
 namespace {
@@ -23,6 +27,12 @@ std::optional<std::string> file_name_of(const http::Request& request) {
     if (name.empty() || name.size() > max_file_name || !domain::is_valid_utf8(name) || name == "." || name == "..")
         throw domain::bad_request("X-File-Name must be a file name of at most 255 bytes", "X-File-Name");
     return name;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
 }
 
 std::optional<std::int64_t> bounded(const Json& metadata, const char* field, std::int64_t min, std::int64_t max) {
@@ -50,11 +60,14 @@ void read_media_metadata(const http::Request& request, domain::Upload& upload) {
 awaitable<http::Response> upload(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
-    const auto content_type = context.request.header("content-type");
-    if (content_type && content_type->starts_with("multipart/"))
-        throw domain::Error(domain::ErrorCode::unsupported_media_type, "send the raw bytes as the body");
     domain::Upload upload{principal.user_id, query.get("chat_id").value_or(""), query.get("kind").value_or(""),
-                          context.request.body_file, file_name_of(context.request), {}, {}, {}};
+                          context.request.body_file, std::nullopt, file_name_of(context.request), {}, {}, {}};
+    if (const auto* content_type = context.request.header("content-type");
+        content_type && content_type->size() >= 10 && equals_ignoring_case(content_type->substr(0, 10), "multipart/")) {
+        upload.multipart_boundary = media::multipart_boundary(*content_type);
+        if (!upload.multipart_boundary)
+            throw domain::bad_request("multipart uploads must be multipart/form-data with a boundary", "Content-Type");
+    }
     if (upload.temporary.empty()) throw domain::bad_request("the upload is empty");
     read_media_metadata(context.request, upload);
     const auto result = co_await services.media.upload(std::move(upload));

@@ -98,6 +98,29 @@ std::string settings_summary(const ChatSettings& settings) {
            ", only admins can add members: " + flag(settings.only_admins_can_add_members);
 }
 
+// Who may change whose role or mute (docs/api.md, Members).
+void check_member_update(ChatType type, Role actor, Role target, bool self, const MemberUpdate& update) {
+    if (update.is_muted && !self) throw forbidden("only members themselves can mute a chat");
+    if (!update.role) return;
+    if (type == ChatType::direct) throw forbidden("a direct chat has no roles");
+    if (*update.role == Role::owner) {
+        if (actor != Role::owner) throw forbidden("only the owner can transfer ownership");
+        return;
+    }
+    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
+    if (actor == Role::member) throw forbidden("only admins can change roles");
+    if (actor == Role::admin && target == Role::admin && !self) throw forbidden("admins cannot change other admins");
+}
+
+// Who may remove whom; anyone may leave a group.
+void check_removal(ChatType type, Role actor, Role target, bool self) {
+    if (type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
+    if (self) return;
+    if (actor == Role::member) throw forbidden("only admins can remove members");
+    if (target == Role::owner) throw forbidden("the owner cannot be removed");
+    if (actor == Role::admin && target == Role::admin) throw forbidden("admins cannot remove other admins");
+}
+
 }  // namespace
 
 ChatSettings SettingsPatch::applied_to(ChatSettings settings) const {
@@ -140,7 +163,12 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
         chat.created_by = actor;
         chat.direct_key = key;
         chat_id = store::chats::insert(tx, chat);
-        if (!chat_id) throw Error(ErrorCode::unavailable, "direct chat created concurrently; retry");
+        if (!chat_id) {  // the other side created it at the same moment: theirs is the one
+            chat_id = *store::chats::find_direct(tx, key);
+            store::chats::set_hidden(tx, *chat_id, actor, false);
+            outcome.value = {*store::chats::view(tx, *chat_id, actor), false};
+            return outcome;
+        }
         store::members::insert(tx, *chat_id, actor, Role::member);
         store::members::insert(tx, *chat_id, other, Role::member);
         auto view = *store::chats::view(tx, *chat_id, actor);
@@ -212,6 +240,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     if (role == Role::member && !update.settings.empty()) throw forbidden("only admins can change group settings");
     const auto settings = update.settings.applied_to(access->settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, settings, old = access->settings](pqxx::work& tx) {
+        store::chats::lock(tx, chat_id);
         auto before = store::chats::view(tx, chat_id, actor);
         if (!before) throw not_found("chat");
         store::chats::update(tx, chat_id,
@@ -256,6 +285,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
     }
     if (role != Role::owner) throw forbidden("only the owner can delete the group");
     co_await writes_.commit(chat_id, [chat_id](pqxx::work& tx) {
+        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         Outcome<bool> outcome{true, {}};
         outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
         store::chats::remove(tx, chat_id);
@@ -297,8 +327,11 @@ boost::asio::awaitable<std::vector<Member>> ChatService::add_members(std::string
             joining.push_back(id);
     if (access->members.size() + joining.size() > limits_.group_members)
         throw Error(ErrorCode::conflict, "the group is full", "user_ids");
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, joining](pqxx::work& tx) {
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, joining, max = limits_.group_members](pqxx::work& tx) {
+        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         require_users_exist(tx, joining);
+        if (store::members::user_ids(tx, chat_id).size() + joining.size() > max)
+            throw Error(ErrorCode::conflict, "the group is full", "user_ids");
         Outcome<std::vector<Member>> outcome;
         const auto actor_name = name_of(tx, actor);
         std::vector<Message> notes;
@@ -331,30 +364,22 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
                                                           MemberUpdate update) {
     require_uuid(user_id, "user_id");
     if (!update.role && !update.is_muted) throw bad_request("nothing to update");
-    const auto actor_role = co_await member_role(actor, chat_id);
-    const auto access = co_await writes_.access(chat_id);
-    const auto target = access->members.find(user_id);
-    if (target == access->members.end()) throw not_found("member");
-    const Role target_role = target->second;
-    if (update.is_muted && user_id != actor) throw forbidden("only members themselves can mute a chat");
-    if (update.role) {
-        if (access->type == ChatType::direct) throw forbidden("a direct chat has no roles");
-        if (*update.role == Role::owner) {
-            if (actor_role != Role::owner) throw forbidden("only the owner can transfer ownership");
-        } else {
-            if (target_role == Role::owner) throw forbidden("the owner's role cannot be changed");
-            if (actor_role == Role::member) throw forbidden("only admins can change roles");
-            if (actor_role == Role::admin && target_role == Role::admin && user_id != actor)
-                throw forbidden("admins cannot change other admins");
-        }
-    }
-    const bool role_changes = update.role && *update.role != target_role;
-    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update, role_changes](pqxx::work& tx) {
+    co_await member_role(actor, chat_id);
+    const auto type = (co_await writes_.access(chat_id))->type;
+    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update, type](pqxx::work& tx) {
+        // Roles are read after the chat lock: the rules judge the state this change applies to.
+        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
+        const auto actor_row = store::members::find(tx, chat_id, actor);
+        if (!actor_row) throw not_found("chat");
+        const auto target_row = store::members::find(tx, chat_id, user_id);
+        if (!target_row) throw not_found("member");
+        check_member_update(type, actor_row->role, target_row->role, actor == user_id, update);
+        const bool role_changes = update.role && *update.role != target_row->role;
         Outcome<Member> outcome;
         std::vector<std::pair<std::string, Role>> roles;
         if (role_changes) {
-            const auto actor_name = name_of(tx, actor);
-            const auto target_name = name_of(tx, user_id);
+            const auto& actor_name = actor_row->user.display_name;
+            const auto& target_name = target_row->user.display_name;
             if (*update.role == Role::owner) {
                 store::members::set_role(tx, chat_id, actor, Role::admin);
                 store::members::set_role(tx, chat_id, user_id, Role::owner);
@@ -389,23 +414,19 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
 
 boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
     require_uuid(user_id, "user_id");
-    const auto actor_role = co_await member_role(actor, chat_id);
-    const auto access = co_await writes_.access(chat_id);
-    const auto target = access->members.find(user_id);
-    if (target == access->members.end()) throw not_found("member");
-    if (access->type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
-    const bool leaving = user_id == actor;
-    if (!leaving) {
-        if (actor_role == Role::member) throw forbidden("only admins can remove members");
-        if (target->second == Role::owner) throw forbidden("the owner cannot be removed");
-        if (actor_role == Role::admin && target->second == Role::admin)
-            throw forbidden("admins cannot remove other admins");
-    }
-    const bool owner_leaves = target->second == Role::owner;
-    co_await writes_.commit(chat_id, [actor, chat_id, user_id, leaving, owner_leaves](pqxx::work& tx) {
+    co_await member_role(actor, chat_id);
+    const auto type = (co_await writes_.access(chat_id))->type;
+    co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::work& tx) {
+        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
+        const auto actor_row = store::members::find(tx, chat_id, actor);
+        if (!actor_row) throw not_found("chat");
+        const auto target_row = store::members::find(tx, chat_id, user_id);
+        if (!target_row) throw not_found("member");
+        const bool leaving = user_id == actor;
+        check_removal(type, actor_row->role, target_row->role, leaving);
         Outcome<bool> outcome{true, {}};
-        // The member row goes first: senders share-lock it before the chat row.
         store::members::remove(tx, chat_id, user_id);
+        const bool owner_leaves = target_row->role == Role::owner;
         const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
         outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
         if (owner_leaves && !heir) {
@@ -413,16 +434,17 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
             outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
             return outcome;
         }
-        const auto actor_name = name_of(tx, actor);
+        const auto& actor_name = actor_row->user.display_name;
         deliver_message(outcome.effects,
                         leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
-                                : write_system(tx, chat_id, actor, actor_name + " removed " + name_of(tx, user_id),
+                                : write_system(tx, chat_id, actor, actor_name + " removed " + target_row->user.display_name,
                                                "member.removed", user_id));
         if (heir) {
             store::members::set_role(tx, chat_id, *heir, Role::owner);
-            deliver_message(outcome.effects, write_system(tx, chat_id, actor, name_of(tx, *heir) + " is now the owner",
+            auto heir_row = *store::members::find(tx, chat_id, *heir);
+            deliver_message(outcome.effects, write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                                           "chat.owner_changed", *heir));
-            outcome.effects.deliveries.push_back({MemberUpdated{*store::members::find(tx, chat_id, *heir)}, chat_id, {}});
+            outcome.effects.deliveries.push_back({MemberUpdated{std::move(heir_row)}, chat_id, {}});
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

@@ -3,6 +3,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/media/inspect.hpp"
+#include "confab/media/multipart.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
@@ -51,6 +52,19 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     const auto kind = media_kind_from(upload.kind);
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     require_member((co_await writes_.access(upload.chat_id)).get(), upload.uploader_id);
+    if (upload.multipart_boundary) {
+        TemporaryFile part{storage_.temporary_path()};
+        const auto extracted = co_await offload(workers_, [&]() -> std::optional<media::FilePart> {
+            try {
+                return media::extract_file_part(temporary.path, *upload.multipart_boundary, part.path);
+            } catch (const std::invalid_argument&) {
+                return std::nullopt;
+            }
+        });
+        if (!extracted) throw bad_request("multipart body needs one part named file");
+        if (!upload.file_name && extracted->file_name) upload.file_name = extracted->file_name;
+        std::swap(temporary.path, part.path);
+    }
 
     const auto inspection = co_await offload(workers_, [path = temporary.path] { return media::inspect(path); });
     if (inspection.size_bytes == 0) throw bad_request("the upload is empty");
@@ -102,6 +116,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
     if (message->sender_id != actor && !moderator) throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
     const auto chat_id = message->chat_id;
     auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+        store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
         if (!current || current->is_deleted || !current->media) throw not_found("media");

@@ -5,6 +5,8 @@
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
+#include <pqxx/except>
+
 namespace confab::domain {
 namespace {
 
@@ -56,6 +58,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     if (access->settings.only_admins_can_post && role == Role::member)
         throw forbidden("only admins can post in this group");
     co_return co_await writes_.commit(m.chat_id, [m](pqxx::work& tx) {
+        if (!store::chats::lock(tx, m.chat_id)) throw not_found("chat");
         Outcome<Sent> outcome;
         if (m.client_id) {
             if (auto stored = store::messages::find_by_client_id(tx, m.sender_id, *m.client_id)) {
@@ -74,8 +77,13 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
             if (media->attached) throw conflict("this upload is already attached to a message");
             store::media::mark_attached(tx, *m.media_id);
         }
-        auto stored = store::messages::insert(tx, {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id,
-                                                   m.metadata.text, m.client_id, m.media_id});
+        std::optional<Message> stored;
+        try {
+            stored = store::messages::insert(tx, {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id,
+                                                  m.metadata.text, m.client_id, m.media_id});
+        } catch (const pqxx::unique_violation&) {  // the same client_id sent to another chat at once
+            throw conflict("client_id was used in another chat");
+        }
         if (!stored) throw not_found("chat");
         deliver(outcome.effects, MessageCreated{*stored}, m.chat_id);
         outcome.value = {std::move(*stored), true};
@@ -139,7 +147,8 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
         throw bad_request("only text messages and captions can be edited", "content");
     const auto chat_id = message.chat_id;
     co_return co_await writes_.commit(chat_id, [chat_id, message_id, content](pqxx::work& tx) {
-        // Re-read under the chat row lock that next_version takes: a concurrent delete wins.
+        // Re-read under the chat lock: a concurrent delete wins.
+        store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
         if (!current || current->is_deleted) throw conflict("message is deleted");
@@ -158,6 +167,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
     if (message.is_deleted) throw conflict("message is already deleted");
     const auto chat_id = message.chat_id;
     auto orphaned_bytes = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+        store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
         if (!current || current->is_deleted) throw conflict("message is already deleted");
@@ -178,18 +188,17 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
     co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::work& tx) {
+        store::chats::lock(tx, chat_id);  // one reaction change per chat at a time: the 20-emoji cap holds
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
                                  : store::messages::remove_reaction(tx, message_id, actor, emoji);
         if (!changed) return outcome;  // idempotent: nothing moves, nothing is sent
         if (add && store::messages::distinct_emoji(tx, message_id) > max_distinct_emoji)
             throw conflict("a message has at most 20 distinct reactions");
-        const auto version = store::messages::next_version(tx, chat_id);
+        store::messages::set_version(tx, message_id, store::messages::next_version(tx, chat_id));
         auto current = store::messages::find(tx, message_id);
         if (!current || current->is_deleted) throw conflict("message is deleted");
-        store::messages::set_version(tx, message_id, version);
-        current->version = version;
-        deliver(outcome.effects, MessageUpdated{*current}, chat_id);
+        deliver(outcome.effects, MessageUpdated{std::move(*current)}, chat_id);
         outcome.value = true;
         return outcome;
     });

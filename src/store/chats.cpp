@@ -66,6 +66,7 @@ void prepare(pqxx::connection& c) {
               "only_admins_can_add_members, metadata, created_by, direct_key) "
               "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::uuid, $9) "
               "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
+    c.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
     c.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     c.prepare("chats_access",
               "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members "
@@ -99,6 +100,10 @@ std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& cha
                                          chat.direct_key);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
+}
+
+bool lock(pqxx::transaction_base& tx, const std::string& chat_id) {
+    return !tx.exec_prepared("chats_lock", chat_id).empty();
 }
 
 std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key) {

@@ -112,10 +112,10 @@ void prepare(pqxx::connection& c) {
               "WHERE message_id = ANY($1::uuid[]) ORDER BY created_at, emoji, user_id");
     // One statement: number the message, store it, advance the sender's read mark, and
     // bring the chat back into lists that hid it. Unless $8 (a system message) nothing
-    // happens when the sender is not a member; the member row is share-locked first, so a
-    // concurrent removal either commits before (no row) or waits until after this send.
+    // happens when the sender is not a member. Callers hold the chat lock (chats::lock),
+    // so the membership seen here is the latest committed.
     c.prepare("messages_insert",
-              "WITH sender AS (SELECT 1 FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid FOR SHARE), "
+              "WITH sender AS (SELECT 1 FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid), "
               "numbered AS (UPDATE chats SET last_seq = last_seq + 1, version = version + 1, "
               "  activity = nextval('chat_activity'), updated_at = now() "
               "  WHERE id = $1::uuid AND ($8 OR EXISTS (SELECT 1 FROM sender)) RETURNING last_seq, version), "

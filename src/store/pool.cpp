@@ -79,10 +79,12 @@ void Pool::worker() {
 }
 
 // A connection found broken before the transaction committed is replaced and the job
-// tried once more on the fresh one: nothing of it can have been committed. A failure
-// during COMMIT itself (in_doubt_error) is never retried.
+// tried again on the fresh one: nothing of it can have been committed. So is a job whose
+// transaction PostgreSQL rolled back to break a deadlock. A failure during COMMIT itself
+// (in_doubt_error) is never retried.
 void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job& job) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    constexpr int attempts = 3;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!connection || !connection->is_open()) connection = connect();
         if (!connection) {
             job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
@@ -98,6 +100,10 @@ void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job
         } catch (const pqxx::broken_connection&) {
             spdlog::warn("database connection broken; reconnecting");
             connection.reset();
+        } catch (const pqxx::deadlock_detected&) {
+            spdlog::warn("transaction rolled back by a deadlock; retrying");
+        } catch (const pqxx::serialization_failure&) {
+            spdlog::warn("transaction rolled back by a serialization failure; retrying");
         } catch (...) {
             job.fail(std::current_exception());
             return;

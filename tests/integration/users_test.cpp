@@ -177,7 +177,8 @@ TEST_F(UsersTest, SearchMatchesUsernameOrDisplayNamePrefixCaseInsensitively) {
     ASSERT_TRUE(IsJson(page.response, 200));
     EXPECT_EQ(page.usernames, expected) << page.response.body;
     EXPECT_TRUE(page.next_cursor.is_null()) << page.response.body;
-    for (const auto& u : page.response.json()["users"]) EXPECT_TRUE(IsUserModel(u));
+    const auto users = page.response.json()["users"];  // a named copy: the loop must not outlive a temporary
+    for (const auto& u : users) EXPECT_TRUE(IsUserModel(u));
 
     auto upper_page = search(port(), me.token, upper(p));
     ASSERT_TRUE(IsJson(upper_page.response, 200));

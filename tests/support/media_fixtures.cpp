@@ -407,6 +407,51 @@ std::string elf_executable() {
 
 std::string shell_script() { return "#!/bin/sh\necho hello\nexit 0\n"; }
 
+std::string env_bash_script() { return "#!/usr/bin/env bash\nset -euo pipefail\necho \"hello $USER\"\n"; }
+
+std::string elf_shared_object() {
+    std::string e = elf_executable();
+    e[16] = 3;  // e_type: ET_DYN
+    e[17] = 0;
+    return e;
+}
+
+std::string pe_executable() {
+    std::string p = "MZ";
+    p.resize(0x3C, '\0');
+    put_le32(p, 0x80);  // e_lfanew
+    p.resize(0x80, '\0');
+    p += std::string("PE\0\0", 4);
+    put_le16(p, 0x8664);  // machine: x86-64
+    put_le16(p, 0);       // number of sections
+    put_le32(p, 0);       // time stamp
+    put_le32(p, 0);       // symbol table
+    put_le32(p, 0);       // number of symbols
+    put_le16(p, 240);     // size of optional header
+    put_le16(p, 0x0022);  // characteristics: executable, large address aware
+    std::string opt;
+    put_le16(opt, 0x20B);  // PE32+
+    opt.resize(240, '\0');
+    opt[68] = 3;  // subsystem: Windows CUI
+    p += opt;
+    p.resize(0x200, '\0');
+    return p;
+}
+
+std::string macho_executable() {
+    std::string m;
+    put_le32(m, 0xFEEDFACF);  // MH_MAGIC_64
+    put_le32(m, 0x01000007);  // CPU_TYPE_X86_64
+    put_le32(m, 3);           // CPU_SUBTYPE_X86_64_ALL
+    put_le32(m, 2);           // MH_EXECUTE
+    put_le32(m, 0);           // ncmds
+    put_le32(m, 0);           // sizeofcmds
+    put_le32(m, 0x00200085);  // flags: NOUNDEFS | DYLDLINK | TWOLEVEL | PIE
+    put_le32(m, 0);           // reserved
+    m.resize(0x100, '\0');
+    return m;
+}
+
 std::string text_of_size(std::size_t n) {
     static const std::string pattern = "0123456789abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ.\n";
     std::string s;

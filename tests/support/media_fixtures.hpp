@@ -39,6 +39,14 @@ std::string text(std::uint8_t seed = 0);
 std::string elf_executable();
 // text/x-shellscript: "#!/bin/sh" script.
 std::string shell_script();
+// text/x-shellscript: "#!/usr/bin/env bash" script.
+std::string env_bash_script();
+// application/x-sharedlib: the ELF header of a shared object (ET_DYN).
+std::string elf_shared_object();
+// application/vnd.microsoft.portable-executable: an MZ stub + PE32+ header (x86-64).
+std::string pe_executable();
+// application/x-mach-binary: a 64-bit Mach-O executable header (x86-64).
+std::string macho_executable();
 
 // Convenience: `n` bytes of a repeating pattern (for range tests on known offsets), made to
 // look like text so libmagic calls it text/plain.

@@ -46,6 +46,10 @@ void prepare(pqxx::connection& connection);
 // The created chat's id, or nullopt when the direct_key is taken (the pair has a chat).
 std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& chat);
 std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key);
+// Locks the chat row for the rest of the transaction; false when the chat is gone. Every
+// transaction that changes a chat takes this lock first, so they run one at a time per
+// chat and always lock in the same order (chat, then members and messages).
+bool lock(pqxx::transaction_base& tx, const std::string& chat_id);
 std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id);
 
 std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
