@@ -127,7 +127,10 @@ Json to_json(const domain::Media& media, const std::optional<std::string>& messa
               {"size_bytes", media.size_bytes},
               {"sha256", media.sha256},
               {"file_name", optional_text(media.file_name)}};
-    if (message_id) json["url"] = "/api/v1/messages/" + *message_id + "/media";
+    if (message_id) {
+        json["url"] = "/api/v1/messages/" + *message_id + "/media";
+        if (media.kind == domain::MediaKind::image) json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
+    }
     if (media.width) json["width"] = *media.width;
     if (media.height) json["height"] = *media.height;
     if (media.duration_ms) json["duration_ms"] = *media.duration_ms;

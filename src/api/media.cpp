@@ -83,10 +83,14 @@ std::string quoted_file_name(const domain::Media& media) {
 
 awaitable<http::Response> download(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
-    const auto file = co_await services.media.file_of(principal.user_id, context.path_params.at("id"));
+    const auto variant = Query::parse(context.request.query).get("variant");
+    if (variant && *variant != "thumb") throw domain::bad_request("variant must be thumb", "variant");
+    const auto& message_id = context.path_params.at("id");
+    const auto file = variant ? co_await services.media.thumbnail_of(principal.user_id, message_id)
+                              : co_await services.media.file_of(principal.user_id, message_id);
     const auto& media = file.media;
     const auto size = static_cast<std::uint64_t>(media.size_bytes);
-    const auto etag = '"' + media.sha256 + '"';
+    const auto etag = '"' + file.etag + '"';
     http::Response response;
     response.content_type = media.mime_type;
     response.headers = {{"ETag", etag},

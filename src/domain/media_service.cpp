@@ -101,7 +101,34 @@ boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::
     const auto access = co_await writes_.access(message->chat_id);
     if (!access || !access->members.contains(actor)) throw not_found("message");
     if (message->is_deleted || !message->media) throw not_found("media");
-    co_return MediaFile{storage_.path_of(message->media->storage_key), *message->media};
+    co_return MediaFile{storage_.path_of(message->media->storage_key), *message->media, message->media->sha256};
+}
+
+boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, std::string message_id) {
+    auto file = co_await file_of(std::move(actor), std::move(message_id));
+    if (file.media.kind != MediaKind::image) throw bad_request("only images have thumbnails", "variant");
+    const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
+    const auto size = co_await offload(workers_, [&]() -> std::optional<std::uintmax_t> {
+        try {
+            if (!std::filesystem::exists(thumbnail)) {
+                // Made under a temporary name and renamed: readers never see half a JPEG.
+                auto temporary = storage_.temporary_path();
+                temporary += ".jpg";
+                media::make_thumbnail(file.path, temporary, thumbnail_max_side);
+                std::filesystem::rename(temporary, thumbnail);
+            }
+            return std::filesystem::file_size(thumbnail);
+        } catch (const std::exception& e) {
+            spdlog::warn("thumbnail of media {} failed: {}", file.media.id, e.what());
+            return std::nullopt;
+        }
+    });
+    if (!size) throw Error(ErrorCode::unsupported_media_type, "this image has no thumbnail");
+    file.path = thumbnail;
+    file.media.mime_type = "image/jpeg";
+    file.media.size_bytes = static_cast<std::int64_t>(*size);
+    file.etag += "-thumb";
+    co_return file;
 }
 
 boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string message_id) {

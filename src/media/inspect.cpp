@@ -2,6 +2,7 @@
 
 #include <magic.h>
 #include <sodium.h>
+#include <vips/vips.h>
 
 #include <algorithm>
 #include <array>
@@ -56,6 +57,29 @@ Inspection inspect(const std::filesystem::path& file) {
     crypto_hash_sha256_final(&state, digest.data());
     result.sha256 = hex(digest.data(), digest.size());
     return result;
+}
+
+void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side) {
+    // libvips is initialised once per process; its operation cache would only hold memory.
+    static const bool ready = [] {
+        if (VIPS_INIT("confab") != 0) return false;
+        vips_cache_set_max(0);
+        return true;
+    }();
+    if (!ready) throw std::runtime_error("libvips failed to initialise");
+    VipsImage* thumbnail = nullptr;
+    if (vips_thumbnail(image.c_str(), &thumbnail, max_side, "height", max_side, "size", VIPS_SIZE_DOWN, nullptr) != 0) {
+        const std::string error = vips_error_buffer();
+        vips_error_clear();
+        throw std::runtime_error("thumbnail: " + error);
+    }
+    const int saved = vips_jpegsave(thumbnail, jpeg.c_str(), "Q", 80, "strip", TRUE, nullptr);
+    g_object_unref(thumbnail);
+    if (saved != 0) {
+        const std::string error = vips_error_buffer();
+        vips_error_clear();
+        throw std::runtime_error("thumbnail: " + error);
+    }
 }
 
 bool allowed(domain::MediaKind kind, std::string_view mime) {

@@ -25,6 +25,8 @@ bool is_hex_key(const std::string& sha256) {
 
 }  // namespace
 
+const std::string thumbnail_variant = "thumb.jpg";
+
 LocalStorage::LocalStorage(std::filesystem::path root) : root_(std::move(root)) {
     std::filesystem::create_directories(root_ / "tmp");
     std::filesystem::create_directories(root_ / "objects");
@@ -56,9 +58,16 @@ std::string LocalStorage::store(const std::filesystem::path& temporary, const st
     return sha256;
 }
 
+std::filesystem::path LocalStorage::variant_path_of(const std::string& key, const std::string& variant) const {
+    auto path = path_of(key);
+    path += "." + variant;
+    return path;
+}
+
 void LocalStorage::remove(const std::string& key) {
     std::error_code ignored;
     std::filesystem::remove(path_of(key), ignored);
+    std::filesystem::remove(variant_path_of(key, thumbnail_variant), ignored);
 }
 
 }  // namespace confab::media

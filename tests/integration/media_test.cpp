@@ -94,7 +94,9 @@ bool is_sha256_hex(const json& j) {
     auto fail = [&](const std::string& what) { return ::testing::AssertionFailure() << what << ": " << j.dump(); };
     if (!j.is_object()) return fail("MediaModel is not an object");
     static const std::set<std::string> required = {"id", "kind", "mime_type", "size_bytes", "sha256", "file_name"};
-    static const std::set<std::string> optional = {"url", "width", "height", "duration_ms"};
+    // "thumbnail_url" is not in PROTOCOL.md or docs/api.md; it is being added alongside this
+    // suite (image thumbnails), so it is tolerated when it is a string or null.
+    static const std::set<std::string> optional = {"url", "width", "height", "duration_ms", "thumbnail_url"};
     for (const auto& k : required)
         if (!j.contains(k)) return fail("MediaModel lacks \"" + k + "\"");
     for (auto it = j.begin(); it != j.end(); ++it)
@@ -109,6 +111,8 @@ bool is_sha256_hex(const json& j) {
     if (!j["file_name"].is_null() && !j["file_name"].is_string()) return fail("MediaModel.file_name");
     for (const char* k : {"width", "height", "duration_ms"})
         if (j.contains(k) && !j[k].is_null() && !is_int(j[k])) return fail(std::string("MediaModel.") + k);
+    if (j.contains("thumbnail_url") && !j["thumbnail_url"].is_null() && !j["thumbnail_url"].is_string())
+        return fail("MediaModel.thumbnail_url");
     if (expected_url) {
         if (!j.contains("url") || j["url"] != *expected_url) return fail("MediaModel.url is not " + *expected_url);
     } else if (j.contains("url") && !j["url"].is_null()) {
@@ -455,6 +459,54 @@ TEST_F(MediaTest, MultipartFormDataWithOneFilePartIsAccepted) {
     auto d = download(port(), b, msg["id"]);
     ASSERT_EQ(d.status, 200);
     EXPECT_TRUE(d.body == bytes) << "downloaded bytes differ from the file part";
+}
+
+std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts) {
+    // parts: (Content-Disposition parameters after "form-data; ", content)
+    std::string body;
+    for (const auto& [disposition, content] : parts)
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; " + disposition +
+                "\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n";
+    return body + "--" + boundary + "--\r\n";
+}
+
+TEST_F(MediaTest, MultipartFileNameKeepsOnlyItsLastPathComponentAndBadFormsAre400) {
+    auto a = register_user(port(), "mx");
+    auto b = register_user(port(), "mx");
+    std::string chat = create_direct(port(), a, b)["id"];
+    const std::string boundary = "xYzBoundary42";
+    const std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + a.token},
+                                                        {"Content-Type", "multipart/form-data; boundary=" + boundary}};
+
+    // The part's filename is used when there is no X-File-Name, with the same rule: the
+    // last path component only.
+    auto named = http(port(), "POST", upload_target(chat, "image"),
+                      multipart_body(boundary, {{"name=\"file\"; filename=\"plain.png\"", media::png(3, 3, 43)}}),
+                      headers);
+    ASSERT_TRUE(IsJson(named, 201));
+    EXPECT_EQ(named.json()["file_name"], "plain.png");
+    auto pathy = http(port(), "POST", upload_target(chat, "image"),
+                      multipart_body(boundary, {{"name=\"file\"; filename=\"../../etc/evil.png\"", media::png(3, 3, 44)}}),
+                      headers);
+    ASSERT_TRUE(IsJson(pathy, 201));
+    EXPECT_EQ(pathy.json()["file_name"], "evil.png") << "a multipart filename must lose its path like X-File-Name";
+
+    // No part named "file", an unterminated body, no boundary: 400.
+    EXPECT_TRUE(IsError(http(port(), "POST", upload_target(chat, "image"),
+                             multipart_body(boundary, {{"name=\"photo\"; filename=\"a.png\"", media::png(3, 3, 45)}}),
+                             headers),
+                        400, "bad_request"))
+        << "no part named file";
+    EXPECT_TRUE(IsError(http(port(), "POST", upload_target(chat, "image"),
+                             "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" +
+                                 media::png(3, 3, 46),
+                             headers),
+                        400, "bad_request"))
+        << "unterminated multipart body";
+    EXPECT_TRUE(IsError(http(port(), "POST", upload_target(chat, "image"), media::png(3, 3, 47),
+                             {{"Authorization", "Bearer " + a.token}, {"Content-Type", "multipart/form-data"}}),
+                        400, "bad_request"))
+        << "multipart without a boundary";
 }
 
 TEST(MediaLimitTest, UploadLimitIsEnforcedFromContentLengthAndWhileReadingChunks) {
@@ -950,6 +1002,11 @@ TEST_F(MediaTest, OnlyMembersCanDownload) {
     auto stranger = register_user(port(), "mb");
 
     EXPECT_TRUE(IsError(download(port(), stranger, m["id"]), 404, "not_found"));
+    // Conditional and range requests reveal nothing either.
+    EXPECT_TRUE(IsError(download(port(), stranger, m["id"], {{"If-None-Match", "\"" + media::sha256_hex(png) + "\""}}),
+                        404, "not_found"));
+    EXPECT_TRUE(IsError(download(port(), stranger, m["id"], {{"Range", "bytes=0-3"}}), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), stranger.token, gallery_url(chat)), 404, "not_found"));
     auto no_token = http(port(), "GET", media_url(m["id"]));
     EXPECT_TRUE(IsError(no_token, 401, "unauthorized"));
     EXPECT_TRUE(IsError(download(port(), a, random_uuid()), 404, "not_found")) << "unknown message";
@@ -1084,6 +1141,39 @@ TEST_F(MediaTest, SharedBytesStayUntilTheLastUseIsRemoved) {
     ASSERT_EQ(del(port(), b.token, message_url(mb["id"])).status, 204);
     EXPECT_TRUE(eventually([&] { return files_with_content(server().media_dir(), png).empty(); }))
         << "the bytes are still in storage after their last use was removed";
+}
+
+TEST_F(MediaTest, RemovalRacingAReuploadOfTheSameBytesKeepsTheNewUpload) {
+    // a removes their media while b uploads the same bytes: whichever order the server sees,
+    // b's upload must end up with its bytes in storage.
+    auto a = register_user(port(), "mj");
+    auto b = register_user(port(), "mj");
+    std::string chat = create_direct(port(), a, b)["id"];
+    for (int i = 0; i < 15; ++i) {
+        SCOPED_TRACE("round " + std::to_string(i));
+        auto bytes = media::png(64, 64, static_cast<std::uint8_t>(160 + i));
+        auto ma = post_media(port(), a, chat, "image", bytes);
+        HttpResponse removed, uploaded;
+        std::atomic<int> ready{0};
+        std::thread t1([&] {
+            ++ready;
+            while (ready.load() < 2) std::this_thread::yield();
+            removed = guarded([&] { return del(port(), a.token, media_url(ma["id"])); });
+        });
+        std::thread t2([&] {
+            ++ready;
+            while (ready.load() < 2) std::this_thread::yield();
+            uploaded = guarded([&] { return upload(port(), b, chat, "image", bytes); });
+        });
+        t1.join();
+        t2.join();
+        ASSERT_EQ(removed.status, 204) << removed.describe();
+        ASSERT_EQ(uploaded.status, 201) << uploaded.describe();
+        auto mb = send_media(port(), b, chat, "image", uploaded.json()["id"]);
+        auto d = download(port(), a, mb["id"]);
+        ASSERT_EQ(d.status, 200) << "b's bytes were lost to a's concurrent removal: " << d.describe().substr(0, 300);
+        EXPECT_TRUE(d.body == bytes);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ struct Uploaded {
 
 struct MediaFile {
     std::filesystem::path path;
-    Media media;
+    Media media;       // mime_type and size_bytes are those of the file at `path`
+    std::string etag;  // unquoted
 };
 
 struct GalleryQuery {
@@ -60,7 +61,11 @@ public:
                  const config::Media& settings);
 
     boost::asio::awaitable<Uploaded> upload(Upload upload);
+    static constexpr int thumbnail_max_side = 320;
+
     boost::asio::awaitable<MediaFile> file_of(std::string actor, std::string message_id);
+    // An image's thumbnail, made once on the workers and kept beside the original.
+    boost::asio::awaitable<MediaFile> thumbnail_of(std::string actor, std::string message_id);
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<HistoryPage> gallery(std::string actor, std::string chat_id, GalleryQuery query);
 

@@ -18,6 +18,10 @@ struct Inspection {
 // Reads the whole file once (blocking: run off the I/O threads).
 Inspection inspect(const std::filesystem::path& file);
 
+// Writes a JPEG of at most max_side x max_side pixels of an image file (libvips; blocking).
+// Throws std::runtime_error when the image cannot be decoded.
+void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side);
+
 // The allow-list of PROTOCOL.md's Media section, per kind.
 bool allowed(domain::MediaKind kind, std::string_view mime_type);
 

@@ -6,6 +6,9 @@
 
 namespace confab::media {
 
+// The variant name of image thumbnails (JPEG, at most 320 px a side).
+extern const std::string thumbnail_variant;
+
 // Where uploaded bytes live. Keys are made from the content's SHA-256, never from user
 // input, so identical uploads share one file. Blocking: call off the I/O threads.
 class Storage {
@@ -17,6 +20,9 @@ public:
     // temporary file is consumed (renamed, or removed when the content is already stored).
     virtual std::string store(const std::filesystem::path& temporary, const std::string& sha256) = 0;
     virtual std::filesystem::path path_of(const std::string& key) const = 0;
+    // Where a derived variant of the object lives, beside it (e.g. "thumb.jpg").
+    virtual std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const = 0;
+    // Removes the object and its variants.
     virtual void remove(const std::string& key) = 0;
 };
 
@@ -29,6 +35,7 @@ public:
     std::filesystem::path temporary_path() override;
     std::string store(const std::filesystem::path& temporary, const std::string& sha256) override;
     std::filesystem::path path_of(const std::string& key) const override;
+    std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const override;
     void remove(const std::string& key) override;
 
 private:

@@ -1,0 +1,118 @@
+// Media beyond upload and download: thumbnails made once and cached beside the original,
+// the cleanup of uploads never attached to a message, and bytes shared by several uploads
+// removed only when the last reference goes.
+
+#include "support/chat_api.hpp"
+#include "support/fixture.hpp"
+#include "support/media_fixtures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace confab::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string upload_target(const std::string& chat_id, const std::string& kind) {
+    return "/api/v1/messages/upload?chat_id=" + chat_id + "&kind=" + kind;
+}
+
+json upload(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& kind,
+            const std::string& bytes) {
+    auto headers = auth_header(user.token);
+    headers["Content-Type"] = "application/octet-stream";
+    return expect_json(http(port, "POST", upload_target(chat_id, kind), bytes, headers), 201, "upload");
+}
+
+fs::path stored_path(const ServerProcess& server, const std::string& sha256) {
+    return server.media_dir() / "objects" / sha256.substr(0, 2) / sha256;
+}
+
+// Polls until `done` holds (the cleanup runs on its own schedule), at most `timeout`.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 8s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(100ms);
+    }
+    return done();
+}
+
+TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
+    auto ana = register_user(port(), "th");
+    auto ben = register_user(port(), "th");
+    const std::string chat = create_direct(port(), ana, ben)["id"];
+    const auto image = upload(port(), ana, chat, "image", media::png(640, 480, 7));
+    const auto message = expect_json(send_message(port(), ana, chat, {{"type", "image"}, {"media_id", image["id"]}}),
+                                     201, "send image");
+    const std::string thumb_url = message["media"]["thumbnail_url"];
+    EXPECT_EQ(thumb_url, "/api/v1/messages/" + message["id"].get<std::string>() + "/media?variant=thumb");
+
+    auto first = get(port(), ben.token, thumb_url);
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.header("content-type"), "image/jpeg");
+    EXPECT_EQ(first.body.substr(0, 3), std::string("\xFF\xD8\xFF"));  // a JPEG
+    EXPECT_LT(first.body.size(), media::png(640, 480, 7).size());
+    EXPECT_NE(first.header("etag"), "\"" + image["sha256"].get<std::string>() + "\"");
+    const auto thumbnail = server().media_dir() / "objects" / image["sha256"].get<std::string>().substr(0, 2) /
+                           (image["sha256"].get<std::string>() + ".thumb.jpg");
+    ASSERT_TRUE(fs::exists(thumbnail)) << "cached beside the original";
+    const auto made = fs::last_write_time(thumbnail);
+    auto second = get(port(), ana.token, thumb_url);
+    EXPECT_EQ(second.body, first.body);
+    EXPECT_EQ(fs::last_write_time(thumbnail), made) << "made once";
+    auto not_modified = http(port(), "GET", thumb_url, std::nullopt,
+                             {{"Authorization", "Bearer " + ana.token}, {"If-None-Match", first.header("etag")}});
+    EXPECT_EQ(not_modified.status, 304);
+
+    const auto file = upload(port(), ana, chat, "file", media::text(3));
+    const auto file_message = expect_json(
+        send_message(port(), ana, chat, {{"type", "file"}, {"media_id", file["id"]}}), 201, "send file");
+    EXPECT_FALSE(file_message["media"].contains("thumbnail_url"));
+    const std::string file_url = file_message["media"]["url"];
+    EXPECT_TRUE(IsError(get(port(), ana.token, file_url + "?variant=thumb"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(get(port(), ana.token, thumb_url.substr(0, thumb_url.find('?')) + "?variant=huge"), 400,
+                        "bad_request"));
+    auto stranger = register_user(port(), "th");
+    EXPECT_TRUE(IsError(get(port(), stranger.token, thumb_url), 404, "not_found"));
+}
+
+TEST(MediaCleanupTest, UnattachedUploadsOlderThanADayAreRemovedSharedBytesStayUntilTheLastUse) {
+    CONFAB_REQUIRE_DATABASE();
+    auto& db = shared_database();
+    ServerProcess server(db.url(),
+                         std::map<std::string, std::string>{{"CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", "1"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "cl");
+    auto ben = register_user(port, "cl");
+    const std::string chat = create_group(port, ana, {ben.id})["id"];
+
+    const auto bytes = media::png(32, 32, 11);
+    const auto stale = upload(port, ana, chat, "image", bytes);         // never attached, backdated
+    const auto shared = upload(port, ben, chat, "image", bytes);        // same bytes, attached below
+    const auto fresh = upload(port, ana, chat, "file", media::text(5));  // never attached, recent
+    const auto attached = expect_json(send_message(port, ben, chat, {{"type", "image"}, {"media_id", shared["id"]}}),
+                                      201, "send image");
+    for (const auto& id : {stale["id"].get<std::string>(), shared["id"].get<std::string>()})
+        db.query_value("UPDATE media SET created_at = now() - interval '25 hours' WHERE id = '" + id + "'");
+
+    auto media_rows = [&](const json& media) {
+        return db.query_value("SELECT count(*) FROM media WHERE id = '" + media["id"].get<std::string>() + "'");
+    };
+    ASSERT_TRUE(eventually([&] { return media_rows(stale) == "0"; })) << "the stale upload was not removed";
+    EXPECT_EQ(media_rows(shared), "1") << "attached media is kept however old";
+    EXPECT_EQ(media_rows(fresh), "1") << "a recent upload is kept";
+    const auto path = stored_path(server, media::sha256_hex(bytes));
+    EXPECT_TRUE(fs::exists(path)) << "ben's message still uses the same bytes";
+
+    // Deleting the last message that uses the bytes removes them.
+    ASSERT_EQ(del(port, ben.token, "/api/v1/messages/" + attached["id"].get<std::string>()).status, 204);
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_EQ(media_rows(shared), "0");
+}
+
+}  // namespace
+}  // namespace confab::test
