@@ -86,10 +86,11 @@ CREATE TABLE media (
     height       integer,
     duration_ms  bigint,
     attached_at  timestamptz,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    -- Same user, same chat, same bytes: the upload is the existing media.
-    UNIQUE (chat_id, uploader_id, sha256)
+    created_at   timestamptz NOT NULL DEFAULT now()
 );
+-- Same user, same chat, same bytes, same kind, not yet sent: the upload is the existing
+-- media (blind retries). Once attached, the same bytes can be uploaded and sent again.
+CREATE UNIQUE INDEX media_pending_upload ON media (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL;
 -- Cleanup of uploads never attached to a message.
 CREATE INDEX media_unattached ON media (created_at) WHERE attached_at IS NULL;
 CREATE INDEX media_storage_key ON media (storage_key);

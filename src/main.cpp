@@ -92,7 +92,7 @@ int serve(const confab::config::Config& config) {
     domain::AccessCache access;
     domain::ChatWrites writes(pool, access, publisher);
     domain::ChatService chats(writes, hub, config.limits);
-    domain::MessageService messages(writes, storage, workers, config.limits);
+    domain::MessageService messages(writes, storage, config.limits);
     domain::PresenceService presence(writes, hub);
     domain::MediaService media(writes, storage, workers, config.media);
     api::Services services{config, pool, auth, users, chats, messages, presence, media};

@@ -16,17 +16,26 @@ namespace {
 
 using boost::asio::awaitable;
 
-constexpr std::size_t max_file_name = 255;
 constexpr std::int64_t max_dimension = 100000;
 
-// X-File-Name keeps its last path component only: never a path on the server or client.
-std::optional<std::string> file_name_of(const http::Request& request) {
-    const auto* header = request.header("x-file-name");
-    if (!header || header->empty()) return std::nullopt;
-    auto name = header->substr(header->find_last_of("/\\") == std::string::npos ? 0 : header->find_last_of("/\\") + 1);
-    if (name.empty() || name.size() > max_file_name || !domain::is_valid_utf8(name) || name == "." || name == "..")
-        throw domain::bad_request("X-File-Name must be a file name of at most 255 bytes", "X-File-Name");
-    return name;
+std::optional<std::string> optional_header(const http::Request& request, const std::string& name) {
+    const auto* value = request.header(name);
+    if (!value || value->empty()) return std::nullopt;
+    return *value;
+}
+
+// If-None-Match: "*" or a list of entity tags, weak ones (W/"...") included (RFC 9110 13.1.2).
+bool none_match(std::string_view header, std::string_view etag) {
+    while (!header.empty()) {
+        const auto comma = header.find(',');
+        auto tag = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+        if (tag.starts_with("W/")) tag.remove_prefix(2);
+        if (tag == "*" || tag == etag) return true;
+    }
+    return false;
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -61,7 +70,7 @@ awaitable<http::Response> upload(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
     domain::Upload upload{principal.user_id, query.get("chat_id").value_or(""), query.get("kind").value_or(""),
-                          context.request.body_file, std::nullopt, file_name_of(context.request), {}, {}, {}};
+                          context.request.body_file, std::nullopt, optional_header(context.request, "x-file-name"), {}, {}, {}};
     if (const auto* content_type = context.request.header("content-type");
         content_type && content_type->size() >= 10 && equals_ignoring_case(content_type->substr(0, 10), "multipart/")) {
         upload.multipart_boundary = media::multipart_boundary(*content_type);
@@ -99,7 +108,7 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
                         {"Accept-Ranges", "bytes"},
                         {"Content-Disposition", std::string(media.kind == domain::MediaKind::file ? "attachment" : "inline") +
                                                     "; filename=" + quoted_file_name(media)}};
-    if (const auto* match = context.request.header("if-none-match"); match && (*match == etag || *match == "*")) {
+    if (const auto* match = context.request.header("if-none-match"); match && none_match(*match, etag)) {
         response.status = 304;
         co_return response;
     }

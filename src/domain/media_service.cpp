@@ -31,14 +31,25 @@ struct TemporaryFile {
     }
 };
 
+constexpr std::size_t max_file_name = 255;
+
+// The last path component of a client's file name: never a path on the server or client.
+std::string file_name_from(std::string_view raw) {
+    const auto slash = raw.find_last_of("/\\");
+    const auto name = slash == std::string_view::npos ? raw : raw.substr(slash + 1);
+    if (name.empty() || name.size() > max_file_name || !is_valid_utf8(name) || name == "." || name == ".." ||
+        name.find('\0') != std::string_view::npos)
+        throw bad_request("the file name must be a name of 1-255 bytes", "file_name");
+    return std::string(name);
+}
+
 }  // namespace
 
-boost::asio::awaitable<void> release_bytes(media::Storage& storage, boost::asio::thread_pool& workers,
-                                           std::optional<std::string> key) {
+boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::optional<std::string> key) {
     if (!key) co_return;
-    co_await offload(workers, [&storage, key = *key] {
-        storage.remove(key);
-        return true;
+    co_await pool.run([&storage, key = *key](pqxx::work& tx) {
+        store::media::lock_bytes(tx, key);
+        if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
     });
 }
 
@@ -49,6 +60,7 @@ MediaService::MediaService(ChatWrites& writes, media::Storage& storage, boost::a
 boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     TemporaryFile temporary{upload.temporary};
     require_uuid(upload.chat_id, "chat_id");
+    if (upload.file_name) upload.file_name = file_name_from(*upload.file_name);
     const auto kind = media_kind_from(upload.kind);
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     require_member((co_await writes_.access(upload.chat_id)).get(), upload.uploader_id);
@@ -62,7 +74,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
             }
         });
         if (!extracted) throw bad_request("multipart body needs one part named file");
-        if (!upload.file_name && extracted->file_name) upload.file_name = extracted->file_name;
+        if (!upload.file_name && extracted->file_name) upload.file_name = file_name_from(*extracted->file_name);
         std::swap(temporary.path, part.path);
     }
 
@@ -71,12 +83,6 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     if (!media::allowed(*kind, inspection.mime_type))
         throw Error(ErrorCode::unsupported_media_type,
                     inspection.mime_type + " is not allowed for " + std::string(to_string(*kind)));
-    auto key = co_await offload(workers_, [this, &temporary, sha = inspection.sha256] {
-        auto stored = storage_.store(temporary.path, sha);
-        temporary.path.clear();  // consumed by the store
-        return stored;
-    });
-
     Media media;
     media.chat_id = upload.chat_id;
     media.uploader_id = upload.uploader_id;
@@ -85,11 +91,20 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     media.size_bytes = inspection.size_bytes;
     media.sha256 = inspection.sha256;
     media.file_name = upload.file_name;
-    media.storage_key = std::move(key);
+    media.storage_key = inspection.sha256;
     media.width = upload.width;
     media.height = upload.height;
     media.duration_ms = upload.duration_ms;
-    auto [stored, created] = co_await writes_.pool().run([media](pqxx::work& tx) { return store::media::insert(tx, media); });
+    // The bytes are made durable and recorded under their lock: a concurrent removal of the
+    // last other use either finishes before (and this stores them anew) or sees this row.
+    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](pqxx::work& tx) {
+        store::media::lock_bytes(tx, media.storage_key);
+        if (!temporary.path.empty()) {  // a retried transaction finds the bytes stored already
+            storage_.store(temporary.path, media.storage_key);
+            temporary.path.clear();  // consumed by the store
+        }
+        return store::media::insert(tx, media);
+    });
     co_return Uploaded{std::move(stored), created};
 }
 
@@ -153,7 +168,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
         outcome.effects.deliveries.push_back({MessageUpdated{std::move(updated)}, chat_id, {}});
         return outcome;
     });
-    co_await release_bytes(storage_, workers_, std::move(orphaned));
+    co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
 }
 
 boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std::string chat_id, GalleryQuery query) {
@@ -182,7 +197,7 @@ boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
     });
     for (const auto& id : stale) {
         auto orphaned = co_await writes_.pool().run([id](pqxx::work& tx) { return store::media::remove(tx, id); });
-        co_await release_bytes(storage_, workers_, std::move(orphaned));
+        co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }
     co_return static_cast<int>(stale.size());
 }

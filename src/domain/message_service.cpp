@@ -177,7 +177,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         deliver(outcome.effects, MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
-    co_await release_bytes(storage_, workers_, std::move(orphaned_bytes));
+    co_await release_bytes(writes_.pool(), storage_, std::move(orphaned_bytes));
 }
 
 boost::asio::awaitable<void> MessageService::react(std::string actor, std::string message_id, std::string emoji,

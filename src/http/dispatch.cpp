@@ -33,12 +33,14 @@ void log_request(const Request& request, const Response& response, std::string_v
                  response.status, elapsed, user_id.empty() ? "-" : user_id);
 }
 
-boost::asio::awaitable<Response> dispatch(const Router& router, const Request& request) {
+boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request) {
     const auto started = std::chrono::steady_clock::now();
     Context context{request, {}, {}, {}};
     Response response;
     auto match = router.match(request.method, request.path);
-    if (auto* found = std::get_if<Router::Found>(&match)) {
+    if (auto preflight = cors.preflight(request)) {
+        response = std::move(*preflight);
+    } else if (auto* found = std::get_if<Router::Found>(&match)) {
         context.route = found->pattern;
         context.path_params = std::move(found->params);
         std::exception_ptr failure;
@@ -54,6 +56,7 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Request& r
     } else {
         response = error_response(describe(domain::not_found("route")));
     }
+    cors.decorate(request, response);
     log_request(request, response, context.route, context.user_id, started);
     co_return response;
 }

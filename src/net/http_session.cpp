@@ -313,7 +313,7 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
                 co_return;
             }
         }
-        auto response = co_await http::dispatch(context.router, request);
+        auto response = co_await http::dispatch(context.router, context.cors, request);
         if (!request.body_file.empty()) std::filesystem::remove(request.body_file, ignored);
         const bool keep_open = keep_alive && !context.registry.stopping();
         co_await write_response(*connection, std::move(response), request, keep_open);

@@ -1,5 +1,6 @@
 #include "confab/net/server.hpp"
 
+#include "confab/http/cors.hpp"
 #include "confab/net/http_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -31,8 +32,8 @@ constexpr auto exit_margin = std::chrono::milliseconds(750);
 struct Server::Impl {
     Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
          UploadPath upload_path)
-        : config(cfg), io(static_cast<int>(cfg.server.io_threads)), acceptor(io),
-          signals(io, SIGINT, SIGTERM), context{config, router, events, hub, registry, std::move(upload_path)} {}
+        : config(cfg), cors(cfg.server.allowed_origins), io(static_cast<int>(cfg.server.io_threads)), acceptor(io),
+          signals(io, SIGINT, SIGTERM), context{config, router, cors, events, hub, registry, std::move(upload_path)} {}
 
     void listen() {
         const tcp::endpoint endpoint(asio::ip::make_address(config.server.listen_address), config.server.port);
@@ -88,6 +89,7 @@ struct Server::Impl {
     }
 
     const config::Config& config;
+    http::Cors cors;
     // Declared before io: sessions still suspended when io is destroyed leave the registry.
     SessionRegistry registry;
     asio::io_context io;

@@ -11,14 +11,14 @@ void prepare(pqxx::connection& c) {
               "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
               "storage_key, width, height, duration_ms) "
               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-              "ON CONFLICT (chat_id, uploader_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256 "
+              "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
+              "DO UPDATE SET sha256 = EXCLUDED.sha256 "
               "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
     c.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
     c.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
-    c.prepare("media_remove",
-              "WITH gone AS (DELETE FROM media WHERE id = $1::uuid RETURNING storage_key) "
-              "SELECT storage_key, NOT EXISTS (SELECT 1 FROM media o, gone g WHERE o.storage_key = g.storage_key "
-              "AND o.id <> $1::uuid) FROM gone");
+    c.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
+    c.prepare("media_lock_bytes", "SELECT pg_advisory_xact_lock(hashtext('confab.media:' || $1))");
+    c.prepare("media_bytes_in_use", "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1)");
     c.prepare("media_gallery",
               std::string("SELECT ") + message_columns +
                   " FROM messages m JOIN media md ON md.id = m.media_id "
@@ -46,8 +46,16 @@ void mark_attached(pqxx::transaction_base& tx, const std::string& id) { tx.exec_
 
 std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id) {
     const auto result = tx.exec_prepared("media_remove", id);
-    if (result.empty() || !result[0][1].as<bool>()) return std::nullopt;
+    if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
+}
+
+void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key) {
+    tx.exec_prepared("media_lock_bytes", storage_key);
+}
+
+bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key) {
+    return tx.exec_prepared1("media_bytes_in_use", storage_key)[0].as<bool>();
 }
 
 std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,

@@ -47,9 +47,9 @@ struct GalleryQuery {
     int limit = 50;
 };
 
-// Removes stored bytes no upload uses any more (a key from store::media::remove), on the workers.
-boost::asio::awaitable<void> release_bytes(media::Storage& storage, boost::asio::thread_pool& workers,
-                                           std::optional<std::string> key);
+// Removes the stored bytes of a deleted media row unless another row still uses them,
+// under the bytes' lock so that an upload of the same content cannot slip in between.
+boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::optional<std::string> key);
 
 // Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
 // gallery, and the cleanup of uploads never attached to a message.

@@ -5,7 +5,6 @@
 #include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -61,10 +60,8 @@ struct HistoryQuery {
 // read marks and since_version sync. Every change takes the chat's next version.
 class MessageService {
 public:
-    MessageService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
-                   const config::Limits& limits)
-        : writes_(writes), storage_(storage), workers_(workers), limits_(limits),
-          sends_(limits.message_burst, limits.message_rate) {}
+    MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
+        : writes_(writes), storage_(storage), limits_(limits), sends_(limits.message_burst, limits.message_rate) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
@@ -86,7 +83,6 @@ private:
 
     ChatWrites& writes_;
     media::Storage& storage_;
-    boost::asio::thread_pool& workers_;
     const config::Limits& limits_;
     RateLimiter sends_;  // messages per user, REST and WebSocket together
 };

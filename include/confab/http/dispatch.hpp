@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/http/cors.hpp"
 #include "confab/http/message.hpp"
 #include "confab/http/router.hpp"
 
@@ -10,9 +11,9 @@
 
 namespace confab::http {
 
-// Routes one request, runs its handler, turns any failure into the error shape and
-// writes the request log line. Never throws.
-boost::asio::awaitable<Response> dispatch(const Router& router, const Request& request);
+// Answers CORS preflights, routes one request, runs its handler, turns any failure into
+// the error shape and writes the request log line. Never throws.
+boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request);
 
 // method, path (never the query string), status, duration, request id, user id.
 void log_request(const Request& request, const Response& response, std::string_view route,

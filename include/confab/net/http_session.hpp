@@ -14,6 +14,7 @@ class WsEvents;
 }
 namespace confab::http {
 class Router;
+class Cors;
 }
 namespace confab::realtime {
 class Hub;
@@ -25,6 +26,7 @@ namespace confab::net {
 struct SessionContext {
     const config::Config& config;
     const http::Router& router;
+    const http::Cors& cors;
     api::WsEvents& events;
     realtime::Hub& hub;
     SessionRegistry& registry;

@@ -18,8 +18,12 @@ void prepare(pqxx::connection& connection);
 std::pair<domain::Media, bool> insert(pqxx::transaction_base& tx, const domain::Media& media);
 std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string& id);
 void mark_attached(pqxx::transaction_base& tx, const std::string& id);
-// Deletes the row; returns its storage key when no other row still uses those bytes.
+// Deletes the row; returns its storage key.
 std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id);
+// Serializes, across servers, storing bytes under a key with deciding to delete them:
+// held by the upload that stores and records them and by the check that removes them.
+void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key);
+bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
 std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
                                      std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
