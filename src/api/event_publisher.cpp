@@ -1,13 +1,15 @@
 #include "confab/api/event_publisher.hpp"
 
 #include "confab/api/json.hpp"
+#include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 
 namespace confab::api {
 
 void EventPublisher::publish(const domain::Event& event, const std::vector<std::string>& user_ids) {
     if (user_ids.empty()) return;
-    hub_.send_to_users(user_ids, std::make_shared<const std::string>(dump(event_frame(event))));
+    static auto& deliveries = obs::metrics().deliveries.only();
+    deliveries.inc(hub_.send_to_users(user_ids, std::make_shared<const std::string>(dump(event_frame(event)))));
 }
 
 }  // namespace confab::api

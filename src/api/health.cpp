@@ -1,11 +1,43 @@
 #include "confab/api/json.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/error.hpp"
+#include "confab/obs/metrics.hpp"
 #include "confab/store/database.hpp"
+
+#include <sodium.h>
 
 namespace confab::api {
 
+namespace {
+
+bool is_loopback(const std::string& address) {
+    return address == "::1" || address.starts_with("127.") || address.starts_with("::ffff:127.");
+}
+
+// With a token configured, only requests bearing it; otherwise loopback clients only.
+void require_metrics_access(const Services& services, const http::Request& request) {
+    const auto& token = services.config.metrics.token;
+    if (token.empty()) {
+        if (!is_loopback(request.remote_address))
+            throw domain::Error(domain::ErrorCode::forbidden, "metrics are served to loopback clients only");
+        return;
+    }
+    const auto offered = bearer_token(request);
+    if (!offered) throw domain::unauthorized("metrics need the metrics token");
+    if (offered->size() != token.size() || sodium_memcmp(offered->data(), token.data(), token.size()) != 0)
+        throw domain::Error(domain::ErrorCode::forbidden, "wrong metrics token");
+}
+
+}  // namespace
+
 void add_health_routes(http::Router& router, Services& services) {
+    router.add(http::Method::get, "/metrics", [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+        require_metrics_access(services, context.request);
+        http::Response response;
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = obs::metrics().expose();
+        co_return response;
+    });
     router.add(http::Method::get, "/healthz", [](http::Context&) -> boost::asio::awaitable<http::Response> {
         co_return http::json_response(200, R"({"status":"ok"})");
     });

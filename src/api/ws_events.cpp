@@ -7,6 +7,7 @@
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/http/errors.hpp"
+#include "confab/obs/metrics.hpp"
 
 #include <algorithm>
 
@@ -140,6 +141,7 @@ boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain
     try {
         auto envelope = parse_envelope(frame, id);
         const auto handler = handlers_.find(envelope.type);
+        obs::metrics().ws_frames_in.with({handler == handlers_.end() ? "unknown" : envelope.type}).inc();
         if (handler == handlers_.end()) throw domain::bad_request("unknown event type", "type");
         auto result = co_await handler->second(principal, envelope.data);
         if (!envelope.id) co_return std::nullopt;

@@ -295,6 +295,12 @@ Text non_empty_text() {
     return Text{"a non-empty string", [](std::string_view text) { return !text.empty(); }};
 }
 
+// Empty allowed; when set, long enough to be a secret.
+Text optional_secret() {
+    return Text{"empty, or a secret of at least 16 characters",
+                [](std::string_view text) { return text.empty() || text.size() >= 16; }};
+}
+
 Text ip_address() {
     return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal};
 }
@@ -434,6 +440,7 @@ const std::vector<Key>& keys() {
         {"log.format", "CONFAB_LOG_FORMAT", one_of({"text", "json"}), &Config::log, &Log::format},
 
         {"media.dir", "CONFAB_MEDIA_DIR", non_empty_text(), &Config::media, &Media::dir},
+        {"metrics.token", "CONFAB_METRICS_TOKEN", optional_secret(), &Config::metrics, &MetricsAccess::token},
         {"media.cleanup_interval_seconds", "CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", integer(1, 86400), &Config::media,
          &Media::cleanup_interval},
     };

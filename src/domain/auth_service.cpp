@@ -87,7 +87,7 @@ std::string token_hash(std::string_view token) {
 AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
                          const config::Auth& settings, const config::Limits& limits)
     : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
-      attempts_(limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0) {
+      attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
 }

@@ -5,6 +5,7 @@
 #include "confab/media/inspect.hpp"
 #include "confab/media/multipart.hpp"
 #include "confab/media/storage.hpp"
+#include "confab/obs/metrics.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
@@ -105,6 +106,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
         }
         return store::media::insert(tx, media);
     });
+    if (created) obs::metrics().media_bytes.with({upload.kind}).inc(static_cast<std::uint64_t>(stored.size_bytes));
     co_return Uploaded{std::move(stored), created};
 }
 

@@ -5,7 +5,11 @@
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
+#include "confab/obs/metrics.hpp"
+
 #include <pqxx/except>
+
+#include <array>
 
 namespace confab::domain {
 namespace {
@@ -20,6 +24,18 @@ void require_uuid(const std::string& id, const char* field) {
 
 Error conflict(const std::string& message) { return Error(ErrorCode::conflict, message); }
 Error forbidden(const std::string& message) { return Error(ErrorCode::forbidden, message); }
+
+// One counter per message type, looked up once: no lock per message.
+void count_sent(MessageType type) {
+    static const auto counters = [] {
+        std::array<obs::Counter*, 7> all{};
+        for (int t = 0; t < 7; ++t)
+            all[static_cast<std::size_t>(t)] =
+                &obs::metrics().messages_sent.with({std::string(to_string(static_cast<MessageType>(t)))});
+        return all;
+    }();
+    counters[static_cast<std::size_t>(type)]->inc();
+}
 
 void deliver(Effects& effects, Event event, const std::string& chat_id) {
     effects.deliveries.push_back({std::move(event), chat_id, {}});
@@ -86,6 +102,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
         }
         if (!stored) throw not_found("chat");
         deliver(outcome.effects, MessageCreated{*stored}, m.chat_id);
+        count_sent(m.type);
         outcome.value = {std::move(*stored), true};
         return outcome;
     });

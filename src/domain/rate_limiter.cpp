@@ -12,6 +12,9 @@ namespace {
 constexpr std::size_t sweep_every = 4096;
 }  // namespace
 
+RateLimiter::RateLimiter(std::string name, double burst, double per_second)
+    : rejections_(obs::metrics().rate_limited.with({std::move(name)})), burst_(burst), per_second_(per_second) {}
+
 std::optional<std::chrono::milliseconds> RateLimiter::acquire(const std::string& key, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (++acquisitions_since_sweep_ >= sweep_every) forget_full_buckets(now);
@@ -30,6 +33,7 @@ std::optional<std::chrono::milliseconds> RateLimiter::acquire(const std::string&
 
 void RateLimiter::require(const std::string& key, const char* what) {
     if (const auto wait = acquire(key)) {
+        rejections_.inc();
         Error error(ErrorCode::rate_limited, std::string("too many ") + what + "; retry later");
         error.retry_after_ms = wait->count();
         throw error;

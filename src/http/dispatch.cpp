@@ -1,6 +1,7 @@
 #include "confab/http/dispatch.hpp"
 
 #include "confab/http/errors.hpp"
+#include "confab/obs/metrics.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -28,6 +29,9 @@ Response failure_response(const Request& request, std::exception_ptr error) {
 void log_request(const Request& request, const Response& response, std::string_view route, std::string_view user_id,
                  std::chrono::steady_clock::time_point started) {
     const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const std::string route_label = route.empty() ? "unmatched" : std::string(route);
+    obs::metrics().http_requests.with({route_label, std::to_string(response.status)}).inc();
+    obs::metrics().http_duration.with({route_label}).observe(elapsed / 1000.0);
     spdlog::info("request_id={} method={} path={} route={} status={} duration_ms={:.2f} user_id={}",
                  request.request_id, method_name(request.method), request.path, route.empty() ? "-" : route,
                  response.status, elapsed, user_id.empty() ? "-" : user_id);

@@ -4,6 +4,7 @@
 #include "confab/http/dispatch.hpp"
 #include "confab/http/errors.hpp"
 #include "confab/net/ws_session.hpp"
+#include "confab/obs/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -255,10 +256,15 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             });
         }
     });
+    static auto& open_connections = obs::metrics().connections_open.with({"http"});
+    open_connections.add(1);
     struct Leave {
         SessionContext& context;
         std::size_t id;
-        ~Leave() { context.registry.leave(id); }
+        ~Leave() {
+            context.registry.leave(id);
+            open_connections.add(-1);
+        }
     } leave{context, session_id};
 
     beast::flat_buffer buffer;

@@ -1,6 +1,7 @@
 #include "confab/net/ws_session.hpp"
 
 #include "confab/api/ws_events.hpp"
+#include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -56,6 +57,8 @@ public:
             [weak = weak_from_this()] {
                 if (auto self = weak.lock()) self->close(realtime::CloseCode::going_away);
             });
+        static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
+        open_websockets.add(1);
         context_.hub.attach(shared_from_this());
         spdlog::debug("websocket open user_id={}", principal_.user_id);
         asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
@@ -66,6 +69,7 @@ public:
         context_.hub.detach(*this);
         co_await announce(false);
         context_.registry.leave(session_id);
+        open_websockets.add(-1);
         spdlog::debug("websocket closed user_id={}", principal_.user_id);
     }
 
@@ -95,6 +99,8 @@ private:
     void enqueue(realtime::Frame frame) {
         if (close_code_ || finished_) return;
         if (queue_.size() >= context_.config.limits.ws_outbound_queue) {
+            static auto& overflows = obs::metrics().queue_drops.only();
+            overflows.inc();
             spdlog::warn("websocket outbound queue full user_id={}; closing", principal_.user_id);
             queue_.clear();
             request_close(realtime::CloseCode::policy_violation);
@@ -153,6 +159,8 @@ private:
                 ws_.text(true);
                 auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
                 if (ec) co_return;
+                static auto& sent = obs::metrics().ws_frames_out.only();
+                sent.inc();
             } else if (close_code_) {
                 const auto code = static_cast<std::uint16_t>(*close_code_);
                 co_await ws_.async_close(websocket::close_reason(code), use_tuple);

@@ -28,7 +28,7 @@ void Hub::send_to_user(const std::string& user_id, const Frame& frame) {
     for (const auto& connection : snapshot_of_user(user_id)) connection->deliver(frame);
 }
 
-void Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
+std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
     std::vector<std::shared_ptr<Connection>> targets;
     {
         std::lock_guard lock(mutex_);
@@ -37,6 +37,7 @@ void Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& f
                 targets.insert(targets.end(), found->second.begin(), found->second.end());
     }
     for (const auto& connection : targets) connection->deliver(frame);
+    return targets.size();
 }
 
 void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {

@@ -1,10 +1,26 @@
 #include "confab/store/pool.hpp"
 
+#include "confab/obs/metrics.hpp"
+
 #include <pqxx/except>
 #include <spdlog/spdlog.h>
 
 namespace confab::store {
 namespace {
+
+struct PoolMetrics {
+    obs::Gauge& waiting = obs::metrics().db_waiting.only();
+    obs::Gauge& in_use = obs::metrics().db_in_use.only();
+    obs::Histogram& duration = obs::metrics().db_duration.only();
+    obs::Counter& unavailable = obs::metrics().db_errors.with({"unavailable"});
+    obs::Counter& broken = obs::metrics().db_errors.with({"broken_connection"});
+    obs::Counter& rolled_back = obs::metrics().db_errors.with({"rolled_back"});
+};
+
+PoolMetrics& pool_metrics() {
+    static PoolMetrics instance;
+    return instance;
+}
 
 // libpq takes connect_timeout (whole seconds) from the URI's query or a key=value string.
 std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
@@ -35,6 +51,7 @@ void Pool::stop() {
         abandoned.swap(queue_);
     }
     wake_.notify_all();
+    pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
     for (auto& job : abandoned) job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
     for (auto& thread : threads_) thread.join();
     threads_.clear();
@@ -45,6 +62,7 @@ void Pool::submit(std::unique_ptr<Job> job) {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
             queue_.push_back(std::move(job));
+            pool_metrics().waiting.add(1);
             wake_.notify_one();
             return;
         }
@@ -74,7 +92,13 @@ void Pool::worker() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
+        auto& metrics = pool_metrics();
+        metrics.waiting.add(-1);
+        metrics.in_use.add(1);
+        const auto started = std::chrono::steady_clock::now();
         execute_with_retry(connection, *job);
+        metrics.duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        metrics.in_use.add(-1);
     }
 }
 
@@ -87,6 +111,7 @@ void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job
     for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!connection || !connection->is_open()) connection = connect();
         if (!connection) {
+            pool_metrics().unavailable.inc();
             job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
             return;
         }
@@ -98,11 +123,14 @@ void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job
             job.fail(std::make_exception_ptr(Unavailable("database connection lost during commit")));
             return;
         } catch (const pqxx::broken_connection&) {
+            pool_metrics().broken.inc();
             spdlog::warn("database connection broken; reconnecting");
             connection.reset();
         } catch (const pqxx::deadlock_detected&) {
+            pool_metrics().rolled_back.inc();
             spdlog::warn("transaction rolled back by a deadlock; retrying");
         } catch (const pqxx::serialization_failure&) {
+            pool_metrics().rolled_back.inc();
             spdlog::warn("transaction rolled back by a serialization failure; retrying");
         } catch (...) {
             job.fail(std::current_exception());

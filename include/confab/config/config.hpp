@@ -73,6 +73,13 @@ struct Media {
     bool operator==(const Media&) const = default;
 };
 
+// Who may read GET /metrics: with a token, requests bearing it; without, loopback peers only.
+struct MetricsAccess {
+    std::string token;
+
+    bool operator==(const MetricsAccess&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -80,6 +87,7 @@ struct Config {
     Limits limits;
     Log log;
     Media media;
+    MetricsAccess metrics;
 
     bool operator==(const Config&) const = default;
 };

@@ -61,7 +61,7 @@ struct HistoryQuery {
 class MessageService {
 public:
     MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
-        : writes_(writes), storage_(storage), limits_(limits), sends_(limits.message_burst, limits.message_rate) {}
+        : writes_(writes), storage_(storage), limits_(limits), sends_("messages", limits.message_burst, limits.message_rate) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);

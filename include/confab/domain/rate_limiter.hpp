@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "confab/obs/metrics.hpp"
+
 namespace confab::domain {
 
 // Token buckets keyed by a string (a user id, a client address): `burst` tokens at most,
@@ -16,7 +18,8 @@ class RateLimiter {
 public:
     using Clock = std::chrono::steady_clock;
 
-    RateLimiter(double burst, double per_second) : burst_(burst), per_second_(per_second) {}
+    // `name` labels the rejections in the metrics ("messages", "sign_in").
+    RateLimiter(std::string name, double burst, double per_second);
 
     // Takes a token, or returns how long until one is available.
     std::optional<std::chrono::milliseconds> acquire(const std::string& key, Clock::time_point now = Clock::now());
@@ -33,6 +36,7 @@ private:
     };
     void forget_full_buckets(Clock::time_point now);
 
+    obs::Counter& rejections_;
     const double burst_;
     const double per_second_;
     mutable std::mutex mutex_;

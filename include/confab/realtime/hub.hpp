@@ -39,8 +39,8 @@ public:
     void detach(const Connection& connection);
 
     void send_to_user(const std::string& user_id, const Frame& frame);
-    // Every live connection of these users gets the same frame.
-    void send_to_users(const std::vector<std::string>& user_ids, const Frame& frame);
+    // Every live connection of these users gets the same frame; returns how many.
+    std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame);
     // Closes the user's connections that authenticated with this token.
     void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);
     void close_all(CloseCode code);

@@ -10,7 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(RateLimiter, AllowsTheBurstThenAsksToWait) {
-    RateLimiter limiter(20, 10);
+    RateLimiter limiter("test", 20, 10);
     const auto t0 = RateLimiter::Clock::now();
     for (int i = 0; i < 20; ++i) EXPECT_FALSE(limiter.acquire("u", t0)) << i;
     const auto wait = limiter.acquire("u", t0);
@@ -19,7 +19,7 @@ TEST(RateLimiter, AllowsTheBurstThenAsksToWait) {
 }
 
 TEST(RateLimiter, RefillsAtTheSustainedRate) {
-    RateLimiter limiter(2, 10);
+    RateLimiter limiter("test", 2, 10);
     const auto t0 = RateLimiter::Clock::now();
     EXPECT_FALSE(limiter.acquire("u", t0));
     EXPECT_FALSE(limiter.acquire("u", t0));
@@ -31,7 +31,7 @@ TEST(RateLimiter, RefillsAtTheSustainedRate) {
 }
 
 TEST(RateLimiter, KeysAreIndependent) {
-    RateLimiter limiter(1, 1);
+    RateLimiter limiter("test", 1, 1);
     const auto t0 = RateLimiter::Clock::now();
     EXPECT_FALSE(limiter.acquire("a", t0));
     EXPECT_TRUE(limiter.acquire("a", t0));
@@ -39,14 +39,14 @@ TEST(RateLimiter, KeysAreIndependent) {
 }
 
 TEST(RateLimiter, PerMinuteLimitWaitsUpToAMinute) {
-    RateLimiter limiter(30, 30.0 / 60.0);
+    RateLimiter limiter("test", 30, 30.0 / 60.0);
     const auto t0 = RateLimiter::Clock::now();
     for (int i = 0; i < 30; ++i) EXPECT_FALSE(limiter.acquire("10.0.0.1", t0));
     EXPECT_EQ(limiter.acquire("10.0.0.1", t0), 2000ms);
 }
 
 TEST(RateLimiter, RequireThrowsRateLimitedWithRetryAfter) {
-    RateLimiter limiter(1, 2);
+    RateLimiter limiter("test", 1, 2);
     limiter.require("u", "messages");
     try {
         limiter.require("u", "messages");
@@ -57,6 +57,7 @@ TEST(RateLimiter, RequireThrowsRateLimitedWithRetryAfter) {
         EXPECT_GT(*e.retry_after_ms, 0);
         EXPECT_LE(*e.retry_after_ms, 500);
     }
+    EXPECT_GE(obs::metrics().rate_limited.with({"test"}).value(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+// Prometheus metrics: plain atomics on the hot path; a labelled series is found once per
+// label set under a shared lock (per request at most, never per delivered frame).
+namespace confab::obs {
+
+class Counter {
+public:
+    void inc(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
+    std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+public:
+    void add(std::int64_t n) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
+    void set(std::int64_t n) noexcept { value_.store(n, std::memory_order_relaxed); }
+    std::int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::int64_t> value_{0};
+};
+
+class Histogram {
+public:
+    static constexpr std::array<double, 12> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                   0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    void observe(double seconds) noexcept;
+    std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+    void write(std::string& out, const std::string& name, const std::string& labels) const;
+
+private:
+    std::array<std::atomic<std::uint64_t>, bounds.size()> buckets_{};  // not cumulative
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> sum_nanoseconds_{0};
+};
+
+// One metric name with a fixed list of label names.
+template <class Metric>
+class Family {
+public:
+    Family(std::string name, std::string help, std::vector<std::string> label_names)
+        : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
+        if (label_names_.empty()) series_.emplace(std::vector<std::string>{}, std::make_unique<Metric>());
+    }
+    // The single series of a family without labels (cache the reference on hot paths).
+    Metric& only() { return with({}); }
+
+    Metric& with(const std::vector<std::string>& label_values);
+    void write(std::string& out, const char* type) const;
+
+private:
+    std::string name_, help_;
+    std::vector<std::string> label_names_;
+    mutable std::shared_mutex mutex_;
+    std::map<std::vector<std::string>, std::unique_ptr<Metric>> series_;
+};
+
+// Every metric the server exposes at GET /metrics.
+struct Metrics {
+    Family<Gauge> connections_open{"confab_connections_open", "Open client connections.", {"kind"}};
+    Family<Counter> http_requests{"confab_http_requests_total", "HTTP requests by route and status.",
+                                  {"route", "status"}};
+    Family<Histogram> http_duration{"confab_http_request_duration_seconds", "HTTP request latency by route.",
+                                    {"route"}};
+    Family<Counter> ws_frames_in{"confab_ws_frames_received_total", "WebSocket frames received by event type.",
+                                 {"type"}};
+    Family<Counter> ws_frames_out{"confab_ws_frames_sent_total", "WebSocket frames sent.", {}};
+    Family<Counter> messages_sent{"confab_messages_sent_total", "Messages stored, by type.", {"type"}};
+    Family<Counter> deliveries{"confab_fanout_deliveries_total", "Event frames handed to live connections.", {}};
+    Family<Counter> queue_drops{"confab_ws_outbound_queue_overflows_total",
+                                "WebSockets closed because their outbound queue was full.", {}};
+    Family<Counter> rate_limited{"confab_rate_limited_total", "Requests refused by a rate limit.", {"limit"}};
+    Family<Gauge> db_in_use{"confab_db_pool_in_use", "Database connections running a transaction.", {}};
+    Family<Gauge> db_waiting{"confab_db_pool_waiting", "Transactions queued for a database connection.", {}};
+    Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};
+    Family<Histogram> db_duration{"confab_db_transaction_duration_seconds",
+                                  "Time from taking a connection to commit.", {}};
+    Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
+
+    // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
+    std::string expose() const;
+};
+
+Metrics& metrics();
+
+}  // namespace confab::obs
