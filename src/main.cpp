@@ -78,7 +78,19 @@ void migrate(const std::string& url) {
     }
 }
 
-int serve(const confab::config::Config& config) {
+// SIGHUP: the log level is read again from the same file and environment; the other
+// settings need a restart (they size threads, pools and sockets).
+void reload_log_level(const std::optional<std::filesystem::path>& config_file) {
+    try {
+        const auto fresh = confab::config::load(config_file, confab::config::process_env());
+        confab::obs::set_log_level(fresh.log.level);
+        spdlog::info("log level is now {}", fresh.log.level);
+    } catch (const std::exception& e) {
+        spdlog::error("reload refused, keeping the running settings: {}", e.what());
+    }
+}
+
+int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
     store::Pool pool(config.database.url, config.database.pool_size, config.database.connect_timeout,
@@ -98,7 +110,8 @@ int serve(const confab::config::Config& config) {
     api::Services services{config, pool, auth, users, chats, messages, presence, media};
     const auto router = api::make_router(services);
     api::WsEvents events(services);
-    net::Server server(config, router, events, hub, [&storage] { return storage.temporary_path(); });
+    net::Server server(config, router, events, hub,
+                       {[&storage] { return storage.temporary_path(); }, [&config_file] { reload_log_level(config_file); }});
     media.start_cleanup();
     server.run();
     // The I/O threads have stopped; jobs still queued are failed, then the threads joined.
@@ -126,7 +139,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        return serve(config);
+        return serve(config, arguments->config_file);
     } catch (const std::exception& e) {
         spdlog::critical("confab stopped: {}", e.what());
         spdlog::shutdown();

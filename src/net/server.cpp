@@ -31,9 +31,19 @@ constexpr auto exit_margin = std::chrono::milliseconds(750);
 
 struct Server::Impl {
     Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-         UploadPath upload_path)
-        : config(cfg), cors(cfg.server.allowed_origins), io(static_cast<int>(cfg.server.io_threads)), acceptor(io),
-          signals(io, SIGINT, SIGTERM), context{config, router, cors, events, hub, registry, std::move(upload_path)} {}
+         Hooks hooks)
+        : config(cfg), cors(cfg.server.allowed_origins), reload(std::move(hooks.reload)),
+          io(static_cast<int>(cfg.server.io_threads)), acceptor(io), signals(io, SIGINT, SIGTERM), hangups(io, SIGHUP),
+          context{config, router, cors, events, hub, registry, std::move(hooks.upload_path)} {}
+
+    asio::awaitable<void> reload_on_hangup() {
+        for (;;) {
+            auto [ec, signal] = co_await hangups.async_wait(use_tuple);
+            if (ec) co_return;
+            spdlog::info("SIGHUP received; reloading");
+            if (reload) reload();
+        }
+    }
 
     void listen() {
         const tcp::endpoint endpoint(asio::ip::make_address(config.server.listen_address), config.server.port);
@@ -73,6 +83,8 @@ struct Server::Impl {
         spdlog::info("signal {} received; shutting down", signal);
         const auto deadline = std::chrono::steady_clock::now() + config.server.shutdown_grace - exit_margin;
         close_acceptor();
+        boost::system::error_code ignored;
+        hangups.cancel(ignored);
         registry.begin_shutdown();
         asio::steady_timer poll(io);
         while (registry.alive() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -90,17 +102,19 @@ struct Server::Impl {
 
     const config::Config& config;
     http::Cors cors;
+    std::function<void()> reload;
     // Declared before io: sessions still suspended when io is destroyed leave the registry.
     SessionRegistry registry;
     asio::io_context io;
     tcp::acceptor acceptor;
     asio::signal_set signals;
+    asio::signal_set hangups;
     SessionContext context;
 };
 
 Server::Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-               UploadPath upload_path)
-    : impl_(std::make_unique<Impl>(config, router, events, hub, std::move(upload_path))) {}
+               Hooks hooks)
+    : impl_(std::make_unique<Impl>(config, router, events, hub, std::move(hooks))) {}
 
 Server::~Server() = default;
 
@@ -108,6 +122,7 @@ void Server::run() {
     impl_->listen();
     asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
     asio::co_spawn(impl_->io, impl_->shutdown_on_signal(), asio::detached);
+    asio::co_spawn(impl_->io, impl_->reload_on_hangup(), asio::detached);
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < impl_->config.server.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
     impl_->io.run();

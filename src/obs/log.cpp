@@ -53,9 +53,20 @@ public:
 
 }  // namespace
 
-void init_logging(const std::string& level, const std::string& format) {
+namespace {
+
+spdlog::level::level_enum parse_level(const std::string& level) {
     const auto parsed = spdlog::level::from_str(level);
     if (parsed == spdlog::level::off && level != "off") throw std::invalid_argument("unknown log level " + level);
+    return parsed;
+}
+
+}  // namespace
+
+void set_log_level(const std::string& level) { spdlog::set_level(parse_level(level)); }
+
+void init_logging(const std::string& level, const std::string& format) {
+    const auto parsed = parse_level(level);
     auto logger = std::make_shared<spdlog::logger>("confab", std::make_shared<spdlog::sinks::stdout_sink_mt>());
     if (format == "json") {
         logger->set_formatter(std::make_unique<JsonFormatter>());

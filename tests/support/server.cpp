@@ -235,6 +235,7 @@ void ServerProcess::start() {
     env["CONFAB_PASSWORD_HASH_OPS"] = "1";
     env["CONFAB_PASSWORD_HASH_MEM_KIB"] = "1024";
     for (const auto& [k, v] : options_.env) env[k] = v;
+    for (const auto& name : options_.unset_env) env.erase(name);
 
     std::vector<std::string> env_strings;
     env_strings.reserve(env.size());
@@ -244,7 +245,10 @@ void ServerProcess::start() {
     envp.push_back(nullptr);
 
     std::string bin_s(bin);
-    std::vector<char*> argv{bin_s.data(), nullptr};
+    std::vector<std::string> arguments = options_.args;
+    std::vector<char*> argv{bin_s.data()};
+    for (auto& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -94,6 +95,8 @@ public:
         bool wait_healthy = true;                      // block in the constructor until /healthz is 200
         std::chrono::milliseconds startup_timeout = 30s;
         std::string name = "confab";                   // used in diagnostics
+        std::vector<std::string> args = {};            // command-line arguments after the binary
+        std::vector<std::string> unset_env = {};       // variables the server must not see at all
     };
 
     ServerProcess(std::string database_url, Options options);

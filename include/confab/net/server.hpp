@@ -20,12 +20,15 @@ namespace confab::net {
 
 // The listener and its I/O threads. run() serves until SIGINT or SIGTERM, then stops
 // accepting, lets in-flight requests finish, closes WebSockets with 1001 and returns
-// within the configured shutdown grace.
+// within the configured shutdown grace. SIGHUP calls the reload hook.
 class Server {
 public:
-    using UploadPath = std::function<std::filesystem::path()>;
+    struct Hooks {
+        std::function<std::filesystem::path()> upload_path;  // a fresh file for a streamed upload
+        std::function<void()> reload;                        // on SIGHUP
+    };
     Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-           UploadPath upload_path);
+           Hooks hooks);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

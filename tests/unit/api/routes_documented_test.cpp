@@ -1,0 +1,206 @@
+// Every route the real router knows is in docs/openapi.yaml, and every documented
+// operation is a route (no stale docs). The document's own validity is checked by
+// tools/api-docs/validate.mjs (ctest api_documents); this test only reads its `paths:`.
+
+#include "confab/api/event_publisher.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/config/config.hpp"
+#include "confab/domain/access_cache.hpp"
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/chat_service.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/media_service.hpp"
+#include "confab/domain/message_service.hpp"
+#include "confab/domain/presence_service.hpp"
+#include "confab/domain/user_service.hpp"
+#include "confab/media/storage.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/database.hpp"
+#include "confab/store/pool.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+
+namespace confab::api {
+namespace {
+
+// (method in lower case, path pattern), e.g. ("delete", "/api/v1/chats/{id}/members/{user_id}").
+using Operation = std::pair<std::string, std::string>;
+
+// Documented, but answered before the router sees the request (net/http_session.cpp):
+// the WebSocket upgrade; and the document itself, in case it is served there too.
+const std::set<Operation> served_outside_router = {
+    {"get", "/api/v1/ws"},
+    {"get", "/api/v1/openapi.yaml"},
+};
+
+std::filesystem::path openapi_path() {
+    return std::filesystem::path(__FILE__).parent_path() / "../../../docs/openapi.yaml";
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+// The operations under `paths:`: path keys at two spaces of indent, methods at four.
+// Duplicated keys are reported through `duplicates`.
+std::set<Operation> documented_operations(std::istream& in, std::vector<std::string>& duplicates) {
+    static const std::regex path_key(R"(^  (/[^:\s]*|'/[^']*'|"/[^"]*"):\s*(#.*)?$)");
+    static const std::regex method_key(R"(^    (get|put|post|delete|options|head|patch|trace):\s*(#.*)?$)");
+    static const std::regex top_level_key(R"(^[^\s#][^:]*:)");
+    std::set<Operation> operations;
+    std::set<std::string> paths;
+    std::string line, path;
+    bool in_paths = false;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (std::regex_search(line, top_level_key)) {
+            in_paths = line.rfind("paths:", 0) == 0;
+            path.clear();
+            continue;
+        }
+        if (!in_paths) continue;
+        std::smatch match;
+        if (std::regex_match(line, match, path_key)) {
+            path = match[1].str();
+            if (path.front() == '\'' || path.front() == '"') path = path.substr(1, path.size() - 2);
+            if (!paths.insert(path).second) duplicates.push_back(path);
+        } else if (!path.empty() && std::regex_match(line, match, method_key)) {
+            if (!operations.emplace(match[1].str(), path).second) duplicates.push_back(match[1].str() + " " + path);
+        }
+    }
+    return operations;
+}
+
+std::set<Operation> documented_operations() {
+    std::ifstream in(openapi_path());
+    EXPECT_TRUE(in) << "cannot read " << openapi_path();
+    std::vector<std::string> duplicates;
+    auto operations = documented_operations(in, duplicates);
+    for (const auto& duplicate : duplicates) ADD_FAILURE() << "documented twice in openapi.yaml: " << duplicate;
+    return operations;
+}
+
+// The real router, built from real services the way main.cpp's serve() does. Nothing
+// here touches the database: the pool connects only when a job runs.
+class RealRouter : public ::testing::Test {
+protected:
+    static config::Config make_config() {
+        config::Config config;
+        config.database.url = "postgresql://nobody@127.0.0.1:1/none";
+        config.database.pool_size = 1;
+        config.auth.hash_threads = 1;
+        config.media.dir = (std::filesystem::temp_directory_path() /
+                            ("confab-routes-test-" + std::to_string(std::random_device{}())))
+                               .string();
+        return config;
+    }
+
+    void TearDown() override {
+        media.stop();
+        pool.stop();
+        workers.stop();
+        workers.join();
+        std::error_code ignored;
+        std::filesystem::remove_all(config.media.dir, ignored);
+    }
+
+    std::set<Operation> routed_operations() const {
+        std::set<Operation> operations;
+        for (const auto& route : router.routes()) {
+            if (!operations.emplace(lower(http::method_name(route.method)), route.pattern).second)
+                ADD_FAILURE() << "registered twice: " << http::method_name(route.method) << " " << route.pattern;
+        }
+        return operations;
+    }
+
+    config::Config config = make_config();
+    store::Pool pool{config.database.url, config.database.pool_size, config.database.connect_timeout,
+                     store::prepare_statements};
+    boost::asio::thread_pool workers{config.auth.hash_threads};
+    media::LocalStorage storage{config.media.dir};
+    realtime::Hub hub;
+    domain::AuthService auth{pool, workers, hub, config.auth, config.limits};
+    domain::UserService users{pool, hub};
+    EventPublisher publisher{hub};
+    domain::AccessCache access;
+    domain::ChatWrites writes{pool, access, publisher};
+    domain::ChatService chats{writes, hub, config.limits};
+    domain::MessageService messages{writes, storage, config.limits};
+    domain::PresenceService presence{writes, hub};
+    domain::MediaService media{writes, storage, workers, config.media};
+    Services services{config, pool, auth, users, chats, messages, presence, media};
+    http::Router router = make_router(services);
+};
+
+TEST_F(RealRouter, EveryRouteIsDocumentedInOpenApi) {
+    const auto routed = routed_operations();
+    ASSERT_FALSE(routed.empty());
+    const auto documented = documented_operations();
+    for (const auto& [method, path] : routed)
+        EXPECT_TRUE(documented.count({method, path}))
+            << "route " << method << " " << path << " is not in docs/openapi.yaml (add it under paths:, exactly as registered)";
+}
+
+TEST_F(RealRouter, EveryDocumentedOperationIsARoute) {
+    const auto routed = routed_operations();
+    const auto documented = documented_operations();
+    ASSERT_FALSE(documented.empty()) << "no operations found under paths: in " << openapi_path();
+    for (const auto& operation : documented) {
+        if (routed.count(operation) || served_outside_router.count(operation)) continue;
+        ADD_FAILURE() << "docs/openapi.yaml documents " << operation.first << " " << operation.second
+                      << ", which the router does not know (stale docs, or a typo in the path)";
+    }
+}
+
+TEST(OpenApiDocumentReader, ReadsOnlyThePathsSection) {
+    std::istringstream yaml(R"(openapi: 3.1.0
+info:
+  title: x
+  /not/a/path:
+    get:
+paths:
+  /healthz:
+    get:
+      summary: up
+      responses:
+        '200':
+          description: ok
+  '/api/v1/chats/{id}':   # quoted
+    parameters: []
+    get:
+      responses: {}
+    delete:
+      responses: {}
+  /healthz:
+    post:
+components:
+  schemas:
+    /nope:
+      get:
+)");
+    std::vector<std::string> duplicates;
+    const auto operations = documented_operations(yaml, duplicates);
+    const std::set<Operation> expected = {{"get", "/healthz"},
+                                          {"post", "/healthz"},
+                                          {"get", "/api/v1/chats/{id}"},
+                                          {"delete", "/api/v1/chats/{id}"}};
+    EXPECT_EQ(operations, expected);
+    EXPECT_EQ(duplicates, std::vector<std::string>{"/healthz"});
+}
+
+}  // namespace
+}  // namespace confab::api
