@@ -5,6 +5,7 @@
 #include "confab/api/ws_events.hpp"
 #include "confab/config/config.hpp"
 #include "confab/domain/access_cache.hpp"
+#include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/media_service.hpp"
@@ -34,6 +35,7 @@
 namespace {
 
 constexpr auto migration_retry_window = std::chrono::seconds(30);
+constexpr std::size_t analytics_queue_capacity = 100000;
 
 struct Arguments {
     std::optional<std::filesystem::path> config_file;
@@ -102,7 +104,8 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     domain::UserService users(pool, hub);
     api::EventPublisher publisher(hub);
     domain::AccessCache access;
-    domain::ChatWrites writes(pool, access, publisher);
+    domain::Analytics analytics(config.database.url, analytics_queue_capacity);
+    domain::ChatWrites writes(pool, access, publisher, analytics);
     domain::ChatService chats(writes, hub, config.limits);
     domain::MessageService messages(writes, storage, config.limits);
     domain::PresenceService presence(writes, hub);
@@ -116,6 +119,7 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     server.run();
     // The I/O threads have stopped; jobs still queued are failed, then the threads joined.
     media.stop();
+    analytics.stop();
     pool.stop();
     workers.stop();
     workers.join();

@@ -149,7 +149,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
     require_uuid(other, "member_ids");
     if (other == actor) throw bad_request("a direct chat needs another user", "member_ids");
     const auto key = std::min(actor, other) + ":" + std::max(actor, other);
-    co_return co_await writes_.commit(key, [actor, other, key](pqxx::work& tx) {
+    auto created = co_await writes_.commit(key, [actor, other, key](pqxx::work& tx) {
         require_users_exist(tx, {other});
         Outcome<Created> outcome;
         auto chat_id = store::chats::find_direct(tx, key);
@@ -179,6 +179,8 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
         outcome.value = {std::move(view), true};
         return outcome;
     });
+    if (created.created) writes_.track({"chat.created", actor, created.view.chat.id, R"({"type":"direct"})"});
+    co_return created;
 }
 
 boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, NewGroup group) {
@@ -193,7 +195,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
     chat.settings = group.settings.applied_to({});
     chat.metadata = group.metadata ? group.metadata->text : "{}";
     chat.created_by = actor;
-    co_return co_await writes_.commit(actor, [actor, invited, chat](pqxx::work& tx) {
+    auto view = co_await writes_.commit(actor, [actor, invited, chat](pqxx::work& tx) {
         require_users_exist(tx, invited);
         const auto chat_id = *store::chats::insert(tx, chat);
         store::members::insert(tx, chat_id, actor, Role::owner);
@@ -205,6 +207,9 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
         deliver_views<ChatCreated>(outcome.effects, outcome.value, standings);
         return outcome;
     });
+    writes_.track({"chat.created", actor, view.chat.id,
+                   R"({"type":"group","members":)" + std::to_string(view.chat.member_count) + "}"});
+    co_return view;
 }
 
 boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optional<std::int64_t> before_activity,

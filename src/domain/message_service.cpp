@@ -73,7 +73,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     const auto role = require_member(access.get(), m.sender_id);
     if (access->settings.only_admins_can_post && role == Role::member)
         throw forbidden("only admins can post in this group");
-    co_return co_await writes_.commit(m.chat_id, [m](pqxx::work& tx) {
+    auto sent = co_await writes_.commit(m.chat_id, [m](pqxx::work& tx) {
         if (!store::chats::lock(tx, m.chat_id)) throw not_found("chat");
         Outcome<Sent> outcome;
         if (m.client_id) {
@@ -106,6 +106,19 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
         outcome.value = {std::move(*stored), true};
         return outcome;
     });
+    if (sent.created) track_send(sent.message);
+    co_return sent;
+}
+
+void MessageService::track_send(const Message& message) {
+    const bool reply = message.reply_to_id.has_value();
+    writes_.track({"message.sent", message.sender_id, message.chat_id,
+                   std::string(R"({"type":")") + std::string(to_string(message.type)) + R"(","reply":)" +
+                       (reply ? "true" : "false") + "}"});
+    if (message.media)
+        writes_.track({"media.shared", message.sender_id, message.chat_id,
+                       std::string(R"({"kind":")") + std::string(to_string(message.media->kind)) + R"(","bytes":)" +
+                           std::to_string(message.media->size_bytes) + "}"});
 }
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
@@ -163,6 +176,7 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
     if (message.type == MessageType::location || message.type == MessageType::system)
         throw bad_request("only text messages and captions can be edited", "content");
     const auto chat_id = message.chat_id;
+    writes_.track({"message.edited", actor, chat_id});
     co_return co_await writes_.commit(chat_id, [chat_id, message_id, content](pqxx::work& tx) {
         // Re-read under the chat lock: a concurrent delete wins.
         store::chats::lock(tx, chat_id);
@@ -194,6 +208,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         deliver(outcome.effects, MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
+    writes_.track({"message.deleted", actor, chat_id});
     co_await release_bytes(writes_.pool(), storage_, std::move(orphaned_bytes));
 }
 
@@ -204,7 +219,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     auto [message, role] = co_await visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
-    co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::work& tx) {
+    const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::work& tx) {
         store::chats::lock(tx, chat_id);  // one reaction change per chat at a time: the 20-emoji cap holds
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
@@ -219,6 +234,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         outcome.value = true;
         return outcome;
     });
+    if (changed) writes_.track({add ? "reaction.added" : "reaction.removed", actor, chat_id});
 }
 
 boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::string chat_id, std::int64_t seq) {

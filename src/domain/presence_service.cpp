@@ -50,6 +50,7 @@ boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::str
         }
     }
     if (changed) announce_typing(chat_id, actor, is_typing);
+    if (changed && is_typing) writes_.track({"typing.started", actor, chat_id});
 }
 
 void PresenceService::expire_typing() {
@@ -84,6 +85,7 @@ boost::asio::awaitable<void> PresenceService::announce_presence(const std::strin
 }
 
 boost::asio::awaitable<void> PresenceService::connected(std::string user_id) {
+    writes_.track({"session.started", user_id, std::nullopt});
     if (hub_.connections_of(user_id) == 1) co_await announce_presence(user_id, true);
 }
 

@@ -148,6 +148,8 @@ std::string Metrics::expose() const {
     db_errors.write(out, "counter");
     db_duration.write(out, "histogram");
     media_bytes.write(out, "counter");
+    analytics_written.write(out, "counter");
+    analytics_dropped.write(out, "counter");
     write_process(out);
     return out;
 }

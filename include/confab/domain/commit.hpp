@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/access_cache.hpp"
+#include "confab/domain/analytics.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/domain/events.hpp"
 #include "confab/store/pool.hpp"
@@ -37,7 +38,8 @@ struct Outcome {
 
 class ChatWrites {
 public:
-    ChatWrites(store::Pool& pool, AccessCache& cache, EventSink& events) : pool_(pool), cache_(cache), events_(events) {}
+    ChatWrites(store::Pool& pool, AccessCache& cache, EventSink& events, Analytics& analytics)
+        : pool_(pool), cache_(cache), events_(events), analytics_(analytics) {}
 
     // The chat's access, loaded from the database on a miss; nullptr when no such chat.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
@@ -54,6 +56,9 @@ public:
     // Publishes outside any transaction (typing, presence): no ordering with commits needed.
     void publish(const Event& event, const std::vector<std::string>& users) { events_.publish(event, users); }
 
+    // A tracked product event; queued, never blocking (see Analytics).
+    void track(AnalyticsEvent event) { analytics_.record(std::move(event)); }
+
     store::Pool& pool() { return pool_; }
     AccessCache& cache() { return cache_; }
 
@@ -63,6 +68,7 @@ private:
     store::Pool& pool_;
     AccessCache& cache_;
     EventSink& events_;
+    Analytics& analytics_;
 };
 
 // The caller's role in the chat; a non-member learns nothing (not_found).

@@ -80,6 +80,7 @@ public:
 
 private:
     void validate_content(const std::string& content, bool required) const;
+    void track_send(const Message& message);
 
     ChatWrites& writes_;
     media::Storage& storage_;

@@ -87,6 +87,9 @@ struct Metrics {
     Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};
     Family<Histogram> db_duration{"confab_db_transaction_duration_seconds",
                                   "Time from taking a connection to commit.", {}};
+    Family<Counter> analytics_written{"confab_analytics_events_written_total", "Analytics events stored.", {}};
+    Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
+                                      "Analytics events dropped because the writer fell behind.", {}};
     Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.

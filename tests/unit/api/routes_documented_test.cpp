@@ -6,6 +6,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
 #include "confab/domain/access_cache.hpp"
+#include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/commit.hpp"
@@ -96,7 +97,7 @@ std::set<Operation> documented_operations() {
 
 // The real router, built from real services the way main.cpp's serve() does. Nothing
 // here touches the database: the pool connects only when a job runs.
-class RealRouter : public ::testing::Test {
+class RoutesDocumented : public ::testing::Test {
 protected:
     static config::Config make_config() {
         config::Config config;
@@ -137,7 +138,8 @@ protected:
     domain::UserService users{pool, hub};
     EventPublisher publisher{hub};
     domain::AccessCache access;
-    domain::ChatWrites writes{pool, access, publisher};
+    domain::Analytics analytics{config.database.url, 16};  // connects only to write events; none are made here
+    domain::ChatWrites writes{pool, access, publisher, analytics};
     domain::ChatService chats{writes, hub, config.limits};
     domain::MessageService messages{writes, storage, config.limits};
     domain::PresenceService presence{writes, hub};
@@ -146,7 +148,7 @@ protected:
     http::Router router = make_router(services);
 };
 
-TEST_F(RealRouter, EveryRouteIsDocumentedInOpenApi) {
+TEST_F(RoutesDocumented, EveryRouteIsDocumentedInOpenApi) {
     const auto routed = routed_operations();
     ASSERT_FALSE(routed.empty());
     const auto documented = documented_operations();
@@ -155,7 +157,7 @@ TEST_F(RealRouter, EveryRouteIsDocumentedInOpenApi) {
             << "route " << method << " " << path << " is not in docs/openapi.yaml (add it under paths:, exactly as registered)";
 }
 
-TEST_F(RealRouter, EveryDocumentedOperationIsARoute) {
+TEST_F(RoutesDocumented, EveryDocumentedOperationIsARoute) {
     const auto routed = routed_operations();
     const auto documented = documented_operations();
     ASSERT_FALSE(documented.empty()) << "no operations found under paths: in " << openapi_path();
