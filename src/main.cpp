@@ -1,27 +1,11 @@
 // confab: the chat server. `confab [--config FILE]` serves until SIGINT/SIGTERM.
 
-#include "confab/api/event_publisher.hpp"
-#include "confab/api/routes.hpp"
-#include "confab/api/ws_events.hpp"
+#include "confab/api/application.hpp"
 #include "confab/config/config.hpp"
-#include "confab/domain/access_cache.hpp"
-#include "confab/domain/analytics.hpp"
-#include "confab/domain/auth_service.hpp"
-#include "confab/domain/chat_service.hpp"
-#include "confab/domain/media_service.hpp"
-#include "confab/domain/commit.hpp"
-#include "confab/domain/message_service.hpp"
-#include "confab/domain/presence_service.hpp"
-#include "confab/domain/user_service.hpp"
 #include "confab/net/server.hpp"
-#include "confab/media/storage.hpp"
 #include "confab/obs/log.hpp"
-#include "confab/realtime/hub.hpp"
-#include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
-#include "confab/store/pool.hpp"
 
-#include <boost/asio/thread_pool.hpp>
 #include <pqxx/except>
 #include <spdlog/spdlog.h>
 
@@ -35,7 +19,6 @@
 namespace {
 
 constexpr auto migration_retry_window = std::chrono::seconds(30);
-constexpr std::size_t analytics_queue_capacity = 100000;
 
 struct Arguments {
     std::optional<std::filesystem::path> config_file;
@@ -95,34 +78,13 @@ void reload_log_level(const std::optional<std::filesystem::path>& config_file) {
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
-    store::Pool pool(config.database.url, config.database.pool_size, config.database.connect_timeout,
-                     store::prepare_statements);
-    boost::asio::thread_pool workers(config.auth.hash_threads);  // Argon2id, sniffing, hashing, fsync
-    media::LocalStorage storage(config.media.dir);
-    realtime::Hub hub;
-    domain::AuthService auth(pool, workers, hub, config.auth, config.limits);
-    domain::UserService users(pool, hub);
-    api::EventPublisher publisher(hub);
-    domain::AccessCache access;
-    domain::Analytics analytics(config.database.url, analytics_queue_capacity);
-    domain::ChatWrites writes(pool, access, publisher, analytics);
-    domain::ChatService chats(writes, hub, config.limits);
-    domain::MessageService messages(writes, storage, config.limits);
-    domain::PresenceService presence(writes, hub);
-    domain::MediaService media(writes, storage, workers, config.media);
-    api::Services services{config, pool, auth, users, chats, messages, presence, media};
-    const auto router = api::make_router(services);
-    api::WsEvents events(services);
-    net::Server server(config, router, events, hub,
-                       {[&storage] { return storage.temporary_path(); }, [&config_file] { reload_log_level(config_file); }});
-    media.start_cleanup();
+    api::Application app(config);
+    net::Server server(config, app.router, app.events, app.hub,
+                       {[&app] { return app.storage.temporary_path(); },
+                        [&config_file] { reload_log_level(config_file); }});
+    app.start();
     server.run();
-    // The I/O threads have stopped; jobs still queued are failed, then the threads joined.
-    media.stop();
-    analytics.stop();
-    pool.stop();
-    workers.stop();
-    workers.join();
+    app.stop();  // the I/O threads have stopped: queued jobs fail, then every thread is joined
     return 0;
 }
 

@@ -31,6 +31,12 @@ void require_metrics_access(const Services& services, const http::Request& reque
 }  // namespace
 
 void add_health_routes(http::Router& router, Services& services) {
+    router.add(http::Method::get, "/api/v1/openapi.yaml", [](http::Context&) -> boost::asio::awaitable<http::Response> {
+        http::Response response;
+        response.content_type = "application/yaml; charset=utf-8";
+        response.body = std::string(openapi_document());
+        co_return response;
+    });
     router.add(http::Method::get, "/metrics", [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
         require_metrics_access(services, context.request);
         http::Response response;

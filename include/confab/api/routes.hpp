@@ -9,6 +9,9 @@ namespace confab::api {
 http::Router make_router(Services& services);
 
 void add_health_routes(http::Router& router, Services& services);
+
+// docs/openapi.yaml, compiled in.
+std::string_view openapi_document();
 void add_auth_routes(http::Router& router, Services& services);
 void add_user_routes(http::Router& router, Services& services);
 void add_chat_routes(http::Router& router, Services& services);

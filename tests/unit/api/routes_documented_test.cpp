@@ -2,24 +2,8 @@
 // operation is a route (no stale docs). The document's own validity is checked by
 // tools/api-docs/validate.mjs (ctest api_documents); this test only reads its `paths:`.
 
-#include "confab/api/event_publisher.hpp"
-#include "confab/api/routes.hpp"
-#include "confab/config/config.hpp"
-#include "confab/domain/access_cache.hpp"
-#include "confab/domain/analytics.hpp"
-#include "confab/domain/auth_service.hpp"
-#include "confab/domain/chat_service.hpp"
-#include "confab/domain/commit.hpp"
-#include "confab/domain/media_service.hpp"
-#include "confab/domain/message_service.hpp"
-#include "confab/domain/presence_service.hpp"
-#include "confab/domain/user_service.hpp"
-#include "confab/media/storage.hpp"
-#include "confab/realtime/hub.hpp"
-#include "confab/store/database.hpp"
-#include "confab/store/pool.hpp"
+#include "confab/api/application.hpp"
 
-#include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,7 +27,6 @@ using Operation = std::pair<std::string, std::string>;
 // the WebSocket upgrade; and the document itself, in case it is served there too.
 const std::set<Operation> served_outside_router = {
     {"get", "/api/v1/ws"},
-    {"get", "/api/v1/openapi.yaml"},
 };
 
 std::filesystem::path openapi_path() {
@@ -111,10 +94,7 @@ protected:
     }
 
     void TearDown() override {
-        media.stop();
-        pool.stop();
-        workers.stop();
-        workers.join();
+        app.stop();
         std::error_code ignored;
         std::filesystem::remove_all(config.media.dir, ignored);
     }
@@ -129,23 +109,8 @@ protected:
     }
 
     config::Config config = make_config();
-    store::Pool pool{config.database.url, config.database.pool_size, config.database.connect_timeout,
-                     store::prepare_statements};
-    boost::asio::thread_pool workers{config.auth.hash_threads};
-    media::LocalStorage storage{config.media.dir};
-    realtime::Hub hub;
-    domain::AuthService auth{pool, workers, hub, config.auth, config.limits};
-    domain::UserService users{pool, hub};
-    EventPublisher publisher{hub};
-    domain::AccessCache access;
-    domain::Analytics analytics{config.database.url, 16};  // connects only to write events; none are made here
-    domain::ChatWrites writes{pool, access, publisher, analytics};
-    domain::ChatService chats{writes, hub, config.limits};
-    domain::MessageService messages{writes, storage, config.limits};
-    domain::PresenceService presence{writes, hub};
-    domain::MediaService media{writes, storage, workers, config.media};
-    Services services{config, pool, auth, users, chats, messages, presence, media};
-    http::Router router = make_router(services);
+    Application app{config};
+    http::Router& router = app.router;
 };
 
 TEST_F(RoutesDocumented, EveryRouteIsDocumentedInOpenApi) {

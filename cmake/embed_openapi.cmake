@@ -1,0 +1,17 @@
+# Writes a C++ source defining confab::api::openapi_document() from docs/openapi.yaml, in
+# pieces: one string literal may not exceed 65536 characters.
+file(READ ${INPUT} text)
+string(FIND "${text}" ")confab_yaml\"" clash)
+if(NOT clash EQUAL -1)
+  message(FATAL_ERROR "${INPUT} contains the raw-string delimiter")
+endif()
+string(LENGTH "${text}" length)
+set(pieces "")
+set(offset 0)
+while(offset LESS length)
+  string(SUBSTRING "${text}" ${offset} 30000 piece)
+  string(APPEND pieces "        R\"confab_yaml(${piece})confab_yaml\",\n")
+  math(EXPR offset "${offset} + 30000")
+endwhile()
+file(WRITE ${OUTPUT}.tmp "// Generated from docs/openapi.yaml by cmake/embed_openapi.cmake.\n#include \"confab/api/routes.hpp\"\n\n#include <initializer_list>\n#include <string>\n\nnamespace confab::api {\n\nstd::string_view openapi_document() {\n    static const std::string document = [] {\n        std::string joined;\n        for (std::string_view piece : {\n${pieces}             })\n            joined += piece;\n        return joined;\n    }();\n    return document;\n}\n\n}  // namespace confab::api\n")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "confab/api/event_publisher.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/api/services.hpp"
+#include "confab/api/ws_events.hpp"
+#include "confab/config/config.hpp"
+#include "confab/domain/access_cache.hpp"
+#include "confab/domain/analytics.hpp"
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/chat_service.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/media_service.hpp"
+#include "confab/domain/message_service.hpp"
+#include "confab/domain/presence_service.hpp"
+#include "confab/domain/user_service.hpp"
+#include "confab/media/storage.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/pool.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+namespace confab::api {
+
+// Everything below the network, wired once: the composition root that main() serves and
+// tests inspect. Members are declared in dependency order, so they are built bottom-up
+// and destroyed top-down. Nothing connects to the database until it is used.
+class Application {
+public:
+    explicit Application(const config::Config& config);
+    Application(const Application&) = delete;
+    Application& operator=(const Application&) = delete;
+
+    // Background work: the cleanup of unattached uploads.
+    void start();
+    // After the server stopped: fail queued jobs, flush analytics, join every thread.
+    void stop();
+
+    const config::Config& config;
+    store::Pool pool;
+    boost::asio::thread_pool workers;  // Argon2id, sniffing, hashing, fsync, thumbnails
+    media::LocalStorage storage;
+    realtime::Hub hub;
+    domain::AuthService auth;
+    domain::UserService users;
+    EventPublisher publisher;
+    domain::AccessCache access;
+    domain::Analytics analytics;
+    domain::ChatWrites writes;
+    domain::ChatService chats;
+    domain::MessageService messages;
+    domain::PresenceService presence;
+    domain::MediaService media;
+    Services services;
+    http::Router router;
+    WsEvents events;
+};
+
+}  // namespace confab::api

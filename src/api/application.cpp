@@ -1,0 +1,38 @@
+#include "confab/api/application.hpp"
+
+#include "confab/store/database.hpp"
+
+namespace confab::api {
+namespace {
+constexpr std::size_t analytics_queue_capacity = 100000;
+}
+
+Application::Application(const config::Config& cfg)
+    : config(cfg),
+      pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements),
+      workers(cfg.auth.hash_threads),
+      storage(cfg.media.dir),
+      auth(pool, workers, hub, cfg.auth, cfg.limits),
+      users(pool, hub),
+      publisher(hub),
+      analytics(cfg.database.url, analytics_queue_capacity),
+      writes(pool, access, publisher, analytics),
+      chats(writes, hub, cfg.limits),
+      messages(writes, storage, cfg.limits),
+      presence(writes, hub),
+      media(writes, storage, workers, cfg.media),
+      services{cfg, pool, auth, users, chats, messages, presence, media},
+      router(make_router(services)),
+      events(services) {}
+
+void Application::start() { media.start_cleanup(); }
+
+void Application::stop() {
+    media.stop();
+    analytics.stop();
+    pool.stop();
+    workers.stop();
+    workers.join();
+}
+
+}  // namespace confab::api
