@@ -5,6 +5,10 @@
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/store/migrations.hpp"
+#include "confab/store/stats.hpp"
+
+#include <pqxx/connection>
+#include <pqxx/transaction>
 
 #include <pqxx/except>
 #include <spdlog/spdlog.h>
@@ -15,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -22,11 +27,13 @@ constexpr auto migration_retry_window = std::chrono::seconds(30);
 
 struct Arguments {
     std::optional<std::filesystem::path> config_file;
+    std::vector<std::string> command;  // empty: serve; {"admin", "grant"|"revoke", USERNAME}
 };
 
 void print_usage() {
-    std::puts("usage: confab [--config FILE]\n"
-              "  Serves the Confab chat API. Settings come from FILE (TOML), then CONFAB_* variables.");
+    std::puts("usage: confab [--config FILE]                          serve the Confab chat API\n"
+              "       confab [--config FILE] admin grant|revoke USERNAME   set a user's server-admin flag\n"
+              "  Settings come from FILE (TOML), then CONFAB_* variables.");
 }
 
 std::optional<Arguments> parse_arguments(int argc, char** argv) {
@@ -38,10 +45,17 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
         } else if (argument == "--help" || argument == "-h") {
             print_usage();
             std::exit(0);
+        } else if (!argument.starts_with("-")) {
+            arguments.command.push_back(argument);
         } else {
             std::fprintf(stderr, "confab: unknown argument %s\n", argument.c_str());
             return std::nullopt;
         }
+    }
+    const auto& c = arguments.command;
+    if (!c.empty() && !(c.size() == 3 && c[0] == "admin" && (c[1] == "grant" || c[1] == "revoke"))) {
+        std::fprintf(stderr, "confab: unknown command\n");
+        return std::nullopt;
     }
     return arguments;
 }
@@ -75,6 +89,22 @@ void reload_log_level(const std::optional<std::filesystem::path>& config_file) {
     }
 }
 
+// `confab admin grant|revoke USERNAME`: server admins may read GET /api/v1/admin/stats.
+int set_admin(const confab::config::Config& config, const std::string& verb, const std::string& username) {
+    migrate(config.database.url);
+    pqxx::connection connection(config.database.url);
+    pqxx::work tx(connection);
+    confab::store::stats::prepare(connection);
+    const bool granted = verb == "grant";
+    if (!confab::store::stats::set_admin(tx, username, granted)) {
+        std::fprintf(stderr, "confab: no user named %s\n", username.c_str());
+        return 1;
+    }
+    tx.commit();
+    std::printf("%s is %s a server admin\n", username.c_str(), granted ? "now" : "no longer");
+    return 0;
+}
+
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
@@ -105,6 +135,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (!arguments->command.empty()) return set_admin(config, arguments->command[1], arguments->command[2]);
         return serve(config, arguments->config_file);
     } catch (const std::exception& e) {
         spdlog::critical("confab stopped: {}", e.what());

@@ -21,7 +21,8 @@ Application::Application(const config::Config& cfg)
       messages(writes, storage, cfg.limits),
       presence(writes, hub),
       media(writes, storage, workers, cfg.media),
-      services{cfg, pool, auth, users, chats, messages, presence, media},
+      stats(pool),
+      services{cfg, pool, auth, users, chats, messages, presence, media, stats},
       router(make_router(services)),
       events(services) {}
 

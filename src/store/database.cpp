@@ -4,6 +4,7 @@
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
+#include "confab/store/stats.hpp"
 #include "confab/store/users.hpp"
 
 namespace confab::store {
@@ -15,6 +16,7 @@ void prepare_statements(pqxx::connection& connection) {
     members::prepare(connection);
     messages::prepare(connection);
     media::prepare(connection);
+    stats::prepare(connection);
     connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

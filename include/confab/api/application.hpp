@@ -13,6 +13,7 @@
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/presence_service.hpp"
+#include "confab/domain/stats_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
@@ -51,6 +52,7 @@ public:
     domain::MessageService messages;
     domain::PresenceService presence;
     domain::MediaService media;
+    domain::StatsService stats;
     Services services;
     http::Router router;
     WsEvents events;

@@ -18,5 +18,6 @@ void add_chat_routes(http::Router& router, Services& services);
 void add_member_routes(http::Router& router, Services& services);
 void add_message_routes(http::Router& router, Services& services);
 void add_media_routes(http::Router& router, Services& services);
+void add_admin_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

@@ -16,6 +16,7 @@ class ChatService;
 class MessageService;
 class PresenceService;
 class MediaService;
+class StatsService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -33,6 +34,7 @@ struct Services {
     domain::MessageService& messages;
     domain::PresenceService& presence;
     domain::MediaService& media;
+    domain::StatsService& stats;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

@@ -1,0 +1,98 @@
+#include "confab/store/stats.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::stats {
+namespace {
+
+// $1 from, $2 to (epoch milliseconds), $3 bucket ('hour' | 'day').
+#define CONFAB_FROM "to_timestamp($1::bigint / 1000.0)"
+#define CONFAB_TO "to_timestamp($2::bigint / 1000.0)"
+#define CONFAB_TO_1 "to_timestamp($1::bigint / 1000.0)"
+constexpr const char* in_window = "e.occurred_at >= " CONFAB_FROM " AND e.occurred_at < " CONFAB_TO;
+
+}  // namespace
+
+void prepare(pqxx::connection& c) {
+    const std::string window = in_window;
+    c.prepare("stats_is_admin", "SELECT is_admin FROM users WHERE id = $1::uuid");
+    c.prepare("stats_set_admin", "UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id");
+    c.prepare("stats_buckets",
+              "WITH buckets AS (SELECT generate_series(date_trunc($3, " CONFAB_FROM "), " CONFAB_TO " - "
+              "interval '1 microsecond', ('1 ' || $3)::interval) AS start) "
+              "SELECT " CONFAB_MS("b.start") ", "
+              "count(e.id) FILTER (WHERE e.name = 'message.sent'), "
+              "count(DISTINCT e.chat_id) FILTER (WHERE e.name = 'message.sent'), "
+              "count(DISTINCT e.user_id) "
+              "FROM buckets b LEFT JOIN analytics_events e ON e.occurred_at >= b.start "
+              "AND e.occurred_at < b.start + ('1 ' || $3)::interval AND " + window +
+                  " GROUP BY b.start ORDER BY b.start");
+    c.prepare("stats_totals",
+              "SELECT count(*) FILTER (WHERE name = 'message.sent'), "
+              "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " + window);
+    c.prepare("stats_media",
+              "SELECT properties->>'kind', count(*), coalesce(sum((properties->>'bytes')::bigint), 0) "
+              "FROM analytics_events e WHERE name = 'media.shared' AND " + window + " GROUP BY 1 ORDER BY 1");
+    // Response time: from a message to the next one in the same chat when that one is by
+    // another member (a turn in the conversation), over messages sent in the window.
+    c.prepare("stats_response",
+              "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), "
+              "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms), count(ms) FROM ("
+              "  SELECT extract(epoch FROM m.created_at - lag(m.created_at) OVER w) * 1000 AS ms, "
+              "         m.sender_id IS DISTINCT FROM lag(m.sender_id) OVER w AS turn "
+              "  FROM messages m WHERE m.type <> 'system' AND m.created_at >= " CONFAB_FROM
+              "  AND m.created_at < " CONFAB_TO " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
+              "WHERE turn AND ms IS NOT NULL");
+    c.prepare("stats_active_users",
+              "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1 " - interval '1 day'), "
+              "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1 " - interval '7 days'), "
+              "count(DISTINCT user_id) FROM analytics_events "
+              "WHERE occurred_at >= " CONFAB_TO_1 " - interval '30 days' AND occurred_at < " CONFAB_TO_1);
+    c.prepare("stats_window",
+              "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 days')") ", "
+              CONFAB_MS("$2::timestamptz"));
+}
+
+bool is_admin(pqxx::transaction_base& tx, const std::string& user_id) {
+    const auto result = tx.exec_prepared("stats_is_admin", user_id);
+    return !result.empty() && result[0][0].as<bool>();
+}
+
+bool set_admin(pqxx::transaction_base& tx, const std::string& username, bool admin) {
+    return !tx.exec_prepared("stats_set_admin", username, admin).empty();
+}
+
+Window window(pqxx::transaction_base& tx, const std::string& from, const std::string& to) {
+    const auto row = tx.exec_prepared1("stats_window", from, to);
+    return {timestamp(row[0]), timestamp(row[1])};
+}
+
+domain::Stats compute(pqxx::transaction_base& tx, const Window& window, const std::string& bucket) {
+    domain::Stats stats;
+    stats.from = window.first;
+    stats.to = window.second;
+    stats.bucket = bucket;
+    // The window travels as epoch milliseconds, exactly as reported back.
+    const auto from = std::to_string(window.first.time_since_epoch().count());
+    const auto to = std::to_string(window.second.time_since_epoch().count());
+    for (const auto& row : tx.exec_prepared("stats_buckets", from, to, bucket))
+        stats.buckets.push_back({timestamp(row[0]), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
+                                 row[3].as<std::int64_t>()});
+    const auto totals = tx.exec_prepared1("stats_totals", from, to);
+    stats.messages = totals[0].as<std::int64_t>();
+    stats.active_chats = totals[1].as<std::int64_t>();
+    for (const auto& row : tx.exec_prepared("stats_media", from, to))
+        stats.media[row[0].is_null() ? "unknown" : row[0].as<std::string>()] = {row[1].as<std::int64_t>(),
+                                                                                row[2].as<std::int64_t>()};
+    const auto response = tx.exec_prepared1("stats_response", from, to);
+    if (!response[0].is_null()) stats.response_median_ms = response[0].as<double>();
+    if (!response[1].is_null()) stats.response_p95_ms = response[1].as<double>();
+    stats.response_samples = response[2].as<std::int64_t>();
+    const auto active = tx.exec_prepared1("stats_active_users", to);  // windows ending at `to`
+    stats.daily_active = active[0].as<std::int64_t>();
+    stats.weekly_active = active[1].as<std::int64_t>();
+    stats.monthly_active = active[2].as<std::int64_t>();
+    return stats;
+}
+
+}  // namespace confab::store::stats
