@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -32,7 +33,43 @@ void append_json_escaped(std::string_view text, spdlog::memory_buf_t& out) {
     }
 }
 
-// One JSON object per line; the message is escaped so any text stays valid JSON.
+}  // namespace
+
+// Our log lines carry their facts as key=value words ("request_id=... status=200"): in
+// JSON each becomes a field of its own, and the rest of the text stays in "msg".
+void append_json_line(std::string_view stamp, std::string_view level, std::string_view text,
+                      spdlog::memory_buf_t& dest) {
+    std::string message;
+    std::string fields;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        auto end = text.find(' ', at);
+        if (end == std::string_view::npos) end = text.size();
+        const auto word = text.substr(at, end - at);
+        const auto equals = word.find('=');
+        const bool is_field = equals != std::string_view::npos && equals > 0 &&
+                              std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(equals),
+                                          [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+        if (is_field) {
+            spdlog::memory_buf_t value;
+            append_json_escaped(word.substr(equals + 1), value);
+            fields += ",\"" + std::string(word.substr(0, equals)) + "\":\"" + std::string(value.data(), value.size()) + '"';
+        } else if (!word.empty()) {
+            if (!message.empty()) message += ' ';
+            message += word;
+        }
+        at = end + 1;
+    }
+    fmt::format_to(std::back_inserter(dest), R"({{"ts":"{}","level":"{}","msg":")", stamp, level);
+    append_json_escaped(message, dest);
+    dest.push_back('"');
+    dest.append(fields.data(), fields.data() + fields.size());
+    dest.append(std::string_view{"}\n"});
+}
+
+namespace {
+
+// One JSON object per line; the text is escaped so any message stays valid JSON.
 class JsonFormatter final : public spdlog::formatter {
 public:
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -42,11 +79,10 @@ public:
         gmtime_r(&seconds, &utc);
         char stamp[32];
         const auto length = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-        fmt::format_to(std::back_inserter(dest), R"({{"ts":"{}.{:03}Z","level":"{}","thread":{},"msg":")",
-                       std::string_view(stamp, length), ms % 1000,
-                       spdlog::level::to_string_view(msg.level), msg.thread_id);
-        append_json_escaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
-        dest.append(std::string_view{"\"}\n"});
+        const auto timestamp = fmt::format("{}.{:03}Z", std::string_view(stamp, length), ms % 1000);
+        const auto level = spdlog::level::to_string_view(msg.level);
+        append_json_line(timestamp, std::string_view(level.data(), level.size()),
+                         std::string_view(msg.payload.data(), msg.payload.size()), dest);
     }
     std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
