@@ -1,5 +1,8 @@
 #include "confab/domain/commit.hpp"
 
+#include "confab/domain/validation.hpp"
+#include "confab/store/messages.hpp"
+
 #include <algorithm>
 
 namespace confab::domain {
@@ -16,6 +19,17 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
         cache_.put(chat_id, std::move(*loaded));
         return cache_.find(chat_id);
     });
+}
+
+boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(const std::string& actor,
+                                                                             const std::string& message_id) {
+    if (!is_uuid(message_id)) throw bad_request("invalid message_id", "message_id");
+    auto message = co_await pool_.run([message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
+    if (!message) throw not_found("message");
+    const auto access = co_await this->access(message->chat_id);
+    if (!access || !access->members.contains(actor)) throw not_found("message");
+    const auto role = access->members.at(actor);
+    co_return std::pair<Message, Role>{std::move(*message), role};
 }
 
 void ChatWrites::apply(Effects& effects) {

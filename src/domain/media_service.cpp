@@ -111,14 +111,9 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
 }
 
 boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::string message_id) {
-    require_uuid(message_id, "message_id");
-    const auto message = co_await writes_.pool().run(
-        [message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
-    if (!message) throw not_found("message");
-    const auto access = co_await writes_.access(message->chat_id);
-    if (!access || !access->members.contains(actor)) throw not_found("message");
-    if (message->is_deleted || !message->media) throw not_found("media");
-    co_return MediaFile{storage_.path_of(message->media->storage_key), *message->media, message->media->sha256};
+    const auto [message, role] = co_await writes_.visible_message(actor, message_id);
+    if (message.is_deleted || !message.media) throw not_found("media");
+    co_return MediaFile{storage_.path_of(message.media->storage_key), *message.media, message.media->sha256};
 }
 
 boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, std::string message_id) {
@@ -149,16 +144,12 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, 
 }
 
 boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string message_id) {
-    require_uuid(message_id, "message_id");
-    const auto message = co_await writes_.pool().run(
-        [message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
-    if (!message) throw not_found("message");
-    const auto access = co_await writes_.access(message->chat_id);
-    const auto role = require_member(access.get(), actor);
-    if (message->is_deleted || !message->media) throw not_found("media");
-    const bool moderator = access->type == ChatType::group && role != Role::member;
-    if (message->sender_id != actor && !moderator) throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
-    const auto chat_id = message->chat_id;
+    const auto [message, role] = co_await writes_.visible_message(actor, message_id);
+    if (message.is_deleted || !message.media) throw not_found("media");
+    const bool moderator = (co_await writes_.access(message.chat_id))->type == ChatType::group && role != Role::member;
+    if (message.sender_id != actor && !moderator)
+        throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
+    const auto chat_id = message.chat_id;
     auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
         store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);

@@ -152,25 +152,14 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
     });
 }
 
-boost::asio::awaitable<std::pair<Message, Role>> MessageService::visible_message(const std::string& actor,
-                                                                                 const std::string& message_id) {
-    require_uuid(message_id, "message_id");
-    auto message = co_await writes_.pool().run(
-        [message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
-    if (!message) throw not_found("message");
-    const auto access = co_await writes_.access(message->chat_id);
-    if (!access || !access->members.contains(actor)) throw not_found("message");
-    const auto role = access->members.at(actor);
-    co_return std::pair<Message, Role>{std::move(*message), role};
-}
 
 boost::asio::awaitable<Message> MessageService::get(std::string actor, std::string message_id) {
-    co_return (co_await visible_message(actor, message_id)).first;
+    co_return (co_await writes_.visible_message(actor, message_id)).first;
 }
 
 boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content) {
     validate_content(content, true);
-    auto [message, role] = co_await visible_message(actor, message_id);
+    auto [message, role] = co_await writes_.visible_message(actor, message_id);
     if (message.sender_id != actor) throw forbidden("only the sender can edit a message");
     if (message.is_deleted) throw conflict("message is deleted");
     if (message.type == MessageType::location || message.type == MessageType::system)
@@ -191,7 +180,7 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
 }
 
 boost::asio::awaitable<void> MessageService::remove(std::string actor, std::string message_id) {
-    auto [message, role] = co_await visible_message(actor, message_id);
+    auto [message, role] = co_await writes_.visible_message(actor, message_id);
     const auto access = co_await writes_.access(message.chat_id);
     const bool moderator = access->type == ChatType::group && role != Role::member;
     if (message.sender_id != actor && !moderator) throw forbidden("only the sender or an admin can delete a message");
@@ -216,7 +205,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
                                                    bool add) {
     if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_valid_utf8(emoji))
         throw bad_request("emoji must be 1-32 bytes of UTF-8", "emoji");
-    auto [message, role] = co_await visible_message(actor, message_id);
+    auto [message, role] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::work& tx) {

@@ -31,16 +31,6 @@ fs::path stored_path(const ServerProcess& server, const std::string& sha256) {
     return server.media_dir() / "objects" / sha256.substr(0, 2) / sha256;
 }
 
-// Polls until `done` holds (the cleanup runs on its own schedule), at most `timeout`.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 8s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return done();
-}
-
 TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
     auto ana = register_user(port(), "th");
     auto ben = register_user(port(), "th");

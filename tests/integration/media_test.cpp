@@ -173,15 +173,6 @@ std::vector<fs::path> all_files(const fs::path& dir) {
 }
 
 // Polls `pred` for up to `timeout` (file removal may trail the 204 slightly).
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-        if (pred()) return true;
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-}
-
 std::string first_line(const std::string& raw) { return raw.substr(0, raw.find("\r\n")); }
 
 // ---------------------------------------------------------------------------------------------

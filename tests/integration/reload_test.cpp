@@ -11,15 +11,6 @@
 namespace confab::test {
 namespace {
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 6s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return done();
-}
-
 TEST(ReloadTest, SighupReloadsTheLogLevelFromTheConfigFile) {
     CONFAB_REQUIRE_DATABASE();
     const auto file = std::filesystem::temp_directory_path() / ("confab-reload-" + random_alnum(8) + ".toml");

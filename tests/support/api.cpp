@@ -1,5 +1,7 @@
 #include "support/api.hpp"
 
+#include <thread>
+
 #include <mutex>
 #include <random>
 #include <regex>
@@ -204,6 +206,15 @@ bool is_timestamp(const json& j) {
     if (id && j.value("id", json()) != *id)
         return ::testing::AssertionFailure() << "expected id \"" << *id << "\": " << dump(j);
     return ::testing::AssertionSuccess();
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return done();
 }
 
 }  // namespace confab::test

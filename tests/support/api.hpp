@@ -3,7 +3,9 @@
 // Helpers that read like PROTOCOL.md: register users, call endpoints with a token,
 // check the documented shapes.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +62,10 @@ HttpResponse post_raw(std::uint16_t port, const std::string& target, const std::
 
 // Opens /api/v1/ws with the token in the Authorization header; throws if refused.
 std::unique_ptr<WsClient> ws_connect(std::uint16_t port, const std::string& token);
+
+// Polls `done` every 100 ms until it holds or `timeout` passes (for work the server does on
+// its own schedule: log flushes, background cleanup). Returns the last answer.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(8));
 
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
 bool is_uuid(const json& j);               // canonical lower-case UUID string

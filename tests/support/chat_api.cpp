@@ -11,31 +11,6 @@ namespace {
 
 std::string dump(const json& j) { return j.dump().substr(0, 2000); }
 
-struct ChatShared {
-    std::unique_ptr<TestDatabase> db;
-    std::unique_ptr<ServerProcess> server;
-};
-
-ChatShared& chat_shared() {
-    static ChatShared s;
-    return s;
-}
-
-class ChatEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        auto& s = chat_shared();
-        if (s.server) {
-            if (s.server->running()) s.server->terminate(std::chrono::seconds(10));
-            s.server.reset();
-        }
-        s.db.reset();
-    }
-};
-
-[[maybe_unused]] ::testing::Environment* const chat_environment =
-    ::testing::AddGlobalTestEnvironment(new ChatEnvironment);
-
 ::testing::AssertionResult Fail(const std::string& what, const json& j) {
     return ::testing::AssertionFailure() << what << ": " << dump(j);
 }
@@ -55,54 +30,6 @@ bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigne
 bool is_nonneg_int(const json& j) { return is_int(j) && j.get<std::int64_t>() >= 0; }
 
 }  // namespace
-
-ServerProcess& chat_server() {
-    auto& s = chat_shared();
-    if (!s.server) {
-        if (!s.db) s.db = std::make_unique<TestDatabase>();
-        ServerProcess::Options opts;
-        opts.name = "chat-suite confab";
-        opts.env = {{"CONFAB_LIMIT_MESSAGE_BURST", "100000"}, {"CONFAB_LIMIT_MESSAGE_RATE", "100000"}};
-        s.server = std::make_unique<ServerProcess>(s.db->url(), opts);
-    }
-    return *s.server;
-}
-
-const std::string& chat_database_url() {
-    chat_server();
-    return chat_shared().db->url();
-}
-
-void ChatTest::SetUp() {
-    CONFAB_REQUIRE_DATABASE();
-    auto& s = chat_shared();
-    if (s.server) {
-        bool alive = s.server->running();
-        if (alive) {
-            try {
-                alive = http(s.server->port(), "GET", "/healthz", std::nullopt, {}, std::chrono::seconds(5)).status == 200;
-            } catch (const std::exception&) {
-                alive = false;
-            }
-            if (!alive) {
-                s.server->print_log_tail("stopped answering /healthz");
-                s.server->kill();
-            }
-        }
-        if (!alive) {
-            s.server->print_log_tail("died during an earlier test");
-            s.server.reset();
-            ADD_FAILURE() << "the chat-suite confab server died or hung during an earlier test (see its log above); "
-                             "restarted it";
-        }
-    }
-    port_ = chat_server().port();
-}
-
-void ChatTest::TearDown() {
-    auto& s = chat_shared();
-    if (HasFailure() && s.server) s.server->print_log_tail("after failed test", 4096);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Paths

@@ -21,24 +21,12 @@
 
 namespace confab::test {
 
-// The chat suites' server: the real confab binary on a database of its own, with the
-// per-user message rate limits raised (CONFAB_LIMIT_MESSAGE_BURST/RATE) so tests that send
-// many messages measure ordering and fan-out, not throttling. Started on first use.
-ServerProcess& chat_server();
-// The chat suites' database (created with the server), for tests that start a second server
-// with special limits against it.
-const std::string& chat_database_url();
+// The chat suites share the suite-wide server (fixture.hpp), whose message rate limits are
+// raised so tests that send many messages measure ordering and fan-out, not throttling.
+inline ServerProcess& chat_server() { return shared_server(); }
+inline const std::string& chat_database_url() { return shared_database().url(); }
 
-class ChatTest : public ::testing::Test {
-protected:
-    void SetUp() override;
-    void TearDown() override;
-    std::uint16_t port() const { return port_; }
-    ServerProcess& server() const { return chat_server(); }
-
-private:
-    std::uint16_t port_ = 0;
-};
+using ChatTest = ConfabTest;
 
 // ---------------------------------------------------------------------------------------------
 // Paths

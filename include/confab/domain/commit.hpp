@@ -44,6 +44,11 @@ public:
     // The chat's access, loaded from the database on a miss; nullptr when no such chat.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
 
+    // A message and the caller's role in its chat: bad_request for a malformed id,
+    // not_found for an unknown message or a caller who is not a member (who learns nothing).
+    boost::asio::awaitable<std::pair<Message, Role>> visible_message(const std::string& actor,
+                                                                     const std::string& message_id);
+
     // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
     template <class Fn>
     auto commit(const std::string& chat_id, Fn&& fn)

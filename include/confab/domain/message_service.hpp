@@ -73,12 +73,7 @@ public:
     boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
 
 private:
-public:
-    // The message (for authorization) and the caller's role in its chat; 404 to non-members.
-    boost::asio::awaitable<std::pair<Message, Role>> visible_message(const std::string& actor,
-                                                                     const std::string& message_id);
 
-private:
     void validate_content(const std::string& content, bool required) const;
     void track_send(const Message& message);
 
