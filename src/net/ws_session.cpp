@@ -26,6 +26,9 @@ namespace websocket = boost::beast::websocket;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// How long a close handshake may take before the socket is simply closed: a peer that
+// stopped reading would otherwise hold its connection, and its queued frames, forever.
+constexpr auto close_deadline = std::chrono::seconds(5);
 
 // One live WebSocket. Every member function runs on the connection's strand (the
 // stream's executor); deliver() and close() are the only entry points from other
@@ -34,7 +37,8 @@ class WsSession final : public realtime::Connection, public std::enable_shared_f
 public:
     WsSession(beast::tcp_stream stream, domain::Principal principal, SessionContext& context)
         : ws_(std::move(stream)), principal_(std::move(principal)), context_(context),
-          wake_(ws_.get_executor(), asio::steady_timer::time_point::max()) {}
+          wake_(ws_.get_executor(), asio::steady_timer::time_point::max()),
+          give_up_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
@@ -66,6 +70,7 @@ public:
         co_await read_loop();
         finished_ = true;
         wake_.cancel();
+        give_up_.cancel();
         context_.hub.detach(*this);
         co_await announce(false);
         context_.registry.leave(session_id);
@@ -114,6 +119,13 @@ private:
         if (close_code_ || finished_) return;
         close_code_ = code;
         wake_.cancel_one();
+        give_up_.expires_after(close_deadline);
+        give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+            if (!ec && !self->finished_) {
+                beast::error_code ignored;
+                beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            }
+        });
     }
 
     // Reads each message piecewise, so an oversized one is refused after limit + 1 bytes
@@ -175,7 +187,8 @@ private:
     websocket::stream<beast::tcp_stream> ws_;
     domain::Principal principal_;
     SessionContext& context_;
-    asio::steady_timer wake_;  // a condition variable for the writer
+    asio::steady_timer wake_;     // a condition variable for the writer
+    asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
     std::deque<realtime::Frame> queue_;
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
