@@ -9,6 +9,8 @@ namespace confab::api {
 using domain::bad_request;
 
 Json parse_object(std::string_view text) {
+    // A raw NUL is never valid JSON, and some parsers stop at it: refuse it outright.
+    if (text.find('\0') != std::string_view::npos) throw bad_request("body is not valid JSON");
     Json parsed = Json::parse(text, nullptr, false);
     if (parsed.is_discarded()) throw bad_request("body is not valid JSON");
     if (!parsed.is_object()) throw bad_request("body must be a JSON object");
@@ -19,6 +21,9 @@ std::optional<std::string> optional_string(const Json& object, const char* field
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
     if (!found->is_string()) throw bad_request(std::string(field) + " must be a string", field);
+    // PostgreSQL text cannot hold U+0000; refusing it beats storing a cut-off string.
+    if (found->get_ref<const std::string&>().find('\0') != std::string::npos)
+        throw bad_request(std::string(field) + " must not contain U+0000", field);
     return found->get<std::string>();
 }
 
@@ -68,6 +73,8 @@ std::optional<domain::OpaqueJson> optional_object(const Json& object, const char
     if (found == object.end()) return std::nullopt;
     if (!found->is_object()) throw bad_request(std::string(field) + " must be an object", field);
     auto text = dump(*found);
+    if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000
+        throw bad_request(std::string(field) + " must not contain U+0000", field);
     if (text.size() > max_bytes)
         throw domain::Error(domain::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
     return domain::OpaqueJson{std::move(text)};

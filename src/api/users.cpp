@@ -3,6 +3,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/domain/user_service.hpp"
+#include "confab/domain/validation.hpp"
 
 namespace confab::api {
 
@@ -26,13 +27,16 @@ void add_user_routes(http::Router& router, Services& services) {
                    const int limit = page_limit(query);
                    std::optional<std::string> after;
                    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-                       after = decode_cursor(*cursor);
-                       if (!after) throw domain::bad_request("invalid cursor", "cursor");
+                       // "u:<last username of the previous page>", like the other lists' typed cursors.
+                       const auto key = decode_cursor(*cursor);
+                       if (!key || !key->starts_with("u:") || !domain::is_valid_username(key->substr(2)))
+                           throw domain::bad_request("invalid cursor", "cursor");
+                       after = key->substr(2);
                    }
                    const auto page = co_await services.users.search(query.get("query").value_or(""), after, limit);
                    Json users = Json::array();
                    for (const auto& user : page.users) users.push_back(to_json(user));
-                   Json next = page.has_more ? Json(encode_cursor(page.users.back().username)) : Json(nullptr);
+                   Json next = page.has_more ? Json(encode_cursor("u:" + page.users.back().username)) : Json(nullptr);
                    co_return http::json_response(200, dump(Json{{"users", std::move(users)}, {"next_cursor", std::move(next)}}));
                });
 }

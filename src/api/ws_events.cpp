@@ -24,6 +24,7 @@ struct Envelope {
 
 // Reads {"type", "id"?, "data"?}. A bad id is reported without echoing it.
 Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors) {
+    if (frame.find('\0') != std::string_view::npos) throw domain::bad_request("frame is not valid JSON");
     Json parsed = Json::parse(frame, nullptr, false);
     if (parsed.is_discarded()) throw domain::bad_request("frame is not valid JSON");
     if (!parsed.is_object()) throw domain::bad_request("frame must be a JSON object");

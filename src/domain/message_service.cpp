@@ -203,7 +203,8 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
 
 boost::asio::awaitable<void> MessageService::react(std::string actor, std::string message_id, std::string emoji,
                                                    bool add) {
-    if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_valid_utf8(emoji))
+    if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_valid_utf8(emoji) ||
+        emoji.find('\0') != std::string::npos)
         throw bad_request("emoji must be 1-32 bytes of UTF-8", "emoji");
     auto [message, role] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
