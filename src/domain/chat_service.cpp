@@ -13,12 +13,6 @@ namespace {
 
 constexpr std::size_t max_avatar_url = 2048;
 
-Error forbidden(const std::string& message) { return Error(ErrorCode::forbidden, message); }
-
-void require_uuid(const std::string& id, const char* field) {
-    if (!is_uuid(id)) throw bad_request(std::string("invalid ") + field, field);
-}
-
 void validate_title(const std::string& title, const config::Limits& limits) {
     const auto length = code_points(title);
     if (length < 1 || length > limits.title_chars)

@@ -23,7 +23,7 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
 
 boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(const std::string& actor,
                                                                              const std::string& message_id) {
-    if (!is_uuid(message_id)) throw bad_request("invalid message_id", "message_id");
+    require_uuid(message_id, "message_id");
     auto message = co_await pool_.run([message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
     if (!message) throw not_found("message");
     const auto access = co_await this->access(message->chat_id);

@@ -19,10 +19,6 @@ namespace {
 
 constexpr int cleanup_batch = 100;
 
-void require_uuid(const std::string& id, const char* field) {
-    if (!is_uuid(id)) throw bad_request(std::string("invalid ") + field, field);
-}
-
 // Removes the temporary upload on every path that does not store it.
 struct TemporaryFile {
     std::filesystem::path path;

@@ -18,13 +18,6 @@ constexpr std::size_t max_emoji_bytes = 32;
 constexpr int max_distinct_emoji = 20;
 constexpr std::size_t max_client_id = 64;
 
-void require_uuid(const std::string& id, const char* field) {
-    if (!is_uuid(id)) throw bad_request(std::string("invalid ") + field, field);
-}
-
-Error conflict(const std::string& message) { return Error(ErrorCode::conflict, message); }
-Error forbidden(const std::string& message) { return Error(ErrorCode::forbidden, message); }
-
 // One counter per message type, looked up once: no lock per message.
 void count_sent(MessageType type) {
     static const auto counters = [] {

@@ -36,7 +36,7 @@ void PresenceService::announce_typing(const std::string& chat_id, const std::str
 }
 
 boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::string chat_id, bool is_typing) {
-    if (!is_uuid(chat_id)) throw bad_request("invalid chat_id", "chat_id");
+    require_uuid(chat_id, "chat_id");
     require_member((co_await writes_.access(chat_id)).get(), actor);
     bool changed = false;
     {

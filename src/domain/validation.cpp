@@ -1,5 +1,7 @@
 #include "confab/domain/validation.hpp"
 
+#include "confab/domain/error.hpp"
+
 #include <algorithm>
 
 namespace confab::domain {
@@ -49,6 +51,10 @@ bool is_uuid(std::string_view text) {
         if (dash_position ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
     }
     return true;
+}
+
+void require_uuid(std::string_view id, const char* field) {
+    if (!is_uuid(id)) throw bad_request(std::string("invalid ") + field, field);
 }
 
 bool is_valid_username(std::string_view username) {

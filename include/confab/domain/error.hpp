@@ -43,6 +43,8 @@ inline Error bad_request(const std::string& message, std::optional<std::string> 
     return Error(ErrorCode::bad_request, message, std::move(field));
 }
 inline Error not_found(const std::string& what) { return Error(ErrorCode::not_found, what + " not found"); }
+inline Error forbidden(const std::string& message) { return Error(ErrorCode::forbidden, message); }
+inline Error conflict(const std::string& message) { return Error(ErrorCode::conflict, message); }
 inline Error unauthorized(const std::string& message = "missing or invalid token") {
     return Error(ErrorCode::unauthorized, message);
 }

@@ -14,6 +14,9 @@ bool is_valid_utf8(std::string_view text);
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);
 
+// Throws bad_request("invalid <field>") naming the field unless `id` is a canonical UUID.
+void require_uuid(std::string_view id, const char* field);
+
 // 3-32 of [a-z0-9_.]
 bool is_valid_username(std::string_view username);
 
