@@ -1,6 +1,7 @@
 // confab: the chat server. `confab [--config FILE]` serves until SIGINT/SIGTERM.
 
 #include "confab/api/application.hpp"
+#include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
@@ -111,7 +112,8 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     api::Application app(config);
     net::Server server(config, app.router, app.events, app.hub,
                        {[&app] { return app.storage.temporary_path(); },
-                        [&config_file] { reload_log_level(config_file); }});
+                        [&config_file] { reload_log_level(config_file); },
+                        [&app](const http::Request& head) { return api::admit_upload(app.services, head); }});
     app.start();
     server.run();
     app.stop();  // the I/O threads have stopped: queued jobs fail, then every thread is joined

@@ -2,6 +2,7 @@
 #include "confab/api/query.hpp"
 #include "confab/api/range.hpp"
 #include "confab/api/routes.hpp"
+#include "confab/domain/auth_service.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/validation.hpp"
@@ -65,6 +66,24 @@ void read_media_metadata(const http::Request& request, domain::Upload& upload) {
         throw domain::bad_request(std::string("X-Media-Metadata: ") + e.what(), "X-Media-Metadata");
     }
 }
+
+}  // namespace
+
+awaitable<std::optional<http::Response>> admit_upload(Services& services, const http::Request& head) {
+    std::exception_ptr refusal;
+    try {
+        const auto token = bearer_token(head);
+        if (!token) throw domain::unauthorized("missing bearer token");
+        const auto principal = co_await services.auth.authenticate(*token);
+        services.media.admit_upload(principal.user_id);
+    } catch (...) {
+        refusal = std::current_exception();
+    }
+    if (!refusal) co_return std::nullopt;
+    co_return http::error_response(http::describe(refusal));
+}
+
+namespace {
 
 awaitable<http::Response> upload(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);

@@ -22,6 +22,7 @@ boost::asio::awaitable<domain::Principal> authenticate(Services& services, http:
     if (!token) throw domain::unauthorized("missing bearer token");
     auto principal = co_await services.auth.authenticate(*token);
     context.user_id = principal.user_id;
+    services.auth.admit(principal.user_id);
     co_return principal;
 }
 

@@ -132,6 +132,7 @@ boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& 
     if (!token) throw domain::unauthorized("missing bearer token");
     auto principal = co_await services_.auth.authenticate(*token);
     context.user_id = principal.user_id;
+    services_.auth.admit(principal.user_id);
     co_return principal;
 }
 
@@ -140,7 +141,16 @@ boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain
     std::optional<std::string> id;
     std::exception_ptr failure;
     try {
-        auto envelope = parse_envelope(frame, id);
+        Envelope envelope;
+        std::exception_ptr malformed;
+        try {
+            envelope = parse_envelope(frame, id);
+        } catch (...) {
+            malformed = std::current_exception();
+        }
+        // Malformed frames spend the budget too; the id, when readable, goes on the refusal.
+        services_.auth.admit(principal.user_id);
+        if (malformed) std::rethrow_exception(malformed);
         const auto handler = handlers_.find(envelope.type);
         obs::metrics().ws_frames_in.with({handler == handlers_.end() ? "unknown" : envelope.type}).inc();
         if (handler == handlers_.end()) throw domain::bad_request("unknown event type", "type");

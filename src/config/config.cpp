@@ -24,7 +24,7 @@ namespace {
 constexpr std::uint64_t kMaxBytes = (std::uint64_t{1} << 40) - 1;
 constexpr std::uint64_t kMaxCount = 1'000'000;
 constexpr std::uint64_t kMaxHeaderBytes = 1024 * 1024;
-constexpr double kMaxMessageRate = 1'000'000.0;
+constexpr double kMaxRate = 1'000'000.0;
 
 // Thrown by a rule; the caller knows which key and which source, and adds them.
 struct Invalid {
@@ -424,7 +424,7 @@ const std::vector<Key>& keys() {
          &Limits::group_members},
         {"limits.message_burst", "CONFAB_LIMIT_MESSAGE_BURST", integer(1, kMaxCount), &Config::limits,
          &Limits::message_burst},
-        {"limits.message_rate", "CONFAB_LIMIT_MESSAGE_RATE", positive_number(kMaxMessageRate), &Config::limits,
+        {"limits.message_rate", "CONFAB_LIMIT_MESSAGE_RATE", positive_number(kMaxRate), &Config::limits,
          &Limits::message_rate},
         {"limits.auth_per_ip_per_minute", "CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", integer(1, kMaxCount),
          &Config::limits, &Limits::auth_per_ip_per_minute},
@@ -434,6 +434,22 @@ const std::vector<Key>& keys() {
          &Limits::header_bytes},
         {"limits.ws_outbound_queue", "CONFAB_LIMIT_WS_OUTBOUND_QUEUE", integer(1, kMaxCount), &Config::limits,
          &Limits::ws_outbound_queue},
+        {"limits.connections_per_user", "CONFAB_LIMIT_CONNECTIONS_PER_USER", integer(1, kMaxCount), &Config::limits,
+         &Limits::connections_per_user},
+        {"limits.connections_per_ip", "CONFAB_LIMIT_CONNECTIONS_PER_IP", integer(1, kMaxCount), &Config::limits,
+         &Limits::connections_per_ip},
+        {"limits.request_burst", "CONFAB_LIMIT_REQUEST_BURST", integer(1, kMaxCount), &Config::limits,
+         &Limits::request_burst},
+        {"limits.request_rate", "CONFAB_LIMIT_REQUEST_RATE", positive_number(kMaxRate), &Config::limits,
+         &Limits::request_rate},
+        {"limits.typing_burst", "CONFAB_LIMIT_TYPING_BURST", integer(1, kMaxCount), &Config::limits,
+         &Limits::typing_burst},
+        {"limits.typing_rate", "CONFAB_LIMIT_TYPING_RATE", positive_number(kMaxRate), &Config::limits,
+         &Limits::typing_rate},
+        {"limits.upload_burst", "CONFAB_LIMIT_UPLOAD_BURST", integer(1, kMaxCount), &Config::limits,
+         &Limits::upload_burst},
+        {"limits.upload_rate", "CONFAB_LIMIT_UPLOAD_RATE", positive_number(kMaxRate), &Config::limits,
+         &Limits::upload_rate},
 
         {"log.level", "CONFAB_LOG_LEVEL", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}),
          &Config::log, &Log::level},

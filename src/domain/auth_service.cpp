@@ -87,7 +87,8 @@ std::string token_hash(std::string_view token) {
 AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
                          const config::Auth& settings, const config::Limits& limits)
     : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
-      attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0) {
+      attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
+      requests_("requests", limits.request_burst, limits.request_rate) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
 }
@@ -146,5 +147,7 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     if (!user_id) throw unauthorized();
     co_return Principal{std::move(*user_id), std::move(hash)};
 }
+
+void AuthService::admit(const std::string& user_id) { requests_.require(user_id, "requests"); }
 
 }  // namespace confab::domain

@@ -51,8 +51,11 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
 }
 
 MediaService::MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
-                           const config::Media& settings)
-    : writes_(writes), storage_(storage), workers_(workers), settings_(settings), cleanup_timer_(workers) {}
+                           const config::Media& settings, const config::Limits& limits)
+    : writes_(writes), storage_(storage), workers_(workers), settings_(settings),
+      uploads_("uploads", limits.upload_burst, limits.upload_rate), cleanup_timer_(workers) {}
+
+void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
 
 boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     TemporaryFile temporary{upload.temporary};

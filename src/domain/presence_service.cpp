@@ -11,8 +11,9 @@ namespace {
 constexpr auto sweep_interval = std::chrono::milliseconds(200);
 }
 
-PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub)
-    : writes_(writes), hub_(hub), sweeper_([this] { expire_typing(); }) {}
+PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits)
+    : writes_(writes), hub_(hub), typing_events_("typing", limits.typing_burst, limits.typing_rate),
+      sweeper_([this] { expire_typing(); }) {}
 
 PresenceService::~PresenceService() {
     {
@@ -36,6 +37,7 @@ void PresenceService::announce_typing(const std::string& chat_id, const std::str
 }
 
 boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::string chat_id, bool is_typing) {
+    typing_events_.require(actor, "typing events");
     require_uuid(chat_id, "chat_id");
     require_member((co_await writes_.access(chat_id)).get(), actor);
     bool changed = false;

@@ -40,6 +40,11 @@ constexpr std::string_view websocket_path = "/api/v1/ws";
 constexpr std::string_view upload_path = "/api/v1/messages/upload";
 constexpr auto send_timeout = std::chrono::seconds(30);
 constexpr std::size_t file_chunk_bytes = 64 * 1024;
+// A connection refused mid-request is read and discarded this long before it is closed, so
+// that unread request bytes do not turn into a TCP reset that destroys the refusal.
+constexpr auto linger_after_refusal = std::chrono::seconds(2);
+// A connection slot frees when a connection closes; there is no refill time to report.
+constexpr std::int64_t connection_retry_after_ms = 5000;
 
 http::Method method_of(bhttp::verb verb) {
     switch (verb) {
@@ -180,15 +185,18 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
                               http::Request request, SessionContext& context) {
     const auto started = std::chrono::steady_clock::now();
     http::Context http_context{request, {}, {}, std::string(websocket_path)};
-    std::exception_ptr failure;
+    std::optional<http::Response> refusal;
     domain::Principal principal;
     try {
         principal = co_await context.events.authenticate(http_context);
     } catch (...) {
-        failure = std::current_exception();
+        refusal = http::error_response(http::describe(std::current_exception()));
     }
-    if (failure) {
-        auto response = http::error_response(http::describe(failure));
+    // Held for as long as the WebSocket lives: serve_websocket returns when it closes.
+    auto user_slot = refusal ? std::nullopt : context.connections_per_user.try_take(principal.user_id);
+    if (!refusal && !user_slot) refusal = too_many_connections("this user");
+    if (refusal) {
+        auto response = std::move(*refusal);
         http::log_request(request, response, http_context.route, http_context.user_id, started);
         co_await write_response(*connection, std::move(response), request, false);
         co_return;
@@ -201,13 +209,12 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
 
 // Answers a request that never reached the router (too large, malformed), logs it, and
 // leaves the connection to be closed.
-asio::awaitable<void> refuse(Connection& connection, beast::error_code ec, const std::string& target,
+asio::awaitable<void> refuse(Connection& connection, http::Response response, const std::string& target,
                              const std::string& remote) {
     http::Request request;
     request.request_id = new_request_id();
     request.remote_address = remote;
     request.path = target.substr(0, target.find('?'));
-    auto response = read_failure_response(ec);
     http::log_request(request, response, {}, {}, std::chrono::steady_clock::now());
     co_await write_response(connection, std::move(response), request, false);
 }
@@ -225,7 +232,7 @@ asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connect
     parser.get().body().open(file.c_str(), beast::file_mode::write, ec);
     if (ec) {
         spdlog::error("cannot create upload file {}: {}", file.string(), ec.message());
-        co_await refuse(connection, bhttp::error::bad_transfer_encoding, target, "-");
+        co_await refuse(connection, read_failure_response(bhttp::error::bad_transfer_encoding), target, "-");
         co_return std::nullopt;
     }
     auto [read_error, bytes] = co_await bhttp::async_read(connection.stream, buffer, parser, use_tuple);
@@ -233,12 +240,23 @@ asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connect
     message.body().close();
     if (read_error) {
         std::filesystem::remove(file, ec);
-        if (!is_quiet_end(read_error)) co_await refuse(connection, read_error, target, "-");
+        if (!is_quiet_end(read_error)) co_await refuse(connection, read_failure_response(read_error), target, "-");
         co_return std::nullopt;
     }
     auto request = to_request(message, "-");
     request.body_file = file;
     co_return request;
+}
+
+// Reads and drops what the client still sends after a refusal, until it closes or the
+// linger time is up.
+asio::awaitable<void> discard_until_closed(Connection& connection, beast::flat_buffer& buffer) {
+    connection.stream.expires_after(linger_after_refusal);
+    for (;;) {
+        buffer.clear();
+        auto [ec, bytes] = co_await connection.stream.async_read_some(buffer.prepare(file_chunk_bytes), use_tuple);
+        if (ec) co_return;
+    }
 }
 
 }  // namespace
@@ -267,6 +285,9 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         }
     } leave{context, session_id};
 
+    // Held until the connection closes, across an upgrade to WebSocket.
+    const auto address_slot = context.connections_per_address.try_take(remote);
+    bool refused = false;
     beast::flat_buffer buffer;
     while (!context.registry.stopping()) {
         // The header first: its target decides where the body goes (memory, or a file for
@@ -281,15 +302,28 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         const std::string target = head.is_header_done() ? std::string(head.get().target()) : std::string("-");
         if (ec) {
             if (!is_quiet_end(ec) && ec != bhttp::error::partial_message)
-                co_await refuse(*connection, ec, target, remote);
+                co_await refuse(*connection, read_failure_response(ec), target, remote);
+            break;
+        }
+        if (!address_slot) {
+            co_await refuse(*connection, too_many_connections("this address"), target, remote);
+            refused = true;
             break;
         }
         const bool is_upload =
             head.get().method() == bhttp::verb::post && target.substr(0, target.find('?')) == upload_path;
         const auto limit = is_upload ? limits.upload_bytes : limits.body_bytes;
         if (head.content_length() && *head.content_length() > limit) {
-            co_await refuse(*connection, bhttp::error::body_limit, target, remote);
+            co_await refuse(*connection, read_failure_response(bhttp::error::body_limit), target, remote);
+            refused = true;
             break;
+        }
+        if (is_upload) {
+            if (auto refusal = co_await context.admit_upload(to_request(head.get(), remote))) {
+                co_await refuse(*connection, std::move(*refusal), target, remote);
+                refused = true;
+                break;
+            }
         }
         if (beast::iequals(head.get()[bhttp::field::expect], "100-continue")) {
             bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
@@ -308,7 +342,7 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             parser.body_limit(limit);
             std::tie(ec, bytes) = co_await bhttp::async_read(connection->stream, buffer, parser, use_tuple);
             if (ec) {
-                if (!is_quiet_end(ec)) co_await refuse(*connection, ec, target, remote);
+                if (!is_quiet_end(ec)) co_await refuse(*connection, read_failure_response(ec), target, remote);
                 break;
             }
             auto message = parser.release();
@@ -326,6 +360,13 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         if (!keep_open) break;
     }
     connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (refused) co_await discard_until_closed(*connection, buffer);
+}
+
+http::Response too_many_connections(std::string_view whose) {
+    domain::Error error(domain::ErrorCode::rate_limited, "too many open connections from " + std::string(whose));
+    error.retry_after_ms = connection_retry_after_ms;
+    return http::error_response(http::describe(error));
 }
 
 }  // namespace confab::net

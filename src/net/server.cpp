@@ -34,7 +34,18 @@ struct Server::Impl {
          Hooks hooks)
         : config(cfg), cors(cfg.server.allowed_origins), reload(std::move(hooks.reload)),
           io(static_cast<int>(cfg.server.io_threads)), acceptor(io), signals(io, SIGINT, SIGTERM), hangups(io, SIGHUP),
-          context{config, router, cors, events, hub, registry, std::move(hooks.upload_path)} {}
+          connections_per_address("connections_per_ip", cfg.limits.connections_per_ip),
+          connections_per_user("connections_per_user", cfg.limits.connections_per_user),
+          context{config,
+                  router,
+                  cors,
+                  events,
+                  hub,
+                  registry,
+                  std::move(hooks.upload_path),
+                  std::move(hooks.admit_upload),
+                  connections_per_address,
+                  connections_per_user} {}
 
     asio::awaitable<void> reload_on_hangup() {
         for (;;) {
@@ -109,6 +120,8 @@ struct Server::Impl {
     tcp::acceptor acceptor;
     asio::signal_set signals;
     asio::signal_set hangups;
+    ConnectionCounter connections_per_address;
+    ConnectionCounter connections_per_user;
     SessionContext context;
 };
 

@@ -229,8 +229,12 @@ void ServerProcess::start() {
     env["CONFAB_MEDIA_DIR"] = media_dir_.string();
     env["CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE"] = "1000000";
     // Tests that exercise rate limits set their own; the others send in bursts.
-    env["CONFAB_LIMIT_MESSAGE_BURST"] = "1000000";
-    env["CONFAB_LIMIT_MESSAGE_RATE"] = "1000000";
+    for (const char* limit : {"MESSAGE", "REQUEST", "TYPING", "UPLOAD"}) {
+        env["CONFAB_LIMIT_" + std::string(limit) + "_BURST"] = "1000000";
+        env["CONFAB_LIMIT_" + std::string(limit) + "_RATE"] = "1000000";
+    }
+    env["CONFAB_LIMIT_CONNECTIONS_PER_USER"] = "1000000";
+    env["CONFAB_LIMIT_CONNECTIONS_PER_IP"] = "1000000";
     // Real Argon2id, but cheap: the suite registers hundreds of users on 2 cores.
     env["CONFAB_PASSWORD_HASH_OPS"] = "1";
     env["CONFAB_PASSWORD_HASH_MEM_KIB"] = "1024";

@@ -3,6 +3,8 @@
 #include "confab/api/services.hpp"
 #include "confab/http/router.hpp"
 
+#include <optional>
+
 namespace confab::api {
 
 // Every REST route of the server; one add_*_routes per resource file.
@@ -18,6 +20,9 @@ void add_chat_routes(http::Router& router, Services& services);
 void add_member_routes(http::Router& router, Services& services);
 void add_message_routes(http::Router& router, Services& services);
 void add_media_routes(http::Router& router, Services& services);
+// The upload route's check on the header alone (bearer token, upload budget), made before
+// the body is received: nullopt when the body may come, else the refusal to answer with.
+boost::asio::awaitable<std::optional<http::Response>> admit_upload(Services& services, const http::Request& head);
 void add_admin_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

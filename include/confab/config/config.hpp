@@ -26,6 +26,14 @@ struct Limits {
     std::size_t title_chars = 255;
     std::size_t header_bytes = 16 * 1024;
     std::size_t ws_outbound_queue = 1024;  // frames queued to one WebSocket before it is closed
+    std::size_t connections_per_user = 16;  // open WebSockets of one user
+    std::size_t connections_per_ip = 256;   // open TCP connections from one client address
+    unsigned request_burst = 100;           // any other authenticated request or WebSocket frame
+    double request_rate = 20.0;
+    unsigned typing_burst = 10;
+    double typing_rate = 1.0;
+    unsigned upload_burst = 20;
+    double upload_rate = 2.0;
 
     bool operator==(const Limits&) const = default;
 };

@@ -45,6 +45,9 @@ public:
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token.
     boost::asio::awaitable<Principal> authenticate(std::string_view token);
+    // Spends one token of the user's request budget (every authenticated REST request and
+    // WebSocket frame); throws Error{rate_limited} when it is spent.
+    void admit(const std::string& user_id);
 
 private:
     boost::asio::awaitable<std::string> hash_password(std::string password);
@@ -57,6 +60,7 @@ private:
     config::Auth settings_;
     std::string decoy_hash_;
     RateLimiter attempts_;  // verified against for unknown usernames, so timing tells nothing
+    RateLimiter requests_;  // per user, REST and WebSocket together
 };
 
 // Pure helpers, exposed for unit tests.

@@ -3,6 +3,7 @@
 #include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/message_service.hpp"
+#include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,7 +59,11 @@ public:
     static constexpr int unattached_lifetime_hours = 24;
 
     MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
-                 const config::Media& settings);
+                 const config::Media& settings, const config::Limits& limits);
+
+    // Spends one of the user's upload tokens, before the body is received; throws
+    // Error{rate_limited} when they are spent.
+    void admit_upload(const std::string& user_id);
 
     boost::asio::awaitable<Uploaded> upload(Upload upload);
     static constexpr int thumbnail_max_side = 320;
@@ -82,6 +87,7 @@ private:
     media::Storage& storage_;
     boost::asio::thread_pool& workers_;
     config::Media settings_;
+    RateLimiter uploads_;
     boost::asio::steady_timer cleanup_timer_;
 };
 

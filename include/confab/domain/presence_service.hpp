@@ -1,6 +1,8 @@
 #pragma once
 
+#include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -23,7 +25,7 @@ class PresenceService {
 public:
     static constexpr auto typing_expiry = std::chrono::seconds(6);
 
-    PresenceService(ChatWrites& writes, realtime::Hub& hub);
+    PresenceService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits);
     ~PresenceService();
     PresenceService(const PresenceService&) = delete;
     PresenceService& operator=(const PresenceService&) = delete;
@@ -47,6 +49,7 @@ private:
 
     ChatWrites& writes_;
     realtime::Hub& hub_;
+    RateLimiter typing_events_;  // typing.start and typing.stop per user
     std::mutex mutex_;
     std::map<Key, Clock::time_point> typing_;  // until when each typist counts as typing
     std::condition_variable wake_;

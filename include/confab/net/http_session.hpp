@@ -1,6 +1,8 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/http/message.hpp"
+#include "confab/net/connection_counter.hpp"
 #include "confab/net/session_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -8,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 namespace confab::api {
 class WsEvents;
@@ -31,7 +34,15 @@ struct SessionContext {
     realtime::Hub& hub;
     SessionRegistry& registry;
     std::function<std::filesystem::path()> upload_path;  // a fresh file for a streamed upload body
+    // Decides from the header alone whether an upload may send its body: nullopt, or the
+    // refusal (401, 429) to answer with instead of reading it.
+    std::function<boost::asio::awaitable<std::optional<http::Response>>(const http::Request&)> admit_upload;
+    ConnectionCounter& connections_per_address;  // every TCP connection, HTTP or WebSocket
+    ConnectionCounter& connections_per_user;     // open WebSockets
 };
+
+// The refusal for a connection past one of the caps above.
+http::Response too_many_connections(std::string_view whose);
 
 // Serves HTTP/1.1 requests on one connection (its executor is the connection's strand)
 // until it closes, and hands an authenticated upgrade on /api/v1/ws to the WebSocket session.

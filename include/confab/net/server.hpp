@@ -1,10 +1,14 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/http/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace confab::api {
 class WsEvents;
@@ -26,6 +30,8 @@ public:
     struct Hooks {
         std::function<std::filesystem::path()> upload_path;  // a fresh file for a streamed upload
         std::function<void()> reload;                        // on SIGHUP
+        // Whether an upload may send its body, decided from its header: nullopt or the refusal.
+        std::function<boost::asio::awaitable<std::optional<http::Response>>(const http::Request&)> admit_upload;
     };
     Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
            Hooks hooks);

@@ -196,6 +196,14 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_LIMIT_TITLE_CHARS", "18"},
                                                  {"CONFAB_LIMIT_HEADER_BYTES", "8192"},
                                                  {"CONFAB_LIMIT_WS_OUTBOUND_QUEUE", "19"},
+                                                 {"CONFAB_LIMIT_CONNECTIONS_PER_USER", "20"},
+                                                 {"CONFAB_LIMIT_CONNECTIONS_PER_IP", "21"},
+                                                 {"CONFAB_LIMIT_REQUEST_BURST", "22"},
+                                                 {"CONFAB_LIMIT_REQUEST_RATE", "23.5"},
+                                                 {"CONFAB_LIMIT_TYPING_BURST", "24"},
+                                                 {"CONFAB_LIMIT_TYPING_RATE", "25"},
+                                                 {"CONFAB_LIMIT_UPLOAD_BURST", "26"},
+                                                 {"CONFAB_LIMIT_UPLOAD_RATE", "0.5"},
                                                  {"CONFAB_LOG_LEVEL", "warn"},
                                                  {"CONFAB_LOG_FORMAT", "json"},
                                                  {"CONFAB_MEDIA_DIR", "/var/lib/confab/media"},
@@ -205,7 +213,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"}};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
-    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19};
+    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 20, 21, 22, 23.5, 24, 25.0, 26, 0.5};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media"};
     EXPECT_EQ(config.server, expected.server);
