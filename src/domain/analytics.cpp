@@ -14,7 +14,7 @@ namespace {
 constexpr auto flush_interval = std::chrono::seconds(1);
 constexpr auto retry_pause = std::chrono::seconds(2);
 
-std::string quoted_or_null(pqxx::work& tx, const std::optional<std::string>& value) {
+std::string quoted_or_null(pqxx::transaction_base& tx, const std::optional<std::string>& value) {
     return value ? tx.quote(*value) + "::uuid" : std::string("NULL");
 }
 

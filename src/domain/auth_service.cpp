@@ -105,7 +105,7 @@ boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std:
 
 boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
     auto token = new_token();
-    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](pqxx::work& tx) {
+    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](pqxx::transaction_base& tx) {
         store::tokens::insert(tx, hash, id, ttl);
     });
     co_return SignedIn{std::move(user), std::move(token)};
@@ -117,7 +117,7 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
     auto user = co_await pool_.run(
-        [username = registration.username, display_name, hash](pqxx::work& tx) {
+        [username = registration.username, display_name, hash](pqxx::transaction_base& tx) {
             return store::users::insert(tx, username, display_name, hash);
         });
     if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
@@ -128,7 +128,7 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
 boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
     attempts_.require(client, "sign-in attempts");
     auto credentials = co_await pool_.run(
-        [username](pqxx::work& tx) { return store::users::find_credentials(tx, username); });
+        [username](pqxx::transaction_base& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
     if (!credentials || !matches) throw unauthorized("invalid username or password");
@@ -136,14 +136,14 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
 }
 
 boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
-    co_await pool_.run([hash = principal.token_hash](pqxx::work& tx) { store::tokens::revoke(tx, hash); });
+    co_await pool_.run([hash = principal.token_hash](pqxx::transaction_base& tx) { store::tokens::revoke(tx, hash); });
     hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
 }
 
 boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token) {
     if (!looks_like_token(token)) throw unauthorized();
     auto hash = token_hash(token);
-    auto user_id = co_await pool_.run([hash](pqxx::work& tx) { return store::tokens::user_of(tx, hash); });
+    auto user_id = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::user_of(tx, hash); });
     if (!user_id) throw unauthorized();
     co_return Principal{std::move(*user_id), std::move(hash)};
 }

@@ -143,7 +143,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
     require_uuid(other, "member_ids");
     if (other == actor) throw bad_request("a direct chat needs another user", "member_ids");
     const auto key = std::min(actor, other) + ":" + std::max(actor, other);
-    auto created = co_await writes_.commit(key, [actor, other, key](pqxx::work& tx) {
+    auto created = co_await writes_.commit(key, [actor, other, key](pqxx::transaction_base& tx) {
         require_users_exist(tx, {other});
         Outcome<Created> outcome;
         auto chat_id = store::chats::find_direct(tx, key);
@@ -189,7 +189,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
     chat.settings = group.settings.applied_to({});
     chat.metadata = group.metadata ? group.metadata->text : "{}";
     chat.created_by = actor;
-    auto view = co_await writes_.commit(actor, [actor, invited, chat](pqxx::work& tx) {
+    auto view = co_await writes_.commit(actor, [actor, invited, chat](pqxx::transaction_base& tx) {
         require_users_exist(tx, invited);
         const auto chat_id = *store::chats::insert(tx, chat);
         store::members::insert(tx, chat_id, actor, Role::owner);
@@ -208,7 +208,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
 
 boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optional<std::int64_t> before_activity,
                                                    int limit) {
-    auto chats = co_await writes_.pool().run([actor, before_activity, limit](pqxx::work& tx) {
+    auto chats = co_await writes_.pool().run([actor, before_activity, limit](pqxx::transaction_base& tx) {
         return store::chats::list(tx, actor, before_activity, limit + 1);
     });
     ChatPage page;
@@ -223,7 +223,7 @@ boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optio
 boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string chat_id) {
     co_await member_role(actor, chat_id);
     auto view = co_await writes_.pool().run(
-        [actor, chat_id](pqxx::work& tx) { return store::chats::view(tx, chat_id, actor); });
+        [actor, chat_id](pqxx::transaction_base& tx) { return store::chats::view(tx, chat_id, actor); });
     if (!view) throw not_found("chat");
     co_return std::move(*view);
 }
@@ -238,7 +238,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
         throw forbidden("only admins can edit this group");
     if (role == Role::member && !update.settings.empty()) throw forbidden("only admins can change group settings");
     const auto settings = update.settings.applied_to(access->settings);
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, settings, old = access->settings](pqxx::work& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, settings, old = access->settings](pqxx::transaction_base& tx) {
         store::chats::lock(tx, chat_id);
         auto before = store::chats::view(tx, chat_id, actor);
         if (!before) throw not_found("chat");
@@ -274,7 +274,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
     const auto role = co_await member_role(actor, chat_id);
     const auto access = co_await writes_.access(chat_id);
     if (access->type == ChatType::direct) {
-        co_await writes_.commit(chat_id, [actor, chat_id](pqxx::work& tx) {
+        co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
             store::chats::set_hidden(tx, chat_id, actor, true);
             Outcome<bool> outcome{true, {}};
             outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, {actor}});
@@ -283,7 +283,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
         co_return;
     }
     if (role != Role::owner) throw forbidden("only the owner can delete the group");
-    co_await writes_.commit(chat_id, [chat_id](pqxx::work& tx) {
+    co_await writes_.commit(chat_id, [chat_id](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         Outcome<bool> outcome{true, {}};
         outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
@@ -296,7 +296,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
 boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
                                                         std::optional<std::int64_t> after_position, int limit) {
     co_await member_role(actor, chat_id);
-    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](pqxx::work& tx) {
+    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](pqxx::transaction_base& tx) {
         return store::members::list(tx, chat_id, after_position, limit + 1);
     });
     MemberPage page;
@@ -326,7 +326,7 @@ boost::asio::awaitable<std::vector<Member>> ChatService::add_members(std::string
             joining.push_back(id);
     if (access->members.size() + joining.size() > limits_.group_members)
         throw Error(ErrorCode::conflict, "the group is full", "user_ids");
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, joining, max = limits_.group_members](pqxx::work& tx) {
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, joining, max = limits_.group_members](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         require_users_exist(tx, joining);
         if (store::members::user_ids(tx, chat_id).size() + joining.size() > max)
@@ -365,7 +365,7 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
     if (!update.role && !update.is_muted) throw bad_request("nothing to update");
     co_await member_role(actor, chat_id);
     const auto type = (co_await writes_.access(chat_id))->type;
-    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update, type](pqxx::work& tx) {
+    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update, type](pqxx::transaction_base& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         const auto actor_row = store::members::find(tx, chat_id, actor);
@@ -415,7 +415,7 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
     require_uuid(user_id, "user_id");
     co_await member_role(actor, chat_id);
     const auto type = (co_await writes_.access(chat_id))->type;
-    co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::work& tx) {
+    co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         const auto actor_row = store::members::find(tx, chat_id, actor);
         if (!actor_row) throw not_found("chat");

@@ -11,7 +11,7 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
     if (auto hit = cache_.find(chat_id)) co_return hit;
     // Loaded under the chat's order mutex: every commit the load cannot see has yet to
     // take that mutex, and will apply its change to the entry put here.
-    co_return co_await pool_.run([this, chat_id](pqxx::work& tx) -> std::shared_ptr<const ChatAccess> {
+    co_return co_await pool_.run([this, chat_id](pqxx::transaction_base& tx) -> std::shared_ptr<const ChatAccess> {
         std::lock_guard lock(cache_.order_of(chat_id));
         if (auto hit = cache_.find(chat_id)) return hit;
         auto loaded = store::chats::load_access(tx, chat_id);
@@ -24,7 +24,7 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
 boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(const std::string& actor,
                                                                              const std::string& message_id) {
     require_uuid(message_id, "message_id");
-    auto message = co_await pool_.run([message_id](pqxx::work& tx) { return store::messages::find(tx, message_id); });
+    auto message = co_await pool_.run([message_id](pqxx::transaction_base& tx) { return store::messages::find(tx, message_id); });
     if (!message) throw not_found("message");
     const auto access = co_await this->access(message->chat_id);
     if (!access || !access->members.contains(actor)) throw not_found("message");

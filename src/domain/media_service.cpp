@@ -44,7 +44,7 @@ std::string file_name_from(std::string_view raw) {
 
 boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::optional<std::string> key) {
     if (!key) co_return;
-    co_await pool.run([&storage, key = *key](pqxx::work& tx) {
+    co_await pool.run([&storage, key = *key](pqxx::transaction_base& tx) {
         store::media::lock_bytes(tx, key);
         if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
     });
@@ -97,7 +97,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     media.duration_ms = upload.duration_ms;
     // The bytes are made durable and recorded under their lock: a concurrent removal of the
     // last other use either finishes before (and this stores them anew) or sees this row.
-    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](pqxx::work& tx) {
+    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](pqxx::transaction_base& tx) {
         store::media::lock_bytes(tx, media.storage_key);
         if (!temporary.path.empty()) {  // a retried transaction finds the bytes stored already
             storage_.store(temporary.path, media.storage_key);
@@ -149,7 +149,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
     if (message.sender_id != actor && !moderator)
         throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
     const auto chat_id = message.chat_id;
-    auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+    auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::transaction_base& tx) {
         store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
@@ -171,7 +171,7 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
         if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     }
     require_member((co_await writes_.access(chat_id)).get(), actor);
-    auto messages = co_await writes_.pool().run([chat_id, kind, query](pqxx::work& tx) {
+    auto messages = co_await writes_.pool().run([chat_id, kind, query](pqxx::transaction_base& tx) {
         return store::media::gallery(tx, chat_id, kind, query.before_seq, query.limit + 1);
     });
     HistoryPage page;
@@ -184,11 +184,11 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
 }
 
 boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
-    const auto stale = co_await writes_.pool().run([](pqxx::work& tx) {
+    const auto stale = co_await writes_.pool().run([](pqxx::transaction_base& tx) {
         return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch);
     });
     for (const auto& id : stale) {
-        auto orphaned = co_await writes_.pool().run([id](pqxx::work& tx) { return store::media::remove(tx, id); });
+        auto orphaned = co_await writes_.pool().run([id](pqxx::transaction_base& tx) { return store::media::remove(tx, id); });
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }
     co_return static_cast<int>(stale.size());

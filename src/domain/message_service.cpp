@@ -66,7 +66,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     const auto role = require_member(access.get(), m.sender_id);
     if (access->settings.only_admins_can_post && role == Role::member)
         throw forbidden("only admins can post in this group");
-    auto sent = co_await writes_.commit(m.chat_id, [m](pqxx::work& tx) {
+    auto sent = co_await writes_.commit(m.chat_id, [m](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, m.chat_id)) throw not_found("chat");
         Outcome<Sent> outcome;
         if (m.client_id) {
@@ -117,7 +117,7 @@ void MessageService::track_send(const Message& message) {
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     require_uuid(chat_id, "chat_id");
     require_member((co_await writes_.access(chat_id)).get(), actor);
-    auto messages = co_await writes_.pool().run([chat_id, q](pqxx::work& tx) {
+    auto messages = co_await writes_.pool().run([chat_id, q](pqxx::transaction_base& tx) {
         return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1);
     });
     HistoryPage page;
@@ -133,7 +133,7 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
                                                       std::int64_t since_version, int limit) {
     require_uuid(chat_id, "chat_id");
     require_member((co_await writes_.access(chat_id)).get(), actor);
-    co_return co_await writes_.pool().run([actor, chat_id, since_version, limit](pqxx::work& tx) {
+    co_return co_await writes_.pool().run([actor, chat_id, since_version, limit](pqxx::transaction_base& tx) {
         SyncPage page;
         auto view = store::chats::view(tx, chat_id, actor);
         if (!view) throw not_found("chat");
@@ -159,7 +159,7 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
         throw bad_request("only text messages and captions can be edited", "content");
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});
-    co_return co_await writes_.commit(chat_id, [chat_id, message_id, content](pqxx::work& tx) {
+    co_return co_await writes_.commit(chat_id, [chat_id, message_id, content](pqxx::transaction_base& tx) {
         // Re-read under the chat lock: a concurrent delete wins.
         store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
@@ -179,7 +179,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
     if (message.sender_id != actor && !moderator) throw forbidden("only the sender or an admin can delete a message");
     if (message.is_deleted) throw conflict("message is already deleted");
     const auto chat_id = message.chat_id;
-    auto orphaned_bytes = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::work& tx) {
+    auto orphaned_bytes = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::transaction_base& tx) {
         store::chats::lock(tx, chat_id);
         const auto version = store::messages::next_version(tx, chat_id);
         auto current = store::messages::find(tx, message_id);
@@ -202,7 +202,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     auto [message, role] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
-    const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::work& tx) {
+    const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::transaction_base& tx) {
         store::chats::lock(tx, chat_id);  // one reaction change per chat at a time: the 20-emoji cap holds
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
@@ -224,7 +224,7 @@ boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::s
     require_uuid(chat_id, "chat_id");
     if (seq < 0) throw bad_request("seq must be a non-negative integer", "seq");
     require_member((co_await writes_.access(chat_id)).get(), actor);
-    co_await writes_.commit(chat_id, [actor, chat_id, seq](pqxx::work& tx) {
+    co_await writes_.commit(chat_id, [actor, chat_id, seq](pqxx::transaction_base& tx) {
         Outcome<bool> outcome{false, {}};
         const auto moved = store::members::advance_read(tx, chat_id, actor, seq);
         if (!moved) return outcome;

@@ -28,7 +28,7 @@ boost::asio::awaitable<Stats> StatsService::stats(std::string actor, StatsQuery 
     const auto from = query.from ? checked_timestamp(*query.from, "from") : std::string();
     const auto longest = query.bucket == "hour" ? std::chrono::milliseconds(hour_bucket_span)
                                                 : std::chrono::milliseconds(day_bucket_span);
-    auto stats = co_await pool_.run([&](pqxx::work& tx) -> std::optional<Stats> {
+    auto stats = co_await pool_.run([&](pqxx::transaction_base& tx) -> std::optional<Stats> {
         if (!store::stats::is_admin(tx, actor)) return std::nullopt;
         try {
             // An absent `from` is seven days before `to`; PostgreSQL parses and does the calendar.

@@ -11,14 +11,14 @@ namespace confab::domain {
 
 boost::asio::awaitable<User> UserService::get(std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto user = co_await pool_.run([id](pqxx::work& tx) { return store::users::find(tx, id); });
+    auto user = co_await pool_.run([id](pqxx::transaction_base& tx) { return store::users::find(tx, id); });
     if (!user) throw not_found("user");
     co_return std::move(*user);
 }
 
 boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto profile = co_await pool_.run([viewer, id](pqxx::work& tx) -> std::optional<UserProfile> {
+    auto profile = co_await pool_.run([viewer, id](pqxx::transaction_base& tx) -> std::optional<UserProfile> {
         auto user = store::users::find(tx, id);
         if (!user) return std::nullopt;
         UserProfile found{std::move(*user), std::nullopt};
@@ -33,7 +33,7 @@ boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std
 
 boost::asio::awaitable<UserPage> UserService::search(std::string query, std::optional<std::string> after_username,
                                                      int limit) {
-    auto users = co_await pool_.run([&query, &after_username, limit](pqxx::work& tx) {
+    auto users = co_await pool_.run([&query, &after_username, limit](pqxx::transaction_base& tx) {
         return store::users::search(tx, query, after_username, limit + 1);
     });
     UserPage page;

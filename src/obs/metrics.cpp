@@ -147,6 +147,8 @@ std::string Metrics::expose() const {
     db_waiting.write(out, "gauge");
     db_errors.write(out, "counter");
     db_duration.write(out, "histogram");
+    db_group_commits.write(out, "counter");
+    db_group_commit_writes.write(out, "counter");
     media_bytes.write(out, "counter");
     analytics_written.write(out, "counter");
     analytics_dropped.write(out, "counter");

@@ -23,7 +23,7 @@ void prepare_statements(pqxx::connection& connection) {
 boost::asio::awaitable<bool> is_ready(Pool& pool) {
     try {
         const int version = co_await pool.run(
-            [](pqxx::work& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
+            [](pqxx::transaction_base& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
         co_return version >= latest_version(embedded_migrations());
     } catch (const std::exception&) {
         co_return false;

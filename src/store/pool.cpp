@@ -3,6 +3,8 @@
 #include "confab/obs/metrics.hpp"
 
 #include <pqxx/except>
+#include <pqxx/subtransaction>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace confab::store {
@@ -15,6 +17,8 @@ struct PoolMetrics {
     obs::Counter& unavailable = obs::metrics().db_errors.with({"unavailable"});
     obs::Counter& broken = obs::metrics().db_errors.with({"broken_connection"});
     obs::Counter& rolled_back = obs::metrics().db_errors.with({"rolled_back"});
+    obs::Counter& groups = obs::metrics().db_group_commits.only();
+    obs::Counter& grouped_writes = obs::metrics().db_group_commit_writes.only();
 };
 
 PoolMetrics& pool_metrics() {
@@ -49,6 +53,8 @@ void Pool::stop() {
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
         abandoned.swap(queue_);
+        for (auto& job : ordered_) abandoned.push_back(std::move(job));
+        ordered_.clear();
     }
     wake_.notify_all();
     pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
@@ -61,7 +67,7 @@ void Pool::submit(std::unique_ptr<Job> job) {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
-            queue_.push_back(std::move(job));
+            (job->order() ? ordered_ : queue_).push_back(std::move(job));
             pool_metrics().waiting.add(1);
             wake_.notify_one();
             return;
@@ -81,46 +87,67 @@ std::unique_ptr<pqxx::connection> Pool::connect() {
     }
 }
 
+// Takes the next group of ordered writes when no group is running, else one unordered job.
 void Pool::worker() {
     std::unique_ptr<pqxx::connection> connection;
     for (;;) {
-        std::unique_ptr<Job> job;
+        Batch batch;
+        bool group = false;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;
-            job = std::move(queue_.front());
-            queue_.pop_front();
+            wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || (!ordered_.empty() && !group_running_); });
+            if (!ordered_.empty() && !group_running_) {
+                group = group_running_ = true;
+                while (!ordered_.empty() && batch.size() < max_group) {
+                    batch.push_back(std::move(ordered_.front()));
+                    ordered_.pop_front();
+                }
+            } else if (!queue_.empty()) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            } else {
+                return;
+            }
         }
         auto& metrics = pool_metrics();
-        metrics.waiting.add(-1);
+        metrics.waiting.add(-static_cast<std::int64_t>(batch.size()));
         metrics.in_use.add(1);
         const auto started = std::chrono::steady_clock::now();
-        execute_with_retry(connection, *job);
+        execute_with_retry(connection, batch);
         metrics.duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         metrics.in_use.add(-1);
+        if (group) {
+            metrics.groups.inc();
+            metrics.grouped_writes.inc(batch.size());
+            std::lock_guard lock(mutex_);
+            group_running_ = false;
+            wake_.notify_all();
+        }
     }
 }
 
-// A connection found broken before the transaction committed is replaced and the job
-// tried again on the fresh one: nothing of it can have been committed. So is a job whose
+// A connection found broken before the transaction committed is replaced and the batch
+// tried again on the fresh one: nothing of it can have been committed. So is a batch whose
 // transaction PostgreSQL rolled back to break a deadlock. A failure during COMMIT itself
 // (in_doubt_error) is never retried.
-void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job& job) {
+void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Batch& batch) {
+    const auto fail_all = [&batch](std::exception_ptr error) {
+        for (auto& job : batch) job->fail(error);
+    };
     constexpr int attempts = 3;
     for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!connection || !connection->is_open()) connection = connect();
         if (!connection) {
             pool_metrics().unavailable.inc();
-            job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
+            fail_all(std::make_exception_ptr(Unavailable("database unavailable")));
             return;
         }
         try {
-            job.execute(*connection);
+            execute(*connection, batch);
             return;
         } catch (const pqxx::in_doubt_error&) {
             connection.reset();
-            job.fail(std::make_exception_ptr(Unavailable("database connection lost during commit")));
+            fail_all(std::make_exception_ptr(Unavailable("database connection lost during commit")));
             return;
         } catch (const pqxx::broken_connection&) {
             pool_metrics().broken.inc();
@@ -133,11 +160,96 @@ void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Job
             pool_metrics().rolled_back.inc();
             spdlog::warn("transaction rolled back by a serialization failure; retrying");
         } catch (...) {
-            job.fail(std::current_exception());
+            fail_all(std::current_exception());
             return;
         }
     }
-    job.fail(std::make_exception_ptr(Unavailable("database unavailable")));
+    fail_all(std::make_exception_ptr(Unavailable("database unavailable")));
+}
+
+namespace {
+
+constexpr int attempts_per_grouped_job = 3;
+
+// A subtransaction whose SAVEPOINT is issued at once. libpqxx 6 begins one lazily, on its
+// first non-prepared statement, so a job of prepared statements only would otherwise run
+// outside any savepoint and its failure roll back nothing.
+class Savepoint final : public pqxx::subtransaction {
+public:
+    explicit Savepoint(pqxx::dbtransaction& parent)
+        : namedclass("subtransaction", "grouped_write"), pqxx::subtransaction(parent, "grouped_write") {
+        Begin();
+    }
+};
+
+}  // namespace
+
+// Runs one job of a group in a subtransaction (a savepoint); its failure rolls back its own
+// statements and is returned, the transaction staying usable for the others. Database
+// failures that doom the whole transaction propagate.
+std::exception_ptr Pool::run_isolated(pqxx::work& transaction, Job& job) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            Savepoint savepoint(transaction);
+            job.invoke(savepoint);
+            savepoint.commit();
+            return nullptr;
+        } catch (const pqxx::broken_connection&) {
+            throw;
+        } catch (const pqxx::in_doubt_error&) {
+            throw;
+        } catch (const pqxx::deadlock_detected&) {
+            if (attempt == attempts_per_grouped_job) return std::current_exception();
+        } catch (const pqxx::serialization_failure&) {
+            if (attempt == attempts_per_grouped_job) return std::current_exception();
+        } catch (...) {
+            return std::current_exception();
+        }
+        pool_metrics().rolled_back.inc();
+    }
+}
+
+// Every distinct order mutex of the committed jobs, locked in address order so that two
+// committers can never wait on each other.
+std::vector<std::unique_lock<std::mutex>> Pool::lock_orders(const std::vector<Job*>& jobs) {
+    std::vector<std::mutex*> orders;
+    for (const auto* job : jobs)
+        if (job->order()) orders.push_back(job->order());
+    std::sort(orders.begin(), orders.end());
+    orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(orders.size());
+    for (auto* order : orders) locks.emplace_back(*order);
+    return locks;
+}
+
+// One transaction for the whole batch. A batch of one runs without a savepoint, its
+// failure failing the transaction as before; in a larger batch each job is isolated. No
+// job is completed before the outcome of the COMMIT is known, so a retried batch never
+// answers a caller twice.
+void Pool::execute(pqxx::connection& connection, Batch& batch) {
+    pqxx::work transaction(connection);
+    std::vector<Job*> committed;
+    std::vector<std::pair<Job*, std::exception_ptr>> refused;
+    if (batch.size() == 1) {
+        batch.front()->invoke(transaction);
+        committed.push_back(batch.front().get());
+    } else {
+        for (auto& job : batch) {
+            if (auto error = run_isolated(transaction, *job)) {
+                refused.emplace_back(job.get(), error);
+            } else {
+                committed.push_back(job.get());
+            }
+        }
+    }
+    {
+        const auto locks = lock_orders(committed);
+        transaction.commit();
+        for (auto* job : committed) job->after_commit();
+    }
+    for (auto* job : committed) job->succeed();
+    for (auto& [job, error] : refused) job->fail(error);
 }
 
 }  // namespace confab::store

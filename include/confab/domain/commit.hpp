@@ -52,7 +52,7 @@ public:
     // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
     template <class Fn>
     auto commit(const std::string& chat_id, Fn&& fn)
-        -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<pqxx::work&>()).value)> {
+        -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<pqxx::transaction_base&>()).value)> {
         auto outcome = co_await pool_.run(std::forward<Fn>(fn), cache_.order_of(chat_id),
                                           [this](auto& result) { apply(result.effects); });
         co_return std::move(outcome.value);

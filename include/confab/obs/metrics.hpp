@@ -87,6 +87,10 @@ struct Metrics {
     Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};
     Family<Histogram> db_duration{"confab_db_transaction_duration_seconds",
                                   "Time from taking a connection to commit.", {}};
+    Family<Counter> db_group_commits{"confab_db_group_commits_total",
+                                     "Transactions that committed a group of ordered writes.", {}};
+    Family<Counter> db_group_commit_writes{"confab_db_group_commit_writes_total",
+                                           "Ordered writes run in those groups (divide for the mean group size).", {}};
     Family<Counter> analytics_written{"confab_analytics_events_written_total", "Analytics events stored.", {}};
     Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
                                       "Analytics events dropped because the writer fell behind.", {}};

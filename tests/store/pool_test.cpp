@@ -1,0 +1,154 @@
+// store::Pool against a real PostgreSQL: ordered writes are group-committed, each isolated
+// in its own savepoint, acknowledged after the one COMMIT, published in submission order.
+
+#include "confab/obs/metrics.hpp"
+#include "confab/store/pool.hpp"
+#include "support/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <pqxx/except>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace confab::store {
+namespace {
+
+using test::TestDatabase;
+
+struct Outcome {
+    bool done = false;
+    std::string error;  // what() of the exception the caller got, empty on success
+};
+
+class PoolTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        CONFAB_REQUIRE_DATABASE();
+        database_ = std::make_unique<TestDatabase>();
+        database_->query_value("create table items (id int primary key, note text)");
+        pool_ = std::make_unique<Pool>(database_->url(), 2, std::chrono::seconds(5), [](pqxx::connection& c) {
+            c.prepare("insert_item", "insert into items values ($1, $2)");
+        });
+    }
+    void TearDown() override {
+        if (pool_) pool_->stop();
+    }
+
+    // Spawns `write` as an ordered write on `order` (after_commit appends to published_).
+    void spawn_ordered(std::function<int(pqxx::transaction_base&)> write, std::mutex& order, Outcome& outcome) {
+        boost::asio::co_spawn(
+            io_,
+            [this, write = std::move(write), &order, &outcome]() -> boost::asio::awaitable<void> {
+                try {
+                    co_await pool_->run(write, order, [this](int id) { published_.push_back(id); });
+                } catch (const std::exception& e) {
+                    outcome.error = e.what();
+                    if (outcome.error.empty()) outcome.error = "?";
+                }
+                outcome.done = true;
+            },
+            boost::asio::detached);
+    }
+
+    std::string count(const std::string& where) const {
+        return database_->query_value("select count(*) from items where " + where).value_or("?");
+    }
+
+    std::unique_ptr<TestDatabase> database_;
+    std::unique_ptr<Pool> pool_;
+    boost::asio::io_context io_;
+    std::vector<int> published_;  // appended on database threads, read after io_.run()
+};
+
+std::function<int(pqxx::transaction_base&)> insert(int id) {
+    return [id](pqxx::transaction_base& tx) {
+        tx.exec0("insert into items values (" + std::to_string(id) + ", 'ok')");
+        return id;
+    };
+}
+
+TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
+    std::mutex order;
+    const auto groups_before = obs::metrics().db_group_commits.only().value();
+    const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
+    std::vector<Outcome> outcomes(23);
+    // The first write holds the group lane, so every later one queues behind it.
+    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
+    for (int id = 1; id <= 20; ++id) spawn_ordered(insert(id), order, outcomes[id]);
+    // A write that fails after writing (its insert must be rolled back; prepared statements
+    // alone, which libpqxx runs without starting a lazy savepoint), and one whose SQL fails.
+    spawn_ordered([](pqxx::transaction_base& tx) -> int {
+        tx.exec_prepared("insert_item", 100, "doomed");
+        throw std::runtime_error("refused by the domain");
+    }, order, outcomes[21]);
+    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec0("insert into items values (5, 'duplicate')"); return 101; }, order,
+                  outcomes[22]);
+    io_.run();
+
+    for (int id = 0; id <= 20; ++id) {
+        EXPECT_TRUE(outcomes[id].done);
+        EXPECT_EQ(outcomes[id].error, "") << "write " << id;
+    }
+    EXPECT_EQ(outcomes[21].error, "refused by the domain");
+    EXPECT_NE(outcomes[22].error.find("duplicate key"), std::string::npos) << outcomes[22].error;
+    EXPECT_EQ(count("note = 'ok'"), "20");
+    EXPECT_EQ(count("note <> 'ok'"), "0") << "the failed writes left nothing behind";
+
+    std::vector<int> expected{0};
+    for (int id = 1; id <= 20; ++id) expected.push_back(id);
+    EXPECT_EQ(published_, expected) << "after_commit runs once per committed write, in submission order";
+    const auto groups = obs::metrics().db_group_commits.only().value() - groups_before;
+    const auto writes = obs::metrics().db_group_commit_writes.only().value() - writes_before;
+    EXPECT_EQ(writes, 23u);
+    EXPECT_LE(groups, 3u) << "the 22 queued writes shared at most two transactions";
+}
+
+TEST_F(PoolTest, AWriteAloneFailsWithItsOwnError) {
+    std::mutex order;
+    Outcome failed, fine;
+    spawn_ordered([](pqxx::transaction_base& tx) -> int {
+        tx.exec0("insert into items values (1, 'doomed')");
+        throw std::invalid_argument("bad input");
+    }, order, failed);
+    io_.run();
+    io_.restart();
+    spawn_ordered(insert(2), order, fine);
+    io_.run();
+    EXPECT_EQ(failed.error, "bad input");
+    EXPECT_EQ(fine.error, "");
+    EXPECT_EQ(count("true"), "1");
+    EXPECT_EQ(published_, std::vector<int>{2});
+}
+
+TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
+    bool rolled_back = false;
+    std::string stored;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            try {
+                co_await pool_->run([](pqxx::transaction_base& tx) {
+                    tx.exec0("insert into items values (7, 'x')");
+                    throw std::runtime_error("undo");
+                });
+            } catch (const std::runtime_error&) {
+                rolled_back = true;
+            }
+            stored = co_await pool_->run([](pqxx::transaction_base& tx) {
+                return tx.exec1("select count(*) from items")[0].as<std::string>();
+            });
+        },
+        boost::asio::detached);
+    io_.run();
+    EXPECT_TRUE(rolled_back);
+    EXPECT_EQ(stored, "0");
+}
+
+}  // namespace
+}  // namespace confab::store
