@@ -179,10 +179,16 @@ asio::awaitable<void> write_response(Connection& connection, http::Response resp
     co_await bhttp::async_write(connection.stream, out, use_tuple);
 }
 
-// Authenticates an upgrade and hands the connection to the WebSocket session; a refused
-// upgrade gets its HTTP error response.
-asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::request<bhttp::string_body> beast_request,
-                              http::Request request, SessionContext& context) {
+struct Upgrade {
+    UpgradeRequest message;
+    http::Request request;
+};
+
+// Authenticates an upgrade and hands the connection, with its address slot, to the WebSocket
+// session; a refused upgrade gets its HTTP error response.
+asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade upgrade,
+                              ConnectionCounter::Slot address_slot, SessionContext& context) {
+    auto& request = upgrade.request;
     const auto started = std::chrono::steady_clock::now();
     http::Context http_context{request, {}, {}, std::string(websocket_path)};
     std::optional<http::Response> refusal;
@@ -192,7 +198,6 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
     } catch (...) {
         refusal = http::error_response(http::describe(std::current_exception()));
     }
-    // Held for as long as the WebSocket lives: serve_websocket returns when it closes.
     auto user_slot = refusal ? std::nullopt : context.connections_per_user.try_take(principal.user_id);
     if (!refusal && !user_slot) refusal = too_many_connections("this user");
     if (refusal) {
@@ -204,7 +209,11 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
     http::Response switching;
     switching.status = 101;
     http::log_request(request, switching, http_context.route, http_context.user_id, started);
-    co_await serve_websocket(std::move(connection->stream), std::move(beast_request), std::move(principal), context);
+    std::vector<ConnectionCounter::Slot> slots;
+    slots.push_back(std::move(address_slot));
+    slots.push_back(std::move(*user_slot));
+    start_websocket(std::move(connection->stream), std::move(upgrade.message), std::move(principal), std::move(slots),
+                    context);
 }
 
 // Answers a request that never reached the router (too large, malformed), logs it, and
@@ -285,9 +294,10 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         }
     } leave{context, session_id};
 
-    // Held until the connection closes, across an upgrade to WebSocket.
-    const auto address_slot = context.connections_per_address.try_take(remote);
+    // Held until the connection closes; an upgrade hands it to the WebSocket session.
+    auto address_slot = context.connections_per_address.try_take(remote);
     bool refused = false;
+    std::optional<Upgrade> upgrade_to;
     beast::flat_buffer buffer;
     while (!context.registry.stopping()) {
         // The header first: its target decides where the body goes (memory, or a file for
@@ -349,8 +359,8 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             request = to_request(message, remote);
             keep_alive = message.keep_alive();
             if (beast::websocket::is_upgrade(message) && request.path == websocket_path) {
-                co_await upgrade(connection, std::move(message), std::move(request), context);
-                co_return;
+                upgrade_to.emplace(Upgrade{std::move(message), std::move(request)});
+                break;  // out of this request's scope, so its parsers are freed
             }
         }
         auto response = co_await http::dispatch(context.router, context.cors, request);
@@ -358,6 +368,10 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         const bool keep_open = keep_alive && !context.registry.stopping();
         co_await write_response(*connection, std::move(response), request, keep_open);
         if (!keep_open) break;
+    }
+    if (upgrade_to) {
+        co_await upgrade(connection, std::move(*upgrade_to), std::move(*address_slot), context);
+        co_return;
     }
     connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     if (refused) co_await discard_until_closed(*connection, buffer);

@@ -15,7 +15,6 @@
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
-#include <deque>
 #include <memory>
 #include <optional>
 
@@ -35,9 +34,9 @@ constexpr auto close_deadline = std::chrono::seconds(5);
 // threads and hop onto it first.
 class WsSession final : public realtime::Connection, public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(beast::tcp_stream stream, domain::Principal principal, SessionContext& context)
-        : ws_(std::move(stream)), principal_(std::move(principal)), context_(context),
-          wake_(ws_.get_executor(), asio::steady_timer::time_point::max()),
+    WsSession(beast::tcp_stream stream, domain::Principal principal, std::vector<ConnectionCounter::Slot> slots,
+              SessionContext& context)
+        : ws_(std::move(stream)), principal_(std::move(principal)), slots_(std::move(slots)), context_(context),
           give_up_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
@@ -53,32 +52,40 @@ public:
         asio::post(ws_.get_executor(), [self = shared_from_this(), code] { self->request_close(code); });
     }
 
+    void start(UpgradeRequest request) {
+        session_id_ = context_.registry.enter([weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->close(realtime::CloseCode::going_away);
+        });
+        asio::co_spawn(
+            ws_.get_executor(),
+            [self = shared_from_this(), request = std::move(request)]() mutable { return self->run(std::move(request)); },
+            asio::detached);
+    }
+
+private:
     asio::awaitable<void> run(UpgradeRequest request) {
         configure();
         auto [ec] = co_await ws_.async_accept(request, use_tuple);
-        if (ec) co_return;
-        const auto session_id = context_.registry.enter(
-            [weak = weak_from_this()] {
-                if (auto self = weak.lock()) self->close(realtime::CloseCode::going_away);
-            });
+        request = {};  // an idle connection should hold nothing of its upgrade
+        if (ec) {
+            context_.registry.leave(session_id_);
+            co_return;
+        }
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
         context_.hub.attach(shared_from_this());
         spdlog::debug("websocket open user_id={}", principal_.user_id);
-        asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
         co_await announce(true);
         co_await read_loop();
         finished_ = true;
-        wake_.cancel();
         give_up_.cancel();
         context_.hub.detach(*this);
         co_await announce(false);
-        context_.registry.leave(session_id);
+        context_.registry.leave(session_id_);
         open_websockets.add(-1);
         spdlog::debug("websocket closed user_id={}", principal_.user_id);
     }
 
-private:
     void configure() {
         beast::get_lowest_layer(ws_).expires_never();
         auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -101,24 +108,27 @@ private:
         }
     }
 
+    std::size_t queued() const { return queue_.size() - next_; }
+
     void enqueue(realtime::Frame frame) {
         if (close_code_ || finished_) return;
-        if (queue_.size() >= context_.config.limits.ws_outbound_queue) {
+        if (queued() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
             overflows.inc();
             spdlog::warn("websocket outbound queue full user_id={}; closing", principal_.user_id);
             queue_.clear();
+            next_ = 0;
             request_close(realtime::CloseCode::policy_violation);
             return;
         }
         queue_.push_back(std::move(frame));
-        wake_.cancel_one();
+        start_writer();
     }
 
     void request_close(realtime::CloseCode code) {
         if (close_code_ || finished_) return;
         close_code_ = code;
-        wake_.cancel_one();
+        start_writer();
         give_up_.expires_after(close_deadline);
         give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
             if (!ec && !self->finished_) {
@@ -161,13 +171,21 @@ private:
         }
     }
 
-    // The only writer: frames in order, then the close frame when one is asked for.
-    asio::awaitable<void> write_loop() {
+    // One writer at a time, and only while there is something to write: an idle connection
+    // holds no parked coroutine.
+    void start_writer() {
+        if (writing_) return;
+        writing_ = true;
+        asio::co_spawn(ws_.get_executor(), write_pending(), asio::detached);
+    }
+
+    // Frames in order, then the close frame when one is asked for (after which no writer
+    // starts again: enqueue and request_close both stop at close_code_).
+    asio::awaitable<void> write_pending() {
         auto self = shared_from_this();
         while (!finished_) {
-            if (!queue_.empty()) {
-                auto frame = std::move(queue_.front());
-                queue_.pop_front();
+            if (queued() > 0) {
+                auto frame = std::move(queue_[next_++]);
                 ws_.text(true);
                 auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
                 if (ec) co_return;
@@ -178,28 +196,33 @@ private:
                 co_await ws_.async_close(websocket::close_reason(code), use_tuple);
                 co_return;
             } else {
-                wake_.expires_at(asio::steady_timer::time_point::max());
-                co_await wake_.async_wait(use_tuple);
+                break;
             }
         }
+        queue_ = {};  // drained: give the capacity of a burst back
+        next_ = 0;
+        writing_ = false;
     }
 
     websocket::stream<beast::tcp_stream> ws_;
     domain::Principal principal_;
+    std::vector<ConnectionCounter::Slot> slots_;  // given back when the session is destroyed
     SessionContext& context_;
-    asio::steady_timer wake_;     // a condition variable for the writer
+    std::size_t session_id_ = 0;
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
-    std::deque<realtime::Frame> queue_;
+    std::vector<realtime::Frame> queue_;  // frames from next_ on are waiting for the writer
+    std::size_t next_ = 0;
+    bool writing_ = false;
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
 };
 
 }  // namespace
 
-asio::awaitable<void> serve_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
-                                      SessionContext& context) {
-    auto session = std::make_shared<WsSession>(std::move(stream), std::move(principal), context);
-    co_await session->run(std::move(request));
+void start_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
+                     std::vector<ConnectionCounter::Slot> slots, SessionContext& context) {
+    std::make_shared<WsSession>(std::move(stream), std::move(principal), std::move(slots), context)
+        ->start(std::move(request));
 }
 
 }  // namespace confab::net

@@ -9,13 +9,18 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <vector>
+
 namespace confab::net {
 
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-// Completes the WebSocket handshake and runs the connection: a reader that hands each
-// text frame to api::WsEvents, and one writer draining a bounded queue of shared frames.
-boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream stream, UpgradeRequest request,
-                                             domain::Principal principal, SessionContext& context);
+// Starts the WebSocket on the stream's strand and returns at once: the handshake, then a
+// reader that hands each text frame to api::WsEvents and one writer draining a bounded
+// queue of shared frames. The session owns itself and its connection `slots` until it
+// closes, so an idle WebSocket holds nothing of the HTTP session that upgraded it. It is
+// in the session registry before this returns, so shutdown never misses it.
+void start_websocket(boost::beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
+                     std::vector<ConnectionCounter::Slot> slots, SessionContext& context);
 
 }  // namespace confab::net
