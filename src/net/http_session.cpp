@@ -199,6 +199,17 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, bhttp::req
     co_await serve_websocket(std::move(connection->stream), std::move(beast_request), std::move(principal), context);
 }
 
+// The conformance echo of server.ws_echo_path: unauthenticated by design, and so off unless
+// configured.
+asio::awaitable<void> upgrade_echo(std::shared_ptr<Connection> connection,
+                                   bhttp::request<bhttp::string_body> beast_request, const http::Request& request,
+                                   SessionContext& context) {
+    http::Response switching;
+    switching.status = 101;
+    http::log_request(request, switching, context.config.server.ws_echo_path, {}, std::chrono::steady_clock::now());
+    co_await serve_websocket_echo(std::move(connection->stream), std::move(beast_request), context);
+}
+
 // Answers a request that never reached the router (too large, malformed), logs it, and
 // leaves the connection to be closed.
 asio::awaitable<void> refuse(Connection& connection, beast::error_code ec, const std::string& target,
@@ -316,6 +327,11 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             keep_alive = message.keep_alive();
             if (beast::websocket::is_upgrade(message) && request.path == websocket_path) {
                 co_await upgrade(connection, std::move(message), std::move(request), context);
+                co_return;
+            }
+            const auto& echo_path = context.config.server.ws_echo_path;
+            if (beast::websocket::is_upgrade(message) && !echo_path.empty() && request.path == echo_path) {
+                co_await upgrade_echo(connection, std::move(message), request, context);
                 co_return;
             }
         }

@@ -30,13 +30,26 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // stopped reading would otherwise hold its connection, and its queued frames, forever.
 constexpr auto close_deadline = std::chrono::seconds(5);
 
+// What a session does with the messages it reads; everything below the message level
+// (limits, UTF-8 and close handling, timeouts) is the same for both.
+enum class Role {
+    events,  // the event protocol of PROTOCOL.md, for an authenticated user
+    echo,    // every message sent back as it came (server.ws_echo_path, conformance suites)
+};
+
+// A message to send: text unless it echoes a binary one.
+struct Outbound {
+    realtime::Frame payload;
+    bool text = true;
+};
+
 // One live WebSocket. Every member function runs on the connection's strand (the
 // stream's executor); deliver() and close() are the only entry points from other
 // threads and hop onto it first.
 class WsSession final : public realtime::Connection, public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(beast::tcp_stream stream, domain::Principal principal, SessionContext& context)
-        : ws_(std::move(stream)), principal_(std::move(principal)), context_(context),
+    WsSession(beast::tcp_stream stream, Role role, domain::Principal principal, SessionContext& context)
+        : ws_(std::move(stream)), role_(role), principal_(std::move(principal)), context_(context),
           wake_(ws_.get_executor(), asio::steady_timer::time_point::max()),
           give_up_(ws_.get_executor()) {}
 
@@ -45,7 +58,7 @@ public:
 
     void deliver(realtime::Frame frame) override {
         asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-            self->enqueue(std::move(frame));
+            self->enqueue({std::move(frame)});
         });
     }
 
@@ -63,16 +76,20 @@ public:
             });
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
-        context_.hub.attach(shared_from_this());
         spdlog::debug("websocket open user_id={}", principal_.user_id);
         asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
-        co_await announce(true);
+        if (role_ == Role::events) {
+            context_.hub.attach(shared_from_this());
+            co_await announce(true);
+        }
         co_await read_loop();
         finished_ = true;
         wake_.cancel();
         give_up_.cancel();
-        context_.hub.detach(*this);
-        co_await announce(false);
+        if (role_ == Role::events) {
+            context_.hub.detach(*this);
+            co_await announce(false);
+        }
         context_.registry.leave(session_id);
         open_websockets.add(-1);
         spdlog::debug("websocket closed user_id={}", principal_.user_id);
@@ -101,7 +118,7 @@ private:
         }
     }
 
-    void enqueue(realtime::Frame frame) {
+    void enqueue(Outbound message) {
         if (close_code_ || finished_) return;
         if (queue_.size() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
@@ -111,7 +128,7 @@ private:
             request_close(realtime::CloseCode::policy_violation);
             return;
         }
-        queue_.push_back(std::move(frame));
+        queue_.push_back(std::move(message));
         wake_.cancel_one();
     }
 
@@ -147,7 +164,7 @@ private:
                 discarding = discarding && !ws_.is_message_done();
                 continue;
             }
-            if (buffer.size() > limit || !ws_.got_text()) {
+            if (buffer.size() > limit || (role_ == Role::events && !ws_.got_text())) {
                 request_close(buffer.size() > limit ? realtime::CloseCode::message_too_big
                                                     : realtime::CloseCode::unsupported_data);
                 buffer.consume(buffer.size());
@@ -155,10 +172,19 @@ private:
                 continue;
             }
             if (!ws_.is_message_done()) continue;
-            auto reply = co_await context_.events.handle(principal_, beast::buffers_to_string(buffer.data()));
-            if (reply) enqueue(std::make_shared<const std::string>(std::move(*reply)));
+            co_await answer(beast::buffers_to_string(buffer.data()));
             buffer.consume(buffer.size());
         }
+    }
+
+    asio::awaitable<void> answer(std::string message) {
+        std::optional<Outbound> reply;
+        if (role_ == Role::echo) {
+            reply = Outbound{std::make_shared<const std::string>(std::move(message)), ws_.got_text()};
+        } else if (auto frame = co_await context_.events.handle(principal_, message)) {
+            reply = Outbound{std::make_shared<const std::string>(std::move(*frame))};
+        }
+        if (reply) enqueue(std::move(*reply));
     }
 
     // The only writer: frames in order, then the close frame when one is asked for.
@@ -166,10 +192,10 @@ private:
         auto self = shared_from_this();
         while (!finished_) {
             if (!queue_.empty()) {
-                auto frame = std::move(queue_.front());
+                auto message = std::move(queue_.front());
                 queue_.pop_front();
-                ws_.text(true);
-                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
+                ws_.text(message.text);
+                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message.payload), use_tuple);
                 if (ec) co_return;
                 static auto& sent = obs::metrics().ws_frames_out.only();
                 sent.inc();
@@ -185,11 +211,12 @@ private:
     }
 
     websocket::stream<beast::tcp_stream> ws_;
-    domain::Principal principal_;
+    const Role role_;
+    domain::Principal principal_;  // empty for an echo
     SessionContext& context_;
     asio::steady_timer wake_;     // a condition variable for the writer
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
-    std::deque<realtime::Frame> queue_;
+    std::deque<Outbound> queue_;
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
 };
@@ -198,7 +225,12 @@ private:
 
 asio::awaitable<void> serve_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
                                       SessionContext& context) {
-    auto session = std::make_shared<WsSession>(std::move(stream), std::move(principal), context);
+    auto session = std::make_shared<WsSession>(std::move(stream), Role::events, std::move(principal), context);
+    co_await session->run(std::move(request));
+}
+
+asio::awaitable<void> serve_websocket_echo(beast::tcp_stream stream, UpgradeRequest request, SessionContext& context) {
+    auto session = std::make_shared<WsSession>(std::move(stream), Role::echo, domain::Principal{}, context);
     co_await session->run(std::move(request));
 }
 

@@ -18,4 +18,9 @@ using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_bo
 boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream stream, UpgradeRequest request,
                                              domain::Principal principal, SessionContext& context);
 
+// The same connection machinery (limits, UTF-8 and close handling, timeouts), sending every
+// message back as it came: the unauthenticated server.ws_echo_path that conformance suites drive.
+boost::asio::awaitable<void> serve_websocket_echo(boost::beast::tcp_stream stream, UpgradeRequest request,
+                                                  SessionContext& context);
+
 }  // namespace confab::net
