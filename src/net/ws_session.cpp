@@ -51,6 +51,7 @@ public:
     WsSession(beast::tcp_stream stream, Role role, domain::Principal principal, SessionContext& context)
         : ws_(std::move(stream)), role_(role), principal_(std::move(principal)), context_(context),
           wake_(ws_.get_executor(), asio::steady_timer::time_point::max()),
+          written_(ws_.get_executor(), asio::steady_timer::time_point::max()),
           give_up_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
@@ -118,24 +119,27 @@ private:
         }
     }
 
-    void enqueue(Outbound message) {
-        if (close_code_ || finished_) return;
+    // Returns the message's place in the order of all messages queued, for until_written().
+    std::uint64_t enqueue(Outbound message) {
+        if (close_code_ || finished_) return queued_count_;
         if (queue_.size() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
             overflows.inc();
             spdlog::warn("websocket outbound queue full user_id={}; closing", principal_.user_id);
             queue_.clear();
             request_close(realtime::CloseCode::policy_violation);
-            return;
+            return queued_count_;
         }
         queue_.push_back(std::move(message));
         wake_.cancel_one();
+        return ++queued_count_;
     }
 
     void request_close(realtime::CloseCode code) {
         if (close_code_ || finished_) return;
         close_code_ = code;
         wake_.cancel_one();
+        written_.cancel();
         give_up_.expires_after(close_deadline);
         give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
             if (!ec && !self->finished_) {
@@ -184,7 +188,17 @@ private:
         } else if (auto frame = co_await context_.events.handle(principal_, message)) {
             reply = Outbound{std::make_shared<const std::string>(std::move(*frame))};
         }
-        if (reply) enqueue(std::move(*reply));
+        if (reply) co_await until_written(enqueue(std::move(*reply)));
+    }
+
+    // A reply goes out before the next frame is read: Beast answers a close frame the moment
+    // it reads one, and a reply still queued then would be lost (a request sent right before
+    // a close, or a message before a protocol error).
+    asio::awaitable<void> until_written(std::uint64_t message) {
+        while (written_count_ < message && !close_code_ && !writer_stopped_) {
+            written_.expires_at(asio::steady_timer::time_point::max());
+            co_await written_.async_wait(use_tuple);
+        }
     }
 
     // The only writer: frames in order, then the close frame when one is asked for.
@@ -196,7 +210,13 @@ private:
                 queue_.pop_front();
                 ws_.text(message.text);
                 auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message.payload), use_tuple);
-                if (ec) co_return;
+                if (ec) {
+                    writer_stopped_ = true;
+                    written_.cancel();
+                    co_return;
+                }
+                ++written_count_;
+                written_.cancel();
                 static auto& sent = obs::metrics().ws_frames_out.only();
                 sent.inc();
             } else if (close_code_) {
@@ -215,9 +235,13 @@ private:
     domain::Principal principal_;  // empty for an echo
     SessionContext& context_;
     asio::steady_timer wake_;     // a condition variable for the writer
+    asio::steady_timer written_;  // a condition variable for the reader, in until_written()
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
     std::deque<Outbound> queue_;
     std::optional<realtime::CloseCode> close_code_;
+    std::uint64_t queued_count_ = 0;   // messages ever queued
+    std::uint64_t written_count_ = 0;  // messages ever written, in the same order
+    bool writer_stopped_ = false;      // a write failed: nothing more will be written
     bool finished_ = false;
 };
 
