@@ -301,6 +301,15 @@ Text optional_secret() {
                 [](std::string_view text) { return text.empty() || text.size() >= 16; }};
 }
 
+// Empty allowed; when set, the path part of a request target.
+Text optional_path() {
+    return Text{"empty, or a path such as \"/ws-echo\" (starting with \"/\", no query or blanks)",
+                [](std::string_view text) {
+                    return text.empty() ||
+                           (text.front() == '/' && text.find_first_of("?# \t") == std::string_view::npos);
+                }};
+}
+
 Text ip_address() {
     return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal};
 }
@@ -398,6 +407,7 @@ const std::vector<Key>& keys() {
          &Server::ws_ping_interval},
         {"server.allowed_origins", "CONFAB_ALLOWED_ORIGINS", origin_list(), &Config::server,
          &Server::allowed_origins},
+        {"server.ws_echo_path", "CONFAB_WS_ECHO_PATH", optional_path(), &Config::server, &Server::ws_echo_path},
 
         {"database.url", "CONFAB_DATABASE_URL", required_text(), &Config::database, &Database::url},
         {"database.pool_size", "CONFAB_DATABASE_POOL_SIZE", integer(1, 256), &Config::database,

@@ -216,6 +216,19 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade up
                     context);
 }
 
+// The conformance echo of server.ws_echo_path: unauthenticated by design, and so off unless
+// configured.
+void upgrade_echo(Connection& connection, Upgrade upgrade, ConnectionCounter::Slot address_slot,
+                  SessionContext& context) {
+    http::Response switching;
+    switching.status = 101;
+    http::log_request(upgrade.request, switching, context.config.server.ws_echo_path, {},
+                      std::chrono::steady_clock::now());
+    std::vector<ConnectionCounter::Slot> slots;
+    slots.push_back(std::move(address_slot));
+    start_websocket_echo(std::move(connection.stream), std::move(upgrade.message), std::move(slots), context);
+}
+
 // Answers a request that never reached the router (too large, malformed), logs it, and
 // leaves the connection to be closed.
 asio::awaitable<void> refuse(Connection& connection, http::Response response, const std::string& target,
@@ -361,6 +374,11 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             if (beast::websocket::is_upgrade(message) && request.path == websocket_path) {
                 upgrade_to.emplace(Upgrade{std::move(message), std::move(request)});
                 break;  // out of this request's scope, so its parsers are freed
+            }
+            const auto& echo_path = context.config.server.ws_echo_path;
+            if (beast::websocket::is_upgrade(message) && !echo_path.empty() && request.path == echo_path) {
+                upgrade_echo(*connection, {std::move(message), std::move(request)}, std::move(*address_slot), context);
+                co_return;
             }
         }
         auto response = co_await http::dispatch(context.router, context.cors, request);

@@ -29,22 +29,35 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // stopped reading would otherwise hold its connection, and its queued frames, forever.
 constexpr auto close_deadline = std::chrono::seconds(5);
 
+// What a session does with the messages it reads; everything below the message level
+// (limits, UTF-8 and close handling, timeouts) is the same for both.
+enum class Role {
+    events,  // the event protocol of PROTOCOL.md, for an authenticated user
+    echo,    // every message sent back as it came (server.ws_echo_path, conformance suites)
+};
+
+// A message to send: text unless it echoes a binary one.
+struct Outbound {
+    realtime::Frame payload;
+    bool text = true;
+};
+
 // One live WebSocket. Every member function runs on the connection's strand (the
 // stream's executor); deliver() and close() are the only entry points from other
 // threads and hop onto it first.
 class WsSession final : public realtime::Connection, public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(beast::tcp_stream stream, domain::Principal principal, std::vector<ConnectionCounter::Slot> slots,
-              SessionContext& context)
-        : ws_(std::move(stream)), principal_(std::move(principal)), slots_(std::move(slots)), context_(context),
-          give_up_(ws_.get_executor()) {}
+    WsSession(beast::tcp_stream stream, Role role, domain::Principal principal,
+              std::vector<ConnectionCounter::Slot> slots, SessionContext& context)
+        : ws_(std::move(stream)), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
+          context_(context), give_up_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
 
     void deliver(realtime::Frame frame) override {
         asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-            self->enqueue(std::move(frame));
+            self->enqueue({std::move(frame)});
         });
     }
 
@@ -73,14 +86,18 @@ private:
         }
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
-        context_.hub.attach(shared_from_this());
         spdlog::debug("websocket open user_id={}", principal_.user_id);
-        co_await announce(true);
+        if (role_ == Role::events) {
+            context_.hub.attach(shared_from_this());
+            co_await announce(true);
+        }
         co_await read_loop();
         finished_ = true;
         give_up_.cancel();
-        context_.hub.detach(*this);
-        co_await announce(false);
+        if (role_ == Role::events) {
+            context_.hub.detach(*this);
+            co_await announce(false);
+        }
         context_.registry.leave(session_id_);
         open_websockets.add(-1);
         spdlog::debug("websocket closed user_id={}", principal_.user_id);
@@ -110,8 +127,9 @@ private:
 
     std::size_t queued() const { return queue_.size() - next_; }
 
-    void enqueue(realtime::Frame frame) {
-        if (close_code_ || finished_) return;
+    // Returns the message's place in the order of all messages queued, for until_written().
+    std::uint64_t enqueue(Outbound message) {
+        if (close_code_ || finished_) return queued_count_;
         if (queued() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
             overflows.inc();
@@ -119,15 +137,17 @@ private:
             queue_.clear();
             next_ = 0;
             request_close(realtime::CloseCode::policy_violation);
-            return;
+            return queued_count_;
         }
-        queue_.push_back(std::move(frame));
+        queue_.push_back(std::move(message));
         start_writer();
+        return ++queued_count_;
     }
 
     void request_close(realtime::CloseCode code) {
         if (close_code_ || finished_) return;
         close_code_ = code;
+        wake_reader();
         start_writer();
         give_up_.expires_after(close_deadline);
         give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
@@ -157,7 +177,7 @@ private:
                 discarding = discarding && !ws_.is_message_done();
                 continue;
             }
-            if (buffer.size() > limit || !ws_.got_text()) {
+            if (buffer.size() > limit || (role_ == Role::events && !ws_.got_text())) {
                 request_close(buffer.size() > limit ? realtime::CloseCode::message_too_big
                                                     : realtime::CloseCode::unsupported_data);
                 buffer.consume(buffer.size());
@@ -165,10 +185,33 @@ private:
                 continue;
             }
             if (!ws_.is_message_done()) continue;
-            auto reply = co_await context_.events.handle(principal_, beast::buffers_to_string(buffer.data()));
-            if (reply) enqueue(std::make_shared<const std::string>(std::move(*reply)));
+            co_await answer(beast::buffers_to_string(buffer.data()));
             buffer.consume(buffer.size());
         }
+    }
+
+    asio::awaitable<void> answer(std::string message) {
+        std::optional<Outbound> reply;
+        if (role_ == Role::echo) {
+            reply = Outbound{std::make_shared<const std::string>(std::move(message)), ws_.got_text()};
+        } else if (auto frame = co_await context_.events.handle(principal_, message)) {
+            reply = Outbound{std::make_shared<const std::string>(std::move(*frame))};
+        }
+        if (reply) co_await until_written(enqueue(std::move(*reply)));
+    }
+
+    // A reply goes out before the next frame is read: Beast answers a close frame the moment
+    // it reads one, and a reply still queued then would be lost (a request sent right before
+    // a close, or a message before a protocol error). The timer lives only while waiting.
+    asio::awaitable<void> until_written(std::uint64_t message) {
+        asio::steady_timer written(ws_.get_executor(), asio::steady_timer::time_point::max());
+        reader_waiting_ = &written;
+        while (written_count_ < message && !close_code_ && !writer_stopped_) co_await written.async_wait(use_tuple);
+        reader_waiting_ = nullptr;
+    }
+
+    void wake_reader() {
+        if (reader_waiting_) reader_waiting_->cancel();
     }
 
     // One writer at a time, and only while there is something to write: an idle connection
@@ -185,10 +228,16 @@ private:
         auto self = shared_from_this();
         while (!finished_) {
             if (queued() > 0) {
-                auto frame = std::move(queue_[next_++]);
-                ws_.text(true);
-                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
-                if (ec) co_return;
+                auto message = std::move(queue_[next_++]);
+                ws_.text(message.text);
+                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message.payload), use_tuple);
+                if (ec) {
+                    writer_stopped_ = true;
+                    wake_reader();
+                    co_return;
+                }
+                ++written_count_;
+                wake_reader();
                 static auto& sent = obs::metrics().ws_frames_out.only();
                 sent.inc();
             } else if (close_code_) {
@@ -205,14 +254,19 @@ private:
     }
 
     websocket::stream<beast::tcp_stream> ws_;
-    domain::Principal principal_;
+    const Role role_;
+    domain::Principal principal_;  // empty for an echo
     std::vector<ConnectionCounter::Slot> slots_;  // given back when the session is destroyed
     SessionContext& context_;
     std::size_t session_id_ = 0;
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
-    std::vector<realtime::Frame> queue_;  // frames from next_ on are waiting for the writer
+    std::vector<Outbound> queue_;  // messages from next_ on are waiting for the writer
     std::size_t next_ = 0;
     bool writing_ = false;
+    std::uint64_t queued_count_ = 0;   // messages ever queued
+    std::uint64_t written_count_ = 0;  // messages ever written, in the same order
+    bool writer_stopped_ = false;      // a write failed: nothing more will be written
+    asio::steady_timer* reader_waiting_ = nullptr;  // until_written()'s timer, while it waits
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
 };
@@ -221,7 +275,13 @@ private:
 
 void start_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
                      std::vector<ConnectionCounter::Slot> slots, SessionContext& context) {
-    std::make_shared<WsSession>(std::move(stream), std::move(principal), std::move(slots), context)
+    std::make_shared<WsSession>(std::move(stream), Role::events, std::move(principal), std::move(slots), context)
+        ->start(std::move(request));
+}
+
+void start_websocket_echo(beast::tcp_stream stream, UpgradeRequest request, std::vector<ConnectionCounter::Slot> slots,
+                          SessionContext& context) {
+    std::make_shared<WsSession>(std::move(stream), Role::echo, domain::Principal{}, std::move(slots), context)
         ->start(std::move(request));
 }
 

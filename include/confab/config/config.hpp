@@ -46,6 +46,7 @@ struct Server {
     std::chrono::seconds idle_timeout{60};        // HTTP keep-alive and WebSocket idle
     std::chrono::seconds ws_ping_interval{30};    // keep-alive ping on a quiet WebSocket
     std::vector<std::string> allowed_origins;     // empty: any Origin may upgrade
+    std::string ws_echo_path;                     // empty: no unauthenticated echo WebSocket
 
     bool operator==(const Server&) const = default;
 };

@@ -23,4 +23,9 @@ using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_bo
 void start_websocket(boost::beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
                      std::vector<ConnectionCounter::Slot> slots, SessionContext& context);
 
+// The same connection machinery (limits, UTF-8 and close handling, timeouts), sending every
+// message back as it came: the unauthenticated server.ws_echo_path that conformance suites drive.
+void start_websocket_echo(boost::beast::tcp_stream stream, UpgradeRequest request,
+                          std::vector<ConnectionCounter::Slot> slots, SessionContext& context);
+
 }  // namespace confab::net

@@ -178,6 +178,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_IDLE_TIMEOUT_SECONDS", "5"},
                                                  {"CONFAB_WS_PING_INTERVAL_SECONDS", "6"},
                                                  {"CONFAB_ALLOWED_ORIGINS", "https://a.example"},
+                                                 {"CONFAB_WS_ECHO_PATH", "/echo"},
                                                  {"CONFAB_DATABASE_URL", "postgresql://x/y"},
                                                  {"CONFAB_DATABASE_POOL_SIZE", "7"},
                                                  {"CONFAB_DATABASE_CONNECT_TIMEOUT_MS", "800"},
@@ -210,7 +211,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                              }));
     Config expected;
     expected.server = {"0.0.0.0", 1, 3, std::chrono::seconds{4}, std::chrono::seconds{5}, std::chrono::seconds{6},
-                       {"https://a.example"}};
+                       {"https://a.example"}, "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
     expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 20, 21, 22, 23.5, 24, 25.0, 26, 0.5};
@@ -332,6 +333,17 @@ TEST_F(ConfigLoad, OriginsMustBeSchemeHostPort) {
     EXPECT_TRUE(contains(env_error("CONFAB_ALLOWED_ORIGINS", "a.example"), "got \"a.example\""));
     EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = [\"https://a.example/chat\"]\n"),
                          "server.allowed_origins"));
+}
+
+TEST_F(ConfigLoad, EchoPathIsEmptyOrARequestPath) {
+    EXPECT_TRUE(load(std::nullopt, env_with_url()).server.ws_echo_path.empty());
+    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_WS_ECHO_PATH", "/ws-echo"}})).server.ws_echo_path,
+              "/ws-echo");
+    for (const std::string bad : {"ws-echo", "/echo?x=1", "/ws echo"}) {
+        EXPECT_TRUE(contains(env_error("CONFAB_WS_ECHO_PATH", bad),
+                             "server.ws_echo_path (CONFAB_WS_ECHO_PATH): expected empty, or a path"))
+            << "value: " << bad;
+    }
 }
 
 TEST_F(ConfigLoad, MediaDirMustNotBeEmpty) {
