@@ -130,7 +130,6 @@ asio::awaitable<bool> run(const Options& options, json& report) {
     auto executor = co_await asio::this_coro::executor;
     report["quick"] = options.quick;
     report["machine"] = machine_facts(options.database_url);
-    report["ceilings"] = json::array();
     report["scenarios"] = json::array();
     const auto save = [&] {
         if (!options.json_path.empty()) std::ofstream(options.json_path) << report.dump(2) << '\n';
@@ -146,13 +145,7 @@ asio::awaitable<bool> run(const Options& options, json& report) {
 
     if (!options.ceiling.database_url.empty()) {
         prepare_ceiling_database(options.ceiling.database_url);
-        for (const auto* shape : {&many_chats_shape(), &hot_chat_shape()})
-            for (const int batch : {1, options.ceiling.batch})
-                context.ceilings.push_back(run_pgbench(options.ceiling, *shape, batch));
-        print_ceilings(std::cout, context.ceilings);
-        std::cout.flush();
-        for (const auto& ceiling : context.ceilings) report["ceilings"].push_back(to_json(ceiling));
-        save();
+        context.ceiling = options.ceiling;
     }
 
     bool all_ok = true;

@@ -91,16 +91,18 @@ json step_json(const StepResult& s) {
     return j;
 }
 
-}  // namespace
-
-void print_ceilings(std::ostream& out, const std::vector<CeilingResult>& ceilings) {
-    out << "== PostgreSQL ceiling: pgbench running the SQL of a send (bench/pgbench/message.sql) ==\n";
-    for (const auto& c : ceilings)
-        out << "  " << c.shape << ", " << c.batch << " msg/tx, " << c.clients << " clients: " << fixed(c.messages_per_s)
-            << " msg/s (" << fixed(c.transactions_per_s) << " tx/s, avg latency " << fixed(c.latency_ms, 2)
-            << " ms, failed " << c.failed << ")\n";
-    out << '\n';
+json ceiling_json(const CeilingResult& c) {
+    return {{"shape", c.shape},
+            {"messages_per_transaction", c.batch},
+            {"clients", c.clients},
+            {"seconds", c.seconds},
+            {"transactions_per_s", c.transactions_per_s},
+            {"messages_per_s", c.messages_per_s},
+            {"latency_avg_ms", c.latency_ms},
+            {"failed_transactions", c.failed}};
 }
+
+}  // namespace
 
 void print_scenario(std::ostream& out, const ScenarioResult& r) {
     out << "== " << r.name << ": " << r.description << " ==\n";
@@ -136,6 +138,10 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     } else if (!r.steps.empty()) {
         out << "max sustained: no rate met p99 < 100 ms with every ack back\n";
     }
+    for (const auto& c : r.ceilings)
+        out << "ceiling: pgbench " << c.shape << ", " << c.batch << " msg/tx, " << c.clients << " clients: "
+            << fixed(c.messages_per_s) << " msg/s (avg tx latency " << fixed(c.latency_ms, 2) << " ms, failed " << c.failed
+            << ")\n";
     for (const auto& ratio : r.ratios)
         out << "vs " << ratio.against << ": " << fixed(ratio.ceiling_per_s) << " msg/s -> ratio " << fixed(ratio.ratio, 3)
             << '\n';
@@ -152,17 +158,6 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     for (const auto& target : r.targets) out << target << '\n';
     for (const auto& note : r.notes) out << "note: " << note << '\n';
     out << '\n';
-}
-
-json to_json(const CeilingResult& c) {
-    return {{"shape", c.shape},
-            {"messages_per_transaction", c.batch},
-            {"clients", c.clients},
-            {"seconds", c.seconds},
-            {"transactions_per_s", c.transactions_per_s},
-            {"messages_per_s", c.messages_per_s},
-            {"latency_avg_ms", c.latency_ms},
-            {"failed_transactions", c.failed}};
 }
 
 json to_json(const ScenarioResult& r) {
@@ -182,6 +177,8 @@ json to_json(const ScenarioResult& r) {
                      {"rss_after_bytes", r.idle->rss_after},
                      {"bytes_per_connection", r.idle->bytes_per_connection},
                      {"server_cpu_idle_per_s", r.idle->server_cpu_idle}};
+    j["ceilings"] = json::array();
+    for (const auto& ceiling : r.ceilings) j["ceilings"].push_back(ceiling_json(ceiling));
     j["ratios"] = json::array();
     for (const auto& ratio : r.ratios)
         j["ratios"].push_back({{"against", ratio.against}, {"ceiling_msgs_per_s", ratio.ceiling_per_s}, {"ratio", ratio.ratio}});

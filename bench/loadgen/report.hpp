@@ -9,10 +9,8 @@
 
 namespace confab::bench {
 
-void print_ceilings(std::ostream& out, const std::vector<CeilingResult>& ceilings);
 void print_scenario(std::ostream& out, const ScenarioResult& result);
 
-nlohmann::json to_json(const CeilingResult& ceiling);
 nlohmann::json to_json(const ScenarioResult& result);
 
 }  // namespace confab::bench

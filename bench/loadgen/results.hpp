@@ -20,7 +20,8 @@ struct ReadFigures {
 
 // One rate of one scenario: what was offered, what came back, and what it cost whom.
 struct StepResult {
-    std::string label;             // "step" while searching, "half" at half the best rate
+    std::string label;             // "step" while searching, "retry" when a failed step is run again,
+                                   // "half" at half the best rate ("half*" for its second attempt)
     double offered_per_s = 0;      // message sends scheduled per second
     double window_s = 0;
     double acks_per_s = 0;         // = persisted messages per second
@@ -65,6 +66,7 @@ struct ScenarioResult {
     std::optional<std::size_t> best;  // index of the highest good step
     std::optional<StepResult> half;
     std::optional<IdleFigures> idle;
+    std::vector<CeilingResult> ceilings;  // measured just before the scenario, on the same cluster
     std::vector<Ratio> ratios;
     std::optional<Verification> verification;
     TrafficErrors errors;

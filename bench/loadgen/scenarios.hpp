@@ -38,7 +38,7 @@ struct Context {
     pid_t server_pid = 0;
     pid_t postgres_pid = 0;
     std::string database_url;
-    std::vector<CeilingResult> ceilings;
+    std::optional<CeilingOptions> ceiling;  // unset: no pgbench comparison
     bool idle_selected = false;       // the fan-out group then takes users the idle scenario does not
     std::optional<std::vector<Chat>> many_chats;   // made by the first scenario that needs them
     std::optional<double> many_chats_best_rate;
