@@ -62,8 +62,6 @@ public:
     bool drained() const { return outstanding_acks_ == 0 && outstanding_deliveries_ == 0; }
     std::uint64_t outstanding_acks() const { return outstanding_acks_; }
     std::uint64_t outstanding_deliveries() const { return outstanding_deliveries_; }
-    std::uint64_t sent() const { return sent_.size(); }
-    std::uint64_t missing_deliveries() const { return outstanding_deliveries_; }
     const TrafficErrors& errors() const { return errors_; }
     const std::vector<AckedMessage>& acked() const { return acked_; }
     const std::vector<std::string>& chat_ids() const { return chat_ids_; }
