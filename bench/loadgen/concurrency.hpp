@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>

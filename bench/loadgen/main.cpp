@@ -16,8 +16,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -178,6 +176,7 @@ int main(int argc, char** argv) {
     asio::co_spawn(io, run(options, report), [&](std::exception_ptr error, bool all_ok) {
         failure = error;
         ok = all_ok;
+        io.stop();  // after a failure, connections may still be open: nothing more is measured
     });
     io.run();
     if (failure) {

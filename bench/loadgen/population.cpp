@@ -90,13 +90,17 @@ asio::awaitable<Fleet> Population::connect(const std::vector<Seat>& seats, Frame
 
 asio::awaitable<void> Population::disconnect(Fleet& fleet) {
     for (auto& connection : fleet.connections) connection->close();
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
     const auto all_finished = [&] {
         for (const auto& connection : fleet.connections)
             if (!connection->finished()) return false;
         return true;
     };
     while (!all_finished() && Clock::now() < deadline) co_await sleep_for(std::chrono::milliseconds(50));
+    // The sink (a scenario's Traffic) must outlive every read loop that reports to it.
+    for (auto& connection : fleet.connections)
+        if (!connection->finished()) connection->abort();
+    while (!all_finished()) co_await sleep_for(std::chrono::milliseconds(10));
     fleet.connections.clear();
 }
 

@@ -54,7 +54,8 @@ public:
     // Opens one connection per seat (at most `width` handshakes at a time) and starts
     // their read loops into `sink`.
     boost::asio::awaitable<Fleet> connect(const std::vector<Seat>& seats, FrameSink& sink);
-    // Closes every connection of `fleet` and waits (up to 30 s) until the server has seen them go.
+    // Closes every connection of `fleet` and waits until their read loops have ended (after
+    // 10 s without a completed close handshake, the socket is simply closed).
     boost::asio::awaitable<void> disconnect(Fleet& fleet);
 
     boost::asio::ip::tcp::endpoint server() const { return server_; }

@@ -1,10 +1,10 @@
 #include "read_load.hpp"
 
+#include "concurrency.hpp"
 #include "traffic.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -18,8 +18,9 @@ ReadLoad::ReadLoad(const Population& population, const std::vector<Chat>& chats)
 asio::awaitable<void> ReadLoad::start(std::size_t connections) {
     auto executor = co_await asio::this_coro::executor;
     wake_ = std::make_unique<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+    workers_ = connections;
     for (std::size_t i = 0; i < connections; ++i)
-        asio::co_spawn(executor, work(HttpClient(executor, population_.server())), asio::detached);
+        asio::co_spawn(executor, work(HttpClient(executor, population_.server())), [this](std::exception_ptr) { --workers_; });
 }
 
 void ReadLoad::schedule(std::int64_t intended_ns) {
@@ -29,9 +30,10 @@ void ReadLoad::schedule(std::int64_t intended_ns) {
     wake_->cancel_one();
 }
 
-void ReadLoad::stop() {
+asio::awaitable<void> ReadLoad::stop() {
     stopped_ = true;
     wake_->cancel();
+    while (workers_ > 0) co_await sleep_for(std::chrono::milliseconds(20));
 }
 
 void ReadLoad::begin_window() {

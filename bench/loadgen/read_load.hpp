@@ -32,7 +32,8 @@ public:
     // Starts `connections` workers on the current executor; they run until stop().
     boost::asio::awaitable<void> start(std::size_t connections);
     void schedule(std::int64_t intended_ns);
-    void stop();
+    // Returns once every worker has finished its last request and exited.
+    boost::asio::awaitable<void> stop();
 
     void begin_window();
     void end_window();
@@ -53,6 +54,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> wake_;  // workers with nothing to do wait on it
     std::uint64_t scheduled_ = 0;
     std::size_t in_flight_ = 0;
+    std::size_t workers_ = 0;
     bool stopped_ = false;
     std::uint32_t window_ = 0;
     bool window_open_ = false;

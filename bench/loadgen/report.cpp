@@ -5,15 +5,16 @@
 #include <string>
 
 namespace confab::bench {
-namespace {
 
-using nlohmann::json;
-
-std::string fixed(double value, int decimals = 1) {
+std::string fixed(double value, int decimals) {
     char text[64];
     std::snprintf(text, sizeof text, "%.*f", decimals, value);
     return text;
 }
+
+namespace {
+
+using nlohmann::json;
 
 std::string mib(std::uint64_t bytes) { return fixed(static_cast<double>(bytes) / 1048576.0); }
 

@@ -5,9 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include <ostream>
+#include <string>
 #include <vector>
 
 namespace confab::bench {
+
+// `value` with `decimals` digits after the point, as the tables print figures.
+std::string fixed(double value, int decimals = 1);
 
 void print_scenario(std::ostream& out, const ScenarioResult& result);
 

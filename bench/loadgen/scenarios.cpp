@@ -3,6 +3,7 @@
 #include "concurrency.hpp"
 #include "process_stats.hpp"
 #include "read_load.hpp"
+#include "report.hpp"
 #include "traffic.hpp"
 #include "verify.hpp"
 
@@ -240,12 +241,6 @@ const CeilingResult* ceiling_of(const ScenarioResult& result, bool batched) {
 
 std::string met(bool ok) { return ok ? "met" : "NOT met"; }
 
-std::string fixed1(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f", value);
-    return text;
-}
-
 void add_half_rate_target(ScenarioResult& result) {
     if (!result.half) {
         result.targets.push_back("target p99 < 50 ms at half the max rate: NOT met (no sustained rate)");
@@ -254,7 +249,7 @@ void add_half_rate_target(ScenarioResult& result) {
     const auto p99 = result.half->reads ? std::max(result.half->end_to_end.p99, result.half->reads->latency.p99)
                                         : result.half->end_to_end.p99;
     result.targets.push_back("target p99 < 50 ms at half the max rate: " + met(p99 < half_rate_p99_ms) + " (" +
-                             fixed1(p99) + " ms)");
+                             fixed(p99) + " ms)");
 }
 
 // Connects every member of `chats`, searches the rate, verifies what was stored.
@@ -288,7 +283,7 @@ asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result,
     co_await search(context, result, traffic, read_load, start_rate, load_at, step_at);
 
     co_await drain(traffic, read_load, context.settings.drain_s);
-    if (reads) reads->stop();
+    if (reads) co_await reads->stop();
     co_await population.disconnect(fleet);
     result.errors = traffic.errors();
     result.verification = verify_stored(context.database_url, traffic.chat_ids(), traffic.acked());
@@ -310,7 +305,7 @@ asio::awaitable<void> many_chats(Context& context, ScenarioResult& result) {
         const auto persisted = result.best ? result.steps[*result.best].acks_per_s : 0.0;
         result.targets.push_back("target (a) persisted >= 80% of batched pgbench: " +
                                  met(persisted >= 0.8 * batched->messages_per_s) + " (" +
-                                 fixed1(100 * persisted / batched->messages_per_s) + "%)");
+                                 fixed(100 * persisted / batched->messages_per_s) + "%)");
     }
     add_half_rate_target(result);
 }
@@ -327,7 +322,7 @@ asio::awaitable<void> hot_chat(Context& context, ScenarioResult& result) {
         const auto persisted = result.best ? result.steps[*result.best].acks_per_s : 0.0;
         result.targets.push_back("target (b) >= 5x naive pgbench into one chat: " +
                                  met(persisted >= 5 * naive->messages_per_s) + " (" +
-                                 fixed1(persisted / naive->messages_per_s) + "x)");
+                                 fixed(persisted / naive->messages_per_s) + "x)");
     }
     add_half_rate_target(result);
 }
@@ -346,7 +341,7 @@ asio::awaitable<void> fan_out(Context& context, ScenarioResult& result) {
     add_ratios(result);
     const auto deliveries = result.best ? result.steps[*result.best].deliveries_per_s : 0.0;
     result.targets.push_back("target (c) >= 200,000 deliveries/s: " + met(deliveries >= 200000) + " (" +
-                             fixed1(deliveries) + "/s)");
+                             fixed(deliveries) + "/s)");
     add_half_rate_target(result);
 }
 
@@ -389,14 +384,14 @@ asio::awaitable<void> idle(Context& context, ScenarioResult& result) {
     result.errors.lost_connections = sink.lost;
     result.targets.push_back("target (d) <= 10 KiB server RSS per idle connection: " +
                              met(figures.bytes_per_connection <= 10 * 1024) + " (" +
-                             fixed1(figures.bytes_per_connection / 1024) + " KiB)");
+                             fixed(figures.bytes_per_connection / 1024) + " KiB)");
 }
 
 asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
     const auto& s = context.settings;
     const double write_rate = context.many_chats_best_rate ? *context.many_chats_best_rate / 2 : s.reads_write_rate;
     result.description = "chat list and history page reads (" + std::to_string(s.read_connections) +
-                         " keep-alive HTTP connections) while " + fixed1(write_rate) + " msg/s go into the " +
+                         " keep-alive HTTP connections) while " + fixed(write_rate) + " msg/s go into the " +
                          std::to_string(s.many_chats) + " chats of many_chats";
     result.rate_unit = "read/s";
     const auto* chats = co_await many_chats_of(context);

@@ -80,4 +80,10 @@ void WsConnection::close() {
     ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
 }
 
+void WsConnection::abort() {
+    closing_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
 }  // namespace confab::bench

@@ -37,6 +37,8 @@ public:
     void send(std::string frame);
     // Starts the close handshake; the read loop ends (on_closed) when it completes.
     void close();
+    // Closes the socket without a handshake: the read loop ends at once.
+    void abort();
 
     std::size_t user() const { return user_; }
     int chat() const { return chat_; }  // the scenario chat it listens to, -1 for none
