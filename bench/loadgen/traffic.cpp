@@ -23,10 +23,9 @@ std::int64_t number_after(std::string_view frame, std::string_view marker) {
 // The server writes objects with sorted keys, so "type" is the envelope's last member and a
 // frame's kind is known from its tail without parsing it. A change of key order shows up
 // as missing deliveries, never as wrong latencies.
-bool ends_with_type(std::string_view frame, std::string_view type) {
-    const std::string tail = "\"type\":\"" + std::string(type) + "\"}";
-    return frame.ends_with(tail);
-}
+constexpr std::string_view message_new_tail = R"("type":"message.new"})";
+constexpr std::string_view ack_tail = R"("type":"ack"})";
+constexpr std::string_view error_tail = R"("type":"error"})";
 
 }  // namespace
 
@@ -69,9 +68,9 @@ WindowCounters Traffic::take_window() { return std::move(counters_); }
 
 void Traffic::on_frame(WsConnection& connection, std::string_view frame) {
     const auto received = now_ns();
-    if (ends_with_type(frame, "message.new")) {
+    if (frame.ends_with(message_new_tail)) {
         on_delivery(connection, frame, received);
-    } else if (ends_with_type(frame, "ack") || ends_with_type(frame, "error")) {
+    } else if (frame.ends_with(ack_tail) || frame.ends_with(error_tail)) {
         on_answer(frame, received);
     }
     // presence.update, chat.created and the like are not measured.
@@ -102,7 +101,7 @@ void Traffic::on_answer(std::string_view frame, std::int64_t received_ns) {
     if (message.answered) return;
     message.answered = true;
     --outstanding_acks_;
-    if (ends_with_type(frame, "error")) {
+    if (frame.ends_with(error_tail)) {
         ++errors_.error_frames;
         if (errors_.first_error.empty()) errors_.first_error = std::string(frame.substr(0, 300));
         settle_refused(message);
