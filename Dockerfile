@@ -10,7 +10,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONFAB_BUILD_TESTS=OFF \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONFAB_BUILD_TESTS=OFF -DCONFAB_BUILD_BENCH=OFF \
  && cmake --build build -j"$(nproc)" \
  && cmake --install build --prefix /opt/confab
 

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace confab::bench {
+
+// The shape of a pgbench run: which chats its messages go to.
+struct CeilingShape {
+    std::string name;      // "many_chats" or "hot_chat"
+    long chat_base;        // integer key of the first chat (bench_uuid(key) is its id)
+    long chats;
+    long user_base;        // integer key of the first chat's first member
+    long members;          // per chat
+};
+
+// The two shapes the scenarios compare against: 1,000 chats of 5, and one chat of 50.
+const CeilingShape& many_chats_shape();
+const CeilingShape& hot_chat_shape();
+
+struct CeilingResult {
+    std::string shape;
+    int batch = 1;                 // messages per transaction
+    int clients = 0;
+    double seconds = 0;
+    double transactions_per_s = 0;
+    double messages_per_s = 0;
+    double latency_ms = 0;         // pgbench's average transaction latency
+    long failed = 0;
+};
+
+struct CeilingOptions {
+    std::string database_url;      // a database with the confab schema, given over to pgbench
+    std::string pgbench;           // the pgbench binary
+    std::string scripts_dir;       // bench/pgbench: message.sql (one per transaction) and batch.sql
+    int clients = 16;
+    int seconds = 10;
+    int batch = 50;
+};
+
+// Fills the ceiling database with the users, chats and members of both shapes (replacing
+// what an earlier run left).
+void prepare_ceiling_database(const std::string& database_url);
+
+// Runs pgbench with one message per transaction (batch 1: message.sql) or `batch` per
+// transaction (batch.sql).
+CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch);
+
+}  // namespace confab::bench

@@ -1,0 +1,191 @@
+// confab-loadgen: issue #7's load generator. See docs/performance.md; bench/run starts
+// PostgreSQL and the server and calls this with their addresses and process ids.
+
+#include "ceiling.hpp"
+#include "population.hpp"
+#include "report.hpp"
+#include "scenarios.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace confab::bench;
+using nlohmann::json;
+
+constexpr const char* usage = R"(usage: confab-loadgen --port PORT --server-pid PID --database-url URL [options] [SCENARIO...]
+
+Scenarios (default: all, in this order): many_chats hot_chat fan_out idle reads
+  --port PORT                 the confab server's HTTP port on 127.0.0.1
+  --server-pid PID            its process id (RSS and CPU from /proc)
+  --postgres-pid PID          the postmaster's process id (CPU of all its backends)
+  --database-url URL          confab's database, to verify what was stored
+  --ceiling-database-url URL  a database with the confab schema for pgbench (omit: no ceiling)
+  --pgbench PATH              pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)
+  --pgbench-scripts DIR       bench/pgbench (message.sql and batch.sql)
+  --pgbench-clients N         pgbench clients (default 16)
+  --pgbench-seconds N         seconds per pgbench run (default 10, --quick 2)
+  --json FILE                 write every figure there as JSON
+  --quick                     small sizes and one-second steps: a smoke run
+Exit status: 0 when every scenario stored every acked message with contiguous seq and saw
+no errors (timings never fail a run), 1 otherwise, 2 on bad usage.
+)";
+
+struct Options {
+    unsigned short port = 0;
+    pid_t server_pid = 0;
+    pid_t postgres_pid = 0;
+    std::string database_url;
+    std::string json_path;
+    bool quick = false;
+    bool pgbench_seconds_given = false;
+    CeilingOptions ceiling{.database_url = {}, .pgbench = "/usr/lib/postgresql/15/bin/pgbench", .scripts_dir = {}};
+    std::vector<std::string> scenarios;
+};
+
+Options parse(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--port") options.port = static_cast<unsigned short>(std::stoi(value()));
+        else if (arg == "--server-pid") options.server_pid = std::stoi(value());
+        else if (arg == "--postgres-pid") options.postgres_pid = std::stoi(value());
+        else if (arg == "--database-url") options.database_url = value();
+        else if (arg == "--ceiling-database-url") options.ceiling.database_url = value();
+        else if (arg == "--pgbench") options.ceiling.pgbench = value();
+        else if (arg == "--pgbench-scripts") options.ceiling.scripts_dir = value();
+        else if (arg == "--pgbench-clients") options.ceiling.clients = std::stoi(value());
+        else if (arg == "--pgbench-seconds") {
+            options.ceiling.seconds = std::stoi(value());
+            options.pgbench_seconds_given = true;
+        } else if (arg == "--json") options.json_path = value();
+        else if (arg == "--quick") options.quick = true;
+        else if (arg == "-h" || arg == "--help") {
+            std::cout << usage;
+            std::exit(0);
+        } else if (arg.starts_with("-")) throw std::invalid_argument("unknown option " + arg);
+        else if (std::find(scenario_names().begin(), scenario_names().end(), arg) == scenario_names().end())
+            throw std::invalid_argument("unknown scenario " + arg);
+        else options.scenarios.push_back(arg);
+    }
+    if (options.port == 0 || options.server_pid == 0 || options.database_url.empty())
+        throw std::invalid_argument("--port, --server-pid and --database-url are required");
+    if (!options.ceiling.database_url.empty() && options.ceiling.scripts_dir.empty())
+        throw std::invalid_argument("--ceiling-database-url needs --pgbench-scripts");
+    if (options.quick && !options.pgbench_seconds_given) options.ceiling.seconds = 2;
+    if (options.scenarios.empty()) options.scenarios = scenario_names();
+    // Scenarios run in the canonical order whatever the command line's order.
+    std::vector<std::string> ordered;
+    for (const auto& name : scenario_names())
+        if (std::find(options.scenarios.begin(), options.scenarios.end(), name) != options.scenarios.end())
+            ordered.push_back(name);
+    options.scenarios = ordered;
+    return options;
+}
+
+// Tens of thousands of sockets: the soft limit on open files is usually 1,024.
+void raise_open_files_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+json machine_facts(const std::string& database_url) {
+    json facts{{"cpus", sysconf(_SC_NPROCESSORS_ONLN)}};
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string line; std::getline(meminfo, line);)
+        if (line.rfind("MemTotal:", 0) == 0) facts["memory_kib"] = std::stoull(line.substr(9));
+    pqxx::connection c(database_url);
+    pqxx::read_transaction tx(c);
+    json settings;
+    for (const auto* name : {"server_version", "fsync", "synchronous_commit", "full_page_writes", "wal_level",
+                             "shared_buffers", "max_wal_size", "commit_delay", "max_connections"})
+        settings[name] = tx.exec1(std::string("SHOW ") + name)[0].as<std::string>();
+    facts["postgresql"] = settings;
+    return facts;
+}
+
+asio::awaitable<bool> run(const Options& options, json& report) {
+    auto executor = co_await asio::this_coro::executor;
+    report["quick"] = options.quick;
+    report["machine"] = machine_facts(options.database_url);
+    report["scenarios"] = json::array();
+    const auto save = [&] {
+        if (!options.json_path.empty()) std::ofstream(options.json_path) << report.dump(2) << '\n';
+    };
+
+    // 32 setup requests or handshakes at a time: enough to keep both server threads busy.
+    Population population(executor, {asio::ip::make_address("127.0.0.1"), options.port}, 32);
+    Context context{.population = population, .settings = settings_for(options.quick)};
+    context.server_pid = options.server_pid;
+    context.postgres_pid = options.postgres_pid;
+    context.database_url = options.database_url;
+    context.idle_selected = std::find(options.scenarios.begin(), options.scenarios.end(), "idle") != options.scenarios.end();
+
+    if (!options.ceiling.database_url.empty()) {
+        prepare_ceiling_database(options.ceiling.database_url);
+        context.ceiling = options.ceiling;
+    }
+
+    bool all_ok = true;
+    for (const auto& name : options.scenarios) {
+        const auto result = co_await run_scenario(context, name);
+        print_scenario(std::cout, result);
+        std::cout.flush();
+        report["scenarios"].push_back(to_json(result));
+        save();
+        all_ok = all_ok && result.errors.total() == 0 && (!result.verification || result.verification->ok());
+    }
+    co_return all_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    try {
+        options = parse(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "confab-loadgen: " << e.what() << "\n\n" << usage;
+        return 2;
+    }
+    raise_open_files_limit();
+    asio::io_context io(1);
+    json report;
+    bool ok = false;
+    std::exception_ptr failure;
+    asio::co_spawn(io, run(options, report), [&](std::exception_ptr error, bool all_ok) {
+        failure = error;
+        ok = all_ok;
+        io.stop();  // after a failure, connections may still be open: nothing more is measured
+    });
+    io.run();
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            std::cerr << "confab-loadgen: " << e.what() << '\n';
+        }
+        return 1;
+    }
+    return ok ? 0 : 1;
+}

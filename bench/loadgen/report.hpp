@@ -1,0 +1,20 @@
+#pragma once
+
+#include "results.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace confab::bench {
+
+// `value` with `decimals` digits after the point, as the tables print figures.
+std::string fixed(double value, int decimals = 1);
+
+void print_scenario(std::ostream& out, const ScenarioResult& result);
+
+nlohmann::json to_json(const ScenarioResult& result);
+
+}  // namespace confab::bench

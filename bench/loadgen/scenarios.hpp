@@ -1,0 +1,52 @@
+#pragma once
+
+#include "ceiling.hpp"
+#include "population.hpp"
+#include "results.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace confab::bench {
+
+// Sizes and timings of a run: the full suite, or --quick (small sizes, about a second per
+// step) for development and the CI smoke test.
+struct Settings {
+    double warmup_s, window_s, drain_s;
+    int max_steps;
+    double growth = 1.5;              // offered rate multiplier from one step to the next
+    double settle_s;                  // after connecting, before sending (presence fan-out)
+    std::size_t many_chats, many_members;
+    std::size_t hot_members;
+    std::size_t fan_out_members, fan_out_senders;
+    std::size_t idle_connections;
+    std::size_t read_connections;
+    double many_start, hot_start, fan_out_start, reads_start;
+    double reads_write_rate;          // writes under the reads when many_chats did not run first
+};
+
+Settings settings_for(bool quick);
+
+// Everything the scenarios share within one loadgen run.
+struct Context {
+    Population& population;
+    Settings settings;
+    pid_t server_pid = 0;
+    pid_t postgres_pid = 0;
+    std::string database_url;
+    std::optional<CeilingOptions> ceiling;  // unset: no pgbench comparison
+    bool idle_selected = false;       // the fan-out group then takes users the idle scenario does not
+    std::optional<std::vector<Chat>> many_chats;   // made by the first scenario that needs them
+    std::optional<double> many_chats_best_rate;
+};
+
+// "many_chats", "hot_chat", "fan_out", "idle", "reads": issue #7's scenarios (a) to (e).
+const std::vector<std::string>& scenario_names();
+
+boost::asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string& name);
+
+}  // namespace confab::bench
