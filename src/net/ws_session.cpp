@@ -214,40 +214,47 @@ private:
         if (reader_waiting_) reader_waiting_->cancel();
     }
 
-    // One writer at a time, and only while there is something to write: an idle connection
-    // holds no parked coroutine.
+    // One write in flight at a time, chained by completion handlers and only while there is
+    // something to write: an idle connection holds no writer, and a delivery costs no
+    // coroutine frame.
     void start_writer() {
         if (writing_) return;
         writing_ = true;
-        asio::co_spawn(ws_.get_executor(), write_pending(), asio::detached);
+        write_next();
     }
 
-    // Frames in order, then the close frame when one is asked for (after which no writer
-    // starts again: enqueue and request_close both stop at close_code_).
-    asio::awaitable<void> write_pending() {
-        auto self = shared_from_this();
-        while (!finished_) {
-            if (queued() > 0) {
-                auto message = std::move(queue_[next_++]);
-                ws_.text(message.text);
-                auto [ec, bytes] = co_await ws_.async_write(asio::buffer(*message.payload), use_tuple);
-                if (ec) {
-                    writer_stopped_ = true;
-                    wake_reader();
-                    co_return;
-                }
-                ++written_count_;
-                wake_reader();
-                static auto& sent = obs::metrics().ws_frames_out.only();
-                sent.inc();
-            } else if (close_code_) {
-                const auto code = static_cast<std::uint16_t>(*close_code_);
-                co_await ws_.async_close(websocket::close_reason(code), use_tuple);
-                co_return;
-            } else {
-                break;
-            }
+    // The next message in order, then the close frame when one is asked for (after which no
+    // writer starts again: enqueue and request_close both stop at close_code_).
+    void write_next() {
+        if (finished_) return stop_writing();
+        if (queued() > 0) {
+            auto message = std::move(queue_[next_++]);
+            ws_.text(message.text);
+            const auto bytes = asio::buffer(*message.payload);
+            ws_.async_write(bytes, [self = shared_from_this(), payload = std::move(message.payload)](
+                                       const beast::error_code& ec, std::size_t) { self->written(ec); });
+        } else if (close_code_) {
+            const auto code = static_cast<std::uint16_t>(*close_code_);
+            ws_.async_close(websocket::close_reason(code), [self = shared_from_this()](const beast::error_code&) {});
+        } else {
+            stop_writing();
         }
+    }
+
+    void written(const beast::error_code& ec) {
+        if (ec) {
+            writer_stopped_ = true;
+            wake_reader();
+            return;
+        }
+        ++written_count_;
+        wake_reader();
+        static auto& sent = obs::metrics().ws_frames_out.only();
+        sent.inc();
+        write_next();
+    }
+
+    void stop_writing() {
         queue_ = {};  // drained: give the capacity of a burst back
         next_ = 0;
         writing_ = false;

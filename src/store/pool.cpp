@@ -39,7 +39,9 @@ std::string with_connect_timeout(const std::string& url, std::chrono::millisecon
 }  // namespace
 
 Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare)
-    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)) {
+    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)),
+      // One connection is left for unordered work (reads, access loads) when there are two.
+      lanes_(std::max(1u, size - 1)) {
     threads_.reserve(size);
     for (unsigned i = 0; i < size; ++i) threads_.emplace_back([this] { worker(); });
 }
@@ -53,8 +55,10 @@ void Pool::stop() {
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
         abandoned.swap(queue_);
-        for (auto& job : ordered_) abandoned.push_back(std::move(job));
-        ordered_.clear();
+        for (auto& lane : lanes_) {
+            for (auto& job : lane.queued) abandoned.push_back(std::move(job));
+            lane.queued.clear();
+        }
     }
     wake_.notify_all();
     pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
@@ -67,7 +71,13 @@ void Pool::submit(std::unique_ptr<Job> job) {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
-            (job->order() ? ordered_ : queue_).push_back(std::move(job));
+            if (const auto* order = job->order()) {
+                // A chat's writes share its order mutex, so they share a lane and keep their order.
+                const auto lane = std::hash<const std::mutex*>{}(order) % lanes_.size();
+                lanes_[lane].queued.push_back(std::move(job));
+            } else {
+                queue_.push_back(std::move(job));
+            }
             pool_metrics().waiting.add(1);
             wake_.notify_one();
             return;
@@ -87,20 +97,35 @@ std::unique_ptr<pqxx::connection> Pool::connect() {
     }
 }
 
-// Takes the next group of ordered writes when no group is running, else one unordered job.
+Pool::Lane* Pool::runnable_lane() {
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        auto& lane = lanes_[(next_lane_ + i) % lanes_.size()];
+        if (!lane.running && !lane.queued.empty()) {
+            next_lane_ = (next_lane_ + i + 1) % lanes_.size();
+            return &lane;
+        }
+    }
+    return nullptr;
+}
+
+// Takes the next group of a lane that is not running one, else one unordered job.
 void Pool::worker() {
     std::unique_ptr<pqxx::connection> connection;
     for (;;) {
         Batch batch;
-        bool group = false;
+        Lane* lane = nullptr;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || (!ordered_.empty() && !group_running_); });
-            if (!ordered_.empty() && !group_running_) {
-                group = group_running_ = true;
-                while (!ordered_.empty() && batch.size() < max_group) {
-                    batch.push_back(std::move(ordered_.front()));
-                    ordered_.pop_front();
+            wake_.wait(lock, [this] {
+                return stopping_ || !queue_.empty() ||
+                       std::any_of(lanes_.begin(), lanes_.end(),
+                                   [](const Lane& l) { return !l.running && !l.queued.empty(); });
+            });
+            if ((lane = runnable_lane())) {
+                lane->running = true;
+                while (!lane->queued.empty() && batch.size() < max_group) {
+                    batch.push_back(std::move(lane->queued.front()));
+                    lane->queued.pop_front();
                 }
             } else if (!queue_.empty()) {
                 batch.push_back(std::move(queue_.front()));
@@ -116,11 +141,11 @@ void Pool::worker() {
         execute_with_retry(connection, batch);
         metrics.duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         metrics.in_use.add(-1);
-        if (group) {
+        if (lane) {
             metrics.groups.inc();
             metrics.grouped_writes.inc(batch.size());
             std::lock_guard lock(mutex_);
-            group_running_ = false;
+            lane->running = false;
             wake_.notify_all();
         }
     }
@@ -223,24 +248,39 @@ std::vector<std::unique_lock<std::mutex>> Pool::lock_orders(const std::vector<Jo
     return locks;
 }
 
-// One transaction for the whole batch. A batch of one runs without a savepoint, its
-// failure failing the transaction as before; in a larger batch each job is isolated. No
-// job is completed before the outcome of the COMMIT is known, so a retried batch never
-// answers a caller twice.
+// A group runs first without savepoints, which cost two round trips a write; only when one
+// of its writes fails is it rolled back and run again with each write isolated. A batch of
+// one is never isolated: its failure fails the transaction as before.
 void Pool::execute(pqxx::connection& connection, Batch& batch) {
+    if (batch.size() > 1) {
+        try {
+            commit(connection, batch, false);
+            return;
+        } catch (const pqxx::broken_connection&) {
+            throw;
+        } catch (const pqxx::in_doubt_error&) {
+            throw;
+        } catch (...) {
+            // Some write failed; nothing of the group was committed.
+        }
+    }
+    commit(connection, batch, batch.size() > 1);
+}
+
+// One transaction for the whole batch. No job is completed before the outcome of the
+// COMMIT is known, so a batch run again never answers a caller twice.
+void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
     pqxx::work transaction(connection);
     std::vector<Job*> committed;
     std::vector<std::pair<Job*, std::exception_ptr>> refused;
-    if (batch.size() == 1) {
-        batch.front()->invoke(transaction);
-        committed.push_back(batch.front().get());
-    } else {
-        for (auto& job : batch) {
-            if (auto error = run_isolated(transaction, *job)) {
-                refused.emplace_back(job.get(), error);
-            } else {
-                committed.push_back(job.get());
-            }
+    for (auto& job : batch) {
+        if (!isolated) {
+            job->invoke(transaction);
+            committed.push_back(job.get());
+        } else if (auto error = run_isolated(transaction, *job)) {
+            refused.emplace_back(job.get(), error);
+        } else {
+            committed.push_back(job.get());
         }
     }
     {

@@ -37,11 +37,13 @@ public:
 // function inside one committed transaction on a pool thread and resumes the caller on
 // its own executor. A broken connection is dropped and reopened for the next job.
 //
-// Ordered writes (the second `run`) are group-committed: the ones queued while the previous
-// group was busy run together in one transaction, each inside its own savepoint (so one
-// job's failure rolls back only its own statements), and are acknowledged after the one
-// COMMIT. One group runs at a time, which also keeps writers of different chats from
-// deadlocking on each other's row locks.
+// Ordered writes (the second `run`) are group-committed in lanes: a write's order mutex
+// picks its lane, so all writes of a chat share one. The writes queued in a lane while its
+// previous group was busy run together in one transaction and are acknowledged after the
+// one COMMIT; lanes run in parallel, one group each, on disjoint chats (so groups never
+// deadlock on each other's row locks). A group runs optimistically in a plain transaction;
+// if one of its writes fails, it is rolled back and run again with each write inside its
+// own savepoint, so that a failure undoes only its own statements.
 class Pool {
 public:
     using Prepare = std::function<void(pqxx::connection&)>;
@@ -97,6 +99,7 @@ private:
     void worker();
     void execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Batch& batch);
     void execute(pqxx::connection& connection, Batch& batch);
+    void commit(pqxx::connection& connection, Batch& batch, bool isolated);
     static std::exception_ptr run_isolated(pqxx::work& transaction, Job& job);
     static std::vector<std::unique_lock<std::mutex>> lock_orders(const std::vector<Job*>& jobs);
     std::unique_ptr<pqxx::connection> connect();
@@ -106,8 +109,14 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::unique_ptr<Job>> queue_;    // unordered jobs, one transaction each
-    std::deque<std::unique_ptr<Job>> ordered_;  // the next group
-    bool group_running_ = false;
+    struct Lane {
+        std::deque<std::unique_ptr<Job>> queued;  // the next group
+        bool running = false;
+    };
+    Lane* runnable_lane();  // with mutex_ held
+
+    std::vector<Lane> lanes_;
+    std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };
