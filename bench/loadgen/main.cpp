@@ -28,7 +28,7 @@ using nlohmann::json;
 
 constexpr const char* usage = R"(usage: confab-loadgen --port PORT --server-pid PID --database-url URL [options] [SCENARIO...]
 
-Scenarios (default: all, in this order): many_chats hot_chat fan_out idle reads
+Scenarios (default: all, always in this order): idle many_chats hot_chat fan_out reads
   --port PORT                 the confab server's HTTP port on 127.0.0.1
   --server-pid PID            its process id (RSS and CPU from /proc)
   --postgres-pid PID          the postmaster's process id (CPU of all its backends)

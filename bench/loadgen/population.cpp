@@ -77,7 +77,7 @@ asio::awaitable<Fleet> Population::connect(const std::vector<Seat>& seats, Frame
         seats.size(), width_, [] { return 0; },
         [&](std::size_t i, int&) -> asio::awaitable<void> {
             const auto begun = now_ns();
-            auto connection = std::make_shared<WsConnection>(executor_, seats[i].user, seats[i].chat);
+            auto connection = std::make_shared<WsConnection>(executor_, seats[i].chat);
             co_await connection->open(server_, users_.at(seats[i].user).token);
             handshakes.add_ns(now_ns() - begun);
             connection->start(sink);

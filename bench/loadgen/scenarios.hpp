@@ -44,7 +44,8 @@ struct Context {
     std::optional<double> many_chats_best_rate;
 };
 
-// "many_chats", "hot_chat", "fan_out", "idle", "reads": issue #7's scenarios (a) to (e).
+// Issue #7's scenarios (a) to (e), in the order they run: "idle" (d) first, then
+// "many_chats", "hot_chat", "fan_out", "reads".
 const std::vector<std::string>& scenario_names();
 
 boost::asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string& name);

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
-#include <iostream>
 
 namespace confab::bench {
 namespace {

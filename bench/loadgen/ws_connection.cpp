@@ -12,8 +12,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WsConnection::WsConnection(asio::any_io_executor executor, std::size_t user, int chat)
-    : ws_(std::move(executor)), user_(user), chat_(chat) {}
+WsConnection::WsConnection(asio::any_io_executor executor, int chat) : ws_(std::move(executor)), chat_(chat) {}
 
 asio::awaitable<void> WsConnection::open(asio::ip::tcp::endpoint server, const std::string& token) {
     auto& tcp = beast::get_lowest_layer(ws_);

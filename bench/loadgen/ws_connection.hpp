@@ -28,7 +28,7 @@ public:
 // single outstanding write); reads run in a coroutine until the connection closes.
 class WsConnection : public std::enable_shared_from_this<WsConnection> {
 public:
-    WsConnection(boost::asio::any_io_executor executor, std::size_t user, int chat);
+    WsConnection(boost::asio::any_io_executor executor, int chat);
 
     // TCP connect and upgrade; throws on failure.
     boost::asio::awaitable<void> open(boost::asio::ip::tcp::endpoint server, const std::string& token);
@@ -40,7 +40,6 @@ public:
     // Closes the socket without a handshake: the read loop ends at once.
     void abort();
 
-    std::size_t user() const { return user_; }
     int chat() const { return chat_; }  // the scenario chat it listens to, -1 for none
     bool finished() const { return finished_; }  // the read loop has ended
     // seq of the last message.new received, to check they arrive in order.
@@ -51,7 +50,6 @@ private:
     void write_next();
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-    std::size_t user_;
     int chat_;
     std::deque<std::string> outbox_;
     bool writing_ = false;
