@@ -747,7 +747,8 @@ TEST_F(HostileTest, SqlInjectionInUserSearchMatchesLiterally) {
         SCOPED_TRACE("query " + q);
         auto r = get(port(), a.token, "/api/v1/users?limit=200&query=" + url_encode(q));
         ASSERT_TRUE(IsJson(r, 200));
-        for (const auto& u : r.json()["users"]) {
+        const auto body = r.json();  // the loop below must not range over a temporary's member
+        for (const auto& u : body["users"]) {
             std::string un = u["username"], dn = u["display_name"];
             auto lower = [](std::string x) {
                 for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
