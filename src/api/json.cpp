@@ -2,7 +2,10 @@
 
 #include "confab/domain/error.hpp"
 
+#include <algorithm>
 #include <ctime>
+#include <utility>
+#include <vector>
 
 namespace confab::api {
 
@@ -68,15 +71,39 @@ std::optional<std::vector<std::string>> optional_string_array(const Json& object
     return values;
 }
 
+namespace {
+
+// How deeply arrays and objects nest in `value` (a scalar is 0), found without recursion:
+// a request body can nest deeper than a thread's stack could follow.
+std::size_t nesting_depth(const Json& value) {
+    std::size_t deepest = 0;
+    std::vector<std::pair<const Json*, std::size_t>> pending{{&value, 0}};
+    while (!pending.empty()) {
+        const auto [node, depth] = pending.back();
+        pending.pop_back();
+        if (!node->is_structured()) continue;
+        deepest = std::max(deepest, depth + 1);
+        for (const auto& child : *node) pending.emplace_back(&child, depth + 1);
+    }
+    return deepest;
+}
+
+}  // namespace
+
 std::optional<domain::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
     if (!found->is_object()) throw bad_request(std::string(field) + " must be an object", field);
+    const auto too_large = [field] {
+        return domain::Error(domain::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
+    };
+    // Each level takes at least two bytes ("[]"), so deeper cannot fit; checked first
+    // because dump() recurses once per level.
+    if (nesting_depth(*found) > max_bytes / 2) throw too_large();
     auto text = dump(*found);
     if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000
         throw bad_request(std::string(field) + " must not contain U+0000", field);
-    if (text.size() > max_bytes)
-        throw domain::Error(domain::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
+    if (text.size() > max_bytes) throw too_large();
     return domain::OpaqueJson{std::move(text)};
 }
 

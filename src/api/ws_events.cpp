@@ -1,5 +1,6 @@
 #include "confab/api/ws_events.hpp"
 
+#include "confab/api/envelope.hpp"
 #include "confab/api/message_input.hpp"
 #include "confab/api/query.hpp"
 #include "confab/domain/auth_service.hpp"
@@ -13,36 +14,6 @@
 
 namespace confab::api {
 namespace {
-
-constexpr std::size_t max_request_id = 64;
-
-struct Envelope {
-    std::string type;
-    std::optional<std::string> id;
-    Json data;
-};
-
-// Reads {"type", "id"?, "data"?}. A bad id is reported without echoing it.
-Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors) {
-    if (frame.find('\0') != std::string_view::npos) throw domain::bad_request("frame is not valid JSON");
-    Json parsed = Json::parse(frame, nullptr, false);
-    if (parsed.is_discarded()) throw domain::bad_request("frame is not valid JSON");
-    if (!parsed.is_object()) throw domain::bad_request("frame must be a JSON object");
-    Envelope envelope;
-    if (const auto id = parsed.find("id"); id != parsed.end()) {
-        if (!id->is_string() || id->get_ref<const std::string&>().empty() ||
-            id->get_ref<const std::string&>().size() > max_request_id)
-            throw domain::bad_request("id must be a string of 1-64 characters", "id");
-        envelope.id = id_for_errors = id->get<std::string>();
-    }
-    const auto type = parsed.find("type");
-    if (type == parsed.end() || !type->is_string()) throw domain::bad_request("type is required", "type");
-    envelope.type = type->get<std::string>();
-    const auto data = parsed.find("data");
-    if (data != parsed.end() && !data->is_object()) throw domain::bad_request("data must be an object", "data");
-    envelope.data = data == parsed.end() ? Json::object() : std::move(*data);
-    return envelope;
-}
 
 std::int64_t required_integer(const Json& data, const char* field) {
     const auto value = optional_integer(data, field);

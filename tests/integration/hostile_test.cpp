@@ -747,7 +747,8 @@ TEST_F(HostileTest, SqlInjectionInUserSearchMatchesLiterally) {
         SCOPED_TRACE("query " + q);
         auto r = get(port(), a.token, "/api/v1/users?limit=200&query=" + url_encode(q));
         ASSERT_TRUE(IsJson(r, 200));
-        for (const auto& u : r.json()["users"]) {
+        const auto body = r.json();  // the loop below must not range over a temporary's member
+        for (const auto& u : body["users"]) {
             std::string un = u["username"], dn = u["display_name"];
             auto lower = [](std::string x) {
                 for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -1407,6 +1408,28 @@ TEST_F(HostileTest, WsDataNestedTenThousandLevelsDeepIsRefusedAndNothingIsStored
     EXPECT_TRUE(AnswersPing(*ws));
     EXPECT_TRUE(Healthy(port()));
     EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+}
+
+// Found by the ws_envelope fuzz target: measuring metadata this deep recursed once per
+// level and overflowed the stack, killing the server. A body under 256 KiB reaches 130000.
+TEST_F(HostileTest, RestMetadataNested130000LevelsDeepIs413AndTheServerSurvives) {
+    auto s = make_scene(port(), "rn");
+    const std::size_t depth = 130000;
+    const auto metadata = R"("metadata":{"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}}";
+    struct Request {
+        std::string method, target, body;
+    };
+    for (const auto& [method, target, body] : {
+             Request{"POST", chat_messages_url(s.chat_id), R"({"type":"text","content":"deep",)" + metadata},
+             Request{"PUT", chat_url(s.chat_id), "{" + metadata},
+             Request{"POST", chats_url(), R"({"type":"group","title":"deep",)" + metadata},
+         }) {
+        auto r = call(port(), method, target, body, auth_header(s.owner.token));
+        EXPECT_TRUE(IsError(r, 413, "payload_too_large")) << method << " " << target;
+        ASSERT_TRUE(Healthy(port())) << "after " << method << " " << target;
+    }
+    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(list_chats(port(), s.owner).size(), 1u);
 }
 
 TEST_F(HostileTest, WsOversizedAndWrongTypedTypeFieldGetsBadRequest) {

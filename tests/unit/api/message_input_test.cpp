@@ -63,14 +63,33 @@ TEST(ParseSend, WrongTypesAreBadRequests) {
     expect_bad_request(R"({"type":"text","reply_to_id":true})", "reply_to_id");
 }
 
-TEST(ParseSend, OversizeMetadataIsTooLarge) {
-    Json body{{"type", "text"}, {"content", "x"}, {"metadata", {{"blob", std::string(17 * 1024, 'a')}}}};
+void expect_too_large(const Json& body) {
     try {
         parse_send(body, "c", "s");
-        ADD_FAILURE();
+        ADD_FAILURE() << "accepted";
     } catch (const domain::Error& e) {
         EXPECT_EQ(e.code(), domain::ErrorCode::payload_too_large);
     }
+}
+
+TEST(ParseSend, OversizeMetadataIsTooLarge) {
+    expect_too_large(Json{{"type", "text"}, {"content", "x"}, {"metadata", {{"blob", std::string(17 * 1024, 'a')}}}});
+}
+
+// A request body under the 256 KiB limit nests metadata 130000 levels deep: serializing it
+// recursively to measure its size ran off the thread's stack and killed the server.
+TEST(ParseSend, MetadataNestedDeeperThanItsSizeAllowsIsTooLargeWithoutRecursing) {
+    const std::size_t depth = 200000;
+    expect_too_large(Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') +
+                                 std::string(depth, ']') + "}}"));
+}
+
+TEST(ParseSend, MetadataNestedAsDeeplyAsItsSizeAllowsIsKept) {
+    const std::size_t depth = 8 * 1024 - 8;
+    const auto m = parse_send(Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') +
+                                          std::string(depth, ']') + "}}"),
+                              "c", "s");
+    EXPECT_EQ(m.metadata.text.size(), 2 * depth + 6);
 }
 
 }  // namespace
