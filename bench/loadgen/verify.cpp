@@ -6,12 +6,7 @@ namespace confab::bench {
 namespace {
 
 std::string uuid_array(const std::vector<std::string>& ids) {
-    std::string literal = "{";
-    for (const auto& id : ids) {
-        if (literal.size() > 1) literal += ',';
-        literal += id;
-    }
-    return literal + "}";
+    return "{" + pqxx::separated_list(",", ids.begin(), ids.end()) + "}";
 }
 
 }  // namespace

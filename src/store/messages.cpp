@@ -56,12 +56,7 @@ domain::Message message_from(const pqxx::row& row, int first) {
 }
 
 std::string uuid_array(const std::vector<std::string>& ids) {
-    std::string literal = "{";
-    for (const auto& id : ids) {
-        if (literal.size() > 1) literal += ',';
-        literal += id;
-    }
-    return literal + "}";
+    return "{" + pqxx::separated_list(",", ids.begin(), ids.end()) + "}";
 }
 
 void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages) {
