@@ -72,9 +72,7 @@ void Pool::submit(std::unique_ptr<Job> job) {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
             if (const auto* order = job->order()) {
-                // A chat's writes share its order mutex, so they share a lane and keep their order.
-                const auto lane = std::hash<const std::mutex*>{}(order) % lanes_.size();
-                lanes_[lane].queued.push_back(std::move(job));
+                lane_of(order).queued.push_back(std::move(job));
             } else {
                 queue_.push_back(std::move(job));
             }
@@ -97,10 +95,18 @@ std::unique_ptr<pqxx::connection> Pool::connect() {
     }
 }
 
+// A chat's writes share its order mutex, so they share a lane and keep their order. The
+// mutexes are stripes of one array, evenly spaced in memory: the address is mixed
+// (Fibonacci hashing) so that the stride cannot send every stripe to the same lane.
+Pool::Lane& Pool::lane_of(const std::mutex* order) {
+    const auto mixed = reinterpret_cast<std::uintptr_t>(order) * std::uint64_t{0x9E3779B97F4A7C15};
+    return lanes_[(mixed >> 32) % lanes_.size()];
+}
+
 Pool::Lane* Pool::runnable_lane() {
     for (std::size_t i = 0; i < lanes_.size(); ++i) {
         auto& lane = lanes_[(next_lane_ + i) % lanes_.size()];
-        if (!lane.running && !lane.queued.empty()) {
+        if (lane.runnable()) {
             next_lane_ = (next_lane_ + i + 1) % lanes_.size();
             return &lane;
         }
@@ -118,8 +124,7 @@ void Pool::worker() {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] {
                 return stopping_ || !queue_.empty() ||
-                       std::any_of(lanes_.begin(), lanes_.end(),
-                                   [](const Lane& l) { return !l.running && !l.queued.empty(); });
+                       std::any_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.runnable(); });
             });
             if ((lane = runnable_lane())) {
                 lane->running = true;

@@ -112,8 +112,10 @@ private:
     struct Lane {
         std::deque<std::unique_ptr<Job>> queued;  // the next group
         bool running = false;
+        bool runnable() const { return !running && !queued.empty(); }
     };
     Lane* runnable_lane();  // with mutex_ held
+    Lane& lane_of(const std::mutex* order);
 
     std::vector<Lane> lanes_;
     std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
