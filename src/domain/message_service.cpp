@@ -10,6 +10,8 @@
 #include <pqxx/except>
 
 #include <array>
+#include <map>
+#include <unordered_set>
 
 namespace confab::domain {
 namespace {
@@ -34,7 +36,116 @@ void deliver(Effects& effects, Event event, const std::string& chat_id) {
     effects.deliveries.push_back({std::move(event), chat_id, {}});
 }
 
+// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
+// uploads of the batch's earlier sends, so one upload is attached once.
+void check_references(pqxx::transaction_base& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
+    if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
+        throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    if (!m.media_id) return;
+    const auto media = store::media::find(tx, *m.media_id);
+    if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
+        to_string(media->kind) != to_string(m.type))
+        throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
+    if (media->attached || !claimed.insert(*m.media_id).second)
+        throw conflict("this upload is already attached to a message");
+}
+
 }  // namespace
+
+// Each send gets what it would get alone, in the batch's order: not_found when its chat is
+// gone or its sender is no longer a member, the stored message for a repeated client_id
+// (also one repeated within the batch), and the check errors of its reply and upload.
+std::vector<SendWriter::Entry> SendWriter::write(pqxx::transaction_base& tx, std::span<const SendMessage* const> sends) {
+    std::vector<std::optional<Entry>> entries(sends.size());
+    const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
+
+    std::vector<std::string> chat_ids;
+    for (const auto* send : sends) chat_ids.push_back(send->chat_id);
+    const auto locked = store::chats::lock(tx, chat_ids);
+
+    std::map<std::pair<std::string, std::string>, std::size_t> first_with_key;  // (sender, client_id)
+    std::vector<std::optional<std::size_t>> repeat_of(sends.size());
+    std::vector<store::messages::ClientKey> keys;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        const auto& m = *sends[i];
+        if (!locked.contains(m.chat_id)) {
+            refuse(i, not_found("chat"));
+        } else if (m.client_id) {
+            const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
+            if (inserted) {
+                keys.push_back({m.sender_id, *m.client_id});
+            } else {
+                repeat_of[i] = first->second;
+            }
+        }
+    }
+    if (!keys.empty()) {
+        for (auto& stored : store::messages::find_by_client_ids(tx, keys)) {
+            const auto i = first_with_key.at({stored.sender_id.value_or(""), stored.client_id.value_or("")});
+            if (stored.chat_id != sends[i]->chat_id) {
+                refuse(i, conflict("client_id was used in another chat"));
+            } else {
+                entries[i] = Outcome<Sent>{{std::move(stored), false}, {}};
+            }
+        }
+    }
+
+    std::unordered_set<std::string> claimed_media;
+    std::vector<std::size_t> inserted;
+    std::vector<store::NewMessage> batch;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (entries[i] || repeat_of[i]) continue;
+        const auto& m = *sends[i];
+        try {
+            check_references(tx, m, claimed_media);
+        } catch (const Error& error) {
+            refuse(i, error);
+            continue;
+        }
+        inserted.push_back(i);
+        batch.push_back({m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
+    }
+    std::vector<std::optional<Message>> stored;
+    try {
+        if (!batch.empty()) stored = store::messages::insert(tx, batch);
+    } catch (const pqxx::unique_violation&) {  // the same client_id sent to another chat at once
+        throw conflict("client_id was used in another chat");
+    }
+    for (std::size_t k = 0; k < inserted.size(); ++k) {
+        const auto i = inserted[k];
+        auto& message = stored[k];
+        if (!message) {
+            refuse(i, not_found("chat"));
+            continue;
+        }
+        if (message->media) {
+            store::media::mark_attached(tx, message->media->id);
+            message->media->attached = true;
+        }
+        Outcome<Sent> outcome;
+        deliver(outcome.effects, MessageCreated{*message}, message->chat_id);
+        count_sent(message->type);
+        outcome.value = {std::move(*message), true};
+        entries[i] = std::move(outcome);
+    }
+
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (!repeat_of[i]) continue;
+        const auto first = *repeat_of[i];
+        if (sends[first]->chat_id != sends[i]->chat_id) {
+            refuse(i, conflict("client_id was used in another chat"));
+        } else if (const auto* outcome = std::get_if<Outcome<Sent>>(&*entries[first])) {
+            entries[i] = Outcome<Sent>{{outcome->value.message, false}, {}};
+        } else {
+            entries[i] = entries[first];
+        }
+    }
+
+    std::vector<Entry> answered;
+    answered.reserve(entries.size());
+    for (auto& entry : entries) answered.push_back(std::move(*entry));
+    return answered;
+}
 
 void MessageService::validate_content(const std::string& content, bool required) const {
     const auto length = code_points(content);
@@ -66,39 +177,8 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     const auto role = require_member(access.get(), m.sender_id);
     if (access->settings.only_admins_can_post && role == Role::member)
         throw forbidden("only admins can post in this group");
-    auto sent = co_await writes_.commit(m.chat_id, [m](pqxx::transaction_base& tx) {
-        if (!store::chats::lock(tx, m.chat_id)) throw not_found("chat");
-        Outcome<Sent> outcome;
-        if (m.client_id) {
-            if (auto stored = store::messages::find_by_client_id(tx, m.sender_id, *m.client_id)) {
-                if (stored->chat_id != m.chat_id) throw conflict("client_id was used in another chat");
-                outcome.value = {std::move(*stored), false};
-                return outcome;
-            }
-        }
-        if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
-            throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
-        if (m.media_id) {
-            const auto media = store::media::find(tx, *m.media_id);
-            if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
-                to_string(media->kind) != to_string(m.type))
-                throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
-            if (media->attached) throw conflict("this upload is already attached to a message");
-            store::media::mark_attached(tx, *m.media_id);
-        }
-        std::optional<Message> stored;
-        try {
-            stored = store::messages::insert(tx, {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id,
-                                                  m.metadata.text, m.client_id, m.media_id});
-        } catch (const pqxx::unique_violation&) {  // the same client_id sent to another chat at once
-            throw conflict("client_id was used in another chat");
-        }
-        if (!stored) throw not_found("chat");
-        deliver(outcome.effects, MessageCreated{*stored}, m.chat_id);
-        count_sent(m.type);
-        outcome.value = {std::move(*stored), true};
-        return outcome;
-    });
+    const auto chat_id = m.chat_id;
+    auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
     if (sent.created) track_send(sent.message);
     co_return sent;
 }

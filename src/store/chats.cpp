@@ -3,6 +3,7 @@
 #include "confab/store/rows.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 namespace confab::store::chats {
 namespace {
@@ -67,6 +68,7 @@ void prepare(pqxx::connection& c) {
               "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::uuid, $9) "
               "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
     c.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
+    c.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     c.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     c.prepare("chats_access",
               "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members "
@@ -104,6 +106,12 @@ std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& cha
 
 bool lock(pqxx::transaction_base& tx, const std::string& chat_id) {
     return !tx.exec_prepared("chats_lock", chat_id).empty();
+}
+
+std::unordered_set<std::string> lock(pqxx::transaction_base& tx, const std::vector<std::string>& chat_ids) {
+    std::unordered_set<std::string> locked;
+    for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids))) locked.insert(row[0].as<std::string>());
+    return locked;
 }
 
 std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key) {

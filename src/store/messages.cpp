@@ -59,6 +59,24 @@ std::string uuid_array(const std::vector<std::string>& ids) {
     return "{" + pqxx::separated_list(",", ids.begin(), ids.end()) + "}";
 }
 
+std::string text_array(const std::vector<std::optional<std::string>>& elements) {
+    std::string literal = "{";
+    for (const auto& element : elements) {
+        if (literal.size() > 1) literal += ',';
+        if (!element) {
+            literal += "NULL";
+            continue;
+        }
+        literal += '"';
+        for (const char c : *element) {
+            if (c == '"' || c == '\\') literal += '\\';
+            literal += c;
+        }
+        literal += '"';
+    }
+    return literal + "}";
+}
+
 void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages) {
     std::vector<std::string> ids;
     std::unordered_map<std::string, domain::Message*> by_id;
@@ -105,26 +123,36 @@ void prepare(pqxx::connection& c) {
     c.prepare("reactions_of",
               "SELECT message_id::text, emoji, user_id::text FROM reactions "
               "WHERE message_id = ANY($1::uuid[]) ORDER BY created_at, emoji, user_id");
-    // One statement: number the message, store it, advance the sender's read mark, and
-    // bring the chat back into lists that hid it. Unless $8 (a system message) nothing
-    // happens when the sender is not a member. Callers hold the chat lock (chats::lock),
+    // One statement for a batch of messages (unnest's ordinality keeps their order): number
+    // each chat's messages in order, store them, advance each sender's read mark, and bring
+    // the chats back into lists that hid them. A message whose sender is not a member is
+    // left out, unless it is a system message. Callers hold the chats' locks (chats::lock),
     // so the membership seen here is the latest committed.
     c.prepare("messages_insert",
-              "WITH sender AS (SELECT 1 FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid), "
-              "numbered AS (UPDATE chats SET last_seq = last_seq + 1, version = version + 1, "
-              "  activity = nextval('chat_activity'), updated_at = now() "
-              "  WHERE id = $1::uuid AND ($8 OR EXISTS (SELECT 1 FROM sender)) RETURNING last_seq, version), "
-              "readers AS (UPDATE chat_members SET is_hidden = false, last_read_seq = CASE WHEN user_id = $2::uuid "
-              "  THEN (SELECT last_seq FROM numbered) ELSE last_read_seq END "
-              "  WHERE chat_id = $1::uuid AND (is_hidden OR user_id = $2::uuid) AND EXISTS (SELECT 1 FROM numbered)), "
+              "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
+              "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[]) WITH ORDINALITY "
+              "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, ord)), "
+              "accepted AS (SELECT * FROM input i WHERE i.is_system OR EXISTS (SELECT 1 FROM chat_members cm "
+              "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id)), "
+              "per_chat AS (SELECT chat_id, count(*) AS n FROM accepted GROUP BY chat_id), "
+              "numbered AS (UPDATE chats c SET last_seq = c.last_seq + p.n, version = c.version + p.n, "
+              "  activity = nextval('chat_activity'), updated_at = now() FROM per_chat p WHERE c.id = p.chat_id "
+              "  RETURNING c.id, c.last_seq - p.n AS seq0, c.version - p.n AS version0), "
+              "ordered AS (SELECT a.*, n.seq0 + row_number() OVER w AS seq, n.version0 + row_number() OVER w AS version "
+              "  FROM accepted a JOIN numbered n ON n.id = a.chat_id WINDOW w AS (PARTITION BY a.chat_id ORDER BY a.ord)), "
+              "readers AS (UPDATE chat_members cm SET is_hidden = false, last_read_seq = coalesce((SELECT max(o.seq) "
+              "  FROM ordered o WHERE o.chat_id = cm.chat_id AND o.sender_id = cm.user_id), cm.last_read_seq) "
+              "  WHERE cm.chat_id IN (SELECT id FROM numbered) "
+              "  AND (cm.is_hidden OR (cm.chat_id, cm.user_id) IN (SELECT chat_id, sender_id FROM ordered))), "
               "m AS (INSERT INTO messages (chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
-              "  client_id, media_id) SELECT $1::uuid, $2::uuid, last_seq, version, $3, $4, $5::uuid, $6::jsonb, $7, "
-              "  $9::uuid "
-              "  FROM numbered RETURNING *) "
-              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("m"));
+              "  client_id, media_id) SELECT chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
+              "  client_id, media_id FROM ordered ORDER BY ord RETURNING *) "
+              "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
+              "AND o.seq = m.seq ORDER BY o.ord");
     c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid");
-    c.prepare("messages_by_client_id",
-              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.sender_id = $1::uuid AND m.client_id = $2");
+    c.prepare("messages_by_client_ids",
+              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE (m.sender_id, m.client_id) IN "
+              "(SELECT * FROM unnest($1::uuid[], $2::text[]))");
     c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     c.prepare("messages_newest",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
@@ -158,21 +186,43 @@ void prepare(pqxx::connection& c) {
     c.prepare("reactions_distinct", "SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1::uuid");
 }
 
-std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& m) {
-    const bool system = m.type == domain::MessageType::system;
-    const auto result = tx.exec_prepared("messages_insert", m.chat_id, m.sender_id, std::string(to_string(m.type)),
-                                         m.content, m.reply_to_id, m.metadata, m.client_id, system, m.media_id);
-    if (result.empty()) return std::nullopt;
-    return message_from(result[0]);  // a new message has no reactions to look up
+std::vector<std::optional<domain::Message>> insert(pqxx::transaction_base& tx, const std::vector<NewMessage>& batch) {
+    std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media, system;
+    for (const auto& m : batch) {
+        chats.emplace_back(m.chat_id);
+        senders.emplace_back(m.sender_id);
+        types.emplace_back(to_string(m.type));
+        contents.emplace_back(m.content);
+        replies.push_back(m.reply_to_id);
+        metadata.emplace_back(m.metadata);
+        client_ids.push_back(m.client_id);
+        media.push_back(m.media_id);
+        system.emplace_back(m.type == domain::MessageType::system ? "true" : "false");
+    }
+    const auto result = tx.exec_prepared("messages_insert", text_array(chats), text_array(senders), text_array(types),
+                                         text_array(contents), text_array(replies), text_array(metadata),
+                                         text_array(client_ids), text_array(media), text_array(system));
+    std::vector<std::optional<domain::Message>> stored(batch.size());
+    // New messages have no reactions to look up.
+    for (const auto& row : result) stored.at(row[0].as<std::size_t>() - 1) = message_from(row, 1);
+    return stored;
+}
+
+std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& message) {
+    return std::move(insert(tx, std::vector<NewMessage>{message}).front());
 }
 
 std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id) {
     return single(tx, tx.exec_prepared("messages_find", id));
 }
 
-std::optional<domain::Message> find_by_client_id(pqxx::transaction_base& tx, const std::string& sender_id,
-                                                 const std::string& client_id) {
-    return single(tx, tx.exec_prepared("messages_by_client_id", sender_id, client_id));
+std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, const std::vector<ClientKey>& keys) {
+    std::vector<std::optional<std::string>> senders, client_ids;
+    for (const auto& key : keys) {
+        senders.emplace_back(key.sender_id);
+        client_ids.emplace_back(key.client_id);
+    }
+    return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)));
 }
 
 std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string& id) {

@@ -223,7 +223,7 @@ std::exception_ptr Pool::run_isolated(pqxx::work& transaction, Job& job) {
             Savepoint savepoint(transaction);
             job.invoke(savepoint);
             savepoint.commit();
-            return nullptr;
+            return job.refusal();
         } catch (const pqxx::broken_connection&) {
             throw;
         } catch (const pqxx::in_doubt_error&) {
@@ -273,20 +273,33 @@ void Pool::execute(pqxx::connection& connection, Batch& batch) {
 }
 
 // One transaction for the whole batch. No job is completed before the outcome of the
-// COMMIT is known, so a batch run again never answers a caller twice.
+// COMMIT is known, so a batch run again never answers a caller twice. Unless isolated,
+// the jobs of one writer that are next to each other run as one write.
 void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
     pqxx::work transaction(connection);
     std::vector<Job*> committed;
     std::vector<std::pair<Job*, std::exception_ptr>> refused;
-    for (auto& job : batch) {
-        if (!isolated) {
-            job->invoke(transaction);
-            committed.push_back(job.get());
-        } else if (auto error = run_isolated(transaction, *job)) {
-            refused.emplace_back(job.get(), error);
+    const auto settle = [&](Job* job, std::exception_ptr refusal) {
+        if (refusal) {
+            refused.emplace_back(job, refusal);
         } else {
-            committed.push_back(job.get());
+            committed.push_back(job);
         }
+    };
+    for (std::size_t first = 0; first < batch.size();) {
+        auto& job = *batch[first];
+        if (isolated) {
+            settle(&job, run_isolated(transaction, job));
+            ++first;
+            continue;
+        }
+        std::vector<Job*> together{&job};
+        while (job.writer() && first + together.size() < batch.size() &&
+               batch[first + together.size()]->writer() == job.writer())
+            together.push_back(batch[first + together.size()].get());
+        job.invoke_together(transaction, together);
+        for (auto* done : together) settle(done, done->refusal());
+        first += together.size();
     }
     {
         const auto locks = lock_orders(committed);

@@ -109,6 +109,76 @@ TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
     EXPECT_LE(groups, 3u) << "the 22 queued writes shared at most two transactions";
 }
 
+// Inserts its inputs as items in one statement: negative ids are refused without writing,
+// and the call sizes it saw are kept.
+class ItemWriter final : public BatchWriter<int, int> {
+public:
+    std::vector<Entry> write(pqxx::transaction_base& tx, std::span<const int* const> ids) override {
+        calls.push_back(ids.size());
+        std::vector<Entry> entries;
+        std::string values;
+        for (const int* id : ids) {
+            if (*id < 0) {
+                entries.emplace_back(std::make_exception_ptr(std::invalid_argument("negative")));
+                continue;
+            }
+            values += (values.empty() ? "(" : ", (") + std::to_string(*id) + ", 'ok')";
+            entries.emplace_back(*id);
+        }
+        if (!values.empty()) tx.exec0("insert into items values " + values);
+        return entries;
+    }
+    std::vector<std::size_t> calls;  // on database threads; read after io_.run()
+};
+
+TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
+    std::mutex order;
+    ItemWriter writer;
+    std::vector<Outcome> outcomes(9);
+    const auto spawn_batched = [&](int id, Outcome& outcome) {
+        boost::asio::co_spawn(
+            io_,
+            [&, id]() -> boost::asio::awaitable<void> {
+                try {
+                    co_await pool_->run_batched(id, writer, order, [this](int stored) { published_.push_back(stored); });
+                } catch (const std::exception& e) {
+                    outcome.error = e.what();
+                }
+                outcome.done = true;
+            },
+            boost::asio::detached);
+    };
+    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
+    spawn_batched(1, outcomes[1]);
+    spawn_batched(-2, outcomes[2]);
+    spawn_batched(3, outcomes[3]);
+    spawn_ordered(insert(4), order, outcomes[4]);  // ends the first run of the writer
+    spawn_batched(5, outcomes[5]);
+    spawn_batched(6, outcomes[6]);
+    io_.run();
+    for (int i : {0, 1, 3, 4, 5, 6}) EXPECT_EQ(outcomes[i].error, "") << "write " << i;
+    EXPECT_EQ(outcomes[2].error, "negative");
+    EXPECT_EQ(published_, (std::vector<int>{0, 1, 3, 4, 5, 6}));
+    EXPECT_EQ(writer.calls, (std::vector<std::size_t>{3, 2})) << "each run of the writer's inputs is one call";
+    EXPECT_EQ(count("true"), "5");
+
+    // A batch that fails as a whole (id 6 is taken) is run again one write at a time.
+    io_.restart();
+    writer.calls.clear();
+    published_.clear();
+    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
+    spawn_batched(7, outcomes[7]);
+    spawn_batched(6, outcomes[6]);
+    spawn_batched(8, outcomes[8]);
+    io_.run();
+    EXPECT_EQ(outcomes[7].error, "");
+    EXPECT_NE(outcomes[6].error.find("duplicate key"), std::string::npos) << outcomes[6].error;
+    EXPECT_EQ(outcomes[8].error, "");
+    EXPECT_EQ(published_, (std::vector<int>{0, 7, 8}));
+    EXPECT_EQ(writer.calls, (std::vector<std::size_t>{3, 1, 1, 1}));
+    EXPECT_EQ(count("true"), "7");
+}
+
 TEST_F(PoolTest, AWriteAloneFailsWithItsOwnError) {
     std::mutex order;
     Outcome failed, fine;

@@ -58,6 +58,15 @@ public:
         co_return std::move(outcome.value);
     }
 
+    // As commit, for a write that can be batched with others of its writer.
+    template <class Input, class T>
+    boost::asio::awaitable<T> commit_batched(const std::string& chat_id, Input input,
+                                             store::BatchWriter<Input, Outcome<T>>& writer) {
+        auto outcome = co_await pool_.run_batched(std::move(input), writer, cache_.order_of(chat_id),
+                                                  [this](auto& result) { apply(result.effects); });
+        co_return std::move(outcome.value);
+    }
+
     // Publishes outside any transaction (typing, presence): no ordering with commits needed.
     void publish(const Event& event, const std::vector<std::string>& users) { events_.publish(event, users); }
 

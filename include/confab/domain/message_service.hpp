@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct SendMessage {
 struct Sent {
     Message message;
     bool created = true;  // false: a repeat of a client_id, the stored message
+};
+
+// The sends queued together in a lane, written together: one statement locks their chats,
+// one looks their client_ids up, one numbers and stores them all (store::BatchWriter).
+class SendWriter final : public store::BatchWriter<SendMessage, Outcome<Sent>> {
+public:
+    std::vector<Entry> write(pqxx::transaction_base& tx, std::span<const SendMessage* const> sends) override;
 };
 
 struct HistoryPage {
@@ -81,6 +89,7 @@ private:
     media::Storage& storage_;
     const config::Limits& limits_;
     RateLimiter sends_;  // messages per user, REST and WebSocket together
+    SendWriter send_writer_;
 };
 
 }  // namespace confab::domain

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <unordered_map>
 #include <vector>
 
@@ -50,6 +51,9 @@ std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::st
 // transaction that changes a chat takes this lock first, so they run one at a time per
 // chat and always lock in the same order (chat, then members and messages).
 bool lock(pqxx::transaction_base& tx, const std::string& chat_id);
+// Locks several chats in one statement, in id order (so two such locks never deadlock);
+// returns those that exist.
+std::unordered_set<std::string> lock(pqxx::transaction_base& tx, const std::vector<std::string>& chat_ids);
 std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id);
 
 std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);

@@ -29,13 +29,18 @@ namespace confab::store::messages {
 
 void prepare(pqxx::connection& connection);
 
-// Takes the chat's next seq and version and stores the message; nullopt when the sender
-// is not a member (checked in the same statement). System messages skip that check: they
-// record what a user did, possibly leaving.
+// Takes each chat's next seqs and versions, in the batch's order, and stores the messages in
+// one statement; nullopt for a message whose sender is not a member (or whose chat is
+// gone). System messages skip that check: they record what a user did, possibly leaving.
+std::vector<std::optional<domain::Message>> insert(pqxx::transaction_base& tx, const std::vector<NewMessage>& batch);
 std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& message);
 std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id);
-std::optional<domain::Message> find_by_client_id(pqxx::transaction_base& tx, const std::string& sender_id,
-                                                 const std::string& client_id);
+struct ClientKey {
+    std::string sender_id;
+    std::string client_id;
+};
+// The stored messages with any of these (sender, client_id) pairs, in no particular order.
+std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, const std::vector<ClientKey>& keys);
 // Which chat a message belongs to (no data), for authorization before anything is read.
 std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string& id);
 

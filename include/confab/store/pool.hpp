@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -32,6 +33,23 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A kind of ordered write that can be done for many callers at once, in set-based
+// statements: the writes of one kind queued next to each other in a group are handed to
+// its writer together (see Pool::run_batched).
+template <class Input, class Result>
+class BatchWriter {
+public:
+    // What became of one input: its result, or the error that refused it.
+    using Entry = std::variant<Result, std::exception_ptr>;
+
+    // One entry per input, in order. A refused input must have written nothing. Throwing
+    // refuses them all: the group is then rolled back and every write run alone.
+    virtual std::vector<Entry> write(pqxx::transaction_base& transaction, std::span<const Input* const> inputs) = 0;
+
+protected:
+    ~BatchWriter() = default;
+};
+
 // A fixed set of libpqxx connections, each owned by its own thread, so that no blocking
 // libpq call ever runs on an I/O thread. Coroutines co_await `run`, which executes the
 // function inside one committed transaction on a pool thread and resumes the caller on
@@ -43,7 +61,8 @@ public:
 // one COMMIT; lanes run in parallel, one group each, on disjoint chats (so groups never
 // deadlock on each other's row locks). A group runs optimistically in a plain transaction;
 // if one of its writes fails, it is rolled back and run again with each write inside its
-// own savepoint, so that a failure undoes only its own statements.
+// own savepoint, so that a failure undoes only its own statements. Writes of one
+// BatchWriter that are next to each other in a group are handed to it as one batch.
 class Pool {
 public:
     using Prepare = std::function<void(pqxx::connection&)>;
@@ -55,7 +74,7 @@ public:
 
     // Runs fn(pqxx::transaction_base&) in a transaction that commits if fn returns. Throws Unavailable
     // when the database is unreachable, and rethrows whatever fn threw. fn is moved
-    // straight into the job, and may run more than once (after a broken connection or a
+    // into the job, and may run more than once (after a broken connection or a
     // deadlock, nothing of an earlier attempt having been committed).
     template <class Fn>
     auto run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
@@ -68,6 +87,12 @@ public:
     auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
         -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
 
+    // As the ordered run, with writer.write(tx, {&input, ...}) for the work: the inputs of
+    // this writer that are next to each other in a group are written together.
+    template <class Input, class Result, class AfterCommit>
+    auto run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit)
+        -> boost::asio::awaitable<Result>;
+
     // Stops taking jobs, fails the queued ones with Unavailable and joins the threads.
     void stop();
 
@@ -78,6 +103,13 @@ private:
     struct Job {
         virtual ~Job() = default;
         virtual void invoke(pqxx::transaction_base& transaction) = 0;  // runs fn and keeps its result
+        // Jobs of one writer, next to each other in a group, run as one write of the first.
+        virtual const void* writer() const { return nullptr; }
+        virtual void invoke_together(pqxx::transaction_base& transaction, std::span<Job* const> jobs) {
+            for (auto* job : jobs) job->invoke(transaction);
+        }
+        // After invoke: why the job was refused without writing anything, if it was.
+        virtual std::exception_ptr refusal() const { return nullptr; }
         virtual std::mutex* order() const = 0;             // nullptr for unordered jobs
         virtual void after_commit() = 0;                   // called with order() held
         virtual void succeed() = 0;                        // resumes the caller with the result
@@ -87,13 +119,18 @@ private:
         template <class Result>
         void operator()(Result&) const {}
     };
-    template <class Fn, class AfterCommit, class Handler>
-    struct TransactionJob;
+    template <class Fn>
+    struct Call;
+    template <class Input, class Result>
+    struct BatchedWrite;
+    template <class Work, class AfterCommit, class Handler>
+    struct Submitted;
     using Batch = std::vector<std::unique_ptr<Job>>;
 
-    template <class Fn, class AfterCommit>
-    auto submit_transaction(Fn&& fn, std::mutex* order, AfterCommit after_commit)
-        -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
+    // Queues a Work made of `arguments` and resumes with its result.
+    template <class Work, class AfterCommit, class... Arguments>
+    auto submit_work(std::mutex* order, AfterCommit after_commit, Arguments... arguments)
+        -> boost::asio::awaitable<typename Work::Result>;
 
     void submit(std::unique_ptr<Job> job);
     void worker();
@@ -123,14 +160,13 @@ private:
     std::vector<std::thread> threads_;
 };
 
-template <class Fn, class AfterCommit, class Handler>
-struct Pool::TransactionJob final : Pool::Job {
+// The work of a job that runs fn(transaction).
+template <class Fn>
+struct Pool::Call : Pool::Job {
     using Result = std::invoke_result_t<Fn&, pqxx::transaction_base&>;
     using Stored = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
 
-    TransactionJob(Fn f, std::mutex* o, AfterCommit after, Handler h)
-        : fn(std::move(f)), order_mutex(o), after(std::move(after)), handler(std::move(h)),
-          work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
+    explicit Call(Fn f) : fn(std::move(f)) {}
 
     void invoke(pqxx::transaction_base& transaction) override {
         if constexpr (std::is_void_v<Result>) {
@@ -140,9 +176,65 @@ struct Pool::TransactionJob final : Pool::Job {
             value.emplace(fn(transaction));
         }
     }
+
+    Fn fn;
+    std::optional<Stored> value;
+};
+
+// The work of a job that is one input of a BatchWriter.
+template <class Input, class Result_>
+struct Pool::BatchedWrite : Pool::Job {
+    using Result = Result_;
+    using Stored = Result;
+    using Writer = BatchWriter<Input, Result>;
+
+    BatchedWrite(Input in, Writer& w) : input(std::move(in)), batch_writer(w) {}
+
+    const void* writer() const override { return &batch_writer; }
+    void invoke(pqxx::transaction_base& transaction) override {
+        Job* self = this;
+        invoke_together(transaction, {&self, 1});
+    }
+    // Every job of the span has this job's writer, so each is a BatchedWrite<Input, Result>.
+    void invoke_together(pqxx::transaction_base& transaction, std::span<Job* const> jobs) override {
+        std::vector<const Input*> inputs;
+        inputs.reserve(jobs.size());
+        for (auto* job : jobs) inputs.push_back(&static_cast<BatchedWrite&>(*job).input);
+        auto entries = batch_writer.write(transaction, inputs);
+        if (entries.size() != jobs.size()) throw std::logic_error("a batch writer must answer every input");
+        for (std::size_t i = 0; i < jobs.size(); ++i) static_cast<BatchedWrite&>(*jobs[i]).settle(std::move(entries[i]));
+    }
+    std::exception_ptr refusal() const override { return refused; }
+
+    void settle(typename Writer::Entry entry) {
+        if (auto* error = std::get_if<std::exception_ptr>(&entry)) {
+            refused = *error;
+            value.reset();
+        } else {
+            refused = nullptr;
+            value.emplace(std::get<Result>(std::move(entry)));
+        }
+    }
+
+    Input input;
+    Writer& batch_writer;
+    std::optional<Result> value;
+    std::exception_ptr refused;
+};
+
+// A job as submitted: its work, where it is ordered, and whom to resume with the result.
+template <class Work, class AfterCommit, class Handler>
+struct Pool::Submitted final : Work {
+    using Stored = typename Work::Stored;
+
+    template <class... Arguments>
+    Submitted(std::mutex* o, AfterCommit after, Handler h, Arguments&&... arguments)
+        : Work(std::forward<Arguments>(arguments)...), order_mutex(o), after(std::move(after)), handler(std::move(h)),
+          work_guard(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
+
     std::mutex* order() const override { return order_mutex; }
-    void after_commit() override { after(*value); }
-    void succeed() override { complete(nullptr, std::move(value)); }
+    void after_commit() override { after(*this->value); }
+    void succeed() override { complete(nullptr, std::move(this->value)); }
     void fail(std::exception_ptr error) override { complete(error, std::nullopt); }
 
     void complete(std::exception_ptr error, std::optional<Stored> result) {
@@ -150,42 +242,47 @@ struct Pool::TransactionJob final : Pool::Job {
         boost::asio::post(executor, [h = std::move(handler), error, v = std::move(result)]() mutable {
             std::move(h)(error, std::move(v));
         });
-        work.reset();
+        work_guard.reset();
     }
 
-    Fn fn;
     std::mutex* order_mutex;
     AfterCommit after;
     Handler handler;
-    boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
-    std::optional<Stored> value;
+    boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work_guard;
 };
 
-template <class Fn, class AfterCommit>
-auto Pool::submit_transaction(Fn&& fn, std::mutex* order, AfterCommit after_commit)
-    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>> {
-    using Work = std::decay_t<Fn>;
-    using Result = std::invoke_result_t<Work&, pqxx::transaction_base&>;
-    using Stored = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
+template <class Work, class AfterCommit, class... Arguments>
+auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments... arguments)
+    -> boost::asio::awaitable<typename Work::Result> {
+    using Stored = typename Work::Stored;
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                        void(std::exception_ptr, std::optional<Stored>)>(
-        [this, &fn, order, &after_commit](auto handler) {
-            submit(std::make_unique<TransactionJob<Work, AfterCommit, decltype(handler)>>(
-                Work(std::forward<Fn>(fn)), order, std::move(after_commit), std::move(handler)));
+        [&](auto handler) {
+            submit(std::make_unique<Submitted<Work, AfterCommit, decltype(handler)>>(
+                order, std::move(after_commit), std::move(handler), std::move(arguments)...));
         },
         boost::asio::use_awaitable);
-    if constexpr (!std::is_void_v<Result>) co_return std::move(*result);
+    if constexpr (!std::is_void_v<typename Work::Result>) co_return std::move(*result);
 }
 
 template <class Fn>
 auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>> {
-    return submit_transaction(std::forward<Fn>(fn), nullptr, NoAfterCommit{});
+    return submit_work<Call<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Fn, class AfterCommit>
 auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
     -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>> {
-    return submit_transaction(std::forward<Fn>(fn), &order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)));
+    return submit_work<Call<std::decay_t<Fn>>>(&order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
+                                               std::decay_t<Fn>(std::forward<Fn>(fn)));
+}
+
+template <class Input, class Result, class AfterCommit>
+auto Pool::run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit)
+    -> boost::asio::awaitable<Result> {
+    return submit_work<BatchedWrite<Input, Result>>(
+        &order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)), std::move(input),
+        std::ref(writer));
 }
 
 }  // namespace confab::store

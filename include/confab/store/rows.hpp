@@ -58,5 +58,8 @@ domain::Message message_from(const pqxx::row& row, int first = 0);
 void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages);
 // A PostgreSQL array literal of UUIDs (validated ids only).
 std::string uuid_array(const std::vector<std::string>& ids);
+// A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]
+// parameter, or any array type whose elements read from text (uuid[], jsonb[], boolean[]).
+std::string text_array(const std::vector<std::optional<std::string>>& elements);
 
 }  // namespace confab::store

@@ -1,0 +1,196 @@
+// domain::SendWriter against a real PostgreSQL: a batch of sends, written in one go, gives
+// each send what it would have got alone, and numbers each chat's messages in batch order.
+
+#include "confab/domain/message_service.hpp"
+#include "confab/store/database.hpp"
+#include "confab/store/migrations.hpp"
+#include "support/server.hpp"
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace confab::domain {
+namespace {
+
+using test::TestDatabase;
+
+class SendWriterTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        CONFAB_REQUIRE_DATABASE();
+        database_ = std::make_unique<TestDatabase>();
+        store::apply_migrations(database_->url(), store::embedded_migrations());
+        connection_ = std::make_unique<pqxx::connection>(database_->url());
+        store::prepare_statements(*connection_);
+        for (const char* name : {"ann", "bob", "cid"}) users_[name] = value("insert into users (username, display_name, "
+                                                                          "password_hash) values ('" + std::string(name) +
+                                                                          "', 'x', 'x') returning id");
+        first_ = group_of({"ann", "bob"});
+        second_ = group_of({"ann", "cid"});
+    }
+
+    std::string value(const std::string& sql) { return database_->query_value(sql).value_or(""); }
+
+    std::string group_of(const std::vector<std::string>& members) {
+        const auto chat = value("insert into chats (type) values ('group') returning id");
+        for (const auto& member : members)
+            value("insert into chat_members (chat_id, user_id) values ('" + chat + "', '" + users_[member] + "')");
+        return chat;
+    }
+
+    SendMessage text(const std::string& chat, const std::string& sender, const std::string& content,
+                     std::optional<std::string> client_id = std::nullopt) {
+        SendMessage m;
+        m.chat_id = chat;
+        m.sender_id = users_[sender];
+        m.content = content;
+        m.metadata.text = "{}";
+        m.client_id = std::move(client_id);
+        return m;
+    }
+
+    // Writes the sends as one batch in one committed transaction.
+    std::vector<SendWriter::Entry> write(const std::vector<SendMessage>& sends) {
+        std::vector<const SendMessage*> inputs;
+        for (const auto& send : sends) inputs.push_back(&send);
+        pqxx::work tx(*connection_);
+        auto entries = writer_.write(tx, inputs);
+        tx.commit();
+        return entries;
+    }
+
+    static const Sent& sent(const SendWriter::Entry& entry) {
+        if (const auto* error = std::get_if<std::exception_ptr>(&entry)) {
+            try {
+                std::rethrow_exception(*error);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << "refused: " << e.what();
+                throw;
+            }
+        }
+        return std::get<Outcome<Sent>>(entry).value;
+    }
+
+    static ErrorCode refusal(const SendWriter::Entry& entry) {
+        try {
+            std::rethrow_exception(std::get<std::exception_ptr>(entry));
+        } catch (const Error& e) {
+            return e.code();
+        }
+    }
+
+    std::unique_ptr<TestDatabase> database_;
+    std::unique_ptr<pqxx::connection> connection_;
+    std::map<std::string, std::string> users_;
+    std::string first_, second_;
+    SendWriter writer_;
+};
+
+TEST_F(SendWriterTest, NumbersEachChatsMessagesInBatchOrder) {
+    const auto entries = write({text(first_, "ann", "a1"), text(second_, "cid", "b1"), text(first_, "bob", "a2"),
+                                text(first_, "ann", "a3"), text(second_, "ann", "b2")});
+    ASSERT_EQ(entries.size(), 5u);
+    EXPECT_EQ(sent(entries[0]).message.seq, 1);
+    EXPECT_EQ(sent(entries[1]).message.seq, 1);
+    EXPECT_EQ(sent(entries[2]).message.seq, 2);
+    EXPECT_EQ(sent(entries[3]).message.seq, 3);
+    EXPECT_EQ(sent(entries[4]).message.seq, 2);
+    EXPECT_EQ(sent(entries[3]).message.content, "a3");
+    EXPECT_EQ(sent(entries[2]).message.version, 2);
+    for (const auto& entry : entries) EXPECT_TRUE(sent(entry).created);
+    // Each new message is published to its chat.
+    EXPECT_EQ(std::get<Outcome<Sent>>(entries[0]).effects.deliveries.size(), 1u);
+
+    EXPECT_EQ(value("select last_seq || '/' || version from chats where id = '" + first_ + "'"), "3/3");
+    EXPECT_EQ(value("select string_agg(seq::text, ',' order by seq) from messages where chat_id = '" + first_ + "'"),
+              "1,2,3");
+    // Each sender has read up to their own last message of the chat, and no further.
+    EXPECT_EQ(value("select last_read_seq from chat_members where chat_id = '" + first_ + "' and user_id = '" +
+                    users_["ann"] + "'"),
+              "3");
+    EXPECT_EQ(value("select last_read_seq from chat_members where chat_id = '" + first_ + "' and user_id = '" +
+                    users_["bob"] + "'"),
+              "2");
+}
+
+TEST_F(SendWriterTest, RepeatedClientIdsAnswerWithTheFirstMessage) {
+    const auto stored = sent(write({text(first_, "ann", "once", "c-1")}).front()).message;
+    const auto entries = write({text(first_, "ann", "again", "c-1"), text(first_, "bob", "new", "c-2"),
+                                text(first_, "bob", "new again", "c-2"), text(second_, "ann", "elsewhere", "c-1"),
+                                text(second_, "bob", "elsewhere", "c-2")});
+    EXPECT_FALSE(sent(entries[0]).created);
+    EXPECT_EQ(sent(entries[0]).message.id, stored.id);
+    EXPECT_EQ(sent(entries[0]).message.content, "once");
+    EXPECT_TRUE(sent(entries[1]).created);
+    EXPECT_FALSE(sent(entries[2]).created) << "a repeat within the batch is the batch's first message";
+    EXPECT_EQ(sent(entries[2]).message.id, sent(entries[1]).message.id);
+    EXPECT_EQ(refusal(entries[3]), ErrorCode::conflict) << "a stored client_id sent to another chat";
+    EXPECT_EQ(refusal(entries[4]), ErrorCode::conflict) << "a client_id of the batch sent to another chat";
+    EXPECT_EQ(value("select count(*) from messages"), "2");
+    EXPECT_EQ(value("select last_seq from chats where id = '" + first_ + "'"), "2");
+}
+
+TEST_F(SendWriterTest, RefusedSendsWriteNothingAndLeaveNoGap) {
+    const auto earlier = sent(write({text(second_, "cid", "in the second chat")}).front()).message;
+    auto reply_elsewhere = text(first_, "ann", "reply");
+    reply_elsewhere.reply_to_id = earlier.id;
+    auto reply_here = text(second_, "ann", "reply");
+    reply_here.reply_to_id = earlier.id;
+    const auto gone = value("select gen_random_uuid()");
+    const auto entries = write({text(first_, "cid", "not a member"), text(gone, "ann", "no chat"), reply_elsewhere,
+                                text(first_, "bob", "fine"), reply_here});
+    EXPECT_EQ(refusal(entries[0]), ErrorCode::not_found);
+    EXPECT_EQ(refusal(entries[1]), ErrorCode::not_found);
+    EXPECT_EQ(refusal(entries[2]), ErrorCode::bad_request);
+    EXPECT_EQ(sent(entries[3]).message.seq, 1) << "refused sends take no seq";
+    EXPECT_EQ(sent(entries[4]).message.seq, 2);
+    EXPECT_EQ(sent(entries[4]).message.reply_to_id, earlier.id);
+    EXPECT_EQ(value("select count(*) from messages where chat_id = '" + first_ + "'"), "1");
+}
+
+TEST_F(SendWriterTest, ASendBringsTheChatBackForMembersWhoHidIt) {
+    value("update chat_members set is_hidden = true where chat_id = '" + first_ + "'");
+    write({text(first_, "ann", "hello")});
+    EXPECT_EQ(value("select count(*) from chat_members where is_hidden"), "0");
+}
+
+TEST_F(SendWriterTest, AnUploadIsAttachedToOneMessageOnly) {
+    const auto upload = [&](const std::string& user) {
+        return value("insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key) values ('" +
+                     first_ + "', '" + users_[user] + "', 'image', 'image/png', 1, 'h" + user + "', 'k') returning id");
+    };
+    const auto photo = upload("ann");
+    const auto bobs = upload("bob");
+    auto image = [&](const std::string& sender, const std::string& media_id) {
+        auto m = text(first_, sender, "caption");
+        m.type = MessageType::image;
+        m.media_id = media_id;
+        return m;
+    };
+    const auto entries = write({image("ann", photo), image("ann", photo), image("ann", bobs)});
+    ASSERT_TRUE(sent(entries[0]).message.media.has_value());
+    EXPECT_EQ(sent(entries[0]).message.media->id, photo);
+    EXPECT_TRUE(sent(entries[0]).message.media->attached);
+    EXPECT_EQ(refusal(entries[1]), ErrorCode::conflict);
+    EXPECT_EQ(refusal(entries[2]), ErrorCode::bad_request) << "someone else's upload";
+    EXPECT_EQ(value("select count(*) from media where attached_at is not null"), "1");
+    EXPECT_EQ(refusal(write({image("ann", photo)}).front()), ErrorCode::conflict);
+}
+
+TEST_F(SendWriterTest, ContentIsStoredExactly) {
+    const std::string awkward = R"(quotes " and \ backslashes, {braces}, commas, NULL, and ünïcödé)";
+    auto with_metadata = text(first_, "ann", awkward);
+    with_metadata.metadata.text = R"({"k": "v \" {x}"})";
+    const auto entries = write({with_metadata, text(first_, "bob", "")});
+    EXPECT_EQ(sent(entries[0]).message.content, awkward);
+    EXPECT_EQ(value("select content from messages where seq = 1"), awkward);
+    EXPECT_EQ(value("select metadata->>'k' from messages where seq = 1"), "v \" {x}");
+    EXPECT_EQ(sent(entries[1]).message.content, "");
+}
+
+}  // namespace
+}  // namespace confab::domain
