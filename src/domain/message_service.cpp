@@ -2,6 +2,7 @@
 
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
@@ -59,6 +60,7 @@ std::vector<SendWriter::Entry> SendWriter::write(pqxx::transaction_base& tx, std
     std::vector<std::optional<Entry>> entries(sends.size());
     const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
 
+    store::plan_once(tx);
     std::vector<std::string> chat_ids;
     for (const auto* send : sends) chat_ids.push_back(send->chat_id);
     const auto locked = store::chats::lock(tx, chat_ids);

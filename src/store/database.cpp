@@ -20,6 +20,8 @@ void prepare_statements(pqxx::connection& connection) {
     connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 
+void plan_once(pqxx::transaction_base& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
+
 boost::asio::awaitable<bool> is_ready(Pool& pool) {
     try {
         const int version = co_await pool.run(
