@@ -71,13 +71,19 @@ void Pool::submit(std::unique_ptr<Job> job) {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
+            // A worker is woken only for work it can take now: a write queued behind its
+            // lane's running group is taken by that group's worker when it finishes, and
+            // waking another for it would cost a context switch per write for nothing.
+            bool runnable = true;
             if (const auto* order = job->order()) {
-                lane_of(order).queued.push_back(std::move(job));
+                auto& lane = lane_of(order);
+                lane.queued.push_back(std::move(job));
+                runnable = lane.runnable();
             } else {
                 queue_.push_back(std::move(job));
             }
             pool_metrics().waiting.add(1);
-            wake_.notify_one();
+            if (runnable) wake_.notify_one();
             return;
         }
     }
@@ -150,8 +156,9 @@ void Pool::worker() {
             metrics.groups.inc();
             metrics.grouped_writes.inc(batch.size());
             std::lock_guard lock(mutex_);
+            // No wake-up: this worker checks for work before it waits again, and every other
+            // runnable lane or job already woke a worker, or is waiting for a busy one.
             lane->running = false;
-            wake_.notify_all();
         }
     }
 }
