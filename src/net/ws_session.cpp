@@ -78,19 +78,22 @@ public:
 private:
     asio::awaitable<void> run(UpgradeRequest request) {
         configure();
+        // In the hub before the 101 goes out, so that no event published once the client
+        // sees its connection open is missed; what arrives meanwhile waits in the queue.
+        if (role_ == Role::events) context_.hub.attach(shared_from_this());
         auto [ec] = co_await ws_.async_accept(request, use_tuple);
         request = {};  // an idle connection should hold nothing of its upgrade
         if (ec) {
+            if (role_ == Role::events) context_.hub.detach(*this);
             context_.registry.leave(session_id_);
             co_return;
         }
+        accepted_ = true;
+        if (queued() > 0 || close_code_) start_writer();
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
         spdlog::debug("websocket open user_id={}", principal_.user_id);
-        if (role_ == Role::events) {
-            context_.hub.attach(shared_from_this());
-            co_await announce(true);
-        }
+        if (role_ == Role::events) co_await announce(true);
         co_await read_loop();
         finished_ = true;
         give_up_.cancel();
@@ -218,7 +221,7 @@ private:
     // something to write: an idle connection holds no writer, and a delivery costs no
     // coroutine frame.
     void start_writer() {
-        if (writing_) return;
+        if (writing_ || !accepted_) return;
         writing_ = true;
         write_next();
     }
@@ -269,6 +272,7 @@ private:
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
     std::vector<Outbound> queue_;  // messages from next_ on are waiting for the writer
     std::size_t next_ = 0;
+    bool accepted_ = false;  // the handshake is done: frames may be written
     bool writing_ = false;
     std::uint64_t queued_count_ = 0;   // messages ever queued
     std::uint64_t written_count_ = 0;  // messages ever written, in the same order
