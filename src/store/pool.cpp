@@ -309,11 +309,16 @@ void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
         first += together.size();
     }
     {
+        // Each caller resumes as soon as its own effects are applied (not after the whole
+        // group's): its next request then sees them, and a hot chat's acks do not wait for
+        // the fan-out of every later message of the group.
         const auto locks = lock_orders(committed);
         transaction.commit();
-        for (auto* job : committed) job->after_commit();
+        for (auto* job : committed) {
+            job->after_commit();
+            job->succeed();
+        }
     }
-    for (auto* job : committed) job->succeed();
     for (auto& [job, error] : refused) job->fail(error);
 }
 
