@@ -25,6 +25,7 @@ FrameHeader::FrameHeader(bool text, std::size_t payload_size) {
 }
 
 void OutboundFrames::push_frame(bool text, realtime::Frame payload) {
+    if (queued_.capacity() == 0) queued_.reserve(kept_frames);
     const FrameHeader header(text, payload->size());
     queued_.push_back({std::move(payload), header});
     ++unsent_frames_;
@@ -43,6 +44,7 @@ std::span<const boost::asio::const_buffer> OutboundFrames::start_send() {
     std::swap(queued_, in_flight_);
     unsent_frames_ = 0;
     buffers_.clear();
+    buffers_.reserve(2 * in_flight_.size());
     for (const auto& entry : in_flight_) {
         if (entry.header) buffers_.push_back(entry.header->bytes());
         buffers_.push_back(boost::asio::buffer(*entry.bytes));
@@ -56,8 +58,9 @@ std::size_t OutboundFrames::finish_send() {
     sending_ = false;
     in_flight_.clear();
     buffers_.clear();
-    if (queued_.empty()) {
-        // Drained: an idle connection holds no capacity from its last burst.
+    // Drained after a burst: an idle connection gives its capacity back. Room for a few
+    // frames stays, so that a steady trickle of single frames allocates nothing per send.
+    if (queued_.empty() && in_flight_.capacity() + queued_.capacity() > 2 * kept_frames) {
         in_flight_ = {};
         buffers_ = {};
         queued_ = {};

@@ -52,7 +52,7 @@ public:
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
 
-    void deliver(std::vector<realtime::Frame> frames) override {
+    void deliver(realtime::Frames frames) override {
         asio::post(ws_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
             for (auto& frame : frames) self->enqueue(std::move(frame));
             self->ws_.next_layer().flush();

@@ -86,9 +86,15 @@ void Hub::drain() {
 // Each connection's frames in queue order, one batch per connection; a close goes after the
 // frames queued before it.
 void Hub::hand_over(std::vector<Dispatch>& dispatches) {
+    if (dispatches.size() == 1) {  // the usual drain: nothing to group
+        const auto& only = dispatches.front();
+        for (const auto& connection : only.targets)
+            only.close ? connection->close(*only.close) : connection->deliver({only.frame});
+        return;
+    }
     struct Outgoing {
         std::shared_ptr<Connection> connection;
-        std::vector<Frame> frames;
+        Frames frames;
     };
     std::vector<Outgoing> outgoing;
     std::unordered_map<const Connection*, std::size_t> index;

@@ -45,6 +45,8 @@ public:
     std::size_t finish_send();
 
 private:
+    static constexpr std::size_t kept_frames = 4;  // about 400 bytes between bursts
+
     struct Entry {
         realtime::Frame bytes;
         std::optional<FrameHeader> header;  // a data frame; Beast's bytes are frames already

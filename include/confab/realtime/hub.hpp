@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -13,6 +14,8 @@
 namespace confab::realtime {
 
 using Frame = std::shared_ptr<const std::string>;
+// One connection's share of a drain, in order: usually a single frame, held without an allocation.
+using Frames = boost::container::small_vector<Frame, 1>;
 
 // WebSocket close codes the server chooses (RFC 6455 and the contract's 4001).
 enum class CloseCode : unsigned short {
@@ -30,7 +33,7 @@ public:
     virtual ~Connection() = default;
     virtual const std::string& user_id() const = 0;
     virtual const std::string& token_hash() const = 0;
-    virtual void deliver(std::vector<Frame> frames) = 0;  // sent in this order
+    virtual void deliver(Frames frames) = 0;  // sent in this order
     virtual void close(CloseCode code) = 0;
 };
 

@@ -16,7 +16,7 @@ public:
     RecordingConnection(std::string user, std::string token) : user_(std::move(user)), token_(std::move(token)) {}
     const std::string& user_id() const override { return user_; }
     const std::string& token_hash() const override { return token_; }
-    void deliver(std::vector<Frame> frames) override {
+    void deliver(Frames frames) override {
         std::string batch;
         for (const auto& frame : frames) batch += (batch.empty() ? "" : "+") + *frame;
         received.push_back(batch);
