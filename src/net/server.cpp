@@ -2,6 +2,7 @@
 
 #include "confab/http/cors.hpp"
 #include "confab/net/http_session.hpp"
+#include "confab/realtime/hub.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -45,7 +46,9 @@ struct Server::Impl {
                   std::move(hooks.upload_path),
                   std::move(hooks.admit_upload),
                   connections_per_address,
-                  connections_per_user} {}
+                  connections_per_user} {
+        hub.deliver_on(io.get_executor());
+    }
 
     asio::awaitable<void> reload_on_hangup() {
         for (;;) {

@@ -1,6 +1,7 @@
 #include "confab/net/ws_session.hpp"
 
 #include "confab/api/ws_events.hpp"
+#include "confab/net/coalescing_stream.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 
@@ -17,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace confab::net {
 namespace asio = boost::asio;
@@ -36,28 +38,25 @@ enum class Role {
     echo,    // every message sent back as it came (server.ws_echo_path, conformance suites)
 };
 
-// A message to send: text unless it echoes a binary one.
-struct Outbound {
-    realtime::Frame payload;
-    bool text = true;
-};
-
 // One live WebSocket. Every member function runs on the connection's strand (the
 // stream's executor); deliver() and close() are the only entry points from other
 // threads and hop onto it first.
-class WsSession final : public realtime::Connection, public std::enable_shared_from_this<WsSession> {
+class WsSession final : public realtime::Connection,
+                        public CoalescingStream::Observer,
+                        public std::enable_shared_from_this<WsSession> {
 public:
     WsSession(beast::tcp_stream stream, Role role, domain::Principal principal,
               std::vector<ConnectionCounter::Slot> slots, SessionContext& context)
-        : ws_(std::move(stream)), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
+        : ws_(CoalescingStream(std::move(stream))), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
           context_(context), give_up_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
 
-    void deliver(realtime::Frame frame) override {
-        asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-            self->enqueue({std::move(frame)});
+    void deliver(realtime::Frames frames) override {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
+            for (auto& frame : frames) self->enqueue(std::move(frame));
+            self->ws_.next_layer().flush();
         });
     }
 
@@ -66,6 +65,7 @@ public:
     }
 
     void start(UpgradeRequest request) {
+        ws_.next_layer().observe(weak_from_this());
         session_id_ = context_.registry.enter([weak = weak_from_this()] {
             if (auto self = weak.lock()) self->close(realtime::CloseCode::going_away);
         });
@@ -89,7 +89,12 @@ private:
             co_return;
         }
         accepted_ = true;
-        if (queued() > 0 || close_code_) start_writer();
+        for (auto& frame : std::exchange(early_, {})) enqueue(std::move(frame));
+        if (close_code_) {
+            send_close();
+        } else {
+            ws_.next_layer().flush();
+        }
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
         spdlog::debug("websocket open user_id={}", principal_.user_id);
@@ -128,30 +133,40 @@ private:
         }
     }
 
-    std::size_t queued() const { return queue_.size() - next_; }
-
-    // Returns the message's place in the order of all messages queued, for until_written().
-    std::uint64_t enqueue(Outbound message) {
+    // Queues a message for the next flush and returns its place in the order of all
+    // messages queued, for until_written(). Once Beast has left the open state (it is about
+    // to queue a close frame) nothing more is queued: see CoalescingStream.
+    std::uint64_t enqueue(realtime::Frame payload, bool text = true) {
         if (close_code_ || finished_) return queued_count_;
-        if (queued() >= context_.config.limits.ws_outbound_queue) {
+        if (!accepted_) {  // events only: no reply comes before the 101
+            if (early_.size() >= context_.config.limits.ws_outbound_queue) {
+                early_.clear();
+                request_close(realtime::CloseCode::policy_violation);
+            } else {
+                early_.push_back(std::move(payload));
+            }
+            return queued_count_;
+        }
+        if (!ws_.is_open()) return queued_count_;
+        auto& outbound = ws_.next_layer();
+        if (outbound.unsent_frames() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
             overflows.inc();
             spdlog::warn("websocket outbound queue full user_id={}; closing", principal_.user_id);
-            queue_.clear();
-            next_ = 0;
+            outbound.drop_unsent_frames();
             request_close(realtime::CloseCode::policy_violation);
             return queued_count_;
         }
-        queue_.push_back(std::move(message));
-        start_writer();
+        outbound.queue_frame(text, std::move(payload));
         return ++queued_count_;
     }
 
+    // The close frame follows whatever is queued: Beast writes it through the same queue.
     void request_close(realtime::CloseCode code) {
         if (close_code_ || finished_) return;
         close_code_ = code;
         wake_reader();
-        start_writer();
+        if (accepted_) send_close();  // else once the handshake is done
         give_up_.expires_after(close_deadline);
         give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
             if (!ec && !self->finished_) {
@@ -159,6 +174,11 @@ private:
                 beast::get_lowest_layer(self->ws_).socket().close(ignored);
             }
         });
+    }
+
+    void send_close() {
+        ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(*close_code_)),
+                        [self = shared_from_this()](const beast::error_code&) {});
     }
 
     // Reads each message piecewise, so an oversized one is refused after limit + 1 bytes
@@ -194,13 +214,17 @@ private:
     }
 
     asio::awaitable<void> answer(std::string message) {
-        std::optional<Outbound> reply;
+        std::uint64_t reply = 0;
         if (role_ == Role::echo) {
-            reply = Outbound{std::make_shared<const std::string>(std::move(message)), ws_.got_text()};
+            const bool text = ws_.got_text();
+            reply = enqueue(std::make_shared<const std::string>(std::move(message)), text);
         } else if (auto frame = co_await context_.events.handle(principal_, message)) {
-            reply = Outbound{std::make_shared<const std::string>(std::move(*frame))};
+            reply = enqueue(std::make_shared<const std::string>(std::move(*frame)));
+        } else {
+            co_return;
         }
-        if (reply) co_await until_written(enqueue(std::move(*reply)));
+        ws_.next_layer().flush();
+        co_await until_written(reply);
     }
 
     // A reply goes out before the next frame is read: Beast answers a close frame the moment
@@ -217,66 +241,29 @@ private:
         if (reader_waiting_) reader_waiting_->cancel();
     }
 
-    // One write in flight at a time, chained by completion handlers and only while there is
-    // something to write: an idle connection holds no writer, and a delivery costs no
-    // coroutine frame.
-    void start_writer() {
-        if (writing_ || !accepted_) return;
-        writing_ = true;
-        write_next();
-    }
-
-    // The next message in order, then the close frame when one is asked for (after which no
-    // writer starts again: enqueue and request_close both stop at close_code_).
-    void write_next() {
-        if (finished_) return stop_writing();
-        if (queued() > 0) {
-            auto message = std::move(queue_[next_++]);
-            ws_.text(message.text);
-            const auto bytes = asio::buffer(*message.payload);
-            ws_.async_write(bytes, [self = shared_from_this(), payload = std::move(message.payload)](
-                                       const beast::error_code& ec, std::size_t) { self->written(ec); });
-        } else if (close_code_) {
-            const auto code = static_cast<std::uint16_t>(*close_code_);
-            ws_.async_close(websocket::close_reason(code), [self = shared_from_this()](const beast::error_code&) {});
-        } else {
-            stop_writing();
-        }
-    }
-
-    void written(const beast::error_code& ec) {
+    void sent(const beast::error_code& ec, std::size_t frames) override {
         if (ec) {
             writer_stopped_ = true;
-            wake_reader();
-            return;
+        } else {
+            written_count_ += frames;
+            static auto& sent_frames = obs::metrics().ws_frames_out.only();
+            sent_frames.inc(frames);
         }
-        ++written_count_;
         wake_reader();
-        static auto& sent = obs::metrics().ws_frames_out.only();
-        sent.inc();
-        write_next();
     }
 
-    void stop_writing() {
-        queue_ = {};  // drained: give the capacity of a burst back
-        next_ = 0;
-        writing_ = false;
-    }
-
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<CoalescingStream> ws_;
     const Role role_;
     domain::Principal principal_;  // empty for an echo
     std::vector<ConnectionCounter::Slot> slots_;  // given back when the session is destroyed
     SessionContext& context_;
     std::size_t session_id_ = 0;
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
-    std::vector<Outbound> queue_;  // messages from next_ on are waiting for the writer
-    std::size_t next_ = 0;
-    bool accepted_ = false;  // the handshake is done: frames may be written
-    bool writing_ = false;
+    bool accepted_ = false;                // the handshake is done: frames may be queued
+    std::vector<realtime::Frame> early_;   // delivered during the handshake
     std::uint64_t queued_count_ = 0;   // messages ever queued
     std::uint64_t written_count_ = 0;  // messages ever written, in the same order
-    bool writer_stopped_ = false;      // a write failed: nothing more will be written
+    bool writer_stopped_ = false;      // a send failed: nothing more will be written
     asio::steady_timer* reader_waiting_ = nullptr;  // until_written()'s timer, while it waits
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;

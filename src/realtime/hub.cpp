@@ -1,8 +1,17 @@
 #include "confab/realtime/hub.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 namespace confab::realtime {
+
+void Hub::deliver_on(boost::asio::any_io_executor executor) {
+    std::lock_guard lock(mutex_);
+    executor_ = std::move(executor);
+}
 
 void Hub::attach(const std::shared_ptr<Connection>& connection) {
     std::lock_guard lock(mutex_);
@@ -18,40 +27,94 @@ void Hub::detach(const Connection& connection) {
     if (list.empty()) by_user_.erase(found);
 }
 
-std::vector<std::shared_ptr<Connection>> Hub::snapshot_of_user(const std::string& user_id) const {
-    std::lock_guard lock(mutex_);
-    const auto found = by_user_.find(user_id);
-    return found == by_user_.end() ? std::vector<std::shared_ptr<Connection>>{} : found->second;
-}
-
-void Hub::send_to_user(const std::string& user_id, const Frame& frame) {
-    for (const auto& connection : snapshot_of_user(user_id)) connection->deliver(frame);
-}
-
 std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
-    std::vector<std::shared_ptr<Connection>> targets;
+    Dispatch dispatch{{}, frame, std::nullopt};
+    std::size_t count = 0;
+    bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
         for (const auto& user : user_ids)
             if (const auto found = by_user_.find(user); found != by_user_.end())
-                targets.insert(targets.end(), found->second.begin(), found->second.end());
+                dispatch.targets.insert(dispatch.targets.end(), found->second.begin(), found->second.end());
+        count = dispatch.targets.size();
+        start_drain = queue(std::move(dispatch));
     }
-    for (const auto& connection : targets) connection->deliver(frame);
-    return targets.size();
+    if (start_drain) post_drain();
+    return count;
 }
 
 void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
-    for (const auto& connection : snapshot_of_user(user_id))
-        if (connection->token_hash() == token_hash) connection->close(code);
-}
-
-void Hub::close_all(CloseCode code) {
-    std::vector<std::shared_ptr<Connection>> targets;
+    Dispatch dispatch{{}, nullptr, code};
+    bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [user, list] : by_user_) targets.insert(targets.end(), list.begin(), list.end());
+        if (const auto found = by_user_.find(user_id); found != by_user_.end())
+            std::copy_if(found->second.begin(), found->second.end(), std::back_inserter(dispatch.targets),
+                         [&](const auto& connection) { return connection->token_hash() == token_hash; });
+        start_drain = queue(std::move(dispatch));
     }
-    for (const auto& connection : targets) connection->close(code);
+    if (start_drain) post_drain();
+}
+
+bool Hub::queue(Dispatch dispatch) {
+    if (dispatch.targets.empty()) return false;
+    queued_.push_back(std::move(dispatch));
+    return !std::exchange(draining_, true);
+}
+
+void Hub::post_drain() {
+    boost::asio::post(executor_, [this] { drain(); });
+}
+
+// Hands over what is queued now, then yields the thread: what queued meanwhile is the next
+// drain's batch.
+void Hub::drain() {
+    std::vector<Dispatch> dispatches;
+    {
+        std::lock_guard lock(mutex_);
+        dispatches.swap(queued_);
+    }
+    hand_over(dispatches);
+    {
+        std::lock_guard lock(mutex_);
+        draining_ = !queued_.empty();
+        if (!draining_) return;
+    }
+    post_drain();
+}
+
+// Each connection's frames in queue order, one batch per connection; a close goes after the
+// frames queued before it.
+void Hub::hand_over(std::vector<Dispatch>& dispatches) {
+    if (dispatches.size() == 1) {  // the usual drain: nothing to group
+        const auto& only = dispatches.front();
+        for (const auto& connection : only.targets)
+            only.close ? connection->close(*only.close) : connection->deliver({only.frame});
+        return;
+    }
+    struct Outgoing {
+        std::shared_ptr<Connection> connection;
+        Frames frames;
+    };
+    std::vector<Outgoing> outgoing;
+    std::unordered_map<const Connection*, std::size_t> index;
+    const auto send = [](Outgoing& to) {
+        if (!to.frames.empty()) to.connection->deliver(std::exchange(to.frames, {}));
+    };
+    for (auto& dispatch : dispatches) {
+        for (auto& connection : dispatch.targets) {
+            const auto [place, fresh] = index.try_emplace(connection.get(), outgoing.size());
+            if (fresh) outgoing.push_back({std::move(connection), {}});
+            auto& to = outgoing[place->second];
+            if (dispatch.close) {
+                send(to);
+                to.connection->close(*dispatch.close);
+            } else {
+                to.frames.push_back(dispatch.frame);
+            }
+        }
+    }
+    for (auto& to : outgoing) send(to);
 }
 
 std::size_t Hub::connection_count() const {

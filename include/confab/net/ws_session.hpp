@@ -16,8 +16,8 @@ namespace confab::net {
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Starts the WebSocket on the stream's strand and returns at once: the handshake, then a
-// reader that hands each text frame to api::WsEvents and one writer draining a bounded
-// queue of shared frames. The session owns itself and its connection `slots` until it
+// reader that hands each text frame to api::WsEvents, and a bounded queue of shared frames
+// that leaves in one send per burst (CoalescingStream). The session owns itself and its connection `slots` until it
 // closes, so an idle WebSocket holds nothing of the HTTP session that upgraded it. It is
 // in the session registry before this returns, so shutdown never misses it.
 void start_websocket(boost::beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,

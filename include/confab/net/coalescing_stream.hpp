@@ -1,0 +1,102 @@
+#pragma once
+
+// Beast types: included by net/*.cpp only.
+#include "confab/net/outbound_frames.hpp"
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace confab::net {
+
+// The stream beneath one connection's websocket::stream. Reads pass straight through to the
+// TCP stream; every byte to the peer leaves through one OutboundFrames queue, both Beast's
+// own writes (the handshake response, pongs, keep-alive pings, close frames) and the
+// session's data frames, which the session queues here directly instead of making one
+// websocket async_write, and one send(), per frame.
+//
+// Why writing beside Beast is safe: this queue is the socket's only writer and takes every
+// write whole, so frames never interleave; Beast's writes complete only once they are on the
+// socket, so its teardown never overtakes its close frame; and Beast leaves the open state
+// before it queues a close frame, after which the session queues no data frame (it checks
+// websocket::stream::is_open first).
+class CoalescingStream {
+public:
+    using executor_type = boost::beast::tcp_stream::executor_type;
+
+    // Told when a send finishes: how many data frames it carried, or the error that ends all
+    // sending. A send in flight keeps its observer (the session owning this stream) alive.
+    class Observer {
+    public:
+        virtual void sent(const boost::system::error_code& ec, std::size_t frames) = 0;
+
+    protected:
+        ~Observer() = default;
+    };
+
+    explicit CoalescingStream(boost::beast::tcp_stream stream) : stream_(std::move(stream)) {}
+
+    executor_type get_executor() noexcept { return stream_.get_executor(); }
+    boost::beast::tcp_stream& next_layer() noexcept { return stream_; }
+    void observe(std::weak_ptr<Observer> observer) { observer_ = std::move(observer); }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return stream_.async_read_some(buffers, std::forward<Token>(token));
+    }
+
+    // Beast's writes: taken whole, in order with the data frames queued before them.
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& buffers) {
+                auto bytes = std::make_shared<std::string>(boost::asio::buffer_size(buffers), '\0');
+                boost::asio::buffer_copy(boost::asio::buffer(*bytes), buffers);
+                write_whole(std::move(bytes), std::move(handler));
+            },
+            token, buffers);
+    }
+
+    // A data frame, sent by the next flush(); see the class comment for when it may be queued.
+    void queue_frame(bool text, realtime::Frame payload) { outbound_.push_frame(text, std::move(payload)); }
+    std::size_t unsent_frames() const { return outbound_.unsent_frames(); }
+    void drop_unsent_frames() { outbound_.drop_unsent_frames(); }
+    // Sends everything queued in one write, or after the write in flight.
+    void flush();
+
+private:
+    using WriteHandler = boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
+    struct BeastWrite {
+        WriteHandler handler;
+        std::size_t bytes;
+        std::uint64_t send;  // the send that carries it
+    };
+
+    void write_whole(std::shared_ptr<const std::string> bytes, WriteHandler handler);
+    void finish_send(const boost::system::error_code& ec, const std::shared_ptr<Observer>& observer);
+
+    boost::beast::tcp_stream stream_;
+    OutboundFrames outbound_;
+    std::vector<BeastWrite> beast_writes_;  // oldest first
+    std::uint64_t sends_started_ = 0;
+    boost::system::error_code failed_;  // the error that ended sending
+    std::weak_ptr<Observer> observer_;
+};
+
+// Beast's closing handshake ends by tearing the TCP stream down.
+template <class Handler>
+void async_teardown(boost::beast::role_type role, CoalescingStream& stream, Handler&& handler) {
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer(), std::forward<Handler>(handler));
+}
+
+}  // namespace confab::net

@@ -1,0 +1,94 @@
+#include "confab/realtime/hub.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace confab::realtime {
+namespace {
+
+// Records what reaches it: each batch as its frames joined by '+', each close as its code.
+class RecordingConnection final : public Connection {
+public:
+    RecordingConnection(std::string user, std::string token) : user_(std::move(user)), token_(std::move(token)) {}
+    const std::string& user_id() const override { return user_; }
+    const std::string& token_hash() const override { return token_; }
+    void deliver(Frames frames) override {
+        std::string batch;
+        for (const auto& frame : frames) batch += (batch.empty() ? "" : "+") + *frame;
+        received.push_back(batch);
+    }
+    void close(CloseCode code) override { received.push_back("close " + std::to_string(static_cast<int>(code))); }
+
+    std::vector<std::string> received;
+
+private:
+    std::string user_, token_;
+};
+
+Frame frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+class HubTest : public ::testing::Test {
+protected:
+    HubTest() { hub.deliver_on(io.get_executor()); }
+
+    std::shared_ptr<RecordingConnection> connect(const std::string& user, const std::string& token = "t") {
+        auto connection = std::make_shared<RecordingConnection>(user, token);
+        hub.attach(connection);
+        return connection;
+    }
+
+    boost::asio::io_context io;
+    Hub hub;
+};
+
+TEST_F(HubTest, SendingOnlyQueuesUntilTheExecutorRuns) {
+    auto ana = connect("ana");
+    EXPECT_EQ(hub.send_to_users({"ana", "nobody"}, frame("1")), 1u);
+    EXPECT_TRUE(ana->received.empty()) << "the publisher's thread hands nothing over";
+    io.run();
+    EXPECT_EQ(ana->received, std::vector<std::string>{"1"});
+}
+
+TEST_F(HubTest, WhatQueuesTogetherGoesToEachConnectionAsOneBatchInOrder) {
+    auto ana = connect("ana");
+    auto ben = connect("ben");
+    hub.send_to_users({"ana", "ben"}, frame("1"));
+    hub.send_to_users({"ben"}, frame("2"));
+    hub.send_to_users({"ana", "ben"}, frame("3"));
+    io.run();
+    EXPECT_EQ(ana->received, std::vector<std::string>{"1+3"});
+    EXPECT_EQ(ben->received, std::vector<std::string>{"1+2+3"});
+
+    io.restart();
+    hub.send_to_users({"ana"}, frame("4"));
+    io.run();
+    EXPECT_EQ(ana->received, (std::vector<std::string>{"1+3", "4"})) << "a later drain, a later batch";
+}
+
+TEST_F(HubTest, ACloseFollowsWhatWasSentBeforeIt) {
+    auto phone = connect("ana", "phone");
+    auto laptop = connect("ana", "laptop");
+    hub.send_to_users({"ana"}, frame("1"));
+    hub.close_token("ana", "phone", CloseCode::token_revoked);
+    hub.send_to_users({"ana"}, frame("2"));
+    io.run();
+    EXPECT_EQ(phone->received, (std::vector<std::string>{"1", "close 4001", "2"}))
+        << "frames after the close are the connection's to refuse";
+    EXPECT_EQ(laptop->received, std::vector<std::string>{"1+2"});
+}
+
+TEST_F(HubTest, DetachedConnectionsAreNotTargets) {
+    auto ana = connect("ana");
+    hub.detach(*ana);
+    EXPECT_EQ(hub.send_to_users({"ana"}, frame("1")), 0u);
+    io.run();
+    EXPECT_TRUE(ana->received.empty());
+    EXPECT_EQ(hub.connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace confab::realtime
