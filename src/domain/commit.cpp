@@ -35,12 +35,19 @@ boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(con
 void ChatWrites::apply(Effects& effects) {
     if (effects.cache_change) effects.cache_change(cache_);
     for (auto& delivery : effects.deliveries) {
-        std::vector<std::string> users = std::move(delivery.users);
-        if (delivery.members_of) {
-            if (auto access = cache_.find(*delivery.members_of))
-                for (const auto& [user, role] : access->members)
-                    if (std::find(users.begin(), users.end(), user) == users.end()) users.push_back(user);
+        // The members are unique already; only the few extra users need checking against
+        // them (a member list of a thousand is not searched once per member).
+        const auto access = delivery.members_of ? cache_.find(*delivery.members_of) : nullptr;
+        std::vector<std::string> users;
+        if (access) {
+            users.reserve(access->members.size() + delivery.users.size());
+            for (const auto& [user, role] : access->members) users.push_back(user);
         }
+        const auto members = static_cast<std::ptrdiff_t>(users.size());
+        for (auto& user : delivery.users)
+            if (!(access && access->members.contains(user)) &&
+                std::find(users.begin() + members, users.end(), user) == users.end())
+                users.push_back(std::move(user));
         events_.publish(delivery.event, users);
     }
 }
