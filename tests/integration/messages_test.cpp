@@ -284,6 +284,86 @@ TEST_F(MessagesTest, ClientIdMakesSendIdempotent) {
     EXPECT_TRUE(IsJson(max, 201));
 }
 
+// Sends that arrive together are written together (one statement for a lane's queued
+// sends): repeats of one client_id among them still store one message, and every other
+// send keeps its own seq, contiguous, with one message.new each in seq order.
+TEST_F(MessagesTest, ConcurrentSendsWithRepeatedClientIdsStoreEachMessageOnce) {
+    auto a = register_user(port(), "cs");
+    auto b = register_user(port(), "cs");
+    std::string id = create_group(port(), a, {b.id})["id"];
+    std::string other = create_group(port(), a, {b.id})["id"];
+    auto ws_b = ws_connect(port(), b.token);
+    const std::string repeated = "same-" + random_alnum(8);
+    const std::string elsewhere = "twice-" + random_alnum(8);
+    std::vector<HttpResponse> repeats(6), distinct(10), split(4);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < repeats.size(); ++i)
+        threads.emplace_back([&, i] {
+            repeats[i] = guarded([&] {
+                return send_message(port(), a, id, {{"type", "text"}, {"content", "r"}, {"client_id", repeated}});
+            });
+        });
+    for (std::size_t i = 0; i < distinct.size(); ++i)
+        threads.emplace_back([&, i] {
+            distinct[i] = guarded([&] {
+                return send_message(port(), i % 2 ? a : b, id,
+                                    {{"type", "text"}, {"content", "d" + std::to_string(i)}, {"client_id", "d" + std::to_string(i)}});
+            });
+        });
+    // One client_id sent by b to two chats at once: one chat gets it, the other a conflict.
+    for (std::size_t i = 0; i < split.size(); ++i)
+        threads.emplace_back([&, i] {
+            split[i] = guarded([&] {
+                return send_message(port(), b, i % 2 ? id : other, {{"type", "text"}, {"content", "s"}, {"client_id", elsewhere}});
+            });
+        });
+    for (auto& t : threads) t.join();
+
+    int created = 0;
+    std::set<std::string> repeat_ids;
+    for (const auto& r : repeats) {
+        ASSERT_TRUE(r.status == 200 || r.status == 201) << r.describe();
+        if (r.status == 201) ++created;
+        repeat_ids.insert(r.json()["id"].get<std::string>());
+    }
+    EXPECT_EQ(created, 1) << "one of the repeats stores the message";
+    EXPECT_EQ(repeat_ids.size(), 1u) << "every repeat answers with that message";
+    for (const auto& r : distinct) EXPECT_TRUE(IsJson(r, 201)) << r.describe();
+    int split_stored = 0, split_conflicts = 0;
+    std::set<std::string> split_chats;
+    for (const auto& r : split) {
+        if (r.status == 200 || r.status == 201) {
+            ++split_stored;
+            split_chats.insert(r.json()["chat_id"].get<std::string>());
+        } else {
+            EXPECT_TRUE(IsError(r, 409, "conflict")) << r.describe();
+            ++split_conflicts;
+        }
+    }
+    EXPECT_EQ(split_chats.size(), 1u) << "the client_id went to one chat only";
+    EXPECT_EQ(split_stored + split_conflicts, 4);
+    EXPECT_GE(split_conflicts, 1);
+
+    const auto split_here = split_chats.count(id) ? 1 : 0;
+    const auto expected = 1 + static_cast<int>(distinct.size()) + split_here;
+    auto all = all_messages(port(), a, id);
+    std::vector<std::int64_t> seqs;
+    for (const auto& m : all)
+        if (m["type"] == "text") seqs.push_back(m["seq"].get<std::int64_t>());
+    std::sort(seqs.begin(), seqs.end());
+    ASSERT_EQ(static_cast<int>(seqs.size()), expected);
+    for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1) << "no gap, no duplicate";
+    std::int64_t last = 0;
+    for (int n = 0; n < expected; ++n) {
+        auto ev = wait_for(*ws_b, "message.new", about_chat(id));
+        ASSERT_TRUE(ev.has_value()) << "message.new " << n;
+        const auto seq = (*ev)["data"]["message"]["seq"].get<std::int64_t>();
+        EXPECT_GT(seq, last) << "in seq order";
+        last = seq;
+    }
+    EXPECT_TRUE(NoFrame(*ws_b, "message.new", about_chat(id))) << "each message once";
+}
+
 // ---------------------------------------------------------------------------------------------
 // history
 
