@@ -1,7 +1,6 @@
--- The naive ceiling: one message per transaction, with the statements the server runs for a
--- message.send (src/domain/message_service.cpp, src/store/chats.cpp, src/store/messages.cpp):
--- lock the chat row, look the client_id up, then number and store the message in one
--- statement. pgbench -D sets chat_base, chats, user_base and members (see
+-- The naive ceiling: one message per transaction, with the statements a server that writes
+-- each send alone runs (Confab's before batched sends): lock the chat row, look the
+-- client_id up, then number and store the message in one statement. pgbench -D sets chat_base, chats, user_base and members (see
 -- bench/loadgen/ceiling.cpp); bench_uuid(key) is the id the ceiling setup gave that key.
 \set chat :chat_base + random(0, :chats - 1)
 \set sender :user_base + (:chat - :chat_base) * :members + random(0, :members - 1)
