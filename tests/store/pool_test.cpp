@@ -8,10 +8,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 #include <pqxx/except>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,11 +60,36 @@ protected:
             boost::asio::detached);
     }
 
+    // Holds the lane of `order` in a 0.3 s write and calls `queue` once that write has
+    // started: what `queue` submits then waits behind it, however late its worker woke.
+    void behind_a_held_lane(std::mutex& order, Outcome& held, std::function<void()> queue) {
+        auto started = std::make_shared<std::atomic<bool>>(false);
+        spawn_ordered([started](pqxx::transaction_base& tx) {
+            *started = true;
+            tx.exec("select pg_sleep(0.3)");
+            return 0;
+        }, order, held);
+        boost::asio::co_spawn(
+            io_,
+            [this, started, queue = std::move(queue)]() -> boost::asio::awaitable<void> {
+                boost::asio::steady_timer poll(io_);
+                while (!*started) {
+                    poll.expires_after(std::chrono::milliseconds(1));
+                    co_await poll.async_wait(boost::asio::use_awaitable);
+                }
+                queue();
+            },
+            boost::asio::detached);
+    }
+
     std::string count(const std::string& where) const {
         return database_->query_value("select count(*) from items where " + where).value_or("?");
     }
 
     std::unique_ptr<TestDatabase> database_;
+    // Outlives the pool's threads (stopped in TearDown): a caller resumes, and its test may
+    // end, while the committing thread still holds the order mutex.
+    std::mutex order_;
     std::unique_ptr<Pool> pool_;
     boost::asio::io_context io_;
     std::vector<int> published_;  // appended on database threads, read after io_.run()
@@ -74,7 +103,7 @@ std::function<int(pqxx::transaction_base&)> insert(int id) {
 }
 
 TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
-    std::mutex order;
+    std::mutex& order = order_;
     const auto groups_before = obs::metrics().db_group_commits.only().value();
     const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
     std::vector<Outcome> outcomes(23);
@@ -132,7 +161,7 @@ public:
 };
 
 TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
-    std::mutex order;
+    std::mutex& order = order_;
     ItemWriter writer;
     std::vector<Outcome> outcomes(9);
     const auto spawn_batched = [&](int id, Outcome& outcome) {
@@ -148,13 +177,14 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
             },
             boost::asio::detached);
     };
-    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
-    spawn_batched(1, outcomes[1]);
-    spawn_batched(-2, outcomes[2]);
-    spawn_batched(3, outcomes[3]);
-    spawn_ordered(insert(4), order, outcomes[4]);  // ends the first run of the writer
-    spawn_batched(5, outcomes[5]);
-    spawn_batched(6, outcomes[6]);
+    behind_a_held_lane(order, outcomes[0], [&] {
+        spawn_batched(1, outcomes[1]);
+        spawn_batched(-2, outcomes[2]);
+        spawn_batched(3, outcomes[3]);
+        spawn_ordered(insert(4), order, outcomes[4]);  // ends the first run of the writer
+        spawn_batched(5, outcomes[5]);
+        spawn_batched(6, outcomes[6]);
+    });
     io_.run();
     for (int i : {0, 1, 3, 4, 5, 6}) EXPECT_EQ(outcomes[i].error, "") << "write " << i;
     EXPECT_EQ(outcomes[2].error, "negative");
@@ -166,10 +196,11 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
     io_.restart();
     writer.calls.clear();
     published_.clear();
-    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
-    spawn_batched(7, outcomes[7]);
-    spawn_batched(6, outcomes[6]);
-    spawn_batched(8, outcomes[8]);
+    behind_a_held_lane(order, outcomes[0], [&] {
+        spawn_batched(7, outcomes[7]);
+        spawn_batched(6, outcomes[6]);
+        spawn_batched(8, outcomes[8]);
+    });
     io_.run();
     EXPECT_EQ(outcomes[7].error, "");
     EXPECT_NE(outcomes[6].error.find("duplicate key"), std::string::npos) << outcomes[6].error;
@@ -180,7 +211,7 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
 }
 
 TEST_F(PoolTest, AWriteAloneFailsWithItsOwnError) {
-    std::mutex order;
+    std::mutex& order = order_;
     Outcome failed, fine;
     spawn_ordered([](pqxx::transaction_base& tx) -> int {
         tx.exec0("insert into items values (1, 'doomed')");

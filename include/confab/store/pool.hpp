@@ -83,6 +83,8 @@ public:
     // thread right after the commit while `order` is held. Writers of one chat share one
     // mutex, so what after_commit publishes leaves in commit order (which the chat row lock
     // makes seq order), and readers that load state under the same mutex never miss a change.
+    // The caller is resumed before its group releases `order`: the mutex must outlive the
+    // pool's threads (stop()).
     template <class Fn, class AfterCommit>
     auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
         -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
