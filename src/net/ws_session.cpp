@@ -89,10 +89,11 @@ private:
             co_return;
         }
         accepted_ = true;
-        for (auto& frame : std::exchange(early_, {})) enqueue(std::move(frame));
         if (close_code_) {
-            send_close();
+            send_close();  // asked for during the handshake: the held frames are dropped, as after any close
         } else {
+            // An overflow here closes the connection itself (request_close sends the close).
+            for (auto& frame : std::exchange(early_, {})) enqueue(std::move(frame));
             ws_.next_layer().flush();
         }
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
