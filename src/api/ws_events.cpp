@@ -30,18 +30,24 @@ std::string error_frame(const std::optional<std::string>& id, std::exception_ptr
     return dump(frame);
 }
 
-void WsEvents::add(std::string type, Handler handler) { handlers_.emplace(std::move(type), std::move(handler)); }
+void WsEvents::add(std::string type, Handler handler, bool overlaps) {
+    routes_.emplace(std::move(type), Route{std::move(handler), overlaps});
+}
 
 // The client events of PROTOCOL.md; each calls the same service as its REST twin.
 WsEvents::WsEvents(Services& services) : services_(services) {
     using boost::asio::awaitable;
     using domain::Principal;
     auto& messages = services_.messages;
-    add("ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); });
-    add("message.send", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
-        auto command = parse_send(data, required_string(data, "chat_id"), p.user_id);
-        co_return Json{{"message", to_json((co_await messages.send(std::move(command))).message)}};
-    });
+    constexpr bool overlaps = true;
+    add("ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); }, overlaps);
+    add(
+        "message.send",
+        [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+            auto command = parse_send(data, required_string(data, "chat_id"), p.user_id);
+            co_return Json{{"message", to_json((co_await messages.send(std::move(command))).message)}};
+        },
+        overlaps);
     add("message.edit", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
         auto edited = co_await messages.edit(p.user_id, required_string(data, "message_id"),
                                              required_string(data, "content"));
@@ -107,31 +113,41 @@ boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& 
     co_return principal;
 }
 
-boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain::Principal& principal,
-                                                                    std::string_view frame) {
-    std::optional<std::string> id;
-    std::exception_ptr failure;
+WsEvents::Request WsEvents::read(const domain::Principal& principal, std::string_view frame) {
+    Request request;
     try {
-        Envelope envelope;
         std::exception_ptr malformed;
         try {
-            envelope = parse_envelope(frame, id);
+            request.envelope_ = parse_envelope(frame, request.id_);
         } catch (...) {
             malformed = std::current_exception();
         }
         // Malformed frames spend the budget too; the id, when readable, goes on the refusal.
         services_.auth.admit(principal.user_id);
         if (malformed) std::rethrow_exception(malformed);
-        const auto handler = handlers_.find(envelope.type);
-        obs::metrics().ws_frames_in.with({handler == handlers_.end() ? "unknown" : envelope.type}).inc();
-        if (handler == handlers_.end()) throw domain::bad_request("unknown event type", "type");
-        auto result = co_await handler->second(principal, envelope.data);
-        if (!envelope.id) co_return std::nullopt;
-        co_return dump(Json{{"type", "ack"}, {"id", *envelope.id}, {"data", std::move(result)}});
+        const auto route = routes_.find(request.envelope_.type);
+        obs::metrics().ws_frames_in.with({route == routes_.end() ? "unknown" : request.envelope_.type}).inc();
+        if (route == routes_.end()) throw domain::bad_request("unknown event type", "type");
+        request.route_ = &route->second;
     } catch (...) {
-        failure = std::current_exception();
+        request.refused_ = std::current_exception();
     }
-    co_return error_frame(id, failure);
+    return request;
+}
+
+boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain::Principal& principal,
+                                                                    Request request) {
+    std::exception_ptr failure = request.refused_;
+    if (!failure) {
+        try {
+            auto result = co_await request.route_->handler(principal, request.envelope_.data);
+            if (!request.envelope_.id) co_return std::nullopt;
+            co_return dump(Json{{"type", "ack"}, {"id", *request.envelope_.id}, {"data", std::move(result)}});
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+    co_return error_frame(request.id_, failure);
 }
 
 }  // namespace confab::api

@@ -444,6 +444,8 @@ const std::vector<Key>& keys() {
          &Limits::header_bytes},
         {"limits.ws_outbound_queue", "CONFAB_LIMIT_WS_OUTBOUND_QUEUE", integer(1, kMaxCount), &Config::limits,
          &Limits::ws_outbound_queue},
+        {"limits.ws_requests_in_flight", "CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", integer(1, 1024), &Config::limits,
+         &Limits::ws_requests_in_flight},
         {"limits.connections_per_user", "CONFAB_LIMIT_CONNECTIONS_PER_USER", integer(1, kMaxCount), &Config::limits,
          &Limits::connections_per_user},
         {"limits.connections_per_ip", "CONFAB_LIMIT_CONNECTIONS_PER_IP", integer(1, kMaxCount), &Config::limits,

@@ -12,6 +12,16 @@ std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) 
     return found == entries_.end() ? nullptr : found->second;
 }
 
+std::shared_ptr<const ChatAccess> AccessCache::find_or_load(pqxx::transaction_base& tx, const std::string& chat_id) {
+    if (auto hit = find(chat_id)) return hit;
+    std::lock_guard lock(order_of(chat_id));
+    if (auto hit = find(chat_id)) return hit;
+    auto loaded = store::chats::load_access(tx, chat_id);
+    if (!loaded) return nullptr;
+    put(chat_id, std::move(*loaded));
+    return find(chat_id);
+}
+
 void AccessCache::put(const std::string& chat_id, ChatAccess access) {
     auto entry = std::make_shared<const ChatAccess>(std::move(access));
     std::lock_guard lock(mutex_);

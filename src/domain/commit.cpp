@@ -9,16 +9,7 @@ namespace confab::domain {
 
 boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
     if (auto hit = cache_.find(chat_id)) co_return hit;
-    // Loaded under the chat's order mutex: every commit the load cannot see has yet to
-    // take that mutex, and will apply its change to the entry put here.
-    co_return co_await pool_.run([this, chat_id](pqxx::transaction_base& tx) -> std::shared_ptr<const ChatAccess> {
-        std::lock_guard lock(cache_.order_of(chat_id));
-        if (auto hit = cache_.find(chat_id)) return hit;
-        auto loaded = store::chats::load_access(tx, chat_id);
-        if (!loaded) return nullptr;
-        cache_.put(chat_id, std::move(*loaded));
-        return cache_.find(chat_id);
-    });
+    co_return co_await pool_.run([this, chat_id](pqxx::transaction_base& tx) { return cache_.find_or_load(tx, chat_id); });
 }
 
 boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(const std::string& actor,

@@ -5,11 +5,16 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace confab::net {
 namespace asio = boost::asio;
 
 void CoalescingStream::write_whole(std::shared_ptr<const std::string> bytes, WriteHandler handler) {
+    if (replies_owed_ > 0 && !failed_) {
+        held_.push_back({std::move(bytes), std::move(handler)});
+        return;
+    }
     const auto size = bytes->size();
     if (failed_) {
         // Never complete inside the initiating call; Beast's handlers run on this same strand.
@@ -19,6 +24,11 @@ void CoalescingStream::write_whole(std::shared_ptr<const std::string> bytes, Wri
     outbound_.push_bytes(std::move(bytes));
     beast_writes_.push_back({std::move(handler), size, sends_started_ + 1});
     flush();
+}
+
+void CoalescingStream::settle_reply() {
+    if (--replies_owed_ > 0) return;
+    for (auto& write : std::exchange(held_, {})) write_whole(std::move(write.bytes), std::move(write.handler));
 }
 
 void CoalescingStream::flush() {

@@ -16,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -101,6 +102,7 @@ private:
         spdlog::debug("websocket open user_id={}", principal_.user_id);
         if (role_ == Role::events) co_await announce(true);
         co_await read_loop();
+        co_await until([this] { return requests_running_ == 0; });  // their writes still commit
         finished_ = true;
         give_up_.cancel();
         if (role_ == Role::events) {
@@ -134,10 +136,12 @@ private:
         }
     }
 
+    enum class Kind { event, reply };
+
     // Queues a message for the next flush and returns its place in the order of all
-    // messages queued, for until_written(). Once Beast has left the open state (it is about
-    // to queue a close frame) nothing more is queued: see CoalescingStream.
-    std::uint64_t enqueue(realtime::Frame payload, bool text = true) {
+    // messages queued (see written_count_). Once Beast has left the open state (it is about
+    // to queue a close frame) only the replies owed are queued: see CoalescingStream.
+    std::uint64_t enqueue(realtime::Frame payload, Kind kind = Kind::event, bool text = true) {
         if (close_code_ || finished_) return queued_count_;
         if (!accepted_) {  // events only: no reply comes before the 101
             if (early_.size() >= context_.config.limits.ws_outbound_queue) {
@@ -148,7 +152,7 @@ private:
             }
             return queued_count_;
         }
-        if (!ws_.is_open()) return queued_count_;
+        if (kind == Kind::event && !ws_.is_open()) return queued_count_;
         auto& outbound = ws_.next_layer();
         if (outbound.unsent_frames() >= context_.config.limits.ws_outbound_queue) {
             static auto& overflows = obs::metrics().queue_drops.only();
@@ -214,27 +218,55 @@ private:
         }
     }
 
+    // An echo is queued at once. A request runs beside those read before it, up to
+    // limits.ws_requests_in_flight unanswered ones, when it overlaps (api::WsEvents::Request);
+    // otherwise it runs alone. Answered means its reply is written, so a client that stops
+    // reading stops being read too, and no request is left unanswered behind a close frame
+    // (CoalescingStream holds Beast's writes while replies are owed).
     asio::awaitable<void> answer(std::string message) {
-        std::uint64_t reply = 0;
         if (role_ == Role::echo) {
-            const bool text = ws_.got_text();
-            reply = enqueue(std::make_shared<const std::string>(std::move(message)), text);
-        } else if (auto frame = co_await context_.events.handle(principal_, message)) {
-            reply = enqueue(std::make_shared<const std::string>(std::move(*frame)));
-        } else {
+            const auto reply = enqueue(std::make_shared<const std::string>(std::move(message)), Kind::reply, ws_.got_text());
+            ws_.next_layer().flush();
+            co_await until([&] { return written_count_ >= reply || close_code_ || writer_stopped_; });
             co_return;
         }
-        ws_.next_layer().flush();
-        co_await until_written(reply);
+        auto request = context_.events.read(principal_, message);
+        const bool alone = !request.overlaps();
+        const auto answered_enough = [this, alone] {
+            const auto limit = alone ? 0 : context_.config.limits.ws_requests_in_flight - 1;
+            return unanswered() <= limit || close_code_ || writer_stopped_;
+        };
+        if (alone) co_await until(answered_enough);
+        ++requests_running_;
+        ws_.next_layer().owe_reply();
+        asio::co_spawn(
+            ws_.get_executor(),
+            [self = shared_from_this(), request = std::move(request)]() mutable { return self->reply_to(std::move(request)); },
+            asio::detached);
+        co_await until(answered_enough);
     }
 
-    // A reply goes out before the next frame is read: Beast answers a close frame the moment
-    // it reads one, and a reply still queued then would be lost (a request sent right before
-    // a close, or a message before a protocol error). The timer lives only while waiting.
-    asio::awaitable<void> until_written(std::uint64_t message) {
-        asio::steady_timer written(ws_.get_executor(), asio::steady_timer::time_point::max());
-        reader_waiting_ = &written;
-        while (written_count_ < message && !close_code_ && !writer_stopped_) co_await written.async_wait(use_tuple);
+    asio::awaitable<void> reply_to(api::WsEvents::Request request) {
+        if (auto frame = co_await context_.events.handle(principal_, std::move(request))) {
+            const auto reply = enqueue(std::make_shared<const std::string>(std::move(*frame)), Kind::reply);
+            if (reply > written_count_) unwritten_replies_.push_back(reply);
+        }
+        --requests_running_;
+        ws_.next_layer().settle_reply();
+        ws_.next_layer().flush();
+        wake_reader();
+    }
+
+    std::size_t unanswered() const { return requests_running_ + unwritten_replies_.size(); }
+
+    // Suspends the reader until ready(), re-checked whenever a send finishes or a request
+    // ends. The timer lives only while waiting.
+    template <class Ready>
+    asio::awaitable<void> until(Ready ready) {
+        if (ready()) co_return;
+        asio::steady_timer wake(ws_.get_executor(), asio::steady_timer::time_point::max());
+        reader_waiting_ = &wake;
+        while (!ready()) co_await wake.async_wait(use_tuple);
         reader_waiting_ = nullptr;
     }
 
@@ -247,6 +279,8 @@ private:
             writer_stopped_ = true;
         } else {
             written_count_ += frames;
+            while (!unwritten_replies_.empty() && unwritten_replies_.front() <= written_count_)
+                unwritten_replies_.pop_front();
             static auto& sent_frames = obs::metrics().ws_frames_out.only();
             sent_frames.inc(frames);
         }
@@ -265,7 +299,9 @@ private:
     std::uint64_t queued_count_ = 0;   // messages ever queued
     std::uint64_t written_count_ = 0;  // messages ever written, in the same order
     bool writer_stopped_ = false;      // a send failed: nothing more will be written
-    asio::steady_timer* reader_waiting_ = nullptr;  // until_written()'s timer, while it waits
+    std::size_t requests_running_ = 0;               // read, reply not yet queued
+    std::deque<std::uint64_t> unwritten_replies_;    // places of replies queued, not yet written
+    asio::steady_timer* reader_waiting_ = nullptr;  // until()'s timer, while it waits
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
 };

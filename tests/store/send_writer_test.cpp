@@ -87,7 +87,8 @@ protected:
     std::unique_ptr<pqxx::connection> connection_;
     std::map<std::string, std::string> users_;
     std::string first_, second_;
-    SendWriter writer_;
+    AccessCache cache_;
+    SendWriter writer_{cache_};
 };
 
 TEST_F(SendWriterTest, NumbersEachChatsMessagesInBatchOrder) {
@@ -119,9 +120,9 @@ TEST_F(SendWriterTest, NumbersEachChatsMessagesInBatchOrder) {
 
 TEST_F(SendWriterTest, RepeatedClientIdsAnswerWithTheFirstMessage) {
     const auto stored = sent(write({text(first_, "ann", "once", "c-1")}).front()).message;
-    const auto entries = write({text(first_, "ann", "again", "c-1"), text(first_, "bob", "new", "c-2"),
-                                text(first_, "bob", "new again", "c-2"), text(second_, "ann", "elsewhere", "c-1"),
-                                text(second_, "bob", "elsewhere", "c-2")});
+    const auto entries = write({text(first_, "ann", "again", "c-1"), text(first_, "ann", "new", "c-2"),
+                                text(first_, "ann", "new again", "c-2"), text(second_, "ann", "elsewhere", "c-1"),
+                                text(second_, "ann", "elsewhere", "c-2"), text(second_, "bob", "not a member", "c-3")});
     EXPECT_FALSE(sent(entries[0]).created);
     EXPECT_EQ(sent(entries[0]).message.id, stored.id);
     EXPECT_EQ(sent(entries[0]).message.content, "once");
@@ -130,6 +131,7 @@ TEST_F(SendWriterTest, RepeatedClientIdsAnswerWithTheFirstMessage) {
     EXPECT_EQ(sent(entries[2]).message.id, sent(entries[1]).message.id);
     EXPECT_EQ(refusal(entries[3]), ErrorCode::conflict) << "a stored client_id sent to another chat";
     EXPECT_EQ(refusal(entries[4]), ErrorCode::conflict) << "a client_id of the batch sent to another chat";
+    EXPECT_EQ(refusal(entries[5]), ErrorCode::not_found);
     EXPECT_EQ(value("select count(*) from messages"), "2");
     EXPECT_EQ(value("select last_seq from chats where id = '" + first_ + "'"), "2");
 }
@@ -149,6 +151,23 @@ TEST_F(SendWriterTest, RefusedSendsWriteNothingAndLeaveNoGap) {
     EXPECT_EQ(sent(entries[3]).message.seq, 1) << "refused sends take no seq";
     EXPECT_EQ(sent(entries[4]).message.seq, 2);
     EXPECT_EQ(sent(entries[4]).message.reply_to_id, earlier.id);
+    EXPECT_EQ(value("select count(*) from messages where chat_id = '" + first_ + "'"), "1");
+}
+
+// MessageService::send queues a send without waiting for its chat's access: the writer
+// loads what is not cached, and refuses senders as the early check would.
+TEST_F(SendWriterTest, ChecksWhoMayPostWithTheAccessItLoads) {
+    value("update chats set only_admins_can_post = true where id = '" + first_ + "'");
+    value("update chat_members set role = 'admin' where chat_id = '" + first_ + "' and user_id = '" + users_["ann"] + "'");
+    ASSERT_EQ(cache_.find(first_), nullptr);
+    const auto entries = write({text(first_, "bob", "a member"), text(first_, "ann", "an admin"),
+                                text(first_, "cid", "not a member"), text(second_, "cid", "a member elsewhere")});
+    EXPECT_EQ(refusal(entries[0]), ErrorCode::forbidden);
+    EXPECT_EQ(sent(entries[1]).message.seq, 1);
+    EXPECT_EQ(refusal(entries[2]), ErrorCode::not_found);
+    EXPECT_EQ(sent(entries[3]).message.seq, 1);
+    ASSERT_NE(cache_.find(first_), nullptr) << "the loaded access is cached";
+    EXPECT_TRUE(cache_.find(first_)->settings.only_admins_can_post);
     EXPECT_EQ(value("select count(*) from messages where chat_id = '" + first_ + "'"), "1");
 }
 

@@ -164,16 +164,21 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
     return out;
 }
 
-std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait) {
+std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait, std::string then) {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     std::string received;
     std::array<char, 16384> chunk{};
     beast::error_code connect_ec;
+    bool then_written = then.empty();
 
     std::function<void()> read_more = [&] {
         stream.async_read_some(net::buffer(chunk), [&](beast::error_code ec, std::size_t n) {
             received.append(chunk.data(), n);
+            if (!then_written && received.find("\r\n\r\n") != std::string::npos) {
+                then_written = true;
+                net::async_write(stream, net::buffer(then), [](beast::error_code, std::size_t) {});
+            }
             if (!ec) read_more();
         });
     };

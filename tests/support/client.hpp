@@ -44,9 +44,10 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target,
                   std::chrono::milliseconds timeout = 10s);
 
 // Writes `bytes` to a new TCP connection and returns everything the server sends back
-// until it closes the connection or `wait` has elapsed (since the write finished).
-// Throws only if the connection cannot be made.
-std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait);
+// until it closes the connection or `wait` has elapsed (since the write finished). `then`
+// is written once the response's header block has arrived (a WebSocket client's frames
+// wait for the 101). Throws only if the connection cannot be made.
+std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait, std::string then = {});
 
 class WsClient;
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/api/envelope.hpp"
 #include "confab/api/json.hpp"
 #include "confab/api/services.hpp"
 
@@ -26,17 +27,44 @@ public:
     boost::asio::awaitable<void> opened(const domain::Principal& principal);
     boost::asio::awaitable<void> closed(const domain::Principal& principal);
 
-    // nullopt when the frame asks for no reply (an event without "id" that succeeded).
-    boost::asio::awaitable<std::optional<std::string>> handle(const domain::Principal& principal,
-                                                              std::string_view frame);
-
 private:
     using Handler = std::function<boost::asio::awaitable<Json>(const domain::Principal&, const Json& data)>;
+    struct Route {
+        Handler handler;
+        bool overlaps = false;
+    };
 
-    void add(std::string type, Handler handler);
+public:
+    // One client frame, parsed and admitted: what handle() answers.
+    class Request {
+    public:
+        // Whether it may run while the connection's earlier requests still run. Only events
+        // that queue their write before they first wait (message.send: the order of a
+        // connection's sends is the order they were read in) or change nothing (ping, a
+        // refused frame) do; any other request runs alone, after those before it and before
+        // those after it.
+        bool overlaps() const { return refused_ || (route_ && route_->overlaps); }
+
+    private:
+        friend class WsEvents;
+        std::optional<std::string> id_;  // when readable, also on a refusal
+        Envelope envelope_;
+        const Route* route_ = nullptr;
+        std::exception_ptr refused_;
+    };
+
+    // Parses one frame and spends the user's request budget on it (malformed frames too).
+    // Never throws: a frame that is refused becomes a request answered with its error.
+    Request read(const domain::Principal& principal, std::string_view frame);
+
+    // The reply: nullopt when the request asks for none (an event without "id" that succeeded).
+    boost::asio::awaitable<std::optional<std::string>> handle(const domain::Principal& principal, Request request);
+
+private:
+    void add(std::string type, Handler handler, bool overlaps = false);
 
     Services& services_;
-    std::map<std::string, Handler, std::less<>> handlers_;
+    std::map<std::string, Route, std::less<>> routes_;
 };
 
 // The error frame for a request (id may be absent): {"type":"error","id"?,"error":{...}}.

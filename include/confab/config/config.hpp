@@ -26,6 +26,7 @@ struct Limits {
     std::size_t title_chars = 255;
     std::size_t header_bytes = 16 * 1024;
     std::size_t ws_outbound_queue = 1024;  // frames queued to one WebSocket before it is closed
+    std::size_t ws_requests_in_flight = 16;  // requests of one WebSocket read ahead of their replies
     std::size_t connections_per_user = 16;  // open WebSockets of one user
     std::size_t connections_per_ip = 256;   // open TCP connections from one client address
     unsigned request_burst = 100;           // any other authenticated request or WebSocket frame

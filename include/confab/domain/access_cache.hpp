@@ -25,6 +25,11 @@ public:
     std::mutex& order_of(const std::string& chat_id);
 
     std::shared_ptr<const ChatAccess> find(const std::string& chat_id) const;
+    // As find, loading a missing entry in `tx` (on a database thread) under the chat's order
+    // mutex: every commit the load cannot see has yet to take that mutex, and will apply its
+    // change to the entry put here. nullptr when no such chat. The caller must not hold the
+    // order mutex.
+    std::shared_ptr<const ChatAccess> find_or_load(pqxx::transaction_base& tx, const std::string& chat_id);
     void put(const std::string& chat_id, ChatAccess access);
     // Applies a change to a cached entry (no-op when the chat is not cached).
     void update(const std::string& chat_id, const std::function<void(ChatAccess&)>& change);

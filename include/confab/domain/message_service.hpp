@@ -41,10 +41,16 @@ struct Sent {
 };
 
 // The sends queued together in a lane, written together: one statement locks their chats,
-// one looks their client_ids up, one numbers and stores them all (store::BatchWriter).
+// one looks their client_ids up, one numbers and stores them all (store::BatchWriter). It
+// checks that each sender may post, with the chat's access loaded here when it was not
+// cached (MessageService::send queues a send without waiting for that load).
 class SendWriter final : public store::BatchWriter<SendMessage, Outcome<Sent>> {
 public:
+    explicit SendWriter(AccessCache& cache) : cache_(cache) {}
     std::vector<Entry> write(pqxx::transaction_base& tx, std::span<const SendMessage* const> sends) override;
+
+private:
+    AccessCache& cache_;
 };
 
 struct HistoryPage {
@@ -69,7 +75,8 @@ struct HistoryQuery {
 class MessageService {
 public:
     MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
-        : writes_(writes), storage_(storage), limits_(limits), sends_("messages", limits.message_burst, limits.message_rate) {}
+        : writes_(writes), storage_(storage), limits_(limits), sends_("messages", limits.message_burst, limits.message_rate),
+          send_writer_(writes.cache()) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);

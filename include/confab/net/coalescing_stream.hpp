@@ -28,7 +28,9 @@ namespace confab::net {
 // write whole, so frames never interleave; Beast's writes complete only once they are on the
 // socket, so its teardown never overtakes its close frame; and Beast leaves the open state
 // before it queues a close frame, after which the session queues no data frame (it checks
-// websocket::stream::is_open first).
+// websocket::stream::is_open first) but the replies it owes. Those go first: while the
+// session owes any, Beast's writes wait (a close frame answered the moment Beast reads the
+// peer's would otherwise overtake the replies to the requests read before it).
 class CoalescingStream {
 public:
     using executor_type = boost::beast::tcp_stream::executor_type;
@@ -68,6 +70,10 @@ public:
 
     // A data frame, sent by the next flush(); see the class comment for when it may be queued.
     void queue_frame(bool text, realtime::Frame payload) { outbound_.push_frame(text, std::move(payload)); }
+    // The session read a request and owes its reply (or knowing it has none): until it settles
+    // every one it owes, Beast's writes are held back.
+    void owe_reply() { ++replies_owed_; }
+    void settle_reply();
     std::size_t unsent_frames() const { return outbound_.unsent_frames(); }
     void drop_unsent_frames() { outbound_.drop_unsent_frames(); }
     // Sends everything queued in one write, or after the write in flight.
@@ -86,7 +92,14 @@ private:
 
     boost::beast::tcp_stream stream_;
     OutboundFrames outbound_;
+    struct HeldWrite {
+        std::shared_ptr<const std::string> bytes;
+        WriteHandler handler;
+    };
+
     std::vector<BeastWrite> beast_writes_;  // oldest first
+    std::vector<HeldWrite> held_;           // Beast's writes while replies are owed, oldest first
+    std::size_t replies_owed_ = 0;
     std::uint64_t sends_started_ = 0;
     boost::system::error_code failed_;  // the error that ended sending
     std::weak_ptr<Observer> observer_;

@@ -197,6 +197,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_LIMIT_TITLE_CHARS", "18"},
                                                  {"CONFAB_LIMIT_HEADER_BYTES", "8192"},
                                                  {"CONFAB_LIMIT_WS_OUTBOUND_QUEUE", "19"},
+                                                 {"CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", "27"},
                                                  {"CONFAB_LIMIT_CONNECTIONS_PER_USER", "20"},
                                                  {"CONFAB_LIMIT_CONNECTIONS_PER_IP", "21"},
                                                  {"CONFAB_LIMIT_REQUEST_BURST", "22"},
@@ -214,7 +215,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"}, "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
-    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 20, 21, 22, 23.5, 24, 25.0, 26, 0.5};
+    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 26, 0.5};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media"};
     EXPECT_EQ(config.server, expected.server);
