@@ -1,10 +1,13 @@
 #include "ceiling.hpp"
 
+#include "process_stats.hpp"
+
 #include <pqxx/pqxx>
 
 #include <array>
 #include <cstdio>
 #include <memory>
+#include <utility>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -63,6 +66,8 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
             << " -D chat_base=" << shape.chat_base << " -D chats=" << shape.chats << " -D user_base=" << shape.user_base
             << " -D members=" << shape.members << " -D batch=" << batch << " -f " << script << " '" << options.database_url << "' 2>&1";
     std::string output;
+    const auto database_cpu = [&] { return options.postgres_pid > 0 ? cpu_seconds_of_tree(options.postgres_pid) : 0.0; };
+    const auto cpu_before = std::pair{database_cpu(), waited_children_cpu_seconds()};
     {
         std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.str().c_str(), "r"), pclose);
         if (!pipe) throw std::runtime_error("cannot run pgbench");
@@ -78,6 +83,8 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
     result.messages_per_s = result.transactions_per_s * batch;
     result.latency_ms = field(output, R"(latency average = ([0-9.]+) ms)");
     result.failed = static_cast<long>(field(output, R"(number of failed transactions: ([0-9]+))"));
+    if (options.postgres_pid > 0) result.postgres_cpu = (database_cpu() - cpu_before.first) / options.seconds;
+    result.pgbench_cpu = (waited_children_cpu_seconds() - cpu_before.second) / options.seconds;
     if (result.transactions_per_s <= 0) throw std::runtime_error("pgbench failed:\n" + output);
     return result;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace confab::bench {
@@ -27,12 +28,15 @@ struct CeilingResult {
     double messages_per_s = 0;
     double latency_ms = 0;         // pgbench's average transaction latency
     long failed = 0;
+    // CPU seconds per second of the run (2.00 = both cores), when the postmaster is known.
+    double postgres_cpu = 0, pgbench_cpu = 0;
 };
 
 struct CeilingOptions {
     std::string database_url;      // a database with the confab schema, given over to pgbench
     std::string pgbench;           // the pgbench binary
     std::string scripts_dir;       // bench/pgbench: message.sql (one per transaction) and batch.sql
+    pid_t postgres_pid = 0;        // the postmaster, for the CPU the run costs it (0: not measured)
     int clients = 16;
     int seconds = 10;
     int batch = 50;

@@ -144,6 +144,7 @@ asio::awaitable<bool> run(const Options& options, json& report) {
     if (!options.ceiling.database_url.empty()) {
         prepare_ceiling_database(options.ceiling.database_url);
         context.ceiling = options.ceiling;
+        context.ceiling->postgres_pid = options.postgres_pid;
     }
 
     bool all_ok = true;

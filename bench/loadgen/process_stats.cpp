@@ -17,9 +17,10 @@ struct StatLine {
     double cpu_seconds = 0;
 };
 
-// /proc/PID/stat: "pid (comm) state ppid ... utime(14) stime(15) ..."; comm may hold spaces
-// and parentheses, so fields are counted from the last ')'.
-std::optional<StatLine> read_stat(pid_t pid) {
+// /proc/PID/stat: "pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17) ...";
+// comm may hold spaces and parentheses, so fields are counted from the last ')'. With
+// `waited_children`, the CPU of its children that have ended and been waited for is added.
+std::optional<StatLine> read_stat(pid_t pid, bool waited_children = false) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
     if (!std::getline(in, line)) return std::nullopt;
@@ -28,16 +29,13 @@ std::optional<StatLine> read_stat(pid_t pid) {
     std::istringstream fields(line.substr(close + 2));
     std::string field;
     StatLine stat;
-    unsigned long utime = 0, stime = 0;
-    for (int index = 3; fields >> field; ++index) {  // index: the field's number in proc(5)
+    unsigned long ticks = 0;
+    const int last = waited_children ? 17 : 15;
+    for (int index = 3; index <= last && fields >> field; ++index) {  // index: the field's number in proc(5)
         if (index == 4) stat.parent = static_cast<pid_t>(std::atol(field.c_str()));
-        if (index == 14) utime = std::stoul(field);
-        if (index == 15) {
-            stime = std::stoul(field);
-            break;
-        }
+        if (index >= 14) ticks += std::stoul(field);
     }
-    stat.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    stat.cpu_seconds = static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
     return stat;
 }
 
@@ -60,7 +58,7 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
 
 double cpu_seconds_of_tree(pid_t parent) {
     double total = 0;
-    if (const auto own = read_stat(parent)) total += own->cpu_seconds;
+    if (const auto own = read_stat(parent, true)) total += own->cpu_seconds;
     DIR* proc = opendir("/proc");
     if (!proc) return total;
     while (const dirent* entry = readdir(proc)) {
@@ -72,11 +70,19 @@ double cpu_seconds_of_tree(pid_t parent) {
     return total;
 }
 
-double own_cpu_seconds() {
+namespace {
+
+double cpu_seconds_of(int who) {
     rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
+    getrusage(who, &usage);
     const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
+
+}  // namespace
+
+double own_cpu_seconds() { return cpu_seconds_of(RUSAGE_SELF); }
+
+double waited_children_cpu_seconds() { return cpu_seconds_of(RUSAGE_CHILDREN); }
 
 }  // namespace confab::bench

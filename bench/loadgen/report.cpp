@@ -27,7 +27,7 @@ struct Column {
 std::vector<Column> columns_for(const ScenarioResult& result) {
     std::vector<Column> columns;
     const bool reads = result.rate_unit != "msg/s";
-    columns.push_back({"step", 5, [](const StepResult& s) { return s.label; }});
+    columns.push_back({"step", 6, [](const StepResult& s) { return s.label; }});
     if (reads) {
         columns.push_back({"read/s", 8, [](const StepResult& s) { return fixed(s.reads->offered_per_s); }});
         columns.push_back({"done/s", 8, [](const StepResult& s) { return fixed(s.reads->completed_per_s); }});
@@ -100,7 +100,9 @@ json ceiling_json(const CeilingResult& c) {
             {"transactions_per_s", c.transactions_per_s},
             {"messages_per_s", c.messages_per_s},
             {"latency_avg_ms", c.latency_ms},
-            {"failed_transactions", c.failed}};
+            {"failed_transactions", c.failed},
+            {"postgres_cpu", c.postgres_cpu},
+            {"pgbench_cpu", c.pgbench_cpu}};
 }
 
 }  // namespace
@@ -142,7 +144,7 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     for (const auto& c : r.ceilings)
         out << "ceiling: pgbench " << c.shape << ", " << c.batch << " msg/tx, " << c.clients << " clients: "
             << fixed(c.messages_per_s) << " msg/s (avg tx latency " << fixed(c.latency_ms, 2) << " ms, failed " << c.failed
-            << ")\n";
+            << "; cpu: PostgreSQL " << fixed(c.postgres_cpu) << ", pgbench " << fixed(c.pgbench_cpu) << ")\n";
     for (const auto& ratio : r.ratios)
         out << "vs " << ratio.against << ": " << fixed(ratio.ceiling_per_s) << " msg/s -> ratio " << fixed(ratio.ratio, 3)
             << '\n';

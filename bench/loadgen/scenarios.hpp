@@ -18,6 +18,7 @@ namespace confab::bench {
 struct Settings {
     double warmup_s, window_s, drain_s;
     int max_steps;
+    int refinements;                  // bisection steps after the first rate that is not sustained
     double growth = 1.5;              // offered rate multiplier from one step to the next
     double settle_s;                  // after connecting, before sending (presence fan-out)
     std::size_t many_chats, many_members;
