@@ -116,6 +116,13 @@ std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::re
     return std::move(found.front());
 }
 
+// Ends a LATERAL subquery that must stay one index lookup per row of its outer side. Without
+// it PostgreSQL pulls a simple subquery up into an ordinary join, and a generic plan made
+// while the table was small (a new database: no statistics until the first ANALYZE, up to a
+// minute later) hashes the keys and scans the whole table for every batch; that cost 1.3 ms
+// of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
+#define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
+
 }  // namespace
 
 void prepare(pqxx::connection& c) {
@@ -127,16 +134,18 @@ void prepare(pqxx::connection& c) {
     // each chat's messages in order, store them, advance each sender's read mark, and bring
     // the chats back into lists that hid them. A message whose sender is not a member is
     // left out, unless it is a system message. Callers hold the chats' locks (chats::lock),
-    // so the membership seen here is the latest committed. Prepared statements soon run a
-    // generic plan, which guesses 10 rows for unnest: the LATERAL membership lookup and
-    // `c.id = ANY($1)` keep both lookups on their indexes instead of scanning chat_members
-    // and chats whole (which the guess makes look cheaper while the tables are small).
+    // so the membership seen here is the latest committed. Batched writes run a generic
+    // plan (store::plan_once), which guesses 10 rows for unnest and is kept until the next
+    // ANALYZE: the membership lookup and `c.id = ANY($1)` keep both lookups on their indexes
+    // instead of hash joins over all of chat_members and chats, which that guess makes look
+    // cheaper while the tables are small (see CONFAB_LOOKUP_PER_ROW).
     c.prepare("messages_insert",
               "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
               "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[]) WITH ORDINALITY "
               "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, ord)), "
               "accepted AS (SELECT i.* FROM input i LEFT JOIN LATERAL (SELECT true AS member FROM chat_members cm "
-              "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id) s ON true WHERE i.is_system OR s.member), "
+              "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id " CONFAB_LOOKUP_PER_ROW ") s ON true "
+              "  WHERE i.is_system OR s.member), "
               "per_chat AS (SELECT chat_id, count(*) AS n FROM accepted GROUP BY chat_id), "
               "numbered AS (UPDATE chats c SET last_seq = c.last_seq + p.n, version = c.version + p.n, "
               "  activity = nextval('chat_activity'), updated_at = now() FROM per_chat p "
@@ -154,11 +163,11 @@ void prepare(pqxx::connection& c) {
               "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
               "AND o.seq = m.seq ORDER BY o.ord");
     c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid");
-    // LATERAL keeps each key an index lookup whatever the generic plan guesses of unnest.
+    // Each key one index lookup, whatever the generic plan guesses of unnest (CONFAB_LOOKUP_PER_ROW).
     c.prepare("messages_by_client_ids",
               "SELECT " + columns + " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
-              "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id AND x.client_id = k.client_id) m "
-              "ON true LEFT JOIN media md ON md.id = m.media_id");
+              "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id AND x.client_id = k.client_id "
+              CONFAB_LOOKUP_PER_ROW ") m ON true LEFT JOIN media md ON md.id = m.media_id");
     c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     c.prepare("messages_newest",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
