@@ -246,8 +246,15 @@ private:
         co_await until(answered_enough);
     }
 
+    // Always settles the reply it owes: Beast's writes wait for that.
     asio::awaitable<void> reply_to(api::WsEvents::Request request) {
-        if (auto frame = co_await context_.events.handle(principal_, std::move(request))) {
+        std::optional<std::string> frame;
+        try {
+            frame = co_await context_.events.handle(principal_, std::move(request));
+        } catch (const std::exception& e) {  // handle() answers errors itself; this is out of memory
+            spdlog::error("websocket request failed user_id={}: {}", principal_.user_id, e.what());
+        }
+        if (frame) {
             const auto reply = enqueue(std::make_shared<const std::string>(std::move(*frame)), Kind::reply);
             if (reply > written_count_) unwritten_replies_.push_back(reply);
         }
