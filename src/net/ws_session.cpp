@@ -16,10 +16,11 @@
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
-#include <deque>
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace confab::net {
 namespace asio = boost::asio;
@@ -286,8 +287,9 @@ private:
             writer_stopped_ = true;
         } else {
             written_count_ += frames;
-            while (!unwritten_replies_.empty() && unwritten_replies_.front() <= written_count_)
-                unwritten_replies_.pop_front();
+            const auto written = std::find_if(unwritten_replies_.begin(), unwritten_replies_.end(),
+                                              [this](std::uint64_t place) { return place > written_count_; });
+            unwritten_replies_.erase(unwritten_replies_.begin(), written);
             static auto& sent_frames = obs::metrics().ws_frames_out.only();
             sent_frames.inc(frames);
         }
@@ -307,7 +309,9 @@ private:
     std::uint64_t written_count_ = 0;  // messages ever written, in the same order
     bool writer_stopped_ = false;      // a send failed: nothing more will be written
     std::size_t requests_running_ = 0;               // read, reply not yet queued
-    std::deque<std::uint64_t> unwritten_replies_;    // places of replies queued, not yet written
+    // Places of replies queued, not yet written, oldest first: at most ws_requests_in_flight,
+    // and a vector allocates nothing while a connection idles (a deque would, at once).
+    std::vector<std::uint64_t> unwritten_replies_;
     asio::steady_timer* reader_waiting_ = nullptr;  // until()'s timer, while it waits
     std::optional<realtime::CloseCode> close_code_;
     bool finished_ = false;
