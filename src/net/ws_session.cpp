@@ -140,10 +140,11 @@ private:
     enum class Kind { event, reply };
 
     // Queues a message for the next flush and returns its place in the order of all
-    // messages queued (see written_count_). Once Beast has left the open state (it is about
-    // to queue a close frame) only the replies owed are queued: see CoalescingStream.
+    // messages queued (see written_count_). Once a close is under way (Beast has left the
+    // open state, or this session asked for one) only the replies owed are queued: they go
+    // before the close frame, which CoalescingStream holds until they are.
     std::uint64_t enqueue(realtime::Frame payload, Kind kind = Kind::event, bool text = true) {
-        if (close_code_ || finished_) return queued_count_;
+        if (finished_ || (kind == Kind::event && close_code_)) return queued_count_;
         if (!accepted_) {  // events only: no reply comes before the 101
             if (early_.size() >= context_.config.limits.ws_outbound_queue) {
                 early_.clear();

@@ -154,27 +154,30 @@ std::vector<ServerFrame> server_frames(const std::string& bytes) {
     return frames;
 }
 
-// Raw bytes, so that the client reads everything up to the server's close frame (a client
-// library's close drains and drops the data frames that arrive meanwhile).
-TEST_F(PipeliningTest, EveryRequestIsAnsweredBeforeTheServersCloseFrame) {
-    auto owner = register_user(port(), "pcl");
-    const std::string chat = create_group(port(), owner)["id"];
-    std::string bytes = "GET /api/v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                        "Authorization: Bearer " + owner.token + "\r\n\r\n";
-    std::string frames_sent;
-    std::set<std::string> ids;
+// 40 requests, then `last`, over raw bytes: a client library's close drains and drops the
+// data frames that arrive meanwhile. Returns the server's frames after the 101.
+std::vector<ServerFrame> requests_then(std::uint16_t port, const TestUser& user, const std::string& chat,
+                                       const std::string& last, std::set<std::string>& ids) {
+    const std::string upgrade = "GET /api/v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + user.token + "\r\n\r\n";
+    std::string frames;
     for (int i = 0; i < 40; ++i) {
         const auto id = "pipe-" + std::to_string(i);
         ids.insert(id);
-        frames_sent += client_frame(1, (i % 2 ? send_frame(id, chat, "m" + std::to_string(i)) : json{{"type", "ping"}, {"id", id}}).dump());
+        frames += client_frame(1, (i % 2 ? send_frame(id, chat, "m" + std::to_string(i)) : json{{"type", "ping"}, {"id", id}}).dump());
     }
-    frames_sent += client_frame(8, std::string("\x03\xe8", 2));  // close, 1000
+    return server_frames(raw_exchange(port, upgrade, 10s, frames + last));
+}
 
-    const auto frames = server_frames(raw_exchange(port(), bytes, 10s, frames_sent));
+// Every request read before the close is acked, each once, and the close frame comes last
+// with `code`.
+void expect_answered_then_closed(const std::vector<ServerFrame>& frames, const std::set<std::string>& ids, int code) {
     ASSERT_FALSE(frames.empty());
     EXPECT_EQ(frames.back().opcode, 8) << "the server's close frame comes last";
-    EXPECT_EQ(frames.back().payload.substr(0, 2), std::string("\x03\xe8", 2));
+    const auto& reason = frames.back().payload;
+    ASSERT_GE(reason.size(), 2u);
+    EXPECT_EQ((static_cast<std::uint8_t>(reason[0]) << 8) | static_cast<std::uint8_t>(reason[1]), code);
     std::set<std::string> answered;
     for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
         ASSERT_EQ(frames[i].opcode, 1);
@@ -183,7 +186,25 @@ TEST_F(PipeliningTest, EveryRequestIsAnsweredBeforeTheServersCloseFrame) {
         EXPECT_TRUE(IsAck(reply)) << reply.dump();
         EXPECT_TRUE(answered.insert(reply["id"].get<std::string>()).second) << "answered twice: " << reply.dump();
     }
-    EXPECT_EQ(answered, ids) << "every request read before the close frame is answered before the server's";
+    EXPECT_EQ(answered, ids) << "every request read before the close is answered before the server's close frame";
+}
+
+TEST_F(PipeliningTest, EveryRequestIsAnsweredBeforeTheServersCloseFrame) {
+    auto owner = register_user(port(), "pcl");
+    const std::string chat = create_group(port(), owner)["id"];
+    std::set<std::string> ids;
+    const auto frames = requests_then(port(), owner, chat, client_frame(8, std::string("\x03\xe8", 2)), ids);
+    expect_answered_then_closed(frames, ids, 1000);
+    EXPECT_EQ(all_messages(port(), owner, chat).size(), 20u);
+}
+
+// The same when the server closes first, here for a binary frame (1003).
+TEST_F(PipeliningTest, RequestsReadBeforeAFrameTheServerClosesForAreAnswered) {
+    auto owner = register_user(port(), "pcb");
+    const std::string chat = create_group(port(), owner)["id"];
+    std::set<std::string> ids;
+    const auto frames = requests_then(port(), owner, chat, client_frame(2, "binary"), ids);
+    expect_answered_then_closed(frames, ids, 1003);
     EXPECT_EQ(all_messages(port(), owner, chat).size(), 20u);
 }
 
