@@ -7,10 +7,10 @@
 #include <array>
 #include <cstdio>
 #include <memory>
-#include <utility>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace confab::bench {
 namespace {

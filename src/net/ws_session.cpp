@@ -220,6 +220,20 @@ private:
         }
     }
 
+    // A reply is answered once written: its place is kept until then.
+    void queue_reply(std::string frame, bool text = true) {
+        const auto place = enqueue(std::make_shared<const std::string>(std::move(frame)), Kind::reply, text);
+        if (place > written_count_) unwritten_replies_.push_back(place);
+    }
+
+    std::size_t unanswered() const { return requests_running_ + unwritten_replies_.size(); }
+
+    // Whether at most `limit` requests are unanswered, or none ever will be (closing, or the
+    // writer stopped).
+    auto answered_down_to(std::size_t limit) const {
+        return [this, limit] { return unanswered() <= limit || close_code_ || writer_stopped_; };
+    }
+
     // An echo is queued at once. A request runs beside those read before it, up to
     // limits.ws_requests_in_flight unanswered ones, when it overlaps (api::WsEvents::Request);
     // otherwise it runs alone. Answered means its reply is written, so a client that stops
@@ -227,18 +241,15 @@ private:
     // (CoalescingStream holds Beast's writes while replies are owed).
     asio::awaitable<void> answer(std::string message) {
         if (role_ == Role::echo) {
-            const auto reply = enqueue(std::make_shared<const std::string>(std::move(message)), Kind::reply, ws_.got_text());
+            queue_reply(std::move(message), ws_.got_text());
             ws_.next_layer().flush();
-            co_await until([&] { return written_count_ >= reply || close_code_ || writer_stopped_; });
+            co_await until(answered_down_to(0));
             co_return;
         }
         auto request = context_.events.read(principal_, message);
-        const bool alone = !request.overlaps();
-        const auto answered_enough = [this, alone] {
-            const auto limit = alone ? 0 : context_.config.limits.ws_requests_in_flight - 1;
-            return unanswered() <= limit || close_code_ || writer_stopped_;
-        };
-        if (alone) co_await until(answered_enough);
+        const auto answered_enough =
+            answered_down_to(request.overlaps() ? context_.config.limits.ws_requests_in_flight - 1 : 0);
+        if (!request.overlaps()) co_await until(answered_enough);
         ++requests_running_;
         ws_.next_layer().owe_reply();
         asio::co_spawn(
@@ -256,17 +267,12 @@ private:
         } catch (const std::exception& e) {  // handle() answers errors itself; this is out of memory
             spdlog::error("websocket request failed user_id={}: {}", principal_.user_id, e.what());
         }
-        if (frame) {
-            const auto reply = enqueue(std::make_shared<const std::string>(std::move(*frame)), Kind::reply);
-            if (reply > written_count_) unwritten_replies_.push_back(reply);
-        }
+        if (frame) queue_reply(std::move(*frame));
         --requests_running_;
         ws_.next_layer().settle_reply();
         ws_.next_layer().flush();
         wake_reader();
     }
-
-    std::size_t unanswered() const { return requests_running_ + unwritten_replies_.size(); }
 
     // Suspends the reader until ready(), re-checked whenever a send finishes or a request
     // ends. The timer lives only while waiting.

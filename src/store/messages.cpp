@@ -136,9 +136,11 @@ void prepare(pqxx::connection& c) {
     // left out, unless it is a system message. Callers hold the chats' locks (chats::lock),
     // so the membership seen here is the latest committed. Batched writes run a generic
     // plan (store::plan_once), which guesses 10 rows for unnest and is kept until the next
-    // ANALYZE: the membership lookup and `c.id = ANY($1)` keep both lookups on their indexes
-    // instead of hash joins over all of chat_members and chats, which that guess makes look
-    // cheaper while the tables are small (see CONFAB_LOOKUP_PER_ROW).
+    // ANALYZE: the membership lookup stays one index probe per row (CONFAB_LOOKUP_PER_ROW)
+    // instead of a hash join over all of chat_members, which that guess makes look cheaper
+    // while the table is small. `c.id = ANY($1)` lets chats be found by index; a plan made
+    // while chats was small may scan it, until the ANALYZE that its per-message updates soon
+    // bring.
     c.prepare("messages_insert",
               "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
               "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[]) WITH ORDINALITY "
