@@ -29,6 +29,7 @@ Application::Application(const config::Config& cfg)
 void Application::start() { media.start_cleanup(); }
 
 void Application::stop() {
+    presence.stop();
     media.stop();
     analytics.stop();
     pool.stop();

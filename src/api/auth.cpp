@@ -40,6 +40,22 @@ void add_auth_routes(http::Router& router, Services& services) {
                    co_await services.auth.logout(principal);
                    co_return http::no_content();
                });
+    router.add(http::Method::post, "/api/v1/auth/logout-all",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_await services.auth.logout_everywhere(principal);
+                   co_return http::no_content();
+               });
+    router.add(http::Method::put, "/api/v1/users/me/password",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   const auto body = parse_object(context.request.body);
+                   reject_unknown_fields(body, {"current_password", "new_password"});
+                   co_await services.auth.change_password(principal, required_string(body, "current_password"),
+                                                          required_string(body, "new_password"),
+                                                          context.request.remote_address);
+                   co_return http::no_content();
+               });
 }
 
 }  // namespace confab::api

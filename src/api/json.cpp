@@ -174,7 +174,7 @@ Json to_json(const domain::Media& media, const std::optional<std::string>& messa
 Json to_json(const domain::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
-        reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.user_ids.size()}, {"user_ids", reaction.user_ids}});
+        reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
     return Json{{"id", m.id},
                 {"chat_id", m.chat_id},
                 {"sender_id", optional_text(m.sender_id)},
@@ -215,6 +215,16 @@ Json to_json(const domain::ChatView& view) {
                   {"is_muted", view.me.is_muted}}},
                 {"created_at", format_timestamp(c.created_at)},
                 {"updated_at", format_timestamp(c.updated_at)}};
+}
+
+Json to_json(const domain::Invitation& invitation) {
+    return Json{{"id", invitation.id},
+                {"chat_id", invitation.chat_id},
+                {"title", invitation.title ? Json(*invitation.title) : Json(nullptr)},
+                {"avatar_url", invitation.avatar_url ? Json(*invitation.avatar_url) : Json(nullptr)},
+                {"member_count", invitation.member_count},
+                {"inviter", invitation.inviter ? to_json(*invitation.inviter) : Json(nullptr)},
+                {"created_at", format_timestamp(invitation.created_at)}};
 }
 
 Json to_json(const domain::Member& member) {
@@ -260,6 +270,12 @@ struct EventJson {
                       {"online", e.presence.online},
                       {"last_seen_at", e.presence.last_seen_at ? Json(format_timestamp(*e.presence.last_seen_at))
                                                                : Json(nullptr)}});
+    }
+    Json operator()(const domain::InvitationCreated& e) const {
+        return frame("invitation.created", {{"invitation", to_json(e.invitation)}});
+    }
+    Json operator()(const domain::InvitationDeleted& e) const {
+        return frame("invitation.deleted", {{"invitation_id", e.invitation_id}, {"chat_id", e.chat_id}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

@@ -31,7 +31,7 @@ awaitable<http::Response> add_members(Services& services, http::Context& context
     if (!user_ids) throw domain::bad_request("user_ids is required", "user_ids");
     const auto added =
         co_await services.chats.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
-    co_return http::json_response(200, dump(Json{{"members", members_json(added)}}));
+    co_return http::json_response(200, dump(Json{{"members", members_json(added.members)}, {"invited", added.invited}}));
 }
 
 awaitable<http::Response> update_member(Services& services, http::Context& context) {
@@ -64,6 +64,23 @@ void add_member_routes(http::Router& router, Services& services) {
                                                          c.path_params.at("user_id"));
                    co_return http::no_content();
                });
+    router.add(Method::get, "/api/v1/invitations", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        Json list = Json::array();
+        for (const auto& invitation : co_await services.chats.invitations(principal.user_id))
+            list.push_back(to_json(invitation));
+        co_return http::json_response(200, dump(Json{{"invitations", std::move(list)}}));
+    });
+    router.add(Method::post, "/api/v1/invitations/{id}/accept", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        const auto view = co_await services.chats.accept(principal.user_id, c.path_params.at("id"));
+        co_return http::json_response(200, dump(to_json(view)));
+    });
+    router.add(Method::del, "/api/v1/invitations/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_await services.chats.decline(principal.user_id, c.path_params.at("id"));
+        co_return http::no_content();
+    });
 }
 
 }  // namespace confab::api

@@ -6,12 +6,34 @@
 #include "confab/domain/validation.hpp"
 
 namespace confab::api {
+namespace {
+
+http::Response privacy_response(domain::AddPolicy policy) {
+    return http::json_response(200, dump(Json{{"who_can_add_me", domain::to_string(policy)}}));
+}
+
+}  // namespace
 
 void add_user_routes(http::Router& router, Services& services) {
     router.add(http::Method::get, "/api/v1/users/me",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);
                    co_return http::json_response(200, dump(to_json(co_await services.users.get(principal.user_id))));
+               });
+    router.add(http::Method::get, "/api/v1/users/me/privacy",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_return privacy_response(co_await services.users.add_policy(principal.user_id));
+               });
+    router.add(http::Method::put, "/api/v1/users/me/privacy",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   const auto body = parse_object(context.request.body);
+                   reject_unknown_fields(body, {"who_can_add_me"});
+                   const auto policy = domain::add_policy_from(required_string(body, "who_can_add_me"));
+                   if (!policy)
+                       throw domain::bad_request("who_can_add_me must be everyone, contacts or nobody", "who_can_add_me");
+                   co_return privacy_response(co_await services.users.set_add_policy(principal.user_id, *policy));
                });
     router.add(http::Method::get, "/api/v1/users/{id}",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -113,6 +113,10 @@ boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& 
     co_return principal;
 }
 
+boost::asio::awaitable<bool> WsEvents::still_signed_in(const domain::Principal& principal) {
+    co_return co_await services_.auth.still_valid(principal);
+}
+
 WsEvents::Request WsEvents::read(const domain::Principal& principal, std::string_view frame) {
     Request request;
     try {

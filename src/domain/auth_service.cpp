@@ -29,16 +29,23 @@ std::string argon2id(const std::string& password, const config::Auth& settings) 
     return out.data();
 }
 
+void validate_password(const std::string& password, const char* field) {
+    const auto length = code_points(password);
+    if (length < min_password || length > max_password)
+        throw bad_request(std::string(field) + " must be 8-256 characters", field);
+}
+
 void validate(const Registration& r) {
     if (!is_valid_username(r.username))
         throw bad_request("username must be 3-32 characters of a-z, 0-9, _ and .", "username");
-    const auto password_length = code_points(r.password);
-    if (password_length < min_password || password_length > max_password)
-        throw bad_request("password must be 8-256 characters", "password");
+    validate_password(r.password, "password");
     if (r.display_name) {
         const auto length = code_points(*r.display_name);
         if (length < 1 || length > max_display_name)
             throw bad_request("display_name must be 1-64 characters", "display_name");
+        if (!is_plain_text(*r.display_name))
+            throw bad_request("display_name must not contain control or bidirectional formatting characters",
+                              "display_name");
     }
 }
 
@@ -140,12 +147,42 @@ boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
     hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
 }
 
+boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& principal) {
+    co_await pool_.run([user = principal.user_id](pqxx::transaction_base& tx) { store::tokens::revoke_all(tx, user, ""); });
+    hub_.close_tokens_except(principal.user_id, "", realtime::CloseCode::token_revoked);
+    spdlog::info("signed out everywhere user_id={}", principal.user_id);
+}
+
+boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
+                                                          std::string next, std::string client) {
+    attempts_.require(client, "sign-in attempts");
+    validate_password(next, "new_password");
+    auto credentials = co_await pool_.run(
+        [id = principal.user_id](pqxx::transaction_base& tx) { return store::users::credentials_of(tx, id); });
+    if (!credentials) throw unauthorized();
+    if (!co_await verify_password(std::move(credentials->password_hash), std::move(current)))
+        throw Error(ErrorCode::forbidden, "current_password is wrong", "current_password");
+    auto hash = co_await hash_password(std::move(next));
+    co_await pool_.run([principal, hash](pqxx::transaction_base& tx) {
+        store::users::set_password_hash(tx, principal.user_id, hash);
+        store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
+    });
+    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+    spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
+}
+
+boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal) {
+    co_return co_await pool_.run([hash = principal.token_hash](pqxx::transaction_base& tx) {
+        return store::tokens::owner_of(tx, hash).has_value();
+    });
+}
+
 boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token) {
     if (!looks_like_token(token)) throw unauthorized();
     auto hash = token_hash(token);
-    auto user_id = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::user_of(tx, hash); });
-    if (!user_id) throw unauthorized();
-    co_return Principal{std::move(*user_id), std::move(hash)};
+    auto owner = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::owner_of(tx, hash); });
+    if (!owner) throw unauthorized();
+    co_return Principal{std::move(owner->user_id), std::move(hash), owner->expires_at};
 }
 
 void AuthService::admit(const std::string& user_id) { requests_.require(user_id, "requests"); }

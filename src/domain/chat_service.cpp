@@ -1,7 +1,9 @@
 #include "confab/domain/chat_service.hpp"
 
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
+#include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/users.hpp"
 
@@ -12,11 +14,14 @@ namespace confab::domain {
 namespace {
 
 constexpr std::size_t max_avatar_url = 2048;
+constexpr int max_invitations_listed = 200;
 
 void validate_title(const std::string& title, const config::Limits& limits) {
     const auto length = code_points(title);
     if (length < 1 || length > limits.title_chars)
         throw bad_request("title must be 1-" + std::to_string(limits.title_chars) + " characters", "title");
+    if (!is_plain_text(title))
+        throw bad_request("title must not contain control or bidirectional formatting characters", "title");
 }
 
 void validate_avatar(const std::optional<std::string>& url) {
@@ -60,6 +65,58 @@ Message write_system(pqxx::transaction_base& tx, const std::string& chat_id, con
     return std::move(*stored);
 }
 
+// Rows a transaction has just locked, written or found a standing for: missing means the
+// database broke an invariant, refused as not_found rather than dereferenced.
+ChatView view_of(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    auto view = store::chats::view(tx, chat_id, user_id);
+    if (!view) throw not_found("chat");
+    return std::move(*view);
+}
+
+Member member_of(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    auto member = store::members::find(tx, chat_id, user_id);
+    if (!member) throw not_found("member");
+    return std::move(*member);
+}
+
+// The users an actor puts into a group, split by consent: those who join now, and those who
+// are asked first (rules::adds_without_asking). not_found when any of them is not a user.
+struct Consent {
+    std::vector<std::string> joining;
+    std::vector<std::string> asked;
+};
+
+Consent consent_of(pqxx::transaction_base& tx, const std::string& actor, const std::vector<std::string>& users) {
+    const auto policies = store::users::add_policies(tx, users);
+    if (policies.size() != users.size()) throw not_found("user");
+    std::vector<std::string> guarded;
+    for (const auto& [user, policy] : policies)
+        if (policy == AddPolicy::contacts) guarded.push_back(user);
+    const auto contacts = store::members::contacts_among(tx, actor, guarded);
+    Consent consent;
+    for (const auto& user : users)
+        (rules::adds_without_asking(policies.at(user), contacts.contains(user)) ? consent.joining : consent.asked)
+            .push_back(user);
+    return consent;
+}
+
+// Invites each user and tells them; a pending invitation stays as it was, untold again.
+void invite(pqxx::transaction_base& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
+            const std::vector<std::string>& users) {
+    for (const auto& user : users) {
+        const auto id = store::invitations::insert(tx, chat_id, user, inviter);
+        if (!id) continue;
+        if (auto invitation = store::invitations::find(tx, *id, user))
+            effects.deliveries.push_back({InvitationCreated{std::move(*invitation)}, std::nullopt, {user}});
+    }
+}
+
+// The pair's existing direct chat, shown again to the actor who had hidden it.
+Outcome<Created> reopened(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& actor) {
+    store::chats::set_hidden(tx, chat_id, actor, false);
+    return {{view_of(tx, chat_id, actor), false}, {}};
+}
+
 ChatView viewed_by(ChatView view, const Membership& me) {
     view.me = me;
     return view;
@@ -92,27 +149,20 @@ std::string settings_summary(const ChatSettings& settings) {
            ", only admins can add members: " + flag(settings.only_admins_can_add_members);
 }
 
-// Who may change whose role or mute (docs/api.md, Members).
-void check_member_update(ChatType type, Role actor, Role target, bool self, const MemberUpdate& update) {
-    if (update.is_muted && !self) throw forbidden("only members themselves can mute a chat");
-    if (!update.role) return;
-    if (type == ChatType::direct) throw forbidden("a direct chat has no roles");
-    if (*update.role == Role::owner) {
-        if (actor != Role::owner) throw forbidden("only the owner can transfer ownership");
-        return;
-    }
-    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
-    if (actor == Role::member) throw forbidden("only admins can change roles");
-    if (actor == Role::admin && target == Role::admin && !self) throw forbidden("admins cannot change other admins");
-}
-
-// Who may remove whom; anyone may leave a group.
-void check_removal(ChatType type, Role actor, Role target, bool self) {
-    if (type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
-    if (self) return;
-    if (actor == Role::member) throw forbidden("only admins can remove members");
-    if (target == Role::owner) throw forbidden("the owner cannot be removed");
-    if (actor == Role::admin && target == Role::admin) throw forbidden("admins cannot remove other admins");
+// What members joining a group tells (`view` as of after they joined): chat.created to each
+// of them with their own fresh `me`, then member.added and their system messages to every
+// member; and the cache learns them.
+void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view, const std::vector<Member>& joined,
+                    std::vector<Message> notes) {
+    for (const auto& member : joined)
+        effects.deliveries.push_back({ChatCreated{viewed_by(view, {Role::member, 0, false})}, std::nullopt, {member.user.id}});
+    for (const auto& member : joined) effects.deliveries.push_back({MemberAdded{member}, chat_id, {}});
+    for (auto& note : notes) deliver_message(effects, std::move(note));
+    effects.cache_change = [chat_id, joined](AccessCache& cache) {
+        cache.update(chat_id, [&](ChatAccess& a) {
+            for (const auto& member : joined) a.members.emplace(member.user.id, Role::member);
+        });
+    };
 }
 
 }  // namespace
@@ -128,10 +178,9 @@ bool SettingsPatch::empty() const {
     return !only_admins_can_post && !only_admins_can_edit_info && !only_admins_can_add_members;
 }
 
-boost::asio::awaitable<Role> ChatService::member_role(const std::string& actor, const std::string& chat_id) {
+boost::asio::awaitable<Standing> ChatService::standing(const std::string& actor, const std::string& chat_id) {
     require_uuid(chat_id, "chat_id");
-    const auto access = co_await writes_.access(chat_id);
-    co_return require_member(access.get(), actor);
+    co_return co_await writes_.standing(chat_id, actor);
 }
 
 void ChatService::fill_presence(Member& member) const {
@@ -145,27 +194,18 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
     const auto key = std::min(actor, other) + ":" + std::max(actor, other);
     auto created = co_await writes_.commit(key, [actor, other, key](pqxx::transaction_base& tx) {
         require_users_exist(tx, {other});
-        Outcome<Created> outcome;
-        auto chat_id = store::chats::find_direct(tx, key);
-        if (chat_id) {
-            store::chats::set_hidden(tx, *chat_id, actor, false);
-            outcome.value = {*store::chats::view(tx, *chat_id, actor), false};
-            return outcome;
-        }
+        if (auto existing = store::chats::find_direct(tx, key)) return reopened(tx, *existing, actor);
         store::NewChat chat;
         chat.type = ChatType::direct;
         chat.created_by = actor;
         chat.direct_key = key;
-        chat_id = store::chats::insert(tx, chat);
-        if (!chat_id) {  // the other side created it at the same moment: theirs is the one
-            chat_id = *store::chats::find_direct(tx, key);
-            store::chats::set_hidden(tx, *chat_id, actor, false);
-            outcome.value = {*store::chats::view(tx, *chat_id, actor), false};
-            return outcome;
-        }
+        const auto chat_id = store::chats::insert(tx, chat);
+        // The other side created it at the same moment: theirs is the one.
+        if (!chat_id) return reopened(tx, store::chats::find_direct(tx, key).value(), actor);
         store::members::insert(tx, *chat_id, actor, Role::member);
         store::members::insert(tx, *chat_id, other, Role::member);
-        auto view = *store::chats::view(tx, *chat_id, actor);
+        Outcome<Created> outcome;
+        auto view = view_of(tx, *chat_id, actor);
         const auto standings = store::members::standings(tx, *chat_id);
         outcome.effects.cache_change = [id = *chat_id, access = access_of(ChatType::direct, {}, standings)](
                                            AccessCache& cache) { cache.put(id, access); };
@@ -180,8 +220,8 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
 boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, NewGroup group) {
     validate_title(group.title, limits_);
     validate_avatar(group.avatar_url);
-    auto invited = others(group.member_ids, actor);
-    if (invited.size() + 1 > limits_.group_members) throw Error(ErrorCode::conflict, "too many members", "member_ids");
+    auto named = others(group.member_ids, actor);
+    if (named.size() + 1 > limits_.group_members) throw Error(ErrorCode::conflict, "too many members", "member_ids");
     store::NewChat chat;
     chat.type = ChatType::group;
     chat.title = group.title;
@@ -189,12 +229,13 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
     chat.settings = group.settings.applied_to({});
     chat.metadata = group.metadata ? group.metadata->text : "{}";
     chat.created_by = actor;
-    auto view = co_await writes_.commit(actor, [actor, invited, chat](pqxx::transaction_base& tx) {
-        require_users_exist(tx, invited);
-        const auto chat_id = *store::chats::insert(tx, chat);
+    auto view = co_await writes_.commit(actor, [actor, named, chat](pqxx::transaction_base& tx) {
+        const auto consent = consent_of(tx, actor, named);
+        const auto chat_id = store::chats::insert(tx, chat).value();  // a group has no direct_key to collide
         store::members::insert(tx, chat_id, actor, Role::owner);
-        for (const auto& user : invited) store::members::insert(tx, chat_id, user, Role::member);
-        Outcome<ChatView> outcome{*store::chats::view(tx, chat_id, actor), {}};
+        for (const auto& user : consent.joining) store::members::insert(tx, chat_id, user, Role::member);
+        Outcome<ChatView> outcome{view_of(tx, chat_id, actor), {}};
+        invite(tx, outcome.effects, chat_id, actor, consent.asked);
         const auto standings = store::members::standings(tx, chat_id);
         outcome.effects.cache_change = [chat_id, access = access_of(ChatType::group, chat.settings, standings)](
                                            AccessCache& cache) { cache.put(chat_id, access); };
@@ -221,7 +262,7 @@ boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optio
 }
 
 boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string chat_id) {
-    co_await member_role(actor, chat_id);
+    co_await standing(actor, chat_id);
     auto view = co_await writes_.pool().run(
         [actor, chat_id](pqxx::transaction_base& tx) { return store::chats::view(tx, chat_id, actor); });
     if (!view) throw not_found("chat");
@@ -231,37 +272,32 @@ boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string
 boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::string chat_id, ChatUpdate update) {
     if (update.title) validate_title(*update.title, limits_);
     if (update.avatar_url) validate_avatar(*update.avatar_url);
-    const auto role = co_await member_role(actor, chat_id);
-    const auto access = co_await writes_.access(chat_id);
-    if (access->type == ChatType::direct) throw forbidden("a direct chat has no editable info");
-    if (role == Role::member && access->settings.only_admins_can_edit_info)
-        throw forbidden("only admins can edit this group");
-    if (role == Role::member && !update.settings.empty()) throw forbidden("only admins can change group settings");
-    const auto settings = update.settings.applied_to(access->settings);
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, settings, old = access->settings](pqxx::transaction_base& tx) {
-        store::chats::lock(tx, chat_id);
-        auto before = store::chats::view(tx, chat_id, actor);
-        if (!before) throw not_found("chat");
+    const bool changes_settings = !update.settings.empty();
+    rules::may_update_chat(co_await standing(actor, chat_id), changes_settings);
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](pqxx::transaction_base& tx) {
+        const auto now = lock_standing(tx, chat_id, actor);
+        rules::may_update_chat(now, changes_settings);
+        const auto before = view_of(tx, chat_id, actor);
+        // Settings the request leaves out keep their value as of the lock, not as cached.
+        const auto settings = update.settings.applied_to(now.settings);
         store::chats::update(tx, chat_id,
                              {update.title, update.avatar_url, settings,
                               update.metadata ? std::optional<std::string>(update.metadata->text) : std::nullopt});
         Outcome<ChatView> outcome;
         const auto actor_name = name_of(tx, actor);
-        if (update.title && update.title != before->chat.title)
+        if (update.title && update.title != before.chat.title)
             deliver_message(outcome.effects, write_system(tx, chat_id, actor,
                                                           actor_name + " changed the title to \"" + *update.title + "\"",
                                                           "chat.title_changed"));
-        if (update.avatar_url && *update.avatar_url != before->chat.avatar_url)
+        if (update.avatar_url && *update.avatar_url != before.chat.avatar_url)
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, actor_name + " changed the group photo",
                                                           "chat.avatar_changed"));
-        if (!(settings.only_admins_can_post == old.only_admins_can_post &&
-              settings.only_admins_can_edit_info == old.only_admins_can_edit_info &&
-              settings.only_admins_can_add_members == old.only_admins_can_add_members))
+        if (settings != now.settings)
             deliver_message(outcome.effects,
                             write_system(tx, chat_id, actor, actor_name + " changed the group settings (" +
                                                                  settings_summary(settings) + ")",
                                          "chat.settings_changed"));
-        outcome.value = *store::chats::view(tx, chat_id, actor);
+        outcome.value = view_of(tx, chat_id, actor);
         deliver_views<ChatUpdated>(outcome.effects, outcome.value, store::members::standings(tx, chat_id));
         outcome.effects.cache_change = [chat_id, settings](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) { a.settings = settings; });
@@ -271,21 +307,16 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
 }
 
 boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string chat_id) {
-    const auto role = co_await member_role(actor, chat_id);
-    const auto access = co_await writes_.access(chat_id);
-    if (access->type == ChatType::direct) {
-        co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
+    rules::may_delete_chat(co_await standing(actor, chat_id));
+    co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
+        const auto now = lock_standing(tx, chat_id, actor);
+        rules::may_delete_chat(now);
+        Outcome<bool> outcome{true, {}};
+        if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
             store::chats::set_hidden(tx, chat_id, actor, true);
-            Outcome<bool> outcome{true, {}};
             outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, {actor}});
             return outcome;
-        });
-        co_return;
-    }
-    if (role != Role::owner) throw forbidden("only the owner can delete the group");
-    co_await writes_.commit(chat_id, [chat_id](pqxx::transaction_base& tx) {
-        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
-        Outcome<bool> outcome{true, {}};
+        }
         outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
         store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
@@ -295,7 +326,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
 
 boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
                                                         std::optional<std::int64_t> after_position, int limit) {
-    co_await member_role(actor, chat_id);
+    co_await standing(actor, chat_id);
     auto rows = co_await writes_.pool().run([chat_id, after_position, limit](pqxx::transaction_base& tx) {
         return store::members::list(tx, chat_id, after_position, limit + 1);
     });
@@ -311,74 +342,108 @@ boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::
     co_return page;
 }
 
-boost::asio::awaitable<std::vector<Member>> ChatService::add_members(std::string actor, std::string chat_id,
-                                                                     std::vector<std::string> user_ids) {
+boost::asio::awaitable<Additions> ChatService::add_members(std::string actor, std::string chat_id,
+                                                           std::vector<std::string> user_ids) {
     if (user_ids.empty()) throw bad_request("user_ids must not be empty", "user_ids");
     for (const auto& id : user_ids) require_uuid(id, "user_ids");
-    const auto role = co_await member_role(actor, chat_id);
+    require_uuid(chat_id, "chat_id");
     const auto access = co_await writes_.access(chat_id);
-    if (access->type == ChatType::direct) throw forbidden("members cannot be added to a direct chat");
-    if (role == Role::member && access->settings.only_admins_can_add_members)
-        throw forbidden("only admins can add members");
-    std::vector<std::string> joining;
+    rules::may_add_members(standing_in(access.get(), actor));
+    std::vector<std::string> named;
     for (const auto& id : user_ids)
-        if (!access->members.contains(id) && std::find(joining.begin(), joining.end(), id) == joining.end())
-            joining.push_back(id);
-    if (access->members.size() + joining.size() > limits_.group_members)
-        throw Error(ErrorCode::conflict, "the group is full", "user_ids");
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, joining, max = limits_.group_members](pqxx::transaction_base& tx) {
-        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
-        require_users_exist(tx, joining);
-        if (store::members::user_ids(tx, chat_id).size() + joining.size() > max)
+        if (!access->members.contains(id) && std::find(named.begin(), named.end(), id) == named.end())
+            named.push_back(id);
+    // Whether the group has room is known only once consent has sorted joiners from invitees.
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](pqxx::transaction_base& tx) {
+        rules::may_add_members(lock_standing(tx, chat_id, actor));
+        const auto consent = consent_of(tx, actor, named);
+        if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
             throw Error(ErrorCode::conflict, "the group is full", "user_ids");
-        Outcome<std::vector<Member>> outcome;
+        Outcome<Additions> outcome;
         const auto actor_name = name_of(tx, actor);
         std::vector<Message> notes;
-        for (const auto& user : joining) {
+        for (const auto& user : consent.joining) {
             if (!store::members::insert(tx, chat_id, user, Role::member)) continue;
-            auto member = *store::members::find(tx, chat_id, user);
+            store::invitations::remove_for(tx, chat_id, user);
+            auto member = member_of(tx, chat_id, user);
             notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
                                          "member.added", user));
-            outcome.value.push_back(std::move(member));
+            outcome.value.members.push_back(std::move(member));
         }
-        const auto view = *store::chats::view(tx, chat_id, actor);
-        for (const auto& member : outcome.value)
-            outcome.effects.deliveries.push_back(
-                {ChatCreated{viewed_by(view, {Role::member, 0, false})}, std::nullopt, {member.user.id}});
-        for (const auto& member : outcome.value)
-            outcome.effects.deliveries.push_back({MemberAdded{member}, chat_id, {}});
-        for (auto& note : notes) deliver_message(outcome.effects, std::move(note));
-        outcome.effects.cache_change = [chat_id, added = outcome.value](AccessCache& cache) {
-            cache.update(chat_id, [&](ChatAccess& a) {
-                for (const auto& member : added) a.members.emplace(member.user.id, Role::member);
-            });
-        };
+        invite(tx, outcome.effects, chat_id, actor, consent.asked);
+        outcome.value.invited = consent.asked;
+        announce_joins(outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members, std::move(notes));
         return outcome;
     });
-    for (auto& member : added) fill_presence(member);
+    for (auto& member : added.members) fill_presence(member);
     co_return added;
+}
+
+boost::asio::awaitable<std::vector<Invitation>> ChatService::invitations(std::string actor) {
+    co_return co_await writes_.pool().run(
+        [actor](pqxx::transaction_base& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
+}
+
+boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::string invitation_id) {
+    require_uuid(invitation_id, "invitation_id");
+    const auto invitation = co_await find_invitation(actor, invitation_id);
+    const auto chat_id = invitation.chat_id;
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id, max = limits_.group_members](pqxx::transaction_base& tx) {
+        if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
+            throw not_found("invitation");
+        if (store::members::user_ids(tx, chat_id).size() + 1 > max) throw Error(ErrorCode::conflict, "the group is full");
+        store::invitations::remove(tx, invitation_id);
+        Outcome<ChatView> outcome;
+        outcome.effects.deliveries.push_back({InvitationDeleted{invitation_id, chat_id}, std::nullopt, {actor}});
+        std::vector<Member> joined;
+        std::vector<Message> note;
+        if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
+            joined.push_back(member_of(tx, chat_id, actor));
+            note.push_back(write_system(tx, chat_id, actor, joined.front().user.display_name + " joined",
+                                        "member.joined", actor));
+        }
+        outcome.value = view_of(tx, chat_id, actor);
+        if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<void> ChatService::decline(std::string actor, std::string invitation_id) {
+    require_uuid(invitation_id, "invitation_id");
+    const auto invitation = co_await find_invitation(actor, invitation_id);
+    co_await writes_.commit(invitation.chat_id, [actor, invitation_id, chat_id = invitation.chat_id](pqxx::transaction_base& tx) {
+        if (!store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
+        store::invitations::remove(tx, invitation_id);
+        Outcome<bool> outcome{true, {}};
+        outcome.effects.deliveries.push_back({InvitationDeleted{invitation_id, chat_id}, std::nullopt, {actor}});
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<Invitation> ChatService::find_invitation(const std::string& actor, const std::string& invitation_id) {
+    auto invitation = co_await writes_.pool().run(
+        [actor, invitation_id](pqxx::transaction_base& tx) { return store::invitations::find(tx, invitation_id, actor); });
+    if (!invitation) throw not_found("invitation");
+    co_return std::move(*invitation);
 }
 
 boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std::string chat_id, std::string user_id,
                                                           MemberUpdate update) {
     require_uuid(user_id, "user_id");
     if (!update.role && !update.is_muted) throw bad_request("nothing to update");
-    co_await member_role(actor, chat_id);
-    const auto type = (co_await writes_.access(chat_id))->type;
-    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update, type](pqxx::transaction_base& tx) {
+    co_await standing(actor, chat_id);
+    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](pqxx::transaction_base& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
-        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
-        const auto actor_row = store::members::find(tx, chat_id, actor);
-        if (!actor_row) throw not_found("chat");
-        const auto target_row = store::members::find(tx, chat_id, user_id);
-        if (!target_row) throw not_found("member");
-        check_member_update(type, actor_row->role, target_row->role, actor == user_id, update);
-        const bool role_changes = update.role && *update.role != target_row->role;
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        if (!target) throw not_found("member");
+        rules::may_update_member(actor_now, target->role, actor == user_id, update.role, update.is_muted.has_value());
+        const bool role_changes = update.role && *update.role != target->role;
         Outcome<Member> outcome;
         std::vector<std::pair<std::string, Role>> roles;
         if (role_changes) {
-            const auto& actor_name = actor_row->user.display_name;
-            const auto& target_name = target_row->user.display_name;
+            const auto actor_name = name_of(tx, actor);
+            const auto& target_name = target->user.display_name;
             if (*update.role == Role::owner) {
                 store::members::set_role(tx, chat_id, actor, Role::admin);
                 store::members::set_role(tx, chat_id, user_id, Role::owner);
@@ -397,8 +462,8 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
         }
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         for (const auto& [user, role] : roles)
-            outcome.effects.deliveries.push_back({MemberUpdated{*store::members::find(tx, chat_id, user)}, chat_id, {}});
-        outcome.value = *store::members::find(tx, chat_id, user_id);
+            outcome.effects.deliveries.push_back({MemberUpdated{member_of(tx, chat_id, user)}, chat_id, {}});
+        outcome.value = member_of(tx, chat_id, user_id);
         if (!role_changes) outcome.effects.deliveries.push_back({MemberUpdated{outcome.value}, std::nullopt, {user_id}});
         outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
@@ -413,19 +478,16 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
 
 boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
     require_uuid(user_id, "user_id");
-    co_await member_role(actor, chat_id);
-    const auto type = (co_await writes_.access(chat_id))->type;
-    co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::transaction_base& tx) {
-        if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
-        const auto actor_row = store::members::find(tx, chat_id, actor);
-        if (!actor_row) throw not_found("chat");
-        const auto target_row = store::members::find(tx, chat_id, user_id);
-        if (!target_row) throw not_found("member");
+    co_await standing(actor, chat_id);
+    co_await writes_.commit(chat_id, [actor, chat_id, user_id](pqxx::transaction_base& tx) {
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        if (!target) throw not_found("member");
         const bool leaving = user_id == actor;
-        check_removal(type, actor_row->role, target_row->role, leaving);
+        rules::may_remove_member(actor_now, target->role, leaving);
         Outcome<bool> outcome{true, {}};
         store::members::remove(tx, chat_id, user_id);
-        const bool owner_leaves = target_row->role == Role::owner;
+        const bool owner_leaves = target->role == Role::owner;
         const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
         outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
         if (owner_leaves && !heir) {
@@ -433,14 +495,14 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
             outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
             return outcome;
         }
-        const auto& actor_name = actor_row->user.display_name;
+        const auto actor_name = name_of(tx, actor);
         deliver_message(outcome.effects,
                         leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
-                                : write_system(tx, chat_id, actor, actor_name + " removed " + target_row->user.display_name,
+                                : write_system(tx, chat_id, actor, actor_name + " removed " + target->user.display_name,
                                                "member.removed", user_id));
         if (heir) {
             store::members::set_role(tx, chat_id, *heir, Role::owner);
-            auto heir_row = *store::members::find(tx, chat_id, *heir);
+            auto heir_row = member_of(tx, chat_id, *heir);
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                                           "chat.owner_changed", *heir));
             outcome.effects.deliveries.push_back({MemberUpdated{std::move(heir_row)}, chat_id, {}});

@@ -12,15 +12,18 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
     co_return co_await pool_.run([this, chat_id](pqxx::transaction_base& tx) { return cache_.find_or_load(tx, chat_id); });
 }
 
-boost::asio::awaitable<std::pair<Message, Role>> ChatWrites::visible_message(const std::string& actor,
-                                                                             const std::string& message_id) {
+boost::asio::awaitable<Standing> ChatWrites::standing(const std::string& chat_id, const std::string& actor) {
+    co_return standing_in((co_await access(chat_id)).get(), actor);
+}
+
+boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message(const std::string& actor,
+                                                                                 const std::string& message_id) {
     require_uuid(message_id, "message_id");
-    auto message = co_await pool_.run([message_id](pqxx::transaction_base& tx) { return store::messages::find(tx, message_id); });
+    auto message = co_await pool_.run(
+        [actor, message_id](pqxx::transaction_base& tx) { return store::messages::find(tx, message_id, actor); });
     if (!message) throw not_found("message");
-    const auto access = co_await this->access(message->chat_id);
-    if (!access || !access->members.contains(actor)) throw not_found("message");
-    const auto role = access->members.at(actor);
-    co_return std::pair<Message, Role>{std::move(*message), role};
+    const auto standing = standing_in((co_await access(message->chat_id)).get(), actor, "message");
+    co_return std::pair<Message, Standing>{std::move(*message), standing};
 }
 
 void ChatWrites::apply(Effects& effects) {
@@ -43,11 +46,20 @@ void ChatWrites::apply(Effects& effects) {
     }
 }
 
-Role require_member(const ChatAccess* access, const std::string& user_id) {
+Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what) {
     if (access) {
-        if (const auto found = access->members.find(user_id); found != access->members.end()) return found->second;
+        if (const auto found = access->members.find(user_id); found != access->members.end())
+            return {access->type, access->settings, found->second};
     }
-    throw not_found("chat");
+    throw not_found(what);
+}
+
+Standing lock_standing(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+                       const std::string& what) {
+    if (!store::chats::lock(tx, chat_id)) throw not_found(what);
+    auto standing = store::members::standing(tx, chat_id, user_id);
+    if (!standing) throw not_found(what);
+    return *standing;
 }
 
 }  // namespace confab::domain

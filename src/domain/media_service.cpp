@@ -1,6 +1,7 @@
 #include "confab/domain/media_service.hpp"
 
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/media/inspect.hpp"
 #include "confab/media/multipart.hpp"
@@ -34,9 +35,10 @@ constexpr std::size_t max_file_name = 255;
 std::string file_name_from(std::string_view raw) {
     const auto slash = raw.find_last_of("/\\");
     const auto name = slash == std::string_view::npos ? raw : raw.substr(slash + 1);
-    if (name.empty() || name.size() > max_file_name || !is_valid_utf8(name) || name == "." || name == ".." ||
-        name.find('\0') != std::string_view::npos)
+    if (name.empty() || name.size() > max_file_name || !is_valid_utf8(name) || name == "." || name == "..")
         throw bad_request("the file name must be a name of 1-255 bytes", "file_name");
+    if (!is_plain_text(name))
+        throw bad_request("the file name must not contain control or bidirectional formatting characters", "file_name");
     return std::string(name);
 }
 
@@ -63,7 +65,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     if (upload.file_name) upload.file_name = file_name_from(*upload.file_name);
     const auto kind = media_kind_from(upload.kind);
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
-    require_member((co_await writes_.access(upload.chat_id)).get(), upload.uploader_id);
+    co_await writes_.standing(upload.chat_id, upload.uploader_id);
     if (upload.multipart_boundary) {
         TemporaryFile part{storage_.temporary_path()};
         const auto extracted = co_await offload(workers_, [&]() -> std::optional<media::FilePart> {
@@ -110,7 +112,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
 }
 
 boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::string message_id) {
-    const auto [message, role] = co_await writes_.visible_message(actor, message_id);
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted || !message.media) throw not_found("media");
     co_return MediaFile{storage_.path_of(message.media->storage_key), *message.media, message.media->sha256};
 }
@@ -143,21 +145,20 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, 
 }
 
 boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string message_id) {
-    const auto [message, role] = co_await writes_.visible_message(actor, message_id);
-    if (message.is_deleted || !message.media) throw not_found("media");
-    const bool moderator = (co_await writes_.access(message.chat_id))->type == ChatType::group && role != Role::member;
-    if (message.sender_id != actor && !moderator)
-        throw Error(ErrorCode::forbidden, "only the sender or an admin can remove media");
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_remove_media(standing, actor, message);
     const auto chat_id = message.chat_id;
-    auto orphaned = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::transaction_base& tx) {
-        store::chats::lock(tx, chat_id);
+    auto orphaned = co_await writes_.commit(chat_id, [actor, chat_id, message_id](pqxx::transaction_base& tx) {
+        const auto now = lock_standing(tx, chat_id, actor, "media");
+        auto current = store::messages::find(tx, message_id, actor);
+        if (!current) throw not_found("media");
+        rules::may_remove_media(now, actor, *current);
         const auto version = store::messages::next_version(tx, chat_id);
-        auto current = store::messages::find(tx, message_id);
-        if (!current || current->is_deleted || !current->media) throw not_found("media");
         store::messages::detach_media(tx, message_id, version);
         Outcome<std::optional<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
-        auto updated = *store::messages::find(tx, message_id);
-        outcome.effects.deliveries.push_back({MessageUpdated{std::move(updated)}, chat_id, {}});
+        auto updated = store::messages::find(tx, message_id, actor);
+        if (!updated) throw not_found("media");
+        outcome.effects.deliveries.push_back({MessageUpdated{std::move(*updated)}, chat_id, {}});
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
@@ -170,9 +171,9 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
         kind = media_kind_from(*query.kind);
         if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     }
-    require_member((co_await writes_.access(chat_id)).get(), actor);
-    auto messages = co_await writes_.pool().run([chat_id, kind, query](pqxx::transaction_base& tx) {
-        return store::media::gallery(tx, chat_id, kind, query.before_seq, query.limit + 1);
+    co_await writes_.standing(chat_id, actor);
+    auto messages = co_await writes_.pool().run([actor, chat_id, kind, query](pqxx::transaction_base& tx) {
+        return store::media::gallery(tx, chat_id, kind, query.before_seq, query.limit + 1, actor);
     });
     HistoryPage page;
     if (static_cast<int>(messages.size()) > query.limit) {

@@ -1,6 +1,7 @@
 #include "confab/domain/message_service.hpp"
 
 #include "confab/domain/media_service.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
@@ -38,10 +39,15 @@ void deliver(Effects& effects, Event event, const std::string& chat_id) {
     effects.deliveries.push_back({std::move(event), chat_id, {}});
 }
 
-// Members may post, and in a group that only admins may post to, only admins.
 void require_may_post(const ChatAccess* access, const std::string& sender_id) {
-    if (require_member(access, sender_id) == Role::member && access->settings.only_admins_can_post)
-        throw forbidden("only admins can post in this group");
+    rules::may_post(standing_in(access, sender_id));
+}
+
+// The message as `viewer` reads it (store::attach_reactions).
+Message message_of(pqxx::transaction_base& tx, const std::string& message_id, const std::string& viewer) {
+    auto message = store::messages::find(tx, message_id, viewer);
+    if (!message) throw not_found("message");
+    return std::move(*message);
 }
 
 // The checks of a send that read other rows: its reply and its upload. `claimed` holds the
@@ -221,9 +227,9 @@ void MessageService::track_send(const Message& message) {
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     require_uuid(chat_id, "chat_id");
-    require_member((co_await writes_.access(chat_id)).get(), actor);
-    auto messages = co_await writes_.pool().run([chat_id, q](pqxx::transaction_base& tx) {
-        return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1);
+    co_await writes_.standing(chat_id, actor);
+    auto messages = co_await writes_.pool().run([actor, chat_id, q](pqxx::transaction_base& tx) {
+        return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1, actor);
     });
     HistoryPage page;
     const bool more = static_cast<int>(messages.size()) > q.limit;
@@ -237,13 +243,13 @@ boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, s
 boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::string chat_id,
                                                       std::int64_t since_version, int limit) {
     require_uuid(chat_id, "chat_id");
-    require_member((co_await writes_.access(chat_id)).get(), actor);
+    co_await writes_.standing(chat_id, actor);
     co_return co_await writes_.pool().run([actor, chat_id, since_version, limit](pqxx::transaction_base& tx) {
         SyncPage page;
         auto view = store::chats::view(tx, chat_id, actor);
         if (!view) throw not_found("chat");
         page.version = view->chat.version;
-        page.messages = store::messages::changed_since(tx, chat_id, since_version, limit + 1);
+        page.messages = store::messages::changed_since(tx, chat_id, since_version, limit + 1, actor);
         page.has_more = static_cast<int>(page.messages.size()) > limit;
         if (page.has_more) page.messages.pop_back();
         return page;
@@ -257,41 +263,34 @@ boost::asio::awaitable<Message> MessageService::get(std::string actor, std::stri
 
 boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content) {
     validate_content(content, true);
-    auto [message, role] = co_await writes_.visible_message(actor, message_id);
-    if (message.sender_id != actor) throw forbidden("only the sender can edit a message");
-    if (message.is_deleted) throw conflict("message is deleted");
-    if (message.type == MessageType::location || message.type == MessageType::system)
-        throw bad_request("only text messages and captions can be edited", "content");
+    changes_.require(actor, "edits and reactions");
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_edit_message(actor, message);
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});
-    co_return co_await writes_.commit(chat_id, [chat_id, message_id, content](pqxx::transaction_base& tx) {
-        // Re-read under the chat lock: a concurrent delete wins.
-        store::chats::lock(tx, chat_id);
-        const auto version = store::messages::next_version(tx, chat_id);
-        auto current = store::messages::find(tx, message_id);
-        if (!current || current->is_deleted) throw conflict("message is deleted");
-        store::messages::edit(tx, message_id, content, version);
-        Outcome<Message> outcome{*store::messages::find(tx, message_id), {}};
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, content](pqxx::transaction_base& tx) {
+        // Judged again under the chat lock: a concurrent delete, or the sender leaving, wins.
+        lock_standing(tx, chat_id, actor, "message");
+        rules::may_edit_message(actor, message_of(tx, message_id, actor));
+        store::messages::edit(tx, message_id, content, store::messages::next_version(tx, chat_id));
+        Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
         deliver(outcome.effects, MessageUpdated{outcome.value}, chat_id);
         return outcome;
     });
 }
 
 boost::asio::awaitable<void> MessageService::remove(std::string actor, std::string message_id) {
-    auto [message, role] = co_await writes_.visible_message(actor, message_id);
-    const auto access = co_await writes_.access(message.chat_id);
-    const bool moderator = access->type == ChatType::group && role != Role::member;
-    if (message.sender_id != actor && !moderator) throw forbidden("only the sender or an admin can delete a message");
-    if (message.is_deleted) throw conflict("message is already deleted");
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_delete_message(standing, actor, message);
     const auto chat_id = message.chat_id;
-    auto orphaned_bytes = co_await writes_.commit(chat_id, [chat_id, message_id](pqxx::transaction_base& tx) {
-        store::chats::lock(tx, chat_id);
+    auto orphaned_bytes = co_await writes_.commit(chat_id, [actor, chat_id, message_id](pqxx::transaction_base& tx) {
+        const auto now = lock_standing(tx, chat_id, actor, "message");
+        const auto current = message_of(tx, message_id, actor);
+        rules::may_delete_message(now, actor, current);
         const auto version = store::messages::next_version(tx, chat_id);
-        auto current = store::messages::find(tx, message_id);
-        if (!current || current->is_deleted) throw conflict("message is already deleted");
         store::messages::tombstone(tx, message_id, version);
         Outcome<std::optional<std::string>> outcome;
-        if (current->media) outcome.value = store::media::remove(tx, current->media->id);
+        if (current.media) outcome.value = store::media::remove(tx, current.media->id);
         deliver(outcome.effects, MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
@@ -304,11 +303,15 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_valid_utf8(emoji) ||
         emoji.find('\0') != std::string::npos)
         throw bad_request("emoji must be 1-32 bytes of UTF-8", "emoji");
-    auto [message, role] = co_await writes_.visible_message(actor, message_id);
+    changes_.require(actor, "edits and reactions");
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::transaction_base& tx) {
-        store::chats::lock(tx, chat_id);  // one reaction change per chat at a time: the 20-emoji cap holds
+        // One reaction change per chat at a time: the 20-emoji cap holds. A reactor who has
+        // left since is refused.
+        lock_standing(tx, chat_id, actor, "message");
+        if (message_of(tx, message_id, actor).is_deleted) throw conflict("message is deleted");
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
                                  : store::messages::remove_reaction(tx, message_id, actor, emoji);
@@ -316,9 +319,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         if (add && store::messages::distinct_emoji(tx, message_id) > max_distinct_emoji)
             throw conflict("a message has at most 20 distinct reactions");
         store::messages::set_version(tx, message_id, store::messages::next_version(tx, chat_id));
-        auto current = store::messages::find(tx, message_id);
-        if (!current || current->is_deleted) throw conflict("message is deleted");
-        deliver(outcome.effects, MessageUpdated{std::move(*current)}, chat_id);
+        deliver(outcome.effects, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
         outcome.value = true;
         return outcome;
     });
@@ -328,7 +329,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
 boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::string chat_id, std::int64_t seq) {
     require_uuid(chat_id, "chat_id");
     if (seq < 0) throw bad_request("seq must be a non-negative integer", "seq");
-    require_member((co_await writes_.access(chat_id)).get(), actor);
+    co_await writes_.standing(chat_id, actor);
     co_await writes_.commit(chat_id, [actor, chat_id, seq](pqxx::transaction_base& tx) {
         Outcome<bool> outcome{false, {}};
         const auto moved = store::members::advance_read(tx, chat_id, actor, seq);

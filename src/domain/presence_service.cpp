@@ -15,13 +15,15 @@ PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub, const c
     : writes_(writes), hub_(hub), typing_events_("typing", limits.typing_burst, limits.typing_rate),
       sweeper_([this] { expire_typing(); }) {}
 
-PresenceService::~PresenceService() {
+PresenceService::~PresenceService() { stop(); }
+
+void PresenceService::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     wake_.notify_all();
-    sweeper_.join();
+    if (sweeper_.joinable()) sweeper_.join();
 }
 
 bool PresenceService::online(const std::string& user_id) const { return hub_.connections_of(user_id) > 0; }
@@ -39,7 +41,7 @@ void PresenceService::announce_typing(const std::string& chat_id, const std::str
 boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::string chat_id, bool is_typing) {
     typing_events_.require(actor, "typing events");
     require_uuid(chat_id, "chat_id");
-    require_member((co_await writes_.access(chat_id)).get(), actor);
+    co_await writes_.standing(chat_id, actor);
     bool changed = false;
     {
         std::lock_guard lock(mutex_);

@@ -8,6 +8,9 @@
 #include "confab/store/users.hpp"
 
 namespace confab::domain {
+namespace {
+constexpr std::size_t min_query = 2, max_query = 64;
+}
 
 boost::asio::awaitable<User> UserService::get(std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
@@ -33,6 +36,9 @@ boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std
 
 boost::asio::awaitable<UserPage> UserService::search(std::string query, std::optional<std::string> after_username,
                                                      int limit) {
+    // Not a directory to page through: a search names at least two characters of someone.
+    if (!is_valid_utf8(query) || code_points(query) < min_query || code_points(query) > max_query)
+        throw bad_request("query must be 2-64 characters", "query");
     auto users = co_await pool_.run([&query, &after_username, limit](pqxx::transaction_base& tx) {
         return store::users::search(tx, query, after_username, limit + 1);
     });
@@ -41,6 +47,19 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
     if (page.has_more) users.pop_back();
     page.users = std::move(users);
     co_return page;
+}
+
+boost::asio::awaitable<AddPolicy> UserService::add_policy(std::string id) {
+    co_return co_await pool_.run([id](pqxx::transaction_base& tx) {
+        const auto policies = store::users::add_policies(tx, {id});
+        if (policies.empty()) throw not_found("user");
+        return policies.begin()->second;
+    });
+}
+
+boost::asio::awaitable<AddPolicy> UserService::set_add_policy(std::string id, AddPolicy policy) {
+    co_await pool_.run([id, policy](pqxx::transaction_base& tx) { store::users::set_add_policy(tx, id, policy); });
+    co_return policy;
 }
 
 }  // namespace confab::domain

@@ -43,6 +43,32 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+namespace {
+
+// The code point at text[i] (valid UTF-8), and advances i past it.
+char32_t next_code_point(std::string_view text, std::size_t& i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
+    char32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    i += length;
+    return code;
+}
+
+bool is_control_or_bidi(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+}  // namespace
+
+bool is_plain_text(std::string_view text) {
+    if (!is_valid_utf8(text)) return false;
+    for (std::size_t i = 0; i < text.size();)
+        if (is_control_or_bidi(next_code_point(text, i))) return false;
+    return true;
+}
+
 bool is_uuid(std::string_view text) {
     if (text.size() != 36) return false;
     for (std::size_t i = 0; i < text.size(); ++i) {

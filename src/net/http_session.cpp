@@ -241,6 +241,25 @@ asio::awaitable<void> refuse(Connection& connection, http::Response response, co
     co_await write_response(connection, std::move(response), request, false);
 }
 
+// Reads the rest of a request whose header is in. The body's time starts when its header
+// is in, not with the header's own deadline (a late request on a keep-alive connection got
+// only what was left of it): it may pause up to `idle` between chunks, and must end within
+// `idle` plus one second per 64 KiB it may hold, so a large upload on a slow link finishes
+// while a trickled body still ends.
+template <class Parser>
+asio::awaitable<beast::error_code> read_body(Connection& connection, beast::flat_buffer& buffer, Parser& parser,
+                                             std::chrono::seconds idle, std::uint64_t limit) {
+    constexpr std::uint64_t bytes_per_second = 64 * 1024;
+    const auto length = parser.content_length().value_or(limit);
+    const auto end = std::chrono::steady_clock::now() + idle + std::chrono::seconds(length / bytes_per_second);
+    while (!parser.is_done()) {
+        connection.stream.expires_at(std::min(std::chrono::steady_clock::now() + idle, end));
+        auto [ec, bytes] = co_await bhttp::async_read_some(connection.stream, buffer, parser, use_tuple);
+        if (ec) co_return ec;
+    }
+    co_return beast::error_code{};
+}
+
 // Streams an upload body into a fresh file, cut off with 413 past the limit; nullopt
 // when the connection must close (the file is removed then).
 asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connection, beast::flat_buffer& buffer,
@@ -257,7 +276,7 @@ asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connect
         co_await refuse(connection, read_failure_response(bhttp::error::bad_transfer_encoding), target, "-");
         co_return std::nullopt;
     }
-    auto [read_error, bytes] = co_await bhttp::async_read(connection.stream, buffer, parser, use_tuple);
+    const auto read_error = co_await read_body(connection, buffer, parser, context.config.server.idle_timeout, limit);
     auto message = parser.release();
     message.body().close();
     if (read_error) {
@@ -363,7 +382,7 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         } else {
             bhttp::request_parser<bhttp::string_body> parser{std::move(head)};
             parser.body_limit(limit);
-            std::tie(ec, bytes) = co_await bhttp::async_read(connection->stream, buffer, parser, use_tuple);
+            ec = co_await read_body(*connection, buffer, parser, context.config.server.idle_timeout, limit);
             if (ec) {
                 if (!is_quiet_end(ec)) co_await refuse(*connection, read_failure_response(ec), target, remote);
                 break;

@@ -50,7 +50,7 @@ public:
     WsSession(beast::tcp_stream stream, Role role, domain::Principal principal,
               std::vector<ConnectionCounter::Slot> slots, SessionContext& context)
         : ws_(CoalescingStream(std::move(stream))), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
-          context_(context), give_up_(ws_.get_executor()) {}
+          context_(context), give_up_(ws_.get_executor()), expiry_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
@@ -101,11 +101,16 @@ private:
         static auto& open_websockets = obs::metrics().connections_open.with({"websocket"});
         open_websockets.add(1);
         spdlog::debug("websocket open user_id={}", principal_.user_id);
-        if (role_ == Role::events) co_await announce(true);
+        if (role_ == Role::events) {
+            close_at_expiry();
+            co_await close_if_signed_out();
+            co_await announce(true);
+        }
         co_await read_loop();
         co_await until([this] { return requests_running_ == 0; });  // their writes still commit
         finished_ = true;
         give_up_.cancel();
+        expiry_.cancel();
         if (role_ == Role::events) {
             context_.hub.detach(*this);
             co_await announce(false);
@@ -126,6 +131,26 @@ private:
         ws_.read_message_max(0);  // the frame limit is enforced by read_loop
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
+    }
+
+    // A token stops working on its open sockets too when it expires.
+    void close_at_expiry() {
+        const auto left = principal_.expires_at - std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now());
+        expiry_.expires_after(left);
+        expiry_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+            if (auto self = weak.lock(); self && !ec) self->request_close(realtime::CloseCode::token_revoked);
+        });
+    }
+
+    // A logout that revoked the token after the upgrade authenticated, and closed its
+    // sockets before this one joined the hub, is caught here; one after this finds it there.
+    asio::awaitable<void> close_if_signed_out() {
+        try {
+            if (!co_await context_.events.still_signed_in(principal_)) request_close(realtime::CloseCode::token_revoked);
+        } catch (const std::exception& e) {
+            spdlog::warn("token check after upgrade failed user_id={}: {}", principal_.user_id, e.what());
+        }
     }
 
     // Presence is best effort: a database hiccup must not take the connection down.
@@ -310,6 +335,7 @@ private:
     SessionContext& context_;
     std::size_t session_id_ = 0;
     asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
+    asio::steady_timer expiry_;   // closes the socket when its token expires
     bool accepted_ = false;                // the handshake is done: frames may be queued
     std::vector<realtime::Frame> early_;   // delivered during the handshake
     std::uint64_t queued_count_ = 0;   // messages ever queued

@@ -44,13 +44,21 @@ std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const F
 }
 
 void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
+    close_where(user_id, code, [&](const Connection& connection) { return connection.token_hash() == token_hash; });
+}
+
+void Hub::close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code) {
+    close_where(user_id, code, [&](const Connection& connection) { return connection.token_hash() != keep; });
+}
+
+void Hub::close_where(const std::string& user_id, CloseCode code, const std::function<bool(const Connection&)>& which) {
     Dispatch dispatch{{}, nullptr, code};
     bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
         if (const auto found = by_user_.find(user_id); found != by_user_.end())
             std::copy_if(found->second.begin(), found->second.end(), std::back_inserter(dispatch.targets),
-                         [&](const auto& connection) { return connection->token_hash() == token_hash; });
+                         [&](const auto& connection) { return which(*connection); });
         start_drain = queue(std::move(dispatch));
     }
     if (start_drain) post_drain();

@@ -19,10 +19,10 @@ domain::ChatView view_from(const pqxx::row& row) {
     domain::ChatView view;
     auto& chat = view.chat;
     chat.id = row[0].as<std::string>();
-    chat.type = row[1].as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
+    chat.type = chat_type(row[1]);
     chat.title = optional_text(row[2]);
     chat.avatar_url = optional_text(row[3]);
-    chat.settings = {row[4].as<bool>(), row[5].as<bool>(), row[6].as<bool>()};
+    chat.settings = chat_settings(row, 4);
     chat.metadata.text = row[7].as<std::string>();
     chat.member_count = row[8].as<std::int64_t>();
     chat.last_seq = row[9].as<std::int64_t>();
@@ -37,25 +37,25 @@ domain::ChatView view_from(const pqxx::row& row) {
 }
 
 // Each chat's newest message, one query for the whole page.
-void attach_last_messages(pqxx::transaction_base& tx, std::vector<domain::ChatView>& views) {
+void attach_last_messages(pqxx::transaction_base& tx, std::vector<domain::ChatView>& views, const std::string& viewer) {
     std::vector<std::string> ids;
     for (const auto& view : views)
         if (view.chat.last_seq > 0) ids.push_back(view.chat.id);
     if (ids.empty()) return;
     std::vector<domain::Message> messages;
     for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids))) messages.push_back(message_from(row));
-    attach_reactions(tx, messages);
+    attach_reactions(tx, messages, viewer);
     std::unordered_map<std::string, domain::Message*> by_chat;
     for (auto& message : messages) by_chat.emplace(message.chat_id, &message);
     for (auto& view : views)
         if (auto found = by_chat.find(view.chat.id); found != by_chat.end()) view.last_message = std::move(*found->second);
 }
 
-std::vector<domain::ChatView> views_from(pqxx::transaction_base& tx, const pqxx::result& result) {
+std::vector<domain::ChatView> views_from(pqxx::transaction_base& tx, const pqxx::result& result, const std::string& viewer) {
     std::vector<domain::ChatView> views;
     views.reserve(result.size());
     for (const auto& row : result) views.push_back(view_from(row));
-    attach_last_messages(tx, views);
+    attach_last_messages(tx, views, viewer);
     return views;
 }
 
@@ -124,22 +124,22 @@ std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::str
     const auto chat = tx.exec_prepared("chats_access", chat_id);
     if (chat.empty()) return std::nullopt;
     ChatAccess access;
-    access.type = chat[0][0].as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
-    access.settings = {chat[0][1].as<bool>(), chat[0][2].as<bool>(), chat[0][3].as<bool>()};
+    access.type = chat_type(chat[0][0]);
+    access.settings = chat_settings(chat[0], 1);
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id))
         access.members.emplace(row[0].as<std::string>(), domain::role_from(row[1].c_str()).value_or(domain::Role::member));
     return access;
 }
 
 std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
-    auto views = views_from(tx, tx.exec_prepared("chats_view", user_id, chat_id));
+    auto views = views_from(tx, tx.exec_prepared("chats_view", user_id, chat_id), user_id);
     if (views.empty()) return std::nullopt;
     return std::move(views.front());
 }
 
 std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string& user_id,
                                    std::optional<std::int64_t> before_activity, int limit) {
-    return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit));
+    return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit), user_id);
 }
 
 void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes) {
@@ -188,6 +188,9 @@ void prepare(pqxx::connection& c) {
     c.prepare("members_find",
               "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
               "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    c.prepare("members_standing",
+              "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, cm.role "
+              "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     c.prepare("members_list",
               "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
               "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
@@ -210,6 +213,10 @@ void prepare(pqxx::connection& c) {
               "SELECT DISTINCT other.user_id::text FROM chat_members mine "
               "JOIN chat_members other ON other.chat_id = mine.chat_id "
               "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
+    c.prepare("members_contacts_among",
+              "SELECT DISTINCT other.user_id::text FROM chat_members mine "
+              "JOIN chat_members other ON other.chat_id = mine.chat_id "
+              "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
     c.prepare("members_share",
               "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = a.chat_id "
               "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
@@ -223,6 +230,15 @@ std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string
     const auto result = tx.exec_prepared("members_find", chat_id, user_id);
     if (result.empty()) return std::nullopt;
     return member_from(result[0]).first;
+}
+
+std::optional<domain::Standing> standing(pqxx::transaction_base& tx, const std::string& chat_id,
+                                        const std::string& user_id) {
+    const auto result = tx.exec_prepared("members_standing", chat_id, user_id);
+    if (result.empty()) return std::nullopt;
+    const auto& row = result[0];
+    return domain::Standing{chat_type(row[0]), chat_settings(row, 1),
+                            domain::role_from(row[4].c_str()).value_or(domain::Role::member)};
 }
 
 std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
@@ -285,3 +301,79 @@ bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::s
 }
 
 }  // namespace confab::store::members
+
+namespace confab::store::members {
+
+std::unordered_set<std::string> contacts_among(pqxx::transaction_base& tx, const std::string& user_id,
+                                               const std::vector<std::string>& ids) {
+    std::unordered_set<std::string> contacts;
+    if (ids.empty()) return contacts;
+    for (const auto& row : tx.exec_prepared("members_contacts_among", user_id, uuid_array(ids)))
+        contacts.insert(row[0].as<std::string>());
+    return contacts;
+}
+
+}  // namespace confab::store::members
+
+namespace confab::store::invitations {
+namespace {
+
+const std::string invitation_columns =
+    std::string("i.id::text, i.chat_id::text, c.title, c.avatar_url, "
+                "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), " CONFAB_MS("i.created_at") ", "
+                "i.inviter_id IS NOT NULL, ") +
+    user_columns;
+
+domain::Invitation invitation_from(const pqxx::row& row) {
+    domain::Invitation invitation;
+    invitation.id = row[0].as<std::string>();
+    invitation.chat_id = row[1].as<std::string>();
+    invitation.title = optional_text(row[2]);
+    invitation.avatar_url = optional_text(row[3]);
+    invitation.member_count = row[4].as<std::int64_t>();
+    invitation.created_at = timestamp(row[5]);
+    if (row[6].as<bool>()) invitation.inviter = user_from(row, 7);
+    return invitation;
+}
+
+}  // namespace
+
+void prepare(pqxx::connection& c) {
+    const std::string from = " FROM invitations i JOIN chats c ON c.id = i.chat_id LEFT JOIN users u ON u.id = i.inviter_id ";
+    c.prepare("invitations_insert",
+              "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
+              "ON CONFLICT DO NOTHING RETURNING id::text");
+    c.prepare("invitations_of_user", "SELECT " + invitation_columns + from +
+                                         "WHERE i.user_id = $1::uuid ORDER BY i.created_at DESC, i.id LIMIT $2");
+    c.prepare("invitations_find",
+              "SELECT " + invitation_columns + from + "WHERE i.id = $1::uuid AND i.user_id = $2::uuid");
+    c.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
+    c.prepare("invitations_remove_for", "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+}
+
+std::optional<std::string> insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+                                  const std::string& inviter_id) {
+    const auto result = tx.exec_prepared("invitations_insert", chat_id, user_id, inviter_id);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::vector<domain::Invitation> of_user(pqxx::transaction_base& tx, const std::string& user_id, int limit) {
+    std::vector<domain::Invitation> out;
+    for (const auto& row : tx.exec_prepared("invitations_of_user", user_id, limit)) out.push_back(invitation_from(row));
+    return out;
+}
+
+std::optional<domain::Invitation> find(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id) {
+    const auto result = tx.exec_prepared("invitations_find", id, user_id);
+    if (result.empty()) return std::nullopt;
+    return invitation_from(result[0]);
+}
+
+void remove(pqxx::transaction_base& tx, const std::string& id) { tx.exec_prepared("invitations_remove", id); }
+
+void remove_for(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+    tx.exec_prepared("invitations_remove_for", chat_id, user_id);
+}
+
+}  // namespace confab::store::invitations

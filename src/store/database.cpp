@@ -14,6 +14,7 @@ void prepare_statements(pqxx::connection& connection) {
     tokens::prepare(connection);
     chats::prepare(connection);
     members::prepare(connection);
+    invitations::prepare(connection);
     messages::prepare(connection);
     media::prepare(connection);
     stats::prepare(connection);

@@ -60,13 +60,13 @@ bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key) {
 
 std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
                                      std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
-                                     int limit) {
+                                     int limit, const std::string& viewer) {
     const std::optional<std::string> kind_name =
         kind ? std::optional<std::string>(std::string(to_string(*kind))) : std::nullopt;
     std::vector<domain::Message> out;
     for (const auto& row : tx.exec_prepared("media_gallery", chat_id, kind_name, before_seq, limit))
         out.push_back(message_from(row));
-    attach_reactions(tx, out);
+    attach_reactions(tx, out, viewer);
     return out;
 }
 

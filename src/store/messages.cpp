@@ -77,7 +77,7 @@ std::string text_array(const std::vector<std::optional<std::string>>& elements) 
     return literal + "}";
 }
 
-void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages) {
+void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages, const std::string& viewer) {
     std::vector<std::string> ids;
     std::unordered_map<std::string, domain::Message*> by_id;
     for (auto& message : messages) {
@@ -87,12 +87,13 @@ void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& 
     }
     if (ids.empty()) return;
     // Rows in reaction order, so each emoji's first row fixes its place and users keep theirs.
-    const auto rows = tx.exec_prepared("reactions_of", uuid_array(ids));
+    const auto rows = tx.exec_prepared("reactions_of", uuid_array(ids), reaction_users_named,
+                                       viewer.empty() ? std::nullopt : std::optional<std::string>(viewer));
     for (const auto& row : rows) {
         auto& reactions = by_id.at(row[0].as<std::string>())->reactions;
         const auto emoji = row[1].as<std::string>();
         auto entry = std::find_if(reactions.begin(), reactions.end(), [&](const auto& r) { return r.emoji == emoji; });
-        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), domain::Reaction{emoji, {}});
+        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), domain::Reaction{emoji, row[3].as<std::int64_t>(), {}});
         entry->user_ids.push_back(row[2].as<std::string>());
     }
 }
@@ -102,16 +103,17 @@ void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& 
 namespace confab::store::messages {
 namespace {
 
-std::vector<domain::Message> messages_from(pqxx::transaction_base& tx, const pqxx::result& result) {
+std::vector<domain::Message> messages_from(pqxx::transaction_base& tx, const pqxx::result& result,
+                                          const std::string& viewer) {
     std::vector<domain::Message> out;
     out.reserve(result.size());
     for (const auto& row : result) out.push_back(message_from(row));
-    attach_reactions(tx, out);
+    attach_reactions(tx, out, viewer);
     return out;
 }
 
-std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::result& result) {
-    auto found = messages_from(tx, result);
+std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::result& result, const std::string& viewer) {
+    auto found = messages_from(tx, result, viewer);
     if (found.empty()) return std::nullopt;
     return std::move(found.front());
 }
@@ -128,8 +130,12 @@ std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::re
 void prepare(pqxx::connection& c) {
     const std::string columns = message_columns;
     c.prepare("reactions_of",
-              "SELECT message_id::text, emoji, user_id::text FROM reactions "
-              "WHERE message_id = ANY($1::uuid[]) ORDER BY created_at, emoji, user_id");
+              "SELECT message_id::text, emoji, user_id::text, total FROM ("
+              " SELECT message_id, emoji, user_id, created_at,"
+              "  row_number() OVER (PARTITION BY message_id, emoji ORDER BY created_at, user_id) AS rank,"
+              "  count(*) OVER (PARTITION BY message_id, emoji) AS total"
+              " FROM reactions WHERE message_id = ANY($1::uuid[])) r "
+              "WHERE rank <= $2 OR user_id = $3::uuid ORDER BY created_at, emoji, user_id");
     // One statement for a batch of messages (unnest's ordinality keeps their order): number
     // each chat's messages in order, store them, advance each sender's read mark, and bring
     // the chats back into lists that hid them. A message whose sender is not a member is
@@ -229,8 +235,8 @@ std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessa
     return std::move(insert(tx, std::vector<NewMessage>{message}).front());
 }
 
-std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id) {
-    return single(tx, tx.exec_prepared("messages_find", id));
+std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id, const std::string& viewer) {
+    return single(tx, tx.exec_prepared("messages_find", id), viewer);
 }
 
 std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, const std::vector<ClientKey>& keys) {
@@ -239,7 +245,7 @@ std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, cons
         senders.emplace_back(key.sender_id);
         client_ids.emplace_back(key.client_id);
     }
-    return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)));
+    return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)), "");
 }
 
 std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string& id) {
@@ -250,15 +256,15 @@ std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string
 
 std::vector<domain::Message> page(pqxx::transaction_base& tx, const std::string& chat_id,
                                   std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
-                                  int limit) {
-    if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit));
-    if (after_seq) return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit));
-    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit));
+                                  int limit, const std::string& viewer) {
+    if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit), viewer);
+    if (after_seq) return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit), viewer);
+    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit), viewer);
 }
 
 std::vector<domain::Message> changed_since(pqxx::transaction_base& tx, const std::string& chat_id,
-                                           std::int64_t version, int limit) {
-    return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit));
+                                           std::int64_t version, int limit, const std::string& viewer) {
+    return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit), viewer);
 }
 
 std::int64_t next_version(pqxx::transaction_base& tx, const std::string& chat_id) {

@@ -17,6 +17,7 @@ struct PoolMetrics {
     obs::Counter& unavailable = obs::metrics().db_errors.with({"unavailable"});
     obs::Counter& broken = obs::metrics().db_errors.with({"broken_connection"});
     obs::Counter& rolled_back = obs::metrics().db_errors.with({"rolled_back"});
+    obs::Counter& effects_failed = obs::metrics().db_errors.with({"effects_failed"});
     obs::Counter& groups = obs::metrics().db_group_commits.only();
     obs::Counter& grouped_writes = obs::metrics().db_group_commit_writes.only();
 };
@@ -314,8 +315,15 @@ void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
         // the fan-out of every later message of the group.
         const auto locks = lock_orders(committed);
         transaction.commit();
+        // Committed is final: nothing may escape from here, or the group would be run again
+        // (execute, execute_with_retry) and its callers answered twice.
         for (auto* job : committed) {
-            job->after_commit();
+            try {
+                job->after_commit();
+            } catch (const std::exception& e) {
+                pool_metrics().effects_failed.inc();
+                spdlog::error("the effects of a committed write failed (its caller is still answered): {}", e.what());
+            }
             job->succeed();
         }
     }

@@ -36,7 +36,15 @@ void prepare(pqxx::connection& connection) {
                        "ON CONFLICT (username) DO NOTHING RETURNING " + columns);
     connection.prepare("users_credentials",
                        "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
+    connection.prepare("users_credentials_of",
+                       "SELECT " + columns + ", u.password_hash FROM users u WHERE u.id = $1::uuid");
+    connection.prepare("users_set_password",
+                       "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid");
     connection.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
+    connection.prepare("users_add_policies",
+                       "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[])");
+    connection.prepare("users_set_add_policy", "UPDATE users SET who_can_add_me = $2, updated_at = now() "
+                                               "WHERE id = $1::uuid");
     connection.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
     connection.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     connection.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
@@ -53,10 +61,25 @@ std::optional<domain::User> insert(pqxx::transaction_base& tx, const std::string
     return single_user(tx.exec_prepared("users_insert", username, display_name, password_hash));
 }
 
-std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const std::string& username) {
-    const auto result = tx.exec_prepared("users_credentials", username);
+namespace {
+
+std::optional<Credentials> credentials_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
     return Credentials{user_from(result[0]), result[0][5].as<std::string>()};
+}
+
+}  // namespace
+
+std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const std::string& username) {
+    return credentials_from(tx.exec_prepared("users_credentials", username));
+}
+
+std::optional<Credentials> credentials_of(pqxx::transaction_base& tx, const std::string& id) {
+    return credentials_from(tx.exec_prepared("users_credentials_of", id));
+}
+
+void set_password_hash(pqxx::transaction_base& tx, const std::string& id, const std::string& password_hash) {
+    tx.exec_prepared("users_set_password", id, password_hash);
 }
 
 std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& id) {
@@ -67,6 +90,19 @@ std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<
     std::vector<std::string> found;
     for (const auto& row : tx.exec_prepared("users_existing", uuid_array(ids))) found.push_back(row[0].as<std::string>());
     return found;
+}
+
+std::unordered_map<std::string, domain::AddPolicy> add_policies(pqxx::transaction_base& tx,
+                                                                const std::vector<std::string>& ids) {
+    std::unordered_map<std::string, domain::AddPolicy> policies;
+    for (const auto& row : tx.exec_prepared("users_add_policies", uuid_array(ids)))
+        policies.emplace(row[0].as<std::string>(),
+                         domain::add_policy_from(row[1].c_str()).value_or(domain::AddPolicy::everyone));
+    return policies;
+}
+
+void set_add_policy(pqxx::transaction_base& tx, const std::string& id, domain::AddPolicy policy) {
+    tx.exec_prepared("users_set_add_policy", id, std::string(to_string(policy)));
 }
 
 std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id) {
@@ -96,11 +132,14 @@ void prepare(pqxx::connection& connection) {
     connection.prepare("tokens_insert",
                        "INSERT INTO auth_tokens (token_hash, user_id, expires_at) "
                        "VALUES ($1, $2::uuid, now() + make_interval(hours => $3))");
-    connection.prepare("tokens_user",
-                       "SELECT user_id::text FROM auth_tokens "
+    connection.prepare("tokens_owner",
+                       "SELECT user_id::text, " CONFAB_MS("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
     connection.prepare("tokens_revoke",
                        "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
+    connection.prepare("tokens_revoke_all",
+                       "UPDATE auth_tokens SET revoked_at = now() "
+                       "WHERE user_id = $1::uuid AND token_hash <> $2 AND revoked_at IS NULL AND expires_at > now()");
 }
 
 void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std::string& user_id,
@@ -108,14 +147,18 @@ void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std
     tx.exec_prepared("tokens_insert", token_hash, user_id, static_cast<int>(ttl.count()));
 }
 
-std::optional<std::string> user_of(pqxx::transaction_base& tx, const std::string& token_hash) {
-    const auto result = tx.exec_prepared("tokens_user", token_hash);
+std::optional<Owner> owner_of(pqxx::transaction_base& tx, const std::string& token_hash) {
+    const auto result = tx.exec_prepared("tokens_owner", token_hash);
     if (result.empty()) return std::nullopt;
-    return result[0][0].as<std::string>();
+    return Owner{result[0][0].as<std::string>(), timestamp(result[0][1])};
 }
 
 void revoke(pqxx::transaction_base& tx, const std::string& token_hash) {
     tx.exec_prepared("tokens_revoke", token_hash);
+}
+
+void revoke_all(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep) {
+    tx.exec_prepared("tokens_revoke_all", user_id, keep);
 }
 
 }  // namespace confab::store::tokens

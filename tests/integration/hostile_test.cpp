@@ -746,6 +746,10 @@ TEST_F(HostileTest, SqlInjectionInUserSearchMatchesLiterally) {
     for (const auto& q : injections()) {
         SCOPED_TRACE("query " + q);
         auto r = get(port(), a.token, "/api/v1/users?limit=200&query=" + url_encode(q));
+        if (q.size() < 2) {  // a search names at least two characters (docs/api.md)
+            EXPECT_TRUE(IsError(r, 400, "bad_request"));
+            continue;
+        }
         ASSERT_TRUE(IsJson(r, 200));
         const auto body = r.json();  // the loop below must not range over a temporary's member
         for (const auto& u : body["users"]) {

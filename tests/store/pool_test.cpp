@@ -50,7 +50,10 @@ protected:
             io_,
             [this, write = std::move(write), &order, &outcome]() -> boost::asio::awaitable<void> {
                 try {
-                    co_await pool_->run(write, order, [this](int id) { published_.push_back(id); });
+                    co_await pool_->run(write, order, [this](int id) {
+                        published_.push_back(id);
+                        if (id == effects_fail_for_) throw std::runtime_error("the effects failed");
+                    });
                 } catch (const std::exception& e) {
                     outcome.error = e.what();
                     if (outcome.error.empty()) outcome.error = "?";
@@ -93,6 +96,7 @@ protected:
     std::unique_ptr<Pool> pool_;
     boost::asio::io_context io_;
     std::vector<int> published_;  // appended on database threads, read after io_.run()
+    int effects_fail_for_ = -1;   // the write whose after_commit throws
 };
 
 std::function<int(pqxx::transaction_base&)> insert(int id) {
@@ -100,6 +104,27 @@ std::function<int(pqxx::transaction_base&)> insert(int id) {
         tx.exec0("insert into items values (" + std::to_string(id) + ", 'ok')");
         return id;
     };
+}
+
+// A commit is final: effects that throw after it must not send the group round again (it
+// would write everything twice and answer its callers twice).
+TEST_F(PoolTest, EffectsThatThrowAfterTheCommitNeitherRerunTheGroupNorAnswerTwice) {
+    std::mutex& order = order_;
+    effects_fail_for_ = 2;
+    const auto failed_before = obs::metrics().db_errors.with({"effects_failed"}).value();
+    std::vector<Outcome> outcomes(4);
+    Outcome held;
+    behind_a_held_lane(order, held, [&] {
+        for (int id = 1; id <= 3; ++id) spawn_ordered(insert(id), order, outcomes[id]);
+    });
+    io_.run();
+    for (int id = 1; id <= 3; ++id) {
+        EXPECT_TRUE(outcomes[id].done);
+        EXPECT_EQ(outcomes[id].error, "") << "write " << id << " was committed: its caller hears so";
+    }
+    EXPECT_EQ(count("note = 'ok'"), "3");
+    EXPECT_EQ(published_, (std::vector<int>{0, 1, 2, 3})) << "each write's effects ran once";
+    EXPECT_EQ(obs::metrics().db_errors.with({"effects_failed"}).value() - failed_before, 1u);
 }
 
 TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {

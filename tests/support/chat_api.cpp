@@ -209,7 +209,11 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         if (!rk) return rk;
         if (!r["emoji"].is_string() || !is_int(r["count"]) || !r["user_ids"].is_array())
             return Fail("ReactionModel types", j);
-        if (r["count"].get<std::size_t>() != r["user_ids"].size()) return Fail("ReactionModel.count != |user_ids|", j);
+        // user_ids names the first 10 reactors plus the reader (docs/api.md, Reactions).
+        const auto named = r["user_ids"].size();
+        if (named == 0 || named > 11 || r["count"].get<std::size_t>() < named ||
+            (r["count"].get<std::size_t>() <= 10 && r["count"].get<std::size_t>() != named))
+            return Fail("ReactionModel.user_ids does not fit count", j);
         for (const auto& u : r["user_ids"])
             if (!is_uuid(u)) return Fail("ReactionModel.user_ids holds a non-UUID", j);
     }

@@ -229,7 +229,7 @@ void ServerProcess::start() {
     env["CONFAB_MEDIA_DIR"] = media_dir_.string();
     env["CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE"] = "1000000";
     // Tests that exercise rate limits set their own; the others send in bursts.
-    for (const char* limit : {"MESSAGE", "REQUEST", "TYPING", "UPLOAD"}) {
+    for (const char* limit : {"MESSAGE", "REQUEST", "TYPING", "UPLOAD", "CHANGE"}) {
         env["CONFAB_LIMIT_" + std::string(limit) + "_BURST"] = "1000000";
         env["CONFAB_LIMIT_" + std::string(limit) + "_RATE"] = "1000000";
     }

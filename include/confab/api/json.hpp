@@ -43,6 +43,7 @@ Json to_json(const domain::Message& message);
 Json to_json(const domain::Media& media, const std::optional<std::string>& message_id);
 Json to_json(const domain::ChatView& view);
 Json to_json(const domain::Member& member);
+Json to_json(const domain::Invitation& invitation);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);

@@ -23,6 +23,9 @@ public:
     // Token from "Authorization: Bearer" or ?access_token=; the Origin allow-list.
     boost::asio::awaitable<domain::Principal> authenticate(http::Context& context);
 
+    // Asked once the connection is in the hub (domain::AuthService::still_valid).
+    boost::asio::awaitable<bool> still_signed_in(const domain::Principal& principal);
+
     // A connection joined or left the hub: presence (and typing on the last close).
     boost::asio::awaitable<void> opened(const domain::Principal& principal);
     boost::asio::awaitable<void> closed(const domain::Principal& principal);

@@ -33,6 +33,8 @@ struct Limits {
     double request_rate = 20.0;
     unsigned typing_burst = 10;
     double typing_rate = 1.0;
+    unsigned change_burst = 30;  // message edits and reaction changes
+    double change_rate = 5.0;
     unsigned upload_burst = 20;
     double upload_rate = 2.0;
 

@@ -43,6 +43,16 @@ public:
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
     boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
     boost::asio::awaitable<void> logout(const Principal& principal);
+    // Revokes every token of the principal's user, this one included; their sockets close.
+    boost::asio::awaitable<void> logout_everywhere(const Principal& principal);
+    // Sets a new password once the current one is verified (attempts limited as sign-ins);
+    // every other token of the user is revoked and its sockets closed, the caller's stays.
+    boost::asio::awaitable<void> change_password(const Principal& principal, std::string current, std::string next,
+                                                 std::string client);
+    // Whether the principal's token still works, asked of the database itself: a WebSocket
+    // asks once it is in the hub, so that a logout whose close ran before it joined (it had
+    // authenticated before the revocation) still ends it.
+    boost::asio::awaitable<bool> still_valid(const Principal& principal);
     // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token.
     boost::asio::awaitable<Principal> authenticate(std::string_view token);
     // Spends one token of the user's request budget (every authenticated REST request and

@@ -27,6 +27,8 @@ struct ChatSettings {
     bool only_admins_can_post = false;
     bool only_admins_can_edit_info = true;
     bool only_admins_can_add_members = false;
+
+    bool operator==(const ChatSettings&) const = default;
 };
 
 enum class MessageType { text, image, voice, video, location, file, system };
@@ -53,8 +55,10 @@ struct Media {
     bool attached = false;
 };
 
+// One emoji on a message: how many reacted with it, and who, bounded (store::attach_reactions).
 struct Reaction {
     std::string emoji;
+    std::int64_t count = 0;
     std::vector<std::string> user_ids;  // in the order they reacted
 };
 
@@ -97,6 +101,24 @@ struct Membership {
     Role role = Role::member;
     std::int64_t last_read_seq = 0;
     bool is_muted = false;
+};
+
+// A pending invitation into a group, as its invitee sees it.
+struct Invitation {
+    std::string id;
+    std::string chat_id;
+    std::optional<std::string> title;
+    std::optional<std::string> avatar_url;
+    std::int64_t member_count = 0;
+    std::optional<User> inviter;  // null once the inviter's account is gone
+    Timestamp created_at;
+};
+
+// A chat as one user stands in it: what every rule about that user reads (domain/rules).
+struct Standing {
+    ChatType type = ChatType::group;
+    ChatSettings settings;
+    Role role = Role::member;
 };
 
 // A chat as one member sees it.

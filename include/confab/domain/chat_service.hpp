@@ -54,6 +54,13 @@ struct MemberPage {
     std::optional<std::int64_t> next_after_position;
 };
 
+// What adding users to a group did: who joined, and who was invited instead because they
+// only let some people add them (rules::adds_without_asking).
+struct Additions {
+    std::vector<Member> members;
+    std::vector<std::string> invited;
+};
+
 struct Created {
     ChatView view;
     bool created = true;  // false: the existing direct chat of the pair
@@ -74,14 +81,21 @@ public:
 
     boost::asio::awaitable<MemberPage> members(std::string actor, std::string chat_id,
                                                std::optional<std::int64_t> after_position, int limit);
-    boost::asio::awaitable<std::vector<Member>> add_members(std::string actor, std::string chat_id,
-                                                            std::vector<std::string> user_ids);
+    boost::asio::awaitable<Additions> add_members(std::string actor, std::string chat_id,
+                                                  std::vector<std::string> user_ids);
     boost::asio::awaitable<Member> update_member(std::string actor, std::string chat_id, std::string user_id,
                                                  MemberUpdate update);
     boost::asio::awaitable<void> remove_member(std::string actor, std::string chat_id, std::string user_id);
 
+    // The invitee's side of consent: their pending invitations, newest first; accepting one
+    // joins its group (the chat as they now see it); declining drops it.
+    boost::asio::awaitable<std::vector<Invitation>> invitations(std::string actor);
+    boost::asio::awaitable<ChatView> accept(std::string actor, std::string invitation_id);
+    boost::asio::awaitable<void> decline(std::string actor, std::string invitation_id);
+
 private:
-    boost::asio::awaitable<Role> member_role(const std::string& actor, const std::string& chat_id);
+    boost::asio::awaitable<Standing> standing(const std::string& actor, const std::string& chat_id);
+    boost::asio::awaitable<Invitation> find_invitation(const std::string& actor, const std::string& invitation_id);
     void fill_presence(Member& member) const;
 
     ChatWrites& writes_;

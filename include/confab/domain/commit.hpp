@@ -44,10 +44,13 @@ public:
     // The chat's access, loaded from the database on a miss; nullptr when no such chat.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
 
-    // A message and the caller's role in its chat: bad_request for a malformed id,
+    // The actor's standing in the chat, from the cached access: not_found for a non-member.
+    boost::asio::awaitable<Standing> standing(const std::string& chat_id, const std::string& actor);
+
+    // A message and the caller's standing in its chat: bad_request for a malformed id,
     // not_found for an unknown message or a caller who is not a member (who learns nothing).
-    boost::asio::awaitable<std::pair<Message, Role>> visible_message(const std::string& actor,
-                                                                     const std::string& message_id);
+    boost::asio::awaitable<std::pair<Message, Standing>> visible_message(const std::string& actor,
+                                                                         const std::string& message_id);
 
     // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
     template <class Fn>
@@ -85,7 +88,14 @@ private:
     Analytics& analytics_;
 };
 
-// The caller's role in the chat; a non-member learns nothing (not_found).
-Role require_member(const ChatAccess* access, const std::string& user_id);
+// The user's standing in a cached chat; a non-member learns nothing (not_found `what`).
+Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what = "chat");
+
+// Inside a write's transaction: locks the chat's row, then reads the user's standing as of
+// that lock, which is the state the write applies to. The cached standing checked before
+// the write was queued may be stale by then (the user left, or lost a role). not_found
+// `what` when the chat is gone or the user is no longer a member.
+Standing lock_standing(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+                       const std::string& what = "chat");
 
 }  // namespace confab::domain

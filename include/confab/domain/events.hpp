@@ -22,9 +22,12 @@ struct MemberAdded { Member member; };
 struct MemberUpdated { Member member; };
 struct MemberRemoved { std::string chat_id, user_id; };
 struct PresenceUpdated { std::string user_id; Presence presence; };
+struct InvitationCreated { Invitation invitation; };   // to the invitee only
+struct InvitationDeleted { std::string invitation_id, chat_id; };  // accepted or declined
 
 using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, TypingUpdated, ReadUpdated, ChatCreated,
-                           ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated>;
+                           ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated,
+                           InvitationCreated, InvitationDeleted>;
 
 class EventSink {
 public:

@@ -76,7 +76,7 @@ class MessageService {
 public:
     MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
         : writes_(writes), storage_(storage), limits_(limits), sends_("messages", limits.message_burst, limits.message_rate),
-          send_writer_(writes.cache()) {}
+          changes_("changes", limits.change_burst, limits.change_rate), send_writer_(writes.cache()) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
@@ -88,14 +88,14 @@ public:
     boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
 
 private:
-
     void validate_content(const std::string& content, bool required) const;
     void track_send(const Message& message);
 
     ChatWrites& writes_;
     media::Storage& storage_;
     const config::Limits& limits_;
-    RateLimiter sends_;  // messages per user, REST and WebSocket together
+    RateLimiter sends_;    // messages per user, REST and WebSocket together
+    RateLimiter changes_;  // edits and reaction changes per user: each is fanned out like a send
     SendWriter send_writer_;
 };
 

@@ -26,9 +26,14 @@ public:
     static constexpr auto typing_expiry = std::chrono::seconds(6);
 
     PresenceService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits);
-    ~PresenceService();
+    ~PresenceService();  // stop()s
     PresenceService(const PresenceService&) = delete;
     PresenceService& operator=(const PresenceService&) = delete;
+
+    // Joins the typing sweeper, which publishes through the hub onto the I/O threads: called
+    // while their io_context still exists (Application::stop), so no expiry is posted to a
+    // destroyed one. Idempotent.
+    void stop();
 
     boost::asio::awaitable<void> typing(std::string actor, std::string chat_id, bool is_typing);
 

@@ -39,6 +39,10 @@ public:
     // Case-insensitive prefix search on username and display name, ordered by username.
     boost::asio::awaitable<UserPage> search(std::string query, std::optional<std::string> after_username, int limit);
 
+    // Who may add the user to groups without asking them (docs/api.md, Privacy).
+    boost::asio::awaitable<AddPolicy> add_policy(std::string id);
+    boost::asio::awaitable<AddPolicy> set_add_policy(std::string id, AddPolicy policy);
+
 private:
     store::Pool& pool_;
     realtime::Hub& hub_;

@@ -11,6 +11,12 @@ std::size_t code_points(std::string_view utf8);
 // Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 
+// Valid UTF-8 free of what lets a name misrepresent the text around it where it is shown:
+// control characters (C0, DEL, C1: line breaks, escapes) and the bidirectional formatting
+// characters (U+061C, U+200E/F, U+202A-E, U+2066-9), which can make a name read backwards
+// or reorder what follows it. For names and titles, which are shown to other users.
+bool is_plain_text(std::string_view text);
+
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);
 

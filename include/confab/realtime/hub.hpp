@@ -4,6 +4,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,7 +24,7 @@ enum class CloseCode : unsigned short {
     unsupported_data = 1003,   // binary frame
     policy_violation = 1008,   // outbound queue overflow
     message_too_big = 1009,    // a frame over limits.frame_bytes
-    token_revoked = 4001,      // logout of the token the connection authenticated with
+    token_revoked = 4001,      // the token the connection authenticated with was revoked or expired
 };
 
 // A live connection as the hub sees it. Implementations (net::WsSession) must make both
@@ -56,6 +57,8 @@ public:
     // Closes the user's connections that authenticated with this token, after what was sent
     // to them before.
     void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);
+    // Closes every connection of the user but those of token `keep` (none kept when empty).
+    void close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code);
 
     std::size_t connection_count() const;
     std::size_t connections_of(const std::string& user_id) const;
@@ -70,6 +73,7 @@ private:
 
     // With mutex_ held; true when no drain is pending, and the caller must post one.
     bool queue(Dispatch dispatch);
+    void close_where(const std::string& user_id, CloseCode code, const std::function<bool(const Connection&)>& which);
     void post_drain();
     void drain();
     static void hand_over(std::vector<Dispatch>& dispatches);

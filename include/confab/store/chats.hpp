@@ -74,6 +74,9 @@ void prepare(pqxx::connection& connection);
 // false when the user was already a member.
 bool insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role);
 std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+// The user's standing in the chat as of this statement; nullopt when not a member (or no chat).
+std::optional<domain::Standing> standing(pqxx::transaction_base& tx, const std::string& chat_id,
+                                        const std::string& user_id);
 // Join order, after the member at `after_position`; pairs of (member, position).
 std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
                                                          std::optional<std::int64_t> after_position, int limit);
@@ -91,5 +94,24 @@ std::optional<std::int64_t> advance_read(pqxx::transaction_base& tx, const std::
 // Users sharing at least one chat with user_id (presence audience).
 std::vector<std::string> contacts(pqxx::transaction_base& tx, const std::string& user_id);
 bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::string& b);
+// Those of `ids` who share at least one chat with user_id.
+std::unordered_set<std::string> contacts_among(pqxx::transaction_base& tx, const std::string& user_id,
+                                               const std::vector<std::string>& ids);
+
+}  // namespace confab::store::members
+
+namespace confab::store::invitations {
+
+void prepare(pqxx::connection& connection);
+
+// The new invitation's id; nullopt when the user already has one to this chat.
+std::optional<std::string> insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+                                  const std::string& inviter_id);
+// The user's pending invitations, newest first, at most `limit`.
+std::vector<domain::Invitation> of_user(pqxx::transaction_base& tx, const std::string& user_id, int limit);
+std::optional<domain::Invitation> find(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id);
+void remove(pqxx::transaction_base& tx, const std::string& id);
+// Drops the user's invitation to the chat, if any (they joined another way).
+void remove_for(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
 
 }  // namespace confab::store::members

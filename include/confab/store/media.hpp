@@ -27,7 +27,7 @@ bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
 std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
                                      std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
-                                     int limit);
+                                     int limit, const std::string& viewer);
 // Ids of uploads never attached to a message and older than the cutoff.
 std::vector<std::string> stale_unattached(pqxx::transaction_base& tx, int older_than_hours, int limit);
 

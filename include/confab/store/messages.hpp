@@ -34,7 +34,8 @@ void prepare(pqxx::connection& connection);
 // gone). System messages skip that check: they record what a user did, possibly leaving.
 std::vector<std::optional<domain::Message>> insert(pqxx::transaction_base& tx, const std::vector<NewMessage>& batch);
 std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& message);
-std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id);
+// Reads name `viewer`'s own reactions (attach_reactions); "" for none.
+std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id, const std::string& viewer);
 struct ClientKey {
     std::string sender_id;
     std::string client_id;
@@ -48,9 +49,9 @@ enum class Direction { newest_first, oldest_first };
 // seq < before (newest first) or seq > after (oldest first), or the newest page.
 std::vector<domain::Message> page(pqxx::transaction_base& tx, const std::string& chat_id,
                                   std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
-                                  int limit);
+                                  int limit, const std::string& viewer);
 std::vector<domain::Message> changed_since(pqxx::transaction_base& tx, const std::string& chat_id,
-                                           std::int64_t version, int limit);
+                                           std::int64_t version, int limit, const std::string& viewer);
 
 // Takes the chat's next version (for a change to an existing message).
 std::int64_t next_version(pqxx::transaction_base& tx, const std::string& chat_id);

@@ -24,6 +24,15 @@ inline domain::Timestamp timestamp(const pqxx::field& field) {
     return domain::Timestamp(std::chrono::milliseconds(field.as<long long>()));
 }
 
+inline domain::ChatType chat_type(const pqxx::field& field) {
+    return field.as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
+}
+
+// Three columns from `first`: only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members.
+inline domain::ChatSettings chat_settings(const pqxx::row& row, int first) {
+    return {row[first].as<bool>(), row[first + 1].as<bool>(), row[first + 2].as<bool>()};
+}
+
 // A LIKE pattern matching strings that start with `prefix` literally.
 inline std::string like_prefix(const std::string& prefix) {
     std::string pattern;
@@ -54,8 +63,14 @@ extern const char* const message_columns;
     "md.attached_at IS NOT NULL"
 std::optional<domain::Media> media_from(const pqxx::row& row, int first);
 domain::Message message_from(const pqxx::row& row, int first = 0);
-// Fills in the reactions of each message, one query for all of them.
-void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages);
+// How many users each reaction names: a message's reactions go to every member in every
+// event and page, and a thousand names per emoji made one reaction change cost the chat
+// megabytes. `count` always has the total.
+constexpr int reaction_users_named = 10;
+// Fills in the reactions of each message, one query for all of them: each emoji's count and
+// its first reaction_users_named users, plus `viewer` (whose own reactions a client must be
+// able to show; empty for none) when they reacted too.
+void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages, const std::string& viewer);
 // A PostgreSQL array literal of UUIDs (validated ids only).
 std::string uuid_array(const std::vector<std::string>& ids);
 // A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 // Repositories are free functions over an open transaction; the Pool decides where and
@@ -25,6 +26,8 @@ struct Credentials {
     std::string password_hash;
 };
 std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const std::string& username);
+std::optional<Credentials> credentials_of(pqxx::transaction_base& tx, const std::string& id);
+void set_password_hash(pqxx::transaction_base& tx, const std::string& id, const std::string& password_hash);
 
 std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& id);
 
@@ -35,6 +38,11 @@ std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& 
 
 // The ids among `ids` that belong to users.
 std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+
+// Each of `ids` that is a user, with who may add them to groups without asking.
+std::unordered_map<std::string, domain::AddPolicy> add_policies(pqxx::transaction_base& tx,
+                                                                const std::vector<std::string>& ids);
+void set_add_policy(pqxx::transaction_base& tx, const std::string& id, domain::AddPolicy policy);
 
 std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id);
 void touch_last_seen(pqxx::transaction_base& tx, const std::string& id);
@@ -48,9 +56,15 @@ void prepare(pqxx::connection& connection);
 void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std::string& user_id,
             std::chrono::hours ttl);
 
-// The user of a token that exists, is not revoked and has not expired.
-std::optional<std::string> user_of(pqxx::transaction_base& tx, const std::string& token_hash);
+struct Owner {
+    std::string user_id;
+    domain::Timestamp expires_at;
+};
+// The owner of a token that exists, is not revoked and has not expired.
+std::optional<Owner> owner_of(pqxx::transaction_base& tx, const std::string& token_hash);
 
 void revoke(pqxx::transaction_base& tx, const std::string& token_hash);
+// Revokes every live token of the user but `keep` (none when empty).
+void revoke_all(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep);
 
 }  // namespace confab::store::tokens

@@ -21,7 +21,7 @@ domain::Message sample_message() {
     m.seq = 3;
     m.version = 7;
     m.content = "hi";
-    m.reactions = {{"👍", {"u2", "u1"}}};
+    m.reactions = {{"👍", 5, {"u2", "u1"}}};  // five reacted; the first two are named
     m.metadata.text = R"({"a":1})";
     return m;
 }
@@ -34,7 +34,7 @@ TEST(MessageModel, HasEveryContractField) {
     EXPECT_EQ(json.size(), 16u);
     EXPECT_EQ(json["type"], "text");
     EXPECT_TRUE(json["media"].is_null());
-    EXPECT_EQ(json["reactions"][0]["count"], 2);
+    EXPECT_EQ(json["reactions"][0]["count"], 5) << "the count is the total, not the names listed";
     EXPECT_EQ(json["reactions"][0]["user_ids"], Json::array({"u2", "u1"}));
     EXPECT_EQ(json["metadata"]["a"], 1);
 }

@@ -204,6 +204,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_LIMIT_REQUEST_RATE", "23.5"},
                                                  {"CONFAB_LIMIT_TYPING_BURST", "24"},
                                                  {"CONFAB_LIMIT_TYPING_RATE", "25"},
+                                                 {"CONFAB_LIMIT_CHANGE_BURST", "28"},
+                                                 {"CONFAB_LIMIT_CHANGE_RATE", "29"},
                                                  {"CONFAB_LIMIT_UPLOAD_BURST", "26"},
                                                  {"CONFAB_LIMIT_UPLOAD_RATE", "0.5"},
                                                  {"CONFAB_LOG_LEVEL", "warn"},
@@ -215,7 +217,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"}, "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
-    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 26, 0.5};
+    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 28, 29.0, 26, 0.5};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media"};
     EXPECT_EQ(config.server, expected.server);

@@ -29,11 +29,14 @@ TEST(AccessCache, OneChatAlwaysGetsTheSameOrderMutex) {
     EXPECT_EQ(&cache.order_of("chat-a"), &cache.order_of("chat-a"));
 }
 
-TEST(RequireMember, NonMembersLearnNothing) {
-    ChatAccess access{ChatType::group, {}, {{"u1", Role::admin}}};
-    EXPECT_EQ(require_member(&access, "u1"), Role::admin);
-    EXPECT_THROW(require_member(&access, "u2"), Error);
-    EXPECT_THROW(require_member(nullptr, "u1"), Error);
+TEST(StandingIn, NonMembersLearnNothing) {
+    ChatAccess access{ChatType::group, {true, false, true}, {{"u1", Role::admin}}};
+    const auto standing = standing_in(&access, "u1");
+    EXPECT_EQ(standing.role, Role::admin);
+    EXPECT_EQ(standing.type, ChatType::group);
+    EXPECT_EQ(standing.settings, (ChatSettings{true, false, true}));
+    EXPECT_THROW(standing_in(&access, "u2"), Error);
+    EXPECT_THROW(standing_in(nullptr, "u1"), Error);
 }
 
 TEST(SettingsPatch, OnlyGivenKeysChange) {

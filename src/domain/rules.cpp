@@ -1,0 +1,80 @@
+#include "confab/domain/rules.hpp"
+
+namespace confab::domain::rules {
+namespace {
+
+bool is_group_admin(const Standing& actor) { return actor.type == ChatType::group && actor.role != Role::member; }
+
+bool is_sender_or_group_admin(const Standing& actor, const std::string& actor_id, const Message& message) {
+    return message.sender_id == actor_id || is_group_admin(actor);
+}
+
+}  // namespace
+
+void may_post(const Standing& actor) {
+    if (actor.role == Role::member && actor.settings.only_admins_can_post)
+        throw forbidden("only admins can post in this group");
+}
+
+void may_update_chat(const Standing& actor, bool changes_settings) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no editable info");
+    if (actor.role != Role::member) return;
+    if (actor.settings.only_admins_can_edit_info) throw forbidden("only admins can edit this group");
+    if (changes_settings) throw forbidden("only admins can change group settings");
+}
+
+void may_delete_chat(const Standing& actor) {
+    if (actor.type == ChatType::group && actor.role != Role::owner) throw forbidden("only the owner can delete the group");
+}
+
+void may_add_members(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("members cannot be added to a direct chat");
+    if (actor.role == Role::member && actor.settings.only_admins_can_add_members)
+        throw forbidden("only admins can add members");
+}
+
+bool adds_without_asking(AddPolicy policy, bool contact) {
+    return policy == AddPolicy::everyone || (policy == AddPolicy::contacts && contact);
+}
+
+void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute) {
+    if (changes_mute && !self) throw forbidden("only members themselves can mute a chat");
+    if (!new_role) return;
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no roles");
+    if (*new_role == Role::owner) {
+        if (actor.role != Role::owner) throw forbidden("only the owner can transfer ownership");
+        return;
+    }
+    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
+    if (actor.role == Role::member) throw forbidden("only admins can change roles");
+    if (actor.role == Role::admin && target == Role::admin && !self) throw forbidden("admins cannot change other admins");
+}
+
+void may_remove_member(const Standing& actor, Role target, bool self) {
+    if (actor.type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
+    if (self) return;
+    if (actor.role == Role::member) throw forbidden("only admins can remove members");
+    if (target == Role::owner) throw forbidden("the owner cannot be removed");
+    if (actor.role == Role::admin && target == Role::admin) throw forbidden("admins cannot remove other admins");
+}
+
+void may_edit_message(const std::string& actor_id, const Message& message) {
+    if (message.sender_id != actor_id) throw forbidden("only the sender can edit a message");
+    if (message.is_deleted) throw conflict("message is deleted");
+    if (message.type == MessageType::location || message.type == MessageType::system)
+        throw bad_request("only text messages and captions can be edited", "content");
+}
+
+void may_delete_message(const Standing& actor, const std::string& actor_id, const Message& message) {
+    if (!is_sender_or_group_admin(actor, actor_id, message))
+        throw forbidden("only the sender or an admin can delete a message");
+    if (message.is_deleted) throw conflict("message is already deleted");
+}
+
+void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message) {
+    if (message.is_deleted || !message.media) throw not_found("media");
+    if (!is_sender_or_group_admin(actor, actor_id, message))
+        throw forbidden("only the sender or an admin can remove media");
+}
+
+}  // namespace confab::domain::rules

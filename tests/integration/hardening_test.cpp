@@ -1,0 +1,235 @@
+// Issue #13's hostile cases against the real binary: writes racing a leave are judged by the
+// standing at their commit, reactions stay small however many react and are charged to a
+// budget of their own, names cannot carry control or bidirectional formatting characters,
+// and a user search names somebody. (The deterministic form of the race, with the cache made
+// stale on purpose, is tests/store/judged_under_lock_test.cpp.)
+
+#include "support/chat_api.hpp"
+#include "support/fixture.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace confab::test {
+namespace {
+
+using HardeningTest = ChatTest;
+
+const std::string thumbs = "\xF0\x9F\x91\x8D";
+
+// The issue's recipe: a member leaves on one connection while adding someone on another.
+// Whatever the order the server picks, an add that succeeds came before the leave: the
+// joiner is a member only if the add answered 200, and the chat's system messages never
+// show the actor adding after leaving. The server survives every round.
+TEST_F(HardeningTest, AnAddRacingTheActorsLeaveIsJudgedAtItsCommit) {
+    auto owner = register_user(port(), "ro");
+    for (int round = 0; round < 12; ++round) {
+        auto actor = register_user(port(), "ra");
+        auto joiner = register_user(port(), "rj");
+        const std::string chat = create_group(port(), owner, {actor.id})["id"];
+        HttpResponse left, added;
+        std::thread leave([&] { left = guarded([&] { return del(port(), actor.token, member_url(chat, actor.id)); }); });
+        added = guarded([&] { return post(port(), actor.token, members_url(chat), {{"user_ids", {joiner.id}}}); });
+        leave.join();
+        ASSERT_EQ(left.status, 204) << left.describe();
+        ASSERT_TRUE(added.status == 200 || added.status == 404) << added.describe();
+        const auto members = member_user_ids(list_members(port(), owner, chat));
+        const bool joined = std::find(members.begin(), members.end(), joiner.id) != members.end();
+        EXPECT_EQ(joined, added.status == 200) << added.describe();
+        bool actor_left = false;
+        for (const auto& note : system_messages(port(), owner, chat)) {
+            if (note["sender_id"] != actor.id) continue;
+            const auto event = note["metadata"]["event"];
+            if (event == "member.left") actor_left = true;
+            EXPECT_FALSE(actor_left && event == "member.added") << "added after leaving: " << note.dump();
+        }
+    }
+    EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(HardeningTest, AReactionNamesItsFirstTenUsersAndTheReader) {
+    auto owner = register_user(port(), "rx");
+    std::vector<TestUser> reactors;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 12; ++i) {
+        reactors.push_back(register_user(port(), "rx"));
+        ids.push_back(reactors.back().id);
+    }
+    auto onlooker = register_user(port(), "rx");
+    ids.push_back(onlooker.id);
+    const std::string chat = create_group(port(), owner, ids)["id"];
+    const std::string message = send_text(port(), owner, chat, "react to me")["id"];
+    for (int i = 0; i < 11; ++i)
+        ASSERT_EQ(put(port(), reactors[i].token, reaction_url(message, thumbs), json::object()).status, 204);
+
+    auto watcher = ws_connect(port(), onlooker.token);
+    ASSERT_EQ(put(port(), reactors[11].token, reaction_url(message, thumbs), json::object()).status, 204);
+    const auto updated = wait_for(*watcher, "message.updated", about_message(message));
+    ASSERT_TRUE(updated);
+    const auto* event_reaction = find_reaction((*updated)["data"]["message"], thumbs);
+    ASSERT_NE(event_reaction, nullptr) << updated->dump();
+    EXPECT_EQ((*event_reaction)["count"], 12);
+    std::vector<std::string> expected(ids.begin(), ids.begin() + 10);
+    expected.push_back(reactors[11].id);  // the change's own reactor, though the twelfth
+    EXPECT_EQ((*event_reaction)["user_ids"].get<std::vector<std::string>>(), expected);
+
+    const auto as_onlooker = get_message(port(), onlooker, message);
+    EXPECT_TRUE(IsMessageModel(as_onlooker));
+    const auto* seen = find_reaction(as_onlooker, thumbs);
+    ASSERT_NE(seen, nullptr);
+    EXPECT_EQ((*seen)["count"], 12);
+    EXPECT_EQ((*seen)["user_ids"].get<std::vector<std::string>>(),
+              std::vector<std::string>(ids.begin(), ids.begin() + 10));
+
+    const auto as_eleventh = get_message(port(), reactors[10], message);
+    const auto* own = find_reaction(as_eleventh, thumbs);
+    ASSERT_NE(own, nullptr);
+    EXPECT_EQ((*own)["user_ids"].size(), 11u);
+    EXPECT_EQ((*own)["user_ids"].back(), reactors[10].id) << "the reader sees their own reaction";
+
+    // Pages carry the same bounded form.
+    const auto history = all_messages(port(), reactors[11], chat);
+    const auto in_page = std::find_if(history.begin(), history.end(), [&](const json& m) { return m["id"] == message; });
+    ASSERT_NE(in_page, history.end());
+    EXPECT_EQ((*find_reaction(*in_page, thumbs))["user_ids"].back(), reactors[11].id);
+}
+
+TEST(HardeningLimits, EditsAndReactionsDrawOnABudgetOfTheirOwn) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(), std::map<std::string, std::string>{
+                                                      {"CONFAB_LIMIT_CHANGE_BURST", "3"},
+                                                      {"CONFAB_LIMIT_CHANGE_RATE", "0.01"},
+                                                  });
+    const auto port = server.port();
+    auto ana = register_user(port, "cb");
+    auto ben = register_user(port, "cb");
+    const std::string chat = create_direct(port, ana, ben)["id"];
+    const std::string first = send_text(port, ana, chat, "one")["id"];
+    EXPECT_EQ(put(port, ana.token, reaction_url(first, thumbs), json::object()).status, 204);
+    EXPECT_EQ(del(port, ana.token, reaction_url(first, thumbs)).status, 204);
+    EXPECT_EQ(put(port, ana.token, message_url(first), {{"content", "uno"}}).status, 200);
+    EXPECT_TRUE(IsError(put(port, ana.token, reaction_url(first, thumbs), json::object()), 429, "rate_limited"));
+    EXPECT_TRUE(IsError(put(port, ana.token, message_url(first), {{"content", "eins"}}), 429, "rate_limited"));
+    auto ws = ws_connect(port, ana.token);
+    EXPECT_TRUE(IsWsError(ws->request("reaction.add", {{"message_id", first}, {"emoji", thumbs}}), "rate_limited"));
+
+    // Sending is a budget apart: still open. And ben's budget is his own.
+    EXPECT_EQ(send_message(port, ana, chat, {{"type", "text"}, {"content", "two"}}).status, 201);
+    EXPECT_EQ(put(port, ben.token, reaction_url(first, thumbs), json::object()).status, 204);
+    EXPECT_EQ(get_message(port, ana, first)["content"], "uno");
+}
+
+TEST_F(HardeningTest, NamesAndTitlesRefuseControlAndBidirectionalCharacters) {
+    const std::string right_to_left_override = "\xE2\x80\xAE";
+    for (const std::string& name : {"evil" + right_to_left_override + "gpj.exe", std::string("two\nlines"),
+                                    std::string("bell\x07"), std::string("isolate\xE2\x81\xA6" "x")}) {
+        auto r = http(port(), "POST", "/api/v1/auth/register",
+                      json{{"username", unique_username("bd")}, {"password", kPassword}, {"display_name", name}}.dump(),
+                      {{"Content-Type", "application/json"}});
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << name;
+        EXPECT_EQ(r.json()["error"]["details"]["field"], "display_name") << r.body;
+    }
+    auto owner = register_user(port(), "bd", "Zoë 李 عربي");  // plain text of any script is fine
+    EXPECT_EQ(owner.user["display_name"], "Zoë 李 عربي");
+    auto titled = post(port(), owner.token, chats_url(),
+                       {{"type", "group"}, {"title", "team" + right_to_left_override}, {"member_ids", json::array()}});
+    EXPECT_TRUE(IsError(titled, 400, "bad_request")) << titled.describe();
+    const auto group = create_group(port(), owner);
+    EXPECT_TRUE(IsError(put(port(), owner.token, chat_url(group["id"]), {{"title", "tab\there"}}), 400, "bad_request"));
+    EXPECT_EQ(get_chat(port(), owner, group["id"])["title"], group["title"]);
+}
+
+TEST_F(HardeningTest, AUserSearchNamesAtLeastTwoCharactersOfValidText) {
+    auto me = register_user(port(), "sq");
+    for (const std::string& target : {std::string("/api/v1/users"), std::string("/api/v1/users?query="),
+                                      std::string("/api/v1/users?query=s"), std::string("/api/v1/users?query=%FF%FE"),
+                                      "/api/v1/users?query=" + std::string(65, 'a')}) {
+        auto r = get(port(), me.token, target);
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << target << ": " << r.describe();
+    }
+    auto found = get(port(), me.token, "/api/v1/users?query=" + me.username.substr(0, 2));
+    ASSERT_TRUE(IsJson(found, 200)) << found.describe();
+    EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
+}
+
+// A raw keep-alive connection: what the test writes, when, and everything the server says.
+class RawConnection {
+public:
+    explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+        if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+            throw std::runtime_error("connect");
+        timeval timeout{10, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
+    ~RawConnection() { ::close(fd_); }
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+
+    bool write(const std::string& bytes) {
+        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    }
+    // The status of the next response (its whole head and a body of Content-Length), 0 when
+    // the server closed instead.
+    int next_status() {
+        while (received_.find("\r\n\r\n") == std::string::npos)
+            if (!receive()) return 0;
+        const auto head_end = received_.find("\r\n\r\n") + 4;
+        const auto head = received_.substr(0, head_end);
+        std::size_t length = 0;
+        if (const auto at = head.find("Content-Length: "); at != std::string::npos)
+            length = std::stoul(head.substr(at + 16));
+        while (received_.size() < head_end + length)
+            if (!receive()) return 0;
+        received_.erase(0, head_end + length);
+        return std::atoi(head.substr(9, 3).c_str());
+    }
+
+private:
+    bool receive() {
+        char buffer[4096];
+        const auto got = ::recv(fd_, buffer, sizeof buffer, 0);
+        if (got <= 0) return false;
+        received_.append(buffer, static_cast<std::size_t>(got));
+        return true;
+    }
+
+    int fd_;
+    std::string received_;
+};
+
+// A request sent late on a keep-alive connection has its own time for its body: before,
+// the body read ran on under the deadline set when the connection went idle, so a body
+// still arriving when that ran out was cut off. The pauses stand for a slow link; each is
+// far below the idle timeout, which is what the server must allow between chunks.
+TEST(HardeningBody, ALateRequestOnAKeepAliveConnectionGetsItsOwnTimeForItsBody) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         ServerProcess::Options{{{"CONFAB_IDLE_TIMEOUT_SECONDS", "2"}}, true, 30s, "2 s idle confab"});
+    RawConnection connection(server.port());
+    ASSERT_TRUE(connection.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_EQ(connection.next_status(), 200);
+    std::this_thread::sleep_for(1500ms);  // idle, most of the 2 s gone
+    const std::string body = json{{"username", "nobody_here"}, {"password", "wrong password"}}.dump();
+    ASSERT_TRUE(connection.write("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+    const auto third = body.size() / 3;
+    for (const auto& piece : {body.substr(0, third), body.substr(third, third), body.substr(2 * third)}) {
+        std::this_thread::sleep_for(400ms);
+        ASSERT_TRUE(connection.write(piece));
+    }
+    EXPECT_EQ(connection.next_status(), 401) << "the whole body was read and the login answered";
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
+}  // namespace
+}  // namespace confab::test

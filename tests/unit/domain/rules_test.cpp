@@ -1,0 +1,150 @@
+// The rules of chat (domain/rules), each answer checked for every role it depends on.
+
+#include "confab/domain/rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace confab::domain::rules {
+namespace {
+
+constexpr Role member = Role::member;
+constexpr Role admin = Role::admin;
+constexpr Role owner = Role::owner;
+
+Standing group(Role role, ChatSettings settings = {}) { return {ChatType::group, settings, role}; }
+Standing direct() { return {ChatType::direct, {}, Role::member}; }
+
+// The code of the Error the call throws, or nullopt when it allows.
+std::optional<ErrorCode> refusal(const std::function<void()>& call) {
+    try {
+        call();
+        return std::nullopt;
+    } catch (const Error& error) {
+        return error.code();
+    }
+}
+
+constexpr std::optional<ErrorCode> allowed = std::nullopt;
+constexpr std::optional<ErrorCode> forbidden_ = ErrorCode::forbidden;
+
+TEST(Rules, PostingIsForAdminsOnlyWhereTheGroupSaysSo) {
+    const ChatSettings admins_only{.only_admins_can_post = true};
+    EXPECT_EQ(refusal([&] { may_post(group(member)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(group(member, admins_only)); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_post(group(admin, admins_only)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(group(owner, admins_only)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(direct()); }), allowed);
+}
+
+TEST(Rules, ChatInfoAndSettings) {
+    const ChatSettings open_info{.only_admins_can_edit_info = false};
+    EXPECT_EQ(refusal([&] { may_update_chat(direct(), false); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_update_chat(group(member), false); }), forbidden_);  // admins edit info by default
+    EXPECT_EQ(refusal([&] { may_update_chat(group(member, open_info), false); }), allowed);
+    EXPECT_EQ(refusal([&] { may_update_chat(group(member, open_info), true); }), forbidden_);
+    for (const auto role : {admin, owner}) {
+        EXPECT_EQ(refusal([&] { may_update_chat(group(role), true); }), allowed);
+        EXPECT_EQ(refusal([&] { may_update_chat(group(role, open_info), true); }), allowed);
+    }
+}
+
+TEST(Rules, OnlyTheOwnerDeletesAGroupAndEitherMemberLeavesADirectChat) {
+    EXPECT_EQ(refusal([&] { may_delete_chat(group(member)); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_delete_chat(group(admin)); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_delete_chat(group(owner)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_delete_chat(direct()); }), allowed);
+}
+
+TEST(Rules, AddingMembers) {
+    const ChatSettings admins_add{.only_admins_can_add_members = true};
+    EXPECT_EQ(refusal([&] { may_add_members(direct()); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_add_members(group(member)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_add_members(group(member, admins_add)); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_add_members(group(admin, admins_add)); }), allowed);
+    EXPECT_EQ(refusal([&] { may_add_members(group(owner, admins_add)); }), allowed);
+}
+
+TEST(Rules, ChangingRoles) {
+    const auto change = [](Standing actor, Role target, bool self, Role to) {
+        return refusal([&] { may_update_member(actor, target, self, to, false); });
+    };
+    EXPECT_EQ(change(direct(), member, false, admin), forbidden_);
+    EXPECT_EQ(change(group(member), member, false, admin), forbidden_);
+    EXPECT_EQ(change(group(member), member, true, admin), forbidden_);  // no promoting oneself
+    EXPECT_EQ(change(group(admin), member, false, admin), allowed);
+    EXPECT_EQ(change(group(admin), admin, false, member), forbidden_);  // admins leave other admins alone
+    EXPECT_EQ(change(group(admin), admin, true, member), allowed);      // but may step down
+    EXPECT_EQ(change(group(admin), owner, false, member), forbidden_);
+    EXPECT_EQ(change(group(owner), admin, false, member), allowed);
+    EXPECT_EQ(change(group(owner), owner, true, admin), forbidden_);  // ownership is transferred, not dropped
+    EXPECT_EQ(change(group(owner), member, false, owner), allowed);
+    EXPECT_EQ(change(group(admin), member, false, owner), forbidden_);
+}
+
+TEST(Rules, OnlyMembersThemselvesMuteAChat) {
+    EXPECT_EQ(refusal([&] { may_update_member(group(member), member, true, std::nullopt, true); }), allowed);
+    EXPECT_EQ(refusal([&] { may_update_member(group(owner), member, false, std::nullopt, true); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_update_member(direct(), member, true, std::nullopt, true); }), allowed);
+}
+
+TEST(Rules, RemovingMembers) {
+    const auto remove = [](Standing actor, Role target, bool self) {
+        return refusal([&] { may_remove_member(actor, target, self); });
+    };
+    EXPECT_EQ(remove(direct(), member, true), forbidden_);
+    for (const auto role : {member, admin, owner}) EXPECT_EQ(remove(group(role), role, true), allowed);  // anyone leaves
+    EXPECT_EQ(remove(group(member), member, false), forbidden_);
+    EXPECT_EQ(remove(group(admin), member, false), allowed);
+    EXPECT_EQ(remove(group(admin), admin, false), forbidden_);
+    EXPECT_EQ(remove(group(admin), owner, false), forbidden_);
+    EXPECT_EQ(remove(group(owner), admin, false), allowed);
+}
+
+Message message_from(const std::string& sender, MessageType type = MessageType::text) {
+    Message message;
+    message.sender_id = sender;
+    message.type = type;
+    return message;
+}
+
+TEST(Rules, OnlyTheSenderEditsAndOnlyTextAndCaptions) {
+    EXPECT_EQ(refusal([] { may_edit_message("ann", message_from("ann")); }), allowed);
+    EXPECT_EQ(refusal([] { may_edit_message("ann", message_from("ann", MessageType::image)); }), allowed);
+    EXPECT_EQ(refusal([] { may_edit_message("bob", message_from("ann")); }), forbidden_);
+    EXPECT_EQ(refusal([] { may_edit_message("ann", message_from("ann", MessageType::location)); }),
+              ErrorCode::bad_request);
+    auto deleted = message_from("ann");
+    deleted.is_deleted = true;
+    EXPECT_EQ(refusal([&] { may_edit_message("ann", deleted); }), ErrorCode::conflict);
+    auto system = message_from("ann", MessageType::system);
+    EXPECT_EQ(refusal([&] { may_edit_message("ann", system); }), ErrorCode::bad_request);
+}
+
+TEST(Rules, TheSenderOrAGroupsAdminsDeleteAMessage) {
+    const auto ann_says = message_from("ann");
+    EXPECT_EQ(refusal([&] { may_delete_message(group(member), "ann", ann_says); }), allowed);
+    EXPECT_EQ(refusal([&] { may_delete_message(group(member), "bob", ann_says); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_delete_message(group(admin), "bob", ann_says); }), allowed);
+    EXPECT_EQ(refusal([&] { may_delete_message(group(owner), "bob", ann_says); }), allowed);
+    EXPECT_EQ(refusal([&] { may_delete_message(direct(), "bob", ann_says); }), forbidden_);
+    auto deleted = ann_says;
+    deleted.is_deleted = true;
+    EXPECT_EQ(refusal([&] { may_delete_message(group(member), "ann", deleted); }), ErrorCode::conflict);
+}
+
+TEST(Rules, MediaIsRemovedByTheSenderOrAGroupsAdmins) {
+    auto photo = message_from("ann", MessageType::image);
+    EXPECT_EQ(refusal([&] { may_remove_media(group(member), "ann", photo); }), ErrorCode::not_found);  // none attached
+    photo.media = Media{};
+    EXPECT_EQ(refusal([&] { may_remove_media(group(member), "ann", photo); }), allowed);
+    EXPECT_EQ(refusal([&] { may_remove_media(group(member), "bob", photo); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_remove_media(group(admin), "bob", photo); }), allowed);
+    EXPECT_EQ(refusal([&] { may_remove_media(direct(), "bob", photo); }), forbidden_);
+}
+
+}  // namespace
+}  // namespace confab::domain::rules
