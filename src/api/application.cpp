@@ -9,7 +9,8 @@ constexpr std::size_t analytics_queue_capacity = 100000;
 
 Application::Application(const config::Config& cfg)
     : config(cfg),
-      pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements),
+      pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
+           {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
       workers(cfg.auth.hash_threads),
       storage(cfg.media.dir),
       auth(pool, workers, hub, cfg.auth, cfg.limits),

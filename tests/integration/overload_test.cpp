@@ -1,0 +1,100 @@
+// Overload and outage protection (issue #13): the database outage with back-off, and the
+// cached readiness probe.
+
+#include "support/fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+namespace confab::test {
+namespace {
+
+// How many lines of `log` contain `text`.
+std::size_t lines_with(const std::string& log, const std::string& text) {
+    std::istringstream lines(log);
+    std::size_t count = 0;
+    for (std::string line; std::getline(lines, line);)
+        if (line.find(text) != std::string::npos) ++count;
+    return count;
+}
+
+// One sample of GET /metrics (served to loopback clients), e.g.
+// metric(port, "confab_auth_token_lookups_total{source=\"cache\"}"); 0 when not yet exposed.
+double metric(std::uint16_t port, const std::string& series) {
+    const auto response = http(port, "GET", "/metrics");
+    EXPECT_EQ(response.status, 200) << response.describe();
+    std::istringstream lines(response.body);
+    for (std::string line; std::getline(lines, line);)
+        if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+    return 0;
+}
+
+// A 503 that says when to come back (PROTOCOL.md).
+::testing::AssertionResult IsUnavailableWithRetryAfter(const HttpResponse& r) {
+    if (auto shape = IsError(r, 503, "unavailable"); !shape) return shape;
+    if (r.header("retry-after").empty()) return ::testing::AssertionFailure() << "no Retry-After: " << r.describe();
+    return ::testing::AssertionSuccess();
+}
+
+// While PostgreSQL is down, requests fail at once with 503 and Retry-After, the pool knocks
+// with back-off instead of once per request, and the outage is logged once when it starts
+// and once when it ends.
+TEST(OverloadTest, ADatabaseOutageIsLoggedOnceAndRequestsFailFastUntilItEnds) {
+    CONFAB_REQUIRE_DATABASE();
+    CONFAB_REQUIRE_PG_CONTROL();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", "1000"}});
+    const auto port = server.port();
+    auto user = register_user(port, "oo");
+    ASSERT_EQ(get(port, user.token, "/api/v1/users/me").status, 200);
+
+    PgStopGuard pg;
+    ASSERT_NO_THROW(pg.stop());
+    const auto attempts_before = metric(port, "confab_db_connect_attempts_total");
+    constexpr int requests = 200;
+    for (int i = 0; i < requests; ++i) {
+        const auto me = get(port, user.token, "/api/v1/users/me");
+        ASSERT_TRUE(IsUnavailableWithRetryAfter(me)) << "request " << i;
+    }
+    const auto ready = http(port, "GET", "/readyz");
+    EXPECT_TRUE(IsUnavailableWithRetryAfter(ready));
+    const auto attempts = metric(port, "confab_db_connect_attempts_total") - attempts_before;
+    // Once per back-off step (100 ms doubling to 1 s), not once per request: 50 attempts
+    // would take the steps more than 40 s.
+    EXPECT_LT(attempts, requests / 4) << "connection attempts during the outage";
+
+    // Debug and info lines reach the file within a second; errors at once.
+    EXPECT_TRUE(eventually([&] { return lines_with(server.log_contents(), "unavailable: database unreachable") > 0; }))
+        << "a 503 of /readyz logs its reason";
+    const auto log = server.log_contents();
+    EXPECT_EQ(lines_with(log, "database outage: cannot connect"), 1u);
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);)
+        EXPECT_FALSE(line.ends_with("failed: ")) << "a failure logged without its reason: " << line;
+
+    ASSERT_NO_THROW(pg.start());
+    EXPECT_TRUE(eventually([&] { return get(port, user.token, "/api/v1/users/me").status == 200; }, 20s))
+        << "service resumes once PostgreSQL is back";
+    EXPECT_TRUE(eventually([&] { return http(port, "GET", "/readyz").status == 200; }, 20s));
+    EXPECT_TRUE(eventually([&] { return lines_with(server.log_contents(), "database outage over") == 1; }));
+    EXPECT_EQ(lines_with(server.log_contents(), "database outage: cannot connect"), 1u) << "one outage, one line";
+
+    // The shared server lost its connections too: leave it ready for the rest of the suite.
+    auto& shared = shared_server();
+    EXPECT_TRUE(eventually([&] { return http(shared.port(), "GET", "/readyz").status == 200; }, 20s));
+}
+
+TEST(OverloadTest, ReadyzProbesTheDatabaseAtMostOncePerInterval) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", "600000"}});
+    const auto port = server.port();
+    const auto probes = metric(port, "confab_readiness_probes_total");
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(http(port, "GET", "/readyz").status, 200) << i;
+    EXPECT_EQ(metric(port, "confab_readiness_probes_total") - probes, 1);
+}
+
+}  // namespace
+}  // namespace confab::test
