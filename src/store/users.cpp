@@ -97,8 +97,8 @@ void prepare(pqxx::connection& connection) {
                        "INSERT INTO auth_tokens (token_hash, user_id, expires_at) "
                        "VALUES ($1, $2::uuid, now() + make_interval(hours => $3))");
     connection.prepare("tokens_user",
-                       "SELECT user_id::text FROM auth_tokens "
-                       "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
+                       "SELECT user_id::text, floor(extract(epoch FROM expires_at - now()) * 1000)::bigint "
+                       "FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
     connection.prepare("tokens_revoke",
                        "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
 }
@@ -108,10 +108,10 @@ void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std
     tx.exec_prepared("tokens_insert", token_hash, user_id, static_cast<int>(ttl.count()));
 }
 
-std::optional<std::string> user_of(pqxx::transaction_base& tx, const std::string& token_hash) {
+std::optional<TokenOwner> user_of(pqxx::transaction_base& tx, const std::string& token_hash) {
     const auto result = tx.exec_prepared("tokens_user", token_hash);
     if (result.empty()) return std::nullopt;
-    return result[0][0].as<std::string>();
+    return TokenOwner{result[0][0].as<std::string>(), std::chrono::milliseconds(result[0][1].as<std::int64_t>())};
 }
 
 void revoke(pqxx::transaction_base& tx, const std::string& token_hash) {

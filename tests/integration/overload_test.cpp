@@ -1,5 +1,5 @@
-// Overload and outage protection (issue #13): the database outage with back-off, and the
-// cached readiness probe.
+// Overload and outage protection (issue #13): the database outage with back-off, bad-token
+// limits, the token cache and logout, and the cached readiness probe.
 
 #include "support/fixture.hpp"
 
@@ -29,6 +29,16 @@ double metric(std::uint16_t port, const std::string& series) {
     for (std::string line; std::getline(lines, line);)
         if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
     return 0;
+}
+
+// Well-formed (43 characters of the token alphabet) but issued to nobody.
+std::string unknown_token() { return random_alnum(43); }
+
+// A 429 that says when to come back (PROTOCOL.md).
+::testing::AssertionResult IsRateLimited(const HttpResponse& r) {
+    if (auto shape = IsError(r, 429, "rate_limited"); !shape) return shape;
+    if (r.header("retry-after").empty()) return ::testing::AssertionFailure() << "no Retry-After: " << r.describe();
+    return ::testing::AssertionSuccess();
 }
 
 // A 503 that says when to come back (PROTOCOL.md).
@@ -84,6 +94,62 @@ TEST(OverloadTest, ADatabaseOutageIsLoggedOnceAndRequestsFailFastUntilItEnds) {
     // The shared server lost its connections too: leave it ready for the rest of the suite.
     auto& shared = shared_server();
     EXPECT_TRUE(eventually([&] { return http(shared.port(), "GET", "/readyz").status == 200; }, 20s));
+}
+
+TEST(OverloadTest, BadTokensFromOneAddressAreRateLimitedBeforeTheyCostAQuery) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "5"},
+                                                            {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "60"}});
+    const auto port = server.port();
+    auto user = register_user(port, "ob");
+    ASSERT_EQ(get(port, user.token, "/api/v1/users/me").status, 200);
+
+    for (int i = 0; i < 5; ++i)
+        EXPECT_TRUE(IsError(get(port, unknown_token(), "/api/v1/users/me"), 401, "unauthorized")) << i;
+    const auto lookups = metric(port, "confab_auth_token_lookups_total{source=\"database\"}");
+    const auto refused = get(port, unknown_token(), "/api/v1/users/me");
+    EXPECT_TRUE(IsRateLimited(refused)) << refused.describe();
+    EXPECT_NE(refused.json()["error"]["message"].get<std::string>().find("from this address"), std::string::npos);
+    const auto ws = WsClient::connect(port, "/api/v1/ws", auth_header(unknown_token()));
+    EXPECT_EQ(ws.status, 429) << ws.body << ws.error;
+    EXPECT_EQ(metric(port, "confab_auth_token_lookups_total{source=\"database\"}"), lookups)
+        << "a refused token costs no query";
+    EXPECT_EQ(get(port, user.token, "/api/v1/users/me").status, 200) << "a known token is not held back";
+}
+
+TEST(OverloadTest, BadTokensFromEveryoneHaveAnOverallLimit) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "3"}});
+    const auto port = server.port();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_TRUE(IsError(get(port, unknown_token(), "/api/v1/users/me"), 401, "unauthorized")) << i;
+    const auto refused = get(port, unknown_token(), "/api/v1/users/me");
+    EXPECT_TRUE(IsRateLimited(refused)) << refused.describe();
+    EXPECT_EQ(refused.json()["error"]["message"], "too many invalid tokens; retry later");
+}
+
+TEST(OverloadTest, ValidTokensAreCachedAndLogoutEndsThemAtOnce) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "60"}});
+    const auto port = server.port();
+    auto user = register_user(port, "ot");
+    const auto cached = "confab_auth_token_lookups_total{source=\"cache\"}";
+    const auto looked_up = "confab_auth_token_lookups_total{source=\"database\"}";
+    ASSERT_EQ(get(port, user.token, "/api/v1/users/me").status, 200);
+    const auto cached_before = metric(port, cached), looked_up_before = metric(port, looked_up);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(get(port, user.token, "/api/v1/users/me").status, 200);
+    EXPECT_EQ(metric(port, cached) - cached_before, 10);
+    EXPECT_EQ(metric(port, looked_up), looked_up_before) << "a cached token costs no query";
+
+    auto ws = ws_connect(port, user.token);
+    ASSERT_EQ(post(port, user.token, "/api/v1/auth/logout").status, 204);
+    EXPECT_EQ(ws->wait_for_close(), 4001);
+    EXPECT_TRUE(IsError(get(port, user.token, "/api/v1/users/me"), 401, "unauthorized"))
+        << "a logged-out token must not work even once";
+    EXPECT_EQ(WsClient::connect(port, "/api/v1/ws", auth_header(user.token)).status, 401);
 }
 
 TEST(OverloadTest, ReadyzProbesTheDatabaseAtMostOncePerInterval) {

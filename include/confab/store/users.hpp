@@ -48,8 +48,13 @@ void prepare(pqxx::connection& connection);
 void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std::string& user_id,
             std::chrono::hours ttl);
 
-// The user of a token that exists, is not revoked and has not expired.
-std::optional<std::string> user_of(pqxx::transaction_base& tx, const std::string& token_hash);
+// The user of a token that exists, is not revoked and has not expired, and how long it
+// stays valid.
+struct TokenOwner {
+    std::string user_id;
+    std::chrono::milliseconds valid_for;
+};
+std::optional<TokenOwner> user_of(pqxx::transaction_base& tx, const std::string& token_hash);
 
 void revoke(pqxx::transaction_base& tx, const std::string& token_hash);
 
