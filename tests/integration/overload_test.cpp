@@ -1,10 +1,14 @@
-// Overload and outage protection (issue #13): the database outage with back-off, bad-token
-// limits, the token cache and logout, and the cached readiness probe.
+// Overload and outage protection (issue #13): the total connection cap, the database outage
+// with back-off, bad-token limits, the token cache and logout, and the cached readiness probe.
 
 #include "support/fixture.hpp"
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -46,6 +50,74 @@ std::string unknown_token() { return random_alnum(43); }
     if (auto shape = IsError(r, 503, "unavailable"); !shape) return shape;
     if (r.header("retry-after").empty()) return ::testing::AssertionFailure() << "no Retry-After: " << r.describe();
     return ::testing::AssertionSuccess();
+}
+
+TEST(OverloadTest, ConnectionsPastTheTotalCapAreRefusedWith503UntilOneCloses) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_CONNECTIONS_TOTAL", "3"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "oc");
+    std::vector<std::unique_ptr<WsClient>> held;
+    // Each place is given back once the server has closed the connection before it, which
+    // may be a moment after its response arrived.
+    while (held.size() < 3) {
+        ASSERT_TRUE(eventually([&] {
+            auto ws = WsClient::connect(port, "/api/v1/ws", auth_header(ana.token));
+            if (!ws.ok()) return false;
+            held.push_back(std::move(ws.client));
+            return true;
+        })) << "connection " << held.size() + 1 << " of 3 is within the cap";
+    }
+
+    // The fourth is answered before anything is read from it, and closed.
+    for (int i = 0; i < 3; ++i) {
+        const auto answer = raw_exchange(port, "", 10s);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 503 ")) << answer;
+        EXPECT_NE(answer.find("Retry-After: "), std::string::npos) << answer;
+        EXPECT_NE(answer.find(R"("code":"unavailable")"), std::string::npos) << answer;
+    }
+    EXPECT_EQ(held.front()->request("ping", json::object())["type"], "ack") << "open connections are untouched";
+    EXPECT_EQ(lines_with(server.log_contents(), "refusing new ones with 503"), 1u) << "logged once, not per connection";
+
+    held.pop_back();
+    EXPECT_TRUE(eventually([&] { return http(port, "GET", "/healthz").status == 200; }))
+        << "a closed connection frees its place";
+    EXPECT_TRUE(eventually([&] { return lines_with(server.log_contents(), "below the connection cap again") == 1; }));
+}
+
+// The open-file limit of this process while it lives, which a server started meanwhile inherits.
+class DescriptorLimit {
+public:
+    explicit DescriptorLimit(rlim_t soft) {
+        ::getrlimit(RLIMIT_NOFILE, &saved_);
+        rlimit lowered = saved_;
+        lowered.rlim_cur = std::min(soft, saved_.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &lowered);
+    }
+    ~DescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+    DescriptorLimit(const DescriptorLimit&) = delete;
+    DescriptorLimit& operator=(const DescriptorLimit&) = delete;
+
+private:
+    rlimit saved_{};
+};
+
+TEST(OverloadTest, ACapTheDescriptorLimitCannotHoldIsRefusedAtStart) {
+    CONFAB_REQUIRE_DATABASE();
+    std::optional<ServerProcess> started;
+    {
+        DescriptorLimit limit(1024);
+        started.emplace(shared_database().url(),
+                        ServerProcess::Options{{{"CONFAB_OVERLOAD_CONNECTIONS_TOTAL", "1000"}}, false});
+    }
+    auto& server = *started;
+    const auto status = server.wait_exit(30s);
+    ASSERT_TRUE(status) << "the server kept running with a cap above RLIMIT_NOFILE";
+    EXPECT_NE(*status, 0);
+    EXPECT_NE(server.log_contents().find("overload.connections_total (CONFAB_OVERLOAD_CONNECTIONS_TOTAL)"),
+              std::string::npos)
+        << server.log_tail();
 }
 
 // While PostgreSQL is down, requests fail at once with 503 and Retry-After, the pool knocks
