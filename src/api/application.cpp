@@ -9,10 +9,11 @@ constexpr std::size_t analytics_queue_capacity = 100000;
 
 Application::Application(const config::Config& cfg)
     : config(cfg),
-      pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements),
-      workers(cfg.auth.hash_threads),
+      pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
+           {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
+      workers(cfg.auth.hash_threads, cfg.overload.worker_queue_limit),
       storage(cfg.media.dir),
-      auth(pool, workers, hub, cfg.auth, cfg.limits),
+      auth(pool, workers, hub, cfg.auth, cfg.limits, cfg.overload),
       users(pool, hub),
       publisher(hub),
       analytics(cfg.database.url, analytics_queue_capacity),
@@ -33,8 +34,8 @@ void Application::stop() {
     media.stop();
     analytics.stop();
     pool.stop();
-    workers.stop();
-    workers.join();
+    workers.pool().stop();
+    workers.pool().join();
 }
 
 }  // namespace confab::api

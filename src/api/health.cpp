@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include <memory>
+
 namespace confab::api {
 
 namespace {
@@ -47,9 +49,10 @@ void add_health_routes(http::Router& router, Services& services) {
     router.add(http::Method::get, "/healthz", [](http::Context&) -> boost::asio::awaitable<http::Response> {
         co_return http::json_response(200, R"({"status":"ok"})");
     });
-    router.add(http::Method::get, "/readyz", [&services](http::Context&) -> boost::asio::awaitable<http::Response> {
-        if (!co_await store::is_ready(services.pool))
-            throw domain::Error(domain::ErrorCode::unavailable, "database unreachable or not migrated");
+    auto readiness = std::make_shared<store::ReadinessProbe>(services.pool, services.config.overload.ready_probe_interval);
+    router.add(http::Method::get, "/readyz", [readiness](http::Context&) -> boost::asio::awaitable<http::Response> {
+        // The reason goes to the log only: it may name hosts and ports.
+        if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);
         co_return http::json_response(200, R"({"status":"ready"})");
     });
 }

@@ -74,7 +74,7 @@ awaitable<std::optional<http::Response>> admit_upload(Services& services, const 
     try {
         const auto token = bearer_token(head);
         if (!token) throw domain::unauthorized("missing bearer token");
-        const auto principal = co_await services.auth.authenticate(*token);
+        const auto principal = co_await services.auth.authenticate(*token, head.remote_address);
         services.media.admit_upload(principal.user_id);
     } catch (...) {
         refusal = std::current_exception();

@@ -20,7 +20,7 @@ std::optional<std::string_view> bearer_token(const http::Request& request) {
 boost::asio::awaitable<domain::Principal> authenticate(Services& services, http::Context& context) {
     const auto token = bearer_token(context.request);
     if (!token) throw domain::unauthorized("missing bearer token");
-    auto principal = co_await services.auth.authenticate(*token);
+    auto principal = co_await services.auth.authenticate(*token, context.request.remote_address);
     context.user_id = principal.user_id;
     services.auth.admit(principal.user_id);
     co_return principal;

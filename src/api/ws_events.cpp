@@ -107,7 +107,7 @@ boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& 
         token = Query::parse(context.request.query).get("access_token");
     }
     if (!token) throw domain::unauthorized("missing bearer token");
-    auto principal = co_await services_.auth.authenticate(*token);
+    auto principal = co_await services_.auth.authenticate(*token, context.request.remote_address);
     context.user_id = principal.user_id;
     services_.auth.admit(principal.user_id);
     co_return principal;

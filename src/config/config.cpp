@@ -475,6 +475,25 @@ const std::vector<Key>& keys() {
         {"metrics.token", "CONFAB_METRICS_TOKEN", optional_secret(), &Config::metrics, &MetricsAccess::token},
         {"media.cleanup_interval_seconds", "CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", integer(1, 86400), &Config::media,
          &Media::cleanup_interval},
+
+        {"overload.connections_total", "CONFAB_OVERLOAD_CONNECTIONS_TOTAL", integer(0, kMaxCount), &Config::overload,
+         &Overload::connections_total},
+        {"overload.db_reconnect_min_ms", "CONFAB_OVERLOAD_DB_RECONNECT_MIN_MS", integer(10, 60000), &Config::overload,
+         &Overload::db_reconnect_min},
+        {"overload.db_reconnect_max_ms", "CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", integer(10, 300000),
+         &Config::overload, &Overload::db_reconnect_max},
+        {"overload.db_queue_limit", "CONFAB_OVERLOAD_DB_QUEUE_LIMIT", integer(1, kMaxCount), &Config::overload,
+         &Overload::db_queue_limit},
+        {"overload.worker_queue_limit", "CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", integer(1, kMaxCount),
+         &Config::overload, &Overload::worker_queue_limit},
+        {"overload.failed_auth_per_ip_per_minute", "CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE",
+         integer(1, kMaxCount), &Config::overload, &Overload::failed_auth_per_ip_per_minute},
+        {"overload.failed_auth_per_minute", "CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", integer(1, kMaxCount),
+         &Config::overload, &Overload::failed_auth_per_minute},
+        {"overload.token_cache_seconds", "CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", integer(0, 300), &Config::overload,
+         &Overload::token_cache},
+        {"overload.ready_probe_interval_ms", "CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", integer(100, 600000),
+         &Config::overload, &Overload::ready_probe_interval},
     };
     return table;
 }
@@ -583,6 +602,12 @@ void apply_env(Config& config, const EnvLookup& env) {
 
 void validate(const Config& config) {
     for (const auto& key : keys()) applying(key, "", [&] { key.check(config); });
+    if (config.overload.db_reconnect_min > config.overload.db_reconnect_max)
+        applying(*find_key("overload.db_reconnect_max_ms"), "", [&] {
+            throw Invalid{"expected at least overload.db_reconnect_min_ms (" +
+                          std::to_string(config.overload.db_reconnect_min.count()) + "), got " +
+                          std::to_string(config.overload.db_reconnect_max.count())};
+        });
 }
 
 }  // namespace

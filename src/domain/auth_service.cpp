@@ -3,6 +3,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/users.hpp"
@@ -19,6 +20,8 @@ namespace {
 
 constexpr std::size_t token_bytes = 32;
 constexpr std::size_t min_password = 8, max_password = 256, max_display_name = 64;
+// About 200 bytes an entry: the cache stays under 15 MiB however many tokens are in use.
+constexpr std::size_t token_cache_capacity = 65536;
 
 std::string argon2id(const std::string& password, const config::Auth& settings) {
     std::array<char, crypto_pwhash_STRBYTES> out{};
@@ -91,11 +94,15 @@ std::string token_hash(std::string_view token) {
     return hex;
 }
 
-AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
-                         const config::Auth& settings, const config::Limits& limits)
+AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
+                         const config::Limits& limits, const config::Overload& overload)
     : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
-      requests_("requests", limits.request_burst, limits.request_rate) {
+      requests_("requests", limits.request_burst, limits.request_rate),
+      failed_per_client_("failed_auth_per_ip", overload.failed_auth_per_ip_per_minute,
+                         overload.failed_auth_per_ip_per_minute / 60.0),
+      failed_overall_("failed_auth", overload.failed_auth_per_minute, overload.failed_auth_per_minute / 60.0),
+      tokens_(overload.token_cache, token_cache_capacity) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
 }
@@ -142,13 +149,17 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
     co_return co_await issue_token(std::move(credentials->user));
 }
 
+// Forgotten after the revocation commits: a lookup that read the token as valid before the
+// commit is then of an older generation and cannot put it back into the cache.
 boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
     co_await pool_.run([hash = principal.token_hash](pqxx::transaction_base& tx) { store::tokens::revoke(tx, hash); });
+    tokens_.forget(principal.token_hash);
     hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
 }
 
 boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& principal) {
     co_await pool_.run([user = principal.user_id](pqxx::transaction_base& tx) { store::tokens::revoke_all(tx, user, ""); });
+    tokens_.forget_user(principal.user_id, "");
     hub_.close_tokens_except(principal.user_id, "", realtime::CloseCode::token_revoked);
     spdlog::info("signed out everywhere user_id={}", principal.user_id);
 }
@@ -167,6 +178,7 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
         store::users::set_password_hash(tx, principal.user_id, hash);
         store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
     });
+    tokens_.forget_user(principal.user_id, principal.token_hash);
     hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
     spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
 }
@@ -177,12 +189,31 @@ boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal
     });
 }
 
-boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token) {
+boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token, const std::string& client) {
     if (!looks_like_token(token)) throw unauthorized();
     auto hash = token_hash(token);
+    static obs::Counter& from_cache = obs::metrics().token_lookups.with({"cache"});
+    static obs::Counter& from_database = obs::metrics().token_lookups.with({"database"});
+    if (auto cached = tokens_.find(hash)) {
+        from_cache.inc();
+        co_return std::move(*cached);
+    }
+    // Only failures spend these budgets, so clients with valid tokens are never held back
+    // by them, however many they open; a guesser is stopped before its query.
+    failed_per_client_.require_left(client, "invalid tokens from this address");
+    failed_overall_.require_left({}, "invalid tokens");
+    const auto generation = tokens_.generation();
+    from_database.inc();
     auto owner = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::owner_of(tx, hash); });
-    if (!owner) throw unauthorized();
-    co_return Principal{std::move(owner->user_id), std::move(hash), owner->expires_at};
+    if (!owner) {
+        (void)failed_per_client_.acquire(client);
+        (void)failed_overall_.acquire({});
+        throw unauthorized();
+    }
+    Principal principal{std::move(owner->user_id), std::move(hash), owner->expires_at};
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    tokens_.remember(principal, owner->expires_at - now, generation);
+    co_return principal;
 }
 
 void AuthService::admit(const std::string& user_id) { requests_.require(user_id, "requests"); }

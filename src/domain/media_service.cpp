@@ -52,10 +52,10 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
     });
 }
 
-MediaService::MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
+MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers,
                            const config::Media& settings, const config::Limits& limits)
     : writes_(writes), storage_(storage), workers_(workers), settings_(settings),
-      uploads_("uploads", limits.upload_burst, limits.upload_rate), cleanup_timer_(workers) {}
+      uploads_("uploads", limits.upload_burst, limits.upload_rate), cleanup_timer_(workers.pool()) {}
 
 void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
 
@@ -209,10 +209,10 @@ boost::asio::awaitable<void> MediaService::cleanup_loop() {
     }
 }
 
-void MediaService::start_cleanup() { boost::asio::co_spawn(workers_, cleanup_loop(), boost::asio::detached); }
+void MediaService::start_cleanup() { boost::asio::co_spawn(workers_.pool(), cleanup_loop(), boost::asio::detached); }
 
 void MediaService::stop() {
-    boost::asio::post(workers_, [this] { cleanup_timer_.cancel(); });
+    boost::asio::post(workers_.pool(), [this] { cleanup_timer_.cancel(); });
 }
 
 }  // namespace confab::domain

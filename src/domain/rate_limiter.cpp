@@ -15,29 +15,52 @@ constexpr std::size_t sweep_every = 4096;
 RateLimiter::RateLimiter(std::string name, double burst, double per_second)
     : rejections_(obs::metrics().rate_limited.with({std::move(name)})), burst_(burst), per_second_(per_second) {}
 
-std::optional<std::chrono::milliseconds> RateLimiter::acquire(const std::string& key, Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    if (++acquisitions_since_sweep_ >= sweep_every) forget_full_buckets(now);
+RateLimiter::Bucket& RateLimiter::refilled(const std::string& key, Clock::time_point now) {
     auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
     auto& bucket = it->second;
     const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
     bucket.tokens = std::min(burst_, bucket.tokens + std::max(0.0, elapsed) * per_second_);
     bucket.updated = now;
-    if (bucket.tokens >= 1.0) {
-        bucket.tokens -= 1.0;
-        return std::nullopt;
-    }
+    return bucket;
+}
+
+std::chrono::milliseconds RateLimiter::wait_for_one(const Bucket& bucket) const {
     const double wait_seconds = (1.0 - bucket.tokens) / per_second_;
     return std::chrono::milliseconds(static_cast<long long>(std::ceil(wait_seconds * 1000.0)));
 }
 
-void RateLimiter::require(const std::string& key, const char* what) {
-    if (const auto wait = acquire(key)) {
-        rejections_.inc();
-        Error error(ErrorCode::rate_limited, std::string("too many ") + what + "; retry later");
-        error.retry_after_ms = wait->count();
-        throw error;
+std::optional<std::chrono::milliseconds> RateLimiter::acquire(const std::string& key, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (++acquisitions_since_sweep_ >= sweep_every) forget_full_buckets(now);
+    auto& bucket = refilled(key, now);
+    if (bucket.tokens >= 1.0) {
+        bucket.tokens -= 1.0;
+        return std::nullopt;
     }
+    return wait_for_one(bucket);
+}
+
+void RateLimiter::refuse(std::chrono::milliseconds wait, const char* what) {
+    rejections_.inc();
+    Error error(ErrorCode::rate_limited, std::string("too many ") + what + "; retry later");
+    error.retry_after_ms = wait.count();
+    throw error;
+}
+
+void RateLimiter::require(const std::string& key, const char* what) {
+    if (const auto wait = acquire(key)) refuse(*wait, what);
+}
+
+void RateLimiter::require_left(const std::string& key, const char* what, Clock::time_point now) {
+    std::optional<std::chrono::milliseconds> wait;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = buckets_.find(key);
+        if (it == buckets_.end()) return;  // never spent: full
+        const auto& bucket = refilled(key, now);
+        if (bucket.tokens < 1.0) wait = wait_for_one(bucket);
+    }
+    if (wait) refuse(*wait, what);
 }
 
 std::size_t RateLimiter::tracked() const {

@@ -17,10 +17,14 @@ std::string allow_header(const std::vector<Method>& methods) {
     return allow;
 }
 
+// A bug is an error. A 503 is only debug: an outage or overload is logged once where it is
+// detected (store::Pool), and one line per refused request would flood the log with it.
 Response failure_response(const Request& request, std::exception_ptr error) {
     const auto wire = describe(error);
-    if (wire.code == domain::ErrorCode::internal || wire.code == domain::ErrorCode::unavailable)
+    if (wire.code == domain::ErrorCode::internal)
         spdlog::error("request_id={} failed: {}", request.request_id, wire.log_detail);
+    else if (wire.code == domain::ErrorCode::unavailable)
+        spdlog::debug("request_id={} unavailable: {}", request.request_id, wire.log_detail);
     return error_response(wire);
 }
 

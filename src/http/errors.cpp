@@ -42,10 +42,21 @@ std::string_view code_name(domain::ErrorCode code) {
     return "internal";
 }
 
+namespace {
+
+// Every 503 says when to retry (PROTOCOL.md): its own hint, else a second.
+WireError retry_later(WireError wire, std::chrono::milliseconds after = std::chrono::seconds(1)) {
+    if (!wire.details.contains("retry_after_ms")) wire.details["retry_after_ms"] = after.count();
+    return wire;
+}
+
+}  // namespace
+
 WireError describe(const domain::Error& error) {
-    WireError wire{error.code(), error.what(), nullptr, {}};
+    WireError wire{error.code(), error.what(), nullptr, error.what()};
     if (error.field()) wire.details["field"] = *error.field();
     if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
+    if (error.code() == domain::ErrorCode::unavailable) return retry_later(std::move(wire));
     return wire;
 }
 
@@ -56,9 +67,10 @@ WireError describe(std::exception_ptr error) {
     } catch (const domain::Error& e) {
         return describe(e);
     } catch (const store::Unavailable& e) {
-        return {unavailable, "service temporarily unavailable, retry later", nullptr, e.what()};
+        return retry_later({unavailable, "service temporarily unavailable, retry later", nullptr, e.what()},
+                           e.retry_after());
     } catch (const pqxx::broken_connection& e) {
-        return {unavailable, "service temporarily unavailable, retry later", nullptr, e.what()};
+        return retry_later({unavailable, "service temporarily unavailable, retry later", nullptr, e.what()});
     } catch (const std::exception& e) {
         return {internal, "internal error", nullptr, e.what()};
     } catch (...) {

@@ -27,6 +27,7 @@
 #include <cctype>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <tuple>
 
 namespace confab::net {
@@ -184,10 +185,10 @@ struct Upgrade {
     http::Request request;
 };
 
-// Authenticates an upgrade and hands the connection, with its address slot, to the WebSocket
+// Authenticates an upgrade and hands the connection, with its slots, to the WebSocket
 // session; a refused upgrade gets its HTTP error response.
 asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade upgrade,
-                              ConnectionCounter::Slot address_slot, SessionContext& context) {
+                              std::vector<ConnectionCounter::Slot> slots, SessionContext& context) {
     auto& request = upgrade.request;
     const auto started = std::chrono::steady_clock::now();
     http::Context http_context{request, {}, {}, std::string(websocket_path)};
@@ -209,8 +210,6 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade up
     http::Response switching;
     switching.status = 101;
     http::log_request(request, switching, http_context.route, http_context.user_id, started);
-    std::vector<ConnectionCounter::Slot> slots;
-    slots.push_back(std::move(address_slot));
     slots.push_back(std::move(*user_slot));
     start_websocket(std::move(connection->stream), std::move(upgrade.message), std::move(principal), std::move(slots),
                     context);
@@ -218,14 +217,12 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade up
 
 // The conformance echo of server.ws_echo_path: unauthenticated by design, and so off unless
 // configured.
-void upgrade_echo(Connection& connection, Upgrade upgrade, ConnectionCounter::Slot address_slot,
+void upgrade_echo(Connection& connection, Upgrade upgrade, std::vector<ConnectionCounter::Slot> slots,
                   SessionContext& context) {
     http::Response switching;
     switching.status = 101;
     http::log_request(upgrade.request, switching, context.config.server.ws_echo_path, {},
                       std::chrono::steady_clock::now());
-    std::vector<ConnectionCounter::Slot> slots;
-    slots.push_back(std::move(address_slot));
     start_websocket_echo(std::move(connection.stream), std::move(upgrade.message), std::move(slots), context);
 }
 
@@ -302,7 +299,8 @@ asio::awaitable<void> discard_until_closed(Connection& connection, beast::flat_b
 
 }  // namespace
 
-asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& context) {
+asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter::Slot total_slot,
+                                 SessionContext& context) {
     beast::error_code ignored;
     const auto endpoint = socket.remote_endpoint(ignored);
     const auto remote = endpoint.address().to_string(ignored);
@@ -326,8 +324,14 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         }
     } leave{context, session_id};
 
-    // Held until the connection closes; an upgrade hands it to the WebSocket session.
+    // Held until the connection closes; an upgrade hands them to the WebSocket session.
     auto address_slot = context.connections_per_address.try_take(remote);
+    const auto held_slots = [&] {
+        std::vector<ConnectionCounter::Slot> slots;
+        slots.push_back(std::move(total_slot));
+        slots.push_back(std::move(*address_slot));
+        return slots;
+    };
     bool refused = false;
     std::optional<Upgrade> upgrade_to;
     beast::flat_buffer buffer;
@@ -396,7 +400,7 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
             }
             const auto& echo_path = context.config.server.ws_echo_path;
             if (beast::websocket::is_upgrade(message) && !echo_path.empty() && request.path == echo_path) {
-                upgrade_echo(*connection, {std::move(message), std::move(request)}, std::move(*address_slot), context);
+                upgrade_echo(*connection, {std::move(message), std::move(request)}, held_slots(), context);
                 co_return;
             }
         }
@@ -407,11 +411,24 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, SessionContext& c
         if (!keep_open) break;
     }
     if (upgrade_to) {
-        co_await upgrade(connection, std::move(*upgrade_to), std::move(*address_slot), context);
+        co_await upgrade(connection, std::move(*upgrade_to), held_slots(), context);
         co_return;
     }
     connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     if (refused) co_await discard_until_closed(*connection, buffer);
+}
+
+std::string over_capacity_answer() {
+    auto response = http::error_response(http::describe(
+        domain::Error(domain::ErrorCode::unavailable, "the server has too many open connections; retry later")));
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+    set_headers(out, response, http::Request{}, false);
+    out.erase("X-Request-Id");  // no request was read, so there is none to name
+    out.body() = std::move(response.body);
+    out.prepare_payload();
+    std::ostringstream bytes;
+    bytes << out;
+    return std::move(bytes).str();
 }
 
 http::Response too_many_connections(std::string_view whose) {

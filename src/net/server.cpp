@@ -1,6 +1,7 @@
 #include "confab/net/server.hpp"
 
 #include "confab/http/cors.hpp"
+#include "confab/net/admission.hpp"
 #include "confab/net/http_session.hpp"
 #include "confab/realtime/hub.hpp"
 
@@ -15,6 +16,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -28,6 +31,15 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 // Leaves room under the grace period for closing the database pool and exiting.
 constexpr auto exit_margin = std::chrono::milliseconds(750);
+// Out of descriptors, accepts pause this long at first, doubling up to the longest pause.
+constexpr auto first_accept_pause = std::chrono::milliseconds(10);
+constexpr auto longest_accept_pause = std::chrono::seconds(1);
+
+std::size_t total_connection_cap(const config::Config& config) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw std::runtime_error("getrlimit(RLIMIT_NOFILE) failed");
+    return connection_cap(config.overload.connections_total, limit.rlim_cur, config.database.pool_size);
+}
 }  // namespace
 
 struct Server::Impl {
@@ -37,6 +49,8 @@ struct Server::Impl {
           io(static_cast<int>(cfg.server.io_threads)), acceptor(io), signals(io, SIGINT, SIGTERM), hangups(io, SIGHUP),
           connections_per_address("connections_per_ip", cfg.limits.connections_per_ip),
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
+          connection_cap(total_connection_cap(cfg)), connections_total("connections_total", connection_cap),
+          over_capacity(over_capacity_answer()), accept_backoff(first_accept_pause, longest_accept_pause),
           context{config,
                   router,
                   cors,
@@ -69,16 +83,38 @@ struct Server::Impl {
     }
 
     asio::awaitable<void> accept_loop() {
+        asio::steady_timer pause(io);
         for (;;) {
             auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
-                spdlog::warn("accept failed: {}", ec.message());
+                if (!AcceptBackoff::is_exhaustion(ec)) {
+                    spdlog::debug("accept failed: {}", ec.message());  // e.g. the client gave up first
+                    continue;
+                }
+                const auto [wait, episode_started] = accept_backoff.failed();
+                if (episode_started)
+                    spdlog::error("accept failed: {}; pausing accepts (up to {} ms each) until descriptors are freed",
+                                  ec.message(), longest_accept_pause.count());
+                pause.expires_after(wait);
+                co_await pause.async_wait(use_tuple);
                 continue;
+            }
+            if (const auto failures = accept_backoff.succeeded())
+                spdlog::info("accepting again after {} failed accepts", failures);
+            auto slot = connections_total.try_take({});
+            if (!slot) {
+                refuse_over_capacity(socket);
+                continue;
+            }
+            if (refused_over_capacity > 0) {
+                spdlog::info("below the connection cap again; {} connections were refused", refused_over_capacity);
+                refused_over_capacity = 0;
             }
             socket.set_option(tcp::no_delay(true), ec);
             const auto executor = socket.get_executor();
-            asio::co_spawn(executor, serve_http(std::move(socket), context), [](std::exception_ptr error) {
+            asio::co_spawn(executor, serve_http(std::move(socket), std::move(*slot), context),
+                           [](std::exception_ptr error) {
                 if (!error) return;
                 try {
                     std::rethrow_exception(error);
@@ -109,6 +145,20 @@ struct Server::Impl {
         io.stop();
     }
 
+    // Past the cap a connection costs an accept, one write and a close: nothing is read and
+    // no session started. The answer is far smaller than an empty socket's send buffer, so
+    // the non-blocking write never waits. Logged once per episode, not per connection.
+    void refuse_over_capacity(auto& socket) {
+        if (refused_over_capacity++ == 0)
+            spdlog::warn("{} connections open, the cap (overload.connections_total): refusing new ones with 503",
+                         connection_cap);
+        boost::system::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(over_capacity), ignored);
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        socket.close(ignored);
+    }
+
     void close_acceptor() {
         boost::system::error_code ignored;
         acceptor.close(ignored);
@@ -125,6 +175,11 @@ struct Server::Impl {
     asio::signal_set hangups;
     ConnectionCounter connections_per_address;
     ConnectionCounter connections_per_user;
+    const std::size_t connection_cap;
+    ConnectionCounter connections_total;  // one key: every connection, HTTP or WebSocket
+    const std::string over_capacity;
+    AcceptBackoff accept_backoff;         // used by the accept loop only
+    std::uint64_t refused_over_capacity = 0;  // in the current episode; accept loop only
     SessionContext context;
 };
 

@@ -152,6 +152,10 @@ std::string Metrics::expose() const {
     media_bytes.write(out, "counter");
     analytics_written.write(out, "counter");
     analytics_dropped.write(out, "counter");
+    db_connect_attempts.write(out, "counter");
+    readiness_probes.write(out, "counter");
+    shed.write(out, "counter");
+    token_lookups.write(out, "counter");
     write_process(out);
     return out;
 }

@@ -1,5 +1,7 @@
 #include "confab/store/database.hpp"
 
+#include "confab/obs/metrics.hpp"
+
 #include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
@@ -23,14 +25,30 @@ void prepare_statements(pqxx::connection& connection) {
 
 void plan_once(pqxx::transaction_base& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
 
-boost::asio::awaitable<bool> is_ready(Pool& pool) {
-    try {
-        const int version = co_await pool.run(
-            [](pqxx::transaction_base& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
-        co_return version >= latest_version(embedded_migrations());
-    } catch (const std::exception&) {
-        co_return false;
+boost::asio::awaitable<std::optional<std::string>> ReadinessProbe::problem() {
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = Clock::now();
+        if (probed_ && now - *probed_ < interval_) co_return problem_;
+        probed_ = now;  // taken: callers until the next interval get the answer we have
     }
+    obs::metrics().readiness_probes.only().inc();
+    std::optional<std::string> found;
+    try {
+        const int version = co_await pool_.run(
+            [](pqxx::transaction_base& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
+        const int needed = latest_version(embedded_migrations());
+        if (version < needed)
+            found = "database schema at version " + std::to_string(version) + ", this binary needs " +
+                    std::to_string(needed);
+    } catch (const std::exception& e) {
+        found = std::string("database unreachable: ") + e.what();
+    }
+    {
+        std::lock_guard lock(mutex_);
+        problem_ = found;
+    }
+    co_return found;
 }
 
 }  // namespace confab::store

@@ -4,8 +4,10 @@
 
 #include <pqxx/except>
 #include <pqxx/subtransaction>
-#include <algorithm>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
 
 namespace confab::store {
 namespace {
@@ -20,6 +22,8 @@ struct PoolMetrics {
     obs::Counter& effects_failed = obs::metrics().db_errors.with({"effects_failed"});
     obs::Counter& groups = obs::metrics().db_group_commits.only();
     obs::Counter& grouped_writes = obs::metrics().db_group_commit_writes.only();
+    obs::Counter& shed = obs::metrics().shed.with({"database"});
+    obs::Counter& connect_attempts = obs::metrics().db_connect_attempts.only();
 };
 
 PoolMetrics& pool_metrics() {
@@ -37,10 +41,18 @@ std::string with_connect_timeout(const std::string& url, std::chrono::millisecon
     return url + " connect_timeout=" + std::to_string(seconds);
 }
 
+// Between half the step and the whole of it, so that servers (and workers) that lost the
+// database together do not all knock again in the same instant.
+std::chrono::milliseconds jittered(std::chrono::milliseconds step) {
+    thread_local std::minstd_rand random{std::random_device{}()};
+    const auto half = step.count() / 2;
+    return std::chrono::milliseconds(half + std::uniform_int_distribution<long long>(0, step.count() - half)(random));
+}
+
 }  // namespace
 
-Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare)
-    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)),
+Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare, PoolLimits limits)
+    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)), limits_(limits),
       // One connection is left for unordered work (reads, access loads) when there are two.
       lanes_(std::max(1u, size - 1)) {
     threads_.reserve(size);
@@ -60,6 +72,7 @@ void Pool::stop() {
             for (auto& job : lane.queued) abandoned.push_back(std::move(job));
             lane.queued.clear();
         }
+        queued_ = 0;
     }
     wake_.notify_all();
     pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
@@ -69,9 +82,11 @@ void Pool::stop() {
 }
 
 void Pool::submit(std::unique_ptr<Job> job) {
+    const char* refusal = "server is shutting down";
     {
         std::lock_guard lock(mutex_);
-        if (!stopping_) {
+        if (!stopping_ && queued_ < limits_.queue_limit) {
+            ++queued_;
             // A worker is woken only for work it can take now: a write queued behind its
             // lane's running group is taken by that group's worker when it finishes, and
             // waking another for it would cost a context switch per write for nothing.
@@ -87,19 +102,65 @@ void Pool::submit(std::unique_ptr<Job> job) {
             if (runnable) wake_.notify_one();
             return;
         }
+        if (!stopping_) {
+            // Shed rather than queue: past the limit a caller would wait longer than it takes
+            // to retry, and hold its memory meanwhile.
+            pool_metrics().shed.inc();
+            refusal = "database busy: too many queued transactions";
+        }
     }
-    job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
+    job->fail(std::make_exception_ptr(Unavailable(refusal)));
 }
 
+// A new connection, or nullptr. During an outage only one worker tries, once its back-off
+// step has passed; the others give up at once, so a request then costs no connection attempt.
 std::unique_ptr<pqxx::connection> Pool::connect() {
+    using Clock = Outage::Clock;
+    {
+        std::lock_guard lock(outage_mutex_);
+        if (outage_.down) {
+            if (outage_.attempting || Clock::now() < outage_.next_attempt) return nullptr;
+            outage_.attempting = true;
+        }
+    }
+    pool_metrics().connect_attempts.inc();
     try {
         auto connection = std::make_unique<pqxx::connection>(conninfo_);
         prepare_(*connection);
+        std::lock_guard lock(outage_mutex_);
+        if (outage_.down) {
+            spdlog::info("database outage over: connected again after {:.1f} s and {} failed attempts",
+                         std::chrono::duration<double>(Clock::now() - outage_.since).count(),
+                         outage_.failed_attempts);
+            outage_ = Outage{};
+        }
         return connection;
     } catch (const std::exception& e) {
-        spdlog::warn("database connection failed: {}", e.what());
+        std::lock_guard lock(outage_mutex_);
+        const auto now = Clock::now();
+        if (!outage_.down) {
+            spdlog::error("database outage: cannot connect ({}); failing requests with 503 and retrying every "
+                          "{} to {} ms",
+                          e.what(), limits_.reconnect_min.count(), limits_.reconnect_max.count());
+            outage_.down = true;
+            outage_.since = now;
+            outage_.backoff = limits_.reconnect_min;
+        } else {
+            spdlog::debug("database still unreachable: {}", e.what());
+            outage_.backoff = std::min(limits_.reconnect_max, outage_.backoff * 2);
+        }
+        outage_.attempting = false;
+        ++outage_.failed_attempts;
+        outage_.next_attempt = now + jittered(outage_.backoff);
         return nullptr;
     }
+}
+
+// When a connection is worth trying again: the end of the current back-off step.
+std::chrono::milliseconds Pool::retry_after() const {
+    std::lock_guard lock(outage_mutex_);
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(outage_.next_attempt - Outage::Clock::now());
+    return std::max(left, limits_.reconnect_min);
 }
 
 // A chat's writes share its order mutex, so they share a lane and keep their order. The
@@ -145,6 +206,7 @@ void Pool::worker() {
             } else {
                 return;
             }
+            queued_ -= batch.size();
         }
         auto& metrics = pool_metrics();
         metrics.waiting.add(-static_cast<std::int64_t>(batch.size()));
@@ -177,7 +239,7 @@ void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Bat
         if (!connection || !connection->is_open()) connection = connect();
         if (!connection) {
             pool_metrics().unavailable.inc();
-            fail_all(std::make_exception_ptr(Unavailable("database unavailable")));
+            fail_all(std::make_exception_ptr(Unavailable("database unavailable", retry_after())));
             return;
         }
         try {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace confab::store {
@@ -274,6 +275,62 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
     io_.run();
     EXPECT_TRUE(rolled_back);
     EXPECT_EQ(stored, "0");
+}
+
+// Past queue_limit jobs waiting for a connection, the next is refused at once with
+// Unavailable instead of queueing; the queued ones still run once the connection is free.
+TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
+    Pool small(database_->url(), 1, std::chrono::seconds(5), [](pqxx::connection&) {},
+               PoolLimits{std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 2});
+    const auto shed_before = obs::metrics().shed.with({"database"}).value();
+    auto started = std::make_shared<std::atomic<bool>>(false);
+    auto release = std::make_shared<std::atomic<bool>>(false);
+    std::vector<Outcome> outcomes(4);
+    const auto spawn = [&](std::function<int(pqxx::transaction_base&)> work, Outcome& outcome) {
+        boost::asio::co_spawn(
+            io_,
+            [&small, work = std::move(work), &outcome]() -> boost::asio::awaitable<void> {
+                try {
+                    co_await small.run(work);
+                } catch (const std::exception& e) {
+                    outcome.error = e.what();
+                }
+                outcome.done = true;
+            },
+            boost::asio::detached);
+    };
+    const auto until = [this](std::function<bool()> done) -> boost::asio::awaitable<void> {
+        boost::asio::steady_timer poll(io_);
+        while (!done()) {
+            poll.expires_after(std::chrono::milliseconds(1));
+            co_await poll.async_wait(boost::asio::use_awaitable);
+        }
+    };
+    // The only connection is held until the refusal has been seen.
+    spawn([started, release](pqxx::transaction_base&) {
+        *started = true;
+        while (!*release) std::this_thread::yield();
+        return 0;
+    }, outcomes[0]);
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            co_await until([&] { return started->load(); });
+            for (int i = 1; i <= 3; ++i) spawn(insert(i), outcomes[i]);
+            co_await until([&] { return outcomes[3].done; });
+            EXPECT_FALSE(outcomes[1].done || outcomes[2].done) << "the queued jobs wait";
+            *release = true;
+        },
+        boost::asio::detached);
+    io_.run();
+    small.stop();
+
+    EXPECT_EQ(outcomes[0].error, "");
+    EXPECT_EQ(outcomes[1].error, "");
+    EXPECT_EQ(outcomes[2].error, "");
+    EXPECT_NE(outcomes[3].error.find("database busy"), std::string::npos) << outcomes[3].error;
+    EXPECT_EQ(count("true"), "2");
+    EXPECT_EQ(obs::metrics().shed.with({"database"}).value() - shed_before, 1u);
 }
 
 }  // namespace

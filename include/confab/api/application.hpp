@@ -8,6 +8,7 @@
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/media_service.hpp"
@@ -18,8 +19,6 @@
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
-
-#include <boost/asio/thread_pool.hpp>
 
 namespace confab::api {
 
@@ -39,7 +38,7 @@ public:
 
     const config::Config& config;
     store::Pool pool;
-    boost::asio::thread_pool workers;  // Argon2id, sniffing, hashing, fsync, thumbnails
+    domain::Workers workers;  // Argon2id, sniffing, hashing, fsync, thumbnails
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;

@@ -92,6 +92,21 @@ struct MetricsAccess {
     bool operator==(const MetricsAccess&) const = default;
 };
 
+// How the server protects itself when overloaded or when the database is down.
+struct Overload {
+    std::size_t connections_total = 0;                      // open TCP connections; 0: RLIMIT_NOFILE minus a reserve
+    std::chrono::milliseconds db_reconnect_min{100};        // first wait after a failed database connection
+    std::chrono::milliseconds db_reconnect_max{5000};       // the wait doubles up to this
+    std::size_t db_queue_limit = 4096;                      // transactions waiting for a connection
+    std::size_t worker_queue_limit = 256;                   // jobs waiting for a blocking worker thread
+    unsigned failed_auth_per_ip_per_minute = 60;            // bad bearer tokens from one address
+    unsigned failed_auth_per_minute = 6000;                 // bad bearer tokens from everyone
+    std::chrono::seconds token_cache{5};                    // how long a valid token is remembered; 0: off
+    std::chrono::milliseconds ready_probe_interval{1000};   // GET /readyz probes the database at most this often
+
+    bool operator==(const Overload&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -100,6 +115,7 @@ struct Config {
     Log log;
     Media media;
     MetricsAccess metrics;
+    Overload overload;
 
     bool operator==(const Config&) const = default;
 };

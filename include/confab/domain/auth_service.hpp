@@ -1,11 +1,12 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/domain/rate_limiter.hpp"
+#include "confab/domain/token_cache.hpp"
 #include "confab/domain/user.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <optional>
 #include <string>
@@ -33,15 +34,18 @@ struct SignedIn {
 
 // Accounts and bearer tokens: Argon2id password hashes computed on the hashing workers,
 // 256-bit random tokens stored as BLAKE2b hashes, revocation that closes live sockets.
+// Valid tokens are cached briefly; bad ones are rate-limited per address and overall
+// before they cost a database query.
 class AuthService {
 public:
-    AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub, const config::Auth& settings,
-                const config::Limits& limits);
+    AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
+                const config::Limits& limits, const config::Overload& overload);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
     // address, before any password is hashed, to slow down guessing.
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
     boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
+    // Returns once the token works nowhere any more, the cache included.
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Revokes every token of the principal's user, this one included; their sockets close.
     boost::asio::awaitable<void> logout_everywhere(const Principal& principal);
@@ -53,8 +57,9 @@ public:
     // asks once it is in the hub, so that a logout whose close ran before it joined (it had
     // authenticated before the revocation) still ends it.
     boost::asio::awaitable<bool> still_valid(const Principal& principal);
-    // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token.
-    boost::asio::awaitable<Principal> authenticate(std::string_view token);
+    // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token,
+    // and Error{rate_limited} while `client` (or everyone) has sent too many bad ones.
+    boost::asio::awaitable<Principal> authenticate(std::string_view token, const std::string& client);
     // Spends one token of the user's request budget (every authenticated REST request and
     // WebSocket frame); throws Error{rate_limited} when it is spent.
     void admit(const std::string& user_id);
@@ -65,12 +70,15 @@ private:
     boost::asio::awaitable<SignedIn> issue_token(User user);
 
     store::Pool& pool_;
-    boost::asio::thread_pool& hashing_;
+    Workers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
     std::string decoy_hash_;
     RateLimiter attempts_;  // verified against for unknown usernames, so timing tells nothing
     RateLimiter requests_;  // per user, REST and WebSocket together
+    RateLimiter failed_per_client_;  // well-formed tokens the database did not know, per address
+    RateLimiter failed_overall_;     // the same from everyone: a distributed guesser
+    TokenCache tokens_;
 };
 
 // Pure helpers, exposed for unit tests.

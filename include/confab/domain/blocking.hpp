@@ -8,27 +8,51 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <type_traits>
 
 namespace confab::domain {
 
+// The threads that do CPU-heavy or blocking work (Argon2id, sniffing, fsync, thumbnails),
+// with a bound on the jobs waiting for them: past it, work is refused with 503 at once
+// rather than queued behind minutes of hashing, each waiting job holding its request.
+class Workers {
+public:
+    Workers(unsigned threads, std::size_t queue_limit);
+
+    boost::asio::thread_pool& pool() noexcept { return pool_; }
+
+    // For offload: counts one more job waiting, or throws Error{unavailable} when
+    // queue_limit already are; started() when a waiting job begins to run.
+    void enqueue();
+    void started() noexcept { waiting_.fetch_sub(1, std::memory_order_relaxed); }
+
+private:
+    boost::asio::thread_pool pool_;
+    const std::size_t queue_limit_;
+    std::atomic<std::size_t> waiting_{0};
+};
+
 // Runs CPU-heavy or blocking work (Argon2id, fsync) on `workers` and resumes the caller
 // on its own executor, so an I/O thread never blocks. fn is moved straight into the job.
+// Throws Error{unavailable}, without running fn, when too many jobs are waiting.
 template <class Fn>
-auto offload(boost::asio::thread_pool& workers, Fn&& fn)
-    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&>> {
+auto offload(Workers& workers, Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&>> {
     namespace asio = boost::asio;
     using Work = std::decay_t<Fn>;
     using Result = std::invoke_result_t<Work&>;
     static_assert(!std::is_void_v<Result>, "offload returns the work's result");
+    workers.enqueue();
     auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
                                                 void(std::exception_ptr, std::optional<Result>)>(
         [&workers, &fn](auto handler) {
             auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
-            asio::post(workers, [handler = std::move(handler), work = Work(std::forward<Fn>(fn)),
-                                 guard = std::move(guard)]() mutable {
+            asio::post(workers.pool(), [&workers, handler = std::move(handler), work = Work(std::forward<Fn>(fn)),
+                                        guard = std::move(guard)]() mutable {
+                workers.started();
                 std::exception_ptr error;
                 std::optional<Result> value;
                 try {

@@ -1,13 +1,13 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -58,7 +58,7 @@ class MediaService {
 public:
     static constexpr int unattached_lifetime_hours = 24;
 
-    MediaService(ChatWrites& writes, media::Storage& storage, boost::asio::thread_pool& workers,
+    MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers,
                  const config::Media& settings, const config::Limits& limits);
 
     // Spends one of the user's upload tokens, before the body is received; throws
@@ -85,7 +85,7 @@ private:
 
     ChatWrites& writes_;
     media::Storage& storage_;
-    boost::asio::thread_pool& workers_;
+    Workers& workers_;
     config::Media settings_;
     RateLimiter uploads_;
     boost::asio::steady_timer cleanup_timer_;

@@ -26,6 +26,8 @@ public:
 
     // Throws Error{rate_limited} with details.retry_after_ms when the bucket is empty.
     void require(const std::string& key, const char* what);
+    // As require, but takes no token: for a budget spent only by what fails (with acquire).
+    void require_left(const std::string& key, const char* what, Clock::time_point now = Clock::now());
 
     std::size_t tracked() const;
 
@@ -35,6 +37,10 @@ private:
         Clock::time_point updated;
     };
     void forget_full_buckets(Clock::time_point now);
+    [[noreturn]] void refuse(std::chrono::milliseconds wait, const char* what);
+    // Brings the bucket's tokens up to `now`; with mutex_ held.
+    Bucket& refilled(const std::string& key, Clock::time_point now);
+    std::chrono::milliseconds wait_for_one(const Bucket& bucket) const;
 
     obs::Counter& rejections_;
     const double burst_;

@@ -44,8 +44,14 @@ struct SessionContext {
 // The refusal for a connection past one of the caps above.
 http::Response too_many_connections(std::string_view whose);
 
+// The whole HTTP response (503 unavailable, Retry-After, Connection: close) sent to a
+// connection past the server's total cap, written before anything is read from it.
+std::string over_capacity_answer();
+
 // Serves HTTP/1.1 requests on one connection (its executor is the connection's strand)
 // until it closes, and hands an authenticated upgrade on /api/v1/ws to the WebSocket session.
-boost::asio::awaitable<void> serve_http(boost::asio::ip::tcp::socket socket, SessionContext& context);
+// `total_slot` is the connection's place under the server's total cap, held until it closes.
+boost::asio::awaitable<void> serve_http(boost::asio::ip::tcp::socket socket, ConnectionCounter::Slot total_slot,
+                                        SessionContext& context);
 
 }  // namespace confab::net

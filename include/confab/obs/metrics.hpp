@@ -95,6 +95,14 @@ struct Metrics {
     Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
                                       "Analytics events dropped because the writer fell behind.", {}};
     Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
+    // Overload and outage protection.
+    Family<Counter> db_connect_attempts{"confab_db_connect_attempts_total",
+                                        "Database connections the pool tried to open.", {}};
+    Family<Counter> readiness_probes{"confab_readiness_probes_total",
+                                     "Database probes made to answer GET /readyz.", {}};
+    Family<Counter> shed{"confab_shed_total", "Work refused with 503 because its queue was full.", {"queue"}};
+    Family<Counter> token_lookups{"confab_auth_token_lookups_total",
+                                  "Bearer tokens checked, by where the answer came from.", {"source"}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

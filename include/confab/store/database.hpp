@@ -5,6 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 
 namespace confab::store {
@@ -20,7 +22,24 @@ void prepare_statements(pqxx::connection& connection);
 // write's transaction.
 void plan_once(pqxx::transaction_base& tx);
 
-// True when the database answers and has every migration this binary knows.
-boost::asio::awaitable<bool> is_ready(Pool& pool);
+// Whether the database answers and has every migration this binary knows: nullopt when it
+// does, else why not. The database is asked at most once per `interval`, however often this
+// is called (GET /readyz is unauthenticated, so a flood of it must not become one query
+// each); in between, and while one probe is running, the last answer is given.
+class ReadinessProbe {
+public:
+    ReadinessProbe(Pool& pool, std::chrono::milliseconds interval) : pool_(pool), interval_(interval) {}
+
+    boost::asio::awaitable<std::optional<std::string>> problem();
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    Pool& pool_;
+    const std::chrono::milliseconds interval_;
+    std::mutex mutex_;
+    std::optional<Clock::time_point> probed_;  // when the last probe started
+    std::optional<std::string> problem_ = "not probed yet";
+};
 
 }  // namespace confab::store

@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -27,10 +29,16 @@
 
 namespace confab::store {
 
-// The database cannot be reached, or the connection broke mid-request: safe to retry.
+// The database cannot be reached, the connection broke mid-request, or the pool is too busy
+// to queue more work: safe to retry, after retry_after at the earliest.
 class Unavailable : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit Unavailable(const std::string& what, std::chrono::milliseconds retry_after = std::chrono::seconds(1))
+        : std::runtime_error(what), retry_after_(retry_after) {}
+    std::chrono::milliseconds retry_after() const noexcept { return retry_after_; }
+
+private:
+    std::chrono::milliseconds retry_after_;
 };
 
 // A kind of ordered write that can be done for many callers at once, in set-based
@@ -50,10 +58,23 @@ protected:
     ~BatchWriter() = default;
 };
 
+// How a Pool behaves while the database is unreachable or it is overloaded.
+struct PoolLimits {
+    std::chrono::milliseconds reconnect_min{100};  // first back-off step after a failed connection
+    std::chrono::milliseconds reconnect_max{5000};  // the step doubles up to this
+    std::size_t queue_limit = 4096;                 // jobs waiting for a connection, ordered and unordered
+};
+
 // A fixed set of libpqxx connections, each owned by its own thread, so that no blocking
 // libpq call ever runs on an I/O thread. Coroutines co_await `run`, which executes the
 // function inside one committed transaction on a pool thread and resumes the caller on
 // its own executor. A broken connection is dropped and reopened for the next job.
+//
+// While the database cannot be reached, the pool tries to connect once per back-off step
+// (doubling from reconnect_min to reconnect_max, with jitter), whichever worker needs a
+// connection first; meanwhile jobs that find no open connection fail at once with
+// Unavailable instead of each trying to connect. The outage is logged once when it starts
+// and once when it ends. At most queue_limit jobs wait for a connection; more fail at once.
 //
 // Ordered writes (the second `run`) are group-committed in lanes: a write's order mutex
 // picks its lane, so all writes of a chat share one. The writes queued in a lane while its
@@ -66,8 +87,8 @@ protected:
 class Pool {
 public:
     using Prepare = std::function<void(pqxx::connection&)>;
-
-    Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare);
+    Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare,
+         PoolLimits limits = PoolLimits{});
     ~Pool();
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
@@ -142,9 +163,24 @@ private:
     static std::exception_ptr run_isolated(pqxx::work& transaction, Job& job);
     static std::vector<std::unique_lock<std::mutex>> lock_orders(const std::vector<Job*>& jobs);
     std::unique_ptr<pqxx::connection> connect();
+    std::chrono::milliseconds retry_after() const;
+
+    // The database found unreachable by a connection attempt, until one succeeds again.
+    struct Outage {
+        using Clock = std::chrono::steady_clock;
+        bool down = false;
+        bool attempting = false;  // a worker is trying to connect: the others do not
+        Clock::time_point since;
+        Clock::time_point next_attempt;
+        std::chrono::milliseconds backoff{0};
+        std::uint64_t failed_attempts = 0;
+    };
 
     std::string conninfo_;
     Prepare prepare_;
+    const PoolLimits limits_;
+    mutable std::mutex outage_mutex_;
+    Outage outage_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::unique_ptr<Job>> queue_;    // unordered jobs, one transaction each
@@ -157,6 +193,7 @@ private:
     Lane& lane_of(const std::mutex* order);
 
     std::vector<Lane> lanes_;
+    std::size_t queued_ = 0;     // jobs in queue_ and every lane
     std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
     bool stopping_ = false;
     std::vector<std::thread> threads_;

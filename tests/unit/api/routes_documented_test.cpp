@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -29,7 +30,11 @@ const std::set<Operation> served_outside_router = {
     {"get", "/api/v1/ws"},
 };
 
+// CONFAB_SOURCE_DIR (set by ctest) first: under ccache's base_dir, __FILE__ is relative to
+// the build directory, not to where the test runs.
 std::filesystem::path openapi_path() {
+    if (const char* dir = std::getenv("CONFAB_SOURCE_DIR"))  // NOLINT(concurrency-mt-unsafe)
+        return std::filesystem::path(dir) / "docs/openapi.yaml";
     return std::filesystem::path(__FILE__).parent_path() / "../../../docs/openapi.yaml";
 }
 

@@ -391,6 +391,29 @@ TEST_F(ConfigLoad, EnvironmentIsAskedOnlyForKnownVariables) {
     EXPECT_EQ(asked, expected);
 }
 
+TEST_F(ConfigLoad, OverloadSettingsComeFromTheEnvironment) {
+    const Config config = load(std::nullopt, env_with_url({
+                                                  {"CONFAB_OVERLOAD_CONNECTIONS_TOTAL", "100"},
+                                                  {"CONFAB_OVERLOAD_DB_RECONNECT_MIN_MS", "20"},
+                                                  {"CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", "30"},
+                                                  {"CONFAB_OVERLOAD_DB_QUEUE_LIMIT", "40"},
+                                                  {"CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", "50"},
+                                                  {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "60"},
+                                                  {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "70"},
+                                                  {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "0"},
+                                                  {"CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", "900"},
+                                              }));
+    const Overload expected{100, std::chrono::milliseconds{20}, std::chrono::milliseconds{30}, 40, 50, 60, 70,
+                            std::chrono::seconds{0}, std::chrono::milliseconds{900}};
+    EXPECT_EQ(config.overload, expected);
+}
+
+TEST_F(ConfigLoad, ReconnectBackOffMayNotShrink) {
+    EXPECT_TRUE(contains(file_error("[overload]\ndb_reconnect_min_ms = 500\ndb_reconnect_max_ms = 400\n"),
+                         "overload.db_reconnect_max_ms (CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS): expected at least "
+                         "overload.db_reconnect_min_ms (500), got 400"));
+}
+
 // --- the shipped file and docs never drift from the code ---------------------
 
 TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
@@ -404,6 +427,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
     EXPECT_EQ(config.limits, defaults.limits);
     EXPECT_EQ(config.log, defaults.log);
     EXPECT_EQ(config.media, defaults.media);
+    EXPECT_EQ(config.overload, defaults.overload);
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {

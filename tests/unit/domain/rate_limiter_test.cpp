@@ -60,5 +60,25 @@ TEST(RateLimiter, RequireThrowsRateLimitedWithRetryAfter) {
     EXPECT_GE(obs::metrics().rate_limited.with({"test"}).value(), 1u);
 }
 
+// A budget spent only by failures: checking it takes nothing, so a client that never fails
+// is never refused, and one that has failed `burst` times is refused before trying again.
+TEST(RateLimiter, RequireLeftChecksWithoutSpending) {
+    RateLimiter limiter("test", 2, 1);
+    const auto t0 = RateLimiter::Clock::now();
+    for (int i = 0; i < 10; ++i) EXPECT_NO_THROW(limiter.require_left("ip", "failures", t0));
+    EXPECT_FALSE(limiter.acquire("ip", t0));
+    EXPECT_NO_THROW(limiter.require_left("ip", "failures", t0));
+    EXPECT_FALSE(limiter.acquire("ip", t0));
+    try {
+        limiter.require_left("ip", "failures", t0);
+        FAIL() << "an empty budget must refuse";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::rate_limited);
+        EXPECT_EQ(e.retry_after_ms, 1000);
+    }
+    EXPECT_NO_THROW(limiter.require_left("other", "failures", t0));
+    EXPECT_NO_THROW(limiter.require_left("ip", "failures", t0 + 1s));  // refilled
+}
+
 }  // namespace
 }  // namespace confab::domain

@@ -63,6 +63,25 @@ TEST(ErrorMapping, DatabaseUnavailableIs503WithoutInternals) {
     EXPECT_NE(wire.log_detail.find("10.0.0.5"), std::string::npos);
 }
 
+TEST(ErrorMapping, Every503SaysWhenToRetry) {
+    const auto backing_off = error_response(
+        describe(std::make_exception_ptr(store::Unavailable("database unavailable", std::chrono::milliseconds(2500)))));
+    EXPECT_EQ(backing_off.status, 503);
+    EXPECT_EQ(body_of(backing_off)["error"]["details"]["retry_after_ms"], 2500);
+    ASSERT_EQ(backing_off.headers.size(), 1u);
+    EXPECT_EQ(backing_off.headers[0], (std::pair<std::string, std::string>{"Retry-After", "3"}));
+
+    const auto shutting_down = error_response(describe(domain::Error(ErrorCode::unavailable, "shutting down")));
+    ASSERT_EQ(shutting_down.headers.size(), 1u);
+    EXPECT_EQ(shutting_down.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+}
+
+// A domain refusal that gets logged (a 503 of /readyz) says why in the log, not "failed: ".
+TEST(ErrorMapping, DomainErrorsLogTheirReason) {
+    const auto wire = describe(domain::Error(ErrorCode::unavailable, "database unreachable: connection refused"));
+    EXPECT_EQ(wire.log_detail, "database unreachable: connection refused");
+}
+
 TEST(ErrorMapping, UnexpectedExceptionIsInternalAndSaysNothing) {
     const auto wire = describe(std::make_exception_ptr(std::runtime_error("secret table xyz")));
     const auto body = body_of(error_response(wire));
