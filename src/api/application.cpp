@@ -17,7 +17,7 @@ Application::Application(const config::Config& cfg)
       publisher(hub),
       analytics(cfg.database.url, analytics_queue_capacity),
       writes(pool, access, publisher, analytics),
-      chats(writes, hub, cfg.limits),
+      chats(writes, hub, storage, cfg.limits),
       messages(writes, storage, cfg.limits),
       presence(writes, hub, cfg.limits),
       media(writes, storage, workers, cfg.media, cfg.limits),

@@ -1,4 +1,5 @@
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/media_service.hpp"
 
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
@@ -283,14 +284,15 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
         co_return;
     }
     if (role != Role::owner) throw forbidden("only the owner can delete the group");
-    co_await writes_.commit(chat_id, [chat_id](pqxx::transaction_base& tx) {
+    auto released = co_await writes_.commit(chat_id, [chat_id](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
-        Outcome<bool> outcome{true, {}};
+        Outcome<std::vector<std::string>> outcome;
         outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
-        store::chats::remove(tx, chat_id);
+        outcome.value = store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
         return outcome;
     });
+    co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 
 boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
@@ -415,7 +417,8 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
     require_uuid(user_id, "user_id");
     co_await member_role(actor, chat_id);
     const auto type = (co_await writes_.access(chat_id))->type;
-    co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::transaction_base& tx) {
+    // The chat ends when its last member, the owner, leaves: its media bytes are released.
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id, type](pqxx::transaction_base& tx) {
         if (!store::chats::lock(tx, chat_id)) throw not_found("chat");
         const auto actor_row = store::members::find(tx, chat_id, actor);
         if (!actor_row) throw not_found("chat");
@@ -423,13 +426,13 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
         if (!target_row) throw not_found("member");
         const bool leaving = user_id == actor;
         check_removal(type, actor_row->role, target_row->role, leaving);
-        Outcome<bool> outcome{true, {}};
+        Outcome<std::vector<std::string>> outcome;
         store::members::remove(tx, chat_id, user_id);
         const bool owner_leaves = target_row->role == Role::owner;
         const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
         outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
         if (owner_leaves && !heir) {
-            store::chats::remove(tx, chat_id);
+            outcome.value = store::chats::remove(tx, chat_id);
             outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
             return outcome;
         }
@@ -453,6 +456,7 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
         };
         return outcome;
     });
+    co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 
 }  // namespace confab::domain

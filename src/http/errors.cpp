@@ -46,6 +46,7 @@ WireError describe(const domain::Error& error) {
     WireError wire{error.code(), error.what(), nullptr, {}};
     if (error.field()) wire.details["field"] = *error.field();
     if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
+    for (const auto& [name, amount] : error.amounts) wire.details[name] = amount;
     return wire;
 }
 
