@@ -15,6 +15,7 @@ Application::Application(const config::Config& cfg)
       auth(pool, workers, hub, cfg.auth, cfg.limits),
       users(pool, hub),
       publisher(hub),
+      access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),
       writes(pool, access, publisher, analytics),
       chats(writes, hub, storage, cfg.limits),
