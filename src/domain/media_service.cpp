@@ -147,10 +147,11 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, 
         try {
             if (!std::filesystem::exists(thumbnail)) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.
-                auto temporary = storage_.temporary_path();
-                temporary += ".jpg";
-                media::make_thumbnail(file.path, temporary, thumbnail_max_side);
-                std::filesystem::rename(temporary, thumbnail);
+                TemporaryFile temporary{storage_.temporary_path()};
+                temporary.path += ".jpg";
+                media::make_thumbnail(file.path, temporary.path, thumbnail_max_side, settings_.thumbnail_max_pixels);
+                std::filesystem::rename(temporary.path, thumbnail);
+                temporary.path.clear();  // renamed
             }
             return std::filesystem::file_size(thumbnail);
         } catch (const std::exception& e) {

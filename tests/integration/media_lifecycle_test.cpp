@@ -177,6 +177,22 @@ TEST(MediaQuotaTest, AnUploadOverTheUsersQuotaIs413WithTheQuotaInDetails) {
         << "removed media no longer counts";
 }
 
+// The thumbnail of an image too large to decode safely is refused (the upload and its
+// download stay); a smaller image still gets one.
+TEST(MediaThumbnailLimitTest, ImagesOverThePixelLimitGetNoThumbnail) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "100000"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "px");
+    const std::string chat = create_group(port, ana)["id"];
+    const auto large = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(400, 300, 46)));
+    const auto small = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(300, 300, 47)));
+    EXPECT_TRUE(IsError(get(port, ana.token, large["media"]["thumbnail_url"].get<std::string>()), 415, "unsupported_media_type"));
+    EXPECT_EQ(get(port, ana.token, large["media"]["url"].get<std::string>()).status, 200);
+    EXPECT_EQ(get(port, ana.token, small["media"]["thumbnail_url"].get<std::string>()).status, 200);
+}
+
 TEST(MediaTemporaryFilesTest, AreRemovedAtStartAndOnceAbandonedForTheirMaximumAge) {
     CONFAB_REQUIRE_DATABASE();
     const auto dir = fs::temp_directory_path() / ("confab-tmp-sweep-" + random_alnum(12));
