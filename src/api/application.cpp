@@ -10,9 +10,10 @@ constexpr std::size_t analytics_queue_capacity = 100000;
 Application::Application(const config::Config& cfg)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements),
-      workers(cfg.auth.hash_threads),
+      hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
+      workers(cfg.media.worker_threads),
       storage(cfg.media.dir),
-      auth(pool, workers, hub, cfg.auth, cfg.limits),
+      auth(pool, hashing, hub, cfg.auth, cfg.limits),
       users(pool, hub),
       publisher(hub),
       access(cfg.limits.access_cache_members),
@@ -33,7 +34,9 @@ void Application::stop() {
     media.stop();
     analytics.stop();
     pool.stop();
+    hashing.stop();
     workers.stop();
+    hashing.join();
     workers.join();
 }
 

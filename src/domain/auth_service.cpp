@@ -84,21 +84,23 @@ std::string token_hash(std::string_view token) {
     return hex;
 }
 
-AuthService::AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub,
+AuthService::AuthService(store::Pool& pool, BoundedWorkers& hashing, realtime::Hub& hub,
                          const config::Auth& settings, const config::Limits& limits)
     : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
+      failures_("login_failures", limits.login_failures_per_account_per_minute,
+                limits.login_failures_per_account_per_minute / 60.0),
       requests_("requests", limits.request_burst, limits.request_rate) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
 }
 
 boost::asio::awaitable<std::string> AuthService::hash_password(std::string password) {
-    co_return co_await offload(hashing_, [password = std::move(password), this] { return argon2id(password, settings_); });
+    co_return co_await hashing_.run([password = std::move(password), this] { return argon2id(password, settings_); });
 }
 
 boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std::string password) {
-    co_return co_await offload(hashing_, [hash = std::move(hash), password = std::move(password)] {
+    co_return co_await hashing_.run([hash = std::move(hash), password = std::move(password)] {
         return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
     });
 }
@@ -112,7 +114,7 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
 }
 
 boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration, std::string client) {
-    attempts_.require(client, "sign-in attempts");
+    attempts_.require(address_key(client), "sign-in attempts");
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
@@ -126,12 +128,20 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
 }
 
 boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
-    attempts_.require(client, "sign-in attempts");
+    attempts_.require(address_key(client), "sign-in attempts");
+    // Only names an account could have are tracked: anything else can never match, and must
+    // not fill the limiter with keys of any size.
+    const bool tracked = is_valid_username(username);
+    if (tracked) failures_.require_available(username, "failed sign-ins for this account");
     auto credentials = co_await pool_.run(
         [username](pqxx::transaction_base& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
-    if (!credentials || !matches) throw unauthorized("invalid username or password");
+    if (!credentials || !matches) {
+        // Unknown names are charged too, so the limit says nothing about which accounts exist.
+        if (tracked) failures_.acquire(username);
+        throw unauthorized("invalid username or password");
+    }
     co_return co_await issue_token(std::move(credentials->user));
 }
 

@@ -8,6 +8,7 @@
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/media_service.hpp"
@@ -39,7 +40,8 @@ public:
 
     const config::Config& config;
     store::Pool pool;
-    boost::asio::thread_pool workers;  // Argon2id, sniffing, hashing, fsync, thumbnails
+    domain::BoundedWorkers hashing;    // Argon2id only
+    boost::asio::thread_pool workers;  // media: sniffing, hashing, fsync, thumbnails, cleanup
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;

@@ -1,11 +1,11 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/user.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <optional>
 #include <string>
@@ -35,11 +35,13 @@ struct SignedIn {
 // 256-bit random tokens stored as BLAKE2b hashes, revocation that closes live sockets.
 class AuthService {
 public:
-    AuthService(store::Pool& pool, boost::asio::thread_pool& hashing, realtime::Hub& hub, const config::Auth& settings,
+    AuthService(store::Pool& pool, BoundedWorkers& hashing, realtime::Hub& hub, const config::Auth& settings,
                 const config::Limits& limits);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
-    // address, before any password is hashed, to slow down guessing.
+    // address (an IPv6 address by its /64, see address_key), and wrong passwords per
+    // username, before any password is hashed, to slow down guessing. Hashing is refused
+    // with Error{unavailable} when its queue is full.
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
     boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
     boost::asio::awaitable<void> logout(const Principal& principal);
@@ -55,11 +57,12 @@ private:
     boost::asio::awaitable<SignedIn> issue_token(User user);
 
     store::Pool& pool_;
-    boost::asio::thread_pool& hashing_;
+    BoundedWorkers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
-    std::string decoy_hash_;
-    RateLimiter attempts_;  // verified against for unknown usernames, so timing tells nothing
+    std::string decoy_hash_;  // verified against for unknown usernames, so timing tells nothing
+    RateLimiter attempts_;  // per client address (a /64 for IPv6)
+    RateLimiter failures_;  // wrong passwords per username, whatever the address
     RateLimiter requests_;  // per user, REST and WebSocket together
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "confab/domain/error.hpp"
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -8,6 +10,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -45,5 +50,40 @@ auto offload(boost::asio::thread_pool& workers, Fn&& fn)
         asio::use_awaitable);
     co_return std::move(*result);
 }
+
+// A worker pool that admits at most `threads + queue` jobs at a time (running or waiting);
+// past that a job is refused at once with Error{unavailable} (503, Retry-After) instead of
+// waiting behind the others. Password hashing runs here, on threads of its own, so a flood
+// of sign-ins neither queues without bound nor delays media work, and media work never
+// delays sign-ins.
+class BoundedWorkers {
+public:
+    BoundedWorkers(unsigned threads, std::size_t queue) : pool_(threads), capacity_(threads + queue) {}
+
+    template <class Fn>
+    auto run(Fn fn) -> boost::asio::awaitable<std::invoke_result_t<Fn&>> {
+        if (admitted_.fetch_add(1) >= capacity_) {
+            admitted_.fetch_sub(1);
+            Error busy(ErrorCode::unavailable, "the server is busy; retry later");
+            busy.retry_after_ms = retry_after_ms;
+            throw busy;
+        }
+        // Released when the job is done, failed, or dropped with the pool at shutdown.
+        const struct Admission {
+            std::atomic<std::size_t>& admitted;
+            ~Admission() { admitted.fetch_sub(1); }
+        } admission{admitted_};
+        co_return co_await offload(pool_, std::move(fn));
+    }
+
+    void stop() { pool_.stop(); }
+    void join() { pool_.join(); }
+
+private:
+    static constexpr std::int64_t retry_after_ms = 1000;
+    boost::asio::thread_pool pool_;
+    const std::size_t capacity_;
+    std::atomic<std::size_t> admitted_{0};
+};
 
 }  // namespace confab::domain
