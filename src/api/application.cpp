@@ -11,14 +11,16 @@ Application::Application(const config::Config& cfg)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
-      workers(cfg.auth.hash_threads, cfg.overload.worker_queue_limit),
+      hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
+      workers(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
       storage(cfg.media.dir),
-      auth(pool, workers, hub, cfg.auth, cfg.limits, cfg.overload),
+      auth(pool, hashing, hub, cfg.auth, cfg.limits, cfg.overload),
       users(pool, hub),
       publisher(hub),
+      access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),
       writes(pool, access, publisher, analytics),
-      chats(writes, hub, cfg.limits),
+      chats(writes, hub, storage, cfg.limits),
       messages(writes, storage, cfg.limits),
       presence(writes, hub, cfg.limits),
       media(writes, storage, workers, cfg.media, cfg.limits),
@@ -34,8 +36,8 @@ void Application::stop() {
     media.stop();
     analytics.stop();
     pool.stop();
-    workers.pool().stop();
-    workers.pool().join();
+    for (auto* threads : {&hashing, &workers}) threads->pool().stop();
+    for (auto* threads : {&hashing, &workers}) threads->pool().join();
 }
 
 }  // namespace confab::api

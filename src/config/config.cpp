@@ -421,6 +421,7 @@ const std::vector<Key>& keys() {
         {"auth.password_hash_mem_kib", "CONFAB_PASSWORD_HASH_MEM_KIB", integer(8, 1048576), &Config::auth,
          &Auth::password_hash_mem_kib},
         {"auth.hash_threads", "CONFAB_HASH_THREADS", integer(1, 64), &Config::auth, &Auth::hash_threads},
+        {"auth.hash_queue", "CONFAB_HASH_QUEUE", integer(1, kMaxCount), &Config::auth, &Auth::hash_queue},
 
         {"limits.content_chars", "CONFAB_LIMIT_CONTENT_CHARS", integer(1, kMaxCount), &Config::limits,
          &Limits::content_chars},
@@ -466,6 +467,12 @@ const std::vector<Key>& keys() {
          &Limits::upload_burst},
         {"limits.upload_rate", "CONFAB_LIMIT_UPLOAD_RATE", positive_number(kMaxRate), &Config::limits,
          &Limits::upload_rate},
+        {"limits.media_quota_bytes", "CONFAB_LIMIT_MEDIA_QUOTA_BYTES", integer(1, kMaxBytes), &Config::limits,
+         &Limits::media_quota_bytes},
+        {"limits.login_failures_per_account_per_minute", "CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE",
+         integer(1, kMaxCount), &Config::limits, &Limits::login_failures_per_account_per_minute},
+        {"limits.access_cache_members", "CONFAB_LIMIT_ACCESS_CACHE_MEMBERS", integer(1000, kMaxCount * 1000),
+         &Config::limits, &Limits::access_cache_members},
 
         {"log.level", "CONFAB_LOG_LEVEL", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}),
          &Config::log, &Log::level},
@@ -475,6 +482,12 @@ const std::vector<Key>& keys() {
         {"metrics.token", "CONFAB_METRICS_TOKEN", optional_secret(), &Config::metrics, &MetricsAccess::token},
         {"media.cleanup_interval_seconds", "CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", integer(1, 86400), &Config::media,
          &Media::cleanup_interval},
+        {"media.worker_threads", "CONFAB_MEDIA_WORKER_THREADS", integer(1, 64), &Config::media,
+         &Media::worker_threads},
+        {"media.tmp_max_age_seconds", "CONFAB_MEDIA_TMP_MAX_AGE_SECONDS", integer(60, 604800), &Config::media,
+         &Media::tmp_max_age},
+        {"media.thumbnail_max_pixels", "CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", integer(1, kMaxBytes), &Config::media,
+         &Media::thumbnail_max_pixels},
 
         {"overload.connections_total", "CONFAB_OVERLOAD_CONNECTIONS_TOTAL", integer(0, kMaxCount), &Config::overload,
          &Overload::connections_total},

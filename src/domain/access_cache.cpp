@@ -1,15 +1,24 @@
 #include "confab/domain/access_cache.hpp"
 
+#include <iterator>
+
 namespace confab::domain {
+namespace {
+
+std::size_t weight_of(const ChatAccess& access) { return access.members.size() + 1; }
+
+}  // namespace
 
 std::mutex& AccessCache::order_of(const std::string& chat_id) {
     return order_[std::hash<std::string>{}(chat_id) % stripes];
 }
 
-std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) const {
+std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) {
     std::lock_guard lock(mutex_);
     const auto found = entries_.find(chat_id);
-    return found == entries_.end() ? nullptr : found->second;
+    if (found == entries_.end()) return nullptr;
+    recency_.splice(recency_.begin(), recency_, found->second.recency);
+    return found->second.access;
 }
 
 std::shared_ptr<const ChatAccess> AccessCache::find_or_load(pqxx::transaction_base& tx, const std::string& chat_id) {
@@ -18,14 +27,17 @@ std::shared_ptr<const ChatAccess> AccessCache::find_or_load(pqxx::transaction_ba
     if (auto hit = find(chat_id)) return hit;
     auto loaded = store::chats::load_access(tx, chat_id);
     if (!loaded) return nullptr;
-    put(chat_id, std::move(*loaded));
-    return find(chat_id);
+    // Returned as loaded: a bound smaller than this one chat may evict it at once.
+    auto entry = std::make_shared<const ChatAccess>(std::move(*loaded));
+    std::lock_guard entries(mutex_);
+    store_locked(chat_id, entry);
+    return entry;
 }
 
 void AccessCache::put(const std::string& chat_id, ChatAccess access) {
     auto entry = std::make_shared<const ChatAccess>(std::move(access));
     std::lock_guard lock(mutex_);
-    entries_[chat_id] = std::move(entry);
+    store_locked(chat_id, std::move(entry));
 }
 
 void AccessCache::update(const std::string& chat_id, const std::function<void(ChatAccess&)>& change) {
@@ -33,12 +45,66 @@ void AccessCache::update(const std::string& chat_id, const std::function<void(Ch
     if (!current) return;
     ChatAccess next = *current;
     change(next);
-    put(chat_id, std::move(next));
+    auto entry = std::make_shared<const ChatAccess>(std::move(next));
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(chat_id);
+    if (found == entries_.end() || found->second.access != current) return;  // evicted meanwhile
+    store_locked(chat_id, std::move(entry));
 }
 
 void AccessCache::erase(const std::string& chat_id) {
     std::lock_guard lock(mutex_);
-    entries_.erase(chat_id);
+    if (const auto found = entries_.find(chat_id); found != entries_.end()) erase_locked(found);
+}
+
+std::size_t AccessCache::chats() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+}
+
+std::size_t AccessCache::members() const {
+    std::lock_guard lock(mutex_);
+    return weight_;
+}
+
+void AccessCache::store_locked(const std::string& chat_id, std::shared_ptr<const ChatAccess> access) {
+    const auto weight = weight_of(*access);
+    auto [found, inserted] = entries_.try_emplace(chat_id);
+    auto& entry = found->second;
+    if (inserted) {
+        recency_.push_front(chat_id);
+        entry.recency = recency_.begin();
+    } else {
+        weight_ -= entry.weight;
+        recency_.splice(recency_.begin(), recency_, entry.recency);
+    }
+    entry.access = std::move(access);
+    entry.weight = weight;
+    weight_ += weight;
+    // The entry just stored (the front) stays even when it alone is over the bound: its
+    // caller needs it. So do pinned ones.
+    for (auto victim = std::prev(recency_.end()); weight_ > max_members_ && victim != recency_.begin();) {
+        const auto next = std::prev(victim);
+        if (!pins_.contains(*victim)) erase_locked(entries_.find(*victim));
+        victim = next;
+    }
+}
+
+AccessCache::Pin::Pin(AccessCache& cache, std::string chat_id) : cache_(cache), chat_id_(std::move(chat_id)) {
+    std::lock_guard lock(cache_.mutex_);
+    ++cache_.pins_[chat_id_];
+}
+
+AccessCache::Pin::~Pin() {
+    std::lock_guard lock(cache_.mutex_);
+    if (const auto found = cache_.pins_.find(chat_id_); found != cache_.pins_.end() && --found->second == 0)
+        cache_.pins_.erase(found);
+}
+
+void AccessCache::erase_locked(std::unordered_map<std::string, Entry>::iterator entry) {
+    weight_ -= entry->second.weight;
+    recency_.erase(entry->second.recency);
+    entries_.erase(entry);
 }
 
 }  // namespace confab::domain

@@ -98,6 +98,8 @@ AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub
                          const config::Limits& limits, const config::Overload& overload)
     : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
+      failures_("login_failures", limits.login_failures_per_account_per_minute,
+                limits.login_failures_per_account_per_minute / 60.0),
       requests_("requests", limits.request_burst, limits.request_rate),
       failed_per_client_("failed_auth_per_ip", overload.failed_auth_per_ip_per_minute,
                          overload.failed_auth_per_ip_per_minute / 60.0),
@@ -126,7 +128,7 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
 }
 
 boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration, std::string client) {
-    attempts_.require(client, "sign-in attempts");
+    attempts_.require(address_key(client), "sign-in attempts");
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
@@ -140,12 +142,20 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
 }
 
 boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
-    attempts_.require(client, "sign-in attempts");
+    attempts_.require(address_key(client), "sign-in attempts");
+    // Only names an account could have are tracked: anything else can never match, and must
+    // not fill the limiter with keys of any size.
+    const bool tracked = is_valid_username(username);
+    if (tracked) failures_.require_left(username, "failed sign-ins for this account");
     auto credentials = co_await pool_.run(
         [username](pqxx::transaction_base& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
-    if (!credentials || !matches) throw unauthorized("invalid username or password");
+    if (!credentials || !matches) {
+        // Unknown names are charged too, so the limit says nothing about which accounts exist.
+        if (tracked) failures_.acquire(username);
+        throw unauthorized("invalid username or password");
+    }
     co_return co_await issue_token(std::move(credentials->user));
 }
 
@@ -166,13 +176,18 @@ boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& pri
 
 boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
                                                           std::string next, std::string client) {
-    attempts_.require(client, "sign-in attempts");
+    attempts_.require(address_key(client), "sign-in attempts");
     validate_password(next, "new_password");
     auto credentials = co_await pool_.run(
         [id = principal.user_id](pqxx::transaction_base& tx) { return store::users::credentials_of(tx, id); });
     if (!credentials) throw unauthorized();
-    if (!co_await verify_password(std::move(credentials->password_hash), std::move(current)))
+    // A stolen token must not make a password oracle: wrong guesses count as failed sign-ins.
+    const auto& username = credentials->user.username;
+    failures_.require_left(username, "failed sign-ins for this account");
+    if (!co_await verify_password(std::move(credentials->password_hash), std::move(current))) {
+        failures_.acquire(username);
         throw Error(ErrorCode::forbidden, "current_password is wrong", "current_password");
+    }
     auto hash = co_await hash_password(std::move(next));
     co_await pool_.run([principal, hash](pqxx::transaction_base& tx) {
         store::users::set_password_hash(tx, principal.user_id, hash);
@@ -200,13 +215,13 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     }
     // Only failures spend these budgets, so clients with valid tokens are never held back
     // by them, however many they open; a guesser is stopped before its query.
-    failed_per_client_.require_left(client, "invalid tokens from this address");
+    failed_per_client_.require_left(address_key(client), "invalid tokens from this address");
     failed_overall_.require_left({}, "invalid tokens");
     const auto generation = tokens_.generation();
     from_database.inc();
     auto owner = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::owner_of(tx, hash); });
     if (!owner) {
-        (void)failed_per_client_.acquire(client);
+        (void)failed_per_client_.acquire(address_key(client));
         (void)failed_overall_.acquire({});
         throw unauthorized();
     }

@@ -1,4 +1,5 @@
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/media_service.hpp"
 
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
@@ -308,20 +309,22 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
 
 boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string chat_id) {
     rules::may_delete_chat(co_await standing(actor, chat_id));
-    co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
+    // A deleted group's media bytes are released once it is gone.
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
         rules::may_delete_chat(now);
-        Outcome<bool> outcome{true, {}};
+        Outcome<std::vector<std::string>> outcome;
         if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
             store::chats::set_hidden(tx, chat_id, actor, true);
             outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, {actor}});
             return outcome;
         }
         outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
-        store::chats::remove(tx, chat_id);
+        outcome.value = store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
         return outcome;
     });
+    co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 
 boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
@@ -479,19 +482,20 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
 boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
     require_uuid(user_id, "user_id");
     co_await standing(actor, chat_id);
-    co_await writes_.commit(chat_id, [actor, chat_id, user_id](pqxx::transaction_base& tx) {
+    // The chat ends when its last member, the owner, leaves: its media bytes are released.
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](pqxx::transaction_base& tx) {
         const auto actor_now = lock_standing(tx, chat_id, actor);
         const auto target = store::members::find(tx, chat_id, user_id);
         if (!target) throw not_found("member");
         const bool leaving = user_id == actor;
         rules::may_remove_member(actor_now, target->role, leaving);
-        Outcome<bool> outcome{true, {}};
+        Outcome<std::vector<std::string>> outcome;
         store::members::remove(tx, chat_id, user_id);
         const bool owner_leaves = target->role == Role::owner;
         const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
         outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
         if (owner_leaves && !heir) {
-            store::chats::remove(tx, chat_id);
+            outcome.value = store::chats::remove(tx, chat_id);
             outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
             return outcome;
         }
@@ -515,6 +519,7 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
         };
         return outcome;
     });
+    co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 
 }  // namespace confab::domain

@@ -15,10 +15,13 @@
 #include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace confab::domain {
 namespace {
 
 constexpr int cleanup_batch = 100;
+constexpr std::size_t release_batch = 64;
 
 // Removes the temporary upload on every path that does not store it.
 struct TemporaryFile {
@@ -44,17 +47,27 @@ std::string file_name_from(std::string_view raw) {
 
 }  // namespace
 
-boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::optional<std::string> key) {
-    if (!key) co_return;
-    co_await pool.run([&storage, key = *key](pqxx::transaction_base& tx) {
-        store::media::lock_bytes(tx, key);
-        if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
-    });
+boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys) {
+    // A few keys per transaction: each takes an advisory lock, and a big group's thousands of
+    // keys in one would exhaust PostgreSQL's lock table. Sorted, so two releases never wait on
+    // each other in opposite orders.
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t first = 0; first < keys.size(); first += release_batch) {
+        const auto last = std::min(keys.size(), first + release_batch);
+        co_await pool.run([&storage, batch = std::vector<std::string>(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                                                                      keys.begin() + static_cast<std::ptrdiff_t>(last))](
+                              pqxx::transaction_base& tx) {
+            for (const auto& key : batch) {
+                store::media::lock_bytes(tx, key);
+                if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
+            }
+        });
+    }
 }
 
 MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers,
                            const config::Media& settings, const config::Limits& limits)
-    : writes_(writes), storage_(storage), workers_(workers), settings_(settings),
+    : writes_(writes), storage_(storage), workers_(workers), settings_(settings), quota_bytes_(limits.media_quota_bytes),
       uploads_("uploads", limits.upload_burst, limits.upload_rate), cleanup_timer_(workers.pool()) {}
 
 void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
@@ -101,6 +114,9 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     // last other use either finishes before (and this stores them anew) or sees this row.
     auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](pqxx::transaction_base& tx) {
         store::media::lock_bytes(tx, media.storage_key);
+        store::media::lock_quota(tx, media.uploader_id);  // after the bytes' lock, always in this order
+        const auto usage = store::media::usage(tx, media);
+        if (!usage.repeat) require_within_quota(usage.used_bytes, media.size_bytes);
         if (!temporary.path.empty()) {  // a retried transaction finds the bytes stored already
             storage_.store(temporary.path, media.storage_key);
             temporary.path.clear();  // consumed by the store
@@ -109,6 +125,14 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     });
     if (created) obs::metrics().media_bytes.with({upload.kind}).inc(static_cast<std::uint64_t>(stored.size_bytes));
     co_return Uploaded{std::move(stored), created};
+}
+
+void MediaService::require_within_quota(std::int64_t used_bytes, std::int64_t upload_bytes) const {
+    const auto quota = static_cast<std::int64_t>(quota_bytes_);
+    if (used_bytes + upload_bytes <= quota) return;
+    Error error(ErrorCode::payload_too_large, "this upload would exceed your media storage quota");
+    error.amounts = {{"quota_bytes", quota}, {"used_bytes", used_bytes}, {"upload_bytes", upload_bytes}};
+    throw error;
 }
 
 boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::string message_id) {
@@ -125,10 +149,11 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, 
         try {
             if (!std::filesystem::exists(thumbnail)) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.
-                auto temporary = storage_.temporary_path();
-                temporary += ".jpg";
-                media::make_thumbnail(file.path, temporary, thumbnail_max_side);
-                std::filesystem::rename(temporary, thumbnail);
+                TemporaryFile temporary{storage_.temporary_path()};
+                temporary.path += ".jpg";
+                media::make_thumbnail(file.path, temporary.path, thumbnail_max_side, settings_.thumbnail_max_pixels);
+                std::filesystem::rename(temporary.path, thumbnail);
+                temporary.path.clear();  // renamed
             }
             return std::filesystem::file_size(thumbnail);
         } catch (const std::exception& e) {
@@ -188,11 +213,14 @@ boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
     const auto stale = co_await writes_.pool().run([](pqxx::transaction_base& tx) {
         return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch);
     });
+    int removed = 0;
     for (const auto& id : stale) {
-        auto orphaned = co_await writes_.pool().run([id](pqxx::transaction_base& tx) { return store::media::remove(tx, id); });
+        auto orphaned =
+            co_await writes_.pool().run([id](pqxx::transaction_base& tx) { return store::media::remove_unattached(tx, id); });
+        if (orphaned) ++removed;
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }
-    co_return static_cast<int>(stale.size());
+    co_return removed;
 }
 
 boost::asio::awaitable<void> MediaService::cleanup_loop() {
@@ -206,10 +234,18 @@ boost::asio::awaitable<void> MediaService::cleanup_loop() {
         } catch (const std::exception& e) {
             spdlog::warn("media cleanup failed: {}", e.what());
         }
+        // On a worker thread (the loop runs on the workers), never an I/O thread.
+        if (const auto removed = storage_.remove_temporaries(settings_.tmp_max_age); removed > 0)
+            spdlog::info("removed {} abandoned temporary files", removed);
     }
 }
 
-void MediaService::start_cleanup() { boost::asio::co_spawn(workers_.pool(), cleanup_loop(), boost::asio::detached); }
+void MediaService::start_cleanup() {
+    // Before the server accepts anything, so no upload in flight owns one of these files.
+    if (const auto removed = storage_.remove_temporaries(std::chrono::seconds::zero()); removed > 0)
+        spdlog::info("removed {} temporary files left by the previous run", removed);
+    boost::asio::co_spawn(workers_.pool(), cleanup_loop(), boost::asio::detached);
+}
 
 void MediaService::stop() {
     boost::asio::post(workers_.pool(), [this] { cleanup_timer_.cancel(); });

@@ -56,6 +56,7 @@ WireError describe(const domain::Error& error) {
     WireError wire{error.code(), error.what(), nullptr, error.what()};
     if (error.field()) wire.details["field"] = *error.field();
     if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
+    for (const auto& [name, amount] : error.amounts) wire.details[name] = amount;
     if (error.code() == domain::ErrorCode::unavailable) return retry_later(std::move(wire));
     return wire;
 }

@@ -59,27 +59,64 @@ Inspection inspect(const std::filesystem::path& file) {
     return result;
 }
 
-void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side) {
-    // libvips is initialised once per process; its operation cache would only hold memory.
+namespace {
+
+// The loaders of the image types uploads may have (PROTOCOL.md: JPEG, PNG, GIF, WebP, HEIC).
+// Every other libvips loader (SVG, PDF, TIFF, FITS, Matlab, ImageMagick, ...) is blocked:
+// each is attack surface for bytes a client chose, and none can serve an allowed upload.
+constexpr std::array<const char*, 5> allowed_loaders = {
+    "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif", "VipsForeignLoadWebp", "VipsForeignLoadHeif"};
+
+// `loader` is a class name as vips_foreign_find_load gives it, e.g. "VipsForeignLoadPngFile".
+bool is_allowed_loader(std::string_view loader) {
+    return std::any_of(allowed_loaders.begin(), allowed_loaders.end(),
+                       [loader](std::string_view allowed) { return loader.starts_with(allowed); });
+}
+
+[[noreturn]] void vips_failed() {
+    const std::string error = vips_error_buffer();
+    vips_error_clear();
+    throw std::runtime_error("thumbnail: " + error);
+}
+
+// libvips is initialised once per process; its operation cache would only hold memory.
+void init_vips() {
     static const bool ready = [] {
         if (VIPS_INIT("confab") != 0) return false;
         vips_cache_set_max(0);
+        vips_block_untrusted_set(TRUE);
+        vips_operation_block_set("VipsForeignLoad", TRUE);
+        for (const char* loader : allowed_loaders) vips_operation_block_set(loader, FALSE);
         return true;
     }();
     if (!ready) throw std::runtime_error("libvips failed to initialise");
+}
+
+}  // namespace
+
+void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side,
+                    std::uint64_t max_pixels) {
+    init_vips();
+    const char* loader = vips_foreign_find_load(image.c_str());
+    if (loader == nullptr) vips_failed();
+    if (!is_allowed_loader(loader))
+        throw std::runtime_error(std::string("thumbnail: ") + loader + " is not an allowed image loader");
+    // Opening reads the header only; the pixels are decoded by the thumbnail below, so an
+    // image too large to decode safely is refused before any memory is spent on it.
+    VipsImage* header = vips_image_new_from_file(image.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, nullptr);
+    if (header == nullptr) vips_failed();
+    const auto pixels =
+        static_cast<std::uint64_t>(vips_image_get_width(header)) * static_cast<std::uint64_t>(vips_image_get_height(header));
+    g_object_unref(header);
+    if (pixels > max_pixels)
+        throw std::runtime_error("thumbnail: " + std::to_string(pixels) + " pixels, more than the limit of " +
+                                 std::to_string(max_pixels));
     VipsImage* thumbnail = nullptr;
-    if (vips_thumbnail(image.c_str(), &thumbnail, max_side, "height", max_side, "size", VIPS_SIZE_DOWN, nullptr) != 0) {
-        const std::string error = vips_error_buffer();
-        vips_error_clear();
-        throw std::runtime_error("thumbnail: " + error);
-    }
+    if (vips_thumbnail(image.c_str(), &thumbnail, max_side, "height", max_side, "size", VIPS_SIZE_DOWN, nullptr) != 0)
+        vips_failed();
     const int saved = vips_jpegsave(thumbnail, jpeg.c_str(), "Q", 80, "strip", TRUE, nullptr);
     g_object_unref(thumbnail);
-    if (saved != 0) {
-        const std::string error = vips_error_buffer();
-        vips_error_clear();
-        throw std::runtime_error("thumbnail: " + error);
-    }
+    if (saved != 0) vips_failed();
 }
 
 bool allowed(domain::MediaKind kind, std::string_view mime) {

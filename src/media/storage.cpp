@@ -70,4 +70,17 @@ void LocalStorage::remove(const std::string& key) {
     std::filesystem::remove(variant_path_of(key, thumbnail_variant), ignored);
 }
 
+std::size_t LocalStorage::remove_temporaries(std::chrono::seconds min_age) {
+    const auto cutoff = std::filesystem::file_time_type::clock::now() - min_age;
+    std::size_t removed = 0;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(root_ / "tmp", error), end; !error && it != end; it.increment(error)) {
+        std::error_code ignored;
+        const auto modified = it->last_write_time(ignored);
+        if (ignored || (min_age.count() > 0 && modified > cutoff)) continue;
+        if (std::filesystem::remove(it->path(), ignored)) ++removed;
+    }
+    return removed;
+}
+
 }  // namespace confab::media

@@ -90,7 +90,11 @@ void prepare(pqxx::connection& c) {
               "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
               "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
               "metadata = coalesce($8::jsonb, metadata), updated_at = now() WHERE id = $1::uuid");
-    c.prepare("chats_delete", "DELETE FROM chats WHERE id = $1::uuid");
+    // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
+    // snapshot so the caller can release bytes no other row uses.
+    c.prepare("chats_delete",
+              "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) "
+              "SELECT DISTINCT storage_key FROM media WHERE chat_id = $1::uuid");
     c.prepare("chats_set_hidden",
               "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
@@ -150,7 +154,11 @@ void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatCh
                      changes.metadata);
 }
 
-void remove(pqxx::transaction_base& tx, const std::string& chat_id) { tx.exec_prepared("chats_delete", chat_id); }
+std::vector<std::string> remove(pqxx::transaction_base& tx, const std::string& chat_id) {
+    std::vector<std::string> keys;
+    for (const auto& row : tx.exec_prepared("chats_delete", chat_id)) keys.push_back(row[0].as<std::string>());
+    return keys;
+}
 
 void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
     tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden);

@@ -17,7 +17,14 @@ void prepare(pqxx::connection& c) {
     c.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
     c.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
     c.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
+    c.prepare("media_remove_unattached",
+              "DELETE FROM media WHERE id = $1::uuid AND attached_at IS NULL RETURNING storage_key");
     c.prepare("media_lock_bytes", "SELECT pg_advisory_xact_lock(hashtext('confab.media:' || $1))");
+    c.prepare("media_lock_quota", "SELECT pg_advisory_xact_lock(hashtext('confab.quota:' || $1))");
+    c.prepare("media_usage",
+              "SELECT COALESCE(sum(size_bytes), 0)::bigint, "
+              "COALESCE(bool_or(attached_at IS NULL AND chat_id = $2::uuid AND sha256 = $3 AND kind = $4), false) "
+              "FROM media WHERE uploader_id = $1::uuid");
     c.prepare("media_bytes_in_use", "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1)");
     c.prepare("media_gallery",
               std::string("SELECT ") + message_columns +
@@ -50,8 +57,24 @@ std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string&
     return result[0][0].as<std::string>();
 }
 
+std::optional<std::string> remove_unattached(pqxx::transaction_base& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("media_remove_unattached", id);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
 void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key) {
     tx.exec_prepared("media_lock_bytes", storage_key);
+}
+
+void lock_quota(pqxx::transaction_base& tx, const std::string& uploader_id) {
+    tx.exec_prepared("media_lock_quota", uploader_id);
+}
+
+Usage usage(pqxx::transaction_base& tx, const domain::Media& upload) {
+    const auto row = tx.exec_prepared1("media_usage", upload.uploader_id, upload.chat_id, upload.sha256,
+                                       std::string(to_string(upload.kind)));
+    return {row[0].as<std::int64_t>(), row[1].as<bool>()};
 }
 
 bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key) {

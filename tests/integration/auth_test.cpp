@@ -334,6 +334,36 @@ TEST(AuthRateLimitTest, RegisterAndLoginArePerIpRateLimited) {
     EXPECT_EQ(server.terminate(10s), 0);
 }
 
+// The test can only connect from 127.0.0.1, so the per-address limit is left at the suite's
+// 1,000,000: every 429 below comes from the per-account limit, which does not care where the
+// guesses come from (unit tests: AddressKey.* for the /64 keying of the per-address limit).
+TEST(AuthRateLimitTest, WrongPasswordsArePerAccountLimitedWhateverTheAddress) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE", "3"}});
+    const auto port = server.port();
+    auto victim = register_user(port, "pa");
+    auto bystander = register_user(port, "pa");
+    EXPECT_EQ(login_json(port, {{"username", victim.username}, {"password", kPassword}}).status, 200)
+        << "a right password is no failure";
+    for (int i = 1; i <= 3; ++i)
+        EXPECT_TRUE(IsError(login_json(port, {{"username", victim.username}, {"password", "wrong pass"}}), 401,
+                            "unauthorized"))
+            << "failure " << i << " is within the limit";
+    const auto limited = login_json(port, {{"username", victim.username}, {"password", kPassword}});
+    ASSERT_TRUE(IsError(limited, 429, "rate_limited")) << "no password is checked once the account's limit is spent";
+    EXPECT_FALSE(limited.header("retry-after").empty());
+    EXPECT_TRUE(limited.json()["error"]["details"]["retry_after_ms"].is_number_integer());
+    EXPECT_EQ(login_json(port, {{"username", bystander.username}, {"password", kPassword}}).status, 200)
+        << "other accounts from the same address are not affected";
+
+    const auto nobody = unique_username("pa");  // unknown names are limited alike, so 429 tells nothing
+    for (int i = 1; i <= 3; ++i)
+        EXPECT_EQ(login_json(port, {{"username", nobody}, {"password", "wrong pass"}}).status, 401);
+    EXPECT_TRUE(IsError(login_json(port, {{"username", nobody}, {"password", "wrong pass"}}), 429, "rate_limited"));
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // logout
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace confab::test {
@@ -20,11 +21,22 @@ std::string upload_target(const std::string& chat_id, const std::string& kind) {
     return "/api/v1/messages/upload?chat_id=" + chat_id + "&kind=" + kind;
 }
 
-json upload(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& kind,
-            const std::string& bytes) {
+HttpResponse upload_raw(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& kind,
+                        const std::string& bytes) {
     auto headers = auth_header(user.token);
     headers["Content-Type"] = "application/octet-stream";
-    return expect_json(http(port, "POST", upload_target(chat_id, kind), bytes, headers), 201, "upload");
+    return http(port, "POST", upload_target(chat_id, kind), bytes, headers);
+}
+
+json upload(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& kind,
+            const std::string& bytes) {
+    return expect_json(upload_raw(port, user, chat_id, kind, bytes), 201, "upload");
+}
+
+json send_media(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& kind,
+                const json& media) {
+    return expect_json(send_message(port, user, chat_id, {{"type", kind}, {"media_id", media["id"]}}), 201,
+                       "send " + kind);
 }
 
 fs::path stored_path(const ServerProcess& server, const std::string& sha256) {
@@ -102,6 +114,106 @@ TEST(MediaCleanupTest, UnattachedUploadsOlderThanADayAreRemovedSharedBytesStayUn
     ASSERT_EQ(del(port, ben.token, "/api/v1/messages/" + attached["id"].get<std::string>()).status, 204);
     EXPECT_FALSE(fs::exists(path));
     EXPECT_EQ(media_rows(shared), "0");
+}
+
+TEST_F(ConfabTest, DeletingAGroupRemovesItsMediaBytesThatNoOtherChatUses) {
+    auto ana = register_user(port(), "dg");
+    auto ben = register_user(port(), "dg");
+    const std::string doomed = create_group(port(), ana, {ben.id})["id"];
+    const std::string other = create_group(port(), ana, {ben.id})["id"];
+    const auto shared_bytes = media::png(24, 24, 41), own_bytes = media::png(24, 24, 42);
+    send_media(port(), ana, doomed, "image", upload(port(), ana, doomed, "image", shared_bytes));
+    send_media(port(), ben, doomed, "image", upload(port(), ben, doomed, "image", own_bytes));
+    upload(port(), ana, doomed, "file", media::text(43));  // never sent
+    send_media(port(), ben, other, "image", upload(port(), ben, other, "image", shared_bytes));
+    const auto shared_path = stored_path(server(), media::sha256_hex(shared_bytes));
+    const auto own_path = stored_path(server(), media::sha256_hex(own_bytes));
+    const auto unsent_path = stored_path(server(), media::sha256_hex(media::text(43)));
+    ASSERT_TRUE(fs::exists(own_path) && fs::exists(unsent_path) && fs::exists(shared_path));
+
+    ASSERT_EQ(del(port(), ana.token, "/api/v1/chats/" + doomed).status, 204);
+    EXPECT_FALSE(fs::exists(own_path)) << "bytes only the deleted group used are removed";
+    EXPECT_FALSE(fs::exists(unsent_path)) << "so are its uploads never sent";
+    EXPECT_TRUE(fs::exists(shared_path)) << "the other group still uses these bytes";
+}
+
+TEST_F(ConfabTest, AGroupEndingWhenItsLastMemberLeavesRemovesItsMediaBytes) {
+    auto ana = register_user(port(), "dl");
+    const std::string chat = create_group(port(), ana)["id"];
+    const auto bytes = media::png(24, 24, 44);
+    send_media(port(), ana, chat, "image", upload(port(), ana, chat, "image", bytes));
+    const auto path = stored_path(server(), media::sha256_hex(bytes));
+    ASSERT_TRUE(fs::exists(path));
+    ASSERT_EQ(del(port(), ana.token, "/api/v1/chats/" + chat + "/members/" + ana.id).status, 204);
+    EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(MediaQuotaTest, AnUploadOverTheUsersQuotaIs413WithTheQuotaInDetails) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_LIMIT_MEDIA_QUOTA_BYTES", "10000"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "qu");
+    auto ben = register_user(port, "qu");
+    const std::string chat = create_group(port, ana, {ben.id})["id"];
+    const auto first = upload(port, ana, chat, "file", media::text_of_size(6000));
+    const auto sent = send_media(port, ana, chat, "file", first);
+
+    const auto refused = upload_raw(port, ana, chat, "file", media::text_of_size(5000));
+    ASSERT_TRUE(IsError(refused, 413, "payload_too_large")) << refused.describe();
+    const auto details = refused.json()["error"]["details"];
+    EXPECT_EQ(details["quota_bytes"], 10000);
+    EXPECT_EQ(details["used_bytes"], 6000) << "sent media counts";
+    EXPECT_EQ(details["upload_bytes"], 5000);
+    EXPECT_EQ(upload_raw(port, ana, chat, "file", media::text_of_size(4000)).status, 201) << "what fits is stored";
+    EXPECT_EQ(upload_raw(port, ana, chat, "file", media::text_of_size(4000)).status, 200)
+        << "a retry of a stored upload takes no more room";
+    EXPECT_TRUE(IsError(upload_raw(port, ana, chat, "file", media::text(45)), 413, "payload_too_large"))
+        << "unsent uploads count too";
+    EXPECT_EQ(upload_raw(port, ben, chat, "file", media::text_of_size(5000)).status, 201) << "the quota is per user";
+
+    ASSERT_EQ(del(port, ana.token, "/api/v1/messages/" + sent["id"].get<std::string>()).status, 204);
+    EXPECT_EQ(upload_raw(port, ana, chat, "file", media::text_of_size(5000)).status, 201)
+        << "removed media no longer counts";
+}
+
+// The thumbnail of an image too large to decode safely is refused (the upload and its
+// download stay); a smaller image still gets one.
+TEST(MediaThumbnailLimitTest, ImagesOverThePixelLimitGetNoThumbnail) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "100000"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "px");
+    const std::string chat = create_group(port, ana)["id"];
+    const auto large = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(400, 300, 46)));
+    const auto small = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(300, 300, 47)));
+    EXPECT_TRUE(IsError(get(port, ana.token, large["media"]["thumbnail_url"].get<std::string>()), 415, "unsupported_media_type"));
+    EXPECT_EQ(get(port, ana.token, large["media"]["url"].get<std::string>()).status, 200);
+    EXPECT_EQ(get(port, ana.token, small["media"]["thumbnail_url"].get<std::string>()).status, 200);
+}
+
+TEST(MediaTemporaryFilesTest, AreRemovedAtStartAndOnceAbandonedForTheirMaximumAge) {
+    CONFAB_REQUIRE_DATABASE();
+    const auto dir = fs::temp_directory_path() / ("confab-tmp-sweep-" + random_alnum(12));
+    fs::create_directories(dir / "tmp");
+    const auto write = [](const fs::path& path) { std::ofstream(path) << "partial upload"; };
+    write(dir / "tmp" / "left-by-a-crash");
+    {
+        ServerProcess server(shared_database().url(),
+                             std::map<std::string, std::string>{{"CONFAB_MEDIA_DIR", dir.string()},
+                                                                {"CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", "1"},
+                                                                {"CONFAB_MEDIA_TMP_MAX_AGE_SECONDS", "60"}});
+        EXPECT_FALSE(fs::exists(dir / "tmp" / "left-by-a-crash")) << "removed before the server serves";
+        write(dir / "tmp" / "abandoned");
+        fs::last_write_time(dir / "tmp" / "abandoned", fs::file_time_type::clock::now() - std::chrono::hours(2));
+        write(dir / "tmp" / "being-written");
+        EXPECT_TRUE(eventually([&] { return !fs::exists(dir / "tmp" / "abandoned"); }))
+            << "a file untouched for longer than the maximum age is removed";
+        EXPECT_TRUE(fs::exists(dir / "tmp" / "being-written")) << "a recent file is kept by the same sweep";
+        EXPECT_EQ(server.terminate(), 0);
+    }
+    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -44,9 +44,9 @@ protected:
         pool_ = std::make_unique<store::Pool>(database_->url(), 2, std::chrono::seconds(5), store::prepare_statements);
         analytics_ = std::make_unique<Analytics>(database_->url(), 1000);
         writes_ = std::make_unique<ChatWrites>(*pool_, cache_, events_, *analytics_);
-        chats_ = std::make_unique<ChatService>(*writes_, hub_, limits_);
         media_dir_ = std::filesystem::temp_directory_path() / ("confab-judged-" + database_->name());
         storage_ = std::make_unique<media::LocalStorage>(media_dir_);
+        chats_ = std::make_unique<ChatService>(*writes_, hub_, *storage_, limits_);
         messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_);
         for (const char* name : {"ann", "bob", "cid"})
             users_[name] = value("insert into users (username, display_name, password_hash) values ('" +

@@ -228,6 +228,7 @@ void ServerProcess::start() {
     env["CONFAB_LOG_LEVEL"] = "debug";
     env["CONFAB_MEDIA_DIR"] = media_dir_.string();
     env["CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE"] = "1000000";
+    env["CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE"] = "1000000";
     // Tests that exercise rate limits set their own; the others send in bursts.
     for (const char* limit : {"MESSAGE", "REQUEST", "TYPING", "UPLOAD", "CHANGE"}) {
         env["CONFAB_LIMIT_" + std::string(limit) + "_BURST"] = "1000000";

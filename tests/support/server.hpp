@@ -85,6 +85,7 @@ std::uint16_t free_port();
 // parent's plus CONFAB_DATABASE_URL, CONFAB_HTTP_PORT, CONFAB_LISTEN_ADDRESS=127.0.0.1,
 // CONFAB_LOG_LEVEL=debug, CONFAB_MEDIA_DIR=<temp dir>,
 // CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE=1000000 (the suite registers many users from one IP),
+// CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE=1000000 (tests try many wrong passwords),
 // CONFAB_PASSWORD_HASH_OPS=1 and CONFAB_PASSWORD_HASH_MEM_KIB=1024 (cheap Argon2id),
 // no failed-token limits and no token cache (CONFAB_OVERLOAD_*),
 // then `extra_env` (which overrides any of these; an empty value still sets the variable).

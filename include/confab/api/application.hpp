@@ -38,7 +38,8 @@ public:
 
     const config::Config& config;
     store::Pool pool;
-    domain::Workers workers;  // Argon2id, sniffing, hashing, fsync, thumbnails
+    domain::Workers hashing;  // Argon2id only
+    domain::Workers workers;  // media: sniffing, hashing, fsync, thumbnails, cleanup
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;

@@ -37,6 +37,10 @@ struct Limits {
     double change_rate = 5.0;
     unsigned upload_burst = 20;
     double upload_rate = 2.0;
+    // Resource bounds (issue #13):
+    std::size_t media_quota_bytes = std::size_t{2} * 1024 * 1024 * 1024;  // media rows one user's uploads may hold
+    unsigned login_failures_per_account_per_minute = 10;  // wrong passwords per username, from any address
+    std::size_t access_cache_members = 1'000'000;  // memberships the access cache holds before evicting chats
 
     bool operator==(const Limits&) const = default;
 };
@@ -66,7 +70,8 @@ struct Auth {
     std::chrono::hours token_ttl{24 * 30};
     unsigned long long password_hash_ops = 2;          // crypto_pwhash OPSLIMIT_INTERACTIVE
     std::size_t password_hash_mem_kib = 64 * 1024;     // crypto_pwhash MEMLIMIT_INTERACTIVE
-    unsigned hash_threads = 2;                         // worker threads for Argon2id
+    unsigned hash_threads = 2;                         // threads for Argon2id only
+    std::size_t hash_queue = 64;                       // hashes waiting for a thread; more: 503
 
     bool operator==(const Auth&) const = default;
 };
@@ -81,6 +86,9 @@ struct Log {
 struct Media {
     std::string dir = ".confab/media";
     std::chrono::seconds cleanup_interval{600};  // how often unattached uploads older than 24 h are removed
+    unsigned worker_threads = 2;                 // sniffing, hashing, fsync, thumbnails, cleanup
+    std::chrono::seconds tmp_max_age{3600};      // a temporary file untouched this long is abandoned
+    std::uint64_t thumbnail_max_pixels = 40'000'000;  // larger images get no thumbnail (never decoded)
 
     bool operator==(const Media&) const = default;
 };

@@ -42,7 +42,9 @@ public:
                 const config::Limits& limits, const config::Overload& overload);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
-    // address, before any password is hashed, to slow down guessing.
+    // address (an IPv6 address by its /64, see address_key), and wrong passwords per
+    // username, before any password is hashed, to slow down guessing. Hashing is refused
+    // with Error{unavailable} when its queue is full.
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
     boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
     // Returns once the token works nowhere any more, the cache included.
@@ -73,8 +75,9 @@ private:
     Workers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
-    std::string decoy_hash_;
-    RateLimiter attempts_;  // verified against for unknown usernames, so timing tells nothing
+    std::string decoy_hash_;  // verified against for unknown usernames, so timing tells nothing
+    RateLimiter attempts_;  // per client address (a /64 for IPv6)
+    RateLimiter failures_;  // wrong passwords per username, whatever the address
     RateLimiter requests_;  // per user, REST and WebSocket together
     RateLimiter failed_per_client_;  // well-formed tokens the database did not know, per address
     RateLimiter failed_overall_;     // the same from everyone: a distributed guesser

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "confab/domain/error.hpp"
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>

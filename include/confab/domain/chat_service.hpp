@@ -13,6 +13,9 @@
 namespace confab::realtime {
 class Hub;
 }
+namespace confab::media {
+class Storage;
+}
 
 namespace confab::domain {
 
@@ -69,8 +72,8 @@ struct Created {
 // Chats, members and their rules: who may create, see, change and leave what.
 class ChatService {
 public:
-    ChatService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits)
-        : writes_(writes), hub_(hub), limits_(limits) {}
+    ChatService(ChatWrites& writes, realtime::Hub& hub, media::Storage& storage, const config::Limits& limits)
+        : writes_(writes), hub_(hub), storage_(storage), limits_(limits) {}
 
     boost::asio::awaitable<Created> create_direct(std::string actor, std::string other);
     boost::asio::awaitable<ChatView> create_group(std::string actor, NewGroup group);
@@ -100,6 +103,7 @@ private:
 
     ChatWrites& writes_;
     realtime::Hub& hub_;
+    media::Storage& storage_;  // a deleted chat's media bytes are released
     const config::Limits& limits_;
 };
 

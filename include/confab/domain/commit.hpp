@@ -4,6 +4,7 @@
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/error.hpp"
 #include "confab/domain/events.hpp"
+#include "confab/domain/validation.hpp"
 #include "confab/store/pool.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -56,6 +57,10 @@ public:
     template <class Fn>
     auto commit(const std::string& chat_id, Fn&& fn)
         -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<pqxx::transaction_base&>()).value)> {
+        // Cached, and pinned until its events are published. An order key that is no chat id
+        // (the user pair of a direct chat not yet created) has nothing to load.
+        const AccessCache::Pin pin(cache_, chat_id);
+        if (is_uuid(chat_id)) co_await access(chat_id);
         auto outcome = co_await pool_.run(std::forward<Fn>(fn), cache_.order_of(chat_id),
                                           [this](auto& result) { apply(result.effects); });
         co_return std::move(outcome.value);
@@ -65,6 +70,9 @@ public:
     template <class Input, class T>
     boost::asio::awaitable<T> commit_batched(const std::string& chat_id, Input input,
                                              store::BatchWriter<Input, Outcome<T>>& writer) {
+        // Nothing is awaited before the write is queued (sends keep their order); the writer
+        // loads the access in its transaction, after this pin.
+        const AccessCache::Pin pin(cache_, chat_id);
         auto outcome = co_await pool_.run_batched(std::move(input), writer, cache_.order_of(chat_id),
                                                   [this](auto& result) { apply(result.effects); });
         co_return std::move(outcome.value);

@@ -4,6 +4,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace confab::domain {
 
@@ -33,6 +35,8 @@ public:
     // The request field at fault, reported as details.field.
     const std::optional<std::string>& field() const noexcept { return field_; }
     std::optional<std::int64_t> retry_after_ms;
+    // Further numbers the client can act on (e.g. a quota and its use), reported in details.
+    std::vector<std::pair<std::string, std::int64_t>> amounts;
 
 private:
     ErrorCode code_;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace confab::media {
 class Storage;
@@ -48,9 +49,13 @@ struct GalleryQuery {
     int limit = 50;
 };
 
-// Removes the stored bytes of a deleted media row unless another row still uses them,
+// Removes the stored bytes of deleted media rows unless another row still uses them,
 // under the bytes' lock so that an upload of the same content cannot slip in between.
-boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::optional<std::string> key);
+boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys);
+inline boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage,
+                                                  std::optional<std::string> key) {
+    if (key) co_await release_bytes(pool, storage, std::vector<std::string>{std::move(*key)});
+}
 
 // Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
 // gallery, and the cleanup of uploads never attached to a message.
@@ -74,7 +79,8 @@ public:
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<HistoryPage> gallery(std::string actor, std::string chat_id, GalleryQuery query);
 
-    // Starts the periodic cleanup on the workers; stop() ends it.
+    // Removes every temporary file, then starts the periodic cleanup (stale uploads,
+    // abandoned temporary files) on the workers; stop() ends it. Call before serving.
     void start_cleanup();
     void stop();
     // Removes unattached uploads older than 24 hours; how many.
@@ -82,11 +88,14 @@ public:
 
 private:
     boost::asio::awaitable<void> cleanup_loop();
+    // Throws Error{payload_too_large} with the quota, the use and the upload in details.
+    void require_within_quota(std::int64_t used_bytes, std::int64_t upload_bytes) const;
 
     ChatWrites& writes_;
     media::Storage& storage_;
     Workers& workers_;
     config::Media settings_;
+    std::size_t quota_bytes_;  // limits.media_quota_bytes
     RateLimiter uploads_;
     boost::asio::steady_timer cleanup_timer_;
 };

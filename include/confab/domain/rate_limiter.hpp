@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "confab/obs/metrics.hpp"
@@ -24,6 +25,10 @@ public:
     // Takes a token, or returns how long until one is available.
     std::optional<std::chrono::milliseconds> acquire(const std::string& key, Clock::time_point now = Clock::now());
 
+    // How long until a token is available (nullopt: now), taking none; for limits charged
+    // only when an attempt fails.
+    std::optional<std::chrono::milliseconds> peek(const std::string& key, Clock::time_point now = Clock::now()) const;
+
     // Throws Error{rate_limited} with details.retry_after_ms when the bucket is empty.
     void require(const std::string& key, const char* what);
     // As require, but takes no token: for a budget spent only by what fails (with acquire).
@@ -37,10 +42,9 @@ private:
         Clock::time_point updated;
     };
     void forget_full_buckets(Clock::time_point now);
+    double tokens_at(const Bucket& bucket, Clock::time_point now) const;
+    std::chrono::milliseconds wait_for(double tokens) const;
     [[noreturn]] void refuse(std::chrono::milliseconds wait, const char* what);
-    // Brings the bucket's tokens up to `now`; with mutex_ held.
-    Bucket& refilled(const std::string& key, Clock::time_point now);
-    std::chrono::milliseconds wait_for_one(const Bucket& bucket) const;
 
     obs::Counter& rejections_;
     const double burst_;
@@ -49,5 +53,11 @@ private:
     std::unordered_map<std::string, Bucket> buckets_;
     std::size_t acquisitions_since_sweep_ = 0;
 };
+
+// The key that address-based limits count a client under: an IPv4 address as itself, an
+// IPv6 address by its /64 (one subscriber's prefix, whose 2^64 addresses a client may rotate
+// through freely), an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address. Text
+// that is no address is its own key.
+std::string address_key(std::string_view address);
 
 }  // namespace confab::domain

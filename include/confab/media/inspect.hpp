@@ -19,8 +19,11 @@ struct Inspection {
 Inspection inspect(const std::filesystem::path& file);
 
 // Writes a JPEG of at most max_side x max_side pixels of an image file (libvips; blocking).
-// Throws std::runtime_error when the image cannot be decoded.
-void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side);
+// Throws std::runtime_error when the image cannot be decoded, is not JPEG, PNG, GIF, WebP or
+// HEIF (libvips's other loaders are blocked for the whole process), or its header declares
+// more than max_pixels pixels (then it is never decoded).
+void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side,
+                    std::uint64_t max_pixels);
 
 // The allow-list of PROTOCOL.md's Media section, per kind.
 bool allowed(domain::MediaKind kind, std::string_view mime_type);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -24,6 +25,9 @@ public:
     virtual std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const = 0;
     // Removes the object and its variants.
     virtual void remove(const std::string& key) = 0;
+    // Removes temporary files not modified for `min_age` (zero: all of them), left by a crash
+    // or a failed thumbnail; how many. Files still being written are younger than any sane age.
+    virtual std::size_t remove_temporaries(std::chrono::seconds min_age) = 0;
 };
 
 // A local directory: <dir>/objects/<first two hex digits>/<sha256>, temporaries in <dir>/tmp.
@@ -37,6 +41,7 @@ public:
     std::filesystem::path path_of(const std::string& key) const override;
     std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const override;
     void remove(const std::string& key) override;
+    std::size_t remove_temporaries(std::chrono::seconds min_age) override;
 
 private:
     std::filesystem::path root_;

@@ -62,7 +62,9 @@ std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string
                                    std::optional<std::int64_t> before_activity, int limit);
 
 void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes);
-void remove(pqxx::transaction_base& tx, const std::string& chat_id);
+// Deletes the chat with its members, messages and media rows; returns the storage keys
+// those media rows used (the bytes may still be used by other chats' rows).
+std::vector<std::string> remove(pqxx::transaction_base& tx, const std::string& chat_id);
 void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
 
 }  // namespace confab::store::chats

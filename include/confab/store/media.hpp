@@ -20,10 +20,20 @@ std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string&
 void mark_attached(pqxx::transaction_base& tx, const std::string& id);
 // Deletes the row; returns its storage key.
 std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id);
+// Deletes the row only if it is still not attached to a message (a send may attach it
+// between the cleanup's listing and this delete); returns its storage key when deleted.
+std::optional<std::string> remove_unattached(pqxx::transaction_base& tx, const std::string& id);
 // Serializes, across servers, storing bytes under a key with deciding to delete them:
 // held by the upload that stores and records them and by the check that removes them.
 void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key);
 bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key);
+// Serializes the quota checks of one user's uploads, across servers.
+void lock_quota(pqxx::transaction_base& tx, const std::string& uploader_id);
+struct Usage {
+    std::int64_t used_bytes = 0;  // the sizes of all the uploader's media rows, sent or not
+    bool repeat = false;          // `upload` is already stored, unattached (a retry)
+};
+Usage usage(pqxx::transaction_base& tx, const domain::Media& upload);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
 std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
                                      std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,

@@ -186,6 +186,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_PASSWORD_HASH_OPS", "3"},
                                                  {"CONFAB_PASSWORD_HASH_MEM_KIB", "1024"},
                                                  {"CONFAB_HASH_THREADS", "11"},
+                                                 {"CONFAB_HASH_QUEUE", "28"},
                                                  {"CONFAB_LIMIT_CONTENT_CHARS", "12"},
                                                  {"CONFAB_LIMIT_BODY_BYTES", "2048"},
                                                  {"CONFAB_LIMIT_FRAME_BYTES", "4096"},
@@ -208,18 +209,25 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_LIMIT_CHANGE_RATE", "29"},
                                                  {"CONFAB_LIMIT_UPLOAD_BURST", "26"},
                                                  {"CONFAB_LIMIT_UPLOAD_RATE", "0.5"},
+                                                 {"CONFAB_LIMIT_MEDIA_QUOTA_BYTES", "29"},
+                                                 {"CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE", "30"},
+                                                 {"CONFAB_LIMIT_ACCESS_CACHE_MEMBERS", "31000"},
                                                  {"CONFAB_LOG_LEVEL", "warn"},
                                                  {"CONFAB_LOG_FORMAT", "json"},
                                                  {"CONFAB_MEDIA_DIR", "/var/lib/confab/media"},
+                                                 {"CONFAB_MEDIA_WORKER_THREADS", "32"},
+                                                 {"CONFAB_MEDIA_TMP_MAX_AGE_SECONDS", "120"},
+                                                 {"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "34"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0", 1, 3, std::chrono::seconds{4}, std::chrono::seconds{5}, std::chrono::seconds{6},
                        {"https://a.example"}, "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
-    expected.auth = {std::chrono::hours{9}, 3, 1024, 11};
-    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 28, 29.0, 26, 0.5};
+    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28};
+    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 28, 29.0, 26, 0.5,
+                       29, 30, 31000};
     expected.log = {"warn", "json"};
-    expected.media = {"/var/lib/confab/media"};
+    expected.media = {"/var/lib/confab/media", std::chrono::seconds{600}, 32, std::chrono::seconds{120}, 34};
     EXPECT_EQ(config.server, expected.server);
     EXPECT_EQ(config.database, expected.database);
     EXPECT_EQ(config.auth, expected.auth);

@@ -29,6 +29,77 @@ TEST(AccessCache, OneChatAlwaysGetsTheSameOrderMutex) {
     EXPECT_EQ(&cache.order_of("chat-a"), &cache.order_of("chat-a"));
 }
 
+ChatAccess with_members(int count) {
+    ChatAccess access{ChatType::group, {}, {}};
+    for (int i = 0; i < count; ++i) access.members.emplace("u" + std::to_string(i), Role::member);
+    return access;
+}
+
+TEST(AccessCache, EvictsTheLeastRecentlyUsedChatsPastItsBound) {
+    AccessCache cache(30);  // a chat weighs its members plus one
+    cache.put("a", with_members(9));
+    cache.put("b", with_members(9));
+    cache.put("c", with_members(9));
+    EXPECT_EQ(cache.members(), 30u);
+    ASSERT_NE(cache.find("a"), nullptr);  // a is now more recent than b
+    cache.put("d", with_members(4));
+    EXPECT_EQ(cache.find("b"), nullptr) << "the least recently used goes first";
+    EXPECT_NE(cache.find("a"), nullptr);
+    EXPECT_NE(cache.find("c"), nullptr);
+    EXPECT_NE(cache.find("d"), nullptr);
+    EXPECT_EQ(cache.chats(), 3u);
+    EXPECT_EQ(cache.members(), 25u);
+    cache.update("d", [](ChatAccess& a) { a.members.emplace("x", Role::member); });  // 6: still in bounds
+    cache.update("d", [](ChatAccess& a) {
+        for (int i = 0; i < 10; ++i) a.members.emplace("y" + std::to_string(i), Role::member);
+    });
+    EXPECT_NE(cache.find("d"), nullptr) << "the entry just stored stays";
+    EXPECT_LE(cache.members(), 30u);
+    cache.erase("d");
+    EXPECT_LE(cache.members(), 30u - 16u);
+}
+
+TEST(AccessCache, AChatOverTheWholeBoundIsKeptUntilTheNextOne) {
+    AccessCache cache(10);
+    cache.put("big", with_members(50));
+    EXPECT_NE(cache.find("big"), nullptr);
+    cache.put("small", with_members(1));
+    EXPECT_EQ(cache.find("big"), nullptr);
+    EXPECT_NE(cache.find("small"), nullptr);
+}
+
+// An update reads the entry, changes a copy and stores it. When the entry is evicted in
+// between, storing the copy would bring the chat back into the cache, where later updates
+// (applied in commit order) might miss it and no load would replace it; instead the update
+// is dropped with the entry and the next use loads the committed state.
+TEST(AccessCache, AnUpdateRacingAnEvictionIsDroppedNotStoredBack) {
+    AccessCache cache(20);
+    cache.put("a", with_members(9));
+    cache.update("a", [&](ChatAccess& a) {
+        a.members.emplace("late", Role::member);
+        cache.put("b", with_members(9));
+        cache.put("c", with_members(9));  // evicts a while its update is being made
+    });
+    EXPECT_EQ(cache.find("a"), nullptr);
+    EXPECT_NE(cache.find("c"), nullptr);
+}
+
+TEST(AccessCache, PinnedChatsAreNeverEvicted) {
+    AccessCache cache(20);
+    cache.put("a", with_members(9));
+    {
+        const AccessCache::Pin pin(cache, "a");
+        const AccessCache::Pin again(cache, "a");
+        cache.put("b", with_members(9));
+        cache.put("c", with_members(9));
+        EXPECT_NE(cache.find("a"), nullptr) << "a write of a is in flight";
+        EXPECT_EQ(cache.find("b"), nullptr);
+    }
+    cache.put("d", with_members(19));  // the bound's worth: every other chat must go
+    EXPECT_EQ(cache.find("a"), nullptr) << "unpinned, it is evicted like any other";
+    EXPECT_EQ(cache.chats(), 1u);
+}
+
 TEST(StandingIn, NonMembersLearnNothing) {
     ChatAccess access{ChatType::group, {true, false, true}, {{"u1", Role::admin}}};
     const auto standing = standing_in(&access, "u1");

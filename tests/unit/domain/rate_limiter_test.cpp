@@ -80,5 +80,43 @@ TEST(RateLimiter, RequireLeftChecksWithoutSpending) {
     EXPECT_NO_THROW(limiter.require_left("ip", "failures", t0 + 1s));  // refilled
 }
 
+TEST(RateLimiter, PeekTakesNoToken) {
+    RateLimiter limiter("test", 2, 1);
+    const auto t0 = RateLimiter::Clock::now();
+    EXPECT_FALSE(limiter.peek("u", t0));  // an unknown key has its full burst
+    EXPECT_EQ(limiter.tracked(), 0u) << "peeking does not track a key";
+    EXPECT_FALSE(limiter.acquire("u", t0));
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.peek("u", t0));
+    EXPECT_FALSE(limiter.acquire("u", t0));
+    const auto wait = limiter.peek("u", t0);
+    ASSERT_TRUE(wait);
+    EXPECT_EQ(*wait, 1000ms);
+    EXPECT_FALSE(limiter.peek("u", t0 + 1s));
+}
+
+TEST(AddressKey, IPv4IsItsOwnKey) {
+    EXPECT_EQ(address_key("203.0.113.7"), "203.0.113.7");
+    EXPECT_NE(address_key("203.0.113.7"), address_key("203.0.113.8"));
+}
+
+TEST(AddressKey, IPv6IsKeyedByItsSlash64) {
+    EXPECT_EQ(address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+    EXPECT_EQ(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+    EXPECT_EQ(address_key("2001:DB8:1:2::1"), "2001:db8:1:2::/64") << "one spelling per prefix";
+    EXPECT_NE(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+    EXPECT_EQ(address_key("::1"), "::/64");
+}
+
+TEST(AddressKey, IPv4MappedIPv6IsTheIPv4Address) {
+    EXPECT_EQ(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+    EXPECT_EQ(address_key("::ffff:cb00:7107"), "203.0.113.7");
+    EXPECT_NE(address_key("::ffff:203.0.113.7"), address_key("::ffff:203.0.113.8")) << "not by a /64";
+}
+
+TEST(AddressKey, TextThatIsNoAddressIsItsOwnKey) {
+    EXPECT_EQ(address_key(""), "");
+    EXPECT_EQ(address_key("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace confab::domain

@@ -56,6 +56,15 @@ TEST(ErrorMapping, RateLimitCarriesRetryAfterInSecondsRoundedUp) {
     EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
 }
 
+TEST(ErrorMapping, AmountsAreReportedInDetails) {
+    domain::Error error(ErrorCode::payload_too_large, "over quota", "body");
+    error.amounts = {{"quota_bytes", 100}, {"used_bytes", 90}};
+    const auto details = body_of(error_response(describe(error)))["error"]["details"];
+    EXPECT_EQ(details["field"], "body");
+    EXPECT_EQ(details["quota_bytes"], 100);
+    EXPECT_EQ(details["used_bytes"], 90);
+}
+
 TEST(ErrorMapping, DatabaseUnavailableIs503WithoutInternals) {
     const auto wire = describe(std::make_exception_ptr(store::Unavailable("connection to 10.0.0.5 refused")));
     EXPECT_EQ(wire.code, ErrorCode::unavailable);

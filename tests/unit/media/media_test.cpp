@@ -42,6 +42,40 @@ TEST_F(MediaFiles, InspectSniffsTheBytesAndHashesThem) {
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(MediaFiles, ThumbnailsAreMadeOfAllowedImagesWithinThePixelLimit) {
+    const auto image = write(root / "tiny.gif", gif);
+    make_thumbnail(image, root / "tiny.jpg", 320, 1);
+    EXPECT_TRUE(fs::exists(root / "tiny.jpg"));
+}
+
+// libvips would decode a PPM (and SVG, PDF, TIFF, ...) it finds in an upload's bytes; only
+// the loaders of the allowed image types may run.
+TEST_F(MediaFiles, ThumbnailsRefuseEveryOtherImageFormat) {
+    const auto ppm = write(root / "image.gif", "P6\n2 2\n255\n" + std::string(12, '\x7f'));
+    EXPECT_THROW(make_thumbnail(ppm, root / "ppm.jpg", 320, 40'000'000), std::runtime_error);
+    const auto svg = write(root / "image.png", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\">"
+                                               "<rect width=\"8\" height=\"8\"/></svg>");
+    EXPECT_THROW(make_thumbnail(svg, root / "svg.jpg", 320, 40'000'000), std::runtime_error);
+    EXPECT_FALSE(fs::exists(root / "ppm.jpg"));
+    EXPECT_FALSE(fs::exists(root / "svg.jpg"));
+}
+
+TEST_F(MediaFiles, ThumbnailsRefuseImagesOverThePixelLimitBeforeDecoding) {
+    // A GIF whose screen and frame declare 30000 x 30000 pixels; decoded, 3.6 GB of RGBA.
+    std::string huge = gif;
+    huge[6] = huge[8] = '\x30';
+    huge[7] = huge[9] = '\x75';
+    huge[13 + 6 + 8 + 5] = huge[13 + 6 + 8 + 7] = '\x30';
+    huge[13 + 6 + 8 + 6] = huge[13 + 6 + 8 + 8] = '\x75';
+    const auto image = write(root / "huge.gif", huge);
+    try {
+        make_thumbnail(image, root / "huge.jpg", 320, 40'000'000);
+        FAIL() << "a 900 megapixel image was thumbnailed";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("900000000 pixels"), std::string::npos) << e.what();
+    }
+}
+
 TEST(AllowList, EachKindTakesItsTypesOnly) {
     using domain::MediaKind;
     EXPECT_TRUE(allowed(MediaKind::image, "image/png"));

@@ -1,0 +1,73 @@
+// store::media against a real PostgreSQL: what the cleanup of stale uploads may delete is
+// decided by the database at the moment of the delete.
+
+#include "confab/store/database.hpp"
+#include "confab/store/media.hpp"
+#include "confab/store/migrations.hpp"
+#include "support/server.hpp"
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace confab::store {
+namespace {
+
+using test::TestDatabase;
+
+class MediaStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        CONFAB_REQUIRE_DATABASE();
+        database_ = std::make_unique<TestDatabase>();
+        apply_migrations(database_->url(), embedded_migrations());
+        connection_ = std::make_unique<pqxx::connection>(database_->url());
+        prepare_statements(*connection_);
+        user_ = value("insert into users (username, display_name, password_hash) values ('ann', 'x', 'x') returning id");
+        chat_ = value("insert into chats (type) values ('group') returning id");
+    }
+
+    std::string value(const std::string& sql) { return database_->query_value(sql).value_or(""); }
+
+    // An upload made `hours_ago`, never attached.
+    std::string upload(const std::string& chat, const std::string& key, int hours_ago = 0) {
+        return value("insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key, "
+                     "created_at) values ('" + chat + "', '" + user_ + "', 'file', 'text/plain', 3, '" + key +
+                     "', '" + key + "', now() - interval '" + std::to_string(hours_ago) + " hours') returning id");
+    }
+
+    bool exists(const std::string& media_id) {
+        return value("select count(*) from media where id = '" + media_id + "'") == "1";
+    }
+
+    std::unique_ptr<TestDatabase> database_;
+    std::unique_ptr<pqxx::connection> connection_;
+    std::string user_, chat_;
+};
+
+const std::string key_a(64, 'a');
+
+TEST_F(MediaStoreTest, StaleCleanupKeepsAnUploadAttachedAfterItWasListed) {
+    const auto id = upload(chat_, key_a, 48);
+    pqxx::work tx(*connection_);
+    const auto stale = media::stale_unattached(tx, 24, 100);
+    ASSERT_EQ(stale, std::vector<std::string>{id});
+    media::mark_attached(tx, id);  // a send attaches it between the listing and the delete
+    EXPECT_EQ(media::remove_unattached(tx, id), std::nullopt);
+    tx.commit();
+    EXPECT_TRUE(exists(id));
+}
+
+TEST_F(MediaStoreTest, StaleCleanupRemovesAnUploadStillUnattached) {
+    const auto id = upload(chat_, key_a, 48);
+    pqxx::work tx(*connection_);
+    EXPECT_EQ(media::remove_unattached(tx, id), key_a);
+    tx.commit();
+    EXPECT_FALSE(exists(id));
+}
+
+}  // namespace
+}  // namespace confab::store
