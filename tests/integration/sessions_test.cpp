@@ -87,5 +87,28 @@ TEST_F(SessionsTest, AnExpiringTokenClosesItsOpenSockets) {
     EXPECT_TRUE(IsError(get(port(), user.token, "/api/v1/users/me"), 401, "unauthorized"));
 }
 
+// A socket checks its token against the database once it is in the hub: what catches a
+// logout that revoked the token after the upgrade authenticated and closed the user's
+// sockets before this one joined. Here the upgrade is authenticated from the token cache
+// while the database already has the token revoked (behind the cache's back), which is the
+// state that race leaves: before the check, such a socket stayed open.
+TEST(SessionsRecheck, ASocketWhoseTokenWasRevokedBeforeItJoinedTheHubIsClosed) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "300"}});
+    auto user = register_user(server.port(), "sr");
+    ASSERT_EQ(get(server.port(), user.token, "/api/v1/users/me").status, 200);  // now cached
+    {
+        pqxx::connection db(shared_database().url());
+        pqxx::work tx(db);
+        tx.exec("update auth_tokens set revoked_at = now() where user_id = '" + user.id + "'");
+        tx.commit();
+    }
+    auto ws = WsClient::connect(server.port(), "/api/v1/ws", auth_header(user.token));
+    ASSERT_TRUE(ws.ok()) << "the upgrade itself is answered from the cache";
+    EXPECT_EQ(ws.client->wait_for_close(10s), std::optional<int>(4001));
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
 }  // namespace
 }  // namespace confab::test
