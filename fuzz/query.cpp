@@ -5,7 +5,7 @@
 
 #include "confab/api/pagination.hpp"
 #include "confab/api/query.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -19,8 +19,8 @@ template <class Read>
 void expect_value_or_bad_request(Read read) {
     try {
         read();
-    } catch (const confab::domain::Error& error) {
-        FUZZ_EXPECT(error.code() == confab::domain::ErrorCode::bad_request);
+    } catch (const confab::model::Error& error) {
+        FUZZ_EXPECT(error.code() == confab::model::ErrorCode::bad_request);
     }
 }
 
@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         const auto query = api::Query::parse(raw);
         read_parameters(query);
         if (const auto cursor = query.get("cursor")) expect_cursor_round_trip(*cursor);
-    } catch (const confab::domain::Error& error) {
-        FUZZ_EXPECT(error.code() == confab::domain::ErrorCode::bad_request);
+    } catch (const confab::model::Error& error) {
+        FUZZ_EXPECT(error.code() == confab::model::ErrorCode::bad_request);
     }
     return 0;
 }

@@ -1,5 +1,5 @@
 // The WebSocket frame parser (api::parse_envelope) and the data parsers behind it: any text
-// a client sends is an envelope or a domain::Error, and the error frame the server answers
+// a client sends is an envelope or a model::Error, and the error frame the server answers
 // with is JSON that echoes the request id when it was valid.
 
 #include "expect.hpp"
@@ -7,7 +7,7 @@
 #include "confab/api/envelope.hpp"
 #include "confab/api/message_input.hpp"
 #include "confab/api/ws_events.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/domain/validation.hpp"
 
 #include <cstddef>
@@ -18,7 +18,7 @@
 namespace {
 
 using confab::api::Json;
-using confab::domain::ErrorCode;
+using confab::model::ErrorCode;
 
 constexpr std::size_t max_metadata_bytes = 16 * 1024;  // PROTOCOL.md: metadata up to 16 KiB
 
@@ -27,7 +27,7 @@ template <class Read>
 void read_field(const Json& object, const char* field, Read read) {
     try {
         read(object, field);
-    } catch (const confab::domain::Error& error) {
+    } catch (const confab::model::Error& error) {
         FUZZ_EXPECT(error.field() == field);
     }
 }
@@ -52,7 +52,7 @@ void parse_message(const Json& data) {
     FUZZ_EXPECT(confab::domain::is_valid_utf8(command.content));
     FUZZ_EXPECT(command.metadata.text.size() <= max_metadata_bytes);
     FUZZ_EXPECT(api::parse_stored(command.metadata).is_object());
-    if (command.type == confab::domain::MessageType::location) {
+    if (command.type == confab::model::MessageType::location) {
         FUZZ_EXPECT(command.location.has_value());
         FUZZ_EXPECT(command.location->latitude >= -90 && command.location->latitude <= 90);
         FUZZ_EXPECT(command.location->longitude >= -180 && command.location->longitude <= 180);
@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         FUZZ_EXPECT(envelope.data.is_object());
         read_every_field(envelope.data);
         parse_message(envelope.data);
-    } catch (const confab::domain::Error&) {
+    } catch (const confab::model::Error&) {
         expect_error_frame(id);
     }
     return 0;

@@ -5,13 +5,10 @@
 #include "confab/config/config.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
+#include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/stats.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction>
-
-#include <pqxx/except>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -70,7 +67,7 @@ void migrate(const std::string& url) {
             spdlog::info("database schema at version {} ({} applied now)",
                          confab::store::latest_version(confab::store::embedded_migrations()), applied);
             return;
-        } catch (const pqxx::broken_connection& e) {
+        } catch (const confab::store::Unavailable& e) {
             if (std::chrono::steady_clock::now() > give_up) throw;
             spdlog::warn("database not reachable yet ({}); retrying", e.what());
             std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -93,15 +90,15 @@ void reload_log_level(const std::optional<std::filesystem::path>& config_file) {
 // `confab admin grant|revoke USERNAME`: server admins may read GET /api/v1/admin/stats.
 int set_admin(const confab::config::Config& config, const std::string& verb, const std::string& username) {
     migrate(config.database.url);
-    pqxx::connection connection(config.database.url);
-    pqxx::work tx(connection);
-    confab::store::stats::prepare(connection);
     const bool granted = verb == "grant";
-    if (!confab::store::stats::set_admin(tx, username, granted)) {
+    bool found = false;
+    confab::store::run_alone(config.database.url, [&](confab::store::Tx& tx) {
+        found = confab::store::stats::set_admin(tx, username, granted);
+    });
+    if (!found) {
         std::fprintf(stderr, "confab: no user named %s\n", username.c_str());
         return 1;
     }
-    tx.commit();
     std::printf("%s is %s a server admin\n", username.c_str(), granted ? "now" : "no longer");
     return 0;
 }

@@ -8,7 +8,7 @@ namespace {
 
 Json optional_number(const std::optional<double>& value) { return value ? Json(*value) : Json(nullptr); }
 
-Json to_json(const domain::Stats& stats) {
+Json to_json(const model::Stats& stats) {
     Json buckets = Json::array();
     for (const auto& b : stats.buckets)
         buckets.push_back({{"start", format_timestamp(b.start)},

@@ -2,7 +2,7 @@
 #include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/chat_service.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 namespace confab::api {
 namespace {
@@ -14,7 +14,7 @@ domain::SettingsPatch parse_settings(const Json& body) {
     domain::SettingsPatch patch;
     const auto found = body.find("settings");
     if (found == body.end()) return patch;
-    if (!found->is_object()) throw domain::bad_request("settings must be an object", "settings");
+    if (!found->is_object()) throw model::bad_request("settings must be an object", "settings");
     reject_unknown_fields(*found, {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"});
     patch.only_admins_can_post = optional_bool(*found, "only_admins_can_post");
     patch.only_admins_can_edit_info = optional_bool(*found, "only_admins_can_edit_info");
@@ -22,7 +22,7 @@ domain::SettingsPatch parse_settings(const Json& body) {
     return patch;
 }
 
-http::Response chat_response(int status, const domain::ChatView& view) {
+http::Response chat_response(int status, const model::ChatView& view) {
     return http::json_response(status, dump(to_json(view)));
 }
 
@@ -32,11 +32,11 @@ awaitable<http::Response> create_chat(Services& services, http::Context& context
     const auto type = required_string(body, "type");
     auto member_ids = optional_string_array(body, "member_ids").value_or(std::vector<std::string>{});
     if (type == "direct") {
-        if (member_ids.size() != 1) throw domain::bad_request("a direct chat names exactly one other user", "member_ids");
+        if (member_ids.size() != 1) throw model::bad_request("a direct chat names exactly one other user", "member_ids");
         const auto result = co_await services.chats.create_direct(principal.user_id, member_ids.front());
         co_return chat_response(result.created ? 201 : 200, result.view);
     }
-    if (type != "group") throw domain::bad_request("type must be direct or group", "type");
+    if (type != "group") throw model::bad_request("type must be direct or group", "type");
     domain::NewGroup group{required_string(body, "title"), nullable_string(body, "avatar_url"), std::move(member_ids),
                            parse_settings(body), optional_object(body, "metadata", max_metadata_bytes)};
     co_return chat_response(201, co_await services.chats.create_group(principal.user_id, std::move(group)));

@@ -1,6 +1,6 @@
 #include "confab/api/envelope.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 namespace confab::api {
 namespace {
@@ -10,22 +10,22 @@ constexpr std::size_t max_request_id = 64;
 }  // namespace
 
 Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors) {
-    if (frame.find('\0') != std::string_view::npos) throw domain::bad_request("frame is not valid JSON");
+    if (frame.find('\0') != std::string_view::npos) throw model::bad_request("frame is not valid JSON");
     Json parsed = Json::parse(frame, nullptr, false);
-    if (parsed.is_discarded()) throw domain::bad_request("frame is not valid JSON");
-    if (!parsed.is_object()) throw domain::bad_request("frame must be a JSON object");
+    if (parsed.is_discarded()) throw model::bad_request("frame is not valid JSON");
+    if (!parsed.is_object()) throw model::bad_request("frame must be a JSON object");
     Envelope envelope;
     if (const auto id = parsed.find("id"); id != parsed.end()) {
         if (!id->is_string() || id->get_ref<const std::string&>().empty() ||
             id->get_ref<const std::string&>().size() > max_request_id)
-            throw domain::bad_request("id must be a string of 1-64 characters", "id");
+            throw model::bad_request("id must be a string of 1-64 characters", "id");
         envelope.id = id_for_errors = id->get<std::string>();
     }
     const auto type = parsed.find("type");
-    if (type == parsed.end() || !type->is_string()) throw domain::bad_request("type is required", "type");
+    if (type == parsed.end() || !type->is_string()) throw model::bad_request("type is required", "type");
     envelope.type = type->get<std::string>();
     const auto data = parsed.find("data");
-    if (data != parsed.end() && !data->is_object()) throw domain::bad_request("data must be an object", "data");
+    if (data != parsed.end() && !data->is_object()) throw model::bad_request("data must be an object", "data");
     envelope.data = data == parsed.end() ? Json::object() : std::move(*data);
     return envelope;
 }

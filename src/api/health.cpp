@@ -1,6 +1,6 @@
 #include "confab/api/json.hpp"
 #include "confab/api/routes.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/store/database.hpp"
 
@@ -21,13 +21,13 @@ void require_metrics_access(const Services& services, const http::Request& reque
     const auto& token = services.config.metrics.token;
     if (token.empty()) {
         if (!is_loopback(request.remote_address))
-            throw domain::Error(domain::ErrorCode::forbidden, "metrics are served to loopback clients only");
+            throw model::Error(model::ErrorCode::forbidden, "metrics are served to loopback clients only");
         return;
     }
     const auto offered = bearer_token(request);
-    if (!offered) throw domain::unauthorized("metrics need the metrics token");
+    if (!offered) throw model::unauthorized("metrics need the metrics token");
     if (offered->size() != token.size() || sodium_memcmp(offered->data(), token.data(), token.size()) != 0)
-        throw domain::Error(domain::ErrorCode::forbidden, "wrong metrics token");
+        throw model::Error(model::ErrorCode::forbidden, "wrong metrics token");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "confab/api/json.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -9,7 +9,7 @@
 
 namespace confab::api {
 
-using domain::bad_request;
+using model::bad_request;
 
 Json parse_object(std::string_view text) {
     // A raw NUL is never valid JSON, and some parsers stop at it: refuse it outright.
@@ -90,12 +90,12 @@ std::size_t nesting_depth(const Json& value) {
 
 }  // namespace
 
-std::optional<domain::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
+std::optional<model::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
     if (!found->is_object()) throw bad_request(std::string(field) + " must be an object", field);
     const auto too_large = [field] {
-        return domain::Error(domain::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
+        return model::Error(model::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
     };
     // Each level takes at least two bytes ("[]"), so deeper cannot fit; checked first
     // because dump() recurses once per level.
@@ -104,7 +104,7 @@ std::optional<domain::OpaqueJson> optional_object(const Json& object, const char
     if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000
         throw bad_request(std::string(field) + " must not contain U+0000", field);
     if (text.size() > max_bytes) throw too_large();
-    return domain::OpaqueJson{std::move(text)};
+    return model::OpaqueJson{std::move(text)};
 }
 
 void reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> known) {
@@ -115,7 +115,7 @@ void reject_unknown_fields(const Json& object, std::initializer_list<std::string
     }
 }
 
-std::string format_timestamp(domain::Timestamp at) {
+std::string format_timestamp(model::Timestamp at) {
     const auto ms = at.time_since_epoch().count();
     const auto seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     const auto millis = static_cast<int>(ms - static_cast<long long>(seconds) * 1000);
@@ -128,7 +128,7 @@ std::string format_timestamp(domain::Timestamp at) {
     return std::string(text, length) + suffix;
 }
 
-Json to_json(const domain::User& user) {
+Json to_json(const model::User& user) {
     return Json{{"id", user.id},
                 {"username", user.username},
                 {"display_name", user.display_name},
@@ -136,7 +136,7 @@ Json to_json(const domain::User& user) {
                 {"created_at", format_timestamp(user.created_at)}};
 }
 
-Json to_json(const domain::User& user, const domain::Presence& presence) {
+Json to_json(const model::User& user, const model::Presence& presence) {
     auto json = to_json(user);
     json["online"] = presence.online;
     json["last_seen_at"] = presence.last_seen_at ? Json(format_timestamp(*presence.last_seen_at)) : Json(nullptr);
@@ -149,21 +149,21 @@ Json optional_text(const std::optional<std::string>& text) { return text ? Json(
 
 }  // namespace
 
-Json parse_stored(const domain::OpaqueJson& json) {
+Json parse_stored(const model::OpaqueJson& json) {
     auto parsed = Json::parse(json.text, nullptr, false);
     return parsed.is_discarded() ? Json::object() : parsed;
 }
 
-Json to_json(const domain::Media& media, const std::optional<std::string>& message_id) {
+Json to_json(const model::Media& media, const std::optional<std::string>& message_id) {
     Json json{{"id", media.id},
-              {"kind", domain::to_string(media.kind)},
+              {"kind", model::to_string(media.kind)},
               {"mime_type", media.mime_type},
               {"size_bytes", media.size_bytes},
               {"sha256", media.sha256},
               {"file_name", optional_text(media.file_name)}};
     if (message_id) {
         json["url"] = "/api/v1/messages/" + *message_id + "/media";
-        if (media.kind == domain::MediaKind::image) json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
+        if (media.kind == model::MediaKind::image) json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
     }
     if (media.width) json["width"] = *media.width;
     if (media.height) json["height"] = *media.height;
@@ -171,7 +171,7 @@ Json to_json(const domain::Media& media, const std::optional<std::string>& messa
     return json;
 }
 
-Json to_json(const domain::Message& m) {
+Json to_json(const model::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
         reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
@@ -180,7 +180,7 @@ Json to_json(const domain::Message& m) {
                 {"sender_id", optional_text(m.sender_id)},
                 {"seq", m.seq},
                 {"version", m.version},
-                {"type", domain::to_string(m.type)},
+                {"type", model::to_string(m.type)},
                 {"content", m.content},
                 {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
                 {"reply_to_id", optional_text(m.reply_to_id)},
@@ -193,10 +193,10 @@ Json to_json(const domain::Message& m) {
                 {"updated_at", format_timestamp(m.updated_at)}};
 }
 
-Json to_json(const domain::ChatView& view) {
+Json to_json(const model::ChatView& view) {
     const auto& c = view.chat;
     return Json{{"id", c.id},
-                {"type", domain::to_string(c.type)},
+                {"type", model::to_string(c.type)},
                 {"title", optional_text(c.title)},
                 {"avatar_url", optional_text(c.avatar_url)},
                 {"settings",
@@ -209,7 +209,7 @@ Json to_json(const domain::ChatView& view) {
                 {"last_seq", c.last_seq},
                 {"version", c.version},
                 {"me",
-                 {{"role", domain::to_string(view.me.role)},
+                 {{"role", model::to_string(view.me.role)},
                   {"last_read_seq", view.me.last_read_seq},
                   {"unread_count", std::max<std::int64_t>(0, c.last_seq - view.me.last_read_seq)},
                   {"is_muted", view.me.is_muted}}},
@@ -217,7 +217,7 @@ Json to_json(const domain::ChatView& view) {
                 {"updated_at", format_timestamp(c.updated_at)}};
 }
 
-Json to_json(const domain::Invitation& invitation) {
+Json to_json(const model::Invitation& invitation) {
     return Json{{"id", invitation.id},
                 {"chat_id", invitation.chat_id},
                 {"title", invitation.title ? Json(*invitation.title) : Json(nullptr)},
@@ -227,10 +227,10 @@ Json to_json(const domain::Invitation& invitation) {
                 {"created_at", format_timestamp(invitation.created_at)}};
 }
 
-Json to_json(const domain::Member& member) {
+Json to_json(const model::Member& member) {
     return Json{{"chat_id", member.chat_id},
                 {"user", member.presence ? to_json(member.user, *member.presence) : to_json(member.user)},
-                {"role", domain::to_string(member.role)},
+                {"role", model::to_string(member.role)},
                 {"last_read_seq", member.last_read_seq},
                 {"is_muted", member.is_muted},
                 {"joined_at", format_timestamp(member.joined_at)}};

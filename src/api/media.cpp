@@ -3,7 +3,7 @@
 #include "confab/api/range.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/auth_service.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/http/errors.hpp"
@@ -48,7 +48,7 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 std::optional<std::int64_t> bounded(const Json& metadata, const char* field, std::int64_t min, std::int64_t max) {
     const auto value = optional_integer(metadata, field);
     if (value && (*value < min || *value > max))
-        throw domain::bad_request(std::string(field) + " is out of range", "X-Media-Metadata");
+        throw model::bad_request(std::string(field) + " is out of range", "X-Media-Metadata");
     return value;
 }
 
@@ -62,8 +62,8 @@ void read_media_metadata(const http::Request& request, domain::Upload& upload) {
         upload.width = bounded(metadata, "width", 1, max_dimension);
         upload.height = bounded(metadata, "height", 1, max_dimension);
         upload.duration_ms = bounded(metadata, "duration_ms", 0, std::numeric_limits<std::int64_t>::max());
-    } catch (const domain::Error& e) {
-        throw domain::bad_request(std::string("X-Media-Metadata: ") + e.what(), "X-Media-Metadata");
+    } catch (const model::Error& e) {
+        throw model::bad_request(std::string("X-Media-Metadata: ") + e.what(), "X-Media-Metadata");
     }
 }
 
@@ -73,7 +73,7 @@ awaitable<std::optional<http::Response>> admit_upload(Services& services, const 
     std::exception_ptr refusal;
     try {
         const auto token = bearer_token(head);
-        if (!token) throw domain::unauthorized("missing bearer token");
+        if (!token) throw model::unauthorized("missing bearer token");
         const auto principal = co_await services.auth.authenticate(*token, head.remote_address);
         services.media.admit_upload(principal.user_id);
     } catch (...) {
@@ -94,15 +94,15 @@ awaitable<http::Response> upload(Services& services, http::Context& context) {
         content_type && content_type->size() >= 10 && equals_ignoring_case(content_type->substr(0, 10), "multipart/")) {
         upload.multipart_boundary = media::multipart_boundary(*content_type);
         if (!upload.multipart_boundary)
-            throw domain::bad_request("multipart uploads must be multipart/form-data with a boundary", "Content-Type");
+            throw model::bad_request("multipart uploads must be multipart/form-data with a boundary", "Content-Type");
     }
-    if (upload.temporary.empty()) throw domain::bad_request("the upload is empty");
+    if (upload.temporary.empty()) throw model::bad_request("the upload is empty");
     read_media_metadata(context.request, upload);
     const auto result = co_await services.media.upload(std::move(upload));
     co_return http::json_response(result.created ? 201 : 200, dump(to_json(result.media, std::nullopt)));
 }
 
-std::string quoted_file_name(const domain::Media& media) {
+std::string quoted_file_name(const model::Media& media) {
     std::string name = media.file_name.value_or(media.sha256);
     std::string quoted;
     for (char c : name) quoted += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
@@ -112,7 +112,7 @@ std::string quoted_file_name(const domain::Media& media) {
 awaitable<http::Response> download(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto variant = Query::parse(context.request.query).get("variant");
-    if (variant && *variant != "thumb") throw domain::bad_request("variant must be thumb", "variant");
+    if (variant && *variant != "thumb") throw model::bad_request("variant must be thumb", "variant");
     const auto& message_id = context.path_params.at("id");
     const auto file = variant ? co_await services.media.thumbnail_of(principal.user_id, message_id)
                               : co_await services.media.file_of(principal.user_id, message_id);
@@ -125,7 +125,7 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
                         {"Cache-Control", "private"},
                         {"X-Content-Type-Options", "nosniff"},
                         {"Accept-Ranges", "bytes"},
-                        {"Content-Disposition", std::string(media.kind == domain::MediaKind::file ? "attachment" : "inline") +
+                        {"Content-Disposition", std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
                                                     "; filename=" + quoted_file_name(media)}};
     if (const auto* match = context.request.header("if-none-match"); match && none_match(*match, etag)) {
         response.status = 304;
@@ -134,7 +134,7 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
     const auto* range_header = context.request.header("range");
     const auto range = parse_range(range_header ? std::optional<std::string_view>(*range_header) : std::nullopt, size);
     if (std::holds_alternative<Unsatisfiable>(range)) {
-        auto refused = http::error_response(http::describe(domain::bad_request("range not satisfiable", "Range")));
+        auto refused = http::error_response(http::describe(model::bad_request("range not satisfiable", "Range")));
         refused.status = 416;
         refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
         co_return refused;

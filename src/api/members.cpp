@@ -2,14 +2,14 @@
 #include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/chat_service.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 namespace confab::api {
 namespace {
 
 using boost::asio::awaitable;
 
-Json members_json(const std::vector<domain::Member>& members) {
+Json members_json(const std::vector<model::Member>& members) {
     Json list = Json::array();
     for (const auto& member : members) list.push_back(to_json(member));
     return list;
@@ -28,7 +28,7 @@ awaitable<http::Response> add_members(Services& services, http::Context& context
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
     auto user_ids = optional_string_array(body, "user_ids");
-    if (!user_ids) throw domain::bad_request("user_ids is required", "user_ids");
+    if (!user_ids) throw model::bad_request("user_ids is required", "user_ids");
     const auto added =
         co_await services.chats.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
     co_return http::json_response(200, dump(Json{{"members", members_json(added.members)}, {"invited", added.invited}}));
@@ -40,8 +40,8 @@ awaitable<http::Response> update_member(Services& services, http::Context& conte
     reject_unknown_fields(body, {"role", "is_muted"});
     domain::MemberUpdate update;
     if (const auto role = optional_string(body, "role")) {
-        update.role = domain::role_from(*role);
-        if (!update.role) throw domain::bad_request("role must be owner, admin or member", "role");
+        update.role = model::role_from(*role);
+        if (!update.role) throw model::bad_request("role must be owner, admin or member", "role");
     }
     update.is_muted = optional_bool(body, "is_muted");
     const auto member = co_await services.chats.update_member(principal.user_id, context.path_params.at("id"),

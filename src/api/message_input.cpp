@@ -1,6 +1,6 @@
 #include "confab/api/message_input.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 #include <cmath>
 
@@ -13,10 +13,10 @@ constexpr std::size_t max_place_text = 256;
 double coordinate(const Json& location, const char* field, double bound) {
     const auto found = location.find(field);
     if (found == location.end() || !found->is_number())
-        throw domain::bad_request(std::string("metadata.location.") + field + " must be a number", "metadata");
+        throw model::bad_request(std::string("metadata.location.") + field + " must be a number", "metadata");
     const double value = found->get<double>();
     if (!std::isfinite(value) || value < -bound || value > bound)
-        throw domain::bad_request(std::string("metadata.location.") + field + " is out of range", "metadata");
+        throw model::bad_request(std::string("metadata.location.") + field + " is out of range", "metadata");
     return value;
 }
 
@@ -24,12 +24,12 @@ double coordinate(const Json& location, const char* field, double bound) {
 domain::Location parse_location(const Json& metadata) {
     const auto found = metadata.find("location");
     if (found == metadata.end() || !found->is_object())
-        throw domain::bad_request("location messages need metadata.location", "metadata");
+        throw model::bad_request("location messages need metadata.location", "metadata");
     reject_unknown_fields(*found, {"latitude", "longitude", "name", "address"});
     for (const char* text_field : {"name", "address"}) {
         const auto text = optional_string(*found, text_field);
         if (text && text->size() > max_place_text)
-            throw domain::bad_request(std::string("metadata.location.") + text_field + " is too long", "metadata");
+            throw model::bad_request(std::string("metadata.location.") + text_field + " is too long", "metadata");
     }
     return {coordinate(*found, "latitude", 90), coordinate(*found, "longitude", 180)};
 }
@@ -40,8 +40,8 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     domain::SendMessage message;
     message.chat_id = std::move(chat_id);
     message.sender_id = std::move(sender_id);
-    const auto type = domain::message_type_from(required_string(data, "type"));
-    if (!type) throw domain::bad_request("unknown message type", "type");
+    const auto type = model::message_type_from(required_string(data, "type"));
+    if (!type) throw model::bad_request("unknown message type", "type");
     message.type = *type;
     message.content = optional_string(data, "content").value_or("");
     message.media_id = nullable_string(data, "media_id");
@@ -49,7 +49,7 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     if (!message.reply_to_id) message.reply_to_id = nullable_string(data, "reply_to");
     message.client_id = nullable_string(data, "client_id");
     if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
-    if (message.type == domain::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
+    if (message.type == model::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
     return message;
 }
 

@@ -1,7 +1,7 @@
 #include "confab/api/message_input.hpp"
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/domain/message_service.hpp"
 
 namespace confab::api {
@@ -9,7 +9,7 @@ namespace {
 
 using boost::asio::awaitable;
 
-http::Response message_response(int status, const domain::Message& message) {
+http::Response message_response(int status, const model::Message& message) {
     return http::json_response(status, dump(to_json(message)));
 }
 
@@ -21,7 +21,7 @@ awaitable<http::Response> list_messages(Services& services, http::Context& conte
     domain::HistoryQuery history{non_negative_integer(query, "before_seq"), non_negative_integer(query, "after_seq"),
                                  limit};
     if (static_cast<int>(since.has_value()) + history.before_seq.has_value() + history.after_seq.has_value() > 1)
-        throw domain::bad_request("use one of before_seq, after_seq and since_version");
+        throw model::bad_request("use one of before_seq, after_seq and since_version");
     const auto& chat_id = context.path_params.at("id");
     if (since) {
         co_return http::json_response(
@@ -60,7 +60,7 @@ awaitable<http::Response> mark_read(Services& services, http::Context& context) 
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
     const auto seq = optional_integer(body, "seq");
-    if (!seq) throw domain::bad_request("seq is required", "seq");
+    if (!seq) throw model::bad_request("seq is required", "seq");
     co_await services.messages.mark_read(principal.user_id, context.path_params.at("id"), *seq);
     co_return http::no_content();
 }

@@ -2,7 +2,7 @@
 
 #include "confab/api/pagination.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/http/router.hpp"
 
 #include <charconv>
@@ -25,7 +25,7 @@ Query Query::parse(std::string_view raw) {
         const auto eq = pair.find('=');
         auto key = http::percent_decode(pair.substr(0, eq), true);
         auto value = http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-        if (!key || !value) throw domain::bad_request("malformed query string");
+        if (!key || !value) throw model::bad_request("malformed query string");
         query.values_.emplace(std::move(*key), std::move(*value));
     }
     return query;
@@ -43,14 +43,14 @@ std::optional<long long> non_negative_integer(const Query& query, const std::str
     long long value = 0;
     const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
     if (text->empty() || error != std::errc{} || end != text->data() + text->size() || value < 0)
-        throw domain::bad_request(name + " must be a non-negative integer", name);
+        throw model::bad_request(name + " must be a non-negative integer", name);
     return value;
 }
 
 int page_limit(const Query& query) {
     const auto limit = non_negative_integer(query, "limit");
     if (!limit) return default_limit;
-    if (*limit < 1 || *limit > max_limit) throw domain::bad_request("limit must be from 1 to 200", "limit");
+    if (*limit < 1 || *limit > max_limit) throw model::bad_request("limit must be from 1 to 200", "limit");
     return static_cast<int>(*limit);
 }
 
@@ -97,7 +97,7 @@ std::optional<std::int64_t> integer_cursor(const Query& query, char kind) {
     const auto cursor = query.get("cursor");
     if (!cursor || cursor->empty()) return std::nullopt;
     const auto key = decode_cursor(*cursor);
-    const auto invalid = [] { return domain::bad_request("invalid cursor", "cursor"); };
+    const auto invalid = [] { return model::bad_request("invalid cursor", "cursor"); };
     if (!key || key->size() < 3 || (*key)[0] != kind || (*key)[1] != ':') throw invalid();
     std::int64_t value = 0;
     const char* digits = key->data() + 2;

@@ -1,7 +1,7 @@
 #include "confab/api/routes.hpp"
 
 #include "confab/domain/auth_service.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 namespace confab::api {
 
@@ -17,9 +17,9 @@ std::optional<std::string_view> bearer_token(const http::Request& request) {
     return value.substr(scheme.size());
 }
 
-boost::asio::awaitable<domain::Principal> authenticate(Services& services, http::Context& context) {
+boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context) {
     const auto token = bearer_token(context.request);
-    if (!token) throw domain::unauthorized("missing bearer token");
+    if (!token) throw model::unauthorized("missing bearer token");
     auto principal = co_await services.auth.authenticate(*token, context.request.remote_address);
     context.user_id = principal.user_id;
     services.auth.admit(principal.user_id);

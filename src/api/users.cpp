@@ -1,15 +1,15 @@
 #include "confab/api/json.hpp"
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
 
 namespace confab::api {
 namespace {
 
-http::Response privacy_response(domain::AddPolicy policy) {
-    return http::json_response(200, dump(Json{{"who_can_add_me", domain::to_string(policy)}}));
+http::Response privacy_response(model::AddPolicy policy) {
+    return http::json_response(200, dump(Json{{"who_can_add_me", model::to_string(policy)}}));
 }
 
 }  // namespace
@@ -30,9 +30,9 @@ void add_user_routes(http::Router& router, Services& services) {
                    const auto principal = co_await authenticate(services, context);
                    const auto body = parse_object(context.request.body);
                    reject_unknown_fields(body, {"who_can_add_me"});
-                   const auto policy = domain::add_policy_from(required_string(body, "who_can_add_me"));
+                   const auto policy = model::add_policy_from(required_string(body, "who_can_add_me"));
                    if (!policy)
-                       throw domain::bad_request("who_can_add_me must be everyone, contacts or nobody", "who_can_add_me");
+                       throw model::bad_request("who_can_add_me must be everyone, contacts or nobody", "who_can_add_me");
                    co_return privacy_response(co_await services.users.set_add_policy(principal.user_id, *policy));
                });
     router.add(http::Method::get, "/api/v1/users/{id}",
@@ -52,7 +52,7 @@ void add_user_routes(http::Router& router, Services& services) {
                        // "u:<last username of the previous page>", like the other lists' typed cursors.
                        const auto key = decode_cursor(*cursor);
                        if (!key || !key->starts_with("u:") || !domain::is_valid_username(key->substr(2)))
-                           throw domain::bad_request("invalid cursor", "cursor");
+                           throw model::bad_request("invalid cursor", "cursor");
                        after = key->substr(2);
                    }
                    const auto page = co_await services.users.search(query.get("query").value_or(""), after, limit);

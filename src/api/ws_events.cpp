@@ -6,7 +6,7 @@
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/presence_service.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/http/errors.hpp"
 #include "confab/obs/metrics.hpp"
 
@@ -17,7 +17,7 @@ namespace {
 
 std::int64_t required_integer(const Json& data, const char* field) {
     const auto value = optional_integer(data, field);
-    if (!value) throw domain::bad_request(std::string(field) + " is required", field);
+    if (!value) throw model::bad_request(std::string(field) + " is required", field);
     return *value;
 }
 
@@ -37,7 +37,7 @@ void WsEvents::add(std::string type, Handler handler, bool overlaps) {
 // The client events of PROTOCOL.md; each calls the same service as its REST twin.
 WsEvents::WsEvents(Services& services) : services_(services) {
     using boost::asio::awaitable;
-    using domain::Principal;
+    using model::Principal;
     auto& messages = services_.messages;
     constexpr bool overlaps = true;
     add("ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); }, overlaps);
@@ -78,27 +78,27 @@ WsEvents::WsEvents(Services& services) : services_(services) {
     });
     add("sync", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
         const auto since = required_integer(data, "since_version");
-        if (since < 0) throw domain::bad_request("since_version must be a non-negative integer", "since_version");
+        if (since < 0) throw model::bad_request("since_version must be a non-negative integer", "since_version");
         const auto limit = optional_integer(data, "limit").value_or(50);
-        if (limit < 1 || limit > 200) throw domain::bad_request("limit must be from 1 to 200", "limit");
+        if (limit < 1 || limit > 200) throw model::bad_request("limit must be from 1 to 200", "limit");
         co_return to_json(co_await messages.sync(p.user_id, required_string(data, "chat_id"), since,
                                                  static_cast<int>(limit)));
     });
 }
 
-boost::asio::awaitable<void> WsEvents::opened(const domain::Principal& principal) {
+boost::asio::awaitable<void> WsEvents::opened(const model::Principal& principal) {
     co_await services_.presence.connected(principal.user_id);
 }
 
-boost::asio::awaitable<void> WsEvents::closed(const domain::Principal& principal) {
+boost::asio::awaitable<void> WsEvents::closed(const model::Principal& principal) {
     co_await services_.presence.disconnected(principal.user_id);
 }
 
-boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& context) {
+boost::asio::awaitable<model::Principal> WsEvents::authenticate(http::Context& context) {
     const auto& allowed = services_.config.server.allowed_origins;
     if (const auto* origin = context.request.header("origin");
         origin && !allowed.empty() && std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) {
-        throw domain::Error(domain::ErrorCode::forbidden, "origin not allowed");
+        throw model::Error(model::ErrorCode::forbidden, "origin not allowed");
     }
     std::optional<std::string> token;
     if (auto header = bearer_token(context.request)) {
@@ -106,18 +106,18 @@ boost::asio::awaitable<domain::Principal> WsEvents::authenticate(http::Context& 
     } else {
         token = Query::parse(context.request.query).get("access_token");
     }
-    if (!token) throw domain::unauthorized("missing bearer token");
+    if (!token) throw model::unauthorized("missing bearer token");
     auto principal = co_await services_.auth.authenticate(*token, context.request.remote_address);
     context.user_id = principal.user_id;
     services_.auth.admit(principal.user_id);
     co_return principal;
 }
 
-boost::asio::awaitable<bool> WsEvents::still_signed_in(const domain::Principal& principal) {
+boost::asio::awaitable<bool> WsEvents::still_signed_in(const model::Principal& principal) {
     co_return co_await services_.auth.still_valid(principal);
 }
 
-WsEvents::Request WsEvents::read(const domain::Principal& principal, std::string_view frame) {
+WsEvents::Request WsEvents::read(const model::Principal& principal, std::string_view frame) {
     Request request;
     try {
         std::exception_ptr malformed;
@@ -131,7 +131,7 @@ WsEvents::Request WsEvents::read(const domain::Principal& principal, std::string
         if (malformed) std::rethrow_exception(malformed);
         const auto route = routes_.find(request.envelope_.type);
         obs::metrics().ws_frames_in.with({route == routes_.end() ? "unknown" : request.envelope_.type}).inc();
-        if (route == routes_.end()) throw domain::bad_request("unknown event type", "type");
+        if (route == routes_.end()) throw model::bad_request("unknown event type", "type");
         request.route_ = &route->second;
     } catch (...) {
         request.refused_ = std::current_exception();
@@ -139,7 +139,7 @@ WsEvents::Request WsEvents::read(const domain::Principal& principal, std::string
     return request;
 }
 
-boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const domain::Principal& principal,
+boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const model::Principal& principal,
                                                                     Request request) {
     std::exception_ptr failure = request.refused_;
     if (!failure) {

@@ -21,7 +21,7 @@ std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) 
     return found->second.access;
 }
 
-std::shared_ptr<const ChatAccess> AccessCache::find_or_load(pqxx::transaction_base& tx, const std::string& chat_id) {
+std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const std::string& chat_id) {
     if (auto hit = find(chat_id)) return hit;
     std::lock_guard lock(order_of(chat_id));
     if (auto hit = find(chat_id)) return hit;

@@ -1,9 +1,8 @@
 #include "confab/domain/analytics.hpp"
 
 #include "confab/obs/metrics.hpp"
+#include "confab/store/analytics.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -13,24 +12,6 @@ namespace {
 
 constexpr auto flush_interval = std::chrono::seconds(1);
 constexpr auto retry_pause = std::chrono::seconds(2);
-
-std::string quoted_or_null(pqxx::transaction_base& tx, const std::optional<std::string>& value) {
-    return value ? tx.quote(*value) + "::uuid" : std::string("NULL");
-}
-
-void insert_batch(pqxx::connection& connection, const std::vector<AnalyticsEvent>& batch) {
-    pqxx::work tx(connection);
-    std::string sql = "INSERT INTO analytics_events (occurred_at, name, user_id, chat_id, properties) VALUES ";
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        const auto& e = batch[i];
-        if (i > 0) sql += ',';
-        sql += "(to_timestamp(" + std::to_string(e.occurred_at.time_since_epoch().count()) + " / 1000.0), " +
-               tx.quote(e.name) + ", " + quoted_or_null(tx, e.user_id) + ", " + quoted_or_null(tx, e.chat_id) + ", " +
-               tx.quote(e.properties) + "::jsonb)";
-    }
-    tx.exec(sql);
-    tx.commit();
-}
 
 }  // namespace
 
@@ -66,7 +47,7 @@ void Analytics::stop() {
 
 void Analytics::write_loop() {
     static auto& written = obs::metrics().analytics_written.only();
-    std::unique_ptr<pqxx::connection> connection;
+    store::AnalyticsWriter writer(database_url_);
     std::unique_lock lock(mutex_);
     for (;;) {
         wake_.wait_for(lock, flush_interval, [this] { return stopping_ || queue_.size() >= batch_size; });
@@ -80,12 +61,10 @@ void Analytics::write_loop() {
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
         lock.unlock();
         try {
-            if (!connection || !connection->is_open()) connection = std::make_unique<pqxx::connection>(database_url_);
-            insert_batch(*connection, batch);
+            writer.insert(batch);
             written.inc(batch.size());
         } catch (const std::exception& e) {
             // The batch goes back to the front if there is room; what does not fit is dropped.
-            connection.reset();
             spdlog::warn("analytics batch of {} not written: {}", batch.size(), e.what());
             lock.lock();
             const bool give_up = stopping_;

@@ -1,7 +1,7 @@
 #include "confab/domain/auth_service.hpp"
 
 #include "confab/domain/blocking.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
@@ -121,7 +121,7 @@ boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std:
 
 boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
     auto token = new_token();
-    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](pqxx::transaction_base& tx) {
+    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](store::Tx& tx) {
         store::tokens::insert(tx, hash, id, ttl);
     });
     co_return SignedIn{std::move(user), std::move(token)};
@@ -133,7 +133,7 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
     auto user = co_await pool_.run(
-        [username = registration.username, display_name, hash](pqxx::transaction_base& tx) {
+        [username = registration.username, display_name, hash](store::Tx& tx) {
             return store::users::insert(tx, username, display_name, hash);
         });
     if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
@@ -148,7 +148,7 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
     const bool tracked = is_valid_username(username);
     if (tracked) failures_.require_left(username, "failed sign-ins for this account");
     auto credentials = co_await pool_.run(
-        [username](pqxx::transaction_base& tx) { return store::users::find_credentials(tx, username); });
+        [username](store::Tx& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
     if (!credentials || !matches) {
@@ -162,13 +162,13 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
 // Forgotten after the revocation commits: a lookup that read the token as valid before the
 // commit is then of an older generation and cannot put it back into the cache.
 boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
-    co_await pool_.run([hash = principal.token_hash](pqxx::transaction_base& tx) { store::tokens::revoke(tx, hash); });
+    co_await pool_.run([hash = principal.token_hash](store::Tx& tx) { store::tokens::revoke(tx, hash); });
     tokens_.forget(principal.token_hash);
     hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
 }
 
 boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& principal) {
-    co_await pool_.run([user = principal.user_id](pqxx::transaction_base& tx) { store::tokens::revoke_all(tx, user, ""); });
+    co_await pool_.run([user = principal.user_id](store::Tx& tx) { store::tokens::revoke_all(tx, user, ""); });
     tokens_.forget_user(principal.user_id, "");
     hub_.close_tokens_except(principal.user_id, "", realtime::CloseCode::token_revoked);
     spdlog::info("signed out everywhere user_id={}", principal.user_id);
@@ -179,7 +179,7 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
     attempts_.require(address_key(client), "sign-in attempts");
     validate_password(next, "new_password");
     auto credentials = co_await pool_.run(
-        [id = principal.user_id](pqxx::transaction_base& tx) { return store::users::credentials_of(tx, id); });
+        [id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
     if (!credentials) throw unauthorized();
     // A stolen token must not make a password oracle: wrong guesses count as failed sign-ins.
     const auto& username = credentials->user.username;
@@ -189,7 +189,7 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
         throw Error(ErrorCode::forbidden, "current_password is wrong", "current_password");
     }
     auto hash = co_await hash_password(std::move(next));
-    co_await pool_.run([principal, hash](pqxx::transaction_base& tx) {
+    co_await pool_.run([principal, hash](store::Tx& tx) {
         store::users::set_password_hash(tx, principal.user_id, hash);
         store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
     });
@@ -199,7 +199,7 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
 }
 
 boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal) {
-    co_return co_await pool_.run([hash = principal.token_hash](pqxx::transaction_base& tx) {
+    co_return co_await pool_.run([hash = principal.token_hash](store::Tx& tx) {
         return store::tokens::owner_of(tx, hash).has_value();
     });
 }
@@ -219,7 +219,7 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     failed_overall_.require_left({}, "invalid tokens");
     const auto generation = tokens_.generation();
     from_database.inc();
-    auto owner = co_await pool_.run([hash](pqxx::transaction_base& tx) { return store::tokens::owner_of(tx, hash); });
+    auto owner = co_await pool_.run([hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash); });
     if (!owner) {
         (void)failed_per_client_.acquire(address_key(client));
         (void)failed_overall_.acquire({});

@@ -1,6 +1,6 @@
 #include "confab/domain/blocking.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 #include "confab/obs/metrics.hpp"
 
 namespace confab::domain {

@@ -40,12 +40,12 @@ std::vector<std::string> others(const std::vector<std::string>& ids, const std::
     return out;
 }
 
-void require_users_exist(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+void require_users_exist(store::Tx& tx, const std::vector<std::string>& ids) {
     if (ids.empty()) return;
     if (store::users::existing(tx, ids).size() != ids.size()) throw not_found("user");
 }
 
-std::string name_of(pqxx::transaction_base& tx, const std::string& user_id) {
+std::string name_of(store::Tx& tx, const std::string& user_id) {
     const auto user = store::users::find(tx, user_id);
     return user ? user->display_name : std::string("someone");
 }
@@ -57,7 +57,7 @@ std::string system_metadata(const std::string& event, const std::optional<std::s
     return text + "}";
 }
 
-Message write_system(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& actor,
+Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor,
                      std::string content, const std::string& event, const std::optional<std::string>& user_id = {}) {
     store::NewMessage message{chat_id, actor, MessageType::system, std::move(content), std::nullopt,
                               system_metadata(event, user_id), std::nullopt, std::nullopt};
@@ -68,13 +68,13 @@ Message write_system(pqxx::transaction_base& tx, const std::string& chat_id, con
 
 // Rows a transaction has just locked, written or found a standing for: missing means the
 // database broke an invariant, refused as not_found rather than dereferenced.
-ChatView view_of(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto view = store::chats::view(tx, chat_id, user_id);
     if (!view) throw not_found("chat");
     return std::move(*view);
 }
 
-Member member_of(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto member = store::members::find(tx, chat_id, user_id);
     if (!member) throw not_found("member");
     return std::move(*member);
@@ -87,7 +87,7 @@ struct Consent {
     std::vector<std::string> asked;
 };
 
-Consent consent_of(pqxx::transaction_base& tx, const std::string& actor, const std::vector<std::string>& users) {
+Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
     const auto policies = store::users::add_policies(tx, users);
     if (policies.size() != users.size()) throw not_found("user");
     std::vector<std::string> guarded;
@@ -102,18 +102,18 @@ Consent consent_of(pqxx::transaction_base& tx, const std::string& actor, const s
 }
 
 // Invites each user and tells them; a pending invitation stays as it was, untold again.
-void invite(pqxx::transaction_base& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
+void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
             const std::vector<std::string>& users) {
     for (const auto& user : users) {
         const auto id = store::invitations::insert(tx, chat_id, user, inviter);
         if (!id) continue;
         if (auto invitation = store::invitations::find(tx, *id, user))
-            effects.deliveries.push_back({InvitationCreated{std::move(*invitation)}, std::nullopt, {user}});
+            effects.to_users(InvitationCreated{std::move(*invitation)}, {user});
     }
 }
 
 // The pair's existing direct chat, shown again to the actor who had hidden it.
-Outcome<Created> reopened(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& actor) {
+Outcome<Created> reopened(store::Tx& tx, const std::string& chat_id, const std::string& actor) {
     store::chats::set_hidden(tx, chat_id, actor, false);
     return {{view_of(tx, chat_id, actor), false}, {}};
 }
@@ -128,12 +128,12 @@ template <class ChatEvent>
 void deliver_views(Effects& effects, const ChatView& view,
                    const std::vector<std::pair<std::string, Membership>>& standings) {
     for (const auto& [user, me] : standings)
-        effects.deliveries.push_back({ChatEvent{viewed_by(view, me)}, std::nullopt, {user}});
+        effects.to_users(ChatEvent{viewed_by(view, me)}, {user});
 }
 
 void deliver_message(Effects& effects, Message message) {
     const auto chat_id = message.chat_id;
-    effects.deliveries.push_back({MessageCreated{std::move(message)}, chat_id, {}});
+    effects.to_members(MessageCreated{std::move(message)}, chat_id);
 }
 
 ChatAccess access_of(ChatType type, const ChatSettings& settings,
@@ -156,8 +156,8 @@ std::string settings_summary(const ChatSettings& settings) {
 void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view, const std::vector<Member>& joined,
                     std::vector<Message> notes) {
     for (const auto& member : joined)
-        effects.deliveries.push_back({ChatCreated{viewed_by(view, {Role::member, 0, false})}, std::nullopt, {member.user.id}});
-    for (const auto& member : joined) effects.deliveries.push_back({MemberAdded{member}, chat_id, {}});
+        effects.to_users(ChatCreated{viewed_by(view, {Role::member, 0, false})}, {member.user.id});
+    for (const auto& member : joined) effects.to_members(MemberAdded{member}, chat_id);
     for (auto& note : notes) deliver_message(effects, std::move(note));
     effects.cache_change = [chat_id, joined](AccessCache& cache) {
         cache.update(chat_id, [&](ChatAccess& a) {
@@ -193,7 +193,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
     require_uuid(other, "member_ids");
     if (other == actor) throw bad_request("a direct chat needs another user", "member_ids");
     const auto key = std::min(actor, other) + ":" + std::max(actor, other);
-    auto created = co_await writes_.commit(key, [actor, other, key](pqxx::transaction_base& tx) {
+    auto created = co_await writes_.commit(key, [actor, other, key](store::Tx& tx) {
         require_users_exist(tx, {other});
         if (auto existing = store::chats::find_direct(tx, key)) return reopened(tx, *existing, actor);
         store::NewChat chat;
@@ -230,7 +230,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
     chat.settings = group.settings.applied_to({});
     chat.metadata = group.metadata ? group.metadata->text : "{}";
     chat.created_by = actor;
-    auto view = co_await writes_.commit(actor, [actor, named, chat](pqxx::transaction_base& tx) {
+    auto view = co_await writes_.commit(actor, [actor, named, chat](store::Tx& tx) {
         const auto consent = consent_of(tx, actor, named);
         const auto chat_id = store::chats::insert(tx, chat).value();  // a group has no direct_key to collide
         store::members::insert(tx, chat_id, actor, Role::owner);
@@ -250,7 +250,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
 
 boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optional<std::int64_t> before_activity,
                                                    int limit) {
-    auto chats = co_await writes_.pool().run([actor, before_activity, limit](pqxx::transaction_base& tx) {
+    auto chats = co_await writes_.pool().run([actor, before_activity, limit](store::Tx& tx) {
         return store::chats::list(tx, actor, before_activity, limit + 1);
     });
     ChatPage page;
@@ -265,7 +265,7 @@ boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optio
 boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string chat_id) {
     co_await standing(actor, chat_id);
     auto view = co_await writes_.pool().run(
-        [actor, chat_id](pqxx::transaction_base& tx) { return store::chats::view(tx, chat_id, actor); });
+        [actor, chat_id](store::Tx& tx) { return store::chats::view(tx, chat_id, actor); });
     if (!view) throw not_found("chat");
     co_return std::move(*view);
 }
@@ -275,7 +275,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     if (update.avatar_url) validate_avatar(*update.avatar_url);
     const bool changes_settings = !update.settings.empty();
     rules::may_update_chat(co_await standing(actor, chat_id), changes_settings);
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](pqxx::transaction_base& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
         rules::may_update_chat(now, changes_settings);
         const auto before = view_of(tx, chat_id, actor);
@@ -310,16 +310,16 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
 boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string chat_id) {
     rules::may_delete_chat(co_await standing(actor, chat_id));
     // A deleted group's media bytes are released once it is gone.
-    auto released = co_await writes_.commit(chat_id, [actor, chat_id](pqxx::transaction_base& tx) {
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
         rules::may_delete_chat(now);
         Outcome<std::vector<std::string>> outcome;
         if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
             store::chats::set_hidden(tx, chat_id, actor, true);
-            outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, {actor}});
+            outcome.effects.to_users(ChatDeleted{chat_id}, {actor});
             return outcome;
         }
-        outcome.effects.deliveries.push_back({ChatDeleted{chat_id}, std::nullopt, store::members::user_ids(tx, chat_id)});
+        outcome.effects.to_users(ChatDeleted{chat_id}, store::members::user_ids(tx, chat_id));
         outcome.value = store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
         return outcome;
@@ -330,7 +330,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
 boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
                                                         std::optional<std::int64_t> after_position, int limit) {
     co_await standing(actor, chat_id);
-    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](pqxx::transaction_base& tx) {
+    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](store::Tx& tx) {
         return store::members::list(tx, chat_id, after_position, limit + 1);
     });
     MemberPage page;
@@ -357,7 +357,7 @@ boost::asio::awaitable<Additions> ChatService::add_members(std::string actor, st
         if (!access->members.contains(id) && std::find(named.begin(), named.end(), id) == named.end())
             named.push_back(id);
     // Whether the group has room is known only once consent has sorted joiners from invitees.
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](pqxx::transaction_base& tx) {
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
         rules::may_add_members(lock_standing(tx, chat_id, actor));
         const auto consent = consent_of(tx, actor, named);
         if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
@@ -384,20 +384,20 @@ boost::asio::awaitable<Additions> ChatService::add_members(std::string actor, st
 
 boost::asio::awaitable<std::vector<Invitation>> ChatService::invitations(std::string actor) {
     co_return co_await writes_.pool().run(
-        [actor](pqxx::transaction_base& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
+        [actor](store::Tx& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
 }
 
 boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::string invitation_id) {
     require_uuid(invitation_id, "invitation_id");
     const auto invitation = co_await find_invitation(actor, invitation_id);
     const auto chat_id = invitation.chat_id;
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id, max = limits_.group_members](pqxx::transaction_base& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id, max = limits_.group_members](store::Tx& tx) {
         if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
             throw not_found("invitation");
         if (store::members::user_ids(tx, chat_id).size() + 1 > max) throw Error(ErrorCode::conflict, "the group is full");
         store::invitations::remove(tx, invitation_id);
         Outcome<ChatView> outcome;
-        outcome.effects.deliveries.push_back({InvitationDeleted{invitation_id, chat_id}, std::nullopt, {actor}});
+        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
         std::vector<Member> joined;
         std::vector<Message> note;
         if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
@@ -414,18 +414,18 @@ boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::str
 boost::asio::awaitable<void> ChatService::decline(std::string actor, std::string invitation_id) {
     require_uuid(invitation_id, "invitation_id");
     const auto invitation = co_await find_invitation(actor, invitation_id);
-    co_await writes_.commit(invitation.chat_id, [actor, invitation_id, chat_id = invitation.chat_id](pqxx::transaction_base& tx) {
+    co_await writes_.commit(invitation.chat_id, [actor, invitation_id, chat_id = invitation.chat_id](store::Tx& tx) {
         if (!store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
         store::invitations::remove(tx, invitation_id);
         Outcome<bool> outcome{true, {}};
-        outcome.effects.deliveries.push_back({InvitationDeleted{invitation_id, chat_id}, std::nullopt, {actor}});
+        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
         return outcome;
     });
 }
 
 boost::asio::awaitable<Invitation> ChatService::find_invitation(const std::string& actor, const std::string& invitation_id) {
     auto invitation = co_await writes_.pool().run(
-        [actor, invitation_id](pqxx::transaction_base& tx) { return store::invitations::find(tx, invitation_id, actor); });
+        [actor, invitation_id](store::Tx& tx) { return store::invitations::find(tx, invitation_id, actor); });
     if (!invitation) throw not_found("invitation");
     co_return std::move(*invitation);
 }
@@ -435,7 +435,7 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
     require_uuid(user_id, "user_id");
     if (!update.role && !update.is_muted) throw bad_request("nothing to update");
     co_await standing(actor, chat_id);
-    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](pqxx::transaction_base& tx) {
+    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
         const auto actor_now = lock_standing(tx, chat_id, actor);
         const auto target = store::members::find(tx, chat_id, user_id);
@@ -465,9 +465,9 @@ boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std
         }
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         for (const auto& [user, role] : roles)
-            outcome.effects.deliveries.push_back({MemberUpdated{member_of(tx, chat_id, user)}, chat_id, {}});
+            outcome.effects.to_members(MemberUpdated{member_of(tx, chat_id, user)}, chat_id);
         outcome.value = member_of(tx, chat_id, user_id);
-        if (!role_changes) outcome.effects.deliveries.push_back({MemberUpdated{outcome.value}, std::nullopt, {user_id}});
+        if (!role_changes) outcome.effects.to_users(MemberUpdated{outcome.value}, {user_id});
         outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
                 for (const auto& [user, role] : roles) a.members[user] = role;
@@ -483,7 +483,7 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
     require_uuid(user_id, "user_id");
     co_await standing(actor, chat_id);
     // The chat ends when its last member, the owner, leaves: its media bytes are released.
-    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](pqxx::transaction_base& tx) {
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
         const auto actor_now = lock_standing(tx, chat_id, actor);
         const auto target = store::members::find(tx, chat_id, user_id);
         if (!target) throw not_found("member");
@@ -509,7 +509,7 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
             auto heir_row = member_of(tx, chat_id, *heir);
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                                           "chat.owner_changed", *heir));
-            outcome.effects.deliveries.push_back({MemberUpdated{std::move(heir_row)}, chat_id, {}});
+            outcome.effects.to_members(MemberUpdated{std::move(heir_row)}, chat_id);
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

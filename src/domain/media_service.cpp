@@ -56,7 +56,7 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
         const auto last = std::min(keys.size(), first + release_batch);
         co_await pool.run([&storage, batch = std::vector<std::string>(keys.begin() + static_cast<std::ptrdiff_t>(first),
                                                                       keys.begin() + static_cast<std::ptrdiff_t>(last))](
-                              pqxx::transaction_base& tx) {
+                              store::Tx& tx) {
             for (const auto& key : batch) {
                 store::media::lock_bytes(tx, key);
                 if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
@@ -112,7 +112,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     media.duration_ms = upload.duration_ms;
     // The bytes are made durable and recorded under their lock: a concurrent removal of the
     // last other use either finishes before (and this stores them anew) or sees this row.
-    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](pqxx::transaction_base& tx) {
+    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](store::Tx& tx) {
         store::media::lock_bytes(tx, media.storage_key);
         store::media::lock_quota(tx, media.uploader_id);  // after the bytes' lock, always in this order
         const auto usage = store::media::usage(tx, media);
@@ -173,7 +173,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_remove_media(standing, actor, message);
     const auto chat_id = message.chat_id;
-    auto orphaned = co_await writes_.commit(chat_id, [actor, chat_id, message_id](pqxx::transaction_base& tx) {
+    auto orphaned = co_await writes_.commit(chat_id, [actor, chat_id, message_id](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor, "media");
         auto current = store::messages::find(tx, message_id, actor);
         if (!current) throw not_found("media");
@@ -183,7 +183,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
         Outcome<std::optional<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
         auto updated = store::messages::find(tx, message_id, actor);
         if (!updated) throw not_found("media");
-        outcome.effects.deliveries.push_back({MessageUpdated{std::move(*updated)}, chat_id, {}});
+        outcome.effects.to_members(MessageUpdated{std::move(*updated)}, chat_id);
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
@@ -197,7 +197,7 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
         if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     }
     co_await writes_.standing(chat_id, actor);
-    auto messages = co_await writes_.pool().run([actor, chat_id, kind, query](pqxx::transaction_base& tx) {
+    auto messages = co_await writes_.pool().run([actor, chat_id, kind, query](store::Tx& tx) {
         return store::media::gallery(tx, chat_id, kind, query.before_seq, query.limit + 1, actor);
     });
     HistoryPage page;
@@ -210,13 +210,13 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
 }
 
 boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
-    const auto stale = co_await writes_.pool().run([](pqxx::transaction_base& tx) {
+    const auto stale = co_await writes_.pool().run([](store::Tx& tx) {
         return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch);
     });
     int removed = 0;
     for (const auto& id : stale) {
         auto orphaned =
-            co_await writes_.pool().run([id](pqxx::transaction_base& tx) { return store::media::remove_unattached(tx, id); });
+            co_await writes_.pool().run([id](store::Tx& tx) { return store::media::remove_unattached(tx, id); });
         if (orphaned) ++removed;
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }

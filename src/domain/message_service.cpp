@@ -3,18 +3,10 @@
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
-#include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 
 #include "confab/obs/metrics.hpp"
-
-#include <pqxx/except>
-
-#include <array>
-#include <map>
-#include <unordered_map>
-#include <unordered_set>
 
 namespace confab::domain {
 namespace {
@@ -23,160 +15,14 @@ constexpr std::size_t max_emoji_bytes = 32;
 constexpr int max_distinct_emoji = 20;
 constexpr std::size_t max_client_id = 64;
 
-// One counter per message type, looked up once: no lock per message.
-void count_sent(MessageType type) {
-    static const auto counters = [] {
-        std::array<obs::Counter*, 7> all{};
-        for (int t = 0; t < 7; ++t)
-            all[static_cast<std::size_t>(t)] =
-                &obs::metrics().messages_sent.with({std::string(to_string(static_cast<MessageType>(t)))});
-        return all;
-    }();
-    counters[static_cast<std::size_t>(type)]->inc();
-}
-
-void deliver(Effects& effects, Event event, const std::string& chat_id) {
-    effects.deliveries.push_back({std::move(event), chat_id, {}});
-}
-
-void require_may_post(const ChatAccess* access, const std::string& sender_id) {
-    rules::may_post(standing_in(access, sender_id));
-}
-
 // The message as `viewer` reads it (store::attach_reactions).
-Message message_of(pqxx::transaction_base& tx, const std::string& message_id, const std::string& viewer) {
+Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer) {
     auto message = store::messages::find(tx, message_id, viewer);
     if (!message) throw not_found("message");
     return std::move(*message);
 }
 
-// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
-// uploads of the batch's earlier sends, so one upload is attached once.
-void check_references(pqxx::transaction_base& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
-    if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
-        throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
-    if (!m.media_id) return;
-    const auto media = store::media::find(tx, *m.media_id);
-    if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
-        to_string(media->kind) != to_string(m.type))
-        throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
-    if (media->attached || !claimed.insert(*m.media_id).second)
-        throw conflict("this upload is already attached to a message");
-}
-
 }  // namespace
-
-// Each send gets what it would get alone, in the batch's order: not_found when its chat is
-// gone or its sender is no longer a member, the stored message for a repeated client_id
-// (also one repeated within the batch), and the check errors of its reply and upload.
-std::vector<SendWriter::Entry> SendWriter::write(pqxx::transaction_base& tx, std::span<const SendMessage* const> sends) {
-    std::vector<std::optional<Entry>> entries(sends.size());
-    const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
-
-    store::plan_once(tx);
-    std::vector<std::string> chat_ids;
-    for (const auto* send : sends) chat_ids.push_back(send->chat_id);
-    const auto locked = store::chats::lock(tx, chat_ids);
-
-    std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
-    const auto may_post = [&](std::size_t i) {
-        const auto& m = *sends[i];
-        auto [known, added] = access.try_emplace(m.chat_id);
-        if (added) known->second = cache_.find_or_load(tx, m.chat_id);
-        try {
-            require_may_post(known->second.get(), m.sender_id);
-            return true;
-        } catch (const Error& error) {
-            refuse(i, error);
-            return false;
-        }
-    };
-
-    std::map<std::pair<std::string, std::string>, std::size_t> first_with_key;  // (sender, client_id)
-    std::vector<std::optional<std::size_t>> repeat_of(sends.size());
-    std::vector<store::messages::ClientKey> keys;
-    for (std::size_t i = 0; i < sends.size(); ++i) {
-        const auto& m = *sends[i];
-        if (!locked.contains(m.chat_id)) {
-            refuse(i, not_found("chat"));
-        } else if (!may_post(i)) {
-            continue;
-        } else if (m.client_id) {
-            const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
-            if (inserted) {
-                keys.push_back({m.sender_id, *m.client_id});
-            } else {
-                repeat_of[i] = first->second;
-            }
-        }
-    }
-    if (!keys.empty()) {
-        for (auto& stored : store::messages::find_by_client_ids(tx, keys)) {
-            const auto i = first_with_key.at({stored.sender_id.value_or(""), stored.client_id.value_or("")});
-            if (stored.chat_id != sends[i]->chat_id) {
-                refuse(i, conflict("client_id was used in another chat"));
-            } else {
-                entries[i] = Outcome<Sent>{{std::move(stored), false}, {}};
-            }
-        }
-    }
-
-    std::unordered_set<std::string> claimed_media;
-    std::vector<std::size_t> inserted;
-    std::vector<store::NewMessage> batch;
-    for (std::size_t i = 0; i < sends.size(); ++i) {
-        if (entries[i] || repeat_of[i]) continue;
-        const auto& m = *sends[i];
-        try {
-            check_references(tx, m, claimed_media);
-        } catch (const Error& error) {
-            refuse(i, error);
-            continue;
-        }
-        inserted.push_back(i);
-        batch.push_back({m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
-    }
-    std::vector<std::optional<Message>> stored;
-    try {
-        if (!batch.empty()) stored = store::messages::insert(tx, batch);
-    } catch (const pqxx::unique_violation&) {  // the same client_id sent to another chat at once
-        throw conflict("client_id was used in another chat");
-    }
-    for (std::size_t k = 0; k < inserted.size(); ++k) {
-        const auto i = inserted[k];
-        auto& message = stored[k];
-        if (!message) {
-            refuse(i, not_found("chat"));
-            continue;
-        }
-        if (message->media) {
-            store::media::mark_attached(tx, message->media->id);
-            message->media->attached = true;
-        }
-        Outcome<Sent> outcome;
-        deliver(outcome.effects, MessageCreated{*message}, message->chat_id);
-        count_sent(message->type);
-        outcome.value = {std::move(*message), true};
-        entries[i] = std::move(outcome);
-    }
-
-    for (std::size_t i = 0; i < sends.size(); ++i) {
-        if (!repeat_of[i]) continue;
-        const auto first = *repeat_of[i];
-        if (sends[first]->chat_id != sends[i]->chat_id) {
-            refuse(i, conflict("client_id was used in another chat"));
-        } else if (const auto* outcome = std::get_if<Outcome<Sent>>(&*entries[first])) {
-            entries[i] = Outcome<Sent>{{outcome->value.message, false}, {}};
-        } else {
-            entries[i] = entries[first];
-        }
-    }
-
-    std::vector<Entry> answered;
-    answered.reserve(entries.size());
-    for (auto& entry : entries) answered.push_back(std::move(*entry));
-    return answered;
-}
 
 void MessageService::validate_content(const std::string& content, bool required) const {
     const auto length = code_points(content);
@@ -207,7 +53,7 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     // Nothing is awaited before the send is queued in its chat's lane, so a connection's
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it.
-    if (const auto access = writes_.cache().find(m.chat_id)) require_may_post(access.get(), m.sender_id);
+    if (const auto access = writes_.cache().find(m.chat_id)) rules::may_post(standing_in(access.get(), m.sender_id));
     const auto chat_id = m.chat_id;
     auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
     if (sent.created) track_send(sent.message);
@@ -228,7 +74,7 @@ void MessageService::track_send(const Message& message) {
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     require_uuid(chat_id, "chat_id");
     co_await writes_.standing(chat_id, actor);
-    auto messages = co_await writes_.pool().run([actor, chat_id, q](pqxx::transaction_base& tx) {
+    auto messages = co_await writes_.pool().run([actor, chat_id, q](store::Tx& tx) {
         return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1, actor);
     });
     HistoryPage page;
@@ -244,7 +90,7 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
                                                       std::int64_t since_version, int limit) {
     require_uuid(chat_id, "chat_id");
     co_await writes_.standing(chat_id, actor);
-    co_return co_await writes_.pool().run([actor, chat_id, since_version, limit](pqxx::transaction_base& tx) {
+    co_return co_await writes_.pool().run([actor, chat_id, since_version, limit](store::Tx& tx) {
         SyncPage page;
         auto view = store::chats::view(tx, chat_id, actor);
         if (!view) throw not_found("chat");
@@ -268,13 +114,13 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
     rules::may_edit_message(actor, message);
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, content](pqxx::transaction_base& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, content](store::Tx& tx) {
         // Judged again under the chat lock: a concurrent delete, or the sender leaving, wins.
         lock_standing(tx, chat_id, actor, "message");
         rules::may_edit_message(actor, message_of(tx, message_id, actor));
         store::messages::edit(tx, message_id, content, store::messages::next_version(tx, chat_id));
         Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
-        deliver(outcome.effects, MessageUpdated{outcome.value}, chat_id);
+        outcome.effects.to_members(MessageUpdated{outcome.value}, chat_id);
         return outcome;
     });
 }
@@ -283,7 +129,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_delete_message(standing, actor, message);
     const auto chat_id = message.chat_id;
-    auto orphaned_bytes = co_await writes_.commit(chat_id, [actor, chat_id, message_id](pqxx::transaction_base& tx) {
+    auto orphaned_bytes = co_await writes_.commit(chat_id, [actor, chat_id, message_id](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor, "message");
         const auto current = message_of(tx, message_id, actor);
         rules::may_delete_message(now, actor, current);
@@ -291,7 +137,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         store::messages::tombstone(tx, message_id, version);
         Outcome<std::optional<std::string>> outcome;
         if (current.media) outcome.value = store::media::remove(tx, current.media->id);
-        deliver(outcome.effects, MessageDeleted{message_id, chat_id, version}, chat_id);
+        outcome.effects.to_members(MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
     writes_.track({"message.deleted", actor, chat_id});
@@ -307,7 +153,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
-    const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](pqxx::transaction_base& tx) {
+    const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](store::Tx& tx) {
         // One reaction change per chat at a time: the 20-emoji cap holds. A reactor who has
         // left since is refused.
         lock_standing(tx, chat_id, actor, "message");
@@ -319,7 +165,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         if (add && store::messages::distinct_emoji(tx, message_id) > max_distinct_emoji)
             throw conflict("a message has at most 20 distinct reactions");
         store::messages::set_version(tx, message_id, store::messages::next_version(tx, chat_id));
-        deliver(outcome.effects, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
+        outcome.effects.to_members(MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
         outcome.value = true;
         return outcome;
     });
@@ -330,11 +176,11 @@ boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::s
     require_uuid(chat_id, "chat_id");
     if (seq < 0) throw bad_request("seq must be a non-negative integer", "seq");
     co_await writes_.standing(chat_id, actor);
-    co_await writes_.commit(chat_id, [actor, chat_id, seq](pqxx::transaction_base& tx) {
+    co_await writes_.commit(chat_id, [actor, chat_id, seq](store::Tx& tx) {
         Outcome<bool> outcome{false, {}};
         const auto moved = store::members::advance_read(tx, chat_id, actor, seq);
         if (!moved) return outcome;
-        deliver(outcome.effects, ReadUpdated{chat_id, actor, *moved}, chat_id);
+        outcome.effects.to_members(ReadUpdated{chat_id, actor, *moved}, chat_id);
         outcome.value = true;
         return outcome;
     });

@@ -78,7 +78,7 @@ void PresenceService::expire_typing() {
 }
 
 boost::asio::awaitable<void> PresenceService::announce_presence(const std::string& user_id, bool is_online) {
-    auto contacts = co_await writes_.pool().run([user_id, is_online](pqxx::transaction_base& tx) {
+    auto contacts = co_await writes_.pool().run([user_id, is_online](store::Tx& tx) {
         if (!is_online) store::users::touch_last_seen(tx, user_id);
         return store::members::contacts(tx, user_id);
     });

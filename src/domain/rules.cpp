@@ -12,7 +12,7 @@ bool is_sender_or_group_admin(const Standing& actor, const std::string& actor_id
 }  // namespace
 
 void may_post(const Standing& actor) {
-    if (actor.role == Role::member && actor.settings.only_admins_can_post)
+    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_post)
         throw forbidden("only admins can post in this group");
 }
 

@@ -1,10 +1,9 @@
 #include "confab/domain/stats_service.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/stats.hpp"
 
-#include <pqxx/except>
 
 #include <regex>
 
@@ -28,7 +27,7 @@ boost::asio::awaitable<Stats> StatsService::stats(std::string actor, StatsQuery 
     const auto from = query.from ? checked_timestamp(*query.from, "from") : std::string();
     const auto longest = query.bucket == "hour" ? std::chrono::milliseconds(hour_bucket_span)
                                                 : std::chrono::milliseconds(day_bucket_span);
-    auto stats = co_await pool_.run([&](pqxx::transaction_base& tx) -> std::optional<Stats> {
+    auto stats = co_await pool_.run([&](store::Tx& tx) -> std::optional<Stats> {
         if (!store::stats::is_admin(tx, actor)) return std::nullopt;
         try {
             // An absent `from` is seven days before `to`; PostgreSQL parses and does the calendar.
@@ -37,7 +36,7 @@ boost::asio::awaitable<Stats> StatsService::stats(std::string actor, StatsQuery 
             if (window.second - window.first > longest)
                 throw bad_request("the window is too long for that bucket (31 days of hours, 366 of days)", "from");
             return store::stats::compute(tx, window, query.bucket);
-        } catch (const pqxx::data_exception&) {  // the shape was right, the date not (month 13)
+        } catch (const store::InvalidValue&) {  // the shape was right, the date not (month 13)
             throw bad_request("from and to must be valid dates");
         }
     });

@@ -1,6 +1,6 @@
 #include "confab/domain/user_service.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/chats.hpp"
@@ -14,14 +14,14 @@ constexpr std::size_t min_query = 2, max_query = 64;
 
 boost::asio::awaitable<User> UserService::get(std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto user = co_await pool_.run([id](pqxx::transaction_base& tx) { return store::users::find(tx, id); });
+    auto user = co_await pool_.run([id](store::Tx& tx) { return store::users::find(tx, id); });
     if (!user) throw not_found("user");
     co_return std::move(*user);
 }
 
 boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto profile = co_await pool_.run([viewer, id](pqxx::transaction_base& tx) -> std::optional<UserProfile> {
+    auto profile = co_await pool_.run([viewer, id](store::Tx& tx) -> std::optional<UserProfile> {
         auto user = store::users::find(tx, id);
         if (!user) return std::nullopt;
         UserProfile found{std::move(*user), std::nullopt};
@@ -39,7 +39,7 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
     // Not a directory to page through: a search names at least two characters of someone.
     if (!is_valid_utf8(query) || code_points(query) < min_query || code_points(query) > max_query)
         throw bad_request("query must be 2-64 characters", "query");
-    auto users = co_await pool_.run([&query, &after_username, limit](pqxx::transaction_base& tx) {
+    auto users = co_await pool_.run([&query, &after_username, limit](store::Tx& tx) {
         return store::users::search(tx, query, after_username, limit + 1);
     });
     UserPage page;
@@ -50,7 +50,7 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
 }
 
 boost::asio::awaitable<AddPolicy> UserService::add_policy(std::string id) {
-    co_return co_await pool_.run([id](pqxx::transaction_base& tx) {
+    co_return co_await pool_.run([id](store::Tx& tx) {
         const auto policies = store::users::add_policies(tx, {id});
         if (policies.empty()) throw not_found("user");
         return policies.begin()->second;
@@ -58,7 +58,7 @@ boost::asio::awaitable<AddPolicy> UserService::add_policy(std::string id) {
 }
 
 boost::asio::awaitable<AddPolicy> UserService::set_add_policy(std::string id, AddPolicy policy) {
-    co_await pool_.run([id, policy](pqxx::transaction_base& tx) { store::users::set_add_policy(tx, id, policy); });
+    co_await pool_.run([id, policy](store::Tx& tx) { store::users::set_add_policy(tx, id, policy); });
     co_return policy;
 }
 

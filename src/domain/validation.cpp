@@ -1,6 +1,6 @@
 #include "confab/domain/validation.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 
 #include <algorithm>
 

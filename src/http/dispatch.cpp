@@ -21,9 +21,9 @@ std::string allow_header(const std::vector<Method>& methods) {
 // detected (store::Pool), and one line per refused request would flood the log with it.
 Response failure_response(const Request& request, std::exception_ptr error) {
     const auto wire = describe(error);
-    if (wire.code == domain::ErrorCode::internal)
+    if (wire.code == model::ErrorCode::internal)
         spdlog::error("request_id={} failed: {}", request.request_id, wire.log_detail);
-    else if (wire.code == domain::ErrorCode::unavailable)
+    else if (wire.code == model::ErrorCode::unavailable)
         spdlog::debug("request_id={} unavailable: {}", request.request_id, wire.log_detail);
     return error_response(wire);
 }
@@ -59,10 +59,10 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
         }
         if (failure) response = failure_response(request, failure);
     } else if (auto* wrong = std::get_if<Router::MethodNotAllowed>(&match)) {
-        response = error_response(describe(domain::Error(domain::ErrorCode::method_not_allowed, "method not allowed")));
+        response = error_response(describe(model::Error(model::ErrorCode::method_not_allowed, "method not allowed")));
         response.headers.emplace_back("Allow", allow_header(wrong->allowed));
     } else {
-        response = error_response(describe(domain::not_found("route")));
+        response = error_response(describe(model::not_found("route")));
     }
     cors.decorate(request, response);
     log_request(request, response, context.route, context.user_id, started);

@@ -1,13 +1,12 @@
 #include "confab/http/errors.hpp"
 
-#include "confab/store/pool.hpp"
+#include "confab/store/tx.hpp"
 
-#include <pqxx/except>
 
 namespace confab::http {
 
-int status_of(domain::ErrorCode code) {
-    using enum domain::ErrorCode;
+int status_of(model::ErrorCode code) {
+    using enum model::ErrorCode;
     switch (code) {
     case bad_request: return 400;
     case unauthorized: return 401;
@@ -24,8 +23,8 @@ int status_of(domain::ErrorCode code) {
     return 500;
 }
 
-std::string_view code_name(domain::ErrorCode code) {
-    using enum domain::ErrorCode;
+std::string_view code_name(model::ErrorCode code) {
+    using enum model::ErrorCode;
     switch (code) {
     case bad_request: return "bad_request";
     case unauthorized: return "unauthorized";
@@ -52,26 +51,24 @@ WireError retry_later(WireError wire, std::chrono::milliseconds after = std::chr
 
 }  // namespace
 
-WireError describe(const domain::Error& error) {
+WireError describe(const model::Error& error) {
     WireError wire{error.code(), error.what(), nullptr, error.what()};
     if (error.field()) wire.details["field"] = *error.field();
     if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
     for (const auto& [name, amount] : error.amounts) wire.details[name] = amount;
-    if (error.code() == domain::ErrorCode::unavailable) return retry_later(std::move(wire));
+    if (error.code() == model::ErrorCode::unavailable) return retry_later(std::move(wire));
     return wire;
 }
 
 WireError describe(std::exception_ptr error) {
-    using enum domain::ErrorCode;
+    using enum model::ErrorCode;
     try {
         std::rethrow_exception(error);
-    } catch (const domain::Error& e) {
+    } catch (const model::Error& e) {
         return describe(e);
     } catch (const store::Unavailable& e) {
         return retry_later({unavailable, "service temporarily unavailable, retry later", nullptr, e.what()},
                            e.retry_after());
-    } catch (const pqxx::broken_connection& e) {
-        return retry_later({unavailable, "service temporarily unavailable, retry later", nullptr, e.what()});
     } catch (const std::exception& e) {
         return {internal, "internal error", nullptr, e.what()};
     } catch (...) {

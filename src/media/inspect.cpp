@@ -119,8 +119,8 @@ void make_thumbnail(const std::filesystem::path& image, const std::filesystem::p
     if (saved != 0) vips_failed();
 }
 
-bool allowed(domain::MediaKind kind, std::string_view mime) {
-    using K = domain::MediaKind;
+bool allowed(model::MediaKind kind, std::string_view mime) {
+    using K = model::MediaKind;
     auto one_of = [mime](std::initializer_list<std::string_view> list) {
         return std::find(list.begin(), list.end(), mime) != list.end();
     };

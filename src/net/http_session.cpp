@@ -116,15 +116,15 @@ struct Connection {
 // An error the request never reached the router with (too large, malformed): answered
 // in the error shape, logged like any request, and the connection closed.
 http::Response read_failure_response(const beast::error_code& ec) {
-    using domain::ErrorCode;
+    using model::ErrorCode;
     if (ec == bhttp::error::body_limit)
-        return http::error_response(http::describe(domain::Error(ErrorCode::payload_too_large, "request body too large")));
+        return http::error_response(http::describe(model::Error(ErrorCode::payload_too_large, "request body too large")));
     if (ec == bhttp::error::header_limit) {
-        auto response = http::error_response(http::describe(domain::bad_request("request headers too large")));
+        auto response = http::error_response(http::describe(model::bad_request("request headers too large")));
         response.status = 431;
         return response;
     }
-    return http::error_response(http::describe(domain::bad_request("malformed HTTP request")));
+    return http::error_response(http::describe(model::bad_request("malformed HTTP request")));
 }
 
 bool is_quiet_end(const beast::error_code& ec) {
@@ -170,7 +170,7 @@ asio::awaitable<void> write_response(Connection& connection, http::Response resp
             ::close(fd);
             co_return;
         }
-        response = http::error_response(http::describe(domain::not_found("media")));
+        response = http::error_response(http::describe(model::not_found("media")));
     }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
@@ -193,7 +193,7 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade up
     const auto started = std::chrono::steady_clock::now();
     http::Context http_context{request, {}, {}, std::string(websocket_path)};
     std::optional<http::Response> refusal;
-    domain::Principal principal;
+    model::Principal principal;
     try {
         principal = co_await context.events.authenticate(http_context);
     } catch (...) {
@@ -420,7 +420,7 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
 
 std::string over_capacity_answer() {
     auto response = http::error_response(http::describe(
-        domain::Error(domain::ErrorCode::unavailable, "the server has too many open connections; retry later")));
+        model::Error(model::ErrorCode::unavailable, "the server has too many open connections; retry later")));
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, http::Request{}, false);
     out.erase("X-Request-Id");  // no request was read, so there is none to name
@@ -432,7 +432,7 @@ std::string over_capacity_answer() {
 }
 
 http::Response too_many_connections(std::string_view whose) {
-    domain::Error error(domain::ErrorCode::rate_limited, "too many open connections from " + std::string(whose));
+    model::Error error(model::ErrorCode::rate_limited, "too many open connections from " + std::string(whose));
     error.retry_after_ms = connection_retry_after_ms;
     return http::error_response(http::describe(error));
 }

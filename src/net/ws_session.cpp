@@ -47,7 +47,7 @@ class WsSession final : public realtime::Connection,
                         public CoalescingStream::Observer,
                         public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(beast::tcp_stream stream, Role role, domain::Principal principal,
+    WsSession(beast::tcp_stream stream, Role role, model::Principal principal,
               std::vector<ConnectionCounter::Slot> slots, SessionContext& context)
         : ws_(CoalescingStream(std::move(stream))), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
           context_(context), give_up_(ws_.get_executor()), expiry_(ws_.get_executor()) {}
@@ -330,7 +330,7 @@ private:
 
     websocket::stream<CoalescingStream> ws_;
     const Role role_;
-    domain::Principal principal_;  // empty for an echo
+    model::Principal principal_;  // empty for an echo
     std::vector<ConnectionCounter::Slot> slots_;  // given back when the session is destroyed
     SessionContext& context_;
     std::size_t session_id_ = 0;
@@ -352,7 +352,7 @@ private:
 
 }  // namespace
 
-void start_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
+void start_websocket(beast::tcp_stream stream, UpgradeRequest request, model::Principal principal,
                      std::vector<ConnectionCounter::Slot> slots, SessionContext& context) {
     std::make_shared<WsSession>(std::move(stream), Role::events, std::move(principal), std::move(slots), context)
         ->start(std::move(request));
@@ -360,7 +360,7 @@ void start_websocket(beast::tcp_stream stream, UpgradeRequest request, domain::P
 
 void start_websocket_echo(beast::tcp_stream stream, UpgradeRequest request, std::vector<ConnectionCounter::Slot> slots,
                           SessionContext& context) {
-    std::make_shared<WsSession>(std::move(stream), Role::echo, domain::Principal{}, std::move(slots), context)
+    std::make_shared<WsSession>(std::move(stream), Role::echo, model::Principal{}, std::move(slots), context)
         ->start(std::move(request));
 }
 

@@ -1,4 +1,5 @@
 #include "confab/store/chats.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/store/rows.hpp"
 
@@ -15,8 +16,8 @@ const std::string view_columns =
     "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, c.activity, " CONFAB_MS(
         "c.created_at") ", " CONFAB_MS("c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted";
 
-domain::ChatView view_from(const pqxx::row& row) {
-    domain::ChatView view;
+model::ChatView view_from(const pqxx::row& row) {
+    model::ChatView view;
     auto& chat = view.chat;
     chat.id = row[0].as<std::string>();
     chat.type = chat_type(row[1]);
@@ -30,29 +31,29 @@ domain::ChatView view_from(const pqxx::row& row) {
     chat.activity = row[11].as<std::int64_t>();
     chat.created_at = timestamp(row[12]);
     chat.updated_at = timestamp(row[13]);
-    view.me.role = domain::role_from(row[14].c_str()).value_or(domain::Role::member);
+    view.me.role = model::role_from(row[14].c_str()).value_or(model::Role::member);
     view.me.last_read_seq = row[15].as<std::int64_t>();
     view.me.is_muted = row[16].as<bool>();
     return view;
 }
 
 // Each chat's newest message, one query for the whole page.
-void attach_last_messages(pqxx::transaction_base& tx, std::vector<domain::ChatView>& views, const std::string& viewer) {
+void attach_last_messages(Tx& tx, std::vector<model::ChatView>& views, const std::string& viewer) {
     std::vector<std::string> ids;
     for (const auto& view : views)
         if (view.chat.last_seq > 0) ids.push_back(view.chat.id);
     if (ids.empty()) return;
-    std::vector<domain::Message> messages;
+    std::vector<model::Message> messages;
     for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids))) messages.push_back(message_from(row));
     attach_reactions(tx, messages, viewer);
-    std::unordered_map<std::string, domain::Message*> by_chat;
+    std::unordered_map<std::string, model::Message*> by_chat;
     for (auto& message : messages) by_chat.emplace(message.chat_id, &message);
     for (auto& view : views)
         if (auto found = by_chat.find(view.chat.id); found != by_chat.end()) view.last_message = std::move(*found->second);
 }
 
-std::vector<domain::ChatView> views_from(pqxx::transaction_base& tx, const pqxx::result& result, const std::string& viewer) {
-    std::vector<domain::ChatView> views;
+std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
+    std::vector<model::ChatView> views;
     views.reserve(result.size());
     for (const auto& row : result) views.push_back(view_from(row));
     attach_last_messages(tx, views, viewer);
@@ -61,7 +62,7 @@ std::vector<domain::ChatView> views_from(pqxx::transaction_base& tx, const pqxx:
 
 }  // namespace
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     c.prepare("chats_insert",
               "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
               "only_admins_can_add_members, metadata, created_by, direct_key) "
@@ -99,7 +100,7 @@ void prepare(pqxx::connection& c) {
               "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
 
-std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& chat) {
+std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
     const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
                                          chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
                                          chat.settings.only_admins_can_add_members, chat.metadata, chat.created_by,
@@ -108,45 +109,45 @@ std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& cha
     return result[0][0].as<std::string>();
 }
 
-bool lock(pqxx::transaction_base& tx, const std::string& chat_id) {
+bool lock(Tx& tx, const std::string& chat_id) {
     return !tx.exec_prepared("chats_lock", chat_id).empty();
 }
 
-std::unordered_set<std::string> lock(pqxx::transaction_base& tx, const std::vector<std::string>& chat_ids) {
+std::unordered_set<std::string> lock(Tx& tx, const std::vector<std::string>& chat_ids) {
     std::unordered_set<std::string> locked;
     for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids))) locked.insert(row[0].as<std::string>());
     return locked;
 }
 
-std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key) {
+std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key) {
     const auto result = tx.exec_prepared("chats_find_direct", direct_key);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id) {
+std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     const auto chat = tx.exec_prepared("chats_access", chat_id);
     if (chat.empty()) return std::nullopt;
     ChatAccess access;
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id))
-        access.members.emplace(row[0].as<std::string>(), domain::role_from(row[1].c_str()).value_or(domain::Role::member));
+        access.members.emplace(row[0].as<std::string>(), model::role_from(row[1].c_str()).value_or(model::Role::member));
     return access;
 }
 
-std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto views = views_from(tx, tx.exec_prepared("chats_view", user_id, chat_id), user_id);
     if (views.empty()) return std::nullopt;
     return std::move(views.front());
 }
 
-std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string& user_id,
+std::vector<model::ChatView> list(Tx& tx, const std::string& user_id,
                                    std::optional<std::int64_t> before_activity, int limit) {
     return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit), user_id);
 }
 
-void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes) {
+void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
     const bool set_avatar = changes.avatar_url.has_value();
     const std::optional<std::string> avatar = set_avatar ? *changes.avatar_url : std::nullopt;
     tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
@@ -154,13 +155,13 @@ void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatCh
                      changes.metadata);
 }
 
-std::vector<std::string> remove(pqxx::transaction_base& tx, const std::string& chat_id) {
+std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
     std::vector<std::string> keys;
     for (const auto& row : tx.exec_prepared("chats_delete", chat_id)) keys.push_back(row[0].as<std::string>());
     return keys;
 }
 
-void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
+void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
     tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden);
 }
 
@@ -173,15 +174,15 @@ const std::string member_columns = std::string("cm.chat_id::text, ") + user_colu
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
                                    "cm.position, " CONFAB_MS("u.last_seen_at");
 
-std::pair<domain::Member, std::int64_t> member_from(const pqxx::row& row) {
-    domain::Member member;
+std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
+    model::Member member;
     member.chat_id = row[0].as<std::string>();
     member.user = user_from(row, 1);
-    member.role = domain::role_from(row[6].c_str()).value_or(domain::Role::member);
+    member.role = model::role_from(row[6].c_str()).value_or(model::Role::member);
     member.last_read_seq = row[7].as<std::int64_t>();
     member.is_muted = row[8].as<bool>();
     member.joined_at = timestamp(row[9]);
-    domain::Presence presence;
+    model::Presence presence;
     if (!row[11].is_null()) presence.last_seen_at = timestamp(row[11]);
     member.presence = presence;
     return {std::move(member), row[10].as<std::int64_t>()};
@@ -189,7 +190,7 @@ std::pair<domain::Member, std::int64_t> member_from(const pqxx::row& row) {
 
 }  // namespace
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     c.prepare("members_insert",
               "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
               "ON CONFLICT DO NOTHING");
@@ -230,81 +231,81 @@ void prepare(pqxx::connection& c) {
               "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
 }
 
-bool insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role) {
+bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {
     return tx.exec_prepared("members_insert", chat_id, user_id, std::string(to_string(role))).affected_rows() == 1;
 }
 
-std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     const auto result = tx.exec_prepared("members_find", chat_id, user_id);
     if (result.empty()) return std::nullopt;
     return member_from(result[0]).first;
 }
 
-std::optional<domain::Standing> standing(pqxx::transaction_base& tx, const std::string& chat_id,
+std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id,
                                         const std::string& user_id) {
     const auto result = tx.exec_prepared("members_standing", chat_id, user_id);
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
-    return domain::Standing{chat_type(row[0]), chat_settings(row, 1),
-                            domain::role_from(row[4].c_str()).value_or(domain::Role::member)};
+    return model::Standing{chat_type(row[0]), chat_settings(row, 1),
+                            model::role_from(row[4].c_str()).value_or(model::Role::member)};
 }
 
-std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
+std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
                                                          std::optional<std::int64_t> after_position, int limit) {
-    std::vector<std::pair<domain::Member, std::int64_t>> out;
+    std::vector<std::pair<model::Member, std::int64_t>> out;
     for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit)) out.push_back(member_from(row));
     return out;
 }
 
-std::vector<std::string> user_ids(pqxx::transaction_base& tx, const std::string& chat_id) {
+std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id) {
     std::vector<std::string> out;
     for (const auto& row : tx.exec_prepared("members_user_ids", chat_id)) out.push_back(row[0].as<std::string>());
     return out;
 }
 
-std::vector<std::pair<std::string, domain::Membership>> standings(pqxx::transaction_base& tx,
+std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx,
                                                                 const std::string& chat_id) {
-    std::vector<std::pair<std::string, domain::Membership>> out;
+    std::vector<std::pair<std::string, model::Membership>> out;
     for (const auto& row : tx.exec_prepared("members_standings", chat_id)) {
         out.emplace_back(row[0].as<std::string>(),
-                         domain::Membership{domain::role_from(row[1].c_str()).value_or(domain::Role::member),
+                         model::Membership{model::role_from(row[1].c_str()).value_or(model::Role::member),
                                             row[2].as<std::int64_t>(), row[3].as<bool>()});
     }
     return out;
 }
 
-void set_role(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role) {
+void set_role(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {
     tx.exec_prepared("members_set_role", chat_id, user_id, std::string(to_string(role)));
 }
 
-void set_muted(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool muted) {
+void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, bool muted) {
     tx.exec_prepared("members_set_muted", chat_id, user_id, muted);
 }
 
-void remove(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+void remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     tx.exec_prepared("members_remove", chat_id, user_id);
 }
 
-std::optional<std::string> successor(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& except) {
+std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const std::string& except) {
     const auto result = tx.exec_prepared("members_successor", chat_id, except);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-std::optional<std::int64_t> advance_read(pqxx::transaction_base& tx, const std::string& chat_id,
+std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id,
                                          const std::string& user_id, std::int64_t seq) {
     const auto result = tx.exec_prepared("members_advance_read", chat_id, user_id, seq);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::int64_t>();
 }
 
-std::vector<std::string> contacts(pqxx::transaction_base& tx, const std::string& user_id) {
+std::vector<std::string> contacts(Tx& tx, const std::string& user_id) {
     std::vector<std::string> out;
     for (const auto& row : tx.exec_prepared("members_contacts", user_id)) out.push_back(row[0].as<std::string>());
     return out;
 }
 
-bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::string& b) {
+bool share_a_chat(Tx& tx, const std::string& a, const std::string& b) {
     return tx.exec_prepared1("members_share", a, b)[0].as<bool>();
 }
 
@@ -312,7 +313,7 @@ bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::s
 
 namespace confab::store::members {
 
-std::unordered_set<std::string> contacts_among(pqxx::transaction_base& tx, const std::string& user_id,
+std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id,
                                                const std::vector<std::string>& ids) {
     std::unordered_set<std::string> contacts;
     if (ids.empty()) return contacts;
@@ -332,8 +333,8 @@ const std::string invitation_columns =
                 "i.inviter_id IS NOT NULL, ") +
     user_columns;
 
-domain::Invitation invitation_from(const pqxx::row& row) {
-    domain::Invitation invitation;
+model::Invitation invitation_from(const pqxx::row& row) {
+    model::Invitation invitation;
     invitation.id = row[0].as<std::string>();
     invitation.chat_id = row[1].as<std::string>();
     invitation.title = optional_text(row[2]);
@@ -346,7 +347,7 @@ domain::Invitation invitation_from(const pqxx::row& row) {
 
 }  // namespace
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     const std::string from = " FROM invitations i JOIN chats c ON c.id = i.chat_id LEFT JOIN users u ON u.id = i.inviter_id ";
     c.prepare("invitations_insert",
               "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
@@ -359,28 +360,28 @@ void prepare(pqxx::connection& c) {
     c.prepare("invitations_remove_for", "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
 
-std::optional<std::string> insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,
                                   const std::string& inviter_id) {
     const auto result = tx.exec_prepared("invitations_insert", chat_id, user_id, inviter_id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-std::vector<domain::Invitation> of_user(pqxx::transaction_base& tx, const std::string& user_id, int limit) {
-    std::vector<domain::Invitation> out;
+std::vector<model::Invitation> of_user(Tx& tx, const std::string& user_id, int limit) {
+    std::vector<model::Invitation> out;
     for (const auto& row : tx.exec_prepared("invitations_of_user", user_id, limit)) out.push_back(invitation_from(row));
     return out;
 }
 
-std::optional<domain::Invitation> find(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id) {
+std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id) {
     const auto result = tx.exec_prepared("invitations_find", id, user_id);
     if (result.empty()) return std::nullopt;
     return invitation_from(result[0]);
 }
 
-void remove(pqxx::transaction_base& tx, const std::string& id) { tx.exec_prepared("invitations_remove", id); }
+void remove(Tx& tx, const std::string& id) { tx.exec_prepared("invitations_remove", id); }
 
-void remove_for(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id) {
+void remove_for(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     tx.exec_prepared("invitations_remove_for", chat_id, user_id);
 }
 

@@ -1,4 +1,5 @@
 #include "confab/store/database.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/obs/metrics.hpp"
 
@@ -9,21 +10,39 @@
 #include "confab/store/stats.hpp"
 #include "confab/store/users.hpp"
 
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/transaction>
+
 namespace confab::store {
 
-void prepare_statements(pqxx::connection& connection) {
-    users::prepare(connection);
-    tokens::prepare(connection);
-    chats::prepare(connection);
-    members::prepare(connection);
-    invitations::prepare(connection);
-    messages::prepare(connection);
-    media::prepare(connection);
-    stats::prepare(connection);
-    connection.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
+void prepare_statements(Tx& tx) {
+    users::prepare(tx);
+    tokens::prepare(tx);
+    chats::prepare(tx);
+    members::prepare(tx);
+    invitations::prepare(tx);
+    messages::prepare(tx);
+    media::prepare(tx);
+    stats::prepare(tx);
+    tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 
-void plan_once(pqxx::transaction_base& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
+void plan_once(Tx& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
+
+void run_alone(const std::string& database_url, const std::function<void(Tx&)>& fn) {
+    std::optional<pqxx::connection> connection;
+    try {
+        connection.emplace(database_url);
+    } catch (const pqxx::broken_connection& e) {
+        throw Unavailable(e.what());
+    }
+    pqxx::work work(*connection);
+    Tx tx(work);
+    prepare_statements(tx);
+    fn(tx);
+    work.commit();
+}
 
 boost::asio::awaitable<std::optional<std::string>> ReadinessProbe::problem() {
     {
@@ -36,7 +55,7 @@ boost::asio::awaitable<std::optional<std::string>> ReadinessProbe::problem() {
     std::optional<std::string> found;
     try {
         const int version = co_await pool_.run(
-            [](pqxx::transaction_base& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
+            [](Tx& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
         const int needed = latest_version(embedded_migrations());
         if (version < needed)
             found = "database schema at version " + std::to_string(version) + ", this binary needs " +

@@ -1,10 +1,11 @@
 #include "confab/store/media.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/store/rows.hpp"
 
 namespace confab::store::media {
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     // ON CONFLICT DO UPDATE (a no-op write) so RETURNING yields the existing row too;
     // xmax = 0 only for a row this statement inserted.
     c.prepare("media_insert",
@@ -36,64 +37,64 @@ void prepare(pqxx::connection& c) {
               "AND created_at < now() - make_interval(hours => $1) ORDER BY created_at LIMIT $2");
 }
 
-std::pair<domain::Media, bool> insert(pqxx::transaction_base& tx, const domain::Media& m) {
+std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {
     const auto row = tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)),
                                        m.mime_type, m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width,
                                        m.height, m.duration_ms);
     return {*media_from(row, 0), row[13].as<bool>()};
 }
 
-std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<model::Media> find(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("media_find", id);
     if (result.empty()) return std::nullopt;
     return media_from(result[0], 0);
 }
 
-void mark_attached(pqxx::transaction_base& tx, const std::string& id) { tx.exec_prepared("media_attach", id); }
+void mark_attached(Tx& tx, const std::string& id) { tx.exec_prepared("media_attach", id); }
 
-std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<std::string> remove(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("media_remove", id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-std::optional<std::string> remove_unattached(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<std::string> remove_unattached(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("media_remove_unattached", id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key) {
+void lock_bytes(Tx& tx, const std::string& storage_key) {
     tx.exec_prepared("media_lock_bytes", storage_key);
 }
 
-void lock_quota(pqxx::transaction_base& tx, const std::string& uploader_id) {
+void lock_quota(Tx& tx, const std::string& uploader_id) {
     tx.exec_prepared("media_lock_quota", uploader_id);
 }
 
-Usage usage(pqxx::transaction_base& tx, const domain::Media& upload) {
+Usage usage(Tx& tx, const model::Media& upload) {
     const auto row = tx.exec_prepared1("media_usage", upload.uploader_id, upload.chat_id, upload.sha256,
                                        std::string(to_string(upload.kind)));
     return {row[0].as<std::int64_t>(), row[1].as<bool>()};
 }
 
-bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key) {
+bool bytes_in_use(Tx& tx, const std::string& storage_key) {
     return tx.exec_prepared1("media_bytes_in_use", storage_key)[0].as<bool>();
 }
 
-std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
-                                     std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
+std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id,
+                                     std::optional<model::MediaKind> kind, std::optional<std::int64_t> before_seq,
                                      int limit, const std::string& viewer) {
     const std::optional<std::string> kind_name =
         kind ? std::optional<std::string>(std::string(to_string(*kind))) : std::nullopt;
-    std::vector<domain::Message> out;
+    std::vector<model::Message> out;
     for (const auto& row : tx.exec_prepared("media_gallery", chat_id, kind_name, before_seq, limit))
         out.push_back(message_from(row));
     attach_reactions(tx, out, viewer);
     return out;
 }
 
-std::vector<std::string> stale_unattached(pqxx::transaction_base& tx, int older_than_hours, int limit) {
+std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit) {
     std::vector<std::string> ids;
     for (const auto& row : tx.exec_prepared("media_stale", older_than_hours, limit)) ids.push_back(row[0].as<std::string>());
     return ids;

@@ -1,4 +1,5 @@
 #include "confab/store/messages.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/store/rows.hpp"
 
@@ -12,17 +13,17 @@ const char* const message_columns =
     "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
         "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MEDIA_COLUMNS;
 
-std::optional<domain::Media> media_from(const pqxx::row& row, int first) {
+std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     if (row[first].is_null()) return std::nullopt;
     auto optional_integer = [&](int index) -> std::optional<std::int64_t> {
         if (row[index].is_null()) return std::nullopt;
         return row[index].as<std::int64_t>();
     };
-    domain::Media media;
+    model::Media media;
     media.id = row[first].as<std::string>();
     media.chat_id = row[first + 1].as<std::string>();
     media.uploader_id = row[first + 2].as<std::string>();
-    media.kind = domain::media_kind_from(row[first + 3].c_str()).value_or(domain::MediaKind::file);
+    media.kind = model::media_kind_from(row[first + 3].c_str()).value_or(model::MediaKind::file);
     media.mime_type = row[first + 4].as<std::string>();
     media.size_bytes = row[first + 5].as<std::int64_t>();
     media.sha256 = row[first + 6].as<std::string>();
@@ -35,14 +36,14 @@ std::optional<domain::Media> media_from(const pqxx::row& row, int first) {
     return media;
 }
 
-domain::Message message_from(const pqxx::row& row, int first) {
-    domain::Message m;
+model::Message message_from(const pqxx::row& row, int first) {
+    model::Message m;
     m.id = row[first].as<std::string>();
     m.chat_id = row[first + 1].as<std::string>();
     m.sender_id = optional_text(row[first + 2]);
     m.seq = row[first + 3].as<std::int64_t>();
     m.version = row[first + 4].as<std::int64_t>();
-    m.type = domain::message_type_from(row[first + 5].c_str()).value_or(domain::MessageType::text);
+    m.type = model::message_type_from(row[first + 5].c_str()).value_or(model::MessageType::text);
     m.content = row[first + 6].as<std::string>();
     m.reply_to_id = optional_text(row[first + 7]);
     m.is_edited = row[first + 8].as<bool>();
@@ -77,9 +78,9 @@ std::string text_array(const std::vector<std::optional<std::string>>& elements) 
     return literal + "}";
 }
 
-void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages, const std::string& viewer) {
+void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer) {
     std::vector<std::string> ids;
-    std::unordered_map<std::string, domain::Message*> by_id;
+    std::unordered_map<std::string, model::Message*> by_id;
     for (auto& message : messages) {
         if (message.is_deleted) continue;
         ids.push_back(message.id);
@@ -93,7 +94,7 @@ void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& 
         auto& reactions = by_id.at(row[0].as<std::string>())->reactions;
         const auto emoji = row[1].as<std::string>();
         auto entry = std::find_if(reactions.begin(), reactions.end(), [&](const auto& r) { return r.emoji == emoji; });
-        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), domain::Reaction{emoji, row[3].as<std::int64_t>(), {}});
+        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), model::Reaction{emoji, row[3].as<std::int64_t>(), {}});
         entry->user_ids.push_back(row[2].as<std::string>());
     }
 }
@@ -103,16 +104,16 @@ void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& 
 namespace confab::store::messages {
 namespace {
 
-std::vector<domain::Message> messages_from(pqxx::transaction_base& tx, const pqxx::result& result,
+std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result,
                                           const std::string& viewer) {
-    std::vector<domain::Message> out;
+    std::vector<model::Message> out;
     out.reserve(result.size());
     for (const auto& row : result) out.push_back(message_from(row));
     attach_reactions(tx, out, viewer);
     return out;
 }
 
-std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::result& result, const std::string& viewer) {
+std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const std::string& viewer) {
     auto found = messages_from(tx, result, viewer);
     if (found.empty()) return std::nullopt;
     return std::move(found.front());
@@ -127,7 +128,7 @@ std::optional<domain::Message> single(pqxx::transaction_base& tx, const pqxx::re
 
 }  // namespace
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     const std::string columns = message_columns;
     c.prepare("reactions_of",
               "SELECT message_id::text, emoji, user_id::text, total FROM ("
@@ -209,7 +210,7 @@ void prepare(pqxx::connection& c) {
     c.prepare("reactions_distinct", "SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1::uuid");
 }
 
-std::vector<std::optional<domain::Message>> insert(pqxx::transaction_base& tx, const std::vector<NewMessage>& batch) {
+std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch) {
     std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media, system;
     for (const auto& m : batch) {
         chats.emplace_back(m.chat_id);
@@ -220,26 +221,26 @@ std::vector<std::optional<domain::Message>> insert(pqxx::transaction_base& tx, c
         metadata.emplace_back(m.metadata);
         client_ids.push_back(m.client_id);
         media.push_back(m.media_id);
-        system.emplace_back(m.type == domain::MessageType::system ? "true" : "false");
+        system.emplace_back(m.type == model::MessageType::system ? "true" : "false");
     }
     const auto result = tx.exec_prepared("messages_insert", text_array(chats), text_array(senders), text_array(types),
                                          text_array(contents), text_array(replies), text_array(metadata),
                                          text_array(client_ids), text_array(media), text_array(system));
-    std::vector<std::optional<domain::Message>> stored(batch.size());
+    std::vector<std::optional<model::Message>> stored(batch.size());
     // New messages have no reactions to look up.
     for (const auto& row : result) stored.at(row[0].as<std::size_t>() - 1) = message_from(row, 1);
     return stored;
 }
 
-std::optional<domain::Message> insert(pqxx::transaction_base& tx, const NewMessage& message) {
+std::optional<model::Message> insert(Tx& tx, const NewMessage& message) {
     return std::move(insert(tx, std::vector<NewMessage>{message}).front());
 }
 
-std::optional<domain::Message> find(pqxx::transaction_base& tx, const std::string& id, const std::string& viewer) {
+std::optional<model::Message> find(Tx& tx, const std::string& id, const std::string& viewer) {
     return single(tx, tx.exec_prepared("messages_find", id), viewer);
 }
 
-std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, const std::vector<ClientKey>& keys) {
+std::vector<model::Message> find_by_client_ids(Tx& tx, const std::vector<ClientKey>& keys) {
     std::vector<std::optional<std::string>> senders, client_ids;
     for (const auto& key : keys) {
         senders.emplace_back(key.sender_id);
@@ -248,13 +249,13 @@ std::vector<domain::Message> find_by_client_ids(pqxx::transaction_base& tx, cons
     return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)), "");
 }
 
-std::optional<std::string> chat_of(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("messages_chat_of", id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-std::vector<domain::Message> page(pqxx::transaction_base& tx, const std::string& chat_id,
+std::vector<model::Message> page(Tx& tx, const std::string& chat_id,
                                   std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
                                   int limit, const std::string& viewer) {
     if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit), viewer);
@@ -262,42 +263,42 @@ std::vector<domain::Message> page(pqxx::transaction_base& tx, const std::string&
     return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit), viewer);
 }
 
-std::vector<domain::Message> changed_since(pqxx::transaction_base& tx, const std::string& chat_id,
+std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id,
                                            std::int64_t version, int limit, const std::string& viewer) {
     return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit), viewer);
 }
 
-std::int64_t next_version(pqxx::transaction_base& tx, const std::string& chat_id) {
+std::int64_t next_version(Tx& tx, const std::string& chat_id) {
     return tx.exec_prepared1("chats_next_version", chat_id)[0].as<std::int64_t>();
 }
 
-void edit(pqxx::transaction_base& tx, const std::string& id, const std::string& content, std::int64_t version) {
+void edit(Tx& tx, const std::string& id, const std::string& content, std::int64_t version) {
     tx.exec_prepared("messages_edit", id, content, version);
 }
 
-void tombstone(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+void tombstone(Tx& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_tombstone", id, version);
 }
 
-void detach_media(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+void detach_media(Tx& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_detach_media", id, version);
 }
 
-void set_version(pqxx::transaction_base& tx, const std::string& id, std::int64_t version) {
+void set_version(Tx& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_set_version", id, version);
 }
 
-bool add_reaction(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
+bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id,
                   const std::string& emoji) {
     return tx.exec_prepared("reactions_add", id, user_id, emoji).affected_rows() == 1;
 }
 
-bool remove_reaction(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id,
+bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id,
                      const std::string& emoji) {
     return tx.exec_prepared("reactions_remove", id, user_id, emoji).affected_rows() == 1;
 }
 
-int distinct_emoji(pqxx::transaction_base& tx, const std::string& id) {
+int distinct_emoji(Tx& tx, const std::string& id) {
     return tx.exec_prepared1("reactions_distinct", id)[0].as<int>();
 }
 

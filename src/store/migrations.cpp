@@ -1,6 +1,9 @@
 #include "confab/store/migrations.hpp"
 
+#include "confab/store/tx.hpp"
+
 #include <pqxx/connection>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <spdlog/spdlog.h>
@@ -42,6 +45,15 @@ int applied_version(pqxx::connection& connection) {
     return row[0].as<int>();
 }
 
+// A database that cannot be reached is Unavailable, as for the Pool: the caller may retry.
+pqxx::connection connect(const std::string& database_url) {
+    try {
+        return pqxx::connection(database_url);
+    } catch (const pqxx::broken_connection& e) {
+        throw Unavailable(e.what());
+    }
+}
+
 }  // namespace
 
 int latest_version(const std::vector<Migration>& migrations) {
@@ -51,7 +63,7 @@ int latest_version(const std::vector<Migration>& migrations) {
 }
 
 int apply_migrations(const std::string& database_url, const std::vector<Migration>& migrations) {
-    pqxx::connection connection(database_url);
+    auto connection = connect(database_url);
     AdvisoryLock lock(connection);
     const int current = applied_version(connection);
     int applied = 0;

@@ -1,8 +1,13 @@
 #include "confab/store/pool.hpp"
 
+#include "confab/store/sql.hpp"
+
 #include "confab/obs/metrics.hpp"
 
+#include <pqxx/connection>
 #include <pqxx/except>
+#include <pqxx/nontransaction>
+#include <pqxx/transaction>
 #include <pqxx/subtransaction>
 #include <spdlog/spdlog.h>
 
@@ -50,6 +55,16 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds step) {
 }
 
 }  // namespace
+
+struct Pool::Connection {
+    explicit Connection(const std::string& conninfo) : pq(conninfo) {}
+    pqxx::connection pq;
+};
+
+struct Pool::Transaction {
+    explicit Transaction(Connection& connection) : work(connection.pq) {}
+    pqxx::work work;
+};
 
 Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare, PoolLimits limits)
     : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)), limits_(limits),
@@ -114,7 +129,7 @@ void Pool::submit(std::unique_ptr<Job> job) {
 
 // A new connection, or nullptr. During an outage only one worker tries, once its back-off
 // step has passed; the others give up at once, so a request then costs no connection attempt.
-std::unique_ptr<pqxx::connection> Pool::connect() {
+std::unique_ptr<Pool::Connection> Pool::connect() {
     using Clock = Outage::Clock;
     {
         std::lock_guard lock(outage_mutex_);
@@ -125,8 +140,12 @@ std::unique_ptr<pqxx::connection> Pool::connect() {
     }
     pool_metrics().connect_attempts.inc();
     try {
-        auto connection = std::make_unique<pqxx::connection>(conninfo_);
-        prepare_(*connection);
+        auto connection = std::make_unique<Connection>(conninfo_);
+        {
+            pqxx::nontransaction registration(connection->pq);
+            Tx statements(registration);
+            prepare_(statements);
+        }
         std::lock_guard lock(outage_mutex_);
         if (outage_.down) {
             spdlog::info("database outage over: connected again after {:.1f} s and {} failed attempts",
@@ -184,7 +203,7 @@ Pool::Lane* Pool::runnable_lane() {
 
 // Takes the next group of a lane that is not running one, else one unordered job.
 void Pool::worker() {
-    std::unique_ptr<pqxx::connection> connection;
+    std::unique_ptr<Connection> connection;
     for (;;) {
         Batch batch;
         Lane* lane = nullptr;
@@ -230,13 +249,13 @@ void Pool::worker() {
 // tried again on the fresh one: nothing of it can have been committed. So is a batch whose
 // transaction PostgreSQL rolled back to break a deadlock. A failure during COMMIT itself
 // (in_doubt_error) is never retried.
-void Pool::execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Batch& batch) {
+void Pool::execute_with_retry(std::unique_ptr<Connection>& connection, Batch& batch) {
     const auto fail_all = [&batch](std::exception_ptr error) {
         for (auto& job : batch) job->fail(error);
     };
     constexpr int attempts = 3;
     for (int attempt = 0; attempt < attempts; ++attempt) {
-        if (!connection || !connection->is_open()) connection = connect();
+        if (!connection || !connection->pq.is_open()) connection = connect();
         if (!connection) {
             pool_metrics().unavailable.inc();
             fail_all(std::make_exception_ptr(Unavailable("database unavailable", retry_after())));
@@ -287,11 +306,12 @@ public:
 // Runs one job of a group in a subtransaction (a savepoint); its failure rolls back its own
 // statements and is returned, the transaction staying usable for the others. Database
 // failures that doom the whole transaction propagate.
-std::exception_ptr Pool::run_isolated(pqxx::work& transaction, Job& job) {
+std::exception_ptr Pool::run_isolated(Transaction& transaction, Job& job) {
     for (int attempt = 1;; ++attempt) {
         try {
-            Savepoint savepoint(transaction);
-            job.invoke(savepoint);
+            Savepoint savepoint(transaction.work);
+            Tx tx(savepoint);
+            job.invoke(tx);
             savepoint.commit();
             return job.refusal();
         } catch (const pqxx::broken_connection&) {
@@ -326,7 +346,7 @@ std::vector<std::unique_lock<std::mutex>> Pool::lock_orders(const std::vector<Jo
 // A group runs first without savepoints, which cost two round trips a write; only when one
 // of its writes fails is it rolled back and run again with each write isolated. A batch of
 // one is never isolated: its failure fails the transaction as before.
-void Pool::execute(pqxx::connection& connection, Batch& batch) {
+void Pool::execute(Connection& connection, Batch& batch) {
     if (batch.size() > 1) {
         try {
             commit(connection, batch, false);
@@ -345,8 +365,9 @@ void Pool::execute(pqxx::connection& connection, Batch& batch) {
 // One transaction for the whole batch. No job is completed before the outcome of the
 // COMMIT is known, so a batch run again never answers a caller twice. Unless isolated,
 // the jobs of one writer that are next to each other run as one write.
-void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
-    pqxx::work transaction(connection);
+void Pool::commit(Connection& connection, Batch& batch, bool isolated) {
+    Transaction transaction(connection);
+    Tx tx(transaction.work);
     std::vector<Job*> committed;
     std::vector<std::pair<Job*, std::exception_ptr>> refused;
     const auto settle = [&](Job* job, std::exception_ptr refusal) {
@@ -367,7 +388,7 @@ void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
         while (job.writer() && first + together.size() < batch.size() &&
                batch[first + together.size()]->writer() == job.writer())
             together.push_back(batch[first + together.size()].get());
-        job.invoke_together(transaction, together);
+        job.invoke_together(tx, together);
         for (auto* done : together) settle(done, done->refusal());
         first += together.size();
     }
@@ -376,7 +397,7 @@ void Pool::commit(pqxx::connection& connection, Batch& batch, bool isolated) {
         // group's): its next request then sees them, and a hot chat's acks do not wait for
         // the fan-out of every later message of the group.
         const auto locks = lock_orders(committed);
-        transaction.commit();
+        transaction.work.commit();
         // Committed is final: nothing may escape from here, or the group would be run again
         // (execute, execute_with_retry) and its callers answered twice.
         for (auto* job : committed) {

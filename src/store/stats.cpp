@@ -1,4 +1,5 @@
 #include "confab/store/stats.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/store/rows.hpp"
 
@@ -13,7 +14,7 @@ constexpr const char* in_window = "e.occurred_at >= " CONFAB_FROM " AND e.occurr
 
 }  // namespace
 
-void prepare(pqxx::connection& c) {
+void prepare(Tx& c) {
     const std::string window = in_window;
     c.prepare("stats_is_admin", "SELECT is_admin FROM users WHERE id = $1::uuid");
     c.prepare("stats_set_admin", "UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id");
@@ -53,22 +54,22 @@ void prepare(pqxx::connection& c) {
               CONFAB_MS("$2::timestamptz"));
 }
 
-bool is_admin(pqxx::transaction_base& tx, const std::string& user_id) {
+bool is_admin(Tx& tx, const std::string& user_id) {
     const auto result = tx.exec_prepared("stats_is_admin", user_id);
     return !result.empty() && result[0][0].as<bool>();
 }
 
-bool set_admin(pqxx::transaction_base& tx, const std::string& username, bool admin) {
+bool set_admin(Tx& tx, const std::string& username, bool admin) {
     return !tx.exec_prepared("stats_set_admin", username, admin).empty();
 }
 
-Window window(pqxx::transaction_base& tx, const std::string& from, const std::string& to) {
+Window window(Tx& tx, const std::string& from, const std::string& to) {
     const auto row = tx.exec_prepared1("stats_window", from, to);
     return {timestamp(row[0]), timestamp(row[1])};
 }
 
-domain::Stats compute(pqxx::transaction_base& tx, const Window& window, const std::string& bucket) {
-    domain::Stats stats;
+model::Stats compute(Tx& tx, const Window& window, const std::string& bucket) {
+    model::Stats stats;
     stats.from = window.first;
     stats.to = window.second;
     stats.bucket = bucket;

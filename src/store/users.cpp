@@ -1,4 +1,5 @@
 #include "confab/store/users.hpp"
+#include "confab/store/sql.hpp"
 
 #include "confab/store/rows.hpp"
 
@@ -7,8 +8,8 @@ namespace confab::store {
 const char* const user_columns =
     "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at");
 
-domain::User user_from(const pqxx::row& row, int first) {
-    return domain::User{
+model::User user_from(const pqxx::row& row, int first) {
+    return model::User{
         .id = row[first].as<std::string>(),
         .username = row[first + 1].as<std::string>(),
         .display_name = row[first + 2].as<std::string>(),
@@ -22,14 +23,14 @@ domain::User user_from(const pqxx::row& row, int first) {
 namespace confab::store::users {
 namespace {
 
-std::optional<domain::User> single_user(const pqxx::result& result) {
+std::optional<model::User> single_user(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
     return user_from(result[0]);
 }
 
 }  // namespace
 
-void prepare(pqxx::connection& connection) {
+void prepare(Tx& connection) {
     const std::string columns = user_columns;
     connection.prepare("users_insert",
                        "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
@@ -56,7 +57,7 @@ void prepare(pqxx::connection& connection) {
                        "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
 }
 
-std::optional<domain::User> insert(pqxx::transaction_base& tx, const std::string& username,
+std::optional<model::User> insert(Tx& tx, const std::string& username,
                                    const std::string& display_name, const std::string& password_hash) {
     return single_user(tx.exec_prepared("users_insert", username, display_name, password_hash));
 }
@@ -70,55 +71,55 @@ std::optional<Credentials> credentials_from(const pqxx::result& result) {
 
 }  // namespace
 
-std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const std::string& username) {
+std::optional<Credentials> find_credentials(Tx& tx, const std::string& username) {
     return credentials_from(tx.exec_prepared("users_credentials", username));
 }
 
-std::optional<Credentials> credentials_of(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<Credentials> credentials_of(Tx& tx, const std::string& id) {
     return credentials_from(tx.exec_prepared("users_credentials_of", id));
 }
 
-void set_password_hash(pqxx::transaction_base& tx, const std::string& id, const std::string& password_hash) {
+void set_password_hash(Tx& tx, const std::string& id, const std::string& password_hash) {
     tx.exec_prepared("users_set_password", id, password_hash);
 }
 
-std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<model::User> find(Tx& tx, const std::string& id) {
     return single_user(tx.exec_prepared("users_find", id));
 }
 
-std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids) {
     std::vector<std::string> found;
     for (const auto& row : tx.exec_prepared("users_existing", uuid_array(ids))) found.push_back(row[0].as<std::string>());
     return found;
 }
 
-std::unordered_map<std::string, domain::AddPolicy> add_policies(pqxx::transaction_base& tx,
+std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx,
                                                                 const std::vector<std::string>& ids) {
-    std::unordered_map<std::string, domain::AddPolicy> policies;
+    std::unordered_map<std::string, model::AddPolicy> policies;
     for (const auto& row : tx.exec_prepared("users_add_policies", uuid_array(ids)))
         policies.emplace(row[0].as<std::string>(),
-                         domain::add_policy_from(row[1].c_str()).value_or(domain::AddPolicy::everyone));
+                         model::add_policy_from(row[1].c_str()).value_or(model::AddPolicy::everyone));
     return policies;
 }
 
-void set_add_policy(pqxx::transaction_base& tx, const std::string& id, domain::AddPolicy policy) {
+void set_add_policy(Tx& tx, const std::string& id, model::AddPolicy policy) {
     tx.exec_prepared("users_set_add_policy", id, std::string(to_string(policy)));
 }
 
-std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id) {
+std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("users_last_seen", id);
     if (result.empty() || result[0][0].is_null()) return std::nullopt;
     return timestamp(result[0][0]);
 }
 
-void touch_last_seen(pqxx::transaction_base& tx, const std::string& id) {
+void touch_last_seen(Tx& tx, const std::string& id) {
     tx.exec_prepared("users_touch_last_seen", id);
 }
 
-std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& prefix,
+std::vector<model::User> search(Tx& tx, const std::string& prefix,
                                  const std::optional<std::string>& after_username, int limit) {
     const auto result = tx.exec_prepared("users_search", like_prefix(prefix), after_username, limit);
-    std::vector<domain::User> found;
+    std::vector<model::User> found;
     found.reserve(result.size());
     for (const auto& row : result) found.push_back(user_from(row));
     return found;
@@ -128,7 +129,7 @@ std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& 
 
 namespace confab::store::tokens {
 
-void prepare(pqxx::connection& connection) {
+void prepare(Tx& connection) {
     connection.prepare("tokens_insert",
                        "INSERT INTO auth_tokens (token_hash, user_id, expires_at) "
                        "VALUES ($1, $2::uuid, now() + make_interval(hours => $3))");
@@ -142,22 +143,22 @@ void prepare(pqxx::connection& connection) {
                        "WHERE user_id = $1::uuid AND token_hash <> $2 AND revoked_at IS NULL AND expires_at > now()");
 }
 
-void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std::string& user_id,
+void insert(Tx& tx, const std::string& token_hash, const std::string& user_id,
             std::chrono::hours ttl) {
     tx.exec_prepared("tokens_insert", token_hash, user_id, static_cast<int>(ttl.count()));
 }
 
-std::optional<Owner> owner_of(pqxx::transaction_base& tx, const std::string& token_hash) {
+std::optional<Owner> owner_of(Tx& tx, const std::string& token_hash) {
     const auto result = tx.exec_prepared("tokens_owner", token_hash);
     if (result.empty()) return std::nullopt;
     return Owner{result[0][0].as<std::string>(), timestamp(result[0][1])};
 }
 
-void revoke(pqxx::transaction_base& tx, const std::string& token_hash) {
+void revoke(Tx& tx, const std::string& token_hash) {
     tx.exec_prepared("tokens_revoke", token_hash);
 }
 
-void revoke_all(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep) {
+void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep) {
     tx.exec_prepared("tokens_revoke_all", user_id, keep);
 }
 

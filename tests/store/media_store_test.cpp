@@ -2,6 +2,7 @@
 // decided by the database at the moment of the delete.
 
 #include "confab/store/database.hpp"
+#include "confab/store/sql.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/migrations.hpp"
 #include "support/server.hpp"
@@ -25,7 +26,9 @@ protected:
         database_ = std::make_unique<TestDatabase>();
         apply_migrations(database_->url(), embedded_migrations());
         connection_ = std::make_unique<pqxx::connection>(database_->url());
-        prepare_statements(*connection_);
+        pqxx::nontransaction registration(*connection_);
+        store::Tx statements(registration);
+        store::prepare_statements(statements);
         user_ = value("insert into users (username, display_name, password_hash) values ('ann', 'x', 'x') returning id");
         chat_ = value("insert into chats (type) values ('group') returning id");
     }
@@ -52,20 +55,22 @@ const std::string key_a(64, 'a');
 
 TEST_F(MediaStoreTest, StaleCleanupKeepsAnUploadAttachedAfterItWasListed) {
     const auto id = upload(chat_, key_a, 48);
-    pqxx::work tx(*connection_);
+    pqxx::work work(*connection_);
+    store::Tx tx(work);
     const auto stale = media::stale_unattached(tx, 24, 100);
     ASSERT_EQ(stale, std::vector<std::string>{id});
     media::mark_attached(tx, id);  // a send attaches it between the listing and the delete
     EXPECT_EQ(media::remove_unattached(tx, id), std::nullopt);
-    tx.commit();
+    work.commit();
     EXPECT_TRUE(exists(id));
 }
 
 TEST_F(MediaStoreTest, StaleCleanupRemovesAnUploadStillUnattached) {
     const auto id = upload(chat_, key_a, 48);
-    pqxx::work tx(*connection_);
+    pqxx::work work(*connection_);
+    store::Tx tx(work);
     EXPECT_EQ(media::remove_unattached(tx, id), key_a);
-    tx.commit();
+    work.commit();
     EXPECT_FALSE(exists(id));
 }
 

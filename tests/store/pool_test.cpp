@@ -3,6 +3,7 @@
 
 #include "confab/obs/metrics.hpp"
 #include "confab/store/pool.hpp"
+#include "confab/store/sql.hpp"
 #include "support/server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -37,8 +38,8 @@ protected:
         CONFAB_REQUIRE_DATABASE();
         database_ = std::make_unique<TestDatabase>();
         database_->query_value("create table items (id int primary key, note text)");
-        pool_ = std::make_unique<Pool>(database_->url(), 2, std::chrono::seconds(5), [](pqxx::connection& c) {
-            c.prepare("insert_item", "insert into items values ($1, $2)");
+        pool_ = std::make_unique<Pool>(database_->url(), 2, std::chrono::seconds(5), [](Tx& tx) {
+            tx.prepare("insert_item", "insert into items values ($1, $2)");
         });
     }
     void TearDown() override {
@@ -46,7 +47,7 @@ protected:
     }
 
     // Spawns `write` as an ordered write on `order` (after_commit appends to published_).
-    void spawn_ordered(std::function<int(pqxx::transaction_base&)> write, std::mutex& order, Outcome& outcome) {
+    void spawn_ordered(std::function<int(Tx&)> write, std::mutex& order, Outcome& outcome) {
         boost::asio::co_spawn(
             io_,
             [this, write = std::move(write), &order, &outcome]() -> boost::asio::awaitable<void> {
@@ -68,7 +69,7 @@ protected:
     // started: what `queue` submits then waits behind it, however late its worker woke.
     void behind_a_held_lane(std::mutex& order, Outcome& held, std::function<void()> queue) {
         auto started = std::make_shared<std::atomic<bool>>(false);
-        spawn_ordered([started](pqxx::transaction_base& tx) {
+        spawn_ordered([started](Tx& tx) {
             *started = true;
             tx.exec("select pg_sleep(0.3)");
             return 0;
@@ -100,8 +101,8 @@ protected:
     int effects_fail_for_ = -1;   // the write whose after_commit throws
 };
 
-std::function<int(pqxx::transaction_base&)> insert(int id) {
-    return [id](pqxx::transaction_base& tx) {
+std::function<int(Tx&)> insert(int id) {
+    return [id](Tx& tx) {
         tx.exec0("insert into items values (" + std::to_string(id) + ", 'ok')");
         return id;
     };
@@ -134,15 +135,15 @@ TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
     const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
     std::vector<Outcome> outcomes(23);
     // The first write holds the group lane, so every later one queues behind it.
-    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
+    spawn_ordered([](Tx& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
     for (int id = 1; id <= 20; ++id) spawn_ordered(insert(id), order, outcomes[id]);
     // A write that fails after writing (its insert must be rolled back; prepared statements
     // alone, which libpqxx runs without starting a lazy savepoint), and one whose SQL fails.
-    spawn_ordered([](pqxx::transaction_base& tx) -> int {
+    spawn_ordered([](Tx& tx) -> int {
         tx.exec_prepared("insert_item", 100, "doomed");
         throw std::runtime_error("refused by the domain");
     }, order, outcomes[21]);
-    spawn_ordered([](pqxx::transaction_base& tx) { tx.exec0("insert into items values (5, 'duplicate')"); return 101; }, order,
+    spawn_ordered([](Tx& tx) { tx.exec0("insert into items values (5, 'duplicate')"); return 101; }, order,
                   outcomes[22]);
     io_.run();
 
@@ -168,7 +169,7 @@ TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
 // and the call sizes it saw are kept.
 class ItemWriter final : public BatchWriter<int, int> {
 public:
-    std::vector<Entry> write(pqxx::transaction_base& tx, std::span<const int* const> ids) override {
+    std::vector<Entry> write(Tx& tx, std::span<const int* const> ids) override {
         calls.push_back(ids.size());
         std::vector<Entry> entries;
         std::string values;
@@ -239,7 +240,7 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
 TEST_F(PoolTest, AWriteAloneFailsWithItsOwnError) {
     std::mutex& order = order_;
     Outcome failed, fine;
-    spawn_ordered([](pqxx::transaction_base& tx) -> int {
+    spawn_ordered([](Tx& tx) -> int {
         tx.exec0("insert into items values (1, 'doomed')");
         throw std::invalid_argument("bad input");
     }, order, failed);
@@ -260,14 +261,14 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
         io_,
         [&]() -> boost::asio::awaitable<void> {
             try {
-                co_await pool_->run([](pqxx::transaction_base& tx) {
+                co_await pool_->run([](Tx& tx) {
                     tx.exec0("insert into items values (7, 'x')");
                     throw std::runtime_error("undo");
                 });
             } catch (const std::runtime_error&) {
                 rolled_back = true;
             }
-            stored = co_await pool_->run([](pqxx::transaction_base& tx) {
+            stored = co_await pool_->run([](Tx& tx) {
                 return tx.exec1("select count(*) from items")[0].as<std::string>();
             });
         },
@@ -280,13 +281,13 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
 // Past queue_limit jobs waiting for a connection, the next is refused at once with
 // Unavailable instead of queueing; the queued ones still run once the connection is free.
 TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
-    Pool small(database_->url(), 1, std::chrono::seconds(5), [](pqxx::connection&) {},
+    Pool small(database_->url(), 1, std::chrono::seconds(5), [](Tx&) {},
                PoolLimits{std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 2});
     const auto shed_before = obs::metrics().shed.with({"database"}).value();
     auto started = std::make_shared<std::atomic<bool>>(false);
     auto release = std::make_shared<std::atomic<bool>>(false);
     std::vector<Outcome> outcomes(4);
-    const auto spawn = [&](std::function<int(pqxx::transaction_base&)> work, Outcome& outcome) {
+    const auto spawn = [&](std::function<int(Tx&)> work, Outcome& outcome) {
         boost::asio::co_spawn(
             io_,
             [&small, work = std::move(work), &outcome]() -> boost::asio::awaitable<void> {
@@ -307,7 +308,7 @@ TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
         }
     };
     // The only connection is held until the refusal has been seen.
-    spawn([started, release](pqxx::transaction_base&) {
+    spawn([started, release](Tx&) {
         *started = true;
         while (!*release) std::this_thread::yield();
         return 0;

@@ -3,6 +3,7 @@
 
 #include "confab/domain/message_service.hpp"
 #include "confab/store/database.hpp"
+#include "confab/store/sql.hpp"
 #include "confab/store/migrations.hpp"
 #include "support/server.hpp"
 
@@ -25,7 +26,9 @@ protected:
         database_ = std::make_unique<TestDatabase>();
         store::apply_migrations(database_->url(), store::embedded_migrations());
         connection_ = std::make_unique<pqxx::connection>(database_->url());
-        store::prepare_statements(*connection_);
+        pqxx::nontransaction registration(*connection_);
+        store::Tx statements(registration);
+        store::prepare_statements(statements);
         for (const char* name : {"ann", "bob", "cid"}) users_[name] = value("insert into users (username, display_name, "
                                                                           "password_hash) values ('" + std::string(name) +
                                                                           "', 'x', 'x') returning id");
@@ -57,9 +60,10 @@ protected:
     std::vector<SendWriter::Entry> write(const std::vector<SendMessage>& sends) {
         std::vector<const SendMessage*> inputs;
         for (const auto& send : sends) inputs.push_back(&send);
-        pqxx::work tx(*connection_);
+        pqxx::work work(*connection_);
+        store::Tx tx(work);
         auto entries = writer_.write(tx, inputs);
-        tx.commit();
+        work.commit();
         return entries;
     }
 
@@ -217,7 +221,8 @@ TEST_F(SendWriterTest, ContentIsStoredExactly) {
 // tables (which cost 1.3 ms of PostgreSQL's CPU per message in bench/run). (chats may be
 // scanned while it is small: each message updates it, so ANALYZE soon replans.)
 TEST_F(SendWriterTest, GenericPlansLookEachRowUpByIndexBeforeAnyAnalyze) {
-    pqxx::work tx(*connection_);
+    pqxx::work work(*connection_);
+    store::Tx tx(work);
     const auto send = text(first_, "ann", "prepares the statements", "c-1");
     const SendMessage* inputs[] = {&send};
     writer_.write(tx, inputs);  // libpqxx prepares a statement when it first runs it

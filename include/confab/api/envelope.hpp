@@ -15,7 +15,7 @@ struct Envelope {
     Json data;                      // always an object ({} when the frame has none)
 };
 
-// Parses one client frame; throws domain::Error{bad_request} when it is not an envelope.
+// Parses one client frame; throws model::Error{bad_request} when it is not an envelope.
 // `id_for_errors` is set as soon as a valid id is read, so that the error frame for a
 // later mistake (a missing type, say) still names the request; a bad id is not echoed.
 Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors);

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
+#include "confab/model/chat.hpp"
 #include "confab/domain/events.hpp"
-#include "confab/domain/user.hpp"
+#include "confab/model/user.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 // JSON at the edge: request bodies in, models out. Every malformed input becomes
-// domain::Error{bad_request} naming the field.
+// model::Error{bad_request} naming the field.
 namespace confab::api {
 
 using Json = nlohmann::json;
@@ -29,27 +29,27 @@ std::optional<long long> optional_integer(const Json& object, const char* field)
 std::optional<bool> optional_bool(const Json& object, const char* field);
 std::optional<std::vector<std::string>> optional_string_array(const Json& object, const char* field);
 // A JSON object field, stored as text (at most `max_bytes` serialized).
-std::optional<domain::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes);
+std::optional<model::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes);
 void reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> known);
 
 // RFC 3339 UTC with milliseconds: 2026-11-24T10:15:30.123Z
-std::string format_timestamp(domain::Timestamp at);
+std::string format_timestamp(model::Timestamp at);
 
-Json to_json(const domain::User& user);
+Json to_json(const model::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.
-Json to_json(const domain::User& user, const domain::Presence& presence);
-Json to_json(const domain::Message& message);
+Json to_json(const model::User& user, const model::Presence& presence);
+Json to_json(const model::Message& message);
 // MediaModel; `url` only once the media belongs to a message.
-Json to_json(const domain::Media& media, const std::optional<std::string>& message_id);
-Json to_json(const domain::ChatView& view);
-Json to_json(const domain::Member& member);
-Json to_json(const domain::Invitation& invitation);
+Json to_json(const model::Media& media, const std::optional<std::string>& message_id);
+Json to_json(const model::ChatView& view);
+Json to_json(const model::Member& member);
+Json to_json(const model::Invitation& invitation);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);
 
 // Stored metadata (always a JSON object) back into JSON.
-Json parse_stored(const domain::OpaqueJson& json);
+Json parse_stored(const model::OpaqueJson& json);
 
 // Serializes for the wire; never throws on text (invalid UTF-8 cannot reach here, but a
 // replacement character beats a dropped event).

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "confab/config/config.hpp"
-#include "confab/domain/user.hpp"
+#include "confab/model/user.hpp"
 #include "confab/http/message.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -41,6 +41,6 @@ struct Services {
 std::optional<std::string_view> bearer_token(const http::Request& request);
 
 // Authenticates the request's bearer token and records the user on the context.
-boost::asio::awaitable<domain::Principal> authenticate(Services& services, http::Context& context);
+boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context);
 
 }  // namespace confab::api

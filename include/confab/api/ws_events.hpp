@@ -21,17 +21,17 @@ public:
     explicit WsEvents(Services& services);
 
     // Token from "Authorization: Bearer" or ?access_token=; the Origin allow-list.
-    boost::asio::awaitable<domain::Principal> authenticate(http::Context& context);
+    boost::asio::awaitable<model::Principal> authenticate(http::Context& context);
 
     // Asked once the connection is in the hub (domain::AuthService::still_valid).
-    boost::asio::awaitable<bool> still_signed_in(const domain::Principal& principal);
+    boost::asio::awaitable<bool> still_signed_in(const model::Principal& principal);
 
     // A connection joined or left the hub: presence (and typing on the last close).
-    boost::asio::awaitable<void> opened(const domain::Principal& principal);
-    boost::asio::awaitable<void> closed(const domain::Principal& principal);
+    boost::asio::awaitable<void> opened(const model::Principal& principal);
+    boost::asio::awaitable<void> closed(const model::Principal& principal);
 
 private:
-    using Handler = std::function<boost::asio::awaitable<Json>(const domain::Principal&, const Json& data)>;
+    using Handler = std::function<boost::asio::awaitable<Json>(const model::Principal&, const Json& data)>;
     struct Route {
         Handler handler;
         bool overlaps = false;
@@ -58,10 +58,10 @@ public:
 
     // Parses one frame and spends the user's request budget on it (malformed frames too).
     // Never throws: a frame that is refused becomes a request answered with its error.
-    Request read(const domain::Principal& principal, std::string_view frame);
+    Request read(const model::Principal& principal, std::string_view frame);
 
     // The reply: nullopt when the request asks for none (an event without "id" that succeeded).
-    boost::asio::awaitable<std::optional<std::string>> handle(const domain::Principal& principal, Request request);
+    boost::asio::awaitable<std::optional<std::string>> handle(const model::Principal& principal, Request request);
 
 private:
     void add(std::string type, Handler handler, bool overlaps = false);

@@ -42,7 +42,7 @@ public:
     // mutex: every commit the load cannot see has yet to take that mutex, and will apply its
     // change to the entry put here. nullptr when no such chat. The caller must not hold the
     // order mutex.
-    std::shared_ptr<const ChatAccess> find_or_load(pqxx::transaction_base& tx, const std::string& chat_id);
+    std::shared_ptr<const ChatAccess> find_or_load(store::Tx& tx, const std::string& chat_id);
     void put(const std::string& chat_id, ChatAccess access);
     // Applies a change to a cached entry (no-op when the chat is not cached, or is evicted
     // while the change is made).

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/user.hpp"
+#include "confab/domain/model.hpp"
 
 #include <condition_variable>
 #include <cstddef>
@@ -11,14 +11,6 @@
 #include <thread>
 
 namespace confab::domain {
-
-struct AnalyticsEvent {
-    std::string name;  // message.sent, media.shared, chat.created, reaction.added, ...
-    std::optional<std::string> user_id;
-    std::optional<std::string> chat_id;
-    std::string properties = "{}";  // a JSON object (identifiers and numbers only)
-    Timestamp occurred_at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-};
 
 // Tracked product events, queued in memory and written in batches by one background
 // thread on its own connection. record() never blocks and never fails a request: when

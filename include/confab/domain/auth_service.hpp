@@ -4,7 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/token_cache.hpp"
-#include "confab/domain/user.hpp"
+#include "confab/domain/model.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

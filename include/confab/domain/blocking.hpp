@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>

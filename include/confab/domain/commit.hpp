@@ -2,7 +2,7 @@
 
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/analytics.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 #include "confab/domain/events.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/pool.hpp"
@@ -29,6 +29,14 @@ struct Delivery {
 struct Effects {
     std::function<void(AccessCache&)> cache_change;
     std::vector<Delivery> deliveries;
+
+    // The event to every member of the chat (as the cache knows them after cache_change).
+    void to_members(Event event, const std::string& chat_id) {
+        deliveries.push_back({std::move(event), chat_id, {}});
+    }
+    void to_users(Event event, std::vector<std::string> users) {
+        deliveries.push_back({std::move(event), std::nullopt, std::move(users)});
+    }
 };
 
 template <class T>
@@ -56,7 +64,7 @@ public:
     // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
     template <class Fn>
     auto commit(const std::string& chat_id, Fn&& fn)
-        -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<pqxx::transaction_base&>()).value)> {
+        -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<store::Tx&>()).value)> {
         // Cached, and pinned until its events are published. An order key that is no chat id
         // (the user pair of a direct chat not yet created) has nothing to load.
         const AccessCache::Pin pin(cache_, chat_id);
@@ -103,7 +111,7 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
 // that lock, which is the state the write applies to. The cached standing checked before
 // the write was queued may be stale by then (the user left, or lost a role). not_found
 // `what` when the chat is gone or the user is no longer a member.
-Standing lock_standing(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+Standing lock_standing(store::Tx& tx, const std::string& chat_id, const std::string& user_id,
                        const std::string& what = "chat");
 
 }  // namespace confab::domain

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
+#include "confab/domain/model.hpp"
 
 #include <string>
 #include <variant>

@@ -1,7 +1,6 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/user.hpp"
+#include "confab/domain/model.hpp"
 
 #include <chrono>
 #include <cstddef>

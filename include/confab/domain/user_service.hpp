@@ -1,7 +1,6 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
-#include "confab/domain/user.hpp"
+#include "confab/domain/model.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

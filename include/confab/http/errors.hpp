@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 #include "confab/http/message.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,17 +14,17 @@
 namespace confab::http {
 
 struct WireError {
-    domain::ErrorCode code = domain::ErrorCode::internal;
+    model::ErrorCode code = model::ErrorCode::internal;
     std::string message;
     nlohmann::json details;   // null when there are none
     std::string log_detail;   // what went wrong inside, for the log only (never sent)
 };
 
 WireError describe(std::exception_ptr error);
-WireError describe(const domain::Error& error);
+WireError describe(const model::Error& error);
 
-int status_of(domain::ErrorCode code);
-std::string_view code_name(domain::ErrorCode code);
+int status_of(model::ErrorCode code);
+std::string_view code_name(model::ErrorCode code);
 
 // {"code", "message", "details"?}
 nlohmann::json error_object(const WireError& error);

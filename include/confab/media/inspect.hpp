@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
+#include "confab/model/chat.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +26,6 @@ void make_thumbnail(const std::filesystem::path& image, const std::filesystem::p
                     std::uint64_t max_pixels);
 
 // The allow-list of PROTOCOL.md's Media section, per kind.
-bool allowed(domain::MediaKind kind, std::string_view mime_type);
+bool allowed(model::MediaKind kind, std::string_view mime_type);
 
 }  // namespace confab::media

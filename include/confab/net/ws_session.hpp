@@ -1,7 +1,7 @@
 #pragma once
 
 // Beast types: included by net/*.cpp only.
-#include "confab/domain/user.hpp"
+#include "confab/model/user.hpp"
 #include "confab/net/http_session.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -20,7 +20,7 @@ using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_bo
 // that leaves in one send per burst (CoalescingStream). The session owns itself and its connection `slots` until it
 // closes, so an idle WebSocket holds nothing of the HTTP session that upgraded it. It is
 // in the session registry before this returns, so shutdown never misses it.
-void start_websocket(boost::beast::tcp_stream stream, UpgradeRequest request, domain::Principal principal,
+void start_websocket(boost::beast::tcp_stream stream, UpgradeRequest request, model::Principal principal,
                      std::vector<ConnectionCounter::Slot> slots, SessionContext& context);
 
 // The same connection machinery (limits, UTF-8 and close handling, timeouts), sending every

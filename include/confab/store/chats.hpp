@@ -1,9 +1,8 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
+#include "confab/model/chat.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction_base>
+#include "confab/store/tx.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -16,16 +15,16 @@ namespace confab::store {
 
 // Who may do what in a chat: what the hot path checks, cached by the domain.
 struct ChatAccess {
-    domain::ChatType type = domain::ChatType::group;
-    domain::ChatSettings settings;
-    std::unordered_map<std::string, domain::Role> members;
+    model::ChatType type = model::ChatType::group;
+    model::ChatSettings settings;
+    std::unordered_map<std::string, model::Role> members;
 };
 
 struct NewChat {
-    domain::ChatType type = domain::ChatType::group;
+    model::ChatType type = model::ChatType::group;
     std::optional<std::string> title;
     std::optional<std::string> avatar_url;
-    domain::ChatSettings settings;
+    model::ChatSettings settings;
     std::string metadata = "{}";
     std::string created_by;
     std::optional<std::string> direct_key;
@@ -34,7 +33,7 @@ struct NewChat {
 struct ChatChanges {
     std::optional<std::string> title;
     std::optional<std::optional<std::string>> avatar_url;  // engaged: set (possibly to null)
-    domain::ChatSettings settings;                          // the full new settings
+    model::ChatSettings settings;                          // the full new settings
     std::optional<std::string> metadata;
 };
 
@@ -42,78 +41,78 @@ struct ChatChanges {
 
 namespace confab::store::chats {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
 // The created chat's id, or nullopt when the direct_key is taken (the pair has a chat).
-std::optional<std::string> insert(pqxx::transaction_base& tx, const NewChat& chat);
-std::optional<std::string> find_direct(pqxx::transaction_base& tx, const std::string& direct_key);
+std::optional<std::string> insert(Tx& tx, const NewChat& chat);
+std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // Locks the chat row for the rest of the transaction; false when the chat is gone. Every
 // transaction that changes a chat takes this lock first, so they run one at a time per
 // chat and always lock in the same order (chat, then members and messages).
-bool lock(pqxx::transaction_base& tx, const std::string& chat_id);
+bool lock(Tx& tx, const std::string& chat_id);
 // Locks several chats in one statement, in id order (so two such locks never deadlock);
 // returns those that exist.
-std::unordered_set<std::string> lock(pqxx::transaction_base& tx, const std::vector<std::string>& chat_ids);
-std::optional<ChatAccess> load_access(pqxx::transaction_base& tx, const std::string& chat_id);
+std::unordered_set<std::string> lock(Tx& tx, const std::vector<std::string>& chat_ids);
+std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
 
-std::optional<domain::ChatView> view(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's visible chats, most recent activity first, older than `before_activity`.
-std::vector<domain::ChatView> list(pqxx::transaction_base& tx, const std::string& user_id,
+std::vector<model::ChatView> list(Tx& tx, const std::string& user_id,
                                    std::optional<std::int64_t> before_activity, int limit);
 
-void update(pqxx::transaction_base& tx, const std::string& chat_id, const ChatChanges& changes);
+void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // Deletes the chat with its members, messages and media rows; returns the storage keys
 // those media rows used (the bytes may still be used by other chats' rows).
-std::vector<std::string> remove(pqxx::transaction_base& tx, const std::string& chat_id);
-void set_hidden(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
+std::vector<std::string> remove(Tx& tx, const std::string& chat_id);
+void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
 
 }  // namespace confab::store::chats
 
 namespace confab::store::members {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
 // false when the user was already a member.
-bool insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role);
-std::optional<domain::Member> find(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role);
+std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's standing in the chat as of this statement; nullopt when not a member (or no chat).
-std::optional<domain::Standing> standing(pqxx::transaction_base& tx, const std::string& chat_id,
+std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id,
                                         const std::string& user_id);
 // Join order, after the member at `after_position`; pairs of (member, position).
-std::vector<std::pair<domain::Member, std::int64_t>> list(pqxx::transaction_base& tx, const std::string& chat_id,
+std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
                                                          std::optional<std::int64_t> after_position, int limit);
-std::vector<std::string> user_ids(pqxx::transaction_base& tx, const std::string& chat_id);
+std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id);
 // Every member's own standing (ChatModel's `me` for each of them).
-std::vector<std::pair<std::string, domain::Membership>> standings(pqxx::transaction_base& tx, const std::string& chat_id);
-void set_role(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, domain::Role role);
-void set_muted(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id, bool muted);
-void remove(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const std::string& chat_id);
+void set_role(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role);
+void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, bool muted);
+void remove(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The longest-standing admin, else the longest-standing member, other than `except`.
-std::optional<std::string> successor(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& except);
+std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const std::string& except);
 // Moves last_read_seq forward to min(seq, last_seq); the new value if it moved.
-std::optional<std::int64_t> advance_read(pqxx::transaction_base& tx, const std::string& chat_id,
+std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id,
                                          const std::string& user_id, std::int64_t seq);
 // Users sharing at least one chat with user_id (presence audience).
-std::vector<std::string> contacts(pqxx::transaction_base& tx, const std::string& user_id);
-bool share_a_chat(pqxx::transaction_base& tx, const std::string& a, const std::string& b);
+std::vector<std::string> contacts(Tx& tx, const std::string& user_id);
+bool share_a_chat(Tx& tx, const std::string& a, const std::string& b);
 // Those of `ids` who share at least one chat with user_id.
-std::unordered_set<std::string> contacts_among(pqxx::transaction_base& tx, const std::string& user_id,
+std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id,
                                                const std::vector<std::string>& ids);
 
 }  // namespace confab::store::members
 
 namespace confab::store::invitations {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
 // The new invitation's id; nullopt when the user already has one to this chat.
-std::optional<std::string> insert(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id,
+std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,
                                   const std::string& inviter_id);
 // The user's pending invitations, newest first, at most `limit`.
-std::vector<domain::Invitation> of_user(pqxx::transaction_base& tx, const std::string& user_id, int limit);
-std::optional<domain::Invitation> find(pqxx::transaction_base& tx, const std::string& id, const std::string& user_id);
-void remove(pqxx::transaction_base& tx, const std::string& id);
+std::vector<model::Invitation> of_user(Tx& tx, const std::string& user_id, int limit);
+std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id);
+void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).
-void remove_for(pqxx::transaction_base& tx, const std::string& chat_id, const std::string& user_id);
+void remove_for(Tx& tx, const std::string& chat_id, const std::string& user_id);
 
 }  // namespace confab::store::members

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,7 +13,7 @@
 namespace confab::store {
 
 // Prepares every repository's statements on a fresh connection.
-void prepare_statements(pqxx::connection& connection);
+void prepare_statements(Tx& connection);
 
 // For the rest of the transaction, prepared statements run their generic plan, made once per
 // connection. The set-based statements of batched writes take about a millisecond to plan,
@@ -20,7 +21,12 @@ void prepare_statements(pqxx::connection& connection);
 // (their plans for small arrays look cheaper than the generic one). Statements whose plans
 // depend on their values (LIKE prefixes, optional filters) are reads that never run in a
 // write's transaction.
-void plan_once(pqxx::transaction_base& tx);
+void plan_once(Tx& tx);
+
+// Runs fn in one transaction on a connection of its own, every statement prepared: for
+// commands run outside the server (`confab admin`). Throws Unavailable when the database
+// cannot be reached.
+void run_alone(const std::string& database_url, const std::function<void(Tx&)>& fn);
 
 // Whether the database answers and has every migration this binary knows: nullopt when it
 // does, else why not. The database is asked at most once per `interval`, however often this

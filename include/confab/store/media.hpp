@@ -1,9 +1,8 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
+#include "confab/model/chat.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction_base>
+#include "confab/store/tx.hpp"
 
 #include <optional>
 #include <string>
@@ -11,34 +10,34 @@
 
 namespace confab::store::media {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
 // The stored row and whether this call created it (false: the same user already uploaded
 // the same bytes to the same chat).
-std::pair<domain::Media, bool> insert(pqxx::transaction_base& tx, const domain::Media& media);
-std::optional<domain::Media> find(pqxx::transaction_base& tx, const std::string& id);
-void mark_attached(pqxx::transaction_base& tx, const std::string& id);
+std::pair<model::Media, bool> insert(Tx& tx, const model::Media& media);
+std::optional<model::Media> find(Tx& tx, const std::string& id);
+void mark_attached(Tx& tx, const std::string& id);
 // Deletes the row; returns its storage key.
-std::optional<std::string> remove(pqxx::transaction_base& tx, const std::string& id);
+std::optional<std::string> remove(Tx& tx, const std::string& id);
 // Deletes the row only if it is still not attached to a message (a send may attach it
 // between the cleanup's listing and this delete); returns its storage key when deleted.
-std::optional<std::string> remove_unattached(pqxx::transaction_base& tx, const std::string& id);
+std::optional<std::string> remove_unattached(Tx& tx, const std::string& id);
 // Serializes, across servers, storing bytes under a key with deciding to delete them:
 // held by the upload that stores and records them and by the check that removes them.
-void lock_bytes(pqxx::transaction_base& tx, const std::string& storage_key);
-bool bytes_in_use(pqxx::transaction_base& tx, const std::string& storage_key);
+void lock_bytes(Tx& tx, const std::string& storage_key);
+bool bytes_in_use(Tx& tx, const std::string& storage_key);
 // Serializes the quota checks of one user's uploads, across servers.
-void lock_quota(pqxx::transaction_base& tx, const std::string& uploader_id);
+void lock_quota(Tx& tx, const std::string& uploader_id);
 struct Usage {
     std::int64_t used_bytes = 0;  // the sizes of all the uploader's media rows, sent or not
     bool repeat = false;          // `upload` is already stored, unattached (a retry)
 };
-Usage usage(pqxx::transaction_base& tx, const domain::Media& upload);
+Usage usage(Tx& tx, const model::Media& upload);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
-std::vector<domain::Message> gallery(pqxx::transaction_base& tx, const std::string& chat_id,
-                                     std::optional<domain::MediaKind> kind, std::optional<std::int64_t> before_seq,
+std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id,
+                                     std::optional<model::MediaKind> kind, std::optional<std::int64_t> before_seq,
                                      int limit, const std::string& viewer);
 // Ids of uploads never attached to a message and older than the cutoff.
-std::vector<std::string> stale_unattached(pqxx::transaction_base& tx, int older_than_hours, int limit);
+std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit);
 
 }  // namespace confab::store::media

@@ -16,7 +16,8 @@ const std::vector<Migration>& embedded_migrations();
 
 // Applies every migration not yet recorded in schema_migrations, each in its own
 // transaction, under a session advisory lock so that servers starting together apply
-// each migration once. Blocking: call before serving. Returns how many were applied.
+// each migration once. Blocking: call before serving. Returns how many were applied;
+// throws Unavailable when the database cannot be reached.
 int apply_migrations(const std::string& database_url, const std::vector<Migration>& migrations);
 
 // The newest version the binary knows; readiness requires the database to have it.

@@ -6,8 +6,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <pqxx/connection>
-#include <pqxx/transaction>
+
+#include "confab/store/tx.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -29,18 +29,6 @@
 
 namespace confab::store {
 
-// The database cannot be reached, the connection broke mid-request, or the pool is too busy
-// to queue more work: safe to retry, after retry_after at the earliest.
-class Unavailable : public std::runtime_error {
-public:
-    explicit Unavailable(const std::string& what, std::chrono::milliseconds retry_after = std::chrono::seconds(1))
-        : std::runtime_error(what), retry_after_(retry_after) {}
-    std::chrono::milliseconds retry_after() const noexcept { return retry_after_; }
-
-private:
-    std::chrono::milliseconds retry_after_;
-};
-
 // A kind of ordered write that can be done for many callers at once, in set-based
 // statements: the writes of one kind queued next to each other in a group are handed to
 // its writer together (see Pool::run_batched).
@@ -52,7 +40,7 @@ public:
 
     // One entry per input, in order. A refused input must have written nothing. Throwing
     // refuses them all: the group is then rolled back and every write run alone.
-    virtual std::vector<Entry> write(pqxx::transaction_base& transaction, std::span<const Input* const> inputs) = 0;
+    virtual std::vector<Entry> write(Tx& transaction, std::span<const Input* const> inputs) = 0;
 
 protected:
     ~BatchWriter() = default;
@@ -86,19 +74,20 @@ struct PoolLimits {
 // BatchWriter that are next to each other in a group are handed to it as one batch.
 class Pool {
 public:
-    using Prepare = std::function<void(pqxx::connection&)>;
+    // Registers the statements a fresh connection prepares (Tx::prepare).
+    using Prepare = std::function<void(Tx&)>;
     Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare,
          PoolLimits limits = PoolLimits{});
     ~Pool();
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
 
-    // Runs fn(pqxx::transaction_base&) in a transaction that commits if fn returns. Throws Unavailable
+    // Runs fn(Tx&) in a transaction that commits if fn returns. Throws Unavailable
     // when the database is unreachable, and rethrows whatever fn threw. fn is moved
     // into the job, and may run more than once (after a broken connection or a
     // deadlock, nothing of an earlier attempt having been committed).
     template <class Fn>
-    auto run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
+    auto run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>>;
 
     // As run, but group-committed, and after_commit(result) is called on the database
     // thread right after the commit while `order` is held. Writers of one chat share one
@@ -108,7 +97,7 @@ public:
     // pool's threads (stop()).
     template <class Fn, class AfterCommit>
     auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
-        -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>>;
+        -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>>;
 
     // As the ordered run, with writer.write(tx, {&input, ...}) for the work: the inputs of
     // this writer that are next to each other in a group are written together.
@@ -125,10 +114,10 @@ public:
 private:
     struct Job {
         virtual ~Job() = default;
-        virtual void invoke(pqxx::transaction_base& transaction) = 0;  // runs fn and keeps its result
+        virtual void invoke(Tx& transaction) = 0;  // runs fn and keeps its result
         // Jobs of one writer, next to each other in a group, run as one write of the first.
         virtual const void* writer() const { return nullptr; }
-        virtual void invoke_together(pqxx::transaction_base& transaction, std::span<Job* const> jobs) {
+        virtual void invoke_together(Tx& transaction, std::span<Job* const> jobs) {
             for (auto* job : jobs) job->invoke(transaction);
         }
         // After invoke: why the job was refused without writing anything, if it was.
@@ -157,12 +146,14 @@ private:
 
     void submit(std::unique_ptr<Job> job);
     void worker();
-    void execute_with_retry(std::unique_ptr<pqxx::connection>& connection, Batch& batch);
-    void execute(pqxx::connection& connection, Batch& batch);
-    void commit(pqxx::connection& connection, Batch& batch, bool isolated);
-    static std::exception_ptr run_isolated(pqxx::work& transaction, Job& job);
+    struct Connection;   // one libpqxx connection (pool.cpp)
+    struct Transaction;  // a group's transaction on it (pool.cpp)
+    void execute_with_retry(std::unique_ptr<Connection>& connection, Batch& batch);
+    void execute(Connection& connection, Batch& batch);
+    void commit(Connection& connection, Batch& batch, bool isolated);
+    static std::exception_ptr run_isolated(Transaction& transaction, Job& job);
     static std::vector<std::unique_lock<std::mutex>> lock_orders(const std::vector<Job*>& jobs);
-    std::unique_ptr<pqxx::connection> connect();
+    std::unique_ptr<Connection> connect();
     std::chrono::milliseconds retry_after() const;
 
     // The database found unreachable by a connection attempt, until one succeeds again.
@@ -202,12 +193,12 @@ private:
 // The work of a job that runs fn(transaction).
 template <class Fn>
 struct Pool::Call : Pool::Job {
-    using Result = std::invoke_result_t<Fn&, pqxx::transaction_base&>;
+    using Result = std::invoke_result_t<Fn&, Tx&>;
     using Stored = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
 
     explicit Call(Fn f) : fn(std::move(f)) {}
 
-    void invoke(pqxx::transaction_base& transaction) override {
+    void invoke(Tx& transaction) override {
         if constexpr (std::is_void_v<Result>) {
             fn(transaction);
             value.emplace();
@@ -230,12 +221,12 @@ struct Pool::BatchedWrite : Pool::Job {
     BatchedWrite(Input in, Writer& w) : input(std::move(in)), batch_writer(w) {}
 
     const void* writer() const override { return &batch_writer; }
-    void invoke(pqxx::transaction_base& transaction) override {
+    void invoke(Tx& transaction) override {
         Job* self = this;
         invoke_together(transaction, {&self, 1});
     }
     // Every job of the span has this job's writer, so each is a BatchedWrite<Input, Result>.
-    void invoke_together(pqxx::transaction_base& transaction, std::span<Job* const> jobs) override {
+    void invoke_together(Tx& transaction, std::span<Job* const> jobs) override {
         std::vector<const Input*> inputs;
         inputs.reserve(jobs.size());
         for (auto* job : jobs) inputs.push_back(&static_cast<BatchedWrite&>(*job).input);
@@ -305,13 +296,13 @@ auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments...
 }
 
 template <class Fn>
-auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>> {
+auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
     return submit_work<Call<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Fn, class AfterCommit>
 auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
-    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, pqxx::transaction_base&>> {
+    -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
     return submit_work<Call<std::decay_t<Fn>>>(&order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
                                                std::decay_t<Fn>(std::forward<Fn>(fn)));
 }

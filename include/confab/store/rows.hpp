@@ -1,7 +1,7 @@
 #pragma once
 
-#include "confab/domain/chat.hpp"
-#include "confab/domain/user.hpp"
+#include "confab/model/chat.hpp"
+#include "confab/model/user.hpp"
 
 #include <pqxx/field>
 #include <pqxx/result>
@@ -20,16 +20,16 @@ inline std::optional<std::string> optional_text(const pqxx::field& field) {
 }
 
 // Columns selected as floor(extract(epoch FROM ts) * 1000)::bigint.
-inline domain::Timestamp timestamp(const pqxx::field& field) {
-    return domain::Timestamp(std::chrono::milliseconds(field.as<long long>()));
+inline model::Timestamp timestamp(const pqxx::field& field) {
+    return model::Timestamp(std::chrono::milliseconds(field.as<long long>()));
 }
 
-inline domain::ChatType chat_type(const pqxx::field& field) {
-    return field.as<std::string>() == "direct" ? domain::ChatType::direct : domain::ChatType::group;
+inline model::ChatType chat_type(const pqxx::field& field) {
+    return field.as<std::string>() == "direct" ? model::ChatType::direct : model::ChatType::group;
 }
 
 // Three columns from `first`: only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members.
-inline domain::ChatSettings chat_settings(const pqxx::row& row, int first) {
+inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
     return {row[first].as<bool>(), row[first + 1].as<bool>(), row[first + 2].as<bool>()};
 }
 
@@ -50,7 +50,7 @@ inline std::string like_prefix(const std::string& prefix) {
 
 // The user columns user_from() reads, for a users table aliased `u`.
 extern const char* const user_columns;
-domain::User user_from(const pqxx::row& row, int first = 0);
+model::User user_from(const pqxx::row& row, int first = 0);
 
 // The message columns message_from() reads, for a messages table aliased `m` joined to
 // its media as `md` (see with_media).
@@ -61,8 +61,8 @@ extern const char* const message_columns;
     "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
     "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, "               \
     "md.attached_at IS NOT NULL"
-std::optional<domain::Media> media_from(const pqxx::row& row, int first);
-domain::Message message_from(const pqxx::row& row, int first = 0);
+std::optional<model::Media> media_from(const pqxx::row& row, int first);
+model::Message message_from(const pqxx::row& row, int first = 0);
 // How many users each reaction names: a message's reactions go to every member in every
 // event and page, and a thousand names per emoji made one reaction change cost the chat
 // megabytes. `count` always has the total.
@@ -70,7 +70,7 @@ constexpr int reaction_users_named = 10;
 // Fills in the reactions of each message, one query for all of them: each emoji's count and
 // its first reaction_users_named users, plus `viewer` (whose own reactions a client must be
 // able to show; empty for none) when they reacted too.
-void attach_reactions(pqxx::transaction_base& tx, std::vector<domain::Message>& messages, const std::string& viewer);
+void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer);
 // A PostgreSQL array literal of UUIDs (validated ids only).
 std::string uuid_array(const std::vector<std::string>& ids);
 // A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]

@@ -1,21 +1,20 @@
 #pragma once
 
-#include "confab/domain/stats_service.hpp"
+#include "confab/model/stats.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction_base>
+#include "confab/store/tx.hpp"
 
 namespace confab::store::stats {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
-bool is_admin(pqxx::transaction_base& tx, const std::string& user_id);
-using Window = std::pair<domain::Timestamp, domain::Timestamp>;
+bool is_admin(Tx& tx, const std::string& user_id);
+using Window = std::pair<model::Timestamp, model::Timestamp>;
 // RFC 3339 texts already checked for shape, parsed by PostgreSQL ("now" for `to`; an empty
-// `from` is seven days before `to`). Throws pqxx::data_exception for impossible dates.
-Window window(pqxx::transaction_base& tx, const std::string& from, const std::string& to);
-domain::Stats compute(pqxx::transaction_base& tx, const Window& window, const std::string& bucket);
+// `from` is seven days before `to`). Throws InvalidValue for impossible dates.
+Window window(Tx& tx, const std::string& from, const std::string& to);
+model::Stats compute(Tx& tx, const Window& window, const std::string& bucket);
 // Sets or clears a user's server-admin flag; false when no such user.
-bool set_admin(pqxx::transaction_base& tx, const std::string& username, bool admin);
+bool set_admin(Tx& tx, const std::string& username, bool admin);
 
 }  // namespace confab::store::stats

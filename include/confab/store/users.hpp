@@ -1,9 +1,8 @@
 #pragma once
 
-#include "confab/domain/user.hpp"
+#include "confab/model/user.hpp"
 
-#include <pqxx/connection>
-#include <pqxx/transaction_base>
+#include "confab/store/tx.hpp"
 
 #include <chrono>
 #include <optional>
@@ -15,56 +14,56 @@
 // when that transaction runs. They return the plain model structs of domain/.
 namespace confab::store::users {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
 // nullopt when the username is taken.
-std::optional<domain::User> insert(pqxx::transaction_base& tx, const std::string& username,
+std::optional<model::User> insert(Tx& tx, const std::string& username,
                                    const std::string& display_name, const std::string& password_hash);
 
 struct Credentials {
-    domain::User user;
+    model::User user;
     std::string password_hash;
 };
-std::optional<Credentials> find_credentials(pqxx::transaction_base& tx, const std::string& username);
-std::optional<Credentials> credentials_of(pqxx::transaction_base& tx, const std::string& id);
-void set_password_hash(pqxx::transaction_base& tx, const std::string& id, const std::string& password_hash);
+std::optional<Credentials> find_credentials(Tx& tx, const std::string& username);
+std::optional<Credentials> credentials_of(Tx& tx, const std::string& id);
+void set_password_hash(Tx& tx, const std::string& id, const std::string& password_hash);
 
-std::optional<domain::User> find(pqxx::transaction_base& tx, const std::string& id);
+std::optional<model::User> find(Tx& tx, const std::string& id);
 
 // Users whose username or display name starts with `prefix`, case-insensitively, ordered
 // by username, after `after_username` when given.
-std::vector<domain::User> search(pqxx::transaction_base& tx, const std::string& prefix,
+std::vector<model::User> search(Tx& tx, const std::string& prefix,
                                  const std::optional<std::string>& after_username, int limit);
 
 // The ids among `ids` that belong to users.
-std::vector<std::string> existing(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids);
 
 // Each of `ids` that is a user, with who may add them to groups without asking.
-std::unordered_map<std::string, domain::AddPolicy> add_policies(pqxx::transaction_base& tx,
+std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx,
                                                                 const std::vector<std::string>& ids);
-void set_add_policy(pqxx::transaction_base& tx, const std::string& id, domain::AddPolicy policy);
+void set_add_policy(Tx& tx, const std::string& id, model::AddPolicy policy);
 
-std::optional<domain::Timestamp> last_seen_at(pqxx::transaction_base& tx, const std::string& id);
-void touch_last_seen(pqxx::transaction_base& tx, const std::string& id);
+std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
+void touch_last_seen(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::users
 
 namespace confab::store::tokens {
 
-void prepare(pqxx::connection& connection);
+void prepare(Tx& tx);
 
-void insert(pqxx::transaction_base& tx, const std::string& token_hash, const std::string& user_id,
+void insert(Tx& tx, const std::string& token_hash, const std::string& user_id,
             std::chrono::hours ttl);
 
 struct Owner {
     std::string user_id;
-    domain::Timestamp expires_at;
+    model::Timestamp expires_at;
 };
 // The owner of a token that exists, is not revoked and has not expired.
-std::optional<Owner> owner_of(pqxx::transaction_base& tx, const std::string& token_hash);
+std::optional<Owner> owner_of(Tx& tx, const std::string& token_hash);
 
-void revoke(pqxx::transaction_base& tx, const std::string& token_hash);
+void revoke(Tx& tx, const std::string& token_hash);
 // Revokes every live token of the user but `keep` (none when empty).
-void revoke_all(pqxx::transaction_base& tx, const std::string& user_id, const std::string& keep);
+void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep);
 
 }  // namespace confab::store::tokens

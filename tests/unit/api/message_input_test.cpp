@@ -1,6 +1,6 @@
 #include "confab/api/message_input.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@ void expect_bad_request(const char* text, const std::string& field) {
     try {
         parse(text);
         ADD_FAILURE() << "accepted " << text;
-    } catch (const domain::Error& e) {
-        EXPECT_EQ(e.code(), domain::ErrorCode::bad_request) << text;
+    } catch (const model::Error& e) {
+        EXPECT_EQ(e.code(), model::ErrorCode::bad_request) << text;
         EXPECT_EQ(e.field().value_or(""), field) << text;
     }
 }
@@ -23,7 +23,7 @@ TEST(ParseSend, TextWithEverything) {
     const auto m = parse(R"({"type":"text","content":"hi","reply_to_id":"r","client_id":"c","metadata":{"k":1}})");
     EXPECT_EQ(m.chat_id, "chat");
     EXPECT_EQ(m.sender_id, "sender");
-    EXPECT_EQ(m.type, domain::MessageType::text);
+    EXPECT_EQ(m.type, model::MessageType::text);
     EXPECT_EQ(m.content, "hi");
     EXPECT_EQ(m.reply_to_id, "r");
     EXPECT_EQ(m.client_id, "c");
@@ -67,8 +67,8 @@ void expect_too_large(const Json& body) {
     try {
         parse_send(body, "c", "s");
         ADD_FAILURE() << "accepted";
-    } catch (const domain::Error& e) {
-        EXPECT_EQ(e.code(), domain::ErrorCode::payload_too_large);
+    } catch (const model::Error& e) {
+        EXPECT_EQ(e.code(), model::ErrorCode::payload_too_large);
     }
 }
 

@@ -5,7 +5,7 @@
 namespace confab::api {
 namespace {
 
-domain::Timestamp at(long long ms) { return domain::Timestamp(std::chrono::milliseconds(ms)); }
+model::Timestamp at(long long ms) { return model::Timestamp(std::chrono::milliseconds(ms)); }
 
 TEST(Timestamp, Rfc3339WithMilliseconds) {
     EXPECT_EQ(format_timestamp(at(0)), "1970-01-01T00:00:00.000Z");
@@ -13,8 +13,8 @@ TEST(Timestamp, Rfc3339WithMilliseconds) {
     EXPECT_EQ(format_timestamp(at(-1)), "1969-12-31T23:59:59.999Z");
 }
 
-domain::Message sample_message() {
-    domain::Message m;
+model::Message sample_message() {
+    model::Message m;
     m.id = "m1";
     m.chat_id = "c1";
     m.sender_id = "u1";
@@ -40,7 +40,7 @@ TEST(MessageModel, HasEveryContractField) {
 }
 
 TEST(ChatModel, UnreadCountNeverNegative) {
-    domain::ChatView view;
+    model::ChatView view;
     view.chat.last_seq = 5;
     view.me.last_read_seq = 2;
     EXPECT_EQ(to_json(view)["me"]["unread_count"], 3);
@@ -49,8 +49,8 @@ TEST(ChatModel, UnreadCountNeverNegative) {
 }
 
 TEST(ChatModel, HasEveryContractField) {
-    domain::ChatView view;
-    view.chat.type = domain::ChatType::direct;
+    model::ChatView view;
+    view.chat.type = model::ChatType::direct;
     const auto json = to_json(view);
     for (const auto* key : {"id", "type", "title", "avatar_url", "settings", "metadata", "member_count", "last_message",
                             "last_seq", "version", "me", "created_at", "updated_at"})

@@ -1,6 +1,6 @@
 #include "confab/api/query.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/model/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@ void expect_bad_request(const std::function<void()>& action) {
     try {
         action();
         ADD_FAILURE() << "expected bad_request";
-    } catch (const domain::Error& e) {
-        EXPECT_EQ(e.code(), domain::ErrorCode::bad_request);
+    } catch (const model::Error& e) {
+        EXPECT_EQ(e.code(), model::ErrorCode::bad_request);
     }
 }
 

@@ -1,6 +1,6 @@
 #include "confab/domain/rate_limiter.hpp"
 
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 
 #include <gtest/gtest.h>
 

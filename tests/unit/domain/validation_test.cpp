@@ -68,7 +68,7 @@ TEST(PlainText, AcceptsTextOfAnyScript) {
 }
 
 TEST(PlainText, RefusesControlsAndBidirectionalFormatting) {
-    for (const std::string text : {std::string("a\nb"), std::string("tab\t"), std::string("nul\0x", 5),
+    for (const std::string& text : {std::string("a\nb"), std::string("tab\t"), std::string("nul\0x", 5),
                                    std::string("del\x7F"), std::string("c1\xC2\x85"), std::string("c1\xC2\x9F"), std::string("bell\x07"),
                                    std::string("\xD8\x9C"),       // U+061C arabic letter mark
                                    std::string("\xE2\x80\x8E"),   // U+200E left-to-right mark

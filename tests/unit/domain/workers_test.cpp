@@ -1,5 +1,5 @@
 #include "confab/domain/blocking.hpp"
-#include "confab/domain/error.hpp"
+#include "confab/domain/model.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

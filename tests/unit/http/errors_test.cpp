@@ -7,7 +7,7 @@
 namespace confab::http {
 namespace {
 
-using domain::ErrorCode;
+using model::ErrorCode;
 
 nlohmann::json body_of(const Response& response) { return nlohmann::json::parse(response.body); }
 
@@ -32,7 +32,7 @@ TEST(ErrorMapping, EveryCodeHasTheContractStatus) {
 }
 
 TEST(ErrorMapping, DomainErrorKeepsMessageAndField) {
-    const auto response = error_response(describe(domain::bad_request("username is required", "username")));
+    const auto response = error_response(describe(model::bad_request("username is required", "username")));
     EXPECT_EQ(response.status, 400);
     const auto body = body_of(response);
     EXPECT_EQ(body["error"]["code"], "bad_request");
@@ -41,13 +41,13 @@ TEST(ErrorMapping, DomainErrorKeepsMessageAndField) {
 }
 
 TEST(ErrorMapping, NoDetailsMeansNoDetailsKey) {
-    const auto body = body_of(error_response(describe(domain::not_found("chat"))));
+    const auto body = body_of(error_response(describe(model::not_found("chat"))));
     EXPECT_EQ(body["error"]["message"], "chat not found");
     EXPECT_FALSE(body["error"].contains("details"));
 }
 
 TEST(ErrorMapping, RateLimitCarriesRetryAfterInSecondsRoundedUp) {
-    domain::Error error(ErrorCode::rate_limited, "slow down");
+    model::Error error(ErrorCode::rate_limited, "slow down");
     error.retry_after_ms = 1200;
     const auto response = error_response(describe(error));
     EXPECT_EQ(response.status, 429);
@@ -57,7 +57,7 @@ TEST(ErrorMapping, RateLimitCarriesRetryAfterInSecondsRoundedUp) {
 }
 
 TEST(ErrorMapping, AmountsAreReportedInDetails) {
-    domain::Error error(ErrorCode::payload_too_large, "over quota", "body");
+    model::Error error(ErrorCode::payload_too_large, "over quota", "body");
     error.amounts = {{"quota_bytes", 100}, {"used_bytes", 90}};
     const auto details = body_of(error_response(describe(error)))["error"]["details"];
     EXPECT_EQ(details["field"], "body");
@@ -80,14 +80,14 @@ TEST(ErrorMapping, Every503SaysWhenToRetry) {
     ASSERT_EQ(backing_off.headers.size(), 1u);
     EXPECT_EQ(backing_off.headers[0], (std::pair<std::string, std::string>{"Retry-After", "3"}));
 
-    const auto shutting_down = error_response(describe(domain::Error(ErrorCode::unavailable, "shutting down")));
+    const auto shutting_down = error_response(describe(model::Error(ErrorCode::unavailable, "shutting down")));
     ASSERT_EQ(shutting_down.headers.size(), 1u);
     EXPECT_EQ(shutting_down.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
 }
 
 // A domain refusal that gets logged (a 503 of /readyz) says why in the log, not "failed: ".
 TEST(ErrorMapping, DomainErrorsLogTheirReason) {
-    const auto wire = describe(domain::Error(ErrorCode::unavailable, "database unreachable: connection refused"));
+    const auto wire = describe(model::Error(ErrorCode::unavailable, "database unreachable: connection refused"));
     EXPECT_EQ(wire.log_detail, "database unreachable: connection refused");
 }
 

@@ -77,7 +77,7 @@ TEST_F(MediaFiles, ThumbnailsRefuseImagesOverThePixelLimitBeforeDecoding) {
 }
 
 TEST(AllowList, EachKindTakesItsTypesOnly) {
-    using domain::MediaKind;
+    using model::MediaKind;
     EXPECT_TRUE(allowed(MediaKind::image, "image/png"));
     EXPECT_TRUE(allowed(MediaKind::image, "image/heic"));
     EXPECT_FALSE(allowed(MediaKind::image, "text/plain"));

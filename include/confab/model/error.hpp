@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace confab::domain {
+namespace confab::model {
 
 // The error codes of PROTOCOL.md's Conventions (plus method_not_allowed for the router).
 enum class ErrorCode {
@@ -53,4 +53,4 @@ inline Error unauthorized(const std::string& message = "missing or invalid token
     return Error(ErrorCode::unauthorized, message);
 }
 
-}  // namespace confab::domain
+}  // namespace confab::model

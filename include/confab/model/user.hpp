@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace confab::domain {
+namespace confab::model {
 
 using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
@@ -31,4 +31,4 @@ struct Principal {
     Timestamp expires_at;  // open WebSockets of the token close then
 };
 
-}  // namespace confab::domain
+}  // namespace confab::model

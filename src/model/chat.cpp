@@ -1,9 +1,9 @@
-#include "confab/domain/chat.hpp"
+#include "confab/model/chat.hpp"
 
 #include <array>
 #include <utility>
 
-namespace confab::domain {
+namespace confab::model {
 namespace {
 
 constexpr std::array<std::pair<MessageType, std::string_view>, 7> message_types{{
@@ -61,4 +61,4 @@ std::optional<MediaKind> media_kind_from(std::string_view text) { return value_o
 std::string_view to_string(MessageType type) { return name_of(message_types, type); }
 std::optional<MessageType> message_type_from(std::string_view text) { return value_of(message_types, text); }
 
-}  // namespace confab::domain
+}  // namespace confab::model

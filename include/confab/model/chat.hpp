@@ -1,6 +1,6 @@
 #pragma once
 
-#include "confab/domain/user.hpp"
+#include "confab/model/user.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace confab::domain {
+namespace confab::model {
 
 // A JSON object kept as its serialized text: metadata the server stores and returns
 // untouched. Only the api layer parses or builds it.
@@ -143,4 +143,4 @@ struct Member {
     std::optional<Presence> presence;  // filled when the caller shares the chat
 };
 
-}  // namespace confab::domain
+}  // namespace confab::model

@@ -1,0 +1,157 @@
+#include "confab/domain/send_writer.hpp"
+
+#include "confab/domain/rules.hpp"
+#include "confab/obs/metrics.hpp"
+#include "confab/store/database.hpp"
+#include "confab/store/media.hpp"
+#include "confab/store/messages.hpp"
+
+#include <array>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace confab::domain {
+namespace {
+
+// One counter per message type, looked up once: no lock per message.
+void count_sent(MessageType type) {
+    static const auto counters = [] {
+        std::array<obs::Counter*, 7> all{};
+        for (int t = 0; t < 7; ++t)
+            all[static_cast<std::size_t>(t)] =
+                &obs::metrics().messages_sent.with({std::string(to_string(static_cast<MessageType>(t)))});
+        return all;
+    }();
+    counters[static_cast<std::size_t>(type)]->inc();
+}
+
+// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
+// uploads of the batch's earlier sends, so one upload is attached once.
+void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
+    if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
+        throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    if (!m.media_id) return;
+    const auto media = store::media::find(tx, *m.media_id);
+    if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
+        to_string(media->kind) != to_string(m.type))
+        throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
+    if (media->attached || !claimed.insert(*m.media_id).second)
+        throw conflict("this upload is already attached to a message");
+}
+
+}  // namespace
+
+// Each send gets what it would get alone, in the batch's order: not_found when its chat is
+// gone or its sender is no longer a member, the stored message for a repeated client_id
+// (also one repeated within the batch), and the check errors of its reply and upload.
+std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const SendMessage* const> sends) {
+    std::vector<std::optional<Entry>> entries(sends.size());
+    const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
+
+    store::plan_once(tx);
+    std::vector<std::string> chat_ids;
+    for (const auto* send : sends) chat_ids.push_back(send->chat_id);
+    const auto locked = store::chats::lock(tx, chat_ids);
+
+    std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
+    const auto may_post = [&](std::size_t i) {
+        const auto& m = *sends[i];
+        auto [known, added] = access.try_emplace(m.chat_id);
+        if (added) known->second = cache_.find_or_load(tx, m.chat_id);
+        try {
+            rules::may_post(standing_in(known->second.get(), m.sender_id));
+            return true;
+        } catch (const Error& error) {
+            refuse(i, error);
+            return false;
+        }
+    };
+
+    std::map<std::pair<std::string, std::string>, std::size_t> first_with_key;  // (sender, client_id)
+    std::vector<std::optional<std::size_t>> repeat_of(sends.size());
+    std::vector<store::messages::ClientKey> keys;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        const auto& m = *sends[i];
+        if (!locked.contains(m.chat_id)) {
+            refuse(i, not_found("chat"));
+        } else if (!may_post(i)) {
+            continue;
+        } else if (m.client_id) {
+            const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
+            if (inserted) {
+                keys.push_back({m.sender_id, *m.client_id});
+            } else {
+                repeat_of[i] = first->second;
+            }
+        }
+    }
+    if (!keys.empty()) {
+        for (auto& stored : store::messages::find_by_client_ids(tx, keys)) {
+            const auto i = first_with_key.at({stored.sender_id.value_or(""), stored.client_id.value_or("")});
+            if (stored.chat_id != sends[i]->chat_id) {
+                refuse(i, conflict("client_id was used in another chat"));
+            } else {
+                entries[i] = Outcome<Sent>{{std::move(stored), false}, {}};
+            }
+        }
+    }
+
+    std::unordered_set<std::string> claimed_media;
+    std::vector<std::size_t> inserted;
+    std::vector<store::NewMessage> batch;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (entries[i] || repeat_of[i]) continue;
+        const auto& m = *sends[i];
+        try {
+            check_references(tx, m, claimed_media);
+        } catch (const Error& error) {
+            refuse(i, error);
+            continue;
+        }
+        inserted.push_back(i);
+        batch.push_back({m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
+    }
+    std::vector<std::optional<Message>> stored;
+    try {
+        if (!batch.empty()) stored = store::messages::insert(tx, batch);
+    } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
+        throw conflict("client_id was used in another chat");
+    }
+    for (std::size_t k = 0; k < inserted.size(); ++k) {
+        const auto i = inserted[k];
+        auto& message = stored[k];
+        if (!message) {
+            refuse(i, not_found("chat"));
+            continue;
+        }
+        if (message->media) {
+            store::media::mark_attached(tx, message->media->id);
+            message->media->attached = true;
+        }
+        Outcome<Sent> outcome;
+        outcome.effects.to_members(MessageCreated{*message}, message->chat_id);
+        count_sent(message->type);
+        outcome.value = {std::move(*message), true};
+        entries[i] = std::move(outcome);
+    }
+
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (!repeat_of[i]) continue;
+        const auto first = *repeat_of[i];
+        if (sends[first]->chat_id != sends[i]->chat_id) {
+            refuse(i, conflict("client_id was used in another chat"));
+        } else if (const auto* outcome = std::get_if<Outcome<Sent>>(&*entries[first])) {
+            entries[i] = Outcome<Sent>{{outcome->value.message, false}, {}};
+        } else {
+            entries[i] = entries[first];
+        }
+    }
+
+    std::vector<Entry> answered;
+    answered.reserve(entries.size());
+    for (auto& entry : entries) answered.push_back(std::move(*entry));
+    return answered;
+}
+
+}  // namespace confab::domain

@@ -1,0 +1,169 @@
+// The rules of chat as tables: every action judged for every chat type, role and setting
+// (or every actor and target role), against an expected answer written out cell by cell.
+// rules_test.cpp says why each rule is what it is; this file makes sure no combination
+// was left unjudged. A new role or setting adds a column or a row here.
+
+#include "confab/domain/rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace confab::domain::rules {
+namespace {
+
+constexpr std::array roles{Role::member, Role::admin, Role::owner};
+
+// Every combination of the group settings.
+std::vector<ChatSettings> every_setting() {
+    std::vector<ChatSettings> all;
+    for (int bits = 0; bits < 8; ++bits)
+        all.push_back({.only_admins_can_post = (bits & 1) != 0,
+                       .only_admins_can_edit_info = (bits & 2) != 0,
+                       .only_admins_can_add_members = (bits & 4) != 0});
+    return all;
+}
+
+std::string describe(const Standing& s) {
+    return std::string(to_string(s.type)) + " " + std::string(to_string(s.role)) +
+           " post:" + std::to_string(s.settings.only_admins_can_post) +
+           " info:" + std::to_string(s.settings.only_admins_can_edit_info) +
+           " add:" + std::to_string(s.settings.only_admins_can_add_members);
+}
+
+// 'A' when the call allows, else the first letter of the refusal's code ('F' forbidden).
+char answer(const std::function<void()>& call) {
+    try {
+        call();
+        return 'A';
+    } catch (const Error& error) {
+        switch (error.code()) {
+        case ErrorCode::forbidden: return 'F';
+        case ErrorCode::not_found: return 'N';
+        case ErrorCode::conflict: return 'C';
+        case ErrorCode::bad_request: return 'B';
+        default: return '?';
+        }
+    }
+}
+
+// An action that depends on the actor's standing only. `direct` is the answer in a direct
+// chat (whatever the settings); `group` the answers of member, admin and owner; a member
+// is refused instead where `restricted_by` is set.
+struct StandingRow {
+    const char* action;
+    std::function<void(const Standing&)> call;
+    char direct;
+    std::array<char, 3> group;
+    bool ChatSettings::*restricted_by = nullptr;
+};
+
+const std::vector<StandingRow>& standing_rows() {
+    static const std::vector<StandingRow> rows{
+        {"post", [](const Standing& s) { may_post(s); }, 'A', {'A', 'A', 'A'}, &ChatSettings::only_admins_can_post},
+        {"edit info", [](const Standing& s) { may_update_chat(s, false); }, 'F', {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_edit_info},
+        {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'A', 'A'}},
+        {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'A'}},
+        {"add members", [](const Standing& s) { may_add_members(s); }, 'F', {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_add_members},
+        {"delete another's message", [](const Standing& s) { may_delete_message(s, "bob", Message{.sender_id = "ann"}); },
+         'F', {'F', 'A', 'A'}},
+        {"delete own message", [](const Standing& s) { may_delete_message(s, "ann", Message{.sender_id = "ann"}); },
+         'A', {'A', 'A', 'A'}},
+        {"remove another's media",
+         [](const Standing& s) { may_remove_media(s, "bob", Message{.sender_id = "ann", .media = Media{}}); }, 'F',
+         {'F', 'A', 'A'}},
+        {"remove own media",
+         [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); }, 'A',
+         {'A', 'A', 'A'}},
+    };
+    return rows;
+}
+
+TEST(RulesTable, EveryStandingActionForEveryChatTypeRoleAndSetting) {
+    for (const auto& row : standing_rows()) {
+        for (const auto& settings : every_setting()) {
+            const Standing in_direct{ChatType::direct, settings, Role::member};
+            EXPECT_EQ(answer([&] { row.call(in_direct); }), row.direct) << row.action << ": " << describe(in_direct);
+            for (std::size_t r = 0; r < roles.size(); ++r) {
+                const Standing actor{ChatType::group, settings, roles[r]};
+                char expected = row.group[r];
+                if (row.restricted_by && settings.*row.restricted_by && roles[r] == Role::member) expected = 'F';
+                EXPECT_EQ(answer([&] { row.call(actor); }), expected) << row.action << ": " << describe(actor);
+            }
+        }
+    }
+}
+
+// Actions on a member: one grid per action, actor role down, target role across (member,
+// admin, owner), for a target other than the actor, in a group. (Settings never matter:
+// checked below for all of them.)
+using Grid = std::array<std::array<char, 3>, 3>;
+
+struct MemberRow {
+    const char* action;
+    std::function<void(const Standing&, Role)> call;
+    Grid on_others;
+};
+
+const std::vector<MemberRow>& member_rows() {
+    static const std::vector<MemberRow> rows{
+        {"remove", [](const Standing& a, Role t) { may_remove_member(a, t, false); },
+         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
+        {"make member", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::member, false); },
+         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
+        {"make admin", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::admin, false); },
+         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
+        {"make owner", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::owner, false); },
+         {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'A', 'A', 'A'}}}},
+        {"mute for them", [](const Standing& a, Role t) { may_update_member(a, t, false, std::nullopt, true); },
+         {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'F', 'F', 'F'}}}},
+    };
+    return rows;
+}
+
+TEST(RulesTable, EveryActionOnAnotherMemberForEveryActorAndTargetRole) {
+    for (const auto& row : member_rows())
+        for (const auto& settings : every_setting())
+            for (std::size_t a = 0; a < roles.size(); ++a)
+                for (std::size_t t = 0; t < roles.size(); ++t) {
+                    const Standing actor{ChatType::group, settings, roles[a]};
+                    EXPECT_EQ(answer([&] { row.call(actor, roles[t]); }), row.on_others[a][t])
+                        << row.action << ": " << describe(actor) << " on a " << to_string(roles[t]);
+                }
+}
+
+// What members may do to themselves, by their own role (member, admin, owner).
+struct SelfRow {
+    const char* action;
+    std::function<void(const Standing&)> call;
+    std::array<char, 3> group;
+    char direct;
+};
+
+TEST(RulesTable, EveryActionOnOneselfForEveryRole) {
+    const std::vector<SelfRow> rows{
+        {"leave", [](const Standing& s) { may_remove_member(s, s.role, true); }, {'A', 'A', 'A'}, 'F'},
+        {"mute", [](const Standing& s) { may_update_member(s, s.role, true, std::nullopt, true); }, {'A', 'A', 'A'}, 'A'},
+        {"become member", [](const Standing& s) { may_update_member(s, s.role, true, Role::member, false); },
+         {'F', 'A', 'F'}, 'F'},
+        {"become admin", [](const Standing& s) { may_update_member(s, s.role, true, Role::admin, false); },
+         {'F', 'A', 'F'}, 'F'},
+    };
+    for (const auto& row : rows)
+        for (const auto& settings : every_setting()) {
+            const Standing in_direct{ChatType::direct, settings, Role::member};
+            EXPECT_EQ(answer([&] { row.call(in_direct); }), row.direct) << row.action << ": " << describe(in_direct);
+            for (std::size_t r = 0; r < roles.size(); ++r) {
+                const Standing actor{ChatType::group, settings, roles[r]};
+                EXPECT_EQ(answer([&] { row.call(actor); }), row.group[r]) << row.action << ": " << describe(actor);
+            }
+        }
+}
+
+}  // namespace
+}  // namespace confab::domain::rules
