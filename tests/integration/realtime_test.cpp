@@ -314,9 +314,9 @@ TEST_F(RealtimeTest, PresenceGoesToUsersSharingAChat) {
     ASSERT_TRUE(IsJson(user, 200));
     EXPECT_EQ(user.json().value("online", json()), true) << user.body;
 
-    const auto open_before_close = open_connections(port(, "websocket"));
+    const auto open_before_close = open_connections(port(), "websocket");
     wa2->close();
-    ASSERT_TRUE(eventually([&] { return open_connections(port(, "websocket")) < open_before_close; }))
+    ASSERT_TRUE(eventually([&] { return open_connections(port(), "websocket") < open_before_close; }))
         << "the closed connection's session did not end";
     auto after_close = send_text(port(), a, direct, "after closing the 2nd connection");
     EXPECT_TRUE(NoFrameBefore(*wb, frame_of("presence.update", from_user(a.id)),

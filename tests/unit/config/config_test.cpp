@@ -294,7 +294,7 @@ TEST_F(ConfigLoad, FileErrorsCarryFileLineAndColumn) {
     const fs::path file = write_toml("[server]\nport = 70000\n");
     EXPECT_EQ(load_error(file, env_with_url()), file.string() +
                                                     ":2:8: server.port (CONFAB_HTTP_PORT): expected an integer "
-                                                    "from 1 to 65535, got 70000");
+                                                    "from 0 to 65535, got 70000");
 }
 
 TEST_F(ConfigLoad, MessageRateMustBePositiveAndFinite) {
