@@ -310,6 +310,11 @@ Text optional_path() {
                 }};
 }
 
+// Empty allowed (the setting is off); any other text is a path the server checks when it uses it.
+Text any_text() {
+    return Text{"a string", [](std::string_view) { return true; }};
+}
+
 Text ip_address() {
     return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal};
 }
@@ -397,7 +402,8 @@ struct Key {
 const std::vector<Key>& keys() {
     static const std::vector<Key> table = {
         {"server.listen_address", "CONFAB_LISTEN_ADDRESS", ip_address(), &Config::server, &Server::listen_address},
-        {"server.port", "CONFAB_HTTP_PORT", integer(1, 65535), &Config::server, &Server::port},
+        {"server.port", "CONFAB_HTTP_PORT", integer(0, 65535), &Config::server, &Server::port},
+        {"server.port_file", "CONFAB_PORT_FILE", any_text(), &Config::server, &Server::port_file},
         {"server.io_threads", "CONFAB_IO_THREADS", integer(1, 256), &Config::server, &Server::io_threads},
         {"server.shutdown_grace_seconds", "CONFAB_SHUTDOWN_GRACE_SECONDS", integer(1, 300), &Config::server,
          &Server::shutdown_grace},

@@ -19,6 +19,9 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +37,17 @@ constexpr auto exit_margin = std::chrono::milliseconds(750);
 // Out of descriptors, accepts pause this long at first, doubling up to the longest pause.
 constexpr auto first_accept_pause = std::chrono::milliseconds(10);
 constexpr auto longest_accept_pause = std::chrono::seconds(1);
+
+// Written beside the target and renamed over it, so a reader never sees a partial number.
+void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
+    std::filesystem::path partial = file;
+    partial += ".partial";
+    std::ofstream out(partial, std::ios::trunc);
+    out << port << '\n';
+    out.close();
+    if (!out) throw std::runtime_error("cannot write the port file " + partial.string());
+    std::filesystem::rename(partial, file);
+}
 
 std::size_t total_connection_cap(const config::Config& config) {
     rlimit limit{};
@@ -79,7 +93,9 @@ struct Server::Impl {
         acceptor.set_option(asio::socket_base::reuse_address(true));
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
-        spdlog::info("listening on http://{}:{}", config.server.listen_address, acceptor.local_endpoint().port());
+        const auto bound_port = acceptor.local_endpoint().port();
+        spdlog::info("listening on http://{}:{}", config.server.listen_address, bound_port);
+        if (!config.server.port_file.empty()) write_port_file(config.server.port_file, bound_port);
     }
 
     asio::awaitable<void> accept_loop() {

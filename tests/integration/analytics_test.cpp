@@ -58,14 +58,14 @@ TEST(AnalyticsTest, StatsMatchAScriptedConversation) {
     ASSERT_EQ(grant_admin(db.url(), ana.username), 0);
 
     // The writer flushes every second: wait for the six message.sent events.
+    HttpResponse response;
     json stats;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        auto response = get(port, ana.token, target);
-        ASSERT_EQ(response.status, 200) << response.body;
-        stats = response.json();
-        if (stats["messages"] == 6) break;
-        std::this_thread::sleep_for(200ms);
-    }
+    eventually([&] {
+        response = get(port, ana.token, target);
+        stats = response.status == 200 ? response.json() : json();
+        return stats.is_object() && stats["messages"] == 6;
+    }, 10s);
+    ASSERT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(stats["messages"], 6) << stats.dump();
     EXPECT_EQ(stats["active_chats"], 1);
     EXPECT_EQ(stats["media"]["image"]["count"], 1);

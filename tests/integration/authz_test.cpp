@@ -105,7 +105,7 @@ TEST_F(AuthzTest, NonMemberGets404FromEveryEndpointAndLearnsNothing) {
     EXPECT_TRUE(list_chats(port(), outsider).empty());
     // Activity in the chat does not reach the outsider.
     send_text(port(), owner, id, "still private");
-    EXPECT_TRUE(NothingAbout(*ws_out, id, 1000ms));
+    EXPECT_TRUE(NoFrameBefore(*ws_out, mentioning(id), direct_message_marker(port(), owner, outsider)));
 }
 
 TEST_F(AuthzTest, NonMemberCannotReachAChatThroughItsMessagesOrReplies) {
@@ -188,14 +188,16 @@ TEST_F(AuthzTest, ExMemberGets404AndNoFurtherEvents) {
     };
     ASSERT_TRUE(wait_for(*ws_removed, "member.removed", own_removal(removed.id)).has_value());
     ASSERT_TRUE(wait_for(*ws_left, "member.removed", own_removal(left.id)).has_value());
-    // Drop what else arrived up to now: `left` was still a member when `removed` was removed
+    // Take what else arrived up to a marker: `left` was still a member when `removed` was removed
     // (and either may see the system message of its own removal), but `removed` must not hear
     // of `left` leaving afterwards.
-    while (auto f = ws_removed->receive(300ms))
-        if (f->value("type", "") != "presence.update")
-            EXPECT_EQ(f->dump().find(left.id), std::string::npos) << "an ex-member heard of a later change: " << f->dump();
-    while (ws_left->receive(300ms)) {
-    }
+    const auto removed_so_far = frames_until(*ws_removed, direct_message_marker(port(), owner, removed));
+    ASSERT_TRUE(removed_so_far.has_value()) << "the marker did not reach the removed member";
+    for (const auto& f : *removed_so_far)
+        if (f.value("type", "") != "presence.update")
+            EXPECT_EQ(f.dump().find(left.id), std::string::npos) << "an ex-member heard of a later change: "
+                                                                  << f.dump();
+    ASSERT_TRUE(frames_until(*ws_left, direct_message_marker(port(), owner, left)).has_value());
 
     for (const auto* ex : {&removed, &left}) {
         for (const auto& c : rest_calls(port(), *ex, id, m["id"], stay.id)) {
@@ -222,8 +224,11 @@ TEST_F(AuthzTest, ExMemberGets404AndNoFurtherEvents) {
     add_members(port(), owner, id, {newcomer.id});
     EXPECT_TRUE(wait_for(*ws_stay, "member.added", about_chat(id)).has_value()) << "the members did get events";
 
-    for (auto* ws : {ws_removed.get(), ws_left.get(), ws_ex.get()})
-        EXPECT_TRUE(NothingAbout(*ws, id, 1000ms)) << "an ex-member received an event";
+    const auto to_removed = direct_message_marker(port(), owner, removed);
+    const auto to_left = direct_message_marker(port(), owner, left);
+    EXPECT_TRUE(NoFrameBefore(*ws_removed, mentioning(id), to_removed)) << "a removed member received an event";
+    EXPECT_TRUE(NoFrameBefore(*ws_ex, mentioning(id), to_removed)) << "a removed member received an event";
+    EXPECT_TRUE(NoFrameBefore(*ws_left, mentioning(id), to_left)) << "a member who left received an event";
 }
 
 // ---------------------------------------------------------------------------------------------

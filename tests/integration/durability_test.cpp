@@ -15,6 +15,9 @@
 namespace confab::test {
 namespace {
 
+// The load must be under way, not just started, when the server or the database is disturbed.
+constexpr std::size_t kEnoughAcks = 20;
+
 // Several members sending into one group over REST as fast as they can, recording each
 // message the server acknowledged (201). Failures (503, refused connections) are expected
 // while the server or the database is down and are simply retried.
@@ -38,7 +41,7 @@ public:
                         }
                     } catch (const std::exception&) {
                         ++refused_;
-                        std::this_thread::sleep_for(20ms);
+                        std::this_thread::sleep_for(20ms);  // pacing, not a wait: no server to retry yet
                     }
                 }
             });
@@ -52,6 +55,10 @@ public:
     std::set<std::string> acked() {
         std::lock_guard lock(mutex_);
         return acked_;
+    }
+    // Whether at least `count` sends were acknowledged within 20 s.
+    bool wait_for_acks(std::size_t count) {
+        return eventually([&] { return acked().size() >= count; }, 20s);
     }
     int refused() const { return refused_; }
     ~AckedSends() { stop(); }
@@ -103,11 +110,9 @@ TEST(DurabilityTest, SigkillUnderLoadLosesNoAcknowledgedMessage) {
 
     AckedSends load(server->port(), room.members, room.chat);
     load.start();
-    std::this_thread::sleep_for(1500ms);
+    ASSERT_TRUE(load.wait_for_acks(kEnoughAcks)) << "too little load to mean anything";
     server->kill();  // SIGKILL mid-load
-    const auto acked_at_kill = load.acked();
     load.stop();
-    ASSERT_GT(acked_at_kill.size(), 20u) << "too little load to mean anything";
 
     ServerProcess restarted(db.url());
     expect_acked_stored_in_order(restarted.port(), room.members[1], room.chat, load.acked());
@@ -127,11 +132,11 @@ TEST(DurabilityTest, DatabaseRestartUnderLoadIs503ThenRecoversWithNothingLost) {
     auto room = make_room(server.port());
     AckedSends load(server.port(), room.members, room.chat);
     load.start();
-    std::this_thread::sleep_for(800ms);
+    ASSERT_TRUE(load.wait_for_acks(kEnoughAcks)) << "too little load to mean anything";
     {
         PgStopGuard pg;
         pg.stop();
-        std::this_thread::sleep_for(1500ms);
+        EXPECT_TRUE(eventually([&] { return http(server.port(), "GET", "/readyz").status == 503; }, 10s));
         EXPECT_TRUE(IsError(http(server.port(), "GET", "/readyz"), 503, "unavailable"));
         EXPECT_TRUE(IsError(get(server.port(), room.members[0].token, "/api/v1/users/me"), 503, "unavailable"));
         pg.start();
@@ -153,7 +158,7 @@ TEST(DurabilityTest, SigtermUnderLoadClosesWebSocketsWith1001AndKeepsEveryAck) {
     auto watcher = ws_connect(server->port(), room.members[2].token);
     AckedSends load(server->port(), room.members, room.chat);
     load.start();
-    std::this_thread::sleep_for(1000ms);
+    ASSERT_TRUE(load.wait_for_acks(kEnoughAcks)) << "too little load to mean anything";
     const auto started = std::chrono::steady_clock::now();
     const int status = server->terminate(10s);
     const auto took = std::chrono::steady_clock::now() - started;

@@ -48,14 +48,15 @@ TEST(HealthOutageTest, ReadyzReports503WhileTheDatabaseIsDownAndRecovers) {
     PgStopGuard pg;
     ASSERT_NO_THROW(pg.stop());
 
-    // /readyz notices the outage (give it a moment in case it caches briefly).
+    // /readyz notices the outage (it probes the database at most once a second).
     HttpResponse ready;
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    do {
-        ready = http(server.port(), "GET", "/readyz");
-        if (ready.status == 503) break;
-        std::this_thread::sleep_for(200ms);
-    } while (std::chrono::steady_clock::now() < deadline);
+    const auto ready_status = [&](std::uint16_t port, int status) {
+        return [&, port, status] {
+            ready = http(port, "GET", "/readyz");
+            return ready.status == status;
+        };
+    };
+    eventually(ready_status(server.port(), 503), 10s);
     EXPECT_TRUE(IsError(ready, 503, "unavailable"));
 
     // The process is still up and says so.
@@ -75,13 +76,8 @@ TEST(HealthOutageTest, ReadyzReports503WhileTheDatabaseIsDownAndRecovers) {
     ASSERT_NO_THROW(pg.start());
 
     // /readyz comes back within ~15 s (the pool reconnects).
-    deadline = std::chrono::steady_clock::now() + 15s;
-    do {
-        ready = http(server.port(), "GET", "/readyz");
-        if (ready.status == 200) break;
-        std::this_thread::sleep_for(250ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    ASSERT_EQ(ready.status, 200) << "readyz did not recover within 15 s of PostgreSQL restarting: "
+    ASSERT_TRUE(eventually(ready_status(server.port(), 200), 15s))
+        << "readyz did not recover within 15 s of PostgreSQL restarting: "
                                  << ready.describe();
     EXPECT_EQ(ready.json(), json({{"status", "ready"}}));
 
@@ -95,14 +91,8 @@ TEST(HealthOutageTest, ReadyzReports503WhileTheDatabaseIsDownAndRecovers) {
     EXPECT_EQ(server.terminate(10s), 0);
 
     // Leave the shared server (whose connections also died) ready for the rest of the suite.
-    auto& shared = shared_server();
-    deadline = std::chrono::steady_clock::now() + 15s;
-    do {
-        ready = http(shared.port(), "GET", "/readyz");
-        if (ready.status == 200) break;
-        std::this_thread::sleep_for(250ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    EXPECT_EQ(ready.status, 200) << "the shared server did not recover: " << ready.describe();
+    EXPECT_TRUE(eventually(ready_status(shared_server().port(), 200), 15s))
+        << "the shared server did not recover: " << ready.describe();
 }
 
 }  // namespace

@@ -105,9 +105,13 @@ TEST(LimitsTest, TypingEventsHaveTheirOwnBudget) {
         ASSERT_TRUE(update);
         EXPECT_EQ((*update)["data"]["is_typing"], is_typing) << update->dump();
     }
-    EXPECT_TRUE(NoFrame(*watcher, "typing.update")) << "the refused typing.start was not announced";
-    // Typing refusals leave messages alone.
-    EXPECT_TRUE(IsAck(ws->request("message.send", {{"chat_id", chat}, {"type", "text"}, {"content", "hi"}})));
+    // Typing refusals leave messages alone; the message's event is also the marker before which
+    // the refused typing.start would have been announced.
+    const auto sent = ws->request("message.send", {{"chat_id", chat}, {"type", "text"}, {"content", "hi"}});
+    ASSERT_TRUE(IsAck(sent)) << sent.dump();
+    EXPECT_TRUE(NoFrameBefore(*watcher, frame_of("typing.update"),
+                              frame_of("message.new", about_message(sent["data"]["message"]["id"]))))
+        << "the refused typing.start was not announced";
 }
 
 // The upload budget is checked on the header: a refused upload is answered before its body.

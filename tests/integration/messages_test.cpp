@@ -261,7 +261,9 @@ TEST_F(MessagesTest, ClientIdMakesSendIdempotent) {
     EXPECT_EQ(repeat2.json()["id"], first.json()["id"]);
     EXPECT_EQ(repeat2.json()["content"], "once");
 
-    EXPECT_TRUE(NoFrame(*ws_b, "message.new")) << "a repeat emits nothing";
+    auto c = register_user(port(), "ci");
+    EXPECT_TRUE(NoFrameBefore(*ws_b, frame_of("message.new", about_chat(id)), direct_message_marker(port(), c, b)))
+        << "a repeat emits nothing";
     auto all = all_messages(port(), b, id);
     ASSERT_EQ(all.size(), 1u);
     EXPECT_EQ(get_chat(port(), a, id)["version"], first.json()["version"]);
@@ -361,7 +363,8 @@ TEST_F(MessagesTest, ConcurrentSendsWithRepeatedClientIdsStoreEachMessageOnce) {
         EXPECT_GT(seq, last) << "in seq order";
         last = seq;
     }
-    EXPECT_TRUE(NoFrame(*ws_b, "message.new", about_chat(id))) << "each message once";
+    EXPECT_TRUE(NoFrameBefore(*ws_b, frame_of("message.new", about_chat(id)), direct_message_marker(port(), a, b)))
+        << "each message once";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,7 +656,8 @@ TEST_F(MessagesTest, ReactionsAreIdempotentAndKeepUserOrder) {
     EXPECT_EQ((*ev)["data"]["message"]["version"], v + 1);
 
     EXPECT_EQ(put(port(), b.token, reaction_url(m["id"], thumbs), json::object()).status, 204) << "idempotent";
-    EXPECT_TRUE(NoFrame(*ws_a, "message.updated")) << "a repeated reaction changes nothing";
+    EXPECT_TRUE(NoFrameBefore(*ws_a, frame_of("message.updated"), direct_message_marker(port(), b, a)))
+        << "a repeated reaction changes nothing";
     EXPECT_EQ(version_of(get_message(port(), a, m["id"])), v + 1);
 
     EXPECT_EQ(put(port(), c.token, reaction_url(m["id"], thumbs), json::object()).status, 204);
@@ -740,7 +744,8 @@ TEST_F(MessagesTest, ReadReceiptsMoveForwardOnly) {
 
     EXPECT_EQ(post(port(), b.token, read_url(id), {{"seq", 1}}).status, 204);
     EXPECT_EQ(post(port(), b.token, read_url(id), {{"seq", last - 2}}).status, 204);
-    EXPECT_TRUE(NoFrame(*ws_a, "read.updated")) << "no event when nothing moves";
+    EXPECT_TRUE(NoFrameBefore(*ws_a, frame_of("read.updated"), direct_message_marker(port(), b, a)))
+        << "no event when nothing moves";
     EXPECT_EQ(get_chat(port(), b, id)["me"]["last_read_seq"], last - 2) << "never moves back";
 
     EXPECT_EQ(post(port(), b.token, read_url(id), {{"seq", last + 100}}).status, 204);

@@ -7,19 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 namespace confab::test {
 namespace {
 
-// The value of one sample line, e.g. sample(text, "confab_messages_sent_total{type=\"text\"}").
-std::optional<double> sample(const std::string& exposition, const std::string& series) {
-    std::istringstream lines(exposition);
-    std::string line;
-    while (std::getline(lines, line))
-        if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-    return std::nullopt;
-}
+constexpr auto sample = &metric_sample;
 
 TEST(MetricsTest, CountersFollowAScriptedConversation) {
     CONFAB_REQUIRE_DATABASE();
@@ -59,12 +50,8 @@ TEST(MetricsTest, CountersFollowAScriptedConversation) {
     EXPECT_EQ(sample(text, "confab_db_pool_in_use"), 0);
 
     ben_ws->close();
-    std::optional<double> open = 1;
-    for (int i = 0; i < 50 && open != 0; ++i) {
-        std::this_thread::sleep_for(20ms);
-        open = sample(http(port, "GET", "/metrics").body, R"(confab_connections_open{kind="websocket"})");
-    }
-    EXPECT_EQ(open, 0);
+    EXPECT_TRUE(eventually([&] { return open_connections(port, "websocket") == 0; }))
+        << "a closed WebSocket is still counted";
 }
 
 TEST(MetricsTest, ATokenGuardsTheEndpointWhenConfigured) {

@@ -245,7 +245,10 @@ TEST_F(ServerTest, SlowlorisConnectionDoesNotBlockOthers) {
         } catch (const std::exception&) {
         }
     });
-    std::this_thread::sleep_for(200ms);
+    // Counted from its accept: with this metrics request's own connection, two are open.
+    ASSERT_TRUE(eventually([&] { return open_connections(port(), "http") >= 2; })) << "the staller never connected";
+    // Held up behind the staller, the requests would wait for its 3 s to run out: the contract
+    // is about time, so the bound is.
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 5; ++i) EXPECT_EQ(http(port(), "GET", "/healthz").status, 200);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
@@ -287,9 +290,14 @@ TEST_F(ServerTest, LogsNeverContainTokensPasswordsOrQueryStrings) {
     ws.client->close();
     // A failed login with a wrong password must not log the attempted password either.
     std::string wrong = "wrong-" + random_alnum(16);
-    EXPECT_EQ(http(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", wrong}}).dump()).status,
+    const std::string last_request = "lg-" + random_alnum(12);
+    EXPECT_EQ(http(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", wrong}}).dump(),
+                   {{"X-Request-Id", last_request}})
+                  .status,
               401);
-    std::this_thread::sleep_for(300ms);  // let the log lines be flushed
+    // The log is written in order: once the last request's line is in, every earlier one is.
+    const auto logged = [&] { return server().log_contents().find("request_id=" + last_request) != std::string::npos; };
+    ASSERT_TRUE(eventually(logged)) << "the last request was never logged";
 
     auto log = server().log_contents();
     ASSERT_FALSE(log.empty());
@@ -343,10 +351,14 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
             error = e.what();
         }
     });
-    std::this_thread::sleep_for(300ms);  // the request has been read and is hashing
+    // The registration's connection is open (with this metrics request's own: two); its request
+    // was written at once and hashes for about a second.
+    ASSERT_TRUE(eventually([&] { return open_connections(server.port(), "http") >= 2; }))
+        << "the registration never reached the server";
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(eventually([&] { return server.log_contents().find("shutting down") != std::string::npos; }))
+        << "SIGTERM was not noticed";
     // Still finishing the registration, but no longer accepting new work.
     if (server.running()) {
         try {
@@ -382,7 +394,10 @@ TEST(ServerTimeoutTest, IdleConnectionsAreClosedButPingedWebSocketsStayOpen) {
     auto ws = ws_connect(server.port(), u.token);
     ASSERT_EQ(ws->request("ping")["type"], "ack");
 
-    // A connection that never sends anything, and one that stalls mid-request, are dropped.
+    const auto websocket_quiet_since = std::chrono::steady_clock::now();
+
+    // A connection that never sends anything, and one that stalls mid-request, are dropped. The
+    // idle timeout is a time, so the bounds are times: after it (not before), and well in time.
     for (const std::string& bytes : {std::string(), std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")}) {
         auto t0 = std::chrono::steady_clock::now();
         auto out = raw_exchange(server.port(), bytes, 10s);
@@ -392,8 +407,9 @@ TEST(ServerTimeoutTest, IdleConnectionsAreClosedButPingedWebSocketsStayOpen) {
     }
 
     // Meanwhile the WebSocket has been quiet for longer than the idle timeout, but it answered
-    // the server's pings (Beast does that for us), so it is still open.
-    std::this_thread::sleep_for(1s);
+    // the server's pings (Beast does that for us), so it is still open. The two closes above
+    // took about the idle timeout each; this waits only if they were quicker.
+    std::this_thread::sleep_until(websocket_quiet_since + 3s);
     EXPECT_TRUE(ws->is_open()) << "closed with " << ws->close_code().value_or(-1);
     EXPECT_EQ(ws->request("ping")["type"], "ack");
     EXPECT_EQ(server.terminate(10s), 0);
@@ -442,12 +458,10 @@ TEST(ServerLifecycleTest, ServersStartingTogetherOnAFreshDatabaseAllBecomeReady)
     // Healthy is "process up"; ready means migrated. All must get there.
     for (auto* s : {&a, &b, &c}) {
         HttpResponse ready;
-        auto deadline = std::chrono::steady_clock::now() + 15s;
-        do {
+        eventually([&] {
             ready = http(s->port(), "GET", "/readyz");
-            if (ready.status == 200) break;
-            std::this_thread::sleep_for(100ms);
-        } while (std::chrono::steady_clock::now() < deadline);
+            return ready.status == 200;
+        }, 15s);
         EXPECT_TRUE(IsJson(ready, 200)) << "server on port " << s->port();
     }
     auto u = register_user(a.port(), "cs");

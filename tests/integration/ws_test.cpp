@@ -13,12 +13,16 @@ namespace {
 
 using WsTest = ConfabTest;
 
-// No frame arrives within `quiet`.
-::testing::AssertionResult NothingWithin(WsClient& ws, std::chrono::milliseconds quiet) {
-    auto f = ws.receive_frame(quiet);
-    if (f) return ::testing::AssertionFailure() << "unexpected frame: " << f->raw.substr(0, 500);
-    if (!ws.is_open())
-        return ::testing::AssertionFailure() << "connection closed (code " << ws.close_code().value_or(-1) << ")";
+// Sends a ping with an id and succeeds when the next frame is its ack: nothing was queued on
+// the connection before it (a connection's replies go out in the order of its requests).
+::testing::AssertionResult NothingQueuedBeforeAPing(WsClient& ws) {
+    const auto id = ws.next_request_id();
+    ws.send_json({{"type", "ping"}, {"id", id}});
+    auto f = ws.receive_frame();
+    if (!f)
+        return ::testing::AssertionFailure() << "no reply to a ping (close " << ws.close_code().value_or(-1) << ")";
+    if (!f->json || f->json->value("id", "") != id || f->json->value("type", "") != "ack")
+        return ::testing::AssertionFailure() << "unexpected frame before the ping's ack: " << f->raw.substr(0, 500);
     return ::testing::AssertionSuccess();
 }
 
@@ -107,13 +111,7 @@ TEST_F(WsTest, PingWithoutIdGetsNoReply) {
     auto ws = ws_connect(port(), u.token);
     ws->send_text(R"({"type":"ping"})");
     ws->send_text(R"({"type":"ping","data":{}})");
-    EXPECT_TRUE(NothingWithin(*ws, 700ms));
-    // The next frame after a ping with an id is its ack (nothing was queued before it).
-    ws->send_text(R"({"type":"ping","id":"after"})");
-    auto reply = ws->receive();
-    ASSERT_TRUE(reply.has_value());
-    EXPECT_EQ((*reply)["id"], "after");
-    EXPECT_EQ((*reply)["type"], "ack");
+    EXPECT_TRUE(NothingQueuedBeforeAPing(*ws));
 }
 
 TEST_F(WsTest, NonJsonTextGetsBadRequestAndConnectionStaysOpen) {
@@ -210,7 +208,7 @@ TEST_F(WsTest, PipelinedRequestsAreEachAnsweredOnce) {
         seen.insert((*reply)["id"].get<std::string>());
     }
     for (int i = 0; i < 50; ++i) EXPECT_EQ(seen.count("pp-" + std::to_string(i)), 1u) << i;
-    EXPECT_TRUE(NothingWithin(*ws, 300ms));
+    EXPECT_TRUE(NothingQueuedBeforeAPing(*ws)) << "a request was answered twice";
 }
 
 TEST_F(WsTest, TwoConnectionsOfOneUserAreIndependent) {
@@ -221,7 +219,7 @@ TEST_F(WsTest, TwoConnectionsOfOneUserAreIndependent) {
     auto reply = a->receive();
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ((*reply)["id"], "only-a");
-    EXPECT_TRUE(NothingWithin(*b, 300ms)) << "an ack goes only to the connection that asked";
+    EXPECT_TRUE(NothingQueuedBeforeAPing(*b)) << "an ack goes only to the connection that asked";
     a->close();
     EXPECT_TRUE(StillAnswersPing(*b));
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 namespace confab::test {
@@ -206,6 +207,20 @@ bool is_timestamp(const json& j) {
     if (id && j.value("id", json()) != *id)
         return ::testing::AssertionFailure() << "expected id \"" << *id << "\": " << dump(j);
     return ::testing::AssertionSuccess();
+}
+
+std::optional<double> metric_sample(const std::string& exposition, const std::string& series) {
+    std::istringstream lines(exposition);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+    return std::nullopt;
+}
+
+double open_connections(std::uint16_t port, const std::string& kind) {
+    const auto response = http(port, "GET", "/metrics");
+    if (response.status != 200) throw std::runtime_error("GET /metrics: " + response.describe());
+    return metric_sample(response.body, "confab_connections_open{kind=\"" + kind + "\"}").value_or(0);
 }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

@@ -67,6 +67,15 @@ std::unique_ptr<WsClient> ws_connect(std::uint16_t port, const std::string& toke
 // its own schedule: log flushes, background cleanup). Returns the last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(8));
 
+// The value of one sample line of a Prometheus exposition, e.g.
+// metric_sample(text, "confab_messages_sent_total{type=\"text\"}"); nullopt when absent.
+std::optional<double> metric_sample(const std::string& exposition, const std::string& series);
+// confab_connections_open{kind="<kind>"} (kind "http" or "websocket") from GET /metrics
+// (loopback needs no token); an http count includes the connection asking. An HTTP connection
+// is counted from its accept; a WebSocket leaves its count last, after its presence update:
+// once that dropped, a closed socket's session has published all it ever will.
+double open_connections(std::uint16_t port, const std::string& kind);
+
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
 bool is_uuid(const json& j);               // canonical lower-case UUID string
 bool is_timestamp(const json& j);          // RFC 3339 UTC with milliseconds

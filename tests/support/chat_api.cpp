@@ -293,30 +293,52 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 
 std::optional<json> wait_for(WsClient& ws, const std::string& type, const FramePred& pred,
                              std::chrono::milliseconds timeout) {
-    return ws.receive_matching(
-        [&](const json& j) {
-            return j.is_object() && j.contains("type") && j["type"].is_string() && j["type"] == type &&
-                   (!pred || pred(j));
-        },
-        timeout);
+    return ws.receive_matching(frame_of(type, pred), timeout);
 }
 
-::testing::AssertionResult NoFrame(WsClient& ws, const std::string& type, const FramePred& pred,
-                                   std::chrono::milliseconds quiet) {
-    auto f = wait_for(ws, type, pred, quiet);
-    if (f) return ::testing::AssertionFailure() << "unexpected " << type << " frame: " << dump(*f);
+::testing::AssertionResult NoFrameBefore(WsClient& ws, const FramePred& forbidden, const FramePred& marker,
+                                         std::chrono::milliseconds timeout) {
+    auto f = ws.receive_matching([&](const json& j) { return marker(j) || forbidden(j); }, timeout);
+    if (!f) {
+        return ::testing::AssertionFailure() << "the marker frame did not arrive within " << timeout.count()
+                                             << " ms (closed: " << ws.close_code().value_or(0) << ")";
+    }
+    if (!marker(*f)) return ::testing::AssertionFailure() << "unexpected frame before the marker: " << dump(*f);
     return ::testing::AssertionSuccess();
+}
+
+std::optional<std::vector<json>> frames_until(WsClient& ws, const FramePred& marker,
+                                              std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<json> before;
+    for (;;) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return std::nullopt;
+        auto f = ws.receive(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+        if (!f) return std::nullopt;
+        if (marker(*f)) return before;
+        before.push_back(std::move(*f));
+    }
+}
+
+FramePred direct_message_marker(std::uint16_t port, const TestUser& from, const TestUser& to) {
+    const std::string chat = create_direct(port, from, to)["id"];
+    return frame_of("message.new", about_message(send_text(port, from, chat, "marker")["id"]));
+}
+
+FramePred frame_of(const std::string& type, FramePred pred) {
+    return [type, pred = std::move(pred)](const json& j) {
+        return j.is_object() && j.contains("type") && j["type"].is_string() && j["type"] == type && (!pred || pred(j));
+    };
+}
+
+FramePred mentioning(const std::string& chat_id) {
+    return [chat_id](const json& j) { return mentions_chat(j, chat_id); };
 }
 
 bool mentions_chat(const json& frame, const std::string& chat_id) {
     if (!frame.is_object() || !frame.contains("data")) return false;
     return frame["data"].dump().find(chat_id) != std::string::npos;
-}
-
-::testing::AssertionResult NothingAbout(WsClient& ws, const std::string& chat_id, std::chrono::milliseconds quiet) {
-    auto f = ws.receive_matching([&](const json& j) { return mentions_chat(j, chat_id); }, quiet);
-    if (f) return ::testing::AssertionFailure() << "unexpected frame about chat " << chat_id << ": " << dump(*f);
-    return ::testing::AssertionSuccess();
 }
 
 FramePred about_chat(const std::string& chat_id) {

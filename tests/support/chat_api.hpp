@@ -90,15 +90,27 @@ using FramePred = std::function<bool(const json& frame)>;
 // queued in order. nullopt on timeout or close.
 std::optional<json> wait_for(WsClient& ws, const std::string& type, const FramePred& pred = nullptr,
                              std::chrono::milliseconds timeout = 5s);
-// Success when no frame of `type` satisfying `pred` arrives within `quiet` (the frames that do
-// arrive stay queued).
-::testing::AssertionResult NoFrame(WsClient& ws, const std::string& type, const FramePred& pred = nullptr,
-                                   std::chrono::milliseconds quiet = 800ms);
-// Success when no frame at all that concerns `chat_id` arrives within `quiet`.
-::testing::AssertionResult NothingAbout(WsClient& ws, const std::string& chat_id,
-                                        std::chrono::milliseconds quiet = 800ms);
+// "Nothing arrived" without waiting for time to pass: after the action that must not send a
+// frame, the test causes a later event that must reach the same socket after anything the
+// action sent (the hub keeps one connection's frames in order). Succeeds when the first frame
+// satisfying `marker` arrives within `timeout` and no frame satisfying `forbidden` came before
+// it; fails on a forbidden frame or when the marker never comes. The marker is taken, the
+// frames before it stay queued.
+::testing::AssertionResult NoFrameBefore(WsClient& ws, const FramePred& forbidden, const FramePred& marker,
+                                         std::chrono::milliseconds timeout = 5s);
+
+// Takes the frames up to and including the first satisfying `marker` and returns those before
+// it; nullopt when the marker does not come within `timeout` (or the connection closes).
+std::optional<std::vector<json>> frames_until(WsClient& ws, const FramePred& marker,
+                                              std::chrono::milliseconds timeout = 5s);
+// A marker for NoFrameBefore on `to`'s connections, for tests whose own chats cannot provide
+// one: `from` sends `to` a text in their direct chat (created if need be); returns a predicate
+// matching that message's message.new.
+FramePred direct_message_marker(std::uint16_t port, const TestUser& from, const TestUser& to);
 
 // Predicates on frames.
+FramePred frame_of(const std::string& type, FramePred pred = nullptr);  // "type" is `type`, and pred holds
+FramePred mentioning(const std::string& chat_id);           // mentions_chat(frame, chat_id)
 FramePred about_chat(const std::string& chat_id);           // data.chat_id / data.message.chat_id / data.chat.id
 FramePred about_message(const std::string& message_id);     // data.message.id / data.message_id
 FramePred and_(FramePred a, FramePred b);

@@ -8,8 +8,10 @@
 //   CONFAB_TEST_KEEP_TMP       set to keep every server's temp dir (log, media); by default only
 //                              those of failed tests or crashed servers are kept
 //
-// One confab server and one fresh database per test binary, started lazily by the first
-// test that needs them and torn down by a gtest Environment at the end of the run.
+// One confab server and one fresh database per test process, started lazily by the first
+// test that needs them and torn down by a gtest Environment at the end of the run. ctest
+// starts one process per test file (tests/CMakeLists.txt), so files never share them and
+// run in parallel.
 // Tests that need a server of their own (signals, special limits, database outages)
 // construct a ServerProcess against shared_database_url().
 

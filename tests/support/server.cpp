@@ -1,11 +1,8 @@
 #include "support/server.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +13,6 @@
 #include <iostream>
 #include <mutex>
 #include <random>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -157,33 +153,6 @@ PgStopGuard::~PgStopGuard() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports
-
-std::uint16_t free_port() {
-    static std::mutex mu;
-    static std::set<std::uint16_t> handed_out;
-    std::lock_guard lock(mu);
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            ::close(fd);
-            throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
-        }
-        socklen_t len = sizeof addr;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        ::close(fd);
-        std::uint16_t port = ntohs(addr.sin_port);
-        if (handed_out.insert(port).second) return port;
-    }
-    throw std::runtime_error("could not find a free port");
-}
-
-// ---------------------------------------------------------------------------------------------
 // ServerProcess
 
 ServerProcess::ServerProcess(std::string database_url, std::map<std::string, std::string> extra_env)
@@ -213,7 +182,7 @@ void ServerProcess::start() {
     media_dir_ = dir_ / "media";
     std::filesystem::create_directories(media_dir_);
     log_path_ = dir_ / "confab.log";
-    port_ = free_port();
+    port_file_ = dir_ / "port";
 
     std::map<std::string, std::string> env;
     for (char** e = environ; e && *e; ++e) {
@@ -223,7 +192,8 @@ void ServerProcess::start() {
         env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     env["CONFAB_DATABASE_URL"] = database_url_;
-    env["CONFAB_HTTP_PORT"] = std::to_string(port_);
+    env["CONFAB_HTTP_PORT"] = "0";
+    env["CONFAB_PORT_FILE"] = port_file_.string();
     env["CONFAB_LISTEN_ADDRESS"] = "127.0.0.1";
     env["CONFAB_LOG_LEVEL"] = "debug";
     env["CONFAB_MEDIA_DIR"] = media_dir_.string();
@@ -316,17 +286,34 @@ bool ServerProcess::running() {
     return true;
 }
 
+void ServerProcess::throw_if_exited_during_startup() {
+    if (!reap(false)) return;
+    expected_exit_ = true;
+    crashed_ = true;
+    throw std::runtime_error(options_.name + " exited during startup with status " +
+                             std::to_string(decode_wait_status(*status_)) + "; log " + log_path_.string() +
+                             " ends with:\n" + log_tail());
+}
+
+void ServerProcess::wait_listening(std::chrono::steady_clock::time_point deadline) {
+    while (port_ == 0) {
+        throw_if_exited_during_startup();
+        // The server renames the file into place, so once it exists it holds the whole number.
+        if (std::ifstream in(port_file_); in && in >> port_) return;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw std::runtime_error(options_.name + " did not write its port to " + port_file_.string() +
+                                     " in time; log " + log_path_.string() + " ends with:\n" + log_tail());
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
 void ServerProcess::wait_healthy(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    wait_listening(deadline);
     std::string last;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (reap(false)) {
-            expected_exit_ = true;
-            crashed_ = true;
-            throw std::runtime_error(options_.name + " exited during startup with status " +
-                                     std::to_string(decode_wait_status(*status_)) + "; log " +
-                                     log_path_.string() + " ends with:\n" + log_tail());
-        }
+        throw_if_exited_during_startup();
         try {
             auto r = http(port_, "GET", "/healthz", std::nullopt, {}, 2s);
             if (r.status == 200) return;

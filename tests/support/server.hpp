@@ -78,11 +78,9 @@ private:
     bool stopped_ = false;
 };
 
-// A free TCP port on 127.0.0.1 (bind to port 0, read it, close).
-std::uint16_t free_port();
-
 // The confab binary at $CONFAB_BIN, started with posix_spawn. Its environment is the
-// parent's plus CONFAB_DATABASE_URL, CONFAB_HTTP_PORT, CONFAB_LISTEN_ADDRESS=127.0.0.1,
+// parent's plus CONFAB_DATABASE_URL, CONFAB_HTTP_PORT=0 and CONFAB_PORT_FILE=<temp dir>/port
+// (the system picks a free port, the server reports it), CONFAB_LISTEN_ADDRESS=127.0.0.1,
 // CONFAB_LOG_LEVEL=debug, CONFAB_MEDIA_DIR=<temp dir>,
 // CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE=1000000 (the suite registers many users from one IP),
 // CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE=1000000 (tests try many wrong passwords),
@@ -107,14 +105,16 @@ public:
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
+    // The port the server reported; 0 until it listens (after the constructor, or after
+    // wait_healthy() when Options::wait_healthy is false).
     std::uint16_t port() const { return port_; }
     pid_t pid() const { return pid_; }
     const std::filesystem::path& temp_dir() const { return dir_; }
     const std::filesystem::path& media_dir() const { return media_dir_; }
     const std::filesystem::path& log_path() const { return log_path_; }
 
-    // Polls GET /healthz until 200; throws std::runtime_error (with the log tail) if the
-    // process exits or the timeout passes.
+    // Waits for the port file, then polls GET /healthz until 200; throws std::runtime_error
+    // (with the log tail) if the process exits or the timeout passes.
     void wait_healthy(std::chrono::milliseconds timeout = 30s);
 
     // SIGTERM, then wait up to `timeout` for exit. Returns the exit status (128+signal if
@@ -140,6 +140,8 @@ public:
 private:
     void start();
     bool reap(bool block);
+    void throw_if_exited_during_startup();
+    void wait_listening(std::chrono::steady_clock::time_point deadline);
 
     std::string database_url_;
     Options options_;
@@ -151,7 +153,7 @@ private:
     bool crashed_ = false;  // exited without being asked to
     bool keep_files_ = false;
     mutable std::uintmax_t printed_size_ = static_cast<std::uintmax_t>(-1);  // log size at the last print
-    std::filesystem::path dir_, media_dir_, log_path_;
+    std::filesystem::path dir_, media_dir_, log_path_, port_file_;
 };
 
 // Exit status from a waitpid status: the exit code, or 128 + signal number.

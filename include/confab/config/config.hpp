@@ -47,7 +47,8 @@ struct Limits {
 
 struct Server {
     std::string listen_address = "127.0.0.1";
-    std::uint16_t port = 8080;
+    std::uint16_t port = 8080;                    // 0: any free port, reported in the log and port_file
+    std::string port_file;                        // empty: the bound port is not written to a file
     unsigned io_threads = 2;
     std::chrono::seconds shutdown_grace{10};
     std::chrono::seconds idle_timeout{60};        // HTTP keep-alive and WebSocket idle

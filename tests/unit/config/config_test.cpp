@@ -173,6 +173,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     const Config config = load(std::nullopt, env_of({
                                                  {"CONFAB_LISTEN_ADDRESS", "0.0.0.0"},
                                                  {"CONFAB_HTTP_PORT", "1"},
+                                                 {"CONFAB_PORT_FILE", "/run/confab/port"},
                                                  {"CONFAB_IO_THREADS", "3"},
                                                  {"CONFAB_SHUTDOWN_GRACE_SECONDS", "4"},
                                                  {"CONFAB_IDLE_TIMEOUT_SECONDS", "5"},
@@ -220,8 +221,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "34"},
                                              }));
     Config expected;
-    expected.server = {"0.0.0.0", 1, 3, std::chrono::seconds{4}, std::chrono::seconds{5}, std::chrono::seconds{6},
-                       {"https://a.example"}, "/echo"};
+    expected.server = {"0.0.0.0", 1, "/run/confab/port", 3, std::chrono::seconds{4}, std::chrono::seconds{5},
+                       std::chrono::seconds{6}, {"https://a.example"}, "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28};
     expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 28, 29.0, 26, 0.5,
@@ -271,7 +272,7 @@ TEST_F(ConfigLoad, EnvironmentIntegerMustBePlainDecimal) {
 
 TEST_F(ConfigLoad, OutOfRangeValuesAreRejected) {
     EXPECT_TRUE(contains(env_error("CONFAB_HTTP_PORT", "65536"),
-                         "server.port (CONFAB_HTTP_PORT): expected an integer from 1 to 65535, got \"65536\""));
+                         "server.port (CONFAB_HTTP_PORT): expected an integer from 0 to 65535, got \"65536\""));
     EXPECT_TRUE(contains(env_error("CONFAB_IO_THREADS", "0"), "server.io_threads (CONFAB_IO_THREADS)"));
     EXPECT_TRUE(contains(file_error("[limits]\nframe_bytes = 1023\n"),
                          "limits.frame_bytes (CONFAB_LIMIT_FRAME_BYTES): expected an integer from 1024 to "
@@ -281,11 +282,19 @@ TEST_F(ConfigLoad, OutOfRangeValuesAreRejected) {
                          "database.connect_timeout_ms (CONFAB_DATABASE_CONNECT_TIMEOUT_MS)"));
 }
 
+TEST_F(ConfigLoad, PortZeroAsksForAnyFreePort) {
+    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_HTTP_PORT", "0"}})).server.port, 0);
+    const Server from_file =
+        load(write_toml("[server]\nport = 0\nport_file = \"/tmp/confab.port\"\n"), env_with_url()).server;
+    EXPECT_EQ(from_file.port, 0);
+    EXPECT_EQ(from_file.port_file, "/tmp/confab.port");
+}
+
 TEST_F(ConfigLoad, FileErrorsCarryFileLineAndColumn) {
     const fs::path file = write_toml("[server]\nport = 70000\n");
     EXPECT_EQ(load_error(file, env_with_url()), file.string() +
                                                     ":2:8: server.port (CONFAB_HTTP_PORT): expected an integer "
-                                                    "from 1 to 65535, got 70000");
+                                                    "from 0 to 65535, got 70000");
 }
 
 TEST_F(ConfigLoad, MessageRateMustBePositiveAndFinite) {
@@ -300,7 +309,7 @@ TEST_F(ConfigLoad, MessageRateMustBePositiveAndFinite) {
 
 TEST_F(ConfigLoad, WrongTomlTypeNamesKey) {
     EXPECT_TRUE(contains(file_error("[server]\nport = \"8080\"\n"),
-                         "server.port (CONFAB_HTTP_PORT): expected an integer from 1 to 65535, got a string \"8080\""));
+                         "server.port (CONFAB_HTTP_PORT): expected an integer from 0 to 65535, got a string \"8080\""));
     EXPECT_TRUE(contains(file_error("[server]\nport = 80.5\n"), "server.port (CONFAB_HTTP_PORT)"));
     EXPECT_TRUE(contains(file_error("[log]\nlevel = 3\n"), "log.level (CONFAB_LOG_LEVEL): expected one of"));
     EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = \"https://a.example\"\n"),
