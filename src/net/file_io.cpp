@@ -14,7 +14,9 @@ OpenFile::~OpenFile() {
 }
 
 boost::asio::awaitable<std::optional<OpenFile>> open_for_reading(domain::Workers& files, std::filesystem::path path) {
-    const int fd = co_await domain::offload(files, [path = std::move(path)] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    const int fd = co_await domain::offload(files, [path = std::move(path)] {
+        return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    });
     if (fd < 0) co_return std::nullopt;
     co_return OpenFile(files, fd);
 }

@@ -254,7 +254,8 @@ asio::awaitable<void> refuse(Connection& connection, http::Response response, co
 class BodyDeadline {
 public:
     BodyDeadline(std::chrono::seconds idle, std::uint64_t length)
-        : idle_(idle), end_(std::chrono::steady_clock::now() + idle + std::chrono::seconds(length / bytes_per_second)) {}
+        : idle_(idle),
+          end_(std::chrono::steady_clock::now() + idle + std::chrono::seconds(length / bytes_per_second)) {}
 
     // When the next read must have brought something.
     std::chrono::steady_clock::time_point next() const {
@@ -454,7 +455,8 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
         auto response = co_await http::dispatch(context.router, context.cors, request);
         if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
         const bool keep_open = keep_alive && !context.registry.stopping();
-        const bool sent_whole = co_await send_response(*connection, std::move(response), request, keep_open, context.files);
+        const bool sent_whole =
+            co_await send_response(*connection, std::move(response), request, keep_open, context.files);
         if (!sent_whole || !keep_open) break;
     }
     if (upgrade_to) {

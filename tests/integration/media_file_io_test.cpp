@@ -62,8 +62,9 @@ public:
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
             throw std::runtime_error("connect failed");
-        const std::string request = "GET " + media_url(message_id) + " HTTP/1.1\r\nHost: confab\r\nAuthorization: Bearer " +
-                                    u.token + "\r\nConnection: close\r\n\r\n";
+        const std::string request = "GET " + media_url(message_id) +
+                                    " HTTP/1.1\r\nHost: confab\r\nAuthorization: Bearer " + u.token +
+                                    "\r\nConnection: close\r\n\r\n";
         if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
             throw std::runtime_error("send failed");
     }

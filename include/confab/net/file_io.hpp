@@ -15,8 +15,8 @@
 namespace confab::net {
 
 // The file calls of downloads and uploads. Each runs on the file threads (as many as
-// `media.worker_threads`, apart from them) and is awaited, so an I/O thread never waits for the disk; the caller resumes on its own
-// executor (the connection's strand).
+// `media.worker_threads`, apart from them) and is awaited, so an I/O thread never waits for
+// the disk; the caller resumes on its own executor (the connection's strand).
 //
 // The file threads' queue has no bound of its own: a connection waits for one file job at a
 // time (and may leave a close behind), so the connection caps bound it, and a transfer is
