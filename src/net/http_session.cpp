@@ -41,7 +41,7 @@ constexpr auto send_timeout = std::chrono::seconds(30);
 constexpr std::size_t discard_chunk_bytes = 64 * 1024;
 // Bytes of a download read, or of an upload written, per hop to the file threads: large
 // enough that the two thread switches of a hop cost little next to the copy.
-constexpr std::size_t file_hop_bytes = 256 * 1024;
+constexpr std::size_t file_hop_bytes = 1024 * 1024;
 // A connection refused mid-request is read and discarded this long before it is closed, so
 // that unread request bytes do not turn into a TCP reset that destroys the refusal.
 constexpr auto linger_after_refusal = std::chrono::seconds(2);
