@@ -287,8 +287,9 @@ asio::awaitable<beast::error_code> receive_into(Connection& connection, beast::f
                                                 bhttp::request_parser<bhttp::buffer_body>& parser,
                                                 std::chrono::seconds idle, std::uint64_t limit,
                                                 domain::Workers& files, const OpenFile& file) {
-    const BodyDeadline deadline(idle, parser.content_length().value_or(limit));
-    std::vector<char> chunk(file_hop_bytes);
+    const auto length = parser.content_length().value_or(limit);
+    const BodyDeadline deadline(idle, length);
+    std::vector<char> chunk(std::clamp<std::uint64_t>(length, 1, file_hop_bytes));  // a small upload, a small buffer
     std::size_t filled = 0;
     while (!parser.is_done()) {
         auto& body = parser.get().body();
