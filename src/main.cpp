@@ -107,7 +107,7 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     using namespace confab;
     migrate(config.database.url);
     api::Application app(config);
-    net::Server server(config, app.router, app.events, app.hub,
+    net::Server server(config, app.router, app.events, app.hub, app.files,
                        {[&app] { return app.storage.temporary_path(); },
                         [&config_file] { reload_log_level(config_file); },
                         [&app](const http::Request& head) { return api::admit_upload(app.services, head); }});

@@ -2,6 +2,8 @@
 
 #include "confab/store/database.hpp"
 
+#include <limits>
+
 namespace confab::api {
 namespace {
 constexpr std::size_t analytics_queue_capacity = 100000;
@@ -13,6 +15,9 @@ Application::Application(const config::Config& cfg)
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
       hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
       workers(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
+      // As many as the media workers, apart from them so a download never waits behind a
+      // thumbnail; unbounded, as a connection waits for one file job at a time (net/file_io.hpp).
+      files(cfg.media.worker_threads, std::numeric_limits<std::size_t>::max()),
       storage(cfg.media.dir),
       auth(pool, hashing, hub, cfg.auth, cfg.limits, cfg.overload),
       users(pool, hub),
@@ -36,8 +41,8 @@ void Application::stop() {
     media.stop();
     analytics.stop();
     pool.stop();
-    for (auto* threads : {&hashing, &workers}) threads->pool().stop();
-    for (auto* threads : {&hashing, &workers}) threads->pool().join();
+    for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();
+    for (auto* threads : {&hashing, &workers, &files}) threads->pool().join();
 }
 
 }  // namespace confab::api

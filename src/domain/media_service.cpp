@@ -23,7 +23,8 @@ namespace {
 constexpr int cleanup_batch = 100;
 constexpr std::size_t release_batch = 64;
 
-// Removes the temporary upload on every path that does not store it.
+// Removes a temporary file on every path that does not keep it. Only for files made on the
+// workers: its destructor must run there, never on an I/O thread.
 struct TemporaryFile {
     std::filesystem::path path;
     ~TemporaryFile() {
@@ -73,27 +74,31 @@ MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers&
 void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
 
 boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
-    TemporaryFile temporary{upload.temporary};
+    // The body file stays the caller's to remove (on its file threads) unless it is stored.
+    auto temporary = std::move(upload.temporary);
     require_uuid(upload.chat_id, "chat_id");
     if (upload.file_name) upload.file_name = file_name_from(*upload.file_name);
     const auto kind = media_kind_from(upload.kind);
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     co_await writes_.standing(upload.chat_id, upload.uploader_id);
     if (upload.multipart_boundary) {
-        TemporaryFile part{storage_.temporary_path()};
         const auto extracted = co_await offload(workers_, [&]() -> std::optional<media::FilePart> {
+            TemporaryFile part{storage_.temporary_path()};
             try {
-                return media::extract_file_part(temporary.path, *upload.multipart_boundary, part.path);
+                auto found = media::extract_file_part(temporary, *upload.multipart_boundary, part.path);
+                // Over the body, so that the caller's removal of the body covers the part too.
+                std::filesystem::rename(part.path, temporary);
+                part.path.clear();
+                return found;
             } catch (const std::invalid_argument&) {
                 return std::nullopt;
             }
         });
         if (!extracted) throw bad_request("multipart body needs one part named file");
         if (!upload.file_name && extracted->file_name) upload.file_name = file_name_from(*extracted->file_name);
-        std::swap(temporary.path, part.path);
     }
 
-    const auto inspection = co_await offload(workers_, [path = temporary.path] { return media::inspect(path); });
+    const auto inspection = co_await offload(workers_, [path = temporary] { return media::inspect(path); });
     if (inspection.size_bytes == 0) throw bad_request("the upload is empty");
     if (!media::allowed(*kind, inspection.mime_type))
         throw Error(ErrorCode::unsupported_media_type,
@@ -117,9 +122,9 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
         store::media::lock_quota(tx, media.uploader_id);  // after the bytes' lock, always in this order
         const auto usage = store::media::usage(tx, media);
         if (!usage.repeat) require_within_quota(usage.used_bytes, media.size_bytes);
-        if (!temporary.path.empty()) {  // a retried transaction finds the bytes stored already
-            storage_.store(temporary.path, media.storage_key);
-            temporary.path.clear();  // consumed by the store
+        if (!temporary.empty()) {  // a retried transaction finds the bytes stored already
+            storage_.store(temporary, media.storage_key);
+            temporary.clear();  // consumed by the store
         }
         return store::media::insert(tx, media);
     });

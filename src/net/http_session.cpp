@@ -3,6 +3,7 @@
 #include "confab/api/ws_events.hpp"
 #include "confab/http/dispatch.hpp"
 #include "confab/http/errors.hpp"
+#include "confab/net/file_io.hpp"
 #include "confab/net/ws_session.hpp"
 #include "confab/obs/metrics.hpp"
 
@@ -16,10 +17,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/file_body.hpp>
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -40,7 +38,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view websocket_path = "/api/v1/ws";
 constexpr std::string_view upload_path = "/api/v1/messages/upload";
 constexpr auto send_timeout = std::chrono::seconds(30);
-constexpr std::size_t file_chunk_bytes = 64 * 1024;
+constexpr std::size_t discard_chunk_bytes = 64 * 1024;
+// Bytes of a download read, or of an upload written, per hop to the file threads: large
+// enough that the two thread switches of a hop cost little next to the copy.
+constexpr std::size_t file_hop_bytes = 1024 * 1024;
 // A connection refused mid-request is read and discarded this long before it is closed, so
 // that unread request bytes do not turn into a TCP reset that destroys the refusal.
 constexpr auto linger_after_refusal = std::chrono::seconds(2);
@@ -132,9 +133,10 @@ bool is_quiet_end(const beast::error_code& ec) {
            ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof;
 }
 
-// Sends a file slice from disk in chunks, so a large download never sits in memory.
-asio::awaitable<void> write_file(Connection& connection, const http::Response& response, const http::Request& request,
-                                 bool keep_alive, int fd) {
+// Sends a file slice from disk in chunks, so a large download never sits in memory; false
+// when it could not be sent whole, and the connection must close.
+asio::awaitable<bool> write_file(Connection& connection, const http::Response& response, const http::Request& request,
+                                 bool keep_alive, domain::Workers& files, const OpenFile& file) {
     const auto& slice = *response.file;
     bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
@@ -144,40 +146,47 @@ asio::awaitable<void> write_file(Connection& connection, const http::Response& r
     bhttp::response_serializer<bhttp::buffer_body> serializer{out};
     connection.stream.expires_after(send_timeout);
     auto [header_error, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, use_tuple);
-    if (header_error) co_return;
-    std::vector<char> chunk(file_chunk_bytes);
-    auto offset = static_cast<off_t>(slice.offset);
+    if (header_error) co_return false;
+    std::vector<char> chunk(std::min<std::uint64_t>(file_hop_bytes, slice.length));
+    auto offset = slice.offset;
     for (std::uint64_t remaining = slice.length; remaining > 0;) {
-        const auto got = ::pread(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), remaining), offset);
-        if (got <= 0) co_return;  // the file shrank or vanished: drop the connection mid-body
-        remaining -= static_cast<std::uint64_t>(got);
+        const auto want = std::min<std::uint64_t>(chunk.size(), remaining);
+        const auto got = co_await read_at(files, file, {chunk.data(), static_cast<std::size_t>(want)}, offset);
+        if (got == 0) co_return false;  // the file shrank: drop the connection mid-body
+        remaining -= got;
         offset += got;
         out.body().data = chunk.data();
-        out.body().size = static_cast<std::size_t>(got);
+        out.body().size = got;
         out.body().more = remaining > 0;
         connection.stream.expires_after(send_timeout);
         auto [ec, bytes] = co_await bhttp::async_write(connection.stream, serializer, use_tuple);
-        if (ec && ec != bhttp::error::need_buffer) co_return;
+        if (ec && ec != bhttp::error::need_buffer) co_return false;
     }
+    co_return true;
 }
 
 asio::awaitable<void> write_response(Connection& connection, http::Response response, const http::Request& request,
                                      bool keep_alive) {
-    if (response.file) {
-        const int fd = ::open(response.file->path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            co_await write_file(connection, response, request, keep_alive, fd);
-            ::close(fd);
-            co_return;
-        }
-        response = http::error_response(http::describe(model::not_found("media")));
-    }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
     out.body() = std::move(response.body);
     out.prepare_payload();
     connection.stream.expires_after(send_timeout);
     co_await bhttp::async_write(connection.stream, out, use_tuple);
+}
+
+// A download's file is opened on the file threads when it is sent. Once open it stays
+// readable to its end even if it is removed meanwhile; gone before, it is 404 as if its
+// row had been missing. False when a download was cut short and the connection must close.
+asio::awaitable<bool> send_response(Connection& connection, http::Response response, const http::Request& request,
+                                    bool keep_alive, domain::Workers& files) {
+    if (response.file) {
+        if (auto file = co_await open_for_reading(files, response.file->path))
+            co_return co_await write_file(connection, response, request, keep_alive, files, *file);
+        response = http::error_response(http::describe(model::not_found("media")));
+    }
+    co_await write_response(connection, std::move(response), request, keep_alive);
+    co_return true;
 }
 
 struct Upgrade {
@@ -238,21 +247,62 @@ asio::awaitable<void> refuse(Connection& connection, http::Response response, co
     co_await write_response(connection, std::move(response), request, false);
 }
 
-// Reads the rest of a request whose header is in. The body's time starts when its header
-// is in, not with the header's own deadline (a late request on a keep-alive connection got
-// only what was left of it): it may pause up to `idle` between chunks, and must end within
-// `idle` plus one second per 64 KiB it may hold, so a large upload on a slow link finishes
-// while a trickled body still ends.
+// The time a request body has. It starts when its header is in, not with the header's own
+// deadline (a late request on a keep-alive connection got only what was left of it): the body
+// may pause up to `idle` between chunks, and must end within `idle` plus one second per 64 KiB
+// it may hold, so a large upload on a slow link finishes while a trickled body still ends.
+class BodyDeadline {
+public:
+    BodyDeadline(std::chrono::seconds idle, std::uint64_t length)
+        : idle_(idle),
+          end_(std::chrono::steady_clock::now() + idle + std::chrono::seconds(length / bytes_per_second)) {}
+
+    // When the next read must have brought something.
+    std::chrono::steady_clock::time_point next() const {
+        return std::min(std::chrono::steady_clock::now() + idle_, end_);
+    }
+
+private:
+    static constexpr std::uint64_t bytes_per_second = 64 * 1024;
+    std::chrono::seconds idle_;
+    std::chrono::steady_clock::time_point end_;
+};
+
+// Reads the rest of a request whose header is in, within its BodyDeadline.
 template <class Parser>
 asio::awaitable<beast::error_code> read_body(Connection& connection, beast::flat_buffer& buffer, Parser& parser,
                                              std::chrono::seconds idle, std::uint64_t limit) {
-    constexpr std::uint64_t bytes_per_second = 64 * 1024;
-    const auto length = parser.content_length().value_or(limit);
-    const auto end = std::chrono::steady_clock::now() + idle + std::chrono::seconds(length / bytes_per_second);
+    const BodyDeadline deadline(idle, parser.content_length().value_or(limit));
     while (!parser.is_done()) {
-        connection.stream.expires_at(std::min(std::chrono::steady_clock::now() + idle, end));
+        connection.stream.expires_at(deadline.next());
         auto [ec, bytes] = co_await bhttp::async_read_some(connection.stream, buffer, parser, use_tuple);
         if (ec) co_return ec;
+    }
+    co_return beast::error_code{};
+}
+
+// Reads an upload's body within its BodyDeadline into `file`, written on the file threads a
+// full chunk at a time; the first read or write error.
+asio::awaitable<beast::error_code> receive_into(Connection& connection, beast::flat_buffer& buffer,
+                                                bhttp::request_parser<bhttp::buffer_body>& parser,
+                                                std::chrono::seconds idle, std::uint64_t limit,
+                                                domain::Workers& files, const OpenFile& file) {
+    const auto length = parser.content_length().value_or(limit);
+    const BodyDeadline deadline(idle, length);
+    std::vector<char> chunk(std::clamp<std::uint64_t>(length, 1, file_hop_bytes));  // a small upload, a small buffer
+    std::size_t filled = 0;
+    while (!parser.is_done()) {
+        auto& body = parser.get().body();
+        body.data = chunk.data() + filled;
+        body.size = chunk.size() - filled;
+        connection.stream.expires_at(deadline.next());
+        auto [ec, bytes] = co_await bhttp::async_read_some(connection.stream, buffer, parser, use_tuple);
+        if (ec && ec != bhttp::error::need_buffer) co_return ec;  // need_buffer: the chunk is full
+        filled = chunk.size() - body.size;
+        if (filled == chunk.size() || (parser.is_done() && filled > 0)) {
+            if (const auto error = co_await write_all(files, file, {chunk.data(), filled})) co_return error;
+            filled = 0;
+        }
     }
     co_return beast::error_code{};
 }
@@ -263,26 +313,25 @@ asio::awaitable<std::optional<http::Request>> receive_upload(Connection& connect
                                                              bhttp::request_parser<bhttp::empty_body>&& head,
                                                              std::uint64_t limit, SessionContext& context) {
     const std::string target(head.get().target());
-    bhttp::request_parser<bhttp::file_body> parser{std::move(head)};
+    bhttp::request_parser<bhttp::buffer_body> parser{std::move(head)};
     parser.body_limit(limit);
-    const auto file = context.upload_path();
-    beast::error_code ec;
-    parser.get().body().open(file.c_str(), beast::file_mode::write, ec);
-    if (ec) {
-        spdlog::error("cannot create upload file {}: {}", file.string(), ec.message());
+    const auto path = context.upload_path();
+    auto created = co_await create_for_writing(context.files, path);
+    if (!created.file) {
+        spdlog::error("cannot create upload file {}: {}", path.string(), created.error.message());
         co_await refuse(connection, read_failure_response(bhttp::error::bad_transfer_encoding), target, "-");
         co_return std::nullopt;
     }
-    const auto read_error = co_await read_body(connection, buffer, parser, context.config.server.idle_timeout, limit);
-    auto message = parser.release();
-    message.body().close();
-    if (read_error) {
-        std::filesystem::remove(file, ec);
-        if (!is_quiet_end(read_error)) co_await refuse(connection, read_failure_response(read_error), target, "-");
+    const auto error = co_await receive_into(connection, buffer, parser, context.config.server.idle_timeout, limit,
+                                             context.files, *created.file);
+    created.file.reset();
+    if (error) {
+        co_await remove_file(context.files, path);
+        if (!is_quiet_end(error)) co_await refuse(connection, read_failure_response(error), target, "-");
         co_return std::nullopt;
     }
-    auto request = to_request(message, "-");
-    request.body_file = file;
+    auto request = to_request(parser.get(), "-");
+    request.body_file = path;
     co_return request;
 }
 
@@ -292,7 +341,7 @@ asio::awaitable<void> discard_until_closed(Connection& connection, beast::flat_b
     connection.stream.expires_after(linger_after_refusal);
     for (;;) {
         buffer.clear();
-        auto [ec, bytes] = co_await connection.stream.async_read_some(buffer.prepare(file_chunk_bytes), use_tuple);
+        auto [ec, bytes] = co_await connection.stream.async_read_some(buffer.prepare(discard_chunk_bytes), use_tuple);
         if (ec) co_return;
     }
 }
@@ -405,10 +454,11 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
             }
         }
         auto response = co_await http::dispatch(context.router, context.cors, request);
-        if (!request.body_file.empty()) std::filesystem::remove(request.body_file, ignored);
+        if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
         const bool keep_open = keep_alive && !context.registry.stopping();
-        co_await write_response(*connection, std::move(response), request, keep_open);
-        if (!keep_open) break;
+        const bool sent_whole =
+            co_await send_response(*connection, std::move(response), request, keep_open, context.files);
+        if (!sent_whole || !keep_open) break;
     }
     if (upgrade_to) {
         co_await upgrade(connection, std::move(*upgrade_to), held_slots(), context);

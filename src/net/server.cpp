@@ -58,7 +58,7 @@ std::size_t total_connection_cap(const config::Config& config) {
 
 struct Server::Impl {
     Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-         Hooks hooks)
+         domain::Workers& files, Hooks hooks)
         : config(cfg), cors(cfg.server.allowed_origins), reload(std::move(hooks.reload)),
           io(static_cast<int>(cfg.server.io_threads)), acceptor(io), signals(io, SIGINT, SIGTERM), hangups(io, SIGHUP),
           connections_per_address("connections_per_ip", cfg.limits.connections_per_ip),
@@ -74,7 +74,8 @@ struct Server::Impl {
                   std::move(hooks.upload_path),
                   std::move(hooks.admit_upload),
                   connections_per_address,
-                  connections_per_user} {
+                  connections_per_user,
+                  files} {
         hub.deliver_on(io.get_executor());
     }
 
@@ -200,8 +201,8 @@ struct Server::Impl {
 };
 
 Server::Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-               Hooks hooks)
-    : impl_(std::make_unique<Impl>(config, router, events, hub, std::move(hooks))) {}
+               domain::Workers& files, Hooks hooks)
+    : impl_(std::make_unique<Impl>(config, router, events, hub, files, std::move(hooks))) {}
 
 Server::~Server() = default;
 

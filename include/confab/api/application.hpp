@@ -40,6 +40,7 @@ public:
     store::Pool pool;
     domain::Workers hashing;  // Argon2id only
     domain::Workers workers;  // media: sniffing, hashing, fsync, thumbnails, cleanup
+    domain::Workers files;    // the file reads and writes of downloads and uploads (net/file_io.hpp)
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;

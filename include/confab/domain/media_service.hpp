@@ -24,7 +24,7 @@ struct Upload {
     std::string uploader_id;
     std::string chat_id;
     std::string kind;                    // image|voice|video|file, checked here
-    std::filesystem::path temporary;     // the streamed body; consumed
+    std::filesystem::path temporary;     // the streamed body: moved into storage, else the caller removes it
     std::optional<std::string> multipart_boundary;  // set: the body is multipart/form-data with a `file` part
     std::optional<std::string> file_name;
     std::optional<std::int64_t> width;

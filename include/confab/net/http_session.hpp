@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/http/message.hpp"
 #include "confab/net/connection_counter.hpp"
 #include "confab/net/session_registry.hpp"
@@ -39,6 +40,7 @@ struct SessionContext {
     std::function<boost::asio::awaitable<std::optional<http::Response>>(const http::Request&)> admit_upload;
     ConnectionCounter& connections_per_address;  // every TCP connection, HTTP or WebSocket
     ConnectionCounter& connections_per_user;     // open WebSockets
+    domain::Workers& files;                      // download reads, upload writes (net/file_io.hpp)
 };
 
 // The refusal for a connection past one of the caps above.

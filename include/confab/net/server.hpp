@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
 #include "confab/http/message.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -33,8 +34,9 @@ public:
         // Whether an upload may send its body, decided from its header: nullopt or the refusal.
         std::function<boost::asio::awaitable<std::optional<http::Response>>(const http::Request&)> admit_upload;
     };
+    // `files`: the threads for the file work of downloads and uploads (net/file_io.hpp).
     Server(const config::Config& config, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
-           Hooks hooks);
+           domain::Workers& files, Hooks hooks);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
