@@ -19,8 +19,8 @@ namespace {
 
 namespace http = confab::http;
 
-constexpr http::Method methods[] = {http::Method::get,  http::Method::head,    http::Method::post,
-                                    http::Method::put,  http::Method::patch,   http::Method::del,
+constexpr http::Method methods[] = {http::Method::get,     http::Method::head,  http::Method::post,
+                                    http::Method::put,     http::Method::patch, http::Method::del,
                                     http::Method::options, http::Method::other};
 
 // The application with its media directory in a scratch directory, torn down at exit.
@@ -56,11 +56,14 @@ private:
 
 std::unique_ptr<RealRoutes> routes;
 
-std::size_t captures_in(std::string_view pattern) { return static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '{')); }
+std::size_t captures_in(std::string_view pattern) {
+    return static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '{'));
+}
 
 bool is_registered(const http::Router& router, http::Method method, const std::string& pattern) {
     const auto all = router.routes();
-    return std::any_of(all.begin(), all.end(), [&](const auto& r) { return r.method == method && r.pattern == pattern; });
+    return std::any_of(all.begin(), all.end(),
+                       [&](const auto& r) { return r.method == method && r.pattern == pattern; });
 }
 
 }  // namespace

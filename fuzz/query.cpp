@@ -35,7 +35,8 @@ void read_parameters(const api::Query& query) {
     });
     expect_value_or_bad_request([&] {
         if (const auto key = api::integer_cursor(query, 'a'))
-            FUZZ_EXPECT(api::integer_cursor(api::Query::parse("cursor=" + api::encode_integer_cursor('a', *key)), 'a') == key);
+            FUZZ_EXPECT(
+                api::integer_cursor(api::Query::parse("cursor=" + api::encode_integer_cursor('a', *key)), 'a') == key);
     });
 }
 

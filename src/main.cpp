@@ -29,9 +29,10 @@ struct Arguments {
 };
 
 void print_usage() {
-    std::puts("usage: confab [--config FILE]                          serve the Confab chat API\n"
-              "       confab [--config FILE] admin grant|revoke USERNAME   set a user's server-admin flag\n"
-              "  Settings come from FILE (TOML), then CONFAB_* variables.");
+    std::puts(
+        "usage: confab [--config FILE]                          serve the Confab chat API\n"
+        "       confab [--config FILE] admin grant|revoke USERNAME   set a user's server-admin flag\n"
+        "  Settings come from FILE (TOML), then CONFAB_* variables.");
 }
 
 std::optional<Arguments> parse_arguments(int argc, char** argv) {

@@ -33,28 +33,33 @@ const CeilingShape& hot_chat_shape() { return hot_chat; }
 void prepare_ceiling_database(const std::string& database_url) {
     pqxx::connection c(database_url);
     pqxx::nontransaction tx(c);
-    tx.exec("CREATE OR REPLACE FUNCTION bench_uuid(bigint) RETURNS uuid LANGUAGE sql IMMUTABLE "
-            "AS $$ SELECT lpad(to_hex($1), 32, '0')::uuid $$");
+    tx.exec(
+        "CREATE OR REPLACE FUNCTION bench_uuid(bigint) RETURNS uuid LANGUAGE sql IMMUTABLE "
+        "AS $$ SELECT lpad(to_hex($1), 32, '0')::uuid $$");
     // The messages of one batch (bench/pgbench/batch.sql): n consecutive chats from `first`,
     // wrapping around, each with the chat's next sender from `first_sender` on.
-    tx.exec("CREATE OR REPLACE FUNCTION bench_batch(first bigint, first_sender bigint, n int, chat_base bigint, "
-            "chats bigint, user_base bigint, members bigint) RETURNS TABLE (j int, chat_id uuid, sender_id uuid) "
-            "LANGUAGE sql IMMUTABLE AS $$ SELECT j, bench_uuid(chat_base + (first + j) % chats), "
-            "bench_uuid(user_base + ((first + j) % chats) * members + (first_sender + j) % members) "
-            "FROM generate_series(0, n - 1) j $$");
+    tx.exec(
+        "CREATE OR REPLACE FUNCTION bench_batch(first bigint, first_sender bigint, n int, chat_base bigint, "
+        "chats bigint, user_base bigint, members bigint) RETURNS TABLE (j int, chat_id uuid, sender_id uuid) "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT j, bench_uuid(chat_base + (first + j) % chats), "
+        "bench_uuid(user_base + ((first + j) % chats) * members + (first_sender + j) % members) "
+        "FROM generate_series(0, n - 1) j $$");
     tx.exec("TRUNCATE messages, chat_members, chats, users CASCADE");
     for (const auto* shape : {&many_chats, &hot_chat}) {
         const auto users = shape->chats * shape->members;
-        tx.exec_params("INSERT INTO users (id, username, display_name, password_hash) "
-                       "SELECT bench_uuid(k), 'u' || k, 'u' || k, 'x' FROM generate_series($1::bigint, $2::bigint) k",
-                       shape->user_base, shape->user_base + users - 1);
-        tx.exec_params("INSERT INTO chats (id, type, title) "
-                       "SELECT bench_uuid(k), 'group', 'c' || k FROM generate_series($1::bigint, $2::bigint) k",
-                       shape->chat_base, shape->chat_base + shape->chats - 1);
-        tx.exec_params("INSERT INTO chat_members (chat_id, user_id) "
-                       "SELECT bench_uuid($1::bigint + (k - $2::bigint) / $3::bigint), bench_uuid(k) "
-                       "FROM generate_series($2::bigint, $4::bigint) k",
-                       shape->chat_base, shape->user_base, shape->members, shape->user_base + users - 1);
+        tx.exec_params(
+            "INSERT INTO users (id, username, display_name, password_hash) "
+            "SELECT bench_uuid(k), 'u' || k, 'u' || k, 'x' FROM generate_series($1::bigint, $2::bigint) k",
+            shape->user_base, shape->user_base + users - 1);
+        tx.exec_params(
+            "INSERT INTO chats (id, type, title) "
+            "SELECT bench_uuid(k), 'group', 'c' || k FROM generate_series($1::bigint, $2::bigint) k",
+            shape->chat_base, shape->chat_base + shape->chats - 1);
+        tx.exec_params(
+            "INSERT INTO chat_members (chat_id, user_id) "
+            "SELECT bench_uuid($1::bigint + (k - $2::bigint) / $3::bigint), bench_uuid(k) "
+            "FROM generate_series($2::bigint, $4::bigint) k",
+            shape->chat_base, shape->user_base, shape->members, shape->user_base + users - 1);
     }
     tx.exec("VACUUM ANALYZE");
 }
@@ -64,9 +69,12 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
     std::ostringstream command;
     command << options.pgbench << " -n -M prepared -c " << options.clients << " -j 2 -T " << options.seconds
             << " -D chat_base=" << shape.chat_base << " -D chats=" << shape.chats << " -D user_base=" << shape.user_base
-            << " -D members=" << shape.members << " -D batch=" << batch << " -f " << script << " '" << options.database_url << "' 2>&1";
+            << " -D members=" << shape.members << " -D batch=" << batch << " -f " << script << " '"
+            << options.database_url << "' 2>&1";
     std::string output;
-    const auto database_cpu = [&] { return options.postgres_pid > 0 ? cpu_seconds_of_tree(options.postgres_pid) : 0.0; };
+    const auto database_cpu = [&] {
+        return options.postgres_pid > 0 ? cpu_seconds_of_tree(options.postgres_pid) : 0.0;
+    };
     const auto cpu_before = std::pair{database_cpu(), waited_children_cpu_seconds()};
     {
         std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.str().c_str(), "r"), pclose);

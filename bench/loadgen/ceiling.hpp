@@ -8,11 +8,11 @@ namespace confab::bench {
 
 // The shape of a pgbench run: which chats its messages go to.
 struct CeilingShape {
-    std::string name;      // "many_chats" or "hot_chat"
-    long chat_base;        // integer key of the first chat (bench_uuid(key) is its id)
+    std::string name;  // "many_chats" or "hot_chat"
+    long chat_base;    // integer key of the first chat (bench_uuid(key) is its id)
     long chats;
-    long user_base;        // integer key of the first chat's first member
-    long members;          // per chat
+    long user_base;  // integer key of the first chat's first member
+    long members;    // per chat
 };
 
 // The two shapes the scenarios compare against: 1,000 chats of 5, and one chat of 50.
@@ -21,22 +21,22 @@ const CeilingShape& hot_chat_shape();
 
 struct CeilingResult {
     std::string shape;
-    int batch = 1;                 // messages per transaction
+    int batch = 1;  // messages per transaction
     int clients = 0;
     double seconds = 0;
     double transactions_per_s = 0;
     double messages_per_s = 0;
-    double latency_ms = 0;         // pgbench's average transaction latency
+    double latency_ms = 0;  // pgbench's average transaction latency
     long failed = 0;
     // CPU seconds per second of the run (2.00 = both cores), when the postmaster is known.
     double postgres_cpu = 0, pgbench_cpu = 0;
 };
 
 struct CeilingOptions {
-    std::string database_url;      // a database with the confab schema, given over to pgbench
-    std::string pgbench;           // the pgbench binary
-    std::string scripts_dir;       // bench/pgbench: message.sql (one per transaction) and batch.sql
-    pid_t postgres_pid = 0;        // the postmaster, for the CPU the run costs it (0: not measured)
+    std::string database_url;  // a database with the confab schema, given over to pgbench
+    std::string pgbench;       // the pgbench binary
+    std::string scripts_dir;   // bench/pgbench: message.sql (one per transaction) and batch.sql
+    pid_t postgres_pid = 0;    // the postmaster, for the CPU the run costs it (0: not measured)
     int clients = 16;
     int seconds = 10;
     int batch = 50;

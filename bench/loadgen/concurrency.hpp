@@ -19,9 +19,9 @@ namespace confab::bench {
 // (single-threaded) executor; rethrows the first exception once every worker stopped.
 // make_worker_state() is called once per worker, so each can own e.g. an HTTP connection.
 template <class State>
-boost::asio::awaitable<void> for_each_bounded(
-    std::size_t count, std::size_t width, std::function<State()> make_worker_state,
-    std::function<boost::asio::awaitable<void>(std::size_t, State&)> job) {
+boost::asio::awaitable<void> for_each_bounded(std::size_t count, std::size_t width,
+                                              std::function<State()> make_worker_state,
+                                              std::function<boost::asio::awaitable<void>(std::size_t, State&)> job) {
     namespace asio = boost::asio;
     auto executor = co_await asio::this_coro::executor;
     struct Shared {

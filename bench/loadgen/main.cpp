@@ -26,7 +26,8 @@ namespace asio = boost::asio;
 using namespace confab::bench;
 using nlohmann::json;
 
-constexpr const char* usage = R"(usage: confab-loadgen --port PORT --server-pid PID --database-url URL [options] [SCENARIO...]
+constexpr const char* usage =
+    R"(usage: confab-loadgen --port PORT --server-pid PID --database-url URL [options] [SCENARIO...]
 
 Scenarios (default: all, always in this order): idle many_chats hot_chat fan_out reads
   --port PORT                 the confab server's HTTP port on 127.0.0.1
@@ -139,7 +140,8 @@ asio::awaitable<bool> run(const Options& options, json& report) {
     context.server_pid = options.server_pid;
     context.postgres_pid = options.postgres_pid;
     context.database_url = options.database_url;
-    context.idle_selected = std::find(options.scenarios.begin(), options.scenarios.end(), "idle") != options.scenarios.end();
+    context.idle_selected =
+        std::find(options.scenarios.begin(), options.scenarios.end(), "idle") != options.scenarios.end();
 
     if (!options.ceiling.database_url.empty()) {
         prepare_ceiling_database(options.ceiling.database_url);

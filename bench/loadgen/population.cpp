@@ -26,7 +26,8 @@ std::string random_tag() {
 
 json expect(const HttpResponse& response, int status, const std::string& what) {
     if (response.status != status)
-        throw std::runtime_error(what + ": HTTP " + std::to_string(response.status) + " " + response.body.substr(0, 300));
+        throw std::runtime_error(what + ": HTTP " + std::to_string(response.status) + " " +
+                                 response.body.substr(0, 300));
     return json::parse(response.body);
 }
 
@@ -44,8 +45,8 @@ asio::awaitable<void> Population::ensure_users(std::size_t count) {
         [this, first](std::size_t i, HttpClient& http) -> asio::awaitable<void> {
             const auto index = first + i;
             const json body{{"username", "lg" + tag_ + "_" + std::to_string(index)}, {"password", "loadgen-password"}};
-            const auto created = expect(co_await http.request(verb::post, "/api/v1/auth/register", {}, body.dump()),
-                                        201, "register");
+            const auto created =
+                expect(co_await http.request(verb::post, "/api/v1/auth/register", {}, body.dump()), 201, "register");
             users_[index] = User{created["user"]["id"].get<std::string>(), created["token"].get<std::string>()};
         });
 }
@@ -60,9 +61,9 @@ asio::awaitable<std::vector<Chat>> Population::create_groups(const std::string& 
             json member_ids = json::array();
             for (std::size_t m = 1; m < list.size(); ++m) member_ids.push_back(users_.at(list[m]).id);
             const json body{{"type", "group"}, {"title", title + " " + std::to_string(c)}, {"member_ids", member_ids}};
-            const auto created = expect(
-                co_await http.request(verb::post, "/api/v1/chats", users_.at(list.front()).token, body.dump()), 201,
-                "create group");
+            const auto created =
+                expect(co_await http.request(verb::post, "/api/v1/chats", users_.at(list.front()).token, body.dump()),
+                       201, "create group");
             chats[c] = Chat{created["id"].get<std::string>(), list};
         });
     co_return chats;

@@ -32,8 +32,8 @@ struct Seat {
 // The connections of one scenario and what opening them cost.
 struct Fleet {
     std::vector<std::shared_ptr<WsConnection>> connections;
-    LatencySummary connect;     // per connection: TCP connect + upgrade
-    double connect_seconds = 0; // wall time to open them all
+    LatencySummary connect;      // per connection: TCP connect + upgrade
+    double connect_seconds = 0;  // wall time to open them all
 };
 
 // The users and chats the scenarios share, made over the REST API once per loadgen run.

@@ -8,8 +8,8 @@ namespace confab::bench {
 
 // What /proc says about a process at one instant.
 struct ProcessSample {
-    double cpu_seconds = 0;        // utime + stime
-    std::uint64_t rss_bytes = 0;   // VmRSS
+    double cpu_seconds = 0;       // utime + stime
+    std::uint64_t rss_bytes = 0;  // VmRSS
 };
 
 // nullopt when the process is gone or /proc cannot be read.

@@ -20,7 +20,8 @@ asio::awaitable<void> ReadLoad::start(std::size_t connections) {
     wake_ = std::make_unique<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
     workers_ = connections;
     for (std::size_t i = 0; i < connections; ++i)
-        asio::co_spawn(executor, work(HttpClient(executor, population_.server())), [this](std::exception_ptr) { --workers_; });
+        asio::co_spawn(executor, work(HttpClient(executor, population_.server())),
+                       [this](std::exception_ptr) { --workers_; });
 }
 
 void ReadLoad::schedule(std::int64_t intended_ns) {

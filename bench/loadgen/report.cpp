@@ -52,7 +52,8 @@ std::vector<Column> columns_for(const ScenarioResult& result) {
     return columns;
 }
 
-void print_row(std::ostream& out, const std::vector<Column>& columns, const std::function<std::string(const Column&)>& text) {
+void print_row(std::ostream& out, const std::vector<Column>& columns,
+               const std::function<std::string(const Column&)>& text) {
     std::string line;
     for (const auto& column : columns) {
         auto cell = text(column);
@@ -112,13 +113,13 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     if (r.connect)
         out << "connect: " << r.connect->connections << " connections in " << fixed(r.connect->seconds, 2) << " s ("
             << fixed(static_cast<double>(r.connect->connections) / std::max(r.connect->seconds, 1e-9), 0)
-            << "/s); handshake p50 " << fixed(r.connect->handshake.p50, 2) << " ms, p99 " << fixed(r.connect->handshake.p99, 2)
-            << " ms, max " << fixed(r.connect->handshake.max, 2) << " ms\n";
+            << "/s); handshake p50 " << fixed(r.connect->handshake.p50, 2) << " ms, p99 "
+            << fixed(r.connect->handshake.p99, 2) << " ms, max " << fixed(r.connect->handshake.max, 2) << " ms\n";
     if (r.idle)
-        out << "idle: server RSS " << mib(r.idle->rss_before) << " MiB -> " << mib(r.idle->rss_connected) << " MiB with "
-            << r.idle->connections << " connections (" << fixed(r.idle->bytes_per_connection / 1024.0, 2)
-            << " KiB per connection) -> " << mib(r.idle->rss_after) << " MiB after closing; server CPU while idle "
-            << fixed(r.idle->server_cpu_idle, 3) << " s/s\n";
+        out << "idle: server RSS " << mib(r.idle->rss_before) << " MiB -> " << mib(r.idle->rss_connected)
+            << " MiB with " << r.idle->connections << " connections ("
+            << fixed(r.idle->bytes_per_connection / 1024.0, 2) << " KiB per connection) -> " << mib(r.idle->rss_after)
+            << " MiB after closing; server CPU while idle " << fixed(r.idle->server_cpu_idle, 3) << " s/s\n";
     if (!r.steps.empty()) {
         const auto columns = columns_for(r);
         out << "latencies in ms; cpu in CPU-seconds per second (2 cores = 2.00)\n";
@@ -130,31 +131,35 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
         const auto& best = r.steps[*r.best];
         const auto offered = best.reads ? best.reads->offered_per_s : best.offered_per_s;
         out << "max sustained: " << fixed(offered) << ' ' << r.rate_unit << " offered, " << fixed(best.acks_per_s)
-            << " msg/s persisted, " << fixed(best.deliveries_per_s, 0) << " deliveries/s, p99 " << fixed(best.end_to_end.p99)
-            << " ms";
+            << " msg/s persisted, " << fixed(best.deliveries_per_s, 0) << " deliveries/s, p99 "
+            << fixed(best.end_to_end.p99) << " ms";
         if (best.acks_per_s > 0)
             out << ", server CPU " << fixed(1000.0 * best.server_cpu / best.acks_per_s, 3) << " ms/msg";
         out << '\n';
         if (r.half)
-            out << "at half that rate: p50 " << fixed(r.half->end_to_end.p50) << " ms, p99 " << fixed(r.half->end_to_end.p99)
-                << " ms" << (r.half->reads ? ", reads p99 " + fixed(r.half->reads->latency.p99) + " ms" : "") << '\n';
+            out << "at half that rate: p50 " << fixed(r.half->end_to_end.p50) << " ms, p99 "
+                << fixed(r.half->end_to_end.p99) << " ms"
+                << (r.half->reads ? ", reads p99 " + fixed(r.half->reads->latency.p99) + " ms" : "") << '\n';
     } else if (!r.steps.empty()) {
         out << "max sustained: no rate met p99 < 100 ms with every ack back\n";
     }
     for (const auto& c : r.ceilings)
-        out << "ceiling: pgbench " << c.shape << ", " << c.batch << " msg/tx, " << c.clients << " clients: "
-            << fixed(c.messages_per_s) << " msg/s (avg tx latency " << fixed(c.latency_ms, 2) << " ms, failed " << c.failed
-            << "; cpu: PostgreSQL " << fixed(c.postgres_cpu) << ", pgbench " << fixed(c.pgbench_cpu) << ")\n";
+        out << "ceiling: pgbench " << c.shape << ", " << c.batch << " msg/tx, " << c.clients
+            << " clients: " << fixed(c.messages_per_s) << " msg/s (avg tx latency " << fixed(c.latency_ms, 2)
+            << " ms, failed " << c.failed << "; cpu: PostgreSQL " << fixed(c.postgres_cpu) << ", pgbench "
+            << fixed(c.pgbench_cpu) << ")\n";
     for (const auto& ratio : r.ratios)
-        out << "vs " << ratio.against << ": " << fixed(ratio.ceiling_per_s) << " msg/s -> ratio " << fixed(ratio.ratio, 3)
-            << '\n';
+        out << "vs " << ratio.against << ": " << fixed(ratio.ceiling_per_s) << " msg/s -> ratio "
+            << fixed(ratio.ratio, 3) << '\n';
     if (r.verification) {
         const auto& v = *r.verification;
-        out << "verification: " << v.acked_found << '/' << v.acked << " acked messages stored; " << v.contiguous_chats << '/'
-            << v.chats << " chats with contiguous seq (" << v.stored << " messages) -> " << (v.ok() ? "OK" : "FAILED") << '\n';
+        out << "verification: " << v.acked_found << '/' << v.acked << " acked messages stored; " << v.contiguous_chats
+            << '/' << v.chats << " chats with contiguous seq (" << v.stored << " messages) -> "
+            << (v.ok() ? "OK" : "FAILED") << '\n';
     }
-    out << "errors: " << r.errors.error_frames << " error frames, " << r.errors.lost_connections << " lost connections, "
-        << r.errors.out_of_order << " out of order, " << r.errors.duplicates << " duplicates\n";
+    out << "errors: " << r.errors.error_frames << " error frames, " << r.errors.lost_connections
+        << " lost connections, " << r.errors.out_of_order << " out of order, " << r.errors.duplicates
+        << " duplicates\n";
     if (!r.errors.first_error.empty()) out << "first error: " << r.errors.first_error << '\n';
     out << "server: " << fixed(r.server_cpu_seconds, 1) << " CPU s over the scenario; RSS " << mib(r.server_rss_before)
         << " -> " << mib(r.server_rss_after) << " MiB\n";
@@ -184,14 +189,12 @@ json to_json(const ScenarioResult& r) {
     for (const auto& ceiling : r.ceilings) j["ceilings"].push_back(ceiling_json(ceiling));
     j["ratios"] = json::array();
     for (const auto& ratio : r.ratios)
-        j["ratios"].push_back({{"against", ratio.against}, {"ceiling_msgs_per_s", ratio.ceiling_per_s}, {"ratio", ratio.ratio}});
+        j["ratios"].push_back(
+            {{"against", ratio.against}, {"ceiling_msgs_per_s", ratio.ceiling_per_s}, {"ratio", ratio.ratio}});
     if (r.verification)
-        j["verification"] = {{"acked", r.verification->acked},
-                             {"acked_found", r.verification->acked_found},
-                             {"chats", r.verification->chats},
-                             {"contiguous_chats", r.verification->contiguous_chats},
-                             {"stored", r.verification->stored},
-                             {"ok", r.verification->ok()}};
+        j["verification"] = {{"acked", r.verification->acked},   {"acked_found", r.verification->acked_found},
+                             {"chats", r.verification->chats},   {"contiguous_chats", r.verification->contiguous_chats},
+                             {"stored", r.verification->stored}, {"ok", r.verification->ok()}};
     j["errors"] = {{"error_frames", r.errors.error_frames},
                    {"lost_connections", r.errors.lost_connections},
                    {"out_of_order", r.errors.out_of_order},

@@ -20,22 +20,22 @@ struct ReadFigures {
 
 // One rate of one scenario: what was offered, what came back, and what it cost whom.
 struct StepResult {
-    std::string label;             // "step" while searching, "retry" when a failed step is run again,
-                                   // "half" at half the best rate ("half*" for its second attempt)
-    double offered_per_s = 0;      // message sends scheduled per second
+    std::string label;         // "step" while searching, "retry" when a failed step is run again,
+                               // "half" at half the best rate ("half*" for its second attempt)
+    double offered_per_s = 0;  // message sends scheduled per second
     double window_s = 0;
-    double acks_per_s = 0;         // = persisted messages per second
+    double acks_per_s = 0;  // = persisted messages per second
     double deliveries_per_s = 0;
-    LatencySummary end_to_end;     // send -> every member's message.new
-    LatencySummary ack;            // send -> ack
-    std::uint64_t new_errors = 0;  // error frames, lost connections, disorder, duplicates
-    std::uint64_t undelivered = 0; // acks or deliveries still missing after the drain
+    LatencySummary end_to_end;      // send -> every member's message.new
+    LatencySummary ack;             // send -> ack
+    std::uint64_t new_errors = 0;   // error frames, lost connections, disorder, duplicates
+    std::uint64_t undelivered = 0;  // acks or deliveries still missing after the drain
     std::optional<ReadFigures> reads;
     // CPU seconds per second of window: 1.0 is one core fully busy (the machine has 2).
     double server_cpu = 0, postgres_cpu = 0, loadgen_cpu = 0;
     std::uint64_t server_rss = 0;  // at the end of the window
     bool good = false;
-    std::string verdict;           // why the step failed, or "ok"
+    std::string verdict;  // why the step failed, or "ok"
 };
 
 struct ConnectFigures {
@@ -48,13 +48,13 @@ struct IdleFigures {
     std::size_t connections = 0;
     std::uint64_t rss_before = 0, rss_connected = 0, rss_after = 0;
     double bytes_per_connection = 0;
-    double server_cpu_idle = 0;    // CPU seconds per second while the connections idle
+    double server_cpu_idle = 0;  // CPU seconds per second while the connections idle
 };
 
 struct Ratio {
-    std::string against;           // e.g. "pgbench many_chats batch 50"
+    std::string against;  // e.g. "pgbench many_chats batch 50"
     double ceiling_per_s = 0;
-    double ratio = 0;              // Confab persisted messages/s at the best rate / ceiling
+    double ratio = 0;  // Confab persisted messages/s at the best rate / ceiling
 };
 
 struct ScenarioResult {
@@ -72,7 +72,7 @@ struct ScenarioResult {
     TrafficErrors errors;
     std::vector<std::string> targets;  // each "target ... : met|NOT met (...)"
     std::vector<std::string> notes;
-    double server_cpu_seconds = 0;     // whole scenario, setup included
+    double server_cpu_seconds = 0;  // whole scenario, setup included
     std::uint64_t server_rss_before = 0, server_rss_after = 0;
 };
 

@@ -24,9 +24,9 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr double max_p99_ms = 100;        // a step is sustained only below this p99
-constexpr double half_rate_p99_ms = 50;   // the target at half the sustained rate
-constexpr double min_ack_share = 0.95;    // acks per second at least this share of the offer
+constexpr double max_p99_ms = 100;       // a step is sustained only below this p99
+constexpr double half_rate_p99_ms = 50;  // the target at half the sustained rate
+constexpr double min_ack_share = 0.95;   // acks per second at least this share of the offer
 
 // ---------------------------------------------------------------------------------------
 // measuring
@@ -39,9 +39,8 @@ struct CpuMark {
 
 CpuMark mark(const Context& context) {
     const auto server = sample_process(context.server_pid).value_or(ProcessSample{});
-    return {now_ns(), server.cpu_seconds,
-            context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0, own_cpu_seconds(),
-            server.rss_bytes};
+    return {now_ns(), server.cpu_seconds, context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0,
+            own_cpu_seconds(), server.rss_bytes};
 }
 
 // Calls fire(intended_ns) `rate` times a second for `seconds`, on a fixed schedule whatever
@@ -55,7 +54,8 @@ asio::awaitable<void> pace(double rate, double seconds, std::function<void(std::
     const double interval_ns = 1e9 / rate;
     std::uint64_t done = 0;
     while (done < total) {
-        const auto due = std::min<std::uint64_t>(total, static_cast<std::uint64_t>(static_cast<double>(now_ns() - start) / interval_ns) + 1);
+        const auto due = std::min<std::uint64_t>(
+            total, static_cast<std::uint64_t>(static_cast<double>(now_ns() - start) / interval_ns) + 1);
         for (; done < due; ++done) fire(start + static_cast<std::int64_t>(static_cast<double>(done) * interval_ns));
         const auto next_ns = start + static_cast<std::int64_t>(static_cast<double>(done) * interval_ns);
         timer.expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(next_ns - now_ns(), 500'000)));
@@ -101,10 +101,12 @@ std::string judge(StepResult& step) {
     if (step.end_to_end.count == 0) reasons.push_back("no deliveries");
     if (step.end_to_end.p99 >= max_p99_ms) reasons.push_back("p99 >= 100 ms");
     if (step.acks_per_s < min_ack_share * step.offered_per_s)
-        reasons.push_back("acks " + std::to_string(static_cast<int>(100 * step.acks_per_s / step.offered_per_s)) + "% of offer");
+        reasons.push_back("acks " + std::to_string(static_cast<int>(100 * step.acks_per_s / step.offered_per_s)) +
+                          "% of offer");
     if (step.reads) {
         if (step.reads->latency.p99 >= max_p99_ms) reasons.push_back("read p99 >= 100 ms");
-        if (step.reads->completed_per_s < min_ack_share * step.reads->offered_per_s) reasons.push_back("reads fall behind");
+        if (step.reads->completed_per_s < min_ack_share * step.reads->offered_per_s)
+            reasons.push_back("reads fall behind");
         if (step.reads->failed > 0) reasons.push_back(std::to_string(step.reads->failed) + " failed reads");
     }
     if (step.new_errors > 0) reasons.push_back(std::to_string(step.new_errors) + " errors");
@@ -117,7 +119,8 @@ std::string judge(StepResult& step) {
 }
 
 // One offered rate: warm up, measure a window, then wait for the window's messages to land.
-asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPlan& plan, ReadLoad* reads, StepLoad load) {
+asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPlan& plan, ReadLoad* reads,
+                                     StepLoad load) {
     const auto& settings = context.settings;
     const auto send = [&](std::int64_t intended) {
         const auto [sender, chat] = plan.next();
@@ -211,7 +214,8 @@ asio::awaitable<void> search(Context& context, ScenarioResult& result, Traffic& 
     if (best_rate) result.half = co_await measure(*best_rate / 2, "half", "half*");
 }
 
-std::vector<std::vector<std::size_t>> consecutive_groups(std::size_t first_user, std::size_t groups, std::size_t members) {
+std::vector<std::vector<std::size_t>> consecutive_groups(std::size_t first_user, std::size_t groups,
+                                                         std::size_t members) {
     std::vector<std::vector<std::size_t>> lists(groups);
     for (std::size_t g = 0; g < groups; ++g)
         for (std::size_t m = 0; m < members; ++m) lists[g].push_back(first_user + g * members + m);
@@ -222,7 +226,8 @@ asio::awaitable<const std::vector<Chat>*> many_chats_of(Context& context) {
     if (!context.many_chats) {
         const auto& s = context.settings;
         co_await context.population.ensure_users(s.many_chats * s.many_members);
-        context.many_chats = co_await context.population.create_groups("many", consecutive_groups(0, s.many_chats, s.many_members));
+        context.many_chats =
+            co_await context.population.create_groups("many", consecutive_groups(0, s.many_chats, s.many_members));
     }
     co_return &*context.many_chats;
 }
@@ -327,9 +332,9 @@ asio::awaitable<void> many_chats(Context& context, ScenarioResult& result) {
     if (result.best) context.many_chats_best_rate = result.steps[*result.best].offered_per_s;
     if (const auto* batched = ceiling_of(result, true)) {
         const auto persisted = result.best ? result.steps[*result.best].acks_per_s : 0.0;
-        result.targets.push_back("target (a) persisted >= 80% of batched pgbench: " +
-                                 met(persisted >= 0.8 * batched->messages_per_s) + " (" +
-                                 fixed(100 * persisted / batched->messages_per_s) + "%)");
+        result.targets.push_back(
+            "target (a) persisted >= 80% of batched pgbench: " + met(persisted >= 0.8 * batched->messages_per_s) +
+            " (" + fixed(100 * persisted / batched->messages_per_s) + "%)");
         if (result.best) note_target_a_budget(result, *batched, result.steps[*result.best]);
     }
     add_half_rate_target(result);
@@ -345,9 +350,9 @@ asio::awaitable<void> hot_chat(Context& context, ScenarioResult& result) {
     add_ratios(result);
     if (const auto* naive = ceiling_of(result, false)) {
         const auto persisted = result.best ? result.steps[*result.best].acks_per_s : 0.0;
-        result.targets.push_back("target (b) >= 5x naive pgbench into one chat: " +
-                                 met(persisted >= 5 * naive->messages_per_s) + " (" +
-                                 fixed(persisted / naive->messages_per_s) + "x)");
+        result.targets.push_back(
+            "target (b) >= 5x naive pgbench into one chat: " + met(persisted >= 5 * naive->messages_per_s) + " (" +
+            fixed(persisted / naive->messages_per_s) + "x)");
     }
     add_half_rate_target(result);
 }
@@ -360,7 +365,8 @@ asio::awaitable<void> fan_out(Context& context, ScenarioResult& result) {
     // scenario's users so that idle connections stay idle.
     const auto first = context.idle_selected ? s.idle_connections : 0;
     co_await context.population.ensure_users(first + s.fan_out_members);
-    const auto chats = co_await context.population.create_groups("fan-out", consecutive_groups(first, 1, s.fan_out_members));
+    const auto chats =
+        co_await context.population.create_groups("fan-out", consecutive_groups(first, 1, s.fan_out_members));
     measure_ceiling(context, result, hot_chat_shape());
     co_await run_chat_traffic(context, result, chats, s.fan_out_senders, s.fan_out_start);
     add_ratios(result);
@@ -399,17 +405,19 @@ asio::awaitable<void> idle(Context& context, ScenarioResult& result) {
     figures.rss_connected = connected.server_rss;
     co_await sleep_for(std::chrono::milliseconds(static_cast<int>(s.window_s * 1000)));
     const auto later = mark(context);
-    figures.server_cpu_idle = (later.server - connected.server) / (static_cast<double>(later.at_ns - connected.at_ns) / 1e9);
-    figures.bytes_per_connection = (static_cast<double>(figures.rss_connected) - static_cast<double>(figures.rss_before)) /
-                                   static_cast<double>(figures.connections);
+    figures.server_cpu_idle =
+        (later.server - connected.server) / (static_cast<double>(later.at_ns - connected.at_ns) / 1e9);
+    figures.bytes_per_connection =
+        (static_cast<double>(figures.rss_connected) - static_cast<double>(figures.rss_before)) /
+        static_cast<double>(figures.connections);
     co_await context.population.disconnect(fleet);
     co_await sleep_for(settle);
     figures.rss_after = mark(context).server_rss;
     result.idle = figures;
     result.errors.lost_connections = sink.lost;
-    result.targets.push_back("target (d) <= 10 KiB server RSS per idle connection: " +
-                             met(figures.bytes_per_connection <= 10 * 1024) + " (" +
-                             fixed(figures.bytes_per_connection / 1024) + " KiB)");
+    result.targets.push_back(
+        "target (d) <= 10 KiB server RSS per idle connection: " + met(figures.bytes_per_connection <= 10 * 1024) +
+        " (" + fixed(figures.bytes_per_connection / 1024) + " KiB)");
 }
 
 asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
@@ -428,16 +436,42 @@ asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
 
 Settings settings_for(bool quick) {
     if (quick)
-        return Settings{.warmup_s = 0.3, .window_s = 1, .drain_s = 5, .max_steps = 2, .refinements = 0,
+        return Settings{.warmup_s = 0.3,
+                        .window_s = 1,
+                        .drain_s = 5,
+                        .max_steps = 2,
+                        .refinements = 0,
                         .settle_s = 0.3,
-                        .many_chats = 20, .many_members = 5, .hot_members = 10, .fan_out_members = 50,
-                        .fan_out_senders = 2, .idle_connections = 200, .read_connections = 4, .many_start = 20,
-                        .hot_start = 20, .fan_out_start = 5, .reads_start = 20, .reads_write_rate = 10};
-    return Settings{.warmup_s = 2, .window_s = 6, .drain_s = 10, .max_steps = 14, .refinements = 2,
+                        .many_chats = 20,
+                        .many_members = 5,
+                        .hot_members = 10,
+                        .fan_out_members = 50,
+                        .fan_out_senders = 2,
+                        .idle_connections = 200,
+                        .read_connections = 4,
+                        .many_start = 20,
+                        .hot_start = 20,
+                        .fan_out_start = 5,
+                        .reads_start = 20,
+                        .reads_write_rate = 10};
+    return Settings{.warmup_s = 2,
+                    .window_s = 6,
+                    .drain_s = 10,
+                    .max_steps = 14,
+                    .refinements = 2,
                     .settle_s = 2,
-                    .many_chats = 1000, .many_members = 5, .hot_members = 50, .fan_out_members = 1000,
-                    .fan_out_senders = 5, .idle_connections = 10000, .read_connections = 32, .many_start = 100,
-                    .hot_start = 50, .fan_out_start = 10, .reads_start = 50, .reads_write_rate = 100};
+                    .many_chats = 1000,
+                    .many_members = 5,
+                    .hot_members = 50,
+                    .fan_out_members = 1000,
+                    .fan_out_senders = 5,
+                    .idle_connections = 10000,
+                    .read_connections = 32,
+                    .many_start = 100,
+                    .hot_start = 50,
+                    .fan_out_start = 10,
+                    .reads_start = 50,
+                    .reads_write_rate = 100};
 }
 
 const std::vector<std::string>& scenario_names() {

@@ -18,16 +18,16 @@ namespace confab::bench {
 struct Settings {
     double warmup_s, window_s, drain_s;
     int max_steps;
-    int refinements;                  // bisection steps after the first rate that is not sustained
-    double growth = 1.5;              // offered rate multiplier from one step to the next
-    double settle_s;                  // after connecting, before sending (presence fan-out)
+    int refinements;      // bisection steps after the first rate that is not sustained
+    double growth = 1.5;  // offered rate multiplier from one step to the next
+    double settle_s;      // after connecting, before sending (presence fan-out)
     std::size_t many_chats, many_members;
     std::size_t hot_members;
     std::size_t fan_out_members, fan_out_senders;
     std::size_t idle_connections;
     std::size_t read_connections;
     double many_start, hot_start, fan_out_start, reads_start;
-    double reads_write_rate;          // writes under the reads when many_chats did not run first
+    double reads_write_rate;  // writes under the reads when many_chats did not run first
 };
 
 Settings settings_for(bool quick);
@@ -39,9 +39,9 @@ struct Context {
     pid_t server_pid = 0;
     pid_t postgres_pid = 0;
     std::string database_url;
-    std::optional<CeilingOptions> ceiling;  // unset: no pgbench comparison
-    bool idle_selected = false;       // the fan-out group then takes users the idle scenario does not
-    std::optional<std::vector<Chat>> many_chats;   // made by the first scenario that needs them
+    std::optional<CeilingOptions> ceiling;        // unset: no pgbench comparison
+    bool idle_selected = false;                   // the fan-out group then takes users the idle scenario does not
+    std::optional<std::vector<Chat>> many_chats;  // made by the first scenario that needs them
     std::optional<double> many_chats_best_rate;
 };
 

@@ -28,9 +28,7 @@ constexpr std::string_view error_tail = R"("type":"error"})";
 
 }  // namespace
 
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - origin).count();
-}
+std::int64_t now_ns() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - origin).count(); }
 
 Traffic::Traffic(std::vector<std::string> chat_ids, std::vector<int> audience)
     : chat_ids_(std::move(chat_ids)), audience_(std::move(audience)) {
@@ -89,7 +87,8 @@ void Traffic::on_delivery(WsConnection& connection, std::string_view frame, std:
     if (seq <= connection.last_seq) ++errors_.out_of_order;
     connection.last_seq = seq;
     if (window_open_) ++counters_.deliveries;
-    if (message.window == window_ && message.window != 0) counters_.end_to_end.add_ns(received_ns - message.intended_ns);
+    if (message.window == window_ && message.window != 0)
+        counters_.end_to_end.add_ns(received_ns - message.intended_ns);
 }
 
 void Traffic::on_answer(std::string_view frame, std::int64_t received_ns) {

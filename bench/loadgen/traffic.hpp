@@ -18,20 +18,20 @@ std::int64_t now_ns();
 // What one measurement window saw. Rates are per second of the window.
 struct WindowCounters {
     double seconds = 0;
-    std::uint64_t offered = 0;              // sends scheduled inside the window
-    std::uint64_t acks = 0;                 // acks received inside the window
-    std::uint64_t deliveries = 0;           // message.new frames received inside the window
-    LatencySamples end_to_end;              // send -> each member's message.new, window sends only
-    LatencySamples ack;                     // send -> ack, window sends only
+    std::uint64_t offered = 0;     // sends scheduled inside the window
+    std::uint64_t acks = 0;        // acks received inside the window
+    std::uint64_t deliveries = 0;  // message.new frames received inside the window
+    LatencySamples end_to_end;     // send -> each member's message.new, window sends only
+    LatencySamples ack;            // send -> ack, window sends only
 };
 
 // Problems seen since the traffic started; any of them fails a step and the scenario.
 struct TrafficErrors {
-    std::uint64_t error_frames = 0;         // "error" answers to message.send
-    std::uint64_t lost_connections = 0;     // closed by the server or the network
-    std::uint64_t out_of_order = 0;         // message.new with a seq not above the last one seen
-    std::uint64_t duplicates = 0;           // more deliveries of a message than its audience
-    std::string first_error;                // text of the first error frame, for the report
+    std::uint64_t error_frames = 0;      // "error" answers to message.send
+    std::uint64_t lost_connections = 0;  // closed by the server or the network
+    std::uint64_t out_of_order = 0;      // message.new with a seq not above the last one seen
+    std::uint64_t duplicates = 0;        // more deliveries of a message than its audience
+    std::string first_error;             // text of the first error frame, for the report
 
     std::uint64_t total() const { return error_frames + lost_connections + out_of_order + duplicates; }
 };
@@ -74,8 +74,8 @@ private:
         std::int64_t intended_ns;
         std::int32_t chat;
         std::int32_t delivered = 0;
-        std::uint32_t window;  // the window it was sent in, 0 for none
-        bool answered = false; // acked or refused
+        std::uint32_t window;   // the window it was sent in, 0 for none
+        bool answered = false;  // acked or refused
     };
 
     void on_delivery(WsConnection& connection, std::string_view frame, std::int64_t received_ns);
@@ -91,7 +91,7 @@ private:
     std::uint64_t outstanding_deliveries_ = 0;
     TrafficErrors errors_;
 
-    std::uint32_t window_ = 0;      // number of the current or last window
+    std::uint32_t window_ = 0;  // number of the current or last window
     bool window_open_ = false;
     std::int64_t window_start_ns_ = 0;
     WindowCounters counters_;

@@ -31,8 +31,8 @@ asio::awaitable<void> WsConnection::open(asio::ip::tcp::endpoint server, const s
 }
 
 void WsConnection::start(FrameSink& sink) {
-    asio::co_spawn(ws_.get_executor(), [self = shared_from_this(), &sink] { return self->read_loop(sink); },
-                   asio::detached);
+    asio::co_spawn(
+        ws_.get_executor(), [self = shared_from_this(), &sink] { return self->read_loop(sink); }, asio::detached);
 }
 
 asio::awaitable<void> WsConnection::read_loop(FrameSink& sink) {

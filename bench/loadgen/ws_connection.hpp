@@ -40,7 +40,7 @@ public:
     // Closes the socket without a handshake: the read loop ends at once.
     void abort();
 
-    int chat() const { return chat_; }  // the scenario chat it listens to, -1 for none
+    int chat() const { return chat_; }           // the scenario chat it listens to, -1 for none
     bool finished() const { return finished_; }  // the read loop has ended
     // seq of the last message.new received, to check they arrive in order.
     std::int64_t last_seq = 0;
@@ -53,7 +53,7 @@ private:
     int chat_;
     std::deque<std::string> outbox_;
     bool writing_ = false;
-    bool closing_ = false;       // no more sends; close once the outbox is written
+    bool closing_ = false;  // no more sends; close once the outbox is written
     bool close_started_ = false;
     bool finished_ = false;
 };

@@ -28,20 +28,22 @@ Json to_json(const model::Stats& stats) {
                  {{"median", optional_number(stats.response_median_ms)},
                   {"p95", optional_number(stats.response_p95_ms)},
                   {"samples", stats.response_samples}}},
-                {"active_users", {{"dau", stats.daily_active}, {"wau", stats.weekly_active}, {"mau", stats.monthly_active}}}};
+                {"active_users",
+                 {{"dau", stats.daily_active}, {"wau", stats.weekly_active}, {"mau", stats.monthly_active}}}};
 }
 
 }  // namespace
 
 void add_admin_routes(http::Router& router, Services& services) {
-    router.add(http::Method::get, "/api/v1/admin/stats",
-               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
-                   const auto query = Query::parse(context.request.query);
-                   domain::StatsQuery stats_query{query.get("from"), query.get("to"), query.get("bucket").value_or("day")};
-                   const auto stats = co_await services.stats.stats(principal.user_id, std::move(stats_query));
-                   co_return http::json_response(200, dump(to_json(stats)));
-               });
+    router.add(
+        http::Method::get, "/api/v1/admin/stats",
+        [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+            const auto principal = co_await authenticate(services, context);
+            const auto query = Query::parse(context.request.query);
+            domain::StatsQuery stats_query{query.get("from"), query.get("to"), query.get("bucket").value_or("day")};
+            const auto stats = co_await services.stats.stats(principal.user_id, std::move(stats_query));
+            co_return http::json_response(200, dump(to_json(stats)));
+        });
 }
 
 }  // namespace confab::api

@@ -28,9 +28,9 @@ void add_auth_routes(http::Router& router, Services& services) {
     router.add(http::Method::post, "/api/v1/auth/login",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto body = parse_object(context.request.body);
-                   auto result = co_await services.auth.login(required_string(body, "username"),
-                                                              required_string(body, "password"),
-                                                              context.request.remote_address);
+                   auto result =
+                       co_await services.auth.login(required_string(body, "username"),
+                                                    required_string(body, "password"), context.request.remote_address);
                    context.user_id = result.user.id;
                    co_return signed_in(200, result);
                });

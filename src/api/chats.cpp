@@ -32,7 +32,8 @@ awaitable<http::Response> create_chat(Services& services, http::Context& context
     const auto type = required_string(body, "type");
     auto member_ids = optional_string_array(body, "member_ids").value_or(std::vector<std::string>{});
     if (type == "direct") {
-        if (member_ids.size() != 1) throw model::bad_request("a direct chat names exactly one other user", "member_ids");
+        if (member_ids.size() != 1)
+            throw model::bad_request("a direct chat names exactly one other user", "member_ids");
         const auto result = co_await services.chats.create_direct(principal.user_id, member_ids.front());
         co_return chat_response(result.created ? 201 : 200, result.view);
     }
@@ -48,7 +49,8 @@ awaitable<http::Response> list_chats(Services& services, http::Context& context)
     const auto page = co_await services.chats.list(principal.user_id, integer_cursor(query, 'a'), page_limit(query));
     Json chats = Json::array();
     for (const auto& view : page.chats) chats.push_back(to_json(view));
-    const Json next = page.next_before_activity ? Json(encode_integer_cursor('a', *page.next_before_activity)) : Json(nullptr);
+    const Json next =
+        page.next_before_activity ? Json(encode_integer_cursor('a', *page.next_before_activity)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"chats", std::move(chats)}, {"next_cursor", next}}));
 }
 

@@ -39,17 +39,19 @@ void add_health_routes(http::Router& router, Services& services) {
         response.body = std::string(openapi_document());
         co_return response;
     });
-    router.add(http::Method::get, "/metrics", [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-        require_metrics_access(services, context.request);
-        http::Response response;
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = obs::metrics().expose();
-        co_return response;
-    });
+    router.add(http::Method::get, "/metrics",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   require_metrics_access(services, context.request);
+                   http::Response response;
+                   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   response.body = obs::metrics().expose();
+                   co_return response;
+               });
     router.add(http::Method::get, "/healthz", [](http::Context&) -> boost::asio::awaitable<http::Response> {
         co_return http::json_response(200, R"({"status":"ok"})");
     });
-    auto readiness = std::make_shared<store::ReadinessProbe>(services.pool, services.config.overload.ready_probe_interval);
+    auto readiness =
+        std::make_shared<store::ReadinessProbe>(services.pool, services.config.overload.ready_probe_interval);
     router.add(http::Method::get, "/readyz", [readiness](http::Context&) -> boost::asio::awaitable<http::Response> {
         // The reason goes to the log only: it may name hosts and ports.
         if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);

@@ -163,7 +163,8 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
               {"file_name", optional_text(media.file_name)}};
     if (message_id) {
         json["url"] = "/api/v1/messages/" + *message_id + "/media";
-        if (media.kind == model::MediaKind::image) json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
+        if (media.kind == model::MediaKind::image)
+            json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
     }
     if (media.width) json["width"] = *media.width;
     if (media.height) json["height"] = *media.height;
@@ -239,7 +240,9 @@ Json to_json(const model::Member& member) {
 namespace {
 
 struct EventJson {
-    Json operator()(const domain::MessageCreated& e) const { return frame("message.new", {{"message", to_json(e.message)}}); }
+    Json operator()(const domain::MessageCreated& e) const {
+        return frame("message.new", {{"message", to_json(e.message)}});
+    }
     Json operator()(const domain::MessageUpdated& e) const {
         return frame("message.updated", {{"message", to_json(e.message)}});
     }
@@ -250,7 +253,8 @@ struct EventJson {
         return frame("typing.update", {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"is_typing", e.is_typing}});
     }
     Json operator()(const domain::ReadUpdated& e) const {
-        return frame("read.updated", {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"last_read_seq", e.last_read_seq}});
+        return frame("read.updated",
+                     {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"last_read_seq", e.last_read_seq}});
     }
     Json operator()(const domain::ChatCreated& e) const { return frame("chat.created", {{"chat", to_json(e.view)}}); }
     Json operator()(const domain::ChatUpdated& e) const { return frame("chat.updated", {{"chat", to_json(e.view)}}); }
@@ -268,8 +272,8 @@ struct EventJson {
         return frame("presence.update",
                      {{"user_id", e.user_id},
                       {"online", e.presence.online},
-                      {"last_seen_at", e.presence.last_seen_at ? Json(format_timestamp(*e.presence.last_seen_at))
-                                                               : Json(nullptr)}});
+                      {"last_seen_at",
+                       e.presence.last_seen_at ? Json(format_timestamp(*e.presence.last_seen_at)) : Json(nullptr)}});
     }
     Json operator()(const domain::InvitationCreated& e) const {
         return frame("invitation.created", {{"invitation", to_json(e.invitation)}});

@@ -88,8 +88,15 @@ namespace {
 awaitable<http::Response> upload(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
-    domain::Upload upload{principal.user_id, query.get("chat_id").value_or(""), query.get("kind").value_or(""),
-                          context.request.body_file, std::nullopt, optional_header(context.request, "x-file-name"), {}, {}, {}};
+    domain::Upload upload{principal.user_id,
+                          query.get("chat_id").value_or(""),
+                          query.get("kind").value_or(""),
+                          context.request.body_file,
+                          std::nullopt,
+                          optional_header(context.request, "x-file-name"),
+                          {},
+                          {},
+                          {}};
     if (const auto* content_type = context.request.header("content-type");
         content_type && content_type->size() >= 10 && equals_ignoring_case(content_type->substr(0, 10), "multipart/")) {
         upload.multipart_boundary = media::multipart_boundary(*content_type);
@@ -125,8 +132,9 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
                         {"Cache-Control", "private"},
                         {"X-Content-Type-Options", "nosniff"},
                         {"Accept-Ranges", "bytes"},
-                        {"Content-Disposition", std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
-                                                    "; filename=" + quoted_file_name(media)}};
+                        {"Content-Disposition",
+                         std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
+                             "; filename=" + quoted_file_name(media)}};
     if (const auto* match = context.request.header("if-none-match"); match && none_match(*match, etag)) {
         response.status = 304;
         co_return response;
@@ -167,7 +175,8 @@ awaitable<http::Response> gallery(Services& services, http::Context& context) {
 void add_media_routes(http::Router& router, Services& services) {
     using http::Method;
     router.add(Method::post, "/api/v1/messages/upload", [&services](http::Context& c) { return upload(services, c); });
-    router.add(Method::get, "/api/v1/messages/{id}/media", [&services](http::Context& c) { return download(services, c); });
+    router.add(Method::get, "/api/v1/messages/{id}/media",
+               [&services](http::Context& c) { return download(services, c); });
     router.add(Method::del, "/api/v1/messages/{id}/media", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_await services.media.remove(principal.user_id, c.path_params.at("id"));

@@ -20,7 +20,8 @@ awaitable<http::Response> list_members(Services& services, http::Context& contex
     const auto query = Query::parse(context.request.query);
     const auto page = co_await services.chats.members(principal.user_id, context.path_params.at("id"),
                                                       integer_cursor(query, 'p'), page_limit(query));
-    const Json next = page.next_after_position ? Json(encode_integer_cursor('p', *page.next_after_position)) : Json(nullptr);
+    const Json next =
+        page.next_after_position ? Json(encode_integer_cursor('p', *page.next_after_position)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"members", members_json(page.members)}, {"next_cursor", next}}));
 }
 
@@ -31,7 +32,8 @@ awaitable<http::Response> add_members(Services& services, http::Context& context
     if (!user_ids) throw model::bad_request("user_ids is required", "user_ids");
     const auto added =
         co_await services.chats.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
-    co_return http::json_response(200, dump(Json{{"members", members_json(added.members)}, {"invited", added.invited}}));
+    co_return http::json_response(200,
+                                  dump(Json{{"members", members_json(added.members)}, {"invited", added.invited}}));
 }
 
 awaitable<http::Response> update_member(Services& services, http::Context& context) {
@@ -53,8 +55,10 @@ awaitable<http::Response> update_member(Services& services, http::Context& conte
 
 void add_member_routes(http::Router& router, Services& services) {
     using http::Method;
-    router.add(Method::get, "/api/v1/chats/{id}/members", [&services](http::Context& c) { return list_members(services, c); });
-    router.add(Method::post, "/api/v1/chats/{id}/members", [&services](http::Context& c) { return add_members(services, c); });
+    router.add(Method::get, "/api/v1/chats/{id}/members",
+               [&services](http::Context& c) { return list_members(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/members",
+               [&services](http::Context& c) { return add_members(services, c); });
     router.add(Method::patch, "/api/v1/chats/{id}/members/{user_id}",
                [&services](http::Context& c) { return update_member(services, c); });
     router.add(Method::del, "/api/v1/chats/{id}/members/{user_id}",
@@ -71,11 +75,12 @@ void add_member_routes(http::Router& router, Services& services) {
             list.push_back(to_json(invitation));
         co_return http::json_response(200, dump(Json{{"invitations", std::move(list)}}));
     });
-    router.add(Method::post, "/api/v1/invitations/{id}/accept", [&services](http::Context& c) -> awaitable<http::Response> {
-        const auto principal = co_await authenticate(services, c);
-        const auto view = co_await services.chats.accept(principal.user_id, c.path_params.at("id"));
-        co_return http::json_response(200, dump(to_json(view)));
-    });
+    router.add(Method::post, "/api/v1/invitations/{id}/accept",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   const auto view = co_await services.chats.accept(principal.user_id, c.path_params.at("id"));
+                   co_return http::json_response(200, dump(to_json(view)));
+               });
     router.add(Method::del, "/api/v1/invitations/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_await services.chats.decline(principal.user_id, c.path_params.at("id"));

@@ -24,8 +24,8 @@ awaitable<http::Response> list_messages(Services& services, http::Context& conte
         throw model::bad_request("use one of before_seq, after_seq and since_version");
     const auto& chat_id = context.path_params.at("id");
     if (since) {
-        co_return http::json_response(
-            200, dump(to_json(co_await services.messages.sync(principal.user_id, chat_id, *since, limit))));
+        co_return http::json_response(200, dump(to_json(co_await services.messages.sync(principal.user_id, chat_id,
+                                                                                        *since, limit))));
     }
     const auto page = co_await services.messages.history(principal.user_id, chat_id, history);
     Json messages = Json::array();
@@ -69,14 +69,18 @@ awaitable<http::Response> mark_read(Services& services, http::Context& context) 
 
 void add_message_routes(http::Router& router, Services& services) {
     using http::Method;
-    router.add(Method::get, "/api/v1/chats/{id}/messages", [&services](http::Context& c) { return list_messages(services, c); });
-    router.add(Method::post, "/api/v1/chats/{id}/messages", [&services](http::Context& c) { return send_message(services, c); });
-    router.add(Method::post, "/api/v1/chats/{id}/read", [&services](http::Context& c) { return mark_read(services, c); });
+    router.add(Method::get, "/api/v1/chats/{id}/messages",
+               [&services](http::Context& c) { return list_messages(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/messages",
+               [&services](http::Context& c) { return send_message(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/read",
+               [&services](http::Context& c) { return mark_read(services, c); });
     router.add(Method::get, "/api/v1/messages/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_return message_response(200, co_await services.messages.get(principal.user_id, c.path_params.at("id")));
     });
-    router.add(Method::put, "/api/v1/messages/{id}", [&services](http::Context& c) { return edit_message(services, c); });
+    router.add(Method::put, "/api/v1/messages/{id}",
+               [&services](http::Context& c) { return edit_message(services, c); });
     router.add(Method::del, "/api/v1/messages/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_await services.messages.remove(principal.user_id, c.path_params.at("id"));

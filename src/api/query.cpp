@@ -24,7 +24,8 @@ Query Query::parse(std::string_view raw) {
         if (pair.empty()) continue;
         const auto eq = pair.find('=');
         auto key = http::percent_decode(pair.substr(0, eq), true);
-        auto value = http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        auto value =
+            http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
         if (!key || !value) throw model::bad_request("malformed query string");
         query.values_.emplace(std::move(*key), std::move(*value));
     }

@@ -32,13 +32,15 @@ void add_user_routes(http::Router& router, Services& services) {
                    reject_unknown_fields(body, {"who_can_add_me"});
                    const auto policy = model::add_policy_from(required_string(body, "who_can_add_me"));
                    if (!policy)
-                       throw model::bad_request("who_can_add_me must be everyone, contacts or nobody", "who_can_add_me");
+                       throw model::bad_request("who_can_add_me must be everyone, contacts or nobody",
+                                                "who_can_add_me");
                    co_return privacy_response(co_await services.users.set_add_policy(principal.user_id, *policy));
                });
     router.add(http::Method::get, "/api/v1/users/{id}",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);
-                   const auto profile = co_await services.users.profile(principal.user_id, context.path_params.at("id"));
+                   const auto profile =
+                       co_await services.users.profile(principal.user_id, context.path_params.at("id"));
                    co_return http::json_response(200, dump(profile.presence ? to_json(profile.user, *profile.presence)
                                                                             : to_json(profile.user)));
                });
@@ -59,7 +61,8 @@ void add_user_routes(http::Router& router, Services& services) {
                    Json users = Json::array();
                    for (const auto& user : page.users) users.push_back(to_json(user));
                    Json next = page.has_more ? Json(encode_cursor("u:" + page.users.back().username)) : Json(nullptr);
-                   co_return http::json_response(200, dump(Json{{"users", std::move(users)}, {"next_cursor", std::move(next)}}));
+                   co_return http::json_response(200, dump(Json{{"users", std::move(users)},
+                                                                {"next_cursor", std::move(next)}}));
                });
 }
 

@@ -40,7 +40,8 @@ WsEvents::WsEvents(Services& services) : services_(services) {
     using model::Principal;
     auto& messages = services_.messages;
     constexpr bool overlaps = true;
-    add("ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); }, overlaps);
+    add(
+        "ping", [](const Principal&, const Json&) -> awaitable<Json> { co_return Json::object(); }, overlaps);
     add(
         "message.send",
         [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
@@ -49,8 +50,8 @@ WsEvents::WsEvents(Services& services) : services_(services) {
         },
         overlaps);
     add("message.edit", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
-        auto edited = co_await messages.edit(p.user_id, required_string(data, "message_id"),
-                                             required_string(data, "content"));
+        auto edited =
+            co_await messages.edit(p.user_id, required_string(data, "message_id"), required_string(data, "content"));
         co_return Json{{"message", to_json(edited)}};
     });
     add("message.delete", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
@@ -81,8 +82,8 @@ WsEvents::WsEvents(Services& services) : services_(services) {
         if (since < 0) throw model::bad_request("since_version must be a non-negative integer", "since_version");
         const auto limit = optional_integer(data, "limit").value_or(50);
         if (limit < 1 || limit > 200) throw model::bad_request("limit must be from 1 to 200", "limit");
-        co_return to_json(co_await messages.sync(p.user_id, required_string(data, "chat_id"), since,
-                                                 static_cast<int>(limit)));
+        co_return to_json(
+            co_await messages.sync(p.user_id, required_string(data, "chat_id"), since, static_cast<int>(limit)));
     });
 }
 

@@ -63,7 +63,8 @@ std::string in_quotes(std::string_view text) {
 
 std::string one_line(std::string_view text) {
     std::string out(text);
-    std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     return out;
 }
 
@@ -86,26 +87,16 @@ std::string format_number(double value) {
 // What a TOML value is, for "expected X, got Y" when the type is wrong.
 std::string what_toml_value_is(const toml::node& node) {
     switch (node.type()) {
-        case toml::node_type::string:
-            return "a string " + in_quotes(node.value_or(std::string_view{}));
-        case toml::node_type::integer:
-            return "an integer " + std::to_string(node.value_or(std::int64_t{0}));
-        case toml::node_type::floating_point:
-            return "a float " + format_number(node.value_or(0.0));
-        case toml::node_type::boolean:
-            return node.value_or(false) ? "a boolean true" : "a boolean false";
-        case toml::node_type::array:
-            return "an array";
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::date:
-            return "a date";
-        case toml::node_type::time:
-            return "a time";
-        case toml::node_type::date_time:
-            return "a date-time";
-        case toml::node_type::none:
-            break;
+        case toml::node_type::string: return "a string " + in_quotes(node.value_or(std::string_view{}));
+        case toml::node_type::integer: return "an integer " + std::to_string(node.value_or(std::int64_t{0}));
+        case toml::node_type::floating_point: return "a float " + format_number(node.value_or(0.0));
+        case toml::node_type::boolean: return node.value_or(false) ? "a boolean true" : "a boolean false";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::table: return "a table";
+        case toml::node_type::date: return "a date";
+        case toml::node_type::time: return "a time";
+        case toml::node_type::date_time: return "a date-time";
+        case toml::node_type::none: break;
     }
     return "nothing";
 }
@@ -160,9 +151,7 @@ struct Integer {
 struct PositiveNumber {
     double max;
 
-    [[nodiscard]] std::string expected() const {
-        return "a number greater than 0 and at most " + format_number(max);
-    }
+    [[nodiscard]] std::string expected() const { return "a number greater than 0 and at most " + format_number(max); }
 
     [[nodiscard]] bool accepts(double value) const { return std::isfinite(value) && value > 0.0 && value <= max; }
 
@@ -240,9 +229,8 @@ bool is_origin(std::string_view text) {
     const auto separator = text.find("://");
     if (separator == std::string_view::npos || separator == 0) return false;
     const std::string_view authority = text.substr(separator + 3);
-    const bool has_bad_char = std::any_of(text.begin(), text.end(), [](char c) {
-        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-    });
+    const bool has_bad_char = std::any_of(text.begin(), text.end(),
+                                          [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
     return !authority.empty() && authority.find('/') == std::string_view::npos && !has_bad_char;
 }
 
@@ -315,9 +303,7 @@ Text any_text() {
     return Text{"a string", [](std::string_view) { return true; }};
 }
 
-Text ip_address() {
-    return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal};
-}
+Text ip_address() { return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal}; }
 
 Text one_of(std::vector<std::string_view> choices) {
     std::string expected = "one of " + join(choices);
@@ -380,8 +366,7 @@ struct Key {
     std::function<void(const Config&)> check;
 
     template <typename Rule, typename Section, typename T>
-    Key(std::string_view toml_path, std::string_view env_name, Rule rule, Section Config::*section,
-        T Section::*member)
+    Key(std::string_view toml_path, std::string_view env_name, Rule rule, Section Config::*section, T Section::*member)
         : path(toml_path), env(env_name) {
         if constexpr (std::is_same_v<Rule, Integer>) {
             if (rule.max > largest_storable<T>()) throw std::logic_error(std::string(toml_path) + ": bound too large");
@@ -411,19 +396,16 @@ const std::vector<Key>& keys() {
          &Server::idle_timeout},
         {"server.ws_ping_interval_seconds", "CONFAB_WS_PING_INTERVAL_SECONDS", integer(1, 3600), &Config::server,
          &Server::ws_ping_interval},
-        {"server.allowed_origins", "CONFAB_ALLOWED_ORIGINS", origin_list(), &Config::server,
-         &Server::allowed_origins},
+        {"server.allowed_origins", "CONFAB_ALLOWED_ORIGINS", origin_list(), &Config::server, &Server::allowed_origins},
         {"server.ws_echo_path", "CONFAB_WS_ECHO_PATH", optional_path(), &Config::server, &Server::ws_echo_path},
 
         {"database.url", "CONFAB_DATABASE_URL", required_text(), &Config::database, &Database::url},
-        {"database.pool_size", "CONFAB_DATABASE_POOL_SIZE", integer(1, 256), &Config::database,
-         &Database::pool_size},
-        {"database.connect_timeout_ms", "CONFAB_DATABASE_CONNECT_TIMEOUT_MS", integer(100, 60000),
-         &Config::database, &Database::connect_timeout},
+        {"database.pool_size", "CONFAB_DATABASE_POOL_SIZE", integer(1, 256), &Config::database, &Database::pool_size},
+        {"database.connect_timeout_ms", "CONFAB_DATABASE_CONNECT_TIMEOUT_MS", integer(100, 60000), &Config::database,
+         &Database::connect_timeout},
 
         {"auth.token_ttl_hours", "CONFAB_TOKEN_TTL_HOURS", integer(1, 87600), &Config::auth, &Auth::token_ttl},
-        {"auth.password_hash_ops", "CONFAB_PASSWORD_HASH_OPS", integer(1, 10), &Config::auth,
-         &Auth::password_hash_ops},
+        {"auth.password_hash_ops", "CONFAB_PASSWORD_HASH_OPS", integer(1, 10), &Config::auth, &Auth::password_hash_ops},
         {"auth.password_hash_mem_kib", "CONFAB_PASSWORD_HASH_MEM_KIB", integer(8, 1048576), &Config::auth,
          &Auth::password_hash_mem_kib},
         {"auth.hash_threads", "CONFAB_HASH_THREADS", integer(1, 64), &Config::auth, &Auth::hash_threads},
@@ -443,8 +425,8 @@ const std::vector<Key>& keys() {
          &Limits::message_burst},
         {"limits.message_rate", "CONFAB_LIMIT_MESSAGE_RATE", positive_number(kMaxRate), &Config::limits,
          &Limits::message_rate},
-        {"limits.auth_per_ip_per_minute", "CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", integer(1, kMaxCount),
-         &Config::limits, &Limits::auth_per_ip_per_minute},
+        {"limits.auth_per_ip_per_minute", "CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", integer(1, kMaxCount), &Config::limits,
+         &Limits::auth_per_ip_per_minute},
         {"limits.title_chars", "CONFAB_LIMIT_TITLE_CHARS", integer(1, kMaxCount), &Config::limits,
          &Limits::title_chars},
         {"limits.header_bytes", "CONFAB_LIMIT_HEADER_BYTES", integer(1024, kMaxHeaderBytes), &Config::limits,
@@ -488,8 +470,7 @@ const std::vector<Key>& keys() {
         {"metrics.token", "CONFAB_METRICS_TOKEN", optional_secret(), &Config::metrics, &MetricsAccess::token},
         {"media.cleanup_interval_seconds", "CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", integer(1, 86400), &Config::media,
          &Media::cleanup_interval},
-        {"media.worker_threads", "CONFAB_MEDIA_WORKER_THREADS", integer(1, 64), &Config::media,
-         &Media::worker_threads},
+        {"media.worker_threads", "CONFAB_MEDIA_WORKER_THREADS", integer(1, 64), &Config::media, &Media::worker_threads},
         {"media.tmp_max_age_seconds", "CONFAB_MEDIA_TMP_MAX_AGE_SECONDS", integer(60, 604800), &Config::media,
          &Media::tmp_max_age},
         {"media.thumbnail_max_pixels", "CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", integer(1, kMaxBytes), &Config::media,
@@ -499,12 +480,12 @@ const std::vector<Key>& keys() {
          &Overload::connections_total},
         {"overload.db_reconnect_min_ms", "CONFAB_OVERLOAD_DB_RECONNECT_MIN_MS", integer(10, 60000), &Config::overload,
          &Overload::db_reconnect_min},
-        {"overload.db_reconnect_max_ms", "CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", integer(10, 300000),
-         &Config::overload, &Overload::db_reconnect_max},
+        {"overload.db_reconnect_max_ms", "CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", integer(10, 300000), &Config::overload,
+         &Overload::db_reconnect_max},
         {"overload.db_queue_limit", "CONFAB_OVERLOAD_DB_QUEUE_LIMIT", integer(1, kMaxCount), &Config::overload,
          &Overload::db_queue_limit},
-        {"overload.worker_queue_limit", "CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", integer(1, kMaxCount),
-         &Config::overload, &Overload::worker_queue_limit},
+        {"overload.worker_queue_limit", "CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", integer(1, kMaxCount), &Config::overload,
+         &Overload::worker_queue_limit},
         {"overload.failed_auth_per_ip_per_minute", "CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE",
          integer(1, kMaxCount), &Config::overload, &Overload::failed_auth_per_ip_per_minute},
         {"overload.failed_auth_per_minute", "CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", integer(1, kMaxCount),
@@ -546,8 +527,8 @@ std::string known_keys_in(std::string_view section) {
 // Runs one rule and turns its complaint into the one-line ConfigError.
 template <typename Action>
 void applying(const Key& key, const std::string& source, Action&& action) {
-    const std::string prefix = (source.empty() ? "" : source + ": ") + std::string(key.path) + " (" +
-                               std::string(key.env) + "): ";
+    const std::string prefix =
+        (source.empty() ? "" : source + ": ") + std::string(key.path) + " (" + std::string(key.env) + "): ";
     try {
         std::forward<Action>(action)();
     } catch (const Invalid& invalid) {
@@ -591,8 +572,8 @@ void apply_section(Config& config, const std::filesystem::path& file, std::strin
         const std::string path = std::string(section) + "." + std::string(name.str());
         const Key* key = find_key(path);
         if (key == nullptr)
-            throw ConfigError(position(file, name.source().begin) + ": unknown key " + in_quotes(path) + " (known keys in [" +
-                              std::string(section) + "]: " + known_keys_in(section) + ")");
+            throw ConfigError(position(file, name.source().begin) + ": unknown key " + in_quotes(path) +
+                              " (known keys in [" + std::string(section) + "]: " + known_keys_in(section) + ")");
         applying(*key, position(file, value.source().begin), [&] { key->read_toml(config, value); });
     }
 }

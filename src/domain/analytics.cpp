@@ -69,7 +69,8 @@ void Analytics::write_loop() {
             lock.lock();
             const bool give_up = stopping_;
             std::size_t requeued = 0;
-            for (auto it = batch.rbegin(); it != batch.rend() && !give_up && queue_.size() < capacity_; ++it, ++requeued)
+            for (auto it = batch.rbegin(); it != batch.rend() && !give_up && queue_.size() < capacity_;
+                 ++it, ++requeued)
                 queue_.push_front(std::move(*it));
             lock.unlock();
             obs::metrics().analytics_dropped.only().inc(batch.size() - requeued);

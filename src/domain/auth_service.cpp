@@ -86,8 +86,8 @@ bool looks_like_token(std::string_view token) {
 std::string token_hash(std::string_view token) {
     ensure_sodium();
     std::array<unsigned char, crypto_generichash_BYTES> digest{};
-    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()),
-                       token.size(), nullptr, 0);
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                       nullptr, 0);
     std::string hex(digest.size() * 2 + 1, '\0');
     sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
     hex.pop_back();
@@ -96,7 +96,10 @@ std::string token_hash(std::string_view token) {
 
 AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
                          const config::Limits& limits, const config::Overload& overload)
-    : pool_(pool), hashing_(hashing), hub_(hub), settings_(settings),
+    : pool_(pool),
+      hashing_(hashing),
+      hub_(hub),
+      settings_(settings),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
       failures_("login_failures", limits.login_failures_per_account_per_minute,
                 limits.login_failures_per_account_per_minute / 60.0),
@@ -110,7 +113,8 @@ AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub
 }
 
 boost::asio::awaitable<std::string> AuthService::hash_password(std::string password) {
-    co_return co_await offload(hashing_, [password = std::move(password), this] { return argon2id(password, settings_); });
+    co_return co_await offload(hashing_,
+                               [password = std::move(password), this] { return argon2id(password, settings_); });
 }
 
 boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std::string password) {
@@ -132,10 +136,9 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
     auto hash = co_await hash_password(std::move(registration.password));
-    auto user = co_await pool_.run(
-        [username = registration.username, display_name, hash](store::Tx& tx) {
-            return store::users::insert(tx, username, display_name, hash);
-        });
+    auto user = co_await pool_.run([username = registration.username, display_name, hash](store::Tx& tx) {
+        return store::users::insert(tx, username, display_name, hash);
+    });
     if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
     spdlog::info("user registered user_id={}", user->id);
     co_return co_await issue_token(std::move(*user));
@@ -147,8 +150,8 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
     // not fill the limiter with keys of any size.
     const bool tracked = is_valid_username(username);
     if (tracked) failures_.require_left(username, "failed sign-ins for this account");
-    auto credentials = co_await pool_.run(
-        [username](store::Tx& tx) { return store::users::find_credentials(tx, username); });
+    auto credentials =
+        co_await pool_.run([username](store::Tx& tx) { return store::users::find_credentials(tx, username); });
     std::string hash = credentials ? credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
     if (!credentials || !matches) {
@@ -178,8 +181,8 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
                                                           std::string next, std::string client) {
     attempts_.require(address_key(client), "sign-in attempts");
     validate_password(next, "new_password");
-    auto credentials = co_await pool_.run(
-        [id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
+    auto credentials =
+        co_await pool_.run([id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
     if (!credentials) throw unauthorized();
     // A stolen token must not make a password oracle: wrong guesses count as failed sign-ins.
     const auto& username = credentials->user.username;
@@ -199,9 +202,8 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
 }
 
 boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal) {
-    co_return co_await pool_.run([hash = principal.token_hash](store::Tx& tx) {
-        return store::tokens::owner_of(tx, hash).has_value();
-    });
+    co_return co_await pool_.run(
+        [hash = principal.token_hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash).has_value(); });
 }
 
 boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token, const std::string& client) {

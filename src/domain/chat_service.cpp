@@ -57,10 +57,16 @@ std::string system_metadata(const std::string& event, const std::optional<std::s
     return text + "}";
 }
 
-Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor,
-                     std::string content, const std::string& event, const std::optional<std::string>& user_id = {}) {
-    store::NewMessage message{chat_id, actor, MessageType::system, std::move(content), std::nullopt,
-                              system_metadata(event, user_id), std::nullopt, std::nullopt};
+Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
+                     const std::string& event, const std::optional<std::string>& user_id = {}) {
+    store::NewMessage message{chat_id,
+                              actor,
+                              MessageType::system,
+                              std::move(content),
+                              std::nullopt,
+                              system_metadata(event, user_id),
+                              std::nullopt,
+                              std::nullopt};
     auto stored = store::messages::insert(tx, message);
     if (!stored) throw std::runtime_error("system message was not stored");
     return std::move(*stored);
@@ -127,8 +133,7 @@ ChatView viewed_by(ChatView view, const Membership& me) {
 template <class ChatEvent>
 void deliver_views(Effects& effects, const ChatView& view,
                    const std::vector<std::pair<std::string, Membership>>& standings) {
-    for (const auto& [user, me] : standings)
-        effects.to_users(ChatEvent{viewed_by(view, me)}, {user});
+    for (const auto& [user, me] : standings) effects.to_users(ChatEvent{viewed_by(view, me)}, {user});
 }
 
 void deliver_message(Effects& effects, Message message) {
@@ -153,8 +158,8 @@ std::string settings_summary(const ChatSettings& settings) {
 // What members joining a group tells (`view` as of after they joined): chat.created to each
 // of them with their own fresh `me`, then member.added and their system messages to every
 // member; and the cache learns them.
-void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view, const std::vector<Member>& joined,
-                    std::vector<Message> notes) {
+void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
+                    const std::vector<Member>& joined, std::vector<Message> notes) {
     for (const auto& member : joined)
         effects.to_users(ChatCreated{viewed_by(view, {Role::member, 0, false})}, {member.user.id});
     for (const auto& member : joined) effects.to_members(MemberAdded{member}, chat_id);
@@ -264,8 +269,8 @@ boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optio
 
 boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string chat_id) {
     co_await standing(actor, chat_id);
-    auto view = co_await writes_.pool().run(
-        [actor, chat_id](store::Tx& tx) { return store::chats::view(tx, chat_id, actor); });
+    auto view =
+        co_await writes_.pool().run([actor, chat_id](store::Tx& tx) { return store::chats::view(tx, chat_id, actor); });
     if (!view) throw not_found("chat");
     co_return std::move(*view);
 }
@@ -287,17 +292,18 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
         Outcome<ChatView> outcome;
         const auto actor_name = name_of(tx, actor);
         if (update.title && update.title != before.chat.title)
-            deliver_message(outcome.effects, write_system(tx, chat_id, actor,
-                                                          actor_name + " changed the title to \"" + *update.title + "\"",
-                                                          "chat.title_changed"));
+            deliver_message(outcome.effects,
+                            write_system(tx, chat_id, actor,
+                                         actor_name + " changed the title to \"" + *update.title + "\"",
+                                         "chat.title_changed"));
         if (update.avatar_url && *update.avatar_url != before.chat.avatar_url)
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, actor_name + " changed the group photo",
                                                           "chat.avatar_changed"));
         if (settings != now.settings)
-            deliver_message(outcome.effects,
-                            write_system(tx, chat_id, actor, actor_name + " changed the group settings (" +
-                                                                 settings_summary(settings) + ")",
-                                         "chat.settings_changed"));
+            deliver_message(outcome.effects, write_system(tx, chat_id, actor,
+                                                          actor_name + " changed the group settings (" +
+                                                              settings_summary(settings) + ")",
+                                                          "chat.settings_changed"));
         outcome.value = view_of(tx, chat_id, actor);
         deliver_views<ChatUpdated>(outcome.effects, outcome.value, store::members::standings(tx, chat_id));
         outcome.effects.cache_change = [chat_id, settings](AccessCache& cache) {
@@ -391,10 +397,12 @@ boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::str
     require_uuid(invitation_id, "invitation_id");
     const auto invitation = co_await find_invitation(actor, invitation_id);
     const auto chat_id = invitation.chat_id;
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id, max = limits_.group_members](store::Tx& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id,
+                                                max = limits_.group_members](store::Tx& tx) {
         if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
             throw not_found("invitation");
-        if (store::members::user_ids(tx, chat_id).size() + 1 > max) throw Error(ErrorCode::conflict, "the group is full");
+        if (store::members::user_ids(tx, chat_id).size() + 1 > max)
+            throw Error(ErrorCode::conflict, "the group is full");
         store::invitations::remove(tx, invitation_id);
         Outcome<ChatView> outcome;
         outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
@@ -402,8 +410,8 @@ boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::str
         std::vector<Message> note;
         if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
             joined.push_back(member_of(tx, chat_id, actor));
-            note.push_back(write_system(tx, chat_id, actor, joined.front().user.display_name + " joined",
-                                        "member.joined", actor));
+            note.push_back(
+                write_system(tx, chat_id, actor, joined.front().user.display_name + " joined", "member.joined", actor));
         }
         outcome.value = view_of(tx, chat_id, actor);
         if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
@@ -423,7 +431,8 @@ boost::asio::awaitable<void> ChatService::decline(std::string actor, std::string
     });
 }
 
-boost::asio::awaitable<Invitation> ChatService::find_invitation(const std::string& actor, const std::string& invitation_id) {
+boost::asio::awaitable<Invitation> ChatService::find_invitation(const std::string& actor,
+                                                                const std::string& invitation_id) {
     auto invitation = co_await writes_.pool().run(
         [actor, invitation_id](store::Tx& tx) { return store::invitations::find(tx, invitation_id, actor); });
     if (!invitation) throw not_found("invitation");
@@ -507,8 +516,9 @@ boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::
         if (heir) {
             store::members::set_role(tx, chat_id, *heir, Role::owner);
             auto heir_row = member_of(tx, chat_id, *heir);
-            deliver_message(outcome.effects, write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
-                                                          "chat.owner_changed", *heir));
+            deliver_message(outcome.effects,
+                            write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
+                                         "chat.owner_changed", *heir));
             outcome.effects.to_members(MemberUpdated{std::move(heir_row)}, chat_id);
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {

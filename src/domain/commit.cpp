@@ -19,8 +19,8 @@ boost::asio::awaitable<Standing> ChatWrites::standing(const std::string& chat_id
 boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message(const std::string& actor,
                                                                                  const std::string& message_id) {
     require_uuid(message_id, "message_id");
-    auto message = co_await pool_.run(
-        [actor, message_id](store::Tx& tx) { return store::messages::find(tx, message_id, actor); });
+    auto message =
+        co_await pool_.run([actor, message_id](store::Tx& tx) { return store::messages::find(tx, message_id, actor); });
     if (!message) throw not_found("message");
     const auto standing = standing_in((co_await access(message->chat_id)).get(), actor, "message");
     co_return std::pair<Message, Standing>{std::move(*message), standing};
@@ -54,8 +54,7 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
     throw not_found(what);
 }
 
-Standing lock_standing(store::Tx& tx, const std::string& chat_id, const std::string& user_id,
-                       const std::string& what) {
+Standing lock_standing(store::Tx& tx, const std::string& chat_id, const std::string& user_id, const std::string& what) {
     if (!store::chats::lock(tx, chat_id)) throw not_found(what);
     auto standing = store::members::standing(tx, chat_id, user_id);
     if (!standing) throw not_found(what);

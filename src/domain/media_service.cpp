@@ -56,8 +56,8 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
     for (std::size_t first = 0; first < keys.size(); first += release_batch) {
         const auto last = std::min(keys.size(), first + release_batch);
         co_await pool.run([&storage, batch = std::vector<std::string>(keys.begin() + static_cast<std::ptrdiff_t>(first),
-                                                                      keys.begin() + static_cast<std::ptrdiff_t>(last))](
-                              store::Tx& tx) {
+                                                                      keys.begin() + static_cast<std::ptrdiff_t>(
+                                                                                         last))](store::Tx& tx) {
             for (const auto& key : batch) {
                 store::media::lock_bytes(tx, key);
                 if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
@@ -66,10 +66,15 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
     }
 }
 
-MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers,
-                           const config::Media& settings, const config::Limits& limits)
-    : writes_(writes), storage_(storage), workers_(workers), settings_(settings), quota_bytes_(limits.media_quota_bytes),
-      uploads_("uploads", limits.upload_burst, limits.upload_rate), cleanup_timer_(workers.pool()) {}
+MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers, const config::Media& settings,
+                           const config::Limits& limits)
+    : writes_(writes),
+      storage_(storage),
+      workers_(workers),
+      settings_(settings),
+      quota_bytes_(limits.media_quota_bytes),
+      uploads_("uploads", limits.upload_burst, limits.upload_rate),
+      cleanup_timer_(workers.pool()) {}
 
 void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
 
@@ -215,9 +220,8 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
 }
 
 boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
-    const auto stale = co_await writes_.pool().run([](store::Tx& tx) {
-        return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch);
-    });
+    const auto stale = co_await writes_.pool().run(
+        [](store::Tx& tx) { return store::media::stale_unattached(tx, unattached_lifetime_hours, cleanup_batch); });
     int removed = 0;
     for (const auto& id : stale) {
         auto orphaned =

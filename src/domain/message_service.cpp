@@ -38,16 +38,16 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     if (m.client_id && (m.client_id->empty() || m.client_id->size() > max_client_id))
         throw bad_request("client_id must be 1-64 characters", "client_id");
     switch (m.type) {
-    case MessageType::text: validate_content(m.content, true); break;
-    case MessageType::location:
-        if (!m.location) throw bad_request("location messages need metadata.location", "metadata");
-        validate_content(m.content, false);
-        break;
-    case MessageType::system: throw bad_request("system messages are written by the server", "type");
-    default:
-        validate_content(m.content, false);
-        if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
-        require_uuid(*m.media_id, "media_id");
+        case MessageType::text: validate_content(m.content, true); break;
+        case MessageType::location:
+            if (!m.location) throw bad_request("location messages need metadata.location", "metadata");
+            validate_content(m.content, false);
+            break;
+        case MessageType::system: throw bad_request("system messages are written by the server", "type");
+        default:
+            validate_content(m.content, false);
+            if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
+            require_uuid(*m.media_id, "media_id");
     }
     sends_.require(m.sender_id, "messages");
     // Nothing is awaited before the send is queued in its chat's lane, so a connection's
@@ -101,7 +101,6 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
         return page;
     });
 }
-
 
 boost::asio::awaitable<Message> MessageService::get(std::string actor, std::string message_id) {
     co_return (co_await writes_.visible_message(actor, message_id)).first;

@@ -12,7 +12,9 @@ constexpr auto sweep_interval = std::chrono::milliseconds(200);
 }
 
 PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits)
-    : writes_(writes), hub_(hub), typing_events_("typing", limits.typing_burst, limits.typing_rate),
+    : writes_(writes),
+      hub_(hub),
+      typing_events_("typing", limits.typing_burst, limits.typing_rate),
       sweeper_([this] { expire_typing(); }) {}
 
 PresenceService::~PresenceService() { stop(); }
@@ -84,7 +86,8 @@ boost::asio::awaitable<void> PresenceService::announce_presence(const std::strin
     });
     Presence presence{is_online, std::nullopt};
     if (!is_online)
-        presence.last_seen_at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        presence.last_seen_at =
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     writes_.publish(PresenceUpdated{user_id, presence}, contacts);
 }
 

@@ -24,7 +24,8 @@ void may_update_chat(const Standing& actor, bool changes_settings) {
 }
 
 void may_delete_chat(const Standing& actor) {
-    if (actor.type == ChatType::group && actor.role != Role::owner) throw forbidden("only the owner can delete the group");
+    if (actor.type == ChatType::group && actor.role != Role::owner)
+        throw forbidden("only the owner can delete the group");
 }
 
 void may_add_members(const Standing& actor) {
@@ -47,7 +48,8 @@ void may_update_member(const Standing& actor, Role target, bool self, std::optio
     }
     if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
     if (actor.role == Role::member) throw forbidden("only admins can change roles");
-    if (actor.role == Role::admin && target == Role::admin && !self) throw forbidden("admins cannot change other admins");
+    if (actor.role == Role::admin && target == Role::admin && !self)
+        throw forbidden("admins cannot change other admins");
 }
 
 void may_remove_member(const Standing& actor, Role target, bool self) {

@@ -110,7 +110,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             continue;
         }
         inserted.push_back(i);
-        batch.push_back({m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
+        batch.push_back(
+            {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
     }
     std::vector<std::optional<Message>> stored;
     try {

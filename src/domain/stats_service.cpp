@@ -4,7 +4,6 @@
 #include "confab/store/pool.hpp"
 #include "confab/store/stats.hpp"
 
-
 #include <regex>
 
 namespace confab::domain {
@@ -15,7 +14,8 @@ constexpr auto day_bucket_span = std::chrono::days(366);
 
 std::string checked_timestamp(const std::string& text, const char* field) {
     static const std::regex rfc3339(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$)");
-    if (!std::regex_match(text, rfc3339)) throw bad_request(std::string(field) + " must be an RFC 3339 timestamp", field);
+    if (!std::regex_match(text, rfc3339))
+        throw bad_request(std::string(field) + " must be an RFC 3339 timestamp", field);
     return text;
 }
 

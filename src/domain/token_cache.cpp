@@ -45,9 +45,8 @@ void TokenCache::forget(const std::string& token_hash) {
 
 void TokenCache::forget_user(const std::string& user_id, const std::string& keep) {
     std::lock_guard lock(mutex_);
-    std::erase_if(entries_, [&](const auto& entry) {
-        return entry.second.principal.user_id == user_id && entry.first != keep;
-    });
+    std::erase_if(entries_,
+                  [&](const auto& entry) { return entry.second.principal.user_id == user_id && entry.first != keep; });
     ++generation_;
 }
 

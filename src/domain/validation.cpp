@@ -8,9 +8,8 @@ namespace confab::domain {
 
 std::size_t code_points(std::string_view utf8) {
     // Every code point has exactly one byte that is not a continuation byte (10xxxxxx).
-    return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
+    return static_cast<std::size_t>(
+        std::count_if(utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool is_valid_utf8(std::string_view text) {
@@ -84,8 +83,7 @@ void require_uuid(std::string_view id, const char* field) {
 }
 
 bool is_valid_username(std::string_view username) {
-    return username.size() >= 3 && username.size() <= 32 &&
-           std::all_of(username.begin(), username.end(), [](char c) {
+    return username.size() >= 3 && username.size() <= 32 && std::all_of(username.begin(), username.end(), [](char c) {
                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
            });
 }

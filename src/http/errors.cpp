@@ -2,23 +2,22 @@
 
 #include "confab/store/tx.hpp"
 
-
 namespace confab::http {
 
 int status_of(model::ErrorCode code) {
     using enum model::ErrorCode;
     switch (code) {
-    case bad_request: return 400;
-    case unauthorized: return 401;
-    case forbidden: return 403;
-    case not_found: return 404;
-    case method_not_allowed: return 405;
-    case conflict: return 409;
-    case payload_too_large: return 413;
-    case unsupported_media_type: return 415;
-    case rate_limited: return 429;
-    case internal: return 500;
-    case unavailable: return 503;
+        case bad_request: return 400;
+        case unauthorized: return 401;
+        case forbidden: return 403;
+        case not_found: return 404;
+        case method_not_allowed: return 405;
+        case conflict: return 409;
+        case payload_too_large: return 413;
+        case unsupported_media_type: return 415;
+        case rate_limited: return 429;
+        case internal: return 500;
+        case unavailable: return 503;
     }
     return 500;
 }
@@ -26,17 +25,17 @@ int status_of(model::ErrorCode code) {
 std::string_view code_name(model::ErrorCode code) {
     using enum model::ErrorCode;
     switch (code) {
-    case bad_request: return "bad_request";
-    case unauthorized: return "unauthorized";
-    case forbidden: return "forbidden";
-    case not_found: return "not_found";
-    case method_not_allowed: return "method_not_allowed";
-    case conflict: return "conflict";
-    case payload_too_large: return "payload_too_large";
-    case unsupported_media_type: return "unsupported_media_type";
-    case rate_limited: return "rate_limited";
-    case internal: return "internal";
-    case unavailable: return "unavailable";
+        case bad_request: return "bad_request";
+        case unauthorized: return "unauthorized";
+        case forbidden: return "forbidden";
+        case not_found: return "not_found";
+        case method_not_allowed: return "method_not_allowed";
+        case conflict: return "conflict";
+        case payload_too_large: return "payload_too_large";
+        case unsupported_media_type: return "unsupported_media_type";
+        case rate_limited: return "rate_limited";
+        case internal: return "internal";
+        case unavailable: return "unavailable";
     }
     return "internal";
 }

@@ -64,8 +64,9 @@ namespace {
 // The loaders of the image types uploads may have (PROTOCOL.md: JPEG, PNG, GIF, WebP, HEIC).
 // Every other libvips loader (SVG, PDF, TIFF, FITS, Matlab, ImageMagick, ...) is blocked:
 // each is attack surface for bytes a client chose, and none can serve an allowed upload.
-constexpr std::array<const char*, 5> allowed_loaders = {
-    "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif", "VipsForeignLoadWebp", "VipsForeignLoadHeif"};
+constexpr std::array<const char*, 5> allowed_loaders = {"VipsForeignLoadJpeg", "VipsForeignLoadPng",
+                                                        "VipsForeignLoadNsgif", "VipsForeignLoadWebp",
+                                                        "VipsForeignLoadHeif"};
 
 // `loader` is a class name as vips_foreign_find_load gives it, e.g. "VipsForeignLoadPngFile".
 bool is_allowed_loader(std::string_view loader) {
@@ -105,8 +106,8 @@ void make_thumbnail(const std::filesystem::path& image, const std::filesystem::p
     // image too large to decode safely is refused before any memory is spent on it.
     VipsImage* header = vips_image_new_from_file(image.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, nullptr);
     if (header == nullptr) vips_failed();
-    const auto pixels =
-        static_cast<std::uint64_t>(vips_image_get_width(header)) * static_cast<std::uint64_t>(vips_image_get_height(header));
+    const auto pixels = static_cast<std::uint64_t>(vips_image_get_width(header)) *
+                        static_cast<std::uint64_t>(vips_image_get_height(header));
     g_object_unref(header);
     if (pixels > max_pixels)
         throw std::runtime_error("thumbnail: " + std::to_string(pixels) + " pixels, more than the limit of " +
@@ -125,15 +126,17 @@ bool allowed(model::MediaKind kind, std::string_view mime) {
         return std::find(list.begin(), list.end(), mime) != list.end();
     };
     switch (kind) {
-    case K::image: return one_of({"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"});
-    case K::voice:
-        return one_of({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac", "audio/x-hx-aac-adts",
-                       "audio/wav", "audio/x-wav", "audio/webm", "video/webm"});
-    case K::video: return one_of({"video/mp4", "video/quicktime", "video/webm"});
-    case K::file:
-        return !one_of({"application/x-executable", "application/x-sharedlib", "application/x-pie-executable",
-                        "application/x-dosexec", "application/x-mach-binary", "application/vnd.microsoft.portable-executable",
-                        "text/x-shellscript", "application/x-elf"});
+        case K::image:
+            return one_of({"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"});
+        case K::voice:
+            return one_of({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac", "audio/x-hx-aac-adts",
+                           "audio/wav", "audio/x-wav", "audio/webm", "video/webm"});
+        case K::video: return one_of({"video/mp4", "video/quicktime", "video/webm"});
+        case K::file:
+            return !one_of({"application/x-executable", "application/x-sharedlib", "application/x-pie-executable",
+                            "application/x-dosexec", "application/x-mach-binary",
+                            "application/vnd.microsoft.portable-executable", "text/x-shellscript",
+                            "application/x-elf"});
     }
     return false;
 }

@@ -33,7 +33,9 @@ public:
     }
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
-    std::string_view view() const { return size_ ? std::string_view(static_cast<const char*>(data_), size_) : std::string_view{}; }
+    std::string_view view() const {
+        return size_ ? std::string_view(static_cast<const char*>(data_), size_) : std::string_view{};
+    }
 
 private:
     int fd_ = -1;
@@ -43,7 +45,8 @@ private:
 
 std::string lowercase(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 

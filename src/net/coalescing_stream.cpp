@@ -18,7 +18,8 @@ void CoalescingStream::write_whole(std::shared_ptr<const std::string> bytes, Wri
     const auto size = bytes->size();
     if (failed_) {
         // Never complete inside the initiating call; Beast's handlers run on this same strand.
-        asio::post(get_executor(), [handler = std::move(handler), ec = failed_]() mutable { std::move(handler)(ec, 0); });
+        asio::post(get_executor(),
+                   [handler = std::move(handler), ec = failed_]() mutable { std::move(handler)(ec, 0); });
         return;
     }
     outbound_.push_bytes(std::move(bytes));

@@ -50,14 +50,14 @@ constexpr std::int64_t connection_retry_after_ms = 5000;
 
 http::Method method_of(bhttp::verb verb) {
     switch (verb) {
-    case bhttp::verb::get: return http::Method::get;
-    case bhttp::verb::head: return http::Method::head;
-    case bhttp::verb::post: return http::Method::post;
-    case bhttp::verb::put: return http::Method::put;
-    case bhttp::verb::patch: return http::Method::patch;
-    case bhttp::verb::delete_: return http::Method::del;
-    case bhttp::verb::options: return http::Method::options;
-    default: return http::Method::other;
+        case bhttp::verb::get: return http::Method::get;
+        case bhttp::verb::head: return http::Method::head;
+        case bhttp::verb::post: return http::Method::post;
+        case bhttp::verb::put: return http::Method::put;
+        case bhttp::verb::patch: return http::Method::patch;
+        case bhttp::verb::delete_: return http::Method::del;
+        case bhttp::verb::options: return http::Method::options;
+        default: return http::Method::other;
     }
 }
 
@@ -119,7 +119,8 @@ struct Connection {
 http::Response read_failure_response(const beast::error_code& ec) {
     using model::ErrorCode;
     if (ec == bhttp::error::body_limit)
-        return http::error_response(http::describe(model::Error(ErrorCode::payload_too_large, "request body too large")));
+        return http::error_response(
+            http::describe(model::Error(ErrorCode::payload_too_large, "request body too large")));
     if (ec == bhttp::error::header_limit) {
         auto response = http::error_response(http::describe(model::bad_request("request headers too large")));
         response.status = 431;
@@ -129,8 +130,8 @@ http::Response read_failure_response(const beast::error_code& ec) {
 }
 
 bool is_quiet_end(const beast::error_code& ec) {
-    return ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-           ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof;
+    return ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+           ec == asio::error::connection_reset || ec == asio::error::eof;
 }
 
 // Sends a file slice from disk in chunks, so a large download never sits in memory; false
@@ -285,8 +286,8 @@ asio::awaitable<beast::error_code> read_body(Connection& connection, beast::flat
 // full chunk at a time; the first read or write error.
 asio::awaitable<beast::error_code> receive_into(Connection& connection, beast::flat_buffer& buffer,
                                                 bhttp::request_parser<bhttp::buffer_body>& parser,
-                                                std::chrono::seconds idle, std::uint64_t limit,
-                                                domain::Workers& files, const OpenFile& file) {
+                                                std::chrono::seconds idle, std::uint64_t limit, domain::Workers& files,
+                                                const OpenFile& file) {
     const auto length = parser.content_length().value_or(limit);
     const BodyDeadline deadline(idle, length);
     std::vector<char> chunk(std::clamp<std::uint64_t>(length, 1, file_hop_bytes));  // a small upload, a small buffer
@@ -431,7 +432,8 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
             if (!received) break;
             request = std::move(*received);
             request.remote_address = remote;
-            keep_alive = request.header("connection") == nullptr || !beast::iequals(*request.header("connection"), "close");
+            keep_alive =
+                request.header("connection") == nullptr || !beast::iequals(*request.header("connection"), "close");
         } else {
             bhttp::request_parser<bhttp::string_body> parser{std::move(head)};
             parser.body_limit(limit);

@@ -53,8 +53,9 @@ std::span<const boost::asio::const_buffer> OutboundFrames::start_send() {
 }
 
 std::size_t OutboundFrames::finish_send() {
-    const auto frames = static_cast<std::size_t>(
-        std::count_if(in_flight_.begin(), in_flight_.end(), [](const Entry& entry) { return entry.header.has_value(); }));
+    const auto frames =
+        static_cast<std::size_t>(std::count_if(in_flight_.begin(), in_flight_.end(),
+                                               [](const Entry& entry) { return entry.header.has_value(); }));
     sending_ = false;
     in_flight_.clear();
     buffers_.clear();

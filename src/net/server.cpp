@@ -59,12 +59,19 @@ std::size_t total_connection_cap(const config::Config& config) {
 struct Server::Impl {
     Impl(const config::Config& cfg, const http::Router& router, api::WsEvents& events, realtime::Hub& hub,
          domain::Workers& files, Hooks hooks)
-        : config(cfg), cors(cfg.server.allowed_origins), reload(std::move(hooks.reload)),
-          io(static_cast<int>(cfg.server.io_threads)), acceptor(io), signals(io, SIGINT, SIGTERM), hangups(io, SIGHUP),
+        : config(cfg),
+          cors(cfg.server.allowed_origins),
+          reload(std::move(hooks.reload)),
+          io(static_cast<int>(cfg.server.io_threads)),
+          acceptor(io),
+          signals(io, SIGINT, SIGTERM),
+          hangups(io, SIGHUP),
           connections_per_address("connections_per_ip", cfg.limits.connections_per_ip),
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
-          connection_cap(total_connection_cap(cfg)), connections_total("connections_total", connection_cap),
-          over_capacity(over_capacity_answer()), accept_backoff(first_accept_pause, longest_accept_pause),
+          connection_cap(total_connection_cap(cfg)),
+          connections_total("connections_total", connection_cap),
+          over_capacity(over_capacity_answer()),
+          accept_backoff(first_accept_pause, longest_accept_pause),
           context{config,
                   router,
                   cors,
@@ -132,13 +139,13 @@ struct Server::Impl {
             const auto executor = socket.get_executor();
             asio::co_spawn(executor, serve_http(std::move(socket), std::move(*slot), context),
                            [](std::exception_ptr error) {
-                if (!error) return;
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    spdlog::error("connection ended by an exception: {}", e.what());
-                }
-            });
+                               if (!error) return;
+                               try {
+                                   std::rethrow_exception(error);
+                               } catch (const std::exception& e) {
+                                   spdlog::error("connection ended by an exception: {}", e.what());
+                               }
+                           });
         }
     }
 
@@ -195,7 +202,7 @@ struct Server::Impl {
     const std::size_t connection_cap;
     ConnectionCounter connections_total;  // one key: every connection, HTTP or WebSocket
     const std::string over_capacity;
-    AcceptBackoff accept_backoff;         // used by the accept loop only
+    AcceptBackoff accept_backoff;             // used by the accept loop only
     std::uint64_t refused_over_capacity = 0;  // in the current episode; accept loop only
     SessionContext context;
 };

@@ -49,8 +49,13 @@ class WsSession final : public realtime::Connection,
 public:
     WsSession(beast::tcp_stream stream, Role role, model::Principal principal,
               std::vector<ConnectionCounter::Slot> slots, SessionContext& context)
-        : ws_(CoalescingStream(std::move(stream))), role_(role), principal_(std::move(principal)), slots_(std::move(slots)),
-          context_(context), give_up_(ws_.get_executor()), expiry_(ws_.get_executor()) {}
+        : ws_(CoalescingStream(std::move(stream))),
+          role_(role),
+          principal_(std::move(principal)),
+          slots_(std::move(slots)),
+          context_(context),
+          give_up_(ws_.get_executor()),
+          expiry_(ws_.get_executor()) {}
 
     const std::string& user_id() const override { return principal_.user_id; }
     const std::string& token_hash() const override { return principal_.token_hash; }
@@ -73,7 +78,9 @@ public:
         });
         asio::co_spawn(
             ws_.get_executor(),
-            [self = shared_from_this(), request = std::move(request)]() mutable { return self->run(std::move(request)); },
+            [self = shared_from_this(), request = std::move(request)]() mutable {
+                return self->run(std::move(request));
+            },
             asio::detached);
     }
 
@@ -135,8 +142,8 @@ private:
 
     // A token stops working on its open sockets too when it expires.
     void close_at_expiry() {
-        const auto left = principal_.expires_at - std::chrono::time_point_cast<std::chrono::milliseconds>(
-                                                      std::chrono::system_clock::now());
+        const auto left = principal_.expires_at -
+                          std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
         expiry_.expires_after(left);
         expiry_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
             if (auto self = weak.lock(); self && !ec) self->request_close(realtime::CloseCode::token_revoked);
@@ -147,7 +154,8 @@ private:
     // sockets before this one joined the hub, is caught here; one after this finds it there.
     asio::awaitable<void> close_if_signed_out() {
         try {
-            if (!co_await context_.events.still_signed_in(principal_)) request_close(realtime::CloseCode::token_revoked);
+            if (!co_await context_.events.still_signed_in(principal_))
+                request_close(realtime::CloseCode::token_revoked);
         } catch (const std::exception& e) {
             spdlog::warn("token check after upgrade failed user_id={}: {}", principal_.user_id, e.what());
         }
@@ -279,7 +287,9 @@ private:
         ws_.next_layer().owe_reply();
         asio::co_spawn(
             ws_.get_executor(),
-            [self = shared_from_this(), request = std::move(request)]() mutable { return self->reply_to(std::move(request)); },
+            [self = shared_from_this(), request = std::move(request)]() mutable {
+                return self->reply_to(std::move(request));
+            },
             asio::detached);
         co_await until(answered_enough);
     }
@@ -330,18 +340,18 @@ private:
 
     websocket::stream<CoalescingStream> ws_;
     const Role role_;
-    model::Principal principal_;  // empty for an echo
+    model::Principal principal_;                  // empty for an echo
     std::vector<ConnectionCounter::Slot> slots_;  // given back when the session is destroyed
     SessionContext& context_;
     std::size_t session_id_ = 0;
-    asio::steady_timer give_up_;  // ends a close handshake the peer does not complete
-    asio::steady_timer expiry_;   // closes the socket when its token expires
-    bool accepted_ = false;                // the handshake is done: frames may be queued
-    std::vector<realtime::Frame> early_;   // delivered during the handshake
-    std::uint64_t queued_count_ = 0;   // messages ever queued
-    std::uint64_t written_count_ = 0;  // messages ever written, in the same order
-    bool writer_stopped_ = false;      // a send failed: nothing more will be written
-    std::size_t requests_running_ = 0;               // read, reply not yet queued
+    asio::steady_timer give_up_;          // ends a close handshake the peer does not complete
+    asio::steady_timer expiry_;           // closes the socket when its token expires
+    bool accepted_ = false;               // the handshake is done: frames may be queued
+    std::vector<realtime::Frame> early_;  // delivered during the handshake
+    std::uint64_t queued_count_ = 0;      // messages ever queued
+    std::uint64_t written_count_ = 0;     // messages ever written, in the same order
+    bool writer_stopped_ = false;         // a send failed: nothing more will be written
+    std::size_t requests_running_ = 0;    // read, reply not yet queued
     // Places of replies queued, not yet written, oldest first: at most ws_requests_in_flight,
     // and a vector allocates nothing while a connection idles (a deque would, at once).
     std::vector<std::uint64_t> unwritten_replies_;

@@ -17,18 +17,18 @@ void append_json_escaped(std::string_view text, spdlog::memory_buf_t& out) {
     static constexpr char hex[] = "0123456789abcdef";
     for (unsigned char c : text) {
         switch (c) {
-        case '"': out.append(std::string_view{"\\\""}); break;
-        case '\\': out.append(std::string_view{"\\\\"}); break;
-        case '\n': out.append(std::string_view{"\\n"}); break;
-        case '\r': out.append(std::string_view{"\\r"}); break;
-        case '\t': out.append(std::string_view{"\\t"}); break;
-        default:
-            if (c < 0x20) {
-                const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-                out.append(escaped, escaped + sizeof escaped);
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
+            case '"': out.append(std::string_view{"\\\""}); break;
+            case '\\': out.append(std::string_view{"\\\\"}); break;
+            case '\n': out.append(std::string_view{"\\n"}); break;
+            case '\r': out.append(std::string_view{"\\r"}); break;
+            case '\t': out.append(std::string_view{"\\t"}); break;
+            default:
+                if (c < 0x20) {
+                    const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                    out.append(escaped, escaped + sizeof escaped);
+                } else {
+                    out.push_back(static_cast<char>(c));
+                }
         }
     }
 }
@@ -53,7 +53,8 @@ void append_json_line(std::string_view stamp, std::string_view level, std::strin
         if (is_field) {
             spdlog::memory_buf_t value;
             append_json_escaped(word.substr(equals + 1), value);
-            fields += ",\"" + std::string(word.substr(0, equals)) + "\":\"" + std::string(value.data(), value.size()) + '"';
+            fields +=
+                ",\"" + std::string(word.substr(0, equals)) + "\":\"" + std::string(value.data(), value.size()) + '"';
         } else if (!word.empty()) {
             if (!message.empty()) message += ' ';
             message += word;

@@ -76,11 +76,13 @@ void write_process(std::string& out) {
         }
         cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
     }
-    out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-           "# TYPE process_resident_memory_bytes gauge\n";
+    out +=
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+        "# TYPE process_resident_memory_bytes gauge\n";
     write_sample(out, "process_resident_memory_bytes", "", std::to_string(pages_resident * ::sysconf(_SC_PAGESIZE)));
-    out += "# HELP process_cpu_seconds_total Total user and system CPU time in seconds.\n"
-           "# TYPE process_cpu_seconds_total counter\n";
+    out +=
+        "# HELP process_cpu_seconds_total Total user and system CPU time in seconds.\n"
+        "# TYPE process_cpu_seconds_total counter\n";
     write_sample(out, "process_cpu_seconds_total", "", number(cpu_seconds));
 }
 

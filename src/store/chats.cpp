@@ -44,12 +44,14 @@ void attach_last_messages(Tx& tx, std::vector<model::ChatView>& views, const std
         if (view.chat.last_seq > 0) ids.push_back(view.chat.id);
     if (ids.empty()) return;
     std::vector<model::Message> messages;
-    for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids))) messages.push_back(message_from(row));
+    for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids)))
+        messages.push_back(message_from(row));
     attach_reactions(tx, messages, viewer);
     std::unordered_map<std::string, model::Message*> by_chat;
     for (auto& message : messages) by_chat.emplace(message.chat_id, &message);
     for (auto& view : views)
-        if (auto found = by_chat.find(view.chat.id); found != by_chat.end()) view.last_message = std::move(*found->second);
+        if (auto found = by_chat.find(view.chat.id); found != by_chat.end())
+            view.last_message = std::move(*found->second);
 }
 
 std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
@@ -75,17 +77,19 @@ void prepare(Tx& c) {
               "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members "
               "FROM chats WHERE id = $1::uuid");
     c.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
-    c.prepare("chats_view",
-              "SELECT " + view_columns + " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
-              "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
+    c.prepare("chats_view", "SELECT " + view_columns +
+                                " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+                                "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
     c.prepare("chats_list",
-              "SELECT " + view_columns + " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
-              "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
-              "ORDER BY c.activity DESC LIMIT $3");
+              "SELECT " + view_columns +
+                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+                  "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
+                  "ORDER BY c.activity DESC LIMIT $3");
     c.prepare("chats_last_messages",
-              std::string("SELECT ") + message_columns + " FROM chats c JOIN messages m "
-              "ON m.chat_id = c.id AND m.seq = c.last_seq LEFT JOIN media md ON md.id = m.media_id "
-              "WHERE c.id = ANY($1::uuid[])");
+              std::string("SELECT ") + message_columns +
+                  " FROM chats c JOIN messages m "
+                  "ON m.chat_id = c.id AND m.seq = c.last_seq LEFT JOIN media md ON md.id = m.media_id "
+                  "WHERE c.id = ANY($1::uuid[])");
     c.prepare("chats_update",
               "UPDATE chats SET title = coalesce($2, title), "
               "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
@@ -101,21 +105,20 @@ void prepare(Tx& c) {
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
-    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
-                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
-                                         chat.settings.only_admins_can_add_members, chat.metadata, chat.created_by,
-                                         chat.direct_key);
+    const auto result =
+        tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                         chat.settings.only_admins_can_add_members, chat.metadata, chat.created_by, chat.direct_key);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
 
-bool lock(Tx& tx, const std::string& chat_id) {
-    return !tx.exec_prepared("chats_lock", chat_id).empty();
-}
+bool lock(Tx& tx, const std::string& chat_id) { return !tx.exec_prepared("chats_lock", chat_id).empty(); }
 
 std::unordered_set<std::string> lock(Tx& tx, const std::vector<std::string>& chat_ids) {
     std::unordered_set<std::string> locked;
-    for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids))) locked.insert(row[0].as<std::string>());
+    for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids)))
+        locked.insert(row[0].as<std::string>());
     return locked;
 }
 
@@ -132,7 +135,8 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id))
-        access.members.emplace(row[0].as<std::string>(), model::role_from(row[1].c_str()).value_or(model::Role::member));
+        access.members.emplace(row[0].as<std::string>(),
+                               model::role_from(row[1].c_str()).value_or(model::Role::member));
     return access;
 }
 
@@ -142,8 +146,8 @@ std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const st
     return std::move(views.front());
 }
 
-std::vector<model::ChatView> list(Tx& tx, const std::string& user_id,
-                                   std::optional<std::int64_t> before_activity, int limit) {
+std::vector<model::ChatView> list(Tx& tx, const std::string& user_id, std::optional<std::int64_t> before_activity,
+                                  int limit) {
     return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit), user_id);
 }
 
@@ -194,20 +198,22 @@ void prepare(Tx& c) {
     c.prepare("members_insert",
               "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
               "ON CONFLICT DO NOTHING");
-    c.prepare("members_find",
-              "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
-              "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
-    c.prepare("members_standing",
-              "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, cm.role "
-              "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
-    c.prepare("members_list",
-              "SELECT " + member_columns + " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
-              "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
+    c.prepare("members_find", "SELECT " + member_columns +
+                                  " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+                                  "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    c.prepare(
+        "members_standing",
+        "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, cm.role "
+        "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    c.prepare(
+        "members_list",
+        "SELECT " + member_columns +
+            " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+            "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
     c.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
     c.prepare("members_standings",
               "SELECT user_id::text, role, last_read_seq, is_muted FROM chat_members WHERE chat_id = $1::uuid");
-    c.prepare("members_set_role",
-              "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    c.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     c.prepare("members_set_muted",
               "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     c.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
@@ -241,19 +247,19 @@ std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std:
     return member_from(result[0]).first;
 }
 
-std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id,
-                                        const std::string& user_id) {
+std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     const auto result = tx.exec_prepared("members_standing", chat_id, user_id);
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                            model::role_from(row[4].c_str()).value_or(model::Role::member)};
+                           model::role_from(row[4].c_str()).value_or(model::Role::member)};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
                                                          std::optional<std::int64_t> after_position, int limit) {
     std::vector<std::pair<model::Member, std::int64_t>> out;
-    for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit)) out.push_back(member_from(row));
+    for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit))
+        out.push_back(member_from(row));
     return out;
 }
 
@@ -263,13 +269,12 @@ std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id) {
     return out;
 }
 
-std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx,
-                                                                const std::string& chat_id) {
+std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const std::string& chat_id) {
     std::vector<std::pair<std::string, model::Membership>> out;
     for (const auto& row : tx.exec_prepared("members_standings", chat_id)) {
         out.emplace_back(row[0].as<std::string>(),
                          model::Membership{model::role_from(row[1].c_str()).value_or(model::Role::member),
-                                            row[2].as<std::int64_t>(), row[3].as<bool>()});
+                                           row[2].as<std::int64_t>(), row[3].as<bool>()});
     }
     return out;
 }
@@ -292,8 +297,8 @@ std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const s
     return result[0][0].as<std::string>();
 }
 
-std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id,
-                                         const std::string& user_id, std::int64_t seq) {
+std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                                         std::int64_t seq) {
     const auto result = tx.exec_prepared("members_advance_read", chat_id, user_id, seq);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::int64_t>();
@@ -348,7 +353,8 @@ model::Invitation invitation_from(const pqxx::row& row) {
 }  // namespace
 
 void prepare(Tx& c) {
-    const std::string from = " FROM invitations i JOIN chats c ON c.id = i.chat_id LEFT JOIN users u ON u.id = i.inviter_id ";
+    const std::string from =
+        " FROM invitations i JOIN chats c ON c.id = i.chat_id LEFT JOIN users u ON u.id = i.inviter_id ";
     c.prepare("invitations_insert",
               "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
               "ON CONFLICT DO NOTHING RETURNING id::text");

@@ -54,8 +54,7 @@ boost::asio::awaitable<std::optional<std::string>> ReadinessProbe::problem() {
     obs::metrics().readiness_probes.only().inc();
     std::optional<std::string> found;
     try {
-        const int version = co_await pool_.run(
-            [](Tx& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
+        const int version = co_await pool_.run([](Tx& tx) { return tx.exec_prepared1("schema_version")[0].as<int>(); });
         const int needed = latest_version(embedded_migrations());
         if (version < needed)
             found = "database schema at version " + std::to_string(version) + ", this binary needs " +

@@ -38,9 +38,9 @@ void prepare(Tx& c) {
 }
 
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {
-    const auto row = tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)),
-                                       m.mime_type, m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width,
-                                       m.height, m.duration_ms);
+    const auto row =
+        tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)), m.mime_type,
+                          m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms);
     return {*media_from(row, 0), row[13].as<bool>()};
 }
 
@@ -64,13 +64,9 @@ std::optional<std::string> remove_unattached(Tx& tx, const std::string& id) {
     return result[0][0].as<std::string>();
 }
 
-void lock_bytes(Tx& tx, const std::string& storage_key) {
-    tx.exec_prepared("media_lock_bytes", storage_key);
-}
+void lock_bytes(Tx& tx, const std::string& storage_key) { tx.exec_prepared("media_lock_bytes", storage_key); }
 
-void lock_quota(Tx& tx, const std::string& uploader_id) {
-    tx.exec_prepared("media_lock_quota", uploader_id);
-}
+void lock_quota(Tx& tx, const std::string& uploader_id) { tx.exec_prepared("media_lock_quota", uploader_id); }
 
 Usage usage(Tx& tx, const model::Media& upload) {
     const auto row = tx.exec_prepared1("media_usage", upload.uploader_id, upload.chat_id, upload.sha256,
@@ -82,9 +78,8 @@ bool bytes_in_use(Tx& tx, const std::string& storage_key) {
     return tx.exec_prepared1("media_bytes_in_use", storage_key)[0].as<bool>();
 }
 
-std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id,
-                                     std::optional<model::MediaKind> kind, std::optional<std::int64_t> before_seq,
-                                     int limit, const std::string& viewer) {
+std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::optional<model::MediaKind> kind,
+                                    std::optional<std::int64_t> before_seq, int limit, const std::string& viewer) {
     const std::optional<std::string> kind_name =
         kind ? std::optional<std::string>(std::string(to_string(*kind))) : std::nullopt;
     std::vector<model::Message> out;
@@ -96,7 +91,8 @@ std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id,
 
 std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit) {
     std::vector<std::string> ids;
-    for (const auto& row : tx.exec_prepared("media_stale", older_than_hours, limit)) ids.push_back(row[0].as<std::string>());
+    for (const auto& row : tx.exec_prepared("media_stale", older_than_hours, limit))
+        ids.push_back(row[0].as<std::string>());
     return ids;
 }
 

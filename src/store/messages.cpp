@@ -94,7 +94,8 @@ void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::
         auto& reactions = by_id.at(row[0].as<std::string>())->reactions;
         const auto emoji = row[1].as<std::string>();
         auto entry = std::find_if(reactions.begin(), reactions.end(), [&](const auto& r) { return r.emoji == emoji; });
-        if (entry == reactions.end()) entry = reactions.insert(reactions.end(), model::Reaction{emoji, row[3].as<std::int64_t>(), {}});
+        if (entry == reactions.end())
+            entry = reactions.insert(reactions.end(), model::Reaction{emoji, row[3].as<std::int64_t>(), {}});
         entry->user_ids.push_back(row[2].as<std::string>());
     }
 }
@@ -104,8 +105,7 @@ void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::
 namespace confab::store::messages {
 namespace {
 
-std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result,
-                                          const std::string& viewer) {
+std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
     std::vector<model::Message> out;
     out.reserve(result.size());
     for (const auto& row : result) out.push_back(message_from(row));
@@ -173,13 +173,15 @@ void prepare(Tx& c) {
               "AND o.seq = m.seq ORDER BY o.ord");
     c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid");
     // Each key one index lookup, whatever the generic plan guesses of unnest (CONFAB_LOOKUP_PER_ROW).
-    c.prepare("messages_by_client_ids",
-              "SELECT " + columns + " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
-              "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id AND x.client_id = k.client_id "
-              CONFAB_LOOKUP_PER_ROW ") m ON true LEFT JOIN media md ON md.id = m.media_id");
+    c.prepare("messages_by_client_ids", "SELECT " + columns +
+                                            " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
+                                            "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id "
+                                            "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
+                                            ") m ON true LEFT JOIN media md ON md.id = m.media_id");
     c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     c.prepare("messages_newest",
-              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
+              "SELECT " + columns +
+                  " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
     c.prepare("messages_before",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq < $2 "
               "ORDER BY m.seq DESC LIMIT $3");
@@ -200,8 +202,7 @@ void prepare(Tx& c) {
               "updated_at = now() WHERE id = $1::uuid");
     c.prepare("messages_detach_media",
               "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
-    c.prepare("messages_set_version",
-              "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
+    c.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
     c.prepare("reactions_add",
               "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1::uuid, $2::uuid, $3) "
               "ON CONFLICT DO NOTHING");
@@ -211,7 +212,8 @@ void prepare(Tx& c) {
 }
 
 std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch) {
-    std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media, system;
+    std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media,
+        system;
     for (const auto& m : batch) {
         chats.emplace_back(m.chat_id);
         senders.emplace_back(m.sender_id);
@@ -246,7 +248,8 @@ std::vector<model::Message> find_by_client_ids(Tx& tx, const std::vector<ClientK
         senders.emplace_back(key.sender_id);
         client_ids.emplace_back(key.client_id);
     }
-    return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)), "");
+    return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)),
+                         "");
 }
 
 std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
@@ -255,16 +258,15 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
     return result[0][0].as<std::string>();
 }
 
-std::vector<model::Message> page(Tx& tx, const std::string& chat_id,
-                                  std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
-                                  int limit, const std::string& viewer) {
+std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
+                                 std::optional<std::int64_t> after_seq, int limit, const std::string& viewer) {
     if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit), viewer);
     if (after_seq) return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit), viewer);
     return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit), viewer);
 }
 
-std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id,
-                                           std::int64_t version, int limit, const std::string& viewer) {
+std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
+                                          const std::string& viewer) {
     return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit), viewer);
 }
 
@@ -288,18 +290,14 @@ void set_version(Tx& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_set_version", id, version);
 }
 
-bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id,
-                  const std::string& emoji) {
+bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji) {
     return tx.exec_prepared("reactions_add", id, user_id, emoji).affected_rows() == 1;
 }
 
-bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id,
-                     const std::string& emoji) {
+bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji) {
     return tx.exec_prepared("reactions_remove", id, user_id, emoji).affected_rows() == 1;
 }
 
-int distinct_emoji(Tx& tx, const std::string& id) {
-    return tx.exec_prepared1("reactions_distinct", id)[0].as<int>();
-}
+int distinct_emoji(Tx& tx, const std::string& id) { return tx.exec_prepared1("reactions_distinct", id)[0].as<int>(); }
 
 }  // namespace confab::store::messages

@@ -23,7 +23,8 @@ public:
     }
     ~AdvisoryLock() {
         try {
-            pqxx::nontransaction(connection_).exec("SELECT pg_advisory_unlock(" + std::to_string(migration_lock_key) + ")");
+            pqxx::nontransaction(connection_)
+                .exec("SELECT pg_advisory_unlock(" + std::to_string(migration_lock_key) + ")");
         } catch (const std::exception& e) {
             spdlog::warn("releasing the migration lock failed: {}", e.what());  // released at disconnect anyway
         }
@@ -37,9 +38,10 @@ private:
 
 int applied_version(pqxx::connection& connection) {
     pqxx::work tx(connection);
-    tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version integer PRIMARY KEY, name text NOT NULL,"
-            " applied_at timestamptz NOT NULL DEFAULT now())");
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version integer PRIMARY KEY, name text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
     const auto row = tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations");
     tx.commit();
     return row[0].as<int>();

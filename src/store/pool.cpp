@@ -66,8 +66,11 @@ struct Pool::Transaction {
     pqxx::work work;
 };
 
-Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare, PoolLimits limits)
-    : conninfo_(with_connect_timeout(url, connect_timeout)), prepare_(std::move(prepare)), limits_(limits),
+Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare,
+           PoolLimits limits)
+    : conninfo_(with_connect_timeout(url, connect_timeout)),
+      prepare_(std::move(prepare)),
+      limits_(limits),
       // One connection is left for unordered work (reads, access loads) when there are two.
       lanes_(std::max(1u, size - 1)) {
     threads_.reserve(size);
@@ -149,8 +152,7 @@ std::unique_ptr<Pool::Connection> Pool::connect() {
         std::lock_guard lock(outage_mutex_);
         if (outage_.down) {
             spdlog::info("database outage over: connected again after {:.1f} s and {} failed attempts",
-                         std::chrono::duration<double>(Clock::now() - outage_.since).count(),
-                         outage_.failed_attempts);
+                         std::chrono::duration<double>(Clock::now() - outage_.since).count(), outage_.failed_attempts);
             outage_ = Outage{};
         }
         return connection;
@@ -158,9 +160,10 @@ std::unique_ptr<Pool::Connection> Pool::connect() {
         std::lock_guard lock(outage_mutex_);
         const auto now = Clock::now();
         if (!outage_.down) {
-            spdlog::error("database outage: cannot connect ({}); failing requests with 503 and retrying every "
-                          "{} to {} ms",
-                          e.what(), limits_.reconnect_min.count(), limits_.reconnect_max.count());
+            spdlog::error(
+                "database outage: cannot connect ({}); failing requests with 503 and retrying every "
+                "{} to {} ms",
+                e.what(), limits_.reconnect_min.count(), limits_.reconnect_max.count());
             outage_.down = true;
             outage_.since = now;
             outage_.backoff = limits_.reconnect_min;

@@ -30,10 +30,12 @@ void prepare(Tx& c) {
                   " GROUP BY b.start ORDER BY b.start");
     c.prepare("stats_totals",
               "SELECT count(*) FILTER (WHERE name = 'message.sent'), "
-              "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " + window);
+              "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " +
+                  window);
     c.prepare("stats_media",
               "SELECT properties->>'kind', count(*), coalesce(sum((properties->>'bytes')::bigint), 0) "
-              "FROM analytics_events e WHERE name = 'media.shared' AND " + window + " GROUP BY 1 ORDER BY 1");
+              "FROM analytics_events e WHERE name = 'media.shared' AND " +
+                  window + " GROUP BY 1 ORDER BY 1");
     // Response time: from a message to the next one in the same chat when that one is by
     // another member (a turn in the conversation), over messages sent in the window.
     c.prepare("stats_response",
@@ -42,16 +44,18 @@ void prepare(Tx& c) {
               "  SELECT extract(epoch FROM m.created_at - lag(m.created_at) OVER w) * 1000 AS ms, "
               "         m.sender_id IS DISTINCT FROM lag(m.sender_id) OVER w AS turn "
               "  FROM messages m WHERE m.type <> 'system' AND m.created_at >= " CONFAB_FROM
-              "  AND m.created_at < " CONFAB_TO " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
+              "  AND m.created_at < " CONFAB_TO
+              " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
               "WHERE turn AND ms IS NOT NULL");
     c.prepare("stats_active_users",
-              "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1 " - interval '1 day'), "
-              "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1 " - interval '7 days'), "
+              "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
+              " - interval '1 day'), "
+              "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
+              " - interval '7 days'), "
               "count(DISTINCT user_id) FROM analytics_events "
               "WHERE occurred_at >= " CONFAB_TO_1 " - interval '30 days' AND occurred_at < " CONFAB_TO_1);
-    c.prepare("stats_window",
-              "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 days')") ", "
-              CONFAB_MS("$2::timestamptz"));
+    c.prepare("stats_window", "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
+                                                  "days')") ", " CONFAB_MS("$2::timestamptz"));
 }
 
 bool is_admin(Tx& tx, const std::string& user_id) {
@@ -77,8 +81,8 @@ model::Stats compute(Tx& tx, const Window& window, const std::string& bucket) {
     const auto from = std::to_string(window.first.time_since_epoch().count());
     const auto to = std::to_string(window.second.time_since_epoch().count());
     for (const auto& row : tx.exec_prepared("stats_buckets", from, to, bucket))
-        stats.buckets.push_back({timestamp(row[0]), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
-                                 row[3].as<std::int64_t>()});
+        stats.buckets.push_back(
+            {timestamp(row[0]), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
     const auto totals = tx.exec_prepared1("stats_totals", from, to);
     stats.messages = totals[0].as<std::int64_t>();
     stats.active_chats = totals[1].as<std::int64_t>();

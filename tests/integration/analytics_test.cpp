@@ -35,8 +35,7 @@ TEST(AnalyticsTest, StatsMatchAScriptedConversation) {
     const std::string chat = create_group(port, ana, {ben.id})["id"];
     // ana, ben (10 s later), ana (30 s), ana (20 s), ben (60 s): three turns 10, 30, 60 s.
     std::vector<std::string> ids;
-    for (const auto* sender : {&ana, &ben, &ana, &ana, &ben})
-        ids.push_back(send_text(port, *sender, chat, "hi")["id"]);
+    for (const auto* sender : {&ana, &ben, &ana, &ana, &ben}) ids.push_back(send_text(port, *sender, chat, "hi")["id"]);
     const int offsets[] = {0, 10, 40, 60, 120};
     const auto base = minutes_ago(db, 10);  // one instant for all: each UPDATE has its own now()
     for (std::size_t i = 0; i < ids.size(); ++i)
@@ -60,11 +59,13 @@ TEST(AnalyticsTest, StatsMatchAScriptedConversation) {
     // The writer flushes every second: wait for the six message.sent events.
     HttpResponse response;
     json stats;
-    eventually([&] {
-        response = get(port, ana.token, target);
-        stats = response.status == 200 ? response.json() : json();
-        return stats.is_object() && stats["messages"] == 6;
-    }, 10s);
+    eventually(
+        [&] {
+            response = get(port, ana.token, target);
+            stats = response.status == 200 ? response.json() : json();
+            return stats.is_object() && stats["messages"] == 6;
+        },
+        10s);
     ASSERT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(stats["messages"], 6) << stats.dump();
     EXPECT_EQ(stats["active_chats"], 1);
@@ -87,14 +88,15 @@ TEST(AnalyticsTest, StatsMatchAScriptedConversation) {
                              chat + "'"),
               "1");
     EXPECT_EQ(db.query_value("SELECT properties->>'kind' FROM analytics_events WHERE name = 'media.shared' AND "
-                             "chat_id = '" + chat + "'"),
+                             "chat_id = '" +
+                             chat + "'"),
               "image");
 
     EXPECT_TRUE(IsError(get(port, ana.token, "/api/v1/admin/stats?bucket=week"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port, ana.token, "/api/v1/admin/stats?from=yesterday"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port, ana.token, "/api/v1/admin/stats?from=2026-13-01T00:00:00Z"), 400, "bad_request"));
-    EXPECT_TRUE(IsError(get(port, ana.token, "/api/v1/admin/stats?from=2000-01-01T00:00:00Z&bucket=hour"), 400,
-                        "bad_request"));
+    EXPECT_TRUE(
+        IsError(get(port, ana.token, "/api/v1/admin/stats?from=2000-01-01T00:00:00Z&bucket=hour"), 400, "bad_request"));
 }
 
 }  // namespace

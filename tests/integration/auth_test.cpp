@@ -68,8 +68,8 @@ TEST_F(AuthTest, RegisterKeepsDisplayNameExactly) {
 
 TEST_F(AuthTest, RegisterAcceptsUsernameBoundaries) {
     // Exactly 3 and exactly 32 characters, every allowed character class.
-    for (std::string name : {"a" + random_alnum(2), "x_." + random_alnum(29), "9" + random_alnum(1) + "_",
-                             "." + random_alnum(5) + "."}) {
+    for (std::string name :
+         {"a" + random_alnum(2), "x_." + random_alnum(29), "9" + random_alnum(1) + "_", "." + random_alnum(5) + "."}) {
         auto r = register_json(port(), {{"username", name}, {"password", kPassword}});
         EXPECT_TRUE(IsJson(r, 201)) << "username \"" << name << "\" (" << name.size() << " chars)";
         if (r.status == 201) {
@@ -81,16 +81,16 @@ TEST_F(AuthTest, RegisterAcceptsUsernameBoundaries) {
 TEST_F(AuthTest, RegisterRejectsInvalidUsernames) {
     std::string base = random_alnum(6);
     const std::vector<std::string> bad = {
-        "",                           // empty
-        "ab",                         // too short
-        "a" + random_alnum(32),       // 33 characters
-        "Upper" + base,               // upper case
-        "has space" + base,           // space
-        "dash-" + base,               // '-'
-        "at@" + base,                 // '@'
-        "\xC3\xA9mile" + base,        // non-ASCII letter
-        " " + base,                   // leading space
-        base + "\n",                  // trailing newline
+        "",                      // empty
+        "ab",                    // too short
+        "a" + random_alnum(32),  // 33 characters
+        "Upper" + base,          // upper case
+        "has space" + base,      // space
+        "dash-" + base,          // '-'
+        "at@" + base,            // '@'
+        "\xC3\xA9mile" + base,   // non-ASCII letter
+        " " + base,              // leading space
+        base + "\n",             // trailing newline
     };
     for (const auto& name : bad) {
         auto r = register_json(port(), {{"username", name}, {"password", kPassword}});
@@ -131,38 +131,40 @@ TEST_F(AuthTest, PasswordWithMultibyteCharactersLogsIn) {
     auto name = unique_username("mb");
     ASSERT_TRUE(IsJson(register_json(port(), {{"username", name}, {"password", password}}), 201));
     EXPECT_TRUE(IsJson(login_json(port(), {{"username", name}, {"password", password}}), 200));
-    EXPECT_TRUE(IsError(login_json(port(), {{"username", name}, {"password", "p\xC3\xA4ssw\xC3\xB6rt"}}), 401,
-                        "unauthorized"));
+    EXPECT_TRUE(
+        IsError(login_json(port(), {{"username", name}, {"password", "p\xC3\xA4ssw\xC3\xB6rt"}}), 401, "unauthorized"));
 }
 
 TEST_F(AuthTest, RegisterChecksDisplayNameLength) {
     const std::string zhe = "\xD0\xB6";  // 1 code point, 2 bytes
-    auto ok64 = register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword},
+    auto ok64 = register_json(port(), {{"username", unique_username("dl")},
+                                       {"password", kPassword},
                                        {"display_name", repeat(zhe, 64)}});
     EXPECT_TRUE(IsJson(ok64, 201)) << "64 code points (128 bytes) is allowed";
-    auto ok1 = register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword},
-                                      {"display_name", "X"}});
+    auto ok1 =
+        register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword}, {"display_name", "X"}});
     EXPECT_TRUE(IsJson(ok1, 201)) << "1 code point is allowed";
-    auto too_long = register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword},
+    auto too_long = register_json(port(), {{"username", unique_username("dl")},
+                                           {"password", kPassword},
                                            {"display_name", repeat(zhe, 65)}});
     EXPECT_TRUE(IsError(too_long, 400, "bad_request")) << "65 code points";
-    auto empty = register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword},
-                                        {"display_name", ""}});
+    auto empty =
+        register_json(port(), {{"username", unique_username("dl")}, {"password", kPassword}, {"display_name", ""}});
     EXPECT_TRUE(IsError(empty, 400, "bad_request")) << "empty display_name";
 }
 
 TEST_F(AuthTest, RegisterRejectsWrongTypesAndMissingFields) {
     auto name = unique_username("ty");
     const std::vector<json> bodies = {
-        {{"password", kPassword}},                                              // no username
-        {{"username", name}},                                                   // no password
-        json::object(),                                                         // nothing
-        {{"username", 12345}, {"password", kPassword}},                         // number username
-        {{"username", nullptr}, {"password", kPassword}},                       // null username
-        {{"username", name}, {"password", 12345678}},                           // number password
-        {{"username", name}, {"password", true}},                               // bool password
-        {{"username", json::array({name})}, {"password", kPassword}},           // array username
-        {{"username", name}, {"password", kPassword}, {"display_name", 5}},     // number display_name
+        {{"password", kPassword}},                                           // no username
+        {{"username", name}},                                                // no password
+        json::object(),                                                      // nothing
+        {{"username", 12345}, {"password", kPassword}},                      // number username
+        {{"username", nullptr}, {"password", kPassword}},                    // null username
+        {{"username", name}, {"password", 12345678}},                        // number password
+        {{"username", name}, {"password", true}},                            // bool password
+        {{"username", json::array({name})}, {"password", kPassword}},        // array username
+        {{"username", name}, {"password", kPassword}, {"display_name", 5}},  // number display_name
         {{"username", name}, {"password", kPassword}, {"display_name", json::object()}},
     };
     for (const auto& body : bodies) {
@@ -199,8 +201,8 @@ TEST_F(AuthTest, RegisterDuplicateUsernameIs409) {
     EXPECT_TRUE(IsError(again, 409, "conflict"));
     // The original password still works: the duplicate did not overwrite anything.
     EXPECT_TRUE(IsJson(login_json(port(), {{"username", name}, {"password", kPassword}}), 200));
-    EXPECT_TRUE(IsError(login_json(port(), {{"username", name}, {"password", "another password"}}), 401,
-                        "unauthorized"));
+    EXPECT_TRUE(
+        IsError(login_json(port(), {{"username", name}, {"password", "another password"}}), 401, "unauthorized"));
 }
 
 TEST_F(AuthTest, ConcurrentDuplicateRegistrationsCreateOneUser) {
@@ -283,8 +285,7 @@ TEST_F(AuthTest, ProtectedEndpointsRequireAValidBearerToken) {
         {"garbage token", {{"Authorization", "Bearer !!garbage!!"}}},
         {"unknown well-formed token", {{"Authorization", "Bearer " + random_alnum(43)}}},
         {"token with a changed character",
-         {{"Authorization", "Bearer " + u.token.substr(0, u.token.size() - 1) +
-                                (u.token.back() == 'A' ? "B" : "A")}}},
+         {{"Authorization", "Bearer " + u.token.substr(0, u.token.size() - 1) + (u.token.back() == 'A' ? "B" : "A")}}},
         {"Basic scheme", {{"Authorization", "Basic dXNlcjpwYXNz"}}},
         {"token without scheme", {{"Authorization", u.token}}},
         {"Token scheme", {{"Authorization", "Token " + u.token}}},
@@ -313,9 +314,10 @@ TEST_F(AuthTest, BearerSchemeIsCaseInsensitive) {
 // Enable once per-IP auth rate limiting (PROTOCOL.md limits table) is implemented.
 TEST(AuthRateLimitTest, RegisterAndLoginArePerIpRateLimited) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         ServerProcess::Options{{{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "5"}}, true, 30s,
-                                                "rate-limited confab"});
+    ServerProcess server(shared_database().url(), ServerProcess::Options{{{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "5"}},
+                                                                         true,
+                                                                         30s,
+                                                                         "rate-limited confab"});
     auto u = register_user(server.port(), "rl");  // attempt 1
     for (int i = 2; i <= 5; ++i) {
         auto r = login_json(server.port(), {{"username", u.username}, {"password", i % 2 ? kPassword : "wrong pass"}});
@@ -325,8 +327,7 @@ TEST(AuthRateLimitTest, RegisterAndLoginArePerIpRateLimited) {
     ASSERT_TRUE(IsError(limited, 429, "rate_limited"));
     EXPECT_FALSE(limited.header("retry-after").empty());
     auto details = limited.json()["error"].value("details", json::object());
-    EXPECT_TRUE(details.contains("retry_after_ms") && details["retry_after_ms"].is_number_integer())
-        << limited.body;
+    EXPECT_TRUE(details.contains("retry_after_ms") && details["retry_after_ms"].is_number_integer()) << limited.body;
     auto reg = register_json(server.port(), {{"username", unique_username("rl")}, {"password", kPassword}});
     EXPECT_TRUE(IsError(reg, 429, "rate_limited")) << "register and login share the limit";
     // Authenticated endpoints are not affected.
@@ -339,16 +340,16 @@ TEST(AuthRateLimitTest, RegisterAndLoginArePerIpRateLimited) {
 // guesses come from (unit tests: AddressKey.* for the /64 keying of the per-address limit).
 TEST(AuthRateLimitTest, WrongPasswordsArePerAccountLimitedWhateverTheAddress) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         std::map<std::string, std::string>{{"CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE", "3"}});
+    ServerProcess server(shared_database().url(), std::map<std::string, std::string>{
+                                                      {"CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE", "3"}});
     const auto port = server.port();
     auto victim = register_user(port, "pa");
     auto bystander = register_user(port, "pa");
     EXPECT_EQ(login_json(port, {{"username", victim.username}, {"password", kPassword}}).status, 200)
         << "a right password is no failure";
     for (int i = 1; i <= 3; ++i)
-        EXPECT_TRUE(IsError(login_json(port, {{"username", victim.username}, {"password", "wrong pass"}}), 401,
-                            "unauthorized"))
+        EXPECT_TRUE(
+            IsError(login_json(port, {{"username", victim.username}, {"password", "wrong pass"}}), 401, "unauthorized"))
             << "failure " << i << " is within the limit";
     const auto limited = login_json(port, {{"username", victim.username}, {"password", kPassword}});
     ASSERT_TRUE(IsError(limited, 429, "rate_limited")) << "no password is checked once the account's limit is spent";
@@ -379,8 +380,8 @@ TEST_F(AuthTest, LogoutRevokesOnlyThatToken) {
     EXPECT_TRUE(IsError(get(port(), u.token, "/api/v1/users/me"), 401, "unauthorized"));
     EXPECT_TRUE(IsError(get(port(), u.token, "/api/v1/users/" + u.id), 401, "unauthorized"));
     EXPECT_TRUE(IsError(get(port(), u.token, "/api/v1/users?query=lo"), 401, "unauthorized"));
-    EXPECT_TRUE(IsError(http(port(), "POST", "/api/v1/auth/logout", std::nullopt, auth_header(u.token)), 401,
-                        "unauthorized"))
+    EXPECT_TRUE(
+        IsError(http(port(), "POST", "/api/v1/auth/logout", std::nullopt, auth_header(u.token)), 401, "unauthorized"))
         << "a revoked token cannot log out again";
 
     // The user's other session is untouched, and the user can log in again.

@@ -27,21 +27,43 @@ std::vector<Call> rest_calls(std::uint16_t port, const TestUser& u, const std::s
     const std::string emoji = "\xF0\x9F\x91\x8D";
     return {
         {"GET chat", [=] { return get(port, u.token, chat_url(chat_id)); }},
-        {"PUT chat", [=] { return put(port, u.token, chat_url(chat_id), {{"title", "mine now"}}); }},
+        {"PUT chat",
+         [=] {
+             return put(port, u.token, chat_url(chat_id), {{"title", "mine now"}});
+         }},
         {"GET members", [=] { return get(port, u.token, members_url(chat_id)); }},
-        {"POST members", [=] { return post(port, u.token, members_url(chat_id), {{"user_ids", {u.id}}}); }},
-        {"PATCH member role", [=] { return patch(port, u.token, member_url(chat_id, other_id), {{"role", "admin"}}); }},
-        {"PATCH own mute", [=] { return patch(port, u.token, member_url(chat_id, u.id), {{"is_muted", true}}); }},
+        {"POST members",
+         [=] {
+             return post(port, u.token, members_url(chat_id), {{"user_ids", {u.id}}});
+         }},
+        {"PATCH member role",
+         [=] {
+             return patch(port, u.token, member_url(chat_id, other_id), {{"role", "admin"}});
+         }},
+        {"PATCH own mute",
+         [=] {
+             return patch(port, u.token, member_url(chat_id, u.id), {{"is_muted", true}});
+         }},
         {"DELETE member", [=] { return del(port, u.token, member_url(chat_id, other_id)); }},
         {"DELETE self (leave)", [=] { return del(port, u.token, member_url(chat_id, u.id)); }},
         {"GET messages", [=] { return get(port, u.token, chat_messages_url(chat_id)); }},
         {"GET messages before_seq", [=] { return get(port, u.token, chat_messages_url(chat_id) + "?before_seq=100"); }},
         {"GET messages after_seq", [=] { return get(port, u.token, chat_messages_url(chat_id) + "?after_seq=0"); }},
-        {"GET messages since_version", [=] { return get(port, u.token, chat_messages_url(chat_id) + "?since_version=0"); }},
-        {"POST message", [=] { return post(port, u.token, chat_messages_url(chat_id), {{"type", "text"}, {"content", "hi"}}); }},
-        {"POST read", [=] { return post(port, u.token, read_url(chat_id), {{"seq", 1}}); }},
+        {"GET messages since_version",
+         [=] { return get(port, u.token, chat_messages_url(chat_id) + "?since_version=0"); }},
+        {"POST message",
+         [=] {
+             return post(port, u.token, chat_messages_url(chat_id), {{"type", "text"}, {"content", "hi"}});
+         }},
+        {"POST read",
+         [=] {
+             return post(port, u.token, read_url(chat_id), {{"seq", 1}});
+         }},
         {"GET message", [=] { return get(port, u.token, message_url(message_id)); }},
-        {"PUT message", [=] { return put(port, u.token, message_url(message_id), {{"content", "edited"}}); }},
+        {"PUT message",
+         [=] {
+             return put(port, u.token, message_url(message_id), {{"content", "edited"}});
+         }},
         {"PUT reaction", [=] { return put(port, u.token, reaction_url(message_id, emoji), json::object()); }},
         {"DELETE reaction", [=] { return del(port, u.token, reaction_url(message_id, emoji)); }},
         {"DELETE message", [=] { return del(port, u.token, message_url(message_id)); }},
@@ -72,7 +94,9 @@ std::vector<WsCall> ws_calls(const std::string& chat_id, const std::string& mess
 json snapshot(std::uint16_t port, const TestUser& member, const std::string& chat_id) {
     auto chat = get_chat(port, member, chat_id);
     chat.erase("me");
-    return {{"chat", chat}, {"members", list_members(port, member, chat_id)}, {"messages", all_messages(port, member, chat_id)}};
+    return {{"chat", chat},
+            {"members", list_members(port, member, chat_id)},
+            {"messages", all_messages(port, member, chat_id)}};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,7 +105,8 @@ TEST_F(AuthzTest, NonMemberGets404FromEveryEndpointAndLearnsNothing) {
     auto owner = register_user(port(), "zo");
     auto member = register_user(port(), "zm");
     auto outsider = register_user(port(), "zx");
-    std::string id = create_group(port(), owner, {member.id}, {{"settings", {{"only_admins_can_edit_info", false}}}})["id"];
+    std::string id =
+        create_group(port(), owner, {member.id}, {{"settings", {{"only_admins_can_edit_info", false}}}})["id"];
     auto m = send_text(port(), member, id, "members only");
     auto ws_out = ws_connect(port(), outsider.token);
     auto before = snapshot(port(), owner, id);
@@ -121,7 +146,8 @@ TEST_F(AuthzTest, NonMemberCannotReachAChatThroughItsMessagesOrReplies) {
     EXPECT_TRUE(r.status == 400 || r.status == 404) << r.describe();
     EXPECT_EQ(r.body.find("private"), std::string::npos);
     // Adding oneself to someone else's chat.
-    EXPECT_TRUE(IsError(post(port(), outsider.token, members_url(id), {{"user_ids", {outsider.id}}}), 404, "not_found"));
+    EXPECT_TRUE(
+        IsError(post(port(), outsider.token, members_url(id), {{"user_ids", {outsider.id}}}), 404, "not_found"));
     EXPECT_EQ(list_members(port(), a, id).size(), 2u);
 }
 
@@ -131,25 +157,47 @@ TEST_F(AuthzTest, MemberWithoutTheRightGets403) {
     auto m = register_user(port(), "zf");
     auto m2 = register_user(port(), "zf");
     auto newcomer = register_user(port(), "zf");
-    std::string id = create_group(port(), owner, {admin.id, m.id, m2.id},
-                                  {{"settings", {{"only_admins_can_post", true}, {"only_admins_can_add_members", true}}}})["id"];
+    std::string id =
+        create_group(port(), owner, {admin.id, m.id, m2.id},
+                     {{"settings", {{"only_admins_can_post", true}, {"only_admins_can_add_members", true}}}})["id"];
     set_role(port(), owner, id, admin.id, "admin");
     auto own_msg = send_text(port(), owner, id, "owner speaks");
     auto ws_m = ws_connect(port(), m.token);
     auto before = snapshot(port(), owner, id);
 
     const std::vector<Call> calls = {
-        {"PUT chat (edit info)", [&] { return put(port(), m.token, chat_url(id), {{"title", "mine"}}); }},
+        {"PUT chat (edit info)",
+         [&] {
+             return put(port(), m.token, chat_url(id), {{"title", "mine"}});
+         }},
         {"DELETE chat (not owner)", [&] { return del(port(), m.token, chat_url(id)); }},
         {"DELETE chat (admin)", [&] { return del(port(), admin.token, chat_url(id)); }},
-        {"POST members (admins only)", [&] { return post(port(), m.token, members_url(id), {{"user_ids", {newcomer.id}}}); }},
-        {"PATCH role of another", [&] { return patch(port(), m.token, member_url(id, m2.id), {{"role", "admin"}}); }},
-        {"PATCH own role", [&] { return patch(port(), m.token, member_url(id, m.id), {{"role", "admin"}}); }},
-        {"PATCH mute of another", [&] { return patch(port(), owner.token, member_url(id, m.id), {{"is_muted", true}}); }},
+        {"POST members (admins only)",
+         [&] {
+             return post(port(), m.token, members_url(id), {{"user_ids", {newcomer.id}}});
+         }},
+        {"PATCH role of another",
+         [&] {
+             return patch(port(), m.token, member_url(id, m2.id), {{"role", "admin"}});
+         }},
+        {"PATCH own role",
+         [&] {
+             return patch(port(), m.token, member_url(id, m.id), {{"role", "admin"}});
+         }},
+        {"PATCH mute of another",
+         [&] {
+             return patch(port(), owner.token, member_url(id, m.id), {{"is_muted", true}});
+         }},
         {"DELETE another member", [&] { return del(port(), m.token, member_url(id, m2.id)); }},
         {"DELETE owner (by admin)", [&] { return del(port(), admin.token, member_url(id, owner.id)); }},
-        {"POST message (only admins post)", [&] { return post(port(), m.token, chat_messages_url(id), {{"type", "text"}, {"content", "hi"}}); }},
-        {"PUT someone else's message", [&] { return put(port(), admin.token, message_url(own_msg["id"]), {{"content", "x"}}); }},
+        {"POST message (only admins post)",
+         [&] {
+             return post(port(), m.token, chat_messages_url(id), {{"type", "text"}, {"content", "hi"}});
+         }},
+        {"PUT someone else's message",
+         [&] {
+             return put(port(), admin.token, message_url(own_msg["id"]), {{"content", "x"}});
+         }},
         {"DELETE someone else's message", [&] { return del(port(), m.token, message_url(own_msg["id"])); }},
     };
     for (const auto& c : calls) EXPECT_TRUE(IsError(c.run(), 403, "forbidden")) << c.what;
@@ -195,8 +243,8 @@ TEST_F(AuthzTest, ExMemberGets404AndNoFurtherEvents) {
     ASSERT_TRUE(removed_so_far.has_value()) << "the marker did not reach the removed member";
     for (const auto& f : *removed_so_far)
         if (f.value("type", "") != "presence.update")
-            EXPECT_EQ(f.dump().find(left.id), std::string::npos) << "an ex-member heard of a later change: "
-                                                                  << f.dump();
+            EXPECT_EQ(f.dump().find(left.id), std::string::npos)
+                << "an ex-member heard of a later change: " << f.dump();
     ASSERT_TRUE(frames_until(*ws_left, direct_message_marker(port(), owner, left)).has_value());
 
     for (const auto* ex : {&removed, &left}) {
@@ -215,7 +263,8 @@ TEST_F(AuthzTest, ExMemberGets404AndNoFurtherEvents) {
     // Everything that happens next stays with the members.
     auto next = send_text(port(), owner, id, "after they left");
     ASSERT_TRUE(IsAck(ws_request(*ws_stay, "typing.start", {{"chat_id", id}})));
-    ASSERT_TRUE(IsJson(put(port(), stay.token, message_url(send_text(port(), stay, id, "s")["id"]), {{"content", "s2"}}), 200));
+    ASSERT_TRUE(
+        IsJson(put(port(), stay.token, message_url(send_text(port(), stay, id, "s")["id"]), {{"content", "s2"}}), 200));
     ASSERT_EQ(put(port(), owner.token, reaction_url(next["id"], "\xF0\x9F\x91\x8D"), json::object()).status, 204);
     ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"title", "renamed"}}), 200));
     ASSERT_EQ(post(port(), stay.token, read_url(id), {{"seq", 2}}).status, 204);
@@ -265,12 +314,8 @@ TEST_F(AuthzTest, WrongJsonTypesAndMalformedBodiesAre400AndChangeNothing) {
         {"number", "42"},      {"null", "null"},         {"empty", ""},
     };
     const std::vector<std::pair<std::string, std::string>> endpoints = {
-        {"POST", chats_url()},
-        {"PUT", chat_url(id)},
-        {"POST", members_url(id)},
-        {"PATCH", member_url(id, m.id)},
-        {"POST", chat_messages_url(id)},
-        {"PUT", message_url(msg["id"])},
+        {"POST", chats_url()},           {"PUT", chat_url(id)},           {"POST", members_url(id)},
+        {"PATCH", member_url(id, m.id)}, {"POST", chat_messages_url(id)}, {"PUT", message_url(msg["id"])},
         {"POST", read_url(id)},
     };
     for (const auto& [method, target] : endpoints)
@@ -329,7 +374,8 @@ TEST_F(AuthzTest, WebSocketEventsWithBadDataGetBadRequestAndChangeNothing) {
         {"message.send", {{"chat_id", 17}, {"type", "text"}, {"content", "x"}}},
         {"message.send", {{"chat_id", id}, {"type", "system"}, {"content", "x"}}},
         {"message.send", {{"chat_id", id}, {"type", "text"}, {"content", "x"}, {"reply_to", "nope"}}},
-        {"message.send", {{"chat_id", id}, {"type", "location"}, {"metadata", {{"location", {{"latitude", 100}, {"longitude", 0}}}}}}},
+        {"message.send",
+         {{"chat_id", id}, {"type", "location"}, {"metadata", {{"location", {{"latitude", 100}, {"longitude", 0}}}}}}},
         {"message.edit", {{"message_id", msg["id"]}}},
         {"message.edit", {{"message_id", "nope"}, {"content", "x"}}},
         {"message.edit", {{"message_id", msg["id"]}, {"content", 1}}},
@@ -351,15 +397,16 @@ TEST_F(AuthzTest, WebSocketEventsWithBadDataGetBadRequestAndChangeNothing) {
     };
     for (const auto& c : bad) {
         auto reply = ws_request(*ws, c.type, c.data);
-        EXPECT_TRUE(IsWsError(reply, "bad_request", reply.value("id", ""))) << c.type << " " << c.data.dump() << " -> "
-                                                                             << reply.dump();
+        EXPECT_TRUE(IsWsError(reply, "bad_request", reply.value("id", "")))
+            << c.type << " " << c.data.dump() << " -> " << reply.dump();
     }
     // data missing or not an object.
     for (const json& data : {json(nullptr), json("x"), json::array()}) {
         auto reply = ws_request(*ws, "message.send", data);
         EXPECT_TRUE(IsWsError(reply, "bad_request", reply.value("id", ""))) << data.dump();
     }
-    auto big = ws_request(*ws, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", std::string(4001, 'q')}});
+    auto big =
+        ws_request(*ws, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", std::string(4001, 'q')}});
     EXPECT_TRUE(IsWsError(big, "payload_too_large", big.value("id", ""))) << big.dump();
 
     EXPECT_TRUE(ws->is_open());

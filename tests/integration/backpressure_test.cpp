@@ -44,10 +44,11 @@ public:
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
             throw std::runtime_error("connect failed");
-        const std::string upgrade = "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                    "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
-                                    token + "\r\n\r\n";
+        const std::string upgrade =
+            "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
+            token + "\r\n\r\n";
         ::send(fd_, upgrade.data(), upgrade.size(), 0);
         std::string response;
         char byte = 0;
@@ -64,7 +65,7 @@ public:
         std::vector<char> sink(64 * 1024);
         while (std::chrono::steady_clock::now() < deadline) {
             const auto got = ::recv(fd_, sink.data(), sink.size(), 0);
-            if (got == 0) return true;                                        // FIN
+            if (got == 0) return true;                                            // FIN
             if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return true;  // reset
         }
         return false;
@@ -94,7 +95,8 @@ long resident_kib(pid_t pid) {
 // would read as growth; a 16 MiB one keeps the RSS measure about the server.
 std::map<std::string, std::string> server_environment() {
     std::map<std::string, std::string> env{{"CONFAB_LIMIT_WS_OUTBOUND_QUEUE", "256"}};
-    if (const char* asan = std::getenv("ASAN_OPTIONS")) env["ASAN_OPTIONS"] = std::string(asan) + ":quarantine_size_mb=16";
+    if (const char* asan = std::getenv("ASAN_OPTIONS"))
+        env["ASAN_OPTIONS"] = std::string(asan) + ":quarantine_size_mb=16";
     return env;
 }
 

@@ -63,8 +63,8 @@ TEST_F(ChatsTest, CreateDirectRejectsSelfEmptyUnknownAndSeveralUsers) {
     auto a = register_user(port(), "dr");
     auto b = register_user(port(), "dr");
     auto c = register_user(port(), "dr");
-    EXPECT_TRUE(IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", {a.id}}}), 400,
-                        "bad_request"))
+    EXPECT_TRUE(
+        IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", {a.id}}}), 400, "bad_request"))
         << "direct chat with yourself";
     EXPECT_TRUE(IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", json::array()}}), 400,
                         "bad_request"))
@@ -80,8 +80,8 @@ TEST_F(ChatsTest, CreateDirectRejectsSelfEmptyUnknownAndSeveralUsers) {
     EXPECT_TRUE(IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", {"not-a-uuid"}}}), 400,
                         "bad_request"))
         << "malformed id";
-    EXPECT_TRUE(IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", b.id}}), 400,
-                        "bad_request"))
+    EXPECT_TRUE(
+        IsError(post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", b.id}}), 400, "bad_request"))
         << "member_ids not an array";
     EXPECT_TRUE(list_chats(port(), a).empty()) << "nothing was created";
     EXPECT_TRUE(list_chats(port(), b).empty()) << "nothing was created";
@@ -95,8 +95,8 @@ TEST_F(ChatsTest, GroupChatModelHasTheDocumentedShapeAndDefaults) {
     auto m1 = register_user(port(), "gm");
     auto m2 = register_user(port(), "gm");
     std::string title = "Team " + random_alnum(5);
-    auto r = post(port(), owner.token, chats_url(),
-                  {{"type", "group"}, {"title", title}, {"member_ids", {m1.id, m2.id}}});
+    auto r =
+        post(port(), owner.token, chats_url(), {{"type", "group"}, {"title", title}, {"member_ids", {m1.id, m2.id}}});
     ASSERT_TRUE(IsJson(r, 201));
     auto chat = r.json();
     EXPECT_TRUE(IsChatModel(chat));
@@ -151,13 +151,15 @@ TEST_F(ChatsTest, GroupCreateTakesSettingsAvatarAndIgnoresCreatorAndDuplicates) 
     EXPECT_EQ(list_members(port(), owner, chat["id"]).size(), 2u);
 
     // A group with no other members is allowed.
-    auto alone = post(port(), owner.token, chats_url(), {{"type", "group"}, {"title", "Alone"}, {"member_ids", json::array()}});
+    auto alone =
+        post(port(), owner.token, chats_url(), {{"type", "group"}, {"title", "Alone"}, {"member_ids", json::array()}});
     ASSERT_TRUE(IsJson(alone, 201));
     EXPECT_EQ(alone.json()["member_count"], 1);
 
     // 255 code points (multi-byte) is the longest title, stored exactly.
     std::string long_title = repeat("\xC3\xA9", 255);
-    auto lt = post(port(), owner.token, chats_url(), {{"type", "group"}, {"title", long_title}, {"member_ids", json::array()}});
+    auto lt = post(port(), owner.token, chats_url(),
+                   {{"type", "group"}, {"title", long_title}, {"member_ids", json::array()}});
     ASSERT_TRUE(IsJson(lt, 201));
     EXPECT_EQ(lt.json()["title"], long_title);
 }
@@ -174,7 +176,8 @@ TEST_F(ChatsTest, GroupCreateRejectsBadInputAndCreatesNothing) {
         {"member_ids not an array", {{"type", "group"}, {"title", "x"}, {"member_ids", "abc"}}},
         {"member id not a string", {{"type", "group"}, {"title", "x"}, {"member_ids", {42}}}},
         {"malformed member id", {{"type", "group"}, {"title", "x"}, {"member_ids", {"123-abc"}}}},
-        {"unknown settings key", {{"type", "group"}, {"title", "x"}, {"member_ids", {m1.id}}, {"settings", {{"nope", true}}}}},
+        {"unknown settings key",
+         {{"type", "group"}, {"title", "x"}, {"member_ids", {m1.id}}, {"settings", {{"nope", true}}}}},
         {"settings value not bool",
          {{"type", "group"}, {"title", "x"}, {"member_ids", {m1.id}}, {"settings", {{"only_admins_can_post", "yes"}}}}},
         {"settings not an object", {{"type", "group"}, {"title", "x"}, {"member_ids", {m1.id}}, {"settings", 1}}},
@@ -344,7 +347,8 @@ TEST_F(ChatsTest, PlainMemberCannotEditInfoUnlessSettingAllows) {
     EXPECT_EQ(get_chat(port(), owner, id)["title"], "By member");
 
     // An admin can edit even when the setting is back on.
-    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_edit_info", true}}}}), 200));
+    ASSERT_TRUE(
+        IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_edit_info", true}}}}), 200));
     set_role(port(), owner, id, m.id, "admin");
     EXPECT_TRUE(IsJson(put(port(), m.token, chat_url(id), {{"title", "By admin"}}), 200));
     EXPECT_EQ(get_chat(port(), owner, id)["title"], "By admin");
@@ -393,7 +397,8 @@ TEST_F(ChatsTest, PutReplacesMetadataWholeAndSetsAvatar) {
     auto r1 = put(port(), owner.token, chat_url(id), {{"metadata", {{"a", 1}, {"nested", {{"x", true}}}}}});
     ASSERT_TRUE(IsJson(r1, 200));
     EXPECT_EQ(r1.json()["metadata"], json({{"a", 1}, {"nested", {{"x", true}}}}));
-    auto r2 = put(port(), owner.token, chat_url(id), {{"metadata", {{"b", "two"}}}, {"avatar_url", "https://e.x/p.png"}});
+    auto r2 =
+        put(port(), owner.token, chat_url(id), {{"metadata", {{"b", "two"}}}, {"avatar_url", "https://e.x/p.png"}});
     ASSERT_TRUE(IsJson(r2, 200));
     EXPECT_EQ(r2.json()["metadata"], json({{"b", "two"}}));
     EXPECT_EQ(r2.json()["avatar_url"], "https://e.x/p.png");
@@ -446,7 +451,8 @@ TEST_F(ChatsTest, OwnerDeletesGroupForEveryoneOthersGet403) {
     for (const auto* u : {&owner, &admin, &m}) {
         EXPECT_TRUE(IsError(get(port(), u->token, chat_url(id)), 404, "not_found"));
         EXPECT_TRUE(list_chats(port(), *u).empty());
-        EXPECT_TRUE(IsError(send_message(port(), *u, id, {{"type", "text"}, {"content", "anyone?"}}), 404, "not_found"));
+        EXPECT_TRUE(
+            IsError(send_message(port(), *u, id, {{"type", "text"}, {"content", "anyone?"}}), 404, "not_found"));
     }
     auto late = ws_request(*ws_m, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "anyone?"}});
     EXPECT_TRUE(IsWsError(late, "not_found", late.value("id", ""))) << late.dump();
@@ -493,7 +499,6 @@ TEST_F(ChatsTest, RecreatingADeletedDirectChatReturnsItWith200) {
     EXPECT_EQ(ids_of(list_chats(port(), a)), std::vector<std::string>{id});
     EXPECT_EQ(all_messages(port(), a, id).size(), 1u) << "history is kept";
 }
-
 
 TEST_F(ChatsTest, DirectChatCreationNotifiesTheOtherUser) {
     auto a = register_user(port(), "dn");
@@ -545,7 +550,6 @@ TEST_F(ChatsTest, ListPaginationDoesNotRepeatAChatThatMovedUpMeanwhile) {
               (std::vector<std::string>{created[0], created[4], created[5], created[3], created[2], created[1]}));
 }
 
-
 TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
     for (int round = 0; round < 3; ++round) {
         auto a = register_user(port(), "dc");
@@ -556,7 +560,9 @@ TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
             threads.emplace_back([&, i] {
                 const auto& from = i % 2 ? a : b;
                 const auto& to = i % 2 ? b : a;
-                results[i] = guarded([&] { return post(port(), from.token, chats_url(), {{"type", "direct"}, {"member_ids", {to.id}}}); });
+                results[i] = guarded([&] {
+                    return post(port(), from.token, chats_url(), {{"type", "direct"}, {"member_ids", {to.id}}});
+                });
             });
         for (auto& t : threads) t.join();
         int created = 0;
@@ -576,7 +582,6 @@ TEST_F(ChatsTest, ConcurrentDirectCreationFromBothSidesMakesOneChat) {
     }
 }
 
-
 TEST_F(ChatsTest, DeletingAGroupWhileMessagesFlowIsClean) {
     auto owner = register_user(port(), "xf");
     auto sender = register_user(port(), "xf");
@@ -588,7 +593,8 @@ TEST_F(ChatsTest, DeletingAGroupWhileMessagesFlowIsClean) {
     std::vector<json> replies;
     std::thread streamer([&] {
         for (int k = 0; k < 2000 && !stop; ++k) {
-            replies.push_back(ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", std::to_string(k)}}));
+            replies.push_back(
+                ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", std::to_string(k)}}));
             ++sent;
             if (replies.back().value("type", "") != "ack") break;
         }

@@ -32,7 +32,8 @@ TEST_F(ConsentTest, EveryoneIsTheDefaultAndAddsAsBefore) {
     auto joiner = register_user(port(), "cn");
     EXPECT_EQ(expect_json(get(port(), joiner.token, privacy_url), 200, "privacy")["who_can_add_me"], "everyone");
     const std::string chat = create_group(port(), owner)["id"];
-    const auto added = expect_json(post(port(), owner.token, members_url(chat), {{"user_ids", {joiner.id}}}), 200, "add");
+    const auto added =
+        expect_json(post(port(), owner.token, members_url(chat), {{"user_ids", {joiner.id}}}), 200, "add");
     EXPECT_EQ(added["members"].size(), 1u);
     EXPECT_EQ(added["invited"], json::array());
     EXPECT_TRUE(is_member(port(), owner, chat, joiner.id));
@@ -49,7 +50,8 @@ TEST_F(ConsentTest, NobodyTurnsAnAddIntoAnInvitationTheUserAccepts) {
     const std::string chat = group["id"];
     EXPECT_EQ(group["member_count"], 1) << "invited, not added";
     EXPECT_FALSE(is_member(port(), owner, chat, guarded.id));
-    EXPECT_TRUE(IsError(get(port(), guarded.token, chat_url(chat)), 404, "not_found")) << "sees nothing before accepting";
+    EXPECT_TRUE(IsError(get(port(), guarded.token, chat_url(chat)), 404, "not_found"))
+        << "sees nothing before accepting";
 
     const auto told = wait_for(*guarded_ws, "invitation.created");
     ASSERT_TRUE(told);
@@ -64,12 +66,14 @@ TEST_F(ConsentTest, NobodyTurnsAnAddIntoAnInvitationTheUserAccepts) {
     EXPECT_EQ(listed[0], invitation);
 
     // Adding again while it is pending neither adds nor invites twice.
-    const auto again = expect_json(post(port(), owner.token, members_url(chat), {{"user_ids", {guarded.id}}}), 200, "add");
+    const auto again =
+        expect_json(post(port(), owner.token, members_url(chat), {{"user_ids", {guarded.id}}}), 200, "add");
     EXPECT_EQ(again["members"], json::array());
     EXPECT_EQ(again["invited"], json::array({guarded.id}));
     EXPECT_EQ(invitations_of(port(), guarded).size(), 1u);
 
-    const auto joined = expect_json(post(port(), guarded.token, invitations_url + "/" + invitation["id"].get<std::string>() + "/accept"),
+    const auto joined = expect_json(post(port(), guarded.token,
+                                         invitations_url + "/" + invitation["id"].get<std::string>() + "/accept"),
                                     200, "accept");
     EXPECT_TRUE(IsChatModel(joined));
     EXPECT_EQ(joined["id"], chat);
@@ -86,8 +90,9 @@ TEST_F(ConsentTest, NobodyTurnsAnAddIntoAnInvitationTheUserAccepts) {
     EXPECT_EQ(notes.back()["metadata"]["event"], "member.joined");
     EXPECT_EQ(notes.back()["sender_id"], guarded.id);
     EXPECT_TRUE(invitations_of(port(), guarded).empty());
-    EXPECT_TRUE(IsError(post(port(), guarded.token, invitations_url + "/" + invitation["id"].get<std::string>() + "/accept"),
-                        404, "not_found"))
+    EXPECT_TRUE(
+        IsError(post(port(), guarded.token, invitations_url + "/" + invitation["id"].get<std::string>() + "/accept"),
+                404, "not_found"))
         << "an invitation is used once";
 }
 
@@ -102,7 +107,8 @@ TEST_F(ConsentTest, ContactsMayAddButStrangersInvite) {
     EXPECT_TRUE(is_member(port(), friend_, by_friend, guarded.id));
     const std::string by_stranger = create_group(port(), stranger)["id"];
     const auto added =
-        expect_json(post(port(), stranger.token, members_url(by_stranger), {{"user_ids", {guarded.id, friend_.id}}}), 200, "add");
+        expect_json(post(port(), stranger.token, members_url(by_stranger), {{"user_ids", {guarded.id, friend_.id}}}),
+                    200, "add");
     EXPECT_EQ(member_user_ids(added["members"].get<std::vector<json>>()), std::vector<std::string>{friend_.id});
     EXPECT_EQ(added["invited"], json::array({guarded.id}));
     EXPECT_FALSE(is_member(port(), stranger, by_stranger, guarded.id));

@@ -31,8 +31,9 @@ public:
             threads_.emplace_back([this, i] {
                 for (int n = 0; !stop_; ++n) {
                     try {
-                        auto r = send_message(port_, senders_[i], chat_,
-                                              {{"type", "text"}, {"content", std::to_string(i) + ":" + std::to_string(n)}});
+                        auto r =
+                            send_message(port_, senders_[i], chat_,
+                                         {{"type", "text"}, {"content", std::to_string(i) + ":" + std::to_string(n)}});
                         if (r.status == 201) {
                             std::lock_guard lock(mutex_);
                             acked_.insert(r.json()["id"].get<std::string>());

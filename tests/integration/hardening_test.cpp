@@ -34,7 +34,8 @@ TEST_F(HardeningTest, AnAddRacingTheActorsLeaveIsJudgedAtItsCommit) {
         auto joiner = register_user(port(), "rj");
         const std::string chat = create_group(port(), owner, {actor.id})["id"];
         HttpResponse left, added;
-        std::thread leave([&] { left = guarded([&] { return del(port(), actor.token, member_url(chat, actor.id)); }); });
+        std::thread leave(
+            [&] { left = guarded([&] { return del(port(), actor.token, member_url(chat, actor.id)); }); });
         added = guarded([&] { return post(port(), actor.token, members_url(chat), {{"user_ids", {joiner.id}}}); });
         leave.join();
         ASSERT_EQ(left.status, 204) << left.describe();
@@ -95,7 +96,8 @@ TEST_F(HardeningTest, AReactionNamesItsFirstTenUsersAndTheReader) {
 
     // Pages carry the same bounded form.
     const auto history = all_messages(port(), reactors[11], chat);
-    const auto in_page = std::find_if(history.begin(), history.end(), [&](const json& m) { return m["id"] == message; });
+    const auto in_page =
+        std::find_if(history.begin(), history.end(), [&](const json& m) { return m["id"] == message; });
     ASSERT_NE(in_page, history.end());
     EXPECT_EQ((*find_reaction(*in_page, thumbs))["user_ids"].back(), reactors[11].id);
 }
@@ -127,8 +129,10 @@ TEST(HardeningLimits, EditsAndReactionsDrawOnABudgetOfTheirOwn) {
 
 TEST_F(HardeningTest, NamesAndTitlesRefuseControlAndBidirectionalCharacters) {
     const std::string right_to_left_override = "\xE2\x80\xAE";
-    for (const std::string& name : {"evil" + right_to_left_override + "gpj.exe", std::string("two\nlines"),
-                                    std::string("bell\x07"), std::string("isolate\xE2\x81\xA6" "x")}) {
+    for (const std::string& name :
+         {"evil" + right_to_left_override + "gpj.exe", std::string("two\nlines"), std::string("bell\x07"),
+          std::string("isolate\xE2\x81\xA6"
+                      "x")}) {
         auto r = http(port(), "POST", "/api/v1/auth/register",
                       json{{"username", unique_username("bd")}, {"password", kPassword}, {"display_name", name}}.dump(),
                       {{"Content-Type", "application/json"}});
@@ -147,9 +151,9 @@ TEST_F(HardeningTest, NamesAndTitlesRefuseControlAndBidirectionalCharacters) {
 
 TEST_F(HardeningTest, AUserSearchNamesAtLeastTwoCharactersOfValidText) {
     auto me = register_user(port(), "sq");
-    for (const std::string& target : {std::string("/api/v1/users"), std::string("/api/v1/users?query="),
-                                      std::string("/api/v1/users?query=s"), std::string("/api/v1/users?query=%FF%FE"),
-                                      "/api/v1/users?query=" + std::string(65, 'a')}) {
+    for (const std::string& target :
+         {std::string("/api/v1/users"), std::string("/api/v1/users?query="), std::string("/api/v1/users?query=s"),
+          std::string("/api/v1/users?query=%FF%FE"), "/api/v1/users?query=" + std::string(65, 'a')}) {
         auto r = get(port(), me.token, target);
         EXPECT_TRUE(IsError(r, 400, "bad_request")) << target << ": " << r.describe();
     }
@@ -220,8 +224,10 @@ TEST(HardeningBody, ALateRequestOnAKeepAliveConnectionGetsItsOwnTimeForItsBody) 
     ASSERT_EQ(connection.next_status(), 200);
     std::this_thread::sleep_for(1500ms);  // idle, most of the 2 s gone
     const std::string body = json{{"username", "nobody_here"}, {"password", "wrong password"}}.dump();
-    ASSERT_TRUE(connection.write("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+    ASSERT_TRUE(
+        connection.write("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n"));
     const auto third = body.size() / 3;
     for (const auto& piece : {body.substr(0, third), body.substr(third, third), body.substr(2 * third)}) {
         std::this_thread::sleep_for(400ms);

@@ -77,8 +77,7 @@ TEST(HealthOutageTest, ReadyzReports503WhileTheDatabaseIsDownAndRecovers) {
 
     // /readyz comes back within ~15 s (the pool reconnects).
     ASSERT_TRUE(eventually(ready_status(server.port(), 200), 15s))
-        << "readyz did not recover within 15 s of PostgreSQL restarting: "
-                                 << ready.describe();
+        << "readyz did not recover within 15 s of PostgreSQL restarting: " << ready.describe();
     EXPECT_EQ(ready.json(), json({{"status", "ready"}}));
 
     // Requests work again: every one of a series, so no stale pooled connection is left.

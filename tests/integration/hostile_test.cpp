@@ -136,7 +136,9 @@ std::vector<Endpoint> endpoints(const Scene& s) {
         {"PATCH member", "PATCH", member_url(s.chat_id, s.member.id),
          [](const std::string& v) { return "{\"role\":\"admin\",\"x\":" + v + "}"; }, "1"},
         {"POST messages", "POST", chat_messages_url(s.chat_id),
-         [](const std::string& v) { return "{\"type\":\"text\",\"content\":\"injected\",\"metadata\":{\"n\":" + v + "}}"; },
+         [](const std::string& v) {
+             return "{\"type\":\"text\",\"content\":\"injected\",\"metadata\":{\"n\":" + v + "}}";
+         },
          "1"},
         {"PUT message", "PUT", message_url(s.message_id),
          [](const std::string& v) { return "{\"content\":\"changed\",\"x\":" + v + "}"; }, "1"},
@@ -172,7 +174,8 @@ std::optional<json> next_reply(WsClient& ws, std::chrono::milliseconds timeout =
 
 ::testing::AssertionResult AnswersPing(WsClient& ws) {
     auto reply = ws_request(ws, "ping");
-    if (reply.value("type", "") != "ack") return ::testing::AssertionFailure() << "ping: " << reply.dump().substr(0, 500);
+    if (reply.value("type", "") != "ack")
+        return ::testing::AssertionFailure() << "ping: " << reply.dump().substr(0, 500);
     return ::testing::AssertionSuccess();
 }
 
@@ -181,7 +184,8 @@ std::string base64url(const std::string& in) {
     std::string out;
     std::size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
-        unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
+        unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
+                     static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
         out += tbl[v >> 18 & 63];
         out += tbl[v >> 12 & 63];
         out += tbl[v >> 6 & 63];
@@ -192,7 +196,8 @@ std::string base64url(const std::string& in) {
         out += tbl[v >> 18 & 63];
         out += tbl[v >> 12 & 63];
     } else if (i + 2 == in.size()) {
-        unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
+        unsigned v =
+            static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
         out += tbl[v >> 18 & 63];
         out += tbl[v >> 12 & 63];
         out += tbl[v >> 6 & 63];
@@ -285,8 +290,8 @@ TEST_F(HostileTest, TrailingCommasUnquotedKeysAndNonJsonNumbersAre400) {
     expect_every_endpoint_rejects(port(), s, "lax syntax", [](const Endpoint& e) {
         auto valid = e.body(e.valid_slot);
         std::string trailing_comma = valid.substr(0, valid.size() - 1) + ",}";
-        return std::vector<std::string>{trailing_comma, e.body("0x10"), e.body("01"), e.body("+1"), e.body(".5"),
-                                        e.body("1."), "{x:1}"};
+        return std::vector<std::string>{trailing_comma, e.body("0x10"), e.body("01"), e.body("+1"),
+                                        e.body(".5"),   e.body("1."),   "{x:1}"};
     });
 }
 
@@ -294,17 +299,21 @@ TEST_F(HostileTest, EmptyNullArrayAndScalarBodiesAre400IncludingAuth) {
     auto s = make_scene(port(), "he");
     expect_every_endpoint_rejects(port(), s, "not an object", [](const Endpoint& e) {
         auto valid = e.body(e.valid_slot);
-        return std::vector<std::string>{"", " ", "\r\n", "null", "[" + valid + "]", "[]", "true", "\"" + valid + "\"",
-                                        "{}{}"};
+        return std::vector<std::string>{
+            "", " ", "\r\n", "null", "[" + valid + "]", "[]", "true", "\"" + valid + "\"", "{}{}"};
     });
 }
 
 TEST_F(HostileTest, RawControlCharactersAndInvalidUtf8InsideStringsAre400) {
     auto s = make_scene(port(), "hu");
     expect_every_endpoint_rejects(port(), s, "raw control / bad UTF-8", [](const Endpoint& e) {
-        return std::vector<std::string>{e.body(std::string("\"a\x01z\"")), e.body(std::string("\"a\nz\"")),
-                                        e.body(std::string("\"a\x00z\"", 5)), e.body("\"\xC0\xAF\""),
-                                        e.body("\"\xED\xA0\x80\""), e.body("\"\\x41\""), e.body("\"\\u12\"")};
+        return std::vector<std::string>{e.body(std::string("\"a\x01z\"")),
+                                        e.body(std::string("\"a\nz\"")),
+                                        e.body(std::string("\"a\x00z\"", 5)),
+                                        e.body("\"\xC0\xAF\""),
+                                        e.body("\"\xED\xA0\x80\""),
+                                        e.body("\"\\x41\""),
+                                        e.body("\"\\u12\"")};
     });
 }
 
@@ -341,18 +350,19 @@ TEST_F(HostileTest, WrongTypesInRegisterAndLoginAre400AndCreateNothing) {
     const std::vector<json> odd = {1.5, json::object(), json::array(), true, nullptr, 0, json::array({"a"})};
     for (const auto& v : odd) {
         auto name = unique_username("hw");
-        for (const json& body : {json{{"username", v}, {"password", kPassword}},
-                                 json{{"username", name}, {"password", v}},
-                                 json{{"username", name}, {"password", kPassword}, {"display_name", v.is_null() ? json(7) : v}}}) {
+        for (const json& body :
+             {json{{"username", v}, {"password", kPassword}}, json{{"username", name}, {"password", v}},
+              json{{"username", name}, {"password", kPassword}, {"display_name", v.is_null() ? json(7) : v}}}) {
             SCOPED_TRACE("register " + body.dump());
             EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/register", body.dump()), 400, "bad_request"));
         }
         // None of them created the user.
-        EXPECT_EQ(call(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", kPassword}}).dump()).status,
+        EXPECT_EQ(call(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", kPassword}}).dump())
+                      .status,
                   401)
             << name;
-        for (const json& body : {json{{"username", v}, {"password", kPassword}},
-                                 json{{"username", existing.username}, {"password", v}}}) {
+        for (const json& body :
+             {json{{"username", v}, {"password", kPassword}}, json{{"username", existing.username}, {"password", v}}}) {
             SCOPED_TRACE("login " + body.dump());
             EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login", body.dump()), 400, "bad_request"));
         }
@@ -385,8 +395,14 @@ TEST_F(HostileTest, WrongTypesInCreateChatAre400AndCreateNothing) {
         {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", json::array()}},
         {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", "x"}},
         {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", {{"only_admins_can_post", 1}}}},
-        {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", {{"only_admins_can_post", "true"}}}},
-        {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", {{"only_admins_can_post", nullptr}}}},
+        {{"type", "group"},
+         {"title", "t"},
+         {"member_ids", json::array()},
+         {"settings", {{"only_admins_can_post", "true"}}}},
+        {{"type", "group"},
+         {"title", "t"},
+         {"member_ids", json::array()},
+         {"settings", {{"only_admins_can_post", nullptr}}}},
         {{"type", "group"}, {"title", "t"}, {"member_ids", json::array()}, {"settings", {{"is_admin", true}}}},
     };
     for (const auto& body : bodies) {
@@ -469,9 +485,9 @@ TEST_F(HostileTest, WrongTypesInSendMessageAre400AndStoreNothing) {
 
 TEST_F(HostileTest, WrongTypesInEditMessageAre400AndKeepTheText) {
     auto s = make_scene(port(), "hd");
-    for (const json& body : {json{{"content", nullptr}}, json{{"content", 5}}, json{{"content", true}},
-                             json{{"content", json::object()}}, json{{"content", json::array({"x"})}}, json::object(),
-                             json{{"content", 1.5}}}) {
+    for (const json& body :
+         {json{{"content", nullptr}}, json{{"content", 5}}, json{{"content", true}}, json{{"content", json::object()}},
+          json{{"content", json::array({"x"})}}, json::object(), json{{"content", 1.5}}}) {
         SCOPED_TRACE(body.dump());
         EXPECT_TRUE(IsError(put(port(), s.owner.token, message_url(s.message_id), body), 400, "bad_request"));
     }
@@ -484,16 +500,17 @@ TEST_F(HostileTest, WrongTypesInEditMessageAre400AndKeepTheText) {
 
 TEST_F(HostileTest, WrongTypesInPatchMemberAndAddMembersAre400) {
     auto s = make_scene(port(), "hp");
-    for (const json& body : {json{{"role", 5}}, json{{"role", nullptr}}, json{{"role", json::array({"admin"})}},
-                             json{{"role", "superuser"}}, json{{"role", "ADMIN"}}, json{{"role", ""}},
-                             json{{"role", "admin'--"}}, json{{"is_muted", "true"}}, json{{"is_muted", 0}},
-                             json{{"is_muted", nullptr}}, json::object()}) {
+    for (const json& body :
+         {json{{"role", 5}}, json{{"role", nullptr}}, json{{"role", json::array({"admin"})}},
+          json{{"role", "superuser"}}, json{{"role", "ADMIN"}}, json{{"role", ""}}, json{{"role", "admin'--"}},
+          json{{"is_muted", "true"}}, json{{"is_muted", 0}}, json{{"is_muted", nullptr}}, json::object()}) {
         SCOPED_TRACE("PATCH " + body.dump());
-        EXPECT_TRUE(IsError(patch(port(), s.owner.token, member_url(s.chat_id, s.member.id), body), 400, "bad_request"));
+        EXPECT_TRUE(
+            IsError(patch(port(), s.owner.token, member_url(s.chat_id, s.member.id), body), 400, "bad_request"));
         // is_muted by the member themself goes through its own validation path.
         if (body.contains("is_muted")) {
-            EXPECT_TRUE(IsError(patch(port(), s.member.token, member_url(s.chat_id, s.member.id), body), 400,
-                                "bad_request"));
+            EXPECT_TRUE(
+                IsError(patch(port(), s.member.token, member_url(s.chat_id, s.member.id), body), 400, "bad_request"));
         }
     }
     for (const json& body : {json{{"user_ids", s.member.id}}, json{{"user_ids", json::object()}},
@@ -510,9 +527,9 @@ TEST_F(HostileTest, WrongTypesInPatchMemberAndAddMembersAre400) {
 TEST_F(HostileTest, WrongTypesInReadMarkAre400AndKeepLastReadSeq) {
     auto s = make_scene(port(), "hr");
     auto before = get_chat(port(), s.member, s.chat_id)["me"];
-    for (const json& body : {json{{"seq", nullptr}}, json{{"seq", true}}, json{{"seq", json::array({1})}},
-                             json{{"seq", json::object()}}, json{{"seq", "1"}}, json{{"seq", "one"}}, json::object(),
-                             json{{"sequence", 1}}}) {
+    for (const json& body :
+         {json{{"seq", nullptr}}, json{{"seq", true}}, json{{"seq", json::array({1})}}, json{{"seq", json::object()}},
+          json{{"seq", "1"}}, json{{"seq", "one"}}, json::object(), json{{"sequence", 1}}}) {
         SCOPED_TRACE(body.dump());
         EXPECT_TRUE(IsError(post(port(), s.member.token, read_url(s.chat_id), body), 400, "bad_request"));
     }
@@ -526,18 +543,18 @@ TEST_F(HostileTest, WrongTypesInReadMarkAre400AndKeepLastReadSeq) {
 TEST_F(HostileTest, HugeNegativeAndFractionalNumbersAre400) {
     auto s = make_scene(port(), "hh");
     auto me_before = get_chat(port(), s.member, s.chat_id)["me"];
-    for (const std::string v : {"1e400", "-1e400", "18446744073709551616", "18446744073709551615",
-                                "9223372036854775808", "-9223372036854775809", "-1", "1.5", "1e2", "-0.0",
-                                "99999999999999999999999999999999999999"}) {
+    for (const std::string v :
+         {"1e400", "-1e400", "18446744073709551616", "18446744073709551615", "9223372036854775808",
+          "-9223372036854775809", "-1", "1.5", "1e2", "-0.0", "99999999999999999999999999999999999999"}) {
         SCOPED_TRACE("seq " + v);
         auto r = call(port(), "POST", read_url(s.chat_id), "{\"seq\":" + v + "}", auth_header(s.member.token));
         EXPECT_TRUE(IsError(r, 400, "bad_request"));
     }
     // Query parameters: each is a non-negative integer, limit 1-200.
-    for (const std::string q : {"before_seq=1e400", "before_seq=18446744073709551616", "after_seq=-1",
-                                "after_seq=1.5", "since_version=-1", "since_version=99999999999999999999999",
-                                "since_version=0x10", "limit=1.5", "limit=99999999999999999999", "limit=-1",
-                                "limit=201", "before_seq=%00", "after_seq=1%20OR%201=1"}) {
+    for (const std::string q :
+         {"before_seq=1e400", "before_seq=18446744073709551616", "after_seq=-1", "after_seq=1.5", "since_version=-1",
+          "since_version=99999999999999999999999", "since_version=0x10", "limit=1.5", "limit=99999999999999999999",
+          "limit=-1", "limit=201", "before_seq=%00", "after_seq=1%20OR%201=1"}) {
         SCOPED_TRACE("GET messages?" + q);
         EXPECT_TRUE(IsError(get(port(), s.member.token, chat_messages_url(s.chat_id) + "?" + q), 400, "bad_request"));
     }
@@ -556,8 +573,9 @@ TEST_F(HostileTest, ContentOverTheLimitIs413CountedInCodePoints) {
     auto s = make_scene(port(), "hl");
     const std::string emoji = "\xF0\x9F\x98\x80";  // 4 bytes, 1 code point
     // 200 KB of content: under the body limit, far over the content limit.
-    EXPECT_TRUE(IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", std::string(200 * 1024, 'c')}}),
-                        413, "payload_too_large"));
+    EXPECT_TRUE(
+        IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", std::string(200 * 1024, 'c')}}),
+                413, "payload_too_large"));
     EXPECT_TRUE(IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", repeat(emoji, 4001)}}),
                         413, "payload_too_large"));
     EXPECT_TRUE(IsError(put(port(), s.owner.token, message_url(s.message_id), {{"content", repeat(emoji, 4001)}}), 413,
@@ -573,7 +591,8 @@ TEST_F(HostileTest, ContentOverTheLimitIs413CountedInCodePoints) {
 TEST_F(HostileTest, HugeTitlesAre400AndNothingIsStored) {
     auto s = make_scene(port(), "hi");
     const std::string big(200 * 1024, 't');
-    EXPECT_TRUE(IsError(post(port(), s.owner.token, chats_url(), {{"type", "group"}, {"title", big}, {"member_ids", json::array()}}),
+    EXPECT_TRUE(IsError(post(port(), s.owner.token, chats_url(),
+                             {{"type", "group"}, {"title", big}, {"member_ids", json::array()}}),
                         400, "bad_request"));
     EXPECT_TRUE(IsError(put(port(), s.owner.token, chat_url(s.chat_id), {{"title", big}}), 400, "bad_request"));
     EXPECT_TRUE(IsError(put(port(), s.owner.token, chat_url(s.chat_id), {{"title", std::string(256, 't')}}), 400,
@@ -631,8 +650,9 @@ TEST_F(HostileTest, TenThousandElementIdArraysGetTheDocumentedErrorQuickly) {
     EXPECT_TRUE(r.status == 404 || r.status == 409) << r.describe();
     // 6,000 copies of one real id: duplicates are ignored.
     std::vector<std::string> dup(6000, b.id);
-    r = timed("6k duplicate member_ids",
-              [&] { return post(port(), a.token, chats_url(), {{"type", "group"}, {"title", "dups"}, {"member_ids", dup}}); });
+    r = timed("6k duplicate member_ids", [&] {
+        return post(port(), a.token, chats_url(), {{"type", "group"}, {"title", "dups"}, {"member_ids", dup}});
+    });
     ASSERT_TRUE(IsJson(r, 201));
     EXPECT_EQ(r.json()["member_count"], 2) << r.body.substr(0, 500);
     EXPECT_EQ(list_members(port(), a, r.json()["id"]).size(), 2u);
@@ -651,9 +671,11 @@ TEST_F(HostileTest, NulAndControlCharactersInContentAreStoredExactly) {
         "\x01\x02\x1f\x7f",
         "\t\r\n \n",
         "\xE2\x80\xA8\xE2\x80\xA9",  // U+2028, U+2029
-        "\xEF\xBB\xBF" "bom inside",
-        "\xE2\x80\xAE" "reversed",   // U+202E
-        "e\xCC\x81 vs \xC3\xA9",       // not normalised
+        "\xEF\xBB\xBF"
+        "bom inside",
+        "\xE2\x80\xAE"
+        "reversed",               // U+202E
+        "e\xCC\x81 vs \xC3\xA9",  // not normalised
     };
     for (const auto& c : contents) {
         SCOPED_TRACE("content " + json(c).dump());
@@ -671,9 +693,12 @@ TEST_F(HostileTest, NulAndControlCharactersInContentAreStoredExactly) {
 
 TEST_F(HostileTest, NulInUsernameIs400AndOtherTextFieldsAreExactOr400) {
     for (const std::string& name : {std::string("abc\0def", 7), std::string("\0\0\0", 3), std::string("abc\0", 4),
-                                   std::string("ab\x01" "cd"), std::string("abc\n")}) {
+                                    std::string("ab\x01"
+                                                "cd"),
+                                    std::string("abc\n")}) {
         SCOPED_TRACE("username " + json(name).dump());
-        auto r = call(port(), "POST", "/api/v1/auth/register", json({{"username", name}, {"password", kPassword}}).dump());
+        auto r =
+            call(port(), "POST", "/api/v1/auth/register", json({{"username", name}, {"password", kPassword}}).dump());
         EXPECT_TRUE(IsError(r, 400, "bad_request"));
         r = call(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", kPassword}}).dump());
         EXPECT_TRUE(r.status == 400 || r.status == 401) << r.describe();
@@ -712,8 +737,8 @@ TEST_F(HostileTest, LoneSurrogateEscapesAre400) {
                             400, "bad_request"));
         EXPECT_TRUE(IsError(call(port(), "PUT", message_url(s.message_id), "{\"content\":\"" + esc + "\"}", auth), 400,
                             "bad_request"));
-        EXPECT_TRUE(IsError(call(port(), "PUT", chat_url(s.chat_id), "{\"title\":\"" + esc + "\"}", auth), 400,
-                            "bad_request"));
+        EXPECT_TRUE(
+            IsError(call(port(), "PUT", chat_url(s.chat_id), "{\"title\":\"" + esc + "\"}", auth), 400, "bad_request"));
         EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/register",
                                  "{\"username\":\"ab" + esc + "\",\"password\":\"correct horse 1\"}"),
                             400, "bad_request"));
@@ -731,9 +756,19 @@ TEST_F(HostileTest, LoneSurrogateEscapesAre400) {
 
 const std::vector<std::string>& injections() {
     static const std::vector<std::string> v = {
-        "' OR 1=1 --", "'; DROP TABLE users; --", "\"; DROP TABLE chats; --", "%", "_", "\\", "%%_\\%",
-        "1' UNION SELECT password_hash FROM users --", "$1", "$$; DELETE FROM messages; $$", "' OR ''='",
-        "\\'; TRUNCATE auth_tokens; --", "E'\\x41'",
+        "' OR 1=1 --",
+        "'; DROP TABLE users; --",
+        "\"; DROP TABLE chats; --",
+        "%",
+        "_",
+        "\\",
+        "%%_\\%",
+        "1' UNION SELECT password_hash FROM users --",
+        "$1",
+        "$$; DELETE FROM messages; $$",
+        "' OR ''='",
+        "\\'; TRUNCATE auth_tokens; --",
+        "E'\\x41'",
     };
     return v;
 }
@@ -779,10 +814,12 @@ TEST_F(HostileTest, SqlInjectionInUsernamesAndPasswordsIsRefusedWithoutEffect) {
     auto a = register_user(port(), "hv");
     for (const auto& s : injections()) {
         SCOPED_TRACE(s);
-        EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/register", json({{"username", s}, {"password", kPassword}}).dump()),
+        EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/register",
+                                 json({{"username", s}, {"password", kPassword}}).dump()),
                             400, "bad_request"));
         // Login: wrong whatever the injection.
-        EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login", json({{"username", s}, {"password", s + "xxxxxxxx"}}).dump()),
+        EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login",
+                                 json({{"username", s}, {"password", s + "xxxxxxxx"}}).dump()),
                             401, "unauthorized"));
         EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login",
                                  json({{"username", a.username + s}, {"password", kPassword}}).dump()),
@@ -794,9 +831,11 @@ TEST_F(HostileTest, SqlInjectionInUsernamesAndPasswordsIsRefusedWithoutEffect) {
     // A password made of injection strings is just a password.
     std::string pw = "' OR 1=1 --; DROP TABLE users; --";
     auto name = unique_username("hv");
-    ASSERT_EQ(call(port(), "POST", "/api/v1/auth/register", json({{"username", name}, {"password", pw}}).dump()).status, 201);
+    ASSERT_EQ(call(port(), "POST", "/api/v1/auth/register", json({{"username", name}, {"password", pw}}).dump()).status,
+              201);
     EXPECT_FALSE(login(port(), name, pw).empty());
-    EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login", json({{"username", name}, {"password", "' OR 1=1 --"}}).dump()),
+    EXPECT_TRUE(IsError(call(port(), "POST", "/api/v1/auth/login",
+                             json({{"username", name}, {"password", "' OR 1=1 --"}}).dump()),
                         401, "unauthorized"));
     EXPECT_TRUE(Healthy(port()));
     EXPECT_FALSE(login(port(), a.username).empty());
@@ -812,9 +851,9 @@ TEST_F(HostileTest, SqlInjectionInTitlesContentMetadataAndClientIdIsStoredLitera
         ASSERT_TRUE(IsJson(chat, 201));
         std::string id = chat.json()["id"];
         EXPECT_EQ(get_chat(port(), b, id)["title"], s);
-        auto m = send_message(port(), a, id,
-                              {{"type", "text"}, {"content", s}, {"client_id", s + std::to_string(i++)},
-                               {"metadata", {{s, s}}}});
+        auto m = send_message(
+            port(), a, id,
+            {{"type", "text"}, {"content", s}, {"client_id", s + std::to_string(i++)}, {"metadata", {{s, s}}}});
         ASSERT_TRUE(IsJson(m, 201));
         auto back = get_message(port(), b, m.json()["id"]);
         EXPECT_EQ(back["content"], s);
@@ -849,8 +888,8 @@ TEST_F(HostileTest, ForgedCursorsAre400) {
         "..%2F..%2Fetc%2Fpasswd",
     };
     for (const auto& c : cursors) {
-        for (const std::string& base : std::vector<std::string>{chats_url() + "?cursor=", "/api/v1/users?query=&cursor=",
-                                       members_url(s.chat_id) + "?cursor="}) {
+        for (const std::string& base : std::vector<std::string>{
+                 chats_url() + "?cursor=", "/api/v1/users?query=&cursor=", members_url(s.chat_id) + "?cursor="}) {
             SCOPED_TRACE(base + c.substr(0, 60));
             // Already percent-encoded cursors are sent as they are.
             bool raw = c.find('%') != std::string::npos;
@@ -877,9 +916,18 @@ TEST_F(HostileTest, PathTraversalInFileNamesNeverReachesTheFilesystem) {
         return out;
     };
     const std::vector<std::string> names = {
-        "..%2F..%2Fetc%2Fpasswd", "....//....//etc/hostile_passwd", "..\\..\\..\\hostile_win.ini",
-        "/dev/null", "..", ".", "%2e%2e%2fhostile", "a/../../../../hostile_up", "hostile\\..\\..\\x",
-        "' OR 1=1 --.txt", "con.txt", std::string(255, 'n'),
+        "..%2F..%2Fetc%2Fpasswd",
+        "....//....//etc/hostile_passwd",
+        "..\\..\\..\\hostile_win.ini",
+        "/dev/null",
+        "..",
+        ".",
+        "%2e%2e%2fhostile",
+        "a/../../../../hostile_up",
+        "hostile\\..\\..\\x",
+        "' OR 1=1 --.txt",
+        "con.txt",
+        std::string(255, 'n'),
     };
     int seed = 0;
     for (const auto& n : names) {
@@ -940,8 +988,8 @@ TEST_F(HostileTest, TraversalAndGarbageInEmojiPathSegments) {
         }
     }
     // Refused outright: invalid UTF-8 after decoding, over 32 bytes.
-    for (const std::string& seg : std::vector<std::string>{"%FF%FE", "%C0%AF", "%ED%A0%80", std::string(33, 'e'),
-                                                           repeat("%F0%9F%98%80", 9)}) {
+    for (const std::string& seg :
+         std::vector<std::string>{"%FF%FE", "%C0%AF", "%ED%A0%80", std::string(33, 'e'), repeat("%F0%9F%98%80", 9)}) {
         SCOPED_TRACE(seg);
         auto r = call(port(), "PUT", base + seg, std::string("{}"), auth_header(s.member.token));
         EXPECT_TRUE(IsError(r, 400, "bad_request"));
@@ -954,8 +1002,9 @@ TEST_F(HostileTest, TraversalAndGarbageInEmojiPathSegments) {
         EXPECT_TRUE(IsError(r, r.status, r.status == 400 ? "bad_request" : "not_found"));
     }
     // Traversal in id segments: not a UUID.
-    for (const std::string& t : std::vector<std::string>{"/api/v1/chats/..%2F..%2Fusers%2Fme", "/api/v1/messages/..%2F" + s.message_id,
-                                "/api/v1/chats/%2e%2e%2f%2e%2e/messages"}) {
+    for (const std::string& t :
+         std::vector<std::string>{"/api/v1/chats/..%2F..%2Fusers%2Fme", "/api/v1/messages/..%2F" + s.message_id,
+                                  "/api/v1/chats/%2e%2e%2f%2e%2e/messages"}) {
         SCOPED_TRACE(t);
         auto r = get(port(), s.member.token, t);
         EXPECT_TRUE(r.status == 400 || r.status == 404) << r.describe();
@@ -1052,21 +1101,44 @@ TEST_F(HostileTest, BolaSelfAddRoleGrabAndKickInAnotherUsersGroup) {
     auto s = make_scene(port(), "hg");
     auto b = register_user(port(), "hg");
     const std::vector<std::pair<std::string, std::function<HttpResponse()>>> calls = {
-        {"self add", [&] { return post(port(), b.token, members_url(s.chat_id), {{"user_ids", {b.id}}}); }},
+        {"self add",
+         [&] {
+             return post(port(), b.token, members_url(s.chat_id), {{"user_ids", {b.id}}});
+         }},
         {"self add with the owner's id too",
-         [&] { return post(port(), b.token, members_url(s.chat_id), {{"user_ids", {b.id, s.owner.id}}}); }},
-        {"grab ownership", [&] { return patch(port(), b.token, member_url(s.chat_id, b.id), {{"role", "owner"}}); }},
-        {"demote owner", [&] { return patch(port(), b.token, member_url(s.chat_id, s.owner.id), {{"role", "member"}}); }},
+         [&] {
+             return post(port(), b.token, members_url(s.chat_id), {{"user_ids", {b.id, s.owner.id}}});
+         }},
+        {"grab ownership",
+         [&] {
+             return patch(port(), b.token, member_url(s.chat_id, b.id), {{"role", "owner"}});
+         }},
+        {"demote owner",
+         [&] {
+             return patch(port(), b.token, member_url(s.chat_id, s.owner.id), {{"role", "member"}});
+         }},
         {"kick member", [&] { return del(port(), b.token, member_url(s.chat_id, s.member.id)); }},
-        {"mute someone", [&] { return patch(port(), b.token, member_url(s.chat_id, s.member.id), {{"is_muted", true}}); }},
-        {"rename", [&] { return put(port(), b.token, chat_url(s.chat_id), {{"title", "owned"}}); }},
-        {"mark read", [&] { return post(port(), b.token, read_url(s.chat_id), {{"seq", 1}}); }},
+        {"mute someone",
+         [&] {
+             return patch(port(), b.token, member_url(s.chat_id, s.member.id), {{"is_muted", true}});
+         }},
+        {"rename",
+         [&] {
+             return put(port(), b.token, chat_url(s.chat_id), {{"title", "owned"}});
+         }},
+        {"mark read",
+         [&] {
+             return post(port(), b.token, read_url(s.chat_id), {{"seq", 1}});
+         }},
         {"delete group", [&] { return del(port(), b.token, chat_url(s.chat_id)); }},
         {"react", [&] { return put(port(), b.token, reaction_url(s.message_id, "x"), json::object()); }},
         {"sync", [&] { return get(port(), b.token, chat_messages_url(s.chat_id) + "?since_version=0&limit=200"); }},
         {"read message", [&] { return get(port(), b.token, message_url(s.message_id)); }},
         {"read history", [&] { return get(port(), b.token, chat_messages_url(s.chat_id) + "?after_seq=0&limit=200"); }},
-        {"edit message", [&] { return put(port(), b.token, message_url(s.message_id), {{"content", "pwned"}}); }},
+        {"edit message",
+         [&] {
+             return put(port(), b.token, message_url(s.message_id), {{"content", "pwned"}});
+         }},
         {"delete message", [&] { return del(port(), b.token, message_url(s.message_id)); }},
         {"remove reaction", [&] { return del(port(), b.token, reaction_url(s.message_id, "x")); }},
         {"read members", [&] { return get(port(), b.token, members_url(s.chat_id)); }},
@@ -1099,12 +1171,14 @@ TEST_F(HostileTest, MalformedTruncatedAndSplitTokensAre401OnRestAndWebSocket) {
         {"comma list", t + "," + t},
         {"10 KB", std::string(10000, 'A')},
         {"sql", "' OR 1=1 --"},
-        {"base64 std alphabet", [&] {
+        {"base64 std alphabet",
+         [&] {
              std::string x = t;
              for (auto& c : x) c = c == '-' ? '+' : c == '_' ? '/' : c;
              return x == t ? t.substr(0, 42) + "+" : x;
          }()},
-        {"upper-cased", [&] {
+        {"upper-cased",
+         [&] {
              std::string x = t;
              for (auto& c : x) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
              return x == t ? x + "x" : x;
@@ -1165,8 +1239,8 @@ TEST_F(HostileTest, DeletedUsersTokenIs401AndTheirChatsStillWork) {
 
     EXPECT_TRUE(IsError(get(port(), gone.token, "/api/v1/users/me"), 401, "unauthorized"));
     EXPECT_TRUE(IsError(get(port(), gone.token, chats_url()), 401, "unauthorized"));
-    EXPECT_TRUE(IsError(post(port(), gone.token, chat_messages_url(direct), {{"type", "text"}, {"content", "ghost"}}), 401,
-                        "unauthorized"));
+    EXPECT_TRUE(IsError(post(port(), gone.token, chat_messages_url(direct), {{"type", "text"}, {"content", "ghost"}}),
+                        401, "unauthorized"));
     auto ws = WsClient::connect(port(), "/api/v1/ws", auth_header(gone.token));
     EXPECT_EQ(ws.status, 401) << ws.body;
     auto wq = WsClient::connect(port(), "/api/v1/ws?access_token=" + url_encode(gone.token));
@@ -1186,8 +1260,8 @@ TEST_F(HostileTest, DeletedUsersTokenIs401AndTheirChatsStillWork) {
 
 TEST_F(HostileTest, FiveHundredHeadersAreAnsweredOrRefusedWith431) {
     auto u = register_user(port(), "hf");
-    std::string req = "GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token +
-                      "\r\nConnection: close\r\n";
+    std::string req =
+        "GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token + "\r\nConnection: close\r\n";
     for (int i = 0; i < 500; ++i) req += "X-Flood-" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
     auto out = raw_exchange(port(), req + "\r\n", 3s);
     int st = raw_status(out);
@@ -1195,7 +1269,8 @@ TEST_F(HostileTest, FiveHundredHeadersAreAnsweredOrRefusedWith431) {
     if (st == 200) EXPECT_NE(raw_body(out).find(u.id), std::string::npos);
     // 500 copies of the same header, one of them a second Authorization.
     std::string dup = "GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
-    for (int i = 0; i < 500; ++i) dup += "Authorization: Bearer " + std::string(i == 250 ? u.token : "garbage") + "\r\n";
+    for (int i = 0; i < 500; ++i)
+        dup += "Authorization: Bearer " + std::string(i == 250 ? u.token : "garbage") + "\r\n";
     out = raw_exchange(port(), dup + "\r\n", 3s);
     st = raw_status(out);
     EXPECT_TRUE(st == 400 || st == 401 || st == 431 || out.empty()) << out.substr(0, 300);
@@ -1206,7 +1281,8 @@ TEST_F(HostileTest, TwentyKilobyteHeaderValueIs431WithTheErrorBody) {
     auto u = register_user(port(), "hv");
     for (const std::string& name : {"X-Big", "Authorization", "Cookie", "X-Request-Id"}) {
         SCOPED_TRACE(name);
-        std::string value = name == "Authorization" ? "Bearer " + std::string(20 * 1024, 'A') : std::string(20 * 1024, 'v');
+        std::string value =
+            name == "Authorization" ? "Bearer " + std::string(20 * 1024, 'A') : std::string(20 * 1024, 'v');
         auto out = raw_exchange(port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n" + name + ": " + value + "\r\n\r\n", 3s);
         if (!out.empty()) {
             EXPECT_EQ(raw_status(out), 431) << out.substr(0, 300);
@@ -1221,10 +1297,9 @@ TEST_F(HostileTest, TwentyKilobyteHeaderValueIs431WithTheErrorBody) {
 
 TEST_F(HostileTest, HundredKilobyteRequestTargetIsRefusedWithout5xx) {
     auto u = register_user(port(), "hl");
-    for (const std::string& target : {"/api/v1/users?query=" + std::string(100 * 1024, 'a'),
-                                     "/" + std::string(100 * 1024, '/'),
-                                     "/api/v1/chats/" + repeat("../", 34000),
-                                     "/api/v1/users?" + repeat("query=a&", 12800)}) {
+    for (const std::string& target :
+         {"/api/v1/users?query=" + std::string(100 * 1024, 'a'), "/" + std::string(100 * 1024, '/'),
+          "/api/v1/chats/" + repeat("../", 34000), "/api/v1/users?" + repeat("query=a&", 12800)}) {
         SCOPED_TRACE(target.substr(0, 40));
         auto out = raw_exchange(port(),
                                 "GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token +
@@ -1279,7 +1354,9 @@ TrickleResult trickle(std::uint16_t port, const std::string& bytes, std::chrono:
         throw std::runtime_error("connect");
     }
     const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0); };
+    auto elapsed = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    };
     auto wait_readable = [&](std::chrono::milliseconds d) {
         // true when the server closed (EOF or error)
         auto until = std::chrono::steady_clock::now() + d;
@@ -1339,7 +1416,8 @@ TEST(HostileSlowlorisTest, TrickledRequestIsClosedByTheIdleTimeoutWhileOthersAre
         auto t0 = std::chrono::steady_clock::now();
         auto h = call(server.port(), "GET", "/healthz", std::nullopt, {}, 3s);
         auto me = call(server.port(), "GET", "/api/v1/users/me", std::nullopt, auth_header(u.token), 3s);
-        worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0));
+        worst = std::max(worst,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0));
         EXPECT_EQ(h.status, 200) << h.describe();
         EXPECT_EQ(me.status, 200) << me.describe();
         ++served;
@@ -1445,12 +1523,13 @@ TEST_F(HostileTest, WsOversizedAndWrongTypedTypeFieldGetsBadRequest) {
     auto u = register_user(port(), "wt");
     auto ws = ws_connect(port(), u.token);
     const std::string big_type(10 * 1024, 't');
-    for (const json& frame : {json{{"type", big_type}, {"id", "t1"}}, json{{"type", "message.send" + big_type}, {"id", "t2"}},
-                              json{{"type", 5}, {"id", "t3"}}, json{{"type", json::object()}, {"id", "t4"}},
-                              json{{"type", json::array({"ping"})}, {"id", "t5"}}, json{{"type", nullptr}, {"id", "t6"}},
-                              json{{"type", "PING"}, {"id", "t7"}}, json{{"type", " ping"}, {"id", "t8"}},
-                              json{{"type", std::string("ping\0", 5)}, {"id", "t9"}}, json{{"type", "ack"}, {"id", "t10"}},
-                              json{{"type", "error"}, {"id", "t11"}}, json{{"type", "message.new"}, {"id", "t12"}}}) {
+    for (const json& frame :
+         {json{{"type", big_type}, {"id", "t1"}}, json{{"type", "message.send" + big_type}, {"id", "t2"}},
+          json{{"type", 5}, {"id", "t3"}}, json{{"type", json::object()}, {"id", "t4"}},
+          json{{"type", json::array({"ping"})}, {"id", "t5"}}, json{{"type", nullptr}, {"id", "t6"}},
+          json{{"type", "PING"}, {"id", "t7"}}, json{{"type", " ping"}, {"id", "t8"}},
+          json{{"type", std::string("ping\0", 5)}, {"id", "t9"}}, json{{"type", "ack"}, {"id", "t10"}},
+          json{{"type", "error"}, {"id", "t11"}}, json{{"type", "message.new"}, {"id", "t12"}}}) {
         SCOPED_TRACE(frame.dump().substr(0, 80));
         ws->send_json(frame);
         auto reply = next_reply(*ws);
@@ -1503,7 +1582,8 @@ TEST_F(HostileTest, WsWrongDataTypesForEveryClientEventAre400) {
         ws->send_text(R"({"type":"read.mark","id":"big","data":{"chat_id":")" + s.chat_id + "\"," + raw + "}}");
         EXPECT_TRUE(IsWsError(next_reply(*ws), "bad_request")) << raw;
     }
-    ws->send_text(R"({"type":"sync","id":"big2","data":{"chat_id":")" + s.chat_id + R"(","since_version":18446744073709551615}})");
+    ws->send_text(R"({"type":"sync","id":"big2","data":{"chat_id":")" + s.chat_id +
+                  R"(","since_version":18446744073709551615}})");
     EXPECT_TRUE(IsWsError(next_reply(*ws), "bad_request"));
     EXPECT_TRUE(ws->is_open());
     EXPECT_TRUE(AnswersPing(*ws));
@@ -1532,10 +1612,10 @@ TEST_F(HostileTest, WsBurstOfAThousandMalformedFramesGetsAnErrorEach) {
     for (int i = 0; i < n; ++i) {
         std::string id = "b" + std::to_string(i);
         switch (i % 5) {
-            case 0: ws->send_text("{\"type\":\"ping\",\"id\":\"" + id + "\""); break;               // truncated
-            case 1: ws->send_text("{\"type\":\"no.such.event\",\"id\":\"" + id + "\"}"); break;      // unknown type
-            case 2: ws->send_text("{\"id\":\"" + id + "\",\"data\":{}}"); break;                      // no type
-            case 3:                                                                                  // bad data
+            case 0: ws->send_text("{\"type\":\"ping\",\"id\":\"" + id + "\""); break;            // truncated
+            case 1: ws->send_text("{\"type\":\"no.such.event\",\"id\":\"" + id + "\"}"); break;  // unknown type
+            case 2: ws->send_text("{\"id\":\"" + id + "\",\"data\":{}}"); break;                 // no type
+            case 3:                                                                              // bad data
                 ws->send_text("{\"type\":\"read.mark\",\"id\":\"" + id + "\",\"data\":{\"chat_id\":\"" + s.chat_id +
                               "\",\"seq\":\"x\"}}");
                 break;
@@ -1574,8 +1654,8 @@ TEST_F(HostileTest, WsBurstOfAThousandMalformedFramesGetsAnErrorEach) {
 TEST_F(HostileTest, NulInContentIsRefusedNeverTruncated) {
     auto s = make_scene(port(), "hn");
     for (const auto& c : {std::string("\0", 1), std::string("a\0b", 3)}) {
-        EXPECT_TRUE(IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", c}}), 400,
-                            "bad_request"));
+        EXPECT_TRUE(
+            IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", c}}), 400, "bad_request"));
     }
     EXPECT_TRUE(Healthy(port()));
     EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
@@ -1603,14 +1683,16 @@ TEST_F(HostileTest, WsNulContentIsRefusedAndLoneSurrogateIsRefused) {
 
 TEST(HostileOriginTest, DisallowedOriginIs403AndTheAllowedOneUpgrades) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         ServerProcess::Options{{{"CONFAB_ALLOWED_ORIGINS", "https://app.example"}}, true, 30s,
-                                                "origin confab"});
+    ServerProcess server(
+        shared_database().url(),
+        ServerProcess::Options{{{"CONFAB_ALLOWED_ORIGINS", "https://app.example"}}, true, 30s, "origin confab"});
     auto u = register_user(server.port(), "og");
-    for (const std::string origin : {"https://evil.example", "https://app.example.evil.com", "http://app.example",
-                                     "https://app.example:8443", "null", "https://app.example/", "https://evil.example, https://app.example"}) {
+    for (const std::string origin :
+         {"https://evil.example", "https://app.example.evil.com", "http://app.example", "https://app.example:8443",
+          "null", "https://app.example/", "https://evil.example, https://app.example"}) {
         SCOPED_TRACE(origin);
-        auto r = WsClient::connect(server.port(), "/api/v1/ws", {{"Authorization", "Bearer " + u.token}, {"Origin", origin}});
+        auto r = WsClient::connect(server.port(), "/api/v1/ws",
+                                   {{"Authorization", "Bearer " + u.token}, {"Origin", origin}});
         EXPECT_FALSE(r.ok());
         EXPECT_EQ(r.status, 403) << r.body << r.error;
         if (r.status == 403) {
@@ -1621,15 +1703,18 @@ TEST(HostileOriginTest, DisallowedOriginIs403AndTheAllowedOneUpgrades) {
             EXPECT_EQ(r.headers["content-type"], kJsonContentType);
         }
         // The query-string token path is held to the same rule.
-        auto q = WsClient::connect(server.port(), "/api/v1/ws?access_token=" + url_encode(u.token), {{"Origin", origin}});
+        auto q =
+            WsClient::connect(server.port(), "/api/v1/ws?access_token=" + url_encode(u.token), {{"Origin", origin}});
         EXPECT_EQ(q.status, 403) << q.body;
     }
-    auto ok = WsClient::connect(server.port(), "/api/v1/ws", {{"Authorization", "Bearer " + u.token}, {"Origin", "https://app.example"}});
+    auto ok = WsClient::connect(server.port(), "/api/v1/ws",
+                                {{"Authorization", "Bearer " + u.token}, {"Origin", "https://app.example"}});
     ASSERT_TRUE(ok.ok()) << ok.status << " " << ok.body << " " << ok.error;
     EXPECT_EQ(ok.status, 101);
     EXPECT_TRUE(AnswersPing(*ok.client));
     // A disallowed origin with a bad token: refused either way, never upgraded.
-    auto both = WsClient::connect(server.port(), "/api/v1/ws", {{"Authorization", "Bearer nope"}, {"Origin", "https://evil.example"}});
+    auto both = WsClient::connect(server.port(), "/api/v1/ws",
+                                  {{"Authorization", "Bearer nope"}, {"Origin", "https://evil.example"}});
     EXPECT_TRUE(both.status == 401 || both.status == 403) << both.status;
     EXPECT_TRUE(Healthy(server.port()));
     ok.client->close();

@@ -63,9 +63,9 @@ TEST(LimitsTest, RequestBudgetIsSharedByRestAndWebSocket) {
     auto ben = register_user(port, "rq");
     const std::string chat = create_direct(port, ben, ana)["id"];  // ben's budget
 
-    auto ws = ws_connect(port, ana.token);  // 1: the upgrade
-    EXPECT_EQ(get(port, ana.token, "/api/v1/chats").status, 200);  // 2
-    EXPECT_EQ(get(port, ana.token, "/api/v1/chats").status, 200);  // 3
+    auto ws = ws_connect(port, ana.token);                                                      // 1: the upgrade
+    EXPECT_EQ(get(port, ana.token, "/api/v1/chats").status, 200);                               // 2
+    EXPECT_EQ(get(port, ana.token, "/api/v1/chats").status, 200);                               // 3
     for (int i = 0; i < 3; ++i) EXPECT_EQ(ws->request("ping", json::object())["type"], "ack");  // 4-6
 
     const auto id = ws->next_request_id();

@@ -141,7 +141,9 @@ TEST(MediaFileIoServerTest, RequestsAreAnsweredWhileDownloadsWaitForTheirFiles) 
     CONFAB_REQUIRE_DATABASE();
     ServerProcess server(chat_database_url(),
                          ServerProcess::Options{{{"CONFAB_IO_THREADS", "2"}, {"CONFAB_MEDIA_WORKER_THREADS", "2"}},
-                                                true, 30s, "2 I/O threads confab"});
+                                                true,
+                                                30s,
+                                                "2 I/O threads confab"});
     const auto port = server.port();
     auto a = register_user(port, "fif");
     auto b = register_user(port, "fif");

@@ -48,8 +48,8 @@ TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
     auto ben = register_user(port(), "th");
     const std::string chat = create_direct(port(), ana, ben)["id"];
     const auto image = upload(port(), ana, chat, "image", media::png(640, 480, 7));
-    const auto message = expect_json(send_message(port(), ana, chat, {{"type", "image"}, {"media_id", image["id"]}}),
-                                     201, "send image");
+    const auto message =
+        expect_json(send_message(port(), ana, chat, {{"type", "image"}, {"media_id", image["id"]}}), 201, "send image");
     const std::string thumb_url = message["media"]["thumbnail_url"];
     EXPECT_EQ(thumb_url, "/api/v1/messages/" + message["id"].get<std::string>() + "/media?variant=thumb");
 
@@ -71,8 +71,8 @@ TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
     EXPECT_EQ(not_modified.status, 304);
 
     const auto file = upload(port(), ana, chat, "file", media::text(3));
-    const auto file_message = expect_json(
-        send_message(port(), ana, chat, {{"type", "file"}, {"media_id", file["id"]}}), 201, "send file");
+    const auto file_message =
+        expect_json(send_message(port(), ana, chat, {{"type", "file"}, {"media_id", file["id"]}}), 201, "send file");
     EXPECT_FALSE(file_message["media"].contains("thumbnail_url"));
     const std::string file_url = file_message["media"]["url"];
     EXPECT_TRUE(IsError(get(port(), ana.token, file_url + "?variant=thumb"), 400, "bad_request"));
@@ -85,19 +85,18 @@ TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
 TEST(MediaCleanupTest, UnattachedUploadsOlderThanADayAreRemovedSharedBytesStayUntilTheLastUse) {
     CONFAB_REQUIRE_DATABASE();
     auto& db = shared_database();
-    ServerProcess server(db.url(),
-                         std::map<std::string, std::string>{{"CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", "1"}});
+    ServerProcess server(db.url(), std::map<std::string, std::string>{{"CONFAB_MEDIA_CLEANUP_INTERVAL_SECONDS", "1"}});
     const auto port = server.port();
     auto ana = register_user(port, "cl");
     auto ben = register_user(port, "cl");
     const std::string chat = create_group(port, ana, {ben.id})["id"];
 
     const auto bytes = media::png(32, 32, 11);
-    const auto stale = upload(port, ana, chat, "image", bytes);         // never attached, backdated
-    const auto shared = upload(port, ben, chat, "image", bytes);        // same bytes, attached below
+    const auto stale = upload(port, ana, chat, "image", bytes);          // never attached, backdated
+    const auto shared = upload(port, ben, chat, "image", bytes);         // same bytes, attached below
     const auto fresh = upload(port, ana, chat, "file", media::text(5));  // never attached, recent
-    const auto attached = expect_json(send_message(port, ben, chat, {{"type", "image"}, {"media_id", shared["id"]}}),
-                                      201, "send image");
+    const auto attached =
+        expect_json(send_message(port, ben, chat, {{"type", "image"}, {"media_id", shared["id"]}}), 201, "send image");
     for (const auto& id : {stale["id"].get<std::string>(), shared["id"].get<std::string>()})
         db.query_value("UPDATE media SET created_at = now() - interval '25 hours' WHERE id = '" + id + "'");
 
@@ -188,7 +187,8 @@ TEST(MediaThumbnailLimitTest, ImagesOverThePixelLimitGetNoThumbnail) {
     const std::string chat = create_group(port, ana)["id"];
     const auto large = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(400, 300, 46)));
     const auto small = send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(300, 300, 47)));
-    EXPECT_TRUE(IsError(get(port, ana.token, large["media"]["thumbnail_url"].get<std::string>()), 415, "unsupported_media_type"));
+    EXPECT_TRUE(IsError(get(port, ana.token, large["media"]["thumbnail_url"].get<std::string>()), 415,
+                        "unsupported_media_type"));
     EXPECT_EQ(get(port, ana.token, large["media"]["url"].get<std::string>()).status, 200);
     EXPECT_EQ(get(port, ana.token, small["media"]["thumbnail_url"].get<std::string>()).status, 200);
 }

@@ -82,9 +82,8 @@ bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigne
 bool is_sha256_hex(const json& j) {
     if (!j.is_string()) return false;
     const auto& s = j.get_ref<const std::string&>();
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    return s.size() == 64 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // MediaModel: {"id", "kind", "mime_type", "size_bytes", "sha256", "file_name", "url",
@@ -131,8 +130,8 @@ bool is_sha256_hex(const json& j) {
     if (!media) return media;
     for (const char* k : {"id", "kind", "mime_type", "size_bytes", "sha256", "file_name"})
         if (m["media"][k] != upload[k])
-            return ::testing::AssertionFailure() << "media." << k << " differs from the upload's: " << m.dump()
-                                                 << " vs upload " << upload.dump();
+            return ::testing::AssertionFailure()
+                   << "media." << k << " differs from the upload's: " << m.dump() << " vs upload " << upload.dump();
     return ::testing::AssertionSuccess();
 }
 
@@ -221,10 +220,8 @@ TEST_F(MediaTest, UploadOfEveryKindReturnsTheMediaModel) {
         EXPECT_EQ(m["sha256"], media::sha256_hex(s.bytes));
         EXPECT_EQ(m["file_name"], s.file_name);
         for (const char* k : {"width", "height", "duration_ms"}) {
-            if (!s.metadata.is_null() && s.metadata.contains(k))
-                EXPECT_EQ(m.value(k, json()), s.metadata[k]) << k;
-            else
-                EXPECT_TRUE(absent_or_null(m, k)) << k << " was not given: " << m.dump();
+            if (!s.metadata.is_null() && s.metadata.contains(k)) EXPECT_EQ(m.value(k, json()), s.metadata[k]) << k;
+            else EXPECT_TRUE(absent_or_null(m, k)) << k << " was not given: " << m.dump();
         }
         EXPECT_TRUE(ids.insert(m["id"].get<std::string>()).second) << "media id reused: " << m.dump();
     }
@@ -252,8 +249,8 @@ TEST_F(MediaTest, TheTypeIsSniffedFromTheBytesNotTheContentTypeHeader) {
     EXPECT_EQ(r3.json()["mime_type"], "audio/x-wav");
 
     // A text file claiming to be an image is still text: refused as an image.
-    EXPECT_TRUE(IsError(upload(port(), a, chat, "image", media::text(2), {}, "image/png"), 415,
-                        "unsupported_media_type"));
+    EXPECT_TRUE(
+        IsError(upload(port(), a, chat, "image", media::text(2), {}, "image/png"), 415, "unsupported_media_type"));
 }
 
 TEST_F(MediaTest, UploadWithoutOptionalHeadersHasNoNameOrMetadata) {
@@ -375,15 +372,15 @@ TEST_F(MediaTest, BadParametersEmptyBodyAndNonMembers) {
     auto c = register_user(port(), "mp");
     std::string chat = create_direct(port(), a, b)["id"];
     auto png = media::png(3, 3, 40);
-    std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + a.token},
-                                               {"Content-Type", "image/png"}};
+    std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + a.token}, {"Content-Type", "image/png"}};
 
-    auto post_to = [&](const std::string& target, const std::string& body,
-                       std::map<std::string, std::string> headers) { return http(port(), "POST", target, body, headers); };
+    auto post_to = [&](const std::string& target, const std::string& body, std::map<std::string, std::string> headers) {
+        return http(port(), "POST", target, body, headers);
+    };
 
     EXPECT_TRUE(IsError(post_to("/api/v1/messages/upload?kind=image", png, auth), 400, "bad_request")) << "no chat_id";
-    EXPECT_TRUE(IsError(post_to("/api/v1/messages/upload?chat_id=not-a-uuid&kind=image", png, auth), 400,
-                        "bad_request"))
+    EXPECT_TRUE(
+        IsError(post_to("/api/v1/messages/upload?chat_id=not-a-uuid&kind=image", png, auth), 400, "bad_request"))
         << "chat_id not a UUID";
     EXPECT_TRUE(IsError(post_to("/api/v1/messages/upload?chat_id=" + chat, png, auth), 400, "bad_request"))
         << "no kind";
@@ -397,8 +394,8 @@ TEST_F(MediaTest, BadParametersEmptyBodyAndNonMembers) {
     EXPECT_TRUE(IsError(upload(port(), a, random_uuid(), "image", png), 404, "not_found")) << "unknown chat";
 
     // No token.
-    EXPECT_TRUE(IsError(post_to(upload_target(chat, "image"), png, {{"Content-Type", "image/png"}}), 401,
-                        "unauthorized"));
+    EXPECT_TRUE(
+        IsError(post_to(upload_target(chat, "image"), png, {{"Content-Type", "image/png"}}), 401, "unauthorized"));
 
     // Wrong method on the upload path: 405, or the GET /messages/{id} route refusing "upload"
     // as a message id (400) -- either way an error, never a 2xx.
@@ -436,9 +433,9 @@ TEST_F(MediaTest, MultipartFormDataWithOneFilePartIsAccepted) {
                        "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"form.png\"\r\n"
                        "Content-Type: image/png\r\n\r\n" +
                        bytes + "\r\n--" + boundary + "--\r\n";
-    auto r = http(port(), "POST", upload_target(chat, "image"), body,
-                  {{"Authorization", "Bearer " + a.token},
-                   {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    auto r =
+        http(port(), "POST", upload_target(chat, "image"), body,
+             {{"Authorization", "Bearer " + a.token}, {"Content-Type", "multipart/form-data; boundary=" + boundary}});
     ASSERT_TRUE(IsJson(r, 201));
     auto m = r.json();
     EXPECT_TRUE(IsMediaModel(m, std::nullopt));
@@ -471,22 +468,23 @@ TEST_F(MediaTest, MultipartFileNameKeepsOnlyItsLastPathComponentAndBadFormsAre40
 
     // The part's filename is used when there is no X-File-Name, with the same rule: the
     // last path component only.
-    auto named = http(port(), "POST", upload_target(chat, "image"),
-                      multipart_body(boundary, {{"name=\"file\"; filename=\"plain.png\"", media::png(3, 3, 43)}}),
-                      headers);
+    auto named =
+        http(port(), "POST", upload_target(chat, "image"),
+             multipart_body(boundary, {{"name=\"file\"; filename=\"plain.png\"", media::png(3, 3, 43)}}), headers);
     ASSERT_TRUE(IsJson(named, 201));
     EXPECT_EQ(named.json()["file_name"], "plain.png");
-    auto pathy = http(port(), "POST", upload_target(chat, "image"),
-                      multipart_body(boundary, {{"name=\"file\"; filename=\"../../etc/evil.png\"", media::png(3, 3, 44)}}),
-                      headers);
+    auto pathy =
+        http(port(), "POST", upload_target(chat, "image"),
+             multipart_body(boundary, {{"name=\"file\"; filename=\"../../etc/evil.png\"", media::png(3, 3, 44)}}),
+             headers);
     ASSERT_TRUE(IsJson(pathy, 201));
     EXPECT_EQ(pathy.json()["file_name"], "evil.png") << "a multipart filename must lose its path like X-File-Name";
 
     // No part named "file", an unterminated body, no boundary: 400.
-    EXPECT_TRUE(IsError(http(port(), "POST", upload_target(chat, "image"),
-                             multipart_body(boundary, {{"name=\"photo\"; filename=\"a.png\"", media::png(3, 3, 45)}}),
-                             headers),
-                        400, "bad_request"))
+    EXPECT_TRUE(
+        IsError(http(port(), "POST", upload_target(chat, "image"),
+                     multipart_body(boundary, {{"name=\"photo\"; filename=\"a.png\"", media::png(3, 3, 45)}}), headers),
+                400, "bad_request"))
         << "no part named file";
     EXPECT_TRUE(IsError(http(port(), "POST", upload_target(chat, "image"),
                              "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" +
@@ -502,8 +500,10 @@ TEST_F(MediaTest, MultipartFileNameKeepsOnlyItsLastPathComponentAndBadFormsAre40
 
 TEST(MediaLimitTest, UploadLimitIsEnforcedFromContentLengthAndWhileReadingChunks) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(chat_database_url(),
-                         ServerProcess::Options{{{"CONFAB_LIMIT_UPLOAD_BYTES", "4096"}}, true, 30s, "4 KiB upload confab"});
+    ServerProcess server(chat_database_url(), ServerProcess::Options{{{"CONFAB_LIMIT_UPLOAD_BYTES", "4096"}},
+                                                                     true,
+                                                                     30s,
+                                                                     "4 KiB upload confab"});
     const auto port = server.port();
     auto a = register_user(port, "mz");
     auto b = register_user(port, "mz");
@@ -567,7 +567,8 @@ TEST(MediaLimitTest, UploadLimitIsEnforcedFromContentLengthAndWhileReadingChunks
             if (content != at_limit && content != small) return false;
         }
         return true;
-    })) << "unexpected files under " << server.media_dir();
+    })) << "unexpected files under "
+        << server.media_dir();
 
     auto health = http(port, "GET", "/healthz");
     EXPECT_EQ(health.status, 200);
@@ -692,7 +693,9 @@ TEST_F(MediaTest, ConcurrentIdenticalUploadsEndWithOneMedia) {
         threads.emplace_back([&, i] {
             ++ready;
             while (ready.load() < n) std::this_thread::yield();
-            results[i] = guarded([&] { return upload(port(), a, chat, "image", bytes, {{"X-File-Name", "same.png"}}); });
+            results[i] = guarded([&] {
+                return upload(port(), a, chat, "image", bytes, {{"X-File-Name", "same.png"}});
+            });
         });
     for (auto& t : threads) t.join();
 
@@ -739,7 +742,8 @@ TEST_F(MediaTest, SendImageVoiceVideoAndFileMessages) {
     for (const auto& c : cases) {
         SCOPED_TRACE(c.type);
         auto up = upload_ok(port(), a, chat, c.type, c.bytes, c.headers);
-        auto r = send_message(port(), a, chat, {{"type", c.type}, {"media_id", up["id"]}, {"content", "caption " + c.type}});
+        auto r =
+            send_message(port(), a, chat, {{"type", c.type}, {"media_id", up["id"]}, {"content", "caption " + c.type}});
         ASSERT_TRUE(IsJson(r, 201));
         auto m = r.json();
         EXPECT_TRUE(IsMediaMessage(m, up, c.type));
@@ -757,7 +761,8 @@ TEST_F(MediaTest, SendImageVoiceVideoAndFileMessages) {
 
     // A media message without media_id, or with one that is not a UUID: 400.
     for (const std::string type : {"image", "voice", "video", "file"}) {
-        EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", type}, {"content", "no media"}}), 400, "bad_request"))
+        EXPECT_TRUE(
+            IsError(send_message(port(), a, chat, {{"type", type}, {"content", "no media"}}), 400, "bad_request"))
             << type;
         EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", type}, {"media_id", "nope"}}), 400, "bad_request"))
             << type;
@@ -768,7 +773,8 @@ TEST_F(MediaTest, SendMediaMessageOverWebSocket) {
     auto a = register_user(port(), "mv");
     auto b = register_user(port(), "mv");
     std::string chat = create_direct(port(), a, b)["id"];
-    auto up = upload_ok(port(), a, chat, "voice", media::wav(800, 61), {{"X-Media-Metadata", R"({"duration_ms":100})"}});
+    auto up =
+        upload_ok(port(), a, chat, "voice", media::wav(800, 61), {{"X-Media-Metadata", R"({"duration_ms":100})"}});
 
     auto ws = ws_connect(port(), a.token);
     auto ack = ws->request("message.send", {{"chat_id", chat}, {"type", "voice"}, {"media_id", up["id"]}});
@@ -793,8 +799,8 @@ TEST_F(MediaTest, MediaIdMustBeTheSendersUploadToThatChatOfTheSameKind) {
     auto file_upload = upload_ok(port(), a, chat, "file", media::text(72));
 
     // Another user's upload to the same chat.
-    EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", bs_upload["id"]}}), 400,
-                        "bad_request"));
+    EXPECT_TRUE(
+        IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", bs_upload["id"]}}), 400, "bad_request"));
     // The sender's own upload, but to another chat.
     EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", other_chat_upload["id"]}}), 400,
                         "bad_request"));
@@ -806,8 +812,8 @@ TEST_F(MediaTest, MediaIdMustBeTheSendersUploadToThatChatOfTheSameKind) {
     EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", file_upload["id"]}}), 400,
                         "bad_request"));
     // No such upload.
-    EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", random_uuid()}}), 400,
-                        "bad_request"));
+    EXPECT_TRUE(
+        IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", random_uuid()}}), 400, "bad_request"));
     // Nothing was stored by the refused sends.
     {
         auto history = all_messages(port(), a, chat);
@@ -818,8 +824,8 @@ TEST_F(MediaTest, MediaIdMustBeTheSendersUploadToThatChatOfTheSameKind) {
     // The right combination works once; a second message with the same upload is 409.
     auto m = send_media(port(), a, chat, "image", image_upload["id"]);
     EXPECT_TRUE(IsMediaMessage(m, image_upload, "image"));
-    EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", image_upload["id"]}}), 409,
-                        "conflict"));
+    EXPECT_TRUE(
+        IsError(send_message(port(), a, chat, {{"type", "image"}, {"media_id", image_upload["id"]}}), 409, "conflict"));
     // b can still use their own upload; the other chat's upload works in its chat.
     EXPECT_TRUE(IsMediaMessage(send_media(port(), b, chat, "image", bs_upload["id"]), bs_upload, "image"));
     EXPECT_TRUE(
@@ -967,8 +973,8 @@ TEST_F(MediaTest, SingleRangeRequestsAre206AndPastTheEndIs416) {
         EXPECT_EQ(r.header("content-type"), "audio/x-wav");
     }
 
-    for (const std::string& range : {"bytes=" + total + "-", "bytes=" + std::to_string(size + 10) + "-" +
-                                                                std::to_string(size + 20)}) {
+    for (const std::string& range :
+         {"bytes=" + total + "-", "bytes=" + std::to_string(size + 10) + "-" + std::to_string(size + 20)}) {
         auto r = download(port(), b, id, {{"Range", range}});
         EXPECT_EQ(r.status, 416) << range << ": " << r.describe().substr(0, 300);
         EXPECT_EQ(r.header("content-range"), "bytes */" + total) << range;
@@ -1204,8 +1210,7 @@ TEST_F(MediaTest, GalleryIsNewestFirstFilteredByKindAndPaginated) {
     EXPECT_TRUE(all["next_cursor"].is_null()) << all.dump();
     for (const auto& m : all["messages"]) {
         EXPECT_TRUE(IsMessageModel(m));
-        EXPECT_TRUE(m["media"].is_object() &&
-                    IsMediaModel(m["media"], media_url(m["id"].get<std::string>())))
+        EXPECT_TRUE(m["media"].is_object() && IsMediaModel(m["media"], media_url(m["id"].get<std::string>())))
             << m.dump();
     }
     EXPECT_EQ(all["messages"][0], get_message(port(), a, m9["id"]));
@@ -1238,8 +1243,8 @@ TEST_F(MediaTest, GalleryIsNewestFirstFilteredByKindAndPaginated) {
     EXPECT_TRUE(older["next_cursor"].is_null());
 
     // Bad parameters and non-members.
-    for (const std::string q : {"?kind=text", "?kind=bogus", "?limit=0", "?limit=201", "?limit=x", "?before_seq=abc",
-                                "?before_seq=-1"})
+    for (const std::string q :
+         {"?kind=text", "?kind=bogus", "?limit=0", "?limit=201", "?limit=x", "?before_seq=abc", "?before_seq=-1"})
         EXPECT_TRUE(IsError(get(port(), a.token, gallery_url(chat) + q), 400, "bad_request")) << q;
     EXPECT_TRUE(IsError(get(port(), c.token, gallery_url(chat)), 404, "not_found"));
     EXPECT_TRUE(IsError(get(port(), a.token, gallery_url(random_uuid())), 404, "not_found"));

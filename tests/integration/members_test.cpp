@@ -18,7 +18,8 @@ namespace {
 
 using MembersTest = ChatTest;
 
-std::string role_of(std::uint16_t port, const TestUser& viewer, const std::string& chat_id, const std::string& user_id) {
+std::string role_of(std::uint16_t port, const TestUser& viewer, const std::string& chat_id,
+                    const std::string& user_id) {
     auto members = list_members(port, viewer, chat_id);
     const json* m = find_member(members, user_id);
     return m ? m->value("role", "?") : "<not a member>";
@@ -104,8 +105,8 @@ TEST_F(MembersTest, AddingAnUnknownUserIs404AndAddsNobody) {
     auto owner = register_user(port(), "mu");
     auto c = register_user(port(), "mu");
     std::string id = create_group(port(), owner)["id"];
-    EXPECT_TRUE(IsError(post(port(), owner.token, members_url(id), {{"user_ids", {c.id, random_uuid()}}}), 404,
-                        "not_found"));
+    EXPECT_TRUE(
+        IsError(post(port(), owner.token, members_url(id), {{"user_ids", {c.id, random_uuid()}}}), 404, "not_found"));
     EXPECT_EQ(list_members(port(), owner, id).size(), 1u);
     EXPECT_TRUE(IsError(get(port(), c.token, chat_url(id)), 404, "not_found"));
 }
@@ -121,7 +122,8 @@ TEST_F(MembersTest, AddPermissionsFollowOnlyAdminsCanAddMembers) {
     // Default (false): any member may add.
     EXPECT_TRUE(IsJson(post(port(), m.token, members_url(id), {{"user_ids", {x.id}}}), 200));
 
-    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_add_members", true}}}}), 200));
+    ASSERT_TRUE(
+        IsJson(put(port(), owner.token, chat_url(id), {{"settings", {{"only_admins_can_add_members", true}}}}), 200));
     EXPECT_TRUE(IsError(post(port(), m.token, members_url(id), {{"user_ids", {y.id}}}), 403, "forbidden"));
     EXPECT_EQ(find_member(list_members(port(), owner, id), y.id), nullptr);
 
@@ -211,10 +213,10 @@ TEST_F(MembersTest, PatchRejectsBadBodies) {
     for (const json& body : {json::object(), json({{"role", "superadmin"}}), json({{"role", 1}}),
                              json({{"is_muted", "yes"}}), json({{"role", nullptr}}), json::array()})
         EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, m.id), body), 400, "bad_request")) << body.dump();
-    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, "not-a-uuid"), {{"role", "admin"}}), 400,
-                        "bad_request"));
-    EXPECT_TRUE(IsError(patch(port(), owner.token, member_url(id, random_uuid()), {{"role", "admin"}}), 404,
-                        "not_found"))
+    EXPECT_TRUE(
+        IsError(patch(port(), owner.token, member_url(id, "not-a-uuid"), {{"role", "admin"}}), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(patch(port(), owner.token, member_url(id, random_uuid()), {{"role", "admin"}}), 404, "not_found"))
         << "not a member of the chat";
     EXPECT_EQ(role_of(port(), owner, id, m.id), "member");
 }
@@ -235,8 +237,8 @@ TEST_F(MembersTest, OwnershipTransferMakesOldOwnerAdmin) {
     EXPECT_EQ(get_chat(port(), owner, id)["me"]["role"], "admin");
 
     auto ev = wait_for(*ws_c, "member.updated", and_(about_chat(id), [&](const json& f) {
-                           return f["data"].contains("member") && f["data"]["member"]["user"]["id"] == b.id;
-                       }));
+        return f["data"].contains("member") && f["data"]["member"]["user"]["id"] == b.id;
+    }));
     ASSERT_TRUE(ev.has_value()) << "members get member.updated for the new owner";
     EXPECT_TRUE(IsMemberModel((*ev)["data"]["member"]));
     EXPECT_EQ((*ev)["data"]["member"]["role"], "owner");
@@ -482,7 +484,6 @@ TEST_F(MembersTest, MemberWhoLeavesStopsReceivingMessagesAtOnce) {
     EXPECT_EQ(sys.back()["sender_id"], c.id);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // races
 
@@ -503,7 +504,9 @@ TEST_F(MembersTest, ConcurrentAddsOfTheSameUserAddThemOnce) {
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < admins.size(); ++i)
         threads.emplace_back([&, i] {
-            results[i] = guarded([&] { return post(port(), admins[i].token, members_url(id), {{"user_ids", {target.id}}}); });
+            results[i] = guarded([&] {
+                return post(port(), admins[i].token, members_url(id), {{"user_ids", {target.id}}});
+            });
         });
     for (auto& t : threads) t.join();
     int added = 0;
@@ -520,7 +523,8 @@ TEST_F(MembersTest, ConcurrentAddsOfTheSameUserAddThemOnce) {
     EXPECT_EQ(get_chat(port(), target, id)["member_count"], static_cast<int>(admins.size() + 2));
     int system_adds = 0;
     for (const auto& m : all_messages(port(), owner, id))
-        if (m["seq"].get<std::int64_t>() > seq_before && m["metadata"].value("event", "") == "member.added") ++system_adds;
+        if (m["seq"].get<std::int64_t>() > seq_before && m["metadata"].value("event", "") == "member.added")
+            ++system_adds;
     EXPECT_EQ(system_adds, 1) << "one member.added system message";
 }
 
@@ -551,7 +555,8 @@ TEST_F(MembersTest, OwnerAndAdminsLeavingAtOnceLeaveExactlyOneOwner) {
                 }
             });
         for (auto& t : threads) t.join();
-        EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204})) << "round " << round << ": " << (errors.empty() ? "" : errors[0]);
+        EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204}))
+            << "round " << round << ": " << (errors.empty() ? "" : errors[0]);
         ASSERT_TRUE(server().running()) << "the server died while three members left at once";
 
         auto members = list_members(port(), m2, id);
@@ -559,7 +564,8 @@ TEST_F(MembersTest, OwnerAndAdminsLeavingAtOnceLeaveExactlyOneOwner) {
         int owners = 0;
         for (const auto& m : members) owners += m["role"] == "owner";
         EXPECT_EQ(owners, 1) << "round " << round << ": the group must keep exactly one owner";
-        EXPECT_EQ(role_of(port(), m2, id, m1.id), "owner") << "round " << round << ": m1 is the longest-standing member";
+        EXPECT_EQ(role_of(port(), m2, id, m1.id), "owner")
+            << "round " << round << ": m1 is the longest-standing member";
     }
 }
 
@@ -578,7 +584,8 @@ TEST_F(MembersTest, MembershipChangesCutEventsExactlyAtTheirSystemMessage) {
     std::atomic<int> sent{0}, send_errors{0};
     std::thread streamer([&] {
         for (int k = 0; !stop && k < 1000 && ws_s->is_open(); ++k) {
-            auto ack = ws_request(*ws_s, "message.send", {{"chat_id", id}, {"type", "text"}, {"content", "tick " + std::to_string(k)}});
+            auto ack = ws_request(*ws_s, "message.send",
+                                  {{"chat_id", id}, {"type", "text"}, {"content", "tick " + std::to_string(k)}});
             if (ack.value("type", "") != "ack") ++send_errors;
             ++sent;
         }
@@ -599,8 +606,10 @@ TEST_F(MembersTest, MembershipChangesCutEventsExactlyAtTheirSystemMessage) {
 
     std::int64_t added_seq = -1, removed_seq = -1;
     for (const auto& m : all_messages(port(), owner, id)) {
-        if (m["metadata"].value("event", "") == "member.added" && m["metadata"].value("user_id", "") == c.id) added_seq = m["seq"];
-        if (m["metadata"].value("event", "") == "member.removed" && m["metadata"].value("user_id", "") == c.id) removed_seq = m["seq"];
+        if (m["metadata"].value("event", "") == "member.added" && m["metadata"].value("user_id", "") == c.id)
+            added_seq = m["seq"];
+        if (m["metadata"].value("event", "") == "member.removed" && m["metadata"].value("user_id", "") == c.id)
+            removed_seq = m["seq"];
     }
     ASSERT_GT(added_seq, 0);
     ASSERT_GT(removed_seq, added_seq);
@@ -632,7 +641,6 @@ TEST_F(MembersTest, MembershipChangesCutEventsExactlyAtTheirSystemMessage) {
                                 << ") until its removal (seq " << removed_seq << "), in order, once";
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // configured limits (a second server on the same database)
 
@@ -659,7 +667,9 @@ TEST_F(MembersTest, ConfiguredLimitsApply) {
     EXPECT_EQ(list_members(p, owner, id).size(), 3u);
 
     // Content length in code points.
-    EXPECT_TRUE(IsJson(send_message(p, u3, create_direct(p, u3, owner)["id"], {{"type", "text"}, {"content", repeat("\xC3\xA9", 10)}}), 201));
+    EXPECT_TRUE(IsJson(send_message(p, u3, create_direct(p, u3, owner)["id"],
+                                    {{"type", "text"}, {"content", repeat("\xC3\xA9", 10)}}),
+                       201));
     EXPECT_TRUE(IsError(send_message(p, u1, id, {{"type", "text"}, {"content", std::string(11, 'x')}}), 413,
                         "payload_too_large"));
 
@@ -686,7 +696,6 @@ TEST_F(MembersTest, ConfiguredLimitsApply) {
     EXPECT_TRUE(IsJson(send_message(p, u1, id, {{"type", "text"}, {"content", "mine"}}), 201));
 }
 
-
 TEST_F(MembersTest, ReAddedMemberGetsTheChatBackLive) {
     auto owner = register_user(port(), "rb");
     auto c = register_user(port(), "rb");
@@ -709,7 +718,6 @@ TEST_F(MembersTest, ReAddedMemberGetsTheChatBackLive) {
     EXPECT_EQ(ids_of(list_chats(port(), c)), std::vector<std::string>{id});
 }
 
-
 TEST_F(MembersTest, OwnershipTransferRacingTheNewOwnersLeaveKeepsOneOwner) {
     for (int round = 0; round < 4; ++round) {
         auto owner = register_user(port(), "rt");
@@ -719,7 +727,9 @@ TEST_F(MembersTest, OwnershipTransferRacingTheNewOwnersLeaveKeepsOneOwner) {
         add_members(port(), owner, id, {b.id});
         add_members(port(), owner, id, {c.id});
         HttpResponse transfer, leave;
-        std::thread t1([&] { transfer = guarded([&] { return patch(port(), owner.token, member_url(id, b.id), {{"role", "owner"}}); }); });
+        std::thread t1([&] {
+            transfer = guarded([&] { return patch(port(), owner.token, member_url(id, b.id), {{"role", "owner"}}); });
+        });
         std::thread t2([&] { leave = guarded([&] { return del(port(), b.token, member_url(id, b.id)); }); });
         t1.join();
         t2.join();
@@ -729,11 +739,11 @@ TEST_F(MembersTest, OwnershipTransferRacingTheNewOwnersLeaveKeepsOneOwner) {
         auto members = list_members(port(), c, id);
         int owners = 0;
         for (const auto& m : members) owners += m["role"] == "owner";
-        EXPECT_EQ(owners, 1) << "round " << round << ": exactly one owner must remain; members: " << json(members).dump().substr(0, 800);
+        EXPECT_EQ(owners, 1) << "round " << round
+                             << ": exactly one owner must remain; members: " << json(members).dump().substr(0, 800);
         EXPECT_EQ(find_member(members, b.id), nullptr);
     }
 }
-
 
 TEST_F(MembersTest, NewOwnerLeavingAfterATransferHandsOwnershipOn) {
     auto owner = register_user(port(), "rn");
@@ -745,7 +755,8 @@ TEST_F(MembersTest, NewOwnerLeavingAfterATransferHandsOwnershipOn) {
     set_role(port(), owner, id, b.id, "owner");
     ASSERT_EQ(role_of(port(), c, id, owner.id), "admin");
     ASSERT_EQ(del(port(), b.token, member_url(id, b.id)).status, 204);
-    EXPECT_EQ(role_of(port(), c, id, owner.id), "owner") << "the old owner, now the longest-standing admin, becomes owner";
+    EXPECT_EQ(role_of(port(), c, id, owner.id), "owner")
+        << "the old owner, now the longest-standing admin, becomes owner";
     EXPECT_EQ(role_of(port(), c, id, c.id), "member");
 }
 

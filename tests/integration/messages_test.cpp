@@ -59,7 +59,8 @@ TEST_F(MessagesTest, SendTextReturnsTheMessageModelWithGaplessSeqAndVersion) {
 
     std::vector<json> sent;
     for (int i = 1; i <= 3; ++i) {
-        auto r = send_message(port(), i == 2 ? b : a, id, {{"type", "text"}, {"content", "hello " + std::to_string(i)}});
+        auto r =
+            send_message(port(), i == 2 ? b : a, id, {{"type", "text"}, {"content", "hello " + std::to_string(i)}});
         ASSERT_TRUE(IsJson(r, 201));
         sent.push_back(r.json());
     }
@@ -100,9 +101,9 @@ TEST_F(MessagesTest, TextIsStoredExactlyAsSent) {
     auto a = register_user(port(), "se");
     auto b = register_user(port(), "se");
     std::string id = create_direct(port(), a, b)["id"];
-    for (const std::string& content : {std::string("  padded  "), std::string("line1\nline2\r\n\ttab"),
-                                      std::string("e\xCC\x81 vs \xC3\xA9"), std::string("\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"),
-                                      std::string("<script>alert(1)</script> ' \" \\ %00")}) {
+    for (const std::string& content :
+         {std::string("  padded  "), std::string("line1\nline2\r\n\ttab"), std::string("e\xCC\x81 vs \xC3\xA9"),
+          std::string("\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"), std::string("<script>alert(1)</script> ' \" \\ %00")}) {
         auto m = send_text(port(), a, id, content);
         EXPECT_EQ(m["content"], content);
         EXPECT_EQ(get_message(port(), b, m["id"])["content"], content);
@@ -122,9 +123,10 @@ TEST_F(MessagesTest, LocationMessagesValidateCoordinates) {
     EXPECT_EQ(r.json()["metadata"]["location"], loc);
     EXPECT_EQ(r.json()["content"], "") << "content is optional for location messages";
 
-    for (const json& edge : {json({{"latitude", -90}, {"longitude", -180}}), json({{"latitude", 90}, {"longitude", 180}}),
-                             json({{"latitude", 0}, {"longitude", 0}})}) {
-        auto ok = send_message(port(), a, id, {{"type", "location"}, {"content", "here"}, {"metadata", {{"location", edge}}}});
+    for (const json& edge : {json({{"latitude", -90}, {"longitude", -180}}),
+                             json({{"latitude", 90}, {"longitude", 180}}), json({{"latitude", 0}, {"longitude", 0}})}) {
+        auto ok = send_message(port(), a, id,
+                               {{"type", "location"}, {"content", "here"}, {"metadata", {{"location", edge}}}});
         EXPECT_TRUE(IsJson(ok, 201)) << edge.dump();
     }
     auto count = all_messages(port(), a, id).size();
@@ -146,11 +148,11 @@ TEST_F(MessagesTest, LocationMessagesValidateCoordinates) {
                             "bad_request"))
             << l.dump();
     EXPECT_TRUE(IsError(send_message(port(), a, id, {{"type", "location"}}), 400, "bad_request")) << "no metadata";
-    EXPECT_TRUE(IsError(send_message(port(), a, id, {{"type", "location"}, {"metadata", json::object()}}), 400,
-                        "bad_request"))
+    EXPECT_TRUE(
+        IsError(send_message(port(), a, id, {{"type", "location"}, {"metadata", json::object()}}), 400, "bad_request"))
         << "no metadata.location";
-    EXPECT_TRUE(IsError(send_message(port(), a, id, {{"type", "location"}, {"metadata", {{"location", "Berlin"}}}}), 400,
-                        "bad_request"));
+    EXPECT_TRUE(IsError(send_message(port(), a, id, {{"type", "location"}, {"metadata", {{"location", "Berlin"}}}}),
+                        400, "bad_request"));
     EXPECT_EQ(all_messages(port(), a, id).size(), count) << "rejected sends store nothing";
 }
 
@@ -169,8 +171,8 @@ TEST_F(MessagesTest, ContentLimitsAreCountedInCodePoints) {
                         "payload_too_large"));
     EXPECT_TRUE(all_messages(port(), a, id).empty()) << "nothing stored by rejected sends";
 
-    for (const std::string& content :
-         {std::string(4000, 'x'), repeat("\xC3\xA9", 4000), repeat("\xE2\x82\xAC", 4000), repeat("\xF0\x9F\x98\x80", 4000)}) {
+    for (const std::string& content : {std::string(4000, 'x'), repeat("\xC3\xA9", 4000), repeat("\xE2\x82\xAC", 4000),
+                                       repeat("\xF0\x9F\x98\x80", 4000)}) {
         auto r = send_message(port(), a, id, {{"type", "text"}, {"content", content}});
         ASSERT_TRUE(IsJson(r, 201)) << content.size() << " bytes";
         EXPECT_EQ(r.json()["content"], content);
@@ -227,13 +229,16 @@ TEST_F(MessagesTest, ReplyToMustBeAMessageOfTheSameChat) {
     EXPECT_FALSE(r2.contains("reply_to")) << r2.dump();
     EXPECT_EQ(get_message(port(), a, r2["id"])["reply_to_id"], original["id"]);
 
-    EXPECT_TRUE(IsError(send_message(port(), b, id, {{"type", "text"}, {"content", "x"}, {"reply_to_id", elsewhere["id"]}}),
-                        400, "bad_request"))
+    EXPECT_TRUE(
+        IsError(send_message(port(), b, id, {{"type", "text"}, {"content", "x"}, {"reply_to_id", elsewhere["id"]}}),
+                400, "bad_request"))
         << "a message of another chat";
-    EXPECT_TRUE(IsError(send_message(port(), a, id, {{"type", "text"}, {"content", "x"}, {"reply_to", elsewhere["id"]}}),
-                        400, "bad_request"));
-    EXPECT_TRUE(IsError(send_message(port(), b, id, {{"type", "text"}, {"content", "x"}, {"reply_to_id", random_uuid()}}),
-                        400, "bad_request"))
+    EXPECT_TRUE(
+        IsError(send_message(port(), a, id, {{"type", "text"}, {"content", "x"}, {"reply_to", elsewhere["id"]}}), 400,
+                "bad_request"));
+    EXPECT_TRUE(
+        IsError(send_message(port(), b, id, {{"type", "text"}, {"content", "x"}, {"reply_to_id", random_uuid()}}), 400,
+                "bad_request"))
         << "an unknown message";
     EXPECT_EQ(all_messages(port(), a, id).size(), 3u);
 }
@@ -268,8 +273,8 @@ TEST_F(MessagesTest, ClientIdMakesSendIdempotent) {
     ASSERT_EQ(all.size(), 1u);
     EXPECT_EQ(get_chat(port(), a, id)["version"], first.json()["version"]);
 
-    EXPECT_TRUE(IsError(send_message(port(), a, other, {{"type", "text"}, {"content", "once"}, {"client_id", cid}}), 409,
-                        "conflict"))
+    EXPECT_TRUE(IsError(send_message(port(), a, other, {{"type", "text"}, {"content", "once"}, {"client_id", cid}}),
+                        409, "conflict"))
         << "the same client_id naming another chat";
     EXPECT_TRUE(all_messages(port(), a, other).empty() ||
                 std::none_of(all_messages(port(), a, other).begin(), all_messages(port(), a, other).end(),
@@ -309,14 +314,17 @@ TEST_F(MessagesTest, ConcurrentSendsWithRepeatedClientIdsStoreEachMessageOnce) {
         threads.emplace_back([&, i] {
             distinct[i] = guarded([&] {
                 return send_message(port(), i % 2 ? a : b, id,
-                                    {{"type", "text"}, {"content", "d" + std::to_string(i)}, {"client_id", "d" + std::to_string(i)}});
+                                    {{"type", "text"},
+                                     {"content", "d" + std::to_string(i)},
+                                     {"client_id", "d" + std::to_string(i)}});
             });
         });
     // One client_id sent by b to two chats at once: one chat gets it, the other a conflict.
     for (std::size_t i = 0; i < split.size(); ++i)
         threads.emplace_back([&, i] {
             split[i] = guarded([&] {
-                return send_message(port(), b, i % 2 ? id : other, {{"type", "text"}, {"content", "s"}, {"client_id", elsewhere}});
+                return send_message(port(), b, i % 2 ? id : other,
+                                    {{"type", "text"}, {"content", "s"}, {"client_id", elsewhere}});
             });
         });
     for (auto& t : threads) t.join();
@@ -428,9 +436,10 @@ TEST_F(MessagesTest, HistoryRejectsBadQueries) {
     auto b = register_user(port(), "hq");
     std::string id = create_direct(port(), a, b)["id"];
     send_text(port(), a, id, "x");
-    for (const std::string q : {"?before_seq=2&after_seq=0", "?before_seq=2&since_version=0", "?after_seq=0&since_version=0",
-                                "?before_seq=-1", "?after_seq=abc", "?since_version=-5", "?since_version=1.5",
-                                "?limit=0", "?limit=201", "?limit=ten", "?after_seq=99999999999999999999999"})
+    for (const std::string q :
+         {"?before_seq=2&after_seq=0", "?before_seq=2&since_version=0", "?after_seq=0&since_version=0",
+          "?before_seq=-1", "?after_seq=abc", "?since_version=-5", "?since_version=1.5", "?limit=0", "?limit=201",
+          "?limit=ten", "?after_seq=99999999999999999999999"})
         EXPECT_TRUE(IsError(get(port(), a.token, chat_messages_url(id) + q), 400, "bad_request")) << q;
 }
 
@@ -562,7 +571,8 @@ TEST_F(MessagesTest, EditBySenderOnly) {
     auto loc = send_message(port(), a, id,
                             {{"type", "location"}, {"metadata", {{"location", {{"latitude", 1}, {"longitude", 2}}}}}});
     ASSERT_TRUE(IsJson(loc, 201));
-    EXPECT_TRUE(IsError(put(port(), a.token, message_url(loc.json()["id"]), {{"content", "text now"}}), 400, "bad_request"))
+    EXPECT_TRUE(
+        IsError(put(port(), a.token, message_url(loc.json()["id"]), {{"content", "text now"}}), 400, "bad_request"))
         << "location messages cannot be edited";
 
     ASSERT_EQ(del(port(), a.token, message_url(m["id"])).status, 204);
@@ -608,7 +618,8 @@ TEST_F(MessagesTest, DeleteLeavesATombstone) {
     EXPECT_EQ(hist[0].dump().find("secret"), std::string::npos);
 
     EXPECT_TRUE(IsError(del(port(), a.token, message_url(m["id"])), 409, "conflict")) << "already deleted";
-    EXPECT_TRUE(IsError(put(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8D"), json::object()), 409, "conflict"))
+    EXPECT_TRUE(
+        IsError(put(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8D"), json::object()), 409, "conflict"))
         << "reacting to a deleted message";
     EXPECT_EQ(get_message(port(), a, m["id"]), t) << "nothing changed after the rejected calls";
 }
@@ -652,7 +663,8 @@ TEST_F(MessagesTest, ReactionsAreIdempotentAndKeepUserOrder) {
     ASSERT_EQ(r.status, 204) << r.describe();
     auto ev = wait_for(*ws_a, "message.updated", about_message(m["id"]));
     ASSERT_TRUE(ev.has_value());
-    EXPECT_EQ((*ev)["data"]["message"]["reactions"], json::array({{{"emoji", thumbs}, {"count", 1}, {"user_ids", {b.id}}}}));
+    EXPECT_EQ((*ev)["data"]["message"]["reactions"],
+              json::array({{{"emoji", thumbs}, {"count", 1}, {"user_ids", {b.id}}}}));
     EXPECT_EQ((*ev)["data"]["message"]["version"], v + 1);
 
     EXPECT_EQ(put(port(), b.token, reaction_url(m["id"], thumbs), json::object()).status, 204) << "idempotent";
@@ -709,10 +721,11 @@ TEST_F(MessagesTest, ReactionLimits) {
     EXPECT_EQ(put(port(), a.token, reaction_url(n["id"], e32), json::object()).status, 204);
     EXPECT_TRUE(IsError(put(port(), a.token, reaction_url(n["id"], e32 + "x"), json::object()), 400, "bad_request"))
         << "33 bytes";
-    EXPECT_TRUE(IsError(put(port(), a.token, message_url(n["id"]) + "/reactions/%FF%FE", json::object()), 400,
-                        "bad_request"))
+    EXPECT_TRUE(
+        IsError(put(port(), a.token, message_url(n["id"]) + "/reactions/%FF%FE", json::object()), 400, "bad_request"))
         << "not UTF-8";
-    EXPECT_TRUE(IsError(put(port(), a.token, message_url("nope") + "/reactions/x", json::object()), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(put(port(), a.token, message_url("nope") + "/reactions/x", json::object()), 400, "bad_request"));
     EXPECT_TRUE(IsError(put(port(), a.token, reaction_url(random_uuid(), "x"), json::object()), 404, "not_found"));
     EXPECT_EQ(get_message(port(), a, n["id"])["reactions"].size(), 1u);
 }
@@ -765,7 +778,6 @@ TEST_F(MessagesTest, ReadReceiptsMoveForwardOnly) {
     EXPECT_EQ(get_chat(port(), b, id)["me"]["unread_count"], 1);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // races
 
@@ -779,7 +791,10 @@ TEST_F(MessagesTest, ConcurrentRepeatsOfOneClientIdStoreOneMessage) {
         std::vector<std::thread> threads;
         for (std::size_t i = 0; i < results.size(); ++i)
             threads.emplace_back([&, i] {
-                results[i] = guarded([&] { return send_message(port(), a, id, {{"type", "text"}, {"content", "once " + cid}, {"client_id", cid}}); });
+                results[i] = guarded([&] {
+                    return send_message(port(), a, id,
+                                        {{"type", "text"}, {"content", "once " + cid}, {"client_id", cid}});
+                });
             });
         for (auto& t : threads) t.join();
         int created = 0, repeated = 0;
@@ -833,7 +848,10 @@ TEST_F(MessagesTest, ConcurrentReactionsEachTakeExactlyOneVersion) {
     for (int i = 0; i < kUsers; ++i)
         threads.emplace_back([&, i] {
             for (const char* e : {"\xF0\x9F\x91\x8F", "\xF0\x9F\x99\x8C"})
-                if (guarded([&] { return put(port(), users[i].token, reaction_url(m["id"], e), json::object()); }).status != 204) ++bad;
+                if (guarded([&] {
+                        return put(port(), users[i].token, reaction_url(m["id"], e), json::object());
+                    }).status != 204)
+                    ++bad;
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(bad.load(), 0);
@@ -881,11 +899,11 @@ TEST_F(MessagesTest, SystemMessagesTakeVersionsAndCannotBeEdited) {
     }
     const auto& last = sys.back();
     EXPECT_EQ(last["metadata"]["event"], "chat.title_changed");
-    EXPECT_TRUE(IsError(put(port(), owner.token, message_url(last["id"]), {{"content", "rewritten"}}), 400, "bad_request"))
+    EXPECT_TRUE(
+        IsError(put(port(), owner.token, message_url(last["id"]), {{"content", "rewritten"}}), 400, "bad_request"))
         << "system messages cannot be edited";
     EXPECT_EQ(get_message(port(), owner, last["id"]), last);
 }
-
 
 TEST_F(MessagesTest, ConcurrentDeletesOfOneMessageSucceedOnce) {
     auto owner = register_user(port(), "rd");
@@ -898,7 +916,8 @@ TEST_F(MessagesTest, ConcurrentDeletesOfOneMessageSucceedOnce) {
         std::vector<std::thread> threads;
         for (int i = 0; i < 6; ++i)
             threads.emplace_back([&, i] {
-                statuses[i] = guarded([&] { return del(port(), (i % 2 ? owner : admin).token, message_url(m["id"])); }).status;
+                statuses[i] =
+                    guarded([&] { return del(port(), (i % 2 ? owner : admin).token, message_url(m["id"])); }).status;
             });
         for (auto& t : threads) t.join();
         EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 204), 1) << "round " << round;
@@ -926,7 +945,9 @@ TEST_F(MessagesTest, ConcurrentDistinctReactionsStopAtTwenty) {
             for (int k = 0; k < 5; ++k) {  // 30 distinct emoji in all: U+1F600..U+1F61D
                 std::string e = "\xF0\x9F\x98";
                 e += static_cast<char>(0x80 + i * 5 + k);
-                auto st = guarded([&] { return put(port(), users[i].token, reaction_url(m["id"], e), json::object()); }).status;
+                auto st = guarded([&] {
+                              return put(port(), users[i].token, reaction_url(m["id"], e), json::object());
+                          }).status;
                 if (st == 204) ++ok;
                 else if (st == 409) ++conflicts;
                 else ++other;
@@ -950,7 +971,9 @@ TEST_F(MessagesTest, ConcurrentEditsEachTakeOneVersion) {
     std::vector<json> results(10);
     for (int i = 0; i < 10; ++i)
         threads.emplace_back([&, i] {
-            auto r = guarded([&] { return put(port(), a.token, message_url(m["id"]), {{"content", "v" + std::to_string(i + 1)}}); });
+            auto r = guarded([&] {
+                return put(port(), a.token, message_url(m["id"]), {{"content", "v" + std::to_string(i + 1)}});
+            });
             results[i] = r.status == 200 ? r.json() : json{{"status", r.status}, {"body", r.body}};
         });
     for (auto& t : threads) t.join();

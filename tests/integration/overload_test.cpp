@@ -67,7 +67,8 @@ TEST(OverloadTest, ConnectionsPastTheTotalCapAreRefusedWith503UntilOneCloses) {
             if (!ws.ok()) return false;
             held.push_back(std::move(ws.client));
             return true;
-        })) << "connection " << held.size() + 1 << " of 3 is within the cap";
+        })) << "connection "
+            << held.size() + 1 << " of 3 is within the cap";
     }
 
     // The fourth is answered before anything is read from it, and closed.

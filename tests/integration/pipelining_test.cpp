@@ -30,8 +30,8 @@ std::map<std::string, json> replies_to(WsClient& ws, const std::set<std::string>
         auto frame = ws.receive_matching(
             [](const json& f) { return f.value("type", "") == "ack" || f.value("type", "") == "error"; }, 10s);
         if (!frame) {
-            ADD_FAILURE() << "no reply after " << replies.size() << " of " << ids.size()
-                          << "; close code " << ws.close_code().value_or(0);
+            ADD_FAILURE() << "no reply after " << replies.size() << " of " << ids.size() << "; close code "
+                          << ws.close_code().value_or(0);
             break;
         }
         const auto id = (*frame)["id"].get<std::string>();
@@ -85,8 +85,10 @@ TEST_F(PipeliningTest, SendsKeepTheirOrderWhileTheChatIsNotYetCached) {
     auto owner = register_user(port(), "pco");
     auto member = register_user(port(), "pcm");
     auto stranger = register_user(port(), "pcs");
-    const std::string chat = create_group(port(), owner, {member.id}, {{"settings", {{"only_admins_can_post", true}}}})["id"];
-    ServerProcess fresh(chat_database_url(), std::map<std::string, std::string>{{"CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", "64"}});
+    const std::string chat =
+        create_group(port(), owner, {member.id}, {{"settings", {{"only_admins_can_post", true}}}})["id"];
+    ServerProcess fresh(chat_database_url(),
+                        std::map<std::string, std::string>{{"CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", "64"}});
 
     auto strangers_ws = ws_connect(fresh.port(), stranger.token);
     auto members_ws = ws_connect(fresh.port(), member.token);
@@ -158,14 +160,17 @@ std::vector<ServerFrame> server_frames(const std::string& bytes) {
 // data frames that arrive meanwhile. Returns the server's frames after the 101.
 std::vector<ServerFrame> requests_then(std::uint16_t port, const TestUser& user, const std::string& chat,
                                        const std::string& last, std::set<std::string>& ids) {
-    const std::string upgrade = "GET /api/v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + user.token + "\r\n\r\n";
+    const std::string upgrade =
+        "GET /api/v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
+        user.token + "\r\n\r\n";
     std::string frames;
     for (int i = 0; i < 40; ++i) {
         const auto id = "pipe-" + std::to_string(i);
         ids.insert(id);
-        frames += client_frame(1, (i % 2 ? send_frame(id, chat, "m" + std::to_string(i)) : json{{"type", "ping"}, {"id", id}}).dump());
+        frames += client_frame(
+            1, (i % 2 ? send_frame(id, chat, "m" + std::to_string(i)) : json{{"type", "ping"}, {"id", id}}).dump());
     }
     return server_frames(raw_exchange(port, upgrade, 10s, frames + last));
 }
@@ -219,7 +224,8 @@ TEST_F(PipeliningTest, OtherEventsRunAfterTheRequestsReadBeforeThem) {
         sends.insert("pipe-" + std::to_string(i));
         ws->send_json(send_frame("pipe-" + std::to_string(i), chat, "m" + std::to_string(i)));
     }
-    ws->send_json({{"type", "sync"}, {"id", "sync"}, {"data", {{"chat_id", chat}, {"since_version", 0}, {"limit", 200}}}});
+    ws->send_json(
+        {{"type", "sync"}, {"id", "sync"}, {"data", {{"chat_id", chat}, {"since_version", 0}, {"limit", 200}}}});
     ws->send_json(send_frame("after", chat, "after"));
     sends.insert("sync");
     sends.insert("after");

@@ -58,13 +58,15 @@ TEST_F(RealtimeTest, MessageSendAckAndMessageNewToEveryConnectionOfEveryMember) 
     EXPECT_EQ(get_message(port(), b, m["id"]), m) << "acknowledged means stored";
 
     // reply_to synonym and client_id on the WebSocket.
-    auto reply = ws_request(*b1, "message.send",
-                            {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
+    auto reply =
+        ws_request(*b1, "message.send",
+                   {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
     ASSERT_TRUE(IsAck(reply)) << reply.dump();
     EXPECT_EQ(reply["data"]["message"]["reply_to_id"], m["id"]);
     EXPECT_EQ(reply["data"]["message"]["client_id"], "c-1");
-    auto again = ws_request(*b1, "message.send",
-                            {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
+    auto again =
+        ws_request(*b1, "message.send",
+                   {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", m["id"]}, {"client_id", "c-1"}});
     ASSERT_TRUE(IsAck(again)) << again.dump();
     EXPECT_EQ(again["data"]["message"], reply["data"]["message"]) << "the repeat's ack carries the stored message";
     ASSERT_TRUE(wait_for(*a2, "message.new", about_message(reply["data"]["message"]["id"])).has_value());
@@ -246,8 +248,8 @@ TEST_F(RealtimeTest, TypingGoesToOthersAndExpiresAfterSixSeconds) {
     // b types too: the typist's connections get that, and must have got nothing of a's before it.
     ASSERT_TRUE(IsAck(ws_request(*wb, "typing.start", {{"chat_id", id}})));
     for (auto* ws : {wa.get(), wa2.get()}) {
-        EXPECT_TRUE(NoFrameBefore(*ws, frame_of("typing.update", from_user(a.id)),
-                                  frame_of("typing.update", from_user(b.id))))
+        EXPECT_TRUE(
+            NoFrameBefore(*ws, frame_of("typing.update", from_user(a.id)), frame_of("typing.update", from_user(b.id))))
             << "neither the typist's connection nor its other ones get its own typing";
     }
 }
@@ -359,30 +361,33 @@ TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryM
     std::vector<std::thread> threads;
     for (int i = 0; i < kMembers; ++i) {
         threads.emplace_back([&, i] {
-          try {
-            // Pipeline all sends, then collect the acks.
-            std::vector<std::string> ids;
-            for (int k = 0; k < kPerMember; ++k) {
-                std::string rid = "c" + std::to_string(i) + "-" + std::to_string(k);
-                ids.push_back(rid);
-                conns[i]->send_json({{"type", "message.send"},
-                                     {"id", rid},
-                                     {"data", {{"chat_id", id}, {"type", "text"}, {"content", "u" + std::to_string(i) + " #" + std::to_string(k)}}}});
-            }
-            for (const auto& rid : ids) {
-                auto reply = conns[i]->receive_matching(
-                    [&](const json& j) { return j.value("id", "") == rid; }, 30s);
-                if (!reply || (*reply)["type"] != "ack") {
-                    ++failures;
-                    std::lock_guard lock(mu);
-                    errors.push_back(reply ? reply->dump() : "no reply for " + rid);
+            try {
+                // Pipeline all sends, then collect the acks.
+                std::vector<std::string> ids;
+                for (int k = 0; k < kPerMember; ++k) {
+                    std::string rid = "c" + std::to_string(i) + "-" + std::to_string(k);
+                    ids.push_back(rid);
+                    conns[i]->send_json({{"type", "message.send"},
+                                         {"id", rid},
+                                         {"data",
+                                          {{"chat_id", id},
+                                           {"type", "text"},
+                                           {"content", "u" + std::to_string(i) + " #" + std::to_string(k)}}}});
                 }
+                for (const auto& rid : ids) {
+                    auto reply =
+                        conns[i]->receive_matching([&](const json& j) { return j.value("id", "") == rid; }, 30s);
+                    if (!reply || (*reply)["type"] != "ack") {
+                        ++failures;
+                        std::lock_guard lock(mu);
+                        errors.push_back(reply ? reply->dump() : "no reply for " + rid);
+                    }
+                }
+            } catch (const std::exception& e) {
+                ++failures;
+                std::lock_guard lock(mu);
+                errors.push_back(e.what());
             }
-          } catch (const std::exception& e) {
-            ++failures;
-            std::lock_guard lock(mu);
-            errors.push_back(e.what());
-          }
         });
     }
     for (auto& t : threads) t.join();
@@ -420,8 +425,7 @@ TEST_F(RealtimeTest, ConcurrentSendersGetGaplessSeqsAndEveryConnectionSeesEveryM
         }
         EXPECT_EQ(static_cast<int>(got.size()), total) << "connection " << i << " missed message.new events";
         EXPECT_EQ(dups, 0) << "connection " << i << " got duplicates";
-        EXPECT_TRUE(std::is_sorted(got.begin(), got.end()) &&
-                    std::adjacent_find(got.begin(), got.end()) == got.end())
+        EXPECT_TRUE(std::is_sorted(got.begin(), got.end()) && std::adjacent_find(got.begin(), got.end()) == got.end())
             << "connection " << i << " got message.new out of seq order";
         EXPECT_EQ(got, expected) << "connection " << i;
         EXPECT_TRUE(NoFrameBefore(*conns[i], frame_of("message.new", about_chat(id)),
@@ -488,7 +492,6 @@ TEST_F(RealtimeTest, ReconnectingClientCatchesUpWithSinceVersion) {
     EXPECT_EQ((*ev)["data"]["message"]["id"], m6["id"]);
 }
 
-
 TEST_F(RealtimeTest, RenewedTypingStartPostponesTheAutomaticStop) {
     auto a = register_user(port(), "tr");
     auto b = register_user(port(), "tr");
@@ -514,7 +517,6 @@ TEST_F(RealtimeTest, RenewedTypingStartPostponesTheAutomaticStop) {
     EXPECT_GE(Clock::now() - renewed, 5s);
     EXPECT_GE(Clock::now() - start, 9s);
 }
-
 
 TEST_F(RealtimeTest, PresenceFollowsChatsSharedAfterConnecting) {
     auto a = register_user(port(), "pf");
@@ -551,7 +553,6 @@ TEST_F(RealtimeTest, PresenceFollowsChatsSharedAfterConnecting) {
     EXPECT_TRUE(NoFrameBefore(*wb, frame_of("presence.update", from_user(a.id)), c_says_after_connecting(wa2)))
         << "no presence after leaving the shared chat";
 }
-
 
 TEST_F(RealtimeTest, EventsWithoutIdGetNoReplyButTakeEffect) {
     auto a = register_user(port(), "ni");

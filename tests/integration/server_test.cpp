@@ -54,10 +54,10 @@ TEST_F(ServerTest, EveryResponseCarriesAUniqueRequestId) {
         http(port(), "GET", "/healthz"),
         http(port(), "GET", "/readyz"),
         get(port(), u.token, "/api/v1/users/me"),
-        http(port(), "GET", "/api/v1/users/me"),                 // 401
-        get(port(), u.token, "/api/v1/no/such/path"),            // 404
-        http(port(), "GET", "/api/v1/auth/login"),               // 405
-        http(port(), "POST", "/api/v1/auth/register", std::string("{")),  // 400
+        http(port(), "GET", "/api/v1/users/me"),                                                            // 401
+        get(port(), u.token, "/api/v1/no/such/path"),                                                       // 404
+        http(port(), "GET", "/api/v1/auth/login"),                                                          // 405
+        http(port(), "POST", "/api/v1/auth/register", std::string("{")),                                    // 400
         http(port(), "POST", "/api/v1/auth/logout", std::nullopt, auth_header(login(port(), u.username))),  // 204
     };
     std::set<std::string> ids;
@@ -79,8 +79,8 @@ TEST_F(ServerTest, JsonResponsesDeclareUtf8) {
 
 TEST_F(ServerTest, UnknownPathsAre404) {
     auto u = register_user(port(), "nf");
-    for (const char* target : {"/api/v1/nope", "/api/v1/users/me/extra", "/api/v2/users/me", "/api/v1",
-                               "/api/v1/", "/api/v1/auth"}) {
+    for (const char* target :
+         {"/api/v1/nope", "/api/v1/users/me/extra", "/api/v2/users/me", "/api/v1", "/api/v1/", "/api/v1/auth"}) {
         EXPECT_TRUE(IsError(get(port(), u.token, target), 404, "not_found")) << target;
     }
     EXPECT_TRUE(IsError(post(port(), u.token, "/api/v1/nope", json::object()), 404, "not_found"));
@@ -193,10 +193,12 @@ TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
         {"bad header line", "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"},
         {"bad content-length", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}"},
         {"negative content-length", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}"},
-        {"bad chunk size", "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                           "zz\r\n{}\r\n0\r\n\r\n"},
+        {"bad chunk size",
+         "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "zz\r\n{}\r\n0\r\n\r\n"},
         {"huge header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(128 * 1024, 'a') + "\r\n\r\n"},
-        {"many headers", [] {
+        {"many headers",
+         [] {
              std::string s = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
              for (int i = 0; i < 2000; ++i) s += "X-H" + std::to_string(i) + ": v\r\n";
              return s + "\r\n";
@@ -216,21 +218,23 @@ TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
 }
 
 TEST_F(ServerTest, DeeplyNestedJsonIsRejectedWithoutCrashing) {
-    for (const std::string& body : {std::string(200 * 1024, '['), std::string(100 * 1024, '[') + std::string(100 * 1024, ']'),
-                                    [] {
-                                        std::string b;
-                                        for (int i = 0; i < 40000; ++i) b += "{\"a\":";
-                                        return b + "1" + std::string(40000, '}');
-                                    }()}) {
+    for (const std::string& body :
+         {std::string(200 * 1024, '['), std::string(100 * 1024, '[') + std::string(100 * 1024, ']'), [] {
+              std::string b;
+              for (int i = 0; i < 40000; ++i) b += "{\"a\":";
+              return b + "1" + std::string(40000, '}');
+          }()}) {
         auto r = http(port(), "POST", "/api/v1/auth/register", body);
-        EXPECT_TRUE(IsError(r, 400, "bad_request")) << "body of " << body.size() << " bytes starting " << body.substr(0, 10);
+        EXPECT_TRUE(IsError(r, 400, "bad_request"))
+            << "body of " << body.size() << " bytes starting " << body.substr(0, 10);
         ASSERT_EQ(http(port(), "GET", "/healthz").status, 200) << "server died";
     }
     auto u = register_user(port(), "nest");
     auto ws = ws_connect(port(), u.token);
     ws->send_text(std::string(30000, '[') + std::string(30000, ']'));
     EXPECT_TRUE(IsWsError(ws->receive(), "bad_request"));
-    ws->send_text("{\"type\":\"ping\",\"id\":\"n\",\"data\":" + std::string(20000, '[') + std::string(20000, ']') + "}");
+    ws->send_text("{\"type\":\"ping\",\"id\":\"n\",\"data\":" + std::string(20000, '[') + std::string(20000, ']') +
+                  "}");
     auto reply = ws->receive();
     ASSERT_TRUE(reply.has_value()) << "closed with " << ws->close_code().value_or(-1);
     EXPECT_EQ((*reply)["id"], "n") << reply->dump();
@@ -336,10 +340,11 @@ TEST(ServerLifecycleTest, SigtermClosesWebSocketsWith1001AndExitsZero) {
 TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
     CONFAB_REQUIRE_DATABASE();
     // Expensive Argon2id (~1 s per hash) keeps a registration in flight long enough.
-    ServerProcess server(shared_database().url(),
-                         ServerProcess::Options{{{"CONFAB_PASSWORD_HASH_OPS", "10"},
-                                                 {"CONFAB_PASSWORD_HASH_MEM_KIB", "196608"}},
-                                                true, 30s, "in-flight confab"});
+    ServerProcess server(shared_database().url(), ServerProcess::Options{{{"CONFAB_PASSWORD_HASH_OPS", "10"},
+                                                                          {"CONFAB_PASSWORD_HASH_MEM_KIB", "196608"}},
+                                                                         true,
+                                                                         30s,
+                                                                         "in-flight confab"});
     auto name = unique_username("if");
     std::optional<HttpResponse> response;
     std::string error;
@@ -369,7 +374,8 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
         }
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-    auto exit_status = server.wait_exit(std::max(std::chrono::milliseconds(10s) - elapsed, std::chrono::milliseconds(0)));
+    auto exit_status =
+        server.wait_exit(std::max(std::chrono::milliseconds(10s) - elapsed, std::chrono::milliseconds(0)));
     if (!exit_status) {
         ADD_FAILURE() << "did not exit within 10 s of SIGTERM";
         exit_status = server.terminate(1s);
@@ -386,10 +392,11 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
 
 TEST(ServerTimeoutTest, IdleConnectionsAreClosedButPingedWebSocketsStayOpen) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         ServerProcess::Options{{{"CONFAB_IDLE_TIMEOUT_SECONDS", "2"},
-                                                 {"CONFAB_WS_PING_INTERVAL_SECONDS", "1"}},
-                                                true, 30s, "short-timeout confab"});
+    ServerProcess server(shared_database().url(), ServerProcess::Options{{{"CONFAB_IDLE_TIMEOUT_SECONDS", "2"},
+                                                                          {"CONFAB_WS_PING_INTERVAL_SECONDS", "1"}},
+                                                                         true,
+                                                                         30s,
+                                                                         "short-timeout confab"});
     auto u = register_user(server.port(), "to");
     auto ws = ws_connect(server.port(), u.token);
     ASSERT_EQ(ws->request("ping")["type"], "ack");
@@ -458,10 +465,12 @@ TEST(ServerLifecycleTest, ServersStartingTogetherOnAFreshDatabaseAllBecomeReady)
     // Healthy is "process up"; ready means migrated. All must get there.
     for (auto* s : {&a, &b, &c}) {
         HttpResponse ready;
-        eventually([&] {
-            ready = http(s->port(), "GET", "/readyz");
-            return ready.status == 200;
-        }, 15s);
+        eventually(
+            [&] {
+                ready = http(s->port(), "GET", "/readyz");
+                return ready.status == 200;
+            },
+            15s);
         EXPECT_TRUE(IsJson(ready, 200)) << "server on port " << s->port();
     }
     auto u = register_user(a.port(), "cs");

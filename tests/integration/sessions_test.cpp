@@ -56,17 +56,19 @@ TEST_F(SessionsTest, ChangingThePasswordSignsOutEveryOtherSession) {
 TEST_F(SessionsTest, APasswordChangeNeedsTheCurrentPasswordAndAValidNewOne) {
     auto user = register_user(port(), "sq");
     const auto other_session = login(port(), user.username);
-    auto wrong = put(port(), user.token, password_url, {{"current_password", "not it at all"}, {"new_password", "whatever 123"}});
+    auto wrong = put(port(), user.token, password_url,
+                     {{"current_password", "not it at all"}, {"new_password", "whatever 123"}});
     EXPECT_TRUE(IsError(wrong, 403, "forbidden")) << wrong.describe();
     EXPECT_EQ(wrong.json()["error"]["details"]["field"], "current_password");
-    EXPECT_TRUE(IsError(put(port(), user.token, password_url, {{"current_password", kPassword}, {"new_password", "short"}}),
-                        400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(put(port(), user.token, password_url, {{"current_password", kPassword}, {"new_password", "short"}}),
+                400, "bad_request"));
     EXPECT_TRUE(IsError(put(port(), user.token, password_url, {{"current_password", kPassword}}), 400, "bad_request"));
     EXPECT_TRUE(IsError(put(port(), user.token, password_url,
                             {{"current_password", kPassword}, {"new_password", "long enough 1"}, {"extra", 1}}),
                         400, "bad_request"));
-    EXPECT_TRUE(IsError(http(port(), "PUT", password_url, json{{"current_password", kPassword}}.dump()), 401,
-                        "unauthorized"));
+    EXPECT_TRUE(
+        IsError(http(port(), "PUT", password_url, json{{"current_password", kPassword}}.dump()), 401, "unauthorized"));
     EXPECT_EQ(get(port(), other_session, "/api/v1/users/me").status, 200) << "a refused change signs nobody out";
     EXPECT_EQ(get(port(), login(port(), user.username), "/api/v1/users/me").status, 200) << "the password is unchanged";
 }

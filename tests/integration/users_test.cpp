@@ -133,9 +133,9 @@ TEST_F(UsersTest, GetByIdReturnsAnotherUsersModel) {
 
 TEST_F(UsersTest, GetByMalformedIdIs400) {
     auto u = register_user(port(), "gm");
-    for (const std::string id : {"not-a-uuid", "1234", "00000000-0000-0000-0000-00000000000",
-                                 "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", "00000000-0000-0000-0000-0000000000000",
-                                 "%27%20or%201%3D1--"}) {
+    for (const std::string id :
+         {"not-a-uuid", "1234", "00000000-0000-0000-0000-00000000000", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz",
+          "00000000-0000-0000-0000-0000000000000", "%27%20or%201%3D1--"}) {
         EXPECT_TRUE(IsError(get(port(), u.token, "/api/v1/users/" + id), 400, "bad_request")) << id;
     }
 }

@@ -19,8 +19,7 @@ using WsTest = ConfabTest;
     const auto id = ws.next_request_id();
     ws.send_json({{"type", "ping"}, {"id", id}});
     auto f = ws.receive_frame();
-    if (!f)
-        return ::testing::AssertionFailure() << "no reply to a ping (close " << ws.close_code().value_or(-1) << ")";
+    if (!f) return ::testing::AssertionFailure() << "no reply to a ping (close " << ws.close_code().value_or(-1) << ")";
     if (!f->json || f->json->value("id", "") != id || f->json->value("type", "") != "ack")
         return ::testing::AssertionFailure() << "unexpected frame before the ping's ack: " << f->raw.substr(0, 500);
     return ::testing::AssertionSuccess();

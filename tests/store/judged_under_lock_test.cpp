@@ -142,8 +142,9 @@ protected:
 TEST_F(JudgedUnderLockTest, AnAddQueuedBehindTheActorsLeavingIsRefused) {
     const auto chat = group();
     leaves(chat, "bob");
-    const auto dan = value("insert into users (username, display_name, password_hash) values ('dan', 'dan', 'x') "
-                           "returning id");
+    const auto dan = value(
+        "insert into users (username, display_name, password_hash) values ('dan', 'dan', 'x') "
+        "returning id");
     EXPECT_EQ(refusal([&] { return chats_->add_members(id("bob"), chat, {dan}); }), ErrorCode::not_found);
     EXPECT_EQ(member_count(chat), "2");
 }
@@ -165,7 +166,8 @@ TEST_F(JudgedUnderLockTest, ChatWritesOfAFormerMemberAreRefused) {
     EXPECT_EQ(refusal([&] { return chats_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
     MemberUpdate promote;
     promote.role = Role::admin;
-    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }),
+              ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->remove(id("ann"), chat); }), ErrorCode::not_found);
     EXPECT_EQ(value("select title from chats where id = '" + chat + "'"), "team");
     EXPECT_TRUE(is_member(chat, "bob"));
@@ -200,7 +202,8 @@ TEST_F(JudgedUnderLockTest, WritesToAGroupDeletedMeanwhileAreNotFound) {
     promote.role = Role::admin;
     EXPECT_EQ(refusal([&] { return chats_->update(id("ann"), chat, rename); }), ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->add_members(id("ann"), chat, {id("bob")}); }), ErrorCode::not_found);
-    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }),
+              ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->remove(id("ann"), chat); }), ErrorCode::not_found);
 }

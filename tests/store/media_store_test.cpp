@@ -29,7 +29,8 @@ protected:
         pqxx::nontransaction registration(*connection_);
         store::Tx statements(registration);
         store::prepare_statements(statements);
-        user_ = value("insert into users (username, display_name, password_hash) values ('ann', 'x', 'x') returning id");
+        user_ =
+            value("insert into users (username, display_name, password_hash) values ('ann', 'x', 'x') returning id");
         chat_ = value("insert into chats (type) values ('group') returning id");
     }
 
@@ -37,9 +38,11 @@ protected:
 
     // An upload made `hours_ago`, never attached.
     std::string upload(const std::string& chat, const std::string& key, int hours_ago = 0) {
-        return value("insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key, "
-                     "created_at) values ('" + chat + "', '" + user_ + "', 'file', 'text/plain', 3, '" + key +
-                     "', '" + key + "', now() - interval '" + std::to_string(hours_ago) + " hours') returning id");
+        return value(
+            "insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key, "
+            "created_at) values ('" +
+            chat + "', '" + user_ + "', 'file', 'text/plain', 3, '" + key + "', '" + key + "', now() - interval '" +
+            std::to_string(hours_ago) + " hours') returning id");
     }
 
     bool exists(const std::string& media_id) {

@@ -38,9 +38,8 @@ protected:
         CONFAB_REQUIRE_DATABASE();
         database_ = std::make_unique<TestDatabase>();
         database_->query_value("create table items (id int primary key, note text)");
-        pool_ = std::make_unique<Pool>(database_->url(), 2, std::chrono::seconds(5), [](Tx& tx) {
-            tx.prepare("insert_item", "insert into items values ($1, $2)");
-        });
+        pool_ = std::make_unique<Pool>(database_->url(), 2, std::chrono::seconds(5),
+                                       [](Tx& tx) { tx.prepare("insert_item", "insert into items values ($1, $2)"); });
     }
     void TearDown() override {
         if (pool_) pool_->stop();
@@ -69,11 +68,13 @@ protected:
     // started: what `queue` submits then waits behind it, however late its worker woke.
     void behind_a_held_lane(std::mutex& order, Outcome& held, std::function<void()> queue) {
         auto started = std::make_shared<std::atomic<bool>>(false);
-        spawn_ordered([started](Tx& tx) {
-            *started = true;
-            tx.exec("select pg_sleep(0.3)");
-            return 0;
-        }, order, held);
+        spawn_ordered(
+            [started](Tx& tx) {
+                *started = true;
+                tx.exec("select pg_sleep(0.3)");
+                return 0;
+            },
+            order, held);
         boost::asio::co_spawn(
             io_,
             [this, started, queue = std::move(queue)]() -> boost::asio::awaitable<void> {
@@ -135,16 +136,27 @@ TEST_F(PoolTest, QueuedOrderedWritesCommitTogetherAndFailAlone) {
     const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
     std::vector<Outcome> outcomes(23);
     // The first write holds the group lane, so every later one queues behind it.
-    spawn_ordered([](Tx& tx) { tx.exec("select pg_sleep(0.3)"); return 0; }, order, outcomes[0]);
+    spawn_ordered(
+        [](Tx& tx) {
+            tx.exec("select pg_sleep(0.3)");
+            return 0;
+        },
+        order, outcomes[0]);
     for (int id = 1; id <= 20; ++id) spawn_ordered(insert(id), order, outcomes[id]);
     // A write that fails after writing (its insert must be rolled back; prepared statements
     // alone, which libpqxx runs without starting a lazy savepoint), and one whose SQL fails.
-    spawn_ordered([](Tx& tx) -> int {
-        tx.exec_prepared("insert_item", 100, "doomed");
-        throw std::runtime_error("refused by the domain");
-    }, order, outcomes[21]);
-    spawn_ordered([](Tx& tx) { tx.exec0("insert into items values (5, 'duplicate')"); return 101; }, order,
-                  outcomes[22]);
+    spawn_ordered(
+        [](Tx& tx) -> int {
+            tx.exec_prepared("insert_item", 100, "doomed");
+            throw std::runtime_error("refused by the domain");
+        },
+        order, outcomes[21]);
+    spawn_ordered(
+        [](Tx& tx) {
+            tx.exec0("insert into items values (5, 'duplicate')");
+            return 101;
+        },
+        order, outcomes[22]);
     io_.run();
 
     for (int id = 0; id <= 20; ++id) {
@@ -196,7 +208,8 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
             io_,
             [&, id]() -> boost::asio::awaitable<void> {
                 try {
-                    co_await pool_->run_batched(id, writer, order, [this](int stored) { published_.push_back(stored); });
+                    co_await pool_->run_batched(id, writer, order,
+                                                [this](int stored) { published_.push_back(stored); });
                 } catch (const std::exception& e) {
                     outcome.error = e.what();
                 }
@@ -240,10 +253,12 @@ TEST_F(PoolTest, BatchedWritesOfOneWriterRunTogetherAndFailAlone) {
 TEST_F(PoolTest, AWriteAloneFailsWithItsOwnError) {
     std::mutex& order = order_;
     Outcome failed, fine;
-    spawn_ordered([](Tx& tx) -> int {
-        tx.exec0("insert into items values (1, 'doomed')");
-        throw std::invalid_argument("bad input");
-    }, order, failed);
+    spawn_ordered(
+        [](Tx& tx) -> int {
+            tx.exec0("insert into items values (1, 'doomed')");
+            throw std::invalid_argument("bad input");
+        },
+        order, failed);
     io_.run();
     io_.restart();
     spawn_ordered(insert(2), order, fine);
@@ -268,9 +283,8 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
             } catch (const std::runtime_error&) {
                 rolled_back = true;
             }
-            stored = co_await pool_->run([](Tx& tx) {
-                return tx.exec1("select count(*) from items")[0].as<std::string>();
-            });
+            stored =
+                co_await pool_->run([](Tx& tx) { return tx.exec1("select count(*) from items")[0].as<std::string>(); });
         },
         boost::asio::detached);
     io_.run();
@@ -281,8 +295,9 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
 // Past queue_limit jobs waiting for a connection, the next is refused at once with
 // Unavailable instead of queueing; the queued ones still run once the connection is free.
 TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
-    Pool small(database_->url(), 1, std::chrono::seconds(5), [](Tx&) {},
-               PoolLimits{std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 2});
+    Pool small(
+        database_->url(), 1, std::chrono::seconds(5), [](Tx&) {},
+        PoolLimits{std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 2});
     const auto shed_before = obs::metrics().shed.with({"database"}).value();
     auto started = std::make_shared<std::atomic<bool>>(false);
     auto release = std::make_shared<std::atomic<bool>>(false);
@@ -308,11 +323,13 @@ TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
         }
     };
     // The only connection is held until the refusal has been seen.
-    spawn([started, release](Tx&) {
-        *started = true;
-        while (!*release) std::this_thread::yield();
-        return 0;
-    }, outcomes[0]);
+    spawn(
+        [started, release](Tx&) {
+            *started = true;
+            while (!*release) std::this_thread::yield();
+            return 0;
+        },
+        outcomes[0]);
     boost::asio::co_spawn(
         io_,
         [&]() -> boost::asio::awaitable<void> {

@@ -29,9 +29,11 @@ protected:
         pqxx::nontransaction registration(*connection_);
         store::Tx statements(registration);
         store::prepare_statements(statements);
-        for (const char* name : {"ann", "bob", "cid"}) users_[name] = value("insert into users (username, display_name, "
-                                                                          "password_hash) values ('" + std::string(name) +
-                                                                          "', 'x', 'x') returning id");
+        for (const char* name : {"ann", "bob", "cid"})
+            users_[name] = value(
+                "insert into users (username, display_name, "
+                "password_hash) values ('" +
+                std::string(name) + "', 'x', 'x') returning id");
         first_ = group_of({"ann", "bob"});
         second_ = group_of({"ann", "cid"});
     }
@@ -162,7 +164,8 @@ TEST_F(SendWriterTest, RefusedSendsWriteNothingAndLeaveNoGap) {
 // loads what is not cached, and refuses senders as the early check would.
 TEST_F(SendWriterTest, ChecksWhoMayPostWithTheAccessItLoads) {
     value("update chats set only_admins_can_post = true where id = '" + first_ + "'");
-    value("update chat_members set role = 'admin' where chat_id = '" + first_ + "' and user_id = '" + users_["ann"] + "'");
+    value("update chat_members set role = 'admin' where chat_id = '" + first_ + "' and user_id = '" + users_["ann"] +
+          "'");
     ASSERT_EQ(cache_.find(first_), nullptr);
     const auto entries = write({text(first_, "bob", "a member"), text(first_, "ann", "an admin"),
                                 text(first_, "cid", "not a member"), text(second_, "cid", "a member elsewhere")});
@@ -183,8 +186,9 @@ TEST_F(SendWriterTest, ASendBringsTheChatBackForMembersWhoHidIt) {
 
 TEST_F(SendWriterTest, AnUploadIsAttachedToOneMessageOnly) {
     const auto upload = [&](const std::string& user) {
-        return value("insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key) values ('" +
-                     first_ + "', '" + users_[user] + "', 'image', 'image/png', 1, 'h" + user + "', 'k') returning id");
+        return value(
+            "insert into media (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, storage_key) values ('" +
+            first_ + "', '" + users_[user] + "', 'image', 'image/png', 1, 'h" + user + "', 'k') returning id");
     };
     const auto photo = upload("ann");
     const auto bobs = upload("bob");

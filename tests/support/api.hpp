@@ -77,8 +77,8 @@ std::optional<double> metric_sample(const std::string& exposition, const std::st
 double open_connections(std::uint16_t port, const std::string& kind);
 
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
-bool is_uuid(const json& j);               // canonical lower-case UUID string
-bool is_timestamp(const json& j);          // RFC 3339 UTC with milliseconds
+bool is_uuid(const json& j);       // canonical lower-case UUID string
+bool is_timestamp(const json& j);  // RFC 3339 UTC with milliseconds
 ::testing::AssertionResult IsUserModel(const json& j);
 // Status, Content-Type (application/json; charset=utf-8) and {"error": {"code", "message"}}.
 ::testing::AssertionResult IsError(const HttpResponse& r, int status, std::string_view code);

@@ -57,8 +57,7 @@ json expect_json(const HttpResponse& r, int status, const std::string& what) {
     return r.json();
 }
 
-json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids,
-                  json extra) {
+json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids, json extra) {
     json body = {{"type", "group"}, {"title", "group " + random_alnum(6)}, {"member_ids", member_ids}};
     for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
     return expect_json(post(port, owner.token, chats_url(), body), 201, "create group");
@@ -129,9 +128,9 @@ std::vector<json> all_messages(std::uint16_t port, const TestUser& u, const std:
     std::vector<json> out;
     std::int64_t after = 0;
     for (int page = 0; page < 1000; ++page) {
-        auto j = expect_json(
-            get(port, u.token, chat_messages_url(chat_id) + "?after_seq=" + std::to_string(after) + "&limit=200"), 200,
-            "GET messages after_seq");
+        auto j = expect_json(get(port, u.token,
+                                 chat_messages_url(chat_id) + "?after_seq=" + std::to_string(after) + "&limit=200"),
+                             200, "GET messages after_seq");
         for (const auto& m : j.at("messages")) out.push_back(m);
         if (j.at("next_cursor").is_null()) return out;
         after = j["next_cursor"].get<std::int64_t>();
@@ -163,8 +162,7 @@ std::vector<std::string> member_user_ids(const std::vector<json>& members) {
     for (const auto& m : members) {
         if (m.contains("user") && m["user"].is_object() && m["user"].contains("id") && m["user"]["id"].is_string())
             out.push_back(m["user"]["id"].get<std::string>());
-        else
-            out.push_back("?");
+        else out.push_back("?");
     }
     return out;
 }
@@ -188,14 +186,14 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 ::testing::AssertionResult IsMessageModel(const json& j) {
     auto keys = ExactKeys(j,
                           {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
-                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at",
-                           "updated_at"},
+                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"},
                           "MessageModel");
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
     if (!is_uuid(j["chat_id"])) return Fail("MessageModel.chat_id is not a UUID", j);
     if (!is_uuid(j["sender_id"])) return Fail("MessageModel.sender_id is not a UUID", j);
-    if (!is_int(j["seq"]) || j["seq"].get<std::int64_t>() < 1) return Fail("MessageModel.seq is not an integer >= 1", j);
+    if (!is_int(j["seq"]) || j["seq"].get<std::int64_t>() < 1)
+        return Fail("MessageModel.seq is not an integer >= 1", j);
     if (!is_int(j["version"]) || j["version"].get<std::int64_t>() < 1)
         return Fail("MessageModel.version is not an integer >= 1", j);
     static const std::set<std::string> types = {"text", "image", "voice", "video", "location", "file", "system"};
@@ -236,13 +234,15 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (j["type"] != "direct" && j["type"] != "group") return Fail("ChatModel.type", j);
     if (!j["title"].is_null() && !j["title"].is_string()) return Fail("ChatModel.title", j);
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
-    auto sk = ExactKeys(j["settings"], {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"},
-                        "ChatModel.settings");
+    auto sk =
+        ExactKeys(j["settings"], {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"},
+                  "ChatModel.settings");
     if (!sk) return sk;
     for (auto it = j["settings"].begin(); it != j["settings"].end(); ++it)
         if (!it.value().is_boolean()) return Fail("ChatModel.settings." + it.key() + " is not a bool", j);
     if (!j["metadata"].is_object()) return Fail("ChatModel.metadata is not an object", j);
-    if (!is_int(j["member_count"]) || j["member_count"].get<std::int64_t>() < 1) return Fail("ChatModel.member_count", j);
+    if (!is_int(j["member_count"]) || j["member_count"].get<std::int64_t>() < 1)
+        return Fail("ChatModel.member_count", j);
     if (!j["last_message"].is_null()) {
         auto m = IsMessageModel(j["last_message"]);
         if (!m) return ::testing::AssertionFailure() << "ChatModel.last_message: " << m.message();
@@ -265,8 +265,8 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     auto keys = ExactKeys(j, {"chat_id", "user", "role", "last_read_seq", "is_muted", "joined_at"}, "ChatMemberModel");
     if (!keys) return keys;
     if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
-    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "created_at"}, "ChatMemberModel.user",
-                        {"online", "last_seen_at"});
+    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "created_at"},
+                        "ChatMemberModel.user", {"online", "last_seen_at"});
     if (!uk) return uk;
     auto u = IsUserModel(j["user"]);
     if (!u) return u;

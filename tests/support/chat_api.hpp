@@ -31,14 +31,14 @@ using ChatTest = ConfabTest;
 // ---------------------------------------------------------------------------------------------
 // Paths
 
-std::string chats_url();                                         // /api/v1/chats
-std::string chat_url(const std::string& chat_id);                // /api/v1/chats/{id}
-std::string members_url(const std::string& chat_id);             // .../members
+std::string chats_url();                              // /api/v1/chats
+std::string chat_url(const std::string& chat_id);     // /api/v1/chats/{id}
+std::string members_url(const std::string& chat_id);  // .../members
 std::string member_url(const std::string& chat_id, const std::string& user_id);
-std::string chat_messages_url(const std::string& chat_id);       // .../messages
-std::string message_url(const std::string& message_id);          // /api/v1/messages/{id}
+std::string chat_messages_url(const std::string& chat_id);                          // .../messages
+std::string message_url(const std::string& message_id);                             // /api/v1/messages/{id}
 std::string reaction_url(const std::string& message_id, const std::string& emoji);  // emoji URL-encoded here
-std::string read_url(const std::string& chat_id);                // .../read
+std::string read_url(const std::string& chat_id);                                   // .../read
 
 // ---------------------------------------------------------------------------------------------
 // Throwing shortcuts (std::runtime_error quoting the response when the status is unexpected)
@@ -110,9 +110,9 @@ FramePred direct_message_marker(std::uint16_t port, const TestUser& from, const 
 
 // Predicates on frames.
 FramePred frame_of(const std::string& type, FramePred pred = nullptr);  // "type" is `type`, and pred holds
-FramePred mentioning(const std::string& chat_id);           // mentions_chat(frame, chat_id)
-FramePred about_chat(const std::string& chat_id);           // data.chat_id / data.message.chat_id / data.chat.id
-FramePred about_message(const std::string& message_id);     // data.message.id / data.message_id
+FramePred mentioning(const std::string& chat_id);                       // mentions_chat(frame, chat_id)
+FramePred about_chat(const std::string& chat_id);        // data.chat_id / data.message.chat_id / data.chat.id
+FramePred about_message(const std::string& message_id);  // data.message.id / data.message_id
 FramePred and_(FramePred a, FramePred b);
 // Does the frame mention chat_id anywhere in its data (any event kind)?
 bool mentions_chat(const json& frame, const std::string& chat_id);

@@ -54,16 +54,14 @@ std::map<std::string, std::string> header_map(const Fields& fields) {
     return out;
 }
 
-tcp::endpoint local_endpoint(std::uint16_t port) {
-    return tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port);
-}
+tcp::endpoint local_endpoint(std::uint16_t port) { return tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port); }
 
 nlohmann::json parse_body_or_throw(int status, const std::string& body) {
     try {
         return nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
-        throw std::runtime_error("response body is not JSON (HTTP " + std::to_string(status) +
-                                 "): " + e.what() + "; body: " + body.substr(0, 2000));
+        throw std::runtime_error("response body is not JSON (HTTP " + std::to_string(status) + "): " + e.what() +
+                                 "; body: " + body.substr(0, 2000));
     }
 }
 
@@ -82,8 +80,7 @@ std::string HttpResponse::header(std::string_view name) const {
 bool HttpResponse::has_header(std::string_view name) const { return headers.count(lower(name)) > 0; }
 
 std::string HttpResponse::describe() const {
-    std::string b = body.size() > 2000 ? body.substr(0, 2000) + "...(" + std::to_string(body.size()) + " bytes)"
-                                       : body;
+    std::string b = body.size() > 2000 ? body.substr(0, 2000) + "...(" + std::to_string(body.size()) + " bytes)" : body;
     return "HTTP " + std::to_string(status) + " " + b;
 }
 
@@ -137,8 +134,7 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
             // Even when the write failed (the server may answer 413 and close early), try to
             // read whatever response the server sent.
             read_started = true;
-            bhttp::async_read(stream, buffer, parser,
-                              [&](beast::error_code rec, std::size_t) { read_ec = rec; });
+            bhttp::async_read(stream, buffer, parser, [&](beast::error_code rec, std::size_t) { read_ec = rec; });
         });
     });
     ioc.run();
@@ -262,8 +258,7 @@ struct WsClient::Impl {
         auto fut = done->get_future();
         net::post(ioc, [this, buf, text, done] {
             ws.text(text);
-            ws.async_write(net::buffer(*buf),
-                           [buf, done](beast::error_code ec, std::size_t) { done->set_value(ec); });
+            ws.async_write(net::buffer(*buf), [buf, done](beast::error_code ec, std::size_t) { done->set_value(ec); });
         });
         if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
             throw std::runtime_error("WebSocket write timed out after 10 s");
@@ -421,8 +416,8 @@ nlohmann::json WsClient::request(const std::string& type, nlohmann::json data, s
     send_json({{"type", type}, {"id", id}, {"data", std::move(data)}});
     auto reply = receive_matching(
         [&](const nlohmann::json& j) {
-            return j.is_object() && j.contains("id") && j["id"].is_string() && j["id"] == id &&
-                   j.contains("type") && (j["type"] == "ack" || j["type"] == "error");
+            return j.is_object() && j.contains("id") && j["id"].is_string() && j["id"] == id && j.contains("type") &&
+                   (j["type"] == "ack" || j["type"] == "error");
         },
         timeout);
     if (!reply) {

@@ -38,10 +38,8 @@ void PrintTo(const HttpResponse& r, std::ostream* os);
 // One request on a fresh connection ("Connection: close"). Sets
 // "Content-Type: application/json" when a body is given and no content-type header was.
 // Throws std::runtime_error on connection failure or timeout.
-HttpResponse http(std::uint16_t port, std::string method, std::string target,
-                  std::optional<std::string> body = {},
-                  std::map<std::string, std::string> headers = {},
-                  std::chrono::milliseconds timeout = 10s);
+HttpResponse http(std::uint16_t port, std::string method, std::string target, std::optional<std::string> body = {},
+                  std::map<std::string, std::string> headers = {}, std::chrono::milliseconds timeout = 10s);
 
 // Writes `bytes` to a new TCP connection and returns everything the server sends back
 // until it closes the connection or `wait` has elapsed (since the write finished). `then`
@@ -52,11 +50,11 @@ std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::mil
 class WsClient;
 
 struct WsConnectResult {
-    std::unique_ptr<WsClient> client;  // set when the upgrade succeeded
-    int status = 0;                    // 101 on success, else the refused response's status
+    std::unique_ptr<WsClient> client;            // set when the upgrade succeeded
+    int status = 0;                              // 101 on success, else the refused response's status
     std::map<std::string, std::string> headers;  // of the refused response, lower-case names
-    std::string body;                  // of the refused response
-    std::string error;                 // transport error text, if the handshake failed otherwise
+    std::string body;                            // of the refused response
+    std::string error;                           // transport error text, if the handshake failed otherwise
 
     bool ok() const { return client != nullptr; }
     nlohmann::json json() const;  // the refused response's body as JSON (throws if not JSON)
@@ -95,8 +93,7 @@ public:
     std::optional<nlohmann::json> receive_matching(const std::function<bool(const nlohmann::json&)>& pred,
                                                    std::chrono::milliseconds timeout = 5s);
     // The first frame whose "type" equals `type` (others stay queued).
-    std::optional<nlohmann::json> receive_type(const std::string& type,
-                                               std::chrono::milliseconds timeout = 5s);
+    std::optional<nlohmann::json> receive_type(const std::string& type, std::chrono::milliseconds timeout = 5s);
 
     // Drops frames until the connection closes; returns the close code the server sent
     // (1006 if the TCP connection ended without a close frame), nullopt on timeout.
@@ -112,11 +109,11 @@ public:
     // Client-initiated close handshake (waits up to `timeout`).
     void close(int code = 1000, std::chrono::milliseconds timeout = 3s);
 
-    bool is_open() const;                    // no close/teardown seen yet
-    std::optional<int> close_code() const;   // set once the server closed (1006 without a close frame)
-    std::string close_reason() const;        // reason text of the close frame
-    std::string last_error() const;          // read error text, if any
-    std::size_t queued() const;              // frames received but not yet taken
+    bool is_open() const;                   // no close/teardown seen yet
+    std::optional<int> close_code() const;  // set once the server closed (1006 without a close frame)
+    std::string close_reason() const;       // reason text of the close frame
+    std::string last_error() const;         // read error text, if any
+    std::size_t queued() const;             // frames received but not yet taken
 
 private:
     WsClient();

@@ -12,7 +12,7 @@ namespace {
 struct Shared {
     std::unique_ptr<TestDatabase> db;
     std::unique_ptr<ServerProcess> server;
-    int failed_starts = 0;          // give up after a few, so a broken binary fails fast
+    int failed_starts = 0;  // give up after a few, so a broken binary fails fast
     std::string last_start_error;
 };
 
@@ -76,7 +76,8 @@ void ConfabTest::SetUp() {
         bool alive = s.server->running();
         if (alive) {
             try {
-                alive = http(s.server->port(), "GET", "/healthz", std::nullopt, {}, std::chrono::seconds(5)).status == 200;
+                alive =
+                    http(s.server->port(), "GET", "/healthz", std::nullopt, {}, std::chrono::seconds(5)).status == 200;
             } catch (const std::exception&) {
                 alive = false;
             }

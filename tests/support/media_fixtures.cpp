@@ -96,7 +96,9 @@ std::string ebml_size(std::size_t n) {
     }
     return s;
 }
-std::string ebml_el(const std::string& id, const std::string& payload) { return id + ebml_size(payload.size()) + payload; }
+std::string ebml_el(const std::string& id, const std::string& payload) {
+    return id + ebml_size(payload.size()) + payload;
+}
 std::string ebml_uint(const std::string& id, unsigned v) {
     std::string p;
     put_u8(p, v);
@@ -252,24 +254,25 @@ std::string gif(std::uint16_t width, std::uint16_t height, std::uint8_t seed) {
     std::string g = "GIF89a";
     put_le16(g, width);
     put_le16(g, height);
-    put_u8(g, 0x80);  // global colour table, 2 entries, 1 bit colour resolution
-    put_u8(g, 0);     // background colour index
-    put_u8(g, 0);     // pixel aspect ratio
-    g += bytes({seed, 0x40u, 0x80u, 0xFFu, 0xFFu, 0xFFu});          // palette
-    g += bytes({0x21, 0xF9, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00});   // graphic control extension
-    g += bytes({0x2C, 0, 0, 0, 0});                                   // image descriptor at 0,0
+    put_u8(g, 0x80);                                        // global colour table, 2 entries, 1 bit colour resolution
+    put_u8(g, 0);                                           // background colour index
+    put_u8(g, 0);                                           // pixel aspect ratio
+    g += bytes({seed, 0x40u, 0x80u, 0xFFu, 0xFFu, 0xFFu});  // palette
+    g += bytes({0x21, 0xF9, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00});  // graphic control extension
+    g += bytes({0x2C, 0, 0, 0, 0});                                // image descriptor at 0,0
     put_le16(g, 1);
     put_le16(g, 1);
-    put_u8(g, 0);                                                     // no local colour table
-    g += bytes({0x02, 0x02, 0x44, 0x01, 0x00});                       // LZW min code size 2, one pixel
-    put_u8(g, 0x3B);                                                  // trailer
+    put_u8(g, 0);                                // no local colour table
+    g += bytes({0x02, 0x02, 0x44, 0x01, 0x00});  // LZW min code size 2, one pixel
+    put_u8(g, 0x3B);                             // trailer
     return g;
 }
 
 std::string jpeg(std::uint16_t width, std::uint16_t height, std::uint8_t seed) {
     std::string j = bytes({0xFF, 0xD8});  // SOI
     // APP0 JFIF 1.01, no density units, 1:1, no thumbnail.
-    j += bytes({0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00});
+    j +=
+        bytes({0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00});
     // DQT: table 0, 64 entries.
     j += bytes({0xFF, 0xDB, 0x00, 0x43, 0x00});
     for (int i = 0; i < 64; ++i) put_u8(j, 1 + ((i + seed) % 16));
@@ -319,8 +322,8 @@ std::string ogg_opus(std::uint8_t seed) {
     put_u8(head, 1);      // channels
     put_le16(head, 312);  // pre-skip
     put_le32(head, 48000);
-    put_le16(head, 0);    // output gain
-    put_u8(head, 0);      // mapping family
+    put_le16(head, 0);  // output gain
+    put_u8(head, 0);    // mapping family
     std::string tags = "OpusTags";
     const std::string vendor = "confab-tests";
     put_le32(tags, static_cast<std::uint32_t>(vendor.size()));
@@ -337,32 +340,33 @@ std::string mp4(std::uint8_t seed) {
     put_be32(ftyp, 0x200);
     ftyp += "isomiso2mp41";
     std::string mvhd;
-    put_be32(mvhd, 0);     // version + flags
-    put_be32(mvhd, 0);     // creation time
-    put_be32(mvhd, 0);     // modification time
-    put_be32(mvhd, 1000);  // timescale
-    put_be32(mvhd, 1500);  // duration
+    put_be32(mvhd, 0);           // version + flags
+    put_be32(mvhd, 0);           // creation time
+    put_be32(mvhd, 0);           // modification time
+    put_be32(mvhd, 1000);        // timescale
+    put_be32(mvhd, 1500);        // duration
     put_be32(mvhd, 0x00010000);  // rate 1.0
     put_be16(mvhd, 0x0100);      // volume 1.0
     mvhd.append(10, '\0');       // reserved
-    for (std::uint32_t v : {0x00010000u, 0u, 0u, 0u, 0x00010000u, 0u, 0u, 0u, 0x40000000u}) put_be32(mvhd, v);  // matrix
-    mvhd.append(24, '\0');       // pre-defined
-    put_be32(mvhd, 2);           // next track id
+    for (std::uint32_t v : {0x00010000u, 0u, 0u, 0u, 0x00010000u, 0u, 0u, 0u, 0x40000000u})
+        put_be32(mvhd, v);  // matrix
+    mvhd.append(24, '\0');  // pre-defined
+    put_be32(mvhd, 2);      // next track id
     std::string mdat;
     for (int i = 0; i < 64; ++i) put_u8(mdat, (i * 11 + seed) & 0xFF);
     return mp4_box("ftyp", ftyp) + mp4_box("moov", mp4_box("mvhd", mvhd)) + mp4_box("mdat", mdat);
 }
 
 std::string webm(std::uint8_t seed) {
-    std::string header = ebml_uint(bytes({0x42, 0x86}), 1)     // EBMLVersion
-                         + ebml_uint(bytes({0x42, 0xF7}), 1)   // EBMLReadVersion
-                         + ebml_uint(bytes({0x42, 0xF2}), 4)   // EBMLMaxIDLength
-                         + ebml_uint(bytes({0x42, 0xF3}), 8)   // EBMLMaxSizeLength
+    std::string header = ebml_uint(bytes({0x42, 0x86}), 1)       // EBMLVersion
+                         + ebml_uint(bytes({0x42, 0xF7}), 1)     // EBMLReadVersion
+                         + ebml_uint(bytes({0x42, 0xF2}), 4)     // EBMLMaxIDLength
+                         + ebml_uint(bytes({0x42, 0xF3}), 8)     // EBMLMaxSizeLength
                          + ebml_el(bytes({0x42, 0x82}), "webm")  // DocType
-                         + ebml_uint(bytes({0x42, 0x87}), 4)   // DocTypeVersion
-                         + ebml_uint(bytes({0x42, 0x85}), 2);  // DocTypeReadVersion
+                         + ebml_uint(bytes({0x42, 0x87}), 4)     // DocTypeVersion
+                         + ebml_uint(bytes({0x42, 0x85}), 2);    // DocTypeReadVersion
     std::string ebml = ebml_el(bytes({0x1A, 0x45, 0xDF, 0xA3}), header);
-    std::string info = ebml_el(bytes({0x2A, 0xD7, 0xB1}), bytes({0x0F, 0x42, 0x40}))  // TimecodeScale 1e6
+    std::string info = ebml_el(bytes({0x2A, 0xD7, 0xB1}), bytes({0x0F, 0x42, 0x40}))           // TimecodeScale 1e6
                        + ebml_el(bytes({0x4D, 0x80}), "confab-tests-" + std::to_string(seed))  // MuxingApp
                        + ebml_el(bytes({0x57, 0x41}), "confab-tests");                         // WritingApp
     std::string segment = ebml_el(bytes({0x18, 0x53, 0x80, 0x67}), ebml_el(bytes({0x15, 0x49, 0xA9, 0x66}), info));
@@ -376,20 +380,20 @@ std::string text(std::uint8_t seed) {
 
 std::string elf_executable() {
     std::string e = bytes({0x7F, 'E', 'L', 'F', 2 /*64-bit*/, 1 /*LE*/, 1 /*version*/, 0 /*SysV*/});
-    e.append(8, '\0');                 // padding
-    put_le16(e, 2);                    // e_type: ET_EXEC
-    put_le16(e, 0x3E);                 // e_machine: x86-64
-    put_le32(e, 1);                    // e_version
-    put_le64(e, 0x400078);             // e_entry
-    put_le64(e, 64);                   // e_phoff
-    put_le64(e, 0);                    // e_shoff
-    put_le32(e, 0);                    // e_flags
-    put_le16(e, 64);                   // e_ehsize
-    put_le16(e, 56);                   // e_phentsize
-    put_le16(e, 1);                    // e_phnum
-    put_le16(e, 64);                   // e_shentsize
-    put_le16(e, 0);                    // e_shnum
-    put_le16(e, 0);                    // e_shstrndx
+    e.append(8, '\0');      // padding
+    put_le16(e, 2);         // e_type: ET_EXEC
+    put_le16(e, 0x3E);      // e_machine: x86-64
+    put_le32(e, 1);         // e_version
+    put_le64(e, 0x400078);  // e_entry
+    put_le64(e, 64);        // e_phoff
+    put_le64(e, 0);         // e_shoff
+    put_le32(e, 0);         // e_flags
+    put_le16(e, 64);        // e_ehsize
+    put_le16(e, 56);        // e_phentsize
+    put_le16(e, 1);         // e_phnum
+    put_le16(e, 64);        // e_shentsize
+    put_le16(e, 0);         // e_shnum
+    put_le16(e, 0);         // e_shstrndx
     // PT_LOAD, R+X, the whole file at 0x400000.
     put_le32(e, 1);
     put_le32(e, 5);

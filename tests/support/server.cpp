@@ -91,8 +91,8 @@ TestDatabase::TestDatabase() {
         pqxx::nontransaction tx(conn);
         tx.exec("CREATE DATABASE \"" + name_ + "\"");
     } catch (const std::exception& e) {
-        throw std::runtime_error("creating test database " + name_ + " via CONFAB_TEST_DATABASE_URL failed: " +
-                                 e.what());
+        throw std::runtime_error("creating test database " + name_ +
+                                 " via CONFAB_TEST_DATABASE_URL failed: " + e.what());
     }
 }
 
@@ -324,8 +324,8 @@ void ServerProcess::wait_healthy(std::chrono::milliseconds timeout) {
         std::this_thread::sleep_for(50ms);
     }
     throw std::runtime_error(options_.name + " did not answer GET /healthz with 200 within " +
-                             std::to_string(timeout.count()) + " ms (last: " + last + "); log " +
-                             log_path_.string() + " ends with:\n" + log_tail());
+                             std::to_string(timeout.count()) + " ms (last: " + last + "); log " + log_path_.string() +
+                             " ends with:\n" + log_tail());
 }
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {

@@ -19,17 +19,17 @@ namespace confab::test {
 using namespace std::chrono_literals;
 
 // Skips the current test (from a test body or SetUp) when CONFAB_TEST_DATABASE_URL is unset.
-#define CONFAB_REQUIRE_DATABASE()                                                                  \
-    do {                                                                                           \
-        if (!::confab::test::TestDatabase::configured())                                           \
+#define CONFAB_REQUIRE_DATABASE()                                                                      \
+    do {                                                                                               \
+        if (!::confab::test::TestDatabase::configured())                                               \
             GTEST_SKIP() << "CONFAB_TEST_DATABASE_URL is not set (superuser URL ending in /postgres)"; \
     } while (0)
 
 // Skips the current test when CONFAB_TEST_PG_STOP / CONFAB_TEST_PG_START are unset.
-#define CONFAB_REQUIRE_PG_CONTROL()                                                                \
-    do {                                                                                           \
-        if (!::confab::test::pg_control_configured())                                              \
-            GTEST_SKIP() << "CONFAB_TEST_PG_STOP / CONFAB_TEST_PG_START are not set";              \
+#define CONFAB_REQUIRE_PG_CONTROL()                                                   \
+    do {                                                                              \
+        if (!::confab::test::pg_control_configured())                                 \
+            GTEST_SKIP() << "CONFAB_TEST_PG_STOP / CONFAB_TEST_PG_START are not set"; \
     } while (0)
 
 // A fresh database `confab_it_<pid>_<random>` on the cluster of CONFAB_TEST_DATABASE_URL,
@@ -92,11 +92,11 @@ class ServerProcess {
 public:
     struct Options {
         std::map<std::string, std::string> env;
-        bool wait_healthy = true;                      // block in the constructor until /healthz is 200
+        bool wait_healthy = true;  // block in the constructor until /healthz is 200
         std::chrono::milliseconds startup_timeout = 30s;
-        std::string name = "confab";                   // used in diagnostics
-        std::vector<std::string> args = {};            // command-line arguments after the binary
-        std::vector<std::string> unset_env = {};       // variables the server must not see at all
+        std::string name = "confab";              // used in diagnostics
+        std::vector<std::string> args = {};       // command-line arguments after the binary
+        std::vector<std::string> unset_env = {};  // variables the server must not see at all
     };
 
     ServerProcess(std::string database_url, Options options);

@@ -25,11 +25,11 @@ struct Limits {
     unsigned auth_per_ip_per_minute = 30;
     std::size_t title_chars = 255;
     std::size_t header_bytes = 16 * 1024;
-    std::size_t ws_outbound_queue = 1024;  // frames queued to one WebSocket before it is closed
+    std::size_t ws_outbound_queue = 1024;    // frames queued to one WebSocket before it is closed
     std::size_t ws_requests_in_flight = 16;  // requests of one WebSocket read ahead of their replies
-    std::size_t connections_per_user = 16;  // open WebSockets of one user
-    std::size_t connections_per_ip = 256;   // open TCP connections from one client address
-    unsigned request_burst = 100;           // any other authenticated request or WebSocket frame
+    std::size_t connections_per_user = 16;   // open WebSockets of one user
+    std::size_t connections_per_ip = 256;    // open TCP connections from one client address
+    unsigned request_burst = 100;            // any other authenticated request or WebSocket frame
     double request_rate = 20.0;
     unsigned typing_burst = 10;
     double typing_rate = 1.0;
@@ -40,21 +40,21 @@ struct Limits {
     // Resource bounds (issue #13):
     std::size_t media_quota_bytes = std::size_t{2} * 1024 * 1024 * 1024;  // media rows one user's uploads may hold
     unsigned login_failures_per_account_per_minute = 10;  // wrong passwords per username, from any address
-    std::size_t access_cache_members = 1'000'000;  // memberships the access cache holds before evicting chats
+    std::size_t access_cache_members = 1'000'000;         // memberships the access cache holds before evicting chats
 
     bool operator==(const Limits&) const = default;
 };
 
 struct Server {
     std::string listen_address = "127.0.0.1";
-    std::uint16_t port = 8080;                    // 0: any free port, reported in the log and port_file
-    std::string port_file;                        // empty: the bound port is not written to a file
+    std::uint16_t port = 8080;  // 0: any free port, reported in the log and port_file
+    std::string port_file;      // empty: the bound port is not written to a file
     unsigned io_threads = 2;
     std::chrono::seconds shutdown_grace{10};
-    std::chrono::seconds idle_timeout{60};        // HTTP keep-alive and WebSocket idle
-    std::chrono::seconds ws_ping_interval{30};    // keep-alive ping on a quiet WebSocket
-    std::vector<std::string> allowed_origins;     // empty: any Origin may upgrade
-    std::string ws_echo_path;                     // empty: no unauthenticated echo WebSocket
+    std::chrono::seconds idle_timeout{60};      // HTTP keep-alive and WebSocket idle
+    std::chrono::seconds ws_ping_interval{30};  // keep-alive ping on a quiet WebSocket
+    std::vector<std::string> allowed_origins;   // empty: any Origin may upgrade
+    std::string ws_echo_path;                   // empty: no unauthenticated echo WebSocket
 
     bool operator==(const Server&) const = default;
 };
@@ -69,10 +69,10 @@ struct Database {
 
 struct Auth {
     std::chrono::hours token_ttl{24 * 30};
-    unsigned long long password_hash_ops = 2;          // crypto_pwhash OPSLIMIT_INTERACTIVE
-    std::size_t password_hash_mem_kib = 64 * 1024;     // crypto_pwhash MEMLIMIT_INTERACTIVE
-    unsigned hash_threads = 2;                         // threads for Argon2id only
-    std::size_t hash_queue = 64;                       // hashes waiting for a thread; more: 503
+    unsigned long long password_hash_ops = 2;       // crypto_pwhash OPSLIMIT_INTERACTIVE
+    std::size_t password_hash_mem_kib = 64 * 1024;  // crypto_pwhash MEMLIMIT_INTERACTIVE
+    unsigned hash_threads = 2;                      // threads for Argon2id only
+    std::size_t hash_queue = 64;                    // hashes waiting for a thread; more: 503
 
     bool operator==(const Auth&) const = default;
 };
@@ -86,9 +86,9 @@ struct Log {
 
 struct Media {
     std::string dir = ".confab/media";
-    std::chrono::seconds cleanup_interval{600};  // how often unattached uploads older than 24 h are removed
-    unsigned worker_threads = 2;                 // sniffing, hashing, fsync, thumbnails, cleanup
-    std::chrono::seconds tmp_max_age{3600};      // a temporary file untouched this long is abandoned
+    std::chrono::seconds cleanup_interval{600};       // how often unattached uploads older than 24 h are removed
+    unsigned worker_threads = 2;                      // sniffing, hashing, fsync, thumbnails, cleanup
+    std::chrono::seconds tmp_max_age{3600};           // a temporary file untouched this long is abandoned
     std::uint64_t thumbnail_max_pixels = 40'000'000;  // larger images get no thumbnail (never decoded)
 
     bool operator==(const Media&) const = default;
@@ -103,15 +103,15 @@ struct MetricsAccess {
 
 // How the server protects itself when overloaded or when the database is down.
 struct Overload {
-    std::size_t connections_total = 0;                      // open TCP connections; 0: RLIMIT_NOFILE minus a reserve
-    std::chrono::milliseconds db_reconnect_min{100};        // first wait after a failed database connection
-    std::chrono::milliseconds db_reconnect_max{5000};       // the wait doubles up to this
-    std::size_t db_queue_limit = 4096;                      // transactions waiting for a connection
-    std::size_t worker_queue_limit = 256;                   // jobs waiting for a blocking worker thread
-    unsigned failed_auth_per_ip_per_minute = 60;            // bad bearer tokens from one address
-    unsigned failed_auth_per_minute = 6000;                 // bad bearer tokens from everyone
-    std::chrono::seconds token_cache{5};                    // how long a valid token is remembered; 0: off
-    std::chrono::milliseconds ready_probe_interval{1000};   // GET /readyz probes the database at most this often
+    std::size_t connections_total = 0;                     // open TCP connections; 0: RLIMIT_NOFILE minus a reserve
+    std::chrono::milliseconds db_reconnect_min{100};       // first wait after a failed database connection
+    std::chrono::milliseconds db_reconnect_max{5000};      // the wait doubles up to this
+    std::size_t db_queue_limit = 4096;                     // transactions waiting for a connection
+    std::size_t worker_queue_limit = 256;                  // jobs waiting for a blocking worker thread
+    unsigned failed_auth_per_ip_per_minute = 60;           // bad bearer tokens from one address
+    unsigned failed_auth_per_minute = 6000;                // bad bearer tokens from everyone
+    std::chrono::seconds token_cache{5};                   // how long a valid token is remembered; 0: off
+    std::chrono::milliseconds ready_probe_interval{1000};  // GET /readyz probes the database at most this often
 
     bool operator==(const Overload&) const = default;
 };

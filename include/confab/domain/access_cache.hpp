@@ -83,7 +83,7 @@ private:
     const std::size_t max_members_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
-    std::list<std::string> recency_;  // most recently used first
+    std::list<std::string> recency_;                     // most recently used first
     std::unordered_map<std::string, std::size_t> pins_;  // chats never evicted, with their pin count
     std::size_t weight_ = 0;
 };

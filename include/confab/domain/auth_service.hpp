@@ -75,10 +75,10 @@ private:
     Workers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
-    std::string decoy_hash_;  // verified against for unknown usernames, so timing tells nothing
-    RateLimiter attempts_;  // per client address (a /64 for IPv6)
-    RateLimiter failures_;  // wrong passwords per username, whatever the address
-    RateLimiter requests_;  // per user, REST and WebSocket together
+    std::string decoy_hash_;         // verified against for unknown usernames, so timing tells nothing
+    RateLimiter attempts_;           // per client address (a /64 for IPv6)
+    RateLimiter failures_;           // wrong passwords per username, whatever the address
+    RateLimiter requests_;           // per user, REST and WebSocket together
     RateLimiter failed_per_client_;  // well-formed tokens the database did not know, per address
     RateLimiter failed_overall_;     // the same from everyone: a distributed guesser
     TokenCache tokens_;

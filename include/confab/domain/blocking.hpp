@@ -48,27 +48,27 @@ auto offload(Workers& workers, Fn&& fn) -> boost::asio::awaitable<std::invoke_re
     using Result = std::invoke_result_t<Work&>;
     static_assert(!std::is_void_v<Result>, "offload returns the work's result");
     workers.enqueue();
-    auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                                void(std::exception_ptr, std::optional<Result>)>(
-        [&workers, &fn](auto handler) {
-            auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
-            asio::post(workers.pool(), [&workers, handler = std::move(handler), work = Work(std::forward<Fn>(fn)),
-                                        guard = std::move(guard)]() mutable {
-                workers.started();
-                std::exception_ptr error;
-                std::optional<Result> value;
-                try {
-                    value.emplace(work());
-                } catch (...) {
-                    error = std::current_exception();
-                }
-                auto executor = asio::get_associated_executor(handler);
-                asio::post(executor, [handler = std::move(handler), error, value = std::move(value)]() mutable {
-                    std::move(handler)(error, std::move(value));
+    auto result =
+        co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, std::optional<Result>)>(
+            [&workers, &fn](auto handler) {
+                auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
+                asio::post(workers.pool(), [&workers, handler = std::move(handler), work = Work(std::forward<Fn>(fn)),
+                                            guard = std::move(guard)]() mutable {
+                    workers.started();
+                    std::exception_ptr error;
+                    std::optional<Result> value;
+                    try {
+                        value.emplace(work());
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    auto executor = asio::get_associated_executor(handler);
+                    asio::post(executor, [handler = std::move(handler), error, value = std::move(value)]() mutable {
+                        std::move(handler)(error, std::move(value));
+                    });
                 });
-            });
-        },
-        asio::use_awaitable);
+            },
+            asio::use_awaitable);
     co_return std::move(*result);
 }
 

@@ -23,7 +23,7 @@ namespace confab::domain {
 struct Delivery {
     Event event;
     std::optional<std::string> members_of;  // every member of this chat, after the cache change
-    std::vector<std::string> users;          // and these users
+    std::vector<std::string> users;         // and these users
 };
 
 struct Effects {
@@ -31,9 +31,7 @@ struct Effects {
     std::vector<Delivery> deliveries;
 
     // The event to every member of the chat (as the cache knows them after cache_change).
-    void to_members(Event event, const std::string& chat_id) {
-        deliveries.push_back({std::move(event), chat_id, {}});
-    }
+    void to_members(Event event, const std::string& chat_id) { deliveries.push_back({std::move(event), chat_id, {}}); }
     void to_users(Event event, std::vector<std::string> users) {
         deliveries.push_back({std::move(event), std::nullopt, std::move(users)});
     }

@@ -10,20 +10,52 @@ namespace confab::domain {
 
 // The server events of PROTOCOL.md, as values. The domain decides who receives each one;
 // the EventSink (api layer) serializes it once and hands it to their live connections.
-struct MessageCreated { Message message; };             // message.new
-struct MessageUpdated { Message message; };             // message.updated
-struct MessageDeleted { std::string message_id, chat_id; std::int64_t version = 0; };
-struct TypingUpdated { std::string chat_id, user_id; bool is_typing = false; };
-struct ReadUpdated { std::string chat_id, user_id; std::int64_t last_read_seq = 0; };
-struct ChatCreated { ChatView view; };                  // one per recipient: `me` is theirs
-struct ChatUpdated { ChatView view; };
-struct ChatDeleted { std::string chat_id; };
-struct MemberAdded { Member member; };
-struct MemberUpdated { Member member; };
-struct MemberRemoved { std::string chat_id, user_id; };
-struct PresenceUpdated { std::string user_id; Presence presence; };
-struct InvitationCreated { Invitation invitation; };   // to the invitee only
-struct InvitationDeleted { std::string invitation_id, chat_id; };  // accepted or declined
+struct MessageCreated {
+    Message message;
+};  // message.new
+struct MessageUpdated {
+    Message message;
+};  // message.updated
+struct MessageDeleted {
+    std::string message_id, chat_id;
+    std::int64_t version = 0;
+};
+struct TypingUpdated {
+    std::string chat_id, user_id;
+    bool is_typing = false;
+};
+struct ReadUpdated {
+    std::string chat_id, user_id;
+    std::int64_t last_read_seq = 0;
+};
+struct ChatCreated {
+    ChatView view;
+};  // one per recipient: `me` is theirs
+struct ChatUpdated {
+    ChatView view;
+};
+struct ChatDeleted {
+    std::string chat_id;
+};
+struct MemberAdded {
+    Member member;
+};
+struct MemberUpdated {
+    Member member;
+};
+struct MemberRemoved {
+    std::string chat_id, user_id;
+};
+struct PresenceUpdated {
+    std::string user_id;
+    Presence presence;
+};
+struct InvitationCreated {
+    Invitation invitation;
+};  // to the invitee only
+struct InvitationDeleted {
+    std::string invitation_id, chat_id;
+};  // accepted or declined
 
 using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, TypingUpdated, ReadUpdated, ChatCreated,
                            ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated,

@@ -23,8 +23,8 @@ namespace confab::domain {
 struct Upload {
     std::string uploader_id;
     std::string chat_id;
-    std::string kind;                    // image|voice|video|file, checked here
-    std::filesystem::path temporary;     // the streamed body: moved into storage, else the caller removes it
+    std::string kind;                               // image|voice|video|file, checked here
+    std::filesystem::path temporary;                // the streamed body: moved into storage, else the caller removes it
     std::optional<std::string> multipart_boundary;  // set: the body is multipart/form-data with a `file` part
     std::optional<std::string> file_name;
     std::optional<std::int64_t> width;
@@ -63,8 +63,8 @@ class MediaService {
 public:
     static constexpr int unattached_lifetime_hours = 24;
 
-    MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers,
-                 const config::Media& settings, const config::Limits& limits);
+    MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers, const config::Media& settings,
+                 const config::Limits& limits);
 
     // Spends one of the user's upload tokens, before the body is received; throws
     // Error{rate_limited} when they are spent.

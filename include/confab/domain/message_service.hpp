@@ -40,12 +40,17 @@ struct HistoryQuery {
 class MessageService {
 public:
     MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
-        : writes_(writes), storage_(storage), limits_(limits), sends_("messages", limits.message_burst, limits.message_rate),
-          changes_("changes", limits.change_burst, limits.change_rate), send_writer_(writes.cache()) {}
+        : writes_(writes),
+          storage_(storage),
+          limits_(limits),
+          sends_("messages", limits.message_burst, limits.message_rate),
+          changes_("changes", limits.change_burst, limits.change_rate),
+          send_writer_(writes.cache()) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
-    boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version, int limit);
+    boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version,
+                                          int limit);
     boost::asio::awaitable<Message> get(std::string actor, std::string message_id);
     boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content);
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);

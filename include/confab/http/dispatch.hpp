@@ -17,7 +17,7 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
 
 // The request log line (method, path but never the query string, status, duration,
 // request id, user id) and the request metrics.
-void log_request(const Request& request, const Response& response, std::string_view route,
-                 std::string_view user_id, std::chrono::steady_clock::time_point started);
+void log_request(const Request& request, const Response& response, std::string_view route, std::string_view user_id,
+                 std::chrono::steady_clock::time_point started);
 
 }  // namespace confab::http

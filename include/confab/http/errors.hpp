@@ -16,8 +16,8 @@ namespace confab::http {
 struct WireError {
     model::ErrorCode code = model::ErrorCode::internal;
     std::string message;
-    nlohmann::json details;   // null when there are none
-    std::string log_detail;   // what went wrong inside, for the log only (never sent)
+    nlohmann::json details;  // null when there are none
+    std::string log_detail;  // what went wrong inside, for the log only (never sent)
 };
 
 WireError describe(std::exception_ptr error);

@@ -19,9 +19,9 @@ std::string_view method_name(Method method);
 
 struct Request {
     Method method = Method::get;
-    std::string target;  // as received, with the query string; never logged
-    std::string path;    // percent-encoded path without the query
-    std::string query;   // raw query string without '?'
+    std::string target;                          // as received, with the query string; never logged
+    std::string path;                            // percent-encoded path without the query
+    std::string query;                           // raw query string without '?'
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
     // Set instead of `body` for streamed uploads: the file the body was written to. The

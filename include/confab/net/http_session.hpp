@@ -19,7 +19,7 @@ class WsEvents;
 namespace confab::http {
 class Router;
 class Cors;
-}
+}  // namespace confab::http
 namespace confab::realtime {
 class Hub;
 }

@@ -70,39 +70,50 @@ private:
 // Every metric the server exposes at GET /metrics.
 struct Metrics {
     Family<Gauge> connections_open{"confab_connections_open", "Open client connections.", {"kind"}};
-    Family<Counter> http_requests{"confab_http_requests_total", "HTTP requests by route and status.",
+    Family<Counter> http_requests{"confab_http_requests_total",
+                                  "HTTP requests by route and status.",
                                   {"route", "status"}};
-    Family<Histogram> http_duration{"confab_http_request_duration_seconds", "HTTP request latency by route.",
+    Family<Histogram> http_duration{"confab_http_request_duration_seconds",
+                                    "HTTP request latency by route.",
                                     {"route"}};
-    Family<Counter> ws_frames_in{"confab_ws_frames_received_total", "WebSocket frames received by event type.",
+    Family<Counter> ws_frames_in{"confab_ws_frames_received_total",
+                                 "WebSocket frames received by event type.",
                                  {"type"}};
     Family<Counter> ws_frames_out{"confab_ws_frames_sent_total", "WebSocket frames sent.", {}};
     Family<Counter> messages_sent{"confab_messages_sent_total", "Messages stored, by type.", {"type"}};
     Family<Counter> deliveries{"confab_fanout_deliveries_total", "Event frames handed to live connections.", {}};
     Family<Counter> queue_drops{"confab_ws_outbound_queue_overflows_total",
-                                "WebSockets closed because their outbound queue was full.", {}};
+                                "WebSockets closed because their outbound queue was full.",
+                                {}};
     Family<Counter> rate_limited{"confab_rate_limited_total", "Requests refused by a rate limit.", {"limit"}};
     Family<Gauge> db_in_use{"confab_db_pool_in_use", "Database connections running a transaction.", {}};
     Family<Gauge> db_waiting{"confab_db_pool_waiting", "Transactions queued for a database connection.", {}};
     Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};
     Family<Histogram> db_duration{"confab_db_transaction_duration_seconds",
-                                  "Time from taking a connection to commit.", {}};
+                                  "Time from taking a connection to commit.",
+                                  {}};
     Family<Counter> db_group_commits{"confab_db_group_commits_total",
-                                     "Transactions that committed a group of ordered writes.", {}};
+                                     "Transactions that committed a group of ordered writes.",
+                                     {}};
     Family<Counter> db_group_commit_writes{"confab_db_group_commit_writes_total",
-                                           "Ordered writes run in those groups (divide for the mean group size).", {}};
+                                           "Ordered writes run in those groups (divide for the mean group size).",
+                                           {}};
     Family<Counter> analytics_written{"confab_analytics_events_written_total", "Analytics events stored.", {}};
     Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
-                                      "Analytics events dropped because the writer fell behind.", {}};
+                                      "Analytics events dropped because the writer fell behind.",
+                                      {}};
     Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
     // Overload and outage protection.
     Family<Counter> db_connect_attempts{"confab_db_connect_attempts_total",
-                                        "Database connections the pool tried to open.", {}};
+                                        "Database connections the pool tried to open.",
+                                        {}};
     Family<Counter> readiness_probes{"confab_readiness_probes_total",
-                                     "Database probes made to answer GET /readyz.", {}};
+                                     "Database probes made to answer GET /readyz.",
+                                     {}};
     Family<Counter> shed{"confab_shed_total", "Work refused with 503 because its queue was full.", {"queue"}};
     Family<Counter> token_lookups{"confab_auth_token_lookups_total",
-                                  "Bearer tokens checked, by where the answer came from.", {"source"}};
+                                  "Bearer tokens checked, by where the answer came from.",
+                                  {"source"}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

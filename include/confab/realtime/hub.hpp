@@ -20,11 +20,11 @@ using Frames = boost::container::small_vector<Frame, 1>;
 
 // WebSocket close codes the server chooses (RFC 6455 and the contract's 4001).
 enum class CloseCode : unsigned short {
-    going_away = 1001,         // shutdown
-    unsupported_data = 1003,   // binary frame
-    policy_violation = 1008,   // outbound queue overflow
-    message_too_big = 1009,    // a frame over limits.frame_bytes
-    token_revoked = 4001,      // the token the connection authenticated with was revoked or expired
+    going_away = 1001,        // shutdown
+    unsupported_data = 1003,  // binary frame
+    policy_violation = 1008,  // outbound queue overflow
+    message_too_big = 1009,   // a frame over limits.frame_bytes
+    token_revoked = 4001,     // the token the connection authenticated with was revoked or expired
 };
 
 // A live connection as the hub sees it. Implementations (net::WsSession) must make both

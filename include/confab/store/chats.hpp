@@ -57,8 +57,8 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's visible chats, most recent activity first, older than `before_activity`.
-std::vector<model::ChatView> list(Tx& tx, const std::string& user_id,
-                                   std::optional<std::int64_t> before_activity, int limit);
+std::vector<model::ChatView> list(Tx& tx, const std::string& user_id, std::optional<std::int64_t> before_activity,
+                                  int limit);
 
 void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // Deletes the chat with its members, messages and media rows; returns the storage keys
@@ -76,8 +76,7 @@ void prepare(Tx& tx);
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role);
 std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's standing in the chat as of this statement; nullopt when not a member (or no chat).
-std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id,
-                                        const std::string& user_id);
+std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // Join order, after the member at `after_position`; pairs of (member, position).
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
                                                          std::optional<std::int64_t> after_position, int limit);
@@ -90,14 +89,13 @@ void remove(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The longest-standing admin, else the longest-standing member, other than `except`.
 std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const std::string& except);
 // Moves last_read_seq forward to min(seq, last_seq); the new value if it moved.
-std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id,
-                                         const std::string& user_id, std::int64_t seq);
+std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                                         std::int64_t seq);
 // Users sharing at least one chat with user_id (presence audience).
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id);
 bool share_a_chat(Tx& tx, const std::string& a, const std::string& b);
 // Those of `ids` who share at least one chat with user_id.
-std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id,
-                                               const std::vector<std::string>& ids);
+std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id, const std::vector<std::string>& ids);
 
 }  // namespace confab::store::members
 
@@ -115,4 +113,4 @@ void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).
 void remove_for(Tx& tx, const std::string& chat_id, const std::string& user_id);
 
-}  // namespace confab::store::members
+}  // namespace confab::store::invitations

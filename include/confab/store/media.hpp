@@ -34,9 +34,8 @@ struct Usage {
 };
 Usage usage(Tx& tx, const model::Media& upload);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
-std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id,
-                                     std::optional<model::MediaKind> kind, std::optional<std::int64_t> before_seq,
-                                     int limit, const std::string& viewer);
+std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::optional<model::MediaKind> kind,
+                                    std::optional<std::int64_t> before_seq, int limit, const std::string& viewer);
 // Ids of uploads never attached to a message and older than the cutoff.
 std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit);
 

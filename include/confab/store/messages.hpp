@@ -46,11 +46,10 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id);
 
 enum class Direction { newest_first, oldest_first };
 // seq < before (newest first) or seq > after (oldest first), or the newest page.
-std::vector<model::Message> page(Tx& tx, const std::string& chat_id,
-                                  std::optional<std::int64_t> before_seq, std::optional<std::int64_t> after_seq,
-                                  int limit, const std::string& viewer);
-std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id,
-                                           std::int64_t version, int limit, const std::string& viewer);
+std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
+                                 std::optional<std::int64_t> after_seq, int limit, const std::string& viewer);
+std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
+                                          const std::string& viewer);
 
 // Takes the chat's next version (for a change to an existing message).
 std::int64_t next_version(Tx& tx, const std::string& chat_id);
@@ -61,8 +60,7 @@ void detach_media(Tx& tx, const std::string& id, std::int64_t version);
 void set_version(Tx& tx, const std::string& id, std::int64_t version);
 
 bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji);
-bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id,
-                     const std::string& emoji);
+bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji);
 int distinct_emoji(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::messages

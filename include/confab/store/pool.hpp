@@ -48,7 +48,7 @@ protected:
 
 // How a Pool behaves while the database is unreachable or it is overloaded.
 struct PoolLimits {
-    std::chrono::milliseconds reconnect_min{100};  // first back-off step after a failed connection
+    std::chrono::milliseconds reconnect_min{100};   // first back-off step after a failed connection
     std::chrono::milliseconds reconnect_max{5000};  // the step doubles up to this
     std::size_t queue_limit = 4096;                 // jobs waiting for a connection, ordered and unordered
 };
@@ -122,9 +122,9 @@ private:
         }
         // After invoke: why the job was refused without writing anything, if it was.
         virtual std::exception_ptr refusal() const { return nullptr; }
-        virtual std::mutex* order() const = 0;             // nullptr for unordered jobs
-        virtual void after_commit() = 0;                   // called with order() held
-        virtual void succeed() = 0;                        // resumes the caller with the result
+        virtual std::mutex* order() const = 0;  // nullptr for unordered jobs
+        virtual void after_commit() = 0;        // called with order() held
+        virtual void succeed() = 0;             // resumes the caller with the result
         virtual void fail(std::exception_ptr error) = 0;
     };
     struct NoAfterCommit {
@@ -174,7 +174,7 @@ private:
     Outage outage_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<std::unique_ptr<Job>> queue_;    // unordered jobs, one transaction each
+    std::deque<std::unique_ptr<Job>> queue_;  // unordered jobs, one transaction each
     struct Lane {
         std::deque<std::unique_ptr<Job>> queued;  // the next group
         bool running = false;
@@ -232,7 +232,8 @@ struct Pool::BatchedWrite : Pool::Job {
         for (auto* job : jobs) inputs.push_back(&static_cast<BatchedWrite&>(*job).input);
         auto entries = batch_writer.write(transaction, inputs);
         if (entries.size() != jobs.size()) throw std::logic_error("a batch writer must answer every input");
-        for (std::size_t i = 0; i < jobs.size(); ++i) static_cast<BatchedWrite&>(*jobs[i]).settle(std::move(entries[i]));
+        for (std::size_t i = 0; i < jobs.size(); ++i)
+            static_cast<BatchedWrite&>(*jobs[i]).settle(std::move(entries[i]));
     }
     std::exception_ptr refusal() const override { return refused; }
 
@@ -259,7 +260,10 @@ struct Pool::Submitted final : Work {
 
     template <class... Arguments>
     Submitted(std::mutex* o, AfterCommit after, Handler h, Arguments&&... arguments)
-        : Work(std::forward<Arguments>(arguments)...), order_mutex(o), after(std::move(after)), handler(std::move(h)),
+        : Work(std::forward<Arguments>(arguments)...),
+          order_mutex(o),
+          after(std::move(after)),
+          handler(std::move(h)),
           work_guard(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
 
     std::mutex* order() const override { return order_mutex; }
@@ -288,8 +292,9 @@ auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments...
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                        void(std::exception_ptr, std::optional<Stored>)>(
         [&](auto handler) {
-            submit(std::make_unique<Submitted<Work, AfterCommit, decltype(handler)>>(
-                order, std::move(after_commit), std::move(handler), std::move(arguments)...));
+            submit(std::make_unique<Submitted<Work, AfterCommit, decltype(handler)>>(order, std::move(after_commit),
+                                                                                     std::move(handler),
+                                                                                     std::move(arguments)...));
         },
         boost::asio::use_awaitable);
     if constexpr (!std::is_void_v<typename Work::Result>) co_return std::move(*result);
@@ -303,16 +308,17 @@ auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::deca
 template <class Fn, class AfterCommit>
 auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
     -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
-    return submit_work<Call<std::decay_t<Fn>>>(&order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
+    return submit_work<Call<std::decay_t<Fn>>>(&order,
+                                               std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
                                                std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Input, class Result, class AfterCommit>
 auto Pool::run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit)
     -> boost::asio::awaitable<Result> {
-    return submit_work<BatchedWrite<Input, Result>>(
-        &order, std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)), std::move(input),
-        std::ref(writer));
+    return submit_work<BatchedWrite<Input, Result>>(&order,
+                                                    std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
+                                                    std::move(input), std::ref(writer));
 }
 
 }  // namespace confab::store

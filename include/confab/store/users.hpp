@@ -17,8 +17,8 @@ namespace confab::store::users {
 void prepare(Tx& tx);
 
 // nullopt when the username is taken.
-std::optional<model::User> insert(Tx& tx, const std::string& username,
-                                   const std::string& display_name, const std::string& password_hash);
+std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
+                                  const std::string& password_hash);
 
 struct Credentials {
     model::User user;
@@ -32,15 +32,14 @@ std::optional<model::User> find(Tx& tx, const std::string& id);
 
 // Users whose username or display name starts with `prefix`, case-insensitively, ordered
 // by username, after `after_username` when given.
-std::vector<model::User> search(Tx& tx, const std::string& prefix,
-                                 const std::optional<std::string>& after_username, int limit);
+std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::optional<std::string>& after_username,
+                                int limit);
 
 // The ids among `ids` that belong to users.
 std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids);
 
 // Each of `ids` that is a user, with who may add them to groups without asking.
-std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx,
-                                                                const std::vector<std::string>& ids);
+std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx, const std::vector<std::string>& ids);
 void set_add_policy(Tx& tx, const std::string& id, model::AddPolicy policy);
 
 std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
@@ -52,8 +51,7 @@ namespace confab::store::tokens {
 
 void prepare(Tx& tx);
 
-void insert(Tx& tx, const std::string& token_hash, const std::string& user_id,
-            std::chrono::hours ttl);
+void insert(Tx& tx, const std::string& token_hash, const std::string& user_id, std::chrono::hours ttl);
 
 struct Owner {
     std::string user_id;

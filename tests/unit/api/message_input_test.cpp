@@ -30,7 +30,9 @@ TEST(ParseSend, TextWithEverything) {
     EXPECT_EQ(Json::parse(m.metadata.text), Json::parse(R"({"k":1})"));
 }
 
-TEST(ParseSend, ReplyToIsASynonym) { EXPECT_EQ(parse(R"({"type":"text","content":"x","reply_to":"r"})").reply_to_id, "r"); }
+TEST(ParseSend, ReplyToIsASynonym) {
+    EXPECT_EQ(parse(R"({"type":"text","content":"x","reply_to":"r"})").reply_to_id, "r");
+}
 
 TEST(ParseSend, NullOptionalsAreAbsent) {
     const auto m = parse(R"({"type":"text","content":"x","reply_to_id":null,"client_id":null,"media_id":null})");
@@ -80,8 +82,8 @@ TEST(ParseSend, OversizeMetadataIsTooLarge) {
 // recursively to measure its size ran off the thread's stack and killed the server.
 TEST(ParseSend, MetadataNestedDeeperThanItsSizeAllowsIsTooLargeWithoutRecursing) {
     const std::size_t depth = 200000;
-    expect_too_large(Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') +
-                                 std::string(depth, ']') + "}}"));
+    expect_too_large(
+        Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') + std::string(depth, ']') + "}}"));
 }
 
 TEST(ParseSend, MetadataNestedAsDeeplyAsItsSizeAllowsIsKept) {

@@ -28,8 +28,9 @@ model::Message sample_message() {
 
 TEST(MessageModel, HasEveryContractField) {
     const auto json = to_json(sample_message());
-    for (const auto* key : {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
-                            "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"})
+    for (const auto* key :
+         {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id", "reactions",
+          "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"})
         EXPECT_TRUE(json.contains(key)) << key;
     EXPECT_EQ(json.size(), 16u);
     EXPECT_EQ(json["type"], "text");

@@ -58,9 +58,9 @@ TEST(Cursor, RoundTripsAnyText) {
 
 TEST(Cursor, RejectsTextItDidNotMake) {
     EXPECT_EQ(decode_cursor(""), std::nullopt);
-    EXPECT_EQ(decode_cursor("a"), std::nullopt);       // 6 bits cannot hold a byte
-    EXPECT_EQ(decode_cursor("YW=="), std::nullopt);    // padding is not ours
-    EXPECT_EQ(decode_cursor("YX"), std::nullopt);      // non-zero leftover bits
+    EXPECT_EQ(decode_cursor("a"), std::nullopt);     // 6 bits cannot hold a byte
+    EXPECT_EQ(decode_cursor("YW=="), std::nullopt);  // padding is not ours
+    EXPECT_EQ(decode_cursor("YX"), std::nullopt);    // non-zero leftover bits
     EXPECT_EQ(decode_cursor("!!!"), std::nullopt);
 }
 

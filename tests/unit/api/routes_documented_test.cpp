@@ -40,7 +40,8 @@ std::filesystem::path openapi_path() {
 
 std::string lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -92,9 +93,9 @@ protected:
         config.database.url = "postgresql://nobody@127.0.0.1:1/none";
         config.database.pool_size = 1;
         config.auth.hash_threads = 1;
-        config.media.dir = (std::filesystem::temp_directory_path() /
-                            ("confab-routes-test-" + std::to_string(std::random_device{}())))
-                               .string();
+        config.media.dir =
+            (std::filesystem::temp_directory_path() / ("confab-routes-test-" + std::to_string(std::random_device{}())))
+                .string();
         return config;
     }
 
@@ -124,7 +125,8 @@ TEST_F(RoutesDocumented, EveryRouteIsDocumentedInOpenApi) {
     const auto documented = documented_operations();
     for (const auto& [method, path] : routed)
         EXPECT_TRUE(documented.count({method, path}))
-            << "route " << method << " " << path << " is not in docs/openapi.yaml (add it under paths:, exactly as registered)";
+            << "route " << method << " " << path
+            << " is not in docs/openapi.yaml (add it under paths:, exactly as registered)";
 }
 
 TEST_F(RoutesDocumented, EveryDocumentedOperationIsARoute) {

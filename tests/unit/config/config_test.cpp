@@ -52,8 +52,7 @@ class ConfigLoad : public ::testing::Test {
 protected:
     void SetUp() override {
         const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("confab_config_test_" + std::to_string(::getpid()) + "_" + test->name());
+        dir_ = fs::temp_directory_path() / ("confab_config_test_" + std::to_string(::getpid()) + "_" + test->name());
         fs::create_directories(dir_);
     }
 
@@ -221,12 +220,19 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "34"},
                                              }));
     Config expected;
-    expected.server = {"0.0.0.0", 1, "/run/confab/port", 3, std::chrono::seconds{4}, std::chrono::seconds{5},
-                       std::chrono::seconds{6}, {"https://a.example"}, "/echo"};
+    expected.server = {"0.0.0.0",
+                       1,
+                       "/run/confab/port",
+                       3,
+                       std::chrono::seconds{4},
+                       std::chrono::seconds{5},
+                       std::chrono::seconds{6},
+                       {"https://a.example"},
+                       "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
     expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28};
-    expected.limits = {12, 2048, 4096, 13, 14, 15, 16.0, 17, 18, 8192, 19, 27, 20, 21, 22, 23.5, 24, 25.0, 28, 29.0, 26, 0.5,
-                       29, 30, 31000};
+    expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,   20,
+                       21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media", std::chrono::seconds{600}, 32, std::chrono::seconds{120}, 34};
     EXPECT_EQ(config.server, expected.server);
@@ -238,10 +244,9 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
 }
 
 TEST_F(ConfigLoad, AllowedOriginsFromEnvironmentCommaList) {
-    const Config config = load(
-        std::nullopt, env_with_url({{"CONFAB_ALLOWED_ORIGINS", " https://a.example , http://b.example:8080,"}}));
-    EXPECT_EQ(config.server.allowed_origins,
-              (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
+    const Config config =
+        load(std::nullopt, env_with_url({{"CONFAB_ALLOWED_ORIGINS", " https://a.example , http://b.example:8080,"}}));
+    EXPECT_EQ(config.server.allowed_origins, (std::vector<std::string>{"https://a.example", "http://b.example:8080"}));
 }
 
 TEST_F(ConfigLoad, EmptyAllowedOriginsInEnvironmentClearsFileList) {
@@ -351,14 +356,13 @@ TEST_F(ConfigLoad, OriginsMustBeSchemeHostPort) {
     EXPECT_TRUE(contains(env_error("CONFAB_ALLOWED_ORIGINS", "https://a.example/"),
                          "server.allowed_origins (CONFAB_ALLOWED_ORIGINS): expected a list of origins"));
     EXPECT_TRUE(contains(env_error("CONFAB_ALLOWED_ORIGINS", "a.example"), "got \"a.example\""));
-    EXPECT_TRUE(contains(file_error("[server]\nallowed_origins = [\"https://a.example/chat\"]\n"),
-                         "server.allowed_origins"));
+    EXPECT_TRUE(
+        contains(file_error("[server]\nallowed_origins = [\"https://a.example/chat\"]\n"), "server.allowed_origins"));
 }
 
 TEST_F(ConfigLoad, EchoPathIsEmptyOrARequestPath) {
     EXPECT_TRUE(load(std::nullopt, env_with_url()).server.ws_echo_path.empty());
-    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_WS_ECHO_PATH", "/ws-echo"}})).server.ws_echo_path,
-              "/ws-echo");
+    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_WS_ECHO_PATH", "/ws-echo"}})).server.ws_echo_path, "/ws-echo");
     for (const std::string bad : {"ws-echo", "/echo?x=1", "/ws echo"}) {
         EXPECT_TRUE(contains(env_error("CONFAB_WS_ECHO_PATH", bad),
                              "server.ws_echo_path (CONFAB_WS_ECHO_PATH): expected empty, or a path"))
@@ -392,9 +396,7 @@ TEST_F(ConfigLoad, MissingFileNamesFile) {
     EXPECT_TRUE(contains(load_error(dir_, env_with_url()), dir_.string() + ": cannot read the config file"));
 }
 
-TEST_F(ConfigLoad, EmptyFileKeepsDefaults) {
-    EXPECT_EQ(load(write_toml(""), env_with_url()), defaults_with_url());
-}
+TEST_F(ConfigLoad, EmptyFileKeepsDefaults) { EXPECT_EQ(load(write_toml(""), env_with_url()), defaults_with_url()); }
 
 TEST_F(ConfigLoad, EnvironmentIsAskedOnlyForKnownVariables) {
     std::vector<std::string> asked;
@@ -410,18 +412,18 @@ TEST_F(ConfigLoad, EnvironmentIsAskedOnlyForKnownVariables) {
 
 TEST_F(ConfigLoad, OverloadSettingsComeFromTheEnvironment) {
     const Config config = load(std::nullopt, env_with_url({
-                                                  {"CONFAB_OVERLOAD_CONNECTIONS_TOTAL", "100"},
-                                                  {"CONFAB_OVERLOAD_DB_RECONNECT_MIN_MS", "20"},
-                                                  {"CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", "30"},
-                                                  {"CONFAB_OVERLOAD_DB_QUEUE_LIMIT", "40"},
-                                                  {"CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", "50"},
-                                                  {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "60"},
-                                                  {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "70"},
-                                                  {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "0"},
-                                                  {"CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", "900"},
-                                              }));
-    const Overload expected{100, std::chrono::milliseconds{20}, std::chrono::milliseconds{30}, 40, 50, 60, 70,
-                            std::chrono::seconds{0}, std::chrono::milliseconds{900}};
+                                                 {"CONFAB_OVERLOAD_CONNECTIONS_TOTAL", "100"},
+                                                 {"CONFAB_OVERLOAD_DB_RECONNECT_MIN_MS", "20"},
+                                                 {"CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS", "30"},
+                                                 {"CONFAB_OVERLOAD_DB_QUEUE_LIMIT", "40"},
+                                                 {"CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", "50"},
+                                                 {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "60"},
+                                                 {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "70"},
+                                                 {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "0"},
+                                                 {"CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", "900"},
+                                             }));
+    const Overload expected{100, std::chrono::milliseconds{20}, std::chrono::milliseconds{30}, 40, 50, 60,
+                            70,  std::chrono::seconds{0},       std::chrono::milliseconds{900}};
     EXPECT_EQ(config.overload, expected);
 }
 

@@ -41,11 +41,11 @@ char answer(const std::function<void()>& call) {
         return 'A';
     } catch (const Error& error) {
         switch (error.code()) {
-        case ErrorCode::forbidden: return 'F';
-        case ErrorCode::not_found: return 'N';
-        case ErrorCode::conflict: return 'C';
-        case ErrorCode::bad_request: return 'B';
-        default: return '?';
+            case ErrorCode::forbidden: return 'F';
+            case ErrorCode::not_found: return 'N';
+            case ErrorCode::conflict: return 'C';
+            case ErrorCode::bad_request: return 'B';
+            default: return '?';
         }
     }
 }
@@ -64,21 +64,33 @@ struct StandingRow {
 const std::vector<StandingRow>& standing_rows() {
     static const std::vector<StandingRow> rows{
         {"post", [](const Standing& s) { may_post(s); }, 'A', {'A', 'A', 'A'}, &ChatSettings::only_admins_can_post},
-        {"edit info", [](const Standing& s) { may_update_chat(s, false); }, 'F', {'A', 'A', 'A'},
+        {"edit info",
+         [](const Standing& s) { may_update_chat(s, false); },
+         'F',
+         {'A', 'A', 'A'},
          &ChatSettings::only_admins_can_edit_info},
         {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'A', 'A'}},
         {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'A'}},
-        {"add members", [](const Standing& s) { may_add_members(s); }, 'F', {'A', 'A', 'A'},
+        {"add members",
+         [](const Standing& s) { may_add_members(s); },
+         'F',
+         {'A', 'A', 'A'},
          &ChatSettings::only_admins_can_add_members},
-        {"delete another's message", [](const Standing& s) { may_delete_message(s, "bob", Message{.sender_id = "ann"}); },
-         'F', {'F', 'A', 'A'}},
-        {"delete own message", [](const Standing& s) { may_delete_message(s, "ann", Message{.sender_id = "ann"}); },
-         'A', {'A', 'A', 'A'}},
+        {"delete another's message",
+         [](const Standing& s) { may_delete_message(s, "bob", Message{.sender_id = "ann"}); },
+         'F',
+         {'F', 'A', 'A'}},
+        {"delete own message",
+         [](const Standing& s) { may_delete_message(s, "ann", Message{.sender_id = "ann"}); },
+         'A',
+         {'A', 'A', 'A'}},
         {"remove another's media",
-         [](const Standing& s) { may_remove_media(s, "bob", Message{.sender_id = "ann", .media = Media{}}); }, 'F',
+         [](const Standing& s) { may_remove_media(s, "bob", Message{.sender_id = "ann", .media = Media{}}); },
+         'F',
          {'F', 'A', 'A'}},
         {"remove own media",
-         [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); }, 'A',
+         [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
+         'A',
          {'A', 'A', 'A'}},
     };
     return rows;
@@ -112,15 +124,20 @@ struct MemberRow {
 
 const std::vector<MemberRow>& member_rows() {
     static const std::vector<MemberRow> rows{
-        {"remove", [](const Standing& a, Role t) { may_remove_member(a, t, false); },
+        {"remove",
+         [](const Standing& a, Role t) { may_remove_member(a, t, false); },
          {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
-        {"make member", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::member, false); },
+        {"make member",
+         [](const Standing& a, Role t) { may_update_member(a, t, false, Role::member, false); },
          {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
-        {"make admin", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::admin, false); },
+        {"make admin",
+         [](const Standing& a, Role t) { may_update_member(a, t, false, Role::admin, false); },
          {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
-        {"make owner", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::owner, false); },
+        {"make owner",
+         [](const Standing& a, Role t) { may_update_member(a, t, false, Role::owner, false); },
          {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'A', 'A', 'A'}}}},
-        {"mute for them", [](const Standing& a, Role t) { may_update_member(a, t, false, std::nullopt, true); },
+        {"mute for them",
+         [](const Standing& a, Role t) { may_update_member(a, t, false, std::nullopt, true); },
          {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'F', 'F', 'F'}}}},
     };
     return rows;
@@ -148,11 +165,18 @@ struct SelfRow {
 TEST(RulesTable, EveryActionOnOneselfForEveryRole) {
     const std::vector<SelfRow> rows{
         {"leave", [](const Standing& s) { may_remove_member(s, s.role, true); }, {'A', 'A', 'A'}, 'F'},
-        {"mute", [](const Standing& s) { may_update_member(s, s.role, true, std::nullopt, true); }, {'A', 'A', 'A'}, 'A'},
-        {"become member", [](const Standing& s) { may_update_member(s, s.role, true, Role::member, false); },
-         {'F', 'A', 'F'}, 'F'},
-        {"become admin", [](const Standing& s) { may_update_member(s, s.role, true, Role::admin, false); },
-         {'F', 'A', 'F'}, 'F'},
+        {"mute",
+         [](const Standing& s) { may_update_member(s, s.role, true, std::nullopt, true); },
+         {'A', 'A', 'A'},
+         'A'},
+        {"become member",
+         [](const Standing& s) { may_update_member(s, s.role, true, Role::member, false); },
+         {'F', 'A', 'F'},
+         'F'},
+        {"become admin",
+         [](const Standing& s) { may_update_member(s, s.role, true, Role::admin, false); },
+         {'F', 'A', 'F'},
+         'F'},
     };
     for (const auto& row : rows)
         for (const auto& settings : every_setting()) {

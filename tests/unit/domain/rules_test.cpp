@@ -96,7 +96,8 @@ TEST(Rules, RemovingMembers) {
         return refusal([&] { may_remove_member(actor, target, self); });
     };
     EXPECT_EQ(remove(direct(), member, true), forbidden_);
-    for (const auto role : {member, admin, owner}) EXPECT_EQ(remove(group(role), role, true), allowed);  // anyone leaves
+    for (const auto role : {member, admin, owner})
+        EXPECT_EQ(remove(group(role), role, true), allowed);  // anyone leaves
     EXPECT_EQ(remove(group(member), member, false), forbidden_);
     EXPECT_EQ(remove(group(admin), member, false), allowed);
     EXPECT_EQ(remove(group(admin), admin, false), forbidden_);

@@ -12,7 +12,7 @@ namespace {
 TEST(CodePoints, CountsCharactersNotBytes) {
     EXPECT_EQ(code_points(""), 0u);
     EXPECT_EQ(code_points("abc"), 3u);
-    EXPECT_EQ(code_points("h\xC3\xA9llo"), 5u);             // é is 2 bytes
+    EXPECT_EQ(code_points("h\xC3\xA9llo"), 5u);                      // é is 2 bytes
     EXPECT_EQ(code_points("\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D"), 2u);  // two 4-byte emoji
 }
 
@@ -63,21 +63,24 @@ TEST(PlainText, AcceptsTextOfAnyScript) {
     EXPECT_TRUE(is_plain_text("Zo\xC3\xAB"));
     EXPECT_TRUE(is_plain_text("\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A"));  // Arabic letters are not bidi controls
     EXPECT_TRUE(is_plain_text("\xE6\x9D\x8E \xF0\x9F\x91\x8D"));
-    EXPECT_TRUE(is_plain_text("a\xE2\x80\x8D" "b"));  // U+200D, the joiner of emoji sequences
+    EXPECT_TRUE(
+        is_plain_text("a\xE2\x80\x8D"
+                      "b"));  // U+200D, the joiner of emoji sequences
     EXPECT_TRUE(is_plain_text(""));
 }
 
 TEST(PlainText, RefusesControlsAndBidirectionalFormatting) {
-    for (const std::string& text : {std::string("a\nb"), std::string("tab\t"), std::string("nul\0x", 5),
-                                   std::string("del\x7F"), std::string("c1\xC2\x85"), std::string("c1\xC2\x9F"), std::string("bell\x07"),
-                                   std::string("\xD8\x9C"),       // U+061C arabic letter mark
-                                   std::string("\xE2\x80\x8E"),   // U+200E left-to-right mark
-                                   std::string("\xE2\x80\x8F"),   // U+200F
-                                   std::string("\xE2\x80\xAA"),   // U+202A
-                                   std::string("\xE2\x80\xAE"),   // U+202E right-to-left override
-                                   std::string("\xE2\x81\xA6"),   // U+2066
-                                   std::string("\xE2\x81\xA9"),   // U+2069
-                                   std::string("\xFF")})           // not UTF-8 at all
+    for (const std::string& text :
+         {std::string("a\nb"), std::string("tab\t"), std::string("nul\0x", 5), std::string("del\x7F"),
+          std::string("c1\xC2\x85"), std::string("c1\xC2\x9F"), std::string("bell\x07"),
+          std::string("\xD8\x9C"),      // U+061C arabic letter mark
+          std::string("\xE2\x80\x8E"),  // U+200E left-to-right mark
+          std::string("\xE2\x80\x8F"),  // U+200F
+          std::string("\xE2\x80\xAA"),  // U+202A
+          std::string("\xE2\x80\xAE"),  // U+202E right-to-left override
+          std::string("\xE2\x81\xA6"),  // U+2066
+          std::string("\xE2\x81\xA9"),  // U+2069
+          std::string("\xFF")})         // not UTF-8 at all
         EXPECT_FALSE(is_plain_text(text)) << text;
     EXPECT_TRUE(is_plain_text("\xC2\xA0"));  // U+00A0, just past C1
 }

@@ -32,7 +32,7 @@ TEST(Workers, RefusesWorkPastTheQueueLimit) {
             });
         },
         boost::asio::detached);
-    io.poll();  // the first job is posted
+    io.poll();                    // the first job is posted
     running.get_future().wait();  // and holds the only thread
     boost::asio::co_spawn(
         io, [&]() -> boost::asio::awaitable<void> { second = co_await offload(workers, [] { return 2; }); },

@@ -27,8 +27,9 @@ protected:
     fs::path root;
 };
 
-const std::string gif = std::string("GIF89a\x01\x00\x01\x00\x80\x00\x00", 13) + std::string(6, '\0') +
-                        std::string("\x21\xf9\x04\x00\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b", 24);
+const std::string gif =
+    std::string("GIF89a\x01\x00\x01\x00\x80\x00\x00", 13) + std::string(6, '\0') +
+    std::string("\x21\xf9\x04\x00\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b", 24);
 
 TEST_F(MediaFiles, InspectSniffsTheBytesAndHashesThem) {
     const auto file = write(root / "a.bin", gif);
@@ -53,8 +54,9 @@ TEST_F(MediaFiles, ThumbnailsAreMadeOfAllowedImagesWithinThePixelLimit) {
 TEST_F(MediaFiles, ThumbnailsRefuseEveryOtherImageFormat) {
     const auto ppm = write(root / "image.gif", "P6\n2 2\n255\n" + std::string(12, '\x7f'));
     EXPECT_THROW(make_thumbnail(ppm, root / "ppm.jpg", 320, 40'000'000), std::runtime_error);
-    const auto svg = write(root / "image.png", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\">"
-                                               "<rect width=\"8\" height=\"8\"/></svg>");
+    const auto svg = write(root / "image.png",
+                           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\">"
+                           "<rect width=\"8\" height=\"8\"/></svg>");
     EXPECT_THROW(make_thumbnail(svg, root / "svg.jpg", 320, 40'000'000), std::runtime_error);
     EXPECT_FALSE(fs::exists(root / "ppm.jpg"));
     EXPECT_FALSE(fs::exists(root / "svg.jpg"));

@@ -40,10 +40,11 @@ TEST(MultipartBoundary, FromTheContentType) {
 
 TEST_F(Multipart, CopiesTheFilePartOnly) {
     const std::string content("\x89PNG\r\n\x1a\n--not-the-boundary\r\n\0binary", 35);
-    const std::string text = "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
-                             "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\n"
-                             "Content-Type: image/png\r\n\r\n" +
-                             content + "\r\n--XyZ--\r\n";
+    const std::string text =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        content + "\r\n--XyZ--\r\n";
     const auto part = extract_file_part(body(text), "XyZ", dir / "out");
     EXPECT_EQ(part.file_name, "cat.png");
     EXPECT_EQ(read(dir / "out"), content);

@@ -56,7 +56,10 @@ TEST(OutboundFrames, QueuesBehindTheWriteInFlight) {
     EXPECT_TRUE(out.start_send().empty()) << "one write at a time";
     EXPECT_EQ(out.unsent_frames(), 2u);
     EXPECT_EQ(out.finish_send(), 1u);
-    EXPECT_EQ(wire(out.start_send()), "\x81\x01" "b\x81\x01" "c");
+    EXPECT_EQ(wire(out.start_send()),
+              "\x81\x01"
+              "b\x81\x01"
+              "c");
     EXPECT_EQ(out.finish_send(), 2u);
     EXPECT_TRUE(out.start_send().empty()) << "nothing left";
 }

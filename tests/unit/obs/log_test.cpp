@@ -15,8 +15,9 @@ nlohmann::json line(std::string_view text) {
 }
 
 TEST(JsonLogs, KeyValueWordsBecomeFields) {
-    const auto json = line("request_id=ab12 method=GET path=/api/v1/chats route=/api/v1/chats status=200 "
-                           "duration_ms=1.25 user_id=-");
+    const auto json = line(
+        "request_id=ab12 method=GET path=/api/v1/chats route=/api/v1/chats status=200 "
+        "duration_ms=1.25 user_id=-");
     EXPECT_EQ(json["ts"], "2026-11-25T10:00:00.000Z");
     EXPECT_EQ(json["level"], "info");
     EXPECT_EQ(json["msg"], "");
