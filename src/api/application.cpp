@@ -25,12 +25,13 @@ Application::Application(const config::Config& cfg)
       access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),
       writes(pool, access, publisher, analytics),
-      chats(writes, hub, storage, cfg.limits),
+      chats(writes, storage, cfg.limits),
+      members(writes, hub, storage, cfg.limits),
       messages(writes, storage, cfg.limits),
       presence(writes, hub, cfg.limits),
       media(writes, storage, workers, cfg.media, cfg.limits),
       stats(pool),
-      services{cfg, pool, auth, users, chats, messages, presence, media, stats},
+      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats},
       router(make_router(services)),
       events(services) {}
 

@@ -1,7 +1,7 @@
 #include "confab/api/json.hpp"
 #include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
-#include "confab/domain/chat_service.hpp"
+#include "confab/domain/member_service.hpp"
 #include "confab/model/error.hpp"
 
 namespace confab::api {
@@ -18,8 +18,8 @@ Json members_json(const std::vector<model::Member>& members) {
 awaitable<http::Response> list_members(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
-    const auto page = co_await services.chats.members(principal.user_id, context.path_params.at("id"),
-                                                      integer_cursor(query, 'p'), page_limit(query));
+    const auto page = co_await services.members.members(principal.user_id, context.path_params.at("id"),
+                                                        integer_cursor(query, 'p'), page_limit(query));
     const Json next =
         page.next_after_position ? Json(encode_integer_cursor('p', *page.next_after_position)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"members", members_json(page.members)}, {"next_cursor", next}}));
@@ -31,7 +31,7 @@ awaitable<http::Response> add_members(Services& services, http::Context& context
     auto user_ids = optional_string_array(body, "user_ids");
     if (!user_ids) throw model::bad_request("user_ids is required", "user_ids");
     const auto added =
-        co_await services.chats.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
+        co_await services.members.add_members(principal.user_id, context.path_params.at("id"), std::move(*user_ids));
     co_return http::json_response(200,
                                   dump(Json{{"members", members_json(added.members)}, {"invited", added.invited}}));
 }
@@ -46,8 +46,8 @@ awaitable<http::Response> update_member(Services& services, http::Context& conte
         if (!update.role) throw model::bad_request("role must be owner, admin or member", "role");
     }
     update.is_muted = optional_bool(body, "is_muted");
-    const auto member = co_await services.chats.update_member(principal.user_id, context.path_params.at("id"),
-                                                              context.path_params.at("user_id"), update);
+    const auto member = co_await services.members.update_member(principal.user_id, context.path_params.at("id"),
+                                                                context.path_params.at("user_id"), update);
     co_return http::json_response(200, dump(to_json(member)));
 }
 
@@ -64,26 +64,26 @@ void add_member_routes(http::Router& router, Services& services) {
     router.add(Method::del, "/api/v1/chats/{id}/members/{user_id}",
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
-                   co_await services.chats.remove_member(principal.user_id, c.path_params.at("id"),
-                                                         c.path_params.at("user_id"));
+                   co_await services.members.remove_member(principal.user_id, c.path_params.at("id"),
+                                                           c.path_params.at("user_id"));
                    co_return http::no_content();
                });
     router.add(Method::get, "/api/v1/invitations", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         Json list = Json::array();
-        for (const auto& invitation : co_await services.chats.invitations(principal.user_id))
+        for (const auto& invitation : co_await services.members.invitations(principal.user_id))
             list.push_back(to_json(invitation));
         co_return http::json_response(200, dump(Json{{"invitations", std::move(list)}}));
     });
     router.add(Method::post, "/api/v1/invitations/{id}/accept",
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
-                   const auto view = co_await services.chats.accept(principal.user_id, c.path_params.at("id"));
+                   const auto view = co_await services.members.accept(principal.user_id, c.path_params.at("id"));
                    co_return http::json_response(200, dump(to_json(view)));
                });
     router.add(Method::del, "/api/v1/invitations/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
-        co_await services.chats.decline(principal.user_id, c.path_params.at("id"));
+        co_await services.members.decline(principal.user_id, c.path_params.at("id"));
         co_return http::no_content();
     });
 }

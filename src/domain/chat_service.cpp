@@ -1,9 +1,10 @@
 #include "confab/domain/chat_service.hpp"
+
+#include "confab/domain/group_writes.hpp"
 #include "confab/domain/media_service.hpp"
 
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
-#include "confab/realtime/hub.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/users.hpp"
@@ -15,7 +16,6 @@ namespace confab::domain {
 namespace {
 
 constexpr std::size_t max_avatar_url = 2048;
-constexpr int max_invitations_listed = 200;
 
 void validate_title(const std::string& title, const config::Limits& limits) {
     const auto length = code_points(title);
@@ -45,88 +45,10 @@ void require_users_exist(store::Tx& tx, const std::vector<std::string>& ids) {
     if (store::users::existing(tx, ids).size() != ids.size()) throw not_found("user");
 }
 
-std::string name_of(store::Tx& tx, const std::string& user_id) {
-    const auto user = store::users::find(tx, user_id);
-    return user ? user->display_name : std::string("someone");
-}
-
-// metadata of a system message; event names and UUIDs need no JSON escaping.
-std::string system_metadata(const std::string& event, const std::optional<std::string>& user_id = std::nullopt) {
-    std::string text = R"({"event":")" + event + '"';
-    if (user_id) text += R"(,"user_id":")" + *user_id + '"';
-    return text + "}";
-}
-
-Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
-                     const std::string& event, const std::optional<std::string>& user_id = {}) {
-    store::NewMessage message{chat_id,
-                              actor,
-                              MessageType::system,
-                              std::move(content),
-                              std::nullopt,
-                              system_metadata(event, user_id),
-                              std::nullopt,
-                              std::nullopt};
-    auto stored = store::messages::insert(tx, message);
-    if (!stored) throw std::runtime_error("system message was not stored");
-    return std::move(*stored);
-}
-
-// Rows a transaction has just locked, written or found a standing for: missing means the
-// database broke an invariant, refused as not_found rather than dereferenced.
-ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
-    auto view = store::chats::view(tx, chat_id, user_id);
-    if (!view) throw not_found("chat");
-    return std::move(*view);
-}
-
-Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
-    auto member = store::members::find(tx, chat_id, user_id);
-    if (!member) throw not_found("member");
-    return std::move(*member);
-}
-
-// The users an actor puts into a group, split by consent: those who join now, and those who
-// are asked first (rules::adds_without_asking). not_found when any of them is not a user.
-struct Consent {
-    std::vector<std::string> joining;
-    std::vector<std::string> asked;
-};
-
-Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
-    const auto policies = store::users::add_policies(tx, users);
-    if (policies.size() != users.size()) throw not_found("user");
-    std::vector<std::string> guarded;
-    for (const auto& [user, policy] : policies)
-        if (policy == AddPolicy::contacts) guarded.push_back(user);
-    const auto contacts = store::members::contacts_among(tx, actor, guarded);
-    Consent consent;
-    for (const auto& user : users)
-        (rules::adds_without_asking(policies.at(user), contacts.contains(user)) ? consent.joining : consent.asked)
-            .push_back(user);
-    return consent;
-}
-
-// Invites each user and tells them; a pending invitation stays as it was, untold again.
-void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
-            const std::vector<std::string>& users) {
-    for (const auto& user : users) {
-        const auto id = store::invitations::insert(tx, chat_id, user, inviter);
-        if (!id) continue;
-        if (auto invitation = store::invitations::find(tx, *id, user))
-            effects.to_users(InvitationCreated{std::move(*invitation)}, {user});
-    }
-}
-
 // The pair's existing direct chat, shown again to the actor who had hidden it.
 Outcome<Created> reopened(store::Tx& tx, const std::string& chat_id, const std::string& actor) {
     store::chats::set_hidden(tx, chat_id, actor, false);
     return {{view_of(tx, chat_id, actor), false}, {}};
-}
-
-ChatView viewed_by(ChatView view, const Membership& me) {
-    view.me = me;
-    return view;
 }
 
 // chat.created or chat.updated for each member, each with their own `me`.
@@ -134,11 +56,6 @@ template <class ChatEvent>
 void deliver_views(Effects& effects, const ChatView& view,
                    const std::vector<std::pair<std::string, Membership>>& standings) {
     for (const auto& [user, me] : standings) effects.to_users(ChatEvent{viewed_by(view, me)}, {user});
-}
-
-void deliver_message(Effects& effects, Message message) {
-    const auto chat_id = message.chat_id;
-    effects.to_members(MessageCreated{std::move(message)}, chat_id);
 }
 
 ChatAccess access_of(ChatType type, const ChatSettings& settings,
@@ -155,22 +72,6 @@ std::string settings_summary(const ChatSettings& settings) {
            ", only admins can add members: " + flag(settings.only_admins_can_add_members);
 }
 
-// What members joining a group tells (`view` as of after they joined): chat.created to each
-// of them with their own fresh `me`, then member.added and their system messages to every
-// member; and the cache learns them.
-void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
-                    const std::vector<Member>& joined, std::vector<Message> notes) {
-    for (const auto& member : joined)
-        effects.to_users(ChatCreated{viewed_by(view, {Role::member, 0, false})}, {member.user.id});
-    for (const auto& member : joined) effects.to_members(MemberAdded{member}, chat_id);
-    for (auto& note : notes) deliver_message(effects, std::move(note));
-    effects.cache_change = [chat_id, joined](AccessCache& cache) {
-        cache.update(chat_id, [&](ChatAccess& a) {
-            for (const auto& member : joined) a.members.emplace(member.user.id, Role::member);
-        });
-    };
-}
-
 }  // namespace
 
 ChatSettings SettingsPatch::applied_to(ChatSettings settings) const {
@@ -182,16 +83,6 @@ ChatSettings SettingsPatch::applied_to(ChatSettings settings) const {
 
 bool SettingsPatch::empty() const {
     return !only_admins_can_post && !only_admins_can_edit_info && !only_admins_can_add_members;
-}
-
-boost::asio::awaitable<Standing> ChatService::standing(const std::string& actor, const std::string& chat_id) {
-    require_uuid(chat_id, "chat_id");
-    co_return co_await writes_.standing(chat_id, actor);
-}
-
-void ChatService::fill_presence(Member& member) const {
-    if (!member.presence) member.presence = Presence{};
-    member.presence->online = hub_.connections_of(member.user.id) > 0;
 }
 
 boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, std::string other) {
@@ -268,7 +159,7 @@ boost::asio::awaitable<ChatPage> ChatService::list(std::string actor, std::optio
 }
 
 boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string chat_id) {
-    co_await standing(actor, chat_id);
+    co_await writes_.standing(chat_id, actor);
     auto view =
         co_await writes_.pool().run([actor, chat_id](store::Tx& tx) { return store::chats::view(tx, chat_id, actor); });
     if (!view) throw not_found("chat");
@@ -279,7 +170,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     if (update.title) validate_title(*update.title, limits_);
     if (update.avatar_url) validate_avatar(*update.avatar_url);
     const bool changes_settings = !update.settings.empty();
-    rules::may_update_chat(co_await standing(actor, chat_id), changes_settings);
+    rules::may_update_chat(co_await writes_.standing(chat_id, actor), changes_settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
         rules::may_update_chat(now, changes_settings);
@@ -314,7 +205,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
 }
 
 boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string chat_id) {
-    rules::may_delete_chat(co_await standing(actor, chat_id));
+    rules::may_delete_chat(co_await writes_.standing(chat_id, actor));
     // A deleted group's media bytes are released once it is gone.
     auto released = co_await writes_.commit(chat_id, [actor, chat_id](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
@@ -328,205 +219,6 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
         outcome.effects.to_users(ChatDeleted{chat_id}, store::members::user_ids(tx, chat_id));
         outcome.value = store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
-        return outcome;
-    });
-    co_await release_bytes(writes_.pool(), storage_, std::move(released));
-}
-
-boost::asio::awaitable<MemberPage> ChatService::members(std::string actor, std::string chat_id,
-                                                        std::optional<std::int64_t> after_position, int limit) {
-    co_await standing(actor, chat_id);
-    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](store::Tx& tx) {
-        return store::members::list(tx, chat_id, after_position, limit + 1);
-    });
-    MemberPage page;
-    if (static_cast<int>(rows.size()) > limit) {
-        rows.pop_back();
-        page.next_after_position = rows.back().second;
-    }
-    for (auto& [member, position] : rows) {
-        fill_presence(member);
-        page.members.push_back(std::move(member));
-    }
-    co_return page;
-}
-
-boost::asio::awaitable<Additions> ChatService::add_members(std::string actor, std::string chat_id,
-                                                           std::vector<std::string> user_ids) {
-    if (user_ids.empty()) throw bad_request("user_ids must not be empty", "user_ids");
-    for (const auto& id : user_ids) require_uuid(id, "user_ids");
-    require_uuid(chat_id, "chat_id");
-    const auto access = co_await writes_.access(chat_id);
-    rules::may_add_members(standing_in(access.get(), actor));
-    std::vector<std::string> named;
-    for (const auto& id : user_ids)
-        if (!access->members.contains(id) && std::find(named.begin(), named.end(), id) == named.end())
-            named.push_back(id);
-    // Whether the group has room is known only once consent has sorted joiners from invitees.
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
-        rules::may_add_members(lock_standing(tx, chat_id, actor));
-        const auto consent = consent_of(tx, actor, named);
-        if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
-            throw Error(ErrorCode::conflict, "the group is full", "user_ids");
-        Outcome<Additions> outcome;
-        const auto actor_name = name_of(tx, actor);
-        std::vector<Message> notes;
-        for (const auto& user : consent.joining) {
-            if (!store::members::insert(tx, chat_id, user, Role::member)) continue;
-            store::invitations::remove_for(tx, chat_id, user);
-            auto member = member_of(tx, chat_id, user);
-            notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
-                                         "member.added", user));
-            outcome.value.members.push_back(std::move(member));
-        }
-        invite(tx, outcome.effects, chat_id, actor, consent.asked);
-        outcome.value.invited = consent.asked;
-        announce_joins(outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members, std::move(notes));
-        return outcome;
-    });
-    for (auto& member : added.members) fill_presence(member);
-    co_return added;
-}
-
-boost::asio::awaitable<std::vector<Invitation>> ChatService::invitations(std::string actor) {
-    co_return co_await writes_.pool().run(
-        [actor](store::Tx& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
-}
-
-boost::asio::awaitable<ChatView> ChatService::accept(std::string actor, std::string invitation_id) {
-    require_uuid(invitation_id, "invitation_id");
-    const auto invitation = co_await find_invitation(actor, invitation_id);
-    const auto chat_id = invitation.chat_id;
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id,
-                                                max = limits_.group_members](store::Tx& tx) {
-        if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
-            throw not_found("invitation");
-        if (store::members::user_ids(tx, chat_id).size() + 1 > max)
-            throw Error(ErrorCode::conflict, "the group is full");
-        store::invitations::remove(tx, invitation_id);
-        Outcome<ChatView> outcome;
-        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
-        std::vector<Member> joined;
-        std::vector<Message> note;
-        if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
-            joined.push_back(member_of(tx, chat_id, actor));
-            note.push_back(
-                write_system(tx, chat_id, actor, joined.front().user.display_name + " joined", "member.joined", actor));
-        }
-        outcome.value = view_of(tx, chat_id, actor);
-        if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
-        return outcome;
-    });
-}
-
-boost::asio::awaitable<void> ChatService::decline(std::string actor, std::string invitation_id) {
-    require_uuid(invitation_id, "invitation_id");
-    const auto invitation = co_await find_invitation(actor, invitation_id);
-    co_await writes_.commit(invitation.chat_id, [actor, invitation_id, chat_id = invitation.chat_id](store::Tx& tx) {
-        if (!store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
-        store::invitations::remove(tx, invitation_id);
-        Outcome<bool> outcome{true, {}};
-        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
-        return outcome;
-    });
-}
-
-boost::asio::awaitable<Invitation> ChatService::find_invitation(const std::string& actor,
-                                                                const std::string& invitation_id) {
-    auto invitation = co_await writes_.pool().run(
-        [actor, invitation_id](store::Tx& tx) { return store::invitations::find(tx, invitation_id, actor); });
-    if (!invitation) throw not_found("invitation");
-    co_return std::move(*invitation);
-}
-
-boost::asio::awaitable<Member> ChatService::update_member(std::string actor, std::string chat_id, std::string user_id,
-                                                          MemberUpdate update) {
-    require_uuid(user_id, "user_id");
-    if (!update.role && !update.is_muted) throw bad_request("nothing to update");
-    co_await standing(actor, chat_id);
-    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
-        // Roles are read after the chat lock: the rules judge the state this change applies to.
-        const auto actor_now = lock_standing(tx, chat_id, actor);
-        const auto target = store::members::find(tx, chat_id, user_id);
-        if (!target) throw not_found("member");
-        rules::may_update_member(actor_now, target->role, actor == user_id, update.role, update.is_muted.has_value());
-        const bool role_changes = update.role && *update.role != target->role;
-        Outcome<Member> outcome;
-        std::vector<std::pair<std::string, Role>> roles;
-        if (role_changes) {
-            const auto actor_name = name_of(tx, actor);
-            const auto& target_name = target->user.display_name;
-            if (*update.role == Role::owner) {
-                store::members::set_role(tx, chat_id, actor, Role::admin);
-                store::members::set_role(tx, chat_id, user_id, Role::owner);
-                roles = {{actor, Role::admin}, {user_id, Role::owner}};
-                deliver_message(outcome.effects,
-                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " the owner",
-                                             "chat.owner_changed", user_id));
-            } else {
-                store::members::set_role(tx, chat_id, user_id, *update.role);
-                roles = {{user_id, *update.role}};
-                const auto role_name = *update.role == Role::admin ? "an admin" : "a member";
-                deliver_message(outcome.effects,
-                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " " + role_name,
-                                             "member.role_changed", user_id));
-            }
-        }
-        if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
-        for (const auto& [user, role] : roles)
-            outcome.effects.to_members(MemberUpdated{member_of(tx, chat_id, user)}, chat_id);
-        outcome.value = member_of(tx, chat_id, user_id);
-        if (!role_changes) outcome.effects.to_users(MemberUpdated{outcome.value}, {user_id});
-        outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
-            cache.update(chat_id, [&](ChatAccess& a) {
-                for (const auto& [user, role] : roles) a.members[user] = role;
-            });
-        };
-        return outcome;
-    });
-    fill_presence(member);
-    co_return member;
-}
-
-boost::asio::awaitable<void> ChatService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
-    require_uuid(user_id, "user_id");
-    co_await standing(actor, chat_id);
-    // The chat ends when its last member, the owner, leaves: its media bytes are released.
-    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
-        const auto actor_now = lock_standing(tx, chat_id, actor);
-        const auto target = store::members::find(tx, chat_id, user_id);
-        if (!target) throw not_found("member");
-        const bool leaving = user_id == actor;
-        rules::may_remove_member(actor_now, target->role, leaving);
-        Outcome<std::vector<std::string>> outcome;
-        store::members::remove(tx, chat_id, user_id);
-        const bool owner_leaves = target->role == Role::owner;
-        const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
-        outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
-        if (owner_leaves && !heir) {
-            outcome.value = store::chats::remove(tx, chat_id);
-            outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
-            return outcome;
-        }
-        const auto actor_name = name_of(tx, actor);
-        deliver_message(outcome.effects,
-                        leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
-                                : write_system(tx, chat_id, actor, actor_name + " removed " + target->user.display_name,
-                                               "member.removed", user_id));
-        if (heir) {
-            store::members::set_role(tx, chat_id, *heir, Role::owner);
-            auto heir_row = member_of(tx, chat_id, *heir);
-            deliver_message(outcome.effects,
-                            write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
-                                         "chat.owner_changed", *heir));
-            outcome.effects.to_members(MemberUpdated{std::move(heir_row)}, chat_id);
-        }
-        outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
-            cache.update(chat_id, [&](ChatAccess& a) {
-                a.members.erase(user_id);
-                if (heir) a.members[*heir] = Role::owner;
-            });
-        };
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(released));

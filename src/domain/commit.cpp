@@ -13,6 +13,7 @@ boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(con
 }
 
 boost::asio::awaitable<Standing> ChatWrites::standing(const std::string& chat_id, const std::string& actor) {
+    require_uuid(chat_id, "chat_id");
     co_return standing_in((co_await access(chat_id)).get(), actor);
 }
 

@@ -347,33 +347,141 @@ asio::awaitable<void> discard_until_closed(Connection& connection, beast::flat_b
     }
 }
 
+// What reading the next request from a connection came to.
+struct NextRequest {
+    enum class Outcome {
+        serve,      // `request` is to be dispatched
+        websocket,  // `upgrade` asks for the event WebSocket
+        echo,       // `upgrade` asks for the conformance echo WebSocket
+        close,      // the client is gone, or the connection broke: nothing more to answer
+        refused,    // it was answered with an error and the connection must close
+    };
+    Outcome outcome = Outcome::close;
+    http::Request request;
+    bool keep_alive = false;
+    std::optional<Upgrade> upgrade;
+};
+
+// Refuses what is over a limit before a byte of its body is read: the address's connection
+// cap, the body size, an upload the user may not make now.
+asio::awaitable<std::optional<http::Response>> refusal_of(bhttp::request_parser<bhttp::empty_body>& head,
+                                                          bool is_upload, std::uint64_t limit, bool address_admitted,
+                                                          const std::string& remote, SessionContext& context) {
+    if (!address_admitted) co_return too_many_connections("this address");
+    if (head.content_length() && *head.content_length() > limit)
+        co_return read_failure_response(bhttp::error::body_limit);
+    if (is_upload) co_return co_await context.admit_upload(to_request(head.get(), remote));
+    co_return std::nullopt;
+}
+
+// Reads the next request: the header first, whose target decides where the body goes
+// (memory, or a file for uploads) and which size limit applies before a byte of the body is
+// read; then the body.
+asio::awaitable<NextRequest> next_request(Connection& connection, beast::flat_buffer& buffer, const std::string& remote,
+                                          bool address_admitted, SessionContext& context) {
+    using enum NextRequest::Outcome;
+    const auto& limits = context.config.limits;
+    bhttp::request_parser<bhttp::empty_body> head;
+    head.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+    head.body_limit(std::max(limits.body_bytes, limits.upload_bytes));
+    connection.idle = true;
+    connection.stream.expires_after(context.config.server.idle_timeout);
+    auto [ec, bytes] = co_await bhttp::async_read_header(connection.stream, buffer, head, use_tuple);
+    connection.idle = false;
+    const std::string target = head.is_header_done() ? std::string(head.get().target()) : std::string("-");
+    if (ec) {
+        if (!is_quiet_end(ec) && ec != bhttp::error::partial_message)
+            co_await refuse(connection, read_failure_response(ec), target, remote);
+        co_return NextRequest{};
+    }
+    const bool is_upload =
+        head.get().method() == bhttp::verb::post && target.substr(0, target.find('?')) == upload_path;
+    const auto limit = is_upload ? limits.upload_bytes : limits.body_bytes;
+    if (auto refusal = co_await refusal_of(head, is_upload, limit, address_admitted, remote, context)) {
+        co_await refuse(connection, std::move(*refusal), target, remote);
+        co_return NextRequest{refused, {}, false, std::nullopt};
+    }
+    if (beast::iequals(head.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+        co_await bhttp::async_write(connection.stream, proceed, use_tuple);
+    }
+    if (is_upload) {
+        auto received = co_await receive_upload(connection, buffer, std::move(head), limit, context);
+        if (!received) co_return NextRequest{};
+        NextRequest next{serve, std::move(*received), false, std::nullopt};
+        next.request.remote_address = remote;
+        const auto* connection_header = next.request.header("connection");
+        next.keep_alive = connection_header == nullptr || !beast::iequals(*connection_header, "close");
+        co_return next;
+    }
+    bhttp::request_parser<bhttp::string_body> parser{std::move(head)};
+    parser.body_limit(limit);
+    ec = co_await read_body(connection, buffer, parser, context.config.server.idle_timeout, limit);
+    if (ec) {
+        if (!is_quiet_end(ec)) co_await refuse(connection, read_failure_response(ec), target, remote);
+        co_return NextRequest{};
+    }
+    auto message = parser.release();
+    NextRequest next{serve, to_request(message, remote), message.keep_alive(), std::nullopt};
+    if (beast::websocket::is_upgrade(message)) {
+        const auto& echo_path = context.config.server.ws_echo_path;
+        if (next.request.path == websocket_path) next.outcome = websocket;
+        if (!echo_path.empty() && next.request.path == echo_path) next.outcome = echo;
+        if (next.outcome != serve) next.upgrade.emplace(Upgrade{std::move(message), std::move(next.request)});
+    }
+    co_return next;
+}
+
+// Dispatches the request and sends its answer; false when the connection must close.
+asio::awaitable<bool> answer(Connection& connection, NextRequest next, SessionContext& context) {
+    auto& request = next.request;
+    auto response = co_await http::dispatch(context.router, context.cors, request);
+    if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
+    const bool keep_open = next.keep_alive && !context.registry.stopping();
+    const bool sent_whole = co_await send_response(connection, std::move(response), request, keep_open, context.files);
+    co_return sent_whole&& keep_open;
+}
+
+// A connection's place in the session registry (which cancels its idle read at shutdown) and
+// in the open-connections gauge, for as long as it lives.
+class RegisteredSession {
+public:
+    RegisteredSession(const std::shared_ptr<Connection>& connection, SessionContext& context)
+        : context_(context), id_(context.registry.enter([weak = std::weak_ptr<Connection>(connection)] {
+              if (auto c = weak.lock()) {
+                  asio::post(c->stream.get_executor(), [c] {
+                      if (c->idle) c->stream.socket().cancel();
+                  });
+              }
+          })) {
+        open_connections().add(1);
+    }
+    ~RegisteredSession() {
+        context_.registry.leave(id_);
+        open_connections().add(-1);
+    }
+    RegisteredSession(const RegisteredSession&) = delete;
+    RegisteredSession& operator=(const RegisteredSession&) = delete;
+
+private:
+    static obs::Gauge& open_connections() {
+        static auto& gauge = obs::metrics().connections_open.with({"http"});
+        return gauge;
+    }
+
+    SessionContext& context_;
+    std::size_t id_;
+};
+
 }  // namespace
 
 asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter::Slot total_slot,
                                  SessionContext& context) {
+    using enum NextRequest::Outcome;
     beast::error_code ignored;
-    const auto endpoint = socket.remote_endpoint(ignored);
-    const auto remote = endpoint.address().to_string(ignored);
+    const auto remote = socket.remote_endpoint(ignored).address().to_string(ignored);
     auto connection = std::make_shared<Connection>(std::move(socket));
-    const auto& limits = context.config.limits;
-    const auto session_id = context.registry.enter([weak = std::weak_ptr<Connection>(connection)] {
-        if (auto c = weak.lock()) {
-            asio::post(c->stream.get_executor(), [c] {
-                if (c->idle) c->stream.socket().cancel();
-            });
-        }
-    });
-    static auto& open_connections = obs::metrics().connections_open.with({"http"});
-    open_connections.add(1);
-    struct Leave {
-        SessionContext& context;
-        std::size_t id;
-        ~Leave() {
-            context.registry.leave(id);
-            open_connections.add(-1);
-        }
-    } leave{context, session_id};
-
+    const RegisteredSession registered(connection, context);
     // Held until the connection closes; an upgrade hands them to the WebSocket session.
     auto address_slot = context.connections_per_address.try_take(remote);
     const auto held_slots = [&] {
@@ -382,92 +490,19 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
         slots.push_back(std::move(*address_slot));
         return slots;
     };
-    bool refused = false;
-    std::optional<Upgrade> upgrade_to;
     beast::flat_buffer buffer;
+    auto next = NextRequest{};
     while (!context.registry.stopping()) {
-        // The header first: its target decides where the body goes (memory, or a file for
-        // uploads) and which size limit applies before a byte of the body is read.
-        bhttp::request_parser<bhttp::empty_body> head;
-        head.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
-        head.body_limit(std::max(limits.body_bytes, limits.upload_bytes));
-        connection->idle = true;
-        connection->stream.expires_after(context.config.server.idle_timeout);
-        auto [ec, bytes] = co_await bhttp::async_read_header(connection->stream, buffer, head, use_tuple);
-        connection->idle = false;
-        const std::string target = head.is_header_done() ? std::string(head.get().target()) : std::string("-");
-        if (ec) {
-            if (!is_quiet_end(ec) && ec != bhttp::error::partial_message)
-                co_await refuse(*connection, read_failure_response(ec), target, remote);
-            break;
-        }
-        if (!address_slot) {
-            co_await refuse(*connection, too_many_connections("this address"), target, remote);
-            refused = true;
-            break;
-        }
-        const bool is_upload =
-            head.get().method() == bhttp::verb::post && target.substr(0, target.find('?')) == upload_path;
-        const auto limit = is_upload ? limits.upload_bytes : limits.body_bytes;
-        if (head.content_length() && *head.content_length() > limit) {
-            co_await refuse(*connection, read_failure_response(bhttp::error::body_limit), target, remote);
-            refused = true;
-            break;
-        }
-        if (is_upload) {
-            if (auto refusal = co_await context.admit_upload(to_request(head.get(), remote))) {
-                co_await refuse(*connection, std::move(*refusal), target, remote);
-                refused = true;
-                break;
-            }
-        }
-        if (beast::iequals(head.get()[bhttp::field::expect], "100-continue")) {
-            bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-            co_await bhttp::async_write(connection->stream, proceed, use_tuple);
-        }
-        http::Request request;
-        bool keep_alive = false;
-        if (is_upload) {
-            auto received = co_await receive_upload(*connection, buffer, std::move(head), limit, context);
-            if (!received) break;
-            request = std::move(*received);
-            request.remote_address = remote;
-            keep_alive =
-                request.header("connection") == nullptr || !beast::iequals(*request.header("connection"), "close");
-        } else {
-            bhttp::request_parser<bhttp::string_body> parser{std::move(head)};
-            parser.body_limit(limit);
-            ec = co_await read_body(*connection, buffer, parser, context.config.server.idle_timeout, limit);
-            if (ec) {
-                if (!is_quiet_end(ec)) co_await refuse(*connection, read_failure_response(ec), target, remote);
-                break;
-            }
-            auto message = parser.release();
-            request = to_request(message, remote);
-            keep_alive = message.keep_alive();
-            if (beast::websocket::is_upgrade(message) && request.path == websocket_path) {
-                upgrade_to.emplace(Upgrade{std::move(message), std::move(request)});
-                break;  // out of this request's scope, so its parsers are freed
-            }
-            const auto& echo_path = context.config.server.ws_echo_path;
-            if (beast::websocket::is_upgrade(message) && !echo_path.empty() && request.path == echo_path) {
-                upgrade_echo(*connection, {std::move(message), std::move(request)}, held_slots(), context);
-                co_return;
-            }
-        }
-        auto response = co_await http::dispatch(context.router, context.cors, request);
-        if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
-        const bool keep_open = keep_alive && !context.registry.stopping();
-        const bool sent_whole =
-            co_await send_response(*connection, std::move(response), request, keep_open, context.files);
-        if (!sent_whole || !keep_open) break;
+        next = co_await next_request(*connection, buffer, remote, address_slot.has_value(), context);
+        if (next.outcome != serve || !co_await answer(*connection, std::move(next), context)) break;
     }
-    if (upgrade_to) {
-        co_await upgrade(connection, std::move(*upgrade_to), held_slots(), context);
-        co_return;
+    switch (next.outcome) {
+        case websocket: co_await upgrade(connection, std::move(*next.upgrade), held_slots(), context); co_return;
+        case echo: upgrade_echo(*connection, std::move(*next.upgrade), held_slots(), context); co_return;
+        default: break;
     }
     connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    if (refused) co_await discard_until_closed(*connection, buffer);
+    if (next.outcome == refused) co_await discard_until_closed(*connection, buffer);
 }
 
 std::string over_capacity_answer() {

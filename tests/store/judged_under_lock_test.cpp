@@ -6,6 +6,7 @@
 // changes nothing.
 
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/member_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
@@ -46,7 +47,8 @@ protected:
         writes_ = std::make_unique<ChatWrites>(*pool_, cache_, events_, *analytics_);
         media_dir_ = std::filesystem::temp_directory_path() / ("confab-judged-" + database_->name());
         storage_ = std::make_unique<media::LocalStorage>(media_dir_);
-        chats_ = std::make_unique<ChatService>(*writes_, hub_, *storage_, limits_);
+        chats_ = std::make_unique<ChatService>(*writes_, *storage_, limits_);
+        members_ = std::make_unique<MemberService>(*writes_, hub_, *storage_, limits_);
         messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_);
         for (const char* name : {"ann", "bob", "cid"})
             users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
@@ -132,6 +134,7 @@ protected:
     config::Limits limits_;
     std::unique_ptr<ChatWrites> writes_;
     std::unique_ptr<ChatService> chats_;
+    std::unique_ptr<MemberService> members_;
     std::filesystem::path media_dir_;
     std::unique_ptr<media::Storage> storage_;
     std::unique_ptr<MessageService> messages_;
@@ -145,7 +148,7 @@ TEST_F(JudgedUnderLockTest, AnAddQueuedBehindTheActorsLeavingIsRefused) {
     const auto dan = value(
         "insert into users (username, display_name, password_hash) values ('dan', 'dan', 'x') "
         "returning id");
-    EXPECT_EQ(refusal([&] { return chats_->add_members(id("bob"), chat, {dan}); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return members_->add_members(id("bob"), chat, {dan}); }), ErrorCode::not_found);
     EXPECT_EQ(member_count(chat), "2");
 }
 
@@ -153,7 +156,7 @@ TEST_F(JudgedUnderLockTest, AnAddQueuedBehindOnlyAdminsMayAddIsRefused) {
     const auto chat = group();
     behind_the_cache("update chats set only_admins_can_add_members = true where id = '" + chat + "'");
     leaves(chat, "cid");
-    EXPECT_EQ(refusal([&] { return chats_->add_members(id("bob"), chat, {id("cid")}); }), ErrorCode::forbidden);
+    EXPECT_EQ(refusal([&] { return members_->add_members(id("bob"), chat, {id("cid")}); }), ErrorCode::forbidden);
     EXPECT_FALSE(is_member(chat, "cid"));
 }
 
@@ -163,10 +166,10 @@ TEST_F(JudgedUnderLockTest, ChatWritesOfAFormerMemberAreRefused) {
     ChatUpdate rename;
     rename.title = "taken over";
     EXPECT_EQ(refusal([&] { return chats_->update(id("ann"), chat, rename); }), ErrorCode::not_found);
-    EXPECT_EQ(refusal([&] { return chats_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return members_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
     MemberUpdate promote;
     promote.role = Role::admin;
-    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }),
+    EXPECT_EQ(refusal([&] { return members_->update_member(id("ann"), chat, id("bob"), promote); }),
               ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->remove(id("ann"), chat); }), ErrorCode::not_found);
     EXPECT_EQ(value("select title from chats where id = '" + chat + "'"), "team");
@@ -201,10 +204,10 @@ TEST_F(JudgedUnderLockTest, WritesToAGroupDeletedMeanwhileAreNotFound) {
     MemberUpdate promote;
     promote.role = Role::admin;
     EXPECT_EQ(refusal([&] { return chats_->update(id("ann"), chat, rename); }), ErrorCode::not_found);
-    EXPECT_EQ(refusal([&] { return chats_->add_members(id("ann"), chat, {id("bob")}); }), ErrorCode::not_found);
-    EXPECT_EQ(refusal([&] { return chats_->update_member(id("ann"), chat, id("bob"), promote); }),
+    EXPECT_EQ(refusal([&] { return members_->add_members(id("ann"), chat, {id("bob")}); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return members_->update_member(id("ann"), chat, id("bob"), promote); }),
               ErrorCode::not_found);
-    EXPECT_EQ(refusal([&] { return chats_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return members_->remove_member(id("ann"), chat, id("bob")); }), ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return chats_->remove(id("ann"), chat); }), ErrorCode::not_found);
 }
 

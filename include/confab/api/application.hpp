@@ -10,6 +10,7 @@
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/member_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
@@ -50,6 +51,7 @@ public:
     domain::Analytics analytics;
     domain::ChatWrites writes;
     domain::ChatService chats;
+    domain::MemberService members;
     domain::MessageService messages;
     domain::PresenceService presence;
     domain::MediaService media;

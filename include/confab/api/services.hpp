@@ -13,6 +13,7 @@ namespace confab::domain {
 class AuthService;
 class UserService;
 class ChatService;
+class MemberService;
 class MessageService;
 class PresenceService;
 class MediaService;
@@ -31,6 +32,7 @@ struct Services {
     domain::AuthService& auth;
     domain::UserService& users;
     domain::ChatService& chats;
+    domain::MemberService& members;
     domain::MessageService& messages;
     domain::PresenceService& presence;
     domain::MediaService& media;

@@ -10,9 +10,6 @@
 #include <string>
 #include <vector>
 
-namespace confab::realtime {
-class Hub;
-}
 namespace confab::media {
 class Storage;
 }
@@ -42,26 +39,9 @@ struct ChatUpdate {
     std::optional<OpaqueJson> metadata;
 };
 
-struct MemberUpdate {
-    std::optional<Role> role;
-    std::optional<bool> is_muted;
-};
-
 struct ChatPage {
     std::vector<ChatView> chats;
     std::optional<std::int64_t> next_before_activity;
-};
-
-struct MemberPage {
-    std::vector<Member> members;
-    std::optional<std::int64_t> next_after_position;
-};
-
-// What adding users to a group did: who joined, and who was invited instead because they
-// only let some people add them (rules::adds_without_asking).
-struct Additions {
-    std::vector<Member> members;
-    std::vector<std::string> invited;
 };
 
 struct Created {
@@ -69,11 +49,12 @@ struct Created {
     bool created = true;  // false: the existing direct chat of the pair
 };
 
-// Chats, members and their rules: who may create, see, change and leave what.
+// Chats: creating, listing, reading, changing and deleting (or leaving) them. Their members
+// are MemberService's.
 class ChatService {
 public:
-    ChatService(ChatWrites& writes, realtime::Hub& hub, media::Storage& storage, const config::Limits& limits)
-        : writes_(writes), hub_(hub), storage_(storage), limits_(limits) {}
+    ChatService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
+        : writes_(writes), storage_(storage), limits_(limits) {}
 
     boost::asio::awaitable<Created> create_direct(std::string actor, std::string other);
     boost::asio::awaitable<ChatView> create_group(std::string actor, NewGroup group);
@@ -82,27 +63,8 @@ public:
     boost::asio::awaitable<ChatView> update(std::string actor, std::string chat_id, ChatUpdate update);
     boost::asio::awaitable<void> remove(std::string actor, std::string chat_id);
 
-    boost::asio::awaitable<MemberPage> members(std::string actor, std::string chat_id,
-                                               std::optional<std::int64_t> after_position, int limit);
-    boost::asio::awaitable<Additions> add_members(std::string actor, std::string chat_id,
-                                                  std::vector<std::string> user_ids);
-    boost::asio::awaitable<Member> update_member(std::string actor, std::string chat_id, std::string user_id,
-                                                 MemberUpdate update);
-    boost::asio::awaitable<void> remove_member(std::string actor, std::string chat_id, std::string user_id);
-
-    // The invitee's side of consent: their pending invitations, newest first; accepting one
-    // joins its group (the chat as they now see it); declining drops it.
-    boost::asio::awaitable<std::vector<Invitation>> invitations(std::string actor);
-    boost::asio::awaitable<ChatView> accept(std::string actor, std::string invitation_id);
-    boost::asio::awaitable<void> decline(std::string actor, std::string invitation_id);
-
 private:
-    boost::asio::awaitable<Standing> standing(const std::string& actor, const std::string& chat_id);
-    boost::asio::awaitable<Invitation> find_invitation(const std::string& actor, const std::string& invitation_id);
-    void fill_presence(Member& member) const;
-
     ChatWrites& writes_;
-    realtime::Hub& hub_;
     media::Storage& storage_;  // a deleted chat's media bytes are released
     const config::Limits& limits_;
 };

@@ -51,7 +51,8 @@ public:
     // The chat's access, loaded from the database on a miss; nullptr when no such chat.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
 
-    // The actor's standing in the chat, from the cached access: not_found for a non-member.
+    // The actor's standing in the chat, from the cached access: bad_request for a malformed
+    // id, not_found for a non-member.
     boost::asio::awaitable<Standing> standing(const std::string& chat_id, const std::string& actor);
 
     // A message and the caller's standing in its chat: bad_request for a malformed id,

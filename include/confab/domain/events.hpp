@@ -64,7 +64,8 @@ using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, Typin
 class EventSink {
 public:
     virtual ~EventSink() = default;
-    // Thread-safe; called in commit order for a chat (see ChatGuard).
+    // Thread-safe; a chat's events arrive in commit order (ChatWrites::commit publishes them
+    // after the COMMIT, still under the chat's order mutex).
     virtual void publish(const Event& event, const std::vector<std::string>& user_ids) = 0;
 };
 

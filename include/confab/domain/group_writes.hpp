@@ -1,0 +1,50 @@
+#pragma once
+
+#include "confab/domain/commit.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+// What chat writes and member writes share inside their transactions (chat_service,
+// member_service): reading back the rows just written, system messages, consent and
+// invitations, and what joining a group tells.
+namespace confab::domain {
+
+std::string name_of(store::Tx& tx, const std::string& user_id);
+
+// Stores a system message (metadata {"event", "user_id"}) written by `actor`.
+Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
+                     const std::string& event, const std::optional<std::string>& user_id = std::nullopt);
+
+// message.new for the message, to every member of its chat.
+void deliver_message(Effects& effects, Message message);
+
+// Rows a transaction has just locked, written or found a standing for: missing means the
+// database broke an invariant, refused as not_found rather than dereferenced.
+ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
+Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
+
+// The view with another member's own `me`.
+ChatView viewed_by(ChatView view, const Membership& me);
+
+// The users an actor puts into a group, split by consent: those who join now, and those who
+// are asked first (rules::adds_without_asking). not_found when any of them is not a user.
+struct Consent {
+    std::vector<std::string> joining;
+    std::vector<std::string> asked;
+};
+
+Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users);
+
+// Invites each user and tells them; a pending invitation stays as it was, untold again.
+void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
+            const std::vector<std::string>& users);
+
+// What members joining a group tells (`view` as of after they joined): chat.created to each
+// of them with their own fresh `me`, then member.added and their system messages to every
+// member; and the cache learns them.
+void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
+                    const std::vector<Member>& joined, std::vector<Message> notes);
+
+}  // namespace confab::domain

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/commit.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::realtime {
+class Hub;
+}
+namespace confab::media {
+class Storage;
+}
+
+namespace confab::domain {
+
+struct MemberUpdate {
+    std::optional<Role> role;
+    std::optional<bool> is_muted;
+};
+
+struct MemberPage {
+    std::vector<Member> members;
+    std::optional<std::int64_t> next_after_position;
+};
+
+// What adding users to a group did: who joined, and who was invited instead because they
+// only let some people add them (rules::adds_without_asking).
+struct Additions {
+    std::vector<Member> members;
+    std::vector<std::string> invited;
+};
+
+// A group's members and how users come into it: listing, adding (or inviting, by consent),
+// changing roles and mutes, removing and leaving; and the invitee's side of invitations.
+class MemberService {
+public:
+    MemberService(ChatWrites& writes, realtime::Hub& hub, media::Storage& storage, const config::Limits& limits)
+        : writes_(writes), hub_(hub), storage_(storage), limits_(limits) {}
+
+    boost::asio::awaitable<MemberPage> members(std::string actor, std::string chat_id,
+                                               std::optional<std::int64_t> after_position, int limit);
+    boost::asio::awaitable<Additions> add_members(std::string actor, std::string chat_id,
+                                                  std::vector<std::string> user_ids);
+    boost::asio::awaitable<Member> update_member(std::string actor, std::string chat_id, std::string user_id,
+                                                 MemberUpdate update);
+    boost::asio::awaitable<void> remove_member(std::string actor, std::string chat_id, std::string user_id);
+
+    // The invitee's side of consent: their pending invitations, newest first; accepting one
+    // joins its group (the chat as they now see it); declining drops it.
+    boost::asio::awaitable<std::vector<Invitation>> invitations(std::string actor);
+    boost::asio::awaitable<ChatView> accept(std::string actor, std::string invitation_id);
+    boost::asio::awaitable<void> decline(std::string actor, std::string invitation_id);
+
+private:
+    boost::asio::awaitable<Invitation> find_invitation(const std::string& actor, const std::string& invitation_id);
+    void fill_presence(Member& member) const;
+
+    ChatWrites& writes_;
+    realtime::Hub& hub_;
+    media::Storage& storage_;  // the bytes of a group its last member left are released
+    const config::Limits& limits_;
+};
+
+}  // namespace confab::domain

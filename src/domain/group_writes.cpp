@@ -1,0 +1,99 @@
+#include "confab/domain/group_writes.hpp"
+
+#include "confab/domain/rules.hpp"
+#include "confab/store/chats.hpp"
+#include "confab/store/messages.hpp"
+#include "confab/store/users.hpp"
+
+namespace confab::domain {
+namespace {
+
+// metadata of a system message; event names and UUIDs need no JSON escaping.
+std::string system_metadata(const std::string& event, const std::optional<std::string>& user_id = std::nullopt) {
+    std::string text = R"({"event":")" + event + '"';
+    if (user_id) text += R"(,"user_id":")" + *user_id + '"';
+    return text + "}";
+}
+
+}  // namespace
+
+std::string name_of(store::Tx& tx, const std::string& user_id) {
+    const auto user = store::users::find(tx, user_id);
+    return user ? user->display_name : std::string("someone");
+}
+
+Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
+                     const std::string& event, const std::optional<std::string>& user_id) {
+    store::NewMessage message{chat_id,
+                              actor,
+                              MessageType::system,
+                              std::move(content),
+                              std::nullopt,
+                              system_metadata(event, user_id),
+                              std::nullopt,
+                              std::nullopt};
+    auto stored = store::messages::insert(tx, message);
+    if (!stored) throw std::runtime_error("system message was not stored");
+    return std::move(*stored);
+}
+
+ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
+    auto view = store::chats::view(tx, chat_id, user_id);
+    if (!view) throw not_found("chat");
+    return std::move(*view);
+}
+
+Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
+    auto member = store::members::find(tx, chat_id, user_id);
+    if (!member) throw not_found("member");
+    return std::move(*member);
+}
+
+Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
+    const auto policies = store::users::add_policies(tx, users);
+    if (policies.size() != users.size()) throw not_found("user");
+    std::vector<std::string> guarded;
+    for (const auto& [user, policy] : policies)
+        if (policy == AddPolicy::contacts) guarded.push_back(user);
+    const auto contacts = store::members::contacts_among(tx, actor, guarded);
+    Consent consent;
+    for (const auto& user : users)
+        (rules::adds_without_asking(policies.at(user), contacts.contains(user)) ? consent.joining : consent.asked)
+            .push_back(user);
+    return consent;
+}
+
+void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
+            const std::vector<std::string>& users) {
+    for (const auto& user : users) {
+        const auto id = store::invitations::insert(tx, chat_id, user, inviter);
+        if (!id) continue;
+        if (auto invitation = store::invitations::find(tx, *id, user))
+            effects.to_users(InvitationCreated{std::move(*invitation)}, {user});
+    }
+}
+
+ChatView viewed_by(ChatView view, const Membership& me) {
+    view.me = me;
+    return view;
+}
+
+void deliver_message(Effects& effects, Message message) {
+    const auto chat_id = message.chat_id;
+    effects.to_members(MessageCreated{std::move(message)}, chat_id);
+}
+
+void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
+                    const std::vector<Member>& joined, std::vector<Message> notes) {
+    for (const auto& member : joined)
+        effects.to_users(ChatCreated{viewed_by(view, {Role::member, 0, false})}, {member.user.id});
+    for (const auto& member : joined) effects.to_members(MemberAdded{member}, chat_id);
+    for (auto& note : notes) deliver_message(effects, std::move(note));
+    effects.cache_change = [chat_id, joined](AccessCache& cache) {
+        cache.update(chat_id, [&](ChatAccess& a) {
+            for (const auto& member : joined) a.members.emplace(member.user.id, Role::member);
+        });
+    };
+}
+
+}  // namespace confab::domain

@@ -1,0 +1,223 @@
+#include "confab/domain/member_service.hpp"
+
+#include "confab/domain/group_writes.hpp"
+#include "confab/domain/media_service.hpp"
+#include "confab/domain/rules.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/chats.hpp"
+
+#include <algorithm>
+
+namespace confab::domain {
+namespace {
+
+constexpr int max_invitations_listed = 200;
+
+}  // namespace
+
+void MemberService::fill_presence(Member& member) const {
+    if (!member.presence) member.presence = Presence{};
+    member.presence->online = hub_.connections_of(member.user.id) > 0;
+}
+
+boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
+                                                          std::optional<std::int64_t> after_position, int limit) {
+    co_await writes_.standing(chat_id, actor);
+    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](store::Tx& tx) {
+        return store::members::list(tx, chat_id, after_position, limit + 1);
+    });
+    MemberPage page;
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.pop_back();
+        page.next_after_position = rows.back().second;
+    }
+    for (auto& [member, position] : rows) {
+        fill_presence(member);
+        page.members.push_back(std::move(member));
+    }
+    co_return page;
+}
+
+boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, std::string chat_id,
+                                                             std::vector<std::string> user_ids) {
+    if (user_ids.empty()) throw bad_request("user_ids must not be empty", "user_ids");
+    for (const auto& id : user_ids) require_uuid(id, "user_ids");
+    require_uuid(chat_id, "chat_id");
+    const auto access = co_await writes_.access(chat_id);
+    rules::may_add_members(standing_in(access.get(), actor));
+    std::vector<std::string> named;
+    for (const auto& id : user_ids)
+        if (!access->members.contains(id) && std::find(named.begin(), named.end(), id) == named.end())
+            named.push_back(id);
+    // Whether the group has room is known only once consent has sorted joiners from invitees.
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
+        rules::may_add_members(lock_standing(tx, chat_id, actor));
+        const auto consent = consent_of(tx, actor, named);
+        if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
+            throw Error(ErrorCode::conflict, "the group is full", "user_ids");
+        Outcome<Additions> outcome;
+        const auto actor_name = name_of(tx, actor);
+        std::vector<Message> notes;
+        for (const auto& user : consent.joining) {
+            if (!store::members::insert(tx, chat_id, user, Role::member)) continue;
+            store::invitations::remove_for(tx, chat_id, user);
+            auto member = member_of(tx, chat_id, user);
+            notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
+                                         "member.added", user));
+            outcome.value.members.push_back(std::move(member));
+        }
+        invite(tx, outcome.effects, chat_id, actor, consent.asked);
+        outcome.value.invited = consent.asked;
+        announce_joins(outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members, std::move(notes));
+        return outcome;
+    });
+    for (auto& member : added.members) fill_presence(member);
+    co_return added;
+}
+
+boost::asio::awaitable<std::vector<Invitation>> MemberService::invitations(std::string actor) {
+    co_return co_await writes_.pool().run(
+        [actor](store::Tx& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
+}
+
+boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::string invitation_id) {
+    require_uuid(invitation_id, "invitation_id");
+    const auto invitation = co_await find_invitation(actor, invitation_id);
+    const auto chat_id = invitation.chat_id;
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id,
+                                                max = limits_.group_members](store::Tx& tx) {
+        if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
+            throw not_found("invitation");
+        if (store::members::user_ids(tx, chat_id).size() + 1 > max)
+            throw Error(ErrorCode::conflict, "the group is full");
+        store::invitations::remove(tx, invitation_id);
+        Outcome<ChatView> outcome;
+        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
+        std::vector<Member> joined;
+        std::vector<Message> note;
+        if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
+            joined.push_back(member_of(tx, chat_id, actor));
+            note.push_back(
+                write_system(tx, chat_id, actor, joined.front().user.display_name + " joined", "member.joined", actor));
+        }
+        outcome.value = view_of(tx, chat_id, actor);
+        if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<void> MemberService::decline(std::string actor, std::string invitation_id) {
+    require_uuid(invitation_id, "invitation_id");
+    const auto invitation = co_await find_invitation(actor, invitation_id);
+    co_await writes_.commit(invitation.chat_id, [actor, invitation_id, chat_id = invitation.chat_id](store::Tx& tx) {
+        if (!store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
+        store::invitations::remove(tx, invitation_id);
+        Outcome<bool> outcome{true, {}};
+        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<Invitation> MemberService::find_invitation(const std::string& actor,
+                                                                  const std::string& invitation_id) {
+    auto invitation = co_await writes_.pool().run(
+        [actor, invitation_id](store::Tx& tx) { return store::invitations::find(tx, invitation_id, actor); });
+    if (!invitation) throw not_found("invitation");
+    co_return std::move(*invitation);
+}
+
+boost::asio::awaitable<Member> MemberService::update_member(std::string actor, std::string chat_id, std::string user_id,
+                                                            MemberUpdate update) {
+    require_uuid(user_id, "user_id");
+    if (!update.role && !update.is_muted) throw bad_request("nothing to update");
+    co_await writes_.standing(chat_id, actor);
+    auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
+        // Roles are read after the chat lock: the rules judge the state this change applies to.
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        if (!target) throw not_found("member");
+        rules::may_update_member(actor_now, target->role, actor == user_id, update.role, update.is_muted.has_value());
+        const bool role_changes = update.role && *update.role != target->role;
+        Outcome<Member> outcome;
+        std::vector<std::pair<std::string, Role>> roles;
+        if (role_changes) {
+            const auto actor_name = name_of(tx, actor);
+            const auto& target_name = target->user.display_name;
+            if (*update.role == Role::owner) {
+                store::members::set_role(tx, chat_id, actor, Role::admin);
+                store::members::set_role(tx, chat_id, user_id, Role::owner);
+                roles = {{actor, Role::admin}, {user_id, Role::owner}};
+                deliver_message(outcome.effects,
+                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " the owner",
+                                             "chat.owner_changed", user_id));
+            } else {
+                store::members::set_role(tx, chat_id, user_id, *update.role);
+                roles = {{user_id, *update.role}};
+                const auto role_name = *update.role == Role::admin ? "an admin" : "a member";
+                deliver_message(outcome.effects,
+                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " " + role_name,
+                                             "member.role_changed", user_id));
+            }
+        }
+        if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
+        for (const auto& [user, role] : roles)
+            outcome.effects.to_members(MemberUpdated{member_of(tx, chat_id, user)}, chat_id);
+        outcome.value = member_of(tx, chat_id, user_id);
+        if (!role_changes) outcome.effects.to_users(MemberUpdated{outcome.value}, {user_id});
+        outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
+            cache.update(chat_id, [&](ChatAccess& a) {
+                for (const auto& [user, role] : roles) a.members[user] = role;
+            });
+        };
+        return outcome;
+    });
+    fill_presence(member);
+    co_return member;
+}
+
+boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
+    require_uuid(user_id, "user_id");
+    co_await writes_.standing(chat_id, actor);
+    // The chat ends when its last member, the owner, leaves: its media bytes are released.
+    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        if (!target) throw not_found("member");
+        const bool leaving = user_id == actor;
+        rules::may_remove_member(actor_now, target->role, leaving);
+        Outcome<std::vector<std::string>> outcome;
+        store::members::remove(tx, chat_id, user_id);
+        const bool owner_leaves = target->role == Role::owner;
+        const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
+        outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
+        if (owner_leaves && !heir) {
+            outcome.value = store::chats::remove(tx, chat_id);
+            outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+            return outcome;
+        }
+        const auto actor_name = name_of(tx, actor);
+        deliver_message(outcome.effects,
+                        leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
+                                : write_system(tx, chat_id, actor, actor_name + " removed " + target->user.display_name,
+                                               "member.removed", user_id));
+        if (heir) {
+            store::members::set_role(tx, chat_id, *heir, Role::owner);
+            auto heir_row = member_of(tx, chat_id, *heir);
+            deliver_message(outcome.effects,
+                            write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
+                                         "chat.owner_changed", *heir));
+            outcome.effects.to_members(MemberUpdated{std::move(heir_row)}, chat_id);
+        }
+        outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
+            cache.update(chat_id, [&](ChatAccess& a) {
+                a.members.erase(user_id);
+                if (heir) a.members[*heir] = Role::owner;
+            });
+        };
+        return outcome;
+    });
+    co_await release_bytes(writes_.pool(), storage_, std::move(released));
+}
+
+}  // namespace confab::domain
