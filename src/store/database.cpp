@@ -30,14 +30,17 @@ void prepare_statements(Tx& tx) {
 
 void plan_once(Tx& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
 
-void run_alone(const std::string& database_url, const std::function<void(Tx&)>& fn) {
-    std::optional<pqxx::connection> connection;
+pqxx::connection connect(const std::string& database_url) {
     try {
-        connection.emplace(database_url);
+        return pqxx::connection(database_url);
     } catch (const pqxx::broken_connection& e) {
         throw Unavailable(e.what());
     }
-    pqxx::work work(*connection);
+}
+
+void run_alone(const std::string& database_url, const std::function<void(Tx&)>& fn) {
+    auto connection = connect(database_url);
+    pqxx::work work(connection);
     Tx tx(work);
     prepare_statements(tx);
     fn(tx);

@@ -1,9 +1,8 @@
 #include "confab/store/migrations.hpp"
 
-#include "confab/store/tx.hpp"
+#include "confab/store/sql.hpp"
 
 #include <pqxx/connection>
-#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <spdlog/spdlog.h>
@@ -45,15 +44,6 @@ int applied_version(pqxx::connection& connection) {
     const auto row = tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations");
     tx.commit();
     return row[0].as<int>();
-}
-
-// A database that cannot be reached is Unavailable, as for the Pool: the caller may retry.
-pqxx::connection connect(const std::string& database_url) {
-    try {
-        return pqxx::connection(database_url);
-    } catch (const pqxx::broken_connection& e) {
-        throw Unavailable(e.what());
-    }
 }
 
 }  // namespace

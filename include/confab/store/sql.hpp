@@ -4,6 +4,7 @@
 
 #include "confab/store/tx.hpp"
 
+#include <pqxx/connection>
 #include <pqxx/connection_base>
 #include <pqxx/except>
 #include <pqxx/result>
@@ -14,6 +15,10 @@
 #include <utility>
 
 namespace confab::store {
+
+// A connection of its own, outside the Pool (migrations, `confab admin`); Unavailable when
+// the database cannot be reached, as for the Pool.
+pqxx::connection connect(const std::string& database_url);
 
 // Statements throw the store's own errors (tx.hpp) for what callers act on; the rest of
 // libpqxx's errors (a broken connection, a deadlock) are the Pool's to handle.
