@@ -3,7 +3,6 @@
 // media.
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,17 +50,9 @@ fs::path stored_path(const ServerProcess& server, const std::string& bytes) {
 class SlowDownload {
 public:
     SlowDownload(std::uint16_t port, const TestUser& u, const std::string& message_id) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int receive_buffer = 16 * 1024;
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+        fd_ = connect_with_receive_buffer(port, 16 * 1024);
         const timeval timeout{30, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-            throw std::runtime_error("connect failed");
         const std::string request = "GET " + media_url(message_id) +
                                     " HTTP/1.1\r\nHost: confab\r\nAuthorization: Bearer " + u.token +
                                     "\r\nConnection: close\r\n\r\n";

@@ -12,6 +12,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -195,6 +200,21 @@ std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::mil
         throw std::runtime_error("raw_exchange on port " + std::to_string(port) + ": connect: " + connect_ec.message());
     }
     return received;
+}
+
+int connect_with_receive_buffer(std::uint16_t port, int receive_buffer) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket failed");
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        throw std::runtime_error("connect to port " + std::to_string(port) + " failed");
+    }
+    return fd;
 }
 
 // ---------------------------------------------------------------------------------------------

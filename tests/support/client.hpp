@@ -47,6 +47,12 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
 // wait for the 101). Throws only if the connection cannot be made.
 std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait, std::string then = {});
 
+// A bare blocking socket connected to 127.0.0.1:port, its receive buffer set to
+// `receive_buffer` bytes before it connects, for tests that read slower than the server
+// writes (the server's sends then stall early). The caller closes it. Throws when the
+// connection cannot be made.
+int connect_with_receive_buffer(std::uint16_t port, int receive_buffer);
+
 class WsClient;
 
 struct WsConnectResult {
