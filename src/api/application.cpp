@@ -31,7 +31,8 @@ Application::Application(const config::Config& cfg)
       presence(writes, hub, cfg.limits),
       media(writes, storage, workers, cfg.media, cfg.limits),
       stats(pool),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats},
+      templates(writes, cfg.limits.content_chars),
+      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates},
       router(make_router(services)),
       events(services) {}
 

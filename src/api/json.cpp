@@ -71,6 +71,19 @@ std::optional<std::vector<std::string>> optional_string_array(const Json& object
     return values;
 }
 
+std::optional<std::map<std::string, std::string>> optional_string_map(const Json& object, const char* field) {
+    const auto found = object.find(field);
+    if (found == object.end()) return std::nullopt;
+    const auto refused = bad_request(std::string(field) + " must be an object of strings", field);
+    if (!found->is_object()) throw refused;
+    std::map<std::string, std::string> values;
+    for (const auto& [key, item] : found->items()) {
+        if (!item.is_string()) throw refused;
+        values.emplace(key, item.get<std::string>());
+    }
+    return values;
+}
+
 namespace {
 
 // How deeply arrays and objects nest in `value` (a scalar is 0), found without recursion:
@@ -226,6 +239,16 @@ Json to_json(const model::Invitation& invitation) {
                 {"member_count", invitation.member_count},
                 {"inviter", invitation.inviter ? to_json(*invitation.inviter) : Json(nullptr)},
                 {"created_at", format_timestamp(invitation.created_at)}};
+}
+
+Json to_json(const model::Template& value) {
+    return Json{{"id", value.id},
+                {"chat_id", value.chat_id ? Json(*value.chat_id) : Json(nullptr)},
+                {"name", value.name},
+                {"content", value.content},
+                {"placeholders", value.placeholders},
+                {"created_at", format_timestamp(value.created_at)},
+                {"updated_at", format_timestamp(value.updated_at)}};
 }
 
 Json to_json(const model::Member& member) {

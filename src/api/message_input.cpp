@@ -48,6 +48,13 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     message.reply_to_id = nullable_string(data, "reply_to_id");
     if (!message.reply_to_id) message.reply_to_id = nullable_string(data, "reply_to");
     message.client_id = nullable_string(data, "client_id");
+    auto values = optional_string_map(data, "values");
+    if (auto template_id = nullable_string(data, "template_id")) {
+        message.from_template = domain::TemplateUse{std::move(*template_id),
+                                                    values ? std::move(*values) : std::map<std::string, std::string>{}};
+    } else if (values) {
+        throw model::bad_request("values are for a template_id", "values");
+    }
     if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
     if (message.type == model::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
     return message;

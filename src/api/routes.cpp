@@ -35,6 +35,7 @@ http::Router make_router(Services& services) {
     add_member_routes(router, services);
     add_message_routes(router, services);
     add_media_routes(router, services);
+    add_template_routes(router, services);
     add_admin_routes(router, services);
     return router;
 }

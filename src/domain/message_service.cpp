@@ -25,11 +25,7 @@ Message message_of(store::Tx& tx, const std::string& message_id, const std::stri
 }  // namespace
 
 void MessageService::validate_content(const std::string& content, bool required) const {
-    const auto length = code_points(content);
-    if (required && length == 0) throw bad_request("content must not be empty", "content");
-    if (length > limits_.content_chars)
-        throw Error(ErrorCode::payload_too_large,
-                    "content is longer than " + std::to_string(limits_.content_chars) + " characters", "content");
+    check_content(content, required, limits_.content_chars);
 }
 
 boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
@@ -37,8 +33,12 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     if (m.reply_to_id) require_uuid(*m.reply_to_id, "reply_to_id");
     if (m.client_id && (m.client_id->empty() || m.client_id->size() > max_client_id))
         throw bad_request("client_id must be 1-64 characters", "client_id");
+    if (m.from_template) {
+        if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
+        require_uuid(m.from_template->template_id, "template_id");
+    }
     switch (m.type) {
-        case MessageType::text: validate_content(m.content, true); break;
+        case MessageType::text: validate_content(m.content, !m.from_template); break;
         case MessageType::location:
             if (!m.location) throw bad_request("location messages need metadata.location", "metadata");
             validate_content(m.content, false);

@@ -73,6 +73,11 @@ void may_delete_message(const Standing& actor, const std::string& actor_id, cons
     if (message.is_deleted) throw conflict("message is already deleted");
 }
 
+void may_manage_chat_templates(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no shared templates");
+    if (actor.role == Role::member) throw forbidden("only admins can manage the group's templates");
+}
+
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message) {
     if (message.is_deleted || !message.media) throw not_found("media");
     if (!is_sender_or_group_admin(actor, actor_id, message))

@@ -1,6 +1,8 @@
 #include "confab/domain/send_writer.hpp"
 
 #include "confab/domain/rules.hpp"
+#include "confab/domain/template_service.hpp"
+#include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
@@ -42,9 +44,23 @@ void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<st
 
 }  // namespace
 
+void check_content(const std::string& content, bool required, std::size_t limit) {
+    const auto length = code_points(content);
+    if (required && length == 0) throw bad_request("content must not be empty", "content");
+    if (length > limit)
+        throw Error(ErrorCode::payload_too_large, "content is longer than " + std::to_string(limit) + " characters",
+                    "content");
+}
+
 // Each send gets what it would get alone, in the batch's order: not_found when its chat is
 // gone or its sender is no longer a member, the stored message for a repeated client_id
 // (also one repeated within the batch), and the check errors of its reply and upload.
+std::string SendWriter::filled(store::Tx& tx, const SendMessage& m) const {
+    auto content = filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
+    check_content(content, m.type == MessageType::text, content_chars_);
+    return content;
+}
+
 std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const SendMessage* const> sends) {
     std::vector<std::optional<Entry>> entries(sends.size());
     const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
@@ -103,15 +119,17 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     for (std::size_t i = 0; i < sends.size(); ++i) {
         if (entries[i] || repeat_of[i]) continue;
         const auto& m = *sends[i];
+        std::string content;
         try {
             check_references(tx, m, claimed_media);
+            content = m.from_template ? filled(tx, m) : m.content;
         } catch (const Error& error) {
             refuse(i, error);
             continue;
         }
         inserted.push_back(i);
-        batch.push_back(
-            {m.chat_id, m.sender_id, m.type, m.content, m.reply_to_id, m.metadata.text, m.client_id, m.media_id});
+        batch.push_back({m.chat_id, m.sender_id, m.type, std::move(content), m.reply_to_id, m.metadata.text,
+                         m.client_id, m.media_id});
     }
     std::vector<std::optional<Message>> stored;
     try {

@@ -16,6 +16,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/stats_service.hpp"
+#include "confab/domain/template_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
@@ -56,6 +57,7 @@ public:
     domain::PresenceService presence;
     domain::MediaService media;
     domain::StatsService stats;
+    domain::TemplateService templates;
     Services services;
     http::Router router;
     WsEvents events;

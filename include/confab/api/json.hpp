@@ -2,11 +2,13 @@
 
 #include "confab/model/chat.hpp"
 #include "confab/domain/events.hpp"
+#include "confab/model/template.hpp"
 #include "confab/model/user.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +30,8 @@ std::optional<std::string> nullable_string(const Json& object, const char* field
 std::optional<long long> optional_integer(const Json& object, const char* field);
 std::optional<bool> optional_bool(const Json& object, const char* field);
 std::optional<std::vector<std::string>> optional_string_array(const Json& object, const char* field);
+// An object whose values are all strings.
+std::optional<std::map<std::string, std::string>> optional_string_map(const Json& object, const char* field);
 // A JSON object field, stored as text (at most `max_bytes` serialized).
 std::optional<model::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes);
 void reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> known);
@@ -44,6 +48,7 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
 Json to_json(const model::ChatView& view);
 Json to_json(const model::Member& member);
 Json to_json(const model::Invitation& invitation);
+Json to_json(const model::Template& value);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);

@@ -18,6 +18,7 @@ class MessageService;
 class PresenceService;
 class MediaService;
 class StatsService;
+class TemplateService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -37,6 +38,7 @@ struct Services {
     domain::PresenceService& presence;
     domain::MediaService& media;
     domain::StatsService& stats;
+    domain::TemplateService& templates;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

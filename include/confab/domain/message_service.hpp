@@ -45,7 +45,7 @@ public:
           limits_(limits),
           sends_("messages", limits.message_burst, limits.message_rate),
           changes_("changes", limits.change_burst, limits.change_rate),
-          send_writer_(writes.cache()) {}
+          send_writer_(writes.cache(), limits.content_chars) {}
 
     boost::asio::awaitable<Sent> send(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);

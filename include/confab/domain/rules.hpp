@@ -41,6 +41,9 @@ void may_edit_message(const std::string& actor_id, const Message& message);
 // The sender, or in a group an admin or the owner.
 void may_delete_message(const Standing& actor, const std::string& actor_id, const Message& message);
 
+// A group's templates are managed by its admins; a direct chat has none.
+void may_manage_chat_templates(const Standing& actor);
+
 // As deleting the message: the sender, or a group's admins.
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message);
 

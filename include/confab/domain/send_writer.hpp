@@ -2,6 +2,8 @@
 
 #include "confab/domain/commit.hpp"
 
+#include <cstddef>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +16,12 @@ struct Location {
     double longitude = 0;
 };
 
+// A send's content from a saved template (TemplateService), filled in its transaction.
+struct TemplateUse {
+    std::string template_id;
+    std::map<std::string, std::string> values;
+};
+
 struct SendMessage {
     std::string chat_id;
     std::string sender_id;
@@ -24,7 +32,12 @@ struct SendMessage {
     OpaqueJson metadata;
     std::optional<Location> location;  // parsed from metadata.location by the edge
     std::optional<std::string> client_id;
+    std::optional<TemplateUse> from_template;  // then `content` is empty
 };
+
+// bad_request when `content` is required and empty, payload_too_large when it is longer
+// than `limit` code points (field `content`).
+void check_content(const std::string& content, bool required, std::size_t limit);
 
 struct Sent {
     Message message;
@@ -37,11 +50,15 @@ struct Sent {
 // cached (MessageService::send queues a send without waiting for that load).
 class SendWriter final : public store::BatchWriter<SendMessage, Outcome<Sent>> {
 public:
-    explicit SendWriter(AccessCache& cache) : cache_(cache) {}
+    SendWriter(AccessCache& cache, std::size_t content_chars) : cache_(cache), content_chars_(content_chars) {}
     std::vector<Entry> write(store::Tx& tx, std::span<const SendMessage* const> sends) override;
 
 private:
+    // The content of a send from a template, checked as a typed content is.
+    std::string filled(store::Tx& tx, const SendMessage& m) const;
+
     AccessCache& cache_;
+    std::size_t content_chars_;
 };
 
 }  // namespace confab::domain

@@ -71,6 +71,7 @@ const std::vector<StandingRow>& standing_rows() {
          &ChatSettings::only_admins_can_edit_info},
         {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'A', 'A'}},
         {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'A'}},
+        {"manage the chat's templates", [](const Standing& s) { may_manage_chat_templates(s); }, 'F', {'F', 'A', 'A'}},
         {"add members",
          [](const Standing& s) { may_add_members(s); },
          'F',
