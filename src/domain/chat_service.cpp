@@ -51,11 +51,14 @@ Outcome<Created> reopened(store::Tx& tx, const std::string& chat_id, const std::
     return {{view_of(tx, chat_id, actor), false}, {}};
 }
 
-// chat.created or chat.updated for each member, each with their own `me`.
-template <class ChatEvent>
-void deliver_views(Effects& effects, const ChatView& view,
-                   const std::vector<std::pair<std::string, Membership>>& standings) {
-    for (const auto& [user, me] : standings) effects.to_users(ChatEvent{viewed_by(view, me)}, {user});
+// The members a chat view goes to, each with their own `me` (chat.created, chat.updated).
+Facts viewers(const std::vector<std::pair<std::string, Membership>>& standings) {
+    Facts facts;
+    for (const auto& [user, me] : standings) {
+        facts.members.push_back(user);
+        facts.memberships.emplace(user, me);
+    }
+    return facts;
 }
 
 ChatAccess access_of(ChatType type, const ChatSettings& settings,
@@ -106,7 +109,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
         const auto standings = store::members::standings(tx, *chat_id);
         outcome.effects.cache_change = [id = *chat_id, access = access_of(ChatType::direct, {}, standings)](
                                            AccessCache& cache) { cache.put(id, access); };
-        deliver_views<ChatCreated>(outcome.effects, view, standings);
+        outcome.effects.deliver(Occasion::chat_created, ChatCreated{view}, viewers(standings));
         outcome.value = {std::move(view), true};
         return outcome;
     });
@@ -136,7 +139,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
         const auto standings = store::members::standings(tx, chat_id);
         outcome.effects.cache_change = [chat_id, access = access_of(ChatType::group, chat.settings, standings)](
                                            AccessCache& cache) { cache.put(chat_id, access); };
-        deliver_views<ChatCreated>(outcome.effects, outcome.value, standings);
+        outcome.effects.deliver(Occasion::chat_created, ChatCreated{outcome.value}, viewers(standings));
         return outcome;
     });
     writes_.track({"chat.created", actor, view.chat.id,
@@ -196,7 +199,8 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
                                                               settings_summary(settings) + ")",
                                                           "chat.settings_changed"));
         outcome.value = view_of(tx, chat_id, actor);
-        deliver_views<ChatUpdated>(outcome.effects, outcome.value, store::members::standings(tx, chat_id));
+        outcome.effects.deliver(Occasion::chat_updated, ChatUpdated{outcome.value},
+                                viewers(store::members::standings(tx, chat_id)));
         outcome.effects.cache_change = [chat_id, settings](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) { a.settings = settings; });
         };
@@ -213,10 +217,11 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
         Outcome<std::vector<std::string>> outcome;
         if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
             store::chats::set_hidden(tx, chat_id, actor, true);
-            outcome.effects.to_users(ChatDeleted{chat_id}, {actor});
+            outcome.effects.deliver(Occasion::chat_hidden, ChatDeleted{chat_id}, {.actor = actor});
             return outcome;
         }
-        outcome.effects.to_users(ChatDeleted{chat_id}, store::members::user_ids(tx, chat_id));
+        outcome.effects.deliver(Occasion::chat_deleted, ChatDeleted{chat_id},
+                                {.members = store::members::user_ids(tx, chat_id), .actor = actor});
         outcome.value = store::chats::remove(tx, chat_id);
         outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
         return outcome;

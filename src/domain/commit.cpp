@@ -3,8 +3,6 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/messages.hpp"
 
-#include <algorithm>
-
 namespace confab::domain {
 
 boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
@@ -30,21 +28,26 @@ boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message
 void ChatWrites::apply(Effects& effects) {
     if (effects.cache_change) effects.cache_change(cache_);
     for (auto& delivery : effects.deliveries) {
-        // The members are unique already; only the few extra users need checking against
-        // them (a member list of a thousand is not searched once per member).
-        const auto access = delivery.members_of ? cache_.find(*delivery.members_of) : nullptr;
-        std::vector<std::string> users;
-        if (access) {
-            users.reserve(access->members.size() + delivery.users.size());
-            for (const auto& [user, role] : access->members) users.push_back(user);
+        if (delivery.members_of) {
+            publish_in_chat(delivery.occasion, std::move(delivery.event), *delivery.members_of,
+                            std::move(delivery.facts));
+        } else {
+            publish(delivery.occasion, std::move(delivery.event), std::move(delivery.facts));
         }
-        const auto members = static_cast<std::ptrdiff_t>(users.size());
-        for (auto& user : delivery.users)
-            if (!(access && access->members.contains(user)) &&
-                std::find(users.begin() + members, users.end(), user) == users.end())
-                users.push_back(std::move(user));
-        events_.publish(delivery.event, users);
     }
+}
+
+void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
+    for (const auto& parcel : address(occasion, std::move(event), std::move(facts)))
+        events_.publish(parcel.event, parcel.recipients);
+}
+
+void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {
+    if (const auto access = cache_.find(chat_id)) {
+        facts.members.reserve(access->members.size());
+        for (const auto& [user, role] : access->members) facts.members.push_back(user);
+    }
+    publish(occasion, std::move(event), std::move(facts));
 }
 
 Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what) {

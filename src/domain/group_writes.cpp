@@ -69,25 +69,23 @@ void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const s
         const auto id = store::invitations::insert(tx, chat_id, user, inviter);
         if (!id) continue;
         if (auto invitation = store::invitations::find(tx, *id, user))
-            effects.to_users(InvitationCreated{std::move(*invitation)}, {user});
+            effects.deliver(Occasion::invitation_created, InvitationCreated{std::move(*invitation)},
+                            {.actor = inviter, .subject = user});
     }
-}
-
-ChatView viewed_by(ChatView view, const Membership& me) {
-    view.me = me;
-    return view;
 }
 
 void deliver_message(Effects& effects, Message message) {
     const auto chat_id = message.chat_id;
-    effects.to_members(MessageCreated{std::move(message)}, chat_id);
+    effects.in_chat(Occasion::message_created, MessageCreated{std::move(message)}, chat_id);
 }
 
 void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
                     const std::vector<Member>& joined, std::vector<Message> notes) {
     for (const auto& member : joined)
-        effects.to_users(ChatCreated{viewed_by(view, {Role::member, 0, false})}, {member.user.id});
-    for (const auto& member : joined) effects.to_members(MemberAdded{member}, chat_id);
+        effects.deliver(Occasion::chat_joined, ChatCreated{view},
+                        {.subject = member.user.id, .memberships = {{member.user.id, {Role::member, 0, false}}}});
+    for (const auto& member : joined)
+        effects.in_chat(Occasion::member_added, MemberAdded{member}, chat_id, {.subject = member.user.id});
     for (auto& note : notes) deliver_message(effects, std::move(note));
     effects.cache_change = [chat_id, joined](AccessCache& cache) {
         cache.update(chat_id, [&](ChatAccess& a) {

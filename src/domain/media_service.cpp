@@ -193,7 +193,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
         Outcome<std::optional<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
         auto updated = store::messages::find(tx, message_id, actor);
         if (!updated) throw not_found("media");
-        outcome.effects.to_members(MessageUpdated{std::move(*updated)}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{std::move(*updated)}, chat_id);
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));

@@ -93,7 +93,8 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
             throw Error(ErrorCode::conflict, "the group is full");
         store::invitations::remove(tx, invitation_id);
         Outcome<ChatView> outcome;
-        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
+        outcome.effects.deliver(Occasion::invitation_deleted, InvitationDeleted{invitation_id, chat_id},
+                                {.subject = actor});
         std::vector<Member> joined;
         std::vector<Message> note;
         if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
@@ -114,7 +115,8 @@ boost::asio::awaitable<void> MemberService::decline(std::string actor, std::stri
         if (!store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
         store::invitations::remove(tx, invitation_id);
         Outcome<bool> outcome{true, {}};
-        outcome.effects.to_users(InvitationDeleted{invitation_id, chat_id}, {actor});
+        outcome.effects.deliver(Occasion::invitation_deleted, InvitationDeleted{invitation_id, chat_id},
+                                {.subject = actor});
         return outcome;
     });
 }
@@ -162,9 +164,12 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         }
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         for (const auto& [user, role] : roles)
-            outcome.effects.to_members(MemberUpdated{member_of(tx, chat_id, user)}, chat_id);
+            outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{member_of(tx, chat_id, user)}, chat_id,
+                                    {.actor = actor, .subject = user});
         outcome.value = member_of(tx, chat_id, user_id);
-        if (!role_changes) outcome.effects.to_users(MemberUpdated{outcome.value}, {user_id});
+        if (!role_changes)
+            outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{outcome.value},
+                                    {.actor = actor, .subject = user_id});
         outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
                 for (const auto& [user, role] : roles) a.members[user] = role;
@@ -190,7 +195,8 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
         store::members::remove(tx, chat_id, user_id);
         const bool owner_leaves = target->role == Role::owner;
         const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
-        outcome.effects.deliveries.push_back({MemberRemoved{chat_id, user_id}, chat_id, {user_id}});
+        outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
+                                {.actor = actor, .subject = user_id});
         if (owner_leaves && !heir) {
             outcome.value = store::chats::remove(tx, chat_id);
             outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
@@ -207,7 +213,8 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
             deliver_message(outcome.effects,
                             write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                          "chat.owner_changed", *heir));
-            outcome.effects.to_members(MemberUpdated{std::move(heir_row)}, chat_id);
+            outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(heir_row)}, chat_id,
+                                    {.actor = actor, .subject = *heir});
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

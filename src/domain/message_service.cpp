@@ -72,7 +72,6 @@ void MessageService::track_send(const Message& message) {
 }
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
-    require_uuid(chat_id, "chat_id");
     co_await writes_.standing(chat_id, actor);
     auto messages = co_await writes_.pool().run([actor, chat_id, q](store::Tx& tx) {
         return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1, actor);
@@ -119,7 +118,7 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
         rules::may_edit_message(actor, message_of(tx, message_id, actor));
         store::messages::edit(tx, message_id, content, store::messages::next_version(tx, chat_id));
         Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
-        outcome.effects.to_members(MessageUpdated{outcome.value}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{outcome.value}, chat_id);
         return outcome;
     });
 }
@@ -136,7 +135,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         store::messages::tombstone(tx, message_id, version);
         Outcome<std::optional<std::string>> outcome;
         if (current.media) outcome.value = store::media::remove(tx, current.media->id);
-        outcome.effects.to_members(MessageDeleted{message_id, chat_id, version}, chat_id);
+        outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{message_id, chat_id, version}, chat_id);
         return outcome;
     });
     writes_.track({"message.deleted", actor, chat_id});
@@ -164,7 +163,7 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         if (add && store::messages::distinct_emoji(tx, message_id) > max_distinct_emoji)
             throw conflict("a message has at most 20 distinct reactions");
         store::messages::set_version(tx, message_id, store::messages::next_version(tx, chat_id));
-        outcome.effects.to_members(MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
         outcome.value = true;
         return outcome;
     });
@@ -179,7 +178,7 @@ boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::s
         Outcome<bool> outcome{false, {}};
         const auto moved = store::members::advance_read(tx, chat_id, actor, seq);
         if (!moved) return outcome;
-        outcome.effects.to_members(ReadUpdated{chat_id, actor, *moved}, chat_id);
+        outcome.effects.in_chat(Occasion::read_updated, ReadUpdated{chat_id, actor, *moved}, chat_id, {.actor = actor});
         outcome.value = true;
         return outcome;
     });

@@ -30,14 +30,9 @@ void PresenceService::stop() {
 
 bool PresenceService::online(const std::string& user_id) const { return hub_.connections_of(user_id) > 0; }
 
-// typing.update goes to the other members of the chat, never back to the typist.
 void PresenceService::announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing) {
-    const auto access = writes_.cache().find(chat_id);
-    if (!access) return;
-    std::vector<std::string> audience;
-    for (const auto& [member, role] : access->members)
-        if (member != user_id) audience.push_back(member);
-    writes_.publish(TypingUpdated{chat_id, user_id, is_typing}, audience);
+    writes_.publish_in_chat(Occasion::typing_updated, TypingUpdated{chat_id, user_id, is_typing}, chat_id,
+                            {.actor = user_id});
 }
 
 boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::string chat_id, bool is_typing) {
@@ -88,7 +83,8 @@ boost::asio::awaitable<void> PresenceService::announce_presence(const std::strin
     if (!is_online)
         presence.last_seen_at =
             std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    writes_.publish(PresenceUpdated{user_id, presence}, contacts);
+    writes_.publish(Occasion::presence_updated, PresenceUpdated{user_id, presence},
+                    {.subject = user_id, .contacts = std::move(contacts)});
 }
 
 boost::asio::awaitable<void> PresenceService::connected(std::string user_id) {

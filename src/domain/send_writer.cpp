@@ -149,7 +149,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             message->media->attached = true;
         }
         Outcome<Sent> outcome;
-        outcome.effects.to_members(MessageCreated{*message}, message->chat_id);
+        outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         count_sent(message->type);
         outcome.value = {std::move(*message), true};
         entries[i] = std::move(outcome);

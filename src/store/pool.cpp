@@ -54,6 +54,24 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds step) {
     return std::chrono::milliseconds(half + std::uniform_int_distribution<long long>(0, step.count() - half)(random));
 }
 
+// A transaction's count on the in-use gauge, held until end() or destruction.
+class InUse {
+public:
+    InUse() { pool_metrics().in_use.add(1); }
+    ~InUse() { end(); }
+    InUse(const InUse&) = delete;
+    InUse& operator=(const InUse&) = delete;
+
+    void end() {
+        if (!held_) return;
+        held_ = false;
+        pool_metrics().in_use.add(-1);
+    }
+
+private:
+    bool held_ = true;
+};
+
 }  // namespace
 
 struct Pool::Connection {
@@ -61,8 +79,15 @@ struct Pool::Connection {
     pqxx::connection pq;
 };
 
+// In use until it has committed or rolled back, which is before any of its callers is
+// resumed: a caller that reads the gauge next never counts its own finished transaction.
 struct Pool::Transaction {
     explicit Transaction(Connection& connection) : work(connection.pq) {}
+    void commit() {
+        work.commit();
+        in_use.end();
+    }
+    InUse in_use;  // declared before the work, so it ends after the work's rollback
     pqxx::work work;
 };
 
@@ -232,11 +257,9 @@ void Pool::worker() {
         }
         auto& metrics = pool_metrics();
         metrics.waiting.add(-static_cast<std::int64_t>(batch.size()));
-        metrics.in_use.add(1);
         const auto started = std::chrono::steady_clock::now();
         execute_with_retry(connection, batch);
         metrics.duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        metrics.in_use.add(-1);
         if (lane) {
             metrics.groups.inc();
             metrics.grouped_writes.inc(batch.size());
@@ -400,7 +423,7 @@ void Pool::commit(Connection& connection, Batch& batch, bool isolated) {
         // group's): its next request then sees them, and a hot chat's acks do not wait for
         // the fan-out of every later message of the group.
         const auto locks = lock_orders(committed);
-        transaction.work.commit();
+        transaction.commit();
         // Committed is final: nothing may escape from here, or the group would be run again
         // (execute, execute_with_retry) and its callers answered twice.
         for (auto* job : committed) {

@@ -2,6 +2,7 @@
 
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/analytics.hpp"
+#include "confab/domain/audience.hpp"
 #include "confab/domain/model.hpp"
 #include "confab/domain/events.hpp"
 #include "confab/domain/validation.hpp"
@@ -20,20 +21,28 @@
 // publish the events, so that every connection sees a chat's events in commit order.
 namespace confab::domain {
 
+// An event of a write, published once the write has committed (audience.hpp says to whom).
 struct Delivery {
+    Occasion occasion;
     Event event;
-    std::optional<std::string> members_of;  // every member of this chat, after the cache change
-    std::vector<std::string> users;         // and these users
+    Facts facts;
+    // The chat whose members, as the cache knows them after the cache change, are the
+    // facts' members; unset when the write gives them itself.
+    std::optional<std::string> members_of;
 };
 
 struct Effects {
     std::function<void(AccessCache&)> cache_change;
     std::vector<Delivery> deliveries;
 
-    // The event to every member of the chat (as the cache knows them after cache_change).
-    void to_members(Event event, const std::string& chat_id) { deliveries.push_back({std::move(event), chat_id, {}}); }
-    void to_users(Event event, std::vector<std::string> users) {
-        deliveries.push_back({std::move(event), std::nullopt, std::move(users)});
+    // The event to the occasion's audience among the chat's members (as the cache knows
+    // them after cache_change).
+    void in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts = {}) {
+        deliveries.push_back({occasion, std::move(event), std::move(facts), chat_id});
+    }
+    // The event to the occasion's audience under the facts alone.
+    void deliver(Occasion occasion, Event event, Facts facts) {
+        deliveries.push_back({occasion, std::move(event), std::move(facts), std::nullopt});
     }
 };
 
@@ -85,8 +94,11 @@ public:
         co_return std::move(outcome.value);
     }
 
-    // Publishes outside any transaction (typing, presence): no ordering with commits needed.
-    void publish(const Event& event, const std::vector<std::string>& users) { events_.publish(event, users); }
+    // Publish outside any transaction (typing, presence): no ordering with commits needed.
+    // The event to the occasion's audience under the facts alone,
+    void publish(Occasion occasion, Event event, Facts facts);
+    // or among the chat's members as cached now (none when the chat is not cached).
+    void publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts = {});
 
     // A tracked product event; queued, never blocking (see Analytics).
     void track(AnalyticsEvent event) { analytics_.record(std::move(event)); }

@@ -25,9 +25,6 @@ void deliver_message(Effects& effects, Message message);
 ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 
-// The view with another member's own `me`.
-ChatView viewed_by(ChatView view, const Membership& me);
-
 // The users an actor puts into a group, split by consent: those who join now, and those who
 // are asked first (rules::adds_without_asking). not_found when any of them is not a user.
 struct Consent {

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "confab/domain/events.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+// Who receives each event, and what each of them is sent, as pure functions of plain facts
+// (no cache, no database, no connections): the one table to extend when a new role, kind
+// of chat or kind of change wants a different audience. tests/unit/domain/audience_test.cpp
+// holds every occasion against a cast of owner, admin, member, actor and outsiders.
+namespace confab::domain {
+
+// The users an event may go to, named.
+enum class Audience {
+    members,              // every member of the chat
+    members_and_subject,  // every member, and the subject who has just stopped being one
+    members_but_actor,    // every member except the actor, who knows already
+    actor,                // the actor alone
+    subject,              // the user the event is about, alone
+    contacts_of_subject,  // everyone who shares a chat with the subject
+};
+
+// Everything that sends an event; each occasion has one audience (audience_of).
+enum class Occasion {
+    message_created,     // message.new: a message sent, or a system message written
+    message_updated,     // message.updated: an edit, a reaction change, a media removal
+    message_deleted,     // message.deleted
+    read_updated,        // read.updated: the actor's read position moved
+    typing_updated,      // typing.update: the actor started or stopped typing
+    chat_created,        // chat.created: a new chat, to each of its members
+    chat_joined,         // chat.created: the chat, to the subject who has just joined it
+    chat_updated,        // chat.updated: a group's title, photo, settings or metadata
+    chat_hidden,         // chat.deleted: the actor hid a direct chat from themself
+    chat_deleted,        // chat.deleted: a group deleted, to its last members
+    member_added,        // member.added: the subject joined
+    role_changed,        // member.updated: the subject's role changed (also by succession)
+    mute_changed,        // member.updated: the subject muted or unmuted the chat (private)
+    member_removed,      // member.removed: the subject left or was removed
+    presence_updated,    // presence.update: the subject's first connection opened or last closed
+    invitation_created,  // invitation.created: the subject was invited
+    invitation_deleted,  // invitation.deleted: the subject accepted or declined
+};
+
+Audience audience_of(Occasion occasion);
+
+// The facts an audience is drawn from.
+struct Facts {
+    std::vector<std::string> members;   // the chat's members once the change is applied
+                                        // (a deleted chat: its last members)
+    std::string actor;                  // who made the change
+    std::string subject;                // the user the event is about
+    std::vector<std::string> contacts;  // the subject's contacts (presence only)
+    // Each recipient's own standing, for an event that carries the recipient's `me`
+    // (chat.created, chat.updated): such an event goes only to the users listed here.
+    std::map<std::string, Membership> memberships;
+};
+
+// The users, each once, of the audience under these facts. Members keep their given order.
+std::vector<std::string> recipients(Audience audience, Facts facts);
+
+// An event and the users it goes to.
+struct Parcel {
+    Event event;
+    std::vector<std::string> recipients;
+};
+
+// The event as sent on the occasion: one parcel for all its recipients, or, for an event
+// carrying the recipient's `me`, one parcel each with their own.
+std::vector<Parcel> address(Occasion occasion, Event event, Facts facts);
+
+}  // namespace confab::domain
