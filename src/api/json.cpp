@@ -189,6 +189,12 @@ Json to_json(const model::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
         reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
+    Json forwarded_from = nullptr;
+    if (const auto& origin = m.forwarded_from)
+        forwarded_from = {{"message_id", origin->message_id},
+                          {"chat_id", origin->chat_id},
+                          {"sender_id", optional_text(origin->sender_id)},
+                          {"sent_at", format_timestamp(origin->sent_at)}};
     return Json{{"id", m.id},
                 {"chat_id", m.chat_id},
                 {"sender_id", optional_text(m.sender_id)},
@@ -203,6 +209,9 @@ Json to_json(const model::Message& m) {
                 {"is_deleted", m.is_deleted},
                 {"metadata", parse_stored(m.metadata)},
                 {"client_id", optional_text(m.client_id)},
+                {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
+                {"pinned_by", optional_text(m.pinned_by)},
+                {"forwarded_from", std::move(forwarded_from)},
                 {"created_at", format_timestamp(m.created_at)},
                 {"updated_at", format_timestamp(m.updated_at)}};
 }
@@ -216,7 +225,8 @@ Json to_json(const model::ChatView& view) {
                 {"settings",
                  {{"only_admins_can_post", c.settings.only_admins_can_post},
                   {"only_admins_can_edit_info", c.settings.only_admins_can_edit_info},
-                  {"only_admins_can_add_members", c.settings.only_admins_can_add_members}}},
+                  {"only_admins_can_add_members", c.settings.only_admins_can_add_members},
+                  {"only_admins_can_pin", c.settings.only_admins_can_pin}}},
                 {"metadata", parse_stored(c.metadata)},
                 {"member_count", c.member_count},
                 {"last_message", view.last_message ? to_json(*view.last_message) : Json(nullptr)},
@@ -271,6 +281,9 @@ struct EventJson {
     }
     Json operator()(const domain::MessageDeleted& e) const {
         return frame("message.deleted", {{"message_id", e.message_id}, {"chat_id", e.chat_id}, {"version", e.version}});
+    }
+    Json operator()(const domain::MessageHidden& e) const {
+        return frame("message.hidden", {{"message_id", e.message_id}, {"chat_id", e.chat_id}, {"version", e.version}});
     }
     Json operator()(const domain::TypingUpdated& e) const {
         return frame("typing.update", {{"chat_id", e.chat_id}, {"user_id", e.user_id}, {"is_typing", e.is_typing}});

@@ -60,10 +60,21 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     return message;
 }
 
+domain::Forward parse_forward(const Json& data, std::string message_id, std::string actor) {
+    return {std::move(actor), std::move(message_id), required_string(data, "chat_id"),
+            nullable_string(data, "client_id")};
+}
+
 Json to_json(const domain::SyncPage& page) {
     Json messages = Json::array();
     for (const auto& message : page.messages) messages.push_back(to_json(message));
-    return Json{{"messages", std::move(messages)}, {"version", page.version}, {"has_more", page.has_more}};
+    Json hidden = Json::array();
+    for (const auto& h : page.hidden)
+        hidden.push_back({{"message_id", h.message_id}, {"chat_id", h.chat_id}, {"version", h.version}});
+    return Json{{"messages", std::move(messages)},
+                {"hidden", std::move(hidden)},
+                {"version", page.version},
+                {"has_more", page.has_more}};
 }
 
 }  // namespace confab::api

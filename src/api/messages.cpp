@@ -1,4 +1,5 @@
 #include "confab/api/message_input.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/model/error.hpp"
@@ -56,6 +57,32 @@ awaitable<http::Response> react(Services& services, http::Context& context, bool
     co_return http::no_content();
 }
 
+awaitable<http::Response> pin(Services& services, http::Context& context, bool pin) {
+    const auto principal = co_await authenticate(services, context);
+    co_await services.messages.pin(principal.user_id, context.path_params.at("id"), pin);
+    co_return http::no_content();
+}
+
+awaitable<http::Response> list_pins(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const auto page = co_await services.messages.pins(principal.user_id, context.path_params.at("id"),
+                                                      integer_cursor(query, 'n'), page_limit(query));
+    Json messages = Json::array();
+    for (const auto& message : page.messages) messages.push_back(to_json(message));
+    const Json next = page.next_cursor ? Json(encode_integer_cursor('n', *page.next_cursor)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> forward(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"chat_id", "client_id"});
+    const auto sent =
+        co_await services.messages.forward(parse_forward(body, context.path_params.at("id"), principal.user_id));
+    co_return message_response(sent.created ? 201 : 200, sent.message);
+}
+
 awaitable<http::Response> mark_read(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
@@ -86,6 +113,19 @@ void add_message_routes(http::Router& router, Services& services) {
         co_await services.messages.remove(principal.user_id, c.path_params.at("id"));
         co_return http::no_content();
     });
+    router.add(Method::get, "/api/v1/chats/{id}/pins",
+               [&services](http::Context& c) { return list_pins(services, c); });
+    router.add(Method::put, "/api/v1/messages/{id}/pin",
+               [&services](http::Context& c) { return pin(services, c, true); });
+    router.add(Method::del, "/api/v1/messages/{id}/pin",
+               [&services](http::Context& c) { return pin(services, c, false); });
+    router.add(Method::post, "/api/v1/messages/{id}/hide", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_await services.messages.hide(principal.user_id, c.path_params.at("id"));
+        co_return http::no_content();
+    });
+    router.add(Method::post, "/api/v1/messages/{id}/forward",
+               [&services](http::Context& c) { return forward(services, c); });
     router.add(Method::put, "/api/v1/messages/{id}/reactions/{emoji}",
                [&services](http::Context& c) { return react(services, c, true); });
     router.add(Method::del, "/api/v1/messages/{id}/reactions/{emoji}",

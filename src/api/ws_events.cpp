@@ -66,6 +66,21 @@ WsEvents::WsEvents(Services& services) : services_(services) {
                 co_return Json::object();
             });
     }
+    for (const bool pinning : {true, false}) {
+        add(pinning ? "message.pin" : "message.unpin",
+            [&messages, pinning](const Principal& p, const Json& data) -> awaitable<Json> {
+                co_await messages.pin(p.user_id, required_string(data, "message_id"), pinning);
+                co_return Json::object();
+            });
+    }
+    add("message.hide", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        co_await messages.hide(p.user_id, required_string(data, "message_id"));
+        co_return Json::object();
+    });
+    add("message.forward", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        auto forward = parse_forward(data, required_string(data, "message_id"), p.user_id);
+        co_return Json{{"message", to_json((co_await messages.forward(std::move(forward))).message)}};
+    });
     for (const bool typing : {true, false}) {
         add(typing ? "typing.start" : "typing.stop",
             [this, typing](const Principal& p, const Json& data) -> awaitable<Json> {

@@ -26,6 +26,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::member_added:
         case Occasion::role_changed: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
+        case Occasion::message_hidden:
         case Occasion::chat_hidden: return Audience::actor;
         case Occasion::chat_joined:
         case Occasion::mute_changed:

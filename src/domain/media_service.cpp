@@ -126,7 +126,7 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
         store::media::lock_bytes(tx, media.storage_key);
         store::media::lock_quota(tx, media.uploader_id);  // after the bytes' lock, always in this order
         const auto usage = store::media::usage(tx, media);
-        if (!usage.repeat) require_within_quota(usage.used_bytes, media.size_bytes);
+        if (!usage.repeat) require_within_quota(quota_bytes_, usage.used_bytes, media.size_bytes);
         if (!temporary.empty()) {  // a retried transaction finds the bytes stored already
             storage_.store(temporary, media.storage_key);
             temporary.clear();  // consumed by the store
@@ -137,8 +137,8 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     co_return Uploaded{std::move(stored), created};
 }
 
-void MediaService::require_within_quota(std::int64_t used_bytes, std::int64_t upload_bytes) const {
-    const auto quota = static_cast<std::int64_t>(quota_bytes_);
+void require_within_quota(std::size_t quota_bytes, std::int64_t used_bytes, std::int64_t upload_bytes) {
+    const auto quota = static_cast<std::int64_t>(quota_bytes);
     if (used_bytes + upload_bytes <= quota) return;
     Error error(ErrorCode::payload_too_large, "this upload would exceed your media storage quota");
     error.amounts = {{"quota_bytes", quota}, {"used_bytes", used_bytes}, {"upload_bytes", upload_bytes}};

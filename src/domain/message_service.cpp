@@ -94,9 +94,26 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
         auto view = store::chats::view(tx, chat_id, actor);
         if (!view) throw not_found("chat");
         page.version = view->chat.version;
-        page.messages = store::messages::changed_since(tx, chat_id, since_version, limit + 1, actor);
-        page.has_more = static_cast<int>(page.messages.size()) > limit;
-        if (page.has_more) page.messages.pop_back();
+        auto messages = store::messages::changed_since(tx, chat_id, since_version, limit + 1, actor);
+        const auto hidden = store::messages::hidden_since(tx, chat_id, actor, since_version, limit + 1);
+        // The first `limit` changes of both kinds, in version order.
+        std::size_t taken_messages = 0;
+        std::size_t taken_hidden = 0;
+        while (static_cast<int>(taken_messages + taken_hidden) < limit) {
+            const bool message_left = taken_messages < messages.size();
+            const bool hidden_left = taken_hidden < hidden.size();
+            if (message_left && (!hidden_left || messages[taken_messages].version < hidden[taken_hidden].version)) {
+                ++taken_messages;
+            } else if (hidden_left) {
+                page.hidden.push_back({hidden[taken_hidden].message_id, chat_id, hidden[taken_hidden].version});
+                ++taken_hidden;
+            } else {
+                break;
+            }
+        }
+        page.has_more = taken_messages < messages.size() || taken_hidden < hidden.size();
+        messages.resize(taken_messages);
+        page.messages = std::move(messages);
         return page;
     });
 }
@@ -182,6 +199,138 @@ boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::s
         outcome.value = true;
         return outcome;
     });
+}
+
+boost::asio::awaitable<bool> MessageService::pin(std::string actor, std::string message_id, bool pin) {
+    changes_.require(actor, "edits, reactions and pins");
+    const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_pin(standing, message, pin);
+    const auto chat_id = message.chat_id;
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, pin](store::Tx& tx) {
+        const auto now = lock_standing(tx, chat_id, actor, "message");
+        const auto current = message_of(tx, message_id, actor);
+        rules::may_pin(now, current, pin);
+        Outcome<bool> outcome{false, {}};
+        if (current.pinned_at.has_value() == pin) return outcome;  // idempotent: nothing moves, nothing is sent
+        const auto version = store::messages::next_version(tx, chat_id);
+        if (pin) {
+            store::messages::pin(tx, message_id, actor, version);
+        } else {
+            store::messages::unpin(tx, message_id, version);
+        }
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
+        outcome.value = true;
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<HistoryPage> MessageService::pins(std::string actor, std::string chat_id,
+                                                         std::optional<std::int64_t> before_pin, int limit) {
+    require_uuid(chat_id, "chat_id");
+    co_await writes_.standing(chat_id, actor);
+    auto pins = co_await writes_.pool().run([actor, chat_id, before_pin, limit](store::Tx& tx) {
+        return store::messages::pins(tx, chat_id, before_pin, limit + 1, actor);
+    });
+    HistoryPage page;
+    if (static_cast<int>(pins.messages.size()) > limit) {
+        pins.messages.pop_back();
+        page.next_cursor = pins.orders[pins.messages.size() - 1];
+    }
+    page.messages = std::move(pins.messages);
+    co_return page;
+}
+
+boost::asio::awaitable<bool> MessageService::hide(std::string actor, std::string message_id) {
+    require_uuid(message_id, "message_id");
+    // Not visible_message: a message hidden already is found again, so a retry is harmless.
+    const auto chat_id =
+        co_await writes_.pool().run([message_id](store::Tx& tx) { return store::messages::chat_of(tx, message_id); });
+    if (!chat_id) throw not_found("message");
+    standing_in((co_await writes_.access(*chat_id)).get(), actor, "message");
+    co_return co_await writes_.commit(*chat_id, [actor, chat_id = *chat_id, message_id](store::Tx& tx) {
+        lock_standing(tx, chat_id, actor, "message");
+        Outcome<bool> outcome{false, {}};
+        if (store::messages::is_hidden(tx, message_id, actor)) return outcome;
+        // The hiding takes a version of the chat so that the actor's other devices find it in
+        // since_version sync; nobody else sees anything of it.
+        const auto version = store::messages::next_version(tx, chat_id);
+        store::messages::hide(tx, message_id, actor, chat_id, version);
+        outcome.effects.deliver(Occasion::message_hidden, MessageHidden{message_id, chat_id, version},
+                                {.actor = actor});
+        outcome.value = true;
+        return outcome;
+    });
+}
+
+namespace {
+
+// The forward's copy of the source's media: a row of the forwarder's in the target chat for
+// the bytes already stored, counted in the forwarder's quota like an upload. Taken under the
+// bytes' lock, and only if the source still has them then: a removal of the source's media
+// either commits before (refused here) or finds this row using the bytes.
+Media copy_media(store::Tx& tx, const Message& source, const std::string& forwarder, const std::string& chat_id,
+                 std::size_t quota_bytes) {
+    Media copy = *source.media;
+    store::media::lock_bytes(tx, copy.storage_key);
+    const auto current = store::messages::find(tx, source.id, forwarder);
+    if (!current || !current->media || current->media->id != copy.id) throw conflict("the message's media was removed");
+    store::media::lock_quota(tx, forwarder);  // after the bytes' lock, as uploads take them
+    copy.chat_id = chat_id;
+    copy.uploader_id = forwarder;
+    require_within_quota(quota_bytes, store::media::usage(tx, copy).used_bytes, copy.size_bytes);
+    return store::media::insert_attached(tx, copy);
+}
+
+}  // namespace
+
+boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
+    require_uuid(f.chat_id, "chat_id");
+    if (f.client_id && (f.client_id->empty() || f.client_id->size() > max_client_id))
+        throw bad_request("client_id must be 1-64 characters", "client_id");
+    sends_.require(f.actor, "messages");
+    // Early refusals against the cache: the source out of sight, the target closed. What the
+    // source holds is judged in the transaction, after a client_id repeat has been answered.
+    co_await writes_.visible_message(f.actor, f.message_id);
+    rules::may_post(co_await writes_.standing(f.chat_id, f.actor));
+    const auto quota = limits_.media_quota_bytes;
+    auto sent = co_await writes_.commit(f.chat_id, [f, quota](store::Tx& tx) {
+        rules::may_post(lock_standing(tx, f.chat_id, f.actor));
+        Outcome<Sent> outcome;
+        if (f.client_id) {
+            auto stored = store::messages::find_by_client_ids(tx, {{f.actor, *f.client_id}});
+            if (!stored.empty()) {
+                if (stored.front().chat_id != f.chat_id) throw conflict("client_id was used in another chat");
+                outcome.value = {std::move(stored.front()), false};
+                return outcome;
+            }
+        }
+        // The source's chat is not locked (one lock at a time keeps writes free of deadlocks):
+        // it is read as last committed, the forwarder's membership included.
+        const auto source = message_of(tx, f.message_id, f.actor);
+        if (!store::members::standing(tx, source.chat_id, f.actor)) throw not_found("message");
+        rules::may_forward(source);
+        std::optional<std::string> media_id;
+        if (source.media) media_id = copy_media(tx, source, f.actor, f.chat_id, quota).id;
+        std::optional<Message> inserted;
+        try {
+            inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
+                                                                     std::nullopt, source.metadata.text, f.client_id,
+                                                                     media_id});
+        } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
+            throw conflict("client_id was used in another chat");
+        }
+        if (!inserted) throw not_found("chat");
+        // A forward of a forward names the original, as the first forward did.
+        store::messages::set_forwarded_from(tx, inserted->id,
+                                            source.forwarded_from.value_or(ForwardOrigin{source.id, source.chat_id,
+                                                                                         source.sender_id,
+                                                                                         source.created_at}));
+        outcome.value = {message_of(tx, inserted->id, f.actor), true};
+        outcome.effects.in_chat(Occasion::message_created, MessageCreated{outcome.value.message}, f.chat_id);
+        return outcome;
+    });
+    if (sent.created) track_send(sent.message);
+    co_return sent;
 }
 
 }  // namespace confab::domain

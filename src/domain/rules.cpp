@@ -84,4 +84,21 @@ void may_remove_media(const Standing& actor, const std::string& actor_id, const 
         throw forbidden("only the sender or an admin can remove media");
 }
 
+void may_pin(const Standing& actor, const Message& message, bool pin) {
+    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_pin)
+        throw forbidden("only admins can pin messages in this group");
+    if (pin && message.is_deleted) throw conflict("message is deleted");
+}
+
+void may_forward(const Message& message) {
+    if (message.is_deleted) throw conflict("message is deleted");
+    switch (message.type) {
+        case MessageType::system: throw bad_request("system messages cannot be forwarded", "message_id");
+        case MessageType::text:
+        case MessageType::location: return;
+        default:
+            if (!message.media) throw conflict("the message's media was removed");
+    }
+}
+
 }  // namespace confab::domain::rules

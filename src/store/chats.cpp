@@ -12,7 +12,7 @@ namespace {
 // Chat columns, the member count, and the viewer's membership (cm).
 const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
-    "c.only_admins_can_add_members, c.metadata::text, "
+    "c.only_admins_can_add_members, c.only_admins_can_pin, c.metadata::text, "
     "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, c.activity, " CONFAB_MS(
         "c.created_at") ", " CONFAB_MS("c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted";
 
@@ -24,16 +24,16 @@ model::ChatView view_from(const pqxx::row& row) {
     chat.title = optional_text(row[2]);
     chat.avatar_url = optional_text(row[3]);
     chat.settings = chat_settings(row, 4);
-    chat.metadata.text = row[7].as<std::string>();
-    chat.member_count = row[8].as<std::int64_t>();
-    chat.last_seq = row[9].as<std::int64_t>();
-    chat.version = row[10].as<std::int64_t>();
-    chat.activity = row[11].as<std::int64_t>();
-    chat.created_at = timestamp(row[12]);
-    chat.updated_at = timestamp(row[13]);
-    view.me.role = model::role_from(row[14].c_str()).value_or(model::Role::member);
-    view.me.last_read_seq = row[15].as<std::int64_t>();
-    view.me.is_muted = row[16].as<bool>();
+    chat.metadata.text = row[8].as<std::string>();
+    chat.member_count = row[9].as<std::int64_t>();
+    chat.last_seq = row[10].as<std::int64_t>();
+    chat.version = row[11].as<std::int64_t>();
+    chat.activity = row[12].as<std::int64_t>();
+    chat.created_at = timestamp(row[13]);
+    chat.updated_at = timestamp(row[14]);
+    view.me.role = model::role_from(row[15].c_str()).value_or(model::Role::member);
+    view.me.last_read_seq = row[16].as<std::int64_t>();
+    view.me.is_muted = row[17].as<bool>();
     return view;
 }
 
@@ -44,7 +44,7 @@ void attach_last_messages(Tx& tx, std::vector<model::ChatView>& views, const std
         if (view.chat.last_seq > 0) ids.push_back(view.chat.id);
     if (ids.empty()) return;
     std::vector<model::Message> messages;
-    for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids)))
+    for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids), hiding_viewer(viewer)))
         messages.push_back(message_from(row));
     attach_reactions(tx, messages, viewer);
     std::unordered_map<std::string, model::Message*> by_chat;
@@ -67,15 +67,15 @@ std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, cons
 void prepare(Tx& c) {
     c.prepare("chats_insert",
               "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
-              "only_admins_can_add_members, metadata, created_by, direct_key) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::uuid, $9) "
+              "only_admins_can_add_members, only_admins_can_pin, metadata, created_by, direct_key) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::uuid, $10) "
               "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
     c.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
     c.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     c.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     c.prepare("chats_access",
-              "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members "
-              "FROM chats WHERE id = $1::uuid");
+              "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
+              "only_admins_can_pin FROM chats WHERE id = $1::uuid");
     c.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
     c.prepare("chats_view", "SELECT " + view_columns +
                                 " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
@@ -85,16 +85,18 @@ void prepare(Tx& c) {
                   " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
                   "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
                   "ORDER BY c.activity DESC LIMIT $3");
+    // The newest message the viewer has not hidden for themself.
     c.prepare("chats_last_messages",
               std::string("SELECT ") + message_columns +
-                  " FROM chats c JOIN messages m "
-                  "ON m.chat_id = c.id AND m.seq = c.last_seq LEFT JOIN media md ON md.id = m.media_id "
-                  "WHERE c.id = ANY($1::uuid[])");
+                  " FROM unnest($1::uuid[]) AS c(id) JOIN LATERAL (SELECT * FROM messages x WHERE x.chat_id = c.id "
+                  "AND" CONFAB_NOT_HIDDEN("x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true "
+                  "LEFT JOIN media md ON md.id = m.media_id");
     c.prepare("chats_update",
               "UPDATE chats SET title = coalesce($2, title), "
               "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
               "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
-              "metadata = coalesce($8::jsonb, metadata), updated_at = now() WHERE id = $1::uuid");
+              "only_admins_can_pin = $8, metadata = coalesce($9::jsonb, metadata), updated_at = now() "
+              "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
     c.prepare("chats_delete",
@@ -105,10 +107,10 @@ void prepare(Tx& c) {
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
-    const auto result =
-        tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
-                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
-                         chat.settings.only_admins_can_add_members, chat.metadata, chat.created_by, chat.direct_key);
+    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin,
+                                         chat.metadata, chat.created_by, chat.direct_key);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
@@ -156,7 +158,7 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
     const std::optional<std::string> avatar = set_avatar ? *changes.avatar_url : std::nullopt;
     tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
                      changes.settings.only_admins_can_edit_info, changes.settings.only_admins_can_add_members,
-                     changes.metadata);
+                     changes.settings.only_admins_can_pin, changes.metadata);
 }
 
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
@@ -203,7 +205,8 @@ void prepare(Tx& c) {
                                   "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     c.prepare(
         "members_standing",
-        "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, cm.role "
+        "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
+        "c.only_admins_can_pin, cm.role "
         "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     c.prepare(
         "members_list",
@@ -252,7 +255,7 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[4].c_str()).value_or(model::Role::member)};
+                           model::role_from(row[5].c_str()).value_or(model::Role::member)};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,

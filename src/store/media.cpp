@@ -15,6 +15,11 @@ void prepare(Tx& c) {
               "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
               "DO UPDATE SET sha256 = EXCLUDED.sha256 "
               "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
+    c.prepare(
+        "media_insert_attached",
+        "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
+        "storage_key, width, height, duration_ms, attached_at) "
+        "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, now()) RETURNING " CONFAB_MEDIA_COLUMNS);
     c.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
     c.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
     c.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
@@ -31,7 +36,8 @@ void prepare(Tx& c) {
               std::string("SELECT ") + message_columns +
                   " FROM messages m JOIN media md ON md.id = m.media_id "
                   "WHERE m.chat_id = $1::uuid AND NOT m.is_deleted AND ($2::text IS NULL OR md.kind = $2) "
-                  "AND ($3::bigint IS NULL OR m.seq < $3) ORDER BY m.seq DESC LIMIT $4");
+                  "AND ($3::bigint IS NULL OR m.seq < $3) AND" CONFAB_NOT_HIDDEN("m",
+                                                                                 "$5") "ORDER BY m.seq DESC LIMIT $4");
     c.prepare("media_stale",
               "SELECT id::text FROM media WHERE attached_at IS NULL "
               "AND created_at < now() - make_interval(hours => $1) ORDER BY created_at LIMIT $2");
@@ -42,6 +48,13 @@ std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {
         tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)), m.mime_type,
                           m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms);
     return {*media_from(row, 0), row[13].as<bool>()};
+}
+
+model::Media insert_attached(Tx& tx, const model::Media& m) {
+    return *media_from(tx.exec_prepared1("media_insert_attached", m.chat_id, m.uploader_id,
+                                         std::string(to_string(m.kind)), m.mime_type, m.size_bytes, m.sha256,
+                                         m.file_name, m.storage_key, m.width, m.height, m.duration_ms),
+                       0);
 }
 
 std::optional<model::Media> find(Tx& tx, const std::string& id) {
@@ -83,7 +96,8 @@ std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::opt
     const std::optional<std::string> kind_name =
         kind ? std::optional<std::string>(std::string(to_string(*kind))) : std::nullopt;
     std::vector<model::Message> out;
-    for (const auto& row : tx.exec_prepared("media_gallery", chat_id, kind_name, before_seq, limit))
+    for (const auto& row :
+         tx.exec_prepared("media_gallery", chat_id, kind_name, before_seq, limit, hiding_viewer(viewer)))
         out.push_back(message_from(row));
     attach_reactions(tx, out, viewer);
     return out;

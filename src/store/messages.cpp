@@ -11,7 +11,9 @@ namespace confab::store {
 const char* const message_columns =
     "m.id::text, m.chat_id::text, m.sender_id::text, m.seq, m.version, m.type, m.content, "
     "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
-        "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MEDIA_COLUMNS;
+        "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MS("m.pinned_at") ", m.pinned_by::text, "
+                        "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
+                        "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS;
 
 std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     if (row[first].is_null()) return std::nullopt;
@@ -52,7 +54,12 @@ model::Message message_from(const pqxx::row& row, int first) {
     m.client_id = optional_text(row[first + 11]);
     m.created_at = timestamp(row[first + 12]);
     m.updated_at = timestamp(row[first + 13]);
-    m.media = media_from(row, first + 14);
+    if (!row[first + 14].is_null()) m.pinned_at = timestamp(row[first + 14]);
+    m.pinned_by = optional_text(row[first + 15]);
+    if (!row[first + 16].is_null())
+        m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
+                                                optional_text(row[first + 18]), timestamp(row[first + 19])};
+    m.media = media_from(row, first + 20);
     return m;
 }
 
@@ -171,7 +178,8 @@ void prepare(Tx& c) {
               "  client_id, media_id FROM ordered ORDER BY ord RETURNING *) "
               "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
               "AND o.seq = m.seq ORDER BY o.ord");
-    c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid");
+    c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid "
+                                                                                               "AND" CONFAB_NOT_HIDDEN("m", "$2"));
     // Each key one index lookup, whatever the generic plan guesses of unnest (CONFAB_LOOKUP_PER_ROW).
     c.prepare("messages_by_client_ids", "SELECT " + columns +
                                             " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
@@ -179,18 +187,41 @@ void prepare(Tx& c) {
                                             "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
                                             ") m ON true LEFT JOIN media md ON md.id = m.media_id");
     c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
-    c.prepare("messages_newest",
-              "SELECT " + columns +
-                  " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid ORDER BY m.seq DESC LIMIT $2");
+    c.prepare("messages_newest", "SELECT " + columns +
+                                     " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
+                                     "AND" CONFAB_NOT_HIDDEN("m", "$3") "ORDER BY m.seq DESC LIMIT $2");
     c.prepare("messages_before",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq < $2 "
-              "ORDER BY m.seq DESC LIMIT $3");
+              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq DESC LIMIT $3");
     c.prepare("messages_after",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq > $2 "
-              "ORDER BY m.seq ASC LIMIT $3");
+              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq ASC LIMIT $3");
     c.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
-              "ORDER BY m.version ASC LIMIT $3");
+              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.version ASC LIMIT $3");
+    c.prepare("messages_hidden_since",
+              "SELECT message_id::text, version FROM hidden_messages "
+              "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
+    c.prepare("messages_is_hidden",
+              "SELECT EXISTS (SELECT 1 FROM hidden_messages WHERE message_id = $1::uuid AND user_id = $2::uuid)");
+    c.prepare("messages_hide",
+              "INSERT INTO hidden_messages (message_id, user_id, chat_id, version) "
+              "VALUES ($1::uuid, $2::uuid, $3::uuid, $4) ON CONFLICT DO NOTHING");
+    c.prepare("messages_pins", "SELECT m.pinned_version, " + columns +
+                                   " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
+                                   "AND m.pinned_version IS NOT NULL AND ($2::bigint IS NULL OR m.pinned_version < $2) "
+                                   "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.pinned_version DESC LIMIT $3");
+    c.prepare("messages_pin",
+              "UPDATE messages SET pinned_at = now(), pinned_by = $2::uuid, pinned_version = $3, version = $3, "
+              "updated_at = now() WHERE id = $1::uuid");
+    c.prepare("messages_unpin",
+              "UPDATE messages SET pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $2, "
+              "updated_at = now() WHERE id = $1::uuid");
+    c.prepare("messages_set_forwarded_from",
+              "UPDATE messages SET forwarded_from_message_id = $2::uuid, forwarded_from_chat_id = $3::uuid, "
+              "forwarded_from_sender_id = $4::uuid, forwarded_from_sent_at = 'epoch'::timestamptz + $5::bigint * "
+              "interval '1 millisecond' "
+              "WHERE id = $1::uuid");
     c.prepare("chats_next_version",
               "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
     c.prepare("messages_edit",
@@ -198,8 +229,8 @@ void prepare(Tx& c) {
               "WHERE id = $1::uuid");
     c.prepare("messages_tombstone",
               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
-              "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, version = $2, "
-              "updated_at = now() WHERE id = $1::uuid");
+              "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, pinned_at = NULL, "
+              "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     c.prepare("messages_detach_media",
               "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     c.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
@@ -239,7 +270,7 @@ std::optional<model::Message> insert(Tx& tx, const NewMessage& message) {
 }
 
 std::optional<model::Message> find(Tx& tx, const std::string& id, const std::string& viewer) {
-    return single(tx, tx.exec_prepared("messages_find", id), viewer);
+    return single(tx, tx.exec_prepared("messages_find", id, hiding_viewer(viewer)), viewer);
 }
 
 std::vector<model::Message> find_by_client_ids(Tx& tx, const std::vector<ClientKey>& keys) {
@@ -260,14 +291,56 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
 
 std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
                                  std::optional<std::int64_t> after_seq, int limit, const std::string& viewer) {
-    if (before_seq) return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit), viewer);
-    if (after_seq) return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit), viewer);
-    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit), viewer);
+    const auto hider = hiding_viewer(viewer);
+    if (before_seq)
+        return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit, hider), viewer);
+    if (after_seq)
+        return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit, hider), viewer);
+    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit, hider), viewer);
 }
 
 std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
                                           const std::string& viewer) {
-    return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit), viewer);
+    return messages_from(tx, tx.exec_prepared("messages_since", chat_id, version, limit, hiding_viewer(viewer)),
+                         viewer);
+}
+
+std::vector<Hidden> hidden_since(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t version,
+                                 int limit) {
+    std::vector<Hidden> hidden;
+    for (const auto& row : tx.exec_prepared("messages_hidden_since", chat_id, user_id, version, limit))
+        hidden.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>()});
+    return hidden;
+}
+
+bool is_hidden(Tx& tx, const std::string& id, const std::string& user_id) {
+    return tx.exec_prepared1("messages_is_hidden", id, user_id)[0].as<bool>();
+}
+
+void hide(Tx& tx, const std::string& id, const std::string& user_id, const std::string& chat_id, std::int64_t version) {
+    tx.exec_prepared("messages_hide", id, user_id, chat_id, version);
+}
+
+Pins pins(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_pin, int limit,
+          const std::string& viewer) {
+    Pins pins;
+    for (const auto& row : tx.exec_prepared("messages_pins", chat_id, before_pin, limit, hiding_viewer(viewer))) {
+        pins.orders.push_back(row[0].as<std::int64_t>());
+        pins.messages.push_back(message_from(row, 1));
+    }
+    attach_reactions(tx, pins.messages, viewer);
+    return pins;
+}
+
+void pin(Tx& tx, const std::string& id, const std::string& user_id, std::int64_t version) {
+    tx.exec_prepared("messages_pin", id, user_id, version);
+}
+
+void unpin(Tx& tx, const std::string& id, std::int64_t version) { tx.exec_prepared("messages_unpin", id, version); }
+
+void set_forwarded_from(Tx& tx, const std::string& id, const model::ForwardOrigin& origin) {
+    tx.exec_prepared("messages_set_forwarded_from", id, origin.message_id, origin.chat_id, origin.sender_id,
+                     origin.sent_at.time_since_epoch().count());
 }
 
 std::int64_t next_version(Tx& tx, const std::string& chat_id) {

@@ -105,7 +105,8 @@ TEST_F(ChatsTest, GroupChatModelHasTheDocumentedShapeAndDefaults) {
     EXPECT_TRUE(chat["avatar_url"].is_null());
     EXPECT_EQ(chat["settings"], json({{"only_admins_can_post", false},
                                       {"only_admins_can_edit_info", true},
-                                      {"only_admins_can_add_members", false}}));
+                                      {"only_admins_can_add_members", false},
+                                      {"only_admins_can_pin", true}}));
     EXPECT_EQ(chat["metadata"], json::object());
     EXPECT_EQ(chat["member_count"], 3);
     EXPECT_EQ(chat["me"]["role"], "owner");
@@ -147,7 +148,8 @@ TEST_F(ChatsTest, GroupCreateTakesSettingsAvatarAndIgnoresCreatorAndDuplicates) 
     EXPECT_EQ(chat["member_count"], 2);
     EXPECT_EQ(chat["settings"], json({{"only_admins_can_post", true},
                                       {"only_admins_can_edit_info", false},
-                                      {"only_admins_can_add_members", false}}));
+                                      {"only_admins_can_add_members", false},
+                                      {"only_admins_can_pin", true}}));
     EXPECT_EQ(list_members(port(), owner, chat["id"]).size(), 2u);
 
     // A group with no other members is allowed.
@@ -339,7 +341,8 @@ TEST_F(ChatsTest, PlainMemberCannotEditInfoUnlessSettingAllows) {
     ASSERT_TRUE(IsJson(r, 200));
     EXPECT_EQ(r.json()["settings"], json({{"only_admins_can_post", false},
                                           {"only_admins_can_edit_info", false},
-                                          {"only_admins_can_add_members", false}}));
+                                          {"only_admins_can_add_members", false},
+                                          {"only_admins_can_pin", true}}));
     EXPECT_EQ(r.json()["title"], "Original");
 
     auto r2 = put(port(), m.token, chat_url(id), {{"title", "By member"}});

@@ -186,7 +186,8 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 ::testing::AssertionResult IsMessageModel(const json& j) {
     auto keys = ExactKeys(j,
                           {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
-                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"},
+                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "pinned_at", "pinned_by",
+                           "forwarded_from", "created_at", "updated_at"},
                           "MessageModel");
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
@@ -219,6 +220,16 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (!j["is_deleted"].is_boolean()) return Fail("MessageModel.is_deleted is not a bool", j);
     if (!j["metadata"].is_object()) return Fail("MessageModel.metadata is not an object", j);
     if (!j["client_id"].is_null() && !j["client_id"].is_string()) return Fail("MessageModel.client_id", j);
+    if (j["pinned_at"].is_null() != j["pinned_by"].is_null()) return Fail("MessageModel.pinned_at/pinned_by", j);
+    if (!j["pinned_at"].is_null() && (!is_timestamp(j["pinned_at"]) || !is_uuid(j["pinned_by"])))
+        return Fail("MessageModel.pinned_at/pinned_by types", j);
+    if (const auto& origin = j["forwarded_from"]; !origin.is_null()) {
+        auto fk = ExactKeys(origin, {"message_id", "chat_id", "sender_id", "sent_at"}, "ForwardOrigin");
+        if (!fk) return fk;
+        if (!is_uuid(origin["message_id"]) || !is_uuid(origin["chat_id"]) ||
+            (!origin["sender_id"].is_null() && !is_uuid(origin["sender_id"])) || !is_timestamp(origin["sent_at"]))
+            return Fail("MessageModel.forwarded_from types", j);
+    }
     if (!is_timestamp(j["created_at"])) return Fail("MessageModel.created_at is not RFC 3339 ms UTC", j);
     if (!is_timestamp(j["updated_at"])) return Fail("MessageModel.updated_at is not RFC 3339 ms UTC", j);
     return ::testing::AssertionSuccess();
@@ -234,9 +245,10 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (j["type"] != "direct" && j["type"] != "group") return Fail("ChatModel.type", j);
     if (!j["title"].is_null() && !j["title"].is_string()) return Fail("ChatModel.title", j);
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
-    auto sk =
-        ExactKeys(j["settings"], {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members"},
-                  "ChatModel.settings");
+    auto sk = ExactKeys(j["settings"],
+                        {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members",
+                         "only_admins_can_pin"},
+                        "ChatModel.settings");
     if (!sk) return sk;
     for (auto it = j["settings"].begin(); it != j["settings"].end(); ++it)
         if (!it.value().is_boolean()) return Fail("ChatModel.settings." + it.key() + " is not a bool", j);

@@ -8,7 +8,11 @@ namespace confab::api {
 // The body of POST /chats/{id}/messages and the data of message.send, as one command.
 domain::SendMessage parse_send(const Json& data, std::string chat_id, std::string sender_id);
 
-// {"messages": [...], "version", "has_more"}: the since_version sync result.
+// The body of POST /messages/{id}/forward and the data of message.forward ({"chat_id",
+// "client_id"?}), the message forwarded named apart.
+domain::Forward parse_forward(const Json& data, std::string message_id, std::string actor);
+
+// {"messages": [...], "hidden": [...], "version", "has_more"}: the since_version sync result.
 Json to_json(const domain::SyncPage& page);
 
 }  // namespace confab::api

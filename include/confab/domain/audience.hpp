@@ -27,6 +27,7 @@ enum class Occasion {
     message_created,     // message.new: a message sent, or a system message written
     message_updated,     // message.updated: an edit, a reaction change, a media removal
     message_deleted,     // message.deleted
+    message_hidden,      // message.hidden: the actor hid a message for themself
     read_updated,        // read.updated: the actor's read position moved
     typing_updated,      // typing.update: the actor started or stopped typing
     chat_created,        // chat.created: a new chat, to each of its members

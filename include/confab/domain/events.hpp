@@ -20,6 +20,10 @@ struct MessageDeleted {
     std::string message_id, chat_id;
     std::int64_t version = 0;
 };
+struct MessageHidden {
+    std::string message_id, chat_id;
+    std::int64_t version = 0;
+};  // to the user who hid it only
 struct TypingUpdated {
     std::string chat_id, user_id;
     bool is_typing = false;
@@ -57,9 +61,9 @@ struct InvitationDeleted {
     std::string invitation_id, chat_id;
 };  // accepted or declined
 
-using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, TypingUpdated, ReadUpdated, ChatCreated,
-                           ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated,
-                           InvitationCreated, InvitationDeleted>;
+using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
+                           ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
+                           PresenceUpdated, InvitationCreated, InvitationDeleted>;
 
 class EventSink {
 public:

@@ -57,6 +57,10 @@ inline boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Stor
     if (key) co_await release_bytes(pool, storage, std::vector<std::string>{std::move(*key)});
 }
 
+// Throws Error{payload_too_large} with the quota, the use and the new media's size in
+// details when the user's media rows would pass `quota_bytes`.
+void require_within_quota(std::size_t quota_bytes, std::int64_t used_bytes, std::int64_t upload_bytes);
+
 // Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
 // gallery, and the cleanup of uploads never attached to a message.
 class MediaService {
@@ -88,8 +92,6 @@ public:
 
 private:
     boost::asio::awaitable<void> cleanup_loop();
-    // Throws Error{payload_too_large} with the quota, the use and the upload in details.
-    void require_within_quota(std::int64_t used_bytes, std::int64_t upload_bytes) const;
 
     ChatWrites& writes_;
     media::Storage& storage_;

@@ -25,8 +25,16 @@ struct HistoryPage {
 
 struct SyncPage {
     std::vector<Message> messages;
+    std::vector<MessageHidden> hidden;  // the reader's own hidings, interleaved by version with messages
     std::int64_t version = 0;
     bool has_more = false;
+};
+
+struct Forward {
+    std::string actor;
+    std::string message_id;  // the message forwarded
+    std::string chat_id;     // where to
+    std::optional<std::string> client_id;
 };
 
 struct HistoryQuery {
@@ -36,7 +44,7 @@ struct HistoryQuery {
 };
 
 // Messages and everything that changes them: send, history, edit, delete, reactions,
-// read marks and since_version sync. Every change takes the chat's next version.
+// read marks, pins, forwards, hiding for oneself and since_version sync. Every change takes the chat's next version.
 class MessageService {
 public:
     MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
@@ -56,6 +64,14 @@ public:
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<void> react(std::string actor, std::string message_id, std::string emoji, bool add);
     boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
+    // Pins or unpins; false when it already was so (nothing changes, nothing is sent).
+    boost::asio::awaitable<bool> pin(std::string actor, std::string message_id, bool pin);
+    // Newest pin first; the cursor is a pin's place in that order.
+    boost::asio::awaitable<HistoryPage> pins(std::string actor, std::string chat_id,
+                                             std::optional<std::int64_t> before_pin, int limit);
+    // Deletes the message for the actor only; false when it was hidden already.
+    boost::asio::awaitable<bool> hide(std::string actor, std::string message_id);
+    boost::asio::awaitable<Sent> forward(Forward forward);
 
 private:
     void validate_content(const std::string& content, bool required) const;

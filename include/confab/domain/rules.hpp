@@ -47,4 +47,13 @@ void may_manage_chat_templates(const Standing& actor);
 // As deleting the message: the sender, or a group's admins.
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message);
 
+// Pinning and unpinning: both members of a direct chat; in a group any member, or admins
+// only when only_admins_can_pin is set. A deleted message cannot be pinned (unpinning one is
+// nothing to do: deleting a message unpins it).
+void may_pin(const Standing& actor, const Message& message, bool pin);
+
+// A forward needs a message with something to carry: not deleted, not a system message, and
+// a media message still with its media.
+void may_forward(const Message& message);
+
 }  // namespace confab::domain::rules

@@ -27,6 +27,7 @@ struct ChatSettings {
     bool only_admins_can_post = false;
     bool only_admins_can_edit_info = true;
     bool only_admins_can_add_members = false;
+    bool only_admins_can_pin = true;
 
     bool operator==(const ChatSettings&) const = default;
 };
@@ -62,6 +63,14 @@ struct Reaction {
     std::vector<std::string> user_ids;  // in the order they reacted
 };
 
+// Where a forwarded message came from: the original, however many forwards ago.
+struct ForwardOrigin {
+    std::string message_id;
+    std::string chat_id;
+    std::optional<std::string> sender_id;  // null once the sender's account is gone
+    Timestamp sent_at;
+};
+
 struct Message {
     std::string id;
     std::string chat_id;
@@ -79,6 +88,9 @@ struct Message {
     std::optional<std::string> client_id;
     Timestamp created_at;
     Timestamp updated_at;
+    std::optional<Timestamp> pinned_at;
+    std::optional<std::string> pinned_by;
+    std::optional<ForwardOrigin> forwarded_from;
 };
 
 struct Chat {

@@ -16,6 +16,8 @@ void prepare(Tx& tx);
 // the same bytes to the same chat).
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& media);
 std::optional<model::Media> find(Tx& tx, const std::string& id);
+// A new row for bytes already stored (a forward's copy), attached at once.
+model::Media insert_attached(Tx& tx, const model::Media& media);
 void mark_attached(Tx& tx, const std::string& id);
 // Deletes the row; returns its storage key.
 std::optional<std::string> remove(Tx& tx, const std::string& id);

@@ -33,7 +33,8 @@ void prepare(Tx& tx);
 // gone). System messages skip that check: they record what a user did, possibly leaving.
 std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch);
 std::optional<model::Message> insert(Tx& tx, const NewMessage& message);
-// Reads name `viewer`'s own reactions (attach_reactions); "" for none.
+// Reads name `viewer`'s own reactions (attach_reactions) and leave out the messages `viewer`
+// hid for themself; "" for neither.
 std::optional<model::Message> find(Tx& tx, const std::string& id, const std::string& viewer);
 struct ClientKey {
     std::string sender_id;
@@ -51,9 +52,34 @@ std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::option
 std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
                                           const std::string& viewer);
 
+// A message the user hid for themself, and the chat version the hiding took.
+struct Hidden {
+    std::string message_id;
+    std::int64_t version = 0;
+};
+// The user's hidings in the chat after `version`, ascending version.
+std::vector<Hidden> hidden_since(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t version,
+                                 int limit);
+bool is_hidden(Tx& tx, const std::string& id, const std::string& user_id);
+void hide(Tx& tx, const std::string& id, const std::string& user_id, const std::string& chat_id, std::int64_t version);
+
+// A chat's pinned messages, newest pin first, and each one's place in that order (the next
+// page's `before_pin`).
+struct Pins {
+    std::vector<model::Message> messages;
+    std::vector<std::int64_t> orders;
+};
+Pins pins(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_pin, int limit,
+          const std::string& viewer);
+// The pin takes `version`, which also orders the pin list.
+void pin(Tx& tx, const std::string& id, const std::string& user_id, std::int64_t version);
+void unpin(Tx& tx, const std::string& id, std::int64_t version);
+void set_forwarded_from(Tx& tx, const std::string& id, const model::ForwardOrigin& origin);
+
 // Takes the chat's next version (for a change to an existing message).
 std::int64_t next_version(Tx& tx, const std::string& chat_id);
 void edit(Tx& tx, const std::string& id, const std::string& content, std::int64_t version);
+// Deletes for everyone: content, media, reactions and pin go.
 void tombstone(Tx& tx, const std::string& id, std::int64_t version);
 // media becomes null (the media row itself is store::media::remove's).
 void detach_media(Tx& tx, const std::string& id, std::int64_t version);

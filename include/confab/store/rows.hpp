@@ -28,9 +28,21 @@ inline model::ChatType chat_type(const pqxx::field& field) {
     return field.as<std::string>() == "direct" ? model::ChatType::direct : model::ChatType::group;
 }
 
-// Three columns from `first`: only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members.
+// Four columns from `first`: only_admins_can_post, only_admins_can_edit_info,
+// only_admins_can_add_members, only_admins_can_pin.
 inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
-    return {row[first].as<bool>(), row[first + 1].as<bool>(), row[first + 2].as<bool>()};
+    return {row[first].as<bool>(), row[first + 1].as<bool>(), row[first + 2].as<bool>(), row[first + 3].as<bool>()};
+}
+
+// A condition leaving out the messages (table alias `message`) that the viewer (the statement
+// parameter named, a uuid or NULL for none) hid for themself.
+#define CONFAB_NOT_HIDDEN(message, viewer)                                                                     \
+    " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.message_id = " message ".id AND h.user_id = " viewer \
+    "::uuid) "
+
+// The parameter for CONFAB_NOT_HIDDEN: "" (no viewer) is NULL, which hides nothing.
+inline std::optional<std::string> hiding_viewer(const std::string& viewer) {
+    return viewer.empty() ? std::nullopt : std::optional<std::string>(viewer);
 }
 
 // A LIKE pattern matching strings that start with `prefix` literally.

@@ -28,16 +28,33 @@ model::Message sample_message() {
 
 TEST(MessageModel, HasEveryContractField) {
     const auto json = to_json(sample_message());
-    for (const auto* key :
-         {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id", "reactions",
-          "is_edited", "is_deleted", "metadata", "client_id", "created_at", "updated_at"})
+    for (const auto* key : {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
+                            "reactions", "is_edited", "is_deleted", "metadata", "client_id", "pinned_at", "pinned_by",
+                            "forwarded_from", "created_at", "updated_at"})
         EXPECT_TRUE(json.contains(key)) << key;
-    EXPECT_EQ(json.size(), 16u);
+    EXPECT_EQ(json.size(), 19u);
+    EXPECT_TRUE(json["pinned_at"].is_null());
+    EXPECT_TRUE(json["pinned_by"].is_null());
+    EXPECT_TRUE(json["forwarded_from"].is_null());
     EXPECT_EQ(json["type"], "text");
     EXPECT_TRUE(json["media"].is_null());
     EXPECT_EQ(json["reactions"][0]["count"], 5) << "the count is the total, not the names listed";
     EXPECT_EQ(json["reactions"][0]["user_ids"], Json::array({"u2", "u1"}));
     EXPECT_EQ(json["metadata"]["a"], 1);
+}
+
+TEST(MessageModel, PinAndForwardOrigin) {
+    auto m = sample_message();
+    m.pinned_at = at(2000);
+    m.pinned_by = "u2";
+    m.forwarded_from = model::ForwardOrigin{"m0", "c0", std::nullopt, at(1000)};
+    const auto json = to_json(m);
+    EXPECT_EQ(json["pinned_at"], "1970-01-01T00:00:02.000Z");
+    EXPECT_EQ(json["pinned_by"], "u2");
+    EXPECT_EQ(json["forwarded_from"], (Json{{"message_id", "m0"},
+                                            {"chat_id", "c0"},
+                                            {"sender_id", nullptr},
+                                            {"sent_at", "1970-01-01T00:00:01.000Z"}}));
 }
 
 TEST(ChatModel, UnreadCountNeverNegative) {
@@ -60,6 +77,7 @@ TEST(ChatModel, HasEveryContractField) {
     EXPECT_TRUE(json["title"].is_null());
     EXPECT_TRUE(json["last_message"].is_null());
     EXPECT_EQ(json["settings"]["only_admins_can_edit_info"], true);
+    EXPECT_EQ(json["settings"]["only_admins_can_pin"], true);
     EXPECT_EQ(json["me"]["role"], "member");
 }
 
@@ -68,6 +86,9 @@ TEST(EventFrames, NamesAndPayloadsFollowTheContract) {
     const auto deleted = event_frame(domain::MessageDeleted{"m1", "c1", 9});
     EXPECT_EQ(deleted["type"], "message.deleted");
     EXPECT_EQ(deleted["data"], (Json{{"message_id", "m1"}, {"chat_id", "c1"}, {"version", 9}}));
+    const auto hidden = event_frame(domain::MessageHidden{"m1", "c1", 10});
+    EXPECT_EQ(hidden["type"], "message.hidden");
+    EXPECT_EQ(hidden["data"], (Json{{"message_id", "m1"}, {"chat_id", "c1"}, {"version", 10}}));
     const auto typing = event_frame(domain::TypingUpdated{"c1", "u1", true});
     EXPECT_EQ(typing["type"], "typing.update");
     EXPECT_EQ(typing["data"]["is_typing"], true);

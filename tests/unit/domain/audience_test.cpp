@@ -52,6 +52,7 @@ Event event_of(Occasion occasion) {
         case Occasion::message_created: return MessageCreated{};
         case Occasion::message_updated: return MessageUpdated{};
         case Occasion::message_deleted: return MessageDeleted{};
+        case Occasion::message_hidden: return MessageHidden{};
         case Occasion::read_updated: return ReadUpdated{};
         case Occasion::typing_updated: return TypingUpdated{};
         case Occasion::chat_created:
@@ -83,6 +84,7 @@ const std::vector<Row> table{
     {Occasion::message_created,    "message.new",                 "",         "xxxx..."},
     {Occasion::message_updated,    "message.updated",             "",         "xxxx..."},
     {Occasion::message_deleted,    "message.deleted",             "",         "xxxx..."},
+    {Occasion::message_hidden,     "message.hidden",              "",         "...x..."},
     {Occasion::read_updated,       "read.updated",                "",         "xxxx..."},
     {Occasion::typing_updated,     "typing.update",               "",         "xxx...."},
     {Occasion::chat_created,       "chat.created (new chat)",     "",         "xxxx..."},

@@ -20,10 +20,11 @@ constexpr std::array roles{Role::member, Role::admin, Role::owner};
 // Every combination of the group settings.
 std::vector<ChatSettings> every_setting() {
     std::vector<ChatSettings> all;
-    for (int bits = 0; bits < 8; ++bits)
+    for (int bits = 0; bits < 16; ++bits)
         all.push_back({.only_admins_can_post = (bits & 1) != 0,
                        .only_admins_can_edit_info = (bits & 2) != 0,
-                       .only_admins_can_add_members = (bits & 4) != 0});
+                       .only_admins_can_add_members = (bits & 4) != 0,
+                       .only_admins_can_pin = (bits & 8) != 0});
     return all;
 }
 
@@ -31,7 +32,8 @@ std::string describe(const Standing& s) {
     return std::string(to_string(s.type)) + " " + std::string(to_string(s.role)) +
            " post:" + std::to_string(s.settings.only_admins_can_post) +
            " info:" + std::to_string(s.settings.only_admins_can_edit_info) +
-           " add:" + std::to_string(s.settings.only_admins_can_add_members);
+           " add:" + std::to_string(s.settings.only_admins_can_add_members) +
+           " pin:" + std::to_string(s.settings.only_admins_can_pin);
 }
 
 // 'A' when the call allows, else the first letter of the refusal's code ('F' forbidden).
@@ -89,6 +91,26 @@ const std::vector<StandingRow>& standing_rows() {
          [](const Standing& s) { may_remove_media(s, "bob", Message{.sender_id = "ann", .media = Media{}}); },
          'F',
          {'F', 'A', 'A'}},
+        {"pin",
+         [](const Standing& s) { may_pin(s, Message{}, true); },
+         'A',
+         {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_pin},
+        {"unpin",
+         [](const Standing& s) { may_pin(s, Message{}, false); },
+         'A',
+         {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_pin},
+        {"pin a deleted message",
+         [](const Standing& s) { may_pin(s, Message{.is_deleted = true}, true); },
+         'C',
+         {'C', 'C', 'C'},
+         &ChatSettings::only_admins_can_pin},
+        {"unpin a deleted message",
+         [](const Standing& s) { may_pin(s, Message{.is_deleted = true}, false); },
+         'A',
+         {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_pin},
         {"remove own media",
          [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
          'A',
@@ -188,6 +210,25 @@ TEST(RulesTable, EveryActionOnOneselfForEveryRole) {
                 EXPECT_EQ(answer([&] { row.call(actor); }), row.group[r]) << row.action << ": " << describe(actor);
             }
         }
+}
+
+// Whether a message can be forwarded, whoever forwards it (where to is may_post's question).
+TEST(RulesTable, WhichMessagesCanBeForwarded) {
+    struct Row {
+        const char* message;
+        Message value;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {"text", Message{.type = MessageType::text}, 'A'},
+        {"image", Message{.type = MessageType::image, .media = Media{}}, 'A'},
+        {"location", Message{.type = MessageType::location}, 'A'},
+        {"forwarded", Message{.forwarded_from = ForwardOrigin{}}, 'A'},
+        {"image whose media was removed", Message{.type = MessageType::image}, 'C'},
+        {"deleted", Message{.is_deleted = true}, 'C'},
+        {"system", Message{.type = MessageType::system}, 'B'},
+    };
+    for (const auto& row : rows) EXPECT_EQ(answer([&] { may_forward(row.value); }), row.expected) << row.message;
 }
 
 }  // namespace
