@@ -5,6 +5,7 @@
 -- no stop words, which would suit one language and garble every other one a chat may use.
 -- System messages ("ana added ben") are the server's wording, not anybody's words; a deleted
 -- message's content is '' so it has no words. An edit changes the column with the content.
+-- Adding a stored generated column rewrites the table (docs/operations.md, on upgrading).
 ALTER TABLE messages ADD COLUMN search tsvector
     GENERATED ALWAYS AS (to_tsvector('simple', CASE WHEN type = 'system' THEN '' ELSE content END)) STORED;
 

@@ -126,8 +126,10 @@ boost::asio::awaitable<SearchPage> MessageService::search(std::string actor, Sea
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     SearchPage page;
     const bool more = static_cast<int>(hits.size()) > q.limit;
-    if (more) hits.pop_back();
-    if (more) page.next = hits.back().position;
+    if (more) {
+        hits.pop_back();
+        page.next = hits.back().position;
+    }
     page.results.reserve(hits.size());
     for (auto& found : hits) page.results.push_back(std::move(found.hit));
     co_return page;

@@ -8,7 +8,7 @@ namespace {
 
 constexpr char start_mark = '\x01', stop_mark = '\x02';
 
-// Ranked by ts_rank (how often and how closely the words occur), ties newest first, then by
+// Ranked by ts_rank (the more often the words occur, the higher), ties newest first, then by
 // id, which makes the order total, so a page ends at one exact Position. ts_headline runs on
 // the page alone: it parses the whole text again, far dearer than the match itself.
 std::string statement(bool one_chat) {
