@@ -4,11 +4,70 @@
 #include "confab/api/routes.hpp"
 #include "confab/model/error.hpp"
 #include "confab/domain/message_service.hpp"
+#include "confab/domain/validation.hpp"
+
+#include <charconv>
+#include <cmath>
 
 namespace confab::api {
 namespace {
 
 using boost::asio::awaitable;
+
+// A search cursor is "s:<rank>:<created_at in microseconds>:<message id>", the last result of
+// the page before.
+std::string encode_search_cursor(const store::search::Position& position) {
+    return encode_cursor("s:" + position.rank + ":" + std::to_string(position.created_us) + ":" + position.message_id);
+}
+
+// A cursor's rank must be a float4 that PostgreSQL reads back exactly; the JSON shows the
+// same decimal as a double.
+template <class Number>
+std::optional<Number> parse_rank(std::string_view text) {
+    Number rank = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rank);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(rank) || rank < 0)
+        return std::nullopt;
+    return rank;
+}
+
+std::optional<store::search::Position> search_cursor(const Query& query) {
+    const auto cursor = query.get("cursor");
+    if (!cursor || cursor->empty()) return std::nullopt;
+    const auto invalid = [] { return model::bad_request("invalid cursor", "cursor"); };
+    const auto key = decode_cursor(*cursor);
+    if (!key || !key->starts_with("s:")) throw invalid();
+    const auto rank_end = key->find(':', 2);
+    const auto time_end = rank_end == std::string::npos ? rank_end : key->find(':', rank_end + 1);
+    if (time_end == std::string::npos) throw invalid();
+    store::search::Position position{key->substr(2, rank_end - 2), 0, key->substr(time_end + 1)};
+    const char* time = key->data() + rank_end + 1;
+    const auto [end, error] = std::from_chars(time, key->data() + time_end, position.created_us);
+    if (!parse_rank<float>(position.rank) || error != std::errc{} || end != key->data() + time_end ||
+        !domain::is_uuid(position.message_id))
+        throw invalid();
+    return position;
+}
+
+Json search_result_json(const model::SearchHit& hit) {
+    Json snippet = Json::array();
+    for (const auto& part : hit.snippet) snippet.push_back({{"text", part.text}, {"highlighted", part.highlighted}});
+    return {{"message", to_json(hit.message)},
+            {"snippet", std::move(snippet)},
+            {"rank", parse_rank<double>(hit.rank).value_or(0)}};
+}
+
+awaitable<http::Response> search_messages(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    domain::SearchQuery search{query.get("q").value_or(""), query.get("chat_id"), search_cursor(query),
+                               page_limit(query)};
+    const auto page = co_await services.messages.search(principal.user_id, std::move(search));
+    Json results = Json::array();
+    for (const auto& hit : page.results) results.push_back(search_result_json(hit));
+    const Json next = page.next ? Json(encode_search_cursor(*page.next)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"results", std::move(results)}, {"next_cursor", next}}));
+}
 
 http::Response message_response(int status, const model::Message& message) {
     return http::json_response(status, dump(to_json(message)));
@@ -100,6 +159,8 @@ void add_message_routes(http::Router& router, Services& services) {
                [&services](http::Context& c) { return list_messages(services, c); });
     router.add(Method::post, "/api/v1/chats/{id}/messages",
                [&services](http::Context& c) { return send_message(services, c); });
+    router.add(Method::get, "/api/v1/search/messages",
+               [&services](http::Context& c) { return search_messages(services, c); });
     router.add(Method::post, "/api/v1/chats/{id}/read",
                [&services](http::Context& c) { return mark_read(services, c); });
     router.add(Method::get, "/api/v1/messages/{id}", [&services](http::Context& c) -> awaitable<http::Response> {

@@ -5,8 +5,11 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
+#include "confab/store/search.hpp"
 
 #include "confab/obs/metrics.hpp"
+
+#include <chrono>
 
 namespace confab::domain {
 namespace {
@@ -14,6 +17,7 @@ namespace {
 constexpr std::size_t max_emoji_bytes = 32;
 constexpr int max_distinct_emoji = 20;
 constexpr std::size_t max_client_id = 64;
+constexpr std::size_t max_search_chars = 256;
 
 // The message as `viewer` reads it (store::attach_reactions).
 Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer) {
@@ -120,6 +124,31 @@ boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::st
 
 boost::asio::awaitable<Message> MessageService::get(std::string actor, std::string message_id) {
     co_return (co_await writes_.visible_message(actor, message_id)).first;
+}
+
+boost::asio::awaitable<SearchPage> MessageService::search(std::string actor, SearchQuery q) {
+    if (!is_valid_utf8(q.text) || q.text.find('\0') != std::string::npos || code_points(q.text) == 0 ||
+        code_points(q.text) > max_search_chars)
+        throw bad_request("q must be 1-256 characters of text", "q");
+    // A chat the caller may not read is 404 before anything is searched, as for its history;
+    // the statement itself keeps to the caller's chats all the same.
+    if (q.chat_id) co_await writes_.standing(*q.chat_id, actor);
+    const auto started = std::chrono::steady_clock::now();
+    auto hits = co_await writes_.pool().run([actor, q](store::Tx& tx) {
+        return store::search::messages(tx, {actor, q.text, q.chat_id, q.after, q.limit + 1});
+    });
+    obs::metrics()
+        .search_duration.with({q.chat_id ? "chat" : "all"})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    SearchPage page;
+    const bool more = static_cast<int>(hits.size()) > q.limit;
+    if (more) {
+        hits.pop_back();
+        page.next = hits.back().position;
+    }
+    page.results.reserve(hits.size());
+    for (auto& found : hits) page.results.push_back(std::move(found.hit));
+    co_return page;
 }
 
 boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content) {

@@ -151,6 +151,7 @@ std::string Metrics::expose() const {
     db_duration.write(out, "histogram");
     db_group_commits.write(out, "counter");
     db_group_commit_writes.write(out, "counter");
+    search_duration.write(out, "histogram");
     media_bytes.write(out, "counter");
     analytics_written.write(out, "counter");
     analytics_dropped.write(out, "counter");

@@ -4,6 +4,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/send_writer.hpp"
+#include "confab/store/search.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -43,6 +44,18 @@ struct HistoryQuery {
     int limit = 50;
 };
 
+struct SearchQuery {
+    std::string text;
+    std::optional<std::string> chat_id;  // one chat, else every chat of the caller
+    std::optional<store::search::Position> after;
+    int limit = 50;
+};
+
+struct SearchPage {
+    std::vector<SearchHit> results;
+    std::optional<store::search::Position> next;  // where the next page starts, if there is one
+};
+
 // Messages and everything that changes them: send, history, edit, delete, reactions,
 // read marks, pins, forwards, hiding for oneself and since_version sync. Every change takes the chat's next version.
 class MessageService {
@@ -60,6 +73,8 @@ public:
     boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version,
                                           int limit);
     boost::asio::awaitable<Message> get(std::string actor, std::string message_id);
+    // Full-text search over the messages of the caller's chats (docs/api.md, Search).
+    boost::asio::awaitable<SearchPage> search(std::string actor, SearchQuery query);
     boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content);
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<void> react(std::string actor, std::string message_id, std::string emoji, bool add);

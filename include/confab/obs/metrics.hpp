@@ -102,6 +102,9 @@ struct Metrics {
     Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
                                       "Analytics events dropped because the writer fell behind.",
                                       {}};
+    Family<Histogram> search_duration{"confab_search_duration_seconds",
+                                      "Message searches, from queueing for a connection to the page of results.",
+                                      {"scope"}};
     Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
     // Overload and outage protection.
     Family<Counter> db_connect_attempts{"confab_db_connect_attempts_total",
