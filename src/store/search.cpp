@@ -16,7 +16,8 @@ std::string statement(bool one_chat) {
            "hits AS (SELECT m.id, m.created_at, ts_rank(m.search, q.query) AS rank FROM q "
            "  JOIN chat_members cm ON cm.user_id = $1::uuid" +
            std::string(one_chat ? " AND cm.chat_id = $7::uuid" : "") +
-           "  JOIN messages m ON m.chat_id = cm.chat_id AND m.search @@ q.query), "
+           "  JOIN messages m ON m.chat_id = cm.chat_id AND m.search @@ q.query "
+           "  WHERE NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.message_id = m.id AND h.user_id = $1::uuid)), "
            "page AS (SELECT * FROM hits WHERE $3::real IS NULL OR (rank, created_at, id) < ($3::real, "
            "  'epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::uuid) "
            "  ORDER BY rank DESC, created_at DESC, id DESC LIMIT $6) "

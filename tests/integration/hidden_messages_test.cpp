@@ -49,6 +49,11 @@ TEST_F(HiddenMessagesTest, AHiddenMessageLeavesTheCallersViewsOnly) {
     ASSERT_NE(entry, listed.end());
     EXPECT_EQ((*entry)["last_message"]["id"], first["id"]);
     EXPECT_EQ(expect_json(get(port(), b.token, chat_url(chat) + "/pins"), 200, "pins")["messages"], json::array());
+    const auto found_by = [&](const TestUser& u) {
+        return expect_json(get(port(), u.token, "/api/v1/search/messages?q=second"), 200, "search")["results"].size();
+    };
+    EXPECT_EQ(found_by(b), 0u) << "search leaves it out too";
+    EXPECT_EQ(found_by(a), 1u);
     EXPECT_EQ(expect_json(get(port(), a.token, chat_url(chat) + "/pins"), 200, "pins")["messages"].size(), 1u);
 
     // For b the message is gone: nothing more can be done to it.
