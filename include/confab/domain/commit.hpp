@@ -19,6 +19,22 @@
 // The shape every chat write takes: load the chat's access (cached), run one transaction,
 // and after its commit -- still under the chat's order mutex -- update the cache and
 // publish the events, so that every connection sees a chat's events in commit order.
+//
+// The ordering path, step by step (docs/architecture.md, "Ordering and the write path"):
+// 1. Stripe: ChatWrites::commit (or commit_batched) pins the chat in the cache and names
+//    its order mutex, AccessCache::order_of: one of 64 stripes picked by the chat id's hash.
+// 2. Lane: store::Pool::run(fn, order, after_commit) queues the write in the lane that
+//    mutex maps to (Pool::lane_of), so a chat's writes keep their order; a lane runs one
+//    group at a time, lanes run side by side (Pool::worker, src/store/pool.cpp).
+// 3. Commit: Pool::commit runs the group in one transaction, takes the order mutexes of
+//    its committed writes (Pool::lock_orders), COMMITs, and under them runs each write's
+//    after_commit, then resumes its caller.
+// 4. Publish: after_commit is ChatWrites::apply (commit.cpp): the cache change, then each
+//    event to its recipients through EventSink, api::EventPublisher
+//    (src/api/event_publisher.cpp), which serializes it once for realtime::Hub::send_to_users.
+// 5. Hand-off: the hub only queues, under its own lock; one drain at a time on an I/O
+//    thread hands each connection its frames as one batch (src/realtime/hub.cpp), which
+//    net::WsSession queues on its CoalescingStream in that order, one write per burst.
 namespace confab::domain {
 
 // An event of a write, published once the write has committed (audience.hpp says to whom).

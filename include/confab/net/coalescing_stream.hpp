@@ -1,6 +1,8 @@
 #pragma once
 
-// Beast types: included by net/*.cpp only.
+// Beast types: included by net/*.cpp (and the unit tests, which run it over
+// boost::beast::test::stream) only. The member functions not defined here are in
+// coalescing_stream_impl.hpp, compiled for tcp_stream once in coalescing_stream.cpp.
 #include "confab/net/outbound_frames.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -19,7 +21,7 @@
 namespace confab::net {
 
 // The stream beneath one connection's websocket::stream. Reads pass straight through to the
-// TCP stream; every byte to the peer leaves through one OutboundFrames queue, both Beast's
+// TCP stream (NextLayer: beast::tcp_stream in the server, an in-memory stream in tests); every byte to the peer leaves through one OutboundFrames queue, both Beast's
 // own writes (the handshake response, pongs, keep-alive pings, close frames) and the
 // session's data frames, which the session queues here directly instead of making one
 // websocket async_write, and one send(), per frame.
@@ -31,9 +33,10 @@ namespace confab::net {
 // websocket::stream::is_open first) but the replies it owes. Those go first: while the
 // session owes any, Beast's writes wait (a close frame answered the moment Beast reads the
 // peer's would otherwise overtake the replies to the requests read before it).
+template <class NextLayer>
 class CoalescingStream {
 public:
-    using executor_type = boost::beast::tcp_stream::executor_type;
+    using executor_type = typename NextLayer::executor_type;
 
     // Told when a send finishes: how many data frames it carried, or the error that ends all
     // sending. A send in flight keeps its observer (the session owning this stream) alive.
@@ -45,10 +48,10 @@ public:
         ~Observer() = default;
     };
 
-    explicit CoalescingStream(boost::beast::tcp_stream stream) : stream_(std::move(stream)) {}
+    explicit CoalescingStream(NextLayer stream) : stream_(std::move(stream)) {}
 
     executor_type get_executor() noexcept { return stream_.get_executor(); }
-    boost::beast::tcp_stream& next_layer() noexcept { return stream_; }
+    NextLayer& next_layer() noexcept { return stream_; }
     void observe(std::weak_ptr<Observer> observer) { observer_ = std::move(observer); }
 
     template <class MutableBuffers, class Token>
@@ -90,7 +93,7 @@ private:
     void write_whole(std::shared_ptr<const std::string> bytes, WriteHandler handler);
     void finish_send(const boost::system::error_code& ec, const std::shared_ptr<Observer>& observer);
 
-    boost::beast::tcp_stream stream_;
+    NextLayer stream_;
     OutboundFrames outbound_;
     struct HeldWrite {
         std::shared_ptr<const std::string> bytes;
@@ -105,9 +108,19 @@ private:
     std::weak_ptr<Observer> observer_;
 };
 
+extern template class CoalescingStream<boost::beast::tcp_stream>;
+
+// Where the queue writes: beneath a tcp_stream, its socket, which skips the per-operation
+// timeout bookkeeping (the session turns those timeouts off; Beast's own keep the peer honest).
+template <class Stream>
+Stream& raw_writer(Stream& stream) noexcept {
+    return stream;
+}
+inline boost::asio::ip::tcp::socket& raw_writer(boost::beast::tcp_stream& stream) noexcept { return stream.socket(); }
+
 // Beast's closing handshake ends by tearing the TCP stream down.
-template <class Handler>
-void async_teardown(boost::beast::role_type role, CoalescingStream& stream, Handler&& handler) {
+template <class NextLayer, class Handler>
+void async_teardown(boost::beast::role_type role, CoalescingStream<NextLayer>& stream, Handler&& handler) {
     using boost::beast::websocket::async_teardown;
     async_teardown(role, stream.next_layer(), std::forward<Handler>(handler));
 }
