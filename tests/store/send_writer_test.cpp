@@ -94,7 +94,7 @@ protected:
     std::map<std::string, std::string> users_;
     std::string first_, second_;
     AccessCache cache_;
-    SendWriter writer_{cache_};
+    SendWriter writer_{cache_, config::Limits{}.content_chars};
 };
 
 TEST_F(SendWriterTest, NumbersEachChatsMessagesInBatchOrder) {
