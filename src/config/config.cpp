@@ -410,6 +410,8 @@ const std::vector<Key>& keys() {
          &Auth::password_hash_mem_kib},
         {"auth.hash_threads", "CONFAB_HASH_THREADS", integer(1, 64), &Config::auth, &Auth::hash_threads},
         {"auth.hash_queue", "CONFAB_HASH_QUEUE", integer(1, kMaxCount), &Config::auth, &Auth::hash_queue},
+        {"auth.session_renew_interval_seconds", "CONFAB_SESSION_RENEW_INTERVAL_SECONDS", integer(1, 86400),
+         &Config::auth, &Auth::session_renew_interval},
 
         {"limits.content_chars", "CONFAB_LIMIT_CONTENT_CHARS", integer(1, kMaxCount), &Config::limits,
          &Limits::content_chars},

@@ -19,7 +19,7 @@ namespace confab::domain {
 namespace {
 
 constexpr std::size_t token_bytes = 32;
-constexpr std::size_t min_password = 8, max_password = 256, max_display_name = 64;
+constexpr std::size_t min_password = 8, max_password = 256, max_name = 64;
 // About 200 bytes an entry: the cache stays under 15 MiB however many tokens are in use.
 constexpr std::size_t token_cache_capacity = 65536;
 
@@ -38,18 +38,21 @@ void validate_password(const std::string& password, const char* field) {
         throw bad_request(std::string(field) + " must be 8-256 characters", field);
 }
 
+// Display and device names: shown to people, so 1-64 code points of plain text.
+void validate_name(const std::optional<std::string>& name, const std::string& field) {
+    if (!name) return;
+    const auto length = code_points(*name);
+    if (length < 1 || length > max_name) throw bad_request(field + " must be 1-64 characters", field);
+    if (!is_plain_text(*name))
+        throw bad_request(field + " must not contain control or bidirectional formatting characters", field);
+}
+
 void validate(const Registration& r) {
     if (!is_valid_username(r.username))
         throw bad_request("username must be 3-32 characters of a-z, 0-9, _ and .", "username");
     validate_password(r.password, "password");
-    if (r.display_name) {
-        const auto length = code_points(*r.display_name);
-        if (length < 1 || length > max_display_name)
-            throw bad_request("display_name must be 1-64 characters", "display_name");
-        if (!is_plain_text(*r.display_name))
-            throw bad_request("display_name must not contain control or bidirectional formatting characters",
-                              "display_name");
-    }
+    validate_name(r.display_name, "display_name");
+    validate_name(r.device_name, "device_name");
 }
 
 }  // namespace
@@ -123,11 +126,17 @@ boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std:
     });
 }
 
-boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
+boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::optional<std::string> device_name,
+                                                          std::string client) {
     auto token = new_token();
-    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](store::Tx& tx) {
-        store::tokens::insert(tx, hash, id, ttl);
-    });
+    store::tokens::NewToken row{
+        .token_hash = token_hash(token),
+        .user_id = user.id,
+        .ttl = settings_.token_ttl,
+        .device_name = std::move(device_name),
+        .address = std::move(client),
+    };
+    co_await pool_.run([row = std::move(row)](store::Tx& tx) { store::tokens::insert(tx, row); });
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
@@ -141,11 +150,13 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     });
     if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
     spdlog::info("user registered user_id={}", user->id);
-    co_return co_await issue_token(std::move(*user));
+    co_return co_await issue_token(std::move(*user), std::move(registration.device_name), std::move(client));
 }
 
-boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
+boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password,
+                                                    std::optional<std::string> device_name, std::string client) {
     attempts_.require(address_key(client), "sign-in attempts");
+    validate_name(device_name, "device_name");
     // Only names an account could have are tracked: anything else can never match, and must
     // not fill the limiter with keys of any size.
     const bool tracked = is_valid_username(username);
@@ -159,7 +170,7 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
         if (tracked) failures_.acquire(username);
         throw unauthorized("invalid username or password");
     }
-    co_return co_await issue_token(std::move(credentials->user));
+    co_return co_await issue_token(std::move(credentials->user), std::move(device_name), std::move(client));
 }
 
 // Forgotten after the revocation commits: a lookup that read the token as valid before the
@@ -196,14 +207,44 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
         store::users::set_password_hash(tx, principal.user_id, hash);
         store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
     });
-    tokens_.forget_user(principal.user_id, principal.token_hash);
-    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+    signed_out_others(principal);
     spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
 }
 
-boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal) {
+void AuthService::signed_out_others(const Principal& principal) {
+    tokens_.forget_user(principal.user_id, principal.token_hash);
+    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+}
+
+boost::asio::awaitable<std::vector<Session>> AuthService::sessions(const Principal& principal) {
     co_return co_await pool_.run(
-        [hash = principal.token_hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash).has_value(); });
+        [principal](store::Tx& tx) { return store::tokens::sessions(tx, principal.user_id, principal.token_hash); });
+}
+
+boost::asio::awaitable<void> AuthService::revoke_session(const Principal& principal, std::string session_id) {
+    // Another user's session is as unknown as one that never existed.
+    if (!is_uuid(session_id)) throw not_found("session");
+    auto hash = co_await pool_.run([user = principal.user_id, session_id](store::Tx& tx) {
+        return store::tokens::revoke_session(tx, user, session_id);
+    });
+    if (!hash) throw not_found("session");
+    tokens_.forget(*hash);
+    hub_.close_token(principal.user_id, *hash, realtime::CloseCode::token_revoked);
+    spdlog::info("session revoked user_id={} session_id={}", principal.user_id, session_id);
+}
+
+boost::asio::awaitable<void> AuthService::revoke_other_sessions(const Principal& principal) {
+    co_await pool_.run(
+        [principal](store::Tx& tx) { store::tokens::revoke_all(tx, principal.user_id, principal.token_hash); });
+    signed_out_others(principal);
+    spdlog::info("other sessions signed out user_id={}", principal.user_id);
+}
+
+boost::asio::awaitable<std::optional<Timestamp>> AuthService::valid_until(const Principal& principal) {
+    auto owner =
+        co_await pool_.run([hash = principal.token_hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash); });
+    if (!owner) co_return std::nullopt;
+    co_return owner->expires_at;
 }
 
 boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token, const std::string& client) {
@@ -221,7 +262,9 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     failed_overall_.require_left({}, "invalid tokens");
     const auto generation = tokens_.generation();
     from_database.inc();
-    auto owner = co_await pool_.run([hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash); });
+    store::tokens::Renewal renewal{settings_.token_ttl, settings_.session_renew_interval, client};
+    auto owner = co_await pool_.run(
+        [hash, renewal = std::move(renewal)](store::Tx& tx) { return store::tokens::use(tx, hash, renewal); });
     if (!owner) {
         (void)failed_per_client_.acquire(address_key(client));
         (void)failed_overall_.acquire({});

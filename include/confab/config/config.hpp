@@ -73,6 +73,8 @@ struct Auth {
     std::size_t password_hash_mem_kib = 64 * 1024;  // crypto_pwhash MEMLIMIT_INTERACTIVE
     unsigned hash_threads = 2;                      // threads for Argon2id only
     std::size_t hash_queue = 64;                    // hashes waiting for a thread; more: 503
+    // A token used again after this long is renewed: expires token_ttl after that use.
+    std::chrono::seconds session_renew_interval{300};
 
     bool operator==(const Auth&) const = default;
 };

@@ -187,6 +187,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_PASSWORD_HASH_MEM_KIB", "1024"},
                                                  {"CONFAB_HASH_THREADS", "11"},
                                                  {"CONFAB_HASH_QUEUE", "28"},
+                                                 {"CONFAB_SESSION_RENEW_INTERVAL_SECONDS", "35"},
                                                  {"CONFAB_LIMIT_CONTENT_CHARS", "12"},
                                                  {"CONFAB_LIMIT_BODY_BYTES", "2048"},
                                                  {"CONFAB_LIMIT_FRAME_BYTES", "4096"},
@@ -230,7 +231,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"},
                        "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
-    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28};
+    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28, std::chrono::seconds{35}};
     expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,   20,
                        21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000};
     expected.log = {"warn", "json"};
