@@ -106,19 +106,15 @@ struct Renewal {
 
 // Moves every session of the user behind the server's back: what time would do.
 void age_sessions(const std::string& user_id, const Renewal& to) {
-    pqxx::connection db(database_url());
-    pqxx::work tx(db);
-    tx.exec("update auth_tokens set expires_at = now() + interval '" + to.expires_in +
-            "', last_used_at = now() - interval '" + to.used_ago + "' where user_id = '" + user_id + "'");
-    tx.commit();
+    shared_database().query_value("update auth_tokens set expires_at = now() + interval '" + to.expires_in +
+                                  "', last_used_at = now() - interval '" + to.used_ago + "' where user_id = '" +
+                                  user_id + "'");
 }
 
 // Whether `condition` holds for every session of the user, in the database.
 bool every_session(const std::string& user_id, const std::string& condition) {
-    pqxx::connection db(database_url());
-    pqxx::work tx(db);
-    return tx.query_value<bool>("select bool_and(" + condition + ") from auth_tokens where user_id = '" + user_id +
-                                "'");
+    return shared_database().query_value("select bool_and(" + condition + ") from auth_tokens where user_id = '" +
+                                         user_id + "'") == "t";
 }
 
 TEST_F(SessionsTest, TheSessionsListShowsEachDeviceAndMarksTheCallersOwn) {
