@@ -47,6 +47,15 @@ void add_auth_routes(http::Router& router, Services& services) {
                    context.user_id = result.user.id;
                    co_return signed_in(200, result);
                });
+    router.add(http::Method::post, "/api/v1/auth/token-exchange",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto body = parse_object(context.request.body);
+                   auto result = co_await services.auth.sign_in_with_host_token(required_string(body, "token"),
+                                                                                nullable_string(body, "device_name"),
+                                                                                context.request.remote_address);
+                   context.user_id = result.user.id;
+                   co_return signed_in(200, result);
+               });
     router.add(http::Method::post, "/api/v1/auth/logout",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <variant>
 
 namespace confab::domain {
 namespace {
@@ -98,11 +99,13 @@ std::string token_hash(std::string_view token) {
 }
 
 AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                         const config::Limits& limits, const config::Overload& overload)
+                         const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload)
     : pool_(pool),
       hashing_(hashing),
       hub_(hub),
       settings_(settings),
+      jwt_(jwt),
+      verifier_(jwt),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
       failures_("login_failures", limits.login_failures_per_account_per_minute,
                 limits.login_failures_per_account_per_minute / 60.0),
@@ -140,7 +143,12 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::option
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
+void AuthService::require_password_sign_in() const {
+    if (!settings_.password_enabled) throw forbidden("password sign-in is disabled");
+}
+
 boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
@@ -155,6 +163,7 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
 
 boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password,
                                                     std::optional<std::string> device_name, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
     validate_name(device_name, "device_name");
     // Only names an account could have are tracked: anything else can never match, and must
@@ -163,14 +172,91 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
     if (tracked) failures_.require_left(username, "failed sign-ins for this account");
     auto credentials =
         co_await pool_.run([username](store::Tx& tx) { return store::users::find_credentials(tx, username); });
-    std::string hash = credentials ? credentials->password_hash : decoy_hash_;
+    // A user of the host application has no password: the decoy keeps the timing the same.
+    const bool has_password = credentials && credentials->password_hash;
+    std::string hash = has_password ? *credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
-    if (!credentials || !matches) {
+    if (!has_password || !matches) {
         // Unknown names are charged too, so the limit says nothing about which accounts exist.
         if (tracked) failures_.acquire(username);
         throw unauthorized("invalid username or password");
     }
     co_return co_await issue_token(std::move(credentials->user), std::move(device_name), std::move(client));
+}
+
+TokenClaims AuthService::accepted_claims(const std::string& token, const std::string& client) {
+    if (!jwt_.enabled) throw Error(ErrorCode::unauthorized, "token rejected: disabled", "token");
+    auto verdict = verifier_.verify(token);
+    std::optional<TokenRejection> rejection;
+    if (const auto* refused = std::get_if<TokenRejection>(&verdict)) {
+        rejection = *refused;
+    } else {
+        const auto now =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        rejection = check_claims(std::get<TokenClaims>(verdict), {jwt_.issuer, jwt_.audience, jwt_.clock_skew}, now);
+    }
+    if (!rejection) return std::get<TokenClaims>(std::move(verdict));
+    (void)failed_per_client_.acquire(address_key(client));
+    const auto why = std::string(reason(*rejection));
+    spdlog::info("host token rejected: {}", why);
+    throw Error(ErrorCode::unauthorized, "token rejected: " + why, "token");
+}
+
+namespace {
+
+// A username for a user of the host application: the claim's value when it makes a valid
+// username, else "user_" and 10 random characters of a-z and 0-9.
+std::string username_for(const std::optional<std::string>& wanted, int attempt) {
+    if (attempt == 0 && wanted && is_valid_username(*wanted)) return *wanted;
+    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string name = "user_";
+    for (int i = 0; i < 10; ++i) name += alphabet[randombytes_uniform(alphabet.size())];
+    return name;
+}
+
+// The display name claim when it makes a valid display name, else the username.
+std::string display_name_for(const std::optional<std::string>& wanted, const std::string& username) {
+    if (!wanted) return username;
+    const auto length = code_points(*wanted);
+    if (length < 1 || length > max_name || !is_plain_text(*wanted)) return username;
+    return *wanted;
+}
+
+}  // namespace
+
+boost::asio::awaitable<User> AuthService::host_user(TokenClaims claims) {
+    co_return co_await pool_.run([claims = std::move(claims)](store::Tx& tx) -> User {
+        const auto& issuer = *claims.issuer;
+        const auto& subject = *claims.subject;
+        if (auto known = store::identities::find_user(tx, issuer, subject)) return std::move(*known);
+        // A taken username (the claim's, or a generated one by chance) is tried again, generated.
+        std::optional<User> created;
+        for (int attempt = 0; !created && attempt < 5; ++attempt) {
+            const auto username = username_for(claims.username, attempt);
+            created = store::users::insert(tx, username, display_name_for(claims.display_name, username), std::nullopt);
+        }
+        if (!created) throw std::runtime_error("no free username for a host user");
+        if (store::identities::link(tx, issuer, subject, created->id)) {
+            spdlog::info("host user created user_id={}", created->id);
+            return std::move(*created);
+        }
+        // Another first sign-in of the same subject committed meanwhile: its user is the one.
+        store::users::remove(tx, created->id);
+        auto linked = store::identities::find_user(tx, issuer, subject);
+        if (!linked) throw std::runtime_error("host identity vanished while being linked");
+        return std::move(*linked);
+    });
+}
+
+boost::asio::awaitable<SignedIn> AuthService::sign_in_with_host_token(std::string token,
+                                                                      std::optional<std::string> device_name,
+                                                                      std::string client) {
+    attempts_.require(address_key(client), "sign-in attempts");
+    validate_name(device_name, "device_name");
+    failed_per_client_.require_left(address_key(client), "invalid tokens from this address");
+    auto user = co_await host_user(accepted_claims(token, client));
+    co_return co_await issue_token(std::move(user), std::move(device_name), std::move(client));
 }
 
 // Forgotten after the revocation commits: a lookup that read the token as valid before the
@@ -190,15 +276,19 @@ boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& pri
 
 boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
                                                           std::string next, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
     validate_password(next, "new_password");
     auto credentials =
         co_await pool_.run([id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
     if (!credentials) throw unauthorized();
+    if (!credentials->password_hash)
+        throw Error(ErrorCode::forbidden, "this account signs in through the host application and has no password",
+                    "current_password");
     // A stolen token must not make a password oracle: wrong guesses count as failed sign-ins.
     const auto& username = credentials->user.username;
     failures_.require_left(username, "failed sign-ins for this account");
-    if (!co_await verify_password(std::move(credentials->password_hash), std::move(current))) {
+    if (!co_await verify_password(std::move(*credentials->password_hash), std::move(current))) {
         failures_.acquire(username);
         throw Error(ErrorCode::forbidden, "current_password is wrong", "current_password");
     }

@@ -35,6 +35,7 @@ void prepare(Tx& connection) {
                        "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
                        "ON CONFLICT (username) DO NOTHING RETURNING " +
                            columns);
+    connection.prepare("users_remove", "DELETE FROM users WHERE id = $1::uuid");
     connection.prepare("users_credentials",
                        "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
     connection.prepare("users_credentials_of",
@@ -58,15 +59,17 @@ void prepare(Tx& connection) {
 }
 
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
-                                  const std::string& password_hash) {
+                                  const std::optional<std::string>& password_hash) {
     return single_user(tx.exec_prepared("users_insert", username, display_name, password_hash));
 }
+
+void remove(Tx& tx, const std::string& id) { tx.exec_prepared("users_remove", id); }
 
 namespace {
 
 std::optional<Credentials> credentials_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
-    return Credentials{user_from(result[0]), result[0][5].as<std::string>()};
+    return Credentials{user_from(result[0]), optional_text(result[0][5])};
 }
 
 }  // namespace
@@ -124,6 +127,29 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 }
 
 }  // namespace confab::store::users
+
+namespace confab::store::identities {
+
+void prepare(Tx& connection) {
+    connection.prepare("identities_user", "SELECT " + std::string(user_columns) +
+                                              " FROM external_identities e JOIN users u ON u.id = e.user_id "
+                                              "WHERE e.issuer = $1 AND e.subject = $2");
+    connection.prepare("identities_link",
+                       "INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3::uuid) "
+                       "ON CONFLICT DO NOTHING RETURNING user_id");
+}
+
+std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject) {
+    const auto result = tx.exec_prepared("identities_user", issuer, subject);
+    if (result.empty()) return std::nullopt;
+    return user_from(result[0]);
+}
+
+bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id) {
+    return !tx.exec_prepared("identities_link", issuer, subject, user_id).empty();
+}
+
+}  // namespace confab::store::identities
 
 namespace confab::store::tokens {
 

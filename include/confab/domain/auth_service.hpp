@@ -2,6 +2,8 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/external_token.hpp"
+#include "confab/domain/jwt_verifier.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/token_cache.hpp"
 #include "confab/domain/model.hpp"
@@ -41,7 +43,7 @@ struct SignedIn {
 class AuthService {
 public:
     AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                const config::Limits& limits, const config::Overload& overload);
+                const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
     // address (an IPv6 address by its /64, see address_key), and wrong passwords per
@@ -50,6 +52,12 @@ public:
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
     boost::asio::awaitable<SignedIn> login(std::string username, std::string password,
                                            std::optional<std::string> device_name, std::string client);
+    // Signs in with a token the host application's backend signed (docs/api.md, Sign-in with
+    // the host application): the user its (issuer, subject) names, created on first use.
+    // Throws Error{unauthorized} "token rejected: <reason>" for a refused token; attempts are
+    // limited per address like sign-ins, and refused tokens like bad bearer tokens.
+    boost::asio::awaitable<SignedIn> sign_in_with_host_token(std::string token, std::optional<std::string> device_name,
+                                                             std::string client);
     // Returns once the token works nowhere any more, the cache included.
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Revokes every token of the principal's user, this one included; their sockets close.
@@ -82,6 +90,10 @@ private:
     boost::asio::awaitable<std::string> hash_password(std::string password);
     boost::asio::awaitable<bool> verify_password(std::string hash, std::string password);
     boost::asio::awaitable<SignedIn> issue_token(User user, std::optional<std::string> device_name, std::string client);
+    void require_password_sign_in() const;
+    // The claims of an acceptable host token; throws Error{unauthorized} with the reason.
+    TokenClaims accepted_claims(const std::string& token, const std::string& client);
+    boost::asio::awaitable<User> host_user(TokenClaims claims);
     // Forgets the user's other tokens and closes their sockets, once they are revoked.
     void signed_out_others(const Principal& principal);
 
@@ -89,6 +101,8 @@ private:
     Workers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
+    config::Jwt jwt_;
+    JwtVerifier verifier_;
     std::string decoy_hash_;         // verified against for unknown usernames, so timing tells nothing
     RateLimiter attempts_;           // per client address (a /64 for IPv6)
     RateLimiter failures_;           // wrong passwords per username, whatever the address

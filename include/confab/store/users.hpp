@@ -17,13 +17,15 @@ namespace confab::store::users {
 
 void prepare(Tx& tx);
 
-// nullopt when the username is taken.
+// nullopt when the username is taken. A user without a password hash signs in only through
+// the host application (store::identities).
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
-                                  const std::string& password_hash);
+                                  const std::optional<std::string>& password_hash);
+void remove(Tx& tx, const std::string& id);
 
 struct Credentials {
     model::User user;
-    std::string password_hash;
+    std::optional<std::string> password_hash;
 };
 std::optional<Credentials> find_credentials(Tx& tx, const std::string& username);
 std::optional<Credentials> credentials_of(Tx& tx, const std::string& id);
@@ -47,6 +49,17 @@ std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
 void touch_last_seen(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::users
+
+// Users of the host application: the (issuer, subject) of their tokens names one Confab user.
+namespace confab::store::identities {
+
+void prepare(Tx& tx);
+
+std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject);
+// false when (issuer, subject) is linked already (a concurrent first sign-in got there first).
+bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id);
+
+}  // namespace confab::store::identities
 
 namespace confab::store::tokens {
 
