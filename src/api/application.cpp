@@ -19,7 +19,7 @@ Application::Application(const config::Config& cfg)
       // thumbnail; unbounded, as a connection waits for one file job at a time (net/file_io.hpp).
       files(cfg.media.worker_threads, std::numeric_limits<std::size_t>::max()),
       storage(cfg.media.dir),
-      auth(pool, hashing, hub, cfg.auth, cfg.limits, cfg.overload),
+      auth(pool, hashing, hub, cfg.auth, cfg.jwt, cfg.limits, cfg.overload),
       users(pool, hub),
       publisher(hub),
       access(cfg.limits.access_cache_members),

@@ -9,6 +9,17 @@ http::Response signed_in(int status, const domain::SignedIn& result) {
     return http::json_response(status, dump(Json{{"user", to_json(result.user)}, {"token", result.token}}));
 }
 
+Json to_json(const model::Session& session) {
+    return Json{
+        {"id", session.id},
+        {"device_name", session.device_name ? Json(*session.device_name) : Json(nullptr)},
+        {"created_at", format_timestamp(session.created_at)},
+        {"last_used_at", format_timestamp(session.last_used_at)},
+        {"address", session.address ? Json(*session.address) : Json(nullptr)},
+        {"current", session.current},
+    };
+}
+
 }  // namespace
 
 void add_auth_routes(http::Router& router, Services& services) {
@@ -19,6 +30,7 @@ void add_auth_routes(http::Router& router, Services& services) {
                        .username = required_string(body, "username"),
                        .password = required_string(body, "password"),
                        .display_name = nullable_string(body, "display_name"),
+                       .device_name = nullable_string(body, "device_name"),
                    };
                    auto result =
                        co_await services.auth.register_user(std::move(registration), context.request.remote_address);
@@ -28,9 +40,19 @@ void add_auth_routes(http::Router& router, Services& services) {
     router.add(http::Method::post, "/api/v1/auth/login",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto body = parse_object(context.request.body);
-                   auto result =
-                       co_await services.auth.login(required_string(body, "username"),
-                                                    required_string(body, "password"), context.request.remote_address);
+                   auto result = co_await services.auth.login(required_string(body, "username"),
+                                                              required_string(body, "password"),
+                                                              nullable_string(body, "device_name"),
+                                                              context.request.remote_address);
+                   context.user_id = result.user.id;
+                   co_return signed_in(200, result);
+               });
+    router.add(http::Method::post, "/api/v1/auth/token-exchange",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto body = parse_object(context.request.body);
+                   auto result = co_await services.auth.sign_in_with_host_token(required_string(body, "token"),
+                                                                                nullable_string(body, "device_name"),
+                                                                                context.request.remote_address);
                    context.user_id = result.user.id;
                    co_return signed_in(200, result);
                });
@@ -44,6 +66,26 @@ void add_auth_routes(http::Router& router, Services& services) {
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);
                    co_await services.auth.logout_everywhere(principal);
+                   co_return http::no_content();
+               });
+    router.add(http::Method::get, "/api/v1/sessions",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   Json list = Json::array();
+                   for (const auto& session : co_await services.auth.sessions(principal))
+                       list.push_back(to_json(session));
+                   co_return http::json_response(200, dump(Json{{"sessions", std::move(list)}}));
+               });
+    router.add(http::Method::del, "/api/v1/sessions",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_await services.auth.revoke_other_sessions(principal);
+                   co_return http::no_content();
+               });
+    router.add(http::Method::del, "/api/v1/sessions/{id}",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   co_await services.auth.revoke_session(principal, context.path_params.at("id"));
                    co_return http::no_content();
                });
     router.add(http::Method::put, "/api/v1/users/me/password",

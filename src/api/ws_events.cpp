@@ -129,8 +129,8 @@ boost::asio::awaitable<model::Principal> WsEvents::authenticate(http::Context& c
     co_return principal;
 }
 
-boost::asio::awaitable<bool> WsEvents::still_signed_in(const model::Principal& principal) {
-    co_return co_await services_.auth.still_valid(principal);
+boost::asio::awaitable<std::optional<model::Timestamp>> WsEvents::signed_in_until(const model::Principal& principal) {
+    co_return co_await services_.auth.valid_until(principal);
 }
 
 WsEvents::Request WsEvents::read(const model::Principal& principal, std::string_view frame) {

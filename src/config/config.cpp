@@ -181,6 +181,22 @@ struct PositiveNumber {
     }
 };
 
+struct Boolean {
+    [[nodiscard]] bool parse(const toml::node& node) const {
+        const auto* value = node.as_boolean();
+        if (value == nullptr) throw wrong_type("true or false", node);
+        return value->get();
+    }
+
+    [[nodiscard]] bool parse(std::string_view text) const {
+        if (text == "true") return true;
+        if (text == "false") return false;
+        throw Invalid{"expected true or false, got " + in_quotes(text)};
+    }
+
+    void check(std::uint64_t /*any boolean*/) const {}
+};
+
 struct Text {
     std::string expected;
     std::function<bool(std::string_view)> accepts;
@@ -277,6 +293,8 @@ struct OriginList {
 
 Integer integer(std::uint64_t min, std::uint64_t max) { return Integer{min, max}; }
 
+Boolean boolean() { return Boolean{}; }
+
 PositiveNumber positive_number(double max) { return PositiveNumber{max}; }
 
 Text non_empty_text() {
@@ -287,6 +305,12 @@ Text non_empty_text() {
 Text optional_secret() {
     return Text{"empty, or a secret of at least 16 characters",
                 [](std::string_view text) { return text.empty() || text.size() >= 16; }};
+}
+
+// Empty allowed; when set, an HMAC-SHA256 key of at least 256 bits (RFC 7518 3.2).
+Text optional_hs256_secret() {
+    return Text{"empty, or a secret of at least 32 characters",
+                [](std::string_view text) { return text.empty() || text.size() >= 32; }};
 }
 
 // Empty allowed; when set, the path part of a request target.
@@ -410,6 +434,19 @@ const std::vector<Key>& keys() {
          &Auth::password_hash_mem_kib},
         {"auth.hash_threads", "CONFAB_HASH_THREADS", integer(1, 64), &Config::auth, &Auth::hash_threads},
         {"auth.hash_queue", "CONFAB_HASH_QUEUE", integer(1, kMaxCount), &Config::auth, &Auth::hash_queue},
+        {"auth.session_renew_interval_seconds", "CONFAB_SESSION_RENEW_INTERVAL_SECONDS", integer(1, 86400),
+         &Config::auth, &Auth::session_renew_interval},
+        {"auth.password_enabled", "CONFAB_PASSWORD_ENABLED", boolean(), &Config::auth, &Auth::password_enabled},
+
+        {"jwt.enabled", "CONFAB_JWT_ENABLED", boolean(), &Config::jwt, &Jwt::enabled},
+        {"jwt.hs256_secret", "CONFAB_JWT_HS256_SECRET", optional_hs256_secret(), &Config::jwt, &Jwt::hs256_secret},
+        {"jwt.public_key_file", "CONFAB_JWT_PUBLIC_KEY_FILE", any_text(), &Config::jwt, &Jwt::public_key_file},
+        {"jwt.issuer", "CONFAB_JWT_ISSUER", any_text(), &Config::jwt, &Jwt::issuer},
+        {"jwt.audience", "CONFAB_JWT_AUDIENCE", any_text(), &Config::jwt, &Jwt::audience},
+        {"jwt.user_id_claim", "CONFAB_JWT_USER_ID_CLAIM", non_empty_text(), &Config::jwt, &Jwt::user_id_claim},
+        {"jwt.display_name_claim", "CONFAB_JWT_DISPLAY_NAME_CLAIM", any_text(), &Config::jwt, &Jwt::display_name_claim},
+        {"jwt.username_claim", "CONFAB_JWT_USERNAME_CLAIM", any_text(), &Config::jwt, &Jwt::username_claim},
+        {"jwt.clock_skew_seconds", "CONFAB_JWT_CLOCK_SKEW_SECONDS", integer(0, 600), &Config::jwt, &Jwt::clock_skew},
 
         {"limits.content_chars", "CONFAB_LIMIT_CONTENT_CHARS", integer(1, kMaxCount), &Config::limits,
          &Limits::content_chars},
@@ -600,8 +637,26 @@ void apply_env(Config& config, const EnvLookup& env) {
     }
 }
 
+// Settings that only make sense together: token sign-in needs what to check tokens against,
+// and some way to sign in must be left on.
+void validate_sign_in(const Config& config) {
+    const auto require = [](std::string_view path, const std::string& problem) {
+        applying(*find_key(path), "", [&] { throw Invalid{problem}; });
+    };
+    const auto& jwt = config.jwt;
+    if (jwt.enabled) {
+        if (jwt.issuer.empty()) require("jwt.issuer", "required when jwt.enabled is true");
+        if (jwt.audience.empty()) require("jwt.audience", "required when jwt.enabled is true");
+        if (jwt.hs256_secret.empty() && jwt.public_key_file.empty())
+            require("jwt.hs256_secret", "jwt.enabled needs jwt.hs256_secret or jwt.public_key_file");
+    }
+    if (!config.auth.password_enabled && !jwt.enabled)
+        require("auth.password_enabled", "expected true unless jwt.enabled is true: nobody could sign in");
+}
+
 void validate(const Config& config) {
     for (const auto& key : keys()) applying(key, "", [&] { key.check(config); });
+    validate_sign_in(config);
     if (config.overload.db_reconnect_min > config.overload.db_reconnect_max)
         applying(*find_key("overload.db_reconnect_max_ms"), "", [&] {
             throw Invalid{"expected at least overload.db_reconnect_min_ms (" +

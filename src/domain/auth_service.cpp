@@ -14,12 +14,13 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <variant>
 
 namespace confab::domain {
 namespace {
 
 constexpr std::size_t token_bytes = 32;
-constexpr std::size_t min_password = 8, max_password = 256, max_display_name = 64;
+constexpr std::size_t min_password = 8, max_password = 256, max_name = 64;
 // About 200 bytes an entry: the cache stays under 15 MiB however many tokens are in use.
 constexpr std::size_t token_cache_capacity = 65536;
 
@@ -38,18 +39,21 @@ void validate_password(const std::string& password, const char* field) {
         throw bad_request(std::string(field) + " must be 8-256 characters", field);
 }
 
+// Display and device names: shown to people, so 1-64 code points of plain text.
+void validate_name(const std::optional<std::string>& name, const std::string& field) {
+    if (!name) return;
+    const auto length = code_points(*name);
+    if (length < 1 || length > max_name) throw bad_request(field + " must be 1-64 characters", field);
+    if (!is_plain_text(*name))
+        throw bad_request(field + " must not contain control or bidirectional formatting characters", field);
+}
+
 void validate(const Registration& r) {
     if (!is_valid_username(r.username))
         throw bad_request("username must be 3-32 characters of a-z, 0-9, _ and .", "username");
     validate_password(r.password, "password");
-    if (r.display_name) {
-        const auto length = code_points(*r.display_name);
-        if (length < 1 || length > max_display_name)
-            throw bad_request("display_name must be 1-64 characters", "display_name");
-        if (!is_plain_text(*r.display_name))
-            throw bad_request("display_name must not contain control or bidirectional formatting characters",
-                              "display_name");
-    }
+    validate_name(r.display_name, "display_name");
+    validate_name(r.device_name, "device_name");
 }
 
 }  // namespace
@@ -95,11 +99,13 @@ std::string token_hash(std::string_view token) {
 }
 
 AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                         const config::Limits& limits, const config::Overload& overload)
+                         const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload)
     : pool_(pool),
       hashing_(hashing),
       hub_(hub),
       settings_(settings),
+      jwt_(jwt),
+      verifier_(jwt),
       attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
       failures_("login_failures", limits.login_failures_per_account_per_minute,
                 limits.login_failures_per_account_per_minute / 60.0),
@@ -123,15 +129,26 @@ boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std:
     });
 }
 
-boost::asio::awaitable<SignedIn> AuthService::issue_token(User user) {
+boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::optional<std::string> device_name,
+                                                          std::string client) {
     auto token = new_token();
-    co_await pool_.run([hash = token_hash(token), id = user.id, ttl = settings_.token_ttl](store::Tx& tx) {
-        store::tokens::insert(tx, hash, id, ttl);
-    });
+    store::tokens::NewToken row{
+        .token_hash = token_hash(token),
+        .user_id = user.id,
+        .ttl = settings_.token_ttl,
+        .device_name = std::move(device_name),
+        .address = std::move(client),
+    };
+    co_await pool_.run([row = std::move(row)](store::Tx& tx) { store::tokens::insert(tx, row); });
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
+void AuthService::require_password_sign_in() const {
+    if (!settings_.password_enabled) throw forbidden("password sign-in is disabled");
+}
+
 boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registration, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
     validate(registration);
     auto display_name = registration.display_name.value_or(registration.username);
@@ -141,25 +158,105 @@ boost::asio::awaitable<SignedIn> AuthService::register_user(Registration registr
     });
     if (!user) throw Error(ErrorCode::conflict, "username is taken", "username");
     spdlog::info("user registered user_id={}", user->id);
-    co_return co_await issue_token(std::move(*user));
+    co_return co_await issue_token(std::move(*user), std::move(registration.device_name), std::move(client));
 }
 
-boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password, std::string client) {
+boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::string password,
+                                                    std::optional<std::string> device_name, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
+    validate_name(device_name, "device_name");
     // Only names an account could have are tracked: anything else can never match, and must
     // not fill the limiter with keys of any size.
     const bool tracked = is_valid_username(username);
     if (tracked) failures_.require_left(username, "failed sign-ins for this account");
     auto credentials =
         co_await pool_.run([username](store::Tx& tx) { return store::users::find_credentials(tx, username); });
-    std::string hash = credentials ? credentials->password_hash : decoy_hash_;
+    // A user of the host application has no password: the decoy keeps the timing the same.
+    const bool has_password = credentials && credentials->password_hash;
+    std::string hash = has_password ? *credentials->password_hash : decoy_hash_;
     const bool matches = co_await verify_password(std::move(hash), std::move(password));
-    if (!credentials || !matches) {
+    if (!has_password || !matches) {
         // Unknown names are charged too, so the limit says nothing about which accounts exist.
         if (tracked) failures_.acquire(username);
         throw unauthorized("invalid username or password");
     }
-    co_return co_await issue_token(std::move(credentials->user));
+    co_return co_await issue_token(std::move(credentials->user), std::move(device_name), std::move(client));
+}
+
+TokenClaims AuthService::accepted_claims(const std::string& token, const std::string& client) {
+    if (!jwt_.enabled) throw Error(ErrorCode::unauthorized, "token rejected: disabled", "token");
+    auto verdict = verifier_.verify(token);
+    std::optional<TokenRejection> rejection;
+    if (const auto* refused = std::get_if<TokenRejection>(&verdict)) {
+        rejection = *refused;
+    } else {
+        const auto now =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        rejection = check_claims(std::get<TokenClaims>(verdict), {jwt_.issuer, jwt_.audience, jwt_.clock_skew}, now);
+    }
+    if (!rejection) return std::get<TokenClaims>(std::move(verdict));
+    (void)failed_per_client_.acquire(address_key(client));
+    const auto why = std::string(reason(*rejection));
+    spdlog::info("host token rejected: {}", why);
+    throw Error(ErrorCode::unauthorized, "token rejected: " + why, "token");
+}
+
+namespace {
+
+// A username for a user of the host application: the claim's value when it makes a valid
+// username, else "user_" and 10 random characters of a-z and 0-9.
+std::string username_for(const std::optional<std::string>& wanted, int attempt) {
+    if (attempt == 0 && wanted && is_valid_username(*wanted)) return *wanted;
+    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string name = "user_";
+    for (int i = 0; i < 10; ++i) name += alphabet[randombytes_uniform(alphabet.size())];
+    return name;
+}
+
+// The display name claim when it makes a valid display name, else the username.
+std::string display_name_for(const std::optional<std::string>& wanted, const std::string& username) {
+    if (!wanted) return username;
+    const auto length = code_points(*wanted);
+    if (length < 1 || length > max_name || !is_plain_text(*wanted)) return username;
+    return *wanted;
+}
+
+}  // namespace
+
+boost::asio::awaitable<User> AuthService::host_user(TokenClaims claims) {
+    co_return co_await pool_.run([claims = std::move(claims)](store::Tx& tx) -> User {
+        const auto& issuer = *claims.issuer;
+        const auto& subject = *claims.subject;
+        if (auto known = store::identities::find_user(tx, issuer, subject)) return std::move(*known);
+        // A taken username (the claim's, or a generated one by chance) is tried again, generated.
+        std::optional<User> created;
+        for (int attempt = 0; !created && attempt < 5; ++attempt) {
+            const auto username = username_for(claims.username, attempt);
+            created = store::users::insert(tx, username, display_name_for(claims.display_name, username), std::nullopt);
+        }
+        if (!created) throw std::runtime_error("no free username for a host user");
+        if (store::identities::link(tx, issuer, subject, created->id)) {
+            spdlog::info("host user created user_id={}", created->id);
+            return std::move(*created);
+        }
+        // Another first sign-in of the same subject committed meanwhile: its user is the one.
+        store::users::remove(tx, created->id);
+        auto linked = store::identities::find_user(tx, issuer, subject);
+        if (!linked) throw std::runtime_error("host identity vanished while being linked");
+        return std::move(*linked);
+    });
+}
+
+boost::asio::awaitable<SignedIn> AuthService::sign_in_with_host_token(std::string token,
+                                                                      std::optional<std::string> device_name,
+                                                                      std::string client) {
+    attempts_.require(address_key(client), "sign-in attempts");
+    validate_name(device_name, "device_name");
+    failed_per_client_.require_left(address_key(client), "invalid tokens from this address");
+    auto user = co_await host_user(accepted_claims(token, client));
+    co_return co_await issue_token(std::move(user), std::move(device_name), std::move(client));
 }
 
 // Forgotten after the revocation commits: a lookup that read the token as valid before the
@@ -179,15 +276,19 @@ boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& pri
 
 boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
                                                           std::string next, std::string client) {
+    require_password_sign_in();
     attempts_.require(address_key(client), "sign-in attempts");
     validate_password(next, "new_password");
     auto credentials =
         co_await pool_.run([id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
     if (!credentials) throw unauthorized();
+    if (!credentials->password_hash)
+        throw Error(ErrorCode::forbidden, "this account signs in through the host application and has no password",
+                    "current_password");
     // A stolen token must not make a password oracle: wrong guesses count as failed sign-ins.
     const auto& username = credentials->user.username;
     failures_.require_left(username, "failed sign-ins for this account");
-    if (!co_await verify_password(std::move(credentials->password_hash), std::move(current))) {
+    if (!co_await verify_password(std::move(*credentials->password_hash), std::move(current))) {
         failures_.acquire(username);
         throw Error(ErrorCode::forbidden, "current_password is wrong", "current_password");
     }
@@ -196,14 +297,44 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
         store::users::set_password_hash(tx, principal.user_id, hash);
         store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
     });
-    tokens_.forget_user(principal.user_id, principal.token_hash);
-    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+    signed_out_others(principal);
     spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
 }
 
-boost::asio::awaitable<bool> AuthService::still_valid(const Principal& principal) {
+void AuthService::signed_out_others(const Principal& principal) {
+    tokens_.forget_user(principal.user_id, principal.token_hash);
+    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+}
+
+boost::asio::awaitable<std::vector<Session>> AuthService::sessions(const Principal& principal) {
     co_return co_await pool_.run(
-        [hash = principal.token_hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash).has_value(); });
+        [principal](store::Tx& tx) { return store::tokens::sessions(tx, principal.user_id, principal.token_hash); });
+}
+
+boost::asio::awaitable<void> AuthService::revoke_session(const Principal& principal, std::string session_id) {
+    // Another user's session is as unknown as one that never existed.
+    if (!is_uuid(session_id)) throw not_found("session");
+    auto hash = co_await pool_.run([user = principal.user_id, session_id](store::Tx& tx) {
+        return store::tokens::revoke_session(tx, user, session_id);
+    });
+    if (!hash) throw not_found("session");
+    tokens_.forget(*hash);
+    hub_.close_token(principal.user_id, *hash, realtime::CloseCode::token_revoked);
+    spdlog::info("session revoked user_id={} session_id={}", principal.user_id, session_id);
+}
+
+boost::asio::awaitable<void> AuthService::revoke_other_sessions(const Principal& principal) {
+    co_await pool_.run(
+        [principal](store::Tx& tx) { store::tokens::revoke_all(tx, principal.user_id, principal.token_hash); });
+    signed_out_others(principal);
+    spdlog::info("other sessions signed out user_id={}", principal.user_id);
+}
+
+boost::asio::awaitable<std::optional<Timestamp>> AuthService::valid_until(const Principal& principal) {
+    auto owner =
+        co_await pool_.run([hash = principal.token_hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash); });
+    if (!owner) co_return std::nullopt;
+    co_return owner->expires_at;
 }
 
 boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view token, const std::string& client) {
@@ -221,7 +352,9 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     failed_overall_.require_left({}, "invalid tokens");
     const auto generation = tokens_.generation();
     from_database.inc();
-    auto owner = co_await pool_.run([hash](store::Tx& tx) { return store::tokens::owner_of(tx, hash); });
+    store::tokens::Renewal renewal{settings_.token_ttl, settings_.session_renew_interval, client};
+    auto owner = co_await pool_.run(
+        [hash, renewal = std::move(renewal)](store::Tx& tx) { return store::tokens::use(tx, hash, renewal); });
     if (!owner) {
         (void)failed_per_client_.acquire(address_key(client));
         (void)failed_overall_.acquire({});

@@ -21,6 +21,7 @@ namespace confab::store {
 void prepare_statements(Tx& tx) {
     users::prepare(tx);
     tokens::prepare(tx);
+    identities::prepare(tx);
     chats::prepare(tx);
     members::prepare(tx);
     invitations::prepare(tx);

@@ -35,6 +35,7 @@ void prepare(Tx& connection) {
                        "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
                        "ON CONFLICT (username) DO NOTHING RETURNING " +
                            columns);
+    connection.prepare("users_remove", "DELETE FROM users WHERE id = $1::uuid");
     connection.prepare("users_credentials",
                        "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
     connection.prepare("users_credentials_of",
@@ -58,15 +59,17 @@ void prepare(Tx& connection) {
 }
 
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
-                                  const std::string& password_hash) {
+                                  const std::optional<std::string>& password_hash) {
     return single_user(tx.exec_prepared("users_insert", username, display_name, password_hash));
 }
+
+void remove(Tx& tx, const std::string& id) { tx.exec_prepared("users_remove", id); }
 
 namespace {
 
 std::optional<Credentials> credentials_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
-    return Credentials{user_from(result[0]), result[0][5].as<std::string>()};
+    return Credentials{user_from(result[0]), optional_text(result[0][5])};
 }
 
 }  // namespace
@@ -125,36 +128,113 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 
 }  // namespace confab::store::users
 
+namespace confab::store::identities {
+
+void prepare(Tx& connection) {
+    connection.prepare("identities_user", "SELECT " + std::string(user_columns) +
+                                              " FROM external_identities e JOIN users u ON u.id = e.user_id "
+                                              "WHERE e.issuer = $1 AND e.subject = $2");
+    connection.prepare("identities_link",
+                       "INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3::uuid) "
+                       "ON CONFLICT DO NOTHING RETURNING user_id");
+}
+
+std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject) {
+    const auto result = tx.exec_prepared("identities_user", issuer, subject);
+    if (result.empty()) return std::nullopt;
+    return user_from(result[0]);
+}
+
+bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id) {
+    return !tx.exec_prepared("identities_link", issuer, subject, user_id).empty();
+}
+
+}  // namespace confab::store::identities
+
 namespace confab::store::tokens {
 
 void prepare(Tx& connection) {
     connection.prepare("tokens_insert",
-                       "INSERT INTO auth_tokens (token_hash, user_id, expires_at) "
-                       "VALUES ($1, $2::uuid, now() + make_interval(hours => $3))");
+                       "INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
+                       "VALUES ($1, $2::uuid, now() + make_interval(hours => $3), $4, $5)");
     connection.prepare("tokens_owner",
                        "SELECT user_id::text, " CONFAB_MS("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
+    // Renews only a token last renewed more than $4 seconds ago, so that a busy client costs
+    // one write per interval, not one per lookup.
+    connection.prepare("tokens_use",
+                       "WITH live AS (SELECT user_id, expires_at, last_used_at FROM auth_tokens "
+                       "  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), "
+                       "renewed AS (UPDATE auth_tokens t SET last_used_at = now(), address = $3, "
+                       "  expires_at = now() + make_interval(hours => $2) FROM live "
+                       "  WHERE t.token_hash = $1 AND live.last_used_at < now() - make_interval(secs => $4) "
+                       "  RETURNING t.expires_at) "
+                       "SELECT live.user_id::text, " CONFAB_MS("COALESCE((SELECT expires_at FROM renewed), "
+                                                               "live.expires_at)") " FROM live");
     connection.prepare("tokens_revoke",
                        "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
     connection.prepare("tokens_revoke_all",
                        "UPDATE auth_tokens SET revoked_at = now() "
                        "WHERE user_id = $1::uuid AND token_hash <> $2 AND revoked_at IS NULL AND expires_at > now()");
+    connection.prepare("tokens_revoke_session",
+                       "UPDATE auth_tokens SET revoked_at = now() "
+                       "WHERE id = $2::uuid AND user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
+                       "RETURNING token_hash");
+    connection.prepare("tokens_sessions",
+                       "SELECT id::text, device_name, " CONFAB_MS("created_at") ", " CONFAB_MS(
+                           "last_used_at") ", address, token_hash = $2 FROM auth_tokens "
+                                           "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
+                                           "ORDER BY last_used_at DESC, id");
 }
 
-void insert(Tx& tx, const std::string& token_hash, const std::string& user_id, std::chrono::hours ttl) {
-    tx.exec_prepared("tokens_insert", token_hash, user_id, static_cast<int>(ttl.count()));
+void insert(Tx& tx, const NewToken& token) {
+    tx.exec_prepared("tokens_insert", token.token_hash, token.user_id, static_cast<int>(token.ttl.count()),
+                     token.device_name, token.address);
 }
 
-std::optional<Owner> owner_of(Tx& tx, const std::string& token_hash) {
-    const auto result = tx.exec_prepared("tokens_owner", token_hash);
+namespace {
+
+std::optional<Owner> owner_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
     return Owner{result[0][0].as<std::string>(), timestamp(result[0][1])};
+}
+
+}  // namespace
+
+std::optional<Owner> owner_of(Tx& tx, const std::string& token_hash) {
+    return owner_from(tx.exec_prepared("tokens_owner", token_hash));
+}
+
+std::optional<Owner> use(Tx& tx, const std::string& token_hash, const Renewal& renewal) {
+    return owner_from(tx.exec_prepared("tokens_use", token_hash, static_cast<int>(renewal.ttl.count()), renewal.address,
+                                       static_cast<double>(renewal.interval.count())));
 }
 
 void revoke(Tx& tx, const std::string& token_hash) { tx.exec_prepared("tokens_revoke", token_hash); }
 
 void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep) {
     tx.exec_prepared("tokens_revoke_all", user_id, keep);
+}
+
+std::optional<std::string> revoke_session(Tx& tx, const std::string& user_id, const std::string& session_id) {
+    const auto result = tx.exec_prepared("tokens_revoke_session", user_id, session_id);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::string>();
+}
+
+std::vector<model::Session> sessions(Tx& tx, const std::string& user_id, const std::string& current_hash) {
+    std::vector<model::Session> found;
+    for (const auto& row : tx.exec_prepared("tokens_sessions", user_id, current_hash)) {
+        found.push_back(model::Session{
+            .id = row[0].as<std::string>(),
+            .device_name = optional_text(row[1]),
+            .created_at = timestamp(row[2]),
+            .last_used_at = timestamp(row[3]),
+            .address = optional_text(row[4]),
+            .current = row[5].as<bool>(),
+        });
+    }
+    return found;
 }
 
 }  // namespace confab::store::tokens

@@ -1,5 +1,6 @@
-// Sessions (docs/api.md, Accounts): signing out everywhere, changing the password (which
-// signs out every other session), and a token's expiry ending its open WebSockets.
+// Sessions (docs/api.md, Accounts and Sessions): signing out everywhere, changing the password
+// (which signs out every other session), a token's expiry ending its open WebSockets, the
+// sessions list, revoking one session or all others, and sliding expiry.
 
 #include "support/chat_api.hpp"
 #include "support/fixture.hpp"
@@ -73,6 +74,175 @@ TEST_F(SessionsTest, APasswordChangeNeedsTheCurrentPasswordAndAValidNewOne) {
     EXPECT_EQ(get(port(), login(port(), user.username), "/api/v1/users/me").status, 200) << "the password is unchanged";
 }
 
+const std::string sessions_url = "/api/v1/sessions";
+
+// POST /auth/login with a device name; returns the token.
+std::string login_from(std::uint16_t port, const std::string& username, const std::string& device_name) {
+    const auto response =
+        http(port, "POST", "/api/v1/auth/login",
+             json{{"username", username}, {"password", kPassword}, {"device_name", device_name}}.dump(),
+             {{"Content-Type", "application/json"}});
+    if (response.status != 200) throw std::runtime_error("login failed: " + response.describe());
+    return response.json()["token"].get<std::string>();
+}
+
+json sessions_of(std::uint16_t port, const std::string& token) {
+    const auto response = get(port, token, sessions_url);
+    if (response.status != 200) throw std::runtime_error("GET /sessions failed: " + response.describe());
+    return response.json()["sessions"];
+}
+
+// The id of the one session of `sessions` with that device name.
+std::string session_named(const json& sessions, const std::string& device_name) {
+    for (const auto& session : sessions)
+        if (session["device_name"] == device_name) return session["id"].get<std::string>();
+    throw std::runtime_error("no session named " + device_name + " in " + sessions.dump());
+}
+
+struct Renewal {
+    std::string expires_in;  // e.g. "2 hours", how far from now expires_at is set
+    std::string used_ago;    // e.g. "1 hour", how long ago last_used_at is set
+};
+
+// Moves every session of the user behind the server's back: what time would do.
+void age_sessions(const std::string& user_id, const Renewal& to) {
+    shared_database().query_value("update auth_tokens set expires_at = now() + interval '" + to.expires_in +
+                                  "', last_used_at = now() - interval '" + to.used_ago + "' where user_id = '" +
+                                  user_id + "'");
+}
+
+// Whether `condition` holds for every session of the user, in the database.
+bool every_session(const std::string& user_id, const std::string& condition) {
+    return shared_database().query_value("select bool_and(" + condition + ") from auth_tokens where user_id = '" +
+                                         user_id + "'") == "t";
+}
+
+TEST_F(SessionsTest, TheSessionsListShowsEachDeviceAndMarksTheCallersOwn) {
+    auto user = register_user(port(), "sl");
+    const auto phone = login_from(port(), user.username, "Phone");
+    const auto laptop = login_from(port(), user.username, "Laptop");
+    ASSERT_EQ(post(port(), user.token, "/api/v1/auth/logout").status, 204) << "a revoked session is not listed";
+
+    const auto response = get(port(), phone, sessions_url);
+    ASSERT_TRUE(IsJson(response, 200)) << response.describe();
+    const auto sessions = response.json()["sessions"];
+    ASSERT_EQ(sessions.size(), 2u) << sessions.dump();
+    for (const auto& session : sessions) {
+        EXPECT_TRUE(is_uuid(session["id"]));
+        EXPECT_TRUE(is_timestamp(session["created_at"]));
+        EXPECT_TRUE(is_timestamp(session["last_used_at"]));
+        EXPECT_EQ(session["address"], "127.0.0.1");
+        EXPECT_EQ(session["current"], session["device_name"] == "Phone");
+        EXPECT_EQ(session.size(), 6u) << "no token or hash is exposed: " << session.dump();
+        EXPECT_EQ(response.body.find(phone), std::string::npos);
+    }
+    EXPECT_NE(session_named(sessions, "Phone"), session_named(sessions, "Laptop"));
+    for (const auto& session : sessions_of(port(), laptop))
+        EXPECT_EQ(session["current"], session["device_name"] == "Laptop") << "current is the asking token's";
+    EXPECT_TRUE(IsError(http(port(), "GET", sessions_url), 401, "unauthorized"));
+}
+
+TEST_F(SessionsTest, ASessionWithoutADeviceNameListsItAsNull) {
+    auto user = register_user(port(), "sn");
+    const auto sessions = sessions_of(port(), user.token);
+    ASSERT_EQ(sessions.size(), 1u);
+    EXPECT_TRUE(sessions[0]["device_name"].is_null());
+    EXPECT_EQ(sessions[0]["current"], true);
+}
+
+TEST_F(SessionsTest, ADeviceNameIsOneTo64CharactersOfPlainText) {
+    auto user = register_user(port(), "sv");
+    for (const auto& bad : {std::string(65, 'x'), std::string(), std::string("tab\there")}) {
+        const auto response =
+            http(port(), "POST", "/api/v1/auth/login",
+                 json{{"username", user.username}, {"password", kPassword}, {"device_name", bad}}.dump(),
+                 {{"Content-Type", "application/json"}});
+        EXPECT_TRUE(IsError(response, 400, "bad_request")) << response.describe();
+        EXPECT_EQ(response.json()["error"]["details"]["field"], "device_name");
+    }
+    const auto registered =
+        http(port(), "POST", "/api/v1/auth/register",
+             json{{"username", unique_username("sv")}, {"password", kPassword}, {"device_name", std::string(65, 'x')}}
+                 .dump(),
+             {{"Content-Type", "application/json"}});
+    EXPECT_TRUE(IsError(registered, 400, "bad_request")) << registered.describe();
+    EXPECT_EQ(sessions_of(port(), user.token).size(), 1u) << "no refused sign-in made a session";
+}
+
+TEST_F(SessionsTest, RevokingASessionEndsItsTokenAndClosesItsSockets) {
+    auto user = register_user(port(), "sd");
+    const auto tablet = login_from(port(), user.username, "Tablet");
+    auto here = ws_connect(port(), user.token);
+    auto there = ws_connect(port(), tablet);
+    const auto tablet_id = session_named(sessions_of(port(), user.token), "Tablet");
+
+    EXPECT_EQ(del(port(), user.token, sessions_url + "/" + tablet_id).status, 204);
+    EXPECT_EQ(there->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_TRUE(IsError(get(port(), tablet, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(here->request("ping")["type"], "ack") << "the caller's socket stays open";
+    EXPECT_EQ(sessions_of(port(), user.token).size(), 1u);
+    EXPECT_TRUE(IsError(del(port(), user.token, sessions_url + "/" + tablet_id), 404, "not_found"))
+        << "a revoked session is gone";
+}
+
+TEST_F(SessionsTest, RevokingTheCallersOwnSessionSignsItOut) {
+    auto user = register_user(port(), "so");
+    const auto own_id = sessions_of(port(), user.token)[0]["id"].get<std::string>();
+    EXPECT_EQ(del(port(), user.token, sessions_url + "/" + own_id).status, 204);
+    EXPECT_TRUE(IsError(get(port(), user.token, "/api/v1/users/me"), 401, "unauthorized"));
+}
+
+TEST_F(SessionsTest, AnotherUsersSessionOrAnUnknownIdIsNotFound) {
+    auto user = register_user(port(), "sa");
+    auto other = register_user(port(), "sa");
+    auto others_socket = ws_connect(port(), other.token);
+    const auto others_id = sessions_of(port(), other.token)[0]["id"].get<std::string>();
+
+    for (const auto& id : {others_id, random_uuid(), std::string("not-a-uuid")})
+        EXPECT_TRUE(IsError(del(port(), user.token, sessions_url + "/" + id), 404, "not_found")) << id;
+    EXPECT_EQ(get(port(), other.token, "/api/v1/users/me").status, 200) << "the other user is still signed in";
+    EXPECT_EQ(others_socket->request("ping")["type"], "ack");
+    EXPECT_TRUE(IsError(http(port(), "DELETE", sessions_url + "/" + others_id), 401, "unauthorized"));
+}
+
+TEST_F(SessionsTest, RevokingAllOtherSessionsKeepsTheCallersOwn) {
+    auto user = register_user(port(), "sk");
+    const auto second = login_from(port(), user.username, "Second");
+    const auto third = login_from(port(), user.username, "Third");
+    auto here = ws_connect(port(), user.token);
+    auto on_second = ws_connect(port(), second);
+    auto on_third = ws_connect(port(), third);
+
+    EXPECT_EQ(del(port(), user.token, sessions_url).status, 204);
+    EXPECT_EQ(on_second->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_EQ(on_third->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_TRUE(IsError(get(port(), second, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_TRUE(IsError(get(port(), third, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(here->request("ping")["type"], "ack");
+    const auto left = sessions_of(port(), user.token);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0]["current"], true);
+}
+
+// A session used after the renewal interval (auth.session_renew_interval_seconds, 300 by
+// default) is renewed for auth.token_ttl_hours (720) from that use; one used within it is not
+// written at all.
+TEST_F(SessionsTest, ASessionUsedAfterTheRenewalIntervalSlidesItsExpiry) {
+    auto user = register_user(port(), "sr");
+    age_sessions(user.id, {.expires_in = "2 hours", .used_ago = "1 hour"});
+    EXPECT_EQ(get(port(), user.token, "/api/v1/users/me").status, 200);
+    EXPECT_TRUE(every_session(user.id, "expires_at > now() + interval '700 hours'")) << "720 hours from this use";
+    EXPECT_TRUE(every_session(user.id, "last_used_at > now() - interval '1 minute'"));
+}
+
+TEST_F(SessionsTest, ASessionUsedWithinTheRenewalIntervalIsNotWritten) {
+    auto user = register_user(port(), "sw");
+    age_sessions(user.id, {.expires_in = "2 hours", .used_ago = "1 minute"});
+    EXPECT_EQ(get(port(), user.token, "/api/v1/users/me").status, 200);
+    EXPECT_TRUE(every_session(user.id, "expires_at < now() + interval '3 hours'")) << "still the expiry it had";
+    EXPECT_TRUE(every_session(user.id, "last_used_at < now() - interval '50 seconds'"));
+}
+
 // The token's expiry is moved close behind the server's back; a socket opened on it closes
 // with 4001 when it passes, without any request.
 TEST_F(SessionsTest, AnExpiringTokenClosesItsOpenSockets) {
@@ -87,6 +257,18 @@ TEST_F(SessionsTest, AnExpiringTokenClosesItsOpenSockets) {
     EXPECT_EQ(ws->request("ping")["type"], "ack");
     EXPECT_EQ(ws->wait_for_close(10s), std::optional<int>(4001));
     EXPECT_TRUE(IsError(get(port(), user.token, "/api/v1/users/me"), 401, "unauthorized"));
+}
+
+// The socket's token is renewed behind its back (as a use on another connection does): when
+// the expiry it knew passes, it finds the new one and stays open.
+TEST_F(SessionsTest, ASocketWhoseTokenWasRenewedMeanwhileStaysOpenPastTheOldExpiry) {
+    auto user = register_user(port(), "sy");
+    age_sessions(user.id, {.expires_in = "2 seconds", .used_ago = "0 seconds"});
+    auto ws = ws_connect(port(), user.token);
+    EXPECT_EQ(ws->request("ping")["type"], "ack");
+    age_sessions(user.id, {.expires_in = "1 hour", .used_ago = "0 seconds"});
+    EXPECT_EQ(ws->wait_for_close(5s), std::nullopt) << "still open past the old expiry";
+    EXPECT_EQ(ws->request("ping")["type"], "ack");
 }
 
 // A socket checks its token against the database once it is in the hub: what catches a

@@ -23,8 +23,9 @@ public:
     // Token from "Authorization: Bearer" or ?access_token=; the Origin allow-list.
     boost::asio::awaitable<model::Principal> authenticate(http::Context& context);
 
-    // Asked once the connection is in the hub (domain::AuthService::still_valid).
-    boost::asio::awaitable<bool> still_signed_in(const model::Principal& principal);
+    // Asked once the connection is in the hub and when its token's expiry passes
+    // (domain::AuthService::valid_until).
+    boost::asio::awaitable<std::optional<model::Timestamp>> signed_in_until(const model::Principal& principal);
 
     // A connection joined or left the hub: presence (and typing on the last close).
     boost::asio::awaitable<void> opened(const model::Principal& principal);

@@ -73,8 +73,26 @@ struct Auth {
     std::size_t password_hash_mem_kib = 64 * 1024;  // crypto_pwhash MEMLIMIT_INTERACTIVE
     unsigned hash_threads = 2;                      // threads for Argon2id only
     std::size_t hash_queue = 64;                    // hashes waiting for a thread; more: 503
+    // A token used again after this long is renewed: expires token_ttl after that use.
+    std::chrono::seconds session_renew_interval{300};
+    bool password_enabled = true;  // register, login and password change; off: 403
 
     bool operator==(const Auth&) const = default;
+};
+
+// Sign-in with tokens the host application's backend signs (docs/api.md).
+struct Jwt {
+    bool enabled = false;
+    std::string hs256_secret;                 // empty: HS256 tokens are refused
+    std::string public_key_file;              // PEM: RSA (RS256) or EC P-256 (ES256); empty: none
+    std::string issuer;                       // required when enabled
+    std::string audience;                     // required when enabled
+    std::string user_id_claim = "sub";        // a string claim naming the user at the issuer
+    std::string display_name_claim = "name";  // empty: the display name is the username
+    std::string username_claim;               // empty: usernames are generated
+    std::chrono::seconds clock_skew{60};      // allowed for exp and nbf
+
+    bool operator==(const Jwt&) const = default;
 };
 
 struct Log {
@@ -120,6 +138,7 @@ struct Config {
     Server server;
     Database database;
     Auth auth;
+    Jwt jwt;
     Limits limits;
     Log log;
     Media media;

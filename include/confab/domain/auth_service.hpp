@@ -2,6 +2,8 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/external_token.hpp"
+#include "confab/domain/jwt_verifier.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/token_cache.hpp"
 #include "confab/domain/model.hpp"
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace confab::store {
 class Pool;
@@ -25,6 +28,7 @@ struct Registration {
     std::string username;
     std::string password;
     std::optional<std::string> display_name;
+    std::optional<std::string> device_name;
 };
 
 struct SignedIn {
@@ -39,28 +43,44 @@ struct SignedIn {
 class AuthService {
 public:
     AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                const config::Limits& limits, const config::Overload& overload);
+                const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
     // address (an IPv6 address by its /64, see address_key), and wrong passwords per
     // username, before any password is hashed, to slow down guessing. Hashing is refused
     // with Error{unavailable} when its queue is full.
     boost::asio::awaitable<SignedIn> register_user(Registration registration, std::string client);
-    boost::asio::awaitable<SignedIn> login(std::string username, std::string password, std::string client);
+    boost::asio::awaitable<SignedIn> login(std::string username, std::string password,
+                                           std::optional<std::string> device_name, std::string client);
+    // Signs in with a token the host application's backend signed (docs/api.md, Sign-in with
+    // the host application): the user its (issuer, subject) names, created on first use.
+    // Throws Error{unauthorized} "token rejected: <reason>" for a refused token; attempts are
+    // limited per address like sign-ins, and refused tokens like bad bearer tokens.
+    boost::asio::awaitable<SignedIn> sign_in_with_host_token(std::string token, std::optional<std::string> device_name,
+                                                             std::string client);
     // Returns once the token works nowhere any more, the cache included.
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Revokes every token of the principal's user, this one included; their sockets close.
     boost::asio::awaitable<void> logout_everywhere(const Principal& principal);
+    // The user's live sessions, the caller's marked current.
+    boost::asio::awaitable<std::vector<Session>> sessions(const Principal& principal);
+    // Revokes one of the user's sessions (the caller's own included) and closes its sockets;
+    // Error{not_found} when the user has no such live session.
+    boost::asio::awaitable<void> revoke_session(const Principal& principal, std::string session_id);
+    // Revokes every session of the user but the caller's and closes their sockets.
+    boost::asio::awaitable<void> revoke_other_sessions(const Principal& principal);
     // Sets a new password once the current one is verified (attempts limited as sign-ins);
     // every other token of the user is revoked and its sockets closed, the caller's stays.
     boost::asio::awaitable<void> change_password(const Principal& principal, std::string current, std::string next,
                                                  std::string client);
-    // Whether the principal's token still works, asked of the database itself: a WebSocket
-    // asks once it is in the hub, so that a logout whose close ran before it joined (it had
-    // authenticated before the revocation) still ends it.
-    boost::asio::awaitable<bool> still_valid(const Principal& principal);
+    // Until when the principal's token works, asked of the database itself (nullopt: it does
+    // not any more). A WebSocket asks once it is in the hub, so that a logout whose close ran
+    // before it joined (it had authenticated before the revocation) still ends it, and again
+    // when the expiry it knows passes, since use elsewhere may have renewed the token.
+    boost::asio::awaitable<std::optional<Timestamp>> valid_until(const Principal& principal);
     // Throws Error{unauthorized} for a missing, malformed, unknown, expired or revoked token,
-    // and Error{rate_limited} while `client` (or everyone) has sent too many bad ones.
+    // and Error{rate_limited} while `client` (or everyone) has sent too many bad ones. A token
+    // looked up in the database is renewed (sliding expiry, auth.session_renew_interval).
     boost::asio::awaitable<Principal> authenticate(std::string_view token, const std::string& client);
     // Spends one token of the user's request budget (every authenticated REST request and
     // WebSocket frame); throws Error{rate_limited} when it is spent.
@@ -69,12 +89,20 @@ public:
 private:
     boost::asio::awaitable<std::string> hash_password(std::string password);
     boost::asio::awaitable<bool> verify_password(std::string hash, std::string password);
-    boost::asio::awaitable<SignedIn> issue_token(User user);
+    boost::asio::awaitable<SignedIn> issue_token(User user, std::optional<std::string> device_name, std::string client);
+    void require_password_sign_in() const;
+    // The claims of an acceptable host token; throws Error{unauthorized} with the reason.
+    TokenClaims accepted_claims(const std::string& token, const std::string& client);
+    boost::asio::awaitable<User> host_user(TokenClaims claims);
+    // Forgets the user's other tokens and closes their sockets, once they are revoked.
+    void signed_out_others(const Principal& principal);
 
     store::Pool& pool_;
     Workers& hashing_;
     realtime::Hub& hub_;
     config::Auth settings_;
+    config::Jwt jwt_;
+    JwtVerifier verifier_;
     std::string decoy_hash_;         // verified against for unknown usernames, so timing tells nothing
     RateLimiter attempts_;           // per client address (a /64 for IPv6)
     RateLimiter failures_;           // wrong passwords per username, whatever the address

@@ -150,8 +150,8 @@ private:
         open_websockets.add(1);
         spdlog::debug("websocket open user_id={}", principal_.user_id);
         if (role_ == WsRole::events) {
-            close_at_expiry();
-            co_await close_if_signed_out();
+            close_at(principal_.expires_at);
+            co_await check_signed_in();
             co_await announce(true);
         }
         co_await read_loop();
@@ -181,25 +181,39 @@ private:
             [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
     }
 
-    // A token stops working on its open sockets too when it expires.
-    void close_at_expiry() {
-        const auto left = principal_.expires_at -
-                          std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-        expiry_.expires_after(left);
+    // A token stops working on its open sockets too when it expires; by then, use elsewhere may
+    // have renewed it (sliding expiry), so the database is asked before the socket is closed.
+    void close_at(model::Timestamp expiry) {
+        signed_in_until_ = expiry;
+        expiry_.expires_after(expiry - now());
         expiry_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
-            if (auto self = weak.lock(); self && !ec) self->request_close(realtime::CloseCode::token_revoked);
+            auto self = weak.lock();
+            if (!self || ec) return;
+            asio::co_spawn(
+                self->ws_.get_executor(), [self] { return self->check_signed_in(); }, asio::detached);
         });
     }
 
-    // A logout that revoked the token after the upgrade authenticated, and closed its
-    // sockets before this one joined the hub, is caught here; one after this finds it there.
-    asio::awaitable<void> close_if_signed_out() {
+    // Closes the socket if its token no longer works, else waits for its current expiry. Also
+    // catches a logout that revoked the token after the upgrade authenticated and closed its
+    // sockets before this one joined the hub; one after this finds it there.
+    asio::awaitable<void> check_signed_in() {
         try {
-            if (!co_await context_.events.still_signed_in(principal_))
+            const auto until = co_await context_.events.signed_in_until(principal_);
+            if (until && *until > now()) {
+                close_at(*until);
+            } else {
                 request_close(realtime::CloseCode::token_revoked);
+            }
         } catch (const std::exception& e) {
-            spdlog::warn("token check after upgrade failed user_id={}: {}", principal_.user_id, e.what());
+            spdlog::warn("token check failed user_id={}: {}", principal_.user_id, e.what());
+            // Unknown whether it was renewed: past the expiry it is known to have, it is over.
+            if (signed_in_until_ <= now()) request_close(realtime::CloseCode::token_revoked);
         }
+    }
+
+    static model::Timestamp now() {
+        return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
 
     // Presence is best effort: a database hiccup must not take the connection down.
@@ -384,6 +398,7 @@ private:
     std::size_t session_id_ = 0;
     asio::steady_timer give_up_;          // ends a close handshake the peer does not complete
     asio::steady_timer expiry_;           // closes the socket when its token expires
+    model::Timestamp signed_in_until_;    // the latest expiry of the token known here
     bool accepted_ = false;               // the handshake is done: frames may be queued
     std::vector<realtime::Frame> early_;  // delivered during the handshake
     std::uint64_t queued_count_ = 0;      // messages ever queued

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/session.hpp"
 #include "confab/model/user.hpp"
 
 #include "confab/store/tx.hpp"
@@ -16,13 +17,15 @@ namespace confab::store::users {
 
 void prepare(Tx& tx);
 
-// nullopt when the username is taken.
+// nullopt when the username is taken. A user without a password hash signs in only through
+// the host application (store::identities).
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
-                                  const std::string& password_hash);
+                                  const std::optional<std::string>& password_hash);
+void remove(Tx& tx, const std::string& id);
 
 struct Credentials {
     model::User user;
-    std::string password_hash;
+    std::optional<std::string> password_hash;
 };
 std::optional<Credentials> find_credentials(Tx& tx, const std::string& username);
 std::optional<Credentials> credentials_of(Tx& tx, const std::string& id);
@@ -47,11 +50,29 @@ void touch_last_seen(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::users
 
+// Users of the host application: the (issuer, subject) of their tokens names one Confab user.
+namespace confab::store::identities {
+
+void prepare(Tx& tx);
+
+std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject);
+// false when (issuer, subject) is linked already (a concurrent first sign-in got there first).
+bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id);
+
+}  // namespace confab::store::identities
+
 namespace confab::store::tokens {
 
 void prepare(Tx& tx);
 
-void insert(Tx& tx, const std::string& token_hash, const std::string& user_id, std::chrono::hours ttl);
+struct NewToken {
+    std::string token_hash;
+    std::string user_id;
+    std::chrono::hours ttl;
+    std::optional<std::string> device_name;
+    std::string address;
+};
+void insert(Tx& tx, const NewToken& token);
 
 struct Owner {
     std::string user_id;
@@ -60,8 +81,24 @@ struct Owner {
 // The owner of a token that exists, is not revoked and has not expired.
 std::optional<Owner> owner_of(Tx& tx, const std::string& token_hash);
 
+// Sliding expiry: a token last renewed more than `interval` ago is renewed for `ttl` from now,
+// with `address` and the time of this use recorded.
+struct Renewal {
+    std::chrono::hours ttl;
+    std::chrono::seconds interval;
+    std::string address;
+};
+// owner_of, renewing the token as it is used; expires_at is the renewed expiry.
+std::optional<Owner> use(Tx& tx, const std::string& token_hash, const Renewal& renewal);
+
 void revoke(Tx& tx, const std::string& token_hash);
 // Revokes every live token of the user but `keep` (none when empty).
 void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep);
+// Revokes the user's live session `session_id` (a uuid) and returns its token hash; nullopt
+// when the user has no such live session.
+std::optional<std::string> revoke_session(Tx& tx, const std::string& user_id, const std::string& session_id);
+
+// The user's live sessions, most recently used first; `current_hash` marks the caller's.
+std::vector<model::Session> sessions(Tx& tx, const std::string& user_id, const std::string& current_hash);
 
 }  // namespace confab::store::tokens

@@ -187,6 +187,17 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_PASSWORD_HASH_MEM_KIB", "1024"},
                                                  {"CONFAB_HASH_THREADS", "11"},
                                                  {"CONFAB_HASH_QUEUE", "28"},
+                                                 {"CONFAB_SESSION_RENEW_INTERVAL_SECONDS", "35"},
+                                                 {"CONFAB_PASSWORD_ENABLED", "false"},
+                                                 {"CONFAB_JWT_ENABLED", "true"},
+                                                 {"CONFAB_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"},
+                                                 {"CONFAB_JWT_PUBLIC_KEY_FILE", "/etc/confab/host.pem"},
+                                                 {"CONFAB_JWT_ISSUER", "https://host.example"},
+                                                 {"CONFAB_JWT_AUDIENCE", "chat"},
+                                                 {"CONFAB_JWT_USER_ID_CLAIM", "uid"},
+                                                 {"CONFAB_JWT_DISPLAY_NAME_CLAIM", "nick"},
+                                                 {"CONFAB_JWT_USERNAME_CLAIM", "login"},
+                                                 {"CONFAB_JWT_CLOCK_SKEW_SECONDS", "36"},
                                                  {"CONFAB_LIMIT_CONTENT_CHARS", "12"},
                                                  {"CONFAB_LIMIT_BODY_BYTES", "2048"},
                                                  {"CONFAB_LIMIT_FRAME_BYTES", "4096"},
@@ -230,7 +241,16 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"},
                        "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
-    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28};
+    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28, std::chrono::seconds{35}, false};
+    expected.jwt = {true,
+                    "0123456789abcdef0123456789abcdef",
+                    "/etc/confab/host.pem",
+                    "https://host.example",
+                    "chat",
+                    "uid",
+                    "nick",
+                    "login",
+                    std::chrono::seconds{36}};
     expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,   20,
                        21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000};
     expected.log = {"warn", "json"};
@@ -238,6 +258,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.server, expected.server);
     EXPECT_EQ(config.database, expected.database);
     EXPECT_EQ(config.auth, expected.auth);
+    EXPECT_EQ(config.jwt, expected.jwt);
     EXPECT_EQ(config.limits, expected.limits);
     EXPECT_EQ(config.log, expected.log);
     EXPECT_EQ(config.media, expected.media);
@@ -443,6 +464,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
     EXPECT_EQ(config.server, defaults.server);
     EXPECT_EQ(config.database, defaults.database);
     EXPECT_EQ(config.auth, defaults.auth);
+    EXPECT_EQ(config.jwt, defaults.jwt);
     EXPECT_EQ(config.limits, defaults.limits);
     EXPECT_EQ(config.log, defaults.log);
     EXPECT_EQ(config.media, defaults.media);

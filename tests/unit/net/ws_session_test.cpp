@@ -53,7 +53,9 @@ public:
         gate_.cancel();
     }
 
-    asio::awaitable<bool> still_signed_in(const model::Principal&) { co_return signed_in; }
+    asio::awaitable<std::optional<model::Timestamp>> signed_in_until(const model::Principal& principal) {
+        co_return signed_in ? std::optional(principal.expires_at) : std::nullopt;
+    }
     asio::awaitable<void> opened(const model::Principal&) {
         ++opens;
         co_return;

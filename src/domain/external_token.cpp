@@ -1,0 +1,35 @@
+#include "confab/domain/external_token.hpp"
+
+#include <algorithm>
+
+namespace confab::domain {
+
+std::string_view reason(TokenRejection rejection) {
+    switch (rejection) {
+        case TokenRejection::disabled: return "disabled";
+        case TokenRejection::malformed: return "malformed";
+        case TokenRejection::unsupported_algorithm: return "unsupported algorithm";
+        case TokenRejection::bad_signature: return "bad signature";
+        case TokenRejection::expired: return "expired";
+        case TokenRejection::not_yet_valid: return "not yet valid";
+        case TokenRejection::wrong_issuer: return "wrong issuer";
+        case TokenRejection::wrong_audience: return "wrong audience";
+        case TokenRejection::missing_claim: return "missing claim";
+    }
+    return "rejected";
+}
+
+std::optional<TokenRejection> check_claims(const TokenClaims& claims, const ClaimRules& rules, std::int64_t now) {
+    const auto skew = rules.clock_skew.count();
+    // A token without an expiry would sign in forever: the host must say how long it is good for.
+    if (!claims.expires_at) return TokenRejection::missing_claim;
+    if (now >= *claims.expires_at + skew) return TokenRejection::expired;
+    if (claims.not_before && now < *claims.not_before - skew) return TokenRejection::not_yet_valid;
+    if (claims.issuer != rules.issuer) return TokenRejection::wrong_issuer;
+    if (std::find(claims.audience.begin(), claims.audience.end(), rules.audience) == claims.audience.end())
+        return TokenRejection::wrong_audience;
+    if (!claims.subject || claims.subject->empty()) return TokenRejection::missing_claim;
+    return std::nullopt;
+}
+
+}  // namespace confab::domain
