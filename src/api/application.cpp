@@ -32,15 +32,20 @@ Application::Application(const config::Config& cfg)
       media(writes, storage, workers, cfg.media, cfg.limits),
       stats(pool),
       templates(writes, cfg.limits.content_chars),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates},
+      scheduled(writes, messages, workers, cfg.limits),
+      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled},
       router(make_router(services)),
       events(services) {}
 
-void Application::start() { media.start_cleanup(); }
+void Application::start() {
+    media.start_cleanup();
+    scheduled.start();
+}
 
 void Application::stop() {
     presence.stop();
     media.stop();
+    scheduled.stop();
     analytics.stop();
     pool.stop();
     for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();

@@ -3,6 +3,7 @@
 #include "confab/model/error.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -126,6 +127,62 @@ void reject_unknown_fields(const Json& object, std::initializer_list<std::string
         for (auto name : known) is_known = is_known || key == name;
         if (!is_known) throw bad_request("unknown field " + key, key);
     }
+}
+
+namespace {
+
+// `count` decimal digits at text[at...], or nullopt.
+std::optional<int> digits(std::string_view text, std::size_t at, std::size_t count) {
+    if (at + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<model::Timestamp> parse_timestamp(std::string_view text) {
+    using namespace std::chrono;
+    const auto year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
+    const auto hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
+    if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
+        return std::nullopt;
+    const year_month_day date{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
+                              std::chrono::day(static_cast<unsigned>(*day))};
+    if (!date.ok() || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+    std::size_t at = 19;
+    int millis = 0;
+    if (at < text.size() && text[at] == '.') {
+        const auto first = ++at;
+        for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at)
+            if (at - first < 3) millis = millis * 10 + (text[at] - '0');
+        if (at == first) return std::nullopt;
+        for (auto kept = std::min<std::size_t>(at - first, 3); kept < 3; ++kept) millis *= 10;
+    }
+    minutes offset{0};
+    const auto zone = text.substr(std::min(at, text.size()));
+    if (zone == "Z" || zone == "z") {
+    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+        const auto hours = digits(zone, 1, 2), mins = digits(zone, 4, 2);
+        if (!hours || !mins || *hours > 23 || *mins > 59) return std::nullopt;
+        offset = minutes(*hours * 60 + *mins) * (zone[0] == '-' ? -1 : 1);
+    } else {
+        return std::nullopt;
+    }
+    // A leap second (:60) counts as the second after :59.
+    return time_point_cast<milliseconds>(sys_days(date)) + hours(*hour) + minutes(*minute) + seconds(*second) +
+           milliseconds(millis) - offset;
+}
+
+model::Timestamp required_timestamp(const Json& object, const char* field) {
+    const auto text = required_string(object, field);
+    const auto parsed = parse_timestamp(text);
+    if (!parsed) throw bad_request(std::string(field) + " must be an RFC 3339 date-time", field);
+    return *parsed;
 }
 
 std::string format_timestamp(model::Timestamp at) {
@@ -261,6 +318,25 @@ Json to_json(const model::Template& value) {
                 {"updated_at", format_timestamp(value.updated_at)}};
 }
 
+Json to_json(const model::ScheduledMessage& s) {
+    const auto optional = [](const std::optional<std::string>& text) { return text ? Json(*text) : Json(nullptr); };
+    return Json{{"id", s.id},
+                {"chat_id", s.chat_id},
+                {"send_at", format_timestamp(s.send_at)},
+                {"type", model::to_string(s.type)},
+                {"content", s.content},
+                {"media_id", optional(s.media_id)},
+                {"reply_to_id", optional(s.reply_to_id)},
+                {"metadata", parse_stored(s.metadata)},
+                {"client_id", optional(s.client_id)},
+                {"status", model::to_string(s.status)},
+                {"message_id", optional(s.message_id)},
+                {"cancel_reason",
+                 s.cancelled ? Json{{"code", s.cancelled->code}, {"message", s.cancelled->reason}} : Json(nullptr)},
+                {"created_at", format_timestamp(s.created_at)},
+                {"updated_at", format_timestamp(s.updated_at)}};
+}
+
 Json to_json(const model::Member& member) {
     return Json{{"chat_id", member.chat_id},
                 {"user", member.presence ? to_json(member.user, *member.presence) : to_json(member.user)},
@@ -316,6 +392,12 @@ struct EventJson {
     }
     Json operator()(const domain::InvitationDeleted& e) const {
         return frame("invitation.deleted", {{"invitation_id", e.invitation_id}, {"chat_id", e.chat_id}});
+    }
+    Json operator()(const domain::ScheduledUpdated& e) const {
+        return frame("scheduled_message.updated", {{"scheduled_message", to_json(e.scheduled)}});
+    }
+    Json operator()(const domain::ScheduledDeleted& e) const {
+        return frame("scheduled_message.deleted", {{"scheduled_id", e.scheduled_id}, {"chat_id", e.chat_id}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

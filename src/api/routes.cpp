@@ -36,6 +36,7 @@ http::Router make_router(Services& services) {
     add_message_routes(router, services);
     add_media_routes(router, services);
     add_template_routes(router, services);
+    add_scheduled_routes(router, services);
     add_admin_routes(router, services);
     return router;
 }

@@ -31,7 +31,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::chat_joined:
         case Occasion::mute_changed:
         case Occasion::invitation_created:
-        case Occasion::invitation_deleted: return Audience::subject;
+        case Occasion::invitation_deleted:
+        case Occasion::scheduled_changed: return Audience::subject;
         case Occasion::member_removed: return Audience::members_and_subject;
         case Occasion::presence_updated: return Audience::contacts_of_subject;
     }

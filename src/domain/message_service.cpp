@@ -32,7 +32,7 @@ void MessageService::validate_content(const std::string& content, bool required)
     check_content(content, required, limits_.content_chars);
 }
 
-boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
+void MessageService::check_send(const SendMessage& m) const {
     require_uuid(m.chat_id, "chat_id");
     if (m.reply_to_id) require_uuid(*m.reply_to_id, "reply_to_id");
     if (m.client_id && (m.client_id->empty() || m.client_id->size() > max_client_id))
@@ -53,7 +53,15 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
             if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
             require_uuid(*m.media_id, "media_id");
     }
+}
+
+boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
+    check_send(m);
     sends_.require(m.sender_id, "messages");
+    co_return co_await post(std::move(m));
+}
+
+boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // Nothing is awaited before the send is queued in its chat's lane, so a connection's
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it.

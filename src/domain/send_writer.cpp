@@ -28,6 +28,8 @@ void count_sent(MessageType type) {
     counters[static_cast<std::size_t>(type)]->inc();
 }
 
+}  // namespace
+
 // The checks of a send that read other rows: its reply and its upload. `claimed` holds the
 // uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
@@ -41,8 +43,6 @@ void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<st
     if (media->attached || !claimed.insert(*m.media_id).second)
         throw conflict("this upload is already attached to a message");
 }
-
-}  // namespace
 
 void check_content(const std::string& content, bool required, std::size_t limit) {
     const auto length = code_points(content);

@@ -22,24 +22,6 @@ int status_of(model::ErrorCode code) {
     return 500;
 }
 
-std::string_view code_name(model::ErrorCode code) {
-    using enum model::ErrorCode;
-    switch (code) {
-        case bad_request: return "bad_request";
-        case unauthorized: return "unauthorized";
-        case forbidden: return "forbidden";
-        case not_found: return "not_found";
-        case method_not_allowed: return "method_not_allowed";
-        case conflict: return "conflict";
-        case payload_too_large: return "payload_too_large";
-        case unsupported_media_type: return "unsupported_media_type";
-        case rate_limited: return "rate_limited";
-        case internal: return "internal";
-        case unavailable: return "unavailable";
-    }
-    return "internal";
-}
-
 namespace {
 
 // Every 503 says when to retry (PROTOCOL.md): its own hint, else a second.
@@ -76,7 +58,7 @@ WireError describe(std::exception_ptr error) {
 }
 
 nlohmann::json error_object(const WireError& error) {
-    nlohmann::json object{{"code", code_name(error.code)}, {"message", error.message}};
+    nlohmann::json object{{"code", model::to_string(error.code)}, {"message", error.message}};
     if (!error.details.is_null()) object["details"] = error.details;
     return object;
 }

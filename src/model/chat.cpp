@@ -1,4 +1,5 @@
 #include "confab/model/chat.hpp"
+#include "confab/model/scheduled.hpp"
 
 #include <array>
 #include <utility>
@@ -35,6 +36,12 @@ constexpr std::array<std::pair<AddPolicy, std::string_view>, 3> add_policies{{
     {AddPolicy::nobody, "nobody"},
 }};
 
+constexpr std::array<std::pair<ScheduledStatus, std::string_view>, 3> scheduled_statuses{{
+    {ScheduledStatus::pending, "pending"},
+    {ScheduledStatus::sent, "sent"},
+    {ScheduledStatus::cancelled, "cancelled"},
+}};
+
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
     for (const auto& [candidate, name] : table)
@@ -60,5 +67,9 @@ std::string_view to_string(MediaKind kind) { return name_of(media_kinds, kind); 
 std::optional<MediaKind> media_kind_from(std::string_view text) { return value_of(media_kinds, text); }
 std::string_view to_string(MessageType type) { return name_of(message_types, type); }
 std::optional<MessageType> message_type_from(std::string_view text) { return value_of(message_types, text); }
+std::string_view to_string(ScheduledStatus status) { return name_of(scheduled_statuses, status); }
+std::optional<ScheduledStatus> scheduled_status_from(std::string_view text) {
+    return value_of(scheduled_statuses, text);
+}
 
 }  // namespace confab::model

@@ -7,6 +7,7 @@
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
+#include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
 #include "confab/store/templates.hpp"
@@ -29,6 +30,7 @@ void prepare_statements(Tx& tx) {
     media::prepare(tx);
     search::prepare(tx);
     stats::prepare(tx);
+    scheduled::prepare(tx);
     templates::prepare(tx);
     tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }

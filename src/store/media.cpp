@@ -5,42 +5,43 @@
 
 namespace confab::store::media {
 
-void prepare(Tx& c) {
+void prepare(Tx& tx) {
     // ON CONFLICT DO UPDATE (a no-op write) so RETURNING yields the existing row too;
     // xmax = 0 only for a row this statement inserted.
-    c.prepare("media_insert",
-              "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
-              "storage_key, width, height, duration_ms) "
-              "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-              "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
-              "DO UPDATE SET sha256 = EXCLUDED.sha256 "
-              "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
-    c.prepare(
+    tx.prepare("media_insert",
+               "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
+               "storage_key, width, height, duration_ms) "
+               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+               "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
+               "DO UPDATE SET sha256 = EXCLUDED.sha256 "
+               "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
+    tx.prepare(
         "media_insert_attached",
         "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
         "storage_key, width, height, duration_ms, attached_at) "
         "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, now()) RETURNING " CONFAB_MEDIA_COLUMNS);
-    c.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
-    c.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
-    c.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
-    c.prepare("media_remove_unattached",
-              "DELETE FROM media WHERE id = $1::uuid AND attached_at IS NULL RETURNING storage_key");
-    c.prepare("media_lock_bytes", "SELECT pg_advisory_xact_lock(hashtext('confab.media:' || $1))");
-    c.prepare("media_lock_quota", "SELECT pg_advisory_xact_lock(hashtext('confab.quota:' || $1))");
-    c.prepare("media_usage",
-              "SELECT COALESCE(sum(size_bytes), 0)::bigint, "
-              "COALESCE(bool_or(attached_at IS NULL AND chat_id = $2::uuid AND sha256 = $3 AND kind = $4), false) "
-              "FROM media WHERE uploader_id = $1::uuid");
-    c.prepare("media_bytes_in_use", "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1)");
-    c.prepare("media_gallery",
-              std::string("SELECT ") + message_columns +
-                  " FROM messages m JOIN media md ON md.id = m.media_id "
-                  "WHERE m.chat_id = $1::uuid AND NOT m.is_deleted AND ($2::text IS NULL OR md.kind = $2) "
-                  "AND ($3::bigint IS NULL OR m.seq < $3) AND" CONFAB_NOT_HIDDEN("m",
-                                                                                 "$5") "ORDER BY m.seq DESC LIMIT $4");
-    c.prepare("media_stale",
-              "SELECT id::text FROM media WHERE attached_at IS NULL "
-              "AND created_at < now() - make_interval(hours => $1) ORDER BY created_at LIMIT $2");
+    tx.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
+    tx.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
+    tx.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
+    tx.prepare("media_remove_unattached",
+               "DELETE FROM media WHERE id = $1::uuid AND attached_at IS NULL RETURNING storage_key");
+    tx.prepare("media_lock_bytes", "SELECT pg_advisory_xact_lock(hashtext('confab.media:' || $1))");
+    tx.prepare("media_lock_quota", "SELECT pg_advisory_xact_lock(hashtext('confab.quota:' || $1))");
+    tx.prepare("media_usage",
+               "SELECT COALESCE(sum(size_bytes), 0)::bigint, "
+               "COALESCE(bool_or(attached_at IS NULL AND chat_id = $2::uuid AND sha256 = $3 AND kind = $4), false) "
+               "FROM media WHERE uploader_id = $1::uuid");
+    tx.prepare("media_bytes_in_use", "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1)");
+    tx.prepare("media_gallery",
+               std::string("SELECT ") + message_columns +
+                   " FROM messages m JOIN media md ON md.id = m.media_id "
+                   "WHERE m.chat_id = $1::uuid AND NOT m.is_deleted AND ($2::text IS NULL OR md.kind = $2) "
+                   "AND ($3::bigint IS NULL OR m.seq < $3) AND" CONFAB_NOT_HIDDEN("m",
+                                                                                  "$5") "ORDER BY m.seq DESC LIMIT $4");
+    tx.prepare("media_stale",
+               "SELECT id::text FROM media WHERE attached_at IS NULL "
+               "AND created_at < now() - make_interval(hours => $1) AND NOT EXISTS (SELECT 1 FROM scheduled_messages s "
+               "WHERE s.media_id = media.id AND s.status = 'pending') ORDER BY created_at LIMIT $2");
 }
 
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {

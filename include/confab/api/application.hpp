@@ -16,6 +16,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/stats_service.hpp"
+#include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/media/storage.hpp"
@@ -29,11 +30,11 @@ namespace confab::api {
 // and destroyed top-down. Nothing connects to the database until it is used.
 class Application {
 public:
-    explicit Application(const config::Config& config);
+    explicit Application(const config::Config& cfg);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
-    // Background work: the cleanup of unattached uploads.
+    // Background work: the cleanup of unattached uploads, posting due scheduled messages.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -58,6 +59,7 @@ public:
     domain::MediaService media;
     domain::StatsService stats;
     domain::TemplateService templates;
+    domain::ScheduledService scheduled;
     Services services;
     http::Router router;
     WsEvents events;

@@ -2,6 +2,7 @@
 
 #include "confab/model/chat.hpp"
 #include "confab/domain/events.hpp"
+#include "confab/model/scheduled.hpp"
 #include "confab/model/template.hpp"
 #include "confab/model/user.hpp"
 
@@ -38,6 +39,11 @@ void reject_unknown_fields(const Json& object, std::initializer_list<std::string
 
 // RFC 3339 UTC with milliseconds: 2026-11-24T10:15:30.123Z
 std::string format_timestamp(model::Timestamp at);
+// RFC 3339 date-time: 2026-11-24T10:15:30Z, with optional fractional seconds (milliseconds
+// kept, further digits dropped) and a Z or +hh:mm/-hh:mm offset; nullopt when malformed.
+std::optional<model::Timestamp> parse_timestamp(std::string_view text);
+// A required RFC 3339 field, as bad_request naming it when absent or malformed.
+model::Timestamp required_timestamp(const Json& object, const char* field);
 
 Json to_json(const model::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.
@@ -49,6 +55,7 @@ Json to_json(const model::ChatView& view);
 Json to_json(const model::Member& member);
 Json to_json(const model::Invitation& invitation);
 Json to_json(const model::Template& value);
+Json to_json(const model::ScheduledMessage& scheduled);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);

@@ -24,6 +24,7 @@ void add_media_routes(http::Router& router, Services& services);
 // the body is received: nullopt when the body may come, else the refusal to answer with.
 boost::asio::awaitable<std::optional<http::Response>> admit_upload(Services& services, const http::Request& head);
 void add_template_routes(http::Router& router, Services& services);
+void add_scheduled_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

@@ -19,6 +19,7 @@ class PresenceService;
 class MediaService;
 class StatsService;
 class TemplateService;
+class ScheduledService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -39,6 +40,7 @@ struct Services {
     domain::MediaService& media;
     domain::StatsService& stats;
     domain::TemplateService& templates;
+    domain::ScheduledService& scheduled;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

@@ -42,6 +42,7 @@ enum class Occasion {
     presence_updated,    // presence.update: the subject's first connection opened or last closed
     invitation_created,  // invitation.created: the subject was invited
     invitation_deleted,  // invitation.deleted: the subject accepted or declined
+    scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
 };
 
 Audience audience_of(Occasion occasion);

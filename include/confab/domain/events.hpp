@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/scheduled.hpp"
 
 #include <string>
 #include <variant>
@@ -60,10 +61,16 @@ struct InvitationCreated {
 struct InvitationDeleted {
     std::string invitation_id, chat_id;
 };  // accepted or declined
+struct ScheduledUpdated {
+    ScheduledMessage scheduled;
+};  // scheduled_message.updated: scheduled, changed, sent or cancelled by the server
+struct ScheduledDeleted {
+    std::string scheduled_id, chat_id;
+};  // scheduled_message.deleted: cancelled by its author
 
 using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
                            ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
-                           PresenceUpdated, InvitationCreated, InvitationDeleted>;
+                           PresenceUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted>;
 
 class EventSink {
 public:

@@ -68,7 +68,13 @@ public:
           changes_("changes", limits.change_burst, limits.change_rate),
           send_writer_(writes.cache(), limits.content_chars) {}
 
+    // Checks the send, spends one of the sender's sends and posts it.
     boost::asio::awaitable<Sent> send(SendMessage message);
+    // What send checks before it posts, without the database: bad_request and
+    // payload_too_large naming the field.
+    void check_send(const SendMessage& message) const;
+    // Posts a checked send (a scheduled message when due: not rate limited again).
+    boost::asio::awaitable<Sent> post(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);
     boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version,
                                           int limit);

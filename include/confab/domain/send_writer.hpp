@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace confab::domain {
@@ -38,6 +39,10 @@ struct SendMessage {
 // bad_request when `content` is required and empty, payload_too_large when it is longer
 // than `limit` code points (field `content`).
 void check_content(const std::string& content, bool required, std::size_t limit);
+
+// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
+// uploads of the batch's earlier sends, so one upload is attached once.
+void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed);
 
 struct Sent {
     Message message;

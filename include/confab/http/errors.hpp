@@ -24,7 +24,6 @@ WireError describe(std::exception_ptr error);
 WireError describe(const model::Error& error);
 
 int status_of(model::ErrorCode code);
-std::string_view code_name(model::ErrorCode code);
 
 // {"code", "message", "details"?}
 nlohmann::json error_object(const WireError& error);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,9 @@ private:
     ErrorCode code_;
     std::optional<std::string> field_;
 };
+
+// The code's name on the wire (PROTOCOL.md): bad_request, not_found, ...
+std::string_view to_string(ErrorCode code);
 
 inline Error bad_request(const std::string& message, std::optional<std::string> field = std::nullopt) {
     return Error(ErrorCode::bad_request, message, std::move(field));

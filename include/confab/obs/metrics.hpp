@@ -86,6 +86,12 @@ struct Metrics {
                                 "WebSockets closed because their outbound queue was full.",
                                 {}};
     Family<Counter> rate_limited{"confab_rate_limited_total", "Requests refused by a rate limit.", {"limit"}};
+    Family<Gauge> scheduled_backlog{"confab_scheduled_messages_due",
+                                    "Scheduled messages that are due and not yet sent or cancelled.",
+                                    {}};
+    Family<Counter> scheduled_done{"confab_scheduled_messages_total",
+                                   "Scheduled messages that came due, by outcome (sent, cancelled).",
+                                   {"outcome"}};
     Family<Gauge> db_in_use{"confab_db_pool_in_use", "Database connections running a transaction.", {}};
     Family<Gauge> db_waiting{"confab_db_pool_waiting", "Transactions queued for a database connection.", {}};
     Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};

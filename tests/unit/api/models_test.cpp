@@ -13,6 +13,20 @@ TEST(Timestamp, Rfc3339WithMilliseconds) {
     EXPECT_EQ(format_timestamp(at(-1)), "1969-12-31T23:59:59.999Z");
 }
 
+TEST(Timestamp, ParsesRfc3339DateTimes) {
+    EXPECT_EQ(parse_timestamp("2026-11-28T10:25:30.123Z"), at(1795861530123));
+    EXPECT_EQ(parse_timestamp("2026-11-28T10:25:30Z"), at(1795861530000));
+    EXPECT_EQ(parse_timestamp("2026-11-28t10:25:30.1z"), at(1795861530100));
+    EXPECT_EQ(parse_timestamp("2026-11-28T10:25:30.123999Z"), at(1795861530123)) << "past milliseconds dropped";
+    EXPECT_EQ(parse_timestamp("2026-11-28T12:25:30.123+02:00"), at(1795861530123));
+    EXPECT_EQ(parse_timestamp("2026-11-28T05:10:30.123-05:15"), at(1795861530123));
+    for (const char* bad :
+         {"", "2026-11-28", "2026-11-28T10:25:30", "2026-11-28 10:25:30Z", "2026-02-30T10:00:00Z",
+          "2026-11-28T24:00:00Z", "2026-11-28T10:60:00Z", "2026-11-28T10:25:30.Z", "2026-11-28T10:25:30+0200",
+          "2026-11-28T10:25:30+24:00", "2026-11-28T10:25:30ZZ", "20x6-11-28T10:25:30Z", "2026-11-28T10:25:30.123Z "})
+        EXPECT_EQ(parse_timestamp(bad), std::nullopt) << bad;
+}
+
 model::Message sample_message() {
     model::Message m;
     m.id = "m1";

@@ -67,6 +67,7 @@ Event event_of(Occasion occasion) {
         case Occasion::presence_updated: return PresenceUpdated{};
         case Occasion::invitation_created: return InvitationCreated{};
         case Occasion::invitation_deleted: return InvitationDeleted{};
+        case Occasion::scheduled_changed: return ScheduledUpdated{};
     }
     return MessageCreated{};
 }
@@ -99,6 +100,7 @@ const std::vector<Row> table{
     {Occasion::presence_updated,   "presence.update",             "actor",    "xxx...."},
     {Occasion::invitation_created, "invitation.created",          "invitee",  ".....x."},
     {Occasion::invitation_deleted, "invitation.deleted",          "invitee",  ".....x."},
+    {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},
 };
 // clang-format on
 
@@ -109,7 +111,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::invitation_deleted); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::scheduled_changed); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";

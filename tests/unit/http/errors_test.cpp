@@ -27,7 +27,7 @@ TEST(ErrorMapping, EveryCodeHasTheContractStatus) {
     };
     for (const auto& [code, status, name] : expected) {
         EXPECT_EQ(status_of(code), status) << name;
-        EXPECT_EQ(code_name(code), name);
+        EXPECT_EQ(model::to_string(code), name);
     }
 }
 

@@ -1,0 +1,92 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/message_service.hpp"
+#include "confab/domain/rate_limiter.hpp"
+#include "confab/model/scheduled.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::domain {
+
+struct ScheduleMessage {
+    SendMessage message;  // its client_id makes scheduling idempotent
+    Timestamp send_at;
+};
+
+struct ScheduledChange {
+    std::optional<Timestamp> send_at;
+    std::optional<std::string> content;
+    std::optional<OpaqueJson> metadata;
+};
+
+struct ScheduledPage {
+    std::vector<ScheduledMessage> scheduled;
+    std::optional<std::string> next_cursor;  // the last id returned, when more follow
+};
+
+struct ScheduledQuery {
+    ScheduledStatus status = ScheduledStatus::pending;
+    std::optional<std::string> chat_id;
+    std::optional<std::string> after_id;
+    int limit = 50;
+};
+
+// Messages scheduled by their author (docs/api.md, Scheduled messages). Each is posted, once,
+// as an ordinary message when it is due: a loop claims the due ones every tick and posts each
+// with a client_id of its own ("scheduled:<id>"), so a post that committed before a crash is
+// found again rather than repeated, then marks it sent. A post refused for good (the author
+// may no longer post there, the chat is gone) cancels it with the reason.
+class ScheduledService {
+public:
+    static constexpr auto max_ahead = std::chrono::days(366);
+    static constexpr auto tick = std::chrono::milliseconds(200);
+    static constexpr auto lease = std::chrono::seconds(10);
+    static constexpr int claim_limit = 2000;
+
+    ScheduledService(ChatWrites& writes, MessageService& messages, Workers& workers, const config::Limits& limits);
+
+    // Returns the scheduled message and whether it is new (false: a repeated client_id).
+    boost::asio::awaitable<std::pair<ScheduledMessage, bool>> schedule(ScheduleMessage request);
+    boost::asio::awaitable<ScheduledPage> list(std::string actor, ScheduledQuery query);
+    boost::asio::awaitable<ScheduledMessage> get(std::string actor, std::string id);
+    boost::asio::awaitable<ScheduledMessage> update(std::string actor, std::string id, ScheduledChange change);
+    boost::asio::awaitable<void> cancel(std::string actor, std::string id);
+
+    void start();
+    void stop();
+
+private:
+    boost::asio::awaitable<void> loop();
+    boost::asio::awaitable<void> post_due();
+    boost::asio::awaitable<void> post(ScheduledMessage scheduled);
+    // Marks it sent (with its message) or cancelled (with the refusal), and tells its author.
+    boost::asio::awaitable<void> finish(ScheduledMessage scheduled, std::optional<std::string> message_id,
+                                        std::optional<Error> refusal);
+    void check_send_at(Timestamp send_at) const;
+    // scheduled_message.updated to the author's connections.
+    void announce(const ScheduledMessage& scheduled);
+
+    ChatWrites& writes_;
+    MessageService& messages_;
+    std::size_t content_chars_;
+    RateLimiter schedules_;  // as sends: a scheduled message is one
+    boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+    boost::asio::steady_timer timer_;
+    int in_flight_ = 0;  // posts started and not finished; the strand's
+};
+
+// The client_id a scheduled message is posted with.
+std::string posted_client_id(const std::string& scheduled_id);
+
+}  // namespace confab::domain

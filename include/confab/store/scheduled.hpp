@@ -1,0 +1,49 @@
+#pragma once
+
+#include "confab/model/scheduled.hpp"
+
+#include "confab/store/tx.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Scheduled messages (domain::ScheduledService).
+namespace confab::store::scheduled {
+
+void prepare(Tx& tx);
+
+// nullopt when the sender already scheduled one with this client_id (find_by_client_id).
+std::optional<model::ScheduledMessage> insert(Tx& tx, const model::ScheduledMessage& message);
+std::optional<model::ScheduledMessage> find(Tx& tx, const std::string& id);
+std::optional<model::ScheduledMessage> find_by_client_id(Tx& tx, const std::string& sender_id,
+                                                         const std::string& client_id);
+
+// The sender's scheduled messages of this status, by send_at then id, after the given one.
+std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender_id, model::ScheduledStatus status,
+                                               const std::optional<std::string>& chat_id,
+                                               const std::optional<std::string>& after_id, int limit);
+
+struct Change {
+    std::optional<model::Timestamp> send_at;
+    std::optional<std::string> content;
+    std::optional<std::string> metadata;
+};
+// Changes a pending one; nullopt when it is no longer pending.
+std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change);
+// Deletes a pending one; false when it is no longer pending.
+bool remove(Tx& tx, const std::string& id);
+
+// Takes up to `limit` pending messages that are due, oldest first, for `lease`: until then
+// no other claim takes them (a node that dies holding them leaves them to the next claim).
+std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease);
+// Pending ones that are due and not yet claimed or whose claim lapsed: the backlog.
+std::int64_t due_count(Tx& tx);
+
+// pending -> sent or cancelled; nullopt when it was not pending (another claim finished it).
+std::optional<model::ScheduledMessage> mark_sent(Tx& tx, const std::string& id, const std::string& message_id);
+std::optional<model::ScheduledMessage> mark_cancelled(Tx& tx, const std::string& id, const std::string& code,
+                                                      const std::string& reason);
+
+}  // namespace confab::store::scheduled

@@ -1,0 +1,83 @@
+#include "confab/api/json.hpp"
+#include "confab/api/message_input.hpp"
+#include "confab/api/query.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/domain/scheduled_service.hpp"
+#include "confab/model/error.hpp"
+
+namespace confab::api {
+namespace {
+
+using boost::asio::awaitable;
+
+http::Response scheduled_response(int status, const model::ScheduledMessage& scheduled) {
+    return http::json_response(status, dump(to_json(scheduled)));
+}
+
+awaitable<http::Response> schedule(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    domain::ScheduleMessage request{parse_send(body, context.path_params.at("id"), principal.user_id),
+                                    required_timestamp(body, "send_at")};
+    const auto [scheduled, created] = co_await services.scheduled.schedule(std::move(request));
+    co_return scheduled_response(created ? 201 : 200, scheduled);
+}
+
+awaitable<http::Response> list(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    domain::ScheduledQuery q;
+    q.limit = page_limit(query);
+    q.chat_id = query.get("chat_id");
+    if (const auto status = query.get("status")) {
+        const auto parsed = model::scheduled_status_from(*status);
+        if (!parsed) throw model::bad_request("status must be pending, sent or cancelled", "status");
+        q.status = *parsed;
+    }
+    if (const auto cursor = query.get("cursor")) {
+        q.after_id = decode_cursor(*cursor);
+        if (!q.after_id) throw model::bad_request("invalid cursor", "cursor");
+    }
+    const auto page = co_await services.scheduled.list(principal.user_id, std::move(q));
+    Json scheduled = Json::array();
+    for (const auto& s : page.scheduled) scheduled.push_back(to_json(s));
+    const Json next = page.next_cursor ? Json(encode_cursor(*page.next_cursor)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"scheduled_messages", std::move(scheduled)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> update(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"send_at", "content"});
+    domain::ScheduledChange change;
+    if (body.contains("send_at")) change.send_at = required_timestamp(body, "send_at");
+    change.content = optional_string(body, "content");
+    co_return scheduled_response(200,
+                                 co_await services.scheduled.update(principal.user_id, context.path_params.at("id"),
+                                                                    std::move(change)));
+}
+
+}  // namespace
+
+void add_scheduled_routes(http::Router& router, Services& services) {
+    using http::Method;
+    router.add(Method::post, "/api/v1/chats/{id}/scheduled-messages",
+               [&services](http::Context& c) { return schedule(services, c); });
+    router.add(Method::get, "/api/v1/scheduled-messages", [&services](http::Context& c) { return list(services, c); });
+    router.add(Method::get, "/api/v1/scheduled-messages/{id}",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   co_return scheduled_response(200, co_await services.scheduled.get(principal.user_id,
+                                                                                     c.path_params.at("id")));
+               });
+    router.add(Method::patch, "/api/v1/scheduled-messages/{id}",
+               [&services](http::Context& c) { return update(services, c); });
+    router.add(Method::del, "/api/v1/scheduled-messages/{id}",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   co_await services.scheduled.cancel(principal.user_id, c.path_params.at("id"));
+                   co_return http::no_content();
+               });
+}
+
+}  // namespace confab::api

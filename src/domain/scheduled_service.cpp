@@ -1,0 +1,230 @@
+#include "confab/domain/scheduled_service.hpp"
+
+#include "confab/domain/rules.hpp"
+#include "confab/domain/template_service.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/obs/metrics.hpp"
+#include "confab/store/scheduled.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace confab::domain {
+namespace {
+
+constexpr std::string_view posted_prefix = "scheduled:";
+
+ScheduledMessage own_scheduled(store::Tx& tx, const std::string& id, const std::string& actor) {
+    auto found = store::scheduled::find(tx, id);
+    if (!found || found->sender_id != actor) throw not_found("scheduled message");
+    return std::move(*found);
+}
+
+void require_pending(const ScheduledMessage& scheduled) {
+    if (scheduled.status != ScheduledStatus::pending)
+        throw conflict("the scheduled message was already sent or cancelled");
+}
+
+bool is_media(MessageType type) { return type != MessageType::text && type != MessageType::location; }
+
+// Refusals that say nothing about the message itself: it stays pending and is tried again
+// once its claim lapses.
+bool is_transient(const Error& error) {
+    return error.code() == ErrorCode::unavailable || error.code() == ErrorCode::internal ||
+           error.code() == ErrorCode::rate_limited;
+}
+
+}  // namespace
+
+std::string posted_client_id(const std::string& scheduled_id) { return std::string(posted_prefix) + scheduled_id; }
+
+ScheduledService::ScheduledService(ChatWrites& writes, MessageService& messages, Workers& workers,
+                                   const config::Limits& limits)
+    : writes_(writes),
+      messages_(messages),
+      content_chars_(limits.content_chars),
+      schedules_("messages", limits.message_burst, limits.message_rate),
+      strand_(boost::asio::make_strand(workers.pool().get_executor())),
+      timer_(strand_) {}
+
+void ScheduledService::check_send_at(Timestamp send_at) const {
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    if (send_at <= now) throw bad_request("send_at must be in the future", "send_at");
+    if (send_at > now + max_ahead) throw bad_request("send_at must be at most a year ahead", "send_at");
+}
+
+boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::schedule(ScheduleMessage request) {
+    auto& m = request.message;
+    messages_.check_send(m);
+    check_send_at(request.send_at);
+    schedules_.require(m.sender_id, "messages");
+    rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));
+    auto stored = co_await writes_.pool().run(
+        [m, send_at = request.send_at, limit = content_chars_](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
+            if (m.client_id) {
+                if (auto found = store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)) {
+                    if (found->chat_id != m.chat_id) throw conflict("client_id was used in another chat");
+                    return {std::move(*found), false};
+                }
+            }
+            rules::may_post(lock_standing(tx, m.chat_id, m.sender_id));
+            std::unordered_set<std::string> claimed;
+            check_references(tx, m, claimed);
+            ScheduledMessage row{.id = {},
+                                 .chat_id = m.chat_id,
+                                 .sender_id = m.sender_id,
+                                 .send_at = send_at,
+                                 .type = m.type,
+                                 .content = m.content,
+                                 .media_id = m.media_id,
+                                 .reply_to_id = m.reply_to_id,
+                                 .metadata = m.metadata,
+                                 .client_id = m.client_id};
+            if (m.from_template) {
+                row.content =
+                    filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
+                check_content(row.content, m.type == MessageType::text, limit);
+            }
+            if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
+            // The same client_id scheduled at this moment by another request.
+            return {std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)), false};
+        });
+    if (stored.second) announce(stored.first);
+    co_return stored;
+}
+
+boost::asio::awaitable<ScheduledPage> ScheduledService::list(std::string actor, ScheduledQuery query) {
+    if (query.chat_id) require_uuid(*query.chat_id, "chat_id");
+    if (query.after_id) require_uuid(*query.after_id, "cursor");
+    auto found = co_await writes_.pool().run([actor, query](store::Tx& tx) {
+        return store::scheduled::of_sender(tx, actor, query.status, query.chat_id, query.after_id, query.limit + 1);
+    });
+    ScheduledPage page;
+    if (static_cast<int>(found.size()) > query.limit) {
+        found.resize(static_cast<std::size_t>(query.limit));
+        page.next_cursor = found.back().id;
+    }
+    page.scheduled = std::move(found);
+    co_return page;
+}
+
+boost::asio::awaitable<ScheduledMessage> ScheduledService::get(std::string actor, std::string id) {
+    require_uuid(id, "scheduled_id");
+    co_return co_await writes_.pool().run([actor, id](store::Tx& tx) { return own_scheduled(tx, id, actor); });
+}
+
+boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string actor, std::string id,
+                                                                  ScheduledChange change) {
+    require_uuid(id, "scheduled_id");
+    if (!change.send_at && !change.content) throw bad_request("nothing to update");
+    if (change.send_at) check_send_at(*change.send_at);
+    auto updated = co_await writes_.pool().run([actor, id, change, limit = content_chars_](store::Tx& tx) {
+        const auto scheduled = own_scheduled(tx, id, actor);
+        require_pending(scheduled);
+        if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
+        auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt});
+        if (!stored) throw conflict("the scheduled message was already sent or cancelled");
+        return std::move(*stored);
+    });
+    announce(updated);
+    co_return updated;
+}
+
+boost::asio::awaitable<void> ScheduledService::cancel(std::string actor, std::string id) {
+    require_uuid(id, "scheduled_id");
+    const auto chat_id = co_await writes_.pool().run([actor, id](store::Tx& tx) {
+        const auto scheduled = own_scheduled(tx, id, actor);
+        require_pending(scheduled);
+        if (!store::scheduled::remove(tx, id)) throw conflict("the scheduled message was already sent or cancelled");
+        return scheduled.chat_id;
+    });
+    writes_.publish(Occasion::scheduled_changed, ScheduledDeleted{id, chat_id}, {.subject = actor});
+}
+
+void ScheduledService::announce(const ScheduledMessage& scheduled) {
+    writes_.publish(Occasion::scheduled_changed, ScheduledUpdated{scheduled}, {.subject = scheduled.sender_id});
+}
+
+void ScheduledService::start() { boost::asio::co_spawn(strand_, loop(), boost::asio::detached); }
+
+void ScheduledService::stop() {
+    boost::asio::post(strand_, [this] { timer_.cancel(); });
+}
+
+boost::asio::awaitable<void> ScheduledService::loop() {
+    for (;;) {
+        timer_.expires_after(tick);
+        auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;  // stopped
+        try {
+            co_await post_due();
+        } catch (const std::exception& e) {
+            spdlog::warn("scheduled messages: claiming the due ones failed: {}", e.what());
+        }
+    }
+}
+
+// On the strand, as every post: in_flight_ is the strand's.
+boost::asio::awaitable<void> ScheduledService::post_due() {
+    const int room = claim_limit - in_flight_;
+    if (room <= 0) co_return;
+    auto [due, backlog] = co_await writes_.pool().run([room](store::Tx& tx) {
+        auto claimed = store::scheduled::claim_due(tx, room, lease);
+        return std::pair{std::move(claimed), store::scheduled::due_count(tx)};
+    });
+    obs::metrics().scheduled_backlog.only().set(backlog);
+    // Spawned in send_at order on the strand: each is queued in its chat's lane before the
+    // next starts (MessageService::post awaits nothing first), so they post in that order.
+    for (auto& scheduled : due) {
+        ++in_flight_;
+        boost::asio::co_spawn(strand_, post(std::move(scheduled)), boost::asio::detached);
+    }
+}
+
+boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) {
+    std::optional<std::string> message_id;
+    std::optional<Error> refusal;
+    try {
+        if (is_media(scheduled.type) && !scheduled.media_id)
+            throw bad_request("the scheduled message's upload was removed", "media_id");
+        auto sent = co_await messages_.post(SendMessage{.chat_id = scheduled.chat_id,
+                                                        .sender_id = scheduled.sender_id,
+                                                        .type = scheduled.type,
+                                                        .content = scheduled.content,
+                                                        .media_id = scheduled.media_id,
+                                                        .reply_to_id = scheduled.reply_to_id,
+                                                        .metadata = scheduled.metadata,
+                                                        .location = std::nullopt,
+                                                        .client_id = posted_client_id(scheduled.id),
+                                                        .from_template = std::nullopt});
+        message_id = sent.message.id;
+    } catch (const Error& error) {
+        if (!is_transient(error)) refusal = error;
+    } catch (const std::exception& e) {
+        spdlog::warn("scheduled message {}: posting failed, will retry: {}", scheduled.id, e.what());
+    }
+    try {
+        if (message_id || refusal) co_await finish(std::move(scheduled), message_id, refusal);
+    } catch (const std::exception& e) {
+        spdlog::warn("scheduled message {}: recording its outcome failed, will retry: {}", scheduled.id, e.what());
+    }
+    --in_flight_;
+}
+
+boost::asio::awaitable<void> ScheduledService::finish(ScheduledMessage scheduled, std::optional<std::string> message_id,
+                                                      std::optional<Error> refusal) {
+    const auto id = scheduled.id;
+    auto finished = co_await writes_.pool().run([id, message_id, refusal](store::Tx& tx) {
+        if (message_id) return store::scheduled::mark_sent(tx, id, *message_id);
+        return store::scheduled::mark_cancelled(tx, id, std::string(to_string(refusal->code())), refusal->what());
+    });
+    if (!finished) co_return;  // another claim finished it first
+    obs::metrics().scheduled_done.with({message_id ? "sent" : "cancelled"}).inc();
+    announce(*finished);
+}
+
+}  // namespace confab::domain

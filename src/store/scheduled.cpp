@@ -1,0 +1,137 @@
+#include "confab/store/scheduled.hpp"
+#include "confab/store/sql.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::scheduled {
+namespace {
+
+const std::string columns =
+    "s.id::text, s.chat_id::text, s.sender_id::text, " CONFAB_MS("s.send_at") ", s.type, s.content, "
+    "s.media_id::text, s.reply_to_id::text, s.metadata::text, s.client_id, s.status, s.message_id::text, "
+    "s.cancel_code, s.cancel_reason, " CONFAB_MS("s.created_at") ", " CONFAB_MS("s.updated_at");
+
+model::ScheduledMessage scheduled_from(const pqxx::row& row) {
+    model::ScheduledMessage m;
+    m.id = row[0].as<std::string>();
+    m.chat_id = row[1].as<std::string>();
+    m.sender_id = row[2].as<std::string>();
+    m.send_at = timestamp(row[3]);
+    m.type = model::message_type_from(row[4].as<std::string>()).value_or(model::MessageType::text);
+    m.content = row[5].as<std::string>();
+    m.media_id = optional_text(row[6]);
+    m.reply_to_id = optional_text(row[7]);
+    m.metadata.text = row[8].as<std::string>();
+    m.client_id = optional_text(row[9]);
+    m.status = model::scheduled_status_from(row[10].as<std::string>()).value_or(model::ScheduledStatus::pending);
+    m.message_id = optional_text(row[11]);
+    if (!row[12].is_null())
+        m.cancelled = model::ScheduledMessage::Cancellation{row[12].as<std::string>(), row[13].as<std::string>()};
+    m.created_at = timestamp(row[14]);
+    m.updated_at = timestamp(row[15]);
+    return m;
+}
+
+std::optional<model::ScheduledMessage> single(const pqxx::result& result) {
+    if (result.empty()) return std::nullopt;
+    return scheduled_from(result[0]);
+}
+
+std::vector<model::ScheduledMessage> all(const pqxx::result& result) {
+    std::vector<model::ScheduledMessage> found;
+    found.reserve(result.size());
+    for (const auto& row : result) found.push_back(scheduled_from(row));
+    return found;
+}
+
+long long millis(model::Timestamp at) { return at.time_since_epoch().count(); }
+
+}  // namespace
+
+void prepare(Tx& tx) {
+    tx.prepare(
+        "scheduled_insert",
+        "INSERT INTO scheduled_messages AS s (chat_id, sender_id, send_at, type, content, media_id, reply_to_id, "
+        "metadata, client_id) VALUES ($1::uuid, $2::uuid, to_timestamp($3::bigint / 1000.0), $4, $5, $6::uuid, "
+        "$7::uuid, $8::jsonb, $9) ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING "
+        "RETURNING " +
+            columns);
+    tx.prepare("scheduled_find", "SELECT " + columns + " FROM scheduled_messages s WHERE s.id = $1::uuid");
+    tx.prepare("scheduled_find_by_client_id",
+               "SELECT " + columns + " FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.client_id = $2");
+    tx.prepare("scheduled_of_sender", "SELECT " + columns +
+                                          " FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.status = $2 "
+                                          "AND ($3::uuid IS NULL OR s.chat_id = $3::uuid) "
+                                          "AND ($4::uuid IS NULL OR (s.send_at, s.id) > "
+                                          "(SELECT send_at, id FROM scheduled_messages WHERE id = $4::uuid)) "
+                                          "ORDER BY s.send_at, s.id LIMIT $5");
+    tx.prepare("scheduled_update",
+               "UPDATE scheduled_messages AS s SET "
+               "send_at = coalesce(to_timestamp($2::bigint / 1000.0), send_at), content = coalesce($3, content), "
+               "metadata = coalesce($4::jsonb, metadata), updated_at = now() "
+               "WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
+                   columns);
+    tx.prepare("scheduled_remove", "DELETE FROM scheduled_messages WHERE id = $1::uuid AND status = 'pending'");
+    tx.prepare("scheduled_claim_due",
+               "UPDATE scheduled_messages AS s SET claimed_until = now() + make_interval(secs => $2) "
+               "WHERE s.id IN (SELECT id FROM scheduled_messages WHERE status = 'pending' AND send_at <= now() "
+               "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY send_at, id LIMIT $1 "
+               "FOR UPDATE SKIP LOCKED) RETURNING " +
+                   columns);
+    tx.prepare("scheduled_due_count",
+               "SELECT count(*) FROM scheduled_messages WHERE status = 'pending' AND send_at <= now()");
+    tx.prepare("scheduled_mark_sent",
+               "UPDATE scheduled_messages AS s SET status = 'sent', message_id = $2::uuid, claimed_until = NULL, "
+               "updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
+                   columns);
+    tx.prepare("scheduled_mark_cancelled",
+               "UPDATE scheduled_messages AS s SET status = 'cancelled', cancel_code = $2, cancel_reason = $3, "
+               "claimed_until = NULL, updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
+                   columns);
+}
+
+std::optional<model::ScheduledMessage> insert(Tx& tx, const model::ScheduledMessage& m) {
+    return single(tx.exec_prepared("scheduled_insert", m.chat_id, m.sender_id, millis(m.send_at),
+                                   std::string(model::to_string(m.type)), m.content, m.media_id, m.reply_to_id,
+                                   m.metadata.text, m.client_id));
+}
+
+std::optional<model::ScheduledMessage> find(Tx& tx, const std::string& id) {
+    return single(tx.exec_prepared("scheduled_find", id));
+}
+
+std::optional<model::ScheduledMessage> find_by_client_id(Tx& tx, const std::string& sender_id,
+                                                         const std::string& client_id) {
+    return single(tx.exec_prepared("scheduled_find_by_client_id", sender_id, client_id));
+}
+
+std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender_id, model::ScheduledStatus status,
+                                               const std::optional<std::string>& chat_id,
+                                               const std::optional<std::string>& after_id, int limit) {
+    return all(tx.exec_prepared("scheduled_of_sender", sender_id, std::string(model::to_string(status)), chat_id,
+                                after_id, limit));
+}
+
+std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change) {
+    const std::optional<long long> send_at = change.send_at ? std::optional(millis(*change.send_at)) : std::nullopt;
+    return single(tx.exec_prepared("scheduled_update", id, send_at, change.content, change.metadata));
+}
+
+bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_remove", id).affected_rows() > 0; }
+
+std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease) {
+    return all(tx.exec_prepared("scheduled_claim_due", limit, static_cast<double>(lease.count())));
+}
+
+std::int64_t due_count(Tx& tx) { return tx.exec_prepared1("scheduled_due_count")[0].as<std::int64_t>(); }
+
+std::optional<model::ScheduledMessage> mark_sent(Tx& tx, const std::string& id, const std::string& message_id) {
+    return single(tx.exec_prepared("scheduled_mark_sent", id, message_id));
+}
+
+std::optional<model::ScheduledMessage> mark_cancelled(Tx& tx, const std::string& id, const std::string& code,
+                                                      const std::string& reason) {
+    return single(tx.exec_prepared("scheduled_mark_cancelled", id, code, reason));
+}
+
+}  // namespace confab::store::scheduled

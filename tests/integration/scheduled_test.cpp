@@ -1,0 +1,260 @@
+// /api/v1/chats/{id}/scheduled-messages and /api/v1/scheduled-messages: scheduling, listing,
+// editing and cancelling one's own; posting when due, once, also across a kill -9; and the
+// cancellation of a message whose author may no longer post.
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/chat_api.hpp"
+
+namespace confab::test {
+namespace {
+
+using ScheduledTest = ChatTest;
+using Clock = std::chrono::system_clock;
+
+const std::string list_url = "/api/v1/scheduled-messages";
+std::string schedule_url(const std::string& chat_id) { return chat_url(chat_id) + "/scheduled-messages"; }
+std::string scheduled_url(const std::string& id) { return list_url + "/" + id; }
+
+// RFC 3339 UTC with milliseconds, `from_now` from now.
+std::string at(std::chrono::milliseconds from_now) {
+    const auto when = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now() + from_now);
+    const auto seconds = Clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(when));
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(when.time_since_epoch().count() % 1000));
+    return std::string(text) + millis;
+}
+
+HttpResponse schedule(std::uint16_t port, const TestUser& u, const std::string& chat_id, const std::string& send_at,
+                      json body = {{"type", "text"}, {"content", "later"}}) {
+    body["send_at"] = send_at;
+    return post(port, u.token, schedule_url(chat_id), body);
+}
+
+::testing::AssertionResult IsScheduledModel(const json& j) {
+    for (const char* key : {"id", "chat_id", "send_at", "type", "content", "media_id", "reply_to_id", "metadata",
+                            "client_id", "status", "message_id", "cancel_reason", "created_at", "updated_at"})
+        if (!j.contains(key)) return ::testing::AssertionFailure() << "missing " << key << " in " << j.dump();
+    if (j.size() != 14) return ::testing::AssertionFailure() << "undocumented keys in " << j.dump();
+    return ::testing::AssertionSuccess();
+}
+
+TEST_F(ScheduledTest, AScheduledMessageIsTheAuthorsAloneUntilItIsPostedWhenDue) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    auto wa = ws_connect(port(), ann.token);
+    auto wb = ws_connect(port(), bob.token);
+
+    auto later = schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", "in an hour"}});
+    ASSERT_TRUE(IsJson(later, 201)) << later.body;
+    EXPECT_TRUE(IsScheduledModel(later.json()));
+    EXPECT_EQ(later.json()["status"], "pending");
+    EXPECT_EQ(later.json()["message_id"], nullptr);
+    auto announced = wait_for(*wa, "scheduled_message.updated");
+    ASSERT_TRUE(announced.has_value());
+    EXPECT_EQ((*announced)["data"]["scheduled_message"], later.json());
+
+    const auto before = get_chat(port(), bob, id)["version"];
+    auto soon = schedule(port(), ann, id, at(std::chrono::hours(2)), {{"type", "text"}, {"content", "soon"}});
+    ASSERT_TRUE(IsJson(soon, 201)) << soon.body;
+    const std::string soon_id = soon.json()["id"];
+    EXPECT_EQ(get_chat(port(), bob, id)["version"], before) << "nothing in the timeline until it is due";
+    EXPECT_EQ(get(port(), bob.token, list_url).json()["scheduled_messages"], json::array()) << "the author's alone";
+    // Now it comes due.
+    ASSERT_TRUE(
+        IsJson(patch(port(), ann.token, scheduled_url(soon_id), {{"send_at", at(std::chrono::milliseconds(300))}}),
+               200));
+
+    auto posted = wait_for(*wb, "message.new", about_chat(id));
+    ASSERT_TRUE(posted.has_value());
+    const auto message = (*posted)["data"]["message"];
+    EXPECT_EQ(message["content"], "soon");
+    EXPECT_EQ(message["sender_id"], ann.id);
+    EXPECT_EQ(message["client_id"], "scheduled:" + soon_id);
+    auto sent = wait_for(*wa, "scheduled_message.updated", [&](const json& f) {
+        const auto& s = f["data"]["scheduled_message"];
+        return s["id"] == soon_id && s["status"] == "sent";
+    });
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_EQ((*sent)["data"]["scheduled_message"]["status"], "sent");
+    EXPECT_EQ((*sent)["data"]["scheduled_message"]["message_id"], message["id"]);
+
+    auto pending = get(port(), ann.token, list_url);
+    ASSERT_TRUE(IsJson(pending, 200));
+    EXPECT_EQ(ids_of(pending.json()["scheduled_messages"].get<std::vector<json>>()),
+              std::vector<std::string>{later.json()["id"]});
+    auto done = get(port(), ann.token, list_url + "?status=sent");
+    ASSERT_TRUE(IsJson(done, 200));
+    EXPECT_EQ(ids_of(done.json()["scheduled_messages"].get<std::vector<json>>()), std::vector<std::string>{soon_id});
+    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(soon_id), {{"content", "x"}}), 409, "conflict"));
+    EXPECT_TRUE(IsError(del(port(), ann.token, scheduled_url(soon_id)), 409, "conflict"));
+}
+
+TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    auto created = schedule(port(), ann, id, at(std::chrono::hours(2)));
+    ASSERT_TRUE(IsJson(created, 201));
+    const std::string sid = created.json()["id"];
+
+    EXPECT_TRUE(IsError(get(port(), bob.token, scheduled_url(sid)), 404, "not_found"));
+    EXPECT_TRUE(IsError(patch(port(), bob.token, scheduled_url(sid), {{"content", "x"}}), 404, "not_found"));
+    EXPECT_TRUE(IsError(del(port(), bob.token, scheduled_url(sid)), 404, "not_found"));
+
+    const auto new_time = at(std::chrono::hours(3));
+    auto edited = patch(port(), ann.token, scheduled_url(sid), {{"content", "edited"}, {"send_at", new_time}});
+    ASSERT_TRUE(IsJson(edited, 200)) << edited.body;
+    EXPECT_EQ(edited.json()["content"], "edited");
+    EXPECT_EQ(edited.json()["send_at"], new_time);
+    EXPECT_EQ(get(port(), ann.token, scheduled_url(sid)).json(), edited.json());
+    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), json::object()), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"content", ""}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"send_at", at(-std::chrono::hours(1))}}), 400,
+                        "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"type", "image"}}), 400, "bad_request"));
+
+    auto wa = ws_connect(port(), ann.token);
+    EXPECT_EQ(del(port(), ann.token, scheduled_url(sid)).status, 204);
+    auto deleted = wait_for(*wa, "scheduled_message.deleted");
+    ASSERT_TRUE(deleted.has_value());
+    EXPECT_EQ((*deleted)["data"], json({{"scheduled_id", sid}, {"chat_id", id}}));
+    EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url(sid)), 404, "not_found"));
+}
+
+TEST_F(ScheduledTest, BadInputGetsTheDocumentedErrors) {
+    auto ann = register_user(port(), "sc");
+    auto eve = register_user(port(), "sc");
+    std::string id = create_group(port(), ann)["id"];
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(-std::chrono::seconds(5))), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::days(367))), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, "tomorrow"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, "2030-02-30T10:00:00Z"), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(post(port(), ann.token, schedule_url(id), {{"type", "text"}, {"content", "x"}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", ""}}), 400,
+                        "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "system"}, {"content", "x"}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "image"}, {"content", "x"}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "image"}, {"media_id", random_uuid()}}),
+                400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), eve, id, at(std::chrono::hours(1))), 404, "not_found"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, random_uuid(), at(std::chrono::hours(1))), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?status=done"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?cursor=nonsense"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url("x")), 400, "bad_request"));
+}
+
+TEST_F(ScheduledTest, AClientIdMakesSchedulingIdempotentAndListsPaginate) {
+    auto ann = register_user(port(), "sc");
+    std::string id = create_group(port(), ann)["id"];
+    const json body = {{"type", "text"}, {"content", "x"}, {"client_id", "plan-1"}};
+    auto first = schedule(port(), ann, id, at(std::chrono::hours(1)), body);
+    ASSERT_TRUE(IsJson(first, 201));
+    auto again = schedule(port(), ann, id, at(std::chrono::hours(5)), body);
+    ASSERT_TRUE(IsJson(again, 200));
+    EXPECT_EQ(again.json(), first.json());
+    std::string other = create_group(port(), ann)["id"];
+    EXPECT_TRUE(IsError(schedule(port(), ann, other, at(std::chrono::hours(1)), body), 409, "conflict"));
+
+    for (int i = 2; i <= 5; ++i) ASSERT_TRUE(IsJson(schedule(port(), ann, id, at(std::chrono::hours(i))), 201));
+    std::vector<std::string> seen;
+    std::string target = list_url + "?limit=2&chat_id=" + id;
+    for (int page = 0; page < 5; ++page) {
+        auto r = get(port(), ann.token, target);
+        ASSERT_TRUE(IsJson(r, 200)) << r.body;
+        const auto j = r.json();
+        for (const auto& s : j["scheduled_messages"]) {
+            EXPECT_TRUE(IsScheduledModel(s));
+            seen.push_back(s["send_at"]);
+        }
+        if (j["next_cursor"].is_null()) break;
+        target = list_url + "?limit=2&chat_id=" + id + "&cursor=" + url_encode(j["next_cursor"].get<std::string>());
+    }
+    ASSERT_EQ(seen.size(), 5u);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "by send_at";
+}
+
+TEST_F(ScheduledTest, AnAuthorWhoMayNoLongerPostGetsItCancelledWithTheReason) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    auto scheduled = schedule(port(), bob, id, at(std::chrono::hours(1)));
+    ASSERT_TRUE(IsJson(scheduled, 201)) << scheduled.body;
+    const std::string sid = scheduled.json()["id"];
+    auto wb = ws_connect(port(), bob.token);
+    auto wa = ws_connect(port(), ann.token);
+    expect_json(put(port(), ann.token, chat_url(id), {{"settings", {{"only_admins_can_post", true}}}}), 200,
+                "only admins post");
+    ASSERT_TRUE(
+        IsJson(patch(port(), bob.token, scheduled_url(sid), {{"send_at", at(std::chrono::milliseconds(300))}}), 200));
+
+    auto cancelled = wait_for(
+        *wb, "scheduled_message.updated",
+        [&](const json& f) { return f["data"]["scheduled_message"]["status"] == "cancelled"; }, 10s);
+    ASSERT_TRUE(cancelled.has_value());
+    EXPECT_EQ((*cancelled)["data"]["scheduled_message"]["id"], sid);
+    EXPECT_EQ((*cancelled)["data"]["scheduled_message"]["cancel_reason"]["code"], "forbidden");
+    EXPECT_EQ((*cancelled)["data"]["scheduled_message"]["message_id"], nullptr);
+    const auto bobs_post = frame_of("message.new", [&](const json& f) {
+        return f["data"]["message"]["chat_id"] == id && f["data"]["message"]["sender_id"] == bob.id;
+    });
+    EXPECT_TRUE(NoFrameBefore(*wa, bobs_post, direct_message_marker(port(), bob, ann)));
+    auto listed = get(port(), bob.token, list_url + "?status=cancelled");
+    ASSERT_TRUE(IsJson(listed, 200));
+    EXPECT_EQ(listed.json()["scheduled_messages"][0]["cancel_reason"]["code"], "forbidden");
+}
+
+// A message due while the server is down is sent once it is back; one whose post committed
+// just before a crash (its message already stored under its client_id) is not sent again.
+TEST(ScheduledDurabilityTest, DueMessagesAreSentOnceAfterAKill) {
+    CONFAB_REQUIRE_DATABASE();
+    TestDatabase db;
+    auto server = std::make_unique<ServerProcess>(db.url());
+    auto ann = register_user(server->port(), "sd");
+    auto bob = register_user(server->port(), "sd");
+    std::string id = create_group(server->port(), ann, {bob.id})["id"];
+    auto committed =
+        schedule(server->port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", "committed"}});
+    ASSERT_TRUE(IsJson(committed, 201));
+    // As if the post of `committed` had committed and the server died before marking it sent.
+    const std::string committed_id = committed.json()["id"];
+    send_text(server->port(), ann, id, "committed", {{"client_id", "scheduled:" + committed_id}});
+    const auto due = std::chrono::milliseconds(1500);
+    const auto due_at = Clock::now() + due;
+    ASSERT_TRUE(IsJson(patch(server->port(), ann.token, scheduled_url(committed_id), {{"send_at", at(due)}}), 200));
+    ASSERT_TRUE(IsJson(schedule(server->port(), ann, id, at(due), {{"type", "text"}, {"content", "missed"}}), 201));
+    server->kill();
+    std::this_thread::sleep_until(due_at);  // the due time passes while the server is down
+
+    ServerProcess restarted(db.url());
+    auto wb = ws_connect(restarted.port(), bob.token);
+    ASSERT_TRUE(
+        eventually([&] { return get(restarted.port(), ann.token, list_url).json()["scheduled_messages"].empty(); },
+                   20s));
+    auto contents = [&] {
+        std::vector<std::string> texts;
+        for (const auto& m : all_messages(restarted.port(), bob, id))
+            if (m["type"] == "text") texts.push_back(m["content"]);
+        return texts;
+    }();
+    EXPECT_EQ(std::count(contents.begin(), contents.end(), "missed"), 1);
+    EXPECT_EQ(std::count(contents.begin(), contents.end(), "committed"), 1);
+    auto sent = get(restarted.port(), ann.token, list_url + "?status=sent");
+    ASSERT_TRUE(IsJson(sent, 200));
+    EXPECT_EQ(sent.json()["scheduled_messages"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace confab::test
