@@ -26,6 +26,7 @@ constexpr auto migration_retry_window = std::chrono::seconds(30);
 struct Arguments {
     std::optional<std::filesystem::path> config_file;
     std::vector<std::string> command;  // empty: serve; {"admin", "grant"|"revoke", USERNAME}
+    bool help = false;
 };
 
 void print_usage() {
@@ -42,8 +43,7 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
         if (argument == "--config" && i + 1 < argc) {
             arguments.config_file = argv[++i];
         } else if (argument == "--help" || argument == "-h") {
-            print_usage();
-            std::exit(0);
+            arguments.help = true;
         } else if (!argument.starts_with("-")) {
             arguments.command.push_back(argument);
         } else {
@@ -122,9 +122,9 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
 
 int main(int argc, char** argv) {
     const auto arguments = parse_arguments(argc, argv);
-    if (!arguments) {
+    if (!arguments || arguments->help) {
         print_usage();
-        return 2;
+        return arguments ? 0 : 2;
     }
     confab::config::Config config;
     try {

@@ -26,7 +26,7 @@ std::int64_t required_integer(const Json& data, const char* field) {
 std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error) {
     Json frame{{"type", "error"}};
     if (id) frame["id"] = *id;
-    frame["error"] = http::error_object(http::describe(error));
+    frame["error"] = http::error_object(http::describe(std::move(error)));
     return dump(frame);
 }
 

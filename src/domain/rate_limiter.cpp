@@ -80,7 +80,7 @@ void RateLimiter::forget_full_buckets(Clock::time_point now) {
 }
 
 std::string address_key(std::string_view address) {
-    const std::string text(address);
+    std::string text(address);
     in6_addr v6{};
     if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;  // IPv4, or no address at all
     char out[INET6_ADDRSTRLEN];

@@ -44,7 +44,7 @@ WireError describe(const model::Error& error) {
 WireError describe(std::exception_ptr error) {
     using enum model::ErrorCode;
     try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(std::move(error));
     } catch (const model::Error& e) {
         return describe(e);
     } catch (const store::Unavailable& e) {

@@ -494,7 +494,8 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
     auto next = NextRequest{};
     while (!context.registry.stopping()) {
         next = co_await next_request(*connection, buffer, remote, address_slot.has_value(), context);
-        if (next.outcome != serve || !co_await answer(*connection, std::move(next), context)) break;
+        // The request answered is taken out of `next`, which is read after the loop.
+        if (next.outcome != serve || !co_await answer(*connection, std::exchange(next, NextRequest{}), context)) break;
     }
     switch (next.outcome) {
         case websocket: co_await upgrade(connection, std::move(*next.upgrade), held_slots(), context); co_return;

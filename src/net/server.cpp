@@ -138,7 +138,7 @@ struct Server::Impl {
             socket.set_option(tcp::no_delay(true), ec);
             const auto executor = socket.get_executor();
             asio::co_spawn(executor, serve_http(std::move(socket), std::move(*slot), context),
-                           [](std::exception_ptr error) {
+                           [](const std::exception_ptr& error) {
                                if (!error) return;
                                try {
                                    std::rethrow_exception(error);

@@ -64,46 +64,46 @@ std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, cons
 
 }  // namespace
 
-void prepare(Tx& c) {
-    c.prepare("chats_insert",
-              "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
-              "only_admins_can_add_members, only_admins_can_pin, metadata, created_by, direct_key) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::uuid, $10) "
-              "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
-    c.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
-    c.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
-    c.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
-    c.prepare("chats_access",
-              "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
-              "only_admins_can_pin FROM chats WHERE id = $1::uuid");
-    c.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
-    c.prepare("chats_view", "SELECT " + view_columns +
-                                " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
-                                "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
-    c.prepare("chats_list",
-              "SELECT " + view_columns +
-                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
-                  "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
-                  "ORDER BY c.activity DESC LIMIT $3");
+void prepare(Tx& tx) {
+    tx.prepare("chats_insert",
+               "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
+               "only_admins_can_add_members, only_admins_can_pin, metadata, created_by, direct_key) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::uuid, $10) "
+               "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
+    tx.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
+    tx.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
+    tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
+    tx.prepare("chats_access",
+               "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
+               "only_admins_can_pin FROM chats WHERE id = $1::uuid");
+    tx.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
+    tx.prepare("chats_view", "SELECT " + view_columns +
+                                 " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+                                 "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
+    tx.prepare("chats_list",
+               "SELECT " + view_columns +
+                   " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+                   "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
+                   "ORDER BY c.activity DESC LIMIT $3");
     // The newest message the viewer has not hidden for themself.
-    c.prepare("chats_last_messages",
+    tx.prepare("chats_last_messages",
               std::string("SELECT ") + message_columns +
                   " FROM unnest($1::uuid[]) AS c(id) JOIN LATERAL (SELECT * FROM messages x WHERE x.chat_id = c.id "
                   "AND" CONFAB_NOT_HIDDEN("x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true "
                   "LEFT JOIN media md ON md.id = m.media_id");
-    c.prepare("chats_update",
-              "UPDATE chats SET title = coalesce($2, title), "
-              "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
-              "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
-              "only_admins_can_pin = $8, metadata = coalesce($9::jsonb, metadata), updated_at = now() "
-              "WHERE id = $1::uuid");
+    tx.prepare("chats_update",
+               "UPDATE chats SET title = coalesce($2, title), "
+               "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
+               "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
+               "only_admins_can_pin = $8, metadata = coalesce($9::jsonb, metadata), updated_at = now() "
+               "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
-    c.prepare("chats_delete",
-              "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) "
-              "SELECT DISTINCT storage_key FROM media WHERE chat_id = $1::uuid");
-    c.prepare("chats_set_hidden",
-              "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("chats_delete",
+               "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) "
+               "SELECT DISTINCT storage_key FROM media WHERE chat_id = $1::uuid");
+    tx.prepare("chats_set_hidden",
+               "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
@@ -196,48 +196,48 @@ std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
 
 }  // namespace
 
-void prepare(Tx& c) {
-    c.prepare("members_insert",
-              "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
-              "ON CONFLICT DO NOTHING");
-    c.prepare("members_find", "SELECT " + member_columns +
-                                  " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
-                                  "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
-    c.prepare(
+void prepare(Tx& tx) {
+    tx.prepare("members_insert",
+               "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
+               "ON CONFLICT DO NOTHING");
+    tx.prepare("members_find", "SELECT " + member_columns +
+                                   " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+                                   "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    tx.prepare(
         "members_standing",
         "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
         "c.only_admins_can_pin, cm.role "
         "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
-    c.prepare(
+    tx.prepare(
         "members_list",
         "SELECT " + member_columns +
             " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
             "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
-    c.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
-    c.prepare("members_standings",
-              "SELECT user_id::text, role, last_read_seq, is_muted FROM chat_members WHERE chat_id = $1::uuid");
-    c.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
-    c.prepare("members_set_muted",
-              "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
-    c.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
-    c.prepare("members_successor",
-              "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND user_id <> $2::uuid "
-              "ORDER BY (role = 'admin') DESC, position LIMIT 1");
-    c.prepare("members_advance_read",
-              "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
-              "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
-              "AND LEAST($3, c.last_seq) > cm.last_read_seq RETURNING cm.last_read_seq");
-    c.prepare("members_contacts",
-              "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-              "JOIN chat_members other ON other.chat_id = mine.chat_id "
-              "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
-    c.prepare("members_contacts_among",
-              "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-              "JOIN chat_members other ON other.chat_id = mine.chat_id "
-              "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
-    c.prepare("members_share",
-              "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = a.chat_id "
-              "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
+    tx.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
+    tx.prepare("members_standings",
+               "SELECT user_id::text, role, last_read_seq, is_muted FROM chat_members WHERE chat_id = $1::uuid");
+    tx.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("members_set_muted",
+               "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("members_successor",
+               "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND user_id <> $2::uuid "
+               "ORDER BY (role = 'admin') DESC, position LIMIT 1");
+    tx.prepare("members_advance_read",
+               "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
+               "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
+               "AND LEAST($3, c.last_seq) > cm.last_read_seq RETURNING cm.last_read_seq");
+    tx.prepare("members_contacts",
+               "SELECT DISTINCT other.user_id::text FROM chat_members mine "
+               "JOIN chat_members other ON other.chat_id = mine.chat_id "
+               "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
+    tx.prepare("members_contacts_among",
+               "SELECT DISTINCT other.user_id::text FROM chat_members mine "
+               "JOIN chat_members other ON other.chat_id = mine.chat_id "
+               "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
+    tx.prepare("members_share",
+               "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = a.chat_id "
+               "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
 }
 
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {
@@ -355,18 +355,18 @@ model::Invitation invitation_from(const pqxx::row& row) {
 
 }  // namespace
 
-void prepare(Tx& c) {
+void prepare(Tx& tx) {
     const std::string from =
         " FROM invitations i JOIN chats c ON c.id = i.chat_id LEFT JOIN users u ON u.id = i.inviter_id ";
-    c.prepare("invitations_insert",
-              "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
-              "ON CONFLICT DO NOTHING RETURNING id::text");
-    c.prepare("invitations_of_user", "SELECT " + invitation_columns + from +
-                                         "WHERE i.user_id = $1::uuid ORDER BY i.created_at DESC, i.id LIMIT $2");
-    c.prepare("invitations_find",
-              "SELECT " + invitation_columns + from + "WHERE i.id = $1::uuid AND i.user_id = $2::uuid");
-    c.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
-    c.prepare("invitations_remove_for", "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("invitations_insert",
+               "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
+               "ON CONFLICT DO NOTHING RETURNING id::text");
+    tx.prepare("invitations_of_user", "SELECT " + invitation_columns + from +
+                                          "WHERE i.user_id = $1::uuid ORDER BY i.created_at DESC, i.id LIMIT $2");
+    tx.prepare("invitations_find",
+               "SELECT " + invitation_columns + from + "WHERE i.id = $1::uuid AND i.user_id = $2::uuid");
+    tx.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
+    tx.prepare("invitations_remove_for", "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
 
 std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,

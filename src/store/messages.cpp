@@ -135,15 +135,15 @@ std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const s
 
 }  // namespace
 
-void prepare(Tx& c) {
+void prepare(Tx& tx) {
     const std::string columns = message_columns;
-    c.prepare("reactions_of",
-              "SELECT message_id::text, emoji, user_id::text, total FROM ("
-              " SELECT message_id, emoji, user_id, created_at,"
-              "  row_number() OVER (PARTITION BY message_id, emoji ORDER BY created_at, user_id) AS rank,"
-              "  count(*) OVER (PARTITION BY message_id, emoji) AS total"
-              " FROM reactions WHERE message_id = ANY($1::uuid[])) r "
-              "WHERE rank <= $2 OR user_id = $3::uuid ORDER BY created_at, emoji, user_id");
+    tx.prepare("reactions_of",
+               "SELECT message_id::text, emoji, user_id::text, total FROM ("
+               " SELECT message_id, emoji, user_id, created_at,"
+               "  row_number() OVER (PARTITION BY message_id, emoji ORDER BY created_at, user_id) AS rank,"
+               "  count(*) OVER (PARTITION BY message_id, emoji) AS total"
+               " FROM reactions WHERE message_id = ANY($1::uuid[])) r "
+               "WHERE rank <= $2 OR user_id = $3::uuid ORDER BY created_at, emoji, user_id");
     // One statement for a batch of messages (unnest's ordinality keeps their order): number
     // each chat's messages in order, store them, advance each sender's read mark, and bring
     // the chats back into lists that hid them. A message whose sender is not a member is
@@ -155,7 +155,7 @@ void prepare(Tx& c) {
     // while the table is small. `c.id = ANY($1)` lets chats be found by index; a plan made
     // while chats was small may scan it, until the ANALYZE that its per-message updates soon
     // bring.
-    c.prepare("messages_insert",
+    tx.prepare("messages_insert",
               "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
               "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[]) WITH ORDINALITY "
               "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, ord)), "
@@ -178,68 +178,68 @@ void prepare(Tx& c) {
               "  client_id, media_id FROM ordered ORDER BY ord RETURNING *) "
               "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
               "AND o.seq = m.seq ORDER BY o.ord");
-    c.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid "
+    tx.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid "
                                                                                                "AND" CONFAB_NOT_HIDDEN("m", "$2"));
     // Each key one index lookup, whatever the generic plan guesses of unnest (CONFAB_LOOKUP_PER_ROW).
-    c.prepare("messages_by_client_ids", "SELECT " + columns +
-                                            " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
-                                            "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id "
-                                            "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
-                                            ") m ON true LEFT JOIN media md ON md.id = m.media_id");
-    c.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
-    c.prepare("messages_newest", "SELECT " + columns +
+    tx.prepare("messages_by_client_ids", "SELECT " + columns +
+                                             " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
+                                             "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id "
+                                             "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
+                                             ") m ON true LEFT JOIN media md ON md.id = m.media_id");
+    tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
+    tx.prepare("messages_newest", "SELECT " + columns +
                                      " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
                                      "AND" CONFAB_NOT_HIDDEN("m", "$3") "ORDER BY m.seq DESC LIMIT $2");
-    c.prepare("messages_before",
+    tx.prepare("messages_before",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq < $2 "
               "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq DESC LIMIT $3");
-    c.prepare("messages_after",
+    tx.prepare("messages_after",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq > $2 "
               "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq ASC LIMIT $3");
-    c.prepare("messages_since",
+    tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.version ASC LIMIT $3");
-    c.prepare("messages_hidden_since",
-              "SELECT message_id::text, version FROM hidden_messages "
-              "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
-    c.prepare("messages_is_hidden",
-              "SELECT EXISTS (SELECT 1 FROM hidden_messages WHERE message_id = $1::uuid AND user_id = $2::uuid)");
-    c.prepare("messages_hide",
-              "INSERT INTO hidden_messages (message_id, user_id, chat_id, version) "
-              "VALUES ($1::uuid, $2::uuid, $3::uuid, $4) ON CONFLICT DO NOTHING");
-    c.prepare("messages_pins", "SELECT m.pinned_version, " + columns +
+    tx.prepare("messages_hidden_since",
+               "SELECT message_id::text, version FROM hidden_messages "
+               "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
+    tx.prepare("messages_is_hidden",
+               "SELECT EXISTS (SELECT 1 FROM hidden_messages WHERE message_id = $1::uuid AND user_id = $2::uuid)");
+    tx.prepare("messages_hide",
+               "INSERT INTO hidden_messages (message_id, user_id, chat_id, version) "
+               "VALUES ($1::uuid, $2::uuid, $3::uuid, $4) ON CONFLICT DO NOTHING");
+    tx.prepare("messages_pins", "SELECT m.pinned_version, " + columns +
                                    " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
                                    "AND m.pinned_version IS NOT NULL AND ($2::bigint IS NULL OR m.pinned_version < $2) "
                                    "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.pinned_version DESC LIMIT $3");
-    c.prepare("messages_pin",
-              "UPDATE messages SET pinned_at = now(), pinned_by = $2::uuid, pinned_version = $3, version = $3, "
-              "updated_at = now() WHERE id = $1::uuid");
-    c.prepare("messages_unpin",
-              "UPDATE messages SET pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $2, "
-              "updated_at = now() WHERE id = $1::uuid");
-    c.prepare("messages_set_forwarded_from",
-              "UPDATE messages SET forwarded_from_message_id = $2::uuid, forwarded_from_chat_id = $3::uuid, "
-              "forwarded_from_sender_id = $4::uuid, forwarded_from_sent_at = 'epoch'::timestamptz + $5::bigint * "
-              "interval '1 millisecond' "
-              "WHERE id = $1::uuid");
-    c.prepare("chats_next_version",
-              "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
-    c.prepare("messages_edit",
-              "UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() "
-              "WHERE id = $1::uuid");
-    c.prepare("messages_tombstone",
-              "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
-              "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, pinned_at = NULL, "
-              "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
-    c.prepare("messages_detach_media",
-              "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
-    c.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
-    c.prepare("reactions_add",
-              "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1::uuid, $2::uuid, $3) "
-              "ON CONFLICT DO NOTHING");
-    c.prepare("reactions_remove",
-              "DELETE FROM reactions WHERE message_id = $1::uuid AND user_id = $2::uuid AND emoji = $3");
-    c.prepare("reactions_distinct", "SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1::uuid");
+    tx.prepare("messages_pin",
+               "UPDATE messages SET pinned_at = now(), pinned_by = $2::uuid, pinned_version = $3, version = $3, "
+               "updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("messages_unpin",
+               "UPDATE messages SET pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $2, "
+               "updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("messages_set_forwarded_from",
+               "UPDATE messages SET forwarded_from_message_id = $2::uuid, forwarded_from_chat_id = $3::uuid, "
+               "forwarded_from_sender_id = $4::uuid, forwarded_from_sent_at = 'epoch'::timestamptz + $5::bigint * "
+               "interval '1 millisecond' "
+               "WHERE id = $1::uuid");
+    tx.prepare("chats_next_version",
+               "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
+    tx.prepare("messages_edit",
+               "UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() "
+               "WHERE id = $1::uuid");
+    tx.prepare("messages_tombstone",
+               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
+               "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, pinned_at = NULL, "
+               "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("messages_detach_media",
+               "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("reactions_add",
+               "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1::uuid, $2::uuid, $3) "
+               "ON CONFLICT DO NOTHING");
+    tx.prepare("reactions_remove",
+               "DELETE FROM reactions WHERE message_id = $1::uuid AND user_id = $2::uuid AND emoji = $3");
+    tx.prepare("reactions_distinct", "SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1::uuid");
 }
 
 std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch) {

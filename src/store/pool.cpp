@@ -37,11 +37,12 @@ PoolMetrics& pool_metrics() {
 }
 
 // libpq takes connect_timeout (whole seconds) from the URI's query or a key=value string.
-std::string with_connect_timeout(const std::string& url, std::chrono::milliseconds timeout) {
+std::string with_connect_timeout(std::string url, std::chrono::milliseconds timeout) {
     const auto seconds = std::max<long long>(1, std::chrono::ceil<std::chrono::seconds>(timeout).count());
     if (url.find("connect_timeout") != std::string::npos) return url;
     if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + std::to_string(seconds);
+        url += url.find('?') == std::string::npos ? "?" : "&";
+        return url + "connect_timeout=" + std::to_string(seconds);
     }
     return url + " connect_timeout=" + std::to_string(seconds);
 }
@@ -93,7 +94,7 @@ struct Pool::Transaction {
 
 Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_timeout, Prepare prepare,
            PoolLimits limits)
-    : conninfo_(with_connect_timeout(url, connect_timeout)),
+    : conninfo_(with_connect_timeout(std::move(url), connect_timeout)),
       prepare_(std::move(prepare)),
       limits_(limits),
       // One connection is left for unordered work (reads, access loads) when there are two.
@@ -276,7 +277,7 @@ void Pool::worker() {
 // transaction PostgreSQL rolled back to break a deadlock. A failure during COMMIT itself
 // (in_doubt_error) is never retried.
 void Pool::execute_with_retry(std::unique_ptr<Connection>& connection, Batch& batch) {
-    const auto fail_all = [&batch](std::exception_ptr error) {
+    const auto fail_all = [&batch](const std::exception_ptr& error) {
         for (auto& job : batch) job->fail(error);
     };
     constexpr int attempts = 3;
@@ -396,7 +397,7 @@ void Pool::commit(Connection& connection, Batch& batch, bool isolated) {
     Tx tx(transaction.work);
     std::vector<Job*> committed;
     std::vector<std::pair<Job*, std::exception_ptr>> refused;
-    const auto settle = [&](Job* job, std::exception_ptr refusal) {
+    const auto settle = [&](Job* job, const std::exception_ptr& refusal) {
         if (refusal) {
             refused.emplace_back(job, refusal);
         } else {

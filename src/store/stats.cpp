@@ -14,11 +14,11 @@ constexpr const char* in_window = "e.occurred_at >= " CONFAB_FROM " AND e.occurr
 
 }  // namespace
 
-void prepare(Tx& c) {
+void prepare(Tx& tx) {
     const std::string window = in_window;
-    c.prepare("stats_is_admin", "SELECT is_admin FROM users WHERE id = $1::uuid");
-    c.prepare("stats_set_admin", "UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id");
-    c.prepare("stats_buckets",
+    tx.prepare("stats_is_admin", "SELECT is_admin FROM users WHERE id = $1::uuid");
+    tx.prepare("stats_set_admin", "UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id");
+    tx.prepare("stats_buckets",
               "WITH buckets AS (SELECT generate_series(date_trunc($3, " CONFAB_FROM "), " CONFAB_TO " - "
               "interval '1 microsecond', ('1 ' || $3)::interval) AS start) "
               "SELECT " CONFAB_MS("b.start") ", "
@@ -28,34 +28,35 @@ void prepare(Tx& c) {
               "FROM buckets b LEFT JOIN analytics_events e ON e.occurred_at >= b.start "
               "AND e.occurred_at < b.start + ('1 ' || $3)::interval AND " + window +
                   " GROUP BY b.start ORDER BY b.start");
-    c.prepare("stats_totals",
-              "SELECT count(*) FILTER (WHERE name = 'message.sent'), "
-              "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " +
-                  window);
-    c.prepare("stats_media",
-              "SELECT properties->>'kind', count(*), coalesce(sum((properties->>'bytes')::bigint), 0) "
-              "FROM analytics_events e WHERE name = 'media.shared' AND " +
-                  window + " GROUP BY 1 ORDER BY 1");
+    tx.prepare("stats_totals",
+               "SELECT count(*) FILTER (WHERE name = 'message.sent'), "
+               "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " +
+                   window);
+    tx.prepare("stats_media",
+               "SELECT properties->>'kind', count(*), coalesce(sum((properties->>'bytes')::bigint), 0) "
+               "FROM analytics_events e WHERE name = 'media.shared' AND " +
+                   window + " GROUP BY 1 ORDER BY 1");
     // Response time: from a message to the next one in the same chat when that one is by
     // another member (a turn in the conversation), over messages sent in the window.
-    c.prepare("stats_response",
-              "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), "
-              "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms), count(ms) FROM ("
-              "  SELECT extract(epoch FROM m.created_at - lag(m.created_at) OVER w) * 1000 AS ms, "
-              "         m.sender_id IS DISTINCT FROM lag(m.sender_id) OVER w AS turn "
-              "  FROM messages m WHERE m.type <> 'system' AND m.created_at >= " CONFAB_FROM
-              "  AND m.created_at < " CONFAB_TO
-              " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
-              "WHERE turn AND ms IS NOT NULL");
-    c.prepare("stats_active_users",
-              "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
-              " - interval '1 day'), "
-              "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
-              " - interval '7 days'), "
-              "count(DISTINCT user_id) FROM analytics_events "
-              "WHERE occurred_at >= " CONFAB_TO_1 " - interval '30 days' AND occurred_at < " CONFAB_TO_1);
-    c.prepare("stats_window", "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
-                                                  "days')") ", " CONFAB_MS("$2::timestamptz"));
+    tx.prepare("stats_response",
+               "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), "
+               "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms), count(ms) FROM ("
+               "  SELECT extract(epoch FROM m.created_at - lag(m.created_at) OVER w) * 1000 AS ms, "
+               "         m.sender_id IS DISTINCT FROM lag(m.sender_id) OVER w AS turn "
+               "  FROM messages m WHERE m.type <> 'system' AND m.created_at >= " CONFAB_FROM
+               "  AND m.created_at < " CONFAB_TO
+               " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
+               "WHERE turn AND ms IS NOT NULL");
+    tx.prepare("stats_active_users",
+               "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
+               " - interval '1 day'), "
+               "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
+               " - interval '7 days'), "
+               "count(DISTINCT user_id) FROM analytics_events "
+               "WHERE occurred_at >= " CONFAB_TO_1 " - interval '30 days' AND occurred_at < " CONFAB_TO_1);
+    tx.prepare("stats_window",
+               "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
+                                   "days')") ", " CONFAB_MS("$2::timestamptz"));
 }
 
 bool is_admin(Tx& tx, const std::string& user_id) {

@@ -29,33 +29,30 @@ std::optional<model::User> single_user(const pqxx::result& result) {
 
 }  // namespace
 
-void prepare(Tx& connection) {
+void prepare(Tx& tx) {
     const std::string columns = user_columns;
-    connection.prepare("users_insert",
-                       "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
-                       "ON CONFLICT (username) DO NOTHING RETURNING " +
-                           columns);
-    connection.prepare("users_remove", "DELETE FROM users WHERE id = $1::uuid");
-    connection.prepare("users_credentials",
-                       "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
-    connection.prepare("users_credentials_of",
-                       "SELECT " + columns + ", u.password_hash FROM users u WHERE u.id = $1::uuid");
-    connection.prepare("users_set_password",
-                       "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid");
-    connection.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
-    connection.prepare("users_add_policies", "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[])");
-    connection.prepare("users_set_add_policy",
-                       "UPDATE users SET who_can_add_me = $2, updated_at = now() "
-                       "WHERE id = $1::uuid");
-    connection.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
-    connection.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
-    connection.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
+    tx.prepare("users_insert",
+               "INSERT INTO users AS u (username, display_name, password_hash) VALUES ($1, $2, $3) "
+               "ON CONFLICT (username) DO NOTHING RETURNING " +
+                   columns);
+    tx.prepare("users_remove", "DELETE FROM users WHERE id = $1::uuid");
+    tx.prepare("users_credentials", "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
+    tx.prepare("users_credentials_of", "SELECT " + columns + ", u.password_hash FROM users u WHERE u.id = $1::uuid");
+    tx.prepare("users_set_password", "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
+    tx.prepare("users_add_policies", "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[])");
+    tx.prepare("users_set_add_policy",
+               "UPDATE users SET who_can_add_me = $2, updated_at = now() "
+               "WHERE id = $1::uuid");
+    tx.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
+    tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
     // fold the same way on both sides; $2 is the last username of the previous page.
-    connection.prepare("users_search", "SELECT " + columns +
-                                           " FROM users u "
-                                           "WHERE (u.username LIKE lower($1) OR lower(u.display_name) LIKE lower($1)) "
-                                           "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
+    tx.prepare("users_search", "SELECT " + columns +
+                                   " FROM users u "
+                                   "WHERE (u.username LIKE lower($1) OR lower(u.display_name) LIKE lower($1)) "
+                                   "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
 }
 
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,
@@ -130,13 +127,13 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 
 namespace confab::store::identities {
 
-void prepare(Tx& connection) {
-    connection.prepare("identities_user", "SELECT " + std::string(user_columns) +
-                                              " FROM external_identities e JOIN users u ON u.id = e.user_id "
-                                              "WHERE e.issuer = $1 AND e.subject = $2");
-    connection.prepare("identities_link",
-                       "INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3::uuid) "
-                       "ON CONFLICT DO NOTHING RETURNING user_id");
+void prepare(Tx& tx) {
+    tx.prepare("identities_user", "SELECT " + std::string(user_columns) +
+                                      " FROM external_identities e JOIN users u ON u.id = e.user_id "
+                                      "WHERE e.issuer = $1 AND e.subject = $2");
+    tx.prepare("identities_link",
+               "INSERT INTO external_identities (issuer, subject, user_id) VALUES ($1, $2, $3::uuid) "
+               "ON CONFLICT DO NOTHING RETURNING user_id");
 }
 
 std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject) {
@@ -153,34 +150,34 @@ bool link(Tx& tx, const std::string& issuer, const std::string& subject, const s
 
 namespace confab::store::tokens {
 
-void prepare(Tx& connection) {
-    connection.prepare("tokens_insert",
-                       "INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
-                       "VALUES ($1, $2::uuid, now() + make_interval(hours => $3), $4, $5)");
-    connection.prepare("tokens_owner",
+void prepare(Tx& tx) {
+    tx.prepare("tokens_insert",
+               "INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
+               "VALUES ($1, $2::uuid, now() + make_interval(hours => $3), $4, $5)");
+    tx.prepare("tokens_owner",
                        "SELECT user_id::text, " CONFAB_MS("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
     // Renews only a token last renewed more than $4 seconds ago, so that a busy client costs
     // one write per interval, not one per lookup.
-    connection.prepare("tokens_use",
-                       "WITH live AS (SELECT user_id, expires_at, last_used_at FROM auth_tokens "
-                       "  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), "
-                       "renewed AS (UPDATE auth_tokens t SET last_used_at = now(), address = $3, "
-                       "  expires_at = now() + make_interval(hours => $2) FROM live "
-                       "  WHERE t.token_hash = $1 AND live.last_used_at < now() - make_interval(secs => $4) "
-                       "  RETURNING t.expires_at) "
-                       "SELECT live.user_id::text, " CONFAB_MS("COALESCE((SELECT expires_at FROM renewed), "
-                                                               "live.expires_at)") " FROM live");
-    connection.prepare("tokens_revoke",
-                       "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
-    connection.prepare("tokens_revoke_all",
-                       "UPDATE auth_tokens SET revoked_at = now() "
-                       "WHERE user_id = $1::uuid AND token_hash <> $2 AND revoked_at IS NULL AND expires_at > now()");
-    connection.prepare("tokens_revoke_session",
-                       "UPDATE auth_tokens SET revoked_at = now() "
-                       "WHERE id = $2::uuid AND user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
-                       "RETURNING token_hash");
-    connection.prepare("tokens_sessions",
+    tx.prepare("tokens_use",
+               "WITH live AS (SELECT user_id, expires_at, last_used_at FROM auth_tokens "
+               "  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), "
+               "renewed AS (UPDATE auth_tokens t SET last_used_at = now(), address = $3, "
+               "  expires_at = now() + make_interval(hours => $2) FROM live "
+               "  WHERE t.token_hash = $1 AND live.last_used_at < now() - make_interval(secs => $4) "
+               "  RETURNING t.expires_at) "
+               "SELECT live.user_id::text, " CONFAB_MS("COALESCE((SELECT expires_at FROM renewed), "
+                                                       "live.expires_at)") " FROM live");
+    tx.prepare("tokens_revoke",
+               "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
+    tx.prepare("tokens_revoke_all",
+               "UPDATE auth_tokens SET revoked_at = now() "
+               "WHERE user_id = $1::uuid AND token_hash <> $2 AND revoked_at IS NULL AND expires_at > now()");
+    tx.prepare("tokens_revoke_session",
+               "UPDATE auth_tokens SET revoked_at = now() "
+               "WHERE id = $2::uuid AND user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
+               "RETURNING token_hash");
+    tx.prepare("tokens_sessions",
                        "SELECT id::text, device_name, " CONFAB_MS("created_at") ", " CONFAB_MS(
                            "last_used_at") ", address, token_hash = $2 FROM auth_tokens "
                                            "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "

@@ -13,7 +13,7 @@
 namespace confab::store {
 
 // Prepares every repository's statements on a fresh connection.
-void prepare_statements(Tx& connection);
+void prepare_statements(Tx& tx);
 
 // For the rest of the transaction, prepared statements run their generic plan, made once per
 // connection. The set-based statements of batched writes take about a millisecond to plan,
