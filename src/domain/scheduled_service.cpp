@@ -24,9 +24,10 @@ ScheduledMessage own_scheduled(store::Tx& tx, const std::string& id, const std::
     return std::move(*found);
 }
 
+Error not_pending() { return conflict("the scheduled message was already sent or cancelled"); }
+
 void require_pending(const ScheduledMessage& scheduled) {
-    if (scheduled.status != ScheduledStatus::pending)
-        throw conflict("the scheduled message was already sent or cancelled");
+    if (scheduled.status != ScheduledStatus::pending) throw not_pending();
 }
 
 bool is_media(MessageType type) { return type != MessageType::text && type != MessageType::location; }
@@ -127,7 +128,7 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string ac
         require_pending(scheduled);
         if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
         auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt});
-        if (!stored) throw conflict("the scheduled message was already sent or cancelled");
+        if (!stored) throw not_pending();
         return std::move(*stored);
     });
     announce(updated);
@@ -138,8 +139,7 @@ boost::asio::awaitable<void> ScheduledService::cancel(std::string actor, std::st
     require_uuid(id, "scheduled_id");
     const auto chat_id = co_await writes_.pool().run([actor, id](store::Tx& tx) {
         const auto scheduled = own_scheduled(tx, id, actor);
-        require_pending(scheduled);
-        if (!store::scheduled::remove(tx, id)) throw conflict("the scheduled message was already sent or cancelled");
+        if (!store::scheduled::remove(tx, id)) throw not_pending();
         return scheduled.chat_id;
     });
     writes_.publish(Occasion::scheduled_changed, ScheduledDeleted{id, chat_id}, {.subject = actor});

@@ -28,12 +28,18 @@ store::templates::Stored stored_template(store::Tx& tx, const std::string& templ
 
 Error name_taken() { return conflict("a template with this name exists"); }
 
-}  // namespace
-
+// The template as the service returns it: its placeholders derived from its content.
 Template with_placeholders(Template value) {
     value.placeholders = templates::placeholders(value.content);
     return value;
 }
+
+std::vector<Template> with_placeholders(std::vector<Template> values) {
+    for (auto& value : values) value = with_placeholders(std::move(value));
+    return values;
+}
+
+}  // namespace
 
 void TemplateService::validate(const std::optional<std::string>& name,
                                const std::optional<std::string>& content) const {
@@ -67,16 +73,14 @@ boost::asio::awaitable<Template> TemplateService::create(std::string actor, std:
 
 boost::asio::awaitable<std::vector<Template>> TemplateService::list_own(std::string actor) {
     auto found = co_await writes_.pool().run([actor](store::Tx& tx) { return store::templates::of_owner(tx, actor); });
-    for (auto& value : found) value = with_placeholders(std::move(value));
-    co_return found;
+    co_return with_placeholders(std::move(found));
 }
 
 boost::asio::awaitable<std::vector<Template>> TemplateService::list_of_chat(std::string actor, std::string chat_id) {
     co_await writes_.standing(chat_id, actor);
     auto found =
         co_await writes_.pool().run([chat_id](store::Tx& tx) { return store::templates::of_chat(tx, chat_id); });
-    for (auto& value : found) value = with_placeholders(std::move(value));
-    co_return found;
+    co_return with_placeholders(std::move(found));
 }
 
 boost::asio::awaitable<Template> TemplateService::update(std::string actor, std::string template_id,

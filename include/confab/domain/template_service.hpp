@@ -42,9 +42,6 @@ private:
     std::size_t content_chars_;
 };
 
-// The template as the domain returns it: its placeholders derived from its content.
-Template with_placeholders(Template value);
-
 // Inside a send's transaction: the content of template `template_id` filled with `values`,
 // for `sender` posting to `chat_id`. The template must be the sender's own or the chat's;
 // any other is not_found, as is one that does not exist.
