@@ -203,6 +203,7 @@ Json to_json(const model::User& user) {
                 {"username", user.username},
                 {"display_name", user.display_name},
                 {"avatar_url", user.avatar_url ? Json(*user.avatar_url) : Json(nullptr)},
+                {"bio", user.bio ? Json(*user.bio) : Json(nullptr)},
                 {"created_at", format_timestamp(user.created_at)}};
 }
 
@@ -341,7 +342,7 @@ Json to_json(const model::Member& member) {
     return Json{{"chat_id", member.chat_id},
                 {"user", member.presence ? to_json(member.user, *member.presence) : to_json(member.user)},
                 {"role", model::to_string(member.role)},
-                {"last_read_seq", member.last_read_seq},
+                {"last_read_seq", member.last_read_seq ? Json(*member.last_read_seq) : Json(nullptr)},
                 {"is_muted", member.is_muted},
                 {"joined_at", format_timestamp(member.joined_at)}};
 }
@@ -387,6 +388,7 @@ struct EventJson {
                       {"last_seen_at",
                        e.presence.last_seen_at ? Json(format_timestamp(*e.presence.last_seen_at)) : Json(nullptr)}});
     }
+    Json operator()(const domain::UserUpdated& e) const { return frame("user.updated", {{"user", to_json(e.user)}}); }
     Json operator()(const domain::InvitationCreated& e) const {
         return frame("invitation.created", {{"invitation", to_json(e.invitation)}});
     }

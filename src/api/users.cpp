@@ -8,8 +8,34 @@
 namespace confab::api {
 namespace {
 
-http::Response privacy_response(model::AddPolicy policy) {
-    return http::json_response(200, dump(Json{{"who_can_add_me", model::to_string(policy)}}));
+http::Response privacy_response(const model::Privacy& privacy) {
+    return http::json_response(200, dump(Json{{"who_can_add_me", model::to_string(privacy.who_can_add_me)},
+                                              {"who_can_see_presence", model::to_string(privacy.who_can_see_presence)},
+                                              {"send_read_receipts", privacy.send_read_receipts}}));
+}
+
+std::optional<model::Circle> optional_circle(const Json& body, const char* field) {
+    const auto text = optional_string(body, field);
+    if (!text) return std::nullopt;
+    const auto circle = model::circle_from(*text);
+    if (!circle) throw model::bad_request(std::string(field) + " must be everyone, contacts or nobody", field);
+    return circle;
+}
+
+model::PrivacyChange privacy_change(const Json& body) {
+    reject_unknown_fields(body, {"who_can_add_me", "who_can_see_presence", "send_read_receipts"});
+    // An empty body changes nothing: more likely a client's mistake than a request.
+    if (body.empty()) throw model::bad_request("name at least one privacy setting");
+    return {optional_circle(body, "who_can_add_me"), optional_circle(body, "who_can_see_presence"),
+            optional_bool(body, "send_read_receipts")};
+}
+
+model::ProfileChange profile_change(const Json& body) {
+    reject_unknown_fields(body, {"display_name", "bio"});
+    model::ProfileChange change;
+    change.display_name = optional_string(body, "display_name");
+    if (body.contains("bio")) change.bio = nullable_string(body, "bio");
+    return change;
 }
 
 }  // namespace
@@ -20,21 +46,23 @@ void add_user_routes(http::Router& router, Services& services) {
                    const auto principal = co_await authenticate(services, context);
                    co_return http::json_response(200, dump(to_json(co_await services.users.get(principal.user_id))));
                });
+    router.add(http::Method::patch, "/api/v1/users/me",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   const auto change = profile_change(parse_object(context.request.body));
+                   co_return http::json_response(
+                       200, dump(to_json(co_await services.users.update_profile(principal.user_id, change))));
+               });
     router.add(http::Method::get, "/api/v1/users/me/privacy",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);
-                   co_return privacy_response(co_await services.users.add_policy(principal.user_id));
+                   co_return privacy_response(co_await services.users.privacy(principal.user_id));
                });
     router.add(http::Method::put, "/api/v1/users/me/privacy",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, context);
-                   const auto body = parse_object(context.request.body);
-                   reject_unknown_fields(body, {"who_can_add_me"});
-                   const auto policy = model::add_policy_from(required_string(body, "who_can_add_me"));
-                   if (!policy)
-                       throw model::bad_request("who_can_add_me must be everyone, contacts or nobody",
-                                                "who_can_add_me");
-                   co_return privacy_response(co_await services.users.set_add_policy(principal.user_id, *policy));
+                   const auto change = privacy_change(parse_object(context.request.body));
+                   co_return privacy_response(co_await services.users.update_privacy(principal.user_id, change));
                });
     router.add(http::Method::get, "/api/v1/users/{id}",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -27,6 +27,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::role_changed: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:
+        case Occasion::read_kept:
         case Occasion::chat_hidden: return Audience::actor;
         case Occasion::chat_joined:
         case Occasion::mute_changed:
@@ -35,6 +36,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::scheduled_changed: return Audience::subject;
         case Occasion::member_removed: return Audience::members_and_subject;
         case Occasion::presence_updated: return Audience::contacts_of_subject;
+        case Occasion::profile_updated: return Audience::subject_and_contacts;
     }
     return Audience::subject;  // unreachable: every occasion is named above
 }
@@ -51,6 +53,10 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
         case Audience::actor: return {std::move(facts.actor)};
         case Audience::subject: return {std::move(facts.subject)};
         case Audience::contacts_of_subject: return std::move(facts.contacts);
+        case Audience::subject_and_contacts:
+            if (std::find(facts.contacts.begin(), facts.contacts.end(), facts.subject) == facts.contacts.end())
+                facts.contacts.push_back(std::move(facts.subject));
+            return std::move(facts.contacts);
     }
     return {};  // unreachable: every audience is named above
 }

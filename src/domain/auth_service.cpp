@@ -20,7 +20,7 @@ namespace confab::domain {
 namespace {
 
 constexpr std::size_t token_bytes = 32;
-constexpr std::size_t min_password = 8, max_password = 256, max_name = 64;
+constexpr std::size_t min_password = 8, max_password = 256;
 // About 200 bytes an entry: the cache stays under 15 MiB however many tokens are in use.
 constexpr std::size_t token_cache_capacity = 65536;
 
@@ -41,11 +41,7 @@ void validate_password(const std::string& password, const char* field) {
 
 // Display and device names: shown to people, so 1-64 code points of plain text.
 void validate_name(const std::optional<std::string>& name, const std::string& field) {
-    if (!name) return;
-    const auto length = code_points(*name);
-    if (length < 1 || length > max_name) throw bad_request(field + " must be 1-64 characters", field);
-    if (!is_plain_text(*name))
-        throw bad_request(field + " must not contain control or bidirectional formatting characters", field);
+    if (name) require_name(*name, field);
 }
 
 void validate(const Registration& r) {
@@ -219,7 +215,7 @@ std::string username_for(const std::optional<std::string>& wanted, int attempt) 
 std::string display_name_for(const std::optional<std::string>& wanted, const std::string& username) {
     if (!wanted) return username;
     const auto length = code_points(*wanted);
-    if (length < 1 || length > max_name || !is_plain_text(*wanted)) return username;
+    if (length < 1 || length > max_name_chars || !is_plain_text(*wanted)) return username;
     return *wanted;
 }
 

@@ -46,7 +46,14 @@ ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& u
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto member = store::members::find(tx, chat_id, user_id);
     if (!member) throw not_found("member");
-    return std::move(*member);
+    return seen_by(std::move(*member), false);
+}
+
+Member seen_by(Member member, bool self) {
+    // Members share this chat, so each is the others' contact.
+    if (!rules::sees_presence(member.privacy, self, true)) member.presence.reset();
+    if (!rules::sees_reads(member.privacy, self)) member.last_read_seq.reset();
+    return member;
 }
 
 Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
@@ -54,12 +61,11 @@ Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<st
     if (policies.size() != users.size()) throw not_found("user");
     std::vector<std::string> guarded;
     for (const auto& [user, policy] : policies)
-        if (policy == AddPolicy::contacts) guarded.push_back(user);
+        if (policy == Circle::contacts) guarded.push_back(user);
     const auto contacts = store::members::contacts_among(tx, actor, guarded);
     Consent consent;
     for (const auto& user : users)
-        (rules::adds_without_asking(policies.at(user), contacts.contains(user)) ? consent.joining : consent.asked)
-            .push_back(user);
+        (rules::admits(policies.at(user), contacts.contains(user)) ? consent.joining : consent.asked).push_back(user);
     return consent;
 }
 

@@ -17,8 +17,7 @@ constexpr int max_invitations_listed = 200;
 }  // namespace
 
 void MemberService::fill_presence(Member& member) const {
-    if (!member.presence) member.presence = Presence{};
-    member.presence->online = hub_.connections_of(member.user.id) > 0;
+    if (member.presence) member.presence->online = hub_.connections_of(member.user.id) > 0;
 }
 
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
@@ -33,8 +32,9 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
         page.next_after_position = rows.back().second;
     }
     for (auto& [member, position] : rows) {
-        fill_presence(member);
-        page.members.push_back(std::move(member));
+        const bool self = member.user.id == actor;
+        page.members.push_back(seen_by(std::move(member), self));
+        fill_presence(page.members.back());
     }
     co_return page;
 }

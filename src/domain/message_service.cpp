@@ -232,7 +232,14 @@ boost::asio::awaitable<void> MessageService::mark_read(std::string actor, std::s
         Outcome<bool> outcome{false, {}};
         const auto moved = store::members::advance_read(tx, chat_id, actor, seq);
         if (!moved) return outcome;
-        outcome.effects.in_chat(Occasion::read_updated, ReadUpdated{chat_id, actor, *moved}, chat_id, {.actor = actor});
+        ReadUpdated read{chat_id, actor, moved->last_read_seq};
+        Privacy reader;
+        reader.send_read_receipts = moved->send_read_receipts;
+        if (rules::sees_reads(reader, false)) {
+            outcome.effects.in_chat(Occasion::read_updated, std::move(read), chat_id, {.actor = actor});
+        } else {
+            outcome.effects.deliver(Occasion::read_kept, std::move(read), {.actor = actor});
+        }
         outcome.value = true;
         return outcome;
     });

@@ -1,5 +1,6 @@
 #include "confab/domain/presence_service.hpp"
 
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/users.hpp"
@@ -77,8 +78,11 @@ void PresenceService::expire_typing() {
 boost::asio::awaitable<void> PresenceService::announce_presence(const std::string& user_id, bool is_online) {
     auto contacts = co_await writes_.pool().run([user_id, is_online](store::Tx& tx) {
         if (!is_online) store::users::touch_last_seen(tx, user_id);
+        const auto privacy = store::users::privacy(tx, user_id).value_or(Privacy{});
+        if (!rules::sees_presence(privacy, false, true)) return std::vector<std::string>{};
         return store::members::contacts(tx, user_id);
     });
+    if (contacts.empty()) co_return;
     Presence presence{is_online, std::nullopt};
     if (!is_online)
         presence.last_seen_at =

@@ -34,9 +34,15 @@ void may_add_members(const Standing& actor) {
         throw forbidden("only admins can add members");
 }
 
-bool adds_without_asking(AddPolicy policy, bool contact) {
-    return policy == AddPolicy::everyone || (policy == AddPolicy::contacts && contact);
+bool admits(Circle circle, bool contact) {
+    return circle == Circle::everyone || (circle == Circle::contacts && contact);
 }
+
+bool sees_presence(const Privacy& user, bool self, bool contact) {
+    return self || admits(user.who_can_see_presence, contact);
+}
+
+bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_receipts; }
 
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute) {
     if (changes_mute && !self) throw forbidden("only members themselves can mute a chat");

@@ -8,8 +8,6 @@
 namespace confab::domain {
 namespace {
 
-constexpr std::size_t max_name_chars = 64;
-
 // Who may change a stored template: its owner, or an admin of its chat (as of the chat's
 // row lock, so an admin demoted meanwhile is refused). Anyone else learns nothing.
 void may_change(store::Tx& tx, const store::templates::Stored& stored, const std::string& actor) {

@@ -1,6 +1,7 @@
 #include "confab/domain/user_service.hpp"
 
 #include "confab/domain/model.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/chats.hpp"
@@ -9,23 +10,38 @@
 
 namespace confab::domain {
 namespace {
-constexpr std::size_t min_query = 2, max_query = 64;
+
+constexpr std::size_t min_query = 2, max_query = 64, max_bio = 200;
+
+void validate(ProfileChange& change) {
+    if (change.display_name) require_name(*change.display_name, "display_name");
+    // An empty bio is no bio.
+    if (change.bio && *change.bio && (*change.bio)->empty()) *change.bio = std::nullopt;
+    if (!change.bio || !*change.bio) return;
+    const auto& bio = **change.bio;
+    if (code_points(bio) > max_bio) throw bad_request("bio must be at most 200 characters", "bio");
+    if (!is_plain_text(bio))
+        throw bad_request("bio must not contain control or bidirectional formatting characters", "bio");
 }
+
+}  // namespace
 
 boost::asio::awaitable<User> UserService::get(std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto user = co_await pool_.run([id](store::Tx& tx) { return store::users::find(tx, id); });
+    auto user = co_await writes_.pool().run([id](store::Tx& tx) { return store::users::find(tx, id); });
     if (!user) throw not_found("user");
     co_return std::move(*user);
 }
 
 boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
-    auto profile = co_await pool_.run([viewer, id](store::Tx& tx) -> std::optional<UserProfile> {
+    auto profile = co_await writes_.pool().run([viewer, id](store::Tx& tx) -> std::optional<UserProfile> {
         auto user = store::users::find(tx, id);
         if (!user) return std::nullopt;
         UserProfile found{std::move(*user), std::nullopt};
-        if (viewer != id && store::members::share_a_chat(tx, viewer, id))
+        const bool self = viewer == id;
+        const auto privacy = store::users::privacy(tx, id).value_or(Privacy{});
+        if (rules::sees_presence(privacy, self, !self && store::members::share_a_chat(tx, viewer, id)))
             found.presence = Presence{false, store::users::last_seen_at(tx, id)};
         return found;
     });
@@ -39,7 +55,7 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
     // Not a directory to page through: a search names at least two characters of someone.
     if (!is_valid_utf8(query) || code_points(query) < min_query || code_points(query) > max_query)
         throw bad_request("query must be 2-64 characters", "query");
-    auto users = co_await pool_.run([&query, &after_username, limit](store::Tx& tx) {
+    auto users = co_await writes_.pool().run([&query, &after_username, limit](store::Tx& tx) {
         return store::users::search(tx, query, after_username, limit + 1);
     });
     UserPage page;
@@ -49,17 +65,32 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
     co_return page;
 }
 
-boost::asio::awaitable<AddPolicy> UserService::add_policy(std::string id) {
-    co_return co_await pool_.run([id](store::Tx& tx) {
-        const auto policies = store::users::add_policies(tx, {id});
-        if (policies.empty()) throw not_found("user");
-        return policies.begin()->second;
+boost::asio::awaitable<User> UserService::update_profile(std::string id, ProfileChange change) {
+    validate(change);
+    auto updated = co_await writes_.pool().run([id, change](store::Tx& tx) {
+        auto user = store::users::update_profile(tx, id, change);
+        if (!user) throw not_found("user");
+        return std::pair{std::move(*user), store::members::contacts(tx, id)};
+    });
+    auto& [user, contacts] = updated;
+    writes_.publish(Occasion::profile_updated, UserUpdated{user}, {.subject = id, .contacts = std::move(contacts)});
+    co_return std::move(user);
+}
+
+boost::asio::awaitable<Privacy> UserService::privacy(std::string id) {
+    co_return co_await writes_.pool().run([id](store::Tx& tx) {
+        auto privacy = store::users::privacy(tx, id);
+        if (!privacy) throw not_found("user");
+        return *privacy;
     });
 }
 
-boost::asio::awaitable<AddPolicy> UserService::set_add_policy(std::string id, AddPolicy policy) {
-    co_await pool_.run([id, policy](store::Tx& tx) { store::users::set_add_policy(tx, id, policy); });
-    co_return policy;
+boost::asio::awaitable<Privacy> UserService::update_privacy(std::string id, PrivacyChange change) {
+    co_return co_await writes_.pool().run([id, change](store::Tx& tx) {
+        auto privacy = store::users::update_privacy(tx, id, change);
+        if (!privacy) throw not_found("user");
+        return *privacy;
+    });
 }
 
 }  // namespace confab::domain

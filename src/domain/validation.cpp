@@ -68,6 +68,13 @@ bool is_plain_text(std::string_view text) {
     return true;
 }
 
+void require_name(std::string_view name, const std::string& field) {
+    const auto length = code_points(name);
+    if (length < 1 || length > max_name_chars) throw bad_request(field + " must be 1-64 characters", field);
+    if (!is_plain_text(name))
+        throw bad_request(field + " must not contain control or bidirectional formatting characters", field);
+}
+
 bool is_uuid(std::string_view text) {
     if (text.size() != 36) return false;
     for (std::size_t i = 0; i < text.size(); ++i) {

@@ -30,10 +30,10 @@ constexpr std::array<std::pair<MediaKind, std::string_view>, 4> media_kinds{{
     {MediaKind::file, "file"},
 }};
 
-constexpr std::array<std::pair<AddPolicy, std::string_view>, 3> add_policies{{
-    {AddPolicy::everyone, "everyone"},
-    {AddPolicy::contacts, "contacts"},
-    {AddPolicy::nobody, "nobody"},
+constexpr std::array<std::pair<Circle, std::string_view>, 3> circles{{
+    {Circle::everyone, "everyone"},
+    {Circle::contacts, "contacts"},
+    {Circle::nobody, "nobody"},
 }};
 
 constexpr std::array<std::pair<ScheduledStatus, std::string_view>, 3> scheduled_statuses{{
@@ -60,8 +60,8 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 
 std::string_view to_string(ChatType type) { return type == ChatType::direct ? "direct" : "group"; }
 std::string_view to_string(Role role) { return name_of(roles, role); }
-std::string_view to_string(AddPolicy policy) { return name_of(add_policies, policy); }
-std::optional<AddPolicy> add_policy_from(std::string_view text) { return value_of(add_policies, text); }
+std::string_view to_string(Circle circle) { return name_of(circles, circle); }
+std::optional<Circle> circle_from(std::string_view text) { return value_of(circles, text); }
 std::optional<Role> role_from(std::string_view text) { return value_of(roles, text); }
 std::string_view to_string(MediaKind kind) { return name_of(media_kinds, kind); }
 std::optional<MediaKind> media_kind_from(std::string_view text) { return value_of(media_kinds, text); }

@@ -178,20 +178,26 @@ namespace {
 
 const std::string member_columns = std::string("cm.chat_id::text, ") + user_columns +
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
-                                   "cm.position, " CONFAB_MS("u.last_seen_at");
+                                   "cm.position, " CONFAB_MS("u.last_seen_at") ", u.who_can_see_presence, " +
+                                   "u.send_read_receipts";
 
+// Everything the row holds: what the member keeps from others is left to the domain's rules.
 std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
+    constexpr int after_user = 1 + user_column_count;
     model::Member member;
     member.chat_id = row[0].as<std::string>();
     member.user = user_from(row, 1);
-    member.role = model::role_from(row[6].c_str()).value_or(model::Role::member);
-    member.last_read_seq = row[7].as<std::int64_t>();
-    member.is_muted = row[8].as<bool>();
-    member.joined_at = timestamp(row[9]);
+    member.role = model::role_from(row[after_user].c_str()).value_or(model::Role::member);
+    member.last_read_seq = row[after_user + 1].as<std::int64_t>();
+    member.is_muted = row[after_user + 2].as<bool>();
+    member.joined_at = timestamp(row[after_user + 3]);
     model::Presence presence;
-    if (!row[11].is_null()) presence.last_seen_at = timestamp(row[11]);
+    if (!row[after_user + 5].is_null()) presence.last_seen_at = timestamp(row[after_user + 5]);
     member.presence = presence;
-    return {std::move(member), row[10].as<std::int64_t>()};
+    member.privacy.who_can_see_presence =
+        model::circle_from(row[after_user + 6].c_str()).value_or(model::Circle::contacts);
+    member.privacy.send_read_receipts = row[after_user + 7].as<bool>();
+    return {std::move(member), row[after_user + 4].as<std::int64_t>()};
 }
 
 }  // namespace
@@ -226,7 +232,8 @@ void prepare(Tx& tx) {
     tx.prepare("members_advance_read",
                "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
                "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
-               "AND LEAST($3, c.last_seq) > cm.last_read_seq RETURNING cm.last_read_seq");
+               "AND LEAST($3, c.last_seq) > cm.last_read_seq "
+               "RETURNING cm.last_read_seq, (SELECT send_read_receipts FROM users WHERE id = cm.user_id)");
     tx.prepare("members_contacts",
                "SELECT DISTINCT other.user_id::text FROM chat_members mine "
                "JOIN chat_members other ON other.chat_id = mine.chat_id "
@@ -300,11 +307,10 @@ std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const s
     return result[0][0].as<std::string>();
 }
 
-std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id,
-                                         std::int64_t seq) {
+std::optional<ReadMark> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t seq) {
     const auto result = tx.exec_prepared("members_advance_read", chat_id, user_id, seq);
     if (result.empty()) return std::nullopt;
-    return result[0][0].as<std::int64_t>();
+    return ReadMark{result[0][0].as<std::int64_t>(), result[0][1].as<bool>()};
 }
 
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id) {

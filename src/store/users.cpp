@@ -5,7 +5,8 @@
 
 namespace confab::store {
 
-const char* const user_columns = "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at");
+const char* const user_columns =
+    "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at") ", u.bio";
 
 model::User user_from(const pqxx::row& row, int first) {
     return model::User{
@@ -13,6 +14,7 @@ model::User user_from(const pqxx::row& row, int first) {
         .username = row[first + 1].as<std::string>(),
         .display_name = row[first + 2].as<std::string>(),
         .avatar_url = optional_text(row[first + 3]),
+        .bio = optional_text(row[first + 5]),
         .created_at = timestamp(row[first + 4]),
     };
 }
@@ -41,9 +43,18 @@ void prepare(Tx& tx) {
     tx.prepare("users_set_password", "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
     tx.prepare("users_add_policies", "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[])");
-    tx.prepare("users_set_add_policy",
-               "UPDATE users SET who_can_add_me = $2, updated_at = now() "
-               "WHERE id = $1::uuid");
+    const std::string privacy_columns = "who_can_add_me, who_can_see_presence, send_read_receipts";
+    tx.prepare("users_privacy", "SELECT " + privacy_columns + " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_update_privacy",
+               "UPDATE users SET who_can_add_me = coalesce($2, who_can_add_me), "
+               "who_can_see_presence = coalesce($3, who_can_see_presence), "
+               "send_read_receipts = coalesce($4::boolean, send_read_receipts), updated_at = now() "
+               "WHERE id = $1::uuid RETURNING " +
+                   privacy_columns);
+    tx.prepare("users_update_profile",
+               "UPDATE users u SET display_name = coalesce($2, display_name), "
+               "bio = CASE WHEN $3 THEN $4 ELSE bio END, updated_at = now() WHERE u.id = $1::uuid RETURNING " +
+                   columns);
     tx.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
     tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
@@ -66,7 +77,7 @@ namespace {
 
 std::optional<Credentials> credentials_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
-    return Credentials{user_from(result[0]), optional_text(result[0][5])};
+    return Credentials{user_from(result[0]), optional_text(result[0][user_column_count])};
 }
 
 }  // namespace
@@ -94,16 +105,48 @@ std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids) {
     return found;
 }
 
-std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx, const std::vector<std::string>& ids) {
-    std::unordered_map<std::string, model::AddPolicy> policies;
+std::unordered_map<std::string, model::Circle> add_policies(Tx& tx, const std::vector<std::string>& ids) {
+    std::unordered_map<std::string, model::Circle> policies;
     for (const auto& row : tx.exec_prepared("users_add_policies", uuid_array(ids)))
         policies.emplace(row[0].as<std::string>(),
-                         model::add_policy_from(row[1].c_str()).value_or(model::AddPolicy::everyone));
+                         model::circle_from(row[1].c_str()).value_or(model::Circle::everyone));
     return policies;
 }
 
-void set_add_policy(Tx& tx, const std::string& id, model::AddPolicy policy) {
-    tx.exec_prepared("users_set_add_policy", id, std::string(to_string(policy)));
+namespace {
+
+std::optional<model::Privacy> privacy_from(const pqxx::result& result) {
+    if (result.empty()) return std::nullopt;
+    const auto& row = result[0];
+    model::Privacy privacy;
+    privacy.who_can_add_me = model::circle_from(row[0].c_str()).value_or(privacy.who_can_add_me);
+    privacy.who_can_see_presence = model::circle_from(row[1].c_str()).value_or(privacy.who_can_see_presence);
+    privacy.send_read_receipts = row[2].as<bool>();
+    return privacy;
+}
+
+std::optional<std::string> text_of(const std::optional<model::Circle>& circle) {
+    if (!circle) return std::nullopt;
+    return std::string(to_string(*circle));
+}
+
+}  // namespace
+
+std::optional<model::Privacy> privacy(Tx& tx, const std::string& id) {
+    return privacy_from(tx.exec_prepared("users_privacy", id));
+}
+
+std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, const model::PrivacyChange& change) {
+    std::optional<std::string> receipts;
+    if (change.send_read_receipts) receipts = *change.send_read_receipts ? "true" : "false";
+    return privacy_from(tx.exec_prepared("users_update_privacy", id, text_of(change.who_can_add_me),
+                                         text_of(change.who_can_see_presence), receipts));
+}
+
+std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change) {
+    const bool set_bio = change.bio.has_value();
+    const std::optional<std::string> bio = set_bio ? *change.bio : std::nullopt;
+    return single_user(tx.exec_prepared("users_update_profile", id, change.display_name, set_bio, bio));
 }
 
 std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id) {

@@ -148,7 +148,7 @@ bool is_timestamp(const json& j) {
 
 ::testing::AssertionResult IsUserModel(const json& j) {
     if (!j.is_object()) return ::testing::AssertionFailure() << "not an object: " << dump(j);
-    for (const char* key : {"id", "username", "display_name", "avatar_url", "created_at"}) {
+    for (const char* key : {"id", "username", "display_name", "avatar_url", "bio", "created_at"}) {
         if (!j.contains(key)) return ::testing::AssertionFailure() << "UserModel lacks \"" << key << "\": " << dump(j);
     }
     if (!is_uuid(j["id"])) return ::testing::AssertionFailure() << "id is not a lower-case UUID: " << dump(j);
@@ -157,6 +157,8 @@ bool is_timestamp(const json& j) {
         return ::testing::AssertionFailure() << "display_name not a string: " << dump(j);
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string())
         return ::testing::AssertionFailure() << "avatar_url neither null nor string: " << dump(j);
+    if (!j["bio"].is_null() && !j["bio"].is_string())
+        return ::testing::AssertionFailure() << "bio neither null nor string: " << dump(j);
     if (!is_timestamp(j["created_at"]))
         return ::testing::AssertionFailure() << "created_at is not RFC 3339 UTC with ms: " << dump(j);
     if (j.contains("password") || j.contains("password_hash"))

@@ -277,7 +277,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     auto keys = ExactKeys(j, {"chat_id", "user", "role", "last_read_seq", "is_muted", "joined_at"}, "ChatMemberModel");
     if (!keys) return keys;
     if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
-    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "created_at"},
+    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "bio", "created_at"},
                         "ChatMemberModel.user", {"online", "last_seen_at"});
     if (!uk) return uk;
     auto u = IsUserModel(j["user"]);
@@ -287,7 +287,9 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         !is_timestamp(j["user"]["last_seen_at"]))
         return Fail("user.last_seen_at", j);
     if (j["role"] != "owner" && j["role"] != "admin" && j["role"] != "member") return Fail("ChatMemberModel.role", j);
-    if (!is_nonneg_int(j["last_read_seq"])) return Fail("ChatMemberModel.last_read_seq", j);
+    // null: the member sends no read receipts (docs/api.md, Privacy).
+    if (!j["last_read_seq"].is_null() && !is_nonneg_int(j["last_read_seq"]))
+        return Fail("ChatMemberModel.last_read_seq", j);
     if (!j["is_muted"].is_boolean()) return Fail("ChatMemberModel.is_muted", j);
     if (!is_timestamp(j["joined_at"])) return Fail("ChatMemberModel.joined_at", j);
     return ::testing::AssertionSuccess();

@@ -47,11 +47,11 @@ public:
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;
-    domain::UserService users;
     EventPublisher publisher;
     domain::AccessCache access;
     domain::Analytics analytics;
     domain::ChatWrites writes;
+    domain::UserService users;
     domain::ChatService chats;
     domain::MemberService members;
     domain::MessageService messages;

@@ -14,12 +14,13 @@ namespace confab::domain {
 
 // The users an event may go to, named.
 enum class Audience {
-    members,              // every member of the chat
-    members_and_subject,  // every member, and the subject who has just stopped being one
-    members_but_actor,    // every member except the actor, who knows already
-    actor,                // the actor alone
-    subject,              // the user the event is about, alone
-    contacts_of_subject,  // everyone who shares a chat with the subject
+    members,               // every member of the chat
+    members_and_subject,   // every member, and the subject who has just stopped being one
+    members_but_actor,     // every member except the actor, who knows already
+    actor,                 // the actor alone
+    subject,               // the user the event is about, alone
+    contacts_of_subject,   // everyone who shares a chat with the subject
+    subject_and_contacts,  // the subject, and everyone who shares a chat with them
 };
 
 // Everything that sends an event; each occasion has one audience (audience_of).
@@ -29,6 +30,7 @@ enum class Occasion {
     message_deleted,     // message.deleted
     message_hidden,      // message.hidden: the actor hid a message for themself
     read_updated,        // read.updated: the actor's read position moved
+    read_kept,           // read.updated: the same, for an actor who sends no read receipts
     typing_updated,      // typing.update: the actor started or stopped typing
     chat_created,        // chat.created: a new chat, to each of its members
     chat_joined,         // chat.created: the chat, to the subject who has just joined it
@@ -40,6 +42,8 @@ enum class Occasion {
     mute_changed,        // member.updated: the subject muted or unmuted the chat (private)
     member_removed,      // member.removed: the subject left or was removed
     presence_updated,    // presence.update: the subject's first connection opened or last closed
+                         // (facts.contacts: those the subject's privacy lets see it)
+    profile_updated,     // user.updated: the subject changed their display name, bio or avatar
     invitation_created,  // invitation.created: the subject was invited
     invitation_deleted,  // invitation.deleted: the subject accepted or declined
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
@@ -53,7 +57,7 @@ struct Facts {
                                         // (a deleted chat: its last members)
     std::string actor;                  // who made the change
     std::string subject;                // the user the event is about
-    std::vector<std::string> contacts;  // the subject's contacts (presence only)
+    std::vector<std::string> contacts;  // the subject's contacts (presence and profile only)
     // Each recipient's own standing, for an event that carries the recipient's `me`
     // (chat.created, chat.updated): such an event goes only to the users listed here.
     std::map<std::string, Membership> memberships;

@@ -55,6 +55,9 @@ struct PresenceUpdated {
     std::string user_id;
     Presence presence;
 };
+struct UserUpdated {
+    User user;
+};  // to the user and their contacts
 struct InvitationCreated {
     Invitation invitation;
 };  // to the invitee only
@@ -68,9 +71,10 @@ struct ScheduledDeleted {
     std::string scheduled_id, chat_id;
 };  // scheduled_message.deleted: cancelled by its author
 
-using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
-                           ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
-                           PresenceUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted>;
+using Event =
+    std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
+                 ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
+                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted>;
 
 class EventSink {
 public:

@@ -23,10 +23,15 @@ void deliver_message(Effects& effects, Message message);
 // Rows a transaction has just locked, written or found a standing for: missing means the
 // database broke an invariant, refused as not_found rather than dereferenced.
 ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
+// The member as the other members see them (for events that go to all of them).
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 
+// The member as a viewer sees them: presence and read position only where the member's
+// privacy lets the viewer see them (`self`: the viewer is the member).
+Member seen_by(Member member, bool self);
+
 // The users an actor puts into a group, split by consent: those who join now, and those who
-// are asked first (rules::adds_without_asking). not_found when any of them is not a user.
+// are asked first (rules::admits). not_found when any of them is not a user.
 struct Consent {
     std::vector<std::string> joining;
     std::vector<std::string> asked;

@@ -25,9 +25,17 @@ void may_delete_chat(const Standing& actor);
 
 void may_add_members(const Standing& actor);
 
-// Whether a user with this policy may be put into a group by someone without asking them;
-// if not, they get an invitation instead. `contact`: they already share a chat.
-bool adds_without_asking(AddPolicy policy, bool contact);
+// Whether a user's privacy setting admits someone; `contact`: they already share a chat. Who
+// may put the user into a group without asking them (anyone else's add becomes an
+// invitation) is admits(who_can_add_me, ...).
+bool admits(Circle circle, bool contact);
+
+// Whether a viewer sees the user's presence (online, last seen): the user themself always.
+bool sees_presence(const Privacy& user, bool self, bool contact);
+
+// Whether a viewer learns how far the user has read (read.updated, a member's last_read_seq):
+// the user themself always, the others unless the user stopped sending read receipts.
+bool sees_reads(const Privacy& user, bool self);
 
 // Who may change whose role or mute (docs/api.md, Members).
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute);

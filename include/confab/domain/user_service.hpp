@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/domain/commit.hpp"
 #include "confab/domain/model.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -8,9 +9,6 @@
 #include <string>
 #include <vector>
 
-namespace confab::store {
-class Pool;
-}
 namespace confab::realtime {
 class Hub;
 }
@@ -19,7 +17,7 @@ namespace confab::domain {
 
 struct UserProfile {
     User user;
-    std::optional<Presence> presence;  // only for users who share a chat with the caller
+    std::optional<Presence> presence;  // only where the user's privacy lets the caller see it
 };
 
 struct UserPage {
@@ -29,21 +27,23 @@ struct UserPage {
 
 class UserService {
 public:
-    UserService(store::Pool& pool, realtime::Hub& hub) : pool_(pool), hub_(hub) {}
+    UserService(ChatWrites& writes, realtime::Hub& hub) : writes_(writes), hub_(hub) {}
 
     // Throws Error{not_found}.
     boost::asio::awaitable<User> get(std::string id);
-    // The user as `viewer` may see them: with presence when they share a chat.
+    // The user as `viewer` may see them: with presence where the user's privacy allows.
     boost::asio::awaitable<UserProfile> profile(std::string viewer, std::string id);
+    // Changes the user's own display name or bio; user.updated goes to them and their contacts.
+    boost::asio::awaitable<User> update_profile(std::string id, ProfileChange change);
     // Case-insensitive prefix search on username and display name, ordered by username.
     boost::asio::awaitable<UserPage> search(std::string query, std::optional<std::string> after_username, int limit);
 
-    // Who may add the user to groups without asking them (docs/api.md, Privacy).
-    boost::asio::awaitable<AddPolicy> add_policy(std::string id);
-    boost::asio::awaitable<AddPolicy> set_add_policy(std::string id, AddPolicy policy);
+    // docs/api.md, Privacy.
+    boost::asio::awaitable<Privacy> privacy(std::string id);
+    boost::asio::awaitable<Privacy> update_privacy(std::string id, PrivacyChange change);
 
 private:
-    store::Pool& pool_;
+    ChatWrites& writes_;
     realtime::Hub& hub_;
 };
 

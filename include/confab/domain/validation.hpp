@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace confab::domain {
@@ -16,6 +17,11 @@ bool is_valid_utf8(std::string_view text);
 // characters (U+061C, U+200E/F, U+202A-E, U+2066-9), which can make a name read backwards
 // or reorder what follows it. For names and titles, which are shown to other users.
 bool is_plain_text(std::string_view text);
+
+constexpr std::size_t max_name_chars = 64;
+// Throws bad_request naming the field unless `name` is 1-64 code points of plain text: display
+// names, device names.
+void require_name(std::string_view name, const std::string& field);
 
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);

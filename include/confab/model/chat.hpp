@@ -149,10 +149,11 @@ struct Member {
     std::string chat_id;
     User user;
     Role role = Role::member;
-    std::int64_t last_read_seq = 0;
+    std::optional<std::int64_t> last_read_seq;  // none when the member keeps it from the viewer
     bool is_muted = false;
     Timestamp joined_at;
-    std::optional<Presence> presence;  // filled when the caller shares the chat
+    std::optional<Presence> presence;  // none when the member keeps it from the viewer
+    Privacy privacy;                   // the member's own settings: what others see of them
 };
 
 }  // namespace confab::model

@@ -14,14 +14,34 @@ struct User {
     std::string username;
     std::string display_name;
     std::optional<std::string> avatar_url;
+    std::optional<std::string> bio;
     Timestamp created_at;
 };
 
-// Who may put a user into a group without asking them (docs/api.md, Privacy): anyone; only
-// users who already share a chat with them; nobody. Anyone else's add becomes an invitation.
-enum class AddPolicy { everyone, contacts, nobody };
-std::string_view to_string(AddPolicy policy);
-std::optional<AddPolicy> add_policy_from(std::string_view text);
+// Whom a privacy setting admits (docs/api.md, Privacy): anyone; only users who already share
+// a chat with the user (contacts); nobody.
+enum class Circle { everyone, contacts, nobody };
+std::string_view to_string(Circle circle);
+std::optional<Circle> circle_from(std::string_view text);
+
+struct Privacy {
+    Circle who_can_add_me = Circle::everyone;        // anyone else's add becomes an invitation
+    Circle who_can_see_presence = Circle::contacts;  // online and last_seen_at
+    bool send_read_receipts = true;                  // the others learn how far the user has read
+};
+
+// A change to some of the privacy settings; what is empty stays.
+struct PrivacyChange {
+    std::optional<Circle> who_can_add_me;
+    std::optional<Circle> who_can_see_presence;
+    std::optional<bool> send_read_receipts;
+};
+
+// A change to the user's own profile; what is empty stays (bio: a nullopt inside clears it).
+struct ProfileChange {
+    std::optional<std::string> display_name;
+    std::optional<std::optional<std::string>> bio;
+};
 
 // Who is calling: the user and the hash of the token they authenticated with (so that a
 // logout can close exactly the connections opened with that token).

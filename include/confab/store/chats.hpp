@@ -88,9 +88,12 @@ void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, b
 void remove(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The longest-standing admin, else the longest-standing member, other than `except`.
 std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const std::string& except);
-// Moves last_read_seq forward to min(seq, last_seq); the new value if it moved.
-std::optional<std::int64_t> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id,
-                                         std::int64_t seq);
+struct ReadMark {
+    std::int64_t last_read_seq = 0;
+    bool send_read_receipts = true;  // the reader's privacy setting
+};
+// Moves last_read_seq forward to min(seq, last_seq); the new mark if it moved.
+std::optional<ReadMark> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t seq);
 // Users sharing at least one chat with user_id (presence audience).
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id);
 bool share_a_chat(Tx& tx, const std::string& a, const std::string& b);

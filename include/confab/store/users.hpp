@@ -42,8 +42,12 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids);
 
 // Each of `ids` that is a user, with who may add them to groups without asking.
-std::unordered_map<std::string, model::AddPolicy> add_policies(Tx& tx, const std::vector<std::string>& ids);
-void set_add_policy(Tx& tx, const std::string& id, model::AddPolicy policy);
+std::unordered_map<std::string, model::Circle> add_policies(Tx& tx, const std::vector<std::string>& ids);
+std::optional<model::Privacy> privacy(Tx& tx, const std::string& id);
+// Applies the change; the settings after it, or nullopt when there is no such user.
+std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, const model::PrivacyChange& change);
+// Applies the change; the user after it, or nullopt when there is no such user.
+std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change);
 
 std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
 void touch_last_seen(Tx& tx, const std::string& id);

@@ -53,7 +53,8 @@ Event event_of(Occasion occasion) {
         case Occasion::message_updated: return MessageUpdated{};
         case Occasion::message_deleted: return MessageDeleted{};
         case Occasion::message_hidden: return MessageHidden{};
-        case Occasion::read_updated: return ReadUpdated{};
+        case Occasion::read_updated:
+        case Occasion::read_kept: return ReadUpdated{};
         case Occasion::typing_updated: return TypingUpdated{};
         case Occasion::chat_created:
         case Occasion::chat_joined: return ChatCreated{ChatView{.me = {Role::owner, 99, true}}};
@@ -65,6 +66,7 @@ Event event_of(Occasion occasion) {
         case Occasion::mute_changed: return MemberUpdated{};
         case Occasion::member_removed: return MemberRemoved{};
         case Occasion::presence_updated: return PresenceUpdated{};
+        case Occasion::profile_updated: return UserUpdated{};
         case Occasion::invitation_created: return InvitationCreated{};
         case Occasion::invitation_deleted: return InvitationDeleted{};
         case Occasion::scheduled_changed: return ScheduledUpdated{};
@@ -87,6 +89,7 @@ const std::vector<Row> table{
     {Occasion::message_deleted,    "message.deleted",             "",         "xxxx..."},
     {Occasion::message_hidden,     "message.hidden",              "",         "...x..."},
     {Occasion::read_updated,       "read.updated",                "",         "xxxx..."},
+    {Occasion::read_kept,          "read.updated (no receipts)",  "",         "...x..."},
     {Occasion::typing_updated,     "typing.update",               "",         "xxx...."},
     {Occasion::chat_created,       "chat.created (new chat)",     "",         "xxxx..."},
     {Occasion::chat_joined,        "chat.created (joined)",       "member",   "..x...."},
@@ -98,6 +101,7 @@ const std::vector<Row> table{
     {Occasion::mute_changed,       "member.updated (mute)",       "actor",    "...x..."},
     {Occasion::member_removed,     "member.removed",              "removed",  "xxxxx.."},
     {Occasion::presence_updated,   "presence.update",             "actor",    "xxx...."},
+    {Occasion::profile_updated,    "user.updated",                "actor",    "xxxx..."},
     {Occasion::invitation_created, "invitation.created",          "invitee",  ".....x."},
     {Occasion::invitation_deleted, "invitation.deleted",          "invitee",  ".....x."},
     {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},

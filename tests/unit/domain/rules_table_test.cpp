@@ -231,5 +231,36 @@ TEST(RulesTable, WhichMessagesCanBeForwarded) {
     for (const auto& row : rows) EXPECT_EQ(answer([&] { may_forward(row.value); }), row.expected) << row.message;
 }
 
+// Whom each privacy circle admits, and so who may add a user without asking and who sees
+// their presence: the user themself, a contact (shares a chat), anybody else.
+TEST(RulesTable, WhomEachPrivacyCircleAdmits) {
+    struct Row {
+        Circle circle;
+        const char* expected;  // adds without asking (contact, other); presence (self, contact, other)
+    };
+    const std::vector<Row> rows{
+        {Circle::everyone, "yy yyy"},
+        {Circle::contacts, "yn yyn"},
+        {Circle::nobody, "nn ynn"},
+    };
+    const auto mark = [](bool yes) { return yes ? 'y' : 'n'; };
+    for (const auto& row : rows) {
+        const Privacy privacy{.who_can_add_me = row.circle, .who_can_see_presence = row.circle};
+        std::string got{mark(admits(row.circle, true)), mark(admits(row.circle, false)), ' '};
+        got += mark(sees_presence(privacy, true, false));
+        got += mark(sees_presence(privacy, false, true));
+        got += mark(sees_presence(privacy, false, false));
+        EXPECT_EQ(got, row.expected) << to_string(row.circle);
+    }
+}
+
+TEST(RulesTable, ReadReceiptsAreKeptFromOthersOnlyWhenTurnedOff) {
+    const Privacy sending{}, keeping{.send_read_receipts = false};
+    EXPECT_TRUE(sees_reads(sending, false));
+    EXPECT_TRUE(sees_reads(sending, true));
+    EXPECT_FALSE(sees_reads(keeping, false));
+    EXPECT_TRUE(sees_reads(keeping, true)) << "the reader always sees their own";
+}
+
 }  // namespace
 }  // namespace confab::domain::rules
