@@ -12,6 +12,31 @@ ChatView* own_view(Event& event) {
     return nullptr;
 }
 
+// A poll in an event that every recipient gets alike.
+Poll* shared_poll(Event& event) {
+    if (auto* created = std::get_if<MessageCreated>(&event))
+        return created->message.poll ? &*created->message.poll : nullptr;
+    if (auto* updated = std::get_if<MessageUpdated>(&event))
+        return updated->message.poll ? &*updated->message.poll : nullptr;
+    if (auto* poll = std::get_if<PollUpdated>(&event)) return &poll->poll;
+    return nullptr;
+}
+
+// The voter's parcel with their choices, and everyone else's without.
+std::vector<Parcel> split_for_voter(Event event, std::vector<std::string> users) {
+    auto& updated = std::get<PollUpdated>(event);
+    const auto voter = std::find(users.begin(), users.end(), *updated.voter);
+    if (voter == users.end()) {
+        updated.poll.my_votes.reset();
+        return {{std::move(event), std::move(users)}};
+    }
+    users.erase(voter);
+    std::vector<Parcel> parcels{{event, {*updated.voter}}};
+    updated.poll.my_votes.reset();
+    if (!users.empty()) parcels.push_back({std::move(event), std::move(users)});
+    return parcels;
+}
+
 }  // namespace
 
 Audience audience_of(Occasion occasion) {
@@ -24,7 +49,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::chat_updated:
         case Occasion::chat_deleted:
         case Occasion::member_added:
-        case Occasion::role_changed: return Audience::members;
+        case Occasion::role_changed:
+        case Occasion::poll_updated: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:
         case Occasion::chat_hidden: return Audience::actor;
@@ -58,6 +84,11 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
     auto users = recipients(audience_of(occasion), std::move(facts));
+    if (auto* poll = shared_poll(event)) {
+        const auto* updated = std::get_if<PollUpdated>(&event);
+        if (updated && updated->voter) return split_for_voter(std::move(event), std::move(users));
+        poll->my_votes.reset();
+    }
     auto* view = own_view(event);
     if (!view) return {{std::move(event), std::move(users)}};
     std::vector<Parcel> parcels;
