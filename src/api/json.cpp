@@ -247,15 +247,15 @@ Json to_json(const model::Poll& poll) {
     for (const auto& option : poll.options)
         options.push_back(
             {{"text", option.text}, {"voter_count", option.voter_count}, {"voter_ids", option.voter_ids}});
-    const auto time = [](const std::optional<model::Timestamp>& at) {
+    const auto optional_time = [](const std::optional<model::Timestamp>& at) {
         return at ? Json(format_timestamp(*at)) : Json(nullptr);
     };
     Json json{{"question", poll.question},
               {"options", std::move(options)},
               {"multiple_choice", poll.multiple_choice},
               {"anonymous", poll.anonymous},
-              {"closes_at", time(poll.closes_at)},
-              {"closed_at", time(poll.closed_at)},
+              {"closes_at", optional_time(poll.closes_at)},
+              {"closed_at", optional_time(poll.closed_at)},
               {"total_voters", poll.total_voters}};
     if (poll.my_votes) json["my_votes"] = *poll.my_votes;
     return json;

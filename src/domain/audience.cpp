@@ -12,14 +12,20 @@ ChatView* own_view(Event& event) {
     return nullptr;
 }
 
-// A poll in an event that every recipient gets alike.
-Poll* shared_poll(Event& event) {
-    if (auto* created = std::get_if<MessageCreated>(&event))
-        return created->message.poll ? &*created->message.poll : nullptr;
-    if (auto* updated = std::get_if<MessageUpdated>(&event))
-        return updated->message.poll ? &*updated->message.poll : nullptr;
-    if (auto* poll = std::get_if<PollUpdated>(&event)) return &poll->poll;
-    return nullptr;
+// The poll in an event, which every recipient gets alike but for a vote's (split_for_voter):
+// a message's, a chat view's last message's, or poll.updated's.
+Poll* poll_in(Event& event) {
+    Message* message = nullptr;
+    if (auto* created = std::get_if<MessageCreated>(&event)) {
+        message = &created->message;
+    } else if (auto* updated = std::get_if<MessageUpdated>(&event)) {
+        message = &updated->message;
+    } else if (auto* view = own_view(event); view && view->last_message) {
+        message = &*view->last_message;
+    } else if (auto* poll = std::get_if<PollUpdated>(&event)) {
+        return &poll->poll;
+    }
+    return message && message->poll ? &*message->poll : nullptr;
 }
 
 // The voter's parcel with their choices, and everyone else's without.
@@ -84,7 +90,7 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
     auto users = recipients(audience_of(occasion), std::move(facts));
-    if (auto* poll = shared_poll(event)) {
+    if (auto* poll = poll_in(event)) {
         const auto* updated = std::get_if<PollUpdated>(&event);
         if (updated && updated->voter) return split_for_voter(std::move(event), std::move(users));
         poll->my_votes.reset();

@@ -16,7 +16,7 @@ void attach_polls(Tx& tx, std::vector<model::Message>& messages, const std::stri
         ids.push_back(message.id);
         auto& poll = message.poll.emplace();
         poll.question = message.content;
-        poll.my_votes.emplace();
+        if (!viewer.empty()) poll.my_votes.emplace();
         by_id.emplace(message.id, &poll);
     }
     if (ids.empty()) return;
@@ -37,10 +37,11 @@ void attach_polls(Tx& tx, std::vector<model::Message>& messages, const std::stri
         auto& poll = *by_id.at(row[0].as<std::string>());
         const auto option = row[1].as<int>();
         auto user_id = row[2].as<std::string>();
-        if (user_id == viewer) poll.my_votes->push_back(option);
+        if (poll.my_votes && user_id == viewer) poll.my_votes->push_back(option);
         if (!poll.anonymous) poll.options.at(static_cast<std::size_t>(option)).voter_ids.push_back(std::move(user_id));
     }
-    for (auto& [id, poll] : by_id) std::sort(poll->my_votes->begin(), poll->my_votes->end());
+    for (auto& [id, poll] : by_id)
+        if (poll->my_votes) std::sort(poll->my_votes->begin(), poll->my_votes->end());
 }
 
 }  // namespace confab::store

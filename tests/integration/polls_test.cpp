@@ -343,7 +343,9 @@ TEST_F(PollsTest, VotesReachEveryMemberLiveAndSyncCarriesThem) {
         const auto& data = (*event)["data"];
         EXPECT_EQ(data["chat_id"], chat);
         EXPECT_EQ(data["version"], version);
-        EXPECT_TRUE(IsPollModel(data["poll"]));
+        auto as_message = ack["data"]["message"];
+        as_message["poll"] = data["poll"];
+        EXPECT_TRUE(IsMessageModel(as_message)) << "poll.updated carries a PollModel";
         EXPECT_EQ(counts(data["poll"]), (std::vector<std::int64_t>{0, 1, 0}));
         EXPECT_EQ(data["poll"]["options"][1]["voter_ids"], json::array({bob.id}));
         if (ws == wa.get()) {

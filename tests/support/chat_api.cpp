@@ -29,6 +29,43 @@ std::string dump(const json& j) { return j.dump().substr(0, 2000); }
 bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
 bool is_nonneg_int(const json& j) { return is_int(j) && j.get<std::int64_t>() >= 0; }
 
+// PollModel (docs/api.md, Polls), as MessageModel.poll holds it.
+::testing::AssertionResult IsPollModel(const json& j) {
+    auto keys =
+        ExactKeys(j, {"question", "options", "multiple_choice", "anonymous", "closes_at", "closed_at", "total_voters"},
+                  "PollModel", {"my_votes"});
+    if (!keys) return keys;
+    if (!j["question"].is_string() || !j["multiple_choice"].is_boolean() || !j["anonymous"].is_boolean() ||
+        !is_nonneg_int(j["total_voters"]))
+        return Fail("PollModel types", j);
+    for (const char* time : {"closes_at", "closed_at"})
+        if (!j[time].is_null() && !is_timestamp(j[time])) return Fail(std::string("PollModel.") + time, j);
+    if (!j["options"].is_array() || j["options"].size() < 2 || j["options"].size() > 12)
+        return Fail("PollModel.options is not 2-12 options", j);
+    for (const auto& option : j["options"]) {
+        auto ok = ExactKeys(option, {"text", "voter_count", "voter_ids"}, "PollOption");
+        if (!ok) return ok;
+        if (!option["text"].is_string() || !is_nonneg_int(option["voter_count"]) || !option["voter_ids"].is_array())
+            return Fail("PollOption types", j);
+        // voter_ids names the first 10 voters plus the reader, and nobody in an anonymous poll.
+        const auto named = option["voter_ids"].size();
+        if ((j["anonymous"] == true && named != 0) || named > 11 || option["voter_count"].get<std::size_t>() < named)
+            return Fail("PollOption.voter_ids does not fit", j);
+        if (j["anonymous"] == false && option["voter_count"].get<std::size_t>() <= 10 &&
+            option["voter_count"].get<std::size_t>() != named)
+            return Fail("PollOption.voter_ids does not name every voter", j);
+        for (const auto& u : option["voter_ids"])
+            if (!is_uuid(u)) return Fail("PollOption.voter_ids holds a non-UUID", j);
+    }
+    if (j.contains("my_votes")) {
+        if (!j["my_votes"].is_array()) return Fail("PollModel.my_votes is not an array", j);
+        for (const auto& index : j["my_votes"])
+            if (!is_nonneg_int(index) || index.get<std::size_t>() >= j["options"].size())
+                return Fail("PollModel.my_votes holds a non-index", j);
+    }
+    return ::testing::AssertionSuccess();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -239,42 +276,6 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (j.contains("poll")) {
         auto pm = IsPollModel(j["poll"]);
         if (!pm) return ::testing::AssertionFailure() << "MessageModel.poll: " << pm.message();
-    }
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult IsPollModel(const json& j) {
-    auto keys =
-        ExactKeys(j, {"question", "options", "multiple_choice", "anonymous", "closes_at", "closed_at", "total_voters"},
-                  "PollModel", {"my_votes"});
-    if (!keys) return keys;
-    if (!j["question"].is_string() || !j["multiple_choice"].is_boolean() || !j["anonymous"].is_boolean() ||
-        !is_nonneg_int(j["total_voters"]))
-        return Fail("PollModel types", j);
-    for (const char* time : {"closes_at", "closed_at"})
-        if (!j[time].is_null() && !is_timestamp(j[time])) return Fail(std::string("PollModel.") + time, j);
-    if (!j["options"].is_array() || j["options"].size() < 2 || j["options"].size() > 12)
-        return Fail("PollModel.options is not 2-12 options", j);
-    for (const auto& option : j["options"]) {
-        auto ok = ExactKeys(option, {"text", "voter_count", "voter_ids"}, "PollOption");
-        if (!ok) return ok;
-        if (!option["text"].is_string() || !is_nonneg_int(option["voter_count"]) || !option["voter_ids"].is_array())
-            return Fail("PollOption types", j);
-        // voter_ids names the first 10 voters plus the reader, and nobody in an anonymous poll.
-        const auto named = option["voter_ids"].size();
-        if ((j["anonymous"] == true && named != 0) || named > 11 || option["voter_count"].get<std::size_t>() < named)
-            return Fail("PollOption.voter_ids does not fit", j);
-        if (j["anonymous"] == false && option["voter_count"].get<std::size_t>() <= 10 &&
-            option["voter_count"].get<std::size_t>() != named)
-            return Fail("PollOption.voter_ids does not name every voter", j);
-        for (const auto& u : option["voter_ids"])
-            if (!is_uuid(u)) return Fail("PollOption.voter_ids holds a non-UUID", j);
-    }
-    if (j.contains("my_votes")) {
-        if (!j["my_votes"].is_array()) return Fail("PollModel.my_votes is not an array", j);
-        for (const auto& index : j["my_votes"])
-            if (!is_nonneg_int(index) || index.get<std::size_t>() >= j["options"].size())
-                return Fail("PollModel.my_votes holds a non-index", j);
     }
     return ::testing::AssertionSuccess();
 }

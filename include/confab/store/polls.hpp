@@ -15,7 +15,7 @@ constexpr int poll_voters_named = 10;
 
 // Fills in the poll of each poll message that is not deleted, two queries for all of them:
 // each option's count and first poll_voters_named voters (none in an anonymous poll), plus
-// `viewer` (empty for none), whose own choices are also `my_votes`. A poll whose closes_at
+// `viewer`, whose own choices are also `my_votes` (left unset for no viewer, ""). A poll whose closes_at
 // has passed reads as closed then.
 void attach_polls(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer);
 

@@ -193,7 +193,7 @@ TEST(AudienceTable, AVoterWhoLeftIsNotSentTheirChoice) {
 }
 
 // Events every member gets alike never carry one reader's my_votes: a close, a new poll, a
-// pin of a poll.
+// pin of a poll, a chat view's last message.
 TEST(AudienceTable, ASharedPollCarriesNobodysChoice) {
     const auto closed =
         address(Occasion::poll_updated, PollUpdated{"chat", "poll", 7, poll_voted({1}), std::nullopt}, facts_about(""));
@@ -206,6 +206,12 @@ TEST(AudienceTable, ASharedPollCarriesNobodysChoice) {
     const auto updated =
         address(Occasion::message_updated, MessageUpdated{Message{.poll = poll_voted({1})}}, facts_about(""));
     EXPECT_FALSE(std::get<MessageUpdated>(updated[0].event).message.poll->my_votes.has_value());
+    auto facts = facts_about("");
+    const auto views =
+        address(Occasion::chat_updated, ChatUpdated{ChatView{.last_message = Message{.poll = poll_voted({1})}}}, facts);
+    ASSERT_EQ(views.size(), 4u);
+    for (const auto& parcel : views)
+        EXPECT_FALSE(std::get<ChatUpdated>(parcel.event).view.last_message->poll->my_votes.has_value());
 }
 
 }  // namespace
