@@ -315,7 +315,10 @@ TEST_F(PollsTest, VotesReachEveryMemberLiveAndSyncCarriesThem) {
     auto ann = register_user(port(), "pe");
     auto bob = register_user(port(), "pe");
     auto outsider = register_user(port(), "pe");
-    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    auto removed = register_user(port(), "pe");
+    const std::string chat = create_group(port(), ann, {bob.id, removed.id})["id"];
+    ASSERT_EQ(del(port(), ann.token, member_url(chat, removed.id)).status, 204);
+    auto wr = ws_connect(port(), removed.token);
     auto wa = ws_connect(port(), ann.token);
     auto wb = ws_connect(port(), bob.token);
     auto wb2 = ws_connect(port(), bob.token);
@@ -356,6 +359,8 @@ TEST_F(PollsTest, VotesReachEveryMemberLiveAndSyncCarriesThem) {
     }
     EXPECT_TRUE(NoFrameBefore(*wo, mentioning(chat), direct_message_marker(port(), ann, outsider)))
         << "a non-member hears nothing of the vote";
+    EXPECT_TRUE(NoFrameBefore(*wr, mentioning(chat), direct_message_marker(port(), ann, removed)))
+        << "nor does a removed member";
 
     // The same vote again sends nothing.
     ASSERT_TRUE(IsAck(ws_request(*wb, "poll.vote", {{"message_id", id}, {"options", {1}}})));
