@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace confab::api {
 namespace {
@@ -113,11 +114,12 @@ std::vector<std::int64_t> parse_vote(const Json& data) {
     const auto refused = model::bad_request("options must be an array of option indices", "options");
     if (options == data.end() || !options->is_array()) throw refused;
     std::vector<std::int64_t> chosen;
+    constexpr auto largest = std::numeric_limits<std::int64_t>::max();
     for (const auto& option : *options) {
         if (!option.is_number_integer()) throw refused;
-        chosen.push_back(option.is_number_unsigned() && option.get<std::uint64_t>() > INT64_MAX
-                             ? INT64_MAX
-                             : option.get<std::int64_t>());
+        // Past int64 is out of range as surely as any index past the options.
+        const bool huge = option.is_number_unsigned() && option.get<std::uint64_t>() > std::uint64_t{largest};
+        chosen.push_back(huge ? largest : option.get<std::int64_t>());
     }
     return chosen;
 }

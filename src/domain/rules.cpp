@@ -9,6 +9,13 @@ bool is_sender_or_group_admin(const Standing& actor, const std::string& actor_id
     return message.sender_id == actor_id || is_group_admin(actor);
 }
 
+// A poll message that is not deleted: what voting and closing refuse otherwise.
+const Poll& poll_of(const Message& message) {
+    if (message.type != MessageType::poll) throw bad_request("the message is not a poll", "message_id");
+    if (message.is_deleted || !message.poll) throw conflict("message is deleted");
+    return *message.poll;
+}
+
 }  // namespace
 
 void may_post(const Standing& actor) {
@@ -102,17 +109,6 @@ void may_forward(const Message& message) {
             if (!message.media) throw conflict("the message's media was removed");
     }
 }
-
-namespace {
-
-// A poll message that is not deleted; poll_of throws the refusals of both rules.
-const Poll& poll_of(const Message& message) {
-    if (message.type != MessageType::poll) throw bad_request("the message is not a poll", "message_id");
-    if (message.is_deleted || !message.poll) throw conflict("message is deleted");
-    return *message.poll;
-}
-
-}  // namespace
 
 void may_vote(const Message& message) {
     if (poll_of(message).closed_at) throw conflict("the poll is closed");
