@@ -33,7 +33,8 @@ Application::Application(const config::Config& cfg)
       stats(pool),
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled},
+      polls(writes, cfg.limits),
+      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled, polls},
       router(make_router(services)),
       events(services) {}
 

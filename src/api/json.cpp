@@ -243,6 +243,25 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
     return json;
 }
 
+Json to_json(const model::Poll& poll) {
+    Json options = Json::array();
+    for (const auto& option : poll.options)
+        options.push_back(
+            {{"text", option.text}, {"voter_count", option.voter_count}, {"voter_ids", option.voter_ids}});
+    const auto optional_time = [](const std::optional<model::Timestamp>& at) {
+        return at ? Json(format_timestamp(*at)) : Json(nullptr);
+    };
+    Json json{{"question", poll.question},
+              {"options", std::move(options)},
+              {"multiple_choice", poll.multiple_choice},
+              {"anonymous", poll.anonymous},
+              {"closes_at", optional_time(poll.closes_at)},
+              {"closed_at", optional_time(poll.closed_at)},
+              {"total_voters", poll.total_voters}};
+    if (poll.my_votes) json["my_votes"] = *poll.my_votes;
+    return json;
+}
+
 Json to_json(const model::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
@@ -253,25 +272,27 @@ Json to_json(const model::Message& m) {
                           {"chat_id", origin->chat_id},
                           {"sender_id", optional_text(origin->sender_id)},
                           {"sent_at", format_timestamp(origin->sent_at)}};
-    return Json{{"id", m.id},
-                {"chat_id", m.chat_id},
-                {"sender_id", optional_text(m.sender_id)},
-                {"seq", m.seq},
-                {"version", m.version},
-                {"type", model::to_string(m.type)},
-                {"content", m.content},
-                {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
-                {"reply_to_id", optional_text(m.reply_to_id)},
-                {"reactions", std::move(reactions)},
-                {"is_edited", m.is_edited},
-                {"is_deleted", m.is_deleted},
-                {"metadata", parse_stored(m.metadata)},
-                {"client_id", optional_text(m.client_id)},
-                {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
-                {"pinned_by", optional_text(m.pinned_by)},
-                {"forwarded_from", std::move(forwarded_from)},
-                {"created_at", format_timestamp(m.created_at)},
-                {"updated_at", format_timestamp(m.updated_at)}};
+    Json json{{"id", m.id},
+              {"chat_id", m.chat_id},
+              {"sender_id", optional_text(m.sender_id)},
+              {"seq", m.seq},
+              {"version", m.version},
+              {"type", model::to_string(m.type)},
+              {"content", m.content},
+              {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
+              {"reply_to_id", optional_text(m.reply_to_id)},
+              {"reactions", std::move(reactions)},
+              {"is_edited", m.is_edited},
+              {"is_deleted", m.is_deleted},
+              {"metadata", parse_stored(m.metadata)},
+              {"client_id", optional_text(m.client_id)},
+              {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
+              {"pinned_by", optional_text(m.pinned_by)},
+              {"forwarded_from", std::move(forwarded_from)},
+              {"created_at", format_timestamp(m.created_at)},
+              {"updated_at", format_timestamp(m.updated_at)}};
+    if (m.poll) json["poll"] = to_json(*m.poll);
+    return json;
 }
 
 Json to_json(const model::ChatView& view) {
@@ -400,6 +421,12 @@ struct EventJson {
     }
     Json operator()(const domain::ScheduledDeleted& e) const {
         return frame("scheduled_message.deleted", {{"scheduled_id", e.scheduled_id}, {"chat_id", e.chat_id}});
+    }
+    Json operator()(const domain::PollUpdated& e) const {
+        return frame("poll.updated", {{"chat_id", e.chat_id},
+                                      {"message_id", e.message_id},
+                                      {"version", e.version},
+                                      {"poll", to_json(e.poll)}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

@@ -3,6 +3,8 @@
 #include "confab/model/error.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace confab::api {
 namespace {
@@ -34,6 +36,46 @@ domain::Location parse_location(const Json& metadata) {
     return {coordinate(*found, "latitude", 90), coordinate(*found, "longitude", 180)};
 }
 
+// A poll field's text: a string without U+0000 (PostgreSQL text cannot hold it).
+std::string poll_text(const Json& value, const char* field) {
+    if (!value.is_string() || value.get_ref<const std::string&>().find('\0') != std::string::npos)
+        throw model::bad_request(std::string("poll.") + field + " must be text", std::string("poll.") + field);
+    return value.get<std::string>();
+}
+
+bool poll_flag(const Json& poll, const char* field) {
+    const auto found = poll.find(field);
+    if (found == poll.end()) return false;
+    if (!found->is_boolean())
+        throw model::bad_request(std::string("poll.") + field + " must be a boolean", std::string("poll.") + field);
+    return found->get<bool>();
+}
+
+// poll = {"question", "options": [...], "multiple_choice"?, "anonymous"?, "closes_at"?}; the
+// question becomes the message's content. The domain checks the values (domain/polls), and
+// every refusal names its field as poll.<name>.
+model::Poll parse_poll(const Json& poll, std::string& content) {
+    if (!poll.is_object()) throw model::bad_request("poll must be an object", "poll");
+    reject_unknown_fields(poll, {"question", "options", "multiple_choice", "anonymous", "closes_at"});
+    if (!content.empty()) throw model::bad_request("a poll's content is its question", "content");
+    const auto question = poll.find("question");
+    if (question == poll.end()) throw model::bad_request("poll.question is required", "poll.question");
+    content = poll_text(*question, "question");
+    const auto options = poll.find("options");
+    if (options == poll.end() || !options->is_array())
+        throw model::bad_request("poll.options must be an array of text", "poll.options");
+    model::Poll parsed;
+    for (const auto& option : *options) parsed.options.push_back({poll_text(option, "options"), 0, {}});
+    parsed.multiple_choice = poll_flag(poll, "multiple_choice");
+    parsed.anonymous = poll_flag(poll, "anonymous");
+    if (const auto closes_at = poll.find("closes_at"); closes_at != poll.end() && !closes_at->is_null()) {
+        if (closes_at->is_string()) parsed.closes_at = parse_timestamp(closes_at->get_ref<const std::string&>());
+        if (!parsed.closes_at)
+            throw model::bad_request("poll.closes_at must be an RFC 3339 date-time", "poll.closes_at");
+    }
+    return parsed;
+}
+
 }  // namespace
 
 domain::SendMessage parse_send(const Json& data, std::string chat_id, std::string sender_id) {
@@ -57,12 +99,29 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     }
     if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
     if (message.type == model::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
+    if (const auto poll = data.find("poll"); poll != data.end() && !poll->is_null())
+        message.poll = parse_poll(*poll, message.content);
     return message;
 }
 
 domain::Forward parse_forward(const Json& data, std::string message_id, std::string actor) {
     return {std::move(actor), std::move(message_id), required_string(data, "chat_id"),
             nullable_string(data, "client_id")};
+}
+
+std::vector<std::int64_t> parse_vote(const Json& data) {
+    const auto options = data.find("options");
+    const auto refused = model::bad_request("options must be an array of option indices", "options");
+    if (options == data.end() || !options->is_array()) throw refused;
+    std::vector<std::int64_t> chosen;
+    constexpr auto largest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& option : *options) {
+        if (!option.is_number_integer()) throw refused;
+        // Past int64 is out of range as surely as any index past the options.
+        const bool huge = option.is_number_unsigned() && option.get<std::uint64_t>() > std::uint64_t{largest};
+        chosen.push_back(huge ? largest : option.get<std::int64_t>());
+    }
+    return chosen;
 }
 
 Json to_json(const domain::SyncPage& page) {

@@ -5,6 +5,7 @@
 #include "confab/api/query.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/message_service.hpp"
+#include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/model/error.hpp"
 #include "confab/http/errors.hpp"
@@ -80,6 +81,14 @@ WsEvents::WsEvents(Services& services) : services_(services) {
     add("message.forward", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
         auto forward = parse_forward(data, required_string(data, "message_id"), p.user_id);
         co_return Json{{"message", to_json((co_await messages.forward(std::move(forward))).message)}};
+    });
+    add("poll.vote", [this](const Principal& p, const Json& data) -> awaitable<Json> {
+        auto voted = co_await services_.polls.vote(p.user_id, required_string(data, "message_id"), parse_vote(data));
+        co_return Json{{"message", to_json(voted)}};
+    });
+    add("poll.close", [this](const Principal& p, const Json& data) -> awaitable<Json> {
+        co_return Json{
+            {"message", to_json(co_await services_.polls.close(p.user_id, required_string(data, "message_id")))}};
     });
     for (const bool typing : {true, false}) {
         add(typing ? "typing.start" : "typing.stop",

@@ -12,6 +12,37 @@ ChatView* own_view(Event& event) {
     return nullptr;
 }
 
+// The poll in an event, which every recipient gets alike but for a vote's (split_for_voter):
+// a message's, a chat view's last message's, or poll.updated's.
+Poll* poll_in(Event& event) {
+    Message* message = nullptr;
+    if (auto* created = std::get_if<MessageCreated>(&event)) {
+        message = &created->message;
+    } else if (auto* updated = std::get_if<MessageUpdated>(&event)) {
+        message = &updated->message;
+    } else if (auto* view = own_view(event); view && view->last_message) {
+        message = &*view->last_message;
+    } else if (auto* poll = std::get_if<PollUpdated>(&event)) {
+        return &poll->poll;
+    }
+    return message && message->poll ? &*message->poll : nullptr;
+}
+
+// The voter's parcel with their choices, and everyone else's without.
+std::vector<Parcel> split_for_voter(Event event, std::vector<std::string> users) {
+    auto& updated = std::get<PollUpdated>(event);
+    const auto voter = std::find(users.begin(), users.end(), *updated.voter);
+    if (voter == users.end()) {
+        updated.poll.my_votes.reset();
+        return {{std::move(event), std::move(users)}};
+    }
+    users.erase(voter);
+    std::vector<Parcel> parcels{{event, {*updated.voter}}};
+    updated.poll.my_votes.reset();
+    if (!users.empty()) parcels.push_back({std::move(event), std::move(users)});
+    return parcels;
+}
+
 }  // namespace
 
 Audience audience_of(Occasion occasion) {
@@ -24,7 +55,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::chat_updated:
         case Occasion::chat_deleted:
         case Occasion::member_added:
-        case Occasion::role_changed: return Audience::members;
+        case Occasion::role_changed:
+        case Occasion::poll_updated: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:
         case Occasion::read_kept:
@@ -64,6 +96,11 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
     auto users = recipients(audience_of(occasion), std::move(facts));
+    if (auto* poll = poll_in(event)) {
+        const auto* updated = std::get_if<PollUpdated>(&event);
+        if (updated && updated->voter) return split_for_voter(std::move(event), std::move(users));
+        poll->my_votes.reset();
+    }
     auto* view = own_view(event);
     if (!view) return {{std::move(event), std::move(users)}};
     std::vector<Parcel> parcels;

@@ -1,6 +1,7 @@
 #include "confab/domain/message_service.hpp"
 
 #include "confab/domain/media_service.hpp"
+#include "confab/domain/polls.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/media.hpp"
@@ -41,8 +42,16 @@ void MessageService::check_send(const SendMessage& m) const {
         if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
         require_uuid(m.from_template->template_id, "template_id");
     }
+    if (m.poll && m.type != MessageType::poll) throw bad_request("poll is for poll messages", "poll");
     switch (m.type) {
         case MessageType::text: validate_content(m.content, !m.from_template); break;
+        case MessageType::poll:
+            if (!m.poll) throw bad_request("poll messages need a poll", "poll");
+            if (m.from_template) throw bad_request("a poll's content is its question", "template_id");
+            if (m.media_id) throw bad_request("a poll has no media", "media_id");
+            polls::check_new(m.content, *m.poll,
+                             std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+            break;
         case MessageType::location:
             if (!m.location) throw bad_request("location messages need metadata.location", "metadata");
             validate_content(m.content, false);

@@ -9,6 +9,13 @@ bool is_sender_or_group_admin(const Standing& actor, const std::string& actor_id
     return message.sender_id == actor_id || is_group_admin(actor);
 }
 
+// A poll message that is not deleted: what voting and closing refuse otherwise.
+const Poll& poll_of(const Message& message) {
+    if (message.type != MessageType::poll) throw bad_request("the message is not a poll", "message_id");
+    if (message.is_deleted || !message.poll) throw conflict("message is deleted");
+    return *message.poll;
+}
+
 }  // namespace
 
 void may_post(const Standing& actor) {
@@ -69,7 +76,8 @@ void may_remove_member(const Standing& actor, Role target, bool self) {
 void may_edit_message(const std::string& actor_id, const Message& message) {
     if (message.sender_id != actor_id) throw forbidden("only the sender can edit a message");
     if (message.is_deleted) throw conflict("message is deleted");
-    if (message.type == MessageType::location || message.type == MessageType::system)
+    if (message.type == MessageType::location || message.type == MessageType::system ||
+        message.type == MessageType::poll)
         throw bad_request("only text messages and captions can be edited", "content");
 }
 
@@ -100,11 +108,22 @@ void may_forward(const Message& message) {
     if (message.is_deleted) throw conflict("message is deleted");
     switch (message.type) {
         case MessageType::system: throw bad_request("system messages cannot be forwarded", "message_id");
+        case MessageType::poll: throw bad_request("polls cannot be forwarded", "message_id");
         case MessageType::text:
         case MessageType::location: return;
         default:
             if (!message.media) throw conflict("the message's media was removed");
     }
+}
+
+void may_vote(const Message& message) {
+    if (poll_of(message).closed_at) throw conflict("the poll is closed");
+}
+
+void may_close_poll(const Standing& actor, const std::string& actor_id, const Message& message) {
+    poll_of(message);
+    if (!is_sender_or_group_admin(actor, actor_id, message))
+        throw forbidden("only the sender or an admin can close a poll");
 }
 
 }  // namespace confab::domain::rules

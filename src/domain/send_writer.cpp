@@ -7,6 +7,7 @@
 #include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
+#include "confab/store/polls.hpp"
 
 #include <array>
 #include <map>
@@ -19,8 +20,9 @@ namespace {
 // One counter per message type, looked up once: no lock per message.
 void count_sent(MessageType type) {
     static const auto counters = [] {
-        std::array<obs::Counter*, 7> all{};
-        for (int t = 0; t < 7; ++t)
+        constexpr int types = static_cast<int>(MessageType::poll) + 1;
+        std::array<obs::Counter*, types> all{};
+        for (int t = 0; t < types; ++t)
             all[static_cast<std::size_t>(t)] =
                 &obs::metrics().messages_sent.with({std::string(to_string(static_cast<MessageType>(t)))});
         return all;
@@ -148,6 +150,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             store::media::mark_attached(tx, message->media->id);
             message->media->attached = true;
         }
+        if (const auto& poll = sends[i]->poll)
+            message->poll = store::polls::insert(tx, message->id, message->content, *poll);
         Outcome<Sent> outcome;
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         count_sent(message->type);

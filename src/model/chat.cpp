@@ -7,7 +7,7 @@
 namespace confab::model {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 7> message_types{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 8> message_types{{
     {MessageType::text, "text"},
     {MessageType::image, "image"},
     {MessageType::voice, "voice"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 7> message_types{
     {MessageType::location, "location"},
     {MessageType::file, "file"},
     {MessageType::system, "system"},
+    {MessageType::poll, "poll"},
 }};
 
 constexpr std::array<std::pair<Role, std::string_view>, 3> roles{{

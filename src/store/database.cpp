@@ -7,6 +7,7 @@
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
+#include "confab/store/polls.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
@@ -32,6 +33,7 @@ void prepare_statements(Tx& tx) {
     stats::prepare(tx);
     scheduled::prepare(tx);
     templates::prepare(tx);
+    polls::prepare(tx);
     tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

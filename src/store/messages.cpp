@@ -1,6 +1,7 @@
 #include "confab/store/messages.hpp"
 #include "confab/store/sql.hpp"
 
+#include "confab/store/polls.hpp"
 #include "confab/store/rows.hpp"
 
 #include <algorithm>
@@ -117,6 +118,7 @@ std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result, co
     out.reserve(result.size());
     for (const auto& row : result) out.push_back(message_from(row));
     attach_reactions(tx, out, viewer);
+    attach_polls(tx, out, viewer);
     return out;
 }
 
@@ -228,7 +230,8 @@ void prepare(Tx& tx) {
                "UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() "
                "WHERE id = $1::uuid");
     tx.prepare("messages_tombstone",
-               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid) "
+               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid), "
+               "poll_gone AS (DELETE FROM polls WHERE message_id = $1::uuid) "
                "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, pinned_at = NULL, "
                "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_detach_media",
@@ -329,6 +332,7 @@ Pins pins(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before
         pins.messages.push_back(message_from(row, 1));
     }
     attach_reactions(tx, pins.messages, viewer);
+    attach_polls(tx, pins.messages, viewer);
     return pins;
 }
 

@@ -29,6 +29,43 @@ std::string dump(const json& j) { return j.dump().substr(0, 2000); }
 bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
 bool is_nonneg_int(const json& j) { return is_int(j) && j.get<std::int64_t>() >= 0; }
 
+// PollModel (docs/api.md, Polls), as MessageModel.poll holds it.
+::testing::AssertionResult IsPollModel(const json& j) {
+    auto keys =
+        ExactKeys(j, {"question", "options", "multiple_choice", "anonymous", "closes_at", "closed_at", "total_voters"},
+                  "PollModel", {"my_votes"});
+    if (!keys) return keys;
+    if (!j["question"].is_string() || !j["multiple_choice"].is_boolean() || !j["anonymous"].is_boolean() ||
+        !is_nonneg_int(j["total_voters"]))
+        return Fail("PollModel types", j);
+    for (const char* time : {"closes_at", "closed_at"})
+        if (!j[time].is_null() && !is_timestamp(j[time])) return Fail(std::string("PollModel.") + time, j);
+    if (!j["options"].is_array() || j["options"].size() < 2 || j["options"].size() > 12)
+        return Fail("PollModel.options is not 2-12 options", j);
+    for (const auto& option : j["options"]) {
+        auto ok = ExactKeys(option, {"text", "voter_count", "voter_ids"}, "PollOption");
+        if (!ok) return ok;
+        if (!option["text"].is_string() || !is_nonneg_int(option["voter_count"]) || !option["voter_ids"].is_array())
+            return Fail("PollOption types", j);
+        // voter_ids names the first 10 voters plus the reader, and nobody in an anonymous poll.
+        const auto named = option["voter_ids"].size();
+        if ((j["anonymous"] == true && named != 0) || named > 11 || option["voter_count"].get<std::size_t>() < named)
+            return Fail("PollOption.voter_ids does not fit", j);
+        if (j["anonymous"] == false && option["voter_count"].get<std::size_t>() <= 10 &&
+            option["voter_count"].get<std::size_t>() != named)
+            return Fail("PollOption.voter_ids does not name every voter", j);
+        for (const auto& u : option["voter_ids"])
+            if (!is_uuid(u)) return Fail("PollOption.voter_ids holds a non-UUID", j);
+    }
+    if (j.contains("my_votes")) {
+        if (!j["my_votes"].is_array()) return Fail("PollModel.my_votes is not an array", j);
+        for (const auto& index : j["my_votes"])
+            if (!is_nonneg_int(index) || index.get<std::size_t>() >= j["options"].size())
+                return Fail("PollModel.my_votes holds a non-index", j);
+    }
+    return ::testing::AssertionSuccess();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +225,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
                           {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
                            "reactions", "is_edited", "is_deleted", "metadata", "client_id", "pinned_at", "pinned_by",
                            "forwarded_from", "created_at", "updated_at"},
-                          "MessageModel");
+                          "MessageModel", {"poll"});
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
     if (!is_uuid(j["chat_id"])) return Fail("MessageModel.chat_id is not a UUID", j);
@@ -197,7 +234,8 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         return Fail("MessageModel.seq is not an integer >= 1", j);
     if (!is_int(j["version"]) || j["version"].get<std::int64_t>() < 1)
         return Fail("MessageModel.version is not an integer >= 1", j);
-    static const std::set<std::string> types = {"text", "image", "voice", "video", "location", "file", "system"};
+    static const std::set<std::string> types = {"text",     "image", "voice",  "video",
+                                                "location", "file",  "system", "poll"};
     if (!j["type"].is_string() || !types.count(j["type"].get<std::string>())) return Fail("MessageModel.type", j);
     if (!j["content"].is_string()) return Fail("MessageModel.content is not a string", j);
     if (!j["media"].is_null() && !j["media"].is_object()) return Fail("MessageModel.media", j);
@@ -232,6 +270,13 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     }
     if (!is_timestamp(j["created_at"])) return Fail("MessageModel.created_at is not RFC 3339 ms UTC", j);
     if (!is_timestamp(j["updated_at"])) return Fail("MessageModel.updated_at is not RFC 3339 ms UTC", j);
+    // A poll message that is not deleted carries its poll; no other message has one.
+    if (j.contains("poll") != (j["type"] == "poll" && j["is_deleted"] == false))
+        return Fail("MessageModel.poll is for poll messages that are not deleted", j);
+    if (j.contains("poll")) {
+        auto pm = IsPollModel(j["poll"]);
+        if (!pm) return ::testing::AssertionFailure() << "MessageModel.poll: " << pm.message();
+    }
     return ::testing::AssertionSuccess();
 }
 

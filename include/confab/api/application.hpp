@@ -14,6 +14,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
+#include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
@@ -60,6 +61,7 @@ public:
     domain::StatsService stats;
     domain::TemplateService templates;
     domain::ScheduledService scheduled;
+    domain::PollService polls;
     Services services;
     http::Router router;
     WsEvents events;

@@ -12,6 +12,10 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
 // "client_id"?}), the message forwarded named apart.
 domain::Forward parse_forward(const Json& data, std::string message_id, std::string actor);
 
+// The option indices of a vote: {"options": [0, 2]} (the body of PUT
+// /messages/{id}/votes and the data of poll.vote); the domain checks them.
+std::vector<std::int64_t> parse_vote(const Json& data);
+
 // {"messages": [...], "hidden": [...], "version", "has_more"}: the since_version sync result.
 Json to_json(const domain::SyncPage& page);
 

@@ -25,6 +25,7 @@ void add_media_routes(http::Router& router, Services& services);
 boost::asio::awaitable<std::optional<http::Response>> admit_upload(Services& services, const http::Request& head);
 void add_template_routes(http::Router& router, Services& services);
 void add_scheduled_routes(http::Router& router, Services& services);
+void add_poll_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

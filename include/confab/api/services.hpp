@@ -20,6 +20,7 @@ class MediaService;
 class StatsService;
 class TemplateService;
 class ScheduledService;
+class PollService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -41,6 +42,7 @@ struct Services {
     domain::StatsService& stats;
     domain::TemplateService& templates;
     domain::ScheduledService& scheduled;
+    domain::PollService& polls;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

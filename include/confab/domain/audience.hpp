@@ -47,6 +47,7 @@ enum class Occasion {
     invitation_created,  // invitation.created: the subject was invited
     invitation_deleted,  // invitation.deleted: the subject accepted or declined
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
+    poll_updated,        // poll.updated: a vote changed, or the poll was closed
 };
 
 Audience audience_of(Occasion occasion);
@@ -73,7 +74,9 @@ struct Parcel {
 };
 
 // The event as sent on the occasion: one parcel for all its recipients, or, for an event
-// carrying the recipient's `me`, one parcel each with their own.
+// carrying the recipient's `me`, one parcel each with their own. A poll's my_votes is one
+// reader's: an event sent alike to all carries none, and a vote's poll.updated carries the
+// voter's to the voter alone.
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts);
 
 }  // namespace confab::domain

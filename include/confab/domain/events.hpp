@@ -70,11 +70,17 @@ struct ScheduledUpdated {
 struct ScheduledDeleted {
     std::string scheduled_id, chat_id;
 };  // scheduled_message.deleted: cancelled by its author
+struct PollUpdated {
+    std::string chat_id, message_id;
+    std::int64_t version = 0;
+    Poll poll;                         // as the voter reads it (address() keeps my_votes for them alone)
+    std::optional<std::string> voter;  // who voted; none for a close
+};                                     // poll.updated
 
 using Event =
     std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
                  ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
-                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted>;
+                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated>;
 
 class EventSink {
 public:

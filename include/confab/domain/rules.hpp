@@ -60,8 +60,16 @@ void may_remove_media(const Standing& actor, const std::string& actor_id, const 
 // nothing to do: deleting a message unpins it).
 void may_pin(const Standing& actor, const Message& message, bool pin);
 
-// A forward needs a message with something to carry: not deleted, not a system message, and
-// a media message still with its media.
+// A forward needs a message with something to carry: not deleted, not a system message or a
+// poll (whose votes belong to its chat), and a media message still with its media.
 void may_forward(const Message& message);
+
+// Any member votes in an open poll, even where only admins may post: a vote answers, as a
+// reaction does. Not a poll: bad_request; deleted or closed: conflict.
+void may_vote(const Message& message);
+
+// The poll's sender, or in a group an admin or the owner, closes it; not a poll:
+// bad_request; deleted: conflict. (Closing a closed poll changes nothing.)
+void may_close_poll(const Standing& actor, const std::string& actor_id, const Message& message);
 
 }  // namespace confab::domain::rules

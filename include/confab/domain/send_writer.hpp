@@ -34,6 +34,7 @@ struct SendMessage {
     std::optional<Location> location;  // parsed from metadata.location by the edge
     std::optional<std::string> client_id;
     std::optional<TemplateUse> from_template;  // then `content` is empty
+    std::optional<Poll> poll;                  // a poll message's options and settings; `content` is its question
 };
 
 // bad_request when `content` is required and empty, payload_too_large when it is longer

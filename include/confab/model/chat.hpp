@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/poll.hpp"
 #include "confab/model/user.hpp"
 
 #include <cstdint>
@@ -32,7 +33,7 @@ struct ChatSettings {
     bool operator==(const ChatSettings&) const = default;
 };
 
-enum class MessageType { text, image, voice, video, location, file, system };
+enum class MessageType { text, image, voice, video, location, file, system, poll };
 std::string_view to_string(MessageType type);
 std::optional<MessageType> message_type_from(std::string_view text);
 
@@ -91,6 +92,7 @@ struct Message {
     std::optional<Timestamp> pinned_at;
     std::optional<std::string> pinned_by;
     std::optional<ForwardOrigin> forwarded_from;
+    std::optional<Poll> poll;  // a poll message's
 };
 
 struct Chat {

@@ -70,6 +70,7 @@ Event event_of(Occasion occasion) {
         case Occasion::invitation_created: return InvitationCreated{};
         case Occasion::invitation_deleted: return InvitationDeleted{};
         case Occasion::scheduled_changed: return ScheduledUpdated{};
+        case Occasion::poll_updated: return PollUpdated{};
     }
     return MessageCreated{};
 }
@@ -105,6 +106,7 @@ const std::vector<Row> table{
     {Occasion::invitation_created, "invitation.created",          "invitee",  ".....x."},
     {Occasion::invitation_deleted, "invitation.deleted",          "invitee",  ".....x."},
     {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},
+    {Occasion::poll_updated,       "poll.updated",                "",         "xxxx..."},
 };
 // clang-format on
 
@@ -115,7 +117,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::scheduled_changed); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::poll_updated); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";
@@ -163,6 +165,57 @@ TEST(AudienceTable, AChatWithoutMembersReachesOnlyItsSubject) {
     facts.members.clear();
     EXPECT_EQ(receivers(address(Occasion::message_created, MessageCreated{}, facts)), ".......");
     EXPECT_EQ(receivers(address(Occasion::member_removed, MemberRemoved{}, facts)), "....x..");
+}
+
+Poll poll_voted(std::vector<int> choice) {
+    Poll poll;
+    poll.options = {{"yes", 1, {}}, {"no", 0, {}}};
+    poll.my_votes = std::move(choice);
+    return poll;
+}
+
+// A vote's poll.updated: the voter's connections get their own choice, the other members
+// the same counts without anyone's choice.
+TEST(AudienceTable, AVotersChoiceGoesToTheVoterAlone) {
+    const auto parcels =
+        address(Occasion::poll_updated, PollUpdated{"chat", "poll", 7, poll_voted({0}), "actor"}, facts_about(""));
+    ASSERT_EQ(parcels.size(), 2u);
+    EXPECT_EQ(parcels[0].recipients, std::vector<std::string>{"actor"});
+    EXPECT_EQ(std::get<PollUpdated>(parcels[0].event).poll.my_votes, std::vector<int>{0});
+    EXPECT_EQ(parcels[1].recipients, (std::vector<std::string>{"owner", "admin", "member"}));
+    EXPECT_FALSE(std::get<PollUpdated>(parcels[1].event).poll.my_votes.has_value());
+    EXPECT_EQ(std::get<PollUpdated>(parcels[1].event).poll.options[0].voter_count, 1);
+}
+
+// A voter who is no longer a member gets nothing; the members get the counts.
+TEST(AudienceTable, AVoterWhoLeftIsNotSentTheirChoice) {
+    const auto parcels =
+        address(Occasion::poll_updated, PollUpdated{"chat", "poll", 7, poll_voted({0}), "removed"}, facts_about(""));
+    ASSERT_EQ(parcels.size(), 1u);
+    EXPECT_EQ(receivers(parcels), "xxxx...");
+    EXPECT_FALSE(std::get<PollUpdated>(parcels[0].event).poll.my_votes.has_value());
+}
+
+// Events every member gets alike never carry one reader's my_votes: a close, a new poll, a
+// pin of a poll, a chat view's last message.
+TEST(AudienceTable, ASharedPollCarriesNobodysChoice) {
+    const auto closed =
+        address(Occasion::poll_updated, PollUpdated{"chat", "poll", 7, poll_voted({1}), std::nullopt}, facts_about(""));
+    ASSERT_EQ(closed.size(), 1u);
+    EXPECT_FALSE(std::get<PollUpdated>(closed[0].event).poll.my_votes.has_value());
+    const auto created =
+        address(Occasion::message_created, MessageCreated{Message{.poll = poll_voted({})}}, facts_about(""));
+    ASSERT_EQ(created.size(), 1u);
+    EXPECT_FALSE(std::get<MessageCreated>(created[0].event).message.poll->my_votes.has_value());
+    const auto updated =
+        address(Occasion::message_updated, MessageUpdated{Message{.poll = poll_voted({1})}}, facts_about(""));
+    EXPECT_FALSE(std::get<MessageUpdated>(updated[0].event).message.poll->my_votes.has_value());
+    auto facts = facts_about("");
+    const auto views =
+        address(Occasion::chat_updated, ChatUpdated{ChatView{.last_message = Message{.poll = poll_voted({1})}}}, facts);
+    ASSERT_EQ(views.size(), 4u);
+    for (const auto& parcel : views)
+        EXPECT_FALSE(std::get<ChatUpdated>(parcel.event).view.last_message->poll->my_votes.has_value());
 }
 
 }  // namespace

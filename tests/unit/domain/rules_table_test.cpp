@@ -17,6 +17,10 @@ namespace {
 
 constexpr std::array roles{Role::member, Role::admin, Role::owner};
 
+Message open_poll(const std::string& sender) {
+    return Message{.sender_id = sender, .type = MessageType::poll, .poll = Poll{}};
+}
+
 // Every combination of the group settings.
 std::vector<ChatSettings> every_setting() {
     std::vector<ChatSettings> all;
@@ -111,6 +115,21 @@ const std::vector<StandingRow>& standing_rows() {
          'A',
          {'A', 'A', 'A'},
          &ChatSettings::only_admins_can_pin},
+        {"close another's poll",
+         [](const Standing& s) { may_close_poll(s, "bob", open_poll("ann")); },
+         'F',
+         {'F', 'A', 'A'}},
+        {"close own poll", [](const Standing& s) { may_close_poll(s, "ann", open_poll("ann")); }, 'A', {'A', 'A', 'A'}},
+        {"close a deleted poll",
+         [](const Standing& s) {
+             may_close_poll(s, "ann", Message{.sender_id = "ann", .type = MessageType::poll, .is_deleted = true});
+         },
+         'C',
+         {'C', 'C', 'C'}},
+        {"close a text",
+         [](const Standing& s) { may_close_poll(s, "ann", Message{.sender_id = "ann"}); },
+         'B',
+         {'B', 'B', 'B'}},
         {"remove own media",
          [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
          'A',
@@ -227,6 +246,7 @@ TEST(RulesTable, WhichMessagesCanBeForwarded) {
         {"image whose media was removed", Message{.type = MessageType::image}, 'C'},
         {"deleted", Message{.is_deleted = true}, 'C'},
         {"system", Message{.type = MessageType::system}, 'B'},
+        {"poll", open_poll("ann"), 'B'},
     };
     for (const auto& row : rows) EXPECT_EQ(answer([&] { may_forward(row.value); }), row.expected) << row.message;
 }
@@ -260,6 +280,33 @@ TEST(RulesTable, ReadReceiptsAreKeptFromOthersOnlyWhenTurnedOff) {
     EXPECT_TRUE(sees_reads(sending, true));
     EXPECT_FALSE(sees_reads(keeping, false));
     EXPECT_TRUE(sees_reads(keeping, true)) << "the reader always sees their own";
+}
+
+// Whether a message takes a vote, whoever votes: any member may (the caller has checked
+// membership), whatever the group's settings, as long as the poll is open.
+TEST(RulesTable, WhichMessagesTakeAVote) {
+    struct Row {
+        const char* message;
+        Message value;
+        char expected;
+    };
+    const auto closed = [] {
+        auto poll = open_poll("ann");
+        poll.poll->closed_at = Timestamp{};
+        return poll;
+    };
+    const std::vector<Row> rows{
+        {"open poll", open_poll("ann"), 'A'},
+        {"closed poll", closed(), 'C'},
+        {"deleted poll", Message{.type = MessageType::poll, .is_deleted = true}, 'C'},
+        {"text", Message{.type = MessageType::text}, 'B'},
+        {"system", Message{.type = MessageType::system}, 'B'},
+    };
+    for (const auto& row : rows) EXPECT_EQ(answer([&] { may_vote(row.value); }), row.expected) << row.message;
+}
+
+TEST(RulesTable, APollIsNotEdited) {
+    EXPECT_EQ(answer([] { may_edit_message("ann", open_poll("ann")); }), 'B');
 }
 
 }  // namespace
