@@ -6,7 +6,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ clang cmake make pkg-config ca-certificates \
       libboost1.81-dev libboost-url1.81-dev libpqxx-dev nlohmann-json3-dev libspdlog-dev \
-      libsodium-dev libtomlplusplus-dev libmagic-dev libvips-dev libjemalloc-dev libjwt-dev \
+      libsodium-dev libtomlplusplus-dev libmagic-dev libvips-dev libjemalloc-dev libjwt-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

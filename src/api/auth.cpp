@@ -1,6 +1,7 @@
 #include "confab/api/json.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/user_service.hpp"
 
 namespace confab::api {
 namespace {
@@ -54,6 +55,7 @@ void add_auth_routes(http::Router& router, Services& services) {
                                                                                 nullable_string(body, "device_name"),
                                                                                 context.request.remote_address);
                    context.user_id = result.user.id;
+                   if (result.renamed) co_await services.users.announce(result.user);
                    co_return signed_in(200, result);
                });
     router.add(http::Method::post, "/api/v1/auth/logout",

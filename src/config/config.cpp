@@ -447,6 +447,7 @@ const std::vector<Key>& keys() {
         {"jwt.display_name_claim", "CONFAB_JWT_DISPLAY_NAME_CLAIM", any_text(), &Config::jwt, &Jwt::display_name_claim},
         {"jwt.username_claim", "CONFAB_JWT_USERNAME_CLAIM", any_text(), &Config::jwt, &Jwt::username_claim},
         {"jwt.clock_skew_seconds", "CONFAB_JWT_CLOCK_SKEW_SECONDS", integer(0, 600), &Config::jwt, &Jwt::clock_skew},
+        {"jwt.jwks_file", "CONFAB_JWT_JWKS_FILE", any_text(), &Config::jwt, &Jwt::jwks_file},
 
         {"limits.content_chars", "CONFAB_LIMIT_CONTENT_CHARS", integer(1, kMaxCount), &Config::limits,
          &Limits::content_chars},
@@ -647,8 +648,8 @@ void validate_sign_in(const Config& config) {
     if (jwt.enabled) {
         if (jwt.issuer.empty()) require("jwt.issuer", "required when jwt.enabled is true");
         if (jwt.audience.empty()) require("jwt.audience", "required when jwt.enabled is true");
-        if (jwt.hs256_secret.empty() && jwt.public_key_file.empty())
-            require("jwt.hs256_secret", "jwt.enabled needs jwt.hs256_secret or jwt.public_key_file");
+        if (jwt.hs256_secret.empty() && jwt.public_key_file.empty() && jwt.jwks_file.empty())
+            require("jwt.hs256_secret", "jwt.enabled needs jwt.hs256_secret, jwt.public_key_file or jwt.jwks_file");
     }
     if (!config.auth.password_enabled && !jwt.enabled)
         require("auth.password_enabled", "expected true unless jwt.enabled is true: nobody could sign in");

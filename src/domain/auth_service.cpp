@@ -62,6 +62,16 @@ void ensure_sodium() {
     if (!ready) throw std::runtime_error("libsodium failed to initialise");
 }
 
+// 401 "token rejected: <reason>", the reason also in details.reason as one word
+// ("bad signature": bad_signature) for clients to branch on.
+Error rejected(TokenRejection rejection) {
+    const std::string why(reason(rejection));
+    Error error(ErrorCode::unauthorized, "token rejected: " + why, "token");
+    error.reason = why;
+    std::replace(error.reason->begin(), error.reason->end(), ' ', '_');
+    return error;
+}
+
 }  // namespace
 
 std::string new_token() {
@@ -181,7 +191,7 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
 }
 
 TokenClaims AuthService::accepted_claims(const std::string& token, const std::string& client) {
-    if (!jwt_.enabled) throw Error(ErrorCode::unauthorized, "token rejected: disabled", "token");
+    if (!jwt_.enabled) throw rejected(TokenRejection::disabled);
     auto verdict = verifier_.verify(token);
     std::optional<TokenRejection> rejection;
     if (const auto* refused = std::get_if<TokenRejection>(&verdict)) {
@@ -194,9 +204,8 @@ TokenClaims AuthService::accepted_claims(const std::string& token, const std::st
     }
     if (!rejection) return std::get<TokenClaims>(std::move(verdict));
     (void)failed_per_client_.acquire(address_key(client));
-    const auto why = std::string(reason(*rejection));
-    spdlog::info("host token rejected: {}", why);
-    throw Error(ErrorCode::unauthorized, "token rejected: " + why, "token");
+    spdlog::info("host token rejected: {}", reason(*rejection));
+    throw rejected(*rejection);
 }
 
 namespace {
@@ -211,37 +220,44 @@ std::string username_for(const std::optional<std::string>& wanted, int attempt) 
     return name;
 }
 
-// The display name claim when it makes a valid display name, else the username.
-std::string display_name_for(const std::optional<std::string>& wanted, const std::string& username) {
-    if (!wanted) return username;
+// The display name claim when it makes a valid display name.
+std::optional<std::string> valid_display_name(const std::optional<std::string>& wanted) {
+    if (!wanted) return std::nullopt;
     const auto length = code_points(*wanted);
-    if (length < 1 || length > max_name_chars || !is_plain_text(*wanted)) return username;
-    return *wanted;
+    if (length < 1 || length > max_name_chars || !is_plain_text(*wanted)) return std::nullopt;
+    return wanted;
 }
 
 }  // namespace
 
-boost::asio::awaitable<User> AuthService::host_user(TokenClaims claims) {
-    co_return co_await pool_.run([claims = std::move(claims)](store::Tx& tx) -> User {
+boost::asio::awaitable<std::pair<User, bool>> AuthService::host_user(TokenClaims claims) {
+    co_return co_await pool_.run([claims = std::move(claims)](store::Tx& tx) -> std::pair<User, bool> {
         const auto& issuer = *claims.issuer;
         const auto& subject = *claims.subject;
-        if (auto known = store::identities::find_user(tx, issuer, subject)) return std::move(*known);
+        const auto display_name = valid_display_name(claims.display_name);
+        if (auto known = store::identities::find_user(tx, issuer, subject)) {
+            // The host application's name for its user wins over one set here meanwhile.
+            if (!display_name || *display_name == known->display_name) return {std::move(*known), false};
+            auto renamed = store::users::update_profile(tx, known->id, ProfileChange{.display_name = display_name});
+            if (!renamed) throw std::runtime_error("host user vanished while being renamed");
+            return {std::move(*renamed), true};
+        }
         // A taken username (the claim's, or a generated one by chance) is tried again, generated.
         std::optional<User> created;
         for (int attempt = 0; !created && attempt < 5; ++attempt) {
             const auto username = username_for(claims.username, attempt);
-            created = store::users::insert(tx, username, display_name_for(claims.display_name, username), std::nullopt);
+            created = store::users::insert(tx, username, display_name.value_or(username), std::nullopt);
         }
         if (!created) throw std::runtime_error("no free username for a host user");
         if (store::identities::link(tx, issuer, subject, created->id)) {
             spdlog::info("host user created user_id={}", created->id);
-            return std::move(*created);
+            return {std::move(*created), false};
         }
         // Another first sign-in of the same subject committed meanwhile: its user is the one.
         store::users::remove(tx, created->id);
         auto linked = store::identities::find_user(tx, issuer, subject);
         if (!linked) throw std::runtime_error("host identity vanished while being linked");
-        return std::move(*linked);
+        return {std::move(*linked), false};
     });
 }
 
@@ -251,8 +267,10 @@ boost::asio::awaitable<SignedIn> AuthService::sign_in_with_host_token(std::strin
     attempts_.require(address_key(client), "sign-in attempts");
     validate_name(device_name, "device_name");
     failed_per_client_.require_left(address_key(client), "invalid tokens from this address");
-    auto user = co_await host_user(accepted_claims(token, client));
-    co_return co_await issue_token(std::move(user), std::move(device_name), std::move(client));
+    auto [user, renamed] = co_await host_user(accepted_claims(token, client));
+    auto signed_in = co_await issue_token(std::move(user), std::move(device_name), std::move(client));
+    signed_in.renamed = renamed;
+    co_return signed_in;
 }
 
 // Forgotten after the revocation commits: a lookup that read the token as valid before the

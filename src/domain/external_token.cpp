@@ -10,6 +10,7 @@ std::string_view reason(TokenRejection rejection) {
         case TokenRejection::malformed: return "malformed";
         case TokenRejection::unsupported_algorithm: return "unsupported algorithm";
         case TokenRejection::bad_signature: return "bad signature";
+        case TokenRejection::unknown_key: return "unknown key";
         case TokenRejection::expired: return "expired";
         case TokenRejection::not_yet_valid: return "not yet valid";
         case TokenRejection::wrong_issuer: return "wrong issuer";

@@ -2,7 +2,13 @@
 
 #include <jwt.h>
 #include <nlohmann/json.hpp>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <sodium.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -55,24 +61,152 @@ std::vector<std::string> audience_of(jwt_t* jwt) {
     return names;
 }
 
-std::string read_key(const std::string& path) {
+std::string read_file(const std::string& path, const char* setting) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream contents;
     contents << in.rdbuf();
-    if (!in || contents.str().empty())
-        throw std::runtime_error("jwt.public_key_file: cannot read a PEM public key from " + path);
+    if (!in || contents.str().empty()) throw std::runtime_error(std::string(setting) + ": cannot read " + path);
     return std::move(contents).str();
+}
+
+// --- JWK to PEM, with OpenSSL 3's key-from-parameters API
+
+struct OpenSslFree {
+    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+    void operator()(EVP_PKEY_CTX* context) const { EVP_PKEY_CTX_free(context); }
+    void operator()(OSSL_PARAM_BLD* builder) const { OSSL_PARAM_BLD_free(builder); }
+    void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
+    void operator()(BIGNUM* number) const { BN_free(number); }
+    void operator()(BIO* bio) const { BIO_free(bio); }
+};
+template <typename T>
+using Owned = std::unique_ptr<T, OpenSslFree>;
+
+void require(bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error("jwt.jwks_file: " + what);
+}
+
+std::string base64url(const nlohmann::json& key, const char* member) {
+    require(key.contains(member) && key[member].is_string(), std::string("a key lacks \"") + member + "\"");
+    const auto& text = key[member].get_ref<const std::string&>();
+    std::string bytes(text.size(), '\0');
+    std::size_t length = 0;
+    const bool decoded =
+        sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(),
+                          nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;
+    require(decoded && length > 0, std::string("\"") + member + "\" is not base64url");
+    bytes.resize(length);
+    return bytes;
+}
+
+Owned<BIGNUM> number(const std::string& big_endian) {
+    return Owned<BIGNUM>(BN_bin2bn(reinterpret_cast<const unsigned char*>(big_endian.data()),
+                                   static_cast<int>(big_endian.size()), nullptr));
+}
+
+// The public key `type` ("RSA", "EC") with these parameters, as PEM.
+std::string pem_from(const char* type, OSSL_PARAM_BLD* builder) {
+    const Owned<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(builder));
+    const Owned<EVP_PKEY_CTX> context(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+    EVP_PKEY* raw = nullptr;
+    require(params && context && EVP_PKEY_fromdata_init(context.get()) == 1 &&
+                EVP_PKEY_fromdata(context.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) == 1,
+            std::string("an invalid ") + type + " key");
+    const Owned<EVP_PKEY> key(raw);
+    const Owned<BIO> out(BIO_new(BIO_s_mem()));
+    require(out && PEM_write_bio_PUBKEY(out.get(), key.get()) == 1, "cannot write a key as PEM");
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string rsa_pem(const nlohmann::json& jwk) {
+    const auto modulus = number(base64url(jwk, "n"));
+    const auto exponent = number(base64url(jwk, "e"));
+    const Owned<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
+    require(modulus && exponent && builder &&
+                OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) &&
+                OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()),
+            "an invalid RSA key");
+    return pem_from("RSA", builder.get());
+}
+
+std::string p256_pem(const nlohmann::json& jwk) {
+    constexpr std::size_t coordinate = 32;
+    const auto x = base64url(jwk, "x");
+    const auto y = base64url(jwk, "y");
+    require(x.size() == coordinate && y.size() == coordinate, "a P-256 key needs 32-byte x and y");
+    const std::string point = "\x04" + x + y;  // uncompressed
+    const Owned<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
+    require(builder && OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+                OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+            "an invalid EC key");
+    return pem_from("EC", builder.get());
+}
+
+std::optional<std::string> text_member(const nlohmann::json& jwk, const char* member) {
+    if (!jwk.contains(member)) return std::nullopt;
+    require(jwk[member].is_string(), std::string("\"") + member + "\" is not a string");
+    return jwk[member].get<std::string>();
+}
+
+// The key as a VerificationKey, or nullopt for one sign-in does not use.
+std::optional<VerificationKey> verification_key(const nlohmann::json& jwk) {
+    require(jwk.is_object(), "a key is not an object");
+    const auto type = text_member(jwk, "kty");
+    require(type.has_value(), "a key lacks \"kty\"");
+    if (text_member(jwk, "use").value_or("sig") != "sig") return std::nullopt;
+    const auto algorithm = text_member(jwk, "alg");
+    VerificationKey key{text_member(jwk, "kid"), "", ""};
+    if (*type == "RSA" && algorithm.value_or("RS256") == "RS256") {
+        key.algorithm = "RS256";
+        key.pem = rsa_pem(jwk);
+    } else if (*type == "EC" && text_member(jwk, "crv") == "P-256" && algorithm.value_or("ES256") == "ES256") {
+        key.algorithm = "ES256";
+        key.pem = p256_pem(jwk);
+    } else {
+        return std::nullopt;
+    }
+    return key;
+}
+
+std::vector<VerificationKey> public_keys(const config::Jwt& settings) {
+    std::vector<VerificationKey> keys;
+    if (!settings.public_key_file.empty()) {
+        // The PEM says RSA or EC; libjwt refuses a token whose algorithm does not fit it.
+        const auto pem = read_file(settings.public_key_file, "jwt.public_key_file");
+        keys.push_back({std::nullopt, "RS256", pem});
+        keys.push_back({std::nullopt, "ES256", pem});
+    }
+    if (!settings.jwks_file.empty())
+        for (auto& key : keys_from_jwks(read_file(settings.jwks_file, "jwt.jwks_file"))) keys.push_back(std::move(key));
+    return keys;
 }
 
 }  // namespace
 
-JwtVerifier::JwtVerifier(const config::Jwt& settings)
-    : settings_(settings), public_key_(settings.public_key_file.empty() ? "" : read_key(settings.public_key_file)) {}
+std::vector<VerificationKey> keys_from_jwks(std::string_view jwks) {
+    const auto set = nlohmann::json::parse(jwks, nullptr, false);
+    require(set.is_object() && set.contains("keys") && set["keys"].is_array(), "not a JWK set ({\"keys\": [...]})");
+    std::vector<VerificationKey> keys;
+    for (const auto& jwk : set["keys"])
+        if (auto key = verification_key(jwk)) keys.push_back(std::move(*key));
+    return keys;
+}
 
-const std::string* JwtVerifier::key_for(std::string_view algorithm) const {
-    if (algorithm == "HS256" && !settings_.hs256_secret.empty()) return &settings_.hs256_secret;
-    if ((algorithm == "RS256" || algorithm == "ES256") && !public_key_.empty()) return &public_key_;
-    return nullptr;
+JwtVerifier::JwtVerifier(const config::Jwt& settings) : settings_(settings), public_keys_(public_keys(settings)) {}
+
+std::vector<const std::string*> JwtVerifier::keys_for(std::string_view algorithm, const char* kid) const {
+    if (algorithm == "HS256") {
+        if (settings_.hs256_secret.empty()) return {};
+        return {&settings_.hs256_secret};
+    }
+    const bool named = kid != nullptr && std::any_of(public_keys_.begin(), public_keys_.end(),
+                                                     [](const VerificationKey& key) { return key.id.has_value(); });
+    std::vector<const std::string*> keys;
+    for (const auto& key : public_keys_)
+        if (key.algorithm == algorithm && (!named || key.id == kid)) keys.push_back(&key.pem);
+    return keys;
 }
 
 std::variant<TokenClaims, TokenRejection> JwtVerifier::verify(const std::string& token) const {
@@ -80,12 +214,18 @@ std::variant<TokenClaims, TokenRejection> JwtVerifier::verify(const std::string&
     if (!unchecked) return TokenRejection::malformed;
     const char* named = jwt_get_header(unchecked.get(), "alg");
     const std::string algorithm = named ? named : "";
-    const std::string* key = key_for(algorithm);
-    if (key == nullptr) return TokenRejection::unsupported_algorithm;
-    const Jwt verified = decode(token, key);
-    // The check libjwt made is the one for the algorithm whose key was given.
-    const char* checked = verified ? jwt_alg_str(jwt_get_alg(verified.get())) : nullptr;
-    if (checked == nullptr || checked != algorithm) return TokenRejection::bad_signature;
+    if (keys_for(algorithm, nullptr).empty()) return TokenRejection::unsupported_algorithm;
+    const auto keys = keys_for(algorithm, jwt_get_header(unchecked.get(), "kid"));
+    if (keys.empty()) return TokenRejection::unknown_key;
+    Jwt verified;
+    for (const auto* key : keys) {
+        verified = decode(token, key);
+        // The check libjwt made is the one for the algorithm whose key was given.
+        const char* checked = verified ? jwt_alg_str(jwt_get_alg(verified.get())) : nullptr;
+        if (checked != nullptr && checked == algorithm) break;
+        verified.reset();
+    }
+    if (!verified) return TokenRejection::bad_signature;
     jwt_t* jwt = verified.get();
     return TokenClaims{
         .issuer = string_claim(jwt, "iss"),

@@ -67,14 +67,21 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
 
 boost::asio::awaitable<User> UserService::update_profile(std::string id, ProfileChange change) {
     validate(change);
-    auto updated = co_await writes_.pool().run([id, change](store::Tx& tx) {
+    auto user = co_await writes_.pool().run([id, change](store::Tx& tx) {
         auto user = store::users::update_profile(tx, id, change);
         if (!user) throw not_found("user");
-        return std::pair{std::move(*user), store::members::contacts(tx, id)};
+        return std::move(*user);
     });
-    auto& [user, contacts] = updated;
-    writes_.publish(Occasion::profile_updated, UserUpdated{user}, {.subject = id, .contacts = std::move(contacts)});
-    co_return std::move(user);
+    co_await announce(user);
+    co_return user;
+}
+
+boost::asio::awaitable<void> UserService::announce(User user) {
+    auto contacts =
+        co_await writes_.pool().run([id = user.id](store::Tx& tx) { return store::members::contacts(tx, id); });
+    const auto id = user.id;
+    writes_.publish(Occasion::profile_updated, UserUpdated{std::move(user)},
+                    {.subject = id, .contacts = std::move(contacts)});
 }
 
 boost::asio::awaitable<Privacy> UserService::privacy(std::string id) {

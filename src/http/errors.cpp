@@ -37,6 +37,7 @@ WireError describe(const model::Error& error) {
     if (error.field()) wire.details["field"] = *error.field();
     if (error.retry_after_ms) wire.details["retry_after_ms"] = *error.retry_after_ms;
     for (const auto& [name, amount] : error.amounts) wire.details[name] = amount;
+    if (error.reason) wire.details["reason"] = *error.reason;
     if (error.code() == model::ErrorCode::unavailable) return retry_later(std::move(wire));
     return wire;
 }

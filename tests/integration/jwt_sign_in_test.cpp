@@ -7,6 +7,7 @@
 #include "support/api.hpp"
 #include "support/fixture.hpp"
 
+#include <algorithm>
 #include <jwt.h>
 
 #include <gtest/gtest.h>
@@ -44,12 +45,15 @@ std::int64_t now() {
         .count();
 }
 
-// A token as the host's backend would sign it; JWT_ALG_NONE leaves it unsigned.
-std::string sign(jwt_alg_t algorithm, const std::string& key, const json& claims) {
+// A token as the host's backend would sign it, naming the key `kid` if given; JWT_ALG_NONE
+// leaves it unsigned.
+std::string sign(jwt_alg_t algorithm, const std::string& key, const json& claims,
+                 const std::optional<std::string>& kid = std::nullopt) {
     jwt_t* raw = nullptr;
     if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
     const std::unique_ptr<jwt_t, decltype(&jwt_free)> token(raw, &jwt_free);
     if (jwt_add_grants_json(raw, claims.dump().c_str()) != 0) throw std::runtime_error("jwt_add_grants_json failed");
+    if (kid && jwt_add_header(raw, "kid", kid->c_str()) != 0) throw std::runtime_error("jwt_add_header failed");
     const auto* bytes = reinterpret_cast<const unsigned char*>(key.data());
     if (jwt_set_alg(raw, algorithm, algorithm == JWT_ALG_NONE ? nullptr : bytes,
                     algorithm == JWT_ALG_NONE ? 0 : static_cast<int>(key.size())) != 0)
@@ -80,6 +84,10 @@ HttpResponse exchange(std::uint16_t port, const std::string& token, std::optiona
         return ::testing::AssertionFailure() << "expected reason '" << reason << "', got " << message;
     if (r.json()["error"]["details"]["field"] != "token")
         return ::testing::AssertionFailure() << "details.field is not token: " << r.body;
+    auto word = reason;
+    std::replace(word.begin(), word.end(), ' ', '_');
+    if (r.json()["error"]["details"]["reason"] != word)
+        return ::testing::AssertionFailure() << "details.reason is not " << word << ": " << r.body;
     return ::testing::AssertionSuccess();
 }
 
@@ -135,6 +143,30 @@ TEST_F(JwtSignInTest, AValidTokenCreatesTheUserOnceAndSignsInAsThemAgain) {
     ASSERT_EQ(someone_else.status, 200) << someone_else.describe();
     EXPECT_NE(someone_else.json()["user"]["id"], first.json()["user"]["id"]);
     EXPECT_NE(someone_else.json()["user"]["username"], username);
+}
+
+TEST_F(JwtSignInTest, ALaterTokenWithAnotherNameRenamesTheUser) {
+    const auto subject = "renamed-" + random_alnum(8);
+    const auto first = exchange(port(), hs256(claims_for(subject)));
+    ASSERT_TRUE(IsJson(first, 200)) << first.describe();
+    auto ws = ws_connect(port(), first.json()["token"].get<std::string>());
+
+    auto claims = claims_for(subject);
+    claims["name"] = "Ada King";
+    const auto renamed = exchange(port(), hs256(claims));
+    ASSERT_TRUE(IsJson(renamed, 200)) << renamed.describe();
+    EXPECT_EQ(renamed.json()["user"]["display_name"], "Ada King");
+    EXPECT_EQ(renamed.json()["user"]["username"], first.json()["user"]["username"]) << "the username never changes";
+    const auto told = ws->receive_type("user.updated");
+    ASSERT_TRUE(told.has_value()) << "the user's own connections are told";
+    EXPECT_EQ((*told)["data"]["user"]["display_name"], "Ada King");
+
+    claims["name"] = "two\nlines";
+    const auto kept = exchange(port(), hs256(claims));
+    ASSERT_TRUE(IsJson(kept, 200)) << kept.describe();
+    EXPECT_EQ(kept.json()["user"]["display_name"], "Ada King") << "a name that is not a valid display name is ignored";
+    claims.erase("name");
+    EXPECT_EQ(exchange(port(), hs256(claims)).json()["user"]["display_name"], "Ada King") << "nor does no name";
 }
 
 TEST_F(JwtSignInTest, AHostUserHasNoPasswordToSignInWith) {
@@ -231,6 +263,49 @@ TEST(JwtSignIn, Es256TokensAndPasswordSignInSwitchedOff) {
              {{"Content-Type", "application/json"}});
     EXPECT_TRUE(IsError(login, 403, "forbidden")) << login.describe();
     EXPECT_EQ(server.terminate(10s), 0);
+}
+
+// Keys that rotate: the JWK set holds the old and the new RSA key and an EC key, each named by
+// its kid; a token's kid picks its key, a token without one is tried against each key of its
+// algorithm.
+TEST(JwtSignIn, AJwkSetVerifiesEachKeyByItsKid) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(), jwt_settings({{"CONFAB_JWT_HS256_SECRET", ""},
+                                                                {"CONFAB_JWT_PUBLIC_KEY_FILE", ""},
+                                                                {"CONFAB_JWT_JWKS_FILE", fixture_path("jwks.json")}}));
+    const auto old_key = fixture("rs256_private.pem"), new_key = fixture("rs256_rotated_private.pem");
+    const auto accepted = [&](const std::string& token) { return exchange(server.port(), token).status == 200; };
+    const auto subject = [] { return "jwks-" + random_alnum(8); };
+    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-11")));
+    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, new_key, claims_for(subject()), "2026-12")));
+    EXPECT_TRUE(accepted(sign(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for(subject()), "ec-1")));
+    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, new_key, claims_for(subject())))) << "no kid: each RS256 key is tried";
+
+    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-12")),
+                           "bad signature"))
+        << "the kid names the key that must verify it";
+    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, new_key, claims_for(subject()), "enc-only")),
+                           "unknown key"))
+        << "an encryption key does not verify sign-ins";
+    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, new_key, claims_for(subject()), "2025-01")),
+                           "unknown key"));
+    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_ES256, fixture("es256_private.pem"),
+                                                        claims_for(subject()), "2026-11")),
+                           "unknown key"))
+        << "an RS256 key's kid on an ES256 token";
+    EXPECT_TRUE(IsRejected(exchange(server.port(), hs256(claims_for(subject()))), "unsupported algorithm"));
+    EXPECT_EQ(server.terminate(10s), 0);
+}
+
+TEST(JwtSignIn, AnUnreadableJwkSetStopsTheServer) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         {.env = jwt_settings({{"CONFAB_JWT_JWKS_FILE", fixture_path("es256_public.pem")}}),
+                          .wait_healthy = false});
+    const auto status = server.wait_exit(30s);
+    ASSERT_TRUE(status.has_value()) << "the server started with a PEM file for a JWK set";
+    EXPECT_NE(*status, 0);
+    EXPECT_NE(server.log_contents().find("jwt.jwks_file"), std::string::npos) << server.log_tail();
 }
 
 TEST(JwtSignIn, TokenSignInSwitchedOffIsRefused) {

@@ -91,6 +91,7 @@ struct Jwt {
     std::string display_name_claim = "name";  // empty: the display name is the username
     std::string username_claim;               // empty: usernames are generated
     std::chrono::seconds clock_skew{60};      // allowed for exp and nbf
+    std::string jwks_file;                    // a JWK set (RFC 7517) of RS256/ES256 keys; empty: none
 
     bool operator==(const Jwt&) const = default;
 };

@@ -33,7 +33,8 @@ struct Registration {
 
 struct SignedIn {
     User user;
-    std::string token;  // shown to the client once; only its hash is stored
+    std::string token;     // shown to the client once; only its hash is stored
+    bool renamed = false;  // the host's token gave the user a new display name
 };
 
 // Accounts and bearer tokens: Argon2id password hashes computed on the hashing workers,
@@ -93,7 +94,9 @@ private:
     void require_password_sign_in() const;
     // The claims of an acceptable host token; throws Error{unauthorized} with the reason.
     TokenClaims accepted_claims(const std::string& token, const std::string& client);
-    boost::asio::awaitable<User> host_user(TokenClaims claims);
+    // The user the claims name, created at their first sign-in; renamed (second) when the
+    // token carries another valid display name.
+    boost::asio::awaitable<std::pair<User, bool>> host_user(TokenClaims claims);
     // Forgets the user's other tokens and closes their sockets, once they are revoked.
     void signed_out_others(const Principal& principal);
 

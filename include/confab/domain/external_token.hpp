@@ -16,6 +16,7 @@ enum class TokenRejection {
     malformed,              // not a JWT, or its claims are not JSON
     unsupported_algorithm,  // "none", or an algorithm no configured key is for
     bad_signature,          // the signature does not verify with the key for its algorithm
+    unknown_key,            // its kid names no key of jwt.jwks_file
     expired,                // exp (plus the clock skew) has passed
     not_yet_valid,          // nbf (minus the clock skew) is still ahead
     wrong_issuer,           // iss is not jwt.issuer

@@ -35,6 +35,8 @@ public:
     boost::asio::awaitable<UserProfile> profile(std::string viewer, std::string id);
     // Changes the user's own display name or bio; user.updated goes to them and their contacts.
     boost::asio::awaitable<User> update_profile(std::string id, ProfileChange change);
+    // user.updated for a user changed elsewhere (a host token's new display name).
+    boost::asio::awaitable<void> announce(User user);
     // Case-insensitive prefix search on username and display name, ordered by username.
     boost::asio::awaitable<UserPage> search(std::string query, std::optional<std::string> after_username, int limit);
 

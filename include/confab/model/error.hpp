@@ -38,6 +38,9 @@ public:
     std::optional<std::int64_t> retry_after_ms;
     // Further numbers the client can act on (e.g. a quota and its use), reported in details.
     std::vector<std::pair<std::string, std::int64_t>> amounts;
+    // Why, as a stable word a client can branch on (e.g. "expired" for a host token), reported
+    // as details.reason.
+    std::optional<std::string> reason;
 
 private:
     ErrorCode code_;

@@ -198,6 +198,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_JWT_DISPLAY_NAME_CLAIM", "nick"},
                                                  {"CONFAB_JWT_USERNAME_CLAIM", "login"},
                                                  {"CONFAB_JWT_CLOCK_SKEW_SECONDS", "36"},
+                                                 {"CONFAB_JWT_JWKS_FILE", "/etc/confab/host-keys.json"},
                                                  {"CONFAB_LIMIT_CONTENT_CHARS", "12"},
                                                  {"CONFAB_LIMIT_BODY_BYTES", "2048"},
                                                  {"CONFAB_LIMIT_FRAME_BYTES", "4096"},
@@ -250,7 +251,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                     "uid",
                     "nick",
                     "login",
-                    std::chrono::seconds{36}};
+                    std::chrono::seconds{36},
+                    "/etc/confab/host-keys.json"};
     expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,   20,
                        21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000};
     expected.log = {"warn", "json"};
