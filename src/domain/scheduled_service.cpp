@@ -61,6 +61,8 @@ void ScheduledService::check_send_at(Timestamp send_at) const {
 boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::schedule(ScheduleMessage request) {
     auto& m = request.message;
     messages_.check_send(m);
+    // Its root could be deleted before it is due; a thread reply is sent when it is written.
+    if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
     rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));

@@ -56,4 +56,8 @@ void may_pin(const Standing& actor, const Message& message, bool pin);
 // a media message still with its media.
 void may_forward(const Message& message);
 
+// Who may reply in a thread is who may post (may_post); a thread's root must be a message
+// not deleted, not a system message, and not itself a thread reply (threads are one level).
+void may_reply_in_thread(const Message& root);
+
 }  // namespace confab::domain::rules
