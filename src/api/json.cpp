@@ -272,25 +272,32 @@ Json to_json(const model::Message& m) {
                           {"chat_id", origin->chat_id},
                           {"sender_id", optional_text(origin->sender_id)},
                           {"sent_at", format_timestamp(origin->sent_at)}};
+    Json thread = nullptr;
+    if (const auto& summary = m.thread)
+        thread = {{"reply_count", summary->reply_count},
+                  {"last_reply_at", format_timestamp(summary->last_reply_at)},
+                  {"participant_ids", summary->participant_ids}};
     Json json{{"id", m.id},
-              {"chat_id", m.chat_id},
-              {"sender_id", optional_text(m.sender_id)},
-              {"seq", m.seq},
-              {"version", m.version},
-              {"type", model::to_string(m.type)},
-              {"content", m.content},
-              {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
-              {"reply_to_id", optional_text(m.reply_to_id)},
-              {"reactions", std::move(reactions)},
-              {"is_edited", m.is_edited},
-              {"is_deleted", m.is_deleted},
-              {"metadata", parse_stored(m.metadata)},
-              {"client_id", optional_text(m.client_id)},
-              {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
-              {"pinned_by", optional_text(m.pinned_by)},
-              {"forwarded_from", std::move(forwarded_from)},
-              {"created_at", format_timestamp(m.created_at)},
-              {"updated_at", format_timestamp(m.updated_at)}};
+                {"chat_id", m.chat_id},
+                {"sender_id", optional_text(m.sender_id)},
+                {"seq", m.seq},
+                {"version", m.version},
+                {"type", model::to_string(m.type)},
+                {"content", m.content},
+                {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
+                {"reply_to_id", optional_text(m.reply_to_id)},
+                {"reactions", std::move(reactions)},
+                {"is_edited", m.is_edited},
+                {"is_deleted", m.is_deleted},
+                {"metadata", parse_stored(m.metadata)},
+                {"client_id", optional_text(m.client_id)},
+                {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
+                {"pinned_by", optional_text(m.pinned_by)},
+                {"forwarded_from", std::move(forwarded_from)},
+                {"thread_root_id", optional_text(m.thread_root_id)},
+                {"thread", std::move(thread)},
+                {"created_at", format_timestamp(m.created_at)},
+                {"updated_at", format_timestamp(m.updated_at)}};
     if (m.poll) json["poll"] = to_json(*m.poll);
     return json;
 }

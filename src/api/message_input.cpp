@@ -89,6 +89,7 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     message.media_id = nullable_string(data, "media_id");
     message.reply_to_id = nullable_string(data, "reply_to_id");
     if (!message.reply_to_id) message.reply_to_id = nullable_string(data, "reply_to");
+    message.thread_root_id = nullable_string(data, "thread_root_id");
     message.client_id = nullable_string(data, "client_id");
     auto values = optional_string_map(data, "values");
     if (auto template_id = nullable_string(data, "template_id")) {

@@ -73,25 +73,55 @@ http::Response message_response(int status, const model::Message& message) {
     return http::json_response(status, dump(to_json(message)));
 }
 
+Json messages_json(const std::vector<model::Message>& messages) {
+    Json out = Json::array();
+    for (const auto& message : messages) out.push_back(to_json(message));
+    return out;
+}
+
+// before_seq, after_seq (at most one) and limit: a page of history or of a thread.
+domain::HistoryQuery history_query(const Query& query) {
+    domain::HistoryQuery history{.before_seq = non_negative_integer(query, "before_seq"),
+                                 .after_seq = non_negative_integer(query, "after_seq"),
+                                 .limit = page_limit(query)};
+    if (history.before_seq && history.after_seq) throw model::bad_request("use one of before_seq and after_seq");
+    return history;
+}
+
+bool include_thread_replies(const Query& query) {
+    const auto value = query.get("include_thread_replies");
+    if (!value || *value == "false") return false;
+    if (*value == "true") return true;
+    throw model::bad_request("include_thread_replies must be true or false", "include_thread_replies");
+}
+
 awaitable<http::Response> list_messages(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
-    const int limit = page_limit(query);
     const auto since = non_negative_integer(query, "since_version");
-    domain::HistoryQuery history{non_negative_integer(query, "before_seq"), non_negative_integer(query, "after_seq"),
-                                 limit};
-    if (static_cast<int>(since.has_value()) + history.before_seq.has_value() + history.after_seq.has_value() > 1)
+    auto history = history_query(query);
+    if (since && (history.before_seq || history.after_seq))
         throw model::bad_request("use one of before_seq, after_seq and since_version");
+    history.include_thread_replies = include_thread_replies(query);
     const auto& chat_id = context.path_params.at("id");
     if (since) {
         co_return http::json_response(200, dump(to_json(co_await services.messages.sync(principal.user_id, chat_id,
-                                                                                        *since, limit))));
+                                                                                        *since, history.limit))));
     }
     const auto page = co_await services.messages.history(principal.user_id, chat_id, history);
-    Json messages = Json::array();
-    for (const auto& message : page.messages) messages.push_back(to_json(message));
     const Json next = page.next_cursor ? Json(*page.next_cursor) : Json(nullptr);
-    co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
+    co_return http::json_response(200, dump(Json{{"messages", messages_json(page.messages)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> list_thread(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto thread = co_await services.messages.thread(principal.user_id, context.path_params.at("id"),
+                                                          history_query(Query::parse(context.request.query)));
+    const auto& replies = thread.replies;
+    const Json next = replies.next_cursor ? Json(*replies.next_cursor) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"root", to_json(thread.root)},
+                                                 {"messages", messages_json(replies.messages)},
+                                                 {"next_cursor", next}}));
 }
 
 awaitable<http::Response> send_message(Services& services, http::Context& context) {
@@ -174,6 +204,8 @@ void add_message_routes(http::Router& router, Services& services) {
         co_await services.messages.remove(principal.user_id, c.path_params.at("id"));
         co_return http::no_content();
     });
+    router.add(Method::get, "/api/v1/messages/{id}/thread",
+               [&services](http::Context& c) { return list_thread(services, c); });
     router.add(Method::get, "/api/v1/chats/{id}/pins",
                [&services](http::Context& c) { return list_pins(services, c); });
     router.add(Method::put, "/api/v1/messages/{id}/pin",

@@ -27,6 +27,18 @@ Message message_of(store::Tx& tx, const std::string& message_id, const std::stri
     return std::move(*message);
 }
 
+// A page of at most `limit` from up to `limit + 1` messages read: the extra one says there is
+// more, and the next cursor continues in the page's direction (newest-first pages go to older
+// seqs).
+HistoryPage paged(std::vector<Message> messages, int limit) {
+    HistoryPage page;
+    const bool more = static_cast<int>(messages.size()) > limit;
+    if (more) messages.pop_back();
+    if (more && !messages.empty()) page.next_cursor = messages.back().seq;
+    page.messages = std::move(messages);
+    return page;
+}
+
 }  // namespace
 
 void MessageService::validate_content(const std::string& content, bool required) const {
@@ -36,6 +48,7 @@ void MessageService::validate_content(const std::string& content, bool required)
 void MessageService::check_send(const SendMessage& m) const {
     require_uuid(m.chat_id, "chat_id");
     if (m.reply_to_id) require_uuid(*m.reply_to_id, "reply_to_id");
+    if (m.thread_root_id) require_uuid(*m.thread_root_id, "thread_root_id");
     if (m.client_id && (m.client_id->empty() || m.client_id->size() > max_client_id))
         throw bad_request("client_id must be 1-64 characters", "client_id");
     if (m.from_template) {
@@ -95,15 +108,18 @@ void MessageService::track_send(const Message& message) {
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     co_await writes_.standing(chat_id, actor);
     auto messages = co_await writes_.pool().run([actor, chat_id, q](store::Tx& tx) {
-        return store::messages::page(tx, chat_id, q.before_seq, q.after_seq, q.limit + 1, actor);
+        return store::messages::page(tx, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, q.include_thread_replies,
+                                     actor);
     });
-    HistoryPage page;
-    const bool more = static_cast<int>(messages.size()) > q.limit;
-    if (more) messages.pop_back();
-    // The next cursor continues in the page's direction; newest-first pages go to older seqs.
-    if (more && !messages.empty()) page.next_cursor = messages.back().seq;
-    page.messages = std::move(messages);
-    co_return page;
+    co_return paged(std::move(messages), q.limit);
+}
+
+boost::asio::awaitable<ThreadPage> MessageService::thread(std::string actor, std::string root_id, HistoryQuery q) {
+    auto root = (co_await writes_.visible_message(actor, root_id)).first;
+    auto replies = co_await writes_.pool().run([actor, root_id, chat_id = root.chat_id, q](store::Tx& tx) {
+        return store::messages::thread_page(tx, root_id, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, actor);
+    });
+    co_return ThreadPage{std::move(root), paged(std::move(replies), q.limit)};
 }
 
 boost::asio::awaitable<SyncPage> MessageService::sync(std::string actor, std::string chat_id,
@@ -199,6 +215,11 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         Outcome<std::optional<std::string>> outcome;
         if (current.media) outcome.value = store::media::remove(tx, current.media->id);
         outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{message_id, chat_id, version}, chat_id);
+        // A deleted reply leaves its thread: the root's summary no longer counts it.
+        if (const auto& root_id = current.thread_root_id) {
+            store::messages::recount_thread(tx, *root_id, store::messages::next_version(tx, chat_id));
+            outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, *root_id, "")}, chat_id);
+        }
         return outcome;
     });
     writes_.track({"message.deleted", actor, chat_id});
@@ -368,7 +389,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         try {
             inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
                                                                      std::nullopt, source.metadata.text, f.client_id,
-                                                                     media_id});
+                                                                     media_id, std::nullopt});
         } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
             throw conflict("client_id was used in another chat");
         }

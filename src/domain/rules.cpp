@@ -126,4 +126,10 @@ void may_close_poll(const Standing& actor, const std::string& actor_id, const Me
         throw forbidden("only the sender or an admin can close a poll");
 }
 
+void may_reply_in_thread(const Message& root) {
+    if (root.is_deleted) throw conflict("the thread's root message is deleted");
+    if (root.type == MessageType::system) throw bad_request("system messages have no thread", "thread_root_id");
+    if (root.thread_root_id) throw bad_request("a thread reply has no thread of its own", "thread_root_id");
+}
+
 }  // namespace confab::domain::rules

@@ -32,11 +32,17 @@ void count_sent(MessageType type) {
 
 }  // namespace
 
-// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
-// uploads of the batch's earlier sends, so one upload is attached once.
+// The checks of a send that read other rows: its reply, its thread root and its upload.
+// `claimed` holds the uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
     if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
         throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    if (m.thread_root_id) {
+        const auto root = store::messages::find(tx, *m.thread_root_id, "");
+        if (!root || root->chat_id != m.chat_id)
+            throw bad_request("thread_root_id must be a message of the same chat", "thread_root_id");
+        rules::may_reply_in_thread(*root);
+    }
     if (!m.media_id) return;
     const auto media = store::media::find(tx, *m.media_id);
     if (!media || media->uploader_id != m.sender_id || media->chat_id != m.chat_id ||
@@ -131,7 +137,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         inserted.push_back(i);
         batch.push_back({m.chat_id, m.sender_id, m.type, std::move(content), m.reply_to_id, m.metadata.text,
-                         m.client_id, m.media_id});
+                         m.client_id, m.media_id, m.thread_root_id});
     }
     std::vector<std::optional<Message>> stored;
     try {
@@ -139,6 +145,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
         throw conflict("client_id was used in another chat");
     }
+    std::map<std::string, std::size_t> last_reply_in;  // thread root id -> the batch's last reply under it
     for (std::size_t k = 0; k < inserted.size(); ++k) {
         const auto i = inserted[k];
         auto& message = stored[k];
@@ -152,11 +159,22 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         if (const auto& poll = sends[i]->poll)
             message->poll = store::polls::insert(tx, message->id, message->content, *poll);
+        if (message->thread_root_id) {
+            store::messages::add_thread_reply(tx, *message->thread_root_id, sends[i]->sender_id,
+                                              store::messages::next_version(tx, message->chat_id));
+            last_reply_in[*message->thread_root_id] = i;
+        }
         Outcome<Sent> outcome;
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         count_sent(message->type);
         outcome.value = {std::move(*message), true};
         entries[i] = std::move(outcome);
+    }
+    // Open clients get each root's new summary once, after the last of the batch's replies to it.
+    for (const auto& [root_id, i] : last_reply_in) {
+        auto& outcome = std::get<Outcome<Sent>>(*entries[i]);
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{*store::messages::find(tx, root_id, "")},
+                                sends[i]->chat_id);
     }
 
     for (std::size_t i = 0; i < sends.size(); ++i) {

@@ -87,11 +87,11 @@ void prepare(Tx& tx) {
                    " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
                    "WHERE cm.user_id = $1::uuid AND NOT cm.is_hidden AND ($2::bigint IS NULL OR c.activity < $2) "
                    "ORDER BY c.activity DESC LIMIT $3");
-    // The newest message the viewer has not hidden for themself.
+    // The newest message of the main timeline (no thread reply) the viewer has not hidden for themself.
     tx.prepare("chats_last_messages",
               std::string("SELECT ") + message_columns +
                   " FROM unnest($1::uuid[]) AS c(id) JOIN LATERAL (SELECT * FROM messages x WHERE x.chat_id = c.id "
-                  "AND" CONFAB_NOT_HIDDEN("x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true "
+                  "AND x.thread_root_id IS NULL AND" CONFAB_NOT_HIDDEN("x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true "
                   "LEFT JOIN media md ON md.id = m.media_id");
     tx.prepare("chats_update",
                "UPDATE chats SET title = coalesce($2, title), "

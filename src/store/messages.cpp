@@ -14,7 +14,25 @@ const char* const message_columns =
     "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
         "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MS("m.pinned_at") ", m.pinned_by::text, "
                         "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
-                        "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS;
+                        "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
+                        ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_MS(
+                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ',')";
+
+namespace {
+
+// The ids of a uuid[] read as array_to_string(..., ',').
+std::vector<std::string> id_list(const pqxx::field& field) {
+    std::vector<std::string> ids;
+    const std::string_view text = field.c_str();
+    for (std::size_t start = 0; start < text.size();) {
+        const auto end = std::min(text.find(',', start), text.size());
+        ids.emplace_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return ids;
+}
+
+}  // namespace
 
 std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     if (row[first].is_null()) return std::nullopt;
@@ -61,6 +79,9 @@ model::Message message_from(const pqxx::row& row, int first) {
         m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
                                                 optional_text(row[first + 18]), timestamp(row[first + 19])};
     m.media = media_from(row, first + 20);
+    m.thread_root_id = optional_text(row[first + 33]);
+    if (const auto replies = row[first + 34].as<std::int64_t>(); replies > 0)
+        m.thread = model::ThreadSummary{replies, timestamp(row[first + 35]), id_list(row[first + 36])};
     return m;
 }
 
@@ -135,6 +156,28 @@ std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const s
 // of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
 #define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
 
+// The pages of the messages in `scope`, a condition on `m` over $1 and $2: `name`_newest,
+// `name`_before ($5, newest first) and `name`_after ($5, oldest first); $3 is the limit and
+// $4 the viewer.
+void prepare_pages(Tx& tx, const std::string& name, const std::string& scope) {
+    const auto from = std::string("SELECT ") + message_columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE " +
+                      scope + " AND" CONFAB_NOT_HIDDEN("m", "$4");
+    tx.prepare(name + "_newest", from + "ORDER BY m.seq DESC LIMIT $3");
+    tx.prepare(name + "_before", from + "AND m.seq < $5 ORDER BY m.seq DESC LIMIT $3");
+    tx.prepare(name + "_after", from + "AND m.seq > $5 ORDER BY m.seq ASC LIMIT $3");
+}
+
+template <class Scope>
+std::vector<model::Message> page_of(Tx& tx, const std::string& name, const std::string& key, const Scope& scope,
+                                    const PageQuery& q, const std::string& viewer) {
+    const auto hider = hiding_viewer(viewer);
+    if (q.before_seq)
+        return messages_from(tx, tx.exec_prepared(name + "_before", key, scope, q.limit, hider, *q.before_seq), viewer);
+    if (q.after_seq)
+        return messages_from(tx, tx.exec_prepared(name + "_after", key, scope, q.limit, hider, *q.after_seq), viewer);
+    return messages_from(tx, tx.exec_prepared(name + "_newest", key, scope, q.limit, hider), viewer);
+}
+
 }  // namespace
 
 void prepare(Tx& tx) {
@@ -159,8 +202,9 @@ void prepare(Tx& tx) {
     // bring.
     tx.prepare("messages_insert",
               "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
-              "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[]) WITH ORDINALITY "
-              "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, ord)), "
+              "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[], $10::uuid[]) WITH ORDINALITY "
+              "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, "
+              "  thread_root_id, ord)), "
               "accepted AS (SELECT i.* FROM input i LEFT JOIN LATERAL (SELECT true AS member FROM chat_members cm "
               "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id " CONFAB_LOOKUP_PER_ROW ") s ON true "
               "  WHERE i.is_system OR s.member), "
@@ -176,8 +220,8 @@ void prepare(Tx& tx) {
               "  WHERE cm.chat_id IN (SELECT id FROM numbered) "
               "  AND (cm.is_hidden OR (cm.chat_id, cm.user_id) IN (SELECT chat_id, sender_id FROM ordered))), "
               "m AS (INSERT INTO messages (chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
-              "  client_id, media_id) SELECT chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
-              "  client_id, media_id FROM ordered ORDER BY ord RETURNING *) "
+              "  client_id, media_id, thread_root_id) SELECT chat_id, sender_id, seq, version, type, content, "
+              "  reply_to_id, metadata, client_id, media_id, thread_root_id FROM ordered ORDER BY ord RETURNING *) "
               "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
               "AND o.seq = m.seq ORDER BY o.ord");
     tx.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid "
@@ -189,15 +233,9 @@ void prepare(Tx& tx) {
                                              "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
                                              ") m ON true LEFT JOIN media md ON md.id = m.media_id");
     tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
-    tx.prepare("messages_newest", "SELECT " + columns +
-                                     " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
-                                     "AND" CONFAB_NOT_HIDDEN("m", "$3") "ORDER BY m.seq DESC LIMIT $2");
-    tx.prepare("messages_before",
-              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq < $2 "
-              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq DESC LIMIT $3");
-    tx.prepare("messages_after",
-              "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.seq > $2 "
-              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.seq ASC LIMIT $3");
+    // A chat's history leaves thread replies out unless $2 asks for them (docs/api.md, Threads).
+    prepare_pages(tx, "messages", "m.chat_id = $1::uuid AND ($2::boolean OR m.thread_root_id IS NULL)");
+    prepare_pages(tx, "thread", "m.thread_root_id = $1::uuid AND m.chat_id = $2::uuid");
     tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.version ASC LIMIT $3");
@@ -237,6 +275,21 @@ void prepare(Tx& tx) {
     tx.prepare("messages_detach_media",
                "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
+    // A reply is the thread's newest: its time is the transaction's, as the reply's created_at.
+    tx.prepare("messages_thread_add_reply",
+               "UPDATE messages SET thread_reply_count = thread_reply_count + 1, thread_last_reply_at = now(), "
+               "thread_participant_ids = (ARRAY[$2::uuid] || array_remove(thread_participant_ids, $2::uuid))[1:5], "
+               "version = $3, updated_at = now() WHERE id = $1::uuid");
+    tx.prepare(
+        "messages_thread_recount",
+        "UPDATE messages r SET thread_reply_count = s.replies, thread_last_reply_at = s.last_reply_at, "
+        "thread_participant_ids = s.participants, version = $2, updated_at = now() "
+        "FROM (SELECT count(*) AS replies, max(t.created_at) AS last_reply_at, "
+        "  coalesce((SELECT array_agg(p.sender_id ORDER BY p.last_seq DESC) FROM (SELECT sender_id, "
+        "  max(seq) AS last_seq FROM messages WHERE thread_root_id = $1::uuid AND NOT is_deleted "
+        "  AND sender_id IS NOT NULL GROUP BY sender_id ORDER BY last_seq DESC LIMIT 5) p), '{}') AS participants "
+        "  FROM messages t WHERE t.thread_root_id = $1::uuid AND NOT t.is_deleted) s "
+        "WHERE r.id = $1::uuid");
     tx.prepare("reactions_add",
                "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1::uuid, $2::uuid, $3) "
                "ON CONFLICT DO NOTHING");
@@ -247,7 +300,7 @@ void prepare(Tx& tx) {
 
 std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch) {
     std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media,
-        system;
+        system, thread_roots;
     for (const auto& m : batch) {
         chats.emplace_back(m.chat_id);
         senders.emplace_back(m.sender_id);
@@ -258,10 +311,12 @@ std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewM
         client_ids.push_back(m.client_id);
         media.push_back(m.media_id);
         system.emplace_back(m.type == model::MessageType::system ? "true" : "false");
+        thread_roots.push_back(m.thread_root_id);
     }
-    const auto result = tx.exec_prepared("messages_insert", text_array(chats), text_array(senders), text_array(types),
-                                         text_array(contents), text_array(replies), text_array(metadata),
-                                         text_array(client_ids), text_array(media), text_array(system));
+    const auto result =
+        tx.exec_prepared("messages_insert", text_array(chats), text_array(senders), text_array(types),
+                         text_array(contents), text_array(replies), text_array(metadata), text_array(client_ids),
+                         text_array(media), text_array(system), text_array(thread_roots));
     std::vector<std::optional<model::Message>> stored(batch.size());
     // New messages have no reactions to look up.
     for (const auto& row : result) stored.at(row[0].as<std::size_t>() - 1) = message_from(row, 1);
@@ -292,14 +347,14 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
     return result[0][0].as<std::string>();
 }
 
-std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
-                                 std::optional<std::int64_t> after_seq, int limit, const std::string& viewer) {
-    const auto hider = hiding_viewer(viewer);
-    if (before_seq)
-        return messages_from(tx, tx.exec_prepared("messages_before", chat_id, *before_seq, limit, hider), viewer);
-    if (after_seq)
-        return messages_from(tx, tx.exec_prepared("messages_after", chat_id, *after_seq, limit, hider), viewer);
-    return messages_from(tx, tx.exec_prepared("messages_newest", chat_id, limit, hider), viewer);
+std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,
+                                 bool include_thread_replies, const std::string& viewer) {
+    return page_of(tx, "messages", chat_id, include_thread_replies, query, viewer);
+}
+
+std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,
+                                        const PageQuery& query, const std::string& viewer) {
+    return page_of(tx, "thread", root_id, chat_id, query, viewer);
 }
 
 std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
@@ -365,6 +420,14 @@ void detach_media(Tx& tx, const std::string& id, std::int64_t version) {
 
 void set_version(Tx& tx, const std::string& id, std::int64_t version) {
     tx.exec_prepared("messages_set_version", id, version);
+}
+
+void add_thread_reply(Tx& tx, const std::string& root_id, const std::string& sender_id, std::int64_t version) {
+    tx.exec_prepared("messages_thread_add_reply", root_id, sender_id, version);
+}
+
+void recount_thread(Tx& tx, const std::string& root_id, std::int64_t version) {
+    tx.exec_prepared("messages_thread_recount", root_id, version);
 }
 
 bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji) {

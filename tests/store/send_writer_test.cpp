@@ -219,6 +219,42 @@ TEST_F(SendWriterTest, ContentIsStoredExactly) {
     EXPECT_EQ(sent(entries[1]).message.content, "");
 }
 
+// Replies in one batch: each takes its seq and version, each gives the root a version after its
+// own, and the root's new summary is published once, after the batch's last reply to it.
+TEST_F(SendWriterTest, RepliesInABatchUpdateTheirRootOnceAfterTheLast) {
+    const auto root = sent(write({text(first_, "ann", "root")})[0]).message;
+    auto reply = [&](const std::string& sender, const std::string& content) {
+        auto m = text(first_, sender, content);
+        m.thread_root_id = root.id;
+        return m;
+    };
+    const auto entries = write({reply("bob", "r1"), text(first_, "ann", "plain"), reply("ann", "r2")});
+    ASSERT_EQ(entries.size(), 3u);
+    EXPECT_EQ(sent(entries[0]).message.thread_root_id, root.id);
+    EXPECT_EQ(sent(entries[1]).message.thread_root_id, std::nullopt);
+    EXPECT_EQ(std::get<Outcome<Sent>>(entries[0]).effects.deliveries.size(), 1u) << "only its message.new";
+    const auto& last = std::get<Outcome<Sent>>(entries[2]).effects.deliveries;
+    ASSERT_EQ(last.size(), 2u) << "message.new, then the root's message.updated";
+    const auto* updated = std::get_if<MessageUpdated>(&last[1].event);
+    ASSERT_NE(updated, nullptr);
+    EXPECT_EQ(updated->message.id, root.id);
+    ASSERT_TRUE(updated->message.thread.has_value());
+    EXPECT_EQ(updated->message.thread->reply_count, 2);
+    EXPECT_EQ(updated->message.thread->participant_ids, (std::vector<std::string>{users_["ann"], users_["bob"]}));
+    EXPECT_GT(updated->message.version, sent(entries[2]).message.version);
+    EXPECT_EQ(value("select version from chats where id = '" + first_ + "'"), std::to_string(updated->message.version));
+
+    // A reply under a reply, or under another chat's message, is refused and writes nothing.
+    auto nested = reply("bob", "nested");
+    nested.thread_root_id = sent(entries[0]).message.id;
+    auto foreign = text(second_, "cid", "elsewhere");
+    foreign.thread_root_id = root.id;
+    const auto refused = write({nested, foreign});
+    EXPECT_EQ(refusal(refused[0]), ErrorCode::bad_request);
+    EXPECT_EQ(refusal(refused[1]), ErrorCode::bad_request);
+    EXPECT_EQ(value("select thread_reply_count from messages where id = '" + root.id + "'"), "2");
+}
+
 // Batched writes run generic plans, and a new database has no statistics until its first
 // ANALYZE: the per-row lookups of a batch in messages and chat_members, which grow with
 // every message and member, must still be index lookups, not hash joins over the whole
@@ -240,7 +276,7 @@ TEST_F(SendWriterTest, GenericPlansLookEachRowUpByIndexBeforeAnyAnalyze) {
     EXPECT_NE(lookup.find("Index Scan using messages_sender_client_id"), std::string::npos) << lookup;
     EXPECT_EQ(lookup.find("Seq Scan on messages"), std::string::npos) << lookup;
     const auto insert = plan("EXECUTE messages_insert('{" + first_ + "}', '{" + ann +
-                             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}')");
+                             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}', '{NULL}')");
     EXPECT_EQ(insert.find("Seq Scan on chat_members"), std::string::npos) << insert;
 }
 

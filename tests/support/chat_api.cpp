@@ -221,10 +221,10 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 // Shapes
 
 ::testing::AssertionResult IsMessageModel(const json& j) {
-    auto keys = ExactKeys(j,
-                          {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
-                           "reactions", "is_edited", "is_deleted", "metadata", "client_id", "pinned_at", "pinned_by",
-                           "forwarded_from", "created_at", "updated_at"},
+    auto keys = ExactKeys(j, {"id",       "chat_id",    "sender_id",   "seq",       "version",        "type",
+                              "content",  "media",      "reply_to_id", "reactions", "is_edited",      "is_deleted",
+                              "metadata", "client_id",  "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
+                              "thread",   "created_at", "updated_at"},
                           "MessageModel", {"poll"});
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
@@ -267,6 +267,17 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         if (!is_uuid(origin["message_id"]) || !is_uuid(origin["chat_id"]) ||
             (!origin["sender_id"].is_null() && !is_uuid(origin["sender_id"])) || !is_timestamp(origin["sent_at"]))
             return Fail("MessageModel.forwarded_from types", j);
+    }
+    if (!j["thread_root_id"].is_null() && !is_uuid(j["thread_root_id"])) return Fail("MessageModel.thread_root_id", j);
+    if (const auto& thread = j["thread"]; !thread.is_null()) {
+        auto tk = ExactKeys(thread, {"reply_count", "last_reply_at", "participant_ids"}, "ThreadSummary");
+        if (!tk) return tk;
+        if (!is_int(thread["reply_count"]) || thread["reply_count"].get<std::int64_t>() < 1 ||
+            !is_timestamp(thread["last_reply_at"]) || !thread["participant_ids"].is_array() ||
+            thread["participant_ids"].empty() || thread["participant_ids"].size() > 5)
+            return Fail("MessageModel.thread types", j);
+        for (const auto& u : thread["participant_ids"])
+            if (!is_uuid(u)) return Fail("ThreadSummary.participant_ids holds a non-UUID", j);
     }
     if (!is_timestamp(j["created_at"])) return Fail("MessageModel.created_at is not RFC 3339 ms UTC", j);
     if (!is_timestamp(j["updated_at"])) return Fail("MessageModel.updated_at is not RFC 3339 ms UTC", j);

@@ -42,6 +42,13 @@ struct HistoryQuery {
     std::optional<std::int64_t> before_seq;
     std::optional<std::int64_t> after_seq;
     int limit = 50;
+    bool include_thread_replies = false;  // a thread's page ignores it
+};
+
+// A thread: its root, and a page of its replies as a history page.
+struct ThreadPage {
+    Message root;
+    HistoryPage replies;
 };
 
 struct SearchQuery {
@@ -79,6 +86,8 @@ public:
     boost::asio::awaitable<SyncPage> sync(std::string actor, std::string chat_id, std::int64_t since_version,
                                           int limit);
     boost::asio::awaitable<Message> get(std::string actor, std::string message_id);
+    // The replies in the thread under root_id, paged as history (docs/api.md, Threads).
+    boost::asio::awaitable<ThreadPage> thread(std::string actor, std::string root_id, HistoryQuery query);
     // Full-text search over the messages of the caller's chats (docs/api.md, Search).
     boost::asio::awaitable<SearchPage> search(std::string actor, SearchQuery query);
     boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content);

@@ -72,4 +72,8 @@ void may_vote(const Message& message);
 // bad_request; deleted: conflict. (Closing a closed poll changes nothing.)
 void may_close_poll(const Standing& actor, const std::string& actor_id, const Message& message);
 
+// Who may reply in a thread is who may post (may_post); a thread's root must be a message
+// not deleted, not a system message, and not itself a thread reply (threads are one level).
+void may_reply_in_thread(const Message& root);
+
 }  // namespace confab::domain::rules

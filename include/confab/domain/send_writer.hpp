@@ -30,6 +30,7 @@ struct SendMessage {
     std::string content;
     std::optional<std::string> media_id;
     std::optional<std::string> reply_to_id;
+    std::optional<std::string> thread_root_id;  // a reply in this message's thread
     OpaqueJson metadata;
     std::optional<Location> location;  // parsed from metadata.location by the edge
     std::optional<std::string> client_id;
@@ -41,7 +42,7 @@ struct SendMessage {
 // than `limit` code points (field `content`).
 void check_content(const std::string& content, bool required, std::size_t limit);
 
-// The checks of a send that read other rows: its reply and its upload. `claimed` holds the
+// The checks of a send that read other rows: its reply, its thread root and its upload. `claimed` holds the
 // uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed);
 

@@ -72,6 +72,13 @@ struct ForwardOrigin {
     Timestamp sent_at;
 };
 
+// A thread root's summary of its replies that are not deleted (docs/api.md, Threads).
+struct ThreadSummary {
+    std::int64_t reply_count = 0;
+    Timestamp last_reply_at;
+    std::vector<std::string> participant_ids;  // the most recent distinct repliers first, at most 5
+};
+
 struct Message {
     std::string id;
     std::string chat_id;
@@ -93,6 +100,8 @@ struct Message {
     std::optional<std::string> pinned_by;
     std::optional<ForwardOrigin> forwarded_from;
     std::optional<Poll> poll;  // a poll message's
+    std::optional<std::string> thread_root_id;  // set on a thread reply
+    std::optional<ThreadSummary> thread;        // set on a thread root with replies
 };
 
 struct Chat {

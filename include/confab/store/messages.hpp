@@ -20,6 +20,7 @@ struct NewMessage {
     std::string metadata = "{}";
     std::optional<std::string> client_id;
     std::optional<std::string> media_id;
+    std::optional<std::string> thread_root_id;
 };
 
 }  // namespace confab::store
@@ -47,8 +48,16 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id);
 
 enum class Direction { newest_first, oldest_first };
 // seq < before (newest first) or seq > after (oldest first), or the newest page.
-std::vector<model::Message> page(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before_seq,
-                                 std::optional<std::int64_t> after_seq, int limit, const std::string& viewer);
+struct PageQuery {
+    std::optional<std::int64_t> before_seq;
+    std::optional<std::int64_t> after_seq;
+    int limit = 50;
+};
+std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,
+                                 bool include_thread_replies, const std::string& viewer);
+// The replies in the thread under root_id (of chat_id), paged as a chat's history.
+std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,
+                                        const PageQuery& query, const std::string& viewer);
 std::vector<model::Message> changed_since(Tx& tx, const std::string& chat_id, std::int64_t version, int limit,
                                           const std::string& viewer);
 
@@ -84,6 +93,12 @@ void tombstone(Tx& tx, const std::string& id, std::int64_t version);
 // media becomes null (the media row itself is store::media::remove's).
 void detach_media(Tx& tx, const std::string& id, std::int64_t version);
 void set_version(Tx& tx, const std::string& id, std::int64_t version);
+// A thread root's summary (model::ThreadSummary) with one more reply, sent now by sender_id;
+// the root takes `version`.
+void add_thread_reply(Tx& tx, const std::string& root_id, const std::string& sender_id, std::int64_t version);
+// A thread root's summary counted again from its replies (after one was deleted); the root
+// takes `version`.
+void recount_thread(Tx& tx, const std::string& root_id, std::int64_t version);
 
 bool add_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji);
 bool remove_reaction(Tx& tx, const std::string& id, const std::string& user_id, const std::string& emoji);

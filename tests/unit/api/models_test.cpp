@@ -42,11 +42,14 @@ model::Message sample_message() {
 
 TEST(MessageModel, HasEveryContractField) {
     const auto json = to_json(sample_message());
-    for (const auto* key : {"id", "chat_id", "sender_id", "seq", "version", "type", "content", "media", "reply_to_id",
-                            "reactions", "is_edited", "is_deleted", "metadata", "client_id", "pinned_at", "pinned_by",
-                            "forwarded_from", "created_at", "updated_at"})
+    for (const auto* key : {"id",       "chat_id",    "sender_id",   "seq",       "version",        "type",
+                            "content",  "media",      "reply_to_id", "reactions", "is_edited",      "is_deleted",
+                            "metadata", "client_id",  "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
+                            "thread",   "created_at", "updated_at"})
         EXPECT_TRUE(json.contains(key)) << key;
-    EXPECT_EQ(json.size(), 19u);
+    EXPECT_EQ(json.size(), 21u);
+    EXPECT_TRUE(json["thread_root_id"].is_null());
+    EXPECT_TRUE(json["thread"].is_null()) << "no replies, no summary";
     EXPECT_TRUE(json["pinned_at"].is_null());
     EXPECT_TRUE(json["pinned_by"].is_null());
     EXPECT_TRUE(json["forwarded_from"].is_null());
@@ -69,6 +72,17 @@ TEST(MessageModel, PinAndForwardOrigin) {
                                             {"chat_id", "c0"},
                                             {"sender_id", nullptr},
                                             {"sent_at", "1970-01-01T00:00:01.000Z"}}));
+}
+
+TEST(MessageModel, ThreadReplyAndSummary) {
+    auto reply = sample_message();
+    reply.thread_root_id = "m0";
+    EXPECT_EQ(to_json(reply)["thread_root_id"], "m0");
+    auto root = sample_message();
+    root.thread = model::ThreadSummary{2, at(3000), {"u2", "u1"}};
+    EXPECT_EQ(to_json(root)["thread"], (Json{{"reply_count", 2},
+                                             {"last_reply_at", "1970-01-01T00:00:03.000Z"},
+                                             {"participant_ids", Json::array({"u2", "u1"})}}));
 }
 
 TEST(ChatModel, UnreadCountNeverNegative) {

@@ -309,5 +309,25 @@ TEST(RulesTable, APollIsNotEdited) {
     EXPECT_EQ(answer([] { may_edit_message("ann", open_poll("ann")); }), 'B');
 }
 
+// Which messages can be a thread's root, whoever replies (who may reply is may_post's question).
+TEST(RulesTable, WhichMessagesCanHaveAThread) {
+    struct Row {
+        const char* message;
+        Message value;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {"text", Message{.type = MessageType::text}, 'A'},
+        {"image", Message{.type = MessageType::image, .media = Media{}}, 'A'},
+        {"forwarded", Message{.forwarded_from = ForwardOrigin{}}, 'A'},
+        {"a root already", Message{.thread = ThreadSummary{.reply_count = 3}}, 'A'},
+        {"deleted", Message{.is_deleted = true}, 'C'},
+        {"system", Message{.type = MessageType::system}, 'B'},
+        {"a thread reply", Message{.thread_root_id = "root"}, 'B'},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&] { may_reply_in_thread(row.value); }), row.expected) << row.message;
+}
+
 }  // namespace
 }  // namespace confab::domain::rules
