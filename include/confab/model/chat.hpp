@@ -99,7 +99,7 @@ struct Message {
     std::optional<Timestamp> pinned_at;
     std::optional<std::string> pinned_by;
     std::optional<ForwardOrigin> forwarded_from;
-    std::optional<Poll> poll;  // a poll message's
+    std::optional<Poll> poll;                   // a poll message's
     std::optional<std::string> thread_root_id;  // set on a thread reply
     std::optional<ThreadSummary> thread;        // set on a thread root with replies
 };
