@@ -35,6 +35,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::scheduled_changed: return Audience::subject;
         case Occasion::member_removed: return Audience::members_and_subject;
         case Occasion::presence_updated: return Audience::contacts_of_subject;
+        case Occasion::mentioned: return Audience::mentioned;
     }
     return Audience::subject;  // unreachable: every occasion is named above
 }
@@ -51,6 +52,12 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
         case Audience::actor: return {std::move(facts.actor)};
         case Audience::subject: return {std::move(facts.subject)};
         case Audience::contacts_of_subject: return std::move(facts.contacts);
+        case Audience::mentioned:
+            std::erase_if(members, [&facts](const std::string& member) {
+                return member == facts.actor ||
+                       std::find(facts.mentioned.begin(), facts.mentioned.end(), member) == facts.mentioned.end();
+            });
+            return std::move(members);
     }
     return {};  // unreachable: every audience is named above
 }

@@ -61,6 +61,7 @@ void ScheduledService::check_send_at(Timestamp send_at) const {
 boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::schedule(ScheduleMessage request) {
     auto& m = request.message;
     messages_.check_send(m);
+    if (!m.entities.empty()) throw bad_request("scheduled messages take no entities", "entities");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
     rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));

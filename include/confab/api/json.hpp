@@ -49,6 +49,7 @@ Json to_json(const model::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.
 Json to_json(const model::User& user, const model::Presence& presence);
 Json to_json(const model::Message& message);
+Json to_json(const model::TextEntity& entity);
 // MediaModel; `url` only once the media belongs to a message.
 Json to_json(const model::Media& media, const std::optional<std::string>& message_id);
 Json to_json(const model::ChatView& view);

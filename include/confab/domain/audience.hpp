@@ -20,6 +20,7 @@ enum class Audience {
     actor,                // the actor alone
     subject,              // the user the event is about, alone
     contacts_of_subject,  // everyone who shares a chat with the subject
+    mentioned,            // the members among the mentioned, but the actor
 };
 
 // Everything that sends an event; each occasion has one audience (audience_of).
@@ -43,17 +44,19 @@ enum class Occasion {
     invitation_created,  // invitation.created: the subject was invited
     invitation_deleted,  // invitation.deleted: the subject accepted or declined
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
+    mentioned,           // mention.new: a message sent or edited mentions the mentioned
 };
 
 Audience audience_of(Occasion occasion);
 
 // The facts an audience is drawn from.
 struct Facts {
-    std::vector<std::string> members;   // the chat's members once the change is applied
-                                        // (a deleted chat: its last members)
-    std::string actor;                  // who made the change
-    std::string subject;                // the user the event is about
-    std::vector<std::string> contacts;  // the subject's contacts (presence only)
+    std::vector<std::string> members;    // the chat's members once the change is applied
+                                         // (a deleted chat: its last members)
+    std::string actor;                   // who made the change
+    std::string subject;                 // the user the event is about
+    std::vector<std::string> contacts;   // the subject's contacts (presence only)
+    std::vector<std::string> mentioned;  // the users a message newly mentions (mention.new only)
     // Each recipient's own standing, for an event that carries the recipient's `me`
     // (chat.created, chat.updated): such an event goes only to the users listed here.
     std::map<std::string, Membership> memberships;

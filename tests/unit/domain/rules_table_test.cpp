@@ -20,11 +20,12 @@ constexpr std::array roles{Role::member, Role::admin, Role::owner};
 // Every combination of the group settings.
 std::vector<ChatSettings> every_setting() {
     std::vector<ChatSettings> all;
-    for (int bits = 0; bits < 16; ++bits)
+    for (int bits = 0; bits < 32; ++bits)
         all.push_back({.only_admins_can_post = (bits & 1) != 0,
                        .only_admins_can_edit_info = (bits & 2) != 0,
                        .only_admins_can_add_members = (bits & 4) != 0,
-                       .only_admins_can_pin = (bits & 8) != 0});
+                       .only_admins_can_pin = (bits & 8) != 0,
+                       .only_admins_can_mention_all = (bits & 16) != 0});
     return all;
 }
 
@@ -33,7 +34,8 @@ std::string describe(const Standing& s) {
            " post:" + std::to_string(s.settings.only_admins_can_post) +
            " info:" + std::to_string(s.settings.only_admins_can_edit_info) +
            " add:" + std::to_string(s.settings.only_admins_can_add_members) +
-           " pin:" + std::to_string(s.settings.only_admins_can_pin);
+           " pin:" + std::to_string(s.settings.only_admins_can_pin) +
+           " mention all:" + std::to_string(s.settings.only_admins_can_mention_all);
 }
 
 // 'A' when the call allows, else the first letter of the refusal's code ('F' forbidden).
@@ -111,6 +113,11 @@ const std::vector<StandingRow>& standing_rows() {
          'A',
          {'A', 'A', 'A'},
          &ChatSettings::only_admins_can_pin},
+        {"mention everyone",
+         [](const Standing& s) { may_mention_all(s); },
+         'A',
+         {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_mention_all},
         {"remove own media",
          [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
          'A',
