@@ -240,7 +240,7 @@ TEST_F(SendWriterTest, GenericPlansLookEachRowUpByIndexBeforeAnyAnalyze) {
     EXPECT_NE(lookup.find("Index Scan using messages_sender_client_id"), std::string::npos) << lookup;
     EXPECT_EQ(lookup.find("Seq Scan on messages"), std::string::npos) << lookup;
     const auto insert = plan("EXECUTE messages_insert('{" + first_ + "}', '{" + ann +
-                             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}')");
+                             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}', '{\"[]\"}')");
     EXPECT_EQ(insert.find("Seq Scan on chat_members"), std::string::npos) << insert;
 }
 
