@@ -262,7 +262,17 @@ Json to_json(const model::Poll& poll) {
     return json;
 }
 
+Json to_json(const model::TextEntity& e) {
+    Json json{{"type", model::to_string(e.type)}, {"offset", e.offset}, {"length", e.length}};
+    if (e.url) json["url"] = *e.url;
+    if (e.language) json["language"] = *e.language;
+    if (e.user_id) json["user_id"] = *e.user_id;
+    return json;
+}
+
 Json to_json(const model::Message& m) {
+    Json entities = Json::array();
+    for (const auto& entity : m.entities) entities.push_back(to_json(entity));
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
         reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
@@ -294,6 +304,7 @@ Json to_json(const model::Message& m) {
               {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
               {"pinned_by", optional_text(m.pinned_by)},
               {"forwarded_from", std::move(forwarded_from)},
+              {"entities", std::move(entities)},
               {"thread_root_id", optional_text(m.thread_root_id)},
               {"thread", std::move(thread)},
               {"created_at", format_timestamp(m.created_at)},
@@ -312,7 +323,8 @@ Json to_json(const model::ChatView& view) {
                  {{"only_admins_can_post", c.settings.only_admins_can_post},
                   {"only_admins_can_edit_info", c.settings.only_admins_can_edit_info},
                   {"only_admins_can_add_members", c.settings.only_admins_can_add_members},
-                  {"only_admins_can_pin", c.settings.only_admins_can_pin}}},
+                  {"only_admins_can_pin", c.settings.only_admins_can_pin},
+                  {"only_admins_can_mention_all", c.settings.only_admins_can_mention_all}}},
                 {"metadata", parse_stored(c.metadata)},
                 {"member_count", c.member_count},
                 {"last_message", view.last_message ? to_json(*view.last_message) : Json(nullptr)},
@@ -322,6 +334,7 @@ Json to_json(const model::ChatView& view) {
                  {{"role", model::to_string(view.me.role)},
                   {"last_read_seq", view.me.last_read_seq},
                   {"unread_count", std::max<std::int64_t>(0, c.last_seq - view.me.last_read_seq)},
+                  {"unread_mention_count", view.me.unread_mention_count},
                   {"is_muted", view.me.is_muted}}},
                 {"created_at", format_timestamp(c.created_at)},
                 {"updated_at", format_timestamp(c.updated_at)}};
@@ -434,6 +447,12 @@ struct EventJson {
                                       {"message_id", e.message_id},
                                       {"version", e.version},
                                       {"poll", to_json(e.poll)}});
+    }
+    Json operator()(const domain::MentionCreated& e) const {
+        return frame("mention.new", {{"chat_id", e.chat_id},
+                                     {"message_id", e.message_id},
+                                     {"sender_id", optional_text(e.sender_id)},
+                                     {"seq", e.seq}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

@@ -1,5 +1,6 @@
 #include "confab/api/message_input.hpp"
 
+#include "confab/domain/rich_text.hpp"
 #include "confab/model/error.hpp"
 
 #include <cmath>
@@ -76,7 +77,52 @@ model::Poll parse_poll(const Json& poll, std::string& content) {
     return parsed;
 }
 
+model::Error invalid_entities(const std::string& message) { return model::bad_request(message, "entities"); }
+
+std::int64_t entity_integer(const Json& entity, const char* field) {
+    const auto found = entity.find(field);
+    if (found == entity.end() || !found->is_number_integer() || !found->is_number_unsigned() ||
+        found->get<unsigned long long>() > 9007199254740991ULL)
+        throw invalid_entities(std::string("an entity's ") + field + " must be a non-negative integer");
+    return found->get<std::int64_t>();
+}
+
+std::optional<std::string> entity_text(const Json& entity, const char* field) {
+    const auto found = entity.find(field);
+    if (found == entity.end() || found->is_null()) return std::nullopt;
+    if (!found->is_string()) throw invalid_entities(std::string("an entity's ") + field + " must be a string");
+    return found->get<std::string>();
+}
+
+model::TextEntity parse_entity(const Json& entity) {
+    if (!entity.is_object()) throw invalid_entities("each entity must be an object");
+    for (const auto& [key, value] : entity.items())
+        if (key != "type" && key != "offset" && key != "length" && key != "url" && key != "language" &&
+            key != "user_id")
+            throw invalid_entities("unknown entity field: " + key);
+    const auto type_name = entity_text(entity, "type");
+    const auto type = type_name ? model::entity_type_from(*type_name) : std::nullopt;
+    if (!type) throw invalid_entities("unknown entity type");
+    return {*type,
+            entity_integer(entity, "offset"),
+            entity_integer(entity, "length"),
+            entity_text(entity, "url"),
+            entity_text(entity, "language"),
+            entity_text(entity, "user_id")};
+}
+
 }  // namespace
+
+std::vector<model::TextEntity> parse_entities(const Json& data) {
+    std::vector<model::TextEntity> entities;
+    const auto found = data.find("entities");
+    if (found == data.end() || found->is_null()) return entities;
+    if (!found->is_array()) throw invalid_entities("entities must be an array");
+    if (found->size() > domain::rich_text::max_entities) throw invalid_entities("a message has at most 100 entities");
+    entities.reserve(found->size());
+    for (const auto& entity : *found) entities.push_back(parse_entity(entity));
+    return entities;
+}
 
 domain::SendMessage parse_send(const Json& data, std::string chat_id, std::string sender_id) {
     domain::SendMessage message;
@@ -91,6 +137,7 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     if (!message.reply_to_id) message.reply_to_id = nullable_string(data, "reply_to");
     message.thread_root_id = nullable_string(data, "thread_root_id");
     message.client_id = nullable_string(data, "client_id");
+    message.entities = parse_entities(data);
     auto values = optional_string_map(data, "values");
     if (auto template_id = nullable_string(data, "template_id")) {
         message.from_template = domain::TemplateUse{std::move(*template_id),

@@ -134,9 +134,10 @@ awaitable<http::Response> send_message(Services& services, http::Context& contex
 awaitable<http::Response> edit_message(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
-    reject_unknown_fields(body, {"content"});
-    co_return message_response(200, co_await services.messages.edit(principal.user_id, context.path_params.at("id"),
-                                                                    required_string(body, "content")));
+    reject_unknown_fields(body, {"content", "entities"});
+    co_return message_response(200,
+                               co_await services.messages.edit(principal.user_id, context.path_params.at("id"),
+                                                               required_string(body, "content"), parse_entities(body)));
 }
 
 awaitable<http::Response> react(Services& services, http::Context& context, bool add) {
@@ -160,6 +161,17 @@ awaitable<http::Response> list_pins(Services& services, http::Context& context) 
     Json messages = Json::array();
     for (const auto& message : page.messages) messages.push_back(to_json(message));
     const Json next = page.next_cursor ? Json(encode_integer_cursor('n', *page.next_cursor)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> list_mentions(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto query = Query::parse(context.request.query);
+    const auto page =
+        co_await services.messages.mentions(principal.user_id, integer_cursor(query, 'm'), page_limit(query));
+    Json messages = Json::array();
+    for (const auto& message : page.messages) messages.push_back(to_json(message));
+    const Json next = page.next_cursor ? Json(encode_integer_cursor('m', *page.next_cursor)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"messages", std::move(messages)}, {"next_cursor", next}}));
 }
 
@@ -206,6 +218,7 @@ void add_message_routes(http::Router& router, Services& services) {
     });
     router.add(Method::get, "/api/v1/messages/{id}/thread",
                [&services](http::Context& c) { return list_thread(services, c); });
+    router.add(Method::get, "/api/v1/mentions", [&services](http::Context& c) { return list_mentions(services, c); });
     router.add(Method::get, "/api/v1/chats/{id}/pins",
                [&services](http::Context& c) { return list_pins(services, c); });
     router.add(Method::put, "/api/v1/messages/{id}/pin",

@@ -51,8 +51,8 @@ WsEvents::WsEvents(Services& services) : services_(services) {
         },
         overlaps);
     add("message.edit", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
-        auto edited =
-            co_await messages.edit(p.user_id, required_string(data, "message_id"), required_string(data, "content"));
+        auto edited = co_await messages.edit(p.user_id, required_string(data, "message_id"),
+                                             required_string(data, "content"), parse_entities(data));
         co_return Json{{"message", to_json(edited)}};
     });
     add("message.delete", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {

@@ -69,6 +69,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::member_removed: return Audience::members_and_subject;
         case Occasion::presence_updated: return Audience::contacts_of_subject;
         case Occasion::profile_updated: return Audience::subject_and_contacts;
+        case Occasion::mentioned: return Audience::mentioned;
     }
     return Audience::subject;  // unreachable: every occasion is named above
 }
@@ -89,6 +90,12 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
             if (std::find(facts.contacts.begin(), facts.contacts.end(), facts.subject) == facts.contacts.end())
                 facts.contacts.push_back(std::move(facts.subject));
             return std::move(facts.contacts);
+        case Audience::mentioned:
+            std::erase_if(members, [&facts](const std::string& member) {
+                return member == facts.actor ||
+                       std::find(facts.mentioned.begin(), facts.mentioned.end(), member) == facts.mentioned.end();
+            });
+            return std::move(members);
     }
     return {};  // unreachable: every audience is named above
 }

@@ -73,7 +73,8 @@ std::string settings_summary(const ChatSettings& settings) {
     return std::string("only admins can post: ") + flag(settings.only_admins_can_post) +
            ", only admins can edit info: " + flag(settings.only_admins_can_edit_info) +
            ", only admins can add members: " + flag(settings.only_admins_can_add_members) +
-           ", only admins can pin: " + flag(settings.only_admins_can_pin);
+           ", only admins can pin: " + flag(settings.only_admins_can_pin) +
+           ", only admins can mention everyone: " + flag(settings.only_admins_can_mention_all);
 }
 
 }  // namespace
@@ -83,11 +84,13 @@ ChatSettings SettingsPatch::applied_to(ChatSettings settings) const {
     settings.only_admins_can_edit_info = only_admins_can_edit_info.value_or(settings.only_admins_can_edit_info);
     settings.only_admins_can_add_members = only_admins_can_add_members.value_or(settings.only_admins_can_add_members);
     settings.only_admins_can_pin = only_admins_can_pin.value_or(settings.only_admins_can_pin);
+    settings.only_admins_can_mention_all = only_admins_can_mention_all.value_or(settings.only_admins_can_mention_all);
     return settings;
 }
 
 bool SettingsPatch::empty() const {
-    return !only_admins_can_post && !only_admins_can_edit_info && !only_admins_can_add_members && !only_admins_can_pin;
+    return !only_admins_can_post && !only_admins_can_edit_info && !only_admins_can_add_members &&
+           !only_admins_can_pin && !only_admins_can_mention_all;
 }
 
 boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, std::string other) {

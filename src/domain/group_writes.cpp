@@ -32,7 +32,8 @@ Message write_system(store::Tx& tx, const std::string& chat_id, const std::strin
                               system_metadata(event, user_id),
                               std::nullopt,
                               std::nullopt,
-                              std::nullopt};
+                              std::nullopt,
+                              {}};
     auto stored = store::messages::insert(tx, message);
     if (!stored) throw std::runtime_error("system message was not stored");
     return std::move(*stored);

@@ -2,9 +2,11 @@
 
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/polls.hpp"
+#include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/media.hpp"
+#include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/search.hpp"
 
@@ -54,6 +56,7 @@ void MessageService::check_send(const SendMessage& m) const {
     if (m.from_template) {
         if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
         require_uuid(m.from_template->template_id, "template_id");
+        if (!m.entities.empty()) throw bad_request("a template's content takes no entities", "entities");
     }
     if (m.poll && m.type != MessageType::poll) throw bad_request("poll is for poll messages", "poll");
     switch (m.type) {
@@ -75,6 +78,7 @@ void MessageService::check_send(const SendMessage& m) const {
             if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
             require_uuid(*m.media_id, "media_id");
     }
+    rich_text::validate(m.content, m.entities);
 }
 
 boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
@@ -184,20 +188,31 @@ boost::asio::awaitable<SearchPage> MessageService::search(std::string actor, Sea
     co_return page;
 }
 
-boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content) {
+boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content,
+                                                     std::vector<TextEntity> entities) {
     validate_content(content, true);
+    rich_text::validate(content, entities);
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_edit_message(actor, message);
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, content](store::Tx& tx) {
+    co_return co_await writes_.commit(chat_id, [this, actor, chat_id, message_id, content,
+                                                entities = std::move(entities)](store::Tx& tx) {
         // Judged again under the chat lock: a concurrent delete, or the sender leaving, wins.
         lock_standing(tx, chat_id, actor, "message");
-        rules::may_edit_message(actor, message_of(tx, message_id, actor));
-        store::messages::edit(tx, message_id, content, store::messages::next_version(tx, chat_id));
+        const auto before = message_of(tx, message_id, actor);
+        rules::may_edit_message(actor, before);
+        std::vector<std::string> mentioned;
+        if (!entities.empty())
+            mentioned = mentioned_members(*writes_.cache().find_or_load(tx, chat_id), actor, entities);
+        store::messages::edit(tx, message_id, content, entities, store::messages::next_version(tx, chat_id));
         Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
         outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{outcome.value}, chat_id);
+        if (!mentioned.empty() || !rich_text::mentions_in(before.entities).empty()) {
+            store::mentions::keep_only(tx, message_id, mentioned);
+            tell_mentioned(outcome.effects, outcome.value, store::mentions::add(tx, outcome.value, mentioned));
+        }
         return outcome;
     });
 }
@@ -336,6 +351,19 @@ boost::asio::awaitable<bool> MessageService::hide(std::string actor, std::string
     });
 }
 
+boost::asio::awaitable<HistoryPage> MessageService::mentions(std::string actor, std::optional<std::int64_t> before,
+                                                             int limit) {
+    auto mentions = co_await writes_.pool().run(
+        [actor, before, limit](store::Tx& tx) { return store::mentions::of_user(tx, actor, before, limit + 1); });
+    HistoryPage page;
+    if (static_cast<int>(mentions.messages.size()) > limit) {
+        mentions.messages.pop_back();
+        page.next_cursor = mentions.positions[mentions.messages.size() - 1];
+    }
+    page.messages = std::move(mentions.messages);
+    co_return page;
+}
+
 namespace {
 
 // The forward's copy of the source's media: a row of the forwarder's in the target chat for
@@ -389,7 +417,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         try {
             inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
                                                                      std::nullopt, source.metadata.text, f.client_id,
-                                                                     media_id, std::nullopt});
+                                                                     media_id, std::nullopt, source.entities});
         } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
             throw conflict("client_id was used in another chat");
         }

@@ -104,6 +104,11 @@ void may_pin(const Standing& actor, const Message& message, bool pin) {
     if (pin && message.is_deleted) throw conflict("message is deleted");
 }
 
+void may_mention_all(const Standing& actor) {
+    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_mention_all)
+        throw forbidden("only admins can mention everyone in this group");
+}
+
 void may_forward(const Message& message) {
     if (message.is_deleted) throw conflict("message is deleted");
     switch (message.type) {

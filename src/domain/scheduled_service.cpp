@@ -64,6 +64,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     if (m.poll) throw bad_request("polls cannot be scheduled", "type");
     // Its root could be deleted before it is due; a thread reply is sent when it is written.
     if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
+    if (!m.entities.empty()) throw bad_request("scheduled messages take no entities", "entities");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
     rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));

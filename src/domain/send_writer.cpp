@@ -1,11 +1,13 @@
 #include "confab/domain/send_writer.hpp"
 
+#include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
+#include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/polls.hpp"
 
@@ -58,6 +60,30 @@ void check_content(const std::string& content, bool required, std::size_t limit)
     if (length > limit)
         throw Error(ErrorCode::payload_too_large, "content is longer than " + std::to_string(limit) + " characters",
                     "content");
+}
+
+std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
+                                           const std::vector<TextEntity>& entities) {
+    const auto mentions = rich_text::mentions_in(entities);
+    if (mentions.empty()) return {};
+    for (const auto& user : mentions.users)
+        if (!access.members.contains(user)) throw bad_request("a mention must name a member of the chat", "entities");
+    std::vector<std::string> mentioned;
+    if (mentions.everyone) {
+        rules::may_mention_all(standing_in(&access, sender));
+        mentioned.reserve(access.members.size());
+        for (const auto& [member, role] : access.members) mentioned.push_back(member);
+    } else {
+        mentioned = mentions.users;
+    }
+    std::erase(mentioned, sender);
+    return mentioned;
+}
+
+void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned) {
+    if (mentioned.empty()) return;
+    effects.in_chat(Occasion::mentioned, MentionCreated{message.chat_id, message.id, message.sender_id, message.seq},
+                    message.chat_id, {.actor = message.sender_id.value_or(""), .mentioned = std::move(mentioned)});
 }
 
 // Each send gets what it would get alone, in the batch's order: not_found when its chat is
@@ -124,20 +150,24 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     std::unordered_set<std::string> claimed_media;
     std::vector<std::size_t> inserted;
     std::vector<store::NewMessage> batch;
+    std::vector<std::vector<std::string>> mentioned;  // per message of the batch
     for (std::size_t i = 0; i < sends.size(); ++i) {
         if (entries[i] || repeat_of[i]) continue;
         const auto& m = *sends[i];
         std::string content;
+        std::vector<std::string> mentions;
         try {
             check_references(tx, m, claimed_media);
             content = m.from_template ? filled(tx, m) : m.content;
+            if (!m.entities.empty()) mentions = mentioned_members(*access.at(m.chat_id), m.sender_id, m.entities);
         } catch (const Error& error) {
             refuse(i, error);
             continue;
         }
         inserted.push_back(i);
+        mentioned.push_back(std::move(mentions));
         batch.push_back({m.chat_id, m.sender_id, m.type, std::move(content), m.reply_to_id, m.metadata.text,
-                         m.client_id, m.media_id, m.thread_root_id});
+                         m.client_id, m.media_id, m.thread_root_id, m.entities});
     }
     std::vector<std::optional<Message>> stored;
     try {
@@ -166,6 +196,10 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         Outcome<Sent> outcome;
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
+        if (!mentioned[k].empty()) {
+            store::mentions::add(tx, *message, mentioned[k]);
+            tell_mentioned(outcome.effects, *message, std::move(mentioned[k]));
+        }
         count_sent(message->type);
         outcome.value = {std::move(*message), true};
         entries[i] = std::move(outcome);

@@ -43,6 +43,19 @@ constexpr std::array<std::pair<ScheduledStatus, std::string_view>, 3> scheduled_
     {ScheduledStatus::cancelled, "cancelled"},
 }};
 
+constexpr std::array<std::pair<EntityType, std::string_view>, 10> entity_types{{
+    {EntityType::bold, "bold"},
+    {EntityType::italic, "italic"},
+    {EntityType::underline, "underline"},
+    {EntityType::strikethrough, "strikethrough"},
+    {EntityType::spoiler, "spoiler"},
+    {EntityType::code, "code"},
+    {EntityType::code_block, "code_block"},
+    {EntityType::link, "link"},
+    {EntityType::mention, "mention"},
+    {EntityType::mention_all, "mention_all"},
+}};
+
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
     for (const auto& [candidate, name] : table)
@@ -68,6 +81,8 @@ std::string_view to_string(MediaKind kind) { return name_of(media_kinds, kind); 
 std::optional<MediaKind> media_kind_from(std::string_view text) { return value_of(media_kinds, text); }
 std::string_view to_string(MessageType type) { return name_of(message_types, type); }
 std::optional<MessageType> message_type_from(std::string_view text) { return value_of(message_types, text); }
+std::string_view to_string(EntityType type) { return name_of(entity_types, type); }
+std::optional<EntityType> entity_type_from(std::string_view text) { return value_of(entity_types, text); }
 std::string_view to_string(ScheduledStatus status) { return name_of(scheduled_statuses, status); }
 std::optional<ScheduledStatus> scheduled_status_from(std::string_view text) {
     return value_of(scheduled_statuses, text);

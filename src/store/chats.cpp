@@ -10,12 +10,19 @@
 namespace confab::store::chats {
 namespace {
 
+// The member's (chat_members aliased `cm`) mentions past their read mark: one range of the
+// message_mentions_unread index.
+#define CONFAB_UNREAD_MENTIONS                                                                  \
+    "(SELECT count(*) FROM message_mentions mm WHERE mm.user_id = cm.user_id AND mm.chat_id = " \
+    "cm.chat_id AND mm.seq > cm.last_read_seq)"
+
 // Chat columns, the member count, and the viewer's membership (cm).
 const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
-    "c.only_admins_can_add_members, c.only_admins_can_pin, c.metadata::text, "
-    "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, c.activity, " CONFAB_MS(
-        "c.created_at") ", " CONFAB_MS("c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted";
+    "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.metadata::text, "
+    "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, "
+    "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
+        "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS;
 
 model::ChatView view_from(const pqxx::row& row) {
     model::ChatView view;
@@ -25,16 +32,17 @@ model::ChatView view_from(const pqxx::row& row) {
     chat.title = optional_text(row[2]);
     chat.avatar_url = optional_text(row[3]);
     chat.settings = chat_settings(row, 4);
-    chat.metadata.text = row[8].as<std::string>();
-    chat.member_count = row[9].as<std::int64_t>();
-    chat.last_seq = row[10].as<std::int64_t>();
-    chat.version = row[11].as<std::int64_t>();
-    chat.activity = row[12].as<std::int64_t>();
-    chat.created_at = timestamp(row[13]);
-    chat.updated_at = timestamp(row[14]);
-    view.me.role = model::role_from(row[15].c_str()).value_or(model::Role::member);
-    view.me.last_read_seq = row[16].as<std::int64_t>();
-    view.me.is_muted = row[17].as<bool>();
+    chat.metadata.text = row[9].as<std::string>();
+    chat.member_count = row[10].as<std::int64_t>();
+    chat.last_seq = row[11].as<std::int64_t>();
+    chat.version = row[12].as<std::int64_t>();
+    chat.activity = row[13].as<std::int64_t>();
+    chat.created_at = timestamp(row[14]);
+    chat.updated_at = timestamp(row[15]);
+    view.me.role = model::role_from(row[16].c_str()).value_or(model::Role::member);
+    view.me.last_read_seq = row[17].as<std::int64_t>();
+    view.me.is_muted = row[18].as<bool>();
+    view.me.unread_mention_count = row[19].as<std::int64_t>();
     return view;
 }
 
@@ -69,15 +77,15 @@ std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, cons
 void prepare(Tx& tx) {
     tx.prepare("chats_insert",
                "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
-               "only_admins_can_add_members, only_admins_can_pin, metadata, created_by, direct_key) "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::uuid, $10) "
+               "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, metadata, created_by, "
+               "direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $8::jsonb, $9::uuid, $10) "
                "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
     tx.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
     tx.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
-               "only_admins_can_pin FROM chats WHERE id = $1::uuid");
+               "only_admins_can_pin, only_admins_can_mention_all FROM chats WHERE id = $1::uuid");
     tx.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
                                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
@@ -97,7 +105,8 @@ void prepare(Tx& tx) {
                "UPDATE chats SET title = coalesce($2, title), "
                "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
                "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
-               "only_admins_can_pin = $8, metadata = coalesce($9::jsonb, metadata), updated_at = now() "
+               "only_admins_can_pin = $8, only_admins_can_mention_all = $10, metadata = coalesce($9::jsonb, metadata), "
+               "updated_at = now() "
                "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
@@ -109,10 +118,11 @@ void prepare(Tx& tx) {
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
-    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
-                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
-                                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin,
-                                         chat.metadata, chat.created_by, chat.direct_key);
+    const auto result =
+        tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin, chat.metadata,
+                         chat.created_by, chat.direct_key, chat.settings.only_admins_can_mention_all);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
@@ -160,7 +170,8 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
     const std::optional<std::string> avatar = set_avatar ? *changes.avatar_url : std::nullopt;
     tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
                      changes.settings.only_admins_can_edit_info, changes.settings.only_admins_can_add_members,
-                     changes.settings.only_admins_can_pin, changes.metadata);
+                     changes.settings.only_admins_can_pin, changes.metadata,
+                     changes.settings.only_admins_can_mention_all);
 }
 
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
@@ -214,7 +225,7 @@ void prepare(Tx& tx) {
     tx.prepare(
         "members_standing",
         "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
-        "c.only_admins_can_pin, cm.role "
+        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role "
         "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     tx.prepare(
         "members_list",
@@ -223,7 +234,8 @@ void prepare(Tx& tx) {
             "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
     tx.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("members_standings",
-               "SELECT user_id::text, role, last_read_seq, is_muted FROM chat_members WHERE chat_id = $1::uuid");
+               "SELECT cm.user_id::text, cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
+               " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
     tx.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_set_muted",
                "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
@@ -264,7 +276,7 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[5].c_str()).value_or(model::Role::member)};
+                           model::role_from(row[6].c_str()).value_or(model::Role::member)};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
@@ -286,7 +298,7 @@ std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const s
     for (const auto& row : tx.exec_prepared("members_standings", chat_id)) {
         out.emplace_back(row[0].as<std::string>(),
                          model::Membership{model::role_from(row[1].c_str()).value_or(model::Role::member),
-                                           row[2].as<std::int64_t>(), row[3].as<bool>()});
+                                           row[2].as<std::int64_t>(), row[3].as<bool>(), row[4].as<std::int64_t>()});
     }
     return out;
 }

@@ -5,6 +5,7 @@
 
 #include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
+#include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/polls.hpp"
@@ -28,6 +29,7 @@ void prepare_statements(Tx& tx) {
     members::prepare(tx);
     invitations::prepare(tx);
     messages::prepare(tx);
+    mentions::prepare(tx);
     media::prepare(tx);
     search::prepare(tx);
     stats::prepare(tx);

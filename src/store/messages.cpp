@@ -4,6 +4,8 @@
 #include "confab/store/polls.hpp"
 #include "confab/store/rows.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -30,6 +32,40 @@ std::vector<std::string> id_list(const pqxx::field& field) {
         start = end + 1;
     }
     return ids;
+}
+
+// The entities column holds them as the API shows them (docs/api.md, Rich text).
+std::vector<model::TextEntity> entities_from(const pqxx::field& field) {
+    std::vector<model::TextEntity> entities;
+    const std::string_view text = field.c_str();
+    if (text == "[]") return entities;
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (!parsed.is_array()) return entities;
+    const auto text_of = [](const nlohmann::json& e, const char* name) -> std::optional<std::string> {
+        const auto found = e.find(name);
+        if (found == e.end() || !found->is_string()) return std::nullopt;
+        return found->get<std::string>();
+    };
+    for (const auto& e : parsed) {
+        const auto type = model::entity_type_from(e.value("type", ""));
+        if (!type) continue;
+        entities.push_back({*type, e.value("offset", std::int64_t{0}), e.value("length", std::int64_t{0}),
+                            text_of(e, "url"), text_of(e, "language"), text_of(e, "user_id")});
+    }
+    return entities;
+}
+
+std::string entities_text(const std::vector<model::TextEntity>& entities) {
+    if (entities.empty()) return "[]";
+    auto array = nlohmann::json::array();
+    for (const auto& e : entities) {
+        nlohmann::json entity{{"type", model::to_string(e.type)}, {"offset", e.offset}, {"length", e.length}};
+        if (e.url) entity["url"] = *e.url;
+        if (e.language) entity["language"] = *e.language;
+        if (e.user_id) entity["user_id"] = *e.user_id;
+        array.push_back(std::move(entity));
+    }
+    return array.dump();
 }
 
 }  // namespace
@@ -82,6 +118,7 @@ model::Message message_from(const pqxx::row& row, int first) {
     m.thread_root_id = optional_text(row[first + 33]);
     if (const auto replies = row[first + 34].as<std::int64_t>(); replies > 0)
         m.thread = model::ThreadSummary{replies, timestamp(row[first + 35]), id_list(row[first + 36])};
+    m.entities = entities_from(row[first + 37]);
     return m;
 }
 
@@ -202,9 +239,9 @@ void prepare(Tx& tx) {
     // bring.
     tx.prepare("messages_insert",
               "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], "
-              "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[], $10::uuid[]) WITH ORDINALITY "
+              "  $6::jsonb[], $7::text[], $8::uuid[], $9::boolean[], $10::uuid[], $11::jsonb[]) WITH ORDINALITY "
               "  AS i(chat_id, sender_id, type, content, reply_to_id, metadata, client_id, media_id, is_system, "
-              "  thread_root_id, ord)), "
+              "  thread_root_id, entities, ord)), "
               "accepted AS (SELECT i.* FROM input i LEFT JOIN LATERAL (SELECT true AS member FROM chat_members cm "
               "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id " CONFAB_LOOKUP_PER_ROW ") s ON true "
               "  WHERE i.is_system OR s.member), "
@@ -220,8 +257,9 @@ void prepare(Tx& tx) {
               "  WHERE cm.chat_id IN (SELECT id FROM numbered) "
               "  AND (cm.is_hidden OR (cm.chat_id, cm.user_id) IN (SELECT chat_id, sender_id FROM ordered))), "
               "m AS (INSERT INTO messages (chat_id, sender_id, seq, version, type, content, reply_to_id, metadata, "
-              "  client_id, media_id, thread_root_id) SELECT chat_id, sender_id, seq, version, type, content, "
-              "  reply_to_id, metadata, client_id, media_id, thread_root_id FROM ordered ORDER BY ord RETURNING *) "
+              "  client_id, media_id, thread_root_id, entities) SELECT chat_id, sender_id, seq, version, type, "
+              "  content, reply_to_id, metadata, client_id, media_id, thread_root_id, entities FROM ordered "
+              "  ORDER BY ord RETURNING *) "
               "SELECT o.ord, " + columns + " FROM " CONFAB_WITH_MEDIA("m") " JOIN ordered o ON o.chat_id = m.chat_id "
               "AND o.seq = m.seq ORDER BY o.ord");
     tx.prepare("messages_find", "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.id = $1::uuid "
@@ -244,7 +282,9 @@ void prepare(Tx& tx) {
                "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
     tx.prepare("messages_is_hidden",
                "SELECT EXISTS (SELECT 1 FROM hidden_messages WHERE message_id = $1::uuid AND user_id = $2::uuid)");
+    // A message hidden is no mention of the hider's any more.
     tx.prepare("messages_hide",
+               "WITH unmentioned AS (DELETE FROM message_mentions WHERE message_id = $1::uuid AND user_id = $2::uuid) "
                "INSERT INTO hidden_messages (message_id, user_id, chat_id, version) "
                "VALUES ($1::uuid, $2::uuid, $3::uuid, $4) ON CONFLICT DO NOTHING");
     tx.prepare("messages_pins", "SELECT m.pinned_version, " + columns +
@@ -265,13 +305,15 @@ void prepare(Tx& tx) {
     tx.prepare("chats_next_version",
                "UPDATE chats SET version = version + 1, updated_at = now() WHERE id = $1::uuid RETURNING version");
     tx.prepare("messages_edit",
-               "UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() "
-               "WHERE id = $1::uuid");
-    tx.prepare("messages_tombstone",
-               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid), "
-               "poll_gone AS (DELETE FROM polls WHERE message_id = $1::uuid) "
-               "UPDATE messages SET content = '', is_deleted = true, media_id = NULL, pinned_at = NULL, "
-               "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
+               "UPDATE messages SET content = $2, entities = $4::jsonb, is_edited = true, version = $3, "
+               "updated_at = now() WHERE id = $1::uuid");
+    tx.prepare(
+        "messages_tombstone",
+        "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid), "
+        "poll_gone AS (DELETE FROM polls WHERE message_id = $1::uuid), "
+        "unmentioned AS (DELETE FROM message_mentions WHERE message_id = $1::uuid) "
+        "UPDATE messages SET content = '', entities = '[]', is_deleted = true, media_id = NULL, pinned_at = NULL, "
+        "pinned_by = NULL, pinned_version = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_detach_media",
                "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");
@@ -300,7 +342,7 @@ void prepare(Tx& tx) {
 
 std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewMessage>& batch) {
     std::vector<std::optional<std::string>> chats, senders, types, contents, replies, metadata, client_ids, media,
-        system, thread_roots;
+        system, thread_roots, entities;
     for (const auto& m : batch) {
         chats.emplace_back(m.chat_id);
         senders.emplace_back(m.sender_id);
@@ -312,11 +354,12 @@ std::vector<std::optional<model::Message>> insert(Tx& tx, const std::vector<NewM
         media.push_back(m.media_id);
         system.emplace_back(m.type == model::MessageType::system ? "true" : "false");
         thread_roots.push_back(m.thread_root_id);
+        entities.emplace_back(entities_text(m.entities));
     }
     const auto result =
         tx.exec_prepared("messages_insert", text_array(chats), text_array(senders), text_array(types),
                          text_array(contents), text_array(replies), text_array(metadata), text_array(client_ids),
-                         text_array(media), text_array(system), text_array(thread_roots));
+                         text_array(media), text_array(system), text_array(thread_roots), text_array(entities));
     std::vector<std::optional<model::Message>> stored(batch.size());
     // New messages have no reactions to look up.
     for (const auto& row : result) stored.at(row[0].as<std::size_t>() - 1) = message_from(row, 1);
@@ -406,8 +449,9 @@ std::int64_t next_version(Tx& tx, const std::string& chat_id) {
     return tx.exec_prepared1("chats_next_version", chat_id)[0].as<std::int64_t>();
 }
 
-void edit(Tx& tx, const std::string& id, const std::string& content, std::int64_t version) {
-    tx.exec_prepared("messages_edit", id, content, version);
+void edit(Tx& tx, const std::string& id, const std::string& content, const std::vector<model::TextEntity>& entities,
+          std::int64_t version) {
+    tx.exec_prepared("messages_edit", id, content, version, entities_text(entities));
 }
 
 void tombstone(Tx& tx, const std::string& id, std::int64_t version) {

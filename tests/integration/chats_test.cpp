@@ -106,7 +106,8 @@ TEST_F(ChatsTest, GroupChatModelHasTheDocumentedShapeAndDefaults) {
     EXPECT_EQ(chat["settings"], json({{"only_admins_can_post", false},
                                       {"only_admins_can_edit_info", true},
                                       {"only_admins_can_add_members", false},
-                                      {"only_admins_can_pin", true}}));
+                                      {"only_admins_can_pin", true},
+                                      {"only_admins_can_mention_all", false}}));
     EXPECT_EQ(chat["metadata"], json::object());
     EXPECT_EQ(chat["member_count"], 3);
     EXPECT_EQ(chat["me"]["role"], "owner");
@@ -149,7 +150,8 @@ TEST_F(ChatsTest, GroupCreateTakesSettingsAvatarAndIgnoresCreatorAndDuplicates) 
     EXPECT_EQ(chat["settings"], json({{"only_admins_can_post", true},
                                       {"only_admins_can_edit_info", false},
                                       {"only_admins_can_add_members", false},
-                                      {"only_admins_can_pin", true}}));
+                                      {"only_admins_can_pin", true},
+                                      {"only_admins_can_mention_all", false}}));
     EXPECT_EQ(list_members(port(), owner, chat["id"]).size(), 2u);
 
     // A group with no other members is allowed.
@@ -342,7 +344,8 @@ TEST_F(ChatsTest, PlainMemberCannotEditInfoUnlessSettingAllows) {
     EXPECT_EQ(r.json()["settings"], json({{"only_admins_can_post", false},
                                           {"only_admins_can_edit_info", false},
                                           {"only_admins_can_add_members", false},
-                                          {"only_admins_can_pin", true}}));
+                                          {"only_admins_can_pin", true},
+                                          {"only_admins_can_mention_all", false}}));
     EXPECT_EQ(r.json()["title"], "Original");
 
     auto r2 = put(port(), m.token, chat_url(id), {{"title", "By member"}});

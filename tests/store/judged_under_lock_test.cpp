@@ -216,7 +216,7 @@ TEST_F(JudgedUnderLockTest, MessageWritesOfAFormerMemberAreRefused) {
     const auto own = post(chat, "bob", "mine");
     const auto other = post(chat, "cid", "theirs");
     leaves(chat, "bob");
-    EXPECT_EQ(refusal([&] { return messages_->edit(id("bob"), own, "rewritten"); }), ErrorCode::not_found);
+    EXPECT_EQ(refusal([&] { return messages_->edit(id("bob"), own, "rewritten", {}); }), ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return messages_->remove(id("bob"), own); }), ErrorCode::not_found);
     EXPECT_EQ(refusal([&] { return messages_->react(id("bob"), other, "👍", true); }), ErrorCode::not_found);
     EXPECT_EQ(value("select content from messages where id = '" + own + "'"), "mine");

@@ -275,8 +275,9 @@ TEST_F(SendWriterTest, GenericPlansLookEachRowUpByIndexBeforeAnyAnalyze) {
     const auto lookup = plan("EXECUTE messages_by_client_ids('{" + ann + "}', '{c-1}')");
     EXPECT_NE(lookup.find("Index Scan using messages_sender_client_id"), std::string::npos) << lookup;
     EXPECT_EQ(lookup.find("Seq Scan on messages"), std::string::npos) << lookup;
-    const auto insert = plan("EXECUTE messages_insert('{" + first_ + "}', '{" + ann +
-                             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}', '{NULL}')");
+    const auto insert =
+        plan("EXECUTE messages_insert('{" + first_ + "}', '{" + ann +
+             "}', '{text}', '{hi}', '{NULL}', '{\"{}\"}', '{NULL}', '{NULL}', '{false}', '{NULL}', '{\"[]\"}')");
     EXPECT_EQ(insert.find("Seq Scan on chat_members"), std::string::npos) << insert;
 }
 

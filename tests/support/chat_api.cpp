@@ -221,10 +221,10 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 // Shapes
 
 ::testing::AssertionResult IsMessageModel(const json& j) {
-    auto keys = ExactKeys(j, {"id",       "chat_id",    "sender_id",   "seq",       "version",        "type",
-                              "content",  "media",      "reply_to_id", "reactions", "is_edited",      "is_deleted",
-                              "metadata", "client_id",  "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
-                              "thread",   "created_at", "updated_at"},
+    auto keys = ExactKeys(j, {"id",       "chat_id",   "sender_id",   "seq",       "version",        "type",
+                              "content",  "media",     "reply_to_id", "reactions", "is_edited",      "is_deleted",
+                              "metadata", "client_id", "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
+                              "thread",   "entities",  "created_at",  "updated_at"},
                           "MessageModel", {"poll"});
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("MessageModel.id is not a UUID", j);
@@ -279,6 +279,16 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         for (const auto& u : thread["participant_ids"])
             if (!is_uuid(u)) return Fail("ThreadSummary.participant_ids holds a non-UUID", j);
     }
+    if (!j["entities"].is_array()) return Fail("MessageModel.entities is not an array", j);
+    for (const auto& e : j["entities"]) {
+        if (!e.is_object() || !e["type"].is_string() || !is_nonneg_int(e["offset"]) || !is_int(e["length"]) ||
+            e["length"].get<std::int64_t>() < 1)
+            return Fail("MessageModel.entities holds a malformed entity", j);
+        for (auto it = e.begin(); it != e.end(); ++it)
+            if (it.key() != "type" && it.key() != "offset" && it.key() != "length" && it.key() != "url" &&
+                it.key() != "language" && it.key() != "user_id")
+                return Fail("MessageModel.entities: undocumented key " + it.key(), j);
+    }
     if (!is_timestamp(j["created_at"])) return Fail("MessageModel.created_at is not RFC 3339 ms UTC", j);
     if (!is_timestamp(j["updated_at"])) return Fail("MessageModel.updated_at is not RFC 3339 ms UTC", j);
     // A poll message that is not deleted carries its poll; no other message has one.
@@ -303,7 +313,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
     auto sk = ExactKeys(j["settings"],
                         {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members",
-                         "only_admins_can_pin"},
+                         "only_admins_can_pin", "only_admins_can_mention_all"},
                         "ChatModel.settings");
     if (!sk) return sk;
     for (auto it = j["settings"].begin(); it != j["settings"].end(); ++it)
@@ -317,12 +327,14 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     }
     if (!is_nonneg_int(j["last_seq"])) return Fail("ChatModel.last_seq is not an integer >= 0", j);
     if (!is_nonneg_int(j["version"])) return Fail("ChatModel.version is not an integer >= 0", j);
-    auto mk = ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "is_muted"}, "ChatModel.me");
+    auto mk = ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "unread_mention_count", "is_muted"},
+                        "ChatModel.me");
     if (!mk) return mk;
     const auto& me = j["me"];
     if (me["role"] != "owner" && me["role"] != "admin" && me["role"] != "member") return Fail("ChatModel.me.role", j);
     if (!is_nonneg_int(me["last_read_seq"])) return Fail("ChatModel.me.last_read_seq", j);
     if (!is_nonneg_int(me["unread_count"])) return Fail("ChatModel.me.unread_count", j);
+    if (!is_nonneg_int(me["unread_mention_count"])) return Fail("ChatModel.me.unread_mention_count", j);
     if (!me["is_muted"].is_boolean()) return Fail("ChatModel.me.is_muted", j);
     if (!is_timestamp(j["created_at"])) return Fail("ChatModel.created_at", j);
     if (!is_timestamp(j["updated_at"])) return Fail("ChatModel.updated_at", j);

@@ -51,6 +51,7 @@ Json to_json(const model::User& user, const model::Presence& presence);
 Json to_json(const model::Message& message);
 // PollModel: `my_votes` only where the poll is one reader's.
 Json to_json(const model::Poll& poll);
+Json to_json(const model::TextEntity& entity);
 // MediaModel; `url` only once the media belongs to a message.
 Json to_json(const model::Media& media, const std::optional<std::string>& message_id);
 Json to_json(const model::ChatView& view);

@@ -21,6 +21,7 @@ enum class Audience {
     subject,               // the user the event is about, alone
     contacts_of_subject,   // everyone who shares a chat with the subject
     subject_and_contacts,  // the subject, and everyone who shares a chat with them
+    mentioned,             // the members among the mentioned, but the actor
 };
 
 // Everything that sends an event; each occasion has one audience (audience_of).
@@ -48,17 +49,19 @@ enum class Occasion {
     invitation_deleted,  // invitation.deleted: the subject accepted or declined
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
     poll_updated,        // poll.updated: a vote changed, or the poll was closed
+    mentioned,           // mention.new: a message sent or edited mentions the mentioned
 };
 
 Audience audience_of(Occasion occasion);
 
 // The facts an audience is drawn from.
 struct Facts {
-    std::vector<std::string> members;   // the chat's members once the change is applied
-                                        // (a deleted chat: its last members)
-    std::string actor;                  // who made the change
-    std::string subject;                // the user the event is about
-    std::vector<std::string> contacts;  // the subject's contacts (presence and profile only)
+    std::vector<std::string> members;    // the chat's members once the change is applied
+                                         // (a deleted chat: its last members)
+    std::string actor;                   // who made the change
+    std::string subject;                 // the user the event is about
+    std::vector<std::string> contacts;   // the subject's contacts (presence and profile only)
+    std::vector<std::string> mentioned;  // the users a message newly mentions (mention.new only)
     // Each recipient's own standing, for an event that carries the recipient's `me`
     // (chat.created, chat.updated): such an event goes only to the users listed here.
     std::map<std::string, Membership> memberships;

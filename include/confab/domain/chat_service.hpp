@@ -21,6 +21,7 @@ struct SettingsPatch {
     std::optional<bool> only_admins_can_edit_info;
     std::optional<bool> only_admins_can_add_members;
     std::optional<bool> only_admins_can_pin;
+    std::optional<bool> only_admins_can_mention_all;
     ChatSettings applied_to(ChatSettings settings) const;
     bool empty() const;
 };

@@ -3,6 +3,7 @@
 #include "confab/domain/model.hpp"
 #include "confab/model/scheduled.hpp"
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +26,11 @@ struct MessageHidden {
     std::string message_id, chat_id;
     std::int64_t version = 0;
 };  // to the user who hid it only
+struct MentionCreated {
+    std::string chat_id, message_id;
+    std::optional<std::string> sender_id;
+    std::int64_t seq = 0;
+};  // mention.new: to the members a message newly mentions
 struct TypingUpdated {
     std::string chat_id, user_id;
     bool is_typing = false;
@@ -80,7 +86,7 @@ struct PollUpdated {
 using Event =
     std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
                  ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
-                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated>;
+                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated, MentionCreated>;
 
 class EventSink {
 public:

@@ -90,7 +90,10 @@ public:
     boost::asio::awaitable<ThreadPage> thread(std::string actor, std::string root_id, HistoryQuery query);
     // Full-text search over the messages of the caller's chats (docs/api.md, Search).
     boost::asio::awaitable<SearchPage> search(std::string actor, SearchQuery query);
-    boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content);
+    // Replaces the content and its entities together (none given: none kept); the members it
+    // newly mentions are told (mention.new), those it no longer mentions forget it.
+    boost::asio::awaitable<Message> edit(std::string actor, std::string message_id, std::string content,
+                                         std::vector<TextEntity> entities);
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<void> react(std::string actor, std::string message_id, std::string emoji, bool add);
     boost::asio::awaitable<void> mark_read(std::string actor, std::string chat_id, std::int64_t seq);
@@ -102,6 +105,9 @@ public:
     // Deletes the message for the actor only; false when it was hidden already.
     boost::asio::awaitable<bool> hide(std::string actor, std::string message_id);
     boost::asio::awaitable<Sent> forward(Forward forward);
+    // The messages that mention the actor in the chats they are in, newest mention first;
+    // the cursor is a mention's place in that order.
+    boost::asio::awaitable<HistoryPage> mentions(std::string actor, std::optional<std::int64_t> before, int limit);
 
 private:
     void validate_content(const std::string& content, bool required) const;

@@ -60,6 +60,10 @@ void may_remove_media(const Standing& actor, const std::string& actor_id, const 
 // nothing to do: deleting a message unpins it).
 void may_pin(const Standing& actor, const Message& message, bool pin);
 
+// Mentioning everyone: both members of a direct chat; in a group any member, or admins only
+// when only_admins_can_mention_all is set.
+void may_mention_all(const Standing& actor);
+
 // A forward needs a message with something to carry: not deleted, not a system message or a
 // poll (whose votes belong to its chat), and a media message still with its media.
 void may_forward(const Message& message);

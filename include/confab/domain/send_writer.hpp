@@ -36,6 +36,7 @@ struct SendMessage {
     std::optional<std::string> client_id;
     std::optional<TemplateUse> from_template;  // then `content` is empty
     std::optional<Poll> poll;                  // a poll message's options and settings; `content` is its question
+    std::vector<TextEntity> entities;          // over `content` (rich_text::validate)
 };
 
 // bad_request when `content` is required and empty, payload_too_large when it is longer
@@ -45,6 +46,15 @@ void check_content(const std::string& content, bool required, std::size_t limit)
 // The checks of a send that read other rows: its reply, its thread root and its upload. `claimed` holds the
 // uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed);
+
+// The members the entities mention, the sender left out: every other member for a
+// mention_all (forbidden unless rules::may_mention_all), else each user mentioned. A mention
+// of a user who is not a member is bad_request (field `entities`).
+std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
+                                           const std::vector<TextEntity>& entities);
+
+// mention.new to the members `mentioned`, as they are members once the write commits.
+void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned);
 
 struct Sent {
     Message message;

@@ -29,6 +29,7 @@ struct ChatSettings {
     bool only_admins_can_edit_info = true;
     bool only_admins_can_add_members = false;
     bool only_admins_can_pin = true;
+    bool only_admins_can_mention_all = false;
 
     bool operator==(const ChatSettings&) const = default;
 };
@@ -62,6 +63,23 @@ struct Reaction {
     std::string emoji;
     std::int64_t count = 0;
     std::vector<std::string> user_ids;  // in the order they reacted
+};
+
+// Formatting over a message's content (docs/api.md, Rich text). Offsets and lengths count
+// UTF-16 code units, as JavaScript, Android and iOS strings do.
+enum class EntityType { bold, italic, underline, strikethrough, spoiler, code, code_block, link, mention, mention_all };
+std::string_view to_string(EntityType type);
+std::optional<EntityType> entity_type_from(std::string_view text);
+
+struct TextEntity {
+    EntityType type = EntityType::bold;
+    std::int64_t offset = 0;
+    std::int64_t length = 0;
+    std::optional<std::string> url;       // a link's
+    std::optional<std::string> language;  // a code block's, when given
+    std::optional<std::string> user_id;   // a mention's
+
+    bool operator==(const TextEntity&) const = default;
 };
 
 // Where a forwarded message came from: the original, however many forwards ago.
@@ -102,6 +120,7 @@ struct Message {
     std::optional<Poll> poll;                   // a poll message's
     std::optional<std::string> thread_root_id;  // set on a thread reply
     std::optional<ThreadSummary> thread;        // set on a thread root with replies
+    std::vector<TextEntity> entities;
 };
 
 struct Chat {
@@ -124,6 +143,7 @@ struct Membership {
     Role role = Role::member;
     std::int64_t last_read_seq = 0;
     bool is_muted = false;
+    std::int64_t unread_mention_count = 0;  // mentions of this member past last_read_seq
 };
 
 // A pending invitation into a group, as its invitee sees it.

@@ -21,6 +21,7 @@ struct NewMessage {
     std::optional<std::string> client_id;
     std::optional<std::string> media_id;
     std::optional<std::string> thread_root_id;
+    std::vector<model::TextEntity> entities;
 };
 
 }  // namespace confab::store
@@ -87,8 +88,10 @@ void set_forwarded_from(Tx& tx, const std::string& id, const model::ForwardOrigi
 
 // Takes the chat's next version (for a change to an existing message).
 std::int64_t next_version(Tx& tx, const std::string& chat_id);
-void edit(Tx& tx, const std::string& id, const std::string& content, std::int64_t version);
-// Deletes for everyone: content, media, reactions, pin and a poll with its votes go.
+// Replaces the content and its entities together.
+void edit(Tx& tx, const std::string& id, const std::string& content, const std::vector<model::TextEntity>& entities,
+          std::int64_t version);
+// Deletes for everyone: content, entities, mentions, media, reactions, pin and a poll with its votes go.
 void tombstone(Tx& tx, const std::string& id, std::int64_t version);
 // media becomes null (the media row itself is store::media::remove's).
 void detach_media(Tx& tx, const std::string& id, std::int64_t version);

@@ -42,12 +42,12 @@ model::Message sample_message() {
 
 TEST(MessageModel, HasEveryContractField) {
     const auto json = to_json(sample_message());
-    for (const auto* key : {"id",       "chat_id",    "sender_id",   "seq",       "version",        "type",
-                            "content",  "media",      "reply_to_id", "reactions", "is_edited",      "is_deleted",
-                            "metadata", "client_id",  "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
-                            "thread",   "created_at", "updated_at"})
+    for (const auto* key : {"id",       "chat_id",   "sender_id",   "seq",       "version",        "type",
+                            "content",  "media",     "reply_to_id", "reactions", "is_edited",      "is_deleted",
+                            "metadata", "client_id", "pinned_at",   "pinned_by", "forwarded_from", "thread_root_id",
+                            "thread",   "entities",  "created_at",  "updated_at"})
         EXPECT_TRUE(json.contains(key)) << key;
-    EXPECT_EQ(json.size(), 21u);
+    EXPECT_EQ(json.size(), 22u);
     EXPECT_TRUE(json["thread_root_id"].is_null());
     EXPECT_TRUE(json["thread"].is_null()) << "no replies, no summary";
     EXPECT_TRUE(json["pinned_at"].is_null());
@@ -85,6 +85,20 @@ TEST(MessageModel, ThreadReplyAndSummary) {
                                              {"participant_ids", Json::array({"u2", "u1"})}}));
 }
 
+TEST(MessageModel, EntitiesAlwaysPresentWithOnlyTheirOwnFields) {
+    auto m = sample_message();
+    EXPECT_EQ(to_json(m)["entities"], Json::array());
+    m.entities = {{model::EntityType::bold, 0, 2, std::nullopt, std::nullopt, std::nullopt},
+                  {model::EntityType::link, 3, 4, "https://example.com", std::nullopt, std::nullopt},
+                  {model::EntityType::code_block, 8, 1, std::nullopt, "c++", std::nullopt},
+                  {model::EntityType::mention, 10, 2, std::nullopt, std::nullopt, "u1"}};
+    EXPECT_EQ(to_json(m)["entities"],
+              (Json{{{"type", "bold"}, {"offset", 0}, {"length", 2}},
+                    {{"type", "link"}, {"offset", 3}, {"length", 4}, {"url", "https://example.com"}},
+                    {{"type", "code_block"}, {"offset", 8}, {"length", 1}, {"language", "c++"}},
+                    {{"type", "mention"}, {"offset", 10}, {"length", 2}, {"user_id", "u1"}}}));
+}
+
 TEST(ChatModel, UnreadCountNeverNegative) {
     model::ChatView view;
     view.chat.last_seq = 5;
@@ -106,7 +120,9 @@ TEST(ChatModel, HasEveryContractField) {
     EXPECT_TRUE(json["last_message"].is_null());
     EXPECT_EQ(json["settings"]["only_admins_can_edit_info"], true);
     EXPECT_EQ(json["settings"]["only_admins_can_pin"], true);
+    EXPECT_EQ(json["settings"]["only_admins_can_mention_all"], false);
     EXPECT_EQ(json["me"]["role"], "member");
+    EXPECT_EQ(json["me"]["unread_mention_count"], 0);
 }
 
 TEST(EventFrames, NamesAndPayloadsFollowTheContract) {
@@ -126,6 +142,9 @@ TEST(EventFrames, NamesAndPayloadsFollowTheContract) {
     EXPECT_EQ(presence["type"], "presence.update");
     EXPECT_EQ(presence["data"]["last_seen_at"], "1970-01-01T00:00:01.000Z");
     EXPECT_EQ(event_frame(domain::ChatDeleted{"c1"})["data"], (Json{{"chat_id", "c1"}}));
+    const auto mention = event_frame(domain::MentionCreated{"c1", "m1", "u1", 7});
+    EXPECT_EQ(mention["type"], "mention.new");
+    EXPECT_EQ(mention["data"], (Json{{"chat_id", "c1"}, {"message_id", "m1"}, {"sender_id", "u1"}, {"seq", 7}}));
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ Facts facts_about(const std::string& subject) {
     facts.actor = "actor";
     facts.subject = subject;
     facts.contacts = {"owner", "admin", "member"};  // the actor's: they share this chat
+    // A message that names the admin, its own sender, a user who has just left and one who
+    // was never in the chat (a mention is resolved against the members when it is written).
+    facts.mentioned = {"admin", "actor", "removed", "outsider"};
     facts.memberships = {{"owner", {Role::owner, 0, false}},
                          {"admin", {Role::admin, 0, false}},
                          {"member", {Role::member, 0, false}},
@@ -71,6 +74,7 @@ Event event_of(Occasion occasion) {
         case Occasion::invitation_deleted: return InvitationDeleted{};
         case Occasion::scheduled_changed: return ScheduledUpdated{};
         case Occasion::poll_updated: return PollUpdated{};
+        case Occasion::mentioned: return MentionCreated{};
     }
     return MessageCreated{};
 }
@@ -107,6 +111,7 @@ const std::vector<Row> table{
     {Occasion::invitation_deleted, "invitation.deleted",          "invitee",  ".....x."},
     {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},
     {Occasion::poll_updated,       "poll.updated",                "",         "xxxx..."},
+    {Occasion::mentioned,          "mention.new",                 "",         ".x....."},
 };
 // clang-format on
 
@@ -117,7 +122,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::poll_updated); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::mentioned); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";

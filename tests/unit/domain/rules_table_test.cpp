@@ -24,11 +24,12 @@ Message open_poll(const std::string& sender) {
 // Every combination of the group settings.
 std::vector<ChatSettings> every_setting() {
     std::vector<ChatSettings> all;
-    for (int bits = 0; bits < 16; ++bits)
+    for (int bits = 0; bits < 32; ++bits)
         all.push_back({.only_admins_can_post = (bits & 1) != 0,
                        .only_admins_can_edit_info = (bits & 2) != 0,
                        .only_admins_can_add_members = (bits & 4) != 0,
-                       .only_admins_can_pin = (bits & 8) != 0});
+                       .only_admins_can_pin = (bits & 8) != 0,
+                       .only_admins_can_mention_all = (bits & 16) != 0});
     return all;
 }
 
@@ -37,7 +38,8 @@ std::string describe(const Standing& s) {
            " post:" + std::to_string(s.settings.only_admins_can_post) +
            " info:" + std::to_string(s.settings.only_admins_can_edit_info) +
            " add:" + std::to_string(s.settings.only_admins_can_add_members) +
-           " pin:" + std::to_string(s.settings.only_admins_can_pin);
+           " pin:" + std::to_string(s.settings.only_admins_can_pin) +
+           " mention all:" + std::to_string(s.settings.only_admins_can_mention_all);
 }
 
 // 'A' when the call allows, else the first letter of the refusal's code ('F' forbidden).
@@ -130,6 +132,11 @@ const std::vector<StandingRow>& standing_rows() {
          [](const Standing& s) { may_close_poll(s, "ann", Message{.sender_id = "ann"}); },
          'B',
          {'B', 'B', 'B'}},
+        {"mention everyone",
+         [](const Standing& s) { may_mention_all(s); },
+         'A',
+         {'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_mention_all},
         {"remove own media",
          [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
          'A',
