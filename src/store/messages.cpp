@@ -18,7 +18,7 @@ const char* const message_columns =
                         "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
                         "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
                         ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_MS(
-                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ',')";
+                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities::text";
 
 namespace {
 
