@@ -43,6 +43,11 @@ void log_request(const Request& request, const Response& response, std::string_v
 
 boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request) {
     const auto started = std::chrono::steady_clock::now();
+    static auto& in_flight = obs::metrics().http_in_flight.only();
+    in_flight.add(1);
+    const struct Answered {
+        ~Answered() { in_flight.add(-1); }
+    } answered;
     Context context{request, {}, {}, {}};
     Response response;
     auto match = router.match(request.method, request.path);

@@ -139,6 +139,7 @@ std::string Metrics::expose() const {
     connections_open.write(out, "gauge");
     http_requests.write(out, "counter");
     http_duration.write(out, "histogram");
+    http_in_flight.write(out, "gauge");
     ws_frames_in.write(out, "counter");
     ws_frames_out.write(out, "counter");
     messages_sent.write(out, "counter");

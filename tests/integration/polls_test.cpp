@@ -12,23 +12,9 @@ namespace confab::test {
 namespace {
 
 using PollsTest = ChatTest;
-using Clock = std::chrono::system_clock;
 
 std::string votes_url(const std::string& message_id) { return message_url(message_id) + "/votes"; }
 std::string close_url(const std::string& message_id) { return message_url(message_id) + "/poll/close"; }
-
-// RFC 3339 UTC with milliseconds, `from_now` from now.
-std::string at(std::chrono::milliseconds from_now) {
-    const auto when = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now() + from_now);
-    const auto seconds = Clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(when));
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(when.time_since_epoch().count() % 1000));
-    return std::string(text) + millis;
-}
 
 json poll_body(json poll) { return {{"type", "poll"}, {"poll", std::move(poll)}}; }
 
@@ -197,9 +183,10 @@ TEST_F(PollsTest, APollIsCheckedWhenSent) {
         {"an option of 101", poll_body(lunch_poll({{"options", {"pizza", repeat("x", 101)}}})), "poll.options"},
         {"an option of a number", poll_body(lunch_poll({{"options", {"pizza", 2}}})), "poll.options"},
         {"a flag of a string", poll_body(lunch_poll({{"anonymous", "yes"}})), "poll.anonymous"},
-        {"closing in the past", poll_body(lunch_poll({{"closes_at", at(-std::chrono::minutes(1))}})), "poll.closes_at"},
-        {"closing in two years", poll_body(lunch_poll({{"closes_at", at(std::chrono::hours(24 * 731))}})),
+        {"closing in the past", poll_body(lunch_poll({{"closes_at", timestamp_from_now(-std::chrono::minutes(1))}})),
          "poll.closes_at"},
+        {"closing in two years",
+         poll_body(lunch_poll({{"closes_at", timestamp_from_now(std::chrono::hours(24 * 731))}})), "poll.closes_at"},
         {"closing at no time", poll_body(lunch_poll({{"closes_at", "tomorrow"}})), "poll.closes_at"},
         {"an unknown field", poll_body(lunch_poll({{"quiz", true}})), "quiz"},
     };
@@ -209,7 +196,7 @@ TEST_F(PollsTest, APollIsCheckedWhenSent) {
 
     // The limits themselves pass; a closing time is kept.
     std::vector<std::string> twelve(thirteen.begin(), thirteen.end() - 1);
-    const auto closes_at = at(std::chrono::hours(1));
+    const auto closes_at = timestamp_from_now(std::chrono::hours(1));
     const auto largest = send_poll(
         port(), ann, chat,
         {{"question", repeat("é", 300)}, {"options", twelve}, {"closes_at", closes_at}, {"anonymous", false}});
@@ -218,9 +205,10 @@ TEST_F(PollsTest, APollIsCheckedWhenSent) {
     EXPECT_TRUE(largest["poll"]["closed_at"].is_null());
 
     // A poll is not scheduled, edited, forwarded or sent to a chat one is not in.
-    EXPECT_TRUE(IsBadField(post(port(), ann.token, chat_url(chat) + "/scheduled-messages",
-                                {{"type", "poll"}, {"poll", lunch_poll()}, {"send_at", at(std::chrono::hours(1))}}),
-                           "type"));
+    EXPECT_TRUE(IsBadField(
+        post(port(), ann.token, chat_url(chat) + "/scheduled-messages",
+             {{"type", "poll"}, {"poll", lunch_poll()}, {"send_at", timestamp_from_now(std::chrono::hours(1))}}),
+        "type"));
     EXPECT_TRUE(
         IsError(put(port(), ann.token, message_url(largest["id"]), {{"content", "edited"}}), 400, "bad_request"));
     EXPECT_TRUE(IsBadField(post(port(), ann.token, message_url(largest["id"]) + "/forward", {{"chat_id", chat}}),
@@ -264,7 +252,7 @@ TEST_F(PollsTest, TheSenderOrAnAdminClosesAPollAndClosingFreezesIt) {
     EXPECT_FALSE(by_admin.json()["poll"]["closed_at"].is_null());
 
     // A poll closes by itself at closes_at: read and vote find it closed.
-    const auto closes_at = at(std::chrono::milliseconds(1500));
+    const auto closes_at = timestamp_from_now(std::chrono::milliseconds(1500));
     const std::string timed = send_poll(port(), ann, chat, lunch_poll({{"closes_at", closes_at}}))["id"];
     voted(port(), bob, timed, {0});
     ASSERT_TRUE(eventually([&] { return !get_message(port(), bob, timed)["poll"]["closed_at"].is_null(); }));

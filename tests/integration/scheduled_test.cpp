@@ -19,19 +19,6 @@ const std::string list_url = "/api/v1/scheduled-messages";
 std::string schedule_url(const std::string& chat_id) { return chat_url(chat_id) + "/scheduled-messages"; }
 std::string scheduled_url(const std::string& id) { return list_url + "/" + id; }
 
-// RFC 3339 UTC with milliseconds, `from_now` from now.
-std::string at(std::chrono::milliseconds from_now) {
-    const auto when = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now() + from_now);
-    const auto seconds = Clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(when));
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(when.time_since_epoch().count() % 1000));
-    return std::string(text) + millis;
-}
-
 HttpResponse schedule(std::uint16_t port, const TestUser& u, const std::string& chat_id, const std::string& send_at,
                       json body = {{"type", "text"}, {"content", "later"}}) {
     body["send_at"] = send_at;
@@ -53,7 +40,8 @@ TEST_F(ScheduledTest, AScheduledMessageIsTheAuthorsAloneUntilItIsPostedWhenDue) 
     auto wa = ws_connect(port(), ann.token);
     auto wb = ws_connect(port(), bob.token);
 
-    auto later = schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", "in an hour"}});
+    auto later = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                          {{"type", "text"}, {"content", "in an hour"}});
     ASSERT_TRUE(IsJson(later, 201)) << later.body;
     EXPECT_TRUE(IsScheduledModel(later.json()));
     EXPECT_EQ(later.json()["status"], "pending");
@@ -63,15 +51,16 @@ TEST_F(ScheduledTest, AScheduledMessageIsTheAuthorsAloneUntilItIsPostedWhenDue) 
     EXPECT_EQ((*announced)["data"]["scheduled_message"], later.json());
 
     const auto before = get_chat(port(), bob, id)["version"];
-    auto soon = schedule(port(), ann, id, at(std::chrono::hours(2)), {{"type", "text"}, {"content", "soon"}});
+    auto soon =
+        schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(2)), {{"type", "text"}, {"content", "soon"}});
     ASSERT_TRUE(IsJson(soon, 201)) << soon.body;
     const std::string soon_id = soon.json()["id"];
     EXPECT_EQ(get_chat(port(), bob, id)["version"], before) << "nothing in the timeline until it is due";
     EXPECT_EQ(get(port(), bob.token, list_url).json()["scheduled_messages"], json::array()) << "the author's alone";
     // Now it comes due.
-    ASSERT_TRUE(
-        IsJson(patch(port(), ann.token, scheduled_url(soon_id), {{"send_at", at(std::chrono::milliseconds(300))}}),
-               200));
+    ASSERT_TRUE(IsJson(patch(port(), ann.token, scheduled_url(soon_id),
+                             {{"send_at", timestamp_from_now(std::chrono::milliseconds(300))}}),
+                       200));
 
     auto posted = wait_for(*wb, "message.new", about_chat(id));
     ASSERT_TRUE(posted.has_value());
@@ -102,7 +91,7 @@ TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
     auto ann = register_user(port(), "sc");
     auto bob = register_user(port(), "sc");
     std::string id = create_group(port(), ann, {bob.id})["id"];
-    auto created = schedule(port(), ann, id, at(std::chrono::hours(2)));
+    auto created = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(2)));
     ASSERT_TRUE(IsJson(created, 201));
     const std::string sid = created.json()["id"];
 
@@ -110,7 +99,7 @@ TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
     EXPECT_TRUE(IsError(patch(port(), bob.token, scheduled_url(sid), {{"content", "x"}}), 404, "not_found"));
     EXPECT_TRUE(IsError(del(port(), bob.token, scheduled_url(sid)), 404, "not_found"));
 
-    const auto new_time = at(std::chrono::hours(3));
+    const auto new_time = timestamp_from_now(std::chrono::hours(3));
     auto edited = patch(port(), ann.token, scheduled_url(sid), {{"content", "edited"}, {"send_at", new_time}});
     ASSERT_TRUE(IsJson(edited, 200)) << edited.body;
     EXPECT_EQ(edited.json()["content"], "edited");
@@ -118,8 +107,9 @@ TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
     EXPECT_EQ(get(port(), ann.token, scheduled_url(sid)).json(), edited.json());
     EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), json::object()), 400, "bad_request"));
     EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"content", ""}}), 400, "bad_request"));
-    EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"send_at", at(-std::chrono::hours(1))}}), 400,
-                        "bad_request"));
+    EXPECT_TRUE(
+        IsError(patch(port(), ann.token, scheduled_url(sid), {{"send_at", timestamp_from_now(-std::chrono::hours(1))}}),
+                400, "bad_request"));
     EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(sid), {{"type", "image"}}), 400, "bad_request"));
 
     auto wa = ws_connect(port(), ann.token);
@@ -134,23 +124,27 @@ TEST_F(ScheduledTest, BadInputGetsTheDocumentedErrors) {
     auto ann = register_user(port(), "sc");
     auto eve = register_user(port(), "sc");
     std::string id = create_group(port(), ann)["id"];
-    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(-std::chrono::seconds(5))), 400, "bad_request"));
-    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::days(367))), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(-std::chrono::seconds(5))), 400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(std::chrono::days(367))), 400, "bad_request"));
     EXPECT_TRUE(IsError(schedule(port(), ann, id, "tomorrow"), 400, "bad_request"));
     EXPECT_TRUE(IsError(schedule(port(), ann, id, "2030-02-30T10:00:00Z"), 400, "bad_request"));
     EXPECT_TRUE(
         IsError(post(port(), ann.token, schedule_url(id), {{"type", "text"}, {"content", "x"}}), 400, "bad_request"));
-    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", ""}}), 400,
-                        "bad_request"));
-    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "system"}, {"content", "x"}}),
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                 {{"type", "text"}, {"content", ""}}),
                         400, "bad_request"));
-    EXPECT_TRUE(IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "image"}, {"content", "x"}}),
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                 {{"type", "system"}, {"content", "x"}}),
                         400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                 {{"type", "image"}, {"content", "x"}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                 {{"type", "image"}, {"media_id", random_uuid()}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(IsError(schedule(port(), eve, id, timestamp_from_now(std::chrono::hours(1))), 404, "not_found"));
     EXPECT_TRUE(
-        IsError(schedule(port(), ann, id, at(std::chrono::hours(1)), {{"type", "image"}, {"media_id", random_uuid()}}),
-                400, "bad_request"));
-    EXPECT_TRUE(IsError(schedule(port(), eve, id, at(std::chrono::hours(1))), 404, "not_found"));
-    EXPECT_TRUE(IsError(schedule(port(), ann, random_uuid(), at(std::chrono::hours(1))), 404, "not_found"));
+        IsError(schedule(port(), ann, random_uuid(), timestamp_from_now(std::chrono::hours(1))), 404, "not_found"));
     EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?status=done"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?cursor=nonsense"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url("x")), 400, "bad_request"));
@@ -160,15 +154,17 @@ TEST_F(ScheduledTest, AClientIdMakesSchedulingIdempotentAndListsPaginate) {
     auto ann = register_user(port(), "sc");
     std::string id = create_group(port(), ann)["id"];
     const json body = {{"type", "text"}, {"content", "x"}, {"client_id", "plan-1"}};
-    auto first = schedule(port(), ann, id, at(std::chrono::hours(1)), body);
+    auto first = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)), body);
     ASSERT_TRUE(IsJson(first, 201));
-    auto again = schedule(port(), ann, id, at(std::chrono::hours(5)), body);
+    auto again = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(5)), body);
     ASSERT_TRUE(IsJson(again, 200));
     EXPECT_EQ(again.json(), first.json());
     std::string other = create_group(port(), ann)["id"];
-    EXPECT_TRUE(IsError(schedule(port(), ann, other, at(std::chrono::hours(1)), body), 409, "conflict"));
+    EXPECT_TRUE(
+        IsError(schedule(port(), ann, other, timestamp_from_now(std::chrono::hours(1)), body), 409, "conflict"));
 
-    for (int i = 2; i <= 5; ++i) ASSERT_TRUE(IsJson(schedule(port(), ann, id, at(std::chrono::hours(i))), 201));
+    for (int i = 2; i <= 5; ++i)
+        ASSERT_TRUE(IsJson(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(i))), 201));
     std::vector<std::string> seen;
     std::string target = list_url + "?limit=2&chat_id=" + id;
     for (int page = 0; page < 5; ++page) {
@@ -190,15 +186,16 @@ TEST_F(ScheduledTest, AnAuthorWhoMayNoLongerPostGetsItCancelledWithTheReason) {
     auto ann = register_user(port(), "sc");
     auto bob = register_user(port(), "sc");
     std::string id = create_group(port(), ann, {bob.id})["id"];
-    auto scheduled = schedule(port(), bob, id, at(std::chrono::hours(1)));
+    auto scheduled = schedule(port(), bob, id, timestamp_from_now(std::chrono::hours(1)));
     ASSERT_TRUE(IsJson(scheduled, 201)) << scheduled.body;
     const std::string sid = scheduled.json()["id"];
     auto wb = ws_connect(port(), bob.token);
     auto wa = ws_connect(port(), ann.token);
     expect_json(put(port(), ann.token, chat_url(id), {{"settings", {{"only_admins_can_post", true}}}}), 200,
                 "only admins post");
-    ASSERT_TRUE(
-        IsJson(patch(port(), bob.token, scheduled_url(sid), {{"send_at", at(std::chrono::milliseconds(300))}}), 200));
+    ASSERT_TRUE(IsJson(patch(port(), bob.token, scheduled_url(sid),
+                             {{"send_at", timestamp_from_now(std::chrono::milliseconds(300))}}),
+                       200));
 
     auto cancelled = wait_for(
         *wb, "scheduled_message.updated",
@@ -225,16 +222,20 @@ TEST(ScheduledDurabilityTest, DueMessagesAreSentOnceAfterAKill) {
     auto ann = register_user(server->port(), "sd");
     auto bob = register_user(server->port(), "sd");
     std::string id = create_group(server->port(), ann, {bob.id})["id"];
-    auto committed =
-        schedule(server->port(), ann, id, at(std::chrono::hours(1)), {{"type", "text"}, {"content", "committed"}});
+    auto committed = schedule(server->port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                              {{"type", "text"}, {"content", "committed"}});
     ASSERT_TRUE(IsJson(committed, 201));
     // As if the post of `committed` had committed and the server died before marking it sent.
     const std::string committed_id = committed.json()["id"];
     send_text(server->port(), ann, id, "committed", {{"client_id", "scheduled:" + committed_id}});
     const auto due = std::chrono::milliseconds(1500);
     const auto due_at = Clock::now() + due;
-    ASSERT_TRUE(IsJson(patch(server->port(), ann.token, scheduled_url(committed_id), {{"send_at", at(due)}}), 200));
-    ASSERT_TRUE(IsJson(schedule(server->port(), ann, id, at(due), {{"type", "text"}, {"content", "missed"}}), 201));
+    ASSERT_TRUE(
+        IsJson(patch(server->port(), ann.token, scheduled_url(committed_id), {{"send_at", timestamp_from_now(due)}}),
+               200));
+    ASSERT_TRUE(
+        IsJson(schedule(server->port(), ann, id, timestamp_from_now(due), {{"type", "text"}, {"content", "missed"}}),
+               201));
     server->kill();
     std::this_thread::sleep_until(due_at);  // the due time passes while the server is down
 

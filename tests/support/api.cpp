@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <ctime>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -146,6 +148,19 @@ bool is_timestamp(const json& j) {
     return j.is_string() && std::regex_match(j.get<std::string>(), re);
 }
 
+std::string timestamp_from_now(std::chrono::milliseconds from_now) {
+    using Clock = std::chrono::system_clock;
+    const auto when = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now() + from_now);
+    const auto seconds = Clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(when));
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(when.time_since_epoch().count() % 1000));
+    return std::string(text) + millis;
+}
+
 ::testing::AssertionResult IsUserModel(const json& j) {
     if (!j.is_object()) return ::testing::AssertionFailure() << "not an object: " << dump(j);
     for (const char* key : {"id", "username", "display_name", "avatar_url", "bio", "created_at"}) {
@@ -219,11 +234,21 @@ std::optional<double> metric_sample(const std::string& exposition, const std::st
     return std::nullopt;
 }
 
-double open_connections(std::uint16_t port, const std::string& kind) {
+namespace {
+
+double metric_value(std::uint16_t port, const std::string& series) {
     const auto response = http(port, "GET", "/metrics");
     if (response.status != 200) throw std::runtime_error("GET /metrics: " + response.describe());
-    return metric_sample(response.body, "confab_connections_open{kind=\"" + kind + "\"}").value_or(0);
+    return metric_sample(response.body, series).value_or(0);
 }
+
+}  // namespace
+
+double open_connections(std::uint16_t port, const std::string& kind) {
+    return metric_value(port, "confab_connections_open{kind=\"" + kind + "\"}");
+}
+
+double requests_in_flight(std::uint16_t port) { return metric_value(port, "confab_http_requests_in_flight"); }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

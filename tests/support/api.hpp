@@ -75,10 +75,14 @@ std::optional<double> metric_sample(const std::string& exposition, const std::st
 // is counted from its accept; a WebSocket leaves its count last, after its presence update:
 // once that dropped, a closed socket's session has published all it ever will.
 double open_connections(std::uint16_t port, const std::string& kind);
+// confab_http_requests_in_flight: the /metrics request asking counts itself.
+double requests_in_flight(std::uint16_t port);
 
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
 bool is_uuid(const json& j);       // canonical lower-case UUID string
 bool is_timestamp(const json& j);  // RFC 3339 UTC with milliseconds
+// That form of the time `from_now` from now (negative: ago).
+std::string timestamp_from_now(std::chrono::milliseconds from_now);
 ::testing::AssertionResult IsUserModel(const json& j);
 // Status, Content-Type (application/json; charset=utf-8) and {"error": {"code", "message"}}.
 ::testing::AssertionResult IsError(const HttpResponse& r, int status, std::string_view code);

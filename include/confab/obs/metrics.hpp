@@ -76,6 +76,7 @@ struct Metrics {
     Family<Histogram> http_duration{"confab_http_request_duration_seconds",
                                     "HTTP request latency by route.",
                                     {"route"}};
+    Family<Gauge> http_in_flight{"confab_http_requests_in_flight", "HTTP requests being answered.", {}};
     Family<Counter> ws_frames_in{"confab_ws_frames_received_total",
                                  "WebSocket frames received by event type.",
                                  {"type"}};
