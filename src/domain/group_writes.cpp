@@ -45,6 +45,12 @@ ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& u
     return std::move(*view);
 }
 
+Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer) {
+    auto message = store::messages::find(tx, message_id, viewer);
+    if (!message) throw not_found("message");
+    return std::move(*message);
+}
+
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto member = store::members::find(tx, chat_id, user_id);
     if (!member) throw not_found("member");

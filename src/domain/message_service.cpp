@@ -1,5 +1,6 @@
 #include "confab/domain/message_service.hpp"
 
+#include "confab/domain/group_writes.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/polls.hpp"
 #include "confab/domain/rich_text.hpp"
@@ -21,13 +22,6 @@ constexpr std::size_t max_emoji_bytes = 32;
 constexpr int max_distinct_emoji = 20;
 constexpr std::size_t max_client_id = 64;
 constexpr std::size_t max_search_chars = 256;
-
-// The message as `viewer` reads it (store::attach_reactions).
-Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer) {
-    auto message = store::messages::find(tx, message_id, viewer);
-    if (!message) throw not_found("message");
-    return std::move(*message);
-}
 
 // A page of at most `limit` from up to `limit + 1` messages read: the extra one says there is
 // more, and the next cursor continues in the page's direction (newest-first pages go to older

@@ -1,5 +1,7 @@
 #include "confab/domain/poll_service.hpp"
 
+#include "confab/domain/group_writes.hpp"
+
 #include "confab/domain/polls.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/store/messages.hpp"
@@ -7,13 +9,6 @@
 
 namespace confab::domain {
 namespace {
-
-// The message as `viewer` reads it, its poll included (store::attach_polls).
-Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer) {
-    auto message = store::messages::find(tx, message_id, viewer);
-    if (!message) throw not_found("message");
-    return std::move(*message);
-}
 
 // The change's version for the chat and the message, and poll.updated to the members.
 Outcome<Message> published(store::Tx& tx, const std::string& chat_id, const std::string& message_id,

@@ -23,6 +23,9 @@ void deliver_message(Effects& effects, Message message);
 // Rows a transaction has just locked, written or found a standing for: missing means the
 // database broke an invariant, refused as not_found rather than dereferenced.
 ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
+// The message as `viewer` reads it (its reactions, poll and own votes); not_found when it is
+// gone or hidden by the viewer.
+Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer);
 // The member as the other members see them (for events that go to all of them).
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 
