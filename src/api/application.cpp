@@ -19,7 +19,7 @@ Application::Application(const config::Config& cfg)
       // thumbnail; unbounded, as a connection waits for one file job at a time (net/file_io.hpp).
       files(cfg.media.worker_threads, std::numeric_limits<std::size_t>::max()),
       storage(cfg.media.dir),
-      auth(pool, hashing, hub, cfg.auth, cfg.jwt, cfg.limits, cfg.overload),
+      auth(pool, hashing, hub, cfg),
       publisher(hub),
       access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),
@@ -34,7 +34,9 @@ Application::Application(const config::Config& cfg)
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),
       polls(writes, cfg.limits),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled, polls},
+      host_accounts(pool, auth, users, cfg.jwt.issuer),
+      services{cfg,      pool,  auth,  users,     chats,     members, messages,
+               presence, media, stats, templates, scheduled, polls,   host_accounts},
       router(make_router(services)),
       events(services) {}
 

@@ -2,6 +2,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/user_service.hpp"
+#include "confab/model/error.hpp"
 
 namespace confab::api {
 namespace {
@@ -19,6 +20,16 @@ Json to_json(const model::Session& session) {
         {"address", session.address ? Json(*session.address) : Json(nullptr)},
         {"current", session.current},
     };
+}
+
+// A user's sessions are theirs alone: the host backend acting for them may not list, end or
+// re-key them (it deactivates the user instead).
+boost::asio::awaitable<model::Principal> authenticate_in_person(Services& services, http::Context& context) {
+    auto principal = co_await authenticate(services, context);
+    if (principal.on_behalf)
+        throw model::with_reason(model::ErrorCode::forbidden,
+                                 "sessions and passwords are not managed on a user's behalf", "on_behalf_not_allowed");
+    co_return principal;
 }
 
 }  // namespace
@@ -60,19 +71,19 @@ void add_auth_routes(http::Router& router, Services& services) {
                });
     router.add(http::Method::post, "/api/v1/auth/logout",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_in_person(services, context);
                    co_await services.auth.logout(principal);
                    co_return http::no_content();
                });
     router.add(http::Method::post, "/api/v1/auth/logout-all",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
-                   co_await services.auth.logout_everywhere(principal);
+                   const auto principal = co_await authenticate_in_person(services, context);
+                   co_await services.auth.sign_out_everywhere(principal.user_id);
                    co_return http::no_content();
                });
     router.add(http::Method::get, "/api/v1/sessions",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_in_person(services, context);
                    Json list = Json::array();
                    for (const auto& session : co_await services.auth.sessions(principal))
                        list.push_back(to_json(session));
@@ -80,19 +91,19 @@ void add_auth_routes(http::Router& router, Services& services) {
                });
     router.add(http::Method::del, "/api/v1/sessions",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_in_person(services, context);
                    co_await services.auth.revoke_other_sessions(principal);
                    co_return http::no_content();
                });
     router.add(http::Method::del, "/api/v1/sessions/{id}",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_in_person(services, context);
                    co_await services.auth.revoke_session(principal, context.path_params.at("id"));
                    co_return http::no_content();
                });
     router.add(http::Method::put, "/api/v1/users/me/password",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_in_person(services, context);
                    const auto body = parse_object(context.request.body);
                    reject_unknown_fields(body, {"current_password", "new_password"});
                    co_await services.auth.change_password(principal, required_string(body, "current_password"),

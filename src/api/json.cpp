@@ -204,6 +204,7 @@ Json to_json(const model::User& user) {
                 {"display_name", user.display_name},
                 {"avatar_url", user.avatar_url ? Json(*user.avatar_url) : Json(nullptr)},
                 {"bio", user.bio ? Json(*user.bio) : Json(nullptr)},
+                {"is_bot", user.is_bot},
                 {"created_at", format_timestamp(user.created_at)}};
 }
 
@@ -270,9 +271,17 @@ Json to_json(const model::TextEntity& e) {
     return json;
 }
 
+namespace {
+
+Json entities_json(const std::vector<model::TextEntity>& entities) {
+    Json array = Json::array();
+    for (const auto& entity : entities) array.push_back(to_json(entity));
+    return array;
+}
+
+}  // namespace
+
 Json to_json(const model::Message& m) {
-    Json entities = Json::array();
-    for (const auto& entity : m.entities) entities.push_back(to_json(entity));
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
         reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
@@ -304,7 +313,7 @@ Json to_json(const model::Message& m) {
               {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
               {"pinned_by", optional_text(m.pinned_by)},
               {"forwarded_from", std::move(forwarded_from)},
-              {"entities", std::move(entities)},
+              {"entities", entities_json(m.entities)},
               {"thread_root_id", optional_text(m.thread_root_id)},
               {"thread", std::move(thread)},
               {"created_at", format_timestamp(m.created_at)},
@@ -371,6 +380,7 @@ Json to_json(const model::ScheduledMessage& s) {
                 {"reply_to_id", optional(s.reply_to_id)},
                 {"metadata", parse_stored(s.metadata)},
                 {"client_id", optional(s.client_id)},
+                {"entities", entities_json(s.entities)},
                 {"status", model::to_string(s.status)},
                 {"message_id", optional(s.message_id)},
                 {"cancel_reason",

@@ -72,9 +72,7 @@ void read_media_metadata(const http::Request& request, domain::Upload& upload) {
 awaitable<std::optional<http::Response>> admit_upload(Services& services, const http::Request& head) {
     std::exception_ptr refusal;
     try {
-        const auto token = bearer_token(head);
-        if (!token) throw model::unauthorized("missing bearer token");
-        const auto principal = co_await services.auth.authenticate(*token, head.remote_address);
+        const auto principal = co_await principal_of(services, head);
         services.media.admit_upload(principal.user_id);
     } catch (...) {
         refusal = std::current_exception();

@@ -127,6 +127,7 @@ awaitable<http::Response> list_thread(Services& services, http::Context& context
 awaitable<http::Response> send_message(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     auto command = parse_send(parse_object(context.request.body), context.path_params.at("id"), principal.user_id);
+    command.by_host_backend = principal.on_behalf;
     const auto sent = co_await services.messages.send(std::move(command));
     co_return message_response(sent.created ? 201 : 200, sent.message);
 }

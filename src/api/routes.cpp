@@ -17,10 +17,16 @@ std::optional<std::string_view> bearer_token(const http::Request& request) {
     return value.substr(scheme.size());
 }
 
-boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context) {
-    const auto token = bearer_token(context.request);
+boost::asio::awaitable<model::Principal> principal_of(Services& services, const http::Request& request) {
+    const auto token = bearer_token(request);
     if (!token) throw model::unauthorized("missing bearer token");
-    auto principal = co_await services.auth.authenticate(*token, context.request.remote_address);
+    if (const auto* user_id = request.header("x-on-behalf-of"))
+        co_return co_await services.auth.on_behalf(*token, std::string(*user_id), request.remote_address);
+    co_return co_await services.auth.authenticate(*token, request.remote_address);
+}
+
+boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context) {
+    auto principal = co_await principal_of(services, context.request);
     context.user_id = principal.user_id;
     services.auth.admit(principal.user_id);
     co_return principal;
@@ -39,6 +45,7 @@ http::Router make_router(Services& services) {
     add_scheduled_routes(router, services);
     add_poll_routes(router, services);
     add_admin_routes(router, services);
+    add_server_routes(router, services);
     return router;
 }
 

@@ -48,10 +48,11 @@ awaitable<http::Response> list(Services& services, http::Context& context) {
 awaitable<http::Response> update(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
-    reject_unknown_fields(body, {"send_at", "content"});
+    reject_unknown_fields(body, {"send_at", "content", "entities"});
     domain::ScheduledChange change;
     if (body.contains("send_at")) change.send_at = required_timestamp(body, "send_at");
     change.content = optional_string(body, "content");
+    if (body.contains("entities")) change.entities = parse_entities(body);
     co_return scheduled_response(200,
                                  co_await services.scheduled.update(principal.user_id, context.path_params.at("id"),
                                                                     std::move(change)));

@@ -250,44 +250,44 @@ bool is_origin(std::string_view text) {
     return !authority.empty() && authority.find('/') == std::string_view::npos && !has_bad_char;
 }
 
-struct OriginList {
-    static constexpr std::string_view kExpected =
-        "a list of origins like \"https://chat.example.com\" (scheme://host[:port], no path)";
+// A list of strings, each checked by `valid`: a TOML array, or a comma-separated variable.
+struct TextList {
+    std::string expected;  // e.g. "a list of origins like ..."
+    std::function<bool(std::string_view)> valid;
 
     [[nodiscard]] std::vector<std::string> parse(const toml::node& node) const {
         const auto* array = node.as_array();
-        if (array == nullptr) throw wrong_type(std::string(kExpected), node);
-        std::vector<std::string> origins;
+        if (array == nullptr) throw wrong_type(expected, node);
+        std::vector<std::string> items;
         for (const toml::node& element : *array) {
-            const auto* origin = element.as_string();
-            if (origin == nullptr)
-                throw Invalid{"expected " + std::string(kExpected) + ", got an array containing " +
-                              what_toml_value_is(element)};
-            origins.push_back(origin->get());
+            const auto* item = element.as_string();
+            if (item == nullptr)
+                throw Invalid{"expected " + expected + ", got an array containing " + what_toml_value_is(element)};
+            items.push_back(item->get());
         }
-        check(origins);
-        return origins;
+        check(items);
+        return items;
     }
 
-    // Comma-separated; blanks around items and empty items (a trailing comma) are ignored,
-    // so an empty variable means "any origin".
+    // Blanks around items and empty items (a trailing comma) are ignored, so an empty
+    // variable means an empty list.
     [[nodiscard]] std::vector<std::string> parse(std::string_view text) const {
-        std::vector<std::string> origins;
+        std::vector<std::string> items;
         while (!text.empty()) {
             const auto comma = text.find(',');
             std::string_view item = text.substr(0, comma);
             text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
             while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
             while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-            if (!item.empty()) origins.emplace_back(item);
+            if (!item.empty()) items.emplace_back(item);
         }
-        check(origins);
-        return origins;
+        check(items);
+        return items;
     }
 
-    void check(const std::vector<std::string>& origins) const {
-        for (const auto& origin : origins)
-            if (!is_origin(origin)) throw Invalid{"expected " + std::string(kExpected) + ", got " + in_quotes(origin)};
+    void check(const std::vector<std::string>& items) const {
+        for (const auto& item : items)
+            if (!valid(item)) throw Invalid{"expected " + expected + ", got " + in_quotes(item)};
     }
 };
 
@@ -338,7 +338,15 @@ Text one_of(std::vector<std::string_view> choices) {
 
 RequiredText required_text() { return RequiredText{}; }
 
-OriginList origin_list() { return OriginList{}; }
+TextList origin_list() {
+    return TextList{"a list of origins like \"https://chat.example.com\" (scheme://host[:port], no path)", is_origin};
+}
+
+TextList secret_list() {
+    return TextList{"a list of secrets of at least 32 characters, with no commas or blanks", [](std::string_view text) {
+                        return text.size() >= 32 && text.find_first_of(", \t") == std::string_view::npos;
+                    }};
+}
 
 // ---------------------------------------------------------------------------
 // Moving values between a rule's representation and the Config field's type.
@@ -532,6 +540,8 @@ const std::vector<Key>& keys() {
          &Overload::token_cache},
         {"overload.ready_probe_interval_ms", "CONFAB_OVERLOAD_READY_PROBE_INTERVAL_MS", integer(100, 600000),
          &Config::overload, &Overload::ready_probe_interval},
+
+        {"server_api.keys", "CONFAB_SERVER_API_KEYS", secret_list(), &Config::server_api, &ServerApi::keys},
     };
     return table;
 }

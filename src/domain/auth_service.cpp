@@ -1,6 +1,7 @@
 #include "confab/domain/auth_service.hpp"
 
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/host_accounts.hpp"
 #include "confab/domain/model.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
@@ -66,11 +67,12 @@ void ensure_sodium() {
 // ("bad signature": bad_signature) for clients to branch on.
 Error rejected(TokenRejection rejection) {
     const std::string why(reason(rejection));
-    Error error(ErrorCode::unauthorized, "token rejected: " + why, "token");
-    error.reason = why;
-    std::replace(error.reason->begin(), error.reason->end(), ' ', '_');
-    return error;
+    auto word = why;
+    std::replace(word.begin(), word.end(), ' ', '_');
+    return with_reason(ErrorCode::unauthorized, "token rejected: " + why, std::move(word), "token");
 }
+
+Error deactivated() { return with_reason(ErrorCode::forbidden, "the account is deactivated", "account_deactivated"); }
 
 }  // namespace
 
@@ -104,24 +106,25 @@ std::string token_hash(std::string_view token) {
     return hex;
 }
 
-AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                         const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload)
+AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config)
     : pool_(pool),
       hashing_(hashing),
       hub_(hub),
-      settings_(settings),
-      jwt_(jwt),
-      verifier_(jwt),
-      attempts_("sign_in", limits.auth_per_ip_per_minute, limits.auth_per_ip_per_minute / 60.0),
-      failures_("login_failures", limits.login_failures_per_account_per_minute,
-                limits.login_failures_per_account_per_minute / 60.0),
-      requests_("requests", limits.request_burst, limits.request_rate),
-      failed_per_client_("failed_auth_per_ip", overload.failed_auth_per_ip_per_minute,
-                         overload.failed_auth_per_ip_per_minute / 60.0),
-      failed_overall_("failed_auth", overload.failed_auth_per_minute, overload.failed_auth_per_minute / 60.0),
-      tokens_(overload.token_cache, token_cache_capacity) {
+      settings_(config.auth),
+      jwt_(config.jwt),
+      verifier_(config.jwt),
+      attempts_("sign_in", config.limits.auth_per_ip_per_minute, config.limits.auth_per_ip_per_minute / 60.0),
+      failures_("login_failures", config.limits.login_failures_per_account_per_minute,
+                config.limits.login_failures_per_account_per_minute / 60.0),
+      requests_("requests", config.limits.request_burst, config.limits.request_rate),
+      failed_per_client_("failed_auth_per_ip", config.overload.failed_auth_per_ip_per_minute,
+                         config.overload.failed_auth_per_ip_per_minute / 60.0),
+      failed_overall_("failed_auth", config.overload.failed_auth_per_minute,
+                      config.overload.failed_auth_per_minute / 60.0),
+      tokens_(config.overload.token_cache, token_cache_capacity) {
     ensure_sodium();
     decoy_hash_ = argon2id("confab decoy password", settings_);
+    for (const auto& key : config.server_api.keys) server_key_hashes_.push_back(token_hash(key));
 }
 
 boost::asio::awaitable<std::string> AuthService::hash_password(std::string password) {
@@ -145,7 +148,9 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::option
         .device_name = std::move(device_name),
         .address = std::move(client),
     };
-    co_await pool_.run([row = std::move(row)](store::Tx& tx) { store::tokens::insert(tx, row); });
+    const bool issued =
+        co_await pool_.run([row = std::move(row)](store::Tx& tx) { return store::tokens::insert(tx, row); });
+    if (!issued) throw deactivated();
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
@@ -210,16 +215,6 @@ TokenClaims AuthService::accepted_claims(const std::string& token, const std::st
 
 namespace {
 
-// A username for a user of the host application: the claim's value when it makes a valid
-// username, else "user_" and 10 random characters of a-z and 0-9.
-std::string username_for(const std::optional<std::string>& wanted, int attempt) {
-    if (attempt == 0 && wanted && is_valid_username(*wanted)) return *wanted;
-    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string name = "user_";
-    for (int i = 0; i < 10; ++i) name += alphabet[randombytes_uniform(alphabet.size())];
-    return name;
-}
-
 // The display name claim when it makes a valid display name.
 std::optional<std::string> valid_display_name(const std::optional<std::string>& wanted) {
     if (!wanted) return std::nullopt;
@@ -231,33 +226,16 @@ std::optional<std::string> valid_display_name(const std::optional<std::string>& 
 }  // namespace
 
 boost::asio::awaitable<std::pair<User, bool>> AuthService::host_user(TokenClaims claims) {
-    co_return co_await pool_.run([claims = std::move(claims)](store::Tx& tx) -> std::pair<User, bool> {
-        const auto& issuer = *claims.issuer;
-        const auto& subject = *claims.subject;
-        const auto display_name = valid_display_name(claims.display_name);
-        if (auto known = store::identities::find_user(tx, issuer, subject)) {
-            // The host application's name for its user wins over one set here meanwhile.
-            if (!display_name || *display_name == known->display_name) return {std::move(*known), false};
-            auto renamed = store::users::update_profile(tx, known->id, ProfileChange{.display_name = display_name});
-            if (!renamed) throw std::runtime_error("host user vanished while being renamed");
-            return {std::move(*renamed), true};
-        }
-        // A taken username (the claim's, or a generated one by chance) is tried again, generated.
-        std::optional<User> created;
-        for (int attempt = 0; !created && attempt < 5; ++attempt) {
-            const auto username = username_for(claims.username, attempt);
-            created = store::users::insert(tx, username, display_name.value_or(username), std::nullopt);
-        }
-        if (!created) throw std::runtime_error("no free username for a host user");
-        if (store::identities::link(tx, issuer, subject, created->id)) {
-            spdlog::info("host user created user_id={}", created->id);
-            return {std::move(*created), false};
-        }
-        // Another first sign-in of the same subject committed meanwhile: its user is the one.
-        store::users::remove(tx, created->id);
-        auto linked = store::identities::find_user(tx, issuer, subject);
-        if (!linked) throw std::runtime_error("host identity vanished while being linked");
-        return {std::move(*linked), false};
+    HostIdentity identity{*claims.issuer, *claims.subject, claims.username, valid_display_name(claims.display_name)};
+    co_return co_await pool_.run([identity = std::move(identity)](store::Tx& tx) -> std::pair<User, bool> {
+        auto host = find_or_create(tx, identity);
+        auto& user = host.account.user;
+        // The host application's name for its user wins over one set here meanwhile.
+        const auto& name = identity.display_name;
+        if (host.created || !name || *name == user.display_name) return {std::move(user), false};
+        auto renamed = store::users::update_profile(tx, user.id, ProfileChange{.display_name = name});
+        if (!renamed) throw std::runtime_error("host user vanished while being renamed");
+        return {std::move(*renamed), true};
     });
 }
 
@@ -281,11 +259,11 @@ boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
     hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
 }
 
-boost::asio::awaitable<void> AuthService::logout_everywhere(const Principal& principal) {
-    co_await pool_.run([user = principal.user_id](store::Tx& tx) { store::tokens::revoke_all(tx, user, ""); });
-    tokens_.forget_user(principal.user_id, "");
-    hub_.close_tokens_except(principal.user_id, "", realtime::CloseCode::token_revoked);
-    spdlog::info("signed out everywhere user_id={}", principal.user_id);
+boost::asio::awaitable<void> AuthService::sign_out_everywhere(std::string user_id) {
+    co_await pool_.run([user_id](store::Tx& tx) { store::tokens::revoke_all(tx, user_id, ""); });
+    tokens_.forget_user(user_id, "");
+    hub_.close_tokens_except(user_id, "", realtime::CloseCode::token_revoked);
+    spdlog::info("signed out everywhere user_id={}", user_id);
 }
 
 boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
@@ -378,6 +356,34 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     tokens_.remember(principal, owner->expires_at - now, generation);
     co_return principal;
+}
+
+void AuthService::check_server_key(std::string_view key, const std::string& client) {
+    if (server_key_hashes_.empty())
+        throw with_reason(ErrorCode::unauthorized, "the server API is off (server_api.keys is empty)",
+                          "server_api_disabled");
+    failed_per_client_.require_left(address_key(client), "invalid tokens from this address");
+    // Hashes of equal length compared whole: the time taken tells nothing of the keys.
+    const auto offered = token_hash(key);
+    bool known = false;
+    for (const auto& hash : server_key_hashes_) known |= sodium_memcmp(hash.data(), offered.data(), hash.size()) == 0;
+    if (known) return;
+    (void)failed_per_client_.acquire(address_key(client));
+    spdlog::info("server API key rejected");
+    throw with_reason(ErrorCode::unauthorized, "invalid server API key", "invalid_api_key");
+}
+
+boost::asio::awaitable<Principal> AuthService::on_behalf(std::string_view key, std::string user_id,
+                                                         const std::string& client) {
+    check_server_key(key, client);
+    if (!is_uuid(user_id)) throw bad_request("X-On-Behalf-Of must be a user id", "X-On-Behalf-Of");
+    const auto standing = co_await pool_.run([user_id](store::Tx& tx) { return store::users::standing(tx, user_id); });
+    if (!standing) throw bad_request("X-On-Behalf-Of names no user", "X-On-Behalf-Of");
+    if (standing->deactivated_at) throw deactivated();
+    co_return Principal{.user_id = std::move(user_id),
+                        .token_hash = {},
+                        .expires_at = Timestamp::max(),
+                        .on_behalf = true};
 }
 
 void AuthService::admit(const std::string& user_id) { requests_.require(user_id, "requests"); }

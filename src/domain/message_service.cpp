@@ -66,7 +66,10 @@ void MessageService::check_send(const SendMessage& m) const {
             if (!m.location) throw bad_request("location messages need metadata.location", "metadata");
             validate_content(m.content, false);
             break;
-        case MessageType::system: throw bad_request("system messages are written by the server", "type");
+        case MessageType::system:
+            if (!m.by_host_backend) throw bad_request("system messages are written by the server", "type");
+            validate_content(m.content, true);
+            break;
         default:
             validate_content(m.content, false);
             if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");

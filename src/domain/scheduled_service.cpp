@@ -1,5 +1,6 @@
 #include "confab/domain/scheduled_service.hpp"
 
+#include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/validation.hpp"
@@ -64,7 +65,6 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     if (m.poll) throw bad_request("polls cannot be scheduled", "type");
     // Its root could be deleted before it is due; a thread reply is sent when it is written.
     if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
-    if (!m.entities.empty()) throw bad_request("scheduled messages take no entities", "entities");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
     rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));
@@ -88,7 +88,8 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
                                  .media_id = m.media_id,
                                  .reply_to_id = m.reply_to_id,
                                  .metadata = m.metadata,
-                                 .client_id = m.client_id};
+                                 .client_id = m.client_id,
+                                 .entities = m.entities};
             if (m.from_template) {
                 row.content =
                     filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
@@ -125,13 +126,18 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::get(std::string actor
 boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string actor, std::string id,
                                                                   ScheduledChange change) {
     require_uuid(id, "scheduled_id");
-    if (!change.send_at && !change.content) throw bad_request("nothing to update");
+    if (!change.send_at && !change.content && !change.entities) throw bad_request("nothing to update");
     if (change.send_at) check_send_at(*change.send_at);
     auto updated = co_await writes_.pool().run([actor, id, change, limit = content_chars_](store::Tx& tx) {
         const auto scheduled = own_scheduled(tx, id, actor);
         require_pending(scheduled);
         if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
-        auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt});
+        std::optional<std::vector<TextEntity>> entities;
+        if (change.content || change.entities) {
+            entities = change.entities.value_or(std::vector<TextEntity>{});
+            rich_text::validate(change.content.value_or(scheduled.content), *entities);
+        }
+        auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt, entities});
         if (!stored) throw not_pending();
         return std::move(*stored);
     });
@@ -204,7 +210,9 @@ boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) 
                                                         .metadata = scheduled.metadata,
                                                         .location = std::nullopt,
                                                         .client_id = posted_client_id(scheduled.id),
-                                                        .from_template = std::nullopt});
+                                                        .from_template = std::nullopt,
+                                                        .poll = std::nullopt,
+                                                        .entities = scheduled.entities});
         message_id = sent.message.id;
     } catch (const Error& error) {
         if (!is_transient(error)) refusal = error;

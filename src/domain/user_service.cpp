@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::size_t min_query = 2, max_query = 64, max_bio = 200;
 
-void validate(ProfileChange& change) {
+}  // namespace
+
+void check_profile_change(ProfileChange& change) {
     if (change.display_name) require_name(*change.display_name, "display_name");
     // An empty bio is no bio.
     if (change.bio && *change.bio && (*change.bio)->empty()) *change.bio = std::nullopt;
@@ -23,8 +25,6 @@ void validate(ProfileChange& change) {
     if (!is_plain_text(bio))
         throw bad_request("bio must not contain control or bidirectional formatting characters", "bio");
 }
-
-}  // namespace
 
 boost::asio::awaitable<User> UserService::get(std::string id) {
     if (!is_uuid(id)) throw bad_request("invalid user id", "id");
@@ -66,7 +66,7 @@ boost::asio::awaitable<UserPage> UserService::search(std::string query, std::opt
 }
 
 boost::asio::awaitable<User> UserService::update_profile(std::string id, ProfileChange change) {
-    validate(change);
+    check_profile_change(change);
     auto user = co_await writes_.pool().run([id, change](store::Tx& tx) {
         auto user = store::users::update_profile(tx, id, change);
         if (!user) throw not_found("user");

@@ -34,6 +34,8 @@ std::vector<std::string> id_list(const pqxx::field& field) {
     return ids;
 }
 
+}  // namespace
+
 // The entities column holds them as the API shows them (docs/api.md, Rich text).
 std::vector<model::TextEntity> entities_from(const pqxx::field& field) {
     std::vector<model::TextEntity> entities;
@@ -67,8 +69,6 @@ std::string entities_text(const std::vector<model::TextEntity>& entities) {
     }
     return array.dump();
 }
-
-}  // namespace
 
 std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     if (row[first].is_null()) return std::nullopt;

@@ -9,7 +9,7 @@ namespace {
 const std::string columns =
     "s.id::text, s.chat_id::text, s.sender_id::text, " CONFAB_MS("s.send_at") ", s.type, s.content, "
     "s.media_id::text, s.reply_to_id::text, s.metadata::text, s.client_id, s.status, s.message_id::text, "
-    "s.cancel_code, s.cancel_reason, " CONFAB_MS("s.created_at") ", " CONFAB_MS("s.updated_at");
+    "s.cancel_code, s.cancel_reason, " CONFAB_MS("s.created_at") ", " CONFAB_MS("s.updated_at") ", s.entities::text";
 
 model::ScheduledMessage scheduled_from(const pqxx::row& row) {
     model::ScheduledMessage m;
@@ -29,6 +29,7 @@ model::ScheduledMessage scheduled_from(const pqxx::row& row) {
         m.cancelled = model::ScheduledMessage::Cancellation{row[12].as<std::string>(), row[13].as<std::string>()};
     m.created_at = timestamp(row[14]);
     m.updated_at = timestamp(row[15]);
+    m.entities = entities_from(row[16]);
     return m;
 }
 
@@ -52,8 +53,9 @@ void prepare(Tx& tx) {
     tx.prepare(
         "scheduled_insert",
         "INSERT INTO scheduled_messages AS s (chat_id, sender_id, send_at, type, content, media_id, reply_to_id, "
-        "metadata, client_id) VALUES ($1::uuid, $2::uuid, to_timestamp($3::bigint / 1000.0), $4, $5, $6::uuid, "
-        "$7::uuid, $8::jsonb, $9) ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING "
+        "metadata, client_id, entities) VALUES ($1::uuid, $2::uuid, to_timestamp($3::bigint / 1000.0), $4, $5, "
+        "$6::uuid, $7::uuid, $8::jsonb, $9, $10::jsonb) ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL "
+        "DO NOTHING "
         "RETURNING " +
             columns);
     tx.prepare("scheduled_find", "SELECT " + columns + " FROM scheduled_messages s WHERE s.id = $1::uuid");
@@ -68,7 +70,7 @@ void prepare(Tx& tx) {
     tx.prepare("scheduled_update",
                "UPDATE scheduled_messages AS s SET "
                "send_at = coalesce(to_timestamp($2::bigint / 1000.0), send_at), content = coalesce($3, content), "
-               "metadata = coalesce($4::jsonb, metadata), updated_at = now() "
+               "metadata = coalesce($4::jsonb, metadata), entities = coalesce($5::jsonb, entities), updated_at = now() "
                "WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
                    columns);
     tx.prepare("scheduled_remove", "DELETE FROM scheduled_messages WHERE id = $1::uuid AND status = 'pending'");
@@ -93,7 +95,7 @@ void prepare(Tx& tx) {
 std::optional<model::ScheduledMessage> insert(Tx& tx, const model::ScheduledMessage& m) {
     return single(tx.exec_prepared("scheduled_insert", m.chat_id, m.sender_id, millis(m.send_at),
                                    std::string(model::to_string(m.type)), m.content, m.media_id, m.reply_to_id,
-                                   m.metadata.text, m.client_id));
+                                   m.metadata.text, m.client_id, entities_text(m.entities)));
 }
 
 std::optional<model::ScheduledMessage> find(Tx& tx, const std::string& id) {
@@ -114,7 +116,9 @@ std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender
 
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change) {
     const std::optional<long long> send_at = change.send_at ? std::optional(millis(*change.send_at)) : std::nullopt;
-    return single(tx.exec_prepared("scheduled_update", id, send_at, change.content, change.metadata));
+    std::optional<std::string> entities;
+    if (change.entities) entities = entities_text(*change.entities);
+    return single(tx.exec_prepared("scheduled_update", id, send_at, change.content, change.metadata, entities));
 }
 
 bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_remove", id).affected_rows() > 0; }

@@ -6,7 +6,7 @@
 namespace confab::store {
 
 const char* const user_columns =
-    "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at") ", u.bio";
+    "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at") ", u.bio, u.is_bot";
 
 model::User user_from(const pqxx::row& row, int first) {
     return model::User{
@@ -16,6 +16,7 @@ model::User user_from(const pqxx::row& row, int first) {
         .avatar_url = optional_text(row[first + 3]),
         .bio = optional_text(row[first + 5]),
         .created_at = timestamp(row[first + 4]),
+        .is_bot = row[first + 6].as<bool>(),
     };
 }
 
@@ -53,8 +54,13 @@ void prepare(Tx& tx) {
                    privacy_columns);
     tx.prepare("users_update_profile",
                "UPDATE users u SET display_name = coalesce($2, display_name), "
-               "bio = CASE WHEN $3 THEN $4 ELSE bio END, updated_at = now() WHERE u.id = $1::uuid RETURNING " +
+               "bio = CASE WHEN $3 THEN $4 ELSE bio END, is_bot = coalesce($5::boolean, is_bot), updated_at = now() "
+               "WHERE u.id = $1::uuid RETURNING " +
                    columns);
+    tx.prepare("users_deactivated_at", "SELECT " CONFAB_MS("deactivated_at") " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_set_deactivated",
+               "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
+               "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_MS("deactivated_at"));
     tx.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
     tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
@@ -146,7 +152,28 @@ std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, cons
 std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change) {
     const bool set_bio = change.bio.has_value();
     const std::optional<std::string> bio = set_bio ? *change.bio : std::nullopt;
-    return single_user(tx.exec_prepared("users_update_profile", id, change.display_name, set_bio, bio));
+    std::optional<std::string> is_bot;
+    if (change.is_bot) is_bot = *change.is_bot ? "true" : "false";
+    return single_user(tx.exec_prepared("users_update_profile", id, change.display_name, set_bio, bio, is_bot));
+}
+
+namespace {
+
+std::optional<Standing> standing_from(const pqxx::result& result) {
+    if (result.empty()) return std::nullopt;
+    Standing standing;
+    if (!result[0][0].is_null()) standing.deactivated_at = timestamp(result[0][0]);
+    return standing;
+}
+
+}  // namespace
+
+std::optional<Standing> standing(Tx& tx, const std::string& id) {
+    return standing_from(tx.exec_prepared("users_deactivated_at", id));
+}
+
+std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated) {
+    return standing_from(tx.exec_prepared("users_set_deactivated", id, deactivated));
 }
 
 std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id) {
@@ -171,7 +198,7 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 namespace confab::store::identities {
 
 void prepare(Tx& tx) {
-    tx.prepare("identities_user", "SELECT " + std::string(user_columns) +
+    tx.prepare("identities_user", "SELECT " + std::string(user_columns) + ", " CONFAB_MS("u.deactivated_at") +
                                       " FROM external_identities e JOIN users u ON u.id = e.user_id "
                                       "WHERE e.issuer = $1 AND e.subject = $2");
     tx.prepare("identities_link",
@@ -179,10 +206,13 @@ void prepare(Tx& tx) {
                "ON CONFLICT DO NOTHING RETURNING user_id");
 }
 
-std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject) {
+std::optional<Account> find(Tx& tx, const std::string& issuer, const std::string& subject) {
     const auto result = tx.exec_prepared("identities_user", issuer, subject);
     if (result.empty()) return std::nullopt;
-    return user_from(result[0]);
+    Account account{user_from(result[0]), {}};
+    if (const auto& deactivated = result[0][user_column_count]; !deactivated.is_null())
+        account.standing.deactivated_at = timestamp(deactivated);
+    return account;
 }
 
 bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id) {
@@ -196,7 +226,8 @@ namespace confab::store::tokens {
 void prepare(Tx& tx) {
     tx.prepare("tokens_insert",
                "INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
-               "VALUES ($1, $2::uuid, now() + make_interval(hours => $3), $4, $5)");
+               "SELECT $1, id, now() + make_interval(hours => $3), $4, $5 FROM users "
+               "WHERE id = $2::uuid AND deactivated_at IS NULL RETURNING user_id");
     tx.prepare("tokens_owner",
                        "SELECT user_id::text, " CONFAB_MS("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
@@ -227,9 +258,10 @@ void prepare(Tx& tx) {
                                            "ORDER BY last_used_at DESC, id");
 }
 
-void insert(Tx& tx, const NewToken& token) {
-    tx.exec_prepared("tokens_insert", token.token_hash, token.user_id, static_cast<int>(token.ttl.count()),
-                     token.device_name, token.address);
+bool insert(Tx& tx, const NewToken& token) {
+    return !tx.exec_prepared("tokens_insert", token.token_hash, token.user_id, static_cast<int>(token.ttl.count()),
+                             token.device_name, token.address)
+                .empty();
 }
 
 namespace {

@@ -6,9 +6,9 @@
 
 #include "support/api.hpp"
 #include "support/fixture.hpp"
+#include "support/host_token.hpp"
 
 #include <algorithm>
-#include <jwt.h>
 
 #include <gtest/gtest.h>
 
@@ -45,30 +45,12 @@ std::int64_t now() {
         .count();
 }
 
-// A token as the host's backend would sign it, naming the key `kid` if given; JWT_ALG_NONE
-// leaves it unsigned.
-std::string sign(jwt_alg_t algorithm, const std::string& key, const json& claims,
-                 const std::optional<std::string>& kid = std::nullopt) {
-    jwt_t* raw = nullptr;
-    if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
-    const std::unique_ptr<jwt_t, decltype(&jwt_free)> token(raw, &jwt_free);
-    if (jwt_add_grants_json(raw, claims.dump().c_str()) != 0) throw std::runtime_error("jwt_add_grants_json failed");
-    if (kid && jwt_add_header(raw, "kid", kid->c_str()) != 0) throw std::runtime_error("jwt_add_header failed");
-    const auto* bytes = reinterpret_cast<const unsigned char*>(key.data());
-    if (jwt_set_alg(raw, algorithm, algorithm == JWT_ALG_NONE ? nullptr : bytes,
-                    algorithm == JWT_ALG_NONE ? 0 : static_cast<int>(key.size())) != 0)
-        throw std::runtime_error("jwt_set_alg failed");
-    const std::unique_ptr<char, decltype(&free)> encoded(jwt_encode_str(raw), &free);
-    if (!encoded) throw std::runtime_error("jwt_encode_str failed");
-    return encoded.get();
-}
-
 json claims_for(const std::string& subject) {
     return {{"iss", issuer},          {"aud", audience},    {"sub", subject},
             {"name", "Ada Lovelace"}, {"exp", now() + 600}, {"iat", now()}};
 }
 
-std::string hs256(const json& claims) { return sign(JWT_ALG_HS256, secret, claims); }
+std::string hs256(const json& claims) { return sign_host_token(JWT_ALG_HS256, secret, claims); }
 
 HttpResponse exchange(std::uint16_t port, const std::string& token, std::optional<std::string> device = {}) {
     json body{{"token", token}};
@@ -179,8 +161,8 @@ TEST_F(JwtSignInTest, AHostUserHasNoPasswordToSignInWith) {
 }
 
 TEST_F(JwtSignInTest, AnRs256TokenVerifiesWithThePublicKey) {
-    const auto response =
-        exchange(port(), sign(JWT_ALG_RS256, fixture("rs256_private.pem"), claims_for("rs-user-" + random_alnum(8))));
+    const auto response = exchange(port(), sign_host_token(JWT_ALG_RS256, fixture("rs256_private.pem"),
+                                                           claims_for("rs-user-" + random_alnum(8))));
     ASSERT_TRUE(IsJson(response, 200)) << response.describe();
     EXPECT_EQ(get(port(), response.json()["token"], "/api/v1/users/me").status, 200);
 }
@@ -215,7 +197,7 @@ TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
     const struct {
         std::string what, token, reason;
     } cases[] = {
-        {"forged signature", sign(JWT_ALG_HS256, "another secret of 32 characters!!", claims_for(subject)),
+        {"forged signature", sign_host_token(JWT_ALG_HS256, "another secret of 32 characters!!", claims_for(subject)),
          "bad signature"},
         {"expired", hs256(with("exp", now() - 3600)), "expired"},
         {"not yet valid", hs256(with("nbf", now() + 3600)), "not yet valid"},
@@ -224,12 +206,12 @@ TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
         {"no subject", hs256(without("sub")), "missing claim"},
         {"numeric subject", hs256(with("sub", 42)), "missing claim"},
         {"no expiry", hs256(without("exp")), "missing claim"},
-        {"alg none", sign(JWT_ALG_NONE, "", claims_for(subject)), "unsupported algorithm"},
-        {"HS256 keyed with the RS256 public key", sign(JWT_ALG_HS256, fixture("rs256_public.pem"), claims_for(subject)),
-         "bad signature"},
-        {"ES256 with no ES256 key configured", sign(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for(subject)),
-         "bad signature"},
-        {"HS512", sign(JWT_ALG_HS512, secret, claims_for(subject)), "unsupported algorithm"},
+        {"alg none", sign_host_token(JWT_ALG_NONE, "", claims_for(subject)), "unsupported algorithm"},
+        {"HS256 keyed with the RS256 public key",
+         sign_host_token(JWT_ALG_HS256, fixture("rs256_public.pem"), claims_for(subject)), "bad signature"},
+        {"ES256 with no ES256 key configured",
+         sign_host_token(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for(subject)), "bad signature"},
+        {"HS512", sign_host_token(JWT_ALG_HS512, secret, claims_for(subject)), "unsupported algorithm"},
         {"not a JWT", "not.a.jwt", "malformed"},
     };
     for (const auto& c : cases) EXPECT_TRUE(IsRejected(exchange(port(), c.token), c.reason)) << c.what;
@@ -246,8 +228,8 @@ TEST(JwtSignIn, Es256TokensAndPasswordSignInSwitchedOff) {
                          jwt_settings({{"CONFAB_JWT_HS256_SECRET", ""},
                                        {"CONFAB_JWT_PUBLIC_KEY_FILE", fixture_path("es256_public.pem")},
                                        {"CONFAB_PASSWORD_ENABLED", "false"}}));
-    const auto signed_in =
-        exchange(server.port(), sign(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for("es-" + random_alnum(8))));
+    const auto signed_in = exchange(server.port(), sign_host_token(JWT_ALG_ES256, fixture("es256_private.pem"),
+                                                                   claims_for("es-" + random_alnum(8))));
     ASSERT_TRUE(IsJson(signed_in, 200)) << signed_in.describe();
     EXPECT_TRUE(
         IsRejected(exchange(server.port(), hs256(claims_for("es-" + random_alnum(8)))), "unsupported algorithm"))
@@ -276,21 +258,25 @@ TEST(JwtSignIn, AJwkSetVerifiesEachKeyByItsKid) {
     const auto old_key = fixture("rs256_private.pem"), new_key = fixture("rs256_rotated_private.pem");
     const auto accepted = [&](const std::string& token) { return exchange(server.port(), token).status == 200; };
     const auto subject = [] { return "jwks-" + random_alnum(8); };
-    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-11")));
-    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, new_key, claims_for(subject()), "2026-12")));
-    EXPECT_TRUE(accepted(sign(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for(subject()), "ec-1")));
-    EXPECT_TRUE(accepted(sign(JWT_ALG_RS256, new_key, claims_for(subject())))) << "no kid: each RS256 key is tried";
+    EXPECT_TRUE(accepted(sign_host_token(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-11")));
+    EXPECT_TRUE(accepted(sign_host_token(JWT_ALG_RS256, new_key, claims_for(subject()), "2026-12")));
+    EXPECT_TRUE(accepted(sign_host_token(JWT_ALG_ES256, fixture("es256_private.pem"), claims_for(subject()), "ec-1")));
+    EXPECT_TRUE(accepted(sign_host_token(JWT_ALG_RS256, new_key, claims_for(subject()))))
+        << "no kid: each RS256 key is tried";
 
-    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-12")),
-                           "bad signature"))
+    EXPECT_TRUE(
+        IsRejected(exchange(server.port(), sign_host_token(JWT_ALG_RS256, old_key, claims_for(subject()), "2026-12")),
+                   "bad signature"))
         << "the kid names the key that must verify it";
-    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, new_key, claims_for(subject()), "enc-only")),
-                           "unknown key"))
+    EXPECT_TRUE(
+        IsRejected(exchange(server.port(), sign_host_token(JWT_ALG_RS256, new_key, claims_for(subject()), "enc-only")),
+                   "unknown key"))
         << "an encryption key does not verify sign-ins";
-    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_RS256, new_key, claims_for(subject()), "2025-01")),
-                           "unknown key"));
-    EXPECT_TRUE(IsRejected(exchange(server.port(), sign(JWT_ALG_ES256, fixture("es256_private.pem"),
-                                                        claims_for(subject()), "2026-11")),
+    EXPECT_TRUE(
+        IsRejected(exchange(server.port(), sign_host_token(JWT_ALG_RS256, new_key, claims_for(subject()), "2025-01")),
+                   "unknown key"));
+    EXPECT_TRUE(IsRejected(exchange(server.port(), sign_host_token(JWT_ALG_ES256, fixture("es256_private.pem"),
+                                                                   claims_for(subject()), "2026-11")),
                            "unknown key"))
         << "an RS256 key's kid on an ES256 token";
     EXPECT_TRUE(IsRejected(exchange(server.port(), hs256(claims_for(subject()))), "unsupported algorithm"));

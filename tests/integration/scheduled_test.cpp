@@ -26,10 +26,11 @@ HttpResponse schedule(std::uint16_t port, const TestUser& u, const std::string& 
 }
 
 ::testing::AssertionResult IsScheduledModel(const json& j) {
-    for (const char* key : {"id", "chat_id", "send_at", "type", "content", "media_id", "reply_to_id", "metadata",
-                            "client_id", "status", "message_id", "cancel_reason", "created_at", "updated_at"})
+    for (const char* key :
+         {"id", "chat_id", "send_at", "type", "content", "media_id", "reply_to_id", "metadata", "client_id", "entities",
+          "status", "message_id", "cancel_reason", "created_at", "updated_at"})
         if (!j.contains(key)) return ::testing::AssertionFailure() << "missing " << key << " in " << j.dump();
-    if (j.size() != 14) return ::testing::AssertionFailure() << "undocumented keys in " << j.dump();
+    if (j.size() != 15) return ::testing::AssertionFailure() << "undocumented keys in " << j.dump();
     return ::testing::AssertionSuccess();
 }
 
@@ -118,6 +119,46 @@ TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
     ASSERT_TRUE(deleted.has_value());
     EXPECT_EQ((*deleted)["data"], json({{"scheduled_id", sid}, {"chat_id", id}}));
     EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url(sid)), 404, "not_found"));
+}
+
+TEST_F(ScheduledTest, EntitiesAreKeptEditedWithTheContentAndPostedWithIt) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    const json bold = {{"type", "bold"}, {"offset", 0}, {"length", 4}};
+    const json mention = {{"type", "mention"}, {"offset", 4}, {"length", 4}, {"user_id", bob.id}};
+    auto created = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                            {{"type", "text"}, {"content", "Hey @bob"}, {"entities", {bold}}});
+    ASSERT_TRUE(IsJson(created, 201)) << created.body;
+    EXPECT_EQ(created.json()["entities"], json::array({bold}));
+    const std::string sid = created.json()["id"];
+
+    // Entities alone are checked against the content already scheduled.
+    auto formatted = patch(port(), ann.token, scheduled_url(sid), {{"entities", {bold, mention}}});
+    ASSERT_TRUE(IsJson(formatted, 200)) << formatted.body;
+    EXPECT_EQ(formatted.json()["entities"], json::array({bold, mention}));
+    const auto out_of_range = patch(port(), ann.token, scheduled_url(sid),
+                                    {{"entities", {{{"type", "bold"}, {"offset", 0}, {"length", 40}}}}});
+    ASSERT_TRUE(IsError(out_of_range, 400, "bad_request")) << out_of_range.body;
+    EXPECT_EQ(out_of_range.json()["error"]["details"]["field"], "entities");
+    // New content without entities keeps none, as a message edit does.
+    auto plain = patch(port(), ann.token, scheduled_url(sid), {{"content", "Hi bob!"}});
+    ASSERT_TRUE(IsJson(plain, 200)) << plain.body;
+    EXPECT_EQ(plain.json()["entities"], json::array());
+    ASSERT_TRUE(
+        IsJson(patch(port(), ann.token, scheduled_url(sid), {{"content", "Hey @bob"}, {"entities", {bold, mention}}}),
+               200));
+
+    auto wb = ws_connect(port(), bob.token);
+    ASSERT_TRUE(IsJson(patch(port(), ann.token, scheduled_url(sid),
+                             {{"send_at", timestamp_from_now(std::chrono::milliseconds(300))}}),
+                       200));
+    auto posted = wait_for(*wb, "message.new", about_chat(id));
+    ASSERT_TRUE(posted.has_value());
+    EXPECT_EQ((*posted)["data"]["message"]["entities"], json::array({bold, mention}));
+    auto told = wait_for(*wb, "mention.new");
+    ASSERT_TRUE(told.has_value()) << "the mention is told when the message is posted";
+    EXPECT_EQ((*told)["data"]["message_id"], (*posted)["data"]["message"]["id"]);
 }
 
 TEST_F(ScheduledTest, BadInputGetsTheDocumentedErrors) {

@@ -174,6 +174,8 @@ std::string timestamp_from_now(std::chrono::milliseconds from_now) {
         return ::testing::AssertionFailure() << "avatar_url neither null nor string: " << dump(j);
     if (!j["bio"].is_null() && !j["bio"].is_string())
         return ::testing::AssertionFailure() << "bio neither null nor string: " << dump(j);
+    if (!j.contains("is_bot") || !j["is_bot"].is_boolean())
+        return ::testing::AssertionFailure() << "is_bot is not a boolean: " << dump(j);
     if (!is_timestamp(j["created_at"]))
         return ::testing::AssertionFailure() << "created_at is not RFC 3339 UTC with ms: " << dump(j);
     if (j.contains("password") || j.contains("password_hash"))

@@ -345,7 +345,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     auto keys = ExactKeys(j, {"chat_id", "user", "role", "last_read_seq", "is_muted", "joined_at"}, "ChatMemberModel");
     if (!keys) return keys;
     if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
-    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "bio", "created_at"},
+    auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "bio", "is_bot", "created_at"},
                         "ChatMemberModel.user", {"online", "last_seen_at"});
     if (!uk) return uk;
     auto u = IsUserModel(j["user"]);

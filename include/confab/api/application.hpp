@@ -12,6 +12,7 @@
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/member_service.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/domain/host_accounts.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/poll_service.hpp"
@@ -62,6 +63,7 @@ public:
     domain::TemplateService templates;
     domain::ScheduledService scheduled;
     domain::PollService polls;
+    domain::HostAccounts host_accounts;
     Services services;
     http::Router router;
     WsEvents events;

@@ -21,6 +21,7 @@ class StatsService;
 class TemplateService;
 class ScheduledService;
 class PollService;
+class HostAccounts;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -43,12 +44,17 @@ struct Services {
     domain::TemplateService& templates;
     domain::ScheduledService& scheduled;
     domain::PollService& polls;
+    domain::HostAccounts& host_accounts;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.
 std::optional<std::string_view> bearer_token(const http::Request& request);
 
-// Authenticates the request's bearer token and records the user on the context.
+// Who the request's bearer token is: a user's token, or the server API key acting on behalf
+// of the user named by X-On-Behalf-Of (docs/api.md, Server API).
+boost::asio::awaitable<model::Principal> principal_of(Services& services, const http::Request& request);
+
+// principal_of, recorded on the context, the user's request budget spent.
 boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context);
 
 }  // namespace confab::api

@@ -135,6 +135,13 @@ struct Overload {
     bool operator==(const Overload&) const = default;
 };
 
+// The host backend's server API (docs/api.md, Server API): requests bearing one of the keys.
+struct ServerApi {
+    std::vector<std::string> keys;  // empty: the server API is off; two during a key rotation
+
+    bool operator==(const ServerApi&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -145,6 +152,7 @@ struct Config {
     Media media;
     MetricsAccess metrics;
     Overload overload;
+    ServerApi server_api;
 
     bool operator==(const Config&) const = default;
 };

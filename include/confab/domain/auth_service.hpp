@@ -43,8 +43,7 @@ struct SignedIn {
 // before they cost a database query.
 class AuthService {
 public:
-    AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Auth& settings,
-                const config::Jwt& jwt, const config::Limits& limits, const config::Overload& overload);
+    AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
     // address (an IPv6 address by its /64, see address_key), and wrong passwords per
@@ -61,8 +60,8 @@ public:
                                                              std::string client);
     // Returns once the token works nowhere any more, the cache included.
     boost::asio::awaitable<void> logout(const Principal& principal);
-    // Revokes every token of the principal's user, this one included; their sockets close.
-    boost::asio::awaitable<void> logout_everywhere(const Principal& principal);
+    // Revokes every token of the user; their sockets close.
+    boost::asio::awaitable<void> sign_out_everywhere(std::string user_id);
     // The user's live sessions, the caller's marked current.
     boost::asio::awaitable<std::vector<Session>> sessions(const Principal& principal);
     // Revokes one of the user's sessions (the caller's own included) and closes its sockets;
@@ -83,6 +82,13 @@ public:
     // and Error{rate_limited} while `client` (or everyone) has sent too many bad ones. A token
     // looked up in the database is renewed (sliding expiry, auth.session_renew_interval).
     boost::asio::awaitable<Principal> authenticate(std::string_view token, const std::string& client);
+    // The host backend's server API (docs/api.md, Server API). Throws Error{unauthorized}
+    // (reason server_api_disabled or invalid_api_key) unless `key` is one of server_api.keys;
+    // wrong keys spend the address's budget of bad tokens like unknown bearer tokens do.
+    void check_server_key(std::string_view key, const std::string& client);
+    // The host backend acting as the user `user_id` with the key: Error{bad_request} for no
+    // such user, Error{forbidden} (reason account_deactivated) for a deactivated one.
+    boost::asio::awaitable<Principal> on_behalf(std::string_view key, std::string user_id, const std::string& client);
     // Spends one token of the user's request budget (every authenticated REST request and
     // WebSocket frame); throws Error{rate_limited} when it is spent.
     void admit(const std::string& user_id);
@@ -94,8 +100,8 @@ private:
     void require_password_sign_in() const;
     // The claims of an acceptable host token; throws Error{unauthorized} with the reason.
     TokenClaims accepted_claims(const std::string& token, const std::string& client);
-    // The user the claims name, created at their first sign-in; renamed (second) when the
-    // token carries another valid display name.
+    // The user the claims name, created at their first sign-in (host_accounts.hpp); renamed
+    // (second) when the token carries another valid display name.
     boost::asio::awaitable<std::pair<User, bool>> host_user(TokenClaims claims);
     // Forgets the user's other tokens and closes their sockets, once they are revoked.
     void signed_out_others(const Principal& principal);
@@ -113,6 +119,7 @@ private:
     RateLimiter failed_per_client_;  // well-formed tokens the database did not know, per address
     RateLimiter failed_overall_;     // the same from everyone: a distributed guesser
     TokenCache tokens_;
+    std::vector<std::string> server_key_hashes_;  // token_hash of each server_api key
 };
 
 // Pure helpers, exposed for unit tests.

@@ -28,6 +28,9 @@ struct ScheduledChange {
     std::optional<Timestamp> send_at;
     std::optional<std::string> content;
     std::optional<OpaqueJson> metadata;
+    // Replaced together with the content, as a message edit does: new content without
+    // entities keeps none.
+    std::optional<std::vector<TextEntity>> entities;
 };
 
 struct ScheduledPage {

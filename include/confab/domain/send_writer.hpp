@@ -37,6 +37,7 @@ struct SendMessage {
     std::optional<TemplateUse> from_template;  // then `content` is empty
     std::optional<Poll> poll;                  // a poll message's options and settings; `content` is its question
     std::vector<TextEntity> entities;          // over `content` (rich_text::validate)
+    bool by_host_backend = false;              // on the sender's behalf: may be a system message
 };
 
 // bad_request when `content` is required and empty, payload_too_large when it is longer

@@ -25,6 +25,10 @@ struct UserPage {
     bool has_more = false;
 };
 
+// Throws bad_request naming the field for a display name or bio a profile may not have; an
+// empty bio becomes none.
+void check_profile_change(ProfileChange& change);
+
 class UserService {
 public:
     UserService(ChatWrites& writes, realtime::Hub& hub) : writes_(writes), hub_(hub) {}

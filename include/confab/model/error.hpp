@@ -59,5 +59,12 @@ inline Error conflict(const std::string& message) { return Error(ErrorCode::conf
 inline Error unauthorized(const std::string& message = "missing or invalid token") {
     return Error(ErrorCode::unauthorized, message);
 }
+// An error whose details.reason tells apart what its code alone does not.
+inline Error with_reason(ErrorCode code, const std::string& message, std::string reason,
+                         std::optional<std::string> field = std::nullopt) {
+    Error error(code, message, std::move(field));
+    error.reason = std::move(reason);
+    return error;
+}
 
 }  // namespace confab::model

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace confab::model {
 
@@ -25,6 +26,7 @@ struct ScheduledMessage {
     std::optional<std::string> reply_to_id;
     OpaqueJson metadata;
     std::optional<std::string> client_id;
+    std::vector<TextEntity> entities;  // over `content`, as a message's (docs/api.md, Rich text)
     ScheduledStatus status = ScheduledStatus::pending;
     std::optional<std::string> message_id;  // once sent
     struct Cancellation {

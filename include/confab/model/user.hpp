@@ -16,6 +16,7 @@ struct User {
     std::optional<std::string> avatar_url;
     std::optional<std::string> bio;
     Timestamp created_at;
+    bool is_bot = false;  // made a bot by the host backend (docs/api.md, Server API)
 };
 
 // Whom a privacy setting admits (docs/api.md, Privacy): anyone; only users who already share
@@ -38,17 +39,21 @@ struct PrivacyChange {
 };
 
 // A change to the user's own profile; what is empty stays (bio: a nullopt inside clears it).
+// Only the host backend changes is_bot.
 struct ProfileChange {
     std::optional<std::string> display_name;
     std::optional<std::optional<std::string>> bio;
+    std::optional<bool> is_bot;
 };
 
 // Who is calling: the user and the hash of the token they authenticated with (so that a
-// logout can close exactly the connections opened with that token).
+// logout can close exactly the connections opened with that token). The host backend acting
+// on a user's behalf (docs/api.md, Server API) has no token: on_behalf, token_hash empty.
 struct Principal {
     std::string user_id;
     std::string token_hash;
     Timestamp expires_at;  // open WebSockets of the token close then
+    bool on_behalf = false;
 };
 
 }  // namespace confab::model

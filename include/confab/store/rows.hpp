@@ -63,7 +63,7 @@ inline std::string like_prefix(const std::string& prefix) {
 
 // The user columns user_from() reads, for a users table aliased `u`.
 extern const char* const user_columns;
-constexpr int user_column_count = 6;
+constexpr int user_column_count = 7;
 model::User user_from(const pqxx::row& row, int first = 0);
 
 // The message columns message_from() reads, for a messages table aliased `m` joined to
@@ -77,6 +77,9 @@ extern const char* const message_columns;
     "md.attached_at IS NOT NULL"
 std::optional<model::Media> media_from(const pqxx::row& row, int first);
 model::Message message_from(const pqxx::row& row, int first = 0);
+// An entities column (jsonb, as the API shows them: docs/api.md, Rich text) and back.
+std::vector<model::TextEntity> entities_from(const pqxx::field& field);
+std::string entities_text(const std::vector<model::TextEntity>& entities);
 // How many users each reaction names: a message's reactions go to every member in every
 // event and page, and a thousand names per emoji made one reaction change cost the chat
 // megabytes. `count` always has the total.

@@ -29,6 +29,7 @@ struct Change {
     std::optional<model::Timestamp> send_at;
     std::optional<std::string> content;
     std::optional<std::string> metadata;
+    std::optional<std::vector<model::TextEntity>> entities;  // replaced whole
 };
 // Changes a pending one; nullopt when it is no longer pending.
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change);

@@ -49,6 +49,15 @@ std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, cons
 // Applies the change; the user after it, or nullopt when there is no such user.
 std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change);
 
+// Whether the host backend has deactivated the user (docs/api.md, Server API).
+struct Standing {
+    std::optional<model::Timestamp> deactivated_at;
+};
+// nullopt when there is no such user.
+std::optional<Standing> standing(Tx& tx, const std::string& id);
+// Deactivates (keeping the first time) or reactivates; nullopt when there is no such user.
+std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated);
+
 std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
 void touch_last_seen(Tx& tx, const std::string& id);
 
@@ -59,7 +68,11 @@ namespace confab::store::identities {
 
 void prepare(Tx& tx);
 
-std::optional<model::User> find_user(Tx& tx, const std::string& issuer, const std::string& subject);
+struct Account {
+    model::User user;
+    users::Standing standing;
+};
+std::optional<Account> find(Tx& tx, const std::string& issuer, const std::string& subject);
 // false when (issuer, subject) is linked already (a concurrent first sign-in got there first).
 bool link(Tx& tx, const std::string& issuer, const std::string& subject, const std::string& user_id);
 
@@ -76,7 +89,8 @@ struct NewToken {
     std::optional<std::string> device_name;
     std::string address;
 };
-void insert(Tx& tx, const NewToken& token);
+// false (nothing stored) when the user is deactivated.
+bool insert(Tx& tx, const NewToken& token);
 
 struct Owner {
     std::string user_id;

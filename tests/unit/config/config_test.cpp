@@ -450,6 +450,21 @@ TEST_F(ConfigLoad, OverloadSettingsComeFromTheEnvironment) {
     EXPECT_EQ(config.overload, expected);
 }
 
+TEST_F(ConfigLoad, ServerApiKeysComeFromTheEnvironmentCommaSeparated) {
+    const std::string first(32, 'a'), second(40, 'b');
+    const Config config = load(std::nullopt, env_with_url({{"CONFAB_SERVER_API_KEYS", first + ", " + second + ","}}));
+    EXPECT_EQ(config.server_api.keys, (std::vector<std::string>{first, second}));
+    EXPECT_TRUE(load(std::nullopt, env_with_url({})).server_api.keys.empty());
+}
+
+TEST_F(ConfigLoad, ServerApiKeysMustBeLongSecrets) {
+    EXPECT_TRUE(contains(file_error("[server_api]\nkeys = [\"short\"]\n"),
+                         "server_api.keys (CONFAB_SERVER_API_KEYS): expected a list of secrets of at least 32 "
+                         "characters"));
+    EXPECT_TRUE(contains(file_error("[server_api]\nkeys = \"" + std::string(32, 'k') + "\"\n"),
+                         "server_api.keys (CONFAB_SERVER_API_KEYS)"));
+}
+
 TEST_F(ConfigLoad, ReconnectBackOffMayNotShrink) {
     EXPECT_TRUE(contains(file_error("[overload]\ndb_reconnect_min_ms = 500\ndb_reconnect_max_ms = 400\n"),
                          "overload.db_reconnect_max_ms (CONFAB_OVERLOAD_DB_RECONNECT_MAX_MS): expected at least "
