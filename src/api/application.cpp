@@ -9,7 +9,7 @@ namespace {
 constexpr std::size_t analytics_queue_capacity = 100000;
 }
 
-Application::Application(const config::Config& cfg)
+Application::Application(const config::Config& cfg, domain::Translator* translator)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
@@ -34,7 +34,9 @@ Application::Application(const config::Config& cfg)
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),
       polls(writes, cfg.limits),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled, polls},
+      translations(writes, translator),
+      services{cfg,      pool,  auth,  users,     chats,     members, messages,
+               presence, media, stats, templates, scheduled, polls,   translations},
       router(make_router(services)),
       events(services) {}
 

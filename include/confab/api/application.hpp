@@ -19,6 +19,7 @@
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
+#include "confab/domain/translation_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
@@ -31,7 +32,9 @@ namespace confab::api {
 // and destroyed top-down. Nothing connects to the database until it is used.
 class Application {
 public:
-    explicit Application(const config::Config& cfg);
+    // `translator`: the translation provider (net/libre_translate.hpp), outliving the
+    // application; null when none is configured.
+    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
@@ -62,6 +65,7 @@ public:
     domain::TemplateService templates;
     domain::ScheduledService scheduled;
     domain::PollService polls;
+    domain::TranslationService translations;
     Services services;
     http::Router router;
     WsEvents events;

@@ -21,6 +21,7 @@ class StatsService;
 class TemplateService;
 class ScheduledService;
 class PollService;
+class TranslationService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -43,6 +44,7 @@ struct Services {
     domain::TemplateService& templates;
     domain::ScheduledService& scheduled;
     domain::PollService& polls;
+    domain::TranslationService& translations;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

@@ -135,6 +135,15 @@ struct Overload {
     bool operator==(const Overload&) const = default;
 };
 
+// The translation provider: an HTTP API in LibreTranslate's shape (docs/configuration.md).
+struct Translation {
+    std::string url;                          // base URL, http:// only; empty: translation is off
+    std::string api_key;                      // sent as api_key; empty: none sent
+    std::chrono::milliseconds timeout{5000};  // one provider call, connecting included
+
+    bool operator==(const Translation&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -145,6 +154,7 @@ struct Config {
     Media media;
     MetricsAccess metrics;
     Overload overload;
+    Translation translation;
 
     bool operator==(const Config&) const = default;
 };
