@@ -32,16 +32,13 @@ Target target_of(const std::string& url) {
     if (!parsed) throw HttpClientError("not a URL: " + url, false);
     if (parsed->scheme() != "http") throw HttpClientError("only http:// URLs are supported: " + url, false);
     if (parsed->host().empty()) throw HttpClientError("no host in " + url, false);
-    Target target{
-        parsed->host(),
-        parsed->has_port() ? std::string(parsed->port()) : "80",
-        std::string(parsed->encoded_target()),
-    };
+    Target target{parsed->host(), parsed->has_port() ? std::string(parsed->port()) : "80",
+                  std::string(parsed->encoded_target())};
     if (target.path.empty() || target.path.front() != '/') target.path.insert(0, "/");
     return target;
 }
 
-http::request<http::string_body> message_of(OutgoingRequest& request, const Target& target) {
+http::request<http::string_body> wire_request(OutgoingRequest& request, const Target& target) {
     const auto verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) throw HttpClientError("unknown method " + request.method, false);
     http::request<http::string_body> message{verb, target.path, 11};
@@ -58,7 +55,7 @@ http::request<http::string_body> message_of(OutgoingRequest& request, const Targ
 
 asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
     const auto target = target_of(request.url);
-    auto message = message_of(request, target);
+    auto message = wire_request(request, target);
     const auto executor = co_await asio::this_coro::executor;
     try {
         asio::ip::tcp::resolver resolver(executor);

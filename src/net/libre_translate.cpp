@@ -30,11 +30,14 @@ domain::Translated libre_translate_answer(std::string_view body) {
     return translated;
 }
 
+LibreTranslate::LibreTranslate(const config::Translation& settings) : settings_(settings), endpoint_(settings.url) {
+    while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+    endpoint_ += "/translate";
+}
+
 boost::asio::awaitable<domain::Translated> LibreTranslate::translate(domain::TranslationRequest request) {
-    std::string url = settings_.url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
     OutgoingRequest call{"POST",
-                         url + "/translate",
+                         endpoint_,
                          {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
                          libre_translate_body(request, settings_.api_key),
                          settings_.timeout};

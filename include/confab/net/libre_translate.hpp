@@ -13,12 +13,13 @@ namespace confab::net {
 // {"translatedText", "detectedLanguage": {"language", "confidence"}} (docs/configuration.md).
 class LibreTranslate final : public domain::Translator {
 public:
-    explicit LibreTranslate(const config::Translation& settings) : settings_(settings) {}
+    explicit LibreTranslate(const config::Translation& settings);
 
     boost::asio::awaitable<domain::Translated> translate(domain::TranslationRequest request) override;
 
 private:
     const config::Translation& settings_;
+    std::string endpoint_;  // <url>/translate
 };
 
 // The request's JSON body; api_key only when one is set.
