@@ -264,7 +264,7 @@ TEST_F(TranslationTest, TranslationsAreCountedInTheMetrics) {
 }
 
 // A provider that does not answer within translation.timeout_ms.
-TEST(TranslationTimeout, AProviderThatNeverAnswersIsATimeout) {
+TEST(TranslationProvider, AProviderThatNeverAnswersIsATimeout) {
     CONFAB_REQUIRE_DATABASE();
     auto gate = std::make_shared<Gate>();
     FakeHttpServer provider([gate](const FakeHttpServer::Request& request) {
@@ -283,6 +283,17 @@ TEST(TranslationTimeout, AProviderThatNeverAnswersIsATimeout) {
     EXPECT_TRUE(IsRefusedFor(timed_out, "provider_timeout")) << timed_out.describe();
     EXPECT_EQ(provider.request_count(), 1u);
     EXPECT_EQ(json::parse(provider.requests().front().body).count("api_key"), 0u) << "no key configured, none sent";
+}
+
+// A provider that cannot be reached: nothing listens at its port any more.
+TEST(TranslationProvider, AProviderThatCannotBeReachedIsAnError) {
+    CONFAB_REQUIRE_DATABASE();
+    const auto gone = std::make_unique<FakeHttpServer>(translated)->url();
+    ServerProcess server(shared_database().url(), std::map<std::string, std::string>{{"CONFAB_TRANSLATION_URL", gone}});
+    const auto ann = register_user(server.port(), "ann");
+    const std::string chat = create_group(server.port(), ann)["id"];
+    const std::string id = send_text(server.port(), ann, chat, "hello?")["id"];
+    EXPECT_TRUE(IsRefusedFor(get(server.port(), ann.token, translation_url(id, "to=de")), "provider_error"));
 }
 
 // The suite-wide server has no provider.
