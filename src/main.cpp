@@ -3,6 +3,7 @@
 #include "confab/api/application.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
+#include "confab/net/libre_translate.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/store/database.hpp"
@@ -107,7 +108,9 @@ int set_admin(const confab::config::Config& config, const std::string& verb, con
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
-    api::Application app(config);
+    std::optional<net::LibreTranslate> translator;
+    if (!config.translation.url.empty()) translator.emplace(config.translation);
+    api::Application app(config, translator ? &*translator : nullptr);
     net::Server server(config, app.router, app.events, app.hub, app.files,
                        {[&app] { return app.storage.temporary_path(); },
                         [&config_file] { reload_log_level(config_file); },

@@ -9,7 +9,7 @@ namespace {
 constexpr std::size_t analytics_queue_capacity = 100000;
 }
 
-Application::Application(const config::Config& cfg)
+Application::Application(const config::Config& cfg, domain::Translator* translator)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
@@ -35,8 +35,9 @@ Application::Application(const config::Config& cfg)
       scheduled(writes, messages, workers, cfg.limits),
       polls(writes, cfg.limits),
       host_accounts(pool, auth, users, cfg.jwt.issuer),
-      services{cfg,      pool,  auth,  users,     chats,     members, messages,
-               presence, media, stats, templates, scheduled, polls,   host_accounts},
+      translations(writes, translator),
+      services{cfg,   pool,  auth,      users,     chats, members,       messages,    presence,
+               media, stats, templates, scheduled, polls, host_accounts, translations},
       router(make_router(services)),
       events(services) {}
 

@@ -327,6 +327,17 @@ Text any_text() {
     return Text{"a string", [](std::string_view) { return true; }};
 }
 
+// Empty allowed (the feature is off); when set, an http:// URL with a host.
+Text optional_http_url() {
+    return Text{"empty, or a URL such as \"http://127.0.0.1:5000\" (http:// only, no query or blanks)",
+                [](std::string_view text) {
+                    constexpr std::string_view scheme = "http://";
+                    return text.empty() ||
+                           (text.starts_with(scheme) && text.size() > scheme.size() && text[scheme.size()] != '/' &&
+                            text.find_first_of("?# \t") == std::string_view::npos);
+                }};
+}
+
 Text ip_address() { return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal}; }
 
 Text one_of(std::vector<std::string_view> choices) {
@@ -542,6 +553,10 @@ const std::vector<Key>& keys() {
          &Config::overload, &Overload::ready_probe_interval},
 
         {"server_api.keys", "CONFAB_SERVER_API_KEYS", secret_list(), &Config::server_api, &ServerApi::keys},
+        {"translation.url", "CONFAB_TRANSLATION_URL", optional_http_url(), &Config::translation, &Translation::url},
+        {"translation.api_key", "CONFAB_TRANSLATION_API_KEY", any_text(), &Config::translation, &Translation::api_key},
+        {"translation.timeout_ms", "CONFAB_TRANSLATION_TIMEOUT_MS", integer(100, 60000), &Config::translation,
+         &Translation::timeout},
     };
     return table;
 }

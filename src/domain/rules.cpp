@@ -137,4 +137,12 @@ void may_reply_in_thread(const Message& root) {
     if (root.thread_root_id) throw bad_request("a thread reply has no thread of its own", "thread_root_id");
 }
 
+void may_translate(const Message& message) {
+    if (message.is_deleted) throw conflict("message is deleted");
+    if (message.type == MessageType::location || message.type == MessageType::system ||
+        message.type == MessageType::poll)
+        throw bad_request("only text messages and captions can be translated");
+    if (message.content.empty()) throw bad_request("the message has no text to translate");
+}
+
 }  // namespace confab::domain::rules

@@ -160,6 +160,8 @@ std::string Metrics::expose() const {
     readiness_probes.write(out, "counter");
     shed.write(out, "counter");
     token_lookups.write(out, "counter");
+    translation_requests.write(out, "counter");
+    translation_duration.write(out, "histogram");
     write_process(out);
     return out;
 }

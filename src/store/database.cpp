@@ -13,6 +13,7 @@
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
 #include "confab/store/templates.hpp"
+#include "confab/store/translations.hpp"
 #include "confab/store/users.hpp"
 
 #include <pqxx/connection>
@@ -36,6 +37,7 @@ void prepare_statements(Tx& tx) {
     scheduled::prepare(tx);
     templates::prepare(tx);
     polls::prepare(tx);
+    translations::prepare(tx);
     tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

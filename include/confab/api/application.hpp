@@ -20,6 +20,7 @@
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
+#include "confab/domain/translation_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
@@ -32,7 +33,9 @@ namespace confab::api {
 // and destroyed top-down. Nothing connects to the database until it is used.
 class Application {
 public:
-    explicit Application(const config::Config& cfg);
+    // `translator`: the translation provider (net/libre_translate.hpp), outliving the
+    // application; null when none is configured.
+    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
@@ -64,6 +67,7 @@ public:
     domain::ScheduledService scheduled;
     domain::PollService polls;
     domain::HostAccounts host_accounts;
+    domain::TranslationService translations;
     Services services;
     http::Router router;
     WsEvents events;

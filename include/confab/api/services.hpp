@@ -22,6 +22,7 @@ class TemplateService;
 class ScheduledService;
 class PollService;
 class HostAccounts;
+class TranslationService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -45,6 +46,7 @@ struct Services {
     domain::ScheduledService& scheduled;
     domain::PollService& polls;
     domain::HostAccounts& host_accounts;
+    domain::TranslationService& translations;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

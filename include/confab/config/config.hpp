@@ -142,6 +142,15 @@ struct ServerApi {
     bool operator==(const ServerApi&) const = default;
 };
 
+// The translation provider: an HTTP API in LibreTranslate's shape (docs/configuration.md).
+struct Translation {
+    std::string url;                          // base URL, http:// only; empty: translation is off
+    std::string api_key;                      // sent as api_key; empty: none sent
+    std::chrono::milliseconds timeout{5000};  // one provider call, connecting included
+
+    bool operator==(const Translation&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -153,6 +162,7 @@ struct Config {
     MetricsAccess metrics;
     Overload overload;
     ServerApi server_api;
+    Translation translation;
 
     bool operator==(const Config&) const = default;
 };

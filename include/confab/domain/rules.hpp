@@ -80,4 +80,9 @@ void may_close_poll(const Standing& actor, const std::string& actor_id, const Me
 // not deleted, not a system message, and not itself a thread reply (threads are one level).
 void may_reply_in_thread(const Message& root);
 
+// Any member who reads a message may have it translated (reading is standing_in's question);
+// it needs text: a deleted message is conflict; a system message, a location, a poll or a
+// message without content is bad_request.
+void may_translate(const Message& message);
+
 }  // namespace confab::domain::rules

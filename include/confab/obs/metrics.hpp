@@ -124,6 +124,13 @@ struct Metrics {
     Family<Counter> token_lookups{"confab_auth_token_lookups_total",
                                   "Bearer tokens checked, by where the answer came from.",
                                   {"source"}};
+    Family<Counter> translation_requests{"confab_translation_requests_total",
+                                         "Message translations asked for, by result (cached, translated, failed, "
+                                         "timed_out, not_configured).",
+                                         {"result"}};
+    Family<Histogram> translation_duration{"confab_translation_provider_duration_seconds",
+                                           "Translations the provider answered, from the call to its answer.",
+                                           {}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

@@ -230,6 +230,9 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_MEDIA_WORKER_THREADS", "32"},
                                                  {"CONFAB_MEDIA_TMP_MAX_AGE_SECONDS", "120"},
                                                  {"CONFAB_MEDIA_THUMBNAIL_MAX_PIXELS", "34"},
+                                                 {"CONFAB_TRANSLATION_URL", "http://translate.internal:5000/v1"},
+                                                 {"CONFAB_TRANSLATION_API_KEY", "k"},
+                                                 {"CONFAB_TRANSLATION_TIMEOUT_MS", "1500"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -264,6 +267,17 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.limits, expected.limits);
     EXPECT_EQ(config.log, expected.log);
     EXPECT_EQ(config.media, expected.media);
+    expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
+    EXPECT_EQ(config.translation, expected.translation);
+}
+
+TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {
+    for (const std::string bad : {"https://translate.example", "translate.example", "http://", "http:///translate",
+                                  "http://x/translate?key=1", "http://x /y"})
+        EXPECT_TRUE(contains(env_error("CONFAB_TRANSLATION_URL", bad),
+                             "translation.url (CONFAB_TRANSLATION_URL): expected empty, or a URL such as"))
+            << bad;
+    EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_TRANSLATION_URL", ""}})).translation.url, "");
 }
 
 TEST_F(ConfigLoad, AllowedOriginsFromEnvironmentCommaList) {
@@ -486,6 +500,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
     EXPECT_EQ(config.log, defaults.log);
     EXPECT_EQ(config.media, defaults.media);
     EXPECT_EQ(config.overload, defaults.overload);
+    EXPECT_EQ(config.translation, defaults.translation);
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {

@@ -336,5 +336,28 @@ TEST(RulesTable, WhichMessagesCanHaveAThread) {
         EXPECT_EQ(answer([&] { may_reply_in_thread(row.value); }), row.expected) << row.message;
 }
 
+// Which messages have text to translate, whoever reads them (who may read is standing_in's).
+TEST(RulesTable, WhichMessagesCanBeTranslated) {
+    struct Row {
+        const char* message;
+        Message value;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {"text", Message{.type = MessageType::text, .content = "hi"}, 'A'},
+        {"captioned image", Message{.type = MessageType::image, .content = "look", .media = Media{}}, 'A'},
+        {"captioned file", Message{.type = MessageType::file, .content = "the plan", .media = Media{}}, 'A'},
+        {"forwarded text", Message{.content = "hi", .forwarded_from = ForwardOrigin{}}, 'A'},
+        {"thread reply", Message{.content = "hi", .thread_root_id = "root"}, 'A'},
+        {"image without caption", Message{.type = MessageType::image, .media = Media{}}, 'B'},
+        {"location", Message{.type = MessageType::location, .content = "here"}, 'B'},
+        {"system", Message{.type = MessageType::system, .content = "Ann joined"}, 'B'},
+        {"poll", Message{.type = MessageType::poll, .content = "Lunch?", .poll = Poll{}}, 'B'},
+        {"deleted", Message{.is_deleted = true}, 'C'},
+        {"deleted poll", Message{.type = MessageType::poll, .is_deleted = true}, 'C'},
+    };
+    for (const auto& row : rows) EXPECT_EQ(answer([&] { may_translate(row.value); }), row.expected) << row.message;
+}
+
 }  // namespace
 }  // namespace confab::domain::rules
