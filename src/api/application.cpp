@@ -34,13 +34,17 @@ Application::Application(const config::Config& cfg)
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),
       polls(writes, cfg.limits),
-      services{cfg, pool, auth, users, chats, members, messages, presence, media, stats, templates, scheduled, polls},
+      exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
+      accounts(writes, auth, members, exports, storage, cfg.auth),
+      services{cfg,   pool,  auth,      users,     chats, members, messages, presence,
+               media, stats, templates, scheduled, polls, exports, accounts},
       router(make_router(services)),
       events(services) {}
 
 void Application::start() {
     media.start_cleanup();
     scheduled.start();
+    exports.start_recovery();
 }
 
 void Application::stop() {

@@ -2,6 +2,7 @@
 
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/model.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
@@ -313,6 +314,28 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
     });
     signed_out_others(principal);
     spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
+}
+
+boost::asio::awaitable<void> AuthService::confirm_deletion(const Principal& principal,
+                                                           std::optional<std::string> password, std::string client) {
+    auto credentials =
+        co_await pool_.run([id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
+    if (!credentials) throw unauthorized();
+    const bool has_password = credentials->password_hash.has_value();
+    std::optional<bool> matches;
+    if (has_password && password) {
+        attempts_.require(address_key(client), "sign-in attempts");
+        const auto& username = credentials->user.username;
+        failures_.require_left(username, "failed sign-ins for this account");
+        matches = co_await verify_password(std::move(*credentials->password_hash), std::move(*password));
+        if (!*matches) failures_.acquire(username);
+    }
+    rules::may_delete_account(has_password, matches);
+}
+
+void AuthService::signed_out_deleted(const std::string& user_id) {
+    tokens_.forget_user(user_id, "");
+    hub_.close_tokens_except(user_id, "", realtime::CloseCode::token_revoked);
 }
 
 void AuthService::signed_out_others(const Principal& principal) {

@@ -137,4 +137,18 @@ void may_reply_in_thread(const Message& root) {
     if (root.thread_root_id) throw bad_request("a thread reply has no thread of its own", "thread_root_id");
 }
 
+void may_delete_account(bool has_password, std::optional<bool> password_matches) {
+    if (!has_password) return;
+    if (!password_matches) throw bad_request("password is required to delete a password account", "password");
+    if (!*password_matches) throw Error(ErrorCode::forbidden, "password is wrong", "password");
+}
+
+void may_start_export(bool one_in_progress) {
+    if (one_in_progress) throw conflict("an export is already in progress");
+}
+
+void may_download_export(ExportStatus status) {
+    if (status != ExportStatus::ready) throw conflict("the export is not ready");
+}
+
 }  // namespace confab::domain::rules

@@ -26,6 +26,7 @@ boost::asio::awaitable<std::optional<http::Response>> admit_upload(Services& ser
 void add_template_routes(http::Router& router, Services& services);
 void add_scheduled_routes(http::Router& router, Services& services);
 void add_poll_routes(http::Router& router, Services& services);
+void add_export_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

@@ -21,6 +21,8 @@ class StatsService;
 class TemplateService;
 class ScheduledService;
 class PollService;
+class ExportService;
+class AccountService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -43,6 +45,8 @@ struct Services {
     domain::TemplateService& templates;
     domain::ScheduledService& scheduled;
     domain::PollService& polls;
+    domain::ExportService& exports;
+    domain::AccountService& accounts;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

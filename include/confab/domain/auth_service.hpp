@@ -74,6 +74,12 @@ public:
     // every other token of the user is revoked and its sockets closed, the caller's stays.
     boost::asio::awaitable<void> change_password(const Principal& principal, std::string current, std::string next,
                                                  std::string client);
+    // Checks what confirms the deletion of the principal's account (rules::may_delete_account):
+    // wrong passwords count as failed sign-ins, as for a password change.
+    boost::asio::awaitable<void> confirm_deletion(const Principal& principal, std::optional<std::string> password,
+                                                  std::string client);
+    // Once a deleted account's tokens are gone: forgets them and closes the user's sockets.
+    void signed_out_deleted(const std::string& user_id);
     // Until when the principal's token works, asked of the database itself (nullopt: it does
     // not any more). A WebSocket asks once it is in the hub, so that a logout whose close ran
     // before it joined (it had authenticated before the revocation) still ends it, and again

@@ -16,6 +16,9 @@ struct User {
     std::optional<std::string> avatar_url;
     std::optional<std::string> bio;
     Timestamp created_at;
+    // A deleted account's tombstone (docs/api.md, Deleting the account): display name
+    // "Deleted user", no avatar or bio, username "deleted-<id>".
+    bool deleted = false;
 };
 
 // Whom a privacy setting admits (docs/api.md, Privacy): anyone; only users who already share
