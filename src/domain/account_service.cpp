@@ -26,14 +26,11 @@ boost::asio::awaitable<void> AccountService::delete_account(Principal principal,
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });
     co_await leave_groups(user_id);
     if (remove_messages_) co_await remove_messages(user_id);
-    auto removal = co_await writes_.pool().run([user_id](store::Tx& tx) {
-        auto removal = store::accounts::remove_user(tx, user_id);
-        if (!removal.removed) throw not_found("user");
-        return removal;
-    });
+    auto unreferenced =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::remove_user(tx, user_id); });
     auth_.signed_out_deleted(user_id);
     co_await exports_.remove_all(user_id);
-    co_await release_bytes(writes_.pool(), storage_, std::move(removal.storage_keys));
+    co_await release_bytes(writes_.pool(), storage_, std::move(unreferenced));
     auto tombstone = co_await writes_.pool().run([user_id](store::Tx& tx) { return store::users::find(tx, user_id); });
     if (tombstone)
         writes_.publish(Occasion::profile_updated, UserUpdated{std::move(*tombstone)},

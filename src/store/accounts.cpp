@@ -58,16 +58,15 @@ std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, 
     return removed;
 }
 
-Removal remove_user(Tx& tx, const std::string& user_id) {
-    Removal removal;
-    removal.removed = tx.exec_prepared("accounts_tombstone", user_id).affected_rows() > 0;
-    if (!removal.removed) return removal;
-    for (const char* statement : {"accounts_remove_tokens", "accounts_remove_identities", "accounts_remove_invitations",
-                                  "accounts_remove_scheduled", "accounts_remove_templates"})
+std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
+    for (const char* statement :
+         {"accounts_tombstone", "accounts_remove_tokens", "accounts_remove_identities", "accounts_remove_invitations",
+          "accounts_remove_scheduled", "accounts_remove_templates"})
         tx.exec_prepared(statement, user_id);
+    std::vector<std::string> storage_keys;
     for (const auto& row : tx.exec_prepared("accounts_remove_unreferenced_media", user_id))
-        removal.storage_keys.push_back(row[0].as<std::string>());
-    return removal;
+        storage_keys.push_back(row[0].as<std::string>());
+    return storage_keys;
 }
 
 }  // namespace confab::store::accounts

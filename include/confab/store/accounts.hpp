@@ -31,13 +31,9 @@ std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, 
 
 // Turns the user into a tombstone (model::User::deleted) and removes their credentials,
 // sessions, host identities, invitations, scheduled messages, own templates and the media
-// rows no message references any more; returns those rows' storage keys. false in first:
-// no such live user.
-struct Removal {
-    bool removed = false;
-    std::vector<std::string> storage_keys;
-};
-Removal remove_user(Tx& tx, const std::string& user_id);
+// rows no message references any more; returns those rows' storage keys. Running it again
+// (a retried transaction) changes nothing more.
+std::vector<std::string> remove_user(Tx& tx, const std::string& user_id);
 
 }  // namespace confab::store::accounts
 
