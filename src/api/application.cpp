@@ -36,14 +36,17 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       polls(writes, cfg.limits),
       host_accounts(pool, auth, users, cfg.jwt.issuer),
       translations(writes, translator),
-      services{cfg,   pool,  auth,      users,     chats, members,       messages,    presence,
-               media, stats, templates, scheduled, polls, host_accounts, translations},
+      exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
+      accounts(writes, auth, members, exports, storage, cfg.auth),
+      services{cfg,   pool,      auth,      users, chats,         members,      messages, presence, media,
+               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts},
       router(make_router(services)),
       events(services) {}
 
 void Application::start() {
     media.start_cleanup();
     scheduled.start();
+    exports.start_recovery();
 }
 
 void Application::stop() {

@@ -199,13 +199,16 @@ std::string format_timestamp(model::Timestamp at) {
 }
 
 Json to_json(const model::User& user) {
-    return Json{{"id", user.id},
-                {"username", user.username},
-                {"display_name", user.display_name},
-                {"avatar_url", user.avatar_url ? Json(*user.avatar_url) : Json(nullptr)},
-                {"bio", user.bio ? Json(*user.bio) : Json(nullptr)},
-                {"is_bot", user.is_bot},
-                {"created_at", format_timestamp(user.created_at)}};
+    Json json{{"id", user.id},
+              {"username", user.username},
+              {"display_name", user.display_name},
+              {"avatar_url", user.avatar_url ? Json(*user.avatar_url) : Json(nullptr)},
+              {"bio", user.bio ? Json(*user.bio) : Json(nullptr)},
+              {"is_bot", user.is_bot},
+              {"created_at", format_timestamp(user.created_at)}};
+    // Only a deleted account's tombstone says so: every other user model stays as it was.
+    if (user.deleted) json["deleted"] = true;
+    return json;
 }
 
 Json to_json(const model::User& user, const model::Presence& presence) {

@@ -2,6 +2,7 @@
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/model/error.hpp"
+#include "confab/domain/account_service.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
 
@@ -38,6 +39,14 @@ model::ProfileChange profile_change(const Json& body) {
     return change;
 }
 
+// {"password": ...} confirms a password account's deletion; a host account sends no body.
+std::optional<std::string> deletion_password(const std::string& body) {
+    if (body.empty()) return std::nullopt;
+    const auto object = parse_object(body);
+    reject_unknown_fields(object, {"password"});
+    return optional_string(object, "password");
+}
+
 }  // namespace
 
 void add_user_routes(http::Router& router, Services& services) {
@@ -52,6 +61,14 @@ void add_user_routes(http::Router& router, Services& services) {
                    const auto change = profile_change(parse_object(context.request.body));
                    co_return http::json_response(
                        200, dump(to_json(co_await services.users.update_profile(principal.user_id, change))));
+               });
+    router.add(http::Method::del, "/api/v1/users/me",
+               [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, context);
+                   auto password = deletion_password(context.request.body);
+                   co_await services.accounts.delete_account(principal, std::move(password),
+                                                             context.request.remote_address);
+                   co_return http::no_content();
                });
     router.add(http::Method::get, "/api/v1/users/me/privacy",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -456,6 +456,8 @@ const std::vector<Key>& keys() {
         {"auth.session_renew_interval_seconds", "CONFAB_SESSION_RENEW_INTERVAL_SECONDS", integer(1, 86400),
          &Config::auth, &Auth::session_renew_interval},
         {"auth.password_enabled", "CONFAB_PASSWORD_ENABLED", boolean(), &Config::auth, &Auth::password_enabled},
+        {"auth.deleted_user_messages", "CONFAB_DELETED_USER_MESSAGES", one_of({"keep", "remove"}), &Config::auth,
+         &Auth::deleted_user_messages},
 
         {"jwt.enabled", "CONFAB_JWT_ENABLED", boolean(), &Config::jwt, &Jwt::enabled},
         {"jwt.hs256_secret", "CONFAB_JWT_HS256_SECRET", optional_hs256_secret(), &Config::jwt, &Jwt::hs256_secret},

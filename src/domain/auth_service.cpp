@@ -3,6 +3,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/host_accounts.hpp"
 #include "confab/domain/model.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
@@ -261,8 +262,7 @@ boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
 
 boost::asio::awaitable<void> AuthService::sign_out_everywhere(std::string user_id) {
     co_await pool_.run([user_id](store::Tx& tx) { store::tokens::revoke_all(tx, user_id, ""); });
-    tokens_.forget_user(user_id, "");
-    hub_.close_tokens_except(user_id, "", realtime::CloseCode::token_revoked);
+    signed_out(user_id);
     spdlog::info("signed out everywhere user_id={}", user_id);
 }
 
@@ -289,13 +289,30 @@ boost::asio::awaitable<void> AuthService::change_password(const Principal& princ
         store::users::set_password_hash(tx, principal.user_id, hash);
         store::tokens::revoke_all(tx, principal.user_id, principal.token_hash);
     });
-    signed_out_others(principal);
+    signed_out(principal.user_id, principal.token_hash);
     spdlog::info("password changed, other sessions signed out user_id={}", principal.user_id);
 }
 
-void AuthService::signed_out_others(const Principal& principal) {
-    tokens_.forget_user(principal.user_id, principal.token_hash);
-    hub_.close_tokens_except(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+boost::asio::awaitable<void> AuthService::confirm_deletion(const Principal& principal,
+                                                           std::optional<std::string> password, std::string client) {
+    auto credentials =
+        co_await pool_.run([id = principal.user_id](store::Tx& tx) { return store::users::credentials_of(tx, id); });
+    if (!credentials) throw unauthorized();
+    const bool has_password = credentials->password_hash.has_value();
+    std::optional<bool> matches;
+    if (has_password && password) {
+        attempts_.require(address_key(client), "sign-in attempts");
+        const auto& username = credentials->user.username;
+        failures_.require_left(username, "failed sign-ins for this account");
+        matches = co_await verify_password(std::move(*credentials->password_hash), std::move(*password));
+        if (!*matches) failures_.acquire(username);
+    }
+    rules::may_delete_account(has_password, matches);
+}
+
+void AuthService::signed_out(const std::string& user_id, const std::string& kept_token_hash) {
+    tokens_.forget_user(user_id, kept_token_hash);
+    hub_.close_tokens_except(user_id, kept_token_hash, realtime::CloseCode::token_revoked);
 }
 
 boost::asio::awaitable<std::vector<Session>> AuthService::sessions(const Principal& principal) {
@@ -318,7 +335,7 @@ boost::asio::awaitable<void> AuthService::revoke_session(const Principal& princi
 boost::asio::awaitable<void> AuthService::revoke_other_sessions(const Principal& principal) {
     co_await pool_.run(
         [principal](store::Tx& tx) { store::tokens::revoke_all(tx, principal.user_id, principal.token_hash); });
-    signed_out_others(principal);
+    signed_out(principal.user_id, principal.token_hash);
     spdlog::info("other sessions signed out user_id={}", principal.user_id);
 }
 

@@ -3,6 +3,7 @@
 
 #include "confab/obs/metrics.hpp"
 
+#include "confab/store/accounts.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
@@ -38,6 +39,8 @@ void prepare_statements(Tx& tx) {
     templates::prepare(tx);
     polls::prepare(tx);
     translations::prepare(tx);
+    accounts::prepare(tx);
+    exports::prepare(tx);
     tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 

@@ -5,8 +5,8 @@
 
 namespace confab::store {
 
-const char* const user_columns =
-    "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS("u.created_at") ", u.bio, u.is_bot";
+const char* const user_columns = "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS(
+    "u.created_at") ", u.bio, u.is_bot, u.deleted_at IS NOT NULL";
 
 model::User user_from(const pqxx::row& row, int first) {
     return model::User{
@@ -17,6 +17,7 @@ model::User user_from(const pqxx::row& row, int first) {
         .bio = optional_text(row[first + 5]),
         .created_at = timestamp(row[first + 4]),
         .is_bot = row[first + 6].as<bool>(),
+        .deleted = row[first + 7].as<bool>(),
     };
 }
 
@@ -42,8 +43,9 @@ void prepare(Tx& tx) {
     tx.prepare("users_credentials", "SELECT " + columns + ", u.password_hash FROM users u WHERE u.username = $1");
     tx.prepare("users_credentials_of", "SELECT " + columns + ", u.password_hash FROM users u WHERE u.id = $1::uuid");
     tx.prepare("users_set_password", "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid");
-    tx.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[])");
-    tx.prepare("users_add_policies", "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[])");
+    tx.prepare("users_existing", "SELECT id::text FROM users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL");
+    tx.prepare("users_add_policies",
+               "SELECT id::text, who_can_add_me FROM users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL");
     const std::string privacy_columns = "who_can_add_me, who_can_see_presence, send_read_receipts";
     tx.prepare("users_privacy", "SELECT " + privacy_columns + " FROM users WHERE id = $1::uuid");
     tx.prepare("users_update_privacy",
@@ -66,10 +68,11 @@ void prepare(Tx& tx) {
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
     // fold the same way on both sides; $2 is the last username of the previous page.
-    tx.prepare("users_search", "SELECT " + columns +
-                                   " FROM users u "
-                                   "WHERE (u.username LIKE lower($1) OR lower(u.display_name) LIKE lower($1)) "
-                                   "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
+    tx.prepare("users_search",
+               "SELECT " + columns +
+                   " FROM users u "
+                   "WHERE (u.username LIKE lower($1) OR lower(u.display_name) LIKE lower($1)) AND u.deleted_at IS NULL "
+                   "AND ($2::text IS NULL OR u.username > $2) ORDER BY u.username LIMIT $3");
 }
 
 std::optional<model::User> insert(Tx& tx, const std::string& username, const std::string& display_name,

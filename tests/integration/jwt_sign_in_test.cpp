@@ -160,6 +160,27 @@ TEST_F(JwtSignInTest, AHostUserHasNoPasswordToSignInWith) {
     EXPECT_TRUE(IsError(login, 401, "unauthorized")) << login.describe();
 }
 
+// docs/api.md, Deleting the account: a host user has no password, so the authenticated
+// request alone confirms; signing in again by token exchange makes a new account.
+TEST_F(JwtSignInTest, AHostUserDeletesTheAccountWithoutAPasswordAndComesBackAsANewUser) {
+    const auto subject = "host-gone-" + random_alnum(8);
+    const auto created = exchange(port(), hs256(claims_for(subject)));
+    ASSERT_EQ(created.status, 200) << created.describe();
+    const std::string token = created.json()["token"];
+    const std::string id = created.json()["user"]["id"];
+
+    const auto deleted = del(port(), token, "/api/v1/users/me");
+    ASSERT_EQ(deleted.status, 204) << deleted.describe();
+    EXPECT_TRUE(IsError(get(port(), token, "/api/v1/users/me"), 401, "unauthorized"));
+
+    const auto again = exchange(port(), hs256(claims_for(subject)));
+    ASSERT_EQ(again.status, 200) << again.describe();
+    EXPECT_NE(again.json()["user"]["id"], id);
+    const auto tombstone = get(port(), again.json()["token"].get<std::string>(), "/api/v1/users/" + id);
+    ASSERT_EQ(tombstone.status, 200) << tombstone.describe();
+    EXPECT_EQ(tombstone.json()["deleted"], true);
+}
+
 TEST_F(JwtSignInTest, AnRs256TokenVerifiesWithThePublicKey) {
     const auto response = exchange(port(), sign_host_token(JWT_ALG_RS256, fixture("rs256_private.pem"),
                                                            claims_for("rs-user-" + random_alnum(8))));

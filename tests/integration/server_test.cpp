@@ -100,7 +100,7 @@ TEST_F(ServerTest, WrongMethodIs405WithAllowHeader) {
         {"PUT", "/api/v1/auth/login", false, "POST"},
         {"GET", "/api/v1/auth/register", false, "POST"},
         {"GET", "/api/v1/auth/logout", true, "POST"},
-        {"DELETE", "/api/v1/users/me", true, "GET"},
+        {"PUT", "/api/v1/users/me", true, "GET"},
         {"POST", "/api/v1/users/me", true, "GET"},
         {"PATCH", "/api/v1/users/" + u.id, true, "GET"},
         {"POST", "/healthz", false, "GET"},

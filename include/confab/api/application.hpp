@@ -6,6 +6,7 @@
 #include "confab/api/ws_events.hpp"
 #include "confab/config/config.hpp"
 #include "confab/domain/access_cache.hpp"
+#include "confab/domain/account_service.hpp"
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/blocking.hpp"
@@ -13,6 +14,7 @@
 #include "confab/domain/member_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/host_accounts.hpp"
+#include "confab/domain/export_service.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/poll_service.hpp"
@@ -39,7 +41,8 @@ public:
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
-    // Background work: the cleanup of unattached uploads, posting due scheduled messages.
+    // Background work: the cleanup of unattached uploads, posting due scheduled messages,
+    // failing the exports a stopped server left unfinished.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -68,6 +71,8 @@ public:
     domain::PollService polls;
     domain::HostAccounts host_accounts;
     domain::TranslationService translations;
+    domain::ExportService exports;
+    domain::AccountService accounts;
     Services services;
     http::Router router;
     WsEvents events;

@@ -27,6 +27,7 @@ void add_template_routes(http::Router& router, Services& services);
 void add_scheduled_routes(http::Router& router, Services& services);
 void add_poll_routes(http::Router& router, Services& services);
 void add_translation_routes(http::Router& router, Services& services);
+void add_export_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
 // The host backend's server API, under /api/v1/server/.
 void add_server_routes(http::Router& router, Services& services);

@@ -23,6 +23,8 @@ class ScheduledService;
 class PollService;
 class HostAccounts;
 class TranslationService;
+class ExportService;
+class AccountService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -47,6 +49,8 @@ struct Services {
     domain::PollService& polls;
     domain::HostAccounts& host_accounts;
     domain::TranslationService& translations;
+    domain::ExportService& exports;
+    domain::AccountService& accounts;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

@@ -76,6 +76,9 @@ struct Auth {
     // A token used again after this long is renewed: expires token_ttl after that use.
     std::chrono::seconds session_renew_interval{300};
     bool password_enabled = true;  // register, login and password change; off: 403
+    // What a deleted account leaves in others' chats: "keep" (its messages, from a deleted
+    // user) or "remove" (their content, deleted for everyone).
+    std::string deleted_user_messages = "keep";
 
     bool operator==(const Auth&) const = default;
 };

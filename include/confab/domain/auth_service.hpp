@@ -73,6 +73,13 @@ public:
     // every other token of the user is revoked and its sockets closed, the caller's stays.
     boost::asio::awaitable<void> change_password(const Principal& principal, std::string current, std::string next,
                                                  std::string client);
+    // Checks what confirms the deletion of the principal's account (rules::may_delete_account):
+    // wrong passwords count as failed sign-ins, as for a password change.
+    boost::asio::awaitable<void> confirm_deletion(const Principal& principal, std::optional<std::string> password,
+                                                  std::string client);
+    // Once the user's tokens but `kept_token_hash` (none when empty) are revoked: forgets
+    // them and closes their sockets.
+    void signed_out(const std::string& user_id, const std::string& kept_token_hash = {});
     // Until when the principal's token works, asked of the database itself (nullopt: it does
     // not any more). A WebSocket asks once it is in the hub, so that a logout whose close ran
     // before it joined (it had authenticated before the revocation) still ends it, and again
@@ -103,8 +110,6 @@ private:
     // The user the claims name, created at their first sign-in (host_accounts.hpp); renamed
     // (second) when the token carries another valid display name.
     boost::asio::awaitable<std::pair<User, bool>> host_user(TokenClaims claims);
-    // Forgets the user's other tokens and closes their sockets, once they are revoked.
-    void signed_out_others(const Principal& principal);
 
     store::Pool& pool_;
     Workers& hashing_;

@@ -84,5 +84,16 @@ void may_reply_in_thread(const Message& root);
 // it needs text: a deleted message is conflict; a system message, a location, a poll or a
 // message without content is bad_request.
 void may_translate(const Message& message);
+// Accounts (docs/api.md, Deleting the account, Exporting your data).
+
+// A password account confirms its deletion with its password: none given is bad_request, a
+// wrong one forbidden (`password_matches` is empty when none was given). An account of the
+// host application has no password: the authenticated request alone confirms.
+void may_delete_account(bool has_password, std::optional<bool> password_matches);
+// One export at a time per user: another while one is pending or running is a conflict.
+void may_start_export(bool one_in_progress);
+// Only a ready export downloads (conflict otherwise). Whose it is was asked before: another
+// user's export is not found.
+void may_download_export(ExportStatus status);
 
 }  // namespace confab::domain::rules

@@ -17,6 +17,9 @@ struct User {
     std::optional<std::string> bio;
     Timestamp created_at;
     bool is_bot = false;  // made a bot by the host backend (docs/api.md, Server API)
+    // A deleted account's tombstone (docs/api.md, Deleting the account): display name
+    // "Deleted user", no avatar or bio, username "deleted-<id>".
+    bool deleted = false;
 };
 
 // Whom a privacy setting admits (docs/api.md, Privacy): anyone; only users who already share

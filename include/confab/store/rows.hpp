@@ -63,7 +63,7 @@ inline std::string like_prefix(const std::string& prefix) {
 
 // The user columns user_from() reads, for a users table aliased `u`.
 extern const char* const user_columns;
-constexpr int user_column_count = 7;
+constexpr int user_column_count = 8;
 model::User user_from(const pqxx::row& row, int first = 0);
 
 // The message columns message_from() reads, for a messages table aliased `m` joined to

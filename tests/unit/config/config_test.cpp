@@ -189,6 +189,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_HASH_QUEUE", "28"},
                                                  {"CONFAB_SESSION_RENEW_INTERVAL_SECONDS", "35"},
                                                  {"CONFAB_PASSWORD_ENABLED", "false"},
+                                                 {"CONFAB_DELETED_USER_MESSAGES", "remove"},
                                                  {"CONFAB_JWT_ENABLED", "true"},
                                                  {"CONFAB_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"},
                                                  {"CONFAB_JWT_PUBLIC_KEY_FILE", "/etc/confab/host.pem"},
@@ -245,7 +246,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                        {"https://a.example"},
                        "/echo"};
     expected.database = {"postgresql://x/y", 7, std::chrono::milliseconds{800}};
-    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28, std::chrono::seconds{35}, false};
+    expected.auth = {std::chrono::hours{9}, 3, 1024, 11, 28, std::chrono::seconds{35}, false, "remove"};
     expected.jwt = {true,
                     "0123456789abcdef0123456789abcdef",
                     "/etc/confab/host.pem",

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/commit.hpp"
+#include "confab/domain/model.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+namespace confab::media {
+class Storage;
+}
+
+namespace confab::domain {
+
+class AuthService;
+class ExportService;
+class MemberService;
+
+// Deleting an account (docs/api.md, Deleting the account): the user leaves their groups as
+// any member leaves; their messages stay as from a deleted user, or their content is removed
+// (auth.deleted_user_messages); the profile, credentials, sessions (their sockets closed),
+// exports and the media no message references any more go, and the user becomes a tombstone.
+class AccountService {
+public:
+    AccountService(ChatWrites& writes, AuthService& auth, MemberService& members, ExportService& exports,
+                   media::Storage& storage, const config::Auth& settings)
+        : writes_(writes),
+          auth_(auth),
+          members_(members),
+          exports_(exports),
+          storage_(storage),
+          remove_messages_(settings.deleted_user_messages == "remove") {}
+
+    // `password` confirms it (rules::may_delete_account); `client` is the caller's address.
+    boost::asio::awaitable<void> delete_account(Principal principal, std::optional<std::string> password,
+                                                std::string client);
+
+private:
+    boost::asio::awaitable<void> leave_groups(const std::string& user_id);
+    // Deletes, for everyone, the user's messages in every chat, each chat's in one write.
+    boost::asio::awaitable<void> remove_messages(const std::string& user_id);
+
+    ChatWrites& writes_;
+    AuthService& auth_;
+    MemberService& members_;
+    ExportService& exports_;
+    media::Storage& storage_;
+    bool remove_messages_;
+};
+
+}  // namespace confab::domain

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "confab/model/export.hpp"
+
+#include "confab/store/tx.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Deleting an account (docs/api.md, Deleting the account).
+namespace confab::store::accounts {
+
+void prepare(Tx& tx);
+
+// The groups the user is a member of.
+std::vector<std::string> groups_of(Tx& tx, const std::string& user_id);
+// The chats holding messages of the user that are not deleted (system messages aside).
+std::vector<std::string> chats_with_messages(Tx& tx, const std::string& user_id);
+
+struct RemovedMessage {
+    std::string id;
+    std::optional<std::string> media_id;        // the media it had
+    std::optional<std::string> thread_root_id;  // the thread it was a reply in
+};
+// Deletes, for everyone, every message the user has in the chat as store::messages::tombstone
+// does, all at `version`.
+std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                                            std::int64_t version);
+
+// Turns the user into a tombstone (model::User::deleted) and removes their credentials,
+// sessions, host identities, invitations, scheduled messages, own templates and the media
+// rows no message references any more; returns those rows' storage keys. Running it again
+// (a retried transaction) changes nothing more.
+std::vector<std::string> remove_user(Tx& tx, const std::string& user_id);
+
+}  // namespace confab::store::accounts
+
+// Archives of a user's data (docs/api.md, Exporting your data). The archive's parts are made
+// as JSON text by PostgreSQL itself.
+namespace confab::store::exports {
+
+void prepare(Tx& tx);
+
+// A new pending export; nullopt while the user has one pending or running.
+std::optional<model::DataExport> insert(Tx& tx, const std::string& user_id);
+std::optional<model::DataExport> find(Tx& tx, const std::string& id, const std::string& user_id);
+void start(Tx& tx, const std::string& id, int items_total);
+void progress(Tx& tx, const std::string& id, int items_done);
+// false when the export is gone meanwhile (its user was deleted).
+bool finish(Tx& tx, const std::string& id, std::int64_t size_bytes);
+void fail(Tx& tx, const std::string& id);
+// Marks failed every export created before `before` and left pending or running (by a server
+// that stopped); their ids.
+std::vector<std::string> fail_unfinished(Tx& tx, model::Timestamp before);
+// Deletes the user's finished exports but `keep` (none when empty); their ids.
+std::vector<std::string> remove_finished(Tx& tx, const std::string& user_id, const std::string& keep);
+// Deletes every export of the user; their ids.
+std::vector<std::string> remove_all(Tx& tx, const std::string& user_id);
+
+struct MediaFile {
+    std::string media_id;
+    std::string storage_key;
+};
+// What an archive holds, but each chat's messages (messages_json).
+struct Contents {
+    std::string profile_json;
+    std::string chats_json;
+    std::string media_json;
+    std::vector<std::string> chat_ids;
+    std::vector<MediaFile> media;
+};
+Contents contents(Tx& tx, const std::string& user_id);
+// The user's messages in the chat, oldest first, as a JSON array.
+std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id);
+
+}  // namespace confab::store::exports

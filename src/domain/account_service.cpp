@@ -1,0 +1,82 @@
+#include "confab/domain/account_service.hpp"
+
+#include "confab/domain/auth_service.hpp"
+#include "confab/domain/export_service.hpp"
+#include "confab/domain/group_writes.hpp"
+#include "confab/domain/media_service.hpp"
+#include "confab/domain/member_service.hpp"
+#include "confab/store/accounts.hpp"
+#include "confab/store/chats.hpp"
+#include "confab/store/media.hpp"
+#include "confab/store/messages.hpp"
+#include "confab/store/users.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace confab::domain {
+
+boost::asio::awaitable<void> AccountService::delete_account(Principal principal, std::optional<std::string> password,
+                                                            std::string client) {
+    const auto user_id = principal.user_id;
+    co_await auth_.confirm_deletion(principal, std::move(password), std::move(client));
+    // Everyone who shares a chat with them now learns of the tombstone, groups included.
+    auto contacts =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });
+    co_await leave_groups(user_id);
+    if (remove_messages_) co_await remove_messages(user_id);
+    auto unreferenced =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::remove_user(tx, user_id); });
+    auth_.signed_out(user_id);
+    co_await exports_.remove_all(user_id);
+    co_await release_bytes(writes_.pool(), storage_, std::move(unreferenced));
+    auto tombstone = co_await writes_.pool().run([user_id](store::Tx& tx) { return store::users::find(tx, user_id); });
+    if (tombstone)
+        writes_.publish(Occasion::profile_updated, UserUpdated{std::move(*tombstone)},
+                        {.subject = user_id, .contacts = std::move(contacts)});
+    spdlog::info("account deleted user_id={} messages={}", user_id, remove_messages_ ? "removed" : "kept");
+}
+
+boost::asio::awaitable<void> AccountService::leave_groups(const std::string& user_id) {
+    const auto groups =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::groups_of(tx, user_id); });
+    for (const auto& chat_id : groups) {
+        try {
+            co_await members_.remove_member(user_id, chat_id, user_id);
+        } catch (const Error& error) {
+            // Left meanwhile (or the group is gone): nothing to leave.
+            if (error.code() != ErrorCode::not_found) throw;
+        }
+    }
+}
+
+boost::asio::awaitable<void> AccountService::remove_messages(const std::string& user_id) {
+    const auto chats = co_await writes_.pool().run(
+        [user_id](store::Tx& tx) { return store::accounts::chats_with_messages(tx, user_id); });
+    for (const auto& chat_id : chats) {
+        auto orphaned = co_await writes_.commit(chat_id, [chat_id, user_id](store::Tx& tx) {
+            Outcome<std::vector<std::string>> outcome;
+            const auto version = store::messages::next_version(tx, chat_id);
+            std::set<std::string> threads;
+            for (const auto& removed : store::accounts::remove_messages(tx, chat_id, user_id, version)) {
+                if (removed.media_id)
+                    if (auto key = store::media::remove(tx, *removed.media_id))
+                        outcome.value.push_back(std::move(*key));
+                if (removed.thread_root_id) threads.insert(*removed.thread_root_id);
+                outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{removed.id, chat_id, version},
+                                        chat_id);
+            }
+            // Deleted replies leave their threads: each root's summary no longer counts them.
+            for (const auto& root_id : threads) {
+                store::messages::recount_thread(tx, root_id, store::messages::next_version(tx, chat_id));
+                outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, root_id, "")},
+                                        chat_id);
+            }
+            return outcome;
+        });
+        co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
+    }
+}
+
+}  // namespace confab::domain

@@ -1,0 +1,199 @@
+#include "confab/store/accounts.hpp"
+#include "confab/store/sql.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::accounts {
+
+void prepare(Tx& tx) {
+    tx.prepare("accounts_groups",
+               "SELECT cm.chat_id::text FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+               "WHERE cm.user_id = $1::uuid AND c.type = 'group' ORDER BY cm.position");
+    tx.prepare("accounts_chats_with_messages",
+               "SELECT DISTINCT chat_id::text FROM messages "
+               "WHERE sender_id = $1::uuid AND NOT is_deleted AND type <> 'system'");
+    // Every CTE sees the rows as they were: `old` keeps the media and thread they had.
+    tx.prepare("accounts_remove_messages",
+               "WITH mine AS (SELECT id, media_id, thread_root_id FROM messages "
+               "  WHERE chat_id = $1::uuid AND sender_id = $2::uuid AND NOT is_deleted AND type <> 'system'), "
+               "gone AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM mine)), "
+               "poll_gone AS (DELETE FROM polls WHERE message_id IN (SELECT id FROM mine)), "
+               "unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM mine)) "
+               "UPDATE messages m SET content = '', entities = '[]', is_deleted = true, media_id = NULL, "
+               "pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $3, updated_at = now() "
+               "FROM mine WHERE m.id = mine.id "
+               "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
+    tx.prepare("accounts_tombstone",
+               "UPDATE users SET username = 'deleted-' || id::text, display_name = 'Deleted user', avatar_url = NULL, "
+               "bio = NULL, password_hash = NULL, is_admin = false, last_seen_at = NULL, deleted_at = now(), "
+               "updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL");
+    tx.prepare("accounts_remove_tokens", "DELETE FROM auth_tokens WHERE user_id = $1::uuid");
+    tx.prepare("accounts_remove_identities", "DELETE FROM external_identities WHERE user_id = $1::uuid");
+    tx.prepare("accounts_remove_invitations", "DELETE FROM invitations WHERE user_id = $1::uuid");
+    tx.prepare("accounts_remove_scheduled", "DELETE FROM scheduled_messages WHERE sender_id = $1::uuid");
+    tx.prepare("accounts_remove_templates", "DELETE FROM message_templates WHERE owner_id = $1::uuid");
+    tx.prepare("accounts_remove_unreferenced_media",
+               "DELETE FROM media md WHERE md.uploader_id = $1::uuid "
+               "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = md.id) RETURNING md.storage_key");
+}
+
+std::vector<std::string> groups_of(Tx& tx, const std::string& user_id) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec_prepared("accounts_groups", user_id)) ids.push_back(row[0].as<std::string>());
+    return ids;
+}
+
+std::vector<std::string> chats_with_messages(Tx& tx, const std::string& user_id) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec_prepared("accounts_chats_with_messages", user_id))
+        ids.push_back(row[0].as<std::string>());
+    return ids;
+}
+
+std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                                            std::int64_t version) {
+    std::vector<RemovedMessage> removed;
+    for (const auto& row : tx.exec_prepared("accounts_remove_messages", chat_id, user_id, version))
+        removed.push_back({row[0].as<std::string>(), optional_text(row[1]), optional_text(row[2])});
+    return removed;
+}
+
+std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
+    for (const char* statement :
+         {"accounts_tombstone", "accounts_remove_tokens", "accounts_remove_identities", "accounts_remove_invitations",
+          "accounts_remove_scheduled", "accounts_remove_templates"})
+        tx.exec_prepared(statement, user_id);
+    std::vector<std::string> storage_keys;
+    for (const auto& row : tx.exec_prepared("accounts_remove_unreferenced_media", user_id))
+        storage_keys.push_back(row[0].as<std::string>());
+    return storage_keys;
+}
+
+}  // namespace confab::store::accounts
+
+namespace confab::store::exports {
+namespace {
+
+const std::string export_columns = "id::text, user_id::text, status, items_done, items_total, size_bytes, " CONFAB_MS(
+    "created_at") ", " CONFAB_MS("finished_at");
+
+std::optional<model::DataExport> export_from(const pqxx::result& result) {
+    if (result.empty()) return std::nullopt;
+    const auto& row = result[0];
+    model::DataExport found;
+    found.id = row[0].as<std::string>();
+    found.user_id = row[1].as<std::string>();
+    found.status = model::export_status_from(row[2].c_str()).value_or(model::ExportStatus::failed);
+    found.items_done = row[3].as<int>();
+    found.items_total = row[4].as<int>();
+    if (!row[5].is_null()) found.size_bytes = row[5].as<std::int64_t>();
+    found.created_at = timestamp(row[6]);
+    if (!row[7].is_null()) found.finished_at = timestamp(row[7]);
+    return found;
+}
+
+std::vector<std::string> ids_of(const pqxx::result& result) {
+    std::vector<std::string> ids;
+    for (const auto& row : result) ids.push_back(row[0].as<std::string>());
+    return ids;
+}
+
+}  // namespace
+
+void prepare(Tx& tx) {
+    tx.prepare("exports_insert",
+               "INSERT INTO data_exports (user_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING RETURNING " +
+                   export_columns);
+    tx.prepare("exports_find",
+               "SELECT " + export_columns + " FROM data_exports WHERE id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("exports_start", "UPDATE data_exports SET status = 'running', items_total = $2 WHERE id = $1::uuid");
+    tx.prepare("exports_progress", "UPDATE data_exports SET items_done = $2 WHERE id = $1::uuid");
+    tx.prepare("exports_finish",
+               "UPDATE data_exports SET status = 'ready', items_done = items_total, size_bytes = $2, "
+               "finished_at = now() WHERE id = $1::uuid AND status = 'running'");
+    tx.prepare("exports_fail", "UPDATE data_exports SET status = 'failed', finished_at = now() WHERE id = $1::uuid");
+    tx.prepare("exports_fail_unfinished",
+               "UPDATE data_exports SET status = 'failed', finished_at = now() "
+               "WHERE status IN ('pending', 'running') "
+               "AND created_at < 'epoch'::timestamptz + $1::bigint * interval '1 millisecond' RETURNING id::text");
+    tx.prepare("exports_remove_finished",
+               "DELETE FROM data_exports WHERE user_id = $1::uuid AND id::text <> $2 "
+               "AND status IN ('ready', 'failed') RETURNING id::text");
+    tx.prepare("exports_remove_all", "DELETE FROM data_exports WHERE user_id = $1::uuid RETURNING id::text");
+    tx.prepare("exports_profile",
+               "SELECT json_build_object('id', u.id, 'username', u.username, 'display_name', u.display_name, "
+               "'avatar_url', u.avatar_url, 'bio', u.bio, 'created_at', u.created_at, "
+               "'privacy', json_build_object('who_can_add_me', u.who_can_add_me, "
+               "'who_can_see_presence', u.who_can_see_presence, 'send_read_receipts', u.send_read_receipts))::text "
+               "FROM users u WHERE u.id = $1::uuid");
+    tx.prepare("exports_chats",
+               "SELECT coalesce(json_agg(json_build_object('id', c.id, 'type', c.type, 'title', c.title, "
+               "'created_at', c.created_at, 'role', cm.role, 'joined_at', cm.joined_at, 'members', "
+               "(SELECT json_agg(json_build_object('user_id', o.user_id, 'username', ou.username, "
+               "'display_name', ou.display_name, 'role', o.role) ORDER BY o.position) "
+               "FROM chat_members o JOIN users ou ON ou.id = o.user_id WHERE o.chat_id = c.id)) "
+               "ORDER BY cm.position), '[]')::text "
+               "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.user_id = $1::uuid");
+    tx.prepare("exports_chat_ids", "SELECT chat_id::text FROM chat_members WHERE user_id = $1::uuid ORDER BY position");
+    tx.prepare("exports_media",
+               "SELECT coalesce(json_agg(json_build_object('id', md.id, 'chat_id', md.chat_id, 'kind', md.kind, "
+               "'mime_type', md.mime_type, 'size_bytes', md.size_bytes, 'sha256', md.sha256, "
+               "'file_name', md.file_name, 'created_at', md.created_at, 'path', 'media/' || md.id) "
+               "ORDER BY md.created_at, md.id), '[]')::text FROM media md WHERE md.uploader_id = $1::uuid");
+    tx.prepare("exports_media_files",
+               "SELECT id::text, storage_key FROM media WHERE uploader_id = $1::uuid ORDER BY created_at, id");
+    tx.prepare("exports_messages",
+               "SELECT coalesce(json_agg(json_build_object('id', m.id, 'seq', m.seq, 'type', m.type, "
+               "'content', m.content, 'media_id', m.media_id, 'reply_to_id', m.reply_to_id, "
+               "'thread_root_id', m.thread_root_id, 'is_edited', m.is_edited, 'created_at', m.created_at) "
+               "ORDER BY m.seq), '[]')::text FROM messages m "
+               "WHERE m.chat_id = $2::uuid AND m.sender_id = $1::uuid AND NOT m.is_deleted AND m.type <> 'system'");
+}
+
+std::optional<model::DataExport> insert(Tx& tx, const std::string& user_id) {
+    return export_from(tx.exec_prepared("exports_insert", user_id));
+}
+
+std::optional<model::DataExport> find(Tx& tx, const std::string& id, const std::string& user_id) {
+    return export_from(tx.exec_prepared("exports_find", id, user_id));
+}
+
+void start(Tx& tx, const std::string& id, int items_total) { tx.exec_prepared("exports_start", id, items_total); }
+
+void progress(Tx& tx, const std::string& id, int items_done) { tx.exec_prepared("exports_progress", id, items_done); }
+
+bool finish(Tx& tx, const std::string& id, std::int64_t size_bytes) {
+    return tx.exec_prepared("exports_finish", id, size_bytes).affected_rows() > 0;
+}
+
+void fail(Tx& tx, const std::string& id) { tx.exec_prepared("exports_fail", id); }
+
+std::vector<std::string> fail_unfinished(Tx& tx, model::Timestamp before) {
+    return ids_of(tx.exec_prepared("exports_fail_unfinished", before.time_since_epoch().count()));
+}
+
+std::vector<std::string> remove_finished(Tx& tx, const std::string& user_id, const std::string& keep) {
+    return ids_of(tx.exec_prepared("exports_remove_finished", user_id, keep));
+}
+
+std::vector<std::string> remove_all(Tx& tx, const std::string& user_id) {
+    return ids_of(tx.exec_prepared("exports_remove_all", user_id));
+}
+
+Contents contents(Tx& tx, const std::string& user_id) {
+    Contents contents;
+    const auto profile = tx.exec_prepared("exports_profile", user_id);
+    contents.profile_json = profile.empty() ? "{}" : profile[0][0].as<std::string>();
+    contents.chats_json = tx.exec_prepared("exports_chats", user_id)[0][0].as<std::string>();
+    contents.media_json = tx.exec_prepared("exports_media", user_id)[0][0].as<std::string>();
+    contents.chat_ids = ids_of(tx.exec_prepared("exports_chat_ids", user_id));
+    for (const auto& row : tx.exec_prepared("exports_media_files", user_id))
+        contents.media.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    return contents;
+}
+
+std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id) {
+    return tx.exec_prepared("exports_messages", user_id, chat_id)[0][0].as<std::string>();
+}
+
+}  // namespace confab::store::exports

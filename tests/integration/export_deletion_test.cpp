@@ -1,0 +1,344 @@
+// Export and deletion (docs/api.md, Exporting your data and Deleting the account): an export
+// built in the background with progress, downloaded as a gzip tar and only by its owner, one
+// at a time; a deleted account's sessions and sockets end, its messages stay as from a
+// deleted user (or their content goes, auth.deleted_user_messages = "remove"), and the media
+// only it referenced leaves the disk.
+
+#include "support/chat_api.hpp"
+#include "support/fixture.hpp"
+#include "support/media_fixtures.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+namespace confab::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+using ExportTest = ChatTest;
+using DeletionTest = ChatTest;
+
+const std::string exports_url = "/api/v1/users/me/exports";
+const std::string me_url = "/api/v1/users/me";
+
+std::string export_url(const std::string& id) { return exports_url + "/" + id; }
+
+// The entries of a gzip tar, by name, read with libarchive.
+std::map<std::string, std::string> entries_of(const std::string& archive_bytes) {
+    std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+    archive_read_support_filter_gzip(reader.get());
+    archive_read_support_format_tar(reader.get());
+    if (archive_read_open_memory(reader.get(), archive_bytes.data(), archive_bytes.size()) != ARCHIVE_OK)
+        throw std::runtime_error(std::string("not a gzip tar: ") + archive_error_string(reader.get()));
+    std::map<std::string, std::string> entries;
+    archive_entry* entry = nullptr;
+    while (archive_read_next_header(reader.get(), &entry) == ARCHIVE_OK) {
+        std::string content(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
+        if (!content.empty() &&
+            archive_read_data(reader.get(), content.data(), content.size()) != static_cast<la_ssize_t>(content.size()))
+            throw std::runtime_error("short entry " + std::string(archive_entry_pathname(entry)));
+        entries.emplace(archive_entry_pathname(entry), std::move(content));
+    }
+    return entries;
+}
+
+json upload(std::uint16_t port, const TestUser& user, const std::string& chat_id, const std::string& bytes) {
+    return expect_json(http(port, "POST", "/api/v1/messages/upload?chat_id=" + chat_id + "&kind=file", bytes,
+                            {{"Authorization", "Bearer " + user.token}, {"Content-Type", "application/octet-stream"}}),
+                       201, "upload");
+}
+
+json send_file(std::uint16_t port, const TestUser& user, const std::string& chat_id, const json& media) {
+    return expect_json(send_message(port, user, chat_id, {{"type", "file"}, {"media_id", media["id"]}}), 201,
+                       "send file");
+}
+
+fs::path stored_path(const ServerProcess& server, const json& media) {
+    const std::string sha256 = media["sha256"];
+    return server.media_dir() / "objects" / sha256.substr(0, 2) / sha256;
+}
+
+// Polls the export until it is no longer pending or running; the progress seen never goes back.
+json finished_export(std::uint16_t port, const TestUser& user, const std::string& id) {
+    json last;
+    int progress = 0;
+    bool regressed = false;
+    eventually([&] {
+        last = expect_json(get(port, user.token, export_url(id)), 200, "export status");
+        regressed = regressed || last["progress"].get<int>() < progress;
+        progress = last["progress"].get<int>();
+        return last["status"] == "ready" || last["status"] == "failed";
+    });
+    EXPECT_FALSE(regressed) << "progress went back";
+    return last;
+}
+
+json start_export(std::uint16_t port, const TestUser& user) {
+    const auto response = post(port, user.token, exports_url);
+    auto started = expect_json(response, 202, "start export");
+    EXPECT_EQ(response.header("location"), export_url(started["id"]));
+    return started;
+}
+
+HttpResponse delete_account(std::uint16_t port, const TestUser& user, const std::optional<json>& body) {
+    return del(port, user.token, me_url, body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+TEST_F(ExportTest, AnExportIsBuiltInTheBackgroundAndHoldsTheUsersDataOnly) {
+    auto ana = register_user(port(), "ex", std::string("Ana Export"));
+    auto ben = register_user(port(), "ex");
+    expect_json(patch(port(), ana.token, me_url, {{"bio", "exported bio"}}), 200, "bio");
+    const std::string group = create_group(port(), ana, {ben.id}, {{"title", "Export group"}})["id"];
+    const std::string direct = create_direct(port(), ana, ben)["id"];
+    send_text(port(), ana, group, "ana in the group");
+    send_text(port(), ben, group, "ben in the group");
+    send_text(port(), ana, direct, "ana in the direct chat");
+    const auto bytes = media::text(41);
+    const auto media = upload(port(), ana, group, bytes);
+    send_file(port(), ana, group, media);
+
+    const auto started = start_export(port(), ana);
+    EXPECT_TRUE(is_uuid(started["id"]));
+    EXPECT_EQ(started["status"], "pending");
+    EXPECT_EQ(started["progress"], 0);
+    EXPECT_TRUE(started["download_url"].is_null());
+    EXPECT_TRUE(is_timestamp(started["created_at"]));
+
+    const auto ready = finished_export(port(), ana, started["id"]);
+    ASSERT_EQ(ready["status"], "ready") << ready.dump();
+    EXPECT_EQ(ready["progress"], 100);
+    EXPECT_EQ(ready["items_done"], ready["items_total"]);
+    EXPECT_EQ(ready["items_total"], 3 + 2 + 1) << "three files, two chats, one media";
+    EXPECT_TRUE(is_timestamp(ready["finished_at"]));
+    EXPECT_EQ(ready["download_url"], export_url(started["id"]) + "/download");
+
+    const auto download = get(port(), ana.token, ready["download_url"]);
+    ASSERT_EQ(download.status, 200) << download.describe();
+    EXPECT_EQ(download.header("content-type"), "application/gzip");
+    EXPECT_EQ(static_cast<std::int64_t>(download.body.size()), ready["size_bytes"].get<std::int64_t>());
+    const auto entries = entries_of(download.body);
+
+    const auto profile = json::parse(entries.at("profile.json"));
+    EXPECT_EQ(profile["id"], ana.id);
+    EXPECT_EQ(profile["username"], ana.username);
+    EXPECT_EQ(profile["display_name"], "Ana Export");
+    EXPECT_EQ(profile["bio"], "exported bio");
+    EXPECT_EQ(profile["privacy"]["who_can_add_me"], "everyone");
+
+    const auto chats = json::parse(entries.at("chats.json"));
+    ASSERT_EQ(chats.size(), 2U) << chats.dump();
+    const auto& group_entry = chats[0]["id"] == group ? chats[0] : chats[1];
+    EXPECT_EQ(group_entry["title"], "Export group");
+    EXPECT_EQ(group_entry["role"], "owner");
+    std::vector<std::string> member_ids;
+    for (const auto& member : group_entry["members"]) member_ids.push_back(member["user_id"]);
+    EXPECT_EQ(member_ids, (std::vector<std::string>{ana.id, ben.id}));
+
+    const auto group_messages = json::parse(entries.at("messages/" + group + ".json"));
+    ASSERT_EQ(group_messages.size(), 2U) << "ana's text and file, not ben's nor the system's: "
+                                         << group_messages.dump();
+    EXPECT_EQ(group_messages[0]["content"], "ana in the group");
+    EXPECT_EQ(group_messages[1]["media_id"], media["id"]);
+    const auto direct_messages = json::parse(entries.at("messages/" + direct + ".json"));
+    ASSERT_EQ(direct_messages.size(), 1U);
+    EXPECT_EQ(direct_messages[0]["content"], "ana in the direct chat");
+
+    const auto media_list = json::parse(entries.at("media.json"));
+    ASSERT_EQ(media_list.size(), 1U);
+    EXPECT_EQ(media_list[0]["id"], media["id"]);
+    EXPECT_EQ(media_list[0]["path"], "media/" + media["id"].get<std::string>());
+    EXPECT_EQ(entries.at("media/" + media["id"].get<std::string>()), bytes);
+}
+
+TEST_F(ExportTest, OnlyTheOwnerSeesOrDownloadsAnExport) {
+    auto ana = register_user(port(), "eo");
+    auto ben = register_user(port(), "eo");
+    const auto started = start_export(port(), ana);
+    const std::string id = started["id"];
+    ASSERT_EQ(finished_export(port(), ana, id)["status"], "ready");
+
+    EXPECT_TRUE(IsError(get(port(), ben.token, export_url(id)), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ben.token, export_url(id) + "/download"), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ana.token, export_url(random_uuid())), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ana.token, export_url("not-a-uuid") + "/download"), 404, "not_found"));
+    EXPECT_TRUE(IsError(http(port(), "GET", export_url(id) + "/download"), 401, "unauthorized"));
+    EXPECT_TRUE(IsError(http(port(), "POST", exports_url, "{}"), 401, "unauthorized"));
+    EXPECT_EQ(get(port(), ana.token, export_url(id) + "/download").status, 200);
+}
+
+TEST_F(ExportTest, OneExportAtATimeAndANewOneReplacesTheLast) {
+    auto ana = register_user(port(), "e1");
+    const std::string first = start_export(port(), ana)["id"];
+    ASSERT_EQ(finished_export(port(), ana, first)["status"], "ready");
+
+    // An export still being built, as the database holds it.
+    const auto running = shared_database().query_value(
+        "insert into data_exports (user_id, status, items_total) values ('" + ana.id + "', 'running', 5) returning id");
+    ASSERT_TRUE(running);
+    EXPECT_TRUE(IsError(post(port(), ana.token, exports_url), 409, "conflict"));
+    const auto status = expect_json(get(port(), ana.token, export_url(*running)), 200, "running export");
+    EXPECT_EQ(status["status"], "running");
+    EXPECT_EQ(status["progress"], 0);
+    EXPECT_TRUE(IsError(get(port(), ana.token, export_url(*running) + "/download"), 409, "conflict"));
+
+    shared_database().query_value("update data_exports set status = 'failed' where id = '" + *running + "'");
+    const std::string second = start_export(port(), ana)["id"];
+    ASSERT_EQ(finished_export(port(), ana, second)["status"], "ready");
+    EXPECT_TRUE(IsError(get(port(), ana.token, export_url(first)), 404, "not_found")) << "replaced by the newer one";
+    EXPECT_FALSE(fs::exists(server().media_dir() / "exports" / (first + ".tar.gz")));
+    EXPECT_TRUE(fs::exists(server().media_dir() / "exports" / (second + ".tar.gz")));
+}
+
+TEST_F(ExportTest, AnExportLeftRunningByAStoppedServerIsFailedAtTheNextStart) {
+    auto ana = register_user(port(), "er");
+    const auto left = shared_database().query_value("insert into data_exports (user_id, status) values ('" + ana.id +
+                                                    "', 'running') returning id");
+    ASSERT_TRUE(left);
+    ServerProcess restarted(shared_database().url());
+    EXPECT_TRUE(eventually([&] {
+        return expect_json(get(restarted.port(), ana.token, export_url(*left)), 200, "export")["status"] == "failed";
+    }));
+    EXPECT_EQ(start_export(restarted.port(), ana)["status"], "pending") << "no longer in the way of a new one";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deletion
+
+TEST_F(DeletionTest, DeletingAPasswordAccountNeedsItsPassword) {
+    auto ana = register_user(port(), "dp");
+    auto wrong = delete_account(port(), ana, json{{"password", "not the password"}});
+    EXPECT_TRUE(IsError(wrong, 403, "forbidden")) << wrong.describe();
+    EXPECT_EQ(wrong.json()["error"]["details"]["field"], "password");
+    auto missing = delete_account(port(), ana, std::nullopt);
+    EXPECT_TRUE(IsError(missing, 400, "bad_request")) << missing.describe();
+    EXPECT_TRUE(IsError(delete_account(port(), ana, json::object()), 400, "bad_request"));
+    EXPECT_TRUE(IsError(delete_account(port(), ana, json{{"password", kPassword}, {"extra", 1}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(http(port(), "DELETE", me_url, json{{"password", kPassword}}.dump()), 401, "unauthorized"));
+    EXPECT_EQ(get(port(), ana.token, me_url).status, 200) << "a refused deletion deletes nothing";
+    EXPECT_EQ(login(port(), ana.username).empty(), false);
+}
+
+TEST_F(DeletionTest, ADeletedAccountsSessionsEndAndItsMessagesStayAsFromADeletedUser) {
+    auto ana = register_user(port(), "dk", std::string("Ana Gone"));
+    auto ben = register_user(port(), "dk");
+    auto cat = register_user(port(), "dk");
+    const auto second_session = login(port(), ana.username);
+    const std::string group = create_group(port(), ben, {ana.id, cat.id})["id"];
+    const std::string direct = create_direct(port(), ana, ben)["id"];
+    const auto in_group = send_text(port(), ana, group, "ana was here");
+    const auto in_direct = send_text(port(), ana, direct, "hello ben");
+    const auto unsent = upload(port(), ana, group, media::text(42));
+    const std::string ana_export = start_export(port(), ana)["id"];
+    ASSERT_EQ(finished_export(port(), ana, ana_export)["status"], "ready");
+    auto ana_socket = ws_connect(port(), ana.token);
+    auto ana_other_socket = ws_connect(port(), second_session);
+    auto ben_socket = ws_connect(port(), ben.token);
+
+    const auto deleted = delete_account(port(), ana, json{{"password", kPassword}});
+    ASSERT_EQ(deleted.status, 204) << deleted.describe();
+
+    EXPECT_EQ(ana_socket->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_EQ(ana_other_socket->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_TRUE(IsError(get(port(), ana.token, me_url), 401, "unauthorized"));
+    EXPECT_TRUE(IsError(get(port(), second_session, me_url), 401, "unauthorized"));
+    EXPECT_TRUE(IsError(http(port(), "POST", "/api/v1/auth/login",
+                             json{{"username", ana.username}, {"password", kPassword}}.dump(),
+                             {{"Content-Type", "application/json"}}),
+                        401, "unauthorized"));
+
+    // The members learn that ana left the group, and who she is now.
+    EXPECT_TRUE(wait_for(*ben_socket, "member.removed", [&](const json& f) {
+        return f["data"]["chat_id"] == group && f["data"]["user_id"] == ana.id;
+    }));
+    const auto updated =
+        wait_for(*ben_socket, "user.updated", [&](const json& f) { return f["data"]["user"]["id"] == ana.id; });
+    ASSERT_TRUE(updated);
+    EXPECT_EQ((*updated)["data"]["user"]["deleted"], true);
+
+    const auto tombstone = expect_json(get(port(), ben.token, "/api/v1/users/" + ana.id), 200, "tombstone");
+    EXPECT_TRUE(IsUserModel(tombstone));
+    EXPECT_EQ(tombstone["deleted"], true);
+    EXPECT_EQ(tombstone["display_name"], "Deleted user");
+    EXPECT_EQ(tombstone["username"], "deleted-" + ana.id);
+    EXPECT_TRUE(tombstone["bio"].is_null());
+    EXPECT_FALSE(expect_json(get(port(), ben.token, "/api/v1/users/" + ben.id), 200, "ben").contains("deleted"))
+        << "only a tombstone carries the flag";
+
+    EXPECT_EQ(get_message(port(), cat, in_group["id"])["content"], "ana was here");
+    EXPECT_EQ(get_message(port(), cat, in_group["id"])["sender_id"], ana.id);
+    EXPECT_EQ(get_message(port(), ben, in_direct["id"])["content"], "hello ben");
+    EXPECT_EQ(find_member(list_members(port(), ben, group), ana.id), nullptr);
+    EXPECT_EQ(system_messages(port(), cat, group).back()["content"], "Ana Gone left");
+    EXPECT_FALSE(fs::exists(stored_path(server(), unsent))) << "an upload never sent goes with the account";
+    EXPECT_FALSE(fs::exists(server().media_dir() / "exports" / (ana_export + ".tar.gz")));
+
+    // The tombstone is no one to find or add, and the username is free again.
+    const auto found = expect_json(get(port(), ben.token, "/api/v1/users?query=" + ana.username), 200, "search");
+    EXPECT_TRUE(found["users"].empty()) << found.dump();
+    EXPECT_TRUE(IsError(post(port(), ben.token, members_url(group), {{"user_ids", {ana.id}}}), 404, "not_found"));
+    const auto again =
+        http(port(), "POST", "/api/v1/auth/register", json{{"username", ana.username}, {"password", kPassword}}.dump(),
+             {{"Content-Type", "application/json"}});
+    ASSERT_EQ(again.status, 201) << again.describe();
+    EXPECT_NE(again.json()["user"]["id"], ana.id);
+}
+
+TEST(DeletionRemoveModeTest, RemoveModeDeletesTheContentAndTheMediaOnlyTheUserReferenced) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_DELETED_USER_MESSAGES", "remove"}});
+    const auto port = server.port();
+    auto dan = register_user(port, "dr");
+    auto eve = register_user(port, "dr");
+    auto fay = register_user(port, "dr");
+    const std::string group = create_group(port, eve, {dan.id})["id"];
+    const std::string elsewhere = create_direct(port, eve, fay)["id"];
+    const auto text = send_text(port, dan, group, "soon gone");
+    const auto kept_by_forward = upload(port, dan, group, media::text(43));
+    const auto forwarded_original = send_file(port, dan, group, kept_by_forward);
+    expect_json(post(port, eve.token, message_url(forwarded_original["id"]) + "/forward", {{"chat_id", elsewhere}}),
+                201, "forward");
+    const auto alone = upload(port, dan, group, media::text(44));
+    const auto alone_message = send_file(port, dan, group, alone);
+    const auto eve_text = send_text(port, eve, group, "eve stays");
+    const auto version_before = get_chat(port, eve, group)["version"].get<std::int64_t>();
+    auto eve_socket = ws_connect(port, eve.token);
+
+    ASSERT_EQ(delete_account(port, dan, json{{"password", kPassword}}).status, 204);
+
+    for (const auto& removed : {text, forwarded_original, alone_message}) {
+        EXPECT_TRUE(wait_for(*eve_socket, "message.deleted", [&](const json& f) {
+            return f["data"]["message_id"] == removed["id"];
+        })) << removed.dump();
+        const auto now = get_message(port, eve, removed["id"]);
+        EXPECT_EQ(now["is_deleted"], true);
+        EXPECT_EQ(now["content"], "");
+    }
+    const auto synced =
+        expect_json(get(port, eve.token, chat_messages_url(group) + "?since_version=" + std::to_string(version_before)),
+                    200, "sync");
+    std::vector<std::string> synced_ids;
+    for (const auto& message : synced["messages"]) synced_ids.push_back(message["id"]);
+    for (const auto& removed : {text, forwarded_original, alone_message})
+        EXPECT_NE(std::find(synced_ids.begin(), synced_ids.end(), removed["id"].get<std::string>()), synced_ids.end())
+            << "since_version sync carries the removal";
+    EXPECT_EQ(get_message(port, eve, eve_text["id"])["content"], "eve stays");
+    EXPECT_TRUE(eventually([&] { return !fs::exists(stored_path(server, alone)); })) << "only dan referenced it";
+    EXPECT_TRUE(fs::exists(stored_path(server, kept_by_forward))) << "the forward in another chat still uses it";
+    const auto copy = all_messages(port, fay, elsewhere);
+    ASSERT_FALSE(copy.empty());
+    EXPECT_EQ(get(port, fay.token, copy.back()["media"]["url"]).status, 200);
+}
+
+}  // namespace
+}  // namespace confab::test
