@@ -1,0 +1,178 @@
+// The SDK against a real Confab on the test PostgreSQL: two users chatting through the stores,
+// a resync after being away, refused sends, uploads, and a server restart in the middle of
+// sending. Waits on the SDK's own events, never on fixed sleeps.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
+import { connectedClient, stateWhere, until } from '../support/clients.js';
+import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
+
+const skip = databaseConfigured() ? false : skipReason;
+
+describe('the SDK against a real server', { skip }, () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  const clients: ConfabClient[] = [];
+  const blocs: { dispose(): void }[] = [];
+
+  before(async () => {
+    database = new TestDatabase();
+    server = new TestServer(database);
+    await server.start();
+  });
+
+  after(async () => {
+    blocs.forEach((b) => b.dispose());
+    clients.forEach((c) => c.stop());
+    await server?.dispose();
+    database?.drop();
+  });
+
+  async function pair(): Promise<{ alice: ConfabClient; bob: ConfabClient; chat: ChatModel }> {
+    const alice = await connectedClient(server.baseUrl, 'alice');
+    const bob = await connectedClient(server.baseUrl, 'bob');
+    clients.push(alice, bob);
+    const chat = await alice.rest.createChat({ type: 'direct', member_ids: [bob.userId!] });
+    return { alice, bob, chat };
+  }
+
+  function messageBloc(client: ConfabClient, chatId: string): MessageBloc {
+    const bloc = new MessageBloc(client, chatId, { typingIntervalMs: 1000, typingIdleMs: 60_000 });
+    blocs.push(bloc);
+    return bloc;
+  }
+
+  test('messages, edits, deletions, reactions, read receipts and typing reach the other side live', async () => {
+    const { alice, bob, chat } = await pair();
+    const aliceWindow = messageBloc(alice, chat.id);
+    const bobWindow = messageBloc(bob, chat.id);
+    const bobChats = new ChatBloc(bob);
+    blocs.push(bobChats);
+    await aliceWindow.add({ type: 'open' });
+    await bobWindow.add({ type: 'open' });
+    await bobChats.add({ type: 'load' });
+
+    for (const text of ['one', 'two', 'three']) await aliceWindow.add({ type: 'send', request: { type: 'text', content: text } });
+    // Shown at once, before any ack: optimistic entries with their client_id.
+    assert.ok(aliceWindow.state.outgoing.length + aliceWindow.state.messages.length >= 3);
+    assert.ok(aliceWindow.state.outgoing.every((e) => typeof e.client_id === 'string'));
+
+    const seen = await stateWhere(bobWindow, (s) => s.messages.length === 3, 'bob sees three messages');
+    assert.deepEqual(seen.messages.map((m) => m.content), ['one', 'two', 'three']);
+    assert.deepEqual(seen.messages.map((m) => m.seq), [1, 2, 3]);
+    const unread = await stateWhere(bobChats, (s) => s.chats.find((c) => c.id === chat.id)?.me.unread_count === 3, 'three unread');
+    assert.equal(unread.chats[0]!.last_message?.content, 'three');
+    await stateWhere(aliceWindow, (s) => s.messages.length === 3 && s.outgoing.length === 0, 'alice acked');
+
+    const [one, two, three] = seen.messages;
+    await aliceWindow.add({ type: 'edit', messageId: one!.id, content: 'one, edited' });
+    await bobWindow.add({ type: 'react', messageId: two!.id, emoji: '👍' });
+    await aliceWindow.add({ type: 'delete', messageId: three!.id });
+    await bobWindow.add({ type: 'markRead', seq: 3 });
+
+    const bobView = await stateWhere(bobWindow, (s) => s.messages[0]!.is_edited && s.messages[2]!.is_deleted && s.messages[1]!.reactions.length === 1, 'bob sees the changes');
+    assert.equal(bobView.messages[0]!.content, 'one, edited');
+    assert.equal(bobView.messages[2]!.content, '');
+    const aliceView = await stateWhere(aliceWindow, (s) => s.messages[1]!.reactions[0]?.emoji === '👍' && s.readBy[bob.userId!] === 3, 'alice sees the reaction and the read receipt');
+    assert.deepEqual(aliceView.messages[1]!.reactions[0]!.user_ids, [bob.userId]);
+    await stateWhere(bobChats, (s) => s.chats.find((c) => c.id === chat.id)?.me.unread_count === 0, 'read clears the unread count');
+
+    await aliceWindow.add({ type: 'input' });
+    await stateWhere(bobWindow, (s) => s.typing.includes(alice.userId!), 'bob sees alice typing');
+    await aliceWindow.add({ type: 'inputStopped' });
+    await stateWhere(bobWindow, (s) => s.typing.length === 0, 'alice stopped typing');
+  });
+
+  test('after a reconnect, everything that happened while away is resynced', async () => {
+    const { alice, bob, chat } = await pair();
+    const bobWindow = messageBloc(bob, chat.id);
+    const first = await alice.rest.sendMessage(chat.id, { type: 'text', content: 'before' });
+    const second = await alice.rest.sendMessage(chat.id, { type: 'text', content: 'to be deleted' });
+    await bobWindow.add({ type: 'open' });
+    assert.equal(bobWindow.state.messages.length, 2);
+
+    bob.connection.stop();
+    await alice.rest.editMessage(first.id, { content: 'edited while away' });
+    await alice.rest.deleteMessage(second.id);
+    await alice.rest.addReaction(first.id, '🎉');
+    await alice.rest.sendMessage(chat.id, { type: 'text', content: 'sent while away' });
+    bob.connection.start();
+
+    const state = await stateWhere(bobWindow, (s) => s.messages.length === 3 && s.messages[1]!.is_deleted && s.messages[0]!.reactions.length === 1, 'bob resynced');
+    assert.equal(state.messages[0]!.content, 'edited while away');
+    assert.equal(state.messages[2]!.content, 'sent while away');
+  });
+
+  test('a refused send shows why, does not hold back the next, and can be discarded', async () => {
+    const { alice, chat } = await pair();
+    const window = messageBloc(alice, chat.id);
+    await window.add({ type: 'open' });
+    await window.add({ type: 'send', request: { type: 'text', content: '' } });
+    await window.add({ type: 'send', request: { type: 'text', content: 'fine' } });
+    const state = await stateWhere(window, (s) => s.outgoing.some((e) => e.status === 'failed') && s.messages.length === 1, 'refusal');
+    const refused = state.outgoing.find((e) => e.status === 'failed')!;
+    assert.equal(refused.error?.code, 'bad_request');
+    assert.equal(state.messages[0]!.content, 'fine');
+    await window.add({ type: 'discard', clientId: refused.client_id });
+    assert.equal(window.state.outgoing.length, 0);
+  });
+
+  test('REST errors carry the contract code and status', async () => {
+    const { alice } = await pair();
+    await assert.rejects(alice.rest.chat('00000000-0000-4000-8000-000000000000'), (error: unknown) => {
+      assert.ok(error instanceof ConfabError);
+      assert.equal(error.code, 'not_found');
+      assert.equal(error.status, 404);
+      return true;
+    });
+  });
+
+  test('an upload reports progress and is sent as a message', async () => {
+    const { alice, chat } = await pair();
+    const window = messageBloc(alice, chat.id);
+    await window.add({ type: 'open' });
+    const uploads = new UploadBloc(alice);
+    blocs.push(uploads);
+    const progress: number[] = [];
+    uploads.subscribe((s) => s.uploads[0] && progress.push(s.uploads[0].progress));
+    await uploads.add({ type: 'add', upload: { chatId: chat.id, kind: 'image', mimeType: 'image/png', fileName: 'dot.png', bytes: onePixelPng, message: { content: 'a dot' } } });
+    const done = await stateWhere(uploads, (s) => s.uploads[0]?.status === 'done', 'upload done');
+    assert.equal(done.uploads[0]!.progress, 1);
+    assert.equal(done.uploads[0]!.media?.mime_type, 'image/png');
+    assert.ok(progress.some((p) => p > 0 && p <= 1));
+    const state = await stateWhere(window, (s) => s.messages.some((m) => m.type === 'image'), 'image message');
+    assert.equal(state.messages.find((m) => m.type === 'image')!.media?.id, done.uploads[0]!.media!.id);
+  });
+
+  test('the outbox delivers each message exactly once, in order, across a server restart', async () => {
+    const { alice, bob, chat } = await pair();
+    const aliceWindow = messageBloc(alice, chat.id);
+    const bobWindow = messageBloc(bob, chat.id);
+    await aliceWindow.add({ type: 'open' });
+    await bobWindow.add({ type: 'open' });
+    const states: string[] = [];
+    alice.connection.onState((s) => states.push(s));
+
+    const count = 40;
+    for (let i = 0; i < count; i++) await alice.send(chat.id, { type: 'text', content: `m${i}` });
+    await until(alice, (c) => c.outbox.entries(chat.id).length <= count - 5, 'a few delivered');
+    await server.stop('SIGKILL');
+    await until(alice, (c) => c.state === 'offline', 'alice offline');
+    await server.start();
+    await until(alice, (c) => c.outbox.entries().length === 0, 'outbox drained');
+
+    const stored = (await alice.rest.listMessages(chat.id, { limit: 200 })).messages.reverse();
+    assert.deepEqual(stored.map((m) => m.content), Array.from({ length: count }, (_, i) => `m${i}`));
+    assert.deepEqual(stored.map((m) => m.seq), Array.from({ length: count }, (_, i) => i + 1));
+    assert.ok(states.includes('offline') && states.at(-1) === 'online', `states: ${states.join(',')}`);
+
+    const seen = await stateWhere(bobWindow, (s) => s.messages.length === count, 'bob has every message');
+    assert.deepEqual(seen.messages.map((m) => m.content), stored.map((m) => m.content));
+    const aliceSeen = await stateWhere(aliceWindow, (s) => s.messages.length === count && s.outgoing.length === 0, 'alice has every message once');
+    assert.equal(new Set(aliceSeen.messages.map((m) => m.client_id)).size, count);
+  });
+});
+
+// A 1x1 PNG.
+const onePixelPng = Uint8Array.from(Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));

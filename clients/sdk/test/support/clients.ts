@@ -1,0 +1,73 @@
+import WebSocket from 'ws';
+import { ConfabClient, RestClient, type WebSocketFactory, type WebSocketLike } from '../../src/index.js';
+
+/** Node 20 has no global WebSocket: the ws package, with the token in the Authorization header. */
+export const nodeWebSocketFactory: WebSocketFactory = (url, token) =>
+  new WebSocket(url, { headers: { authorization: `Bearer ${token}` } }) as unknown as WebSocketLike;
+
+let userCounter = 0;
+
+export async function signUp(baseUrl: string, name: string): Promise<{ token: string; userId: string }> {
+  const rest = new RestClient({ baseUrl });
+  const username = `${name}_${process.pid}_${++userCounter}`.slice(0, 32);
+  const signedIn = await rest.register({ username, password: 'correct horse battery', display_name: name });
+  return { token: signedIn.token, userId: signedIn.user.id };
+}
+
+export async function connectedClient(baseUrl: string, name: string): Promise<ConfabClient> {
+  const { token, userId } = await signUp(baseUrl, name);
+  const client = new ConfabClient({
+    baseUrl, token, userId,
+    webSocketFactory: nodeWebSocketFactory,
+    reconnectBackoff: { baseMs: 50, capMs: 500 },
+    backoff: { baseMs: 50, capMs: 500 },
+  });
+  await client.start();
+  await until(client, (c) => c.state === 'online');
+  return client;
+}
+
+/** Resolves once `predicate` holds for the client, checked at every change it reports. */
+export function until(client: ConfabClient, predicate: (client: ConfabClient) => boolean, what = 'condition'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (predicate(client)) return resolve();
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), 20_000);
+    const stopState = client.connection.onState(() => check());
+    const stopChange = client.subscribe(() => check());
+    function check() {
+      if (predicate(client)) done();
+    }
+    function done(error?: Error) {
+      clearTimeout(timer);
+      stopState();
+      stopChange();
+      if (error) reject(error);
+      else resolve();
+    }
+  });
+}
+
+/** Resolves with the first state of a bloc that satisfies `predicate`. */
+export function stateWhere<S extends object>(
+  bloc: { subscribe(listener: (state: S) => void): () => void },
+  predicate: (state: S) => boolean,
+  what = 'state',
+): Promise<S> {
+  return new Promise((resolve, reject) => {
+    let stop: (() => void) | undefined;
+    let found: S | undefined;
+    const timer = setTimeout(() => {
+      stop?.();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, 20_000);
+    stop = bloc.subscribe((state) => {
+      if (found === undefined && predicate(state)) {
+        found = state;
+        clearTimeout(timer);
+        queueMicrotask(() => stop?.());
+        resolve(state);
+      }
+    });
+    if (found !== undefined) stop();
+  });
+}
