@@ -96,8 +96,9 @@ export class RestClient {
   }
 
   private async attempt<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     const headers: Record<string, string> = { ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: BodyInit | undefined = typeof options.rawBody === 'function' ? options.rawBody() : options.rawBody;
@@ -105,23 +106,27 @@ export class RestClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    let response: Response;
     try {
-      response = await this.fetchImpl(this.url(path, options.query), {
-        method, headers, body, signal,
-        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
-    } catch (cause) {
-      if (options.signal?.aborted) throw cause;
-      if (timeout.aborted) throw new TimeoutError(`${method} ${path} timed out after ${this.timeoutMs} ms`);
-      throw new NetworkError(`${method} ${path} failed: ${(cause as Error).message}`, { cause });
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.url(path, options.query), {
+          method, headers, body, signal,
+          ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+        } as RequestInit);
+      } catch (cause) {
+        if (options.signal?.aborted) throw cause;
+        if (timeout.signal.aborted) throw new TimeoutError(`${method} ${path} timed out after ${this.timeoutMs} ms`);
+        throw new NetworkError(`${method} ${path} failed: ${(cause as Error).message}`, { cause });
+      }
+      const text = await response.text();
+      const parsed: unknown = text ? safeJson(text) : undefined;
+      if (!response.ok) {
+        throw errorFromBody(parsed, response.status, parseRetryAfter(response.headers.get('retry-after')));
+      }
+      return parsed as T;
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await response.text();
-    const parsed: unknown = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      throw errorFromBody(parsed, response.status, parseRetryAfter(response.headers.get('retry-after')));
-    }
-    return parsed as T;
   }
 
   private url(path: string, query?: Query): string {
