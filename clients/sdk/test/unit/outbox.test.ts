@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfabError, MemoryOutboxStorage, NetworkError, Outbox, type MessageModel, type OutboxChange, type SendMessageRequest } from '../../src/index.js';
+import { ConfabError, KeyValueOutboxStorage, MemoryOutboxStorage, NetworkError, Outbox, type MessageModel, type OutboxChange, type OutboxStorage, type SendMessageRequest } from '../../src/index.js';
 
-function harness(reply: (request: SendMessageRequest, attempt: number) => Promise<void>, storage = new MemoryOutboxStorage()) {
+function harness(reply: (request: SendMessageRequest, attempt: number) => Promise<void>, storage: OutboxStorage = new MemoryOutboxStorage()) {
   const sent: string[] = [];
   let online = true;
   let n = 0;
@@ -91,4 +91,17 @@ test('entries survive a reload; one that was in flight is sent again', async () 
   await drained();
   assert.deepEqual(sent, ['c:x:old']);
   assert.deepEqual(await storage.load(), []);
+});
+
+test('a Web Storage backed outbox keeps entries across instances (a page reload)', async () => {
+  const values = new Map<string, string>();
+  const store = { getItem: (k: string) => values.get(k) ?? null, setItem: (k: string, v: string) => void values.set(k, v) };
+  const first = harness(async () => {}, new KeyValueOutboxStorage(store));
+  first.setOnline(false);
+  await first.outbox.enqueue('c', { type: 'text', content: 'kept' });
+  const second = harness(async () => {}, new KeyValueOutboxStorage(store));
+  await second.outbox.load();
+  await second.drained();
+  assert.deepEqual(second.sent, ['c:kept:k1']);
+  assert.equal(values.get('confab.outbox'), '{}');
 });
