@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
-import { connectedClient, stateWhere, until } from '../support/clients.js';
+import { connectedClient, pair as pairOn, stateWhere, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
 
 const skip = databaseConfigured() ? false : skipReason;
@@ -29,11 +29,15 @@ describe('the SDK against a real server', { skip }, () => {
   });
 
   async function pair(): Promise<{ alice: ConfabClient; bob: ConfabClient; chat: ChatModel }> {
-    const alice = await connectedClient(server.baseUrl, 'alice');
-    const bob = await connectedClient(server.baseUrl, 'bob');
-    clients.push(alice, bob);
-    const chat = await alice.rest.createChat({ type: 'direct', member_ids: [bob.userId!] });
-    return { alice, bob, chat };
+    const users = await pairOn(server.baseUrl);
+    clients.push(users.alice, users.bob);
+    return users;
+  }
+
+  async function user(name: string): Promise<ConfabClient> {
+    const client = await connectedClient(server.baseUrl, name);
+    clients.push(client);
+    return client;
   }
 
   function messageBloc(client: ConfabClient, chatId: string): MessageBloc {
@@ -142,6 +146,66 @@ describe('the SDK against a real server', { skip }, () => {
     assert.ok(progress.some((p) => p > 0 && p <= 1));
     const state = await stateWhere(window, (s) => s.messages.some((m) => m.type === 'image'), 'image message');
     assert.equal(state.messages.find((m) => m.type === 'image')!.media?.id, done.uploads[0]!.media!.id);
+  });
+
+  test('ChatBloc: keyset pages, a group with settings, members and admin actions', async () => {
+    const owner = await user('owner');
+    const [ann, ben, cid] = [await user('ann'), await user('ben'), await user('cid')];
+    for (const other of [ann, ben, cid]) await owner.rest.createChat({ type: 'direct', member_ids: [other.userId!] });
+    const chats = new ChatBloc(owner, 2);
+    blocs.push(chats);
+    await chats.add({ type: 'load' });
+    assert.notEqual(chats.state.nextCursor, null, 'a first page of two');
+
+    let group: ChatModel | undefined;
+    await chats.add({ type: 'create', request: { type: 'group', title: 'Team', member_ids: [ann.userId!, ben.userId!] }, created: (c) => { group = c; } });
+    assert.equal(chats.state.chats[0]!.id, group!.id, 'the new group is the most recent');
+    await chats.add({ type: 'loadMore' });
+    assert.equal(chats.state.chats.length, 4);
+    assert.equal(chats.state.nextCursor, null);
+
+    await chats.add({ type: 'update', chatId: group!.id, request: { title: 'Core team', settings: { only_admins_can_post: true } } });
+    const renamed = chats.state.chats.find((c) => c.id === group!.id)!;
+    assert.equal(renamed.title, 'Core team');
+    assert.equal(renamed.settings.only_admins_can_post, true);
+
+    await chats.add({ type: 'loadMembers', chatId: group!.id });
+    assert.equal(chats.state.members[group!.id]!.length, 3);
+    await chats.add({ type: 'addMembers', chatId: group!.id, userIds: [cid.userId!] });
+    await chats.add({ type: 'updateMember', chatId: group!.id, userId: ann.userId!, request: { role: 'admin' } });
+    await chats.add({ type: 'removeMember', chatId: group!.id, userId: ben.userId! });
+    const members = chats.state.members[group!.id]!;
+    assert.deepEqual(members.map((m) => m.user.id).sort(), [owner.userId, ann.userId, cid.userId].sort());
+    assert.equal(members.find((m) => m.user.id === ann.userId)!.role, 'admin');
+
+    // A member refused by the settings sees the reason on the send.
+    const cidWindow = messageBloc(cid, group!.id);
+    await cidWindow.add({ type: 'open' });
+    await cidWindow.add({ type: 'send', request: { type: 'text', content: 'may I?' } });
+    const refused = await stateWhere(cidWindow, (s) => s.outgoing[0]?.status === 'failed', 'refused');
+    assert.equal(refused.outgoing[0]!.error?.code, 'forbidden');
+
+    // The removed member's list drops the chat live.
+    const benChats = new ChatBloc(ben);
+    blocs.push(benChats);
+    await benChats.add({ type: 'load' });
+    assert.ok(benChats.state.chats.every((c) => c.id !== group!.id));
+    await assert.rejects(chats.add({ type: 'removeMember', chatId: group!.id, userId: ben.userId! }), (e: unknown) => e instanceof ConfabError);
+    assert.ok(chats.state.error);
+  });
+
+  test('MessageBloc pages back into history and knows where it ends', async () => {
+    const { alice, chat } = await pair();
+    for (let i = 1; i <= 5; i++) await alice.rest.sendMessage(chat.id, { type: 'text', content: `h${i}` });
+    const window = new MessageBloc(alice, chat.id, { pageSize: 2 });
+    blocs.push(window);
+    await window.add({ type: 'open' });
+    assert.deepEqual(window.state.messages.map((m) => m.content), ['h4', 'h5']);
+    assert.equal(window.state.hasOlder, true);
+    await window.add({ type: 'loadOlder' });
+    await window.add({ type: 'loadOlder' });
+    assert.deepEqual(window.state.messages.map((m) => m.content), ['h1', 'h2', 'h3', 'h4', 'h5']);
+    assert.equal(window.state.hasOlder, false);
   });
 
   test('the outbox delivers each message exactly once, in order, across a server restart', async () => {

@@ -71,3 +71,11 @@ export function stateWhere<S extends object>(
     if (found !== undefined) stop();
   });
 }
+
+/** Two signed-in, connected users and the direct chat between them. */
+export async function pair(baseUrl: string) {
+  const alice = await connectedClient(baseUrl, 'alice');
+  const bob = await connectedClient(baseUrl, 'bob');
+  const chat = await alice.rest.createChat({ type: 'direct', member_ids: [bob.userId!] });
+  return { alice, bob, chat };
+}
