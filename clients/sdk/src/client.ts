@@ -88,9 +88,16 @@ export class ConfabClient {
     if (!this.userId) this.userId = (await this.rest.me()).id;
     await this.outbox.load();
     this.connection.start();
+    // In a browser, coming back online ends the back-off wait at once.
+    const browser = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+    browser.addEventListener?.('online', this.onBrowserOnline);
   }
 
+  private readonly onBrowserOnline = () => this.connection.reconnectNow();
+
   stop(): void {
+    const browser = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
+    browser.removeEventListener?.('online', this.onBrowserOnline);
     this.outbox.stop();
     this.connection.stop();
   }

@@ -166,12 +166,9 @@ export class Outbox {
   private async deliver(entry: OutboxEntry): Promise<void> {
     const sending: OutboxEntry = { ...entry, status: 'sending', attempts: entry.attempts + 1 };
     await this.put(sending);
+    let message: MessageModel;
     try {
-      const message = await this.options.send(entry.chat_id, sending.request);
-      this.entriesById.delete(entry.client_id);
-      await this.storage.remove(entry.client_id);
-      for (const listener of this.listeners) listener({ kind: 'delivered', entry: sending, message });
-      this.changed();
+      message = await this.options.send(entry.chat_id, sending.request);
     } catch (error) {
       if (isTransient(error)) {
         await this.put({ ...sending, status: 'pending' });
@@ -182,7 +179,12 @@ export class Outbox {
           : { code: 'internal' as const, message: String(error) };
         await this.put({ ...sending, status: 'failed', error: refusal });
       }
+      return;
     }
+    this.entriesById.delete(entry.client_id);
+    await this.storage.remove(entry.client_id);
+    for (const listener of this.listeners) listener({ kind: 'delivered', entry: sending, message });
+    this.changed();
   }
 
   private retryLater(chatId: string, attempts: number, error: unknown): void {

@@ -1,3 +1,4 @@
+import type { Presence } from '../cache.js';
 import type { ConfabClient } from '../client.js';
 import type { ConnectionState } from '../connection.js';
 import { mergeChats, mergeMembers } from '../merge.js';
@@ -12,6 +13,8 @@ export interface ChatListState {
   connection: ConnectionState;
   /** Members of the chats whose members were loaded, by chat id. */
   members: Readonly<Record<string, readonly ChatMemberModel[]>>;
+  /** Online state and last seen time of users the caller shares a chat with, as the server reports it. */
+  presence: Readonly<Record<string, Presence>>;
   error?: string;
 }
 
@@ -30,14 +33,15 @@ export type ChatEvent =
 /** The chat list (keyset pages, unread counts live), creation, settings, members and admin actions. */
 export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
   constructor(private readonly client: ConfabClient, private readonly pageSize = 50) {
-    super({ chats: [], nextCursor: null, loading: false, connection: client.state, members: {} });
+    super({ chats: [], nextCursor: null, loading: false, connection: client.state, members: {}, presence: {} });
     this.disposers.push(
       client.connection.onState((connection) => this.emit({ connection })),
       client.subscribe((change) => {
         if (change.kind === 'chats') this.emit({ chats: mergeChats(this.state.chats, change.chats) });
         else if (change.kind === 'chatRemoved') this.forget(change.chatId);
         else if (change.kind === 'members') this.membersChanged(change.chatId, change.members, change.removedUserIds);
-        else if (change.kind === 'reconnected') void this.add({ type: 'load' });
+        else if (change.kind === 'presence') this.emit({ presence: { ...this.state.presence, [change.userId]: change.presence } });
+        else if (change.kind === 'reconnected') void this.add({ type: 'load' }).catch(() => undefined);
       }),
     );
   }
@@ -93,7 +97,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
           cursor = page.next_cursor;
         } while (cursor !== null);
         await client.cache.putMembers(event.chatId, members);
-        this.emit({ members: { ...this.state.members, [event.chatId]: members } });
+        this.emit({ members: { ...this.state.members, [event.chatId]: members }, presence: { ...this.state.presence, ...presenceOf(members) } });
         return;
       }
       case 'addMembers': {
@@ -130,4 +134,10 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     const next = mergeMembers(current, changed).filter((m) => !removed.includes(m.user.id));
     this.emit({ members: { ...this.state.members, [chatId]: next } });
   }
+}
+
+/** What member lists say about presence (only where the user's privacy lets the caller see it). */
+function presenceOf(members: readonly ChatMemberModel[]): Record<string, Presence> {
+  const known = members.filter((m) => m.user.online !== undefined);
+  return Object.fromEntries(known.map((m) => [m.user.id, { online: m.user.online!, last_seen_at: m.user.last_seen_at ?? null }]));
 }

@@ -87,7 +87,7 @@ describe('the SDK against a real server', { skip }, () => {
     await stateWhere(bobWindow, (s) => s.typing.length === 0, 'alice stopped typing');
   });
 
-  test('after a reconnect, everything that happened while away is resynced', async () => {
+  test('after a reconnect, everything that happened while away is resynced; presence follows', async () => {
     const { alice, bob, chat } = await pair();
     const bobWindow = messageBloc(bob, chat.id);
     const first = await alice.rest.sendMessage(chat.id, { type: 'text', content: 'before' });
@@ -95,7 +95,10 @@ describe('the SDK against a real server', { skip }, () => {
     await bobWindow.add({ type: 'open' });
     assert.equal(bobWindow.state.messages.length, 2);
 
+    const aliceChats = new ChatBloc(alice);
+    blocs.push(aliceChats);
     bob.connection.stop();
+    await stateWhere(aliceChats, (s) => s.presence[bob.userId!]?.online === false, 'alice sees bob go offline');
     await alice.rest.editMessage(first.id, { content: 'edited while away' });
     await alice.rest.deleteMessage(second.id);
     await alice.rest.addReaction(first.id, '🎉');
@@ -103,6 +106,7 @@ describe('the SDK against a real server', { skip }, () => {
     bob.connection.start();
 
     const state = await stateWhere(bobWindow, (s) => s.messages.length === 3 && s.messages[1]!.is_deleted && s.messages[0]!.reactions.length === 1, 'bob resynced');
+    await stateWhere(aliceChats, (s) => s.presence[bob.userId!]?.online === true, 'alice sees bob back online');
     assert.equal(state.messages[0]!.content, 'edited while away');
     assert.equal(state.messages[2]!.content, 'sent while away');
   });
@@ -216,6 +220,8 @@ describe('the SDK against a real server', { skip }, () => {
     await bobWindow.add({ type: 'open' });
     const states: string[] = [];
     alice.connection.onState((s) => states.push(s));
+    let resent = 0;
+    alice.outbox.subscribe((change) => { if (change.kind === 'delivered' && change.entry.attempts > 1) resent++; });
 
     const count = 40;
     for (let i = 0; i < count; i++) await alice.send(chat.id, { type: 'text', content: `m${i}` });
@@ -229,6 +235,7 @@ describe('the SDK against a real server', { skip }, () => {
     assert.deepEqual(stored.map((m) => m.content), Array.from({ length: count }, (_, i) => `m${i}`));
     assert.deepEqual(stored.map((m) => m.seq), Array.from({ length: count }, (_, i) => i + 1));
     assert.ok(states.includes('offline') && states.at(-1) === 'online', `states: ${states.join(',')}`);
+    assert.ok(resent >= 1, 'the send in flight when the server died was sent again');
 
     const seen = await stateWhere(bobWindow, (s) => s.messages.length === count, 'bob has every message');
     assert.deepEqual(seen.messages.map((m) => m.content), stored.map((m) => m.content));
