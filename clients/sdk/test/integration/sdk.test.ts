@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
-import { connectedClient, pair as pairOn, stateWhere, until } from '../support/clients.js';
+import { connectedClient, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
 
 const skip = databaseConfigured() ? false : skipReason;
@@ -109,6 +109,28 @@ describe('the SDK against a real server', { skip }, () => {
     await stateWhere(aliceChats, (s) => s.presence[bob.userId!]?.online === true, 'alice sees bob back online');
     assert.equal(state.messages[0]!.content, 'edited while away');
     assert.equal(state.messages[2]!.content, 'sent while away');
+  });
+
+  test('a reload with the cache syncs what happened since, then goes live', async () => {
+    const { alice, bob, chat } = await pair();
+    const window = messageBloc(bob, chat.id);
+    await alice.rest.sendMessage(chat.id, { type: 'text', content: 'seen' });
+    await window.add({ type: 'open' });
+    bob.stop();
+    const edited = await alice.rest.sendMessage(chat.id, { type: 'text', content: 'while reloading' });
+    await alice.rest.editMessage(edited.id, { content: 'edited while reloading' });
+
+    // The same user, the same (persistent) cache: a page reload.
+    const reloaded = new ConfabClient({
+      baseUrl: server.baseUrl, token: bob.rest.token!, userId: bob.userId, cache: bob.cache,
+      webSocketFactory: nodeWebSocketFactory, reconnectBackoff: { baseMs: 50, capMs: 500 },
+    });
+    clients.push(reloaded);
+    const resynced = new Promise<void>((resolve) => reloaded.subscribe((c) => { if (c.kind === 'resynced' && c.chatId === chat.id) resolve(); }));
+    await reloaded.start();
+    await resynced;
+    const cached = await reloaded.cache.messages(chat.id);
+    assert.deepEqual(cached.map((m) => m.content), ['seen', 'edited while reloading']);
   });
 
   test('a refused send shows why, does not hold back the next, and can be discarded', async () => {

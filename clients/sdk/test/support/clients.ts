@@ -1,9 +1,7 @@
-import WebSocket from 'ws';
-import { ConfabClient, RestClient, type WebSocketFactory, type WebSocketLike } from '../../src/index.js';
+import { ConfabClient, RestClient } from '../../src/index.js';
+import { nodeWebSocketFactory } from '../../src/node.js';
 
-/** Node 20 has no global WebSocket: the ws package, with the token in the Authorization header. */
-export const nodeWebSocketFactory: WebSocketFactory = (url, token) =>
-  new WebSocket(url, { headers: { authorization: `Bearer ${token}` } }) as unknown as WebSocketLike;
+export { nodeWebSocketFactory };
 
 let userCounter = 0;
 
