@@ -199,7 +199,7 @@ export class RestClient {
    * Uploads bytes for a later message. The server returns the stored media for the same bytes
    * sent again to the same chat, so a failed upload may be repeated.
    */
-  uploadMedia(
+  async uploadMedia(
     chatId: string,
     kind: MediaKind,
     bytes: Uint8Array,
@@ -209,16 +209,22 @@ export class RestClient {
     // Header values are Latin-1 in fetch: a name outside printable ASCII is sent percent-encoded.
     if (options.fileName) headers['x-file-name'] = /^[\x20-\x7e]*$/.test(options.fileName) ? options.fileName : encodeURIComponent(options.fileName);
     if (options.metadata) headers['x-media-metadata'] = JSON.stringify(options.metadata);
+    // Progress is counted as a streamed body hands out its chunks, which Node's fetch allows;
+    // browsers refuse streamed bodies over HTTP/1.1, so there progress jumps to the end.
     const onProgress = options.onProgress;
-    const body = onProgress ? () => progressStream(bytes, onProgress) : (bytes as BodyInit);
-    if (onProgress) headers['content-length'] = String(bytes.byteLength);
-    return this.request<MediaModel>('POST', '/messages/upload', {
+    const stream = onProgress !== undefined && streamedUploads;
+    const body = stream ? () => progressStream(bytes, onProgress) : (bytes as BodyInit);
+    if (stream) headers['content-length'] = String(bytes.byteLength);
+    const media = await this.request<MediaModel>('POST', '/messages/upload', {
       query: { chat_id: chatId, kind }, rawBody: body, headers, idempotent: true, signal: options.signal, retries: options.retries,
     });
+    if (onProgress && !stream) onProgress(bytes.byteLength, bytes.byteLength);
+    return media;
   }
 }
 
 const progressChunk = 64 * 1024;
+const streamedUploads = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
 /** The bytes as a stream that reports how much of them the transport has taken. */
 function progressStream(bytes: Uint8Array, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {

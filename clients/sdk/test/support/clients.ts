@@ -29,7 +29,7 @@ export async function connectedClient(baseUrl: string, name: string): Promise<Co
 export function until(client: ConfabClient, predicate: (client: ConfabClient) => boolean, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
     if (predicate(client)) return resolve();
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), 20_000);
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), 60_000);
     const stopState = client.connection.onState(() => check());
     const stopChange = client.subscribe(() => check());
     function check() {
@@ -57,7 +57,7 @@ export function stateWhere<S extends object>(
     const timer = setTimeout(() => {
       stop?.();
       reject(new Error(`timed out waiting for ${what}`));
-    }, 20_000);
+    }, 60_000);
     stop = bloc.subscribe((state) => {
       if (found === undefined && predicate(state)) {
         found = state;
