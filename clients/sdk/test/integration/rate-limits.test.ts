@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfabError, type ConfabClient } from '../../src/index.js';
-import { pair, until } from '../support/clients.js';
+import { contractProblems, pair, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
 
 describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () => {
@@ -51,5 +51,10 @@ describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () 
     await until(alice, (c) => c.outbox.entries().length === 0, 'outbox drained');
     const stored = (await alice.rest.listMessages(chat.id, { limit: 50 })).messages.reverse();
     assert.deepEqual(stored.map((m) => m.content), Array.from({ length: count }, (_, i) => `q${i}`));
+  });
+
+  // Last: the frames of every test above.
+  test('every event the server pushed matches docs/asyncapi.yaml', () => {
+    assert.deepEqual([...new Set(contractProblems)], []);
   });
 });

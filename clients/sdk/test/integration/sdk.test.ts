@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
-import { connectedClient, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
+import { connectedClient, contractProblems, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
 
 const skip = databaseConfigured() ? false : skipReason;
@@ -263,6 +263,11 @@ describe('the SDK against a real server', { skip }, () => {
     assert.deepEqual(seen.messages.map((m) => m.content), stored.map((m) => m.content));
     const aliceSeen = await stateWhere(aliceWindow, (s) => s.messages.length === count && s.outgoing.length === 0, 'alice has every message once');
     assert.equal(new Set(aliceSeen.messages.map((m) => m.client_id)).size, count);
+  });
+
+  // Last: the frames of every test above.
+  test('every event the server pushed matches docs/asyncapi.yaml', () => {
+    assert.deepEqual([...new Set(contractProblems)], []);
   });
 });
 

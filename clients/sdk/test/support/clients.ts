@@ -1,7 +1,19 @@
-import { ConfabClient, RestClient } from '../../src/index.js';
-import { nodeWebSocketFactory } from '../../src/node.js';
+import { ConfabClient, RestClient, type WebSocketFactory } from '../../src/index.js';
+import { nodeWebSocketFactory as plainFactory } from '../../src/node.js';
+import { serverFrameProblems } from './contract.js';
 
-export { nodeWebSocketFactory };
+/** Every server event the tests' clients received that does not match docs/asyncapi.yaml. */
+export const contractProblems: string[] = [];
+
+/** The SDK's Node factory, checking every pushed frame against the AsyncAPI document. */
+export const nodeWebSocketFactory: WebSocketFactory = (url, token) => {
+  const socket = plainFactory(url, token) as unknown as { on(event: 'message', listener: (data: Buffer) => void): void };
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as { type?: string; id?: string };
+    if (frame.id === undefined) contractProblems.push(...serverFrameProblems(frame));
+  });
+  return socket as never;
+};
 
 let userCounter = 0;
 
