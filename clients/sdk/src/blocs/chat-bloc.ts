@@ -1,0 +1,143 @@
+import type { Presence } from '../cache.js';
+import type { ConfabClient } from '../client.js';
+import type { ConnectionState } from '../connection.js';
+import { mergeChats, mergeMembers } from '../merge.js';
+import type { ChatMemberModel, ChatModel, CreateChatRequest, UpdateChatRequest, UpdateMemberRequest } from '../types.js';
+import { Bloc, describe } from './bloc.js';
+
+export interface ChatListState {
+  chats: readonly ChatModel[];
+  /** Cursor of the next page; null when the list is complete. */
+  nextCursor: string | null;
+  loading: boolean;
+  connection: ConnectionState;
+  /** Members of the chats whose members were loaded, by chat id. */
+  members: Readonly<Record<string, readonly ChatMemberModel[]>>;
+  /** Online state and last seen time of users the caller shares a chat with, as the server reports it. */
+  presence: Readonly<Record<string, Presence>>;
+  error?: string;
+}
+
+export type ChatEvent =
+  | { type: 'load' }
+  | { type: 'loadMore' }
+  | { type: 'create'; request: CreateChatRequest; created?: (chat: ChatModel) => void }
+  | { type: 'update'; chatId: string; request: UpdateChatRequest }
+  | { type: 'delete'; chatId: string }
+  | { type: 'loadMembers'; chatId: string }
+  | { type: 'addMembers'; chatId: string; userIds: string[] }
+  | { type: 'updateMember'; chatId: string; userId: string; request: UpdateMemberRequest }
+  | { type: 'removeMember'; chatId: string; userId: string }
+  | { type: 'leave'; chatId: string };
+
+/** The chat list (keyset pages, unread counts live), creation, settings, members and admin actions. */
+export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
+  constructor(private readonly client: ConfabClient, private readonly pageSize = 50) {
+    super({ chats: [], nextCursor: null, loading: false, connection: client.state, members: {}, presence: {} });
+    this.disposers.push(
+      client.connection.onState((connection) => this.emit({ connection })),
+      client.subscribe((change) => {
+        if (change.kind === 'chats') this.emit({ chats: mergeChats(this.state.chats, change.chats) });
+        else if (change.kind === 'chatRemoved') this.forget(change.chatId);
+        else if (change.kind === 'members') this.membersChanged(change.chatId, change.members, change.removedUserIds);
+        else if (change.kind === 'presence') this.emit({ presence: { ...this.state.presence, [change.userId]: change.presence } });
+        else if (change.kind === 'reconnected') void this.add({ type: 'load' }).catch(() => undefined);
+      }),
+    );
+  }
+
+  protected async on(event: ChatEvent): Promise<void> {
+    try {
+      await this.handle(event);
+    } catch (error) {
+      this.emit({ loading: false, error: describe(error) });
+      throw error;
+    }
+  }
+
+  private async handle(event: ChatEvent): Promise<void> {
+    const { client } = this;
+    switch (event.type) {
+      case 'load': {
+        // The cached list first (an offline start shows it at once), then the server's first page.
+        const cached = await client.cache.chats();
+        if (this.state.chats.length === 0 && cached.length) this.emit({ chats: cached });
+        this.emit({ loading: true, error: undefined });
+        const page = await client.rest.listChats({ limit: this.pageSize });
+        await client.cache.putChats(page.chats);
+        this.emit({ chats: mergeChats(this.state.chats, page.chats), nextCursor: page.next_cursor, loading: false });
+        return;
+      }
+      case 'loadMore': {
+        if (this.state.nextCursor === null) return;
+        this.emit({ loading: true });
+        const page = await client.rest.listChats({ limit: this.pageSize, cursor: this.state.nextCursor });
+        await client.cache.putChats(page.chats);
+        this.emit({ chats: mergeChats(this.state.chats, page.chats), nextCursor: page.next_cursor, loading: false });
+        return;
+      }
+      case 'create': {
+        const chat = await client.rest.createChat(event.request);
+        await this.store(chat);
+        event.created?.(chat);
+        return;
+      }
+      case 'update':
+        return this.store(await client.rest.updateChat(event.chatId, event.request));
+      case 'delete':
+        await client.rest.deleteChat(event.chatId);
+        await client.cache.removeChat(event.chatId);
+        return this.forget(event.chatId);
+      case 'loadMembers': {
+        let cursor: string | null = null;
+        let members: ChatMemberModel[] = [];
+        do {
+          const page = await client.rest.listMembers(event.chatId, { limit: 200, cursor });
+          members = members.concat(page.members);
+          cursor = page.next_cursor;
+        } while (cursor !== null);
+        await client.cache.putMembers(event.chatId, members);
+        this.emit({ members: { ...this.state.members, [event.chatId]: members }, presence: { ...this.state.presence, ...presenceOf(members) } });
+        return;
+      }
+      case 'addMembers': {
+        const added = await client.rest.addMembers(event.chatId, event.userIds);
+        return this.membersChanged(event.chatId, added.members, []);
+      }
+      case 'updateMember': {
+        const member = await client.rest.updateMember(event.chatId, event.userId, event.request);
+        return this.membersChanged(event.chatId, [member], []);
+      }
+      case 'removeMember':
+        await client.rest.removeMember(event.chatId, event.userId);
+        return this.membersChanged(event.chatId, [], [event.userId]);
+      case 'leave':
+        await client.rest.removeMember(event.chatId, client.userId!);
+        await client.cache.removeChat(event.chatId);
+        return this.forget(event.chatId);
+    }
+  }
+
+  private async store(chat: ChatModel): Promise<void> {
+    await this.client.cache.putChats([chat]);
+    this.emit({ chats: mergeChats(this.state.chats, [chat]) });
+  }
+
+  private forget(chatId: string): void {
+    const { [chatId]: _, ...members } = this.state.members;
+    this.emit({ chats: this.state.chats.filter((c) => c.id !== chatId), members });
+  }
+
+  private membersChanged(chatId: string, changed: readonly ChatMemberModel[], removed: readonly string[]): void {
+    const current = this.state.members[chatId];
+    if (!current) return;
+    const next = mergeMembers(current, changed).filter((m) => !removed.includes(m.user.id));
+    this.emit({ members: { ...this.state.members, [chatId]: next } });
+  }
+}
+
+/** What member lists say about presence (only where the user's privacy lets the caller see it). */
+function presenceOf(members: readonly ChatMemberModel[]): Record<string, Presence> {
+  const known = members.filter((m) => m.user.online !== undefined);
+  return Object.fromEntries(known.map((m) => [m.user.id, { online: m.user.online!, last_seen_at: m.user.last_seen_at ?? null }]));
+}

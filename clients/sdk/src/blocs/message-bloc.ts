@@ -1,0 +1,186 @@
+import type { ConfabClient } from '../client.js';
+import { mergeMessages, removeMessages } from '../merge.js';
+import type { OutboxEntry } from '../outbox.js';
+import type { MessageModel, SendMessageRequest } from '../types.js';
+import { Bloc, describe } from './bloc.js';
+
+export interface MessageWindowState {
+  chatId: string;
+  /** The window of the chat's history, seq ascending. */
+  messages: readonly MessageModel[];
+  /** Sends not yet acknowledged (shown at once), and refused ones with their reason. */
+  outgoing: readonly OutboxEntry[];
+  hasOlder: boolean;
+  /** The window does not reach the newest message (after a jump back into history). */
+  hasNewer: boolean;
+  loading: boolean;
+  /** Users typing now (others only). */
+  typing: readonly string[];
+  /** Each member's last_read_seq (read receipts). */
+  readBy: Readonly<Record<string, number>>;
+  error?: string;
+}
+
+export type MessageEvent =
+  | { type: 'open' }
+  | { type: 'loadOlder' }
+  | { type: 'loadNewer' }
+  | { type: 'send'; request: SendMessageRequest }
+  | { type: 'retry'; clientId: string }
+  | { type: 'discard'; clientId: string }
+  | { type: 'edit'; messageId: string; content: string }
+  | { type: 'delete'; messageId: string }
+  | { type: 'react'; messageId: string; emoji: string }
+  | { type: 'unreact'; messageId: string; emoji: string }
+  | { type: 'markRead'; seq: number }
+  | { type: 'input' }
+  | { type: 'inputStopped' };
+
+export interface MessageBlocOptions {
+  pageSize?: number;
+  /** A typing.start is sent at most this often while the user types. */
+  typingIntervalMs?: number;
+  /** Without input for this long, typing.stop is sent. */
+  typingIdleMs?: number;
+}
+
+/** One chat's window of messages with live edits, deletions, reactions, read receipts and typing. */
+export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
+  private readonly pageSize: number;
+  private readonly typingIntervalMs: number;
+  private readonly typingIdleMs: number;
+  private lastTypingSent = -Infinity;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
+    super({
+      chatId, messages: [], outgoing: client.outbox.entries(chatId), hasOlder: false, hasNewer: false,
+      loading: false, typing: [], readBy: {},
+    });
+    this.pageSize = options.pageSize ?? 50;
+    this.typingIntervalMs = options.typingIntervalMs ?? 3_000;
+    this.typingIdleMs = options.typingIdleMs ?? 5_000;
+    this.disposers.push(
+      client.subscribe((change) => {
+        if (!('chatId' in change) || change.chatId !== chatId) return;
+        if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
+        else if (change.kind === 'read') this.emit({ readBy: { ...this.state.readBy, [change.userId]: change.lastReadSeq } });
+        else if (change.kind === 'typing') this.typingChanged(change.userId, change.isTyping);
+      }),
+      client.outbox.subscribe((change) => {
+        if (change.kind === 'changed') this.outgoingChanged(change.entries.filter((e) => e.chat_id === chatId));
+      }),
+      () => clearTimeout(this.idleTimer),
+    );
+  }
+
+  protected async on(event: MessageEvent): Promise<void> {
+    try {
+      await this.handle(event);
+    } catch (error) {
+      this.emit({ loading: false, error: describe(error) });
+      throw error;
+    }
+  }
+
+  private async handle(event: MessageEvent): Promise<void> {
+    const { client } = this;
+    const { chatId } = this.state;
+    switch (event.type) {
+      case 'open': {
+        // The cached window first, then the newest page from the server.
+        const [cached, readBy] = [await client.cache.messages(chatId), await client.cache.readState(chatId)];
+        this.emit({ messages: cached.slice(-this.pageSize), readBy, loading: true, error: undefined });
+        const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
+        await client.applyPage(chatId, page.messages);
+        const newest = mergeMessages([], page.messages);
+        this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
+        return;
+      }
+      case 'loadOlder': {
+        const oldest = this.state.messages[0];
+        if (!oldest || !this.state.hasOlder) return;
+        this.emit({ loading: true });
+        const page = await client.rest.listMessages(chatId, { before_seq: oldest.seq, limit: this.pageSize });
+        await client.applyPage(chatId, page.messages);
+        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasOlder: page.next_cursor !== null, loading: false });
+        return;
+      }
+      case 'loadNewer': {
+        const newest = this.state.messages.at(-1);
+        if (!newest || !this.state.hasNewer) return;
+        this.emit({ loading: true });
+        const page = await client.rest.listMessages(chatId, { after_seq: newest.seq, limit: this.pageSize });
+        await client.applyPage(chatId, page.messages);
+        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasNewer: page.next_cursor !== null, loading: false });
+        return;
+      }
+      case 'send':
+        this.stopTyping();
+        await client.send(chatId, event.request);
+        return;
+      case 'retry':
+        return client.outbox.retry(event.clientId);
+      case 'discard':
+        return client.outbox.discard(event.clientId);
+      case 'edit':
+        return this.applyOwn(await client.rest.editMessage(event.messageId, { content: event.content }));
+      case 'delete':
+        return client.rest.deleteMessage(event.messageId);
+      case 'react':
+        return client.rest.addReaction(event.messageId, event.emoji);
+      case 'unreact':
+        return client.rest.removeReaction(event.messageId, event.emoji);
+      case 'markRead':
+        if ((this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
+        return client.rest.markRead(chatId, event.seq);
+      case 'input':
+        return this.typed();
+      case 'inputStopped':
+        return this.stopTyping();
+    }
+  }
+
+  private applyOwn(message: MessageModel): void {
+    this.messagesChanged([message], []);
+  }
+
+  private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
+    // New messages past the window's end join it only when the window shows the newest.
+    const last = this.state.messages.at(-1)?.seq ?? 0;
+    const inWindow = changed.filter((m) => !this.state.hasNewer || m.seq <= last || this.state.messages.some((w) => w.id === m.id));
+    const messages = removeMessages(mergeMessages(this.state.messages, inWindow), removedIds);
+    this.emit({ messages, outgoing: this.withoutDelivered(this.state.outgoing, messages) });
+  }
+
+  private outgoingChanged(entries: readonly OutboxEntry[]): void {
+    this.emit({ outgoing: this.withoutDelivered(entries, this.state.messages) });
+  }
+
+  /** An entry whose message is already in the window is shown once, as the message. */
+  private withoutDelivered(entries: readonly OutboxEntry[], messages: readonly MessageModel[]): OutboxEntry[] {
+    const delivered = new Set(messages.filter((m) => m.sender_id === this.client.userId).map((m) => m.client_id));
+    return entries.filter((e) => !delivered.has(e.client_id));
+  }
+
+  private typed(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.add({ type: 'inputStopped' }), this.typingIdleMs);
+    const now = Date.now();
+    if (now - this.lastTypingSent < this.typingIntervalMs) return;
+    this.lastTypingSent = now;
+    this.client.connection.request('typing.start', { chat_id: this.state.chatId }).catch(() => undefined);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.idleTimer);
+    if (this.lastTypingSent === -Infinity) return;
+    this.lastTypingSent = -Infinity;
+    this.client.connection.request('typing.stop', { chat_id: this.state.chatId }).catch(() => undefined);
+  }
+
+  private typingChanged(userId: string, isTyping: boolean): void {
+    const others = this.state.typing.filter((id) => id !== userId);
+    this.emit({ typing: isTyping ? [...others, userId] : others });
+  }
+}

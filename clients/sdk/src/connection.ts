@@ -1,0 +1,249 @@
+import { Backoff, defaultBackoff, fullJitterDelay } from './backoff.js';
+import { NetworkError, TimeoutError, errorFromBody } from './errors.js';
+import type { AckData, ClientEventData, ClientEventType, ServerEvent } from './types.js';
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+/** The part of a WebSocket the connection uses: the browser's, or the `ws` package's in Node. */
+export interface WebSocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** Opens a WebSocket to `url` authenticated with `token` (browsers: as `?access_token=`). */
+export type WebSocketFactory = (url: string, token: string) => WebSocketLike;
+
+export const browserWebSocketFactory: WebSocketFactory = (url, token) => {
+  const Socket = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (!Socket) throw new Error('no global WebSocket: pass a webSocketFactory (in Node, one made with the ws package)');
+  return new Socket(`${url}?access_token=${encodeURIComponent(token)}`);
+};
+
+export interface ConnectionOptions {
+  url: string;
+  token: string;
+  webSocketFactory?: WebSocketFactory;
+  backoff?: Backoff;
+  random?: () => number;
+  /** A `ping` is sent after this long without a frame from the server. */
+  heartbeatMs?: number;
+  /** A request (the heartbeat's ping included) not answered within this drops the connection. */
+  requestTimeoutMs?: number;
+}
+
+/** Close codes after which reconnecting cannot help: the token was revoked (4001). */
+const finalCloseCodes = new Set([4001]);
+
+interface Pending {
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * One WebSocket that recovers by itself: reconnects with capped exponential back-off and full
+ * jitter, pings a quiet server, answers requests by id, and tells its listeners when it is
+ * (again) online so that they resynchronise.
+ */
+export class Connection {
+  private socket: WebSocketLike | undefined;
+  private currentState: ConnectionState = 'offline';
+  private running = false;
+  private attempt = 0;
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly stateListeners = new Set<Listener<ConnectionState>>();
+  private readonly eventListeners = new Set<Listener<ServerEvent>>();
+  private readonly openListeners = new Set<Listener<{ reconnected: boolean }>>();
+  private readonly finalListeners = new Set<Listener<{ code: number; reason: string }>>();
+  private opened = false;
+  private readonly options: Required<Omit<ConnectionOptions, 'token'>>;
+  token: string;
+
+  constructor(options: ConnectionOptions) {
+    this.token = options.token;
+    this.options = {
+      url: options.url,
+      webSocketFactory: options.webSocketFactory ?? browserWebSocketFactory,
+      backoff: options.backoff ?? defaultBackoff,
+      random: options.random ?? Math.random,
+      heartbeatMs: options.heartbeatMs ?? 25_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+    };
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.dial();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.reconnectTimer);
+    this.drop(1000, 'client stopped');
+  }
+
+  /** Skips the back-off wait (e.g. when the browser reports it is online again). */
+  reconnectNow(): void {
+    if (!this.running || this.socket) return;
+    clearTimeout(this.reconnectTimer);
+    this.dial();
+  }
+
+  /** Drops the socket as if the network had; the connection then recovers by itself. */
+  interrupt(): void {
+    this.drop(4000, 'interrupted by the client');
+  }
+
+  onState(listener: Listener<ConnectionState>): () => void {
+    return subscribe(this.stateListeners, listener);
+  }
+  onEvent(listener: Listener<ServerEvent>): () => void {
+    return subscribe(this.eventListeners, listener);
+  }
+  /** Called on every open; `reconnected` after the first. */
+  onOpen(listener: Listener<{ reconnected: boolean }>): () => void {
+    return subscribe(this.openListeners, listener);
+  }
+  /** The server closed for good (token revoked): no more reconnects. */
+  onFinalClose(listener: Listener<{ code: number; reason: string }>): () => void {
+    return subscribe(this.finalListeners, listener);
+  }
+
+  /** Sends a client event with an id and resolves with its ack's data; rejects with ConfabError or NetworkError. */
+  request<T extends ClientEventType>(type: T, data: ClientEventData<T>): Promise<AckData<T>> {
+    const socket = this.socket;
+    if (!socket || this.currentState !== 'online') return Promise.reject(new NetworkError(`offline: ${type} not sent`));
+    const id = `r${this.nextId++}`;
+    return new Promise<AckData<T>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TimeoutError(`${type} not answered within ${this.options.requestTimeoutMs} ms`));
+        // A connection that cannot answer is treated as lost: the reconnect and resync recover.
+        this.drop(4000, 'request timed out');
+      }, this.options.requestTimeoutMs);
+      this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
+      socket.send(JSON.stringify({ type, id, data }));
+    });
+  }
+
+  private dial(): void {
+    this.setState('connecting');
+    let socket: WebSocketLike;
+    try {
+      socket = this.options.webSocketFactory(this.options.url, this.token);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.attempt = 0;
+      const reconnected = this.opened;
+      this.opened = true;
+      this.setState('online');
+      this.armHeartbeat();
+      for (const listener of this.openListeners) listener({ reconnected });
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.armHeartbeat();
+      this.receive(String(event.data));
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.lost(event.code, event.reason);
+    };
+    socket.onerror = () => {
+      // Always followed by close, which does the work.
+    };
+  }
+
+  private receive(text: string): void {
+    let frame: { type?: string; id?: string; data?: unknown; error?: unknown };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const pending = frame.id === undefined ? undefined : this.pending.get(frame.id);
+    if (pending && (frame.type === 'ack' || frame.type === 'error')) {
+      this.pending.delete(frame.id!);
+      clearTimeout(pending.timer);
+      if (frame.type === 'ack') pending.resolve(frame.data ?? {});
+      else pending.reject(errorFromBody({ error: frame.error }, undefined));
+      return;
+    }
+    for (const listener of this.eventListeners) listener(frame as ServerEvent);
+  }
+
+  private armHeartbeat(): void {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.request('ping', {}).catch(() => {
+        // A ping that fails has already dropped the connection (timeout) or found it closed.
+      });
+    }, this.options.heartbeatMs);
+  }
+
+  private drop(code: number, reason: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    try {
+      socket.close(code === 1000 ? 1000 : 4000, reason);
+    } catch {
+      // Closing a socket that never opened may throw; it is gone either way.
+    }
+    this.lost(code, reason);
+  }
+
+  private lost(code: number, reason: string): void {
+    this.socket = undefined;
+    clearTimeout(this.heartbeatTimer);
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new NetworkError(`connection lost (${code}${reason ? `: ${reason}` : ''})`));
+      this.pending.delete(id);
+    }
+    this.setState('offline');
+    if (finalCloseCodes.has(code)) {
+      this.running = false;
+      for (const listener of this.finalListeners) listener({ code, reason });
+      return;
+    }
+    if (this.running) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.setState('offline');
+    const delay = fullJitterDelay(this.attempt++, this.options.backoff, this.options.random);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.dial(), delay);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+}
+
+function subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): () => void {
+  set.add(listener);
+  return () => set.delete(listener);
+}
+

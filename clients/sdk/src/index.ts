@@ -1,0 +1,14 @@
+export * from './types.js';
+export * from './errors.js';
+export * from './backoff.js';
+export * from './rest.js';
+export * from './connection.js';
+export * from './merge.js';
+export * from './cache.js';
+export * from './outbox.js';
+export * from './client.js';
+export * from './blocs/bloc.js';
+export * from './blocs/chat-bloc.js';
+export * from './blocs/message-bloc.js';
+export * from './blocs/upload-bloc.js';
+export { clientEventTypes, serverEventTypes } from './generated/asyncapi.js';
