@@ -23,7 +23,10 @@ export type LoginRequest = Schemas['LoginRequest'];
 export type CreateChatRequest = Schemas['CreateDirectChatRequest'] | Schemas['CreateGroupChatRequest'];
 export type UpdateChatRequest = Schemas['UpdateChatRequest'];
 export type UpdateMemberRequest = Schemas['UpdateMemberRequest'];
-export type SendMessageRequest = Schemas['SendMessageRequest'];
+// What a user's app sends: `system` messages come only from the host backend's server API.
+export type SendMessageRequest = Omit<Schemas['SendMessageRequest'], 'type'> & {
+  type: Exclude<Schemas['SendMessageRequest']['type'], 'system'>;
+};
 export type EditMessageRequest = Schemas['EditMessageRequest'];
 export type MediaMetadata = Schemas['MediaMetadata'];
 

@@ -40,8 +40,33 @@ export interface components {
                     used_bytes?: number;
                     /** @description With `quota_bytes`, the size of the refused upload. */
                     upload_bytes?: number;
+                    /**
+                     * @description A stable word to branch on where the code alone does not tell: a refused
+                     *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
+                     *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
+                     *     `translation_not_configured`, `provider_error`, `provider_timeout`.
+                     */
+                    reason?: string;
                 };
             };
+        };
+        /** @description A user of the host application as the server API shows it. */
+        HostUser: {
+            /** @description The user's id in the host application. */
+            external_id: string;
+            user: components["schemas"]["UserModel"];
+            /** @description When the host backend deactivated the user; null while active. */
+            deactivated_at: components["schemas"]["Timestamp"] | null;
+        };
+        HostUserRequest: {
+            /** @description Used only when the user is created; a valid username (3-32 of `a-z 0-9 _ .`). */
+            username?: string;
+            /** @description 1-64 code points of plain text; at creation the username when absent. */
+            display_name?: string;
+            /** @description At most 200 code points; `""` or `null` removes it. */
+            bio?: string | null;
+            /** @description Marks the user as a bot (`UserModel.is_bot`). */
+            is_bot?: boolean;
         };
         AdminStats: {
             from: components["schemas"]["Timestamp"];
@@ -76,13 +101,22 @@ export interface components {
         };
         UserModel: {
             id: components["schemas"]["Uuid"];
+            /** @description A deleted account's tombstone has `deleted-<id>`, a name no one can register. */
             username: string;
-            /** @description 1-64 code points; the username when none was given. */
+            /** @description 1-64 code points; the username when none was given; `Deleted user` for a tombstone. */
             display_name: string;
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
+            /** @description A bot made by the host application's backend (`PUT /server/users/{external_id}`). */
+            is_bot: boolean;
             created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description Only on a deleted account's tombstone (docs/api.md, Deleting the account): the
+             *     sender of the messages it left; absent on every other user.
+             * @constant
+             */
+            deleted?: true;
             /**
              * @description Only where the user's `who_can_see_presence` lets the caller see it (member lists,
              *     `GET /users/{id}`): under `contacts` (the default) to users who share a chat with
@@ -321,6 +355,26 @@ export interface components {
             /** @description The most recent distinct repliers, the latest first (at most 5). */
             participant_ids: components["schemas"]["Uuid"][];
         };
+        /**
+         * @description A language: 2-3 lowercase letters and at most two subtags of 2-8 letters or digits,
+         *     each after `-` (`de`, `pt-BR`, `zh-Hans`), passed to the provider as given. Whether
+         *     the provider knows it is the provider's answer (an unknown one is `503`
+         *     `provider_error`).
+         * @example de
+         */
+        LanguageTag: string;
+        MessageTranslation: {
+            message_id: components["schemas"]["Uuid"];
+            language: components["schemas"]["LanguageTag"];
+            /** @description The `from` asked for; without one, the language the provider detected, or null when it named none. */
+            source_language: string | null;
+            /** @description The message's content translated. */
+            text: string;
+            /** @description The message's `version` as it read when answered; the translation is of its content then. */
+            message_version: number;
+            /** @description True when the translation was kept from an earlier request and the provider was not asked. */
+            cached: boolean;
+        };
         ThreadPage: {
             root: components["schemas"]["MessageModel"];
             /** @description Replies in the thread, in the page's order. */
@@ -433,6 +487,32 @@ export interface components {
             members: components["schemas"]["ChatMemberModel"][];
             /** @description Users invited instead of added; each has a pending invitation. */
             invited: components["schemas"]["Uuid"][];
+        };
+        DeleteAccountRequest: {
+            /** @description The account's password; required for a password account. */
+            password?: string;
+        };
+        ExportModel: {
+            id: components["schemas"]["Uuid"];
+            /**
+             * @description `failed` also for an export a stopped server left unfinished (marked at the next
+             *     start).
+             * @enum {string}
+             */
+            status: "pending" | "running" | "ready" | "failed";
+            /** @description Percent of the archive's parts written; `100` once `ready`. */
+            progress: number;
+            /** @description Parts written so far (recorded about twenty times an export). */
+            items_done: number;
+            /** @description Parts in all: three files, one per chat and one per media; `0` until counted. */
+            items_total: number;
+            /** @description The archive's size once `ready`. */
+            size_bytes: number | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description When it became `ready` or `failed`. */
+            finished_at: components["schemas"]["Timestamp"] | null;
+            /** @description `/api/v1/users/me/exports/{id}/download` once `ready`. */
+            download_url: string | null;
         };
         PasswordChange: {
             current_password: string;
@@ -577,10 +657,12 @@ export interface components {
         };
         SendMessageRequest: {
             /**
-             * @description `system` cannot be sent.
+             * @description `system` only from the host application's backend acting on a member's behalf
+             *     (server API key and `X-On-Behalf-Of`), with a non-empty `content`; from anyone
+             *     else it is `400`.
              * @enum {string}
              */
-            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll";
+            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll" | "system";
             /**
              * @description Required (1..`limits.content_chars` code points) for `text`; an optional caption
              *     otherwise; absent or empty for `poll` (its question is the content).
@@ -617,7 +699,7 @@ export interface components {
             poll?: components["schemas"]["PollRequest"] | null;
             /**
              * @description Formatting over `content` (docs/api.md, Rich text); none when absent or null. Not
-             *     with `template_id`, and not for scheduled messages (`400`).
+             *     with `template_id` (`400`).
              */
             entities?: components["schemas"]["MessageEntity"][] | null;
         };
@@ -643,6 +725,11 @@ export interface components {
              */
             send_at?: string;
             content?: string;
+            /**
+             * @description Replaced together with the content: a new `content` without them keeps none;
+             *     alone they are checked against the content already scheduled.
+             */
+            entities?: components["schemas"]["MessageEntity"][] | null;
         };
         ScheduledMessageModel: {
             id: components["schemas"]["Uuid"];
@@ -658,6 +745,8 @@ export interface components {
             };
             /** @description The one the caller scheduled it with (not the posted message's). */
             client_id: string | null;
+            /** @description Formatting over `content`, posted with it (docs/api.md, Rich text). */
+            entities: components["schemas"]["MessageEntity"][];
             /** @enum {string} */
             status: "pending" | "sent" | "cancelled";
             /** @description The posted message, once sent. */

@@ -268,7 +268,27 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the caller's account
+         * @description docs/api.md, Deleting the account. A password account confirms with its password in
+         *     the body: none is `400`, a wrong one `403` with `details.field` `password` (attempts
+         *     count against the sign-in limits, `429`). An account created by token exchange has no
+         *     password: the authenticated request alone confirms, with no body (a `password` sent
+         *     is ignored). Unknown fields are `400`.
+         *
+         *     The user leaves every group as a member leaving does (`member.removed` and a
+         *     "<name> left" system message; an owner's group passes to its next member). With
+         *     `auth.deleted_user_messages` `keep` (the default) their messages stay, their sender a
+         *     tombstone (`UserModel.deleted`, display name `Deleted user`); with `remove` their
+         *     content is deleted for everyone as `DELETE /messages/{id}` does (`message.deleted`,
+         *     each chat's `version` moves on). Every session is revoked and its WebSockets closed
+         *     with 4001; the token then gets `401`. Exports, scheduled messages, own templates,
+         *     pending invitations, uploads never sent and (with `remove`) the media of the removed
+         *     messages go, their bytes deleted from disk unless another media row (a forward) still
+         *     uses them. `user.updated` with the tombstone goes to everyone who shared a chat with
+         *     them. The username is free for anyone to register again.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -280,6 +300,75 @@ export interface paths {
          *     connections and to everyone who shares a chat with them.
          */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/api/v1/users/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an export of the caller's data
+         * @description docs/api.md, Exporting your data. The archive is built in the background; poll the
+         *     export's `Location` for its progress. `409` while another export of the caller is
+         *     `pending` or `running`.
+         */
+        post: operations["startExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An export of the caller (`GET /users/me/exports/{id}`). */
+                id: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An export's status and progress
+         * @description The caller's own exports only; another user's (or a malformed id) is `404`.
+         */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/exports/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An export of the caller (`GET /users/me/exports/{id}`). */
+                id: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A ready export's archive
+         * @description A gzip-compressed tar (docs/api.md, Exporting your data), sent from disk in chunks.
+         *     The caller's own exports only (`404` otherwise); one not `ready` is `409`.
+         */
+        get: operations["downloadExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users/me/privacy": {
@@ -588,7 +677,8 @@ export interface paths {
          * Send a message
          * @description `text` needs `content` of 1..`limits.content_chars` code points (empty is `400`, over
          *     the limit `413`). `location` needs `metadata.location`. `system` cannot be sent
-         *     (`400`). Media types need the `media_id` of an upload by the sender to this chat, of
+         *     (`400`) but by the host application's backend on a member's behalf (docs/api.md,
+         *     Server API). Media types need the `media_id` of an upload by the sender to this chat, of
          *     the same kind (`400` otherwise; an upload already attached is `409`). `reply_to_id`
          *     (or its synonym `reply_to`) must be a message of the same chat (`400`). `metadata`
          *     must be an object, at most 16 KiB serialized (`413` past that).
@@ -796,6 +886,41 @@ export interface paths {
          *     message without replies, a thread reply included, has an empty thread.
          */
         get: operations["listThread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{id}/translation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message's id (members of its chat only; `404` otherwise). */
+                id: components["parameters"]["MessageId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The message's text translated into a language
+         * @description Members of the message's chat only (`404` otherwise, as for `GET /messages/{id}`, and
+         *     for a message the caller hid for themself). The server asks the translation provider
+         *     it is configured with (`translation.url`, docs/configuration.md) and keeps the answer
+         *     per message, `to` and `from` for the content it was made from: the same request again
+         *     is answered from that (`cached: true`) without asking the provider, and an edit or a
+         *     delete discards it, so the edited text is translated anew. Only the content of text
+         *     messages and the captions of media messages are translated: a deleted message is
+         *     `409`; a system message, a location, a poll or a message without content is `400`.
+         *     The checks run in this order: `to` and `from` (`400`, `details.field`), whether a
+         *     provider is configured (`503` `translation_not_configured`), the message (`404`,
+         *     `409`, `400`), then the provider. A provider that fails or does not answer within
+         *     `translation.timeout_ms` is `503` with `details.reason` `provider_error` or
+         *     `provider_timeout`; the message is not changed and no event is sent.
+         */
+        get: operations["getMessageTranslation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1308,6 +1433,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/server/users/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        /** A user of the host application */
+        get: operations["getHostUser"];
+        /**
+         * Create or update a user of the host application
+         * @description Creates the user as their first token sign-in would (`201`), or changes an existing
+         *     one (`200`): `display_name`, `bio` and `is_bot` as given (`user.updated` to the user
+         *     and their contacts); `username` counts only at creation (a valid but taken one gives
+         *     a generated `user_` name). Unknown fields are `400`.
+         */
+        put: operations["putHostUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/users/{external_id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a user out everywhere and refuse their sign-ins
+         * @description Revokes every session (open WebSockets close with 4001); login, token exchange and
+         *     acting on the user's behalf then answer `403` with `details.reason`
+         *     `account_deactivated` until the user is reactivated. Repeating it keeps the first
+         *     `deactivated_at`.
+         */
+        post: operations["deactivateHostUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/users/{external_id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let a deactivated user sign in again
+         * @description Sessions revoked by the deactivation stay revoked.
+         */
+        post: operations["reactivateHostUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.yaml": {
         parameters: {
             query?: never;
@@ -1366,8 +1567,33 @@ export interface components {
                     used_bytes?: number;
                     /** @description With `quota_bytes`, the size of the refused upload. */
                     upload_bytes?: number;
+                    /**
+                     * @description A stable word to branch on where the code alone does not tell: a refused
+                     *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
+                     *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
+                     *     `translation_not_configured`, `provider_error`, `provider_timeout`.
+                     */
+                    reason?: string;
                 };
             };
+        };
+        /** @description A user of the host application as the server API shows it. */
+        HostUser: {
+            /** @description The user's id in the host application. */
+            external_id: string;
+            user: components["schemas"]["UserModel"];
+            /** @description When the host backend deactivated the user; null while active. */
+            deactivated_at: components["schemas"]["Timestamp"] | null;
+        };
+        HostUserRequest: {
+            /** @description Used only when the user is created; a valid username (3-32 of `a-z 0-9 _ .`). */
+            username?: string;
+            /** @description 1-64 code points of plain text; at creation the username when absent. */
+            display_name?: string;
+            /** @description At most 200 code points; `""` or `null` removes it. */
+            bio?: string | null;
+            /** @description Marks the user as a bot (`UserModel.is_bot`). */
+            is_bot?: boolean;
         };
         AdminStats: {
             from: components["schemas"]["Timestamp"];
@@ -1402,13 +1628,22 @@ export interface components {
         };
         UserModel: {
             id: components["schemas"]["Uuid"];
+            /** @description A deleted account's tombstone has `deleted-<id>`, a name no one can register. */
             username: string;
-            /** @description 1-64 code points; the username when none was given. */
+            /** @description 1-64 code points; the username when none was given; `Deleted user` for a tombstone. */
             display_name: string;
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
+            /** @description A bot made by the host application's backend (`PUT /server/users/{external_id}`). */
+            is_bot: boolean;
             created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description Only on a deleted account's tombstone (docs/api.md, Deleting the account): the
+             *     sender of the messages it left; absent on every other user.
+             * @constant
+             */
+            deleted?: true;
             /**
              * @description Only where the user's `who_can_see_presence` lets the caller see it (member lists,
              *     `GET /users/{id}`): under `contacts` (the default) to users who share a chat with
@@ -1647,6 +1882,26 @@ export interface components {
             /** @description The most recent distinct repliers, the latest first (at most 5). */
             participant_ids: components["schemas"]["Uuid"][];
         };
+        /**
+         * @description A language: 2-3 lowercase letters and at most two subtags of 2-8 letters or digits,
+         *     each after `-` (`de`, `pt-BR`, `zh-Hans`), passed to the provider as given. Whether
+         *     the provider knows it is the provider's answer (an unknown one is `503`
+         *     `provider_error`).
+         * @example de
+         */
+        LanguageTag: string;
+        MessageTranslation: {
+            message_id: components["schemas"]["Uuid"];
+            language: components["schemas"]["LanguageTag"];
+            /** @description The `from` asked for; without one, the language the provider detected, or null when it named none. */
+            source_language: string | null;
+            /** @description The message's content translated. */
+            text: string;
+            /** @description The message's `version` as it read when answered; the translation is of its content then. */
+            message_version: number;
+            /** @description True when the translation was kept from an earlier request and the provider was not asked. */
+            cached: boolean;
+        };
         ThreadPage: {
             root: components["schemas"]["MessageModel"];
             /** @description Replies in the thread, in the page's order. */
@@ -1759,6 +2014,32 @@ export interface components {
             members: components["schemas"]["ChatMemberModel"][];
             /** @description Users invited instead of added; each has a pending invitation. */
             invited: components["schemas"]["Uuid"][];
+        };
+        DeleteAccountRequest: {
+            /** @description The account's password; required for a password account. */
+            password?: string;
+        };
+        ExportModel: {
+            id: components["schemas"]["Uuid"];
+            /**
+             * @description `failed` also for an export a stopped server left unfinished (marked at the next
+             *     start).
+             * @enum {string}
+             */
+            status: "pending" | "running" | "ready" | "failed";
+            /** @description Percent of the archive's parts written; `100` once `ready`. */
+            progress: number;
+            /** @description Parts written so far (recorded about twenty times an export). */
+            items_done: number;
+            /** @description Parts in all: three files, one per chat and one per media; `0` until counted. */
+            items_total: number;
+            /** @description The archive's size once `ready`. */
+            size_bytes: number | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description When it became `ready` or `failed`. */
+            finished_at: components["schemas"]["Timestamp"] | null;
+            /** @description `/api/v1/users/me/exports/{id}/download` once `ready`. */
+            download_url: string | null;
         };
         PasswordChange: {
             current_password: string;
@@ -1903,10 +2184,12 @@ export interface components {
         };
         SendMessageRequest: {
             /**
-             * @description `system` cannot be sent.
+             * @description `system` only from the host application's backend acting on a member's behalf
+             *     (server API key and `X-On-Behalf-Of`), with a non-empty `content`; from anyone
+             *     else it is `400`.
              * @enum {string}
              */
-            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll";
+            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll" | "system";
             /**
              * @description Required (1..`limits.content_chars` code points) for `text`; an optional caption
              *     otherwise; absent or empty for `poll` (its question is the content).
@@ -1943,7 +2226,7 @@ export interface components {
             poll?: components["schemas"]["PollRequest"] | null;
             /**
              * @description Formatting over `content` (docs/api.md, Rich text); none when absent or null. Not
-             *     with `template_id`, and not for scheduled messages (`400`).
+             *     with `template_id` (`400`).
              */
             entities?: components["schemas"]["MessageEntity"][] | null;
         };
@@ -1969,6 +2252,11 @@ export interface components {
              */
             send_at?: string;
             content?: string;
+            /**
+             * @description Replaced together with the content: a new `content` without them keeps none;
+             *     alone they are checked against the content already scheduled.
+             */
+            entities?: components["schemas"]["MessageEntity"][] | null;
         };
         ScheduledMessageModel: {
             id: components["schemas"]["Uuid"];
@@ -1984,6 +2272,8 @@ export interface components {
             };
             /** @description The one the caller scheduled it with (not the posted message's). */
             client_id: string | null;
+            /** @description Formatting over `content`, posted with it (docs/api.md, Rich text). */
+            entities: components["schemas"]["MessageEntity"][];
             /** @enum {string} */
             status: "pending" | "sent" | "cancelled";
             /** @description The posted message, once sent. */
@@ -2187,6 +2477,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+        ExternalId: string;
         /** @description The chat's id. Non-members get `404`, never the chat's contents. */
         ChatId: components["schemas"]["Uuid"];
         /** @description The message's id (members of its chat only; `404` otherwise). */
@@ -2200,6 +2492,8 @@ export interface components {
          *     user's, revoked, expired, unknown, or not a UUID) is `404`.
          */
         SessionId: string;
+        /** @description An export of the caller (`GET /users/me/exports/{id}`). */
+        ExportId: string;
         /** @description The invitation's id (its invitee only; `404` otherwise). */
         InvitationId: components["schemas"]["Uuid"];
         /** @description The user's id. */
@@ -2538,6 +2832,27 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountRequest"];
+            };
+        };
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
     updateMe: {
         parameters: {
             query?: never;
@@ -2563,6 +2878,93 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    startExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, `pending`. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `/api/v1/users/me/exports/{id}`, the export's status. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An export of the caller (`GET /users/me/exports/{id}`). */
+                id: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An export of the caller (`GET /users/me/exports/{id}`). */
+                id: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Content-Length": components["headers"]["Content-Length"];
+                    /** @description Always `private, no-store`. */
+                    "Cache-Control"?: "private, no-store";
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    /** @description `attachment; filename="confab-export-<id>.tar.gz"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
         };
     };
@@ -3368,6 +3770,70 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMessageTranslation: {
+        parameters: {
+            query: {
+                /** @description The language to translate into, as the provider names it. */
+                to: components["schemas"]["LanguageTag"];
+                /** @description The message's language; absent, the provider detects it. */
+                from?: components["schemas"]["LanguageTag"];
+            };
+            header?: never;
+            path: {
+                /** @description The message's id (members of its chat only; `404` otherwise). */
+                id: components["parameters"]["MessageId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The translation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTranslation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /**
+             * @description `unavailable`, with `Retry-After` and `details.retry_after_ms` as every `503`, and
+             *     `details.reason`: `translation_not_configured` (the server has no provider;
+             *     retrying will not help until it is configured), `provider_error` (the provider
+             *     answered an error or something that is not a translation, or could not be
+             *     reached) or `provider_timeout` (it did not answer within `translation.timeout_ms`);
+             *     or, without a reason, the database is unavailable.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the translation provider did not answer in time",
+                     *         "details": {
+                     *           "retry_after_ms": 1000,
+                     *           "reason": "provider_timeout"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -4199,6 +4665,135 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getHostUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    putHostUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The user existed and is as stored now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostUser"];
+                };
+            };
+            /** @description The user was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deactivateHostUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, deactivated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    reactivateHostUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id in the host application (its tokens' user id claim), 1-255 bytes, percent-encoded. */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, active. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };
     };
