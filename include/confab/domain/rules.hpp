@@ -84,6 +84,7 @@ void may_reply_in_thread(const Message& root);
 // it needs text: a deleted message is conflict; a system message, a location, a poll or a
 // message without content is bad_request.
 void may_translate(const Message& message);
+
 // Accounts (docs/api.md, Deleting the account, Exporting your data).
 
 // A password account confirms its deletion with its password: none given is bad_request, a

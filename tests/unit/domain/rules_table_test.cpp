@@ -357,34 +357,36 @@ TEST(RulesTable, WhichMessagesCanBeTranslated) {
         {"deleted poll", Message{.type = MessageType::poll, .is_deleted = true}, 'C'},
     };
     for (const auto& row : rows) EXPECT_EQ(answer([&] { may_translate(row.value); }), row.expected) << row.message;
-    // Deleting an account: a password account with its password, a host account (no password)
-    // by the authenticated request alone, whatever it sends.
-    TEST(RulesTable, WhatConfirmsAnAccountsDeletion) {
-        struct Row {
-            bool has_password;
-            std::optional<bool> password_matches;
-            char expected;
-        };
-        const std::vector<Row> rows{
-            {true, true, 'A'},          {true, false, 'F'},  {true, std::nullopt, 'B'},
-            {false, std::nullopt, 'A'}, {false, false, 'A'}, {false, true, 'A'},
-        };
-        for (const auto& row : rows)
-            EXPECT_EQ(answer([&] { may_delete_account(row.has_password, row.password_matches); }), row.expected)
-                << "password account: " << row.has_password
-                << " matches: " << (row.password_matches ? std::to_string(*row.password_matches) : "none given");
-    }
+}
 
-    TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
-        EXPECT_EQ(answer([] { may_start_export(false); }), 'A');
-        EXPECT_EQ(answer([] { may_start_export(true); }), 'C');
-        const std::vector<std::pair<ExportStatus, char>> rows{{ExportStatus::pending, 'C'},
-                                                              {ExportStatus::running, 'C'},
-                                                              {ExportStatus::ready, 'A'},
-                                                              {ExportStatus::failed, 'C'}};
-        for (const auto& row : rows)
-            EXPECT_EQ(answer([&row] { may_download_export(row.first); }), row.second) << to_string(row.first);
-    }
+// Deleting an account: a password account with its password, a host account (no password)
+// by the authenticated request alone, whatever it sends.
+TEST(RulesTable, WhatConfirmsAnAccountsDeletion) {
+    struct Row {
+        bool has_password;
+        std::optional<bool> password_matches;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {true, true, 'A'},          {true, false, 'F'},  {true, std::nullopt, 'B'},
+        {false, std::nullopt, 'A'}, {false, false, 'A'}, {false, true, 'A'},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&] { may_delete_account(row.has_password, row.password_matches); }), row.expected)
+            << "password account: " << row.has_password
+            << " matches: " << (row.password_matches ? std::to_string(*row.password_matches) : "none given");
+}
+
+TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
+    EXPECT_EQ(answer([] { may_start_export(false); }), 'A');
+    EXPECT_EQ(answer([] { may_start_export(true); }), 'C');
+    const std::vector<std::pair<ExportStatus, char>> rows{{ExportStatus::pending, 'C'},
+                                                          {ExportStatus::running, 'C'},
+                                                          {ExportStatus::ready, 'A'},
+                                                          {ExportStatus::failed, 'C'}};
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&row] { may_download_export(row.first); }), row.second) << to_string(row.first);
+}
 
 }  // namespace
 }  // namespace confab::domain::rules
