@@ -297,5 +297,22 @@ TEST_F(ServerApiTest, DeactivationEndsEverySessionAndRefusesSignInUntilReactivat
     EXPECT_TRUE(IsError(set_active("nobody-" + random_alnum(6), false), 404, "not_found"));
 }
 
+TEST_F(ServerApiTest, TheHostBackendDeletesAHostUserOnTheirBehalf) {
+    const auto external_id = "gone-" + random_alnum(6);
+    const auto user_id = put_user(external_id, {{"display_name", "Soon Gone"}}).json()["user"]["id"].get<std::string>();
+    const auto session = exchange(external_id);
+    ASSERT_TRUE(IsJson(session, 200)) << session.describe();
+    auto socket = ws_connect(port(), session.json()["token"].get<std::string>());
+
+    const auto deleted = http(port(), "DELETE", "/api/v1/users/me", std::nullopt, on_behalf(user_id));
+    ASSERT_EQ(deleted.status, 204) << deleted.describe();
+    EXPECT_EQ(socket->wait_for_close(), 4001);
+    const auto gone = http(port(), "GET", user_url(external_id), std::nullopt, key_headers(api_key));
+    EXPECT_TRUE(IsError(gone, 404, "not_found")) << "the host identity went with the account: " << gone.describe();
+    const auto tombstone = get(port(), register_user(port()).token, "/api/v1/users/" + user_id);
+    ASSERT_TRUE(IsJson(tombstone, 200)) << tombstone.describe();
+    EXPECT_EQ(tombstone.json()["deleted"], true);
+}
+
 }  // namespace
 }  // namespace confab::test
