@@ -143,18 +143,26 @@ void may_translate(const Message& message) {
         message.type == MessageType::poll)
         throw bad_request("only text messages and captions can be translated");
     if (message.content.empty()) throw bad_request("the message has no text to translate");
-    void may_delete_account(bool has_password, std::optional<bool> password_matches) {
-        if (!has_password) return;
-        if (!password_matches) throw bad_request("password is required to delete a password account", "password");
-        if (!*password_matches) throw Error(ErrorCode::forbidden, "password is wrong", "password");
-    }
+}
 
-    void may_start_export(bool one_in_progress) {
-        if (one_in_progress) throw conflict("an export is already in progress");
-    }
+void may_delete_account(bool has_password, std::optional<bool> password_matches) {
+    if (!has_password) return;
+    if (!password_matches) throw bad_request("password is required to delete a password account", "password");
+    if (!*password_matches) throw Error(ErrorCode::forbidden, "password is wrong", "password");
+}
 
-    void may_download_export(ExportStatus status) {
-        if (status != ExportStatus::ready) throw conflict("the export is not ready");
-    }
+void may_set_avatar(const std::optional<Media>& media, const std::string& actor_id) {
+    if (!media || media->uploader_id != actor_id || !media->chat_id.empty() || media->kind != MediaKind::image)
+        throw bad_request("media_id must be your image upload with purpose avatar", "media_id");
+    if (media->attached) throw conflict("this upload is already attached");
+}
+
+void may_start_export(bool one_in_progress) {
+    if (one_in_progress) throw conflict("an export is already in progress");
+}
+
+void may_download_export(ExportStatus status) {
+    if (status != ExportStatus::ready) throw conflict("the export is not ready");
+}
 
 }  // namespace confab::domain::rules

@@ -357,34 +357,59 @@ TEST(RulesTable, WhichMessagesCanBeTranslated) {
         {"deleted poll", Message{.type = MessageType::poll, .is_deleted = true}, 'C'},
     };
     for (const auto& row : rows) EXPECT_EQ(answer([&] { may_translate(row.value); }), row.expected) << row.message;
-    // Deleting an account: a password account with its password, a host account (no password)
-    // by the authenticated request alone, whatever it sends.
-    TEST(RulesTable, WhatConfirmsAnAccountsDeletion) {
-        struct Row {
-            bool has_password;
-            std::optional<bool> password_matches;
-            char expected;
-        };
-        const std::vector<Row> rows{
-            {true, true, 'A'},          {true, false, 'F'},  {true, std::nullopt, 'B'},
-            {false, std::nullopt, 'A'}, {false, false, 'A'}, {false, true, 'A'},
-        };
-        for (const auto& row : rows)
-            EXPECT_EQ(answer([&] { may_delete_account(row.has_password, row.password_matches); }), row.expected)
-                << "password account: " << row.has_password
-                << " matches: " << (row.password_matches ? std::to_string(*row.password_matches) : "none given");
-    }
+}
 
-    TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
-        EXPECT_EQ(answer([] { may_start_export(false); }), 'A');
-        EXPECT_EQ(answer([] { may_start_export(true); }), 'C');
-        const std::vector<std::pair<ExportStatus, char>> rows{{ExportStatus::pending, 'C'},
-                                                              {ExportStatus::running, 'C'},
-                                                              {ExportStatus::ready, 'A'},
-                                                              {ExportStatus::failed, 'C'}};
-        for (const auto& row : rows)
-            EXPECT_EQ(answer([&row] { may_download_export(row.first); }), row.second) << to_string(row.first);
-    }
+// Deleting an account: a password account with its password, a host account (no password)
+// by the authenticated request alone, whatever it sends.
+TEST(RulesTable, WhatConfirmsAnAccountsDeletion) {
+    struct Row {
+        bool has_password;
+        std::optional<bool> password_matches;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {true, true, 'A'},          {true, false, 'F'},  {true, std::nullopt, 'B'},
+        {false, std::nullopt, 'A'}, {false, false, 'A'}, {false, true, 'A'},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&] { may_delete_account(row.has_password, row.password_matches); }), row.expected)
+            << "password account: " << row.has_password
+            << " matches: " << (row.password_matches ? std::to_string(*row.password_matches) : "none given");
+}
+
+// An avatar is the caller's own image uploaded with purpose=avatar (of no chat), not attached.
+TEST(RulesTable, WhichUploadsCanBeAnAvatar) {
+    const Media avatar_upload{.uploader_id = "ann", .kind = MediaKind::image};
+    struct Row {
+        const char* media;
+        std::optional<Media> value;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {"own avatar upload", avatar_upload, 'A'},
+        {"none", std::nullopt, 'B'},
+        {"another's avatar upload", Media{.uploader_id = "bob", .kind = MediaKind::image}, 'B'},
+        {"own upload to a chat", Media{.chat_id = "c1", .uploader_id = "ann", .kind = MediaKind::image}, 'B'},
+        {"own chat media attached to a message",
+         Media{.chat_id = "c1", .uploader_id = "ann", .kind = MediaKind::image, .attached = true}, 'B'},
+        {"own file without a chat", Media{.uploader_id = "ann", .kind = MediaKind::file}, 'B'},
+        {"own avatar upload attached already", Media{.uploader_id = "ann", .kind = MediaKind::image, .attached = true},
+         'C'},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&] { may_set_avatar(row.value, "ann"); }), row.expected) << row.media;
+}
+
+TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
+    EXPECT_EQ(answer([] { may_start_export(false); }), 'A');
+    EXPECT_EQ(answer([] { may_start_export(true); }), 'C');
+    const std::vector<std::pair<ExportStatus, char>> rows{{ExportStatus::pending, 'C'},
+                                                          {ExportStatus::running, 'C'},
+                                                          {ExportStatus::ready, 'A'},
+                                                          {ExportStatus::failed, 'C'}};
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&row] { may_download_export(row.first); }), row.second) << to_string(row.first);
+}
 
 }  // namespace
 }  // namespace confab::domain::rules
