@@ -4345,7 +4345,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The same bytes were uploaded before and are not in a message yet. */
+            /** @description The same bytes were uploaded before and are not in a message (or the avatar) yet. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
