@@ -94,6 +94,12 @@ TEST_F(AvatarTest, SetAvatarIsShownToContactsAndServedWithAThumbnail) {
         http(port(), "GET", url, std::nullopt,
              {{"Authorization", "Bearer " + ben.token}, {"If-None-Match", original.header("etag")}});
     EXPECT_EQ(not_modified.status, 304);
+    EXPECT_EQ(original.header("content-disposition").substr(0, 6), "inline");
+    const auto head =
+        http(port(), "GET", url, std::nullopt, {{"Authorization", "Bearer " + ben.token}, {"Range", "bytes=0-9"}});
+    ASSERT_EQ(head.status, 206) << head.body;
+    EXPECT_EQ(head.body, bytes.substr(0, 10));
+    EXPECT_EQ(head.header("content-range"), "bytes 0-9/" + std::to_string(bytes.size()));
     const auto thumb = get(port(), ben.token, avatar_url_of(ana) + "?variant=thumb");
     ASSERT_EQ(thumb.status, 200) << thumb.body;
     EXPECT_EQ(thumb.header("content-type"), "image/jpeg");
