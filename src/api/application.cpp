@@ -29,7 +29,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       members(writes, hub, storage, cfg.limits),
       messages(writes, storage, cfg.limits),
       presence(writes, hub, cfg.limits),
-      media(writes, storage, workers, cfg.media, cfg.limits),
+      media(writes, users, storage, workers, cfg.media, cfg.limits),
       stats(pool),
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),

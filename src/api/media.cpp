@@ -94,7 +94,8 @@ awaitable<http::Response> upload(Services& services, http::Context& context) {
                           optional_header(context.request, "x-file-name"),
                           {},
                           {},
-                          {}};
+                          {},
+                          query.get("purpose")};
     if (const auto* content_type = context.request.header("content-type");
         content_type && content_type->size() >= 10 && equals_ignoring_case(content_type->substr(0, 10), "multipart/")) {
         upload.multipart_boundary = media::multipart_boundary(*content_type);
@@ -114,13 +115,16 @@ std::string quoted_file_name(const model::Media& media) {
     return '"' + quoted + '"';
 }
 
-awaitable<http::Response> download(Services& services, http::Context& context) {
-    const auto principal = co_await authenticate(services, context);
-    const auto variant = Query::parse(context.request.query).get("variant");
+// ?variant=thumb asks for an image's thumbnail.
+bool wants_thumbnail(const http::Request& request) {
+    const auto variant = Query::parse(request.query).get("variant");
     if (variant && *variant != "thumb") throw model::bad_request("variant must be thumb", "variant");
-    const auto& message_id = context.path_params.at("id");
-    const auto file = variant ? co_await services.media.thumbnail_of(principal.user_id, message_id)
-                              : co_await services.media.file_of(principal.user_id, message_id);
+    return variant.has_value();
+}
+
+// A stored file as a download: its entity tag (304 when If-None-Match has it) and the byte
+// range asked for.
+http::Response file_response(const http::Request& request, const domain::MediaFile& file) {
     const auto& media = file.media;
     const auto size = static_cast<std::uint64_t>(media.size_bytes);
     const auto etag = '"' + file.etag + '"';
@@ -133,17 +137,17 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
                         {"Content-Disposition",
                          std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
                              "; filename=" + quoted_file_name(media)}};
-    if (const auto* match = context.request.header("if-none-match"); match && none_match(*match, etag)) {
+    if (const auto* match = request.header("if-none-match"); match && none_match(*match, etag)) {
         response.status = 304;
-        co_return response;
+        return response;
     }
-    const auto* range_header = context.request.header("range");
+    const auto* range_header = request.header("range");
     const auto range = parse_range(range_header ? std::optional<std::string_view>(*range_header) : std::nullopt, size);
     if (std::holds_alternative<Unsatisfiable>(range)) {
         auto refused = http::error_response(http::describe(model::bad_request("range not satisfiable", "Range")));
         refused.status = 416;
         refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-        co_return refused;
+        return refused;
     }
     response.file = http::FileSlice{file.path, 0, size};
     if (const auto* slice = std::get_if<ByteRange>(&range)) {
@@ -153,7 +157,31 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
         response.headers.emplace_back("Content-Range", "bytes " + std::to_string(slice->first) + "-" +
                                                            std::to_string(slice->last) + "/" + std::to_string(size));
     }
-    co_return response;
+    return response;
+}
+
+awaitable<http::Response> download(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const bool thumbnail = wants_thumbnail(context.request);
+    const auto& message_id = context.path_params.at("id");
+    const auto file = thumbnail ? co_await services.media.thumbnail_of(principal.user_id, message_id)
+                                : co_await services.media.file_of(principal.user_id, message_id);
+    co_return file_response(context.request, file);
+}
+
+awaitable<http::Response> avatar(Services& services, http::Context& context) {
+    co_await authenticate(services, context);
+    const bool thumbnail = wants_thumbnail(context.request);
+    co_return file_response(context.request,
+                            co_await services.media.avatar_of(context.path_params.at("id"), thumbnail));
+}
+
+awaitable<http::Response> set_avatar(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"media_id"});
+    const auto user = co_await services.media.set_avatar(principal.user_id, required_string(body, "media_id"));
+    co_return http::json_response(200, dump(to_json(user)));
 }
 
 awaitable<http::Response> gallery(Services& services, http::Context& context) {
@@ -181,6 +209,13 @@ void add_media_routes(http::Router& router, Services& services) {
         co_return http::no_content();
     });
     router.add(Method::get, "/api/v1/chats/{id}/media", [&services](http::Context& c) { return gallery(services, c); });
+    router.add(Method::put, "/api/v1/users/me/avatar",
+               [&services](http::Context& c) { return set_avatar(services, c); });
+    router.add(Method::del, "/api/v1/users/me/avatar", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        co_return http::json_response(200, dump(to_json(co_await services.media.remove_avatar(principal.user_id))));
+    });
+    router.add(Method::get, "/api/v1/users/{id}/avatar", [&services](http::Context& c) { return avatar(services, c); });
 }
 
 }  // namespace confab::api

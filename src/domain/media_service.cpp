@@ -2,6 +2,7 @@
 
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/rules.hpp"
+#include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/media/inspect.hpp"
 #include "confab/media/multipart.hpp"
@@ -9,6 +10,7 @@
 #include "confab/obs/metrics.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
+#include "confab/store/users.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -46,6 +48,26 @@ std::string file_name_from(std::string_view raw) {
     return std::string(name);
 }
 
+// Whether the upload is a user's avatar (purpose=avatar), which belongs to no chat.
+bool for_avatar(const Upload& upload) {
+    if (!upload.purpose) return false;
+    if (*upload.purpose != "avatar") throw bad_request("purpose must be avatar", "purpose");
+    if (!upload.chat_id.empty()) throw bad_request("an avatar upload has no chat_id", "chat_id");
+    return true;
+}
+
+// Versioned by the bytes, so that a client's cache of the old avatar is not used for a new one.
+std::string avatar_url(const Media& media) {
+    constexpr std::size_t version_length = 16;
+    return "/api/v1/users/" + media.uploader_id + "/avatar?v=" + media.sha256.substr(0, version_length);
+}
+
+struct AvatarChange {
+    User user;
+    std::optional<std::string> released_key;  // the storage key of the replaced avatar's media
+    bool changed = false;
+};
+
 }  // namespace
 
 boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys) {
@@ -66,9 +88,10 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
     }
 }
 
-MediaService::MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers, const config::Media& settings,
-                           const config::Limits& limits)
+MediaService::MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers,
+                           const config::Media& settings, const config::Limits& limits)
     : writes_(writes),
+      users_(users),
       storage_(storage),
       workers_(workers),
       settings_(settings),
@@ -81,11 +104,13 @@ void MediaService::admit_upload(const std::string& user_id) { uploads_.require(u
 boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     // The body file stays the caller's to remove (on its file threads) unless it is stored.
     auto temporary = std::move(upload.temporary);
-    require_uuid(upload.chat_id, "chat_id");
+    const bool avatar = for_avatar(upload);
+    if (!avatar) require_uuid(upload.chat_id, "chat_id");
     if (upload.file_name) upload.file_name = file_name_from(*upload.file_name);
     const auto kind = media_kind_from(upload.kind);
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
-    co_await writes_.standing(upload.chat_id, upload.uploader_id);
+    if (avatar && *kind != MediaKind::image) throw bad_request("an avatar must be an image", "kind");
+    if (!avatar) co_await writes_.standing(upload.chat_id, upload.uploader_id);
     if (upload.multipart_boundary) {
         const auto extracted = co_await offload(workers_, [&]() -> std::optional<media::FilePart> {
             TemporaryFile part{storage_.temporary_path()};
@@ -152,7 +177,10 @@ boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::
 }
 
 boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, std::string message_id) {
-    auto file = co_await file_of(std::move(actor), std::move(message_id));
+    co_return co_await thumbnail_of(co_await file_of(std::move(actor), std::move(message_id)));
+}
+
+boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
     if (file.media.kind != MediaKind::image) throw bad_request("only images have thumbnails", "variant");
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
     const auto size = co_await offload(workers_, [&]() -> std::optional<std::uintmax_t> {
@@ -217,6 +245,50 @@ boost::asio::awaitable<HistoryPage> MediaService::gallery(std::string actor, std
     }
     page.messages = std::move(messages);
     co_return page;
+}
+
+boost::asio::awaitable<User> MediaService::set_avatar(std::string actor, std::string media_id) {
+    require_uuid(media_id, "media_id");
+    co_return co_await change_avatar(std::move(actor), std::move(media_id));
+}
+
+boost::asio::awaitable<User> MediaService::remove_avatar(std::string actor) {
+    co_return co_await change_avatar(std::move(actor), std::nullopt);
+}
+
+boost::asio::awaitable<User> MediaService::change_avatar(std::string actor, std::optional<std::string> media_id) {
+    auto change = co_await writes_.pool().run([&actor, &media_id](store::Tx& tx) {
+        const auto current = store::users::lock_avatar(tx, actor);
+        if (media_id == current) {  // a retry, or no avatar removed again
+            auto user = store::users::find(tx, actor);
+            if (!user) throw not_found("user");
+            return AvatarChange{std::move(*user), std::nullopt, false};
+        }
+        std::optional<std::string> url;
+        if (media_id) {
+            const auto media = store::media::find(tx, *media_id);
+            rules::may_set_avatar(media, actor);
+            store::media::mark_attached(tx, *media_id);
+            url = avatar_url(*media);
+        }
+        auto user = store::users::set_avatar(tx, actor, media_id, url);
+        if (!user) throw not_found("user");
+        auto released_key = current ? store::media::remove(tx, *current) : std::nullopt;
+        return AvatarChange{std::move(*user), std::move(released_key), true};
+    });
+    co_await release_bytes(writes_.pool(), storage_, std::move(change.released_key));
+    if (change.changed) co_await users_.announce(change.user);
+    co_return std::move(change.user);
+}
+
+boost::asio::awaitable<MediaFile> MediaService::avatar_of(std::string user_id, bool thumbnail) {
+    if (!is_uuid(user_id)) throw bad_request("invalid user id", "id");
+    const auto media =
+        co_await writes_.pool().run([&user_id](store::Tx& tx) { return store::media::avatar_of(tx, user_id); });
+    if (!media) throw not_found("avatar");
+    MediaFile file{storage_.path_of(media->storage_key), *media, media->sha256};
+    if (thumbnail) co_return co_await thumbnail_of(std::move(file));
+    co_return file;
 }
 
 boost::asio::awaitable<int> MediaService::remove_stale_uploads() {

@@ -151,6 +151,12 @@ void may_delete_account(bool has_password, std::optional<bool> password_matches)
     if (!*password_matches) throw Error(ErrorCode::forbidden, "password is wrong", "password");
 }
 
+void may_set_avatar(const std::optional<Media>& media, const std::string& actor_id) {
+    if (!media || media->uploader_id != actor_id || !media->chat_id.empty() || media->kind != MediaKind::image)
+        throw bad_request("media_id must be your image upload with purpose avatar", "media_id");
+    if (media->attached) throw conflict("this upload is already attached");
+}
+
 void may_start_export(bool one_in_progress) {
     if (one_in_progress) throw conflict("an export is already in progress");
 }

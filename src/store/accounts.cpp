@@ -25,7 +25,8 @@ void prepare(Tx& tx) {
                "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
     tx.prepare("accounts_tombstone",
                "UPDATE users SET username = 'deleted-' || id::text, display_name = 'Deleted user', avatar_url = NULL, "
-               "bio = NULL, password_hash = NULL, is_admin = false, last_seen_at = NULL, deleted_at = now(), "
+               "avatar_media_id = NULL, bio = NULL, password_hash = NULL, is_admin = false, last_seen_at = NULL, "
+               "deleted_at = now(), "
                "updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL");
     tx.prepare("accounts_remove_tokens", "DELETE FROM auth_tokens WHERE user_id = $1::uuid");
     tx.prepare("accounts_remove_identities", "DELETE FROM external_identities WHERE user_id = $1::uuid");

@@ -15,6 +15,13 @@ void prepare(Tx& tx) {
                "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
                "DO UPDATE SET sha256 = EXCLUDED.sha256 "
                "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
+    tx.prepare("media_insert_avatar",
+               "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
+               "storage_key, width, height, duration_ms) "
+               "VALUES (NULL, $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+               "ON CONFLICT (uploader_id, sha256, kind) WHERE attached_at IS NULL AND chat_id IS NULL "
+               "DO UPDATE SET sha256 = EXCLUDED.sha256 "
+               "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
     tx.prepare(
         "media_insert_attached",
         "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
@@ -29,8 +36,12 @@ void prepare(Tx& tx) {
     tx.prepare("media_lock_quota", "SELECT pg_advisory_xact_lock(hashtext('confab.quota:' || $1))");
     tx.prepare("media_usage",
                "SELECT COALESCE(sum(size_bytes), 0)::bigint, "
-               "COALESCE(bool_or(attached_at IS NULL AND chat_id = $2::uuid AND sha256 = $3 AND kind = $4), false) "
+               "COALESCE(bool_or(attached_at IS NULL AND chat_id IS NOT DISTINCT FROM $2::uuid AND sha256 = $3 AND "
+               "kind = $4), false) "
                "FROM media WHERE uploader_id = $1::uuid");
+    tx.prepare("media_avatar", "SELECT " CONFAB_MEDIA_COLUMNS
+                               " FROM users u JOIN media md ON md.id = u.avatar_media_id "
+                               "WHERE u.id = $1::uuid");
     tx.prepare("media_bytes_in_use", "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1)");
     tx.prepare("media_gallery",
                std::string("SELECT ") + message_columns +
@@ -44,10 +55,22 @@ void prepare(Tx& tx) {
                "WHERE s.media_id = media.id AND s.status = 'pending') ORDER BY created_at LIMIT $2");
 }
 
+namespace {
+
+std::optional<std::string> chat_of(const model::Media& m) {
+    if (m.chat_id.empty()) return std::nullopt;  // an avatar
+    return m.chat_id;
+}
+
+}  // namespace
+
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {
-    const auto row =
-        tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, std::string(to_string(m.kind)), m.mime_type,
-                          m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms);
+    const auto kind = std::string(to_string(m.kind));
+    const auto row = m.chat_id.empty()
+                         ? tx.exec_prepared1("media_insert_avatar", m.uploader_id, kind, m.mime_type, m.size_bytes,
+                                             m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms)
+                         : tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, kind, m.mime_type, m.size_bytes,
+                                             m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms);
     return {*media_from(row, 0), row[13].as<bool>()};
 }
 
@@ -83,7 +106,7 @@ void lock_bytes(Tx& tx, const std::string& storage_key) { tx.exec_prepared("medi
 void lock_quota(Tx& tx, const std::string& uploader_id) { tx.exec_prepared("media_lock_quota", uploader_id); }
 
 Usage usage(Tx& tx, const model::Media& upload) {
-    const auto row = tx.exec_prepared1("media_usage", upload.uploader_id, upload.chat_id, upload.sha256,
+    const auto row = tx.exec_prepared1("media_usage", upload.uploader_id, chat_of(upload), upload.sha256,
                                        std::string(to_string(upload.kind)));
     return {row[0].as<std::int64_t>(), row[1].as<bool>()};
 }
@@ -102,6 +125,12 @@ std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::opt
         out.push_back(message_from(row));
     attach_reactions(tx, out, viewer);
     return out;
+}
+
+std::optional<model::Media> avatar_of(Tx& tx, const std::string& user_id) {
+    const auto result = tx.exec_prepared("media_avatar", user_id);
+    if (result.empty()) return std::nullopt;
+    return media_from(result[0], 0);
 }
 
 std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit) {

@@ -78,7 +78,7 @@ std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     };
     model::Media media;
     media.id = row[first].as<std::string>();
-    media.chat_id = row[first + 1].as<std::string>();
+    media.chat_id = row[first + 1].as<std::string>(std::string{});  // empty: an avatar's
     media.uploader_id = row[first + 2].as<std::string>();
     media.kind = model::media_kind_from(row[first + 3].c_str()).value_or(model::MediaKind::file);
     media.mime_type = row[first + 4].as<std::string>();

@@ -59,6 +59,11 @@ void prepare(Tx& tx) {
                "bio = CASE WHEN $3 THEN $4 ELSE bio END, is_bot = coalesce($5::boolean, is_bot), updated_at = now() "
                "WHERE u.id = $1::uuid RETURNING " +
                    columns);
+    tx.prepare("users_lock_avatar", "SELECT avatar_media_id::text FROM users WHERE id = $1::uuid FOR UPDATE");
+    tx.prepare("users_set_avatar",
+               "UPDATE users u SET avatar_media_id = $2::uuid, avatar_url = $3, updated_at = now() "
+               "WHERE u.id = $1::uuid RETURNING " +
+                   columns);
     tx.prepare("users_deactivated_at", "SELECT " CONFAB_MS("deactivated_at") " FROM users WHERE id = $1::uuid");
     tx.prepare("users_set_deactivated",
                "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
@@ -150,6 +155,17 @@ std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, cons
     if (change.send_read_receipts) receipts = *change.send_read_receipts ? "true" : "false";
     return privacy_from(tx.exec_prepared("users_update_privacy", id, text_of(change.who_can_add_me),
                                          text_of(change.who_can_see_presence), receipts));
+}
+
+std::optional<std::string> lock_avatar(Tx& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("users_lock_avatar", id);
+    if (result.empty()) return std::nullopt;
+    return optional_text(result[0][0]);
+}
+
+std::optional<model::User> set_avatar(Tx& tx, const std::string& id, const std::optional<std::string>& media_id,
+                                      const std::optional<std::string>& url) {
+    return single_user(tx.exec_prepared("users_set_avatar", id, media_id, url));
 }
 
 std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change) {

@@ -20,6 +20,8 @@ class Storage;
 
 namespace confab::domain {
 
+class UserService;
+
 struct Upload {
     std::string uploader_id;
     std::string chat_id;
@@ -30,11 +32,12 @@ struct Upload {
     std::optional<std::int64_t> width;
     std::optional<std::int64_t> height;
     std::optional<std::int64_t> duration_ms;
+    std::optional<std::string> purpose;  // "avatar": a user's avatar, of no chat (chat_id empty)
 };
 
 struct Uploaded {
     Media media;
-    bool created = true;  // false: the same user uploaded the same bytes to this chat before
+    bool created = true;  // false: the same user uploaded the same bytes to this chat (or as an avatar) before
 };
 
 struct MediaFile {
@@ -62,13 +65,13 @@ inline boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Stor
 void require_within_quota(std::size_t quota_bytes, std::int64_t used_bytes, std::int64_t upload_bytes);
 
 // Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
-// gallery, and the cleanup of uploads never attached to a message.
+// gallery, avatars (docs/api.md, Avatars), and the cleanup of uploads never attached.
 class MediaService {
 public:
     static constexpr int unattached_lifetime_hours = 24;
 
-    MediaService(ChatWrites& writes, media::Storage& storage, Workers& workers, const config::Media& settings,
-                 const config::Limits& limits);
+    MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers,
+                 const config::Media& settings, const config::Limits& limits);
 
     // Spends one of the user's upload tokens, before the body is received; throws
     // Error{rate_limited} when they are spent.
@@ -83,6 +86,14 @@ public:
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
     boost::asio::awaitable<HistoryPage> gallery(std::string actor, std::string chat_id, GalleryQuery query);
 
+    // Makes the actor's avatar upload `media_id` their avatar (rules::may_set_avatar), or removes
+    // their avatar; the avatar it replaces goes with its bytes (unless another row still uses
+    // them), and user.updated goes to the actor and their contacts when it changed.
+    boost::asio::awaitable<User> set_avatar(std::string actor, std::string media_id);
+    boost::asio::awaitable<User> remove_avatar(std::string actor);
+    // The user's avatar, or its thumbnail; not_found when they have none.
+    boost::asio::awaitable<MediaFile> avatar_of(std::string user_id, bool thumbnail);
+
     // Removes every temporary file, then starts the periodic cleanup (stale uploads,
     // abandoned temporary files) on the workers; stop() ends it. Call before serving.
     void start_cleanup();
@@ -92,8 +103,11 @@ public:
 
 private:
     boost::asio::awaitable<void> cleanup_loop();
+    boost::asio::awaitable<User> change_avatar(std::string actor, std::optional<std::string> media_id);
+    boost::asio::awaitable<MediaFile> thumbnail_of(MediaFile file);
 
     ChatWrites& writes_;
+    UserService& users_;
     media::Storage& storage_;
     Workers& workers_;
     config::Media settings_;

@@ -91,6 +91,9 @@ void may_translate(const Message& message);
 // wrong one forbidden (`password_matches` is empty when none was given). An account of the
 // host application has no password: the authenticated request alone confirms.
 void may_delete_account(bool has_password, std::optional<bool> password_matches);
+// An avatar is the user's own image uploaded for it (purpose=avatar: of no chat): bad_request
+// otherwise, naming media_id; conflict when that upload is attached already.
+void may_set_avatar(const std::optional<Media>& media, const std::string& actor_id);
 // One export at a time per user: another while one is pending or running is a conflict.
 void may_start_export(bool one_in_progress);
 // Only a ready export downloads (conflict otherwise). Whose it is was asked before: another

@@ -13,7 +13,7 @@ namespace confab::store::media {
 void prepare(Tx& tx);
 
 // The stored row and whether this call created it (false: the same user already uploaded
-// the same bytes to the same chat).
+// the same bytes to the same chat, or as an avatar when `media.chat_id` is empty: no chat).
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& media);
 std::optional<model::Media> find(Tx& tx, const std::string& id);
 // A new row for bytes already stored (a forward's copy), attached at once.
@@ -38,6 +38,8 @@ Usage usage(Tx& tx, const model::Media& upload);
 // Media messages of a chat, newest first, seq < before_seq, optionally of one kind.
 std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::optional<model::MediaKind> kind,
                                     std::optional<std::int64_t> before_seq, int limit, const std::string& viewer);
+// The media of the user's avatar.
+std::optional<model::Media> avatar_of(Tx& tx, const std::string& user_id);
 // Ids of uploads never attached to a message and older than the cutoff.
 std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit);
 

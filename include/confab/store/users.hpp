@@ -49,6 +49,14 @@ std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, cons
 // Applies the change; the user after it, or nullopt when there is no such user.
 std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change);
 
+// The media of the user's avatar, the user's row locked until the transaction ends; nullopt
+// when they have no avatar.
+std::optional<std::string> lock_avatar(Tx& tx, const std::string& id);
+// Sets the user's avatar (none when `media_id` is nullopt) and the URL shown for it; the user
+// after it, or nullopt when there is no such user.
+std::optional<model::User> set_avatar(Tx& tx, const std::string& id, const std::optional<std::string>& media_id,
+                                      const std::optional<std::string>& url);
+
 // Whether the host backend has deactivated the user (docs/api.md, Server API).
 struct Standing {
     std::optional<model::Timestamp> deactivated_at;

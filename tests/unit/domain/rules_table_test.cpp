@@ -377,6 +377,29 @@ TEST(RulesTable, WhatConfirmsAnAccountsDeletion) {
             << " matches: " << (row.password_matches ? std::to_string(*row.password_matches) : "none given");
 }
 
+// An avatar is the caller's own image uploaded with purpose=avatar (of no chat), not attached.
+TEST(RulesTable, WhichUploadsCanBeAnAvatar) {
+    const Media avatar_upload{.uploader_id = "ann", .kind = MediaKind::image};
+    struct Row {
+        const char* media;
+        std::optional<Media> value;
+        char expected;
+    };
+    const std::vector<Row> rows{
+        {"own avatar upload", avatar_upload, 'A'},
+        {"none", std::nullopt, 'B'},
+        {"another's avatar upload", Media{.uploader_id = "bob", .kind = MediaKind::image}, 'B'},
+        {"own upload to a chat", Media{.chat_id = "c1", .uploader_id = "ann", .kind = MediaKind::image}, 'B'},
+        {"own chat media attached to a message",
+         Media{.chat_id = "c1", .uploader_id = "ann", .kind = MediaKind::image, .attached = true}, 'B'},
+        {"own file without a chat", Media{.uploader_id = "ann", .kind = MediaKind::file}, 'B'},
+        {"own avatar upload attached already", Media{.uploader_id = "ann", .kind = MediaKind::image, .attached = true},
+         'C'},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(answer([&] { may_set_avatar(row.value, "ann"); }), row.expected) << row.media;
+}
+
 TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
     EXPECT_EQ(answer([] { may_start_export(false); }), 'A');
     EXPECT_EQ(answer([] { may_start_export(true); }), 'C');

@@ -105,6 +105,10 @@ export interface components {
             username: string;
             /** @description 1-64 code points; the username when none was given; `Deleted user` for a tombstone. */
             display_name: string;
+            /**
+             * @description `/api/v1/users/{id}/avatar?v=<version>` while the user has an avatar (`PUT
+             *     /users/me/avatar`), null otherwise; the version changes with the image.
+             */
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
@@ -487,6 +491,10 @@ export interface components {
             members: components["schemas"]["ChatMemberModel"][];
             /** @description Users invited instead of added; each has a pending invitation. */
             invited: components["schemas"]["Uuid"][];
+        };
+        SetAvatarRequest: {
+            /** @description The caller's own upload made with `purpose=avatar`, not yet attached. */
+            media_id: components["schemas"]["Uuid"];
         };
         DeleteAccountRequest: {
             /** @description The account's password; required for a password account. */

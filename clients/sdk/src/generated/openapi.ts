@@ -302,6 +302,40 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/api/v1/users/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make an avatar upload the caller's avatar
+         * @description docs/api.md, Avatars. `media_id` must be the caller's own upload made with
+         *     `purpose=avatar` (so an image), not yet attached: anything else (someone else's
+         *     upload, a chat's upload or a message's media, an unknown id) is `400` naming
+         *     `media_id`, not a UUID is `400`, and an avatar upload attached already is `409`.
+         *     Setting the current avatar again changes nothing. `avatar_url` becomes
+         *     `/api/v1/users/{id}/avatar?v=<first 16 hex digits of the image's sha256>`; the avatar
+         *     it replaces is removed, its bytes deleted from disk unless another media row still
+         *     uses them. Sends `user.updated` to the caller's own connections and to everyone who
+         *     shares a chat with them. Unknown fields are `400`.
+         */
+        put: operations["setMyAvatar"];
+        post?: never;
+        /**
+         * Remove the caller's avatar
+         * @description `avatar_url` becomes null; the avatar's media is removed, its bytes deleted from disk
+         *     unless another media row still uses them, and `user.updated` is sent as for `PUT`.
+         *     Without an avatar it changes nothing (still `200`, no event).
+         */
+        delete: operations["removeMyAvatar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/exports": {
         parameters: {
             query?: never;
@@ -482,6 +516,33 @@ export interface paths {
          * @description Carries `online` and `last_seen_at` when the caller shares a chat with the user.
          */
         get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's avatar image, or its thumbnail
+         * @description Any signed-in user. `404` when the user has no avatar (or does not exist); `400` for
+         *     an `id` that is not a UUID. Served as a message's media is (`GET
+         *     /messages/{id}/media`): `ETag` `"<sha256>"`, `If-None-Match` answered `304`, one
+         *     `Range` answered `206` (past the end `416`), `Cache-Control: private`,
+         *     `X-Content-Type-Options: nosniff`, `Content-Disposition: inline`.
+         *
+         *     `variant=thumb`: a JPEG of at most 320 x 320 pixels, made once on the first request,
+         *     its `ETag` `"<sha256>-thumb"`; an image that cannot be decoded is `415`.
+         */
+        get: operations["getUserAvatar"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1107,6 +1168,13 @@ export interface paths {
          *     payload_too_large` with `details.quota_bytes`, `details.used_bytes` and
          *     `details.upload_bytes`, and nothing is stored; a retry that gets `200` is never
          *     refused. Removed media, and media of deleted messages and groups, no longer count.
+         *
+         *     `purpose=avatar` uploads an avatar (docs/api.md, Avatars): no `chat_id` (`400` when
+         *     one is given), `kind` must be `image` (`400` otherwise), and bytes that are not an
+         *     allowed image are `415`. The same user uploading the same image as an avatar again,
+         *     while the earlier one is not yet set, gets it with `200`. It becomes the avatar with
+         *     `PUT /users/me/avatar`; until then it is an upload never attached (removed after 24
+         *     hours), and it counts against the quota like any upload.
          */
         post: operations["uploadMedia"];
         delete?: never;
@@ -1632,6 +1700,10 @@ export interface components {
             username: string;
             /** @description 1-64 code points; the username when none was given; `Deleted user` for a tombstone. */
             display_name: string;
+            /**
+             * @description `/api/v1/users/{id}/avatar?v=<version>` while the user has an avatar (`PUT
+             *     /users/me/avatar`), null otherwise; the version changes with the image.
+             */
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
@@ -2014,6 +2086,10 @@ export interface components {
             members: components["schemas"]["ChatMemberModel"][];
             /** @description Users invited instead of added; each has a pending invitation. */
             invited: components["schemas"]["Uuid"][];
+        };
+        SetAvatarRequest: {
+            /** @description The caller's own upload made with `purpose=avatar`, not yet attached. */
+            media_id: components["schemas"]["Uuid"];
         };
         DeleteAccountRequest: {
             /** @description The account's password; required for a password account. */
@@ -2881,6 +2957,58 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    setMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAvatarRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller as stored, with the new `avatar_url` (without presence fields). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    removeMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller as stored, `avatar_url` null (without presence fields). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
     startExport: {
         parameters: {
             query?: never;
@@ -3115,6 +3243,92 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getUserAvatar: {
+        parameters: {
+            query?: {
+                /** @description `thumb` for the thumbnail; any other value is `400`. */
+                variant?: "thumb";
+            };
+            header?: {
+                /** @description Entity tags (or `*`); a match answers `304`. */
+                "If-None-Match"?: string;
+                /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-512`. */
+                Range?: string;
+            };
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole image, with `Content-Type` its MIME type (`image/jpeg` for the thumbnail). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Content-Length": components["headers"]["Content-Length"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The requested byte range. */
+            206: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `bytes FIRST-LAST/SIZE`. */
+                    "Content-Range"?: string;
+                    ETag: components["headers"]["ETag"];
+                    "Content-Length": components["headers"]["Content-Length"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Not modified (the `If-None-Match` matched); no body. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description The range starts past the end of the image. The body is the error shape with code
+             *     `bad_request`.
+             */
+            416: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description `bytes *\/SIZE`. */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -4098,8 +4312,13 @@ export interface operations {
     uploadMedia: {
         parameters: {
             query: {
-                /** @description A chat the caller is a member of (`404` otherwise). */
-                chat_id: components["schemas"]["Uuid"];
+                /**
+                 * @description A chat the caller is a member of (`404` otherwise). Required (`400` without it)
+                 *     unless `purpose` is `avatar`, which takes none.
+                 */
+                chat_id?: components["schemas"]["Uuid"];
+                /** @description `avatar` for an avatar upload, of no chat; any other value is `400`. */
+                purpose?: "avatar";
                 /** @description What the bytes must be (`400` for anything else). */
                 kind: components["schemas"]["MediaKind"];
             };
@@ -4126,7 +4345,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The same bytes were uploaded before and are not in a message yet. */
+            /** @description The same bytes were uploaded before and are not in a message (or the avatar) yet. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
