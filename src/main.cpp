@@ -4,8 +4,10 @@
 #include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
 #include "confab/net/libre_translate.hpp"
+#include "confab/net/nats_bus.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
+#include "confab/realtime/cluster.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/stats.hpp"
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -111,6 +114,19 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     std::optional<net::LibreTranslate> translator;
     if (!config.translation.url.empty()) translator.emplace(config.translation);
     api::Application app(config, translator ? &*translator : nullptr);
+    // Declared after the application: the bus stops calling into its hub before the hub goes.
+    std::optional<net::NatsBus> bus;
+    std::optional<realtime::Cluster> cluster;
+    if (!config.cluster.nats_urls.empty()) {
+        bus.emplace(config.cluster);
+        cluster.emplace(app.hub, *bus,
+                        [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
+                            auth.revoked_elsewhere(user_id, tokens);
+                        });
+        bus->start([&node = *cluster](std::string_view bytes) { node.receive(bytes); },
+                   [&node = *cluster] { node.rejoined(); });
+        app.hub.relay_through(&*cluster);
+    }
     net::Server server(config, app.router, app.events, app.hub, app.files,
                        {[&app] { return app.storage.temporary_path(); },
                         [&config_file] { reload_log_level(config_file); },
@@ -132,7 +148,9 @@ int main(int argc, char** argv) {
     confab::config::Config config;
     try {
         config = confab::config::load(arguments->config_file, confab::config::process_env());
-        confab::obs::init_logging(config.log.level, config.log.format);
+        const bool clustered = !config.cluster.nats_urls.empty();
+        confab::obs::init_logging(config.log.level, config.log.format,
+                                  clustered ? confab::net::NatsBus::node_id(config.cluster) : "");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "confab: configuration error: %s\n", e.what());
         return 2;

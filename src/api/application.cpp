@@ -39,7 +39,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
       accounts(writes, auth, members, exports, storage, cfg.auth),
       services{cfg,   pool,      auth,      users, chats,         members,      messages, presence, media,
-               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts},
+               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts, hub},
       router(make_router(services)),
       events(services) {}
 

@@ -2,6 +2,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/model/error.hpp"
 #include "confab/obs/metrics.hpp"
+#include "confab/realtime/hub.hpp"
 #include "confab/store/database.hpp"
 
 #include <sodium.h>
@@ -52,11 +53,17 @@ void add_health_routes(http::Router& router, Services& services) {
     });
     auto readiness =
         std::make_shared<store::ReadinessProbe>(services.pool, services.config.overload.ready_probe_interval);
-    router.add(http::Method::get, "/readyz", [readiness](http::Context&) -> boost::asio::awaitable<http::Response> {
-        // The reason goes to the log only: it may name hosts and ports.
-        if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);
-        co_return http::json_response(200, R"({"status":"ready"})");
-    });
+    // A node away from NATS stays ready: NATS down would otherwise take every node out at once,
+    // and its clients are told to resync when it is back (docs/architecture.md, Cluster).
+    router.add(http::Method::get, "/readyz",
+               [readiness, &hub = services.hub](http::Context&) -> boost::asio::awaitable<http::Response> {
+                   // The reason goes to the log only: it may name hosts and ports.
+                   if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);
+                   const auto* relay = hub.relay();
+                   if (!relay) co_return http::json_response(200, R"({"status":"ready"})");
+                   co_return http::json_response(200, relay->linked() ? R"({"status":"ready","nats":"connected"})"
+                                                                      : R"({"status":"ready","nats":"reconnecting"})");
+               });
 }
 
 }  // namespace confab::api

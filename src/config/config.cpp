@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -353,6 +354,24 @@ TextList origin_list() {
     return TextList{"a list of origins like \"https://chat.example.com\" (scheme://host[:port], no path)", is_origin};
 }
 
+TextList nats_url_list() {
+    return TextList{"a list of URLs like \"nats://127.0.0.1:4222\" (nats:// only, no blanks)",
+                    [](std::string_view text) {
+                        constexpr std::string_view scheme = "nats://";
+                        return text.starts_with(scheme) && text.size() > scheme.size() &&
+                               text.find_first_of(", \t/?#", scheme.size()) == std::string_view::npos;
+                    }};
+}
+
+// A NATS subject token: letters, digits, '-' and '_' (no wildcards or separators).
+Text subject_token() {
+    return Text{"a non-empty name of letters, digits, '-' and '_'", [](std::string_view text) {
+                    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                    });
+                }};
+}
+
 TextList secret_list() {
     return TextList{"a list of secrets of at least 32 characters, with no commas or blanks", [](std::string_view text) {
                         return text.size() >= 32 && text.find_first_of(", \t") == std::string_view::npos;
@@ -559,6 +578,9 @@ const std::vector<Key>& keys() {
         {"translation.api_key", "CONFAB_TRANSLATION_API_KEY", any_text(), &Config::translation, &Translation::api_key},
         {"translation.timeout_ms", "CONFAB_TRANSLATION_TIMEOUT_MS", integer(100, 60000), &Config::translation,
          &Translation::timeout},
+        {"cluster.nats_urls", "CONFAB_CLUSTER_NATS_URLS", nats_url_list(), &Config::cluster, &Cluster::nats_urls},
+        {"cluster.node_id", "CONFAB_CLUSTER_NODE_ID", any_text(), &Config::cluster, &Cluster::node_id},
+        {"cluster.subject", "CONFAB_CLUSTER_SUBJECT", subject_token(), &Config::cluster, &Cluster::subject},
     };
     return table;
 }

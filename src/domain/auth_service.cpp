@@ -315,6 +315,11 @@ void AuthService::signed_out(const std::string& user_id, const std::string& kept
     hub_.close_tokens_except(user_id, kept_token_hash, realtime::CloseCode::token_revoked);
 }
 
+void AuthService::revoked_elsewhere(const std::string& user_id, const realtime::TokenFilter& tokens) {
+    if (tokens.all_but) tokens_.forget_user(user_id, tokens.token_hash);
+    else tokens_.forget(tokens.token_hash);
+}
+
 boost::asio::awaitable<std::vector<Session>> AuthService::sessions(const Principal& principal) {
     co_return co_await pool_.run(
         [principal](store::Tx& tx) { return store::tokens::sessions(tx, principal.user_id, principal.token_hash); });

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace confab::obs {
 namespace {
@@ -73,6 +75,8 @@ namespace {
 // One JSON object per line; the text is escaped so any message stays valid JSON.
 class JsonFormatter final : public spdlog::formatter {
 public:
+    explicit JsonFormatter(std::string prefix) : prefix_(std::move(prefix)) {}
+
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
         const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -82,10 +86,13 @@ public:
         const auto length = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
         const auto timestamp = fmt::format("{}.{:03}Z", std::string_view(stamp, length), ms % 1000);
         const auto level = spdlog::level::to_string_view(msg.level);
-        append_json_line(timestamp, std::string_view(level.data(), level.size()),
-                         std::string_view(msg.payload.data(), msg.payload.size()), dest);
+        const std::string text = prefix_ + std::string(msg.payload.data(), msg.payload.size());
+        append_json_line(timestamp, std::string_view(level.data(), level.size()), text, dest);
     }
-    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(prefix_); }
+
+private:
+    std::string prefix_;  // "node=<id> " on a cluster's node: a field like the message's own
 };
 
 }  // namespace
@@ -102,13 +109,16 @@ spdlog::level::level_enum parse_level(const std::string& level) {
 
 void set_log_level(const std::string& level) { spdlog::set_level(parse_level(level)); }
 
-void init_logging(const std::string& level, const std::string& format) {
+void init_logging(const std::string& level, const std::string& format, const std::string& node) {
     const auto parsed = parse_level(level);
     auto logger = std::make_shared<spdlog::logger>("confab", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    const std::string prefix = node.empty() ? "" : "node=" + node + " ";
     if (format == "json") {
-        logger->set_formatter(std::make_unique<JsonFormatter>());
+        logger->set_formatter(std::make_unique<JsonFormatter>(prefix));
     } else {
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
+        std::string escaped;  // '%' starts a flag in a pattern
+        for (const char c : prefix) escaped += c == '%' ? std::string("%%") : std::string(1, c);
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ " + escaped + "%v", spdlog::pattern_time_type::utc);
     }
     logger->set_level(parsed);
     logger->flush_on(spdlog::level::warn);

@@ -162,6 +162,8 @@ std::string Metrics::expose() const {
     token_lookups.write(out, "counter");
     translation_requests.write(out, "counter");
     translation_duration.write(out, "histogram");
+    cluster_messages.write(out, "counter");
+    cluster_connected.write(out, "gauge");
     write_process(out);
     return out;
 }

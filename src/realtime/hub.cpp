@@ -28,6 +28,23 @@ void Hub::detach(const Connection& connection) {
 }
 
 std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
+    if (relay_) relay_->relay_send(user_ids, frame);
+    return send_here(user_ids, frame);
+}
+
+void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
+    const TokenFilter tokens{token_hash, false};
+    if (relay_) relay_->relay_close(user_id, tokens, code);
+    close_here(user_id, tokens, code);
+}
+
+void Hub::close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code) {
+    const TokenFilter tokens{keep, true};
+    if (relay_) relay_->relay_close(user_id, tokens, code);
+    close_here(user_id, tokens, code);
+}
+
+std::size_t Hub::send_here(const std::vector<std::string>& user_ids, const Frame& frame) {
     Dispatch dispatch{{}, frame, std::nullopt};
     std::size_t count = 0;
     bool start_drain = false;
@@ -43,22 +60,26 @@ std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const F
     return count;
 }
 
-void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
-    close_where(user_id, code, [&](const Connection& connection) { return connection.token_hash() == token_hash; });
-}
-
-void Hub::close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code) {
-    close_where(user_id, code, [&](const Connection& connection) { return connection.token_hash() != keep; });
-}
-
-void Hub::close_where(const std::string& user_id, CloseCode code, const std::function<bool(const Connection&)>& which) {
+void Hub::close_here(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {
     Dispatch dispatch{{}, nullptr, code};
     bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
         if (const auto found = by_user_.find(user_id); found != by_user_.end())
             std::copy_if(found->second.begin(), found->second.end(), std::back_inserter(dispatch.targets),
-                         [&](const auto& connection) { return which(*connection); });
+                         [&](const auto& connection) { return tokens.matches(*connection); });
+        start_drain = queue(std::move(dispatch));
+    }
+    if (start_drain) post_drain();
+}
+
+void Hub::close_everyone_here(CloseCode code) {
+    Dispatch dispatch{{}, nullptr, code};
+    bool start_drain = false;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [user, list] : by_user_)
+            dispatch.targets.insert(dispatch.targets.end(), list.begin(), list.end());
         start_drain = queue(std::move(dispatch));
     }
     if (start_drain) post_drain();

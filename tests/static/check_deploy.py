@@ -3,7 +3,8 @@
 
 Usage: check_deploy.py REPO_ROOT
 
-Reads Dockerfile, docker-compose.yml, .dockerignore, scripts/dev, .ci/run, README.md and
+Reads Dockerfile, docker-compose.yml, docker-compose.cluster.yml, config/haproxy.cfg (also
+checked by `haproxy -c` where installed), .dockerignore, scripts/dev, .ci/run, README.md and
 src/config/config.cpp; prints every failed check and exits 1, or prints
 "deploy files: N checks passed".
 """
@@ -12,6 +13,8 @@ import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from urllib.parse import urlparse
 
@@ -152,6 +155,8 @@ def main():
 
     dockerfile = c.read("Dockerfile")
     compose_text = c.read("docker-compose.yml")
+    cluster_text = c.read("docker-compose.cluster.yml")
+    haproxy_cfg = c.read("config/haproxy.cfg")
     dockerignore = c.read(".dockerignore")
     dev = c.read("scripts/dev")
     ci = c.read(".ci/run")
@@ -269,8 +274,48 @@ def main():
     else:
         app_env = {}
 
+    # --- docker-compose.cluster.yml: the nodes, NATS and HAProxy in step with the single node
+    node_env = {}
+    if cluster_text is not None:
+        try:
+            cluster = yaml.safe_load(cluster_text)
+        except yaml.YAMLError as e:
+            cluster = None
+            c.check(False, f"docker-compose.cluster.yml: does not parse: {e}")
+        services = cluster.get("services") if isinstance(cluster, dict) else None
+        services = services if isinstance(services, dict) else {}
+        nodes = {name: svc for name, svc in services.items() if name.startswith("confab-")}
+        c.check(len(nodes) >= 3, "docker-compose.cluster.yml: needs three nodes confab-1..3")
+        c.check("nats" in services and "haproxy" in services and "postgres" in services,
+                "docker-compose.cluster.yml: needs services postgres, nats and haproxy")
+        ids = set()
+        for name, node in nodes.items():
+            env = compose_env(node)
+            node_env.update(env)
+            c.check(node.get("build") is not None, f"docker-compose.cluster.yml: {name} is not built from the Dockerfile")
+            c.check(env.get("CONFAB_DATABASE_URL") == app_env.get("CONFAB_DATABASE_URL"),
+                    f"docker-compose.cluster.yml: {name}'s CONFAB_DATABASE_URL differs from docker-compose.yml's")
+            c.check(env.get("CONFAB_CLUSTER_NATS_URLS") == "nats://nats:4222",
+                    f"docker-compose.cluster.yml: {name} does not use the nats service")
+            ids.add(env.get("CONFAB_CLUSTER_NODE_ID"))
+            if media_dir:
+                c.check(media_dir in compose_mount_targets(node),
+                        f"docker-compose.cluster.yml: {name} has no media volume at {media_dir}")
+            if haproxy_cfg is not None:
+                c.check(re.search(rf"^\s*server\s+\S+\s+{re.escape(name)}:8080\b", haproxy_cfg, re.M) is not None,
+                        f"config/haproxy.cfg: no server line for {name}:8080")
+        c.check(len(ids) == len(nodes) and None not in ids,
+                "docker-compose.cluster.yml: every node needs a CONFAB_CLUSTER_NODE_ID of its own")
+        haproxy = services.get("haproxy") or {}
+        c.check(any("config/haproxy.cfg" in str(v) for v in haproxy.get("volumes") or []),
+                "docker-compose.cluster.yml: haproxy does not mount config/haproxy.cfg")
+    if haproxy_cfg is not None and shutil.which("haproxy"):
+        checked = subprocess.run(["haproxy", "-c", "-q", "-f", os.path.join(c.root, "config/haproxy.cfg")],
+                                 capture_output=True, text=True)
+        c.check(checked.returncode == 0, f"config/haproxy.cfg: haproxy -c refused it: {checked.stderr.strip()}")
+
     # --- every CONFAB_* variable the deploy files set is one the config module reads
-    names = sorted({k for k in list(runtime_env) + list(app_env) if k.startswith("CONFAB_")})
+    names = sorted({k for k in list(runtime_env) + list(app_env) + list(node_env) if k.startswith("CONFAB_")})
     c.check(bool(names), "no CONFAB_* variables found in Dockerfile or docker-compose.yml")
     if config_cpp is not None:
         for name in names:

@@ -221,20 +221,24 @@ void ServerProcess::start() {
     std::vector<std::string> env_strings;
     env_strings.reserve(env.size());
     for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    pid_ = spawn_logged(bin, options_.args, env_strings, log_path_);
+}
+
+pid_t spawn_logged(const std::string& bin, std::vector<std::string> args, std::vector<std::string> env,
+                   const std::filesystem::path& log_path) {
     std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
+    for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);
 
     std::string bin_s(bin);
-    std::vector<std::string> arguments = options_.args;
     std::vector<char*> argv{bin_s.data()};
-    for (auto& argument : arguments) argv.push_back(argument.data());
+    for (auto& argument : args) argv.push_back(argument.data());
     argv.push_back(nullptr);
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::string log = log_path_.string();
+    std::string log = log_path.string();
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     // Do not leak the test process's sockets (e.g. open WebSockets) into the server.
@@ -253,10 +257,12 @@ void ServerProcess::start() {
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    int rc = ::posix_spawn(&pid_, bin, &fa, &attr, argv.data(), envp.data());
+    pid_t pid = -1;
+    const int rc = ::posix_spawnp(&pid, bin_s.c_str(), &fa, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error(std::string("posix_spawn ") + bin + ": " + std::strerror(rc));
+    if (rc != 0) throw std::runtime_error("posix_spawn " + bin + ": " + std::strerror(rc));
+    return pid;
 }
 
 bool ServerProcess::reap(bool block) {

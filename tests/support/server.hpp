@@ -156,6 +156,11 @@ private:
     std::filesystem::path dir_, media_dir_, log_path_, port_file_;
 };
 
+// Starts `bin` (looked up in PATH unless it has a '/') with exactly `env`, stdin from
+// /dev/null, stdout and stderr into `log_path`, and no descriptor of the test's but those.
+pid_t spawn_logged(const std::string& bin, std::vector<std::string> args, std::vector<std::string> env,
+                   const std::filesystem::path& log_path);
+
 // Exit status from a waitpid status: the exit code, or 128 + signal number.
 int decode_wait_status(int status);
 

@@ -29,6 +29,9 @@ class AccountService;
 namespace confab::store {
 class Pool;
 }
+namespace confab::realtime {
+class Hub;
+}
 
 namespace confab::api {
 
@@ -51,6 +54,7 @@ struct Services {
     domain::TranslationService& translations;
     domain::ExportService& exports;
     domain::AccountService& accounts;
+    const realtime::Hub& hub;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

@@ -154,6 +154,16 @@ struct Translation {
     bool operator==(const Translation&) const = default;
 };
 
+// Several nodes behind a load balancer (docs/architecture.md, Cluster): what one node sends to
+// its connections also crosses to the others over NATS.
+struct Cluster {
+    std::vector<std::string> nats_urls;  // a NATS cluster's servers; empty: a single node
+    std::string node_id;                 // names the node in logs; empty: <hostname>-<pid>
+    std::string subject = "confab";      // prefix of its subjects, so clusters can share one NATS
+
+    bool operator==(const Cluster&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -166,6 +176,7 @@ struct Config {
     Overload overload;
     ServerApi server_api;
     Translation translation;
+    Cluster cluster;
 
     bool operator==(const Config&) const = default;
 };

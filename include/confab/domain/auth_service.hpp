@@ -20,7 +20,8 @@ class Pool;
 }
 namespace confab::realtime {
 class Hub;
-}
+struct TokenFilter;
+}  // namespace confab::realtime
 
 namespace confab::domain {
 
@@ -80,6 +81,9 @@ public:
     // Once the user's tokens but `kept_token_hash` (none when empty) are revoked: forgets
     // them and closes their sockets.
     void signed_out(const std::string& user_id, const std::string& kept_token_hash = {});
+    // Another node of the cluster revoked these tokens and closed their sockets
+    // (realtime::Cluster): this node forgets them too, rather than trust its cache a while.
+    void revoked_elsewhere(const std::string& user_id, const realtime::TokenFilter& tokens);
     // Until when the principal's token works, asked of the database itself (nullopt: it does
     // not any more). A WebSocket asks once it is in the hub, so that a logout whose close ran
     // before it joined (it had authenticated before the revocation) still ends it, and again

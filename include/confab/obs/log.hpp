@@ -8,8 +8,10 @@
 namespace confab::obs {
 
 // Installs the process-wide spdlog logger: human-readable text by default, or one JSON
-// object per line ("json") for log shippers. Throws std::invalid_argument on a bad level.
-void init_logging(const std::string& level, const std::string& format);
+// object per line ("json") for log shippers. A node of a cluster names itself on every line
+// (`node=<id>`, in JSON a "node" field); `node` is empty on a single node. Throws
+// std::invalid_argument on a bad level.
+void init_logging(const std::string& level, const std::string& format, const std::string& node = "");
 
 // One JSON log line: {"ts", "level", "msg", and one string field per key=value word}.
 // Exposed for tests.

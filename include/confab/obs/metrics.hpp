@@ -131,6 +131,14 @@ struct Metrics {
     Family<Histogram> translation_duration{"confab_translation_provider_duration_seconds",
                                            "Translations the provider answered, from the call to its answer.",
                                            {}};
+    Family<Counter> cluster_messages{"confab_cluster_messages_total",
+                                     "Messages between the nodes of a cluster over NATS, by direction (published, "
+                                     "received, dropped: malformed or refused by NATS).",
+                                     {"direction"}};
+    Family<Gauge> cluster_connected{"confab_cluster_nats_connected",
+                                    "1 while the node is connected to NATS; 0 while it reconnects, and on a "
+                                    "single node.",
+                                    {}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

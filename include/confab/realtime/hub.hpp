@@ -4,7 +4,6 @@
 #include <boost/container/small_vector.hpp>
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +23,7 @@ enum class CloseCode : unsigned short {
     unsupported_data = 1003,  // binary frame
     policy_violation = 1008,  // outbound queue overflow
     message_too_big = 1009,   // a frame over limits.frame_bytes
+    try_again_later = 1013,   // the node lost events for a while (cluster): reconnect and resync
     token_revoked = 4001,     // the token the connection authenticated with was revoked or expired
 };
 
@@ -38,6 +38,26 @@ public:
     virtual void close(CloseCode code) = 0;
 };
 
+// Which of a user's connections a close is for: those of one token, or all but one token's.
+struct TokenFilter {
+    std::string token_hash;
+    bool all_but = false;  // every token except token_hash (none kept when it is empty)
+
+    bool operator==(const TokenFilter&) const = default;
+    bool matches(const Connection& connection) const { return (connection.token_hash() == token_hash) != all_but; }
+};
+
+// The other nodes of a cluster (realtime/cluster.hpp). A hub hands its relay every send and
+// close it makes, so that the same users' connections on the other nodes get them too.
+class Relay {
+public:
+    virtual ~Relay() = default;
+    virtual void relay_send(const std::vector<std::string>& user_ids, const Frame& frame) = 0;
+    virtual void relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) = 0;
+    // Whether the other nodes can be reached now.
+    virtual bool linked() const = 0;
+};
+
 // The registry of live connections. Sending only queues, under the lock that copies the
 // target pointers: publishers are database threads that hold a chat's order mutex, and
 // should not spend it on a thousand connections. The queue is handed over on the executor
@@ -48,17 +68,27 @@ class Hub {
 public:
     // Before the first connection attaches.
     void deliver_on(boost::asio::any_io_executor executor);
+    // Before the first send; none on a single node.
+    void relay_through(Relay* relay) { relay_ = relay; }
+    const Relay* relay() const { return relay_; }
 
     void attach(const std::shared_ptr<Connection>& connection);
     void detach(const Connection& connection);
 
-    // Every live connection of these users gets the same frame; returns how many.
+    // Every live connection of these users, on every node, gets the same frame; returns how
+    // many of this node's.
     std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame);
-    // Closes the user's connections that authenticated with this token, after what was sent
-    // to them before.
+    // Closes the user's connections that authenticated with this token, on every node, after
+    // what was sent to them before.
     void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);
     // Closes every connection of the user but those of token `keep` (none kept when empty).
     void close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code);
+
+    // What another node sent or closed: for this node's connections only.
+    std::size_t send_here(const std::vector<std::string>& user_ids, const Frame& frame);
+    void close_here(const std::string& user_id, const TokenFilter& tokens, CloseCode code);
+    // Every connection of this node, after what was sent to it before.
+    void close_everyone_here(CloseCode code);
 
     std::size_t connection_count() const;
     std::size_t connections_of(const std::string& user_id) const;
@@ -73,7 +103,6 @@ private:
 
     // With mutex_ held; true when no drain is pending, and the caller must post one.
     bool queue(Dispatch dispatch);
-    void close_where(const std::string& user_id, CloseCode code, const std::function<bool(const Connection&)>& which);
     void post_drain();
     void drain();
     static void hand_over(std::vector<Dispatch>& dispatches);
@@ -83,6 +112,7 @@ private:
     std::vector<Dispatch> queued_;
     bool draining_ = false;  // a drain is posted or running
     boost::asio::any_io_executor executor_;
+    Relay* relay_ = nullptr;
 };
 
 }  // namespace confab::realtime

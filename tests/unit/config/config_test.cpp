@@ -234,6 +234,9 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_TRANSLATION_URL", "http://translate.internal:5000/v1"},
                                                  {"CONFAB_TRANSLATION_API_KEY", "k"},
                                                  {"CONFAB_TRANSLATION_TIMEOUT_MS", "1500"},
+                                                 {"CONFAB_CLUSTER_NATS_URLS", "nats://10.0.0.1:4222, nats://10.0.0.2"},
+                                                 {"CONFAB_CLUSTER_NODE_ID", "node-a"},
+                                                 {"CONFAB_CLUSTER_SUBJECT", "chat_prod-1"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -270,6 +273,21 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    expected.cluster = {{"nats://10.0.0.1:4222", "nats://10.0.0.2"}, "node-a", "chat_prod-1"};
+    EXPECT_EQ(config.cluster, expected.cluster);
+}
+
+TEST_F(ConfigLoad, ClusterTakesNatsUrlsAndASubjectName) {
+    for (const std::string bad : {"http://10.0.0.1:4222", "nats://", "10.0.0.1:4222", "nats://x/path"})
+        EXPECT_TRUE(contains(env_error("CONFAB_CLUSTER_NATS_URLS", bad),
+                             "cluster.nats_urls (CONFAB_CLUSTER_NATS_URLS): expected a list of URLs like"))
+            << bad;
+    for (const std::string bad : {"", "confab.events", "a*", "a b", "x>"})
+        EXPECT_TRUE(contains(env_error("CONFAB_CLUSTER_SUBJECT", bad), "cluster.subject (CONFAB_CLUSTER_SUBJECT)"))
+            << bad;
+    const Config single = load(std::nullopt, env_with_url({}));
+    EXPECT_TRUE(single.cluster.nats_urls.empty());
+    EXPECT_EQ(single.cluster.subject, "confab");
 }
 
 TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {

@@ -1,5 +1,7 @@
 #include "confab/realtime/hub.hpp"
 
+#include "realtime/recording_connection.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
@@ -9,27 +11,6 @@
 
 namespace confab::realtime {
 namespace {
-
-// Records what reaches it: each batch as its frames joined by '+', each close as its code.
-class RecordingConnection final : public Connection {
-public:
-    RecordingConnection(std::string user, std::string token) : user_(std::move(user)), token_(std::move(token)) {}
-    const std::string& user_id() const override { return user_; }
-    const std::string& token_hash() const override { return token_; }
-    void deliver(Frames frames) override {
-        std::string batch;
-        for (const auto& frame : frames) batch += (batch.empty() ? "" : "+") + *frame;
-        received.push_back(batch);
-    }
-    void close(CloseCode code) override { received.push_back("close " + std::to_string(static_cast<int>(code))); }
-
-    std::vector<std::string> received;
-
-private:
-    std::string user_, token_;
-};
-
-Frame frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
 class HubTest : public ::testing::Test {
 protected:

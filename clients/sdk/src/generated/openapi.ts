@@ -24,7 +24,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and migrated */
+        /**
+         * The database is reachable and migrated
+         * @description On a node of a cluster (`cluster.nats_urls`, docs/architecture.md) the answer also says
+         *     whether the node is connected to NATS. A node away from NATS stays ready (`200`): its
+         *     clients are closed with 1013 and resync when it is back, and NATS being down would
+         *     otherwise take every node out of the load balancer at once.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -2652,6 +2658,11 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         status: "ready";
+                        /**
+                         * @description A cluster node's link to NATS; absent on a single node.
+                         * @enum {unknown}
+                         */
+                        nats?: "connected" | "reconnecting";
                     };
                 };
             };

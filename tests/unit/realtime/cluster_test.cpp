@@ -1,0 +1,155 @@
+#include "confab/realtime/cluster.hpp"
+
+#include "realtime/recording_connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace confab::realtime {
+namespace {
+
+TEST(ClusterEnvelope, ASendAndACloseComeBackAsTheyWent) {
+    const Envelope send = SendEnvelope{{"u1", "", std::string(300, 'x')}, std::string("{\"type\":\"x\"}\0\xff", 14)};
+    const Envelope close = CloseEnvelope{"u1", TokenFilter{"hash", true}, CloseCode::token_revoked};
+    const Envelope close_one = CloseEnvelope{"u2", TokenFilter{"", false}, CloseCode::going_away};
+    for (const auto& envelope : {send, close, close_one}) EXPECT_EQ(decode(encode(envelope)), envelope);
+    EXPECT_EQ(decode(encode(SendEnvelope{{}, ""})), Envelope{SendEnvelope{}});
+}
+
+TEST(ClusterEnvelope, APartOfAnEnvelopeIsNone) {
+    for (const auto& envelope : {Envelope{SendEnvelope{{"u1", "u2"}, ""}},
+                                 Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
+        const auto bytes = encode(envelope);
+        for (std::size_t size = 0; size < bytes.size(); ++size)
+            EXPECT_EQ(decode(std::string_view(bytes).substr(0, size)), std::nullopt) << size;
+    }
+}
+
+TEST(ClusterEnvelope, OtherVersionsKindsAndTrailingBytesAreNone) {
+    auto bytes = encode(CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked});
+    EXPECT_EQ(decode(bytes + "x"), std::nullopt);
+    EXPECT_EQ(decode("\x02" + bytes.substr(1)), std::nullopt);
+    EXPECT_EQ(decode(bytes.substr(0, 1) + "Z" + bytes.substr(2)), std::nullopt);
+    // A send claiming more user ids than its bytes could hold.
+    EXPECT_EQ(decode(std::string("\x01S\xff\xff\xff\x0f", 6)), std::nullopt);
+}
+
+// Two nodes' buses joined in memory: what one publishes, the other receives.
+class LinkedBus final : public Bus {
+public:
+    void publish(std::string bytes) override {
+        published.push_back(bytes);
+        if (peer) peer->receive(bytes);
+    }
+    bool connected() const override { return up; }
+    Cluster* peer = nullptr;
+    std::vector<std::string> published;
+    bool up = true;
+};
+
+struct Node {
+    Node() { hub.deliver_on(io.get_executor()); }
+
+    std::shared_ptr<RecordingConnection> connect(const std::string& user, const std::string& token) {
+        auto connection = std::make_shared<RecordingConnection>(user, token);
+        hub.attach(connection);
+        return connection;
+    }
+
+    boost::asio::io_context io;
+    Hub hub;
+    LinkedBus bus;
+    Cluster cluster{hub, bus};
+};
+
+class ClusterTest : public ::testing::Test {
+protected:
+    ClusterTest() {
+        a.bus.peer = &b.cluster;
+        b.bus.peer = &a.cluster;
+        a.hub.relay_through(&a.cluster);
+        b.hub.relay_through(&b.cluster);
+    }
+    void run() {
+        a.io.run();
+        b.io.run();
+    }
+
+    Node a, b;
+};
+
+TEST_F(ClusterTest, ASendReachesTheSameUsersOnTheOtherNodeOnce) {
+    auto ana_here = a.connect("ana", "t1");
+    auto ana_there = b.connect("ana", "t2");
+    auto ben_there = b.connect("ben", "t3");
+    auto cy_there = b.connect("cy", "t4");
+    EXPECT_EQ(a.hub.send_to_users({"ana", "ben"}, frame("1")), 1u) << "counts this node's connections";
+    run();
+    EXPECT_EQ(ana_here->received, std::vector<std::string>{"1"});
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"1"});
+    EXPECT_EQ(ben_there->received, std::vector<std::string>{"1"});
+    EXPECT_TRUE(cy_there->received.empty());
+    EXPECT_EQ(a.bus.published.size(), 1u);
+    EXPECT_TRUE(b.bus.published.empty()) << "what arrives from another node is not sent on again";
+}
+
+TEST_F(ClusterTest, SendsFromOneNodeArriveInTheOrderSent) {
+    auto ana_there = b.connect("ana", "t");
+    for (const auto* text : {"1", "2", "3"}) a.hub.send_to_users({"ana"}, frame(text));
+    run();
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"1+2+3"});
+}
+
+TEST_F(ClusterTest, ClosingATokenClosesItsConnectionsOnEveryNodeAfterWhatWasSent) {
+    auto revoked_there = b.connect("ana", "revoked");
+    auto kept_there = b.connect("ana", "kept");
+    a.hub.send_to_users({"ana"}, frame("1"));
+    a.hub.close_token("ana", "revoked", CloseCode::token_revoked);
+    run();
+    EXPECT_EQ(revoked_there->received, (std::vector<std::string>{"1", "close 4001"}));
+    EXPECT_EQ(kept_there->received, std::vector<std::string>{"1"});
+}
+
+TEST_F(ClusterTest, ClosingAllButOneTokenKeepsThatTokensConnectionsElsewhere) {
+    auto other_there = b.connect("ana", "other");
+    auto kept_there = b.connect("ana", "kept");
+    a.hub.close_tokens_except("ana", "kept", CloseCode::token_revoked);
+    run();
+    EXPECT_EQ(other_there->received, std::vector<std::string>{"close 4001"});
+    EXPECT_TRUE(kept_there->received.empty());
+}
+
+TEST_F(ClusterTest, BackOnTheBusEveryConnectionHereIsClosedToResyncAfterWhatItHad) {
+    auto ana_there = b.connect("ana", "t1");
+    auto ben_there = b.connect("ben", "t2");
+    auto ana_here = a.connect("ana", "t3");
+    a.hub.send_to_users({"ana"}, frame("1"));
+    b.cluster.rejoined();
+    run();
+    EXPECT_EQ(ana_there->received, (std::vector<std::string>{"1", "close 1013"}));
+    EXPECT_EQ(ben_there->received, std::vector<std::string>{"close 1013"});
+    EXPECT_EQ(ana_here->received, std::vector<std::string>{"1"}) << "the other node's stay open";
+}
+
+TEST_F(ClusterTest, TheHubTellsWhetherTheOtherNodesAreReachable) {
+    ASSERT_NE(a.hub.relay(), nullptr);
+    EXPECT_TRUE(a.hub.relay()->linked());
+    a.bus.up = false;
+    EXPECT_FALSE(a.hub.relay()->linked());
+    EXPECT_EQ(Hub().relay(), nullptr) << "a single node has no relay";
+}
+
+TEST_F(ClusterTest, WhatIsNotAnEnvelopeIsDropped) {
+    auto ana_there = b.connect("ana", "t");
+    b.cluster.receive("garbage");
+    b.cluster.receive("");
+    run();
+    EXPECT_TRUE(ana_there->received.empty());
+}
+
+}  // namespace
+}  // namespace confab::realtime
