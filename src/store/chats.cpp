@@ -249,7 +249,10 @@ void prepare(Tx& tx) {
     tx.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_successor",
                "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND user_id <> $2::uuid "
-               "ORDER BY (role = 'admin') DESC, position LIMIT 1");
+               // Admins first, then moderators, members, restricted members: a restricted member
+               // inherits the group last.
+               "ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'moderator' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, "
+               "position LIMIT 1");
     tx.prepare("members_advance_read",
                "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
                "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "

@@ -114,6 +114,18 @@ TEST_F(RolesTest, ARoleChangeIsAnEventAndASystemMessage) {
     EXPECT_EQ(member_json(port(), c.other, c.chat_id, c.owner.id)["role"], "admin");
 }
 
+TEST_F(RolesTest, WhenTheOwnerLeavesAModeratorInheritsBeforeALongerStandingRestrictedMember) {
+    const auto owner = register_user(port(), "ro");
+    const auto restricted = register_user(port(), "ro");
+    const auto moderator = register_user(port(), "ro");
+    const std::string id = create_group(port(), owner, {restricted.id, moderator.id})["id"];
+    set_role(port(), owner, id, restricted.id, "restricted");
+    set_role(port(), owner, id, moderator.id, "moderator");
+    ASSERT_EQ(del(port(), owner.token, member_url(id, owner.id)).status, 204);
+    EXPECT_EQ(member_json(port(), moderator, id, moderator.id)["role"], "owner");
+    EXPECT_EQ(member_json(port(), moderator, id, restricted.id)["role"], "restricted");
+}
+
 TEST_F(RolesTest, AModeratorModeratesThoseBelowAndNoMore) {
     auto c = make_cast(port());
     const auto by_member = send_text(port(), c.member, c.chat_id, "spam");

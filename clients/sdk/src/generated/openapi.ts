@@ -688,9 +688,10 @@ export interface paths {
          * Remove a member, or leave
          * @description Removing someone else needs `remove_members` (moderators, admins, the owner) and a
          *     target below the actor: a moderator cannot remove a moderator, an admin or the owner; an
-         *     admin cannot remove another admin or the owner (`403`). Anyone may remove themself (leave). When the owner leaves, the
-         *     longest-standing admin becomes owner, else the longest-standing member; when the last
-         *     member leaves, the group is deleted. On a direct chat: `403`.
+         *     admin cannot remove another admin or the owner (`403`). Anyone may remove themself
+         *     (leave). When the owner leaves, the longest-standing admin becomes owner, else the
+         *     longest-standing moderator, else member, else restricted member; when the last member
+         *     leaves, the group is deleted. On a direct chat: `403`.
          */
         delete: operations["removeMember"];
         options?: never;
