@@ -1,5 +1,6 @@
 #include "confab/api/json.hpp"
 
+#include "confab/domain/rules.hpp"
 #include "confab/model/error.hpp"
 
 #include <algorithm>
@@ -325,6 +326,16 @@ Json to_json(const model::Message& m) {
     return json;
 }
 
+namespace {
+
+Json permission_names(const std::vector<domain::rules::Permission>& permissions) {
+    Json names = Json::array();
+    for (const auto permission : permissions) names.push_back(domain::rules::to_string(permission));
+    return names;
+}
+
+}  // namespace
+
 Json to_json(const model::ChatView& view) {
     const auto& c = view.chat;
     return Json{{"id", c.id},
@@ -347,7 +358,9 @@ Json to_json(const model::ChatView& view) {
                   {"last_read_seq", view.me.last_read_seq},
                   {"unread_count", std::max<std::int64_t>(0, c.last_seq - view.me.last_read_seq)},
                   {"unread_mention_count", view.me.unread_mention_count},
-                  {"is_muted", view.me.is_muted}}},
+                  {"is_muted", view.me.is_muted},
+                  {"permissions",
+                   permission_names(domain::rules::permissions({c.type, c.settings, view.me.role, false}))}}},
                 {"created_at", format_timestamp(c.created_at)},
                 {"updated_at", format_timestamp(c.updated_at)}};
 }
@@ -398,6 +411,8 @@ Json to_json(const model::Member& member) {
                 {"role", model::to_string(member.role)},
                 {"last_read_seq", member.last_read_seq ? Json(*member.last_read_seq) : Json(nullptr)},
                 {"is_muted", member.is_muted},
+                {"muted_until", member.muted_until ? Json(format_timestamp(*member.muted_until)) : Json(nullptr)},
+                {"permissions", permission_names(domain::rules::granted(member.role))},
                 {"joined_at", format_timestamp(member.joined_at)}};
 }
 

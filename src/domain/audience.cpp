@@ -56,6 +56,7 @@ Audience audience_of(Occasion occasion) {
         case Occasion::chat_deleted:
         case Occasion::member_added:
         case Occasion::role_changed:
+        case Occasion::member_muted:
         case Occasion::poll_updated: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:

@@ -63,7 +63,7 @@ Facts viewers(const std::vector<std::pair<std::string, Membership>>& standings) 
 
 ChatAccess access_of(ChatType type, const ChatSettings& settings,
                      const std::vector<std::pair<std::string, Membership>>& standings) {
-    ChatAccess access{type, settings, {}};
+    ChatAccess access{type, settings, {}, {}};
     for (const auto& [user, me] : standings) access.members.emplace(user, me.role);
     return access;
 }

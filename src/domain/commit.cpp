@@ -3,6 +3,8 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/messages.hpp"
 
+#include <chrono>
+
 namespace confab::domain {
 
 boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
@@ -50,10 +52,22 @@ void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::stri
     publish(occasion, std::move(event), std::move(facts));
 }
 
+namespace {
+
+// In the milliseconds a Timestamp counts: a mute far ahead (year 2999) overflows nanoseconds.
+Timestamp now_in_milliseconds() {
+    return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
 Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what) {
     if (access) {
-        if (const auto found = access->members.find(user_id); found != access->members.end())
-            return {access->type, access->settings, found->second};
+        if (const auto found = access->members.find(user_id); found != access->members.end()) {
+            const auto muted = access->muted_until.find(user_id);
+            return {access->type, access->settings, found->second,
+                    muted != access->muted_until.end() && muted->second > now_in_milliseconds()};
+        }
     }
     throw not_found(what);
 }

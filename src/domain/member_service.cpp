@@ -5,7 +5,9 @@
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
+#include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
+#include "confab/store/users.hpp"
 
 #include <algorithm>
 
@@ -13,6 +15,12 @@ namespace confab::domain {
 namespace {
 
 constexpr int max_invitations_listed = 200;
+
+// "an admin", "a member": a role as the system message of a role change names it.
+std::string with_article(Role role) {
+    const auto name = std::string(to_string(role));
+    return (role == Role::admin ? "an " : "a ") + name;
+}
 
 }  // namespace
 
@@ -53,6 +61,7 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
     // Whether the group has room is known only once consent has sorted joiners from invitees.
     auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
         rules::may_add_members(lock_standing(tx, chat_id, actor));
+        rules::may_join(!store::bans::banned_among(tx, chat_id, named).empty());
         const auto consent = consent_of(tx, actor, named);
         if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
             throw Error(ErrorCode::conflict, "the group is full", "user_ids");
@@ -132,7 +141,7 @@ boost::asio::awaitable<Invitation> MemberService::find_invitation(const std::str
 boost::asio::awaitable<Member> MemberService::update_member(std::string actor, std::string chat_id, std::string user_id,
                                                             MemberUpdate update) {
     require_uuid(user_id, "user_id");
-    if (!update.role && !update.is_muted) throw bad_request("nothing to update");
+    if (!update.role && !update.is_muted && !update.muted_until) throw bad_request("nothing to update");
     co_await writes_.standing(chat_id, actor);
     auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
@@ -140,6 +149,7 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         const auto target = store::members::find(tx, chat_id, user_id);
         if (!target) throw not_found("member");
         rules::may_update_member(actor_now, target->role, actor == user_id, update.role, update.is_muted.has_value());
+        if (update.muted_until) rules::may_mute_member(actor_now, target->role, actor == user_id);
         const bool role_changes = update.role && *update.role != target->role;
         Outcome<Member> outcome;
         std::vector<std::pair<std::string, Role>> roles;
@@ -156,23 +166,33 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
             } else {
                 store::members::set_role(tx, chat_id, user_id, *update.role);
                 roles = {{user_id, *update.role}};
-                const auto role_name = *update.role == Role::admin ? "an admin" : "a member";
                 deliver_message(outcome.effects,
-                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " " + role_name,
+                                write_system(tx, chat_id, actor,
+                                             actor_name + " made " + target_name + " " + with_article(*update.role),
                                              "member.role_changed", user_id));
             }
         }
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
+        if (update.muted_until) store::members::set_muted_until(tx, chat_id, user_id, *update.muted_until);
         for (const auto& [user, role] : roles)
             outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{member_of(tx, chat_id, user)}, chat_id,
                                     {.actor = actor, .subject = user});
         outcome.value = member_of(tx, chat_id, user_id);
-        if (!role_changes)
+        if (update.muted_until && !role_changes)
+            outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{outcome.value}, chat_id,
+                                    {.actor = actor, .subject = user_id});
+        else if (update.is_muted && !role_changes)
             outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{outcome.value},
                                     {.actor = actor, .subject = user_id});
-        outcome.effects.cache_change = [chat_id, roles](AccessCache& cache) {
+        outcome.effects.cache_change = [chat_id, user_id, roles, muted_until = update.muted_until](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
                 for (const auto& [user, role] : roles) a.members[user] = role;
+                if (!muted_until) return;
+                if (*muted_until) {
+                    a.muted_until[user_id] = **muted_until;
+                } else {
+                    a.muted_until.erase(user_id);
+                }
             });
         };
         return outcome;
@@ -219,12 +239,58 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
                 a.members.erase(user_id);
+                a.muted_until.erase(user_id);
                 if (heir) a.members[*heir] = Role::owner;
             });
         };
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(released));
+}
+
+boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string chat_id, std::string user_id,
+                                               std::optional<Timestamp> until) {
+    require_uuid(user_id, "user_id");
+    rules::may_ban(co_await writes_.standing(chat_id, actor), std::nullopt, actor == user_id);
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, user_id, until](store::Tx& tx) {
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        rules::may_ban(actor_now, target ? std::optional<Role>{target->role} : std::nullopt, actor == user_id);
+        if (!target && !store::users::find(tx, user_id)) throw not_found("user");
+        Outcome<Ban> outcome;
+        if (target) {
+            store::members::remove(tx, chat_id, user_id);
+            outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
+                                    {.actor = actor, .subject = user_id});
+            deliver_message(outcome.effects, write_system(tx, chat_id, actor,
+                                                          name_of(tx, actor) + " banned " + target->user.display_name,
+                                                          "member.banned", user_id));
+            outcome.effects.cache_change = [chat_id, user_id](AccessCache& cache) {
+                cache.update(chat_id, [&](ChatAccess& a) {
+                    a.members.erase(user_id);
+                    a.muted_until.erase(user_id);
+                });
+            };
+        }
+        store::invitations::remove_for(tx, chat_id, user_id);
+        outcome.value = store::bans::put(tx, chat_id, user_id, actor, until);
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<void> MemberService::unban(std::string actor, std::string chat_id, std::string user_id) {
+    require_uuid(user_id, "user_id");
+    rules::may_ban(co_await writes_.standing(chat_id, actor), std::nullopt, actor == user_id);
+    co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
+        rules::may_ban(lock_standing(tx, chat_id, actor), std::nullopt, actor == user_id);
+        if (!store::bans::remove(tx, chat_id, user_id)) throw not_found("ban");
+        return Outcome<bool>{true, {}};
+    });
+}
+
+boost::asio::awaitable<std::vector<Ban>> MemberService::bans(std::string actor, std::string chat_id) {
+    rules::may_ban(co_await writes_.standing(chat_id, actor), std::nullopt, false);
+    co_return co_await writes_.pool().run([chat_id](store::Tx& tx) { return store::bans::in_force(tx, chat_id); });
 }
 
 }  // namespace confab::domain

@@ -88,7 +88,8 @@ boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // Nothing is awaited before the send is queued in its chat's lane, so a connection's
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it.
-    if (const auto access = writes_.cache().find(m.chat_id)) rules::may_post(standing_in(access.get(), m.sender_id));
+    if (const auto access = writes_.cache().find(m.chat_id))
+        rules::may_post(standing_in(access.get(), m.sender_id), m.type);
     const auto chat_id = m.chat_id;
     auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
     if (sent.created) track_send(sent.message);
@@ -245,12 +246,13 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         throw bad_request("emoji must be 1-32 bytes of UTF-8", "emoji");
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_react(standing);
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](store::Tx& tx) {
         // One reaction change per chat at a time: the 20-emoji cap holds. A reactor who has
-        // left since is refused.
-        lock_standing(tx, chat_id, actor, "message");
+        // left (or was restricted) since is refused.
+        rules::may_react(lock_standing(tx, chat_id, actor, "message"));
         if (message_of(tx, message_id, actor).is_deleted) throw conflict("message is deleted");
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
@@ -389,11 +391,11 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
     sends_.require(f.actor, "messages");
     // Early refusals against the cache: the source out of sight, the target closed. What the
     // source holds is judged in the transaction, after a client_id repeat has been answered.
-    co_await writes_.visible_message(f.actor, f.message_id);
-    rules::may_post(co_await writes_.standing(f.chat_id, f.actor));
+    const auto type = (co_await writes_.visible_message(f.actor, f.message_id)).first.type;
+    rules::may_post(co_await writes_.standing(f.chat_id, f.actor), type);
     const auto quota = limits_.media_quota_bytes;
-    auto sent = co_await writes_.commit(f.chat_id, [f, quota](store::Tx& tx) {
-        rules::may_post(lock_standing(tx, f.chat_id, f.actor));
+    auto sent = co_await writes_.commit(f.chat_id, [f, quota, type](store::Tx& tx) {
+        rules::may_post(lock_standing(tx, f.chat_id, f.actor), type);
         Outcome<Sent> outcome;
         if (f.client_id) {
             auto stored = store::messages::find_by_client_ids(tx, {{f.actor, *f.client_id}});

@@ -27,12 +27,13 @@ boost::asio::awaitable<Message> PollService::vote(std::string actor, std::string
                                                   std::vector<std::int64_t> options) {
     changes_.require(actor, "votes");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    rules::may_react(standing);
     rules::may_vote(message);
     const auto chosen = polls::choice(*message.poll, options);
     const auto chat_id = message.chat_id;
     co_return co_await writes_.commit(chat_id, [actor, chat_id, message_id, chosen](store::Tx& tx) {
         // Judged again under the chat lock: a voter who left, a delete or a close since wins.
-        lock_standing(tx, chat_id, actor, "message");
+        rules::may_react(lock_standing(tx, chat_id, actor, "message"));
         auto current = message_of(tx, message_id, actor);
         rules::may_vote(current);
         if (store::polls::votes_of(tx, message_id, actor) == chosen) return Outcome<Message>{std::move(current), {}};

@@ -1,12 +1,81 @@
 #include "confab/domain/rules.hpp"
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 namespace confab::domain::rules {
 namespace {
 
-bool is_group_admin(const Standing& actor) { return actor.type == ChatType::group && actor.role != Role::member; }
+using enum Permission;
 
-bool is_sender_or_group_admin(const Standing& actor, const std::string& actor_id, const Message& message) {
-    return message.sender_id == actor_id || is_group_admin(actor);
+constexpr std::array<std::pair<Permission, std::string_view>, 14> permission_names{{
+    {post, "post"},
+    {post_media, "post_media"},
+    {react, "react"},
+    {mention_all, "mention_all"},
+    {add_members, "add_members"},
+    {remove_members, "remove_members"},
+    {edit_info, "edit_info"},
+    {change_settings, "change_settings"},
+    {pin, "pin"},
+    {delete_messages, "delete_messages"},
+    {manage_templates, "manage_templates"},
+    {manage_roles, "manage_roles"},
+    {ban, "ban"},
+    {manage_invite_links, "manage_invite_links"},
+}};
+
+// What each built-in role grants in a group, before the group's settings.
+std::vector<Permission> grants_of(Role role) {
+    switch (role) {
+        case Role::restricted: return {};
+        case Role::member: return {post, post_media, react, mention_all, add_members, edit_info, pin};
+        case Role::moderator:
+            return {post,      post_media, react,          mention_all,     add_members,
+                    edit_info, pin,        remove_members, delete_messages, ban};
+        case Role::admin:
+        case Role::owner: break;
+    }
+    std::vector<Permission> all;
+    for (const auto& [permission, name] : permission_names) all.push_back(permission);
+    return all;
+}
+
+// The permissions a group's only_admins_can_* settings withdraw from every role below admin.
+bool withdrawn(const ChatSettings& settings, Permission permission) {
+    switch (permission) {
+        case post:
+        case post_media: return settings.only_admins_can_post;
+        case edit_info: return settings.only_admins_can_edit_info;
+        case add_members: return settings.only_admins_can_add_members;
+        case pin: return settings.only_admins_can_pin;
+        case mention_all: return settings.only_admins_can_mention_all;
+        default: return false;
+    }
+}
+
+bool in_direct_chat(Permission permission) {
+    return permission == post || permission == post_media || permission == react || permission == pin ||
+           permission == mention_all;
+}
+
+void require(const Standing& actor, Permission permission, const char* refusal) {
+    if (!permits(actor, permission)) throw forbidden(refusal);
+}
+
+bool is_sender_or_may(const Standing& actor, const std::string& actor_id, const Message& message) {
+    return message.sender_id == actor_id || permits(actor, delete_messages);
+}
+
+// Who acts on another member must stand above them: roles are ordered by power.
+void require_above(const Standing& actor, Role target, const char* refusal) {
+    if (target >= actor.role) throw forbidden(refusal);
+}
+
+bool carries_media(MessageType type) {
+    return type == MessageType::image || type == MessageType::voice || type == MessageType::video ||
+           type == MessageType::file;
 }
 
 // A poll message that is not deleted: what voting and closing refuse otherwise.
@@ -18,16 +87,52 @@ const Poll& poll_of(const Message& message) {
 
 }  // namespace
 
-void may_post(const Standing& actor) {
-    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_post)
-        throw forbidden("only admins can post in this group");
+std::string_view to_string(Permission permission) {
+    return std::find_if(permission_names.begin(), permission_names.end(),
+                        [permission](const auto& entry) { return entry.first == permission; })
+        ->second;
 }
+
+const std::vector<Permission>& every_permission() {
+    static const std::vector<Permission> all = grants_of(Role::owner);
+    return all;
+}
+
+std::vector<Permission> granted(Role role) {
+    const auto grants = grants_of(role);
+    std::vector<Permission> in_order;
+    for (const auto permission : every_permission())
+        if (std::find(grants.begin(), grants.end(), permission) != grants.end()) in_order.push_back(permission);
+    return in_order;
+}
+
+bool permits(const Standing& actor, Permission permission) {
+    if (actor.type == ChatType::direct) return in_direct_chat(permission);
+    const auto grants = grants_of(actor.role);
+    if (std::find(grants.begin(), grants.end(), permission) == grants.end()) return false;
+    return actor.role >= Role::admin || !withdrawn(actor.settings, permission);
+}
+
+std::vector<Permission> permissions(const Standing& actor) {
+    std::vector<Permission> held;
+    for (const auto permission : every_permission())
+        if (permits(actor, permission)) held.push_back(permission);
+    return held;
+}
+
+void may_post(const Standing& actor, MessageType type) {
+    if (actor.role == Role::restricted) throw forbidden("restricted members cannot post");
+    require(actor, post, "only admins can post in this group");
+    if (carries_media(type)) require(actor, post_media, "you may not post media in this group");
+    if (actor.muted) throw forbidden("you are muted in this chat");
+}
+
+void may_react(const Standing& actor) { require(actor, react, "restricted members cannot react or vote"); }
 
 void may_update_chat(const Standing& actor, bool changes_settings) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no editable info");
-    if (actor.role != Role::member) return;
-    if (actor.settings.only_admins_can_edit_info) throw forbidden("only admins can edit this group");
-    if (changes_settings) throw forbidden("only admins can change group settings");
+    require(actor, edit_info, "only admins can edit this group");
+    if (changes_settings) require(actor, change_settings, "only admins can change group settings");
 }
 
 void may_delete_chat(const Standing& actor) {
@@ -37,8 +142,7 @@ void may_delete_chat(const Standing& actor) {
 
 void may_add_members(const Standing& actor) {
     if (actor.type == ChatType::direct) throw forbidden("members cannot be added to a direct chat");
-    if (actor.role == Role::member && actor.settings.only_admins_can_add_members)
-        throw forbidden("only admins can add members");
+    require(actor, add_members, "only admins can add members");
 }
 
 bool admits(Circle circle, bool contact) {
@@ -60,17 +164,35 @@ void may_update_member(const Standing& actor, Role target, bool self, std::optio
         return;
     }
     if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
-    if (actor.role == Role::member) throw forbidden("only admins can change roles");
-    if (actor.role == Role::admin && target == Role::admin && !self)
-        throw forbidden("admins cannot change other admins");
+    require(actor, manage_roles, "only admins can change roles");
+    if (!self) require_above(actor, target, "you can only change the roles of members below you");
+    if (*new_role > actor.role) throw forbidden("you cannot give a role above your own");
+}
+
+void may_mute_member(const Standing& actor, Role target, bool self) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no moderators");
+    if (self) throw forbidden("you cannot mute yourself");
+    require(actor, ban, "only moderators and admins can mute members");
+    require_above(actor, target, "you can only mute members below you");
+}
+
+void may_ban(const Standing& actor, std::optional<Role> target, bool self) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no bans");
+    if (self) throw forbidden("you cannot ban yourself");
+    require(actor, ban, "only moderators and admins can ban");
+    if (target) require_above(actor, *target, "you can only ban members below you");
+}
+
+void may_join(bool banned) {
+    if (banned) throw Error(ErrorCode::forbidden, "a user is banned from this group", "user_ids");
 }
 
 void may_remove_member(const Standing& actor, Role target, bool self) {
     if (actor.type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
     if (self) return;
-    if (actor.role == Role::member) throw forbidden("only admins can remove members");
+    require(actor, remove_members, "only admins can remove members");
     if (target == Role::owner) throw forbidden("the owner cannot be removed");
-    if (actor.role == Role::admin && target == Role::admin) throw forbidden("admins cannot remove other admins");
+    require_above(actor, target, "you can only remove members below you");
 }
 
 void may_edit_message(const std::string& actor_id, const Message& message) {
@@ -82,31 +204,28 @@ void may_edit_message(const std::string& actor_id, const Message& message) {
 }
 
 void may_delete_message(const Standing& actor, const std::string& actor_id, const Message& message) {
-    if (!is_sender_or_group_admin(actor, actor_id, message))
+    if (!is_sender_or_may(actor, actor_id, message))
         throw forbidden("only the sender or an admin can delete a message");
     if (message.is_deleted) throw conflict("message is already deleted");
 }
 
 void may_manage_chat_templates(const Standing& actor) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no shared templates");
-    if (actor.role == Role::member) throw forbidden("only admins can manage the group's templates");
+    require(actor, manage_templates, "only admins can manage the group's templates");
 }
 
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message) {
     if (message.is_deleted || !message.media) throw not_found("media");
-    if (!is_sender_or_group_admin(actor, actor_id, message))
-        throw forbidden("only the sender or an admin can remove media");
+    if (!is_sender_or_may(actor, actor_id, message)) throw forbidden("only the sender or an admin can remove media");
 }
 
 void may_pin(const Standing& actor, const Message& message, bool pin) {
-    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_pin)
-        throw forbidden("only admins can pin messages in this group");
+    require(actor, Permission::pin, "only admins can pin messages in this group");
     if (pin && message.is_deleted) throw conflict("message is deleted");
 }
 
 void may_mention_all(const Standing& actor) {
-    if (actor.type == ChatType::group && actor.role == Role::member && actor.settings.only_admins_can_mention_all)
-        throw forbidden("only admins can mention everyone in this group");
+    require(actor, mention_all, "only admins can mention everyone in this group");
 }
 
 void may_forward(const Message& message) {
@@ -127,8 +246,7 @@ void may_vote(const Message& message) {
 
 void may_close_poll(const Standing& actor, const std::string& actor_id, const Message& message) {
     poll_of(message);
-    if (!is_sender_or_group_admin(actor, actor_id, message))
-        throw forbidden("only the sender or an admin can close a poll");
+    if (!is_sender_or_may(actor, actor_id, message)) throw forbidden("only the sender or an admin can close a poll");
 }
 
 void may_reply_in_thread(const Message& root) {

@@ -67,7 +67,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
-    rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id));
+    rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id), m.type);
     auto stored = co_await writes_.pool().run(
         [m, send_at = request.send_at, limit = content_chars_](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
             if (m.client_id) {
@@ -76,7 +76,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
                     return {std::move(*found), false};
                 }
             }
-            rules::may_post(lock_standing(tx, m.chat_id, m.sender_id));
+            rules::may_post(lock_standing(tx, m.chat_id, m.sender_id), m.type);
             std::unordered_set<std::string> claimed;
             check_references(tx, m, claimed);
             ScheduledMessage row{.id = {},

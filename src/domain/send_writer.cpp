@@ -110,7 +110,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         auto [known, added] = access.try_emplace(m.chat_id);
         if (added) known->second = cache_.find_or_load(tx, m.chat_id);
         try {
-            rules::may_post(standing_in(known->second.get(), m.sender_id));
+            rules::may_post(standing_in(known->second.get(), m.sender_id), m.type);
             return true;
         } catch (const Error& error) {
             refuse(i, error);

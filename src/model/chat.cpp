@@ -18,8 +18,10 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 8> message_types{
     {MessageType::poll, "poll"},
 }};
 
-constexpr std::array<std::pair<Role, std::string_view>, 3> roles{{
+constexpr std::array<std::pair<Role, std::string_view>, 5> roles{{
+    {Role::restricted, "restricted"},
     {Role::member, "member"},
+    {Role::moderator, "moderator"},
     {Role::admin, "admin"},
     {Role::owner, "owner"},
 }};

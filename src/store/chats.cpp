@@ -86,7 +86,8 @@ void prepare(Tx& tx) {
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
                "only_admins_can_pin, only_admins_can_mention_all FROM chats WHERE id = $1::uuid");
-    tx.prepare("chats_access_members", "SELECT user_id::text, role FROM chat_members WHERE chat_id = $1::uuid");
+    tx.prepare("chats_access_members",
+               "SELECT user_id::text, role, " CONFAB_MS("muted_until") " FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
                                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
                                  "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
@@ -148,9 +149,11 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     ChatAccess access;
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
-    for (const auto& row : tx.exec_prepared("chats_access_members", chat_id))
+    for (const auto& row : tx.exec_prepared("chats_access_members", chat_id)) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
+        if (!row[2].is_null()) access.muted_until.emplace(row[0].as<std::string>(), timestamp(row[2]));
+    }
     return access;
 }
 
@@ -192,7 +195,7 @@ namespace {
 const std::string member_columns = std::string("cm.chat_id::text, ") + user_columns +
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
                                    "cm.position, " CONFAB_MS("u.last_seen_at") ", u.who_can_see_presence, " +
-                                   "u.send_read_receipts";
+                                   "u.send_read_receipts, " CONFAB_MS("cm.muted_until");
 
 // Everything the row holds: what the member keeps from others is left to the domain's rules.
 std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
@@ -210,6 +213,7 @@ std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
     member.privacy.who_can_see_presence =
         model::circle_from(row[after_user + 6].c_str()).value_or(model::Circle::contacts);
     member.privacy.send_read_receipts = row[after_user + 7].as<bool>();
+    if (!row[after_user + 8].is_null()) member.muted_until = timestamp(row[after_user + 8]);
     return {std::move(member), row[after_user + 4].as<std::int64_t>()};
 }
 
@@ -225,7 +229,7 @@ void prepare(Tx& tx) {
     tx.prepare(
         "members_standing",
         "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
-        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role "
+        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role, coalesce(cm.muted_until > now(), false) "
         "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     tx.prepare(
         "members_list",
@@ -239,10 +243,16 @@ void prepare(Tx& tx) {
     tx.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_set_muted",
                "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("members_set_muted_until",
+               "UPDATE chat_members SET muted_until = to_timestamp($3::bigint / 1000.0) "
+               "WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_remove", "DELETE FROM chat_members WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_successor",
                "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND user_id <> $2::uuid "
-               "ORDER BY (role = 'admin') DESC, position LIMIT 1");
+               // Admins first, then moderators, members, restricted members: a restricted member
+               // inherits the group last.
+               "ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'moderator' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, "
+               "position LIMIT 1");
     tx.prepare("members_advance_read",
                "UPDATE chat_members cm SET last_read_seq = LEAST($3, c.last_seq) FROM chats c "
                "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
@@ -276,7 +286,7 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[6].c_str()).value_or(model::Role::member)};
+                           model::role_from(row[6].c_str()).value_or(model::Role::member), row[7].as<bool>()};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
@@ -309,6 +319,13 @@ void set_role(Tx& tx, const std::string& chat_id, const std::string& user_id, mo
 
 void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, bool muted) {
     tx.exec_prepared("members_set_muted", chat_id, user_id, muted);
+}
+
+void set_muted_until(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                     std::optional<model::Timestamp> until) {
+    std::optional<long long> millis;
+    if (until) millis = until->time_since_epoch().count();
+    tx.exec_prepared("members_set_muted_until", chat_id, user_id, millis);
 }
 
 void remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {

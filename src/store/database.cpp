@@ -4,6 +4,7 @@
 #include "confab/obs/metrics.hpp"
 
 #include "confab/store/accounts.hpp"
+#include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
@@ -30,6 +31,7 @@ void prepare_statements(Tx& tx) {
     chats::prepare(tx);
     members::prepare(tx);
     invitations::prepare(tx);
+    bans::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
     media::prepare(tx);

@@ -29,6 +29,25 @@ std::string dump(const json& j) { return j.dump().substr(0, 2000); }
 bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
 bool is_nonneg_int(const json& j) { return is_int(j) && j.get<std::int64_t>() >= 0; }
 
+bool is_role(const json& j) {
+    static const std::set<std::string> roles{"owner", "admin", "moderator", "member", "restricted"};
+    return j.is_string() && roles.count(j.get<std::string>());
+}
+
+// The permissions of docs/api.md "Roles and permissions", each at most once.
+bool is_permission_list(const json& j) {
+    static const std::set<std::string> permissions{
+        "post",      "post_media",         "react", "mention_all",     "add_members",      "remove_members",
+        "edit_info", "change_settings",    "pin",   "delete_messages", "manage_templates", "manage_roles",
+        "ban",       "manage_invite_links"};
+    if (!j.is_array()) return false;
+    std::set<std::string> seen;
+    for (const auto& p : j)
+        if (!p.is_string() || !permissions.count(p.get<std::string>()) || !seen.insert(p.get<std::string>()).second)
+            return false;
+    return true;
+}
+
 // PollModel (docs/api.md, Polls), as MessageModel.poll holds it.
 ::testing::AssertionResult IsPollModel(const json& j) {
     auto keys =
@@ -327,11 +346,13 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     }
     if (!is_nonneg_int(j["last_seq"])) return Fail("ChatModel.last_seq is not an integer >= 0", j);
     if (!is_nonneg_int(j["version"])) return Fail("ChatModel.version is not an integer >= 0", j);
-    auto mk = ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "unread_mention_count", "is_muted"},
-                        "ChatModel.me");
+    auto mk =
+        ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "unread_mention_count", "is_muted", "permissions"},
+                  "ChatModel.me");
     if (!mk) return mk;
     const auto& me = j["me"];
-    if (me["role"] != "owner" && me["role"] != "admin" && me["role"] != "member") return Fail("ChatModel.me.role", j);
+    if (!is_role(me["role"])) return Fail("ChatModel.me.role", j);
+    if (!is_permission_list(me["permissions"])) return Fail("ChatModel.me.permissions", j);
     if (!is_nonneg_int(me["last_read_seq"])) return Fail("ChatModel.me.last_read_seq", j);
     if (!is_nonneg_int(me["unread_count"])) return Fail("ChatModel.me.unread_count", j);
     if (!is_nonneg_int(me["unread_mention_count"])) return Fail("ChatModel.me.unread_mention_count", j);
@@ -342,7 +363,10 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 }
 
 ::testing::AssertionResult IsMemberModel(const json& j) {
-    auto keys = ExactKeys(j, {"chat_id", "user", "role", "last_read_seq", "is_muted", "joined_at"}, "ChatMemberModel");
+    auto keys =
+        ExactKeys(j,
+                  {"chat_id", "user", "role", "last_read_seq", "is_muted", "muted_until", "permissions", "joined_at"},
+                  "ChatMemberModel");
     if (!keys) return keys;
     if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
     auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "bio", "is_bot", "created_at"},
@@ -354,7 +378,9 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (j["user"].contains("last_seen_at") && !j["user"]["last_seen_at"].is_null() &&
         !is_timestamp(j["user"]["last_seen_at"]))
         return Fail("user.last_seen_at", j);
-    if (j["role"] != "owner" && j["role"] != "admin" && j["role"] != "member") return Fail("ChatMemberModel.role", j);
+    if (!is_role(j["role"])) return Fail("ChatMemberModel.role", j);
+    if (!is_permission_list(j["permissions"])) return Fail("ChatMemberModel.permissions", j);
+    if (!j["muted_until"].is_null() && !is_timestamp(j["muted_until"])) return Fail("ChatMemberModel.muted_until", j);
     // null: the member sends no read receipts (docs/api.md, Privacy).
     if (!j["last_read_seq"].is_null() && !is_nonneg_int(j["last_read_seq"]))
         return Fail("ChatMemberModel.last_read_seq", j);

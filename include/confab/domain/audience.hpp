@@ -41,6 +41,7 @@ enum class Occasion {
     member_added,        // member.added: the subject joined
     role_changed,        // member.updated: the subject's role changed (also by succession)
     mute_changed,        // member.updated: the subject muted or unmuted the chat (private)
+    member_muted,        // member.updated: a moderator muted the subject, or lifted the mute
     member_removed,      // member.removed: the subject left or was removed
     presence_updated,    // presence.update: the subject's first connection opened or last closed
                          // (facts.contacts: those the subject's privacy lets see it)

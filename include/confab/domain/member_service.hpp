@@ -2,6 +2,7 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/model/ban.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -22,6 +23,7 @@ namespace confab::domain {
 struct MemberUpdate {
     std::optional<Role> role;
     std::optional<bool> is_muted;
+    std::optional<std::optional<Timestamp>> muted_until;  // engaged: a moderator's mute set, or lifted (null)
 };
 
 struct MemberPage {
@@ -50,6 +52,13 @@ public:
     boost::asio::awaitable<Member> update_member(std::string actor, std::string chat_id, std::string user_id,
                                                  MemberUpdate update);
     boost::asio::awaitable<void> remove_member(std::string actor, std::string chat_id, std::string user_id);
+
+    // Moderation: banning removes the user if a member, drops their invitation, and keeps
+    // them out until `until` (none: for good); lifting it lets them be added again.
+    boost::asio::awaitable<Ban> ban(std::string actor, std::string chat_id, std::string user_id,
+                                    std::optional<Timestamp> until);
+    boost::asio::awaitable<void> unban(std::string actor, std::string chat_id, std::string user_id);
+    boost::asio::awaitable<std::vector<Ban>> bans(std::string actor, std::string chat_id);
 
     // The invitee's side of consent: their pending invitations, newest first; accepting one
     // joins its group (the chat as they now see it); declining drops it.

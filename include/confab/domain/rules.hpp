@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 // The rules of chat: who may do what, as pure functions of the state they judge. Each
 // write checks them twice against the same function: early, against the cached access
@@ -13,8 +15,47 @@
 // documented Error when the answer is no.
 namespace confab::domain::rules {
 
-// Members may post; in a group that only admins may post to, only admins.
-void may_post(const Standing& actor);
+// What a role may do in a chat (docs/api.md, Roles and permissions). Every rule below that
+// asks "may this role" asks permits().
+enum class Permission {
+    post,
+    post_media,
+    react,
+    mention_all,
+    add_members,
+    remove_members,
+    edit_info,
+    change_settings,
+    pin,
+    delete_messages,
+    manage_templates,
+    manage_roles,
+    ban,
+    manage_invite_links,
+};
+std::string_view to_string(Permission permission);
+
+// Every permission, in the order above.
+const std::vector<Permission>& every_permission();
+
+// What a role grants in a group, before the group's only_admins_can_* settings.
+std::vector<Permission> granted(Role role);
+
+// Whether the actor holds the permission where they stand: a group's only_admins_can_*
+// settings withdraw post (and post_media), edit_info, add_members, pin and mention_all from
+// every role below admin; a direct chat's two members post, react, pin and mention everyone
+// and nothing else.
+bool permits(const Standing& actor, Permission permission);
+
+// Every permission the actor holds where they stand (ChatModel.me.permissions).
+std::vector<Permission> permissions(const Standing& actor);
+
+// Who holds `post` posts, `post_media` too for a message with media (image, voice, video,
+// file); a member muted by a moderator does not post until the mute ends.
+void may_post(const Standing& actor, MessageType type);
+
+// Reactions and poll votes: who holds `react` (restricted members only read).
+void may_react(const Standing& actor);
 
 // Title, avatar and metadata: admins, or any member unless only admins may edit info;
 // settings: admins only. Direct chats have no editable info.
@@ -37,31 +78,43 @@ bool sees_presence(const Privacy& user, bool self, bool contact);
 // the user themself always, the others unless the user stopped sending read receipts.
 bool sees_reads(const Privacy& user, bool self);
 
-// Who may change whose role or mute (docs/api.md, Members).
+// Who may change whose role or mute (docs/api.md, Members): `manage_roles`, on a member
+// below the actor (an admin may step down themself), to a role no higher than the actor's;
+// the owner alone transfers ownership.
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute);
 
-// Who may remove whom; anyone may leave a group.
+// Muting another member for a time (moderation): `ban`, on a member below the actor.
+void may_mute_member(const Standing& actor, Role target, bool self);
+
+// Banning a user, lifting a ban and listing bans: `ban`, on a user below the actor (`target`:
+// the member's role; none for a user who is not a member, below everyone); never oneself.
+void may_ban(const Standing& actor, std::optional<Role> target, bool self);
+
+// A user banned from a group is neither added to it nor invited.
+void may_join(bool banned);
+
+// Who may remove whom: `remove_members`, on a member below the actor; anyone may leave a group.
 void may_remove_member(const Standing& actor, Role target, bool self);
 
 // Only the sender edits, and only text messages and captions that are not deleted.
 void may_edit_message(const std::string& actor_id, const Message& message);
 
-// The sender, or in a group an admin or the owner.
+// The sender, or in a group who holds `delete_messages`.
 void may_delete_message(const Standing& actor, const std::string& actor_id, const Message& message);
 
-// A group's templates are managed by its admins; a direct chat has none.
+// A group's templates are managed by who holds `manage_templates`; a direct chat has none.
 void may_manage_chat_templates(const Standing& actor);
 
-// As deleting the message: the sender, or a group's admins.
+// As deleting the message: the sender, or who holds `delete_messages`.
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message);
 
-// Pinning and unpinning: both members of a direct chat; in a group any member, or admins
-// only when only_admins_can_pin is set. A deleted message cannot be pinned (unpinning one is
+// Pinning and unpinning: who holds `pin` (both members of a direct chat; in a group any
+// member, or from moderator up only when only_admins_can_pin is set). A deleted message cannot be pinned (unpinning one is
 // nothing to do: deleting a message unpins it).
 void may_pin(const Standing& actor, const Message& message, bool pin);
 
-// Mentioning everyone: both members of a direct chat; in a group any member, or admins only
-// when only_admins_can_mention_all is set.
+// Mentioning everyone: who holds `mention_all` (both members of a direct chat; in a group
+// any member, or from moderator up only when only_admins_can_mention_all is set).
 void may_mention_all(const Standing& actor);
 
 // A forward needs a message with something to carry: not deleted, not a system message or a
@@ -72,7 +125,7 @@ void may_forward(const Message& message);
 // reaction does. Not a poll: bad_request; deleted or closed: conflict.
 void may_vote(const Message& message);
 
-// The poll's sender, or in a group an admin or the owner, closes it; not a poll:
+// The poll's sender, or in a group who holds `delete_messages`, closes it; not a poll:
 // bad_request; deleted: conflict. (Closing a closed poll changes nothing.)
 void may_close_poll(const Standing& actor, const std::string& actor_id, const Message& message);
 

@@ -18,7 +18,7 @@ struct OpaqueJson {
 };
 
 enum class ChatType { direct, group };
-enum class Role { member, admin, owner };  // ordered by power
+enum class Role { restricted, member, moderator, admin, owner };  // ordered by power
 
 std::string_view to_string(ChatType type);
 std::string_view to_string(Role role);
@@ -162,6 +162,7 @@ struct Standing {
     ChatType type = ChatType::group;
     ChatSettings settings;
     Role role = Role::member;
+    bool muted = false;  // by a moderator, until a time not yet past: reads, may not post
 };
 
 // A chat as one member sees it.
@@ -182,6 +183,7 @@ struct Member {
     Role role = Role::member;
     std::optional<std::int64_t> last_read_seq;  // none when the member keeps it from the viewer
     bool is_muted = false;
+    std::optional<Timestamp> muted_until;  // set by a moderator: no posting before then
     Timestamp joined_at;
     std::optional<Presence> presence;  // none when the member keeps it from the viewer
     Privacy privacy;                   // the member's own settings: what others see of them

@@ -18,6 +18,7 @@ struct ChatAccess {
     model::ChatType type = model::ChatType::group;
     model::ChatSettings settings;
     std::unordered_map<std::string, model::Role> members;
+    std::unordered_map<std::string, model::Timestamp> muted_until;  // members a moderator muted, until when
 };
 
 struct NewChat {
@@ -85,6 +86,9 @@ std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id);
 std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const std::string& chat_id);
 void set_role(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role);
 void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, bool muted);
+// A moderator's mute of the member until a time; none lifts it.
+void set_muted_until(Tx& tx, const std::string& chat_id, const std::string& user_id,
+                     std::optional<model::Timestamp> until);
 void remove(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The longest-standing admin, else the longest-standing member, other than `except`.
 std::optional<std::string> successor(Tx& tx, const std::string& chat_id, const std::string& except);

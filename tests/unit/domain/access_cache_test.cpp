@@ -9,7 +9,7 @@ namespace {
 TEST(AccessCache, UpdatesReplaceSnapshotsReadersKeep) {
     AccessCache cache;
     EXPECT_EQ(cache.find("c"), nullptr);
-    cache.put("c", ChatAccess{ChatType::group, {}, {{"u1", Role::owner}}});
+    cache.put("c", ChatAccess{ChatType::group, {}, {{"u1", Role::owner}}, {}});
     const auto before = cache.find("c");
     cache.update("c", [](ChatAccess& a) { a.members.emplace("u2", Role::member); });
     EXPECT_EQ(before->members.size(), 1u);  // an old snapshot never changes under its reader
@@ -30,7 +30,7 @@ TEST(AccessCache, OneChatAlwaysGetsTheSameOrderMutex) {
 }
 
 ChatAccess with_members(int count) {
-    ChatAccess access{ChatType::group, {}, {}};
+    ChatAccess access{ChatType::group, {}, {}, {}};
     for (int i = 0; i < count; ++i) access.members.emplace("u" + std::to_string(i), Role::member);
     return access;
 }
@@ -101,7 +101,7 @@ TEST(AccessCache, PinnedChatsAreNeverEvicted) {
 }
 
 TEST(StandingIn, NonMembersLearnNothing) {
-    ChatAccess access{ChatType::group, {true, false, true}, {{"u1", Role::admin}}};
+    ChatAccess access{ChatType::group, {true, false, true}, {{"u1", Role::admin}}, {}};
     const auto standing = standing_in(&access, "u1");
     EXPECT_EQ(standing.role, Role::admin);
     EXPECT_EQ(standing.type, ChatType::group);

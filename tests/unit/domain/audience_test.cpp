@@ -66,6 +66,7 @@ Event event_of(Occasion occasion) {
         case Occasion::chat_deleted: return ChatDeleted{};
         case Occasion::member_added: return MemberAdded{};
         case Occasion::role_changed:
+        case Occasion::member_muted:
         case Occasion::mute_changed: return MemberUpdated{};
         case Occasion::member_removed: return MemberRemoved{};
         case Occasion::presence_updated: return PresenceUpdated{};
@@ -104,6 +105,7 @@ const std::vector<Row> table{
     {Occasion::member_added,       "member.added",                "member",   "xxxx..."},
     {Occasion::role_changed,       "member.updated (role)",       "admin",    "xxxx..."},
     {Occasion::mute_changed,       "member.updated (mute)",       "actor",    "...x..."},
+    {Occasion::member_muted,       "member.updated (moderated)",  "member",   "xxxx..."},
     {Occasion::member_removed,     "member.removed",              "removed",  "xxxxx.."},
     {Occasion::presence_updated,   "presence.update",             "actor",    "xxx...."},
     {Occasion::profile_updated,    "user.updated",                "actor",    "xxxx..."},

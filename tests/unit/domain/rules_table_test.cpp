@@ -15,7 +15,7 @@
 namespace confab::domain::rules {
 namespace {
 
-constexpr std::array roles{Role::member, Role::admin, Role::owner};
+constexpr std::array roles{Role::restricted, Role::member, Role::moderator, Role::admin, Role::owner};
 
 Message open_poll(const std::string& sender) {
     return Message{.sender_id = sender, .type = MessageType::poll, .poll = Poll{}};
@@ -59,88 +59,109 @@ char answer(const std::function<void()>& call) {
 }
 
 // An action that depends on the actor's standing only. `direct` is the answer in a direct
-// chat (whatever the settings); `group` the answers of member, admin and owner; a member
-// is refused instead where `restricted_by` is set.
+// chat (whatever the settings); `group` the answers of restricted, member, moderator, admin
+// and owner; every role below admin is refused instead where `restricted_by` is set.
 struct StandingRow {
     const char* action;
     std::function<void(const Standing&)> call;
     char direct;
-    std::array<char, 3> group;
+    std::array<char, 5> group;
     bool ChatSettings::*restricted_by = nullptr;
 };
 
 const std::vector<StandingRow>& standing_rows() {
     static const std::vector<StandingRow> rows{
-        {"post", [](const Standing& s) { may_post(s); }, 'A', {'A', 'A', 'A'}, &ChatSettings::only_admins_can_post},
+        {"post",
+         [](const Standing& s) { may_post(s, MessageType::text); },
+         'A',
+         {'F', 'A', 'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_post},
         {"edit info",
          [](const Standing& s) { may_update_chat(s, false); },
          'F',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_edit_info},
-        {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'A', 'A'}},
-        {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'A'}},
-        {"manage the chat's templates", [](const Standing& s) { may_manage_chat_templates(s); }, 'F', {'F', 'A', 'A'}},
+        {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'F', 'F', 'A', 'A'}},
+        {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'F', 'F', 'A'}},
+        {"manage the chat's templates",
+         [](const Standing& s) { may_manage_chat_templates(s); },
+         'F',
+         {'F', 'F', 'F', 'A', 'A'}},
         {"add members",
          [](const Standing& s) { may_add_members(s); },
          'F',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_add_members},
         {"delete another's message",
          [](const Standing& s) { may_delete_message(s, "bob", Message{.sender_id = "ann"}); },
          'F',
-         {'F', 'A', 'A'}},
+         {'F', 'F', 'A', 'A', 'A'}},
         {"delete own message",
          [](const Standing& s) { may_delete_message(s, "ann", Message{.sender_id = "ann"}); },
          'A',
-         {'A', 'A', 'A'}},
+         {'A', 'A', 'A', 'A', 'A'}},
         {"remove another's media",
          [](const Standing& s) { may_remove_media(s, "bob", Message{.sender_id = "ann", .media = Media{}}); },
          'F',
-         {'F', 'A', 'A'}},
+         {'F', 'F', 'A', 'A', 'A'}},
         {"pin",
          [](const Standing& s) { may_pin(s, Message{}, true); },
          'A',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_pin},
         {"unpin",
          [](const Standing& s) { may_pin(s, Message{}, false); },
          'A',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_pin},
         {"pin a deleted message",
          [](const Standing& s) { may_pin(s, Message{.is_deleted = true}, true); },
          'C',
-         {'C', 'C', 'C'},
+         {'F', 'C', 'C', 'C', 'C'},
          &ChatSettings::only_admins_can_pin},
         {"unpin a deleted message",
          [](const Standing& s) { may_pin(s, Message{.is_deleted = true}, false); },
          'A',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_pin},
         {"close another's poll",
          [](const Standing& s) { may_close_poll(s, "bob", open_poll("ann")); },
          'F',
-         {'F', 'A', 'A'}},
-        {"close own poll", [](const Standing& s) { may_close_poll(s, "ann", open_poll("ann")); }, 'A', {'A', 'A', 'A'}},
+         {'F', 'F', 'A', 'A', 'A'}},
+        {"close own poll",
+         [](const Standing& s) { may_close_poll(s, "ann", open_poll("ann")); },
+         'A',
+         {'A', 'A', 'A', 'A', 'A'}},
         {"close a deleted poll",
          [](const Standing& s) {
              may_close_poll(s, "ann", Message{.sender_id = "ann", .type = MessageType::poll, .is_deleted = true});
          },
          'C',
-         {'C', 'C', 'C'}},
+         {'C', 'C', 'C', 'C', 'C'}},
         {"close a text",
          [](const Standing& s) { may_close_poll(s, "ann", Message{.sender_id = "ann"}); },
          'B',
-         {'B', 'B', 'B'}},
+         {'B', 'B', 'B', 'B', 'B'}},
         {"mention everyone",
          [](const Standing& s) { may_mention_all(s); },
          'A',
-         {'A', 'A', 'A'},
+         {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_mention_all},
         {"remove own media",
          [](const Standing& s) { may_remove_media(s, "ann", Message{.sender_id = "ann", .media = Media{}}); },
          'A',
-         {'A', 'A', 'A'}},
+         {'A', 'A', 'A', 'A', 'A'}},
+        {"post media",
+         [](const Standing& s) { may_post(s, MessageType::image); },
+         'A',
+         {'F', 'A', 'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_post},
+        {"post a poll",
+         [](const Standing& s) { may_post(s, MessageType::poll); },
+         'A',
+         {'F', 'A', 'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_post},
+        {"react or vote", [](const Standing& s) { may_react(s); }, 'A', {'F', 'A', 'A', 'A', 'A'}},
     };
     return rows;
 }
@@ -148,22 +169,35 @@ const std::vector<StandingRow>& standing_rows() {
 TEST(RulesTable, EveryStandingActionForEveryChatTypeRoleAndSetting) {
     for (const auto& row : standing_rows()) {
         for (const auto& settings : every_setting()) {
-            const Standing in_direct{ChatType::direct, settings, Role::member};
+            const Standing in_direct{ChatType::direct, settings, Role::member, false};
             EXPECT_EQ(answer([&] { row.call(in_direct); }), row.direct) << row.action << ": " << describe(in_direct);
             for (std::size_t r = 0; r < roles.size(); ++r) {
-                const Standing actor{ChatType::group, settings, roles[r]};
+                const Standing actor{ChatType::group, settings, roles[r], false};
                 char expected = row.group[r];
-                if (row.restricted_by && settings.*row.restricted_by && roles[r] == Role::member) expected = 'F';
+                if (row.restricted_by && settings.*row.restricted_by && roles[r] < Role::admin) expected = 'F';
                 EXPECT_EQ(answer([&] { row.call(actor); }), expected) << row.action << ": " << describe(actor);
             }
         }
     }
 }
 
-// Actions on a member: one grid per action, actor role down, target role across (member,
-// admin, owner), for a target other than the actor, in a group. (Settings never matter:
-// checked below for all of them.)
-using Grid = std::array<std::array<char, 3>, 3>;
+// Actions on a member: one grid per action, actor role down, target role across (restricted,
+// member, moderator, admin, owner), for a target other than the actor, in a group. (Settings
+// never matter: checked below for all of them.)
+using Grid = std::array<std::array<char, 5>, 5>;
+
+// Who holds `manage_roles` changes the role of those below them (to no role above their own).
+constexpr Grid role_change_grid{{{'F', 'F', 'F', 'F', 'F'},
+                                 {'F', 'F', 'F', 'F', 'F'},
+                                 {'F', 'F', 'F', 'F', 'F'},
+                                 {'A', 'A', 'A', 'F', 'F'},
+                                 {'A', 'A', 'A', 'A', 'F'}}};
+// Who holds `remove_members` or `ban` acts on those below them.
+constexpr Grid moderation_grid{{{'F', 'F', 'F', 'F', 'F'},
+                                {'F', 'F', 'F', 'F', 'F'},
+                                {'A', 'A', 'F', 'F', 'F'},
+                                {'A', 'A', 'A', 'F', 'F'},
+                                {'A', 'A', 'A', 'A', 'F'}}};
 
 struct MemberRow {
     const char* action;
@@ -173,21 +207,31 @@ struct MemberRow {
 
 const std::vector<MemberRow>& member_rows() {
     static const std::vector<MemberRow> rows{
-        {"remove",
-         [](const Standing& a, Role t) { may_remove_member(a, t, false); },
-         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
-        {"make member",
-         [](const Standing& a, Role t) { may_update_member(a, t, false, Role::member, false); },
-         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
-        {"make admin",
-         [](const Standing& a, Role t) { may_update_member(a, t, false, Role::admin, false); },
-         {{{'F', 'F', 'F'}, {'A', 'F', 'F'}, {'A', 'A', 'F'}}}},
+        {"remove", [](const Standing& a, Role t) { may_remove_member(a, t, false); }, moderation_grid},
+        {"mute (moderator)", [](const Standing& a, Role t) { may_mute_member(a, t, false); }, moderation_grid},
+        {"ban", [](const Standing& a, Role t) { may_ban(a, t, false); }, moderation_grid},
+        {"make restricted", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::restricted, false); },
+         role_change_grid},
+        {"make member", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::member, false); },
+         role_change_grid},
+        {"make moderator", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::moderator, false); },
+         role_change_grid},
+        {"make admin", [](const Standing& a, Role t) { may_update_member(a, t, false, Role::admin, false); },
+         role_change_grid},
         {"make owner",
          [](const Standing& a, Role t) { may_update_member(a, t, false, Role::owner, false); },
-         {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'A', 'A', 'A'}}}},
-        {"mute for them",
+         {{{'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'A', 'A', 'A', 'A', 'A'}}}},
+        {"mute notifications for them",
          [](const Standing& a, Role t) { may_update_member(a, t, false, std::nullopt, true); },
-         {{{'F', 'F', 'F'}, {'F', 'F', 'F'}, {'F', 'F', 'F'}}}},
+         {{{'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'},
+           {'F', 'F', 'F', 'F', 'F'}}}},
     };
     return rows;
 }
@@ -197,45 +241,136 @@ TEST(RulesTable, EveryActionOnAnotherMemberForEveryActorAndTargetRole) {
         for (const auto& settings : every_setting())
             for (std::size_t a = 0; a < roles.size(); ++a)
                 for (std::size_t t = 0; t < roles.size(); ++t) {
-                    const Standing actor{ChatType::group, settings, roles[a]};
+                    const Standing actor{ChatType::group, settings, roles[a], false};
                     EXPECT_EQ(answer([&] { row.call(actor, roles[t]); }), row.on_others[a][t])
                         << row.action << ": " << describe(actor) << " on a " << to_string(roles[t]);
                 }
 }
 
-// What members may do to themselves, by their own role (member, admin, owner).
+// What members may do to themselves, by their own role (restricted, member, moderator,
+// admin, owner): nobody raises themself; an admin may step down.
 struct SelfRow {
     const char* action;
     std::function<void(const Standing&)> call;
-    std::array<char, 3> group;
+    std::array<char, 5> group;
     char direct;
 };
 
 TEST(RulesTable, EveryActionOnOneselfForEveryRole) {
     const std::vector<SelfRow> rows{
-        {"leave", [](const Standing& s) { may_remove_member(s, s.role, true); }, {'A', 'A', 'A'}, 'F'},
-        {"mute",
+        {"leave", [](const Standing& s) { may_remove_member(s, s.role, true); }, {'A', 'A', 'A', 'A', 'A'}, 'F'},
+        {"mute notifications",
          [](const Standing& s) { may_update_member(s, s.role, true, std::nullopt, true); },
-         {'A', 'A', 'A'},
+         {'A', 'A', 'A', 'A', 'A'},
          'A'},
+        {"mute (moderator)",
+         [](const Standing& s) { may_mute_member(s, s.role, true); },
+         {'F', 'F', 'F', 'F', 'F'},
+         'F'},
+        {"ban", [](const Standing& s) { may_ban(s, s.role, true); }, {'F', 'F', 'F', 'F', 'F'}, 'F'},
+        {"become restricted",
+         [](const Standing& s) { may_update_member(s, s.role, true, Role::restricted, false); },
+         {'F', 'F', 'F', 'A', 'F'},
+         'F'},
         {"become member",
          [](const Standing& s) { may_update_member(s, s.role, true, Role::member, false); },
-         {'F', 'A', 'F'},
+         {'F', 'F', 'F', 'A', 'F'},
+         'F'},
+        {"become moderator",
+         [](const Standing& s) { may_update_member(s, s.role, true, Role::moderator, false); },
+         {'F', 'F', 'F', 'A', 'F'},
          'F'},
         {"become admin",
          [](const Standing& s) { may_update_member(s, s.role, true, Role::admin, false); },
-         {'F', 'A', 'F'},
+         {'F', 'F', 'F', 'A', 'F'},
          'F'},
     };
     for (const auto& row : rows)
         for (const auto& settings : every_setting()) {
-            const Standing in_direct{ChatType::direct, settings, Role::member};
+            const Standing in_direct{ChatType::direct, settings, Role::member, false};
             EXPECT_EQ(answer([&] { row.call(in_direct); }), row.direct) << row.action << ": " << describe(in_direct);
             for (std::size_t r = 0; r < roles.size(); ++r) {
-                const Standing actor{ChatType::group, settings, roles[r]};
+                const Standing actor{ChatType::group, settings, roles[r], false};
                 EXPECT_EQ(answer([&] { row.call(actor); }), row.group[r]) << row.action << ": " << describe(actor);
             }
         }
+}
+
+// Every permission against every role: what each role holds in a group whose settings
+// withdraw nothing ('y'), and what it keeps when every only_admins_can_* setting is on.
+// Columns: restricted, member, moderator, admin, owner; and in a direct chat.
+TEST(RulesTable, EveryPermissionForEveryRole) {
+    struct Row {
+        Permission permission;
+        const char* open;         // every setting off
+        const char* only_admins;  // every setting on
+        char direct;
+    };
+    const std::vector<Row> rows{
+        {Permission::post, "nyyyy", "nnnyy", 'y'},
+        {Permission::post_media, "nyyyy", "nnnyy", 'y'},
+        {Permission::react, "nyyyy", "nyyyy", 'y'},
+        {Permission::mention_all, "nyyyy", "nnnyy", 'y'},
+        {Permission::add_members, "nyyyy", "nnnyy", 'n'},
+        {Permission::remove_members, "nnyyy", "nnyyy", 'n'},
+        {Permission::edit_info, "nyyyy", "nnnyy", 'n'},
+        {Permission::change_settings, "nnnyy", "nnnyy", 'n'},
+        {Permission::pin, "nyyyy", "nnnyy", 'y'},
+        {Permission::delete_messages, "nnyyy", "nnyyy", 'n'},
+        {Permission::manage_templates, "nnnyy", "nnnyy", 'n'},
+        {Permission::manage_roles, "nnnyy", "nnnyy", 'n'},
+        {Permission::ban, "nnyyy", "nnyyy", 'n'},
+        {Permission::manage_invite_links, "nnnyy", "nnnyy", 'n'},
+    };
+    ASSERT_EQ(rows.size(), every_permission().size()) << "a new permission adds a row here";
+    const ChatSettings open{.only_admins_can_post = false,
+                            .only_admins_can_edit_info = false,
+                            .only_admins_can_add_members = false,
+                            .only_admins_can_pin = false,
+                            .only_admins_can_mention_all = false};
+    const ChatSettings only_admins{.only_admins_can_post = true,
+                                   .only_admins_can_edit_info = true,
+                                   .only_admins_can_add_members = true,
+                                   .only_admins_can_pin = true,
+                                   .only_admins_can_mention_all = true};
+    const auto marks = [](const ChatSettings& settings, Permission permission) {
+        std::string got;
+        for (const auto role : roles) got += permits({ChatType::group, settings, role, false}, permission) ? 'y' : 'n';
+        return got;
+    };
+    for (const auto& row : rows) {
+        EXPECT_EQ(marks(open, row.permission), row.open) << to_string(row.permission);
+        EXPECT_EQ(marks(only_admins, row.permission), row.only_admins) << to_string(row.permission);
+        EXPECT_EQ(permits({ChatType::direct, open, Role::member, false}, row.permission) ? 'y' : 'n', row.direct)
+            << to_string(row.permission);
+    }
+}
+
+// Banning a user who is not a member (or lifting a ban, or listing bans): who holds `ban`,
+// whatever the settings; nobody in a direct chat. A banned user is neither added nor invited.
+TEST(RulesTable, WhoBansANonMemberAndWhomABanKeepsOut) {
+    for (const auto& settings : every_setting()) {
+        EXPECT_EQ(answer([&] {
+                      may_ban({ChatType::direct, settings, Role::member, false}, std::nullopt, false);
+                  }),
+                  'F');
+        std::string got;
+        for (const auto role : roles)
+            got += answer([&] { may_ban({ChatType::group, settings, role, false}, std::nullopt, false); });
+        EXPECT_EQ(got, "FFAAA") << describe({ChatType::group, settings, Role::member, false});
+    }
+    EXPECT_EQ(answer([] { may_join(false); }), 'A');
+    EXPECT_EQ(answer([] { may_join(true); }), 'F');
+}
+
+// A member muted by a moderator reads, reacts and votes, but posts nothing, whatever the type.
+TEST(RulesTable, AMutedMemberDoesNotPost) {
+    for (const auto role : roles) {
+        const Standing muted{ChatType::group, ChatSettings{}, role, true};
+        EXPECT_EQ(answer([&] { may_post(muted, MessageType::text); }), 'F') << to_string(role);
+        EXPECT_EQ(answer([&] { may_post(muted, MessageType::image); }), 'F') << to_string(role);
+        EXPECT_EQ(answer([&] { may_react(muted); }), role == Role::restricted ? 'F' : 'A') << to_string(role);
+    }
 }
 
 // Whether a message can be forwarded, whoever forwards it (where to is may_post's question).

@@ -15,8 +15,8 @@ constexpr Role member = Role::member;
 constexpr Role admin = Role::admin;
 constexpr Role owner = Role::owner;
 
-Standing group(Role role, ChatSettings settings = {}) { return {ChatType::group, settings, role}; }
-Standing direct() { return {ChatType::direct, {}, Role::member}; }
+Standing group(Role role, ChatSettings settings = {}) { return {ChatType::group, settings, role, false}; }
+Standing direct() { return {ChatType::direct, {}, Role::member, false}; }
 
 // The code of the Error the call throws, or nullopt when it allows.
 std::optional<ErrorCode> refusal(const std::function<void()>& call) {
@@ -33,11 +33,11 @@ constexpr std::optional<ErrorCode> forbidden_ = ErrorCode::forbidden;
 
 TEST(Rules, PostingIsForAdminsOnlyWhereTheGroupSaysSo) {
     const ChatSettings admins_only{.only_admins_can_post = true};
-    EXPECT_EQ(refusal([&] { may_post(group(member)); }), allowed);
-    EXPECT_EQ(refusal([&] { may_post(group(member, admins_only)); }), forbidden_);
-    EXPECT_EQ(refusal([&] { may_post(group(admin, admins_only)); }), allowed);
-    EXPECT_EQ(refusal([&] { may_post(group(owner, admins_only)); }), allowed);
-    EXPECT_EQ(refusal([&] { may_post(direct()); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(group(member), MessageType::text); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(group(member, admins_only), MessageType::text); }), forbidden_);
+    EXPECT_EQ(refusal([&] { may_post(group(admin, admins_only), MessageType::text); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(group(owner, admins_only), MessageType::text); }), allowed);
+    EXPECT_EQ(refusal([&] { may_post(direct(), MessageType::text); }), allowed);
 }
 
 TEST(Rules, ChatInfoAndSettings) {

@@ -131,6 +131,10 @@ export interface components {
             /** @description Only with `online`; null when never seen. */
             last_seen_at?: components["schemas"]["Timestamp"] | null;
         };
+        /**
+         * @description Each `only_admins_can_*` setting withdraws its permission from every role below admin
+         *     (moderators too); docs/api.md, Roles and permissions.
+         */
         ChatSettings: {
             /** @default false */
             only_admins_can_post: boolean;
@@ -159,8 +163,20 @@ export interface components {
             only_admins_can_pin?: boolean;
             only_admins_can_mention_all?: boolean;
         };
-        /** @enum {string} */
-        Role: "owner" | "admin" | "member";
+        /**
+         * @description Ordered by power: owner, admin, moderator, member, restricted (`moderator` and
+         *     `restricted` are additions). What each grants is `Permission`; docs/api.md, Roles and
+         *     permissions.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "moderator" | "member" | "restricted";
+        /**
+         * @description What a role may do in a chat (an addition; docs/api.md, Roles and permissions).
+         *     `manage_invite_links` is held by admins and the owner for invite links, which do not
+         *     exist yet.
+         * @enum {string}
+         */
+        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links";
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /** @enum {string} */
@@ -189,6 +205,14 @@ export interface components {
                  */
                 unread_mention_count: number;
                 is_muted: boolean;
+                /**
+                 * @description What the caller may do in this chat (an addition): their role's permissions less
+                 *     what the group's `only_admins_can_*` settings withdraw from roles below admin;
+                 *     in a direct chat `post`, `post_media`, `react`, `mention_all`, `pin`. In the order
+                 *     of `Permission`. A moderator's mute (`ChatMemberModel.muted_until`) is not
+                 *     reflected here.
+                 */
+                permissions: components["schemas"]["Permission"][];
             };
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
@@ -199,7 +223,21 @@ export interface components {
             role: components["schemas"]["Role"];
             /** @description `null` to others when the member turned `send_read_receipts` off. */
             last_read_seq: number | null;
+            /** @description The member's own choice to mute the chat's notifications. */
             is_muted: boolean;
+            /**
+             * Format: date-time
+             * @description A moderator's mute (an addition): until then the member cannot post. `null` when
+             *     none was set; a past time once it has ended (it is then no mute at all).
+             */
+            muted_until: string | null;
+            /**
+             * @description What the member's role grants in a group (an addition), in the order of
+             *     `Permission`, before the group's `only_admins_can_*` settings (which withdraw
+             *     `post`, `post_media`, `edit_info`, `add_members`, `pin` and `mention_all` from roles
+             *     below admin). The member's own `ChatModel.me.permissions` is what they hold.
+             */
+            permissions: components["schemas"]["Permission"][];
             joined_at: components["schemas"]["Timestamp"];
         };
         /** @enum {string} */
@@ -659,9 +697,34 @@ export interface components {
         AddMembersRequest: {
             user_ids: components["schemas"]["Uuid"][];
         };
+        BanRequest: {
+            user_id: components["schemas"]["Uuid"];
+            /**
+             * Format: date-time
+             * @description When the ban ends; absent or `null`, never.
+             */
+            until?: string | null;
+        };
+        BanModel: {
+            chat_id: components["schemas"]["Uuid"];
+            user_id: components["schemas"]["Uuid"];
+            /** @description Who banned them; `null` once that account is gone. */
+            banned_by: components["schemas"]["Uuid"] | null;
+            /**
+             * Format: date-time
+             * @description When the ban ends; `null` for good.
+             */
+            until: string | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
             is_muted?: boolean;
+            /**
+             * Format: date-time
+             * @description A moderator's mute until this time; `null` lifts it (an addition).
+             */
+            muted_until?: string | null;
         };
         SendMessageRequest: {
             /**

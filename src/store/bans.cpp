@@ -1,0 +1,61 @@
+#include "confab/store/bans.hpp"
+#include "confab/store/sql.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::bans {
+namespace {
+
+model::Ban ban_from(const pqxx::row& row) {
+    model::Ban ban{row[0].as<std::string>(), row[1].as<std::string>(), optional_text(row[2]), std::nullopt,
+                   timestamp(row[4])};
+    if (!row[3].is_null()) ban.until = timestamp(row[3]);
+    return ban;
+}
+
+}  // namespace
+
+void prepare(Tx& tx) {
+    const std::string columns =
+        "chat_id::text, user_id::text, banned_by::text, " CONFAB_MS("until") ", " CONFAB_MS("created_at");
+    const std::string in_force_now = "(until IS NULL OR until > now())";
+    tx.prepare("bans_put",
+               "INSERT INTO chat_bans (chat_id, user_id, banned_by, until) "
+               "VALUES ($1::uuid, $2::uuid, $3::uuid, to_timestamp($4::bigint / 1000.0)) "
+               "ON CONFLICT (chat_id, user_id) DO UPDATE SET banned_by = EXCLUDED.banned_by, until = EXCLUDED.until, "
+               "created_at = now() RETURNING " +
+                   columns);
+    tx.prepare("bans_remove", "DELETE FROM chat_bans WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("bans_banned_among",
+               "SELECT user_id::text FROM chat_bans WHERE chat_id = $1::uuid AND user_id = ANY($2::uuid[]) AND " +
+                   in_force_now);
+    tx.prepare("bans_in_force", "SELECT " + columns + " FROM chat_bans WHERE chat_id = $1::uuid AND " + in_force_now +
+                                    " ORDER BY created_at DESC, user_id");
+}
+
+model::Ban put(Tx& tx, const std::string& chat_id, const std::string& user_id, const std::string& banned_by,
+               std::optional<model::Timestamp> until) {
+    std::optional<long long> millis;
+    if (until) millis = until->time_since_epoch().count();
+    return ban_from(tx.exec_prepared("bans_put", chat_id, user_id, banned_by, millis)[0]);
+}
+
+bool remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {
+    return tx.exec_prepared("bans_remove", chat_id, user_id).affected_rows() > 0;
+}
+
+std::vector<std::string> banned_among(Tx& tx, const std::string& chat_id, const std::vector<std::string>& ids) {
+    std::vector<std::string> banned;
+    if (ids.empty()) return banned;
+    for (const auto& row : tx.exec_prepared("bans_banned_among", chat_id, uuid_array(ids)))
+        banned.push_back(row[0].as<std::string>());
+    return banned;
+}
+
+std::vector<model::Ban> in_force(Tx& tx, const std::string& chat_id) {
+    std::vector<model::Ban> out;
+    for (const auto& row : tx.exec_prepared("bans_in_force", chat_id)) out.push_back(ban_from(row));
+    return out;
+}
+
+}  // namespace confab::store::bans
