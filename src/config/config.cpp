@@ -559,6 +559,7 @@ const std::vector<Key>& keys() {
         {"translation.api_key", "CONFAB_TRANSLATION_API_KEY", any_text(), &Config::translation, &Translation::api_key},
         {"translation.timeout_ms", "CONFAB_TRANSLATION_TIMEOUT_MS", integer(100, 60000), &Config::translation,
          &Translation::timeout},
+        {"web.root", "CONFAB_WEB_ROOT", any_text(), &Config::web, &Web::root},
     };
     return table;
 }

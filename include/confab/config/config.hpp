@@ -154,6 +154,13 @@ struct Translation {
     bool operator==(const Translation&) const = default;
 };
 
+// The web client Confab serves beside the API (docs/configuration.md, [web]).
+struct Web {
+    std::string root;  // the built client's directory; empty: nothing is served outside /api
+
+    bool operator==(const Web&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -166,6 +173,7 @@ struct Config {
     Overload overload;
     ServerApi server_api;
     Translation translation;
+    Web web;
 
     bool operator==(const Config&) const = default;
 };

@@ -234,6 +234,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_TRANSLATION_URL", "http://translate.internal:5000/v1"},
                                                  {"CONFAB_TRANSLATION_API_KEY", "k"},
                                                  {"CONFAB_TRANSLATION_TIMEOUT_MS", "1500"},
+                                                 {"CONFAB_WEB_ROOT", "/usr/share/confab/web"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -270,6 +271,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    EXPECT_EQ(config.web.root, "/usr/share/confab/web");
 }
 
 TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {
