@@ -1,0 +1,62 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { MessageModel } from '@confab/sdk';
+
+export interface InputBarProps {
+  onSend: (text: string) => void;
+  onSaveEdit: (message: MessageModel, text: string) => void;
+  onTyping: () => void;
+  onAttach: (file: File) => void;
+  replyTo?: MessageModel;
+  editing?: MessageModel;
+  onCancel: () => void;
+}
+
+export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, replyTo, editing, onCancel }: InputBarProps) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const file = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (editing) setText(editing.content);
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  const submit = (event?: Event) => {
+    event?.preventDefault();
+    const content = text.trim();
+    if (!content) return;
+    if (editing) onSaveEdit(editing, content);
+    else onSend(content);
+    setText('');
+  };
+
+  return (
+    <form class="input-bar" onSubmit={submit} aria-label="Write a message">
+      {(replyTo || editing) && (
+        <div class="context" data-testid="input-context">
+          <span>{editing ? 'Editing' : `Replying to: ${replyTo!.content || 'attachment'}`}</span>
+          <button type="button" onClick={() => { setText(''); onCancel(); }} aria-label="Cancel">✕</button>
+        </div>
+      )}
+      <div class="row">
+        <input ref={file} type="file" accept="image/*" class="visually-hidden" id="attach" aria-label="Attach an image"
+          onChange={(e) => {
+            const chosen = e.currentTarget.files?.[0];
+            if (chosen) onAttach(chosen);
+            e.currentTarget.value = '';
+          }} />
+        <label for="attach" class="attach" title="Attach an image" aria-hidden="true">
+          <svg viewBox="0 0 24 24" width="24" height="24"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></svg>
+        </label>
+        <label class="visually-hidden" for="message-input">Message</label>
+        <textarea ref={input} id="message-input" rows={1} placeholder="Message" value={text}
+          onInput={(e) => { setText(e.currentTarget.value); onTyping(); }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) submit(e);
+            if (e.key === 'Escape' && (editing || replyTo)) { setText(''); onCancel(); }
+          }} />
+        <button type="submit" aria-label={editing ? 'Save edit' : 'Send'}>{editing ? 'Save' : 'Send'}</button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,219 @@
+// The web client in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core;
+// nothing downloads a browser) against the real confab serving clients/web/dist, on a fresh
+// database of the test PostgreSQL. Two users in two browser contexts chat live; screenshots
+// of each page at phone and desktop sizes go to CONFAB_WEB_ARTIFACTS (the build directory).
+// Every wait is for an element or state, never a fixed sleep.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { databaseConfigured, skipReason, TestDatabase, TestServer } from '../../sdk/dist/test/support/server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const artifacts = process.env.CONFAB_WEB_ARTIFACTS ?? path.join(here, '..', 'artifacts');
+const phone = { width: 390, height: 844 };
+const desktop = { width: 1280, height: 800 };
+const timeout = 15_000;
+
+/** A small solid-colour PNG, so the server can make a real thumbnail of it. */
+function png(width, height, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('web client in Chromium', { skip: databaseConfigured() ? false : skipReason }, () => {
+  let database, server, browser;
+  const users = {};
+  const suffix = Math.random().toString(36).slice(2, 8);
+
+  const shoot = async (page, name) => {
+    mkdirSync(artifacts, { recursive: true });
+    for (const [size, viewport] of [['phone', phone], ['desktop', desktop]]) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`) });
+    }
+    await page.setViewportSize(phone);
+  };
+
+  const openUser = async (name) => {
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    page.on('dialog', (dialog) => void dialog.accept());
+    const errors = [];
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    users[name] = { context, page, errors, username: `${name}_${suffix}` };
+    return users[name];
+  };
+
+  const register = async ({ page, username }, displayName) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'New here? Register' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Display name').fill(displayName);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  };
+
+  /** The message whose own text (not a quote of it) is exactly `text`. */
+  const message = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('content').getByText(text, { exact: true }) });
+  const send = async (page, text) => {
+    await page.getByLabel('Message', { exact: true }).fill(text);
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+  };
+  const act = async (page, text, action) => {
+    await message(page, text).getByRole('button', { name: 'Message actions' }).click();
+    await message(page, text).getByRole('menuitem', { name: action }).click();
+  };
+
+  before(async () => {
+    database = new TestDatabase();
+    server = new TestServer(database, { CONFAB_WEB_ROOT: dist });
+    await server.start();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    database?.drop();
+  });
+
+  test('two users register, start a chat and see each other live', async () => {
+    const ann = await openUser('ann');
+    const bob = await openUser('bob');
+    await ann.page.goto('/');
+    await shoot(ann.page, 'sign-in');
+    await register(ann, 'Ann');
+    await register(bob, 'Bob');
+
+    await ann.page.getByPlaceholder('Username to chat with').fill(bob.username);
+    await ann.page.getByRole('button', { name: 'Start chat' }).click();
+    await ann.page.getByRole('heading', { name: 'Bob' }).waitFor();
+    await ann.page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    users.chatPath = new URL(ann.page.url()).pathname;
+
+    // Bob's list shows the new chat live; he opens it.
+    await bob.page.getByRole('link', { name: /^Ann/ }).click();
+    await bob.page.getByRole('heading', { name: 'Ann' }).waitFor();
+
+    // Typing, then the message, then Ann sees it read.
+    await ann.page.getByLabel('Message', { exact: true }).pressSequentially('Hello Bob', { delay: 20 });
+    await bob.page.getByTestId('chat-status').filter({ hasText: 'Ann is typing…' }).waitFor();
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(bob.page, 'Hello Bob').waitFor();
+    await message(ann.page, 'Hello Bob').locator('[data-testid=tick][data-state=read]').waitFor();
+
+    // The other way: typing and a reply.
+    await act(bob.page, 'Hello Bob', 'Reply');
+    await bob.page.getByLabel('Message', { exact: true }).pressSequentially('Hi Ann', { delay: 20 });
+    await ann.page.getByTestId('chat-status').filter({ hasText: 'Bob is typing…' }).waitFor();
+    await bob.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(ann.page, 'Hi Ann').getByTestId('reply-quote').filter({ hasText: 'Hello Bob' }).waitFor();
+    await message(bob.page, 'Hi Ann').locator('[data-testid=tick][data-state=read]').waitFor();
+
+    // A reaction, an edit and a deletion, each seen live by the other.
+    await act(bob.page, 'Hello Bob', 'React 👍');
+    await message(ann.page, 'Hello Bob').getByTestId('reaction').filter({ hasText: '👍 1' }).waitFor();
+    await act(ann.page, 'Hello Bob', 'Edit');
+    await ann.page.getByLabel('Message', { exact: true }).fill('Hello Bob, edited');
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(bob.page, 'Hello Bob, edited').getByTestId('edited').waitFor();
+    await send(ann.page, 'To be deleted');
+    await message(bob.page, 'To be deleted').waitFor();
+    await act(ann.page, 'To be deleted', 'Delete');
+    await bob.page.getByText('Message deleted', { exact: true }).waitFor();
+    assert.equal(await message(bob.page, 'To be deleted').count(), 0);
+    await shoot(ann.page, 'chat');
+
+    await ann.page.getByRole('link', { name: 'Back to chats' }).click();
+    await ann.page.getByTestId('chat-row').filter({ hasText: 'Bob' }).waitFor();
+    await shoot(ann.page, 'chat-list');
+    await ann.page.goto(users.chatPath);
+  });
+
+  test('an image upload shows its thumbnail and opens in the preview', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByLabel('Attach an image').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(320, 200, [240, 120, 40]) });
+    await ann.page.getByTestId('thumbnail').first().waitFor();
+    const thumbnail = bob.page.getByTestId('thumbnail').first();
+    await thumbnail.waitFor();
+    assert.ok(await thumbnail.evaluate((img) => img.complete && img.naturalWidth > 0), 'the thumbnail decoded');
+    await bob.page.getByRole('button', { name: 'Open image' }).first().click();
+    const preview = bob.page.getByTestId('preview-image');
+    await preview.waitFor();
+    await bob.page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid=preview-image]');
+      return img && img.complete && img.naturalWidth === 320;
+    });
+    await bob.page.getByRole('button', { name: 'Zoom in' }).click();
+    await bob.page.getByRole('button', { name: 'Zoom out' }).waitFor();
+    await shoot(bob.page, 'media-preview');
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
+  });
+
+  test('sends made offline are shown pending, then delivered once each, in order', async () => {
+    const { ann, bob } = users;
+    await ann.context.setOffline(true);
+    await ann.page.getByTestId('offline-banner').waitFor();
+    for (const text of ['offline one', 'offline two', 'offline three']) await send(ann.page, text);
+    await ann.page.locator('[data-testid=outgoing][data-status=pending]').nth(2).waitFor();
+    await shoot(ann.page, 'offline');
+    await ann.context.setOffline(false);
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await message(bob.page, 'offline three').waitFor();
+    await ann.page.locator('[data-testid=outgoing]').first().waitFor({ state: 'detached' });
+
+    const token = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).token);
+    const chatId = users.chatPath.split('/').pop();
+    const response = await fetch(`${server.baseUrl}/api/v1/chats/${chatId}/messages?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+    const history = (await response.json()).messages.sort((a, b) => a.seq - b.seq);
+    const contents = history.map((m) => m.content).filter((c) => c.startsWith('offline'));
+    assert.deepEqual(contents, ['offline one', 'offline two', 'offline three']);
+    const shown = await bob.page.locator('[data-testid=content]').allTextContents();
+    assert.deepEqual(shown.filter((c) => c.startsWith('offline')), ['offline one', 'offline two', 'offline three']);
+  });
+
+  test('a reload shows the cached history before the server answers', async () => {
+    const { ann } = users;
+    await ann.page.route('**/api/v1/**', (route) => route.abort());
+    await ann.page.reload();
+    await message(ann.page, 'offline three').waitFor();
+    await ann.page.screenshot({ path: path.join(artifacts, 'reload-cached.png') });
+    await message(ann.page, 'Hello Bob, edited').waitFor();
+    await ann.page.unroute('**/api/v1/**');
+    for (const user of [users.ann, users.bob]) assert.deepEqual(user.errors.filter((e) => e.includes('Content Security Policy')), []);
+  });
+});
