@@ -157,8 +157,14 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     assert.equal(await message(bob.page, 'To be deleted').count(), 0);
     await shoot(ann.page, 'chat');
 
+    // The list: Bob online, his new message as the last one, unread until Ann opens the chat.
     await ann.page.getByRole('link', { name: 'Back to chats' }).click();
-    await ann.page.getByTestId('chat-row').filter({ hasText: 'Bob' }).waitFor();
+    const row = ann.page.getByTestId('chat-row').filter({ hasText: 'Bob' });
+    await row.getByTestId('chat-preview').filter({ hasText: 'Message deleted' }).waitFor();
+    await send(bob.page, 'Are you there?');
+    await row.getByTestId('chat-preview').filter({ hasText: 'Are you there?' }).waitFor();
+    await row.getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    await ann.page.getByRole('link', { name: /^Bob, online, 1 unread$/ }).waitFor();
     await shoot(ann.page, 'chat-list');
     await ann.page.goto(users.chatPath);
   });

@@ -10,6 +10,11 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
   const state = useBloc(session.chats);
   const me = session.user.id;
 
+  // Coming back to the list refreshes it: a chat's last message may have been edited or deleted.
+  useEffect(() => {
+    void session.chats.add({ type: 'load' }).catch(() => undefined);
+  }, []);
+
   // Direct chats are titled with the other member's name and show their presence.
   useEffect(() => {
     for (const chat of state.chats)
