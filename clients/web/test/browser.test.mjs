@@ -10,6 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Connection, RestClient } from '../../sdk/dist/src/index.js';
+import { nodeWebSocketFactory } from '../../sdk/dist/src/node.js';
 import { databaseConfigured, skipReason, TestDatabase, TestServer } from '../../sdk/dist/test/support/server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -221,5 +224,72 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await message(ann.page, 'Hello Bob, edited').waitFor();
     await ann.page.unroute('**/api/v1/**');
     for (const user of [users.ann, users.bob]) assert.deepEqual(user.errors.filter((e) => e.includes('Content Security Policy')), []);
+  });
+
+  test('the server restarts during the conversation: both reconnect and miss nothing', async () => {
+    const { ann, bob } = users;
+    await bob.page.goto(users.chatPath);
+    await message(bob.page, 'offline three').waitFor();
+    await server.stop();
+    await ann.page.getByTestId('offline-banner').waitFor();
+    await server.start();
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await send(bob.page, 'after the restart');
+    await message(ann.page, 'after the restart').waitFor();
+    await send(ann.page, 'welcome back');
+    await message(bob.page, 'welcome back').waitFor();
+  });
+
+  test('a chat of 10,000 messages opens at once and renders only the visible rows', async () => {
+    const rest = new RestClient({ baseUrl: server.baseUrl });
+    const cara = await rest.register({ username: `cara_${suffix}`, password: 'correct horse battery' });
+    const dan = await rest.register({ username: `dan_${suffix}`, password: 'correct horse battery' });
+    const authed = new RestClient({ baseUrl: server.baseUrl, token: cara.token });
+    const chat = await authed.createChat({ type: 'direct', member_ids: [dan.user.id] });
+
+    // 10,000 sends over one WebSocket, 16 in flight (the server's per-connection window).
+    const connection = new Connection({ url: authed.webSocketUrl, token: cara.token, webSocketFactory: nodeWebSocketFactory, requestTimeoutMs: 60_000 });
+    const online = new Promise((resolve) => connection.onState((state) => state === 'online' && resolve()));
+    connection.start();
+    await online;
+    const total = 10_000;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const n = ++next;
+        await connection.request('message.send', { chat_id: chat.id, type: 'text', content: `message ${n}`, client_id: `bulk-${n}` });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    connection.stop();
+
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    await context.addInitScript((signedIn) => localStorage.setItem('confab.session', signedIn), JSON.stringify(cara));
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    const started = Date.now();
+    await page.goto(`/chats/${chat.id}`);
+    await message(page, `message ${total}`).waitFor();
+    const openMs = Date.now() - started;
+    const rowsShown = await page.locator('[data-row]').count();
+    assert.ok(rowsShown < 40, `${rowsShown} rows in the DOM`);
+
+    // Scrolling back loads older pages; the DOM keeps only the rows near the viewport.
+    const list = page.getByTestId('message-list');
+    for (let pages = 1; pages <= 4; pages++) {
+      await list.evaluate((element) => { element.scrollTop = 0; element.dispatchEvent(new Event('scroll')); });
+      await message(page, `message ${total - 50 * pages}`).waitFor({ state: 'attached' });
+    }
+    const rowsAfterScroll = await page.locator('[data-row]').count();
+    assert.ok(rowsAfterScroll < 60, `${rowsAfterScroll} rows in the DOM after loading older pages`);
+    await shoot(page, 'long-chat');
+
+    await mkdir(artifacts, { recursive: true });
+    const bundle = JSON.parse(await (await fetch(`${server.baseUrl}/bundle-size.json`)).text());
+    await writeFile(path.join(artifacts, 'performance.json'), JSON.stringify({
+      messages: total, open_ms: openMs, rows_in_dom: rowsShown, rows_in_dom_after_scroll: rowsAfterScroll,
+      first_load_js_gzip_bytes: bundle.first_load_js_gzip_bytes,
+    }, null, 2) + '\n');
+    await context.close();
   });
 });

@@ -78,9 +78,21 @@ export function VirtualList<T>({ items, keyOf, render, onNearTop, label }: Virtu
     };
   }, []);
 
+  // Older rows put above keep the rows the user was reading where they were; at the bottom
+  // the list follows new rows.
+  const firstKey = useRef<string>();
   useLayoutEffect(() => {
     const element = viewport.current;
-    if (element && atBottom.current) element.scrollTop = element.scrollHeight;
+    if (!element) return;
+    const before = firstKey.current;
+    firstKey.current = items.length ? keyOf(items[0]!) : undefined;
+    if (atBottom.current) {
+      element.scrollTop = element.scrollHeight;
+      return;
+    }
+    if (before === undefined || before === firstKey.current) return;
+    const index = items.findIndex((item) => keyOf(item) === before);
+    if (index > 0) element.scrollTop += offsets[index]!;
   });
 
   const onScroll = () => {
