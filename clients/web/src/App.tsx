@@ -6,6 +6,7 @@ import { SignInPage } from './pages/SignInPage.js';
 import { ChatListPage } from './pages/ChatListPage.js';
 import { ChatPage } from './pages/ChatPage.js';
 import { MediaPreviewPage } from './pages/MediaPreviewPage.js';
+import { GalleryPage } from './pages/GalleryPage.js';
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(() => {
@@ -28,6 +29,8 @@ export function App() {
   };
   const chat = /^\/chats\/([^/]+)$/.exec(path);
   if (chat) return <ChatPage key={chat[1]} session={session} chatId={chat[1]!} />;
+  const gallery = /^\/chats\/([^/]+)\/gallery$/.exec(path);
+  if (gallery) return <GalleryPage session={session} chatId={gallery[1]!} />;
   const media = /^\/chats\/([^/]+)\/media\/([^/]+)$/.exec(path);
   if (media) return <MediaPreviewPage session={session} chatId={media[1]!} messageId={media[2]!} />;
   return <ChatListPage session={session} onSignOut={signOut} />;

@@ -66,7 +66,9 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
   };
 
   const openUser = async (name) => {
-    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    const context = await browser.newContext({
+      viewport: phone, baseURL: server.baseUrl, permissions: ['geolocation'], geolocation: { latitude: 52.52, longitude: 13.405 },
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(timeout);
     page.on('dialog', (dialog) => void dialog.accept());
@@ -191,6 +193,24 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await shoot(bob.page, 'media-preview');
     await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
     await bob.page.getByTestId('message-list').waitFor();
+
+    // The chat's gallery shows it too, and opens the same preview.
+    await bob.page.getByRole('link', { name: 'Media', exact: true }).click();
+    const inGallery = bob.page.getByTestId('gallery').getByTestId('thumbnail');
+    await inGallery.waitFor();
+    assert.equal(await inGallery.count(), 1);
+    await shoot(bob.page, 'gallery');
+    await bob.page.getByTestId('gallery').getByRole('button', { name: 'Open image' }).click();
+    await bob.page.getByTestId('preview-image').waitFor();
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
+  });
+
+  test('a shared location shows for both', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByRole('button', { name: 'Share location' }).click();
+    await bob.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
+    await ann.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
   });
 
   test('sends made offline are shown pending, then delivered once each, in order', async () => {

@@ -6,12 +6,13 @@ export interface InputBarProps {
   onSaveEdit: (message: MessageModel, text: string) => void;
   onTyping: () => void;
   onAttach: (file: File) => void;
+  onShareLocation: () => void;
   replyTo?: MessageModel;
   editing?: MessageModel;
   onCancel: () => void;
 }
 
-export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, replyTo, editing, onCancel }: InputBarProps) {
+export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocation, replyTo, editing, onCancel }: InputBarProps) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const file = useRef<HTMLInputElement>(null);
@@ -48,6 +49,9 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, replyTo, edit
         <label for="attach" class="attach" title="Attach an image" aria-hidden="true">
           <svg viewBox="0 0 24 24" width="24" height="24"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></svg>
         </label>
+        <button type="button" class="icon" aria-label="Share location" title="Share location" onClick={onShareLocation}>
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M12 21s-6.5-6.2-6.5-11a6.5 6.5 0 0 1 13 0c0 4.8-6.5 11-6.5 11z" fill="none" stroke="currentColor" stroke-width="1.8" /><circle cx="12" cy="10" r="2.3" fill="currentColor" /></svg>
+        </button>
         <label class="visually-hidden" for="message-input">Message</label>
         <textarea ref={input} id="message-input" rows={1} placeholder="Message" value={text}
           onInput={(e) => { setText(e.currentTarget.value); onTyping(); }}

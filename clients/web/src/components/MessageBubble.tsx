@@ -42,6 +42,7 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
         </blockquote>
       )}
       {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
+      {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
       {message.content && <p class="content" data-testid="content">{message.content}</p>}
       <footer class="meta">
         {message.is_edited && <span class="edited" data-testid="edited">edited</span>}
@@ -85,7 +86,18 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
   );
 }
 
-function Thumbnail({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
+function LocationView({ location }: { location: { latitude: number; longitude: number; name?: string } }) {
+  const { latitude, longitude } = location;
+  const where = `${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
+  return (
+    <a class="location" data-testid="location" target="_blank" rel="noopener noreferrer"
+      href={`https://www.openstreetmap.org/?mlat=${latitude}&mlon=${longitude}#map=16/${latitude}/${longitude}`}>
+      📍 {location.name ?? 'Location'}: {where}
+    </a>
+  );
+}
+
+export function Thumbnail({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
   const url = useMediaUrl(token, message.id, true);
   const { width, height } = message.media ?? {};
   return (
@@ -101,7 +113,7 @@ export function OutgoingBubble({ entry, onRetry, onDiscard }: { entry: OutboxEnt
   const failed = entry.status === 'failed';
   return (
     <article class={`bubble mine outgoing${failed ? ' failed' : ''}`} data-testid="outgoing" data-status={entry.status}>
-      <p class="content">{entry.request.content ?? ''}</p>
+      <p class="content">{entry.request.type === 'location' ? '📍 Location' : entry.request.content ?? ''}</p>
       <footer class="meta">
         {failed ? (
           <>

@@ -75,6 +75,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
+        <a href={`/chats/${chatId}/gallery`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/gallery`); }}>Media</a>
       </header>
       <OfflineBanner state={list.connection} />
       <VirtualList
@@ -99,6 +100,10 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         onCancel={() => { setReplyTo(undefined); setEditing(undefined); }}
         onTyping={() => void bloc.add({ type: 'input' }).catch(() => undefined)}
         onAttach={(file) => void attach(file)}
+        onShareLocation={() => navigator.geolocation.getCurrentPosition(
+          ({ coords }) => void bloc.add({ type: 'send', request: { type: 'location', metadata: { location: { latitude: coords.latitude, longitude: coords.longitude } } } }).catch(() => undefined),
+          () => alert('Your location is not available.'),
+        )}
         onSend={(content) => {
           void bloc.add({ type: 'send', request: { type: 'text', content, reply_to_id: replyTo?.id ?? null } }).catch(() => undefined);
           setReplyTo(undefined);
