@@ -7,6 +7,7 @@ import { ChatListPage } from './pages/ChatListPage.js';
 import { ChatPage } from './pages/ChatPage.js';
 import { MediaPreviewPage } from './pages/MediaPreviewPage.js';
 import { GalleryPage } from './pages/GalleryPage.js';
+import { GroupSettingsPage } from './pages/GroupSettingsPage.js';
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(() => {
@@ -29,6 +30,8 @@ export function App() {
   };
   const chat = /^\/chats\/([^/]+)$/.exec(path);
   if (chat) return <ChatPage key={chat[1]} session={session} chatId={chat[1]!} />;
+  const settings = /^\/chats\/([^/]+)\/settings$/.exec(path);
+  if (settings) return <GroupSettingsPage session={session} chatId={settings[1]!} />;
   const gallery = /^\/chats\/([^/]+)\/gallery$/.exec(path);
   if (gallery) return <GalleryPage session={session} chatId={gallery[1]!} />;
   const media = /^\/chats\/([^/]+)\/media\/([^/]+)$/.exec(path);

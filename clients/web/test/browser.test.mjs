@@ -213,6 +213,34 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
   });
 
+  test('a group: created, renamed and its member removed, each seen live by the other', async () => {
+    const { ann, bob } = users;
+    await ann.page.goto('/');
+    await bob.page.goto('/');
+    await ann.page.getByRole('button', { name: 'New group' }).click();
+    await ann.page.getByPlaceholder('Group title').fill('Weekend');
+    await ann.page.getByPlaceholder('Usernames to add').fill(bob.username);
+    await ann.page.getByRole('button', { name: 'Create group' }).click();
+    await ann.page.getByRole('heading', { name: 'Weekend' }).waitFor();
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend' }).waitFor();
+
+    await ann.page.getByRole('link', { name: 'Settings' }).click();
+    await ann.page.getByTestId('member').nth(1).waitFor();
+    assert.deepEqual(await ann.page.getByTestId('member').locator('.role').allTextContents(), ['owner', 'member']);
+    await ann.page.getByRole('textbox', { name: 'Title' }).fill('Weekend trip');
+    await ann.page.getByRole('button', { name: 'Save title' }).click();
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor();
+    await shoot(ann.page, 'group-settings');
+    await ann.page.getByRole('button', { name: 'Remove Bob' }).click();
+    await ann.page.getByTestId('member').nth(1).waitFor({ state: 'detached' });
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor({ state: 'detached' });
+
+    await ann.page.goto(users.chatPath);
+    await bob.page.goto(users.chatPath);
+    await message(ann.page, 'Hi Ann').waitFor();
+    await message(bob.page, 'Hi Ann').waitFor();
+  });
+
   test('sends made offline are shown pending, then delivered once each, in order', async () => {
     const { ann, bob } = users;
     await ann.context.setOffline(true);

@@ -5,6 +5,7 @@ import { chatInfo, preview, time } from '../chat-info.js';
 import { useBloc } from '../hooks.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
+import { usernameList, usersNamed } from '../users.js';
 
 export function ChatListPage({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const state = useBloc(session.chats);
@@ -58,30 +59,37 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
   );
 }
 
-/** Starts a direct chat with a user found by their exact username. */
+/** Starts a direct chat with one username, or a group with a title and several. */
 function NewChat({ session }: { session: Session }) {
-  const [username, setUsername] = useState('');
+  const [usernames, setUsernames] = useState('');
+  const [title, setTitle] = useState('');
+  const [group, setGroup] = useState(false);
   const [error, setError] = useState<string>();
   const start = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
     try {
-      const found = (await session.client.rest.searchUsers(username.trim())).users.find((u) => u.username === username.trim());
-      if (!found) return setError(`No user named ${username.trim()}`);
-      await session.chats.add({
-        type: 'create', request: { type: 'direct', member_ids: [found.id] }, created: (chat) => navigate(`/chats/${chat.id}`),
-      });
+      const members = (await usersNamed(session, usernameList(usernames))).map((u) => u.id);
+      const request = group ? { type: 'group' as const, title: title.trim(), member_ids: members } : { type: 'direct' as const, member_ids: members.slice(0, 1) };
+      await session.chats.add({ type: 'create', request, created: (chat) => navigate(`/chats/${chat.id}`) });
     } catch (failure) {
-      setError(failure instanceof ConfabError ? failure.message : 'Cannot start the chat now.');
+      setError(failure instanceof ConfabError || failure instanceof Error ? failure.message : 'Cannot start the chat now.');
     }
   };
   return (
     <form class="new-chat" onSubmit={start} aria-label="Start a chat">
+      {group && (
+        <label>
+          <span class="visually-hidden">Group title</span>
+          <input placeholder="Group title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} required />
+        </label>
+      )}
       <label>
-        <span class="visually-hidden">Username to chat with</span>
-        <input placeholder="Username to chat with" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
+        <span class="visually-hidden">{group ? 'Usernames to add' : 'Username to chat with'}</span>
+        <input placeholder={group ? 'Usernames to add' : 'Username to chat with'} value={usernames} onInput={(e) => setUsernames(e.currentTarget.value)} required={!group} />
       </label>
-      <button type="submit">Start chat</button>
+      <button type="submit">{group ? 'Create group' : 'Start chat'}</button>
+      <button type="button" class="link" onClick={() => setGroup(!group)}>{group ? 'Direct chat instead' : 'New group'}</button>
       {error && <p class="error" role="alert">{error}</p>}
     </form>
   );

@@ -75,6 +75,9 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
+        {chat?.type === 'group' && (
+          <a href={`/chats/${chatId}/settings`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/settings`); }}>Settings</a>
+        )}
         <a href={`/chats/${chatId}/gallery`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/gallery`); }}>Media</a>
       </header>
       <OfflineBanner state={list.connection} />
