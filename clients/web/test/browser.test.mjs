@@ -67,7 +67,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
 
   const openUser = async (name) => {
     const context = await browser.newContext({
-      viewport: phone, baseURL: server.baseUrl, permissions: ['geolocation'], geolocation: { latitude: 52.52, longitude: 13.405 },
+      viewport: phone, baseURL: server.baseUrl, permissions: ['geolocation', 'microphone'], geolocation: { latitude: 52.52, longitude: 13.405 },
     });
     const page = await context.newPage();
     page.setDefaultTimeout(timeout);
@@ -105,7 +105,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await server.start();
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
     });
   });
 
@@ -211,6 +211,19 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByRole('button', { name: 'Share location' }).click();
     await bob.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
     await ann.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
+  });
+
+  test('a voice note recorded with the fake microphone plays back for the other', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByRole('button', { name: 'Record a voice note' }).click();
+    // Stop is enabled once sound was captured.
+    const stop = ann.page.getByRole('button', { name: 'Stop and send the voice note' });
+    await ann.page.waitForFunction(() => document.querySelector('.recording')?.disabled === false);
+    await stop.click();
+    const voice = bob.page.getByTestId('voice');
+    await voice.waitFor();
+    await voice.evaluate((audio) => audio.play());
+    await bob.page.waitForFunction(() => document.querySelector('[data-testid=voice]')?.currentTime > 0);
   });
 
   test('a group: created, renamed and its member removed, each seen live by the other', async () => {

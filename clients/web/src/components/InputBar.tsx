@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { MessageModel } from '@confab/sdk';
+import { VoiceNote, VoiceRecorder } from './VoiceRecorder.js';
 
 export interface InputBarProps {
   onSend: (text: string) => void;
@@ -7,12 +8,13 @@ export interface InputBarProps {
   onTyping: () => void;
   onAttach: (file: File) => void;
   onShareLocation: () => void;
+  onVoiceNote: (note: VoiceNote) => void;
   replyTo?: MessageModel;
   editing?: MessageModel;
   onCancel: () => void;
 }
 
-export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocation, replyTo, editing, onCancel }: InputBarProps) {
+export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocation, onVoiceNote, replyTo, editing, onCancel }: InputBarProps) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const file = useRef<HTMLInputElement>(null);
@@ -52,6 +54,7 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocati
         <button type="button" class="icon" aria-label="Share location" title="Share location" onClick={onShareLocation}>
           <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M12 21s-6.5-6.2-6.5-11a6.5 6.5 0 0 1 13 0c0 4.8-6.5 11-6.5 11z" fill="none" stroke="currentColor" stroke-width="1.8" /><circle cx="12" cy="10" r="2.3" fill="currentColor" /></svg>
         </button>
+        <VoiceRecorder onRecorded={onVoiceNote} />
         <label class="visually-hidden" for="message-input">Message</label>
         <textarea ref={input} id="message-input" rows={1} placeholder="Message" value={text}
           onInput={(e) => { setText(e.currentTarget.value); onTyping(); }}

@@ -42,6 +42,7 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
         </blockquote>
       )}
       {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
+      {message.media?.kind === 'voice' && <VoicePlayer message={message} token={token} />}
       {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
       {message.content && <p class="content" data-testid="content">{message.content}</p>}
       <footer class="meta">
@@ -84,6 +85,13 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
       )}
     </article>
   );
+}
+
+function VoicePlayer({ message, token }: { message: MessageModel; token: string }) {
+  const url = useMediaUrl(token, message.id, false);
+  const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
+  return url ? <audio src={url} controls preload="metadata" data-testid="voice" aria-label={`Voice note, ${seconds} seconds`} />
+    : <span class="thumb-placeholder voice">Loading voice note…</span>;
 }
 
 function LocationView({ location }: { location: { latitude: number; longitude: number; name?: string } }) {

@@ -103,6 +103,10 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         onCancel={() => { setReplyTo(undefined); setEditing(undefined); }}
         onTyping={() => void bloc.add({ type: 'input' }).catch(() => undefined)}
         onAttach={(file) => void attach(file)}
+        onVoiceNote={(note) => void session.uploads.add({
+          type: 'add',
+          upload: { chatId, kind: 'voice', mimeType: note.mimeType, fileName: 'voice-note.webm', bytes: note.bytes, metadata: { duration_ms: note.durationMs }, message: { content: '' } },
+        }).catch(() => undefined)}
         onShareLocation={() => navigator.geolocation.getCurrentPosition(
           ({ coords }) => void bloc.add({ type: 'send', request: { type: 'location', metadata: { location: { latitude: coords.latitude, longitude: coords.longitude } } } }).catch(() => undefined),
           () => alert('Your location is not available.'),
