@@ -5,7 +5,7 @@
 // Every wait is for an element or state, never a fixed sleep.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
@@ -176,7 +176,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
 
   test('an image upload shows its thumbnail and opens in the preview', async () => {
     const { ann, bob } = users;
-    await ann.page.getByLabel('Attach an image').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(320, 200, [240, 120, 40]) });
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(320, 200, [240, 120, 40]) });
     await ann.page.getByTestId('thumbnail').first().waitFor();
     const thumbnail = bob.page.getByTestId('thumbnail').first();
     await thumbnail.waitFor();
@@ -204,6 +204,18 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.getByTestId('preview-image').waitFor();
     await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
     await bob.page.getByTestId('message-list').waitFor();
+  });
+
+  test('a file sent by one downloads for the other under its name', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Bring snacks.\n') });
+    const file = bob.page.getByTestId('file').filter({ hasText: 'notes.txt' });
+    await file.waitFor();
+    const [download] = await Promise.all([bob.page.waitForEvent('download'), file.click()]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    const saved = path.join(artifacts, 'downloaded-notes.txt');
+    await download.saveAs(saved);
+    assert.equal(readFileSync(saved, 'utf8'), 'Bring snacks.\n');
   });
 
   test('a shared location shows for both', async () => {

@@ -42,13 +42,13 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocati
         </div>
       )}
       <div class="row">
-        <input ref={file} type="file" accept="image/*" class="visually-hidden" id="attach" aria-label="Attach an image"
+        <input ref={file} type="file" class="visually-hidden" id="attach" aria-label="Attach a photo, video or file"
           onChange={(e) => {
             const chosen = e.currentTarget.files?.[0];
             if (chosen) onAttach(chosen);
             e.currentTarget.value = '';
           }} />
-        <label for="attach" class="attach" title="Attach an image" aria-hidden="true">
+        <label for="attach" class="attach" title="Attach a photo, video or file" aria-hidden="true">
           <svg viewBox="0 0 24 24" width="24" height="24"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></svg>
         </label>
         <button type="button" class="icon" aria-label="Share location" title="Share location" onClick={onShareLocation}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { MessageModel, OutboxEntry } from '@confab/sdk';
 import { time } from '../chat-info.js';
-import { useMediaUrl } from '../media.js';
+import { mediaUrl, useMediaUrl } from '../media.js';
 
 const quickReactions = ['👍', '❤️', '😂'];
 
@@ -43,6 +43,10 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
       )}
       {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
       {message.media?.kind === 'voice' && <VoicePlayer message={message} token={token} />}
+      {message.media?.kind === 'video' && (
+        <button type="button" class="attachment" onClick={() => actions.openMedia(message)}>🎬 Play video</button>
+      )}
+      {message.media?.kind === 'file' && <FileLink message={message} token={token} />}
       {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
       {message.content && <p class="content" data-testid="content">{message.content}</p>}
       <footer class="meta">
@@ -92,6 +96,22 @@ function VoicePlayer({ message, token }: { message: MessageModel; token: string 
   const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
   return url ? <audio src={url} controls preload="metadata" data-testid="voice" aria-label={`Voice note, ${seconds} seconds`} />
     : <span class="thumb-placeholder voice">Loading voice note…</span>;
+}
+
+function FileLink({ message, token }: { message: MessageModel; token: string }) {
+  const name = message.media?.file_name ?? 'file';
+  const download = async () => {
+    const link = document.createElement('a');
+    link.href = await mediaUrl(token, message.id, false);
+    link.download = name;
+    link.click();
+  };
+  const kib = Math.max(1, Math.round((message.media?.size_bytes ?? 0) / 1024));
+  return (
+    <button type="button" class="attachment" data-testid="file" aria-label={`Download ${name}, ${kib} KiB`} onClick={() => void download()}>
+      📎 {name} <small>({kib} KiB)</small>
+    </button>
+  );
 }
 
 function LocationView({ location }: { location: { latitude: number; longitude: number; name?: string } }) {

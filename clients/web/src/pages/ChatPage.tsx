@@ -55,11 +55,12 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
 
   const attach = async (file: File) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const bitmap = await createImageBitmap(file).catch(() => undefined);
+    const kind = file.type.startsWith('image/') ? 'image' : file.type.startsWith('video/') ? 'video' : 'file';
+    const bitmap = kind === 'image' ? await createImageBitmap(file).catch(() => undefined) : undefined;
     const metadata = bitmap ? { width: bitmap.width, height: bitmap.height } : undefined;
     void session.uploads.add({
       type: 'add',
-      upload: { chatId, kind: 'image', mimeType: file.type || 'application/octet-stream', fileName: file.name, bytes, metadata, message: { content: '' } },
+      upload: { chatId, kind, mimeType: file.type || 'application/octet-stream', fileName: file.name, bytes, metadata, message: { content: '' } },
     }).catch(() => undefined);
   };
   const uploading = uploads.uploads.filter((u) => u.chatId === chatId && u.status !== 'done' && u.status !== 'cancelled');
