@@ -162,5 +162,16 @@ TEST_F(WebClientTest, WithoutARootNothingIsServedOutsideTheApi) {
     EXPECT_TRUE(IsError(http(shared_server().port(), "GET", "/chats/x"), 404, "not_found"));
 }
 
+TEST(WebClientRoot, ARootThatCannotBeListedStopsTheServer) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         {.env = {{"CONFAB_WEB_ROOT", "/nonexistent/confab-web"}}, .wait_healthy = false});
+    const auto status = server.wait_exit(30s);
+    ASSERT_TRUE(status.has_value()) << "the server started without its web client";
+    EXPECT_NE(*status, 0);
+    EXPECT_NE(server.log_contents().find("web.root /nonexistent/confab-web cannot be listed"), std::string::npos)
+        << server.log_tail();
+}
+
 }  // namespace
 }  // namespace confab::test
