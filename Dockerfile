@@ -1,5 +1,13 @@
 # Confab server image: `docker compose up --build` (see docker-compose.yml).
 
+# ---- web: the web client (clients/web) bundled into /src/clients/web/dist -------------
+# Pure JavaScript and WebAssembly tools only; --ignore-scripts: nothing is fetched at install.
+FROM node:20-bookworm-slim AS web
+WORKDIR /src
+COPY clients/ clients/
+RUN npm ci --prefix clients --no-audit --no-fund --ignore-scripts \
+ && npm --prefix clients/web run --silent build
+
 # ---- build: compile and install into /opt/confab ------------------------------------
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
@@ -26,9 +34,11 @@ RUN apt-get update \
  && mkdir -p /var/lib/confab/media \
  && chown -R confab:confab /var/lib/confab
 COPY --from=build /opt/confab /opt/confab
+COPY --from=web /src/clients/web/dist /opt/confab/web
 COPY config/confab.toml /etc/confab/confab.toml
 ENV CONFAB_LISTEN_ADDRESS=0.0.0.0 \
-    CONFAB_MEDIA_DIR=/var/lib/confab/media
+    CONFAB_MEDIA_DIR=/var/lib/confab/media \
+    CONFAB_WEB_ROOT=/opt/confab/web
 VOLUME /var/lib/confab/media
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -40,8 +40,14 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       accounts(writes, auth, members, exports, storage, cfg.auth),
       services{cfg,   pool,      auth,      users, chats,         members,      messages, presence, media,
                stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts, hub},
+      web_client(cfg.web.root),
       router(make_router(services)),
-      events(services) {}
+      events(services) {
+    if (web_client.enabled())
+        router.set_fallback([this](http::Context& context) -> boost::asio::awaitable<http::Response> {
+            co_return web_client.answer(context.request);
+        });
+}
 
 void Application::start() {
     media.start_cleanup();

@@ -1,6 +1,6 @@
+#include "confab/api/download.hpp"
 #include "confab/api/json.hpp"
 #include "confab/api/query.hpp"
-#include "confab/api/range.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/model/error.hpp"
@@ -23,20 +23,6 @@ std::optional<std::string> optional_header(const http::Request& request, const s
     const auto* value = request.header(name);
     if (!value || value->empty()) return std::nullopt;
     return *value;
-}
-
-// If-None-Match: "*" or a list of entity tags, weak ones (W/"...") included (RFC 9110 13.1.2).
-bool none_match(std::string_view header, std::string_view etag) {
-    while (!header.empty()) {
-        const auto comma = header.find(',');
-        auto tag = header.substr(0, comma);
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-        if (tag.starts_with("W/")) tag.remove_prefix(2);
-        if (tag == "*" || tag == etag) return true;
-    }
-    return false;
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -122,42 +108,18 @@ bool wants_thumbnail(const http::Request& request) {
     return variant.has_value();
 }
 
-// A stored file as a download: its entity tag (304 when If-None-Match has it) and the byte
-// range asked for.
+// A stored file as a download, private to those who may see it.
 http::Response file_response(const http::Request& request, const domain::MediaFile& file) {
     const auto& media = file.media;
-    const auto size = static_cast<std::uint64_t>(media.size_bytes);
-    const auto etag = '"' + file.etag + '"';
-    http::Response response;
-    response.content_type = media.mime_type;
-    response.headers = {{"ETag", etag},
-                        {"Cache-Control", "private"},
-                        {"X-Content-Type-Options", "nosniff"},
-                        {"Accept-Ranges", "bytes"},
-                        {"Content-Disposition",
-                         std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
-                             "; filename=" + quoted_file_name(media)}};
-    if (const auto* match = request.header("if-none-match"); match && none_match(*match, etag)) {
-        response.status = 304;
-        return response;
-    }
-    const auto* range_header = request.header("range");
-    const auto range = parse_range(range_header ? std::optional<std::string_view>(*range_header) : std::nullopt, size);
-    if (std::holds_alternative<Unsatisfiable>(range)) {
-        auto refused = http::error_response(http::describe(model::bad_request("range not satisfiable", "Range")));
-        refused.status = 416;
-        refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-        return refused;
-    }
-    response.file = http::FileSlice{file.path, 0, size};
-    if (const auto* slice = std::get_if<ByteRange>(&range)) {
-        response.status = 206;
-        response.file->offset = slice->first;
-        response.file->length = slice->last - slice->first + 1;
-        response.headers.emplace_back("Content-Range", "bytes " + std::to_string(slice->first) + "-" +
-                                                           std::to_string(slice->last) + "/" + std::to_string(size));
-    }
-    return response;
+    return download_response(request,
+                             Download{file.path,
+                                      static_cast<std::uint64_t>(media.size_bytes),
+                                      file.etag,
+                                      media.mime_type,
+                                      {{"Cache-Control", "private"},
+                                       {"Content-Disposition",
+                                        std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
+                                            "; filename=" + quoted_file_name(media)}}});
 }
 
 awaitable<http::Response> download(Services& services, http::Context& context) {

@@ -581,6 +581,7 @@ const std::vector<Key>& keys() {
         {"cluster.nats_urls", "CONFAB_CLUSTER_NATS_URLS", nats_url_list(), &Config::cluster, &Cluster::nats_urls},
         {"cluster.node_id", "CONFAB_CLUSTER_NODE_ID", any_text(), &Config::cluster, &Cluster::node_id},
         {"cluster.subject", "CONFAB_CLUSTER_SUBJECT", subject_token(), &Config::cluster, &Cluster::subject},
+        {"web.root", "CONFAB_WEB_ROOT", any_text(), &Config::web, &Web::root},
     };
     return table;
 }

@@ -44,6 +44,8 @@ void Router::add(Method method, std::string pattern, Handler handler) {
     entries_.push_back(Entry{method, std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+void Router::set_fallback(Handler handler) { fallback_ = std::move(handler); }
+
 Router::Match Router::match(Method method, std::string_view path) const {
     const auto segments = split_path(path);
     MethodNotAllowed wrong_method;
@@ -66,6 +68,8 @@ Router::Match Router::match(Method method, std::string_view path) const {
         wrong_method.allowed.push_back(entry.method);
     }
     if (!wrong_method.allowed.empty()) return wrong_method;
+    if (fallback_ && (method == Method::get || method == Method::head))
+        return Found{&fallback_, std::string(fallback_pattern), {}};
     return NotFound{};
 }
 

@@ -176,11 +176,25 @@ asio::awaitable<void> write_response(Connection& connection, http::Response resp
     co_await bhttp::async_write(connection.stream, out, use_tuple);
 }
 
+// A HEAD gets the header block its GET would get, Content-Length included, and no body.
+asio::awaitable<void> write_head(Connection& connection, const http::Response& response, const http::Request& request,
+                                 bool keep_alive) {
+    bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), 11};
+    set_headers(out, response, request, keep_alive);
+    out.content_length(response.file ? response.file->length : response.body.size());
+    connection.stream.expires_after(send_timeout);
+    co_await bhttp::async_write(connection.stream, out, use_tuple);
+}
+
 // A download's file is opened on the file threads when it is sent. Once open it stays
 // readable to its end even if it is removed meanwhile; gone before, it is 404 as if its
 // row had been missing. False when a download was cut short and the connection must close.
 asio::awaitable<bool> send_response(Connection& connection, http::Response response, const http::Request& request,
                                     bool keep_alive, domain::Workers& files) {
+    if (request.method == http::Method::head) {
+        co_await write_head(connection, response, request, keep_alive);
+        co_return true;
+    }
     if (response.file) {
         if (auto file = co_await open_for_reading(files, response.file->path))
             co_return co_await write_file(connection, response, request, keep_alive, files, *file);

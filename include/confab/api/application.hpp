@@ -3,6 +3,7 @@
 #include "confab/api/event_publisher.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/services.hpp"
+#include "confab/api/web_client.hpp"
 #include "confab/api/ws_events.hpp"
 #include "confab/config/config.hpp"
 #include "confab/domain/access_cache.hpp"
@@ -74,6 +75,7 @@ public:
     domain::ExportService exports;
     domain::AccountService accounts;
     Services services;
+    WebClient web_client;
     http::Router router;
     WsEvents events;
 };

@@ -164,6 +164,13 @@ struct Cluster {
     bool operator==(const Cluster&) const = default;
 };
 
+// The web client Confab serves beside the API (docs/configuration.md, [web]).
+struct Web {
+    std::string root;  // the built client's directory; empty: nothing is served outside /api
+
+    bool operator==(const Web&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -177,6 +184,7 @@ struct Config {
     ServerApi server_api;
     Translation translation;
     Cluster cluster;
+    Web web;
 
     bool operator==(const Config&) const = default;
 };

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,9 @@ public:
     };
 
     void add(Method method, std::string pattern, Handler handler);
+    // Answers a GET or HEAD that no route matches (the web client), as route `fallback_pattern`.
+    void set_fallback(Handler handler);
+    static constexpr std::string_view fallback_pattern = "/{web client}";
     Match match(Method method, std::string_view path) const;
     std::vector<Route> routes() const;
 
@@ -46,6 +50,7 @@ private:
         Handler handler;
     };
     std::vector<Entry> entries_;
+    Handler fallback_;
 };
 
 // Splits "/a/b/c" into {"a","b","c"}; a trailing slash yields a final empty segment.

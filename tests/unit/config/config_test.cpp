@@ -237,6 +237,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_CLUSTER_NATS_URLS", "nats://10.0.0.1:4222, nats://10.0.0.2"},
                                                  {"CONFAB_CLUSTER_NODE_ID", "node-a"},
                                                  {"CONFAB_CLUSTER_SUBJECT", "chat_prod-1"},
+                                                 {"CONFAB_WEB_ROOT", "/usr/share/confab/web"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -273,6 +274,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    EXPECT_EQ(config.web.root, "/usr/share/confab/web");
     expected.cluster = {{"nats://10.0.0.1:4222", "nats://10.0.0.2"}, "node-a", "chat_prod-1"};
     EXPECT_EQ(config.cluster, expected.cluster);
 }

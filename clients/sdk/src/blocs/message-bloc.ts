@@ -93,7 +93,9 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.emit({ messages: cached.slice(-this.pageSize), readBy, loading: true, error: undefined });
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        const newest = mergeMessages([], page.messages);
+        // Messages that arrived live while the page was on its way are newer than it: kept.
+        const pageEnd = page.messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
+        const newest = mergeMessages(this.state.messages.filter((m) => m.seq > pageEnd), page.messages);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
         return;
       }

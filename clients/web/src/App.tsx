@@ -1,0 +1,40 @@
+import { useState } from 'preact/hooks';
+import type { SignedIn } from '@confab/sdk';
+import { navigate, usePath } from './router.js';
+import { endSession, savedSignIn, Session, startSession } from './session.js';
+import { SignInPage } from './pages/SignInPage.js';
+import { ChatListPage } from './pages/ChatListPage.js';
+import { ChatPage } from './pages/ChatPage.js';
+import { MediaPreviewPage } from './pages/MediaPreviewPage.js';
+import { GalleryPage } from './pages/GalleryPage.js';
+import { GroupSettingsPage } from './pages/GroupSettingsPage.js';
+
+export function App() {
+  const [session, setSession] = useState<Session | undefined>(() => {
+    const saved = savedSignIn();
+    return saved ? startSession(saved) : undefined;
+  });
+  const path = usePath();
+
+  if (!session) {
+    const signedIn = (result: SignedIn) => {
+      setSession(startSession(result));
+      navigate('/', true);
+    };
+    return <SignInPage onSignedIn={signedIn} />;
+  }
+  const signOut = async () => {
+    await endSession(session);
+    setSession(undefined);
+    navigate('/', true);
+  };
+  const chat = /^\/chats\/([^/]+)$/.exec(path);
+  if (chat) return <ChatPage key={chat[1]} session={session} chatId={chat[1]!} />;
+  const settings = /^\/chats\/([^/]+)\/settings$/.exec(path);
+  if (settings) return <GroupSettingsPage session={session} chatId={settings[1]!} />;
+  const gallery = /^\/chats\/([^/]+)\/gallery$/.exec(path);
+  if (gallery) return <GalleryPage session={session} chatId={gallery[1]!} />;
+  const media = /^\/chats\/([^/]+)\/media\/([^/]+)$/.exec(path);
+  if (media) return <MediaPreviewPage session={session} chatId={media[1]!} messageId={media[2]!} />;
+  return <ChatListPage session={session} onSignOut={signOut} />;
+}

@@ -1,0 +1,158 @@
+import { useState } from 'preact/hooks';
+import type { MessageModel, OutboxEntry } from '@confab/sdk';
+import { time } from '../chat-info.js';
+import { mediaUrl, useMediaUrl } from '../media.js';
+
+const quickReactions = ['👍', '❤️', '😂'];
+
+export interface MessageActions {
+  react: (message: MessageModel, emoji: string, mine: boolean) => void;
+  reply: (message: MessageModel) => void;
+  edit: (message: MessageModel) => void;
+  remove: (message: MessageModel) => void;
+  openMedia: (message: MessageModel) => void;
+}
+
+export interface MessageBubbleProps {
+  message: MessageModel;
+  me: string;
+  token: string;
+  senderName: string;
+  /** Another member has read up to this message. */
+  read: boolean;
+  repliedTo?: MessageModel;
+  actions: MessageActions;
+}
+
+export function MessageBubble({ message, me, token, senderName, read, repliedTo, actions }: MessageBubbleProps) {
+  const [menu, setMenu] = useState(false);
+  const mine = message.sender_id === me;
+  const close = (action: () => void) => () => { setMenu(false); action(); };
+  if (message.is_deleted)
+    return (
+      <article class={`bubble deleted${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${senderName}: message deleted`}>
+        <p class="content"><em>Message deleted</em></p>
+      </article>
+    );
+  return (
+    <article class={`bubble${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${mine ? 'You' : senderName} at ${time(message.created_at)}`}>
+      {repliedTo && (
+        <blockquote class="reply-quote" data-testid="reply-quote">
+          {repliedTo.is_deleted ? 'Message deleted' : repliedTo.content || 'Attachment'}
+        </blockquote>
+      )}
+      {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
+      {message.media?.kind === 'voice' && <VoicePlayer message={message} token={token} />}
+      {message.media?.kind === 'video' && (
+        <button type="button" class="attachment" onClick={() => actions.openMedia(message)}>🎬 Play video</button>
+      )}
+      {message.media?.kind === 'file' && <FileLink message={message} token={token} />}
+      {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
+      {message.content && <p class="content" data-testid="content">{message.content}</p>}
+      <footer class="meta">
+        {message.is_edited && <span class="edited" data-testid="edited">edited</span>}
+        <time>{time(message.created_at)}</time>
+        {mine && (
+          <span class="tick" data-testid="tick" data-state={read ? 'read' : 'sent'} aria-label={read ? 'Read' : 'Sent'}>
+            {read ? '✓✓' : '✓'}
+          </span>
+        )}
+      </footer>
+      {message.reactions.length > 0 && (
+        <ul class="reactions" aria-label="Reactions">
+          {message.reactions.map((r) => {
+            const reacted = r.user_ids.includes(me);
+            return (
+              <li key={r.emoji}>
+                <button type="button" class={reacted ? 'reacted' : ''} aria-pressed={reacted} data-testid="reaction"
+                  aria-label={`${r.emoji} ${r.count}`} onClick={() => actions.react(message, r.emoji, reacted)}>
+                  {r.emoji} {r.count}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <button type="button" class="more" aria-label="Message actions" aria-expanded={menu} onClick={() => setMenu(!menu)}>⋯</button>
+      {menu && (
+        <div class="menu" role="menu">
+          {quickReactions.map((emoji) => (
+            <button key={emoji} type="button" role="menuitem" aria-label={`React ${emoji}`}
+              onClick={close(() => actions.react(message, emoji, message.reactions.some((r) => r.emoji === emoji && r.user_ids.includes(me))))}>
+              {emoji}
+            </button>
+          ))}
+          <button type="button" role="menuitem" onClick={close(() => actions.reply(message))}>Reply</button>
+          {mine && message.type === 'text' && <button type="button" role="menuitem" onClick={close(() => actions.edit(message))}>Edit</button>}
+          {mine && <button type="button" role="menuitem" onClick={close(() => actions.remove(message))}>Delete</button>}
+        </div>
+      )}
+    </article>
+  );
+}
+
+function VoicePlayer({ message, token }: { message: MessageModel; token: string }) {
+  const url = useMediaUrl(token, message.id, false);
+  const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
+  return url ? <audio src={url} controls preload="metadata" data-testid="voice" aria-label={`Voice note, ${seconds} seconds`} />
+    : <span class="thumb-placeholder voice">Loading voice note…</span>;
+}
+
+function FileLink({ message, token }: { message: MessageModel; token: string }) {
+  const name = message.media?.file_name ?? 'file';
+  const download = async () => {
+    const link = document.createElement('a');
+    link.href = await mediaUrl(token, message.id, false);
+    link.download = name;
+    link.click();
+  };
+  const kib = Math.max(1, Math.round((message.media?.size_bytes ?? 0) / 1024));
+  return (
+    <button type="button" class="attachment" data-testid="file" aria-label={`Download ${name}, ${kib} KiB`} onClick={() => void download()}>
+      📎 {name} <small>({kib} KiB)</small>
+    </button>
+  );
+}
+
+function LocationView({ location }: { location: { latitude: number; longitude: number; name?: string } }) {
+  const { latitude, longitude } = location;
+  const where = `${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
+  return (
+    <a class="location" data-testid="location" target="_blank" rel="noopener noreferrer"
+      href={`https://www.openstreetmap.org/?mlat=${latitude}&mlon=${longitude}#map=16/${latitude}/${longitude}`}>
+      📍 {location.name ?? 'Location'}: {where}
+    </a>
+  );
+}
+
+export function Thumbnail({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
+  const url = useMediaUrl(token, message.id, true);
+  const { width, height } = message.media ?? {};
+  return (
+    <button type="button" class="thumb" onClick={onOpen} aria-label="Open image">
+      {url ? <img src={url} alt={message.content || 'Image'} data-testid="thumbnail" width={width && height ? 240 : undefined} height={width && height ? Math.round((240 * height) / width) : undefined} />
+        : <span class="thumb-placeholder">Loading image…</span>}
+    </button>
+  );
+}
+
+/** A send not acknowledged yet: pending, or refused with its reason and a retry. */
+export function OutgoingBubble({ entry, onRetry, onDiscard }: { entry: OutboxEntry; onRetry: () => void; onDiscard: () => void }) {
+  const failed = entry.status === 'failed';
+  return (
+    <article class={`bubble mine outgoing${failed ? ' failed' : ''}`} data-testid="outgoing" data-status={entry.status}>
+      <p class="content">{entry.request.type === 'location' ? '📍 Location' : entry.request.content ?? ''}</p>
+      <footer class="meta">
+        {failed ? (
+          <>
+            <span class="error" role="alert">Not sent: {entry.error?.message ?? 'refused'}</span>
+            <button type="button" onClick={onRetry}>Retry</button>
+            <button type="button" onClick={onDiscard}>Discard</button>
+          </>
+        ) : (
+          <span class="pending" aria-label="Pending">🕓 Pending</span>
+        )}
+      </footer>
+    </article>
+  );
+}

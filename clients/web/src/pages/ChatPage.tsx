@@ -1,0 +1,126 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { MessageBloc } from '@confab/sdk';
+import type { MessageModel, OutboxEntry } from '@confab/sdk';
+import { InputBar } from '../components/InputBar.js';
+import { MessageActions, MessageBubble, OutgoingBubble } from '../components/MessageBubble.js';
+import { OfflineBanner } from '../components/OfflineBanner.js';
+import { VirtualList } from '../components/VirtualList.js';
+import { chatInfo } from '../chat-info.js';
+import { useBloc } from '../hooks.js';
+import { navigate } from '../router.js';
+import type { Session } from '../session.js';
+
+type Row = { kind: 'message'; message: MessageModel } | { kind: 'outgoing'; entry: OutboxEntry };
+
+export function ChatPage({ session, chatId }: { session: Session; chatId: string }) {
+  const bloc = useMemo(() => new MessageBloc(session.client, chatId), [chatId]);
+  useEffect(() => {
+    void bloc.add({ type: 'open' }).catch(() => undefined);
+    void session.chats.add({ type: 'loadMembers', chatId }).catch(() => undefined);
+    return () => bloc.dispose();
+  }, [bloc]);
+  const state = useBloc(bloc);
+  const list = useBloc(session.chats);
+  const uploads = useBloc(session.uploads);
+  const [replyTo, setReplyTo] = useState<MessageModel>();
+  const [editing, setEditing] = useState<MessageModel>();
+  const me = session.user.id;
+
+  const chat = list.chats.find((c) => c.id === chatId);
+  const members = list.members[chatId] ?? [];
+  const info = chat ? chatInfo(chat, list, me) : { title: 'Chat', other: undefined, online: false };
+  const nameOf = (id: string | null) => members.find((m) => m.user.id === id)?.user.display_name ?? 'Someone';
+  // The furthest another member has read (their receipts, or the member list's last_read_seq).
+  const readByOthers = Math.max(0, ...members.filter((m) => m.user.id !== me).map((m) => Math.max(m.last_read_seq ?? 0, state.readBy[m.user.id] ?? 0)),
+    ...Object.entries(state.readBy).filter(([id]) => id !== me).map(([, seq]) => seq));
+
+  const newest = state.messages.at(-1)?.seq ?? 0;
+  useEffect(() => {
+    if (newest > 0 && document.visibilityState === 'visible') void bloc.add({ type: 'markRead', seq: newest }).catch(() => undefined);
+  }, [newest]);
+
+  const byId = useMemo(() => new Map(state.messages.map((m) => [m.id, m])), [state.messages]);
+  const rows: Row[] = [
+    ...state.messages.map((message): Row => ({ kind: 'message', message })),
+    ...state.outgoing.map((entry): Row => ({ kind: 'outgoing', entry })),
+  ];
+
+  const actions: MessageActions = {
+    react: (message, emoji, mine) => void bloc.add({ type: mine ? 'unreact' : 'react', messageId: message.id, emoji }).catch(() => undefined),
+    reply: (message) => { setEditing(undefined); setReplyTo(message); },
+    edit: (message) => { setReplyTo(undefined); setEditing(message); },
+    remove: (message) => { if (confirm('Delete this message for everyone?')) void bloc.add({ type: 'delete', messageId: message.id }).catch(() => undefined); },
+    openMedia: (message) => navigate(`/chats/${chatId}/media/${message.id}`),
+  };
+
+  const attach = async (file: File) => {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const kind = file.type.startsWith('image/') ? 'image' : file.type.startsWith('video/') ? 'video' : 'file';
+    const bitmap = kind === 'image' ? await createImageBitmap(file).catch(() => undefined) : undefined;
+    const metadata = bitmap ? { width: bitmap.width, height: bitmap.height } : undefined;
+    void session.uploads.add({
+      type: 'add',
+      upload: { chatId, kind, mimeType: file.type || 'application/octet-stream', fileName: file.name, bytes, metadata, message: { content: '' } },
+    }).catch(() => undefined);
+  };
+  const uploading = uploads.uploads.filter((u) => u.chatId === chatId && u.status !== 'done' && u.status !== 'cancelled');
+  const typing = state.typing.filter((id) => id !== me);
+
+  return (
+    <div class="page chat">
+      <header class="bar">
+        <a href="/" class="back" aria-label="Back to chats" onClick={(e) => { e.preventDefault(); navigate('/'); }}>←</a>
+        <div class="chat-head">
+          <h1>{info.title}</h1>
+          <p class="status" data-testid="chat-status" aria-live="polite">
+            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
+          </p>
+        </div>
+        {chat?.type === 'group' && (
+          <a href={`/chats/${chatId}/settings`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/settings`); }}>Settings</a>
+        )}
+        <a href={`/chats/${chatId}/gallery`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/gallery`); }}>Media</a>
+      </header>
+      <OfflineBanner state={list.connection} />
+      <VirtualList
+        items={rows}
+        label={`Messages with ${info.title}`}
+        keyOf={(row) => (row.kind === 'message' ? row.message.id : `out-${row.entry.client_id}`)}
+        onNearTop={() => { if (state.hasOlder && !state.loading) void bloc.add({ type: 'loadOlder' }).catch(() => undefined); }}
+        render={(row) => row.kind === 'message'
+          ? <MessageBubble message={row.message} me={me} token={session.token} senderName={nameOf(row.message.sender_id)}
+              read={row.message.seq <= readByOthers} repliedTo={row.message.reply_to_id ? byId.get(row.message.reply_to_id) : undefined} actions={actions} />
+          : <OutgoingBubble entry={row.entry} onRetry={() => void bloc.add({ type: 'retry', clientId: row.entry.client_id })}
+              onDiscard={() => void bloc.add({ type: 'discard', clientId: row.entry.client_id })} />}
+      />
+      {uploading.map((u) => (
+        <p key={u.id} class="upload-status" role="status">
+          {u.status === 'failed' ? <>Upload failed: {u.error} <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button></> : `Uploading ${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
+        </p>
+      ))}
+      <InputBar
+        replyTo={replyTo}
+        editing={editing}
+        onCancel={() => { setReplyTo(undefined); setEditing(undefined); }}
+        onTyping={() => void bloc.add({ type: 'input' }).catch(() => undefined)}
+        onAttach={(file) => void attach(file)}
+        onVoiceNote={(note) => void session.uploads.add({
+          type: 'add',
+          upload: { chatId, kind: 'voice', mimeType: note.mimeType, fileName: 'voice-note.webm', bytes: note.bytes, metadata: { duration_ms: note.durationMs }, message: { content: '' } },
+        }).catch(() => undefined)}
+        onShareLocation={() => navigator.geolocation.getCurrentPosition(
+          ({ coords }) => void bloc.add({ type: 'send', request: { type: 'location', metadata: { location: { latitude: coords.latitude, longitude: coords.longitude } } } }).catch(() => undefined),
+          () => alert('Your location is not available.'),
+        )}
+        onSend={(content) => {
+          void bloc.add({ type: 'send', request: { type: 'text', content, reply_to_id: replyTo?.id ?? null } }).catch(() => undefined);
+          setReplyTo(undefined);
+        }}
+        onSaveEdit={(message, content) => {
+          void bloc.add({ type: 'edit', messageId: message.id, content }).catch(() => undefined);
+          setEditing(undefined);
+        }}
+      />
+    </div>
+  );
+}

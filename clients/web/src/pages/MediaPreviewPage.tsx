@@ -1,0 +1,40 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { MessageModel } from '@confab/sdk';
+import { useMediaUrl } from '../media.js';
+import { navigate } from '../router.js';
+import type { Session } from '../session.js';
+
+/** One message's media full size: an image (click or Z to zoom), a video or an audio with controls. */
+export function MediaPreviewPage({ session, chatId, messageId }: { session: Session; chatId: string; messageId: string }) {
+  const [message, setMessage] = useState<MessageModel>();
+  const [zoomed, setZoomed] = useState(false);
+  const url = useMediaUrl(session.token, messageId, false);
+  useEffect(() => {
+    void session.client.rest.message(messageId).then(setMessage, () => undefined);
+  }, [messageId]);
+  const back = () => navigate(`/chats/${chatId}`);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') back(); };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+  const kind = message?.media?.kind;
+  return (
+    <div class="page media-preview" data-testid="media-preview">
+      <header class="bar">
+        <a href={`/chats/${chatId}`} class="back" aria-label="Back to the chat" onClick={(e) => { e.preventDefault(); back(); }}>←</a>
+        <h1>{message?.media?.file_name ?? 'Media'}</h1>
+      </header>
+      <div class="stage">
+        {!url && <p role="status">Loading…</p>}
+        {url && kind === 'video' && <video src={url} controls aria-label="Video" />}
+        {url && (kind === 'voice' || kind === 'audio' as string) && <audio src={url} controls aria-label="Voice note" />}
+        {url && kind !== 'video' && kind !== 'voice' && (
+          <button type="button" class={`zoom${zoomed ? ' zoomed' : ''}`} aria-pressed={zoomed} aria-label={zoomed ? 'Zoom out' : 'Zoom in'} onClick={() => setZoomed(!zoomed)}>
+            <img src={url} alt={message?.content || 'Image'} data-testid="preview-image" />
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

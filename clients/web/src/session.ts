@@ -1,0 +1,50 @@
+// The signed-in user's client: the SDK's ConfabClient with a cache and an outbox kept in
+// localStorage, and the stores the pages share.
+import { ChatBloc, ConfabClient, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
+import type { SignedIn, UserModel } from '@confab/sdk';
+import { LocalCache } from './local-cache.js';
+
+const sessionKey = 'confab.session';
+
+export interface Session {
+  token: string;
+  user: UserModel;
+  client: ConfabClient;
+  chats: ChatBloc;
+  uploads: UploadBloc;
+}
+
+export const publicRest = () => new RestClient({ baseUrl: location.origin });
+
+export function savedSignIn(): SignedIn | undefined {
+  const saved = localStorage.getItem(sessionKey);
+  return saved ? (JSON.parse(saved) as SignedIn) : undefined;
+}
+
+export function startSession(signedIn: SignedIn): Session {
+  localStorage.setItem(sessionKey, JSON.stringify(signedIn));
+  const { token, user } = signedIn;
+  const client = new ConfabClient({
+    baseUrl: location.origin,
+    token,
+    userId: user.id,
+    cache: new LocalCache(`confab.cache.${user.id}`),
+    outboxStorage: new KeyValueOutboxStorage(localStorage, `confab.outbox.${user.id}`),
+  });
+  const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client) };
+  // The browser knows it lost the network before a heartbeat would: show it and queue sends.
+  addEventListener('offline', () => client.connection.interrupt());
+  void client.start().then(() => session.chats.add({ type: 'load' })).catch(() => undefined);
+  void session.chats.add({ type: 'load' }).catch(() => undefined);
+  return session;
+}
+
+export async function endSession(session: Session): Promise<void> {
+  await session.client.rest.logout().catch(() => undefined);
+  session.client.stop();
+  session.chats.dispose();
+  session.uploads.dispose();
+  localStorage.removeItem(sessionKey);
+  localStorage.removeItem(`confab.cache.${session.user.id}`);
+  localStorage.removeItem(`confab.outbox.${session.user.id}`);
+}

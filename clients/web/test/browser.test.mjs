@@ -1,0 +1,368 @@
+// The web client in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core;
+// nothing downloads a browser) against the real confab serving clients/web/dist, on a fresh
+// database of the test PostgreSQL. Two users in two browser contexts chat live; screenshots
+// of each page at phone and desktop sizes go to CONFAB_WEB_ARTIFACTS (the build directory).
+// Every wait is for an element or state, never a fixed sleep.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Connection, RestClient } from '../../sdk/dist/src/index.js';
+import { nodeWebSocketFactory } from '../../sdk/dist/src/node.js';
+import { databaseConfigured, skipReason, TestDatabase, TestServer } from '../../sdk/dist/test/support/server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const artifacts = process.env.CONFAB_WEB_ARTIFACTS ?? path.join(here, '..', 'artifacts');
+const phone = { width: 390, height: 844 };
+const desktop = { width: 1280, height: 800 };
+const timeout = 15_000;
+
+/** A small solid-colour PNG, so the server can make a real thumbnail of it. */
+function png(width, height, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('web client in Chromium', { skip: databaseConfigured() ? false : skipReason }, () => {
+  let database, server, browser;
+  const users = {};
+  const suffix = Math.random().toString(36).slice(2, 8);
+
+  const shoot = async (page, name) => {
+    mkdirSync(artifacts, { recursive: true });
+    for (const [size, viewport] of [['phone', phone], ['desktop', desktop]]) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`) });
+    }
+    await page.setViewportSize(phone);
+  };
+
+  const openUser = async (name) => {
+    const context = await browser.newContext({
+      viewport: phone, baseURL: server.baseUrl, permissions: ['geolocation', 'microphone'], geolocation: { latitude: 52.52, longitude: 13.405 },
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    page.on('dialog', (dialog) => void dialog.accept());
+    const errors = [];
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    users[name] = { context, page, errors, username: `${name}_${suffix}` };
+    return users[name];
+  };
+
+  const register = async ({ page, username }, displayName) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'New here? Register' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Display name').fill(displayName);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  };
+
+  /** The message whose own text (not a quote of it) is exactly `text`. */
+  const message = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('content').getByText(text, { exact: true }) });
+  const send = async (page, text) => {
+    await page.getByLabel('Message', { exact: true }).fill(text);
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+  };
+  const act = async (page, text, action) => {
+    await message(page, text).getByRole('button', { name: 'Message actions' }).click();
+    await message(page, text).getByRole('menuitem', { name: action }).click();
+  };
+
+  before(async () => {
+    database = new TestDatabase();
+    server = new TestServer(database, { CONFAB_WEB_ROOT: dist });
+    await server.start();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    database?.drop();
+  });
+
+  test('two users register, start a chat and see each other live', async () => {
+    const ann = await openUser('ann');
+    const bob = await openUser('bob');
+    await ann.page.goto('/');
+    await shoot(ann.page, 'sign-in');
+    await register(ann, 'Ann');
+    await register(bob, 'Bob');
+
+    await ann.page.getByPlaceholder('Username to chat with').fill(bob.username);
+    await ann.page.getByRole('button', { name: 'Start chat' }).click();
+    await ann.page.getByRole('heading', { name: 'Bob' }).waitFor();
+    await ann.page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    users.chatPath = new URL(ann.page.url()).pathname;
+
+    // Bob's list shows the new chat live; he opens it.
+    await bob.page.getByRole('link', { name: /^Ann/ }).click();
+    await bob.page.getByRole('heading', { name: 'Ann' }).waitFor();
+
+    // Typing, then the message, then Ann sees it read.
+    await ann.page.getByLabel('Message', { exact: true }).pressSequentially('Hello Bob', { delay: 20 });
+    await bob.page.getByTestId('chat-status').filter({ hasText: 'Ann is typing…' }).waitFor();
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(bob.page, 'Hello Bob').waitFor();
+    await message(ann.page, 'Hello Bob').locator('[data-testid=tick][data-state=read]').waitFor();
+
+    // The other way: typing and a reply.
+    await act(bob.page, 'Hello Bob', 'Reply');
+    await bob.page.getByLabel('Message', { exact: true }).pressSequentially('Hi Ann', { delay: 20 });
+    await ann.page.getByTestId('chat-status').filter({ hasText: 'Bob is typing…' }).waitFor();
+    await bob.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(ann.page, 'Hi Ann').getByTestId('reply-quote').filter({ hasText: 'Hello Bob' }).waitFor();
+    await message(bob.page, 'Hi Ann').locator('[data-testid=tick][data-state=read]').waitFor();
+
+    // A reaction, an edit and a deletion, each seen live by the other.
+    await act(bob.page, 'Hello Bob', 'React 👍');
+    await message(ann.page, 'Hello Bob').getByTestId('reaction').filter({ hasText: '👍 1' }).waitFor();
+    await act(ann.page, 'Hello Bob', 'Edit');
+    await ann.page.getByLabel('Message', { exact: true }).fill('Hello Bob, edited');
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(bob.page, 'Hello Bob, edited').getByTestId('edited').waitFor();
+    await send(ann.page, 'To be deleted');
+    await message(bob.page, 'To be deleted').waitFor();
+    await act(ann.page, 'To be deleted', 'Delete');
+    await bob.page.getByText('Message deleted', { exact: true }).waitFor();
+    assert.equal(await message(bob.page, 'To be deleted').count(), 0);
+    await shoot(ann.page, 'chat');
+
+    // The list: Bob online, his new message as the last one, unread until Ann opens the chat.
+    await ann.page.getByRole('link', { name: 'Back to chats' }).click();
+    const row = ann.page.getByTestId('chat-row').filter({ hasText: 'Bob' });
+    await row.getByTestId('chat-preview').filter({ hasText: 'Message deleted' }).waitFor();
+    await send(bob.page, 'Are you there?');
+    await row.getByTestId('chat-preview').filter({ hasText: 'Are you there?' }).waitFor();
+    await row.getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    await ann.page.getByRole('link', { name: /^Bob, online, 1 unread$/ }).waitFor();
+    await shoot(ann.page, 'chat-list');
+    await ann.page.goto(users.chatPath);
+  });
+
+  test('an image upload shows its thumbnail and opens in the preview', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(320, 200, [240, 120, 40]) });
+    await ann.page.getByTestId('thumbnail').first().waitFor();
+    const thumbnail = bob.page.getByTestId('thumbnail').first();
+    await thumbnail.waitFor();
+    assert.ok(await thumbnail.evaluate((img) => img.complete && img.naturalWidth > 0), 'the thumbnail decoded');
+    await bob.page.getByRole('button', { name: 'Open image' }).first().click();
+    const preview = bob.page.getByTestId('preview-image');
+    await preview.waitFor();
+    await bob.page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid=preview-image]');
+      return img && img.complete && img.naturalWidth === 320;
+    });
+    await bob.page.getByRole('button', { name: 'Zoom in' }).click();
+    await bob.page.getByRole('button', { name: 'Zoom out' }).waitFor();
+    await shoot(bob.page, 'media-preview');
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
+
+    // The chat's gallery shows it too, and opens the same preview.
+    await bob.page.getByRole('link', { name: 'Media', exact: true }).click();
+    const inGallery = bob.page.getByTestId('gallery').getByTestId('thumbnail');
+    await inGallery.waitFor();
+    assert.equal(await inGallery.count(), 1);
+    await shoot(bob.page, 'gallery');
+    await bob.page.getByTestId('gallery').getByRole('button', { name: 'Open image' }).click();
+    await bob.page.getByTestId('preview-image').waitFor();
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
+  });
+
+  test('a file sent by one downloads for the other under its name', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Bring snacks.\n') });
+    const file = bob.page.getByTestId('file').filter({ hasText: 'notes.txt' });
+    await file.waitFor();
+    const [download] = await Promise.all([bob.page.waitForEvent('download'), file.click()]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    const saved = path.join(artifacts, 'downloaded-notes.txt');
+    await download.saveAs(saved);
+    assert.equal(readFileSync(saved, 'utf8'), 'Bring snacks.\n');
+  });
+
+  test('a shared location shows for both', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByRole('button', { name: 'Share location' }).click();
+    await bob.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
+    await ann.page.getByTestId('location').filter({ hasText: '52.52000, 13.40500' }).waitFor();
+  });
+
+  test('a voice note recorded with the fake microphone plays back for the other', async () => {
+    const { ann, bob } = users;
+    await ann.page.getByRole('button', { name: 'Record a voice note' }).click();
+    // Stop is enabled once sound was captured.
+    const stop = ann.page.getByRole('button', { name: 'Stop and send the voice note' });
+    await ann.page.waitForFunction(() => document.querySelector('.recording')?.disabled === false);
+    await stop.click();
+    const voice = bob.page.getByTestId('voice');
+    await voice.waitFor();
+    await voice.evaluate((audio) => audio.play());
+    await bob.page.waitForFunction(() => document.querySelector('[data-testid=voice]')?.currentTime > 0);
+  });
+
+  test('a group: created, renamed and its member removed, each seen live by the other', async () => {
+    const { ann, bob } = users;
+    await ann.page.goto('/');
+    await bob.page.goto('/');
+    await ann.page.getByRole('button', { name: 'New group' }).click();
+    await ann.page.getByPlaceholder('Group title').fill('Weekend');
+    await ann.page.getByPlaceholder('Usernames to add').fill(bob.username);
+    await ann.page.getByRole('button', { name: 'Create group' }).click();
+    await ann.page.getByRole('heading', { name: 'Weekend' }).waitFor();
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend' }).waitFor();
+
+    await ann.page.getByRole('link', { name: 'Settings' }).click();
+    await ann.page.getByTestId('member').nth(1).waitFor();
+    assert.deepEqual(await ann.page.getByTestId('member').locator('.role').allTextContents(), ['owner', 'member']);
+    await ann.page.getByRole('textbox', { name: 'Title' }).fill('Weekend trip');
+    await ann.page.getByRole('button', { name: 'Save title' }).click();
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor();
+    await shoot(ann.page, 'group-settings');
+    await ann.page.getByRole('button', { name: 'Remove Bob' }).click();
+    await ann.page.getByTestId('member').nth(1).waitFor({ state: 'detached' });
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor({ state: 'detached' });
+
+    await ann.page.goto(users.chatPath);
+    await bob.page.goto(users.chatPath);
+    await message(ann.page, 'Hi Ann').waitFor();
+    await message(bob.page, 'Hi Ann').waitFor();
+  });
+
+  test('sends made offline are shown pending, then delivered once each, in order', async () => {
+    const { ann, bob } = users;
+    await ann.context.setOffline(true);
+    await ann.page.getByTestId('offline-banner').waitFor();
+    for (const text of ['offline one', 'offline two', 'offline three']) await send(ann.page, text);
+    await ann.page.locator('[data-testid=outgoing][data-status=pending]').nth(2).waitFor();
+    await shoot(ann.page, 'offline');
+    await ann.context.setOffline(false);
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await message(bob.page, 'offline three').waitFor();
+    await ann.page.locator('[data-testid=outgoing]').first().waitFor({ state: 'detached' });
+
+    const token = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).token);
+    const chatId = users.chatPath.split('/').pop();
+    const response = await fetch(`${server.baseUrl}/api/v1/chats/${chatId}/messages?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+    const history = (await response.json()).messages.sort((a, b) => a.seq - b.seq);
+    const contents = history.map((m) => m.content).filter((c) => c.startsWith('offline'));
+    assert.deepEqual(contents, ['offline one', 'offline two', 'offline three']);
+    const shown = await bob.page.locator('[data-testid=content]').allTextContents();
+    assert.deepEqual(shown.filter((c) => c.startsWith('offline')), ['offline one', 'offline two', 'offline three']);
+  });
+
+  test('a reload shows the cached history before the server answers', async () => {
+    const { ann } = users;
+    await ann.page.route('**/api/v1/**', (route) => route.abort());
+    await ann.page.reload();
+    await message(ann.page, 'offline three').waitFor();
+    await ann.page.screenshot({ path: path.join(artifacts, 'reload-cached.png') });
+    await message(ann.page, 'Hello Bob, edited').waitFor();
+    await ann.page.unroute('**/api/v1/**');
+    for (const user of [users.ann, users.bob]) assert.deepEqual(user.errors.filter((e) => e.includes('Content Security Policy')), []);
+  });
+
+  test('the server restarts during the conversation: both reconnect and miss nothing', async () => {
+    const { ann, bob } = users;
+    await bob.page.goto(users.chatPath);
+    await message(bob.page, 'offline three').waitFor();
+    await server.stop();
+    await ann.page.getByTestId('offline-banner').waitFor();
+    await server.start();
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await send(bob.page, 'after the restart');
+    await message(ann.page, 'after the restart').waitFor();
+    await send(ann.page, 'welcome back');
+    await message(bob.page, 'welcome back').waitFor();
+  });
+
+  test('a chat of 10,000 messages opens at once and renders only the visible rows', async () => {
+    const rest = new RestClient({ baseUrl: server.baseUrl });
+    const cara = await rest.register({ username: `cara_${suffix}`, password: 'correct horse battery' });
+    const dan = await rest.register({ username: `dan_${suffix}`, password: 'correct horse battery' });
+    const authed = new RestClient({ baseUrl: server.baseUrl, token: cara.token });
+    const chat = await authed.createChat({ type: 'direct', member_ids: [dan.user.id] });
+
+    // 10,000 sends over one WebSocket, 16 in flight (the server's per-connection window).
+    const connection = new Connection({ url: authed.webSocketUrl, token: cara.token, webSocketFactory: nodeWebSocketFactory, requestTimeoutMs: 60_000 });
+    const online = new Promise((resolve) => connection.onState((state) => state === 'online' && resolve()));
+    connection.start();
+    await online;
+    const total = 10_000;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const n = ++next;
+        await connection.request('message.send', { chat_id: chat.id, type: 'text', content: `message ${n}`, client_id: `bulk-${n}` });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    connection.stop();
+
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    await context.addInitScript((signedIn) => localStorage.setItem('confab.session', signedIn), JSON.stringify(cara));
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    const started = Date.now();
+    await page.goto(`/chats/${chat.id}`);
+    await message(page, `message ${total}`).waitFor();
+    const openMs = Date.now() - started;
+    const rowsShown = await page.locator('[data-row]').count();
+    assert.ok(rowsShown < 40, `${rowsShown} rows in the DOM`);
+
+    // Scrolling back loads older pages; the DOM keeps only the rows near the viewport.
+    const list = page.getByTestId('message-list');
+    for (let pages = 1; pages <= 4; pages++) {
+      await list.evaluate((element) => { element.scrollTop = 0; element.dispatchEvent(new Event('scroll')); });
+      await message(page, `message ${total - 50 * pages}`).waitFor({ state: 'attached' });
+    }
+    const rowsAfterScroll = await page.locator('[data-row]').count();
+    assert.ok(rowsAfterScroll < 60, `${rowsAfterScroll} rows in the DOM after loading older pages`);
+    await shoot(page, 'long-chat');
+
+    await mkdir(artifacts, { recursive: true });
+    const bundle = JSON.parse(await (await fetch(`${server.baseUrl}/bundle-size.json`)).text());
+    await writeFile(path.join(artifacts, 'performance.json'), JSON.stringify({
+      messages: total, open_ms: openMs, rows_in_dom: rowsShown, rows_in_dom_after_scroll: rowsAfterScroll,
+      first_load_js_gzip_bytes: bundle.first_load_js_gzip_bytes,
+    }, null, 2) + '\n');
+    await context.close();
+  });
+});
