@@ -92,6 +92,11 @@ void may_manage_chat_templates(const Standing& actor) {
     if (actor.role == Role::member) throw forbidden("only admins can manage the group's templates");
 }
 
+void may_manage_webhooks(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no webhooks");
+    if (actor.role == Role::member) throw forbidden("only admins can manage the group's webhooks");
+}
+
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message) {
     if (message.is_deleted || !message.media) throw not_found("media");
     if (!is_sender_or_group_admin(actor, actor_id, message))

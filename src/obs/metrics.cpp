@@ -162,6 +162,11 @@ std::string Metrics::expose() const {
     token_lookups.write(out, "counter");
     translation_requests.write(out, "counter");
     translation_duration.write(out, "histogram");
+    webhook_pending.write(out, "gauge");
+    webhook_oldest_pending.write(out, "gauge");
+    webhook_attempts.write(out, "counter");
+    webhook_parked.write(out, "counter");
+    webhook_latency.write(out, "histogram");
     write_process(out);
     return out;
 }

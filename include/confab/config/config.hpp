@@ -154,6 +154,20 @@ struct Translation {
     bool operator==(const Translation&) const = default;
 };
 
+// Outgoing webhooks (docs/configuration.md, [webhooks]).
+struct Webhooks {
+    std::chrono::seconds retry_for{86400};        // a failing delivery is retried this long, then parked
+    std::chrono::milliseconds backoff_min{1000};  // the first retry's ceiling; doubles per attempt
+    std::chrono::milliseconds backoff_max{3600000};
+    std::chrono::milliseconds timeout{10000};  // one delivery, connecting included
+    std::chrono::milliseconds poll_interval{500};
+    std::size_t concurrency = 64;  // subscription and chat pairs delivered at once
+    bool allow_loopback = false;
+    bool allow_private_networks = false;  // private, shared (100.64/10) and link-local ranges
+
+    bool operator==(const Webhooks&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -166,6 +180,7 @@ struct Config {
     Overload overload;
     ServerApi server_api;
     Translation translation;
+    Webhooks webhooks;
 
     bool operator==(const Config&) const = default;
 };

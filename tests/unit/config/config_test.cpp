@@ -234,6 +234,14 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_TRANSLATION_URL", "http://translate.internal:5000/v1"},
                                                  {"CONFAB_TRANSLATION_API_KEY", "k"},
                                                  {"CONFAB_TRANSLATION_TIMEOUT_MS", "1500"},
+                                                 {"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "37"},
+                                                 {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "38"},
+                                                 {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "39"},
+                                                 {"CONFAB_WEBHOOKS_TIMEOUT_MS", "400"},
+                                                 {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "41"},
+                                                 {"CONFAB_WEBHOOKS_CONCURRENCY", "42"},
+                                                 {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
+                                                 {"CONFAB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -270,6 +278,21 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    expected.webhooks = {std::chrono::seconds{37},
+                         std::chrono::milliseconds{38},
+                         std::chrono::milliseconds{39},
+                         std::chrono::milliseconds{400},
+                         std::chrono::milliseconds{41},
+                         42,
+                         true,
+                         true};
+    EXPECT_EQ(config.webhooks, expected.webhooks);
+}
+
+TEST_F(ConfigLoad, WebhookBackoffMaxIsAtLeastItsMin) {
+    EXPECT_TRUE(contains(env_error("CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "10"),
+                         "webhooks.backoff_max_ms (CONFAB_WEBHOOKS_BACKOFF_MAX_MS): expected at least "
+                         "webhooks.backoff_min_ms (1000), got 10"));
 }
 
 TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {
@@ -502,6 +525,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
     EXPECT_EQ(config.media, defaults.media);
     EXPECT_EQ(config.overload, defaults.overload);
     EXPECT_EQ(config.translation, defaults.translation);
+    EXPECT_EQ(config.webhooks, defaults.webhooks);
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {

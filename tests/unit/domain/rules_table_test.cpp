@@ -80,6 +80,7 @@ const std::vector<StandingRow>& standing_rows() {
         {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'A', 'A'}},
         {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'A'}},
         {"manage the chat's templates", [](const Standing& s) { may_manage_chat_templates(s); }, 'F', {'F', 'A', 'A'}},
+        {"manage the chat's webhooks", [](const Standing& s) { may_manage_webhooks(s); }, 'F', {'F', 'A', 'A'}},
         {"add members",
          [](const Standing& s) { may_add_members(s); },
          'F',

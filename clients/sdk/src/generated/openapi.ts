@@ -1594,6 +1594,215 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chats/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The chat's webhook subscriptions, oldest first
+         * @description Secrets are never shown again.
+         */
+        get: operations["listChatWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to the chat's events
+         * @description A group's admins and owner only (`403` for members and in a direct chat; `404` for
+         *     a non-member). The URL must be `http://` and its host must
+         *     resolve to addresses the server may call (`400` with `details.reason` `url_refused`
+         *     for loopback, private, link-local or reserved ones unless `webhooks.allow_loopback` /
+         *     `webhooks.allow_private_networks` allow them, and for a host that does not resolve).
+         *     Deliveries start with the next change. At most 20 subscriptions per chat, and 20
+         *     server-wide (`409`). The answer holds the signing `secret`, shown this once.
+         */
+        post: operations["createChatWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subscription (its pending and parked deliveries go with it) */
+        delete: operations["deleteChatWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/webhooks/{webhook_id}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The subscription's parked deliveries, oldest first
+         * @description Deliveries that kept failing for `webhooks.retry_for_seconds` (docs/api.md, Webhooks).
+         */
+        get: operations["listChatWebhookFailures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/webhooks/{webhook_id}/failures/{failure_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a parked delivery again, now, once
+         * @description The same body and delivery id, signed anew. When the receiver answers 2xx the
+         *     delivery is no longer parked; otherwise it stays, with one more attempt and the new
+         *     error. Either way the answer is `200`.
+         */
+        post: operations["replayChatWebhookFailure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The server-wide webhook subscriptions, oldest first
+         * @description Secrets are never shown again.
+         */
+        get: operations["listServerWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to every chat's events
+         * @description The operator's server-wide subscription, with a server API key: it covers every chat,
+         *     direct chats and chats created later included. The URL must be `http://` and its host must
+         *     resolve to addresses the server may call (`400` with `details.reason` `url_refused`
+         *     for loopback, private, link-local or reserved ones unless `webhooks.allow_loopback` /
+         *     `webhooks.allow_private_networks` allow them, and for a host that does not resolve).
+         *     Deliveries start with the next change. At most 20 subscriptions per chat, and 20
+         *     server-wide (`409`). The answer holds the signing `secret`, shown this once.
+         */
+        post: operations["createServerWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subscription (its pending and parked deliveries go with it) */
+        delete: operations["deleteServerWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/webhooks/{webhook_id}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The subscription's parked deliveries, oldest first
+         * @description Deliveries that kept failing for `webhooks.retry_for_seconds` (docs/api.md, Webhooks).
+         */
+        get: operations["listServerWebhookFailures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/webhooks/{webhook_id}/failures/{failure_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a parked delivery again, now, once
+         * @description The same body and delivery id, signed anew. When the receiver answers 2xx the
+         *     delivery is no longer parked; otherwise it stays, with one more attempt and the new
+         *     error. Either way the answer is `200`.
+         */
+        post: operations["replayServerWebhookFailure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2395,6 +2604,74 @@ export interface components {
             height?: number;
             duration_ms?: number;
         };
+        /** @enum {string} */
+        WebhookEvent: "message.new" | "message.updated" | "message.deleted" | "member.added" | "member.updated" | "member.removed";
+        Webhook: {
+            id: components["schemas"]["Uuid"];
+            /** @description The chat it covers; null for a server-wide subscription (every chat). */
+            chat_id: components["schemas"]["Uuid"] | null;
+            url: string;
+            /** @description The events delivered, without repeats. */
+            events: components["schemas"]["WebhookEvent"][];
+            /** @description The admin who subscribed it; null for the operator's (and once that user is deleted). */
+            created_by: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        CreatedWebhook: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"] | null;
+            url: string;
+            events: components["schemas"]["WebhookEvent"][];
+            created_by: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description The HMAC-SHA256 key of the `Confab-Signature` header; shown only here. */
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            /** @description An absolute `http://` URL without a fragment. */
+            url: string;
+            /** @description The events to deliver; absent or empty for all of them. Repeats count once. */
+            events?: components["schemas"]["WebhookEvent"][];
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        WebhookFailure: {
+            id: components["schemas"]["Uuid"];
+            webhook_id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            delivery_id: string;
+            event: components["schemas"]["WebhookEvent"];
+            payload: components["schemas"]["WebhookDelivery"];
+            /** @description Attempts so far, replays included. */
+            attempts: number;
+            /** @description What the last attempt came to (`the receiver answered 503`, a timeout, a refused address). */
+            last_error: string;
+            failed_at: components["schemas"]["Timestamp"];
+        };
+        WebhookFailurePage: {
+            failures: components["schemas"]["WebhookFailure"][];
+            next_cursor: string | null;
+        };
+        WebhookReplay: {
+            /** @description The receiver answered 2xx; the delivery is no longer parked. */
+            delivered: boolean;
+            /** @description What went wrong when not delivered; null when delivered. */
+            error: string | null;
+        };
+        /**
+         * @description The body of every webhook POST: the event exactly as its WebSocket frame
+         *     (docs/asyncapi.yaml: `type` and `data`), with the ids of the delivery beside them.
+         */
+        WebhookDelivery: {
+            type: components["schemas"]["WebhookEvent"];
+            /** @description The `data` of the WebSocket event named by `type`. */
+            data: Record<string, never>;
+            /** @description The same on every attempt and replay of one delivery (dedupe on it); deliveries are at least once. */
+            delivery_id: string;
+            webhook_id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+        };
     };
     responses: {
         /** @description Done; no body. */
@@ -2576,6 +2853,10 @@ export interface components {
         UserId: components["schemas"]["Uuid"];
         /** @description The member's user id. */
         MemberUserId: components["schemas"]["Uuid"];
+        /** @description The webhook subscription's id. */
+        WebhookId: components["schemas"]["Uuid"];
+        /** @description The parked delivery's id. */
+        WebhookFailureId: components["schemas"]["Uuid"];
         /** @description Page size, 1-200; anything else is `400`. */
         Limit: number;
         /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
@@ -5035,6 +5316,297 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    listChatWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createChatWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteChatWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listChatWebhookFailures: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of parked deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookFailurePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    replayChatWebhookFailure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the receiver did with it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listServerWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createServerWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteServerWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listServerWebhookFailures: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of parked deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookFailurePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    replayServerWebhookFailure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook subscription's id. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the receiver did with it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };
