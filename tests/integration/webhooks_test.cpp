@@ -327,6 +327,35 @@ TEST_F(WebhooksTest, NothingIsLostAcrossAKillNineOfTheServer) {
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+// Stops the shared cluster: this file's ctest entry runs alone (RUN_SERIAL), and skips
+// without CONFAB_TEST_PG_STOP / CONFAB_TEST_PG_START.
+TEST_F(WebhooksTest, NothingIsLostAcrossAPostgresRestart) {
+    CONFAB_REQUIRE_PG_CONTROL();
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env());
+    Receiver receiver(flaky);
+    auto scene = subscribed_group(receiver, server.port());
+    std::vector<std::int64_t> expected;
+    for (int i = 0; i < 20; ++i)
+        expected.push_back(send_text(server.port(), scene.ann, scene.chat_id, "p" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return receiver.unique().size() >= 3; }, 30s));
+    {
+        PgStopGuard pg;
+        pg.stop();
+        const auto asked = receiver.requests();
+        // Deliveries read before the stop may still go out; their cursors cannot move.
+        eventually([&] { return receiver.requests() > asked; }, 3s);
+        pg.start();
+    }
+    ASSERT_TRUE(eventually([&] { return http(server.port(), "GET", "/readyz").status == 200; }, 60s));
+    for (int i = 20; i < 25; ++i)
+        expected.push_back(send_text(server.port(), scene.ann, scene.chat_id, "p" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return delivered_seqs(receiver, scene.chat_id).size() == 25; }, 90s))
+        << delivered_seqs(receiver, scene.chat_id).size() << " delivered";
+    EXPECT_EQ(delivered_seqs(receiver, scene.chat_id), expected);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
 TEST_F(WebhooksTest, ADeliveryThatKeepsFailingIsParkedListedAndReplayed) {
     TestDatabase database;
     ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
@@ -374,6 +403,14 @@ TEST_F(WebhooksTest, ADeliveryThatKeepsFailingIsParkedListedAndReplayed) {
               json::array());
     EXPECT_TRUE(IsError(post(server.port(), scene.ann.token, replay_url), 404, "not_found"));
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+
+    const auto metrics = http(server.port(), "GET", "/metrics").body;
+    EXPECT_EQ(metric_sample(metrics, "confab_webhook_failures_total"), 1.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_attempts_total{result=\"failed\"}").value_or(0), 3.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_attempts_total{result=\"delivered\"}").value_or(0), 2.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_delivery_latency_seconds_count").value_or(0), 1.0);
+    EXPECT_TRUE(metric_sample(metrics, "confab_webhook_pending").has_value());
+    EXPECT_TRUE(metric_sample(metrics, "confab_webhook_oldest_pending_seconds").has_value());
 }
 
 TEST_F(WebhooksTest, TheOperatorSubscribesServerWideWithTheServerKey) {
