@@ -5,6 +5,7 @@
 #include "confab/config/config.hpp"
 #include "confab/net/libre_translate.hpp"
 #include "confab/net/nats_bus.hpp"
+#include "confab/net/webhook_transport.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/realtime/cluster.hpp"
@@ -113,7 +114,8 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     migrate(config.database.url);
     std::optional<net::LibreTranslate> translator;
     if (!config.translation.url.empty()) translator.emplace(config.translation);
-    api::Application app(config, translator ? &*translator : nullptr);
+    net::HttpWebhookTransport webhook_transport(config.webhooks);
+    api::Application app(config, translator ? &*translator : nullptr, &webhook_transport);
     // Declared after the application: the bus stops calling into its hub before the hub goes.
     std::optional<net::NatsBus> bus;
     std::optional<realtime::Cluster> cluster;

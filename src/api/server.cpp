@@ -5,16 +5,16 @@
 #include "confab/model/error.hpp"
 
 namespace confab::api {
-namespace {
-
-using boost::asio::awaitable;
-
 // Every route here is the host backend's own: its key, never a user's token.
 void require_server_key(Services& services, const http::Context& context) {
     const auto key = bearer_token(context.request);
     if (!key) throw model::unauthorized("missing bearer token");
     services.auth.check_server_key(*key, context.request.remote_address);
 }
+
+namespace {
+
+using boost::asio::awaitable;
 
 Json to_json(const domain::HostAccount& account) {
     return Json{{"external_id", account.external_id},

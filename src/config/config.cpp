@@ -582,6 +582,23 @@ const std::vector<Key>& keys() {
         {"cluster.node_id", "CONFAB_CLUSTER_NODE_ID", any_text(), &Config::cluster, &Cluster::node_id},
         {"cluster.subject", "CONFAB_CLUSTER_SUBJECT", subject_token(), &Config::cluster, &Cluster::subject},
         {"web.root", "CONFAB_WEB_ROOT", any_text(), &Config::web, &Web::root},
+
+        {"webhooks.retry_for_seconds", "CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", integer(1, 604800), &Config::webhooks,
+         &Webhooks::retry_for},
+        {"webhooks.backoff_min_ms", "CONFAB_WEBHOOKS_BACKOFF_MIN_MS", integer(1, 3600000), &Config::webhooks,
+         &Webhooks::backoff_min},
+        {"webhooks.backoff_max_ms", "CONFAB_WEBHOOKS_BACKOFF_MAX_MS", integer(1, 86400000), &Config::webhooks,
+         &Webhooks::backoff_max},
+        {"webhooks.timeout_ms", "CONFAB_WEBHOOKS_TIMEOUT_MS", integer(100, 60000), &Config::webhooks,
+         &Webhooks::timeout},
+        {"webhooks.poll_interval_ms", "CONFAB_WEBHOOKS_POLL_INTERVAL_MS", integer(10, 60000), &Config::webhooks,
+         &Webhooks::poll_interval},
+        {"webhooks.concurrency", "CONFAB_WEBHOOKS_CONCURRENCY", integer(1, 10000), &Config::webhooks,
+         &Webhooks::concurrency},
+        {"webhooks.allow_loopback", "CONFAB_WEBHOOKS_ALLOW_LOOPBACK", boolean(), &Config::webhooks,
+         &Webhooks::allow_loopback},
+        {"webhooks.allow_private_networks", "CONFAB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", boolean(), &Config::webhooks,
+         &Webhooks::allow_private_networks},
     };
     return table;
 }
@@ -713,6 +730,12 @@ void validate(const Config& config) {
             throw Invalid{"expected at least overload.db_reconnect_min_ms (" +
                           std::to_string(config.overload.db_reconnect_min.count()) + "), got " +
                           std::to_string(config.overload.db_reconnect_max.count())};
+        });
+    if (config.webhooks.backoff_min > config.webhooks.backoff_max)
+        applying(*find_key("webhooks.backoff_max_ms"), "", [&] {
+            throw Invalid{"expected at least webhooks.backoff_min_ms (" +
+                          std::to_string(config.webhooks.backoff_min.count()) + "), got " +
+                          std::to_string(config.webhooks.backoff_max.count())};
         });
 }
 

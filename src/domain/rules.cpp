@@ -214,6 +214,11 @@ void may_manage_chat_templates(const Standing& actor) {
     require(actor, manage_templates, "only admins can manage the group's templates");
 }
 
+void may_manage_webhooks(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no webhooks");
+    if (actor.role < Role::admin) throw forbidden("only admins can manage the group's webhooks");
+}
+
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message) {
     if (message.is_deleted || !message.media) throw not_found("media");
     if (!is_sender_or_may(actor, actor_id, message)) throw forbidden("only the sender or an admin can remove media");

@@ -12,6 +12,7 @@
 #include <boost/url/parse.hpp>
 
 #include <string_view>
+#include <vector>
 
 namespace confab::net {
 namespace {
@@ -59,7 +60,13 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
     const auto executor = co_await asio::this_coro::executor;
     try {
         asio::ip::tcp::resolver resolver(executor);
-        const auto endpoints = co_await resolver.async_resolve(target.host, target.port, use_awaitable);
+        const auto resolved = co_await resolver.async_resolve(target.host, target.port, use_awaitable);
+        std::vector<asio::ip::tcp::endpoint> endpoints;
+        for (const auto& entry : resolved)
+            if (!request.allow_address || request.allow_address(entry.endpoint().address()))
+                endpoints.push_back(entry.endpoint());
+        if (endpoints.empty())
+            throw HttpClientError(request.method + " " + request.url + ": no address it may connect to", false);
         beast::tcp_stream stream(executor);
         stream.expires_after(request.timeout);  // one deadline for every step below
         co_await stream.async_connect(endpoints, use_awaitable);

@@ -164,6 +164,11 @@ std::string Metrics::expose() const {
     translation_duration.write(out, "histogram");
     cluster_messages.write(out, "counter");
     cluster_connected.write(out, "gauge");
+    webhook_pending.write(out, "gauge");
+    webhook_oldest_pending.write(out, "gauge");
+    webhook_attempts.write(out, "counter");
+    webhook_parked.write(out, "counter");
+    webhook_latency.write(out, "histogram");
     write_process(out);
     return out;
 }

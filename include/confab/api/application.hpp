@@ -4,6 +4,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/api/services.hpp"
 #include "confab/api/web_client.hpp"
+#include "confab/api/webhook_bodies.hpp"
 #include "confab/api/ws_events.hpp"
 #include "confab/config/config.hpp"
 #include "confab/domain/access_cache.hpp"
@@ -25,6 +26,7 @@
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/translation_service.hpp"
 #include "confab/domain/user_service.hpp"
+#include "confab/domain/webhook_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
@@ -37,13 +39,15 @@ namespace confab::api {
 class Application {
 public:
     // `translator`: the translation provider (net/libre_translate.hpp), outliving the
-    // application; null when none is configured.
-    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr);
+    // application; null when none is configured. `webhook_transport`: the way out to webhook
+    // receivers (net/webhook_transport.hpp); null: webhooks are off.
+    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr,
+                         domain::WebhookTransport* webhook_transport = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
     // Background work: the cleanup of unattached uploads, posting due scheduled messages,
-    // failing the exports a stopped server left unfinished.
+    // failing the exports a stopped server left unfinished, webhook deliveries.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -74,6 +78,8 @@ public:
     domain::TranslationService translations;
     domain::ExportService exports;
     domain::AccountService accounts;
+    JsonWebhookBodies webhook_bodies;
+    domain::WebhookService webhooks;
     Services services;
     WebClient web_client;
     http::Router router;

@@ -31,5 +31,7 @@ void add_export_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
 // The host backend's server API, under /api/v1/server/.
 void add_server_routes(http::Router& router, Services& services);
+// Webhooks of a chat (its admins) and server-wide ones (the server API key).
+void add_webhook_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

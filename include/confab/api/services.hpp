@@ -25,6 +25,7 @@ class HostAccounts;
 class TranslationService;
 class ExportService;
 class AccountService;
+class WebhookService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -54,6 +55,7 @@ struct Services {
     domain::TranslationService& translations;
     domain::ExportService& exports;
     domain::AccountService& accounts;
+    domain::WebhookService& webhooks;
     const realtime::Hub& hub;
 };
 
@@ -63,6 +65,9 @@ std::optional<std::string_view> bearer_token(const http::Request& request);
 // Who the request's bearer token is: a user's token, or the server API key acting on behalf
 // of the user named by X-On-Behalf-Of (docs/api.md, Server API).
 boost::asio::awaitable<model::Principal> principal_of(Services& services, const http::Request& request);
+
+// Refuses a request that does not bear a server API key (unauthorized).
+void require_server_key(Services& services, const http::Context& context);
 
 // principal_of, recorded on the context, the user's request budget spent.
 boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context);

@@ -171,6 +171,20 @@ struct Web {
     bool operator==(const Web&) const = default;
 };
 
+// Outgoing webhooks (docs/configuration.md, [webhooks]).
+struct Webhooks {
+    std::chrono::seconds retry_for{86400};        // a failing delivery is retried this long, then parked
+    std::chrono::milliseconds backoff_min{1000};  // the first retry's ceiling; doubles per attempt
+    std::chrono::milliseconds backoff_max{3600000};
+    std::chrono::milliseconds timeout{10000};  // one delivery, connecting included
+    std::chrono::milliseconds poll_interval{500};
+    std::size_t concurrency = 64;  // subscription and chat pairs delivered at once
+    bool allow_loopback = false;
+    bool allow_private_networks = false;  // private, shared (100.64/10) and link-local ranges
+
+    bool operator==(const Webhooks&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -185,6 +199,7 @@ struct Config {
     Translation translation;
     Cluster cluster;
     Web web;
+    Webhooks webhooks;
 
     bool operator==(const Config&) const = default;
 };

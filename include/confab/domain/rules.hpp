@@ -105,6 +105,10 @@ void may_delete_message(const Standing& actor, const std::string& actor_id, cons
 // A group's templates are managed by who holds `manage_templates`; a direct chat has none.
 void may_manage_chat_templates(const Standing& actor);
 
+// Subscribing a URL to a chat's events, and seeing, removing or replaying its webhooks: a
+// group's admins and owner (a webhook tells an outside service everything said there).
+void may_manage_webhooks(const Standing& actor);
+
 // As deleting the message: the sender, or who holds `delete_messages`.
 void may_remove_media(const Standing& actor, const std::string& actor_id, const Message& message);
 

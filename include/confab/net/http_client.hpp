@@ -1,9 +1,11 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -24,6 +26,10 @@ struct OutgoingRequest {
     // on the resolver's own thread, before it).
     std::chrono::milliseconds timeout{5000};
     std::size_t max_response_bytes = 1024 * 1024;
+    // When set, only the resolved addresses it allows are connected to (checked after the
+    // name lookup, so a name cannot be made to point elsewhere between a check and the
+    // connection); none allowed is a failure.
+    std::function<bool(const boost::asio::ip::address&)> allow_address{};
 };
 
 struct IncomingResponse {

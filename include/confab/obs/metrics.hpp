@@ -139,6 +139,21 @@ struct Metrics {
                                     "1 while the node is connected to NATS; 0 while it reconnects, and on a "
                                     "single node.",
                                     {}};
+    Family<Gauge> webhook_pending{"confab_webhook_pending",
+                                  "Webhook subscription and chat pairs with committed changes not yet delivered.",
+                                  {}};
+    Family<Gauge> webhook_oldest_pending{"confab_webhook_oldest_pending_seconds",
+                                         "Age of the oldest change not yet delivered to a webhook.",
+                                         {}};
+    Family<Counter> webhook_attempts{"confab_webhook_attempts_total",
+                                     "Webhook delivery attempts, by result (delivered, failed).",
+                                     {"result"}};
+    Family<Counter> webhook_parked{"confab_webhook_failures_total",
+                                   "Webhook deliveries parked as failed after webhooks.retry_for_seconds.",
+                                   {}};
+    Family<Histogram> webhook_latency{"confab_webhook_delivery_latency_seconds",
+                                      "From a change's commit to its webhook delivery's successful answer.",
+                                      {}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

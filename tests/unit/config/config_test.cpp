@@ -238,6 +238,14 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_CLUSTER_NODE_ID", "node-a"},
                                                  {"CONFAB_CLUSTER_SUBJECT", "chat_prod-1"},
                                                  {"CONFAB_WEB_ROOT", "/usr/share/confab/web"},
+                                                 {"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "37"},
+                                                 {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "38"},
+                                                 {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "39"},
+                                                 {"CONFAB_WEBHOOKS_TIMEOUT_MS", "400"},
+                                                 {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "41"},
+                                                 {"CONFAB_WEBHOOKS_CONCURRENCY", "42"},
+                                                 {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
+                                                 {"CONFAB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -274,6 +282,15 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    expected.webhooks = {std::chrono::seconds{37},
+                         std::chrono::milliseconds{38},
+                         std::chrono::milliseconds{39},
+                         std::chrono::milliseconds{400},
+                         std::chrono::milliseconds{41},
+                         42,
+                         true,
+                         true};
+    EXPECT_EQ(config.webhooks, expected.webhooks);
     EXPECT_EQ(config.web.root, "/usr/share/confab/web");
     expected.cluster = {{"nats://10.0.0.1:4222", "nats://10.0.0.2"}, "node-a", "chat_prod-1"};
     EXPECT_EQ(config.cluster, expected.cluster);
@@ -290,6 +307,12 @@ TEST_F(ConfigLoad, ClusterTakesNatsUrlsAndASubjectName) {
     const Config single = load(std::nullopt, env_with_url({}));
     EXPECT_TRUE(single.cluster.nats_urls.empty());
     EXPECT_EQ(single.cluster.subject, "confab");
+}
+
+TEST_F(ConfigLoad, WebhookBackoffMaxIsAtLeastItsMin) {
+    EXPECT_TRUE(contains(env_error("CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "10"),
+                         "webhooks.backoff_max_ms (CONFAB_WEBHOOKS_BACKOFF_MAX_MS): expected at least "
+                         "webhooks.backoff_min_ms (1000), got 10"));
 }
 
 TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {
@@ -522,6 +545,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
     EXPECT_EQ(config.media, defaults.media);
     EXPECT_EQ(config.overload, defaults.overload);
     EXPECT_EQ(config.translation, defaults.translation);
+    EXPECT_EQ(config.webhooks, defaults.webhooks);
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {

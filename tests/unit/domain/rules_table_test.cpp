@@ -87,6 +87,7 @@ const std::vector<StandingRow>& standing_rows() {
          [](const Standing& s) { may_manage_chat_templates(s); },
          'F',
          {'F', 'F', 'F', 'A', 'A'}},
+        {"manage the chat's webhooks", [](const Standing& s) { may_manage_webhooks(s); }, 'F', {'F', 'F', 'F', 'A', 'A'}},
         {"add members",
          [](const Standing& s) { may_add_members(s); },
          'F',

@@ -863,6 +863,74 @@ export interface components {
             height?: number;
             duration_ms?: number;
         };
+        /** @enum {string} */
+        WebhookEvent: "message.new" | "message.updated" | "message.deleted" | "member.added" | "member.updated" | "member.removed";
+        Webhook: {
+            id: components["schemas"]["Uuid"];
+            /** @description The chat it covers; null for a server-wide subscription (every chat). */
+            chat_id: components["schemas"]["Uuid"] | null;
+            url: string;
+            /** @description The events delivered, without repeats. */
+            events: components["schemas"]["WebhookEvent"][];
+            /** @description The admin who subscribed it; null for the operator's (and once that user is deleted). */
+            created_by: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        CreatedWebhook: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"] | null;
+            url: string;
+            events: components["schemas"]["WebhookEvent"][];
+            created_by: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description The HMAC-SHA256 key of the `Confab-Signature` header; shown only here. */
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            /** @description An absolute `http://` URL without a fragment. */
+            url: string;
+            /** @description The events to deliver; absent or empty for all of them. Repeats count once. */
+            events?: components["schemas"]["WebhookEvent"][];
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        WebhookFailure: {
+            id: components["schemas"]["Uuid"];
+            webhook_id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            delivery_id: string;
+            event: components["schemas"]["WebhookEvent"];
+            payload: components["schemas"]["WebhookDelivery"];
+            /** @description Attempts so far, replays included. */
+            attempts: number;
+            /** @description What the last attempt came to (`the receiver answered 503`, a timeout, a refused address). */
+            last_error: string;
+            failed_at: components["schemas"]["Timestamp"];
+        };
+        WebhookFailurePage: {
+            failures: components["schemas"]["WebhookFailure"][];
+            next_cursor: string | null;
+        };
+        WebhookReplay: {
+            /** @description The receiver answered 2xx; the delivery is no longer parked. */
+            delivered: boolean;
+            /** @description What went wrong when not delivered; null when delivered. */
+            error: string | null;
+        };
+        /**
+         * @description The body of every webhook POST: the event exactly as its WebSocket frame
+         *     (docs/asyncapi.yaml: `type` and `data`), with the ids of the delivery beside them.
+         */
+        WebhookDelivery: {
+            type: components["schemas"]["WebhookEvent"];
+            /** @description The `data` of the WebSocket event named by `type`. */
+            data: Record<string, never>;
+            /** @description The same on every attempt and replay of one delivery (dedupe on it); deliveries are at least once. */
+            delivery_id: string;
+            webhook_id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+        };
         ErrorObject: components["schemas"]["Error"]["error"];
         /** @description Chosen by the client; echoed in the reply. */
         RequestId: string;

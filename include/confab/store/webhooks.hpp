@@ -1,0 +1,77 @@
+#pragma once
+
+#include "confab/model/webhook.hpp"
+
+#include "confab/store/tx.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Webhook subscriptions, their cursors over the chats' changes, and parked deliveries
+// (domain::WebhookService).
+namespace confab::store::webhooks {
+
+// Stores the subscription and starts its cursors at the present: each of its chats at the
+// chat's current version and last seq (a server-wide one: every chat existing now).
+model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription);
+std::optional<model::WebhookSubscription> find(Tx& tx, const std::string& id);
+// A chat's subscriptions, or the server-wide ones (chat_id empty); oldest first.
+std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std::string>& chat_id);
+bool remove(Tx& tx, const std::string& id);
+
+// Where a subscription's deliveries for one chat stand (migration 0020 says what each means).
+struct Cursor {
+    std::int64_t version = 0;
+    std::int64_t seq = 0;
+    int part = 0;
+    int attempts = 0;
+    std::optional<model::Timestamp> failing_since;
+};
+
+struct Due {
+    model::WebhookSubscription subscription;
+    std::string chat_id;
+};
+// Subscription and chat pairs whose chat changed past their cursor, whose next attempt is
+// due and which no other node holds, the longest waiting first.
+std::vector<Due> due(Tx& tx, const std::string& node, int limit);
+// Takes (or renews) the pair's lease for `node` and returns its cursor (a pair without a row
+// starts at version 0); nullopt while another node holds it, or when the pair is gone.
+std::optional<Cursor> claim(Tx& tx, const std::string& subscription_id, const std::string& chat_id,
+                            const std::string& node, std::chrono::milliseconds lease);
+std::optional<std::int64_t> chat_version(Tx& tx, const std::string& chat_id);
+// Moves the cursor on and clears its failures, if `node` still holds the pair.
+void advance(Tx& tx, const std::string& subscription_id, const std::string& chat_id, const std::string& node,
+             const Cursor& cursor);
+// One more failed attempt at the delivery at hand, if `node` still holds the pair; the next
+// is due at next_attempt_at (by any node).
+void record_attempt(Tx& tx, const std::string& subscription_id, const std::string& chat_id, const std::string& node,
+                    const Cursor& cursor, model::Timestamp next_attempt_at, const std::string& error);
+
+// The member change a system message records (its metadata's event and user_id, as
+// domain::write_system stores them), if it records one.
+struct MemberChange {
+    std::string event, user_id;
+};
+std::optional<MemberChange> member_change(Tx& tx, const std::string& message_id);
+
+struct Backlog {
+    std::int64_t pending = 0;   // subscription and chat pairs with changes not yet delivered
+    double oldest_seconds = 0;  // since the oldest of those changes was made
+};
+Backlog backlog(Tx& tx);
+
+// Parks a delivery, if `node` still holds its pair.
+void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node);
+// A subscription's parked deliveries, oldest first, after the given one.
+std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
+                                            const std::optional<std::string>& after_id, int limit);
+std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,
+                                                  const std::string& failure_id);
+void remove_failure(Tx& tx, const std::string& failure_id);
+void note_replay_failed(Tx& tx, const std::string& failure_id, const std::string& error);
+
+}  // namespace confab::store::webhooks

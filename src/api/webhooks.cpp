@@ -1,0 +1,121 @@
+#include "confab/api/json.hpp"
+#include "confab/api/query.hpp"
+#include "confab/api/routes.hpp"
+#include "confab/api/webhook_bodies.hpp"
+#include "confab/domain/webhook_service.hpp"
+
+namespace confab::api {
+
+std::string JsonWebhookBodies::body(const domain::Event& event, const domain::DeliveryIds& ids) const {
+    auto frame = event_frame(event);
+    frame["delivery_id"] = ids.delivery_id;
+    frame["webhook_id"] = ids.subscription_id;
+    frame["chat_id"] = ids.chat_id;
+    return dump(frame);
+}
+
+namespace {
+
+using boost::asio::awaitable;
+
+Json to_json(const model::WebhookSubscription& webhook) {
+    return Json{{"id", webhook.id},
+                {"chat_id", webhook.chat_id ? Json(*webhook.chat_id) : Json(nullptr)},
+                {"url", webhook.url},
+                {"events", webhook.events},
+                {"created_by", webhook.created_by ? Json(*webhook.created_by) : Json(nullptr)},
+                {"created_at", format_timestamp(webhook.created_at)}};
+}
+
+Json to_json(const model::WebhookFailure& failure) {
+    auto payload = Json::parse(failure.body, nullptr, false);
+    return Json{{"id", failure.id},
+                {"webhook_id", failure.subscription_id},
+                {"chat_id", failure.chat_id},
+                {"delivery_id", failure.delivery_id},
+                {"event", failure.event},
+                {"payload", payload.is_discarded() ? Json::object() : payload},
+                {"attempts", failure.attempts},
+                {"last_error", failure.last_error},
+                {"failed_at", format_timestamp(failure.failed_at)}};
+}
+
+// A chat's admin with their token (chat routes), or the operator with the server API key.
+awaitable<domain::WebhookOwner> owner_of(Services& services, http::Context& context, bool server_wide) {
+    if (server_wide) {
+        require_server_key(services, context);
+        co_return domain::WebhookOwner{};
+    }
+    const auto principal = co_await authenticate(services, context);
+    co_return domain::WebhookOwner{principal.user_id, context.path_params.at("id")};
+}
+
+awaitable<http::Response> create(Services& services, http::Context& context, bool server_wide) {
+    auto owner = co_await owner_of(services, context, server_wide);
+    const auto body = parse_object(context.request.body);
+    reject_unknown_fields(body, {"url", "events"});
+    domain::NewWebhook request{required_string(body, "url"),
+                               optional_string_array(body, "events").value_or(std::vector<std::string>{})};
+    const auto created = co_await services.webhooks.create(std::move(owner), std::move(request));
+    auto json = to_json(created);
+    json["secret"] = created.secret;
+    co_return http::json_response(201, dump(json));
+}
+
+awaitable<http::Response> list(Services& services, http::Context& context, bool server_wide) {
+    auto owner = co_await owner_of(services, context, server_wide);
+    Json webhooks = Json::array();
+    for (const auto& webhook : co_await services.webhooks.list(std::move(owner))) webhooks.push_back(to_json(webhook));
+    co_return http::json_response(200, dump(Json{{"webhooks", std::move(webhooks)}}));
+}
+
+awaitable<http::Response> remove(Services& services, http::Context& context, bool server_wide) {
+    auto owner = co_await owner_of(services, context, server_wide);
+    co_await services.webhooks.remove(std::move(owner), context.path_params.at("webhook_id"));
+    co_return http::no_content();
+}
+
+awaitable<http::Response> failures(Services& services, http::Context& context, bool server_wide) {
+    auto owner = co_await owner_of(services, context, server_wide);
+    const auto query = Query::parse(context.request.query);
+    std::optional<std::string> after_id;
+    if (const auto cursor = query.get("cursor")) {
+        after_id = decode_cursor(*cursor);
+        if (!after_id) throw model::bad_request("invalid cursor", "cursor");
+    }
+    const auto page = co_await services.webhooks.failures(std::move(owner), context.path_params.at("webhook_id"),
+                                                          after_id, page_limit(query));
+    Json found = Json::array();
+    for (const auto& failure : page.failures) found.push_back(to_json(failure));
+    const Json next = page.next_cursor ? Json(encode_cursor(*page.next_cursor)) : Json(nullptr);
+    co_return http::json_response(200, dump(Json{{"failures", std::move(found)}, {"next_cursor", next}}));
+}
+
+awaitable<http::Response> replay(Services& services, http::Context& context, bool server_wide) {
+    auto owner = co_await owner_of(services, context, server_wide);
+    const auto [delivered, error] =
+        co_await services.webhooks.replay(std::move(owner), context.path_params.at("webhook_id"),
+                                          context.path_params.at("failure_id"));
+    co_return http::json_response(200, dump(Json{{"delivered", delivered},
+                                                 {"error", error ? Json(*error) : Json(nullptr)}}));
+}
+
+}  // namespace
+
+void add_webhook_routes(http::Router& router, Services& services) {
+    using http::Method;
+    using Handler = awaitable<http::Response> (*)(Services&, http::Context&, bool);
+    const auto add = [&](Method method, const std::string& path, Handler handler) {
+        router.add(method, "/api/v1/chats/{id}/webhooks" + path,
+                   [&services, handler](http::Context& c) { return handler(services, c, false); });
+        router.add(method, "/api/v1/server/webhooks" + path,
+                   [&services, handler](http::Context& c) { return handler(services, c, true); });
+    };
+    add(Method::post, "", create);
+    add(Method::get, "", list);
+    add(Method::del, "/{webhook_id}", remove);
+    add(Method::get, "/{webhook_id}/failures", failures);
+    add(Method::post, "/{webhook_id}/failures/{failure_id}/replay", replay);
+}
+
+}  // namespace confab::api

@@ -1,0 +1,222 @@
+#include "confab/store/webhooks.hpp"
+#include "confab/store/sql.hpp"
+
+#include "confab/store/rows.hpp"
+
+namespace confab::store::webhooks {
+namespace {
+
+const std::string subscription_columns =
+    "s.id::text, s.chat_id::text, s.url, s.secret, array_to_string(s.events, ','), s.created_by::text, " CONFAB_MS(
+        "s.created_at");
+constexpr int subscription_column_count = 7;
+
+const std::string failure_columns =
+    "f.id::text, f.subscription_id::text, f.chat_id::text, f.delivery_id, f.event, "
+    "f.body, f.attempts, f.last_error, " CONFAB_MS("f.failed_at");
+
+std::vector<std::string> split_events(const std::string& joined) {
+    std::vector<std::string> events;
+    std::size_t start = 0;
+    while (start < joined.size()) {
+        auto end = joined.find(',', start);
+        if (end == std::string::npos) end = joined.size();
+        events.push_back(joined.substr(start, end - start));
+        start = end + 1;
+    }
+    return events;
+}
+
+model::WebhookSubscription subscription_from(const pqxx::row& row) {
+    return {.id = row[0].as<std::string>(),
+            .chat_id = optional_text(row[1]),
+            .url = row[2].as<std::string>(),
+            .secret = row[3].as<std::string>(),
+            .events = split_events(row[4].as<std::string>()),
+            .created_by = optional_text(row[5]),
+            .created_at = timestamp(row[6])};
+}
+
+model::WebhookFailure failure_from(const pqxx::row& row) {
+    return {.id = row[0].as<std::string>(),
+            .subscription_id = row[1].as<std::string>(),
+            .chat_id = row[2].as<std::string>(),
+            .delivery_id = row[3].as<std::string>(),
+            .event = row[4].as<std::string>(),
+            .body = row[5].as<std::string>(),
+            .attempts = row[6].as<std::int64_t>(),
+            .last_error = row[7].as<std::string>(),
+            .failed_at = timestamp(row[8])};
+}
+
+std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
+    if (field.is_null()) return std::nullopt;
+    return timestamp(field);
+}
+
+std::optional<long long> optional_millis(const std::optional<model::Timestamp>& at) {
+    if (!at) return std::nullopt;
+    return at->time_since_epoch().count();
+}
+
+}  // namespace
+
+model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription) {
+    std::vector<std::optional<std::string>> events(subscription.events.begin(), subscription.events.end());
+    auto stored = subscription_from(
+        tx.exec_params("INSERT INTO webhook_subscriptions AS s (chat_id, url, secret, events, created_by) "
+                       "VALUES ($1::uuid, $2, $3, $4::text[], $5::uuid) RETURNING " +
+                           subscription_columns,
+                       subscription.chat_id, subscription.url, subscription.secret, text_array(events),
+                       subscription.created_by)[0]);
+    tx.exec_params(
+        "INSERT INTO webhook_cursors (subscription_id, chat_id, version, seq) "
+        "SELECT $1::uuid, c.id, c.version, c.last_seq FROM chats c WHERE $2::uuid IS NULL OR c.id = $2::uuid",
+        stored.id, stored.chat_id);
+    return stored;
+}
+
+std::optional<model::WebhookSubscription> find(Tx& tx, const std::string& id) {
+    const auto found =
+        tx.exec_params("SELECT " + subscription_columns + " FROM webhook_subscriptions s WHERE s.id = $1::uuid", id);
+    if (found.empty()) return std::nullopt;
+    return subscription_from(found[0]);
+}
+
+std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std::string>& chat_id) {
+    std::vector<model::WebhookSubscription> found;
+    for (const auto& row :
+         tx.exec_params("SELECT " + subscription_columns +
+                            " FROM webhook_subscriptions s WHERE s.chat_id IS NOT DISTINCT FROM $1::uuid "
+                            "ORDER BY s.created_at, s.id",
+                        chat_id))
+        found.push_back(subscription_from(row));
+    return found;
+}
+
+bool remove(Tx& tx, const std::string& id) {
+    return tx.exec_params("DELETE FROM webhook_subscriptions WHERE id = $1::uuid", id).affected_rows() > 0;
+}
+
+std::vector<Due> due(Tx& tx, const std::string& node, int limit) {
+    std::vector<Due> found;
+    for (const auto& row : tx.exec_params(
+             "SELECT " + subscription_columns +
+                 ", c.id::text FROM webhook_subscriptions s "
+                 "JOIN chats c ON c.id = s.chat_id OR s.chat_id IS NULL "
+                 "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
+                 "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
+                 "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
+                 "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
+             node, limit))
+        found.push_back({subscription_from(row), row[subscription_column_count].as<std::string>()});
+    return found;
+}
+
+std::optional<Cursor> claim(Tx& tx, const std::string& subscription_id, const std::string& chat_id,
+                            const std::string& node, std::chrono::milliseconds lease) {
+    tx.exec_params(
+        "INSERT INTO webhook_cursors (subscription_id, chat_id) SELECT $1::uuid, $2::uuid "
+        "WHERE EXISTS (SELECT 1 FROM chats WHERE id = $2::uuid) "
+        "AND EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid) ON CONFLICT DO NOTHING",
+        subscription_id, chat_id);
+    const auto found = tx.exec_params(
+        "UPDATE webhook_cursors SET leased_by = $3::uuid, leased_until = now() + $4::bigint * interval '1 millisecond' "
+        "WHERE subscription_id = $1::uuid AND chat_id = $2::uuid "
+        "AND (leased_by IS NULL OR leased_by = $3::uuid OR leased_until < now()) "
+        "RETURNING version, seq, part, attempts, " CONFAB_MS("failing_since"),
+        subscription_id, chat_id, node, static_cast<long long>(lease.count()));
+    if (found.empty()) return std::nullopt;
+    const auto& row = found[0];
+    return Cursor{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<int>(), row[3].as<int>(),
+                  optional_timestamp(row[4])};
+}
+
+std::optional<std::int64_t> chat_version(Tx& tx, const std::string& chat_id) {
+    const auto found = tx.exec_params("SELECT version FROM chats WHERE id = $1::uuid", chat_id);
+    if (found.empty()) return std::nullopt;
+    return found[0][0].as<std::int64_t>();
+}
+
+void advance(Tx& tx, const std::string& subscription_id, const std::string& chat_id, const std::string& node,
+             const Cursor& cursor) {
+    tx.exec_params(
+        "UPDATE webhook_cursors SET version = $4, seq = $5, part = $6, attempts = 0, failing_since = NULL, "
+        "next_attempt_at = NULL, last_error = NULL "
+        "WHERE subscription_id = $1::uuid AND chat_id = $2::uuid AND leased_by = $3::uuid",
+        subscription_id, chat_id, node, cursor.version, cursor.seq, cursor.part);
+}
+
+void record_attempt(Tx& tx, const std::string& subscription_id, const std::string& chat_id, const std::string& node,
+                    const Cursor& cursor, model::Timestamp next_attempt_at, const std::string& error) {
+    tx.exec_params(
+        "UPDATE webhook_cursors SET attempts = $4, failing_since = to_timestamp($5::bigint / 1000.0), "
+        "next_attempt_at = to_timestamp($6::bigint / 1000.0), last_error = $7 "
+        "WHERE subscription_id = $1::uuid AND chat_id = $2::uuid AND leased_by = $3::uuid",
+        subscription_id, chat_id, node, cursor.attempts, optional_millis(cursor.failing_since),
+        next_attempt_at.time_since_epoch().count(), error);
+}
+
+std::optional<MemberChange> member_change(Tx& tx, const std::string& message_id) {
+    const auto found = tx.exec_params(
+        "SELECT metadata->>'event', metadata->>'user_id' FROM messages WHERE id = $1::uuid "
+        "AND metadata->>'event' LIKE 'member.%' AND metadata ? 'user_id'",
+        message_id);
+    if (found.empty()) return std::nullopt;
+    return MemberChange{found[0][0].as<std::string>(), found[0][1].as<std::string>()};
+}
+
+Backlog backlog(Tx& tx) {
+    const auto row = tx.exec1(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(oldest.at)), 0)::float8 "
+        "FROM webhook_subscriptions s JOIN chats c ON c.id = s.chat_id OR s.chat_id IS NULL "
+        "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
+        "LEFT JOIN LATERAL (SELECT m.updated_at AS at FROM messages m WHERE m.chat_id = c.id "
+        "  AND m.version > coalesce(k.version, 0) ORDER BY m.version LIMIT 1) oldest ON true "
+        "WHERE c.version > coalesce(k.version, 0)");
+    return {row[0].as<std::int64_t>(), row[1].as<double>()};
+}
+
+void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node) {
+    tx.exec_params(
+        "INSERT INTO webhook_failures (subscription_id, chat_id, delivery_id, event, body, attempts, last_error) "
+        "SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, $7 "
+        "WHERE EXISTS (SELECT 1 FROM webhook_cursors WHERE subscription_id = $1::uuid AND chat_id = $2::uuid "
+        "AND leased_by = $8::uuid)",
+        failure.subscription_id, failure.chat_id, failure.delivery_id, failure.event, failure.body, failure.attempts,
+        failure.last_error, node);
+}
+
+std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
+                                            const std::optional<std::string>& after_id, int limit) {
+    std::vector<model::WebhookFailure> found;
+    for (const auto& row :
+         tx.exec_params("SELECT " + failure_columns +
+                            " FROM webhook_failures f WHERE f.subscription_id = $1::uuid AND ($2::uuid IS NULL OR "
+                            "(f.failed_at, f.id) > (SELECT failed_at, id FROM webhook_failures WHERE id = $2::uuid)) "
+                            "ORDER BY f.failed_at, f.id LIMIT $3",
+                        subscription_id, after_id, limit))
+        found.push_back(failure_from(row));
+    return found;
+}
+
+std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,
+                                                  const std::string& failure_id) {
+    const auto found =
+        tx.exec_params("SELECT " + failure_columns +
+                           " FROM webhook_failures f WHERE f.id = $1::uuid AND f.subscription_id = $2::uuid",
+                       failure_id, subscription_id);
+    if (found.empty()) return std::nullopt;
+    return failure_from(found[0]);
+}
+
+void remove_failure(Tx& tx, const std::string& failure_id) {
+    tx.exec_params("DELETE FROM webhook_failures WHERE id = $1::uuid", failure_id);
+}
+
+void note_replay_failed(Tx& tx, const std::string& failure_id, const std::string& error) {
+    tx.exec_params("UPDATE webhook_failures SET attempts = attempts + 1, last_error = $2 WHERE id = $1::uuid",
+                   failure_id, error);
+}
+
+}  // namespace confab::store::webhooks

@@ -1,0 +1,523 @@
+// Outgoing webhooks (docs/api.md, Webhooks): a chat's admins (and the operator, server-wide)
+// subscribe a URL; every committed message and member change reaches it as a signed POST, in
+// order per chat, retried until the receiver takes it, across a kill -9 of the server, and
+// parked for a replay when it keeps failing. The receivers are fakes in this process
+// (support/fake_http_server) that check each signature as a receiver would.
+
+#include "support/chat_api.hpp"
+#include "support/fake_http_server.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace confab::test {
+namespace {
+
+const std::string api_key = "the-operators-server-api-key-for-webhooks-0123";
+
+std::map<std::string, std::string> webhook_env(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{
+        {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"}, {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "20"},
+        {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "200"},  {"CONFAB_WEBHOOKS_TIMEOUT_MS", "1000"},
+        {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "50"}, {"CONFAB_SERVER_API_KEYS", api_key},
+        {"CONFAB_LIMIT_MESSAGE_BURST", "1000"},     {"CONFAB_LIMIT_MESSAGE_RATE", "1000"}};
+    for (auto& [name, value] : extra) env[name] = value;
+    return env;
+}
+
+std::map<std::string, std::string> key_headers() {
+    return {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
+}
+
+std::string webhooks_url(const std::string& chat_id) { return chat_url(chat_id) + "/webhooks"; }
+
+std::string hex_hmac(const std::string& secret, const std::string& text) {
+    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    crypto_auth_hmacsha256_final(&state, mac.data());
+    std::string hex(mac.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+    hex.pop_back();
+    return hex;
+}
+
+// A receiver that checks each request's signature with the secret it was given, answers by
+// its policy, and keeps the bodies it took (answered 2xx) in the order it took them.
+class Receiver {
+public:
+    using Policy = std::function<int(const json& body, std::size_t request_number)>;
+
+    explicit Receiver(Policy policy = nullptr)
+        : policy_(std::move(policy)), server_([this](const FakeHttpServer::Request& r) { return receive(r); }) {}
+
+    std::string url() const { return server_.url() + "/hook"; }
+    // Each subscription signs with its own secret.
+    void add_secret(const json& webhook) {
+        std::lock_guard lock(mutex_);
+        secrets_[webhook["id"].get<std::string>()] = webhook["secret"].get<std::string>();
+    }
+    void set_policy(Policy policy) {
+        std::lock_guard lock(mutex_);
+        policy_ = std::move(policy);
+    }
+    std::vector<json> taken() const {
+        std::lock_guard lock(mutex_);
+        return taken_;
+    }
+    // The bodies taken, each delivery once (its first time), optionally of one event type.
+    std::vector<json> unique(const std::string& type = "") const {
+        std::set<std::string> seen;
+        std::vector<json> found;
+        for (const auto& body : taken())
+            if (seen.insert(body["delivery_id"].get<std::string>()).second && (type.empty() || body["type"] == type))
+                found.push_back(body);
+        return found;
+    }
+    std::size_t requests() const { return server_.request_count(); }
+    std::vector<std::string> problems() const {
+        std::lock_guard lock(mutex_);
+        return problems_;
+    }
+
+private:
+    FakeHttpServer::Reply receive(const FakeHttpServer::Request& request) {
+        Policy policy;
+        std::size_t number = 0;
+        {
+            std::lock_guard lock(mutex_);
+            policy = policy_;
+            number = ++received_;
+            check(request);
+        }
+        const auto body = json::parse(request.body, nullptr, false);
+        const int status = policy ? policy(body, number) : 200;
+        if (status >= 200 && status < 300) {
+            std::lock_guard lock(mutex_);
+            taken_.push_back(body);
+        }
+        return {status, "{}"};
+    }
+
+    // Under mutex_.
+    void check(const FakeHttpServer::Request& request) {
+        const auto header = [&](const std::string& name) {
+            const auto found = request.headers.find(name);
+            return found == request.headers.end() ? std::string() : found->second;
+        };
+        const auto signature = header("confab-signature");
+        const auto comma = signature.find(",v1=");
+        if (signature.rfind("t=", 0) != 0 || comma == std::string::npos) {
+            problems_.push_back("malformed Confab-Signature: " + signature);
+            return;
+        }
+        const auto body = json::parse(request.body, nullptr, false);
+        const auto secret = secrets_.find(body.is_object() ? body.value("webhook_id", "") : "");
+        if (secret == secrets_.end()) {
+            problems_.push_back("no subscription of this receiver sent " + request.body);
+            return;
+        }
+        const auto timestamp = signature.substr(2, comma - 2);
+        if (signature.substr(comma + 4) != hex_hmac(secret->second, timestamp + "." + request.body))
+            problems_.push_back("bad signature on " + request.body);
+        const auto age =
+            std::chrono::system_clock::now().time_since_epoch() - std::chrono::seconds(std::stoll(timestamp));
+        if (std::chrono::abs(age) > std::chrono::minutes(5)) problems_.push_back("stale timestamp " + timestamp);
+        if (header("confab-delivery") != body.value("delivery_id", "") ||
+            header("confab-event") != body.value("type", "") || request.method != "POST" ||
+            header("content-type") != "application/json")
+            problems_.push_back("headers do not match the body: " + request.body);
+    }
+
+    mutable std::mutex mutex_;
+    Policy policy_;
+    std::map<std::string, std::string> secrets_;  // by webhook id
+    std::size_t received_ = 0;
+    std::vector<json> taken_;
+    std::vector<std::string> problems_;
+    FakeHttpServer server_;
+};
+
+// About 30% of requests fail with 500, and one in eleven stalls past the server's timeout.
+int flaky(const json&, std::size_t number) {
+    if (number % 11 == 5) {
+        Gate never;
+        never.wait(std::chrono::milliseconds(1300));
+        return 500;
+    }
+    return number % 10 == 2 || number % 10 == 5 || number % 10 == 8 ? 500 : 200;
+}
+
+std::vector<std::int64_t> delivered_seqs(const Receiver& receiver, const std::string& chat_id) {
+    std::vector<std::int64_t> seqs;
+    for (const auto& body : receiver.unique("message.new"))
+        if (body["chat_id"] == chat_id && body["data"]["message"]["type"] == "text")
+            seqs.push_back(body["data"]["message"]["seq"].get<std::int64_t>());
+    return seqs;
+}
+
+class WebhooksTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!TestDatabase::configured()) return;
+        database_ = std::make_unique<TestDatabase>();
+        server_ = std::make_unique<ServerProcess>(database_->url(), webhook_env());
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        database_.reset();
+    }
+    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
+    static std::uint16_t port() { return server_->port(); }
+
+    // Ann's group with Bob (a member) and the receiver subscribed to it by Ann.
+    struct Scene {
+        TestUser ann, bob;
+        std::string chat_id;
+        json webhook;
+    };
+    static Scene subscribed_group(Receiver& receiver, std::uint16_t at = 0) {
+        if (at == 0) at = port();
+        Scene scene{register_user(at, "ann"), register_user(at, "bob"), "", json()};
+        scene.chat_id = create_group(at, scene.ann, {scene.bob.id})["id"].get<std::string>();
+        scene.webhook = expect_json(post(at, scene.ann.token, webhooks_url(scene.chat_id), {{"url", receiver.url()}}),
+                                    201, "subscribe");
+        receiver.add_secret(scene.webhook);
+        return scene;
+    }
+
+    static std::unique_ptr<TestDatabase> database_;
+    static std::unique_ptr<ServerProcess> server_;
+};
+
+std::unique_ptr<TestDatabase> WebhooksTest::database_;
+std::unique_ptr<ServerProcess> WebhooksTest::server_;
+
+TEST_F(WebhooksTest, AdminSubscribesAndEveryChangeArrivesSignedAsItsWebSocketEvent) {
+    Receiver receiver;
+    auto scene = subscribed_group(receiver);
+    EXPECT_TRUE(is_uuid(scene.webhook["id"]));
+    EXPECT_EQ(scene.webhook["chat_id"], scene.chat_id);
+    EXPECT_EQ(scene.webhook["url"], receiver.url());
+    EXPECT_EQ(scene.webhook["events"], json({"message.new", "message.updated", "message.deleted", "member.added",
+                                             "member.updated", "member.removed"}));
+    EXPECT_EQ(scene.webhook["created_by"], scene.ann.id);
+    EXPECT_TRUE(scene.webhook["secret"].get<std::string>().rfind("whsec_", 0) == 0);
+
+    std::vector<json> sent;
+    for (const auto* text : {"one", "two", "three"}) sent.push_back(send_text(port(), scene.bob, scene.chat_id, text));
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 3; }, 15s));
+    const auto news = receiver.unique("message.new");
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        for (const auto* field : {"id", "seq", "content", "sender_id", "version"})
+            EXPECT_EQ(news[i]["data"]["message"][field], sent[i][field]) << i << " " << field;
+        EXPECT_EQ(news[i]["chat_id"], scene.chat_id);
+        EXPECT_EQ(news[i]["webhook_id"], scene.webhook["id"]);
+        EXPECT_TRUE(IsMessageModel(news[i]["data"]["message"]));
+    }
+
+    const auto first_id = sent[0]["id"].get<std::string>();
+    expect_json(put(port(), scene.bob.token, message_url(first_id), {{"content", "one, edited"}}), 200, "edit");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.updated").size() == 1; }, 15s));
+    EXPECT_EQ(receiver.unique("message.updated")[0]["data"]["message"]["content"], "one, edited");
+    EXPECT_EQ(del(port(), scene.bob.token, message_url(sent[1]["id"].get<std::string>())).status, 204);
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.deleted").size() == 1; }, 15s));
+    const auto deleted = receiver.unique("message.deleted")[0]["data"];
+    EXPECT_EQ(deleted["message_id"], sent[1]["id"]);
+    EXPECT_EQ(deleted["chat_id"], scene.chat_id);
+    EXPECT_TRUE(deleted["version"].is_number_integer());
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+    EXPECT_EQ(receiver.taken().size(), receiver.unique().size()) << "a receiver that always answers 200 got repeats";
+}
+
+TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
+    Receiver receiver;
+    auto scene = subscribed_group(receiver);
+    const auto carl = register_user(port(), "carl");
+    // Each change waits for the one before: a member event shows the member as they are
+    // when it is delivered, and one who has left by then gets no member.added.
+    add_members(port(), scene.ann, scene.chat_id, {carl.id});
+    ASSERT_TRUE(eventually([&] { return receiver.unique("member.added").size() == 1; }, 15s));
+    set_role(port(), scene.ann, scene.chat_id, carl.id, "admin");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("member.updated").size() == 1; }, 15s));
+    EXPECT_EQ(del(port(), scene.ann.token, member_url(scene.chat_id, carl.id)).status, 204);
+    ASSERT_TRUE(eventually([&] { return receiver.unique("member.removed").size() == 1; }, 15s));
+    std::vector<std::string> member_events;
+    for (const auto& body : receiver.unique())
+        if (body["type"].get<std::string>().rfind("member.", 0) == 0) member_events.push_back(body["type"]);
+    EXPECT_EQ(member_events, (std::vector<std::string>{"member.added", "member.updated", "member.removed"}));
+    const auto added = receiver.unique("member.added")[0]["data"]["member"];
+    EXPECT_TRUE(IsMemberModel(added));
+    EXPECT_EQ(added["user"]["id"], carl.id);
+    EXPECT_EQ(receiver.unique("member.updated")[0]["data"]["member"]["role"], "admin");
+    EXPECT_EQ(receiver.unique("member.removed")[0]["data"], json({{"chat_id", scene.chat_id}, {"user_id", carl.id}}));
+    // Each change also came as its system message, before its member event.
+    EXPECT_EQ(receiver.unique("message.new").size(), 3U);
+}
+
+TEST_F(WebhooksTest, ASubscriptionGetsOnlyTheEventsItNames) {
+    Receiver receiver;
+    auto scene = subscribed_group(receiver);
+    Receiver deletions;
+    const auto webhook =
+        expect_json(post(port(), scene.ann.token, webhooks_url(scene.chat_id),
+                         {{"url", deletions.url()}, {"events", {"message.deleted", "message.deleted"}}}),
+                    201, "subscribe to deletions");
+    EXPECT_EQ(webhook["events"], json({"message.deleted"}));
+    deletions.add_secret(webhook);
+    const auto kept = send_text(port(), scene.ann, scene.chat_id, "kept");
+    const auto gone = send_text(port(), scene.ann, scene.chat_id, "gone");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 2; }, 15s));
+    EXPECT_EQ(del(port(), scene.ann.token, message_url(gone["id"])).status, 204);
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.deleted").size() == 1; }, 15s));
+    ASSERT_TRUE(eventually([&] { return deletions.unique().size() == 1; }, 15s));
+    EXPECT_EQ(deletions.unique()[0]["type"], "message.deleted");
+    EXPECT_EQ(deletions.unique()[0]["data"]["message_id"], gone["id"]);
+    EXPECT_TRUE(deletions.problems().empty());
+}
+
+TEST_F(WebhooksTest, AFlakyReceiverGetsEveryEventInOrderPerChat) {
+    Receiver receiver(flaky);
+    auto scene = subscribed_group(receiver);
+    const auto other = create_group(port(), scene.ann, {scene.bob.id})["id"].get<std::string>();
+    receiver.add_secret(
+        expect_json(post(port(), scene.ann.token, webhooks_url(other), {{"url", receiver.url()}}), 201, "subscribe"));
+    std::map<std::string, std::vector<std::int64_t>> expected;
+    for (int i = 0; i < 20; ++i)
+        for (const auto& chat : {scene.chat_id, other})
+            expected[chat].push_back(
+                send_text(port(), i % 2 ? scene.bob : scene.ann, chat, "m" + std::to_string(i))["seq"]
+                    .get<std::int64_t>());
+    ASSERT_TRUE(eventually(
+        [&] {
+            return delivered_seqs(receiver, scene.chat_id).size() == 20 && delivered_seqs(receiver, other).size() == 20;
+        },
+        90s))
+        << delivered_seqs(receiver, scene.chat_id).size() << " and " << delivered_seqs(receiver, other).size();
+    EXPECT_EQ(delivered_seqs(receiver, scene.chat_id), expected[scene.chat_id]);
+    EXPECT_EQ(delivered_seqs(receiver, other), expected[other]);
+    EXPECT_GT(receiver.requests(), receiver.unique().size()) << "no request failed: the receiver was not flaky";
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+TEST_F(WebhooksTest, NothingIsLostAcrossAKillNineOfTheServer) {
+    TestDatabase database;
+    auto server = std::make_unique<ServerProcess>(database.url(), webhook_env());
+    Receiver receiver(flaky);
+    auto scene = subscribed_group(receiver, server->port());
+    std::vector<std::int64_t> expected;
+    for (int i = 0; i < 30; ++i)
+        expected.push_back(send_text(server->port(), scene.ann, scene.chat_id, "k" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return receiver.unique().size() >= 5; }, 30s));
+    server->kill();
+    const auto before = delivered_seqs(receiver, scene.chat_id).size();
+    server = std::make_unique<ServerProcess>(database.url(), webhook_env());
+    for (int i = 30; i < 35; ++i)
+        expected.push_back(send_text(server->port(), scene.ann, scene.chat_id, "k" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return delivered_seqs(receiver, scene.chat_id).size() == 35; }, 90s))
+        << delivered_seqs(receiver, scene.chat_id).size() << " delivered, " << before << " before the kill";
+    EXPECT_EQ(delivered_seqs(receiver, scene.chat_id), expected);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+// Stops the shared cluster: this file's ctest entry runs alone (RUN_SERIAL), and skips
+// without CONFAB_TEST_PG_STOP / CONFAB_TEST_PG_START.
+TEST_F(WebhooksTest, NothingIsLostAcrossAPostgresRestart) {
+    CONFAB_REQUIRE_PG_CONTROL();
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env());
+    Receiver receiver(flaky);
+    auto scene = subscribed_group(receiver, server.port());
+    std::vector<std::int64_t> expected;
+    for (int i = 0; i < 20; ++i)
+        expected.push_back(send_text(server.port(), scene.ann, scene.chat_id, "p" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return receiver.unique().size() >= 3; }, 30s));
+    {
+        PgStopGuard pg;
+        pg.stop();
+        const auto asked = receiver.requests();
+        // Deliveries read before the stop may still go out; their cursors cannot move.
+        eventually([&] { return receiver.requests() > asked; }, 3s);
+        pg.start();
+    }
+    ASSERT_TRUE(eventually([&] { return http(server.port(), "GET", "/readyz").status == 200; }, 60s));
+    for (int i = 20; i < 25; ++i)
+        expected.push_back(send_text(server.port(), scene.ann, scene.chat_id, "p" + std::to_string(i))["seq"]);
+    ASSERT_TRUE(eventually([&] { return delivered_seqs(receiver, scene.chat_id).size() == 25; }, 90s))
+        << delivered_seqs(receiver, scene.chat_id).size() << " delivered";
+    EXPECT_EQ(delivered_seqs(receiver, scene.chat_id), expected);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+TEST_F(WebhooksTest, ADeliveryThatKeepsFailingIsParkedListedAndReplayed) {
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    Receiver receiver([](const json&, std::size_t) { return 503; });
+    auto scene = subscribed_group(receiver, server.port());
+    const auto hook = scene.webhook["id"].get<std::string>();
+    const auto failures_url = webhooks_url(scene.chat_id) + "/" + hook + "/failures";
+    const auto lost = send_text(server.port(), scene.ann, scene.chat_id, "parked");
+    json failures;
+    ASSERT_TRUE(eventually(
+        [&] {
+            failures = expect_json(get(server.port(), scene.ann.token, failures_url), 200, "failures")["failures"];
+            return failures.size() == 1;
+        },
+        30s));
+    const auto failure = failures[0];
+    EXPECT_TRUE(is_uuid(failure["id"]));
+    EXPECT_EQ(failure["webhook_id"], hook);
+    EXPECT_EQ(failure["chat_id"], scene.chat_id);
+    EXPECT_EQ(failure["event"], "message.new");
+    EXPECT_EQ(failure["payload"]["data"]["message"]["id"], lost["id"]);
+    EXPECT_EQ(failure["payload"]["delivery_id"], failure["delivery_id"]);
+    EXPECT_GE(failure["attempts"].get<int>(), 2);
+    EXPECT_EQ(failure["last_error"], "the receiver answered 503");
+    EXPECT_TRUE(is_timestamp(failure["failed_at"]));
+
+    // The next event is not held back by the parked one.
+    receiver.set_policy(nullptr);
+    const auto next = send_text(server.port(), scene.ann, scene.chat_id, "after");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 1; }, 15s));
+    EXPECT_EQ(receiver.unique("message.new")[0]["data"]["message"]["id"], next["id"]);
+
+    const auto replay_url = failures_url + "/" + failure["id"].get<std::string>() + "/replay";
+    receiver.set_policy([](const json&, std::size_t) { return 500; });
+    EXPECT_EQ(expect_json(post(server.port(), scene.ann.token, replay_url), 200, "replay refused"),
+              json({{"delivered", false}, {"error", "the receiver answered 500"}}));
+    receiver.set_policy(nullptr);
+    EXPECT_EQ(expect_json(post(server.port(), scene.ann.token, replay_url), 200, "replay"),
+              json({{"delivered", true}, {"error", nullptr}}));
+    const auto replayed = receiver.unique("message.new");
+    ASSERT_EQ(replayed.size(), 2U);
+    EXPECT_EQ(replayed[1]["delivery_id"], failure["delivery_id"]);
+    EXPECT_EQ(replayed[1]["data"]["message"]["id"], lost["id"]);
+    EXPECT_EQ(expect_json(get(server.port(), scene.ann.token, failures_url), 200, "failures")["failures"],
+              json::array());
+    EXPECT_TRUE(IsError(post(server.port(), scene.ann.token, replay_url), 404, "not_found"));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+
+    const auto metrics = http(server.port(), "GET", "/metrics").body;
+    EXPECT_EQ(metric_sample(metrics, "confab_webhook_failures_total"), 1.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_attempts_total{result=\"failed\"}").value_or(0), 3.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_attempts_total{result=\"delivered\"}").value_or(0), 2.0);
+    EXPECT_GE(metric_sample(metrics, "confab_webhook_delivery_latency_seconds_count").value_or(0), 1.0);
+    EXPECT_TRUE(metric_sample(metrics, "confab_webhook_pending").has_value());
+    EXPECT_TRUE(metric_sample(metrics, "confab_webhook_oldest_pending_seconds").has_value());
+}
+
+TEST_F(WebhooksTest, TheOperatorSubscribesServerWideWithTheServerKey) {
+    Receiver receiver;
+    const auto created = http(port(), "POST", "/api/v1/server/webhooks",
+                              json({{"url", receiver.url()}, {"events", {"message.new"}}}).dump(), key_headers());
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto webhook = created.json();
+    EXPECT_TRUE(webhook["chat_id"].is_null());
+    EXPECT_TRUE(webhook["created_by"].is_null());
+    receiver.add_secret(webhook);
+    // A chat created after the subscription is covered too, direct chats included.
+    const auto ann = register_user(port(), "ann"), bob = register_user(port(), "bob");
+    const auto direct = create_direct(port(), ann, bob)["id"].get<std::string>();
+    const auto sent = send_text(port(), ann, direct, "to the operator too");
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (const auto& body : receiver.unique())
+                if (body["data"]["message"]["id"] == sent["id"]) return true;
+            return false;
+        },
+        15s));
+    const auto listed = http(port(), "GET", "/api/v1/server/webhooks", std::nullopt, key_headers());
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    ASSERT_EQ(listed.json()["webhooks"].size(), 1U);
+    EXPECT_FALSE(listed.json()["webhooks"][0].contains("secret"));
+    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/server/webhooks"), 401, "unauthorized"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, "/api/v1/server/webhooks"), 401, "unauthorized"));
+    const auto id = webhook["id"].get<std::string>();
+    EXPECT_EQ(http(port(), "DELETE", "/api/v1/server/webhooks/" + id, std::nullopt, key_headers()).status, 204);
+    EXPECT_TRUE(IsError(http(port(), "DELETE", "/api/v1/server/webhooks/" + id, std::nullopt, key_headers()), 404,
+                        "not_found"));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
+    Receiver receiver;
+    auto scene = subscribed_group(receiver);
+    const auto outsider = register_user(port(), "out");
+    const json body{{"url", receiver.url()}};
+    EXPECT_TRUE(IsError(post(port(), scene.bob.token, webhooks_url(scene.chat_id), body), 403, "forbidden"));
+    EXPECT_TRUE(IsError(get(port(), scene.bob.token, webhooks_url(scene.chat_id)), 403, "forbidden"));
+    EXPECT_TRUE(IsError(post(port(), outsider.token, webhooks_url(scene.chat_id), body), 404, "not_found"));
+    const auto direct = create_direct(port(), scene.ann, scene.bob)["id"].get<std::string>();
+    EXPECT_TRUE(IsError(post(port(), scene.ann.token, webhooks_url(direct), body), 403, "forbidden"));
+    const auto hook = webhooks_url(scene.chat_id) + "/" + scene.webhook["id"].get<std::string>();
+    EXPECT_TRUE(IsError(del(port(), scene.bob.token, hook), 403, "forbidden"));
+
+    // Listed without its secret; another chat's admin cannot reach it through their chat.
+    const auto listed = expect_json(get(port(), scene.ann.token, webhooks_url(scene.chat_id)), 200, "list")["webhooks"];
+    ASSERT_EQ(listed.size(), 1U);
+    EXPECT_EQ(listed[0]["id"], scene.webhook["id"]);
+    EXPECT_FALSE(listed[0].contains("secret"));
+    const auto own = create_group(port(), outsider)["id"].get<std::string>();
+    EXPECT_TRUE(IsError(del(port(), outsider.token, webhooks_url(own) + "/" + scene.webhook["id"].get<std::string>()),
+                        404, "not_found"));
+    EXPECT_TRUE(
+        IsError(del(port(), scene.ann.token, webhooks_url(scene.chat_id) + "/" + random_uuid()), 404, "not_found"));
+    EXPECT_TRUE(IsError(del(port(), scene.ann.token, webhooks_url(scene.chat_id) + "/nope"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(get(port(), scene.ann.token, hook + "/failures?cursor=zz"), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(post(port(), scene.ann.token, hook + "/failures/" + random_uuid() + "/replay"), 404, "not_found"));
+    EXPECT_EQ(del(port(), scene.ann.token, hook).status, 204);
+    EXPECT_TRUE(IsError(del(port(), scene.ann.token, hook), 404, "not_found"));
+    EXPECT_EQ(expect_json(get(port(), scene.ann.token, webhooks_url(scene.chat_id)), 200, "list")["webhooks"],
+              json::array());
+}
+
+TEST_F(WebhooksTest, BadSubscriptionsAreRefused) {
+    Receiver receiver;
+    auto scene = subscribed_group(receiver);
+    const auto refused = [&](const json& body, const std::string& field) {
+        const auto r = post(port(), scene.ann.token, webhooks_url(scene.chat_id), body);
+        auto shape = IsError(r, 400, "bad_request");
+        if (!shape) return shape;
+        if (r.json()["error"]["details"].value("field", "") != field)
+            return ::testing::AssertionFailure() << "details.field is not " << field << ": " << r.body;
+        return ::testing::AssertionSuccess();
+    };
+    EXPECT_TRUE(refused(json::object(), "url"));
+    EXPECT_TRUE(refused({{"url", 7}}, "url"));
+    EXPECT_TRUE(refused({{"url", "ftp://example.com/hook"}}, "url"));
+    EXPECT_TRUE(refused({{"url", "not a url"}}, "url"));
+    EXPECT_TRUE(refused({{"url", receiver.url()}, {"events", {"message.read"}}}, "events"));
+    EXPECT_TRUE(refused({{"url", receiver.url()}, {"events", "message.new"}}, "events"));
+    EXPECT_TRUE(IsError(post(port(), scene.ann.token, webhooks_url(scene.chat_id),
+                             {{"url", receiver.url()}, {"secret", "mine"}}),
+                        400, "bad_request"));
+}
+
+// The suite-wide server keeps the defaults: loopback and private addresses are refused.
+TEST(WebhookAddresses, LoopbackPrivateAndLinkLocalUrlsAreRefusedByDefault) {
+    CONFAB_REQUIRE_DATABASE();
+    const auto port = shared_server().port();
+    const auto ann = register_user(port, "ann");
+    const auto chat = create_group(port, ann)["id"].get<std::string>();
+    for (const std::string url :
+         {"http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "http://0.0.0.0/",
+          "http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data",
+          "http://100.64.0.1/", "http://224.0.0.1/"}) {
+        const auto r = post(port, ann.token, webhooks_url(chat), {{"url", url}});
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << url;
+        EXPECT_EQ(r.json()["error"]["details"].value("reason", ""), "url_refused") << url << " " << r.body;
+        EXPECT_EQ(r.json()["error"]["details"].value("field", ""), "url") << url;
+    }
+    EXPECT_EQ(expect_json(get(port, ann.token, webhooks_url(chat)), 200, "list")["webhooks"], json::array());
+}
+
+}  // namespace
+}  // namespace confab::test

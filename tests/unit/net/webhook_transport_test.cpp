@@ -1,0 +1,67 @@
+// Which addresses a webhook may reach (docs/configuration.md, webhooks.allow_*), and the
+// signature a receiver checks (docs/api.md, Webhooks).
+
+#include "confab/net/webhook_transport.hpp"
+
+#include <gtest/gtest.h>
+
+namespace confab::net {
+namespace {
+
+AddressKind kind_of(const char* text) { return classify(boost::asio::ip::make_address(text)); }
+
+TEST(WebhookAddresses, EachRangeIsClassified) {
+    const std::vector<std::pair<const char*, AddressKind>> table{
+        {"93.184.216.34", AddressKind::public_internet},
+        {"8.8.8.8", AddressKind::public_internet},
+        {"2606:4700::1111", AddressKind::public_internet},
+        {"127.0.0.1", AddressKind::loopback},
+        {"127.255.1.2", AddressKind::loopback},
+        {"0.0.0.0", AddressKind::loopback},
+        {"::1", AddressKind::loopback},
+        {"::", AddressKind::loopback},
+        {"::ffff:127.0.0.1", AddressKind::loopback},
+        {"10.0.0.1", AddressKind::private_network},
+        {"172.16.0.1", AddressKind::private_network},
+        {"172.31.255.255", AddressKind::private_network},
+        {"172.32.0.1", AddressKind::public_internet},
+        {"192.168.1.1", AddressKind::private_network},
+        {"100.64.0.1", AddressKind::private_network},
+        {"100.128.0.1", AddressKind::public_internet},
+        {"169.254.169.254", AddressKind::private_network},
+        {"fc00::1", AddressKind::private_network},
+        {"fd12:3456::1", AddressKind::private_network},
+        {"fe80::1", AddressKind::private_network},
+        {"::ffff:10.0.0.1", AddressKind::private_network},
+        {"224.0.0.1", AddressKind::never},
+        {"255.255.255.255", AddressKind::never},
+        {"ff02::1", AddressKind::never},
+    };
+    for (const auto& [address, kind] : table) EXPECT_EQ(kind_of(address), kind) << address;
+}
+
+TEST(WebhookAddresses, TheSettingsOpenLoopbackAndPrivateRangesApart) {
+    config::Webhooks settings;
+    HttpWebhookTransport transport(settings);
+    const auto allows = [&](const char* text) { return transport.allows(boost::asio::ip::make_address(text)); };
+    EXPECT_TRUE(allows("93.184.216.34"));
+    EXPECT_FALSE(allows("127.0.0.1"));
+    EXPECT_FALSE(allows("10.0.0.1"));
+    settings.allow_loopback = true;
+    EXPECT_TRUE(allows("127.0.0.1"));
+    EXPECT_FALSE(allows("10.0.0.1"));
+    settings.allow_private_networks = true;
+    EXPECT_TRUE(allows("10.0.0.1"));
+    EXPECT_TRUE(allows("fe80::1"));
+    EXPECT_FALSE(allows("224.0.0.1"));
+}
+
+TEST(WebhookSignature, IsHmacSha256OfTheTimestampADotAndTheBody) {
+    // Computed apart: python3 -c "import hmac,hashlib; print(hmac.new(b'whsec_test',
+    //   b'1700000000.{\"type\":\"message.new\"}', hashlib.sha256).hexdigest())"
+    EXPECT_EQ(domain::webhook_signature("whsec_test", 1700000000, R"({"type":"message.new"})"),
+              "t=1700000000,v1=1d67e57da46178f26f06f547019d72412d8a2fa6e2aeaa7c63c8567ea2748178");
+}
+
+}  // namespace
+}  // namespace confab::net
