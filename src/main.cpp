@@ -4,6 +4,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
 #include "confab/net/libre_translate.hpp"
+#include "confab/net/push_providers.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/store/database.hpp"
@@ -110,7 +111,8 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     migrate(config.database.url);
     std::optional<net::LibreTranslate> translator;
     if (!config.translation.url.empty()) translator.emplace(config.translation);
-    api::Application app(config, translator ? &*translator : nullptr);
+    net::PushProviders push_providers(config.push);
+    api::Application app(config, translator ? &*translator : nullptr, &push_providers);
     net::Server server(config, app.router, app.events, app.hub, app.files,
                        {[&app] { return app.storage.temporary_path(); },
                         [&config_file] { reload_log_level(config_file); },

@@ -9,7 +9,7 @@ namespace {
 constexpr std::size_t analytics_queue_capacity = 100000;
 }
 
-Application::Application(const config::Config& cfg, domain::Translator* translator)
+Application::Application(const config::Config& cfg, domain::Translator* translator, domain::PushSender* push_sender)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
@@ -38,8 +38,9 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       translations(writes, translator),
       exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
       accounts(writes, auth, members, exports, storage, cfg.auth),
+      push(pool, hub, push_sender, workers, cfg.push),
       services{cfg,   pool,      auth,      users, chats,         members,      messages, presence, media,
-               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts},
+               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts, push},
       router(make_router(services)),
       events(services) {}
 
@@ -47,12 +48,14 @@ void Application::start() {
     media.start_cleanup();
     scheduled.start();
     exports.start_recovery();
+    push.start();
 }
 
 void Application::stop() {
     presence.stop();
     media.stop();
     scheduled.stop();
+    push.stop();
     analytics.stop();
     pool.stop();
     for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();

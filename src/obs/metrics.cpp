@@ -162,6 +162,11 @@ std::string Metrics::expose() const {
     token_lookups.write(out, "counter");
     translation_requests.write(out, "counter");
     translation_duration.write(out, "histogram");
+    push_queue_depth.write(out, "gauge");
+    push_oldest_age.write(out, "gauge");
+    push_attempts.write(out, "counter");
+    push_failures.write(out, "counter");
+    push_latency.write(out, "histogram");
     write_process(out);
     return out;
 }

@@ -19,6 +19,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
+#include "confab/domain/push_service.hpp"
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
@@ -35,14 +36,15 @@ namespace confab::api {
 // and destroyed top-down. Nothing connects to the database until it is used.
 class Application {
 public:
-    // `translator`: the translation provider (net/libre_translate.hpp), outliving the
-    // application; null when none is configured.
-    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr);
+    // `translator`: the translation provider (net/libre_translate.hpp), `push_sender` the push
+    // providers (net/push_providers.hpp), each outliving the application; null when none.
+    explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr,
+                         domain::PushSender* push_sender = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
     // Background work: the cleanup of unattached uploads, posting due scheduled messages,
-    // failing the exports a stopped server left unfinished.
+    // failing the exports a stopped server left unfinished, push notifications.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -73,6 +75,7 @@ public:
     domain::TranslationService translations;
     domain::ExportService exports;
     domain::AccountService accounts;
+    domain::PushService push;
     Services services;
     http::Router router;
     WsEvents events;

@@ -25,6 +25,7 @@ class HostAccounts;
 class TranslationService;
 class ExportService;
 class AccountService;
+class PushService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -51,6 +52,7 @@ struct Services {
     domain::TranslationService& translations;
     domain::ExportService& exports;
     domain::AccountService& accounts;
+    domain::PushService& push;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.
