@@ -266,6 +266,14 @@ TEST_F(PushTest, FailedPushesAreRetriedWithTheSameDedupeKey) {
     ASSERT_EQ(tries.size(), 3u) << "two refusals, then accepted";
     EXPECT_EQ(tries[0]["dedupe_key"], tries[1]["dedupe_key"]);
     EXPECT_EQ(tries[1]["dedupe_key"], tries[2]["dedupe_key"]);
+    const auto metrics = http(port(), "GET", "/metrics").body;
+    EXPECT_GE(metric_sample(metrics, R"(confab_push_attempts_total{provider="gateway",result="retried"})").value_or(0),
+              2);
+    EXPECT_GE(metric_sample(metrics, R"(confab_push_failures_total{provider="gateway"})").value_or(0), 2);
+    EXPECT_GE(metric_sample(metrics, "confab_push_delivery_latency_seconds_count").value_or(0), 1);
+    EXPECT_TRUE(eventually([&] {
+        return metric_sample(http(port(), "GET", "/metrics").body, "confab_push_jobs_pending") == 0.0;
+    })) << "the queue gauge follows the table";
 }
 
 TEST_F(PushTest, ADeadTokenIsRemoved) {
