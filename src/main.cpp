@@ -6,6 +6,7 @@
 #include "confab/net/libre_translate.hpp"
 #include "confab/net/nats_bus.hpp"
 #include "confab/net/webhook_transport.hpp"
+#include "confab/net/push_providers.hpp"
 #include "confab/net/server.hpp"
 #include "confab/obs/log.hpp"
 #include "confab/realtime/cluster.hpp"
@@ -115,7 +116,8 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     std::optional<net::LibreTranslate> translator;
     if (!config.translation.url.empty()) translator.emplace(config.translation);
     net::HttpWebhookTransport webhook_transport(config.webhooks);
-    api::Application app(config, translator ? &*translator : nullptr, &webhook_transport);
+    net::PushProviders push_providers(config.push);
+    api::Application app(config, translator ? &*translator : nullptr, &webhook_transport, &push_providers);
     // Declared after the application: the bus stops calling into its hub before the hub goes.
     std::optional<net::NatsBus> bus;
     std::optional<realtime::Cluster> cluster;

@@ -10,7 +10,7 @@ constexpr std::size_t analytics_queue_capacity = 100000;
 }
 
 Application::Application(const config::Config& cfg, domain::Translator* translator,
-                         domain::WebhookTransport* webhook_transport)
+                         domain::WebhookTransport* webhook_transport, domain::PushSender* push_sender)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
@@ -40,8 +40,9 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
       accounts(writes, auth, members, exports, storage, cfg.auth),
       webhooks(writes, webhook_transport, webhook_bodies, workers, cfg.webhooks),
-      services{cfg,   pool,      auth,      users, chats,         members,      messages, presence, media,
-               stats, templates, scheduled, polls, host_accounts, translations, exports,  accounts, webhooks, hub},
+      push(pool, hub, push_sender, workers, cfg.push),
+      services{cfg,       pool,      auth,  users,         chats,        members, messages, presence, media, stats,
+               templates, scheduled, polls, host_accounts, translations, exports, accounts, webhooks, push,  hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
@@ -56,6 +57,7 @@ void Application::start() {
     scheduled.start();
     exports.start_recovery();
     webhooks.start();
+    push.start();
 }
 
 void Application::stop() {
@@ -63,6 +65,7 @@ void Application::stop() {
     media.stop();
     scheduled.stop();
     webhooks.stop();
+    push.stop();
     analytics.stop();
     pool.stop();
     for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();

@@ -47,6 +47,7 @@ http::Router make_router(Services& services) {
     add_translation_routes(router, services);
     add_export_routes(router, services);
     add_admin_routes(router, services);
+    add_push_routes(router, services);
     add_server_routes(router, services);
     add_webhook_routes(router, services);
     return router;

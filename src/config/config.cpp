@@ -599,6 +599,15 @@ const std::vector<Key>& keys() {
          &Webhooks::allow_loopback},
         {"webhooks.allow_private_networks", "CONFAB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", boolean(), &Config::webhooks,
          &Webhooks::allow_private_networks},
+
+        {"push.content_free", "CONFAB_PUSH_CONTENT_FREE", boolean(), &Config::push, &Push::content_free},
+        {"push.collapse_ms", "CONFAB_PUSH_COLLAPSE_MS", integer(0, 60000), &Config::push, &Push::collapse},
+        {"push.timeout_ms", "CONFAB_PUSH_TIMEOUT_MS", integer(100, 60000), &Config::push, &Push::timeout},
+        {"push.retry_min_ms", "CONFAB_PUSH_RETRY_MIN_MS", integer(10, 3600000), &Config::push, &Push::retry_min},
+        {"push.retry_max_ms", "CONFAB_PUSH_RETRY_MAX_MS", integer(10, 86400000), &Config::push, &Push::retry_max},
+        {"push.max_attempts", "CONFAB_PUSH_MAX_ATTEMPTS", integer(1, 1000), &Config::push, &Push::max_attempts},
+        {"push.gateway_url", "CONFAB_PUSH_GATEWAY_URL", optional_http_url(), &Config::push, &Push::gateway_url},
+        {"push.gateway_api_key", "CONFAB_PUSH_GATEWAY_API_KEY", any_text(), &Config::push, &Push::gateway_api_key},
     };
     return table;
 }

@@ -288,4 +288,16 @@ void may_download_export(ExportStatus status) {
     if (status != ExportStatus::ready) throw conflict("the export is not ready");
 }
 
+bool should_push(const PushCandidate& member, Timestamp now) {
+    const auto& settings = member.settings;
+    if (member.is_sender || member.connected || settings.is_muted) return false;
+    if (settings.muted_until && *settings.muted_until > now) return false;
+    switch (settings.level) {
+        case NotifyLevel::all: return true;
+        case NotifyLevel::mentions: return member.mentioned;
+        case NotifyLevel::none: return false;
+    }
+    return false;
+}
+
 }  // namespace confab::domain::rules

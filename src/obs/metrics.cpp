@@ -169,6 +169,11 @@ std::string Metrics::expose() const {
     webhook_attempts.write(out, "counter");
     webhook_parked.write(out, "counter");
     webhook_latency.write(out, "histogram");
+    push_queue_depth.write(out, "gauge");
+    push_oldest_age.write(out, "gauge");
+    push_attempts.write(out, "counter");
+    push_failures.write(out, "counter");
+    push_latency.write(out, "histogram");
     write_process(out);
     return out;
 }

@@ -11,6 +11,7 @@
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/polls.hpp"
+#include "confab/store/push.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
@@ -34,6 +35,7 @@ void prepare_statements(Tx& tx) {
     bans::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
+    push::prepare(tx);
     media::prepare(tx);
     search::prepare(tx);
     stats::prepare(tx);

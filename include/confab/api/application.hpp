@@ -21,6 +21,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
+#include "confab/domain/push_service.hpp"
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
@@ -38,16 +39,18 @@ namespace confab::api {
 // and destroyed top-down. Nothing connects to the database until it is used.
 class Application {
 public:
-    // `translator`: the translation provider (net/libre_translate.hpp), outliving the
-    // application; null when none is configured. `webhook_transport`: the way out to webhook
-    // receivers (net/webhook_transport.hpp); null: webhooks are off.
+    // `translator`: the translation provider (net/libre_translate.hpp), `webhook_transport` the
+    // way out to webhook receivers (net/webhook_transport.hpp), `push_sender` the push providers
+    // (net/push_providers.hpp), each outliving the application; null when none (webhooks and
+    // pushes are then off).
     explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr,
-                         domain::WebhookTransport* webhook_transport = nullptr);
+                         domain::WebhookTransport* webhook_transport = nullptr,
+                         domain::PushSender* push_sender = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
     // Background work: the cleanup of unattached uploads, posting due scheduled messages,
-    // failing the exports a stopped server left unfinished, webhook deliveries.
+    // failing the exports a stopped server left unfinished, webhook deliveries, push notifications.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -80,6 +83,7 @@ public:
     domain::AccountService accounts;
     JsonWebhookBodies webhook_bodies;
     domain::WebhookService webhooks;
+    domain::PushService push;
     Services services;
     WebClient web_client;
     http::Router router;

@@ -29,6 +29,8 @@ void add_poll_routes(http::Router& router, Services& services);
 void add_translation_routes(http::Router& router, Services& services);
 void add_export_routes(http::Router& router, Services& services);
 void add_admin_routes(http::Router& router, Services& services);
+// Push devices and per-chat notification settings.
+void add_push_routes(http::Router& router, Services& services);
 // The host backend's server API, under /api/v1/server/.
 void add_server_routes(http::Router& router, Services& services);
 // Webhooks of a chat (its admins) and server-wide ones (the server API key).

@@ -26,6 +26,7 @@ class TranslationService;
 class ExportService;
 class AccountService;
 class WebhookService;
+class PushService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -56,6 +57,7 @@ struct Services {
     domain::ExportService& exports;
     domain::AccountService& accounts;
     domain::WebhookService& webhooks;
+    domain::PushService& push;
     const realtime::Hub& hub;
 };
 

@@ -185,6 +185,20 @@ struct Webhooks {
     bool operator==(const Webhooks&) const = default;
 };
 
+// Push notifications to members who are not connected (docs/api.md, Push notifications).
+struct Push {
+    bool content_free = false;                  // pushes carry ids only, never text or names
+    std::chrono::milliseconds collapse{1000};   // a chat's messages within this wait go out as one
+    std::chrono::milliseconds timeout{5000};    // one provider call, connecting included
+    std::chrono::milliseconds retry_min{1000};  // the first retry's wait; doubled per attempt
+    std::chrono::milliseconds retry_max{300000};
+    int max_attempts = 10;        // then the notification is dropped (and counted as failed)
+    std::string gateway_url;      // the generic push gateway, http:// only; empty: off
+    std::string gateway_api_key;  // sent as "Authorization: Bearer <key>"; empty: none
+
+    bool operator==(const Push&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -200,6 +214,7 @@ struct Config {
     Cluster cluster;
     Web web;
     Webhooks webhooks;
+    Push push;
 
     bool operator==(const Config&) const = default;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/push.hpp"
 
 #include <optional>
 #include <string>
@@ -156,5 +157,19 @@ void may_start_export(bool one_in_progress);
 // Only a ready export downloads (conflict otherwise). Whose it is was asked before: another
 // user's export is not found.
 void may_download_export(ExportStatus status);
+
+// Push notifications (docs/api.md, Push notifications).
+
+// A member as a new message finds them.
+struct PushCandidate {
+    bool is_sender = false;
+    bool connected = false;  // has a live WebSocket, which receives every chat's events
+    bool mentioned = false;
+    NotificationSettings settings;
+};
+// Whether the member is pushed the message: never its sender, nor a member who is connected
+// (the socket tells them), nor one who silenced the chat (is_muted, level none, or muted
+// until a time still ahead); with level mentions, only when the message mentions them.
+bool should_push(const PushCandidate& member, Timestamp now);
 
 }  // namespace confab::domain::rules

@@ -154,6 +154,20 @@ struct Metrics {
     Family<Histogram> webhook_latency{"confab_webhook_delivery_latency_seconds",
                                       "From a change's commit to its webhook delivery's successful answer.",
                                       {}};
+    Family<Gauge> push_queue_depth{"confab_push_jobs_pending", "Push notifications waiting to be sent or retried.", {}};
+    Family<Gauge> push_oldest_age{"confab_push_oldest_pending_seconds",
+                                  "Age of the oldest push notification waiting to be sent.",
+                                  {}};
+    Family<Counter> push_attempts{"confab_push_attempts_total",
+                                  "Push notifications handed to a provider, by provider and result (delivered, "
+                                  "retried, dead_token, dropped).",
+                                  {"provider", "result"}};
+    Family<Counter> push_failures{"confab_push_failures_total",
+                                  "Push attempts that failed (retried, dead token or dropped), by provider.",
+                                  {"provider"}};
+    Family<Histogram> push_latency{"confab_push_delivery_latency_seconds",
+                                   "From a message's commit to its push accepted by the provider.",
+                                   {}};
 
     // The Prometheus text exposition format (0.0.4), process RSS and CPU included.
     std::string expose() const;

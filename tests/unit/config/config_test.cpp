@@ -246,6 +246,14 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_WEBHOOKS_CONCURRENCY", "42"},
                                                  {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
                                                  {"CONFAB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"},
+                                                 {"CONFAB_PUSH_CONTENT_FREE", "true"},
+                                                 {"CONFAB_PUSH_COLLAPSE_MS", "37"},
+                                                 {"CONFAB_PUSH_TIMEOUT_MS", "3800"},
+                                                 {"CONFAB_PUSH_RETRY_MIN_MS", "39"},
+                                                 {"CONFAB_PUSH_RETRY_MAX_MS", "40000"},
+                                                 {"CONFAB_PUSH_MAX_ATTEMPTS", "41"},
+                                                 {"CONFAB_PUSH_GATEWAY_URL", "http://push.internal:8080/notify"},
+                                                 {"CONFAB_PUSH_GATEWAY_API_KEY", "g"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -282,6 +290,15 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     EXPECT_EQ(config.media, expected.media);
     expected.translation = {"http://translate.internal:5000/v1", "k", std::chrono::milliseconds{1500}};
     EXPECT_EQ(config.translation, expected.translation);
+    expected.push = {true,
+                     std::chrono::milliseconds{37},
+                     std::chrono::milliseconds{3800},
+                     std::chrono::milliseconds{39},
+                     std::chrono::milliseconds{40000},
+                     41,
+                     "http://push.internal:8080/notify",
+                     "g"};
+    EXPECT_EQ(config.push, expected.push);
     expected.webhooks = {std::chrono::seconds{37},
                          std::chrono::milliseconds{38},
                          std::chrono::milliseconds{39},

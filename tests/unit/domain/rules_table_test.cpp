@@ -87,7 +87,10 @@ const std::vector<StandingRow>& standing_rows() {
          [](const Standing& s) { may_manage_chat_templates(s); },
          'F',
          {'F', 'F', 'F', 'A', 'A'}},
-        {"manage the chat's webhooks", [](const Standing& s) { may_manage_webhooks(s); }, 'F', {'F', 'F', 'F', 'A', 'A'}},
+        {"manage the chat's webhooks",
+         [](const Standing& s) { may_manage_webhooks(s); },
+         'F',
+         {'F', 'F', 'F', 'A', 'A'}},
         {"add members",
          [](const Standing& s) { may_add_members(s); },
          'F',
@@ -545,6 +548,44 @@ TEST(RulesTable, OneExportAtATimeAndOnlyAReadyOneDownloads) {
                                                           {ExportStatus::failed, 'C'}};
     for (const auto& row : rows)
         EXPECT_EQ(answer([&row] { may_download_export(row.first); }), row.second) << to_string(row.first);
+}
+
+// Every combination of who the member is to the message and what they chose for the chat.
+TEST(RulesTable, WhoIsPushedANewMessage) {
+    const Timestamp now{std::chrono::milliseconds(1'000'000)};
+    const std::optional<Timestamp> unmuted;
+    const std::optional<Timestamp> muted_ahead = now + std::chrono::minutes(5);
+    const std::optional<Timestamp> muted_past = now - std::chrono::minutes(5);
+    struct Row {
+        const char* name;
+        PushCandidate member;
+        bool pushed;
+    };
+    const auto with = [](NotifyLevel level, std::optional<Timestamp> until, bool is_muted) {
+        return NotificationSettings{.level = level, .muted_until = until, .is_muted = is_muted};
+    };
+    const std::vector<Row> rows{
+        {"offline member, all", {false, false, false, with(NotifyLevel::all, unmuted, false)}, true},
+        {"offline member, all, mentioned", {false, false, true, with(NotifyLevel::all, unmuted, false)}, true},
+        {"the sender", {true, false, true, with(NotifyLevel::all, unmuted, false)}, false},
+        {"connected member", {false, true, true, with(NotifyLevel::all, unmuted, false)}, false},
+        {"is_muted member", {false, false, true, with(NotifyLevel::all, unmuted, true)}, false},
+        {"mentions only, not mentioned", {false, false, false, with(NotifyLevel::mentions, unmuted, false)}, false},
+        {"mentions only, mentioned", {false, false, true, with(NotifyLevel::mentions, unmuted, false)}, true},
+        {"none, mentioned", {false, false, true, with(NotifyLevel::none, unmuted, false)}, false},
+        {"muted until later", {false, false, true, with(NotifyLevel::all, muted_ahead, false)}, false},
+        {"muted until a time passed", {false, false, false, with(NotifyLevel::all, muted_past, false)}, true},
+        {"mentions only, muted until later, mentioned",
+         {false, false, true, with(NotifyLevel::mentions, muted_ahead, false)},
+         false},
+        {"mentions only, mute passed, mentioned",
+         {false, false, true, with(NotifyLevel::mentions, muted_past, false)},
+         true},
+        {"is_muted with level all and mute passed",
+         {false, false, false, with(NotifyLevel::all, muted_past, true)},
+         false},
+    };
+    for (const auto& row : rows) EXPECT_EQ(should_push(row.member, now), row.pushed) << row.name;
 }
 
 }  // namespace

@@ -643,6 +643,56 @@ export interface components {
          *     leaves it null.
          */
         DeviceName: string | null;
+        DeviceModel: {
+            id: components["schemas"]["Uuid"];
+            provider: components["schemas"]["PushProvider"];
+            /** @description As registered. */
+            token: string;
+            /** @description The session that registered it (`GET /sessions`). */
+            session_id: components["schemas"]["Uuid"];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        DeviceList: {
+            devices: components["schemas"]["DeviceModel"][];
+        };
+        /** @enum {string} */
+        PushProvider: "fcm" | "apns" | "webpush" | "gateway";
+        RegisterDeviceRequest: {
+            provider: components["schemas"]["PushProvider"];
+            /**
+             * @description 1 to 4096 bytes: the FCM registration token, the APNs device token, the Web Push
+             *     subscription's endpoint URL, or the key the operator's gateway knows the device by.
+             */
+            token: string;
+            /** @description webpush only (required there); the subscription's public key. */
+            p256dh?: string;
+            /** @description webpush only (required there); the subscription's auth secret. */
+            auth?: string;
+        };
+        /**
+         * @description `all`: every message; `mentions`: only messages that mention the member; `none`:
+         *     nothing.
+         * @enum {string}
+         */
+        NotificationLevel: "all" | "mentions" | "none";
+        NotificationSettings: {
+            level: components["schemas"]["NotificationLevel"];
+            /** @description Nothing is pushed from the chat before then; null when not set. */
+            muted_until: components["schemas"]["Timestamp"] | null;
+            /**
+             * @description The member's `is_muted` (set with `PATCH /chats/{id}/members/{user_id}`), read-only
+             *     here; while true nothing is pushed from the chat.
+             */
+            is_muted: boolean;
+        };
+        NotificationSettingsRequest: {
+            level: components["schemas"]["NotificationLevel"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 with `Z` or an offset; milliseconds kept. null or absent clears it.
+             */
+            muted_until?: string | null;
+        };
         SessionModel: {
             id: components["schemas"]["Uuid"];
             /** @description As given at sign-in; null when none was. */

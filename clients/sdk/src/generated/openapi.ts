@@ -639,6 +639,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's push devices
+         * @description The devices registered by every live session of the caller's user, oldest first. Not
+         *     on a user's behalf (`403` `on_behalf_not_allowed`).
+         */
+        get: operations["listDevices"];
+        put?: never;
+        /**
+         * Register a device for push notifications
+         * @description The device belongs to the caller and to the session of the token that registered it,
+         *     and goes when that session ends (logout, sign-out everywhere, a revoked session). The
+         *     same `provider` and `token` registered again (by anyone) is the same device, moved to
+         *     the caller's session. `p256dh` and `auth` are required for `webpush` and refused for
+         *     the other providers. A known provider this server is not configured for is `400`
+         *     with `details.reason` `provider_not_configured`. Not on a user's behalf (`403`
+         *     `on_behalf_not_allowed`).
+         */
+        post: operations["registerDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A device id from `GET /devices`. */
+                id: components["parameters"]["DeviceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of the caller's devices
+         * @description No more pushes go to the device. Another user's device, or one already removed, is
+         *     `404`; a malformed id `400`. Not on a user's behalf (`403` `on_behalf_not_allowed`).
+         */
+        delete: operations["removeDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /** The caller's push settings for a chat */
+        get: operations["getNotificationSettings"];
+        /**
+         * Choose what the caller is pushed from a chat
+         * @description The caller's own setting: no other member sees it or is told, and the chat's
+         *     `version` does not change. An absent or `null` `muted_until` clears it.
+         */
+        put: operations["setNotificationSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats/{id}/members": {
         parameters: {
             query?: never;
@@ -2409,6 +2489,56 @@ export interface components {
          *     leaves it null.
          */
         DeviceName: string | null;
+        DeviceModel: {
+            id: components["schemas"]["Uuid"];
+            provider: components["schemas"]["PushProvider"];
+            /** @description As registered. */
+            token: string;
+            /** @description The session that registered it (`GET /sessions`). */
+            session_id: components["schemas"]["Uuid"];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        DeviceList: {
+            devices: components["schemas"]["DeviceModel"][];
+        };
+        /** @enum {string} */
+        PushProvider: "fcm" | "apns" | "webpush" | "gateway";
+        RegisterDeviceRequest: {
+            provider: components["schemas"]["PushProvider"];
+            /**
+             * @description 1 to 4096 bytes: the FCM registration token, the APNs device token, the Web Push
+             *     subscription's endpoint URL, or the key the operator's gateway knows the device by.
+             */
+            token: string;
+            /** @description webpush only (required there); the subscription's public key. */
+            p256dh?: string;
+            /** @description webpush only (required there); the subscription's auth secret. */
+            auth?: string;
+        };
+        /**
+         * @description `all`: every message; `mentions`: only messages that mention the member; `none`:
+         *     nothing.
+         * @enum {string}
+         */
+        NotificationLevel: "all" | "mentions" | "none";
+        NotificationSettings: {
+            level: components["schemas"]["NotificationLevel"];
+            /** @description Nothing is pushed from the chat before then; null when not set. */
+            muted_until: components["schemas"]["Timestamp"] | null;
+            /**
+             * @description The member's `is_muted` (set with `PATCH /chats/{id}/members/{user_id}`), read-only
+             *     here; while true nothing is pushed from the chat.
+             */
+            is_muted: boolean;
+        };
+        NotificationSettingsRequest: {
+            level: components["schemas"]["NotificationLevel"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 with `Z` or an offset; milliseconds kept. null or absent clears it.
+             */
+            muted_until?: string | null;
+        };
         SessionModel: {
             id: components["schemas"]["Uuid"];
             /** @description As given at sign-in; null when none was. */
@@ -2840,6 +2970,8 @@ export interface components {
         ScheduledId: components["schemas"]["Uuid"];
         /** @description The template's id. */
         TemplateId: components["schemas"]["Uuid"];
+        /** @description A device id from `GET /devices`. */
+        DeviceId: string;
         /**
          * @description A session id from `GET /sessions`; one that is not the caller's live session (another
          *     user's, revoked, expired, unknown, or not a UUID) is `404`.
@@ -3792,6 +3924,139 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The devices. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    registerDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterDeviceRequest"];
+            };
+        };
+        responses: {
+            /** @description The device. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    removeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A device id from `GET /devices`. */
+                id: components["parameters"]["DeviceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description The settings now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
+#include "confab/domain/model.hpp"
+#include "confab/domain/push_sender.hpp"
+#include "confab/model/push.hpp"
+#include "confab/store/push.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace confab::realtime {
+class Hub;
+}
+namespace confab::store {
+class Pool;
+}
+
+namespace confab::domain {
+
+struct DeviceRegistration {
+    model::PushProvider provider = model::PushProvider::gateway;
+    std::string token;
+    std::optional<std::string> p256dh;
+    std::optional<std::string> auth;
+};
+
+// Devices and push notifications (docs/api.md, Push notifications; docs/architecture.md).
+// A loop derives notifications from committed messages, a cursor per chat, in the same
+// transaction that advances the cursor; another step of the loop claims the due ones and hands
+// each to its provider, retrying with back-off. The message write path does no push work.
+class PushService {
+public:
+    static constexpr auto tick = std::chrono::milliseconds(200);
+    static constexpr int chats_per_tick = 100;
+    static constexpr int messages_per_chat = 500;
+    static constexpr int sends_in_flight = 200;
+    static constexpr std::size_t body_bytes = 200;  // a notification's text is cut there
+
+    // `sender`: the providers (net/push_providers.hpp), outliving the service; null: none.
+    PushService(store::Pool& pool, realtime::Hub& hub, PushSender* sender, Workers& workers,
+                const config::Push& settings);
+
+    // For the session of the principal's token; refuses on-behalf principals at the edge.
+    boost::asio::awaitable<model::PushDevice> register_device(model::Principal principal,
+                                                              DeviceRegistration registration);
+    // The user's devices, of every live session.
+    boost::asio::awaitable<std::vector<model::PushDevice>> devices(std::string user_id);
+    // not_found when the device is not the user's.
+    boost::asio::awaitable<void> remove_device(std::string user_id, std::string device_id);
+
+    // not_found when the user is not a member of the chat.
+    boost::asio::awaitable<model::NotificationSettings> settings(std::string user_id, std::string chat_id);
+    boost::asio::awaitable<model::NotificationSettings> change_settings(std::string user_id, std::string chat_id,
+                                                                        model::NotifyLevel level,
+                                                                        std::optional<Timestamp> muted_until);
+
+    void start();
+    void stop();
+
+private:
+    boost::asio::awaitable<void> loop();
+    boost::asio::awaitable<void> derive();
+    boost::asio::awaitable<void> send_due();
+    boost::asio::awaitable<void> deliver(store::push::Job job);
+    PushNotification notification_of(const store::push::Job& job) const;
+    std::chrono::milliseconds backoff(int attempts) const;
+    void check(const DeviceRegistration& registration) const;
+
+    store::Pool& pool_;
+    realtime::Hub& hub_;
+    PushSender* sender_;
+    const config::Push& settings_;
+    boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+    boost::asio::steady_timer timer_;
+    int in_flight_ = 0;  // sends started and not finished; the strand's
+};
+
+}  // namespace confab::domain

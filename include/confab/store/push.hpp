@@ -1,0 +1,99 @@
+#pragma once
+
+#include "confab/model/push.hpp"
+
+#include "confab/store/tx.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Push devices, per-chat notification settings, and the jobs derived from committed
+// messages (docs/architecture.md, Push notifications).
+namespace confab::store::push {
+
+void prepare(Tx& tx);
+
+// Registers the device for the session of `token_hash`; a token already registered (by any
+// user) moves to this one. nullopt when the session is gone.
+std::optional<model::PushDevice> register_device(Tx& tx, const std::string& user_id, const std::string& token_hash,
+                                                 const model::PushDevice& device);
+std::vector<model::PushDevice> devices_of(Tx& tx, const std::string& user_id);
+bool remove_device(Tx& tx, const std::string& user_id, const std::string& device_id);
+void remove_device(Tx& tx, const std::string& device_id);
+
+// nullopt when the user is not a member of the chat.
+std::optional<model::NotificationSettings> settings(Tx& tx, const std::string& chat_id, const std::string& user_id);
+void set_settings(Tx& tx, const std::string& chat_id, const std::string& user_id, model::NotifyLevel level,
+                  std::optional<model::Timestamp> muted_until);
+
+// Whether this transaction derives pushes: one at a time across every node of a cluster
+// (a transaction-scoped advisory lock, released at its end).
+bool lead_derivation(Tx& tx);
+
+// A chat with messages past its push cursor.
+struct ChatBehind {
+    std::string chat_id;
+    std::int64_t cursor = 0;
+    std::int64_t last_seq = 0;
+};
+std::vector<ChatBehind> chats_behind(Tx& tx, int limit);
+
+struct NewMessage {
+    std::string id;
+    std::int64_t seq = 0;
+    std::optional<std::string> sender_id;
+    model::Timestamp created_at;
+    bool pushable = false;  // neither a system message nor deleted
+    std::vector<std::string> mentioned;
+};
+// Ascending seq.
+std::vector<NewMessage> messages_after(Tx& tx, const std::string& chat_id, std::int64_t seq, int limit);
+
+// A member with at least one device.
+struct Reachable {
+    std::string user_id;
+    model::NotificationSettings settings;
+};
+std::vector<Reachable> reachable_members(Tx& tx, const std::string& chat_id);
+
+// What one member is to be told of a chat: `count` messages, the latest `message_id`.
+struct Notice {
+    std::string user_id;
+    std::string message_id;
+    int count = 0;
+    model::Timestamp first_at;  // the first message's commit; the notice is due a collapse later
+};
+// Adds the notices to each live device's collecting job of the chat (or starts one).
+void collect(Tx& tx, const std::string& chat_id, const std::vector<Notice>& notices,
+             std::chrono::milliseconds collapse);
+void set_cursor(Tx& tx, const std::string& chat_id, std::int64_t seq);
+
+struct Job {
+    std::string id;  // the dedupe key
+    std::string chat_id;
+    std::string message_id;
+    int count = 0;
+    int attempts = 0;  // this one included
+    model::Timestamp first_at;
+    model::PushDevice device;
+    std::optional<std::string> sender_id;
+    std::optional<std::string> sender_name;
+    std::optional<std::string> chat_title;
+    std::optional<std::string> message_type;
+    std::optional<std::string> content;  // none once the message is deleted
+};
+// Due jobs, marked sending until `lease` has passed (a crash mid-send retries them then).
+std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease);
+void finish(Tx& tx, const std::string& job_id);
+void retry_after(Tx& tx, const std::string& job_id, std::chrono::milliseconds wait);
+
+struct QueueState {
+    std::int64_t depth = 0;
+    double oldest_seconds = 0;
+};
+QueueState queue_state(Tx& tx);
+
+}  // namespace confab::store::push

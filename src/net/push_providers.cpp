@@ -1,0 +1,66 @@
+#include "confab/net/push_providers.hpp"
+
+#include "confab/net/http_client.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace confab::net {
+namespace {
+
+void put_if(nlohmann::json& object, const char* name, const std::optional<std::string>& value) {
+    if (value) object[name] = *value;
+}
+
+}  // namespace
+
+std::string push_gateway_body(const std::string& token, const domain::PushNotification& notification) {
+    nlohmann::json body{{"dedupe_key", notification.dedupe_key},
+                        {"chat_id", notification.chat_id},
+                        {"message_id", notification.message_id},
+                        {"count", notification.count}};
+    put_if(body, "sender_id", notification.sender_id);
+    put_if(body, "sender_name", notification.sender_name);
+    put_if(body, "chat_title", notification.chat_title);
+    put_if(body, "type", notification.message_type);
+    put_if(body, "body", notification.body);
+    return nlohmann::json{{"token", token}, {"notification", std::move(body)}}.dump();
+}
+
+domain::PushOutcome push_outcome_of(int status) {
+    if (status >= 200 && status < 300) return domain::PushOutcome::delivered;
+    if (status == 404 || status == 410) return domain::PushOutcome::dead_token;
+    return domain::PushOutcome::retry;
+}
+
+PushProviders::PushProviders(const config::Push& settings) : settings_(settings) {}
+
+bool PushProviders::serves(model::PushProvider provider) const {
+    return provider == model::PushProvider::gateway && !settings_.gateway_url.empty();
+}
+
+boost::asio::awaitable<domain::PushOutcome> PushProviders::send(model::PushDevice device,
+                                                                domain::PushNotification notification) {
+    if (!serves(device.provider)) co_return domain::PushOutcome::retry;
+    co_return co_await send_to_gateway(device, notification);
+}
+
+boost::asio::awaitable<domain::PushOutcome> PushProviders::send_to_gateway(
+    const model::PushDevice& device, const domain::PushNotification& notification) {
+    OutgoingRequest call{"POST",
+                         settings_.gateway_url,
+                         {{"Content-Type", "application/json"}},
+                         push_gateway_body(device.token, notification),
+                         settings_.timeout};
+    if (!settings_.gateway_api_key.empty())
+        call.headers.emplace_back("Authorization", "Bearer " + settings_.gateway_api_key);
+    try {
+        const auto response = co_await send_request(std::move(call));
+        co_return push_outcome_of(response.status);
+    } catch (const HttpClientError& e) {
+        spdlog::warn("push gateway: {}", e.what());
+        co_return domain::PushOutcome::retry;
+    }
+}
+
+}  // namespace confab::net

@@ -1,0 +1,377 @@
+// Push notifications (docs/api.md, Push notifications): devices registered per session and
+// removed with it; per-chat settings; a push on each device of each member who should be told
+// of a new message (not its sender, not a connected member, not one who silenced the chat),
+// through a fake push gateway in this process (support/fake_http_server) that checks each
+// request as an operator's gateway would, fails some on purpose, and reports dead tokens.
+// Pushes survive a kill -9 of the server with their dedupe keys unchanged.
+
+#include "support/chat_api.hpp"
+#include "support/fake_http_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <set>
+
+namespace confab::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string gateway_key = "the gateway's key";
+const std::string devices_url = "/api/v1/devices";
+constexpr auto collapse = 1500ms;
+
+std::string notifications_url(const std::string& chat_id) { return chat_url(chat_id) + "/notifications"; }
+
+FakeHttpServer::Reply accepted(const FakeHttpServer::Request&) { return {200, "{}"}; }
+
+// The pushes the gateway accepted (2xx), each {"token", "notification"} checked for the key.
+std::vector<json> pushes_to(const FakeHttpServer& gateway, const std::string& token) {
+    std::vector<json> found;
+    for (const auto& request : gateway.requests()) {
+        const auto body = json::parse(request.body, nullptr, false);
+        if (body.is_object() && body.value("token", "") == token) found.push_back(body["notification"]);
+    }
+    return found;
+}
+
+json register_device(std::uint16_t port, const std::string& session_token, const std::string& device_token) {
+    return expect_json(post(port, session_token, devices_url, {{"provider", "gateway"}, {"token", device_token}}), 201,
+                       "POST /devices");
+}
+
+std::string device_token_of(const TestUser& user) { return "gw-" + user.username; }
+
+class PushTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!TestDatabase::configured()) return;
+        gateway_ = std::make_unique<FakeHttpServer>(accepted);
+        server_ = std::make_unique<ServerProcess>(shared_database().url(),
+                                                  std::map<std::string, std::string>{
+                                                      {"CONFAB_PUSH_GATEWAY_URL", gateway_->url() + "/push"},
+                                                      {"CONFAB_PUSH_GATEWAY_API_KEY", gateway_key},
+                                                      {"CONFAB_PUSH_COLLAPSE_MS", std::to_string(collapse.count())},
+                                                      {"CONFAB_PUSH_RETRY_MIN_MS", "100"},
+                                                      {"CONFAB_PUSH_RETRY_MAX_MS", "400"},
+                                                  });
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        gateway_.reset();
+    }
+    void SetUp() override {
+        CONFAB_REQUIRE_DATABASE();
+        gateway_->set_handler(accepted);
+    }
+    static std::uint16_t port() { return server_->port(); }
+
+    // A user with one gateway device, registered by their own session.
+    static TestUser with_device(const std::string& prefix) {
+        auto user = register_user(port(), prefix);
+        register_device(port(), user.token, device_token_of(user));
+        return user;
+    }
+    static std::vector<json> pushes_of(const TestUser& user) { return pushes_to(*gateway_, device_token_of(user)); }
+    // Every notification derived so far has been handed over (and none is still collecting).
+    // One statement, so one snapshot: a derivation committing between two reads is not missed.
+    static bool settled() {
+        return eventually(
+            [] {
+                return shared_database().query_value(
+                           "SELECT (SELECT count(*) FROM push_jobs) + (SELECT count(*) FROM chats c LEFT JOIN "
+                           "push_cursors p ON p.chat_id = c.id WHERE coalesce(p.seq, 0) < c.last_seq)") == "0";
+            },
+            15s);
+    }
+
+    static std::unique_ptr<FakeHttpServer> gateway_;
+    static std::unique_ptr<ServerProcess> server_;
+};
+std::unique_ptr<FakeHttpServer> PushTest::gateway_;
+std::unique_ptr<ServerProcess> PushTest::server_;
+
+TEST_F(PushTest, DevicesAreRegisteredListedAndRemovedByTheirOwner) {
+    auto ann = register_user(port(), "pd");
+    auto bob = register_user(port(), "pd");
+    const auto device = register_device(port(), ann.token, "gw-ann-phone");
+    EXPECT_EQ(device["provider"], "gateway");
+    EXPECT_EQ(device["token"], "gw-ann-phone");
+    EXPECT_TRUE(device["id"].is_string());
+    EXPECT_TRUE(device["session_id"].is_string());
+    EXPECT_TRUE(device["created_at"].is_string());
+    EXPECT_EQ(device.size(), 5u) << device.dump();
+
+    const auto again = register_device(port(), ann.token, "gw-ann-phone");
+    EXPECT_EQ(again["id"], device["id"]) << "the same token registered again is the same device";
+    const auto listed = expect_json(get(port(), ann.token, devices_url), 200, "GET /devices")["devices"];
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0], device);
+    EXPECT_TRUE(expect_json(get(port(), bob.token, devices_url), 200, "GET /devices")["devices"].empty());
+
+    const std::string id = device["id"];
+    EXPECT_TRUE(IsError(del(port(), bob.token, devices_url + "/" + id), 404, "not_found")) << "another user's device";
+    EXPECT_TRUE(IsError(del(port(), ann.token, devices_url + "/not-a-uuid"), 400, "bad_request"));
+    EXPECT_EQ(del(port(), ann.token, devices_url + "/" + id).status, 204);
+    EXPECT_TRUE(IsError(del(port(), ann.token, devices_url + "/" + id), 404, "not_found")) << "removed already";
+    EXPECT_TRUE(expect_json(get(port(), ann.token, devices_url), 200, "GET /devices")["devices"].empty());
+    EXPECT_TRUE(IsError(get(port(), "", devices_url), 401, "unauthorized"));
+}
+
+TEST_F(PushTest, BadDeviceBodiesAreRefusedNamingTheField) {
+    auto ann = register_user(port(), "pb");
+    const auto refused = [&](const json& body, const std::string& field) {
+        const auto r = post(port(), ann.token, devices_url, body);
+        auto shape = IsError(r, 400, "bad_request");
+        if (!shape) return shape;
+        if (r.json()["error"]["details"].value("field", "") != field)
+            return ::testing::AssertionFailure() << "details.field is not " << field << ": " << r.body;
+        return ::testing::AssertionSuccess();
+    };
+    EXPECT_TRUE(refused({{"provider", "sms"}, {"token", "t"}}, "provider")) << "unknown provider";
+    EXPECT_TRUE(refused({{"token", "t"}}, "provider"));
+    EXPECT_TRUE(refused({{"provider", "gateway"}}, "token"));
+    EXPECT_TRUE(refused({{"provider", "gateway"}, {"token", ""}}, "token"));
+    EXPECT_TRUE(refused({{"provider", "gateway"}, {"token", std::string(4097, 'x')}}, "token"));
+    EXPECT_TRUE(refused({{"provider", "gateway"}, {"token", 7}}, "token"));
+    EXPECT_TRUE(refused({{"provider", "gateway"}, {"token", "t"}, {"p256dh", "k"}}, "p256dh"))
+        << "keys are for webpush devices";
+    EXPECT_TRUE(refused({{"provider", "gateway"}, {"token", "t"}, {"colour", "red"}}, "colour"));
+    const auto unconfigured = post(port(), ann.token, devices_url, {{"provider", "fcm"}, {"token", "t"}});
+    ASSERT_TRUE(IsError(unconfigured, 400, "bad_request"));
+    EXPECT_EQ(unconfigured.json()["error"]["details"]["reason"], "provider_not_configured");
+    EXPECT_TRUE(IsError(post_raw(port(), devices_url, "{", auth_header(ann.token)), 400, "bad_request"));
+    EXPECT_TRUE(expect_json(get(port(), ann.token, devices_url), 200, "GET /devices")["devices"].empty());
+}
+
+TEST_F(PushTest, AnOfflineMemberIsPushedButNotTheSenderNorAConnectedMember) {
+    auto ann = with_device("po");
+    auto bob = with_device("po");
+    auto carol = with_device("po");
+    auto ws_carol = ws_connect(port(), carol.token);
+    const std::string chat = create_group(port(), ann, {bob.id, carol.id}, {{"title", "Lunch"}})["id"];
+    const auto message = send_text(port(), ann, chat, "Pizza at noon?");
+    ASSERT_TRUE(settled());
+
+    const auto to_bob = pushes_of(bob);
+    ASSERT_EQ(to_bob.size(), 1u);
+    const auto& push = to_bob[0];
+    EXPECT_EQ(push["chat_id"], chat);
+    EXPECT_EQ(push["message_id"], message["id"]);
+    EXPECT_EQ(push["count"], 1);
+    EXPECT_EQ(push["sender_id"], ann.id);
+    EXPECT_EQ(push["sender_name"], ann.user["display_name"]);
+    EXPECT_EQ(push["chat_title"], "Lunch");
+    EXPECT_EQ(push["type"], "text");
+    EXPECT_EQ(push["body"], "Pizza at noon?");
+    EXPECT_TRUE(push["dedupe_key"].is_string());
+    EXPECT_TRUE(pushes_of(ann).empty()) << "not the sender";
+    EXPECT_TRUE(pushes_of(carol).empty()) << "not a member whose socket received the message";
+    for (const auto& request : gateway_->requests()) {
+        EXPECT_EQ(request.method, "POST");
+        EXPECT_EQ(request.target, "/push");
+        EXPECT_EQ(request.headers.at("authorization"), "Bearer " + gateway_key);
+        EXPECT_EQ(request.headers.at("content-type"), "application/json");
+    }
+}
+
+TEST_F(PushTest, SettingsSilenceAChatOrKeepItToMentions) {
+    auto ann = register_user(port(), "ps");
+    auto muted = with_device("ps");
+    auto mentions_only = with_device("ps");
+    auto muted_for_now = with_device("ps");
+    auto silenced = with_device("ps");
+    auto told = with_device("ps");
+    const std::string chat =
+        create_group(port(), ann, {muted.id, mentions_only.id, muted_for_now.id, silenced.id, told.id})["id"];
+    ASSERT_TRUE(IsJson(patch(port(), muted.token, member_url(chat, muted.id), {{"is_muted", true}}), 200));
+    const auto mentions = put(port(), mentions_only.token, notifications_url(chat), {{"level", "mentions"}});
+    ASSERT_TRUE(IsJson(mentions, 200));
+    EXPECT_EQ(mentions.json(), (json{{"level", "mentions"}, {"muted_until", nullptr}, {"is_muted", false}}));
+    const std::string later = "2999-01-01T00:00:00.000Z";
+    const auto until =
+        put(port(), muted_for_now.token, notifications_url(chat), {{"level", "all"}, {"muted_until", later}});
+    ASSERT_TRUE(IsJson(until, 200));
+    EXPECT_EQ(until.json()["muted_until"], later);
+    ASSERT_TRUE(IsJson(put(port(), silenced.token, notifications_url(chat), {{"level", "none"}}), 200));
+    EXPECT_EQ(expect_json(get(port(), muted.token, notifications_url(chat)), 200, "GET notifications"),
+              (json{{"level", "all"}, {"muted_until", nullptr}, {"is_muted", true}}));
+
+    send_text(port(), ann, chat, "plain news");
+    ASSERT_TRUE(settled());
+    EXPECT_EQ(pushes_of(told).size(), 1u);
+    for (const auto* quiet : {&muted, &mentions_only, &muted_for_now, &silenced})
+        EXPECT_TRUE(pushes_of(*quiet).empty()) << quiet->username;
+
+    const json mentioning =
+        json::array({{{"type", "mention"}, {"offset", 0}, {"length", 3}, {"user_id", mentions_only.id}},
+                     {{"type", "mention"}, {"offset", 4}, {"length", 3}, {"user_id", silenced.id}},
+                     {{"type", "mention"}, {"offset", 8}, {"length", 3}, {"user_id", muted_for_now.id}}});
+    const auto mention = send_text(port(), ann, chat, "@aa @bb @cc look", {{"entities", mentioning}});
+    ASSERT_TRUE(settled());
+    const auto to_mentioned = pushes_of(mentions_only);
+    ASSERT_EQ(to_mentioned.size(), 1u) << "mentions only: the message that mentions them";
+    EXPECT_EQ(to_mentioned[0]["message_id"], mention["id"]);
+    EXPECT_EQ(to_mentioned[0]["count"], 1) << "the earlier message did not count for them";
+    EXPECT_TRUE(pushes_of(silenced).empty()) << "level none is silent even when mentioned";
+    EXPECT_TRUE(pushes_of(muted_for_now).empty()) << "muted until a later time";
+    EXPECT_TRUE(pushes_of(muted).empty());
+}
+
+TEST_F(PushTest, NotificationSettingsAreAMembersOwn) {
+    auto ann = register_user(port(), "pn");
+    auto outsider = register_user(port(), "pn");
+    const std::string chat = create_group(port(), ann)["id"];
+    EXPECT_TRUE(IsError(get(port(), outsider.token, notifications_url(chat)), 404, "not_found"));
+    EXPECT_TRUE(IsError(put(port(), outsider.token, notifications_url(chat), {{"level", "none"}}), 404, "not_found"));
+    EXPECT_TRUE(IsError(put(port(), ann.token, notifications_url(chat), {{"level", "loud"}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(put(port(), ann.token, notifications_url(chat), json::object()), 400, "bad_request"));
+    EXPECT_TRUE(IsError(put(port(), ann.token, notifications_url(chat), {{"level", "all"}, {"muted_until", "soon"}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, notifications_url("nope")), 400, "bad_request"));
+    const auto cleared = put(port(), ann.token, notifications_url(chat), {{"level", "all"}, {"muted_until", nullptr}});
+    ASSERT_TRUE(IsJson(cleared, 200));
+    EXPECT_EQ(cleared.json()["muted_until"], nullptr);
+}
+
+TEST_F(PushTest, ABurstIntoOneChatIsOneNotificationWithItsCount) {
+    auto ann = register_user(port(), "pc");
+    auto bob = with_device("pc");
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    json last;
+    for (int i = 0; i < 3; ++i) last = send_text(port(), ann, chat, "burst " + std::to_string(i));
+    ASSERT_TRUE(settled());
+    const auto pushes = pushes_of(bob);
+    ASSERT_EQ(pushes.size(), 1u) << "three messages within push.collapse_ms";
+    EXPECT_EQ(pushes[0]["count"], 3);
+    EXPECT_EQ(pushes[0]["message_id"], last["id"]);
+    EXPECT_EQ(pushes[0]["body"], "burst 2") << "the latest message";
+}
+
+TEST_F(PushTest, FailedPushesAreRetriedWithTheSameDedupeKey) {
+    auto ann = register_user(port(), "pr");
+    auto bob = with_device("pr");
+    auto refused = std::make_shared<std::atomic<int>>(0);
+    gateway_->set_handler([refused](const FakeHttpServer::Request&) -> FakeHttpServer::Reply {
+        if (refused->fetch_add(1) < 2) return {503, R"({"error":"try later"})"};
+        return {200, "{}"};
+    });
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    send_text(port(), ann, chat, "eventually");
+    ASSERT_TRUE(settled());
+    const auto tries = pushes_of(bob);
+    ASSERT_EQ(tries.size(), 3u) << "two refusals, then accepted";
+    EXPECT_EQ(tries[0]["dedupe_key"], tries[1]["dedupe_key"]);
+    EXPECT_EQ(tries[1]["dedupe_key"], tries[2]["dedupe_key"]);
+    const auto metrics = http(port(), "GET", "/metrics").body;
+    EXPECT_GE(metric_sample(metrics, R"(confab_push_attempts_total{provider="gateway",result="retried"})").value_or(0),
+              2);
+    EXPECT_GE(metric_sample(metrics, R"(confab_push_failures_total{provider="gateway"})").value_or(0), 2);
+    EXPECT_GE(metric_sample(metrics, "confab_push_delivery_latency_seconds_count").value_or(0), 1);
+    EXPECT_TRUE(eventually([&] {
+        return metric_sample(http(port(), "GET", "/metrics").body, "confab_push_jobs_pending") == 0.0;
+    })) << "the queue gauge follows the table";
+}
+
+TEST_F(PushTest, ADeadTokenIsRemoved) {
+    auto ann = register_user(port(), "px");
+    auto bob = with_device("px");
+    gateway_->set_handler([](const FakeHttpServer::Request&) -> FakeHttpServer::Reply { return {410, "{}"}; });
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    send_text(port(), ann, chat, "anyone there?");
+    ASSERT_TRUE(settled());
+    EXPECT_EQ(pushes_of(bob).size(), 1u) << "one try: a gone device is not retried";
+    EXPECT_TRUE(expect_json(get(port(), bob.token, devices_url), 200, "GET /devices")["devices"].empty());
+}
+
+TEST_F(PushTest, EndingASessionRemovesItsDevices) {
+    auto ann = register_user(port(), "pl");
+    const auto phone = login(port(), ann.username);
+    const auto tablet = login(port(), ann.username);
+    register_device(port(), ann.token, "gw-" + ann.username + "-laptop");
+    register_device(port(), phone, "gw-" + ann.username + "-phone");
+    register_device(port(), tablet, "gw-" + ann.username + "-tablet");
+    const auto tokens = [&] {
+        std::set<std::string> found;
+        const auto listed = expect_json(get(port(), ann.token, devices_url), 200, "GET /devices");
+        for (const auto& d : listed["devices"]) found.insert(d["token"].get<std::string>());
+        return found;
+    };
+    EXPECT_EQ(tokens().size(), 3u);
+    ASSERT_EQ(post(port(), phone, "/api/v1/auth/logout").status, 204);
+    EXPECT_EQ(tokens(), (std::set<std::string>{"gw-" + ann.username + "-laptop", "gw-" + ann.username + "-tablet"}));
+    ASSERT_EQ(post(port(), ann.token, "/api/v1/auth/logout-all").status, 204);
+    const auto fresh = login(port(), ann.username);
+    EXPECT_TRUE(expect_json(get(port(), fresh, devices_url), 200, "GET /devices")["devices"].empty())
+        << "sign-out everywhere ended every session";
+}
+
+TEST_F(PushTest, ContentFreePushesCarryIdsOnly) {
+    TestDatabase db;
+    ServerProcess quiet(db.url(), std::map<std::string, std::string>{
+                                      {"CONFAB_PUSH_GATEWAY_URL", gateway_->url() + "/push"},
+                                      {"CONFAB_PUSH_CONTENT_FREE", "true"},
+                                      {"CONFAB_PUSH_COLLAPSE_MS", "0"},
+                                  });
+    auto ann = register_user(quiet.port(), "pf");
+    auto bob = register_user(quiet.port(), "pf");
+    register_device(quiet.port(), bob.token, device_token_of(bob));
+    const std::string chat = create_group(quiet.port(), ann, {bob.id}, {{"title", "Secret plans"}})["id"];
+    const auto message = send_text(quiet.port(), ann, chat, "the password is swordfish");
+    ASSERT_TRUE(eventually([&] { return !pushes_of(bob).empty(); }, 15s));
+    const auto push = pushes_of(bob)[0];
+    EXPECT_EQ(
+        push,
+        (json{{"dedupe_key", push["dedupe_key"]}, {"chat_id", chat}, {"message_id", message["id"]}, {"count", 1}}));
+}
+
+// Pushes pending when the server is killed are all sent after it restarts, each with the
+// dedupe key it was first tried with.
+TEST_F(PushTest, PendingPushesSurviveAKill) {
+    TestDatabase db;
+    const std::map<std::string, std::string> env{{"CONFAB_PUSH_GATEWAY_URL", gateway_->url() + "/push"},
+                                                 {"CONFAB_PUSH_COLLAPSE_MS", "0"},
+                                                 {"CONFAB_PUSH_RETRY_MIN_MS", "100"},
+                                                 {"CONFAB_PUSH_RETRY_MAX_MS", "200"},
+                                                 {"CONFAB_PUSH_MAX_ATTEMPTS", "1000"},
+                                                 {"CONFAB_PUSH_TIMEOUT_MS", "1000"}};
+    gateway_->set_handler([](const FakeHttpServer::Request&) -> FakeHttpServer::Reply { return {503, "{}"}; });
+    auto server = std::make_unique<ServerProcess>(db.url(), env);
+    auto ann = register_user(server->port(), "pk");
+    std::vector<TestUser> offline;
+    for (int i = 0; i < 3; ++i) {
+        offline.push_back(register_user(server->port(), "pk"));
+        register_device(server->port(), offline.back().token, device_token_of(offline.back()));
+    }
+    const std::string chat = create_group(server->port(), ann, {offline[0].id, offline[1].id, offline[2].id})["id"];
+    send_text(server->port(), ann, chat, "before the crash");
+    ASSERT_TRUE(eventually(
+        [&] {
+            return std::all_of(offline.begin(), offline.end(), [](const TestUser& u) { return !pushes_of(u).empty(); });
+        },
+        15s))
+        << "each tried (and refused) before the kill";
+    std::map<std::string, std::string> first_key;
+    for (const auto& u : offline) first_key[u.id] = pushes_of(u)[0]["dedupe_key"];
+    server->kill();
+
+    gateway_->set_handler(accepted);
+    const auto refused_before = gateway_->request_count();
+    ServerProcess restarted(db.url(), env);
+    ASSERT_TRUE(eventually([&] { return db.query_value("SELECT count(*) FROM push_jobs") == "0"; }, 20s));
+    for (const auto& u : offline) {
+        const auto pushes = pushes_of(u);
+        ASSERT_FALSE(pushes.empty());
+        EXPECT_EQ(pushes.back()["dedupe_key"], first_key[u.id]) << "the same notification, not a new one";
+        std::set<std::string> keys;
+        for (const auto& p : pushes) keys.insert(p["dedupe_key"]);
+        EXPECT_EQ(keys.size(), 1u) << "one notification per device";
+    }
+    EXPECT_GT(gateway_->request_count(), refused_before);
+}
+
+}  // namespace
+}  // namespace confab::test
