@@ -24,7 +24,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and migrated */
+        /**
+         * The database is reachable and migrated
+         * @description On a node of a cluster (`cluster.nats_urls`, docs/architecture.md) the answer also says
+         *     whether the node is connected to NATS. A node away from NATS stays ready (`200`): its
+         *     clients are closed with 1013 and resync when it is back, and NATS being down would
+         *     otherwise take every node out of the load balancer at once.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -738,8 +744,9 @@ export interface paths {
          *     otherwise any member. Users already in the chat are skipped; the response lists the
          *     members actually added, and in `invited` the users who were invited instead because
          *     their privacy setting does not let the caller add them (`/api/v1/users/me/privacy`).
-         *     On a direct chat: `403`. Past `limits.group_members`: `409`. Both checks are made
-         *     again when the add is committed (docs/api.md, Rules).
+         *     On a direct chat: `403`. Past `limits.group_members`: `409`. Naming a user banned
+         *     from the group is `403` (field `user_ids`) and nobody is added or invited. These checks
+         *     are made again when the add is committed (docs/api.md, Rules).
          */
         post: operations["addMembers"];
         delete?: never;
@@ -765,23 +772,98 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave
-         * @description Removing someone else needs admin or owner; an admin cannot remove another admin or
-         *     the owner (`403`). Anyone may remove themself (leave). When the owner leaves, the
-         *     longest-standing admin becomes owner, else the longest-standing member; when the last
-         *     member leaves, the group is deleted. On a direct chat: `403`.
+         * @description Removing someone else needs `remove_members` (moderators, admins, the owner) and a
+         *     target below the actor: a moderator cannot remove a moderator, an admin or the owner; an
+         *     admin cannot remove another admin or the owner (`403`). Anyone may remove themself
+         *     (leave). When the owner leaves, the longest-standing admin becomes owner, else the
+         *     longest-standing moderator, else member, else restricted member; when the last member
+         *     leaves, the group is deleted. On a direct chat: `403`.
          */
         delete: operations["removeMember"];
         options?: never;
         head?: never;
         /**
-         * Change a member's role, or mute the chat for yourself
-         * @description `role` `admin`/`member`: by the owner, or by an admin on a plain member; an admin
-         *     cannot change another admin and nobody can change the owner's role (`403`).
-         *     `"role": "owner"` transfers ownership (owner only); the old owner becomes an admin.
+         * Change a member's role, mute the chat for yourself, or mute a member for a time
+         * @description `role` (`admin`, `moderator`, `member`, `restricted`): by a member holding
+         *     `manage_roles` (admins and the owner), on a member below them (an admin may change
+         *     their own role), to a role no higher than their own; an admin cannot change another
+         *     admin and nobody can change the owner's role (`403`). `"role": "owner"` transfers
+         *     ownership (owner only); the old owner becomes an admin. A role change writes a
+         *     `member.role_changed` system message and sends `member.updated` to every member.
          *     `is_muted`: only by the member themself (`403` otherwise); its `member.updated` goes to
-         *     that user only. An empty body is `400`, unknown fields are `400`.
+         *     that user only. `muted_until` (an RFC 3339 date-time, or `null` to lift it): a
+         *     moderator's mute, by a member holding `ban` (moderators, admins, the owner) on a member
+         *     below them, never on themself, never in a direct chat (`403`); until then the member
+         *     reads, reacts and votes but cannot post (`403`, over REST and the WebSocket alike); a
+         *     time already past mutes nothing. Its `member.updated` goes to every member, the muted
+         *     one included. A `muted_until` that is not a date-time is `400`. An empty body is `400`,
+         *     unknown fields are `400`. docs/api.md, Roles and permissions.
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The group's bans in force, newest first
+         * @description For who holds `ban` (moderators, admins, the owner; `403` for others, and on a direct
+         *     chat). Bans whose `until` has passed are left out. An addition (docs/api.md, Roles and
+         *     permissions).
+         */
+        get: operations["listBans"];
+        put?: never;
+        /**
+         * Ban a user from the group, until a time or for good
+         * @description By who holds `ban` (moderators, admins, the owner), on a member below them or a user
+         *     who is not a member; never oneself, never in a direct chat (`403`). A member is
+         *     removed: `member.removed` goes to every member and to them at once (their connections
+         *     get nothing of the chat afterwards), and a `system` message with `metadata.event`
+         *     `member.banned` is written. A pending invitation of theirs to the group is dropped.
+         *     Until `until` passes (absent or `null`: for good) they cannot be added or invited
+         *     (`403`). Banning a banned user again replaces the ban. An unknown user is `404`;
+         *     `user_id` missing or not a uuid, an `until` that is not a date-time, or unknown
+         *     fields are `400`. An addition (docs/api.md, Roles and permissions).
+         */
+        post: operations["banUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The banned user's id. */
+                user_id: components["parameters"]["BannedUserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a user's ban
+         * @description By who holds `ban` (`403` otherwise); the user may be added again (they are not added
+         *     back). No ban of that user: `404`. Nobody is told. An addition (docs/api.md, Roles
+         *     and permissions).
+         */
+        delete: operations["unbanUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/chats/{id}/messages": {
@@ -832,7 +914,10 @@ export interface paths {
          *
          *     `client_id` makes the send idempotent per sender: a repeat returns the stored message
          *     with `200` and emits nothing; a repeat naming a different chat is `409`. When
-         *     `only_admins_can_post` is set, plain members get `403`. Emits `message.new`.
+         *     `only_admins_can_post` is set, plain members get `403` (so do moderators). Sending
+         *     needs the `post` permission, and `post_media` for an image, voice, video or file: a
+         *     `restricted` member, and a member a moderator muted (`muted_until` in the future), get
+         *     `403` (docs/api.md, Roles and permissions). Emits `message.new`.
          *
          *     Instead of `content`, `template_id` and `values` send from a saved template (the
          *     caller's own or the chat's): the server fills its placeholders and the result is an
@@ -2015,6 +2100,10 @@ export interface components {
             /** @description Only with `online`; null when never seen. */
             last_seen_at?: components["schemas"]["Timestamp"] | null;
         };
+        /**
+         * @description Each `only_admins_can_*` setting withdraws its permission from every role below admin
+         *     (moderators too); docs/api.md, Roles and permissions.
+         */
         ChatSettings: {
             /** @default false */
             only_admins_can_post: boolean;
@@ -2043,8 +2132,20 @@ export interface components {
             only_admins_can_pin?: boolean;
             only_admins_can_mention_all?: boolean;
         };
-        /** @enum {string} */
-        Role: "owner" | "admin" | "member";
+        /**
+         * @description Ordered by power: owner, admin, moderator, member, restricted (`moderator` and
+         *     `restricted` are additions). What each grants is `Permission`; docs/api.md, Roles and
+         *     permissions.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "moderator" | "member" | "restricted";
+        /**
+         * @description What a role may do in a chat (an addition; docs/api.md, Roles and permissions).
+         *     `manage_invite_links` is held by admins and the owner for invite links, which do not
+         *     exist yet.
+         * @enum {string}
+         */
+        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links";
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /** @enum {string} */
@@ -2073,6 +2174,14 @@ export interface components {
                  */
                 unread_mention_count: number;
                 is_muted: boolean;
+                /**
+                 * @description What the caller may do in this chat (an addition): their role's permissions less
+                 *     what the group's `only_admins_can_*` settings withdraw from roles below admin;
+                 *     in a direct chat `post`, `post_media`, `react`, `mention_all`, `pin`. In the order
+                 *     of `Permission`. A moderator's mute (`ChatMemberModel.muted_until`) is not
+                 *     reflected here.
+                 */
+                permissions: components["schemas"]["Permission"][];
             };
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
@@ -2083,7 +2192,21 @@ export interface components {
             role: components["schemas"]["Role"];
             /** @description `null` to others when the member turned `send_read_receipts` off. */
             last_read_seq: number | null;
+            /** @description The member's own choice to mute the chat's notifications. */
             is_muted: boolean;
+            /**
+             * Format: date-time
+             * @description A moderator's mute (an addition): until then the member cannot post. `null` when
+             *     none was set; a past time once it has ended (it is then no mute at all).
+             */
+            muted_until: string | null;
+            /**
+             * @description What the member's role grants in a group (an addition), in the order of
+             *     `Permission`, before the group's `only_admins_can_*` settings (which withdraw
+             *     `post`, `post_media`, `edit_info`, `add_members`, `pin` and `mention_all` from roles
+             *     below admin). The member's own `ChatModel.me.permissions` is what they hold.
+             */
+            permissions: components["schemas"]["Permission"][];
             joined_at: components["schemas"]["Timestamp"];
         };
         /** @enum {string} */
@@ -2593,9 +2716,34 @@ export interface components {
         AddMembersRequest: {
             user_ids: components["schemas"]["Uuid"][];
         };
+        BanRequest: {
+            user_id: components["schemas"]["Uuid"];
+            /**
+             * Format: date-time
+             * @description When the ban ends; absent or `null`, never.
+             */
+            until?: string | null;
+        };
+        BanModel: {
+            chat_id: components["schemas"]["Uuid"];
+            user_id: components["schemas"]["Uuid"];
+            /** @description Who banned them; `null` once that account is gone. */
+            banned_by: components["schemas"]["Uuid"] | null;
+            /**
+             * Format: date-time
+             * @description When the ban ends; `null` for good.
+             */
+            until: string | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
             is_muted?: boolean;
+            /**
+             * Format: date-time
+             * @description A moderator's mute until this time; `null` lifts it (an addition).
+             */
+            muted_until?: string | null;
         };
         SendMessageRequest: {
             /**
@@ -2985,6 +3133,8 @@ export interface components {
         UserId: components["schemas"]["Uuid"];
         /** @description The member's user id. */
         MemberUserId: components["schemas"]["Uuid"];
+        /** @description The banned user's id. */
+        BannedUserId: components["schemas"]["Uuid"];
         /** @description The webhook subscription's id. */
         WebhookId: components["schemas"]["Uuid"];
         /** @description The parked delivery's id. */
@@ -3065,6 +3215,11 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         status: "ready";
+                        /**
+                         * @description A cluster node's link to NATS; absent on a single node.
+                         * @enum {unknown}
+                         */
+                        nats?: "connected" | "reconnecting";
                     };
                 };
             };
@@ -4178,6 +4333,91 @@ export interface operations {
                     "application/json": components["schemas"]["ChatMemberModel"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bans in force. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bans: components["schemas"]["BanModel"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            /** @description The ban. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The banned user's id. */
+                user_id: components["parameters"]["BannedUserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
