@@ -38,6 +38,7 @@ std::vector<Permission> grants_of(Role role) {
         case Role::owner: break;
     }
     std::vector<Permission> all;
+    all.reserve(permission_names.size());
     for (const auto& [permission, name] : permission_names) all.push_back(permission);
     return all;
 }
