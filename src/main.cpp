@@ -124,9 +124,13 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     if (!config.cluster.nats_urls.empty()) {
         bus.emplace(config.cluster);
         cluster.emplace(app.hub, *bus,
-                        [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
-                            auth.revoked_elsewhere(user_id, tokens);
-                        });
+                        realtime::Cluster::Told{
+                            [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
+                                auth.revoked_elsewhere(user_id, tokens);
+                            },
+                            [&access = app.access](const std::string& chat_id) { access.forget(chat_id); }},
+                        config.cluster.order_wait);
+        app.access.on_change([&node = *cluster](const std::string& chat_id) { node.relay_access_changed(chat_id); });
         bus->start([&node = *cluster](std::string_view bytes) { node.receive(bytes); },
                    [&node = *cluster] { node.rejoined(); });
         app.hub.relay_through(&*cluster);

@@ -46,6 +46,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
+    if (!cfg.cluster.nats_urls.empty()) writes.shared_with_other_nodes();
     if (web_client.enabled())
         router.set_fallback([this](http::Context& context) -> boost::asio::awaitable<http::Response> {
             co_return web_client.answer(context.request);

@@ -581,6 +581,8 @@ const std::vector<Key>& keys() {
         {"cluster.nats_urls", "CONFAB_CLUSTER_NATS_URLS", nats_url_list(), &Config::cluster, &Cluster::nats_urls},
         {"cluster.node_id", "CONFAB_CLUSTER_NODE_ID", any_text(), &Config::cluster, &Cluster::node_id},
         {"cluster.subject", "CONFAB_CLUSTER_SUBJECT", subject_token(), &Config::cluster, &Cluster::subject},
+        {"cluster.order_wait_ms", "CONFAB_CLUSTER_ORDER_WAIT_MS", integer(10, 60000), &Config::cluster,
+         &Cluster::order_wait},
         {"web.root", "CONFAB_WEB_ROOT", any_text(), &Config::web, &Web::root},
 
         {"webhooks.retry_for_seconds", "CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", integer(1, 604800), &Config::webhooks,

@@ -21,10 +21,14 @@ std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) 
     return found->second.access;
 }
 
-std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const std::string& chat_id) {
-    if (auto hit = find(chat_id)) return hit;
+std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const std::string& chat_id,
+                                                            std::optional<std::int64_t> version) {
+    const auto current = [&](const std::shared_ptr<const ChatAccess>& hit) {
+        return hit && (!version || hit->version == *version);
+    };
+    if (auto hit = find(chat_id); current(hit)) return hit;
     std::lock_guard lock(order_of(chat_id));
-    if (auto hit = find(chat_id)) return hit;
+    if (auto hit = find(chat_id); current(hit)) return hit;
     auto loaded = store::chats::load_access(tx, chat_id);
     if (!loaded) return nullptr;
     // Returned as loaded: a bound smaller than this one chat may evict it at once.
@@ -36,11 +40,15 @@ std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const
 
 void AccessCache::put(const std::string& chat_id, ChatAccess access) {
     auto entry = std::make_shared<const ChatAccess>(std::move(access));
-    std::lock_guard lock(mutex_);
-    store_locked(chat_id, std::move(entry));
+    {
+        std::lock_guard lock(mutex_);
+        store_locked(chat_id, std::move(entry));
+    }
+    if (on_change_) on_change_(chat_id);
 }
 
 void AccessCache::update(const std::string& chat_id, const std::function<void(ChatAccess&)>& change) {
+    if (on_change_) on_change_(chat_id);
     auto current = find(chat_id);
     if (!current) return;
     ChatAccess next = *current;
@@ -53,8 +61,20 @@ void AccessCache::update(const std::string& chat_id, const std::function<void(Ch
 }
 
 void AccessCache::erase(const std::string& chat_id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto found = entries_.find(chat_id); found != entries_.end()) erase_locked(found);
+    }
+    if (on_change_) on_change_(chat_id);
+}
+
+void AccessCache::forget(const std::string& chat_id) {
     std::lock_guard lock(mutex_);
-    if (const auto found = entries_.find(chat_id); found != entries_.end()) erase_locked(found);
+    if (pins_.contains(chat_id)) {
+        forget_when_unpinned_.insert(chat_id);
+    } else if (const auto found = entries_.find(chat_id); found != entries_.end()) {
+        erase_locked(found);
+    }
 }
 
 std::size_t AccessCache::chats() const {
@@ -97,8 +117,11 @@ AccessCache::Pin::Pin(AccessCache& cache, std::string chat_id) : cache_(cache), 
 
 AccessCache::Pin::~Pin() {
     std::lock_guard lock(cache_.mutex_);
-    if (const auto found = cache_.pins_.find(chat_id_); found != cache_.pins_.end() && --found->second == 0)
-        cache_.pins_.erase(found);
+    const auto found = cache_.pins_.find(chat_id_);
+    if (found == cache_.pins_.end() || --found->second > 0) return;
+    cache_.pins_.erase(found);
+    if (cache_.forget_when_unpinned_.erase(chat_id_) == 0) return;
+    if (const auto entry = cache_.entries_.find(chat_id_); entry != cache_.entries_.end()) cache_.erase_locked(entry);
 }
 
 void AccessCache::erase_locked(std::unordered_map<std::string, Entry>::iterator entry) {

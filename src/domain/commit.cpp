@@ -27,6 +27,10 @@ boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message
     co_return std::pair<Message, Standing>{std::move(*message), standing};
 }
 
+void ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
+    if (const auto version = store::chats::lock(tx, chat_id)) cache_.find_or_load(tx, chat_id, *version);
+}
+
 void ChatWrites::apply(Effects& effects) {
     if (effects.cache_change) effects.cache_change(cache_);
     for (auto& delivery : effects.deliveries) {

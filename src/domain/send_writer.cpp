@@ -108,7 +108,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     const auto may_post = [&](std::size_t i) {
         const auto& m = *sends[i];
         auto [known, added] = access.try_emplace(m.chat_id);
-        if (added) known->second = cache_.find_or_load(tx, m.chat_id);
+        if (added) known->second = cache_.find_or_load(tx, m.chat_id, locked.at(m.chat_id));
         try {
             rules::may_post(standing_in(known->second.get(), m.sender_id), m.type);
             return true;

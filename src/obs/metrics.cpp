@@ -164,6 +164,7 @@ std::string Metrics::expose() const {
     translation_duration.write(out, "histogram");
     cluster_messages.write(out, "counter");
     cluster_connected.write(out, "gauge");
+    cluster_ordering.write(out, "counter");
     webhook_pending.write(out, "gauge");
     webhook_oldest_pending.write(out, "gauge");
     webhook_attempts.write(out, "counter");

@@ -12,7 +12,9 @@ namespace {
 
 constexpr char kVersion = 1;
 constexpr char kSend = 'S';
+constexpr char kOrderedSend = 'O';  // a send with its chat id and seq before the user ids
 constexpr char kClose = 'C';
+constexpr char kAccess = 'A';
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
 
 // Little-endian unsigned integers of a fixed width.
@@ -55,11 +57,12 @@ private:
     std::string_view rest_;
 };
 
-std::optional<Envelope> decode_send(Reader& in) {
+std::optional<Envelope> decode_send(Reader& in, std::optional<Ordering> ordering) {
     const auto count = in.number<std::uint32_t>();
     // Each id takes at least its two length bytes: a count past that is not a whole envelope.
     if (!count || *count > in.rest().size() / 2) return std::nullopt;
     SendEnvelope send;
+    send.ordering = std::move(ordering);
     send.user_ids.reserve(*count);
     for (std::uint32_t i = 0; i < *count; ++i) {
         auto user_id = in.short_text();
@@ -68,6 +71,19 @@ std::optional<Envelope> decode_send(Reader& in) {
     }
     send.frame = std::string(in.rest());
     return send;
+}
+
+std::optional<Envelope> decode_ordered_send(Reader& in) {
+    auto chat_id = in.short_text();
+    const auto seq = in.number<std::uint64_t>();
+    if (!chat_id || !seq) return std::nullopt;
+    return decode_send(in, Ordering{std::move(*chat_id), static_cast<std::int64_t>(*seq)});
+}
+
+std::optional<Envelope> decode_access(Reader& in) {
+    auto chat_id = in.short_text();
+    if (!chat_id || !in.rest().empty()) return std::nullopt;
+    return AccessEnvelope{std::move(*chat_id)};
 }
 
 std::optional<Envelope> decode_close(Reader& in) {
@@ -82,11 +98,17 @@ std::optional<Envelope> decode_close(Reader& in) {
 
 // Written straight from the hub's arguments: a relayed send copies neither the user ids nor
 // the frame into an envelope first.
-std::string encode_send(const std::vector<std::string>& user_ids, std::string_view frame) {
+std::string encode_send(const std::vector<std::string>& user_ids, std::string_view frame,
+                        const std::optional<Order>& order) {
     std::string out;
-    out.reserve(2 + sizeof(std::uint32_t) + user_ids.size() * (sizeof(std::uint16_t) + kUuidChars) + frame.size());
+    out.reserve(2 + (order ? sizeof(std::uint16_t) + order->chat_id.size() + sizeof(std::uint64_t) : 0) +
+                sizeof(std::uint32_t) + user_ids.size() * (sizeof(std::uint16_t) + kUuidChars) + frame.size());
     out.push_back(kVersion);
-    out.push_back(kSend);
+    out.push_back(order ? kOrderedSend : kSend);
+    if (order) {
+        put_short(out, order->chat_id);
+        put(out, static_cast<std::uint64_t>(order->seq));
+    }
     put(out, static_cast<std::uint32_t>(user_ids.size()));
     for (const auto& user_id : user_ids) put_short(out, user_id);
     out.append(frame);
@@ -96,7 +118,16 @@ std::string encode_send(const std::vector<std::string>& user_ids, std::string_vi
 }  // namespace
 
 std::string encode(const Envelope& envelope) {
-    if (const auto* send = std::get_if<SendEnvelope>(&envelope)) return encode_send(send->user_ids, send->frame);
+    if (const auto* send = std::get_if<SendEnvelope>(&envelope)) {
+        const auto order =
+            send->ordering ? std::optional<Order>(Order{send->ordering->chat_id, send->ordering->seq}) : std::nullopt;
+        return encode_send(send->user_ids, send->frame, order);
+    }
+    if (const auto* access = std::get_if<AccessEnvelope>(&envelope)) {
+        std::string out{kVersion, kAccess};
+        put_short(out, access->chat_id);
+        return out;
+    }
     const auto& close = std::get<CloseEnvelope>(envelope);
     std::string out{kVersion, kClose};
     put_short(out, close.user_id);
@@ -111,21 +142,79 @@ std::optional<Envelope> decode(std::string_view bytes) {
     const auto version = in.number<std::uint8_t>();
     const auto kind = in.number<std::uint8_t>();
     if (!version || *version != kVersion || !kind) return std::nullopt;
-    if (*kind == kSend) return decode_send(in);
+    if (*kind == kSend) return decode_send(in, std::nullopt);
+    if (*kind == kOrderedSend) return decode_ordered_send(in);
     if (*kind == kClose) return decode_close(in);
+    if (*kind == kAccess) return decode_access(in);
     return std::nullopt;
 }
 
-Cluster::Cluster(Hub& hub, Bus& bus, Closed closed) : hub_(hub), bus_(bus), closed_(std::move(closed)) {}
+Cluster::Cluster(Hub& hub, Bus& bus, Told told, Sequencer::Clock::duration order_wait)
+    : hub_(hub),
+      bus_(bus),
+      told_(std::move(told)),
+      sequencer_(order_wait),
+      gap_expirer_([this](const std::stop_token& stop) { expire_gaps(stop); }) {}
 
-void Cluster::relay_send(const std::vector<std::string>& user_ids, const Frame& frame) {
+Cluster::~Cluster() {
+    gap_expirer_.request_stop();
+    order_changed_.notify_all();
+}
+
+void Cluster::relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
+                         const std::optional<Order>& order) {
     if (user_ids.empty()) return;
-    bus_.publish(encode_send(user_ids, *frame));
+    bus_.publish(encode_send(user_ids, *frame, order));
+}
+
+std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,
+                                        const Order& order) {
+    static auto& held = obs::metrics().cluster_ordering.with({"held"});
+    static auto& late = obs::metrics().cluster_ordering.with({"late"});
+    std::size_t delivered = 0;
+    std::lock_guard lock(order_mutex_);
+    const auto arrival = sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, Sequencer::Clock::now(),
+                                           [&](const std::vector<std::string>& users, const Frame& ready) {
+                                               delivered += hub_.send_here(users, ready);
+                                           });
+    if (arrival == Sequencer::Arrival::held) {
+        held.inc();
+        order_changed_.notify_all();
+    } else if (arrival == Sequencer::Arrival::late) {
+        late.inc();
+        spdlog::warn("cluster: message {} of chat {} came after later ones went out; its recipients resync", order.seq,
+                     order.chat_id);
+        for (const auto& user_id : user_ids) resync(user_id);
+    }
+    return delivered;
+}
+
+void Cluster::expire_gaps(const std::stop_token& stop) {
+    static auto& gaps = obs::metrics().cluster_ordering.with({"gap"});
+    std::unique_lock lock(order_mutex_);
+    while (!stop.stop_requested()) {
+        if (const auto deadline = sequencer_.next_deadline())
+            order_changed_.wait_until(lock, stop, *deadline, [] { return false; });
+        else order_changed_.wait(lock, stop, [this] { return sequencer_.next_deadline().has_value(); });
+        if (stop.stop_requested()) return;
+        const auto given_up =
+            sequencer_.expire(Sequencer::Clock::now(), [this](const std::string& user_id) { resync(user_id); });
+        if (given_up > 0) {
+            gaps.inc(given_up);
+            spdlog::warn("cluster: gave up {} gap(s) in chats' seqs after the wait; their recipients resync", given_up);
+        }
+    }
+}
+
+void Cluster::resync(const std::string& user_id) {
+    hub_.close_here(user_id, TokenFilter{"", true}, CloseCode::try_again_later);
 }
 
 void Cluster::relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {
     bus_.publish(encode(CloseEnvelope{user_id, tokens, code}));
 }
+
+void Cluster::relay_access_changed(const std::string& chat_id) { bus_.publish(encode(AccessEnvelope{chat_id})); }
 
 void Cluster::receive(std::string_view bytes) {
     static auto& received = obs::metrics().cluster_messages.with({"received"});
@@ -138,10 +227,15 @@ void Cluster::receive(std::string_view bytes) {
     }
     received.inc();
     if (auto* send = std::get_if<SendEnvelope>(&*envelope)) {
-        hub_.send_here(send->user_ids, std::make_shared<const std::string>(std::move(send->frame)));
+        auto frame = std::make_shared<const std::string>(std::move(send->frame));
+        if (send->ordering)
+            send_here_in_order(send->user_ids, frame, Order{send->ordering->chat_id, send->ordering->seq});
+        else hub_.send_here(send->user_ids, frame);
+    } else if (const auto* access = std::get_if<AccessEnvelope>(&*envelope)) {
+        if (told_.access_changed) told_.access_changed(access->chat_id);
     } else {
         const auto& close = std::get<CloseEnvelope>(*envelope);
-        if (closed_) closed_(close.user_id, close.tokens);
+        if (told_.closed) told_.closed(close.user_id, close.tokens);
         hub_.close_here(close.user_id, close.tokens, close.code);
     }
 }

@@ -27,9 +27,11 @@ void Hub::detach(const Connection& connection) {
     if (list.empty()) by_user_.erase(found);
 }
 
-std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame) {
-    if (relay_) relay_->relay_send(user_ids, frame);
-    return send_here(user_ids, frame);
+std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const Frame& frame,
+                               const std::optional<Order>& order) {
+    if (!relay_) return send_here(user_ids, frame);
+    relay_->relay_send(user_ids, frame, order);
+    return order ? relay_->send_here_in_order(user_ids, frame, *order) : send_here(user_ids, frame);
 }
 
 void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {

@@ -80,12 +80,13 @@ void prepare(Tx& tx) {
                "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, metadata, created_by, "
                "direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $8::jsonb, $9::uuid, $10) "
                "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
-    tx.prepare("chats_lock", "SELECT 1 FROM chats WHERE id = $1::uuid FOR UPDATE");
-    tx.prepare("chats_lock_many", "SELECT id::text FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
+    tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
+    tx.prepare("chats_lock_many",
+               "SELECT id::text, access_version FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
-               "only_admins_can_pin, only_admins_can_mention_all FROM chats WHERE id = $1::uuid");
+               "only_admins_can_pin, only_admins_can_mention_all, access_version FROM chats WHERE id = $1::uuid");
     tx.prepare("chats_access_members",
                "SELECT user_id::text, role, " CONFAB_MS("muted_until") " FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
@@ -107,7 +108,7 @@ void prepare(Tx& tx) {
                "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
                "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
                "only_admins_can_pin = $8, only_admins_can_mention_all = $10, metadata = coalesce($9::jsonb, metadata), "
-               "updated_at = now() "
+               "access_version = access_version + 1, updated_at = now() "
                "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
@@ -128,12 +129,16 @@ std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
     return result[0][0].as<std::string>();
 }
 
-bool lock(Tx& tx, const std::string& chat_id) { return !tx.exec_prepared("chats_lock", chat_id).empty(); }
+std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id) {
+    const auto result = tx.exec_prepared("chats_lock", chat_id);
+    if (result.empty()) return std::nullopt;
+    return result[0][0].as<std::int64_t>();
+}
 
-std::unordered_set<std::string> lock(Tx& tx, const std::vector<std::string>& chat_ids) {
-    std::unordered_set<std::string> locked;
+std::unordered_map<std::string, std::int64_t> lock(Tx& tx, const std::vector<std::string>& chat_ids) {
+    std::unordered_map<std::string, std::int64_t> locked;
     for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids)))
-        locked.insert(row[0].as<std::string>());
+        locked.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
     return locked;
 }
 
@@ -149,6 +154,7 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     ChatAccess access;
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
+    access.version = chat[0][6].as<std::int64_t>();
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id)) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));

@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/chat_api.hpp"
+#include "support/haproxy.hpp"
 #include "support/nats_server.hpp"
 
 namespace confab::test {
@@ -33,13 +36,15 @@ protected:
             if (node && HasFailure()) node->print_log_tail("cluster test failed");
     }
 
-    std::unique_ptr<ServerProcess> start_node(const std::string& name) {
+    std::unique_ptr<ServerProcess> start_node(const std::string& name,
+                                              const std::map<std::string, std::string>& more_env = {}) {
         ServerProcess::Options options;
         options.name = name;
         // With the token cache on: a token revoked on one node must not live on in another's.
         options.env = {{"CONFAB_CLUSTER_NATS_URLS", nats->url()},
                        {"CONFAB_CLUSTER_NODE_ID", name},
                        {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "300"}};
+        options.env.insert(more_env.begin(), more_env.end());
         return std::make_unique<ServerProcess>(database->url(), options);
     }
 
@@ -81,6 +86,175 @@ TEST_F(ClusterTest, MembersOnTwoNodesGetEachOthersMessagesOnceAndInOrder) {
     const auto heard = wait_for(*ana_ws, "message.new", about_message(reply["data"]["message"]["id"]));
     ASSERT_TRUE(heard) << "a send on node b did not reach node a";
     EXPECT_EQ((*heard)["data"]["message"]["content"], "from b");
+}
+
+// Two nodes commit to one chat at once: each publishes its own in order, but they race on NATS.
+// Every connection, wherever it is, still gets the chat's message.new in seq order, each once.
+TEST_F(ClusterTest, WritesToOneChatOnTwoNodesAtOnceReachEveryoneInSeqOrder) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(b(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    auto on_a = ws_connect(a(), ana.token);
+    auto on_b = ws_connect(b(), ben.token);
+
+    constexpr int kEach = 40;
+    std::thread from_b([&] {
+        for (int i = 0; i < kEach; ++i) send_text(b(), ben, chat_id, "b" + std::to_string(i));
+    });
+    for (int i = 0; i < kEach; ++i) send_text(a(), ana, chat_id, "a" + std::to_string(i));
+    from_b.join();
+    const auto end = send_text(a(), ana, chat_id, "end");
+
+    for (auto* ws : {on_a.get(), on_b.get()}) {
+        const auto before = frames_until(*ws, frame_of("message.new", about_message(end["id"])));
+        ASSERT_TRUE(before) << "the end marker did not arrive (or the socket was closed to resync)";
+        std::vector<std::int64_t> seqs;
+        for (const auto& frame : *before)
+            if (frame["type"] == "message.new") seqs.push_back(frame["data"]["message"]["seq"]);
+        ASSERT_EQ(seqs.size(), static_cast<std::size_t>(2 * kEach)) << "each message once";
+        for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1) << "in seq order";
+    }
+}
+
+// Node b has the group's members cached from a send; node a then removes ben and restricts cy.
+// b's next write must see both at once: ben gets nothing more of the chat on any node, and cy's
+// post through b is refused as through a.
+TEST_F(ClusterTest, AMemberRemovedOrRestrictedOnOneNodeIsSoAtOnceOnAnother) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const auto cy = register_user(a(), "cy");
+    const auto dee = register_user(a(), "dee");
+    const std::string chat_id = create_group(a(), ana, {ben.id, cy.id, dee.id})["id"];
+    auto ben_on_b = ws_connect(b(), ben.token);
+    auto dee_on_b = ws_connect(b(), dee.token);
+    const auto warm = send_text(b(), ana, chat_id, "b caches the members");
+    ASSERT_TRUE(wait_for(*ben_on_b, "message.new", about_message(warm["id"])));
+
+    expect_json(del(a(), ana.token, member_url(chat_id, ben.id)), 204, "remove ben on node a");
+    set_role(a(), ana, chat_id, cy.id, "restricted");
+
+    const auto after = send_text(b(), ana, chat_id, "after ben left");
+    ASSERT_TRUE(wait_for(*dee_on_b, "message.new", about_message(after["id"])));
+    EXPECT_TRUE(
+        NoFrameBefore(*ben_on_b, frame_of("message.new", about_chat(chat_id)), direct_message_marker(b(), dee, ben)))
+        << "node b fanned out to a member node a had removed";
+    const auto refused = send_message(b(), cy, chat_id, {{"type", "text"}, {"content", "restricted now"}});
+    EXPECT_EQ(refused.status, 403) << refused.body;
+}
+
+// What one of ben's sockets ends up with: message.new frames live until `last`, and, when its
+// node closed it or died, what a fresh socket through the load balancer then syncs.
+struct Heard {
+    std::vector<json> live;
+    std::vector<json> synced;
+    std::optional<int> closed;  // the code, when the socket closed before `last` came
+};
+
+Heard listen_until(WsClient& ws, const std::string& last, std::uint16_t lb, const TestUser& ben,
+                   const std::string& chat_id) {
+    Heard heard;
+    std::int64_t version = 0;
+    while (auto frame = ws.receive(10s)) {
+        if ((*frame)["type"] != "message.new") continue;
+        const auto& message = (*frame)["data"]["message"];
+        heard.live.push_back(message);
+        version = message["version"];
+        if (message["id"] == last) return heard;
+    }
+    heard.closed = ws.close_code();
+    if (!heard.closed) return heard;  // silent without a close: the caller's assertions fail
+    auto again = ws_connect(lb, ben.token);
+    heard.synced =
+        expect_json(get(lb, ben.token,
+                        chat_messages_url(chat_id) + "?since_version=" + std::to_string(version) + "&limit=200"),
+                    200, "sync after reconnecting")["messages"]
+            .get<std::vector<json>>();
+    return heard;
+}
+
+// Three nodes behind HAProxy, one of ben's sockets on each. Node b is killed (-9) while ana
+// sends through the load balancer, retrying a failed send with its client_id. Every send
+// acknowledged is in the chat once; every socket gets each of them, live in seq order or,
+// when its node died (or told it to resync), by a sync through HAProxy to the others.
+TEST_F(ClusterTest, ANodeKilledLosesNothingAcknowledgedAndItsClientsResyncThroughTheOthers) {
+    CONFAB_REQUIRE_HAPROXY();
+    auto node_c = start_node("node-c");
+    HaProxy proxy({a(), b(), node_c->port()});
+    const auto lb = proxy.port();
+    const auto ana = register_user(lb, "ana");
+    const auto ben = register_user(lb, "ben");
+    const std::string chat_id = create_direct(lb, ana, ben)["id"];
+    std::vector<std::unique_ptr<WsClient>> sockets;
+    for (int i = 0; i < 3; ++i) sockets.push_back(ws_connect(lb, ben.token));  // round robin: one per node
+
+    constexpr int kCount = 60;
+    std::vector<std::string> acknowledged;
+    for (int i = 0; i < kCount; ++i) {
+        if (i == kCount / 3) node_b->kill();
+        const json body = {{"type", "text"},
+                           {"content", "m" + std::to_string(i)},
+                           {"client_id", "c" + std::to_string(i)}};
+        for (int attempt = 0;; ++attempt) {
+            ASSERT_LT(attempt, 20) << "send " << i << " never succeeded through the load balancer";
+            try {
+                const auto sent = send_message(lb, ana, chat_id, body);
+                if (sent.status == 201 || sent.status == 200) {
+                    acknowledged.push_back(sent.json()["id"]);
+                    break;
+                }
+            } catch (const std::exception&) {  // the connection died with the node: send again
+            }
+        }
+    }
+
+    const auto history = all_messages(lb, ana, chat_id);
+    std::set<std::string> stored;
+    for (const auto& message : history) EXPECT_TRUE(stored.insert(message["id"]).second) << "stored twice";
+    for (const auto& id : acknowledged) EXPECT_TRUE(stored.contains(id)) << "acknowledged, then lost: " << id;
+
+    int resynced = 0;
+    for (auto& socket : sockets) {
+        const auto heard = listen_until(*socket, acknowledged.back(), lb, ben, chat_id);
+        if (heard.closed) ++resynced;
+        EXPECT_TRUE(heard.closed || (!heard.live.empty() && heard.live.back()["id"] == acknowledged.back()))
+            << "a socket went silent without being closed";
+        std::set<std::string> got;
+        for (std::size_t i = 0; i < heard.live.size(); ++i) {
+            EXPECT_TRUE(got.insert(heard.live[i]["id"]).second) << "a message twice";
+            if (i > 0)
+                EXPECT_EQ(heard.live[i]["seq"], heard.live[i - 1]["seq"].get<std::int64_t>() + 1) << "out of order";
+        }
+        for (const auto& message : heard.synced) got.insert(message["id"]);
+        for (const auto& id : acknowledged) EXPECT_TRUE(got.contains(id)) << "never reached a socket: " << id;
+    }
+    EXPECT_GE(resynced, 1) << "the socket on the killed node should have been cut";
+    if (HasFailure()) std::cerr << "haproxy log:\n" << proxy.log_tail() << "\n";
+}
+
+// The documented bound (docs/operations.md, Cluster): a user's send rate is limited per node, so
+// on N nodes a burst gets at most N times the per-node burst through, and no more.
+TEST_F(ClusterTest, ASendersBurstIsLimitedOnEachNodeSoAtMostNTimesOverAll) {
+    const std::map<std::string, std::string> tight = {{"CONFAB_LIMIT_MESSAGE_BURST", "5"},
+                                                      {"CONFAB_LIMIT_MESSAGE_RATE", "0.001"}};
+    node_a.reset();
+    node_b.reset();
+    node_a = start_node("node-a", tight);
+    node_b = start_node("node-b", tight);
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    std::map<std::uint16_t, int> accepted;
+    for (const auto port : {a(), b()})
+        for (int i = 0; i < 12; ++i) {
+            const auto sent = send_message(port, ana, chat_id, {{"type", "text"}, {"content", "x"}});
+            if (sent.status == 201) {
+                ++accepted[port];
+            } else {
+                EXPECT_EQ(sent.status, 429) << sent.describe();
+            }
+        }
+    EXPECT_EQ(accepted[a()], 5);
+    EXPECT_EQ(accepted[b()], 5) << "each node has a burst of its own: 2 nodes, at most twice one";
 }
 
 TEST_F(ClusterTest, TypingCrossesNodes) {

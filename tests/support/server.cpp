@@ -225,7 +225,7 @@ void ServerProcess::start() {
 }
 
 pid_t spawn_logged(const std::string& bin, std::vector<std::string> args, std::vector<std::string> env,
-                   const std::filesystem::path& log_path) {
+                   const std::filesystem::path& log_path, std::optional<int> inherited) {
     std::vector<char*> envp;
     for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);
@@ -241,8 +241,9 @@ pid_t spawn_logged(const std::string& bin, std::vector<std::string> args, std::v
     std::string log = log_path.string();
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (inherited) posix_spawn_file_actions_adddup2(&fa, *inherited, 3);
     // Do not leak the test process's sockets (e.g. open WebSockets) into the server.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    posix_spawn_file_actions_addclosefrom_np(&fa, inherited ? 4 : 3);
 
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);

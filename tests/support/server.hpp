@@ -157,9 +157,10 @@ private:
 };
 
 // Starts `bin` (looked up in PATH unless it has a '/') with exactly `env`, stdin from
-// /dev/null, stdout and stderr into `log_path`, and no descriptor of the test's but those.
+// /dev/null, stdout and stderr into `log_path`, and no descriptor of the test's but those and
+// `inherited`, which the child gets as descriptor 3 (a listening socket handed down).
 pid_t spawn_logged(const std::string& bin, std::vector<std::string> args, std::vector<std::string> env,
-                   const std::filesystem::path& log_path);
+                   const std::filesystem::path& log_path, std::optional<int> inherited = std::nullopt);
 
 // Exit status from a waitpid status: the exit code, or 128 + signal number.
 int decode_wait_status(int status);

@@ -160,6 +160,9 @@ struct Cluster {
     std::vector<std::string> nats_urls;  // a NATS cluster's servers; empty: a single node
     std::string node_id;                 // names the node in logs; empty: <hostname>-<pid>
     std::string subject = "confab";      // prefix of its subjects, so clusters can share one NATS
+    // How long a message.new after a gap in its chat's seqs waits for the earlier one from
+    // another node before its recipients are told to resync (realtime/sequencer.hpp).
+    std::chrono::milliseconds order_wait{1000};
 
     bool operator==(const Cluster&) const = default;
 };

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace confab::domain {
 
@@ -40,14 +41,25 @@ public:
     std::shared_ptr<const ChatAccess> find(const std::string& chat_id);
     // As find, loading a missing entry in `tx` (on a database thread) under the chat's order
     // mutex: every commit the load cannot see has yet to take that mutex, and will apply its
-    // change to the entry put here. nullptr when no such chat. The caller must not hold the
-    // order mutex.
-    std::shared_ptr<const ChatAccess> find_or_load(store::Tx& tx, const std::string& chat_id);
+    // change to the entry put here. Given the access version the transaction locked the chat
+    // at (store::chats::lock), an entry of another version is loaded again too: another node
+    // changed the chat, or this node did after the entry was loaded. nullptr when no such
+    // chat. The caller must not hold the order mutex.
+    std::shared_ptr<const ChatAccess> find_or_load(store::Tx& tx, const std::string& chat_id,
+                                                   std::optional<std::int64_t> version = std::nullopt);
     void put(const std::string& chat_id, ChatAccess access);
     // Applies a change to a cached entry (no-op when the chat is not cached, or is evicted
     // while the change is made).
     void update(const std::string& chat_id, const std::function<void(ChatAccess&)>& change);
     void erase(const std::string& chat_id);
+
+    // Told of each change this node makes (put, update, erase), cached here or not: a cluster
+    // tells the other nodes. Set once, before the first change.
+    void on_change(std::function<void(const std::string& chat_id)> told) { on_change_ = std::move(told); }
+    // Another node changed the chat: its entry goes, so the next use loads it again. One a
+    // write in flight has pinned goes when the last pin does: the write locked the chat and
+    // brought the entry up to date for itself (ChatWrites::catch_up), not for what follows.
+    void forget(const std::string& chat_id);
 
     // Keeps a chat's entry from eviction while a write of it is in flight: its events are
     // published to the members in the entry after the commit, so the entry must still be
@@ -85,6 +97,8 @@ private:
     std::unordered_map<std::string, Entry> entries_;
     std::list<std::string> recency_;                     // most recently used first
     std::unordered_map<std::string, std::size_t> pins_;  // chats never evicted, with their pin count
+    std::unordered_set<std::string> forget_when_unpinned_;
+    std::function<void(const std::string&)> on_change_;
     std::size_t weight_ = 0;
 };
 

@@ -92,9 +92,14 @@ public:
         // Cached, and pinned until its events are published. An order key that is no chat id
         // (the user pair of a direct chat not yet created) has nothing to load.
         const AccessCache::Pin pin(cache_, chat_id);
-        if (is_uuid(chat_id)) co_await access(chat_id);
-        auto outcome = co_await pool_.run(std::forward<Fn>(fn), cache_.order_of(chat_id),
-                                          [this](auto& result) { apply(result.effects); });
+        const bool is_chat = is_uuid(chat_id);
+        if (is_chat) co_await access(chat_id);
+        auto outcome = co_await pool_.run(
+            [this, &chat_id, is_chat, &fn](store::Tx& tx) {
+                if (is_chat && other_nodes_) catch_up(tx, chat_id);
+                return fn(tx);
+            },
+            cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); });
         co_return std::move(outcome.value);
     }
 
@@ -122,13 +127,21 @@ public:
     store::Pool& pool() { return pool_; }
     AccessCache& cache() { return cache_; }
 
+    // Other nodes write to the same chats (a cluster): each write first locks its chat and
+    // reloads the cached access if another node changed it since, so that its checks and its
+    // events' recipients are the chat's as of the write. A single node's cache is never behind.
+    void shared_with_other_nodes() { other_nodes_ = true; }
+
 private:
     void apply(Effects& effects);
+    // In a write's transaction: locks the chat and brings its cached access up to date.
+    void catch_up(store::Tx& tx, const std::string& chat_id);
 
     store::Pool& pool_;
     AccessCache& cache_;
     EventSink& events_;
     Analytics& analytics_;
+    bool other_nodes_ = false;
 };
 
 // The user's standing in a cached chat; a non-member learns nothing (not_found `what`).

@@ -139,6 +139,11 @@ struct Metrics {
                                     "1 while the node is connected to NATS; 0 while it reconnects, and on a "
                                     "single node.",
                                     {}};
+    Family<Counter> cluster_ordering{"confab_cluster_ordering_total",
+                                     "Messages a clustered node put back in seq order, by outcome (held: waited for "
+                                     "an earlier one from another node; gap: given up after the wait, its recipients "
+                                     "told to resync; late: behind what went out, its recipients told to resync).",
+                                     {"outcome"}};
     Family<Gauge> webhook_pending{"confab_webhook_pending",
                                   "Webhook subscription and chat pairs with committed changes not yet delivered.",
                                   {}};

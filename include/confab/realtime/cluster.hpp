@@ -1,12 +1,16 @@
 #pragma once
 
 #include "confab/realtime/hub.hpp"
+#include "confab/realtime/sequencer.hpp"
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -16,11 +20,20 @@
 // users (docs/architecture.md, Cluster).
 namespace confab::realtime {
 
-// What the nodes publish to each other: a frame for some users' connections, or the closing
-// of some of a user's connections.
+// A message.new's chat and seq, as an envelope carries them (realtime::Order borrows them).
+struct Ordering {
+    std::string chat_id;
+    std::int64_t seq = 0;
+
+    bool operator==(const Ordering&) const = default;
+};
+
+// What the nodes publish to each other: a frame for some users' connections (in its chat's
+// seq order when it is a message.new), or the closing of some of a user's connections.
 struct SendEnvelope {
     std::vector<std::string> user_ids;
     std::string frame;
+    std::optional<Ordering> ordering;
 
     bool operator==(const SendEnvelope&) const = default;
 };
@@ -31,7 +44,13 @@ struct CloseEnvelope {
 
     bool operator==(const CloseEnvelope&) const = default;
 };
-using Envelope = std::variant<SendEnvelope, CloseEnvelope>;
+// A chat's members, roles or settings changed: the other nodes drop what they cached of it.
+struct AccessEnvelope {
+    std::string chat_id;
+
+    bool operator==(const AccessEnvelope&) const = default;
+};
+using Envelope = std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope>;
 
 // A compact binary encoding: a version byte, a kind byte, then length-prefixed fields.
 std::string encode(const Envelope& envelope);
@@ -51,15 +70,29 @@ public:
 // A hub's relay to the other nodes, and the receiver of theirs.
 class Cluster final : public Relay {
 public:
-    // Told of every close another node makes (the tokens were revoked: caches of them go),
-    // before this node's connections are closed.
-    using Closed = std::function<void(const std::string& user_id, const TokenFilter& tokens)>;
+    // What this node is told of the others' changes to its caches.
+    struct Told {
+        // Every close another node makes (the tokens were revoked: caches of them go), before
+        // this node's connections are closed.
+        std::function<void(const std::string& user_id, const TokenFilter& tokens)> closed;
+        // Another node changed a chat's access (domain::AccessCache::forget).
+        std::function<void(const std::string& chat_id)> access_changed;
+    };
 
-    Cluster(Hub& hub, Bus& bus, Closed closed = {});
+    // `order_wait`: how long a message after a gap in its chat's seqs waits for the gap to fill.
+    Cluster(Hub& hub, Bus& bus, Told told = {}, Sequencer::Clock::duration order_wait = std::chrono::seconds(1));
+    ~Cluster() override;
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
 
-    void relay_send(const std::vector<std::string>& user_ids, const Frame& frame) override;
+    void relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
+                    const std::optional<Order>& order) override;
+    std::size_t send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,
+                                   const Order& order) override;
     void relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) override;
     bool linked() const override { return bus_.connected(); }
+    // This node changed a chat's access: the others' caches of it go.
+    void relay_access_changed(const std::string& chat_id);
 
     // One message from the bus, on the bus's own thread.
     void receive(std::string_view bytes);
@@ -69,9 +102,17 @@ public:
     void rejoined();
 
 private:
+    // Gives up the gaps held past the wait, as their deadlines come.
+    void expire_gaps(const std::stop_token& stop);
+    void resync(const std::string& user_id);
+
     Hub& hub_;
     Bus& bus_;
-    Closed closed_;
+    Told told_;
+    std::mutex order_mutex_;  // the sequencer's, held while it hands frames to the hub
+    std::condition_variable_any order_changed_;
+    Sequencer sequencer_;
+    std::jthread gap_expirer_;  // last: it stops before the rest goes
 };
 
 }  // namespace confab::realtime

@@ -4,10 +4,12 @@
 #include <boost/container/small_vector.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,12 +49,23 @@ struct TokenFilter {
     bool matches(const Connection& connection) const { return (connection.token_hash() == token_hash) != all_but; }
 };
 
+// A message.new's place in its chat, by which a cluster puts what its nodes send back in order.
+struct Order {
+    std::string_view chat_id;
+    std::int64_t seq = 0;
+};
+
 // The other nodes of a cluster (realtime/cluster.hpp). A hub hands its relay every send and
 // close it makes, so that the same users' connections on the other nodes get them too.
 class Relay {
 public:
     virtual ~Relay() = default;
-    virtual void relay_send(const std::vector<std::string>& user_ids, const Frame& frame) = 0;
+    virtual void relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
+                            const std::optional<Order>& order) = 0;
+    // This node's share of an ordered send: what the other nodes' sends of the chat require
+    // may first have to arrive. Returns how many of this node's connections got it now.
+    virtual std::size_t send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,
+                                           const Order& order) = 0;
     virtual void relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) = 0;
     // Whether the other nodes can be reached now.
     virtual bool linked() const = 0;
@@ -76,8 +89,10 @@ public:
     void detach(const Connection& connection);
 
     // Every live connection of these users, on every node, gets the same frame; returns how
-    // many of this node's.
-    std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame);
+    // many of this node's. A message.new gives its order: on a single node commit order is
+    // already seq order, a cluster has to restore it.
+    std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame,
+                              const std::optional<Order>& order = std::nullopt);
     // Closes the user's connections that authenticated with this token, on every node, after
     // what was sent to them before.
     void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);

@@ -19,6 +19,9 @@ struct ChatAccess {
     model::ChatSettings settings;
     std::unordered_map<std::string, model::Role> members;
     std::unordered_map<std::string, model::Timestamp> muted_until;  // members a moderator muted, until when
+    // chats.access_version when loaded: another node's change to the chat makes it older
+    // than the row's (migrations/0026_access_version.sql).
+    std::int64_t version = 0;
 };
 
 struct NewChat {
@@ -47,13 +50,14 @@ void prepare(Tx& tx);
 // The created chat's id, or nullopt when the direct_key is taken (the pair has a chat).
 std::optional<std::string> insert(Tx& tx, const NewChat& chat);
 std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
-// Locks the chat row for the rest of the transaction; false when the chat is gone. Every
-// transaction that changes a chat takes this lock first, so they run one at a time per
-// chat and always lock in the same order (chat, then members and messages).
-bool lock(Tx& tx, const std::string& chat_id);
+// Locks the chat row for the rest of the transaction and returns its access version
+// (ChatAccess::version); nothing when the chat is gone. Every transaction that changes a
+// chat takes this lock first, so they run one at a time per chat and always lock in the
+// same order (chat, then members and messages).
+std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
 // Locks several chats in one statement, in id order (so two such locks never deadlock);
-// returns those that exist.
-std::unordered_set<std::string> lock(Tx& tx, const std::vector<std::string>& chat_ids);
+// returns those that exist, with their access versions (ChatAccess::version).
+std::unordered_map<std::string, std::int64_t> lock(Tx& tx, const std::vector<std::string>& chat_ids);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace confab::domain {
 namespace {
 
@@ -98,6 +101,35 @@ TEST(AccessCache, PinnedChatsAreNeverEvicted) {
     cache.put("d", with_members(19));  // the bound's worth: every other chat must go
     EXPECT_EQ(cache.find("a"), nullptr) << "unpinned, it is evicted like any other";
     EXPECT_EQ(cache.chats(), 1u);
+}
+
+TEST(AccessCache, EveryChangeIsToldCachedHereOrNotButNoLoad) {
+    AccessCache cache;
+    std::vector<std::string> told;
+    cache.on_change([&](const std::string& chat_id) { told.push_back(chat_id); });
+    cache.put("a", with_members(1));
+    cache.update("a", [](ChatAccess& a) { a.members.emplace("u2", Role::member); });
+    cache.update("elsewhere", [](ChatAccess& a) { a.members.emplace("u2", Role::member); });
+    cache.erase("a");
+    EXPECT_EQ(told, (std::vector<std::string>{"a", "a", "elsewhere", "a"}))
+        << "another node may cache a chat this one does not";
+}
+
+TEST(AccessCache, AChatChangedElsewhereIsForgottenOnceNoWriteHoldsIt) {
+    AccessCache cache;
+    cache.put("idle", with_members(1));
+    cache.put("busy", with_members(1));
+    cache.forget("idle");
+    EXPECT_EQ(cache.find("idle"), nullptr);
+    {
+        const AccessCache::Pin pin(cache, "busy");
+        cache.forget("busy");
+        EXPECT_NE(cache.find("busy"), nullptr) << "the write in flight publishes to its members";
+    }
+    EXPECT_EQ(cache.find("busy"), nullptr) << "gone with the last pin";
+    cache.put("busy", with_members(1));
+    { const AccessCache::Pin pin(cache, "busy"); }
+    EXPECT_NE(cache.find("busy"), nullptr) << "forgotten once, not on every later unpin";
 }
 
 TEST(StandingIn, NonMembersLearnNothing) {

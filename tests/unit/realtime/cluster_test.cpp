@@ -13,16 +13,29 @@ namespace confab::realtime {
 namespace {
 
 TEST(ClusterEnvelope, ASendAndACloseComeBackAsTheyWent) {
-    const Envelope send = SendEnvelope{{"u1", "", std::string(300, 'x')}, std::string("{\"type\":\"x\"}\0\xff", 14)};
+    const Envelope send =
+        SendEnvelope{{"u1", "", std::string(300, 'x')}, std::string("{\"type\":\"x\"}\0\xff", 14), std::nullopt};
     const Envelope close = CloseEnvelope{"u1", TokenFilter{"hash", true}, CloseCode::token_revoked};
     const Envelope close_one = CloseEnvelope{"u2", TokenFilter{"", false}, CloseCode::going_away};
     for (const auto& envelope : {send, close, close_one}) EXPECT_EQ(decode(encode(envelope)), envelope);
-    EXPECT_EQ(decode(encode(SendEnvelope{{}, ""})), Envelope{SendEnvelope{}});
+    EXPECT_EQ(decode(encode(SendEnvelope{{}, "", std::nullopt})), Envelope{SendEnvelope{}});
+}
+
+TEST(ClusterEnvelope, AnAccessChangeComesBackWithItsChat) {
+    const Envelope access = AccessEnvelope{"chat-1"};
+    EXPECT_EQ(decode(encode(access)), access);
+}
+
+TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
+    const Envelope send = SendEnvelope{{"u1", "u2"}, "{}", Ordering{"chat-1", 9007199254740993}};
+    EXPECT_EQ(decode(encode(send)), send);
 }
 
 TEST(ClusterEnvelope, APartOfAnEnvelopeIsNone) {
-    for (const auto& envelope : {Envelope{SendEnvelope{{"u1", "u2"}, ""}},
-                                 Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
+    for (const auto& envelope :
+         {Envelope{SendEnvelope{{"u1", "u2"}, "", std::nullopt}},
+          Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3}}}, Envelope{AccessEnvelope{"chat-1"}},
+          Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
         const auto bytes = encode(envelope);
         for (std::size_t size = 0; size < bytes.size(); ++size)
             EXPECT_EQ(decode(std::string_view(bytes).substr(0, size)), std::nullopt) << size;
@@ -75,8 +88,10 @@ protected:
         b.hub.relay_through(&b.cluster);
     }
     void run() {
-        a.io.run();
-        b.io.run();
+        for (auto* io : {&a.io, &b.io}) {
+            io->restart();
+            io->run();
+        }
     }
 
     Node a, b;
@@ -102,6 +117,30 @@ TEST_F(ClusterTest, SendsFromOneNodeArriveInTheOrderSent) {
     for (const auto* text : {"1", "2", "3"}) a.hub.send_to_users({"ana"}, frame(text));
     run();
     EXPECT_EQ(ana_there->received, std::vector<std::string>{"1+2+3"});
+}
+
+TEST_F(ClusterTest, AMessageCommittedHereWaitsForTheOneBeforeItStillCrossingFromAnotherNode) {
+    auto ana_there = b.connect("ana", "t1");
+    auto ana_here = a.connect("ana", "t2");
+    a.hub.send_to_users({"ana"}, frame("1"), Order{"chat", 1});
+    run();
+    a.bus.peer = nullptr;  // a's next publish is still on its way
+    a.hub.send_to_users({"ana"}, frame("2"), Order{"chat", 2});
+    EXPECT_EQ(b.hub.send_to_users({"ana"}, frame("3"), Order{"chat", 3}), 0u) << "held: none of b's got it yet";
+    run();
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"1"});
+    b.cluster.receive(a.bus.published.back());
+    run();
+    EXPECT_EQ(ana_there->received, (std::vector<std::string>{"1", "2+3"}));
+    EXPECT_EQ(ana_here->received, (std::vector<std::string>{"1", "2+3"})) << "a had 2 before b's 3 came";
+}
+
+TEST_F(ClusterTest, AMessageBehindWhatWentOutClosesItsRecipientsToResync) {
+    auto ana_there = b.connect("ana", "t");
+    b.hub.send_to_users({"ana"}, frame("5"), Order{"chat", 5});
+    a.hub.send_to_users({"ana"}, frame("4"), Order{"chat", 4});
+    run();
+    EXPECT_EQ(ana_there->received, (std::vector<std::string>{"5", "close 1013"}));
 }
 
 TEST_F(ClusterTest, ClosingATokenClosesItsConnectionsOnEveryNodeAfterWhatWasSent) {
@@ -141,6 +180,17 @@ TEST_F(ClusterTest, TheHubTellsWhetherTheOtherNodesAreReachable) {
     a.bus.up = false;
     EXPECT_FALSE(a.hub.relay()->linked());
     EXPECT_EQ(Hub().relay(), nullptr) << "a single node has no relay";
+}
+
+TEST(ClusterTold, AnotherNodesAccessChangeIsToldHere) {
+    Hub hub;
+    LinkedBus bus;
+    std::vector<std::string> changed;
+    Cluster cluster(hub, bus, Cluster::Told{{}, [&](const std::string& chat_id) { changed.push_back(chat_id); }});
+    Cluster other(hub, bus);
+    bus.peer = &cluster;
+    other.relay_access_changed("chat-1");
+    EXPECT_EQ(changed, std::vector<std::string>{"chat-1"});
 }
 
 TEST_F(ClusterTest, WhatIsNotAnEnvelopeIsDropped) {
