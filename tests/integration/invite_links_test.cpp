@@ -3,7 +3,9 @@
 // The hostile side: who may not manage links, banned users, restricted members trying to
 // escape by joining again, and links that are revoked, expired, used up or guessed.
 
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -209,6 +211,43 @@ TEST_F(InviteLinksTest, ABannedUserCannotJoinByLinkAndARestrictedMemberDoesNotEs
     auto ws = ws_connect(port(), stranger.token);
     auto send = ws_request(*ws, "message.send", {{"chat_id", g.chat_id}, {"type", "text"}, {"content", "x"}});
     EXPECT_TRUE(IsWsError(send, "forbidden", send.value("id", ""))) << send.dump();
+}
+
+TEST_F(InviteLinksTest, ConcurrentJoinersNeverTakeMoreUsesThanTheLinkHas) {
+    auto g = make_group(port());
+    const auto code = create_link(port(), g.owner, g.chat_id, {{"max_uses", 2}})["code"].get<std::string>();
+    std::vector<TestUser> joiners;
+    for (int i = 0; i < 6; ++i) joiners.push_back(register_user(port(), "il"));
+    std::vector<HttpResponse> results(joiners.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < joiners.size(); ++i)
+        threads.emplace_back([&, i] {
+            results[i] = guarded([&] { return post(port(), joiners[i].token, join_url(code), json::object()); });
+        });
+    for (auto& t : threads) t.join();
+    int joined = 0;
+    for (const auto& r : results) {
+        if (r.status == 200) {
+            ++joined;
+        } else {
+            EXPECT_TRUE(IsRefused(r, "used_up")) << r.describe();
+        }
+    }
+    EXPECT_EQ(joined, 2);
+    EXPECT_EQ(list_members(port(), g.owner, g.chat_id).size(), 5u);
+    EXPECT_EQ(get(port(), g.owner.token, links_url(g.chat_id)).json()["invite_links"][0]["uses"], 2);
+}
+
+TEST_F(InviteLinksTest, AFullGroupTurnsTheJoinerAway) {
+    ServerProcess limited(chat_database_url(), std::map<std::string, std::string>{{"CONFAB_LIMIT_GROUP_MEMBERS", "3"}});
+    const auto p = limited.port();
+    auto g = make_group(p);
+    const auto code = create_link(p, g.owner, g.chat_id)["code"].get<std::string>();
+    const auto joiner = register_user(p, "il");
+    EXPECT_TRUE(IsError(post(p, joiner.token, join_url(code), json::object()), 409, "conflict"));
+    EXPECT_EQ(get(p, g.owner.token, links_url(g.chat_id)).json()["invite_links"][0]["uses"], 0);
+    ASSERT_EQ(del(p, g.member.token, member_url(g.chat_id, g.member.id)).status, 204);
+    EXPECT_TRUE(IsJson(post(p, joiner.token, join_url(code), json::object()), 200)) << "room again";
 }
 
 TEST_F(InviteLinksTest, ADeletedGroupTakesItsLinksWithIt) {
