@@ -248,6 +248,7 @@ TEST_F(InviteLinksTest, AFullGroupTurnsTheJoinerAway) {
     EXPECT_EQ(get(p, g.owner.token, links_url(g.chat_id)).json()["invite_links"][0]["uses"], 0);
     ASSERT_EQ(del(p, g.member.token, member_url(g.chat_id, g.member.id)).status, 204);
     EXPECT_TRUE(IsJson(post(p, joiner.token, join_url(code), json::object()), 200)) << "room again";
+    EXPECT_EQ(limited.log_contents().find(code), std::string::npos) << "the code is a secret: never logged";
 }
 
 TEST_F(InviteLinksTest, ADeletedGroupTakesItsLinksWithIt) {
