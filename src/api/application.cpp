@@ -41,8 +41,10 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       accounts(writes, auth, members, exports, storage, cfg.auth),
       webhooks(writes, webhook_transport, webhook_bodies, workers, cfg.webhooks),
       push(pool, hub, push_sender, workers, cfg.push),
-      services{cfg,       pool,      auth,  users,         chats,        members, messages, presence, media, stats,
-               templates, scheduled, polls, host_accounts, translations, exports, accounts, webhooks, push,  hub},
+      invite_links(writes, cfg.limits),
+      services{cfg,          pool,    auth,     users,     chats,     members,      messages,
+               presence,     media,   stats,    templates, scheduled, polls,        host_accounts,
+               translations, exports, accounts, webhooks,  push,      invite_links, hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {

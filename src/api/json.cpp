@@ -186,6 +186,11 @@ model::Timestamp required_timestamp(const Json& object, const char* field) {
     return *parsed;
 }
 
+std::optional<model::Timestamp> optional_timestamp(const Json& object, const char* field) {
+    if (!object.contains(field) || object.at(field).is_null()) return std::nullopt;
+    return required_timestamp(object, field);
+}
+
 std::string format_timestamp(model::Timestamp at) {
     const auto ms = at.time_since_epoch().count();
     const auto seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);

@@ -18,12 +18,6 @@ Json ban_json(const model::Ban& ban) {
                 {"created_at", format_timestamp(ban.created_at)}};
 }
 
-// An optional date-time field: absent or null is none.
-std::optional<model::Timestamp> optional_timestamp(const Json& body, const char* field) {
-    if (!body.contains(field) || body.at(field).is_null()) return std::nullopt;
-    return required_timestamp(body, field);
-}
-
 awaitable<http::Response> ban_user(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);

@@ -188,6 +188,24 @@ void may_join(bool banned) {
     if (banned) throw Error(ErrorCode::forbidden, "a user is banned from this group", "user_ids");
 }
 
+void may_manage_invite_links(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no invite links");
+    require(actor, manage_invite_links, "only admins can manage invite links");
+}
+
+void may_use_invite_link(const InviteLink& link, Timestamp now) {
+    if (link.revoked) throw with_reason(ErrorCode::forbidden, "the invite link was revoked", "revoked");
+    if (link.expires_at && *link.expires_at <= now)
+        throw with_reason(ErrorCode::forbidden, "the invite link has expired", "expired");
+    if (link.max_uses && link.uses >= *link.max_uses)
+        throw with_reason(ErrorCode::forbidden, "the invite link is used up", "used_up");
+}
+
+void may_join_by_link(const InviteLink& link, Timestamp now, bool banned) {
+    may_use_invite_link(link, now);
+    if (banned) throw with_reason(ErrorCode::forbidden, "you are banned from this group", "banned");
+}
+
 void may_remove_member(const Standing& actor, Role target, bool self) {
     if (actor.type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
     if (self) return;

@@ -36,9 +36,12 @@ void log_request(const Request& request, const Response& response, std::string_v
     const std::string route_label = route.empty() ? "unmatched" : std::string(route);
     obs::metrics().http_requests.with({route_label, std::to_string(response.status)}).inc();
     obs::metrics().http_duration.with({route_label}).observe(elapsed / 1000.0);
+    // An invite link's code is a secret whoever holds it may use: a path that carries one is
+    // logged as its route.
+    const bool secret_in_path = route.find("{code}") != std::string_view::npos;
     spdlog::info("request_id={} method={} path={} route={} status={} duration_ms={:.2f} user_id={}", request.request_id,
-                 method_name(request.method), request.path, route.empty() ? "-" : route, response.status, elapsed,
-                 user_id.empty() ? "-" : user_id);
+                 method_name(request.method), secret_in_path ? route_label : request.path, route.empty() ? "-" : route,
+                 response.status, elapsed, user_id.empty() ? "-" : user_id);
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request) {

@@ -6,6 +6,7 @@
 #include "confab/store/accounts.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
+#include "confab/store/invite_links.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
@@ -33,6 +34,7 @@ void prepare_statements(Tx& tx) {
     members::prepare(tx);
     invitations::prepare(tx);
     bans::prepare(tx);
+    invite_links::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
     push::prepare(tx);

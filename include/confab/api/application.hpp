@@ -16,6 +16,7 @@
 #include "confab/domain/member_service.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/host_accounts.hpp"
+#include "confab/domain/invite_link_service.hpp"
 #include "confab/domain/export_service.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
@@ -84,6 +85,7 @@ public:
     JsonWebhookBodies webhook_bodies;
     domain::WebhookService webhooks;
     domain::PushService push;
+    domain::InviteLinkService invite_links;
     Services services;
     WebClient web_client;
     http::Router router;

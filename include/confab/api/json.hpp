@@ -44,6 +44,8 @@ std::string format_timestamp(model::Timestamp at);
 std::optional<model::Timestamp> parse_timestamp(std::string_view text);
 // A required RFC 3339 field, as bad_request naming it when absent or malformed.
 model::Timestamp required_timestamp(const Json& object, const char* field);
+// An optional RFC 3339 field: absent or null is none.
+std::optional<model::Timestamp> optional_timestamp(const Json& object, const char* field);
 
 Json to_json(const model::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.

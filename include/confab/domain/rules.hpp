@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/invite_link.hpp"
 #include "confab/model/push.hpp"
 
 #include <optional>
@@ -93,6 +94,16 @@ void may_ban(const Standing& actor, std::optional<Role> target, bool self);
 
 // A user banned from a group is neither added to it nor invited.
 void may_join(bool banned);
+
+// Creating, listing and revoking a group's invite links: who holds `manage_invite_links`.
+void may_manage_invite_links(const Standing& actor);
+
+// An invite link lets users in (and shows its group) while it is not revoked, not expired
+// and not used up: forbidden otherwise, with details.reason revoked, expired or used_up.
+void may_use_invite_link(const InviteLink& link, Timestamp now);
+
+// Joining by an open link: a user banned from the group is refused (reason banned).
+void may_join_by_link(const InviteLink& link, Timestamp now, bool banned);
 
 // Who may remove whom: `remove_members`, on a member below the actor; anyone may leave a group.
 void may_remove_member(const Standing& actor, Role target, bool self);

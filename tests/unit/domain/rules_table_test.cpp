@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -365,6 +366,59 @@ TEST(RulesTable, WhoBansANonMemberAndWhomABanKeepsOut) {
     }
     EXPECT_EQ(answer([] { may_join(false); }), 'A');
     EXPECT_EQ(answer([] { may_join(true); }), 'F');
+}
+
+// A group's invite links are managed by who holds `manage_invite_links` (admins and the
+// owner), whatever the settings; a direct chat has none.
+TEST(RulesTable, WhoManagesInviteLinks) {
+    for (const auto& settings : every_setting()) {
+        EXPECT_EQ(answer([&] { may_manage_invite_links({ChatType::direct, settings, Role::owner, false}); }), 'F');
+        std::string got;
+        for (const auto role : roles)
+            got += answer([&] { may_manage_invite_links({ChatType::group, settings, role, false}); });
+        EXPECT_EQ(got, "FFFAA") << describe({ChatType::group, settings, Role::member, false});
+    }
+}
+
+// Every state of an invite link, for a user banned or not: the answer and details.reason.
+TEST(RulesTable, WhenAnInviteLinkLetsAUserIn) {
+    const Timestamp now{std::chrono::milliseconds(1'000'000)};
+    const auto link = [&](bool revoked, std::optional<Timestamp> expires_at, std::optional<std::int64_t> max_uses,
+                          std::int64_t uses) {
+        return InviteLink{
+            .chat_id = "c", .expires_at = expires_at, .max_uses = max_uses, .uses = uses, .revoked = revoked};
+    };
+    const auto reason = [](const std::function<void()>& call) -> std::string {
+        try {
+            call();
+            return "admits";
+        } catch (const Error& error) {
+            return std::string(to_string(error.code())) + ":" + error.reason.value_or("");
+        }
+    };
+    struct Row {
+        const char* state;
+        InviteLink link;
+        const char* open;    // may_use_invite_link (a preview)
+        const char* banned;  // may_join_by_link for a banned user
+    };
+    const std::vector<Row> rows{
+        {"no limits", link(false, std::nullopt, std::nullopt, 7), "admits", "forbidden:banned"},
+        {"expires later", link(false, now + std::chrono::seconds(1), std::nullopt, 0), "admits", "forbidden:banned"},
+        {"expires now", link(false, now, std::nullopt, 0), "forbidden:expired", "forbidden:expired"},
+        {"expired", link(false, now - std::chrono::hours(1), std::nullopt, 0), "forbidden:expired",
+         "forbidden:expired"},
+        {"one use left", link(false, std::nullopt, 3, 2), "admits", "forbidden:banned"},
+        {"used up", link(false, std::nullopt, 3, 3), "forbidden:used_up", "forbidden:used_up"},
+        {"revoked", link(true, std::nullopt, std::nullopt, 0), "forbidden:revoked", "forbidden:revoked"},
+        {"revoked and expired", link(true, now - std::chrono::hours(1), 1, 1), "forbidden:revoked",
+         "forbidden:revoked"},
+    };
+    for (const auto& row : rows) {
+        EXPECT_EQ(reason([&] { may_use_invite_link(row.link, now); }), row.open) << row.state;
+        EXPECT_EQ(reason([&] { may_join_by_link(row.link, now, false); }), row.open) << row.state;
+        EXPECT_EQ(reason([&] { may_join_by_link(row.link, now, true); }), row.banned) << row.state;
+    }
 }
 
 // A member muted by a moderator reads, reacts and votes, but posts nothing, whatever the type.

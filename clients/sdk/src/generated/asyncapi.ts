@@ -44,7 +44,8 @@ export interface components {
                      * @description A stable word to branch on where the code alone does not tell: a refused
                      *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
                      *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
-                     *     `translation_not_configured`, `provider_error`, `provider_timeout`.
+                     *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
+                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller).
                      */
                     reason?: string;
                 };
@@ -754,6 +755,41 @@ export interface components {
              * @description When the ban ends; absent or `null`, never.
              */
             until?: string | null;
+        };
+        CreateInviteLinkRequest: {
+            /**
+             * Format: date-time
+             * @description When the link stops letting users in (in the future); absent or `null`, never.
+             */
+            expires_at?: string | null;
+            /** @description How many users may join by it; absent or `null`, no limit. */
+            max_uses?: number | null;
+        };
+        InviteLinkModel: {
+            /** @description The link's secret (256 random bits, base64url); whoever holds it may join. */
+            code: string;
+            chat_id: components["schemas"]["Uuid"];
+            /** @description Who created it; `null` once that account is gone. */
+            created_by: components["schemas"]["Uuid"] | null;
+            /**
+             * Format: date-time
+             * @description When it stops letting users in; `null`, never.
+             */
+            expires_at: string | null;
+            /** @description How many users may join by it; `null`, no limit. */
+            max_uses: number | null;
+            /** @description How many users have joined by it. */
+            uses: number;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        InviteLinkPreviewModel: {
+            code: string;
+            chat_id: components["schemas"]["Uuid"];
+            title: string | null;
+            avatar_url: string | null;
+            member_count: number;
+            /** Format: date-time */
+            expires_at: string | null;
         };
         BanModel: {
             chat_id: components["schemas"]["Uuid"];

@@ -866,6 +866,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chats/{id}/invite-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The group's invite links not revoked, newest first
+         * @description For who holds `manage_invite_links` (admins and the owner; `403` for others, and on a
+         *     direct chat). Expired and used-up links are listed (their `expires_at`, `max_uses` and
+         *     `uses` tell); revoked ones are not. An addition (docs/api.md, Invite links).
+         */
+        get: operations["listInviteLinks"];
+        put?: never;
+        /**
+         * Create an invite link, optionally expiring or limited in uses
+         * @description By who holds `manage_invite_links` (admins and the owner; `403` for others, and on a
+         *     direct chat). The `code` is 256 random bits, base64url without padding (43
+         *     characters). The body may be empty. An `expires_at` that is not a date-time or not in
+         *     the future, a `max_uses` that is not an integer from 1 to 1000000, or unknown fields
+         *     are `400` (`details.field` names it). Creating a link tells nobody and does not change
+         *     the chat's `version`. An addition (docs/api.md, Invite links).
+         */
+        post: operations["createInviteLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/invite-links/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invite link
+         * @description By who holds `manage_invite_links` (`403` otherwise). From then on the link lets
+         *     nobody in (`403`, `details.reason` `revoked`); members who joined by it stay. No such
+         *     link of this group, or one already revoked: `404`. Nobody is told. An addition
+         *     (docs/api.md, Invite links).
+         */
+        delete: operations["revokeInviteLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invite-links/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What an open invite link leads to, without joining
+         * @description Any signed-in user holding the code. An unknown code, or one whose group is gone, is
+         *     `404`; a revoked, expired or used-up link is `403` with `details.reason` `revoked`,
+         *     `expired` or `used_up`. An addition (docs/api.md, Invite links).
+         */
+        get: operations["previewInviteLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invite-links/{code}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a group by an invite link
+         * @description Any signed-in user holding the code joins as a `member`, as if added: every member
+         *     gets `member.added` and a `system` message (`metadata.event` `member.joined`, "ben
+         *     joined via an invite link"), the caller gets `chat.created`; the link's `uses` grows
+         *     by one, and a pending invitation of the caller to the group is dropped. The caller's
+         *     privacy setting `who_can_add_me` does not apply (they chose to join). A caller who is
+         *     a member already joins nothing: the chat comes back as they see it, their role
+         *     unchanged (a restricted member stays restricted), and no use is spent. Refusals: an
+         *     unknown code, or one whose group is gone, `404`; a revoked, expired or used-up link
+         *     `403` with `details.reason` `revoked`, `expired` or `used_up`; a user banned from the
+         *     group `403` with `details.reason` `banned`; a full group `409`. The body is ignored.
+         *     An addition (docs/api.md, Invite links).
+         */
+        post: operations["joinByInviteLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats/{id}/messages": {
         parameters: {
             query?: never;
@@ -2013,7 +2133,8 @@ export interface components {
                      * @description A stable word to branch on where the code alone does not tell: a refused
                      *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
                      *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
-                     *     `translation_not_configured`, `provider_error`, `provider_timeout`.
+                     *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
+                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller).
                      */
                     reason?: string;
                 };
@@ -2724,6 +2845,41 @@ export interface components {
              */
             until?: string | null;
         };
+        CreateInviteLinkRequest: {
+            /**
+             * Format: date-time
+             * @description When the link stops letting users in (in the future); absent or `null`, never.
+             */
+            expires_at?: string | null;
+            /** @description How many users may join by it; absent or `null`, no limit. */
+            max_uses?: number | null;
+        };
+        InviteLinkModel: {
+            /** @description The link's secret (256 random bits, base64url); whoever holds it may join. */
+            code: string;
+            chat_id: components["schemas"]["Uuid"];
+            /** @description Who created it; `null` once that account is gone. */
+            created_by: components["schemas"]["Uuid"] | null;
+            /**
+             * Format: date-time
+             * @description When it stops letting users in; `null`, never.
+             */
+            expires_at: string | null;
+            /** @description How many users may join by it; `null`, no limit. */
+            max_uses: number | null;
+            /** @description How many users have joined by it. */
+            uses: number;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        InviteLinkPreviewModel: {
+            code: string;
+            chat_id: components["schemas"]["Uuid"];
+            title: string | null;
+            avatar_url: string | null;
+            member_count: number;
+            /** Format: date-time */
+            expires_at: string | null;
+        };
         BanModel: {
             chat_id: components["schemas"]["Uuid"];
             user_id: components["schemas"]["Uuid"];
@@ -3135,6 +3291,8 @@ export interface components {
         MemberUserId: components["schemas"]["Uuid"];
         /** @description The banned user's id. */
         BannedUserId: components["schemas"]["Uuid"];
+        /** @description An invite link's code. */
+        InviteCode: string;
         /** @description The webhook subscription's id. */
         WebhookId: components["schemas"]["Uuid"];
         /** @description The parked delivery's id. */
@@ -4422,6 +4580,149 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listInviteLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The links. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invite_links: components["schemas"]["InviteLinkModel"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createInviteLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateInviteLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description The link. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteLinkModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    revokeInviteLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    previewInviteLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group as the link shows it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteLinkPreviewModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    joinByInviteLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An invite link's code. */
+                code: components["parameters"]["InviteCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chat, as the caller now sees it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
         };
     };
