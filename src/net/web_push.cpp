@@ -40,7 +40,8 @@ std::string origin_of(std::string_view url) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || (parsed->scheme() != "https" && parsed->scheme() != "http") || parsed->host().empty()) return {};
     std::string origin = std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host());
-    if (parsed->has_port()) origin += ":" + std::string(parsed->port());
+    const auto default_port = parsed->scheme() == "https" ? "443" : "80";
+    if (parsed->has_port() && parsed->port() != default_port) origin += ":" + std::string(parsed->port());
     return origin;
 }
 

@@ -38,7 +38,8 @@ private:
     AddressFilter allow_;
 };
 
-// "scheme://host[:port]" of an absolute http(s) URL; empty when it is not one.
+// The ASCII origin (RFC 6454) of an absolute http(s) URL, "scheme://host[:port]" with a
+// default port left out; empty when it is not one.
 std::string origin_of(std::string_view url);
 
 }  // namespace confab::net
