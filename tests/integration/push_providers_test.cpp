@@ -51,8 +51,9 @@ std::int64_t unix_now() {
 }
 
 // The fake push services: Web Push endpoints under /wp/<name>, FCM's token endpoint at /token
-// and its messages:send. Each checks the request as the real service would; `failures` says
-// how a Web Push endpoint or an FCM token answers otherwise.
+// and its messages:send. Each checks the request as the real service would; fail() plans
+// other answers for a Web Push endpoint, an FCM device token, or "revoked" (the next
+// messages:send, whatever its device, as if the access token had been revoked).
 class PushServices {
 public:
     PushServices() : server_([this](const Request& request) { return answer(request); }) {}
@@ -155,6 +156,8 @@ private:
 
     Reply fcm_send(const Request& request) {
         if (header_of(request, "authorization") != "Bearer " + access_token) return refuse(401, "no access token");
+        if (const auto status = planned_failure("revoked"))
+            return {*status, R"({"error":{"status":"UNAUTHENTICATED"}})"};
         const auto body = nlohmann::json::parse(request.body, nullptr, false);
         if (!body.is_object() || !body.contains("message") || !body["message"]["token"].is_string())
             return refuse(400, "not a message");
@@ -386,6 +389,24 @@ TEST_F(PushProvidersTest, FcmRetriesUnavailableAndForgetsAnUnregisteredToken) {
     EXPECT_EQ(services_->fcm_messages(flaky).size(), 1u) << "delivered after two 503s";
     EXPECT_EQ(devices_of(bob).size(), 1u);
     EXPECT_TRUE(devices_of(carol).empty()) << "UNREGISTERED: the token is forgotten";
+}
+
+TEST_F(PushProvidersTest, AnAccessTokenFcmNoLongerTakesIsReplaced) {
+    auto ann = register_user(port(), "fa");
+    auto bob = register_user(port(), "fa");
+    const auto device_token = "fcm-" + bob.username;
+    register_fcm(bob, device_token);
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    send_text(port(), ann, chat, "warm up");
+    ASSERT_TRUE(settled());
+    const auto exchanges = services_->token_exchanges();
+    services_->fail("revoked", 401, 1);
+    send_text(port(), ann, chat, "after a revocation");
+    ASSERT_TRUE(settled());
+    const auto messages = services_->fcm_messages(device_token);
+    ASSERT_EQ(messages.size(), 2u);
+    EXPECT_EQ(messages[1]["data"]["body"], "after a revocation") << "retried after the 401";
+    EXPECT_EQ(services_->token_exchanges(), exchanges + 1) << "a 401 drops the kept token";
 }
 
 TEST_F(PushProvidersTest, MissingOrUnreadableSettingsTurnAProviderOffAndTheServerStillStarts) {
