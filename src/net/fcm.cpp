@@ -34,7 +34,7 @@ bool unregistered(const std::string& answer) {
     const auto& details = body["error"].value("details", nlohmann::json::array());
     if (!details.is_array()) return false;
     for (const auto& detail : details)
-        if (detail.is_object() && detail.value("errorCode", "") == "UNREGISTERED") return true;
+        if (detail.is_object() && detail.contains("errorCode") && detail["errorCode"] == "UNREGISTERED") return true;
     return false;
 }
 
@@ -135,7 +135,9 @@ boost::asio::awaitable<std::optional<std::string>> Fcm::access_token() {
             spdlog::warn("push: FCM token exchange answered {}", response.status);
             co_return std::nullopt;
         }
-        const auto lifetime = std::chrono::seconds(body.value("expires_in", 3600));
+        const auto& expires_in = body.contains("expires_in") ? body["expires_in"] : nlohmann::json(3600);
+        const auto lifetime =
+            std::chrono::seconds(expires_in.is_number_integer() ? expires_in.get<std::int64_t>() : 3600);
         AccessToken fresh{body["access_token"].get<std::string>(),
                           Clock::now() + std::max<Clock::duration>(lifetime - renew_before_expiry, lifetime / 2)};
         const std::lock_guard lock(token_mutex_);
