@@ -116,7 +116,9 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     std::optional<net::LibreTranslate> translator;
     if (!config.translation.url.empty()) translator.emplace(config.translation);
     net::HttpWebhookTransport webhook_transport(config.webhooks);
-    net::PushProviders push_providers(config.push);
+    net::PushProviders push_providers(config.push, [&webhook_transport](const boost::asio::ip::address& at) {
+        return webhook_transport.allows(at);
+    });
     api::Application app(config, translator ? &*translator : nullptr, &webhook_transport, &push_providers);
     // Declared after the application: the bus stops calling into its hub before the hub goes.
     std::optional<net::NatsBus> bus;

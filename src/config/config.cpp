@@ -339,6 +339,27 @@ Text optional_http_url() {
                 }};
 }
 
+// An http:// or https:// URL with a host, no query or blanks.
+Text web_url() {
+    return Text{"a URL such as \"https://push.example.com\" (http:// or https://, no query or blanks)",
+                [](std::string_view text) {
+                    for (const std::string_view scheme : {"http://", "https://"})
+                        if (text.starts_with(scheme) && text.size() > scheme.size() && text[scheme.size()] != '/' &&
+                            text.find_first_of("?# \t") == std::string_view::npos)
+                            return true;
+                    return false;
+                }};
+}
+
+// Empty allowed; when set, a contact URI: "mailto:..." or "https://...".
+Text optional_contact_uri() {
+    return Text{"empty, or a contact such as \"mailto:ops@example.com\" or \"https://example.com\"",
+                [](std::string_view text) {
+                    return text.empty() || (text.starts_with("mailto:") && text.size() > 7) ||
+                           (text.starts_with("https://") && text.size() > 8);
+                }};
+}
+
 Text ip_address() { return Text{"an IPv4 or IPv6 address such as \"127.0.0.1\" or \"::\"", is_ip_literal}; }
 
 Text one_of(std::vector<std::string_view> choices) {
@@ -610,6 +631,18 @@ const std::vector<Key>& keys() {
         {"push.max_attempts", "CONFAB_PUSH_MAX_ATTEMPTS", integer(1, 1000), &Config::push, &Push::max_attempts},
         {"push.gateway_url", "CONFAB_PUSH_GATEWAY_URL", optional_http_url(), &Config::push, &Push::gateway_url},
         {"push.gateway_api_key", "CONFAB_PUSH_GATEWAY_API_KEY", any_text(), &Config::push, &Push::gateway_api_key},
+        {"push.webpush_vapid_key", "CONFAB_PUSH_WEBPUSH_VAPID_KEY", any_text(), &Config::push,
+         &Push::webpush_vapid_key},
+        {"push.webpush_subject", "CONFAB_PUSH_WEBPUSH_SUBJECT", optional_contact_uri(), &Config::push,
+         &Push::webpush_subject},
+        {"push.webpush_ttl_seconds", "CONFAB_PUSH_WEBPUSH_TTL_SECONDS", integer(0, 2419200), &Config::push,
+         &Push::webpush_ttl},
+        {"push.webpush_urgency", "CONFAB_PUSH_WEBPUSH_URGENCY", one_of({"very-low", "low", "normal", "high"}),
+         &Config::push, &Push::webpush_urgency},
+        {"push.fcm_service_account", "CONFAB_PUSH_FCM_SERVICE_ACCOUNT", any_text(), &Config::push,
+         &Push::fcm_service_account},
+        {"push.fcm_token_url", "CONFAB_PUSH_FCM_TOKEN_URL", web_url(), &Config::push, &Push::fcm_token_url},
+        {"push.fcm_base_url", "CONFAB_PUSH_FCM_BASE_URL", web_url(), &Config::push, &Push::fcm_base_url},
     };
     return table;
 }

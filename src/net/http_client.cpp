@@ -1,6 +1,8 @@
 #include "confab/net/http_client.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -9,6 +11,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
 #include <string_view>
@@ -26,15 +29,29 @@ struct Target {
     std::string host;
     std::string port;
     std::string path;  // with the query
+    bool tls = false;
 };
+
+// One client context for every https request: the system's trusted roots, peers verified.
+asio::ssl::context& tls_context() {
+    static asio::ssl::context context = [] {
+        asio::ssl::context made(asio::ssl::context::tls_client);
+        made.set_default_verify_paths();
+        made.set_verify_mode(asio::ssl::verify_peer);
+        return made;
+    }();
+    return context;
+}
 
 Target target_of(const std::string& url) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed) throw HttpClientError("not a URL: " + url, false);
-    if (parsed->scheme() != "http") throw HttpClientError("only http:// URLs are supported: " + url, false);
+    const bool tls = parsed->scheme() == "https";
+    if (!tls && parsed->scheme() != "http")
+        throw HttpClientError("only http and https URLs are supported: " + url, false);
     if (parsed->host().empty()) throw HttpClientError("no host in " + url, false);
-    Target target{parsed->host(), parsed->has_port() ? std::string(parsed->port()) : "80",
-                  std::string(parsed->encoded_target())};
+    Target target{parsed->host(), parsed->has_port() ? std::string(parsed->port()) : (tls ? "443" : "80"),
+                  std::string(parsed->encoded_target()), tls};
     if (target.path.empty() || target.path.front() != '/') target.path.insert(0, "/");
     return target;
 }
@@ -43,13 +60,29 @@ http::request<http::string_body> wire_request(OutgoingRequest& request, const Ta
     const auto verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) throw HttpClientError("unknown method " + request.method, false);
     http::request<http::string_body> message{verb, target.path, 11};
-    message.set(http::field::host, target.host + ":" + target.port);
+    const bool default_port = target.port == (target.tls ? "443" : "80");
+    message.set(http::field::host, default_port ? target.host : target.host + ":" + target.port);
     message.set(http::field::user_agent, "confab");
     for (const auto& [name, value] : request.headers) message.set(name, value);
     message.body() = std::move(request.body);
     message.keep_alive(false);
     message.prepare_payload();
     return message;
+}
+
+// Writes the request and reads the whole answer on a connected (and, for https, secured) stream.
+template <class Stream>
+asio::awaitable<IncomingResponse> exchange(Stream& stream, http::request<http::string_body>& message,
+                                           std::size_t max_response_bytes) {
+    co_await http::async_write(stream, message, use_awaitable);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_response_bytes);
+    co_await http::async_read(stream, buffer, parser, use_awaitable);
+    auto response = parser.release();
+    IncomingResponse answer{static_cast<int>(response.result_int()), {}, std::move(response.body())};
+    for (const auto& field : response) answer.headers.emplace_back(field.name_string(), field.value());
+    co_return answer;
 }
 
 }  // namespace
@@ -70,17 +103,19 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
         beast::tcp_stream stream(executor);
         stream.expires_after(request.timeout);  // one deadline for every step below
         co_await stream.async_connect(endpoints, use_awaitable);
-        co_await http::async_write(stream, message, use_awaitable);
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(request.max_response_bytes);
-        co_await http::async_read(stream, buffer, parser, use_awaitable);
-        auto response = parser.release();
-        IncomingResponse answer{static_cast<int>(response.result_int()), {}, std::move(response.body())};
-        for (const auto& field : response) answer.headers.emplace_back(field.name_string(), field.value());
-        beast::error_code ignored;
-        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        co_return answer;
+        if (!target.tls) {
+            auto answer = co_await exchange(stream, message, request.max_response_bytes);
+            beast::error_code ignored;
+            stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            co_return answer;
+        }
+        beast::ssl_stream<beast::tcp_stream> secured(std::move(stream), tls_context());
+        if (!SSL_set_tlsext_host_name(secured.native_handle(), target.host.c_str()))
+            throw HttpClientError(request.method + " " + request.url + ": the TLS server name could not be set", false);
+        secured.set_verify_callback(asio::ssl::host_name_verification(target.host));
+        co_await secured.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+        // The answer is complete once read; the connection is not reused, so no TLS close_notify is awaited.
+        co_return co_await exchange(secured, message, request.max_response_bytes);
     } catch (const boost::system::system_error& e) {
         const bool timed_out = e.code() == beast::error::timeout;
         throw HttpClientError(request.method + " " + request.url + ": " + e.code().message(), timed_out);

@@ -12,9 +12,7 @@ void put_if(nlohmann::json& object, const char* name, const std::optional<std::s
     if (value) object[name] = *value;
 }
 
-}  // namespace
-
-std::string push_gateway_body(const std::string& token, const domain::PushNotification& notification) {
+nlohmann::json notification_object(const domain::PushNotification& notification) {
     nlohmann::json body{{"dedupe_key", notification.dedupe_key},
                         {"chat_id", notification.chat_id},
                         {"message_id", notification.message_id},
@@ -24,7 +22,17 @@ std::string push_gateway_body(const std::string& token, const domain::PushNotifi
     put_if(body, "chat_title", notification.chat_title);
     put_if(body, "type", notification.message_type);
     put_if(body, "body", notification.body);
-    return nlohmann::json{{"token", token}, {"notification", std::move(body)}}.dump();
+    return body;
+}
+
+}  // namespace
+
+std::string push_notification_json(const domain::PushNotification& notification) {
+    return notification_object(notification).dump();
+}
+
+std::string push_gateway_body(const std::string& token, const domain::PushNotification& notification) {
+    return nlohmann::json{{"token", token}, {"notification", notification_object(notification)}}.dump();
 }
 
 domain::PushOutcome push_outcome_of(int status) {
@@ -33,16 +41,30 @@ domain::PushOutcome push_outcome_of(int status) {
     return domain::PushOutcome::retry;
 }
 
-PushProviders::PushProviders(const config::Push& settings) : settings_(settings) {}
+PushProviders::PushProviders(const config::Push& settings, AddressFilter allow_endpoint)
+    : settings_(settings),
+      web_push_(WebPush::from_settings(settings, std::move(allow_endpoint))),
+      fcm_(Fcm::from_settings(settings)) {}
 
 bool PushProviders::serves(model::PushProvider provider) const {
-    return provider == model::PushProvider::gateway && !settings_.gateway_url.empty();
+    switch (provider) {
+        case model::PushProvider::gateway: return !settings_.gateway_url.empty();
+        case model::PushProvider::webpush: return web_push_ != nullptr;
+        case model::PushProvider::fcm: return fcm_ != nullptr;
+        case model::PushProvider::apns: return false;
+    }
+    return false;
 }
 
 boost::asio::awaitable<domain::PushOutcome> PushProviders::send(model::PushDevice device,
                                                                 domain::PushNotification notification) {
     if (!serves(device.provider)) co_return domain::PushOutcome::retry;
-    co_return co_await send_to_gateway(device, notification);
+    switch (device.provider) {
+        case model::PushProvider::webpush:
+            co_return co_await web_push_->send(device, push_notification_json(notification));
+        case model::PushProvider::fcm: co_return co_await fcm_->send(device, notification);
+        default: co_return co_await send_to_gateway(device, notification);
+    }
 }
 
 boost::asio::awaitable<domain::PushOutcome> PushProviders::send_to_gateway(

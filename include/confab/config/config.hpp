@@ -198,6 +198,16 @@ struct Push {
     int max_attempts = 10;        // then the notification is dropped (and counted as failed)
     std::string gateway_url;      // the generic push gateway, http:// only; empty: off
     std::string gateway_api_key;  // sent as "Authorization: Bearer <key>"; empty: none
+    // Web Push (RFC 8030/8291/8292): the VAPID P-256 private key, a PEM file's path or the
+    // base64url 32-byte scalar; empty: off. The subject (mailto: or https:) is required with it.
+    std::string webpush_vapid_key;
+    std::string webpush_subject;
+    std::chrono::seconds webpush_ttl{86400};  // how long the push service keeps an undelivered push
+    std::string webpush_urgency = "high";     // RFC 8030 Urgency: very-low, low, normal, high
+    // FCM HTTP v1: the service-account JSON file's path; empty: off.
+    std::string fcm_service_account;
+    std::string fcm_token_url = "https://oauth2.googleapis.com/token";
+    std::string fcm_base_url = "https://fcm.googleapis.com";
 
     bool operator==(const Push&) const = default;
 };

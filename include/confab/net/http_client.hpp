@@ -11,15 +11,15 @@
 #include <utility>
 #include <vector>
 
-// Outgoing HTTP/1.1 requests to services the server calls (a translation provider; later
-// webhooks and push). Beast stays inside http_client.cpp.
+// Outgoing HTTP/1.1 requests to services the server calls (a translation provider, webhooks,
+// push providers), over TLS for https URLs. Beast stays inside http_client.cpp.
 namespace confab::net {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct OutgoingRequest {
     std::string method = "GET";
-    std::string url;  // http://host[:port][/path][?query]; https is not supported yet
+    std::string url;  // http[s]://host[:port][/path][?query]; https verifies the peer against the system's roots
     HttpHeaders headers;
     std::string body;
     // The whole exchange from connecting to the last byte of the answer (the name lookup runs

@@ -2,16 +2,21 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/push_sender.hpp"
+#include "confab/net/fcm.hpp"
+#include "confab/net/web_push.hpp"
 
+#include <memory>
 #include <string>
 
 namespace confab::net {
 
-// The push providers the operator configured ([push], docs/configuration.md). Today: the
-// generic push gateway, a JSON POST to push.gateway_url (docs/api.md, Push notifications).
+// The push providers the operator configured ([push], docs/configuration.md; docs/api.md,
+// Push notifications): the generic push gateway (a JSON POST to push.gateway_url), Web Push
+// and FCM HTTP v1. A provider whose settings are missing or unreadable is off (logged once).
 class PushProviders final : public domain::PushSender {
 public:
-    explicit PushProviders(const config::Push& settings);
+    // `allow_endpoint` judges the addresses of Web Push endpoints (the webhook address policy).
+    PushProviders(const config::Push& settings, AddressFilter allow_endpoint);
 
     bool serves(model::PushProvider provider) const override;
     boost::asio::awaitable<domain::PushOutcome> send(model::PushDevice device,
@@ -22,8 +27,12 @@ private:
                                                                 const domain::PushNotification& notification);
 
     const config::Push& settings_;
+    std::unique_ptr<WebPush> web_push_;
+    std::unique_ptr<Fcm> fcm_;
 };
 
+// The notification as JSON: the gateway's "notification" object and a Web Push payload.
+std::string push_notification_json(const domain::PushNotification& notification);
 // The gateway request's JSON body: {"token", "notification": {...}}.
 std::string push_gateway_body(const std::string& token, const domain::PushNotification& notification);
 // What an HTTP status from a provider means for the notification.

@@ -255,6 +255,13 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                                                  {"CONFAB_PUSH_MAX_ATTEMPTS", "41"},
                                                  {"CONFAB_PUSH_GATEWAY_URL", "http://push.internal:8080/notify"},
                                                  {"CONFAB_PUSH_GATEWAY_API_KEY", "g"},
+                                                 {"CONFAB_PUSH_WEBPUSH_VAPID_KEY", "/etc/confab/vapid.pem"},
+                                                 {"CONFAB_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"},
+                                                 {"CONFAB_PUSH_WEBPUSH_TTL_SECONDS", "42"},
+                                                 {"CONFAB_PUSH_WEBPUSH_URGENCY", "normal"},
+                                                 {"CONFAB_PUSH_FCM_SERVICE_ACCOUNT", "/etc/confab/fcm.json"},
+                                                 {"CONFAB_PUSH_FCM_TOKEN_URL", "http://oauth.internal/token"},
+                                                 {"CONFAB_PUSH_FCM_BASE_URL", "https://fcm.internal"},
                                              }));
     Config expected;
     expected.server = {"0.0.0.0",
@@ -298,7 +305,14 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                      std::chrono::milliseconds{40000},
                      41,
                      "http://push.internal:8080/notify",
-                     "g"};
+                     "g",
+                     "/etc/confab/vapid.pem",
+                     "mailto:ops@example.com",
+                     std::chrono::seconds{42},
+                     "normal",
+                     "/etc/confab/fcm.json",
+                     "http://oauth.internal/token",
+                     "https://fcm.internal"};
     EXPECT_EQ(config.push, expected.push);
     expected.webhooks = {std::chrono::seconds{37},
                          std::chrono::milliseconds{38},

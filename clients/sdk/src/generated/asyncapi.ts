@@ -665,9 +665,15 @@ export interface components {
              *     subscription's endpoint URL, or the key the operator's gateway knows the device by.
              */
             token: string;
-            /** @description webpush only (required there); the subscription's public key. */
+            /**
+             * @description webpush only (required there); the subscription's public key: base64url (padding
+             *     optional) of the 65-byte uncompressed P-256 point (first byte 0x04).
+             */
             p256dh?: string;
-            /** @description webpush only (required there); the subscription's auth secret. */
+            /**
+             * @description webpush only (required there); the subscription's auth secret: base64url (padding
+             *     optional) of 16 bytes.
+             */
             auth?: string;
         };
         /**

@@ -665,7 +665,10 @@ export interface paths {
          *     and goes when that session ends (logout, sign-out everywhere, a revoked session). The
          *     same `provider` and `token` registered again (by anyone) is the same device, moved to
          *     the caller's session. `p256dh` and `auth` are required for `webpush` and refused for
-         *     the other providers. A known provider this server is not configured for is `400`
+         *     the other providers; a `webpush` device is a subscription as
+         *     `PushSubscription.toJSON()` gives it (an http(s) endpoint as `token`, a 65-byte
+         *     uncompressed P-256 `p256dh` and a 16-byte `auth`, both base64url), anything else is
+         *     `400` naming the field. A known provider this server is not configured for is `400`
          *     with `details.reason` `provider_not_configured`. Not on a user's behalf (`403`
          *     `on_behalf_not_allowed`).
          */
@@ -2754,9 +2757,15 @@ export interface components {
              *     subscription's endpoint URL, or the key the operator's gateway knows the device by.
              */
             token: string;
-            /** @description webpush only (required there); the subscription's public key. */
+            /**
+             * @description webpush only (required there); the subscription's public key: base64url (padding
+             *     optional) of the 65-byte uncompressed P-256 point (first byte 0x04).
+             */
             p256dh?: string;
-            /** @description webpush only (required there); the subscription's auth secret. */
+            /**
+             * @description webpush only (required there); the subscription's auth secret: base64url (padding
+             *     optional) of 16 bytes.
+             */
             auth?: string;
         };
         /**
