@@ -41,8 +41,11 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       accounts(writes, auth, members, exports, storage, cfg.auth),
       webhooks(writes, webhook_transport, webhook_bodies, workers, cfg.webhooks),
       push(pool, hub, push_sender, workers, cfg.push),
-      services{cfg,       pool,      auth,  users,         chats,        members, messages, presence, media, stats,
-               templates, scheduled, polls, host_accounts, translations, exports, accounts, webhooks, push,  hub},
+      call_publisher(hub),
+      calls(writes, hub, call_publisher, workers, cfg.calls),
+      services{cfg,          pool,    auth,     users,     chats,     members, messages,
+               presence,     media,   stats,    templates, scheduled, polls,   host_accounts,
+               translations, exports, accounts, webhooks,  push,      calls,   hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
@@ -58,6 +61,7 @@ void Application::start() {
     exports.start_recovery();
     webhooks.start();
     push.start();
+    calls.start_sweeper();
 }
 
 void Application::stop() {
@@ -66,6 +70,7 @@ void Application::stop() {
     scheduled.stop();
     webhooks.stop();
     push.stop();
+    calls.stop_sweeper();
     analytics.stop();
     pool.stop();
     for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();

@@ -99,6 +99,10 @@ void Call::require_ringing(const std::string& user_id) const {
         throw refused(model::ErrorCode::conflict, "the call is not ringing for this user", "not_ringing");
 }
 
+void Call::require_room(std::size_t mesh_limit) const {
+    if (participants_.size() >= mesh_limit) throw refused(model::ErrorCode::conflict, "the call is full", "call_full");
+}
+
 void Call::settle(Step& step, model::Timestamp now) {
     if (!ringing_.empty() || participants_.size() > 1) return;
     phase_ = Phase::ended;
@@ -106,8 +110,9 @@ void Call::settle(Step& step, model::Timestamp now) {
     step.ended = true;
 }
 
-Step Call::answer(const Device& device, model::Timestamp now) {
+Step Call::answer(const Device& device, std::size_t mesh_limit, model::Timestamp now) {
     require_ringing(device.user_id);
+    require_room(mesh_limit);
     Step step;
     ringing_.erase(device.user_id);
     participants_.emplace(device.user_id, Participant{device.token_hash});
@@ -146,7 +151,7 @@ Step Call::join(const Device& device, std::size_t mesh_limit, model::Timestamp n
     if (!answered_at_) throw refused(model::ErrorCode::conflict, "the call has not been answered yet", "not_answered");
     if (participants_.contains(device.user_id))
         throw refused(model::ErrorCode::conflict, "already in the call", "already_joined");
-    if (participants_.size() >= mesh_limit) throw refused(model::ErrorCode::conflict, "the call is full", "call_full");
+    require_room(mesh_limit);
     Step step;
     if (ringing_.erase(device.user_id)) step.rings_stopped.push_back({device.user_id, RingStop::answered});
     participants_.emplace(device.user_id, Participant{device.token_hash});

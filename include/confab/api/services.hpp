@@ -27,6 +27,7 @@ class ExportService;
 class AccountService;
 class WebhookService;
 class PushService;
+class CallService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -58,6 +59,7 @@ struct Services {
     domain::AccountService& accounts;
     domain::WebhookService& webhooks;
     domain::PushService& push;
+    domain::CallService& calls;
     const realtime::Hub& hub;
 };
 

@@ -96,8 +96,9 @@ public:
     std::vector<std::string> involved() const;
 
     // A ringing callee's device takes the call; their other devices stop ringing.
-    // conflict "not_ringing" when the user is not ringing (answered, declined, never rung).
-    Step answer(const Device& device, model::Timestamp now);
+    // conflict "not_ringing" when the user is not ringing (answered, declined, never rung),
+    // "call_full" when mesh_limit participants are in it.
+    Step answer(const Device& device, std::size_t mesh_limit, model::Timestamp now);
     // A ringing callee says no. conflict "not_ringing" as answer.
     Step decline(const std::string& user_id, model::Timestamp now);
     // A participant leaves (hangs up); the caller leaving an unanswered call cancels it.
@@ -125,6 +126,7 @@ public:
 private:
     void require_ringing(const std::string& user_id) const;
     void require_live() const;
+    void require_room(std::size_t mesh_limit) const;
     // Ends the call when no callee rings and at most one participant is left.
     void settle(Step& step, model::Timestamp now);
 

@@ -31,7 +31,7 @@ std::string run(Call& call, const std::vector<std::string>& script) {
         words >> verb >> user >> other;
         refusal.clear();
         try {
-            if (verb == "answer") call.answer(device(user), now);
+            if (verb == "answer") call.answer(device(user), mesh_limit, now);
             else if (verb == "decline") call.decline(user, now);
             else if (verb == "leave") call.leave(user, now);
             else if (verb == "join") call.join(device(user), mesh_limit, now);
@@ -170,6 +170,13 @@ TEST(Calls, TransitionsFromRingingToEnded) {
          ""},
         {"group: a member not rung joins", true, {"b"}, {"answer b", "join d"}, Phase::active, std::nullopt, ""},
         {"group: a ringing member joins", true, {"b", "c"}, {"answer b", "join c"}, Phase::active, std::nullopt, ""},
+        {"group: an answer past the mesh limit",
+         true,
+         {"b", "c", "d"},
+         {"answer b", "answer c", "answer d"},
+         Phase::active,
+         std::nullopt,
+         "call_full"},
         {"group: joined before any answer", true, {"b"}, {"join d"}, Phase::ringing, std::nullopt, "not_answered"},
         {"group: joined twice", true, {"b"}, {"answer b", "join b"}, Phase::active, std::nullopt, "already_joined"},
         {"group: past the mesh limit",
@@ -283,7 +290,7 @@ TEST(Calls, RingsStopForTheRightReason) {
         words >> verb >> user;
         const auto now = t0 + std::chrono::minutes(1);
         Step step;
-        if (verb == "answer") step = call.answer(device(user), now);
+        if (verb == "answer") step = call.answer(device(user), mesh_limit, now);
         if (verb == "decline") step = call.decline(user, now);
         if (verb == "leave") step = call.leave(user, now);
         if (verb == "timeout") step = call.ring_timeout(now);
@@ -295,7 +302,7 @@ TEST(Calls, RingsStopForTheRightReason) {
 TEST(Calls, ADurationRunsFromTheFirstAnswerToTheEnd) {
     Call call("call-1", "chat-1", Kind::voice, false, device("a"), {"b"}, t0);
     EXPECT_EQ(call.duration_ms(), 0);
-    call.answer(device("b"), t0 + std::chrono::seconds(5));
+    call.answer(device("b"), mesh_limit, t0 + std::chrono::seconds(5));
     EXPECT_FALSE(call.leave("b", t0 + std::chrono::seconds(65)).rings_stopped.size());
     EXPECT_EQ(call.duration_ms(), 60000);
     EXPECT_EQ(call.ended_at(), t0 + std::chrono::seconds(65));
@@ -303,7 +310,7 @@ TEST(Calls, ADurationRunsFromTheFirstAnswerToTheEnd) {
 
 TEST(Calls, OnlyTheDeviceInTheCallDropsOrComesBack) {
     Call call("call-1", "chat-1", Kind::voice, false, device("a"), {"b"}, t0);
-    call.answer(device("b"), t0);
+    call.answer(device("b"), mesh_limit, t0);
     EXPECT_FALSE(call.device_dropped({"b", "another-token"}));
     EXPECT_TRUE(call.device_dropped(device("b")));
     EXPECT_FALSE(call.device_dropped(device("b")));
