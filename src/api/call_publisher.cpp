@@ -42,8 +42,17 @@ void CallPublisher::send(const std::vector<std::string>& users, const char* type
     deliveries.inc(hub_.send_to_users(users, frame_of(type, std::move(data))));
 }
 
+void CallPublisher::send_to_device(const domain::calls::Device& device, const char* type, Json data) {
+    static auto& deliveries = obs::metrics().deliveries.only();
+    deliveries.inc(hub_.send_to_token(device.user_id, device.token_hash, frame_of(type, std::move(data))));
+}
+
 void CallPublisher::ring(const std::vector<std::string>& users, const domain::calls::Call& call) {
     send(users, "call.ring", {{"call", to_json(call)}});
+}
+
+void CallPublisher::ring_device(const domain::calls::Device& device, const domain::calls::Call& call) {
+    send_to_device(device, "call.ring", {{"call", to_json(call)}});
 }
 
 void CallPublisher::ring_stopped(const std::string& user_id, const domain::calls::Call& call,
@@ -59,12 +68,9 @@ void CallPublisher::changed(const std::vector<std::string>& users, const domain:
 
 void CallPublisher::relay(const domain::calls::Device& to, const domain::calls::Call& call,
                           const std::string& from_user_id, const std::string& kind, const std::string& payload) {
-    static auto& deliveries = obs::metrics().deliveries.only();
-    deliveries.inc(hub_.send_to_token(to.user_id, to.token_hash,
-                                      frame_of("call.signal", {{"call_id", call.id()},
-                                                               {"from_user_id", from_user_id},
-                                                               {"kind", kind},
-                                                               {"payload", Json::parse(payload)}})));
+    send_to_device(
+        to, "call.signal",
+        {{"call_id", call.id()}, {"from_user_id", from_user_id}, {"kind", kind}, {"payload", Json::parse(payload)}});
 }
 
 }  // namespace confab::api

@@ -226,6 +226,8 @@ boost::asio::awaitable<void> CallService::relay(std::string from_user_id, std::s
 
 void CallService::connected(const calls::Device& device) {
     std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : calls_)
+        if (entry.call.ringing().contains(device.user_id)) notices_.ring_device(device, entry.call);
     const auto found = in_call_.find(device.user_id);
     if (found == in_call_.end()) return;
     auto& entry = calls_.at(found->second);

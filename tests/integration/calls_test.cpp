@@ -196,6 +196,22 @@ TEST_F(CallsTest, EveryDeviceRingsTheFirstAnswerTakesTheCallAndSignalsReachOnlyI
     EXPECT_EQ(refusal(ws_request(*ann_ws, "call.hangup", {{"call_id", call}})), "not_found");
 }
 
+TEST_F(CallsTest, ADeviceThatConnectsWhileACallRingsRingsToo) {
+    auto ann = register_user(port(), "cl");
+    auto bob = register_user(port(), "cl");
+    const std::string chat = create_direct(port(), ann, bob)["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    const std::string call = start_call(*ann_ws, chat)["id"];
+
+    auto bob_ws = ws_connect(port(), bob.token);
+    EXPECT_EQ(frame(*bob_ws, "call.ring", call)["data"]["call"]["state"], "ringing");
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+    auto ann_tablet = ws_connect(port(), login(port(), ann.username));
+    EXPECT_TRUE(NoFrameBefore(*ann_tablet, frame_of("call.ring"), direct_message_marker(port(), bob, ann)))
+        << "the caller's other device does not ring";
+    acked(*ann_ws, "call.hangup", {{"call_id", call}});
+}
+
 TEST_F(CallsTest, ADeclinedCallAndACancelledOneLeaveTheirSystemMessages) {
     auto ann = register_user(port(), "cd");
     auto bob = register_user(port(), "cd");

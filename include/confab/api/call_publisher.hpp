@@ -18,6 +18,7 @@ public:
     explicit CallPublisher(realtime::Hub& hub) : hub_(hub) {}
 
     void ring(const std::vector<std::string>& users, const domain::calls::Call& call) override;
+    void ring_device(const domain::calls::Device& device, const domain::calls::Call& call) override;
     void ring_stopped(const std::string& user_id, const domain::calls::Call& call,
                       domain::calls::RingStop reason) override;
     void changed(const std::vector<std::string>& users, const domain::calls::Call& call) override;
@@ -26,6 +27,7 @@ public:
 
 private:
     void send(const std::vector<std::string>& users, const char* type, Json data);
+    void send_to_device(const domain::calls::Device& device, const char* type, Json data);
 
     realtime::Hub& hub_;
 };

@@ -29,6 +29,8 @@ public:
     virtual ~CallNotices() = default;
     // call.ring to every device of these users.
     virtual void ring(const std::vector<std::string>& users, const calls::Call& call) = 0;
+    // call.ring to one device that connected while the call rings for its user.
+    virtual void ring_device(const calls::Device& device, const calls::Call& call) = 0;
     // call.ring_stopped to every device of the user.
     virtual void ring_stopped(const std::string& user_id, const calls::Call& call, calls::RingStop reason) = 0;
     // call.updated, or call.ended once the call has ended, to every device of these users.
@@ -75,7 +77,8 @@ public:
     IceServers ice_servers(const std::string& user_id) const;
 
     // A connection of this device joined or left the hub: a participant's device that lost
-    // its last connection has the reconnect grace to come back.
+    // its last connection has the reconnect grace to come back; a device that connects while
+    // a call rings for its user rings too.
     void connected(const calls::Device& device);
     void disconnected(const calls::Device& device);
 
