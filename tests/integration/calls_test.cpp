@@ -1,9 +1,18 @@
 // Calls (docs/api.md, Calls): call.* signalling over real WebSockets, the devices each frame
 // reaches, the system message each call leaves, and GET /calls/ice-servers.
 
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -14,6 +23,62 @@ namespace confab::test {
 namespace {
 
 constexpr const char* turn_secret = "calls-test-turn-secret";
+
+// The loopback port of the suite's coturn: one of its own, so suites running side by side
+// do not meet.
+int pick_turn_port() {
+    std::random_device random;
+    return std::uniform_int_distribution<int>(35000, 39999)(random);
+}
+const int turn_port = pick_turn_port();
+
+bool turn_installed() {
+    return std::system("command -v turnserver >/dev/null 2>&1 && command -v turnutils_uclient >/dev/null 2>&1") == 0;
+}
+
+// Debian's coturn on turn_port with use-auth-secret and the server's secret, as
+// `./scripts/dev run` starts it; stopped by its pid.
+class Coturn {
+public:
+    Coturn() : dir_(std::filesystem::temp_directory_path() / ("confab-coturn-" + std::to_string(turn_port))) {
+        std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ / "turnserver.conf")
+            << "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port=" << turn_port
+            << "\nuse-auth-secret\nstatic-auth-secret=" << turn_secret
+            << "\nrealm=confab.test\nfingerprint\nno-tls\nno-dtls\nno-cli\nallow-loopback-peers\npidfile="
+            << (dir_ / "turnserver.pid").string() << "\nlog-file=" << (dir_ / "turnserver.log").string() << "\n";
+        pid_ = fork();
+        if (pid_ == 0) {
+            // Its log is in the file: keep the test's output to the test.
+            const int null = open("/dev/null", O_WRONLY);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            const auto config = (dir_ / "turnserver.conf").string();
+            execlp("turnserver", "turnserver", "-c", config.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+    }
+    ~Coturn() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+        }
+        std::filesystem::remove_all(dir_);
+    }
+    Coturn(const Coturn&) = delete;
+    Coturn& operator=(const Coturn&) = delete;
+
+private:
+    std::filesystem::path dir_;
+    pid_t pid_ = -1;
+};
+
+// Whether coturn grants a relay allocation (and relays a few packets) to these credentials.
+bool turn_allocates(const std::string& username, const std::string& credential) {
+    const auto command = "turnutils_uclient -y -n 1 -c -u '" + username + "' -w '" + credential + "' -p " +
+                         std::to_string(turn_port) + " 127.0.0.1 >/dev/null 2>&1";
+    return std::system(command.c_str()) == 0;
+}
 
 // The error frame's code and, when given, details.reason; "" plus the frame when it is no error.
 std::string refusal(const json& reply) {
@@ -103,8 +168,7 @@ protected:
                                                       {"CONFAB_CALLS_MESH_LIMIT", "3"},
                                                       {"CONFAB_CALLS_RING_TIMEOUT_MS", "600000"},
                                                       {"CONFAB_CALLS_RECONNECT_GRACE_MS", "300000"},
-                                                      {"CONFAB_CALLS_TURN_URLS",
-                                                       "turn:127.0.0.1:3478?transport=udp,stun:127.0.0.1"},
+                                                      {"CONFAB_CALLS_TURN_URLS", turn_url() + ",stun:127.0.0.1"},
                                                       {"CONFAB_CALLS_TURN_SECRET", turn_secret},
                                                       {"CONFAB_CALLS_TURN_TTL_SECONDS", "600"},
                                                   });
@@ -112,6 +176,7 @@ protected:
     static void TearDownTestSuite() { server_.reset(); }
     void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
     static std::uint16_t port() { return server_->port(); }
+    static std::string turn_url() { return "turn:127.0.0.1:" + std::to_string(turn_port) + "?transport=udp"; }
 
     static std::unique_ptr<ServerProcess> server_;
 };
@@ -354,7 +419,7 @@ TEST_F(CallsTest, IceServersCarryShortLivedTurnCredentials) {
     EXPECT_EQ(body["ttl_seconds"], 600);
     ASSERT_EQ(body["ice_servers"].size(), 1u) << body.dump();
     const auto& server = body["ice_servers"][0];
-    EXPECT_EQ(server["urls"], json::array({"turn:127.0.0.1:3478?transport=udp", "stun:127.0.0.1"}));
+    EXPECT_EQ(server["urls"], json::array({turn_url(), "stun:127.0.0.1"}));
     const std::string username = server["username"];
     const auto colon = username.find(':');
     ASSERT_NE(colon, std::string::npos) << username;
@@ -375,6 +440,20 @@ TEST_F(CallsTest, IceServersCarryShortLivedTurnCredentials) {
         << credential;
     EXPECT_EQ(length, 20u);
     EXPECT_TRUE(IsError(get(port(), "", "/api/v1/calls/ice-servers"), 401, "unauthorized"));
+}
+
+TEST_F(CallsTest, CoturnRelaysForTheHandedOutCredentialsOnly) {
+    if (!turn_installed()) GTEST_SKIP() << "coturn is not installed";
+    auto ann = register_user(port(), "cu");
+    const auto server =
+        expect_json(get(port(), ann.token, "/api/v1/calls/ice-servers"), 200, "ice-servers")["ice_servers"][0];
+    const Coturn coturn;
+    // Polled: coturn listens a moment after it starts.
+    EXPECT_TRUE(eventually([&] { return turn_allocates(server["username"], server["credential"]); }, 15s));
+    EXPECT_FALSE(turn_allocates(server["username"], "AAAA" + server["credential"].get<std::string>()));
+    auto forged = server["username"].get<std::string>();
+    forged.back() = forged.back() == '0' ? '1' : '0';
+    EXPECT_FALSE(turn_allocates(forged, server["credential"])) << "the credential is bound to the user";
 }
 
 // A server whose rings and reconnect graces run out within a test.
