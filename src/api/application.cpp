@@ -42,9 +42,11 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       webhooks(writes, webhook_transport, webhook_bodies, workers, cfg.webhooks),
       push(pool, hub, push_sender, workers, cfg.push),
       invite_links(writes, cfg.limits),
-      services{cfg,          pool,    auth,     users,     chats,     members,      messages,
-               presence,     media,   stats,    templates, scheduled, polls,        host_accounts,
-               translations, exports, accounts, webhooks,  push,      invite_links, hub},
+      call_publisher(hub),
+      calls(writes, hub, call_publisher, workers, cfg.calls),
+      services{cfg,   pool,         auth,      users, chats,         members,      messages, presence, media,
+               stats, templates,    scheduled, polls, host_accounts, translations, exports,  accounts, webhooks,
+               push,  invite_links, calls,     hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
@@ -61,6 +63,7 @@ void Application::start() {
     exports.start_recovery();
     webhooks.start();
     push.start();
+    calls.start_sweeper();
 }
 
 void Application::stop() {
@@ -69,6 +72,7 @@ void Application::stop() {
     scheduled.stop();
     webhooks.stop();
     push.stop();
+    calls.stop_sweeper();
     analytics.stop();
     pool.stop();
     for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();

@@ -51,6 +51,7 @@ http::Router make_router(Services& services) {
     add_push_routes(router, services);
     add_server_routes(router, services);
     add_webhook_routes(router, services);
+    add_call_routes(router, services);
     return router;
 }
 

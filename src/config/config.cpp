@@ -393,6 +393,16 @@ Text subject_token() {
                 }};
 }
 
+// ICE server URLs (RFC 7064, RFC 7065): stun:, turn: or turns:, no blanks or commas.
+TextList ice_url_list() {
+    return TextList{"a list of URLs like \"turn:turn.example.com:3478?transport=udp\" (stun:, turn: or turns:)",
+                    [](std::string_view text) {
+                        const bool scheme =
+                            text.starts_with("stun:") || text.starts_with("turn:") || text.starts_with("turns:");
+                        return scheme && text.find_first_of(", \t") == std::string_view::npos && text.back() != ':';
+                    }};
+}
+
 TextList secret_list() {
     return TextList{"a list of secrets of at least 32 characters, with no commas or blanks", [](std::string_view text) {
                         return text.size() >= 32 && text.find_first_of(", \t") == std::string_view::npos;
@@ -643,6 +653,16 @@ const std::vector<Key>& keys() {
          &Push::fcm_service_account},
         {"push.fcm_token_url", "CONFAB_PUSH_FCM_TOKEN_URL", web_url(), &Config::push, &Push::fcm_token_url},
         {"push.fcm_base_url", "CONFAB_PUSH_FCM_BASE_URL", web_url(), &Config::push, &Push::fcm_base_url},
+
+        {"calls.ring_timeout_ms", "CONFAB_CALLS_RING_TIMEOUT_MS", integer(100, 600000), &Config::calls,
+         &Calls::ring_timeout},
+        {"calls.reconnect_grace_ms", "CONFAB_CALLS_RECONNECT_GRACE_MS", integer(0, 300000), &Config::calls,
+         &Calls::reconnect_grace},
+        {"calls.mesh_limit", "CONFAB_CALLS_MESH_LIMIT", integer(2, 16), &Config::calls, &Calls::mesh_limit},
+        {"calls.turn_urls", "CONFAB_CALLS_TURN_URLS", ice_url_list(), &Config::calls, &Calls::turn_urls},
+        {"calls.turn_secret", "CONFAB_CALLS_TURN_SECRET", optional_secret(), &Config::calls, &Calls::turn_secret},
+        {"calls.turn_ttl_seconds", "CONFAB_CALLS_TURN_TTL_SECONDS", integer(60, 86400), &Config::calls,
+         &Calls::turn_ttl},
     };
     return table;
 }

@@ -24,12 +24,17 @@ std::string name_of(store::Tx& tx, const std::string& user_id) {
 
 Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
                      const std::string& event, const std::optional<std::string>& user_id) {
+    return write_system_note(tx, chat_id, actor, std::move(content), system_metadata(event, user_id));
+}
+
+Message write_system_note(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
+                          std::string metadata) {
     store::NewMessage message{chat_id,
                               actor,
                               MessageType::system,
                               std::move(content),
                               std::nullopt,
-                              system_metadata(event, user_id),
+                              std::move(metadata),
                               std::nullopt,
                               std::nullopt,
                               std::nullopt,

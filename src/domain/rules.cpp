@@ -128,6 +128,8 @@ void may_post(const Standing& actor, MessageType type) {
     if (actor.muted) throw forbidden("you are muted in this chat");
 }
 
+void may_start_call(const Standing& actor) { may_post(actor, MessageType::text); }
+
 void may_react(const Standing& actor) { require(actor, react, "restricted members cannot react or vote"); }
 
 void may_update_chat(const Standing& actor, bool changes_settings) {

@@ -62,14 +62,27 @@ std::size_t Hub::send_here(const std::vector<std::string>& user_ids, const Frame
     return count;
 }
 
+std::size_t Hub::send_to_token(const std::string& user_id, const std::string& token_hash, const Frame& frame) {
+    Dispatch dispatch{{}, frame, std::nullopt};
+    const TokenFilter tokens{token_hash, false};
+    std::size_t count = 0;
+    bool start_drain = false;
+    {
+        std::lock_guard lock(mutex_);
+        target(dispatch, user_id, tokens);
+        count = dispatch.targets.size();
+        start_drain = queue(std::move(dispatch));
+    }
+    if (start_drain) post_drain();
+    return count;
+}
+
 void Hub::close_here(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {
     Dispatch dispatch{{}, nullptr, code};
     bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
-        if (const auto found = by_user_.find(user_id); found != by_user_.end())
-            std::copy_if(found->second.begin(), found->second.end(), std::back_inserter(dispatch.targets),
-                         [&](const auto& connection) { return tokens.matches(*connection); });
+        target(dispatch, user_id, tokens);
         start_drain = queue(std::move(dispatch));
     }
     if (start_drain) post_drain();
@@ -85,6 +98,12 @@ void Hub::close_everyone_here(CloseCode code) {
         start_drain = queue(std::move(dispatch));
     }
     if (start_drain) post_drain();
+}
+
+void Hub::target(Dispatch& dispatch, const std::string& user_id, const TokenFilter& tokens) const {
+    if (const auto found = by_user_.find(user_id); found != by_user_.end())
+        std::copy_if(found->second.begin(), found->second.end(), std::back_inserter(dispatch.targets),
+                     [&](const auto& connection) { return tokens.matches(*connection); });
 }
 
 bool Hub::queue(Dispatch dispatch) {
@@ -159,6 +178,15 @@ std::size_t Hub::connections_of(const std::string& user_id) const {
     std::lock_guard lock(mutex_);
     const auto found = by_user_.find(user_id);
     return found == by_user_.end() ? 0 : found->second.size();
+}
+
+std::size_t Hub::connections_of(const std::string& user_id, const std::string& token_hash) const {
+    std::lock_guard lock(mutex_);
+    const auto found = by_user_.find(user_id);
+    if (found == by_user_.end()) return 0;
+    const TokenFilter tokens{token_hash, false};
+    return static_cast<std::size_t>(std::count_if(found->second.begin(), found->second.end(),
+                                                  [&](const auto& connection) { return tokens.matches(*connection); }));
 }
 
 }  // namespace confab::realtime

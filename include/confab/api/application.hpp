@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/api/call_publisher.hpp"
 #include "confab/api/event_publisher.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/services.hpp"
@@ -12,6 +13,7 @@
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/call_service.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/member_service.hpp"
 #include "confab/domain/commit.hpp"
@@ -51,7 +53,8 @@ public:
     Application& operator=(const Application&) = delete;
 
     // Background work: the cleanup of unattached uploads, posting due scheduled messages,
-    // failing the exports a stopped server left unfinished, webhook deliveries, push notifications.
+    // failing the exports a stopped server left unfinished, webhook deliveries, push notifications,
+    // ending the calls whose ring or reconnect grace ran out.
     void start();
     // After the server stopped: fail queued jobs, flush analytics, join every thread.
     void stop();
@@ -86,6 +89,8 @@ public:
     domain::WebhookService webhooks;
     domain::PushService push;
     domain::InviteLinkService invite_links;
+    CallPublisher call_publisher;
+    domain::CallService calls;
     Services services;
     WebClient web_client;
     http::Router router;

@@ -35,6 +35,8 @@ void add_admin_routes(http::Router& router, Services& services);
 void add_push_routes(http::Router& router, Services& services);
 // The host backend's server API, under /api/v1/server/.
 void add_server_routes(http::Router& router, Services& services);
+// The ICE servers (and TURN credentials) for calls; their signalling is over the WebSocket.
+void add_call_routes(http::Router& router, Services& services);
 // Webhooks of a chat (its admins) and server-wide ones (the server API key).
 void add_webhook_routes(http::Router& router, Services& services);
 

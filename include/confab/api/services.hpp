@@ -28,6 +28,7 @@ class AccountService;
 class WebhookService;
 class PushService;
 class InviteLinkService;
+class CallService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -60,6 +61,7 @@ struct Services {
     domain::WebhookService& webhooks;
     domain::PushService& push;
     domain::InviteLinkService& invite_links;
+    domain::CallService& calls;
     const realtime::Hub& hub;
 };
 

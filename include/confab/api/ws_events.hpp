@@ -27,7 +27,8 @@ public:
     // (domain::AuthService::valid_until).
     boost::asio::awaitable<std::optional<model::Timestamp>> signed_in_until(const model::Principal& principal);
 
-    // A connection joined or left the hub: presence (and typing on the last close).
+    // A connection joined or left the hub: presence (and typing on the last close), and a
+    // call's reconnect grace.
     boost::asio::awaitable<void> opened(const model::Principal& principal);
     boost::asio::awaitable<void> closed(const model::Principal& principal);
 
@@ -66,6 +67,7 @@ public:
 
 private:
     void add(std::string type, Handler handler, bool overlaps = false);
+    void add_call_events();
 
     Services& services_;
     std::map<std::string, Route, std::less<>> routes_;

@@ -212,6 +212,18 @@ struct Push {
     bool operator==(const Push&) const = default;
 };
 
+// Voice and video calls (docs/api.md, Calls): signalling limits and the TURN server.
+struct Calls {
+    std::chrono::milliseconds ring_timeout{45000};     // unanswered callees have missed the call then
+    std::chrono::milliseconds reconnect_grace{15000};  // a participant without a connection stays this long
+    std::size_t mesh_limit = 6;                        // participants of a group call
+    std::vector<std::string> turn_urls;                // "turn:host:3478?transport=udp", "stun:..."
+    std::string turn_secret;                           // coturn's static-auth-secret; empty: no credentials
+    std::chrono::seconds turn_ttl{3600};               // how long handed-out TURN credentials are valid
+
+    bool operator==(const Calls&) const = default;
+};
+
 struct Config {
     Server server;
     Database database;
@@ -228,6 +240,7 @@ struct Config {
     Web web;
     Webhooks webhooks;
     Push push;
+    Calls calls;
 
     bool operator==(const Config&) const = default;
 };

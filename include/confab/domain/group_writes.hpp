@@ -17,6 +17,10 @@ std::string name_of(store::Tx& tx, const std::string& user_id);
 Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
                      const std::string& event, const std::optional<std::string>& user_id = std::nullopt);
 
+// Stores a system message with this metadata (a JSON object's text).
+Message write_system_note(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,
+                          std::string metadata);
+
 // message.new for the message, to every member of its chat.
 void deliver_message(Effects& effects, Message message);
 

@@ -56,6 +56,10 @@ std::vector<Permission> permissions(const Standing& actor);
 // file); a member muted by a moderator does not post until the mute ends.
 void may_post(const Standing& actor, MessageType type);
 
+// Who may post (text) may start a call, which rings every other member; any member may
+// answer, decline or join one.
+void may_start_call(const Standing& actor);
+
 // Reactions and poll votes: who holds `react` (restricted members only read).
 void may_react(const Standing& actor);
 

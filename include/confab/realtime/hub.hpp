@@ -93,6 +93,9 @@ public:
     // already seq order, a cluster has to restore it.
     std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame,
                               const std::optional<Order>& order = std::nullopt);
+    // This node's connections of the user that authenticated with this token (one device) get
+    // the frame: a call's signalling, whose call lives on this node; returns how many.
+    std::size_t send_to_token(const std::string& user_id, const std::string& token_hash, const Frame& frame);
     // Closes the user's connections that authenticated with this token, on every node, after
     // what was sent to them before.
     void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);
@@ -107,6 +110,8 @@ public:
 
     std::size_t connection_count() const;
     std::size_t connections_of(const std::string& user_id) const;
+    // This node's connections of the user that authenticated with this token.
+    std::size_t connections_of(const std::string& user_id, const std::string& token_hash) const;
 
 private:
     // One send or close, to these connections.
@@ -116,6 +121,8 @@ private:
         std::optional<CloseCode> close;
     };
 
+    // With mutex_ held: adds the user's connections that match the filter.
+    void target(Dispatch& dispatch, const std::string& user_id, const TokenFilter& tokens) const;
     // With mutex_ held; true when no drain is pending, and the caller must post one.
     bool queue(Dispatch dispatch);
     void post_drain();

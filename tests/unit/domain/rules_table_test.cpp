@@ -167,6 +167,11 @@ const std::vector<StandingRow>& standing_rows() {
          {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_post},
         {"react or vote", [](const Standing& s) { may_react(s); }, 'A', {'F', 'A', 'A', 'A', 'A'}},
+        {"start a call",
+         [](const Standing& s) { may_start_call(s); },
+         'A',
+         {'F', 'A', 'A', 'A', 'A'},
+         &ChatSettings::only_admins_can_post},
     };
     return rows;
 }
@@ -428,6 +433,7 @@ TEST(RulesTable, AMutedMemberDoesNotPost) {
         EXPECT_EQ(answer([&] { may_post(muted, MessageType::text); }), 'F') << to_string(role);
         EXPECT_EQ(answer([&] { may_post(muted, MessageType::image); }), 'F') << to_string(role);
         EXPECT_EQ(answer([&] { may_react(muted); }), role == Role::restricted ? 'F' : 'A') << to_string(role);
+        EXPECT_EQ(answer([&] { may_start_call(muted); }), 'F') << to_string(role);
     }
 }
 

@@ -302,7 +302,9 @@ export interface components {
              *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
              *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
              *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`) and
-             *     `metadata.user_id` where a user is concerned.
+             *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)
+             *     `metadata.event` is `call.missed`, `call.declined` or `call.completed`, with
+             *     `user_id` (the caller), `call_id`, `kind` (`voice` or `video`) and `duration_ms`.
              */
             metadata: {
                 location?: components["schemas"]["Location"];
@@ -652,6 +654,21 @@ export interface components {
             /** @description The session that registered it (`GET /sessions`). */
             session_id: components["schemas"]["Uuid"];
             created_at: components["schemas"]["Timestamp"];
+        };
+        IceServerList: {
+            ice_servers: components["schemas"]["IceServer"][];
+            /** @description `calls.turn_ttl_seconds`: how long the credentials are valid from now. */
+            ttl_seconds: number;
+            /** @description When the credentials stop working; null when there are none. */
+            expires_at: components["schemas"]["Timestamp"] | null;
+        };
+        IceServer: {
+            /** @description `stun:`, `turn:` and `turns:` URLs (RFC 7064, RFC 7065). */
+            urls: string[];
+            /** @description `<expiry unix time>:<user_id>`; absent without `calls.turn_secret`. */
+            username?: string;
+            /** @description base64(HMAC-SHA1(`calls.turn_secret`, username)); absent without `calls.turn_secret`. */
+            credential?: string;
         };
         DeviceList: {
             devices: components["schemas"]["DeviceModel"][];
@@ -1399,6 +1416,168 @@ export interface components {
                 poll: components["schemas"]["PollModel"];
             };
         };
+        CallStartFrame: {
+            /** @constant */
+            type: "call.start";
+            id?: components["schemas"]["RequestId"];
+            data: {
+                chat_id: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                kind: "voice" | "video";
+            };
+        };
+        CallAcceptFrame: {
+            /** @constant */
+            type: "call.accept";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallJoinFrame: {
+            /** @constant */
+            type: "call.join";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallDeclineFrame: {
+            /** @constant */
+            type: "call.decline";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallHangupFrame: {
+            /** @constant */
+            type: "call.hangup";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallLeaveFrame: {
+            /** @constant */
+            type: "call.leave";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallCancelFrame: {
+            /** @constant */
+            type: "call.cancel";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallScreenShareStartFrame: {
+            /** @constant */
+            type: "call.screen_share.start";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallScreenShareStopFrame: {
+            /** @constant */
+            type: "call.screen_share.stop";
+            id?: components["schemas"]["RequestId"];
+            data: components["schemas"]["CallRef"];
+        };
+        CallSignalFrame: {
+            /** @constant */
+            type: "call.signal";
+            id?: components["schemas"]["RequestId"];
+            data: {
+                call_id: components["schemas"]["Uuid"];
+                /** @description Another participant of the call. */
+                to_user_id: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                kind: "offer" | "answer" | "candidate";
+                /**
+                 * @description Relayed as it is, e.g. an RTCSessionDescriptionInit (`{"type": "offer", "sdp": ...}`)
+                 *     or an RTCIceCandidateInit (`{"candidate", "sdpMid", "sdpMLineIndex"}`); the frame
+                 *     stays within `limits.frame_bytes`.
+                 */
+                payload: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        AckCallFrame: {
+            /** @constant */
+            type: "ack";
+            id: components["schemas"]["RequestId"];
+            data: {
+                call: components["schemas"]["CallModel"];
+            };
+        };
+        CallRingFrame: {
+            /** @constant */
+            type: "call.ring";
+            data: {
+                call: components["schemas"]["CallModel"];
+            };
+        };
+        CallRingStoppedFrame: {
+            /** @constant */
+            type: "call.ring_stopped";
+            data: {
+                call_id: components["schemas"]["Uuid"];
+                chat_id: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                reason: "answered" | "declined" | "cancelled" | "missed";
+            };
+        };
+        CallUpdatedFrame: {
+            /** @constant */
+            type: "call.updated";
+            data: {
+                call: components["schemas"]["CallModel"];
+            };
+        };
+        CallEndedFrame: {
+            /** @constant */
+            type: "call.ended";
+            data: {
+                call: components["schemas"]["CallModel"];
+            };
+        };
+        CallSignalRelayedFrame: {
+            /** @constant */
+            type: "call.signal";
+            data: {
+                call_id: components["schemas"]["Uuid"];
+                from_user_id: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                kind: "offer" | "answer" | "candidate";
+                /** @description The sender's `payload`, as it was sent. */
+                payload: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        CallRef: {
+            call_id: components["schemas"]["Uuid"];
+        };
+        /** @description A call as it is now (docs/api.md, Calls). */
+        CallModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            /** @enum {string} */
+            kind: "voice" | "video";
+            /** @enum {string} */
+            state: "ringing" | "active" | "ended";
+            caller_id: components["schemas"]["Uuid"];
+            started_at: components["schemas"]["Timestamp"];
+            /** @description The first answer; null before it. */
+            answered_at: components["schemas"]["Timestamp"] | null;
+            ended_at: components["schemas"]["Timestamp"] | null;
+            /** @description Set once ended; `completed` when anyone answered, `declined` when every callee declined, `missed` otherwise. */
+            outcome: ("missed" | "declined" | "completed") | null;
+            /** @description From the first answer to the end; 0 until the call ended answered. */
+            duration_ms: number;
+            /** @description Who is in the call (the caller from the start, each callee once answered or joined). */
+            participants: components["schemas"]["CallParticipant"][];
+            /** @description The callees it still rings for. */
+            ringing: components["schemas"]["Uuid"][];
+        };
+        CallParticipant: {
+            user_id: components["schemas"]["Uuid"];
+            screen_sharing: boolean;
+            /** @description False while the participant's device has no connection (the reconnect grace, `calls.reconnect_grace_ms`). */
+            connected: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -1428,6 +1607,16 @@ export interface ClientEventFrames {
   'read.mark': { frame: S['ReadMarkFrame']; ack: S['AckEmptyFrame'] };
   'sync': { frame: S['SyncFrame']; ack: S['AckSyncFrame'] };
   'ping': { frame: S['PingFrame']; ack: S['AckEmptyFrame'] };
+  'call.start': { frame: S['CallStartFrame']; ack: S['AckCallFrame'] };
+  'call.accept': { frame: S['CallAcceptFrame']; ack: S['AckCallFrame'] };
+  'call.join': { frame: S['CallJoinFrame']; ack: S['AckCallFrame'] };
+  'call.decline': { frame: S['CallDeclineFrame']; ack: S['AckEmptyFrame'] };
+  'call.hangup': { frame: S['CallHangupFrame']; ack: S['AckEmptyFrame'] };
+  'call.leave': { frame: S['CallLeaveFrame']; ack: S['AckEmptyFrame'] };
+  'call.cancel': { frame: S['CallCancelFrame']; ack: S['AckEmptyFrame'] };
+  'call.screen_share.start': { frame: S['CallScreenShareStartFrame']; ack: S['AckEmptyFrame'] };
+  'call.screen_share.stop': { frame: S['CallScreenShareStopFrame']; ack: S['AckEmptyFrame'] };
+  'call.signal': { frame: S['CallSignalFrame']; ack: S['AckEmptyFrame'] };
 }
 /** Frames the server pushes, by type. */
 export interface ServerEventFrames {
@@ -1452,6 +1641,11 @@ export interface ServerEventFrames {
   'scheduled_message.updated': S['ScheduledMessageUpdatedFrame'];
   'scheduled_message.deleted': S['ScheduledMessageDeletedFrame'];
   'poll.updated': S['PollUpdatedFrame'];
+  'call.ring': S['CallRingFrame'];
+  'call.ring_stopped': S['CallRingStoppedFrame'];
+  'call.updated': S['CallUpdatedFrame'];
+  'call.ended': S['CallEndedFrame'];
+  'call.signal': S['CallSignalRelayedFrame'];
 }
-export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping'] as const;
-export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated'] as const;
+export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping', 'call.start', 'call.accept', 'call.join', 'call.decline', 'call.hangup', 'call.leave', 'call.cancel', 'call.screen_share.start', 'call.screen_share.stop', 'call.signal'] as const;
+export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;

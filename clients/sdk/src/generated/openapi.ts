@@ -645,6 +645,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ICE servers for a call, with short-lived TURN credentials
+         * @description The `RTCIceServer` list a client passes to `RTCPeerConnection` (docs/api.md, Calls):
+         *     one entry holding every URL of `calls.turn_urls`, or none when that is empty. With
+         *     `calls.turn_secret` set, the entry carries credentials of the TURN REST API scheme,
+         *     which coturn's `use-auth-secret` checks: `username` is `<expiry unix time>:<user_id>`
+         *     and `credential` is base64(HMAC-SHA1(secret, username)), valid for
+         *     `calls.turn_ttl_seconds`; fetch a new list before `expires_at`. Without a secret the
+         *     entry has neither field and `expires_at` is null.
+         */
+        get: operations["getIceServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -2394,7 +2420,9 @@ export interface components {
              *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
              *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
              *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`) and
-             *     `metadata.user_id` where a user is concerned.
+             *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)
+             *     `metadata.event` is `call.missed`, `call.declined` or `call.completed`, with
+             *     `user_id` (the caller), `call_id`, `kind` (`voice` or `video`) and `duration_ms`.
              */
             metadata: {
                 location?: components["schemas"]["Location"];
@@ -2744,6 +2772,21 @@ export interface components {
             /** @description The session that registered it (`GET /sessions`). */
             session_id: components["schemas"]["Uuid"];
             created_at: components["schemas"]["Timestamp"];
+        };
+        IceServerList: {
+            ice_servers: components["schemas"]["IceServer"][];
+            /** @description `calls.turn_ttl_seconds`: how long the credentials are valid from now. */
+            ttl_seconds: number;
+            /** @description When the credentials stop working; null when there are none. */
+            expires_at: components["schemas"]["Timestamp"] | null;
+        };
+        IceServer: {
+            /** @description `stun:`, `turn:` and `turns:` URLs (RFC 7064, RFC 7065). */
+            urls: string[];
+            /** @description `<expiry unix time>:<user_id>`; absent without `calls.turn_secret`. */
+            username?: string;
+            /** @description base64(HMAC-SHA1(`calls.turn_secret`, username)); absent without `calls.turn_secret`. */
+            credential?: string;
         };
         DeviceList: {
             devices: components["schemas"]["DeviceModel"][];
@@ -4247,6 +4290,29 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getIceServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ICE servers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServerList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             default: components["responses"]["Error"];
         };
     };

@@ -1,0 +1,126 @@
+#pragma once
+
+#include "confab/config/config.hpp"
+#include "confab/domain/blocking.hpp"
+#include "confab/domain/calls.hpp"
+#include "confab/domain/commit.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace confab::realtime {
+class Hub;
+}
+
+namespace confab::domain {
+
+// Where a call's changes go out (api::CallPublisher): the frames of docs/asyncapi.yaml.
+class CallNotices {
+public:
+    virtual ~CallNotices() = default;
+    // call.ring to every device of these users.
+    virtual void ring(const std::vector<std::string>& users, const calls::Call& call) = 0;
+    // call.ring to one device that connected while the call rings for its user.
+    virtual void ring_device(const calls::Device& device, const calls::Call& call) = 0;
+    // call.ring_stopped to every device of the user.
+    virtual void ring_stopped(const std::string& user_id, const calls::Call& call, calls::RingStop reason) = 0;
+    // call.updated, or call.ended once the call has ended, to every device of these users.
+    virtual void changed(const std::vector<std::string>& users, const calls::Call& call) = 0;
+    // call.signal to the device in the call: an offer, answer or candidate from another participant.
+    virtual void relay(const calls::Device& to, const calls::Call& call, const std::string& from_user_id,
+                       const std::string& kind, const std::string& payload) = 0;
+};
+
+// The ICE servers a user's client may use: the configured URLs, with TURN credentials when
+// a secret is shared with the TURN server.
+struct IceServers {
+    std::vector<std::string> urls;
+    std::optional<calls::TurnCredentials> credentials;
+    std::chrono::seconds ttl;
+};
+
+// The calls of this node (docs/api.md, Calls): held in memory only, so a restart ends them,
+// and their signalling reaches the devices connected to this node. Every transition is
+// calls::Call's under one mutex; the notices go out under it too, so each device sees a
+// call's changes in order. A tick ends the rings and reconnect graces that ran out; each
+// ended call writes its system message (missed, declined or its duration) like any message.
+class CallService {
+public:
+    static constexpr auto tick = std::chrono::milliseconds(100);
+
+    CallService(ChatWrites& writes, realtime::Hub& hub, CallNotices& notices, Workers& workers,
+                const config::Calls& settings);
+
+    // Rings every other member of the chat (of a group: those not in another call): not_found
+    // for a non-member, conflict "in_call" when the caller is in a call, "busy" when every
+    // callee is.
+    boost::asio::awaitable<calls::Call> start(calls::Device caller, std::string chat_id, calls::Kind kind);
+    boost::asio::awaitable<calls::Call> accept(calls::Device device, std::string call_id);
+    boost::asio::awaitable<void> decline(std::string user_id, std::string call_id);
+    // Hang up, leave, or (the caller, unanswered) cancel.
+    boost::asio::awaitable<void> leave(std::string user_id, std::string call_id);
+    boost::asio::awaitable<calls::Call> join(calls::Device device, std::string call_id);
+    boost::asio::awaitable<void> share_screen(std::string user_id, std::string call_id, bool sharing);
+    // An offer, answer or candidate (payload: its JSON text) to another participant's device.
+    boost::asio::awaitable<void> relay(std::string from_user_id, std::string call_id, std::string to_user_id,
+                                       std::string kind, std::string payload);
+
+    IceServers ice_servers(const std::string& user_id) const;
+
+    // A connection of this device joined or left the hub: a participant's device that lost
+    // its last connection has the reconnect grace to come back; a device that connects while
+    // a call rings for its user rings too.
+    void connected(const calls::Device& device);
+    void disconnected(const calls::Device& device);
+
+    void start_sweeper();
+    void stop_sweeper();
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    struct Live {
+        calls::Call call;
+        std::vector<std::string> audience;  // the chat's members when it started
+        Clock::time_point ring_until;
+        std::map<std::string, Clock::time_point> grace_until;  // participants without a connection
+    };
+
+    // The live call, for a member of its chat: not_found "call" otherwise.
+    boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
+    // With mutex_ held.
+    Live& live(const std::string& call_id);
+    // conflict "in_call" when the user is in a call other than this one.
+    void require_free(const std::string& user_id, const std::string& call_id) const;
+    // With mutex_ held: tells what a step did, and forgets an ended call (returned, for its
+    // system message).
+    std::optional<calls::Call> publish(Live& live, const calls::Step& step);
+    boost::asio::awaitable<void> remember(std::optional<calls::Call> ended);
+    boost::asio::awaitable<void> loop();
+    std::vector<calls::Call> expire();
+
+    ChatWrites& writes_;
+    realtime::Hub& hub_;
+    CallNotices& notices_;
+    const config::Calls& settings_;
+    boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+    boost::asio::steady_timer timer_;
+    std::mutex mutex_;
+    std::map<std::string, Live> calls_;
+    std::map<std::string, std::string> in_call_;  // participant -> call id
+};
+
+// The system message an ended call leaves in its chat: "Missed voice call", "Declined video
+// call", "Voice call, 1:05".
+std::string call_summary(const calls::Call& call);
+
+}  // namespace confab::domain

@@ -1,0 +1,289 @@
+#include "confab/domain/call_service.hpp"
+
+#include "confab/domain/group_writes.hpp"
+#include "confab/domain/rules.hpp"
+#include "confab/realtime/hub.hpp"
+#include "confab/store/chats.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+namespace confab::domain {
+namespace {
+
+model::Timestamp now_ms() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+std::string random_uuid() {
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    raw[6] = static_cast<unsigned char>((raw[6] & 0x0f) | 0x40);  // version 4
+    raw[8] = static_cast<unsigned char>((raw[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    char hex[sizeof raw * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    const std::string text(hex);
+    return text.substr(0, 8) + '-' + text.substr(8, 4) + '-' + text.substr(12, 4) + '-' + text.substr(16, 4) + '-' +
+           text.substr(20);
+}
+
+model::Error refused(const std::string& message, const char* reason) {
+    return model::with_reason(model::ErrorCode::conflict, message, reason);
+}
+
+std::string minutes_and_seconds(std::int64_t milliseconds) {
+    const auto seconds = milliseconds / 1000;
+    const auto hours = seconds / 3600;
+    const auto two_digits = [](std::int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+    if (hours > 0) return std::to_string(hours) + ":" + two_digits(seconds / 60 % 60) + ":" + two_digits(seconds % 60);
+    return std::to_string(seconds / 60) + ":" + two_digits(seconds % 60);
+}
+
+// metadata of the system message; names, UUIDs and numbers need no JSON escaping.
+std::string summary_metadata(const calls::Call& call) {
+    return R"({"event":"call.)" + std::string(calls::to_string(*call.outcome())) + R"(","user_id":")" +
+           call.caller_id() + R"(","call_id":")" + call.id() + R"(","kind":")" +
+           std::string(calls::to_string(call.kind())) + R"(","duration_ms":)" + std::to_string(call.duration_ms()) +
+           "}";
+}
+
+}  // namespace
+
+std::string call_summary(const calls::Call& call) {
+    const std::string kind(calls::to_string(call.kind()));
+    switch (call.outcome().value_or(calls::Outcome::missed)) {
+        case calls::Outcome::missed: return "Missed " + kind + " call";
+        case calls::Outcome::declined: return "Declined " + kind + " call";
+        case calls::Outcome::completed: break;
+    }
+    auto capitalized = kind;
+    capitalized.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalized.front())));
+    return capitalized + " call, " + minutes_and_seconds(call.duration_ms());
+}
+
+CallService::CallService(ChatWrites& writes, realtime::Hub& hub, CallNotices& notices, Workers& workers,
+                         const config::Calls& settings)
+    : writes_(writes),
+      hub_(hub),
+      notices_(notices),
+      settings_(settings),
+      strand_(boost::asio::make_strand(workers.pool())),
+      timer_(strand_) {}
+
+void CallService::start_sweeper() { boost::asio::co_spawn(strand_, loop(), boost::asio::detached); }
+
+void CallService::stop_sweeper() {
+    boost::asio::post(strand_, [this] { timer_.cancel(); });
+}
+
+IceServers CallService::ice_servers(const std::string& user_id) const {
+    IceServers servers{settings_.turn_urls, std::nullopt, settings_.turn_ttl};
+    if (!servers.urls.empty() && !settings_.turn_secret.empty())
+        servers.credentials = calls::turn_credentials(settings_.turn_secret, user_id, now_ms(), settings_.turn_ttl);
+    return servers;
+}
+
+CallService::Live& CallService::live(const std::string& call_id) {
+    const auto found = calls_.find(call_id);
+    if (found == calls_.end()) throw not_found("call");
+    return found->second;
+}
+
+void CallService::require_free(const std::string& user_id, const std::string& call_id) const {
+    const auto found = in_call_.find(user_id);
+    if (found != in_call_.end() && found->second != call_id) throw refused("already in another call", "in_call");
+}
+
+boost::asio::awaitable<void> CallService::require_member(const std::string& call_id, const std::string& user_id) {
+    require_uuid(call_id, "call_id");
+    std::string chat_id;
+    {
+        std::lock_guard lock(mutex_);
+        chat_id = live(call_id).call.chat_id();
+    }
+    standing_in((co_await writes_.access(chat_id)).get(), user_id, "call");
+}
+
+std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& step) {
+    const auto& call = live.call;
+    for (const auto& stopped : step.rings_stopped) notices_.ring_stopped(stopped.user_id, call, stopped.reason);
+    notices_.changed(live.audience, call);
+    std::erase_if(in_call_, [&](const auto& entry) {
+        return entry.second == call.id() && (step.ended || !call.is_participant(entry.first));
+    });
+    if (!step.ended) {
+        for (const auto& [user, participant] : call.participants()) in_call_[user] = call.id();
+        return std::nullopt;
+    }
+    auto ended = std::move(live.call);
+    calls_.erase(ended.id());
+    return ended;
+}
+
+boost::asio::awaitable<void> CallService::remember(std::optional<calls::Call> ended) {
+    if (!ended) co_return;
+    const auto chat_id = ended->chat_id();
+    try {
+        co_await writes_.commit(chat_id, [call = std::move(*ended)](store::Tx& tx) {
+            Outcome<bool> outcome{false, {}};
+            if (!store::chats::lock(tx, call.chat_id())) return outcome;  // the chat is gone
+            deliver_message(outcome.effects, write_system_note(tx, call.chat_id(), call.caller_id(), call_summary(call),
+                                                               summary_metadata(call)));
+            outcome.value = true;
+            return outcome;
+        });
+    } catch (const std::exception& e) {
+        spdlog::warn("calls: the system message of a call in chat {} was not written: {}", chat_id, e.what());
+    }
+}
+
+boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std::string chat_id, calls::Kind kind) {
+    const auto standing = co_await writes_.standing(chat_id, caller.user_id);
+    rules::may_start_call(standing);
+    const auto access = co_await writes_.access(chat_id);
+    std::vector<std::string> audience;
+    for (const auto& [member, role] : access->members) audience.push_back(member);
+    std::lock_guard lock(mutex_);
+    require_free(caller.user_id, {});
+    std::vector<std::string> callees;
+    for (const auto& member : audience)
+        if (member != caller.user_id && !in_call_.contains(member)) callees.push_back(member);
+    if (callees.empty()) {
+        if (audience.size() > 1) throw refused("every callee is in another call", "busy");
+        throw bad_request("nobody else is in the chat", "chat_id");
+    }
+    const auto id = random_uuid();
+    Live entry{calls::Call(id, chat_id, kind, standing.type == ChatType::group, caller, callees, now_ms()),
+               std::move(audience),
+               Clock::now() + settings_.ring_timeout,
+               {}};
+    auto& live = calls_.emplace(id, std::move(entry)).first->second;
+    in_call_[caller.user_id] = id;
+    notices_.ring(callees, live.call);
+    notices_.changed(live.audience, live.call);
+    co_return live.call;
+}
+
+boost::asio::awaitable<calls::Call> CallService::accept(calls::Device device, std::string call_id) {
+    co_await require_member(call_id, device.user_id);
+    std::lock_guard lock(mutex_);
+    auto& entry = live(call_id);
+    require_free(device.user_id, call_id);
+    publish(entry, entry.call.answer(device, settings_.mesh_limit, now_ms()));
+    co_return entry.call;
+}
+
+boost::asio::awaitable<void> CallService::decline(std::string user_id, std::string call_id) {
+    co_await require_member(call_id, user_id);
+    std::optional<calls::Call> ended;
+    {
+        std::lock_guard lock(mutex_);
+        auto& entry = live(call_id);
+        ended = publish(entry, entry.call.decline(user_id, now_ms()));
+    }
+    co_await remember(std::move(ended));
+}
+
+boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string call_id) {
+    co_await require_member(call_id, user_id);
+    std::optional<calls::Call> ended;
+    {
+        std::lock_guard lock(mutex_);
+        auto& entry = live(call_id);
+        ended = publish(entry, entry.call.leave(user_id, now_ms()));
+    }
+    co_await remember(std::move(ended));
+}
+
+boost::asio::awaitable<calls::Call> CallService::join(calls::Device device, std::string call_id) {
+    co_await require_member(call_id, device.user_id);
+    std::lock_guard lock(mutex_);
+    auto& entry = live(call_id);
+    require_free(device.user_id, call_id);
+    publish(entry, entry.call.join(device, settings_.mesh_limit, now_ms()));
+    co_return entry.call;
+}
+
+boost::asio::awaitable<void> CallService::share_screen(std::string user_id, std::string call_id, bool sharing) {
+    co_await require_member(call_id, user_id);
+    std::lock_guard lock(mutex_);
+    auto& entry = live(call_id);
+    if (entry.call.share_screen(user_id, sharing)) publish(entry, {});
+}
+
+boost::asio::awaitable<void> CallService::relay(std::string from_user_id, std::string call_id, std::string to_user_id,
+                                                std::string kind, std::string payload) {
+    co_await require_member(call_id, from_user_id);
+    std::lock_guard lock(mutex_);
+    const auto& call = live(call_id).call;
+    call.require_relay(from_user_id, to_user_id);
+    notices_.relay(*call.device_of(to_user_id), call, from_user_id, kind, payload);
+}
+
+void CallService::connected(const calls::Device& device) {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : calls_)
+        if (entry.call.ringing().contains(device.user_id)) notices_.ring_device(device, entry.call);
+    const auto found = in_call_.find(device.user_id);
+    if (found == in_call_.end()) return;
+    auto& entry = calls_.at(found->second);
+    if (!entry.call.device_back(device)) return;
+    entry.grace_until.erase(device.user_id);
+    publish(entry, {});
+}
+
+void CallService::disconnected(const calls::Device& device) {
+    // Counted under the lock: a reconnect attaches before its connected() takes it, so either
+    // this sees the new connection, or connected() comes after and takes the drop back.
+    std::lock_guard lock(mutex_);
+    if (hub_.connections_of(device.user_id, device.token_hash) > 0) return;
+    const auto found = in_call_.find(device.user_id);
+    if (found == in_call_.end()) return;
+    auto& entry = calls_.at(found->second);
+    if (!entry.call.device_dropped(device)) return;
+    entry.grace_until[device.user_id] = Clock::now() + settings_.reconnect_grace;
+    publish(entry, {});
+}
+
+std::vector<calls::Call> CallService::expire() {
+    std::vector<calls::Call> ended;
+    const auto now = Clock::now();
+    std::lock_guard lock(mutex_);
+    for (auto it = calls_.begin(); it != calls_.end();) {
+        auto& entry = (it++)->second;  // publish() erases an ended call
+        std::vector<calls::Step> steps;
+        if (!entry.call.ringing().empty() && entry.ring_until <= now)
+            steps.push_back(entry.call.ring_timeout(now_ms()));
+        for (auto grace = entry.grace_until.begin(); grace != entry.grace_until.end();) {
+            if (grace->second > now || entry.call.phase() == calls::Phase::ended) {
+                ++grace;
+                continue;
+            }
+            steps.push_back(entry.call.grace_over(grace->first, now_ms()));
+            grace = entry.grace_until.erase(grace);
+        }
+        calls::Step all;
+        for (const auto& step : steps) {
+            all.rings_stopped.insert(all.rings_stopped.end(), step.rings_stopped.begin(), step.rings_stopped.end());
+            all.ended = all.ended || step.ended;
+        }
+        if (steps.empty()) continue;
+        if (auto call = publish(entry, all)) ended.push_back(std::move(*call));
+    }
+    return ended;
+}
+
+boost::asio::awaitable<void> CallService::loop() {
+    for (;;) {
+        timer_.expires_after(tick);
+        auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;  // stopped
+        for (auto& call : expire()) co_await remember(std::move(call));
+    }
+}
+
+}  // namespace confab::domain
