@@ -20,7 +20,7 @@ struct ChatAccess {
     std::unordered_map<std::string, model::Role> members;
     std::unordered_map<std::string, model::Timestamp> muted_until;  // members a moderator muted, until when
     // chats.access_version when loaded: another node's change to the chat makes it older
-    // than the row's (migrations/0026_access_version.sql).
+    // than the row's (migrations/0024_access_version.sql).
     std::int64_t version = 0;
 };
 
