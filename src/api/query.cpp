@@ -2,6 +2,7 @@
 
 #include "confab/api/pagination.hpp"
 
+#include "confab/model/base64url.hpp"
 #include "confab/model/error.hpp"
 #include "confab/http/router.hpp"
 
@@ -11,7 +12,6 @@ namespace confab::api {
 namespace {
 
 constexpr int default_limit = 50, max_limit = 200;
-constexpr std::string_view base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 }  // namespace
 
@@ -55,39 +55,14 @@ int page_limit(const Query& query) {
     return static_cast<int>(*limit);
 }
 
-std::string encode_cursor(std::string_view key) {
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned char c : key) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(base64url[(buffer >> bits) & 0x3F]);
-        }
-    }
-    if (bits > 0) out.push_back(base64url[(buffer << (6 - bits)) & 0x3F]);
-    return out;
-}
+std::string encode_cursor(std::string_view key) { return model::to_base64url(key); }
 
 std::optional<std::string> decode_cursor(std::string_view cursor) {
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : cursor) {
-        const auto index = base64url.find(c);
-        if (index == std::string_view::npos) return std::nullopt;
-        buffer = (buffer << 6) | static_cast<unsigned>(index);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    // Leftover bits must be padding zeros, else the text was not made by encode_cursor.
-    if (bits >= 6 || (buffer & ((1u << bits) - 1)) != 0 || out.empty()) return std::nullopt;
-    return out;
+    // Padding is not ours, and no key is empty.
+    if (cursor.find('=') != std::string_view::npos) return std::nullopt;
+    auto key = model::from_base64url(cursor);
+    if (!key || key->empty()) return std::nullopt;
+    return key;
 }
 
 }  // namespace confab::api

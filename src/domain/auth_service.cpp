@@ -5,6 +5,7 @@
 #include "confab/domain/model.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/model/base64url.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
@@ -81,11 +82,7 @@ std::string new_token() {
     ensure_sodium();
     std::array<unsigned char, token_bytes> raw{};
     randombytes_buf(raw.data(), raw.size());
-    const auto variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-    std::string encoded(sodium_base64_ENCODED_LEN(token_bytes, variant), '\0');
-    sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(), variant);
-    encoded.resize(encoded.find('\0'));
-    return encoded;
+    return model::to_base64url({reinterpret_cast<const char*>(raw.data()), raw.size()});
 }
 
 bool looks_like_token(std::string_view token) {

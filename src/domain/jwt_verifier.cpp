@@ -1,12 +1,13 @@
 #include "confab/domain/jwt_verifier.hpp"
 
+#include "confab/model/base64url.hpp"
+
 #include <jwt.h>
 #include <nlohmann/json.hpp>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -88,15 +89,9 @@ void require(bool ok, const std::string& what) {
 
 std::string base64url(const nlohmann::json& key, const char* member) {
     require(key.contains(member) && key[member].is_string(), std::string("a key lacks \"") + member + "\"");
-    const auto& text = key[member].get_ref<const std::string&>();
-    std::string bytes(text.size(), '\0');
-    std::size_t length = 0;
-    const bool decoded =
-        sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(),
-                          nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;
-    require(decoded && length > 0, std::string("\"") + member + "\" is not base64url");
-    bytes.resize(length);
-    return bytes;
+    auto bytes = model::from_base64url(key[member].get_ref<const std::string&>());
+    require(bytes && !bytes->empty(), std::string("\"") + member + "\" is not base64url");
+    return *bytes;
 }
 
 Owned<BIGNUM> number(const std::string& big_endian) {

@@ -2,6 +2,7 @@
 
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/model/base64url.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
@@ -11,7 +12,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,27 +24,15 @@ namespace {
 constexpr std::size_t max_token_bytes = 4096;
 constexpr std::size_t max_key_bytes = 256;
 
-// The bytes of a base64url text (padded or not); nullopt when it is not one.
-std::optional<std::string> base64url_bytes(std::string_view text) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-    std::string bytes(text.size() * 3 / 4 + 1, '\0');
-    std::size_t length = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(),
-                          nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return std::nullopt;
-    bytes.resize(length);
-    return bytes;
-}
-
 // A Web Push subscription as PushSubscription.toJSON() gives it (RFC 8291 §3): an http(s)
 // endpoint, p256dh an uncompressed P-256 point (65 bytes), auth a 16-byte secret.
 void check_subscription(const DeviceRegistration& registration) {
     if (!registration.token.starts_with("https://") && !registration.token.starts_with("http://"))
         throw bad_request("token must be the subscription's endpoint URL", "token");
-    const auto point = base64url_bytes(*registration.p256dh);
+    const auto point = model::from_base64url(*registration.p256dh);
     if (!point || point->size() != 65 || point->front() != '\x04')
         throw bad_request("p256dh must be the base64url uncompressed P-256 public key (65 bytes)", "p256dh");
-    const auto secret = base64url_bytes(*registration.auth);
+    const auto secret = model::from_base64url(*registration.auth);
     if (!secret || secret->size() != 16) throw bad_request("auth must be the base64url 16-byte auth secret", "auth");
 }
 

@@ -1,5 +1,7 @@
 #include "confab/net/push_crypto.hpp"
 
+#include "confab/model/base64url.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -8,7 +10,6 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <sodium.h>
 
 #include <array>
 #include <cstdint>
@@ -134,25 +135,6 @@ std::string big_endian(std::uint32_t value) {
 
 }  // namespace
 
-std::string base64url(std::string_view bytes) {
-    constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-    std::string text(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
-    sodium_bin2base64(text.data(), text.size(), bytes_of(bytes), bytes.size(), variant);
-    text.resize(text.size() - 1);  // the terminating NUL
-    return text;
-}
-
-std::optional<std::string> from_base64url(std::string_view text) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-    std::string bytes(text.size() * 3 / 4 + 1, '\0');
-    std::size_t length = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(),
-                          nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return std::nullopt;
-    bytes.resize(length);
-    return bytes;
-}
-
 PrivateKey PrivateKey::from_pem(std::string_view pem) {
     const Bio input(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     EVP_PKEY* key = input ? PEM_read_bio_PrivateKey(input.get(), nullptr, nullptr, nullptr) : nullptr;
@@ -230,9 +212,9 @@ std::string signed_jwt(const PrivateKey& key, std::string_view header_fields, st
     const auto fields = header_fields.substr(1);  // past its "{"
     if (fields != "}") header += ",";
     header += fields;
-    auto signing_input = base64url(header) + "." + base64url(claims);
+    auto signing_input = model::to_base64url(header) + "." + model::to_base64url(claims);
     const auto signature = key.sign(signing_input);
-    return signing_input + "." + base64url(signature);
+    return signing_input + "." + model::to_base64url(signature);
 }
 
 std::string encrypt_web_push(std::string_view plaintext, std::string_view receiver_public, std::string_view auth_secret,

@@ -3,6 +3,8 @@
 #include "confab/net/http_client.hpp"
 #include "confab/net/push_providers.hpp"
 
+#include "confab/model/base64url.hpp"
+
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -25,7 +27,7 @@ std::optional<std::string> file_text(const std::string& path) {
 
 // The key as a base64url scalar (43 characters) or as the path of a PEM file.
 PrivateKey vapid_key_from(const std::string& setting) {
-    if (const auto scalar = from_base64url(setting); scalar && scalar->size() == 32)
+    if (const auto scalar = model::from_base64url(setting); scalar && scalar->size() == 32)
         return PrivateKey::p256_from_scalar(*scalar);
     const auto pem = file_text(setting);
     if (!pem) throw CryptoError("cannot read the file " + setting);
@@ -68,7 +70,7 @@ std::unique_ptr<WebPush> WebPush::from_settings(const config::Push& settings, Ad
 WebPush::WebPush(const config::Push& settings, PrivateKey vapid_key, AddressFilter allow)
     : settings_(settings),
       vapid_key_(std::move(vapid_key)),
-      public_key_(base64url(vapid_key_.p256_public())),
+      public_key_(model::to_base64url(vapid_key_.p256_public())),
       allow_(std::move(allow)) {}
 
 std::string WebPush::authorization(std::string_view endpoint, std::chrono::system_clock::time_point now) const {
@@ -82,9 +84,9 @@ std::string WebPush::authorization(std::string_view endpoint, std::chrono::syste
 boost::asio::awaitable<domain::PushOutcome> WebPush::send(const model::PushDevice& device, std::string payload) const {
     std::string body;
     try {
-        body = encrypt_web_push(payload, from_base64url(device.p256dh.value_or("")).value_or(""),
-                                from_base64url(device.auth.value_or("")).value_or(""), PrivateKey::generate_p256(),
-                                random_salt());
+        body = encrypt_web_push(payload, model::from_base64url(device.p256dh.value_or("")).value_or(""),
+                                model::from_base64url(device.auth.value_or("")).value_or(""),
+                                PrivateKey::generate_p256(), random_salt());
     } catch (const CryptoError& e) {
         // Keys the registration let through but no push can be encrypted for (a point off the curve).
         spdlog::warn("push: webpush device {}: {}", device.id, e.what());

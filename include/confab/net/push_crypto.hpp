@@ -8,8 +8,7 @@
 
 struct evp_pkey_st;
 
-// The cryptography the push providers need (OpenSSL stays inside push_crypto.cpp): base64url,
-// JWTs signed with ES256 (VAPID, APNs) or RS256 (FCM service accounts), and Web Push payload
+// The cryptography the push providers need (OpenSSL stays inside push_crypto.cpp): JWTs signed with ES256 (VAPID, APNs) or RS256 (FCM service accounts), and Web Push payload
 // encryption (RFC 8291, aes128gcm).
 namespace confab::net {
 
@@ -18,11 +17,6 @@ class CryptoError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
-
-// Unpadded base64url (RFC 4648 §5), as JWTs and Web Push keys are written.
-std::string base64url(std::string_view bytes);
-// Padded or not; nullopt when `text` is not base64url.
-std::optional<std::string> from_base64url(std::string_view text);
 
 // A private key: an EC P-256 key (ES256, ECDH) or an RSA key (RS256).
 class PrivateKey {
