@@ -169,43 +169,40 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
 }
 
 boost::asio::awaitable<calls::Call> CallService::accept(calls::Device device, std::string call_id) {
-    co_await require_member(call_id, device.user_id);
-    std::lock_guard lock(mutex_);
-    auto& entry = live(call_id);
-    require_free(device.user_id, call_id);
-    publish(entry, entry.call.answer(device, settings_.mesh_limit, now_ms()));
-    co_return entry.call;
-}
-
-boost::asio::awaitable<void> CallService::decline(std::string user_id, std::string call_id) {
-    co_await require_member(call_id, user_id);
-    std::optional<calls::Call> ended;
-    {
-        std::lock_guard lock(mutex_);
-        auto& entry = live(call_id);
-        ended = publish(entry, entry.call.decline(user_id, now_ms()));
-    }
-    co_await remember(std::move(ended));
-}
-
-boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string call_id) {
-    co_await require_member(call_id, user_id);
-    std::optional<calls::Call> ended;
-    {
-        std::lock_guard lock(mutex_);
-        auto& entry = live(call_id);
-        ended = publish(entry, entry.call.leave(user_id, now_ms()));
-    }
-    co_await remember(std::move(ended));
+    co_return co_await enter(std::move(device), call_id, &calls::Call::answer);
 }
 
 boost::asio::awaitable<calls::Call> CallService::join(calls::Device device, std::string call_id) {
+    co_return co_await enter(std::move(device), call_id, &calls::Call::join);
+}
+
+boost::asio::awaitable<void> CallService::decline(std::string user_id, std::string call_id) {
+    co_await step_out(user_id, call_id, &calls::Call::decline);
+}
+
+boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string call_id) {
+    co_await step_out(user_id, call_id, &calls::Call::leave);
+}
+
+boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, const std::string& call_id, Entering how) {
     co_await require_member(call_id, device.user_id);
     std::lock_guard lock(mutex_);
     auto& entry = live(call_id);
     require_free(device.user_id, call_id);
-    publish(entry, entry.call.join(device, settings_.mesh_limit, now_ms()));
+    publish(entry, (entry.call.*how)(device, settings_.mesh_limit, now_ms()));
     co_return entry.call;
+}
+
+boost::asio::awaitable<void> CallService::step_out(const std::string& user_id, const std::string& call_id,
+                                                   Leaving how) {
+    co_await require_member(call_id, user_id);
+    std::optional<calls::Call> ended;
+    {
+        std::lock_guard lock(mutex_);
+        auto& entry = live(call_id);
+        ended = publish(entry, (entry.call.*how)(user_id, now_ms()));
+    }
+    co_await remember(std::move(ended));
 }
 
 boost::asio::awaitable<void> CallService::share_screen(std::string user_id, std::string call_id, bool sharing) {

@@ -95,6 +95,13 @@ private:
         std::map<std::string, Clock::time_point> grace_until;  // participants without a connection
     };
 
+    using Entering = calls::Step (calls::Call::*)(const calls::Device&, std::size_t, model::Timestamp);
+    using Leaving = calls::Step (calls::Call::*)(const std::string&, model::Timestamp);
+
+    // Answer or join: the device's user, free of other calls, enters the call.
+    boost::asio::awaitable<calls::Call> enter(calls::Device device, const std::string& call_id, Entering how);
+    // Decline or leave; an ended call's system message is written after.
+    boost::asio::awaitable<void> step_out(const std::string& user_id, const std::string& call_id, Leaving how);
     // The live call, for a member of its chat: not_found "call" otherwise.
     boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
     // With mutex_ held.
