@@ -32,10 +32,16 @@ Sequencer::Arrival Sequencer::arrive(std::string_view chat_id, std::int64_t seq,
         // Another part of the last message, or the next one: out now, then what it unblocks.
         deliver(user_ids, frame);
         chat.last = seq;
-        release(chat, deliver);
+        if (!chat.held.empty()) {
+            release(chat, deliver);
+            if (chat.held.empty()) holding_.erase(found->first);
+        }
         return Arrival::delivered;
     }
-    if (chat.held.empty()) chat.held_since = now;
+    if (chat.held.empty()) {
+        chat.held_since = now;
+        holding_.insert(found->first);
+    }
     chat.held[seq].push_back({user_ids, frame});
     return Arrival::held;
 }
@@ -51,12 +57,17 @@ void Sequencer::release(Chat& chat, const Deliver& deliver) {
 std::size_t Sequencer::expire(Clock::time_point now, const std::function<void(const std::string& user_id)>& resync) {
     std::size_t given_up = 0;
     std::set<std::string> recipients;
-    for (auto& [id, chat] : chats_) {
-        if (chat.held.empty() || now < chat.held_since + wait_) continue;
+    for (auto id = holding_.begin(); id != holding_.end();) {
+        auto& chat = chats_.at(*id);
+        if (now < chat.held_since + wait_) {
+            ++id;
+            continue;
+        }
         for (const auto& [seq, parts] : chat.held)
             for (const auto& part : parts) recipients.insert(part.user_ids.begin(), part.user_ids.end());
         chat.last = chat.held.rbegin()->first;
         chat.held.clear();
+        id = holding_.erase(id);
         ++given_up;
     }
     for (const auto& user_id : recipients) resync(user_id);
@@ -65,9 +76,10 @@ std::size_t Sequencer::expire(Clock::time_point now, const std::function<void(co
 
 std::optional<Sequencer::Clock::time_point> Sequencer::next_deadline() const {
     std::optional<Clock::time_point> earliest;
-    for (const auto& [id, chat] : chats_)
-        if (!chat.held.empty() && (!earliest || chat.held_since + wait_ < *earliest))
-            earliest = chat.held_since + wait_;
+    for (const auto& id : holding_) {
+        const auto deadline = chats_.at(id).held_since + wait_;
+        if (!earliest || deadline < *earliest) earliest = deadline;
+    }
     return earliest;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace confab::realtime {
@@ -69,6 +70,8 @@ private:
     Clock::duration wait_;
     Clock::duration forget_after_;
     std::unordered_map<std::string, Chat> chats_;
+    std::unordered_set<std::string> holding_;  // the chats with a gap: few, and all expire() and
+                                               // next_deadline() walk
     std::size_t arrivals_ = 0;
 };
 

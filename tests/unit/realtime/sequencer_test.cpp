@@ -89,6 +89,20 @@ TEST_F(SequencerTest, AGapStillOpenAfterTheWaitResyncsTheHeldRecipientsOnceAndDr
     EXPECT_EQ(delivered.back(), "ana:c5");
 }
 
+TEST_F(SequencerTest, TheNextDeadlineIsTheOldestOpenGapsAndExpiryGivesUpOnlyThatOne) {
+    arrive(1, {"ana"}, "x");
+    arrive(1, {"ben"}, "y");
+    arrive(3, {"ana"}, "x");
+    now += 400ms;
+    arrive(3, {"ben"}, "y");
+    EXPECT_EQ(sequencer.next_deadline(), now - 400ms + 1s);
+    arrive(2, {"ana"}, "x");
+    EXPECT_EQ(sequencer.next_deadline(), now + 1s) << "x's gap filled; y's is left";
+    now += 1s;
+    EXPECT_EQ(expire(), std::vector<std::string>{"ben"});
+    EXPECT_FALSE(sequencer.next_deadline());
+}
+
 TEST_F(SequencerTest, AMessageBehindWhatWentOutIsLate) {
     arrive(7);
     EXPECT_EQ(arrive(6), Arrival::late);
