@@ -15,8 +15,8 @@ namespace {
 
 // Runs `confab admin grant USERNAME` against the database, as an operator would.
 int grant_admin(const std::string& database_url, const std::string& username) {
-    const std::string command = "CONFAB_DATABASE_URL='" + database_url + "' CONFAB_LOG_LEVEL=warn '" +
-                                std::getenv("CONFAB_BIN") + "' admin grant " + username + " >/dev/null";
+    const std::string command = "CONFAB_DATABASE_URL='" + database_url + "' CONFAB_LOG_LEVEL=warn '" + server_binary() +
+                                "' admin grant " + username + " >/dev/null";
     return std::system(command.c_str());
 }
 

@@ -171,10 +171,16 @@ ServerProcess::ServerProcess(std::string database_url, Options options)
     }
 }
 
-void ServerProcess::start() {
-    const char* bin = env_or_null("CONFAB_BIN");
+std::string server_binary() {
+    const char* name = env_or_null("CONFAB_TEST_SERVER_BIN") ? "CONFAB_TEST_SERVER_BIN" : "CONFAB_BIN";
+    const char* bin = env_or_null(name);
     if (!bin) throw std::runtime_error("CONFAB_BIN is not set (path of the built confab binary)");
-    if (::access(bin, X_OK) != 0) throw std::runtime_error(std::string("CONFAB_BIN is not executable: ") + bin);
+    if (::access(bin, X_OK) != 0) throw std::runtime_error(std::string(name) + " is not executable: " + bin);
+    return bin;
+}
+
+void ServerProcess::start() {
+    const auto bin = server_binary();
 
     char tmpl[] = "/tmp/confab-it-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));

@@ -78,7 +78,12 @@ private:
     bool stopped_ = false;
 };
 
-// The confab binary at $CONFAB_BIN, started with posix_spawn. Its environment is the
+// The confab binary under test: $CONFAB_TEST_SERVER_BIN when set (scripts/dev points it at
+// the ThreadSanitizer build's server, so that phase needs no instrumented test clients), else
+// $CONFAB_BIN (ctest sets it to this build's). Throws when neither names an executable.
+std::string server_binary();
+
+// The server_binary(), started with posix_spawn. Its environment is the
 // parent's plus CONFAB_DATABASE_URL, CONFAB_HTTP_PORT=0 and CONFAB_PORT_FILE=<temp dir>/port
 // (the system picks a free port, the server reports it), CONFAB_LISTEN_ADDRESS=127.0.0.1,
 // CONFAB_LOG_LEVEL=debug, CONFAB_MEDIA_DIR=<temp dir>,

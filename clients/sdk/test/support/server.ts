@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 
-export const databaseConfigured = (): boolean => !!process.env.CONFAB_TEST_DATABASE_URL && !!process.env.CONFAB_BIN;
+// The server under test: CONFAB_TEST_SERVER_BIN when set (scripts/dev's sanitizer phase points
+// it at an instrumented build), else CONFAB_BIN, this build's.
+const serverBinary = (): string | undefined => process.env.CONFAB_TEST_SERVER_BIN || process.env.CONFAB_BIN;
+
+export const databaseConfigured = (): boolean => !!process.env.CONFAB_TEST_DATABASE_URL && !!serverBinary();
 export const skipReason = 'CONFAB_TEST_DATABASE_URL and CONFAB_BIN are not set (ctest sets CONFAB_BIN)';
 
 function adminUrl(): string {
@@ -65,7 +69,7 @@ export class TestServer {
     rmSync(portFile, { force: true });
     const log = openSync(path.join(this.dir, 'confab.log'), 'a');
     const written = this.portFileWritten(portFile);
-    this.child = spawn(process.env.CONFAB_BIN!, [], {
+    this.child = spawn(serverBinary()!, [], {
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
