@@ -90,15 +90,6 @@ std::vector<WsCall> ws_calls(const std::string& chat_id, const std::string& mess
     };
 }
 
-// A snapshot of everything a chat's members can read, to prove nothing changed.
-json snapshot(std::uint16_t port, const TestUser& member, const std::string& chat_id) {
-    auto chat = get_chat(port, member, chat_id);
-    chat.erase("me");
-    return {{"chat", chat},
-            {"members", list_members(port, member, chat_id)},
-            {"messages", all_messages(port, member, chat_id)}};
-}
-
 // ---------------------------------------------------------------------------------------------
 
 TEST_F(AuthzTest, NonMemberGets404FromEveryEndpointAndLearnsNothing) {
@@ -109,7 +100,7 @@ TEST_F(AuthzTest, NonMemberGets404FromEveryEndpointAndLearnsNothing) {
         create_group(port(), owner, {member.id}, {{"settings", {{"only_admins_can_edit_info", false}}}})["id"];
     auto m = send_text(port(), member, id, "members only");
     auto ws_out = ws_connect(port(), outsider.token);
-    auto before = snapshot(port(), owner, id);
+    auto before = chat_snapshot(port(), owner, id);
 
     for (const auto& c : rest_calls(port(), outsider, id, m["id"], member.id)) {
         auto r = c.run();
@@ -126,7 +117,7 @@ TEST_F(AuthzTest, NonMemberGets404FromEveryEndpointAndLearnsNothing) {
     for (const auto& c : rest_calls(port(), outsider, random_uuid(), random_uuid(), ghost.id))
         EXPECT_TRUE(IsError(c.run(), 404, "not_found")) << "unknown ids: " << c.what;
 
-    EXPECT_EQ(snapshot(port(), owner, id), before) << "a non-member changed the chat";
+    EXPECT_EQ(chat_snapshot(port(), owner, id), before) << "a non-member changed the chat";
     EXPECT_TRUE(list_chats(port(), outsider).empty());
     // Activity in the chat does not reach the outsider.
     send_text(port(), owner, id, "still private");
@@ -163,7 +154,7 @@ TEST_F(AuthzTest, MemberWithoutTheRightGets403) {
     set_role(port(), owner, id, admin.id, "admin");
     auto own_msg = send_text(port(), owner, id, "owner speaks");
     auto ws_m = ws_connect(port(), m.token);
-    auto before = snapshot(port(), owner, id);
+    auto before = chat_snapshot(port(), owner, id);
 
     const std::vector<Call> calls = {
         {"PUT chat (edit info)",
@@ -209,7 +200,7 @@ TEST_F(AuthzTest, MemberWithoutTheRightGets403) {
     auto delm = ws_request(*ws_m, "message.delete", {{"message_id", own_msg["id"]}});
     EXPECT_TRUE(IsWsError(delm, "forbidden", delm.value("id", ""))) << delm.dump();
 
-    EXPECT_EQ(snapshot(port(), owner, id), before) << "a forbidden call changed the chat";
+    EXPECT_EQ(chat_snapshot(port(), owner, id), before) << "a forbidden call changed the chat";
     // Members may still read, react and mark read even when they may not post.
     EXPECT_TRUE(IsJson(get(port(), m.token, chat_messages_url(id)), 200));
     EXPECT_EQ(put(port(), m.token, reaction_url(own_msg["id"], "\xF0\x9F\x91\x8D"), json::object()).status, 204);
@@ -307,7 +298,7 @@ TEST_F(AuthzTest, WrongJsonTypesAndMalformedBodiesAre400AndChangeNothing) {
     auto m = register_user(port(), "zj");
     std::string id = create_group(port(), owner, {m.id})["id"];
     auto msg = send_text(port(), owner, id, "stable");
-    auto before = snapshot(port(), owner, id);
+    auto before = chat_snapshot(port(), owner, id);
 
     const std::vector<std::pair<std::string, std::string>> raw_bodies = {
         {"not JSON", "hello"}, {"truncated", "{\"a\":"}, {"array", "[]"}, {"string", "\"x\""},
@@ -352,7 +343,7 @@ TEST_F(AuthzTest, WrongJsonTypesAndMalformedBodiesAre400AndChangeNothing) {
     auto huge = send_message(port(), owner, id, {{"type", "text"}, {"content", std::string(300 * 1024, 'h')}});
     EXPECT_TRUE(IsError(huge, 413, "payload_too_large"));
 
-    EXPECT_EQ(snapshot(port(), owner, id), before) << "bad input changed stored data";
+    EXPECT_EQ(chat_snapshot(port(), owner, id), before) << "bad input changed stored data";
     EXPECT_EQ(list_chats(port(), owner).size(), 1u);
 }
 
@@ -362,7 +353,7 @@ TEST_F(AuthzTest, WebSocketEventsWithBadDataGetBadRequestAndChangeNothing) {
     std::string id = create_direct(port(), a, b)["id"];
     auto msg = send_text(port(), a, id, "stable");
     auto ws = ws_connect(port(), a.token);
-    auto before = snapshot(port(), a, id);
+    auto before = chat_snapshot(port(), a, id);
 
     const std::vector<WsCall> bad = {
         {"message.send", json::object()},
@@ -410,7 +401,7 @@ TEST_F(AuthzTest, WebSocketEventsWithBadDataGetBadRequestAndChangeNothing) {
     EXPECT_TRUE(IsWsError(big, "payload_too_large", big.value("id", ""))) << big.dump();
 
     EXPECT_TRUE(ws->is_open());
-    EXPECT_EQ(snapshot(port(), a, id), before) << "bad WebSocket input changed stored data";
+    EXPECT_EQ(chat_snapshot(port(), a, id), before) << "bad WebSocket input changed stored data";
     EXPECT_TRUE(IsAck(ws_request(*ws, "ping")));
 }
 

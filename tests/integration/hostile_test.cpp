@@ -66,18 +66,6 @@ std::string raw_body(const std::string& out) {
     return at == std::string::npos ? std::string() : out.substr(at + 4);
 }
 
-// Everything members can read about a chat, minus presence (which moves on its own).
-json snapshot(std::uint16_t port, const TestUser& member, const std::string& chat_id) {
-    auto chat = get_chat(port, member, chat_id);
-    chat.erase("me");
-    auto members = list_members(port, member, chat_id);
-    for (auto& m : members) {
-        m["user"].erase("online");
-        m["user"].erase("last_seen_at");
-    }
-    return {{"chat", chat}, {"members", members}, {"messages", all_messages(port, member, chat_id)}};
-}
-
 bool body_leaks(const HttpResponse& r, const std::vector<std::string>& secrets) {
     for (const auto& s : secrets)
         if (!s.empty() && r.body.find(s) != std::string::npos) return true;
@@ -97,7 +85,7 @@ Scene make_scene(std::uint16_t port, const std::string& prefix) {
     s.member = register_user(port, prefix);
     s.chat_id = create_group(port, s.owner, {s.member.id})["id"];
     s.message_id = send_text(port, s.owner, s.chat_id, "original text")["id"];
-    s.before = snapshot(port, s.owner, s.chat_id);
+    s.before = chat_snapshot(port, s.owner, s.chat_id);
     return s;
 }
 
@@ -161,7 +149,7 @@ void expect_every_endpoint_rejects(std::uint16_t port, const Scene& s, const std
         }
     }
     EXPECT_TRUE(Healthy(port));
-    EXPECT_EQ(snapshot(port, s.owner, s.chat_id), s.before) << label << " changed stored data";
+    EXPECT_EQ(chat_snapshot(port, s.owner, s.chat_id), s.before) << label << " changed stored data";
     EXPECT_EQ(list_chats(port, s.owner).size(), chats_before) << label << " created a chat";
 }
 
@@ -443,7 +431,7 @@ TEST_F(HostileTest, WrongTypesInUpdateChatAre400AndStoreNothing) {
         EXPECT_TRUE(IsError(put(port(), s.owner.token, chat_url(s.chat_id), body), 400, "bad_request"));
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WrongTypesInSendMessageAre400AndStoreNothing) {
@@ -480,7 +468,7 @@ TEST_F(HostileTest, WrongTypesInSendMessageAre400AndStoreNothing) {
         EXPECT_TRUE(IsError(send_message(port(), s.owner, s.chat_id, body), 400, "bad_request"));
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WrongTypesInEditMessageAre400AndKeepTheText) {
@@ -495,7 +483,7 @@ TEST_F(HostileTest, WrongTypesInEditMessageAre400AndKeepTheText) {
     auto m = get_message(port(), s.owner, s.message_id);
     EXPECT_EQ(m["content"], "original text");
     EXPECT_EQ(m["is_edited"], false);
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WrongTypesInPatchMemberAndAddMembersAre400) {
@@ -521,7 +509,7 @@ TEST_F(HostileTest, WrongTypesInPatchMemberAndAddMembersAre400) {
         EXPECT_TRUE(IsError(post(port(), s.owner.token, members_url(s.chat_id), body), 400, "bad_request"));
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WrongTypesInReadMarkAre400AndKeepLastReadSeq) {
@@ -580,7 +568,7 @@ TEST_F(HostileTest, ContentOverTheLimitIs413CountedInCodePoints) {
                         413, "payload_too_large"));
     EXPECT_TRUE(IsError(put(port(), s.owner.token, message_url(s.message_id), {{"content", repeat(emoji, 4001)}}), 413,
                         "payload_too_large"));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
     // Exactly 4,000 four-byte code points (16,000 bytes) is allowed and comes back exactly.
     auto ok = send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", repeat(emoji, 4000)}});
     ASSERT_TRUE(IsJson(ok, 201));
@@ -599,7 +587,7 @@ TEST_F(HostileTest, HugeTitlesAre400AndNothingIsStored) {
                         "bad_request"));
     EXPECT_TRUE(IsError(put(port(), s.owner.token, chat_url(s.chat_id), {{"title", repeat("\xC3\xA9", 256)}}), 400,
                         "bad_request"));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
     EXPECT_EQ(list_chats(port(), s.owner).size(), 1u);
     // 255 two-byte code points (510 bytes) is a valid title.
     auto r = put(port(), s.owner.token, chat_url(s.chat_id), {{"title", repeat("\xC3\xA9", 255)}});
@@ -612,7 +600,7 @@ TEST_F(HostileTest, TenThousandElementIdArraysGetTheDocumentedErrorQuickly) {
     auto a = register_user(port(), "ha");
     auto b = register_user(port(), "ha");
     std::string group = create_group(port(), a, {b.id})["id"];
-    auto before = snapshot(port(), a, group);
+    auto before = chat_snapshot(port(), a, group);
 
     auto timed = [&](const std::string& what, const std::function<HttpResponse()>& f) {
         auto t0 = std::chrono::steady_clock::now();
@@ -658,7 +646,7 @@ TEST_F(HostileTest, TenThousandElementIdArraysGetTheDocumentedErrorQuickly) {
     EXPECT_EQ(list_members(port(), a, r.json()["id"]).size(), 2u);
 
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), a, group), before);
+    EXPECT_EQ(chat_snapshot(port(), a, group), before);
     EXPECT_EQ(list_chats(port(), a).size(), 2u);
 }
 
@@ -898,7 +886,7 @@ TEST_F(HostileTest, ForgedCursorsAre400) {
         }
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
     EXPECT_EQ(get(port(), s.owner.token, "/api/v1/users?query=" + s.owner.username).json()["users"].size(), 1u);
 }
 
@@ -1094,7 +1082,7 @@ TEST_F(HostileTest, BolaOverTheWebSocketGets404AndLeaksNothing) {
     EXPECT_TRUE(NoFrameBefore(*ws_owner, from_intruder, direct_message_marker(port(), s.member, s.owner)));
     EXPECT_TRUE(AnswersPing(*ws_b));
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, BolaSelfAddRoleGrabAndKickInAnotherUsersGroup) {
@@ -1150,7 +1138,7 @@ TEST_F(HostileTest, BolaSelfAddRoleGrabAndKickInAnotherUsersGroup) {
         EXPECT_FALSE(body_leaks(r, {"original text", s.member.username, s.owner.username}));
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
     EXPECT_TRUE(list_chats(port(), b).empty());
 }
 
@@ -1327,7 +1315,7 @@ TEST_F(HostileTest, MethodOverrideHeadersAreIgnored) {
         EXPECT_TRUE(r.status == 405 || r.status == 404 || r.status == 400) << h << ": " << r.describe();
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1494,7 +1482,7 @@ TEST_F(HostileTest, WsDataNestedTenThousandLevelsDeepIsRefusedAndNothingIsStored
     }
     EXPECT_TRUE(AnswersPing(*ws));
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 // Found by the ws_envelope fuzz target: measuring metadata this deep recursed once per
@@ -1515,7 +1503,7 @@ TEST_F(HostileTest, RestMetadataNested130000LevelsDeepIs413AndTheServerSurvives)
         EXPECT_TRUE(IsError(r, 413, "payload_too_large")) << method << " " << target;
         ASSERT_TRUE(Healthy(port())) << "after " << method << " " << target;
     }
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
     EXPECT_EQ(list_chats(port(), s.owner).size(), 1u);
 }
 
@@ -1588,7 +1576,7 @@ TEST_F(HostileTest, WsWrongDataTypesForEveryClientEventAre400) {
     EXPECT_TRUE(ws->is_open());
     EXPECT_TRUE(AnswersPing(*ws));
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WsTypingStartInAnotherUsersChatIs404AndReachesNoOne) {
@@ -1646,7 +1634,7 @@ TEST_F(HostileTest, WsBurstOfAThousandMalformedFramesGetsAnErrorEach) {
     EXPECT_TRUE(ws->is_open());
     EXPECT_TRUE(AnswersPing(*ws));
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 // U+0000 cannot be stored in PostgreSQL text: it is refused with 400, never cut off
@@ -1658,7 +1646,7 @@ TEST_F(HostileTest, NulInContentIsRefusedNeverTruncated) {
             IsError(send_message(port(), s.owner, s.chat_id, {{"type", "text"}, {"content", c}}), 400, "bad_request"));
     }
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 TEST_F(HostileTest, WsNulContentIsRefusedAndLoneSurrogateIsRefused) {
@@ -1675,7 +1663,7 @@ TEST_F(HostileTest, WsNulContentIsRefusedAndLoneSurrogateIsRefused) {
     }
     EXPECT_TRUE(AnswersPing(*ws));
     EXPECT_TRUE(Healthy(port()));
-    EXPECT_EQ(snapshot(port(), s.owner, s.chat_id), s.before);
+    EXPECT_EQ(chat_snapshot(port(), s.owner, s.chat_id), s.before);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -502,4 +502,15 @@ std::string repeat(const std::string& unit, std::size_t n) {
     return out;
 }
 
+json chat_snapshot(std::uint16_t port, const TestUser& member, const std::string& chat_id) {
+    auto chat = get_chat(port, member, chat_id);
+    chat.erase("me");
+    auto members = list_members(port, member, chat_id);
+    for (auto& m : members) {
+        m["user"].erase("online");
+        m["user"].erase("last_seen_at");
+    }
+    return {{"chat", chat}, {"members", members}, {"messages", all_messages(port, member, chat_id)}};
+}
+
 }  // namespace confab::test

@@ -63,6 +63,9 @@ json send_text(std::uint16_t port, const TestUser& u, const std::string& chat_id
 json get_message(std::uint16_t port, const TestUser& u, const std::string& message_id);
 // The whole history, oldest first (after_seq pages).
 std::vector<json> all_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id);
+// Everything a member can read about a chat (its model, members and messages), minus presence,
+// which moves on its own: to prove a refused call changed nothing.
+json chat_snapshot(std::uint16_t port, const TestUser& member, const std::string& chat_id);
 // The messages of type "system", oldest first.
 std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id);
 
