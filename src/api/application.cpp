@@ -25,11 +25,11 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),
       writes(pool, access, publisher, analytics),
-      users(writes, hub),
+      users(writes),
       chats(writes, storage, cfg.limits),
-      members(writes, hub, storage, cfg.limits),
+      members(writes, storage, cfg.limits),
       messages(writes, storage, cfg.limits),
-      presence(writes, hub, cfg.limits),
+      presence(writes, hub, workers, cfg.limits, cfg.cluster),
       media(writes, users, storage, workers, cfg.media, cfg.limits),
       stats(pool),
       templates(writes, cfg.limits.content_chars),
@@ -64,6 +64,7 @@ void Application::start() {
     webhooks.start();
     push.start();
     calls.start_sweeper();
+    presence.start();
 }
 
 void Application::stop() {

@@ -614,6 +614,8 @@ const std::vector<Key>& keys() {
         {"cluster.subject", "CONFAB_CLUSTER_SUBJECT", subject_token(), &Config::cluster, &Cluster::subject},
         {"cluster.order_wait_ms", "CONFAB_CLUSTER_ORDER_WAIT_MS", integer(10, 60000), &Config::cluster,
          &Cluster::order_wait},
+        {"cluster.presence_timeout_ms", "CONFAB_CLUSTER_PRESENCE_TIMEOUT_MS", integer(300, 600000), &Config::cluster,
+         &Cluster::presence_timeout},
         {"web.root", "CONFAB_WEB_ROOT", any_text(), &Config::web, &Web::root},
 
         {"webhooks.retry_for_seconds", "CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", integer(1, 604800), &Config::webhooks,

@@ -4,7 +4,6 @@
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
-#include "confab/realtime/hub.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/users.hpp"
@@ -24,10 +23,6 @@ std::string with_article(Role role) {
 
 }  // namespace
 
-void MemberService::fill_presence(Member& member) const {
-    if (member.presence) member.presence->online = hub_.connections_of(member.user.id) > 0;
-}
-
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
                                                           std::optional<std::int64_t> after_position, int limit) {
     co_await writes_.standing(chat_id, actor);
@@ -42,7 +37,6 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
     for (auto& [member, position] : rows) {
         const bool self = member.user.id == actor;
         page.members.push_back(seen_by(std::move(member), self));
-        fill_presence(page.members.back());
     }
     co_return page;
 }
@@ -81,7 +75,6 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
         announce_joins(outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members, std::move(notes));
         return outcome;
     });
-    for (auto& member : added.members) fill_presence(member);
     co_return added;
 }
 
@@ -197,7 +190,6 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         };
         return outcome;
     });
-    fill_presence(member);
     co_return member;
 }
 

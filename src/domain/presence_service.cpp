@@ -3,20 +3,45 @@
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
+#include "confab/store/presence.hpp"
 #include "confab/store/users.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <random>
 #include <vector>
 
 namespace confab::domain {
 namespace {
+
 constexpr auto sweep_interval = std::chrono::milliseconds(200);
+
+std::string random_process_id() {
+    std::random_device random;
+    std::string id;
+    for (int i = 0; i < 4; ++i) id += fmt::format("{:08x}", random());
+    return id;
 }
 
-PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub, const config::Limits& limits)
+}  // namespace
+
+PresenceService::PresenceService(ChatWrites& writes, realtime::Hub& hub, Workers& workers, const config::Limits& limits,
+                                 const config::Cluster& cluster)
     : writes_(writes),
       hub_(hub),
+      presence_timeout_(cluster.presence_timeout),
+      process_id_(random_process_id()),
+      strand_(boost::asio::make_strand(workers.pool())),
+      heartbeat_timer_(strand_),
       typing_events_("typing", limits.typing_burst, limits.typing_rate),
       sweeper_([this] { expire_typing(); }) {}
+
+void PresenceService::start() { boost::asio::co_spawn(strand_, heartbeat(), boost::asio::detached); }
 
 PresenceService::~PresenceService() { stop(); }
 
@@ -27,9 +52,11 @@ void PresenceService::stop() {
     }
     wake_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
+    boost::asio::post(strand_, [this] {
+        stopping_heartbeat_ = true;
+        heartbeat_timer_.cancel();
+    });
 }
-
-bool PresenceService::online(const std::string& user_id) const { return hub_.connections_of(user_id) > 0; }
 
 void PresenceService::announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing) {
     writes_.publish_in_chat(Occasion::typing_updated, TypingUpdated{chat_id, user_id, is_typing}, chat_id,
@@ -75,14 +102,15 @@ void PresenceService::expire_typing() {
     }
 }
 
-boost::asio::awaitable<void> PresenceService::announce_presence(const std::string& user_id, bool is_online) {
-    auto contacts = co_await writes_.pool().run([user_id, is_online](store::Tx& tx) {
-        if (!is_online) store::users::touch_last_seen(tx, user_id);
-        const auto privacy = store::users::privacy(tx, user_id).value_or(Privacy{});
-        if (!rules::sees_presence(privacy, false, true)) return std::vector<std::string>{};
-        return store::members::contacts(tx, user_id);
-    });
-    if (contacts.empty()) co_return;
+std::vector<std::string> PresenceService::contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online) {
+    if (!online) store::users::touch_last_seen(tx, user_id);
+    const auto privacy = store::users::privacy(tx, user_id).value_or(Privacy{});
+    if (!rules::sees_presence(privacy, false, true)) return {};
+    return store::members::contacts(tx, user_id);
+}
+
+void PresenceService::announce_presence(const std::string& user_id, bool is_online, std::vector<std::string> contacts) {
+    if (contacts.empty()) return;
     Presence presence{is_online, std::nullopt};
     if (!is_online)
         presence.last_seen_at =
@@ -91,9 +119,72 @@ boost::asio::awaitable<void> PresenceService::announce_presence(const std::strin
                     {.subject = user_id, .contacts = std::move(contacts)});
 }
 
+boost::asio::awaitable<void> PresenceService::record(std::string user_id) {
+    struct Recorded {
+        bool changed = false;
+        bool online = false;
+        std::vector<std::string> contacts;
+    };
+    const auto recorded = co_await writes_.pool().run([this, &user_id](store::Tx& tx) {
+        // Read under the user's lock (set_held takes it first), so of two records of one user
+        // the later one writes what the hub says last.
+        Recorded result;
+        const auto change = store::presence::set_held(tx, user_id, process_id_, [&] {
+            const bool held = hub_.connections_of(user_id) > 0;
+            std::lock_guard lock(held_mutex_);
+            if (held) {
+                held_.insert(user_id);
+            } else {
+                held_.erase(user_id);
+            }
+            return held;
+        });
+        result.changed = change.was_online != change.is_online;
+        result.online = change.is_online;
+        if (result.changed) result.contacts = contacts_to_tell(tx, user_id, change.is_online);
+        return result;
+    });
+    if (recorded.changed) announce_presence(user_id, recorded.online, recorded.contacts);
+}
+
+boost::asio::awaitable<void> PresenceService::heartbeat() {
+    const auto interval = presence_timeout_ / 3;
+    while (!stopping_heartbeat_) {
+        try {
+            struct Beat {
+                std::vector<std::pair<std::string, std::vector<std::string>>> back, gone;
+            };
+            auto beat = co_await writes_.pool().run([this](store::Tx& tx) {
+                Beat found;
+                if (!store::presence::heartbeat(tx, process_id_)) {
+                    // Swept while silent (or the unlogged tables were lost): write our users again.
+                    std::vector<std::string> held;
+                    {
+                        std::lock_guard lock(held_mutex_);
+                        held.assign(held_.begin(), held_.end());
+                    }
+                    for (const auto& user : held)
+                        if (!store::presence::set_held(tx, user, process_id_, [] { return true; }).was_online)
+                            found.back.emplace_back(user, contacts_to_tell(tx, user, true));
+                }
+                for (const auto& user : store::presence::sweep(tx, presence_timeout_))
+                    found.gone.emplace_back(user, contacts_to_tell(tx, user, false));
+                return found;
+            });
+            for (auto& [user, contacts] : beat.back) announce_presence(user, true, std::move(contacts));
+            for (auto& [user, contacts] : beat.gone) announce_presence(user, false, std::move(contacts));
+        } catch (const std::exception& e) {
+            spdlog::warn("presence: heartbeat failed: {}", e.what());
+        }
+        if (stopping_heartbeat_) break;
+        heartbeat_timer_.expires_after(interval);
+        co_await heartbeat_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+}
+
 boost::asio::awaitable<void> PresenceService::connected(std::string user_id) {
     writes_.track({"session.started", user_id, std::nullopt});
-    if (hub_.connections_of(user_id) == 1) co_await announce_presence(user_id, true);
+    if (hub_.connections_of(user_id) == 1) co_await record(std::move(user_id));
 }
 
 boost::asio::awaitable<void> PresenceService::disconnected(std::string user_id) {
@@ -111,7 +202,7 @@ boost::asio::awaitable<void> PresenceService::disconnected(std::string user_id) 
         }
     }
     for (const auto& [chat, user] : stopped) announce_typing(chat, user, false);
-    co_await announce_presence(user_id, false);
+    co_await record(std::move(user_id));
 }
 
 }  // namespace confab::domain

@@ -3,7 +3,7 @@
 #include "confab/domain/model.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
-#include "confab/realtime/hub.hpp"
+#include "confab/store/presence.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/users.hpp"
@@ -42,11 +42,10 @@ boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std
         const bool self = viewer == id;
         const auto privacy = store::users::privacy(tx, id).value_or(Privacy{});
         if (rules::sees_presence(privacy, self, !self && store::members::share_a_chat(tx, viewer, id)))
-            found.presence = Presence{false, store::users::last_seen_at(tx, id)};
+            found.presence = Presence{store::presence::online(tx, id), store::users::last_seen_at(tx, id)};
         return found;
     });
     if (!profile) throw not_found("user");
-    if (profile->presence) profile->presence->online = hub_.connections_of(id) > 0;
     co_return std::move(*profile);
 }
 

@@ -201,7 +201,8 @@ namespace {
 const std::string member_columns = std::string("cm.chat_id::text, ") + user_columns +
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
                                    "cm.position, " CONFAB_MS("u.last_seen_at") ", u.who_can_see_presence, " +
-                                   "u.send_read_receipts, " CONFAB_MS("cm.muted_until");
+                                   "u.send_read_receipts, " CONFAB_MS("cm.muted_until") ", " +
+                                   "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = cm.user_id)";
 
 // Everything the row holds: what the member keeps from others is left to the domain's rules.
 std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
@@ -214,6 +215,7 @@ std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
     member.is_muted = row[after_user + 2].as<bool>();
     member.joined_at = timestamp(row[after_user + 3]);
     model::Presence presence;
+    presence.online = row[after_user + 9].as<bool>();
     if (!row[after_user + 5].is_null()) presence.last_seen_at = timestamp(row[after_user + 5]);
     member.presence = presence;
     member.privacy.who_can_see_presence =

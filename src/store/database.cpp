@@ -12,6 +12,7 @@
 #include "confab/store/messages.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/polls.hpp"
+#include "confab/store/presence.hpp"
 #include "confab/store/push.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
@@ -44,6 +45,7 @@ void prepare_statements(Tx& tx) {
     scheduled::prepare(tx);
     templates::prepare(tx);
     polls::prepare(tx);
+    presence::prepare(tx);
     translations::prepare(tx);
     accounts::prepare(tx);
     exports::prepare(tx);

@@ -41,9 +41,11 @@ protected:
         ServerProcess::Options options;
         options.name = name;
         // With the token cache on: a token revoked on one node must not live on in another's.
+        // A short presence timeout, so that a killed node's users go offline within the test.
         options.env = {{"CONFAB_CLUSTER_NATS_URLS", nats->url()},
                        {"CONFAB_CLUSTER_NODE_ID", name},
-                       {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "300"}};
+                       {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "300"},
+                       {"CONFAB_CLUSTER_PRESENCE_TIMEOUT_MS", "1500"}};
         options.env.insert(more_env.begin(), more_env.end());
         return std::make_unique<ServerProcess>(database->url(), options);
     }
@@ -302,6 +304,61 @@ TEST_F(ClusterTest, SigningOutEverywhereElseClosesTheOtherSessionsOnEveryNode) {
     EXPECT_EQ(get(b(), ana.token, "/api/v1/users/me").status, 200) << "the session kept is still valid";
     const auto ping = ws_request(*own_ws, "typing.stop", {{"chat_id", random_uuid()}});
     EXPECT_TRUE(own_ws->is_open()) << ping.dump();
+}
+
+FramePred presence_of(const std::string& user_id, std::optional<bool> online = std::nullopt) {
+    return frame_of("presence.update", [user_id, online](const json& frame) {
+        const auto& data = frame["data"];
+        return data.value("user_id", "") == user_id && (!online || data.value("online", !*online) == *online);
+    });
+}
+
+TEST_F(ClusterTest, AUserIsOnlineWhileConnectedToAnyNodeAndOfflineWhenTheLastConnectionAnywhereCloses) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const auto cy = register_user(a(), "cy");
+    create_direct(a(), ana, ben);
+    auto ben_ws = ws_connect(b(), ben.token);
+    auto ana_on_a = ws_connect(a(), ana.token);
+    ASSERT_TRUE(wait_for(*ben_ws, "presence.update", presence_of(ana.id, true)));
+    auto ana_on_b = ws_connect(b(), ana.token);
+    const auto connections_of_ana = [&] {
+        return database->query_value("select count(*) from presence_connections where user_id = '" + ana.id + "'");
+    };
+    ASSERT_TRUE(eventually([&] { return connections_of_ana() == "2"; })) << "one row per node holding ana";
+
+    ana_on_a->close();
+    ASSERT_TRUE(eventually([&] { return connections_of_ana() == "1"; })) << "node a never recorded the close";
+    EXPECT_TRUE(NoFrameBefore(*ben_ws, presence_of(ana.id), direct_message_marker(a(), cy, ben)))
+        << "ana went online twice or offline while still connected to node b";
+    const auto profile = get(a(), ben.token, "/api/v1/users/" + ana.id);
+    ASSERT_EQ(profile.status, 200);
+    EXPECT_EQ(json::parse(profile.body)["online"], true) << "node a answers from what every node holds";
+
+    ana_on_b->close();
+    const auto offline = wait_for(*ben_ws, "presence.update", presence_of(ana.id, false));
+    ASSERT_TRUE(offline) << "the last connection anywhere closed, and nobody said so";
+    EXPECT_TRUE((*offline)["data"]["last_seen_at"].is_string());
+}
+
+TEST_F(ClusterTest, TheUsersOfAKilledNodeGoOfflineOnceItIsSilentForThePresenceTimeout) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    create_direct(a(), ana, ben);
+    auto ben_ws = ws_connect(a(), ben.token);
+    auto ana_ws = ws_connect(b(), ana.token);
+    ASSERT_TRUE(wait_for(*ben_ws, "presence.update", presence_of(ana.id, true)));
+
+    node_b->kill();
+    const auto offline = wait_for(*ben_ws, "presence.update", presence_of(ana.id, false), 15s);
+    ASSERT_TRUE(offline) << "node a never swept the killed node's connections";
+    EXPECT_TRUE((*offline)["data"]["last_seen_at"].is_string());
+    const auto profile = get(a(), ben.token, "/api/v1/users/" + ana.id);
+    EXPECT_EQ(json::parse(profile.body)["online"], false);
+
+    // Back on a node, online again.
+    auto ana_back = ws_connect(a(), ana.token);
+    EXPECT_TRUE(wait_for(*ben_ws, "presence.update", presence_of(ana.id, true)));
 }
 
 json readiness(std::uint16_t port) {

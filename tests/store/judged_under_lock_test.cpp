@@ -9,7 +9,6 @@
 #include "confab/domain/member_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/media/storage.hpp"
-#include "confab/realtime/hub.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
 #include "support/server.hpp"
@@ -48,7 +47,7 @@ protected:
         media_dir_ = std::filesystem::temp_directory_path() / ("confab-judged-" + database_->name());
         storage_ = std::make_unique<media::LocalStorage>(media_dir_);
         chats_ = std::make_unique<ChatService>(*writes_, *storage_, limits_);
-        members_ = std::make_unique<MemberService>(*writes_, hub_, *storage_, limits_);
+        members_ = std::make_unique<MemberService>(*writes_, *storage_, limits_);
         messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_);
         for (const char* name : {"ann", "bob", "cid"})
             users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
@@ -130,7 +129,6 @@ protected:
     std::unique_ptr<Analytics> analytics_;
     AccessCache cache_;
     NoEvents events_;
-    realtime::Hub hub_;
     config::Limits limits_;
     std::unique_ptr<ChatWrites> writes_;
     std::unique_ptr<ChatService> chats_;

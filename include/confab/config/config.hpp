@@ -163,6 +163,9 @@ struct Cluster {
     // How long a message.new after a gap in its chat's seqs waits for the earlier one from
     // another node before its recipients are told to resync (realtime/sequencer.hpp).
     std::chrono::milliseconds order_wait{1000};
+    // A node (or an earlier life of this process) silent this long is taken as gone: its
+    // users' connections are forgotten for presence. Each node heartbeats at a third of it.
+    std::chrono::milliseconds presence_timeout{10000};
 
     bool operator==(const Cluster&) const = default;
 };

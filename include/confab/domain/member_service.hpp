@@ -11,9 +11,6 @@
 #include <string>
 #include <vector>
 
-namespace confab::realtime {
-class Hub;
-}
 namespace confab::media {
 class Storage;
 }
@@ -42,8 +39,8 @@ struct Additions {
 // changing roles and mutes, removing and leaving; and the invitee's side of invitations.
 class MemberService {
 public:
-    MemberService(ChatWrites& writes, realtime::Hub& hub, media::Storage& storage, const config::Limits& limits)
-        : writes_(writes), hub_(hub), storage_(storage), limits_(limits) {}
+    MemberService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
+        : writes_(writes), storage_(storage), limits_(limits) {}
 
     boost::asio::awaitable<MemberPage> members(std::string actor, std::string chat_id,
                                                std::optional<std::int64_t> after_position, int limit);
@@ -68,10 +65,8 @@ public:
 
 private:
     boost::asio::awaitable<Invitation> find_invitation(const std::string& actor, const std::string& invitation_id);
-    void fill_presence(Member& member) const;
 
     ChatWrites& writes_;
-    realtime::Hub& hub_;
     media::Storage& storage_;  // the bytes of a group its last member left are released
     const config::Limits& limits_;
 };

@@ -9,10 +9,6 @@
 #include <string>
 #include <vector>
 
-namespace confab::realtime {
-class Hub;
-}
-
 namespace confab::domain {
 
 struct UserProfile {
@@ -31,7 +27,7 @@ void check_profile_change(ProfileChange& change);
 
 class UserService {
 public:
-    UserService(ChatWrites& writes, realtime::Hub& hub) : writes_(writes), hub_(hub) {}
+    explicit UserService(ChatWrites& writes) : writes_(writes) {}
 
     // Throws Error{not_found}.
     boost::asio::awaitable<User> get(std::string id);
@@ -50,7 +46,6 @@ public:
 
 private:
     ChatWrites& writes_;
-    realtime::Hub& hub_;
 };
 
 }  // namespace confab::domain

@@ -240,6 +240,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                  {"CONFAB_CLUSTER_NODE_ID", "node-a"},
                  {"CONFAB_CLUSTER_SUBJECT", "chat_prod-1"},
                  {"CONFAB_CLUSTER_ORDER_WAIT_MS", "43"},
+                 {"CONFAB_CLUSTER_PRESENCE_TIMEOUT_MS", "4400"},
                  {"CONFAB_WEB_ROOT", "/usr/share/confab/web"},
                  {"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "37"},
                  {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "38"},
@@ -342,7 +343,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
     expected.cluster = {{"nats://10.0.0.1:4222", "nats://10.0.0.2"},
                         "node-a",
                         "chat_prod-1",
-                        std::chrono::milliseconds{43}};
+                        std::chrono::milliseconds{43},
+                        std::chrono::milliseconds{4400}};
     EXPECT_EQ(config.cluster, expected.cluster);
 }
 

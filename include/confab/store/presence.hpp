@@ -1,0 +1,41 @@
+#pragma once
+
+#include "confab/store/tx.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+// Which running process holds a connection of which user (migrations/0027_presence.sql): a
+// user is online while any process, on any node, holds one.
+namespace confab::store::presence {
+
+void prepare(Tx& tx);
+
+struct Change {
+    bool was_online = false;  // anywhere, before
+    bool is_online = false;   // anywhere, after
+};
+
+// Records whether `process_id` holds a connection of the user, as `held_now` says once the
+// user's lock is taken. The lock (transaction-scoped, advisory) serializes the records of one
+// user across processes, so the second of two at once sees the first's row, and of two records
+// by one process the later one asks `held_now` later.
+Change set_held(Tx& tx, const std::string& user_id, const std::string& process_id,
+                const std::function<bool()>& held_now);
+
+// Marks the process alive; false when its row was missing (swept as silent, or lost with an
+// unlogged table), so that it writes its users again.
+bool heartbeat(Tx& tx, const std::string& process_id);
+
+// Forgets the processes silent for `timeout` and their connections; returns the users that
+// are now online nowhere, each a presence change to announce.
+std::vector<std::string> sweep(Tx& tx, std::chrono::milliseconds timeout);
+
+bool online(Tx& tx, const std::string& user_id);
+// Those of `user_ids` that are online anywhere.
+std::unordered_set<std::string> online_among(Tx& tx, const std::vector<std::string>& user_ids);
+
+}  // namespace confab::store::presence

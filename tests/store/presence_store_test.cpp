@@ -1,0 +1,86 @@
+// Presence across processes against a real PostgreSQL (store/presence.hpp): a user is online
+// while any process holds a connection, and a silent process's users go offline when the
+// sweep finds them held nowhere else.
+
+#include "confab/store/database.hpp"
+#include "confab/store/migrations.hpp"
+#include "confab/store/presence.hpp"
+#include "support/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace confab::store {
+namespace {
+
+using test::TestDatabase;
+using namespace std::chrono_literals;
+
+class PresenceStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        CONFAB_REQUIRE_DATABASE();
+        database_ = std::make_unique<TestDatabase>();
+        apply_migrations(database_->url(), embedded_migrations());
+        for (const char* name : {"ann", "bob"})
+            users_.push_back(
+                *database_->query_value("insert into users (username, display_name, password_hash) values ('" +
+                                        std::string(name) + "', '" + name + "', 'x') returning id"));
+    }
+
+    // "was,is": whether the user was and is online anywhere around the record.
+    std::string held(const std::string& user, const std::string& process, bool is_held) {
+        presence::Change change;
+        run_alone(database_->url(),
+                  [&](Tx& tx) { change = presence::set_held(tx, user, process, [is_held] { return is_held; }); });
+        return std::to_string(change.was_online) + "," + std::to_string(change.is_online);
+    }
+    template <class Fn>
+    auto in_tx(Fn fn) {
+        decltype(fn(std::declval<Tx&>())) result{};
+        run_alone(database_->url(), [&](Tx& tx) { result = fn(tx); });
+        return result;
+    }
+
+    std::unique_ptr<TestDatabase> database_;
+    std::vector<std::string> users_;
+};
+
+TEST_F(PresenceStoreTest, TheFirstHoldAnywhereMakesAUserOnlineAndTheLastReleaseAnywhereOffline) {
+    const auto ann = users_[0];
+    EXPECT_EQ(held(ann, "p1", true), "0,1");
+    EXPECT_EQ(held(ann, "p2", true), "1,1") << "already online through p1";
+    EXPECT_EQ(held(ann, "p1", true), "1,1") << "recording a hold twice changes nothing";
+    EXPECT_EQ(held(ann, "p1", false), "1,1") << "p2 still holds one";
+    EXPECT_EQ(held(ann, "p2", false), "1,0");
+    EXPECT_EQ(held(ann, "p2", false), "0,0") << "releasing twice changes nothing";
+}
+
+TEST_F(PresenceStoreTest, ASilentProcessIsSweptAndItsUsersGoOfflineUnlessHeldElsewhere) {
+    const auto ann = users_[0], bob = users_[1];
+    EXPECT_FALSE(in_tx([](Tx& tx) { return presence::heartbeat(tx, "p1"); })) << "a first heartbeat registers";
+    EXPECT_TRUE(in_tx([](Tx& tx) { return presence::heartbeat(tx, "p1"); }));
+    in_tx([](Tx& tx) { return presence::heartbeat(tx, "p2"); });
+    held(ann, "p1", true);
+    held(bob, "p1", true);
+    held(bob, "p2", true);
+    EXPECT_TRUE(in_tx([](Tx& tx) { return presence::sweep(tx, 60s); }).empty()) << "nobody is silent yet";
+
+    database_->query_value("update presence_processes set seen_at = now() - interval '1 hour' where process_id = 'p1'");
+    EXPECT_EQ(in_tx([](Tx& tx) { return presence::sweep(tx, 60s); }), std::vector<std::string>{ann})
+        << "bob is still held by p2";
+    EXPECT_EQ(in_tx([&](Tx& tx) {
+                  return presence::online_among(tx, {ann, bob});
+              }),
+              std::unordered_set<std::string>{bob});
+    EXPECT_TRUE(in_tx([](Tx& tx) { return presence::sweep(tx, 60s); }).empty()) << "swept once";
+    EXPECT_FALSE(in_tx([](Tx& tx) { return presence::heartbeat(tx, "p1"); }))
+        << "the swept process learns it was swept, to write its users again";
+}
+
+}  // namespace
+}  // namespace confab::store
