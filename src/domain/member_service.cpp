@@ -7,6 +7,7 @@
 #include "confab/realtime/hub.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 #include <algorithm>
@@ -31,8 +32,9 @@ void MemberService::fill_presence(Member& member) const {
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
                                                           std::optional<std::int64_t> after_position, int limit) {
     co_await writes_.standing(chat_id, actor);
-    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](store::Tx& tx) {
-        return store::members::list(tx, chat_id, after_position, limit + 1);
+    auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit](store::Tx& tx) {
+        return std::pair{store::members::list(tx, chat_id, after_position, limit + 1),
+                         store::user_blocks::related(tx, actor)};
     });
     MemberPage page;
     if (static_cast<int>(rows.size()) > limit) {
@@ -41,7 +43,8 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
     }
     for (auto& [member, position] : rows) {
         const bool self = member.user.id == actor;
-        page.members.push_back(seen_by(std::move(member), self));
+        const bool blocked = std::find(blocks.begin(), blocks.end(), member.user.id) != blocks.end();
+        page.members.push_back(seen_by(std::move(member), self, blocked));
         fill_presence(page.members.back());
     }
     co_return page;

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace confab::realtime {
 class Hub;
@@ -47,8 +48,15 @@ public:
 private:
     using Key = std::pair<std::string, std::string>;  // chat, user
     using Clock = std::chrono::steady_clock;
+    struct Typist {
+        Clock::time_point until;  // counts as typing until then
+        // Those in a block with the typist, read when the typing started: its stop is hidden
+        // from the same users as its start.
+        std::vector<std::string> hidden_from;
+    };
 
-    void announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing);
+    void announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing,
+                         std::vector<std::string> hidden_from);
     boost::asio::awaitable<void> announce_presence(const std::string& user_id, bool online);
     void expire_typing();
 
@@ -56,7 +64,7 @@ private:
     realtime::Hub& hub_;
     RateLimiter typing_events_;  // typing.start and typing.stop per user
     std::mutex mutex_;
-    std::map<Key, Clock::time_point> typing_;  // until when each typist counts as typing
+    std::map<Key, Typist> typing_;
     std::condition_variable wake_;
     bool stopping_ = false;
     std::thread sweeper_;
