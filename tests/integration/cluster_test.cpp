@@ -142,6 +142,24 @@ TEST_F(ClusterTest, AMemberRemovedOrRestrictedOnOneNodeIsSoAtOnceOnAnother) {
     EXPECT_EQ(refused.status, 403) << refused.body;
 }
 
+// A block bumps the direct chat's access version (migrations/0025_user_blocks.sql): node b,
+// which cached the chat before, refuses the next send there, and lets it through again once
+// node a lifts the block.
+TEST_F(ClusterTest, ABlockOnOneNodeStopsTheDirectChatOnAnother) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    send_text(b(), ben, chat_id, "b caches the chat");
+
+    ASSERT_EQ(put(a(), ana.token, "/api/v1/users/me/blocks/" + ben.id).status, 204);
+    const auto refused = send_message(b(), ben, chat_id, {{"type", "text"}, {"content", "blocked now"}});
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_EQ(refused.json()["error"]["details"]["reason"], "blocked") << refused.body;
+
+    ASSERT_EQ(del(a(), ana.token, "/api/v1/users/me/blocks/" + ben.id).status, 204);
+    EXPECT_EQ(send_message(b(), ben, chat_id, {{"type", "text"}, {"content", "unblocked"}}).status, 201);
+}
+
 // What one of ben's sockets ends up with: message.new frames live until `last`, and, when its
 // node closed it or died, what a fresh socket through the load balancer then syncs.
 struct Heard {
