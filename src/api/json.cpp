@@ -487,6 +487,9 @@ struct EventJson {
                                      {"sender_id", optional_text(e.sender_id)},
                                      {"seq", e.seq}});
     }
+    Json operator()(const domain::BlockChanged& e) const {
+        return frame(e.blocked ? "user.blocked" : "user.unblocked", {{"user_id", e.user_id}});
+    }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };
 

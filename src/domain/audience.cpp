@@ -66,7 +66,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::mute_changed:
         case Occasion::invitation_created:
         case Occasion::invitation_deleted:
-        case Occasion::scheduled_changed: return Audience::subject;
+        case Occasion::scheduled_changed:
+        case Occasion::block_changed: return Audience::subject;
         case Occasion::member_removed: return Audience::members_and_subject;
         case Occasion::presence_updated: return Audience::contacts_of_subject;
         case Occasion::profile_updated: return Audience::subject_and_contacts;
@@ -75,7 +76,9 @@ Audience audience_of(Occasion occasion) {
     return Audience::subject;  // unreachable: every occasion is named above
 }
 
-std::vector<std::string> recipients(Audience audience, Facts facts) {
+namespace {
+
+std::vector<std::string> drawn(Audience audience, Facts& facts) {
     auto& members = facts.members;
     switch (audience) {
         case Audience::members: return std::move(members);
@@ -99,6 +102,16 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
             return std::move(members);
     }
     return {};  // unreachable: every audience is named above
+}
+
+}  // namespace
+
+std::vector<std::string> recipients(Audience audience, Facts facts) {
+    auto users = drawn(audience, facts);
+    std::erase_if(users, [&facts](const std::string& user) {
+        return std::find(facts.hidden_from.begin(), facts.hidden_from.end(), user) != facts.hidden_from.end();
+    });
+    return users;
 }
 
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {

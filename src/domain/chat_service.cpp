@@ -7,6 +7,7 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 #include <algorithm>
@@ -99,6 +100,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
     const auto key = std::min(actor, other) + ":" + std::max(actor, other);
     auto created = co_await writes_.commit(key, [actor, other, key](store::Tx& tx) {
         require_users_exist(tx, {other});
+        rules::may_message_directly(store::user_blocks::between(tx, actor, other));
         if (auto existing = store::chats::find_direct(tx, key)) return reopened(tx, *existing, actor);
         store::NewChat chat;
         chat.type = ChatType::direct;

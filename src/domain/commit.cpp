@@ -3,6 +3,7 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/messages.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace confab::domain {
@@ -69,8 +70,11 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
     if (access) {
         if (const auto found = access->members.find(user_id); found != access->members.end()) {
             const auto muted = access->muted_until.find(user_id);
+            const auto& blockers = access->blockers;
+            const bool blocks_other = std::find(blockers.begin(), blockers.end(), user_id) != blockers.end();
             return {access->type, access->settings, found->second,
-                    muted != access->muted_until.end() && muted->second > now_in_milliseconds()};
+                    muted != access->muted_until.end() && muted->second > now_in_milliseconds(),
+                    direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
         }
     }
     throw not_found(what);

@@ -62,9 +62,9 @@ Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& u
     return seen_by(std::move(*member), false);
 }
 
-Member seen_by(Member member, bool self) {
+Member seen_by(Member member, bool self, bool blocked) {
     // Members share this chat, so each is the others' contact.
-    if (!rules::sees_presence(member.privacy, self, true)) member.presence.reset();
+    if (!rules::sees_presence(member.privacy, self, true, blocked)) member.presence.reset();
     if (!rules::sees_reads(member.privacy, self)) member.last_read_seq.reset();
     return member;
 }

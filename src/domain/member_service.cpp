@@ -6,6 +6,7 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 #include <algorithm>
@@ -26,8 +27,9 @@ std::string with_article(Role role) {
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
                                                           std::optional<std::int64_t> after_position, int limit) {
     co_await writes_.standing(chat_id, actor);
-    auto rows = co_await writes_.pool().run([chat_id, after_position, limit](store::Tx& tx) {
-        return store::members::list(tx, chat_id, after_position, limit + 1);
+    auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit](store::Tx& tx) {
+        return std::pair{store::members::list(tx, chat_id, after_position, limit + 1),
+                         store::user_blocks::related(tx, actor)};
     });
     MemberPage page;
     if (static_cast<int>(rows.size()) > limit) {
@@ -36,7 +38,8 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
     }
     for (auto& [member, position] : rows) {
         const bool self = member.user.id == actor;
-        page.members.push_back(seen_by(std::move(member), self));
+        const bool blocked = std::find(blocks.begin(), blocks.end(), member.user.id) != blocks.end();
+        page.members.push_back(seen_by(std::move(member), self, blocked));
     }
     co_return page;
 }

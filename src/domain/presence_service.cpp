@@ -4,6 +4,7 @@
 #include "confab/domain/validation.hpp"
 #include "confab/realtime/hub.hpp"
 #include "confab/store/presence.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -58,27 +61,38 @@ void PresenceService::stop() {
     });
 }
 
-void PresenceService::announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing) {
+void PresenceService::announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing,
+                                      std::vector<std::string> hidden_from) {
     writes_.publish_in_chat(Occasion::typing_updated, TypingUpdated{chat_id, user_id, is_typing}, chat_id,
-                            {.actor = user_id});
+                            {.actor = user_id, .hidden_from = std::move(hidden_from)});
 }
 
 boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::string chat_id, bool is_typing) {
     typing_events_.require(actor, "typing events");
     require_uuid(chat_id, "chat_id");
     co_await writes_.standing(chat_id, actor);
-    bool changed = false;
-    {
+    const Key key{chat_id, actor};
+    bool started = false;
+    if (is_typing) {
         std::lock_guard lock(mutex_);
-        const Key key{chat_id, actor};
-        if (is_typing) {
-            changed = !typing_.contains(key);
-            typing_[key] = Clock::now() + typing_expiry;
-        } else {
-            changed = typing_.erase(key) > 0;
-        }
+        if (const auto typist = typing_.find(key); typist != typing_.end())
+            typist->second.until = Clock::now() + typing_expiry;
+        else started = true;
     }
-    if (changed) announce_typing(chat_id, actor, is_typing);
+    std::optional<Typist> changed;
+    if (started) {
+        // Read once per start, not per keystroke: the refreshes above reach no database.
+        auto hidden_from =
+            co_await writes_.pool().run([actor](store::Tx& tx) { return store::user_blocks::related(tx, actor); });
+        std::lock_guard lock(mutex_);
+        auto [typist, inserted] = typing_.try_emplace(key, Typist{{}, std::move(hidden_from)});
+        typist->second.until = Clock::now() + typing_expiry;
+        if (inserted) changed = typist->second;
+    } else if (!is_typing) {
+        std::lock_guard lock(mutex_);
+        if (auto typist = typing_.extract(key)) changed = std::move(typist.mapped());
+    }
+    if (changed) announce_typing(chat_id, actor, is_typing, std::move(changed->hidden_from));
     if (changed && is_typing) writes_.track({"typing.started", actor, chat_id});
 }
 
@@ -86,18 +100,19 @@ void PresenceService::expire_typing() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         wake_.wait_for(lock, sweep_interval);
-        std::vector<Key> expired;
+        std::vector<std::pair<Key, Typist>> expired;
         const auto now = Clock::now();
         for (auto it = typing_.begin(); it != typing_.end();) {
-            if (it->second <= now) {
-                expired.push_back(it->first);
+            if (it->second.until <= now) {
+                expired.emplace_back(it->first, std::move(it->second));
                 it = typing_.erase(it);
             } else {
                 ++it;
             }
         }
         lock.unlock();
-        for (const auto& [chat, user] : expired) announce_typing(chat, user, false);
+        for (auto& [key, typist] : expired)
+            announce_typing(key.first, key.second, false, std::move(typist.hidden_from));
         lock.lock();
     }
 }
@@ -105,8 +120,13 @@ void PresenceService::expire_typing() {
 std::vector<std::string> PresenceService::contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online) {
     if (!online) store::users::touch_last_seen(tx, user_id);
     const auto privacy = store::users::privacy(tx, user_id).value_or(Privacy{});
-    if (!rules::sees_presence(privacy, false, true)) return {};
-    return store::members::contacts(tx, user_id);
+    auto seers = store::members::contacts(tx, user_id);
+    const auto blocks = store::user_blocks::related(tx, user_id);
+    std::erase_if(seers, [&privacy, &blocks](const std::string& contact) {
+        const bool blocked = std::find(blocks.begin(), blocks.end(), contact) != blocks.end();
+        return !rules::sees_presence(privacy, false, true, blocked);
+    });
+    return seers;
 }
 
 void PresenceService::announce_presence(const std::string& user_id, bool is_online, std::vector<std::string> contacts) {
@@ -189,19 +209,19 @@ boost::asio::awaitable<void> PresenceService::connected(std::string user_id) {
 
 boost::asio::awaitable<void> PresenceService::disconnected(std::string user_id) {
     if (hub_.connections_of(user_id) > 0) co_return;
-    std::vector<Key> stopped;
+    std::vector<std::pair<Key, Typist>> stopped;
     {
         std::lock_guard lock(mutex_);
         for (auto it = typing_.begin(); it != typing_.end();) {
             if (it->first.second == user_id) {
-                stopped.push_back(it->first);
+                stopped.emplace_back(it->first, std::move(it->second));
                 it = typing_.erase(it);
             } else {
                 ++it;
             }
         }
     }
-    for (const auto& [chat, user] : stopped) announce_typing(chat, user, false);
+    for (auto& [key, typist] : stopped) announce_typing(key.first, key.second, false, std::move(typist.hidden_from));
     co_await record(std::move(user_id));
 }
 

@@ -122,6 +122,7 @@ std::vector<Permission> permissions(const Standing& actor) {
 }
 
 void may_post(const Standing& actor, MessageType type) {
+    may_message_directly(actor.block);
     if (actor.role == Role::restricted) throw forbidden("restricted members cannot post");
     require(actor, post, "only admins can post in this group");
     if (carries_media(type)) require(actor, post_media, "you may not post media in this group");
@@ -152,8 +153,21 @@ bool admits(Circle circle, bool contact) {
     return circle == Circle::everyone || (circle == Circle::contacts && contact);
 }
 
-bool sees_presence(const Privacy& user, bool self, bool contact) {
-    return self || admits(user.who_can_see_presence, contact);
+bool sees_presence(const Privacy& user, bool self, bool contact, bool blocked) {
+    return self || (!blocked && admits(user.who_can_see_presence, contact));
+}
+
+void may_block(bool self) {
+    if (self) throw bad_request("you cannot block yourself", "user_id");
+}
+
+void may_message_directly(DirectBlock block) {
+    switch (block) {
+        case DirectBlock::none: return;
+        case DirectBlock::blocked: throw with_reason(ErrorCode::forbidden, "this user has blocked you", "blocked");
+        case DirectBlock::you_blocked:
+            throw with_reason(ErrorCode::forbidden, "you have blocked this user", "you_blocked");
+    }
 }
 
 bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_receipts; }

@@ -6,6 +6,7 @@
 #include "confab/store/presence.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/pool.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 namespace confab::domain {
@@ -41,7 +42,9 @@ boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std
         UserProfile found{std::move(*user), std::nullopt};
         const bool self = viewer == id;
         const auto privacy = store::users::privacy(tx, id).value_or(Privacy{});
-        if (rules::sees_presence(privacy, self, !self && store::members::share_a_chat(tx, viewer, id)))
+        const bool contact = !self && store::members::share_a_chat(tx, viewer, id);
+        const bool blocked = !self && store::user_blocks::between(tx, viewer, id) != DirectBlock::none;
+        if (rules::sees_presence(privacy, self, contact, blocked))
             found.presence = Presence{store::presence::online(tx, id), store::users::last_seen_at(tx, id)};
         return found;
     });

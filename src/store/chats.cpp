@@ -87,6 +87,11 @@ void prepare(Tx& tx) {
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
                "only_admins_can_pin, only_admins_can_mention_all, access_version FROM chats WHERE id = $1::uuid");
+    // A direct chat's members who block the other one.
+    tx.prepare("chats_access_blockers",
+               "SELECT b.blocker_id::text FROM user_blocks b "
+               "JOIN chat_members mine ON mine.user_id = b.blocker_id AND mine.chat_id = $1::uuid "
+               "JOIN chat_members other ON other.user_id = b.blocked_id AND other.chat_id = $1::uuid");
     tx.prepare("chats_access_members",
                "SELECT user_id::text, role, " CONFAB_MS("muted_until") " FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
@@ -159,6 +164,10 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
         if (!row[2].is_null()) access.muted_until.emplace(row[0].as<std::string>(), timestamp(row[2]));
+    }
+    if (access.type == model::ChatType::direct) {
+        for (const auto& row : tx.exec_prepared("chats_access_blockers", chat_id))
+            access.blockers.push_back(row[0].as<std::string>());
     }
     return access;
 }
@@ -237,7 +246,11 @@ void prepare(Tx& tx) {
     tx.prepare(
         "members_standing",
         "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
-        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role, coalesce(cm.muted_until > now(), false) "
+        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role, coalesce(cm.muted_until > now(), false), "
+        "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocked_id "
+        "WHERE o.chat_id = c.id AND b.blocker_id = cm.user_id AND o.user_id <> cm.user_id), "
+        "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocker_id "
+        "WHERE o.chat_id = c.id AND b.blocked_id = cm.user_id AND o.user_id <> cm.user_id) "
         "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     tx.prepare(
         "members_list",
@@ -294,7 +307,8 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[6].c_str()).value_or(model::Role::member), row[7].as<bool>()};
+                           model::role_from(row[6].c_str()).value_or(model::Role::member), row[7].as<bool>(),
+                           model::direct_block(row[8].as<bool>(), row[9].as<bool>())};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,

@@ -19,6 +19,7 @@
 #include "confab/store/stats.hpp"
 #include "confab/store/templates.hpp"
 #include "confab/store/translations.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 #include <pqxx/connection>
@@ -36,6 +37,7 @@ void prepare_statements(Tx& tx) {
     invitations::prepare(tx);
     bans::prepare(tx);
     invite_links::prepare(tx);
+    user_blocks::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
     push::prepare(tx);

@@ -19,6 +19,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/host_accounts.hpp"
 #include "confab/domain/invite_link_service.hpp"
+#include "confab/domain/user_block_service.hpp"
 #include "confab/domain/export_service.hpp"
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/message_service.hpp"
@@ -91,6 +92,7 @@ public:
     domain::InviteLinkService invite_links;
     CallPublisher call_publisher;
     domain::CallService calls;
+    domain::UserBlockService user_blocks;
     Services services;
     WebClient web_client;
     http::Router router;

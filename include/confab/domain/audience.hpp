@@ -51,6 +51,7 @@ enum class Occasion {
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
     poll_updated,        // poll.updated: a vote changed, or the poll was closed
     mentioned,           // mention.new: a message sent or edited mentions the mentioned
+    block_changed,       // user.blocked / user.unblocked: the subject blocked or unblocked a user
 };
 
 Audience audience_of(Occasion occasion);
@@ -66,6 +67,9 @@ struct Facts {
     // Each recipient's own standing, for an event that carries the recipient's `me`
     // (chat.created, chat.updated): such an event goes only to the users listed here.
     std::map<std::string, Membership> memberships;
+    // Users the event never goes to, whatever the audience: those in a block with the actor
+    // (typing), kept out of each other's ephemeral state (docs/api.md, Blocking).
+    std::vector<std::string> hidden_from;
 };
 
 // The users, each once, of the audience under these facts. Members keep their given order.

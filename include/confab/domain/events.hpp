@@ -82,11 +82,15 @@ struct PollUpdated {
     Poll poll;                         // as the voter reads it (address() keeps my_votes for them alone)
     std::optional<std::string> voter;  // who voted; none for a close
 };                                     // poll.updated
+struct BlockChanged {
+    std::string user_id;  // the user blocked or unblocked
+    bool blocked = false;
+};  // user.blocked / user.unblocked: to the blocker's own sessions
 
-using Event =
-    std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
-                 ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
-                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated, MentionCreated>;
+using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
+                           ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
+                           PresenceUpdated, UserUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated,
+                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged>;
 
 class EventSink {
 public:

@@ -34,8 +34,9 @@ Message message_of(store::Tx& tx, const std::string& message_id, const std::stri
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 
 // The member as a viewer sees them: presence and read position only where the member's
-// privacy lets the viewer see them (`self`: the viewer is the member).
-Member seen_by(Member member, bool self);
+// privacy lets the viewer see them (`self`: the viewer is the member); no presence for a viewer
+// in a block with the member (`blocked`).
+Member seen_by(Member member, bool self, bool blocked = false);
 
 // The users an actor puts into a group, split by consent: those who join now, and those who
 // are asked first (rules::admits). not_found when any of them is not a user.

@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace confab::realtime {
 class Hub;
@@ -57,8 +58,15 @@ public:
 private:
     using Key = std::pair<std::string, std::string>;  // chat, user
     using Clock = std::chrono::steady_clock;
+    struct Typist {
+        Clock::time_point until;  // counts as typing until then
+        // Those in a block with the typist, read when the typing started: its stop is hidden
+        // from the same users as its start.
+        std::vector<std::string> hidden_from;
+    };
 
-    void announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing);
+    void announce_typing(const std::string& chat_id, const std::string& user_id, bool is_typing,
+                         std::vector<std::string> hidden_from);
     // Records whether this process holds a connection of the user, as the hub says at that
     // moment, and announces a change of the user's presence anywhere.
     boost::asio::awaitable<void> record(std::string user_id);
@@ -80,7 +88,7 @@ private:
     bool stopping_heartbeat_ = false;       // on strand_
     RateLimiter typing_events_;             // typing.start and typing.stop per user
     std::mutex mutex_;
-    std::map<Key, Clock::time_point> typing_;  // until when each typist counts as typing
+    std::map<Key, Typist> typing_;
     std::condition_variable wake_;
     bool stopping_ = false;
     std::thread sweeper_;

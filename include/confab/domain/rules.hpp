@@ -53,7 +53,8 @@ bool permits(const Standing& actor, Permission permission);
 std::vector<Permission> permissions(const Standing& actor);
 
 // Who holds `post` posts, `post_media` too for a message with media (image, voice, video,
-// file); a member muted by a moderator does not post until the mute ends.
+// file); a member muted by a moderator does not post until the mute ends; in a direct chat
+// neither member posts while either blocks the other (may_message_directly).
 void may_post(const Standing& actor, MessageType type);
 
 // Who may post (text) may start a call, which rings every other member; any member may
@@ -77,8 +78,17 @@ void may_add_members(const Standing& actor);
 // invitation) is admits(who_can_add_me, ...).
 bool admits(Circle circle, bool contact);
 
-// Whether a viewer sees the user's presence (online, last seen): the user themself always.
-bool sees_presence(const Privacy& user, bool self, bool contact);
+// Whether a viewer sees the user's presence (online, last seen): the user themself always;
+// never a viewer in a block with the user, either way (as if the user hid it from everyone).
+bool sees_presence(const Privacy& user, bool self, bool contact, bool blocked);
+
+// Blocking (docs/api.md, Blocking): a user blocks any other user, never themself.
+void may_block(bool self);
+
+// A direct chat is neither opened nor written in (messages, forwards, polls, calls) while
+// either of its two users blocks the other: forbidden with details.reason `blocked` for the
+// one blocked, `you_blocked` for the blocker (who may unblock).
+void may_message_directly(DirectBlock block);
 
 // Whether a viewer learns how far the user has read (read.updated, a member's last_read_seq):
 // the user themself always, the others unless the user stopped sending read receipts.

@@ -157,12 +157,23 @@ struct Invitation {
     Timestamp created_at;
 };
 
+// A block between the two members of a direct chat, as one of them sees it (docs/api.md,
+// Blocking): the other blocks them, or they block the other (which wins when both do, so
+// their client can offer to unblock).
+enum class DirectBlock { none, blocked, you_blocked };
+
+inline DirectBlock direct_block(bool blocks_other, bool blocked_by_other) {
+    if (blocks_other) return DirectBlock::you_blocked;
+    return blocked_by_other ? DirectBlock::blocked : DirectBlock::none;
+}
+
 // A chat as one user stands in it: what every rule about that user reads (domain/rules).
 struct Standing {
     ChatType type = ChatType::group;
     ChatSettings settings;
     Role role = Role::member;
-    bool muted = false;  // by a moderator, until a time not yet past: reads, may not post
+    bool muted = false;                     // by a moderator, until a time not yet past: reads, may not post
+    DirectBlock block = DirectBlock::none;  // a direct chat only
 };
 
 // A chat as one member sees it.

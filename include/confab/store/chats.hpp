@@ -22,6 +22,8 @@ struct ChatAccess {
     // chats.access_version when loaded: another node's change to the chat makes it older
     // than the row's (migrations/0024_access_version.sql).
     std::int64_t version = 0;
+    // A direct chat's members who block the other one (user_blocks): neither may message it.
+    std::vector<std::string> blockers{};
 };
 
 struct NewChat {

@@ -76,6 +76,7 @@ Event event_of(Occasion occasion) {
         case Occasion::scheduled_changed: return ScheduledUpdated{};
         case Occasion::poll_updated: return PollUpdated{};
         case Occasion::mentioned: return MentionCreated{};
+        case Occasion::block_changed: return BlockChanged{};
     }
     return MessageCreated{};
 }
@@ -114,6 +115,7 @@ const std::vector<Row> table{
     {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},
     {Occasion::poll_updated,       "poll.updated",                "",         "xxxx..."},
     {Occasion::mentioned,          "mention.new",                 "",         ".x....."},
+    {Occasion::block_changed,      "user.blocked / unblocked",    "actor",    "...x..."},
 };
 // clang-format on
 
@@ -124,7 +126,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::mentioned); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::block_changed); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";
@@ -164,6 +166,14 @@ TEST(AudienceTable, AChatViewSkipsARecipientWhoseStandingIsUnknown) {
 
 TEST(AudienceTable, ASubjectStillAMemberReceivesTheEventOnce) {
     EXPECT_EQ(receivers(address(Occasion::member_removed, MemberRemoved{}, facts_about("member"))), "xxxx...");
+}
+
+// A block keeps the pair out of each other's ephemeral events, whatever the audience.
+TEST(AudienceTable, NoEventReachesAUserItIsHiddenFrom) {
+    auto facts = facts_about("actor");
+    facts.hidden_from = {"admin", "outsider"};
+    EXPECT_EQ(receivers(address(Occasion::typing_updated, TypingUpdated{}, facts)), "x.x....");
+    EXPECT_EQ(receivers(address(Occasion::presence_updated, PresenceUpdated{}, facts)), "x.x....");
 }
 
 // The last member left and the chat is gone: only they hear of it.

@@ -59,6 +59,16 @@ char answer(const std::function<void()>& call) {
     }
 }
 
+// "admits" when the call allows, else the refusal's code and details.reason.
+std::string reason(const std::function<void()>& call) {
+    try {
+        call();
+        return "admits";
+    } catch (const Error& error) {
+        return std::string(to_string(error.code())) + ":" + error.reason.value_or("");
+    }
+}
+
 // An action that depends on the actor's standing only. `direct` is the answer in a direct
 // chat (whatever the settings); `group` the answers of restricted, member, moderator, admin
 // and owner; every role below admin is refused instead where `restricted_by` is set.
@@ -393,14 +403,6 @@ TEST(RulesTable, WhenAnInviteLinkLetsAUserIn) {
         return InviteLink{
             .chat_id = "c", .expires_at = expires_at, .max_uses = max_uses, .uses = uses, .revoked = revoked};
     };
-    const auto reason = [](const std::function<void()>& call) -> std::string {
-        try {
-            call();
-            return "admits";
-        } catch (const Error& error) {
-            return std::string(to_string(error.code())) + ":" + error.reason.value_or("");
-        }
-    };
     struct Row {
         const char* state;
         InviteLink link;
@@ -437,6 +439,43 @@ TEST(RulesTable, AMutedMemberDoesNotPost) {
     }
 }
 
+// A block between a direct chat's two members stops everything that writes to the other one
+// (messages of every type, calls, opening the chat), with a reason telling the two sides
+// apart; reading, reacting and voting on what is already there stay. A group's standing
+// never carries a block (blocks do not reach groups).
+TEST(RulesTable, ABlockStopsADirectChatBothWays) {
+    struct Row {
+        DirectBlock block;
+        const char* expected;  // post text, post image, start a call, open the chat; react
+    };
+    const std::vector<Row> rows{
+        {DirectBlock::none, "admits admits admits admits; admits"},
+        {DirectBlock::blocked, "forbidden:blocked forbidden:blocked forbidden:blocked forbidden:blocked; admits"},
+        {DirectBlock::you_blocked,
+         "forbidden:you_blocked forbidden:you_blocked forbidden:you_blocked forbidden:you_blocked; admits"},
+    };
+    for (const auto& row : rows) {
+        const Standing standing{ChatType::direct, ChatSettings{}, Role::member, false, row.block};
+        const auto got = reason([&] { may_post(standing, MessageType::text); }) + " " +
+                         reason([&] { may_post(standing, MessageType::image); }) + " " +
+                         reason([&] { may_start_call(standing); }) + " " +
+                         reason([&] { may_message_directly(row.block); }) + "; " + reason([&] { may_react(standing); });
+        EXPECT_EQ(got, row.expected);
+    }
+}
+
+TEST(RulesTable, ABlockFavoursTheBlockersSideWhenBothBlock) {
+    EXPECT_EQ(direct_block(false, false), DirectBlock::none);
+    EXPECT_EQ(direct_block(false, true), DirectBlock::blocked);
+    EXPECT_EQ(direct_block(true, false), DirectBlock::you_blocked);
+    EXPECT_EQ(direct_block(true, true), DirectBlock::you_blocked) << "so their client can offer to unblock";
+}
+
+TEST(RulesTable, NobodyBlocksThemself) {
+    EXPECT_EQ(reason([] { may_block(true); }), "bad_request:");
+    EXPECT_EQ(reason([] { may_block(false); }), "admits");
+}
+
 // Whether a message can be forwarded, whoever forwards it (where to is may_post's question).
 TEST(RulesTable, WhichMessagesCanBeForwarded) {
     struct Row {
@@ -462,20 +501,25 @@ TEST(RulesTable, WhichMessagesCanBeForwarded) {
 TEST(RulesTable, WhomEachPrivacyCircleAdmits) {
     struct Row {
         Circle circle;
-        const char* expected;  // adds without asking (contact, other); presence (self, contact, other)
+        // adds without asking (contact, other); presence (self, contact, other); presence to
+        // one in a block with the user, either way (contact, other)
+        const char* expected;
     };
     const std::vector<Row> rows{
-        {Circle::everyone, "yy yyy"},
-        {Circle::contacts, "yn yyn"},
-        {Circle::nobody, "nn ynn"},
+        {Circle::everyone, "yy yyy nn"},
+        {Circle::contacts, "yn yyn nn"},
+        {Circle::nobody, "nn ynn nn"},
     };
     const auto mark = [](bool yes) { return yes ? 'y' : 'n'; };
     for (const auto& row : rows) {
         const Privacy privacy{.who_can_add_me = row.circle, .who_can_see_presence = row.circle};
         std::string got{mark(admits(row.circle, true)), mark(admits(row.circle, false)), ' '};
-        got += mark(sees_presence(privacy, true, false));
-        got += mark(sees_presence(privacy, false, true));
-        got += mark(sees_presence(privacy, false, false));
+        got += mark(sees_presence(privacy, true, false, false));
+        got += mark(sees_presence(privacy, false, true, false));
+        got += mark(sees_presence(privacy, false, false, false));
+        got += ' ';
+        got += mark(sees_presence(privacy, false, true, true));
+        got += mark(sees_presence(privacy, false, false, true));
         EXPECT_EQ(got, row.expected) << to_string(row.circle);
     }
 }

@@ -45,7 +45,9 @@ export interface components {
                      *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
                      *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
                      *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
-                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller).
+                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
+                     *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
+                     *     (the caller blocks the other user).
                      */
                     reason?: string;
                 };
@@ -826,6 +828,14 @@ export interface components {
             until: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
+        BlockedUserModel: {
+            user: components["schemas"]["UserModel"];
+            blocked_at: components["schemas"]["Timestamp"];
+        };
+        BlockedUserPage: {
+            blocked_users: components["schemas"]["BlockedUserModel"][];
+            next_cursor: string | null;
+        };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
             is_muted?: boolean;
@@ -1391,6 +1401,22 @@ export interface components {
                 chat_id: components["schemas"]["Uuid"];
             };
         };
+        UserBlockedFrame: {
+            /** @constant */
+            type: "user.blocked";
+            data: {
+                /** @description The user blocked. */
+                user_id: components["schemas"]["Uuid"];
+            };
+        };
+        UserUnblockedFrame: {
+            /** @constant */
+            type: "user.unblocked";
+            data: {
+                /** @description The user unblocked. */
+                user_id: components["schemas"]["Uuid"];
+            };
+        };
         ScheduledMessageUpdatedFrame: {
             /** @constant */
             type: "scheduled_message.updated";
@@ -1638,6 +1664,8 @@ export interface ServerEventFrames {
   'user.updated': S['UserUpdatedFrame'];
   'invitation.created': S['InvitationCreatedFrame'];
   'invitation.deleted': S['InvitationDeletedFrame'];
+  'user.blocked': S['UserBlockedFrame'];
+  'user.unblocked': S['UserUnblockedFrame'];
   'scheduled_message.updated': S['ScheduledMessageUpdatedFrame'];
   'scheduled_message.deleted': S['ScheduledMessageDeletedFrame'];
   'poll.updated': S['PollUpdatedFrame'];
@@ -1648,4 +1676,4 @@ export interface ServerEventFrames {
   'call.signal': S['CallSignalRelayedFrame'];
 }
 export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping', 'call.start', 'call.accept', 'call.join', 'call.decline', 'call.hangup', 'call.leave', 'call.cancel', 'call.screen_share.start', 'call.screen_share.stop', 'call.signal'] as const;
-export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;
+export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;

@@ -440,6 +440,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The users the caller blocks, newest block first
+         * @description Keyset-paginated like the other lists (`limit`, `cursor`, `next_cursor` `null` on the
+         *     last page). A deleted account stays listed as its tombstone. An addition (docs/api.md,
+         *     Blocking).
+         */
+        get: operations["listBlockedUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/blocks/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the user to block or unblock. */
+                user_id: components["parameters"]["BlockedUserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block a user
+         * @description Idempotent: blocking a user already blocked is `204` and changes nothing. From then on
+         *     the pair exchange no direct messages: creating their direct chat, and sending,
+         *     forwarding, scheduled sends delivered and calls in it, are `403` with `details.reason`
+         *     `blocked` for the user blocked and `you_blocked` for the blocker, REST and WebSocket
+         *     alike; what was said stays readable. Neither sees the other's presence nor typing.
+         *     Groups they share are unaffected. The blocker's connections get `user.blocked` (a
+         *     repeat tells nothing); the user blocked is not told. Yourself: `400`; no such user:
+         *     `404`. An addition (docs/api.md, Blocking).
+         */
+        put: operations["blockUser"];
+        post?: never;
+        /**
+         * Unblock a user
+         * @description Idempotent: unblocking a user not blocked is `204` and changes nothing. The blocker's
+         *     connections get `user.unblocked` (a repeat tells nothing). Yourself: `400`; no such
+         *     user: `404`. An addition (docs/api.md, Blocking).
+         */
+        delete: operations["unblockUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -2163,7 +2221,9 @@ export interface components {
                      *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
                      *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
                      *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
-                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller).
+                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
+                     *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
+                     *     (the caller blocks the other user).
                      */
                     reason?: string;
                 };
@@ -2944,6 +3004,14 @@ export interface components {
             until: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
+        BlockedUserModel: {
+            user: components["schemas"]["UserModel"];
+            blocked_at: components["schemas"]["Timestamp"];
+        };
+        BlockedUserPage: {
+            blocked_users: components["schemas"]["BlockedUserModel"][];
+            next_cursor: string | null;
+        };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
             is_muted?: boolean;
@@ -3343,6 +3411,8 @@ export interface components {
         MemberUserId: components["schemas"]["Uuid"];
         /** @description The banned user's id. */
         BannedUserId: components["schemas"]["Uuid"];
+        /** @description The id of the user to block or unblock. */
+        BlockedUserId: components["schemas"]["Uuid"];
         /** @description An invite link's code. */
         InviteCode: string;
         /** @description The webhook subscription's id. */
@@ -3922,6 +3992,73 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBlockedUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of blocked users. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedUserPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    blockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the user to block or unblock. */
+                user_id: components["parameters"]["BlockedUserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    unblockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the user to block or unblock. */
+                user_id: components["parameters"]["BlockedUserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };
