@@ -13,6 +13,7 @@
 #include "confab/store/migrations.hpp"
 #include "confab/store/polls.hpp"
 #include "confab/store/push.hpp"
+#include "confab/store/reports.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
@@ -35,6 +36,7 @@ void prepare_statements(Tx& tx) {
     invitations::prepare(tx);
     bans::prepare(tx);
     invite_links::prepare(tx);
+    reports::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
     push::prepare(tx);
