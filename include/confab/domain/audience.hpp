@@ -51,6 +51,8 @@ enum class Occasion {
     scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
     poll_updated,        // poll.updated: a vote changed, or the poll was closed
     mentioned,           // mention.new: a message sent or edited mentions the mentioned
+    report_created,      // report.created: a member reported a message (facts.members: those
+                         // who handle the chat's reports)
 };
 
 Audience audience_of(Occasion occasion);

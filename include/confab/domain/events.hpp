@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/report.hpp"
 #include "confab/model/scheduled.hpp"
 
 #include <optional>
@@ -82,11 +83,14 @@ struct PollUpdated {
     Poll poll;                         // as the voter reads it (address() keeps my_votes for them alone)
     std::optional<std::string> voter;  // who voted; none for a close
 };                                     // poll.updated
+struct ReportCreated {
+    Report report;
+};  // report.created: to the chat's members who handle reports
 
-using Event =
-    std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
-                 ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
-                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated, MentionCreated>;
+using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
+                           ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
+                           PresenceUpdated, UserUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated,
+                           ScheduledDeleted, PollUpdated, MentionCreated, ReportCreated>;
 
 class EventSink {
 public:

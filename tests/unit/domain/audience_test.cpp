@@ -76,6 +76,7 @@ Event event_of(Occasion occasion) {
         case Occasion::scheduled_changed: return ScheduledUpdated{};
         case Occasion::poll_updated: return PollUpdated{};
         case Occasion::mentioned: return MentionCreated{};
+        case Occasion::report_created: return ReportCreated{};
     }
     return MessageCreated{};
 }
@@ -114,6 +115,8 @@ const std::vector<Row> table{
     {Occasion::scheduled_changed,  "scheduled_message.*",         "member",   "..x...."},
     {Occasion::poll_updated,       "poll.updated",                "",         "xxxx..."},
     {Occasion::mentioned,          "mention.new",                 "",         ".x....."},
+    // The chat's report handlers are the members the report names (ReportService).
+    {Occasion::report_created,     "report.created",              "",         "xxxx..."},
 };
 // clang-format on
 
@@ -124,7 +127,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::mentioned); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::report_created); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";
