@@ -44,9 +44,10 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       invite_links(writes, cfg.limits),
       call_publisher(hub),
       calls(writes, hub, call_publisher, workers, cfg.calls),
-      services{cfg,   pool,         auth,      users, chats,         members,      messages, presence, media,
-               stats, templates,    scheduled, polls, host_accounts, translations, exports,  accounts, webhooks,
-               push,  invite_links, calls,     hub},
+      reports(writes),
+      services{cfg,      pool,     auth,      users,        chats, members,       messages,     presence,
+               media,    stats,    templates, scheduled,    polls, host_accounts, translations, exports,
+               accounts, webhooks, push,      invite_links, calls, reports,       hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {

@@ -40,6 +40,7 @@ http::Router make_router(Services& services) {
     add_chat_routes(router, services);
     add_member_routes(router, services);
     add_invite_link_routes(router, services);
+    add_report_routes(router, services);
     add_message_routes(router, services);
     add_media_routes(router, services);
     add_template_routes(router, services);

@@ -25,6 +25,7 @@
 #include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/push_service.hpp"
+#include "confab/domain/report_service.hpp"
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
@@ -91,6 +92,7 @@ public:
     domain::InviteLinkService invite_links;
     CallPublisher call_publisher;
     domain::CallService calls;
+    domain::ReportService reports;
     Services services;
     WebClient web_client;
     http::Router router;

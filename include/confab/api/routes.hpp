@@ -20,6 +20,7 @@ void add_chat_routes(http::Router& router, Services& services);
 void add_member_routes(http::Router& router, Services& services);
 // A group's invite links (its admins), and previewing and joining by one (any user).
 void add_invite_link_routes(http::Router& router, Services& services);
+void add_report_routes(http::Router& router, Services& services);
 void add_message_routes(http::Router& router, Services& services);
 void add_media_routes(http::Router& router, Services& services);
 // The upload route's check on the header alone (bearer token, upload budget), made before

@@ -29,6 +29,7 @@ class WebhookService;
 class PushService;
 class InviteLinkService;
 class CallService;
+class ReportService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -62,6 +63,7 @@ struct Services {
     domain::PushService& push;
     domain::InviteLinkService& invite_links;
     domain::CallService& calls;
+    domain::ReportService& reports;
     const realtime::Hub& hub;
 };
 
