@@ -124,12 +124,13 @@ TEST_F(ReportsTest, ModeratorsListOpenReportsAPageAtATimeAndResolveThem) {
         const auto r = get(port(), g.moderator.token,
                            chat_reports_url(g.chat_id) + "?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
         ASSERT_TRUE(IsJson(r, 200));
-        for (const auto& item : r.json()["reports"]) {
+        const auto page = r.json();  // held: a range-for over a member of a temporary reads freed memory
+        for (const auto& item : page["reports"]) {
             EXPECT_TRUE(IsReportModel(item));
             listed.push_back(item["id"]);
         }
-        if (r.json()["next_cursor"].is_null()) break;
-        cursor = r.json()["next_cursor"];
+        if (page["next_cursor"].is_null()) break;
+        cursor = page["next_cursor"];
     }
     EXPECT_EQ(listed, ids) << "oldest first, each once";
 
@@ -198,13 +199,14 @@ std::vector<std::string> operator_queue(std::uint16_t port, const TestUser& op) 
             get(port, op.token, admin_reports_url + "?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor));
         EXPECT_TRUE(IsJson(r, 200));
         if (r.status != 200) break;
-        for (const auto& item : r.json()["reports"]) {
+        const auto page = r.json();  // held, as above
+        for (const auto& item : page["reports"]) {
             EXPECT_TRUE(IsReportModel(item));
             EXPECT_EQ(item["status"], "open");
             ids.push_back(item["id"]);
         }
-        if (r.json()["next_cursor"].is_null()) break;
-        cursor = r.json()["next_cursor"];
+        if (page["next_cursor"].is_null()) break;
+        cursor = page["next_cursor"];
     }
     return ids;
 }
