@@ -45,9 +45,10 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       call_publisher(hub),
       calls(writes, hub, call_publisher, workers, cfg.calls),
       user_blocks(writes),
+      reports(writes),
       services{cfg,      pool,     auth,      users,        chats, members,       messages,     presence,
                media,    stats,    templates, scheduled,    polls, host_accounts, translations, exports,
-               accounts, webhooks, push,      invite_links, calls, user_blocks,   hub},
+               accounts, webhooks, push,      invite_links, calls, user_blocks,   reports,      hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {

@@ -16,12 +16,13 @@ domain::SettingsPatch parse_settings(const Json& body) {
     if (found == body.end()) return patch;
     if (!found->is_object()) throw model::bad_request("settings must be an object", "settings");
     reject_unknown_fields(*found, {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members",
-                                   "only_admins_can_pin", "only_admins_can_mention_all"});
+                                   "only_admins_can_pin", "only_admins_can_mention_all", "slow_mode_seconds"});
     patch.only_admins_can_post = optional_bool(*found, "only_admins_can_post");
     patch.only_admins_can_edit_info = optional_bool(*found, "only_admins_can_edit_info");
     patch.only_admins_can_add_members = optional_bool(*found, "only_admins_can_add_members");
     patch.only_admins_can_pin = optional_bool(*found, "only_admins_can_pin");
     patch.only_admins_can_mention_all = optional_bool(*found, "only_admins_can_mention_all");
+    patch.slow_mode_seconds = optional_integer(*found, "slow_mode_seconds");
     return patch;
 }
 

@@ -352,7 +352,8 @@ Json to_json(const model::ChatView& view) {
                   {"only_admins_can_edit_info", c.settings.only_admins_can_edit_info},
                   {"only_admins_can_add_members", c.settings.only_admins_can_add_members},
                   {"only_admins_can_pin", c.settings.only_admins_can_pin},
-                  {"only_admins_can_mention_all", c.settings.only_admins_can_mention_all}}},
+                  {"only_admins_can_mention_all", c.settings.only_admins_can_mention_all},
+                  {"slow_mode_seconds", c.settings.slow_mode_seconds}}},
                 {"metadata", parse_stored(c.metadata)},
                 {"member_count", c.member_count},
                 {"last_message", view.last_message ? to_json(*view.last_message) : Json(nullptr)},
@@ -408,6 +409,20 @@ Json to_json(const model::ScheduledMessage& s) {
                  s.cancelled ? Json{{"code", s.cancelled->code}, {"message", s.cancelled->reason}} : Json(nullptr)},
                 {"created_at", format_timestamp(s.created_at)},
                 {"updated_at", format_timestamp(s.updated_at)}};
+}
+
+Json to_json(const model::Report& report) {
+    return Json{{"id", report.id},
+                {"chat_id", report.chat_id},
+                {"message_id", report.message_id},
+                {"reporter_id", report.reporter_id},
+                {"reason", model::to_string(report.reason)},
+                {"comment", report.comment ? Json(*report.comment) : Json(nullptr)},
+                {"status", report.resolved_at ? "resolved" : "open"},
+                {"action", report.action ? Json(model::to_string(*report.action)) : Json(nullptr)},
+                {"resolved_by", report.resolved_by ? Json(*report.resolved_by) : Json(nullptr)},
+                {"resolved_at", report.resolved_at ? Json(format_timestamp(*report.resolved_at)) : Json(nullptr)},
+                {"created_at", format_timestamp(report.created_at)}};
 }
 
 Json to_json(const model::Member& member) {
@@ -489,6 +504,9 @@ struct EventJson {
     }
     Json operator()(const domain::BlockChanged& e) const {
         return frame(e.blocked ? "user.blocked" : "user.unblocked", {{"user_id", e.user_id}});
+    }
+    Json operator()(const domain::ReportCreated& e) const {
+        return frame("report.created", {{"report", to_json(e.report)}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

@@ -75,7 +75,12 @@ std::string settings_summary(const ChatSettings& settings) {
            ", only admins can edit info: " + flag(settings.only_admins_can_edit_info) +
            ", only admins can add members: " + flag(settings.only_admins_can_add_members) +
            ", only admins can pin: " + flag(settings.only_admins_can_pin) +
-           ", only admins can mention everyone: " + flag(settings.only_admins_can_mention_all);
+           ", only admins can mention everyone: " + flag(settings.only_admins_can_mention_all) + ", slow mode: " +
+           (settings.slow_mode_seconds > 0 ? std::to_string(settings.slow_mode_seconds) + " seconds" : "off");
+}
+
+void validate_settings(const SettingsPatch& settings) {
+    if (settings.slow_mode_seconds) rules::check_slow_mode_seconds(*settings.slow_mode_seconds);
 }
 
 }  // namespace
@@ -86,12 +91,13 @@ ChatSettings SettingsPatch::applied_to(ChatSettings settings) const {
     settings.only_admins_can_add_members = only_admins_can_add_members.value_or(settings.only_admins_can_add_members);
     settings.only_admins_can_pin = only_admins_can_pin.value_or(settings.only_admins_can_pin);
     settings.only_admins_can_mention_all = only_admins_can_mention_all.value_or(settings.only_admins_can_mention_all);
+    settings.slow_mode_seconds = slow_mode_seconds.value_or(settings.slow_mode_seconds);
     return settings;
 }
 
 bool SettingsPatch::empty() const {
     return !only_admins_can_post && !only_admins_can_edit_info && !only_admins_can_add_members &&
-           !only_admins_can_pin && !only_admins_can_mention_all;
+           !only_admins_can_pin && !only_admins_can_mention_all && !slow_mode_seconds;
 }
 
 boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, std::string other) {
@@ -127,6 +133,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
 boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, NewGroup group) {
     validate_title(group.title, limits_);
     validate_avatar(group.avatar_url);
+    validate_settings(group.settings);
     auto named = others(group.member_ids, actor);
     if (named.size() + 1 > limits_.group_members) throw Error(ErrorCode::conflict, "too many members", "member_ids");
     store::NewChat chat;
@@ -179,6 +186,7 @@ boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string
 boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::string chat_id, ChatUpdate update) {
     if (update.title) validate_title(*update.title, limits_);
     if (update.avatar_url) validate_avatar(*update.avatar_url);
+    validate_settings(update.settings);
     const bool changes_settings = !update.settings.empty();
     rules::may_update_chat(co_await writes_.standing(chat_id, actor), changes_settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](store::Tx& tx) {

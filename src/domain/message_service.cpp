@@ -6,6 +6,7 @@
 #include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
@@ -395,7 +396,8 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
     rules::may_post(co_await writes_.standing(f.chat_id, f.actor), type);
     const auto quota = limits_.media_quota_bytes;
     auto sent = co_await writes_.commit(f.chat_id, [f, quota, type](store::Tx& tx) {
-        rules::may_post(lock_standing(tx, f.chat_id, f.actor), type);
+        const auto standing = lock_standing(tx, f.chat_id, f.actor);
+        rules::may_post(standing, type);
         Outcome<Sent> outcome;
         if (f.client_id) {
             auto stored = store::messages::find_by_client_ids(tx, {{f.actor, *f.client_id}});
@@ -410,6 +412,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         const auto source = message_of(tx, f.message_id, f.actor);
         if (!store::members::standing(tx, source.chat_id, f.actor)) throw not_found("message");
         rules::may_forward(source);
+        const bool slowed = check_slow_mode(tx, f.chat_id, f.actor, standing);
         std::optional<std::string> media_id;
         if (source.media) media_id = copy_media(tx, source, f.actor, f.chat_id, quota).id;
         std::optional<Message> inserted;
@@ -421,6 +424,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
             throw conflict("client_id was used in another chat");
         }
         if (!inserted) throw not_found("chat");
+        if (slowed) store::members::set_posted(tx, {{f.chat_id, f.actor}});
         // A forward of a forward names the original, as the first forward did.
         store::messages::set_forwarded_from(tx, inserted->id,
                                             source.forwarded_from.value_or(ForwardOrigin{source.id, source.chat_id,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <string>
 #include <utility>
 
 namespace confab::domain::rules {
@@ -9,7 +11,7 @@ namespace {
 
 using enum Permission;
 
-constexpr std::array<std::pair<Permission, std::string_view>, 14> permission_names{{
+constexpr std::array<std::pair<Permission, std::string_view>, 15> permission_names{{
     {post, "post"},
     {post_media, "post_media"},
     {react, "react"},
@@ -24,6 +26,7 @@ constexpr std::array<std::pair<Permission, std::string_view>, 14> permission_nam
     {manage_roles, "manage_roles"},
     {ban, "ban"},
     {manage_invite_links, "manage_invite_links"},
+    {handle_reports, "handle_reports"},
 }};
 
 // What each built-in role grants in a group, before the group's settings.
@@ -32,8 +35,8 @@ std::vector<Permission> grants_of(Role role) {
         case Role::restricted: return {};
         case Role::member: return {post, post_media, react, mention_all, add_members, edit_info, pin};
         case Role::moderator:
-            return {post,      post_media, react,          mention_all,     add_members,
-                    edit_info, pin,        remove_members, delete_messages, ban};
+            return {post, post_media,     react,           mention_all, add_members,   edit_info,
+                    pin,  remove_members, delete_messages, ban,         handle_reports};
         case Role::admin:
         case Role::owner: break;
     }
@@ -127,6 +130,26 @@ void may_post(const Standing& actor, MessageType type) {
     require(actor, post, "only admins can post in this group");
     if (carries_media(type)) require(actor, post_media, "you may not post media in this group");
     if (actor.muted) throw forbidden("you are muted in this chat");
+}
+
+void check_slow_mode_seconds(std::int64_t seconds) {
+    if (seconds < 0 || seconds > max_slow_mode_seconds)
+        throw bad_request("slow_mode_seconds must be 0 to " + std::to_string(max_slow_mode_seconds),
+                          "slow_mode_seconds");
+}
+
+bool slowed(const Standing& actor) {
+    return actor.type == ChatType::group && actor.settings.slow_mode_seconds > 0 && actor.role < Role::moderator;
+}
+
+void may_post_after(const Standing& actor, std::optional<Timestamp> last_posted, Timestamp now) {
+    if (!slowed(actor) || !last_posted) return;
+    const auto wait = *last_posted + std::chrono::seconds(actor.settings.slow_mode_seconds) - now;
+    if (wait <= std::chrono::milliseconds::zero()) return;
+    auto error = with_reason(ErrorCode::rate_limited, "slow mode: wait before posting again", "slow_mode");
+    error.retry_after_ms = wait.count();
+    error.amounts.emplace_back("retry_after_seconds", std::chrono::ceil<std::chrono::seconds>(wait).count());
+    throw error;
 }
 
 void may_start_call(const Standing& actor) { may_post(actor, MessageType::text); }
@@ -228,6 +251,21 @@ void may_remove_member(const Standing& actor, Role target, bool self) {
     require(actor, remove_members, "only admins can remove members");
     if (target == Role::owner) throw forbidden("the owner cannot be removed");
     require_above(actor, target, "you can only remove members below you");
+}
+
+void may_report(const std::string& actor_id, const Message& message) {
+    if (message.is_deleted) throw conflict("message is deleted");
+    if (message.type == MessageType::system || !message.sender_id)
+        throw bad_request("a system message cannot be reported", "message_id");
+    if (message.sender_id == actor_id) throw bad_request("you cannot report your own message", "message_id");
+}
+
+void may_handle_reports(const Standing& actor) {
+    require(actor, handle_reports, "only moderators and admins can handle reports");
+}
+
+void may_resolve_report(bool resolved) {
+    if (resolved) throw conflict("the report is resolved already");
 }
 
 void may_edit_message(const std::string& actor_id, const Message& message) {

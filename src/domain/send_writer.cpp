@@ -5,6 +5,7 @@
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
+#include "confab/store/chats.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
@@ -32,6 +33,12 @@ void count_sent(MessageType type) {
     counters[static_cast<std::size_t>(type)]->inc();
 }
 
+// Slow mode holds back a member's own posts, not those the host application's backend makes
+// on their behalf.
+bool held_by_slow_mode(const SendMessage& m, const Standing& sender) {
+    return !m.by_host_backend && rules::slowed(sender);
+}
+
 }  // namespace
 
 // The checks of a send that read other rows: its reply, its thread root and its upload.
@@ -52,6 +59,14 @@ void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<st
         throw bad_request("media_id must be your upload of this kind to this chat", "media_id");
     if (media->attached || !claimed.insert(*m.media_id).second)
         throw conflict("this upload is already attached to a message");
+}
+
+bool check_slow_mode(store::Tx& tx, const std::string& chat_id, const std::string& sender, const Standing& standing) {
+    if (!rules::slowed(standing)) return false;
+    const auto last = store::members::last_posts(tx, {{chat_id, sender}});
+    const auto found = last.at.find({chat_id, sender});
+    rules::may_post_after(standing, found == last.at.end() ? std::nullopt : std::optional(found->second), last.now);
+    return true;
 }
 
 void check_content(const std::string& content, bool required, std::size_t limit) {
@@ -147,6 +162,17 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
     }
 
+    // The senders slow mode holds back, with their last posts: a send too soon is refused
+    // before it takes a seq, and one let through counts for the batch's later sends.
+    std::vector<store::members::Poster> slowed;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        const auto& m = *sends[i];
+        if (!entries[i] && !repeat_of[i] && held_by_slow_mode(m, standing_in(access.at(m.chat_id).get(), m.sender_id)))
+            slowed.push_back({m.chat_id, m.sender_id});
+    }
+    auto last_posts = slowed.empty() ? store::members::LastPosts{} : store::members::last_posts(tx, slowed);
+    std::vector<store::members::Poster> posted;
+
     std::unordered_set<std::string> claimed_media;
     std::vector<std::size_t> inserted;
     std::vector<store::NewMessage> batch;
@@ -156,13 +182,25 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         const auto& m = *sends[i];
         std::string content;
         std::vector<std::string> mentions;
+        const auto sender = standing_in(access.at(m.chat_id).get(), m.sender_id);
+        const bool slow = held_by_slow_mode(m, sender);
+        const std::pair poster{m.chat_id, m.sender_id};
         try {
+            if (slow) {
+                const auto last = last_posts.at.find(poster);
+                rules::may_post_after(sender, last == last_posts.at.end() ? std::nullopt : std::optional(last->second),
+                                      last_posts.now);
+            }
             check_references(tx, m, claimed_media);
             content = m.from_template ? filled(tx, m) : m.content;
             if (!m.entities.empty()) mentions = mentioned_members(*access.at(m.chat_id), m.sender_id, m.entities);
         } catch (const Error& error) {
             refuse(i, error);
             continue;
+        }
+        if (slow) {
+            last_posts.at.insert_or_assign(poster, last_posts.now);
+            posted.push_back({m.chat_id, m.sender_id});
         }
         inserted.push_back(i);
         mentioned.push_back(std::move(mentions));
@@ -175,6 +213,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
         throw conflict("client_id was used in another chat");
     }
+    store::members::set_posted(tx, posted);
     std::map<std::string, std::size_t> last_reply_in;  // thread root id -> the batch's last reply under it
     for (std::size_t k = 0; k < inserted.size(); ++k) {
         const auto i = inserted[k];

@@ -1,4 +1,5 @@
 #include "confab/model/chat.hpp"
+#include "confab/model/report.hpp"
 #include "confab/model/scheduled.hpp"
 
 #include <array>
@@ -57,6 +58,20 @@ constexpr std::array<std::pair<EntityType, std::string_view>, 10> entity_types{{
     {EntityType::mention, "mention"},
     {EntityType::mention_all, "mention_all"},
 }};
+constexpr std::array<std::pair<ReportReason, std::string_view>, 4> report_reasons{{
+    {ReportReason::spam, "spam"},
+    {ReportReason::abuse, "abuse"},
+    {ReportReason::illegal, "illegal"},
+    {ReportReason::other, "other"},
+}};
+
+constexpr std::array<std::pair<ReportAction, std::string_view>, 5> report_actions{{
+    {ReportAction::none, "none"},
+    {ReportAction::message_deleted, "message_deleted"},
+    {ReportAction::member_muted, "member_muted"},
+    {ReportAction::member_removed, "member_removed"},
+    {ReportAction::member_banned, "member_banned"},
+}};
 
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
@@ -89,5 +104,9 @@ std::string_view to_string(ScheduledStatus status) { return name_of(scheduled_st
 std::optional<ScheduledStatus> scheduled_status_from(std::string_view text) {
     return value_of(scheduled_statuses, text);
 }
+std::string_view to_string(ReportReason reason) { return name_of(report_reasons, reason); }
+std::optional<ReportReason> report_reason_from(std::string_view text) { return value_of(report_reasons, text); }
+std::string_view to_string(ReportAction action) { return name_of(report_actions, action); }
+std::optional<ReportAction> report_action_from(std::string_view text) { return value_of(report_actions, text); }
 
 }  // namespace confab::model

@@ -19,7 +19,8 @@ namespace {
 // Chat columns, the member count, and the viewer's membership (cm).
 const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
-    "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.metadata::text, "
+    "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.slow_mode_seconds, "
+    "c.metadata::text, "
     "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, "
     "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
         "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS;
@@ -32,17 +33,17 @@ model::ChatView view_from(const pqxx::row& row) {
     chat.title = optional_text(row[2]);
     chat.avatar_url = optional_text(row[3]);
     chat.settings = chat_settings(row, 4);
-    chat.metadata.text = row[9].as<std::string>();
-    chat.member_count = row[10].as<std::int64_t>();
-    chat.last_seq = row[11].as<std::int64_t>();
-    chat.version = row[12].as<std::int64_t>();
-    chat.activity = row[13].as<std::int64_t>();
-    chat.created_at = timestamp(row[14]);
-    chat.updated_at = timestamp(row[15]);
-    view.me.role = model::role_from(row[16].c_str()).value_or(model::Role::member);
-    view.me.last_read_seq = row[17].as<std::int64_t>();
-    view.me.is_muted = row[18].as<bool>();
-    view.me.unread_mention_count = row[19].as<std::int64_t>();
+    chat.metadata.text = row[10].as<std::string>();
+    chat.member_count = row[11].as<std::int64_t>();
+    chat.last_seq = row[12].as<std::int64_t>();
+    chat.version = row[13].as<std::int64_t>();
+    chat.activity = row[14].as<std::int64_t>();
+    chat.created_at = timestamp(row[15]);
+    chat.updated_at = timestamp(row[16]);
+    view.me.role = model::role_from(row[17].c_str()).value_or(model::Role::member);
+    view.me.last_read_seq = row[18].as<std::int64_t>();
+    view.me.is_muted = row[19].as<bool>();
+    view.me.unread_mention_count = row[20].as<std::int64_t>();
     return view;
 }
 
@@ -75,18 +76,20 @@ std::vector<model::ChatView> views_from(Tx& tx, const pqxx::result& result, cons
 }  // namespace
 
 void prepare(Tx& tx) {
-    tx.prepare("chats_insert",
-               "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
-               "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, metadata, created_by, "
-               "direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $8::jsonb, $9::uuid, $10) "
-               "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
+    tx.prepare(
+        "chats_insert",
+        "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
+        "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, metadata, "
+        "created_by, direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $8::jsonb, $9::uuid, $10) "
+        "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
     tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
     tx.prepare("chats_lock_many",
                "SELECT id::text, access_version FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
-               "only_admins_can_pin, only_admins_can_mention_all, access_version FROM chats WHERE id = $1::uuid");
+               "only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, access_version FROM chats "
+               "WHERE id = $1::uuid");
     // A direct chat's members who block the other one.
     tx.prepare("chats_access_blockers",
                "SELECT b.blocker_id::text FROM user_blocks b "
@@ -112,7 +115,8 @@ void prepare(Tx& tx) {
                "UPDATE chats SET title = coalesce($2, title), "
                "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "
                "only_admins_can_post = $5, only_admins_can_edit_info = $6, only_admins_can_add_members = $7, "
-               "only_admins_can_pin = $8, only_admins_can_mention_all = $10, metadata = coalesce($9::jsonb, metadata), "
+               "only_admins_can_pin = $8, only_admins_can_mention_all = $10, slow_mode_seconds = $11, "
+               "metadata = coalesce($9::jsonb, metadata), "
                "access_version = access_version + 1, updated_at = now() "
                "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
@@ -125,11 +129,11 @@ void prepare(Tx& tx) {
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
-    const auto result =
-        tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
-                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
-                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin, chat.metadata,
-                         chat.created_by, chat.direct_key, chat.settings.only_admins_can_mention_all);
+    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin,
+                                         chat.metadata, chat.created_by, chat.direct_key,
+                                         chat.settings.only_admins_can_mention_all, chat.settings.slow_mode_seconds);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
@@ -159,7 +163,7 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     ChatAccess access;
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
-    access.version = chat[0][6].as<std::int64_t>();
+    access.version = chat[0][7].as<std::int64_t>();
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id)) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
@@ -189,7 +193,7 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
     tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
                      changes.settings.only_admins_can_edit_info, changes.settings.only_admins_can_add_members,
                      changes.settings.only_admins_can_pin, changes.metadata,
-                     changes.settings.only_admins_can_mention_all);
+                     changes.settings.only_admins_can_mention_all, changes.settings.slow_mode_seconds);
 }
 
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
@@ -246,7 +250,8 @@ void prepare(Tx& tx) {
     tx.prepare(
         "members_standing",
         "SELECT c.type, c.only_admins_can_post, c.only_admins_can_edit_info, c.only_admins_can_add_members, "
-        "c.only_admins_can_pin, c.only_admins_can_mention_all, cm.role, coalesce(cm.muted_until > now(), false), "
+        "c.only_admins_can_pin, c.only_admins_can_mention_all, c.slow_mode_seconds, cm.role, "
+        "coalesce(cm.muted_until > now(), false), "
         "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocked_id "
         "WHERE o.chat_id = c.id AND b.blocker_id = cm.user_id AND o.user_id <> cm.user_id), "
         "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocker_id "
@@ -261,6 +266,13 @@ void prepare(Tx& tx) {
     tx.prepare("members_standings",
                "SELECT cm.user_id::text, cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
                " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
+    tx.prepare("members_last_posts",
+               "SELECT p.chat_id::text, p.user_id::text, " CONFAB_MS("cm.last_posted_at") ", " CONFAB_MS("now()") " "
+               "FROM unnest($1::uuid[], $2::uuid[]) AS p(chat_id, user_id) "
+               "LEFT JOIN chat_members cm ON cm.chat_id = p.chat_id AND cm.user_id = p.user_id");
+    tx.prepare("members_set_posted",
+               "UPDATE chat_members cm SET last_posted_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS p(chat_id, "
+               "user_id) WHERE cm.chat_id = p.chat_id AND cm.user_id = p.user_id");
     tx.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_set_muted",
                "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
@@ -307,8 +319,8 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
     return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[6].c_str()).value_or(model::Role::member), row[7].as<bool>(),
-                           model::direct_block(row[8].as<bool>(), row[9].as<bool>())};
+                           model::role_from(row[7].c_str()).value_or(model::Role::member), row[8].as<bool>(),
+                           model::direct_block(row[9].as<bool>(), row[10].as<bool>())};
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
@@ -379,6 +391,37 @@ bool share_a_chat(Tx& tx, const std::string& a, const std::string& b) {
 }  // namespace confab::store::members
 
 namespace confab::store::members {
+
+namespace {
+
+std::pair<std::string, std::string> poster_arrays(const std::vector<Poster>& posters) {
+    std::vector<std::string> chats;
+    std::vector<std::string> users;
+    for (const auto& poster : posters) {
+        chats.push_back(poster.chat_id);
+        users.push_back(poster.user_id);
+    }
+    return {uuid_array(chats), uuid_array(users)};
+}
+
+}  // namespace
+
+LastPosts last_posts(Tx& tx, const std::vector<Poster>& posters) {
+    const auto [chats, users] = poster_arrays(posters);
+    LastPosts last{{}, std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())};
+    for (const auto& row : tx.exec_prepared("members_last_posts", chats, users)) {
+        last.now = timestamp(row[3]);
+        if (!row[2].is_null())
+            last.at.emplace(std::pair{row[0].as<std::string>(), row[1].as<std::string>()}, timestamp(row[2]));
+    }
+    return last;
+}
+
+void set_posted(Tx& tx, const std::vector<Poster>& posters) {
+    if (posters.empty()) return;
+    const auto [chats, users] = poster_arrays(posters);
+    tx.exec_prepared("members_set_posted", chats, users);
+}
 
 std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id,
                                                const std::vector<std::string>& ids) {

@@ -14,6 +14,7 @@
 #include "confab/store/polls.hpp"
 #include "confab/store/presence.hpp"
 #include "confab/store/push.hpp"
+#include "confab/store/reports.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
@@ -38,6 +39,7 @@ void prepare_statements(Tx& tx) {
     bans::prepare(tx);
     invite_links::prepare(tx);
     user_blocks::prepare(tx);
+    reports::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);
     push::prepare(tx);

@@ -107,7 +107,8 @@ TEST_F(ChatsTest, GroupChatModelHasTheDocumentedShapeAndDefaults) {
                                       {"only_admins_can_edit_info", true},
                                       {"only_admins_can_add_members", false},
                                       {"only_admins_can_pin", true},
-                                      {"only_admins_can_mention_all", false}}));
+                                      {"only_admins_can_mention_all", false},
+                                      {"slow_mode_seconds", 0}}));
     EXPECT_EQ(chat["metadata"], json::object());
     EXPECT_EQ(chat["member_count"], 3);
     EXPECT_EQ(chat["me"]["role"], "owner");
@@ -151,7 +152,8 @@ TEST_F(ChatsTest, GroupCreateTakesSettingsAvatarAndIgnoresCreatorAndDuplicates) 
                                       {"only_admins_can_edit_info", false},
                                       {"only_admins_can_add_members", false},
                                       {"only_admins_can_pin", true},
-                                      {"only_admins_can_mention_all", false}}));
+                                      {"only_admins_can_mention_all", false},
+                                      {"slow_mode_seconds", 0}}));
     EXPECT_EQ(list_members(port(), owner, chat["id"]).size(), 2u);
 
     // A group with no other members is allowed.
@@ -345,7 +347,8 @@ TEST_F(ChatsTest, PlainMemberCannotEditInfoUnlessSettingAllows) {
                                           {"only_admins_can_edit_info", false},
                                           {"only_admins_can_add_members", false},
                                           {"only_admins_can_pin", true},
-                                          {"only_admins_can_mention_all", false}}));
+                                          {"only_admins_can_mention_all", false},
+                                          {"slow_mode_seconds", 0}}));
     EXPECT_EQ(r.json()["title"], "Original");
 
     auto r2 = put(port(), m.token, chat_url(id), {{"title", "By member"}});

@@ -70,8 +70,8 @@ TEST_F(RolesTest, EachRoleListsItsPermissionsAndMeHoldsWhatTheSettingsLeave) {
                                                                   "add_members", "edit_info", "pin"}));
     EXPECT_EQ(permissions_of(c.moderator),
               (std::vector<std::string>{"post", "post_media", "react", "mention_all", "add_members", "remove_members",
-                                        "edit_info", "pin", "delete_messages", "ban"}));
-    EXPECT_EQ(permissions_of(c.admin).size(), 14u);
+                                        "edit_info", "pin", "delete_messages", "ban", "handle_reports"}));
+    EXPECT_EQ(permissions_of(c.admin).size(), 15u);
     EXPECT_EQ(permissions_of(c.owner), permissions_of(c.admin));
 
     // `me` is what the role holds once the group's settings withdraw (edit info and pin are
@@ -82,7 +82,7 @@ TEST_F(RolesTest, EachRoleListsItsPermissionsAndMeHoldsWhatTheSettingsLeave) {
               (std::vector<std::string>{"post", "post_media", "react", "mention_all", "add_members"}));
     EXPECT_EQ(strings(get_chat(port(), c.moderator, c.chat_id)["me"]["permissions"]),
               (std::vector<std::string>{"post", "post_media", "react", "mention_all", "add_members", "remove_members",
-                                        "delete_messages", "ban"}));
+                                        "delete_messages", "ban", "handle_reports"}));
     EXPECT_EQ(strings(get_chat(port(), c.restricted, c.chat_id)["me"]["permissions"]), std::vector<std::string>{});
     ASSERT_TRUE(
         IsJson(put(port(), c.owner.token, chat_url(c.chat_id), {{"settings", {{"only_admins_can_pin", false}}}}), 200));

@@ -37,9 +37,9 @@ bool is_role(const json& j) {
 // The permissions of docs/api.md "Roles and permissions", each at most once.
 bool is_permission_list(const json& j) {
     static const std::set<std::string> permissions{
-        "post",      "post_media",         "react", "mention_all",     "add_members",      "remove_members",
-        "edit_info", "change_settings",    "pin",   "delete_messages", "manage_templates", "manage_roles",
-        "ban",       "manage_invite_links"};
+        "post",      "post_media",          "react",         "mention_all",     "add_members",      "remove_members",
+        "edit_info", "change_settings",     "pin",           "delete_messages", "manage_templates", "manage_roles",
+        "ban",       "manage_invite_links", "handle_reports"};
     if (!j.is_array()) return false;
     std::set<std::string> seen;
     for (const auto& p : j)
@@ -332,11 +332,15 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
     auto sk = ExactKeys(j["settings"],
                         {"only_admins_can_post", "only_admins_can_edit_info", "only_admins_can_add_members",
-                         "only_admins_can_pin", "only_admins_can_mention_all"},
+                         "only_admins_can_pin", "only_admins_can_mention_all", "slow_mode_seconds"},
                         "ChatModel.settings");
     if (!sk) return sk;
     for (auto it = j["settings"].begin(); it != j["settings"].end(); ++it)
-        if (!it.value().is_boolean()) return Fail("ChatModel.settings." + it.key() + " is not a bool", j);
+        if (it.key() != "slow_mode_seconds" && !it.value().is_boolean())
+            return Fail("ChatModel.settings." + it.key() + " is not a bool", j);
+    const auto& slow_mode = j["settings"]["slow_mode_seconds"];
+    if (!is_nonneg_int(slow_mode) || slow_mode.get<std::int64_t>() > 3600)
+        return Fail("ChatModel.settings.slow_mode_seconds is not an integer 0-3600", j);
     if (!j["metadata"].is_object()) return Fail("ChatModel.metadata is not an object", j);
     if (!is_int(j["member_count"]) || j["member_count"].get<std::int64_t>() < 1)
         return Fail("ChatModel.member_count", j);

@@ -26,6 +26,7 @@
 #include "confab/domain/poll_service.hpp"
 #include "confab/domain/presence_service.hpp"
 #include "confab/domain/push_service.hpp"
+#include "confab/domain/report_service.hpp"
 #include "confab/domain/stats_service.hpp"
 #include "confab/domain/scheduled_service.hpp"
 #include "confab/domain/template_service.hpp"
@@ -93,6 +94,7 @@ public:
     CallPublisher call_publisher;
     domain::CallService calls;
     domain::UserBlockService user_blocks;
+    domain::ReportService reports;
     Services services;
     WebClient web_client;
     http::Router router;

@@ -61,6 +61,7 @@ Json to_json(const model::Member& member);
 Json to_json(const model::Invitation& invitation);
 Json to_json(const model::Template& value);
 Json to_json(const model::ScheduledMessage& scheduled);
+Json to_json(const model::Report& report);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);

@@ -30,6 +30,7 @@ class PushService;
 class InviteLinkService;
 class CallService;
 class UserBlockService;
+class ReportService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -64,6 +65,7 @@ struct Services {
     domain::InviteLinkService& invite_links;
     domain::CallService& calls;
     domain::UserBlockService& user_blocks;
+    domain::ReportService& reports;
     const realtime::Hub& hub;
 };
 

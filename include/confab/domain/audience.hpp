@@ -52,6 +52,8 @@ enum class Occasion {
     poll_updated,        // poll.updated: a vote changed, or the poll was closed
     mentioned,           // mention.new: a message sent or edited mentions the mentioned
     block_changed,       // user.blocked / user.unblocked: the subject blocked or unblocked a user
+    report_created,      // report.created: a member reported a message (facts.members: those
+                         // who handle the chat's reports)
 };
 
 Audience audience_of(Occasion occasion);

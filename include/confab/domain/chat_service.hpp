@@ -22,6 +22,7 @@ struct SettingsPatch {
     std::optional<bool> only_admins_can_add_members;
     std::optional<bool> only_admins_can_pin;
     std::optional<bool> only_admins_can_mention_all;
+    std::optional<std::int64_t> slow_mode_seconds;  // rules::check_slow_mode_seconds
     ChatSettings applied_to(ChatSettings settings) const;
     bool empty() const;
 };

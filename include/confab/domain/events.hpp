@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/report.hpp"
 #include "confab/model/scheduled.hpp"
 
 #include <optional>
@@ -86,11 +87,14 @@ struct BlockChanged {
     std::string user_id;  // the user blocked or unblocked
     bool blocked = false;
 };  // user.blocked / user.unblocked: to the blocker's own sessions
+struct ReportCreated {
+    Report report;
+};  // report.created: to the chat's members who handle reports
 
 using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
                            ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
                            PresenceUpdated, UserUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated,
-                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged>;
+                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged, ReportCreated>;
 
 class EventSink {
 public:

@@ -4,6 +4,7 @@
 #include "confab/model/invite_link.hpp"
 #include "confab/model/push.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,7 @@ enum class Permission {
     manage_roles,
     ban,
     manage_invite_links,
+    handle_reports,
 };
 std::string_view to_string(Permission permission);
 
@@ -56,6 +58,20 @@ std::vector<Permission> permissions(const Standing& actor);
 // file); a member muted by a moderator does not post until the mute ends; in a direct chat
 // neither member posts while either blocks the other (may_message_directly).
 void may_post(const Standing& actor, MessageType type);
+
+// Slow mode (docs/api.md, Slow mode): a group's seconds between one member's posts, 0 (off)
+// up to this; bad_request (field slow_mode_seconds) outside that range.
+constexpr std::int64_t max_slow_mode_seconds = 3600;
+void check_slow_mode_seconds(std::int64_t seconds);
+
+// Whether the chat's slow mode holds the actor back: it is on, and the actor is below
+// moderator (moderators, admins and the owner are exempt).
+bool slowed(const Standing& actor);
+
+// A member held back by slow mode posts again slow_mode_seconds after their last post
+// (`last_posted`, none: no post counted yet): before then rate_limited, details.reason
+// slow_mode, with the wait in retry_after_ms and, rounded up, retry_after_seconds.
+void may_post_after(const Standing& actor, std::optional<Timestamp> last_posted, Timestamp now);
 
 // Who may post (text) may start a call, which rings every other member; any member may
 // answer, decline or join one.
@@ -121,6 +137,17 @@ void may_join_by_link(const InviteLink& link, Timestamp now, bool banned);
 
 // Who may remove whom: `remove_members`, on a member below the actor; anyone may leave a group.
 void may_remove_member(const Standing& actor, Role target, bool self);
+
+// Reports (docs/api.md, Reports). Any member reports a message of the chat that is not
+// deleted (conflict) and not a system message (bad_request), nor their own (bad_request).
+void may_report(const std::string& actor_id, const Message& message);
+
+// A chat's reports are listed and resolved by who holds `handle_reports` (moderators, admins
+// and the owner of a group; a direct chat has no moderators: its reports go to operators).
+void may_handle_reports(const Standing& actor);
+
+// Only an open report is resolved: conflict once it is.
+void may_resolve_report(bool resolved);
 
 // Only the sender edits, and only text messages and captions that are not deleted.
 void may_edit_message(const std::string& actor_id, const Message& message);

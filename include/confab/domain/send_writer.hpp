@@ -54,6 +54,11 @@ void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<st
 std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
                                            const std::vector<TextEntity>& entities);
 
+// Slow mode's check of one post outside a batch (a forward), in its transaction under the
+// chat's lock: rate_limited when it comes too soon (rules::may_post_after). True when the post
+// counts: the caller then calls store::members::set_posted once it is stored.
+bool check_slow_mode(store::Tx& tx, const std::string& chat_id, const std::string& sender, const Standing& standing);
+
 // mention.new to the members `mentioned`, as they are members once the write commits.
 void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned);
 

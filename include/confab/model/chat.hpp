@@ -30,6 +30,8 @@ struct ChatSettings {
     bool only_admins_can_add_members = false;
     bool only_admins_can_pin = true;
     bool only_admins_can_mention_all = false;
+    // Seconds between one member's posts; 0: off (docs/api.md, Slow mode).
+    std::int64_t slow_mode_seconds = 0;
 
     bool operator==(const ChatSettings&) const = default;
 };

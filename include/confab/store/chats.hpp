@@ -5,6 +5,7 @@
 #include "confab/store/tx.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -104,6 +105,20 @@ struct ReadMark {
 };
 // Moves last_read_seq forward to min(seq, last_seq); the new mark if it moved.
 std::optional<ReadMark> advance_read(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t seq);
+// A member as slow mode knows them: a chat and a user.
+struct Poster {
+    std::string chat_id;
+    std::string user_id;
+};
+// When each of `posters` last posted while their chat's slow mode was on (none: no post
+// counted), keyed by chat and user, and the database's clock now, which all nodes share.
+struct LastPosts {
+    std::map<std::pair<std::string, std::string>, model::Timestamp> at;
+    model::Timestamp now;
+};
+LastPosts last_posts(Tx& tx, const std::vector<Poster>& posters);
+// Counts a post of each of `posters` now.
+void set_posted(Tx& tx, const std::vector<Poster>& posters);
 // Users sharing at least one chat with user_id (presence audience).
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id);
 bool share_a_chat(Tx& tx, const std::string& a, const std::string& b);

@@ -28,11 +28,11 @@ inline model::ChatType chat_type(const pqxx::field& field) {
     return field.as<std::string>() == "direct" ? model::ChatType::direct : model::ChatType::group;
 }
 
-// Five columns from `first`: only_admins_can_post, only_admins_can_edit_info,
-// only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all.
+// Six columns from `first`: only_admins_can_post, only_admins_can_edit_info,
+// only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds.
 inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
-    return {row[first].as<bool>(), row[first + 1].as<bool>(), row[first + 2].as<bool>(), row[first + 3].as<bool>(),
-            row[first + 4].as<bool>()};
+    return {row[first].as<bool>(),     row[first + 1].as<bool>(), row[first + 2].as<bool>(),
+            row[first + 3].as<bool>(), row[first + 4].as<bool>(), row[first + 5].as<std::int64_t>()};
 }
 
 // A condition leaving out the messages (table alias `message`) that the viewer (the statement

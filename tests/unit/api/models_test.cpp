@@ -121,6 +121,7 @@ TEST(ChatModel, HasEveryContractField) {
     EXPECT_EQ(json["settings"]["only_admins_can_edit_info"], true);
     EXPECT_EQ(json["settings"]["only_admins_can_pin"], true);
     EXPECT_EQ(json["settings"]["only_admins_can_mention_all"], false);
+    EXPECT_EQ(json["settings"]["slow_mode_seconds"], 0);
     EXPECT_EQ(json["me"]["role"], "member");
     EXPECT_EQ(json["me"]["unread_mention_count"], 0);
 }

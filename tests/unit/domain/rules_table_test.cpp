@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -341,6 +342,7 @@ TEST(RulesTable, EveryPermissionForEveryRole) {
         {Permission::manage_roles, "nnnyy", "nnnyy", 'n'},
         {Permission::ban, "nnyyy", "nnyyy", 'n'},
         {Permission::manage_invite_links, "nnnyy", "nnnyy", 'n'},
+        {Permission::handle_reports, "nnyyy", "nnyyy", 'n'},
     };
     ASSERT_EQ(rows.size(), every_permission().size()) << "a new permission adds a row here";
     const ChatSettings open{.only_admins_can_post = false,
@@ -690,6 +692,108 @@ TEST(RulesTable, WhoIsPushedANewMessage) {
          false},
     };
     for (const auto& row : rows) EXPECT_EQ(should_push(row.member, now), row.pushed) << row.name;
+}
+
+// Slow mode: for every role, a member's last post against the interval (60 s here): 'A' to
+// post, 'R' rate_limited (reason slow_mode, with the wait). Moderators and above are exempt;
+// so is everyone where it is off, and in a direct chat (which has no settings).
+TEST(RulesTable, WhomSlowModeHoldsBack) {
+    const Timestamp now{std::chrono::hours(1000)};
+    const auto verdict = [&](const Standing& actor, std::optional<Timestamp> last) {
+        try {
+            may_post_after(actor, last, now);
+            return 'A';
+        } catch (const Error& error) {
+            if (error.code() != ErrorCode::rate_limited || error.reason != "slow_mode") return '?';
+            return 'R';
+        }
+    };
+    struct Row {
+        const char* last_post;
+        std::optional<Timestamp> at;
+        const char* on;  // restricted, member, moderator, admin, owner, with slow mode at 60 s
+    };
+    const std::vector<Row> rows{
+        {"none yet", std::nullopt, "AAAAA"},
+        {"just now", now, "RRAAA"},
+        {"59.999 s ago", now - std::chrono::milliseconds(59'999), "RRAAA"},
+        {"60 s ago", now - std::chrono::seconds(60), "AAAAA"},
+        {"an hour ago", now - std::chrono::hours(1), "AAAAA"},
+        {"ahead of the clock", now + std::chrono::seconds(5), "RRAAA"},
+    };
+    for (const auto& row : rows) {
+        std::string on;
+        std::string off;
+        for (const auto role : roles) {
+            on += verdict({ChatType::group, {.slow_mode_seconds = 60}, role, false}, row.at);
+            off += verdict({ChatType::group, {}, role, false}, row.at);
+        }
+        EXPECT_EQ(on, row.on) << row.last_post;
+        EXPECT_EQ(off, "AAAAA") << row.last_post;
+        EXPECT_EQ(verdict({ChatType::direct, {.slow_mode_seconds = 60}, Role::member, false}, row.at), 'A')
+            << row.last_post;
+    }
+}
+
+// The wait a refusal reports: exact in retry_after_ms, rounded up in retry_after_seconds.
+TEST(RulesTable, HowLongSlowModeSaysToWait) {
+    const Timestamp now{std::chrono::hours(1000)};
+    const Standing member{ChatType::group, {.slow_mode_seconds = 10}, Role::member, false};
+    struct Row {
+        std::chrono::milliseconds since_last;
+        std::int64_t ms;
+        std::int64_t seconds;
+    };
+    for (const auto& row : std::vector<Row>{{std::chrono::milliseconds(0), 10'000, 10},
+                                            {std::chrono::milliseconds(1), 9'999, 10},
+                                            {std::chrono::milliseconds(9'000), 1'000, 1},
+                                            {std::chrono::milliseconds(9'999), 1, 1}}) {
+        try {
+            may_post_after(member, now - row.since_last, now);
+            ADD_FAILURE() << row.since_last.count() << " ms after: allowed";
+        } catch (const Error& error) {
+            EXPECT_EQ(error.retry_after_ms, row.ms) << row.since_last.count();
+            ASSERT_EQ(error.amounts.size(), 1u);
+            EXPECT_EQ(error.amounts[0], (std::pair<std::string, std::int64_t>{"retry_after_seconds", row.seconds}))
+                << row.since_last.count();
+        }
+    }
+}
+
+TEST(RulesTable, WhichSlowModeIntervalsAGroupMaySet) {
+    for (const auto& [seconds, expected] : std::vector<std::pair<std::int64_t, char>>{
+             {-1, 'B'}, {0, 'A'}, {1, 'A'}, {3600, 'A'}, {3601, 'B'}, {std::numeric_limits<std::int64_t>::max(), 'B'}})
+        EXPECT_EQ(answer([s = seconds] { check_slow_mode_seconds(s); }), expected) << seconds;
+}
+
+// Reports: which messages a member may report, who handles a chat's reports (who holds
+// `handle_reports`: moderators, admins, the owner, whatever the settings; nobody in a direct
+// chat, whose reports go to operators only), and that a report is resolved once.
+TEST(RulesTable, WhatIsReportedAndWhoHandlesReports) {
+    const std::string actor = "a";
+    struct Row {
+        const char* message;
+        Message m;
+        char answer;
+    };
+    const std::vector<Row> rows{
+        {"another's text", Message{.sender_id = "b", .type = MessageType::text}, 'A'},
+        {"another's poll", Message{.sender_id = "b", .type = MessageType::poll}, 'A'},
+        {"one's own", Message{.sender_id = actor, .type = MessageType::text}, 'B'},
+        {"a system message", Message{.type = MessageType::system}, 'B'},
+        {"another's, deleted", Message{.sender_id = "b", .type = MessageType::text, .is_deleted = true}, 'C'},
+    };
+    for (const auto& row : rows) EXPECT_EQ(answer([&] { may_report(actor, row.m); }), row.answer) << row.message;
+
+    for (const auto& settings : every_setting()) {
+        EXPECT_EQ(answer([&] { may_handle_reports({ChatType::direct, settings, Role::owner, false}); }), 'F');
+        std::string got;
+        for (const auto role : roles)
+            got += answer([&] { may_handle_reports({ChatType::group, settings, role, false}); });
+        EXPECT_EQ(got, "FFAAA") << describe({ChatType::group, settings, Role::member, false});
+    }
+    EXPECT_EQ(answer([] { may_resolve_report(false); }), 'A');
+    EXPECT_EQ(answer([] { may_resolve_report(true); }), 'C');
 }
 
 }  // namespace

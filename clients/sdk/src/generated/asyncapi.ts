@@ -34,6 +34,8 @@ export interface components {
                     field?: string;
                     /** @description With `rate_limited`, milliseconds until a retry can succeed; with `unavailable` for a full password-hashing queue, a hint. */
                     retry_after_ms?: number;
+                    /** @description With `rate_limited` and `reason` `slow_mode`, the wait in whole seconds, rounded up (the `Retry-After` value). */
+                    retry_after_seconds?: number;
                     /** @description With `payload_too_large` for an upload over the user's storage quota, the quota. */
                     quota_bytes?: number;
                     /** @description With `quota_bytes`, the bytes the user's media held before this upload. */
@@ -47,7 +49,9 @@ export interface components {
                      *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
                      *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
                      *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
-                     *     (the caller blocks the other user).
+                     *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
+                     *     slow mode allows), `already_reported` (the caller's report of the message is
+                     *     still open).
                      */
                     reason?: string;
                 };
@@ -157,6 +161,14 @@ export interface components {
              * @default false
              */
             only_admins_can_mention_all: boolean;
+            /**
+             * @description Slow mode (an addition): the seconds that must pass between one member's posts in
+             *     a group; 0 is off. Moderators, admins and the owner are exempt; a post too soon is
+             *     `429` with `details.reason` `slow_mode` (docs/api.md, Slow mode). Always 0 in a
+             *     direct chat.
+             * @default 0
+             */
+            slow_mode_seconds: number;
         };
         /** @description Any of the settings; unknown keys are `400`. */
         ChatSettingsPatch: {
@@ -165,6 +177,8 @@ export interface components {
             only_admins_can_add_members?: boolean;
             only_admins_can_pin?: boolean;
             only_admins_can_mention_all?: boolean;
+            /** @description Outside 0-3600, or not an integer, is `400` (field `slow_mode_seconds`). */
+            slow_mode_seconds?: number;
         };
         /**
          * @description Ordered by power: owner, admin, moderator, member, restricted (`moderator` and
@@ -175,11 +189,11 @@ export interface components {
         Role: "owner" | "admin" | "moderator" | "member" | "restricted";
         /**
          * @description What a role may do in a chat (an addition; docs/api.md, Roles and permissions).
-         *     `manage_invite_links` is held by admins and the owner for invite links, which do not
-         *     exist yet.
+         *     `manage_invite_links` is held by admins and the owner (invite links);
+         *     `handle_reports` by moderators, admins and the owner (reports).
          * @enum {string}
          */
-        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links";
+        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /** @enum {string} */
@@ -790,6 +804,47 @@ export interface components {
             /** @description How many users may join by it; absent or `null`, no limit. */
             max_uses?: number | null;
         };
+        /**
+         * @description Why a member reports a message.
+         * @enum {string}
+         */
+        ReportReason: "spam" | "abuse" | "illegal" | "other";
+        /**
+         * @description What the moderator who resolved a report did about it, as they recorded it.
+         * @enum {string}
+         */
+        ReportAction: "none" | "message_deleted" | "member_muted" | "member_removed" | "member_banned";
+        CreateReportRequest: {
+            reason: components["schemas"]["ReportReason"];
+            /** @description Optional, at most 1000 code points; `null` or absent is none. */
+            comment?: string | null;
+        };
+        ResolveReportRequest: {
+            action: components["schemas"]["ReportAction"];
+        };
+        /** @description A member's report of a message (an addition; docs/api.md, Reports). */
+        ReportModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            message_id: components["schemas"]["Uuid"];
+            reporter_id: components["schemas"]["Uuid"];
+            reason: components["schemas"]["ReportReason"];
+            comment: string | null;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /** @description What was done; `null` while open. */
+            action: components["schemas"]["ReportAction"] | null;
+            /** @description Who resolved it; `null` while open or once that account is gone. */
+            resolved_by: components["schemas"]["Uuid"] | null;
+            /** @description When it was resolved; `null` while open. */
+            resolved_at: components["schemas"]["Timestamp"] | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        ReportPage: {
+            reports: components["schemas"]["ReportModel"][];
+            /** @description The next page's `cursor`; `null` on the last page. */
+            next_cursor: string | null;
+        };
         InviteLinkModel: {
             /** @description The link's secret (256 random bits, base64url); whoever holds it may join. */
             code: string;
@@ -1309,6 +1364,13 @@ export interface components {
                 seq: number;
             };
         };
+        ReportCreatedFrame: {
+            /** @constant */
+            type: "report.created";
+            data: {
+                report: components["schemas"]["ReportModel"];
+            };
+        };
         TypingUpdateFrame: {
             /** @constant */
             type: "typing.update";
@@ -1652,6 +1714,7 @@ export interface ServerEventFrames {
   'message.deleted': S['MessageDeletedFrame'];
   'message.hidden': S['MessageHiddenFrame'];
   'mention.new': S['MentionNewFrame'];
+  'report.created': S['ReportCreatedFrame'];
   'typing.update': S['TypingUpdateFrame'];
   'read.updated': S['ReadUpdatedFrame'];
   'chat.created': S['ChatCreatedFrame'];
@@ -1676,4 +1739,4 @@ export interface ServerEventFrames {
   'call.signal': S['CallSignalRelayedFrame'];
 }
 export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping', 'call.start', 'call.accept', 'call.join', 'call.decline', 'call.hangup', 'call.leave', 'call.cancel', 'call.screen_share.start', 'call.screen_share.stop', 'call.signal'] as const;
-export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;
+export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'report.created', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;

@@ -1015,6 +1015,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chats/{id}/messages/{message_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The reported message's id, a message of the chat. */
+                message_id: components["parameters"]["ReportedMessageId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a message of the chat to its moderators and the server's operators
+         * @description Any member, of a message of this chat that is not their own, not a `system` message
+         *     (both `400`, field `message_id`) and not deleted (`409`). `reason` is `spam`,
+         *     `abuse`, `illegal` or `other`; `comment` is optional, at most 1000 code points. A bad
+         *     `reason` or `comment`, or unknown fields, are `400` naming the field. While the
+         *     caller's earlier report of the message is open, another is `409` with
+         *     `details.reason` `already_reported`. A non-member, an unknown message, or a message
+         *     of another chat: `404`. The chat's members who hold `handle_reports` (moderators,
+         *     admins, the owner) get `report.created`; nobody else is told. An addition
+         *     (docs/api.md, Reports).
+         */
+        post: operations["reportMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The chat's open reports, oldest first
+         * @description For who holds `handle_reports` (moderators, admins and the owner; `403` for members
+         *     and restricted members, and on a direct chat); a non-member gets `404`. Keyset
+         *     pagination: pass `next_cursor` back as `cursor`. An addition (docs/api.md, Reports).
+         */
+        get: operations["listChatReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/reports/{report_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description A report's id, a report of the chat. */
+                report_id: components["parameters"]["ReportId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an open report, recording the action taken
+         * @description By who holds `handle_reports` (`403` otherwise). `action` records what was done
+         *     (`none`, `message_deleted`, `member_muted`, `member_removed`, `member_banned`); the
+         *     action itself is taken through its own request. A report of another chat, an unknown
+         *     or malformed id: `404`; one resolved already: `409`; a missing or unknown `action`:
+         *     `400` (field `action`). No event is sent. An addition (docs/api.md, Reports).
+         */
+        post: operations["resolveReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invite-links/{code}": {
         parameters: {
             query?: never;
@@ -1124,7 +1211,10 @@ export interface paths {
          *     `only_admins_can_post` is set, plain members get `403` (so do moderators). Sending
          *     needs the `post` permission, and `post_media` for an image, voice, video or file: a
          *     `restricted` member, and a member a moderator muted (`muted_until` in the future), get
-         *     `403` (docs/api.md, Roles and permissions). Emits `message.new`.
+         *     `403` (docs/api.md, Roles and permissions). In a group with slow mode on, a member's
+         *     post sooner than `slow_mode_seconds` after their last is `429` with `details.reason`
+         *     `slow_mode`, `details.retry_after_seconds` and `Retry-After`; it takes no `seq` and does
+         *     not spend its `client_id` (docs/api.md, Slow mode). Emits `message.new`.
          *
          *     Instead of `content`, `template_id` and `values` send from a saved template (the
          *     caller's own or the chat's): the server fills its placeholders and the result is an
@@ -1873,6 +1963,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every chat's open reports, oldest first (server operators only)
+         * @description Server admins are users granted with `confab admin grant USERNAME`; anyone else gets
+         *     `403`. Keyset pagination: pass `next_cursor` back as `cursor`. An addition
+         *     (docs/api.md, Reports).
+         */
+        get: operations["listAdminReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/server/users/{external_id}": {
         parameters: {
             query?: never;
@@ -2210,6 +2322,8 @@ export interface components {
                     field?: string;
                     /** @description With `rate_limited`, milliseconds until a retry can succeed; with `unavailable` for a full password-hashing queue, a hint. */
                     retry_after_ms?: number;
+                    /** @description With `rate_limited` and `reason` `slow_mode`, the wait in whole seconds, rounded up (the `Retry-After` value). */
+                    retry_after_seconds?: number;
                     /** @description With `payload_too_large` for an upload over the user's storage quota, the quota. */
                     quota_bytes?: number;
                     /** @description With `quota_bytes`, the bytes the user's media held before this upload. */
@@ -2223,7 +2337,9 @@ export interface components {
                      *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
                      *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
                      *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
-                     *     (the caller blocks the other user).
+                     *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
+                     *     slow mode allows), `already_reported` (the caller's report of the message is
+                     *     still open).
                      */
                     reason?: string;
                 };
@@ -2333,6 +2449,14 @@ export interface components {
              * @default false
              */
             only_admins_can_mention_all: boolean;
+            /**
+             * @description Slow mode (an addition): the seconds that must pass between one member's posts in
+             *     a group; 0 is off. Moderators, admins and the owner are exempt; a post too soon is
+             *     `429` with `details.reason` `slow_mode` (docs/api.md, Slow mode). Always 0 in a
+             *     direct chat.
+             * @default 0
+             */
+            slow_mode_seconds: number;
         };
         /** @description Any of the settings; unknown keys are `400`. */
         ChatSettingsPatch: {
@@ -2341,6 +2465,8 @@ export interface components {
             only_admins_can_add_members?: boolean;
             only_admins_can_pin?: boolean;
             only_admins_can_mention_all?: boolean;
+            /** @description Outside 0-3600, or not an integer, is `400` (field `slow_mode_seconds`). */
+            slow_mode_seconds?: number;
         };
         /**
          * @description Ordered by power: owner, admin, moderator, member, restricted (`moderator` and
@@ -2351,11 +2477,11 @@ export interface components {
         Role: "owner" | "admin" | "moderator" | "member" | "restricted";
         /**
          * @description What a role may do in a chat (an addition; docs/api.md, Roles and permissions).
-         *     `manage_invite_links` is held by admins and the owner for invite links, which do not
-         *     exist yet.
+         *     `manage_invite_links` is held by admins and the owner (invite links);
+         *     `handle_reports` by moderators, admins and the owner (reports).
          * @enum {string}
          */
-        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links";
+        Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /** @enum {string} */
@@ -2966,6 +3092,47 @@ export interface components {
             /** @description How many users may join by it; absent or `null`, no limit. */
             max_uses?: number | null;
         };
+        /**
+         * @description Why a member reports a message.
+         * @enum {string}
+         */
+        ReportReason: "spam" | "abuse" | "illegal" | "other";
+        /**
+         * @description What the moderator who resolved a report did about it, as they recorded it.
+         * @enum {string}
+         */
+        ReportAction: "none" | "message_deleted" | "member_muted" | "member_removed" | "member_banned";
+        CreateReportRequest: {
+            reason: components["schemas"]["ReportReason"];
+            /** @description Optional, at most 1000 code points; `null` or absent is none. */
+            comment?: string | null;
+        };
+        ResolveReportRequest: {
+            action: components["schemas"]["ReportAction"];
+        };
+        /** @description A member's report of a message (an addition; docs/api.md, Reports). */
+        ReportModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            message_id: components["schemas"]["Uuid"];
+            reporter_id: components["schemas"]["Uuid"];
+            reason: components["schemas"]["ReportReason"];
+            comment: string | null;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /** @description What was done; `null` while open. */
+            action: components["schemas"]["ReportAction"] | null;
+            /** @description Who resolved it; `null` while open or once that account is gone. */
+            resolved_by: components["schemas"]["Uuid"] | null;
+            /** @description When it was resolved; `null` while open. */
+            resolved_at: components["schemas"]["Timestamp"] | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        ReportPage: {
+            reports: components["schemas"]["ReportModel"][];
+            /** @description The next page's `cursor`; `null` on the last page. */
+            next_cursor: string | null;
+        };
         InviteLinkModel: {
             /** @description The link's secret (256 random bits, base64url); whoever holds it may join. */
             code: string;
@@ -3413,6 +3580,10 @@ export interface components {
         BannedUserId: components["schemas"]["Uuid"];
         /** @description The id of the user to block or unblock. */
         BlockedUserId: components["schemas"]["Uuid"];
+        /** @description The reported message's id, a message of the chat. */
+        ReportedMessageId: components["schemas"]["Uuid"];
+        /** @description A report's id, a report of the chat. */
+        ReportId: string;
         /** @description An invite link's code. */
         InviteCode: string;
         /** @description The webhook subscription's id. */
@@ -4881,6 +5052,111 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    reportMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description The reported message's id, a message of the chat. */
+                message_id: components["parameters"]["ReportedMessageId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReportRequest"];
+            };
+        };
+        responses: {
+            /** @description The report, open. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listChatReports: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of open reports. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    resolveReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                /** @description A report's id, a report of the chat. */
+                report_id: components["parameters"]["ReportId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveReportRequest"];
+            };
+        };
+        responses: {
+            /** @description The report, resolved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
     previewInviteLink: {
         parameters: {
             query?: never;
@@ -6178,6 +6454,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listAdminReports: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of open reports. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
                 };
             };
             400: components["responses"]["BadRequest"];

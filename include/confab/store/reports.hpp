@@ -1,0 +1,34 @@
+#pragma once
+
+#include "confab/model/report.hpp"
+#include "confab/store/tx.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Members' reports of messages (docs/api.md, Reports).
+namespace confab::store::reports {
+
+void prepare(Tx& tx);
+
+struct NewReport {
+    std::string chat_id;
+    std::string message_id;
+    std::string reporter_id;
+    model::ReportReason reason = model::ReportReason::other;
+    std::optional<std::string> comment;
+};
+// The stored report; none when the reporter has an open report of that message already.
+std::optional<model::Report> insert(Tx& tx, const NewReport& report);
+std::optional<model::Report> find(Tx& tx, const std::string& id);
+// Open reports in report order after `after_position`, at most `limit`: of one chat, or
+// (chat_id none) of the whole server.
+std::vector<model::Report> open(Tx& tx, const std::optional<std::string>& chat_id,
+                                std::optional<std::int64_t> after_position, int limit);
+// Resolves an open report; none when it is resolved already (or gone).
+std::optional<model::Report> resolve(Tx& tx, const std::string& id, const std::string& resolver,
+                                     model::ReportAction action);
+
+}  // namespace confab::store::reports
