@@ -102,15 +102,17 @@ boost::asio::awaitable<void> ExportService::build(DataExport data_export) {
         co_await write_archive(data_export, partial_path(id));
         std::filesystem::rename(partial_path(id), archive_path(id));
         const auto size = static_cast<std::int64_t>(std::filesystem::file_size(archive_path(id)));
+        // The export it replaces goes first, record and archive, so that a client that sees this
+        // one ready never finds the old one still there.
+        const auto replaced = co_await pool_.run(
+            [user = data_export.user_id, id](store::Tx& tx) { return store::exports::remove_finished(tx, user, id); });
+        co_await remove_archives(replaced);
         const bool kept =
             co_await pool_.run([id, size](store::Tx& tx) { return store::exports::finish(tx, id, size); });
         if (!kept) {
             co_await remove_archives({id});  // its user was deleted meanwhile
             co_return;
         }
-        const auto replaced = co_await pool_.run(
-            [user = data_export.user_id, id](store::Tx& tx) { return store::exports::remove_finished(tx, user, id); });
-        co_await remove_archives(replaced);
         spdlog::info("export ready export_id={} size_bytes={}", id, size);
     } catch (const std::exception& e) {
         spdlog::error("export failed export_id={}: {}", id, e.what());
