@@ -145,7 +145,7 @@ boost::asio::awaitable<void> PresenceService::record(std::string user_id) {
         bool online = false;
         std::vector<std::string> contacts;
     };
-    const auto recorded = co_await writes_.pool().run([this, &user_id](store::Tx& tx) {
+    auto recorded = co_await writes_.pool().run([this, &user_id](store::Tx& tx) {
         // Read under the user's lock (set_held takes it first), so of two records of one user
         // the later one writes what the hub says last.
         Recorded result;
@@ -164,7 +164,7 @@ boost::asio::awaitable<void> PresenceService::record(std::string user_id) {
         if (result.changed) result.contacts = contacts_to_tell(tx, user_id, change.is_online);
         return result;
     });
-    if (recorded.changed) announce_presence(user_id, recorded.online, recorded.contacts);
+    if (recorded.changed) announce_presence(user_id, recorded.online, std::move(recorded.contacts));
 }
 
 boost::asio::awaitable<void> PresenceService::heartbeat() {

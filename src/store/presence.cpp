@@ -3,8 +3,6 @@
 
 #include "confab/store/rows.hpp"
 
-#include <algorithm>
-
 namespace confab::store::presence {
 namespace {
 
@@ -40,8 +38,6 @@ void prepare(Tx& tx) {
     tx.prepare("presence_release_all",
                "DELETE FROM presence_connections WHERE user_id = $1::uuid AND process_id = ANY($2::text[])");
     tx.prepare("presence_held_anywhere", "SELECT EXISTS (SELECT 1 FROM presence_connections WHERE user_id = $1::uuid)");
-    tx.prepare("presence_online_among",
-               "SELECT DISTINCT user_id::text FROM presence_connections WHERE user_id = ANY($1::uuid[])");
 }
 
 Change set_held(Tx& tx, const std::string& user_id, const std::string& process_id,
@@ -81,14 +77,6 @@ std::vector<std::string> sweep(Tx& tx, std::chrono::milliseconds timeout) {
 
 bool online(Tx& tx, const std::string& user_id) {
     return tx.exec_prepared1("presence_held_anywhere", user_id)[0].as<bool>();
-}
-
-std::unordered_set<std::string> online_among(Tx& tx, const std::vector<std::string>& user_ids) {
-    std::unordered_set<std::string> online;
-    if (user_ids.empty()) return online;
-    for (const auto& row : tx.exec_prepared("presence_online_among", uuid_array(user_ids)))
-        online.insert(row[0].as<std::string>());
-    return online;
 }
 
 }  // namespace confab::store::presence

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <functional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 // Which running process holds a connection of which user (migrations/0027_presence.sql): a
@@ -35,7 +34,5 @@ bool heartbeat(Tx& tx, const std::string& process_id);
 std::vector<std::string> sweep(Tx& tx, std::chrono::milliseconds timeout);
 
 bool online(Tx& tx, const std::string& user_id);
-// Those of `user_ids` that are online anywhere.
-std::unordered_set<std::string> online_among(Tx& tx, const std::vector<std::string>& user_ids);
 
 }  // namespace confab::store::presence
