@@ -80,16 +80,6 @@ bool turn_allocates(const std::string& username, const std::string& credential) 
     return std::system(command.c_str()) == 0;
 }
 
-// The error frame's code and, when given, details.reason; "" plus the frame when it is no error.
-std::string refusal(const json& reply) {
-    if (reply.value("type", "") != "error") return "no error: " + reply.dump();
-    const auto& error = reply["error"];
-    std::string text = error["code"];
-    if (error.contains("details") && error["details"].contains("reason"))
-        text += "/" + error["details"]["reason"].get<std::string>();
-    return text;
-}
-
 json acked(WsClient& ws, const std::string& type, json data) {
     auto reply = ws_request(ws, type, std::move(data));
     EXPECT_TRUE(IsAck(reply)) << type << ": " << reply.dump();

@@ -40,16 +40,6 @@ void unblock(std::uint16_t port, const TestUser& blocker, const TestUser& user) 
     return ::testing::AssertionSuccess();
 }
 
-// The error frame's code and details.reason, or the frame when it is no error.
-std::string refusal(const json& reply) {
-    if (reply.value("type", "") != "error") return "no error: " + reply.dump();
-    const auto& error = reply["error"];
-    std::string text = error["code"];
-    if (error.contains("details") && error["details"].contains("reason"))
-        text += "/" + error["details"]["reason"].get<std::string>();
-    return text;
-}
-
 FramePred from_user(const std::string& user_id) {
     return [user_id](const json& f) { return f.contains("data") && f["data"].value("user_id", "") == user_id; };
 }

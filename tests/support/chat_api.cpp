@@ -517,4 +517,13 @@ json chat_snapshot(std::uint16_t port, const TestUser& member, const std::string
     return {{"chat", chat}, {"members", members}, {"messages", all_messages(port, member, chat_id)}};
 }
 
+std::string refusal(const json& reply) {
+    if (reply.value("type", "") != "error") return "no error: " + reply.dump();
+    const auto& error = reply["error"];
+    std::string text = error["code"];
+    if (error.contains("details") && error["details"].contains("reason"))
+        text += "/" + error["details"]["reason"].get<std::string>();
+    return text;
+}
+
 }  // namespace confab::test

@@ -111,6 +111,10 @@ std::optional<std::vector<json>> frames_until(WsClient& ws, const FramePred& mar
 // matching that message's message.new.
 FramePred direct_message_marker(std::uint16_t port, const TestUser& from, const TestUser& to);
 
+// A WebSocket error frame's code and, when given, details.reason ("forbidden/blocked"); "no
+// error: " and the frame when it is none.
+std::string refusal(const json& reply);
+
 // Predicates on frames.
 FramePred frame_of(const std::string& type, FramePred pred = nullptr);  // "type" is `type`, and pred holds
 FramePred mentioning(const std::string& chat_id);                       // mentions_chat(frame, chat_id)
