@@ -18,6 +18,7 @@ namespace {
 // Keys far apart so that the shapes never share a chat or a user.
 const CeilingShape many_chats{"many_chats", 1, 1000, 1000001, 5};
 const CeilingShape hot_chat{"hot_chat", 2000001, 1, 3000001, 50};
+const CeilingShape cost{"cost", 4000001, 100, 5000001, 10};
 
 double field(const std::string& output, const std::string& pattern) {
     std::smatch match;
@@ -29,6 +30,7 @@ double field(const std::string& output, const std::string& pattern) {
 
 const CeilingShape& many_chats_shape() { return many_chats; }
 const CeilingShape& hot_chat_shape() { return hot_chat; }
+const CeilingShape& cost_shape() { return cost; }
 
 void prepare_ceiling_database(const std::string& database_url) {
     pqxx::connection c(database_url);
@@ -45,7 +47,7 @@ void prepare_ceiling_database(const std::string& database_url) {
         "bench_uuid(user_base + ((first + j) % chats) * members + (first_sender + j) % members) "
         "FROM generate_series(0, n - 1) j $$");
     tx.exec("TRUNCATE messages, chat_members, chats, users CASCADE");
-    for (const auto* shape : {&many_chats, &hot_chat}) {
+    for (const auto* shape : {&many_chats, &hot_chat, &cost}) {
         const auto users = shape->chats * shape->members;
         tx.exec_params(
             "INSERT INTO users (id, username, display_name, password_hash) "

@@ -8,16 +8,18 @@ namespace confab::bench {
 
 // The shape of a pgbench run: which chats its messages go to.
 struct CeilingShape {
-    std::string name;  // "many_chats" or "hot_chat"
+    std::string name;  // "many_chats", "hot_chat" or "cost"
     long chat_base;    // integer key of the first chat (bench_uuid(key) is its id)
     long chats;
     long user_base;  // integer key of the first chat's first member
     long members;    // per chat
 };
 
-// The two shapes the scenarios compare against: 1,000 chats of 5, and one chat of 50.
+// The shapes the scenarios compare against: 1,000 chats of 5, one chat of 50, and 100 chats
+// of 10 (cost).
 const CeilingShape& many_chats_shape();
 const CeilingShape& hot_chat_shape();
+const CeilingShape& cost_shape();
 
 struct CeilingResult {
     std::string shape;

@@ -52,6 +52,34 @@ std::vector<Column> columns_for(const ScenarioResult& result) {
     return columns;
 }
 
+// Per persisted message, over the window.
+double per_message(const StepResult& s, double total) {
+    return s.acks_per_s > 0 ? total / (s.acks_per_s * s.window_s) : 0;
+}
+
+std::vector<Column> cost_columns() {
+    return {
+        {"load", 5, [](const StepResult& s) { return s.label; }},
+        {"offered", 8, [](const StepResult& s) { return fixed(s.offered_per_s); }},
+        {"acks/s", 8, [](const StepResult& s) { return fixed(s.acks_per_s); }},
+        {"deliv/s", 9, [](const StepResult& s) { return fixed(s.deliveries_per_s, 0); }},
+        {"p50", 6, [](const StepResult& s) { return fixed(s.end_to_end.p50); }},
+        {"p99", 6, [](const StepResult& s) { return fixed(s.end_to_end.p99); }},
+        {"srv cpu", 7, [](const StepResult& s) { return fixed(s.server_cpu, 2); }},
+        {"pg cpu", 6, [](const StepResult& s) { return fixed(s.postgres_cpu, 2); }},
+        {"srv us/msg", 10, [](const StepResult& s) { return fixed(per_message(s, 1e6 * s.server_cpu * s.window_s)); }},
+        {"pg us/msg", 9, [](const StepResult& s) { return fixed(per_message(s, 1e6 * s.postgres_cpu * s.window_s)); }},
+        {"tx/msg", 6, [](const StepResult& s) { return fixed(per_message(s, s.database.commits), 2); }},
+        {"ins/msg", 7, [](const StepResult& s) { return fixed(per_message(s, s.database.rows_inserted), 2); }},
+        {"upd/msg", 7, [](const StepResult& s) { return fixed(per_message(s, s.database.rows_updated), 2); }},
+        {"stmt/msg", 8,
+         [](const StepResult& s) {
+             return s.database.statements ? fixed(per_message(s, *s.database.statements), 2) : std::string("-");
+         }},
+        {"verdict", 0, [](const StepResult& s) { return s.verdict; }},
+    };
+}
+
 void print_row(std::ostream& out, const std::vector<Column>& columns,
                const std::function<std::string(const Column&)>& text) {
     std::string line;
@@ -83,6 +111,11 @@ json step_json(const StepResult& s) {
            {"postgres_cpu_per_s", s.postgres_cpu},
            {"loadgen_cpu_per_s", s.loadgen_cpu},
            {"server_rss_bytes", s.server_rss},
+           {"database",
+            {{"commits", s.database.commits},
+             {"rows_inserted", s.database.rows_inserted},
+             {"rows_updated", s.database.rows_updated},
+             {"statements", s.database.statements ? json(*s.database.statements) : json(nullptr)}}},
            {"good", s.good},
            {"verdict", s.verdict}};
     if (s.reads)
@@ -126,6 +159,13 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
         print_row(out, columns, [](const Column& c) { return c.header; });
         for (const auto& step : r.steps) print_row(out, columns, [&](const Column& c) { return c.cell(step); });
         if (r.half) print_row(out, columns, [&](const Column& c) { return c.cell(*r.half); });
+    }
+    if (!r.loads.empty()) {
+        const auto columns = cost_columns();
+        out << "at shares of the best rate; us/msg are CPU-microseconds per persisted message; tx, ins, upd "
+               "and stmt/msg are PostgreSQL's commits, rows inserted and updated and statements per message\n";
+        print_row(out, columns, [](const Column& c) { return c.header; });
+        for (const auto& load : r.loads) print_row(out, columns, [&](const Column& c) { return c.cell(load.second); });
     }
     if (r.best) {
         const auto& best = r.steps[*r.best];
@@ -178,6 +218,9 @@ json to_json(const ScenarioResult& r) {
     for (const auto& step : r.steps) j["steps"].push_back(step_json(step));
     j["best"] = r.best ? step_json(r.steps[*r.best]) : json(nullptr);
     j["half"] = r.half ? step_json(*r.half) : json(nullptr);
+    j["loads"] = json::array();
+    for (const auto& [share, load] : r.loads)
+        j["loads"].push_back({{"share_of_best", share}, {"step", step_json(load)}});
     if (r.idle)
         j["idle"] = {{"connections", r.idle->connections},
                      {"rss_before_bytes", r.idle->rss_before},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ceiling.hpp"
+#include "database_work.hpp"
 #include "latency.hpp"
 #include "traffic.hpp"
 #include "verify.hpp"
@@ -34,6 +35,7 @@ struct StepResult {
     // CPU seconds per second of window: 1.0 is one core fully busy (the machine has 2).
     double server_cpu = 0, postgres_cpu = 0, loadgen_cpu = 0;
     std::uint64_t server_rss = 0;  // at the end of the window
+    DatabaseWork database;         // what PostgreSQL did over the window
     bool good = false;
     std::string verdict;  // why the step failed, or "ok"
 };
@@ -65,6 +67,8 @@ struct ScenarioResult {
     std::vector<StepResult> steps;
     std::optional<std::size_t> best;  // index of the highest good step
     std::optional<StepResult> half;
+    // Steps at fixed shares of the best rate, for what a message costs below the knee (cost).
+    std::vector<std::pair<double, StepResult>> loads;
     std::optional<IdleFigures> idle;
     std::vector<CeilingResult> ceilings;  // measured just before the scenario, on the same cluster
     std::vector<Ratio> ratios;

@@ -119,8 +119,8 @@ std::string judge(StepResult& step) {
 }
 
 // One offered rate: warm up, measure a window, then wait for the window's messages to land.
-asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPlan& plan, ReadLoad* reads,
-                                     StepLoad load) {
+asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPlan& plan, ReadLoad* reads, StepLoad load,
+                                     std::optional<double> window_s = std::nullopt) {
     const auto& settings = context.settings;
     const auto send = [&](std::int64_t intended) {
         const auto [sender, chat] = plan.next();
@@ -134,9 +134,11 @@ asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPla
     co_await run_for(settings.warmup_s);
     traffic.begin_window();
     if (reads) reads->begin_window();
+    const auto database_before = sample_database_work(context.database_url);
     const auto before = mark(context);
-    co_await run_for(settings.window_s);
+    co_await run_for(window_s.value_or(settings.window_s));
     const auto after = mark(context);
+    const auto database_after = sample_database_work(context.database_url);
     traffic.end_window();
     if (reads) reads->end_window();
     co_await drain(traffic, reads, settings.drain_s);
@@ -157,6 +159,7 @@ asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPla
     step.postgres_cpu = (after.postgres - before.postgres) / elapsed;
     step.loadgen_cpu = (after.loadgen - before.loadgen) / elapsed;
     step.server_rss = after.server_rss;
+    step.database = database_after - database_before;
     if (reads) {
         auto counters = reads->take_window();
         step.reads = ReadFigures{static_cast<double>(counters.offered) / counters.seconds,
@@ -268,11 +271,13 @@ void add_half_rate_target(ScenarioResult& result) {
                              fixed(p99) + " ms)");
 }
 
-// Connects every member of `chats`, searches the rate, verifies what was stored.
-// With `fixed_write_rate`, the search is over REST reads while sends stay at that rate.
+// Connects every member of `chats`, searches the rate, runs the `shares` of the best rate
+// found (for cost), verifies what was stored. With `fixed_write_rate`, the search is over
+// REST reads while sends stay at that rate.
 asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result, const std::vector<Chat>& chats,
                                        std::size_t senders_per_chat, double start_rate,
-                                       std::optional<double> fixed_write_rate = std::nullopt) {
+                                       std::optional<double> fixed_write_rate = std::nullopt,
+                                       const std::vector<double>& shares = {}) {
     auto& population = context.population;
     std::vector<std::string> ids;
     std::vector<int> audience;
@@ -297,6 +302,14 @@ asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result,
     };
     const auto step_at = [&](StepLoad load) { return run_step(context, traffic, plan, read_load, load); };
     co_await search(context, result, traffic, read_load, start_rate, load_at, step_at);
+    for (const auto share : shares) {
+        if (!result.best) break;
+        auto step =
+            co_await run_step(context, traffic, plan, nullptr, {share * result.steps[*result.best].offered_per_s, 0},
+                              context.settings.cost_window_s);
+        step.label = fixed(100 * share, 0) + "%";
+        result.loads.emplace_back(share, std::move(step));
+    }
 
     co_await drain(traffic, read_load, context.settings.drain_s);
     if (reads) co_await reads->stop();
@@ -420,6 +433,42 @@ asio::awaitable<void> idle(Context& context, ScenarioResult& result) {
         " (" + fixed(figures.bytes_per_connection / 1024) + " KiB)");
 }
 
+// Issue #21's targets for one load: the server's CPU per send within 40 us plus 2 us per
+// delivery; PostgreSQL's CPU per message within 1.2x pgbench's batched cost from 60% of the
+// knee up, and within its one-message-per-transaction cost below.
+void add_cost_targets(ScenarioResult& result, double share, const StepResult& load) {
+    if (load.acks_per_s <= 0) return;
+    const auto label = fixed(100 * share, 0) + "% of the knee";
+    const auto server_us = 1e6 * load.server_cpu / load.acks_per_s;
+    const auto budget_us = 40 + 2 * load.deliveries_per_s / load.acks_per_s;
+    result.targets.push_back("target server CPU <= 40 us/send + 2 us/delivery at " + label + ": " +
+                             met(server_us <= budget_us) + " (" + fixed(server_us) + " of " + fixed(budget_us) +
+                             " us)");
+    const auto* ceiling = ceiling_of(result, share >= 0.6);
+    if (!ceiling || ceiling->messages_per_s <= 0 || ceiling->postgres_cpu <= 0) return;
+    const auto postgres_us = 1e6 * load.postgres_cpu / load.acks_per_s;
+    const auto limit_us = 1e6 * ceiling->postgres_cpu / ceiling->messages_per_s * (share >= 0.6 ? 1.2 : 1.0);
+    result.targets.push_back("target PostgreSQL CPU <= " + std::string(share >= 0.6 ? "1.2x batched" : "naive") +
+                             " pgbench per message at " + label + ": " + met(postgres_us <= limit_us) + " (" +
+                             fixed(postgres_us) + " of " + fixed(limit_us) + " us)");
+}
+
+// Issue #21: what one message costs the server and PostgreSQL at shares of the knee, in
+// many small groups where every member sends.
+asio::awaitable<void> cost(Context& context, ScenarioResult& result) {
+    const auto& s = context.settings;
+    result.description = std::to_string(s.cost_chats) + " group chats x " + std::to_string(s.cost_members) +
+                         " members, every member sends; then " + fixed(s.cost_window_s, 0) +
+                         " s at shares of the best rate";
+    co_await context.population.ensure_users(s.cost_chats * s.cost_members);
+    const auto chats =
+        co_await context.population.create_groups("cost", consecutive_groups(0, s.cost_chats, s.cost_members));
+    measure_ceiling(context, result, cost_shape());
+    co_await run_chat_traffic(context, result, chats, s.cost_members, s.cost_start, std::nullopt, {0.1, 0.3, 0.6, 0.9});
+    add_ratios(result);
+    for (const auto& [share, load] : result.loads) add_cost_targets(result, share, load);
+}
+
 asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
     const auto& s = context.settings;
     const double write_rate = context.many_chats_best_rate ? *context.many_chats_best_rate / 2 : s.reads_write_rate;
@@ -453,7 +502,11 @@ Settings settings_for(bool quick) {
                         .hot_start = 20,
                         .fan_out_start = 5,
                         .reads_start = 20,
-                        .reads_write_rate = 10};
+                        .reads_write_rate = 10,
+                        .cost_chats = 10,
+                        .cost_members = 5,
+                        .cost_start = 20,
+                        .cost_window_s = 1};
     return Settings{.warmup_s = 2,
                     .window_s = 6,
                     .drain_s = 10,
@@ -471,13 +524,17 @@ Settings settings_for(bool quick) {
                     .hot_start = 50,
                     .fan_out_start = 10,
                     .reads_start = 50,
-                    .reads_write_rate = 100};
+                    .reads_write_rate = 100,
+                    .cost_chats = 100,
+                    .cost_members = 10,
+                    .cost_start = 100,
+                    .cost_window_s = 20};
 }
 
 const std::vector<std::string>& scenario_names() {
     // idle first: once other scenarios have opened and closed thousands of connections, the
     // allocator holds freed memory that new connections reuse, and RSS growth understates them.
-    static const std::vector<std::string> names{"idle", "many_chats", "hot_chat", "fan_out", "reads"};
+    static const std::vector<std::string> names{"idle", "many_chats", "hot_chat", "fan_out", "reads", "cost"};
     return names;
 }
 
@@ -490,6 +547,7 @@ asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string
     else if (name == "fan_out") co_await fan_out(context, result);
     else if (name == "idle") co_await idle(context, result);
     else if (name == "reads") co_await reads(context, result);
+    else if (name == "cost") co_await cost(context, result);
     else throw std::invalid_argument("unknown scenario " + name);
     const auto after = sample_process(context.server_pid).value_or(ProcessSample{});
     result.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;

@@ -28,6 +28,9 @@ struct Settings {
     std::size_t read_connections;
     double many_start, hot_start, fan_out_start, reads_start;
     double reads_write_rate;  // writes under the reads when many_chats did not run first
+    std::size_t cost_chats, cost_members;
+    double cost_start;
+    double cost_window_s;  // each share of the knee is measured this long
 };
 
 Settings settings_for(bool quick);
@@ -46,7 +49,7 @@ struct Context {
 };
 
 // Issue #7's scenarios (a) to (e), in the order they run: "idle" (d) first, then
-// "many_chats", "hot_chat", "fan_out", "reads".
+// "many_chats", "hot_chat", "fan_out", "reads"; then issue #21's "cost".
 const std::vector<std::string>& scenario_names();
 
 boost::asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string& name);
