@@ -75,22 +75,34 @@ std::vector<store::push::Notice> notices_for(const std::vector<store::push::NewM
 }
 
 // One derivation step: the notices of up to chats_per_tick chats, their cursors advanced in
-// the same transaction, so a crash leaves either both or neither.
+// the same transaction, so a crash leaves either both or neither. A few statements whatever
+// the number of chats, and the messages are read only of chats where a member has a device:
+// the cursor of a chat nobody can be pushed in moves straight to its last seq.
 void derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse) {
     if (!store::push::lead_derivation(tx)) return;  // another node is at it
-    for (const auto& chat : store::push::chats_behind(tx, PushService::chats_per_tick)) {
-        const auto messages =
-            store::push::messages_after(tx, chat.chat_id, chat.cursor, PushService::messages_per_chat);
-        if (!messages.empty()) {
-            store::push::collect(tx, chat.chat_id,
-                                 notices_for(messages, store::push::reachable_members(tx, chat.chat_id), hub),
-                                 collapse);
-        }
+    const auto behind = store::push::chats_behind(tx, PushService::chats_per_tick);
+    if (behind.empty()) return;
+    std::vector<std::string> chat_ids;
+    chat_ids.reserve(behind.size());
+    for (const auto& chat : behind) chat_ids.push_back(chat.chat_id);
+    const auto reachable = store::push::reachable_members(tx, chat_ids);
+    std::vector<store::push::ChatBehind> watched;
+    for (const auto& chat : behind)
+        if (reachable.contains(chat.chat_id)) watched.push_back(chat);
+    const auto news = store::push::messages_after(tx, watched, PushService::messages_per_chat);
+
+    std::vector<store::push::Cursor> cursors;
+    for (const auto& chat : behind) {
+        const auto found = news.find(chat.chat_id);
+        const auto* messages = found == news.end() ? nullptr : &found->second;
+        if (messages)
+            store::push::collect(tx, chat.chat_id, notices_for(*messages, reachable.at(chat.chat_id), hub), collapse);
         // All up to last_seq were committed when it was read; a longer backlog continues next tick.
-        const bool whole = static_cast<int>(messages.size()) < PushService::messages_per_chat;
-        const auto reached = messages.empty() ? chat.cursor : messages.back().seq;
-        store::push::set_cursor(tx, chat.chat_id, whole ? std::max(chat.last_seq, reached) : reached);
+        const bool whole = !messages || static_cast<int>(messages->size()) < PushService::messages_per_chat;
+        const auto reached = messages ? messages->back().seq : chat.cursor;
+        cursors.push_back({chat.chat_id, whole ? std::max(chat.last_seq, reached) : reached});
     }
+    store::push::set_cursors(tx, cursors);
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/store/chats.hpp"
-#include "confab/store/database.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
@@ -114,10 +113,14 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     std::vector<std::optional<Entry>> entries(sends.size());
     const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
 
-    store::plan_once(tx);
     std::vector<std::string> chat_ids;
-    for (const auto* send : sends) chat_ids.push_back(send->chat_id);
-    const auto locked = store::chats::lock(tx, chat_ids);
+    std::vector<store::messages::ClientKey> sent_keys;
+    for (const auto* send : sends) {
+        chat_ids.push_back(send->chat_id);
+        if (send->client_id) sent_keys.push_back({send->sender_id, *send->client_id});
+    }
+    const auto locks = store::messages::lock_for_sends(tx, chat_ids, sent_keys);
+    const auto& locked = locks.chats;
 
     std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
     const auto may_post = [&](std::size_t i) {
@@ -151,7 +154,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             }
         }
     }
-    if (!keys.empty()) {
+    if (locks.repeated && !keys.empty()) {
         for (auto& stored : store::messages::find_by_client_ids(tx, keys)) {
             const auto i = first_with_key.at({stored.sender_id.value_or(""), stored.client_id.value_or("")});
             if (stored.chat_id != sends[i]->chat_id) {

@@ -83,8 +83,6 @@ void prepare(Tx& tx) {
         "created_by, direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $8::jsonb, $9::uuid, $10) "
         "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
     tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
-    tx.prepare("chats_lock_many",
-               "SELECT id::text, access_version FROM chats WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
@@ -142,13 +140,6 @@ std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id) {
     const auto result = tx.exec_prepared("chats_lock", chat_id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::int64_t>();
-}
-
-std::unordered_map<std::string, std::int64_t> lock(Tx& tx, const std::vector<std::string>& chat_ids) {
-    std::unordered_map<std::string, std::int64_t> locked;
-    for (const auto& row : tx.exec_prepared("chats_lock_many", uuid_array(chat_ids)))
-        locked.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
-    return locked;
 }
 
 std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key) {

@@ -56,8 +56,6 @@ void prepare_statements(Tx& tx) {
     tx.prepare("schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations");
 }
 
-void plan_once(Tx& tx) { tx.exec0("SET LOCAL plan_cache_mode = force_generic_plan"); }
-
 pqxx::connection connect(const std::string& database_url) {
     try {
         return pqxx::connection(database_url);

@@ -229,9 +229,9 @@ void prepare(Tx& tx) {
     // One statement for a batch of messages (unnest's ordinality keeps their order): number
     // each chat's messages in order, store them, advance each sender's read mark, and bring
     // the chats back into lists that hid them. A message whose sender is not a member is
-    // left out, unless it is a system message. Callers hold the chats' locks (chats::lock),
+    // left out, unless it is a system message. Callers hold the chats' locks (lock_for_sends),
     // so the membership seen here is the latest committed. Batched writes run a generic
-    // plan (store::plan_once), which guesses 10 rows for unnest and is kept until the next
+    // plan (lock_for_sends), which guesses 10 rows for unnest and is kept until the next
     // ANALYZE: the membership lookup stays one index probe per row (CONFAB_LOOKUP_PER_ROW)
     // instead of a hash join over all of chat_members, which that guess makes look cheaper
     // while the table is small. `c.id = ANY($1)` lets chats be found by index; a plan made
@@ -270,6 +270,14 @@ void prepare(Tx& tx) {
                                              "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id "
                                              "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
                                              ") m ON true LEFT JOIN media md ON md.id = m.media_id");
+    tx.prepare("messages_lock_for_sends",
+               "WITH generic AS (SELECT set_config('plan_cache_mode', 'force_generic_plan', true)), "
+               "repeated AS (SELECT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS k(sender_id, client_id) "
+               "  JOIN LATERAL (SELECT 1 FROM messages m WHERE m.sender_id = k.sender_id "
+               "  AND m.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
+               ") m ON true) AS found) "
+               "SELECT c.id::text, c.access_version, r.found FROM generic, repeated r, chats c "
+               "WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c");
     tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     // A chat's history leaves thread replies out unless $2 asks for them (docs/api.md, Threads).
     prepare_pages(tx, "messages", "m.chat_id = $1::uuid AND ($2::boolean OR m.thread_root_id IS NULL)");
@@ -385,6 +393,21 @@ std::vector<model::Message> find_by_client_ids(Tx& tx, const std::vector<ClientK
     }
     return messages_from(tx, tx.exec_prepared("messages_by_client_ids", text_array(senders), text_array(client_ids)),
                          "");
+}
+
+SendLocks lock_for_sends(Tx& tx, const std::vector<std::string>& chat_ids, const std::vector<ClientKey>& keys) {
+    std::vector<std::optional<std::string>> senders, client_ids;
+    for (const auto& key : keys) {
+        senders.emplace_back(key.sender_id);
+        client_ids.emplace_back(key.client_id);
+    }
+    SendLocks locks;
+    for (const auto& row : tx.exec_prepared("messages_lock_for_sends", uuid_array(chat_ids), text_array(senders),
+                                            text_array(client_ids))) {
+        locks.chats.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+        locks.repeated = row[2].as<bool>();
+    }
+    return locks;
 }
 
 std::optional<std::string> chat_of(Tx& tx, const std::string& id) {

@@ -81,14 +81,17 @@ void prepare(Tx& tx) {
                "SELECT c.id::text, coalesce(p.seq, 0), c.last_seq FROM chats c "
                "LEFT JOIN push_cursors p ON p.chat_id = c.id WHERE c.last_seq > coalesce(p.seq, 0) LIMIT $1");
     tx.prepare("push_messages_after",
-               "SELECT m.id::text, m.seq, m.sender_id::text, " CONFAB_MS("m.created_at") ", "
+               "SELECT b.chat_id::text, m.id::text, m.seq, m.sender_id::text, " CONFAB_MS("m.created_at") ", "
                "m.type <> 'system' AND NOT m.is_deleted, "
                "(SELECT string_agg(mm.user_id::text, ',') FROM message_mentions mm WHERE mm.message_id = m.id) "
-               "FROM messages m WHERE m.chat_id = $1::uuid AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+               "FROM unnest($1::uuid[], $2::bigint[]) AS b(chat_id, seq) CROSS JOIN LATERAL (SELECT * FROM messages "
+               "WHERE chat_id = b.chat_id AND seq > b.seq ORDER BY seq LIMIT $3) m ORDER BY b.chat_id, m.seq");
     tx.prepare("push_reachable",
-               "SELECT cm.user_id::text, coalesce(s.level, 'all'), " CONFAB_MS("s.muted_until") ", cm.is_muted "
+               "SELECT cm.chat_id::text, cm.user_id::text, coalesce(s.level, 'all'), " CONFAB_MS(
+                   "s.muted_until") ", cm.is_muted "
                "FROM chat_members cm LEFT JOIN push_settings s ON s.chat_id = cm.chat_id AND s.user_id = cm.user_id "
-               "WHERE cm.chat_id = $1::uuid AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = cm.user_id)");
+               "WHERE cm.chat_id = ANY($1::uuid[]) "
+               "AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = cm.user_id)");
     tx.prepare("push_collect",
                "INSERT INTO push_jobs (device_id, chat_id, message_id, message_count, first_message_at, due_at) "
                "SELECT d.id, $1::uuid, n.message_id, n.count, n.first_at, n.first_at + $6::bigint * interval "
@@ -98,8 +101,8 @@ void prepare(Tx& tx) {
                "JOIN push_devices d ON d.user_id = n.user_id WHERE" CONFAB_LIVE_DEVICE("d")
                "ON CONFLICT (device_id, chat_id) WHERE status = 'pending' DO UPDATE SET "
                "message_id = EXCLUDED.message_id, message_count = push_jobs.message_count + EXCLUDED.message_count");
-    tx.prepare("push_set_cursor",
-               "INSERT INTO push_cursors (chat_id, seq) VALUES ($1::uuid, $2) "
+    tx.prepare("push_set_cursors",
+               "INSERT INTO push_cursors (chat_id, seq) SELECT * FROM unnest($1::uuid[], $2::bigint[]) "
                "ON CONFLICT (chat_id) DO UPDATE SET seq = greatest(push_cursors.seq, EXCLUDED.seq)");
     tx.prepare("push_claim",
                "WITH claimed AS (UPDATE push_jobs j SET status = 'sending', attempts = attempts + 1, "
@@ -173,24 +176,29 @@ std::vector<ChatBehind> chats_behind(Tx& tx, int limit) {
     return chats;
 }
 
-std::vector<NewMessage> messages_after(Tx& tx, const std::string& chat_id, std::int64_t seq, int limit) {
-    std::vector<NewMessage> messages;
-    for (const auto& row : tx.exec_prepared("push_messages_after", chat_id, seq, limit))
-        messages.push_back(NewMessage{
-            .id = row[0].as<std::string>(),
-            .seq = row[1].as<std::int64_t>(),
-            .sender_id = optional_text(row[2]),
-            .created_at = timestamp(row[3]),
-            .pushable = row[4].as<bool>(),
-            .mentioned = split_ids(row[5]),
+NewMessages messages_after(Tx& tx, const std::vector<ChatBehind>& chats, int limit) {
+    NewMessages messages;
+    if (chats.empty()) return messages;
+    const auto rows =
+        tx.exec_prepared("push_messages_after", array_of(chats, [](const ChatBehind& c) { return c.chat_id; }),
+                         array_of(chats, [](const ChatBehind& c) { return c.cursor; }), limit);
+    for (const auto& row : rows)
+        messages[row[0].as<std::string>()].push_back(NewMessage{
+            .id = row[1].as<std::string>(),
+            .seq = row[2].as<std::int64_t>(),
+            .sender_id = optional_text(row[3]),
+            .created_at = timestamp(row[4]),
+            .pushable = row[5].as<bool>(),
+            .mentioned = split_ids(row[6]),
         });
     return messages;
 }
 
-std::vector<Reachable> reachable_members(Tx& tx, const std::string& chat_id) {
-    std::vector<Reachable> members;
-    for (const auto& row : tx.exec_prepared("push_reachable", chat_id))
-        members.push_back({row[0].as<std::string>(), settings_from(row, 1)});
+ReachableMembers reachable_members(Tx& tx, const std::vector<std::string>& chat_ids) {
+    ReachableMembers members;
+    if (chat_ids.empty()) return members;
+    for (const auto& row : tx.exec_prepared("push_reachable", uuid_array(chat_ids)))
+        members[row[0].as<std::string>()].push_back({row[1].as<std::string>(), settings_from(row, 2)});
     return members;
 }
 
@@ -204,8 +212,10 @@ void collect(Tx& tx, const std::string& chat_id, const std::vector<Notice>& noti
                      static_cast<long long>(collapse.count()));
 }
 
-void set_cursor(Tx& tx, const std::string& chat_id, std::int64_t seq) {
-    tx.exec_prepared("push_set_cursor", chat_id, seq);
+void set_cursors(Tx& tx, const std::vector<Cursor>& cursors) {
+    if (cursors.empty()) return;
+    tx.exec_prepared("push_set_cursors", array_of(cursors, [](const Cursor& c) { return c.chat_id; }),
+                     array_of(cursors, [](const Cursor& c) { return c.seq; }));
 }
 
 std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease) {

@@ -58,9 +58,6 @@ std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // chat takes this lock first, so they run one at a time per chat and always lock in the
 // same order (chat, then members and messages).
 std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
-// Locks several chats in one statement, in id order (so two such locks never deadlock);
-// returns those that exist, with their access versions (ChatAccess::version).
-std::unordered_map<std::string, std::int64_t> lock(Tx& tx, const std::vector<std::string>& chat_ids);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);

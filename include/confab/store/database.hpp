@@ -15,14 +15,6 @@ namespace confab::store {
 // Prepares every repository's statements on a fresh connection.
 void prepare_statements(Tx& tx);
 
-// For the rest of the transaction, prepared statements run their generic plan, made once per
-// connection. The set-based statements of batched writes take about a millisecond to plan,
-// twice what they take to run, and PostgreSQL would plan them afresh for every call
-// (their plans for small arrays look cheaper than the generic one). Statements whose plans
-// depend on their values (LIKE prefixes, optional filters) are reads that never run in a
-// write's transaction.
-void plan_once(Tx& tx);
-
 // Runs fn in one transaction on a connection of its own, every statement prepared: for
 // commands run outside the server (`confab admin`). Throws Unavailable when the database
 // cannot be reached.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 // Push devices, per-chat notification settings, and the jobs derived from committed
@@ -49,15 +50,18 @@ struct NewMessage {
     bool pushable = false;  // neither a system message nor deleted
     std::vector<std::string> mentioned;
 };
-// Ascending seq.
-std::vector<NewMessage> messages_after(Tx& tx, const std::string& chat_id, std::int64_t seq, int limit);
+// Per chat, up to `limit` messages past its cursor, in ascending seq; one statement for all.
+using NewMessages = std::unordered_map<std::string, std::vector<NewMessage>>;
+NewMessages messages_after(Tx& tx, const std::vector<ChatBehind>& chats, int limit);
 
 // A member with at least one device.
 struct Reachable {
     std::string user_id;
     model::NotificationSettings settings;
 };
-std::vector<Reachable> reachable_members(Tx& tx, const std::string& chat_id);
+// Per chat of `chat_ids`, its members with a device (chats without one are left out).
+using ReachableMembers = std::unordered_map<std::string, std::vector<Reachable>>;
+ReachableMembers reachable_members(Tx& tx, const std::vector<std::string>& chat_ids);
 
 // What one member is to be told of a chat: `count` messages, the latest `message_id`.
 struct Notice {
@@ -69,7 +73,12 @@ struct Notice {
 // Adds the notices to each live device's collecting job of the chat (or starts one).
 void collect(Tx& tx, const std::string& chat_id, const std::vector<Notice>& notices,
              std::chrono::milliseconds collapse);
-void set_cursor(Tx& tx, const std::string& chat_id, std::int64_t seq);
+// Moves each chat's cursor forward to its seq (never back).
+struct Cursor {
+    std::string chat_id;
+    std::int64_t seq = 0;
+};
+void set_cursors(Tx& tx, const std::vector<Cursor>& cursors);
 
 struct Job {
     std::string id;  // the dedupe key
