@@ -5,7 +5,7 @@
 // wait is for an element or a condition (getStats polled against a deadline), never a fixed sleep.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,17 @@ const ringTimeoutMs = 5_000;
 const turnSecret = 'web-call-test-turn-secret';
 // A loopback port of its own (the C++ calls suite picks from 35000-39999).
 const turnPort = 40000 + Math.floor(Math.random() * 5000);
+
+const turnInstalled = () => {
+  try {
+    execFileSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Like the C++ calls suite: without coturn (Debian's coturn package, which scripts/dev installs) it skips.
+const skip = !databaseConfigured() ? skipReason : !turnInstalled() ? 'turnserver is not installed (Debian package coturn)' : false;
 
 const until = async (what, check, deadlineMs = timeout) => {
   const deadline = Date.now() + deadlineMs;
@@ -102,7 +113,7 @@ function recordPeerConnections() {
   };
 }
 
-describe('a video call in Chromium through coturn', { skip: databaseConfigured() ? false : skipReason }, () => {
+describe('a video call in Chromium through coturn', { skip }, () => {
   let database, server, browser, coturn, chatPath;
   const users = {};
 
