@@ -255,4 +255,14 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await ann.getByTestId('in-call').waitFor({ state: 'detached' });
     for (const page of [ann, bob]) await systemMessage(page, 'Declined video call').waitFor();
   });
+
+  test('a call the caller hangs up before an answer stops ringing everywhere and is a missed call', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    await ann.getByRole('button', { name: 'Start a video call' }).click();
+    await bob.getByTestId('incoming-call').waitFor();
+    await bobElsewhere.getByTestId('incoming-call').waitFor();
+    await ann.getByRole('button', { name: 'Hang up' }).click();
+    for (const page of [bob, bobElsewhere]) await page.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
+  });
 });
