@@ -7,6 +7,7 @@ export * from './merge.js';
 export * from './cache.js';
 export * from './outbox.js';
 export * from './client.js';
+export * from './calls.js';
 export * from './blocs/bloc.js';
 export * from './blocs/chat-bloc.js';
 export * from './blocs/message-bloc.js';

@@ -1,7 +1,7 @@
 import { Backoff, defaultBackoff, fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
 import { ConfabError, NetworkError, TimeoutError, errorFromBody } from './errors.js';
 import type {
-  ChatMemberModel, ChatModel, ChatPage, CreateChatRequest, EditMessageRequest, LoginRequest, MediaKind,
+  ChatMemberModel, ChatModel, ChatPage, CreateChatRequest, EditMessageRequest, IceServerList, LoginRequest, MediaKind,
   MediaMetadata, MediaModel, MemberPage, MembersAdded, MessageModel, MessagePage, RegisterRequest,
   SendMessageRequest, SignedIn, SyncPage, UpdateChatRequest, UpdateMemberRequest, UserModel, UserPage,
 } from './types.js';
@@ -193,6 +193,10 @@ export class RestClient {
   markRead(chatId: string, seq: number) {
     return this.request<void>('POST', `/chats/${chatId}/read`, { body: { seq }, idempotent: true });
   }
+
+  // ----- calls
+  /** The ICE servers for RTCPeerConnection, with TURN credentials valid until `expires_at`. */
+  iceServers() { return this.request<IceServerList>('GET', '/calls/ice-servers'); }
 
   // ----- media
   /**

@@ -1,7 +1,7 @@
 // Friendly names for the generated types (src/generated), which come from docs/openapi.yaml
 // and docs/asyncapi.yaml: every model, request and event the SDK uses is one of these.
 import type { components } from './generated/openapi.js';
-import type { ClientEventFrames, ServerEventFrames } from './generated/asyncapi.js';
+import type { ClientEventFrames, ServerEventFrames, components as eventComponents } from './generated/asyncapi.js';
 
 export type Schemas = components['schemas'];
 
@@ -36,6 +36,11 @@ export type MembersAdded = Schemas['MembersAdded'];
 export type MessagePage = Schemas['MessagePage'];
 export type SyncPage = Schemas['SyncPage'];
 export type UserPage = Schemas['UserPage'];
+export type IceServerList = Schemas['IceServerList'];
+
+export type CallModel = eventComponents['schemas']['CallModel'];
+export type CallParticipant = eventComponents['schemas']['CallParticipant'];
+export type CallKind = CallModel['kind'];
 
 export type { ClientEventFrames, ServerEventFrames };
 export type ClientEventType = keyof ClientEventFrames;

@@ -8,6 +8,7 @@ import { ChatPage } from './pages/ChatPage.js';
 import { MediaPreviewPage } from './pages/MediaPreviewPage.js';
 import { GalleryPage } from './pages/GalleryPage.js';
 import { GroupSettingsPage } from './pages/GroupSettingsPage.js';
+import { CallScreen } from './components/CallScreen.js';
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(() => {
@@ -28,6 +29,15 @@ export function App() {
     setSession(undefined);
     navigate('/', true);
   };
+  return (
+    <>
+      <Page session={session} path={path} onSignOut={signOut} />
+      <CallScreen session={session} />
+    </>
+  );
+}
+
+function Page({ session, path, onSignOut }: { session: Session; path: string; onSignOut: () => void }) {
   const chat = /^\/chats\/([^/]+)$/.exec(path);
   if (chat) return <ChatPage key={chat[1]} session={session} chatId={chat[1]!} />;
   const settings = /^\/chats\/([^/]+)\/settings$/.exec(path);
@@ -36,5 +46,5 @@ export function App() {
   if (gallery) return <GalleryPage session={session} chatId={gallery[1]!} />;
   const media = /^\/chats\/([^/]+)\/media\/([^/]+)$/.exec(path);
   if (media) return <MediaPreviewPage session={session} chatId={media[1]!} messageId={media[2]!} />;
-  return <ChatListPage session={session} onSignOut={signOut} />;
+  return <ChatListPage session={session} onSignOut={onSignOut} />;
 }

@@ -3,6 +3,7 @@
 import { ChatBloc, ConfabClient, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
 import type { SignedIn, UserModel } from '@confab/sdk';
 import { LocalCache } from './local-cache.js';
+import { CallController } from './call.js';
 
 const sessionKey = 'confab.session';
 
@@ -12,6 +13,7 @@ export interface Session {
   client: ConfabClient;
   chats: ChatBloc;
   uploads: UploadBloc;
+  calls: CallController;
 }
 
 export const publicRest = () => new RestClient({ baseUrl: location.origin });
@@ -31,7 +33,7 @@ export function startSession(signedIn: SignedIn): Session {
     cache: new LocalCache(`confab.cache.${user.id}`),
     outboxStorage: new KeyValueOutboxStorage(localStorage, `confab.outbox.${user.id}`),
   });
-  const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client) };
+  const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id) };
   // The browser knows it lost the network before a heartbeat would: show it and queue sends.
   addEventListener('offline', () => client.connection.interrupt());
   void client.start().then(() => session.chats.add({ type: 'load' })).catch(() => undefined);
@@ -40,6 +42,7 @@ export function startSession(signedIn: SignedIn): Session {
 }
 
 export async function endSession(session: Session): Promise<void> {
+  await session.calls.hangUp();
   await session.client.rest.logout().catch(() => undefined);
   session.client.stop();
   session.chats.dispose();

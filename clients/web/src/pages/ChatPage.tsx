@@ -7,6 +7,7 @@ import { OfflineBanner } from '../components/OfflineBanner.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { chatInfo } from '../chat-info.js';
 import { useBloc } from '../hooks.js';
+import { useCallState } from '../components/CallScreen.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
 
@@ -25,6 +26,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
   const [replyTo, setReplyTo] = useState<MessageModel>();
   const [editing, setEditing] = useState<MessageModel>();
   const me = session.user.id;
+  const inCall = useCallState(session).call !== undefined;
 
   const chat = list.chats.find((c) => c.id === chatId);
   const members = list.members[chatId] ?? [];
@@ -76,6 +78,8 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
+        <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
+        <button type="button" class="icon" aria-label="Start a video call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
         {chat?.type === 'group' && (
           <a href={`/chats/${chatId}/settings`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/settings`); }}>Settings</a>
         )}

@@ -1,0 +1,330 @@
+// This device's part in a call: the SDK's call signalling on the session's connection, and one
+// RTCPeerConnection per other participant (a mesh), negotiated the "perfect negotiation" way
+// (either side may renegotiate, e.g. to add or drop a screen share; the polite side yields on
+// a collision). Media goes through the ICE servers GET /calls/ice-servers hands out, relays
+// only when the tab was opened with ?ice=relay (see relayOnly).
+import { CallSignalling, rtcConfiguration } from '@confab/sdk';
+import type { CallEvent, CallKind, CallModel, CallSignal, ConfabClient } from '@confab/sdk';
+
+/** ringing here (incoming), placed by me and not yet answered (outgoing), or taken (active). */
+export type CallPhase = 'incoming' | 'outgoing' | 'active';
+
+export interface RemoteMedia {
+  userId: string;
+  /** Their microphone and camera. */
+  media?: MediaStream;
+  /** Their screen share, while it lasts. */
+  screen?: MediaStream;
+}
+
+export interface CallState {
+  call?: CallModel;
+  phase?: CallPhase;
+  local?: MediaStream;
+  screen?: MediaStream;
+  remotes: RemoteMedia[];
+  muted: boolean;
+  cameraOff: boolean;
+  error?: string;
+}
+
+const relayKey = 'confab.ice-relay';
+
+/**
+ * Whether ICE is restricted to TURN relays: set for the tab by opening any page with
+ * `?ice=relay` (the browser test does, so media provably flows through coturn).
+ */
+export function relayOnly(): boolean {
+  if (new URLSearchParams(location.search).get('ice') === 'relay') sessionStorage.setItem(relayKey, '1');
+  return sessionStorage.getItem(relayKey) === '1';
+}
+
+interface Description {
+  type: RTCSdpType;
+  sdp?: string;
+  /** The stream id of the sender's screen share, so the receiver tells it from the camera. */
+  screen_stream_id?: string;
+}
+
+class Peer {
+  readonly pc: RTCPeerConnection;
+  makingOffer = false;
+  ignoreOffer = false;
+  screenStreamId: string | undefined;
+  readonly senders = new Map<MediaStreamTrack, RTCRtpSender>();
+  readonly remote: RemoteMedia;
+  /** Signals are applied one at a time, in the order they arrived. */
+  queue: Promise<void> = Promise.resolve();
+
+  constructor(readonly userId: string, readonly polite: boolean, configuration: RTCConfiguration) {
+    this.pc = new RTCPeerConnection(configuration);
+    this.remote = { userId };
+  }
+}
+
+export class CallController {
+  private readonly signalling: CallSignalling;
+  private readonly peers = new Map<string, Peer>();
+  private configuration: RTCConfiguration = {};
+  private readonly relayOnly = relayOnly();
+  private current: CallState = { remotes: [], muted: false, cameraOff: false };
+  private readonly listeners = new Set<(state: CallState) => void>();
+
+  constructor(private readonly client: ConfabClient, private readonly me: string) {
+    this.signalling = new CallSignalling(client.connection);
+    this.signalling.onEvent((event) => this.onEvent(event));
+  }
+
+  get state(): CallState {
+    return this.current;
+  }
+
+  subscribe(listener: (state: CallState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Places a call in a chat: the camera and microphone first, so a refusal of them rings nobody. */
+  async start(chatId: string, kind: CallKind): Promise<void> {
+    if (this.current.call) return;
+    try {
+      const local = await this.openMedia(kind);
+      this.emit({ local, error: undefined });
+      await this.loadIceServers();
+      const call = await this.signalling.start(chatId, kind);
+      this.emit({ call, phase: call.state === 'active' ? 'active' : 'outgoing' });
+    } catch (error) {
+      this.reset(`The call could not start: ${describe(error)}`);
+    }
+  }
+
+  /** Takes the ringing call on this device and offers media to every other participant. */
+  async accept(): Promise<void> {
+    const ringing = this.current.call;
+    if (!ringing || this.current.phase !== 'incoming') return;
+    try {
+      const local = await this.openMedia(ringing.kind);
+      await this.loadIceServers();
+      // Active before the ack: the call.ring_stopped ("answered") this answer causes may come first.
+      this.emit({ local, phase: 'active' });
+      const call = await this.signalling.accept(ringing.id);
+      this.emit({ call });
+      for (const participant of call.participants) {
+        if (participant.user_id !== this.me) this.attachLocalTracks(this.peer(participant.user_id));
+      }
+    } catch (error) {
+      this.reset(`The call could not be answered: ${describe(error)}`);
+    }
+  }
+
+  async decline(): Promise<void> {
+    const call = this.current.call;
+    if (!call) return;
+    this.reset();
+    await this.signalling.decline(call.id).catch(() => undefined);
+  }
+
+  /** Leaves the call (or cancels it, unanswered). */
+  async hangUp(): Promise<void> {
+    const call = this.current.call;
+    if (!call) return;
+    this.reset();
+    await this.signalling.hangup(call.id).catch(() => undefined);
+  }
+
+  dismissError(): void {
+    this.emit({ error: undefined });
+  }
+
+  toggleMute(): void {
+    const muted = !this.current.muted;
+    for (const track of this.current.local?.getAudioTracks() ?? []) track.enabled = !muted;
+    this.emit({ muted });
+  }
+
+  toggleCamera(): void {
+    const cameraOff = !this.current.cameraOff;
+    for (const track of this.current.local?.getVideoTracks() ?? []) track.enabled = !cameraOff;
+    this.emit({ cameraOff });
+  }
+
+  /** Shares the screen as a track of its own stream, added to every peer connection (a renegotiation). */
+  async shareScreen(): Promise<void> {
+    const call = this.current.call;
+    if (!call || this.current.screen) return;
+    try {
+      const screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      // The browser's own "Stop sharing" ends the track.
+      for (const track of screen.getTracks()) track.addEventListener('ended', () => void this.stopSharing());
+      this.emit({ screen });
+      for (const peer of this.peers.values()) this.attachLocalTracks(peer);
+      await this.signalling.setScreenSharing(call.id, true);
+    } catch (error) {
+      this.emit({ error: `The screen could not be shared: ${describe(error)}` });
+    }
+  }
+
+  async stopSharing(): Promise<void> {
+    const { call, screen } = this.current;
+    if (!call || !screen) return;
+    for (const track of screen.getTracks()) {
+      track.stop();
+      for (const peer of this.peers.values()) {
+        const sender = peer.senders.get(track);
+        if (!sender) continue;
+        peer.pc.removeTrack(sender);
+        peer.senders.delete(track);
+      }
+    }
+    this.emit({ screen: undefined });
+    await this.signalling.setScreenSharing(call.id, false).catch(() => undefined);
+  }
+
+  private onEvent(event: CallEvent): void {
+    switch (event.type) {
+      case 'call.ring':
+        if (!this.current.call) this.emit({ call: event.data.call, phase: 'incoming', error: undefined });
+        return;
+      case 'call.ring_stopped':
+        // Answered on another device, declined there, cancelled or missed: this device stops ringing.
+        if (this.current.call?.id === event.data.call_id && this.current.phase === 'incoming') this.reset();
+        return;
+      case 'call.updated':
+        if (this.current.call?.id === event.data.call.id) this.onUpdated(event.data.call);
+        return;
+      case 'call.ended':
+        if (this.current.call?.id === event.data.call.id) this.reset();
+        return;
+      case 'call.signal':
+        // The caller may hear from the callee before the call.updated that says it was answered.
+        if (this.current.call?.id === event.data.call_id && this.current.phase !== 'incoming') this.onSignal(event.data);
+        return;
+    }
+  }
+
+  private onUpdated(call: CallModel): void {
+    const present = new Set(call.participants.map((p) => p.user_id));
+    for (const [userId, peer] of this.peers) {
+      if (present.has(userId)) continue;
+      peer.pc.close();
+      this.peers.delete(userId);
+    }
+    const phase = this.current.phase === 'outgoing' && call.state === 'active' ? 'active' : this.current.phase;
+    this.emit({ call, phase, remotes: this.remotes() });
+  }
+
+  private onSignal(signal: CallSignal): void {
+    const peer = this.peer(signal.from_user_id);
+    peer.queue = peer.queue
+      .then(() => (signal.kind === 'candidate' ? this.onCandidate(peer, signal.payload) : this.onDescription(peer, signal.payload as unknown as Description)))
+      .catch((error) => console.warn(`call: a ${signal.kind} from a participant failed: ${describe(error)}`));
+  }
+
+  private async onDescription(peer: Peer, description: Description): Promise<void> {
+    const { pc } = peer;
+    const collision = description.type === 'offer' && (peer.makingOffer || pc.signalingState !== 'stable');
+    peer.ignoreOffer = !peer.polite && collision;
+    if (peer.ignoreOffer) return;
+    peer.screenStreamId = description.screen_stream_id;
+    await pc.setRemoteDescription({ type: description.type, sdp: description.sdp });
+    if (description.type !== 'offer') return;
+    // Our tracks go into the transceivers the offer made, so the answer is send and receive.
+    this.attachLocalTracks(peer);
+    await pc.setLocalDescription();
+    await this.sendDescription(peer);
+  }
+
+  private async onCandidate(peer: Peer, candidate: RTCIceCandidateInit): Promise<void> {
+    try {
+      await peer.pc.addIceCandidate(candidate);
+    } catch (error) {
+      // A candidate of an offer we ignored (a collision we won) does not apply.
+      if (!peer.ignoreOffer) throw error;
+    }
+  }
+
+  /** The peer connection to one other participant, made on first need. */
+  private peer(userId: string): Peer {
+    const existing = this.peers.get(userId);
+    if (existing) return existing;
+    const peer = new Peer(userId, this.me < userId, this.configuration);
+    const { pc } = peer;
+    pc.onnegotiationneeded = async () => {
+      try {
+        peer.makingOffer = true;
+        await pc.setLocalDescription();
+        await this.sendDescription(peer);
+      } catch (error) {
+        console.warn(`call: an offer failed: ${describe(error)}`);
+      } finally {
+        peer.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      const call = this.current.call;
+      if (candidate && call) void this.signalling.signal(call.id, userId, 'candidate', candidate.toJSON()).catch(() => undefined);
+    };
+    pc.ontrack = ({ track, streams }) => {
+      const stream = streams[0] ?? new MediaStream([track]);
+      if (stream.id === peer.screenStreamId) {
+        peer.remote.screen = stream;
+        // A share stopped by the sender is a track removed by its renegotiation.
+        stream.onremovetrack = () => {
+          if (stream.getTracks().length === 0 && peer.remote.screen === stream) peer.remote.screen = undefined;
+          this.emit({ remotes: this.remotes() });
+        };
+      } else {
+        peer.remote.media = stream;
+      }
+      this.emit({ remotes: this.remotes() });
+    };
+    this.peers.set(userId, peer);
+    this.emit({ remotes: this.remotes() });
+    return peer;
+  }
+
+  private attachLocalTracks(peer: Peer): void {
+    for (const stream of [this.current.local, this.current.screen]) {
+      for (const track of stream?.getTracks() ?? []) {
+        if (!peer.senders.has(track)) peer.senders.set(track, peer.pc.addTrack(track, stream!));
+      }
+    }
+  }
+
+  private async sendDescription(peer: Peer): Promise<void> {
+    const call = this.current.call;
+    const description = peer.pc.localDescription;
+    if (!call || !description) return;
+    const payload: Description = { type: description.type, sdp: description.sdp, screen_stream_id: this.current.screen?.id };
+    await this.signalling.signal(call.id, peer.userId, description.type === 'offer' ? 'offer' : 'answer', payload);
+  }
+
+  private async openMedia(kind: CallKind): Promise<MediaStream> {
+    return navigator.mediaDevices.getUserMedia({ audio: true, video: kind === 'video' });
+  }
+
+  private async loadIceServers(): Promise<void> {
+    this.configuration = rtcConfiguration(await this.client.rest.iceServers(), { relayOnly: this.relayOnly });
+  }
+
+  private remotes(): RemoteMedia[] {
+    return [...this.peers.values()].map((peer) => ({ ...peer.remote }));
+  }
+
+  /** Ends this device's part: connections closed, camera, microphone and screen released. */
+  private reset(error?: string): void {
+    for (const peer of this.peers.values()) peer.pc.close();
+    this.peers.clear();
+    for (const stream of [this.current.local, this.current.screen]) for (const track of stream?.getTracks() ?? []) track.stop();
+    this.current = { remotes: [], muted: false, cameraOff: false, error };
+    for (const listener of this.listeners) listener(this.current);
+  }
+
+  private emit(change: Partial<CallState>): void {
+    this.current = { ...this.current, ...change };
+    for (const listener of this.listeners) listener(this.current);
+  }
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,268 @@
+// A real video call in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
+// between two users of the web client, through Confab's signalling and Debian's coturn: ICE is
+// restricted to relay candidates (the client's ?ice=relay), so the media provably flows through
+// the TURN server. Chromium's fake camera, microphone and screen capture feed the call. Every
+// wait is for an element or a condition (getStats polled against a deadline), never a fixed sleep.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { RestClient } from '../../sdk/dist/src/index.js';
+import { databaseConfigured, skipReason, TestDatabase, TestServer } from '../../sdk/dist/test/support/server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const artifacts = process.env.CONFAB_WEB_ARTIFACTS ?? path.join(here, '..', 'artifacts');
+const timeout = 15_000;
+const ringTimeoutMs = 5_000;
+const turnSecret = 'web-call-test-turn-secret';
+// A loopback port of its own (the C++ calls suite picks from 35000-39999).
+const turnPort = 40000 + Math.floor(Math.random() * 5000);
+
+const turnInstalled = () => {
+  try {
+    execFileSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Like the C++ calls suite: without coturn (Debian's coturn package, which scripts/dev installs) it skips.
+const skip = !databaseConfigured() ? skipReason : !turnInstalled() ? 'turnserver is not installed (Debian package coturn)' : false;
+
+const until = async (what, check, deadlineMs = timeout) => {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** Debian's coturn on loopback with use-auth-secret, as scripts/dev run and the C++ calls suite start it. */
+class Coturn {
+  dir = mkdtempSync(path.join(tmpdir(), 'confab-web-coturn-'));
+
+  async start() {
+    const config = path.join(this.dir, 'turnserver.conf');
+    writeFileSync(config, [
+      'listening-ip=127.0.0.1', 'relay-ip=127.0.0.1', `listening-port=${turnPort}`, 'use-auth-secret',
+      `static-auth-secret=${turnSecret}`, 'realm=confab.test', 'fingerprint', 'no-tls', 'no-dtls', 'no-cli',
+      'allow-loopback-peers', `pidfile=${path.join(this.dir, 'turnserver.pid')}`, `log-file=${path.join(this.dir, 'turnserver.log')}`,
+    ].join('\n') + '\n');
+    this.child = spawn('turnserver', ['-c', config], { stdio: 'ignore' });
+    await until('coturn to answer a STUN binding request', () => this.answersStun(), 10_000);
+  }
+
+  /** Whether a STUN binding request to the TURN port is answered within 200 ms. */
+  answersStun() {
+    return new Promise((resolve) => {
+      const socket = createSocket('udp4');
+      const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), randomBytes(12)]);
+      const done = (answered) => { clearTimeout(timer); socket.close(); resolve(answered); };
+      const timer = setTimeout(() => done(false), 200);
+      socket.on('message', (reply) => done(reply.readUInt16BE(0) === 0x0101));
+      socket.on('error', () => done(false));
+      socket.send(request, turnPort, '127.0.0.1');
+    });
+  }
+
+  async stop() {
+    if (this.child && this.child.exitCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      process.kill(this.child.pid, 'SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// In the page: every RTCPeerConnection the client makes, and the stats of the live one.
+function recordPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  const made = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      made.push(this);
+    }
+  };
+  window.callStats = async () => {
+    const pc = made.filter((p) => p.connectionState !== 'closed').at(-1);
+    if (!pc) return undefined;
+    const stats = await pc.getStats();
+    const inbound = [];
+    let pair;
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') inbound.push({ track: s.trackIdentifier, frames: s.framesDecoded ?? 0 });
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+    });
+    return {
+      configuration: pc.getConfiguration().iceTransportPolicy,
+      inbound,
+      local: pair && stats.get(pair.localCandidateId)?.candidateType,
+      remote: pair && stats.get(pair.remoteCandidateId)?.candidateType,
+    };
+  };
+}
+
+describe('a video call in Chromium through coturn', { skip }, () => {
+  let database, server, browser, coturn, chatPath;
+  const users = {};
+
+  const openDevice = async (signedIn, path) => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: server.baseUrl, permissions: ['microphone', 'camera'] });
+    await context.addInitScript((session) => localStorage.setItem('confab.session', session), JSON.stringify(signedIn));
+    await context.addInitScript(recordPeerConnections);
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    await page.goto(`${path}?ice=relay`);
+    return page;
+  };
+
+  /** The video frames this page decoded from `track` (the first inbound video when omitted). */
+  const framesOf = async (page, track) => {
+    const stats = await page.evaluate(() => window.callStats());
+    const inbound = stats?.inbound.find((i) => track === undefined || i.track === track);
+    return inbound?.frames ?? 0;
+  };
+  /** Frames arrive and keep arriving: more than 5, then more than that again. */
+  const framesFlow = async (page, track, what) => {
+    const first = await until(`${what}: frames decoded`, async () => { const n = await framesOf(page, track); return n > 5 && n; });
+    await until(`${what}: more frames decoded`, async () => (await framesOf(page, track)) > first + 5);
+  };
+  const systemMessage = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('content').getByText(text) });
+
+  before(async () => {
+    database = new TestDatabase();
+    coturn = new Coturn();
+    await coturn.start();
+    server = new TestServer(database, {
+      CONFAB_WEB_ROOT: dist,
+      CONFAB_CALLS_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`,
+      CONFAB_CALLS_TURN_SECRET: turnSecret,
+      CONFAB_CALLS_RING_TIMEOUT_MS: String(ringTimeoutMs),
+    });
+    await server.start();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+    });
+
+    const rest = new RestClient({ baseUrl: server.baseUrl });
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const ann = await rest.register({ username: `ann_${suffix}`, display_name: 'Ann', password: 'correct horse battery' });
+    const bob = await rest.register({ username: `bob_${suffix}`, display_name: 'Bob', password: 'correct horse battery' });
+    // Bob's second device: a session of its own, which rings too.
+    const bobElsewhere = await rest.login({ username: `bob_${suffix}`, password: 'correct horse battery' });
+    const chat = await new RestClient({ baseUrl: server.baseUrl, token: ann.token }).createChat({ type: 'direct', member_ids: [bob.user.id] });
+    chatPath = `/chats/${chat.id}`;
+    users.ann = await openDevice(ann, chatPath);
+    users.bob = await openDevice(bob, chatPath);
+    users.bobElsewhere = await openDevice(bobElsewhere, '/');
+    for (const page of [users.ann, users.bob]) await page.getByRole('heading', { name: page === users.ann ? 'Bob' : 'Ann' }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    await coturn?.stop();
+    database?.drop();
+  });
+
+  test('A calls B, B answers on one device: video flows both ways through the TURN relay', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    await ann.getByRole('button', { name: 'Start a video call' }).click();
+    await ann.getByTestId('in-call').getByText('Calling…').waitFor();
+    // Every device of Bob's rings; answering on one stops the other.
+    await bobElsewhere.getByTestId('incoming-call').waitFor();
+    await bob.getByTestId('incoming-call').getByText('Ann').waitFor();
+    mkdirSync(artifacts, { recursive: true });
+    await bob.screenshot({ path: path.join(artifacts, 'call-incoming-phone.png') });
+    await bob.getByRole('button', { name: 'Answer' }).click();
+    await bobElsewhere.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    assert.equal(await bobElsewhere.getByTestId('in-call').count(), 0, 'the other device is not in the call');
+
+    for (const [page, who] of [[ann, 'Ann'], [bob, 'Bob']]) {
+      await page.getByTestId('in-call').getByText('Video call', { exact: true }).waitFor();
+      await framesFlow(page, undefined, `${who}'s inbound video`);
+      const stats = await page.evaluate(() => window.callStats());
+      assert.equal(stats.configuration, 'relay', `${who}'s ICE is restricted to relays`);
+      assert.equal(stats.local, 'relay', `${who}'s selected pair is local relay`);
+      assert.equal(stats.remote, 'relay', `${who}'s selected pair is remote relay`);
+    }
+    await ann.screenshot({ path: path.join(artifacts, 'call-active-phone.png') });
+
+    // Mute and camera off are local toggles.
+    await ann.getByRole('button', { name: 'Mute' }).click();
+    await ann.getByRole('button', { name: 'Unmute' }).click();
+    await ann.getByRole('button', { name: 'Turn camera off' }).click();
+    assert.equal(await ann.evaluate(() => document.querySelector('[data-testid=local-video]').srcObject.getVideoTracks()[0].enabled), false);
+    await ann.getByRole('button', { name: 'Turn camera on' }).click();
+  });
+
+  test('A shares the screen: B receives the extra track; A stops sharing', async () => {
+    const { ann, bob } = users;
+    await ann.getByRole('button', { name: 'Share screen' }).click();
+    await ann.getByTestId('local-screen').waitFor();
+    const screen = bob.getByTestId('remote-screen');
+    await screen.waitFor();
+    const track = await screen.evaluate((video) => video.srcObject.getVideoTracks()[0].id);
+    const camera = await bob.getByTestId('remote-video').evaluate((video) => video.srcObject.getVideoTracks()[0].id);
+    assert.notEqual(track, camera, 'the screen is a track of its own');
+    await framesFlow(bob, track, "Bob's view of Ann's screen");
+    await bob.screenshot({ path: path.join(artifacts, 'call-screen-share-phone.png') });
+
+    await ann.getByRole('button', { name: 'Stop sharing' }).click();
+    await screen.waitFor({ state: 'detached' });
+    await ann.getByTestId('local-screen').waitFor({ state: 'detached' });
+    await ann.getByRole('button', { name: 'Share screen' }).waitFor();
+    await framesFlow(bob, camera, "Bob's view of Ann's camera after the share");
+  });
+
+  test('hanging up ends the call for both and leaves its duration in the chat', async () => {
+    const { ann, bob } = users;
+    await bob.getByRole('button', { name: 'Hang up' }).click();
+    await bob.getByTestId('in-call').waitFor({ state: 'detached' });
+    await ann.getByTestId('in-call').waitFor({ state: 'detached' });
+    for (const page of [ann, bob]) await systemMessage(page, /^Video call, \d+:\d\d$/).waitFor();
+  });
+
+  test('an unanswered call rings out on every device and is a missed call in the chat', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    await ann.getByRole('button', { name: 'Start a voice call' }).click();
+    await bob.getByTestId('incoming-call').getByText('Incoming voice call…').waitFor();
+    await bobElsewhere.getByTestId('incoming-call').waitFor();
+    // Nobody answers: the server's ring timeout (ringTimeoutMs) ends it.
+    for (const page of [bob, bobElsewhere]) await page.getByTestId('incoming-call').waitFor({ state: 'detached', timeout: ringTimeoutMs + timeout });
+    await ann.getByTestId('in-call').waitFor({ state: 'detached' });
+    for (const page of [ann, bob]) await systemMessage(page, 'Missed voice call').waitFor();
+  });
+
+  test('a declined call stops ringing everywhere and is a declined call in the chat', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    await ann.getByRole('button', { name: 'Start a video call' }).click();
+    await bobElsewhere.getByTestId('incoming-call').waitFor();
+    await bob.getByRole('button', { name: 'Decline' }).click();
+    await bobElsewhere.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    await ann.getByTestId('in-call').waitFor({ state: 'detached' });
+    for (const page of [ann, bob]) await systemMessage(page, 'Declined video call').waitFor();
+  });
+
+  test('a call the caller hangs up before an answer stops ringing everywhere and is a missed call', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    await ann.getByRole('button', { name: 'Start a video call' }).click();
+    await bob.getByTestId('incoming-call').waitFor();
+    await bobElsewhere.getByTestId('incoming-call').waitFor();
+    await ann.getByRole('button', { name: 'Hang up' }).click();
+    for (const page of [bob, bobElsewhere]) await page.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
+  });
+});
