@@ -51,8 +51,6 @@ void prepare(Tx& tx) {
     tx.prepare("broadcast_lists_rename",
                "UPDATE broadcast_lists SET name = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("broadcast_lists_remove", "DELETE FROM broadcast_lists WHERE id = $1::uuid");
-    tx.prepare("broadcast_lists_recipient_count",
-               "SELECT count(*) FROM broadcast_list_recipients WHERE list_id = $1::uuid");
     tx.prepare("broadcast_lists_add_recipients",
                "INSERT INTO broadcast_list_recipients (list_id, user_id) "
                "SELECT $1::uuid, u FROM unnest($2::uuid[]) WITH ORDINALITY AS added (u, n) ORDER BY n "
@@ -97,10 +95,6 @@ void rename(Tx& tx, const std::string& list_id, const std::string& name) {
 }
 
 void remove(Tx& tx, const std::string& list_id) { tx.exec_prepared("broadcast_lists_remove", list_id); }
-
-std::size_t recipient_count(Tx& tx, const std::string& list_id) {
-    return tx.exec_prepared1("broadcast_lists_recipient_count", list_id)[0].as<std::size_t>();
-}
 
 void add_recipients(Tx& tx, const std::string& list_id, const std::vector<std::string>& user_ids) {
     if (tx.exec_prepared("broadcast_lists_add_recipients", list_id, uuid_array(user_ids)).affected_rows() > 0)

@@ -3,7 +3,6 @@
 #include "confab/model/broadcast_list.hpp"
 #include "confab/store/tx.hpp"
 
-#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,8 +29,6 @@ void rename(Tx& tx, const std::string& list_id, const std::string& name);
 void remove(Tx& tx, const std::string& list_id);
 // Adds the users not yet on the list, after those already on it, and touches updated_at.
 void add_recipients(Tx& tx, const std::string& list_id, const std::vector<std::string>& user_ids);
-// How many recipients the list has.
-std::size_t recipient_count(Tx& tx, const std::string& list_id);
 // False when the user was not on the list.
 bool remove_recipient(Tx& tx, const std::string& list_id, const std::string& user_id);
 
