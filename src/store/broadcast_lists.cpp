@@ -23,9 +23,10 @@ model::BroadcastList list_from(const pqxx::row& row) {
 }
 
 // Fills in each list's recipients, one query for all of them.
-void attach_recipients(Tx& tx, std::vector<model::BroadcastList*> lists) {
+void attach_recipients(Tx& tx, const std::vector<model::BroadcastList*>& lists) {
     if (lists.empty()) return;
     std::vector<std::string> ids;
+    ids.reserve(lists.size());
     std::unordered_map<std::string, model::BroadcastList*> by_id;
     for (auto* list : lists) {
         ids.push_back(list->id);
@@ -85,8 +86,9 @@ std::vector<std::pair<model::BroadcastList, std::int64_t>> list(Tx& tx, const st
     for (const auto& row : tx.exec_prepared("broadcast_lists_list", owner_id, before_position, limit))
         out.emplace_back(list_from(row), row[5].as<std::int64_t>());
     std::vector<model::BroadcastList*> lists;
+    lists.reserve(out.size());
     for (auto& [found, position] : out) lists.push_back(&found);
-    attach_recipients(tx, std::move(lists));
+    attach_recipients(tx, lists);
     return out;
 }
 
