@@ -184,6 +184,23 @@ TEST_F(BroadcastListsTest, RecipientsAreAddedAndRemovedUpTo256) {
     EXPECT_TRUE(expect_json(get(port(), ann.token, list_url(small)), 200, "small")["recipient_ids"].empty());
 }
 
+TEST_F(BroadcastListsTest, ADeletedAccountLeavesEveryListAndItsOwnListsGo) {
+    const auto ann = register_user(port(), "bl");
+    const auto bob = register_user(port(), "bl");
+    const auto cat = register_user(port(), "bl");
+    const std::string id = create_list(port(), ann, "friends", {bob.id, cat.id})["id"];
+    const std::string bobs = create_list(port(), bob, "mine", {ann.id})["id"];
+
+    ASSERT_EQ(del(port(), bob.token, "/api/v1/users/me", json{{"password", kPassword}}).status, 204);
+    EXPECT_EQ(expect_json(get(port(), ann.token, list_url(id)), 200, "list")["recipient_ids"], json({cat.id}));
+    const auto results = broadcast(port(), ann, id, "still there?", "d-1")["results"];
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0]["recipient_id"], cat.id);
+    pqxx::connection db(database_url());
+    pqxx::work tx(db);
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM broadcast_lists WHERE id = $1::uuid", bobs)[0].as<int>(), 0);
+}
+
 TEST_F(BroadcastListsTest, BadBodiesAreRefusedWithBadRequest) {
     const auto ann = register_user(port(), "bl");
     const auto bob = register_user(port(), "bl");
