@@ -46,9 +46,10 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       calls(writes, hub, call_publisher, workers, cfg.calls),
       user_blocks(writes),
       reports(writes),
-      services{cfg,      pool,     auth,      users,        chats, members,       messages,     presence,
-               media,    stats,    templates, scheduled,    polls, host_accounts, translations, exports,
-               accounts, webhooks, push,      invite_links, calls, user_blocks,   reports,      hub},
+      broadcasts(writes, chats, messages),
+      services{cfg,   pool,         auth,      users,       chats,         members,      messages, presence, media,
+               stats, templates,    scheduled, polls,       host_accounts, translations, exports,  accounts, webhooks,
+               push,  invite_links, calls,     user_blocks, reports,       broadcasts,   hub},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {

@@ -411,6 +411,19 @@ Json to_json(const model::ScheduledMessage& s) {
                 {"updated_at", format_timestamp(s.updated_at)}};
 }
 
+namespace {
+
+// ReportedMessageModel, or null for a report made before it was kept.
+Json reported_json(const std::optional<model::ReportedMessage>& message) {
+    if (!message) return nullptr;
+    return Json{{"type", message->type},
+                {"content", message->content},
+                {"sender_id", message->sender_id ? Json(*message->sender_id) : Json(nullptr)},
+                {"created_at", format_timestamp(message->created_at)}};
+}
+
+}  // namespace
+
 Json to_json(const model::Report& report) {
     return Json{{"id", report.id},
                 {"chat_id", report.chat_id},
@@ -422,7 +435,8 @@ Json to_json(const model::Report& report) {
                 {"action", report.action ? Json(model::to_string(*report.action)) : Json(nullptr)},
                 {"resolved_by", report.resolved_by ? Json(*report.resolved_by) : Json(nullptr)},
                 {"resolved_at", report.resolved_at ? Json(format_timestamp(*report.resolved_at)) : Json(nullptr)},
-                {"created_at", format_timestamp(report.created_at)}};
+                {"created_at", format_timestamp(report.created_at)},
+                {"reported_message", reported_json(report.reported_message)}};
 }
 
 Json to_json(const model::Member& member) {
@@ -505,8 +519,8 @@ struct EventJson {
     Json operator()(const domain::BlockChanged& e) const {
         return frame(e.blocked ? "user.blocked" : "user.unblocked", {{"user_id", e.user_id}});
     }
-    Json operator()(const domain::ReportCreated& e) const {
-        return frame("report.created", {{"report", to_json(e.report)}});
+    Json operator()(const domain::ReportChanged& e) const {
+        return frame(e.report.resolved_at ? "report.resolved" : "report.created", {{"report", to_json(e.report)}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

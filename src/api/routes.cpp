@@ -41,6 +41,7 @@ http::Router make_router(Services& services) {
     add_member_routes(router, services);
     add_invite_link_routes(router, services);
     add_user_block_routes(router, services);
+    add_broadcast_list_routes(router, services);
     add_report_routes(router, services);
     add_message_routes(router, services);
     add_media_routes(router, services);

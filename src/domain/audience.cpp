@@ -58,7 +58,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::role_changed:
         case Occasion::member_muted:
         case Occasion::poll_updated:
-        case Occasion::report_created: return Audience::members;
+        case Occasion::report_created:
+        case Occasion::report_resolved: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:
         case Occasion::read_kept:

@@ -79,9 +79,11 @@ void MessageService::check_send(const SendMessage& m) const {
     rich_text::validate(m.content, m.entities);
 }
 
+void MessageService::spend_send(const std::string& sender_id) { sends_.require(sender_id, "messages"); }
+
 boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     check_send(m);
-    sends_.require(m.sender_id, "messages");
+    spend_send(m.sender_id);
     co_return co_await post(std::move(m));
 }
 

@@ -55,7 +55,7 @@ boost::asio::awaitable<Report> ReportService::report(std::string actor, std::str
             throw with_reason(ErrorCode::conflict, "you have an open report of this message already",
                               "already_reported");
         Outcome<Report> outcome{*stored, {}};
-        outcome.effects.deliver(Occasion::report_created, ReportCreated{std::move(*stored)},
+        outcome.effects.deliver(Occasion::report_created, ReportChanged{std::move(*stored)},
                                 {.members = report_handlers(tx, chat_id, chat), .actor = actor});
         return outcome;
     });
@@ -75,11 +75,16 @@ boost::asio::awaitable<Report> ReportService::resolve(std::string actor, std::st
     rules::may_handle_reports(co_await writes_.standing(chat_id, actor));
     if (!is_uuid(report_id)) throw not_found("report");
     co_return co_await writes_.commit(chat_id, [actor, chat_id, report_id, action](store::Tx& tx) {
-        rules::may_handle_reports(lock_standing(tx, chat_id, actor));
+        const auto chat = lock_standing(tx, chat_id, actor);
+        rules::may_handle_reports(chat);
         const auto report = store::reports::find(tx, report_id);
         if (!report || report->chat_id != chat_id) throw not_found("report");
         rules::may_resolve_report(report->resolved_at.has_value());
-        return Outcome<Report>{store::reports::resolve(tx, report_id, actor, action).value(), {}};
+        auto resolved = store::reports::resolve(tx, report_id, actor, action).value();
+        Outcome<Report> outcome{resolved, {}};
+        outcome.effects.deliver(Occasion::report_resolved, ReportChanged{std::move(resolved)},
+                                {.members = report_handlers(tx, chat_id, chat), .actor = actor});
+        return outcome;
     });
 }
 

@@ -193,6 +193,27 @@ void may_message_directly(DirectBlock block) {
     }
 }
 
+void may_use_broadcast_list(bool owner) {
+    if (!owner) throw not_found("broadcast list");
+}
+
+void check_broadcast_recipients(std::size_t count, bool includes_owner, const char* field) {
+    if (includes_owner)
+        throw with_reason(ErrorCode::bad_request, "you cannot be a recipient of your own list", "self_recipient",
+                          field);
+    if (count > max_broadcast_recipients)
+        throw with_reason(ErrorCode::conflict,
+                          "a broadcast list has at most " + std::to_string(max_broadcast_recipients) + " recipients",
+                          "too_many_recipients", field);
+}
+
+void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_thread) {
+    if (!has_client_id) throw bad_request("client_id is required", "client_id");
+    if (has_media) throw bad_request("a broadcast carries no upload", "media_id");
+    if (has_reply) throw bad_request("a broadcast replies to nothing", "reply_to_id");
+    if (in_thread) throw bad_request("a broadcast is in no thread", "thread_root_id");
+}
+
 bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_receipts; }
 
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute) {

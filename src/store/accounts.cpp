@@ -33,6 +33,10 @@ void prepare(Tx& tx) {
     tx.prepare("accounts_remove_invitations", "DELETE FROM invitations WHERE user_id = $1::uuid");
     tx.prepare("accounts_remove_scheduled", "DELETE FROM scheduled_messages WHERE sender_id = $1::uuid");
     tx.prepare("accounts_remove_templates", "DELETE FROM message_templates WHERE owner_id = $1::uuid");
+    // A deleted account keeps no broadcast lists and is on nobody's (docs/api.md, Broadcast lists).
+    tx.prepare("accounts_remove_broadcast_lists", "DELETE FROM broadcast_lists WHERE owner_id = $1::uuid");
+    tx.prepare("accounts_remove_from_broadcast_lists",
+               "DELETE FROM broadcast_list_recipients WHERE user_id = $1::uuid");
     tx.prepare("accounts_remove_unreferenced_media",
                "DELETE FROM media md WHERE md.uploader_id = $1::uuid "
                "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = md.id) RETURNING md.storage_key");
@@ -62,7 +66,8 @@ std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, 
 std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
     for (const char* statement :
          {"accounts_tombstone", "accounts_remove_tokens", "accounts_remove_identities", "accounts_remove_invitations",
-          "accounts_remove_scheduled", "accounts_remove_templates"})
+          "accounts_remove_scheduled", "accounts_remove_templates", "accounts_remove_broadcast_lists",
+          "accounts_remove_from_broadcast_lists"})
         tx.exec_prepared(statement, user_id);
     std::vector<std::string> storage_keys;
     for (const auto& row : tx.exec_prepared("accounts_remove_unreferenced_media", user_id))

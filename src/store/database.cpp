@@ -5,6 +5,7 @@
 
 #include "confab/store/accounts.hpp"
 #include "confab/store/bans.hpp"
+#include "confab/store/broadcast_lists.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/invite_links.hpp"
 #include "confab/store/media.hpp"
@@ -39,6 +40,7 @@ void prepare_statements(Tx& tx) {
     bans::prepare(tx);
     invite_links::prepare(tx);
     user_blocks::prepare(tx);
+    broadcast_lists::prepare(tx);
     reports::prepare(tx);
     messages::prepare(tx);
     mentions::prepare(tx);

@@ -19,6 +19,9 @@ model::Report report_from(const pqxx::row& row) {
     if (!row[8].is_null()) report.resolved_at = timestamp(row[8]);
     report.created_at = timestamp(row[9]);
     report.position = row[10].as<std::int64_t>();
+    if (!row[11].is_null())
+        report.reported_message = model::ReportedMessage{row[11].as<std::string>(), row[12].as<std::string>(),
+                                                         optional_text(row[13]), timestamp(row[14])};
     return report;
 }
 
@@ -32,10 +35,13 @@ std::optional<model::Report> first(const pqxx::result& result) {
 void prepare(Tx& tx) {
     const std::string columns =
         "id::text, chat_id::text, message_id::text, reporter_id::text, reason, comment, action, "
-        "resolved_by::text, " CONFAB_MS("resolved_at") ", " CONFAB_MS("created_at") ", position";
+        "resolved_by::text, " CONFAB_MS("resolved_at") ", " CONFAB_MS("created_at") ", position, "
+        "reported_type, reported_content, reported_sender_id::text, " CONFAB_MS("reported_created_at");
     tx.prepare("reports_insert",
-               "INSERT INTO message_reports (chat_id, message_id, reporter_id, reason, comment) "
-               "VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5) "
+               "INSERT INTO message_reports (chat_id, message_id, reporter_id, reason, comment, reported_type, "
+               "reported_content, reported_sender_id, reported_created_at) "
+               "SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, m.type, m.content, m.sender_id, m.created_at "
+               "FROM messages m WHERE m.id = $2::uuid "
                "ON CONFLICT (message_id, reporter_id) WHERE resolved_at IS NULL DO NOTHING RETURNING " +
                    columns);
     tx.prepare("reports_find", "SELECT " + columns + " FROM message_reports WHERE id = $1::uuid");

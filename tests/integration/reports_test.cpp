@@ -54,8 +54,9 @@ std::string resolve_url(const std::string& chat_id, const std::string& report_id
 const std::string admin_reports_url = "/api/v1/admin/reports";
 
 ::testing::AssertionResult IsReportModel(const json& j) {
-    const std::set<std::string> keys{"id",     "chat_id", "message_id",  "reporter_id", "reason",    "comment",
-                                     "status", "action",  "resolved_by", "resolved_at", "created_at"};
+    const std::set<std::string> keys{"id",          "chat_id",     "message_id", "reporter_id",
+                                     "reason",      "comment",     "status",     "action",
+                                     "resolved_by", "resolved_at", "created_at", "reported_message"};
     std::set<std::string> got;
     for (const auto& [key, value] : j.items()) got.insert(key);
     if (got != keys) return ::testing::AssertionFailure() << "ReportModel keys: " << j.dump();
@@ -66,6 +67,11 @@ const std::string admin_reports_url = "/api/v1/admin/reports";
     if (!open && j["status"] != "resolved") return ::testing::AssertionFailure() << "ReportModel.status: " << j.dump();
     if (open != j["action"].is_null() || open != j["resolved_at"].is_null())
         return ::testing::AssertionFailure() << "ReportModel resolution fields: " << j.dump();
+    const auto& reported = j["reported_message"];
+    if (!reported.is_object() || reported.size() != 4 || !reported["type"].is_string() ||
+        !reported["content"].is_string() || !(reported["sender_id"].is_null() || is_uuid(reported["sender_id"])) ||
+        !is_timestamp(reported["created_at"]))
+        return ::testing::AssertionFailure() << "ReportModel.reported_message: " << j.dump();
     return ::testing::AssertionSuccess();
 }
 
@@ -151,6 +157,76 @@ TEST_F(ReportsTest, ModeratorsListOpenReportsAPageAtATimeAndResolveThem) {
 
     // Once its report is resolved, the reporter may report the message again.
     EXPECT_TRUE(IsReportModel(report(port(), g.reporter, g)));
+}
+
+// report.resolved goes where report.created went: the members who handle the chat's reports
+// (the resolver's own connections too), and nobody else.
+TEST_F(ReportsTest, AResolutionIsToldToThoseWhoHandleTheChatsReports) {
+    auto g = make_group(port());
+    const auto r = report(port(), g.reporter, g);
+    auto ws_owner = ws_connect(port(), g.owner.token);
+    auto ws_admin = ws_connect(port(), g.admin.token);
+    auto ws_moderator = ws_connect(port(), g.moderator.token);
+    auto ws_member = ws_connect(port(), g.member.token);
+    auto ws_reporter = ws_connect(port(), g.reporter.token);
+
+    const auto resolved = post(port(), g.admin.token, resolve_url(g.chat_id, r["id"]), {{"action", "member_muted"}});
+    ASSERT_TRUE(IsJson(resolved, 200));
+    for (auto* ws : {ws_owner.get(), ws_admin.get(), ws_moderator.get()}) {
+        const auto event =
+            wait_for(*ws, "report.resolved", [&](const json& f) { return f["data"]["report"]["id"] == r["id"]; });
+        ASSERT_TRUE(event.has_value());
+        EXPECT_TRUE(IsReportModel((*event)["data"]["report"]));
+        EXPECT_EQ((*event)["data"]["report"], resolved.json());
+        EXPECT_EQ((*event)["data"]["report"]["status"], "resolved");
+        EXPECT_EQ((*event)["data"]["report"]["action"], "member_muted");
+    }
+    for (auto* ws : {ws_member.get(), ws_reporter.get()}) {
+        const auto marker = send_text(port(), g.owner, g.chat_id, "marker");
+        EXPECT_TRUE(
+            NoFrameBefore(*ws, frame_of("report.resolved"), frame_of("message.new", about_message(marker["id"]))));
+    }
+}
+
+// The report keeps the message as it was reported: an edit, then a deletion, change neither the
+// chat's list nor the operators' queue.
+TEST_F(ReportsTest, AReportKeepsTheMessageAsItWasWhenReported) {
+    auto g = make_group(port());
+    const auto original = get_message(port(), g.member, g.message_id);
+    const auto r = report(port(), g.reporter, g);
+    const json expected{{"type", "text"},
+                        {"content", "buy cheap watches"},
+                        {"sender_id", g.member.id},
+                        {"created_at", original["created_at"]}};
+    EXPECT_EQ(r["reported_message"], expected);
+
+    ASSERT_TRUE(IsJson(put(port(), g.member.token, message_url(g.message_id), {{"content", "hello everyone"}}), 200));
+    ASSERT_EQ(del(port(), g.member.token, message_url(g.message_id)).status, 204);
+
+    const auto listed = get(port(), g.moderator.token, chat_reports_url(g.chat_id));
+    ASSERT_TRUE(IsJson(listed, 200));
+    const auto page = listed.json();
+    ASSERT_EQ(page["reports"].size(), 1u);
+    EXPECT_EQ(page["reports"][0]["reported_message"], expected);
+
+    const auto op = register_user(port(), "rp");
+    make_operator(op);
+    std::string cursor;
+    bool found = false;
+    for (int pages = 0; pages < 1000 && !found; ++pages) {
+        const auto q =
+            get(port(), op.token, admin_reports_url + "?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        ASSERT_TRUE(IsJson(q, 200));
+        const auto queue = q.json();
+        for (const auto& item : queue["reports"]) {
+            if (item["id"] != r["id"]) continue;
+            found = true;
+            EXPECT_EQ(item["reported_message"], expected);
+        }
+        if (queue["next_cursor"].is_null()) break;
+        cursor = queue["next_cursor"];
+    }
+    EXPECT_TRUE(found) << "in the operators' queue";
 }
 
 TEST_F(ReportsTest, OneOpenReportPerReporterAndMessage) {

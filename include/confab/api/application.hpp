@@ -13,6 +13,7 @@
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/broadcast_service.hpp"
 #include "confab/domain/call_service.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/member_service.hpp"
@@ -95,6 +96,7 @@ public:
     domain::CallService calls;
     domain::UserBlockService user_blocks;
     domain::ReportService reports;
+    domain::BroadcastService broadcasts;
     Services services;
     WebClient web_client;
     http::Router router;

@@ -22,6 +22,7 @@ void add_member_routes(http::Router& router, Services& services);
 void add_invite_link_routes(http::Router& router, Services& services);
 // The users one blocks (docs/api.md, Blocking).
 void add_user_block_routes(http::Router& router, Services& services);
+void add_broadcast_list_routes(http::Router& router, Services& services);
 void add_report_routes(http::Router& router, Services& services);
 void add_message_routes(http::Router& router, Services& services);
 void add_media_routes(http::Router& router, Services& services);

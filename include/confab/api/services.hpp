@@ -31,6 +31,7 @@ class InviteLinkService;
 class CallService;
 class UserBlockService;
 class ReportService;
+class BroadcastService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -66,6 +67,7 @@ struct Services {
     domain::CallService& calls;
     domain::UserBlockService& user_blocks;
     domain::ReportService& reports;
+    domain::BroadcastService& broadcasts;
     const realtime::Hub& hub;
 };
 

@@ -54,6 +54,7 @@ enum class Occasion {
     block_changed,       // user.blocked / user.unblocked: the subject blocked or unblocked a user
     report_created,      // report.created: a member reported a message (facts.members: those
                          // who handle the chat's reports)
+    report_resolved,     // report.resolved: a report was resolved (facts.members: as report_created)
 };
 
 Audience audience_of(Occasion occasion);

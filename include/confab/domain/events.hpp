@@ -87,14 +87,14 @@ struct BlockChanged {
     std::string user_id;  // the user blocked or unblocked
     bool blocked = false;
 };  // user.blocked / user.unblocked: to the blocker's own sessions
-struct ReportCreated {
-    Report report;
-};  // report.created: to the chat's members who handle reports
+struct ReportChanged {
+    Report report;  // open: just made; resolved: just resolved
+};                  // report.created / report.resolved: to the chat's members who handle reports
 
 using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
                            ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
                            PresenceUpdated, UserUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated,
-                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged, ReportCreated>;
+                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged, ReportChanged>;
 
 class EventSink {
 public:

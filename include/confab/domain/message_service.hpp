@@ -80,6 +80,8 @@ public:
     // What send checks before it posts, without the database: bad_request and
     // payload_too_large naming the field.
     void check_send(const SendMessage& message) const;
+    // Spends one of the sender's sends (rate_limited when none is left), as send does.
+    void spend_send(const std::string& sender_id);
     // Posts a checked send (a scheduled message when due: not rate limited again).
     boost::asio::awaitable<Sent> post(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);

@@ -23,8 +23,9 @@ struct ReportPage {
 
 // Reports of messages (docs/api.md, Reports): any member reports a message of their chat;
 // those who handle the chat's reports (rules::may_handle_reports) hear of it at once
-// (report.created), list the open ones and resolve them; the server's operators see every
-// open report.
+// (report.created), list the open ones and resolve them (report.resolved, to the same
+// audience); the server's operators see every open report. A report keeps the reported message
+// as it was when reported.
 class ReportService {
 public:
     explicit ReportService(ChatWrites& writes) : writes_(writes) {}

@@ -4,6 +4,7 @@
 #include "confab/model/invite_link.hpp"
 #include "confab/model/push.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -105,6 +106,21 @@ void may_block(bool self);
 // either of its two users blocks the other: forbidden with details.reason `blocked` for the
 // one blocked, `you_blocked` for the blocker (who may unblock).
 void may_message_directly(DirectBlock block);
+
+// Broadcast lists (docs/api.md, Broadcast lists). Only its owner sees, changes or sends to a
+// list: anyone else is told it is not found (not forbidden), so lists cannot be probed.
+void may_use_broadcast_list(bool owner);
+
+// A list holds at most this many recipients: more is conflict with details.reason
+// `too_many_recipients`; the owner is no recipient of their own list: bad_request with
+// details.reason `self_recipient` (field `field`).
+constexpr std::size_t max_broadcast_recipients = 256;
+void check_broadcast_recipients(std::size_t count, bool includes_owner, const char* field);
+
+// A broadcast's copies go to different direct chats, so nothing of one chat (an upload, a
+// reply, a thread) can be in it: bad_request naming the field. Its client_id is required,
+// since each copy's idempotency key is made from it.
+void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_thread);
 
 // Whether a viewer learns how far the user has read (read.updated, a member's last_read_seq):
 // the user themself always, the others unless the user stopped sending read receipts.

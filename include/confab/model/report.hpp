@@ -19,6 +19,15 @@ enum class ReportAction { none, message_deleted, member_muted, member_removed, m
 std::string_view to_string(ReportAction action);
 std::optional<ReportAction> report_action_from(std::string_view text);
 
+// The reported message as it was when reported: the evidence, which a later edit or
+// deletion of the message does not change.
+struct ReportedMessage {
+    std::string type;  // the MessageType's name
+    std::string content;
+    std::optional<std::string> sender_id;  // null once that account is gone
+    Timestamp created_at;
+};
+
 // A member's report of a message to the chat's moderators and the server's operators: open
 // until resolved.
 struct Report {
@@ -32,7 +41,8 @@ struct Report {
     std::optional<std::string> resolved_by;  // null once that account is gone
     std::optional<Timestamp> resolved_at;    // none: open
     Timestamp created_at;
-    std::int64_t position = 0;  // the order of reports, the key of their pages
+    std::optional<ReportedMessage> reported_message;  // none for reports made before it was kept
+    std::int64_t position = 0;                        // the order of reports, the key of their pages
 };
 
 }  // namespace confab::model

@@ -77,7 +77,8 @@ Event event_of(Occasion occasion) {
         case Occasion::poll_updated: return PollUpdated{};
         case Occasion::mentioned: return MentionCreated{};
         case Occasion::block_changed: return BlockChanged{};
-        case Occasion::report_created: return ReportCreated{};
+        case Occasion::report_created:
+        case Occasion::report_resolved: return ReportChanged{};
     }
     return MessageCreated{};
 }
@@ -119,6 +120,7 @@ const std::vector<Row> table{
     {Occasion::block_changed,      "user.blocked / unblocked",    "actor",    "...x..."},
     // The chat's report handlers are the members the report names (ReportService).
     {Occasion::report_created,     "report.created",              "",         "xxxx..."},
+    {Occasion::report_resolved,    "report.resolved",             "",         "xxxx..."},
 };
 // clang-format on
 
@@ -129,7 +131,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::report_created); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::report_resolved); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";

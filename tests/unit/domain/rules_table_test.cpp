@@ -478,6 +478,55 @@ TEST(RulesTable, NobodyBlocksThemself) {
     EXPECT_EQ(reason([] { may_block(false); }), "admits");
 }
 
+// Broadcast lists: the owner alone uses a list, and anyone else is told it is not found (so
+// lists cannot be probed); a list holds 0 to 256 recipients, never its owner; a broadcast
+// names no upload, reply or thread (they belong to one chat) and needs its client_id.
+TEST(RulesTable, WhoUsesABroadcastListAndWhatItHolds) {
+    EXPECT_EQ(reason([] { may_use_broadcast_list(true); }), "admits");
+    EXPECT_EQ(reason([] { may_use_broadcast_list(false); }), "not_found:");
+    struct Row {
+        std::size_t count;
+        bool includes_owner;
+        const char* expected;
+    };
+    const std::vector<Row> rows{
+        {0, false, "admits"},
+        {1, false, "admits"},
+        {max_broadcast_recipients, false, "admits"},
+        {max_broadcast_recipients + 1, false, "conflict:too_many_recipients"},
+        {1, true, "bad_request:self_recipient"},
+        {max_broadcast_recipients + 1, true, "bad_request:self_recipient"},
+    };
+    for (const auto& row : rows)
+        EXPECT_EQ(reason([&] { check_broadcast_recipients(row.count, row.includes_owner, "recipient_ids"); }),
+                  row.expected)
+            << row.count << " recipients, owner among them: " << row.includes_owner;
+}
+
+TEST(RulesTable, WhatABroadcastMayCarry) {
+    struct Row {
+        bool client_id, media, reply, thread;
+        const char* expected_field;  // empty: admitted
+    };
+    const std::vector<Row> rows{
+        {true, false, false, false, ""},
+        {false, false, false, false, "client_id"},
+        {true, true, false, false, "media_id"},
+        {true, false, true, false, "reply_to_id"},
+        {true, false, false, true, "thread_root_id"},
+    };
+    for (const auto& row : rows) {
+        std::string field;
+        try {
+            may_broadcast(row.client_id, row.media, row.reply, row.thread);
+        } catch (const Error& error) {
+            EXPECT_EQ(error.code(), ErrorCode::bad_request);
+            field = error.field().value_or("?");
+        }
+        EXPECT_EQ(field, row.expected_field);
+    }
+}
+
 // Whether a message can be forwarded, whoever forwards it (where to is may_post's question).
 TEST(RulesTable, WhichMessagesCanBeForwarded) {
     struct Row {

@@ -839,6 +839,21 @@ export interface components {
             /** @description When it was resolved; `null` while open. */
             resolved_at: components["schemas"]["Timestamp"] | null;
             created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description The reported message as it was when reported, kept with the report: its later edit
+             *     or deletion does not change it. `null` only for a report made before the server
+             *     kept it.
+             */
+            reported_message: components["schemas"]["ReportedMessageModel"] | null;
+        };
+        ReportedMessageModel: {
+            /** @enum {string} */
+            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll" | "system";
+            /** @description The text or caption as it was when reported (a poll's question). */
+            content: string;
+            /** @description The sender; `null` once that account is gone. */
+            sender_id: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
         };
         ReportPage: {
             reports: components["schemas"]["ReportModel"][];
@@ -890,6 +905,49 @@ export interface components {
         BlockedUserPage: {
             blocked_users: components["schemas"]["BlockedUserModel"][];
             next_cursor: string | null;
+        };
+        BroadcastListModel: {
+            id: components["schemas"]["Uuid"];
+            name: string;
+            /** @description In the order added. */
+            recipient_ids: components["schemas"]["Uuid"][];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        BroadcastListPage: {
+            broadcast_lists: components["schemas"]["BroadcastListModel"][];
+            next_cursor: string | null;
+        };
+        CreateBroadcastListRequest: {
+            /** @description 1-64 code points, no control or bidirectional formatting characters. */
+            name: string;
+            /** @description At most 256 distinct users, not the caller; a repeated id counts once. */
+            recipient_ids?: components["schemas"]["Uuid"][];
+        };
+        UpdateBroadcastListRequest: {
+            name: string;
+        };
+        /** @description A send's body (SendMessageRequest) with `client_id` required and no `media_id`, `reply_to_id`, `reply_to` or `thread_root_id`. */
+        BroadcastRequest: components["schemas"]["SendMessageRequest"] & {
+            client_id: string;
+        };
+        BroadcastCopyModel: {
+            recipient_id: components["schemas"]["Uuid"];
+            /**
+             * @description `sent`: a new copy; `already_sent`: the copy an earlier request with this
+             *     `client_id` posted; `refused`: no copy, `error` says why.
+             * @enum {string}
+             */
+            status: "sent" | "already_sent" | "refused";
+            /** @description The direct chat with the recipient; `null` when none could be opened. */
+            chat_id: components["schemas"]["Uuid"] | null;
+            /** @description The copy as stored; `null` when refused. */
+            message: components["schemas"]["MessageModel"] | null;
+            /** @description Why this copy was refused, in the error shape's `error` object; `null` otherwise. */
+            error: components["schemas"]["Error"]["error"] | null;
+        };
+        BroadcastResults: {
+            results: components["schemas"]["BroadcastCopyModel"][];
         };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
@@ -1371,6 +1429,13 @@ export interface components {
                 report: components["schemas"]["ReportModel"];
             };
         };
+        ReportResolvedFrame: {
+            /** @constant */
+            type: "report.resolved";
+            data: {
+                report: components["schemas"]["ReportModel"];
+            };
+        };
         TypingUpdateFrame: {
             /** @constant */
             type: "typing.update";
@@ -1715,6 +1780,7 @@ export interface ServerEventFrames {
   'message.hidden': S['MessageHiddenFrame'];
   'mention.new': S['MentionNewFrame'];
   'report.created': S['ReportCreatedFrame'];
+  'report.resolved': S['ReportResolvedFrame'];
   'typing.update': S['TypingUpdateFrame'];
   'read.updated': S['ReadUpdatedFrame'];
   'chat.created': S['ChatCreatedFrame'];
@@ -1739,4 +1805,4 @@ export interface ServerEventFrames {
   'call.signal': S['CallSignalRelayedFrame'];
 }
 export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping', 'call.start', 'call.accept', 'call.join', 'call.decline', 'call.hangup', 'call.leave', 'call.cancel', 'call.screen_share.start', 'call.screen_share.stop', 'call.signal'] as const;
-export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'report.created', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;
+export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'report.created', 'report.resolved', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;

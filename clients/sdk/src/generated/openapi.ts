@@ -498,6 +498,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/broadcast-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's broadcast lists, newest first
+         * @description Keyset-paginated like the other lists (`limit`, `cursor`, `next_cursor` `null` on the
+         *     last page). Only the caller's own lists. An addition (docs/api.md, Broadcast lists).
+         */
+        get: operations["listBroadcastLists"];
+        put?: never;
+        /**
+         * Create a broadcast list
+         * @description `recipient_ids` (optional, default none) are kept in the order given, each once. More
+         *     than 256 distinct recipients: `409` with `details.reason` `too_many_recipients`; the
+         *     caller among them: `400` with `details.reason` `self_recipient`; a user that does not
+         *     exist: `404`. Nobody is told of the list. An addition (docs/api.md, Broadcast lists).
+         */
+        post: operations["createBroadcastList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/broadcast-lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One of the caller's broadcast lists
+         * @description Another user's list is `404`, as if it did not exist. An addition (docs/api.md,
+         *     Broadcast lists).
+         */
+        get: operations["getBroadcastList"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a broadcast list
+         * @description The owner only (anyone else: `404`). The copies already sent stay in their direct
+         *     chats. An addition (docs/api.md, Broadcast lists).
+         */
+        delete: operations["deleteBroadcastList"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a broadcast list
+         * @description The owner only (anyone else: `404`). Recipients change through
+         *     `/broadcast-lists/{list_id}/recipients/{user_id}`. An addition (docs/api.md,
+         *     Broadcast lists).
+         */
+        patch: operations["renameBroadcastList"];
+        trace?: never;
+    };
+    "/api/v1/broadcast-lists/{list_id}/recipients/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+                /** @description The id of the recipient to add or remove. */
+                user_id: components["parameters"]["BroadcastRecipientId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add a recipient to a broadcast list
+         * @description Idempotent: a user already on the list is `200` and changes nothing; a new one is
+         *     listed last. The 257th recipient: `409` with `details.reason` `too_many_recipients`;
+         *     the caller: `400` with `details.reason` `self_recipient`; no such user, or another
+         *     user's list: `404`. The user is not told. An addition (docs/api.md, Broadcast lists).
+         */
+        put: operations["addBroadcastRecipient"];
+        post?: never;
+        /**
+         * Remove a recipient from a broadcast list
+         * @description Idempotent: a user not on the list is `200` and changes nothing. Another user's list:
+         *     `404`. An addition (docs/api.md, Broadcast lists).
+         */
+        delete: operations["removeBroadcastRecipient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/broadcast-lists/{list_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to every recipient of a broadcast list
+         * @description Posts one copy into the caller's direct chat with each recipient (opened if there is
+         *     none), in the list's order, through the same path as `POST /chats/{id}/messages`: each
+         *     recipient gets an ordinary `message.new` (and push, webhooks) in that chat, and nothing
+         *     shows the list. Each copy spends one of the caller's sends (the message rate limit),
+         *     and is refused alone by what refuses a send there (a block: `forbidden` with
+         *     `details.reason` `blocked` or `you_blocked`); a refused copy does not stop the others.
+         *     Once the caller's sends run out, that copy and every later one are refused with the
+         *     same `rate_limited` error (`details.retry_after_ms`), and no chat is opened for them.
+         *
+         *     `client_id` is required: each copy's own client_id is derived from it and the
+         *     recipient, so repeating the request with the same `client_id` posts only the copies
+         *     still missing and reports the others as `already_sent` (the stored copy). The body
+         *     is a send's, without `media_id`, `reply_to_id`/`reply_to` or `thread_root_id`
+         *     (`400`: they belong to one chat). The whole request is refused (`400`, `404`) only
+         *     for a bad body or a list that is not the caller's; otherwise `200` with one result
+         *     per recipient. An addition (docs/api.md, Broadcast lists).
+         */
+        post: operations["sendToBroadcastList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -3127,6 +3261,21 @@ export interface components {
             /** @description When it was resolved; `null` while open. */
             resolved_at: components["schemas"]["Timestamp"] | null;
             created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description The reported message as it was when reported, kept with the report: its later edit
+             *     or deletion does not change it. `null` only for a report made before the server
+             *     kept it.
+             */
+            reported_message: components["schemas"]["ReportedMessageModel"] | null;
+        };
+        ReportedMessageModel: {
+            /** @enum {string} */
+            type: "text" | "image" | "voice" | "video" | "location" | "file" | "poll" | "system";
+            /** @description The text or caption as it was when reported (a poll's question). */
+            content: string;
+            /** @description The sender; `null` once that account is gone. */
+            sender_id: components["schemas"]["Uuid"] | null;
+            created_at: components["schemas"]["Timestamp"];
         };
         ReportPage: {
             reports: components["schemas"]["ReportModel"][];
@@ -3178,6 +3327,49 @@ export interface components {
         BlockedUserPage: {
             blocked_users: components["schemas"]["BlockedUserModel"][];
             next_cursor: string | null;
+        };
+        BroadcastListModel: {
+            id: components["schemas"]["Uuid"];
+            name: string;
+            /** @description In the order added. */
+            recipient_ids: components["schemas"]["Uuid"][];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        BroadcastListPage: {
+            broadcast_lists: components["schemas"]["BroadcastListModel"][];
+            next_cursor: string | null;
+        };
+        CreateBroadcastListRequest: {
+            /** @description 1-64 code points, no control or bidirectional formatting characters. */
+            name: string;
+            /** @description At most 256 distinct users, not the caller; a repeated id counts once. */
+            recipient_ids?: components["schemas"]["Uuid"][];
+        };
+        UpdateBroadcastListRequest: {
+            name: string;
+        };
+        /** @description A send's body (SendMessageRequest) with `client_id` required and no `media_id`, `reply_to_id`, `reply_to` or `thread_root_id`. */
+        BroadcastRequest: components["schemas"]["SendMessageRequest"] & {
+            client_id: string;
+        };
+        BroadcastCopyModel: {
+            recipient_id: components["schemas"]["Uuid"];
+            /**
+             * @description `sent`: a new copy; `already_sent`: the copy an earlier request with this
+             *     `client_id` posted; `refused`: no copy, `error` says why.
+             * @enum {string}
+             */
+            status: "sent" | "already_sent" | "refused";
+            /** @description The direct chat with the recipient; `null` when none could be opened. */
+            chat_id: components["schemas"]["Uuid"] | null;
+            /** @description The copy as stored; `null` when refused. */
+            message: components["schemas"]["MessageModel"] | null;
+            /** @description Why this copy was refused, in the error shape's `error` object; `null` otherwise. */
+            error: components["schemas"]["Error"]["error"] | null;
+        };
+        BroadcastResults: {
+            results: components["schemas"]["BroadcastCopyModel"][];
         };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
@@ -3580,6 +3772,10 @@ export interface components {
         BannedUserId: components["schemas"]["Uuid"];
         /** @description The id of the user to block or unblock. */
         BlockedUserId: components["schemas"]["Uuid"];
+        /** @description The broadcast list's id. */
+        BroadcastListId: components["schemas"]["Uuid"];
+        /** @description The id of the recipient to add or remove. */
+        BroadcastRecipientId: components["schemas"]["Uuid"];
         /** @description The reported message's id, a message of the chat. */
         ReportedMessageId: components["schemas"]["Uuid"];
         /** @description A report's id, a report of the chat. */
@@ -4230,6 +4426,238 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBroadcastLists: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of broadcast lists. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createBroadcastList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBroadcastListRequest"];
+            };
+        };
+        responses: {
+            /** @description The new list. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getBroadcastList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteBroadcastList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    renameBroadcastList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBroadcastListRequest"];
+            };
+        };
+        responses: {
+            /** @description The list as changed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    addBroadcastRecipient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+                /** @description The id of the recipient to add or remove. */
+                user_id: components["parameters"]["BroadcastRecipientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as it now is. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    removeBroadcastRecipient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+                /** @description The id of the recipient to add or remove. */
+                user_id: components["parameters"]["BroadcastRecipientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list as it now is. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastListModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    sendToBroadcastList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The broadcast list's id. */
+                list_id: components["parameters"]["BroadcastListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BroadcastRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per recipient, in the list's order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastResults"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             default: components["responses"]["Error"];
         };
     };
