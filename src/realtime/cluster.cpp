@@ -231,11 +231,7 @@ void Cluster::tell_others_if_refused() {
     bus_.publish(encode(ResyncEnvelope{}));  // refused in turn, it is asked about again
 }
 
-void Cluster::resync_everyone_here() {
-    std::lock_guard lock(order_mutex_);
-    sequencer_.forget_all();
-    hub_.close_everyone_here(CloseCode::try_again_later);
-}
+void Cluster::resync_everyone_here() { hub_.close_everyone_here(CloseCode::try_again_later); }
 
 void Cluster::receive(std::string_view bytes) {
     static auto& received = obs::metrics().cluster_messages.with({"received"});

@@ -83,11 +83,6 @@ std::optional<Sequencer::Clock::time_point> Sequencer::next_deadline() const {
     return earliest;
 }
 
-void Sequencer::forget_all() {
-    chats_.clear();
-    holding_.clear();
-}
-
 void Sequencer::forget_idle(Clock::time_point now) {
     std::erase_if(chats_, [&](const auto& entry) {
         return entry.second.held.empty() && now - entry.second.touched >= forget_after_;

@@ -34,7 +34,8 @@ constexpr auto kRetryInterval = 20ms;
 class Follower {
 public:
     Follower(std::uint16_t first, std::uint16_t again, TestUser user, std::string chat_id)
-        : again_(again),
+        : first_(first),
+          again_(again),
           user_(std::move(user)),
           chat_id_(std::move(chat_id)),
           thread_([this, first](const std::stop_token& stop) { follow(first, stop); }) {}
@@ -55,6 +56,14 @@ public:
     std::multiset<int> closes() const {
         std::lock_guard lock(mutex_);
         return closes_;
+    }
+    // For a failure's message: whose client, on which node, what it went through.
+    std::string describe() const {
+        std::lock_guard lock(mutex_);
+        std::string text = user_.username + " first on port " + std::to_string(first_) + ", " +
+                           std::to_string(ids_.size()) + " messages, version " + std::to_string(version_) + ", closes:";
+        for (const auto code : closes_) text += " " + std::to_string(code);
+        return text;
     }
 
 private:
@@ -82,14 +91,17 @@ private:
             for (const auto& message : page["messages"]) {
                 ids_.insert(message["id"].get<std::string>());
                 version_ = std::max(version_, message["version"].get<std::int64_t>());
+                highest_ = std::max(highest_, message["seq"].get<std::int64_t>());
             }
             changed_.notify_all();
             if (!page["has_more"].get<bool>()) return;
         }
     }
 
+    // After the sync, a socket's message.new may repeat what the client has, but each comes
+    // once, in seq order, and none after a gap in what the client has.
     void listen(WsClient& ws, const std::stop_token& stop) {
-        std::optional<std::int64_t> last_seq;
+        std::optional<std::int64_t> last_live;
         while (!stop.stop_requested()) {
             const auto frame = ws.receive(100ms);
             if (!frame) {
@@ -102,17 +114,19 @@ private:
             const auto& message = (*frame)["data"]["message"];
             const auto seq = message["seq"].get<std::int64_t>();
             std::lock_guard lock(mutex_);
-            if (last_seq && seq != *last_seq + 1)
-                problems_.push_back("seq " + std::to_string(seq) + " right after " + std::to_string(*last_seq) +
-                                    " on one socket");
-            last_seq = seq;
+            if (seq > highest_ + 1 || (last_live && seq <= *last_live))
+                problems_.push_back("seq " + std::to_string(seq) + " to a client that had up to " +
+                                    std::to_string(highest_) +
+                                    (last_live ? ", the socket's last " + std::to_string(*last_live) : ""));
+            last_live = seq;
+            highest_ = std::max(highest_, seq);
             ids_.insert(message["id"].get<std::string>());
             version_ = std::max(version_, message["version"].get<std::int64_t>());
             changed_.notify_all();
         }
     }
 
-    const std::uint16_t again_;
+    const std::uint16_t first_, again_;
     const TestUser user_;
     const std::string chat_id_;
     mutable std::mutex mutex_;
@@ -121,7 +135,8 @@ private:
     std::vector<std::string> problems_;
     std::multiset<int> closes_;
     std::int64_t version_ = 0;
-    std::jthread thread_;  // last: it stops before the rest goes
+    std::int64_t highest_ = 0;  // the highest seq the client has
+    std::jthread thread_;       // last: it stops before the rest goes
 };
 
 // Sends to a chat in turn through `ports` until stopped, each send with a client_id and retried
@@ -288,7 +303,9 @@ protected:
             return x["seq"].get<std::int64_t>() < y["seq"].get<std::int64_t>();
         });
         std::set<std::string> stored, contents;
+        std::map<std::string, std::int64_t> seq_of;
         for (std::size_t i = 0; i < history.size(); ++i) {
+            seq_of[history[i]["id"]] = history[i]["seq"];
             EXPECT_EQ(history[i]["seq"], i + 1) << "the chat's seqs have a gap";
             stored.insert(history[i]["id"].get<std::string>());
             EXPECT_TRUE(contents.insert(history[i]["content"].get<std::string>()).second)
@@ -299,7 +316,8 @@ protected:
 
         for (const auto& follower : followers) {
             for (const auto& id : acknowledged)
-                ASSERT_TRUE(follower->got(id)) << "a client neither got " << id << " nor was told to resync";
+                ASSERT_TRUE(follower->got(id)) << "a client neither got " << id << " (seq " << seq_of[id]
+                                               << ") nor was told to resync: " << follower->describe();
             EXPECT_EQ(follower->problems(), std::vector<std::string>{});
             EXPECT_TRUE(follower->closes().contains(told)) << "a client was never told to resync with " << told;
         }

@@ -114,8 +114,10 @@ private:
     // (at once when the bus is up, else once it is back).
     void publish(std::string bytes);
     void tell_others_if_refused();
-    // Every connection here is closed with 1013, and the seqs held or known are forgotten:
-    // what comes next starts each chat afresh, for clients that synced after the close.
+    // Every connection here is closed with 1013. The sequencer keeps what it knows: a chat's
+    // next message waits behind what was lost and is never delivered after the gap, so a
+    // client's since_version never passes a message it did not get (it is closed again once
+    // the wait gives the gap up).
     void resync_everyone_here();
     // Gives up the gaps held past the wait, as their deadlines come.
     void expire_gaps(const std::stop_token& stop);

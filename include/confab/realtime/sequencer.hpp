@@ -50,9 +50,6 @@ public:
     // When expire() next has something to do; nothing while nothing is held.
     std::optional<Clock::time_point> next_deadline() const;
 
-    // Drops every chat and what it holds: the next message of each is taken as it comes.
-    void forget_all();
-
     std::size_t chats_known() const { return chats_.size(); }
 
 private:

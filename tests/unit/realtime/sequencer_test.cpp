@@ -109,16 +109,6 @@ TEST_F(SequencerTest, AMessageBehindWhatWentOutIsLate) {
     EXPECT_EQ(delivered, std::vector<std::string>{"ana:c7"});
 }
 
-TEST_F(SequencerTest, ForgettingAllDropsWhatWasHeldAndTakesEachChatsNextMessageAsItComes) {
-    arrive(1);
-    EXPECT_EQ(arrive(3), Arrival::held);
-    sequencer.forget_all();
-    EXPECT_FALSE(sequencer.next_deadline()) << "nothing held any more";
-    EXPECT_EQ(sequencer.chats_known(), 0u);
-    EXPECT_EQ(arrive(5), Arrival::delivered);
-    EXPECT_EQ(delivered, (std::vector<std::string>{"ana:c1", "ana:c5"}));
-}
-
 TEST_F(SequencerTest, AnIdleChatIsForgottenWhileOneWithAGapIsKept) {
     arrive(1, {"ana"}, "idle");
     arrive(1, {"ana"}, "gap");
