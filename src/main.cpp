@@ -120,9 +120,10 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
         return webhook_transport.allows(at);
     });
     api::Application app(config, translator ? &*translator : nullptr, &webhook_transport, &push_providers);
-    // Declared after the application: the bus stops calling into its hub before the hub goes.
-    std::optional<net::NatsBus> bus;
+    // Declared after the application, and the bus after its cluster: the bus flushes and stops
+    // calling into the cluster before the cluster goes, and the cluster into the hub before it.
     std::optional<realtime::Cluster> cluster;
+    std::optional<net::NatsBus> bus;
     if (!config.cluster.nats_urls.empty()) {
         bus.emplace(config.cluster);
         cluster.emplace(app.hub, *bus,

@@ -7,7 +7,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
+#include <stop_token>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +28,8 @@ constexpr std::int64_t kReconnectWaitMs = 250;
 // What a node keeps for NATS while it reconnects; past it a publish is refused (and counted
 // as dropped) rather than held without bound.
 constexpr int kReconnectBufferBytes = 32 * 1024 * 1024;
+// What waits for the client to take it (while NATS hangs); past it a publish is refused too.
+constexpr std::size_t kQueueBytes = 32 * 1024 * 1024;
 constexpr std::int64_t kFlushTimeoutMs = 2000;
 constexpr std::int64_t kCloseTimeoutMs = 3000;
 
@@ -43,14 +51,56 @@ struct NatsBus::Impl {
     natsSubscription* subscription = nullptr;
     obs::Counter& published = counted("published");
     obs::Counter& dropped = counted("dropped");
+    // Kept here rather than asked of the client, whose lock its reconnecting thread holds
+    // for as long as a hung server takes to answer.
+    std::atomic<bool> up{false};
+    std::atomic<bool> refused{false};
+    std::mutex queue_mutex;
+    std::condition_variable_any queue_changed;
+    std::deque<std::string> queue;
+    std::size_t queued_bytes = 0;
+    std::jthread publisher;
 
     // The client's threads may be inside a callback into this object: the library is closed
-    // and waited for before the object goes.
+    // and waited for before the object goes. What the node published last (a stopping node's
+    // final sends) reaches NATS first, or the other nodes' clients would miss it.
     ~Impl() {
+        if (publisher.joinable()) {
+            publisher.request_stop();
+            publisher.join();
+        }
+        if (connection && up && natsConnection_FlushTimeout(connection, kFlushTimeoutMs) != NATS_OK)
+            spdlog::warn("cluster: NATS did not confirm this node's last messages before it stopped");
         natsSubscription_Destroy(subscription);
         natsConnection_Destroy(connection);
         natsOptions_Destroy(options);
         if (nats_CloseAndWait(kCloseTimeoutMs) != NATS_OK) spdlog::warn("cluster: NATS client threads still running");
+    }
+
+    void refuse(const char* why) {
+        dropped.inc();
+        refused = true;
+        spdlog::warn("cluster: a message to the other nodes was refused: {}", why);
+    }
+
+    // Hands the queue to the client in order, on a thread of its own: while NATS hangs, the
+    // client's publish waits for its reconnecting thread, and no caller of publish() should.
+    // Once stopped it hands on what is left only while NATS is there to take it.
+    void publish_queued(const std::stop_token& stop) {
+        std::unique_lock lock(queue_mutex);
+        for (;;) {
+            queue_changed.wait(lock, stop, [this] { return !queue.empty(); });
+            if (queue.empty() || (stop.stop_requested() && !up)) return;
+            auto bytes = std::move(queue.front());
+            queue.pop_front();
+            queued_bytes -= bytes.size();
+            lock.unlock();
+            const auto status =
+                natsConnection_Publish(connection, subject.c_str(), bytes.data(), static_cast<int>(bytes.size()));
+            if (status == NATS_OK) published.inc();
+            else refuse(natsStatus_GetText(status));
+            lock.lock();
+        }
     }
 
     static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* closure) {
@@ -59,15 +109,18 @@ struct NatsBus::Impl {
             std::string_view(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message))));
         natsMsg_Destroy(message);
     }
-    static void mark_connected() {
+    void mark_connected() {
+        up = true;
         obs::metrics().cluster_connected.only().set(1);
         spdlog::info("cluster: connected to NATS");
     }
     static void on_connected(natsConnection*, void* closure) {
-        mark_connected();
-        if (const auto* self = static_cast<Impl*>(closure); self->rejoined) self->rejoined();
+        auto* self = static_cast<Impl*>(closure);
+        self->mark_connected();
+        if (self->rejoined) self->rejoined();
     }
-    static void on_disconnected(natsConnection*, void*) {
+    static void on_disconnected(natsConnection*, void* closure) {
+        static_cast<Impl*>(closure)->up = false;
         obs::metrics().cluster_connected.only().set(0);
         spdlog::warn("cluster: disconnected from NATS, reconnecting");
     }
@@ -94,7 +147,7 @@ NatsBus::NatsBus(const config::Cluster& settings) : impl_(std::make_unique<Impl>
     check(natsOptions_SetMaxPingsOut(options, kMaxPingsOut), "pings out");
     check(natsOptions_SetRetryOnFailedConnect(options, true, &Impl::on_connected, impl_.get()), "retry");
     check(natsOptions_SetReconnectedCB(options, &Impl::on_connected, impl_.get()), "reconnected callback");
-    check(natsOptions_SetDisconnectedCB(options, &Impl::on_disconnected, nullptr), "disconnected callback");
+    check(natsOptions_SetDisconnectedCB(options, &Impl::on_disconnected, impl_.get()), "disconnected callback");
     check(natsOptions_SetErrorHandler(options, &Impl::on_error, impl_.get()), "error handler");
     spdlog::info("cluster: node {} on NATS subject {}", name, impl_->subject);
 }
@@ -103,7 +156,7 @@ void NatsBus::start(Receiver receive, std::function<void()> rejoined) {
     impl_->receive = std::move(receive);
     impl_->rejoined = std::move(rejoined);
     const auto status = natsConnection_Connect(&impl_->connection, impl_->options);
-    if (status == NATS_OK) Impl::mark_connected();
+    if (status == NATS_OK) impl_->mark_connected();
     else if (status != NATS_NOT_YET_CONNECTED) check(status, "connect");
     check(natsConnection_Subscribe(&impl_->subscription, impl_->connection, impl_->subject.c_str(), &Impl::on_message,
                                    impl_.get()),
@@ -113,24 +166,29 @@ void NatsBus::start(Receiver receive, std::function<void()> rejoined) {
     // A round trip, so that NATS has the subscription before this node answers its health
     // check (a load balancer then routes to it); when NATS is away it comes with the reconnect.
     if (connected()) natsConnection_FlushTimeout(impl_->connection, kFlushTimeoutMs);
+    impl_->publisher = std::jthread([impl = impl_.get()](const std::stop_token& stop) { impl->publish_queued(stop); });
 }
 
 NatsBus::~NatsBus() = default;
 
 void NatsBus::publish(std::string bytes) {
-    const auto status =
-        natsConnection_Publish(impl_->connection, impl_->subject.c_str(), bytes.data(), static_cast<int>(bytes.size()));
-    if (status == NATS_OK) {
-        impl_->published.inc();
-        return;
+    {
+        std::lock_guard lock(impl_->queue_mutex);
+        if (impl_->queued_bytes + bytes.size() <= kQueueBytes) {
+            impl_->queued_bytes += bytes.size();
+            impl_->queue.push_back(std::move(bytes));
+            impl_->queue_changed.notify_one();
+            return;
+        }
     }
-    impl_->dropped.inc();
-    spdlog::warn("cluster: a message to the other nodes was refused: {}", natsStatus_GetText(status));
+    impl_->refuse("this node's queue for NATS is full");
 }
 
-bool NatsBus::connected() const {
-    return impl_->connection && natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED;
+bool NatsBus::take_refused() {
+    return impl_->refused.load(std::memory_order_relaxed) && impl_->refused.exchange(false);
 }
+
+bool NatsBus::connected() const { return impl_->up; }
 
 std::string NatsBus::node_id(const config::Cluster& settings) {
     if (!settings.node_id.empty()) return settings.node_id;

@@ -15,6 +15,7 @@ constexpr char kSend = 'S';
 constexpr char kOrderedSend = 'O';  // a send with its chat id and seq before the user ids
 constexpr char kClose = 'C';
 constexpr char kAccess = 'A';
+constexpr char kResync = 'R';
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
 
 // Little-endian unsigned integers of a fixed width.
@@ -128,6 +129,7 @@ std::string encode(const Envelope& envelope) {
         put_short(out, access->chat_id);
         return out;
     }
+    if (std::holds_alternative<ResyncEnvelope>(envelope)) return {kVersion, kResync};
     const auto& close = std::get<CloseEnvelope>(envelope);
     std::string out{kVersion, kClose};
     put_short(out, close.user_id);
@@ -146,6 +148,7 @@ std::optional<Envelope> decode(std::string_view bytes) {
     if (*kind == kOrderedSend) return decode_ordered_send(in);
     if (*kind == kClose) return decode_close(in);
     if (*kind == kAccess) return decode_access(in);
+    if (*kind == kResync && in.rest().empty()) return ResyncEnvelope{};
     return std::nullopt;
 }
 
@@ -164,7 +167,7 @@ Cluster::~Cluster() {
 void Cluster::relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
                          const std::optional<Order>& order) {
     if (user_ids.empty()) return;
-    bus_.publish(encode_send(user_ids, *frame, order));
+    publish(encode_send(user_ids, *frame, order));
 }
 
 std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,
@@ -211,10 +214,24 @@ void Cluster::resync(const std::string& user_id) {
 }
 
 void Cluster::relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {
-    bus_.publish(encode(CloseEnvelope{user_id, tokens, code}));
+    publish(encode(CloseEnvelope{user_id, tokens, code}));
 }
 
-void Cluster::relay_access_changed(const std::string& chat_id) { bus_.publish(encode(AccessEnvelope{chat_id})); }
+void Cluster::relay_access_changed(const std::string& chat_id) { publish(encode(AccessEnvelope{chat_id})); }
+
+void Cluster::publish(std::string bytes) {
+    bus_.publish(std::move(bytes));
+    // While the bus is up rejoined() will not run: the others are told now.
+    if (bus_.connected()) tell_others_if_refused();
+}
+
+void Cluster::tell_others_if_refused() {
+    if (!bus_.take_refused()) return;
+    spdlog::warn("cluster: something this node published was refused; the other nodes' clients resync");
+    bus_.publish(encode(ResyncEnvelope{}));  // refused in turn, it is asked about again
+}
+
+void Cluster::resync_everyone_here() { hub_.close_everyone_here(CloseCode::try_again_later); }
 
 void Cluster::receive(std::string_view bytes) {
     static auto& received = obs::metrics().cluster_messages.with({"received"});
@@ -233,6 +250,11 @@ void Cluster::receive(std::string_view bytes) {
         else hub_.send_here(send->user_ids, frame);
     } else if (const auto* access = std::get_if<AccessEnvelope>(&*envelope)) {
         if (told_.access_changed) told_.access_changed(access->chat_id);
+    } else if (std::holds_alternative<ResyncEnvelope>(*envelope)) {
+        spdlog::warn(
+            "cluster: another node lost what it published; closing this node's connections so their clients "
+            "resync");
+        resync_everyone_here();
     } else {
         const auto& close = std::get<CloseEnvelope>(*envelope);
         if (told_.closed) told_.closed(close.user_id, close.tokens);
@@ -242,7 +264,8 @@ void Cluster::receive(std::string_view bytes) {
 
 void Cluster::rejoined() {
     spdlog::warn("cluster: back on the bus; closing this node's connections so their clients resync");
-    hub_.close_everyone_here(CloseCode::try_again_later);
+    tell_others_if_refused();
+    resync_everyone_here();
 }
 
 }  // namespace confab::realtime

@@ -61,10 +61,27 @@ void NatsServer::start() {
 
 void NatsServer::stop() {
     if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a paused server would never act on the SIGTERM
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+}
+
+void NatsServer::kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+void NatsServer::pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void NatsServer::resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 std::string NatsServer::log_tail() const {

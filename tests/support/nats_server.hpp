@@ -30,7 +30,10 @@ public:
 
     const std::string& url() const { return url_; }  // nats://127.0.0.1:<port>
     void stop();                                     // SIGTERM and reap
+    void kill();                                     // SIGKILL and reap: it dies, as in a crash
     void start();                                    // again, on the same port
+    void pause();                                    // SIGSTOP: there, but answering nobody
+    void resume();                                   // SIGCONT
     std::string log_tail() const;
 
 private:

@@ -27,9 +27,11 @@ public:
     // `receive`, and `rejoined` runs each time the connection comes back (or first comes,
     // late), both on the client's own thread. Once, before the first publish.
     void start(Receiver receive, std::function<void()> rejoined);
-    // Queued by the client and flushed on its own thread; counted as dropped when refused
-    // (its reconnect buffer is full while NATS is away).
+    // Queued here and handed to the client on a thread of its own, in order, so that the
+    // caller never waits for NATS; counted as dropped when refused (this queue or the
+    // client's reconnect buffer full while NATS is away or hangs).
     void publish(std::string bytes) override;
+    bool take_refused() override;
     bool connected() const override;
 
     // The node's name when cluster.node_id is empty: <hostname>-<pid>.

@@ -50,7 +50,12 @@ struct AccessEnvelope {
 
     bool operator==(const AccessEnvelope&) const = default;
 };
-using Envelope = std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope>;
+// A node could not publish something (NATS refused it, past the buffer kept while away): the
+// other nodes cannot know what they missed, so they close every connection with 1013.
+struct ResyncEnvelope {
+    bool operator==(const ResyncEnvelope&) const = default;
+};
+using Envelope = std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope, ResyncEnvelope>;
 
 // A compact binary encoding: a version byte, a kind byte, then length-prefixed fields.
 std::string encode(const Envelope& envelope);
@@ -64,6 +69,8 @@ class Bus {
 public:
     virtual ~Bus() = default;
     virtual void publish(std::string bytes) = 0;
+    // Whether the bus refused a publish (it reached no other node) since last asked.
+    virtual bool take_refused() = 0;
     virtual bool connected() const = 0;
 };
 
@@ -99,9 +106,19 @@ public:
     // The bus is back after a time away (or up for the first time after connections came):
     // what the other nodes published meanwhile never reached this node, so its connections are
     // closed with 1013 and their clients resync by since_version, rather than miss it silently.
+    // What this node could not publish meanwhile closes the other nodes' connections the same way.
     void rejoined();
 
 private:
+    // Publishes, and when the bus has refused something, has the other nodes resync everyone
+    // (at once when the bus is up, else once it is back).
+    void publish(std::string bytes);
+    void tell_others_if_refused();
+    // Every connection here is closed with 1013. The sequencer keeps what it knows: a chat's
+    // next message waits behind what was lost and is never delivered after the gap, so a
+    // client's since_version never passes a message it did not get (it is closed again once
+    // the wait gives the gap up).
+    void resync_everyone_here();
     // Gives up the gaps held past the wait, as their deadlines come.
     void expire_gaps(const std::stop_token& stop);
     void resync(const std::string& user_id);

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace confab::realtime {
@@ -24,6 +25,12 @@ TEST(ClusterEnvelope, ASendAndACloseComeBackAsTheyWent) {
 TEST(ClusterEnvelope, AnAccessChangeComesBackWithItsChat) {
     const Envelope access = AccessEnvelope{"chat-1"};
     EXPECT_EQ(decode(encode(access)), access);
+}
+
+TEST(ClusterEnvelope, AResyncComesBackAndTakesNoMoreBytes) {
+    const auto bytes = encode(ResyncEnvelope{});
+    EXPECT_EQ(decode(bytes), Envelope{ResyncEnvelope{}});
+    EXPECT_EQ(decode(bytes + "x"), std::nullopt);
 }
 
 TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
@@ -55,13 +62,21 @@ TEST(ClusterEnvelope, OtherVersionsKindsAndTrailingBytesAreNone) {
 class LinkedBus final : public Bus {
 public:
     void publish(std::string bytes) override {
+        if (refuse > 0) {
+            --refuse;
+            refused = true;
+            return;
+        }
         published.push_back(bytes);
         if (peer) peer->receive(bytes);
     }
+    bool take_refused() override { return std::exchange(refused, false); }
     bool connected() const override { return up; }
     Cluster* peer = nullptr;
     std::vector<std::string> published;
     bool up = true;
+    int refuse = 0;  // the next this many publishes are refused
+    bool refused = false;
 };
 
 struct Node {
@@ -172,6 +187,53 @@ TEST_F(ClusterTest, BackOnTheBusEveryConnectionHereIsClosedToResyncAfterWhatItHa
     EXPECT_EQ(ana_there->received, (std::vector<std::string>{"1", "close 1013"}));
     EXPECT_EQ(ben_there->received, std::vector<std::string>{"close 1013"});
     EXPECT_EQ(ana_here->received, std::vector<std::string>{"1"}) << "the other node's stay open";
+}
+
+TEST_F(ClusterTest, APublishRefusedWhileAwayClosesTheOtherNodesConnectionsOnceBackAfterWhatTheyHad) {
+    auto ana_there = b.connect("ana", "t1");
+    auto ben_there = b.connect("ben", "t2");
+    a.hub.send_to_users({"ana"}, frame("1"));
+    a.bus.up = false;
+    a.bus.refuse = 1;
+    a.hub.send_to_users({"ana"}, frame("lost"));
+    run();
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"1"}) << "nothing said while a is away";
+    a.bus.up = true;
+    a.cluster.rejoined();
+    run();
+    EXPECT_EQ(ana_there->received, (std::vector<std::string>{"1", "close 1013"}));
+    EXPECT_EQ(ben_there->received, std::vector<std::string>{"close 1013"});
+    a.cluster.rejoined();
+    EXPECT_EQ(a.bus.published.size(), 2u) << "told once: the send, then one resync";
+}
+
+TEST_F(ClusterTest, APublishRefusedWhileUpClosesTheOtherNodesConnectionsAtOnce) {
+    auto ana_there = b.connect("ana", "t1");
+    a.bus.refuse = 1;
+    a.hub.send_to_users({"ana"}, frame("too big"));
+    run();
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"close 1013"});
+}
+
+TEST_F(ClusterTest, AResyncRefusedWhileUpGoesWithTheNextPublish) {
+    auto ana_there = b.connect("ana", "t1");
+    a.bus.refuse = 2;
+    a.hub.send_to_users({"ana"}, frame("too big"));
+    a.hub.send_to_users({"ana"}, frame("2"));
+    run();
+    EXPECT_EQ(ana_there->received, (std::vector<std::string>{"2", "close 1013"}));
+}
+
+TEST_F(ClusterTest, BackOnTheBusAMessageAfterWhatWasLostIsStillHeldNotDeliveredAfterTheGap) {
+    auto ana_there = b.connect("ana", "t1");
+    a.hub.send_to_users({"ana"}, frame("1"), Order{"chat", 1});
+    run();
+    b.cluster.rejoined();  // 2 was lost while b was away; its clients resync
+    run();
+    auto ana_again = b.connect("ana", "t2");
+    a.hub.send_to_users({"ana"}, frame("3"), Order{"chat", 3});
+    run();
+    EXPECT_TRUE(ana_again->received.empty()) << "a client that syncs since 3's version would never get 2";
 }
 
 TEST_F(ClusterTest, TheHubTellsWhetherTheOtherNodesAreReachable) {
