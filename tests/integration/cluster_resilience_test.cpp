@@ -358,7 +358,7 @@ TEST_F(ClusterResilienceTest, NatsCutOffForSecondsLeavesNoClientWithASilentGap) 
         },
         15s);
     // Not slowed either: a publish waits for a hung NATS on the bus's own thread, not the send's.
-    const auto sent_while_cut_off = both_send(10, 10s);
+    const auto sent_while_cut_off = both_send(10, 20s);
     nats->resume();
     ASSERT_TRUE(noticed) << "readyz did not report NATS away";
     ASSERT_TRUE(sent_while_cut_off) << "sends stopped or crawled while NATS was cut off";
