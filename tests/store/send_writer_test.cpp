@@ -272,8 +272,8 @@ TEST_F(SendWriterTest, GenericPlansLookEachRowUpByIndexBeforeAnyAnalyze) {
         return text;
     };
     const auto ann = users_["ann"];
-    const auto lookup = plan("EXECUTE messages_by_client_ids('{" + ann + "}', '{c-1}')");
-    EXPECT_NE(lookup.find("Index Scan using messages_sender_client_id"), std::string::npos) << lookup;
+    const auto lookup = plan("EXECUTE messages_lock_for_sends('{" + first_ + "}', '{" + ann + "}', '{c-1}')");
+    EXPECT_NE(lookup.find("Scan using messages_sender_client_id"), std::string::npos) << lookup;
     EXPECT_EQ(lookup.find("Seq Scan on messages"), std::string::npos) << lookup;
     const auto insert =
         plan("EXECUTE messages_insert('{" + first_ + "}', '{" + ann +
