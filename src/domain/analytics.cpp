@@ -10,10 +10,32 @@
 namespace confab::domain {
 namespace {
 
-constexpr auto flush_interval = std::chrono::seconds(1);
 constexpr auto retry_pause = std::chrono::seconds(2);
 
+std::optional<std::string> unless_empty(const std::string& text) {
+    return text.empty() ? std::nullopt : std::optional(text);
+}
+
 }  // namespace
+
+void AnalyticsRollup::add(const AnalyticsEvent& event) {
+    const auto minute_ms = event.occurred_at.time_since_epoch().count() / 60000 * 60000;
+    auto& [events, bytes] =
+        counts_[{minute_ms, event.name, event.user_id.value_or(""), event.chat_id.value_or(""), event.detail}];
+    ++events;
+    bytes += event.bytes;
+}
+
+std::vector<AnalyticsMinute> AnalyticsRollup::rows() const {
+    std::vector<AnalyticsMinute> rows;
+    rows.reserve(counts_.size());
+    for (const auto& [key, count] : counts_) {
+        const auto& [minute_ms, name, user_id, chat_id, detail] = key;
+        rows.push_back({Timestamp(std::chrono::milliseconds(minute_ms)), name, unless_empty(user_id),
+                        unless_empty(chat_id), detail, count.first, count.second});
+    }
+    return rows;
+}
 
 Analytics::Analytics(std::string database_url, std::size_t capacity)
     : database_url_(std::move(database_url)), capacity_(capacity), writer_([this] { write_loop(); }) {}
@@ -29,7 +51,6 @@ void Analytics::record(AnalyticsEvent event) noexcept {
             return;
         }
         queue_.push_back(std::move(event));
-        if (queue_.size() >= batch_size) wake_.notify_one();
     } catch (...) {
         dropped.inc();
     }
@@ -45,37 +66,35 @@ void Analytics::stop() {
     if (writer_.joinable()) writer_.join();
 }
 
+// Every flush_interval, the queued events are counted into the rollup and the rollup is
+// written. A failed write keeps the rollup, which the next events add to, so nothing is lost
+// while PostgreSQL is away beyond what the queue's capacity drops.
 void Analytics::write_loop() {
     static auto& written = obs::metrics().analytics_written.only();
     store::AnalyticsWriter writer(database_url_);
+    AnalyticsRollup rollup;
+    std::size_t events = 0;  // counted in the rollup, not yet written
     std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait_for(lock, flush_interval, [this] { return stopping_ || queue_.size() >= batch_size; });
-        if (queue_.empty()) {
-            if (stopping_) return;
-            continue;
-        }
-        const auto take = std::min(queue_.size(), batch_size);
-        std::vector<AnalyticsEvent> batch(std::make_move_iterator(queue_.begin()),
-                                          std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(take)));
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+        wake_.wait_for(lock, flush_interval, [this] { return stopping_; });
+        const bool last = stopping_;
+        std::deque<AnalyticsEvent> taken;
+        taken.swap(queue_);
         lock.unlock();
-        try {
-            writer.insert(batch);
-            written.inc(batch.size());
-        } catch (const std::exception& e) {
-            // The batch goes back to the front if there is room; what does not fit is dropped.
-            spdlog::warn("analytics batch of {} not written: {}", batch.size(), e.what());
-            lock.lock();
-            const bool give_up = stopping_;
-            std::size_t requeued = 0;
-            for (auto it = batch.rbegin(); it != batch.rend() && !give_up && queue_.size() < capacity_;
-                 ++it, ++requeued)
-                queue_.push_front(std::move(*it));
-            lock.unlock();
-            obs::metrics().analytics_dropped.only().inc(batch.size() - requeued);
-            if (!give_up) std::this_thread::sleep_for(retry_pause);
+        for (const auto& event : taken) rollup.add(event);
+        events += taken.size();
+        if (rollup.size() > 0) {
+            try {
+                writer.add(rollup.rows());
+                written.inc(events);
+                rollup.clear();
+                events = 0;
+            } catch (const std::exception& e) {
+                spdlog::warn("analytics: {} counts of {} events not written: {}", rollup.size(), events, e.what());
+                if (!last) std::this_thread::sleep_for(retry_pause);
+            }
         }
+        if (last) return;
         lock.lock();
     }
 }

@@ -126,7 +126,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
         outcome.value = {std::move(view), true};
         return outcome;
     });
-    if (created.created) writes_.track({"chat.created", actor, created.view.chat.id, R"({"type":"direct"})"});
+    if (created.created) writes_.track({"chat.created", actor, created.view.chat.id, "direct"});
     co_return created;
 }
 
@@ -156,8 +156,7 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
         outcome.effects.deliver(Occasion::chat_created, ChatCreated{outcome.value}, viewers(standings));
         return outcome;
     });
-    writes_.track({"chat.created", actor, view.chat.id,
-                   R"({"type":"group","members":)" + std::to_string(view.chat.member_count) + "}"});
+    writes_.track({"chat.created", actor, view.chat.id, "group"});
     co_return view;
 }
 

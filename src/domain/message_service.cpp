@@ -100,14 +100,10 @@ boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
 }
 
 void MessageService::track_send(const Message& message) {
-    const bool reply = message.reply_to_id.has_value();
-    writes_.track({"message.sent", message.sender_id, message.chat_id,
-                   std::string(R"({"type":")") + std::string(to_string(message.type)) + R"(","reply":)" +
-                       (reply ? "true" : "false") + "}"});
+    writes_.track({"message.sent", message.sender_id, message.chat_id, std::string(to_string(message.type))});
     if (message.media)
-        writes_.track({"media.shared", message.sender_id, message.chat_id,
-                       std::string(R"({"kind":")") + std::string(to_string(message.media->kind)) + R"(","bytes":)" +
-                           std::to_string(message.media->size_bytes) + "}"});
+        writes_.track({"media.shared", message.sender_id, message.chat_id, std::string(to_string(message.media->kind)),
+                       message.media->size_bytes});
 }
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {

@@ -1,13 +1,19 @@
 #include "confab/store/analytics.hpp"
+#include "confab/store/sql.hpp"
 
-#include <pqxx/connection>
+#include "confab/store/rows.hpp"
+
 #include <pqxx/transaction>
 
 namespace confab::store {
 namespace {
 
-std::string quoted_or_null(pqxx::transaction_base& tx, const std::optional<std::string>& value) {
-    return value ? tx.quote(*value) + "::uuid" : std::string("NULL");
+template <class Each>
+std::string array_of(const std::vector<model::AnalyticsMinute>& minutes, Each each) {
+    std::vector<std::optional<std::string>> items;
+    items.reserve(minutes.size());
+    for (const auto& minute : minutes) items.push_back(each(minute));
+    return text_array(items);
 }
 
 }  // namespace
@@ -21,19 +27,24 @@ AnalyticsWriter::AnalyticsWriter(std::string database_url) : database_url_(std::
 
 AnalyticsWriter::~AnalyticsWriter() = default;
 
-void AnalyticsWriter::insert(const std::vector<model::AnalyticsEvent>& batch) {
+void AnalyticsWriter::add(const std::vector<model::AnalyticsMinute>& minutes) {
+    using Minute = model::AnalyticsMinute;
     try {
         if (!connection_ || !connection_->pq.is_open()) connection_ = std::make_unique<Connection>(database_url_);
         pqxx::work tx(connection_->pq);
-        std::string sql = "INSERT INTO analytics_events (occurred_at, name, user_id, chat_id, properties) VALUES ";
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            const auto& e = batch[i];
-            if (i > 0) sql += ',';
-            sql += "(to_timestamp(" + std::to_string(e.occurred_at.time_since_epoch().count()) + " / 1000.0), " +
-                   tx.quote(e.name) + ", " + quoted_or_null(tx, e.user_id) + ", " + quoted_or_null(tx, e.chat_id) +
-                   ", " + tx.quote(e.properties) + "::jsonb)";
-        }
-        tx.exec(sql);
+        tx.exec_params(
+            "INSERT INTO analytics_minutes (minute, name, user_id, chat_id, detail, events, bytes) "
+            "SELECT to_timestamp(m / 1000.0), n, u, c, d, e, b FROM unnest($1::bigint[], $2::text[], $3::uuid[], "
+            "$4::uuid[], $5::text[], $6::bigint[], $7::bigint[]) AS t(m, n, u, c, d, e, b) "
+            "ON CONFLICT ON CONSTRAINT analytics_minutes_key DO UPDATE SET "
+            "events = analytics_minutes.events + EXCLUDED.events, bytes = analytics_minutes.bytes + EXCLUDED.bytes",
+            array_of(minutes, [](const Minute& m) { return std::to_string(m.minute.time_since_epoch().count()); }),
+            array_of(minutes, [](const Minute& m) { return m.name; }),
+            array_of(minutes, [](const Minute& m) { return m.user_id; }),
+            array_of(minutes, [](const Minute& m) { return m.chat_id; }),
+            array_of(minutes, [](const Minute& m) { return m.detail; }),
+            array_of(minutes, [](const Minute& m) { return std::to_string(m.events); }),
+            array_of(minutes, [](const Minute& m) { return std::to_string(m.bytes); }));
         tx.commit();
     } catch (...) {
         connection_.reset();

@@ -10,7 +10,8 @@ namespace {
 #define CONFAB_FROM "to_timestamp($1::bigint / 1000.0)"
 #define CONFAB_TO "to_timestamp($2::bigint / 1000.0)"
 #define CONFAB_TO_1 "to_timestamp($1::bigint / 1000.0)"
-constexpr const char* in_window = "e.occurred_at >= " CONFAB_FROM " AND e.occurred_at < " CONFAB_TO;
+// Events are counted per minute: a window takes the minutes its ends fall in whole.
+constexpr const char* in_window = "e.minute >= date_trunc('minute', " CONFAB_FROM ") AND e.minute < " CONFAB_TO;
 
 }  // namespace
 
@@ -22,19 +23,19 @@ void prepare(Tx& tx) {
               "WITH buckets AS (SELECT generate_series(date_trunc($3, " CONFAB_FROM "), " CONFAB_TO " - "
               "interval '1 microsecond', ('1 ' || $3)::interval) AS start) "
               "SELECT " CONFAB_MS("b.start") ", "
-              "count(e.id) FILTER (WHERE e.name = 'message.sent'), "
+              "coalesce(sum(e.events) FILTER (WHERE e.name = 'message.sent'), 0)::bigint, "
               "count(DISTINCT e.chat_id) FILTER (WHERE e.name = 'message.sent'), "
               "count(DISTINCT e.user_id) "
-              "FROM buckets b LEFT JOIN analytics_events e ON e.occurred_at >= b.start "
-              "AND e.occurred_at < b.start + ('1 ' || $3)::interval AND " + window +
+              "FROM buckets b LEFT JOIN analytics_minutes e ON e.minute >= b.start "
+              "AND e.minute < b.start + ('1 ' || $3)::interval AND " + window +
                   " GROUP BY b.start ORDER BY b.start");
     tx.prepare("stats_totals",
-               "SELECT count(*) FILTER (WHERE name = 'message.sent'), "
-               "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_events e WHERE " +
+               "SELECT coalesce(sum(events) FILTER (WHERE name = 'message.sent'), 0)::bigint, "
+               "count(DISTINCT chat_id) FILTER (WHERE name = 'message.sent') FROM analytics_minutes e WHERE " +
                    window);
     tx.prepare("stats_media",
-               "SELECT properties->>'kind', count(*), coalesce(sum((properties->>'bytes')::bigint), 0) "
-               "FROM analytics_events e WHERE name = 'media.shared' AND " +
+               "SELECT nullif(detail, ''), sum(events)::bigint, sum(bytes)::bigint "
+               "FROM analytics_minutes e WHERE name = 'media.shared' AND " +
                    window + " GROUP BY 1 ORDER BY 1");
     // Response time: from a message to the next one in the same chat when that one is by
     // another member (a turn in the conversation), over messages sent in the window.
@@ -47,13 +48,12 @@ void prepare(Tx& tx) {
                "  AND m.created_at < " CONFAB_TO
                " WINDOW w AS (PARTITION BY m.chat_id ORDER BY m.seq)) t "
                "WHERE turn AND ms IS NOT NULL");
-    tx.prepare("stats_active_users",
-               "SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
-               " - interval '1 day'), "
-               "count(DISTINCT user_id) FILTER (WHERE occurred_at >= " CONFAB_TO_1
-               " - interval '7 days'), "
-               "count(DISTINCT user_id) FROM analytics_events "
-               "WHERE occurred_at >= " CONFAB_TO_1 " - interval '30 days' AND occurred_at < " CONFAB_TO_1);
+    tx.prepare("stats_active_users", "SELECT count(DISTINCT user_id) FILTER (WHERE minute >= " CONFAB_TO_1
+                                     " - interval '1 day'), "
+                                     "count(DISTINCT user_id) FILTER (WHERE minute >= " CONFAB_TO_1
+                                     " - interval '7 days'), "
+                                     "count(DISTINCT user_id) FROM analytics_minutes "
+                                     "WHERE minute >= " CONFAB_TO_1 " - interval '30 days' AND minute < " CONFAB_TO_1);
     tx.prepare("stats_window",
                "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
                                    "days')") ", " CONFAB_MS("$2::timestamptz"));

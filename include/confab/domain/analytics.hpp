@@ -2,7 +2,13 @@
 
 #include "confab/domain/model.hpp"
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <utility>
+#include <vector>
 #include <cstddef>
 #include <deque>
 #include <mutex>
@@ -12,12 +18,28 @@
 
 namespace confab::domain {
 
-// Tracked product events, queued in memory and written in batches by one background
-// thread on its own connection. record() never blocks and never fails a request: when
-// the queue is full (PostgreSQL slow or down) events are dropped and counted.
+// Events counted per minute and per (name, user, chat, detail), as analytics_minutes holds
+// them: a busy minute writes one row per member who was active in a chat, not one per event.
+class AnalyticsRollup {
+public:
+    void add(const AnalyticsEvent& event);
+    std::vector<AnalyticsMinute> rows() const;
+    std::size_t size() const { return counts_.size(); }
+    void clear() { counts_.clear(); }
+
+private:
+    // minute (epoch ms), name, user, chat ("" for none), detail
+    using Key = std::tuple<std::int64_t, std::string, std::string, std::string, std::string>;
+    std::map<Key, std::pair<std::int64_t, std::int64_t>> counts_;  // events, bytes
+};
+
+// Tracked product events, queued in memory, counted per minute and written every
+// flush_interval by one background thread on its own connection. record() never blocks and
+// never fails a request: when the queue is full (PostgreSQL slow or down) events are
+// dropped and counted.
 class Analytics {
 public:
-    static constexpr std::size_t batch_size = 500;
+    static constexpr auto flush_interval = std::chrono::seconds(5);
 
     Analytics(std::string database_url, std::size_t capacity);
     ~Analytics();

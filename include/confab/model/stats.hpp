@@ -16,8 +16,21 @@ struct AnalyticsEvent {
     std::string name;  // message.sent, media.shared, chat.created, reaction.added, ...
     std::optional<std::string> user_id;
     std::optional<std::string> chat_id;
-    std::string properties = "{}";  // a JSON object (identifiers and numbers only)
+    std::string detail{};    // the one attribute the figures split by: a message's type, a media kind
+    std::int64_t bytes = 0;  // media.shared: the upload's size
     Timestamp occurred_at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+};
+
+// The events of one minute with the same name, user, chat and detail, counted: what is
+// stored (analytics_minutes), rather than a row per event.
+struct AnalyticsMinute {
+    Timestamp minute;
+    std::string name;
+    std::optional<std::string> user_id;
+    std::optional<std::string> chat_id;
+    std::string detail;
+    std::int64_t events = 0;
+    std::int64_t bytes = 0;
 };
 
 struct MediaUsage {

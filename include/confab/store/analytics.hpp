@@ -8,8 +8,8 @@
 
 namespace confab::store {
 
-// Writes analytics events in batches on a connection of its own, outside the Pool, so that
-// a slow analytics table never holds up a request. Used from one thread.
+// Writes analytics counts on a connection of its own, outside the Pool, so that a slow
+// analytics table never holds up a request. Used from one thread.
 class AnalyticsWriter {
 public:
     explicit AnalyticsWriter(std::string database_url);
@@ -17,9 +17,10 @@ public:
     AnalyticsWriter(const AnalyticsWriter&) = delete;
     AnalyticsWriter& operator=(const AnalyticsWriter&) = delete;
 
-    // Inserts the batch in one transaction, connecting first when there is no open
-    // connection. Throws when it could not; the next call connects afresh.
-    void insert(const std::vector<model::AnalyticsEvent>& batch);
+    // Adds the counts to those stored for the same minute and key, in one statement,
+    // connecting first when there is no open connection. Throws when it could not; the next
+    // call connects afresh.
+    void add(const std::vector<model::AnalyticsMinute>& minutes);
 
 private:
     struct Connection;
