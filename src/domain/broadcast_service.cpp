@@ -17,6 +17,11 @@
 namespace confab::domain {
 namespace {
 
+// Locks the list for the rest of the transaction; refused (as not found) unless `actor` owns it.
+void lock_owned(store::Tx& tx, const std::string& list_id, const std::string& actor) {
+    rules::may_use_broadcast_list(store::broadcast_lists::lock(tx, list_id) == actor);
+}
+
 // The ids named, each once, in the order given.
 std::vector<std::string> distinct_ids(const std::vector<std::string>& ids, const char* field) {
     std::vector<std::string> out;
@@ -95,8 +100,7 @@ boost::asio::awaitable<BroadcastList> BroadcastService::rename(std::string actor
     require_uuid(list_id, "list_id");
     require_name(name, "name");
     co_return co_await writes_.pool().run([actor, list_id, name](store::Tx& tx) {
-        const auto owner = store::broadcast_lists::lock(tx, list_id);
-        rules::may_use_broadcast_list(owner == actor);
+        lock_owned(tx, list_id, actor);
         store::broadcast_lists::rename(tx, list_id, name);
         return store::broadcast_lists::find(tx, list_id).value();
     });
@@ -105,8 +109,7 @@ boost::asio::awaitable<BroadcastList> BroadcastService::rename(std::string actor
 boost::asio::awaitable<void> BroadcastService::remove(std::string actor, std::string list_id) {
     require_uuid(list_id, "list_id");
     co_await writes_.pool().run([actor, list_id](store::Tx& tx) {
-        const auto owner = store::broadcast_lists::lock(tx, list_id);
-        rules::may_use_broadcast_list(owner == actor);
+        lock_owned(tx, list_id, actor);
         store::broadcast_lists::remove(tx, list_id);
     });
 }
@@ -116,8 +119,7 @@ boost::asio::awaitable<BroadcastList> BroadcastService::add_recipient(std::strin
     require_uuid(list_id, "list_id");
     require_uuid(user_id, "user_id");
     co_return co_await writes_.pool().run([actor, list_id, user_id](store::Tx& tx) {
-        const auto owner = store::broadcast_lists::lock(tx, list_id);
-        rules::may_use_broadcast_list(owner == actor);
+        lock_owned(tx, list_id, actor);
         auto list = store::broadcast_lists::find(tx, list_id).value();
         const auto& ids = list.recipient_ids;
         if (std::find(ids.begin(), ids.end(), user_id) != ids.end()) return list;
@@ -133,8 +135,7 @@ boost::asio::awaitable<BroadcastList> BroadcastService::remove_recipient(std::st
     require_uuid(list_id, "list_id");
     require_uuid(user_id, "user_id");
     co_return co_await writes_.pool().run([actor, list_id, user_id](store::Tx& tx) {
-        const auto owner = store::broadcast_lists::lock(tx, list_id);
-        rules::may_use_broadcast_list(owner == actor);
+        lock_owned(tx, list_id, actor);
         store::broadcast_lists::remove_recipient(tx, list_id, user_id);
         return store::broadcast_lists::find(tx, list_id).value();
     });
