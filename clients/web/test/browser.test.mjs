@@ -51,6 +51,78 @@ function png(width, height, [r, g, b]) {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/**
+ * About a second of an animated 160x120 canvas recorded with MediaRecorder in the page, as
+ * base64 of the WebM bytes. Recorded in 100 ms slices, as an app streaming its recording does
+ * (the voice recorder here too): such a WebM has no duration in its header (Chromium writes
+ * one only when given no timeslice), so a player reports Infinity until it finds the end.
+ * The canvas is drawn from a timer, not requestAnimationFrame, so a page in the background
+ * still records.
+ */
+function recordClip(page) {
+  return page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 120;
+    const context = canvas.getContext('2d');
+    const started = performance.now();
+    const draw = () => {
+      const t = (performance.now() - started) / 1000;
+      context.fillStyle = `hsl(${Math.round(t * 360)}, 80%, 50%)`;
+      context.fillRect(0, 0, 160, 120);
+      context.fillStyle = '#fff';
+      context.fillRect(Math.min(140, t * 140), 50, 20, 20);
+    };
+    draw();
+    const mimeType = ['video/webm;codecs=vp8', 'video/webm'].find((type) => MediaRecorder.isTypeSupported(type));
+    const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType });
+    const chunks = [];
+    recorder.ondataavailable = (event) => { if (event.data.size > 0) chunks.push(event.data); };
+    const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+    recorder.start(100);
+    await new Promise((resolve) => {
+      const timer = setInterval(() => {
+        draw();
+        if (performance.now() - started >= 1000) { clearInterval(timer); resolve(); }
+      }, 33);
+    });
+    recorder.stop();
+    await stopped;
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  });
+}
+
+/**
+ * The <video> of `testId` really plays the recorded clip: it has a current frame
+ * (readyState >= 2), a finite duration above 0 (waited for: it starts as Infinity, see
+ * recordClip), frames of the canvas's size, and after play() its currentTime advances and
+ * frames are decoded. `autoPlayed`: it also started by itself (played ranges).
+ */
+async function assertPlays(page, testId, { autoPlayed }) {
+  const selector = `[data-testid=${testId}]`;
+  await page.locator(selector).waitFor();
+  await page.waitForFunction((s) => {
+    const video = document.querySelector(s);
+    return video.readyState >= 2 && Number.isFinite(video.duration) && video.duration > 0;
+  }, selector);
+  if (autoPlayed) await page.waitForFunction((s) => document.querySelector(s).played.length > 0, selector);
+  const size = await page.locator(selector).evaluate((video) => [video.videoWidth, video.videoHeight]);
+  assert.deepEqual(size, [160, 120]);
+  const from = await page.locator(selector).evaluate(async (video) => {
+    video.muted = true;
+    video.pause();
+    video.currentTime = 0;
+    await video.play();
+    return video.currentTime;
+  });
+  await page.waitForFunction(([s, t]) => document.querySelector(s).currentTime > t + 0.25, [selector, from]);
+  const frames = await page.locator(selector).evaluate((video) => video.getVideoPlaybackQuality().totalVideoFrames);
+  assert.ok(frames > 0, `${frames} frames decoded`);
+}
+
 describe('web client in Chromium', { skip: databaseConfigured() ? false : skipReason }, () => {
   let database, server, browser;
   const users = {};
@@ -236,6 +308,23 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await voice.waitFor();
     await voice.evaluate((audio) => audio.play());
     await bob.page.waitForFunction(() => document.querySelector('[data-testid=voice]')?.currentTime > 0);
+  });
+
+  test('a video recorded in Chromium is sent from the attach button and plays for the other', async () => {
+    const { ann, bob } = users;
+    const clip = Buffer.from(await recordClip(ann.page), 'base64');
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'clip.webm', mimeType: 'video/webm', buffer: clip });
+
+    // In the chat: Play fetches it and starts it in the bubble.
+    await bob.page.getByRole('button', { name: 'Play video clip.webm' }).click();
+    await assertPlays(bob.page, 'video', { autoPlayed: true });
+    await shoot(bob.page, 'video-in-chat');
+
+    // Full size, in the preview page: played from the controls' side (play()).
+    await bob.page.getByRole('button', { name: 'Open video clip.webm full size' }).click();
+    await assertPlays(bob.page, 'preview-video', { autoPlayed: false });
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
   });
 
   test('a group: created, renamed and its member removed, each seen live by the other', async () => {

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { MessageModel, OutboxEntry } from '@confab/sdk';
 import { time } from '../chat-info.js';
 import { mediaUrl, useMediaUrl } from '../media.js';
+import { VideoPlayer } from './VideoPlayer.js';
 
 const quickReactions = ['👍', '❤️', '😂'];
 
@@ -43,9 +44,7 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
       )}
       {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
       {message.media?.kind === 'voice' && <VoicePlayer message={message} token={token} />}
-      {message.media?.kind === 'video' && (
-        <button type="button" class="attachment" onClick={() => actions.openMedia(message)}>🎬 Play video</button>
-      )}
+      {message.media?.kind === 'video' && <VideoMessage message={message} token={token} onOpen={() => actions.openMedia(message)} />}
       {message.media?.kind === 'file' && <FileLink message={message} token={token} />}
       {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
       {message.content && <p class="content" data-testid="content">{message.content}</p>}
@@ -96,6 +95,21 @@ function VoicePlayer({ message, token }: { message: MessageModel; token: string 
   const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
   return url ? <audio src={url} controls preload="metadata" data-testid="voice" aria-label={`Voice note, ${seconds} seconds`} />
     : <span class="thumb-placeholder voice">Loading voice note…</span>;
+}
+
+/** A video plays in the bubble, fetched only when asked for (videos are large), or opens full size. */
+function VideoMessage({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
+  const [requested, setRequested] = useState(false);
+  const url = useMediaUrl(token, requested ? message.id : undefined, false);
+  const name = message.media?.file_name ?? 'video';
+  if (!requested)
+    return <button type="button" class="attachment" aria-label={`Play video ${name}`} onClick={() => setRequested(true)}>🎬 Play video</button>;
+  return (
+    <>
+      {url ? <VideoPlayer url={url} label={`Video ${name}`} testId="video" autoPlay /> : <span class="thumb-placeholder" role="status">Loading video…</span>}
+      <button type="button" class="attachment" aria-label={`Open video ${name} full size`} onClick={onOpen}>⤢ Full size</button>
+    </>
+  );
 }
 
 function FileLink({ message, token }: { message: MessageModel; token: string }) {

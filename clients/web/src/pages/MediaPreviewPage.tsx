@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { MessageModel } from '@confab/sdk';
 import { useMediaUrl } from '../media.js';
 import { navigate } from '../router.js';
+import { VideoPlayer } from '../components/VideoPlayer.js';
 import type { Session } from '../session.js';
 
 /** One message's media full size: an image (click or Z to zoom), a video or an audio with controls. */
@@ -27,7 +28,7 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
       </header>
       <div class="stage">
         {!url && <p role="status">Loading…</p>}
-        {url && kind === 'video' && <video src={url} controls aria-label="Video" />}
+        {url && kind === 'video' && <VideoPlayer url={url} label="Video" testId="preview-video" />}
         {url && (kind === 'voice' || kind === 'audio' as string) && <audio src={url} controls aria-label="Voice note" />}
         {url && kind !== 'video' && kind !== 'voice' && (
           <button type="button" class={`zoom${zoomed ? ' zoomed' : ''}`} aria-pressed={zoomed} aria-label={zoomed ? 'Zoom out' : 'Zoom in'} onClick={() => setZoomed(!zoomed)}>
