@@ -67,8 +67,9 @@ void Analytics::stop() {
 }
 
 // Every flush_interval, the queued events are counted into the rollup and the rollup is
-// written. A failed write keeps the rollup, which the next events add to, so nothing is lost
-// while PostgreSQL is away beyond what the queue's capacity drops.
+// written. A failed write keeps the rollup, which the next events add to; once it holds
+// `capacity_` counts, events stay queued instead, where record() drops what does not fit, so
+// memory stays bounded while PostgreSQL is away.
 void Analytics::write_loop() {
     static auto& written = obs::metrics().analytics_written.only();
     store::AnalyticsWriter writer(database_url_);
@@ -79,7 +80,7 @@ void Analytics::write_loop() {
         wake_.wait_for(lock, flush_interval, [this] { return stopping_; });
         const bool last = stopping_;
         std::deque<AnalyticsEvent> taken;
-        taken.swap(queue_);
+        if (last || rollup.size() < capacity_) taken.swap(queue_);
         lock.unlock();
         for (const auto& event : taken) rollup.add(event);
         events += taken.size();
@@ -91,7 +92,8 @@ void Analytics::write_loop() {
                 events = 0;
             } catch (const std::exception& e) {
                 spdlog::warn("analytics: {} counts of {} events not written: {}", rollup.size(), events, e.what());
-                if (!last) std::this_thread::sleep_for(retry_pause);
+                if (last) obs::metrics().analytics_dropped.only().inc(events);
+                else std::this_thread::sleep_for(retry_pause);
             }
         }
         if (last) return;
