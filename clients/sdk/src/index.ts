@@ -5,6 +5,7 @@ export * from './rest.js';
 export * from './connection.js';
 export * from './merge.js';
 export * from './cache.js';
+export * from './indexeddb-cache.js';
 export * from './outbox.js';
 export * from './client.js';
 export * from './calls.js';
