@@ -2,6 +2,7 @@
 // hashed file names under dist/assets/ (Confab caches them for a year), index.html naming
 // them, and the compressed size of the JavaScript a first load fetches.
 import { build } from 'esbuild-wasm';
+import { createHash } from 'node:crypto';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,13 @@ const href = (file) => '/' + relative(dist, join(root, file)).split('\\').join('
 const template = await readFile(join(root, 'src/index.html'), 'utf8');
 await writeFile(join(dist, 'index.html'), template.replace('%SCRIPT%', href(js)).replace('%STYLE%', href(css)));
 await copyFile(join(root, 'src/favicon.svg'), join(dist, 'favicon.svg'));
+
+// The service worker keeps this build's shell for offline starts: the page and every output
+// but source maps (lazily loaded chunks too, so an offline start can open every page).
+const shellFiles = ['/', '/favicon.svg', ...outputs.map(([file]) => href(file)).filter((file) => !file.endsWith('.map'))];
+const buildId = createHash('sha256').update(shellFiles.join('\n')).digest('hex').slice(0, 16);
+const worker = await readFile(join(root, 'src/worker/service-worker.js'), 'utf8');
+await writeFile(join(dist, 'service-worker.js'), worker.replace('%BUILD%', buildId).replace('%FILES%', JSON.stringify(shellFiles)));
 
 // What a first load fetches: the entry and the chunks it imports statically.
 const loaded = new Set();

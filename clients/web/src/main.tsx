@@ -2,3 +2,6 @@ import { render } from 'preact';
 import { App } from './App.js';
 
 render(<App />, document.getElementById('app')!);
+
+// The app shell kept for offline starts (src/worker/service-worker.js); the app works without it.
+if ('serviceWorker' in navigator) void navigator.serviceWorker.register('/service-worker.js').catch(() => undefined);

@@ -1,11 +1,11 @@
-// The signed-in user's client: the SDK's ConfabClient with a cache and an outbox kept in
-// localStorage, and the stores the pages share.
-import { ChatBloc, ConfabClient, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
+// The signed-in user's client: the SDK's ConfabClient with its cache in IndexedDB and its
+// outbox in localStorage, and the stores the pages share.
+import { ChatBloc, ConfabClient, IndexedDbCache, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
 import type { SignedIn, UserModel } from '@confab/sdk';
-import { LocalCache } from './local-cache.js';
 import { CallController } from './call.js';
 
 const sessionKey = 'confab.session';
+const cacheName = (userId: string) => `confab.cache.${userId}`;
 
 export interface Session {
   token: string;
@@ -26,11 +26,13 @@ export function savedSignIn(): SignedIn | undefined {
 export function startSession(signedIn: SignedIn): Session {
   localStorage.setItem(sessionKey, JSON.stringify(signedIn));
   const { token, user } = signedIn;
+  // Earlier builds kept the cache in localStorage under the same name: free that space.
+  localStorage.removeItem(cacheName(user.id));
   const client = new ConfabClient({
     baseUrl: location.origin,
     token,
     userId: user.id,
-    cache: new LocalCache(`confab.cache.${user.id}`),
+    cache: new IndexedDbCache({ name: cacheName(user.id) }),
     outboxStorage: new KeyValueOutboxStorage(localStorage, `confab.outbox.${user.id}`),
   });
   const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id) };
@@ -48,6 +50,6 @@ export async function endSession(session: Session): Promise<void> {
   session.chats.dispose();
   session.uploads.dispose();
   localStorage.removeItem(sessionKey);
-  localStorage.removeItem(`confab.cache.${session.user.id}`);
+  await session.client.cache.clear();
   localStorage.removeItem(`confab.outbox.${session.user.id}`);
 }

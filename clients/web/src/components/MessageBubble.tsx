@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { MessageModel, OutboxEntry } from '@confab/sdk';
 import { time } from '../chat-info.js';
-import { mediaUrl, useMediaUrl } from '../media.js';
-import { VideoPlayer } from './VideoPlayer.js';
+import { MediaAccess, mediaUrl, useMediaUrl } from '../media.js';
+import { AudioPlayer, VideoPlayer } from './VideoPlayer.js';
 
 const quickReactions = ['👍', '❤️', '😂'];
 
@@ -17,7 +17,7 @@ export interface MessageActions {
 export interface MessageBubbleProps {
   message: MessageModel;
   me: string;
-  token: string;
+  media: MediaAccess;
   senderName: string;
   /** Another member has read up to this message. */
   read: boolean;
@@ -25,7 +25,7 @@ export interface MessageBubbleProps {
   actions: MessageActions;
 }
 
-export function MessageBubble({ message, me, token, senderName, read, repliedTo, actions }: MessageBubbleProps) {
+export function MessageBubble({ message, me, media, senderName, read, repliedTo, actions }: MessageBubbleProps) {
   const [menu, setMenu] = useState(false);
   const mine = message.sender_id === me;
   const close = (action: () => void) => () => { setMenu(false); action(); };
@@ -42,10 +42,10 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
           {repliedTo.is_deleted ? 'Message deleted' : repliedTo.content || 'Attachment'}
         </blockquote>
       )}
-      {message.media?.kind === 'image' && <Thumbnail message={message} token={token} onOpen={() => actions.openMedia(message)} />}
-      {message.media?.kind === 'voice' && <VoicePlayer message={message} token={token} />}
-      {message.media?.kind === 'video' && <VideoMessage message={message} token={token} onOpen={() => actions.openMedia(message)} />}
-      {message.media?.kind === 'file' && <FileLink message={message} token={token} />}
+      {message.media?.kind === 'image' && <Thumbnail message={message} media={media} onOpen={() => actions.openMedia(message)} />}
+      {message.media?.kind === 'voice' && <VoicePlayer message={message} media={media} />}
+      {message.media?.kind === 'video' && <VideoMessage message={message} media={media} onOpen={() => actions.openMedia(message)} />}
+      {message.media?.kind === 'file' && <FileLink message={message} media={media} />}
       {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
       {message.content && <p class="content" data-testid="content">{message.content}</p>}
       <footer class="meta">
@@ -90,17 +90,17 @@ export function MessageBubble({ message, me, token, senderName, read, repliedTo,
   );
 }
 
-function VoicePlayer({ message, token }: { message: MessageModel; token: string }) {
-  const url = useMediaUrl(token, message.id, false);
+function VoicePlayer({ message, media }: { message: MessageModel; media: MediaAccess }) {
+  const url = useMediaUrl(media, message.id, false);
   const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
-  return url ? <audio src={url} controls preload="metadata" data-testid="voice" aria-label={`Voice note, ${seconds} seconds`} />
+  return url ? <AudioPlayer url={url} testId="voice" label={`Voice note, ${seconds} seconds`} />
     : <span class="thumb-placeholder voice">Loading voice note…</span>;
 }
 
 /** A video plays in the bubble, fetched only when asked for (videos are large), or opens full size. */
-function VideoMessage({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
+function VideoMessage({ message, media, onOpen }: { message: MessageModel; media: MediaAccess; onOpen: () => void }) {
   const [requested, setRequested] = useState(false);
-  const url = useMediaUrl(token, requested ? message.id : undefined, false);
+  const url = useMediaUrl(media, requested ? message.id : undefined, false);
   const name = message.media?.file_name ?? 'video';
   if (!requested)
     return <button type="button" class="attachment" aria-label={`Play video ${name}`} onClick={() => setRequested(true)}>🎬 Play video</button>;
@@ -112,11 +112,11 @@ function VideoMessage({ message, token, onOpen }: { message: MessageModel; token
   );
 }
 
-function FileLink({ message, token }: { message: MessageModel; token: string }) {
+function FileLink({ message, media }: { message: MessageModel; media: MediaAccess }) {
   const name = message.media?.file_name ?? 'file';
   const download = async () => {
     const link = document.createElement('a');
-    link.href = await mediaUrl(token, message.id, false);
+    link.href = await mediaUrl(media, message.id, false);
     link.download = name;
     link.click();
   };
@@ -139,8 +139,8 @@ function LocationView({ location }: { location: { latitude: number; longitude: n
   );
 }
 
-export function Thumbnail({ message, token, onOpen }: { message: MessageModel; token: string; onOpen: () => void }) {
-  const url = useMediaUrl(token, message.id, true);
+export function Thumbnail({ message, media, onOpen }: { message: MessageModel; media: MediaAccess; onOpen: () => void }) {
+  const url = useMediaUrl(media, message.id, true);
   const { width, height } = message.media ?? {};
   return (
     <button type="button" class="thumb" onClick={onOpen} aria-label="Open image">

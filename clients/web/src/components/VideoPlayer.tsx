@@ -1,4 +1,4 @@
-import { useRef } from 'preact/hooks';
+import { useDurationSeek } from './media-duration.js';
 
 export interface VideoPlayerProps {
   /** A blob: URL of the whole file (media.ts), so seeking needs no Range requests. */
@@ -9,30 +9,16 @@ export interface VideoPlayerProps {
   autoPlay?: boolean;
 }
 
-/**
- * A video with the browser's controls. A WebM recorded by MediaRecorder (what a browser
- * sends) has no duration in its header, so Chromium reports Infinity and the scrubber does
- * not work: a seek far past the end makes it read to the end and learn the duration, then
- * the player goes back to the start. Playing starts only after that, never from the end.
- */
+/** A video with the browser's controls and a duration even for a streamed WebM (useDurationSeek). */
 export function VideoPlayer({ url, label, testId, autoPlay = false }: VideoPlayerProps) {
-  const findingDuration = useRef(false);
-  const ready = (video: HTMLVideoElement) => {
+  const duration = useDurationSeek((video) => {
     if (autoPlay) void video.play().catch(() => undefined);
-  };
-  return (
-    <video src={url} controls playsInline preload="metadata" data-testid={testId} aria-label={label}
-      onLoadedMetadata={(e) => {
-        const video = e.currentTarget;
-        if (Number.isFinite(video.duration)) return ready(video);
-        findingDuration.current = true;
-        video.currentTime = Number.MAX_SAFE_INTEGER;
-      }}
-      onSeeked={(e) => {
-        if (!findingDuration.current) return;
-        findingDuration.current = false;
-        e.currentTarget.currentTime = 0;
-        ready(e.currentTarget);
-      }} />
-  );
+  });
+  return <video src={url} controls playsInline preload="metadata" data-testid={testId} aria-label={label} {...duration} />;
+}
+
+/** A voice note or audio file with the browser's controls; a recorded WebM/Opus gets its duration the same way. */
+export function AudioPlayer({ url, label, testId }: { url: string; label: string; testId?: string }) {
+  const duration = useDurationSeek(() => undefined);
+  return <audio src={url} controls preload="metadata" data-testid={testId} aria-label={label} {...duration} />;
 }

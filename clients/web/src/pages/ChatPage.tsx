@@ -92,7 +92,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         keyOf={(row) => (row.kind === 'message' ? row.message.id : `out-${row.entry.client_id}`)}
         onNearTop={() => { if (state.hasOlder && !state.loading) void bloc.add({ type: 'loadOlder' }).catch(() => undefined); }}
         render={(row) => row.kind === 'message'
-          ? <MessageBubble message={row.message} me={me} token={session.token} senderName={nameOf(row.message.sender_id)}
+          ? <MessageBubble message={row.message} me={me} media={session} senderName={nameOf(row.message.sender_id)}
               read={row.message.seq <= readByOthers} repliedTo={row.message.reply_to_id ? byId.get(row.message.reply_to_id) : undefined} actions={actions} />
           : <OutgoingBubble entry={row.entry} onRetry={() => void bloc.add({ type: 'retry', clientId: row.entry.client_id })}
               onDiscard={() => void bloc.add({ type: 'discard', clientId: row.entry.client_id })} />}

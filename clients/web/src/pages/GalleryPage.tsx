@@ -24,7 +24,7 @@ export function GalleryPage({ session, chatId }: { session: Session; chatId: str
       <ul class="grid" aria-label="Photos and videos" data-testid="gallery">
         {visual.map((message) => (
           <li key={message.id}>
-            <Thumbnail message={message} token={session.token} onOpen={() => navigate(`/chats/${chatId}/media/${message.id}`)} />
+            <Thumbnail message={message} media={session} onOpen={() => navigate(`/chats/${chatId}/media/${message.id}`)} />
           </li>
         ))}
       </ul>

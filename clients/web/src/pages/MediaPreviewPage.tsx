@@ -2,14 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { MessageModel } from '@confab/sdk';
 import { useMediaUrl } from '../media.js';
 import { navigate } from '../router.js';
-import { VideoPlayer } from '../components/VideoPlayer.js';
+import { AudioPlayer, VideoPlayer } from '../components/VideoPlayer.js';
 import type { Session } from '../session.js';
 
 /** One message's media full size: an image (click or Z to zoom), a video or an audio with controls. */
 export function MediaPreviewPage({ session, chatId, messageId }: { session: Session; chatId: string; messageId: string }) {
   const [message, setMessage] = useState<MessageModel>();
   const [zoomed, setZoomed] = useState(false);
-  const url = useMediaUrl(session.token, messageId, false);
+  const url = useMediaUrl(session, messageId, false);
   useEffect(() => {
     void session.client.rest.message(messageId).then(setMessage, () => undefined);
   }, [messageId]);
@@ -29,7 +29,7 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
       <div class="stage">
         {!url && <p role="status">Loading…</p>}
         {url && kind === 'video' && <VideoPlayer url={url} label="Video" testId="preview-video" />}
-        {url && (kind === 'voice' || kind === 'audio' as string) && <audio src={url} controls aria-label="Voice note" />}
+        {url && (kind === 'voice' || kind === 'audio' as string) && <AudioPlayer url={url} label="Voice note" testId="preview-audio" />}
         {url && kind !== 'video' && kind !== 'voice' && (
           <button type="button" class={`zoom${zoomed ? ' zoomed' : ''}`} aria-pressed={zoomed} aria-label={zoomed ? 'Zoom out' : 'Zoom in'} onClick={() => setZoomed(!zoomed)}>
             <img src={url} alt={message?.content || 'Image'} data-testid="preview-image" />
