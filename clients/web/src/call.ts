@@ -26,6 +26,11 @@ export interface CallState {
   muted: boolean;
   cameraOff: boolean;
   error?: string;
+  /**
+   * The active call of each chat, in it or not (from call.updated, which every member's devices
+   * get): a group's is one this device can join (call.join), also after leaving it.
+   */
+  running: Record<string, CallModel>;
 }
 
 const relayKey = 'confab.ice-relay';
@@ -67,7 +72,7 @@ export class CallController {
   private readonly peers = new Map<string, Peer>();
   private configuration: RTCConfiguration = {};
   private readonly relayOnly = relayOnly();
-  private current: CallState = { remotes: [], muted: false, cameraOff: false };
+  private current: CallState = { remotes: [], muted: false, cameraOff: false, running: {} };
   private readonly listeners = new Set<(state: CallState) => void>();
 
   constructor(private readonly client: ConfabClient, private readonly me: string) {
@@ -103,19 +108,14 @@ export class CallController {
   async accept(): Promise<void> {
     const ringing = this.current.call;
     if (!ringing || this.current.phase !== 'incoming') return;
-    try {
-      const local = await this.openMedia(ringing.kind);
-      await this.loadIceServers();
-      // Active before the ack: the call.ring_stopped ("answered") this answer causes may come first.
-      this.emit({ local, phase: 'active' });
-      const call = await this.signalling.accept(ringing.id);
-      this.emit({ call });
-      for (const participant of call.participants) {
-        if (participant.user_id !== this.me) this.attachLocalTracks(this.peer(participant.user_id));
-      }
-    } catch (error) {
-      this.reset(`The call could not be answered: ${describe(error)}`);
-    }
+    await this.enter(ringing, () => this.signalling.accept(ringing.id), 'answered');
+  }
+
+  /** Joins the group call running in a chat and offers media to every participant in it. */
+  async join(chatId: string): Promise<void> {
+    const running = this.current.running[chatId];
+    if (this.current.call || !running) return;
+    await this.enter(running, () => this.signalling.join(running.id), 'joined');
   }
 
   async decline(): Promise<void> {
@@ -191,9 +191,11 @@ export class CallController {
         if (this.current.call?.id === event.data.call_id && this.current.phase === 'incoming') this.reset();
         return;
       case 'call.updated':
+        this.noteRunning(event.data.call);
         if (this.current.call?.id === event.data.call.id) this.onUpdated(event.data.call);
         return;
       case 'call.ended':
+        this.noteRunning(event.data.call);
         if (this.current.call?.id === event.data.call.id) this.reset();
         return;
       case 'call.signal':
@@ -201,6 +203,32 @@ export class CallController {
         if (this.current.call?.id === event.data.call_id && this.current.phase !== 'incoming') this.onSignal(event.data);
         return;
     }
+  }
+
+  /** Camera and microphone, then the request that puts this device in the call, then an offer to each participant. */
+  private async enter(call: CallModel, request: () => Promise<CallModel>, failed: string): Promise<void> {
+    try {
+      const local = await this.openMedia(call.kind);
+      await this.loadIceServers();
+      // In the call before the ack: the events the request causes (call.ring_stopped
+      // "answered", call.updated) may come first.
+      this.emit({ call, local, phase: 'active', error: undefined });
+      const taken = await request();
+      this.emit({ call: taken });
+      for (const participant of taken.participants) {
+        if (participant.user_id !== this.me) this.attachLocalTracks(this.peer(participant.user_id));
+      }
+    } catch (error) {
+      this.reset(`The call could not be ${failed}: ${describe(error)}`);
+    }
+  }
+
+  private noteRunning(call: CallModel): void {
+    const running = { ...this.current.running };
+    if (call.state === 'active') running[call.chat_id] = call;
+    else if (running[call.chat_id]?.id === call.id) delete running[call.chat_id];
+    else return;
+    this.emit({ running });
   }
 
   private onUpdated(call: CallModel): void {
@@ -317,7 +345,7 @@ export class CallController {
     for (const peer of this.peers.values()) peer.pc.close();
     this.peers.clear();
     for (const stream of [this.current.local, this.current.screen]) for (const track of stream?.getTracks() ?? []) track.stop();
-    this.current = { remotes: [], muted: false, cameraOff: false, error };
+    this.current = { remotes: [], muted: false, cameraOff: false, error, running: this.current.running };
     for (const listener of this.listeners) listener(this.current);
   }
 

@@ -111,10 +111,16 @@ function recordPeerConnections() {
       remote: pair && stats.get(pair.remoteCandidateId)?.candidateType,
     };
   };
+  // The video frames decoded on each live connection (one per other participant of a group call).
+  window.framesPerPeer = async () => Promise.all(made.filter((p) => p.connectionState !== 'closed').map(async (pc) => {
+    let frames = 0;
+    (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0; });
+    return frames;
+  }));
 }
 
 describe('a video call in Chromium through coturn', { skip }, () => {
-  let database, server, browser, coturn, chatPath;
+  let database, server, browser, coturn, chatPath, groupPath;
   const users = {};
 
   const openDevice = async (signedIn, path) => {
@@ -162,8 +168,13 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     const bob = await rest.register({ username: `bob_${suffix}`, display_name: 'Bob', password: 'correct horse battery' });
     // Bob's second device: a session of its own, which rings too.
     const bobElsewhere = await rest.login({ username: `bob_${suffix}`, password: 'correct horse battery' });
-    const chat = await new RestClient({ baseUrl: server.baseUrl, token: ann.token }).createChat({ type: 'direct', member_ids: [bob.user.id] });
+    const cara = await rest.register({ username: `cara_${suffix}`, display_name: 'Cara', password: 'correct horse battery' });
+    const annRest = new RestClient({ baseUrl: server.baseUrl, token: ann.token });
+    const chat = await annRest.createChat({ type: 'direct', member_ids: [bob.user.id] });
     chatPath = `/chats/${chat.id}`;
+    const group = await annRest.createChat({ type: 'group', title: 'Trio', member_ids: [bob.user.id, cara.user.id] });
+    groupPath = `/chats/${group.id}`;
+    users.caraSignedIn = cara;
     users.ann = await openDevice(ann, chatPath);
     users.bob = await openDevice(bob, chatPath);
     users.bobElsewhere = await openDevice(bobElsewhere, '/');
@@ -264,5 +275,48 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await ann.getByRole('button', { name: 'Hang up' }).click();
     for (const page of [bob, bobElsewhere]) await page.getByTestId('incoming-call').waitFor({ state: 'detached' });
     for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
+  });
+
+  test('a third member joins a running group call from the chat: a mesh of three, media each way', async () => {
+    const { ann, bob, bobElsewhere } = users;
+    const cara = await openDevice(users.caraSignedIn, groupPath);
+    for (const page of [ann, bob]) await page.goto(`${groupPath}?ice=relay`);
+    for (const page of [ann, bob, cara]) await page.getByRole('heading', { name: 'Trio' }).waitFor();
+
+    await ann.getByRole('button', { name: 'Start a video call' }).click();
+    await cara.getByTestId('incoming-call').waitFor();
+    await bob.getByTestId('incoming-call').waitFor();
+    await bob.getByRole('button', { name: 'Answer' }).click();
+    await bobElsewhere.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    // Cara declines the ring, then changes her mind: the chat offers the running call.
+    await cara.getByRole('button', { name: 'Decline' }).click();
+    await cara.getByTestId('incoming-call').waitFor({ state: 'detached' });
+    assert.equal(await ann.getByTestId('join-call').count(), 0, 'no join offered to a participant');
+    await cara.getByRole('button', { name: 'Join the video call, 2 in it' }).click();
+    await cara.getByTestId('in-call').waitFor();
+
+    // Each page decodes video from both others, on a connection each, all through the relay.
+    for (const [page, who] of [[cara, 'Cara'], [ann, 'Ann'], [bob, 'Bob']]) {
+      const first = await until(`${who} to decode video from both others`, async () => {
+        const frames = await page.evaluate(() => window.framesPerPeer());
+        return frames.length === 2 && frames.every((n) => n > 5) && frames;
+      });
+      await until(`${who}'s frames to keep coming`, async () => {
+        const frames = await page.evaluate(() => window.framesPerPeer());
+        return frames.length === 2 && frames.every((n, i) => n > first[i] + 5);
+      });
+      assert.equal(await page.getByTestId('remote-video').count(), 2, `${who} shows both others`);
+    }
+    await cara.screenshot({ path: path.join(artifacts, 'call-joined-phone.png') });
+
+    // Cara leaves: the call goes on between the two others and is offered to her again.
+    await cara.getByRole('button', { name: 'Hang up' }).click();
+    await cara.getByRole('button', { name: 'Join the video call, 2 in it' }).waitFor();
+    await ann.getByTestId('remote-video').nth(1).waitFor({ state: 'detached' });
+    await bob.getByRole('button', { name: 'Hang up' }).click();
+    await ann.getByTestId('in-call').waitFor({ state: 'detached' });
+    await cara.getByTestId('join-call').waitFor({ state: 'detached' });
+    for (const page of [ann, cara]) await systemMessage(page, /^Video call, \d+:\d\d$/).waitFor();
+    await cara.context().close();
   });
 });

@@ -26,11 +26,14 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
   const [replyTo, setReplyTo] = useState<MessageModel>();
   const [editing, setEditing] = useState<MessageModel>();
   const me = session.user.id;
-  const inCall = useCallState(session).call !== undefined;
+  const calls = useCallState(session);
+  const inCall = calls.call !== undefined;
 
   const chat = list.chats.find((c) => c.id === chatId);
   const members = list.members[chatId] ?? [];
   const info = chat ? chatInfo(chat, list, me) : { title: 'Chat', other: undefined, online: false };
+  // Only a group's call takes more participants (call.join).
+  const joinable = chat?.type === 'group' && !inCall ? calls.running[chatId] : undefined;
   const nameOf = (id: string | null) => members.find((m) => m.user.id === id)?.user.display_name ?? 'Someone';
   // The furthest another member has read (their receipts, or the member list's last_read_seq).
   const readByOthers = Math.max(0, ...members.filter((m) => m.user.id !== me).map((m) => Math.max(m.last_read_seq ?? 0, state.readBy[m.user.id] ?? 0)),
@@ -78,6 +81,12 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
+        {joinable && (
+          <button type="button" class="join-call" data-testid="join-call" onClick={() => void session.calls.join(chatId)}
+            aria-label={`Join the ${joinable.kind} call, ${joinable.participants.length} in it`}>
+            Join {joinable.kind} call
+          </button>
+        )}
         <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
         <button type="button" class="icon" aria-label="Start a video call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
         {chat?.type === 'group' && (
