@@ -425,6 +425,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     ann.page.on('request', onRequest);
     await ann.page.reload();
     await ann.page.getByTestId('offline-banner').waitFor();
+    await ann.page.getByRole('heading', { name: 'Bob' }).waitFor();
     await message(ann.page, 'welcome back').waitFor();
     await message(ann.page, 'Hello Bob, edited').waitFor({ state: 'attached' });
     const thumbnail = ann.page.getByTestId('thumbnail').first();

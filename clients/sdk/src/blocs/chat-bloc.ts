@@ -89,6 +89,12 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         await client.cache.removeChat(event.chatId);
         return this.forget(event.chatId);
       case 'loadMembers': {
+        // The cached members and their last known presence first: an offline start names direct chats.
+        const cached = await client.cache.members(event.chatId);
+        if (!this.state.members[event.chatId] && cached.length) {
+          const presence = { ...presenceOf(cached), ...(await cachedPresence(client, cached)) };
+          this.emit({ members: { ...this.state.members, [event.chatId]: cached }, presence: { ...presence, ...this.state.presence } });
+        }
         let cursor: string | null = null;
         let members: ChatMemberModel[] = [];
         do {
@@ -134,6 +140,16 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     const next = mergeMembers(current, changed).filter((m) => !removed.includes(m.user.id));
     this.emit({ members: { ...this.state.members, [chatId]: next } });
   }
+}
+
+/** The presence the cache last saw for these members (from presence.update events). */
+async function cachedPresence(client: ConfabClient, members: readonly ChatMemberModel[]): Promise<Record<string, Presence>> {
+  const known: Record<string, Presence> = {};
+  for (const member of members) {
+    const presence = await client.cache.presence(member.user.id);
+    if (presence) known[member.user.id] = presence;
+  }
+  return known;
 }
 
 /** What member lists say about presence (only where the user's privacy lets the caller see it). */

@@ -1,7 +1,7 @@
 // A reload or an offline start shows the cached state at once; the server's answer follows when it can.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChatBloc, ConfabClient, MemoryCache, MessageBloc, NetworkError, type ChatModel, type MessageModel } from '../../src/index.js';
+import { ChatBloc, ConfabClient, MemoryCache, MessageBloc, NetworkError, type ChatMemberModel, type ChatModel, type MessageModel } from '../../src/index.js';
 
 const chat = { id: 'c1', type: 'group', title: 'Cached', last_message: null, last_seq: 1, version: 1, updated_at: '2026-01-01T00:00:00.000Z', me: { last_read_seq: 0, unread_count: 1 } } as unknown as ChatModel;
 const message = { id: 'm1', chat_id: 'c1', seq: 1, version: 1, content: 'cached hello' } as unknown as MessageModel;
@@ -12,6 +12,7 @@ test('with the server unreachable, the stores show the cache and the reason', as
   await cache.putMessages('c1', [message]);
   await cache.putRead('c1', 'bob', 1);
   await cache.putPresence('bob', { online: false, last_seen_at: '2026-01-01T00:00:00.000Z' });
+  await cache.putMembers('c1', [{ user: { id: 'bob', display_name: 'Bob', online: true }, role: 'member' } as unknown as ChatMemberModel]);
   const client = new ConfabClient({
     baseUrl: 'http://x', token: 't', userId: 'me', cache, maxRetries: 0,
     fetch: (async () => { throw new TypeError('network down'); }) as unknown as typeof fetch,
@@ -22,6 +23,10 @@ test('with the server unreachable, the stores show the cache and the reason', as
   await assert.rejects(chats.add({ type: 'load' }), NetworkError);
   assert.deepEqual(chats.state.chats.map((c) => c.title), ['Cached']);
   assert.match(chats.state.error!, /network down/);
+  // Members too (direct chats are named after them), with the presence last seen live over the member list's.
+  await assert.rejects(chats.add({ type: 'loadMembers', chatId: 'c1' }), NetworkError);
+  assert.deepEqual(chats.state.members['c1']!.map((m) => m.user.display_name), ['Bob']);
+  assert.deepEqual(chats.state.presence['bob'], { online: false, last_seen_at: '2026-01-01T00:00:00.000Z' });
 
   const window = new MessageBloc(client, 'c1');
   await assert.rejects(window.add({ type: 'open' }), NetworkError);
