@@ -62,6 +62,13 @@ struct Opened {
     int stream = -1;
 };
 
+void require_within(const AVCodecParameters& video, const DecodeBounds& bounds) {
+    const auto pixels = static_cast<std::uint64_t>(video.width) * static_cast<std::uint64_t>(video.height);
+    if (video.width > bounds.max_side || video.height > bounds.max_side || pixels > bounds.max_pixels)
+        throw Refused("too_large", "the video's frames are " + std::to_string(video.width) + " x " +
+                                       std::to_string(video.height) + " pixels, more than allowed");
+}
+
 AVDictionary* decoder_options(const DecodeBounds& bounds) {
     AVDictionary* options = nullptr;
     av_dict_set_int(&options, "max_pixels", static_cast<std::int64_t>(bounds.max_pixels), 0);
@@ -92,6 +99,11 @@ std::optional<Opened> open(const std::filesystem::path& file, AVMediaType type, 
     if (input < 0) return std::nullopt;
     opened.format.reset(format);
 
+    // The header's sizes, before any frame is decoded (a decoder refusing a frame for the
+    // pixel bound leaves the stream's size zero after this).
+    for (unsigned i = 0; i < format->nb_streams; ++i)
+        if (format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
+            require_within(*format->streams[i]->codecpar, bounds);
     // Finding the streams' parameters may decode frames: under the same pixel bound.
     std::vector<AVDictionary*> stream_options(format->nb_streams, nullptr);
     for (auto& each : stream_options) each = decoder_options(bounds);
@@ -104,13 +116,7 @@ std::optional<Opened> open(const std::filesystem::path& file, AVMediaType type, 
     opened.stream = av_find_best_stream(format, type, -1, -1, &decoder, 0);
     if (opened.stream < 0 || decoder == nullptr) return std::nullopt;
     const AVCodecParameters* parameters = format->streams[opened.stream]->codecpar;
-    if (type == AVMEDIA_TYPE_VIDEO) {
-        const auto pixels =
-            static_cast<std::uint64_t>(parameters->width) * static_cast<std::uint64_t>(parameters->height);
-        if (parameters->width > bounds.max_side || parameters->height > bounds.max_side || pixels > bounds.max_pixels)
-            throw Refused("too_large", "the video's frames are " + std::to_string(parameters->width) + " x " +
-                                           std::to_string(parameters->height) + " pixels, more than allowed");
-    }
+    if (type == AVMEDIA_TYPE_VIDEO) require_within(*parameters, bounds);
     opened.codec.reset(avcodec_alloc_context3(decoder));
     if (!opened.codec) throw std::bad_alloc();
     if (avcodec_parameters_to_context(opened.codec.get(), parameters) < 0) unreadable("bad stream parameters");

@@ -131,8 +131,8 @@ model::Message message_from(const pqxx::row& row, int first) {
         m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
                                                 optional_text(row[first + 18]), timestamp(row[first + 19])};
     m.media = media_from(row, first + 20);
-    m.thread_root_id = optional_text(row[first + 39]);
-    if (const auto replies = row[first + 40].as<std::int64_t>(); replies > 0)
+    m.thread_root_id = optional_text(row[first + 36]);
+    if (const auto replies = row[first + 37].as<std::int64_t>(); replies > 0)
         m.thread = model::ThreadSummary{replies, timestamp(row[first + 38]), id_list(row[first + 39])};
     m.entities = entities_from(row[first + 40]);
     return m;

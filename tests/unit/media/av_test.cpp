@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 fs::path fixture(const std::string& name) {
     const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    const auto path = fs::path(dir ? dir : ".") / "tests/fixtures/media" / name;
+    auto path = fs::path(dir ? dir : ".") / "tests/fixtures/media" / name;
     if (!fs::exists(path)) throw std::runtime_error("missing fixture " + path.string());
     return path;
 }

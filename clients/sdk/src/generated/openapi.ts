@@ -1760,8 +1760,8 @@ export interface paths {
          *     frame). A video or voice file in which FFmpeg finds no stream of its kind (or a voice
          *     stream without samples) is stored with the uploader's metadata and no poster or
          *     waveform. A hostile file is `415 unsupported_media_type` with `details.reason`:
-         *     `too_large` (a video frame over `media.thumbnail_max_pixels` pixels or 16384 a side,
-         *     declared or decoded; a GIF with a frame over `media.thumbnail_max_pixels` pixels, more
+         *     `too_large` (a video whose header declares frames over `media.thumbnail_max_pixels`
+         *     pixels or 16384 a side; larger frames than declared fail to decode: `unreadable`; a GIF with a frame over `media.thumbnail_max_pixels` pixels, more
          *     than 1000 frames, or more than 10 x `media.thumbnail_max_pixels` pixels in all),
          *     `too_slow` (analysis longer than 10 seconds, or no video frame within the first 600
          *     packets), `unreadable` (a video or voice stream whose first frame cannot be decoded, a
