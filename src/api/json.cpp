@@ -244,12 +244,14 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
               {"file_name", optional_text(media.file_name)}};
     if (message_id) {
         json["url"] = "/api/v1/messages/" + *message_id + "/media";
-        if (media.kind == model::MediaKind::image)
+        if (media.kind == model::MediaKind::image || media.poster)
             json["thumbnail_url"] = "/api/v1/messages/" + *message_id + "/media?variant=thumb";
     }
     if (media.width) json["width"] = *media.width;
     if (media.height) json["height"] = *media.height;
     if (media.duration_ms) json["duration_ms"] = *media.duration_ms;
+    if (!media.waveform.empty()) json["waveform"] = media.waveform;
+    if (media.kind == model::MediaKind::image) json["animated"] = media.animated;
     return json;
 }
 

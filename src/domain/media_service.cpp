@@ -4,6 +4,7 @@
 #include "confab/domain/rules.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/media/av.hpp"
 #include "confab/media/inspect.hpp"
 #include "confab/media/multipart.hpp"
 #include "confab/media/storage.hpp"
@@ -60,6 +61,54 @@ bool for_avatar(const Upload& upload) {
 std::string avatar_url(const Media& media) {
     constexpr std::size_t version_length = 16;
     return "/api/v1/users/" + media.uploader_id + "/avatar?v=" + media.sha256.substr(0, version_length);
+}
+
+// A GIF's frames are decoded by every client that shows it: a decompression bomb (a few
+// kilobytes of frames of millions of pixels each) is refused on upload.
+constexpr std::int64_t max_gif_frames = 1000;
+constexpr std::uint64_t gif_total_pixels_factor = 10;  // all frames: this many times thumbnail_max_pixels
+
+media::DecodeBounds decode_bounds(const config::Media& settings) {
+    media::DecodeBounds bounds;
+    bounds.max_pixels = settings.thumbnail_max_pixels;
+    return bounds;
+}
+
+Error refusal(const media::Refused& refused) {
+    return with_reason(ErrorCode::unsupported_media_type, refused.what(), refused.reason);
+}
+
+// What the server reads from the bytes themselves (docs/api.md, Media): a video's size,
+// duration and poster, a voice note's duration and waveform, whether a GIF is animated.
+// Values found here replace the uploader's X-Media-Metadata; a file FFmpeg finds no stream
+// of its kind in keeps the uploader's. Blocking: on the workers.
+void derive_metadata(Media& derived, const std::filesystem::path& file, const config::Media& settings) {
+    try {
+        if (derived.kind == MediaKind::video) {
+            if (const auto video = media::probe_video(file, decode_bounds(settings))) {
+                derived.width = video->width;
+                derived.height = video->height;
+                if (video->duration_ms) derived.duration_ms = video->duration_ms;
+                derived.poster = true;
+            }
+        } else if (derived.kind == MediaKind::voice) {
+            if (auto voice = media::probe_voice(file, decode_bounds(settings))) {
+                derived.duration_ms = voice->duration_ms;
+                derived.waveform = std::move(voice->waveform);
+            }
+        } else if (derived.kind == MediaKind::image && derived.mime_type == "image/gif") {
+            const auto animation = media::gif_animation(file);
+            if (animation.frames > max_gif_frames || animation.frame_pixels > settings.thumbnail_max_pixels ||
+                static_cast<std::uint64_t>(animation.frames) * animation.frame_pixels >
+                    gif_total_pixels_factor * settings.thumbnail_max_pixels)
+                throw media::Refused("too_large", "the GIF has too many frames or pixels");
+            derived.animated = animation.frames > 1;
+        }
+    } catch (const media::Refused& refused) {
+        throw refusal(refused);
+    } catch (const std::runtime_error&) {  // only libvips throws these here: it cannot read the GIF
+        throw with_reason(ErrorCode::unsupported_media_type, "the GIF cannot be read", "unreadable");
+    }
 }
 
 struct AvatarChange {
@@ -145,6 +194,10 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     media.width = upload.width;
     media.height = upload.height;
     media.duration_ms = upload.duration_ms;
+    media = co_await offload(workers_, [derived = media, path = temporary, this]() mutable {
+        derive_metadata(derived, path, settings_);
+        return derived;
+    });
     // The bytes are made durable and recorded under their lock: a concurrent removal of the
     // last other use either finishes before (and this stores them anew) or sees this row.
     auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](store::Tx& tx) {
@@ -181,7 +234,10 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, 
 }
 
 boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
-    if (file.media.kind != MediaKind::image) throw bad_request("only images have thumbnails", "variant");
+    const bool video = file.media.kind == MediaKind::video;
+    if (file.media.kind != MediaKind::image && !video)
+        throw bad_request("only images and videos have thumbnails", "variant");
+    if (video && !file.media.poster) throw Error(ErrorCode::unsupported_media_type, "this video has no poster");
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
     const auto size = co_await offload(workers_, [&]() -> std::optional<std::uintmax_t> {
         try {
@@ -189,7 +245,11 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.
                 TemporaryFile temporary{storage_.temporary_path()};
                 temporary.path += ".jpg";
-                media::make_thumbnail(file.path, temporary.path, thumbnail_max_side, settings_.thumbnail_max_pixels);
+                if (video)
+                    media::make_video_poster(file.path, temporary.path, thumbnail_max_side, decode_bounds(settings_));
+                else
+                    media::make_thumbnail(file.path, temporary.path, thumbnail_max_side,
+                                          settings_.thumbnail_max_pixels);
                 std::filesystem::rename(temporary.path, thumbnail);
                 temporary.path.clear();  // renamed
             }
@@ -199,7 +259,7 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
             return std::nullopt;
         }
     });
-    if (!size) throw Error(ErrorCode::unsupported_media_type, "this image has no thumbnail");
+    if (!size) throw Error(ErrorCode::unsupported_media_type, "this media has no thumbnail");
     file.path = thumbnail;
     file.media.mime_type = "image/jpeg";
     file.media.size_bytes = static_cast<std::int64_t>(*size);

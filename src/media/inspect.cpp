@@ -120,6 +120,26 @@ void make_thumbnail(const std::filesystem::path& image, const std::filesystem::p
     if (saved != 0) vips_failed();
 }
 
+void write_jpeg(const unsigned char* rgb, int width, int height, const std::filesystem::path& jpeg) {
+    init_vips();
+    VipsImage* image = vips_image_new_from_memory(rgb, static_cast<std::size_t>(width) * height * 3, width, height, 3,
+                                                  VIPS_FORMAT_UCHAR);
+    if (image == nullptr) vips_failed();
+    const int saved = vips_jpegsave(image, jpeg.c_str(), "Q", 80, "strip", TRUE, nullptr);
+    g_object_unref(image);
+    if (saved != 0) vips_failed();
+}
+
+Animation gif_animation(const std::filesystem::path& gif) {
+    init_vips();
+    VipsImage* header = nullptr;
+    if (vips_gifload(gif.c_str(), &header, "access", VIPS_ACCESS_SEQUENTIAL, nullptr) != 0) vips_failed();
+    Animation animation{vips_image_get_n_pages(header), static_cast<std::uint64_t>(vips_image_get_width(header)) *
+                                                            static_cast<std::uint64_t>(vips_image_get_height(header))};
+    g_object_unref(header);
+    return animation;
+}
+
 bool allowed(model::MediaKind kind, std::string_view mime) {
     using K = model::MediaKind;
     auto one_of = [mime](std::initializer_list<std::string_view> list) {

@@ -10,23 +10,23 @@ void prepare(Tx& tx) {
     // xmax = 0 only for a row this statement inserted.
     tx.prepare("media_insert",
                "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
-               "storage_key, width, height, duration_ms) "
-               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+               "storage_key, width, height, duration_ms, waveform, animated, poster) "
+               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::smallint[], $13, $14) "
                "ON CONFLICT (chat_id, uploader_id, sha256, kind) WHERE attached_at IS NULL "
                "DO UPDATE SET sha256 = EXCLUDED.sha256 "
                "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
     tx.prepare("media_insert_avatar",
                "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
-               "storage_key, width, height, duration_ms) "
-               "VALUES (NULL, $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+               "storage_key, width, height, duration_ms, waveform, animated, poster) "
+               "VALUES (NULL, $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::smallint[], $12, $13) "
                "ON CONFLICT (uploader_id, sha256, kind) WHERE attached_at IS NULL AND chat_id IS NULL "
                "DO UPDATE SET sha256 = EXCLUDED.sha256 "
                "RETURNING " CONFAB_MEDIA_COLUMNS ", (xmax = 0)");
-    tx.prepare(
-        "media_insert_attached",
-        "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
-        "storage_key, width, height, duration_ms, attached_at) "
-        "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, now()) RETURNING " CONFAB_MEDIA_COLUMNS);
+    tx.prepare("media_insert_attached",
+               "INSERT INTO media AS md (chat_id, uploader_id, kind, mime_type, size_bytes, sha256, file_name, "
+               "storage_key, width, height, duration_ms, waveform, animated, poster, attached_at) "
+               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::smallint[], $13, $14, now()) "
+               "RETURNING " CONFAB_MEDIA_COLUMNS);
     tx.prepare("media_find", "SELECT " CONFAB_MEDIA_COLUMNS " FROM media md WHERE md.id = $1::uuid");
     tx.prepare("media_attach", "UPDATE media SET attached_at = now() WHERE id = $1::uuid");
     tx.prepare("media_remove", "DELETE FROM media WHERE id = $1::uuid RETURNING storage_key");
@@ -62,22 +62,33 @@ std::optional<std::string> chat_of(const model::Media& m) {
     return m.chat_id;
 }
 
+// A waveform as a smallint[] parameter; none is NULL.
+std::optional<std::string> waveform_array(const std::vector<int>& waveform) {
+    if (waveform.empty()) return std::nullopt;
+    std::string literal = "{";
+    for (const int peak : waveform) literal += (literal.size() > 1 ? "," : "") + std::to_string(peak);
+    return literal + "}";
+}
+
 }  // namespace
 
 std::pair<model::Media, bool> insert(Tx& tx, const model::Media& m) {
     const auto kind = std::string(to_string(m.kind));
-    const auto row = m.chat_id.empty()
-                         ? tx.exec_prepared1("media_insert_avatar", m.uploader_id, kind, m.mime_type, m.size_bytes,
-                                             m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms)
-                         : tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, kind, m.mime_type, m.size_bytes,
-                                             m.sha256, m.file_name, m.storage_key, m.width, m.height, m.duration_ms);
-    return {*media_from(row, 0), row[13].as<bool>()};
+    const auto waveform = waveform_array(m.waveform);
+    const auto row = m.chat_id.empty() ? tx.exec_prepared1("media_insert_avatar", m.uploader_id, kind, m.mime_type,
+                                                           m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width,
+                                                           m.height, m.duration_ms, waveform, m.animated, m.poster)
+                                       : tx.exec_prepared1("media_insert", m.chat_id, m.uploader_id, kind, m.mime_type,
+                                                           m.size_bytes, m.sha256, m.file_name, m.storage_key, m.width,
+                                                           m.height, m.duration_ms, waveform, m.animated, m.poster);
+    return {*media_from(row, 0), row[16].as<bool>()};
 }
 
 model::Media insert_attached(Tx& tx, const model::Media& m) {
     return *media_from(tx.exec_prepared1("media_insert_attached", m.chat_id, m.uploader_id,
                                          std::string(to_string(m.kind)), m.mime_type, m.size_bytes, m.sha256,
-                                         m.file_name, m.storage_key, m.width, m.height, m.duration_ms),
+                                         m.file_name, m.storage_key, m.width, m.height, m.duration_ms,
+                                         waveform_array(m.waveform), m.animated, m.poster),
                        0);
 }
 

@@ -34,6 +34,19 @@ std::vector<std::string> id_list(const pqxx::field& field) {
     return ids;
 }
 
+// A smallint[] read as text, "{1,2,3}"; NULL is empty.
+std::vector<int> integer_list(const pqxx::field& field) {
+    std::vector<int> values;
+    if (field.is_null()) return values;
+    const std::string_view text = field.c_str();
+    for (std::size_t start = 1; start + 1 < text.size();) {
+        const auto end = std::min(text.find(',', start), text.size() - 1);
+        values.push_back(std::stoi(std::string(text.substr(start, end - start))));
+        start = end + 1;
+    }
+    return values;
+}
+
 }  // namespace
 
 // The entities column holds them as the API shows them (docs/api.md, Rich text).
@@ -90,6 +103,9 @@ std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     media.height = optional_integer(first + 10);
     media.duration_ms = optional_integer(first + 11);
     media.attached = row[first + 12].as<bool>();
+    media.waveform = integer_list(row[first + 13]);
+    media.animated = row[first + 14].as<bool>();
+    media.poster = row[first + 15].as<bool>();
     return media;
 }
 
@@ -115,10 +131,10 @@ model::Message message_from(const pqxx::row& row, int first) {
         m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
                                                 optional_text(row[first + 18]), timestamp(row[first + 19])};
     m.media = media_from(row, first + 20);
-    m.thread_root_id = optional_text(row[first + 33]);
-    if (const auto replies = row[first + 34].as<std::int64_t>(); replies > 0)
-        m.thread = model::ThreadSummary{replies, timestamp(row[first + 35]), id_list(row[first + 36])};
-    m.entities = entities_from(row[first + 37]);
+    m.thread_root_id = optional_text(row[first + 36]);
+    if (const auto replies = row[first + 37].as<std::int64_t>(); replies > 0)
+        m.thread = model::ThreadSummary{replies, timestamp(row[first + 38]), id_list(row[first + 39])};
+    m.entities = entities_from(row[first + 40]);
     return m;
 }
 

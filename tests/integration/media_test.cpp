@@ -93,9 +93,11 @@ bool is_sha256_hex(const json& j) {
     auto fail = [&](const std::string& what) { return ::testing::AssertionFailure() << what << ": " << j.dump(); };
     if (!j.is_object()) return fail("MediaModel is not an object");
     static const std::set<std::string> required = {"id", "kind", "mime_type", "size_bytes", "sha256", "file_name"};
-    // "thumbnail_url" is not in PROTOCOL.md or docs/api.md; it is being added alongside this
-    // suite (image thumbnails), so it is tolerated when it is a string or null.
-    static const std::set<std::string> optional = {"url", "width", "height", "duration_ms", "thumbnail_url"};
+    // "thumbnail_url" (image thumbnails, video posters), "waveform" (voice) and "animated"
+    // (images) are additions to PROTOCOL.md's fields, documented in docs/api.md (Media) and
+    // checked by media_metadata_test.cpp.
+    static const std::set<std::string> optional = {"url",           "width",    "height",  "duration_ms",
+                                                   "thumbnail_url", "waveform", "animated"};
     for (const auto& k : required)
         if (!j.contains(k)) return fail("MediaModel lacks \"" + k + "\"");
     for (auto it = j.begin(); it != j.end(); ++it)
@@ -112,6 +114,8 @@ bool is_sha256_hex(const json& j) {
         if (j.contains(k) && !j[k].is_null() && !is_int(j[k])) return fail(std::string("MediaModel.") + k);
     if (j.contains("thumbnail_url") && !j["thumbnail_url"].is_null() && !j["thumbnail_url"].is_string())
         return fail("MediaModel.thumbnail_url");
+    if (j.contains("waveform") && !j["waveform"].is_array()) return fail("MediaModel.waveform");
+    if (j.contains("animated") && !j["animated"].is_boolean()) return fail("MediaModel.animated");
     if (expected_url) {
         if (!j.contains("url") || j["url"] != *expected_url) return fail("MediaModel.url is not " + *expected_url);
     } else if (j.contains("url") && !j["url"].is_null()) {

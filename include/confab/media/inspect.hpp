@@ -25,6 +25,18 @@ Inspection inspect(const std::filesystem::path& file);
 void make_thumbnail(const std::filesystem::path& image, const std::filesystem::path& jpeg, int max_side,
                     std::uint64_t max_pixels);
 
+// Writes packed 8-bit RGB pixels as a JPEG (libvips; blocking).
+void write_jpeg(const unsigned char* rgb, int width, int height, const std::filesystem::path& jpeg);
+
+struct Animation {
+    std::int64_t frames = 1;
+    std::uint64_t frame_pixels = 0;  // of each frame
+};
+
+// A GIF's frame count and frame size, from its header and frame descriptors (libvips's GIF
+// loader only; no pixel is decoded). Throws std::runtime_error when libvips cannot read it.
+Animation gif_animation(const std::filesystem::path& gif);
+
 // The allow-list of PROTOCOL.md's Media section, per kind.
 bool allowed(model::MediaKind kind, std::string_view mime_type);
 

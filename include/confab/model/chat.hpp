@@ -58,6 +58,9 @@ struct Media {
     std::optional<std::int64_t> height;
     std::optional<std::int64_t> duration_ms;
     bool attached = false;
+    std::vector<int> waveform;  // a voice note's peaks, 0-100 (docs/api.md, Media)
+    bool animated = false;      // a GIF of more than one frame
+    bool poster = false;        // a video whose first frame is its thumbnail
 };
 
 // One emoji on a message: how many reacted with it, and who, bounded (store::attach_reactions).

@@ -74,7 +74,7 @@ extern const char* const message_columns;
 #define CONFAB_MEDIA_COLUMNS                                                                      \
     "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
     "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, "              \
-    "md.attached_at IS NOT NULL"
+    "md.attached_at IS NOT NULL, md.waveform::text, md.animated, md.poster"
 std::optional<model::Media> media_from(const pqxx::row& row, int first);
 model::Message message_from(const pqxx::row& row, int first = 0);
 // An entities column (jsonb, as the API shows them: docs/api.md, Rich text) and back.

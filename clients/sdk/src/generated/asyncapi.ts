@@ -270,14 +270,29 @@ export interface components {
             /** @description `/api/v1/messages/{message_id}/media`; only once the media is in a message. */
             url?: string;
             /**
-             * @description `/api/v1/messages/{message_id}/media?variant=thumb`; images in a message only (an
-             *     addition to the contract's fields).
+             * @description `/api/v1/messages/{message_id}/media?variant=thumb`; images, and videos with a
+             *     poster, in a message only (an addition to the contract's fields).
              */
             thumbnail_url?: string;
-            /** @description As given by the uploader's `X-Media-Metadata`. */
+            /**
+             * @description A video's as read from its bytes; otherwise as given by the uploader's
+             *     `X-Media-Metadata`.
+             */
             width?: number;
             height?: number;
+            /**
+             * @description A video's or voice note's as read from its bytes; otherwise as given by the
+             *     uploader's `X-Media-Metadata`.
+             */
             duration_ms?: number;
+            /**
+             * @description Voice notes whose audio the server decoded: up to 64 peaks over the whole note, in
+             *     order, each the loudest sample of its span as 0-100 of full scale (an addition to
+             *     the contract's fields).
+             */
+            waveform?: number[];
+            /** @description Images only; true for a GIF of more than one frame (an addition to the contract's fields). */
+            animated?: boolean;
         };
         /**
          * @description One entry per emoji, in the order each emoji was first used. `count` is how many users

@@ -1754,6 +1754,19 @@ export interface paths {
          *     `audio/webm`, `video/webm`; video `video/mp4|quicktime|webm`; file anything but
          *     executables. Anything else is `415`.
          *
+         *     The server reads metadata from the bytes, which replaces `X-Media-Metadata`'s: a
+         *     video's `width`, `height`, `duration_ms` and a poster (its first frame; FFmpeg), a
+         *     voice note's `duration_ms` and `waveform`, an image's `animated` (a GIF of more than one
+         *     frame). A video or voice file in which FFmpeg finds no stream of its kind (or a voice
+         *     stream without samples) is stored with the uploader's metadata and no poster or
+         *     waveform. A hostile file is `415 unsupported_media_type` with `details.reason`:
+         *     `too_large` (a video whose header declares frames over `media.thumbnail_max_pixels`
+         *     pixels or 16384 a side; larger frames than declared fail to decode: `unreadable`; a GIF with a frame over `media.thumbnail_max_pixels` pixels, more
+         *     than 1000 frames, or more than 10 x `media.thumbnail_max_pixels` pixels in all),
+         *     `too_slow` (analysis longer than 10 seconds, or no video frame within the first 600
+         *     packets), `unreadable` (a video or voice stream whose first frame cannot be decoded, a
+         *     video without a frame, a GIF libvips cannot read). Nothing is stored then.
+         *
          *     `201` with the MediaModel (no `url` yet). The same user uploading the same bytes as the
          *     same kind to the same chat again, while the earlier upload is not yet in a message,
          *     gets the stored media with `200`. Uploads never attached to a message are removed
@@ -2025,7 +2038,9 @@ export interface paths {
          *     are ignored (`200`, the whole file).
          *
          *     `variant=thumb`: for images, a JPEG of at most 320 x 320 pixels (aspect kept, never
-         *     enlarged), made once on the first request; its `ETag` is `"<sha256>-thumb"`. Other
+         *     enlarged; a GIF's first frame), made once on the first request; its `ETag` is
+         *     `"<sha256>-thumb"`. For a video with a poster (its MediaModel has `thumbnail_url`),
+         *     the poster: its first frame as such a JPEG; a video without one is `415`. Other
          *     kinds are `400`; an image that cannot be decoded is `415`, and so is one whose header
          *     declares more than `media.thumbnail_max_pixels` pixels (never decoded) or that only a
          *     libvips loader other than JPEG, PNG, GIF, WebP or HEIF could read.
@@ -2692,14 +2707,29 @@ export interface components {
             /** @description `/api/v1/messages/{message_id}/media`; only once the media is in a message. */
             url?: string;
             /**
-             * @description `/api/v1/messages/{message_id}/media?variant=thumb`; images in a message only (an
-             *     addition to the contract's fields).
+             * @description `/api/v1/messages/{message_id}/media?variant=thumb`; images, and videos with a
+             *     poster, in a message only (an addition to the contract's fields).
              */
             thumbnail_url?: string;
-            /** @description As given by the uploader's `X-Media-Metadata`. */
+            /**
+             * @description A video's as read from its bytes; otherwise as given by the uploader's
+             *     `X-Media-Metadata`.
+             */
             width?: number;
             height?: number;
+            /**
+             * @description A video's or voice note's as read from its bytes; otherwise as given by the
+             *     uploader's `X-Media-Metadata`.
+             */
             duration_ms?: number;
+            /**
+             * @description Voice notes whose audio the server decoded: up to 64 peaks over the whole note, in
+             *     order, each the loudest sample of its span as 0-100 of full scale (an addition to
+             *     the contract's fields).
+             */
+            waveform?: number[];
+            /** @description Images only; true for a GIF of more than one frame (an addition to the contract's fields). */
+            animated?: boolean;
         };
         /**
          * @description One entry per emoji, in the order each emoji was first used. `count` is how many users
@@ -3685,7 +3715,12 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `unsupported_media_type`: the bytes are not an allowed type for the kind (or the image cannot be decoded for a thumbnail). */
+        /**
+         * @description `unsupported_media_type`: the bytes are not an allowed type for the kind, a video, voice
+         *     note or GIF is hostile or unreadable (`details.reason`: `too_large`, `too_slow`,
+         *     `unreadable`), or there is no thumbnail to make (an image that cannot be decoded, a
+         *     video without a poster).
+         */
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6716,7 +6751,7 @@ export interface operations {
     downloadMedia: {
         parameters: {
             query?: {
-                /** @description `thumb` for an image thumbnail; any other value is `400`. */
+                /** @description `thumb` for an image thumbnail or a video poster; any other value is `400`. */
                 variant?: "thumb";
             };
             header?: {
