@@ -282,6 +282,18 @@ TEST_F(BotsTest, DeletingABotTakesItOutOfItsGroupsAndEndsItsToken) {
     EXPECT_EQ(post(port(), ann.token, bots_url, {{"username", bot.user.username}}).status, 201);
 }
 
+TEST_F(BotsTest, DeletingTheOwnersAccountDeletesTheirBots) {
+    const auto ann = register_user(port(), "ann");
+    const auto bob = register_user(port(), "bob");
+    const auto bot = make_bot(ann);
+    const std::string chat_id = create_group(port(), bob, {ann.id})["id"];
+    add_members(port(), ann, chat_id, {bot.user.id});
+    EXPECT_EQ(del(port(), ann.token, "/api/v1/users/me", json{{"password", ann.password}}).status, 204);
+    EXPECT_TRUE(IsError(get(port(), bot.user.token, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(list_members(port(), bob, chat_id).size(), 1u) << "the bot left with its owner";
+    EXPECT_EQ(expect_json(get(port(), bob.token, "/api/v1/users/" + bot.user.id), 200, "tombstone")["deleted"], true);
+}
+
 TEST_F(BotsTest, AUserHasAtMostTwentyBots) {
     const auto ann = register_user(port(), "ann");
     std::vector<TestBot> bots;
