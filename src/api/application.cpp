@@ -47,9 +47,10 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       user_blocks(writes),
       reports(writes),
       broadcasts(writes, chats, messages),
+      bots(writes, auth, users, accounts, webhooks),
       services{cfg,   pool,         auth,      users,       chats,         members,      messages, presence, media,
                stats, templates,    scheduled, polls,       host_accounts, translations, exports,  accounts, webhooks,
-               push,  invite_links, calls,     user_blocks, reports,       broadcasts,   hub},
+               push,  invite_links, calls,     user_blocks, reports,       broadcasts,   hub,      bots},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {

@@ -25,7 +25,7 @@ Json to_json(const model::Session& session) {
 // A user's sessions are theirs alone: the host backend acting for them may not list, end or
 // re-key them (it deactivates the user instead).
 boost::asio::awaitable<model::Principal> authenticate_in_person(Services& services, http::Context& context) {
-    auto principal = co_await authenticate(services, context);
+    auto principal = co_await authenticate_person(services, context);
     if (principal.on_behalf)
         throw model::with_reason(model::ErrorCode::forbidden,
                                  "sessions and passwords are not managed on a user's behalf", "on_behalf_not_allowed");

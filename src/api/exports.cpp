@@ -32,7 +32,7 @@ Json to_json(const model::DataExport& data_export) {
 }
 
 awaitable<http::Response> start(Services& services, http::Context& context) {
-    const auto principal = co_await authenticate(services, context);
+    const auto principal = co_await authenticate_person(services, context);
     const auto created = co_await services.exports.start(principal.user_id);
     auto response = http::json_response(202, dump(to_json(created)));
     response.headers.emplace_back("Location", export_url(created));
@@ -40,13 +40,13 @@ awaitable<http::Response> start(Services& services, http::Context& context) {
 }
 
 awaitable<http::Response> status(Services& services, http::Context& context) {
-    const auto principal = co_await authenticate(services, context);
+    const auto principal = co_await authenticate_person(services, context);
     co_return http::json_response(200, dump(to_json(co_await services.exports.get(principal.user_id,
                                                                                   context.path_params.at("id")))));
 }
 
 awaitable<http::Response> download(Services& services, http::Context& context) {
-    const auto principal = co_await authenticate(services, context);
+    const auto principal = co_await authenticate_person(services, context);
     const auto file = co_await services.exports.file_of(principal.user_id, context.path_params.at("id"));
     http::Response response;
     response.content_type = "application/gzip";

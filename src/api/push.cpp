@@ -29,7 +29,7 @@ Json to_json(const model::NotificationSettings& settings) {
 // A device belongs to the session that registered it: the host backend acting for a user
 // has none.
 awaitable<model::Principal> authenticate_in_person(Services& services, http::Context& context) {
-    auto principal = co_await authenticate(services, context);
+    auto principal = co_await authenticate_person(services, context);
     if (principal.on_behalf)
         throw model::with_reason(model::ErrorCode::forbidden, "devices are registered by the user's own session",
                                  "on_behalf_not_allowed");

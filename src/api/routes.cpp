@@ -1,6 +1,7 @@
 #include "confab/api/routes.hpp"
 
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/bot_service.hpp"
 #include "confab/model/error.hpp"
 
 namespace confab::api {
@@ -32,6 +33,13 @@ boost::asio::awaitable<model::Principal> authenticate(Services& services, http::
     co_return principal;
 }
 
+boost::asio::awaitable<model::Principal> authenticate_person(Services& services, http::Context& context) {
+    auto principal = co_await authenticate(services, context);
+    if (co_await services.bots.is_bot(principal.user_id))
+        throw model::with_reason(model::ErrorCode::forbidden, "bots cannot use this route", "bot");
+    co_return principal;
+}
+
 http::Router make_router(Services& services) {
     http::Router router;
     add_health_routes(router, services);
@@ -55,6 +63,7 @@ http::Router make_router(Services& services) {
     add_server_routes(router, services);
     add_webhook_routes(router, services);
     add_call_routes(router, services);
+    add_bot_routes(router, services);
     return router;
 }
 

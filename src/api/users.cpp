@@ -64,7 +64,7 @@ void add_user_routes(http::Router& router, Services& services) {
                });
     router.add(http::Method::del, "/api/v1/users/me",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   const auto principal = co_await authenticate(services, context);
+                   const auto principal = co_await authenticate_person(services, context);
                    auto password = deletion_password(context.request.body);
                    co_await services.accounts.delete_account(principal, std::move(password),
                                                              context.request.remote_address);

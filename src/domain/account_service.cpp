@@ -6,10 +6,12 @@
 #include "confab/domain/media_service.hpp"
 #include "confab/domain/member_service.hpp"
 #include "confab/store/accounts.hpp"
+#include "confab/store/bots.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/media.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/users.hpp"
+#include "confab/store/webhooks.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -19,15 +21,26 @@ namespace confab::domain {
 
 boost::asio::awaitable<void> AccountService::delete_account(Principal principal, std::optional<std::string> password,
                                                             std::string client) {
-    const auto user_id = principal.user_id;
     co_await auth_.confirm_deletion(principal, std::move(password), std::move(client));
+    co_await erase(principal.user_id);
+}
+
+boost::asio::awaitable<void> AccountService::delete_bot(std::string bot_id) { co_await erase(bot_id); }
+
+boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
+    // A user's bots go with them (docs/api.md, Bots).
+    const auto bots =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::bots::of_owner(tx, user_id); });
+    for (const auto& bot : bots) co_await erase(bot.user.id);
     // Everyone who shares a chat with them now learns of the tombstone, groups included.
     auto contacts =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });
     co_await leave_groups(user_id);
     if (remove_messages_) co_await remove_messages(user_id);
-    auto unreferenced =
-        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::remove_user(tx, user_id); });
+    auto unreferenced = co_await writes_.pool().run([user_id](store::Tx& tx) {
+        store::webhooks::remove_of_bot(tx, user_id);
+        return store::accounts::remove_user(tx, user_id);
+    });
     auth_.signed_out(user_id);
     co_await exports_.remove_all(user_id);
     co_await release_bytes(writes_.pool(), storage_, std::move(unreferenced));

@@ -263,6 +263,21 @@ boost::asio::awaitable<void> AuthService::sign_out_everywhere(std::string user_i
     spdlog::info("signed out everywhere user_id={}", user_id);
 }
 
+boost::asio::awaitable<std::string> AuthService::replace_bot_token(std::string bot_id, std::string client) {
+    auto token = new_token();
+    store::tokens::NewToken row{.token_hash = token_hash(token),
+                                .user_id = bot_id,
+                                .ttl = settings_.token_ttl,
+                                .device_name = "bot",
+                                .address = std::move(client)};
+    co_await pool_.run([row](store::Tx& tx) {
+        store::tokens::revoke_all(tx, row.user_id, "");
+        if (!store::tokens::insert(tx, row)) throw deactivated();
+    });
+    signed_out(bot_id, row.token_hash);
+    co_return token;
+}
+
 boost::asio::awaitable<void> AuthService::change_password(const Principal& principal, std::string current,
                                                           std::string next, std::string client) {
     require_password_sign_in();

@@ -1,6 +1,7 @@
 #include "confab/domain/group_writes.hpp"
 
 #include "confab/domain/rules.hpp"
+#include "confab/store/bots.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/users.hpp"
@@ -72,6 +73,7 @@ Member seen_by(Member member, bool self, bool blocked) {
 Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
     const auto policies = store::users::add_policies(tx, users);
     if (policies.size() != users.size()) throw not_found("user");
+    for (const auto& [bot, owner] : store::bots::owners(tx, users)) rules::may_add_bot(actor, owner);
     std::vector<std::string> guarded;
     for (const auto& [user, policy] : policies)
         if (policy == Circle::contacts) guarded.push_back(user);

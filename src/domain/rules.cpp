@@ -172,6 +172,11 @@ void may_add_members(const Standing& actor) {
     require(actor, add_members, "only admins can add members");
 }
 
+void may_add_bot(const std::string& actor, const std::string& bot_owner) {
+    if (actor != bot_owner)
+        throw with_reason(ErrorCode::forbidden, "only its owner can add a bot to a group", "not_bot_owner");
+}
+
 bool admits(Circle circle, bool contact) {
     return circle == Circle::everyone || (circle == Circle::contacts && contact);
 }

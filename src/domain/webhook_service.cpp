@@ -176,13 +176,18 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::owned(const WebhookO
     require_uuid(id, "webhook_id");
     co_await check_owner(owner);
     auto found = co_await writes_.pool().run([id](store::Tx& tx) { return store::webhooks::find(tx, id); });
-    if (!found || found->chat_id != owner.chat_id) throw not_found("webhook");
+    if (!found || found->chat_id != owner.chat_id || found->bot_id) throw not_found("webhook");
     co_return std::move(*found);
+}
+
+boost::asio::awaitable<void> WebhookService::check_url(const std::string& url) {
+    if (url.size() > max_url_chars) throw bad_request("url is too long", "url");
+    if (!transport_) throw Error(ErrorCode::unavailable, "webhooks are not available");
+    co_await transport_->check_destination(url);
 }
 
 boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner owner, NewWebhook request) {
     co_await check_owner(owner);
-    if (request.url.size() > max_url_chars) throw bad_request("url is too long", "url");
     std::vector<std::string> events;
     for (const auto& event : request.events) {
         const auto& known = webhook_event_names();
@@ -191,8 +196,7 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner 
         if (std::find(events.begin(), events.end(), event) == events.end()) events.push_back(event);
     }
     if (events.empty()) events = webhook_event_names();
-    if (!transport_) throw Error(ErrorCode::unavailable, "webhooks are not available");
-    co_await transport_->check_destination(request.url);
+    co_await check_url(request.url);
     WebhookSubscription subscription{.id = {},
                                      .chat_id = owner.chat_id,
                                      .url = request.url,
@@ -204,6 +208,27 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner 
         if (store::webhooks::of_chat(tx, subscription.chat_id).size() >= max_webhooks_per_owner)
             throw conflict("at most " + std::to_string(max_webhooks_per_owner) + " webhooks per chat");
         return store::webhooks::create(tx, subscription);
+    });
+}
+
+boost::asio::awaitable<std::optional<WebhookSubscription>> WebhookService::set_bot_webhook(
+    std::string bot_id, std::optional<std::string> url) {
+    std::optional<WebhookSubscription> subscription;
+    if (url) {
+        co_await check_url(*url);
+        subscription = WebhookSubscription{.id = {},
+                                           .chat_id = std::nullopt,
+                                           .url = *url,
+                                           .secret = new_secret(),
+                                           .events = webhook_event_names(),
+                                           .created_by = std::nullopt,
+                                           .created_at = {},
+                                           .bot_id = bot_id};
+    }
+    co_return co_await writes_.pool().run([bot_id, subscription](store::Tx& tx) -> std::optional<WebhookSubscription> {
+        store::webhooks::remove_of_bot(tx, bot_id);
+        if (!subscription) return std::nullopt;
+        return store::webhooks::create(tx, *subscription);
     });
 }
 

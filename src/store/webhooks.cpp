@@ -8,8 +8,14 @@ namespace {
 
 const std::string subscription_columns =
     "s.id::text, s.chat_id::text, s.url, s.secret, array_to_string(s.events, ','), s.created_by::text, " CONFAB_MS(
-        "s.created_at");
-constexpr int subscription_column_count = 7;
+        "s.created_at") ", s.bot_id::text";
+constexpr int subscription_column_count = 8;
+
+// The chats a subscription `s` covers, as `c`: its chat, every chat (server-wide), or the
+// chats its bot is a member of (those with a cursor: migration 0031 keeps them so).
+const std::string covered_chats =
+    "JOIN chats c ON (s.bot_id IS NULL AND (c.id = s.chat_id OR s.chat_id IS NULL)) "
+    "OR (s.bot_id IS NOT NULL AND c.id IN (SELECT b.chat_id FROM webhook_cursors b WHERE b.subscription_id = s.id)) ";
 
 const std::string failure_columns =
     "f.id::text, f.subscription_id::text, f.chat_id::text, f.delivery_id, f.event, "
@@ -34,7 +40,8 @@ model::WebhookSubscription subscription_from(const pqxx::row& row) {
             .secret = row[3].as<std::string>(),
             .events = split_events(row[4].as<std::string>()),
             .created_by = optional_text(row[5]),
-            .created_at = timestamp(row[6])};
+            .created_at = timestamp(row[6]),
+            .bot_id = optional_text(row[7])};
 }
 
 model::WebhookFailure failure_from(const pqxx::row& row) {
@@ -64,15 +71,17 @@ std::optional<long long> optional_millis(const std::optional<model::Timestamp>& 
 model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription) {
     std::vector<std::optional<std::string>> events(subscription.events.begin(), subscription.events.end());
     auto stored = subscription_from(
-        tx.exec_params("INSERT INTO webhook_subscriptions AS s (chat_id, url, secret, events, created_by) "
-                       "VALUES ($1::uuid, $2, $3, $4::text[], $5::uuid) RETURNING " +
+        tx.exec_params("INSERT INTO webhook_subscriptions AS s (chat_id, url, secret, events, created_by, bot_id) "
+                       "VALUES ($1::uuid, $2, $3, $4::text[], $5::uuid, $6::uuid) RETURNING " +
                            subscription_columns,
                        subscription.chat_id, subscription.url, subscription.secret, text_array(events),
-                       subscription.created_by)[0]);
+                       subscription.created_by, subscription.bot_id)[0]);
     tx.exec_params(
         "INSERT INTO webhook_cursors (subscription_id, chat_id, version, seq) "
-        "SELECT $1::uuid, c.id, c.version, c.last_seq FROM chats c WHERE $2::uuid IS NULL OR c.id = $2::uuid",
-        stored.id, stored.chat_id);
+        "SELECT $1::uuid, c.id, c.version, c.last_seq FROM chats c WHERE CASE WHEN $3::uuid IS NULL "
+        "THEN $2::uuid IS NULL OR c.id = $2::uuid "
+        "ELSE EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = $3::uuid) END",
+        stored.id, stored.chat_id, stored.bot_id);
     return stored;
 }
 
@@ -88,10 +97,14 @@ std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std:
     for (const auto& row :
          tx.exec_params("SELECT " + subscription_columns +
                             " FROM webhook_subscriptions s WHERE s.chat_id IS NOT DISTINCT FROM $1::uuid "
-                            "ORDER BY s.created_at, s.id",
+                            "AND s.bot_id IS NULL ORDER BY s.created_at, s.id",
                         chat_id))
         found.push_back(subscription_from(row));
     return found;
+}
+
+void remove_of_bot(Tx& tx, const std::string& bot_id) {
+    tx.exec_params("DELETE FROM webhook_subscriptions WHERE bot_id = $1::uuid", bot_id);
 }
 
 bool remove(Tx& tx, const std::string& id) {
@@ -99,16 +112,15 @@ bool remove(Tx& tx, const std::string& id) {
 }
 
 std::vector<Due> due(Tx& tx, const std::string& node, int limit) {
+    const auto rows = tx.exec_params(
+        "SELECT " + subscription_columns + ", c.id::text FROM webhook_subscriptions s " + covered_chats +
+            "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
+            "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
+            "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
+            "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
+        node, limit);
     std::vector<Due> found;
-    for (const auto& row : tx.exec_params(
-             "SELECT " + subscription_columns +
-                 ", c.id::text FROM webhook_subscriptions s "
-                 "JOIN chats c ON c.id = s.chat_id OR s.chat_id IS NULL "
-                 "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
-                 "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
-                 "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
-                 "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
-             node, limit))
+    for (const auto& row : rows)
         found.push_back({subscription_from(row), row[subscription_column_count].as<std::string>()});
     return found;
 }
@@ -118,7 +130,8 @@ std::optional<Cursor> claim(Tx& tx, const std::string& subscription_id, const st
     tx.exec_params(
         "INSERT INTO webhook_cursors (subscription_id, chat_id) SELECT $1::uuid, $2::uuid "
         "WHERE EXISTS (SELECT 1 FROM chats WHERE id = $2::uuid) "
-        "AND EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid) ON CONFLICT DO NOTHING",
+        "AND EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid AND bot_id IS NULL) "
+        "ON CONFLICT DO NOTHING",
         subscription_id, chat_id);
     const auto found = tx.exec_params(
         "UPDATE webhook_cursors SET leased_by = $3::uuid, leased_until = now() + $4::bigint * interval '1 millisecond' "
@@ -169,7 +182,8 @@ std::optional<MemberChange> member_change(Tx& tx, const std::string& message_id)
 Backlog backlog(Tx& tx) {
     const auto row = tx.exec1(
         "SELECT count(*), coalesce(extract(epoch FROM now() - min(oldest.at)), 0)::float8 "
-        "FROM webhook_subscriptions s JOIN chats c ON c.id = s.chat_id OR s.chat_id IS NULL "
+        "FROM webhook_subscriptions s " +
+        covered_chats +
         "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
         "LEFT JOIN LATERAL (SELECT m.updated_at AS at FROM messages m WHERE m.chat_id = c.id "
         "  AND m.version > coalesce(k.version, 0) ORDER BY m.version LIMIT 1) oldest ON true "

@@ -6,9 +6,9 @@
 
 #include "support/chat_api.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/webhook_receiver.hpp"
 
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <atomic>
 #include <map>
@@ -37,114 +37,6 @@ std::map<std::string, std::string> key_headers() {
 
 std::string webhooks_url(const std::string& chat_id) { return chat_url(chat_id) + "/webhooks"; }
 
-std::string hex_hmac(const std::string& secret, const std::string& text) {
-    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-    crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
-    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-    crypto_auth_hmacsha256_final(&state, mac.data());
-    std::string hex(mac.size() * 2 + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
-    hex.pop_back();
-    return hex;
-}
-
-// A receiver that checks each request's signature with the secret it was given, answers by
-// its policy, and keeps the bodies it took (answered 2xx) in the order it took them.
-class Receiver {
-public:
-    using Policy = std::function<int(const json& body, std::size_t request_number)>;
-
-    explicit Receiver(Policy policy = nullptr)
-        : policy_(std::move(policy)), server_([this](const FakeHttpServer::Request& r) { return receive(r); }) {}
-
-    std::string url() const { return server_.url() + "/hook"; }
-    // Each subscription signs with its own secret.
-    void add_secret(const json& webhook) {
-        std::lock_guard lock(mutex_);
-        secrets_[webhook["id"].get<std::string>()] = webhook["secret"].get<std::string>();
-    }
-    void set_policy(Policy policy) {
-        std::lock_guard lock(mutex_);
-        policy_ = std::move(policy);
-    }
-    std::vector<json> taken() const {
-        std::lock_guard lock(mutex_);
-        return taken_;
-    }
-    // The bodies taken, each delivery once (its first time), optionally of one event type.
-    std::vector<json> unique(const std::string& type = "") const {
-        std::set<std::string> seen;
-        std::vector<json> found;
-        for (const auto& body : taken())
-            if (seen.insert(body["delivery_id"].get<std::string>()).second && (type.empty() || body["type"] == type))
-                found.push_back(body);
-        return found;
-    }
-    std::size_t requests() const { return server_.request_count(); }
-    std::vector<std::string> problems() const {
-        std::lock_guard lock(mutex_);
-        return problems_;
-    }
-
-private:
-    FakeHttpServer::Reply receive(const FakeHttpServer::Request& request) {
-        Policy policy;
-        std::size_t number = 0;
-        {
-            std::lock_guard lock(mutex_);
-            policy = policy_;
-            number = ++received_;
-            check(request);
-        }
-        const auto body = json::parse(request.body, nullptr, false);
-        const int status = policy ? policy(body, number) : 200;
-        if (status >= 200 && status < 300) {
-            std::lock_guard lock(mutex_);
-            taken_.push_back(body);
-        }
-        return {status, "{}"};
-    }
-
-    // Under mutex_.
-    void check(const FakeHttpServer::Request& request) {
-        const auto header = [&](const std::string& name) {
-            const auto found = request.headers.find(name);
-            return found == request.headers.end() ? std::string() : found->second;
-        };
-        const auto signature = header("confab-signature");
-        const auto comma = signature.find(",v1=");
-        if (signature.rfind("t=", 0) != 0 || comma == std::string::npos) {
-            problems_.push_back("malformed Confab-Signature: " + signature);
-            return;
-        }
-        const auto body = json::parse(request.body, nullptr, false);
-        const auto secret = secrets_.find(body.is_object() ? body.value("webhook_id", "") : "");
-        if (secret == secrets_.end()) {
-            problems_.push_back("no subscription of this receiver sent " + request.body);
-            return;
-        }
-        const auto timestamp = signature.substr(2, comma - 2);
-        if (signature.substr(comma + 4) != hex_hmac(secret->second, timestamp + "." + request.body))
-            problems_.push_back("bad signature on " + request.body);
-        const auto age =
-            std::chrono::system_clock::now().time_since_epoch() - std::chrono::seconds(std::stoll(timestamp));
-        if (std::chrono::abs(age) > std::chrono::minutes(5)) problems_.push_back("stale timestamp " + timestamp);
-        if (header("confab-delivery") != body.value("delivery_id", "") ||
-            header("confab-event") != body.value("type", "") || request.method != "POST" ||
-            header("content-type") != "application/json")
-            problems_.push_back("headers do not match the body: " + request.body);
-    }
-
-    mutable std::mutex mutex_;
-    Policy policy_;
-    std::map<std::string, std::string> secrets_;  // by webhook id
-    std::size_t received_ = 0;
-    std::vector<json> taken_;
-    std::vector<std::string> problems_;
-    FakeHttpServer server_;
-};
-
 // About 30% of requests fail with 500, and one in eleven stalls past the server's timeout.
 int flaky(const json&, std::size_t number) {
     if (number % 11 == 5) {
@@ -155,7 +47,7 @@ int flaky(const json&, std::size_t number) {
     return number % 10 == 2 || number % 10 == 5 || number % 10 == 8 ? 500 : 200;
 }
 
-std::vector<std::int64_t> delivered_seqs(const Receiver& receiver, const std::string& chat_id) {
+std::vector<std::int64_t> delivered_seqs(const WebhookReceiver& receiver, const std::string& chat_id) {
     std::vector<std::int64_t> seqs;
     for (const auto& body : receiver.unique("message.new"))
         if (body["chat_id"] == chat_id && body["data"]["message"]["type"] == "text")
@@ -183,7 +75,7 @@ protected:
         std::string chat_id;
         json webhook;
     };
-    static Scene subscribed_group(Receiver& receiver, std::uint16_t at = 0) {
+    static Scene subscribed_group(WebhookReceiver& receiver, std::uint16_t at = 0) {
         if (at == 0) at = port();
         Scene scene{register_user(at, "ann"), register_user(at, "bob"), "", json()};
         scene.chat_id = create_group(at, scene.ann, {scene.bob.id})["id"].get<std::string>();
@@ -201,7 +93,7 @@ std::unique_ptr<TestDatabase> WebhooksTest::database_;
 std::unique_ptr<ServerProcess> WebhooksTest::server_;
 
 TEST_F(WebhooksTest, AdminSubscribesAndEveryChangeArrivesSignedAsItsWebSocketEvent) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
     EXPECT_TRUE(is_uuid(scene.webhook["id"]));
     EXPECT_EQ(scene.webhook["chat_id"], scene.chat_id);
@@ -238,7 +130,7 @@ TEST_F(WebhooksTest, AdminSubscribesAndEveryChangeArrivesSignedAsItsWebSocketEve
 }
 
 TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
     const auto carl = register_user(port(), "carl");
     // Each change waits for the one before: a member event shows the member as they are
@@ -263,9 +155,9 @@ TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
 }
 
 TEST_F(WebhooksTest, ASubscriptionGetsOnlyTheEventsItNames) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
-    Receiver deletions;
+    WebhookReceiver deletions;
     const auto webhook =
         expect_json(post(port(), scene.ann.token, webhooks_url(scene.chat_id),
                          {{"url", deletions.url()}, {"events", {"message.deleted", "message.deleted"}}}),
@@ -284,7 +176,7 @@ TEST_F(WebhooksTest, ASubscriptionGetsOnlyTheEventsItNames) {
 }
 
 TEST_F(WebhooksTest, AFlakyReceiverGetsEveryEventInOrderPerChat) {
-    Receiver receiver(flaky);
+    WebhookReceiver receiver(flaky);
     auto scene = subscribed_group(receiver);
     const auto other = create_group(port(), scene.ann, {scene.bob.id})["id"].get<std::string>();
     receiver.add_secret(
@@ -310,7 +202,7 @@ TEST_F(WebhooksTest, AFlakyReceiverGetsEveryEventInOrderPerChat) {
 TEST_F(WebhooksTest, NothingIsLostAcrossAKillNineOfTheServer) {
     TestDatabase database;
     auto server = std::make_unique<ServerProcess>(database.url(), webhook_env());
-    Receiver receiver(flaky);
+    WebhookReceiver receiver(flaky);
     auto scene = subscribed_group(receiver, server->port());
     std::vector<std::int64_t> expected;
     for (int i = 0; i < 30; ++i)
@@ -333,7 +225,7 @@ TEST_F(WebhooksTest, NothingIsLostAcrossAPostgresRestart) {
     CONFAB_REQUIRE_PG_CONTROL();
     TestDatabase database;
     ServerProcess server(database.url(), webhook_env());
-    Receiver receiver(flaky);
+    WebhookReceiver receiver(flaky);
     auto scene = subscribed_group(receiver, server.port());
     std::vector<std::int64_t> expected;
     for (int i = 0; i < 20; ++i)
@@ -359,7 +251,7 @@ TEST_F(WebhooksTest, NothingIsLostAcrossAPostgresRestart) {
 TEST_F(WebhooksTest, ADeliveryThatKeepsFailingIsParkedListedAndReplayed) {
     TestDatabase database;
     ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
-    Receiver receiver([](const json&, std::size_t) { return 503; });
+    WebhookReceiver receiver([](const json&, std::size_t) { return 503; });
     auto scene = subscribed_group(receiver, server.port());
     const auto hook = scene.webhook["id"].get<std::string>();
     const auto failures_url = webhooks_url(scene.chat_id) + "/" + hook + "/failures";
@@ -414,7 +306,7 @@ TEST_F(WebhooksTest, ADeliveryThatKeepsFailingIsParkedListedAndReplayed) {
 }
 
 TEST_F(WebhooksTest, TheOperatorSubscribesServerWideWithTheServerKey) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     const auto created = http(port(), "POST", "/api/v1/server/webhooks",
                               json({{"url", receiver.url()}, {"events", {"message.new"}}}).dump(), key_headers());
     ASSERT_EQ(created.status, 201) << created.body;
@@ -447,7 +339,7 @@ TEST_F(WebhooksTest, TheOperatorSubscribesServerWideWithTheServerKey) {
 }
 
 TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
     const auto outsider = register_user(port(), "out");
     const json body{{"url", receiver.url()}};
@@ -480,7 +372,7 @@ TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
 }
 
 TEST_F(WebhooksTest, BadSubscriptionsAreRefused) {
-    Receiver receiver;
+    WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
     const auto refused = [&](const json& body, const std::string& field) {
         const auto r = post(port(), scene.ann.token, webhooks_url(scene.chat_id), body);

@@ -13,6 +13,7 @@
 #include "confab/domain/analytics.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/bot_service.hpp"
 #include "confab/domain/broadcast_service.hpp"
 #include "confab/domain/call_service.hpp"
 #include "confab/domain/chat_service.hpp"
@@ -97,6 +98,7 @@ public:
     domain::UserBlockService user_blocks;
     domain::ReportService reports;
     domain::BroadcastService broadcasts;
+    domain::BotService bots;
     Services services;
     WebClient web_client;
     http::Router router;

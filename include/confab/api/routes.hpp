@@ -43,5 +43,7 @@ void add_server_routes(http::Router& router, Services& services);
 void add_call_routes(http::Router& router, Services& services);
 // Webhooks of a chat (its admins) and server-wide ones (the server API key).
 void add_webhook_routes(http::Router& router, Services& services);
+// A user's bots (docs/api.md, Bots).
+void add_bot_routes(http::Router& router, Services& services);
 
 }  // namespace confab::api

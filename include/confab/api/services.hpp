@@ -32,6 +32,7 @@ class CallService;
 class UserBlockService;
 class ReportService;
 class BroadcastService;
+class BotService;
 }  // namespace confab::domain
 namespace confab::store {
 class Pool;
@@ -69,6 +70,7 @@ struct Services {
     domain::ReportService& reports;
     domain::BroadcastService& broadcasts;
     const realtime::Hub& hub;
+    domain::BotService& bots;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.
@@ -83,5 +85,8 @@ void require_server_key(Services& services, const http::Context& context);
 
 // principal_of, recorded on the context, the user's request budget spent.
 boost::asio::awaitable<model::Principal> authenticate(Services& services, http::Context& context);
+// authenticate, refusing a bot's token (forbidden, reason bot): for the routes that are a
+// person's only (docs/api.md, Bots).
+boost::asio::awaitable<model::Principal> authenticate_person(Services& services, http::Context& context);
 
 }  // namespace confab::api

@@ -23,6 +23,7 @@ class MemberService;
 // any member leaves; their messages stay as from a deleted user, or their content is removed
 // (auth.deleted_user_messages); the profile, credentials, sessions (their sockets closed),
 // exports and the media no message references any more go, and the user becomes a tombstone.
+// The user's bots are deleted with them.
 class AccountService {
 public:
     AccountService(ChatWrites& writes, AuthService& auth, MemberService& members, ExportService& exports,
@@ -38,7 +39,12 @@ public:
     boost::asio::awaitable<void> delete_account(Principal principal, std::optional<std::string> password,
                                                 std::string client);
 
+    // Deletes a bot (docs/api.md, Bots) as an account is deleted, without a confirmation: its
+    // owner asked.
+    boost::asio::awaitable<void> delete_bot(std::string bot_id);
+
 private:
+    boost::asio::awaitable<void> erase(const std::string& user_id);
     boost::asio::awaitable<void> leave_groups(const std::string& user_id);
     // Deletes, for everyone, the user's messages in every chat, each chat's in one write.
     boost::asio::awaitable<void> remove_messages(const std::string& user_id);

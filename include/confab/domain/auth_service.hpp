@@ -63,6 +63,9 @@ public:
     boost::asio::awaitable<void> logout(const Principal& principal);
     // Revokes every token of the user; their sockets close.
     boost::asio::awaitable<void> sign_out_everywhere(std::string user_id);
+    // A bot's one token (docs/api.md, Bots): a new one, every earlier one revoked at once and
+    // its sockets closed, as a logout does.
+    boost::asio::awaitable<std::string> replace_bot_token(std::string bot_id, std::string client);
     // The user's live sessions, the caller's marked current.
     boost::asio::awaitable<std::vector<Session>> sessions(const Principal& principal);
     // Revokes one of the user's sessions (the caller's own included) and closes its sockets;

@@ -90,6 +90,11 @@ void may_delete_chat(const Standing& actor);
 
 void may_add_members(const Standing& actor);
 
+// A bot is put into a group by its owner only (docs/api.md, Bots): anyone else's add, or
+// group creation naming it, is refused (forbidden, reason not_bot_owner). `bot_owner`: the
+// added bot's owner.
+void may_add_bot(const std::string& actor, const std::string& bot_owner);
+
 // Whether a user's privacy setting admits someone; `contact`: they already share a chat. Who
 // may put the user into a group without asking them (anyone else's add becomes an
 // invitation) is admits(who_can_add_me, ...).

@@ -94,6 +94,14 @@ public:
     boost::asio::awaitable<void> remove(WebhookOwner owner, std::string id);
     boost::asio::awaitable<WebhookFailurePage> failures(WebhookOwner owner, std::string id,
                                                         std::optional<std::string> after_id, int limit);
+    // A bot's webhook (docs/api.md, Bots): every event of the chats the bot is a member of, from
+    // its joining on. Replaces the bot's webhook with one for `url` (a new secret), or removes it
+    // (nullopt). The caller has made sure the bot is the actor's.
+    boost::asio::awaitable<std::optional<WebhookSubscription>> set_bot_webhook(std::string bot_id,
+                                                                               std::optional<std::string> url);
+    // Throws bad_request (field url) for a URL no webhook may have, unavailable when webhooks
+    // are off.
+    boost::asio::awaitable<void> check_url(const std::string& url);
     // Sends a parked delivery again, now, once: true when the receiver took it (it is then
     // no longer listed).
     boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> replay(WebhookOwner owner, std::string id,

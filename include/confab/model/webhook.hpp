@@ -9,8 +9,9 @@
 
 namespace confab::model {
 
-// A URL told of a chat's events (docs/api.md, Webhooks): a chat admin's for that chat, or an
-// operator's for every chat (chat_id empty). Its secret signs each delivery.
+// A URL told of a chat's events (docs/api.md, Webhooks): a chat admin's for that chat, an
+// operator's for every chat (chat_id empty), or a bot's for the chats it is a member of
+// (bot_id set; docs/api.md, Bots). Its secret signs each delivery.
 struct WebhookSubscription {
     std::string id;
     std::optional<std::string> chat_id;
@@ -19,6 +20,7 @@ struct WebhookSubscription {
     std::vector<std::string> events;
     std::optional<std::string> created_by;
     Timestamp created_at;
+    std::optional<std::string> bot_id;
 };
 
 // A delivery that failed for webhooks.retry_for_seconds and was parked: its body is kept as

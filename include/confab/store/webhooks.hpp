@@ -18,8 +18,11 @@ namespace confab::store::webhooks {
 // chat's current version and last seq (a server-wide one: every chat existing now).
 model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription);
 std::optional<model::WebhookSubscription> find(Tx& tx, const std::string& id);
-// A chat's subscriptions, or the server-wide ones (chat_id empty); oldest first.
+// A chat's subscriptions, or the server-wide ones (chat_id empty); oldest first. Bots' are
+// neither.
 std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std::string>& chat_id);
+// Removes the bot's subscription (a bot has at most one), if it has one.
+void remove_of_bot(Tx& tx, const std::string& bot_id);
 bool remove(Tx& tx, const std::string& id);
 
 // Where a subscription's deliveries for one chat stand (migration 0020 says what each means).
@@ -39,7 +42,8 @@ struct Due {
 // due and which no other node holds, the longest waiting first.
 std::vector<Due> due(Tx& tx, const std::string& node, int limit);
 // Takes (or renews) the pair's lease for `node` and returns its cursor (a pair without a row
-// starts at version 0); nullopt while another node holds it, or when the pair is gone.
+// starts at version 0, but a bot's, whose rows only membership makes); nullopt while another
+// node holds it, or when the pair is gone.
 std::optional<Cursor> claim(Tx& tx, const std::string& subscription_id, const std::string& chat_id,
                             const std::string& node, std::chrono::milliseconds lease);
 std::optional<std::int64_t> chat_version(Tx& tx, const std::string& chat_id);

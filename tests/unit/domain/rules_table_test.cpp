@@ -385,6 +385,19 @@ TEST(RulesTable, WhoBansANonMemberAndWhomABanKeepsOut) {
     EXPECT_EQ(answer([] { may_join(true); }), 'F');
 }
 
+// A bot goes into a group only by its owner's hand (docs/api.md, Bots), whatever role the
+// adder holds: anyone else, the group's owner included, is refused with reason not_bot_owner.
+TEST(RulesTable, OnlyItsOwnerAddsABot) {
+    struct Case {
+        std::string actor, bot_owner, expected;
+    };
+    const std::vector<Case> cases{{"ann", "ann", "admits"},
+                                  {"bob", "ann", "forbidden:not_bot_owner"},
+                                  {"", "ann", "forbidden:not_bot_owner"}};
+    for (const auto& c : cases)
+        EXPECT_EQ(reason([&] { may_add_bot(c.actor, c.bot_owner); }), c.expected) << c.actor << " adds " << c.bot_owner;
+}
+
 // A group's invite links are managed by who holds `manage_invite_links` (admins and the
 // owner), whatever the settings; a direct chat has none.
 TEST(RulesTable, WhoManagesInviteLinks) {

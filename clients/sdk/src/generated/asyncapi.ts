@@ -106,6 +106,48 @@ export interface components {
                 mau: number;
             };
         };
+        /** @description A bot as its owner sees it (docs/api.md, Bots). */
+        BotModel: components["schemas"]["UserModel"] & {
+            owner_id: components["schemas"]["Uuid"];
+            /** @description The bot's webhook, the `webhook_id` of its deliveries; null without one. */
+            webhook_id: components["schemas"]["Uuid"] | null;
+            /** @description Where the events of the bot's chats are POSTed; null without a webhook. */
+            webhook_url: string | null;
+        };
+        BotList: {
+            bots: components["schemas"]["BotModel"][];
+        };
+        CreateBotRequest: {
+            username: string;
+            /** @description 1-64 code points; the username when absent. */
+            display_name?: string;
+            /** @description At most 200 code points. */
+            bio?: string;
+            /** @description An absolute http:// URL, checked as a chat webhook's (docs/api.md, Webhooks). */
+            webhook_url?: string;
+        };
+        UpdateBotRequest: {
+            display_name?: string;
+            bio?: string | null;
+            /** @description A new webhook (a new id and secret), or null to remove it. */
+            webhook_url?: string | null;
+        };
+        CreatedBot: {
+            bot: components["schemas"]["BotModel"];
+            /** @description The bot's bearer token, shown this once. */
+            token: string;
+            /** @description Only when the request set `webhook_url`; signs its deliveries, shown this once. */
+            webhook_secret?: string;
+        };
+        ChangedBot: {
+            bot: components["schemas"]["BotModel"];
+            /** @description Only when the request set a webhook URL; shown this once. */
+            webhook_secret?: string;
+        };
+        BotToken: {
+            /** @description The bot's new bearer token, shown this once. */
+            token: string;
+        };
         UserModel: {
             id: components["schemas"]["Uuid"];
             /** @description A deleted account's tombstone has `deleted-<id>`, a name no one can register. */
@@ -119,7 +161,10 @@ export interface components {
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
-            /** @description A bot made by the host application's backend (`PUT /server/users/{external_id}`). */
+            /**
+             * @description A bot: made by a user (`POST /bots`, docs/api.md, Bots) or marked so by the host
+             *     application's backend (`PUT /server/users/{external_id}`).
+             */
             is_bot: boolean;
             created_at: components["schemas"]["Timestamp"];
             /**
@@ -1175,6 +1220,7 @@ export interface components {
             data: Record<string, never>;
             /** @description The same on every attempt and replay of one delivery (dedupe on it); deliveries are at least once. */
             delivery_id: string;
+            /** @description The subscription that sent it, or a bot's `webhook_id` (docs/api.md, Bots). */
             webhook_id: components["schemas"]["Uuid"];
             chat_id: components["schemas"]["Uuid"];
         };

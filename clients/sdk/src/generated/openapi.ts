@@ -154,6 +154,7 @@ export interface paths {
          * Revoke the token used for this call
          * @description The token stops working at once, on every connection using it: open WebSockets on it
          *     are closed with code 4001. Other tokens of the same user keep working.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         post: operations["logout"];
         delete?: never;
@@ -175,6 +176,7 @@ export interface paths {
          * Sign out everywhere
          * @description Every token of the caller's user, this one included, stops working at once, and
          *     every open WebSocket of the user is closed with code 4001.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         post: operations["logoutEverywhere"];
         delete?: never;
@@ -194,6 +196,7 @@ export interface paths {
          * The caller's signed-in devices
          * @description Every live (not revoked, not expired) session of the caller's user, most recently used
          *     first; the caller's own is marked `current`. Tokens and their hashes are never shown.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["listSessions"];
         put?: never;
@@ -202,6 +205,7 @@ export interface paths {
          * Sign out every other session
          * @description Every session of the caller's user but the caller's own stops working at once, and
          *     its open WebSockets are closed with code 4001. The caller stays signed in.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         delete: operations["revokeOtherSessions"];
         options?: never;
@@ -230,6 +234,7 @@ export interface paths {
          * @description The session's token stops working at once and its open WebSockets are closed with
          *     code 4001, like a logout from that device. The caller's own session may be revoked
          *     too (it is then signed out).
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         delete: operations["revokeSession"];
         options?: never;
@@ -254,6 +259,7 @@ export interface paths {
          *     session stays signed in. Unknown fields are `400`. A user created by token exchange
          *     has no password: `403` with `details.field` `current_password`. `403` too when
          *     `auth.password_enabled` is false.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         put: operations["changePassword"];
         post?: never;
@@ -281,6 +287,7 @@ export interface paths {
          *     count against the sign-in limits, `429`). An account created by token exchange has no
          *     password: the authenticated request alone confirms, with no body (a `password` sent
          *     is ignored). Unknown fields are `400`.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          *
          *     The user leaves every group as a member leaving does (`member.removed` and a
          *     "<name> left" system message; an owner's group passes to its next member). With
@@ -356,6 +363,7 @@ export interface paths {
          * @description docs/api.md, Exporting your data. The archive is built in the background; poll the
          *     export's `Location` for its progress. `409` while another export of the caller is
          *     `pending` or `running`.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         post: operations["startExport"];
         delete?: never;
@@ -377,6 +385,7 @@ export interface paths {
         /**
          * An export's status and progress
          * @description The caller's own exports only; another user's (or a malformed id) is `404`.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["getExport"];
         put?: never;
@@ -401,6 +410,7 @@ export interface paths {
          * A ready export's archive
          * @description A gzip-compressed tar (docs/api.md, Exporting your data), sent from disk in chunks.
          *     The caller's own exports only (`404` otherwise); one not `ready` is `409`.
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["downloadExport"];
         put?: never;
@@ -874,6 +884,7 @@ export interface paths {
          * The caller's push devices
          * @description The devices registered by every live session of the caller's user, oldest first. Not
          *     on a user's behalf (`403` `on_behalf_not_allowed`).
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["listDevices"];
         put?: never;
@@ -889,6 +900,7 @@ export interface paths {
          *     `400` naming the field. A known provider this server is not configured for is `400`
          *     with `details.reason` `provider_not_configured`. Not on a user's behalf (`403`
          *     `on_behalf_not_allowed`).
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         post: operations["registerDevice"];
         delete?: never;
@@ -914,6 +926,7 @@ export interface paths {
          * Remove one of the caller's devices
          * @description No more pushes go to the device. Another user's device, or one already removed, is
          *     `404`; a malformed id `400`. Not on a user's behalf (`403` `on_behalf_not_allowed`).
+         *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         delete: operations["removeDevice"];
         options?: never;
@@ -2436,6 +2449,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's bots, oldest first
+         * @description Deleted bots are not listed. A bot's token is refused (`403`, `details.reason` `bot`).
+         */
+        get: operations["listBots"];
+        put?: never;
+        /**
+         * Make a bot account
+         * @description A user marked `is_bot`, owned by the caller, with a token of its own shown this once
+         *     (and `webhook_secret` when `webhook_url` is given). The username shares the users'
+         *     namespace: taken is `409` with `details.field` `username`. At most 20 bots per user:
+         *     `409` with `details.reason` `too_many_bots`. A refused `webhook_url` is `400` (as a
+         *     chat webhook's URL) and makes no bot. A bot's token is refused (`403`,
+         *     `details.reason` `bot`). docs/api.md, Bots.
+         */
+        post: operations["createBot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bots/{bot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One of the caller's bots
+         * @description Anyone else's bot, a deleted or unknown one and a malformed id are `404`. A bot's
+         *     token is refused (`403`, `details.reason` `bot`).
+         */
+        get: operations["getBot"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a bot
+         * @description The bot leaves its groups (`member.removed`), its token stops working and its sockets
+         *     close with 4001, its webhook goes, and it becomes a deleted user's tombstone. Only the
+         *     owner: anyone else's bot is `404`. A bot's token is refused (`403`, `details.reason`
+         *     `bot`).
+         */
+        delete: operations["deleteBot"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a bot's profile or webhook
+         * @description Any of `display_name`, `bio` (null clears it) and `webhook_url` (null removes the
+         *     webhook; a URL replaces it with a new one, whose secret is in the answer this once).
+         *     An empty body or unknown fields are `400`. Only the owner: anyone else's bot is `404`.
+         *     A bot's token is refused (`403`, `details.reason` `bot`).
+         */
+        patch: operations["updateBot"];
+        trace?: never;
+    };
+    "/api/v1/bots/{bot_id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a bot a new token
+         * @description The new token is shown this once; the old one stops working at once (`401`) and its
+         *     WebSockets close with 4001. Only the owner: anyone else's bot is `404`. A bot's token
+         *     is refused (`403`, `details.reason` `bot`).
+         */
+        post: operations["rotateBotToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2543,6 +2648,48 @@ export interface components {
                 mau: number;
             };
         };
+        /** @description A bot as its owner sees it (docs/api.md, Bots). */
+        BotModel: components["schemas"]["UserModel"] & {
+            owner_id: components["schemas"]["Uuid"];
+            /** @description The bot's webhook, the `webhook_id` of its deliveries; null without one. */
+            webhook_id: components["schemas"]["Uuid"] | null;
+            /** @description Where the events of the bot's chats are POSTed; null without a webhook. */
+            webhook_url: string | null;
+        };
+        BotList: {
+            bots: components["schemas"]["BotModel"][];
+        };
+        CreateBotRequest: {
+            username: string;
+            /** @description 1-64 code points; the username when absent. */
+            display_name?: string;
+            /** @description At most 200 code points. */
+            bio?: string;
+            /** @description An absolute http:// URL, checked as a chat webhook's (docs/api.md, Webhooks). */
+            webhook_url?: string;
+        };
+        UpdateBotRequest: {
+            display_name?: string;
+            bio?: string | null;
+            /** @description A new webhook (a new id and secret), or null to remove it. */
+            webhook_url?: string | null;
+        };
+        CreatedBot: {
+            bot: components["schemas"]["BotModel"];
+            /** @description The bot's bearer token, shown this once. */
+            token: string;
+            /** @description Only when the request set `webhook_url`; signs its deliveries, shown this once. */
+            webhook_secret?: string;
+        };
+        ChangedBot: {
+            bot: components["schemas"]["BotModel"];
+            /** @description Only when the request set a webhook URL; shown this once. */
+            webhook_secret?: string;
+        };
+        BotToken: {
+            /** @description The bot's new bearer token, shown this once. */
+            token: string;
+        };
         UserModel: {
             id: components["schemas"]["Uuid"];
             /** @description A deleted account's tombstone has `deleted-<id>`, a name no one can register. */
@@ -2556,7 +2703,10 @@ export interface components {
             avatar_url: string | null;
             /** @description At most 200 code points, set with `PATCH /users/me`. */
             bio: string | null;
-            /** @description A bot made by the host application's backend (`PUT /server/users/{external_id}`). */
+            /**
+             * @description A bot: made by a user (`POST /bots`, docs/api.md, Bots) or marked so by the host
+             *     application's backend (`PUT /server/users/{external_id}`).
+             */
             is_bot: boolean;
             created_at: components["schemas"]["Timestamp"];
             /**
@@ -3612,6 +3762,7 @@ export interface components {
             data: Record<string, never>;
             /** @description The same on every attempt and replay of one delivery (dedupe on it); deliveries are at least once. */
             delivery_id: string;
+            /** @description The subscription that sent it, or a bot's `webhook_id` (docs/api.md, Bots). */
             webhook_id: components["schemas"]["Uuid"];
             chat_id: components["schemas"]["Uuid"];
         };
@@ -3817,6 +3968,8 @@ export interface components {
         ReportId: string;
         /** @description An invite link's code. */
         InviteCode: string;
+        /** @description The bot's user id. */
+        BotId: components["schemas"]["Uuid"];
         /** @description The webhook subscription's id. */
         WebhookId: components["schemas"]["Uuid"];
         /** @description The parked delivery's id. */
@@ -4039,6 +4192,7 @@ export interface operations {
         responses: {
             204: components["responses"]["NoContent"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Error"];
         };
     };
@@ -4053,6 +4207,7 @@ export interface operations {
         responses: {
             204: components["responses"]["NoContent"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Error"];
         };
     };
@@ -4076,6 +4231,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Error"];
         };
     };
@@ -4090,6 +4246,7 @@ export interface operations {
         responses: {
             204: components["responses"]["NoContent"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Error"];
         };
     };
@@ -4110,6 +4267,7 @@ export interface operations {
         responses: {
             204: components["responses"]["NoContent"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
@@ -4281,6 +4439,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
         };
@@ -4308,6 +4467,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
@@ -4341,6 +4501,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
@@ -7393,6 +7554,168 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's bots. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBotRequest"];
+            };
+        };
+        responses: {
+            /** @description The bot, its token and, with a webhook, the webhook's secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedBot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bot. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBotRequest"];
+            };
+        };
+        responses: {
+            /** @description The bot as changed and, when a webhook was set, its secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangedBot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateBotToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bot's new token. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };

@@ -1,0 +1,383 @@
+// Bots (docs/api.md, Bots): a user makes a bot with a token of its own, adds it to groups
+// (no one else may), and the bot reads its chats over the WebSocket or by a signed webhook and
+// posts through the same API as anyone; its owner rotates its token and deletes it. Over real
+// HTTP and WebSocket against the server binary, with webhook receivers in this process.
+
+#include "support/chat_api.hpp"
+#include "support/webhook_receiver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace confab::test {
+namespace {
+
+const std::string bots_url = "/api/v1/bots";
+
+std::string bot_url(const std::string& bot_id) { return bots_url + "/" + bot_id; }
+
+::testing::AssertionResult HasReason(const HttpResponse& r, int status, const std::string& code,
+                                     const std::string& reason) {
+    auto error = IsError(r, status, code);
+    if (!error) return error;
+    if (r.json()["error"]["details"].value("reason", "") != reason)
+        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
+    return ::testing::AssertionSuccess();
+}
+
+// The UserModel's keys, and a bot's own three.
+::testing::AssertionResult IsBotModel(const json& j, const std::string& owner_id) {
+    if (!j.is_object()) return ::testing::AssertionFailure() << "not an object: " << j.dump();
+    for (const auto* key : {"id", "username", "display_name", "avatar_url", "bio", "is_bot", "created_at", "owner_id",
+                            "webhook_id", "webhook_url"})
+        if (!j.contains(key)) return ::testing::AssertionFailure() << "no " << key << ": " << j.dump();
+    if (j.size() != 10) return ::testing::AssertionFailure() << "undocumented keys: " << j.dump();
+    if (!is_uuid(j["id"]) || j["is_bot"] != true || j["owner_id"] != owner_id || !is_timestamp(j["created_at"]))
+        return ::testing::AssertionFailure() << "not this owner's bot: " << j.dump();
+    return ::testing::AssertionSuccess();
+}
+
+// Whether the receiver took the message's message.new.
+bool delivered(const WebhookReceiver& receiver, const json& message) {
+    for (const auto& body : receiver.unique("message.new"))
+        if (body["data"]["message"]["id"] == message["id"]) return true;
+    return false;
+}
+
+// A bot as the tests hold it: its model, and a TestUser for its token.
+struct TestBot {
+    json model;
+    TestUser user;
+};
+
+class BotsTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!TestDatabase::configured()) return;
+        database_ = std::make_unique<TestDatabase>();
+        server_ = std::make_unique<ServerProcess>(
+            database_->url(), std::map<std::string, std::string>{{"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
+                                                                 {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "20"},
+                                                                 {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "200"},
+                                                                 {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "50"}});
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        database_.reset();
+    }
+    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
+    static std::uint16_t port() { return server_->port(); }
+
+    static json create_bot_body(const TestUser& owner, const json& body) {
+        return expect_json(post(port(), owner.token, bots_url, body), 201, "create bot");
+    }
+    static TestBot make_bot(const TestUser& owner, const json& extra = json::object()) {
+        json body{{"username", unique_username("bot")}};
+        body.update(extra);
+        auto created = create_bot_body(owner, body);
+        TestBot bot{created["bot"], TestUser{}};
+        bot.user.id = created["bot"]["id"];
+        bot.user.username = created["bot"]["username"];
+        bot.user.token = created["token"];
+        bot.user.user = created["bot"];
+        return bot;
+    }
+
+    static std::unique_ptr<TestDatabase> database_;
+    static std::unique_ptr<ServerProcess> server_;
+};
+
+std::unique_ptr<TestDatabase> BotsTest::database_;
+std::unique_ptr<ServerProcess> BotsTest::server_;
+
+TEST_F(BotsTest, AUserMakesABotWhoseTokenSignsItInAsABot) {
+    const auto ann = register_user(port(), "ann");
+    const auto created = create_bot_body(ann, {{"username", unique_username("helper")},
+                                               {"display_name", "Helper"},
+                                               {"bio", "I answer questions"}});
+    EXPECT_TRUE(IsBotModel(created["bot"], ann.id));
+    EXPECT_EQ(created["bot"]["display_name"], "Helper");
+    EXPECT_EQ(created["bot"]["bio"], "I answer questions");
+    EXPECT_TRUE(created["bot"]["webhook_url"].is_null());
+    EXPECT_FALSE(created.contains("webhook_secret"));
+
+    const auto me = expect_json(get(port(), created["token"], "/api/v1/users/me"), 200, "bot's me");
+    EXPECT_EQ(me["id"], created["bot"]["id"]);
+    EXPECT_EQ(me["is_bot"], true);
+    const auto seen = expect_json(get(port(), ann.token, "/api/v1/users/" + created["bot"]["id"].get<std::string>()),
+                                  200, "the bot seen by its owner");
+    EXPECT_EQ(seen["is_bot"], true);
+
+    const auto listed = expect_json(get(port(), ann.token, bots_url), 200, "list");
+    ASSERT_EQ(listed["bots"].size(), 1u);
+    EXPECT_EQ(listed["bots"][0], created["bot"]);
+    EXPECT_EQ(expect_json(get(port(), ann.token, bot_url(created["bot"]["id"])), 200, "get"), created["bot"]);
+}
+
+TEST_F(BotsTest, OnlyTheOwnerSeesOrManagesABot) {
+    const auto ann = register_user(port(), "ann");
+    const auto eve = register_user(port(), "eve");
+    const auto bot = make_bot(ann);
+    const auto url = bot_url(bot.user.id);
+    EXPECT_TRUE(IsError(get(port(), eve.token, url), 404, "not_found"));
+    EXPECT_TRUE(IsError(patch(port(), eve.token, url, {{"display_name", "Mine now"}}), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(port(), eve.token, url + "/token"), 404, "not_found"));
+    EXPECT_TRUE(IsError(del(port(), eve.token, url), 404, "not_found"));
+    EXPECT_EQ(expect_json(get(port(), eve.token, bots_url), 200, "eve's list")["bots"], json::array());
+    EXPECT_TRUE(IsError(get(port(), ann.token, bot_url("not-a-uuid")), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, bot_url(random_uuid())), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, bot_url(eve.id)), 404, "not_found")) << "a person is no one's bot";
+    EXPECT_EQ(get(port(), bot.user.token, "/api/v1/users/me").status, 200) << "eve's attempts changed nothing";
+    EXPECT_EQ(expect_json(get(port(), ann.token, url), 200, "get")["display_name"], bot.model["display_name"]);
+}
+
+TEST_F(BotsTest, BadBodiesAreRefusedAndMakeNoBot) {
+    const auto ann = register_user(port(), "ann");
+    const auto taken = register_user(port(), "taken");
+    const auto refused = [&](const json& body) { return post(port(), ann.token, bots_url, body); };
+    EXPECT_TRUE(IsError(post_raw(port(), bots_url, "{not json", auth_header(ann.token)), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused(json::object()), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", "No Capitals"}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", 42}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", unique_username("b")}, {"is_admin", true}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", unique_username("b")}, {"display_name", ""}}), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(refused({{"username", unique_username("b")}, {"bio", std::string(201, 'x')}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", unique_username("b")}, {"webhook_url", "ftp://example.com/hook"}}), 400,
+                        "bad_request"));
+    EXPECT_TRUE(IsError(refused({{"username", taken.username}}), 409, "conflict"));
+    EXPECT_EQ(expect_json(get(port(), ann.token, bots_url), 200, "list")["bots"], json::array());
+
+    const auto bot = make_bot(ann);
+    const auto url = bot_url(bot.user.id);
+    EXPECT_TRUE(IsError(patch(port(), ann.token, url, json::object()), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, url, {{"username", "renamed"}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, url, {{"display_name", 7}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), ann.token, url, {{"webhook_url", "not a url"}}), 400, "bad_request"));
+    EXPECT_EQ(expect_json(get(port(), ann.token, url), 200, "unchanged"), bot.model);
+}
+
+TEST_F(BotsTest, TheOwnerChangesTheBotsProfile) {
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann, {{"bio", "old"}});
+    const auto changed =
+        expect_json(patch(port(), ann.token, bot_url(bot.user.id), {{"display_name", "Renamed"}, {"bio", nullptr}}),
+                    200, "patch");
+    EXPECT_TRUE(IsBotModel(changed["bot"], ann.id));
+    EXPECT_EQ(changed["bot"]["display_name"], "Renamed");
+    EXPECT_TRUE(changed["bot"]["bio"].is_null());
+    EXPECT_FALSE(changed.contains("webhook_secret"));
+    EXPECT_EQ(expect_json(get(port(), bot.user.token, "/api/v1/users/me"), 200, "me")["display_name"], "Renamed");
+}
+
+TEST_F(BotsTest, ABotTokenIsRefusedOnThePersonOnlyRoutes) {
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    const auto& token = bot.user.token;
+    EXPECT_TRUE(
+        HasReason(post(port(), token, bots_url, {{"username", unique_username("sub")}}), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(get(port(), token, bots_url), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(del(port(), token, "/api/v1/users/me"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(port(), token, "/api/v1/users/me/exports"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(get(port(), token, "/api/v1/devices"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(port(), token, "/api/v1/devices", {{"provider", "gateway"}, {"token", "device-token"}}),
+                          403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(port(), token, "/api/v1/auth/logout"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(port(), token, "/api/v1/auth/logout-all"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(get(port(), token, "/api/v1/sessions"), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(put(port(), token, "/api/v1/users/me/password",
+                              {{"current_password", "x"}, {"new_password", "yyyyyyyyyy"}}),
+                          403, "forbidden", "bot"));
+    EXPECT_EQ(get(port(), token, "/api/v1/users/me").status, 200) << "the refusals revoked nothing";
+    EXPECT_EQ(get(port(), token, "/api/v1/chats").status, 200) << "a member's routes are the bot's";
+}
+
+TEST_F(BotsTest, OnlyItsOwnerPutsABotIntoAGroup) {
+    const auto ann = register_user(port(), "ann");
+    const auto bob = register_user(port(), "bob");
+    const auto bot = make_bot(ann);
+    const std::string bobs_group = create_group(port(), bob, {ann.id})["id"];
+    EXPECT_TRUE(HasReason(post(port(), bob.token, members_url(bobs_group), {{"user_ids", {bot.user.id}}}), 403,
+                          "forbidden", "not_bot_owner"));
+    EXPECT_TRUE(HasReason(post(port(), bob.token, chats_url(),
+                               {{"type", "group"}, {"title", "with a bot"}, {"member_ids", {ann.id, bot.user.id}}}),
+                          403, "forbidden", "not_bot_owner"));
+    EXPECT_EQ(list_members(port(), bob, bobs_group).size(), 2u);
+
+    // Ann may, in Bob's group too, where any member adds members.
+    const auto added = add_members(port(), ann, bobs_group, {bot.user.id});
+    ASSERT_EQ(added.size(), 1u);
+    EXPECT_TRUE(IsMemberModel(added[0]));
+    EXPECT_EQ(added[0]["user"]["is_bot"], true);
+    const auto members = list_members(port(), bob, bobs_group);
+    const auto* listed = find_member(members, bot.user.id);
+    ASSERT_NE(listed, nullptr);
+    EXPECT_EQ((*listed)["user"]["is_bot"], true);
+    EXPECT_EQ((*find_member(members, bob.id))["user"]["is_bot"], false);
+
+    const std::string anns_group = create_group(port(), ann, {bot.user.id})["id"];
+    EXPECT_EQ(list_members(port(), ann, anns_group).size(), 2u) << "the owner names the bot at creation";
+}
+
+TEST_F(BotsTest, ABotReadsOverTheWebSocketAndPostsOverRestAndWebSocket) {
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    const std::string chat_id = create_group(port(), ann, {bot.user.id})["id"];
+    auto bot_ws = ws_connect(port(), bot.user.token);
+    auto ann_ws = ws_connect(port(), ann.token);
+
+    const auto sent = send_text(port(), ann, chat_id, "hello bot");
+    const auto heard = wait_for(*bot_ws, "message.new", about_message(sent["id"]));
+    ASSERT_TRUE(heard) << "the bot gets its chat's message.new";
+    EXPECT_EQ((*heard)["data"]["message"]["content"], "hello bot");
+
+    const auto by_rest = send_text(port(), bot.user, chat_id, "hello from REST");
+    EXPECT_EQ(by_rest["sender_id"], bot.user.id);
+    ASSERT_TRUE(wait_for(*ann_ws, "message.new", about_message(by_rest["id"])));
+
+    const auto ack =
+        ws_request(*bot_ws, "message.send", {{"chat_id", chat_id}, {"type", "text"}, {"content", "hello from WS"}});
+    ASSERT_TRUE(IsAck(ack)) << ack.dump();
+    EXPECT_EQ(ack["data"]["message"]["sender_id"], bot.user.id);
+    ASSERT_TRUE(wait_for(*ann_ws, "message.new", about_message(ack["data"]["message"]["id"])));
+}
+
+TEST_F(BotsTest, RotatingTheTokenEndsTheOldOneAndItsSocketsAtOnce) {
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    auto old_ws = ws_connect(port(), bot.user.token);
+    const auto rotated = expect_json(post(port(), ann.token, bot_url(bot.user.id) + "/token"), 200, "rotate");
+    ASSERT_TRUE(rotated["token"].is_string());
+    EXPECT_EQ(rotated.size(), 1u);
+    EXPECT_NE(rotated["token"], bot.user.token);
+    EXPECT_EQ(old_ws->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_TRUE(IsError(get(port(), bot.user.token, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(expect_json(get(port(), rotated["token"], "/api/v1/users/me"), 200, "new token")["id"], bot.user.id);
+    auto new_ws = ws_connect(port(), rotated["token"]);
+    EXPECT_EQ(new_ws->request("ping")["type"], "ack");
+}
+
+TEST_F(BotsTest, DeletingABotTakesItOutOfItsGroupsAndEndsItsToken) {
+    const auto ann = register_user(port(), "ann");
+    const auto bob = register_user(port(), "bob");
+    const auto bot = make_bot(ann);
+    const std::string chat_id = create_group(port(), ann, {bob.id, bot.user.id})["id"];
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto bot_ws = ws_connect(port(), bot.user.token);
+
+    EXPECT_EQ(del(port(), ann.token, bot_url(bot.user.id)).status, 204);
+    const auto removed = wait_for(*bob_ws, "member.removed", about_chat(chat_id));
+    ASSERT_TRUE(removed);
+    EXPECT_EQ((*removed)["data"]["user_id"], bot.user.id);
+    EXPECT_EQ(bot_ws->wait_for_close(5s), std::optional<int>(4001));
+    EXPECT_TRUE(IsError(get(port(), bot.user.token, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(find_member(list_members(port(), bob, chat_id), bot.user.id), nullptr);
+    EXPECT_TRUE(IsError(get(port(), ann.token, bot_url(bot.user.id)), 404, "not_found"));
+    EXPECT_EQ(expect_json(get(port(), ann.token, bots_url), 200, "list")["bots"], json::array());
+    EXPECT_TRUE(IsError(del(port(), ann.token, bot_url(bot.user.id)), 404, "not_found"));
+    // Its username is free again, as a deleted account's is.
+    EXPECT_EQ(post(port(), ann.token, bots_url, {{"username", bot.user.username}}).status, 201);
+}
+
+TEST_F(BotsTest, DeletingTheOwnersAccountDeletesTheirBots) {
+    const auto ann = register_user(port(), "ann");
+    const auto bob = register_user(port(), "bob");
+    const auto bot = make_bot(ann);
+    const std::string chat_id = create_group(port(), bob, {ann.id})["id"];
+    add_members(port(), ann, chat_id, {bot.user.id});
+    EXPECT_EQ(del(port(), ann.token, "/api/v1/users/me", json{{"password", ann.password}}).status, 204);
+    EXPECT_TRUE(IsError(get(port(), bot.user.token, "/api/v1/users/me"), 401, "unauthorized"));
+    EXPECT_EQ(list_members(port(), bob, chat_id).size(), 1u) << "the bot left with its owner";
+    EXPECT_EQ(expect_json(get(port(), bob.token, "/api/v1/users/" + bot.user.id), 200, "tombstone")["deleted"], true);
+}
+
+TEST_F(BotsTest, AUserHasAtMostTwentyBots) {
+    const auto ann = register_user(port(), "ann");
+    std::vector<TestBot> bots;
+    bots.reserve(20);
+    for (int i = 0; i < 20; ++i) bots.push_back(make_bot(ann));
+    EXPECT_TRUE(HasReason(post(port(), ann.token, bots_url, {{"username", unique_username("extra")}}), 409, "conflict",
+                          "too_many_bots"));
+    EXPECT_EQ(del(port(), ann.token, bot_url(bots.front().user.id)).status, 204);
+    EXPECT_EQ(post(port(), ann.token, bots_url, {{"username", unique_username("extra")}}).status, 201)
+        << "a deleted bot no longer counts";
+}
+
+TEST_F(BotsTest, ABotsWebhookGetsItsChatsEventsSignedInOrderFromItsJoiningOn) {
+    WebhookReceiver receiver;
+    const auto ann = register_user(port(), "ann");
+    const auto created = create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}});
+    const auto& model = created["bot"];
+    EXPECT_TRUE(IsBotModel(model, ann.id));
+    EXPECT_EQ(model["webhook_url"], receiver.url());
+    ASSERT_TRUE(is_uuid(model["webhook_id"]));
+    ASSERT_TRUE(created["webhook_secret"].get<std::string>().rfind("whsec_", 0) == 0);
+    receiver.add_secret(model["webhook_id"], created["webhook_secret"]);
+    const std::string bot_id = model["id"];
+
+    const std::string chat_id = create_group(port(), ann)["id"];
+    send_text(port(), ann, chat_id, "before the bot");
+    add_members(port(), ann, chat_id, {bot_id});
+    std::vector<json> sent;
+    for (const auto* text : {"one", "two", "three"}) sent.push_back(send_text(port(), ann, chat_id, text));
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 4; }, 15s))
+        << receiver.unique("message.new").size();
+
+    const auto news = receiver.unique("message.new");
+    EXPECT_EQ(news[0]["data"]["message"]["type"], "system") << "its own joining comes first";
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        EXPECT_EQ(news[i + 1]["data"]["message"]["id"], sent[i]["id"]) << i;
+        EXPECT_EQ(news[i + 1]["chat_id"], chat_id);
+        EXPECT_EQ(news[i + 1]["webhook_id"], model["webhook_id"]);
+    }
+    const auto added = receiver.unique("member.added");
+    ASSERT_EQ(added.size(), 1u);
+    EXPECT_EQ(added[0]["data"]["member"]["user"]["id"], bot_id);
+    EXPECT_EQ(added[0]["data"]["member"]["user"]["is_bot"], true);
+    for (const auto& body : receiver.unique())
+        EXPECT_NE(body["data"].value("message", json::object()).value("content", ""), "before the bot")
+            << "nothing from before the bot joined";
+
+    // A new URL is a new webhook with a new secret; the old secret signs nothing more.
+    WebhookReceiver second;
+    const auto changed =
+        expect_json(patch(port(), ann.token, bot_url(bot_id), {{"webhook_url", second.url()}}), 200, "new url");
+    EXPECT_NE(changed["bot"]["webhook_id"], model["webhook_id"]);
+    second.add_secret(changed["bot"]["webhook_id"], changed["webhook_secret"]);
+    const auto later = send_text(port(), ann, chat_id, "four");
+    ASSERT_TRUE(eventually([&] { return second.unique("message.new").size() == 1; }, 15s));
+    EXPECT_EQ(second.unique("message.new")[0]["data"]["message"]["id"], later["id"]);
+
+    // Without a webhook nothing is sent; removing the bot from the chat drops its cursor.
+    const auto removed = expect_json(patch(port(), ann.token, bot_url(bot_id), {{"webhook_url", nullptr}}), 200, "off");
+    EXPECT_TRUE(removed["bot"]["webhook_url"].is_null());
+    EXPECT_TRUE(removed["bot"]["webhook_id"].is_null());
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+    EXPECT_TRUE(second.problems().empty()) << second.problems().front();
+}
+
+TEST_F(BotsTest, ABotsWebhookStopsWhenTheBotLeavesAndStartsAfreshWhenItComesBack) {
+    WebhookReceiver receiver;
+    const auto ann = register_user(port(), "ann");
+    const auto created = create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}});
+    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
+    const std::string bot_id = created["bot"]["id"];
+    const std::string chat_id = create_group(port(), ann, {bot_id})["id"];
+    const auto first = send_text(port(), ann, chat_id, "while a member");
+    ASSERT_TRUE(eventually([&] { return delivered(receiver, first); }, 15s));
+
+    EXPECT_EQ(del(port(), ann.token, member_url(chat_id, bot_id)).status, 204);
+    send_text(port(), ann, chat_id, "while away");
+    add_members(port(), ann, chat_id, {bot_id});
+    const auto back = send_text(port(), ann, chat_id, "welcome back");
+    ASSERT_TRUE(eventually([&] { return delivered(receiver, back); }, 15s));
+    for (const auto& body : receiver.unique("message.new"))
+        EXPECT_NE(body["data"]["message"]["content"], "while away") << "nothing from while it was not a member";
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+}  // namespace
+}  // namespace confab::test
