@@ -370,7 +370,22 @@ Json to_json(const model::ChatView& view) {
                   {"permissions",
                    permission_names(domain::rules::permissions({c.type, c.settings, view.me.role, false}))}}},
                 {"created_at", format_timestamp(c.created_at)},
-                {"updated_at", format_timestamp(c.updated_at)}};
+                {"updated_at", format_timestamp(c.updated_at)},
+                {"handle", optional_text(c.handle)},
+                {"is_public", c.is_public},
+                {"subscriber_count", c.type == model::ChatType::channel ? Json(c.subscriber_count) : Json(nullptr)}};
+}
+
+Json to_json(const model::Channel& channel) {
+    return Json{{"id", channel.id},
+                {"type", model::to_string(model::ChatType::channel)},
+                {"handle", optional_text(channel.handle)},
+                {"title", optional_text(channel.title)},
+                {"avatar_url", optional_text(channel.avatar_url)},
+                {"is_public", channel.is_public},
+                {"subscriber_count", channel.subscriber_count},
+                {"joined", channel.joined},
+                {"created_at", format_timestamp(channel.created_at)}};
 }
 
 Json to_json(const model::Invitation& invitation) {

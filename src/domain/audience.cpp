@@ -78,6 +78,18 @@ Audience audience_of(Occasion occasion) {
     return Audience::subject;  // unreachable: every occasion is named above
 }
 
+Audience audience_in_channel(Occasion occasion) {
+    switch (occasion) {
+        case Occasion::member_added:
+        case Occasion::member_removed:
+        case Occasion::role_changed:
+        case Occasion::member_muted: return Audience::staff_and_subject;
+        case Occasion::typing_updated: return Audience::staff_but_actor;
+        case Occasion::read_updated: return Audience::actor;
+        default: return audience_of(occasion);
+    }
+}
+
 namespace {
 
 std::vector<std::string> drawn(Audience audience, Facts& facts) {
@@ -102,6 +114,17 @@ std::vector<std::string> drawn(Audience audience, Facts& facts) {
                        std::find(facts.mentioned.begin(), facts.mentioned.end(), member) == facts.mentioned.end();
             });
             return std::move(members);
+        case Audience::staff_and_subject: {
+            auto staff = facts.staff.value_or(std::vector<std::string>{});
+            if (std::find(staff.begin(), staff.end(), facts.subject) == staff.end())
+                staff.push_back(std::move(facts.subject));
+            return staff;
+        }
+        case Audience::staff_but_actor: {
+            auto staff = facts.staff.value_or(std::vector<std::string>{});
+            std::erase(staff, facts.actor);
+            return staff;
+        }
     }
     return {};  // unreachable: every audience is named above
 }
@@ -118,7 +141,8 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
 
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
-    auto users = recipients(audience_of(occasion), std::move(facts));
+    const auto audience = facts.staff ? audience_in_channel(occasion) : audience_of(occasion);
+    auto users = recipients(audience, std::move(facts));
     if (auto* poll = poll_in(event)) {
         const auto* updated = std::get_if<PollUpdated>(&event);
         if (updated && updated->voter) return split_for_voter(std::move(event), std::move(users));

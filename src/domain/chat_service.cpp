@@ -5,6 +5,7 @@
 
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
+#include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/user_blocks.hpp"
@@ -81,6 +82,19 @@ std::string settings_summary(const ChatSettings& settings) {
 
 void validate_settings(const SettingsPatch& settings) {
     if (settings.slow_mode_seconds) rules::check_slow_mode_seconds(*settings.slow_mode_seconds);
+}
+
+Error handle_taken() { return with_reason(ErrorCode::conflict, "the handle is taken", "handle_taken", "handle"); }
+
+// A channel's handle and publicity as the update leaves them, checked against its kind and
+// against the other chats' handles; what the update does not name stays as it was.
+store::ChannelChanges channel_changes(store::Tx& tx, const ChatView& before, const ChatUpdate& update) {
+    const auto handle = update.handle.value_or(before.chat.handle);
+    const bool is_public = update.is_public.value_or(before.chat.is_public);
+    rules::check_channel_fields(before.chat.type, handle.has_value(), is_public);
+    if (update.handle && *update.handle && store::chats::handle_taken(tx, **update.handle, before.chat.id))
+        throw handle_taken();
+    return {update.handle, update.is_public};
 }
 
 }  // namespace
@@ -185,8 +199,10 @@ boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string
 boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::string chat_id, ChatUpdate update) {
     if (update.title) validate_title(*update.title, limits_);
     if (update.avatar_url) validate_avatar(*update.avatar_url);
+    if (update.handle && *update.handle) rules::check_handle(**update.handle);
     validate_settings(update.settings);
-    const bool changes_settings = !update.settings.empty();
+    // A channel's handle and publicity are its admins' to change, as settings are.
+    const bool changes_settings = !update.settings.empty() || update.handle || update.is_public;
     rules::may_update_chat(co_await writes_.standing(chat_id, actor), changes_settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
@@ -194,6 +210,8 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
         const auto before = view_of(tx, chat_id, actor);
         // Settings the request leaves out keep their value as of the lock, not as cached.
         const auto settings = update.settings.applied_to(now.settings);
+        if (update.handle || update.is_public)
+            store::chats::set_channel_fields(tx, chat_id, channel_changes(tx, before, update));
         store::chats::update(tx, chat_id,
                              {update.title, update.avatar_url, settings,
                               update.metadata ? std::optional<std::string>(update.metadata->text) : std::nullopt});
@@ -241,6 +259,77 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(released));
+}
+
+boost::asio::awaitable<ChatView> ChatService::create_channel(std::string actor, NewChannel channel) {
+    validate_title(channel.title, limits_);
+    validate_avatar(channel.avatar_url);
+    if (channel.handle) rules::check_handle(*channel.handle);
+    rules::check_channel_fields(ChatType::channel, channel.handle.has_value(), channel.is_public);
+    store::NewChat chat;
+    chat.type = ChatType::channel;
+    chat.title = channel.title;
+    chat.avatar_url = channel.avatar_url;
+    chat.metadata = channel.metadata ? channel.metadata->text : "{}";
+    chat.created_by = actor;
+    chat.handle = channel.handle;
+    chat.is_public = channel.is_public;
+    auto view = co_await writes_.commit(actor, [actor, chat](store::Tx& tx) {
+        const auto chat_id = store::chats::insert(tx, chat);
+        if (!chat_id) throw handle_taken();  // a channel has no direct_key: its handle collided
+        store::members::insert(tx, *chat_id, actor, Role::owner);
+        Outcome<ChatView> outcome{view_of(tx, *chat_id, actor), {}};
+        const auto standings = store::members::standings(tx, *chat_id);
+        outcome.effects.cache_change = [id = *chat_id, access = access_of(ChatType::channel, chat.settings, standings)](
+                                           AccessCache& cache) { cache.put(id, access); };
+        outcome.effects.deliver(Occasion::chat_created, ChatCreated{outcome.value}, viewers(standings));
+        return outcome;
+    });
+    writes_.track({"chat.created", actor, view.chat.id, "channel"});
+    co_return view;
+}
+
+boost::asio::awaitable<ChannelPage> ChatService::search_channels(std::string actor, std::string query,
+                                                                 std::optional<std::string> after, int limit) {
+    auto found = co_await writes_.pool().run([actor, query, after, limit](store::Tx& tx) {
+        return store::chats::search_channels(tx, query, after, limit + 1, actor);
+    });
+    ChannelPage page;
+    page.has_more = static_cast<int>(found.size()) > limit;
+    if (page.has_more) found.pop_back();
+    page.channels = std::move(found);
+    co_return page;
+}
+
+boost::asio::awaitable<Channel> ChatService::find_channel(std::string actor, std::string handle) {
+    if (!rules::is_handle(handle)) throw not_found("channel");
+    auto channel = co_await writes_.pool().run(
+        [actor, handle](store::Tx& tx) { return store::chats::find_channel(tx, handle, actor); });
+    // A private channel is not told to who is not in it.
+    if (!channel || (!channel->is_public && !channel->joined)) throw not_found("channel");
+    co_return std::move(*channel);
+}
+
+boost::asio::awaitable<ChatView> ChatService::join_channel(std::string actor, std::string handle) {
+    const auto chat_id = (co_await find_channel(actor, handle)).id;
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, handle](store::Tx& tx) {
+        // Whether it is still public, and the actor not yet in it, as of the chat's lock.
+        const auto channel =
+            store::chats::lock(tx, chat_id) ? store::chats::find_channel(tx, handle, actor) : std::nullopt;
+        if (!channel || channel->id != chat_id) throw not_found("channel");
+        Outcome<ChatView> outcome;
+        if (channel->joined) {
+            outcome.value = view_of(tx, chat_id, actor);
+            return outcome;
+        }
+        rules::may_join_channel(ChatType::channel, channel->is_public,
+                                !store::bans::banned_among(tx, chat_id, {actor}).empty());
+        store::members::insert(tx, chat_id, actor, Role::member);
+        store::invitations::remove_for(tx, chat_id, actor);
+        outcome.value = view_of(tx, chat_id, actor);
+        announce_joins(outcome.effects, chat_id, outcome.value, {member_of(tx, chat_id, actor)}, {});
+        return outcome;
+    });
 }
 
 }  // namespace confab::domain

@@ -1,5 +1,6 @@
 #include "confab/domain/commit.hpp"
 
+#include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/messages.hpp"
 
@@ -49,10 +50,23 @@ void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
         events_.publish(parcel.event, parcel.recipients);
 }
 
+namespace {
+
+// A channel's members who see the others (rules::sees_members).
+std::vector<std::string> staff_of(const ChatAccess& access) {
+    std::vector<std::string> staff;
+    for (const auto& [user, role] : access.members)
+        if (rules::sees_members({access.type, access.settings, role})) staff.push_back(user);
+    return staff;
+}
+
+}  // namespace
+
 void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {
     if (const auto access = cache_.find(chat_id)) {
         facts.members.reserve(access->members.size());
         for (const auto& [user, role] : access->members) facts.members.push_back(user);
+        if (access->type == ChatType::channel) facts.staff = staff_of(*access);
     }
     publish(occasion, std::move(event), std::move(facts));
 }

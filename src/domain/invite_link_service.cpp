@@ -66,14 +66,18 @@ boost::asio::awaitable<ChatView> InviteLinkService::join(std::string actor, std:
             return outcome;
         }
         rules::may_join_by_link(*link, now(), !store::bans::banned_among(tx, chat_id, {actor}).empty());
-        if (store::members::user_ids(tx, chat_id).size() + 1 > max) throw conflict("the group is full");
+        const auto type = store::chats::type_of(tx, chat_id).value_or(ChatType::group);
+        if (rules::member_capped(type) && store::members::user_ids(tx, chat_id).size() + 1 > max)
+            throw conflict("the group is full");
         store::members::insert(tx, chat_id, actor, Role::member);
         store::invitations::remove_for(tx, chat_id, actor);
         store::invite_links::count_use(tx, code);
         std::vector<Member> joined{member_of(tx, chat_id, actor)};
-        std::vector<Message> note{write_system(tx, chat_id, actor,
-                                               joined.front().user.display_name + " joined via an invite link",
-                                               "member.joined", actor)};
+        std::vector<Message> note;
+        if (rules::notes_membership(type))
+            note.push_back(write_system(tx, chat_id, actor,
+                                        joined.front().user.display_name + " joined via an invite link",
+                                        "member.joined", actor));
         outcome.value = view_of(tx, chat_id, actor);
         announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
         return outcome;

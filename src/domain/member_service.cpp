@@ -26,7 +26,7 @@ std::string with_article(Role role) {
 
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
                                                           std::optional<std::int64_t> after_position, int limit) {
-    co_await writes_.standing(chat_id, actor);
+    rules::may_list_members(co_await writes_.standing(chat_id, actor));
     auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit](store::Tx& tx) {
         return std::pair{store::members::list(tx, chat_id, after_position, limit + 1),
                          store::user_blocks::related(tx, actor)};
@@ -57,10 +57,12 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
             named.push_back(id);
     // Whether the group has room is known only once consent has sorted joiners from invitees.
     auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
-        rules::may_add_members(lock_standing(tx, chat_id, actor));
+        const auto actor_now = lock_standing(tx, chat_id, actor);
+        rules::may_add_members(actor_now);
         rules::may_join(!store::bans::banned_among(tx, chat_id, named).empty());
         const auto consent = consent_of(tx, actor, named);
-        if (store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
+        if (rules::member_capped(actor_now.type) &&
+            store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
             throw Error(ErrorCode::conflict, "the group is full", "user_ids");
         Outcome<Additions> outcome;
         const auto actor_name = name_of(tx, actor);
@@ -69,8 +71,9 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
             if (!store::members::insert(tx, chat_id, user, Role::member)) continue;
             store::invitations::remove_for(tx, chat_id, user);
             auto member = member_of(tx, chat_id, user);
-            notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
-                                         "member.added", user));
+            if (rules::notes_membership(actor_now.type))
+                notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
+                                             "member.added", user));
             outcome.value.members.push_back(std::move(member));
         }
         invite(tx, outcome.effects, chat_id, actor, consent.asked);
@@ -92,9 +95,9 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
     const auto chat_id = invitation.chat_id;
     co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id,
                                                 max = limits_.group_members](store::Tx& tx) {
-        if (!store::chats::lock(tx, chat_id) || !store::invitations::find(tx, invitation_id, actor))
-            throw not_found("invitation");
-        if (store::members::user_ids(tx, chat_id).size() + 1 > max)
+        const auto type = store::chats::lock(tx, chat_id) ? store::chats::type_of(tx, chat_id) : std::nullopt;
+        if (!type || !store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
+        if (rules::member_capped(*type) && store::members::user_ids(tx, chat_id).size() + 1 > max)
             throw Error(ErrorCode::conflict, "the group is full");
         store::invitations::remove(tx, invitation_id);
         Outcome<ChatView> outcome;
@@ -104,8 +107,9 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
         std::vector<Message> note;
         if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
             joined.push_back(member_of(tx, chat_id, actor));
-            note.push_back(
-                write_system(tx, chat_id, actor, joined.front().user.display_name + " joined", "member.joined", actor));
+            if (rules::notes_membership(*type))
+                note.push_back(write_system(tx, chat_id, actor, joined.front().user.display_name + " joined",
+                                            "member.joined", actor));
         }
         outcome.value = view_of(tx, chat_id, actor);
         if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
@@ -218,8 +222,10 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
             return outcome;
         }
         const auto actor_name = name_of(tx, actor);
-        deliver_message(outcome.effects,
-                        leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
+        if (rules::notes_membership(actor_now.type))
+            deliver_message(outcome.effects,
+                            leaving
+                                ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
                                 : write_system(tx, chat_id, actor, actor_name + " removed " + target->user.display_name,
                                                "member.removed", user_id));
         if (heir) {
@@ -257,9 +263,11 @@ boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string ch
             store::members::remove(tx, chat_id, user_id);
             outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
                                     {.actor = actor, .subject = user_id});
-            deliver_message(outcome.effects, write_system(tx, chat_id, actor,
-                                                          name_of(tx, actor) + " banned " + target->user.display_name,
-                                                          "member.banned", user_id));
+            if (rules::notes_membership(actor_now.type))
+                deliver_message(outcome.effects,
+                                write_system(tx, chat_id, actor,
+                                             name_of(tx, actor) + " banned " + target->user.display_name,
+                                             "member.banned", user_id));
             outcome.effects.cache_change = [chat_id, user_id](AccessCache& cache) {
                 cache.update(chat_id, [&](ChatAccess& a) {
                     a.members.erase(user_id);

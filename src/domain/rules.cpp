@@ -59,6 +59,23 @@ bool withdrawn(const ChatSettings& settings, Permission permission) {
     }
 }
 
+// What each built-in role grants in a channel (granted_in_channel).
+std::vector<Permission> channel_grants_of(Role role) {
+    switch (role) {
+        case Role::restricted: return {};
+        case Role::member: return {react};
+        case Role::moderator: return {react, remove_members, delete_messages, ban, handle_reports};
+        case Role::admin:
+        case Role::owner: break;
+    }
+    return grants_of(Role::owner);
+}
+
+bool in_channel(Role role, Permission permission) {
+    const auto grants = channel_grants_of(role);
+    return std::find(grants.begin(), grants.end(), permission) != grants.end();
+}
+
 bool in_direct_chat(Permission permission) {
     return permission == post || permission == post_media || permission == react || permission == pin ||
            permission == mention_all;
@@ -112,6 +129,7 @@ std::vector<Permission> granted(Role role) {
 
 bool permits(const Standing& actor, Permission permission) {
     if (actor.type == ChatType::direct) return in_direct_chat(permission);
+    if (actor.type == ChatType::channel) return in_channel(actor.role, permission);
     const auto grants = grants_of(actor.role);
     if (std::find(grants.begin(), grants.end(), permission) == grants.end()) return false;
     return actor.role >= Role::admin || !withdrawn(actor.settings, permission);
@@ -152,7 +170,11 @@ void may_post_after(const Standing& actor, std::optional<Timestamp> last_posted,
     throw error;
 }
 
-void may_start_call(const Standing& actor) { may_post(actor, MessageType::text); }
+void may_start_call(const Standing& actor) {
+    // A call rings every other member: no channel rings its subscribers.
+    if (actor.type == ChatType::channel) throw forbidden("a channel has no calls");
+    may_post(actor, MessageType::text);
+}
 
 void may_react(const Standing& actor) { require(actor, react, "restricted members cannot react or vote"); }
 
@@ -163,7 +185,7 @@ void may_update_chat(const Standing& actor, bool changes_settings) {
 }
 
 void may_delete_chat(const Standing& actor) {
-    if (actor.type == ChatType::group && actor.role != Role::owner)
+    if (actor.type != ChatType::direct && actor.role != Role::owner)
         throw forbidden("only the owner can delete the group");
 }
 
@@ -385,6 +407,48 @@ void may_start_export(bool one_in_progress) {
 
 void may_download_export(ExportStatus status) {
     if (status != ExportStatus::ready) throw conflict("the export is not ready");
+}
+
+std::vector<Permission> granted_in_channel(Role role) {
+    std::vector<Permission> in_order;
+    for (const auto permission : every_permission())
+        if (in_channel(role, permission)) in_order.push_back(permission);
+    return in_order;
+}
+
+bool sees_members(const Standing& actor) { return actor.type != ChatType::channel || actor.role >= Role::moderator; }
+
+bool notes_membership(ChatType type) { return type != ChatType::channel; }
+
+bool member_capped(ChatType type) { return type != ChatType::channel; }
+
+void may_list_members(const Standing& actor) {
+    if (!sees_members(actor))
+        throw with_reason(ErrorCode::forbidden, "a channel's subscribers are listed to its admins only",
+                          "subscribers_hidden");
+}
+
+bool is_handle(const std::string& text) {
+    const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    const auto word = [&letter](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; };
+    return text.size() >= min_handle_chars && text.size() <= max_handle_chars && letter(text.front()) &&
+           std::all_of(text.begin(), text.end(), word);
+}
+
+void check_handle(const std::string& handle) {
+    if (!is_handle(handle))
+        throw bad_request("handle must be 5-32 of A-Z, a-z, 0-9 and _, starting with a letter", "handle");
+}
+
+void check_channel_fields(ChatType type, bool has_handle, bool is_public) {
+    if (type != ChatType::channel && has_handle) throw bad_request("only a channel has a handle", "handle");
+    if (type != ChatType::channel && is_public) throw bad_request("only a channel is public", "is_public");
+    if (is_public && !has_handle) throw bad_request("a public channel needs a handle", "handle");
+}
+
+void may_join_channel(ChatType type, bool is_public, bool banned) {
+    if (type != ChatType::channel || !is_public) throw not_found("channel");
+    if (banned) throw with_reason(ErrorCode::forbidden, "you are banned from this channel", "banned");
 }
 
 bool should_push(const PushCandidate& member, Timestamp now) {

@@ -19,6 +19,12 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 8> message_types{
     {MessageType::poll, "poll"},
 }};
 
+constexpr std::array<std::pair<ChatType, std::string_view>, 3> chat_types{{
+    {ChatType::direct, "direct"},
+    {ChatType::group, "group"},
+    {ChatType::channel, "channel"},
+}};
+
 constexpr std::array<std::pair<Role, std::string_view>, 5> roles{{
     {Role::restricted, "restricted"},
     {Role::member, "member"},
@@ -89,7 +95,8 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 
 }  // namespace
 
-std::string_view to_string(ChatType type) { return type == ChatType::direct ? "direct" : "group"; }
+std::string_view to_string(ChatType type) { return name_of(chat_types, type); }
+std::optional<ChatType> chat_type_from(std::string_view text) { return value_of(chat_types, text); }
 std::string_view to_string(Role role) { return name_of(roles, role); }
 std::string_view to_string(Circle circle) { return name_of(circles, circle); }
 std::optional<Circle> circle_from(std::string_view text) { return value_of(circles, text); }

@@ -16,14 +16,33 @@ namespace {
     "(SELECT count(*) FROM message_mentions mm WHERE mm.user_id = cm.user_id AND mm.chat_id = " \
     "cm.chat_id AND mm.seq > cm.last_read_seq)"
 
-// Chat columns, the member count, and the viewer's membership (cm).
+// Joins the chat (by its id column) unless it is a channel: a channel's subscribers do not
+// see each other, so sharing one makes no contacts (presence, consent to be added).
+#define CONFAB_NOT_A_CHANNEL(chat_id) "JOIN chats shared ON shared.id = " chat_id " AND shared.type <> 'channel' "
+
+// Chat columns, the member count, and the viewer's membership (cm). A channel's member count
+// is its counter (subscriber_count): no count of a large channel's rows per read.
 const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
     "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.slow_mode_seconds, "
     "c.metadata::text, "
-    "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), c.last_seq, c.version, "
+    "CASE WHEN c.type = 'channel' THEN c.subscriber_count "
+    "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END, c.last_seq, c.version, "
     "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
-        "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS;
+        "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS ", c.handle, c.is_public";
+
+// A channel as anyone finds it (model::Channel); `viewer`: the statement's parameter naming
+// the viewer, who may have joined it.
+std::string channel_columns(const std::string& viewer) {
+    return "c.id::text, c.handle, c.title, c.avatar_url, c.is_public, c.subscriber_count, " CONFAB_MS(
+               "c.created_at") ", EXISTS (SELECT 1 FROM chat_members j WHERE j.chat_id = c.id AND j.user_id = " +
+           viewer + "::uuid)";
+}
+
+model::Channel channel_from(const pqxx::row& row) {
+    return {row[0].as<std::string>(), optional_text(row[1]),     optional_text(row[2]), optional_text(row[3]),
+            row[4].as<bool>(),        row[5].as<std::int64_t>(), row[7].as<bool>(),     timestamp(row[6])};
+}
 
 model::ChatView view_from(const pqxx::row& row) {
     model::ChatView view;
@@ -44,6 +63,9 @@ model::ChatView view_from(const pqxx::row& row) {
     view.me.last_read_seq = row[18].as<std::int64_t>();
     view.me.is_muted = row[19].as<bool>();
     view.me.unread_mention_count = row[20].as<std::int64_t>();
+    chat.handle = optional_text(row[21]);
+    chat.is_public = row[22].as<bool>();
+    if (chat.type == model::ChatType::channel) chat.subscriber_count = chat.member_count;
     return view;
 }
 
@@ -80,8 +102,10 @@ void prepare(Tx& tx) {
         "chats_insert",
         "INSERT INTO chats (type, title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
         "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, metadata, "
-        "created_by, direct_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $8::jsonb, $9::uuid, $10) "
-        "ON CONFLICT (direct_key) DO NOTHING RETURNING id::text");
+        "created_by, direct_key, handle, is_public) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $8::jsonb, $9::uuid, $10, $13, $14) "
+        // A taken direct_key (the pair has a chat) or handle (chats_handle): no row.
+        "ON CONFLICT DO NOTHING RETURNING id::text");
     tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
@@ -122,16 +146,30 @@ void prepare(Tx& tx) {
     tx.prepare("chats_delete",
                "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) "
                "SELECT DISTINCT storage_key FROM media WHERE chat_id = $1::uuid");
+    tx.prepare("chats_type", "SELECT type FROM chats WHERE id = $1::uuid");
+    tx.prepare("chats_handle_taken",
+               "SELECT EXISTS (SELECT 1 FROM chats WHERE lower(handle) = lower($1) AND id <> $2::uuid)");
+    tx.prepare("chats_set_channel_fields",
+               "UPDATE chats SET handle = CASE WHEN $2 THEN $3 ELSE handle END, is_public = coalesce($4, is_public), "
+               "updated_at = now() WHERE id = $1::uuid");
+    tx.prepare("chats_search_channels",
+               "SELECT " + channel_columns("$4") +
+                   " FROM chats c WHERE c.is_public "
+                   "AND (lower(c.handle) LIKE lower($1) OR lower(c.title) LIKE lower($1)) "
+                   "AND ($2::text IS NULL OR lower(c.handle) > $2) ORDER BY lower(c.handle) LIMIT $3");
+    tx.prepare("chats_find_channel", "SELECT " + channel_columns("$2") +
+                                         " FROM chats c WHERE lower(c.handle) = lower($1) AND c.type = 'channel'");
     tx.prepare("chats_set_hidden",
                "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
-    const auto result = tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
-                                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
-                                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin,
-                                         chat.metadata, chat.created_by, chat.direct_key,
-                                         chat.settings.only_admins_can_mention_all, chat.settings.slow_mode_seconds);
+    const auto result =
+        tx.exec_prepared("chats_insert", std::string(to_string(chat.type)), chat.title, chat.avatar_url,
+                         chat.settings.only_admins_can_post, chat.settings.only_admins_can_edit_info,
+                         chat.settings.only_admins_can_add_members, chat.settings.only_admins_can_pin, chat.metadata,
+                         chat.created_by, chat.direct_key, chat.settings.only_admins_can_mention_all,
+                         chat.settings.slow_mode_seconds, chat.handle, chat.is_public);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
 }
@@ -167,6 +205,12 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     return access;
 }
 
+std::optional<model::ChatType> type_of(Tx& tx, const std::string& chat_id) {
+    const auto result = tx.exec_prepared("chats_type", chat_id);
+    if (result.empty()) return std::nullopt;
+    return chat_type(result[0][0]);
+}
+
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto views = views_from(tx, tx.exec_prepared("chats_view", user_id, chat_id), user_id);
     if (views.empty()) return std::nullopt;
@@ -191,6 +235,31 @@ std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
     std::vector<std::string> keys;
     for (const auto& row : tx.exec_prepared("chats_delete", chat_id)) keys.push_back(row[0].as<std::string>());
     return keys;
+}
+
+bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_chat) {
+    return tx.exec_prepared1("chats_handle_taken", handle, except_chat)[0].as<bool>();
+}
+
+void set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes) {
+    const bool set_handle = changes.handle.has_value();
+    const std::optional<std::string> handle = set_handle ? *changes.handle : std::nullopt;
+    tx.exec_prepared("chats_set_channel_fields", chat_id, set_handle, handle, changes.is_public);
+}
+
+std::vector<model::Channel> search_channels(Tx& tx, const std::string& prefix,
+                                            const std::optional<std::string>& after_handle, int limit,
+                                            const std::string& viewer) {
+    std::vector<model::Channel> found;
+    for (const auto& row : tx.exec_prepared("chats_search_channels", like_prefix(prefix), after_handle, limit, viewer))
+        found.push_back(channel_from(row));
+    return found;
+}
+
+std::optional<model::Channel> find_channel(Tx& tx, const std::string& handle, const std::string& viewer) {
+    const auto result = tx.exec_prepared("chats_find_channel", handle, viewer);
+    if (result.empty()) return std::nullopt;
+    return channel_from(result[0]);
 }
 
 void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
@@ -284,15 +353,15 @@ void prepare(Tx& tx) {
                "RETURNING cm.last_read_seq, (SELECT send_read_receipts FROM users WHERE id = cm.user_id)");
     tx.prepare("members_contacts",
                "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id "
-               "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
+               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_NOT_A_CHANNEL(
+                   "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
     tx.prepare("members_contacts_among",
                "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id "
-               "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
+               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_NOT_A_CHANNEL(
+                   "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
     tx.prepare("members_share",
-               "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = a.chat_id "
-               "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
+               "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = "
+               "a.chat_id " CONFAB_NOT_A_CHANNEL("a.chat_id") "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
 }
 
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {

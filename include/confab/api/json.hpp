@@ -57,6 +57,7 @@ Json to_json(const model::TextEntity& entity);
 // MediaModel; `url` only once the media belongs to a message.
 Json to_json(const model::Media& media, const std::optional<std::string>& message_id);
 Json to_json(const model::ChatView& view);
+Json to_json(const model::Channel& channel);
 Json to_json(const model::Member& member);
 Json to_json(const model::Invitation& invitation);
 Json to_json(const model::Template& value);

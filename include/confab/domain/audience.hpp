@@ -3,6 +3,7 @@
 #include "confab/domain/events.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ enum class Audience {
     contacts_of_subject,   // everyone who shares a chat with the subject
     subject_and_contacts,  // the subject, and everyone who shares a chat with them
     mentioned,             // the members among the mentioned, but the actor
+    staff_and_subject,     // a channel's staff (Facts::staff), and the subject
+    staff_but_actor,       // a channel's staff except the actor
 };
 
 // Everything that sends an event; each occasion has one audience (audience_of).
@@ -59,6 +62,11 @@ enum class Occasion {
 
 Audience audience_of(Occasion occasion);
 
+// The audience in a channel, whose subscribers do not see each other (docs/api.md, Channels):
+// joins, leaves, role changes and mutes go to its staff and the member concerned, typing to
+// its staff, a read position to the reader alone; everything else as audience_of.
+Audience audience_in_channel(Occasion occasion);
+
 // The facts an audience is drawn from.
 struct Facts {
     std::vector<std::string> members;    // the chat's members once the change is applied
@@ -73,6 +81,9 @@ struct Facts {
     // Users the event never goes to, whatever the audience: those in a block with the actor
     // (typing), kept out of each other's ephemeral state (docs/api.md, Blocking).
     std::vector<std::string> hidden_from;
+    // Set in a channel: its members who see the other members (rules::sees_members); the
+    // audience is then audience_in_channel's.
+    std::optional<std::vector<std::string>> staff;
 };
 
 // The users, each once, of the audience under these facts. Members keep their given order.

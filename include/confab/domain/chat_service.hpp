@@ -35,11 +35,27 @@ struct NewGroup {
     std::optional<OpaqueJson> metadata;
 };
 
+// A channel (docs/api.md, Channels): its creator is its owner and first subscriber.
+struct NewChannel {
+    std::string title;
+    std::optional<std::string> avatar_url;
+    std::optional<std::string> handle;
+    bool is_public = false;
+    std::optional<OpaqueJson> metadata;
+};
+
 struct ChatUpdate {
     std::optional<std::string> title;
     std::optional<std::optional<std::string>> avatar_url;  // engaged: set, possibly to null
     SettingsPatch settings;
     std::optional<OpaqueJson> metadata;
+    std::optional<std::optional<std::string>> handle;  // a channel's; engaged: set, possibly to null
+    std::optional<bool> is_public;                     // a channel's
+};
+
+struct ChannelPage {
+    std::vector<Channel> channels;
+    bool has_more = false;
 };
 
 struct ChatPage {
@@ -65,6 +81,17 @@ public:
     boost::asio::awaitable<ChatView> get(std::string actor, std::string chat_id);
     boost::asio::awaitable<ChatView> update(std::string actor, std::string chat_id, ChatUpdate update);
     boost::asio::awaitable<void> remove(std::string actor, std::string chat_id);
+
+    // Channels (docs/api.md, Channels).
+    boost::asio::awaitable<ChatView> create_channel(std::string actor, NewChannel channel);
+    // Public channels by handle or title prefix (any case), in handle order, after the
+    // handle `after` (lower case).
+    boost::asio::awaitable<ChannelPage> search_channels(std::string actor, std::string query,
+                                                        std::optional<std::string> after, int limit);
+    // A public channel, or a private one the actor is a member of: not_found otherwise.
+    boost::asio::awaitable<Channel> find_channel(std::string actor, std::string handle);
+    // Joins a public channel (already a member: the chat as it is).
+    boost::asio::awaitable<ChatView> join_channel(std::string actor, std::string handle);
 
 private:
     ChatWrites& writes_;

@@ -231,6 +231,47 @@ void may_start_export(bool one_in_progress);
 // user's export is not found.
 void may_download_export(ExportStatus status);
 
+// Channels (docs/api.md, Channels). Their owner and admins post; subscribers (role member)
+// read, react and vote; moderators keep order without posting.
+
+// What a role grants in a channel, whatever the channel's only_admins_can_* settings: the
+// owner and admins everything, moderators react, remove_members, delete_messages, ban and
+// handle_reports, members (subscribers) react, restricted members nothing.
+std::vector<Permission> granted_in_channel(Role role);
+
+// Whether the member sees the chat's other members (the member list, their joins, leaves,
+// role changes, read positions and typing): in a channel its staff, moderator and up; in any
+// other chat every member.
+bool sees_members(const Standing& actor);
+
+// Whether joins, leaves, removals and bans are told to every member as system messages: in a
+// group yes; a channel's subscribers do not learn of each other.
+bool notes_membership(ChatType type);
+
+// Whether the chat holds at most the configured group_members: a channel has no cap.
+bool member_capped(ChatType type);
+
+// The member list of a channel is its staff's: forbidden, details.reason `subscribers_hidden`,
+// for a subscriber.
+void may_list_members(const Standing& actor);
+
+// A handle: 5-32 of [A-Za-z0-9_], starting with a letter; unique whatever its case
+// (conflict, details.reason handle_taken, is the store's answer). bad_request (field handle)
+// otherwise.
+constexpr std::size_t min_handle_chars = 5;
+constexpr std::size_t max_handle_chars = 32;
+bool is_handle(const std::string& text);
+void check_handle(const std::string& handle);
+
+// Only a channel has a handle and is public, and a public channel needs a handle:
+// bad_request naming the field otherwise.
+void check_channel_fields(ChatType type, bool has_handle, bool is_public);
+
+// Joining a channel without a link: a public one by anyone not banned from it (forbidden,
+// details.reason banned); a private one, or a chat that is no channel, is not found (it is
+// joined by invite link only, and its existence is not told).
+void may_join_channel(ChatType type, bool is_public, bool banned);
+
 // Push notifications (docs/api.md, Push notifications).
 
 // A member as a new message finds them.

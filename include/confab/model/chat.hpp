@@ -17,7 +17,8 @@ struct OpaqueJson {
     std::string text = "{}";
 };
 
-enum class ChatType { direct, group };
+enum class ChatType { direct, group, channel };
+std::optional<ChatType> chat_type_from(std::string_view text);
 enum class Role { restricted, member, moderator, admin, owner };  // ordered by power
 
 std::string_view to_string(ChatType type);
@@ -141,6 +142,23 @@ struct Chat {
     std::int64_t activity = 0;  // larger is more recent; orders the chat list
     Timestamp created_at;
     Timestamp updated_at;
+    // A channel's (docs/api.md, Channels): its unique handle, whether anyone may find and join
+    // it, and its member count kept as a counter (chats.subscriber_count).
+    std::optional<std::string> handle;
+    bool is_public = false;
+    std::int64_t subscriber_count = 0;
+};
+
+// A channel as anyone may find it (docs/api.md, Channels: ChannelModel).
+struct Channel {
+    std::string id;
+    std::optional<std::string> handle;
+    std::optional<std::string> title;
+    std::optional<std::string> avatar_url;
+    bool is_public = false;
+    std::int64_t subscriber_count = 0;
+    bool joined = false;  // the viewer is a member
+    Timestamp created_at;
 };
 
 // The caller's own standing in a chat: ChatModel's `me`.

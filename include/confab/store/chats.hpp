@@ -35,6 +35,8 @@ struct NewChat {
     std::string metadata = "{}";
     std::string created_by;
     std::optional<std::string> direct_key;
+    std::optional<std::string> handle;  // a channel's
+    bool is_public = false;
 };
 
 struct ChatChanges {
@@ -44,13 +46,20 @@ struct ChatChanges {
     std::optional<std::string> metadata;
 };
 
+// A channel's own fields; each engaged one is set.
+struct ChannelChanges {
+    std::optional<std::optional<std::string>> handle;  // engaged: set (possibly to null)
+    std::optional<bool> is_public;
+};
+
 }  // namespace confab::store
 
 namespace confab::store::chats {
 
 void prepare(Tx& tx);
 
-// The created chat's id, or nullopt when the direct_key is taken (the pair has a chat).
+// The created chat's id, or nullopt when the direct_key is taken (the pair has a chat) or
+// the handle is (another chat has it in any case).
 std::optional<std::string> insert(Tx& tx, const NewChat& chat);
 std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // Locks the chat row for the rest of the transaction and returns its access version
@@ -59,6 +68,8 @@ std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // same order (chat, then members and messages).
 std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
+// The chat's type; nothing when the chat is gone.
+std::optional<model::ChatType> type_of(Tx& tx, const std::string& chat_id);
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's visible chats, most recent activity first, older than `before_activity`.
@@ -70,6 +81,17 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // those media rows used (the bytes may still be used by other chats' rows).
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id);
 void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
+
+// Channels (docs/api.md, Channels). Whether a chat other than `except_chat` has the handle, in any case.
+bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_chat);
+void set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes);
+// Public channels whose handle or title starts with `prefix` (any case), in handle order (lower
+// case), after `after_handle` (lower case); each as `viewer` finds it.
+std::vector<model::Channel> search_channels(Tx& tx, const std::string& prefix,
+                                            const std::optional<std::string>& after_handle, int limit,
+                                            const std::string& viewer);
+// The channel with the handle (any case), public or not: who may see it is the caller's question.
+std::optional<model::Channel> find_channel(Tx& tx, const std::string& handle, const std::string& viewer);
 
 }  // namespace confab::store::chats
 

@@ -25,7 +25,7 @@ inline model::Timestamp timestamp(const pqxx::field& field) {
 }
 
 inline model::ChatType chat_type(const pqxx::field& field) {
-    return field.as<std::string>() == "direct" ? model::ChatType::direct : model::ChatType::group;
+    return model::chat_type_from(field.c_str()).value_or(model::ChatType::group);
 }
 
 // Six columns from `first`: only_admins_can_post, only_admins_can_edit_info,

@@ -241,10 +241,22 @@ export interface components {
         Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
         ChatModel: {
             id: components["schemas"]["Uuid"];
-            /** @enum {string} */
-            type: "direct" | "group";
+            /**
+             * @description `channel` is an addition (docs/api.md, Channels).
+             * @enum {string}
+             */
+            type: "direct" | "group" | "channel";
             /** @description Null for a direct chat. */
             title: string | null;
+            /** @description A channel's handle; null for a channel without one and for every other chat (an addition). */
+            handle?: string | null;
+            /** @description A public channel; false for every other chat (an addition). */
+            is_public?: boolean;
+            /**
+             * @description A channel's members, owner and admins included (equal to `member_count`), kept as a
+             *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
+             */
+            subscriber_count?: number | null;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */
@@ -835,6 +847,48 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description An addition (docs/api.md, Channels). */
+        CreateChannelRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel";
+            title: string;
+            avatar_url?: string | null;
+            handle?: components["schemas"]["ChannelHandle"] | null;
+            /**
+             * @description Found by search and joined by anyone; needs a handle.
+             * @default false
+             */
+            is_public: boolean;
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Stored as given; unique whatever its case. */
+        ChannelHandle: string;
+        /** @description A channel as anyone may find it (an addition; docs/api.md, Channels). */
+        ChannelModel: {
+            id: components["schemas"]["Uuid"];
+            /** @constant */
+            type: "channel";
+            /** @description Null only for a private channel without one (seen by its members). */
+            handle: string | null;
+            title: string | null;
+            avatar_url: string | null;
+            is_public: boolean;
+            /** @description Every member, owner and admins included. */
+            subscriber_count: number;
+            /** @description The caller is a member. */
+            joined: boolean;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        ChannelPage: {
+            channels: components["schemas"]["ChannelModel"][];
+            next_cursor: string | null;
+        };
         UpdateChatRequest: {
             title?: string;
             avatar_url?: string | null;
@@ -843,6 +897,10 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description A channel's (an addition); null drops it (a private channel only). */
+            handle?: components["schemas"]["ChannelHandle"] | null;
+            /** @description A channel's (an addition). */
+            is_public?: boolean;
         };
         AddMembersRequest: {
             user_ids: components["schemas"]["Uuid"][];

@@ -796,7 +796,7 @@ export interface paths {
         get: operations["listChats"];
         put?: never;
         /**
-         * Create a direct or group chat
+         * Create a direct chat, a group or a channel
          * @description Direct: `member_ids` holds exactly one other user (yourself or an empty list is `400`,
          *     an unknown user `404`); the pair's existing direct chat comes back with `200` (and
          *     reappears in the caller's list if they had deleted it), a new one is `201`.
@@ -805,6 +805,12 @@ export interface paths {
          *     users are `404` and nothing is created; the creator and duplicates are ignored; more
          *     than `limits.group_members` members is `409`. The creator is `owner`. Every initial
          *     member gets the `chat.created` event.
+         *
+         *     Channel (an addition; docs/api.md, Channels): `title` as a group's; the creator is the
+         *     `owner` and only member. `member_ids` (non-empty) and `settings` are `400`. `handle`
+         *     (`^[A-Za-z][A-Za-z0-9_]{4,31}$`, unique whatever its case: `409` with
+         *     `details.reason` `handle_taken`) is required when `is_public` is true (`400`
+         *     otherwise); `is_public` defaults to false.
          */
         post: operations["createChat"];
         delete?: never;
@@ -826,12 +832,18 @@ export interface paths {
         /** One chat */
         get: operations["getChat"];
         /**
-         * Change a group's title, photo, settings or metadata
+         * Change a group's or channel's title, photo, settings or metadata, a channel's handle
          * @description Group only (`403` on a direct chat); admins and the owner, or anyone when
-         *     `only_admins_can_edit_info` is false. Only the four fields below are accepted; any
+         *     `only_admins_can_edit_info` is false. Only the fields below are accepted; any
          *     other field is `400` and nothing is stored. `settings` is partial (given keys change),
          *     `metadata` is replaced whole. Each change writes a `system` message and emits
          *     `chat.updated`.
+         *
+         *     A channel's `handle` (a handle, or null) and `is_public` (additions; docs/api.md,
+         *     Channels): on a channel only (`400` on another chat), by who holds `change_settings`
+         *     (`403` otherwise); a public channel keeps a handle (`400`); a handle another chat has,
+         *     in any case, is `409` with `details.reason` `handle_taken`. They write no `system`
+         *     message; `chat.updated` is emitted.
          */
         put: operations["updateChat"];
         post?: never;
@@ -969,7 +981,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A chat's members, in join order */
+        /**
+         * A chat's members, in join order
+         * @description In a channel, for its moderators, admins and owner only: a subscriber gets `403` with
+         *     `details.reason` `subscribers_hidden` (an addition; docs/api.md, Channels).
+         */
         get: operations["listMembers"];
         put?: never;
         /**
@@ -1301,6 +1317,80 @@ export interface paths {
          *     An addition (docs/api.md, Invite links).
          */
         post: operations["joinByInviteLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public channels by handle or title prefix
+         * @description Public channels whose handle or title starts with `q`, in any case (`q` absent or
+         *     empty: every public channel), in handle order (case-insensitive). Private channels are
+         *     never listed. An addition (docs/api.md, Channels).
+         */
+        get: operations["searchChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{handle}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A channel's handle, in any case. */
+                handle: components["parameters"]["ChannelHandle"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A channel by its handle
+         * @description A public channel for anyone signed in, a private one for its members only; `404`
+         *     otherwise. The handle matches in any case. An addition (docs/api.md, Channels).
+         */
+        get: operations["getChannel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{handle}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A channel's handle, in any case. */
+                handle: components["parameters"]["ChannelHandle"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe to a public channel
+         * @description The caller joins a public channel as a `member` (a subscriber): they get
+         *     `chat.created`, the channel's staff (moderators, admins, owner) get `member.added`,
+         *     other subscribers nothing, and no `system` message is written. A member already joins
+         *     nothing. A user banned from the channel is `403` with `details.reason` `banned`; a
+         *     private channel, or no such channel, is `404` (a private channel is joined by invite
+         *     link). The body is ignored. An addition (docs/api.md, Channels).
+         */
+        post: operations["joinChannel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2783,10 +2873,22 @@ export interface components {
         Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
         ChatModel: {
             id: components["schemas"]["Uuid"];
-            /** @enum {string} */
-            type: "direct" | "group";
+            /**
+             * @description `channel` is an addition (docs/api.md, Channels).
+             * @enum {string}
+             */
+            type: "direct" | "group" | "channel";
             /** @description Null for a direct chat. */
             title: string | null;
+            /** @description A channel's handle; null for a channel without one and for every other chat (an addition). */
+            handle?: string | null;
+            /** @description A public channel; false for every other chat (an addition). */
+            is_public?: boolean;
+            /**
+             * @description A channel's members, owner and admins included (equal to `member_count`), kept as a
+             *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
+             */
+            subscriber_count?: number | null;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */
@@ -3377,6 +3479,48 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description An addition (docs/api.md, Channels). */
+        CreateChannelRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel";
+            title: string;
+            avatar_url?: string | null;
+            handle?: components["schemas"]["ChannelHandle"] | null;
+            /**
+             * @description Found by search and joined by anyone; needs a handle.
+             * @default false
+             */
+            is_public: boolean;
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Stored as given; unique whatever its case. */
+        ChannelHandle: string;
+        /** @description A channel as anyone may find it (an addition; docs/api.md, Channels). */
+        ChannelModel: {
+            id: components["schemas"]["Uuid"];
+            /** @constant */
+            type: "channel";
+            /** @description Null only for a private channel without one (seen by its members). */
+            handle: string | null;
+            title: string | null;
+            avatar_url: string | null;
+            is_public: boolean;
+            /** @description Every member, owner and admins included. */
+            subscriber_count: number;
+            /** @description The caller is a member. */
+            joined: boolean;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        ChannelPage: {
+            channels: components["schemas"]["ChannelModel"][];
+            next_cursor: string | null;
+        };
         UpdateChatRequest: {
             title?: string;
             avatar_url?: string | null;
@@ -3385,6 +3529,10 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description A channel's (an addition); null drops it (a private channel only). */
+            handle?: components["schemas"]["ChannelHandle"] | null;
+            /** @description A channel's (an addition). */
+            is_public?: boolean;
         };
         AddMembersRequest: {
             user_ids: components["schemas"]["Uuid"][];
@@ -3966,6 +4114,8 @@ export interface components {
         ReportedMessageId: components["schemas"]["Uuid"];
         /** @description A report's id, a report of the chat. */
         ReportId: string;
+        /** @description A channel's handle, in any case. */
+        ChannelHandle: string;
         /** @description An invite link's code. */
         InviteCode: string;
         /** @description The bot's user id. */
@@ -5111,7 +5261,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateDirectChatRequest"] | components["schemas"]["CreateGroupChatRequest"];
+                "application/json": components["schemas"]["CreateDirectChatRequest"] | components["schemas"]["CreateGroupChatRequest"] | components["schemas"]["CreateChannelRequest"];
             };
         };
         responses: {
@@ -5410,6 +5560,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
@@ -5835,6 +5986,91 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchChannels: {
+        parameters: {
+            query?: {
+                q?: string;
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of channels. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A channel's handle, in any case. */
+                handle: components["parameters"]["ChannelHandle"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    joinChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A channel's handle, in any case. */
+                handle: components["parameters"]["ChannelHandle"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel, as the caller now sees it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatModel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };
