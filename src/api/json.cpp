@@ -335,10 +335,16 @@ Json to_json(const model::Message& m) {
 
 namespace {
 
-Json permission_names(const std::vector<domain::rules::Permission>& permissions) {
+Json permission_names(const std::vector<model::Permission>& permissions) {
     Json names = Json::array();
-    for (const auto permission : permissions) names.push_back(domain::rules::to_string(permission));
+    for (const auto permission : permissions) names.push_back(model::to_string(permission));
     return names;
+}
+
+// ChatMemberModel.custom_role and ChatModel.me.custom_role: the role's name for display.
+Json custom_role_brief(const std::optional<model::CustomRole>& role) {
+    if (!role) return nullptr;
+    return Json{{"id", role->id}, {"name", role->name}};
 }
 
 }  // namespace
@@ -367,8 +373,9 @@ Json to_json(const model::ChatView& view) {
                   {"unread_count", std::max<std::int64_t>(0, c.last_seq - view.me.last_read_seq)},
                   {"unread_mention_count", view.me.unread_mention_count},
                   {"is_muted", view.me.is_muted},
-                  {"permissions",
-                   permission_names(domain::rules::permissions({c.type, c.settings, view.me.role, false}))}}},
+                  {"custom_role", custom_role_brief(view.me.custom_role)},
+                  {"permissions", permission_names(domain::rules::permissions(
+                                      domain::rules::standing_of(c.type, c.settings, view.me)))}}},
                 {"created_at", format_timestamp(c.created_at)},
                 {"updated_at", format_timestamp(c.updated_at)},
                 {"handle", optional_text(c.handle)},
@@ -463,8 +470,18 @@ Json to_json(const model::Member& member) {
                 {"last_read_seq", member.last_read_seq ? Json(*member.last_read_seq) : Json(nullptr)},
                 {"is_muted", member.is_muted},
                 {"muted_until", member.muted_until ? Json(format_timestamp(*member.muted_until)) : Json(nullptr)},
-                {"permissions", permission_names(domain::rules::granted(member.role))},
+                {"custom_role", custom_role_brief(member.custom_role)},
+                {"permissions", permission_names(domain::rules::granted(member.role, member.custom_role))},
                 {"joined_at", format_timestamp(member.joined_at)}};
+}
+
+Json to_json(const model::CustomRole& role) {
+    return Json{{"id", role.id},
+                {"chat_id", role.chat_id},
+                {"name", role.name},
+                {"rank", model::to_string(role.rank)},
+                {"permissions", permission_names(role.permissions)},
+                {"created_at", format_timestamp(role.created_at)}};
 }
 
 namespace {
@@ -538,6 +555,11 @@ struct EventJson {
     }
     Json operator()(const domain::ReportChanged& e) const {
         return frame(e.report.resolved_at ? "report.resolved" : "report.created", {{"report", to_json(e.report)}});
+    }
+    Json operator()(const domain::CustomRoleChanged& e) const {
+        using enum domain::CustomRoleChanged::Change;
+        if (e.change == deleted) return frame("role.deleted", {{"chat_id", e.role.chat_id}, {"role_id", e.role.id}});
+        return frame(e.change == created ? "role.created" : "role.updated", {{"role", to_json(e.role)}});
     }
     static Json frame(const char* type, Json data) { return Json{{"type", type}, {"data", std::move(data)}}; }
 };

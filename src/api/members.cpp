@@ -2,6 +2,7 @@
 #include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/member_service.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/model/error.hpp"
 
 namespace confab::api {
@@ -59,8 +60,11 @@ awaitable<http::Response> add_members(Services& services, http::Context& context
 awaitable<http::Response> update_member(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
-    reject_unknown_fields(body, {"role", "is_muted", "muted_until"});
+    reject_unknown_fields(body, {"role", "custom_role_id", "is_muted", "muted_until"});
     domain::MemberUpdate update;
+    update.custom_role_id = optional_string(body, "custom_role_id");
+    if (update.custom_role_id && body.contains("role"))
+        throw model::bad_request("give either role or custom_role_id", "custom_role_id");
     if (const auto role = optional_string(body, "role")) {
         update.role = model::role_from(*role);
         if (!update.role)
@@ -71,6 +75,45 @@ awaitable<http::Response> update_member(Services& services, http::Context& conte
     const auto member = co_await services.members.update_member(principal.user_id, context.path_params.at("id"),
                                                                 context.path_params.at("user_id"), update);
     co_return http::json_response(200, dump(to_json(member)));
+}
+
+model::Role rank_from(const std::string& text) {
+    const auto rank = model::role_from(text);
+    if (!rank) throw model::bad_request("rank must be admin, moderator, member or restricted", "rank");
+    return *rank;
+}
+
+// A custom role's fields as given (unknown names refused, so a typo grants nothing silently).
+domain::CustomRoleDefinition role_definition(const Json& body) {
+    reject_unknown_fields(body, {"name", "rank", "permissions"});
+    domain::CustomRoleDefinition definition;
+    definition.name = optional_string(body, "name");
+    if (const auto rank = optional_string(body, "rank")) definition.rank = rank_from(*rank);
+    if (const auto names = optional_string_array(body, "permissions")) {
+        definition.permissions.emplace();
+        for (const auto& name : *names) {
+            const auto permission = model::permission_from(name);
+            if (!permission) throw model::bad_request("unknown permission " + name, "permissions");
+            definition.permissions->push_back(*permission);
+        }
+    }
+    return definition;
+}
+
+// GET /chats/{id}/roles: the built-in roles with their grants, then the group's custom roles.
+awaitable<http::Response> list_roles(Services& services, http::Context& context) {
+    const auto principal = co_await authenticate(services, context);
+    const auto custom = co_await services.members.custom_roles(principal.user_id, context.path_params.at("id"));
+    Json built_in = Json::array();
+    for (const auto role : {model::Role::owner, model::Role::admin, model::Role::moderator, model::Role::member,
+                            model::Role::restricted}) {
+        Json permissions = Json::array();
+        for (const auto permission : domain::rules::granted(role)) permissions.push_back(model::to_string(permission));
+        built_in.push_back(Json{{"role", model::to_string(role)}, {"permissions", std::move(permissions)}});
+    }
+    Json roles = Json::array();
+    for (const auto& role : custom) roles.push_back(to_json(role));
+    co_return http::json_response(200, dump(Json{{"built_in", std::move(built_in)}, {"custom", std::move(roles)}}));
 }
 
 }  // namespace
@@ -88,6 +131,30 @@ void add_member_routes(http::Router& router, Services& services) {
                    const auto principal = co_await authenticate(services, c);
                    co_await services.members.remove_member(principal.user_id, c.path_params.at("id"),
                                                            c.path_params.at("user_id"));
+                   co_return http::no_content();
+               });
+    router.add(Method::get, "/api/v1/chats/{id}/roles",
+               [&services](http::Context& c) { return list_roles(services, c); });
+    router.add(Method::post, "/api/v1/chats/{id}/roles", [&services](http::Context& c) -> awaitable<http::Response> {
+        const auto principal = co_await authenticate(services, c);
+        const auto role = co_await services.members.define_role(principal.user_id, c.path_params.at("id"),
+                                                                role_definition(parse_object(c.request.body)));
+        co_return http::json_response(201, dump(to_json(role)));
+    });
+    router.add(Method::patch, "/api/v1/chats/{id}/roles/{role_id}",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   const auto role =
+                       co_await services.members.change_role(principal.user_id, c.path_params.at("id"),
+                                                             c.path_params.at("role_id"),
+                                                             role_definition(parse_object(c.request.body)));
+                   co_return http::json_response(200, dump(to_json(role)));
+               });
+    router.add(Method::del, "/api/v1/chats/{id}/roles/{role_id}",
+               [&services](http::Context& c) -> awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   co_await services.members.delete_role(principal.user_id, c.path_params.at("id"),
+                                                         c.path_params.at("role_id"));
                    co_return http::no_content();
                });
     router.add(Method::get, "/api/v1/chats/{id}/bans", [&services](http::Context& c) -> awaitable<http::Response> {

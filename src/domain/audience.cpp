@@ -59,7 +59,8 @@ Audience audience_of(Occasion occasion) {
         case Occasion::member_muted:
         case Occasion::poll_updated:
         case Occasion::report_created:
-        case Occasion::report_resolved: return Audience::members;
+        case Occasion::report_resolved:
+        case Occasion::custom_role_changed: return Audience::members;
         case Occasion::typing_updated: return Audience::members_but_actor;
         case Occasion::message_hidden:
         case Occasion::read_kept:

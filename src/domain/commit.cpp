@@ -86,9 +86,12 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
             const auto muted = access->muted_until.find(user_id);
             const auto& blockers = access->blockers;
             const bool blocks_other = std::find(blockers.begin(), blockers.end(), user_id) != blockers.end();
-            return {access->type, access->settings, found->second,
-                    muted != access->muted_until.end() && muted->second > now_in_milliseconds(),
-                    direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
+            Standing standing{access->type, access->settings, found->second,
+                              muted != access->muted_until.end() && muted->second > now_in_milliseconds(),
+                              direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
+            if (const auto custom = access->custom_grants.find(user_id); custom != access->custom_grants.end())
+                standing.custom_grants = custom->second;
+            return standing;
         }
     }
     throw not_found(what);

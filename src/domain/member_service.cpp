@@ -6,6 +6,7 @@
 #include "confab/domain/validation.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/chats.hpp"
+#include "confab/store/roles.hpp"
 #include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
@@ -20,6 +21,61 @@ constexpr int max_invitations_listed = 200;
 std::string with_article(Role role) {
     const auto name = std::string(to_string(role));
     return (role == Role::admin ? "an " : "a ") + name;
+}
+
+// A role given to a member by one change: a built-in one, or a custom one and its rank.
+struct RoleGiven {
+    std::string user;
+    Role role = Role::member;
+    std::optional<CustomRole> custom;
+};
+
+// Each member given a role hears of it, as every member does (member.updated).
+void announce_roles(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& actor,
+                    const std::vector<RoleGiven>& given) {
+    for (const auto& role : given)
+        effects.in_chat(Occasion::role_changed, MemberUpdated{member_of(tx, chat_id, role.user)}, chat_id,
+                        {.actor = actor, .subject = role.user});
+}
+
+// After a custom role changed (`now`) or went (none, `holders` read before), its holders
+// stand as it says, or as its rank's built-in role; every member hears of each.
+void regrant_holders(store::Tx& tx, Effects& effects, const std::string& actor, const CustomRole& role,
+                     const std::optional<CustomRole>& now, std::vector<std::string> holders = {}) {
+    if (now) holders = store::roles::holders(tx, role.id);
+    std::vector<RoleGiven> given;
+    given.reserve(holders.size());
+    for (auto& user : holders) given.push_back({std::move(user), role.rank, now});
+    announce_roles(tx, effects, role.chat_id, actor, given);
+    effects.cache_change = [chat_id = role.chat_id, given](AccessCache& cache) {
+        cache.update(chat_id, [&](ChatAccess& a) {
+            for (const auto& holder : given) a.set_role(holder.user, holder.role, holder.custom);
+        });
+    };
+}
+
+Error name_taken() {
+    return with_reason(ErrorCode::conflict, "the group has a role of that name", "role_name_taken", "name");
+}
+
+// Applies what a definition sets to the role, judged by the rules; permissions keep
+// every_permission's order, once each.
+void defined(CustomRole& role, const CustomRoleDefinition& definition) {
+    if (definition.name) {
+        rules::check_custom_role_name(*definition.name);
+        role.name = *definition.name;
+    }
+    if (definition.rank) {
+        rules::check_custom_role_rank(*definition.rank);
+        role.rank = *definition.rank;
+    }
+    if (definition.permissions) {
+        role.permissions.clear();
+        for (const auto permission : rules::every_permission())
+            if (std::find(definition.permissions->begin(), definition.permissions->end(), permission) !=
+                definition.permissions->end())
+                role.permissions.push_back(permission);
+    }
 }
 
 }  // namespace
@@ -141,42 +197,55 @@ boost::asio::awaitable<Invitation> MemberService::find_invitation(const std::str
 boost::asio::awaitable<Member> MemberService::update_member(std::string actor, std::string chat_id, std::string user_id,
                                                             MemberUpdate update) {
     require_uuid(user_id, "user_id");
-    if (!update.role && !update.is_muted && !update.muted_until) throw bad_request("nothing to update");
+    if (update.custom_role_id) require_uuid(*update.custom_role_id, "custom_role_id");
+    if (!update.role && !update.custom_role_id && !update.is_muted && !update.muted_until)
+        throw bad_request("nothing to update");
     co_await writes_.standing(chat_id, actor);
     auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
         const auto actor_now = lock_standing(tx, chat_id, actor);
         const auto target = store::members::find(tx, chat_id, user_id);
         if (!target) throw not_found("member");
-        rules::may_update_member(actor_now, target->role, actor == user_id, update.role, update.is_muted.has_value());
-        if (update.muted_until) rules::may_mute_member(actor_now, target->role, actor == user_id);
-        const bool role_changes = update.role && *update.role != target->role;
+        const bool self = actor == user_id;
+        rules::may_update_member(actor_now, target->role, self, update.role, update.is_muted.has_value());
+        if (update.muted_until) rules::may_mute_member(actor_now, target->role, self);
+        std::optional<CustomRole> custom;
+        if (update.custom_role_id) {
+            custom = store::roles::find(tx, chat_id, *update.custom_role_id);
+            if (!custom) throw not_found("role");
+            rules::may_assign_custom_role(actor_now, target->role, self, *custom);
+        }
         Outcome<Member> outcome;
-        std::vector<std::pair<std::string, Role>> roles;
-        if (role_changes) {
-            const auto actor_name = name_of(tx, actor);
-            const auto& target_name = target->user.display_name;
+        std::vector<RoleGiven> given;
+        const auto actor_name = name_of(tx, actor);
+        const auto& target_name = target->user.display_name;
+        if (custom && !(target->custom_role && target->custom_role->id == custom->id)) {
+            store::roles::assign(tx, chat_id, user_id, custom);
+            given.push_back({user_id, custom->rank, custom});
+            deliver_message(outcome.effects,
+                            write_system(tx, chat_id, actor, actor_name + " made " + target_name + " " + custom->name,
+                                         "member.role_changed", user_id));
+        } else if (update.role && (*update.role != target->role || target->custom_role)) {
             if (*update.role == Role::owner) {
                 store::members::set_role(tx, chat_id, actor, Role::admin);
                 store::members::set_role(tx, chat_id, user_id, Role::owner);
-                roles = {{actor, Role::admin}, {user_id, Role::owner}};
+                given = {{actor, Role::admin, std::nullopt}, {user_id, Role::owner, std::nullopt}};
                 deliver_message(outcome.effects,
                                 write_system(tx, chat_id, actor, actor_name + " made " + target_name + " the owner",
                                              "chat.owner_changed", user_id));
             } else {
                 store::members::set_role(tx, chat_id, user_id, *update.role);
-                roles = {{user_id, *update.role}};
+                given = {{user_id, *update.role, std::nullopt}};
                 deliver_message(outcome.effects,
                                 write_system(tx, chat_id, actor,
                                              actor_name + " made " + target_name + " " + with_article(*update.role),
                                              "member.role_changed", user_id));
             }
         }
+        const bool role_changes = !given.empty();
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         if (update.muted_until) store::members::set_muted_until(tx, chat_id, user_id, *update.muted_until);
-        for (const auto& [user, role] : roles)
-            outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{member_of(tx, chat_id, user)}, chat_id,
-                                    {.actor = actor, .subject = user});
+        announce_roles(tx, outcome.effects, chat_id, actor, given);
         outcome.value = member_of(tx, chat_id, user_id);
         if (update.muted_until && !role_changes)
             outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{outcome.value}, chat_id,
@@ -184,9 +253,9 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         else if (update.is_muted && !role_changes)
             outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{outcome.value},
                                     {.actor = actor, .subject = user_id});
-        outcome.effects.cache_change = [chat_id, user_id, roles, muted_until = update.muted_until](AccessCache& cache) {
+        outcome.effects.cache_change = [chat_id, user_id, given, muted_until = update.muted_until](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
-                for (const auto& [user, role] : roles) a.members[user] = role;
+                for (const auto& role : given) a.set_role(role.user, role.role, role.custom);
                 if (!muted_until) return;
                 if (*muted_until) {
                     a.muted_until[user_id] = **muted_until;
@@ -198,6 +267,70 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         return outcome;
     });
     co_return member;
+}
+
+boost::asio::awaitable<std::vector<CustomRole>> MemberService::custom_roles(std::string actor, std::string chat_id) {
+    co_await writes_.standing(chat_id, actor);
+    co_return co_await writes_.pool().run([chat_id](store::Tx& tx) { return store::roles::of_chat(tx, chat_id); });
+}
+
+boost::asio::awaitable<CustomRole> MemberService::define_role(std::string actor, std::string chat_id,
+                                                              CustomRoleDefinition definition) {
+    if (!definition.name) throw bad_request("name is required", "name");
+    if (!definition.permissions) throw bad_request("permissions is required", "permissions");
+    CustomRole role{.chat_id = chat_id, .rank = definition.rank.value_or(Role::member)};
+    defined(role, definition);
+    rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, role](store::Tx& tx) {
+        rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
+        rules::check_custom_role_count(store::roles::of_chat(tx, chat_id).size());
+        auto created = store::roles::insert(tx, role);
+        if (!created) throw name_taken();
+        Outcome<CustomRole> outcome{*created, {}};
+        outcome.effects.in_chat(Occasion::custom_role_changed,
+                                CustomRoleChanged{CustomRoleChanged::Change::created, *created}, chat_id,
+                                {.actor = actor});
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<CustomRole> MemberService::change_role(std::string actor, std::string chat_id,
+                                                              std::string role_id, CustomRoleDefinition change) {
+    require_uuid(role_id, "role_id");
+    if (!change.name && !change.rank && !change.permissions) throw bad_request("nothing to update");
+    rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, role_id, change](store::Tx& tx) {
+        rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
+        auto role = store::roles::find(tx, chat_id, role_id);
+        if (!role) throw not_found("role");
+        defined(*role, change);
+        if (!store::roles::update(tx, *role)) throw name_taken();
+        store::roles::rank_holders(tx, *role);
+        Outcome<CustomRole> outcome{*role, {}};
+        outcome.effects.in_chat(Occasion::custom_role_changed,
+                                CustomRoleChanged{CustomRoleChanged::Change::updated, *role}, chat_id,
+                                {.actor = actor});
+        regrant_holders(tx, outcome.effects, actor, *role, role);
+        return outcome;
+    });
+}
+
+boost::asio::awaitable<void> MemberService::delete_role(std::string actor, std::string chat_id, std::string role_id) {
+    require_uuid(role_id, "role_id");
+    rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
+    co_await writes_.commit(chat_id, [actor, chat_id, role_id](store::Tx& tx) {
+        rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
+        const auto role = store::roles::find(tx, chat_id, role_id);
+        if (!role) throw not_found("role");
+        const auto holders = store::roles::holders(tx, role_id);
+        store::roles::remove(tx, role_id);
+        Outcome<bool> outcome{true, {}};
+        outcome.effects.in_chat(Occasion::custom_role_changed,
+                                CustomRoleChanged{CustomRoleChanged::Change::deleted, *role}, chat_id,
+                                {.actor = actor});
+        regrant_holders(tx, outcome.effects, actor, *role, std::nullopt, holders);
+        return outcome;
+    });
 }
 
 boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
@@ -239,9 +372,8 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
-                a.members.erase(user_id);
-                a.muted_until.erase(user_id);
-                if (heir) a.members[*heir] = Role::owner;
+                a.remove(user_id);
+                if (heir) a.set_role(*heir, Role::owner);
             });
         };
         return outcome;
@@ -269,10 +401,7 @@ boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string ch
                                              name_of(tx, actor) + " banned " + target->user.display_name,
                                              "member.banned", user_id));
             outcome.effects.cache_change = [chat_id, user_id](AccessCache& cache) {
-                cache.update(chat_id, [&](ChatAccess& a) {
-                    a.members.erase(user_id);
-                    a.muted_until.erase(user_id);
-                });
+                cache.update(chat_id, [&](ChatAccess& a) { a.remove(user_id); });
             };
         }
         store::invitations::remove_for(tx, chat_id, user_id);

@@ -1,6 +1,8 @@
 #include "confab/domain/rules.hpp"
+#include "confab/domain/validation.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <string>
@@ -10,24 +12,6 @@ namespace confab::domain::rules {
 namespace {
 
 using enum Permission;
-
-constexpr std::array<std::pair<Permission, std::string_view>, 15> permission_names{{
-    {post, "post"},
-    {post_media, "post_media"},
-    {react, "react"},
-    {mention_all, "mention_all"},
-    {add_members, "add_members"},
-    {remove_members, "remove_members"},
-    {edit_info, "edit_info"},
-    {change_settings, "change_settings"},
-    {pin, "pin"},
-    {delete_messages, "delete_messages"},
-    {manage_templates, "manage_templates"},
-    {manage_roles, "manage_roles"},
-    {ban, "ban"},
-    {manage_invite_links, "manage_invite_links"},
-    {handle_reports, "handle_reports"},
-}};
 
 // What each built-in role grants in a group, before the group's settings.
 std::vector<Permission> grants_of(Role role) {
@@ -40,10 +24,12 @@ std::vector<Permission> grants_of(Role role) {
         case Role::admin:
         case Role::owner: break;
     }
-    std::vector<Permission> all;
-    all.reserve(permission_names.size());
-    for (const auto& [permission, name] : permission_names) all.push_back(permission);
-    return all;
+    return every_permission();
+}
+
+// What the actor's role grants before the settings: a custom role replaces its rank's grants.
+std::vector<Permission> grants_of(const Standing& actor) {
+    return actor.custom_grants ? *actor.custom_grants : grants_of(actor.role);
 }
 
 // The permissions a group's only_admins_can_* settings withdraw from every role below admin.
@@ -108,19 +94,8 @@ const Poll& poll_of(const Message& message) {
 
 }  // namespace
 
-std::string_view to_string(Permission permission) {
-    return std::find_if(permission_names.begin(), permission_names.end(),
-                        [permission](const auto& entry) { return entry.first == permission; })
-        ->second;
-}
-
-const std::vector<Permission>& every_permission() {
-    static const std::vector<Permission> all = grants_of(Role::owner);
-    return all;
-}
-
-std::vector<Permission> granted(Role role) {
-    const auto grants = grants_of(role);
+std::vector<Permission> granted(Role role, const std::optional<CustomRole>& custom) {
+    const auto grants = custom ? custom->permissions : grants_of(role);
     std::vector<Permission> in_order;
     for (const auto permission : every_permission())
         if (std::find(grants.begin(), grants.end(), permission) != grants.end()) in_order.push_back(permission);
@@ -129,10 +104,16 @@ std::vector<Permission> granted(Role role) {
 
 bool permits(const Standing& actor, Permission permission) {
     if (actor.type == ChatType::direct) return in_direct_chat(permission);
-    if (actor.type == ChatType::channel) return in_channel(actor.role, permission);
-    const auto grants = grants_of(actor.role);
+    if (actor.type == ChatType::channel && !actor.custom_grants) return in_channel(actor.role, permission);
+    const auto grants = grants_of(actor);
     if (std::find(grants.begin(), grants.end(), permission) == grants.end()) return false;
     return actor.role >= Role::admin || !withdrawn(actor.settings, permission);
+}
+
+Standing standing_of(ChatType type, const ChatSettings& settings, const Membership& me) {
+    Standing standing{type, settings, me.role, false};
+    if (me.custom_role) standing.custom_grants = me.custom_role->permissions;
+    return standing;
 }
 
 std::vector<Permission> permissions(const Standing& actor) {
@@ -144,7 +125,7 @@ std::vector<Permission> permissions(const Standing& actor) {
 
 void may_post(const Standing& actor, MessageType type) {
     may_message_directly(actor.block);
-    if (actor.role == Role::restricted) throw forbidden("restricted members cannot post");
+    if (actor.role == Role::restricted && !actor.custom_grants) throw forbidden("restricted members cannot post");
     require(actor, post, "only admins can post in this group");
     if (carries_media(type)) require(actor, post_media, "you may not post media in this group");
     if (actor.muted) throw forbidden("you are muted in this chat");
@@ -255,6 +236,34 @@ void may_update_member(const Standing& actor, Role target, bool self, std::optio
     require(actor, manage_roles, "only admins can change roles");
     if (!self) require_above(actor, target, "you can only change the roles of members below you");
     if (*new_role > actor.role) throw forbidden("you cannot give a role above your own");
+}
+
+void may_manage_custom_roles(const Standing& actor) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no roles");
+    if (actor.role != Role::owner) throw forbidden("only the owner can define roles");
+}
+
+void check_custom_role_name(std::string_view name) {
+    if (name.empty() || !is_plain_text(name) || code_points(name) > max_custom_role_name)
+        throw bad_request("name must be 1 to 32 characters of plain text", "name");
+    std::string lowered;
+    for (const char c : name) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (model::role_from(lowered)) throw bad_request("name is a built-in role's", "name");
+}
+
+void check_custom_role_rank(Role rank) {
+    if (rank == Role::owner) throw bad_request("rank must be admin, moderator, member or restricted", "rank");
+}
+
+void check_custom_role_count(std::size_t existing) {
+    if (existing >= max_custom_roles)
+        throw with_reason(ErrorCode::conflict, "the group has as many custom roles as it may", "too_many_roles");
+}
+
+void may_assign_custom_role(const Standing& actor, Role target, bool self, const CustomRole& role) {
+    may_update_member(actor, target, self, role.rank, false);
+    for (const auto permission : role.permissions)
+        if (!permits(actor, permission)) throw forbidden("you cannot give a permission you do not hold");
 }
 
 void may_mute_member(const Standing& actor, Role target, bool self) {

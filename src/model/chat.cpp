@@ -33,6 +33,24 @@ constexpr std::array<std::pair<Role, std::string_view>, 5> roles{{
     {Role::owner, "owner"},
 }};
 
+constexpr std::array<std::pair<Permission, std::string_view>, 15> permissions{{
+    {Permission::post, "post"},
+    {Permission::post_media, "post_media"},
+    {Permission::react, "react"},
+    {Permission::mention_all, "mention_all"},
+    {Permission::add_members, "add_members"},
+    {Permission::remove_members, "remove_members"},
+    {Permission::edit_info, "edit_info"},
+    {Permission::change_settings, "change_settings"},
+    {Permission::pin, "pin"},
+    {Permission::delete_messages, "delete_messages"},
+    {Permission::manage_templates, "manage_templates"},
+    {Permission::manage_roles, "manage_roles"},
+    {Permission::ban, "ban"},
+    {Permission::manage_invite_links, "manage_invite_links"},
+    {Permission::handle_reports, "handle_reports"},
+}};
+
 constexpr std::array<std::pair<MediaKind, std::string_view>, 4> media_kinds{{
     {MediaKind::image, "image"},
     {MediaKind::voice, "voice"},
@@ -101,6 +119,18 @@ std::string_view to_string(Role role) { return name_of(roles, role); }
 std::string_view to_string(Circle circle) { return name_of(circles, circle); }
 std::optional<Circle> circle_from(std::string_view text) { return value_of(circles, text); }
 std::optional<Role> role_from(std::string_view text) { return value_of(roles, text); }
+std::string_view to_string(Permission permission) { return name_of(permissions, permission); }
+std::optional<Permission> permission_from(std::string_view text) { return value_of(permissions, text); }
+
+const std::vector<Permission>& every_permission() {
+    static const auto all = [] {
+        std::vector<Permission> in_order;
+        in_order.reserve(permissions.size());
+        for (const auto& [permission, name] : permissions) in_order.push_back(permission);
+        return in_order;
+    }();
+    return all;
+}
 std::string_view to_string(MediaKind kind) { return name_of(media_kinds, kind); }
 std::optional<MediaKind> media_kind_from(std::string_view text) { return value_of(media_kinds, text); }
 std::string_view to_string(MessageType type) { return name_of(message_types, type); }

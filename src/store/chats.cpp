@@ -2,6 +2,7 @@
 #include "confab/store/sql.hpp"
 
 #include "confab/store/polls.hpp"
+#include "confab/store/roles.hpp"
 #include "confab/store/rows.hpp"
 
 #include <unordered_map>
@@ -29,7 +30,8 @@ const std::string view_columns =
     "CASE WHEN c.type = 'channel' THEN c.subscriber_count "
     "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END, c.last_seq, c.version, "
     "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
-        "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS ", c.handle, c.is_public";
+        "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
+                        ", c.handle, c.is_public, " CONFAB_CUSTOM_ROLE("cm");
 
 // A channel as anyone finds it (model::Channel); `viewer`: the statement's parameter naming
 // the viewer, who may have joined it.
@@ -66,6 +68,7 @@ model::ChatView view_from(const pqxx::row& row) {
     chat.handle = optional_text(row[21]);
     chat.is_public = row[22].as<bool>();
     if (chat.type == model::ChatType::channel) chat.subscriber_count = chat.member_count;
+    view.me.custom_role = roles::custom_role_from(row[23]);
     return view;
 }
 
@@ -118,7 +121,8 @@ void prepare(Tx& tx) {
                "JOIN chat_members mine ON mine.user_id = b.blocker_id AND mine.chat_id = $1::uuid "
                "JOIN chat_members other ON other.user_id = b.blocked_id AND other.chat_id = $1::uuid");
     tx.prepare("chats_access_members",
-               "SELECT user_id::text, role, " CONFAB_MS("muted_until") " FROM chat_members WHERE chat_id = $1::uuid");
+               "SELECT cm.user_id::text, cm.role, " CONFAB_MS("cm.muted_until") ", " CONFAB_CUSTOM_ROLE(
+                   "cm") " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
                                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
                                  "WHERE cm.user_id = $1::uuid AND c.id = $2::uuid");
@@ -197,6 +201,8 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
         if (!row[2].is_null()) access.muted_until.emplace(row[0].as<std::string>(), timestamp(row[2]));
+        if (auto custom = roles::custom_role_from(row[3]))
+            access.custom_grants.emplace(row[0].as<std::string>(), std::move(custom->permissions));
     }
     if (access.type == model::ChatType::direct) {
         for (const auto& row : tx.exec_prepared("chats_access_blockers", chat_id))
@@ -275,7 +281,8 @@ const std::string member_columns = std::string("cm.chat_id::text, ") + user_colu
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
                                    "cm.position, " CONFAB_MS("u.last_seen_at") ", u.who_can_see_presence, " +
                                    "u.send_read_receipts, " CONFAB_MS("cm.muted_until") ", " +
-                                   "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = cm.user_id)";
+                                   "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = cm.user_id), " +
+                                   CONFAB_CUSTOM_ROLE("cm");
 
 // Everything the row holds: what the member keeps from others is left to the domain's rules.
 std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
@@ -295,6 +302,7 @@ std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {
         model::circle_from(row[after_user + 6].c_str()).value_or(model::Circle::contacts);
     member.privacy.send_read_receipts = row[after_user + 7].as<bool>();
     if (!row[after_user + 8].is_null()) member.muted_until = timestamp(row[after_user + 8]);
+    member.custom_role = roles::custom_role_from(row[after_user + 10]);
     return {std::move(member), row[after_user + 4].as<std::int64_t>()};
 }
 
@@ -315,8 +323,8 @@ void prepare(Tx& tx) {
         "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocked_id "
         "WHERE o.chat_id = c.id AND b.blocker_id = cm.user_id AND o.user_id <> cm.user_id), "
         "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocker_id "
-        "WHERE o.chat_id = c.id AND b.blocked_id = cm.user_id AND o.user_id <> cm.user_id) "
-        "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+        "WHERE o.chat_id = c.id AND b.blocked_id = cm.user_id AND o.user_id <> cm.user_id), " CONFAB_CUSTOM_ROLE(
+            "cm") " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     tx.prepare(
         "members_list",
         "SELECT " + member_columns +
@@ -325,7 +333,7 @@ void prepare(Tx& tx) {
     tx.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("members_standings",
                "SELECT cm.user_id::text, cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
-               " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
+               ", " CONFAB_CUSTOM_ROLE("cm") " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
     tx.prepare("members_last_posts",
                "SELECT p.chat_id::text, p.user_id::text, " CONFAB_MS("cm.last_posted_at") ", " CONFAB_MS("now()") " "
                "FROM unnest($1::uuid[], $2::uuid[]) AS p(chat_id, user_id) "
@@ -333,7 +341,10 @@ void prepare(Tx& tx) {
     tx.prepare("members_set_posted",
                "UPDATE chat_members cm SET last_posted_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS p(chat_id, "
                "user_id) WHERE cm.chat_id = p.chat_id AND cm.user_id = p.user_id");
-    tx.prepare("members_set_role", "UPDATE chat_members SET role = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    // A built-in role replaces a custom one.
+    tx.prepare("members_set_role",
+               "UPDATE chat_members SET role = $3, custom_role_id = NULL "
+               "WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_set_muted",
                "UPDATE chat_members SET is_muted = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
     tx.prepare("members_set_muted_until",
@@ -378,9 +389,11 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
     const auto result = tx.exec_prepared("members_standing", chat_id, user_id);
     if (result.empty()) return std::nullopt;
     const auto& row = result[0];
-    return model::Standing{chat_type(row[0]), chat_settings(row, 1),
-                           model::role_from(row[7].c_str()).value_or(model::Role::member), row[8].as<bool>(),
-                           model::direct_block(row[9].as<bool>(), row[10].as<bool>())};
+    model::Standing standing{chat_type(row[0]), chat_settings(row, 1),
+                             model::role_from(row[7].c_str()).value_or(model::Role::member), row[8].as<bool>(),
+                             model::direct_block(row[9].as<bool>(), row[10].as<bool>())};
+    if (auto custom = roles::custom_role_from(row[11])) standing.custom_grants = std::move(custom->permissions);
+    return standing;
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
@@ -402,7 +415,8 @@ std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const s
     for (const auto& row : tx.exec_prepared("members_standings", chat_id)) {
         out.emplace_back(row[0].as<std::string>(),
                          model::Membership{model::role_from(row[1].c_str()).value_or(model::Role::member),
-                                           row[2].as<std::int64_t>(), row[3].as<bool>(), row[4].as<std::int64_t>()});
+                                           row[2].as<std::int64_t>(), row[3].as<bool>(), row[4].as<std::int64_t>(),
+                                           roles::custom_role_from(row[5])});
     }
     return out;
 }

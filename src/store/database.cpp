@@ -16,6 +16,7 @@
 #include "confab/store/presence.hpp"
 #include "confab/store/push.hpp"
 #include "confab/store/reports.hpp"
+#include "confab/store/roles.hpp"
 #include "confab/store/scheduled.hpp"
 #include "confab/store/search.hpp"
 #include "confab/store/stats.hpp"
@@ -38,6 +39,7 @@ void prepare_statements(Tx& tx) {
     members::prepare(tx);
     invitations::prepare(tx);
     bans::prepare(tx);
+    roles::prepare(tx);
     invite_links::prepare(tx);
     user_blocks::prepare(tx);
     broadcast_lists::prepare(tx);

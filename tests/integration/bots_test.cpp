@@ -19,15 +19,6 @@ const std::string bots_url = "/api/v1/bots";
 
 std::string bot_url(const std::string& bot_id) { return bots_url + "/" + bot_id; }
 
-::testing::AssertionResult HasReason(const HttpResponse& r, int status, const std::string& code,
-                                     const std::string& reason) {
-    auto error = IsError(r, status, code);
-    if (!error) return error;
-    if (r.json()["error"]["details"].value("reason", "") != reason)
-        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 // The UserModel's keys, and a bot's own three.
 ::testing::AssertionResult IsBotModel(const json& j, const std::string& owner_id) {
     if (!j.is_object()) return ::testing::AssertionFailure() << "not an object: " << j.dump();

@@ -47,15 +47,6 @@ json broadcast(std::uint16_t port, const TestUser& sender, const std::string& li
     return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult HasReason(const HttpResponse& r, int status, const std::string& code,
-                                     const std::string& reason) {
-    auto error = IsError(r, status, code);
-    if (!error) return error;
-    if (r.json()["error"]["details"].value("reason", "") != reason)
-        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 // The results of a broadcast by recipient.
 std::map<std::string, json> by_recipient(const json& body) {
     std::map<std::string, json> out;

@@ -378,5 +378,224 @@ TEST_F(BansTest, ABanOfAUserWhoIsNotAMemberKeepsThemOutUntilItEnds) {
     EXPECT_EQ(get(port(), invitee.token, "/api/v1/invitations").json()["invitations"], json::array());
 }
 
+// Custom roles (docs/api.md, Custom roles): what the owner defines, what a holder may then
+// do and no more, and who may hand one out.
+using CustomRolesTest = ChatTest;
+
+std::string roles_url(const std::string& chat_id) { return chat_url(chat_id) + "/roles"; }
+std::string role_url(const std::string& chat_id, const std::string& role_id) {
+    return roles_url(chat_id) + "/" + role_id;
+}
+
+json define_role(std::uint16_t port, const TestUser& owner, const std::string& chat_id, const json& definition) {
+    const auto r = post(port, owner.token, roles_url(chat_id), definition);
+    EXPECT_TRUE(IsJson(r, 201)) << definition.dump();
+    return r.json();
+}
+
+FramePred about_role(const std::string& role_id) {
+    return [role_id](const json& f) {
+        return f["data"].contains("role") ? f["data"]["role"].value("id", "") == role_id
+                                          : f["data"].value("role_id", "") == role_id;
+    };
+}
+
+TEST_F(CustomRolesTest, TheOwnerDefinesListsChangesAndDeletesARoleAndEveryMemberHears) {
+    auto c = make_cast(port());
+    auto ws = ws_connect(port(), c.member.token);
+    const auto r = post(port(), c.owner.token, roles_url(c.chat_id),
+                        {{"name", "Editor"}, {"permissions", {"pin", "post", "pin", "delete_messages"}}});
+    ASSERT_TRUE(IsJson(r, 201));
+    const auto role = r.json();
+    EXPECT_TRUE(IsCustomRoleModel(role));
+    EXPECT_EQ(role["chat_id"], c.chat_id);
+    EXPECT_EQ(role["name"], "Editor");
+    EXPECT_EQ(role["rank"], "member") << "member is the default rank";
+    EXPECT_EQ(strings(role["permissions"]), (std::vector<std::string>{"post", "pin", "delete_messages"}))
+        << "once each, in the order of Permission";
+    const std::string id = role["id"];
+    const auto created = wait_for(*ws, "role.created", about_role(id));
+    ASSERT_TRUE(created.has_value());
+    EXPECT_EQ((*created)["data"]["role"], role);
+
+    const auto listed = get(port(), c.restricted.token, roles_url(c.chat_id));
+    ASSERT_TRUE(IsJson(listed, 200));
+    const auto roles = listed.json();
+    const auto& built_in = roles["built_in"];
+    ASSERT_EQ(built_in.size(), 5u);
+    EXPECT_EQ(built_in[0]["role"], "owner");
+    EXPECT_EQ(built_in[0]["permissions"].size(), 15u);
+    EXPECT_EQ(built_in[4]["role"], "restricted");
+    EXPECT_EQ(built_in[4]["permissions"], json::array());
+    ASSERT_EQ(roles["custom"].size(), 1u);
+    EXPECT_EQ(roles["custom"][0], role);
+
+    const auto changed =
+        patch(port(), c.owner.token, role_url(c.chat_id, id), {{"name", "Editors"}, {"rank", "moderator"}});
+    ASSERT_TRUE(IsJson(changed, 200));
+    EXPECT_EQ(changed.json()["name"], "Editors");
+    EXPECT_EQ(changed.json()["rank"], "moderator");
+    EXPECT_EQ(changed.json()["permissions"], role["permissions"]) << "what the change leaves out stays";
+    const auto updated = wait_for(*ws, "role.updated", about_role(id));
+    ASSERT_TRUE(updated.has_value());
+    EXPECT_EQ((*updated)["data"]["role"]["name"], "Editors");
+
+    ASSERT_EQ(del(port(), c.owner.token, role_url(c.chat_id, id)).status, 204);
+    const auto deleted = wait_for(*ws, "role.deleted", about_role(id));
+    ASSERT_TRUE(deleted.has_value());
+    EXPECT_EQ((*deleted)["data"], (json{{"chat_id", c.chat_id}, {"role_id", id}}));
+    EXPECT_EQ(get(port(), c.owner.token, roles_url(c.chat_id)).json()["custom"], json::array());
+    EXPECT_TRUE(IsError(del(port(), c.owner.token, role_url(c.chat_id, id)), 404, "not_found"));
+}
+
+TEST_F(CustomRolesTest, OnlyTheOwnerDefinesRolesAndBadDefinitionsAreRefused) {
+    auto c = make_cast(port());
+    const auto outsider = register_user(port(), "ro");
+    const json editor{{"name", "Editor"}, {"permissions", {"pin"}}};
+    for (const auto* actor : {&c.admin, &c.moderator, &c.member})
+        EXPECT_TRUE(IsError(post(port(), actor->token, roles_url(c.chat_id), editor), 403, "forbidden"));
+    EXPECT_TRUE(IsError(post(port(), outsider.token, roles_url(c.chat_id), editor), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), outsider.token, roles_url(c.chat_id)), 404, "not_found"));
+    const std::string id = define_role(port(), c.owner, c.chat_id, editor)["id"];
+    EXPECT_TRUE(IsError(patch(port(), c.admin.token, role_url(c.chat_id, id), {{"name", "Boss"}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(del(port(), c.admin.token, role_url(c.chat_id, id)), 403, "forbidden"));
+
+    const std::vector<std::pair<const char*, json>> bad{
+        {"no name", {{"permissions", {"pin"}}}},
+        {"no permissions", {{"name", "Pinner"}}},
+        {"empty name", {{"name", ""}, {"permissions", {"pin"}}}},
+        {"a built-in role's name", {{"name", "Admin"}, {"permissions", {"pin"}}}},
+        {"a name too long", {{"name", std::string(33, 'x')}, {"permissions", {"pin"}}}},
+        {"a control character", {{"name", "a\nb"}, {"permissions", {"pin"}}}},
+        {"an unknown permission", {{"name", "Pinner"}, {"permissions", {"pin", "fly"}}}},
+        {"rank owner", {{"name", "Pinner"}, {"rank", "owner"}, {"permissions", {"pin"}}}},
+        {"an unknown rank", {{"name", "Pinner"}, {"rank", "king"}, {"permissions", {"pin"}}}},
+        {"an unknown field", {{"name", "Pinner"}, {"permissions", {"pin"}}, {"colour", "red"}}},
+        {"permissions not an array", {{"name", "Pinner"}, {"permissions", "pin"}}},
+    };
+    for (const auto& [what, body] : bad)
+        EXPECT_TRUE(IsError(post(port(), c.owner.token, roles_url(c.chat_id), body), 400, "bad_request")) << what;
+    EXPECT_TRUE(IsError(patch(port(), c.owner.token, role_url(c.chat_id, id), json::object()), 400, "bad_request"));
+    EXPECT_TRUE(
+        IsError(patch(port(), c.owner.token, role_url(c.chat_id, "not-a-uuid"), {{"name", "X"}}), 400, "bad_request"));
+    EXPECT_TRUE(IsError(patch(port(), c.owner.token, role_url(c.chat_id, outsider.id), {{"name", "Xavier"}}), 404,
+                        "not_found"));
+    EXPECT_TRUE(HasReason(post(port(), c.owner.token, roles_url(c.chat_id),
+                               {{"name", "EDITOR"}, {"permissions", json::array()}}),
+                          409, "conflict", "role_name_taken"));
+    const std::string other =
+        define_role(port(), c.owner, c.chat_id, {{"name", "Other"}, {"permissions", json::array()}})["id"];
+    EXPECT_TRUE(HasReason(patch(port(), c.owner.token, role_url(c.chat_id, other), {{"name", "editor"}}), 409,
+                          "conflict", "role_name_taken"));
+
+    for (int i = 2; i < 20; ++i)
+        define_role(port(), c.owner, c.chat_id, {{"name", "R" + std::to_string(i)}, {"permissions", json::array()}});
+    EXPECT_TRUE(
+        HasReason(post(port(), c.owner.token, roles_url(c.chat_id), {{"name", "R20"}, {"permissions", json::array()}}),
+                  409, "conflict", "too_many_roles"));
+    EXPECT_EQ(get(port(), c.owner.token, roles_url(c.chat_id)).json()["custom"].size(), 20u);
+
+    // A direct chat has no custom roles.
+    const std::string direct = create_direct(port(), c.owner, c.member)["id"];
+    EXPECT_TRUE(IsError(post(port(), c.owner.token, roles_url(direct), editor), 403, "forbidden"));
+}
+
+TEST_F(CustomRolesTest, AHolderMayDoWhatItsRoleGrantsAndNoMoreUntilItChangesOrGoes) {
+    auto c = make_cast(port());
+    auto ws_other = ws_connect(port(), c.other.token);
+    auto ws_holder = ws_connect(port(), c.member.token);
+    const std::string id = define_role(port(), c.owner, c.chat_id,
+                                       {{"name", "Janitor"}, {"permissions", {"react", "delete_messages"}}})["id"];
+    auto r = patch(port(), c.admin.token, member_url(c.chat_id, c.member.id), {{"custom_role_id", id}});
+    ASSERT_TRUE(IsJson(r, 200));
+    EXPECT_TRUE(IsMemberModel(r.json()));
+    EXPECT_EQ(r.json()["role"], "member") << "the rank";
+    EXPECT_EQ(r.json()["custom_role"], (json{{"id", id}, {"name", "Janitor"}}));
+    EXPECT_EQ(strings(r.json()["permissions"]), (std::vector<std::string>{"react", "delete_messages"}));
+    const auto heard = wait_for(*ws_other, "member.updated", member_updated_of(c.chat_id, c.member.id));
+    ASSERT_TRUE(heard.has_value());
+    EXPECT_EQ((*heard)["data"]["member"]["custom_role"]["name"], "Janitor");
+    const auto notes = system_messages(port(), c.other, c.chat_id);
+    ASSERT_FALSE(notes.empty());
+    EXPECT_EQ(notes.back()["metadata"]["event"], "member.role_changed");
+    EXPECT_NE(notes.back()["content"].get<std::string>().find("Janitor"), std::string::npos);
+    const auto me = get_chat(port(), c.member, c.chat_id);
+    EXPECT_TRUE(IsChatModel(me));
+    EXPECT_EQ(me["me"]["custom_role"]["id"], id);
+    EXPECT_EQ(strings(me["me"]["permissions"]), (std::vector<std::string>{"react", "delete_messages"}));
+
+    // It cleans up but no longer posts, over REST or the WebSocket.
+    const auto spam = send_text(port(), c.other, c.chat_id, "spam");
+    EXPECT_EQ(del(port(), c.member.token, message_url(spam["id"])).status, 204);
+    EXPECT_TRUE(
+        IsError(send_message(port(), c.member, c.chat_id, {{"type", "text"}, {"content", "x"}}), 403, "forbidden"));
+    auto send = ws_request(*ws_holder, "message.send", {{"chat_id", c.chat_id}, {"type", "text"}, {"content", "x"}});
+    EXPECT_TRUE(IsWsError(send, "forbidden", send.value("id", ""))) << send.dump();
+
+    // Changed, the role applies to its holder at once.
+    ASSERT_TRUE(IsJson(patch(port(), c.owner.token, role_url(c.chat_id, id), {{"permissions", {"post"}}}), 200));
+    ASSERT_TRUE(wait_for(*ws_holder, "role.updated", about_role(id)).has_value());
+    const auto regranted = wait_for(*ws_holder, "member.updated", [&](const json& f) {
+        return member_updated_of(c.chat_id, c.member.id)(f) && f["data"]["member"]["permissions"] == json{"post"};
+    });
+    EXPECT_TRUE(regranted.has_value()) << "the holder hears its new permissions";
+    EXPECT_TRUE(IsJson(send_message(port(), c.member, c.chat_id, {{"type", "text"}, {"content", "hi"}}), 201));
+    const auto more = send_text(port(), c.other, c.chat_id, "more spam");
+    EXPECT_TRUE(IsError(del(port(), c.member.token, message_url(more["id"])), 403, "forbidden"));
+
+    // Deleted, its holder keeps the rank as a built-in role.
+    ASSERT_EQ(del(port(), c.owner.token, role_url(c.chat_id, id)).status, 204);
+    const auto after = wait_for(*ws_other, "member.updated", [&](const json& f) {
+        return member_updated_of(c.chat_id, c.member.id)(f) && f["data"]["member"]["custom_role"].is_null();
+    });
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ((*after)["data"]["member"]["role"], "member");
+    EXPECT_EQ(strings((*after)["data"]["member"]["permissions"]),
+              (std::vector<std::string>{"post", "post_media", "react", "mention_all", "add_members", "edit_info",
+                                        "pin"}));
+    EXPECT_TRUE(member_json(port(), c.owner, c.chat_id, c.member.id)["custom_role"].is_null());
+}
+
+TEST_F(CustomRolesTest, NobodyHandsOutARoleAboveThemOrPowersTheyLack) {
+    auto c = make_cast(port());
+    const std::string banhammer =
+        define_role(port(), c.owner, c.chat_id, {{"name", "Banhammer"}, {"permissions", {"react", "ban"}}})["id"];
+    const std::string chief = define_role(port(), c.owner, c.chat_id,
+                                          {{"name", "Chief"}, {"rank", "admin"}, {"permissions", {"post"}}})["id"];
+    const std::string delegate =
+        define_role(port(), c.owner, c.chat_id,
+                    {{"name", "Delegate"}, {"rank", "moderator"}, {"permissions", {"react", "manage_roles"}}})["id"];
+    const std::string reactor =
+        define_role(port(), c.owner, c.chat_id, {{"name", "Reactor"}, {"permissions", {"react"}}})["id"];
+    const auto give = [&](const TestUser& actor, const std::string& target, const std::string& role) {
+        return patch(port(), actor.token, member_url(c.chat_id, target), {{"custom_role_id", role}});
+    };
+    ASSERT_TRUE(IsJson(give(c.owner, c.moderator.id, delegate), 200));
+    EXPECT_TRUE(IsError(give(c.moderator, c.member.id, banhammer), 403, "forbidden")) << "the delegate lacks ban";
+    EXPECT_TRUE(IsError(give(c.moderator, c.member.id, chief), 403, "forbidden")) << "an admin rank is above it";
+    EXPECT_TRUE(IsError(give(c.moderator, c.admin.id, reactor), 403, "forbidden")) << "an admin is above it";
+    EXPECT_TRUE(IsJson(give(c.moderator, c.member.id, reactor), 200));
+    EXPECT_TRUE(IsError(give(c.member, c.other.id, reactor), 403, "forbidden")) << "a member does not manage roles";
+    EXPECT_TRUE(IsError(give(c.member, c.member.id, delegate), 403, "forbidden")) << "nor climbs";
+    EXPECT_TRUE(IsJson(give(c.admin, c.other.id, banhammer), 200)) << "an admin holds ban";
+    EXPECT_TRUE(IsJson(give(c.owner, c.admin.id, chief), 200));
+
+    EXPECT_TRUE(IsError(patch(port(), c.owner.token, member_url(c.chat_id, c.member.id),
+                              {{"custom_role_id", reactor}, {"role", "member"}}),
+                        400, "bad_request"));
+    EXPECT_TRUE(IsError(give(c.owner, c.member.id, "not-a-uuid"), 400, "bad_request"));
+    EXPECT_TRUE(IsError(give(c.owner, c.member.id, c.owner.id), 404, "not_found"));
+    const auto elsewhere = create_group(port(), c.owner, {c.member.id});
+    const std::string foreign =
+        define_role(port(), c.owner, elsewhere["id"], {{"name", "Foreign"}, {"permissions", {"post"}}})["id"];
+    EXPECT_TRUE(IsError(give(c.owner, c.member.id, foreign), 404, "not_found")) << "a role of another group";
+
+    // A built-in role takes the custom one away, even the same rank.
+    const auto back = patch(port(), c.owner.token, member_url(c.chat_id, c.member.id), {{"role", "member"}});
+    ASSERT_TRUE(IsJson(back, 200));
+    EXPECT_TRUE(back.json()["custom_role"].is_null());
+    EXPECT_EQ(back.json()["permissions"].size(), 7u);
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -35,15 +35,6 @@ std::map<std::string, std::string> on_behalf(const std::string& user_id, const s
 
 std::string user_url(const std::string& external_id) { return "/api/v1/server/users/" + url_encode(external_id); }
 
-::testing::AssertionResult HasReason(const HttpResponse& r, int status, std::string_view code,
-                                     const std::string& reason) {
-    auto shape = IsError(r, status, code);
-    if (!shape) return shape;
-    if (r.json()["error"]["details"]["reason"] != reason)
-        return ::testing::AssertionFailure() << "details.reason is not " << reason << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 ::testing::AssertionResult IsHostUser(const json& j, const std::string& external_id) {
     if (!j.is_object() || j["external_id"] != external_id)
         return ::testing::AssertionFailure() << "not the HostUser of " << external_id << ": " << j.dump();

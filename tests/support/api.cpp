@@ -210,6 +210,15 @@ std::string timestamp_from_now(std::chrono::milliseconds from_now) {
     return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult HasReason(const HttpResponse& r, int status, std::string_view code,
+                                     std::string_view reason) {
+    auto error = IsError(r, status, code);
+    if (!error) return error;
+    if (r.json()["error"]["details"].value("reason", "") != reason)
+        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
+    return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult IsWsError(const std::optional<json>& frame, std::string_view code,
                                      std::optional<std::string> id) {
     if (!frame) return ::testing::AssertionFailure() << "no frame received (timeout or connection closed)";

@@ -85,6 +85,11 @@ bool is_permission_list(const json& j) {
     return ::testing::AssertionSuccess();
 }
 
+// ChatMemberModel.custom_role and ChatModel.me.custom_role: null, or the role's id and name.
+bool is_custom_role_brief(const json& j) {
+    return j.is_null() || (j.is_object() && j.size() == 2 && is_uuid(j["id"]) && j["name"].is_string());
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +325,17 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult IsCustomRoleModel(const json& j) {
+    auto keys = ExactKeys(j, {"id", "chat_id", "name", "rank", "permissions", "created_at"}, "CustomRoleModel");
+    if (!keys) return keys;
+    if (!is_uuid(j["id"]) || !is_uuid(j["chat_id"])) return Fail("CustomRoleModel ids", j);
+    if (!j["name"].is_string() || j["name"].get<std::string>().empty()) return Fail("CustomRoleModel.name", j);
+    if (!is_role(j["rank"]) || j["rank"] == "owner") return Fail("CustomRoleModel.rank", j);
+    if (!is_permission_list(j["permissions"])) return Fail("CustomRoleModel.permissions", j);
+    if (!is_timestamp(j["created_at"])) return Fail("CustomRoleModel.created_at", j);
+    return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult IsChatModel(const json& j) {
     auto keys =
         ExactKeys(j,
@@ -356,12 +372,14 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     }
     if (!is_nonneg_int(j["last_seq"])) return Fail("ChatModel.last_seq is not an integer >= 0", j);
     if (!is_nonneg_int(j["version"])) return Fail("ChatModel.version is not an integer >= 0", j);
-    auto mk =
-        ExactKeys(j["me"], {"role", "last_read_seq", "unread_count", "unread_mention_count", "is_muted", "permissions"},
-                  "ChatModel.me");
+    auto mk = ExactKeys(j["me"],
+                        {"role", "custom_role", "last_read_seq", "unread_count", "unread_mention_count", "is_muted",
+                         "permissions"},
+                        "ChatModel.me");
     if (!mk) return mk;
     const auto& me = j["me"];
     if (!is_role(me["role"])) return Fail("ChatModel.me.role", j);
+    if (!is_custom_role_brief(me["custom_role"])) return Fail("ChatModel.me.custom_role", j);
     if (!is_permission_list(me["permissions"])) return Fail("ChatModel.me.permissions", j);
     if (!is_nonneg_int(me["last_read_seq"])) return Fail("ChatModel.me.last_read_seq", j);
     if (!is_nonneg_int(me["unread_count"])) return Fail("ChatModel.me.unread_count", j);
@@ -373,10 +391,10 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 }
 
 ::testing::AssertionResult IsMemberModel(const json& j) {
-    auto keys =
-        ExactKeys(j,
-                  {"chat_id", "user", "role", "last_read_seq", "is_muted", "muted_until", "permissions", "joined_at"},
-                  "ChatMemberModel");
+    auto keys = ExactKeys(j,
+                          {"chat_id", "user", "role", "custom_role", "last_read_seq", "is_muted", "muted_until",
+                           "permissions", "joined_at"},
+                          "ChatMemberModel");
     if (!keys) return keys;
     if (!is_uuid(j["chat_id"])) return Fail("ChatMemberModel.chat_id", j);
     auto uk = ExactKeys(j["user"], {"id", "username", "display_name", "avatar_url", "bio", "is_bot", "created_at"},
@@ -389,6 +407,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
         !is_timestamp(j["user"]["last_seen_at"]))
         return Fail("user.last_seen_at", j);
     if (!is_role(j["role"])) return Fail("ChatMemberModel.role", j);
+    if (!is_custom_role_brief(j["custom_role"])) return Fail("ChatMemberModel.custom_role", j);
     if (!is_permission_list(j["permissions"])) return Fail("ChatMemberModel.permissions", j);
     if (!j["muted_until"].is_null() && !is_timestamp(j["muted_until"])) return Fail("ChatMemberModel.muted_until", j);
     // null: the member sends no read receipts (docs/api.md, Privacy).

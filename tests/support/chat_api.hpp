@@ -81,6 +81,7 @@ const json* find_reaction(const json& message, const std::string& emoji);
 ::testing::AssertionResult IsChatModel(const json& j);
 ::testing::AssertionResult IsMessageModel(const json& j);
 ::testing::AssertionResult IsMemberModel(const json& j);
+::testing::AssertionResult IsCustomRoleModel(const json& j);
 // {"type": "ack", "id": ..., "data": {...}}
 ::testing::AssertionResult IsAck(const json& frame);
 

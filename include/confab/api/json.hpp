@@ -59,6 +59,7 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
 Json to_json(const model::ChatView& view);
 Json to_json(const model::Channel& channel);
 Json to_json(const model::Member& member);
+Json to_json(const model::CustomRole& role);
 Json to_json(const model::Invitation& invitation);
 Json to_json(const model::Template& value);
 Json to_json(const model::ScheduledMessage& scheduled);

@@ -29,35 +29,37 @@ enum class Audience {
 
 // Everything that sends an event; each occasion has one audience (audience_of).
 enum class Occasion {
-    message_created,     // message.new: a message sent, or a system message written
-    message_updated,     // message.updated: an edit, a reaction change, a media removal
-    message_deleted,     // message.deleted
-    message_hidden,      // message.hidden: the actor hid a message for themself
-    read_updated,        // read.updated: the actor's read position moved
-    read_kept,           // read.updated: the same, for an actor who sends no read receipts
-    typing_updated,      // typing.update: the actor started or stopped typing
-    chat_created,        // chat.created: a new chat, to each of its members
-    chat_joined,         // chat.created: the chat, to the subject who has just joined it
-    chat_updated,        // chat.updated: a group's title, photo, settings or metadata
-    chat_hidden,         // chat.deleted: the actor hid a direct chat from themself
-    chat_deleted,        // chat.deleted: a group deleted, to its last members
-    member_added,        // member.added: the subject joined
-    role_changed,        // member.updated: the subject's role changed (also by succession)
-    mute_changed,        // member.updated: the subject muted or unmuted the chat (private)
-    member_muted,        // member.updated: a moderator muted the subject, or lifted the mute
-    member_removed,      // member.removed: the subject left or was removed
-    presence_updated,    // presence.update: the subject's first connection opened or last closed
-                         // (facts.contacts: those the subject's privacy lets see it)
-    profile_updated,     // user.updated: the subject changed their display name, bio or avatar
-    invitation_created,  // invitation.created: the subject was invited
-    invitation_deleted,  // invitation.deleted: the subject accepted or declined
-    scheduled_changed,   // scheduled_message.updated / .deleted: the subject's own scheduled message
-    poll_updated,        // poll.updated: a vote changed, or the poll was closed
-    mentioned,           // mention.new: a message sent or edited mentions the mentioned
-    block_changed,       // user.blocked / user.unblocked: the subject blocked or unblocked a user
-    report_created,      // report.created: a member reported a message (facts.members: those
-                         // who handle the chat's reports)
-    report_resolved,     // report.resolved: a report was resolved (facts.members: as report_created)
+    message_created,      // message.new: a message sent, or a system message written
+    message_updated,      // message.updated: an edit, a reaction change, a media removal
+    message_deleted,      // message.deleted
+    message_hidden,       // message.hidden: the actor hid a message for themself
+    read_updated,         // read.updated: the actor's read position moved
+    read_kept,            // read.updated: the same, for an actor who sends no read receipts
+    typing_updated,       // typing.update: the actor started or stopped typing
+    chat_created,         // chat.created: a new chat, to each of its members
+    chat_joined,          // chat.created: the chat, to the subject who has just joined it
+    chat_updated,         // chat.updated: a group's title, photo, settings or metadata
+    chat_hidden,          // chat.deleted: the actor hid a direct chat from themself
+    chat_deleted,         // chat.deleted: a group deleted, to its last members
+    member_added,         // member.added: the subject joined
+    role_changed,         // member.updated: the subject's role changed (also by succession)
+    mute_changed,         // member.updated: the subject muted or unmuted the chat (private)
+    member_muted,         // member.updated: a moderator muted the subject, or lifted the mute
+    member_removed,       // member.removed: the subject left or was removed
+    presence_updated,     // presence.update: the subject's first connection opened or last closed
+                          // (facts.contacts: those the subject's privacy lets see it)
+    profile_updated,      // user.updated: the subject changed their display name, bio or avatar
+    invitation_created,   // invitation.created: the subject was invited
+    invitation_deleted,   // invitation.deleted: the subject accepted or declined
+    scheduled_changed,    // scheduled_message.updated / .deleted: the subject's own scheduled message
+    poll_updated,         // poll.updated: a vote changed, or the poll was closed
+    mentioned,            // mention.new: a message sent or edited mentions the mentioned
+    block_changed,        // user.blocked / user.unblocked: the subject blocked or unblocked a user
+    report_created,       // report.created: a member reported a message (facts.members: those
+                          // who handle the chat's reports)
+    report_resolved,      // report.resolved: a report was resolved (facts.members: as report_created)
+    custom_role_changed,  // role.created / role.updated / role.deleted: the owner defined, changed or
+                          // deleted a custom role
 };
 
 Audience audience_of(Occasion occasion);

@@ -91,10 +91,17 @@ struct ReportChanged {
     Report report;  // open: just made; resolved: just resolved
 };                  // report.created / report.resolved: to the chat's members who handle reports
 
-using Event = std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated,
-                           ChatCreated, ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved,
-                           PresenceUpdated, UserUpdated, InvitationCreated, InvitationDeleted, ScheduledUpdated,
-                           ScheduledDeleted, PollUpdated, MentionCreated, BlockChanged, ReportChanged>;
+struct CustomRoleChanged {
+    enum class Change { created, updated, deleted };
+    Change change = Change::created;
+    CustomRole role;
+};  // role.created / role.updated / role.deleted: to every member
+
+using Event =
+    std::variant<MessageCreated, MessageUpdated, MessageDeleted, MessageHidden, TypingUpdated, ReadUpdated, ChatCreated,
+                 ChatUpdated, ChatDeleted, MemberAdded, MemberUpdated, MemberRemoved, PresenceUpdated, UserUpdated,
+                 InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated, MentionCreated,
+                 BlockChanged, ReportChanged, CustomRoleChanged>;
 
 class EventSink {
 public:

@@ -19,8 +19,16 @@ namespace confab::domain {
 
 struct MemberUpdate {
     std::optional<Role> role;
+    std::optional<std::string> custom_role_id;  // a custom role given (a built-in `role` takes it away)
     std::optional<bool> is_muted;
     std::optional<std::optional<Timestamp>> muted_until;  // engaged: a moderator's mute set, or lifted (null)
+};
+
+// A custom role's definition, whole (defining one) or in part (changing one).
+struct CustomRoleDefinition {
+    std::optional<std::string> name;
+    std::optional<Role> rank;
+    std::optional<std::vector<Permission>> permissions;
 };
 
 struct MemberPage {
@@ -56,6 +64,16 @@ public:
                                     std::optional<Timestamp> until);
     boost::asio::awaitable<void> unban(std::string actor, std::string chat_id, std::string user_id);
     boost::asio::awaitable<std::vector<Ban>> bans(std::string actor, std::string chat_id);
+
+    // Custom roles (docs/api.md, Custom roles): any member lists them; the owner defines,
+    // changes and deletes them (role.created / role.updated / role.deleted to every member,
+    // and member.updated for each holder a change or deletion touches).
+    boost::asio::awaitable<std::vector<CustomRole>> custom_roles(std::string actor, std::string chat_id);
+    boost::asio::awaitable<CustomRole> define_role(std::string actor, std::string chat_id,
+                                                   CustomRoleDefinition definition);
+    boost::asio::awaitable<CustomRole> change_role(std::string actor, std::string chat_id, std::string role_id,
+                                                   CustomRoleDefinition change);
+    boost::asio::awaitable<void> delete_role(std::string actor, std::string chat_id, std::string role_id);
 
     // The invitee's side of consent: their pending invitations, newest first; accepting one
     // joins its group (the chat as they now see it); declining drops it.

@@ -19,38 +19,26 @@
 // documented Error when the answer is no.
 namespace confab::domain::rules {
 
-// What a role may do in a chat (docs/api.md, Roles and permissions). Every rule below that
-// asks "may this role" asks permits().
-enum class Permission {
-    post,
-    post_media,
-    react,
-    mention_all,
-    add_members,
-    remove_members,
-    edit_info,
-    change_settings,
-    pin,
-    delete_messages,
-    manage_templates,
-    manage_roles,
-    ban,
-    manage_invite_links,
-    handle_reports,
-};
-std::string_view to_string(Permission permission);
+// What a role may do in a chat (docs/api.md, Roles and permissions): model::Permission. Every
+// rule below that asks "may this role" asks permits().
+using model::Permission;
+using model::to_string;
 
-// Every permission, in the order above.
-const std::vector<Permission>& every_permission();
+using model::every_permission;
 
-// What a role grants in a group, before the group's only_admins_can_* settings.
-std::vector<Permission> granted(Role role);
+// What a role grants in a group, before the group's only_admins_can_* settings: a built-in
+// role's grants, or a custom role's own permissions (in the order of every_permission).
+std::vector<Permission> granted(Role role, const std::optional<CustomRole>& custom = std::nullopt);
 
 // Whether the actor holds the permission where they stand: a group's only_admins_can_*
 // settings withdraw post (and post_media), edit_info, add_members, pin and mention_all from
 // every role below admin; a direct chat's two members post, react, pin and mention everyone
 // and nothing else.
 bool permits(const Standing& actor, Permission permission);
+
+// How a member stands in a chat of that type and settings as far as their membership tells
+// (neither muted nor blocked): what ChatModel.me.permissions and report handling judge.
+Standing standing_of(ChatType type, const ChatSettings& settings, const Membership& me);
 
 // Every permission the actor holds where they stand (ChatModel.me.permissions).
 std::vector<Permission> permissions(const Standing& actor);
@@ -135,6 +123,29 @@ bool sees_reads(const Privacy& user, bool self);
 // below the actor (an admin may step down themself), to a role no higher than the actor's;
 // the owner alone transfers ownership.
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute);
+
+// Custom roles (docs/api.md, Custom roles): the owner alone defines, changes and deletes a
+// group's custom roles (forbidden otherwise; a direct chat has none).
+void may_manage_custom_roles(const Standing& actor);
+
+// A custom role's name: 1 to 32 code points of plain text (is_plain_text), and no built-in
+// role's name in any case: bad_request with field `name`.
+constexpr std::size_t max_custom_role_name = 32;
+void check_custom_role_name(std::string_view name);
+
+// A custom role ranks as admin, moderator, member or restricted (never owner): bad_request
+// with field `rank`.
+void check_custom_role_rank(Role rank);
+
+// A group holds at most this many custom roles: one more is conflict with details.reason
+// `too_many_roles`.
+constexpr std::size_t max_custom_roles = 20;
+void check_custom_role_count(std::size_t existing);
+
+// Giving a member a custom role asks what giving them its rank asks (may_update_member),
+// and that the role grant nothing the actor does not hold where they stand: nobody hands out
+// powers they lack (the owner holds them all).
+void may_assign_custom_role(const Standing& actor, Role target, bool self, const CustomRole& role);
 
 // Muting another member for a time (moderation): `ban`, on a member below the actor.
 void may_mute_member(const Standing& actor, Role target, bool self);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/model/poll.hpp"
+#include "confab/model/role.hpp"
 #include "confab/model/user.hpp"
 
 #include <cstdint>
@@ -19,11 +20,8 @@ struct OpaqueJson {
 
 enum class ChatType { direct, group, channel };
 std::optional<ChatType> chat_type_from(std::string_view text);
-enum class Role { restricted, member, moderator, admin, owner };  // ordered by power
 
 std::string_view to_string(ChatType type);
-std::string_view to_string(Role role);
-std::optional<Role> role_from(std::string_view text);
 
 struct ChatSettings {
     bool only_admins_can_post = false;
@@ -166,7 +164,8 @@ struct Membership {
     Role role = Role::member;
     std::int64_t last_read_seq = 0;
     bool is_muted = false;
-    std::int64_t unread_mention_count = 0;  // mentions of this member past last_read_seq
+    std::int64_t unread_mention_count = 0;    // mentions of this member past last_read_seq
+    std::optional<CustomRole> custom_role{};  // ranks as `role`
 };
 
 // A pending invitation into a group, as its invitee sees it.
@@ -197,6 +196,8 @@ struct Standing {
     Role role = Role::member;
     bool muted = false;                     // by a moderator, until a time not yet past: reads, may not post
     DirectBlock block = DirectBlock::none;  // a direct chat only
+    // A custom role's permissions, which replace what `role` (its rank) grants.
+    std::optional<std::vector<Permission>> custom_grants{};
 };
 
 // A chat as one member sees it.
@@ -219,8 +220,9 @@ struct Member {
     bool is_muted = false;
     std::optional<Timestamp> muted_until;  // set by a moderator: no posting before then
     Timestamp joined_at;
-    std::optional<Presence> presence;  // none when the member keeps it from the viewer
-    Privacy privacy;                   // the member's own settings: what others see of them
+    std::optional<Presence> presence;         // none when the member keeps it from the viewer
+    Privacy privacy;                          // the member's own settings: what others see of them
+    std::optional<CustomRole> custom_role{};  // ranks as `role`
 };
 
 }  // namespace confab::model

@@ -25,6 +25,23 @@ struct ChatAccess {
     std::int64_t version = 0;
     // A direct chat's members who block the other one (user_blocks): neither may message it.
     std::vector<std::string> blockers{};
+    // Members holding a custom role: its permissions, which replace their role's grants.
+    std::unordered_map<std::string, std::vector<model::Permission>> custom_grants{};
+
+    // A member's built-in role, or a custom role's rank and permissions.
+    void set_role(const std::string& user_id, model::Role role, const std::optional<model::CustomRole>& custom = {}) {
+        members[user_id] = custom ? custom->rank : role;
+        if (custom) {
+            custom_grants[user_id] = custom->permissions;
+        } else {
+            custom_grants.erase(user_id);
+        }
+    }
+    void remove(const std::string& user_id) {
+        members.erase(user_id);
+        muted_until.erase(user_id);
+        custom_grants.erase(user_id);
+    }
 };
 
 struct NewChat {

@@ -79,6 +79,7 @@ Event event_of(Occasion occasion) {
         case Occasion::block_changed: return BlockChanged{};
         case Occasion::report_created:
         case Occasion::report_resolved: return ReportChanged{};
+        case Occasion::custom_role_changed: return CustomRoleChanged{};
     }
     return MessageCreated{};
 }
@@ -121,6 +122,7 @@ const std::vector<Row> table{
     // The chat's report handlers are the members the report names (ReportService).
     {Occasion::report_created,     "report.created",              "",         "xxxx..."},
     {Occasion::report_resolved,    "report.resolved",             "",         "xxxx..."},
+    {Occasion::custom_role_changed, "role.created / updated / deleted", "",   "xxxx..."},
 };
 // clang-format on
 
@@ -131,7 +133,7 @@ TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
 }
 
 TEST(AudienceTable, EveryOccasionHasARow) {
-    for (int value = 0; value <= static_cast<int>(Occasion::report_resolved); ++value)
+    for (int value = 0; value <= static_cast<int>(Occasion::custom_role_changed); ++value)
         EXPECT_TRUE(std::any_of(table.begin(), table.end(),
                                 [&](const Row& row) { return static_cast<int>(row.occasion) == value; }))
             << "occasion " << value << " has no row";

@@ -368,6 +368,145 @@ TEST(RulesTable, EveryPermissionForEveryRole) {
     }
 }
 
+// A custom role's permissions replace its rank's grants in a group and in a channel; the
+// rank still decides whether the group's only_admins_can_* settings withdraw them (below
+// admin they do). Columns: ranks restricted, member, moderator, admin; the role grants
+// post, pin and delete_messages.
+TEST(RulesTable, ACustomRolesPermissionsReplaceItsRanksGrants) {
+    struct Row {
+        Permission permission;
+        const char* open;         // every setting off
+        const char* only_admins;  // every setting on
+    };
+    const std::vector<Row> rows{
+        {Permission::post, "yyyy", "nnny"},
+        {Permission::post_media, "nnnn", "nnnn"},
+        {Permission::react, "nnnn", "nnnn"},
+        {Permission::mention_all, "nnnn", "nnnn"},
+        {Permission::add_members, "nnnn", "nnnn"},
+        {Permission::remove_members, "nnnn", "nnnn"},
+        {Permission::edit_info, "nnnn", "nnnn"},
+        {Permission::change_settings, "nnnn", "nnnn"},
+        {Permission::pin, "yyyy", "nnny"},
+        {Permission::delete_messages, "yyyy", "yyyy"},
+        {Permission::manage_templates, "nnnn", "nnnn"},
+        {Permission::manage_roles, "nnnn", "nnnn"},
+        {Permission::ban, "nnnn", "nnnn"},
+        {Permission::manage_invite_links, "nnnn", "nnnn"},
+        {Permission::handle_reports, "nnnn", "nnnn"},
+    };
+    ASSERT_EQ(rows.size(), every_permission().size()) << "a new permission adds a row here";
+    const std::vector<Permission> grants{Permission::post, Permission::pin, Permission::delete_messages};
+    const ChatSettings open{.only_admins_can_edit_info = false, .only_admins_can_pin = false};
+    const ChatSettings only_admins{.only_admins_can_post = true,
+                                   .only_admins_can_edit_info = true,
+                                   .only_admins_can_add_members = true,
+                                   .only_admins_can_pin = true,
+                                   .only_admins_can_mention_all = true};
+    const auto marks = [&](ChatType type, const ChatSettings& settings, Permission permission) {
+        std::string got;
+        for (const auto rank : {Role::restricted, Role::member, Role::moderator, Role::admin})
+            got += permits({type, settings, rank, false, DirectBlock::none, grants}, permission) ? 'y' : 'n';
+        return got;
+    };
+    for (const auto& row : rows) {
+        EXPECT_EQ(marks(ChatType::group, open, row.permission), row.open) << to_string(row.permission);
+        EXPECT_EQ(marks(ChatType::group, only_admins, row.permission), row.only_admins) << to_string(row.permission);
+        EXPECT_EQ(marks(ChatType::channel, open, row.permission), row.open) << "channel " << to_string(row.permission);
+    }
+    const CustomRole role{.rank = Role::member, .permissions = grants};
+    EXPECT_EQ(granted(Role::member, role), grants);
+    EXPECT_EQ(standing_of(ChatType::group, open, {.role = Role::member, .custom_role = role}).custom_grants, grants);
+}
+
+// A restricted rank posts when its custom role grants post; the built-in restricted role never.
+TEST(RulesTable, ARestrictedRankPostsOnlyByACustomRolesGrant) {
+    const auto posting = [](std::optional<std::vector<Permission>> grants) {
+        return answer([&] {
+            may_post({ChatType::group, {}, Role::restricted, false, DirectBlock::none, grants}, MessageType::text);
+        });
+    };
+    EXPECT_EQ(posting(std::nullopt), 'F');
+    EXPECT_EQ(posting(std::vector{Permission::post}), 'A');
+    EXPECT_EQ(posting(std::vector{Permission::react}), 'F');
+}
+
+// The owner alone defines custom roles, in a group or a channel; a direct chat has none.
+TEST(RulesTable, OnlyTheOwnerManagesCustomRoles) {
+    for (const auto& settings : every_setting()) {
+        EXPECT_EQ(answer([&] { may_manage_custom_roles({ChatType::direct, settings, Role::owner, false}); }), 'F');
+        for (const auto type : {ChatType::group, ChatType::channel}) {
+            std::string got;
+            for (const auto role : roles)
+                got += answer([&] { may_manage_custom_roles({type, settings, role, false}); });
+            EXPECT_EQ(got, "FFFFA") << describe({type, settings, Role::member, false});
+        }
+    }
+}
+
+TEST(RulesTable, WhatACustomRoleMayBeCalledRankedAndHowManyAGroupHolds) {
+    const std::vector<std::pair<std::string, char>> names{
+        {"Editor", 'A'},
+        {"", 'B'},
+        {std::string(32, 'x'), 'A'},
+        {std::string(33, 'x'), 'B'},
+        {"Admin", 'B'},
+        {"OWNER", 'B'},
+        {"restricted", 'B'},
+        {"Moderators", 'A'},
+        {"line\nbreak", 'B'},
+        {"\xe2\x80\xae"
+         "evil",
+         'B'},
+    };
+    for (const auto& name : names)
+        EXPECT_EQ(answer([&] { check_custom_role_name(name.first); }), name.second) << name.first;
+    std::string accents;
+    for (int i = 0; i < 32; ++i) accents += "\xc3\xa9";  // 32 code points, 64 bytes
+    EXPECT_EQ(answer([&] { check_custom_role_name(accents); }), 'A');
+    std::string ranks;
+    for (const auto rank : roles) ranks += answer([&] { check_custom_role_rank(rank); });
+    EXPECT_EQ(ranks, "AAAAB");
+    EXPECT_EQ(reason([] { check_custom_role_count(max_custom_roles - 1); }), "admits");
+    EXPECT_EQ(reason([] { check_custom_role_count(max_custom_roles); }), "conflict:too_many_roles");
+}
+
+// Giving a custom role asks what giving its rank asks, and nobody hands out a permission
+// they do not hold where they stand.
+TEST(RulesTable, WhoGivesACustomRole) {
+    const auto role = [](Role rank, std::vector<Permission> permissions) {
+        return CustomRole{.rank = rank, .permissions = std::move(permissions)};
+    };
+    const Standing admin{ChatType::group, {}, Role::admin, false};
+    const Standing moderator{ChatType::group, {}, Role::moderator, false};
+    const std::vector pins_and_manages_roles{Permission::manage_roles, Permission::pin};
+    const Standing delegate{ChatType::group,   {.only_admins_can_pin = false}, Role::moderator, false,
+                            DirectBlock::none, pins_and_manages_roles};
+    const Standing delegate_pin_withdrawn{ChatType::group,   {.only_admins_can_pin = true}, Role::moderator, false,
+                                          DirectBlock::none, pins_and_manages_roles};
+    struct Case {
+        const char* what;
+        Standing actor;
+        Role target;
+        CustomRole given;
+        char expected;
+    };
+    const std::vector<Case> cases{
+        {"admin gives a member rank", admin, Role::member, role(Role::member, {Permission::pin}), 'A'},
+        {"admin gives an admin rank", admin, Role::member, role(Role::admin, every_permission()), 'A'},
+        {"admin on another admin", admin, Role::admin, role(Role::member, {}), 'F'},
+        {"moderator lacks manage_roles", moderator, Role::member, role(Role::member, {}), 'F'},
+        {"delegate gives what it holds", delegate, Role::member, role(Role::member, {Permission::pin}), 'A'},
+        {"delegate gives what it lacks", delegate, Role::member, role(Role::member, {Permission::ban}), 'F'},
+        {"delegate gives a higher rank", delegate, Role::member, role(Role::admin, {}), 'F'},
+        {"delegate on its own rank", delegate, Role::moderator, role(Role::member, {}), 'F'},
+        {"a withdrawn grant is not held", delegate_pin_withdrawn, Role::member, role(Role::member, {Permission::pin}),
+         'F'},
+    };
+    for (const auto& c : cases)
+        EXPECT_EQ(answer([&] { may_assign_custom_role(c.actor, c.target, false, c.given); }), c.expected) << c.what;
+}
+
 // Banning a user who is not a member (or lifting a ban, or listing bans): who holds `ban`,
 // whatever the settings; nobody in a direct chat. A banned user is neither added nor invited.
 TEST(RulesTable, WhoBansANonMemberAndWhomABanKeepsOut) {

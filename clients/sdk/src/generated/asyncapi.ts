@@ -239,6 +239,50 @@ export interface components {
          * @enum {string}
          */
         Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
+        /**
+         * @description The custom role the member holds (an addition; docs/api.md, Custom roles), `null` when
+         *     they hold a built-in role only.
+         */
+        CustomRoleBrief: {
+            id: components["schemas"]["Uuid"];
+            name: string;
+        } | null;
+        /** @description A group's custom role (an addition; docs/api.md, Custom roles). */
+        CustomRoleModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            /** @description 1 to 32 characters of plain text, unique in the group in any case, no built-in role's name. */
+            name: string;
+            rank: components["schemas"]["CustomRoleRank"];
+            /** @description What the role grants, in the order of `Permission`, instead of its rank's grants. */
+            permissions: components["schemas"]["Permission"][];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description Where a custom role stands among the built-in roles: whom its holders may act on, who
+         *     may act on them, and whether the group's `only_admins_can_*` settings bind them (below
+         *     admin they do).
+         * @enum {string}
+         */
+        CustomRoleRank: "admin" | "moderator" | "member" | "restricted";
+        /**
+         * @description Creating needs `name` and `permissions` (`rank` defaults to `member`); a change gives any
+         *     of them (at least one). Duplicates in `permissions` count once.
+         */
+        CustomRoleRequest: {
+            name?: string;
+            rank?: components["schemas"]["CustomRoleRank"];
+            permissions?: components["schemas"]["Permission"][];
+        };
+        RoleList: {
+            /** @description The five built-in roles, owner first, with what each grants in a group. */
+            built_in: {
+                role: components["schemas"]["Role"];
+                permissions: components["schemas"]["Permission"][];
+            }[];
+            /** @description The group's custom roles, oldest first. */
+            custom: components["schemas"]["CustomRoleModel"][];
+        };
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /**
@@ -270,6 +314,7 @@ export interface components {
             version: number;
             me: {
                 role: components["schemas"]["Role"];
+                custom_role: components["schemas"]["CustomRoleBrief"];
                 last_read_seq: number;
                 /** @description `last_seq - last_read_seq`, never below zero. */
                 unread_count: number;
@@ -294,7 +339,9 @@ export interface components {
         ChatMemberModel: {
             chat_id: components["schemas"]["Uuid"];
             user: components["schemas"]["UserModel"];
+            /** @description The built-in role, or a custom role's `rank` while the member holds one. */
             role: components["schemas"]["Role"];
+            custom_role: components["schemas"]["CustomRoleBrief"];
             /** @description `null` to others when the member turned `send_read_receipts` off. */
             last_read_seq: number | null;
             /** @description The member's own choice to mute the chat's notifications. */
@@ -306,8 +353,9 @@ export interface components {
              */
             muted_until: string | null;
             /**
-             * @description What the member's role grants in a group (an addition), in the order of
-             *     `Permission`, before the group's `only_admins_can_*` settings (which withdraw
+             * @description What the member's role grants in a group (an addition; a custom role's own
+             *     permissions when they hold one), in the order of `Permission`, before the group's
+             *     `only_admins_can_*` settings (which withdraw
              *     `post`, `post_media`, `edit_info`, `add_members`, `pin` and `mention_all` from roles
              *     below admin). The member's own `ChatModel.me.permissions` is what they hold.
              */
@@ -1069,6 +1117,8 @@ export interface components {
         };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
+            /** @description One of the group's custom roles to give instead of `role` (an addition). */
+            custom_role_id?: components["schemas"]["Uuid"];
             is_muted?: boolean;
             /**
              * Format: date-time
@@ -1548,6 +1598,28 @@ export interface components {
                 report: components["schemas"]["ReportModel"];
             };
         };
+        RoleCreatedFrame: {
+            /** @constant */
+            type: "role.created";
+            data: {
+                role: components["schemas"]["CustomRoleModel"];
+            };
+        };
+        RoleUpdatedFrame: {
+            /** @constant */
+            type: "role.updated";
+            data: {
+                role: components["schemas"]["CustomRoleModel"];
+            };
+        };
+        RoleDeletedFrame: {
+            /** @constant */
+            type: "role.deleted";
+            data: {
+                chat_id: components["schemas"]["Uuid"];
+                role_id: components["schemas"]["Uuid"];
+            };
+        };
         ReportResolvedFrame: {
             /** @constant */
             type: "report.resolved";
@@ -1900,6 +1972,9 @@ export interface ServerEventFrames {
   'mention.new': S['MentionNewFrame'];
   'report.created': S['ReportCreatedFrame'];
   'report.resolved': S['ReportResolvedFrame'];
+  'role.created': S['RoleCreatedFrame'];
+  'role.updated': S['RoleUpdatedFrame'];
+  'role.deleted': S['RoleDeletedFrame'];
   'typing.update': S['TypingUpdateFrame'];
   'read.updated': S['ReadUpdatedFrame'];
   'chat.created': S['ChatCreatedFrame'];
@@ -1924,4 +1999,4 @@ export interface ServerEventFrames {
   'call.signal': S['CallSignalRelayedFrame'];
 }
 export const clientEventTypes = ['message.send', 'message.edit', 'message.delete', 'reaction.add', 'reaction.remove', 'message.pin', 'message.unpin', 'message.hide', 'message.forward', 'poll.vote', 'poll.close', 'typing.start', 'typing.stop', 'read.mark', 'sync', 'ping', 'call.start', 'call.accept', 'call.join', 'call.decline', 'call.hangup', 'call.leave', 'call.cancel', 'call.screen_share.start', 'call.screen_share.stop', 'call.signal'] as const;
-export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'report.created', 'report.resolved', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;
+export const serverEventTypes = ['error', 'message.new', 'message.updated', 'message.deleted', 'message.hidden', 'mention.new', 'report.created', 'report.resolved', 'role.created', 'role.updated', 'role.deleted', 'typing.update', 'read.updated', 'chat.created', 'chat.updated', 'chat.deleted', 'member.added', 'member.updated', 'member.removed', 'presence.update', 'user.updated', 'invitation.created', 'invitation.deleted', 'user.blocked', 'user.unblocked', 'scheduled_message.updated', 'scheduled_message.deleted', 'poll.updated', 'call.ring', 'call.ring_stopped', 'call.updated', 'call.ended', 'call.signal'] as const;

@@ -1047,9 +1047,79 @@ export interface paths {
          *     reads, reacts and votes but cannot post (`403`, over REST and the WebSocket alike); a
          *     time already past mutes nothing. Its `member.updated` goes to every member, the muted
          *     one included. A `muted_until` that is not a date-time is `400`. An empty body is `400`,
-         *     unknown fields are `400`. docs/api.md, Roles and permissions.
+         *     unknown fields are `400`. `custom_role_id` gives the member one of the group's custom
+         *     roles instead of a built-in one (an addition; not with `role`, `400`): it asks what
+         *     giving its `rank` asks, and the actor must hold every permission the role grants
+         *     (`403`); an unknown role is `404`. Giving a built-in `role` takes a custom role away.
+         *     docs/api.md, Roles and permissions and Custom roles.
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The built-in roles and the group's custom roles
+         * @description For any member (`404` for others). A direct chat lists the built-in roles and no custom
+         *     ones. An addition (docs/api.md, Custom roles).
+         */
+        get: operations["listRoles"];
+        put?: never;
+        /**
+         * Define a custom role
+         * @description The owner alone (`403` for others, and in a direct chat). `name` and `permissions` are
+         *     required, `rank` defaults to `member` (`400` when missing or invalid, an unknown
+         *     permission, a `rank` of `owner`, a built-in role's name, unknown fields). A name the
+         *     group already has, in any case, is `409` with `details.reason` `role_name_taken`; a
+         *     21st role is `409` with `too_many_roles`. Every member gets `role.created`. An addition
+         *     (docs/api.md, Custom roles).
+         */
+        post: operations["createRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{id}/roles/{role_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                role_id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a custom role
+         * @description The owner alone (`403`). Its holders keep its rank as their built-in role: every member
+         *     gets `role.deleted`, then `member.updated` for each holder. An unknown role is `404`.
+         *     An addition (docs/api.md, Custom roles).
+         */
+        delete: operations["deleteRole"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a custom role's name, rank or permissions
+         * @description The owner alone (`403`). Any of `name`, `rank`, `permissions` (an empty body is `400`;
+         *     the same refusals as creating). Its holders stand as it now says at once: every member
+         *     gets `role.updated`, then `member.updated` for each holder. An unknown role is `404`.
+         *     An addition (docs/api.md, Custom roles).
+         */
+        patch: operations["updateRole"];
         trace?: never;
     };
     "/api/v1/chats/{id}/bans": {
@@ -2871,6 +2941,50 @@ export interface components {
          * @enum {string}
          */
         Permission: "post" | "post_media" | "react" | "mention_all" | "add_members" | "remove_members" | "edit_info" | "change_settings" | "pin" | "delete_messages" | "manage_templates" | "manage_roles" | "ban" | "manage_invite_links" | "handle_reports";
+        /**
+         * @description The custom role the member holds (an addition; docs/api.md, Custom roles), `null` when
+         *     they hold a built-in role only.
+         */
+        CustomRoleBrief: {
+            id: components["schemas"]["Uuid"];
+            name: string;
+        } | null;
+        /** @description A group's custom role (an addition; docs/api.md, Custom roles). */
+        CustomRoleModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            /** @description 1 to 32 characters of plain text, unique in the group in any case, no built-in role's name. */
+            name: string;
+            rank: components["schemas"]["CustomRoleRank"];
+            /** @description What the role grants, in the order of `Permission`, instead of its rank's grants. */
+            permissions: components["schemas"]["Permission"][];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description Where a custom role stands among the built-in roles: whom its holders may act on, who
+         *     may act on them, and whether the group's `only_admins_can_*` settings bind them (below
+         *     admin they do).
+         * @enum {string}
+         */
+        CustomRoleRank: "admin" | "moderator" | "member" | "restricted";
+        /**
+         * @description Creating needs `name` and `permissions` (`rank` defaults to `member`); a change gives any
+         *     of them (at least one). Duplicates in `permissions` count once.
+         */
+        CustomRoleRequest: {
+            name?: string;
+            rank?: components["schemas"]["CustomRoleRank"];
+            permissions?: components["schemas"]["Permission"][];
+        };
+        RoleList: {
+            /** @description The five built-in roles, owner first, with what each grants in a group. */
+            built_in: {
+                role: components["schemas"]["Role"];
+                permissions: components["schemas"]["Permission"][];
+            }[];
+            /** @description The group's custom roles, oldest first. */
+            custom: components["schemas"]["CustomRoleModel"][];
+        };
         ChatModel: {
             id: components["schemas"]["Uuid"];
             /**
@@ -2902,6 +3016,7 @@ export interface components {
             version: number;
             me: {
                 role: components["schemas"]["Role"];
+                custom_role: components["schemas"]["CustomRoleBrief"];
                 last_read_seq: number;
                 /** @description `last_seq - last_read_seq`, never below zero. */
                 unread_count: number;
@@ -2926,7 +3041,9 @@ export interface components {
         ChatMemberModel: {
             chat_id: components["schemas"]["Uuid"];
             user: components["schemas"]["UserModel"];
+            /** @description The built-in role, or a custom role's `rank` while the member holds one. */
             role: components["schemas"]["Role"];
+            custom_role: components["schemas"]["CustomRoleBrief"];
             /** @description `null` to others when the member turned `send_read_receipts` off. */
             last_read_seq: number | null;
             /** @description The member's own choice to mute the chat's notifications. */
@@ -2938,8 +3055,9 @@ export interface components {
              */
             muted_until: string | null;
             /**
-             * @description What the member's role grants in a group (an addition), in the order of
-             *     `Permission`, before the group's `only_admins_can_*` settings (which withdraw
+             * @description What the member's role grants in a group (an addition; a custom role's own
+             *     permissions when they hold one), in the order of `Permission`, before the group's
+             *     `only_admins_can_*` settings (which withdraw
              *     `post`, `post_media`, `edit_info`, `add_members`, `pin` and `mention_all` from roles
              *     below admin). The member's own `ChatModel.me.permissions` is what they hold.
              */
@@ -3701,6 +3819,8 @@ export interface components {
         };
         UpdateMemberRequest: {
             role?: components["schemas"]["Role"];
+            /** @description One of the group's custom roles to give instead of `role` (an addition). */
+            custom_role_id?: components["schemas"]["Uuid"];
             is_muted?: boolean;
             /**
              * Format: date-time
@@ -5653,6 +5773,124 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The roles. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The role. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomRoleModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                role_id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["NoContent"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+                role_id: components["schemas"]["Uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The role after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomRoleModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
         };
     };
