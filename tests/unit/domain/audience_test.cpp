@@ -4,6 +4,8 @@
 
 #include "confab/domain/audience.hpp"
 
+#include "verdicts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,18 +35,6 @@ Facts facts_about(const std::string& subject) {
                          {"member", {Role::member, 0, false}},
                          {"actor", {Role::member, 0, false}}};
     return facts;
-}
-
-// 'x' under each person of the cast who receives the event, '.' under the others.
-std::string receivers(const std::vector<Parcel>& parcels) {
-    std::string marks;
-    for (const std::string person : cast) {
-        const auto count = std::count_if(parcels.begin(), parcels.end(), [&](const Parcel& parcel) {
-            return std::count(parcel.recipients.begin(), parcel.recipients.end(), person);
-        });
-        marks += count == 0 ? '.' : count == 1 ? 'x' : '2';  // '2': received twice
-    }
-    return marks;
 }
 
 // An event of the kind the occasion sends, with a `me` that no recipient has. The switch
@@ -128,7 +118,8 @@ const std::vector<Row> table{
 
 TEST(AudienceTable, EveryOccasionReachesExactlyItsAudience) {
     for (const auto& row : table)
-        EXPECT_EQ(receivers(address(row.occasion, event_of(row.occasion), facts_about(row.subject))), row.expected)
+        EXPECT_EQ(verdicts::receivers(address(row.occasion, event_of(row.occasion), facts_about(row.subject)), cast),
+                  row.expected)
             << row.name << " (columns: owner admin member actor removed invitee outsider)";
 }
 
@@ -168,27 +159,29 @@ TEST(AudienceTable, AChatViewCarriesEachRecipientsOwnMe) {
 TEST(AudienceTable, AChatViewSkipsARecipientWhoseStandingIsUnknown) {
     auto facts = facts_about("");
     facts.memberships.erase("admin");
-    EXPECT_EQ(receivers(address(Occasion::chat_updated, event_of(Occasion::chat_updated), facts)), "x.xx...");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::chat_updated, event_of(Occasion::chat_updated), facts), cast),
+              "x.xx...");
 }
 
 TEST(AudienceTable, ASubjectStillAMemberReceivesTheEventOnce) {
-    EXPECT_EQ(receivers(address(Occasion::member_removed, MemberRemoved{}, facts_about("member"))), "xxxx...");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::member_removed, MemberRemoved{}, facts_about("member")), cast),
+              "xxxx...");
 }
 
 // A block keeps the pair out of each other's ephemeral events, whatever the audience.
 TEST(AudienceTable, NoEventReachesAUserItIsHiddenFrom) {
     auto facts = facts_about("actor");
     facts.hidden_from = {"admin", "outsider"};
-    EXPECT_EQ(receivers(address(Occasion::typing_updated, TypingUpdated{}, facts)), "x.x....");
-    EXPECT_EQ(receivers(address(Occasion::presence_updated, PresenceUpdated{}, facts)), "x.x....");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::typing_updated, TypingUpdated{}, facts), cast), "x.x....");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::presence_updated, PresenceUpdated{}, facts), cast), "x.x....");
 }
 
 // The last member left and the chat is gone: only they hear of it.
 TEST(AudienceTable, AChatWithoutMembersReachesOnlyItsSubject) {
     auto facts = facts_about("removed");
     facts.members.clear();
-    EXPECT_EQ(receivers(address(Occasion::message_created, MessageCreated{}, facts)), ".......");
-    EXPECT_EQ(receivers(address(Occasion::member_removed, MemberRemoved{}, facts)), "....x..");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::message_created, MessageCreated{}, facts), cast), ".......");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::member_removed, MemberRemoved{}, facts), cast), "....x..");
 }
 
 Poll poll_voted(std::vector<int> choice) {
@@ -216,7 +209,7 @@ TEST(AudienceTable, AVoterWhoLeftIsNotSentTheirChoice) {
     const auto parcels =
         address(Occasion::poll_updated, PollUpdated{"chat", "poll", 7, poll_voted({0}), "removed"}, facts_about(""));
     ASSERT_EQ(parcels.size(), 1u);
-    EXPECT_EQ(receivers(parcels), "xxxx...");
+    EXPECT_EQ(verdicts::receivers(parcels, cast), "xxxx...");
     EXPECT_FALSE(std::get<PollUpdated>(parcels[0].event).poll.my_votes.has_value());
 }
 

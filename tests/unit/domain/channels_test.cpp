@@ -5,6 +5,8 @@
 #include "confab/domain/audience.hpp"
 #include "confab/domain/rules.hpp"
 
+#include "verdicts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,36 +18,14 @@
 namespace confab::domain {
 namespace {
 
+using verdicts::answer;
+using verdicts::reason;
+
 using rules::Permission;
 
 constexpr std::array roles{Role::restricted, Role::member, Role::moderator, Role::admin, Role::owner};
 
 Standing in_channel(Role role, ChatSettings settings = {}) { return {ChatType::channel, settings, role}; }
-
-// 'A' when the call allows, else the first letter of the refusal's code.
-char answer(const std::function<void()>& call) {
-    try {
-        call();
-        return 'A';
-    } catch (const Error& error) {
-        switch (error.code()) {
-            case ErrorCode::forbidden: return 'F';
-            case ErrorCode::not_found: return 'N';
-            case ErrorCode::conflict: return 'C';
-            case ErrorCode::bad_request: return 'B';
-            default: return '?';
-        }
-    }
-}
-
-std::string reason_of(const std::function<void()>& call) {
-    try {
-        call();
-        return "admits";
-    } catch (const Error& error) {
-        return std::string(to_string(error.code())) + ":" + error.reason.value_or("");
-    }
-}
 
 // Every permission in a channel, 'x' for each of restricted, member (subscriber), moderator,
 // admin and owner who holds it, whatever the channel's only_admins_can_* settings.
@@ -123,7 +103,7 @@ TEST(ChannelRules, ActionsByRole) {
         for (const auto role : roles) got += answer([&] { row.call(in_channel(role)); });
         EXPECT_EQ(got, row.expected) << row.action << " (columns: restricted member moderator admin owner)";
     }
-    EXPECT_EQ(reason_of([] { rules::may_list_members(in_channel(Role::member)); }), "forbidden:subscribers_hidden");
+    EXPECT_EQ(reason([] { rules::may_list_members(in_channel(Role::member)); }), "forbidden:subscribers_hidden");
 }
 
 TEST(ChannelRules, OnlyAChannelHidesItsMembers) {
@@ -169,11 +149,11 @@ TEST(ChannelRules, OnlyAChannelHasAHandleOrIsPublicAndAPublicOneNeedsAHandle) {
 }
 
 TEST(ChannelRules, JoiningWithoutALink) {
-    EXPECT_EQ(reason_of([] { rules::may_join_channel(ChatType::channel, true, false); }), "admits");
-    EXPECT_EQ(reason_of([] { rules::may_join_channel(ChatType::channel, true, true); }), "forbidden:banned");
-    EXPECT_EQ(reason_of([] { rules::may_join_channel(ChatType::channel, false, false); }), "not_found:");
-    EXPECT_EQ(reason_of([] { rules::may_join_channel(ChatType::channel, false, true); }), "not_found:");
-    EXPECT_EQ(reason_of([] { rules::may_join_channel(ChatType::group, true, false); }), "not_found:");
+    EXPECT_EQ(reason([] { rules::may_join_channel(ChatType::channel, true, false); }), "admits");
+    EXPECT_EQ(reason([] { rules::may_join_channel(ChatType::channel, true, true); }), "forbidden:banned");
+    EXPECT_EQ(reason([] { rules::may_join_channel(ChatType::channel, false, false); }), "not_found:");
+    EXPECT_EQ(reason([] { rules::may_join_channel(ChatType::channel, false, true); }), "not_found:");
+    EXPECT_EQ(reason([] { rules::may_join_channel(ChatType::group, true, false); }), "not_found:");
 }
 
 // The cast of a channel: its owner, an admin, a moderator, two subscribers (one the actor),
@@ -187,17 +167,6 @@ Facts channel_facts(const std::string& subject) {
     facts.actor = "actor";
     facts.subject = subject;
     return facts;
-}
-
-std::string receivers(const std::vector<Parcel>& parcels) {
-    std::string marks;
-    for (const std::string person : cast) {
-        const auto count = std::count_if(parcels.begin(), parcels.end(), [&](const Parcel& parcel) {
-            return std::count(parcel.recipients.begin(), parcel.recipients.end(), person);
-        });
-        marks += count == 0 ? '.' : count == 1 ? 'x' : '2';
-    }
-    return marks;
 }
 
 TEST(ChannelAudience, SubscribersHearOfPostsNotOfEachOther) {
@@ -223,20 +192,20 @@ TEST(ChannelAudience, SubscribersHearOfPostsNotOfEachOther) {
     };
     // clang-format on
     for (const auto& row : table)
-        EXPECT_EQ(receivers(address(row.occasion, row.event, channel_facts(row.subject))), row.expected)
+        EXPECT_EQ(verdicts::receivers(address(row.occasion, row.event, channel_facts(row.subject)), cast), row.expected)
             << row.name << " (columns: owner admin moderator member actor removed outsider)";
 }
 
 TEST(ChannelAudience, AStaffMembersTypingGoesToTheOtherStaff) {
     auto facts = channel_facts("");
     facts.actor = "admin";
-    EXPECT_EQ(receivers(address(Occasion::typing_updated, TypingUpdated{}, facts)), "x.x....");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::typing_updated, TypingUpdated{}, facts), cast), "x.x....");
 }
 
 TEST(ChannelAudience, OtherChatsKeepTheirAudience) {
     auto facts = channel_facts("actor");
     facts.staff.reset();
-    EXPECT_EQ(receivers(address(Occasion::member_added, MemberAdded{}, facts)), "xxxxx..");
+    EXPECT_EQ(verdicts::receivers(address(Occasion::member_added, MemberAdded{}, facts), cast), "xxxxx..");
     EXPECT_EQ(rules::sees_members({ChatType::group, {}, Role::member}), true);
 }
 

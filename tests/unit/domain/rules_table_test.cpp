@@ -5,6 +5,8 @@
 
 #include "confab/domain/rules.hpp"
 
+#include "verdicts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -16,6 +18,9 @@
 
 namespace confab::domain::rules {
 namespace {
+
+using verdicts::answer;
+using verdicts::reason;
 
 constexpr std::array roles{Role::restricted, Role::member, Role::moderator, Role::admin, Role::owner};
 
@@ -42,32 +47,6 @@ std::string describe(const Standing& s) {
            " add:" + std::to_string(s.settings.only_admins_can_add_members) +
            " pin:" + std::to_string(s.settings.only_admins_can_pin) +
            " mention all:" + std::to_string(s.settings.only_admins_can_mention_all);
-}
-
-// 'A' when the call allows, else the first letter of the refusal's code ('F' forbidden).
-char answer(const std::function<void()>& call) {
-    try {
-        call();
-        return 'A';
-    } catch (const Error& error) {
-        switch (error.code()) {
-            case ErrorCode::forbidden: return 'F';
-            case ErrorCode::not_found: return 'N';
-            case ErrorCode::conflict: return 'C';
-            case ErrorCode::bad_request: return 'B';
-            default: return '?';
-        }
-    }
-}
-
-// "admits" when the call allows, else the refusal's code and details.reason.
-std::string reason(const std::function<void()>& call) {
-    try {
-        call();
-        return "admits";
-    } catch (const Error& error) {
-        return std::string(to_string(error.code())) + ":" + error.reason.value_or("");
-    }
 }
 
 // An action that depends on the actor's standing only. `direct` is the answer in a direct
