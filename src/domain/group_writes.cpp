@@ -57,6 +57,10 @@ Message message_of(store::Tx& tx, const std::string& message_id, const std::stri
     return std::move(*message);
 }
 
+Message as_members_see(store::Tx& tx, const Message& read_by_actor, const Standing& actor) {
+    return rules::names_reactors(actor.type) ? read_by_actor : message_of(tx, read_by_actor.id, "");
+}
+
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto member = store::members::find(tx, chat_id, user_id);
     if (!member) throw not_found("member");

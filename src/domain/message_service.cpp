@@ -197,7 +197,7 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
     co_return co_await writes_.commit(chat_id, [this, actor, chat_id, message_id, content,
                                                 entities = std::move(entities)](store::Tx& tx) {
         // Judged again under the chat lock: a concurrent delete, or the sender leaving, wins.
-        lock_standing(tx, chat_id, actor, "message");
+        const auto now = lock_standing(tx, chat_id, actor, "message");
         const auto before = message_of(tx, message_id, actor);
         rules::may_edit_message(actor, before);
         std::vector<std::string> mentioned;
@@ -205,7 +205,8 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
             mentioned = mentioned_members(*writes_.cache().find_or_load(tx, chat_id), actor, entities);
         store::messages::edit(tx, message_id, content, entities, store::messages::next_version(tx, chat_id));
         Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
-        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{outcome.value}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{as_members_see(tx, outcome.value, now)},
+                                chat_id);
         if (!mentioned.empty() || !rich_text::mentions_in(before.entities).empty()) {
             store::mentions::keep_only(tx, message_id, mentioned);
             tell_mentioned(outcome.effects, outcome.value, store::mentions::add(tx, outcome.value, mentioned));
@@ -251,7 +252,8 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](store::Tx& tx) {
         // One reaction change per chat at a time: the 20-emoji cap holds. A reactor who has
         // left (or was restricted) since is refused.
-        rules::may_react(lock_standing(tx, chat_id, actor, "message"));
+        const auto now = lock_standing(tx, chat_id, actor, "message");
+        rules::may_react(now);
         if (message_of(tx, message_id, actor).is_deleted) throw conflict("message is deleted");
         Outcome<bool> outcome{false, {}};
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
@@ -260,7 +262,8 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         if (add && store::messages::distinct_emoji(tx, message_id) > max_distinct_emoji)
             throw conflict("a message has at most 20 distinct reactions");
         store::messages::set_version(tx, message_id, store::messages::next_version(tx, chat_id));
-        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated,
+                                MessageUpdated{as_members_see(tx, message_of(tx, message_id, actor), now)}, chat_id);
         outcome.value = true;
         return outcome;
     });
@@ -305,7 +308,8 @@ boost::asio::awaitable<bool> MessageService::pin(std::string actor, std::string 
         } else {
             store::messages::unpin(tx, message_id, version);
         }
-        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, message_id, actor)}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated,
+                                MessageUpdated{as_members_see(tx, message_of(tx, message_id, actor), now)}, chat_id);
         outcome.value = true;
         return outcome;
     });

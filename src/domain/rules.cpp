@@ -238,6 +238,8 @@ void may_update_member(const Standing& actor, Role target, bool self, std::optio
     if (*new_role > actor.role) throw forbidden("you cannot give a role above your own");
 }
 
+bool names_reactors(ChatType type) { return type != ChatType::channel; }
+
 void may_manage_custom_roles(const Standing& actor) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no roles");
     if (actor.role != Role::owner) throw forbidden("only the owner can define roles");

@@ -178,7 +178,7 @@ void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::
         auto entry = std::find_if(reactions.begin(), reactions.end(), [&](const auto& r) { return r.emoji == emoji; });
         if (entry == reactions.end())
             entry = reactions.insert(reactions.end(), model::Reaction{emoji, row[3].as<std::int64_t>(), {}});
-        entry->user_ids.push_back(row[2].as<std::string>());
+        if (!row[2].is_null()) entry->user_ids.push_back(row[2].as<std::string>());
     }
 }
 
@@ -235,13 +235,17 @@ std::vector<model::Message> page_of(Tx& tx, const std::string& name, const std::
 
 void prepare(Tx& tx) {
     const std::string columns = message_columns;
+    // In a channel the reader alone is named (domain::rules::names_reactors); each emoji's
+    // first row still comes, nameless, to carry its count.
     tx.prepare("reactions_of",
-               "SELECT message_id::text, emoji, user_id::text, total FROM ("
-               " SELECT message_id, emoji, user_id, created_at,"
-               "  row_number() OVER (PARTITION BY message_id, emoji ORDER BY created_at, user_id) AS rank,"
-               "  count(*) OVER (PARTITION BY message_id, emoji) AS total"
-               " FROM reactions WHERE message_id = ANY($1::uuid[])) r "
-               "WHERE rank <= $2 OR user_id = $3::uuid ORDER BY created_at, emoji, user_id");
+               "SELECT message_id::text, emoji, CASE WHEN named THEN user_id::text END, total FROM ("
+               " SELECT *, (rank <= $2 AND NOT in_channel) OR user_id = $3::uuid AS named FROM ("
+               "  SELECT x.message_id, x.emoji, x.user_id, x.created_at, c.type = 'channel' AS in_channel,"
+               "   row_number() OVER (PARTITION BY x.message_id, x.emoji ORDER BY x.created_at, x.user_id) AS rank,"
+               "   count(*) OVER (PARTITION BY x.message_id, x.emoji) AS total"
+               "  FROM reactions x JOIN messages m ON m.id = x.message_id JOIN chats c ON c.id = m.chat_id"
+               "  WHERE x.message_id = ANY($1::uuid[])) ranked) r "
+               "WHERE named OR rank = 1 ORDER BY created_at, emoji, user_id");
     // One statement for a batch of messages (unnest's ordinality keeps their order): number
     // each chat's messages in order, store them, advance each sender's read mark, and bring
     // the chats back into lists that hid them. A message whose sender is not a member is

@@ -66,11 +66,14 @@ void prepare(Tx& tx) {
     tx.prepare("polls_voters",
                "SELECT r.message_id::text, r.option_index, r.user_id::text FROM ("
                " SELECT v.message_id, v.option_index, v.user_id, v.voted_at, p.anonymous, "
+               "  c.type = 'channel' AS in_channel, "
                "  row_number() OVER (PARTITION BY v.message_id, v.option_index ORDER BY v.voted_at, v.user_id) "
                "   AS rank "
                " FROM poll_votes v JOIN polls p ON p.message_id = v.message_id "
+               " JOIN messages m ON m.id = v.message_id JOIN chats c ON c.id = m.chat_id "
                " WHERE v.message_id = ANY($1::uuid[])) r "
-               "WHERE (r.rank <= $2 AND NOT r.anonymous) OR r.user_id = $3::uuid "
+               // A channel names the reader alone, as for reactions (domain::rules::names_reactors).
+               "WHERE (r.rank <= $2 AND NOT r.anonymous AND NOT r.in_channel) OR r.user_id = $3::uuid "
                "ORDER BY r.voted_at, r.user_id, r.option_index");
     tx.prepare("polls_votes_of",
                "SELECT option_index FROM poll_votes WHERE message_id = $1::uuid AND user_id = $2::uuid "

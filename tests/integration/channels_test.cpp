@@ -63,16 +63,6 @@ json join(std::uint16_t port, const TestUser& user, const std::string& handle) {
     return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult IsRefused(const HttpResponse& r, int status, const std::string& code,
-                                     const std::string& reason) {
-    auto refused = IsError(r, status, code);
-    if (!refused) return refused;
-    const auto error = r.json()["error"];
-    if (!error.contains("details") || error["details"].value("reason", "") != reason)
-        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 ::testing::AssertionResult IsBadField(const HttpResponse& r, const std::string& field) {
     auto bad = IsError(r, 400, "bad_request");
     if (!bad) return bad;
@@ -159,13 +149,13 @@ TEST_F(ChannelsTest, HandlesFollowTheirPatternAndAreUniqueWhateverTheirCase) {
     const auto handle = fresh_handle("taken");
     const auto first = create_channel(port(), owner, {{"handle", handle}, {"is_public", true}});
     EXPECT_TRUE(
-        IsRefused(create_channel_raw(port(), owner, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
+        HasReason(create_channel_raw(port(), owner, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
 
     // Admins change the handle and publicity with PUT /chats/{id}, as settings.
     const auto second = create_channel(port(), owner, json::object());
     const auto second_url = chat_url(second["id"]);
     EXPECT_TRUE(
-        IsRefused(put(port(), owner.token, second_url, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
+        HasReason(put(port(), owner.token, second_url, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"is_public", true}}), "handle"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"handle", "no"}}), "handle"));
     const auto renamed_handle = fresh_handle("moved");
@@ -288,10 +278,10 @@ TEST_F(ChannelsTest, ABannedUserCannotJoinAgain) {
     join(port(), ann, c.handle);
     ASSERT_TRUE(IsJson(post(port(), c.owner.token, chat_url(c.chat_id) + "/bans", {{"user_id", ann.id}}), 201));
     EXPECT_EQ(subscribers(port(), c.owner, c.chat_id), 1);
-    EXPECT_TRUE(IsRefused(post(port(), ann.token, join_url(c.handle)), 403, "forbidden", "banned"));
+    EXPECT_TRUE(HasReason(post(port(), ann.token, join_url(c.handle)), 403, "forbidden", "banned"));
     const auto never = register_user(port(), "cn");
     ASSERT_TRUE(IsJson(post(port(), c.owner.token, chat_url(c.chat_id) + "/bans", {{"user_id", never.id}}), 201));
-    EXPECT_TRUE(IsRefused(post(port(), never.token, join_url(c.handle)), 403, "forbidden", "banned"));
+    EXPECT_TRUE(HasReason(post(port(), never.token, join_url(c.handle)), 403, "forbidden", "banned"));
     EXPECT_EQ(subscribers(port(), c.owner, c.chat_id), 1);
     EXPECT_TRUE(system_messages(port(), c.owner, c.chat_id).empty()) << "a ban is told to no subscriber";
 }
@@ -365,7 +355,7 @@ TEST_F(ChannelPrivacyTest, SubscribersSeeNeitherEachOtherNorTheMemberList) {
     EXPECT_TRUE(wait_for(*owner_ws, "member.removed", about_chat(c.chat_id)).has_value());
 
     // The member list is the staff's.
-    EXPECT_TRUE(IsRefused(get(port(), ann.token, members_url(c.chat_id)), 403, "forbidden", "subscribers_hidden"));
+    EXPECT_TRUE(HasReason(get(port(), ann.token, members_url(c.chat_id)), 403, "forbidden", "subscribers_hidden"));
     const auto listed = list_members(port(), c.owner, c.chat_id);
     EXPECT_EQ(member_user_ids(listed), (std::vector<std::string>{c.owner.id, ann.id}));
     const auto moderator = register_user(port(), "cn");
@@ -373,6 +363,49 @@ TEST_F(ChannelPrivacyTest, SubscribersSeeNeitherEachOtherNorTheMemberList) {
     set_role(port(), c.owner, c.chat_id, moderator.id, "moderator");
     EXPECT_TRUE(IsJson(get(port(), moderator.token, members_url(c.chat_id)), 200));
     EXPECT_TRUE(IsError(get(port(), register_user(port(), "cn").token, members_url(c.chat_id)), 404, "not_found"));
+}
+
+TEST_F(ChannelPrivacyTest, NeitherReactionsNorVotesNameOneSubscriberToAnother) {
+    auto c = public_channel(port());
+    const auto ann = register_user(port(), "cn");
+    const auto bob = register_user(port(), "cn");
+    join(port(), ann, c.handle);
+    join(port(), bob, c.handle);
+    auto bob_ws = ws_connect(port(), bob.token);
+    const auto text = send_text(port(), c.owner, c.chat_id, "news");
+    const auto poll = expect_json(send_message(port(), c.owner, c.chat_id,
+                                               {{"type", "poll"},
+                                                {"poll", {{"question", "Lunch?"}, {"options", {"pizza", "sushi"}}}}}),
+                                  201, "send poll");
+    ASSERT_EQ(poll["poll"]["anonymous"], false);
+
+    ASSERT_EQ(put(port(), ann.token, reaction_url(text["id"], "👍")).status, 204);
+    const auto reacted = wait_for(*bob_ws, "message.updated", about_message(text["id"]));
+    ASSERT_TRUE(reacted.has_value());
+    EXPECT_EQ((*reacted)["data"]["message"]["reactions"],
+              (json{{{"emoji", "👍"}, {"count", 1}, {"user_ids", json::array()}}}))
+        << "the event names nobody";
+    const auto reactors = [&](const TestUser& reader) {
+        return get_message(port(), reader, text["id"])["reactions"][0]["user_ids"];
+    };
+    EXPECT_EQ(reactors(ann), json{ann.id}) << "the reader's own reaction is named to them";
+    EXPECT_EQ(reactors(bob), json::array());
+    EXPECT_EQ(reactors(c.owner), json::array()) << "the staff too see counts only";
+
+    const auto voted = put(port(), ann.token, message_url(poll["id"]) + "/votes", {{"options", {0}}});
+    ASSERT_TRUE(IsJson(voted, 200));
+    EXPECT_EQ(voted.json()["poll"]["my_votes"], json{0});
+    const auto tallied =
+        wait_for(*bob_ws, "poll.updated", [&](const json& f) { return f["data"]["message_id"] == poll["id"]; });
+    ASSERT_TRUE(tallied.has_value());
+    EXPECT_EQ((*tallied)["data"]["poll"]["options"][0]["voter_count"], 1);
+    EXPECT_EQ((*tallied)["data"]["poll"]["options"][0]["voter_ids"], json::array());
+    const auto voters = [&](const TestUser& reader) {
+        return get_message(port(), reader, poll["id"])["poll"]["options"][0]["voter_ids"];
+    };
+    EXPECT_EQ(voters(ann), json{ann.id});
+    EXPECT_EQ(voters(bob), json::array());
+    EXPECT_EQ(voters(c.owner), json::array());
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ ChatView view_of(store::Tx& tx, const std::string& chat_id, const std::string& u
 // The message as `viewer` reads it (its reactions, poll and own votes); not_found when it is
 // gone or hidden by the viewer.
 Message message_of(store::Tx& tx, const std::string& message_id, const std::string& viewer);
+// The message as the event of a change by the actor carries it to every member: the
+// actor's own read of it where reactors and voters are named to others, else read by no one
+// (rules::names_reactors: a channel's subscribers do not see each other).
+Message as_members_see(store::Tx& tx, const Message& read_by_actor, const Standing& actor);
 // The member as the other members see them (for events that go to all of them).
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 

@@ -124,6 +124,11 @@ bool sees_reads(const Privacy& user, bool self);
 // the owner alone transfers ownership.
 void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute);
 
+// Whether who reacted or voted is named to the other members: not in a channel, whose
+// subscribers do not see each other (docs/api.md, Channels). There a read names the reader's
+// own reactions and votes only, and the event of a change names nobody.
+bool names_reactors(ChatType type);
+
 // Custom roles (docs/api.md, Custom roles): the owner alone defines, changes and deletes a
 // group's custom roles (forbidden otherwise; a direct chat has none).
 void may_manage_custom_roles(const Standing& actor);

@@ -3106,7 +3106,8 @@ export interface components {
          *     reacted with it; `user_ids` names at most the first 10 of them, in the order they
          *     reacted, plus the reader (the caller of a REST read; for the `message.updated` of a
          *     reaction change, the user who made it) when they reacted with it too, so it holds at
-         *     most 11 ids and `count` may exceed its length (docs/api.md, Reactions).
+         *     most 11 ids and `count` may exceed its length (docs/api.md, Reactions). In a channel it
+         *     names the reader alone in a REST read and nobody in an event (docs/api.md, Channels).
          */
         Reaction: {
             emoji: string;
@@ -3205,7 +3206,8 @@ export interface components {
             voter_count: number;
             /**
              * @description At most the option's first 10 voters in the order they chose it, plus the reader when
-             *     they chose it too; always empty in an anonymous poll.
+             *     they chose it too; always empty in an anonymous poll. In a channel the reader alone
+             *     in a REST read, nobody in an event (docs/api.md, Channels).
              */
             voter_ids: components["schemas"]["Uuid"][];
         };
