@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace {
@@ -29,10 +31,14 @@ using nlohmann::json;
 constexpr const char* usage =
     R"(usage: confab-loadgen --port PORT --server-pid PID --database-url URL [options] [SCENARIO...]
 
-Scenarios (default: all, always in this order): idle many_chats hot_chat fan_out reads
-  --port PORT                 the confab server's HTTP port on 127.0.0.1
-  --server-pid PID            its process id (RSS and CPU from /proc)
+Scenarios (default: all but cluster, always in this order): idle many_chats hot_chat fan_out
+reads cost cluster
+  --port PORT                 the confab server's HTTP port on 127.0.0.1; given once per node
+                              of a cluster, REST goes to the first and WebSockets round-robin
+  --server-pid PID            its process id (RSS and CPU from /proc); once per node
   --postgres-pid PID          the postmaster's process id (CPU of all its backends)
+  --nats-pid PID              nats-server's process id (its CPU, for cluster)
+  --rates R[,R...]            the msg/s that cluster runs (default 250,500,1000; --quick 50)
   --database-url URL          confab's database, to verify what was stored
   --ceiling-database-url URL  a database with the confab schema for pgbench (omit: no ceiling)
   --pgbench PATH              pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)
@@ -46,9 +52,11 @@ no errors (timings never fail a run), 1 otherwise, 2 on bad usage.
 )";
 
 struct Options {
-    unsigned short port = 0;
-    pid_t server_pid = 0;
+    std::vector<unsigned short> ports;
+    std::vector<pid_t> server_pids;
     pid_t postgres_pid = 0;
+    pid_t nats_pid = 0;
+    std::vector<double> cluster_rates;  // empty: the settings'
     std::string database_url;
     std::string json_path;
     bool quick = false;
@@ -56,6 +64,17 @@ struct Options {
     CeilingOptions ceiling{.database_url = {}, .pgbench = "/usr/lib/postgresql/15/bin/pgbench", .scripts_dir = {}};
     std::vector<std::string> scenarios;
 };
+
+std::vector<double> parse_rates(const std::string& list) {
+    std::vector<double> rates;
+    std::istringstream items(list);
+    for (std::string item; std::getline(items, item, ',');) {
+        rates.push_back(std::stod(item));
+        if (!(rates.back() > 0)) throw std::invalid_argument("--rates takes positive msg/s");
+    }
+    if (rates.empty()) throw std::invalid_argument("--rates needs at least one rate");
+    return rates;
+}
 
 Options parse(int argc, char** argv) {
     Options options;
@@ -65,9 +84,11 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--port") options.port = static_cast<unsigned short>(std::stoi(value()));
-        else if (arg == "--server-pid") options.server_pid = std::stoi(value());
+        if (arg == "--port") options.ports.push_back(static_cast<unsigned short>(std::stoi(value())));
+        else if (arg == "--server-pid") options.server_pids.push_back(std::stoi(value()));
         else if (arg == "--postgres-pid") options.postgres_pid = std::stoi(value());
+        else if (arg == "--nats-pid") options.nats_pid = std::stoi(value());
+        else if (arg == "--rates") options.cluster_rates = parse_rates(value());
         else if (arg == "--database-url") options.database_url = value();
         else if (arg == "--ceiling-database-url") options.ceiling.database_url = value();
         else if (arg == "--pgbench") options.ceiling.pgbench = value();
@@ -86,12 +107,14 @@ Options parse(int argc, char** argv) {
             throw std::invalid_argument("unknown scenario " + arg);
         else options.scenarios.push_back(arg);
     }
-    if (options.port == 0 || options.server_pid == 0 || options.database_url.empty())
+    if (options.ports.empty() || options.server_pids.empty() || options.database_url.empty())
         throw std::invalid_argument("--port, --server-pid and --database-url are required");
     if (!options.ceiling.database_url.empty() && options.ceiling.scripts_dir.empty())
         throw std::invalid_argument("--ceiling-database-url needs --pgbench-scripts");
     if (options.quick && !options.pgbench_seconds_given) options.ceiling.seconds = 2;
-    if (options.scenarios.empty()) options.scenarios = scenario_names();
+    if (options.scenarios.empty())
+        std::copy_if(scenario_names().begin(), scenario_names().end(), std::back_inserter(options.scenarios),
+                     runs_by_default);
     // Scenarios run in the canonical order whatever the command line's order.
     std::vector<std::string> ordered;
     for (const auto& name : scenario_names())
@@ -134,11 +157,15 @@ asio::awaitable<bool> run(const Options& options, json& report) {
         if (!options.json_path.empty()) std::ofstream(options.json_path) << report.dump(2) << '\n';
     };
 
+    std::vector<asio::ip::tcp::endpoint> nodes;
+    for (const auto port : options.ports) nodes.emplace_back(asio::ip::make_address("127.0.0.1"), port);
     // 32 setup requests or handshakes at a time: enough to keep both server threads busy.
-    Population population(executor, {asio::ip::make_address("127.0.0.1"), options.port}, 32);
+    Population population(executor, nodes, 32);
     Context context{.population = population, .settings = settings_for(options.quick)};
-    context.server_pid = options.server_pid;
+    if (!options.cluster_rates.empty()) context.settings.cluster_rates = options.cluster_rates;
+    context.server_pids = options.server_pids;
     context.postgres_pid = options.postgres_pid;
+    context.nats_pid = options.nats_pid;
     context.database_url = options.database_url;
     context.idle_selected =
         std::find(options.scenarios.begin(), options.scenarios.end(), "idle") != options.scenarios.end();

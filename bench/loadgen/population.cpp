@@ -33,15 +33,17 @@ json expect(const HttpResponse& response, int status, const std::string& what) {
 
 }  // namespace
 
-Population::Population(asio::any_io_executor executor, asio::ip::tcp::endpoint server, std::size_t width)
-    : executor_(std::move(executor)), server_(server), width_(width), tag_(random_tag()) {}
+Population::Population(asio::any_io_executor executor, std::vector<asio::ip::tcp::endpoint> nodes, std::size_t width)
+    : executor_(std::move(executor)), nodes_(std::move(nodes)), width_(width), tag_(random_tag()) {
+    if (nodes_.empty()) throw std::invalid_argument("a population needs a server");
+}
 
 asio::awaitable<void> Population::ensure_users(std::size_t count) {
     if (count <= users_.size()) co_return;
     const auto first = users_.size();
     users_.resize(count);
     co_await for_each_bounded<HttpClient>(
-        count - first, width_, [this] { return HttpClient(executor_, server_); },
+        count - first, width_, [this] { return HttpClient(executor_, server()); },
         [this, first](std::size_t i, HttpClient& http) -> asio::awaitable<void> {
             const auto index = first + i;
             const json body{{"username", "lg" + tag_ + "_" + std::to_string(index)}, {"password", "loadgen-password"}};
@@ -55,7 +57,7 @@ asio::awaitable<std::vector<Chat>> Population::create_groups(const std::string& 
                                                              std::vector<std::vector<std::size_t>> members) {
     std::vector<Chat> chats(members.size());
     co_await for_each_bounded<HttpClient>(
-        members.size(), width_, [this] { return HttpClient(executor_, server_); },
+        members.size(), width_, [this] { return HttpClient(executor_, server()); },
         [&](std::size_t c, HttpClient& http) -> asio::awaitable<void> {
             const auto& list = members[c];
             json member_ids = json::array();
@@ -79,7 +81,7 @@ asio::awaitable<Fleet> Population::connect(const std::vector<Seat>& seats, Frame
         [&](std::size_t i, int&) -> asio::awaitable<void> {
             const auto begun = now_ns();
             auto connection = std::make_shared<WsConnection>(executor_, seats[i].chat);
-            co_await connection->open(server_, users_.at(seats[i].user).token);
+            co_await connection->open(nodes_[node_of_seat(i)], users_.at(seats[i].user).token);
             handshakes.add_ns(now_ns() - begun);
             connection->start(sink);
             fleet.connections[i] = std::move(connection);

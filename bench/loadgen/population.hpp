@@ -38,10 +38,12 @@ struct Fleet {
 
 // The users and chats the scenarios share, made over the REST API once per loadgen run.
 // Registration hashes a password on the server, the slowest part of setup, so users are
-// registered once and reused by every scenario.
+// registered once and reused by every scenario. With several nodes of a cluster, REST goes to
+// the first and WebSockets round-robin over all of them (see node_of_seat).
 class Population {
 public:
-    Population(boost::asio::any_io_executor executor, boost::asio::ip::tcp::endpoint server, std::size_t width);
+    Population(boost::asio::any_io_executor executor, std::vector<boost::asio::ip::tcp::endpoint> nodes,
+               std::size_t width);
 
     // Registers users until there are `count`.
     boost::asio::awaitable<void> ensure_users(std::size_t count);
@@ -58,11 +60,14 @@ public:
     // 10 s without a completed close handshake, the socket is simply closed).
     boost::asio::awaitable<void> disconnect(Fleet& fleet);
 
-    boost::asio::ip::tcp::endpoint server() const { return server_; }
+    boost::asio::ip::tcp::endpoint server() const { return nodes_.front(); }
+    std::size_t nodes() const { return nodes_.size(); }
+    // The node that connect() opens the connection of seat `seat` to.
+    std::size_t node_of_seat(std::size_t seat) const { return seat % nodes_.size(); }
 
 private:
     boost::asio::any_io_executor executor_;
-    boost::asio::ip::tcp::endpoint server_;
+    std::vector<boost::asio::ip::tcp::endpoint> nodes_;
     std::size_t width_;
     std::string tag_;  // makes usernames unique per run, so a database can be reused
     std::vector<User> users_;

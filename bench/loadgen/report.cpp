@@ -45,6 +45,8 @@ std::vector<Column> columns_for(const ScenarioResult& result) {
     columns.push_back({"ack p99", 7, [](const StepResult& s) { return fixed(s.ack.p99); }});
     columns.push_back({"err", 4, [](const StepResult& s) { return std::to_string(s.new_errors); }});
     columns.push_back({"srv cpu", 7, [](const StepResult& s) { return fixed(s.server_cpu, 2); }});
+    if (!result.searched)
+        columns.push_back({"nats cpu", 8, [](const StepResult& s) { return fixed(s.nats_cpu, 2); }});
     columns.push_back({"pg cpu", 6, [](const StepResult& s) { return fixed(s.postgres_cpu, 2); }});
     columns.push_back({"gen cpu", 7, [](const StepResult& s) { return fixed(s.loadgen_cpu, 2); }});
     columns.push_back({"rss MiB", 7, [](const StepResult& s) { return mib(s.server_rss); }});
@@ -110,6 +112,7 @@ json step_json(const StepResult& s) {
            {"server_cpu_per_s", s.server_cpu},
            {"postgres_cpu_per_s", s.postgres_cpu},
            {"loadgen_cpu_per_s", s.loadgen_cpu},
+           {"nats_cpu_per_s", s.nats_cpu},
            {"server_rss_bytes", s.server_rss},
            {"database",
             {{"commits", s.database.commits},
@@ -153,6 +156,9 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
             << " MiB with " << r.idle->connections << " connections ("
             << fixed(r.idle->bytes_per_connection / 1024.0, 2) << " KiB per connection) -> " << mib(r.idle->rss_after)
             << " MiB after closing; server CPU while idle " << fixed(r.idle->server_cpu_idle, 3) << " s/s\n";
+    if (r.cross_node_share)
+        out << "deliveries to a connection on another node than the sender's: " << fixed(100 * *r.cross_node_share)
+            << "%\n";
     if (!r.steps.empty()) {
         const auto columns = columns_for(r);
         out << "latencies in ms; cpu in CPU-seconds per second (2 cores = 2.00)\n";
@@ -180,7 +186,7 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
             out << "at half that rate: p50 " << fixed(r.half->end_to_end.p50) << " ms, p99 "
                 << fixed(r.half->end_to_end.p99) << " ms"
                 << (r.half->reads ? ", reads p99 " + fixed(r.half->reads->latency.p99) + " ms" : "") << '\n';
-    } else if (!r.steps.empty()) {
+    } else if (r.searched && !r.steps.empty()) {
         out << "max sustained: no rate met p99 < 100 ms with every ack back\n";
     }
     for (const auto& c : r.ceilings)
@@ -216,6 +222,7 @@ json to_json(const ScenarioResult& r) {
                         {"handshake", latency_json(r.connect->handshake)}};
     j["steps"] = json::array();
     for (const auto& step : r.steps) j["steps"].push_back(step_json(step));
+    j["cross_node_share"] = r.cross_node_share ? json(*r.cross_node_share) : json(nullptr);
     j["best"] = r.best ? step_json(r.steps[*r.best]) : json(nullptr);
     j["half"] = r.half ? step_json(*r.half) : json(nullptr);
     j["loads"] = json::array();

@@ -32,8 +32,9 @@ struct StepResult {
     std::uint64_t new_errors = 0;   // error frames, lost connections, disorder, duplicates
     std::uint64_t undelivered = 0;  // acks or deliveries still missing after the drain
     std::optional<ReadFigures> reads;
-    // CPU seconds per second of window: 1.0 is one core fully busy (the machine has 2).
-    double server_cpu = 0, postgres_cpu = 0, loadgen_cpu = 0;
+    // CPU seconds per second of window: 1.0 is one core fully busy (the machine has 2). With
+    // several nodes, server_cpu and server_rss are their sums; nats_cpu is 0 without NATS.
+    double server_cpu = 0, postgres_cpu = 0, loadgen_cpu = 0, nats_cpu = 0;
     std::uint64_t server_rss = 0;  // at the end of the window
     DatabaseWork database;         // what PostgreSQL did over the window
     bool good = false;
@@ -65,11 +66,14 @@ struct ScenarioResult {
     std::string rate_unit = "msg/s";  // what offered_per_s counts ("read/s" for reads)
     std::optional<ConnectFigures> connect;
     std::vector<StepResult> steps;
+    bool searched = true;             // false: the steps are fixed rates (cluster), there is no best
     std::optional<std::size_t> best;  // index of the highest good step
     std::optional<StepResult> half;
     // Steps at fixed shares of the best rate, for what a message costs below the knee (cost).
     std::vector<std::pair<double, StepResult>> loads;
     std::optional<IdleFigures> idle;
+    // Of all deliveries, the share made on another node than the sender's (cluster).
+    std::optional<double> cross_node_share;
     std::vector<CeilingResult> ceilings;  // measured just before the scenario, on the same cluster
     std::vector<Ratio> ratios;
     std::optional<Verification> verification;

@@ -33,14 +33,26 @@ constexpr double min_ack_share = 0.95;   // acks per second at least this share 
 
 struct CpuMark {
     std::int64_t at_ns;
-    double server, postgres, loadgen;
+    double server, postgres, loadgen, nats;
     std::uint64_t server_rss;
 };
 
+// CPU and RSS of every node together.
+ProcessSample sample_servers(const Context& context) {
+    ProcessSample total;
+    for (const auto pid : context.server_pids) {
+        const auto sample = sample_process(pid).value_or(ProcessSample{});
+        total.cpu_seconds += sample.cpu_seconds;
+        total.rss_bytes += sample.rss_bytes;
+    }
+    return total;
+}
+
 CpuMark mark(const Context& context) {
-    const auto server = sample_process(context.server_pid).value_or(ProcessSample{});
-    return {now_ns(), server.cpu_seconds, context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0,
-            own_cpu_seconds(), server.rss_bytes};
+    const auto server = sample_servers(context);
+    const auto nats = context.nats_pid > 0 ? sample_process(context.nats_pid).value_or(ProcessSample{}) : ProcessSample{};
+    return {now_ns(),          server.cpu_seconds, context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0,
+            own_cpu_seconds(), nats.cpu_seconds,   server.rss_bytes};
 }
 
 // Calls fire(intended_ns) `rate` times a second for `seconds`, on a fixed schedule whatever
@@ -158,6 +170,7 @@ asio::awaitable<StepResult> run_step(Context& context, Traffic& traffic, SendPla
     step.server_cpu = (after.server - before.server) / elapsed;
     step.postgres_cpu = (after.postgres - before.postgres) / elapsed;
     step.loadgen_cpu = (after.loadgen - before.loadgen) / elapsed;
+    step.nats_cpu = (after.nats - before.nats) / elapsed;
     step.server_rss = after.server_rss;
     step.database = database_after - database_before;
     if (reads) {
@@ -271,13 +284,14 @@ void add_half_rate_target(ScenarioResult& result) {
                              fixed(p99) + " ms)");
 }
 
-// Connects every member of `chats`, searches the rate, runs the `shares` of the best rate
-// found (for cost), verifies what was stored. With `fixed_write_rate`, the search is over
-// REST reads while sends stay at that rate.
-asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result, const std::vector<Chat>& chats,
-                                       std::size_t senders_per_chat, double start_rate,
-                                       std::optional<double> fixed_write_rate = std::nullopt,
-                                       const std::vector<double>& shares = {}) {
+// What a traffic scenario measures once its chats' members are connected: steps into `result`.
+using Measure = std::function<asio::awaitable<void>(Traffic&, SendPlan&, ReadLoad*)>;
+
+// Connects every member of `chats`, lets presence settle, runs `measure`, waits for what was
+// sent to land, disconnects and verifies what was stored. With `reads`, REST reads run from
+// the start of `measure` to its end.
+asio::awaitable<void> with_chat_traffic(Context& context, ScenarioResult& result, const std::vector<Chat>& chats,
+                                        std::size_t senders_per_chat, bool reads, const Measure& measure) {
     auto& population = context.population;
     std::vector<std::string> ids;
     std::vector<int> audience;
@@ -291,31 +305,43 @@ asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result,
     co_await sleep_for(std::chrono::milliseconds(static_cast<int>(context.settings.settle_s * 1000)));
     SendPlan plan(fleet, chats.size(), senders_per_chat);
 
-    std::optional<ReadLoad> reads;
-    if (fixed_write_rate) {
-        reads.emplace(population, chats);
-        co_await reads->start(context.settings.read_connections);
+    std::optional<ReadLoad> read_load;
+    if (reads) {
+        read_load.emplace(population, chats);
+        co_await read_load->start(context.settings.read_connections);
     }
-    ReadLoad* read_load = reads ? &*reads : nullptr;
-    const auto load_at = [&](double rate) {
-        return fixed_write_rate ? StepLoad{*fixed_write_rate, rate} : StepLoad{rate, 0};
-    };
-    const auto step_at = [&](StepLoad load) { return run_step(context, traffic, plan, read_load, load); };
-    co_await search(context, result, traffic, read_load, start_rate, load_at, step_at);
-    for (const auto share : shares) {
-        if (!result.best) break;
-        auto step =
-            co_await run_step(context, traffic, plan, nullptr, {share * result.steps[*result.best].offered_per_s, 0},
-                              context.settings.cost_window_s);
-        step.label = fixed(100 * share, 0) + "%";
-        result.loads.emplace_back(share, std::move(step));
-    }
+    co_await measure(traffic, plan, read_load ? &*read_load : nullptr);
 
-    co_await drain(traffic, read_load, context.settings.drain_s);
-    if (reads) co_await reads->stop();
+    co_await drain(traffic, read_load ? &*read_load : nullptr, context.settings.drain_s);
+    if (read_load) co_await read_load->stop();
     co_await population.disconnect(fleet);
     result.errors = traffic.errors();
     result.verification = verify_stored(context.database_url, traffic.chat_ids(), traffic.acked());
+}
+
+// Searches the rate, then runs the `shares` of the best rate found (for cost). With
+// `fixed_write_rate`, the search is over REST reads while sends stay at that rate.
+asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result, const std::vector<Chat>& chats,
+                                       std::size_t senders_per_chat, double start_rate,
+                                       std::optional<double> fixed_write_rate = std::nullopt,
+                                       const std::vector<double>& shares = {}) {
+    co_await with_chat_traffic(
+        context, result, chats, senders_per_chat, fixed_write_rate.has_value(),
+        [&](Traffic& traffic, SendPlan& plan, ReadLoad* reads) -> asio::awaitable<void> {
+            const auto load_at = [&](double rate) {
+                return fixed_write_rate ? StepLoad{*fixed_write_rate, rate} : StepLoad{rate, 0};
+            };
+            const auto step_at = [&](StepLoad load) { return run_step(context, traffic, plan, reads, load); };
+            co_await search(context, result, traffic, reads, start_rate, load_at, step_at);
+            for (const auto share : shares) {
+                if (!result.best) break;
+                auto step = co_await run_step(context, traffic, plan, nullptr,
+                                              {share * result.steps[*result.best].offered_per_s, 0},
+                                              context.settings.cost_window_s);
+                step.label = fixed(100 * share, 0) + "%";
+                result.loads.emplace_back(share, std::move(step));
+            }
+        });
 }
 
 // What target (a) asks of the machine's cores before the server does any work: PostgreSQL
@@ -481,6 +507,46 @@ asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
     add_half_rate_target(result);
 }
 
+// Of all deliveries, the share made on another node than the sender's, when every member
+// of each chat sends in turn and the connections are spread as Population::connect does.
+double cross_node_share(const Population& population, const std::vector<Chat>& chats) {
+    std::size_t seat = 0;
+    double cross = 0, total = 0;
+    for (const auto& chat : chats) {
+        const auto size = chat.members.size();
+        for (std::size_t sender = 0; sender < size; ++sender)
+            for (std::size_t receiver = 0; receiver < size; ++receiver) {
+                total += 1;
+                if (population.node_of_seat(seat + sender) != population.node_of_seat(seat + receiver)) cross += 1;
+            }
+        seat += size;
+    }
+    return total > 0 ? cross / total : 0;
+}
+
+// Issue #20: fixed offered rates into groups whose members are spread over the nodes, the
+// same whatever their number, so that bench/cluster compares one node with three at the same
+// load. No search: a rate that is not sustained is reported as it is.
+asio::awaitable<void> cluster(Context& context, ScenarioResult& result) {
+    const auto& s = context.settings;
+    result.description = std::to_string(s.cluster_chats) + " group chats x " + std::to_string(s.cluster_members) +
+                         " members on " + std::to_string(context.population.nodes()) +
+                         " node(s), every member sends; fixed rates";
+    result.searched = false;
+    co_await context.population.ensure_users(s.cluster_chats * s.cluster_members);
+    const auto chats = co_await context.population.create_groups(
+        "cluster", consecutive_groups(0, s.cluster_chats, s.cluster_members));
+    result.cross_node_share = cross_node_share(context.population, chats);
+    co_await with_chat_traffic(context, result, chats, s.cluster_members, false,
+                               [&](Traffic& traffic, SendPlan& plan, ReadLoad*) -> asio::awaitable<void> {
+                                   for (const auto rate : s.cluster_rates) {
+                                       auto step = co_await run_step(context, traffic, plan, nullptr, {rate, 0});
+                                       step.label = "fixed";
+                                       result.steps.push_back(std::move(step));
+                                   }
+                               });
+}
+
 }  // namespace
 
 Settings settings_for(bool quick) {
@@ -506,7 +572,10 @@ Settings settings_for(bool quick) {
                         .cost_chats = 10,
                         .cost_members = 5,
                         .cost_start = 20,
-                        .cost_window_s = 1};
+                        .cost_window_s = 1,
+                        .cluster_chats = 10,
+                        .cluster_members = 6,
+                        .cluster_rates = {50}};
     return Settings{.warmup_s = 2,
                     .window_s = 6,
                     .drain_s = 10,
@@ -528,28 +597,35 @@ Settings settings_for(bool quick) {
                     .cost_chats = 100,
                     .cost_members = 10,
                     .cost_start = 100,
-                    .cost_window_s = 20};
+                    .cost_window_s = 20,
+                    .cluster_chats = 100,
+                    .cluster_members = 10,
+                    .cluster_rates = {250, 500, 1000}};
 }
 
 const std::vector<std::string>& scenario_names() {
     // idle first: once other scenarios have opened and closed thousands of connections, the
     // allocator holds freed memory that new connections reuse, and RSS growth understates them.
-    static const std::vector<std::string> names{"idle", "many_chats", "hot_chat", "fan_out", "reads", "cost"};
+    static const std::vector<std::string> names{"idle",  "many_chats", "hot_chat", "fan_out",
+                                                "reads", "cost",       "cluster"};
     return names;
 }
+
+bool runs_by_default(const std::string& scenario) { return scenario != "cluster"; }
 
 asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string& name) {
     ScenarioResult result;
     result.name = name;
-    const auto before = sample_process(context.server_pid).value_or(ProcessSample{});
+    const auto before = sample_servers(context);
     if (name == "many_chats") co_await many_chats(context, result);
     else if (name == "hot_chat") co_await hot_chat(context, result);
     else if (name == "fan_out") co_await fan_out(context, result);
     else if (name == "idle") co_await idle(context, result);
     else if (name == "reads") co_await reads(context, result);
     else if (name == "cost") co_await cost(context, result);
+    else if (name == "cluster") co_await cluster(context, result);
     else throw std::invalid_argument("unknown scenario " + name);
-    const auto after = sample_process(context.server_pid).value_or(ProcessSample{});
+    const auto after = sample_servers(context);
     result.server_cpu_seconds = after.cpu_seconds - before.cpu_seconds;
     result.server_rss_before = before.rss_bytes;
     result.server_rss_after = after.rss_bytes;

@@ -31,6 +31,8 @@ struct Settings {
     std::size_t cost_chats, cost_members;
     double cost_start;
     double cost_window_s;  // each share of the knee is measured this long
+    std::size_t cluster_chats, cluster_members;
+    std::vector<double> cluster_rates;  // msg/s, each run for window_s
 };
 
 Settings settings_for(bool quick);
@@ -39,8 +41,9 @@ Settings settings_for(bool quick);
 struct Context {
     Population& population;
     Settings settings;
-    pid_t server_pid = 0;
+    std::vector<pid_t> server_pids;  // every node's
     pid_t postgres_pid = 0;
+    pid_t nats_pid = 0;  // 0: no NATS
     std::string database_url;
     std::optional<CeilingOptions> ceiling;        // unset: no pgbench comparison
     bool idle_selected = false;                   // the fan-out group then takes users the idle scenario does not
@@ -49,8 +52,10 @@ struct Context {
 };
 
 // Issue #7's scenarios (a) to (e), in the order they run: "idle" (d) first, then
-// "many_chats", "hot_chat", "fan_out", "reads"; then issue #21's "cost".
+// "many_chats", "hot_chat", "fan_out", "reads"; then issue #21's "cost"; then issue #20's
+// "cluster", which runs only when named (bench/cluster names it).
 const std::vector<std::string>& scenario_names();
+bool runs_by_default(const std::string& scenario);
 
 boost::asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string& name);
 
