@@ -55,6 +55,10 @@ void CallPublisher::ring_device(const domain::calls::Device& device, const domai
     send_to_device(device, "call.ring", {{"call", to_json(call)}});
 }
 
+void CallPublisher::running_device(const domain::calls::Device& device, const domain::calls::Call& call) {
+    send_to_device(device, "call.updated", {{"call", to_json(call)}});
+}
+
 void CallPublisher::ring_stopped(const std::string& user_id, const domain::calls::Call& call,
                                  domain::calls::RingStop reason) {
     send({user_id}, "call.ring_stopped",

@@ -1,3 +1,4 @@
+#include "confab/api/call_publisher.hpp"
 #include "confab/api/json.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/call_service.hpp"
@@ -22,6 +23,12 @@ void add_call_routes(http::Router& router, Services& services) {
                    body["expires_at"] =
                        servers.credentials ? Json(format_timestamp(servers.credentials->expires_at)) : Json(nullptr);
                    co_return http::json_response(200, dump(body));
+               });
+    router.add(http::Method::get, "/api/v1/chats/{id}/call",
+               [&services](http::Context& c) -> boost::asio::awaitable<http::Response> {
+                   const auto principal = co_await authenticate(services, c);
+                   const auto call = co_await services.calls.running(principal.user_id, c.path_params.at("id"));
+                   co_return http::json_response(200, dump(to_json(call)));
                });
 }
 

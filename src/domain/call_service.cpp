@@ -14,6 +14,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace confab::domain {
 namespace {
 
@@ -93,6 +95,12 @@ CallService::Live& CallService::live(const std::string& call_id) {
     return found->second;
 }
 
+const CallService::Live* CallService::running_in(const std::string& chat_id) const {
+    const auto found = std::find_if(calls_.begin(), calls_.end(),
+                                    [&](const auto& entry) { return entry.second.call.chat_id() == chat_id; });
+    return found == calls_.end() ? nullptr : &found->second;
+}
+
 void CallService::require_free(const std::string& user_id, const std::string& call_id) const {
     const auto found = in_call_.find(user_id);
     if (found != in_call_.end() && found->second != call_id) throw refused("already in another call", "in_call");
@@ -149,6 +157,7 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
     for (const auto& [member, role] : access->members) audience.push_back(member);
     std::lock_guard lock(mutex_);
     require_free(caller.user_id, {});
+    if (running_in(chat_id)) throw refused("a call is running in the chat", "call_running");
     std::vector<std::string> callees;
     for (const auto& member : audience)
         if (member != caller.user_id && !in_call_.contains(member)) callees.push_back(member);
@@ -166,6 +175,14 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
     notices_.ring(callees, live.call);
     notices_.changed(live.audience, live.call);
     co_return live.call;
+}
+
+boost::asio::awaitable<calls::Call> CallService::running(std::string user_id, std::string chat_id) {
+    co_await writes_.standing(chat_id, user_id);
+    std::lock_guard lock(mutex_);
+    const auto* entry = running_in(chat_id);
+    if (!entry) throw model::with_reason(model::ErrorCode::not_found, "no call runs in the chat", "no_call");
+    co_return entry->call;
 }
 
 boost::asio::awaitable<calls::Call> CallService::accept(calls::Device device, std::string call_id) {
@@ -223,8 +240,11 @@ boost::asio::awaitable<void> CallService::relay(std::string from_user_id, std::s
 
 void CallService::connected(const calls::Device& device) {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, entry] : calls_)
+    for (const auto& [id, entry] : calls_) {
+        if (std::find(entry.audience.begin(), entry.audience.end(), device.user_id) != entry.audience.end())
+            notices_.running_device(device, entry.call);
         if (entry.call.ringing().contains(device.user_id)) notices_.ring_device(device, entry.call);
+    }
     const auto found = in_call_.find(device.user_id);
     if (found == in_call_.end()) return;
     auto& entry = calls_.at(found->second);

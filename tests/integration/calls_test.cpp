@@ -147,6 +147,8 @@ bool has_participant(const json& call, const std::string& user_id) {
     return ::testing::AssertionSuccess();
 }
 
+std::string running_call_url(const std::string& chat_id) { return chat_url(chat_id) + "/call"; }
+
 // A server of its own: a mesh of 3, TURN configured, rings and graces long enough that only
 // the test ends a call.
 class CallsTest : public ::testing::Test {
@@ -399,6 +401,91 @@ TEST_F(CallsTest, AGroupCallIsAMeshMembersJoinAndLeaveUpToItsLimit) {
     const auto ended = frame(*ann_ws, "call.ended", call)["data"]["call"];
     EXPECT_EQ(ended["outcome"], "completed");
     EXPECT_EQ(call_message(port(), dan, group, call)["metadata"]["event"], "call.completed");
+}
+
+// A page loaded after a group call started asks for it: every member sees it, also one who
+// was not rung (in another call) and one who joined the chat after it started, who may join
+// the call; nobody else learns of it, and it is gone once it ends.
+TEST_F(CallsTest, AChatsRunningCallIsShownToItsMembersUntilItEnds) {
+    auto ann = register_user(port(), "cr");
+    auto bob = register_user(port(), "cr");
+    auto cat = register_user(port(), "cr");
+    auto dan = register_user(port(), "cr");
+    auto eve = register_user(port(), "cr");
+    const std::string group = create_group(port(), ann, {bob.id, cat.id})["id"];
+    const std::string cat_eve = create_direct(port(), cat, eve)["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto cat_ws = ws_connect(port(), cat.token);
+    auto eve_ws = ws_connect(port(), eve.token);
+
+    EXPECT_TRUE(HasReason(get(port(), ann.token, running_call_url(group)), 404, "not_found", "no_call"));
+    const std::string other = start_call(*eve_ws, cat_eve)["id"];
+    acked(*cat_ws, "call.accept", {{"call_id", other}});
+    const auto started = start_call(*ann_ws, group, "video");
+    const std::string call = started["id"];
+    EXPECT_EQ(started["ringing"], json::array({bob.id})) << "cat is in another call: not rung";
+
+    const auto ringing = expect_json(get(port(), cat.token, running_call_url(group)), 200, "running call");
+    EXPECT_TRUE(IsCallModel(ringing));
+    EXPECT_EQ(ringing, started) << "the call as its frames carry it";
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+    acked(*cat_ws, "call.hangup", {{"call_id", other}});
+    EXPECT_EQ(refusal(ws_request(*cat_ws, "call.start", {{"chat_id", group}, {"kind", "voice"}})),
+              "conflict/call_running")
+        << "one call per chat: join it instead";
+
+    add_members(port(), ann, group, {dan.id});
+    const auto active = expect_json(get(port(), dan.token, running_call_url(group)), 200, "running call");
+    EXPECT_EQ(active["id"], call);
+    EXPECT_EQ(active["state"], "active");
+    EXPECT_EQ(active["kind"], "video");
+    EXPECT_TRUE(has_participant(active, bob.id));
+    auto dan_ws = ws_connect(port(), dan.token);
+    EXPECT_TRUE(has_participant(acked(*dan_ws, "call.join", {{"call_id", call}})["call"], dan.id))
+        << "a member who came after the call started joins it";
+
+    EXPECT_TRUE(IsError(get(port(), eve.token, running_call_url(group)), 404, "not_found"));
+    EXPECT_FALSE(get(port(), eve.token, running_call_url(group)).json()["error"].contains("details"))
+        << "a non-member learns nothing of the chat";
+    EXPECT_TRUE(IsError(get(port(), eve.token, running_call_url(random_uuid())), 404, "not_found"));
+    EXPECT_TRUE(IsError(get(port(), ann.token, running_call_url("not-a-uuid")), 400, "bad_request"));
+    EXPECT_EQ(get(port(), "", running_call_url(group)).status, 401);
+
+    for (auto* ws : {ann_ws.get(), bob_ws.get()}) acked(*ws, "call.leave", {{"call_id", call}});
+    frame(*cat_ws, "call.ended", call);  // dan was the last one in it
+    EXPECT_TRUE(HasReason(get(port(), cat.token, running_call_url(group)), 404, "not_found", "no_call"));
+    EXPECT_EQ(call_message(port(), ann, group, call)["metadata"]["event"], "call.completed");
+}
+
+// A device that connects (or reconnects) while a call runs in its user's chats hears of it
+// at once, as call.updated, with no request per chat; others hear nothing.
+TEST_F(CallsTest, AConnectionThatOpensWhileACallRunsGetsItAsCallUpdated) {
+    auto ann = register_user(port(), "cu");
+    auto bob = register_user(port(), "cu");
+    auto cat = register_user(port(), "cu");
+    auto eve = register_user(port(), "cu");
+    const std::string group = create_group(port(), ann, {bob.id, cat.id})["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto bob_ws = ws_connect(port(), bob.token);
+    const std::string call = start_call(*ann_ws, group)["id"];
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+
+    auto cat_ws = ws_connect(port(), cat.token);
+    const auto heard = updated_where(*cat_ws, call, [](const json& c) { return c["state"] == "active"; });
+    EXPECT_TRUE(IsCallModel(heard));
+    EXPECT_TRUE(has_participant(heard, bob.id));
+    EXPECT_EQ(heard["chat_id"], group);
+    auto eve_ws = ws_connect(port(), eve.token);
+    EXPECT_TRUE(NoFrameBefore(*eve_ws, frame_of("call.updated"), direct_message_marker(port(), ann, eve)))
+        << "not a member: nothing";
+
+    acked(*bob_ws, "call.leave", {{"call_id", call}});
+    acked(*cat_ws, "call.decline", {{"call_id", call}});
+    frame(*cat_ws, "call.ended", call);
+    auto cat_again = ws_connect(port(), cat.token);
+    EXPECT_TRUE(NoFrameBefore(*cat_again, frame_of("call.updated"), direct_message_marker(port(), ann, cat)))
+        << "an ended call is not told again";
 }
 
 TEST_F(CallsTest, IceServersCarryShortLivedTurnCredentials) {

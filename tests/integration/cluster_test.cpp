@@ -283,6 +283,35 @@ TEST_F(ClusterTest, ASendersBurstIsLimitedOnEachNodeSoAtMostNTimesOverAll) {
     EXPECT_EQ(accepted[b()], 5) << "each node has a burst of its own: 2 nodes, at most twice one";
 }
 
+// Calls live in the memory of the node whose WebSocket started them (docs/api.md, Calls): only
+// that node answers GET /chats/{id}/call with the call or tells a connection opening there of
+// it; another node knows nothing of it but the live call.* frames, which cross.
+TEST_F(ClusterTest, OnlyTheNodeHoldingACallTellsOfItAfterTheFact) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const auto cat = register_user(a(), "cat");
+    const std::string group = create_group(a(), ann, {bob.id, cat.id})["id"];
+    auto ann_ws = ws_connect(a(), ann.token);
+    auto bob_ws = ws_connect(a(), bob.token);
+    const auto started = ws_request(*ann_ws, "call.start", {{"chat_id", group}, {"kind", "voice"}});
+    ASSERT_TRUE(IsAck(started)) << started.dump();
+    const std::string call = started["data"]["call"]["id"];
+    const auto running = chat_url(group) + "/call";
+
+    EXPECT_EQ(expect_json(get(a(), cat.token, running), 200, "running call")["id"], call);
+    EXPECT_TRUE(HasReason(get(b(), cat.token, running), 404, "not_found", "no_call")) << "node b does not hold it";
+    auto cat_on_b = ws_connect(b(), cat.token);
+    EXPECT_TRUE(NoFrameBefore(*cat_on_b, frame_of("call.updated"), direct_message_marker(a(), ann, cat)))
+        << "a connection opening on node b is not told of node a's call";
+    auto cat_on_a = ws_connect(a(), login(a(), cat.username));
+    EXPECT_TRUE(wait_for(*cat_on_a, "call.updated")) << "one opening on node a is";
+
+    ASSERT_TRUE(IsAck(ws_request(*bob_ws, "call.accept", {{"call_id", call}})));
+    EXPECT_TRUE(wait_for(*cat_on_b, "call.updated", [&](const json& f) {
+        return f["data"]["call"]["id"] == call && f["data"]["call"]["state"] == "active";
+    })) << "the live frames cross";
+}
+
 TEST_F(ClusterTest, TypingCrossesNodes) {
     const auto ana = register_user(a(), "ana");
     const auto ben = register_user(a(), "ben");

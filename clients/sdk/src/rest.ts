@@ -1,8 +1,8 @@
 import { Backoff, defaultBackoff, fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
 import { ConfabError, NetworkError, TimeoutError, errorFromBody } from './errors.js';
 import type {
-  ChatMemberModel, ChatModel, ChatPage, CreateChatRequest, EditMessageRequest, IceServerList, LoginRequest, MediaKind,
-  MediaMetadata, MediaModel, MemberPage, MembersAdded, MessageModel, MessagePage, RegisterRequest,
+  CallModel, ChatMemberModel, ChatModel, ChatPage, CreateChatRequest, EditMessageRequest, IceServerList, LoginRequest,
+  MediaKind, MediaMetadata, MediaModel, MemberPage, MembersAdded, MessageModel, MessagePage, RegisterRequest,
   SendMessageRequest, SignedIn, SyncPage, UpdateChatRequest, UpdateMemberRequest, UserModel, UserPage,
 } from './types.js';
 
@@ -197,6 +197,18 @@ export class RestClient {
   // ----- calls
   /** The ICE servers for RTCPeerConnection, with TURN credentials valid until `expires_at`. */
   iceServers() { return this.request<IceServerList>('GET', '/calls/ice-servers'); }
+  /**
+   * The call running in a chat, or null when none runs (`404` `no_call`): what a page opened,
+   * or a connection reopened, after the call started asks to offer "Join".
+   */
+  async runningCall(chatId: string): Promise<CallModel | null> {
+    try {
+      return await this.request<CallModel>('GET', `/chats/${chatId}/call`);
+    } catch (error) {
+      if (error instanceof ConfabError && error.code === 'not_found' && error.details['reason'] === 'no_call') return null;
+      throw error;
+    }
+  }
 
   // ----- media
   /**

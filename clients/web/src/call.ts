@@ -28,7 +28,8 @@ export interface CallState {
   error?: string;
   /**
    * The active call of each chat, in it or not (from call.updated, which every member's devices
-   * get): a group's is one this device can join (call.join), also after leaving it.
+   * get, also for each running call when the connection opens, and from GET /chats/{id}/call
+   * when a chat is opened): a group's is one this device can join (call.join), also after leaving it.
    */
   running: Record<string, CallModel>;
 }
@@ -74,10 +75,17 @@ export class CallController {
   private readonly relayOnly = relayOnly();
   private current: CallState = { remotes: [], muted: false, cameraOff: false, running: {} };
   private readonly listeners = new Set<(state: CallState) => void>();
+  /** Calls heard to end: a running-call answer read before the end must not bring one back. */
+  private readonly ended = new Set<string>();
 
   constructor(private readonly client: ConfabClient, private readonly me: string) {
     this.signalling = new CallSignalling(client.connection);
     this.signalling.onEvent((event) => this.onEvent(event));
+    // A call that ended while the connection was down sent its call.ended to nobody here; the
+    // server tells every running call again (call.updated) as the connection opens, after this.
+    client.connection.onOpen(({ reconnected }) => {
+      if (reconnected) this.emit({ running: {} });
+    });
   }
 
   get state(): CallState {
@@ -109,6 +117,17 @@ export class CallController {
     const ringing = this.current.call;
     if (!ringing || this.current.phase !== 'incoming') return;
     await this.enter(ringing, () => this.signalling.accept(ringing.id), 'answered');
+  }
+
+  /** Asks for the call running in a chat (opened, or reconnected, after the call started). */
+  async refreshRunning(chatId: string): Promise<void> {
+    const call = await this.client.rest.runningCall(chatId).catch(() => undefined);
+    if (call === undefined || (call && this.ended.has(call.id))) return;
+    const running = { ...this.current.running };
+    if (call?.state === 'active') running[chatId] = call;
+    else if (running[chatId]) delete running[chatId];
+    else return;
+    this.emit({ running });
   }
 
   /** Joins the group call running in a chat and offers media to every participant in it. */
@@ -195,6 +214,7 @@ export class CallController {
         if (this.current.call?.id === event.data.call.id) this.onUpdated(event.data.call);
         return;
       case 'call.ended':
+        this.ended.add(event.data.call.id);
         this.noteRunning(event.data.call);
         if (this.current.call?.id === event.data.call.id) this.reset();
         return;

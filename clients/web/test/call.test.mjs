@@ -144,6 +144,20 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     const first = await until(`${what}: frames decoded`, async () => { const n = await framesOf(page, track); return n > 5 && n; });
     await until(`${what}: more frames decoded`, async () => (await framesOf(page, track)) > first + 5);
   };
+  /** Each page decodes video from both others, on a connection each, all through the relay. */
+  const meshFlows = async (pages) => {
+    for (const [page, who] of pages) {
+      const first = await until(`${who} to decode video from both others`, async () => {
+        const frames = await page.evaluate(() => window.framesPerPeer());
+        return frames.length === 2 && frames.every((n) => n > 5) && frames;
+      });
+      await until(`${who}'s frames to keep coming`, async () => {
+        const frames = await page.evaluate(() => window.framesPerPeer());
+        return frames.length === 2 && frames.every((n, i) => n > first[i] + 5);
+      });
+      assert.equal(await page.getByTestId('remote-video').count(), 2, `${who} shows both others`);
+    }
+  };
   const systemMessage = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('content').getByText(text) });
 
   before(async () => {
@@ -277,7 +291,7 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
   });
 
-  test('a third member joins a running group call from the chat: a mesh of three, media each way', async () => {
+  test('a third member joins a running group call from the chat, and again from a page opened after it started: a mesh of three, media each way', async () => {
     const { ann, bob, bobElsewhere } = users;
     const cara = await openDevice(users.caraSignedIn, groupPath);
     for (const page of [ann, bob]) await page.goto(`${groupPath}?ice=relay`);
@@ -295,28 +309,35 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await cara.getByRole('button', { name: 'Join the video call, 2 in it' }).click();
     await cara.getByTestId('in-call').waitFor();
 
-    // Each page decodes video from both others, on a connection each, all through the relay.
-    for (const [page, who] of [[cara, 'Cara'], [ann, 'Ann'], [bob, 'Bob']]) {
-      const first = await until(`${who} to decode video from both others`, async () => {
-        const frames = await page.evaluate(() => window.framesPerPeer());
-        return frames.length === 2 && frames.every((n) => n > 5) && frames;
-      });
-      await until(`${who}'s frames to keep coming`, async () => {
-        const frames = await page.evaluate(() => window.framesPerPeer());
-        return frames.length === 2 && frames.every((n, i) => n > first[i] + 5);
-      });
-      assert.equal(await page.getByTestId('remote-video').count(), 2, `${who} shows both others`);
-    }
+    await meshFlows([[cara, 'Cara'], [ann, 'Ann'], [bob, 'Bob']]);
     await cara.screenshot({ path: path.join(artifacts, 'call-joined-phone.png') });
 
     // Cara leaves: the call goes on between the two others and is offered to her again.
     await cara.getByRole('button', { name: 'Hang up' }).click();
     await cara.getByRole('button', { name: 'Join the video call, 2 in it' }).waitFor();
     await ann.getByTestId('remote-video').nth(1).waitFor({ state: 'detached' });
+    await cara.context().close();
+
+    // A page loaded after the call started never saw its frames: its chat list marks the chat
+    // (the call.updated a connection gets on opening), the chat offers to join (GET
+    // /chats/{id}/call), and joining makes the mesh of three again.
+    const late = await openDevice(users.caraSignedIn, '/');
+    const trio = late.getByTestId('chat-row').filter({ hasText: 'Trio' });
+    await trio.getByTestId('call-marker').waitFor();
+    await trio.click();
+    await late.getByRole('button', { name: 'Join the video call, 2 in it' }).click();
+    await late.getByTestId('in-call').waitFor();
+    await meshFlows([[late, 'Cara, late'], [ann, 'Ann'], [bob, 'Bob']]);
+
+    await late.getByRole('button', { name: 'Hang up' }).click();
+    await late.getByRole('button', { name: 'Join the video call, 2 in it' }).waitFor();
     await bob.getByRole('button', { name: 'Hang up' }).click();
     await ann.getByTestId('in-call').waitFor({ state: 'detached' });
-    await cara.getByTestId('join-call').waitFor({ state: 'detached' });
-    for (const page of [ann, cara]) await systemMessage(page, /^Video call, \d+:\d\d$/).waitFor();
-    await cara.context().close();
+    await late.getByTestId('join-call').waitFor({ state: 'detached' });
+    for (const page of [ann, late]) await systemMessage(page, /^Video call, \d+:\d\d$/).waitFor();
+    await late.goto('/');
+    await late.getByTestId('chat-row').filter({ hasText: 'Trio' }).waitFor();
+    assert.equal(await late.getByTestId('call-marker').count(), 0, 'no marker once the call ended');
+    await late.context().close();
   });
 });

@@ -19,6 +19,7 @@ public:
 
     void ring(const std::vector<std::string>& users, const domain::calls::Call& call) override;
     void ring_device(const domain::calls::Device& device, const domain::calls::Call& call) override;
+    void running_device(const domain::calls::Device& device, const domain::calls::Call& call) override;
     void ring_stopped(const std::string& user_id, const domain::calls::Call& call,
                       domain::calls::RingStop reason) override;
     void changed(const std::vector<std::string>& users, const domain::calls::Call& call) override;

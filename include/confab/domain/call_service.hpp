@@ -31,6 +31,8 @@ public:
     virtual void ring(const std::vector<std::string>& users, const calls::Call& call) = 0;
     // call.ring to one device that connected while the call rings for its user.
     virtual void ring_device(const calls::Device& device, const calls::Call& call) = 0;
+    // call.updated to one device that connected while the call runs in one of its user's chats.
+    virtual void running_device(const calls::Device& device, const calls::Call& call) = 0;
     // call.ring_stopped to every device of the user.
     virtual void ring_stopped(const std::string& user_id, const calls::Call& call, calls::RingStop reason) = 0;
     // call.updated, or call.ended once the call has ended, to every device of these users.
@@ -61,8 +63,8 @@ public:
                 const config::Calls& settings);
 
     // Rings every other member of the chat (of a group: those not in another call): not_found
-    // for a non-member, conflict "in_call" when the caller is in a call, "busy" when every
-    // callee is.
+    // for a non-member, conflict "in_call" when the caller is in a call, "call_running" when the
+    // chat has one (join it instead), "busy" when every callee is.
     boost::asio::awaitable<calls::Call> start(calls::Device caller, std::string chat_id, calls::Kind kind);
     boost::asio::awaitable<calls::Call> accept(calls::Device device, std::string call_id);
     boost::asio::awaitable<void> decline(std::string user_id, std::string call_id);
@@ -74,11 +76,15 @@ public:
     boost::asio::awaitable<void> relay(std::string from_user_id, std::string call_id, std::string to_user_id,
                                        std::string kind, std::string payload);
 
+    // The call running in the chat, for a member of it (a page opened after it started offers
+    // to join it): not_found "chat" for a non-member, not_found "no_call" when none runs here.
+    boost::asio::awaitable<calls::Call> running(std::string user_id, std::string chat_id);
+
     IceServers ice_servers(const std::string& user_id) const;
 
     // A connection of this device joined or left the hub: a participant's device that lost
     // its last connection has the reconnect grace to come back; a device that connects while
-    // a call rings for its user rings too.
+    // a call rings for its user rings too, and hears of every call running in its user's chats.
     void connected(const calls::Device& device);
     void disconnected(const calls::Device& device);
 
@@ -106,6 +112,8 @@ private:
     boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
     // With mutex_ held.
     Live& live(const std::string& call_id);
+    // With mutex_ held: the call running in the chat, if any (start() keeps it to one).
+    const Live* running_in(const std::string& chat_id) const;
     // conflict "in_call" when the user is in a call other than this one.
     void require_free(const std::string& user_id, const std::string& call_id) const;
     // With mutex_ held: tells what a step did, and forgets an ended call (returned, for its

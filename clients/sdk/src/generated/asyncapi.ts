@@ -793,6 +793,34 @@ export interface components {
             session_id: components["schemas"]["Uuid"];
             created_at: components["schemas"]["Timestamp"];
         };
+        /** @description A call as it is now (docs/api.md, Calls). */
+        CallModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            /** @enum {string} */
+            kind: "voice" | "video";
+            /** @enum {string} */
+            state: "ringing" | "active" | "ended";
+            caller_id: components["schemas"]["Uuid"];
+            started_at: components["schemas"]["Timestamp"];
+            /** @description The first answer; null before it. */
+            answered_at: components["schemas"]["Timestamp"] | null;
+            ended_at: components["schemas"]["Timestamp"] | null;
+            /** @description Set once ended; `completed` when anyone answered, `declined` when every callee declined, `missed` otherwise. */
+            outcome: ("missed" | "declined" | "completed") | null;
+            /** @description From the first answer to the end; 0 until the call ended answered. */
+            duration_ms: number;
+            /** @description Who is in the call (the caller from the start, each callee once answered or joined). */
+            participants: components["schemas"]["CallParticipant"][];
+            /** @description The callees it still rings for. */
+            ringing: components["schemas"]["Uuid"][];
+        };
+        CallParticipant: {
+            user_id: components["schemas"]["Uuid"];
+            screen_sharing: boolean;
+            /** @description False while the participant's device has no connection (the reconnect grace, `calls.reconnect_grace_ms`). */
+            connected: boolean;
+        };
         IceServerList: {
             ice_servers: components["schemas"]["IceServer"][];
             /** @description `calls.turn_ttl_seconds`: how long the credentials are valid from now. */
@@ -1895,34 +1923,6 @@ export interface components {
         };
         CallRef: {
             call_id: components["schemas"]["Uuid"];
-        };
-        /** @description A call as it is now (docs/api.md, Calls). */
-        CallModel: {
-            id: components["schemas"]["Uuid"];
-            chat_id: components["schemas"]["Uuid"];
-            /** @enum {string} */
-            kind: "voice" | "video";
-            /** @enum {string} */
-            state: "ringing" | "active" | "ended";
-            caller_id: components["schemas"]["Uuid"];
-            started_at: components["schemas"]["Timestamp"];
-            /** @description The first answer; null before it. */
-            answered_at: components["schemas"]["Timestamp"] | null;
-            ended_at: components["schemas"]["Timestamp"] | null;
-            /** @description Set once ended; `completed` when anyone answered, `declined` when every callee declined, `missed` otherwise. */
-            outcome: ("missed" | "declined" | "completed") | null;
-            /** @description From the first answer to the end; 0 until the call ended answered. */
-            duration_ms: number;
-            /** @description Who is in the call (the caller from the start, each callee once answered or joined). */
-            participants: components["schemas"]["CallParticipant"][];
-            /** @description The callees it still rings for. */
-            ringing: components["schemas"]["Uuid"][];
-        };
-        CallParticipant: {
-            user_id: components["schemas"]["Uuid"];
-            screen_sharing: boolean;
-            /** @description False while the participant's device has no connection (the reconnect grace, `calls.reconnect_grace_ms`). */
-            connected: boolean;
         };
     };
     responses: never;

@@ -885,6 +885,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chats/{id}/call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The call running in the chat
+         * @description Members only (a non-member gets `404`, as for the chat). The chat's call as it stands
+         *     (`ringing` or `active`), as the `call.*` frames carry it, so a client that loaded or
+         *     reconnected after the call started can offer to join it (`call.join`, a group call once
+         *     answered). A chat has at most one call at a time. `404` `not_found` with
+         *     `details.reason` `no_call` when none runs. Calls live in the memory of the node whose
+         *     WebSocket started them: on a cluster only that node knows the call, and another node
+         *     answers `404` `no_call` (docs/api.md, Calls).
+         */
+        get: operations["getRunningCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -3495,6 +3524,34 @@ export interface components {
             session_id: components["schemas"]["Uuid"];
             created_at: components["schemas"]["Timestamp"];
         };
+        /** @description A call as it is now (docs/api.md, Calls). */
+        CallModel: {
+            id: components["schemas"]["Uuid"];
+            chat_id: components["schemas"]["Uuid"];
+            /** @enum {string} */
+            kind: "voice" | "video";
+            /** @enum {string} */
+            state: "ringing" | "active" | "ended";
+            caller_id: components["schemas"]["Uuid"];
+            started_at: components["schemas"]["Timestamp"];
+            /** @description The first answer; null before it. */
+            answered_at: components["schemas"]["Timestamp"] | null;
+            ended_at: components["schemas"]["Timestamp"] | null;
+            /** @description Set once ended; `completed` when anyone answered, `declined` when every callee declined, `missed` otherwise. */
+            outcome: ("missed" | "declined" | "completed") | null;
+            /** @description From the first answer to the end; 0 until the call ended answered. */
+            duration_ms: number;
+            /** @description Who is in the call (the caller from the start, each callee once answered or joined). */
+            participants: components["schemas"]["CallParticipant"][];
+            /** @description The callees it still rings for. */
+            ringing: components["schemas"]["Uuid"][];
+        };
+        CallParticipant: {
+            user_id: components["schemas"]["Uuid"];
+            screen_sharing: boolean;
+            /** @description False while the participant's device has no connection (the reconnect grace, `calls.reconnect_grace_ms`). */
+            connected: boolean;
+        };
         IceServerList: {
             ice_servers: components["schemas"]["IceServer"][];
             /** @description `calls.turn_ttl_seconds`: how long the credentials are valid from now. */
@@ -5517,6 +5574,34 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRunningCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The running call. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ConfabError } from '@confab/sdk';
+import { useCallState } from '../components/CallScreen.js';
 import { OfflineBanner } from '../components/OfflineBanner.js';
 import { chatInfo, preview, time } from '../chat-info.js';
 import { useBloc } from '../hooks.js';
@@ -10,6 +11,7 @@ import { usernameList, usersNamed } from '../users.js';
 export function ChatListPage({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const state = useBloc(session.chats);
   const me = session.user.id;
+  const { running } = useCallState(session);
 
   // Coming back to the list refreshes it: a chat's last message may have been edited or deleted.
   useEffect(() => {
@@ -36,11 +38,12 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
         {state.chats.map((chat) => {
           const { title, other, online } = chatInfo(chat, state, me);
           const unread = chat.me.unread_count;
+          const inCall = running[chat.id] !== undefined;
           return (
             <li key={chat.id}>
               <a href={`/chats/${chat.id}`} class="chat-row" data-testid="chat-row"
                 onClick={(e) => { e.preventDefault(); navigate(`/chats/${chat.id}`); }}
-                aria-label={`${title}${other ? (online ? ', online' : ', offline') : ''}${unread ? `, ${unread} unread` : ''}`}>
+                aria-label={`${title}${other ? (online ? ', online' : ', offline') : ''}${inCall ? ', call in progress' : ''}${unread ? `, ${unread} unread` : ''}`}>
                 <span class={`avatar${online ? ' online' : ''}`} aria-hidden="true">{title.slice(0, 1).toUpperCase()}</span>
                 <span class="chat-text">
                   <span class="chat-title">{title}</span>
@@ -48,6 +51,7 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
                 </span>
                 <span class="chat-meta">
                   {chat.last_message && <time>{time(chat.last_message.created_at)}</time>}
+                  {inCall && <span class="call-marker" data-testid="call-marker" title="Call in progress">📞</span>}
                   {unread > 0 && <span class="badge" data-testid="unread">{unread}</span>}
                 </span>
               </a>

@@ -20,6 +20,13 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     void session.chats.add({ type: 'loadMembers', chatId }).catch(() => undefined);
     return () => bloc.dispose();
   }, [bloc]);
+  // A call that started before this page (or before a reconnect) is offered to join too.
+  useEffect(() => {
+    void session.calls.refreshRunning(chatId);
+    return session.client.connection.onOpen(({ reconnected }) => {
+      if (reconnected) void session.calls.refreshRunning(chatId);
+    });
+  }, [chatId]);
   const state = useBloc(bloc);
   const list = useBloc(session.chats);
   const uploads = useBloc(session.uploads);
