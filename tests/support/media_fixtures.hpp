@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace confab::test::media {
 
@@ -47,6 +49,14 @@ std::string elf_shared_object();
 std::string pe_executable();
 // application/x-mach-binary: a 64-bit Mach-O executable header (x86-64).
 std::string macho_executable();
+
+// The bytes of tests/fixtures/media/<name> (under $CONFAB_SOURCE_DIR, else the working
+// directory); throws when the file is missing or empty.
+std::string fixture(const std::string& name);
+
+// A multipart/form-data body of `parts`, each (the Content-Disposition parameters after
+// "form-data; ", the content), closed by the final delimiter.
+std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts);
 
 // Convenience: `n` bytes of a repeating pattern (for range tests on known offsets), made to
 // look like text so libmagic calls it text/plain.
