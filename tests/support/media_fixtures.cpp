@@ -472,9 +472,13 @@ std::string text_of_size(std::size_t n) {
 
 std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts) {
     std::string body;
-    for (const auto& [disposition, content] : parts)
-        body += "--" + boundary + "\r\nContent-Disposition: form-data; " + disposition +
-                "\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n";
+    for (const auto& [disposition, content] : parts) {
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; ";
+        body += disposition;
+        body += "\r\nContent-Type: application/octet-stream\r\n\r\n";
+        body += content;
+        body += "\r\n";
+    }
     return body + "--" + boundary + "--\r\n";
 }
 

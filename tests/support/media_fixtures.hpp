@@ -13,10 +13,10 @@
 namespace confab::test::media {
 
 // Checksums, computed here so the tests do not trust the server's.
-std::uint32_t crc32(std::string_view bytes);      // zlib / PNG CRC-32
-std::uint32_t adler32(std::string_view bytes);    // zlib Adler-32
-std::uint32_t ogg_crc32(std::string_view bytes);  // Ogg page CRC (poly 0x04c11db7, not reflected)
-std::string sha256_hex(std::string_view bytes);   // lower-case hex
+std::uint32_t crc32(std::string_view data);      // zlib / PNG CRC-32
+std::uint32_t adler32(std::string_view data);    // zlib Adler-32
+std::uint32_t ogg_crc32(std::string_view data);  // Ogg page CRC (poly 0x04c11db7, not reflected)
+std::string sha256_hex(std::string_view data);   // lower-case hex
 
 // image/png: signature, IHDR (8-bit RGB), one IDAT holding zlib data made of stored deflate
 // blocks (each scanline: filter byte 0 + RGB pixels, seeded so different seeds give
