@@ -366,8 +366,9 @@ namespace {
 
 // The forward's copy of the source's media: a row of the forwarder's in the target chat for
 // the bytes already stored (both parts of a live photo), counted in the forwarder's quota like
-// an upload. Taken under the bytes' locks, and only if the source still has them then: a removal of the source's media
-// either commits before (refused here) or finds this row using the bytes.
+// an upload. Taken under the bytes' locks, and only if the source still has them then: a
+// removal of the source's media either commits before (refused here) or finds this row using
+// the bytes.
 Media copy_media(store::Tx& tx, const Message& source, const std::string& forwarder, const std::string& chat_id,
                  std::size_t quota_bytes) {
     Media copy = *source.media;
