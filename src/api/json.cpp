@@ -252,6 +252,12 @@ Json to_json(const model::Media& media, const std::optional<std::string>& messag
     if (media.duration_ms) json["duration_ms"] = *media.duration_ms;
     if (!media.waveform.empty()) json["waveform"] = media.waveform;
     if (media.kind == model::MediaKind::image) json["animated"] = media.animated;
+    if (const auto& live = media.live_video) {
+        json["live_video"] = {{"mime_type", live->mime_type}, {"size_bytes", live->size_bytes},
+                              {"sha256", live->sha256},       {"duration_ms", live->duration_ms},
+                              {"width", live->width},         {"height", live->height}};
+        if (message_id) json["live_video"]["url"] = "/api/v1/messages/" + *message_id + "/media?part=video";
+    }
     return json;
 }
 

@@ -108,6 +108,13 @@ bool wants_thumbnail(const http::Request& request) {
     return variant.has_value();
 }
 
+// ?part=video asks for a live photo's motion part (docs/api.md, Live photos).
+bool wants_live_video(const http::Request& request) {
+    const auto part = Query::parse(request.query).get("part");
+    if (part && *part != "video") throw model::bad_request("part must be video", "part");
+    return part.has_value();
+}
+
 // A stored file as a download, private to those who may see it.
 http::Response file_response(const http::Request& request, const domain::MediaFile& file) {
     const auto& media = file.media;
@@ -125,10 +132,14 @@ http::Response file_response(const http::Request& request, const domain::MediaFi
 awaitable<http::Response> download(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const bool thumbnail = wants_thumbnail(context.request);
+    const bool live_video = wants_live_video(context.request);
+    if (thumbnail && live_video) throw model::bad_request("a live photo's video has no variant", "variant");
     const auto& message_id = context.path_params.at("id");
-    const auto file = thumbnail ? co_await services.media.thumbnail_of(principal.user_id, message_id)
-                                : co_await services.media.file_of(principal.user_id, message_id);
-    co_return file_response(context.request, file);
+    if (thumbnail)
+        co_return file_response(context.request, co_await services.media.thumbnail_of(principal.user_id, message_id));
+    if (live_video)
+        co_return file_response(context.request, co_await services.media.live_video_of(principal.user_id, message_id));
+    co_return file_response(context.request, co_await services.media.file_of(principal.user_id, message_id));
 }
 
 awaitable<http::Response> avatar(Services& services, http::Context& context) {

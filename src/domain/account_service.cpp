@@ -74,8 +74,8 @@ boost::asio::awaitable<void> AccountService::remove_messages(const std::string& 
             std::set<std::string> threads;
             for (const auto& removed : store::accounts::remove_messages(tx, chat_id, user_id, version)) {
                 if (removed.media_id)
-                    if (auto key = store::media::remove(tx, *removed.media_id))
-                        outcome.value.push_back(std::move(*key));
+                    for (auto& key : store::media::remove(tx, *removed.media_id))
+                        outcome.value.push_back(std::move(key));
                 if (removed.thread_root_id) threads.insert(*removed.thread_root_id);
                 outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{removed.id, chat_id, version},
                                         chat_id);

@@ -111,9 +111,39 @@ void derive_metadata(Media& derived, const std::filesystem::path& file, const co
     }
 }
 
+// A live photo's motion part, read from the bytes as a video upload's are, and bounded
+// (docs/api.md, Live photos). Refusals name the part: details.field is live_video. Blocking:
+// on the workers.
+LiveVideo live_video_from(const std::filesystem::path& file, const config::Media& settings) {
+    constexpr const char* field = "live_video";
+    const auto inspection = media::inspect(file);
+    if (inspection.size_bytes == 0) throw bad_request("the live video is empty", field);
+    if (!media::allowed(MediaKind::video, inspection.mime_type))
+        throw with_reason(ErrorCode::unsupported_media_type, inspection.mime_type + " is not allowed for a live video",
+                          "not_video", field);
+    std::optional<media::VideoInfo> video;
+    try {
+        video = media::probe_video(file, decode_bounds(settings));
+    } catch (const media::Refused& refused) {
+        throw with_reason(ErrorCode::unsupported_media_type, refused.what(), refused.reason, field);
+    }
+    if (!video || !video->duration_ms)
+        throw with_reason(ErrorCode::unsupported_media_type, "the live video has no video stream of known duration",
+                          "unreadable", field);
+    require_live_video_duration(*video->duration_ms);
+    return LiveVideo{inspection.mime_type, inspection.size_bytes, inspection.sha256, inspection.sha256,
+                     *video->duration_ms,  video->width,          video->height};
+}
+
+// The parts of a multipart upload, moved where upload() reads them.
+struct Parts {
+    media::FilePart file;
+    bool live_video = false;  // a live_video part was found
+};
+
 struct AvatarChange {
     User user;
-    std::optional<std::string> released_key;  // the storage key of the replaced avatar's media
+    std::vector<std::string> released_keys;  // the storage keys of the replaced avatar's media
     bool changed = false;
 };
 
@@ -150,7 +180,39 @@ MediaService::MediaService(ChatWrites& writes, UserService& users, media::Storag
 
 void MediaService::admit_upload(const std::string& user_id) { uploads_.require(user_id, "uploads"); }
 
+std::int64_t quota_bytes_of(const Media& media) {
+    return media.size_bytes + (media.live_video ? media.live_video->size_bytes : 0);
+}
+
+void require_live_video_duration(std::int64_t duration_ms) {
+    if (duration_ms <= live_video_max_duration_ms) return;
+    auto error =
+        with_reason(ErrorCode::payload_too_large, "the live video is longer than 5 seconds", "too_long", "live_video");
+    error.amounts = {{"max_duration_ms", live_video_max_duration_ms}, {"duration_ms", duration_ms}};
+    throw error;
+}
+
 boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
+    if (!upload.multipart_boundary) co_return co_await receive(std::move(upload), {});
+    // A live photo's motion part is extracted to a temporary file of its own, removed here on
+    // the workers on every path (stored, it is gone already).
+    const auto motion = storage_.temporary_path();
+    std::exception_ptr failure;
+    std::optional<Uploaded> uploaded;
+    try {
+        uploaded = co_await receive(std::move(upload), motion);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await offload(workers_, [&motion] {
+        std::error_code ignored;
+        return std::filesystem::remove(motion, ignored);
+    });
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(*uploaded);
+}
+
+boost::asio::awaitable<Uploaded> MediaService::receive(Upload upload, std::filesystem::path motion) {
     // The body file stays the caller's to remove (on its file threads) unless it is stored.
     auto temporary = std::move(upload.temporary);
     const bool avatar = for_avatar(upload);
@@ -160,21 +222,31 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     if (!kind) throw bad_request("kind must be image, voice, video or file", "kind");
     if (avatar && *kind != MediaKind::image) throw bad_request("an avatar must be an image", "kind");
     if (!avatar) co_await writes_.standing(upload.chat_id, upload.uploader_id);
+    std::optional<LiveVideo> live_video;
     if (upload.multipart_boundary) {
-        const auto extracted = co_await offload(workers_, [&]() -> std::optional<media::FilePart> {
+        const auto extracted = co_await offload(workers_, [&]() -> std::optional<Parts> {
             TemporaryFile part{storage_.temporary_path()};
             try {
-                auto found = media::extract_file_part(temporary, *upload.multipart_boundary, part.path);
+                auto found = media::extract_part(temporary, *upload.multipart_boundary, "file", part.path);
+                if (!found) return std::nullopt;
+                const bool live =
+                    media::extract_part(temporary, *upload.multipart_boundary, "live_video", motion).has_value();
                 // Over the body, so that the caller's removal of the body covers the part too.
                 std::filesystem::rename(part.path, temporary);
                 part.path.clear();
-                return found;
+                return Parts{std::move(*found), live};
             } catch (const std::invalid_argument&) {
                 return std::nullopt;
             }
         });
         if (!extracted) throw bad_request("multipart body needs one part named file");
-        if (!upload.file_name && extracted->file_name) upload.file_name = file_name_from(*extracted->file_name);
+        if (!upload.file_name && extracted->file.file_name)
+            upload.file_name = file_name_from(*extracted->file.file_name);
+        if (extracted->live_video) {
+            if (*kind != MediaKind::image || avatar)
+                throw bad_request("only an image in a chat can have a live video", "live_video");
+            live_video = co_await offload(workers_, [&motion, this] { return live_video_from(motion, settings_); });
+        }
     }
 
     const auto inspection = co_await offload(workers_, [path = temporary] { return media::inspect(path); });
@@ -194,20 +266,25 @@ boost::asio::awaitable<Uploaded> MediaService::upload(Upload upload) {
     media.width = upload.width;
     media.height = upload.height;
     media.duration_ms = upload.duration_ms;
+    media.live_video = std::move(live_video);
     media = co_await offload(workers_, [derived = media, path = temporary, this]() mutable {
         derive_metadata(derived, path, settings_);
         return derived;
     });
     // The bytes are made durable and recorded under their lock: a concurrent removal of the
     // last other use either finishes before (and this stores them anew) or sees this row.
-    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary](store::Tx& tx) {
-        store::media::lock_bytes(tx, media.storage_key);
-        store::media::lock_quota(tx, media.uploader_id);  // after the bytes' lock, always in this order
+    auto [stored, created] = co_await writes_.pool().run([this, media, &temporary, &motion](store::Tx& tx) {
+        store::media::lock_bytes_of(tx, media);
+        store::media::lock_quota(tx, media.uploader_id);  // after the bytes' locks, always in this order
         const auto usage = store::media::usage(tx, media);
-        if (!usage.repeat) require_within_quota(quota_bytes_, usage.used_bytes, media.size_bytes);
+        if (!usage.repeat) require_within_quota(quota_bytes_, usage.used_bytes, quota_bytes_of(media));
         if (!temporary.empty()) {  // a retried transaction finds the bytes stored already
             storage_.store(temporary, media.storage_key);
             temporary.clear();  // consumed by the store
+        }
+        if (media.live_video && !motion.empty()) {
+            storage_.store(motion, media.live_video->storage_key);
+            motion.clear();
         }
         return store::media::insert(tx, media);
     });
@@ -227,6 +304,18 @@ boost::asio::awaitable<MediaFile> MediaService::file_of(std::string actor, std::
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     if (message.is_deleted || !message.media) throw not_found("media");
     co_return MediaFile{storage_.path_of(message.media->storage_key), *message.media, message.media->sha256};
+}
+
+boost::asio::awaitable<MediaFile> MediaService::live_video_of(std::string actor, std::string message_id) {
+    auto file = co_await file_of(std::move(actor), std::move(message_id));
+    if (!file.media.live_video) throw not_found("live video");
+    const auto live = *file.media.live_video;
+    file.path = storage_.path_of(live.storage_key);
+    file.media.mime_type = live.mime_type;
+    file.media.size_bytes = live.size_bytes;
+    file.media.file_name.reset();  // the still's name is not the video's
+    file.etag = live.sha256;
+    co_return file;
 }
 
 boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(std::string actor, std::string message_id) {
@@ -278,7 +367,7 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
         rules::may_remove_media(now, actor, *current);
         const auto version = store::messages::next_version(tx, chat_id);
         store::messages::detach_media(tx, message_id, version);
-        Outcome<std::optional<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
+        Outcome<std::vector<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
         auto updated = store::messages::find(tx, message_id, actor);
         if (!updated) throw not_found("media");
         outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{std::move(*updated)}, chat_id);
@@ -322,7 +411,7 @@ boost::asio::awaitable<User> MediaService::change_avatar(std::string actor, std:
         if (media_id == current) {  // a retry, or no avatar removed again
             auto user = store::users::find(tx, actor);
             if (!user) throw not_found("user");
-            return AvatarChange{std::move(*user), std::nullopt, false};
+            return AvatarChange{std::move(*user), {}, false};
         }
         std::optional<std::string> url;
         if (media_id) {
@@ -333,10 +422,10 @@ boost::asio::awaitable<User> MediaService::change_avatar(std::string actor, std:
         }
         auto user = store::users::set_avatar(tx, actor, media_id, url);
         if (!user) throw not_found("user");
-        auto released_key = current ? store::media::remove(tx, *current) : std::nullopt;
-        return AvatarChange{std::move(*user), std::move(released_key), true};
+        auto released_keys = current ? store::media::remove(tx, *current) : std::vector<std::string>{};
+        return AvatarChange{std::move(*user), std::move(released_keys), true};
     });
-    co_await release_bytes(writes_.pool(), storage_, std::move(change.released_key));
+    co_await release_bytes(writes_.pool(), storage_, std::move(change.released_keys));
     if (change.changed) co_await users_.announce(change.user);
     co_return std::move(change.user);
 }
@@ -358,7 +447,7 @@ boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
     for (const auto& id : stale) {
         auto orphaned =
             co_await writes_.pool().run([id](store::Tx& tx) { return store::media::remove_unattached(tx, id); });
-        if (orphaned) ++removed;
+        if (!orphaned.empty()) ++removed;
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }
     co_return removed;

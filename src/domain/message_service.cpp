@@ -225,7 +225,7 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
         rules::may_delete_message(now, actor, current);
         const auto version = store::messages::next_version(tx, chat_id);
         store::messages::tombstone(tx, message_id, version);
-        Outcome<std::optional<std::string>> outcome;
+        Outcome<std::vector<std::string>> outcome;
         if (current.media) outcome.value = store::media::remove(tx, current.media->id);
         outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{message_id, chat_id, version}, chat_id);
         // A deleted reply leaves its thread: the root's summary no longer counts it.
@@ -369,19 +369,20 @@ boost::asio::awaitable<HistoryPage> MessageService::mentions(std::string actor, 
 namespace {
 
 // The forward's copy of the source's media: a row of the forwarder's in the target chat for
-// the bytes already stored, counted in the forwarder's quota like an upload. Taken under the
-// bytes' lock, and only if the source still has them then: a removal of the source's media
-// either commits before (refused here) or finds this row using the bytes.
+// the bytes already stored (both parts of a live photo), counted in the forwarder's quota like
+// an upload. Taken under the bytes' locks, and only if the source still has them then: a
+// removal of the source's media either commits before (refused here) or finds this row using
+// the bytes.
 Media copy_media(store::Tx& tx, const Message& source, const std::string& forwarder, const std::string& chat_id,
                  std::size_t quota_bytes) {
     Media copy = *source.media;
-    store::media::lock_bytes(tx, copy.storage_key);
+    store::media::lock_bytes_of(tx, copy);
     const auto current = store::messages::find(tx, source.id, forwarder);
     if (!current || !current->media || current->media->id != copy.id) throw conflict("the message's media was removed");
     store::media::lock_quota(tx, forwarder);  // after the bytes' lock, as uploads take them
     copy.chat_id = chat_id;
     copy.uploader_id = forwarder;
-    require_within_quota(quota_bytes, store::media::usage(tx, copy).used_bytes, copy.size_bytes);
+    require_within_quota(quota_bytes, store::media::usage(tx, copy).used_bytes, quota_bytes_of(copy));
     return store::media::insert_attached(tx, copy);
 }
 

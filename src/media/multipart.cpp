@@ -92,8 +92,8 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
     return boundary;
 }
 
-FilePart extract_file_part(const std::filesystem::path& body, const std::string& boundary,
-                           const std::filesystem::path& destination) {
+std::optional<FilePart> extract_part(const std::filesystem::path& body, const std::string& boundary,
+                                     std::string_view name, const std::filesystem::path& destination) {
     const MappedFile mapped(body);
     const auto data = mapped.view();
     const std::string delimiter = "--" + boundary;
@@ -116,13 +116,14 @@ FilePart extract_file_part(const std::filesystem::path& body, const std::string&
             if (lowercase(line.substr(0, 20)).starts_with("content-disposition:")) disposition = std::string(line);
             line_start = line_end + 2;
         }
-        if (disposition && parameter(*disposition, "name") == "file") {
+        if (disposition && parameter(*disposition, "name") == name) {
             write_all(destination, content_start.substr(0, content_end));
             return FilePart{parameter(*disposition, "filename")};
         }
         at = static_cast<std::size_t>(content_start.data() - data.data()) + content_end + 2;
     }
-    throw std::invalid_argument("no part named file");
+    if (at == std::string_view::npos) throw std::invalid_argument("no multipart delimiter");
+    return std::nullopt;
 }
 
 }  // namespace confab::media

@@ -37,9 +37,11 @@ void prepare(Tx& tx) {
     tx.prepare("accounts_remove_broadcast_lists", "DELETE FROM broadcast_lists WHERE owner_id = $1::uuid");
     tx.prepare("accounts_remove_from_broadcast_lists",
                "DELETE FROM broadcast_list_recipients WHERE user_id = $1::uuid");
-    tx.prepare("accounts_remove_unreferenced_media",
-               "DELETE FROM media md WHERE md.uploader_id = $1::uuid "
-               "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = md.id) RETURNING md.storage_key");
+    tx.prepare(
+        "accounts_remove_unreferenced_media",
+        "WITH gone AS (DELETE FROM media md WHERE md.uploader_id = $1::uuid "
+        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = md.id) RETURNING md.*) " CONFAB_STORAGE_KEYS_OF(
+            "gone"));
 }
 
 std::vector<std::string> groups_of(Tx& tx, const std::string& user_id) {

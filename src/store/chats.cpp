@@ -147,9 +147,8 @@ void prepare(Tx& tx) {
                "WHERE id = $1::uuid");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
-    tx.prepare("chats_delete",
-               "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) "
-               "SELECT DISTINCT storage_key FROM media WHERE chat_id = $1::uuid");
+    tx.prepare("chats_delete", "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) " CONFAB_STORAGE_KEYS_OF(
+                                   "(SELECT * FROM media WHERE chat_id = $1::uuid) AS chat_media"));
     tx.prepare("chats_type", "SELECT type FROM chats WHERE id = $1::uuid");
     tx.prepare("chats_handle_taken",
                "SELECT EXISTS (SELECT 1 FROM chats WHERE lower(handle) = lower($1) AND id <> $2::uuid)");

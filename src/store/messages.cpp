@@ -106,6 +106,11 @@ std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     media.waveform = integer_list(row[first + 13]);
     media.animated = row[first + 14].as<bool>();
     media.poster = row[first + 15].as<bool>();
+    if (!row[first + 16].is_null())
+        media.live_video = model::LiveVideo{row[first + 18].as<std::string>(),   row[first + 19].as<std::int64_t>(),
+                                            row[first + 17].as<std::string>(),   row[first + 16].as<std::string>(),
+                                            row[first + 20].as<std::int64_t>(0), row[first + 21].as<std::int64_t>(0),
+                                            row[first + 22].as<std::int64_t>(0)};
     return media;
 }
 
@@ -131,10 +136,11 @@ model::Message message_from(const pqxx::row& row, int first) {
         m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
                                                 optional_text(row[first + 18]), timestamp(row[first + 19])};
     m.media = media_from(row, first + 20);
-    m.thread_root_id = optional_text(row[first + 36]);
-    if (const auto replies = row[first + 37].as<std::int64_t>(); replies > 0)
-        m.thread = model::ThreadSummary{replies, timestamp(row[first + 38]), id_list(row[first + 39])};
-    m.entities = entities_from(row[first + 40]);
+    const int after_media = first + 20 + media_column_count;
+    m.thread_root_id = optional_text(row[after_media]);
+    if (const auto replies = row[after_media + 1].as<std::int64_t>(); replies > 0)
+        m.thread = model::ThreadSummary{replies, timestamp(row[after_media + 2]), id_list(row[after_media + 3])};
+    m.entities = entities_from(row[after_media + 4]);
     return m;
 }
 

@@ -3,10 +3,6 @@
 // animated GIF — and the refusal of hostile files, over real HTTP. The files are the small
 // real ones of tests/fixtures/media (README there).
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -19,15 +15,7 @@ namespace {
 
 using MediaMetadataTest = ChatTest;
 
-std::string fixture(const std::string& name) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    const auto path = std::filesystem::path(dir ? dir : ".") / "tests/fixtures/media" / name;
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (bytes.str().empty()) throw std::runtime_error("missing fixture " + path.string());
-    return bytes.str();
-}
+using media::fixture;
 
 HttpResponse upload(std::uint16_t port, const TestUser& u, const std::string& chat_id, const std::string& kind,
                     const std::string& bytes, std::map<std::string, std::string> headers = {}) {

@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using MediaTest = ChatTest;
+using media::multipart_body;
 
 // ---------------------------------------------------------------------------------------------
 // Paths and requests
@@ -451,15 +452,6 @@ TEST_F(MediaTest, MultipartFormDataWithOneFilePartIsAccepted) {
     auto d = download(port(), b, msg["id"]);
     ASSERT_EQ(d.status, 200);
     EXPECT_TRUE(d.body == bytes) << "downloaded bytes differ from the file part";
-}
-
-std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts) {
-    // parts: (Content-Disposition parameters after "form-data; ", content)
-    std::string body;
-    for (const auto& [disposition, content] : parts)
-        body += "--" + boundary + "\r\nContent-Disposition: form-data; " + disposition +
-                "\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n";
-    return body + "--" + boundary + "--\r\n";
 }
 
 TEST_F(MediaTest, MultipartFileNameKeepsOnlyItsLastPathComponentAndBadFormsAre400) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,7 +64,7 @@ TEST_F(MediaStoreTest, StaleCleanupKeepsAnUploadAttachedAfterItWasListed) {
     const auto stale = media::stale_unattached(tx, 24, 100);
     ASSERT_EQ(stale, std::vector<std::string>{id});
     media::mark_attached(tx, id);  // a send attaches it between the listing and the delete
-    EXPECT_EQ(media::remove_unattached(tx, id), std::nullopt);
+    EXPECT_TRUE(media::remove_unattached(tx, id).empty());
     work.commit();
     EXPECT_TRUE(exists(id));
 }
@@ -72,9 +73,24 @@ TEST_F(MediaStoreTest, StaleCleanupRemovesAnUploadStillUnattached) {
     const auto id = upload(chat_, key_a, 48);
     pqxx::work work(*connection_);
     store::Tx tx(work);
-    EXPECT_EQ(media::remove_unattached(tx, id), key_a);
+    EXPECT_EQ(media::remove_unattached(tx, id), std::vector<std::string>{key_a});
     work.commit();
     EXPECT_FALSE(exists(id));
+}
+
+TEST_F(MediaStoreTest, ALivePhotosVideoBytesAreInUseAndReleasedWithItsRow) {
+    const std::string key_b(64, 'b');
+    const auto id = upload(chat_, key_a);
+    value("update media set live_video_storage_key = '" + key_b + "', live_video_sha256 = '" + key_b +
+          "', live_video_mime_type = 'video/mp4', live_video_size_bytes = 5 where id = '" + id + "' returning id");
+    pqxx::work work(*connection_);
+    store::Tx tx(work);
+    EXPECT_TRUE(media::bytes_in_use(tx, key_b)) << "the motion part's bytes are in use";
+    auto keys = media::remove(tx, id);
+    std::sort(keys.begin(), keys.end());
+    EXPECT_EQ(keys, (std::vector<std::string>{key_a, key_b})) << "both parts' keys, to release";
+    EXPECT_FALSE(media::bytes_in_use(tx, key_b));
+    EXPECT_TRUE(media::remove(tx, id).empty()) << "no row, no keys";
 }
 
 }  // namespace

@@ -2,7 +2,12 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 
 namespace confab::test::media {
 namespace {
@@ -463,6 +468,28 @@ std::string text_of_size(std::size_t n) {
     while (s.size() < n) s += pattern;
     s.resize(n);
     return s;
+}
+
+std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts) {
+    std::string body;
+    for (const auto& [disposition, content] : parts) {
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; ";
+        body += disposition;
+        body += "\r\nContent-Type: application/octet-stream\r\n\r\n";
+        body += content;
+        body += "\r\n";
+    }
+    return body + "--" + boundary + "--\r\n";
+}
+
+std::string fixture(const std::string& name) {
+    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
+    const auto path = std::filesystem::path(dir ? dir : ".") / "tests/fixtures/media" / name;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().empty()) throw std::runtime_error("missing fixture " + path.string());
+    return bytes.str();
 }
 
 }  // namespace confab::test::media

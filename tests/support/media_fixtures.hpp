@@ -7,14 +7,16 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace confab::test::media {
 
 // Checksums, computed here so the tests do not trust the server's.
-std::uint32_t crc32(std::string_view bytes);      // zlib / PNG CRC-32
-std::uint32_t adler32(std::string_view bytes);    // zlib Adler-32
-std::uint32_t ogg_crc32(std::string_view bytes);  // Ogg page CRC (poly 0x04c11db7, not reflected)
-std::string sha256_hex(std::string_view bytes);   // lower-case hex
+std::uint32_t crc32(std::string_view data);      // zlib / PNG CRC-32
+std::uint32_t adler32(std::string_view data);    // zlib Adler-32
+std::uint32_t ogg_crc32(std::string_view data);  // Ogg page CRC (poly 0x04c11db7, not reflected)
+std::string sha256_hex(std::string_view data);   // lower-case hex
 
 // image/png: signature, IHDR (8-bit RGB), one IDAT holding zlib data made of stored deflate
 // blocks (each scanline: filter byte 0 + RGB pixels, seeded so different seeds give
@@ -47,6 +49,14 @@ std::string elf_shared_object();
 std::string pe_executable();
 // application/x-mach-binary: a 64-bit Mach-O executable header (x86-64).
 std::string macho_executable();
+
+// The bytes of tests/fixtures/media/<name> (under $CONFAB_SOURCE_DIR, else the working
+// directory); throws when the file is missing or empty.
+std::string fixture(const std::string& name);
+
+// A multipart/form-data body of `parts`, each (the Content-Disposition parameters after
+// "form-data; ", the content), closed by the final delimiter.
+std::string multipart_body(const std::string& boundary, const std::vector<std::pair<std::string, std::string>>& parts);
 
 // Convenience: `n` bytes of a repeating pattern (for range tests on known offsets), made to
 // look like text so libmagic calls it text/plain.

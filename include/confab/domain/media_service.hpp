@@ -28,6 +28,7 @@ struct Upload {
     std::string kind;                               // image|voice|video|file, checked here
     std::filesystem::path temporary;                // the streamed body: moved into storage, else the caller removes it
     std::optional<std::string> multipart_boundary;  // set: the body is multipart/form-data with a `file` part
+                                                    // and, for a live photo, a `live_video` part
     std::optional<std::string> file_name;
     std::optional<std::int64_t> width;
     std::optional<std::int64_t> height;
@@ -55,14 +56,18 @@ struct GalleryQuery {
 // Removes the stored bytes of deleted media rows unless another row still uses them,
 // under the bytes' lock so that an upload of the same content cannot slip in between.
 boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys);
-inline boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage,
-                                                  std::optional<std::string> key) {
-    if (key) co_await release_bytes(pool, storage, std::vector<std::string>{std::move(*key)});
-}
 
 // Throws Error{payload_too_large} with the quota, the use and the new media's size in
 // details when the user's media rows would pass `quota_bytes`.
 void require_within_quota(std::size_t quota_bytes, std::int64_t used_bytes, std::int64_t upload_bytes);
+// What a media row counts in its uploader's quota: both parts of a live photo.
+std::int64_t quota_bytes_of(const Media& media);
+
+// A live photo's motion part is a video of at most this long (docs/api.md, Live photos).
+constexpr std::int64_t live_video_max_duration_ms = 5000;
+// Throws Error{payload_too_large} with details.reason too_long, details.field live_video and
+// the bound and the duration in details when `duration_ms` is past the bound.
+void require_live_video_duration(std::int64_t duration_ms);
 
 // Uploads (sniffed, hashed and stored off the I/O threads), downloads, media removal, the
 // gallery, avatars (docs/api.md, Avatars), and the cleanup of uploads never attached.
@@ -81,6 +86,8 @@ public:
     static constexpr int thumbnail_max_side = 320;
 
     boost::asio::awaitable<MediaFile> file_of(std::string actor, std::string message_id);
+    // A live photo's motion part; not_found when the message's media has none.
+    boost::asio::awaitable<MediaFile> live_video_of(std::string actor, std::string message_id);
     // An image's thumbnail, made once on the workers and kept beside the original.
     boost::asio::awaitable<MediaFile> thumbnail_of(std::string actor, std::string message_id);
     boost::asio::awaitable<void> remove(std::string actor, std::string message_id);
@@ -102,6 +109,8 @@ public:
     boost::asio::awaitable<int> remove_stale_uploads();
 
 private:
+    // upload() once the motion part's temporary file (`motion`, empty for a raw body) is chosen.
+    boost::asio::awaitable<Uploaded> receive(Upload upload, std::filesystem::path motion);
     boost::asio::awaitable<void> cleanup_loop();
     boost::asio::awaitable<User> change_avatar(std::string actor, std::optional<std::string> media_id);
     boost::asio::awaitable<MediaFile> thumbnail_of(MediaFile file);

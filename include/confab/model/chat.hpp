@@ -43,6 +43,18 @@ enum class MediaKind { image, voice, video, file };
 std::string_view to_string(MediaKind kind);
 std::optional<MediaKind> media_kind_from(std::string_view text);
 
+// The motion part of a live photo (docs/api.md, Live photos): a short video stored beside the
+// still under its own content key.
+struct LiveVideo {
+    std::string mime_type;
+    std::int64_t size_bytes = 0;
+    std::string sha256;
+    std::string storage_key;
+    std::int64_t duration_ms = 0;
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+};
+
 struct Media {
     std::string id;
     std::string chat_id;
@@ -57,9 +69,10 @@ struct Media {
     std::optional<std::int64_t> height;
     std::optional<std::int64_t> duration_ms;
     bool attached = false;
-    std::vector<int> waveform;  // a voice note's peaks, 0-100 (docs/api.md, Media)
-    bool animated = false;      // a GIF of more than one frame
-    bool poster = false;        // a video whose first frame is its thumbnail
+    std::vector<int> waveform;            // a voice note's peaks, 0-100 (docs/api.md, Media)
+    bool animated = false;                // a GIF of more than one frame
+    bool poster = false;                  // a video whose first frame is its thumbnail
+    std::optional<LiveVideo> live_video;  // an image's motion part: a live photo
 };
 
 // One emoji on a message: how many reacted with it, and who, bounded (store::attach_reactions).

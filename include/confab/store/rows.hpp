@@ -74,8 +74,17 @@ extern const char* const message_columns;
 #define CONFAB_MEDIA_COLUMNS                                                                      \
     "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
     "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, "              \
-    "md.attached_at IS NOT NULL, md.waveform::text, md.animated, md.poster"
+    "md.attached_at IS NOT NULL, md.waveform::text, md.animated, md.poster, "                     \
+    "md.live_video_storage_key, md.live_video_sha256, md.live_video_mime_type, "                  \
+    "md.live_video_size_bytes, md.live_video_duration_ms, md.live_video_width, md.live_video_height"
+constexpr int media_column_count = 23;
 std::optional<model::Media> media_from(const pqxx::row& row, int first);
+// The storage keys of media rows `rows` (a CTE or table with storage_key and
+// live_video_storage_key), one per row and part, each once: what a removal may release.
+#define CONFAB_STORAGE_KEYS_OF(rows)                                          \
+    "SELECT DISTINCT stored FROM " rows                                       \
+    " CROSS JOIN LATERAL unnest(ARRAY[storage_key, live_video_storage_key]) " \
+    "AS stored WHERE stored IS NOT NULL"
 model::Message message_from(const pqxx::row& row, int first = 0);
 // An entities column (jsonb, as the API shows them: docs/api.md, Rich text) and back.
 std::vector<model::TextEntity> entities_from(const pqxx::field& field);

@@ -60,6 +60,32 @@ TEST(MessageModel, HasEveryContractField) {
     EXPECT_EQ(json["metadata"]["a"], 1);
 }
 
+TEST(MediaModel, ALivePhotoCarriesItsMotionPartWithAUrlOnceSent) {
+    model::Media media;
+    media.id = "md1";
+    media.kind = model::MediaKind::image;
+    media.mime_type = "image/heic";
+    media.size_bytes = 100;
+    media.sha256 = std::string(64, 'a');
+    media.live_video =
+        model::LiveVideo{"video/quicktime", 2000, std::string(64, 'b'), std::string(64, 'b'), 2500, 640, 480};
+    const auto unsent = to_json(media, std::nullopt);
+    EXPECT_EQ(unsent["kind"], "image");
+    EXPECT_EQ(unsent["mime_type"], "image/heic") << "the still is the media old clients show";
+    EXPECT_EQ(unsent["live_video"], (Json{{"mime_type", "video/quicktime"},
+                                          {"size_bytes", 2000},
+                                          {"sha256", std::string(64, 'b')},
+                                          {"duration_ms", 2500},
+                                          {"width", 640},
+                                          {"height", 480}}));
+    const auto sent = to_json(media, std::string("m1"));
+    EXPECT_EQ(sent["url"], "/api/v1/messages/m1/media");
+    EXPECT_EQ(sent["live_video"]["url"], "/api/v1/messages/m1/media?part=video");
+
+    media.live_video.reset();
+    EXPECT_FALSE(to_json(media, std::string("m1")).contains("live_video")) << "absent on other media";
+}
+
 TEST(MessageModel, PinAndForwardOrigin) {
     auto m = sample_message();
     m.pinned_at = at(2000);

@@ -38,27 +38,40 @@ TEST(MultipartBoundary, FromTheContentType) {
     EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=" + std::string(71, 'x')), std::nullopt);
 }
 
-TEST_F(Multipart, CopiesTheFilePartOnly) {
+TEST_F(Multipart, CopiesTheNamedPartOnly) {
     const std::string content("\x89PNG\r\n\x1a\n--not-the-boundary\r\n\0binary", 35);
+    const std::string video(
+        "\0\0\0\x18"
+        "ftypmp42",
+        12);
     const std::string text =
         "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\n"
         "Content-Type: image/png\r\n\r\n" +
-        content + "\r\n--XyZ--\r\n";
-    const auto part = extract_file_part(body(text), "XyZ", dir / "out");
-    EXPECT_EQ(part.file_name, "cat.png");
+        content + "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"live_video\"; filename=\"cat.mov\"\r\n\r\n" +
+        video + "\r\n--XyZ--\r\n";
+    const auto part = extract_part(body(text), "XyZ", "file", dir / "out");
+    ASSERT_TRUE(part);
+    EXPECT_EQ(part->file_name, "cat.png");
     EXPECT_EQ(read(dir / "out"), content);
+    const auto motion = extract_part(dir / "body", "XyZ", "live_video", dir / "motion");
+    ASSERT_TRUE(motion);
+    EXPECT_EQ(motion->file_name, "cat.mov");
+    EXPECT_EQ(read(dir / "motion"), video);
 }
 
-TEST_F(Multipart, RefusesBodiesWithoutAFilePart) {
-    EXPECT_THROW(extract_file_part(body("--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n"), "b",
-                                   dir / "out"),
+TEST_F(Multipart, FindsNoPartThatIsNotThere) {
+    EXPECT_FALSE(extract_part(body("--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n"), "b",
+                              "file", dir / "out"));
+    EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_F(Multipart, RefusesMalformedBodies) {
+    EXPECT_THROW(extract_part(body("--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end"), "b", "file",
+                              dir / "out"),
                  std::invalid_argument);
-    EXPECT_THROW(extract_file_part(body("--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end"), "b",
-                                   dir / "out"),
-                 std::invalid_argument);
-    EXPECT_THROW(extract_file_part(body("garbage"), "b", dir / "out"), std::invalid_argument);
-    EXPECT_THROW(extract_file_part(body(""), "b", dir / "out"), std::invalid_argument);
+    EXPECT_THROW(extract_part(body("garbage"), "b", "file", dir / "out"), std::invalid_argument);
+    EXPECT_THROW(extract_part(body(""), "b", "file", dir / "out"), std::invalid_argument);
 }
 
 }  // namespace

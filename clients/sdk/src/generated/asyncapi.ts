@@ -398,6 +398,22 @@ export interface components {
             waveform?: number[];
             /** @description Images only; true for a GIF of more than one frame (an addition to the contract's fields). */
             animated?: boolean;
+            live_video?: components["schemas"]["LiveVideo"];
+        };
+        /**
+         * @description A live photo's motion part (docs/api.md, Live photos), present only on an image
+         *     uploaded with one (an addition to the contract's fields). Read from the video's bytes.
+         */
+        LiveVideo: {
+            /** @description `/api/v1/messages/{message_id}/media?part=video`; only once the media is in a message. */
+            url?: string;
+            /** @enum {string} */
+            mime_type: "video/mp4" | "video/quicktime" | "video/webm";
+            size_bytes: number;
+            sha256: string;
+            duration_ms: number;
+            width: number;
+            height: number;
         };
         /**
          * @description One entry per emoji, in the order each emoji was first used. `count` is how many users

@@ -1974,6 +1974,19 @@ export interface paths {
          *     gets the stored media with `200`. Uploads never attached to a message are removed
          *     after 24 hours. Not rate limited.
          *
+         *     A live photo (docs/api.md, Live photos) is one multipart request with `kind=image`:
+         *     the still as the part named `file` and its motion part, a video, as the part named
+         *     `live_video`; the MediaModel carries `live_video`. The motion part must be a video type
+         *     (`video/mp4|quicktime|webm`; otherwise `415` with `details.reason` `not_video`)
+         *     of at most 5000 ms (`413 payload_too_large` with `details.reason` `too_long`,
+         *     `details.max_duration_ms` and `details.duration_ms`) that FFmpeg can read, with a known
+         *     duration (`415` with `details.reason` `unreadable`, `too_large` or `too_slow` as for a
+         *     video); an empty one is `400`; every such refusal has `details.field` `live_video`, and
+         *     nothing is stored. A `live_video` part with another kind, or for an avatar, is `400`.
+         *     Both parts count against `limits.upload_bytes` (the whole body) and the quota. A retry
+         *     (`200`) is the same still with the same motion part; the same still with another video,
+         *     or with none, is a new upload.
+         *
          *     Each user has a storage quota, `limits.media_quota_bytes` (2 GiB): the sizes of all
          *     the media of their uploads, sent or not. An upload that would pass it is `413
          *     payload_too_large` with `details.quota_bytes`, `details.used_bytes` and
@@ -2230,9 +2243,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The bytes of a message's media, or an image's thumbnail
+         * The bytes of a message's media, an image's thumbnail, or a live photo's video
          * @description Members only (`404` otherwise, and when the message was deleted or its media
          *     removed). The file is sent from disk in chunks.
+         *
+         *     `part=video`: a live photo's motion part (its MediaModel has `live_video`), with its
+         *     own `Content-Type`, `ETag` (`"<its sha256>"`) and ranges as below; media without one
+         *     is `404`, and `part=video` with `variant` is `400`.
          *
          *     `If-None-Match` naming the ETag (in a list, weak or not) or `*` is `304`. One range
          *     (`bytes=a-b`, `bytes=a-`, `bytes=-n`) is `206` with `Content-Range`; a range past the
@@ -3129,6 +3146,22 @@ export interface components {
             waveform?: number[];
             /** @description Images only; true for a GIF of more than one frame (an addition to the contract's fields). */
             animated?: boolean;
+            live_video?: components["schemas"]["LiveVideo"];
+        };
+        /**
+         * @description A live photo's motion part (docs/api.md, Live photos), present only on an image
+         *     uploaded with one (an addition to the contract's fields). Read from the video's bytes.
+         */
+        LiveVideo: {
+            /** @description `/api/v1/messages/{message_id}/media?part=video`; only once the media is in a message. */
+            url?: string;
+            /** @enum {string} */
+            mime_type: "video/mp4" | "video/quicktime" | "video/webm";
+            size_bytes: number;
+            sha256: string;
+            duration_ms: number;
+            width: number;
+            height: number;
         };
         /**
          * @description One entry per emoji, in the order each emoji was first used. `count` is how many users
@@ -4196,7 +4229,8 @@ export interface components {
         /**
          * @description `unsupported_media_type`: the bytes are not an allowed type for the kind, a video, voice
          *     note or GIF is hostile or unreadable (`details.reason`: `too_large`, `too_slow`,
-         *     `unreadable`), or there is no thumbnail to make (an image that cannot be decoded, a
+         *     `unreadable`), a live photo's motion part is no video (`not_video`) or is such a video
+         *     (`details.field` `live_video`), or there is no thumbnail to make (an image that cannot be decoded, a
          *     video without a poster).
          */
         UnsupportedMediaType: {
@@ -7100,6 +7134,11 @@ export interface operations {
                 "multipart/form-data": {
                     /** @description The upload; its `filename` is the file name when there is no `X-File-Name`. */
                     file: string;
+                    /**
+                     * @description A live photo's motion part, with `kind=image` only: a video of at most 5000 ms
+                     *     (docs/api.md, Live photos).
+                     */
+                    live_video?: string;
                 };
                 "*/*": string;
             };
@@ -7131,7 +7170,9 @@ export interface operations {
             /**
              * @description `payload_too_large`: the upload is over `limits.upload_bytes`, or would take the
              *     user past `limits.media_quota_bytes` (then `details` has `quota_bytes`,
-             *     `used_bytes` and `upload_bytes`).
+             *     `used_bytes` and `upload_bytes`), or a live photo's motion part is longer than
+             *     5000 ms (then `details` has `reason` `too_long`, `field` `live_video`,
+             *     `max_duration_ms` and `duration_ms`).
              */
             413: {
                 headers: {
@@ -7475,6 +7516,8 @@ export interface operations {
             query?: {
                 /** @description `thumb` for an image thumbnail or a video poster; any other value is `400`. */
                 variant?: "thumb";
+                /** @description `video` for a live photo's motion part (`404` when the media has none); any other value is `400`. */
+                part?: "video";
             };
             header?: {
                 /** @description Entity tags (or `*`); a match answers `304`. */
