@@ -203,26 +203,6 @@ class NatsServer:
         return False
 
 
-class Api:
-    def __init__(self, port, token=None):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.token = token
-
-    def call(self, method, target, body=None, headers=None, expect=(200, 201)):
-        headers = dict(headers or {})
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if isinstance(body, dict):
-            body = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        self.connection.request(method, target, body=body, headers=headers)
-        response = self.connection.getresponse()
-        payload = response.read()
-        if response.status not in expect:
-            raise RuntimeError(f"{method} {target}: HTTP {response.status} {payload[:300]!r}")
-        return json.loads(payload) if payload else None
-
-
 class BenchServer:
     """`with BenchServer(args, "confab_x", extra_env) as bench:` a fresh database `confab_x` on
     the cluster of args.database_url (none given: on a DurableCluster of its own, whose

@@ -45,8 +45,7 @@ std::vector<Column> columns_for(const ScenarioResult& result) {
     columns.push_back({"ack p99", 7, [](const StepResult& s) { return fixed(s.ack.p99); }});
     columns.push_back({"err", 4, [](const StepResult& s) { return std::to_string(s.new_errors); }});
     columns.push_back({"srv cpu", 7, [](const StepResult& s) { return fixed(s.server_cpu, 2); }});
-    if (!result.searched)
-        columns.push_back({"nats cpu", 8, [](const StepResult& s) { return fixed(s.nats_cpu, 2); }});
+    if (!result.searched) columns.push_back({"nats cpu", 8, [](const StepResult& s) { return fixed(s.nats_cpu, 2); }});
     columns.push_back({"pg cpu", 6, [](const StepResult& s) { return fixed(s.postgres_cpu, 2); }});
     columns.push_back({"gen cpu", 7, [](const StepResult& s) { return fixed(s.loadgen_cpu, 2); }});
     columns.push_back({"rss MiB", 7, [](const StepResult& s) { return mib(s.server_rss); }});

@@ -50,9 +50,14 @@ ProcessSample sample_servers(const Context& context) {
 
 CpuMark mark(const Context& context) {
     const auto server = sample_servers(context);
-    const auto nats = context.nats_pid > 0 ? sample_process(context.nats_pid).value_or(ProcessSample{}) : ProcessSample{};
-    return {now_ns(),          server.cpu_seconds, context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0,
-            own_cpu_seconds(), nats.cpu_seconds,   server.rss_bytes};
+    const auto nats =
+        context.nats_pid > 0 ? sample_process(context.nats_pid).value_or(ProcessSample{}) : ProcessSample{};
+    return {now_ns(),
+            server.cpu_seconds,
+            context.postgres_pid > 0 ? cpu_seconds_of_tree(context.postgres_pid) : 0.0,
+            own_cpu_seconds(),
+            nats.cpu_seconds,
+            server.rss_bytes};
 }
 
 // Calls fire(intended_ns) `rate` times a second for `seconds`, on a fixed schedule whatever
@@ -325,23 +330,25 @@ asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result,
                                        std::size_t senders_per_chat, double start_rate,
                                        std::optional<double> fixed_write_rate = std::nullopt,
                                        const std::vector<double>& shares = {}) {
-    co_await with_chat_traffic(
-        context, result, chats, senders_per_chat, fixed_write_rate.has_value(),
-        [&](Traffic& traffic, SendPlan& plan, ReadLoad* reads) -> asio::awaitable<void> {
-            const auto load_at = [&](double rate) {
-                return fixed_write_rate ? StepLoad{*fixed_write_rate, rate} : StepLoad{rate, 0};
-            };
-            const auto step_at = [&](StepLoad load) { return run_step(context, traffic, plan, reads, load); };
-            co_await search(context, result, traffic, reads, start_rate, load_at, step_at);
-            for (const auto share : shares) {
-                if (!result.best) break;
-                auto step = co_await run_step(context, traffic, plan, nullptr,
-                                              {share * result.steps[*result.best].offered_per_s, 0},
-                                              context.settings.cost_window_s);
-                step.label = fixed(100 * share, 0) + "%";
-                result.loads.emplace_back(share, std::move(step));
-            }
-        });
+    co_await with_chat_traffic(context, result, chats, senders_per_chat, fixed_write_rate.has_value(),
+                               [&](Traffic& traffic, SendPlan& plan, ReadLoad* reads) -> asio::awaitable<void> {
+                                   const auto load_at = [&](double rate) {
+                                       return fixed_write_rate ? StepLoad{*fixed_write_rate, rate} : StepLoad{rate, 0};
+                                   };
+                                   const auto step_at = [&](StepLoad load) {
+                                       return run_step(context, traffic, plan, reads, load);
+                                   };
+                                   co_await search(context, result, traffic, reads, start_rate, load_at, step_at);
+                                   for (const auto share : shares) {
+                                       if (!result.best) break;
+                                       auto step =
+                                           co_await run_step(context, traffic, plan, nullptr,
+                                                             {share * result.steps[*result.best].offered_per_s, 0},
+                                                             context.settings.cost_window_s);
+                                       step.label = fixed(100 * share, 0) + "%";
+                                       result.loads.emplace_back(share, std::move(step));
+                                   }
+                               });
 }
 
 // What target (a) asks of the machine's cores before the server does any work: PostgreSQL
@@ -534,8 +541,8 @@ asio::awaitable<void> cluster(Context& context, ScenarioResult& result) {
                          " node(s), every member sends; fixed rates";
     result.searched = false;
     co_await context.population.ensure_users(s.cluster_chats * s.cluster_members);
-    const auto chats = co_await context.population.create_groups(
-        "cluster", consecutive_groups(0, s.cluster_chats, s.cluster_members));
+    const auto chats =
+        co_await context.population.create_groups("cluster", consecutive_groups(0, s.cluster_chats, s.cluster_members));
     result.cross_node_share = cross_node_share(context.population, chats);
     co_await with_chat_traffic(context, result, chats, s.cluster_members, false,
                                [&](Traffic& traffic, SendPlan& plan, ReadLoad*) -> asio::awaitable<void> {

@@ -62,21 +62,8 @@ fs::path stored_path(const ServerProcess& server, const std::string& sha256) {
     return server.media_dir() / "objects" / sha256.substr(0, 2) / sha256;
 }
 
-struct Members {
-    TestUser a;
-    TestUser b;
-    std::string chat;
-};
-
-Members direct_chat(std::uint16_t port, const std::string& prefix) {
-    auto a = register_user(port, prefix);
-    auto b = register_user(port, prefix);
-    std::string chat = create_direct(port, a, b)["id"];
-    return {a, b, chat};
-}
-
 TEST_F(LivePhotosTest, BothPartsUploadInOneRequestAndGoOutAsOneImageMessage) {
-    auto [a, b, chat] = direct_chat(port(), "lp");
+    auto [a, b, chat] = direct_pair(port(), "lp");
     auto b_ws = ws_connect(port(), b.token);
     const auto still = media::png(8, 6, 11);
     const auto video = fixture("clip.mp4");
@@ -121,7 +108,7 @@ TEST_F(LivePhotosTest, BothPartsUploadInOneRequestAndGoOutAsOneImageMessage) {
 }
 
 TEST_F(LivePhotosTest, BothPartsDownloadToMembersWithTheirOwnTypesAndRanges) {
-    auto [a, b, chat] = direct_chat(port(), "ld");
+    auto [a, b, chat] = direct_pair(port(), "ld");
     const auto still = media::png(8, 6, 21);
     const auto video = unique_video("clip.webm", "download");
     const auto message =
@@ -157,7 +144,7 @@ TEST_F(LivePhotosTest, BothPartsDownloadToMembersWithTheirOwnTypesAndRanges) {
 }
 
 TEST_F(LivePhotosTest, ThePartParameterIsVideoOnlyAndOnlyALivePhotoHasOne) {
-    auto [a, b, chat] = direct_chat(port(), "lq");
+    auto [a, b, chat] = direct_pair(port(), "lq");
     const auto live =
         send_image(port(), a, chat,
                    expect_json(upload_live(port(), a, chat, media::png(4, 4, 31), fixture("clip.mp4")), 201, "up"));
@@ -178,7 +165,7 @@ TEST_F(LivePhotosTest, ThePartParameterIsVideoOnlyAndOnlyALivePhotoHasOne) {
 }
 
 TEST_F(LivePhotosTest, TheGalleryListsALivePhotoOnceAsAnImage) {
-    auto [a, b, chat] = direct_chat(port(), "lg");
+    auto [a, b, chat] = direct_pair(port(), "lg");
     const auto message =
         send_image(port(), a, chat,
                    expect_json(upload_live(port(), a, chat, media::png(4, 4, 41), fixture("clip.mp4")), 201, "up"));
@@ -194,7 +181,7 @@ TEST_F(LivePhotosTest, TheGalleryListsALivePhotoOnceAsAnImage) {
 }
 
 TEST_F(LivePhotosTest, ARetryIsTheSameStillWithTheSameVideo) {
-    auto [a, b, chat] = direct_chat(port(), "lr");
+    auto [a, b, chat] = direct_pair(port(), "lr");
     const auto still = media::png(4, 4, 51);
     const auto first = expect_json(upload_live(port(), a, chat, still, fixture("clip.mp4")), 201, "first");
     const auto again = upload_live(port(), a, chat, still, fixture("clip.mp4"));
@@ -212,7 +199,7 @@ TEST_F(LivePhotosTest, ARetryIsTheSameStillWithTheSameVideo) {
 }
 
 TEST_F(LivePhotosTest, AMotionPartThatIsNoShortReadableVideoIsRefusedAndNothingIsStored) {
-    auto [a, b, chat] = direct_chat(port(), "lu");
+    auto [a, b, chat] = direct_pair(port(), "lu");
     struct Case {
         std::string video;
         int status;
@@ -258,7 +245,7 @@ TEST_F(LivePhotosTest, AMotionPartThatIsNoShortReadableVideoIsRefusedAndNothingI
 }
 
 TEST_F(LivePhotosTest, DeletingTheMessageOrItsMediaRemovesBothFiles) {
-    auto [a, b, chat] = direct_chat(port(), "lx");
+    auto [a, b, chat] = direct_pair(port(), "lx");
     for (const std::string how : {"message", "media"}) {
         SCOPED_TRACE(how);
         const auto still = media::png(6, 6, how == "message" ? 101 : 102);
@@ -279,7 +266,7 @@ TEST_F(LivePhotosTest, DeletingTheMessageOrItsMediaRemovesBothFiles) {
 }
 
 TEST_F(LivePhotosTest, AForwardCarriesBothPartsAndKeepsThemWhenTheOriginalGoes) {
-    auto [a, b, chat] = direct_chat(port(), "lf");
+    auto [a, b, chat] = direct_pair(port(), "lf");
     const std::string group = create_group(port(), a, {b.id})["id"];
     const auto video = unique_video("clip.webm", "forward");
     const auto original =
@@ -307,7 +294,7 @@ TEST(LivePhotosLimitTest, BothPartsCountAgainstTheUploadLimit) {
                                                                      30s,
                                                                      "4 KiB upload confab"});
     const auto port = server.port();
-    auto [a, b, chat] = direct_chat(port, "ll");
+    auto [a, b, chat] = direct_pair(port, "ll");
     const auto still = media::png(4, 4, 121);
     const auto body_size = [&still](const std::string& video) {
         return media::multipart_body(boundary, {{"name=\"file\"; filename=\"IMG_0001.png\"", still},

@@ -40,21 +40,8 @@ std::string reason_of(const HttpResponse& r) {
     return body["error"].value("details", json::object()).value("reason", "");
 }
 
-struct Members {
-    TestUser a;
-    TestUser b;
-    std::string chat;
-};
-
-Members direct_chat(std::uint16_t port, const std::string& prefix) {
-    auto a = register_user(port, prefix);
-    auto b = register_user(port, prefix);
-    std::string chat = create_direct(port, a, b)["id"];
-    return {a, b, chat};
-}
-
 TEST_F(MediaMetadataTest, VideoSizeAndDurationComeFromTheBytesNotTheHeader) {
-    auto [a, b, chat] = direct_chat(port(), "mv");
+    auto [a, b, chat] = direct_pair(port(), "mv");
     for (const char* name : {"clip.webm", "clip.mp4"}) {
         SCOPED_TRACE(name);
         auto r = upload(port(), a, chat, "video", fixture(name),
@@ -71,7 +58,7 @@ TEST_F(MediaMetadataTest, VideoSizeAndDurationComeFromTheBytesNotTheHeader) {
 }
 
 TEST_F(MediaMetadataTest, AVideoMessagesPosterIsServedAsItsThumbnailToMembersOnly) {
-    auto [a, b, chat] = direct_chat(port(), "mp");
+    auto [a, b, chat] = direct_pair(port(), "mp");
     const auto media = expect_json(upload(port(), a, chat, "video", fixture("clip.webm")), 201, "upload");
     const auto message = send_media(port(), a, chat, "video", media);
     const std::string id = message["id"];
@@ -96,7 +83,7 @@ TEST_F(MediaMetadataTest, AVideoMessagesPosterIsServedAsItsThumbnailToMembersOnl
 }
 
 TEST_F(MediaMetadataTest, AVideoFFmpegFindsNoStreamInKeepsTheUploadersMetadataAndHasNoPoster) {
-    auto [a, b, chat] = direct_chat(port(), "mn");
+    auto [a, b, chat] = direct_pair(port(), "mn");
     // An MP4 libmagic knows by its boxes, but with no track at all.
     auto r = upload(port(), a, chat, "video", media::mp4(7),
                     {{"X-Media-Metadata", R"({"width":640,"height":360,"duration_ms":1500})"}});
@@ -111,7 +98,7 @@ TEST_F(MediaMetadataTest, AVideoFFmpegFindsNoStreamInKeepsTheUploadersMetadataAn
 }
 
 TEST_F(MediaMetadataTest, AVoiceNoteGetsItsDurationAndWaveform) {
-    auto [a, b, chat] = direct_chat(port(), "mw");
+    auto [a, b, chat] = direct_pair(port(), "mw");
     auto r = upload(port(), a, chat, "voice", fixture("voice.ogg"), {{"X-Media-Metadata", R"({"duration_ms":7})"}});
     ASSERT_TRUE(IsJson(r, 201));
     const auto media = r.json();
@@ -138,7 +125,7 @@ TEST_F(MediaMetadataTest, AVoiceNoteGetsItsDurationAndWaveform) {
 }
 
 TEST_F(MediaMetadataTest, AVoiceNoteWithoutSamplesKeepsTheUploadersDuration) {
-    auto [a, b, chat] = direct_chat(port(), "mo");
+    auto [a, b, chat] = direct_pair(port(), "mo");
     // An Ogg with the Opus headers and no audio page.
     auto r = upload(port(), a, chat, "voice", media::ogg_opus(9), {{"X-Media-Metadata", R"({"duration_ms":900})"}});
     ASSERT_TRUE(IsJson(r, 201));
@@ -147,7 +134,7 @@ TEST_F(MediaMetadataTest, AVoiceNoteWithoutSamplesKeepsTheUploadersDuration) {
 }
 
 TEST_F(MediaMetadataTest, AnAnimatedGifIsMarkedServedUnchangedAndItsThumbnailIsAStillJpeg) {
-    auto [a, b, chat] = direct_chat(port(), "mg");
+    auto [a, b, chat] = direct_pair(port(), "mg");
     const auto gif = fixture("wave.gif");
     const auto media = expect_json(upload(port(), a, chat, "image", gif), 201, "upload gif");
     EXPECT_EQ(media["mime_type"], "image/gif");
@@ -170,7 +157,7 @@ TEST_F(MediaMetadataTest, AnAnimatedGifIsMarkedServedUnchangedAndItsThumbnailIsA
 }
 
 TEST_F(MediaMetadataTest, HostileFilesAreRefusedWithAReasonAndTheServerKeepsAnswering) {
-    auto [a, b, chat] = direct_chat(port(), "mh");
+    auto [a, b, chat] = direct_pair(port(), "mh");
     struct Case {
         std::string kind;
         std::string bytes;
@@ -198,7 +185,7 @@ TEST_F(MediaMetadataTest, HostileFilesAreRefusedWithAReasonAndTheServerKeepsAnsw
 }
 
 TEST_F(MediaMetadataTest, OnlyAVideoMustBeReadableAsOne) {
-    auto [a, b, chat] = direct_chat(port(), "mq");
+    auto [a, b, chat] = direct_pair(port(), "mq");
     EXPECT_TRUE(IsError(upload(port(), a, chat, "video", fixture("huge.webm")), 415, "unsupported_media_type"));
     // The same bytes as a file are accepted: only a video must be readable as one.
     const auto as_file = upload(port(), a, chat, "file", fixture("huge.webm"));

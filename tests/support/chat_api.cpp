@@ -130,6 +130,13 @@ json create_direct(std::uint16_t port, const TestUser& a, const TestUser& b) {
     return r.json();
 }
 
+DirectPair direct_pair(std::uint16_t port, const std::string& prefix) {
+    auto a = register_user(port, prefix);
+    auto b = register_user(port, prefix);
+    std::string chat = create_direct(port, a, b)["id"];
+    return {a, b, chat};
+}
+
 json get_chat(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
     return expect_json(get(port, u.token, chat_url(chat_id)), 200, "GET chat as " + u.username);
 }

@@ -49,6 +49,13 @@ json expect_json(const HttpResponse& r, int status, const std::string& what);
 json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids = {},
                   json extra = json::object());
 json create_direct(std::uint16_t port, const TestUser& a, const TestUser& b);
+// Two new users (usernames starting with `prefix`) and the direct chat between them.
+struct DirectPair {
+    TestUser a;
+    TestUser b;
+    std::string chat;
+};
+DirectPair direct_pair(std::uint16_t port, const std::string& prefix);
 json get_chat(std::uint16_t port, const TestUser& u, const std::string& chat_id);
 std::vector<json> list_chats(std::uint16_t port, const TestUser& u);  // every page, limit 200
 std::vector<json> list_members(std::uint16_t port, const TestUser& u, const std::string& chat_id);
