@@ -25,10 +25,11 @@ namespace {
 constexpr const char* turn_secret = "calls-test-turn-secret";
 
 // The loopback port of the suite's coturn: one of its own, so suites running side by side
-// do not meet.
+// do not meet, and below the kernel's ephemeral range (32768 and up), where a port the tests'
+// own connections or port-0 servers hold would keep coturn from binding it.
 int pick_turn_port() {
     std::random_device random;
-    return std::uniform_int_distribution<int>(35000, 39999)(random);
+    return std::uniform_int_distribution<int>(20000, 24999)(random);
 }
 const int turn_port = pick_turn_port();
 

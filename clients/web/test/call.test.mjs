@@ -22,8 +22,9 @@ const artifacts = process.env.CONFAB_WEB_ARTIFACTS ?? path.join(here, '..', 'art
 const timeout = 15_000;
 const ringTimeoutMs = 5_000;
 const turnSecret = 'web-call-test-turn-secret';
-// A loopback port of its own (the C++ calls suite picks from 35000-39999).
-const turnPort = 40000 + Math.floor(Math.random() * 5000);
+// Below the kernel's ephemeral range (32768 and up), where another socket could hold it, and
+// apart from the C++ calls suite's (20000-24999).
+const turnPort = 25000 + Math.floor(Math.random() * 5000);
 
 const turnInstalled = () => {
   try {
