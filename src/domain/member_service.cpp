@@ -217,29 +217,27 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         }
         Outcome<Member> outcome;
         std::vector<RoleGiven> given;
-        const auto actor_name = name_of(tx, actor);
-        const auto& target_name = target->user.display_name;
+        // "ana made ben <what>": written only when a role changes (a mute reads no names).
+        const auto note_made = [&](const std::string& what, const char* event) {
+            deliver_message(outcome.effects,
+                            write_system(tx, chat_id, actor,
+                                         name_of(tx, actor) + " made " + target->user.display_name + " " + what, event,
+                                         user_id));
+        };
         if (custom && !(target->custom_role && target->custom_role->id == custom->id)) {
             store::roles::assign(tx, chat_id, user_id, custom);
             given.push_back({user_id, custom->rank, custom});
-            deliver_message(outcome.effects,
-                            write_system(tx, chat_id, actor, actor_name + " made " + target_name + " " + custom->name,
-                                         "member.role_changed", user_id));
+            note_made(custom->name, "member.role_changed");
         } else if (update.role && (*update.role != target->role || target->custom_role)) {
             if (*update.role == Role::owner) {
                 store::members::set_role(tx, chat_id, actor, Role::admin);
                 store::members::set_role(tx, chat_id, user_id, Role::owner);
                 given = {{actor, Role::admin, std::nullopt}, {user_id, Role::owner, std::nullopt}};
-                deliver_message(outcome.effects,
-                                write_system(tx, chat_id, actor, actor_name + " made " + target_name + " the owner",
-                                             "chat.owner_changed", user_id));
+                note_made("the owner", "chat.owner_changed");
             } else {
                 store::members::set_role(tx, chat_id, user_id, *update.role);
                 given = {{user_id, *update.role, std::nullopt}};
-                deliver_message(outcome.effects,
-                                write_system(tx, chat_id, actor,
-                                             actor_name + " made " + target_name + " " + with_article(*update.role),
-                                             "member.role_changed", user_id));
+                note_made(with_article(*update.role), "member.role_changed");
             }
         }
         const bool role_changes = !given.empty();
