@@ -1,6 +1,7 @@
 // The multipart/form-data upload parser: media::multipart_boundary reads the Content-Type,
-// media::extract_file_part copies the part named "file" out of a body on disk. A malformed
-// body is std::invalid_argument, never anything else; a part found is a piece of the body.
+// media::extract_part copies a named part ("file", and a live photo's "live_video") out of a
+// body on disk. A malformed body is std::invalid_argument, never anything else; a part found
+// is a piece of the body, and a part not found leaves no file behind.
 // Input: the Content-Type, a newline, then the body.
 
 #include "expect.hpp"
@@ -59,13 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     const auto body = input.substr(newline + 1);
     const auto body_file = scratch_dir / "body", part_file = scratch_dir / "part";
     write_file(body_file, body);
-    fs::remove(part_file);
-    try {
-        const auto part = confab::media::extract_file_part(body_file, *boundary, part_file);
-        FUZZ_EXPECT(body.find(read_file(part_file)) != std::string_view::npos);
-        if (part.file_name) FUZZ_EXPECT(body.find(*part.file_name) != std::string_view::npos);
-    } catch (const std::invalid_argument&) {
-        FUZZ_EXPECT(!fs::exists(part_file));
+    for (const std::string_view name : {"file", "live_video"}) {
+        fs::remove(part_file);
+        try {
+            const auto part = confab::media::extract_part(body_file, *boundary, name, part_file);
+            if (!part) {
+                FUZZ_EXPECT(!fs::exists(part_file));
+                continue;
+            }
+            FUZZ_EXPECT(body.find(read_file(part_file)) != std::string_view::npos);
+            if (part->file_name) FUZZ_EXPECT(body.find(*part->file_name) != std::string_view::npos);
+        } catch (const std::invalid_argument&) {
+            FUZZ_EXPECT(!fs::exists(part_file));
+        }
     }
     return 0;
 }
