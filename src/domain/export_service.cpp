@@ -20,7 +20,6 @@ namespace {
 
 // Progress is written about this many times an export, not once an item.
 constexpr int progress_updates = 20;
-constexpr int fixed_parts = 3;  // profile.json, chats.json, media.json
 
 }  // namespace
 
@@ -127,22 +126,26 @@ boost::asio::awaitable<void> ExportService::build(DataExport data_export) {
     }
 }
 
+void ExportService::add_if_stored(media::ArchiveWriter& archive, const std::string& name,
+                                  const std::string& storage_key) const {
+    const auto stored = storage_.path_of(storage_key);
+    if (std::filesystem::exists(stored)) archive.add_file(name, stored);
+}
+
 boost::asio::awaitable<void> ExportService::write_archive(const DataExport& data_export,
                                                           const std::filesystem::path& path) {
     const auto id = data_export.id;
     const auto user_id = data_export.user_id;
     const auto contents =
         co_await pool_.run([user_id](store::Tx& tx) { return store::exports::contents(tx, user_id); });
-    const int total = fixed_parts + static_cast<int>(contents.chat_ids.size() + contents.media.size());
+    const int total = static_cast<int>(contents.documents.size() + contents.chat_ids.size() + contents.media.size());
     co_await pool_.run([id, total](store::Tx& tx) { store::exports::start(tx, id, total); });
     const int step = std::max(1, total / progress_updates);
     int done = 0;
 
     media::ArchiveWriter archive(path);
-    archive.add("profile.json", contents.profile_json);
-    archive.add("chats.json", contents.chats_json);
-    archive.add("media.json", contents.media_json);
-    done = co_await advanced(id, done, fixed_parts, step);
+    for (const auto& [name, document] : contents.documents) archive.add(name, document);
+    done = co_await advanced(id, done, static_cast<int>(contents.documents.size()), step);
     for (const auto& chat_id : contents.chat_ids) {
         const auto messages = co_await pool_.run(
             [user_id, chat_id](store::Tx& tx) { return store::exports::messages_json(tx, user_id, chat_id); });
@@ -150,9 +153,9 @@ boost::asio::awaitable<void> ExportService::write_archive(const DataExport& data
         done = co_await advanced(id, done, 1, step);
     }
     for (const auto& file : contents.media) {
-        // Bytes removed since the listing (a media deletion) are left out; media.json still names them.
-        const auto stored = storage_.path_of(file.storage_key);
-        if (std::filesystem::exists(stored)) archive.add_file("media/" + file.media_id, stored);
+        add_if_stored(archive, "media/" + file.media_id, file.storage_key);
+        if (file.live_video_storage_key)
+            add_if_stored(archive, "media/" + file.media_id + ".live_video", *file.live_video_storage_key);
         done = co_await advanced(id, done, 1, step);
     }
     archive.close();

@@ -146,10 +146,34 @@ void prepare(Tx& tx) {
     tx.prepare("exports_media",
                "SELECT coalesce(json_agg(json_build_object('id', md.id, 'chat_id', md.chat_id, 'kind', md.kind, "
                "'mime_type', md.mime_type, 'size_bytes', md.size_bytes, 'sha256', md.sha256, "
-               "'file_name', md.file_name, 'created_at', md.created_at, 'path', 'media/' || md.id) "
+               "'file_name', md.file_name, 'created_at', md.created_at, 'path', 'media/' || md.id, "
+               "'live_video', CASE WHEN md.live_video_storage_key IS NOT NULL THEN json_build_object("
+               "'mime_type', md.live_video_mime_type, 'size_bytes', md.live_video_size_bytes, "
+               "'sha256', md.live_video_sha256, 'duration_ms', md.live_video_duration_ms, "
+               "'path', 'media/' || md.id || '.live_video') END) "
                "ORDER BY md.created_at, md.id), '[]')::text FROM media md WHERE md.uploader_id = $1::uuid");
     tx.prepare("exports_media_files",
-               "SELECT id::text, storage_key FROM media WHERE uploader_id = $1::uuid ORDER BY created_at, id");
+               "SELECT id::text, storage_key, live_video_storage_key FROM media WHERE uploader_id = $1::uuid "
+               "ORDER BY created_at, id");
+    tx.prepare("exports_broadcast_lists",
+               "SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name, 'created_at', l.created_at, "
+               "'recipients', (SELECT coalesce(json_agg(json_build_object('user_id', r.user_id, 'username', "
+               "u.username, 'display_name', u.display_name) ORDER BY r.position), '[]') "
+               "FROM broadcast_list_recipients r JOIN users u ON u.id = r.user_id WHERE r.list_id = l.id)) "
+               "ORDER BY l.position), '[]')::text FROM broadcast_lists l WHERE l.owner_id = $1::uuid");
+    tx.prepare("exports_blocked_users",
+               "SELECT coalesce(json_agg(json_build_object('user_id', b.blocked_id, 'username', u.username, "
+               "'blocked_at', b.created_at) ORDER BY b.position), '[]')::text "
+               "FROM user_blocks b JOIN users u ON u.id = b.blocked_id WHERE b.blocker_id = $1::uuid");
+    tx.prepare("exports_templates",
+               "SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name, 'content', t.content, "
+               "'created_at', t.created_at, 'updated_at', t.updated_at) ORDER BY t.created_at, t.id), '[]')::text "
+               "FROM message_templates t WHERE t.owner_id = $1::uuid");
+    tx.prepare("exports_scheduled_messages",
+               "SELECT coalesce(json_agg(json_build_object('id', s.id, 'chat_id', s.chat_id, 'send_at', s.send_at, "
+               "'type', s.type, 'content', s.content, 'media_id', s.media_id, 'status', s.status, "
+               "'message_id', s.message_id, 'created_at', s.created_at) ORDER BY s.send_at, s.id), '[]')::text "
+               "FROM scheduled_messages s WHERE s.sender_id = $1::uuid");
     tx.prepare("exports_messages",
                "SELECT coalesce(json_agg(json_build_object('id', m.id, 'seq', m.seq, 'type', m.type, "
                "'content', m.content, 'media_id', m.media_id, 'reply_to_id', m.reply_to_id, "
@@ -191,12 +215,16 @@ std::vector<std::string> remove_all(Tx& tx, const std::string& user_id) {
 Contents contents(Tx& tx, const std::string& user_id) {
     Contents contents;
     const auto profile = tx.exec_prepared("exports_profile", user_id);
-    contents.profile_json = profile.empty() ? "{}" : profile[0][0].as<std::string>();
-    contents.chats_json = tx.exec_prepared("exports_chats", user_id)[0][0].as<std::string>();
-    contents.media_json = tx.exec_prepared("exports_media", user_id)[0][0].as<std::string>();
+    contents.documents.emplace_back("profile.json", profile.empty() ? "{}" : profile[0][0].as<std::string>());
+    for (const auto* document :
+         {"chats", "media", "broadcast_lists", "blocked_users", "templates", "scheduled_messages"}) {
+        contents.documents.emplace_back(
+            std::string(document) + ".json",
+            tx.exec_prepared("exports_" + std::string(document), user_id)[0][0].as<std::string>());
+    }
     contents.chat_ids = ids_of(tx.exec_prepared("exports_chat_ids", user_id));
     for (const auto& row : tx.exec_prepared("exports_media_files", user_id))
-        contents.media.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+        contents.media.push_back({row[0].as<std::string>(), row[1].as<std::string>(), optional_text(row[2])});
     return contents;
 }
 

@@ -21,6 +21,7 @@ namespace confab::test {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 using ExportTest = ChatTest;
 using DeletionTest = ChatTest;
@@ -118,7 +119,7 @@ TEST_F(ExportTest, AnExportIsBuiltInTheBackgroundAndHoldsTheUsersDataOnly) {
     ASSERT_EQ(ready["status"], "ready") << ready.dump();
     EXPECT_EQ(ready["progress"], 100);
     EXPECT_EQ(ready["items_done"], ready["items_total"]);
-    EXPECT_EQ(ready["items_total"], 3 + 2 + 1) << "three files, two chats, one media";
+    EXPECT_EQ(ready["items_total"], 7 + 2 + 1) << "seven files, two chats, one media";
     EXPECT_TRUE(is_timestamp(ready["finished_at"]));
     EXPECT_EQ(ready["download_url"], export_url(started["id"]) + "/download");
 
@@ -156,8 +157,84 @@ TEST_F(ExportTest, AnExportIsBuiltInTheBackgroundAndHoldsTheUsersDataOnly) {
     const auto media_list = json::parse(entries.at("media.json"));
     ASSERT_EQ(media_list.size(), 1U);
     EXPECT_EQ(media_list[0]["id"], media["id"]);
+    EXPECT_TRUE(media_list[0]["live_video"].is_null());
     EXPECT_EQ(media_list[0]["path"], "media/" + media["id"].get<std::string>());
     EXPECT_EQ(entries.at("media/" + media["id"].get<std::string>()), bytes);
+}
+
+TEST_F(ExportTest, AnExportHoldsListsBlocksTemplatesScheduledMessagesAndLivePhotoMotion) {
+    auto ana = register_user(port(), "exx");
+    auto ben = register_user(port(), "exx");
+    auto cid = register_user(port(), "exx");
+    const std::string direct = create_direct(port(), ana, ben)["id"];
+    expect_json(post(port(), ana.token, "/api/v1/broadcast-lists",
+                     json{{"name", "Family"}, {"recipient_ids", {cid.id, ben.id}}}),
+                201, "broadcast list");
+    ASSERT_EQ(put(port(), ana.token, "/api/v1/users/me/blocks/" + cid.id).status, 204);
+    expect_json(post(port(), ana.token, "/api/v1/templates", json{{"name", "hi"}, {"content", "Hello there"}}), 201,
+                "template");
+    expect_json(
+        post(port(), ana.token, "/api/v1/chats/" + direct + "/scheduled-messages",
+             json{{"type", "text"}, {"content", "later"}, {"send_at", timestamp_from_now(std::chrono::hours(24))}}),
+        201, "scheduled");
+    const std::string boundary = "exportBoundary";
+    const auto still = media::png(6, 4, 57);
+    const auto video = media::fixture("clip.webm") + "confab-export-test";
+    const auto live =
+        expect_json(http(port(), "POST", "/api/v1/messages/upload?chat_id=" + direct + "&kind=image",
+                         media::multipart_body(boundary, {{"name=\"file\"; filename=\"live.png\"", still},
+                                                          {"name=\"live_video\"; filename=\"live.webm\"", video}}),
+                         {{"Authorization", "Bearer " + ana.token},
+                          {"Content-Type", "multipart/form-data; boundary=" + boundary}},
+                         30s),
+                    201, "live photo");
+
+    const auto ready = finished_export(port(), ana, start_export(port(), ana)["id"]);
+    ASSERT_EQ(ready["status"], "ready") << ready.dump();
+    EXPECT_EQ(ready["items_total"], 7 + 1 + 1) << "seven files, one chat, one media with its motion";
+    const auto entries = entries_of(get(port(), ana.token, ready["download_url"]).body);
+
+    const auto lists = json::parse(entries.at("broadcast_lists.json"));
+    ASSERT_EQ(lists.size(), 1U) << lists.dump();
+    EXPECT_EQ(lists[0]["name"], "Family");
+    ASSERT_EQ(lists[0]["recipients"].size(), 2U);
+    EXPECT_EQ(lists[0]["recipients"][0]["user_id"], cid.id) << "in the order given";
+    EXPECT_EQ(lists[0]["recipients"][1]["username"], ben.username);
+
+    const auto blocked = json::parse(entries.at("blocked_users.json"));
+    ASSERT_EQ(blocked.size(), 1U);
+    EXPECT_EQ(blocked[0]["user_id"], cid.id);
+    EXPECT_TRUE(blocked[0]["blocked_at"].is_string()) << "PostgreSQL's ISO 8601, as every time in the archive";
+
+    const auto templates = json::parse(entries.at("templates.json"));
+    ASSERT_EQ(templates.size(), 1U);
+    EXPECT_EQ(templates[0]["content"], "Hello there");
+
+    const auto scheduled = json::parse(entries.at("scheduled_messages.json"));
+    ASSERT_EQ(scheduled.size(), 1U);
+    EXPECT_EQ(scheduled[0]["content"], "later");
+    EXPECT_EQ(scheduled[0]["chat_id"], direct);
+    EXPECT_EQ(scheduled[0]["status"], "pending");
+
+    const auto media_list = json::parse(entries.at("media.json"));
+    ASSERT_EQ(media_list.size(), 1U);
+    const std::string media_id = live["id"];
+    const auto& motion = media_list[0]["live_video"];
+    EXPECT_EQ(motion["path"], "media/" + media_id + ".live_video");
+    EXPECT_EQ(motion["mime_type"], "video/webm");
+    EXPECT_EQ(motion["sha256"], media::sha256_hex(video));
+    EXPECT_EQ(motion["size_bytes"], video.size());
+    EXPECT_EQ(entries.at("media/" + media_id), still);
+    EXPECT_EQ(entries.at("media/" + media_id + ".live_video"), video);
+
+    // Another user's export names none of it.
+    const auto bens = finished_export(port(), ben, start_export(port(), ben)["id"]);
+    const auto ben_entries = entries_of(get(port(), ben.token, bens["download_url"]).body);
+    EXPECT_EQ(json::parse(ben_entries.at("broadcast_lists.json")), json::array());
+    EXPECT_EQ(json::parse(ben_entries.at("blocked_users.json")), json::array());
+    EXPECT_EQ(json::parse(ben_entries.at("templates.json")), json::array());
+    EXPECT_EQ(json::parse(ben_entries.at("scheduled_messages.json")), json::array());
+    EXPECT_EQ(json::parse(ben_entries.at("media.json")), json::array());
 }
 
 TEST_F(ExportTest, OnlyTheOwnerSeesOrDownloadsAnExport) {

@@ -15,8 +15,9 @@ namespace confab::store {
 class Pool;
 }
 namespace confab::media {
+class ArchiveWriter;
 class Storage;
-}
+}  // namespace confab::media
 
 namespace confab::domain {
 
@@ -50,6 +51,8 @@ public:
 private:
     boost::asio::awaitable<void> build(DataExport data_export);
     boost::asio::awaitable<void> write_archive(const DataExport& data_export, const std::filesystem::path& path);
+    // Bytes removed since the listing (a media deletion) are left out; media.json still names them.
+    void add_if_stored(media::ArchiveWriter& archive, const std::string& name, const std::string& storage_key) const;
     boost::asio::awaitable<void> recover();
     // `done` + `items` parts written: recorded each time it passes another `step`.
     boost::asio::awaitable<int> advanced(std::string id, int done, int items, int step);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Deleting an account (docs/api.md, Deleting the account).
@@ -62,12 +63,11 @@ std::vector<std::string> remove_all(Tx& tx, const std::string& user_id);
 struct MediaFile {
     std::string media_id;
     std::string storage_key;
+    std::optional<std::string> live_video_storage_key;  // a live photo's motion
 };
 // What an archive holds, but each chat's messages (messages_json).
 struct Contents {
-    std::string profile_json;
-    std::string chats_json;
-    std::string media_json;
+    std::vector<std::pair<std::string, std::string>> documents;  // archive name, JSON: profile.json, ...
     std::vector<std::string> chat_ids;
     std::vector<MediaFile> media;
 };

@@ -707,7 +707,7 @@ export interface components {
             progress: number;
             /** @description Parts written so far (recorded about twenty times an export). */
             items_done: number;
-            /** @description Parts in all: three files, one per chat and one per media; `0` until counted. */
+            /** @description Parts in all: seven files, one per chat and one per media; `0` until counted. */
             items_total: number;
             /** @description The archive's size once `ready`. */
             size_bytes: number | null;
