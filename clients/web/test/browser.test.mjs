@@ -365,6 +365,20 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await live.getByRole('button', { name: 'Play the live photo' }).press('Enter');
     await plays(bob.page, live, 'live-photo-video');
 
+    // On a touch screen (Bob's session on a phone) a tap plays it rather than opening the preview.
+    const chatPath = new URL(bob.page.url()).pathname;
+    const session = await bob.page.evaluate(() => localStorage.getItem('confab.session'));
+    const touchContext = await browser.newContext({ viewport: phone, baseURL: server.baseUrl, hasTouch: true, isMobile: true });
+    await touchContext.addInitScript((saved) => localStorage.setItem('confab.session', saved), session);
+    const touch = await touchContext.newPage();
+    touch.setDefaultTimeout(timeout);
+    await touch.goto(chatPath);
+    const tapped = touch.getByTestId('live-photo').last();
+    await tapped.getByTestId('thumbnail').tap();
+    await plays(touch, tapped, 'live-photo-video');
+    assert.equal(new URL(touch.url()).pathname, chatPath, 'the tap did not open the preview');
+    await touchContext.close();
+
     // Full size: the preview shows the still, and plays the motion from its badge.
     await live.getByRole('button', { name: 'Open image' }).click();
     const preview = bob.page.getByTestId('preview-live');
