@@ -327,7 +327,7 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
   });
 
-  test('a third member joins a running group call from the chat, and again from a page opened after it started: a mesh of three, media each way', async () => {
+  test('a third member joins a running group call from the chat, and again from a page opened after it started, which then reloads: a mesh of three, media each way', async () => {
     const { ann, bob, bobElsewhere } = users;
     const cara = await openDevice(users.caraSignedIn, groupPath);
     for (const page of [ann, bob]) await page.goto(`${groupPath}?ice=relay`);
@@ -364,6 +364,17 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await late.getByRole('button', { name: 'Join the video call, 2 in it' }).click();
     await late.getByTestId('in-call').waitFor();
     await meshFlows([[late, 'Cara, late'], [ann, 'Ann'], [bob, 'Bob']]);
+
+    // Cara reloads mid-call: her page resumes, offering to both others, who each replace their
+    // connection to her old page; the mesh of three is back and the call never ended.
+    const endedBefore = (await ann.evaluate(() => window.callsEnded)).length;
+    const made = await Promise.all([ann, bob].map((page) => page.evaluate(() => window.connectionsMade())));
+    await late.reload();
+    await late.getByTestId('in-call').waitFor();
+    for (const [i, page] of [ann, bob].entries())
+      await until("a new connection to Cara's reloaded page", async () => (await page.evaluate(() => window.connectionsMade())) > made[i]);
+    await meshFlows([[late, 'Cara, reloaded'], [ann, 'Ann'], [bob, 'Bob']]);
+    assert.equal((await ann.evaluate(() => window.callsEnded)).length, endedBefore, 'the call did not end');
 
     await late.getByRole('button', { name: 'Hang up' }).click();
     await late.getByRole('button', { name: 'Join the video call, 2 in it' }).waitFor();
