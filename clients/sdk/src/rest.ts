@@ -213,30 +213,59 @@ export class RestClient {
   // ----- media
   /**
    * Uploads bytes for a later message. The server returns the stored media for the same bytes
-   * sent again to the same chat, so a failed upload may be repeated.
+   * sent again to the same chat, so a failed upload may be repeated. With `liveVideo` (an
+   * image only) the still and its short video go as one live photo: a multipart/form-data
+   * body with the parts `file` and `live_video` (docs/api.md, Live photos).
    */
-  async uploadMedia(
-    chatId: string,
-    kind: MediaKind,
-    bytes: Uint8Array,
-    options: { mimeType: string; fileName?: string; metadata?: MediaMetadata; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; retries?: number },
-  ) {
-    const headers: Record<string, string> = { 'content-type': options.mimeType };
+  async uploadMedia(chatId: string, kind: MediaKind, bytes: Uint8Array, options: UploadOptions) {
+    const headers: Record<string, string> = {};
     // Header values are Latin-1 in fetch: a name outside printable ASCII is sent percent-encoded.
     if (options.fileName) headers['x-file-name'] = /^[\x20-\x7e]*$/.test(options.fileName) ? options.fileName : encodeURIComponent(options.fileName);
     if (options.metadata) headers['x-media-metadata'] = JSON.stringify(options.metadata);
+    const { onProgress, liveVideo } = options;
+    const total = bytes.byteLength + (liveVideo?.bytes.byteLength ?? 0);
     // Progress is counted as a streamed body hands out its chunks, which Node's fetch allows;
-    // browsers refuse streamed bodies over HTTP/1.1, so there progress jumps to the end.
-    const onProgress = options.onProgress;
-    const stream = onProgress !== undefined && streamedUploads;
-    const body = stream ? () => progressStream(bytes, onProgress) : (bytes as BodyInit);
-    if (stream) headers['content-length'] = String(bytes.byteLength);
+    // browsers refuse streamed bodies over HTTP/1.1, so there progress jumps to the end, as it
+    // does for a live photo's form (fetch makes its boundary and length).
+    const stream = onProgress !== undefined && streamedUploads && !liveVideo;
+    let body: BodyInit | (() => BodyInit);
+    if (liveVideo) {
+      body = () => livePhotoForm(bytes, options.mimeType, liveVideo);
+    } else {
+      headers['content-type'] = options.mimeType;
+      body = stream ? () => progressStream(bytes, onProgress) : (bytes as BodyInit);
+      if (stream) headers['content-length'] = String(bytes.byteLength);
+    }
     const media = await this.request<MediaModel>('POST', '/messages/upload', {
       query: { chat_id: chatId, kind }, rawBody: body, headers, idempotent: true, signal: options.signal, retries: options.retries,
     });
-    if (onProgress && !stream) onProgress(bytes.byteLength, bytes.byteLength);
+    if (onProgress && !stream) onProgress(total, total);
     return media;
   }
+}
+
+/** A live photo's motion part: a short video (at most 5 s; mp4, QuickTime or WebM). */
+export interface LiveVideoPart {
+  bytes: Uint8Array;
+  mimeType: string;
+}
+
+export interface UploadOptions {
+  mimeType: string;
+  fileName?: string;
+  metadata?: MediaMetadata;
+  /** Makes the image a live photo (kind `image` only). */
+  liveVideo?: LiveVideoPart;
+  onProgress?: (sent: number, total: number) => void;
+  signal?: AbortSignal;
+  retries?: number;
+}
+
+function livePhotoForm(still: Uint8Array, mimeType: string, video: LiveVideoPart): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([still as BlobPart], { type: mimeType }), 'still');
+  form.append('live_video', new Blob([video.bytes as BlobPart], { type: video.mimeType }), 'live_video');
+  return form;
 }
 
 const progressChunk = 64 * 1024;

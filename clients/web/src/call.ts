@@ -3,6 +3,14 @@
 // (either side may renegotiate, e.g. to add or drop a screen share; the polite side yields on
 // a collision). Media goes through the ICE servers GET /calls/ice-servers hands out, relays
 // only when the tab was opened with ?ice=relay (see relayOnly).
+//
+// A reload mid-call: the tab remembers its call (sessionStorage), and the reloaded page, on the
+// same session, is still the participant the server keeps for the reconnect grace. It learns
+// the call again (call.updated on connecting, GET /chats/{id}/call) and resumes it with new
+// peer connections, offering to every other participant: no call.join (the server would refuse
+// it as already_joined). Each description and candidate names the connection that sent it (and
+// a description the one it answers), so the others replace the connection of the page that
+// went away and drop signals meant for it.
 import { CallSignalling, rtcConfiguration } from '@confab/sdk';
 import type { CallEvent, CallKind, CallModel, CallSignal, ConfabClient } from '@confab/sdk';
 
@@ -35,6 +43,8 @@ export interface CallState {
 }
 
 const relayKey = 'confab.ice-relay';
+/** The call this tab is in, so that a reload can resume it. */
+const resumeKey = 'confab.call';
 
 /**
  * Whether ICE is restricted to TURN relays: set for the tab by opening any page with
@@ -45,15 +55,33 @@ export function relayOnly(): boolean {
   return sessionStorage.getItem(relayKey) === '1';
 }
 
-interface Description {
+/** What every signal of this client carries besides the WebRTC payload. */
+interface Sender {
+  /** The sender's peer connection (Peer.id). */
+  pc?: string;
+}
+
+interface Description extends Sender {
   type: RTCSdpType;
   sdp?: string;
   /** The stream id of the sender's screen share, so the receiver tells it from the camera. */
   screen_stream_id?: string;
+  /** The receiver's peer connection this one negotiates with, once known. */
+  to_pc?: string;
+}
+
+type Candidate = RTCIceCandidateInit & Sender;
+
+interface Resumable {
+  id: string;
+  chat_id: string;
 }
 
 class Peer {
+  readonly id = crypto.randomUUID();
   readonly pc: RTCPeerConnection;
+  /** The other side's connection (their Sender.pc), from their first description. */
+  remotePc: string | undefined;
   makingOffer = false;
   ignoreOffer = false;
   screenStreamId: string | undefined;
@@ -85,6 +113,7 @@ export class CallController {
     // server tells every running call again (call.updated) as the connection opens, after this.
     client.connection.onOpen(({ reconnected }) => {
       if (reconnected) this.emit({ running: {} });
+      else void this.checkResumable();
     });
   }
 
@@ -106,6 +135,7 @@ export class CallController {
       this.emit({ local, error: undefined });
       await this.loadIceServers();
       const call = await this.signalling.start(chatId, kind);
+      this.remember(call);
       this.emit({ call, phase: call.state === 'active' ? 'active' : 'outgoing' });
     } catch (error) {
       this.reset(`The call could not start: ${describe(error)}`);
@@ -212,10 +242,12 @@ export class CallController {
       case 'call.updated':
         this.noteRunning(event.data.call);
         if (this.current.call?.id === event.data.call.id) this.onUpdated(event.data.call);
+        else this.considerResuming(event.data.call);
         return;
       case 'call.ended':
         this.ended.add(event.data.call.id);
         this.noteRunning(event.data.call);
+        this.considerResuming(event.data.call);
         if (this.current.call?.id === event.data.call.id) this.reset();
         return;
       case 'call.signal':
@@ -234,12 +266,63 @@ export class CallController {
       // "answered", call.updated) may come first.
       this.emit({ call, local, phase: 'active', error: undefined });
       const taken = await request();
+      this.remember(taken);
       this.emit({ call: taken });
-      for (const participant of taken.participants) {
-        if (participant.user_id !== this.me) this.attachLocalTracks(this.peer(participant.user_id));
-      }
+      this.offerToAll(taken);
     } catch (error) {
       this.reset(`The call could not be ${failed}: ${describe(error)}`);
+    }
+  }
+
+  /** Offers this device's media to every other participant (each a new peer connection). */
+  private offerToAll(call: CallModel): void {
+    for (const participant of call.participants) {
+      if (participant.user_id !== this.me) this.attachLocalTracks(this.peer(participant.user_id));
+    }
+  }
+
+  private remember(call: CallModel): void {
+    sessionStorage.setItem(resumeKey, JSON.stringify({ id: call.id, chat_id: call.chat_id } satisfies Resumable));
+  }
+
+  private remembered(): Resumable | undefined {
+    const saved = sessionStorage.getItem(resumeKey);
+    return saved ? (JSON.parse(saved) as Resumable) : undefined;
+  }
+
+  /** On the first connection of the page: is the call this tab was in still running? */
+  private async checkResumable(): Promise<void> {
+    const remembered = this.remembered();
+    if (!remembered || this.current.call) return;
+    const call = await this.client.rest.runningCall(remembered.chat_id).catch(() => undefined);
+    if (call === undefined) return;
+    if (call === null || call.id !== remembered.id) sessionStorage.removeItem(resumeKey);
+    else this.considerResuming(call);
+  }
+
+  /** The call this tab was in before a reload: resumed while its user is still a participant, else forgotten. */
+  private considerResuming(call: CallModel): void {
+    if (this.current.call || this.remembered()?.id !== call.id) return;
+    if (call.state !== 'ended' && call.participants.some((p) => p.user_id === this.me)) void this.resume(call);
+    else sessionStorage.removeItem(resumeKey);
+  }
+
+  private async resume(call: CallModel): Promise<void> {
+    // In the call at once, so the second call.updated of the reconnect does not resume it again.
+    this.emit({ call, phase: call.state === 'active' ? 'active' : 'outgoing', error: undefined });
+    try {
+      const local = await this.openMedia(call.kind);
+      await this.loadIceServers();
+      if (this.current.call?.id !== call.id) {
+        for (const track of local.getTracks()) track.stop();
+        return;
+      }
+      this.emit({ local });
+      this.offerToAll(this.current.call);
+    } catch (error) {
+      // Still a participant on the server: leave properly rather than linger until the grace ends.
+      await this.hangUp();
+      this.emit({ error: `The call could not be resumed: ${describe(error)}` });
     }
   }
 
@@ -265,8 +348,38 @@ export class CallController {
   private onSignal(signal: CallSignal): void {
     const peer = this.peer(signal.from_user_id);
     peer.queue = peer.queue
-      .then(() => (signal.kind === 'candidate' ? this.onCandidate(peer, signal.payload) : this.onDescription(peer, signal.payload as unknown as Description)))
+      .then(() => this.applySignal(signal))
       .catch((error) => console.warn(`call: a ${signal.kind} from a participant failed: ${describe(error)}`));
+  }
+
+  private async applySignal(signal: CallSignal): Promise<void> {
+    let peer = this.peers.get(signal.from_user_id);
+    if (!peer) return;
+    if (signal.kind === 'candidate') {
+      const candidate = signal.payload as Candidate;
+      // One of a connection of theirs we no longer (or do not yet) negotiate with.
+      if (candidate.pc !== peer.remotePc) return;
+      return this.onCandidate(peer, candidate);
+    }
+    const description = signal.payload as unknown as Description;
+    // Meant for a connection of a page of ours that is gone (this tab before its reload).
+    if (description.to_pc !== undefined && description.to_pc !== peer.id) return;
+    if (peer.remotePc !== undefined && description.pc !== peer.remotePc) {
+      // A new connection of theirs (their page reloaded) offers afresh; an answer of an old one is stale.
+      if (description.type !== 'offer') return;
+      peer = this.replacePeer(peer);
+    }
+    peer.remotePc = description.pc;
+    await this.onDescription(peer, description);
+  }
+
+  /** A fresh connection to the same participant, taking over the old one's queue of signals. */
+  private replacePeer(old: Peer): Peer {
+    old.pc.close();
+    this.peers.delete(old.userId);
+    const fresh = this.peer(old.userId);
+    fresh.queue = old.queue;
+    return fresh;
   }
 
   private async onDescription(peer: Peer, description: Description): Promise<void> {
@@ -283,7 +396,7 @@ export class CallController {
     await this.sendDescription(peer);
   }
 
-  private async onCandidate(peer: Peer, candidate: RTCIceCandidateInit): Promise<void> {
+  private async onCandidate(peer: Peer, { pc: _sender, ...candidate }: Candidate): Promise<void> {
     try {
       await peer.pc.addIceCandidate(candidate);
     } catch (error) {
@@ -311,7 +424,7 @@ export class CallController {
     };
     pc.onicecandidate = ({ candidate }) => {
       const call = this.current.call;
-      if (candidate && call) void this.signalling.signal(call.id, userId, 'candidate', candidate.toJSON()).catch(() => undefined);
+      if (candidate && call) void this.signalling.signal(call.id, userId, 'candidate', { ...candidate.toJSON(), pc: peer.id } satisfies Candidate).catch(() => undefined);
     };
     pc.ontrack = ({ track, streams }) => {
       const stream = streams[0] ?? new MediaStream([track]);
@@ -344,7 +457,9 @@ export class CallController {
     const call = this.current.call;
     const description = peer.pc.localDescription;
     if (!call || !description) return;
-    const payload: Description = { type: description.type, sdp: description.sdp, screen_stream_id: this.current.screen?.id };
+    const payload: Description = {
+      type: description.type, sdp: description.sdp, screen_stream_id: this.current.screen?.id, pc: peer.id, to_pc: peer.remotePc,
+    };
     await this.signalling.signal(call.id, peer.userId, description.type === 'offer' ? 'offer' : 'answer', payload);
   }
 
@@ -362,6 +477,7 @@ export class CallController {
 
   /** Ends this device's part: connections closed, camera, microphone and screen released. */
   private reset(error?: string): void {
+    sessionStorage.removeItem(resumeKey);
     for (const peer of this.peers.values()) peer.pc.close();
     this.peers.clear();
     for (const stream of [this.current.local, this.current.screen]) for (const track of stream?.getTracks() ?? []) track.stop();

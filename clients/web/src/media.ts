@@ -8,10 +8,15 @@ import type { Session } from './session.js';
 /** What fetching media needs from the session. */
 export type MediaAccess = Pick<Session, 'token' | 'client'>;
 
+/** The file itself, its thumbnail, or a live photo's motion part. */
+export type MediaVariant = 'full' | 'thumb' | 'video';
+
+const queries: Record<MediaVariant, string> = { full: '', thumb: '?variant=thumb', video: '?part=video' };
+
 const urls = new Map<string, Promise<string>>();
 
-async function fetchMedia(token: string, messageId: string, thumbnail: boolean): Promise<Blob> {
-  const response = await fetch(`/api/v1/messages/${messageId}/media${thumbnail ? '?variant=thumb' : ''}`, { headers: { authorization: `Bearer ${token}` } });
+async function fetchMedia(token: string, messageId: string, variant: MediaVariant): Promise<Blob> {
+  const response = await fetch(`/api/v1/messages/${messageId}/media${queries[variant]}`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`media ${response.status}`);
   return response.blob();
 }
@@ -19,16 +24,16 @@ async function fetchMedia(token: string, messageId: string, thumbnail: boolean):
 async function thumbnailBlob({ token, client }: MediaAccess, messageId: string): Promise<Blob> {
   const cached = await client.cache.thumbnail(messageId);
   if (cached) return cached;
-  const blob = await fetchMedia(token, messageId, true);
+  const blob = await fetchMedia(token, messageId, 'thumb');
   await client.cache.putThumbnail(messageId, blob);
   return blob;
 }
 
-export function mediaUrl(access: MediaAccess, messageId: string, thumbnail: boolean): Promise<string> {
-  const key = `${messageId}:${thumbnail ? 'thumb' : 'full'}`;
+export function mediaUrl(access: MediaAccess, messageId: string, variant: MediaVariant): Promise<string> {
+  const key = `${messageId}:${variant}`;
   let url = urls.get(key);
   if (!url) {
-    const blob = thumbnail ? thumbnailBlob(access, messageId) : fetchMedia(access.token, messageId, false);
+    const blob = variant === 'thumb' ? thumbnailBlob(access, messageId) : fetchMedia(access.token, messageId, variant);
     url = blob.then((b) => URL.createObjectURL(b));
     url.catch(() => urls.delete(key));
     urls.set(key, url);
@@ -36,13 +41,13 @@ export function mediaUrl(access: MediaAccess, messageId: string, thumbnail: bool
   return url;
 }
 
-export function useMediaUrl(access: MediaAccess, messageId: string | undefined, thumbnail: boolean): string | undefined {
+export function useMediaUrl(access: MediaAccess, messageId: string | undefined, variant: MediaVariant): string | undefined {
   const [url, setUrl] = useState<string>();
   useEffect(() => {
     if (!messageId) return;
     let current = true;
-    mediaUrl(access, messageId, thumbnail).then((u) => current && setUrl(u), () => undefined);
+    mediaUrl(access, messageId, variant).then((u) => current && setUrl(u), () => undefined);
     return () => { current = false; };
-  }, [access, messageId, thumbnail]);
+  }, [access, messageId, variant]);
   return url;
 }

@@ -336,6 +336,59 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.getByTestId('message-list').waitFor();
   });
 
+  test('a live photo: a still and a short video picked together, shown with a LIVE badge, its motion plays in the chat and in the preview', async () => {
+    const { ann, bob } = users;
+    const clip = readFileSync(path.join(here, '..', '..', '..', 'tests', 'fixtures', 'media', 'clip.webm'));
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles([
+      { name: 'live.png', mimeType: 'image/png', buffer: png(64, 48, [40, 160, 220]) },
+      { name: 'live.webm', mimeType: 'video/webm', buffer: clip },
+    ]);
+    const live = bob.page.getByTestId('live-photo').last();
+    await live.getByRole('button', { name: 'Play the live photo' }).waitFor();
+    await live.getByTestId('thumbnail').waitFor();
+    assert.equal(await live.getAttribute('data-state'), 'still');
+    await shoot(bob.page, 'live-photo');
+
+    // Hovering plays the motion (fetched with ?part=video) muted over the still, then the still is back.
+    const plays = async (page, wrapper, testId) => {
+      await page.waitForFunction((s) => {
+        const video = document.querySelector(s);
+        return video && video.muted && (video.currentTime > 0 || video.ended);
+      }, `[data-testid=${testId}]`);
+      await page.locator(`[data-testid=${testId}]`).waitFor({ state: 'detached' });
+      assert.equal(await wrapper.getAttribute('data-state'), 'still');
+    };
+    await live.getByTestId('thumbnail').hover();
+    await plays(bob.page, live, 'live-photo-video');
+    await bob.page.mouse.move(0, 0);
+    // The badge plays it again (the keyboard's way).
+    await live.getByRole('button', { name: 'Play the live photo' }).press('Enter');
+    await plays(bob.page, live, 'live-photo-video');
+
+    // On a touch screen (Bob's session on a phone) a tap plays it rather than opening the preview.
+    const chatPath = new URL(bob.page.url()).pathname;
+    const session = await bob.page.evaluate(() => localStorage.getItem('confab.session'));
+    const touchContext = await browser.newContext({ viewport: phone, baseURL: server.baseUrl, hasTouch: true, isMobile: true });
+    await touchContext.addInitScript((saved) => localStorage.setItem('confab.session', saved), session);
+    const touch = await touchContext.newPage();
+    touch.setDefaultTimeout(timeout);
+    await touch.goto(chatPath);
+    const tapped = touch.getByTestId('live-photo').last();
+    await tapped.getByTestId('thumbnail').tap();
+    await plays(touch, tapped, 'live-photo-video');
+    assert.equal(new URL(touch.url()).pathname, chatPath, 'the tap did not open the preview');
+    await touchContext.close();
+
+    // Full size: the preview shows the still, and plays the motion from its badge.
+    await live.getByRole('button', { name: 'Open image' }).click();
+    const preview = bob.page.getByTestId('preview-live');
+    await preview.getByTestId('preview-image').waitFor();
+    await preview.getByRole('button', { name: 'Play the live photo' }).click();
+    await plays(bob.page, preview, 'preview-live-video');
+    await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
+    await bob.page.getByTestId('message-list').waitFor();
+  });
+
   test('a group: created, renamed and its member removed, each seen live by the other', async () => {
     const { ann, bob } = users;
     await ann.page.goto('/');

@@ -85,8 +85,20 @@ class Coturn {
   }
 }
 
-// In the page: every RTCPeerConnection the client makes, and the stats of the live one.
+// In the page: every RTCPeerConnection the client makes, and the stats of the live one; and the
+// ids of the calls whose call.ended this page received.
 function recordPeerConnections() {
+  window.callsEnded = [];
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', ({ data }) => {
+        const frame = typeof data === 'string' ? JSON.parse(data) : undefined;
+        if (frame?.type === 'call.ended') window.callsEnded.push(frame.data.call.id);
+      });
+    }
+  };
   const Native = window.RTCPeerConnection;
   const made = [];
   window.RTCPeerConnection = class extends Native {
@@ -112,6 +124,7 @@ function recordPeerConnections() {
       remote: pair && stats.get(pair.remoteCandidateId)?.candidateType,
     };
   };
+  window.connectionsMade = () => made.length;
   // The video frames decoded on each live connection (one per other participant of a group call).
   window.framesPerPeer = async () => Promise.all(made.filter((p) => p.connectionState !== 'closed').map(async (pc) => {
     let frames = 0;
@@ -253,12 +266,34 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await framesFlow(bob, camera, "Bob's view of Ann's camera after the share");
   });
 
+  test('B reloads the page mid-call: it resumes the call by itself, media flows again both ways, the call goes on', async () => {
+    const { ann, bob } = users;
+    const annConnections = await ann.evaluate(() => window.connectionsMade());
+    await bob.reload();
+    // Bob's page, on the same session within the reconnect grace, is still in the call: it
+    // offers from a new connection, and Ann's side replaces its connection to Bob's old page.
+    await bob.getByTestId('in-call').getByText('Video call', { exact: true }).waitFor();
+    await until("Ann's new connection to Bob's reloaded page", async () => (await ann.evaluate(() => window.connectionsMade())) > annConnections);
+    for (const [page, who] of [[bob, 'Bob, reloaded'], [ann, 'Ann']]) {
+      await framesFlow(page, undefined, `${who}'s inbound video after the reload`);
+      const stats = await page.evaluate(() => window.callStats());
+      assert.equal(stats.local, 'relay', `${who}'s selected pair is still a relay`);
+      assert.equal(await page.getByTestId('remote-video').count(), 1, `${who} shows the other once`);
+    }
+    assert.equal(await ann.getByTestId('in-call').count(), 1, 'Ann stayed in the call');
+    assert.deepEqual(await ann.evaluate(() => window.callsEnded), [], 'the call did not end');
+    await bob.screenshot({ path: path.join(artifacts, 'call-resumed-phone.png') });
+  });
+
   test('hanging up ends the call for both and leaves its duration in the chat', async () => {
     const { ann, bob } = users;
     await bob.getByRole('button', { name: 'Hang up' }).click();
     await bob.getByTestId('in-call').waitFor({ state: 'detached' });
     await ann.getByTestId('in-call').waitFor({ state: 'detached' });
     for (const page of [ann, bob]) await systemMessage(page, /^Video call, \d+:\d\d$/).waitFor();
+    // One call from the first answer to the hang-up, through Bob's reload: one call.ended, one system message.
+    assert.equal((await ann.evaluate(() => window.callsEnded)).length, 1, 'one call.ended');
+    for (const page of [ann, bob]) assert.equal(await systemMessage(page, /^Video call, \d+:\d\d$/).count(), 1, 'one system message');
   });
 
   test('an unanswered call rings out on every device and is a missed call in the chat', async () => {
@@ -292,7 +327,7 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     for (const page of [ann, bob]) await systemMessage(page, 'Missed video call').waitFor();
   });
 
-  test('a third member joins a running group call from the chat, and again from a page opened after it started: a mesh of three, media each way', async () => {
+  test('a third member joins a running group call from the chat, and again from a page opened after it started, which then reloads: a mesh of three, media each way', async () => {
     const { ann, bob, bobElsewhere } = users;
     const cara = await openDevice(users.caraSignedIn, groupPath);
     for (const page of [ann, bob]) await page.goto(`${groupPath}?ice=relay`);
@@ -329,6 +364,17 @@ describe('a video call in Chromium through coturn', { skip }, () => {
     await late.getByRole('button', { name: 'Join the video call, 2 in it' }).click();
     await late.getByTestId('in-call').waitFor();
     await meshFlows([[late, 'Cara, late'], [ann, 'Ann'], [bob, 'Bob']]);
+
+    // Cara reloads mid-call: her page resumes, offering to both others, who each replace their
+    // connection to her old page; the mesh of three is back and the call never ended.
+    const endedBefore = (await ann.evaluate(() => window.callsEnded)).length;
+    const made = await Promise.all([ann, bob].map((page) => page.evaluate(() => window.connectionsMade())));
+    await late.reload();
+    await late.getByTestId('in-call').waitFor();
+    for (const [i, page] of [ann, bob].entries())
+      await until("a new connection to Cara's reloaded page", async () => (await page.evaluate(() => window.connectionsMade())) > made[i]);
+    await meshFlows([[late, 'Cara, reloaded'], [ann, 'Ann'], [bob, 'Bob']]);
+    assert.equal((await ann.evaluate(() => window.callsEnded)).length, endedBefore, 'the call did not end');
 
     await late.getByRole('button', { name: 'Hang up' }).click();
     await late.getByRole('button', { name: 'Join the video call, 2 in it' }).waitFor();

@@ -1,6 +1,7 @@
 import { Backoff, defaultBackoff, fullJitterDelay, sleep } from '../backoff.js';
 import type { ConfabClient } from '../client.js';
 import { isTransient } from '../errors.js';
+import type { LiveVideoPart } from '../rest.js';
 import type { MediaKind, MediaMetadata, MediaModel, SendMessageRequest } from '../types.js';
 import { Bloc, describe } from './bloc.js';
 
@@ -13,6 +14,9 @@ export interface Upload {
   mimeType: string;
   fileName?: string;
   metadata?: MediaMetadata;
+  /** A live photo's motion part (kind `image`): its type and size; its bytes are kept until the upload is done. */
+  liveVideo?: { mimeType: string; size: number };
+  /** The bytes to send, a live photo's video included. */
   size: number;
   status: UploadStatus;
   /** 0..1 of the bytes handed to the network. */
@@ -29,7 +33,7 @@ export interface UploadState {
 }
 
 export type UploadEvent =
-  | { type: 'add'; upload: Omit<Upload, 'id' | 'status' | 'progress' | 'attempts' | 'size'> & { bytes: Uint8Array } }
+  | { type: 'add'; upload: Omit<Upload, 'id' | 'status' | 'progress' | 'attempts' | 'size' | 'liveVideo'> & { bytes: Uint8Array; liveVideo?: LiveVideoPart } }
   | { type: 'cancel'; id: string }
   | { type: 'retry'; id: string }
   | { type: 'remove'; id: string };
@@ -43,7 +47,7 @@ export interface UploadBlocOptions {
 
 /** A queue of uploads, one at a time, with progress, cancel and retry with back-off after a network failure. */
 export class UploadBloc extends Bloc<UploadEvent, UploadState> {
-  private readonly bytes = new Map<string, Uint8Array>();
+  private readonly bytes = new Map<string, { still: Uint8Array; liveVideo?: LiveVideoPart }>();
   private readonly controllers = new Map<string, AbortController>();
   private running = false;
   private readonly maxAttempts: number;
@@ -61,10 +65,12 @@ export class UploadBloc extends Bloc<UploadEvent, UploadState> {
   protected async on(event: UploadEvent): Promise<void> {
     switch (event.type) {
       case 'add': {
-        const { bytes, ...fields } = event.upload;
+        const { bytes, liveVideo, ...fields } = event.upload;
         const id = globalThis.crypto.randomUUID();
-        this.bytes.set(id, bytes);
-        this.emit({ uploads: [...this.state.uploads, { ...fields, id, size: bytes.byteLength, status: 'queued', progress: 0, attempts: 0 }] });
+        this.bytes.set(id, { still: bytes, liveVideo });
+        const live = liveVideo && { liveVideo: { mimeType: liveVideo.mimeType, size: liveVideo.bytes.byteLength } };
+        const size = bytes.byteLength + (liveVideo?.bytes.byteLength ?? 0);
+        this.emit({ uploads: [...this.state.uploads, { ...fields, ...live, id, size, status: 'queued', progress: 0, attempts: 0 }] });
         break;
       }
       case 'cancel':
@@ -104,8 +110,9 @@ export class UploadBloc extends Bloc<UploadEvent, UploadState> {
       for (let attempt = upload.attempts; ; attempt++) {
         this.patch(upload.id, () => ({ status: 'uploading', attempts: attempt + 1, progress: 0 }));
         try {
-          const media = await this.client.rest.uploadMedia(upload.chatId, upload.kind, this.bytes.get(upload.id)!, {
-            mimeType: upload.mimeType, fileName: upload.fileName, metadata: upload.metadata, signal: controller.signal, retries: 0,
+          const { still, liveVideo } = this.bytes.get(upload.id)!;
+          const media = await this.client.rest.uploadMedia(upload.chatId, upload.kind, still, {
+            mimeType: upload.mimeType, fileName: upload.fileName, metadata: upload.metadata, liveVideo, signal: controller.signal, retries: 0,
             onProgress: (sent, total) => this.patch(upload.id, (u) => (u.status === 'uploading' ? { progress: sent / total } : {})),
           });
           this.patch(upload.id, () => ({ status: 'done', progress: 1, media }));

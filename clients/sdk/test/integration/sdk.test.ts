@@ -3,6 +3,8 @@
 // sending. Waits on the SDK's own events, never on fixed sleeps.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
 import { connectedClient, contractProblems, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
@@ -172,6 +174,31 @@ describe('the SDK against a real server', { skip }, () => {
     assert.ok(progress.some((p) => p > 0 && p <= 1));
     const state = await stateWhere(window, (s) => s.messages.some((m) => m.type === 'image'), 'image message');
     assert.equal(state.messages.find((m) => m.type === 'image')!.media?.id, done.uploads[0]!.media!.id);
+  });
+
+  test('a live photo: the still and its video uploaded as one media, sent as one image message, the video downloadable', async () => {
+    const { alice, bob, chat } = await pair();
+    const window = messageBloc(bob, chat.id);
+    await window.add({ type: 'open' });
+    const uploads = new UploadBloc(alice);
+    blocs.push(uploads);
+    const video = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../../tests/fixtures/media/clip.webm', import.meta.url))));
+    await uploads.add({
+      type: 'add',
+      upload: { chatId: chat.id, kind: 'image', mimeType: 'image/png', fileName: 'live.png', bytes: onePixelPng, liveVideo: { bytes: video, mimeType: 'video/webm' }, message: { content: '' } },
+    });
+    const done = await stateWhere(uploads, (s) => s.uploads[0]?.status === 'done', 'live photo uploaded');
+    const live = done.uploads[0]!.media?.live_video;
+    assert.equal(live?.mime_type, 'video/webm');
+    assert.equal(live?.size_bytes, video.byteLength);
+    assert.ok((live?.duration_ms ?? 0) > 0);
+    const state = await stateWhere(window, (s) => s.messages.some((m) => m.media?.live_video?.url), 'the live photo arrives');
+    const message = state.messages.find((m) => m.media?.live_video)!;
+    assert.equal(message.type, 'image');
+    const response = await fetch(`${server.baseUrl}${message.media!.live_video!.url}`, { headers: { authorization: `Bearer ${bob.rest.token}` } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'video/webm');
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), video);
   });
 
   test('ChatBloc: keyset pages, a group with settings, members and admin actions', async () => {

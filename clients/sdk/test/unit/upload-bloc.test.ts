@@ -55,3 +55,31 @@ test('a cancelled upload stops and can be retried', async () => {
   await until(bloc, (s) => s.uploads[0]?.status === 'done');
   bloc.dispose();
 });
+
+test('a live photo goes as one multipart body with the still and its video, also when retried', async () => {
+  const bodies: FormData[] = [];
+  const fetch = (async (_url: string, init: RequestInit) => {
+    bodies.push(init.body as FormData);
+    if (bodies.length === 1) throw new TypeError('network down');
+    return new Response(JSON.stringify({ ...media, kind: 'image' }), { status: 201 });
+  }) as unknown as typeof globalThis.fetch;
+  const bloc = new UploadBloc(clientWith(fetch), { backoff: { baseMs: 1, capMs: 1 } });
+  const liveVideo = { bytes: new Uint8Array([4, 5, 6, 7]), mimeType: 'video/webm' };
+  await bloc.add({ type: 'add', upload: { chatId: 'c', kind: 'image', mimeType: 'image/png', bytes: new Uint8Array([1, 2, 3]), liveVideo } });
+  assert.deepEqual(bloc.state.uploads[0]!.liveVideo, { mimeType: 'video/webm', size: 4 });
+  assert.equal(bloc.state.uploads[0]!.size, 7, 'both parts count');
+  const done = await until(bloc, (s) => s.uploads[0]?.status === 'done');
+  assert.equal(done.uploads[0]!.attempts, 2);
+  assert.equal(done.uploads[0]!.progress, 1);
+  assert.equal(bodies.length, 2);
+  for (const body of bodies) {
+    assert.ok(body instanceof FormData, 'multipart/form-data, its boundary set by fetch');
+    const still = body.get('file') as Blob;
+    const video = body.get('live_video') as Blob;
+    assert.equal(still.type, 'image/png');
+    assert.deepEqual([...new Uint8Array(await still.arrayBuffer())], [1, 2, 3]);
+    assert.equal(video.type, 'video/webm');
+    assert.deepEqual([...new Uint8Array(await video.arrayBuffer())], [4, 5, 6, 7]);
+  }
+  bloc.dispose();
+});

@@ -6,13 +6,16 @@ export interface InputBarProps {
   onSend: (text: string) => void;
   onSaveEdit: (message: MessageModel, text: string) => void;
   onTyping: () => void;
-  onAttach: (file: File) => void;
+  /** The files picked at once: each is sent, except a photo and a video picked together, which are one live photo. */
+  onAttach: (files: File[]) => void;
   onShareLocation: () => void;
   onVoiceNote: (note: VoiceNote) => void;
   replyTo?: MessageModel;
   editing?: MessageModel;
   onCancel: () => void;
 }
+
+const liveHint = 'A photo and a short video picked together are sent as one live photo.';
 
 export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocation, onVoiceNote, replyTo, editing, onCancel }: InputBarProps) {
   const [text, setText] = useState('');
@@ -42,13 +45,15 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocati
         </div>
       )}
       <div class="row">
-        <input ref={file} type="file" class="visually-hidden" id="attach" aria-label="Attach a photo, video or file"
+        <input ref={file} type="file" multiple class="visually-hidden" id="attach" aria-label="Attach a photo, video or file"
+          aria-describedby="attach-hint"
           onChange={(e) => {
-            const chosen = e.currentTarget.files?.[0];
-            if (chosen) onAttach(chosen);
+            const chosen = [...(e.currentTarget.files ?? [])];
+            if (chosen.length > 0) onAttach(chosen);
             e.currentTarget.value = '';
           }} />
-        <label for="attach" class="attach" title="Attach a photo, video or file" aria-hidden="true">
+        <span id="attach-hint" class="visually-hidden">{liveHint}</span>
+        <label for="attach" class="attach" title={`Attach a photo, video or file. ${liveHint}`} aria-hidden="true">
           <svg viewBox="0 0 24 24" width="24" height="24"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></svg>
         </label>
         <button type="button" class="icon" aria-label="Share location" title="Share location" onClick={onShareLocation}>

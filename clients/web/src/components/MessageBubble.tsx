@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { MessageModel, OutboxEntry } from '@confab/sdk';
 import { time } from '../chat-info.js';
 import { MediaAccess, mediaUrl, useMediaUrl } from '../media.js';
+import { LivePhoto } from './LivePhoto.js';
 import { AudioPlayer, VideoPlayer } from './VideoPlayer.js';
 
 const quickReactions = ['👍', '❤️', '😂'];
@@ -42,7 +43,9 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
           {repliedTo.is_deleted ? 'Message deleted' : repliedTo.content || 'Attachment'}
         </blockquote>
       )}
-      {message.media?.kind === 'image' && <Thumbnail message={message} media={media} onOpen={() => actions.openMedia(message)} />}
+      {message.media?.kind === 'image' && (message.media.live_video
+        ? <LivePhoto media={media} messageId={message.id} testId="live-photo"><Thumbnail message={message} media={media} onOpen={() => actions.openMedia(message)} /></LivePhoto>
+        : <Thumbnail message={message} media={media} onOpen={() => actions.openMedia(message)} />)}
       {message.media?.kind === 'voice' && <VoicePlayer message={message} media={media} />}
       {message.media?.kind === 'video' && <VideoMessage message={message} media={media} onOpen={() => actions.openMedia(message)} />}
       {message.media?.kind === 'file' && <FileLink message={message} media={media} />}
@@ -91,7 +94,7 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
 }
 
 function VoicePlayer({ message, media }: { message: MessageModel; media: MediaAccess }) {
-  const url = useMediaUrl(media, message.id, false);
+  const url = useMediaUrl(media, message.id, 'full');
   const seconds = Math.round((message.media?.duration_ms ?? 0) / 1000);
   return url ? <AudioPlayer url={url} testId="voice" label={`Voice note, ${seconds} seconds`} />
     : <span class="thumb-placeholder voice">Loading voice note…</span>;
@@ -100,7 +103,7 @@ function VoicePlayer({ message, media }: { message: MessageModel; media: MediaAc
 /** A video plays in the bubble, fetched only when asked for (videos are large), or opens full size. */
 function VideoMessage({ message, media, onOpen }: { message: MessageModel; media: MediaAccess; onOpen: () => void }) {
   const [requested, setRequested] = useState(false);
-  const url = useMediaUrl(media, requested ? message.id : undefined, false);
+  const url = useMediaUrl(media, requested ? message.id : undefined, 'full');
   const name = message.media?.file_name ?? 'video';
   if (!requested)
     return <button type="button" class="attachment" aria-label={`Play video ${name}`} onClick={() => setRequested(true)}>🎬 Play video</button>;
@@ -116,7 +119,7 @@ function FileLink({ message, media }: { message: MessageModel; media: MediaAcces
   const name = message.media?.file_name ?? 'file';
   const download = async () => {
     const link = document.createElement('a');
-    link.href = await mediaUrl(media, message.id, false);
+    link.href = await mediaUrl(media, message.id, 'full');
     link.download = name;
     link.click();
   };
@@ -140,7 +143,7 @@ function LocationView({ location }: { location: { latitude: number; longitude: n
 }
 
 export function Thumbnail({ message, media, onOpen }: { message: MessageModel; media: MediaAccess; onOpen: () => void }) {
-  const url = useMediaUrl(media, message.id, true);
+  const url = useMediaUrl(media, message.id, 'thumb');
   const { width, height } = message.media ?? {};
   return (
     <button type="button" class="thumb" onClick={onOpen} aria-label="Open image">

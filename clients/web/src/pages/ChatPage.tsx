@@ -65,14 +65,22 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     openMedia: (message) => navigate(`/chats/${chatId}/media/${message.id}`),
   };
 
-  const attach = async (file: File) => {
+  /** One upload each, but a photo and a video picked together are one live photo (the video its motion part). */
+  const attach = async (files: File[]) => {
+    const still = files.find((f) => f.type.startsWith('image/'));
+    const motion = files.find((f) => f.type.startsWith('video/'));
+    if (files.length === 2 && still && motion) return upload(still, motion);
+    for (const file of files) await upload(file);
+  };
+  const upload = async (file: File, motion?: File) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const kind = file.type.startsWith('image/') ? 'image' : file.type.startsWith('video/') ? 'video' : 'file';
     const bitmap = kind === 'image' ? await createImageBitmap(file).catch(() => undefined) : undefined;
     const metadata = bitmap ? { width: bitmap.width, height: bitmap.height } : undefined;
+    const liveVideo = motion && { bytes: new Uint8Array(await motion.arrayBuffer()), mimeType: motion.type };
     void session.uploads.add({
       type: 'add',
-      upload: { chatId, kind, mimeType: file.type || 'application/octet-stream', fileName: file.name, bytes, metadata, message: { content: '' } },
+      upload: { chatId, kind, mimeType: file.type || 'application/octet-stream', fileName: file.name, bytes, metadata, liveVideo, message: { content: '' } },
     }).catch(() => undefined);
   };
   const uploading = uploads.uploads.filter((u) => u.chatId === chatId && u.status !== 'done' && u.status !== 'cancelled');
@@ -115,7 +123,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
       />
       {uploading.map((u) => (
         <p key={u.id} class="upload-status" role="status">
-          {u.status === 'failed' ? <>Upload failed: {u.error} <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button></> : `Uploading ${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
+          {u.status === 'failed' ? <>Upload failed: {u.error} <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button></> : `Uploading ${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
         </p>
       ))}
       <InputBar
@@ -123,7 +131,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         editing={editing}
         onCancel={() => { setReplyTo(undefined); setEditing(undefined); }}
         onTyping={() => void bloc.add({ type: 'input' }).catch(() => undefined)}
-        onAttach={(file) => void attach(file)}
+        onAttach={(files) => void attach(files)}
         onVoiceNote={(note) => void session.uploads.add({
           type: 'add',
           upload: { chatId, kind: 'voice', mimeType: note.mimeType, fileName: 'voice-note.webm', bytes: note.bytes, metadata: { duration_ms: note.durationMs }, message: { content: '' } },

@@ -3,13 +3,14 @@ import type { MessageModel } from '@confab/sdk';
 import { useMediaUrl } from '../media.js';
 import { navigate } from '../router.js';
 import { AudioPlayer, VideoPlayer } from '../components/VideoPlayer.js';
+import { LivePhoto } from '../components/LivePhoto.js';
 import type { Session } from '../session.js';
 
-/** One message's media full size: an image (click or Z to zoom), a video or an audio with controls. */
+/** One message's media full size: an image (click or Z to zoom; a live photo plays its motion too), a video or an audio with controls. */
 export function MediaPreviewPage({ session, chatId, messageId }: { session: Session; chatId: string; messageId: string }) {
   const [message, setMessage] = useState<MessageModel>();
   const [zoomed, setZoomed] = useState(false);
-  const url = useMediaUrl(session, messageId, false);
+  const url = useMediaUrl(session, messageId, 'full');
   useEffect(() => {
     void session.client.rest.message(messageId).then(setMessage, () => undefined);
   }, [messageId]);
@@ -20,6 +21,11 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
     return () => removeEventListener('keydown', onKey);
   }, []);
   const kind = message?.media?.kind;
+  const image = url && (
+    <button type="button" class={`zoom${zoomed ? ' zoomed' : ''}`} aria-pressed={zoomed} aria-label={zoomed ? 'Zoom out' : 'Zoom in'} onClick={() => setZoomed(!zoomed)}>
+      <img src={url} alt={message?.content || 'Image'} data-testid="preview-image" />
+    </button>
+  );
   return (
     <div class="page media-preview" data-testid="media-preview">
       <header class="bar">
@@ -30,11 +36,9 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
         {!url && <p role="status">Loading…</p>}
         {url && kind === 'video' && <VideoPlayer url={url} label="Video" testId="preview-video" />}
         {url && (kind === 'voice' || kind === 'audio' as string) && <AudioPlayer url={url} label="Voice note" testId="preview-audio" />}
-        {url && kind !== 'video' && kind !== 'voice' && (
-          <button type="button" class={`zoom${zoomed ? ' zoomed' : ''}`} aria-pressed={zoomed} aria-label={zoomed ? 'Zoom out' : 'Zoom in'} onClick={() => setZoomed(!zoomed)}>
-            <img src={url} alt={message?.content || 'Image'} data-testid="preview-image" />
-          </button>
-        )}
+        {url && kind !== 'video' && kind !== 'voice' && (message?.media?.live_video
+          ? <LivePhoto media={session} messageId={messageId} testId="preview-live">{image}</LivePhoto>
+          : image)}
       </div>
     </div>
   );
