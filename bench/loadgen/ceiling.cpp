@@ -5,11 +5,13 @@
 #include <pqxx/pqxx>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace confab::bench {
@@ -69,7 +71,9 @@ void prepare_ceiling_database(const std::string& database_url) {
 CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch) {
     const auto script = options.scripts_dir + (batch == 1 ? "/message.sql" : "/batch.sql");
     std::ostringstream command;
-    command << options.pgbench << " -n -M prepared -c " << options.clients << " -j 2 -T " << options.seconds
+    command << options.pgbench << " -n -M prepared -c " << options.clients << " -j 2 "
+            << (options.transactions > 0 ? "-t " + std::to_string(options.transactions)
+                                         : "-T " + std::to_string(options.seconds))
             << " -D chat_base=" << shape.chat_base << " -D chats=" << shape.chats << " -D user_base=" << shape.user_base
             << " -D members=" << shape.members << " -D batch=" << batch << " -f " << script << " '"
             << options.database_url << "' 2>&1";
@@ -78,23 +82,25 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
         return options.postgres_pid > 0 ? cpu_seconds_of_tree(options.postgres_pid) : 0.0;
     };
     const auto cpu_before = std::pair{database_cpu(), waited_children_cpu_seconds()};
+    const auto started = std::chrono::steady_clock::now();
     {
         std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.str().c_str(), "r"), pclose);
         if (!pipe) throw std::runtime_error("cannot run pgbench");
         std::array<char, 4096> chunk{};
         while (const auto n = std::fread(chunk.data(), 1, chunk.size(), pipe.get())) output.append(chunk.data(), n);
     }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     CeilingResult result;
     result.shape = shape.name;
     result.batch = batch;
     result.clients = options.clients;
-    result.seconds = options.seconds;
+    result.seconds = elapsed;
     result.transactions_per_s = field(output, R"(tps = ([0-9.]+))");
     result.messages_per_s = result.transactions_per_s * batch;
     result.latency_ms = field(output, R"(latency average = ([0-9.]+) ms)");
     result.failed = static_cast<long>(field(output, R"(number of failed transactions: ([0-9]+))"));
-    if (options.postgres_pid > 0) result.postgres_cpu = (database_cpu() - cpu_before.first) / options.seconds;
-    result.pgbench_cpu = (waited_children_cpu_seconds() - cpu_before.second) / options.seconds;
+    if (options.postgres_pid > 0) result.postgres_cpu = (database_cpu() - cpu_before.first) / elapsed;
+    result.pgbench_cpu = (waited_children_cpu_seconds() - cpu_before.second) / elapsed;
     if (result.transactions_per_s <= 0) throw std::runtime_error("pgbench failed:\n" + output);
     return result;
 }

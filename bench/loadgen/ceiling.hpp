@@ -41,6 +41,7 @@ struct CeilingOptions {
     pid_t postgres_pid = 0;    // the postmaster, for the CPU the run costs it (0: not measured)
     int clients = 16;
     int seconds = 10;
+    int transactions = 0;  // per client, instead of `seconds` when set: a smoke run ends however busy the machine
     int batch = 50;
 };
 

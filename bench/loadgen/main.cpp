@@ -44,7 +44,8 @@ reads cost cluster
   --pgbench PATH              pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)
   --pgbench-scripts DIR       bench/pgbench (message.sql and batch.sql)
   --pgbench-clients N         pgbench clients (default 16)
-  --pgbench-seconds N         seconds per pgbench run (default 10, --quick 2)
+  --pgbench-seconds N         seconds per pgbench run (default 10; --quick runs 5 transactions
+                              per client instead, so that it ends however busy the machine)
   --json FILE                 write every figure there as JSON
   --quick                     small sizes and one-second steps: a smoke run
 Exit status: 0 when every scenario stored every acked message with contiguous seq and saw
@@ -111,7 +112,7 @@ Options parse(int argc, char** argv) {
         throw std::invalid_argument("--port, --server-pid and --database-url are required");
     if (!options.ceiling.database_url.empty() && options.ceiling.scripts_dir.empty())
         throw std::invalid_argument("--ceiling-database-url needs --pgbench-scripts");
-    if (options.quick && !options.pgbench_seconds_given) options.ceiling.seconds = 2;
+    if (options.quick && !options.pgbench_seconds_given) options.ceiling.transactions = 5;
     if (options.scenarios.empty())
         std::copy_if(scenario_names().begin(), scenario_names().end(), std::back_inserter(options.scenarios),
                      runs_by_default);

@@ -14,7 +14,7 @@ describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () 
 
   before(async () => {
     database = new TestDatabase();
-    server = new TestServer(database, { CONFAB_LIMIT_MESSAGE_BURST: '2', CONFAB_LIMIT_MESSAGE_RATE: '20' });
+    server = new TestServer(database, { CONFAB_LIMIT_MESSAGE_BURST: '2', CONFAB_LIMIT_MESSAGE_RATE: '5' });
     await server.start();
   });
 
@@ -27,12 +27,12 @@ describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () 
   test('a REST send with a client_id waits out 429; one without reports rate_limited', async () => {
     const { alice, bob, chat } = await pair(server.baseUrl);
     clients.push(alice, bob);
-    let limited: ConfabError | undefined;
-    for (let i = 0; i < 10 && !limited; i++) {
-      await alice.rest.sendMessage(chat.id, { type: 'text', content: `plain ${i}` }).catch((e: unknown) => {
-        limited = e as ConfabError;
-      });
-    }
+    // All at once, so that however slow the machine the sends arrive faster than the limit refills
+    // (2 at once, then 5 a second): one sent one by one could wait out the limit by itself.
+    const burst = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => alice.rest.sendMessage(chat.id, { type: 'text', content: `plain ${i}` })),
+    );
+    const limited = burst.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))[0];
     assert.ok(limited instanceof ConfabError, 'the burst runs out');
     assert.equal(limited.code, 'rate_limited');
     assert.equal(limited.status, 429);
