@@ -38,10 +38,22 @@ TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
     EXPECT_EQ(decode(encode(send)), send);
 }
 
+TEST(ClusterEnvelope, ADeviceSendAndADeviceChangeComeBackAsTheyWent) {
+    const Envelope send = DeviceSendEnvelope{"u1", "hash", std::string("{\"type\":\"call.signal\"}\0\xff", 24)};
+    const Envelope up = DeviceEnvelope{"u1", "hash", true};
+    const Envelope down = DeviceEnvelope{"u2", "other", false};
+    for (const auto& envelope : {send, up, down}) EXPECT_EQ(decode(encode(envelope)), envelope);
+    EXPECT_EQ(decode(encode(up) + "x"), std::nullopt);
+    auto bad_flag = encode(up);
+    bad_flag.back() = 2;
+    EXPECT_EQ(decode(bad_flag), std::nullopt);
+}
+
 TEST(ClusterEnvelope, APartOfAnEnvelopeIsNone) {
     for (const auto& envelope :
          {Envelope{SendEnvelope{{"u1", "u2"}, "", std::nullopt}},
           Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3}}}, Envelope{AccessEnvelope{"chat-1"}},
+          Envelope{DeviceSendEnvelope{"u1", "hash", ""}}, Envelope{DeviceEnvelope{"u1", "hash", true}},
           Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
         const auto bytes = encode(envelope);
         for (std::size_t size = 0; size < bytes.size(); ++size)
