@@ -14,6 +14,8 @@
 #include "confab/store/migrations.hpp"
 #include "confab/store/stats.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -110,6 +112,24 @@ int set_admin(const confab::config::Config& config, const std::string& verb, con
     return 0;
 }
 
+// Calls across nodes (api/call_router.hpp): this process answers the commands for the calls it
+// owns on its own subject; they run on the media workers, apart from the threads that wait
+// for other nodes' answers.
+void link_calls(confab::api::Application& app, confab::net::NatsBus& bus, confab::realtime::Cluster& cluster) {
+    app.call_publisher.reach_other_nodes(cluster);
+    app.call_router.link([&bus](const std::string& process_id,
+                                const std::string& request) { return bus.ask(process_id, request); },
+                         cluster);
+    bus.answer(app.presence.process_id(), [&app](std::string request, confab::net::NatsBus::Reply reply) {
+        boost::asio::co_spawn(
+            app.workers.pool(),
+            [&app, request = std::move(request), reply = std::move(reply)]() -> boost::asio::awaitable<void> {
+                reply(co_await app.call_router.answer(request));
+            },
+            boost::asio::detached);
+    });
+}
+
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
@@ -131,12 +151,18 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
                             [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
                                 auth.revoked_elsewhere(user_id, tokens);
                             },
-                            [&access = app.access](const std::string& chat_id) { access.forget(chat_id); }},
+                            [&access = app.access](const std::string& chat_id) { access.forget(chat_id); },
+                            [&calls = app.calls](const std::string& user_id, const std::string& token_hash,
+                                                 bool connected) {
+                                if (connected) calls.connected({user_id, token_hash});
+                                else calls.disconnected({user_id, token_hash});
+                            }},
                         config.cluster.order_wait);
         app.access.on_change([&node = *cluster](const std::string& chat_id) { node.relay_access_changed(chat_id); });
         bus->start([&node = *cluster](std::string_view bytes) { node.receive(bytes); },
                    [&node = *cluster] { node.rejoined(); });
         app.hub.relay_through(&*cluster);
+        link_calls(app, *bus, *cluster);
     }
     net::Server server(config, app.router, app.events, app.hub, app.files,
                        {[&app] { return app.storage.temporary_path(); },

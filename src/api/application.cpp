@@ -44,17 +44,22 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       invite_links(writes, cfg.limits),
       call_publisher(hub),
       calls(writes, hub, call_publisher, workers, cfg.calls),
+      call_router(calls, hub),
       user_blocks(writes),
       reports(writes),
       broadcasts(writes, chats, messages),
       bots(writes, auth, users, accounts, webhooks),
-      services{cfg,   pool,         auth,      users,       chats,         members,      messages, presence, media,
-               stats, templates,    scheduled, polls,       host_accounts, translations, exports,  accounts, webhooks,
-               push,  invite_links, calls,     user_blocks, reports,       broadcasts,   hub,      bots},
+      services{cfg,          pool,    auth,       users,     chats,     members,      messages,
+               presence,     media,   stats,      templates, scheduled, polls,        host_accounts,
+               translations, exports, accounts,   webhooks,  push,      invite_links, calls,
+               user_blocks,  reports, broadcasts, hub,       bots,      call_router},
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
-    if (!cfg.cluster.nats_urls.empty()) writes.shared_with_other_nodes();
+    if (!cfg.cluster.nats_urls.empty()) {
+        writes.shared_with_other_nodes();
+        calls.share_with_other_nodes(presence.process_id());
+    }
     if (web_client.enabled())
         router.set_fallback([this](http::Context& context) -> boost::asio::awaitable<http::Response> {
             co_return web_client.answer(context.request);

@@ -1,6 +1,7 @@
 #include "confab/api/call_publisher.hpp"
 
 #include "confab/obs/metrics.hpp"
+#include "confab/realtime/cluster.hpp"
 #include "confab/realtime/hub.hpp"
 
 namespace confab::api {
@@ -44,7 +45,9 @@ void CallPublisher::send(const std::vector<std::string>& users, const char* type
 
 void CallPublisher::send_to_device(const domain::calls::Device& device, const char* type, Json data) {
     static auto& deliveries = obs::metrics().deliveries.only();
-    deliveries.inc(hub_.send_to_token(device.user_id, device.token_hash, frame_of(type, std::move(data))));
+    const auto frame = frame_of(type, std::move(data));
+    deliveries.inc(hub_.send_to_token(device.user_id, device.token_hash, frame));
+    if (cluster_) cluster_->relay_device_send(device.user_id, device.token_hash, frame);
 }
 
 void CallPublisher::ring(const std::vector<std::string>& users, const domain::calls::Call& call) {

@@ -1,4 +1,4 @@
-#include "confab/api/call_publisher.hpp"
+#include "confab/api/call_router.hpp"
 #include "confab/api/json.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/call_service.hpp"
@@ -27,8 +27,9 @@ void add_call_routes(http::Router& router, Services& services) {
     router.add(http::Method::get, "/api/v1/chats/{id}/call",
                [&services](http::Context& c) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
-                   const auto call = co_await services.calls.running(principal.user_id, c.path_params.at("id"));
-                   co_return http::json_response(200, dump(to_json(call)));
+                   co_return http::json_response(200,
+                                                 dump(co_await services.call_router.running(principal.user_id,
+                                                                                            c.path_params.at("id"))));
                });
 }
 

@@ -1,6 +1,6 @@
 #include "confab/api/ws_events.hpp"
 
-#include "confab/api/call_publisher.hpp"
+#include "confab/api/call_router.hpp"
 #include "confab/api/envelope.hpp"
 #include "confab/api/message_input.hpp"
 #include "confab/api/query.hpp"
@@ -24,23 +24,6 @@ std::int64_t required_integer(const Json& data, const char* field) {
 }
 
 domain::calls::Device device_of(const model::Principal& principal) { return {principal.user_id, principal.token_hash}; }
-
-domain::calls::Kind call_kind(const Json& data) {
-    const auto kind = domain::calls::kind_from(required_string(data, "kind"));
-    if (!kind) throw model::bad_request("kind must be voice or video", "kind");
-    return *kind;
-}
-
-// What call.signal relays: its kind, and the payload (an object) as JSON text.
-std::pair<std::string, std::string> call_signal(const Json& data) {
-    auto kind = required_string(data, "kind");
-    if (kind != "offer" && kind != "answer" && kind != "candidate")
-        throw model::bad_request("kind must be offer, answer or candidate", "kind");
-    const auto payload = data.find("payload");
-    if (payload == data.end() || !payload->is_object())
-        throw model::bad_request("payload must be an object", "payload");
-    return {std::move(kind), dump(*payload)};
-}
 
 }  // namespace
 
@@ -132,55 +115,22 @@ WsEvents::WsEvents(Services& services) : services_(services) {
     add_call_events();
 }
 
-// docs/api.md, Calls: each answers with the call where the caller needs its new state.
+// docs/api.md, Calls: run by the node that owns the call (api::CallRouter).
 void WsEvents::add_call_events() {
-    using boost::asio::awaitable;
-    using model::Principal;
-    auto& calls = services_.calls;
-    add("call.start", [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-        co_return Json{
-            {"call", to_json(co_await calls.start(device_of(p), required_string(data, "chat_id"), call_kind(data)))}};
-    });
-    add("call.accept", [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-        co_return Json{{"call", to_json(co_await calls.accept(device_of(p), required_string(data, "call_id")))}};
-    });
-    add("call.join", [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-        co_return Json{{"call", to_json(co_await calls.join(device_of(p), required_string(data, "call_id")))}};
-    });
-    add("call.decline", [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-        co_await calls.decline(p.user_id, required_string(data, "call_id"));
-        co_return Json::object();
-    });
-    // One request under the names a client thinks of it by: the caller's leaving an
-    // unanswered call cancels it.
-    for (const char* type : {"call.hangup", "call.leave", "call.cancel"}) {
-        add(type, [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-            co_await calls.leave(p.user_id, required_string(data, "call_id"));
-            co_return Json::object();
+    auto& router = services_.call_router;
+    for (const auto& type : CallRouter::commands())
+        add(type, [&router, type](const model::Principal& p, const Json& data) -> boost::asio::awaitable<Json> {
+            co_return co_await router.run(type, device_of(p), data);
         });
-    }
-    for (const bool sharing : {true, false}) {
-        add(sharing ? "call.screen_share.start" : "call.screen_share.stop",
-            [&calls, sharing](const Principal& p, const Json& data) -> awaitable<Json> {
-                co_await calls.share_screen(p.user_id, required_string(data, "call_id"), sharing);
-                co_return Json::object();
-            });
-    }
-    add("call.signal", [&calls](const Principal& p, const Json& data) -> awaitable<Json> {
-        auto [kind, payload] = call_signal(data);
-        co_await calls.relay(p.user_id, required_string(data, "call_id"), required_string(data, "to_user_id"),
-                             std::move(kind), std::move(payload));
-        co_return Json::object();
-    });
 }
 
 boost::asio::awaitable<void> WsEvents::opened(const model::Principal& principal) {
-    services_.calls.connected(device_of(principal));
+    services_.call_router.connected(device_of(principal));
     co_await services_.presence.connected(principal.user_id);
 }
 
 boost::asio::awaitable<void> WsEvents::closed(const model::Principal& principal) {
-    services_.calls.disconnected(device_of(principal));
+    services_.call_router.disconnected(device_of(principal));
     co_await services_.presence.disconnected(principal.user_id);
 }
 

@@ -3,6 +3,8 @@
 #include "confab/domain/group_writes.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/realtime/hub.hpp"
+#include "confab/domain/validation.hpp"
+#include "confab/store/calls.hpp"
 #include "confab/store/chats.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -134,6 +136,7 @@ std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& s
 
 boost::asio::awaitable<void> CallService::remember(std::optional<calls::Call> ended) {
     if (!ended) co_return;
+    if (process_id_) co_await release(ended->id());
     const auto chat_id = ended->chat_id();
     try {
         co_await writes_.commit(chat_id, [call = std::move(*ended)](store::Tx& tx) {
@@ -155,7 +158,26 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
     const auto access = co_await writes_.access(chat_id);
     std::vector<std::string> audience;
     for (const auto& [member, role] : access->members) audience.push_back(member);
-    std::lock_guard lock(mutex_);
+    const auto id = random_uuid();
+    const bool group = standing.type == ChatType::group;
+    if (!process_id_) {
+        std::lock_guard lock(mutex_);
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience));
+    }
+    co_await claim(chat_id, id);
+    std::exception_ptr refused_here;
+    try {
+        std::lock_guard lock(mutex_);
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience));
+    } catch (...) {
+        refused_here = std::current_exception();
+    }
+    co_await release(id);
+    std::rethrow_exception(refused_here);
+}
+
+const calls::Call& CallService::open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
+                                     calls::Kind kind, bool group, std::vector<std::string> audience) {
     require_free(caller.user_id, {});
     if (running_in(chat_id)) throw refused("a call is running in the chat", "call_running");
     std::vector<std::string> callees;
@@ -165,16 +187,56 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
         if (audience.size() > 1) throw refused("every callee is in another call", "busy");
         throw bad_request("nobody else is in the chat", "chat_id");
     }
-    const auto id = random_uuid();
-    Live entry{calls::Call(id, chat_id, kind, standing.type == ChatType::group, caller, callees, now_ms()),
+    const auto caller_id = caller.user_id;
+    Live entry{calls::Call(call_id, chat_id, kind, group, std::move(caller), callees, now_ms()),
                std::move(audience),
                Clock::now() + settings_.ring_timeout,
                {}};
-    auto& live = calls_.emplace(id, std::move(entry)).first->second;
-    in_call_[caller.user_id] = id;
+    auto& live = calls_.emplace(call_id, std::move(entry)).first->second;
+    in_call_[caller_id] = call_id;
     notices_.ring(callees, live.call);
     notices_.changed(live.audience, live.call);
-    co_return live.call;
+    return live.call;
+}
+
+boost::asio::awaitable<void> CallService::claim(const std::string& chat_id, const std::string& call_id) {
+    const bool claimed = co_await writes_.pool().run(
+        [&](store::Tx& tx) { return store::calls::claim(tx, chat_id, call_id, *process_id_); });
+    if (!claimed) throw refused("a call is running in the chat", "call_running");
+}
+
+boost::asio::awaitable<void> CallService::release(const std::string& call_id) {
+    try {
+        co_await writes_.pool().run([&](store::Tx& tx) {
+            store::calls::release(tx, call_id);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        // The row stays until this process is swept as silent: its chat takes no new call here.
+        spdlog::error("calls: call {} ended but its chat was not freed for the cluster: {}", call_id, e.what());
+    }
+}
+
+boost::asio::awaitable<std::optional<std::string>> CallService::owner_elsewhere_of_call(std::string call_id) {
+    if (!process_id_ || !is_uuid(call_id)) co_return std::nullopt;
+    {
+        std::lock_guard lock(mutex_);
+        if (calls_.contains(call_id)) co_return std::nullopt;
+    }
+    const auto owner = co_await writes_.pool().run([&](store::Tx& tx) { return store::calls::of_call(tx, call_id); });
+    if (!owner || owner->process_id == *process_id_) co_return std::nullopt;
+    co_return owner->process_id;
+}
+
+boost::asio::awaitable<std::optional<std::string>> CallService::owner_elsewhere_of_chat(std::string chat_id) {
+    if (!process_id_ || !is_uuid(chat_id)) co_return std::nullopt;
+    {
+        std::lock_guard lock(mutex_);
+        if (running_in(chat_id)) co_return std::nullopt;
+    }
+    const auto owner = co_await writes_.pool().run([&](store::Tx& tx) { return store::calls::of_chat(tx, chat_id); });
+    if (!owner || owner->process_id == *process_id_) co_return std::nullopt;
+    co_return owner->process_id;
 }
 
 boost::asio::awaitable<calls::Call> CallService::running(std::string user_id, std::string chat_id) {

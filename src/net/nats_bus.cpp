@@ -1,5 +1,6 @@
 #include "confab/net/nats_bus.hpp"
 
+#include "confab/model/error.hpp"
 #include "confab/obs/metrics.hpp"
 
 #include <nats/nats.h>
@@ -32,6 +33,8 @@ constexpr int kReconnectBufferBytes = 32 * 1024 * 1024;
 constexpr std::size_t kQueueBytes = 32 * 1024 * 1024;
 constexpr std::int64_t kFlushTimeoutMs = 2000;
 constexpr std::int64_t kCloseTimeoutMs = 3000;
+// How long a node waits for the owner of a call to answer a command.
+constexpr std::int64_t kRequestTimeoutMs = 2000;
 
 void check(natsStatus status, const char* what) {
     if (status != NATS_OK)
@@ -49,6 +52,9 @@ struct NatsBus::Impl {
     natsOptions* options = nullptr;
     natsConnection* connection = nullptr;
     natsSubscription* subscription = nullptr;
+    natsSubscription* requests = nullptr;
+    std::string calls_prefix;
+    std::function<void(std::string, Reply)> serve;
     obs::Counter& published = counted("published");
     obs::Counter& dropped = counted("dropped");
     // Kept here rather than asked of the client, whose lock its reconnecting thread holds
@@ -71,6 +77,7 @@ struct NatsBus::Impl {
         }
         if (connection && up && natsConnection_FlushTimeout(connection, kFlushTimeoutMs) != NATS_OK)
             spdlog::warn("cluster: NATS did not confirm this node's last messages before it stopped");
+        natsSubscription_Destroy(requests);
         natsSubscription_Destroy(subscription);
         natsConnection_Destroy(connection);
         natsOptions_Destroy(options);
@@ -109,6 +116,19 @@ struct NatsBus::Impl {
             std::string_view(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message))));
         natsMsg_Destroy(message);
     }
+    static void on_request(natsConnection* connection, natsSubscription*, natsMsg* message, void* closure) {
+        const auto* self = static_cast<Impl*>(closure);
+        const char* reply_to = natsMsg_GetReply(message);
+        std::string request(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+        std::string reply_subject(reply_to ? reply_to : "");
+        natsMsg_Destroy(message);
+        if (reply_subject.empty()) return;  // not a request: nobody waits for an answer
+        self->serve(std::move(request), [connection, reply_subject](const std::string& reply) {
+            if (natsConnection_Publish(connection, reply_subject.c_str(), reply.data(),
+                                       static_cast<int>(reply.size())) != NATS_OK)
+                spdlog::warn("cluster: the reply to another node's call request was not sent");
+        });
+    }
     void mark_connected() {
         up = true;
         obs::metrics().cluster_connected.only().set(1);
@@ -132,6 +152,7 @@ struct NatsBus::Impl {
 
 NatsBus::NatsBus(const config::Cluster& settings) : impl_(std::make_unique<Impl>()) {
     impl_->subject = settings.subject + ".hub";
+    impl_->calls_prefix = settings.subject + ".calls.";
     std::vector<const char*> servers;
     for (const auto& url : settings.nats_urls) servers.push_back(url.c_str());
     const auto name = node_id(settings);
@@ -170,6 +191,30 @@ void NatsBus::start(Receiver receive, std::function<void()> rejoined) {
 }
 
 NatsBus::~NatsBus() = default;
+
+std::optional<std::string> NatsBus::ask(const std::string& process_id, const std::string& request) {
+    natsMsg* reply = nullptr;
+    const auto subject = impl_->calls_prefix + process_id;
+    const auto status = natsConnection_Request(&reply, impl_->connection, subject.c_str(), request.data(),
+                                               static_cast<int>(request.size()), kRequestTimeoutMs);
+    if (status == NATS_NO_RESPONDERS) return std::nullopt;
+    if (status != NATS_OK) {
+        spdlog::warn("cluster: call request to process {} failed: {}", process_id, natsStatus_GetText(status));
+        throw model::Error(model::ErrorCode::unavailable, "the node holding the call did not answer");
+    }
+    std::string bytes(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+    natsMsg_Destroy(reply);
+    return bytes;
+}
+
+void NatsBus::answer(const std::string& process_id, std::function<void(std::string request, Reply reply)> serve) {
+    impl_->serve = std::move(serve);
+    const auto subject = impl_->calls_prefix + process_id;
+    check(natsConnection_Subscribe(&impl_->requests, impl_->connection, subject.c_str(), &Impl::on_request,
+                                   impl_.get()),
+          "subscribe to call requests");
+    if (connected()) natsConnection_FlushTimeout(impl_->connection, kFlushTimeoutMs);
+}
 
 void NatsBus::publish(std::string bytes) {
     {

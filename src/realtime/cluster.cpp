@@ -16,6 +16,8 @@ constexpr char kOrderedSend = 'O';  // a send with its chat id and seq before th
 constexpr char kClose = 'C';
 constexpr char kAccess = 'A';
 constexpr char kResync = 'R';
+constexpr char kDeviceSend = 'T';       // user id, token hash, then the frame
+constexpr char kDevice = 'D';           // user id, token hash, whether connected
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
 
 // Little-endian unsigned integers of a fixed width.
@@ -97,6 +99,21 @@ std::optional<Envelope> decode_close(Reader& in) {
                          static_cast<CloseCode>(*code)};
 }
 
+std::optional<Envelope> decode_device_send(Reader& in) {
+    auto user_id = in.short_text();
+    auto token_hash = in.short_text();
+    if (!user_id || !token_hash) return std::nullopt;
+    return DeviceSendEnvelope{std::move(*user_id), std::move(*token_hash), std::string(in.rest())};
+}
+
+std::optional<Envelope> decode_device(Reader& in) {
+    auto user_id = in.short_text();
+    auto token_hash = in.short_text();
+    const auto connected = in.number<std::uint8_t>();
+    if (!user_id || !token_hash || !connected || *connected > 1 || !in.rest().empty()) return std::nullopt;
+    return DeviceEnvelope{std::move(*user_id), std::move(*token_hash), *connected == 1};
+}
+
 // Written straight from the hub's arguments: a relayed send copies neither the user ids nor
 // the frame into an envelope first.
 std::string encode_send(const std::vector<std::string>& user_ids, std::string_view frame,
@@ -130,6 +147,20 @@ std::string encode(const Envelope& envelope) {
         return out;
     }
     if (std::holds_alternative<ResyncEnvelope>(envelope)) return {kVersion, kResync};
+    if (const auto* device_send = std::get_if<DeviceSendEnvelope>(&envelope)) {
+        std::string out{kVersion, kDeviceSend};
+        put_short(out, device_send->user_id);
+        put_short(out, device_send->token_hash);
+        out.append(device_send->frame);
+        return out;
+    }
+    if (const auto* device = std::get_if<DeviceEnvelope>(&envelope)) {
+        std::string out{kVersion, kDevice};
+        put_short(out, device->user_id);
+        put_short(out, device->token_hash);
+        put(out, static_cast<std::uint8_t>(device->connected ? 1 : 0));
+        return out;
+    }
     const auto& close = std::get<CloseEnvelope>(envelope);
     std::string out{kVersion, kClose};
     put_short(out, close.user_id);
@@ -149,6 +180,8 @@ std::optional<Envelope> decode(std::string_view bytes) {
     if (*kind == kClose) return decode_close(in);
     if (*kind == kAccess) return decode_access(in);
     if (*kind == kResync && in.rest().empty()) return ResyncEnvelope{};
+    if (*kind == kDeviceSend) return decode_device_send(in);
+    if (*kind == kDevice) return decode_device(in);
     return std::nullopt;
 }
 
@@ -219,6 +252,14 @@ void Cluster::relay_close(const std::string& user_id, const TokenFilter& tokens,
 
 void Cluster::relay_access_changed(const std::string& chat_id) { publish(encode(AccessEnvelope{chat_id})); }
 
+void Cluster::relay_device_send(const std::string& user_id, const std::string& token_hash, const Frame& frame) {
+    publish(encode(DeviceSendEnvelope{user_id, token_hash, *frame}));
+}
+
+void Cluster::relay_device_changed(const std::string& user_id, const std::string& token_hash, bool connected) {
+    publish(encode(DeviceEnvelope{user_id, token_hash, connected}));
+}
+
 void Cluster::publish(std::string bytes) {
     bus_.publish(std::move(bytes));
     // While the bus is up rejoined() will not run: the others are told now.
@@ -250,6 +291,11 @@ void Cluster::receive(std::string_view bytes) {
         else hub_.send_here(send->user_ids, frame);
     } else if (const auto* access = std::get_if<AccessEnvelope>(&*envelope)) {
         if (told_.access_changed) told_.access_changed(access->chat_id);
+    } else if (auto* device_send = std::get_if<DeviceSendEnvelope>(&*envelope)) {
+        hub_.send_to_token(device_send->user_id, device_send->token_hash,
+                           std::make_shared<const std::string>(std::move(device_send->frame)));
+    } else if (const auto* device = std::get_if<DeviceEnvelope>(&*envelope)) {
+        if (told_.device_changed) told_.device_changed(device->user_id, device->token_hash, device->connected);
     } else if (std::holds_alternative<ResyncEnvelope>(*envelope)) {
         spdlog::warn(
             "cluster: another node lost what it published; closing this node's connections so their clients "

@@ -6,6 +6,7 @@
 #include "confab/store/accounts.hpp"
 #include "confab/store/bans.hpp"
 #include "confab/store/broadcast_lists.hpp"
+#include "confab/store/calls.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/invite_links.hpp"
 #include "confab/store/media.hpp"
@@ -54,6 +55,7 @@ void prepare_statements(Tx& tx) {
     templates::prepare(tx);
     polls::prepare(tx);
     presence::prepare(tx);
+    calls::prepare(tx);
     translations::prepare(tx);
     accounts::prepare(tx);
     exports::prepare(tx);

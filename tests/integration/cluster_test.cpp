@@ -2,6 +2,7 @@
 // Cluster): a member connected to one node hears what happens on another.
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -283,10 +284,159 @@ TEST_F(ClusterTest, ASendersBurstIsLimitedOnEachNodeSoAtMostNTimesOverAll) {
     EXPECT_EQ(accepted[b()], 5) << "each node has a burst of its own: 2 nodes, at most twice one";
 }
 
-// Calls live in the memory of the node whose WebSocket started them (docs/api.md, Calls): only
-// that node answers GET /chats/{id}/call with the call or tells a connection opening there of
-// it; another node knows nothing of it but the live call.* frames, which cross.
-TEST_F(ClusterTest, OnlyTheNodeHoldingACallTellsOfItAfterTheFact) {
+json call_acked(WsClient& ws, const std::string& type, json data) {
+    auto reply = ws_request(ws, type, std::move(data));
+    EXPECT_TRUE(IsAck(reply)) << type << ": " << reply.dump();
+    return reply.value("data", json::object());
+}
+
+FramePred of_call(const std::string& call_id) {
+    return [call_id](const json& frame) {
+        const auto& data = frame["data"];
+        return data.value("call_id", "") == call_id || (data.contains("call") && data["call"]["id"] == call_id);
+    };
+}
+
+// The first call.updated of the call whose CallModel satisfies `pred`.
+bool updated_where(WsClient& ws, const std::string& call_id, const std::function<bool(const json& call)>& pred) {
+    return wait_for(ws, "call.updated",
+                    [&](const json& f) { return f["data"]["call"]["id"] == call_id && pred(f["data"]["call"]); })
+        .has_value();
+}
+
+bool participant_connected(const json& call, const std::string& user_id, bool connected) {
+    for (const auto& participant : call["participants"])
+        if (participant["user_id"] == user_id) return participant["connected"] == connected;
+    return false;
+}
+
+// A call lives on the node that started it (docs/api.md, Calls); a device on another node
+// rings, answers, signals, shares its screen and hangs up through its own node, which
+// forwards its commands to the owner; the owner's frames for it cross back.
+TEST_F(ClusterTest, ACallBetweenDevicesOnTwoNodesRingsRelaysEachWayAndLeavesItsMessage) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const std::string chat = create_direct(a(), ann, bob)["id"];
+    auto ann_on_a = ws_connect(a(), ann.token);
+    auto bob_on_b = ws_connect(b(), bob.token);
+
+    const std::string call = call_acked(*ann_on_a, "call.start", {{"chat_id", chat}, {"kind", "video"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_on_b, "call.ring", of_call(call))) << "a callee on node b rings";
+    const auto accepted = call_acked(*bob_on_b, "call.accept", {{"call_id", call}})["call"];
+    EXPECT_EQ(accepted["state"], "active") << accepted.dump();
+    EXPECT_TRUE(updated_where(*ann_on_a, call, [](const json& c) { return c["state"] == "active"; }));
+
+    const json offer{{"type", "offer"}, {"sdp", "v=0 ann"}};
+    call_acked(*ann_on_a, "call.signal",
+               {{"call_id", call}, {"to_user_id", bob.id}, {"kind", "offer"}, {"payload", offer}});
+    const auto offered = wait_for(*bob_on_b, "call.signal", of_call(call));
+    ASSERT_TRUE(offered) << "an offer crosses to the callee's node";
+    EXPECT_EQ((*offered)["data"],
+              (json{{"call_id", call}, {"from_user_id", ann.id}, {"kind", "offer"}, {"payload", offer}}));
+    const json answer{{"type", "answer"}, {"sdp", "v=0 bob"}};
+    const json candidate{{"candidate", "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host"}, {"sdpMid", "0"}};
+    call_acked(*bob_on_b, "call.signal",
+               {{"call_id", call}, {"to_user_id", ann.id}, {"kind", "answer"}, {"payload", answer}});
+    call_acked(*bob_on_b, "call.signal",
+               {{"call_id", call}, {"to_user_id", ann.id}, {"kind", "candidate"}, {"payload", candidate}});
+    const auto answered = wait_for(*ann_on_a, "call.signal", of_call(call));
+    ASSERT_TRUE(answered) << "an answer from node b reaches the caller";
+    EXPECT_EQ((*answered)["data"]["payload"], answer);
+    EXPECT_EQ((*answered)["data"]["from_user_id"], bob.id);
+    const auto candidated = wait_for(*ann_on_a, "call.signal", of_call(call));
+    ASSERT_TRUE(candidated);
+    EXPECT_EQ((*candidated)["data"]["payload"], candidate) << "in the order sent";
+    call_acked(*ann_on_a, "call.signal",
+               {{"call_id", call}, {"to_user_id", bob.id}, {"kind", "candidate"}, {"payload", candidate}});
+    EXPECT_TRUE(wait_for(*bob_on_b, "call.signal", [&](const json& f) { return f["data"]["kind"] == "candidate"; }));
+
+    call_acked(*bob_on_b, "call.screen_share.start", {{"call_id", call}});
+    EXPECT_TRUE(updated_where(*ann_on_a, call, [&](const json& c) {
+        for (const auto& participant : c["participants"])
+            if (participant["user_id"] == bob.id) return participant["screen_sharing"].get<bool>();
+        return false;
+    })) << "a screen share from node b";
+
+    EXPECT_EQ(refusal(ws_request(*bob_on_b, "call.accept", {{"call_id", call}})), "conflict/not_ringing")
+        << "the owner's refusal comes back as it is";
+    call_acked(*bob_on_b, "call.hangup", {{"call_id", call}});
+    const auto ended = wait_for(*ann_on_a, "call.ended", of_call(call));
+    ASSERT_TRUE(ended);
+    EXPECT_EQ((*ended)["data"]["call"]["outcome"], "completed");
+    EXPECT_TRUE(wait_for(*bob_on_b, "call.ended", of_call(call)));
+    json message;
+    eventually([&] {
+        for (const auto& m : system_messages(b(), bob, chat))
+            if (m["metadata"].value("call_id", "") == call) message = m;
+        return !message.is_null();
+    });
+    EXPECT_EQ(message["metadata"]["event"], "call.completed") << message.dump();
+    EXPECT_EQ(
+        refusal(ws_request(*bob_on_b, "call.signal",
+                           {{"call_id", call}, {"to_user_id", ann.id}, {"kind", "candidate"}, {"payload", candidate}})),
+        "not_found")
+        << "a candidate for a call that has ended, from another node";
+}
+
+// Every device of the callee rings wherever it is connected; the first answer, on any node,
+// takes the call and the others stop ringing.
+TEST_F(ClusterTest, TheFirstAnswerOnAnyNodeStopsTheRingOnTheOthers) {
+    auto node_c = start_node("node-c");
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const std::string chat = create_direct(a(), ann, bob)["id"];
+    auto ann_on_a = ws_connect(a(), ann.token);
+    auto bob_phone_on_b = ws_connect(b(), bob.token);
+    auto bob_laptop_on_c = ws_connect(node_c->port(), login(a(), bob.username));
+
+    const std::string call = call_acked(*ann_on_a, "call.start", {{"chat_id", chat}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_phone_on_b, "call.ring", of_call(call)));
+    ASSERT_TRUE(wait_for(*bob_laptop_on_c, "call.ring", of_call(call)));
+    call_acked(*bob_laptop_on_c, "call.accept", {{"call_id", call}});
+    const auto stopped = wait_for(*bob_phone_on_b, "call.ring_stopped", of_call(call));
+    ASSERT_TRUE(stopped) << "the phone on node b stops ringing";
+    EXPECT_EQ((*stopped)["data"]["reason"], "answered");
+    EXPECT_EQ(refusal(ws_request(*bob_phone_on_b, "call.accept", {{"call_id", call}})), "conflict/not_ringing");
+
+    const json offer{{"type", "offer"}, {"sdp", "v=0"}};
+    call_acked(*ann_on_a, "call.signal",
+               {{"call_id", call}, {"to_user_id", bob.id}, {"kind", "offer"}, {"payload", offer}});
+    EXPECT_TRUE(wait_for(*bob_laptop_on_c, "call.signal", of_call(call))) << "signals go to the device that answered";
+    EXPECT_TRUE(NoFrameBefore(*bob_phone_on_b, frame_of("call.signal"), direct_message_marker(a(), ann, bob)))
+        << "and to no other";
+    if (HasFailure()) node_c->print_log_tail("node c");
+}
+
+// One call runs in a chat across the cluster: a call.start through another node is refused
+// while it runs, and taken once it ended.
+TEST_F(ClusterTest, ACallStartOnAnotherNodeWhileOneRunsIsRefused) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const auto cat = register_user(a(), "cat");
+    const std::string group = create_group(a(), ann, {bob.id, cat.id})["id"];
+    auto ann_on_a = ws_connect(a(), ann.token);
+    auto cat_on_b = ws_connect(b(), cat.token);
+    const std::string call = call_acked(*ann_on_a, "call.start", {{"chat_id", group}, {"kind", "voice"}})["call"]["id"];
+
+    EXPECT_EQ(refusal(ws_request(*cat_on_b, "call.start", {{"chat_id", group}, {"kind", "voice"}})),
+              "conflict/call_running");
+    call_acked(*ann_on_a, "call.cancel", {{"call_id", call}});
+    ASSERT_TRUE(wait_for(*cat_on_b, "call.ended", of_call(call)));
+    json restarted;
+    eventually([&] {
+        const auto reply = ws_request(*cat_on_b, "call.start", {{"chat_id", group}, {"kind", "voice"}});
+        if (IsAck(reply)) restarted = reply["data"]["call"];
+        return !restarted.is_null();
+    });
+    ASSERT_FALSE(restarted.is_null()) << "the chat is free once its call ended";
+    EXPECT_EQ(refusal(ws_request(*ann_on_a, "call.start", {{"chat_id", group}, {"kind", "voice"}})),
+              "conflict/call_running")
+        << "and node b's call is the one now";
+}
+
+// Every node answers GET /chats/{id}/call and tells a connection opening there of the call,
+// whichever node holds it.
+TEST_F(ClusterTest, EveryNodeTellsOfARunningCallAfterTheFact) {
     const auto ann = register_user(a(), "ann");
     const auto bob = register_user(a(), "bob");
     const auto cat = register_user(a(), "cat");
@@ -298,18 +448,38 @@ TEST_F(ClusterTest, OnlyTheNodeHoldingACallTellsOfItAfterTheFact) {
     const std::string call = started["data"]["call"]["id"];
     const auto running = chat_url(group) + "/call";
 
-    EXPECT_EQ(expect_json(get(a(), cat.token, running), 200, "running call")["id"], call);
-    EXPECT_TRUE(HasReason(get(b(), cat.token, running), 404, "not_found", "no_call")) << "node b does not hold it";
+    for (const auto port : {a(), b()})
+        EXPECT_EQ(expect_json(get(port, cat.token, running), 200, "running call")["id"], call) << port;
+    const auto outsider = register_user(b(), "dan");
+    EXPECT_TRUE(IsError(get(b(), outsider.token, running), 404, "not_found")) << "the owner's refusal of a non-member";
     auto cat_on_b = ws_connect(b(), cat.token);
-    EXPECT_TRUE(NoFrameBefore(*cat_on_b, frame_of("call.updated"), direct_message_marker(a(), ann, cat)))
-        << "a connection opening on node b is not told of node a's call";
-    auto cat_on_a = ws_connect(a(), login(a(), cat.username));
-    EXPECT_TRUE(wait_for(*cat_on_a, "call.updated")) << "one opening on node a is";
+    EXPECT_TRUE(wait_for(*cat_on_b, "call.updated", of_call(call))) << "a connection opening on node b is told";
+    EXPECT_TRUE(wait_for(*cat_on_b, "call.ring", of_call(call))) << "and rings";
 
     ASSERT_TRUE(IsAck(ws_request(*bob_ws, "call.accept", {{"call_id", call}})));
-    EXPECT_TRUE(wait_for(*cat_on_b, "call.updated", [&](const json& f) {
-        return f["data"]["call"]["id"] == call && f["data"]["call"]["state"] == "active";
-    })) << "the live frames cross";
+    EXPECT_TRUE(updated_where(*cat_on_b, call, [](const json& c) { return c["state"] == "active"; }))
+        << "the live frames cross";
+}
+
+// A participant's device on another node loses its last connection: the owner marks it
+// disconnected (its reconnect grace runs) and connected again when it comes back there.
+TEST_F(ClusterTest, AParticipantOnAnotherNodeDropsAndComesBackWithinTheGrace) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const std::string chat = create_direct(a(), ann, bob)["id"];
+    auto ann_on_a = ws_connect(a(), ann.token);
+    auto bob_on_b = ws_connect(b(), bob.token);
+    const std::string call = call_acked(*ann_on_a, "call.start", {{"chat_id", chat}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_on_b, "call.ring", of_call(call)));
+    call_acked(*bob_on_b, "call.accept", {{"call_id", call}});
+
+    bob_on_b->close();
+    EXPECT_TRUE(updated_where(*ann_on_a, call, [&](const json& c) { return participant_connected(c, bob.id, false); }))
+        << "the owner saw the device's last connection on node b go";
+    auto bob_back = ws_connect(b(), bob.token);
+    EXPECT_TRUE(updated_where(*ann_on_a, call, [&](const json& c) { return participant_connected(c, bob.id, true); }))
+        << "and come back";
+    EXPECT_TRUE(wait_for(*bob_back, "call.updated", of_call(call))) << "the device hears of its call on reconnect";
 }
 
 TEST_F(ClusterTest, TypingCrossesNodes) {

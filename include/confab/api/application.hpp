@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/api/call_publisher.hpp"
+#include "confab/api/call_router.hpp"
 #include "confab/api/event_publisher.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/services.hpp"
@@ -95,6 +96,7 @@ public:
     domain::InviteLinkService invite_links;
     CallPublisher call_publisher;
     domain::CallService calls;
+    CallRouter call_router;
     domain::UserBlockService user_blocks;
     domain::ReportService reports;
     domain::BroadcastService broadcasts;

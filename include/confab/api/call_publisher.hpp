@@ -4,18 +4,23 @@
 #include "confab/domain/call_service.hpp"
 
 namespace confab::realtime {
+class Cluster;
 class Hub;
-}
+}  // namespace confab::realtime
 
 namespace confab::api {
 
 // CallModel (docs/asyncapi.yaml): a call as its frames and acks carry it.
 Json to_json(const domain::calls::Call& call);
 
-// The domain's CallNotices: each serialized once, to the devices of docs/asyncapi.yaml.
+// The domain's CallNotices: each serialized once, to the devices of docs/asyncapi.yaml, on
+// every node (a device's own frames cross to the other nodes through the cluster).
 class CallPublisher final : public domain::CallNotices {
 public:
     explicit CallPublisher(realtime::Hub& hub) : hub_(hub) {}
+
+    // Clustered, before the first call: a device may be connected to another node.
+    void reach_other_nodes(realtime::Cluster& cluster) { cluster_ = &cluster; }
 
     void ring(const std::vector<std::string>& users, const domain::calls::Call& call) override;
     void ring_device(const domain::calls::Device& device, const domain::calls::Call& call) override;
@@ -31,6 +36,7 @@ private:
     void send_to_device(const domain::calls::Device& device, const char* type, Json data);
 
     realtime::Hub& hub_;
+    realtime::Cluster* cluster_ = nullptr;
 };
 
 }  // namespace confab::api

@@ -43,6 +43,8 @@ class Hub;
 
 namespace confab::api {
 
+class CallRouter;
+
 // What the handlers work with; owned by main, outlives every request.
 struct Services {
     const config::Config& config;
@@ -71,6 +73,7 @@ struct Services {
     domain::BroadcastService& broadcasts;
     const realtime::Hub& hub;
     domain::BotService& bots;
+    CallRouter& call_router;
 };
 
 // The token of "Authorization: Bearer <token>", if the header has that form.

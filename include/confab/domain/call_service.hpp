@@ -50,8 +50,10 @@ struct IceServers {
     std::chrono::seconds ttl;
 };
 
-// The calls of this node (docs/api.md, Calls): held in memory only, so a restart ends them,
-// and their signalling reaches the devices connected to this node. Every transition is
+// The calls this node owns (docs/api.md, Calls): held in memory only, so a restart ends them.
+// In a cluster each call is owned by the node that started it, recorded in PostgreSQL so that
+// one runs per chat across the nodes; the others forward their devices' commands to the owner
+// (api::CallRouter), and tell it of their devices' connections. Every transition is
 // calls::Call's under one mutex; the notices go out under it too, so each device sees a
 // call's changes in order. A tick ends the rings and reconnect graces that ran out; each
 // ended call writes its system message (missed, declined or its duration) like any message.
@@ -82,9 +84,18 @@ public:
 
     IceServers ice_servers(const std::string& user_id) const;
 
-    // A connection of this device joined or left the hub: a participant's device that lost
-    // its last connection has the reconnect grace to come back; a device that connects while
-    // a call rings for its user rings too, and hears of every call running in its user's chats.
+    // Clustered: the calls this node starts are recorded as owned by this process
+    // (store/calls.hpp), whose id names it to the other nodes. Before the first call.
+    void share_with_other_nodes(std::string process_id) { process_id_ = std::move(process_id); }
+    // The process that owns the call, or the chat's running call, when it is another node's:
+    // its commands go there. Nothing when this node holds it, knows of none, or is alone.
+    boost::asio::awaitable<std::optional<std::string>> owner_elsewhere_of_call(std::string call_id);
+    boost::asio::awaitable<std::optional<std::string>> owner_elsewhere_of_chat(std::string chat_id);
+
+    // A connection of this device joined or left the hub, this node's or (clustered) another's:
+    // a participant's device that lost its last connection has the reconnect grace to come
+    // back; a device that connects while a call rings for its user rings too, and hears of
+    // every call running in its user's chats.
     void connected(const calls::Device& device);
     void disconnected(const calls::Device& device);
 
@@ -104,6 +115,12 @@ private:
     using Entering = calls::Step (calls::Call::*)(const calls::Device&, std::size_t, model::Timestamp);
     using Leaving = calls::Step (calls::Call::*)(const std::string&, model::Timestamp);
 
+    // With mutex_ held: rings the callees of a new call, or refuses it.
+    const calls::Call& open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
+                            calls::Kind kind, bool group, std::vector<std::string> audience);
+    // Clustered: conflict "call_running" when another call of the chat is recorded.
+    boost::asio::awaitable<void> claim(const std::string& chat_id, const std::string& call_id);
+    boost::asio::awaitable<void> release(const std::string& call_id);
     // Answer or join: the device's user, free of other calls, enters the call.
     boost::asio::awaitable<calls::Call> enter(calls::Device device, const std::string& call_id, Entering how);
     // Decline or leave; an ended call's system message is written after.
@@ -132,6 +149,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, Live> calls_;
     std::map<std::string, std::string> in_call_;  // participant -> call id
+    std::optional<std::string> process_id_;       // clustered: this process, as store/calls.hpp records it
 };
 
 // The system message an ended call leaves in its chat: "Missed voice call", "Declined video

@@ -48,6 +48,9 @@ public:
     // destroyed one; stops the heartbeat. Idempotent.
     void stop();
 
+    // This process as PostgreSQL knows it (random per start): names its calls' owner too.
+    const std::string& process_id() const { return process_id_; }
+
     boost::asio::awaitable<void> typing(std::string actor, std::string chat_id, bool is_typing);
 
     // Called after a connection joined / left the hub: the first one anywhere makes the user

@@ -5,11 +5,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 // The cluster's bus on NATS (Debian's libnats, the nats.c client): one subject,
-// `<cluster.subject>.hub`, that every node publishes to and subscribes to, without echo.
+// `<cluster.subject>.hub`, that every node publishes to and subscribes to, without echo; and
+// one request/reply subject per process, `<cluster.subject>.calls.<process id>`, on which the
+// node that owns a call answers the others' commands for it (api::CallRouter).
 namespace confab::net {
 
 class NatsBus final : public realtime::Bus {
@@ -33,6 +36,14 @@ public:
     void publish(std::string bytes) override;
     bool take_refused() override;
     bool connected() const override;
+
+    // A request to the process's node; blocks until its reply. Nothing when no node has that
+    // process's subject (the process is gone); Error{unavailable} when none came in time.
+    std::optional<std::string> ask(const std::string& process_id, const std::string& request);
+    using Reply = std::function<void(const std::string& reply)>;
+    // From then on the other nodes' requests to this process go to `serve`, on the client's
+    // thread; it replies (once, from any thread) when it is done. Once, after start().
+    void answer(const std::string& process_id, std::function<void(std::string request, Reply reply)> serve);
 
     // The node's name when cluster.node_id is empty: <hostname>-<pid>.
     static std::string node_id(const config::Cluster& settings);

@@ -55,7 +55,26 @@ struct AccessEnvelope {
 struct ResyncEnvelope {
     bool operator==(const ResyncEnvelope&) const = default;
 };
-using Envelope = std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope, ResyncEnvelope>;
+// A frame for one device's connections (a user's connections of one token): a call's
+// signalling, from the node that owns the call.
+struct DeviceSendEnvelope {
+    std::string user_id;
+    std::string token_hash;
+    std::string frame;
+
+    bool operator==(const DeviceSendEnvelope&) const = default;
+};
+// A device got a connection on the sending node, or lost its last one there: the node that
+// owns a call it is in, or rings in, acts on it (domain::CallService::connected).
+struct DeviceEnvelope {
+    std::string user_id;
+    std::string token_hash;
+    bool connected = false;
+
+    bool operator==(const DeviceEnvelope&) const = default;
+};
+using Envelope =
+    std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope, ResyncEnvelope, DeviceSendEnvelope, DeviceEnvelope>;
 
 // A compact binary encoding: a version byte, a kind byte, then length-prefixed fields.
 std::string encode(const Envelope& envelope);
@@ -84,6 +103,8 @@ public:
         std::function<void(const std::string& user_id, const TokenFilter& tokens)> closed;
         // Another node changed a chat's access (domain::AccessCache::forget).
         std::function<void(const std::string& chat_id)> access_changed;
+        // A device's connections changed on another node (DeviceEnvelope).
+        std::function<void(const std::string& user_id, const std::string& token_hash, bool connected)> device_changed;
     };
 
     // `order_wait`: how long a message after a gap in its chat's seqs waits for the gap to fill.
@@ -100,6 +121,10 @@ public:
     bool linked() const override { return bus_.connected(); }
     // This node changed a chat's access: the others' caches of it go.
     void relay_access_changed(const std::string& chat_id);
+    // A frame for a device's connections on the other nodes (this node's are the caller's).
+    void relay_device_send(const std::string& user_id, const std::string& token_hash, const Frame& frame);
+    // A device got a connection here, or lost its last one here.
+    void relay_device_changed(const std::string& user_id, const std::string& token_hash, bool connected);
 
     // One message from the bus, on the bus's own thread.
     void receive(std::string_view bytes);

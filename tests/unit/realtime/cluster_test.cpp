@@ -38,10 +38,22 @@ TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
     EXPECT_EQ(decode(encode(send)), send);
 }
 
+TEST(ClusterEnvelope, ADeviceSendAndADeviceChangeComeBackAsTheyWent) {
+    const Envelope send = DeviceSendEnvelope{"u1", "hash", std::string("{\"type\":\"call.signal\"}\0\xff", 24)};
+    const Envelope up = DeviceEnvelope{"u1", "hash", true};
+    const Envelope down = DeviceEnvelope{"u2", "other", false};
+    for (const auto& envelope : {send, up, down}) EXPECT_EQ(decode(encode(envelope)), envelope);
+    EXPECT_EQ(decode(encode(up) + "x"), std::nullopt);
+    auto bad_flag = encode(up);
+    bad_flag.back() = 2;
+    EXPECT_EQ(decode(bad_flag), std::nullopt);
+}
+
 TEST(ClusterEnvelope, APartOfAnEnvelopeIsNone) {
     for (const auto& envelope :
          {Envelope{SendEnvelope{{"u1", "u2"}, "", std::nullopt}},
           Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3}}}, Envelope{AccessEnvelope{"chat-1"}},
+          Envelope{DeviceSendEnvelope{"u1", "hash", ""}}, Envelope{DeviceEnvelope{"u1", "hash", true}},
           Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
         const auto bytes = encode(envelope);
         for (std::size_t size = 0; size < bytes.size(); ++size)
@@ -248,11 +260,26 @@ TEST(ClusterTold, AnotherNodesAccessChangeIsToldHere) {
     Hub hub;
     LinkedBus bus;
     std::vector<std::string> changed;
-    Cluster cluster(hub, bus, Cluster::Told{{}, [&](const std::string& chat_id) { changed.push_back(chat_id); }});
+    Cluster cluster(hub, bus, Cluster::Told{{}, [&](const std::string& chat_id) { changed.push_back(chat_id); }, {}});
     Cluster other(hub, bus);
     bus.peer = &cluster;
     other.relay_access_changed("chat-1");
     EXPECT_EQ(changed, std::vector<std::string>{"chat-1"});
+}
+
+TEST(ClusterTold, AnotherNodesDeviceChangeIsToldHere) {
+    Hub hub;
+    LinkedBus bus;
+    std::vector<DeviceEnvelope> told;
+    Cluster cluster(
+        hub, bus, Cluster::Told{{}, {}, [&](const std::string& user_id, const std::string& token_hash, bool connected) {
+                                    told.push_back({user_id, token_hash, connected});
+                                }});
+    Cluster other(hub, bus);
+    bus.peer = &cluster;
+    other.relay_device_changed("u1", "hash", true);
+    other.relay_device_changed("u1", "hash", false);
+    EXPECT_EQ(told, (std::vector<DeviceEnvelope>{{"u1", "hash", true}, {"u1", "hash", false}}));
 }
 
 TEST_F(ClusterTest, WhatIsNotAnEnvelopeIsDropped) {
