@@ -291,10 +291,11 @@ class WebSockets:
     """`with WebSockets(port, tokens) as sockets:` one WebSocket per token (GET /api/v1/ws),
     kept open and drained by one thread that answers the server's pings, so that their users
     stay online however long the run. sockets.frames counts the frames received; sockets.closed
-    the connections the server closed."""
+    the connections the server closed; on_text, when given, is called (on the draining thread)
+    with each text frame's payload as it arrives."""
 
-    def __init__(self, port, tokens):
-        self.port, self.tokens = port, tokens
+    def __init__(self, port, tokens, on_text=None):
+        self.port, self.tokens, self.on_text = port, tokens, on_text
         self.frames = self.closed = 0
         self.selector = selectors.DefaultSelector()
         self.running = True
@@ -376,3 +377,5 @@ class WebSockets:
                 self._send(connection, 0xA, payload)
             else:
                 self.frames += 1
+                if self.on_text and opcode == 0x1:
+                    self.on_text(payload)

@@ -75,7 +75,7 @@ awaitable<http::Response> list_chats(Services& services, http::Context& context)
 awaitable<http::Response> update_chat(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
-    reject_unknown_fields(body, {"title", "avatar_url", "settings", "metadata", "handle", "is_public"});
+    reject_unknown_fields(body, {"title", "avatar_url", "settings", "metadata", "handle", "is_public", "large"});
     domain::ChatUpdate update;
     if (body.contains("title")) update.title = required_string(body, "title");
     if (body.contains("avatar_url")) update.avatar_url = nullable_string(body, "avatar_url");
@@ -83,6 +83,7 @@ awaitable<http::Response> update_chat(Services& services, http::Context& context
     update.metadata = optional_object(body, "metadata", max_metadata_bytes);
     if (body.contains("handle")) update.handle = nullable_string(body, "handle");
     update.is_public = optional_bool(body, "is_public");
+    update.large = optional_bool(body, "large");
     co_return chat_response(200, co_await services.chats.update(principal.user_id, context.path_params.at("id"),
                                                                 std::move(update)));
 }
@@ -128,6 +129,8 @@ void add_chat_routes(http::Router& router, Services& services) {
         co_return chat_response(200, co_await services.chats.get(principal.user_id, c.path_params.at("id")));
     });
     router.add(Method::put, "/api/v1/chats/{id}", [&services](http::Context& c) { return update_chat(services, c); });
+    // PATCH: the same partial update (every field optional), under the method that says so.
+    router.add(Method::patch, "/api/v1/chats/{id}", [&services](http::Context& c) { return update_chat(services, c); });
     router.add(Method::del, "/api/v1/chats/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_await services.chats.remove(principal.user_id, c.path_params.at("id"));

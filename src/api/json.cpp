@@ -386,7 +386,8 @@ Json to_json(const model::ChatView& view) {
                 {"updated_at", format_timestamp(c.updated_at)},
                 {"handle", optional_text(c.handle)},
                 {"is_public", c.is_public},
-                {"subscriber_count", c.type == model::ChatType::channel ? Json(c.subscriber_count) : Json(nullptr)}};
+                {"subscriber_count", c.type == model::ChatType::channel ? Json(c.subscriber_count) : Json(nullptr)},
+                {"large", c.large}};
 }
 
 Json to_json(const model::Channel& channel) {

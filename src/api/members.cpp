@@ -40,7 +40,7 @@ awaitable<http::Response> list_members(Services& services, http::Context& contex
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
     const auto page = co_await services.members.members(principal.user_id, context.path_params.at("id"),
-                                                        integer_cursor(query, 'p'), page_limit(query));
+                                                        integer_cursor(query, 'p'), page_limit(query), query.get("q"));
     const Json next =
         page.next_after_position ? Json(encode_integer_cursor('p', *page.next_after_position)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"members", members_json(page.members)}, {"next_cursor", next}}));

@@ -570,6 +570,8 @@ const std::vector<Key>& keys() {
          integer(1, kMaxCount), &Config::limits, &Limits::login_failures_per_account_per_minute},
         {"limits.access_cache_members", "CONFAB_LIMIT_ACCESS_CACHE_MEMBERS", integer(1000, kMaxCount * 1000),
          &Config::limits, &Limits::access_cache_members},
+        {"limits.large_group_members", "CONFAB_LIMIT_LARGE_GROUP_MEMBERS", integer(1, kMaxCount), &Config::limits,
+         &Limits::large_group_members},
 
         {"log.level", "CONFAB_LOG_LEVEL", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}),
          &Config::log, &Log::level},

@@ -203,15 +203,20 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     validate_settings(update.settings);
     // A channel's handle and publicity are its admins' to change, as settings are.
     const bool changes_settings = !update.settings.empty() || update.handle || update.is_public;
-    rules::may_update_chat(co_await writes_.standing(chat_id, actor), changes_settings);
+    const auto standing = co_await writes_.standing(chat_id, actor);
+    if (update.large) rules::may_make_large(standing, *update.large);
+    rules::may_update_chat(standing, changes_settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
+        if (update.large) rules::may_make_large(now, *update.large);
         rules::may_update_chat(now, changes_settings);
+        const bool becomes_large = update.large.value_or(false) && !now.large;
         const auto before = view_of(tx, chat_id, actor);
         // Settings the request leaves out keep their value as of the lock, not as cached.
         const auto settings = update.settings.applied_to(now.settings);
         if (update.handle || update.is_public)
             store::chats::set_channel_fields(tx, chat_id, channel_changes(tx, before, update));
+        if (becomes_large) store::chats::make_large(tx, chat_id);
         store::chats::update(tx, chat_id,
                              {update.title, update.avatar_url, settings,
                               update.metadata ? std::optional<std::string>(update.metadata->text) : std::nullopt});
@@ -230,11 +235,17 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
                                                           actor_name + " changed the group settings (" +
                                                               settings_summary(settings) + ")",
                                                           "chat.settings_changed"));
+        if (becomes_large)
+            deliver_message(outcome.effects, write_system(tx, chat_id, actor, actor_name + " made this a large group",
+                                                          "chat.made_large"));
         outcome.value = view_of(tx, chat_id, actor);
         outcome.effects.deliver(Occasion::chat_updated, ChatUpdated{outcome.value},
                                 viewers(store::members::standings(tx, chat_id)));
-        outcome.effects.cache_change = [chat_id, settings](AccessCache& cache) {
-            cache.update(chat_id, [&](ChatAccess& a) { a.settings = settings; });
+        outcome.effects.cache_change = [chat_id, settings, large = now.large || becomes_large](AccessCache& cache) {
+            cache.update(chat_id, [&](ChatAccess& a) {
+                a.settings = settings;
+                a.large = large;
+            });
         };
         return outcome;
     });
@@ -325,7 +336,7 @@ boost::asio::awaitable<ChatView> ChatService::join_channel(std::string actor, st
         rules::may_join_channel(ChatType::channel, channel->is_public,
                                 !store::bans::banned_among(tx, chat_id, {actor}).empty());
         store::members::insert(tx, chat_id, actor, Role::member);
-        store::invitations::remove_for(tx, chat_id, actor);
+        store::invitations::remove_for(tx, chat_id, {actor});
         outcome.value = view_of(tx, chat_id, actor);
         announce_joins(outcome.effects, chat_id, outcome.value, {member_of(tx, chat_id, actor)}, {});
         return outcome;

@@ -52,11 +52,11 @@ void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
 
 namespace {
 
-// A channel's members who see the others (rules::sees_members).
+// The staff of a chat whose members do not hear of each other (rules::hears_each_member).
 std::vector<std::string> staff_of(const ChatAccess& access) {
     std::vector<std::string> staff;
     for (const auto& [user, role] : access.members)
-        if (rules::sees_members({access.type, access.settings, role})) staff.push_back(user);
+        if (rules::is_staff(role)) staff.push_back(user);
     return staff;
 }
 
@@ -66,7 +66,7 @@ void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::stri
     if (const auto access = cache_.find(chat_id)) {
         facts.members.reserve(access->members.size());
         for (const auto& [user, role] : access->members) facts.members.push_back(user);
-        if (access->type == ChatType::channel) facts.staff = staff_of(*access);
+        if (!rules::hears_each_member(access->type, access->large)) facts.staff = staff_of(*access);
     }
     publish(occasion, std::move(event), std::move(facts));
 }
@@ -91,6 +91,7 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
                               direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
             if (const auto custom = access->custom_grants.find(user_id); custom != access->custom_grants.end())
                 standing.custom_grants = custom->second;
+            standing.large = access->large;
             return standing;
         }
     }

@@ -18,6 +18,13 @@ std::string system_metadata(const std::string& event, const std::optional<std::s
 
 }  // namespace
 
+void check_room(store::Tx& tx, const std::string& chat_id, const store::ChatKind& kind, std::size_t joining,
+                const config::Limits& limits, std::optional<std::string> field) {
+    const auto members = static_cast<std::size_t>(store::chats::member_count(tx, chat_id));
+    rules::check_room(kind.type, kind.large, members + joining, {limits.group_members, limits.large_group_members},
+                      std::move(field));
+}
+
 std::string name_of(store::Tx& tx, const std::string& user_id) {
     const auto user = store::users::find(tx, user_id);
     return user ? user->display_name : std::string("someone");

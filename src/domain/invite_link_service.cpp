@@ -57,7 +57,7 @@ boost::asio::awaitable<InvitePreview> InviteLinkService::preview(std::string cod
 
 boost::asio::awaitable<ChatView> InviteLinkService::join(std::string actor, std::string code) {
     const auto chat_id = (co_await open_link(code)).chat_id;
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, code, max = limits_.group_members](store::Tx& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, code, &limits = limits_](store::Tx& tx) {
         const auto link = store::chats::lock(tx, chat_id) ? store::invite_links::find(tx, code) : std::nullopt;
         if (!link) throw no_such_link();
         Outcome<ChatView> outcome;
@@ -66,15 +66,14 @@ boost::asio::awaitable<ChatView> InviteLinkService::join(std::string actor, std:
             return outcome;
         }
         rules::may_join_by_link(*link, now(), !store::bans::banned_among(tx, chat_id, {actor}).empty());
-        const auto type = store::chats::type_of(tx, chat_id).value_or(ChatType::group);
-        if (rules::member_capped(type) && store::members::user_ids(tx, chat_id).size() + 1 > max)
-            throw conflict("the group is full");
+        const auto kind = store::chats::kind_of(tx, chat_id).value_or(store::ChatKind{});
+        check_room(tx, chat_id, kind, 1, limits);
         store::members::insert(tx, chat_id, actor, Role::member);
-        store::invitations::remove_for(tx, chat_id, actor);
+        store::invitations::remove_for(tx, chat_id, {actor});
         store::invite_links::count_use(tx, code);
         std::vector<Member> joined{member_of(tx, chat_id, actor)};
         std::vector<Message> note;
-        if (rules::notes_membership(type))
+        if (rules::notes_membership(kind.type, kind.large))
             note.push_back(write_system(tx, chat_id, actor,
                                         joined.front().user.display_name + " joined via an invite link",
                                         "member.joined", actor));

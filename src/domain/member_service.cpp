@@ -11,11 +11,13 @@
 #include "confab/store/users.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace confab::domain {
 namespace {
 
 constexpr int max_invitations_listed = 200;
+constexpr std::size_t max_member_query = 64;  // as a user search's (user_service)
 
 // "an admin", "a member": a role as the system message of a role change names it.
 std::string with_article(Role role) {
@@ -81,10 +83,13 @@ void defined(CustomRole& role, const CustomRoleDefinition& definition) {
 }  // namespace
 
 boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std::string chat_id,
-                                                          std::optional<std::int64_t> after_position, int limit) {
+                                                          std::optional<std::int64_t> after_position, int limit,
+                                                          std::optional<std::string> prefix) {
+    if (prefix && (!is_valid_utf8(*prefix) || code_points(*prefix) < 1 || code_points(*prefix) > max_member_query))
+        throw bad_request("q must be 1-" + std::to_string(max_member_query) + " characters", "q");
     rules::may_list_members(co_await writes_.standing(chat_id, actor));
-    auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit](store::Tx& tx) {
-        return std::pair{store::members::list(tx, chat_id, after_position, limit + 1),
+    auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit, prefix](store::Tx& tx) {
+        return std::pair{store::members::list(tx, chat_id, after_position, limit + 1, prefix),
                          store::user_blocks::related(tx, actor)};
     });
     MemberPage page;
@@ -103,34 +108,36 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
 boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, std::string chat_id,
                                                              std::vector<std::string> user_ids) {
     if (user_ids.empty()) throw bad_request("user_ids must not be empty", "user_ids");
+    rules::check_users_per_add(user_ids.size());
     for (const auto& id : user_ids) require_uuid(id, "user_ids");
     require_uuid(chat_id, "chat_id");
     const auto access = co_await writes_.access(chat_id);
     rules::may_add_members(standing_in(access.get(), actor));
     std::vector<std::string> named;
-    for (const auto& id : user_ids)
-        if (!access->members.contains(id) && std::find(named.begin(), named.end(), id) == named.end())
-            named.push_back(id);
+    std::unordered_set<std::string> seen;
+    for (auto& id : user_ids)
+        if (!access->members.contains(id) && seen.insert(id).second) named.push_back(std::move(id));
     // Whether the group has room is known only once consent has sorted joiners from invitees.
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, max = limits_.group_members](store::Tx& tx) {
+    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, &limits = limits_](store::Tx& tx) {
         const auto actor_now = lock_standing(tx, chat_id, actor);
         rules::may_add_members(actor_now);
         rules::may_join(!store::bans::banned_among(tx, chat_id, named).empty());
         const auto consent = consent_of(tx, actor, named);
-        if (rules::member_capped(actor_now.type) &&
-            store::members::user_ids(tx, chat_id).size() + consent.joining.size() > max)
-            throw Error(ErrorCode::conflict, "the group is full", "user_ids");
+        check_room(tx, chat_id, {actor_now.type, actor_now.large}, consent.joining.size(), limits, "user_ids");
+        const auto inserted = store::members::insert_all(tx, chat_id, consent.joining, Role::member);
+        std::vector<std::string> joined;
+        for (const auto& user : consent.joining)
+            if (inserted.contains(user)) joined.push_back(user);
+        store::invitations::remove_for(tx, chat_id, joined);
         Outcome<Additions> outcome;
-        const auto actor_name = name_of(tx, actor);
+        for (auto& member : store::members::find_all(tx, chat_id, joined))
+            outcome.value.members.push_back(seen_by(std::move(member), false));
         std::vector<Message> notes;
-        for (const auto& user : consent.joining) {
-            if (!store::members::insert(tx, chat_id, user, Role::member)) continue;
-            store::invitations::remove_for(tx, chat_id, user);
-            auto member = member_of(tx, chat_id, user);
-            if (rules::notes_membership(actor_now.type))
+        if (rules::notes_membership(actor_now.type, actor_now.large)) {
+            const auto actor_name = name_of(tx, actor);
+            for (const auto& member : outcome.value.members)
                 notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
-                                             "member.added", user));
-            outcome.value.members.push_back(std::move(member));
+                                             "member.added", member.user.id));
         }
         invite(tx, outcome.effects, chat_id, actor, consent.asked);
         outcome.value.invited = consent.asked;
@@ -149,12 +156,10 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
     require_uuid(invitation_id, "invitation_id");
     const auto invitation = co_await find_invitation(actor, invitation_id);
     const auto chat_id = invitation.chat_id;
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id,
-                                                max = limits_.group_members](store::Tx& tx) {
-        const auto type = store::chats::lock(tx, chat_id) ? store::chats::type_of(tx, chat_id) : std::nullopt;
-        if (!type || !store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
-        if (rules::member_capped(*type) && store::members::user_ids(tx, chat_id).size() + 1 > max)
-            throw Error(ErrorCode::conflict, "the group is full");
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, invitation_id, &limits = limits_](store::Tx& tx) {
+        const auto kind = store::chats::lock(tx, chat_id) ? store::chats::kind_of(tx, chat_id) : std::nullopt;
+        if (!kind || !store::invitations::find(tx, invitation_id, actor)) throw not_found("invitation");
+        check_room(tx, chat_id, *kind, 1, limits);
         store::invitations::remove(tx, invitation_id);
         Outcome<ChatView> outcome;
         outcome.effects.deliver(Occasion::invitation_deleted, InvitationDeleted{invitation_id, chat_id},
@@ -163,7 +168,7 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
         std::vector<Message> note;
         if (store::members::insert(tx, chat_id, actor, Role::member)) {  // not a member already
             joined.push_back(member_of(tx, chat_id, actor));
-            if (rules::notes_membership(*type))
+            if (rules::notes_membership(kind->type, kind->large))
                 note.push_back(write_system(tx, chat_id, actor, joined.front().user.display_name + " joined",
                                             "member.joined", actor));
         }
@@ -353,7 +358,7 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
             return outcome;
         }
         const auto actor_name = name_of(tx, actor);
-        if (rules::notes_membership(actor_now.type))
+        if (rules::notes_membership(actor_now.type, actor_now.large))
             deliver_message(outcome.effects,
                             leaving
                                 ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
@@ -393,7 +398,7 @@ boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string ch
             store::members::remove(tx, chat_id, user_id);
             outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
                                     {.actor = actor, .subject = user_id});
-            if (rules::notes_membership(actor_now.type))
+            if (rules::notes_membership(actor_now.type, actor_now.large))
                 deliver_message(outcome.effects,
                                 write_system(tx, chat_id, actor,
                                              name_of(tx, actor) + " banned " + target->user.display_name,
@@ -402,7 +407,7 @@ boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string ch
                 cache.update(chat_id, [&](ChatAccess& a) { a.remove(user_id); });
             };
         }
-        store::invitations::remove_for(tx, chat_id, user_id);
+        store::invitations::remove_for(tx, chat_id, {user_id});
         outcome.value = store::bans::put(tx, chat_id, user_id, actor, until);
         return outcome;
     });

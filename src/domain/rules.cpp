@@ -427,11 +427,34 @@ std::vector<Permission> granted_in_channel(Role role) {
     return in_order;
 }
 
-bool sees_members(const Standing& actor) { return actor.type != ChatType::channel || actor.role >= Role::moderator; }
+bool is_staff(Role role) { return role >= Role::moderator; }
 
-bool notes_membership(ChatType type) { return type != ChatType::channel; }
+bool sees_members(const Standing& actor) { return actor.type != ChatType::channel || is_staff(actor.role); }
 
-bool member_capped(ChatType type) { return type != ChatType::channel; }
+bool hears_each_member(ChatType type, bool large) { return type != ChatType::channel && !large; }
+
+bool notes_membership(ChatType type, bool large) { return type != ChatType::channel && !large; }
+
+std::optional<std::size_t> member_cap(ChatType type, bool large, MemberCaps caps) {
+    if (type == ChatType::channel) return std::nullopt;
+    return large ? caps.large_group : caps.group;
+}
+
+void check_room(ChatType type, bool large, std::size_t members, MemberCaps caps, std::optional<std::string> field) {
+    const auto cap = member_cap(type, large, caps);
+    if (cap && members > *cap) throw Error(ErrorCode::conflict, "the group is full", std::move(field));
+}
+
+void may_make_large(const Standing& actor, bool asked) {
+    if (actor.type != ChatType::group) throw bad_request("only a group can be made large", "large");
+    if (actor.role != Role::owner) throw forbidden("only the owner makes a group large");
+    if (actor.large && !asked) throw bad_request("a large group stays large", "large");
+}
+
+void check_users_per_add(std::size_t count) {
+    if (count > max_users_per_add)
+        throw bad_request("at most " + std::to_string(max_users_per_add) + " user_ids per request", "user_ids");
+}
 
 void may_list_members(const Standing& actor) {
     if (!sees_members(actor))

@@ -17,21 +17,24 @@ namespace {
     "(SELECT count(*) FROM message_mentions mm WHERE mm.user_id = cm.user_id AND mm.chat_id = " \
     "cm.chat_id AND mm.seq > cm.last_read_seq)"
 
-// Joins the chat (by its id column) unless it is a channel: a channel's subscribers do not
-// see each other, so sharing one makes no contacts (presence, consent to be added).
-#define CONFAB_NOT_A_CHANNEL(chat_id) "JOIN chats shared ON shared.id = " chat_id " AND shared.type <> 'channel' "
+// Joins the chat (by its id column) unless it is a channel or a large group: a channel's
+// subscribers do not see each other, and a large group's members are too many to be each
+// other's contacts (a presence change would go to 100,000 users), so sharing either makes no
+// contacts (presence, consent to be added).
+#define CONFAB_SHARED_SMALL_CHAT(chat_id) \
+    "JOIN chats shared ON shared.id = " chat_id " AND shared.type <> 'channel' AND NOT shared.large "
 
-// Chat columns, the member count, and the viewer's membership (cm). A channel's member count
-// is its counter (subscriber_count): no count of a large channel's rows per read.
+// Chat columns, the member count, and the viewer's membership (cm). A channel's or large group's
+// member count is its counter (subscriber_count): no count of 100,000 rows per read.
 const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
     "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.slow_mode_seconds, "
     "c.metadata::text, "
-    "CASE WHEN c.type = 'channel' THEN c.subscriber_count "
+    "CASE WHEN c.type = 'channel' OR c.large THEN c.subscriber_count "
     "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END, c.last_seq, c.version, "
     "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
         "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
-                        ", c.handle, c.is_public, " CONFAB_CUSTOM_ROLE("cm");
+                        ", c.handle, c.is_public, " CONFAB_CUSTOM_ROLE("cm") ", c.large";
 
 // A channel as anyone finds it (model::Channel); `viewer`: the statement's parameter naming
 // the viewer, who may have joined it.
@@ -69,6 +72,7 @@ model::ChatView view_from(const pqxx::row& row) {
     chat.is_public = row[22].as<bool>();
     if (chat.type == model::ChatType::channel) chat.subscriber_count = chat.member_count;
     view.me.custom_role = roles::custom_role_from(row[23]);
+    chat.large = row[24].as<bool>();
     return view;
 }
 
@@ -113,7 +117,7 @@ void prepare(Tx& tx) {
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
-               "only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, access_version FROM chats "
+               "only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, access_version, large FROM chats "
                "WHERE id = $1::uuid");
     // A direct chat's members who block the other one.
     tx.prepare("chats_access_blockers",
@@ -149,7 +153,17 @@ void prepare(Tx& tx) {
     // snapshot so the caller can release bytes no other row uses.
     tx.prepare("chats_delete", "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) " CONFAB_STORAGE_KEYS_OF(
                                    "(SELECT * FROM media WHERE chat_id = $1::uuid) AS chat_media"));
-    tx.prepare("chats_type", "SELECT type FROM chats WHERE id = $1::uuid");
+    tx.prepare("chats_kind", "SELECT type, large FROM chats WHERE id = $1::uuid");
+    tx.prepare(
+        "chats_member_count",
+        "SELECT CASE WHEN type = 'channel' OR large THEN subscriber_count "
+        "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END FROM chats c WHERE id = $1::uuid");
+    // The counter starts from the group's count, under the chat's row lock (0035_large_groups.sql).
+    tx.prepare("chats_make_large",
+               "UPDATE chats c SET large = true, "
+               "subscriber_count = (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), "
+               "access_version = access_version + 1, updated_at = now() "
+               "WHERE id = $1::uuid AND type = 'group' AND NOT large");
     tx.prepare("chats_handle_taken",
                "SELECT EXISTS (SELECT 1 FROM chats WHERE lower(handle) = lower($1) AND id <> $2::uuid)");
     tx.prepare("chats_set_channel_fields",
@@ -196,6 +210,7 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     access.type = chat_type(chat[0][0]);
     access.settings = chat_settings(chat[0], 1);
     access.version = chat[0][7].as<std::int64_t>();
+    access.large = chat[0][8].as<bool>();
     for (const auto& row : tx.exec_prepared("chats_access_members", chat_id)) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
@@ -210,10 +225,17 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     return access;
 }
 
-std::optional<model::ChatType> type_of(Tx& tx, const std::string& chat_id) {
-    const auto result = tx.exec_prepared("chats_type", chat_id);
+std::int64_t member_count(Tx& tx, const std::string& chat_id) {
+    const auto result = tx.exec_prepared("chats_member_count", chat_id);
+    return result.empty() ? 0 : result[0][0].as<std::int64_t>();
+}
+
+void make_large(Tx& tx, const std::string& chat_id) { tx.exec_prepared("chats_make_large", chat_id); }
+
+std::optional<ChatKind> kind_of(Tx& tx, const std::string& chat_id) {
+    const auto result = tx.exec_prepared("chats_kind", chat_id);
     if (result.empty()) return std::nullopt;
-    return chat_type(result[0][0]);
+    return ChatKind{chat_type(result[0][0]), result[0][1].as<bool>()};
 }
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id) {
@@ -311,6 +333,14 @@ void prepare(Tx& tx) {
     tx.prepare("members_insert",
                "INSERT INTO chat_members (chat_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3) "
                "ON CONFLICT DO NOTHING");
+    tx.prepare("members_insert_all",
+               "INSERT INTO chat_members (chat_id, user_id, role) SELECT $1::uuid, t.user_id, $3 "
+               "FROM unnest($2::uuid[]) WITH ORDINALITY AS t(user_id, n) ORDER BY t.n "
+               "ON CONFLICT DO NOTHING RETURNING user_id::text");
+    tx.prepare("members_find_all", "SELECT " + member_columns +
+                                       " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
+                                       "WHERE cm.chat_id = $1::uuid AND cm.user_id = ANY($2::uuid[]) "
+                                       "ORDER BY cm.position");
     tx.prepare("members_find", "SELECT " + member_columns +
                                    " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
                                    "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
@@ -323,12 +353,22 @@ void prepare(Tx& tx) {
         "WHERE o.chat_id = c.id AND b.blocker_id = cm.user_id AND o.user_id <> cm.user_id), "
         "c.type = 'direct' AND EXISTS (SELECT 1 FROM user_blocks b JOIN chat_members o ON o.user_id = b.blocker_id "
         "WHERE o.chat_id = c.id AND b.blocked_id = cm.user_id AND o.user_id <> cm.user_id), " CONFAB_CUSTOM_ROLE(
-            "cm") " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
-    tx.prepare(
-        "members_list",
-        "SELECT " + member_columns +
-            " FROM chat_members cm JOIN users u ON u.id = cm.user_id "
-            "WHERE cm.chat_id = $1::uuid AND ($2::bigint IS NULL OR cm.position > $2) ORDER BY cm.position LIMIT $3");
+            "cm") ", c.large FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+                  "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
+    // The page is found first from (chat_id, position, user_id) and the users alone, then its
+    // rows are read: a search walking a large group's members reads no member row it does not
+    // return (0035_large_groups.sql). $4: a LIKE pattern (escaped prefix + '%') or null, folded
+    // as users_search folds it, and a constant in each custom plan, so that the users' prefix
+    // indexes can serve a rare prefix.
+    tx.prepare("members_list",
+               "WITH page AS (SELECT p.user_id FROM chat_members p JOIN users pu ON pu.id = p.user_id "
+               "WHERE p.chat_id = $1::uuid AND ($2::bigint IS NULL OR p.position > $2) "
+               "AND ($4::text IS NULL OR pu.username LIKE lower($4) OR lower(pu.display_name) LIKE lower($4)) "
+               "ORDER BY p.position LIMIT $3) "
+               "SELECT " +
+                   member_columns +
+                   " FROM page JOIN chat_members cm ON cm.chat_id = $1::uuid AND cm.user_id = page.user_id "
+                   "JOIN users u ON u.id = cm.user_id ORDER BY cm.position");
     tx.prepare("members_user_ids", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid");
     tx.prepare("members_standings",
                "SELECT cm.user_id::text, cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
@@ -363,19 +403,38 @@ void prepare(Tx& tx) {
                "RETURNING cm.last_read_seq, (SELECT send_read_receipts FROM users WHERE id = cm.user_id)");
     tx.prepare("members_contacts",
                "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_NOT_A_CHANNEL(
+               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_SHARED_SMALL_CHAT(
                    "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
     tx.prepare("members_contacts_among",
                "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_NOT_A_CHANNEL(
+               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_SHARED_SMALL_CHAT(
                    "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
     tx.prepare("members_share",
                "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = "
-               "a.chat_id " CONFAB_NOT_A_CHANNEL("a.chat_id") "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
+               "a.chat_id " CONFAB_SHARED_SMALL_CHAT(
+                   "a.chat_id") "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
 }
 
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {
     return tx.exec_prepared("members_insert", chat_id, user_id, std::string(to_string(role))).affected_rows() == 1;
+}
+
+std::unordered_set<std::string> insert_all(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids,
+                                           model::Role role) {
+    std::unordered_set<std::string> added;
+    if (user_ids.empty()) return added;
+    for (const auto& row :
+         tx.exec_prepared("members_insert_all", chat_id, uuid_array(user_ids), std::string(to_string(role))))
+        added.insert(row[0].as<std::string>());
+    return added;
+}
+
+std::vector<model::Member> find_all(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids) {
+    std::vector<model::Member> found;
+    if (user_ids.empty()) return found;
+    for (const auto& row : tx.exec_prepared("members_find_all", chat_id, uuid_array(user_ids)))
+        found.push_back(member_from(row).first);
+    return found;
 }
 
 std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std::string& user_id) {
@@ -392,13 +451,16 @@ std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, cons
                              model::role_from(row[7].c_str()).value_or(model::Role::member), row[8].as<bool>(),
                              model::direct_block(row[9].as<bool>(), row[10].as<bool>())};
     if (auto custom = roles::custom_role_from(row[11])) standing.custom_grants = std::move(custom->permissions);
+    standing.large = row[12].as<bool>();
     return standing;
 }
 
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
-                                                         std::optional<std::int64_t> after_position, int limit) {
+                                                         std::optional<std::int64_t> after_position, int limit,
+                                                         const std::optional<std::string>& prefix) {
     std::vector<std::pair<model::Member, std::int64_t>> out;
-    for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit))
+    const auto pattern = prefix ? std::optional<std::string>(like_prefix(*prefix)) : std::nullopt;
+    for (const auto& row : tx.exec_prepared("members_list", chat_id, after_position, limit, pattern))
         out.push_back(member_from(row));
     return out;
 }
@@ -541,7 +603,8 @@ void prepare(Tx& tx) {
     tx.prepare("invitations_find",
                "SELECT " + invitation_columns + from + "WHERE i.id = $1::uuid AND i.user_id = $2::uuid");
     tx.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
-    tx.prepare("invitations_remove_for", "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("invitations_remove_for",
+               "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = ANY($2::uuid[])");
 }
 
 std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,
@@ -565,8 +628,9 @@ std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::
 
 void remove(Tx& tx, const std::string& id) { tx.exec_prepared("invitations_remove", id); }
 
-void remove_for(Tx& tx, const std::string& chat_id, const std::string& user_id) {
-    tx.exec_prepared("invitations_remove_for", chat_id, user_id);
+void remove_for(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids) {
+    if (user_ids.empty()) return;
+    tx.exec_prepared("invitations_remove_for", chat_id, uuid_array(user_ids));
 }
 
 }  // namespace confab::store::invitations

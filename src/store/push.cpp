@@ -52,6 +52,10 @@ std::vector<std::string> split_ids(const pqxx::field& field) {
 
 }  // namespace
 
+// A member's push level in a chat (push_settings s, chats c): their own, else the chat's
+// default: `all`, or `mentions` in a large group (docs/api.md, Large groups).
+#define CONFAB_PUSH_LEVEL "coalesce(s.level, CASE WHEN c.large THEN 'mentions' ELSE 'all' END)"
+
 void prepare(Tx& tx) {
     tx.prepare("push_register",
                "INSERT INTO push_devices AS d (user_id, session_id, provider, token, p256dh, auth) "
@@ -67,7 +71,8 @@ void prepare(Tx& tx) {
     tx.prepare("push_remove_own", "DELETE FROM push_devices WHERE id = $2::uuid AND user_id = $1::uuid");
     tx.prepare("push_remove", "DELETE FROM push_devices WHERE id = $1::uuid");
     tx.prepare("push_settings",
-               "SELECT coalesce(s.level, 'all'), " CONFAB_MS("s.muted_until") ", cm.is_muted FROM chat_members cm "
+               "SELECT " CONFAB_PUSH_LEVEL ", " CONFAB_MS("s.muted_until") ", cm.is_muted FROM chat_members cm "
+               "JOIN chats c ON c.id = cm.chat_id "
                "LEFT JOIN push_settings s ON s.chat_id = cm.chat_id AND s.user_id = cm.user_id "
                "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
     tx.prepare(
@@ -86,12 +91,23 @@ void prepare(Tx& tx) {
                "(SELECT string_agg(mm.user_id::text, ',') FROM message_mentions mm WHERE mm.message_id = m.id) "
                "FROM unnest($1::uuid[], $2::bigint[]) AS b(chat_id, seq) CROSS JOIN LATERAL (SELECT * FROM messages "
                "WHERE chat_id = b.chat_id AND seq > b.seq ORDER BY seq LIMIT $3) m ORDER BY b.chat_id, m.seq");
+    // Every member of an ordinary chat; of a large group only those who may be pushed at all,
+    // found without a scan of its members: those who asked for every message (push_settings),
+    // and those its messages past the cursor mention (docs/api.md, Large groups).
     tx.prepare("push_reachable",
-               "SELECT cm.chat_id::text, cm.user_id::text, coalesce(s.level, 'all'), " CONFAB_MS(
+               "WITH picked AS (SELECT cm.chat_id, cm.user_id FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+               "WHERE cm.chat_id = ANY($1::uuid[]) AND NOT c.large "
+               "UNION SELECT s.chat_id, s.user_id FROM chats c JOIN push_settings s ON s.chat_id = c.id "
+               "AND s.level = 'all' WHERE c.id = ANY($1::uuid[]) AND c.large "
+               "UNION SELECT m.chat_id, mm.user_id FROM chats c LEFT JOIN push_cursors p ON p.chat_id = c.id "
+               "JOIN messages m ON m.chat_id = c.id AND m.seq > coalesce(p.seq, 0) "
+               "JOIN message_mentions mm ON mm.message_id = m.id WHERE c.id = ANY($1::uuid[]) AND c.large) "
+               "SELECT cm.chat_id::text, cm.user_id::text, " CONFAB_PUSH_LEVEL ", " CONFAB_MS(
                    "s.muted_until") ", cm.is_muted "
-               "FROM chat_members cm LEFT JOIN push_settings s ON s.chat_id = cm.chat_id AND s.user_id = cm.user_id "
-               "WHERE cm.chat_id = ANY($1::uuid[]) "
-               "AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = cm.user_id)");
+               "FROM picked JOIN chat_members cm ON cm.chat_id = picked.chat_id AND cm.user_id = picked.user_id "
+               "JOIN chats c ON c.id = cm.chat_id "
+               "LEFT JOIN push_settings s ON s.chat_id = cm.chat_id AND s.user_id = cm.user_id "
+               "WHERE EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = cm.user_id)");
     tx.prepare("push_collect",
                "INSERT INTO push_jobs (device_id, chat_id, message_id, message_count, first_message_at, due_at) "
                "SELECT d.id, $1::uuid, n.message_id, n.count, n.first_at, n.first_at + $6::bigint * interval "

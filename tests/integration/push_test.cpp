@@ -221,6 +221,41 @@ TEST_F(PushTest, SettingsSilenceAChatOrKeepItToMentions) {
     EXPECT_TRUE(pushes_of(muted).empty());
 }
 
+// A large group (docs/api.md, Large groups) pushes by default only the members its messages
+// mention; a member who chose `all` gets every message, one who chose `none` nothing.
+TEST_F(PushTest, ALargeGroupPushesTheMentionedAndThoseWhoAskedForAll) {
+    auto ann = register_user(port(), "pl");
+    auto quiet = with_device("pl");
+    auto mentioned = with_device("pl");
+    auto everything = with_device("pl");
+    auto silenced = with_device("pl");
+    const std::string chat = create_group(port(), ann, {quiet.id, mentioned.id, everything.id, silenced.id})["id"];
+    ASSERT_TRUE(IsJson(patch(port(), ann.token, chat_url(chat), {{"large", true}}), 200));
+    EXPECT_EQ(expect_json(get(port(), quiet.token, notifications_url(chat)), 200, "GET notifications")["level"],
+              "mentions")
+        << "a large group's default level";
+    ASSERT_TRUE(IsJson(put(port(), everything.token, notifications_url(chat), {{"level", "all"}}), 200));
+    ASSERT_TRUE(IsJson(put(port(), silenced.token, notifications_url(chat), {{"level", "none"}}), 200));
+
+    const auto plain = send_text(port(), ann, chat, "plain news");
+    const json mentioning =
+        json::array({{{"type", "mention"}, {"offset", 0}, {"length", 3}, {"user_id", mentioned.id}},
+                     {{"type", "mention"}, {"offset", 4}, {"length", 3}, {"user_id", silenced.id}}});
+    const auto mention = send_text(port(), ann, chat, "@aa @bb look", {{"entities", mentioning}});
+    ASSERT_TRUE(settled());
+    EXPECT_TRUE(pushes_of(quiet).empty()) << "not mentioned, no level chosen";
+    const auto to_mentioned = pushes_of(mentioned);
+    ASSERT_EQ(to_mentioned.size(), 1u);
+    EXPECT_EQ(to_mentioned[0]["message_id"], mention["id"]);
+    EXPECT_EQ(to_mentioned[0]["count"], 1) << "the plain message did not count for them";
+    const auto to_everything = pushes_of(everything);
+    ASSERT_FALSE(to_everything.empty());
+    int covered = 0;
+    for (const auto& push : to_everything) covered += push["count"].get<int>();
+    EXPECT_EQ(covered, 2) << "level all: both messages (" << plain["id"] << ")";
+    EXPECT_TRUE(pushes_of(silenced).empty()) << "level none is silent even when mentioned";
+}
+
 TEST_F(PushTest, NotificationSettingsAreAMembersOwn) {
     auto ann = register_user(port(), "pn");
     auto outsider = register_user(port(), "pn");

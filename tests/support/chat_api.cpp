@@ -344,11 +344,11 @@ const json* find_reaction(const json& message, const std::string& emoji) {
 }
 
 ::testing::AssertionResult IsChatModel(const json& j) {
-    auto keys =
-        ExactKeys(j,
-                  {"id", "type", "title", "avatar_url", "settings", "metadata", "member_count", "last_message",
-                   "last_seq", "version", "me", "created_at", "updated_at", "handle", "is_public", "subscriber_count"},
-                  "ChatModel");
+    auto keys = ExactKeys(j,
+                          {"id", "type", "title", "avatar_url", "settings", "metadata", "member_count", "last_message",
+                           "last_seq", "version", "me", "created_at", "updated_at", "handle", "is_public",
+                           "subscriber_count", "large"},
+                          "ChatModel");
     if (!keys) return keys;
     if (!is_uuid(j["id"])) return Fail("ChatModel.id is not a UUID", j);
     if (j["type"] != "direct" && j["type"] != "group" && j["type"] != "channel") return Fail("ChatModel.type", j);
@@ -357,6 +357,7 @@ const json* find_reaction(const json& message, const std::string& emoji) {
     if (!j["is_public"].is_boolean() || (!channel && j["is_public"] != false)) return Fail("ChatModel.is_public", j);
     if (channel ? !is_nonneg_int(j["subscriber_count"]) : !j["subscriber_count"].is_null())
         return Fail("ChatModel.subscriber_count", j);
+    if (!j["large"].is_boolean() || (j["type"] != "group" && j["large"] != false)) return Fail("ChatModel.large", j);
     if (!j["title"].is_null() && !j["title"].is_string()) return Fail("ChatModel.title", j);
     if (!j["avatar_url"].is_null() && !j["avatar_url"].is_string()) return Fail("ChatModel.avatar_url", j);
     auto sk = ExactKeys(j["settings"],

@@ -41,6 +41,7 @@ struct Limits {
     std::size_t media_quota_bytes = std::size_t{2} * 1024 * 1024 * 1024;  // media rows one user's uploads may hold
     unsigned login_failures_per_account_per_minute = 10;  // wrong passwords per username, from any address
     std::size_t access_cache_members = 1'000'000;         // memberships the access cache holds before evicting chats
+    std::size_t large_group_members = 200'000;            // most members of a large group (docs/api.md, Large groups)
 
     bool operator==(const Limits&) const = default;
 };

@@ -64,7 +64,8 @@ enum class Occasion {
 
 Audience audience_of(Occasion occasion);
 
-// The audience in a channel, whose subscribers do not see each other (docs/api.md, Channels):
+// The audience in a channel, whose subscribers do not see each other (docs/api.md, Channels),
+// and in a large group, whose members are not told of each other per member (Large groups):
 // joins, leaves, role changes and mutes go to its staff and the member concerned, typing to
 // its staff, a read position to the reader alone; everything else as audience_of.
 Audience audience_in_channel(Occasion occasion);
@@ -83,8 +84,9 @@ struct Facts {
     // Users the event never goes to, whatever the audience: those in a block with the actor
     // (typing), kept out of each other's ephemeral state (docs/api.md, Blocking).
     std::vector<std::string> hidden_from;
-    // Set in a channel: its members who see the other members (rules::sees_members); the
-    // audience is then audience_in_channel's.
+    // Set in a channel or large group, whose members do not hear of each other
+    // (rules::hears_each_member): its staff (rules::is_staff); the audience is then
+    // audience_in_channel's.
     std::optional<std::vector<std::string>> staff;
 };
 

@@ -51,6 +51,7 @@ struct ChatUpdate {
     std::optional<OpaqueJson> metadata;
     std::optional<std::optional<std::string>> handle;  // a channel's; engaged: set, possibly to null
     std::optional<bool> is_public;                     // a channel's
+    std::optional<bool> large;                         // a group's, by its owner (rules::may_make_large)
 };
 
 struct ChannelPage {

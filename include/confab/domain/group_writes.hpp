@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
 
 #include <optional>
@@ -12,6 +13,11 @@
 namespace confab::domain {
 
 std::string name_of(store::Tx& tx, const std::string& user_id);
+
+// Whether the chat, locked in `tx`, has room for `joining` more members: rules::check_room
+// against its member count (a counter in a channel or large group, never a count of its rows).
+void check_room(store::Tx& tx, const std::string& chat_id, const store::ChatKind& kind, std::size_t joining,
+                const config::Limits& limits, std::optional<std::string> field = std::nullopt);
 
 // Stores a system message (metadata {"event", "user_id"}) written by `actor`.
 Message write_system(store::Tx& tx, const std::string& chat_id, const std::string& actor, std::string content,

@@ -50,8 +50,11 @@ public:
     MemberService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
         : writes_(writes), storage_(storage), limits_(limits) {}
 
+    // `prefix` (1-64 code points; bad_request, field q, otherwise): only members whose username
+    // or display name starts with it, whatever its case (docs/api.md, Large groups).
     boost::asio::awaitable<MemberPage> members(std::string actor, std::string chat_id,
-                                               std::optional<std::int64_t> after_position, int limit);
+                                               std::optional<std::int64_t> after_position, int limit,
+                                               std::optional<std::string> prefix = std::nullopt);
     boost::asio::awaitable<Additions> add_members(std::string actor, std::string chat_id,
                                                   std::vector<std::string> user_ids);
     boost::asio::awaitable<Member> update_member(std::string actor, std::string chat_id, std::string user_id,

@@ -255,17 +255,54 @@ void may_download_export(ExportStatus status);
 // handle_reports, members (subscribers) react, restricted members nothing.
 std::vector<Permission> granted_in_channel(Role role);
 
+// A chat's staff: moderators and up, who keep order and hear of every member where the
+// others do not (hears_each_member).
+bool is_staff(Role role);
+
 // Whether the member sees the chat's other members (the member list, their joins, leaves,
-// role changes, read positions and typing): in a channel its staff, moderator and up; in any
-// other chat every member.
+// role changes, read positions and typing): in a channel its staff; in any other chat every
+// member (a large group's members list and search each other, and hear of each other as
+// hears_each_member says).
 bool sees_members(const Standing& actor);
 
-// Whether joins, leaves, removals and bans are told to every member as system messages: in a
-// group yes; a channel's subscribers do not learn of each other.
-bool notes_membership(ChatType type);
+// Whether every member hears each other member's join, leave, role change, mute, read
+// position and typing (Occasion: audience_of): in a channel and in a large group these go to
+// the staff and the member concerned, typing to the staff, a read position to the reader
+// alone (audience_in_channel), so that nothing is sent to every member per member or per read.
+bool hears_each_member(ChatType type, bool large);
 
-// Whether the chat holds at most the configured group_members: a channel has no cap.
-bool member_capped(ChatType type);
+// Whether joins, leaves, removals and bans are told to every member as system messages: in a
+// group yes; a channel's subscribers do not learn of each other, nor do a large group's
+// members get a message per join.
+bool notes_membership(ChatType type, bool large);
+
+// Large groups (docs/api.md, Large groups).
+
+// The member caps the configuration sets (limits.group_members, limits.large_group_members).
+struct MemberCaps {
+    std::size_t group = 0;
+    std::size_t large_group = 0;
+};
+
+// The most members the chat may hold: a channel has no cap, a large group large_group, any
+// other chat group.
+std::optional<std::size_t> member_cap(ChatType type, bool large, MemberCaps caps);
+
+// Whether `members` fit the chat's cap: conflict "the group is full" otherwise, naming `field`
+// when given.
+void check_room(ChatType type, bool large, std::size_t members, MemberCaps caps,
+                std::optional<std::string> field = std::nullopt);
+
+// Making a group large (`large` in a chat update): a group only (bad_request, field `large`,
+// for a direct chat or a channel), by its owner only (forbidden), and one way: `false` on a
+// large group is bad_request (field `large`); `true` on a large group or `false` on an
+// ordinary one changes nothing.
+void may_make_large(const Standing& actor, bool asked);
+
+// Most users one request adds to a chat (POST /chats/{id}/members): more is bad_request, field
+// `user_ids`.
+constexpr std::size_t max_users_per_add = 1000;
+void check_users_per_add(std::size_t count);
 
 // The member list of a channel is its staff's: forbidden, details.reason `subscribers_hidden`,
 // for a subscriber.

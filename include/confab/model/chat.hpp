@@ -158,6 +158,9 @@ struct Chat {
     std::optional<std::string> handle;
     bool is_public = false;
     std::int64_t subscriber_count = 0;
+    // A group its owner made large (docs/api.md, Large groups): its cap is
+    // limits.large_group_members, and joins, reads and typing are not told to every member.
+    bool large = false;
 };
 
 // A channel as anyone may find it (docs/api.md, Channels: ChannelModel).
@@ -211,6 +214,7 @@ struct Standing {
     DirectBlock block = DirectBlock::none;  // a direct chat only
     // A custom role's permissions, which replace what `role` (its rank) grants.
     std::optional<std::vector<Permission>> custom_grants{};
+    bool large = false;  // a large group (Chat::large)
 };
 
 // A chat as one member sees it.

@@ -27,6 +27,7 @@ struct ChatAccess {
     std::vector<std::string> blockers{};
     // Members holding a custom role: its permissions, which replace their role's grants.
     std::unordered_map<std::string, std::vector<model::Permission>> custom_grants{};
+    bool large = false;  // a large group (model::Chat::large)
 
     // A member's built-in role, or a custom role's rank and permissions.
     void set_role(const std::string& user_id, model::Role role, const std::optional<model::CustomRole>& custom = {}) {
@@ -42,6 +43,12 @@ struct ChatAccess {
         muted_until.erase(user_id);
         custom_grants.erase(user_id);
     }
+};
+
+// A chat's type, and whether it is a large group (model::Chat::large).
+struct ChatKind {
+    model::ChatType type = model::ChatType::group;
+    bool large = false;
 };
 
 struct NewChat {
@@ -85,8 +92,12 @@ std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // same order (chat, then members and messages).
 std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
-// The chat's type; nothing when the chat is gone.
-std::optional<model::ChatType> type_of(Tx& tx, const std::string& chat_id);
+// The chat's type, and whether it is a large group; nothing when the chat is gone.
+std::optional<ChatKind> kind_of(Tx& tx, const std::string& chat_id);
+// Members now: a channel's or large group's counter, an ordinary chat's count.
+std::int64_t member_count(Tx& tx, const std::string& chat_id);
+// Makes a group large (no-op for a chat that is none, or is large already).
+void make_large(Tx& tx, const std::string& chat_id);
 
 std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's visible chats, most recent activity first, older than `before_activity`.
@@ -118,12 +129,20 @@ void prepare(Tx& tx);
 
 // false when the user was already a member.
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role);
+// Adds the users not yet members, in one statement, joining in the order given; returns those
+// added.
+std::unordered_set<std::string> insert_all(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids,
+                                           model::Role role);
+// The members among these users, in join order.
+std::vector<model::Member> find_all(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids);
 std::optional<model::Member> find(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The user's standing in the chat as of this statement; nullopt when not a member (or no chat).
 std::optional<model::Standing> standing(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // Join order, after the member at `after_position`; pairs of (member, position).
+// `prefix`: only members whose username or display name starts with it, whatever its case.
 std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::string& chat_id,
-                                                         std::optional<std::int64_t> after_position, int limit);
+                                                         std::optional<std::int64_t> after_position, int limit,
+                                                         const std::optional<std::string>& prefix = std::nullopt);
 std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id);
 // Every member's own standing (ChatModel's `me` for each of them).
 std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const std::string& chat_id);
@@ -175,6 +194,6 @@ std::vector<model::Invitation> of_user(Tx& tx, const std::string& user_id, int l
 std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id);
 void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).
-void remove_for(Tx& tx, const std::string& chat_id, const std::string& user_id);
+void remove_for(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids);
 
 }  // namespace confab::store::invitations

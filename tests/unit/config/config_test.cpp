@@ -227,6 +227,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                  {"CONFAB_LIMIT_MEDIA_QUOTA_BYTES", "29"},
                  {"CONFAB_LIMIT_LOGIN_FAILURES_PER_ACCOUNT_PER_MINUTE", "30"},
                  {"CONFAB_LIMIT_ACCESS_CACHE_MEMBERS", "31000"},
+                 {"CONFAB_LIMIT_LARGE_GROUP_MEMBERS", "31500"},
                  {"CONFAB_LOG_LEVEL", "warn"},
                  {"CONFAB_LOG_FORMAT", "json"},
                  {"CONFAB_MEDIA_DIR", "/var/lib/confab/media"},
@@ -294,8 +295,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                     "login",
                     std::chrono::seconds{36},
                     "/etc/confab/host-keys.json"};
-    expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,   20,
-                       21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000};
+    expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 19, 27,    20,
+                       21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30, 31000, 31500};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media", std::chrono::seconds{600}, 32, std::chrono::seconds{120}, 34};
     EXPECT_EQ(config.server, expected.server);

@@ -112,10 +112,10 @@ TEST(ChannelRules, OnlyAChannelHidesItsMembers) {
         EXPECT_TRUE(rules::sees_members({ChatType::direct, {}, role})) << to_string(role);
         EXPECT_EQ(rules::sees_members(in_channel(role)), role >= Role::moderator) << to_string(role);
     }
-    EXPECT_TRUE(rules::notes_membership(ChatType::group));
-    EXPECT_FALSE(rules::notes_membership(ChatType::channel));
-    EXPECT_TRUE(rules::member_capped(ChatType::group));
-    EXPECT_FALSE(rules::member_capped(ChatType::channel));
+    EXPECT_TRUE(rules::notes_membership(ChatType::group, false));
+    EXPECT_FALSE(rules::notes_membership(ChatType::channel, false));
+    EXPECT_EQ(rules::member_cap(ChatType::group, false, {3, 10}), 3u);
+    EXPECT_FALSE(rules::member_cap(ChatType::channel, false, {3, 10}).has_value());
 }
 
 TEST(ChannelRules, Handles) {

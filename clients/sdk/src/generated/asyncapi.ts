@@ -301,6 +301,13 @@ export interface components {
              *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
              */
             subscriber_count?: number | null;
+            /**
+             * @description A large group (an addition; docs/api.md, Large groups): its owner made it large, which
+             *     cannot be undone. It holds up to `limits.large_group_members`; joins, leaves, role
+             *     changes, reads and typing go to its staff and the member concerned, not to every
+             *     member. False for every other chat.
+             */
+            large?: boolean;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */
@@ -454,7 +461,8 @@ export interface components {
              * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
              *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
              *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
-             *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`) and
+             *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`,
+             *     `chat.made_large`) and
              *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)
              *     `metadata.event` is `call.missed`, `call.declined` or `call.completed`, with
              *     `user_id` (the caller), `call_id`, `kind` (`voice` or `video`) and `duration_ms`.
@@ -995,8 +1003,16 @@ export interface components {
             handle?: components["schemas"]["ChannelHandle"] | null;
             /** @description A channel's (an addition). */
             is_public?: boolean;
+            /**
+             * @description A group's (an addition; docs/api.md, Large groups): `true` makes it large, by its owner
+             *     only (`403`); on a direct chat or a channel `400` (field `large`); one way: `false` on a
+             *     large group is `400` (field `large`), while `true` on a large group and `false` on an
+             *     ordinary one change nothing.
+             */
+            large?: boolean;
         };
         AddMembersRequest: {
+            /** @description At most 1,000 per request (more is `400`, field `user_ids`); repeats count once. */
             user_ids: components["schemas"]["Uuid"][];
         };
         BanRequest: {

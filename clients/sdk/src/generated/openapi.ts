@@ -844,6 +844,11 @@ export interface paths {
          *     (`403` otherwise); a public channel keeps a handle (`400`); a handle another chat has,
          *     in any case, is `409` with `details.reason` `handle_taken`. They write no `system`
          *     message; `chat.updated` is emitted.
+         *
+         *     A group's `large` (an addition; docs/api.md, Large groups): `true` makes the group large,
+         *     by its owner only (`403`); on a direct chat or a channel `400` (field `large`); `false` on
+         *     a large group `400` (field `large`). Making it large writes a `system` message
+         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member.
          */
         put: operations["updateChat"];
         post?: never;
@@ -856,7 +861,26 @@ export interface paths {
         delete: operations["deleteChat"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * As PUT, under the method that says the update is partial (an addition)
+         * @description Group only (`403` on a direct chat); admins and the owner, or anyone when
+         *     `only_admins_can_edit_info` is false. Only the fields below are accepted; any
+         *     other field is `400` and nothing is stored. `settings` is partial (given keys change),
+         *     `metadata` is replaced whole. Each change writes a `system` message and emits
+         *     `chat.updated`.
+         *
+         *     A channel's `handle` (a handle, or null) and `is_public` (additions; docs/api.md,
+         *     Channels): on a channel only (`400` on another chat), by who holds `change_settings`
+         *     (`403` otherwise); a public channel keeps a handle (`400`); a handle another chat has,
+         *     in any case, is `409` with `details.reason` `handle_taken`. They write no `system`
+         *     message; `chat.updated` is emitted.
+         *
+         *     A group's `large` (an addition; docs/api.md, Large groups): `true` makes the group large,
+         *     by its owner only (`403`); on a direct chat or a channel `400` (field `large`); `false` on
+         *     a large group `400` (field `large`). Making it large writes a `system` message
+         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member.
+         */
+        patch: operations["patchChat"];
         trace?: never;
     };
     "/api/v1/calls/ice-servers": {
@@ -1013,7 +1037,12 @@ export interface paths {
         /**
          * A chat's members, in join order
          * @description In a channel, for its moderators, admins and owner only: a subscriber gets `403` with
-         *     `details.reason` `subscribers_hidden` (an addition; docs/api.md, Channels).
+         *     `details.reason` `subscribers_hidden` (an addition; docs/api.md, Channels). Every
+         *     member of a group, large or not, lists and searches its members.
+         *
+         *     `q` (an addition; docs/api.md, Large groups) keeps the members whose username or display
+         *     name starts with it, whatever its case, in join order; `next_cursor` continues the same
+         *     search (pass the same `q`).
          */
         get: operations["listMembers"];
         put?: never;
@@ -1023,9 +1052,13 @@ export interface paths {
          *     otherwise any member. Users already in the chat are skipped; the response lists the
          *     members actually added, and in `invited` the users who were invited instead because
          *     their privacy setting does not let the caller add them (`/api/v1/users/me/privacy`).
-         *     On a direct chat: `403`. Past `limits.group_members`: `409`. Naming a user banned
+         *     On a direct chat: `403`. Past `limits.group_members` (a large group:
+         *     `limits.large_group_members`): `409` (field `user_ids`). Naming a user banned
          *     from the group is `403` (field `user_ids`) and nobody is added or invited. These checks
-         *     are made again when the add is committed (docs/api.md, Rules).
+         *     are made again when the add is committed (docs/api.md, Rules). At most 1,000 `user_ids`
+         *     per request (`400`, field `user_ids`), added in one statement. In a large group (docs/api.md,
+         *     Large groups) an add writes no `system` message, and `member.added` goes to the added
+         *     users and the group's moderators, admins and owner only.
          */
         post: operations["addMembers"];
         delete?: never;
@@ -3049,6 +3082,13 @@ export interface components {
              *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
              */
             subscriber_count?: number | null;
+            /**
+             * @description A large group (an addition; docs/api.md, Large groups): its owner made it large, which
+             *     cannot be undone. It holds up to `limits.large_group_members`; joins, leaves, role
+             *     changes, reads and typing go to its staff and the member concerned, not to every
+             *     member. False for every other chat.
+             */
+            large?: boolean;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */
@@ -3202,7 +3242,8 @@ export interface components {
              * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
              *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
              *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
-             *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`) and
+             *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`,
+             *     `chat.made_large`) and
              *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)
              *     `metadata.event` is `call.missed`, `call.declined` or `call.completed`, with
              *     `user_id` (the caller), `call_id`, `kind` (`voice` or `video`) and `duration_ms`.
@@ -3743,8 +3784,16 @@ export interface components {
             handle?: components["schemas"]["ChannelHandle"] | null;
             /** @description A channel's (an addition). */
             is_public?: boolean;
+            /**
+             * @description A group's (an addition; docs/api.md, Large groups): `true` makes it large, by its owner
+             *     only (`403`); on a direct chat or a channel `400` (field `large`); one way: `false` on a
+             *     large group is `400` (field `large`), while `true` on a large group and `false` on an
+             *     ordinary one change nothing.
+             */
+            large?: boolean;
         };
         AddMembersRequest: {
+            /** @description At most 1,000 per request (more is `400`, field `user_ids`); repeats count once. */
             user_ids: components["schemas"]["Uuid"][];
         };
         BanRequest: {
@@ -5588,6 +5637,40 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    patchChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The chat's id. Non-members get `404`, never the chat's contents. */
+                id: components["parameters"]["ChatId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateChatRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated chat. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            default: components["responses"]["Error"];
+        };
+    };
     getIceServers: {
         parameters: {
             query?: never;
@@ -5779,6 +5862,8 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description A prefix of a member's username or display name, 1-64 characters, any case (`400`, field `q`, otherwise). */
+                q?: string;
             };
             header?: never;
             path: {
