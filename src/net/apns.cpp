@@ -101,8 +101,9 @@ std::shared_ptr<asio::ssl::context> tls_context(const std::string& extra_ca_file
     return context;
 }
 
-nghttp2_nv header(const std::string& name, const std::string& value) {
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): nghttp2 copies the names and values (no NO_COPY flags)
+// The name and value must outlive the nghttp2_submit_request call (it copies them).
+nghttp2_nv header(std::string_view name, std::string_view value) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): nghttp2 only reads them
     auto* name_bytes = reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data()));
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
     auto* value_bytes = reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data()));
@@ -165,9 +166,7 @@ public:
         if (!takes_streams()) throw ApnsError("the connection takes no new requests: " + failure_);
         auto self = shared_from_this();
         Stream stream{.body = std::move(body), .done = asio::steady_timer(strand_, timeout)};
-        const std::string method = "POST";
-        const std::string scheme = "https";
-        std::vector<nghttp2_nv> headers{header(":method", method), header(":scheme", scheme),
+        std::vector<nghttp2_nv> headers{header(":method", "POST"), header(":scheme", "https"),
                                         header(":authority", origin_.authority), header(":path", path)};
         for (const auto& [name, value] : fields) headers.push_back(header(name, value));
         nghttp2_data_provider provider{};
