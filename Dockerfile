@@ -15,7 +15,7 @@ RUN apt-get update \
       g++ clang cmake make pkg-config ca-certificates \
       libboost1.81-dev libboost-url1.81-dev libpqxx-dev nlohmann-json3-dev libspdlog-dev \
       libsodium-dev libtomlplusplus-dev libmagic-dev libvips-dev libjemalloc-dev libjwt-dev libssl-dev \
-      libarchive-dev libnats-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
+      libarchive-dev libnats-dev libnghttp2-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,7 +28,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-url1.81.0 libpqxx-6.4 libsodium23 libspdlog1.10 libfmt9 libtomlplusplus3 \
-      libmagic1 libmagic-mgc libvips42 libjemalloc2 libjwt0 libarchive13 libnats3.4 \
+      libmagic1 libmagic-mgc libvips42 libjemalloc2 libjwt0 libarchive13 libnats3.4 libnghttp2-14 \
       libavformat59 libavcodec59 libavutil57 libswscale6 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --home-dir /var/lib/confab --shell /usr/sbin/nologin confab \

@@ -339,6 +339,16 @@ Text optional_http_url() {
                 }};
 }
 
+// An https:// URL with a host and no path, query or blanks (an HTTP/2 service's origin).
+Text https_url() {
+    return Text{"a URL such as \"https://api.push.apple.com\" (https:// with a host and optional port, no path)",
+                [](std::string_view text) {
+                    constexpr std::string_view scheme = "https://";
+                    return text.starts_with(scheme) && text.size() > scheme.size() &&
+                           text.find_first_of("/?# \t", scheme.size()) == std::string_view::npos;
+                }};
+}
+
 // An http:// or https:// URL with a host, no query or blanks.
 Text web_url() {
     return Text{"a URL such as \"https://push.example.com\" (http:// or https://, no query or blanks)",
@@ -657,6 +667,12 @@ const std::vector<Key>& keys() {
          &Push::fcm_service_account},
         {"push.fcm_token_url", "CONFAB_PUSH_FCM_TOKEN_URL", web_url(), &Config::push, &Push::fcm_token_url},
         {"push.fcm_base_url", "CONFAB_PUSH_FCM_BASE_URL", web_url(), &Config::push, &Push::fcm_base_url},
+        {"push.apns_key_file", "CONFAB_PUSH_APNS_KEY_FILE", any_text(), &Config::push, &Push::apns_key_file},
+        {"push.apns_key_id", "CONFAB_PUSH_APNS_KEY_ID", any_text(), &Config::push, &Push::apns_key_id},
+        {"push.apns_team_id", "CONFAB_PUSH_APNS_TEAM_ID", any_text(), &Config::push, &Push::apns_team_id},
+        {"push.apns_topic", "CONFAB_PUSH_APNS_TOPIC", any_text(), &Config::push, &Push::apns_topic},
+        {"push.apns_url", "CONFAB_PUSH_APNS_URL", https_url(), &Config::push, &Push::apns_url},
+        {"push.apns_ca_file", "CONFAB_PUSH_APNS_CA_FILE", any_text(), &Config::push, &Push::apns_ca_file},
 
         {"calls.ring_timeout_ms", "CONFAB_CALLS_RING_TIMEOUT_MS", integer(100, 600000), &Config::calls,
          &Calls::ring_timeout},

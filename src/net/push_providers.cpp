@@ -44,14 +44,15 @@ domain::PushOutcome push_outcome_of(int status) {
 PushProviders::PushProviders(const config::Push& settings, AddressFilter allow_endpoint)
     : settings_(settings),
       web_push_(WebPush::from_settings(settings, std::move(allow_endpoint))),
-      fcm_(Fcm::from_settings(settings)) {}
+      fcm_(Fcm::from_settings(settings)),
+      apns_(Apns::from_settings(settings)) {}
 
 bool PushProviders::serves(model::PushProvider provider) const {
     switch (provider) {
         case model::PushProvider::gateway: return !settings_.gateway_url.empty();
         case model::PushProvider::webpush: return web_push_ != nullptr;
         case model::PushProvider::fcm: return fcm_ != nullptr;
-        case model::PushProvider::apns: return false;
+        case model::PushProvider::apns: return apns_ != nullptr;
     }
     return false;
 }
@@ -63,6 +64,7 @@ boost::asio::awaitable<domain::PushOutcome> PushProviders::send(model::PushDevic
         case model::PushProvider::webpush:
             co_return co_await web_push_->send(device, push_notification_json(notification));
         case model::PushProvider::fcm: co_return co_await fcm_->send(device, notification);
+        case model::PushProvider::apns: co_return co_await apns_->send(device, notification);
         default: co_return co_await send_to_gateway(device, notification);
     }
 }

@@ -236,4 +236,13 @@ std::optional<nlohmann::json> ServiceAccountKey::verified_claims(std::string_vie
     return parts->claims;
 }
 
+Es256Key::Es256Key() : key_(owned(EVP_EC_gen("P-256"))), private_pem_(pem_of(key_.get())) {}
+
+std::optional<VerifiedJwt> Es256Key::verified(std::string_view jwt) const {
+    const auto parts = jwt_parts(jwt);
+    if (!parts || parts->header.value("alg", "") != "ES256") return std::nullopt;
+    if (!confab::test::verified(key_.get(), parts->signing_input, der_signature(parts->signature))) return std::nullopt;
+    return VerifiedJwt{parts->header, parts->claims};
+}
+
 }  // namespace confab::test

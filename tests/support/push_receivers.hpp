@@ -3,7 +3,8 @@
 // What a push service checks and what a browser does with a push, for tests with fake push
 // providers (support/fake_http_server): a Web Push subscriber with its own P-256 key pair and
 // auth secret that decrypts RFC 8291 bodies, a VAPID (RFC 8292) check of an Authorization
-// header, and an RSA key for a fake FCM service account whose JWT assertions it verifies.
+// header, an RSA key for a fake FCM service account whose JWT assertions it verifies, and a
+// P-256 key for a fake APNs team whose provider tokens it verifies.
 // OpenSSL is used directly, apart from the server's own code.
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,23 @@ public:
     ServiceAccountKey();
     const std::string& private_pem() const { return private_pem_; }
     std::optional<nlohmann::json> verified_claims(std::string_view jwt) const;
+
+private:
+    std::shared_ptr<evp_pkey_st> key_;
+    std::string private_pem_;
+};
+
+// A P-256 key like an APNs .p8 key (PKCS #8 PEM), and the header and claims of a valid ES256
+// JWT it signed.
+struct VerifiedJwt {
+    nlohmann::json header;
+    nlohmann::json claims;
+};
+class Es256Key {
+public:
+    Es256Key();
+    const std::string& private_pem() const { return private_pem_; }
+    std::optional<VerifiedJwt> verified(std::string_view jwt) const;
 
 private:
     std::shared_ptr<evp_pkey_st> key_;

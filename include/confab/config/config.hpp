@@ -212,6 +212,14 @@ struct Push {
     std::string fcm_service_account;
     std::string fcm_token_url = "https://oauth2.googleapis.com/token";
     std::string fcm_base_url = "https://fcm.googleapis.com";
+    // APNs over HTTP/2 with token authentication: the .p8 key's path (an ES256 P-256 key), its
+    // key id, the team id and the apps' bundle id (apns-topic); all four or APNs is off.
+    std::string apns_key_file;
+    std::string apns_key_id;
+    std::string apns_team_id;
+    std::string apns_topic;
+    std::string apns_url = "https://api.push.apple.com";  // the sandbox: https://api.sandbox.push.apple.com
+    std::string apns_ca_file;                             // a PEM file of CAs trusted besides the system's; empty: none
 
     bool operator==(const Push&) const = default;
 };

@@ -2,6 +2,7 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/push_sender.hpp"
+#include "confab/net/apns.hpp"
 #include "confab/net/fcm.hpp"
 #include "confab/net/web_push.hpp"
 
@@ -12,7 +13,7 @@ namespace confab::net {
 
 // The push providers the operator configured ([push], docs/configuration.md; docs/api.md,
 // Push notifications): the generic push gateway (a JSON POST to push.gateway_url), Web Push
-// and FCM HTTP v1. A provider whose settings are missing or unreadable is off (logged once).
+// FCM HTTP v1 and APNs. A provider whose settings are missing or unreadable is off (logged once).
 class PushProviders final : public domain::PushSender {
 public:
     // `allow_endpoint` judges the addresses of Web Push endpoints (the webhook address policy).
@@ -29,6 +30,7 @@ private:
     const config::Push& settings_;
     std::unique_ptr<WebPush> web_push_;
     std::unique_ptr<Fcm> fcm_;
+    std::unique_ptr<Apns> apns_;
 };
 
 // The notification as JSON: the gateway's "notification" object and a Web Push payload.

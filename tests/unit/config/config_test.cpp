@@ -266,6 +266,12 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                  {"CONFAB_PUSH_FCM_SERVICE_ACCOUNT", "/etc/confab/fcm.json"},
                  {"CONFAB_PUSH_FCM_TOKEN_URL", "http://oauth.internal/token"},
                  {"CONFAB_PUSH_FCM_BASE_URL", "https://fcm.internal"},
+                 {"CONFAB_PUSH_APNS_KEY_FILE", "/etc/confab/apns.p8"},
+                 {"CONFAB_PUSH_APNS_KEY_ID", "ABC123DEFG"},
+                 {"CONFAB_PUSH_APNS_TEAM_ID", "DEF123GHIJ"},
+                 {"CONFAB_PUSH_APNS_TOPIC", "com.example.chat"},
+                 {"CONFAB_PUSH_APNS_URL", "https://api.sandbox.push.apple.com:2197"},
+                 {"CONFAB_PUSH_APNS_CA_FILE", "/etc/confab/apns-ca.pem"},
                  {"CONFAB_CALLS_RING_TIMEOUT_MS", "4200"},
                  {"CONFAB_CALLS_RECONNECT_GRACE_MS", "43"},
                  {"CONFAB_CALLS_MESH_LIMIT", "4"},
@@ -322,7 +328,13 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                      "normal",
                      "/etc/confab/fcm.json",
                      "http://oauth.internal/token",
-                     "https://fcm.internal"};
+                     "https://fcm.internal",
+                     "/etc/confab/apns.p8",
+                     "ABC123DEFG",
+                     "DEF123GHIJ",
+                     "com.example.chat",
+                     "https://api.sandbox.push.apple.com:2197",
+                     "/etc/confab/apns-ca.pem"};
     EXPECT_EQ(config.push, expected.push);
     expected.calls = {std::chrono::milliseconds{4200},
                       std::chrono::milliseconds{43},
