@@ -21,9 +21,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -51,14 +49,6 @@ constexpr std::array dead_token_reasons = {"BadDeviceToken", "DeviceTokenNotForT
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point at) {
     return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-}
-
-std::optional<std::string> file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 // At most `limit` bytes of `text`, cut before a UTF-8 sequence that would not fit whole.
@@ -424,7 +414,7 @@ std::unique_ptr<Apns> Apns::from_settings(const config::Push& settings) {
         spdlog::error("push: APNs is off: {} is not set", missing.front());
         return nullptr;
     }
-    const auto pem = file_text(settings.apns_key_file);
+    const auto pem = key_file_text(settings.apns_key_file);
     if (!pem) {
         spdlog::error("push: APNs is off: cannot read push.apns_key_file {}", settings.apns_key_file);
         return nullptr;

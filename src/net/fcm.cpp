@@ -6,9 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 namespace confab::net {
 namespace {
 
@@ -81,15 +78,13 @@ std::unique_ptr<Fcm> Fcm::from_settings(const config::Push& settings) {
         spdlog::info("push: FCM is off (push.fcm_service_account is not set)");
         return nullptr;
     }
-    std::ifstream in(settings.fcm_service_account, std::ios::binary);
-    if (!in) {
+    const auto text = key_file_text(settings.fcm_service_account);
+    if (!text) {
         spdlog::error("push: FCM is off: cannot read push.fcm_service_account {}", settings.fcm_service_account);
         return nullptr;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
     try {
-        auto account = service_account_from(text.str());
+        auto account = service_account_from(*text);
         spdlog::info("push: FCM is on for project {}", account.project_id);
         return std::make_unique<Fcm>(settings, std::move(account));
     } catch (const CryptoError& e) {

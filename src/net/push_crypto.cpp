@@ -13,6 +13,8 @@
 
 #include <array>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 
 namespace confab::net {
 namespace {
@@ -134,6 +136,14 @@ std::string big_endian(std::uint32_t value) {
 }
 
 }  // namespace
+
+std::optional<std::string> key_file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 PrivateKey PrivateKey::from_pem(std::string_view pem) {
     const Bio input(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

@@ -9,27 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 namespace confab::net {
 namespace {
 
 constexpr auto vapid_lifetime = std::chrono::hours(12);  // RFC 8292 allows up to 24
 
-std::optional<std::string> file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // The key as a base64url scalar (43 characters) or as the path of a PEM file.
 PrivateKey vapid_key_from(const std::string& setting) {
     if (const auto scalar = model::from_base64url(setting); scalar && scalar->size() == 32)
         return PrivateKey::p256_from_scalar(*scalar);
-    const auto pem = file_text(setting);
+    const auto pem = key_file_text(setting);
     if (!pem) throw CryptoError("cannot read the file " + setting);
     auto key = PrivateKey::from_pem(*pem);
     if (!key.is_p256()) throw CryptoError("the key in " + setting + " is not a P-256 key");

@@ -63,15 +63,6 @@ json join(std::uint16_t port, const TestUser& user, const std::string& handle) {
     return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult IsBadField(const HttpResponse& r, const std::string& field) {
-    auto bad = IsError(r, 400, "bad_request");
-    if (!bad) return bad;
-    const auto error = r.json()["error"];
-    if (!error.contains("details") || error["details"].value("field", "") != field)
-        return ::testing::AssertionFailure() << "field is not " << field << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 std::int64_t subscribers(std::uint16_t port, const TestUser& member, const std::string& chat_id) {
     const auto chat = get_chat(port, member, chat_id);
     EXPECT_EQ(chat["member_count"], chat["subscriber_count"]);

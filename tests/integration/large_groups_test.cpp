@@ -31,15 +31,6 @@ protected:
 
 std::unique_ptr<ServerProcess> LargeGroupsTest::server_;
 
-::testing::AssertionResult IsBadField(const HttpResponse& r, const std::string& field) {
-    auto bad = IsError(r, 400, "bad_request");
-    if (!bad) return bad;
-    const auto error = r.json()["error"];
-    if (!error.contains("details") || error["details"].value("field", "") != field)
-        return ::testing::AssertionFailure() << "field is not " << field << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 std::vector<std::string> ids(const std::vector<TestUser>& users) {
     std::vector<std::string> out;
     for (const auto& user : users) out.push_back(user.id);

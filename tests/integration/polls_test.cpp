@@ -42,14 +42,6 @@ std::vector<std::int64_t> counts(const json& poll) {
     return all;
 }
 
-::testing::AssertionResult IsBadField(const HttpResponse& r, const std::string& field) {
-    auto error = IsError(r, 400, "bad_request");
-    if (!error) return error;
-    if (r.json()["error"]["details"]["field"] != field)
-        return ::testing::AssertionFailure() << "field is not " << field << ": " << r.body;
-    return ::testing::AssertionSuccess();
-}
-
 std::int64_t chat_version(std::uint16_t port, const TestUser& u, const std::string& chat_id) {
     return get_chat(port, u, chat_id)["version"];
 }

@@ -210,13 +210,28 @@ std::string timestamp_from_now(std::chrono::milliseconds from_now) {
     return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult HasReason(const HttpResponse& r, int status, std::string_view code,
-                                     std::string_view reason) {
+namespace {
+
+// IsError, and error.details[key] is `value`.
+::testing::AssertionResult HasDetail(const HttpResponse& r, int status, std::string_view code, const std::string& key,
+                                     std::string_view value) {
     auto error = IsError(r, status, code);
     if (!error) return error;
-    if (r.json()["error"]["details"].value("reason", "") != reason)
-        return ::testing::AssertionFailure() << "reason is not " << reason << ": " << r.body;
+    const auto details = r.json()["error"].value("details", json::object());
+    if (details.value(key, "") != value)
+        return ::testing::AssertionFailure() << key << " is not " << value << ": " << r.body;
     return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+::testing::AssertionResult HasReason(const HttpResponse& r, int status, std::string_view code,
+                                     std::string_view reason) {
+    return HasDetail(r, status, code, "reason", reason);
+}
+
+::testing::AssertionResult IsBadField(const HttpResponse& r, std::string_view field) {
+    return HasDetail(r, 400, "bad_request", "field", field);
 }
 
 ::testing::AssertionResult IsWsError(const std::optional<json>& frame, std::string_view code,

@@ -88,6 +88,8 @@ std::string timestamp_from_now(std::chrono::milliseconds from_now);
 ::testing::AssertionResult IsError(const HttpResponse& r, int status, std::string_view code);
 // IsError, and error.details.reason is `reason`.
 ::testing::AssertionResult HasReason(const HttpResponse& r, int status, std::string_view code, std::string_view reason);
+// 400 bad_request naming `field` in error.details.field.
+::testing::AssertionResult IsBadField(const HttpResponse& r, std::string_view field);
 // A WebSocket error frame {"type": "error", "error": {"code", "message"}} (optionally with id).
 ::testing::AssertionResult IsWsError(const std::optional<json>& frame, std::string_view code,
                                      std::optional<std::string> id = std::nullopt);

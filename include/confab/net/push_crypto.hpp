@@ -42,6 +42,9 @@ private:
     std::shared_ptr<evp_pkey_st> key_;
 };
 
+// The whole text of a key or credentials file read at startup; nullopt when unreadable.
+std::optional<std::string> key_file_text(const std::string& path);
+
 // "<header>.<claims>.<signature>" signed with `key`: ES256 for a P-256 key, RS256 for RSA.
 // `header_fields` and `claims` are JSON object texts; "alg" and "typ" are added to the header.
 std::string signed_jwt(const PrivateKey& key, std::string_view header_fields, std::string_view claims);

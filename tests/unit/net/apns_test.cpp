@@ -4,6 +4,8 @@
 
 #include "confab/model/base64url.hpp"
 
+#include "sample_notification.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -11,18 +13,6 @@ namespace confab::net {
 namespace {
 
 using domain::PushOutcome;
-
-domain::PushNotification notification_with_content() {
-    return domain::PushNotification{.dedupe_key = "k1",
-                                    .chat_id = "c1",
-                                    .message_id = "m1",
-                                    .count = 2,
-                                    .sender_id = "u1",
-                                    .sender_name = "Ann",
-                                    .chat_title = std::nullopt,
-                                    .message_type = "text",
-                                    .body = "hi"};
-}
 
 nlohmann::json jwt_part(const std::string& jwt, int index) {
     std::size_t start = 0;

@@ -3,6 +3,8 @@
 #include "confab/net/fcm.hpp"
 #include "confab/net/web_push.hpp"
 
+#include "sample_notification.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -18,18 +20,6 @@ TEST(WebPushOrigin, IsTheEndpointsSchemeHostAndPort) {
     EXPECT_EQ(origin_of("http://127.0.0.1:8080/wp/ann"), "http://127.0.0.1:8080");
     EXPECT_EQ(origin_of("ftp://example.com/x"), "");
     EXPECT_EQ(origin_of("not a url"), "");
-}
-
-domain::PushNotification notification_with_content() {
-    return domain::PushNotification{.dedupe_key = "k1",
-                                    .chat_id = "c1",
-                                    .message_id = "m1",
-                                    .count = 2,
-                                    .sender_id = "u1",
-                                    .sender_name = "Ann",
-                                    .chat_title = std::nullopt,
-                                    .message_type = "text",
-                                    .body = "hi"};
 }
 
 TEST(FcmMessage, DataIsAllStringsAndTheTitleIsTheChatsOrElseTheSenders) {
