@@ -43,6 +43,31 @@ std::vector<Parcel> split_for_voter(Event event, std::vector<std::string> users)
     return parcels;
 }
 
+// The member whose presence an event carries: member.added's and member.updated's.
+Member* member_in(Event& event) {
+    if (auto* added = std::get_if<MemberAdded>(&event)) return &added->member;
+    if (auto* updated = std::get_if<MemberUpdated>(&event)) return &updated->member;
+    return nullptr;
+}
+
+// Everyone's parcel with the member's presence, and a parcel without it for those in a block
+// with the member.
+std::vector<Parcel> split_for_blocks(Event event, std::vector<std::string> users,
+                                     const std::vector<std::string>& hidden) {
+    const auto seen_by_all = std::stable_partition(users.begin(), users.end(), [&hidden](const std::string& user) {
+        return std::find(hidden.begin(), hidden.end(), user) == hidden.end();
+    });
+    std::vector<std::string> blocked(std::make_move_iterator(seen_by_all), std::make_move_iterator(users.end()));
+    users.erase(seen_by_all, users.end());
+    std::vector<Parcel> parcels;
+    if (!users.empty()) parcels.push_back({event, std::move(users)});
+    if (!blocked.empty()) {
+        member_in(event)->presence.reset();
+        parcels.push_back({std::move(event), std::move(blocked)});
+    }
+    return parcels;
+}
+
 }  // namespace
 
 Audience audience_of(Occasion occasion) {
@@ -142,8 +167,11 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
 
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
+    const auto presence_hidden_from = std::move(facts.presence_hidden_from);
     const auto audience = facts.staff ? audience_in_channel(occasion) : audience_of(occasion);
     auto users = recipients(audience, std::move(facts));
+    if (const auto* member = member_in(event); member && member->presence && !presence_hidden_from.empty())
+        return split_for_blocks(std::move(event), std::move(users), presence_hidden_from);
     if (auto* poll = poll_in(event)) {
         const auto* updated = std::get_if<PollUpdated>(&event);
         if (updated && updated->voter) return split_for_voter(std::move(event), std::move(users));

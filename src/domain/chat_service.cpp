@@ -338,7 +338,7 @@ boost::asio::awaitable<ChatView> ChatService::join_channel(std::string actor, st
         store::members::insert(tx, chat_id, actor, Role::member);
         store::invitations::remove_for(tx, chat_id, {actor});
         outcome.value = view_of(tx, chat_id, actor);
-        announce_joins(outcome.effects, chat_id, outcome.value, {member_of(tx, chat_id, actor)}, {});
+        announce_joins(tx, outcome.effects, chat_id, outcome.value, {member_of(tx, chat_id, actor)}, {});
         return outcome;
     });
 }

@@ -4,6 +4,7 @@
 #include "confab/store/bots.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
+#include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
 namespace confab::domain {
@@ -81,6 +82,12 @@ Member seen_by(Member member, bool self, bool blocked) {
     return member;
 }
 
+Facts about_member(store::Tx& tx, const Member& member, std::string actor) {
+    Facts facts{.actor = std::move(actor), .subject = member.user.id};
+    if (member.presence) facts.presence_hidden_from = store::user_blocks::related(tx, member.user.id);
+    return facts;
+}
+
 Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {
     const auto policies = store::users::add_policies(tx, users);
     if (policies.size() != users.size()) throw not_found("user");
@@ -111,13 +118,13 @@ void deliver_message(Effects& effects, Message message) {
     effects.in_chat(Occasion::message_created, MessageCreated{std::move(message)}, chat_id);
 }
 
-void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
+void announce_joins(store::Tx& tx, Effects& effects, const std::string& chat_id, const ChatView& view,
                     const std::vector<Member>& joined, std::vector<Message> notes) {
     for (const auto& member : joined)
         effects.deliver(Occasion::chat_joined, ChatCreated{view},
                         {.subject = member.user.id, .memberships = {{member.user.id, {Role::member, 0, false}}}});
     for (const auto& member : joined)
-        effects.in_chat(Occasion::member_added, MemberAdded{member}, chat_id, {.subject = member.user.id});
+        effects.in_chat(Occasion::member_added, MemberAdded{member}, chat_id, about_member(tx, member));
     for (auto& note : notes) deliver_message(effects, std::move(note));
     effects.cache_change = [chat_id, joined](AccessCache& cache) {
         cache.update(chat_id, [&](ChatAccess& a) {

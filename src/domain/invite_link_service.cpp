@@ -78,7 +78,7 @@ boost::asio::awaitable<ChatView> InviteLinkService::join(std::string actor, std:
                                         joined.front().user.display_name + " joined via an invite link",
                                         "member.joined", actor));
         outcome.value = view_of(tx, chat_id, actor);
-        announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
+        announce_joins(tx, outcome.effects, chat_id, outcome.value, joined, std::move(note));
         return outcome;
     });
 }

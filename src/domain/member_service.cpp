@@ -35,9 +35,11 @@ struct RoleGiven {
 // Each member given a role hears of it, as every member does (member.updated).
 void announce_roles(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& actor,
                     const std::vector<RoleGiven>& given) {
-    for (const auto& role : given)
-        effects.in_chat(Occasion::role_changed, MemberUpdated{member_of(tx, chat_id, role.user)}, chat_id,
-                        {.actor = actor, .subject = role.user});
+    for (const auto& role : given) {
+        auto member = member_of(tx, chat_id, role.user);
+        auto facts = about_member(tx, member, actor);
+        effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(member)}, chat_id, std::move(facts));
+    }
 }
 
 // After a custom role changed (`now`) or went (none, `holders` read before), its holders
@@ -141,7 +143,8 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
         }
         invite(tx, outcome.effects, chat_id, actor, consent.asked);
         outcome.value.invited = consent.asked;
-        announce_joins(outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members, std::move(notes));
+        announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members,
+                       std::move(notes));
         return outcome;
     });
     co_return added;
@@ -173,7 +176,7 @@ boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::s
                                             "member.joined", actor));
         }
         outcome.value = view_of(tx, chat_id, actor);
-        if (!joined.empty()) announce_joins(outcome.effects, chat_id, outcome.value, joined, std::move(note));
+        if (!joined.empty()) announce_joins(tx, outcome.effects, chat_id, outcome.value, joined, std::move(note));
         return outcome;
     });
 }
@@ -252,7 +255,7 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         outcome.value = member_of(tx, chat_id, user_id);
         if (update.muted_until && !role_changes)
             outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{outcome.value}, chat_id,
-                                    {.actor = actor, .subject = user_id});
+                                    about_member(tx, outcome.value, actor));
         else if (update.is_muted && !role_changes)
             outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{outcome.value},
                                     {.actor = actor, .subject = user_id});
@@ -370,8 +373,9 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
             deliver_message(outcome.effects,
                             write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                          "chat.owner_changed", *heir));
+            auto facts = about_member(tx, heir_row, actor);
             outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(heir_row)}, chat_id,
-                                    {.actor = actor, .subject = *heir});
+                                    std::move(facts));
         }
         outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

@@ -273,5 +273,43 @@ TEST_F(UserBlocksEffectsTest, NeitherSeesTheOthersPresenceWhichAnswersAsHidden) 
               true);
 }
 
+// The member events of a group (member.added, member.updated) carry the member's presence to
+// everyone else, but not to a member in a block with them.
+TEST_F(UserBlocksEffectsTest, AMemberEventCarriesNoPresenceAcrossABlock) {
+    const auto ann = register_user(port(), "um");
+    const auto bob = register_user(port(), "um");
+    const auto carol = register_user(port(), "um");
+    const auto dave = register_user(port(), "um");
+    const std::string group = create_group(port(), ann, {bob.id, carol.id})["id"];
+    block(port(), dave, bob);
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto carol_ws = ws_connect(port(), carol.token);
+    auto dave_ws = ws_connect(port(), dave.token);
+    ASSERT_TRUE(IsAck(ws_request(*dave_ws, "ping")));  // dave is online
+
+    const auto about_dave = [&dave](const json& f) { return f["data"]["member"]["user"]["id"] == dave.id; };
+    const auto expect_presence_only_to_carol = [&](const std::string& event) {
+        const auto to_carol = wait_for(*carol_ws, event, about_dave);
+        ASSERT_TRUE(to_carol.has_value()) << event;
+        EXPECT_EQ((*to_carol)["data"]["member"]["user"].value("online", json()), true) << to_carol->dump();
+        const auto to_bob = wait_for(*bob_ws, event, about_dave);
+        ASSERT_TRUE(to_bob.has_value()) << event;
+        EXPECT_FALSE((*to_bob)["data"]["member"]["user"].contains("online")) << to_bob->dump();
+        EXPECT_FALSE((*to_bob)["data"]["member"]["user"].contains("last_seen_at")) << to_bob->dump();
+        EXPECT_EQ((*to_bob)["data"]["member"]["user"]["id"], dave.id) << "the event itself still arrives";
+    };
+
+    add_members(port(), ann, group, {dave.id});
+    expect_presence_only_to_carol("member.added");
+    set_role(port(), ann, group, dave.id, "admin");
+    expect_presence_only_to_carol("member.updated");
+
+    // Listed, as in the events.
+    const auto listed = list_members(port(), bob, group);
+    const auto* seen = find_member(listed, dave.id);
+    ASSERT_NE(seen, nullptr);
+    EXPECT_FALSE((*seen)["user"].contains("online")) << seen->dump();
+}
+
 }  // namespace
 }  // namespace confab::test

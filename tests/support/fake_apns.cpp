@@ -1,4 +1,5 @@
 #include "support/fake_apns.hpp"
+#include "support/loopback.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -272,12 +273,7 @@ FakeApns::FakeApns(Handler handler) : state_(std::make_unique<State>()) {
     state_->tls.use_certificate_chain(asio::buffer(certificate.certificate_pem));
     state_->tls.use_private_key(asio::buffer(certificate.private_key_pem), asio::ssl::context::pem);
     SSL_CTX_set_alpn_select_cb(state_->tls.native_handle(), &select_h2, nullptr);
-    const tcp::endpoint any_port(asio::ip::make_address("127.0.0.1"), 0);
-    state_->acceptor.open(any_port.protocol());
-    state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
-    state_->acceptor.bind(any_port);
-    state_->acceptor.listen();
-    port_ = state_->acceptor.local_endpoint().port();
+    port_ = listen_on_loopback(state_->acceptor);
     ca_file_ = std::filesystem::temp_directory_path() /
                ("confab-fake-apns-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".pem");
     std::ofstream(ca_file_, std::ios::binary) << certificate.certificate_pem;

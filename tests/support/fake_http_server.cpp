@@ -1,4 +1,5 @@
 #include "support/fake_http_server.hpp"
+#include "support/loopback.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -36,12 +37,7 @@ std::string lower(std::string text) {
 
 FakeHttpServer::FakeHttpServer(Handler handler) : state_(std::make_unique<State>()) {
     state_->handler = std::move(handler);
-    const tcp::endpoint any_port(asio::ip::make_address("127.0.0.1"), 0);
-    state_->acceptor.open(any_port.protocol());
-    state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
-    state_->acceptor.bind(any_port);
-    state_->acceptor.listen();
-    port_ = state_->acceptor.local_endpoint().port();
+    port_ = listen_on_loopback(state_->acceptor);
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 

@@ -84,6 +84,9 @@ struct Facts {
     // Users the event never goes to, whatever the audience: those in a block with the actor
     // (typing), kept out of each other's ephemeral state (docs/api.md, Blocking).
     std::vector<std::string> hidden_from;
+    // Users in a block with the member an event is about (member.added, member.updated): the
+    // event goes to them without the member's presence (docs/api.md, Blocking).
+    std::vector<std::string> presence_hidden_from;
     // Set in a channel or large group, whose members do not hear of each other
     // (rules::hears_each_member): its staff (rules::is_staff); the audience is then
     // audience_in_channel's.

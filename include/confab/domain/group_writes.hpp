@@ -47,6 +47,9 @@ Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& u
 // privacy lets the viewer see them (`self`: the viewer is the member); no presence for a viewer
 // in a block with the member (`blocked`).
 Member seen_by(Member member, bool self, bool blocked = false);
+// The facts of an event about the member (member.added, member.updated): the member as its
+// subject, and those in a block with the member, who get it without the member's presence.
+Facts about_member(store::Tx& tx, const Member& member, std::string actor = {});
 
 // The users an actor puts into a group, split by consent: those who join now, and those who
 // are asked first (rules::admits). not_found when any of them is not a user.
@@ -64,7 +67,7 @@ void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const s
 // What members joining a group tells (`view` as of after they joined): chat.created to each
 // of them with their own fresh `me`, then member.added and their system messages to every
 // member; and the cache learns them.
-void announce_joins(Effects& effects, const std::string& chat_id, const ChatView& view,
+void announce_joins(store::Tx& tx, Effects& effects, const std::string& chat_id, const ChatView& view,
                     const std::vector<Member>& joined, std::vector<Message> notes);
 
 }  // namespace confab::domain

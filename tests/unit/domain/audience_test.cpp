@@ -176,6 +176,33 @@ TEST(AudienceTable, NoEventReachesAUserItIsHiddenFrom) {
     EXPECT_EQ(verdicts::receivers(address(Occasion::presence_updated, PresenceUpdated{}, facts), cast), "x.x....");
 }
 
+// An event about a member goes to every member, but those in a block with the member get it
+// without the member's presence.
+TEST(AudienceTable, AMemberEventCarriesNoPresenceToThoseInABlockWithTheMember) {
+    auto facts = facts_about("member");
+    facts.presence_hidden_from = {"admin", "outsider"};
+    Member member;
+    member.presence = Presence{.online = true};
+    for (auto event : {Event{MemberAdded{member}}, Event{MemberUpdated{member}}}) {
+        const auto parcels = address(Occasion::member_added, event, facts);
+        ASSERT_EQ(parcels.size(), 2u);
+        EXPECT_EQ(parcels[0].recipients, (std::vector<std::string>{"owner", "member", "actor"}));
+        EXPECT_EQ(parcels[1].recipients, std::vector<std::string>{"admin"});
+        std::visit(
+            [](const auto& sent) {
+                if constexpr (requires { sent.member; }) EXPECT_TRUE(sent.member.presence.has_value());
+            },
+            parcels[0].event);
+        std::visit(
+            [](const auto& sent) {
+                if constexpr (requires { sent.member; }) EXPECT_FALSE(sent.member.presence.has_value());
+            },
+            parcels[1].event);
+    }
+    member.presence.reset();
+    EXPECT_EQ(address(Occasion::member_added, MemberAdded{member}, facts).size(), 1u);
+}
+
 // The last member left and the chat is gone: only they hear of it.
 TEST(AudienceTable, AChatWithoutMembersReachesOnlyItsSubject) {
     auto facts = facts_about("removed");
