@@ -5,14 +5,19 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/samplefmt.h>
 #include <libswscale/swscale.h>
 }
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <memory>
+#include <string_view>
+#include <utility>
 
 namespace confab::media {
 namespace {
@@ -183,6 +188,64 @@ Frame first_frame(Opened& opened, const DecodeBounds& bounds) {
     return first;
 }
 
+// Degrees clockwise that show a stream's frames upright: its display matrix (how phones
+// record portrait video in landscape frames), else the `rotate` tag older FFmpeg versions
+// exported and wrote into remuxed files; 0 when neither says a finite angle.
+double clockwise_degrees(const AVStream& stream) {
+    std::size_t size = 0;
+    const std::uint8_t* matrix = av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    double degrees = 0.0;
+    if (matrix != nullptr && size >= 9 * sizeof(std::int32_t)) {
+        std::int32_t entries[9];
+        std::memcpy(entries, matrix, sizeof entries);  // side data carries no alignment promise
+        degrees = -av_display_rotation_get(entries);   // FFmpeg's angle is counterclockwise
+    } else if (const AVDictionaryEntry* tag = av_dict_get(stream.metadata, "rotate", nullptr, 0)) {
+        const std::string_view text = tag->value;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), degrees);
+        if (error != std::errc() || end != text.data() + text.size()) degrees = 0.0;
+    }
+    return std::isfinite(degrees) ? degrees : 0.0;
+}
+
+// Clockwise quarter turns (0-3) that show the opened stream upright; an angle between two
+// quarter turns counts as the nearest, half way as the next clockwise (docs/api.md, Media).
+int upright_quarter_turns(const Opened& opened) {
+    const double degrees = std::fmod(clockwise_degrees(*opened.format->streams[opened.stream]), 360.0);
+    const auto turns = static_cast<int>(std::floor(degrees / 90.0 + 0.5));
+    return ((turns % 4) + 4) % 4;
+}
+
+// Packed 8-bit RGB pixels.
+struct RgbPicture {
+    std::vector<std::uint8_t> pixels;
+    int width = 0;
+    int height = 0;
+};
+
+RgbPicture turned_clockwise(RgbPicture picture, int quarter_turns) {
+    if (quarter_turns == 0) return picture;
+    const int w = picture.width;
+    const int h = picture.height;
+    const auto source_of = [&](int x, int y) -> std::pair<int, int> {  // of the turned picture's pixel x, y
+        switch (quarter_turns) {
+            case 1: return {y, h - 1 - x};
+            case 2: return {w - 1 - x, h - 1 - y};
+            default: return {w - 1 - y, x};
+        }
+    };
+    RgbPicture turned{std::vector<std::uint8_t>(picture.pixels.size()), quarter_turns == 2 ? w : h,
+                      quarter_turns == 2 ? h : w};
+    for (int y = 0; y < turned.height; ++y)
+        for (int x = 0; x < turned.width; ++x) {
+            const auto [from_x, from_y] = source_of(x, y);
+            const auto from = (static_cast<std::size_t>(from_y) * w + from_x) * 3;
+            const auto to = (static_cast<std::size_t>(y) * turned.width + x) * 3;
+            std::copy_n(picture.pixels.begin() + static_cast<std::ptrdiff_t>(from), 3,
+                        turned.pixels.begin() + static_cast<std::ptrdiff_t>(to));
+        }
+    return turned;
+}
+
 std::optional<std::int64_t> duration_ms(const Opened& opened) {
     const AVFormatContext* format = opened.format.get();
     if (format->duration != AV_NOPTS_VALUE && format->duration > 0) return format->duration / 1000;
@@ -218,7 +281,9 @@ std::optional<VideoInfo> probe_video(const std::filesystem::path& video, const D
     auto opened = open(video, AVMEDIA_TYPE_VIDEO, bounds);
     if (!opened) return std::nullopt;
     const auto frame = first_frame(*opened, bounds);
-    return VideoInfo{duration_ms(*opened), frame->width, frame->height};
+    const bool sideways = upright_quarter_turns(*opened) % 2 == 1;
+    return VideoInfo{duration_ms(*opened), sideways ? frame->height : frame->width,
+                     sideways ? frame->width : frame->height};
 }
 
 void make_video_poster(const std::filesystem::path& video, const std::filesystem::path& jpeg, int max_side,
@@ -227,17 +292,20 @@ void make_video_poster(const std::filesystem::path& video, const std::filesystem
     if (!opened) unreadable("no video stream");
     const auto frame = first_frame(*opened, bounds);
     const double scale = std::min(1.0, static_cast<double>(max_side) / std::max(frame->width, frame->height));
-    const int width = std::max(1, static_cast<int>(std::lround(frame->width * scale)));
-    const int height = std::max(1, static_cast<int>(std::lround(frame->height * scale)));
+    RgbPicture poster;
+    poster.width = std::max(1, static_cast<int>(std::lround(frame->width * scale)));
+    poster.height = std::max(1, static_cast<int>(std::lround(frame->height * scale)));
     std::unique_ptr<SwsContext, ScalerFree> scaler(
-        sws_getContext(frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), width, height,
-                       AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr, nullptr, nullptr));
+        sws_getContext(frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), poster.width,
+                       poster.height, AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr, nullptr, nullptr));
     if (!scaler) unreadable("an unsupported pixel format");
-    std::vector<std::uint8_t> rgb(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
-    std::uint8_t* planes[] = {rgb.data()};
-    const int strides[] = {width * 3};
+    poster.pixels.resize(static_cast<std::size_t>(poster.width) * static_cast<std::size_t>(poster.height) * 3);
+    std::uint8_t* planes[] = {poster.pixels.data()};
+    const int strides[] = {poster.width * 3};
     sws_scale(scaler.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    write_jpeg(rgb.data(), width, height, jpeg);
+    // Turned after scaling: at most max_side x max_side pixels to move.
+    const auto upright = turned_clockwise(std::move(poster), upright_quarter_turns(*opened));
+    write_jpeg(upright.pixels.data(), upright.width, upright.height, jpeg);
 }
 
 std::optional<VoiceInfo> probe_voice(const std::filesystem::path& voice, const DecodeBounds& bounds) {

@@ -4,6 +4,8 @@
 // real ones of tests/fixtures/media (README there).
 
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +42,20 @@ std::string reason_of(const HttpResponse& r) {
     return body["error"].value("details", json::object()).value("reason", "");
 }
 
+// A JPEG's width and height from its first start-of-frame segment; {0, 0} when it has none.
+std::pair<int, int> jpeg_size(const std::string& jpeg) {
+    const auto byte = [&jpeg](std::size_t at) { return static_cast<unsigned char>(jpeg[at]); };
+    std::size_t at = 2;  // past SOI
+    while (at + 9 <= jpeg.size() && byte(at) == 0xFF) {
+        const unsigned marker = byte(at + 1);
+        const bool start_of_frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+                                    marker != 0xCC;  // DHT, JPG and DAC share the range
+        if (start_of_frame) return {byte(at + 7) << 8 | byte(at + 8), byte(at + 5) << 8 | byte(at + 6)};
+        at += 2 + (byte(at + 2) << 8 | byte(at + 3));
+    }
+    return {0, 0};
+}
+
 TEST_F(MediaMetadataTest, VideoSizeAndDurationComeFromTheBytesNotTheHeader) {
     auto [a, b, chat] = direct_pair(port(), "mv");
     for (const char* name : {"clip.webm", "clip.mp4"}) {
@@ -69,6 +85,7 @@ TEST_F(MediaMetadataTest, AVideoMessagesPosterIsServedAsItsThumbnailToMembersOnl
     ASSERT_EQ(poster.status, 200) << poster.body;
     EXPECT_EQ(poster.header("content-type"), "image/jpeg");
     EXPECT_EQ(poster.body.substr(0, 3), std::string("\xff\xd8\xff", 3)) << "a JPEG";
+    EXPECT_EQ(jpeg_size(poster.body), std::make_pair(64, 48));
     EXPECT_EQ(poster.header("etag"), "\"" + media["sha256"].get<std::string>() + "-thumb\"");
     // Made once and kept: the second request is the same bytes.
     EXPECT_EQ(get(port(), a, thumbnail_url).body, poster.body);
@@ -80,6 +97,22 @@ TEST_F(MediaMetadataTest, AVideoMessagesPosterIsServedAsItsThumbnailToMembersOnl
     ASSERT_EQ(gallery["messages"].size(), 1U);
     EXPECT_EQ(gallery["messages"][0]["media"]["thumbnail_url"], thumbnail_url);
     EXPECT_EQ(gallery["messages"][0]["media"]["width"], 64);
+}
+
+// A phone's portrait video: landscape frames and a display rotation (tests/fixtures/media/README.md).
+TEST_F(MediaMetadataTest, ARotatedVideoIsDescribedAndPosteredAsDisplayed) {
+    auto [a, b, chat] = direct_pair(port(), "mr");
+    for (const auto& [name, width, height] :
+         {std::tuple{"rotated90.mp4", 90, 160}, std::tuple{"rotated180.mp4", 160, 90}}) {
+        SCOPED_TRACE(name);
+        const auto media = expect_json(upload(port(), a, chat, "video", fixture(name)), 201, "upload");
+        EXPECT_EQ(media["width"], width);
+        EXPECT_EQ(media["height"], height);
+        const auto message = send_media(port(), a, chat, "video", media);
+        const auto poster = get(port(), b, message["media"]["thumbnail_url"].get<std::string>());
+        ASSERT_EQ(poster.status, 200) << poster.body;
+        EXPECT_EQ(jpeg_size(poster.body), std::make_pair(width, height));
+    }
 }
 
 TEST_F(MediaMetadataTest, AVideoFFmpegFindsNoStreamInKeepsTheUploadersMetadataAndHasNoPoster) {

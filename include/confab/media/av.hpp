@@ -28,7 +28,7 @@ public:
 
 struct VideoInfo {
     std::optional<std::int64_t> duration_ms;  // when the container knows it
-    std::int64_t width = 0;
+    std::int64_t width = 0;                   // as displayed: a quarter-turned stream's sides swapped
     std::int64_t height = 0;
 };
 
@@ -45,7 +45,8 @@ constexpr std::size_t waveform_points = 64;
 std::optional<VideoInfo> probe_video(const std::filesystem::path& video, const DecodeBounds& bounds);
 
 // Writes the first frame of a video as a JPEG of at most max_side x max_side pixels (aspect
-// kept, never enlarged). Throws Refused as probe_video does, and when there is no video stream.
+// kept, never enlarged), turned upright by the stream's display rotation. Throws Refused as
+// probe_video does, and when there is no video stream.
 void make_video_poster(const std::filesystem::path& video, const std::filesystem::path& jpeg, int max_side,
                        const DecodeBounds& bounds);
 
