@@ -2,6 +2,7 @@
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/webhook_bodies.hpp"
+#include "confab/domain/bot_service.hpp"
 #include "confab/domain/webhook_service.hpp"
 
 namespace confab::api {
@@ -40,18 +41,34 @@ Json to_json(const model::WebhookFailure& failure) {
                 {"failed_at", format_timestamp(failure.failed_at)}};
 }
 
-// A chat's admin with their token (chat routes), or the operator with the server API key.
-awaitable<domain::WebhookOwner> owner_of(Services& services, http::Context& context, bool server_wide) {
-    if (server_wide) {
+// Where a webhook route is: under a chat (its admins, with their token), under the server (the
+// operator, with the server API key) or under a bot (its owner, with a person's token).
+enum class Scope { chat, server, bot };
+
+awaitable<domain::WebhookOwner> owner_of(Services& services, http::Context& context, Scope scope) {
+    if (scope == Scope::server) {
         require_server_key(services, context);
         co_return domain::WebhookOwner{};
     }
+    if (scope == Scope::bot) {
+        const auto principal = co_await authenticate_person(services, context);
+        co_return domain::WebhookOwner{.actor = principal.user_id, .bot_id = context.path_params.at("bot_id")};
+    }
     const auto principal = co_await authenticate(services, context);
-    co_return domain::WebhookOwner{principal.user_id, context.path_params.at("id")};
+    co_return domain::WebhookOwner{.actor = principal.user_id, .chat_id = context.path_params.at("id")};
 }
 
-awaitable<http::Response> create(Services& services, http::Context& context, bool server_wide) {
-    auto owner = co_await owner_of(services, context, server_wide);
+// The webhook a route names: a chat's or the server's by its id, a bot's one webhook by the bot
+// (a bot without one has none to name).
+awaitable<std::string> webhook_id_of(Services& services, http::Context& context, const domain::WebhookOwner& owner) {
+    if (!owner.bot_id) co_return context.path_params.at("webhook_id");
+    const auto bot = co_await services.bots.get(*owner.actor, *owner.bot_id);
+    if (!bot.webhook_id) throw model::not_found("webhook");
+    co_return *bot.webhook_id;
+}
+
+awaitable<http::Response> create(Services& services, http::Context& context, Scope scope) {
+    auto owner = co_await owner_of(services, context, scope);
     const auto body = parse_object(context.request.body);
     reject_unknown_fields(body, {"url", "events"});
     domain::NewWebhook request{required_string(body, "url"),
@@ -62,40 +79,41 @@ awaitable<http::Response> create(Services& services, http::Context& context, boo
     co_return http::json_response(201, dump(json));
 }
 
-awaitable<http::Response> list(Services& services, http::Context& context, bool server_wide) {
-    auto owner = co_await owner_of(services, context, server_wide);
+awaitable<http::Response> list(Services& services, http::Context& context, Scope scope) {
+    auto owner = co_await owner_of(services, context, scope);
     Json webhooks = Json::array();
     for (const auto& webhook : co_await services.webhooks.list(std::move(owner))) webhooks.push_back(to_json(webhook));
     co_return http::json_response(200, dump(Json{{"webhooks", std::move(webhooks)}}));
 }
 
-awaitable<http::Response> remove(Services& services, http::Context& context, bool server_wide) {
-    auto owner = co_await owner_of(services, context, server_wide);
+awaitable<http::Response> remove(Services& services, http::Context& context, Scope scope) {
+    auto owner = co_await owner_of(services, context, scope);
     co_await services.webhooks.remove(std::move(owner), context.path_params.at("webhook_id"));
     co_return http::no_content();
 }
 
-awaitable<http::Response> failures(Services& services, http::Context& context, bool server_wide) {
-    auto owner = co_await owner_of(services, context, server_wide);
+awaitable<http::Response> failures(Services& services, http::Context& context, Scope scope) {
+    auto owner = co_await owner_of(services, context, scope);
     const auto query = Query::parse(context.request.query);
     std::optional<std::string> after_id;
     if (const auto cursor = query.get("cursor")) {
         after_id = decode_cursor(*cursor);
         if (!after_id) throw model::bad_request("invalid cursor", "cursor");
     }
-    const auto page = co_await services.webhooks.failures(std::move(owner), context.path_params.at("webhook_id"),
-                                                          after_id, page_limit(query));
+    auto webhook_id = co_await webhook_id_of(services, context, owner);
+    const auto page =
+        co_await services.webhooks.failures(std::move(owner), std::move(webhook_id), after_id, page_limit(query));
     Json found = Json::array();
     for (const auto& failure : page.failures) found.push_back(to_json(failure));
     const Json next = page.next_cursor ? Json(encode_cursor(*page.next_cursor)) : Json(nullptr);
     co_return http::json_response(200, dump(Json{{"failures", std::move(found)}, {"next_cursor", next}}));
 }
 
-awaitable<http::Response> replay(Services& services, http::Context& context, bool server_wide) {
-    auto owner = co_await owner_of(services, context, server_wide);
-    const auto [delivered, error] =
-        co_await services.webhooks.replay(std::move(owner), context.path_params.at("webhook_id"),
-                                          context.path_params.at("failure_id"));
+awaitable<http::Response> replay(Services& services, http::Context& context, Scope scope) {
+    auto owner = co_await owner_of(services, context, scope);
+    auto webhook_id = co_await webhook_id_of(services, context, owner);
+    const auto [delivered, error] = co_await services.webhooks.replay(std::move(owner), std::move(webhook_id),
+                                                                      context.path_params.at("failure_id"));
     co_return http::json_response(200, dump(Json{{"delivered", delivered},
                                                  {"error", error ? Json(*error) : Json(nullptr)}}));
 }
@@ -104,18 +122,23 @@ awaitable<http::Response> replay(Services& services, http::Context& context, boo
 
 void add_webhook_routes(http::Router& router, Services& services) {
     using http::Method;
-    using Handler = awaitable<http::Response> (*)(Services&, http::Context&, bool);
+    using Handler = awaitable<http::Response> (*)(Services&, http::Context&, Scope);
+    const auto add_at = [&](Method method, const std::string& path, Scope scope, Handler handler) {
+        router.add(method, path, [&services, scope, handler](http::Context& c) { return handler(services, c, scope); });
+    };
     const auto add = [&](Method method, const std::string& path, Handler handler) {
-        router.add(method, "/api/v1/chats/{id}/webhooks" + path,
-                   [&services, handler](http::Context& c) { return handler(services, c, false); });
-        router.add(method, "/api/v1/server/webhooks" + path,
-                   [&services, handler](http::Context& c) { return handler(services, c, true); });
+        add_at(method, "/api/v1/chats/{id}/webhooks" + path, Scope::chat, handler);
+        add_at(method, "/api/v1/server/webhooks" + path, Scope::server, handler);
     };
     add(Method::post, "", create);
     add(Method::get, "", list);
     add(Method::del, "/{webhook_id}", remove);
     add(Method::get, "/{webhook_id}/failures", failures);
     add(Method::post, "/{webhook_id}/failures/{failure_id}/replay", replay);
+    // A bot has one webhook, set on the bot (api/bots.cpp); its owner sees and replays its parked
+    // deliveries here, as a chat's admins do theirs.
+    add_at(Method::get, "/api/v1/bots/{bot_id}/webhook/failures", Scope::bot, failures);
+    add_at(Method::post, "/api/v1/bots/{bot_id}/webhook/failures/{failure_id}/replay", Scope::bot, replay);
 }
 
 }  // namespace confab::api

@@ -2,6 +2,7 @@
 
 #include "confab/domain/account_service.hpp"
 #include "confab/domain/auth_service.hpp"
+#include "confab/domain/rules.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/domain/webhook_service.hpp"
@@ -12,13 +13,12 @@
 
 namespace confab::domain {
 
-boost::asio::awaitable<Bot> BotService::owned(const std::string& owner_id, const std::string& bot_id) {
-    // Anyone else's bot is as unknown as one that never existed.
-    if (!is_uuid(bot_id)) throw not_found("bot");
-    auto bot = co_await writes_.pool().run(
-        [owner_id, bot_id](store::Tx& tx) { return store::bots::find(tx, owner_id, bot_id); });
-    if (!bot) throw not_found("bot");
-    co_return std::move(*bot);
+boost::asio::awaitable<Bot> managed_bot(ChatWrites& writes, std::string actor, std::string bot_id) {
+    std::optional<Bot> bot;
+    if (is_uuid(bot_id))
+        bot = co_await writes.pool().run([bot_id](store::Tx& tx) { return store::bots::find(tx, bot_id); });
+    rules::may_manage_bot(actor, bot ? std::optional(bot->owner_id) : std::nullopt);
+    co_return std::move(bot).value();
 }
 
 boost::asio::awaitable<OwnedBot> BotService::create(std::string owner_id, NewBot request, std::string client) {
@@ -54,12 +54,12 @@ boost::asio::awaitable<std::vector<Bot>> BotService::list(std::string owner_id) 
 }
 
 boost::asio::awaitable<Bot> BotService::get(std::string owner_id, std::string bot_id) {
-    co_return co_await owned(owner_id, bot_id);
+    co_return co_await managed_bot(writes_, owner_id, bot_id);
 }
 
 boost::asio::awaitable<OwnedBot> BotService::update(std::string owner_id, std::string bot_id, BotChange change) {
     if (!change.display_name && !change.bio && !change.webhook_url) throw bad_request("nothing to update");
-    auto bot = co_await owned(owner_id, bot_id);
+    auto bot = co_await managed_bot(writes_, owner_id, bot_id);
     OwnedBot result{.bot = std::move(bot), .token = std::nullopt, .webhook_secret = std::nullopt};
     if (change.webhook_url && *change.webhook_url) co_await webhooks_.check_url(**change.webhook_url);
     if (change.display_name || change.bio)
@@ -77,7 +77,7 @@ boost::asio::awaitable<OwnedBot> BotService::update(std::string owner_id, std::s
 
 boost::asio::awaitable<std::string> BotService::rotate_token(std::string owner_id, std::string bot_id,
                                                              std::string client) {
-    co_await owned(owner_id, bot_id);
+    co_await managed_bot(writes_, owner_id, bot_id);
     auto token = co_await auth_.replace_bot_token(bot_id, std::move(client));
     spdlog::info("bot token rotated bot_id={} owner_id={}", bot_id, owner_id);
     co_return token;
@@ -89,7 +89,7 @@ boost::asio::awaitable<bool> BotService::is_bot(std::string user_id) {
 }
 
 boost::asio::awaitable<void> BotService::remove(std::string owner_id, std::string bot_id) {
-    co_await owned(owner_id, bot_id);
+    co_await managed_bot(writes_, owner_id, bot_id);
     co_await accounts_.delete_bot(bot_id);
     spdlog::info("bot deleted bot_id={} owner_id={}", bot_id, owner_id);
 }

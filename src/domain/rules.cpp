@@ -180,6 +180,10 @@ void may_add_bot(const std::string& actor, const std::string& bot_owner) {
         throw with_reason(ErrorCode::forbidden, "only its owner can add a bot to a group", "not_bot_owner");
 }
 
+void may_manage_bot(const std::string& actor, const std::optional<std::string>& bot_owner) {
+    if (bot_owner != actor) throw not_found("bot");
+}
+
 bool admits(Circle circle, bool contact) {
     return circle == Circle::everyone || (circle == Circle::contacts && contact);
 }

@@ -1,5 +1,6 @@
 #include "confab/domain/webhook_service.hpp"
 
+#include "confab/domain/bot_service.hpp"
 #include "confab/domain/group_writes.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
@@ -128,6 +129,12 @@ bool names(const WebhookSubscription& subscription, const std::string& event) {
     return std::find(subscription.events.begin(), subscription.events.end(), event) != subscription.events.end();
 }
 
+// Creating and listing are a chat's or the server's: a bot has one webhook, set on the bot
+// (WebhookService::set_bot_webhook).
+void require_chat_or_server(const WebhookOwner& owner) {
+    if (owner.bot_id) throw bad_request("a bot's webhook is set on the bot");
+}
+
 Timestamp now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 }  // namespace
@@ -169,14 +176,15 @@ WebhookService::WebhookService(ChatWrites& writes, WebhookTransport* transport, 
 
 boost::asio::awaitable<void> WebhookService::check_owner(const WebhookOwner& owner) {
     if (!owner.actor) co_return;  // the operator
-    rules::may_manage_webhooks(co_await writes_.standing(*owner.chat_id, *owner.actor));
+    if (owner.bot_id) co_await managed_bot(writes_, *owner.actor, *owner.bot_id);
+    else rules::may_manage_webhooks(co_await writes_.standing(*owner.chat_id, *owner.actor));
 }
 
 boost::asio::awaitable<WebhookSubscription> WebhookService::owned(const WebhookOwner& owner, const std::string& id) {
     require_uuid(id, "webhook_id");
     co_await check_owner(owner);
     auto found = co_await writes_.pool().run([id](store::Tx& tx) { return store::webhooks::find(tx, id); });
-    if (!found || found->chat_id != owner.chat_id || found->bot_id) throw not_found("webhook");
+    if (!found || found->chat_id != owner.chat_id || found->bot_id != owner.bot_id) throw not_found("webhook");
     co_return std::move(*found);
 }
 
@@ -187,6 +195,7 @@ boost::asio::awaitable<void> WebhookService::check_url(const std::string& url) {
 }
 
 boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner owner, NewWebhook request) {
+    require_chat_or_server(owner);
     co_await check_owner(owner);
     std::vector<std::string> events;
     for (const auto& event : request.events) {
@@ -233,6 +242,7 @@ boost::asio::awaitable<std::optional<WebhookSubscription>> WebhookService::set_b
 }
 
 boost::asio::awaitable<std::vector<WebhookSubscription>> WebhookService::list(WebhookOwner owner) {
+    require_chat_or_server(owner);
     co_await check_owner(owner);
     co_return co_await writes_.pool().run(
         [chat_id = owner.chat_id](store::Tx& tx) { return store::webhooks::of_chat(tx, chat_id); });

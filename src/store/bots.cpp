@@ -31,7 +31,7 @@ std::optional<model::Bot> insert(Tx& tx, const std::string& owner_id, const std:
         "VALUES ($1, $2, $3, true, $4::uuid) ON CONFLICT (username) DO NOTHING RETURNING id::text",
         username, display_name, bio, owner_id);
     if (inserted.empty()) return std::nullopt;
-    return find(tx, owner_id, inserted[0][0].as<std::string>());
+    return find(tx, inserted[0][0].as<std::string>());
 }
 
 std::size_t count_locked(Tx& tx, const std::string& owner_id) {
@@ -49,8 +49,8 @@ std::vector<model::Bot> of_owner(Tx& tx, const std::string& owner_id) {
     return found;
 }
 
-std::optional<model::Bot> find(Tx& tx, const std::string& owner_id, const std::string& bot_id) {
-    const auto found = tx.exec_params(bots_where("u.id = $2::uuid AND u.bot_owner_id = $1::uuid"), owner_id, bot_id);
+std::optional<model::Bot> find(Tx& tx, const std::string& bot_id) {
+    const auto found = tx.exec_params(bots_where("u.id = $1::uuid"), bot_id);
     if (found.empty()) return std::nullopt;
     return bot_from(found[0]);
 }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,16 +45,22 @@ struct TestBot {
     TestUser user;
 };
 
+// Webhooks to receivers in this process, retried quickly.
+std::map<std::string, std::string> bot_env(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{{"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
+                                           {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "20"},
+                                           {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "200"},
+                                           {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "50"}};
+    for (auto& [name, value] : extra) env[name] = value;
+    return env;
+}
+
 class BotsTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (!TestDatabase::configured()) return;
         database_ = std::make_unique<TestDatabase>();
-        server_ = std::make_unique<ServerProcess>(
-            database_->url(), std::map<std::string, std::string>{{"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
-                                                                 {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "20"},
-                                                                 {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "200"},
-                                                                 {"CONFAB_WEBHOOKS_POLL_INTERVAL_MS", "50"}});
+        server_ = std::make_unique<ServerProcess>(database_->url(), bot_env());
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -62,13 +69,13 @@ protected:
     void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
     static std::uint16_t port() { return server_->port(); }
 
-    static json create_bot_body(const TestUser& owner, const json& body) {
-        return expect_json(post(port(), owner.token, bots_url, body), 201, "create bot");
+    static json create_bot_body(const TestUser& owner, const json& body, std::uint16_t at = 0) {
+        return expect_json(post(at == 0 ? port() : at, owner.token, bots_url, body), 201, "create bot");
     }
-    static TestBot make_bot(const TestUser& owner, const json& extra = json::object()) {
+    static TestBot make_bot(const TestUser& owner, const json& extra = json::object(), std::uint16_t at = 0) {
         json body{{"username", unique_username("bot")}};
         body.update(extra);
-        auto created = create_bot_body(owner, body);
+        auto created = create_bot_body(owner, body, at);
         TestBot bot{created["bot"], TestUser{}};
         bot.user.id = created["bot"]["id"];
         bot.user.username = created["bot"]["username"];
@@ -368,6 +375,94 @@ TEST_F(BotsTest, ABotsWebhookStopsWhenTheBotLeavesAndStartsAfreshWhenItComesBack
     for (const auto& body : receiver.unique("message.new"))
         EXPECT_NE(body["data"]["message"]["content"], "while away") << "nothing from while it was not a member";
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
+    TestDatabase database;
+    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    // Refuses the one message until told otherwise, so that message alone is parked.
+    const auto refuses_it = [](const json& body, std::size_t) {
+        const auto message = body.value("data", json::object()).value("message", json::object());
+        return message.value("content", "") == "parked" ? 503 : 200;
+    };
+    WebhookReceiver receiver(refuses_it);
+    const auto ann = register_user(at, "ann");
+    const auto eve = register_user(at, "eve");
+    const auto created =
+        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
+    const std::string bot_id = created["bot"]["id"];
+    const std::string webhook_id = created["bot"]["webhook_id"];
+    receiver.add_secret(webhook_id, created["webhook_secret"]);
+    const std::string chat_id = create_group(at, ann, {bot_id})["id"];
+    const auto lost = send_text(at, ann, chat_id, "parked");
+
+    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
+    json page;
+    ASSERT_TRUE(eventually(
+        [&] {
+            page = expect_json(get(at, ann.token, failures_url), 200, "failures");
+            return page["failures"].size() == 1;
+        },
+        30s));
+    EXPECT_TRUE(page["next_cursor"].is_null());
+    const auto failure = page["failures"][0];
+    EXPECT_TRUE(is_uuid(failure["id"]));
+    EXPECT_EQ(failure["webhook_id"], webhook_id);
+    EXPECT_EQ(failure["chat_id"], chat_id);
+    EXPECT_EQ(failure["event"], "message.new");
+    EXPECT_EQ(failure["payload"]["data"]["message"]["id"], lost["id"]);
+    EXPECT_EQ(failure["payload"]["delivery_id"], failure["delivery_id"]);
+    EXPECT_GE(failure["attempts"].get<int>(), 1);
+    EXPECT_EQ(failure["last_error"], "the receiver answered 503");
+    EXPECT_TRUE(is_timestamp(failure["failed_at"]));
+    EXPECT_TRUE(IsError(get(at, ann.token, failures_url + "?cursor=zz"), 400, "bad_request"));
+    EXPECT_EQ(expect_json(get(at, ann.token, failures_url + "?limit=1"), 200, "a page of one"), page);
+
+    // Only its owner, and not with the bot's own token.
+    const auto replay_url = failures_url + "/" + failure["id"].get<std::string>() + "/replay";
+    EXPECT_TRUE(IsError(get(at, eve.token, failures_url), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(at, eve.token, replay_url), 404, "not_found"));
+    const std::string bot_token = created["token"];
+    EXPECT_TRUE(HasReason(get(at, bot_token, failures_url), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(at, bot_token, replay_url), 403, "forbidden", "bot"));
+    // Another bot's webhook does not reach this one's parked delivery.
+    WebhookReceiver other_receiver;
+    const auto other = make_bot(ann, {{"webhook_url", other_receiver.url()}}, at);
+    const auto other_failures = bot_url(other.user.id) + "/webhook/failures";
+    EXPECT_EQ(expect_json(get(at, ann.token, other_failures), 200, "the other bot's")["failures"], json::array());
+    EXPECT_TRUE(IsError(post(at, ann.token, other_failures + "/" + failure["id"].get<std::string>() + "/replay"), 404,
+                        "not_found"));
+    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/" + random_uuid() + "/replay"), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/nope/replay"), 400, "bad_request"));
+
+    // Replayed once the receiver answers: the same body and delivery id, and no longer listed.
+    receiver.set_policy(nullptr);
+    EXPECT_EQ(expect_json(post(at, ann.token, replay_url), 200, "replay"),
+              json({{"delivered", true}, {"error", nullptr}}));
+    ASSERT_TRUE(delivered(receiver, lost));
+    const auto news = receiver.unique("message.new");
+    EXPECT_EQ(news.back(), failure["payload"]);
+    EXPECT_EQ(news.back()["delivery_id"], failure["delivery_id"]);
+    EXPECT_EQ(expect_json(get(at, ann.token, failures_url), 200, "after the replay")["failures"], json::array());
+    EXPECT_TRUE(IsError(post(at, ann.token, replay_url), 404, "not_found"));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+
+    // A deleted bot has no parked deliveries to show.
+    EXPECT_EQ(del(at, ann.token, bot_url(bot_id)).status, 204);
+    EXPECT_TRUE(IsError(get(at, ann.token, failures_url), 404, "not_found"));
+}
+
+TEST_F(BotsTest, ParkedDeliveriesOfABotWithoutAWebhookOrOfNoBotAreNotFound) {
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    const auto failures_of = [](const std::string& id) { return bot_url(id) + "/webhook/failures"; };
+    const auto failures_url = failures_of(bot.user.id);
+    EXPECT_TRUE(IsError(get(port(), ann.token, failures_url), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(port(), ann.token, failures_url + "/" + random_uuid() + "/replay"), 404, "not_found"));
+    EXPECT_TRUE(HasReason(get(port(), bot.user.token, failures_url), 403, "forbidden", "bot"));
+    for (const auto& id : {std::string("not-a-uuid"), random_uuid(), ann.id})
+        EXPECT_TRUE(IsError(get(port(), ann.token, failures_of(id)), 404, "not_found")) << id;
 }
 
 }  // namespace

@@ -43,6 +43,10 @@ struct OwnedBot {
     std::optional<std::string> webhook_secret;
 };
 
+// The actor's bot `bot_id` (rules::may_manage_bot): anyone else's bot, and an unknown, deleted
+// or malformed one, are not found.
+boost::asio::awaitable<Bot> managed_bot(ChatWrites& writes, std::string actor, std::string bot_id);
+
 // Bot accounts (docs/api.md, Bots): made and managed by their owner, who alone sees them here
 // (anyone else's bot is not found). A bot is a user marked is_bot: its token works as a
 // session's, and it is in chats as any member is.
@@ -66,8 +70,6 @@ public:
     boost::asio::awaitable<void> remove(std::string owner_id, std::string bot_id);
 
 private:
-    boost::asio::awaitable<Bot> owned(const std::string& owner_id, const std::string& bot_id);
-
     ChatWrites& writes_;
     AuthService& auth_;
     UserService& users_;

@@ -83,6 +83,11 @@ void may_add_members(const Standing& actor);
 // added bot's owner.
 void may_add_bot(const std::string& actor, const std::string& bot_owner);
 
+// Seeing or managing a bot (its profile, token, webhook and parked deliveries): its owner only
+// (docs/api.md, Bots). Anyone else's bot and an id that is no live bot (`bot_owner` empty:
+// unknown, deleted, malformed) are alike not found: a bot's existence is its owner's to know.
+void may_manage_bot(const std::string& actor, const std::optional<std::string>& bot_owner);
+
 // Whether a user's privacy setting admits someone; `contact`: they already share a chat. Who
 // may put the user into a group without asking them (anyone else's add becomes an
 // invitation) is admits(who_can_add_me, ...).

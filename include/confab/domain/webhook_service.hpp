@@ -70,11 +70,13 @@ struct WebhookFailurePage {
     std::optional<std::string> next_cursor;
 };
 
-// Who manages a subscription: a chat's admin (actor and chat), or the operator through the
-// server API key (neither: server-wide subscriptions).
+// Who manages a subscription: a chat's admin (actor and chat), the operator through the
+// server API key (neither: server-wide subscriptions), or a bot's owner (actor and bot: the
+// bot's webhook, whose parked deliveries they list and replay).
 struct WebhookOwner {
     std::optional<std::string> actor;
     std::optional<std::string> chat_id;
+    std::optional<std::string> bot_id;
 };
 
 // Outgoing webhooks (docs/api.md, Webhooks; docs/architecture.md, Webhooks). A subscription

@@ -22,8 +22,9 @@ std::optional<model::Bot> insert(Tx& tx, const std::string& owner_id, const std:
 std::size_t count_locked(Tx& tx, const std::string& owner_id);
 // The owner's bots, oldest first, with their webhooks' URLs.
 std::vector<model::Bot> of_owner(Tx& tx, const std::string& owner_id);
-// The owner's bot `bot_id`, if it is one of theirs.
-std::optional<model::Bot> find(Tx& tx, const std::string& owner_id, const std::string& bot_id);
+// The bot `bot_id`, whoever owns it, unless it is deleted (domain::rules::may_manage_bot says
+// who may see it).
+std::optional<model::Bot> find(Tx& tx, const std::string& bot_id);
 // Each of `ids` that is a bot, with its owner.
 std::unordered_map<std::string, std::string> owners(Tx& tx, const std::vector<std::string>& ids);
 

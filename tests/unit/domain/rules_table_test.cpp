@@ -516,6 +516,20 @@ TEST(RulesTable, OnlyItsOwnerAddsABot) {
         EXPECT_EQ(reason([&] { may_add_bot(c.actor, c.bot_owner); }), c.expected) << c.actor << " adds " << c.bot_owner;
 }
 
+// A bot, its token, its webhook and its parked deliveries are its owner's alone (docs/api.md,
+// Bots): anyone else's bot is as unknown as no bot at all (a deleted or unknown id).
+TEST(RulesTable, OnlyItsOwnerManagesABot) {
+    struct Case {
+        std::string actor;
+        std::optional<std::string> bot_owner;
+        char expected;
+    };
+    const std::vector<Case> cases{{"ann", "ann", 'A'}, {"bob", "ann", 'N'}, {"ann", std::nullopt, 'N'}};
+    for (const auto& c : cases)
+        EXPECT_EQ(answer([&] { may_manage_bot(c.actor, c.bot_owner); }), c.expected)
+            << c.actor << " manages " << c.bot_owner.value_or("no bot");
+}
+
 // A group's invite links are managed by who holds `manage_invite_links` (admins and the
 // owner), whatever the settings; a direct chat has none.
 TEST(RulesTable, WhoManagesInviteLinks) {

@@ -2780,6 +2780,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bots/{bot_id}/webhook/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The bot's parked webhook deliveries, oldest first
+         * @description Deliveries to the bot's `webhook_url` that kept failing for
+         *     `webhooks.retry_for_seconds`, as `listChatWebhookFailures` lists a chat's (docs/api.md,
+         *     Bots and Webhooks). Only the owner: anyone else's bot, a deleted or unknown one and a
+         *     malformed id are `404`, and so is a bot without a webhook (message `webhook not
+         *     found`). A bot's token is refused (`403`, `details.reason` `bot`).
+         */
+        get: operations["listBotWebhookFailures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bots/{bot_id}/webhook/failures/{failure_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one of the bot's parked deliveries again, now, once
+         * @description As `replayChatWebhookFailure`: the same body and delivery id, signed anew with the
+         *     bot's `webhook_secret`. When the receiver answers 2xx the delivery is no longer parked;
+         *     otherwise it stays, with one more attempt and the new error. Either way the answer is
+         *     `200`. Only the owner: anyone else's bot, a deleted or unknown one, a malformed id, a
+         *     bot without a webhook and a failure id that is not one of the bot's webhook's parked
+         *     deliveries are `404`; a malformed failure id is `400`. A bot's token is refused
+         *     (`403`, `details.reason` `bot`).
+         */
+        post: operations["replayBotWebhookFailure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8403,6 +8461,71 @@ export interface operations {
                     "application/json": components["schemas"]["BotToken"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBotWebhookFailures: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200; anything else is `400`. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of parked deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookFailurePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    replayBotWebhookFailure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's user id. */
+                bot_id: components["parameters"]["BotId"];
+                /** @description The parked delivery's id. */
+                failure_id: components["parameters"]["WebhookFailureId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the receiver did with it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
