@@ -2,6 +2,7 @@
 // Cluster): a member connected to one node hears what happens on another.
 
 #include <algorithm>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -527,6 +528,33 @@ TEST_F(ClusterTest, ACallWhoseNodeIsKilledEndsAsFailedOnceOnTheOthers) {
     ASSERT_TRUE(IsAck(restarted)) << "the chat takes a new call: " << restarted.dump();
     EXPECT_EQ(restarted["data"]["call"]["ringing"].size(), 2u) << "ann and cat are free again";
     if (HasFailure()) node_c->print_log_tail("node c");
+}
+
+// The node running a call is only paused (SIGSTOP) past the presence timeout: another node ends
+// its call as failed; back, the paused node forgets the call, so its user can call again there.
+TEST_F(ClusterTest, ANodePausedPastThePresenceTimeoutForgetsTheCallsEndedMeanwhile) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const std::string chat = create_direct(a(), ann, bob)["id"];
+    auto ann_on_b = ws_connect(b(), ann.token);
+    auto bob_on_a = ws_connect(a(), bob.token);
+    const std::string call = call_acked(*ann_on_b, "call.start", {{"chat_id", chat}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_on_a, "call.ring", of_call(call)));
+    call_acked(*bob_on_a, "call.accept", {{"call_id", call}});
+
+    ASSERT_EQ(::kill(node_b->pid(), SIGSTOP), 0);
+    const auto ended = wait_for(*bob_on_a, "call.ended", of_call(call), 15s);
+    ASSERT_EQ(::kill(node_b->pid(), SIGCONT), 0);
+    ASSERT_TRUE(ended) << "the paused node's call was never ended";
+    EXPECT_EQ((*ended)["data"]["reason"], "failed");
+
+    auto ann_back = ws_connect(b(), ann.token);
+    json restarted;
+    EXPECT_TRUE(eventually([&] {
+        const auto reply = ws_request(*ann_back, "call.start", {{"chat_id", chat}, {"kind", "voice"}});
+        if (IsAck(reply)) restarted = reply["data"]["call"];
+        return !restarted.is_null();
+    })) << "node b still holds the call it lost";
 }
 
 // "In another call" holds across the nodes: bob in a call owned by node b is busy for a call
