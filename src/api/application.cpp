@@ -58,7 +58,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       events(services) {
     if (!cfg.cluster.nats_urls.empty()) {
         writes.shared_with_other_nodes();
-        calls.share_with_other_nodes(presence.process_id());
+        calls.share_with_other_nodes(presence.process_id(), cfg.cluster.presence_timeout);
     }
     if (web_client.enabled())
         router.set_fallback([this](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -69,8 +69,12 @@ void CallPublisher::ring_stopped(const std::string& user_id, const domain::calls
 }
 
 void CallPublisher::changed(const std::vector<std::string>& users, const domain::calls::Call& call) {
-    const bool ended = call.phase() == domain::calls::Phase::ended;
-    send(users, ended ? "call.ended" : "call.updated", {{"call", to_json(call)}});
+    if (call.phase() != domain::calls::Phase::ended) {
+        send(users, "call.updated", {{"call", to_json(call)}});
+        return;
+    }
+    // docs/api.md, Calls: "failed" when the node running the call was lost.
+    send(users, "call.ended", {{"call", to_json(call)}, {"reason", call.failed() ? "failed" : "normal"}});
 }
 
 void CallPublisher::relay(const domain::calls::Device& to, const domain::calls::Call& call,

@@ -122,9 +122,15 @@ std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& s
     const auto& call = live.call;
     for (const auto& stopped : step.rings_stopped) notices_.ring_stopped(stopped.user_id, call, stopped.reason);
     notices_.changed(live.audience, call);
-    std::erase_if(in_call_, [&](const auto& entry) {
-        return entry.second == call.id() && (step.ended || !call.is_participant(entry.first));
-    });
+    for (auto entry = in_call_.begin(); entry != in_call_.end();) {
+        if (entry->second != call.id() || (!step.ended && call.is_participant(entry->first))) {
+            ++entry;
+            continue;
+        }
+        // An ended call's seats go with its row (release).
+        if (process_id_ && !step.ended) departed_.emplace_back(entry->first, call.id());
+        entry = in_call_.erase(entry);
+    }
     if (!step.ended) {
         for (const auto& [user, participant] : call.participants()) in_call_[user] = call.id();
         return std::nullopt;
@@ -135,11 +141,16 @@ std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& s
 }
 
 boost::asio::awaitable<void> CallService::remember(std::optional<calls::Call> ended) {
+    if (process_id_) co_await free_seats();
     if (!ended) co_return;
     if (process_id_) co_await release(ended->id());
-    const auto chat_id = ended->chat_id();
+    co_await write_summary(std::move(*ended));
+}
+
+boost::asio::awaitable<void> CallService::write_summary(calls::Call ended) {
+    const auto chat_id = ended.chat_id();
     try {
-        co_await writes_.commit(chat_id, [call = std::move(*ended)](store::Tx& tx) {
+        co_await writes_.commit(chat_id, [call = std::move(ended)](store::Tx& tx) {
             Outcome<bool> outcome{false, {}};
             if (!store::chats::lock(tx, call.chat_id())) return outcome;  // the chat is gone
             deliver_message(outcome.effects, write_system_note(tx, call.chat_id(), call.caller_id(), call_summary(call),
@@ -162,13 +173,13 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
     const bool group = standing.type == ChatType::group;
     if (!process_id_) {
         std::lock_guard lock(mutex_);
-        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience));
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience), {});
     }
-    co_await claim(chat_id, id);
+    const auto busy = co_await claim(calls::Call(id, chat_id, kind, group, caller, {}, now_ms()), audience);
     std::exception_ptr refused_here;
     try {
         std::lock_guard lock(mutex_);
-        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience));
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience), busy);
     } catch (...) {
         refused_here = std::current_exception();
     }
@@ -177,12 +188,15 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
 }
 
 const calls::Call& CallService::open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
-                                     calls::Kind kind, bool group, std::vector<std::string> audience) {
+                                     calls::Kind kind, bool group, std::vector<std::string> audience,
+                                     const std::vector<std::string>& busy_elsewhere) {
     require_free(caller.user_id, {});
     if (running_in(chat_id)) throw refused("a call is running in the chat", "call_running");
     std::vector<std::string> callees;
     for (const auto& member : audience)
-        if (member != caller.user_id && !in_call_.contains(member)) callees.push_back(member);
+        if (member != caller.user_id && !in_call_.contains(member) &&
+            std::find(busy_elsewhere.begin(), busy_elsewhere.end(), member) == busy_elsewhere.end())
+            callees.push_back(member);
     if (callees.empty()) {
         if (audience.size() > 1) throw refused("every callee is in another call", "busy");
         throw bad_request("nobody else is in the chat", "chat_id");
@@ -199,10 +213,96 @@ const calls::Call& CallService::open(calls::Device caller, const std::string& ca
     return live.call;
 }
 
-boost::asio::awaitable<void> CallService::claim(const std::string& chat_id, const std::string& call_id) {
-    const bool claimed = co_await writes_.pool().run(
-        [&](store::Tx& tx) { return store::calls::claim(tx, chat_id, call_id, *process_id_); });
-    if (!claimed) throw refused("a call is running in the chat", "call_running");
+boost::asio::awaitable<std::vector<std::string>> CallService::claim(const calls::Call& call,
+                                                                    const std::vector<std::string>& audience) {
+    const store::calls::NewCall record{call.chat_id(), call.id(),        std::string(calls::to_string(call.kind())),
+                                       call.group(),   call.caller_id(), call.started_at()};
+    auto claimed = co_await writes_.pool().run(
+        [&](store::Tx& tx) { return store::calls::claim(tx, record, *process_id_, audience); });
+    switch (claimed.result) {
+        case store::calls::Claim::Result::caller_in_call: throw refused("already in another call", "in_call");
+        case store::calls::Claim::Result::call_running: throw refused("a call is running in the chat", "call_running");
+        case store::calls::Claim::Result::claimed: break;
+    }
+    co_return std::move(claimed.busy);
+}
+
+boost::asio::awaitable<bool> CallService::take_seat(const std::string& user_id, const std::string& call_id) {
+    const auto seat =
+        co_await writes_.pool().run([&](store::Tx& tx) { return store::calls::take_seat(tx, user_id, call_id); });
+    switch (seat) {
+        case store::calls::Seat::taken: co_return true;
+        case store::calls::Seat::already_in_this_call: co_return false;
+        case store::calls::Seat::in_another_call: throw refused("already in another call", "in_call");
+        case store::calls::Seat::call_gone: throw not_found("call");
+    }
+    co_return false;
+}
+
+boost::asio::awaitable<void> CallService::free_seats() {
+    std::vector<std::pair<std::string, std::string>> left;
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(departed_);
+        // Back in the same call meanwhile (a group call left and joined again): the seat stays.
+        std::erase_if(left, [&](const auto& seat) {
+            const auto found = in_call_.find(seat.first);
+            return found != in_call_.end() && found->second == seat.second;
+        });
+    }
+    if (left.empty()) co_return;
+    try {
+        co_await writes_.pool().run([&](store::Tx& tx) {
+            for (const auto& [user, call] : left) store::calls::free_seat(tx, user, call);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        // Their seats stay until the call ends: they are busy for the cluster until then.
+        spdlog::error("calls: {} participants left a call but were not freed for the cluster: {}", left.size(),
+                      e.what());
+    }
+}
+
+boost::asio::awaitable<void> CallService::end_lost_calls() {
+    std::vector<std::string> mine;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, entry] : calls_) mine.push_back(id);
+    }
+    struct Found {
+        std::vector<store::calls::Lost> lost;
+        std::vector<std::string> kept;  // this process's calls still recorded
+    };
+    // The owner was silent for the presence timeout before it was swept: as far as anyone knows,
+    // its calls ran until then.
+    const auto lost_at = now_ms() - presence_timeout_;
+    auto found = co_await writes_.pool().run([&](store::Tx& tx) {
+        return Found{store::calls::take_lost(tx), store::calls::owned_by(tx, *process_id_)};
+    });
+    {
+        // Every call here was recorded before it opened, so one no longer recorded was ended as
+        // lost while this process was silent (paused, cut off): its members were told then.
+        std::lock_guard lock(mutex_);
+        for (const auto& id : mine) {
+            if (std::find(found.kept.begin(), found.kept.end(), id) != found.kept.end() || !calls_.erase(id)) continue;
+            spdlog::warn("calls: call {} was ended as lost while this node was silent", id);
+            std::erase_if(in_call_, [&](const auto& entry) { return entry.second == id; });
+        }
+    }
+    for (auto& lost : found.lost) {
+        auto& record = lost.call;
+        auto call =
+            calls::Call::lost(record.call_id, record.chat_id,
+                              calls::kind_from(record.kind).value_or(calls::Kind::voice), record.group,
+                              record.caller_id, lost.participants, record.started_at, lost.answered_at, lost_at);
+        spdlog::warn("calls: call {} in chat {} ended: the node running it was lost", call.id(), call.chat_id());
+        if (const auto access = co_await writes_.access(call.chat_id())) {
+            std::vector<std::string> members;
+            for (const auto& [member, role] : access->members) members.push_back(member);
+            notices_.changed(members, call);
+        }
+        co_await write_summary(std::move(call));
+    }
 }
 
 boost::asio::awaitable<void> CallService::release(const std::string& call_id) {
@@ -265,11 +365,42 @@ boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string
 
 boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, const std::string& call_id, Entering how) {
     co_await require_member(call_id, device.user_id);
-    std::lock_guard lock(mutex_);
-    auto& entry = live(call_id);
-    require_free(device.user_id, call_id);
-    publish(entry, (entry.call.*how)(device, settings_.mesh_limit, now_ms()));
-    co_return entry.call;
+    bool seated = false;
+    if (process_id_) seated = co_await take_seat(device.user_id, call_id);
+    std::optional<calls::Call> entered;
+    std::optional<model::Timestamp> first_answer;
+    std::exception_ptr refused_here;
+    try {
+        std::lock_guard lock(mutex_);
+        auto& entry = live(call_id);
+        require_free(device.user_id, call_id);
+        const bool answered_before = entry.call.answered_at().has_value();
+        publish(entry, (entry.call.*how)(device, settings_.mesh_limit, now_ms()));
+        if (!answered_before) first_answer = entry.call.answered_at();
+        entered = entry.call;
+    } catch (...) {
+        refused_here = std::current_exception();
+    }
+    if (refused_here) {
+        if (seated) {
+            std::lock_guard lock(mutex_);
+            departed_.emplace_back(device.user_id, call_id);
+        }
+        if (process_id_) co_await free_seats();
+        std::rethrow_exception(refused_here);
+    }
+    if (process_id_ && first_answer) {
+        try {
+            co_await writes_.pool().run([&](store::Tx& tx) {
+                store::calls::answered(tx, call_id, *first_answer);
+                return true;
+            });
+        } catch (const std::exception& e) {
+            // Only the message of a call whose node dies needs it: it would read as missed.
+            spdlog::warn("calls: the answer of call {} was not recorded for the cluster: {}", call_id, e.what());
+        }
+    }
+    co_return *entered;
 }
 
 boost::asio::awaitable<void> CallService::step_out(const std::string& user_id, const std::string& call_id,
@@ -361,7 +492,17 @@ boost::asio::awaitable<void> CallService::loop() {
         timer_.expires_after(tick);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
-        for (auto& call : expire()) co_await remember(std::move(call));
+        auto ended = expire();
+        if (process_id_) co_await free_seats();
+        for (auto& call : ended) co_await remember(std::move(call));
+        if (process_id_ && Clock::now() >= next_lost_check_) {
+            next_lost_check_ = Clock::now() + presence_timeout_ / 3;
+            try {
+                co_await end_lost_calls();
+            } catch (const std::exception& e) {
+                spdlog::warn("calls: looking for calls of lost nodes failed: {}", e.what());
+            }
+        }
     }
 }
 

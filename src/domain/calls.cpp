@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace confab::domain::calls {
@@ -63,6 +64,20 @@ Call::Call(std::string id, std::string chat_id, Kind kind, bool group, Device ca
       started_at_(started_at),
       ringing_(callees.begin(), callees.end()) {
     participants_.emplace(caller.user_id, Participant{caller.token_hash});
+}
+
+Call Call::lost(std::string id, std::string chat_id, Kind kind, bool group, std::string caller_id,
+                const std::vector<std::string>& participants, model::Timestamp started_at,
+                std::optional<model::Timestamp> answered_at, model::Timestamp lost_at) {
+    Call call(std::move(id), std::move(chat_id), kind, group, {std::move(caller_id), ""}, {}, started_at);
+    call.participants_.clear();  // the caller may have left a group call that went on
+    for (const auto& user : participants) call.participants_.try_emplace(user);
+    call.phase_ = Phase::ended;
+    call.answered_at_ = answered_at;
+    call.ended_at_ = std::max({lost_at, started_at, answered_at.value_or(started_at)});
+    call.missed_ = !answered_at;
+    call.failed_ = true;
+    return call;
 }
 
 std::optional<Outcome> Call::outcome() const {

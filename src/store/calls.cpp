@@ -1,6 +1,10 @@
 #include "confab/store/calls.hpp"
 #include "confab/store/sql.hpp"
 
+#include "confab/store/rows.hpp"
+
+#include <sstream>
+
 namespace confab::store::calls {
 namespace {
 
@@ -9,6 +13,8 @@ std::optional<Owner> owner_of(const pqxx::result& rows) {
     return Owner{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
 }
 
+long long milliseconds(model::Timestamp at) { return at.time_since_epoch().count(); }
+
 }  // namespace
 
 void prepare(Tx& tx) {
@@ -16,19 +22,71 @@ void prepare(Tx& tx) {
     tx.prepare("call_owner_process",
                "INSERT INTO presence_processes (process_id) VALUES ($1) ON CONFLICT (process_id) DO NOTHING");
     tx.prepare("call_owner_claim",
-               "INSERT INTO call_owners (chat_id, call_id, process_id) VALUES ($1::uuid, $2::uuid, $3) "
+               "INSERT INTO call_owners (chat_id, call_id, process_id, kind, is_group, caller_id, started_at) "
+               "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::uuid, to_timestamp($7::bigint / 1000.0)) "
                "ON CONFLICT (chat_id) DO NOTHING");
     tx.prepare("call_owner_release", "DELETE FROM call_owners WHERE call_id = $1::uuid");
     tx.prepare("call_owner_of_chat", "SELECT call_id::text, process_id FROM call_owners WHERE chat_id = $1::uuid");
     tx.prepare("call_owner_of_call", "SELECT call_id::text, process_id FROM call_owners WHERE call_id = $1::uuid");
+    tx.prepare("call_owner_answered",
+               "UPDATE call_owners SET answered_at = to_timestamp($2::bigint / 1000.0) "
+               "WHERE call_id = $1::uuid AND answered_at IS NULL");
+    tx.prepare("call_owners_of_process", "SELECT call_id::text FROM call_owners WHERE process_id = $1");
+    // The delete is the claim on a lost call: a second node deleting at once waits for the first
+    // and then finds nothing. The participants are read in the same snapshot, before their rows
+    // go with the call's.
+    tx.prepare("call_owners_take_lost",
+               "WITH lost AS (DELETE FROM call_owners c WHERE NOT EXISTS "
+               "(SELECT 1 FROM presence_processes p WHERE p.process_id = c.process_id) RETURNING c.*) "
+               "SELECT chat_id::text, call_id::text, kind, is_group, caller_id::text, "  //
+               CONFAB_MS("started_at") ", " CONFAB_MS("answered_at") ", "
+               "(SELECT string_agg(p.user_id::text, ',' ORDER BY p.user_id) FROM call_participants p "
+               "WHERE p.call_id = lost.call_id) "
+               "FROM lost WHERE caller_id IS NOT NULL AND kind IS NOT NULL");
+    tx.prepare("call_seat_in_call", "SELECT call_id::text FROM call_participants WHERE user_id = $1::uuid");
+    tx.prepare("call_seat_take",
+               "INSERT INTO call_participants (user_id, call_id) SELECT $1::uuid, $2::uuid "
+               "WHERE EXISTS (SELECT 1 FROM call_owners WHERE call_id = $2::uuid) ON CONFLICT (user_id) DO NOTHING");
+    tx.prepare("call_seat_free", "DELETE FROM call_participants WHERE user_id = $1::uuid AND call_id = $2::uuid");
+    tx.prepare("call_seats_busy",
+               "SELECT user_id::text FROM call_participants WHERE user_id = ANY($1::uuid[]) ORDER BY 1");
 }
 
-bool claim(Tx& tx, const std::string& chat_id, const std::string& call_id, const std::string& process_id) {
+Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const std::vector<std::string>& callees) {
     tx.exec_prepared("call_owner_process", process_id);
-    return tx.exec_prepared("call_owner_claim", chat_id, call_id, process_id).affected_rows() > 0;
+    if (!tx.exec_prepared("call_seat_in_call", call.caller_id).empty()) return {Claim::Result::caller_in_call, {}};
+    if (tx.exec_prepared("call_owner_claim", call.chat_id, call.call_id, process_id, call.kind, call.group,
+                         call.caller_id, milliseconds(call.started_at))
+            .affected_rows() == 0)
+        return {Claim::Result::call_running, {}};
+    if (take_seat(tx, call.caller_id, call.call_id) != Seat::taken) {
+        release(tx, call.call_id);  // the caller entered another call a moment ago
+        return {Claim::Result::caller_in_call, {}};
+    }
+    Claim claimed;
+    const std::vector<std::optional<std::string>> asked(callees.begin(), callees.end());
+    for (const auto& row : tx.exec_prepared("call_seats_busy", text_array(asked)))
+        claimed.busy.push_back(row[0].as<std::string>());
+    return claimed;
 }
 
 void release(Tx& tx, const std::string& call_id) { tx.exec_prepared("call_owner_release", call_id); }
+
+Seat take_seat(Tx& tx, const std::string& user_id, const std::string& call_id) {
+    if (tx.exec_prepared("call_seat_take", user_id, call_id).affected_rows() > 0) return Seat::taken;
+    const auto seated = tx.exec_prepared("call_seat_in_call", user_id);
+    // No row of the user's: the call's own row is gone (its owner was swept as silent).
+    if (seated.empty()) return Seat::call_gone;
+    return seated[0][0].as<std::string>() == call_id ? Seat::already_in_this_call : Seat::in_another_call;
+}
+
+void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id) {
+    tx.exec_prepared("call_seat_free", user_id, call_id);
+}
+
+void answered(Tx& tx, const std::string& call_id, model::Timestamp at) {
+    tx.exec_prepared("call_owner_answered", call_id, milliseconds(at));
+}
 
 std::optional<Owner> of_chat(Tx& tx, const std::string& chat_id) {
     return owner_of(tx.exec_prepared("call_owner_of_chat", chat_id));
@@ -36,6 +94,27 @@ std::optional<Owner> of_chat(Tx& tx, const std::string& chat_id) {
 
 std::optional<Owner> of_call(Tx& tx, const std::string& call_id) {
     return owner_of(tx.exec_prepared("call_owner_of_call", call_id));
+}
+
+std::vector<Lost> take_lost(Tx& tx) {
+    std::vector<Lost> lost;
+    for (const auto& row : tx.exec_prepared("call_owners_take_lost")) {
+        Lost call{{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<bool>(false),
+                   row[4].as<std::string>(), timestamp(row[5])},
+                  row[6].is_null() ? std::nullopt : std::optional<model::Timestamp>(timestamp(row[6])),
+                  {}};
+        std::stringstream participants(row[7].as<std::string>(""));
+        for (std::string user; std::getline(participants, user, ',');) call.participants.push_back(user);
+        lost.push_back(std::move(call));
+    }
+    return lost;
+}
+
+std::vector<std::string> owned_by(Tx& tx, const std::string& process_id) {
+    std::vector<std::string> calls;
+    for (const auto& row : tx.exec_prepared("call_owners_of_process", process_id))
+        calls.push_back(row[0].as<std::string>());
+    return calls;
 }
 
 }  // namespace confab::store::calls

@@ -2,6 +2,7 @@
 // Cluster): a member connected to one node hears what happens on another.
 
 #include <algorithm>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -480,6 +481,124 @@ TEST_F(ClusterTest, AParticipantOnAnotherNodeDropsAndComesBackWithinTheGrace) {
     EXPECT_TRUE(updated_where(*ann_on_a, call, [&](const json& c) { return participant_connected(c, bob.id, true); }))
         << "and come back";
     EXPECT_TRUE(wait_for(*bob_back, "call.updated", of_call(call))) << "the device hears of its call on reconnect";
+}
+
+// The node running a call dies (-9): once it is swept as silent, a surviving node ends its call
+// as failed, exactly once: the participant and the ringing member on the other nodes get
+// call.ended with reason "failed", the chat gets one system message (the duration up to the
+// failure), and the chat takes a new call.
+TEST_F(ClusterTest, ACallWhoseNodeIsKilledEndsAsFailedOnceOnTheOthers) {
+    auto node_c = start_node("node-c");
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const auto cat = register_user(a(), "cat");
+    const std::string group = create_group(a(), ann, {bob.id, cat.id})["id"];
+    auto ann_on_b = ws_connect(b(), ann.token);
+    auto bob_on_a = ws_connect(a(), bob.token);
+    auto cat_on_c = ws_connect(node_c->port(), cat.token);
+    const std::string call = call_acked(*ann_on_b, "call.start", {{"chat_id", group}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_on_a, "call.ring", of_call(call)));
+    ASSERT_TRUE(wait_for(*cat_on_c, "call.ring", of_call(call)));
+    call_acked(*bob_on_a, "call.accept", {{"call_id", call}});
+
+    node_b->kill();
+    for (auto* ws : {bob_on_a.get(), cat_on_c.get()}) {
+        const auto ended = wait_for(*ws, "call.ended", of_call(call), 15s);
+        ASSERT_TRUE(ended) << "a device on a surviving node was never told";
+        EXPECT_EQ((*ended)["data"]["reason"], "failed");
+        EXPECT_EQ((*ended)["data"]["call"]["state"], "ended");
+        EXPECT_EQ((*ended)["data"]["call"]["outcome"], "completed") << "it was answered";
+    }
+    std::vector<json> summaries;
+    const auto summarized = [&] {
+        summaries.clear();
+        for (const auto& m : system_messages(a(), bob, group))
+            if (m["metadata"].value("call_id", "") == call) summaries.push_back(m);
+        return !summaries.empty();
+    };
+    ASSERT_TRUE(eventually(summarized)) << "no system message";
+    EXPECT_TRUE(NoFrameBefore(*bob_on_a, frame_of("call.ended", of_call(call)), direct_message_marker(a(), cat, bob)))
+        << "told twice";
+    summarized();
+    ASSERT_EQ(summaries.size(), 1u) << "one node writes the message, once";
+    EXPECT_EQ(summaries[0]["metadata"]["event"], "call.completed") << summaries[0].dump();
+    EXPECT_EQ(summaries[0]["sender_id"], ann.id);
+
+    const auto restarted = ws_request(*bob_on_a, "call.start", {{"chat_id", group}, {"kind", "video"}});
+    ASSERT_TRUE(IsAck(restarted)) << "the chat takes a new call: " << restarted.dump();
+    EXPECT_EQ(restarted["data"]["call"]["ringing"].size(), 2u) << "ann and cat are free again";
+    if (HasFailure()) node_c->print_log_tail("node c");
+}
+
+// The node running a call is only paused (SIGSTOP) past the presence timeout: another node ends
+// its call as failed; back, the paused node forgets the call, so its user can call again there.
+TEST_F(ClusterTest, ANodePausedPastThePresenceTimeoutForgetsTheCallsEndedMeanwhile) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const std::string chat = create_direct(a(), ann, bob)["id"];
+    auto ann_on_b = ws_connect(b(), ann.token);
+    auto bob_on_a = ws_connect(a(), bob.token);
+    const std::string call = call_acked(*ann_on_b, "call.start", {{"chat_id", chat}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*bob_on_a, "call.ring", of_call(call)));
+    call_acked(*bob_on_a, "call.accept", {{"call_id", call}});
+
+    ASSERT_EQ(::kill(node_b->pid(), SIGSTOP), 0);
+    const auto ended = wait_for(*bob_on_a, "call.ended", of_call(call), 15s);
+    ASSERT_EQ(::kill(node_b->pid(), SIGCONT), 0);
+    ASSERT_TRUE(ended) << "the paused node's call was never ended";
+    EXPECT_EQ((*ended)["data"]["reason"], "failed");
+
+    auto ann_back = ws_connect(b(), ann.token);
+    json restarted;
+    EXPECT_TRUE(eventually([&] {
+        const auto reply = ws_request(*ann_back, "call.start", {{"chat_id", chat}, {"kind", "voice"}});
+        if (IsAck(reply)) restarted = reply["data"]["call"];
+        return !restarted.is_null();
+    })) << "node b still holds the call it lost";
+}
+
+// "In another call" holds across the nodes: bob in a call owned by node b is busy for a call
+// started on node a, may not start or join one there, and is free again once he hung up.
+TEST_F(ClusterTest, AUserInACallOwnedByOneNodeIsBusyForCallsOnAnother) {
+    const auto ann = register_user(a(), "ann");
+    const auto bob = register_user(a(), "bob");
+    const auto cat = register_user(a(), "cat");
+    const auto eve = register_user(a(), "eve");
+    const std::string with_eve = create_direct(a(), bob, eve)["id"];
+    const std::string with_bob = create_direct(a(), ann, bob)["id"];
+    const std::string group = create_group(a(), ann, {bob.id, cat.id})["id"];
+    auto bob_on_b = ws_connect(b(), bob.token);
+    auto eve_on_b = ws_connect(b(), eve.token);
+    auto bob_on_a = ws_connect(a(), bob.token);
+    auto ann_on_a = ws_connect(a(), ann.token);
+    auto cat_on_a = ws_connect(a(), cat.token);
+    const std::string on_b =
+        call_acked(*bob_on_b, "call.start", {{"chat_id", with_eve}, {"kind", "voice"}})["call"]["id"];
+    ASSERT_TRUE(wait_for(*eve_on_b, "call.ring", of_call(on_b)));
+    call_acked(*eve_on_b, "call.accept", {{"call_id", on_b}});
+
+    EXPECT_EQ(refusal(ws_request(*ann_on_a, "call.start", {{"chat_id", with_bob}, {"kind", "voice"}})), "conflict/busy")
+        << "bob is in node b's call";
+    EXPECT_EQ(refusal(ws_request(*bob_on_a, "call.start", {{"chat_id", with_bob}, {"kind", "voice"}})),
+              "conflict/in_call");
+    const auto group_call = call_acked(*ann_on_a, "call.start", {{"chat_id", group}, {"kind", "voice"}})["call"];
+    EXPECT_EQ(group_call["ringing"], json::array({cat.id})) << "bob is not rung";
+    ASSERT_TRUE(wait_for(*cat_on_a, "call.ring", of_call(group_call["id"])));
+    call_acked(*cat_on_a, "call.accept", {{"call_id", group_call["id"]}});
+    EXPECT_EQ(refusal(ws_request(*bob_on_a, "call.join", {{"call_id", group_call["id"]}})), "conflict/in_call");
+
+    call_acked(*bob_on_b, "call.hangup", {{"call_id", on_b}});
+    ASSERT_TRUE(wait_for(*bob_on_a, "call.ended", of_call(on_b)));
+    const auto normal = wait_for(*eve_on_b, "call.ended", of_call(on_b));
+    ASSERT_TRUE(normal);
+    EXPECT_EQ((*normal)["data"]["reason"], "normal");
+    // Free a moment after call.ended: the ended call's row goes after its frames (as a chat's).
+    json joined;
+    EXPECT_TRUE(eventually([&] {
+        joined = ws_request(*bob_on_a, "call.join", {{"call_id", group_call["id"]}});
+        return IsAck(joined);
+    })) << "bob is free once he hung up: "
+        << joined.dump();
 }
 
 TEST_F(ClusterTest, TypingCrossesNodes) {

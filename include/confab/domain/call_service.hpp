@@ -85,10 +85,13 @@ public:
     IceServers ice_servers(const std::string& user_id) const;
 
     // Clustered: the calls this node starts are recorded as owned by this process
-    // (store/calls.hpp), whose id names it to the other nodes. Before the first call.
-    void share_with_other_nodes(std::string process_id) { process_id_ = std::move(process_id); }
-    // The process that owns the call, or the chat's running call, when it is another node's:
-    // its commands go there. Nothing when this node holds it, knows of none, or is alone.
+    // (store/calls.hpp), whose id names it to the other nodes, with their participants, so that
+    // "in another call" holds across the nodes; a call whose owner is swept as silent (after
+    // `presence_timeout`) is ended as failed by the first node to find it. Before the first call.
+    void share_with_other_nodes(std::string process_id, std::chrono::milliseconds presence_timeout) {
+        process_id_ = std::move(process_id);
+        presence_timeout_ = presence_timeout;
+    }
     boost::asio::awaitable<std::optional<std::string>> owner_elsewhere_of_call(std::string call_id);
     boost::asio::awaitable<std::optional<std::string>> owner_elsewhere_of_chat(std::string chat_id);
 
@@ -115,12 +118,26 @@ private:
     using Entering = calls::Step (calls::Call::*)(const calls::Device&, std::size_t, model::Timestamp);
     using Leaving = calls::Step (calls::Call::*)(const std::string&, model::Timestamp);
 
-    // With mutex_ held: rings the callees of a new call, or refuses it.
+    // With mutex_ held: rings the callees of a new call who are in no call here nor in
+    // `busy_elsewhere`, or refuses it.
     const calls::Call& open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
-                            calls::Kind kind, bool group, std::vector<std::string> audience);
-    // Clustered: conflict "call_running" when another call of the chat is recorded.
-    boost::asio::awaitable<void> claim(const std::string& chat_id, const std::string& call_id);
+                            calls::Kind kind, bool group, std::vector<std::string> audience,
+                            const std::vector<std::string>& busy_elsewhere);
+    // Clustered: records the new call and its caller; conflict "in_call" when the caller is in a
+    // call anywhere, "call_running" when another call of the chat is recorded. Returns the
+    // members in a call anywhere.
+    boost::asio::awaitable<std::vector<std::string>> claim(const calls::Call& call,
+                                                           const std::vector<std::string>& audience);
     boost::asio::awaitable<void> release(const std::string& call_id);
+    // Clustered: the user enters the call across the cluster (true when this took the seat, false
+    // when it was theirs already); conflict "in_call" when they are in a call anywhere else.
+    boost::asio::awaitable<bool> take_seat(const std::string& user_id, const std::string& call_id);
+    // Clustered: the participants who left calls here, free for calls anywhere again.
+    boost::asio::awaitable<void> free_seats();
+    // Clustered: ends the calls whose owner was swept as silent (this node's too, when it was
+    // swept while paused), and forgets this node's calls that were ended so.
+    boost::asio::awaitable<void> end_lost_calls();
+    boost::asio::awaitable<void> write_summary(calls::Call ended);
     // Answer or join: the device's user, free of other calls, enters the call.
     boost::asio::awaitable<calls::Call> enter(calls::Device device, const std::string& call_id, Entering how);
     // Decline or leave; an ended call's system message is written after.
@@ -150,6 +167,9 @@ private:
     std::map<std::string, Live> calls_;
     std::map<std::string, std::string> in_call_;  // participant -> call id
     std::optional<std::string> process_id_;       // clustered: this process, as store/calls.hpp records it
+    std::chrono::milliseconds presence_timeout_{};
+    std::vector<std::pair<std::string, std::string>> departed_;  // clustered: (user, call) left, seat not yet freed
+    Clock::time_point next_lost_check_;                          // on strand_
 };
 
 // The system message an ended call leaves in its chat: "Missed voice call", "Declined video

@@ -71,6 +71,11 @@ class Call {
 public:
     Call(std::string id, std::string chat_id, Kind kind, bool group, Device caller, std::vector<std::string> callees,
          model::Timestamp started_at);
+    // A call whose owner node was lost (docs/api.md, Calls), as the cluster recorded it: ended at
+    // `lost_at` (never before its start or first answer), `failed()`, with these participants.
+    static Call lost(std::string id, std::string chat_id, Kind kind, bool group, std::string caller_id,
+                     const std::vector<std::string>& participants, model::Timestamp started_at,
+                     std::optional<model::Timestamp> answered_at, model::Timestamp lost_at);
 
     const std::string& id() const { return id_; }
     const std::string& chat_id() const { return chat_id_; }
@@ -88,6 +93,9 @@ public:
     std::optional<Outcome> outcome() const;
     // Answered until ended, in milliseconds; 0 when never answered.
     std::int64_t duration_ms() const;
+
+    // Ended because the node running it was lost, not by its own rules.
+    bool failed() const { return failed_; }
 
     bool is_participant(const std::string& user_id) const { return participants_.contains(user_id); }
     // The device of a participant.
@@ -143,6 +151,7 @@ private:
     std::set<std::string> ringing_;
     std::size_t declines_ = 0;
     bool missed_ = false;  // a callee's ring timed out, or the caller cancelled
+    bool failed_ = false;
 };
 
 // TURN REST API credentials (draft-uberti-behave-turn-rest): username "<expiry>:<user_id>",

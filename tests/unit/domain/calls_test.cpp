@@ -321,6 +321,41 @@ TEST(Calls, OnlyTheDeviceInTheCallDropsOrComesBack) {
     EXPECT_EQ(call.device_of("c"), std::nullopt);
 }
 
+// A call whose node was lost ends as recorded: answered, it is completed up to the loss (never
+// before its answer); never answered, it is missed.
+TEST(Calls, ALostCallEndsAsFailedWithWhatWasRecorded) {
+    using std::chrono::seconds;
+    struct Row {
+        const char* what;
+        std::optional<model::Timestamp> answered_at;
+        model::Timestamp lost_at;
+        Outcome outcome;
+        std::int64_t duration_ms;
+        model::Timestamp ended_at;
+    };
+    const std::vector<Row> rows{
+        {"answered, lost later", t0 + seconds(5), t0 + seconds(65), Outcome::completed, 60000, t0 + seconds(65)},
+        {"answered after the last known moment", t0 + seconds(5), t0 + seconds(2), Outcome::completed, 0,
+         t0 + seconds(5)},
+        {"never answered", std::nullopt, t0 + seconds(30), Outcome::missed, 0, t0 + seconds(30)},
+        {"lost before it started, as far as known", std::nullopt, t0 - seconds(3), Outcome::missed, 0, t0},
+    };
+    for (const auto& row : rows) {
+        const auto call =
+            Call::lost("call-1", "chat-1", Kind::video, true, "a", {"b", "c"}, t0, row.answered_at, row.lost_at);
+        EXPECT_EQ(call.phase(), Phase::ended) << row.what;
+        EXPECT_TRUE(call.failed()) << row.what;
+        EXPECT_EQ(call.outcome(), row.outcome) << row.what;
+        EXPECT_EQ(call.duration_ms(), row.duration_ms) << row.what;
+        EXPECT_EQ(call.ended_at(), row.ended_at) << row.what;
+        EXPECT_EQ(call.caller_id(), "a") << row.what;
+        EXPECT_FALSE(call.is_participant("a")) << "the caller had left: " << row.what;
+        EXPECT_TRUE(call.is_participant("b") && call.is_participant("c")) << row.what;
+        EXPECT_TRUE(call.ringing().empty()) << row.what;
+    }
+    EXPECT_FALSE(Call("call-2", "chat-1", Kind::voice, false, device("a"), {"b"}, t0).failed());
+}
+
 TEST(Calls, TurnCredentialsFollowTheTurnRestApi) {
     // The username is "<expiry>:<user>"; the credential base64(HMAC-SHA1(secret, username)),
     // as `echo -n "$username" | openssl dgst -sha1 -hmac secret -binary | base64` gives.

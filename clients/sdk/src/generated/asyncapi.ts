@@ -1937,6 +1937,11 @@ export interface components {
             type: "call.ended";
             data: {
                 call: components["schemas"]["CallModel"];
+                /**
+                 * @description `normal` when the call ended by its rules (hang-up, decline, cancel, ring timeout, reconnect grace); `failed` when the node running it was lost (a cluster node that died, ended by another node once it was swept as silent; docs/api.md, Calls). A failed call's `outcome` is `completed` if it was answered (`duration_ms` up to the failure, as far as known), else `missed`.
+                 * @enum {string}
+                 */
+                reason: "normal" | "failed";
             };
         };
         CallSignalRelayedFrame: {
