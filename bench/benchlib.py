@@ -287,6 +287,26 @@ class BenchServer:
         raise RuntimeError("the server did not become ready")
 
 
+def websocket_handshake(port, token, timeout):
+    """A blocking socket upgraded to the server's WebSocket with `token`, and the bytes read past
+    the handshake's answer."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    connection.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = connection.recv(65536)
+        if not chunk:
+            raise RuntimeError("the WebSocket handshake was cut off")
+        answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise RuntimeError(f"WebSocket handshake refused: {head.splitlines()[0]!r}")
+    return connection, rest
+
+
 class WebSockets:
     """`with WebSockets(port, tokens) as sockets:` one WebSocket per token (GET /api/v1/ws),
     kept open and drained by one thread that answers the server's pings, so that their users
@@ -317,20 +337,7 @@ class WebSockets:
         return False
 
     def _open(self, token):
-        connection = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        key = base64.b64encode(os.urandom(16)).decode()
-        connection.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = connection.recv(65536)
-            if not chunk:
-                raise RuntimeError("the WebSocket handshake was cut off")
-            answer += chunk
-        head, _, rest = answer.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError(f"WebSocket handshake refused: {head.splitlines()[0]!r}")
+        connection, rest = websocket_handshake(self.port, token, timeout=30)
         connection.setblocking(False)
         return connection, rest
 

@@ -29,7 +29,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -94,20 +93,7 @@ class Socket:
     """A blocking WebSocket client of one member: sends text frames, reads JSON events."""
 
     def __init__(self, port, token):
-        self.connection = socket.create_connection(("127.0.0.1", port), timeout=600)
-        key = "dGhlIHNhbXBsZSBub25jZQ=="
-        self.connection.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                                 "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = self.connection.recv(65536)
-            if not chunk:
-                raise RuntimeError("the WebSocket handshake was cut off")
-            answer += chunk
-        head, _, rest = answer.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError(f"WebSocket handshake refused: {head.splitlines()[0]!r}")
+        self.connection, rest = benchlib.websocket_handshake(port, token, timeout=600)
         self.buffer = bytearray(rest)
 
     def send(self, opcode, payload):
