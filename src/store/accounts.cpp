@@ -45,16 +45,11 @@ void prepare(Tx& tx) {
 }
 
 std::vector<std::string> groups_of(Tx& tx, const std::string& user_id) {
-    std::vector<std::string> ids;
-    for (const auto& row : tx.exec_prepared("accounts_groups", user_id)) ids.push_back(row[0].as<std::string>());
-    return ids;
+    return first_column(tx.exec_prepared("accounts_groups", user_id));
 }
 
 std::vector<std::string> chats_with_messages(Tx& tx, const std::string& user_id) {
-    std::vector<std::string> ids;
-    for (const auto& row : tx.exec_prepared("accounts_chats_with_messages", user_id))
-        ids.push_back(row[0].as<std::string>());
-    return ids;
+    return first_column(tx.exec_prepared("accounts_chats_with_messages", user_id));
 }
 
 std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, const std::string& user_id,
@@ -71,10 +66,7 @@ std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
           "accounts_remove_scheduled", "accounts_remove_templates", "accounts_remove_broadcast_lists",
           "accounts_remove_from_broadcast_lists"})
         tx.exec_prepared(statement, user_id);
-    std::vector<std::string> storage_keys;
-    for (const auto& row : tx.exec_prepared("accounts_remove_unreferenced_media", user_id))
-        storage_keys.push_back(row[0].as<std::string>());
-    return storage_keys;
+    return first_column(tx.exec_prepared("accounts_remove_unreferenced_media", user_id));
 }
 
 }  // namespace confab::store::accounts
@@ -98,12 +90,6 @@ std::optional<model::DataExport> export_from(const pqxx::result& result) {
     found.created_at = timestamp(row[6]);
     if (!row[7].is_null()) found.finished_at = timestamp(row[7]);
     return found;
-}
-
-std::vector<std::string> ids_of(const pqxx::result& result) {
-    std::vector<std::string> ids;
-    for (const auto& row : result) ids.push_back(row[0].as<std::string>());
-    return ids;
 }
 
 }  // namespace
@@ -201,15 +187,15 @@ bool finish(Tx& tx, const std::string& id, std::int64_t size_bytes) {
 void fail(Tx& tx, const std::string& id) { tx.exec_prepared("exports_fail", id); }
 
 std::vector<std::string> fail_unfinished(Tx& tx, model::Timestamp before) {
-    return ids_of(tx.exec_prepared("exports_fail_unfinished", before.time_since_epoch().count()));
+    return first_column(tx.exec_prepared("exports_fail_unfinished", before.time_since_epoch().count()));
 }
 
 std::vector<std::string> remove_finished(Tx& tx, const std::string& user_id, const std::string& keep) {
-    return ids_of(tx.exec_prepared("exports_remove_finished", user_id, keep));
+    return first_column(tx.exec_prepared("exports_remove_finished", user_id, keep));
 }
 
 std::vector<std::string> remove_all(Tx& tx, const std::string& user_id) {
-    return ids_of(tx.exec_prepared("exports_remove_all", user_id));
+    return first_column(tx.exec_prepared("exports_remove_all", user_id));
 }
 
 Contents contents(Tx& tx, const std::string& user_id) {
@@ -222,7 +208,7 @@ Contents contents(Tx& tx, const std::string& user_id) {
             std::string(document) + ".json",
             tx.exec_prepared("exports_" + std::string(document), user_id)[0][0].as<std::string>());
     }
-    contents.chat_ids = ids_of(tx.exec_prepared("exports_chat_ids", user_id));
+    contents.chat_ids = first_column(tx.exec_prepared("exports_chat_ids", user_id));
     for (const auto& row : tx.exec_prepared("exports_media_files", user_id))
         contents.media.push_back({row[0].as<std::string>(), row[1].as<std::string>(), optional_text(row[2])});
     return contents;

@@ -45,11 +45,8 @@ bool remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {
 }
 
 std::vector<std::string> banned_among(Tx& tx, const std::string& chat_id, const std::vector<std::string>& ids) {
-    std::vector<std::string> banned;
-    if (ids.empty()) return banned;
-    for (const auto& row : tx.exec_prepared("bans_banned_among", chat_id, uuid_array(ids)))
-        banned.push_back(row[0].as<std::string>());
-    return banned;
+    if (ids.empty()) return {};
+    return first_column(tx.exec_prepared("bans_banned_among", chat_id, uuid_array(ids)));
 }
 
 std::vector<model::Ban> in_force(Tx& tx, const std::string& chat_id) {

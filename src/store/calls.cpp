@@ -3,8 +3,6 @@
 
 #include "confab/store/rows.hpp"
 
-#include <sstream>
-
 namespace confab::store::calls {
 namespace {
 
@@ -65,8 +63,7 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
     }
     Claim claimed;
     const std::vector<std::optional<std::string>> asked(callees.begin(), callees.end());
-    for (const auto& row : tx.exec_prepared("call_seats_busy", text_array(asked)))
-        claimed.busy.push_back(row[0].as<std::string>());
+    claimed.busy = first_column(tx.exec_prepared("call_seats_busy", text_array(asked)));
     return claimed;
 }
 
@@ -101,20 +98,15 @@ std::vector<Lost> take_lost(Tx& tx) {
     for (const auto& row : tx.exec_prepared("call_owners_take_lost")) {
         Lost call{{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<bool>(false),
                    row[4].as<std::string>(), timestamp(row[5])},
-                  row[6].is_null() ? std::nullopt : std::optional<model::Timestamp>(timestamp(row[6])),
-                  {}};
-        std::stringstream participants(row[7].as<std::string>(""));
-        for (std::string user; std::getline(participants, user, ',');) call.participants.push_back(user);
+                  optional_timestamp(row[6]),
+                  split_ids(row[7])};
         lost.push_back(std::move(call));
     }
     return lost;
 }
 
 std::vector<std::string> owned_by(Tx& tx, const std::string& process_id) {
-    std::vector<std::string> calls;
-    for (const auto& row : tx.exec_prepared("call_owners_of_process", process_id))
-        calls.push_back(row[0].as<std::string>());
-    return calls;
+    return first_column(tx.exec_prepared("call_owners_of_process", process_id));
 }
 
 }  // namespace confab::store::calls

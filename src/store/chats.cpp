@@ -259,9 +259,7 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
 }
 
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
-    std::vector<std::string> keys;
-    for (const auto& row : tx.exec_prepared("chats_delete", chat_id)) keys.push_back(row[0].as<std::string>());
-    return keys;
+    return first_column(tx.exec_prepared("chats_delete", chat_id));
 }
 
 bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_chat) {
@@ -466,9 +464,7 @@ std::vector<std::pair<model::Member, std::int64_t>> list(Tx& tx, const std::stri
 }
 
 std::vector<std::string> user_ids(Tx& tx, const std::string& chat_id) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("members_user_ids", chat_id)) out.push_back(row[0].as<std::string>());
-    return out;
+    return first_column(tx.exec_prepared("members_user_ids", chat_id));
 }
 
 std::vector<std::pair<std::string, model::Membership>> standings(Tx& tx, const std::string& chat_id) {
@@ -514,9 +510,7 @@ std::optional<ReadMark> advance_read(Tx& tx, const std::string& chat_id, const s
 }
 
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("members_contacts", user_id)) out.push_back(row[0].as<std::string>());
-    return out;
+    return first_column(tx.exec_prepared("members_contacts", user_id));
 }
 
 bool share_a_chat(Tx& tx, const std::string& a, const std::string& b) {

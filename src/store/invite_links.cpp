@@ -6,11 +6,6 @@
 namespace confab::store::invite_links {
 namespace {
 
-std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
-    return timestamp(field);
-}
-
 model::InviteLink link_from(const pqxx::row& row) {
     model::InviteLink link{row[0].as<std::string>(),
                            row[1].as<std::string>(),

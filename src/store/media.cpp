@@ -86,12 +86,6 @@ std::optional<std::string> waveform_array(const std::vector<int>& waveform) {
     return literal + "}";
 }
 
-std::vector<std::string> keys_from(const pqxx::result& result) {
-    std::vector<std::string> keys;
-    for (const auto& row : result) keys.push_back(row[0].as<std::string>());
-    return keys;
-}
-
 // media_insert and media_insert_attached, which take the same parameters.
 pqxx::row insert_row(Tx& tx, const std::string& statement, const model::Media& m) {
     const auto part = [&live = m.live_video](auto model::LiveVideo::*field) {
@@ -131,11 +125,11 @@ std::optional<model::Media> find(Tx& tx, const std::string& id) {
 void mark_attached(Tx& tx, const std::string& id) { tx.exec_prepared("media_attach", id); }
 
 std::vector<std::string> remove(Tx& tx, const std::string& id) {
-    return keys_from(tx.exec_prepared("media_remove", id));
+    return first_column(tx.exec_prepared("media_remove", id));
 }
 
 std::vector<std::string> remove_unattached(Tx& tx, const std::string& id) {
-    return keys_from(tx.exec_prepared("media_remove_unattached", id));
+    return first_column(tx.exec_prepared("media_remove_unattached", id));
 }
 
 void lock_bytes(Tx& tx, const std::string& storage_key) { tx.exec_prepared("media_lock_bytes", storage_key); }
@@ -183,10 +177,7 @@ std::optional<model::Media> avatar_of(Tx& tx, const std::string& user_id) {
 }
 
 std::vector<std::string> stale_unattached(Tx& tx, int older_than_hours, int limit) {
-    std::vector<std::string> ids;
-    for (const auto& row : tx.exec_prepared("media_stale", older_than_hours, limit))
-        ids.push_back(row[0].as<std::string>());
-    return ids;
+    return first_column(tx.exec_prepared("media_stale", older_than_hours, limit));
 }
 
 }  // namespace confab::store::media

@@ -23,11 +23,6 @@ model::PushDevice device_from(const pqxx::row& row, int first = 0) {
     };
 }
 
-std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
-    return timestamp(field);
-}
-
 template <class T, class Each>
 std::string array_of(const std::vector<T>& items, Each each) {
     std::ostringstream literal;
@@ -35,14 +30,6 @@ std::string array_of(const std::vector<T>& items, Each each) {
     for (std::size_t i = 0; i < items.size(); ++i) literal << (i ? "," : "") << each(items[i]);
     literal << '}';
     return literal.str();
-}
-
-std::vector<std::string> split_ids(const pqxx::field& field) {
-    std::vector<std::string> ids;
-    if (field.is_null()) return ids;
-    std::istringstream list(field.as<std::string>());
-    for (std::string id; std::getline(list, id, ',');) ids.push_back(id);
-    return ids;
 }
 
 // Devices of sessions that are still alive: an expired session's devices are never told.

@@ -95,9 +95,7 @@ bool update(Tx& tx, const model::CustomRole& role) {
 void remove(Tx& tx, const std::string& role_id) { tx.exec_prepared("roles_remove", role_id); }
 
 std::vector<std::string> holders(Tx& tx, const std::string& role_id) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("roles_holders", role_id)) out.push_back(row[0].as<std::string>());
-    return out;
+    return first_column(tx.exec_prepared("roles_holders", role_id));
 }
 
 void assign(Tx& tx, const std::string& chat_id, const std::string& user_id,

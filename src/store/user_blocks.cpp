@@ -44,9 +44,7 @@ model::DirectBlock between(Tx& tx, const std::string& user_id, const std::string
 }
 
 std::vector<std::string> related(Tx& tx, const std::string& user_id) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_prepared("user_blocks_related", user_id)) out.push_back(row[0].as<std::string>());
-    return out;
+    return first_column(tx.exec_prepared("user_blocks_related", user_id));
 }
 
 }  // namespace confab::store::user_blocks

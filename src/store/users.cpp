@@ -113,10 +113,7 @@ std::optional<model::User> find(Tx& tx, const std::string& id) {
 }
 
 std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids) {
-    std::vector<std::string> found;
-    for (const auto& row : tx.exec_prepared("users_existing", uuid_array(ids)))
-        found.push_back(row[0].as<std::string>());
-    return found;
+    return first_column(tx.exec_prepared("users_existing", uuid_array(ids)));
 }
 
 std::unordered_map<std::string, model::Circle> add_policies(Tx& tx, const std::vector<std::string>& ids) {

@@ -56,11 +56,6 @@ model::WebhookFailure failure_from(const pqxx::row& row) {
             .failed_at = timestamp(row[8])};
 }
 
-std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
-    if (field.is_null()) return std::nullopt;
-    return timestamp(field);
-}
-
 std::optional<long long> optional_millis(const std::optional<model::Timestamp>& at) {
     if (!at) return std::nullopt;
     return at->time_since_epoch().count();

@@ -8,6 +8,7 @@
 #include <pqxx/transaction_base>
 
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,27 @@ inline std::optional<std::string> optional_text(const pqxx::field& field) {
 // Columns selected as floor(extract(epoch FROM ts) * 1000)::bigint.
 inline model::Timestamp timestamp(const pqxx::field& field) {
     return model::Timestamp(std::chrono::milliseconds(field.as<long long>()));
+}
+
+inline std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
+    if (field.is_null()) return std::nullopt;
+    return timestamp(field);
+}
+
+// The first column of each row, as text.
+inline std::vector<std::string> first_column(const pqxx::result& result) {
+    std::vector<std::string> ids;
+    for (const auto& row : result) ids.push_back(row[0].as<std::string>());
+    return ids;
+}
+
+// A column selected as string_agg(id::text, ','): its ids, none for NULL.
+inline std::vector<std::string> split_ids(const pqxx::field& field) {
+    std::vector<std::string> ids;
+    if (field.is_null()) return ids;
+    std::istringstream list(field.as<std::string>());
+    for (std::string id; std::getline(list, id, ',');) ids.push_back(id);
+    return ids;
 }
 
 inline model::ChatType chat_type(const pqxx::field& field) {
