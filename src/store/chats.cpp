@@ -24,6 +24,17 @@ namespace {
 #define CONFAB_SHARED_SMALL_CHAT(chat_id) \
     "JOIN chats shared ON shared.id = " chat_id " AND shared.type <> 'channel' AND NOT shared.large "
 
+// Who shares a small chat with the user ($1), each once, as `other.user_id`. The small chats
+// are picked first and each one's members read by an index scan of its own (OFFSET 0 keeps the
+// planner from flattening it). Left to itself, the planner read every member of a large group
+// the user is in and dropped them after (100,000 rows per WebSocket connect), as one large
+// group skews its estimate of a chat's size.
+#define CONFAB_SMALL_CHAT_PARTNERS \
+    "WITH small AS MATERIALIZED (SELECT mine.chat_id FROM chat_members mine " CONFAB_SHARED_SMALL_CHAT(         \
+        "mine.chat_id") "WHERE mine.user_id = $1::uuid) "                                                        \
+                        "SELECT DISTINCT other.user_id::text FROM small CROSS JOIN LATERAL (SELECT o.user_id " \
+                        "FROM chat_members o WHERE o.chat_id = small.chat_id OFFSET 0) other "
+
 // Chat columns, the member count, and the viewer's membership (cm). A channel's or large group's
 // member count is its counter (subscriber_count): no count of 100,000 rows per read.
 const std::string view_columns =
@@ -399,14 +410,8 @@ void prepare(Tx& tx) {
                "WHERE c.id = cm.chat_id AND cm.chat_id = $1::uuid AND cm.user_id = $2::uuid "
                "AND LEAST($3, c.last_seq) > cm.last_read_seq "
                "RETURNING cm.last_read_seq, (SELECT send_read_receipts FROM users WHERE id = cm.user_id)");
-    tx.prepare("members_contacts",
-               "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_SHARED_SMALL_CHAT(
-                   "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id <> $1::uuid");
-    tx.prepare("members_contacts_among",
-               "SELECT DISTINCT other.user_id::text FROM chat_members mine "
-               "JOIN chat_members other ON other.chat_id = mine.chat_id " CONFAB_SHARED_SMALL_CHAT(
-                   "mine.chat_id") "WHERE mine.user_id = $1::uuid AND other.user_id = ANY($2::uuid[])");
+    tx.prepare("members_contacts", CONFAB_SMALL_CHAT_PARTNERS "WHERE other.user_id <> $1::uuid");
+    tx.prepare("members_contacts_among", CONFAB_SMALL_CHAT_PARTNERS "WHERE other.user_id = ANY($2::uuid[])");
     tx.prepare("members_share",
                "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = "
                "a.chat_id " CONFAB_SHARED_SMALL_CHAT(
