@@ -116,6 +116,22 @@ Audience audience_in_channel(Occasion occasion) {
     }
 }
 
+bool draws_on_members(Audience audience) {
+    switch (audience) {
+        case Audience::members:
+        case Audience::members_and_subject:
+        case Audience::members_but_actor:
+        case Audience::mentioned: return true;
+        case Audience::actor:
+        case Audience::subject:
+        case Audience::contacts_of_subject:
+        case Audience::subject_and_contacts:
+        case Audience::staff_and_subject:
+        case Audience::staff_but_actor: return false;
+    }
+    return true;  // unreachable: every audience is named above
+}
+
 namespace {
 
 std::vector<std::string> drawn(Audience audience, Facts& facts) {

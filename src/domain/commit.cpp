@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
+#include <unordered_map>
 
 namespace confab::domain {
 
@@ -33,23 +36,6 @@ void ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
     if (const auto version = store::chats::lock(tx, chat_id)) cache_.find_or_load(tx, chat_id, *version);
 }
 
-void ChatWrites::apply(Effects& effects) {
-    if (effects.cache_change) effects.cache_change(cache_);
-    for (auto& delivery : effects.deliveries) {
-        if (delivery.members_of) {
-            publish_in_chat(delivery.occasion, std::move(delivery.event), *delivery.members_of,
-                            std::move(delivery.facts));
-        } else {
-            publish(delivery.occasion, std::move(delivery.event), std::move(delivery.facts));
-        }
-    }
-}
-
-void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
-    for (const auto& parcel : address(occasion, std::move(event), std::move(facts)))
-        events_.publish(parcel.event, parcel.recipients);
-}
-
 namespace {
 
 // The staff of a chat whose members do not hear of each other (rules::hears_each_member).
@@ -62,13 +48,59 @@ std::vector<std::string> staff_of(const ChatAccess& access) {
 
 }  // namespace
 
-void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {
-    if (const auto access = cache_.find(chat_id)) {
-        facts.members.reserve(access->members.size());
-        for (const auto& [user, role] : access->members) facts.members.push_back(user);
-        if (!rules::hears_each_member(access->type, access->large)) facts.staff = staff_of(*access);
+// The chats' members and staff as cached now, each chat's looked at once however many of
+// its events a write publishes: adding 1,000 members to a large group publishes 1,000
+// member events, and walking its 100,000 members for each cost seconds.
+class ChatWrites::Circles {
+public:
+    explicit Circles(AccessCache& cache) : cache_(cache) {}
+
+    // The facts of an event among the chat's members: the members, when the occasion's
+    // audience is drawn from them, and the staff of a chat whose members are kept apart.
+    Facts around(Occasion occasion, const std::string& chat_id, Facts facts) {
+        auto& circle = circles_[chat_id];
+        if (!circle.looked) {
+            circle.looked = true;
+            circle.access = cache_.find(chat_id);
+            if (circle.access && !rules::hears_each_member(circle.access->type, circle.access->large))
+                circle.staff = staff_of(*circle.access);
+        }
+        if (!circle.access) return facts;
+        facts.staff = circle.staff;
+        if (draws_on_members(circle.staff ? audience_in_channel(occasion) : audience_of(occasion))) {
+            facts.members.reserve(circle.access->members.size());
+            for (const auto& [user, role] : circle.access->members) facts.members.push_back(user);
+        }
+        return facts;
     }
-    publish(occasion, std::move(event), std::move(facts));
+
+private:
+    struct Circle {
+        bool looked = false;
+        std::shared_ptr<const ChatAccess> access;
+        std::optional<std::vector<std::string>> staff;
+    };
+    AccessCache& cache_;
+    std::unordered_map<std::string, Circle> circles_;
+};
+
+void ChatWrites::apply(Effects& effects) {
+    if (effects.cache_change) effects.cache_change(cache_);
+    Circles circles(cache_);
+    for (auto& delivery : effects.deliveries) {
+        auto facts = std::move(delivery.facts);
+        if (delivery.members_of) facts = circles.around(delivery.occasion, *delivery.members_of, std::move(facts));
+        publish(delivery.occasion, std::move(delivery.event), std::move(facts));
+    }
+}
+
+void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
+    for (const auto& parcel : address(occasion, std::move(event), std::move(facts)))
+        events_.publish(parcel.event, parcel.recipients);
+}
+
+void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {
+    publish(occasion, std::move(event), Circles(cache_).around(occasion, chat_id, std::move(facts)));
 }
 
 namespace {

@@ -70,6 +70,10 @@ Audience audience_of(Occasion occasion);
 // its staff, a read position to the reader alone; everything else as audience_of.
 Audience audience_in_channel(Occasion occasion);
 
+// Whether the audience is drawn from Facts::members: only then must a chat's members be
+// listed for it (a large group's are 100,000).
+bool draws_on_members(Audience audience);
+
 // The facts an audience is drawn from.
 struct Facts {
     std::vector<std::string> members;    // the chat's members once the change is applied

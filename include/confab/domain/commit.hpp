@@ -133,6 +133,7 @@ public:
     void shared_with_other_nodes() { other_nodes_ = true; }
 
 private:
+    class Circles;  // commit.cpp
     void apply(Effects& effects);
     // In a write's transaction: locks the chat and brings its cached access up to date.
     void catch_up(store::Tx& tx, const std::string& chat_id);

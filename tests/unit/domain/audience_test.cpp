@@ -130,6 +130,26 @@ TEST(AudienceTable, EveryOccasionHasARow) {
             << "occasion " << value << " has no row";
 }
 
+// An audience said not to draw on the members reaches the same users when the members are
+// not listed (a large group's are left unlisted for it), in an ordinary chat and in one whose
+// members are kept apart.
+TEST(AudienceTable, AnAudienceNotDrawnFromTheMembersNeedsNoMemberList) {
+    for (const bool apart : {false, true}) {
+        for (const auto& row : table) {
+            auto listed = facts_about(row.subject);
+            if (apart) listed.staff = std::vector<std::string>{"owner", "admin"};
+            const auto audience = apart ? audience_in_channel(row.occasion) : audience_of(row.occasion);
+            if (draws_on_members(audience)) continue;
+            auto unlisted = listed;
+            unlisted.members.clear();
+            EXPECT_EQ(recipients(audience, std::move(unlisted)), recipients(audience, std::move(listed)))
+                << row.name << (apart ? " (members apart)" : "");
+        }
+    }
+    EXPECT_TRUE(draws_on_members(Audience::members_but_actor));
+    EXPECT_FALSE(draws_on_members(audience_in_channel(Occasion::member_added)));
+}
+
 TEST(AudienceTable, AnEventGoesOutOnceForAllItsRecipients) {
     const auto parcels = address(Occasion::message_created, MessageCreated{}, facts_about(""));
     ASSERT_EQ(parcels.size(), 1u);
