@@ -17,11 +17,6 @@ const std::string covered_chats =
     "JOIN chats c ON (s.bot_id IS NULL AND (c.id = s.chat_id OR s.chat_id IS NULL)) "
     "OR (s.bot_id IS NOT NULL AND c.id IN (SELECT b.chat_id FROM webhook_cursors b WHERE b.subscription_id = s.id)) ";
 
-// A one-time filter that skips a whole poll statement when no webhook exists (most servers):
-// an empty webhook_subscriptions, never analyzed, is planned as hundreds of rows, and the polls
-// then walked every chat and its messages, about 130 ms of PostgreSQL's CPU each, twice a poll.
-const std::string while_any_subscribed = "AND EXISTS (SELECT 1 FROM webhook_subscriptions) ";
-
 const std::string failure_columns =
     "f.id::text, f.subscription_id::text, f.chat_id::text, f.delivery_id, f.event, "
     "f.body, f.attempts, f.last_error, " CONFAB_MS("f.failed_at");
@@ -116,8 +111,8 @@ std::vector<Due> due(Tx& tx, const std::string& node, int limit) {
         "SELECT " + subscription_columns + ", c.id::text FROM webhook_subscriptions s " + covered_chats +
             "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
             "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
-            "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) " +
-            while_any_subscribed + "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
+            "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
+            "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
         node, limit);
     std::vector<Due> found;
     for (const auto& row : rows)
@@ -187,8 +182,7 @@ Backlog backlog(Tx& tx) {
         "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
         "LEFT JOIN LATERAL (SELECT m.updated_at AS at FROM messages m WHERE m.chat_id = c.id "
         "  AND m.version > coalesce(k.version, 0) ORDER BY m.version LIMIT 1) oldest ON true "
-        "WHERE c.version > coalesce(k.version, 0) " +
-        while_any_subscribed);
+        "WHERE c.version > coalesce(k.version, 0)");
     return {row[0].as<std::int64_t>(), row[1].as<double>()};
 }
 
