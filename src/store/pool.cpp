@@ -172,6 +172,10 @@ std::unique_ptr<Pool::Connection> Pool::connect() {
         auto connection = std::make_unique<Connection>(conninfo_);
         {
             pqxx::nontransaction registration(connection->pq);
+            // Short statements only, where compiling one costs more than running it. An
+            // empty table never analyzed is planned as hundreds of rows, which put the
+            // webhook poll past jit_above_cost: 20-150 ms of PostgreSQL's CPU each poll.
+            registration.exec0("SET jit = off");
             Tx statements(registration);
             prepare_(statements);
         }

@@ -292,6 +292,19 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
     EXPECT_EQ(stored, "0");
 }
 
+// The server's statements are short: compiling one (JIT) would cost more than running it.
+TEST_F(PoolTest, ItsSessionsRunWithoutJit) {
+    std::string jit;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            jit = co_await pool_->run([](Tx& tx) { return tx.exec1("SHOW jit")[0].as<std::string>(); });
+        },
+        boost::asio::detached);
+    io_.run();
+    EXPECT_EQ(jit, "off");
+}
+
 // Past queue_limit jobs waiting for a connection, the next is refused at once with
 // Unavailable instead of queueing; the queued ones still run once the connection is free.
 TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
