@@ -13,7 +13,8 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
                          domain::WebhookTransport* webhook_transport, domain::PushSender* push_sender)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
-           {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit}),
+           {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit,
+            cfg.database.commit_gather}),
       hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
       workers(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
       // As many as the media workers, apart from them so a download never waits behind a

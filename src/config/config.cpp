@@ -506,6 +506,8 @@ const std::vector<Key>& keys() {
         {"database.pool_size", "CONFAB_DATABASE_POOL_SIZE", integer(1, 256), &Config::database, &Database::pool_size},
         {"database.connect_timeout_ms", "CONFAB_DATABASE_CONNECT_TIMEOUT_MS", integer(100, 60000), &Config::database,
          &Database::connect_timeout},
+        {"database.commit_gather_ms", "CONFAB_DATABASE_COMMIT_GATHER_MS", integer(0, 100), &Config::database,
+         &Database::commit_gather},
 
         {"auth.token_ttl_hours", "CONFAB_TOKEN_TTL_HOURS", integer(1, 87600), &Config::auth, &Auth::token_ttl},
         {"auth.password_hash_ops", "CONFAB_PASSWORD_HASH_OPS", integer(1, 10), &Config::auth, &Auth::password_hash_ops},

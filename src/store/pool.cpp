@@ -119,6 +119,7 @@ void Pool::stop() {
         queued_ = 0;
     }
     wake_.notify_all();
+    gathered_.notify_all();
     pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
     for (auto& job : abandoned) job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
     for (auto& thread : threads_) thread.join();
@@ -131,19 +132,21 @@ void Pool::submit(std::unique_ptr<Job> job) {
         std::lock_guard lock(mutex_);
         if (!stopping_ && queued_ < limits_.queue_limit) {
             ++queued_;
-            // A worker is woken only for work it can take now: a write queued behind its
-            // lane's running group is taken by that group's worker when it finishes, and
-            // waking another for it would cost a context switch per write for nothing.
-            bool runnable = true;
+            // A worker is woken only for work it can take now or wait for: a write queued
+            // behind its lane's running group is taken by that group's worker when it
+            // finishes, one joining a gathering is taken by the worker waiting for it, and
+            // waking another for either would cost a context switch per write for nothing.
+            bool wake = true;
             if (const auto* order = job->order()) {
                 auto& lane = lane_of(order);
+                if (lane.queued.empty()) lane.since = Clock::now();
                 lane.queued.push_back(std::move(job));
-                runnable = lane.runnable();
+                wake = lane.runnable() && !gathering_;
             } else {
                 queue_.push_back(std::move(job));
             }
             pool_metrics().waiting.add(1);
-            if (runnable) wake_.notify_one();
+            if (wake) wake_.notify_one();
             return;
         }
         if (!stopping_) {
@@ -159,7 +162,6 @@ void Pool::submit(std::unique_ptr<Job> job) {
 // A new connection, or nullptr. During an outage only one worker tries, once its back-off
 // step has passed; the others give up at once, so a request then costs no connection attempt.
 std::unique_ptr<Pool::Connection> Pool::connect() {
-    using Clock = Outage::Clock;
     {
         std::lock_guard lock(outage_mutex_);
         if (outage_.down) {
@@ -211,7 +213,7 @@ std::unique_ptr<Pool::Connection> Pool::connect() {
 // When a connection is worth trying again: the end of the current back-off step.
 std::chrono::milliseconds Pool::retry_after() const {
     std::lock_guard lock(outage_mutex_);
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(outage_.next_attempt - Outage::Clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(outage_.next_attempt - Clock::now());
     return std::max(left, limits_.reconnect_min);
 }
 
@@ -223,56 +225,79 @@ Pool::Lane& Pool::lane_of(const std::mutex* order) {
     return lanes_[(mixed >> 32) % lanes_.size()];
 }
 
-Pool::Lane* Pool::runnable_lane() {
-    for (std::size_t i = 0; i < lanes_.size(); ++i) {
-        auto& lane = lanes_[(next_lane_ + i) % lanes_.size()];
-        if (lane.runnable()) {
-            next_lane_ = (next_lane_ + i + 1) % lanes_.size();
-            return &lane;
-        }
-    }
-    return nullptr;
+std::optional<Pool::Clock::time_point> Pool::gathered_at() const {
+    std::optional<Clock::time_point> oldest;
+    for (const auto& lane : lanes_)
+        if (lane.runnable() && (!oldest || lane.since < *oldest)) oldest = lane.since;
+    if (oldest) *oldest += limits_.gather;
+    return oldest;
 }
 
-// Takes the next group of a lane that is not running one, else one unordered job.
+std::vector<Pool::Lane*> Pool::take_lanes(Batch& batch) {
+    std::vector<Lane*> taken;
+    for (std::size_t i = 0; i < lanes_.size() && batch.size() < max_group; ++i) {
+        auto& lane = lanes_[(next_lane_ + i) % lanes_.size()];
+        if (!lane.runnable()) continue;
+        lane.running = true;
+        taken.push_back(&lane);
+        while (!lane.queued.empty() && batch.size() < max_group) {
+            batch.push_back(std::move(lane.queued.front()));
+            lane.queued.pop_front();
+        }
+    }
+    next_lane_ = (next_lane_ + 1) % lanes_.size();
+    return taken;
+}
+
+// Takes the gathered group of the runnable lanes once it is due, else one unordered job.
+// One worker waits for a gathering to end, on a condition of its own: no new write is due
+// before the oldest queued one, so nothing needs to wake it early, and a job for the
+// others does not.
 void Pool::worker() {
     std::unique_ptr<Connection> connection;
     for (;;) {
         Batch batch;
-        Lane* lane = nullptr;
+        std::vector<Lane*> lanes;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] {
-                return stopping_ || !queue_.empty() ||
-                       std::any_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.runnable(); });
-            });
-            if ((lane = runnable_lane())) {
-                lane->running = true;
-                while (!lane->queued.empty() && batch.size() < max_group) {
-                    batch.push_back(std::move(lane->queued.front()));
-                    lane->queued.pop_front();
+            for (;;) {
+                const auto due = gathered_at();
+                if (due && *due <= Clock::now()) {
+                    lanes = take_lanes(batch);
+                    break;
                 }
-            } else if (!queue_.empty()) {
-                batch.push_back(std::move(queue_.front()));
-                queue_.pop_front();
-            } else {
-                return;
+                if (!queue_.empty()) {
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                    break;
+                }
+                if (stopping_) return;
+                if (due && !gathering_) {
+                    gathering_ = true;
+                    gathered_.wait_until(lock, *due);
+                    gathering_ = false;
+                } else {
+                    wake_.wait(lock);
+                }
             }
             queued_ -= batch.size();
+            // Runnable lanes that no worker waits for (this one took a job instead) need one.
+            if (!gathering_ && gathered_at()) wake_.notify_one();
         }
         auto& metrics = pool_metrics();
         metrics.waiting.add(-static_cast<std::int64_t>(batch.size()));
-        const auto started = std::chrono::steady_clock::now();
+        const auto started = Clock::now();
         execute_with_retry(connection, batch);
-        metrics.duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        if (lane) {
-            metrics.groups.inc();
-            metrics.grouped_writes.inc(batch.size());
-            std::lock_guard lock(mutex_);
-            // No wake-up: this worker checks for work before it waits again, and every other
-            // runnable lane or job already woke a worker, or is waiting for a busy one.
-            lane->running = false;
-        }
+        metrics.duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
+        if (lanes.empty()) continue;
+        metrics.groups.inc();
+        metrics.grouped_writes.inc(batch.size());
+        std::lock_guard lock(mutex_);
+        // This worker checks for work before it waits again, and every other runnable lane
+        // or job already woke a worker, or is waiting for a busy one. Only a gathering set
+        // to end later than these lanes' writes are due is told to look again.
+        for (auto* lane : lanes) lane->running = false;
+        if (gathering_) gathered_.notify_one();
     }
 }
 

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/except>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -362,6 +363,77 @@ TEST_F(PoolTest, JobsPastTheQueueLimitAreRefusedAtOnce) {
     EXPECT_NE(outcomes[3].error.find("database busy"), std::string::npos) << outcomes[3].error;
     EXPECT_EQ(count("true"), "2");
     EXPECT_EQ(obs::metrics().shed.with({"database"}).value() - shed_before, 1u);
+}
+
+// With a gather window, ordered writes of different chats (so of different lanes) queued
+// within it commit in one transaction, each still answered and published once.
+TEST_F(PoolTest, WritesOfManyChatsQueuedWhileGatheringShareOneTransaction) {
+    Pool gathering(
+        database_->url(), 5, std::chrono::seconds(5), [](Tx&) {}, PoolLimits{.gather = std::chrono::milliseconds(300)});
+    std::array<std::mutex, 12> orders;  // outlive the pool's threads (stopped below)
+    const auto groups_before = obs::metrics().db_group_commits.only().value();
+    const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
+    std::vector<Outcome> outcomes(orders.size());
+    std::vector<int> published;
+    for (int id = 0; id < static_cast<int>(orders.size()); ++id) {
+        boost::asio::co_spawn(
+            io_,
+            [&, id]() -> boost::asio::awaitable<void> {
+                try {
+                    co_await gathering.run(insert(id), orders[id],
+                                           [&published](int stored) { published.push_back(stored); });
+                } catch (const std::exception& e) {
+                    outcomes[id].error = e.what();
+                }
+                outcomes[id].done = true;
+            },
+            boost::asio::detached);
+    }
+    io_.run();
+    gathering.stop();
+    for (const auto& outcome : outcomes) {
+        EXPECT_TRUE(outcome.done);
+        EXPECT_EQ(outcome.error, "");
+    }
+    EXPECT_EQ(count("note = 'ok'"), std::to_string(orders.size()));
+    EXPECT_EQ(published.size(), orders.size()) << "each write's effects ran once";
+    EXPECT_EQ(obs::metrics().db_group_commit_writes.only().value() - writes_before, orders.size());
+    EXPECT_LE(obs::metrics().db_group_commits.only().value() - groups_before, 2u)
+        << "writes queued together in four lanes waited for each other instead of committing alone";
+}
+
+// A write waiting for its gathering to end is failed, not lost in the wait, when the pool
+// stops; and an unordered run does not wait for the gathering.
+TEST_F(PoolTest, AGatheringWriteIsFailedWhenThePoolStopsAndReadsDoNotWaitForIt) {
+    Pool gathering(
+        database_->url(), 3, std::chrono::seconds(5), [](Tx&) {}, PoolLimits{.gather = std::chrono::hours(1)});
+    Outcome write;
+    std::string read;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            try {
+                co_await gathering.run(insert(1), order_, [](int) {});
+            } catch (const std::exception& e) {
+                write.error = e.what();
+            }
+            write.done = true;
+        },
+        boost::asio::detached);
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            read = co_await gathering.run(
+                [](Tx& tx) { return tx.exec1("select count(*) from items")[0].as<std::string>(); });
+            EXPECT_FALSE(write.done) << "the write waits for the hour-long gathering";
+            gathering.stop();
+        },
+        boost::asio::detached);
+    io_.run();
+    EXPECT_EQ(read, "0");
+    EXPECT_TRUE(write.done);
+    EXPECT_EQ(write.error, "server is shutting down");
+    EXPECT_EQ(count("true"), "0");
 }
 
 }  // namespace

@@ -64,6 +64,7 @@ struct Database {
     std::string url;  // required
     unsigned pool_size = 4;
     std::chrono::milliseconds connect_timeout{3000};
+    std::chrono::milliseconds commit_gather{10};  // store::PoolLimits::gather
 
     bool operator==(const Database&) const = default;
 };

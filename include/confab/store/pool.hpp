@@ -51,6 +51,8 @@ struct PoolLimits {
     std::chrono::milliseconds reconnect_min{100};   // first back-off step after a failed connection
     std::chrono::milliseconds reconnect_max{5000};  // the step doubles up to this
     std::size_t queue_limit = 4096;                 // jobs waiting for a connection, ordered and unordered
+    // How long an ordered write may wait for others to share its transaction (see Pool).
+    std::chrono::milliseconds gather{0};
 };
 
 // A fixed set of libpqxx connections, each owned by its own thread, so that no blocking
@@ -72,6 +74,12 @@ struct PoolLimits {
 // if one of its writes fails, it is rolled back and run again with each write inside its
 // own savepoint, so that a failure undoes only its own statements. Writes of one
 // BatchWriter that are next to each other in a group are handed to it as one batch.
+//
+// A group is formed once the oldest write queued in an idle lane has waited limits.gather,
+// and takes the queued writes of every idle lane: at a low rate each write would otherwise
+// commit alone, and a commit costs PostgreSQL several times what one more row in it does.
+// A lane busy with its previous group gathers by itself. One worker at a time waits for
+// the gathering to end; the others sleep until there is more work.
 class Pool {
 public:
     // Registers the statements a fresh connection prepares (Tx::prepare).
@@ -112,6 +120,7 @@ public:
     static constexpr std::size_t max_group = 256;
 
 private:
+    using Clock = std::chrono::steady_clock;
     struct Job {
         virtual ~Job() = default;
         virtual void invoke(Tx& transaction) = 0;  // runs fn and keeps its result
@@ -158,7 +167,6 @@ private:
 
     // The database found unreachable by a connection attempt, until one succeeds again.
     struct Outage {
-        using Clock = std::chrono::steady_clock;
         bool down = false;
         bool attempting = false;  // a worker is trying to connect: the others do not
         Clock::time_point since;
@@ -174,18 +182,24 @@ private:
     Outage outage_;
     std::mutex mutex_;
     std::condition_variable wake_;
+    std::condition_variable gathered_;        // the gathering worker's (gathering_)
     std::deque<std::unique_ptr<Job>> queue_;  // unordered jobs, one transaction each
     struct Lane {
         std::deque<std::unique_ptr<Job>> queued;  // the next group
+        Clock::time_point since;                  // when its oldest queued write arrived
         bool running = false;
         bool runnable() const { return !running && !queued.empty(); }
     };
-    Lane* runnable_lane();  // with mutex_ held
+    // With mutex_ held: when the gathering ends (none without a runnable lane), and the
+    // queued writes of every runnable lane, up to max_group, their lanes then running.
+    std::optional<Clock::time_point> gathered_at() const;
+    std::vector<Lane*> take_lanes(Batch& batch);
     Lane& lane_of(const std::mutex* order);
 
     std::vector<Lane> lanes_;
     std::size_t queued_ = 0;     // jobs in queue_ and every lane
     std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
+    bool gathering_ = false;     // a worker waits for gathered_at()
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

@@ -115,6 +115,7 @@ allowed_origins = ["https://chat.example.com", "http://localhost:5173"]
 [database]
 url = "postgresql://from-file/confab"
 connect_timeout_ms = 1500
+commit_gather_ms = 8
 
 [auth]
 token_ttl_hours = 48
@@ -135,6 +136,7 @@ format = "json"
               (std::vector<std::string>{"https://chat.example.com", "http://localhost:5173"}));
     EXPECT_EQ(config.database.url, "postgresql://from-file/confab");
     EXPECT_EQ(config.database.connect_timeout, std::chrono::milliseconds{1500});
+    EXPECT_EQ(config.database.commit_gather, std::chrono::milliseconds{8});
     EXPECT_EQ(config.auth.token_ttl, std::chrono::hours{48});
     EXPECT_DOUBLE_EQ(config.limits.message_rate, 2.5);
     EXPECT_EQ(config.limits.upload_bytes, 1048576U);
@@ -431,6 +433,9 @@ TEST_F(ConfigLoad, OutOfRangeValuesAreRejected) {
     EXPECT_TRUE(contains(file_error("[server]\nport = -1\n"), "got -1"));
     EXPECT_TRUE(contains(file_error("[database]\nconnect_timeout_ms = 99\n"),
                          "database.connect_timeout_ms (CONFAB_DATABASE_CONNECT_TIMEOUT_MS)"));
+    EXPECT_TRUE(contains(env_error("CONFAB_DATABASE_COMMIT_GATHER_MS", "101"),
+                         "database.commit_gather_ms (CONFAB_DATABASE_COMMIT_GATHER_MS): expected an integer from 0 "
+                         "to 100, got \"101\""));
 }
 
 TEST_F(ConfigLoad, PortZeroAsksForAnyFreePort) {
