@@ -494,7 +494,9 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     // The server comes back while Ann is still away; Bob sends; Ann's return syncs it.
     await ann.context.setOffline(true);
     await server.start();
-    await bob.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    // Bob's client has been knocking on the stopped server all along: its next attempt may be
+    // up to the back-off's cap (30 s, with full jitter) away.
+    await bob.page.getByTestId('offline-banner').waitFor({ state: 'detached', timeout: 45_000 });
     await send(bob.page, 'sent while Ann was away');
     await message(bob.page, 'sent while Ann was away').waitFor();
     await ann.context.setOffline(false);
