@@ -374,14 +374,17 @@ TEST_F(PoolTest, WritesOfManyChatsQueuedWhileGatheringShareOneTransaction) {
     const auto groups_before = obs::metrics().db_group_commits.only().value();
     const auto writes_before = obs::metrics().db_group_commit_writes.only().value();
     std::vector<Outcome> outcomes(orders.size());
+    std::mutex published_mutex;  // groups on different threads publish under different orders
     std::vector<int> published;
     for (int id = 0; id < static_cast<int>(orders.size()); ++id) {
         boost::asio::co_spawn(
             io_,
             [&, id]() -> boost::asio::awaitable<void> {
                 try {
-                    co_await gathering.run(insert(id), orders[id],
-                                           [&published](int stored) { published.push_back(stored); });
+                    co_await gathering.run(insert(id), orders[id], [&](int stored) {
+                        std::lock_guard lock(published_mutex);
+                        published.push_back(stored);
+                    });
                 } catch (const std::exception& e) {
                     outcomes[id].error = e.what();
                 }
