@@ -58,9 +58,9 @@ public:
     // The facts of an event among the chat's members: the members, when the occasion's
     // audience is drawn from them, and the staff of a chat whose members are kept apart.
     Facts around(Occasion occasion, const std::string& chat_id, Facts facts) {
-        auto& circle = circles_[chat_id];
-        if (!circle.looked) {
-            circle.looked = true;
+        auto [found, first_look] = circles_.try_emplace(chat_id);
+        auto& circle = found->second;
+        if (first_look) {
             circle.access = cache_.find(chat_id);
             if (circle.access && !rules::hears_each_member(circle.access->type, circle.access->large))
                 circle.staff = staff_of(*circle.access);
@@ -76,7 +76,6 @@ public:
 
 private:
     struct Circle {
-        bool looked = false;
         std::shared_ptr<const ChatAccess> access;
         std::optional<std::vector<std::string>> staff;
     };
