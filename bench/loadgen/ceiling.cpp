@@ -4,8 +4,10 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <regex>
@@ -21,6 +23,7 @@ namespace {
 const CeilingShape many_chats{"many_chats", 1, 1000, 1000001, 5};
 const CeilingShape hot_chat{"hot_chat", 2000001, 1, 3000001, 50};
 const CeilingShape cost{"cost", 4000001, 100, 5000001, 10};
+constexpr int kPageClients = 4;
 
 double field(const std::string& output, const std::string& pattern) {
     std::smatch match;
@@ -65,18 +68,33 @@ void prepare_ceiling_database(const std::string& database_url) {
             "FROM generate_series($2::bigint, $4::bigint) k",
             shape->chat_base, shape->user_base, shape->members, shape->user_base + users - 1);
     }
+    // History for the keyset page query: each cost chat's members take turns, as in the
+    // scenarios' sends (content "b<number>").
+    tx.exec_params(
+        "INSERT INTO messages (chat_id, sender_id, seq, version, type, content, metadata, client_id) "
+        "SELECT bench_uuid($1::bigint + c), bench_uuid($2::bigint + c * $3::bigint + s % $3::bigint), s, s, 'text', "
+        "'b' || (c * $4::bigint + s), '{}'::jsonb, 'h' || (c * $4::bigint + s) "
+        "FROM generate_series(0, $5::bigint - 1) c, generate_series(1, $4::bigint) s",
+        cost.chat_base, cost.user_base, cost.members, history_messages_per_chat, cost.chats);
+    tx.exec_params(
+        "UPDATE chats SET last_seq = $1::bigint, version = $1::bigint "
+        "WHERE id IN (SELECT bench_uuid(k) FROM generate_series($2::bigint, $3::bigint) k)",
+        history_messages_per_chat, cost.chat_base, cost.chat_base + cost.chats - 1);
     tx.exec("VACUUM ANALYZE");
 }
 
-CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch) {
-    const auto script = options.scripts_dir + (batch == 1 ? "/message.sql" : "/batch.sql");
+namespace {
+
+// pgbench with `script` over `shape` at `rate` (0: as fast as it can) for `duration` (-T N or
+// -t N), and what it cost PostgreSQL.
+CeilingResult run_script(const CeilingOptions& options, const CeilingShape& shape, int batch, const std::string& script,
+                         int clients, double rate, const std::string& duration) {
     std::ostringstream command;
-    command << options.pgbench << " -n -M prepared -c " << options.clients << " -j 2 "
-            << (options.transactions > 0 ? "-t " + std::to_string(options.transactions)
-                                         : "-T " + std::to_string(options.seconds))
-            << " -D chat_base=" << shape.chat_base << " -D chats=" << shape.chats << " -D user_base=" << shape.user_base
-            << " -D members=" << shape.members << " -D batch=" << batch << " -f " << script << " '"
-            << options.database_url << "' 2>&1";
+    command << options.pgbench << " -n -M prepared -c " << clients << " -j 2 " << duration
+            << (rate > 0 ? " -R " + std::to_string(rate) : "") << " -D chat_base=" << shape.chat_base
+            << " -D chats=" << shape.chats << " -D user_base=" << shape.user_base << " -D members=" << shape.members
+            << " -D batch=" << batch << " -f " << options.scripts_dir << '/' << script << " '" << options.database_url
+            << "' 2>&1";
     std::string output;
     const auto database_cpu = [&] {
         return options.postgres_pid > 0 ? cpu_seconds_of_tree(options.postgres_pid) : 0.0;
@@ -93,7 +111,8 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
     CeilingResult result;
     result.shape = shape.name;
     result.batch = batch;
-    result.clients = options.clients;
+    result.rate_limit = rate;
+    result.clients = clients;
     result.seconds = elapsed;
     result.transactions_per_s = field(output, R"(tps = ([0-9.]+))");
     result.messages_per_s = result.transactions_per_s * batch;
@@ -103,6 +122,20 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
     result.pgbench_cpu = (waited_children_cpu_seconds() - cpu_before.second) / elapsed;
     if (result.transactions_per_s <= 0) throw std::runtime_error("pgbench failed:\n" + output);
     return result;
+}
+
+}  // namespace
+
+CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch) {
+    return run_script(options, shape, batch, batch == 1 ? "message.sql" : "batch.sql", options.clients, 0,
+                      options.transactions > 0 ? "-t " + std::to_string(options.transactions)
+                                               : "-T " + std::to_string(options.seconds));
+}
+
+CeilingResult run_pgbench_pages(const CeilingOptions& options, double rate, double seconds) {
+    // Few clients: each is a backend PostgreSQL forks, whose start would weigh on a slow rate.
+    return run_script(options, cost, 0, "page.sql", kPageClients, rate,
+                      "-T " + std::to_string(std::max(1L, std::lround(seconds))));
 }
 
 }  // namespace confab::bench

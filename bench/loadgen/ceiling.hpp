@@ -23,7 +23,8 @@ const CeilingShape& cost_shape();
 
 struct CeilingResult {
     std::string shape;
-    int batch = 1;  // messages per transaction
+    int batch = 1;          // messages per transaction; 0 for history pages (page.sql)
+    double rate_limit = 0;  // transactions per second pgbench was held to (-R); 0: as fast as it can
     int clients = 0;
     double seconds = 0;
     double transactions_per_s = 0;
@@ -45,12 +46,17 @@ struct CeilingOptions {
     int batch = 50;
 };
 
-// Fills the ceiling database with the users, chats and members of both shapes (replacing
-// what an earlier run left).
+// Fills the ceiling database with the users, chats and members of every shape, and the cost
+// shape's chats with history_messages_per_chat messages each (replacing what an earlier run
+// left).
 void prepare_ceiling_database(const std::string& database_url);
+constexpr long history_messages_per_chat = 200;
 
 // Runs pgbench with one message per transaction (batch 1: message.sql) or `batch` per
 // transaction (batch.sql).
 CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch);
+// Runs pgbench's keyset page query (page.sql: a chat's newest 50 messages, one statement)
+// over the cost shape's chats at `rate` queries per second for `seconds`.
+CeilingResult run_pgbench_pages(const CeilingOptions& options, double rate, double seconds);
 
 }  // namespace confab::bench

@@ -12,8 +12,8 @@
 namespace confab::bench {
 namespace asio = boost::asio;
 
-ReadLoad::ReadLoad(const Population& population, const std::vector<Chat>& chats)
-    : population_(population), chats_(chats) {}
+ReadLoad::ReadLoad(const Population& population, const std::vector<Chat>& chats, ReadMix mix)
+    : population_(population), chats_(chats), mix_(mix) {}
 
 asio::awaitable<void> ReadLoad::start(std::size_t connections) {
     auto executor = co_await asio::this_coro::executor;
@@ -63,8 +63,9 @@ asio::awaitable<void> ReadLoad::work(HttpClient http) {
         // Spread reads over chats and members with a multiplicative hash of the read's number.
         const auto& chat = chats_[(read.number * 2654435761u) % chats_.size()];
         const auto& reader = population_.user(chat.members[(read.number / 2) % chat.members.size()]);
-        const auto target = read.number % 2 == 0 ? std::string("/api/v1/chats?limit=20")
-                                                 : "/api/v1/chats/" + chat.id + "/messages?limit=50";
+        const bool list = mix_ == ReadMix::lists_and_pages && read.number % 2 == 0;
+        const auto target =
+            list ? std::string("/api/v1/chats?limit=20") : "/api/v1/chats/" + chat.id + "/messages?limit=50";
         int status = 0;
         try {
             status = (co_await http.request(boost::beast::http::verb::get, target, reader.token)).status;

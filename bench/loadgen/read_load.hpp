@@ -21,13 +21,16 @@ struct ReadCounters {
     LatencySamples latency;       // schedule -> response, window reads only
 };
 
-// Open-loop REST reads: alternately a member's chat list (GET /chats?limit=20) and a chat's
-// newest history page (GET /chats/{id}/messages?limit=50). A fixed set of keep-alive
+// Which reads a ReadLoad makes: alternately a member's chat list (GET /chats?limit=20) and a
+// chat's newest history page (GET /chats/{id}/messages?limit=50), or history pages alone.
+enum class ReadMix { lists_and_pages, pages };
+
+// Open-loop REST reads of `mix`. A fixed set of keep-alive
 // connections serves a queue of scheduled reads; time spent waiting in the queue counts as
 // latency, as it would for a client whose requests pile up.
 class ReadLoad {
 public:
-    ReadLoad(const Population& population, const std::vector<Chat>& chats);
+    ReadLoad(const Population& population, const std::vector<Chat>& chats, ReadMix mix = ReadMix::lists_and_pages);
 
     // Starts `connections` workers on the current executor; they run until stop().
     boost::asio::awaitable<void> start(std::size_t connections);
@@ -50,6 +53,7 @@ private:
 
     const Population& population_;
     const std::vector<Chat>& chats_;
+    ReadMix mix_;
     std::deque<Scheduled> queue_;
     std::unique_ptr<boost::asio::steady_timer> wake_;  // workers with nothing to do wait on it
     std::uint64_t scheduled_ = 0;

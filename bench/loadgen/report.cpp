@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -53,32 +54,52 @@ std::vector<Column> columns_for(const ScenarioResult& result) {
     return columns;
 }
 
-// Per persisted message, over the window.
-double per_message(const StepResult& s, double total) {
-    return s.acks_per_s > 0 ? total / (s.acks_per_s * s.window_s) : 0;
+}  // namespace
+
+double per_unit(const StepResult& s, double total) {
+    const auto rate = s.reads ? s.reads->completed_per_s : s.acks_per_s;
+    return rate > 0 ? total / (rate * s.window_s) : 0;
 }
 
-std::vector<Column> cost_columns() {
-    return {
-        {"load", 5, [](const StepResult& s) { return s.label; }},
-        {"offered", 8, [](const StepResult& s) { return fixed(s.offered_per_s); }},
-        {"acks/s", 8, [](const StepResult& s) { return fixed(s.acks_per_s); }},
-        {"deliv/s", 9, [](const StepResult& s) { return fixed(s.deliveries_per_s, 0); }},
-        {"p50", 6, [](const StepResult& s) { return fixed(s.end_to_end.p50); }},
-        {"p99", 6, [](const StepResult& s) { return fixed(s.end_to_end.p99); }},
-        {"srv cpu", 7, [](const StepResult& s) { return fixed(s.server_cpu, 2); }},
-        {"pg cpu", 6, [](const StepResult& s) { return fixed(s.postgres_cpu, 2); }},
-        {"srv us/msg", 10, [](const StepResult& s) { return fixed(per_message(s, 1e6 * s.server_cpu * s.window_s)); }},
-        {"pg us/msg", 9, [](const StepResult& s) { return fixed(per_message(s, 1e6 * s.postgres_cpu * s.window_s)); }},
-        {"tx/msg", 6, [](const StepResult& s) { return fixed(per_message(s, s.database.commits), 2); }},
-        {"ins/msg", 7, [](const StepResult& s) { return fixed(per_message(s, s.database.rows_inserted), 2); }},
-        {"upd/msg", 7, [](const StepResult& s) { return fixed(per_message(s, s.database.rows_updated), 2); }},
-        {"stmt/msg", 8,
-         [](const StepResult& s) {
-             return s.database.statements ? fixed(per_message(s, *s.database.statements), 2) : std::string("-");
-         }},
-        {"verdict", 0, [](const StepResult& s) { return s.verdict; }},
+namespace {
+
+// The loads of a cost scenario, per persisted message, or of a read load (history), per read.
+std::vector<Column> cost_columns(bool reads) {
+    const std::string unit = reads ? "read" : "msg";
+    std::vector<Column> columns{{"load", 5, [](const StepResult& s) { return s.label; }}};
+    if (reads) {
+        columns.push_back({"read/s", 8, [](const StepResult& s) { return fixed(s.reads->offered_per_s); }});
+        columns.push_back({"done/s", 8, [](const StepResult& s) { return fixed(s.reads->completed_per_s); }});
+        columns.push_back({"rd p50", 7, [](const StepResult& s) { return fixed(s.reads->latency.p50); }});
+        columns.push_back({"rd p99", 7, [](const StepResult& s) { return fixed(s.reads->latency.p99); }});
+    } else {
+        columns.push_back({"offered", 8, [](const StepResult& s) { return fixed(s.offered_per_s); }});
+        columns.push_back({"acks/s", 8, [](const StepResult& s) { return fixed(s.acks_per_s); }});
+        columns.push_back({"deliv/s", 9, [](const StepResult& s) { return fixed(s.deliveries_per_s, 0); }});
+        columns.push_back({"p50", 6, [](const StepResult& s) { return fixed(s.end_to_end.p50); }});
+        columns.push_back({"p99", 6, [](const StepResult& s) { return fixed(s.end_to_end.p99); }});
+    }
+    const auto per = [](double (*total)(const StepResult&)) {
+        return [total](const StepResult& s) { return fixed(per_unit(s, total(s)), 2); };
     };
+    columns.insert(
+        columns.end(),
+        {{"srv cpu", 7, [](const StepResult& s) { return fixed(s.server_cpu, 2); }},
+         {"pg cpu", 6, [](const StepResult& s) { return fixed(s.postgres_cpu, 2); }},
+         {"srv us/" + unit, 11,
+          [](const StepResult& s) { return fixed(per_unit(s, 1e6 * s.server_cpu * s.window_s)); }},
+         {"pg us/" + unit, 10,
+          [](const StepResult& s) { return fixed(per_unit(s, 1e6 * s.postgres_cpu * s.window_s)); }},
+         {"tx/" + unit, 7, per([](const StepResult& s) { return static_cast<double>(s.database.commits); })},
+         {"ins/" + unit, 8, per([](const StepResult& s) { return static_cast<double>(s.database.rows_inserted); })},
+         {"upd/" + unit, 8, per([](const StepResult& s) { return static_cast<double>(s.database.rows_updated); })},
+         {"stmt/" + unit, 9,
+          [](const StepResult& s) {
+              return s.database.statements ? fixed(per_unit(s, static_cast<double>(*s.database.statements)), 2)
+                                           : std::string("-");
+          }},
+         {"verdict", 0, [](const StepResult& s) { return s.verdict; }}});
+    return columns;
 }
 
 void print_row(std::ostream& out, const std::vector<Column>& columns,
@@ -131,6 +152,7 @@ json step_json(const StepResult& s) {
 json ceiling_json(const CeilingResult& c) {
     return {{"shape", c.shape},
             {"messages_per_transaction", c.batch},
+            {"rate_limit_per_s", c.rate_limit},
             {"clients", c.clients},
             {"seconds", c.seconds},
             {"transactions_per_s", c.transactions_per_s},
@@ -166,9 +188,12 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
         if (r.half) print_row(out, columns, [&](const Column& c) { return c.cell(*r.half); });
     }
     if (!r.loads.empty()) {
-        const auto columns = cost_columns();
-        out << "at shares of the best rate; us/msg are CPU-microseconds per persisted message; tx, ins, upd "
-               "and stmt/msg are PostgreSQL's commits, rows inserted and updated and statements per message\n";
+        const bool reads = r.loads.front().second.reads.has_value();
+        const auto columns = cost_columns(reads);
+        out << "at shares of the best rate; us/" << (reads ? "read" : "msg") << " are CPU-microseconds per "
+            << (reads ? "completed read" : "persisted message") << "; tx, ins, upd and stmt/"
+            << (reads ? "read" : "msg") << " are PostgreSQL's commits, rows inserted and updated and statements per "
+            << (reads ? "read" : "message") << '\n';
         print_row(out, columns, [](const Column& c) { return c.header; });
         for (const auto& load : r.loads) print_row(out, columns, [&](const Column& c) { return c.cell(load.second); });
     }
@@ -188,11 +213,20 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     } else if (r.searched && !r.steps.empty()) {
         out << "max sustained: no rate met p99 < 100 ms with every ack back\n";
     }
-    for (const auto& c : r.ceilings)
+    for (const auto& c : r.ceilings) {
+        if (c.batch == 0) {  // the keyset page query
+            out << "pgbench page.sql at " << fixed(c.rate_limit) << "/s, " << c.clients
+                << " clients: " << fixed(c.transactions_per_s) << " queries/s (avg latency " << fixed(c.latency_ms, 2)
+                << " ms; cpu: PostgreSQL " << fixed(c.postgres_cpu) << " = "
+                << fixed(1e6 * c.postgres_cpu / std::max(c.transactions_per_s, 1e-9)) << " us/query, pgbench "
+                << fixed(c.pgbench_cpu) << ")\n";
+            continue;
+        }
         out << "ceiling: pgbench " << c.shape << ", " << c.batch << " msg/tx, " << c.clients
             << " clients: " << fixed(c.messages_per_s) << " msg/s (avg tx latency " << fixed(c.latency_ms, 2)
             << " ms, failed " << c.failed << "; cpu: PostgreSQL " << fixed(c.postgres_cpu) << ", pgbench "
             << fixed(c.pgbench_cpu) << ")\n";
+    }
     for (const auto& ratio : r.ratios)
         out << "vs " << ratio.against << ": " << fixed(ratio.ceiling_per_s) << " msg/s -> ratio "
             << fixed(ratio.ratio, 3) << '\n';

@@ -12,6 +12,9 @@ namespace confab::bench {
 
 // `value` with `decimals` digits after the point, as the tables print figures.
 std::string fixed(double value, int decimals = 1);
+// `total` (over the step's window) per persisted message, or per completed read when the step
+// made reads.
+double per_unit(const StepResult& step, double total);
 
 void print_scenario(std::ostream& out, const ScenarioResult& result);
 

@@ -115,7 +115,7 @@ asio::awaitable<void> drain(Traffic& traffic, ReadLoad* reads, double seconds) {
 
 std::string judge(StepResult& step) {
     std::vector<std::string> reasons;
-    if (step.end_to_end.count == 0) reasons.push_back("no deliveries");
+    if (step.offered_per_s > 0 && step.end_to_end.count == 0) reasons.push_back("no deliveries");
     if (step.end_to_end.p99 >= max_p99_ms) reasons.push_back("p99 >= 100 ms");
     if (step.acks_per_s < min_ack_share * step.offered_per_s)
         reasons.push_back("acks " + std::to_string(static_cast<int>(100 * step.acks_per_s / step.offered_per_s)) +
@@ -241,6 +241,19 @@ std::vector<std::vector<std::size_t>> consecutive_groups(std::size_t first_user,
     for (std::size_t g = 0; g < groups; ++g)
         for (std::size_t m = 0; m < members; ++m) lists[g].push_back(first_user + g * members + m);
     return lists;
+}
+
+// The shares of the knee the cost scenarios measure.
+const std::vector<double> kShares{0.1, 0.3, 0.6, 0.9};
+
+asio::awaitable<const std::vector<Chat>*> cost_chats_of(Context& context) {
+    if (!context.cost_chats) {
+        const auto& s = context.settings;
+        co_await context.population.ensure_users(s.cost_chats * s.cost_members);
+        context.cost_chats =
+            co_await context.population.create_groups("cost", consecutive_groups(0, s.cost_chats, s.cost_members));
+    }
+    co_return &*context.cost_chats;
 }
 
 asio::awaitable<const std::vector<Chat>*> many_chats_of(Context& context) {
@@ -493,13 +506,79 @@ asio::awaitable<void> cost(Context& context, ScenarioResult& result) {
     result.description = std::to_string(s.cost_chats) + " group chats x " + std::to_string(s.cost_members) +
                          " members, every member sends; then " + fixed(s.cost_window_s, 0) +
                          " s at shares of the best rate";
-    co_await context.population.ensure_users(s.cost_chats * s.cost_members);
-    const auto chats =
-        co_await context.population.create_groups("cost", consecutive_groups(0, s.cost_chats, s.cost_members));
+    const auto& chats = *co_await cost_chats_of(context);
     measure_ceiling(context, result, cost_shape());
-    co_await run_chat_traffic(context, result, chats, s.cost_members, s.cost_start, std::nullopt, {0.1, 0.3, 0.6, 0.9});
+    co_await run_chat_traffic(context, result, chats, s.cost_members, s.cost_start, std::nullopt, kShares);
+    context.cost_chats_have_history = true;
     add_ratios(result);
     for (const auto& [share, load] : result.loads) add_cost_targets(result, share, load);
+}
+
+// Issue #21 item 3: a history page costs PostgreSQL no more than pgbench's keyset page query
+// at the same rate, and the server at most twice its PostgreSQL cost.
+void add_history_targets(ScenarioResult& result, const StepResult& load, const CeilingResult* pgbench) {
+    if (!load.reads || load.reads->completed_per_s <= 0) return;
+    const auto label = " at " + load.label + " of the knee: ";
+    const auto postgres_us = per_unit(load, 1e6 * load.postgres_cpu * load.window_s);
+    const auto server_us = per_unit(load, 1e6 * load.server_cpu * load.window_s);
+    result.targets.push_back("target server CPU <= 2x its PostgreSQL CPU per page" + label +
+                             met(server_us <= 2 * postgres_us) + " (" + fixed(server_us) + " of " +
+                             fixed(2 * postgres_us) + " us)");
+    if (!pgbench || pgbench->transactions_per_s <= 0 || pgbench->postgres_cpu <= 0) return;
+    const auto page_us = 1e6 * pgbench->postgres_cpu / pgbench->transactions_per_s;
+    result.targets.push_back("target PostgreSQL CPU per page <= pgbench's keyset page query" + label +
+                             met(postgres_us <= page_us) + " (" + fixed(postgres_us) + " of " + fixed(page_us) +
+                             " us)");
+}
+
+// Issue #21 item 3: what a history page (the newest 50 messages of a chat, as a client opening
+// it reads them) costs the server and PostgreSQL at shares of the read knee, beside pgbench's
+// keyset page query at the same rates. Only reads: no sockets are open while they run.
+asio::awaitable<void> history(Context& context, ScenarioResult& result) {
+    const auto& s = context.settings;
+    result.description = "history pages (GET /chats/{id}/messages?limit=50) of the " + std::to_string(s.cost_chats) +
+                         " cost chats by their members over " + std::to_string(s.read_connections) +
+                         " keep-alive connections; then " + fixed(s.cost_window_s, 0) +
+                         " s at shares of the best rate, and pgbench's keyset page query at each";
+    result.rate_unit = "read/s";
+    const auto& chats = *co_await cost_chats_of(context);
+    if (!context.cost_chats_have_history)
+        co_await with_chat_traffic(context, result, chats, s.cost_members, false,
+                                   [&](Traffic& traffic, SendPlan& plan, ReadLoad*) -> asio::awaitable<void> {
+                                       const auto fill = co_await run_step(context, traffic, plan, nullptr,
+                                                                           {s.history_fill_rate, 0}, s.history_fill_s);
+                                       result.notes.push_back("history: " + fixed(fill.acks_per_s * fill.window_s, 0) +
+                                                              " messages sent into the chats before the reads");
+                                   });
+    context.cost_chats_have_history = true;
+    std::vector<std::string> ids;
+    for (const auto& chat : chats) ids.push_back(chat.id);
+    Traffic no_sends(ids, std::vector<int>(ids.size(), 0));
+    SendPlan no_senders(Fleet{}, chats.size(), 0);
+    ReadLoad reads(context.population, chats, ReadMix::pages);
+    co_await reads.start(s.read_connections);
+    co_await search(
+        context, result, no_sends, &reads, s.history_start,
+        [](double rate) {
+            return StepLoad{0, rate};
+        },
+        [&](StepLoad load) { return run_step(context, no_sends, no_senders, &reads, load); });
+    for (const auto share : kShares) {
+        if (!result.best) break;
+        const auto rate = share * result.steps[*result.best].reads->offered_per_s;
+        auto step = co_await run_step(context, no_sends, no_senders, &reads, {0, rate}, s.cost_window_s);
+        step.label = fixed(100 * share, 0) + "%";
+        result.loads.emplace_back(share, std::move(step));
+    }
+    co_await reads.stop();
+    for (const auto& [share, load] : result.loads) {
+        const CeilingResult* pgbench = nullptr;
+        if (context.ceiling) {
+            result.ceilings.push_back(run_pgbench_pages(*context.ceiling, load.reads->offered_per_s, s.cost_window_s));
+            pgbench = &result.ceilings.back();
+        }
+        add_history_targets(result, load, pgbench);
+    }
 }
 
 asio::awaitable<void> reads(Context& context, ScenarioResult& result) {
@@ -580,6 +659,9 @@ Settings settings_for(bool quick) {
                         .cost_members = 5,
                         .cost_start = 20,
                         .cost_window_s = 1,
+                        .history_start = 20,
+                        .history_fill_rate = 100,
+                        .history_fill_s = 1,
                         .cluster_chats = 10,
                         .cluster_members = 6,
                         .cluster_rates = {50}};
@@ -605,6 +687,9 @@ Settings settings_for(bool quick) {
                     .cost_members = 10,
                     .cost_start = 100,
                     .cost_window_s = 20,
+                    .history_start = 100,
+                    .history_fill_rate = 1000,
+                    .history_fill_s = 20,
                     .cluster_chats = 100,
                     .cluster_members = 10,
                     .cluster_rates = {250, 500, 1000}};
@@ -614,7 +699,7 @@ const std::vector<std::string>& scenario_names() {
     // idle first: once other scenarios have opened and closed thousands of connections, the
     // allocator holds freed memory that new connections reuse, and RSS growth understates them.
     static const std::vector<std::string> names{"idle",  "many_chats", "hot_chat", "fan_out",
-                                                "reads", "cost",       "cluster"};
+                                                "reads", "cost",       "history",  "cluster"};
     return names;
 }
 
@@ -630,6 +715,7 @@ asio::awaitable<ScenarioResult> run_scenario(Context& context, const std::string
     else if (name == "idle") co_await idle(context, result);
     else if (name == "reads") co_await reads(context, result);
     else if (name == "cost") co_await cost(context, result);
+    else if (name == "history") co_await history(context, result);
     else if (name == "cluster") co_await cluster(context, result);
     else throw std::invalid_argument("unknown scenario " + name);
     const auto after = sample_servers(context);

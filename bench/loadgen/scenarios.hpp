@@ -30,7 +30,9 @@ struct Settings {
     double reads_write_rate;  // writes under the reads when many_chats did not run first
     std::size_t cost_chats, cost_members;
     double cost_start;
-    double cost_window_s;  // each share of the knee is measured this long
+    double cost_window_s;                      // each share of the knee is measured this long
+    double history_start;                      // reads/s
+    double history_fill_rate, history_fill_s;  // sends that give the cost chats history when cost did not run
     std::size_t cluster_chats, cluster_members;
     std::vector<double> cluster_rates;  // msg/s, each run for window_s
 };
@@ -49,10 +51,12 @@ struct Context {
     bool idle_selected = false;                   // the fan-out group then takes users the idle scenario does not
     std::optional<std::vector<Chat>> many_chats;  // made by the first scenario that needs them
     std::optional<double> many_chats_best_rate;
+    std::optional<std::vector<Chat>> cost_chats;  // made by cost or history
+    bool cost_chats_have_history = false;         // the cost scenario ran: thousands of messages each
 };
 
 // Issue #7's scenarios (a) to (e), in the order they run: "idle" (d) first, then
-// "many_chats", "hot_chat", "fan_out", "reads"; then issue #21's "cost"; then issue #20's
+// "many_chats", "hot_chat", "fan_out", "reads"; then issue #21's "cost" and "history"; then issue #20's
 // "cluster", which runs only when named (bench/cluster names it).
 const std::vector<std::string>& scenario_names();
 bool runs_by_default(const std::string& scenario);
