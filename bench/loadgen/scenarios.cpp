@@ -552,6 +552,7 @@ asio::awaitable<void> history(Context& context, ScenarioResult& result) {
                                    });
     context.cost_chats_have_history = true;
     std::vector<std::string> ids;
+    ids.reserve(chats.size());
     for (const auto& chat : chats) ids.push_back(chat.id);
     Traffic no_sends(ids, std::vector<int>(ids.size(), 0));
     SendPlan no_senders(Fleet{}, chats.size(), 0);

@@ -108,7 +108,8 @@ void MessageService::track_send(const Message& message) {
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     co_await writes_.standing(chat_id, actor);
-    auto messages = co_await writes_.pool().run([actor, chat_id, q](store::Tx& tx) {
+    // A page's messages, then their reactions and polls (a moment newer at most): no transaction.
+    auto messages = co_await writes_.pool().read([actor, chat_id, q](store::Tx& tx) {
         return store::messages::page(tx, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, q.include_thread_replies,
                                      actor);
     });
@@ -117,7 +118,7 @@ boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, s
 
 boost::asio::awaitable<ThreadPage> MessageService::thread(std::string actor, std::string root_id, HistoryQuery q) {
     auto root = (co_await writes_.visible_message(actor, root_id)).first;
-    auto replies = co_await writes_.pool().run([actor, root_id, chat_id = root.chat_id, q](store::Tx& tx) {
+    auto replies = co_await writes_.pool().read([actor, root_id, chat_id = root.chat_id, q](store::Tx& tx) {
         return store::messages::thread_page(tx, root_id, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, actor);
     });
     co_return ThreadPage{std::move(root), paged(std::move(replies), q.limit)};

@@ -18,7 +18,8 @@ const char* const message_columns =
                         "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
                         "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
                         ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_MS(
-                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities::text";
+                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities::text, "
+                                                      "m.has_reactions";
 
 namespace {
 
@@ -114,6 +115,13 @@ std::optional<model::Media> media_from(const pqxx::row& row, int first) {
     return media;
 }
 
+namespace {
+
+// Where the columns after the media's begin, in a row read with message_columns from `first`.
+int media_end(int first) { return first + 20 + media_column_count; }
+
+}  // namespace
+
 model::Message message_from(const pqxx::row& row, int first) {
     model::Message m;
     m.id = row[first].as<std::string>();
@@ -136,13 +144,15 @@ model::Message message_from(const pqxx::row& row, int first) {
         m.forwarded_from = model::ForwardOrigin{row[first + 16].as<std::string>(), row[first + 17].as<std::string>(),
                                                 optional_text(row[first + 18]), timestamp(row[first + 19])};
     m.media = media_from(row, first + 20);
-    const int after_media = first + 20 + media_column_count;
+    const int after_media = media_end(first);
     m.thread_root_id = optional_text(row[after_media]);
     if (const auto replies = row[after_media + 1].as<std::int64_t>(); replies > 0)
         m.thread = model::ThreadSummary{replies, timestamp(row[after_media + 2]), id_list(row[after_media + 3])};
     m.entities = entities_from(row[after_media + 4]);
     return m;
 }
+
+bool has_reactions(const pqxx::row& row, int first) { return row[media_end(first) + 5].as<bool>(); }
 
 std::string uuid_array(const std::vector<std::string>& ids) {
     return "{" + pqxx::separated_list(",", ids.begin(), ids.end()) + "}";
@@ -166,11 +176,13 @@ std::string text_array(const std::vector<std::optional<std::string>>& elements) 
     return literal + "}";
 }
 
-void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer) {
+void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer,
+                      const std::vector<bool>& reacted) {
     std::vector<std::string> ids;
     std::unordered_map<std::string, model::Message*> by_id;
-    for (auto& message : messages) {
-        if (message.is_deleted) continue;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        auto& message = messages[i];
+        if (message.is_deleted || (!reacted.empty() && !reacted[i])) continue;
         ids.push_back(message.id);
         by_id.emplace(message.id, &message);
     }
@@ -195,9 +207,13 @@ namespace {
 
 std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
     std::vector<model::Message> out;
+    std::vector<bool> reacted;
     out.reserve(result.size());
-    for (const auto& row : result) out.push_back(message_from(row));
-    attach_reactions(tx, out, viewer);
+    for (const auto& row : result) {
+        out.push_back(message_from(row));
+        reacted.push_back(has_reactions(row));
+    }
+    attach_reactions(tx, out, viewer, reacted);
     attach_polls(tx, out, viewer);
     return out;
 }
@@ -215,12 +231,12 @@ std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const s
 // of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
 #define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
 
-// The pages of the messages in `scope`, a condition on `m` over $1 and $2: `name`_newest,
-// `name`_before ($5, newest first) and `name`_after ($5, oldest first); $3 is the limit and
-// $4 the viewer.
-void prepare_pages(Tx& tx, const std::string& name, const std::string& scope) {
+// The pages of the messages in `scope`, a condition on `m` over $1 and $2 that names the chat
+// ($1 or $2): `name`_newest, `name`_before ($5, newest first) and `name`_after ($5, oldest
+// first); $3 is the limit and $4 the viewer.
+void prepare_pages(Tx& tx, const std::string& name, const std::string& scope, const std::string& not_hidden) {
     const auto from = std::string("SELECT ") + message_columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE " +
-                      scope + " AND" CONFAB_NOT_HIDDEN("m", "$4");
+                      scope + " AND" + not_hidden;
     tx.prepare(name + "_newest", from + "ORDER BY m.seq DESC LIMIT $3");
     tx.prepare(name + "_before", from + "AND m.seq < $5 ORDER BY m.seq DESC LIMIT $3");
     tx.prepare(name + "_after", from + "AND m.seq > $5 ORDER BY m.seq ASC LIMIT $3");
@@ -306,8 +322,10 @@ void prepare(Tx& tx) {
                "WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c");
     tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     // A chat's history leaves thread replies out unless $2 asks for them (docs/api.md, Threads).
-    prepare_pages(tx, "messages", "m.chat_id = $1::uuid AND ($2::boolean OR m.thread_root_id IS NULL)");
-    prepare_pages(tx, "thread", "m.thread_root_id = $1::uuid AND m.chat_id = $2::uuid");
+    prepare_pages(tx, "messages", "m.chat_id = $1::uuid AND ($2::boolean OR m.thread_root_id IS NULL)",
+                  CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4"));
+    prepare_pages(tx, "thread", "m.thread_root_id = $1::uuid AND m.chat_id = $2::uuid",
+                  CONFAB_NOT_HIDDEN_IN_CHAT("m", "$2", "$4"));
     tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.version ASC LIMIT $3");

@@ -403,6 +403,7 @@ std::vector<std::unique_lock<std::mutex>> Pool::lock_orders(const std::vector<Jo
 // of its writes fails is it rolled back and run again with each write isolated. A batch of
 // one is never isolated: its failure fails the transaction as before.
 void Pool::execute(Connection& connection, Batch& batch) {
+    if (batch.size() == 1 && batch.front()->outside_transaction()) return read_alone(connection, *batch.front());
     if (batch.size() > 1) {
         try {
             commit(connection, batch, false);
@@ -416,6 +417,17 @@ void Pool::execute(Connection& connection, Batch& batch) {
         }
     }
     commit(connection, batch, batch.size() > 1);
+}
+
+// A read of Pool::read, whose statements commit one by one: no BEGIN or COMMIT to wait for.
+void Pool::read_alone(Connection& connection, Job& job) {
+    InUse in_use;
+    pqxx::nontransaction statements(connection.pq);
+    Tx tx(statements);
+    job.invoke(tx);
+    statements.commit();
+    in_use.end();
+    job.succeed();
 }
 
 // One transaction for the whole batch. No job is completed before the outcome of the

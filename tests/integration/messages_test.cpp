@@ -2,6 +2,7 @@
 // since_version sync, GET/PUT/DELETE /messages/{id}, reactions and read receipts.
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <thread>
 #include <set>
@@ -694,6 +695,39 @@ TEST_F(MessagesTest, ReactionsAreIdempotentAndKeepUserOrder) {
     got = get_message(port(), b, m["id"]);
     EXPECT_EQ(version_of(got), v + 6) << "only real changes take versions";
     EXPECT_EQ(got["reactions"], json::array({{{"emoji", thumbs}, {"count", 2}, {"user_ids", {b.id, a.id}}}}));
+}
+
+// A page reads reactions only for the messages that have any (messages.has_reactions, kept by
+// triggers on reactions): the flag must follow every add and every removal, the last included.
+TEST_F(MessagesTest, AHistoryPageShowsEachMessagesReactionsAsTheyComeAndGo) {
+    auto a = register_user(port(), "hr");
+    auto b = register_user(port(), "hr");
+    std::string chat_id = create_group(port(), a, {b.id})["id"];
+    const std::string plain = send_text(port(), a, chat_id, "no reactions")["id"];
+    const std::string liked = send_text(port(), a, chat_id, "liked")["id"];
+    const std::string unliked = send_text(port(), a, chat_id, "liked, then not")["id"];
+    const std::string thumbs = "\xF0\x9F\x91\x8D";
+    const std::string heart = "\xE2\x9D\xA4\xEF\xB8\x8F";
+    ASSERT_EQ(put(port(), b.token, reaction_url(liked, thumbs), json::object()).status, 204);
+    ASSERT_EQ(put(port(), a.token, reaction_url(unliked, heart), json::object()).status, 204);
+    ASSERT_EQ(put(port(), b.token, reaction_url(unliked, heart), json::object()).status, 204);
+    ASSERT_EQ(del(port(), a.token, reaction_url(unliked, heart)).status, 204);
+    const auto reactions_in_page = [&] {
+        std::map<std::string, json> by_id;
+        for (const auto& message : all_messages(port(), a, chat_id)) by_id[message["id"]] = message["reactions"];
+        return by_id;
+    };
+    auto page = reactions_in_page();
+    EXPECT_EQ(page[plain], json::array());
+    EXPECT_EQ(page[liked], json::array({{{"emoji", thumbs}, {"count", 1}, {"user_ids", {b.id}}}}));
+    EXPECT_EQ(page[unliked], json::array({{{"emoji", heart}, {"count", 1}, {"user_ids", {b.id}}}}))
+        << "one of two reactions removed leaves the other";
+
+    ASSERT_EQ(del(port(), b.token, reaction_url(unliked, heart)).status, 204);
+    EXPECT_EQ(reactions_in_page()[unliked], json::array()) << "the last reaction removed";
+    ASSERT_EQ(put(port(), a.token, reaction_url(unliked, thumbs), json::object()).status, 204);
+    EXPECT_EQ(reactions_in_page()[unliked], json::array({{{"emoji", thumbs}, {"count", 1}, {"user_ids", {a.id}}}}))
+        << "a reaction after the last one went";
 }
 
 TEST_F(MessagesTest, ReactionLimits) {

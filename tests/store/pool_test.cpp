@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace confab::store {
@@ -291,6 +292,36 @@ TEST_F(PoolTest, UnorderedRunsKeepTheirOwnTransactions) {
     io_.run();
     EXPECT_TRUE(rolled_back);
     EXPECT_EQ(stored, "0");
+}
+
+// A read (a history page) runs its statements without BEGIN and COMMIT: each is a transaction
+// of its own, and an error in one is the caller's, the connection staying usable.
+TEST_F(PoolTest, AReadRunsEachStatementAsATransactionOfItsOwn) {
+    const auto two_transaction_ids = [](Tx& tx) {
+        return std::pair{tx.exec1("select txid_current()")[0].as<std::string>(),
+                         tx.exec1("select txid_current()")[0].as<std::string>()};
+    };
+    std::pair<std::string, std::string> read, run;
+    bool refused = false;
+    std::string after;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            read = co_await pool_->read(two_transaction_ids);
+            run = co_await pool_->run(two_transaction_ids);
+            try {
+                co_await pool_->read([](Tx& tx) { tx.exec("select 1 / 0"); });
+            } catch (const std::exception&) {
+                refused = true;
+            }
+            after = co_await pool_->read([](Tx& tx) { return tx.exec1("select 'still there'")[0].as<std::string>(); });
+        },
+        boost::asio::detached);
+    io_.run();
+    EXPECT_NE(read.first, read.second) << "statements of a read commit one by one";
+    EXPECT_EQ(run.first, run.second) << "a run's statements share its transaction";
+    EXPECT_TRUE(refused);
+    EXPECT_EQ(after, "still there");
 }
 
 // The server's statements are short: compiling one (JIT) would cost more than running it.

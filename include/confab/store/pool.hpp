@@ -97,6 +97,12 @@ public:
     template <class Fn>
     auto run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>>;
 
+    // As run, but outside a transaction: each statement of fn commits on its own, so a read
+    // of one statement is one round trip, without BEGIN and COMMIT. For reads whose
+    // statements need not share one snapshot.
+    template <class Fn>
+    auto read(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>>;
+
     // As run, but group-committed, and after_commit(result) is called on the database
     // thread right after the commit while `order` is held. Writers of one chat share one
     // mutex, so what after_commit publishes leaves in commit order (which the chat row lock
@@ -131,9 +137,10 @@ private:
         }
         // After invoke: why the job was refused without writing anything, if it was.
         virtual std::exception_ptr refusal() const { return nullptr; }
-        virtual std::mutex* order() const = 0;  // nullptr for unordered jobs
-        virtual void after_commit() = 0;        // called with order() held
-        virtual void succeed() = 0;             // resumes the caller with the result
+        virtual bool outside_transaction() const { return false; }  // Pool::read
+        virtual std::mutex* order() const = 0;                      // nullptr for unordered jobs
+        virtual void after_commit() = 0;                            // called with order() held
+        virtual void succeed() = 0;                                 // resumes the caller with the result
         virtual void fail(std::exception_ptr error) = 0;
     };
     struct NoAfterCommit {
@@ -142,6 +149,8 @@ private:
     };
     template <class Fn>
     struct Call;
+    template <class Fn>
+    struct Read;
     template <class Input, class Result>
     struct BatchedWrite;
     template <class Work, class AfterCommit, class Handler>
@@ -159,6 +168,7 @@ private:
     struct Transaction;  // a group's transaction on it (pool.cpp)
     void execute_with_retry(std::unique_ptr<Connection>& connection, Batch& batch);
     void execute(Connection& connection, Batch& batch);
+    void read_alone(Connection& connection, Job& job);
     void commit(Connection& connection, Batch& batch, bool isolated);
     static std::exception_ptr run_isolated(Transaction& transaction, Job& job);
     static std::vector<std::unique_lock<std::mutex>> lock_orders(const std::vector<Job*>& jobs);
@@ -223,6 +233,13 @@ struct Pool::Call : Pool::Job {
 
     Fn fn;
     std::optional<Stored> value;
+};
+
+// The work of a job that runs fn outside a transaction.
+template <class Fn>
+struct Pool::Read : Pool::Call<Fn> {
+    using Pool::Call<Fn>::Call;
+    bool outside_transaction() const override { return true; }
 };
 
 // The work of a job that is one input of a BatchWriter.
@@ -317,6 +334,11 @@ auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments...
 template <class Fn>
 auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
     return submit_work<Call<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
+}
+
+template <class Fn>
+auto Pool::read(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
+    return submit_work<Read<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Fn, class AfterCommit>

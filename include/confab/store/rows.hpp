@@ -63,7 +63,15 @@ inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.message_id = " message ".id AND h.user_id = " viewer \
     "::uuid) "
 
-// The parameter for CONFAB_NOT_HIDDEN: "" (no viewer) is NULL, which hides nothing.
+// The same for the messages of one chat (the statement parameter named), for a page of them:
+// the viewer's hidden messages in the chat are read once (one index scan) rather than looked
+// up once per message.
+#define CONFAB_NOT_HIDDEN_IN_CHAT(message, chat, viewer)                                               \
+    " " message ".id <> ALL (ARRAY(SELECT h.message_id FROM hidden_messages h WHERE h.chat_id = " chat \
+    "::uuid AND h.user_id = " viewer "::uuid)) "
+
+// The parameter for CONFAB_NOT_HIDDEN and CONFAB_NOT_HIDDEN_IN_CHAT: "" (no viewer) is NULL,
+// which hides nothing.
 inline std::optional<std::string> hiding_viewer(const std::string& viewer) {
     return viewer.empty() ? std::nullopt : std::optional<std::string>(viewer);
 }
@@ -89,7 +97,8 @@ constexpr int user_column_count = 8;
 model::User user_from(const pqxx::row& row, int first = 0);
 
 // The message columns message_from() reads, for a messages table aliased `m` joined to
-// its media as `md` (see with_media).
+// its media as `md` (see with_media), and last whether the message has any reaction
+// (has_reactions()).
 extern const char* const message_columns;
 #define CONFAB_WITH_MEDIA(messages) messages " LEFT JOIN media md ON md.id = m.media_id"
 // The media columns media_from() reads, for a media table aliased `md`.
@@ -108,6 +117,7 @@ std::optional<model::Media> media_from(const pqxx::row& row, int first);
     " CROSS JOIN LATERAL unnest(ARRAY[storage_key, live_video_storage_key]) " \
     "AS stored WHERE stored IS NOT NULL"
 model::Message message_from(const pqxx::row& row, int first = 0);
+bool has_reactions(const pqxx::row& row, int first = 0);
 // An entities column (jsonb, as the API shows them: docs/api.md, Rich text) and back.
 std::vector<model::TextEntity> entities_from(const pqxx::field& field);
 std::string entities_text(const std::vector<model::TextEntity>& entities);
@@ -117,8 +127,11 @@ std::string entities_text(const std::vector<model::TextEntity>& entities);
 constexpr int reaction_users_named = 10;
 // Fills in the reactions of each message, one query for all of them: each emoji's count and
 // its first reaction_users_named users, plus `viewer` (whose own reactions a client must be
-// able to show; empty for none) when they reacted too.
-void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer);
+// able to show; empty for none) when they reacted too. With `reacted` (per message, whether
+// it has any reaction: has_reactions() of its row), the others are not looked up, and no
+// query runs when none has one.
+void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer,
+                      const std::vector<bool>& reacted = {});
 // A PostgreSQL array literal of UUIDs (validated ids only).
 std::string uuid_array(const std::vector<std::string>& ids);
 // A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]
