@@ -298,21 +298,112 @@ Json entities_json(const std::vector<model::TextEntity>& entities) {
 
 }  // namespace
 
-Json to_json(const model::Message& m) {
+namespace {
+
+Json reactions_json(const model::Message& m) {
     Json reactions = Json::array();
     for (const auto& reaction : m.reactions)
         reactions.push_back({{"emoji", reaction.emoji}, {"count", reaction.count}, {"user_ids", reaction.user_ids}});
-    Json forwarded_from = nullptr;
-    if (const auto& origin = m.forwarded_from)
-        forwarded_from = {{"message_id", origin->message_id},
-                          {"chat_id", origin->chat_id},
-                          {"sender_id", optional_text(origin->sender_id)},
-                          {"sent_at", format_timestamp(origin->sent_at)}};
-    Json thread = nullptr;
-    if (const auto& summary = m.thread)
-        thread = {{"reply_count", summary->reply_count},
-                  {"last_reply_at", format_timestamp(summary->last_reply_at)},
-                  {"participant_ids", summary->participant_ids}};
+    return reactions;
+}
+
+Json forwarded_from_json(const model::Message& m) {
+    const auto& origin = m.forwarded_from;
+    if (!origin) return nullptr;
+    return {{"message_id", origin->message_id},
+            {"chat_id", origin->chat_id},
+            {"sender_id", optional_text(origin->sender_id)},
+            {"sent_at", format_timestamp(origin->sent_at)}};
+}
+
+Json thread_json(const model::Message& m) {
+    const auto& summary = m.thread;
+    if (!summary) return nullptr;
+    return {{"reply_count", summary->reply_count},
+            {"last_reply_at", format_timestamp(summary->last_reply_at)},
+            {"participant_ids", summary->participant_ids}};
+}
+
+// The writing of write_json: JSON text appended to `out` as Json::dump prints it.
+class JsonWriter {
+public:
+    explicit JsonWriter(std::string& out) : out_(out) {}
+
+    // An object's fields, in the order Json prints them (its keys sorted).
+    void begin() {
+        out_ += '{';
+        first_ = true;
+    }
+    void end() { out_ += '}'; }
+    JsonWriter& key(std::string_view name) {
+        if (!first_) out_ += ',';
+        first_ = false;
+        out_ += '"';
+        out_ += name;
+        out_ += "\":";
+        return *this;
+    }
+
+    // Text that needs no escaping is copied as it is; any other goes through Json, whose
+    // escaping (and replacement of invalid UTF-8) the API's every other body has.
+    void text(std::string_view value) {
+        const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+            const auto byte = static_cast<unsigned char>(c);
+            return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
+        });
+        if (!plain) return json(Json(std::string(value)));
+        out_ += '"';
+        out_ += value;
+        out_ += '"';
+    }
+    void text_or_null(const std::optional<std::string>& value) { value ? text(*value) : null(); }
+    void timestamp(model::Timestamp at) { text(format_timestamp(at)); }
+    void number(std::int64_t value) { out_ += std::to_string(value); }
+    void boolean(bool value) { out_ += value ? "true" : "false"; }
+    void null() { out_ += "null"; }
+    void json(const Json& value) { out_ += dump(value); }
+
+private:
+    std::string& out_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+void write_json(std::string& out, const model::Message& m) {
+    JsonWriter w(out);
+    w.begin();
+    w.key("chat_id").text(m.chat_id);
+    w.key("client_id").text_or_null(m.client_id);
+    w.key("content").text(m.content);
+    w.key("created_at").timestamp(m.created_at);
+    w.key("entities").json(entities_json(m.entities));
+    w.key("forwarded_from").json(forwarded_from_json(m));
+    w.key("id").text(m.id);
+    w.key("is_deleted").boolean(m.is_deleted);
+    w.key("is_edited").boolean(m.is_edited);
+    if (m.media) w.key("media").json(to_json(*m.media, m.id));
+    else w.key("media").null();
+    // Most messages carry none: "{}" is what parsing and printing it would give.
+    if (m.metadata.text == "{}") w.key("metadata").json(Json::object());
+    else w.key("metadata").json(parse_stored(m.metadata));
+    if (m.pinned_at) w.key("pinned_at").timestamp(*m.pinned_at);
+    else w.key("pinned_at").null();
+    w.key("pinned_by").text_or_null(m.pinned_by);
+    if (m.poll) w.key("poll").json(to_json(*m.poll));
+    w.key("reactions").json(reactions_json(m));
+    w.key("reply_to_id").text_or_null(m.reply_to_id);
+    w.key("sender_id").text_or_null(m.sender_id);
+    w.key("seq").number(m.seq);
+    w.key("thread").json(thread_json(m));
+    w.key("thread_root_id").text_or_null(m.thread_root_id);
+    w.key("type").text(model::to_string(m.type));
+    w.key("updated_at").timestamp(m.updated_at);
+    w.key("version").number(m.version);
+    w.end();
+}
+
+Json to_json(const model::Message& m) {
     Json json{{"id", m.id},
               {"chat_id", m.chat_id},
               {"sender_id", optional_text(m.sender_id)},
@@ -322,17 +413,17 @@ Json to_json(const model::Message& m) {
               {"content", m.content},
               {"media", m.media ? to_json(*m.media, m.id) : Json(nullptr)},
               {"reply_to_id", optional_text(m.reply_to_id)},
-              {"reactions", std::move(reactions)},
+              {"reactions", reactions_json(m)},
               {"is_edited", m.is_edited},
               {"is_deleted", m.is_deleted},
               {"metadata", parse_stored(m.metadata)},
               {"client_id", optional_text(m.client_id)},
               {"pinned_at", m.pinned_at ? Json(format_timestamp(*m.pinned_at)) : Json(nullptr)},
               {"pinned_by", optional_text(m.pinned_by)},
-              {"forwarded_from", std::move(forwarded_from)},
+              {"forwarded_from", forwarded_from_json(m)},
               {"entities", entities_json(m.entities)},
               {"thread_root_id", optional_text(m.thread_root_id)},
-              {"thread", std::move(thread)},
+              {"thread", thread_json(m)},
               {"created_at", format_timestamp(m.created_at)},
               {"updated_at", format_timestamp(m.updated_at)}};
     if (m.poll) json["poll"] = to_json(*m.poll);

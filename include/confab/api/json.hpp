@@ -51,6 +51,9 @@ Json to_json(const model::User& user);
 // UserModel with the presence fields, for callers who share a chat with the user.
 Json to_json(const model::User& user, const model::Presence& presence);
 Json to_json(const model::Message& message);
+// The same message as dump(to_json(message)) prints it, appended to `out` without building
+// the tree: for bodies that carry many messages (a history page).
+void write_json(std::string& out, const model::Message& message);
 // PollModel: `my_votes` only where the poll is one reader's.
 Json to_json(const model::Poll& poll);
 Json to_json(const model::TextEntity& entity);

@@ -125,6 +125,65 @@ TEST(MessageModel, EntitiesAlwaysPresentWithOnlyTheirOwnFields) {
                     {{"type", "mention"}, {"offset", 10}, {"length", 2}, {"user_id", "u1"}}}));
 }
 
+// A history page writes each message straight into its body: it must print what the tree
+// prints, byte for byte, whatever the message carries.
+TEST(MessageModel, WrittenStraightItIsWhatTheTreePrints) {
+    std::vector<model::Message> messages;
+    messages.push_back(sample_message());
+    auto bare = sample_message();
+    bare.sender_id.reset();
+    bare.reactions.clear();
+    bare.metadata.text = "{}";
+    bare.client_id = "c-1";
+    bare.type = model::MessageType::system;
+    messages.push_back(bare);
+    auto escaped = sample_message();
+    escaped.content = "quote \" backslash \\ tab \t newline \n bell \x07 del \x7f";
+    escaped.client_id = "k\"1";
+    messages.push_back(escaped);
+    auto unicode = sample_message();
+    unicode.content = "caf\xC3\xA9 \xF0\x9F\x98\x80 and broken \xC3";  // invalid UTF-8 is replaced, as elsewhere
+    messages.push_back(unicode);
+    auto rich = sample_message();
+    rich.is_edited = true;
+    rich.is_deleted = true;
+    rich.reply_to_id = "m0";
+    rich.pinned_at = at(2000);
+    rich.pinned_by = "u2";
+    rich.forwarded_from = model::ForwardOrigin{"m0", "c0", "u3", at(1000)};
+    rich.thread_root_id = "m9";
+    rich.thread = model::ThreadSummary{2, at(3000), {"u2", "u1"}};
+    rich.entities = {{model::EntityType::bold, 0, 2, std::nullopt, std::nullopt, std::nullopt}};
+    rich.metadata.text = R"({"z":[1,2],"a":{"b":null}})";
+    rich.created_at = at(1795861530123);
+    rich.updated_at = at(1795861530999);
+    messages.push_back(rich);
+    auto media = sample_message();
+    media.type = model::MessageType::image;
+    media.media = model::Media{.id = "f1",
+                               .kind = model::MediaKind::image,
+                               .mime_type = "image/png",
+                               .size_bytes = 9,
+                               .sha256 = "ab",
+                               .file_name = "a.png",
+                               .width = 4,
+                               .height = 3};
+    media.media->live_video = model::LiveVideo{"video/mp4", 10, "cd", "k", 1500, 4, 3};
+    messages.push_back(media);
+    auto poll = sample_message();
+    poll.type = model::MessageType::poll;
+    poll.poll = model::Poll{"q?",     {{"yes", 1, {"u1"}}, {"no", 0, {}}},
+                            true,     false,
+                            at(5000), std::nullopt,
+                            1,        std::vector<int>{0}};
+    messages.push_back(poll);
+    for (const auto& message : messages) {
+        std::string written = "prefix";
+        write_json(written, message);
+        EXPECT_EQ(written, "prefix" + dump(to_json(message)));
+    }
+}
+
 TEST(ChatModel, UnreadCountNeverNegative) {
     model::ChatView view;
     view.chat.last_seq = 5;
