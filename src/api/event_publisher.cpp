@@ -9,7 +9,7 @@ namespace confab::api {
 void EventPublisher::publish(const domain::Event& event, const std::vector<std::string>& user_ids) {
     if (user_ids.empty()) return;
     static auto& deliveries = obs::metrics().deliveries.only();
-    auto frame = std::make_shared<const std::string>(dump(event_frame(event)));
+    auto frame = std::make_shared<const std::string>(event_text(event));
     std::optional<realtime::Order> order;
     if (const auto* created = std::get_if<domain::MessageCreated>(&event))
         order = realtime::Order{created->message.chat_id, created->message.seq};

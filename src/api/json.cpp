@@ -666,6 +666,22 @@ struct EventJson {
 
 Json event_frame(const domain::Event& event) { return std::visit(EventJson{}, event); }
 
+std::string event_text(const domain::Event& event) {
+    const auto message_frame = [](const char* type, const model::Message& message) {
+        std::string text = R"({"data":{"message":)";
+        write_json(text, message);
+        text += R"(},"type":")";
+        text += type;
+        text += R"("})";
+        return text;
+    };
+    if (const auto* created = std::get_if<domain::MessageCreated>(&event))
+        return message_frame("message.new", created->message);
+    if (const auto* updated = std::get_if<domain::MessageUpdated>(&event))
+        return message_frame("message.updated", updated->message);
+    return dump(event_frame(event));
+}
+
 std::string dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 }  // namespace confab::api

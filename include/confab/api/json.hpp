@@ -70,6 +70,9 @@ Json to_json(const model::Report& report);
 
 // {"type": "<event name>", "data": {...}}: one server event frame.
 Json event_frame(const domain::Event& event);
+// dump(event_frame(event)), with a message event's message written straight (write_json):
+// the frame every member of a chat is sent.
+std::string event_text(const domain::Event& event);
 
 // Stored metadata (always a JSON object) back into JSON.
 Json parse_stored(const model::OpaqueJson& json);

@@ -233,5 +233,17 @@ TEST(EventFrames, NamesAndPayloadsFollowTheContract) {
     EXPECT_EQ(mention["data"], (Json{{"chat_id", "c1"}, {"message_id", "m1"}, {"sender_id", "u1"}, {"seq", 7}}));
 }
 
+// The text every member is sent: a message event's message is written straight, the rest is
+// the frame's tree printed, and either way the same bytes as before.
+TEST(EventFrames, TheirTextIsTheFramePrinted) {
+    auto edited = sample_message();
+    edited.is_edited = true;
+    edited.content = "caf\xC3\xA9 \"quoted\"";
+    for (const domain::Event& event :
+         std::vector<domain::Event>{domain::MessageCreated{sample_message()}, domain::MessageUpdated{edited},
+                                    domain::MessageDeleted{"m1", "c1", 9}, domain::TypingUpdated{"c1", "u1", true}})
+        EXPECT_EQ(event_text(event), dump(event_frame(event)));
+}
+
 }  // namespace
 }  // namespace confab::api
