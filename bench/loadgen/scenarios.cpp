@@ -246,24 +246,24 @@ std::vector<std::vector<std::size_t>> consecutive_groups(std::size_t first_user,
 // The shares of the knee the cost scenarios measure.
 const std::vector<double> kShares{0.1, 0.3, 0.6, 0.9};
 
-asio::awaitable<const std::vector<Chat>*> cost_chats_of(Context& context) {
-    if (!context.cost_chats) {
-        const auto& s = context.settings;
-        co_await context.population.ensure_users(s.cost_chats * s.cost_members);
-        context.cost_chats =
-            co_await context.population.create_groups("cost", consecutive_groups(0, s.cost_chats, s.cost_members));
+// The groups kept in `made` (a scenario's shared chats), made the first time they are needed.
+asio::awaitable<const std::vector<Chat>*> groups_of(Context& context, std::optional<std::vector<Chat>>& made,
+                                                    const char* name, std::size_t chats, std::size_t members) {
+    if (!made) {
+        co_await context.population.ensure_users(chats * members);
+        made = co_await context.population.create_groups(name, consecutive_groups(0, chats, members));
     }
-    co_return &*context.cost_chats;
+    co_return &*made;
+}
+
+asio::awaitable<const std::vector<Chat>*> cost_chats_of(Context& context) {
+    const auto& s = context.settings;
+    return groups_of(context, context.cost_chats, "cost", s.cost_chats, s.cost_members);
 }
 
 asio::awaitable<const std::vector<Chat>*> many_chats_of(Context& context) {
-    if (!context.many_chats) {
-        const auto& s = context.settings;
-        co_await context.population.ensure_users(s.many_chats * s.many_members);
-        context.many_chats =
-            co_await context.population.create_groups("many", consecutive_groups(0, s.many_chats, s.many_members));
-    }
-    co_return &*context.many_chats;
+    const auto& s = context.settings;
+    return groups_of(context, context.many_chats, "many", s.many_chats, s.many_members);
 }
 
 // PostgreSQL's own rate for `shape`, one message per transaction and batched, measured
