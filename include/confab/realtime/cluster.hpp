@@ -88,8 +88,7 @@ class Bus {
 public:
     virtual ~Bus() = default;
     virtual void publish(std::string bytes) = 0;
-    // Whether the bus refused a publish (it reached no other node), or may have lost one (the
-    // link died before the messaging system confirmed it), since last asked.
+    // Whether the bus refused a publish (it reached no other node) since last asked.
     virtual bool take_refused() = 0;
     virtual bool connected() const = 0;
 };
