@@ -63,8 +63,8 @@ void prepare(Tx& tx) {
                std::string("SELECT ") + message_columns +
                    " FROM messages m JOIN media md ON md.id = m.media_id "
                    "WHERE m.chat_id = $1::uuid AND NOT m.is_deleted AND ($2::text IS NULL OR md.kind = $2) "
-                   "AND ($3::bigint IS NULL OR m.seq < $3) AND" CONFAB_NOT_HIDDEN("m",
-                                                                                  "$5") "ORDER BY m.seq DESC LIMIT $4");
+                   "AND ($3::bigint IS NULL OR m.seq < $3) AND" CONFAB_NOT_HIDDEN_IN_CHAT(
+                       "m", "$1", "$5") "ORDER BY m.seq DESC LIMIT $4");
     tx.prepare("media_stale",
                "SELECT id::text FROM media WHERE attached_at IS NULL "
                "AND created_at < now() - make_interval(hours => $1) AND NOT EXISTS (SELECT 1 FROM scheduled_messages s "

@@ -328,7 +328,7 @@ void prepare(Tx& tx) {
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$2", "$4"));
     tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
-              "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.version ASC LIMIT $3");
+              "AND" CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4") "ORDER BY m.version ASC LIMIT $3");
     tx.prepare("messages_hidden_since",
                "SELECT message_id::text, version FROM hidden_messages "
                "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
@@ -342,7 +342,7 @@ void prepare(Tx& tx) {
     tx.prepare("messages_pins", "SELECT m.pinned_version, " + columns +
                                    " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid "
                                    "AND m.pinned_version IS NOT NULL AND ($2::bigint IS NULL OR m.pinned_version < $2) "
-                                   "AND" CONFAB_NOT_HIDDEN("m", "$4") "ORDER BY m.pinned_version DESC LIMIT $3");
+                                   "AND" CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4") "ORDER BY m.pinned_version DESC LIMIT $3");
     tx.prepare("messages_pin",
                "UPDATE messages SET pinned_at = now(), pinned_by = $2::uuid, pinned_version = $3, version = $3, "
                "updated_at = now() WHERE id = $1::uuid");

@@ -63,9 +63,9 @@ inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
     " NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.message_id = " message ".id AND h.user_id = " viewer \
     "::uuid) "
 
-// The same for the messages of one chat (the statement parameter named), for a page of them:
+// The same for a listing of one chat's messages (the chat is the statement parameter named):
 // the viewer's hidden messages in the chat are read once (one index scan) rather than looked
-// up once per message.
+// up once per message. CONFAB_NOT_HIDDEN stays for a message or two.
 #define CONFAB_NOT_HIDDEN_IN_CHAT(message, chat, viewer)                                               \
     " " message ".id <> ALL (ARRAY(SELECT h.message_id FROM hidden_messages h WHERE h.chat_id = " chat \
     "::uuid AND h.user_id = " viewer "::uuid)) "
