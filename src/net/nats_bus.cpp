@@ -10,8 +10,11 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
+#include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <stop_token>
 #include <thread>
@@ -32,6 +35,10 @@ constexpr int kReconnectBufferBytes = 32 * 1024 * 1024;
 // What waits for the client to take it (while NATS hangs); past it a publish is refused too.
 constexpr std::size_t kQueueBytes = 32 * 1024 * 1024;
 constexpr std::int64_t kFlushTimeoutMs = 2000;
+// How soon after a publish NATS is asked to confirm it (a round trip behind it), and how long
+// the confirmation may take. What a link that turns out dead swallowed is known only from this.
+constexpr auto kConfirmAfter = std::chrono::milliseconds(100);
+constexpr std::int64_t kConfirmTimeoutMs = 1000;
 constexpr std::int64_t kCloseTimeoutMs = 3000;
 // How long a node waits for the owner of a call to answer a command.
 constexpr std::int64_t kRequestTimeoutMs = 2000;
@@ -60,11 +67,21 @@ struct NatsBus::Impl {
     // Kept here rather than asked of the client, whose lock its reconnecting thread holds
     // for as long as a hung server takes to answer.
     std::atomic<bool> up{false};
-    std::atomic<bool> refused{false};
+    // When something was refused or may have been lost since take_loss(): the time before which
+    // its event was committed, in ms since the epoch; 0 when nothing was.
+    std::atomic<std::int64_t> lost_before_ms{0};
     std::mutex queue_mutex;
     std::condition_variable_any queue_changed;
     std::deque<std::string> queue;
     std::size_t queued_bytes = 0;
+    // Publishes handed to the client, and how many of them NATS has confirmed; those between
+    // may have gone into a link that was already dead (cut off, not closed: the client notices
+    // only after its pings go unanswered). When one such is left at a disconnection, the other
+    // nodes are told to resync once this one is back, those of their connections attached
+    // before the last of them was handed over (written to the link).
+    std::atomic<std::uint64_t> handed{0};
+    std::atomic<std::uint64_t> confirmed{0};
+    std::atomic<std::int64_t> last_handed_ms{0};
     std::jthread publisher;
 
     // The client's threads may be inside a callback into this object: the library is closed
@@ -86,8 +103,18 @@ struct NatsBus::Impl {
 
     void refuse(const char* why) {
         dropped.inc();
-        refused = true;
+        lose_before(now_ms());
         spdlog::warn("cluster: a message to the other nodes was refused: {}", why);
+    }
+    static std::int64_t now_ms() {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+    void lose_before(std::int64_t ms) {
+        auto before = lost_before_ms.load();
+        while (before < ms && !lost_before_ms.compare_exchange_weak(before, ms)) {
+        }
     }
 
     // Hands the queue to the client in order, on a thread of its own: while NATS hangs, the
@@ -95,19 +122,45 @@ struct NatsBus::Impl {
     // Once stopped it hands on what is left only while NATS is there to take it.
     void publish_queued(const std::stop_token& stop) {
         std::unique_lock lock(queue_mutex);
+        auto confirm_due = std::chrono::steady_clock::time_point::max();
         for (;;) {
-            queue_changed.wait(lock, stop, [this] { return !queue.empty(); });
-            if (queue.empty() || (stop.stop_requested() && !up)) return;
-            auto bytes = std::move(queue.front());
-            queue.pop_front();
-            queued_bytes -= bytes.size();
+            const auto pending = [this] { return !queue.empty(); };
+            if (unconfirmed()) queue_changed.wait_until(lock, stop, confirm_due, pending);
+            else queue_changed.wait(lock, stop, pending);
+            if (stop.stop_requested() && (queue.empty() || !up)) return;
             lock.unlock();
-            const auto status =
-                natsConnection_Publish(connection, subject.c_str(), bytes.data(), static_cast<int>(bytes.size()));
-            if (status == NATS_OK) published.inc();
-            else refuse(natsStatus_GetText(status));
+            if (unconfirmed() && std::chrono::steady_clock::now() >= confirm_due) {
+                confirm();
+                confirm_due = std::chrono::steady_clock::now() + kConfirmAfter;
+            } else if (auto bytes = take_queued()) {
+                if (!unconfirmed()) confirm_due = std::chrono::steady_clock::now() + kConfirmAfter;
+                hand_over(*bytes);
+            }
             lock.lock();
         }
+    }
+    bool unconfirmed() const { return handed.load() != confirmed.load(); }
+    std::optional<std::string> take_queued() {
+        std::lock_guard lock(queue_mutex);
+        if (queue.empty()) return std::nullopt;
+        auto bytes = std::move(queue.front());
+        queue.pop_front();
+        queued_bytes -= bytes.size();
+        return bytes;
+    }
+    void hand_over(const std::string& bytes) {
+        const auto status =
+            natsConnection_Publish(connection, subject.c_str(), bytes.data(), static_cast<int>(bytes.size()));
+        if (status != NATS_OK) return refuse(natsStatus_GetText(status));
+        published.inc();
+        last_handed_ms = now_ms();
+        ++handed;
+    }
+    // A round trip to NATS: once it is back, NATS has everything handed before it. Not tried
+    // while the client knows the link is down: what it holds then, it sends on reconnecting.
+    void confirm() {
+        const auto upto = handed.load();
+        if (up && natsConnection_FlushTimeout(connection, kConfirmTimeoutMs) == NATS_OK) confirmed = upto;
     }
 
     static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* closure) {
@@ -136,11 +189,18 @@ struct NatsBus::Impl {
     }
     static void on_connected(natsConnection*, void* closure) {
         auto* self = static_cast<Impl*>(closure);
+        // What the client held while away went out on the new link just now.
+        if (self->unconfirmed()) self->last_handed_ms = now_ms();
         self->mark_connected();
         if (self->rejoined) self->rejoined();
     }
     static void on_disconnected(natsConnection*, void* closure) {
-        static_cast<Impl*>(closure)->up = false;
+        auto* self = static_cast<Impl*>(closure);
+        self->up = false;
+        if (const auto unsure = self->handed.load() - self->confirmed.load()) {
+            self->lose_before(self->last_handed_ms.load());
+            spdlog::warn("cluster: the link to NATS died with {} of this node's messages unconfirmed", unsure);
+        }
         obs::metrics().cluster_connected.only().set(0);
         spdlog::warn("cluster: disconnected from NATS, reconnecting");
     }
@@ -229,8 +289,11 @@ void NatsBus::publish(std::string bytes) {
     impl_->refuse("this node's queue for NATS is full");
 }
 
-bool NatsBus::take_refused() {
-    return impl_->refused.load(std::memory_order_relaxed) && impl_->refused.exchange(false);
+std::optional<std::chrono::system_clock::time_point> NatsBus::take_loss() {
+    if (impl_->lost_before_ms.load(std::memory_order_relaxed) == 0) return std::nullopt;
+    const auto ms = impl_->lost_before_ms.exchange(0);
+    if (ms == 0) return std::nullopt;
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
 }
 
 bool NatsBus::connected() const { return impl_->up; }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -19,6 +20,9 @@ constexpr char kResync = 'R';
 constexpr char kDeviceSend = 'T';       // user id, token hash, then the frame
 constexpr char kDevice = 'D';           // user id, token hash, whether connected
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
+// How far apart two nodes' clocks may be: a connection attached this soon after another node's
+// lost event was committed (on that node's clock) is closed too, since it may not have.
+constexpr auto kClockSkewAllowance = std::chrono::milliseconds(100);
 
 // Little-endian unsigned integers of a fixed width.
 template <typename Unsigned>
@@ -99,6 +103,13 @@ std::optional<Envelope> decode_close(Reader& in) {
                          static_cast<CloseCode>(*code)};
 }
 
+std::optional<Envelope> decode_resync(Reader& in) {
+    if (in.rest().empty()) return ResyncEnvelope{};
+    const auto committed_before_ms = in.number<std::uint64_t>();
+    if (!committed_before_ms || !in.rest().empty()) return std::nullopt;
+    return ResyncEnvelope{static_cast<std::int64_t>(*committed_before_ms)};
+}
+
 std::optional<Envelope> decode_device_send(Reader& in) {
     auto user_id = in.short_text();
     auto token_hash = in.short_text();
@@ -146,7 +157,11 @@ std::string encode(const Envelope& envelope) {
         put_short(out, access->chat_id);
         return out;
     }
-    if (std::holds_alternative<ResyncEnvelope>(envelope)) return {kVersion, kResync};
+    if (const auto* resync = std::get_if<ResyncEnvelope>(&envelope)) {
+        std::string out{kVersion, kResync};
+        if (resync->committed_before_ms) put(out, static_cast<std::uint64_t>(*resync->committed_before_ms));
+        return out;
+    }
     if (const auto* device_send = std::get_if<DeviceSendEnvelope>(&envelope)) {
         std::string out{kVersion, kDeviceSend};
         put_short(out, device_send->user_id);
@@ -179,7 +194,7 @@ std::optional<Envelope> decode(std::string_view bytes) {
     if (*kind == kOrderedSend) return decode_ordered_send(in);
     if (*kind == kClose) return decode_close(in);
     if (*kind == kAccess) return decode_access(in);
-    if (*kind == kResync && in.rest().empty()) return ResyncEnvelope{};
+    if (*kind == kResync) return decode_resync(in);
     if (*kind == kDeviceSend) return decode_device_send(in);
     if (*kind == kDevice) return decode_device(in);
     return std::nullopt;
@@ -263,16 +278,25 @@ void Cluster::relay_device_changed(const std::string& user_id, const std::string
 void Cluster::publish(std::string bytes) {
     bus_.publish(std::move(bytes));
     // While the bus is up rejoined() will not run: the others are told now.
-    if (bus_.connected()) tell_others_if_refused();
+    if (bus_.connected()) tell_others_of_loss();
 }
 
-void Cluster::tell_others_if_refused() {
-    if (!bus_.take_refused()) return;
-    spdlog::warn("cluster: something this node published was refused; the other nodes' clients resync");
-    bus_.publish(encode(ResyncEnvelope{}));  // refused in turn, it is asked about again
+void Cluster::tell_others_of_loss() {
+    const auto committed_before = bus_.take_loss();
+    if (!committed_before) return;
+    spdlog::warn("cluster: something this node published may not have reached the others; their clients resync");
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(committed_before->time_since_epoch());
+    bus_.publish(encode(ResyncEnvelope{ms.count()}));  // lost in turn, it is asked about again
 }
 
 void Cluster::resync_everyone_here() { hub_.close_everyone_here(CloseCode::try_again_later); }
+
+void Cluster::resync_attached_before(const ResyncEnvelope& lost) {
+    if (!lost.committed_before_ms) return resync_everyone_here();
+    const auto committed_before =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(*lost.committed_before_ms));
+    hub_.close_everyone_here(CloseCode::try_again_later, committed_before + kClockSkewAllowance);
+}
 
 void Cluster::receive(std::string_view bytes) {
     static auto& received = obs::metrics().cluster_messages.with({"received"});
@@ -296,11 +320,11 @@ void Cluster::receive(std::string_view bytes) {
                            std::make_shared<const std::string>(std::move(device_send->frame)));
     } else if (const auto* device = std::get_if<DeviceEnvelope>(&*envelope)) {
         if (told_.device_changed) told_.device_changed(device->user_id, device->token_hash, device->connected);
-    } else if (std::holds_alternative<ResyncEnvelope>(*envelope)) {
+    } else if (const auto* lost = std::get_if<ResyncEnvelope>(&*envelope)) {
         spdlog::warn(
-            "cluster: another node lost what it published; closing this node's connections so their clients "
-            "resync");
-        resync_everyone_here();
+            "cluster: another node may have lost what it published; closing this node's connections that could "
+            "have missed it so their clients resync");
+        resync_attached_before(*lost);
     } else {
         const auto& close = std::get<CloseEnvelope>(*envelope);
         if (told_.closed) told_.closed(close.user_id, close.tokens);
@@ -310,7 +334,7 @@ void Cluster::receive(std::string_view bytes) {
 
 void Cluster::rejoined() {
     spdlog::warn("cluster: back on the bus; closing this node's connections so their clients resync");
-    tell_others_if_refused();
+    tell_others_of_loss();
     resync_everyone_here();
 }
 

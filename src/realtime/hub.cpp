@@ -16,10 +16,12 @@ void Hub::deliver_on(boost::asio::any_io_executor executor) {
 void Hub::attach(const std::shared_ptr<Connection>& connection) {
     std::lock_guard lock(mutex_);
     by_user_[connection->user_id()].push_back(connection);
+    attached_at_.emplace(connection.get(), std::chrono::system_clock::now());
 }
 
 void Hub::detach(const Connection& connection) {
     std::lock_guard lock(mutex_);
+    attached_at_.erase(&connection);
     const auto found = by_user_.find(connection.user_id());
     if (found == by_user_.end()) return;
     auto& list = found->second;
@@ -88,13 +90,14 @@ void Hub::close_here(const std::string& user_id, const TokenFilter& tokens, Clos
     if (start_drain) post_drain();
 }
 
-void Hub::close_everyone_here(CloseCode code) {
+void Hub::close_everyone_here(CloseCode code, std::chrono::system_clock::time_point attached_before) {
     Dispatch dispatch{{}, nullptr, code};
     bool start_drain = false;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [user, list] : by_user_)
-            dispatch.targets.insert(dispatch.targets.end(), list.begin(), list.end());
+            std::copy_if(list.begin(), list.end(), std::back_inserter(dispatch.targets),
+                         [&](const auto& connection) { return attached_at_.at(connection.get()) < attached_before; });
         start_drain = queue(std::move(dispatch));
     }
     if (start_drain) post_drain();

@@ -16,6 +16,7 @@
 #include "support/chat_api.hpp"
 #include "support/haproxy.hpp"
 #include "support/nats_server.hpp"
+#include "support/tcp_relay.hpp"
 
 namespace confab::test {
 namespace {
@@ -48,7 +49,7 @@ protected:
                        {"CONFAB_CLUSTER_NODE_ID", name},
                        {"CONFAB_OVERLOAD_TOKEN_CACHE_SECONDS", "300"},
                        {"CONFAB_CLUSTER_PRESENCE_TIMEOUT_MS", "1500"}};
-        options.env.insert(more_env.begin(), more_env.end());
+        for (const auto& [key, value] : more_env) options.env.insert_or_assign(key, value);
         return std::make_unique<ServerProcess>(database->url(), options);
     }
 
@@ -737,6 +738,39 @@ TEST_F(ClusterTest, ANodeBackOnNatsClosesItsSocketsSoNothingSentMeanwhileIsMisse
     auto ben_again = ws_connect(b(), ben.token);
     const auto after = send_text(a(), ana, chat_id, "after");
     EXPECT_TRUE(wait_for(*ben_again, "message.new", about_message(after["id"]), 15s));
+}
+
+// A partition between one node and NATS, the others still on it: the cut link swallows what the
+// node publishes until its pings go unanswered. Back on NATS, it tells the others, whose clients
+// resync, since it cannot know what reached them.
+TEST_F(ClusterTest, ANodeCutOffFromNatsAloneHasTheOthersClientsResyncOnceItIsBack) {
+    const auto nats_port = static_cast<std::uint16_t>(std::stoi(nats->url().substr(nats->url().rfind(':') + 1)));
+    TcpRelay link(nats_port);
+    const auto node_c =
+        start_node("node-c", {{"CONFAB_CLUSTER_NATS_URLS", "nats://127.0.0.1:" + std::to_string(link.port())}});
+    const auto c = node_c->port();
+    const auto ana = register_user(c, "ana");
+    const auto ben = register_user(c, "ben");
+    const std::string chat_id = create_direct(c, ana, ben)["id"];
+    auto ben_ws = ws_connect(b(), ben.token);
+    const auto before = send_text(c, ana, chat_id, "before the cut");
+    ASSERT_TRUE(wait_for(*ben_ws, "message.new", about_message(before["id"]), 15s));
+
+    link.cut();
+    const std::string thumbs_up = "\xF0\x9F\x91\x8D";
+    ASSERT_EQ(put(c, ana.token, reaction_url(before["id"], thumbs_up), json::object()).status, 204);
+    ASSERT_TRUE(eventually([&] { return readiness(c).value("nats", "") == "reconnecting"; }, 15s))
+        << "node c did not notice the cut: " << readiness(c).dump();
+    link.mend();
+    EXPECT_EQ(ben_ws->wait_for_close(20s), 1013) << "node b's client missed the reaction silently";
+
+    const auto message = get_message(b(), ben, before["id"]);
+    EXPECT_NE(find_reaction(message, thumbs_up), nullptr) << "the resync finds it: " << message.dump();
+    // Back on NATS, node c is heard again.
+    auto ben_again = ws_connect(b(), ben.token);
+    const auto after = send_text(c, ana, chat_id, "after the cut");
+    EXPECT_TRUE(wait_for(*ben_again, "message.new", about_message(after["id"]), 15s));
+    if (HasFailure()) node_c->print_log_tail("cluster test failed");
 }
 
 }  // namespace

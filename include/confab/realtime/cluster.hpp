@@ -3,6 +3,7 @@
 #include "confab/realtime/hub.hpp"
 #include "confab/realtime/sequencer.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -50,9 +51,14 @@ struct AccessEnvelope {
 
     bool operator==(const AccessEnvelope&) const = default;
 };
-// A node could not publish something (NATS refused it, past the buffer kept while away): the
-// other nodes cannot know what they missed, so they close every connection with 1013.
+// A node may have lost something it published (NATS refused it, or its link died before NATS
+// confirmed it): the other nodes cannot know what they missed, so they close with 1013 every
+// connection that could have missed it, those attached before it was committed.
 struct ResyncEnvelope {
+    // Everything the node may have lost was committed before this, on its clock (ms since the
+    // epoch). Absent (an older node's envelope): every connection.
+    std::optional<std::int64_t> committed_before_ms;
+
     bool operator==(const ResyncEnvelope&) const = default;
 };
 // A frame for one device's connections (a user's connections of one token): a call's
@@ -88,8 +94,10 @@ class Bus {
 public:
     virtual ~Bus() = default;
     virtual void publish(std::string bytes) = 0;
-    // Whether the bus refused a publish (it reached no other node) since last asked.
-    virtual bool take_refused() = 0;
+    // When the bus refused a publish (it reached no other node) or may have lost one (the link
+    // died before the messaging system confirmed it) since last asked: a time before which
+    // every such publish's event was committed (the latest refusal, or hand-over to the link).
+    virtual std::optional<std::chrono::system_clock::time_point> take_loss() = 0;
     virtual bool connected() const = 0;
 };
 
@@ -131,19 +139,21 @@ public:
     // The bus is back after a time away (or up for the first time after connections came):
     // what the other nodes published meanwhile never reached this node, so its connections are
     // closed with 1013 and their clients resync by since_version, rather than miss it silently.
-    // What this node could not publish meanwhile closes the other nodes' connections the same way.
+    // What this node may have lost meanwhile closes the other nodes' connections the same way.
     void rejoined();
 
 private:
-    // Publishes, and when the bus has refused something, has the other nodes resync everyone
-    // (at once when the bus is up, else once it is back).
+    // Publishes, and when the bus may have lost something, has the other nodes resync those
+    // who could have missed it (at once when the bus is up, else once it is back).
     void publish(std::string bytes);
-    void tell_others_if_refused();
+    void tell_others_of_loss();
     // Every connection here is closed with 1013. The sequencer keeps what it knows: a chat's
     // next message waits behind what was lost and is never delivered after the gap, so a
     // client's since_version never passes a message it did not get (it is closed again once
     // the wait gives the gap up).
     void resync_everyone_here();
+    // Those here that could have missed what another node lost (ResyncEnvelope).
+    void resync_attached_before(const ResyncEnvelope& lost);
     // Gives up the gaps held past the wait, as their deadlines come.
     void expire_gaps(const std::stop_token& stop);
     void resync(const std::string& user_id);

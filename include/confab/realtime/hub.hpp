@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/container/small_vector.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -105,8 +106,9 @@ public:
     // What another node sent or closed: for this node's connections only.
     std::size_t send_here(const std::vector<std::string>& user_ids, const Frame& frame);
     void close_here(const std::string& user_id, const TokenFilter& tokens, CloseCode code);
-    // Every connection of this node, after what was sent to it before.
-    void close_everyone_here(CloseCode code);
+    // Every connection of this node attached before that time, after what was sent to it before.
+    void close_everyone_here(CloseCode code, std::chrono::system_clock::time_point attached_before =
+                                                 std::chrono::system_clock::time_point::max());
 
     std::size_t connection_count() const;
     std::size_t connections_of(const std::string& user_id) const;
@@ -131,6 +133,7 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> by_user_;
+    std::unordered_map<const Connection*, std::chrono::system_clock::time_point> attached_at_;
     std::vector<Dispatch> queued_;
     bool draining_ = false;  // a drain is posted or running
     boost::asio::any_io_executor executor_;

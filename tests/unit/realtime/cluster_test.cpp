@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,10 +28,12 @@ TEST(ClusterEnvelope, AnAccessChangeComesBackWithItsChat) {
     EXPECT_EQ(decode(encode(access)), access);
 }
 
-TEST(ClusterEnvelope, AResyncComesBackAndTakesNoMoreBytes) {
-    const auto bytes = encode(ResyncEnvelope{});
-    EXPECT_EQ(decode(bytes), Envelope{ResyncEnvelope{}});
+TEST(ClusterEnvelope, AResyncComesBackWithItsTimeAndTakesNoMoreBytes) {
+    const auto bytes = encode(ResyncEnvelope{1'780'000'000'123});
+    EXPECT_EQ(decode(bytes), Envelope{ResyncEnvelope{1'780'000'000'123}});
     EXPECT_EQ(decode(bytes + "x"), std::nullopt);
+    EXPECT_EQ(decode(bytes.substr(0, bytes.size() - 1)), std::nullopt);
+    EXPECT_EQ(decode(encode(ResyncEnvelope{})), Envelope{ResyncEnvelope{}}) << "an older node's, for everyone";
 }
 
 TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
@@ -82,7 +85,9 @@ public:
         published.push_back(bytes);
         if (peer) peer->receive(bytes);
     }
-    bool take_refused() override { return std::exchange(refused, false); }
+    std::optional<std::chrono::system_clock::time_point> take_loss() override {
+        return std::exchange(refused, false) ? std::optional(std::chrono::system_clock::now()) : std::nullopt;
+    }
     bool connected() const override { return up; }
     Cluster* peer = nullptr;
     std::vector<std::string> published;
@@ -225,6 +230,25 @@ TEST_F(ClusterTest, APublishRefusedWhileUpClosesTheOtherNodesConnectionsAtOnce) 
     a.hub.send_to_users({"ana"}, frame("too big"));
     run();
     EXPECT_EQ(ana_there->received, std::vector<std::string>{"close 1013"});
+}
+
+TEST_F(ClusterTest, AnotherNodesLossClosesOnlyTheConnectionsAttachedBeforeItsEventWasCommitted) {
+    auto ana_there = b.connect("ana", "t1");
+    const auto attached = std::chrono::system_clock::now();
+    const auto ms = [](auto time) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+    };
+    b.cluster.receive(encode(ResyncEnvelope{ms(attached - std::chrono::seconds(1))}));
+    run();
+    EXPECT_TRUE(ana_there->received.empty()) << "attached after it, so its client synced it";
+    b.cluster.receive(encode(ResyncEnvelope{ms(attached - std::chrono::milliseconds(50))}));
+    run();
+    EXPECT_EQ(ana_there->received, std::vector<std::string>{"close 1013"})
+        << "within the clocks' allowance it could have missed it";
+    auto ben_there = b.connect("ben", "t2");
+    b.cluster.receive(encode(ResyncEnvelope{}));
+    run();
+    EXPECT_EQ(ben_there->received, std::vector<std::string>{"close 1013"}) << "no time: everyone";
 }
 
 TEST_F(ClusterTest, AResyncRefusedWhileUpGoesWithTheNextPublish) {
