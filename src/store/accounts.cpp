@@ -74,8 +74,8 @@ std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
 namespace confab::store::exports {
 namespace {
 
-const std::string export_columns = "id::text, user_id::text, status, items_done, items_total, size_bytes, " CONFAB_MS(
-    "created_at") ", " CONFAB_MS("finished_at");
+const std::string export_columns = "id::text, user_id::text, status, items_done, items_total, size_bytes, " CONFAB_TIME(
+    "created_at") ", " CONFAB_TIME("finished_at");
 
 std::optional<model::DataExport> export_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;

@@ -17,7 +17,7 @@ model::Ban ban_from(const pqxx::row& row) {
 
 void prepare(Tx& tx) {
     const std::string columns =
-        "chat_id::text, user_id::text, banned_by::text, " CONFAB_MS("until") ", " CONFAB_MS("created_at");
+        "chat_id::text, user_id::text, banned_by::text, " CONFAB_TIME("until") ", " CONFAB_TIME("created_at");
     const std::string in_force_now = "(until IS NULL OR until > now())";
     tx.prepare("bans_put",
                "INSERT INTO chat_bans (chat_id, user_id, banned_by, until) "

@@ -9,7 +9,7 @@ namespace confab::store::broadcast_lists {
 namespace {
 
 const std::string columns =
-    "id::text, owner_id::text, name, " CONFAB_MS("created_at") ", " CONFAB_MS("updated_at") ", position";
+    "id::text, owner_id::text, name, " CONFAB_TIME("created_at") ", " CONFAB_TIME("updated_at") ", position";
 
 model::BroadcastList list_from(const pqxx::row& row) {
     return model::BroadcastList{

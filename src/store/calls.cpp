@@ -37,7 +37,7 @@ void prepare(Tx& tx) {
                "WITH lost AS (DELETE FROM call_owners c WHERE NOT EXISTS "
                "(SELECT 1 FROM presence_processes p WHERE p.process_id = c.process_id) RETURNING c.*) "
                "SELECT chat_id::text, call_id::text, kind, is_group, caller_id::text, "  //
-               CONFAB_MS("started_at") ", " CONFAB_MS("answered_at") ", "
+               CONFAB_TIME("started_at") ", " CONFAB_TIME("answered_at") ", "
                "(SELECT string_agg(p.user_id::text, ',' ORDER BY p.user_id) FROM call_participants p "
                "WHERE p.call_id = lost.call_id) "
                "FROM lost WHERE caller_id IS NOT NULL AND kind IS NOT NULL");

@@ -43,14 +43,14 @@ const std::string view_columns =
     "c.metadata::text, "
     "CASE WHEN c.type = 'channel' OR c.large THEN c.subscriber_count "
     "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END, c.last_seq, c.version, "
-    "c.activity, " CONFAB_MS("c.created_at") ", " CONFAB_MS(
+    "c.activity, " CONFAB_TIME("c.created_at") ", " CONFAB_TIME(
         "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
                         ", c.handle, c.is_public, " CONFAB_CUSTOM_ROLE("cm") ", c.large";
 
 // A channel as anyone finds it (model::Channel); `viewer`: the statement's parameter naming
 // the viewer, who may have joined it.
 std::string channel_columns(const std::string& viewer) {
-    return "c.id::text, c.handle, c.title, c.avatar_url, c.is_public, c.subscriber_count, " CONFAB_MS(
+    return "c.id::text, c.handle, c.title, c.avatar_url, c.is_public, c.subscriber_count, " CONFAB_TIME(
                "c.created_at") ", EXISTS (SELECT 1 FROM chat_members j WHERE j.chat_id = c.id AND j.user_id = " +
            viewer + "::uuid)";
 }
@@ -136,7 +136,7 @@ void prepare(Tx& tx) {
                "JOIN chat_members mine ON mine.user_id = b.blocker_id AND mine.chat_id = $1::uuid "
                "JOIN chat_members other ON other.user_id = b.blocked_id AND other.chat_id = $1::uuid");
     tx.prepare("chats_access_members",
-               "SELECT cm.user_id::text, cm.role, " CONFAB_MS("cm.muted_until") ", " CONFAB_CUSTOM_ROLE(
+               "SELECT cm.user_id::text, cm.role, " CONFAB_TIME("cm.muted_until") ", " CONFAB_CUSTOM_ROLE(
                    "cm") " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
     tx.prepare("chats_view", "SELECT " + view_columns +
                                  " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
@@ -308,9 +308,9 @@ namespace confab::store::members {
 namespace {
 
 const std::string member_columns = std::string("cm.chat_id::text, ") + user_columns +
-                                   ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_MS("cm.joined_at") ", " +
-                                   "cm.position, " CONFAB_MS("u.last_seen_at") ", u.who_can_see_presence, " +
-                                   "u.send_read_receipts, " CONFAB_MS("cm.muted_until") ", " +
+                                   ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_TIME("cm.joined_at") ", " +
+                                   "cm.position, " CONFAB_TIME("u.last_seen_at") ", u.who_can_see_presence, " +
+                                   "u.send_read_receipts, " CONFAB_TIME("cm.muted_until") ", " +
                                    "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = cm.user_id), " +
                                    CONFAB_CUSTOM_ROLE("cm");
 
@@ -383,7 +383,7 @@ void prepare(Tx& tx) {
                "SELECT cm.user_id::text, cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
                ", " CONFAB_CUSTOM_ROLE("cm") " FROM chat_members cm WHERE cm.chat_id = $1::uuid");
     tx.prepare("members_last_posts",
-               "SELECT p.chat_id::text, p.user_id::text, " CONFAB_MS("cm.last_posted_at") ", " CONFAB_MS("now()") " "
+               "SELECT p.chat_id::text, p.user_id::text, " CONFAB_TIME("cm.last_posted_at") ", " CONFAB_TIME("now()") " "
                "FROM unnest($1::uuid[], $2::uuid[]) AS p(chat_id, user_id) "
                "LEFT JOIN chat_members cm ON cm.chat_id = p.chat_id AND cm.user_id = p.user_id");
     tx.prepare("members_set_posted",
@@ -573,7 +573,7 @@ namespace {
 
 const std::string invitation_columns =
     std::string("i.id::text, i.chat_id::text, c.title, c.avatar_url, "
-                "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), " CONFAB_MS("i.created_at") ", "
+                "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), " CONFAB_TIME("i.created_at") ", "
                 "i.inviter_id IS NOT NULL, ") +
     user_columns;
 

@@ -33,6 +33,9 @@
 namespace confab::store {
 
 void prepare_statements(Tx& tx) {
+    // The form CONFAB_TIME's columns are read in (rows.hpp), whatever the server's default;
+    // a session setting, so it outlasts the transaction that registers the statements.
+    tx.exec0("SET datestyle = ISO");
     users::prepare(tx);
     tokens::prepare(tx);
     identities::prepare(tx);

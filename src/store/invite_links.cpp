@@ -22,8 +22,8 @@ model::InviteLink link_from(const pqxx::row& row) {
 }  // namespace
 
 void prepare(Tx& tx) {
-    const std::string columns = "code, chat_id::text, created_by::text, " CONFAB_MS(
-        "expires_at") ", max_uses, uses, revoked_at IS NOT NULL, " CONFAB_MS("created_at");
+    const std::string columns = "code, chat_id::text, created_by::text, " CONFAB_TIME(
+        "expires_at") ", max_uses, uses, revoked_at IS NOT NULL, " CONFAB_TIME("created_at");
     tx.prepare("invite_links_insert",
                "INSERT INTO chat_invite_links (code, chat_id, created_by, expires_at, max_uses) "
                "VALUES ($1, $2::uuid, $3::uuid, to_timestamp($4::bigint / 1000.0), $5) RETURNING " +
@@ -38,7 +38,7 @@ void prepare(Tx& tx) {
     tx.prepare("invite_links_count_use", "UPDATE chat_invite_links SET uses = uses + 1 WHERE code = $1");
     tx.prepare("invite_links_preview",
                "SELECT l.code, c.id::text, c.title, c.avatar_url, "
-               "(SELECT count(*) FROM chat_members m WHERE m.chat_id = c.id), " CONFAB_MS(
+               "(SELECT count(*) FROM chat_members m WHERE m.chat_id = c.id), " CONFAB_TIME(
                    "l.expires_at") " FROM chat_invite_links l JOIN chats c ON c.id = l.chat_id WHERE l.code = $1");
 }
 

@@ -13,11 +13,11 @@ namespace confab::store {
 
 const char* const message_columns =
     "m.id::text, m.chat_id::text, m.sender_id::text, m.seq, m.version, m.type, m.content, "
-    "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_MS(
-        "m.created_at") ", " CONFAB_MS("m.updated_at") ", " CONFAB_MS("m.pinned_at") ", m.pinned_by::text, "
+    "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_TIME(
+        "m.created_at") ", " CONFAB_TIME("m.updated_at") ", " CONFAB_TIME("m.pinned_at") ", m.pinned_by::text, "
                         "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
-                        "m.forwarded_from_sender_id::text, " CONFAB_MS("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
-                        ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_MS(
+                        "m.forwarded_from_sender_id::text, " CONFAB_TIME("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
+                        ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_TIME(
                             "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities::text, "
                                                       "m.has_reactions";
 

@@ -58,7 +58,7 @@ void prepare(Tx& tx) {
                "SELECT p.message_id::text, o.text, "
                " (SELECT count(*) FROM poll_votes v WHERE v.message_id = p.message_id "
                "  AND v.option_index = o.ord - 1), "
-               " p.multiple_choice, p.anonymous, " CONFAB_MS("p.closes_at") ", " CONFAB_MS(
+               " p.multiple_choice, p.anonymous, " CONFAB_TIME("p.closes_at") ", " CONFAB_TIME(
                    "coalesce(p.closed_at, CASE WHEN p.closes_at <= now() THEN p.closes_at END)") ", t.voters "
                "FROM polls p CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS voters FROM poll_votes v "
                " WHERE v.message_id = p.message_id) t, unnest(p.options) WITH ORDINALITY AS o(text, ord) "

@@ -9,7 +9,7 @@ namespace confab::store::push {
 namespace {
 
 const std::string device_columns =
-    "d.id::text, d.provider, d.token, d.p256dh, d.auth, d.session_id::text, " CONFAB_MS("d.created_at");
+    "d.id::text, d.provider, d.token, d.p256dh, d.auth, d.session_id::text, " CONFAB_TIME("d.created_at");
 
 model::PushDevice device_from(const pqxx::row& row, int first = 0) {
     return model::PushDevice{
@@ -58,7 +58,7 @@ void prepare(Tx& tx) {
     tx.prepare("push_remove_own", "DELETE FROM push_devices WHERE id = $2::uuid AND user_id = $1::uuid");
     tx.prepare("push_remove", "DELETE FROM push_devices WHERE id = $1::uuid");
     tx.prepare("push_settings",
-               "SELECT " CONFAB_PUSH_LEVEL ", " CONFAB_MS("s.muted_until") ", cm.is_muted FROM chat_members cm "
+               "SELECT " CONFAB_PUSH_LEVEL ", " CONFAB_TIME("s.muted_until") ", cm.is_muted FROM chat_members cm "
                "JOIN chats c ON c.id = cm.chat_id "
                "LEFT JOIN push_settings s ON s.chat_id = cm.chat_id AND s.user_id = cm.user_id "
                "WHERE cm.chat_id = $1::uuid AND cm.user_id = $2::uuid");
@@ -73,7 +73,7 @@ void prepare(Tx& tx) {
                "SELECT c.id::text, coalesce(p.seq, 0), c.last_seq FROM chats c "
                "LEFT JOIN push_cursors p ON p.chat_id = c.id WHERE c.last_seq > coalesce(p.seq, 0) LIMIT $1");
     tx.prepare("push_messages_after",
-               "SELECT b.chat_id::text, m.id::text, m.seq, m.sender_id::text, " CONFAB_MS("m.created_at") ", "
+               "SELECT b.chat_id::text, m.id::text, m.seq, m.sender_id::text, " CONFAB_TIME("m.created_at") ", "
                "m.type <> 'system' AND NOT m.is_deleted, "
                "(SELECT string_agg(mm.user_id::text, ',') FROM message_mentions mm WHERE mm.message_id = m.id) "
                "FROM unnest($1::uuid[], $2::bigint[]) AS b(chat_id, seq) CROSS JOIN LATERAL (SELECT * FROM messages "
@@ -89,7 +89,7 @@ void prepare(Tx& tx) {
                "UNION SELECT m.chat_id, mm.user_id FROM chats c LEFT JOIN push_cursors p ON p.chat_id = c.id "
                "JOIN messages m ON m.chat_id = c.id AND m.seq > coalesce(p.seq, 0) "
                "JOIN message_mentions mm ON mm.message_id = m.id WHERE c.id = ANY($1::uuid[]) AND c.large) "
-               "SELECT cm.chat_id::text, cm.user_id::text, " CONFAB_PUSH_LEVEL ", " CONFAB_MS(
+               "SELECT cm.chat_id::text, cm.user_id::text, " CONFAB_PUSH_LEVEL ", " CONFAB_TIME(
                    "s.muted_until") ", cm.is_muted "
                "FROM picked JOIN chat_members cm ON cm.chat_id = picked.chat_id AND cm.user_id = picked.user_id "
                "JOIN chats c ON c.id = cm.chat_id "
@@ -111,7 +111,7 @@ void prepare(Tx& tx) {
                "WITH claimed AS (UPDATE push_jobs j SET status = 'sending', attempts = attempts + 1, "
                "due_at = now() + $2::bigint * interval '1 millisecond' WHERE j.id IN (SELECT id FROM push_jobs "
                "WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING j.*) "
-               "SELECT c.id::text, c.chat_id::text, c.message_id::text, c.message_count, c.attempts, " CONFAB_MS(
+               "SELECT c.id::text, c.chat_id::text, c.message_id::text, c.message_count, c.attempts, " CONFAB_TIME(
                    "c.first_message_at") ", " +
                    device_columns +
                    ", m.sender_id::text, u.display_name, ch.title, m.type, "

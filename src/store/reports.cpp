@@ -35,8 +35,8 @@ std::optional<model::Report> first(const pqxx::result& result) {
 void prepare(Tx& tx) {
     const std::string columns =
         "id::text, chat_id::text, message_id::text, reporter_id::text, reason, comment, action, "
-        "resolved_by::text, " CONFAB_MS("resolved_at") ", " CONFAB_MS("created_at") ", position, "
-        "reported_type, reported_content, reported_sender_id::text, " CONFAB_MS("reported_created_at");
+        "resolved_by::text, " CONFAB_TIME("resolved_at") ", " CONFAB_TIME("created_at") ", position, "
+        "reported_type, reported_content, reported_sender_id::text, " CONFAB_TIME("reported_created_at");
     tx.prepare("reports_insert",
                "INSERT INTO message_reports (chat_id, message_id, reporter_id, reason, comment, reported_type, "
                "reported_content, reported_sender_id, reported_created_at) "

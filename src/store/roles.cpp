@@ -47,7 +47,7 @@ std::optional<model::CustomRole> custom_role_from(const pqxx::field& field) {
 
 void prepare(Tx& tx) {
     const std::string columns =
-        "id::text, chat_id::text, name, rank, array_to_string(permissions, ','), " CONFAB_MS("created_at");
+        "id::text, chat_id::text, name, rank, array_to_string(permissions, ','), " CONFAB_TIME("created_at");
     tx.prepare("roles_of_chat",
                "SELECT " + columns + " FROM chat_roles WHERE chat_id = $1::uuid ORDER BY created_at, id");
     tx.prepare("roles_find", "SELECT " + columns + " FROM chat_roles WHERE chat_id = $1::uuid AND id = $2::uuid");

@@ -7,9 +7,9 @@ namespace confab::store::scheduled {
 namespace {
 
 const std::string columns =
-    "s.id::text, s.chat_id::text, s.sender_id::text, " CONFAB_MS("s.send_at") ", s.type, s.content, "
+    "s.id::text, s.chat_id::text, s.sender_id::text, " CONFAB_TIME("s.send_at") ", s.type, s.content, "
     "s.media_id::text, s.reply_to_id::text, s.metadata::text, s.client_id, s.status, s.message_id::text, "
-    "s.cancel_code, s.cancel_reason, " CONFAB_MS("s.created_at") ", " CONFAB_MS("s.updated_at") ", s.entities::text";
+    "s.cancel_code, s.cancel_reason, " CONFAB_TIME("s.created_at") ", " CONFAB_TIME("s.updated_at") ", s.entities::text";
 
 model::ScheduledMessage scheduled_from(const pqxx::row& row) {
     model::ScheduledMessage m;

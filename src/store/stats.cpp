@@ -22,7 +22,7 @@ void prepare(Tx& tx) {
     tx.prepare("stats_buckets",
               "WITH buckets AS (SELECT generate_series(date_trunc($3, " CONFAB_FROM "), " CONFAB_TO " - "
               "interval '1 microsecond', ('1 ' || $3)::interval) AS start) "
-              "SELECT " CONFAB_MS("b.start") ", "
+              "SELECT " CONFAB_TIME("b.start") ", "
               "coalesce(sum(e.events) FILTER (WHERE e.name = 'message.sent'), 0)::bigint, "
               "count(DISTINCT e.chat_id) FILTER (WHERE e.name = 'message.sent'), "
               "count(DISTINCT e.user_id) "
@@ -55,8 +55,8 @@ void prepare(Tx& tx) {
                                      "count(DISTINCT user_id) FROM analytics_minutes "
                                      "WHERE minute >= " CONFAB_TO_1 " - interval '30 days' AND minute < " CONFAB_TO_1);
     tx.prepare("stats_window",
-               "SELECT " CONFAB_MS("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
-                                   "days')") ", " CONFAB_MS("$2::timestamptz"));
+               "SELECT " CONFAB_TIME("coalesce(nullif($1, '')::timestamptz, $2::timestamptz - interval '7 "
+                                     "days')") ", " CONFAB_TIME("$2::timestamptz"));
 }
 
 bool is_admin(Tx& tx, const std::string& user_id) {

@@ -6,8 +6,8 @@
 namespace confab::store::templates {
 namespace {
 
-const std::string columns =
-    "id::text, chat_id::text, name, content, " CONFAB_MS("created_at") ", " CONFAB_MS("updated_at") ", owner_id::text";
+const std::string columns = "id::text, chat_id::text, name, content, " CONFAB_TIME("created_at") ", " CONFAB_TIME(
+    "updated_at") ", owner_id::text";
 
 model::Template template_from(const pqxx::row& row) {
     return model::Template{

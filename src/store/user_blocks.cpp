@@ -9,7 +9,7 @@ void prepare(Tx& tx) {
     tx.prepare("user_blocks_insert",
                "INSERT INTO user_blocks (blocker_id, blocked_id) VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING");
     tx.prepare("user_blocks_remove", "DELETE FROM user_blocks WHERE blocker_id = $1::uuid AND blocked_id = $2::uuid");
-    tx.prepare("user_blocks_list", std::string("SELECT ") + user_columns + ", " CONFAB_MS("b.created_at") ", b.position "
+    tx.prepare("user_blocks_list", std::string("SELECT ") + user_columns + ", " CONFAB_TIME("b.created_at") ", b.position "
                                        "FROM user_blocks b JOIN users u ON u.id = b.blocked_id "
                                        "WHERE b.blocker_id = $1::uuid AND ($2::bigint IS NULL OR b.position < $2) "
                                        "ORDER BY b.position DESC LIMIT $3");

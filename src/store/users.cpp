@@ -5,7 +5,7 @@
 
 namespace confab::store {
 
-const char* const user_columns = "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_MS(
+const char* const user_columns = "u.id::text, u.username, u.display_name, u.avatar_url, " CONFAB_TIME(
     "u.created_at") ", u.bio, u.is_bot, u.deleted_at IS NOT NULL";
 
 model::User user_from(const pqxx::row& row, int first) {
@@ -64,11 +64,11 @@ void prepare(Tx& tx) {
                "UPDATE users u SET avatar_media_id = $2::uuid, avatar_url = $3, updated_at = now() "
                "WHERE u.id = $1::uuid RETURNING " +
                    columns);
-    tx.prepare("users_deactivated_at", "SELECT " CONFAB_MS("deactivated_at") " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_deactivated_at", "SELECT " CONFAB_TIME("deactivated_at") " FROM users WHERE id = $1::uuid");
     tx.prepare("users_set_deactivated",
                "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
-               "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_MS("deactivated_at"));
-    tx.prepare("users_last_seen", "SELECT " CONFAB_MS("last_seen_at") " FROM users WHERE id = $1::uuid");
+               "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_TIME("deactivated_at"));
+    tx.prepare("users_last_seen", "SELECT " CONFAB_TIME("last_seen_at") " FROM users WHERE id = $1::uuid");
     tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
@@ -214,7 +214,7 @@ std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::op
 namespace confab::store::identities {
 
 void prepare(Tx& tx) {
-    tx.prepare("identities_user", "SELECT " + std::string(user_columns) + ", " CONFAB_MS("u.deactivated_at") +
+    tx.prepare("identities_user", "SELECT " + std::string(user_columns) + ", " CONFAB_TIME("u.deactivated_at") +
                                       " FROM external_identities e JOIN users u ON u.id = e.user_id "
                                       "WHERE e.issuer = $1 AND e.subject = $2");
     tx.prepare("identities_link",
@@ -245,7 +245,7 @@ void prepare(Tx& tx) {
                "SELECT $1, id, now() + make_interval(hours => $3), $4, $5 FROM users "
                "WHERE id = $2::uuid AND deactivated_at IS NULL RETURNING user_id");
     tx.prepare("tokens_owner",
-                       "SELECT user_id::text, " CONFAB_MS("expires_at") " FROM auth_tokens "
+                       "SELECT user_id::text, " CONFAB_TIME("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
     // Renews only a token last renewed more than $4 seconds ago, so that a busy client costs
     // one write per interval, not one per lookup.
@@ -256,8 +256,8 @@ void prepare(Tx& tx) {
                "  expires_at = now() + make_interval(hours => $2) FROM live "
                "  WHERE t.token_hash = $1 AND live.last_used_at < now() - make_interval(secs => $4) "
                "  RETURNING t.expires_at) "
-               "SELECT live.user_id::text, " CONFAB_MS("COALESCE((SELECT expires_at FROM renewed), "
-                                                       "live.expires_at)") " FROM live");
+               "SELECT live.user_id::text, " CONFAB_TIME("COALESCE((SELECT expires_at FROM renewed), "
+                                                         "live.expires_at)") " FROM live");
     tx.prepare("tokens_revoke",
                "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL");
     tx.prepare("tokens_revoke_all",
@@ -268,7 +268,7 @@ void prepare(Tx& tx) {
                "WHERE id = $2::uuid AND user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
                "RETURNING token_hash");
     tx.prepare("tokens_sessions",
-                       "SELECT id::text, device_name, " CONFAB_MS("created_at") ", " CONFAB_MS(
+                       "SELECT id::text, device_name, " CONFAB_TIME("created_at") ", " CONFAB_TIME(
                            "last_used_at") ", address, token_hash = $2 FROM auth_tokens "
                                            "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
                                            "ORDER BY last_used_at DESC, id");

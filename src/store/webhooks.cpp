@@ -7,7 +7,7 @@ namespace confab::store::webhooks {
 namespace {
 
 const std::string subscription_columns =
-    "s.id::text, s.chat_id::text, s.url, s.secret, array_to_string(s.events, ','), s.created_by::text, " CONFAB_MS(
+    "s.id::text, s.chat_id::text, s.url, s.secret, array_to_string(s.events, ','), s.created_by::text, " CONFAB_TIME(
         "s.created_at") ", s.bot_id::text";
 constexpr int subscription_column_count = 8;
 
@@ -19,7 +19,7 @@ const std::string covered_chats =
 
 const std::string failure_columns =
     "f.id::text, f.subscription_id::text, f.chat_id::text, f.delivery_id, f.event, "
-    "f.body, f.attempts, f.last_error, " CONFAB_MS("f.failed_at");
+    "f.body, f.attempts, f.last_error, " CONFAB_TIME("f.failed_at");
 
 std::vector<std::string> split_events(const std::string& joined) {
     std::vector<std::string> events;
@@ -132,7 +132,7 @@ std::optional<Cursor> claim(Tx& tx, const std::string& subscription_id, const st
         "UPDATE webhook_cursors SET leased_by = $3::uuid, leased_until = now() + $4::bigint * interval '1 millisecond' "
         "WHERE subscription_id = $1::uuid AND chat_id = $2::uuid "
         "AND (leased_by IS NULL OR leased_by = $3::uuid OR leased_until < now()) "
-        "RETURNING version, seq, part, attempts, " CONFAB_MS("failing_since"),
+        "RETURNING version, seq, part, attempts, " CONFAB_TIME("failing_since"),
         subscription_id, chat_id, node, static_cast<long long>(lease.count()));
     if (found.empty()) return std::nullopt;
     const auto& row = found[0];

@@ -2,6 +2,7 @@
 
 #include "confab/model/chat.hpp"
 #include "confab/model/user.hpp"
+#include "confab/store/sql.hpp"
 
 #include <pqxx/field>
 #include <pqxx/result>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // Conversions shared by the repositories.
@@ -20,10 +22,13 @@ inline std::optional<std::string> optional_text(const pqxx::field& field) {
     return field.as<std::string>();
 }
 
-// Columns selected as floor(extract(epoch FROM ts) * 1000)::bigint.
-inline model::Timestamp timestamp(const pqxx::field& field) {
-    return model::Timestamp(std::chrono::milliseconds(field.as<long long>()));
-}
+// A timestamp as PostgreSQL prints one without a time zone in the ISO date style
+// ("2026-12-05 04:36:50.123456", the fraction optional and trimmed), read as UTC and cut to the
+// millisecond; std::invalid_argument for anything else (infinity, BC, another date style).
+model::Timestamp utc_timestamp(std::string_view text);
+
+// Columns selected as CONFAB_TIME(column).
+inline model::Timestamp timestamp(const pqxx::field& field) { return utc_timestamp({field.c_str(), field.size()}); }
 
 inline std::optional<model::Timestamp> optional_timestamp(const pqxx::field& field) {
     if (field.is_null()) return std::nullopt;
@@ -88,8 +93,10 @@ inline std::string like_prefix(const std::string& prefix) {
     return pattern;
 }
 
-// A timestamptz column as integer milliseconds since the epoch, the form timestamp() reads.
-#define CONFAB_MS(column) "floor(extract(epoch FROM " column ") * 1000)::bigint"
+// A timestamptz column in the form timestamp() reads: its UTC time as text. PostgreSQL prints
+// that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
+// page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
+#define CONFAB_TIME(column) "(" column " AT TIME ZONE 'UTC')"
 
 // The user columns user_from() reads, for a users table aliased `u`.
 extern const char* const user_columns;
