@@ -41,7 +41,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       exports(pool, storage, workers, std::filesystem::path(cfg.media.dir) / "exports"),
       accounts(writes, auth, members, exports, storage, cfg.auth),
       webhooks(writes, webhook_transport, webhook_bodies, workers, cfg.webhooks),
-      push(pool, hub, push_sender, workers, cfg.push),
+      push(writes, hub, push_sender, workers, cfg.push),
       invite_links(writes, cfg.limits),
       call_publisher(hub),
       calls(writes, hub, call_publisher, workers, cfg.calls),

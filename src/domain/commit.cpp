@@ -84,6 +84,7 @@ private:
 };
 
 void ChatWrites::apply(Effects& effects) {
+    ++commits_;
     if (effects.cache_change) effects.cache_change(cache_);
     Circles circles(cache_);
     for (auto& delivery : effects.deliveries) {

@@ -78,10 +78,11 @@ std::vector<store::push::Notice> notices_for(const std::vector<store::push::NewM
 // the same transaction, so a crash leaves either both or neither. A few statements whatever
 // the number of chats, and the messages are read only of chats where a member has a device:
 // the cursor of a chat nobody can be pushed in moves straight to its last seq.
-void derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse) {
-    if (!store::push::lead_derivation(tx)) return;  // another node is at it
+// Returns whether every chat was caught up.
+bool derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse) {
+    if (!store::push::lead_derivation(tx)) return false;  // another node is at it
     const auto behind = store::push::chats_behind(tx, PushService::chats_per_tick);
-    if (behind.empty()) return;
+    if (behind.empty()) return true;
     std::vector<std::string> chat_ids;
     chat_ids.reserve(behind.size());
     for (const auto& chat : behind) chat_ids.push_back(chat.chat_id);
@@ -92,6 +93,7 @@ void derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::millisecond
     const auto news = store::push::messages_after(tx, watched, PushService::messages_per_chat);
 
     std::vector<store::push::Cursor> cursors;
+    bool caught_up = static_cast<int>(behind.size()) < PushService::chats_per_tick;
     for (const auto& chat : behind) {
         const auto found = news.find(chat.chat_id);
         const auto* messages = found == news.end() ? nullptr : &found->second;
@@ -101,15 +103,18 @@ void derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::millisecond
         const bool whole = !messages || static_cast<int>(messages->size()) < PushService::messages_per_chat;
         const auto reached = messages ? messages->back().seq : chat.cursor;
         cursors.push_back({chat.chat_id, whole ? std::max(chat.last_seq, reached) : reached});
+        caught_up = caught_up && whole;
     }
     store::push::set_cursors(tx, cursors);
+    return caught_up;
 }
 
 }  // namespace
 
-PushService::PushService(store::Pool& pool, realtime::Hub& hub, PushSender* sender, Workers& workers,
+PushService::PushService(ChatWrites& writes, realtime::Hub& hub, PushSender* sender, Workers& workers,
                          const config::Push& settings)
-    : pool_(pool),
+    : writes_(writes),
+      pool_(writes.pool()),
       hub_(hub),
       sender_(sender),
       settings_(settings),
@@ -192,22 +197,26 @@ boost::asio::awaitable<void> PushService::loop() {
         timer_.expires_after(tick);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
+        const auto commits = writes_.commits();
+        if (!gate_.due(commits, PollGate::Clock::now())) continue;
         try {
-            co_await derive();
+            const bool work_left = co_await derive();
             co_await send_due();
+            gate_.looked(commits, PollGate::Clock::now(), work_left || in_flight_ > 0);
         } catch (const std::exception& e) {
             spdlog::warn("push: a step of the delivery loop failed, will retry: {}", e.what());
         }
     }
 }
 
-boost::asio::awaitable<void> PushService::derive() {
-    const auto state = co_await pool_.run([this](store::Tx& tx) {
-        derive_in(tx, hub_, settings_.collapse);
-        return store::push::queue_state(tx);
+boost::asio::awaitable<bool> PushService::derive() {
+    const auto [caught_up, state] = co_await pool_.run([this](store::Tx& tx) {
+        const bool all = derive_in(tx, hub_, settings_.collapse);
+        return std::pair{all, store::push::queue_state(tx)};
     });
     obs::metrics().push_queue_depth.only().set(state.depth);
     obs::metrics().push_oldest_age.only().set(static_cast<std::int64_t>(state.oldest_seconds));
+    co_return !caught_up || state.depth > 0;
 }
 
 // On the strand, as every delivery: in_flight_ is the strand's.

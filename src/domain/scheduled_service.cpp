@@ -19,6 +19,12 @@ namespace {
 
 constexpr std::string_view posted_prefix = "scheduled:";
 
+// A wall-clock time on the clock the loop's gate keeps; none is never.
+PollGate::Clock::time_point steady_time_of(const std::optional<Timestamp>& at) {
+    if (!at) return PollGate::Clock::time_point::max();
+    return PollGate::Clock::now() + (*at - std::chrono::system_clock::now());
+}
+
 ScheduledMessage own_scheduled(store::Tx& tx, const std::string& id, const std::string& actor) {
     auto found = store::scheduled::find(tx, id);
     if (!found || found->sender_id != actor) throw not_found("scheduled message");
@@ -156,6 +162,7 @@ boost::asio::awaitable<void> ScheduledService::cancel(std::string actor, std::st
 }
 
 void ScheduledService::announce(const ScheduledMessage& scheduled) {
+    ++changes_;  // the loop looks again: it may be due before the next one it knew of
     writes_.publish(Occasion::scheduled_changed, ScheduledUpdated{scheduled}, {.subject = scheduled.sender_id});
 }
 
@@ -170,8 +177,11 @@ boost::asio::awaitable<void> ScheduledService::loop() {
         timer_.expires_after(tick);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
+        const auto changes = changes_.load();
+        if (!gate_.due(changes, PollGate::Clock::now())) continue;
         try {
-            co_await post_due();
+            const auto [work_left, next_send_at] = co_await post_due();
+            gate_.looked(changes, PollGate::Clock::now(), work_left, steady_time_of(next_send_at));
         } catch (const std::exception& e) {
             spdlog::warn("scheduled messages: claiming the due ones failed: {}", e.what());
         }
@@ -179,20 +189,21 @@ boost::asio::awaitable<void> ScheduledService::loop() {
 }
 
 // On the strand, as every post: in_flight_ is the strand's.
-boost::asio::awaitable<void> ScheduledService::post_due() {
+boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> ScheduledService::post_due() {
     const int room = claim_limit - in_flight_;
-    if (room <= 0) co_return;
+    if (room <= 0) co_return std::pair{true, std::nullopt};
     auto [due, backlog] = co_await writes_.pool().run([room](store::Tx& tx) {
         auto claimed = store::scheduled::claim_due(tx, room, lease);
-        return std::pair{std::move(claimed), store::scheduled::due_count(tx)};
+        return std::pair{std::move(claimed), store::scheduled::backlog(tx)};
     });
-    obs::metrics().scheduled_backlog.only().set(backlog);
+    obs::metrics().scheduled_backlog.only().set(backlog.due);
     // Spawned in send_at order on the strand: each is queued in its chat's lane before the
     // next starts (MessageService::post awaits nothing first), so they post in that order.
     for (auto& scheduled : due) {
         ++in_flight_;
         boost::asio::co_spawn(strand_, post(std::move(scheduled)), boost::asio::detached);
     }
+    co_return std::pair{backlog.due > 0 || in_flight_ > 0, backlog.next_send_at};
 }
 
 boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) {

@@ -298,8 +298,11 @@ boost::asio::awaitable<void> WebhookService::loop() {
         timer_.expires_after(settings_.poll_interval);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
+        const auto commits = writes_.commits();
+        if (!gate_.due(commits, PollGate::Clock::now())) continue;
         try {
-            co_await dispatch_due();
+            const bool work_left = co_await dispatch_due();
+            gate_.looked(commits, PollGate::Clock::now(), work_left);
         } catch (const std::exception& e) {
             spdlog::warn("webhooks: finding due deliveries failed: {}", e.what());
         }
@@ -307,8 +310,8 @@ boost::asio::awaitable<void> WebhookService::loop() {
 }
 
 // On the strand, as every drain: in_flight_ is the strand's.
-boost::asio::awaitable<void> WebhookService::dispatch_due() {
-    if (in_flight_.size() >= settings_.concurrency) co_return;
+boost::asio::awaitable<bool> WebhookService::dispatch_due() {
+    if (in_flight_.size() >= settings_.concurrency) co_return true;
     const auto limit = static_cast<int>(settings_.concurrency);
     auto [due, backlog] = co_await writes_.pool().run([limit, node = node_](store::Tx& tx) {
         auto found = store::webhooks::due(tx, node, limit);
@@ -323,6 +326,7 @@ boost::asio::awaitable<void> WebhookService::dispatch_due() {
         boost::asio::co_spawn(strand_, drain(std::move(pair.subscription), std::move(pair.chat_id)),
                               boost::asio::detached);
     }
+    co_return backlog.pending > 0 || !in_flight_.empty();
 }
 
 boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscription, std::string chat_id) {

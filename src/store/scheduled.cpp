@@ -80,8 +80,10 @@ void prepare(Tx& tx) {
                "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY send_at, id LIMIT $1 "
                "FOR UPDATE SKIP LOCKED) RETURNING " +
                    columns);
-    tx.prepare("scheduled_due_count",
-               "SELECT count(*) FROM scheduled_messages WHERE status = 'pending' AND send_at <= now()");
+    tx.prepare("scheduled_backlog",
+               "SELECT (SELECT count(*) FROM scheduled_messages WHERE status = 'pending' AND send_at <= now()), "
+               "(SELECT " CONFAB_TIME("min(send_at)") " FROM scheduled_messages WHERE status = 'pending' "
+               "AND send_at > now())");
     tx.prepare("scheduled_mark_sent",
                "UPDATE scheduled_messages AS s SET status = 'sent', message_id = $2::uuid, claimed_until = NULL, "
                "updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
@@ -127,7 +129,10 @@ std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::s
     return all(tx.exec_prepared("scheduled_claim_due", limit, static_cast<double>(lease.count())));
 }
 
-std::int64_t due_count(Tx& tx) { return tx.exec_prepared1("scheduled_due_count")[0].as<std::int64_t>(); }
+Backlog backlog(Tx& tx) {
+    const auto row = tx.exec_prepared1("scheduled_backlog");
+    return {row[0].as<std::int64_t>(), optional_timestamp(row[1])};
+}
 
 std::optional<model::ScheduledMessage> mark_sent(Tx& tx, const std::string& id, const std::string& message_id) {
     return single(tx.exec_prepared("scheduled_mark_sent", id, message_id));

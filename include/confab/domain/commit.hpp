@@ -10,6 +10,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -126,6 +128,9 @@ public:
 
     store::Pool& pool() { return pool_; }
     AccessCache& cache() { return cache_; }
+    // How many writes this node has committed: the background loops that act on committed
+    // changes (push, webhooks) look in the database when it moves (PollGate).
+    std::uint64_t commits() const { return commits_.load(); }
 
     // Other nodes write to the same chats (a cluster): each write first locks its chat and
     // reloads the cached access if another node changed it since, so that its checks and its
@@ -143,6 +148,7 @@ private:
     EventSink& events_;
     Analytics& analytics_;
     bool other_nodes_ = false;
+    std::atomic<std::uint64_t> commits_{0};
 };
 
 // The user's standing in a cached chat; a non-member learns nothing (not_found `what`).

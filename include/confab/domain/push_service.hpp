@@ -2,7 +2,9 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/commit.hpp"
 #include "confab/domain/model.hpp"
+#include "confab/domain/poll_gate.hpp"
 #include "confab/domain/push_sender.hpp"
 #include "confab/model/push.hpp"
 #include "confab/store/push.hpp"
@@ -46,7 +48,7 @@ public:
     static constexpr std::size_t body_bytes = 200;  // a notification's text is cut there
 
     // `sender`: the providers (net/push_providers.hpp), outliving the service; null: none.
-    PushService(store::Pool& pool, realtime::Hub& hub, PushSender* sender, Workers& workers,
+    PushService(ChatWrites& writes, realtime::Hub& hub, PushSender* sender, Workers& workers,
                 const config::Push& settings);
 
     // For the session of the principal's token; refuses on-behalf principals at the edge.
@@ -68,13 +70,16 @@ public:
 
 private:
     boost::asio::awaitable<void> loop();
-    boost::asio::awaitable<void> derive();
+    // Whether work was left: chats behind that another node was deriving or past this step's
+    // share, or jobs queued (due or not).
+    boost::asio::awaitable<bool> derive();
     boost::asio::awaitable<void> send_due();
     boost::asio::awaitable<void> deliver(store::push::Job job);
     PushNotification notification_of(const store::push::Job& job) const;
     std::chrono::milliseconds backoff(int attempts) const;
     void check(const DeviceRegistration& registration) const;
 
+    const ChatWrites& writes_;
     store::Pool& pool_;
     realtime::Hub& hub_;
     PushSender* sender_;
@@ -82,6 +87,7 @@ private:
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
     int in_flight_ = 0;  // sends started and not finished; the strand's
+    PollGate gate_;      // the strand's
 };
 
 }  // namespace confab::domain

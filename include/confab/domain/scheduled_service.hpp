@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/message_service.hpp"
+#include "confab/domain/poll_gate.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/model/scheduled.hpp"
 
@@ -12,7 +13,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,7 +74,8 @@ public:
 
 private:
     boost::asio::awaitable<void> loop();
-    boost::asio::awaitable<void> post_due();
+    // Whether work was left (due ones, or posts under way), and when the next pending one is due.
+    boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> post_due();
     boost::asio::awaitable<void> post(ScheduledMessage scheduled);
     // Marks it sent (with its message) or cancelled (with the refusal), and tells its author.
     boost::asio::awaitable<void> finish(ScheduledMessage scheduled, std::optional<std::string> message_id,
@@ -86,7 +90,9 @@ private:
     RateLimiter schedules_;  // as sends: a scheduled message is one
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
-    int in_flight_ = 0;  // posts started and not finished; the strand's
+    int in_flight_ = 0;                      // posts started and not finished; the strand's
+    std::atomic<std::uint64_t> changes_{0};  // schedulings and reschedulings here
+    PollGate gate_;                          // the strand's
 };
 
 // The client_id a scheduled message is posted with.

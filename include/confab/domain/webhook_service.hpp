@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/events.hpp"
+#include "confab/domain/poll_gate.hpp"
 #include "confab/model/webhook.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -117,7 +118,8 @@ private:
     boost::asio::awaitable<WebhookSubscription> owned(const WebhookOwner& owner, const std::string& id);
     boost::asio::awaitable<void> check_owner(const WebhookOwner& owner);
     boost::asio::awaitable<void> loop();
-    boost::asio::awaitable<void> dispatch_due();
+    // Whether work was left: deliveries behind or under way.
+    boost::asio::awaitable<bool> dispatch_due();
     boost::asio::awaitable<void> drain(WebhookSubscription subscription, std::string chat_id);
     // One delivery of the pair; false when it is caught up or must wait for a retry.
     boost::asio::awaitable<bool> deliver_next(const WebhookSubscription& subscription, const std::string& chat_id);
@@ -136,6 +138,7 @@ private:
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
     std::set<std::pair<std::string, std::string>> in_flight_;  // (subscription, chat); the strand's
+    PollGate gate_;                                            // the strand's
 };
 
 }  // namespace confab::domain

@@ -39,8 +39,12 @@ bool remove(Tx& tx, const std::string& id);
 // Takes up to `limit` pending messages that are due, oldest first, for `lease`: until then
 // no other claim takes them (a node that dies holding them leaves them to the next claim).
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease);
-// Pending ones that are due and not yet claimed or whose claim lapsed: the backlog.
-std::int64_t due_count(Tx& tx);
+// The pending ones due now (claimed or not), and when the next of the others comes due.
+struct Backlog {
+    std::int64_t due = 0;
+    std::optional<model::Timestamp> next_send_at;
+};
+Backlog backlog(Tx& tx);
 
 // pending -> sent or cancelled; nullopt when it was not pending (another claim finished it).
 std::optional<model::ScheduledMessage> mark_sent(Tx& tx, const std::string& id, const std::string& message_id);
