@@ -176,7 +176,8 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
         out << "idle: server RSS " << mib(r.idle->rss_before) << " MiB -> " << mib(r.idle->rss_connected)
             << " MiB with " << r.idle->connections << " connections ("
             << fixed(r.idle->bytes_per_connection / 1024.0, 2) << " KiB per connection) -> " << mib(r.idle->rss_after)
-            << " MiB after closing; server CPU while idle " << fixed(r.idle->server_cpu_idle, 3) << " s/s\n";
+            << " MiB after closing; CPU while idle: server " << fixed(r.idle->server_cpu_idle, 4)
+            << " s/s, PostgreSQL " << fixed(r.idle->postgres_cpu_idle, 4) << " s/s\n";
     if (r.cross_node_share)
         out << "deliveries to a connection on another node than the sender's: " << fixed(100 * *r.cross_node_share)
             << "%\n";
@@ -267,7 +268,8 @@ json to_json(const ScenarioResult& r) {
                      {"rss_connected_bytes", r.idle->rss_connected},
                      {"rss_after_bytes", r.idle->rss_after},
                      {"bytes_per_connection", r.idle->bytes_per_connection},
-                     {"server_cpu_idle_per_s", r.idle->server_cpu_idle}};
+                     {"server_cpu_idle_per_s", r.idle->server_cpu_idle},
+                     {"postgres_cpu_idle_per_s", r.idle->postgres_cpu_idle}};
     j["ceilings"] = json::array();
     for (const auto& ceiling : r.ceilings) j["ceilings"].push_back(ceiling_json(ceiling));
     j["ratios"] = json::array();

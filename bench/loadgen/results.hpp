@@ -51,7 +51,8 @@ struct IdleFigures {
     std::size_t connections = 0;
     std::uint64_t rss_before = 0, rss_connected = 0, rss_after = 0;
     double bytes_per_connection = 0;
-    double server_cpu_idle = 0;  // CPU seconds per second while the connections idle
+    double server_cpu_idle = 0;    // CPU seconds per second while the connections idle
+    double postgres_cpu_idle = 0;  // PostgreSQL's, meanwhile: the server's background work
 };
 
 struct Ratio {

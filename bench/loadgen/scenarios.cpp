@@ -464,8 +464,9 @@ asio::awaitable<void> idle(Context& context, ScenarioResult& result) {
     figures.rss_connected = connected.server_rss;
     co_await sleep_for(std::chrono::milliseconds(static_cast<int>(s.window_s * 1000)));
     const auto later = mark(context);
-    figures.server_cpu_idle =
-        (later.server - connected.server) / (static_cast<double>(later.at_ns - connected.at_ns) / 1e9);
+    const double idle_seconds = static_cast<double>(later.at_ns - connected.at_ns) / 1e9;
+    figures.server_cpu_idle = (later.server - connected.server) / idle_seconds;
+    figures.postgres_cpu_idle = (later.postgres - connected.postgres) / idle_seconds;
     figures.bytes_per_connection =
         (static_cast<double>(figures.rss_connected) - static_cast<double>(figures.rss_before)) /
         static_cast<double>(figures.connections);
