@@ -176,8 +176,8 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
         out << "idle: server RSS " << mib(r.idle->rss_before) << " MiB -> " << mib(r.idle->rss_connected)
             << " MiB with " << r.idle->connections << " connections ("
             << fixed(r.idle->bytes_per_connection / 1024.0, 2) << " KiB per connection) -> " << mib(r.idle->rss_after)
-            << " MiB after closing; CPU while idle: server " << fixed(r.idle->server_cpu_idle, 4)
-            << " s/s, PostgreSQL " << fixed(r.idle->postgres_cpu_idle, 4) << " s/s\n";
+            << " MiB after closing; CPU while idle: server " << fixed(r.idle->server_cpu_idle, 4) << " s/s, PostgreSQL "
+            << fixed(r.idle->postgres_cpu_idle, 4) << " s/s\n";
     if (r.cross_node_share)
         out << "deliveries to a connection on another node than the sender's: " << fixed(100 * *r.cross_node_share)
             << "%\n";

@@ -1246,6 +1246,22 @@ TEST_F(MediaTest, GalleryIsNewestFirstFilteredByKindAndPaginated) {
     EXPECT_TRUE(IsError(get(port(), a.token, gallery_url(random_uuid())), 404, "not_found"));
 }
 
+// Delete for me (POST /messages/{id}/hide) takes a message out of the hider's gallery only.
+TEST_F(MediaTest, AHiddenMessageLeavesTheHidersGalleryOnly) {
+    auto a = register_user(port(), "my");
+    auto b = register_user(port(), "my");
+    std::string chat = create_direct(port(), a, b)["id"];
+    auto kept = post_media(port(), a, chat, "image", media::png(3, 3, 151));
+    auto hidden = post_media(port(), a, chat, "image", media::png(3, 3, 152));
+    ASSERT_EQ(post(port(), b.token, message_url(hidden["id"]) + "/hide").status, 204);
+
+    auto gallery_of = [&](const TestUser& u) {
+        return message_ids(expect_json(get(port(), u.token, gallery_url(chat)), 200, "GET gallery"));
+    };
+    EXPECT_EQ(gallery_of(b), std::vector<std::string>{kept["id"].get<std::string>()});
+    EXPECT_EQ(gallery_of(a), (std::vector<std::string>{hidden["id"], kept["id"]})) << "the sender did not hide it";
+}
+
 TEST_F(MediaTest, GalleryOfAChatWithoutMediaIsEmpty) {
     auto a = register_user(port(), "my");
     auto b = register_user(port(), "my");
