@@ -133,9 +133,14 @@ CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& sha
 }
 
 CeilingResult run_pgbench_pages(const CeilingOptions& options, double rate, double seconds) {
+    // Long enough for about ten queries at a slow rate (a quick run's can be a few a second,
+    // and pgbench, held to -R, may then finish a one-second run with none), at most 30 s.
+    constexpr double kQueriesAtLeast = 10;
+    constexpr double kLongestSeconds = 30;
+    const double enough = rate > 0 ? std::min(kQueriesAtLeast / rate, kLongestSeconds) : 0;
     // Few clients: each is a backend PostgreSQL forks, whose start would weigh on a slow rate.
     return run_script(options, cost, 0, "page.sql", kPageClients, rate,
-                      "-T " + std::to_string(std::max(1L, std::lround(seconds))));
+                      "-T " + std::to_string(std::max(1L, std::lround(std::ceil(std::max(seconds, enough))))));
 }
 
 }  // namespace confab::bench
