@@ -289,11 +289,11 @@ void NatsBus::publish(std::string bytes) {
     impl_->refuse("this node's queue for NATS is full");
 }
 
-std::optional<std::chrono::system_clock::time_point> NatsBus::take_loss() {
+std::optional<realtime::LossTime> NatsBus::take_loss() {
     if (impl_->lost_before_ms.load(std::memory_order_relaxed) == 0) return std::nullopt;
     const auto ms = impl_->lost_before_ms.exchange(0);
     if (ms == 0) return std::nullopt;
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+    return realtime::LossTime(std::chrono::milliseconds(ms));
 }
 
 bool NatsBus::connected() const { return impl_->up; }

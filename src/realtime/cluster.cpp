@@ -105,9 +105,9 @@ std::optional<Envelope> decode_close(Reader& in) {
 
 std::optional<Envelope> decode_resync(Reader& in) {
     if (in.rest().empty()) return ResyncEnvelope{};
-    const auto committed_before_ms = in.number<std::uint64_t>();
-    if (!committed_before_ms || !in.rest().empty()) return std::nullopt;
-    return ResyncEnvelope{static_cast<std::int64_t>(*committed_before_ms)};
+    const auto ms = in.number<std::uint64_t>();
+    if (!ms || !in.rest().empty()) return std::nullopt;
+    return ResyncEnvelope{LossTime(std::chrono::milliseconds(static_cast<std::int64_t>(*ms)))};
 }
 
 std::optional<Envelope> decode_device_send(Reader& in) {
@@ -159,7 +159,8 @@ std::string encode(const Envelope& envelope) {
     }
     if (const auto* resync = std::get_if<ResyncEnvelope>(&envelope)) {
         std::string out{kVersion, kResync};
-        if (resync->committed_before_ms) put(out, static_cast<std::uint64_t>(*resync->committed_before_ms));
+        if (resync->committed_before)
+            put(out, static_cast<std::uint64_t>(resync->committed_before->time_since_epoch().count()));
         return out;
     }
     if (const auto* device_send = std::get_if<DeviceSendEnvelope>(&envelope)) {
@@ -285,17 +286,14 @@ void Cluster::tell_others_of_loss() {
     const auto committed_before = bus_.take_loss();
     if (!committed_before) return;
     spdlog::warn("cluster: something this node published may not have reached the others; their clients resync");
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(committed_before->time_since_epoch());
-    bus_.publish(encode(ResyncEnvelope{ms.count()}));  // lost in turn, it is asked about again
+    bus_.publish(encode(ResyncEnvelope{committed_before}));  // lost in turn, it is asked about again
 }
 
 void Cluster::resync_everyone_here() { hub_.close_everyone_here(CloseCode::try_again_later); }
 
 void Cluster::resync_attached_before(const ResyncEnvelope& lost) {
-    if (!lost.committed_before_ms) return resync_everyone_here();
-    const auto committed_before =
-        std::chrono::system_clock::time_point(std::chrono::milliseconds(*lost.committed_before_ms));
-    hub_.close_everyone_here(CloseCode::try_again_later, committed_before + kClockSkewAllowance);
+    if (!lost.committed_before) return resync_everyone_here();
+    hub_.close_everyone_here(CloseCode::try_again_later, *lost.committed_before + kClockSkewAllowance);
 }
 
 void Cluster::receive(std::string_view bytes) {

@@ -35,7 +35,7 @@ public:
     // caller never waits for NATS; counted as dropped when refused (this queue or the
     // client's reconnect buffer full while NATS is away or hangs).
     void publish(std::string bytes) override;
-    std::optional<std::chrono::system_clock::time_point> take_loss() override;
+    std::optional<realtime::LossTime> take_loss() override;
     bool connected() const override;
 
     // A request to the process's node; blocks until its reply. Nothing when no node has that

@@ -51,13 +51,16 @@ struct AccessEnvelope {
 
     bool operator==(const AccessEnvelope&) const = default;
 };
+// When something a node published may have been lost, to the millisecond the envelope carries.
+using LossTime = std::chrono::sys_time<std::chrono::milliseconds>;
+
 // A node may have lost something it published (NATS refused it, or its link died before NATS
 // confirmed it): the other nodes cannot know what they missed, so they close with 1013 every
 // connection that could have missed it, those attached before it was committed.
 struct ResyncEnvelope {
-    // Everything the node may have lost was committed before this, on its clock (ms since the
-    // epoch). Absent (an older node's envelope): every connection.
-    std::optional<std::int64_t> committed_before_ms;
+    // Everything the node may have lost was committed before this, on its clock. Absent (an
+    // older node's envelope): every connection.
+    std::optional<LossTime> committed_before;
 
     bool operator==(const ResyncEnvelope&) const = default;
 };
@@ -97,7 +100,7 @@ public:
     // When the bus refused a publish (it reached no other node) or may have lost one (the link
     // died before the messaging system confirmed it) since last asked: a time before which
     // every such publish's event was committed (the latest refusal, or hand-over to the link).
-    virtual std::optional<std::chrono::system_clock::time_point> take_loss() = 0;
+    virtual std::optional<LossTime> take_loss() = 0;
     virtual bool connected() const = 0;
 };
 

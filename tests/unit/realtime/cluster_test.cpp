@@ -29,8 +29,9 @@ TEST(ClusterEnvelope, AnAccessChangeComesBackWithItsChat) {
 }
 
 TEST(ClusterEnvelope, AResyncComesBackWithItsTimeAndTakesNoMoreBytes) {
-    const auto bytes = encode(ResyncEnvelope{1'780'000'000'123});
-    EXPECT_EQ(decode(bytes), Envelope{ResyncEnvelope{1'780'000'000'123}});
+    const ResyncEnvelope timed{LossTime(std::chrono::milliseconds(1'780'000'000'123))};
+    const auto bytes = encode(timed);
+    EXPECT_EQ(decode(bytes), Envelope{timed});
     EXPECT_EQ(decode(bytes + "x"), std::nullopt);
     EXPECT_EQ(decode(bytes.substr(0, bytes.size() - 1)), std::nullopt);
     EXPECT_EQ(decode(encode(ResyncEnvelope{})), Envelope{ResyncEnvelope{}}) << "an older node's, for everyone";
@@ -85,8 +86,9 @@ public:
         published.push_back(bytes);
         if (peer) peer->receive(bytes);
     }
-    std::optional<std::chrono::system_clock::time_point> take_loss() override {
-        return std::exchange(refused, false) ? std::optional(std::chrono::system_clock::now()) : std::nullopt;
+    std::optional<LossTime> take_loss() override {
+        if (!std::exchange(refused, false)) return std::nullopt;
+        return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
     bool connected() const override { return up; }
     Cluster* peer = nullptr;
@@ -234,14 +236,11 @@ TEST_F(ClusterTest, APublishRefusedWhileUpClosesTheOtherNodesConnectionsAtOnce) 
 
 TEST_F(ClusterTest, AnotherNodesLossClosesOnlyTheConnectionsAttachedBeforeItsEventWasCommitted) {
     auto ana_there = b.connect("ana", "t1");
-    const auto attached = std::chrono::system_clock::now();
-    const auto ms = [](auto time) {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-    };
-    b.cluster.receive(encode(ResyncEnvelope{ms(attached - std::chrono::seconds(1))}));
+    const auto attached = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    b.cluster.receive(encode(ResyncEnvelope{attached - std::chrono::seconds(1)}));
     run();
     EXPECT_TRUE(ana_there->received.empty()) << "attached after it, so its client synced it";
-    b.cluster.receive(encode(ResyncEnvelope{ms(attached - std::chrono::milliseconds(50))}));
+    b.cluster.receive(encode(ResyncEnvelope{attached - std::chrono::milliseconds(50)}));
     run();
     EXPECT_EQ(ana_there->received, std::vector<std::string>{"close 1013"})
         << "within the clocks' allowance it could have missed it";
