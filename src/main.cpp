@@ -21,6 +21,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,6 +132,25 @@ void link_calls(confab::api::Application& app, confab::net::NatsBus& bus, confab
     });
 }
 
+// Which earlier seqs of a chat a node sees for the first time it need not wait for, looked up
+// on the media workers (a failed look-up leaves the gap to the sequencer's wait).
+void settle_in_background(confab::api::Application& app, const std::string& chat_id, std::int64_t below,
+                          std::chrono::milliseconds wait, std::function<void(std::int64_t)> answer) {
+    boost::asio::co_spawn(
+        app.workers.pool(),
+        [&app, chat_id, below, wait, answer = std::move(answer)]() -> boost::asio::awaitable<void> {
+            answer(co_await app.messages.settled_seq(chat_id, below, wait));
+        },
+        [](const std::exception_ptr& failure) {
+            if (!failure) return;
+            try {
+                std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+                spdlog::warn("cluster: could not look up a chat's earlier messages; its gap waits: {}", e.what());
+            }
+        });
+}
+
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {
     using namespace confab;
     migrate(config.database.url);
@@ -156,6 +177,10 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
                                                  bool connected) {
                                 if (connected) calls.connected({user_id, token_hash});
                                 else calls.disconnected({user_id, token_hash});
+                            },
+                            [&app, wait = config.cluster.order_wait](const std::string& chat_id, std::int64_t below,
+                                                                     std::function<void(std::int64_t)> answer) {
+                                settle_in_background(app, chat_id, below, wait, std::move(answer));
                             }},
                         config.cluster.order_wait);
         app.access.on_change([&node = *cluster](const std::string& chat_id) { node.relay_access_changed(chat_id); });

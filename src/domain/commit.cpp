@@ -12,9 +12,19 @@
 
 namespace confab::domain {
 
-boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
+boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::cached_access(const std::string& chat_id) {
     if (auto hit = cache_.find(chat_id)) co_return hit;
     co_return co_await pool_.run([this, chat_id](store::Tx& tx) { return cache_.find_or_load(tx, chat_id); });
+}
+
+boost::asio::awaitable<std::shared_ptr<const ChatAccess>> ChatWrites::access(const std::string& chat_id) {
+    if (!other_nodes_) co_return co_await cached_access(chat_id);
+    const auto version =
+        co_await pool_.read([chat_id](store::Tx& tx) { return store::chats::access_version(tx, chat_id); });
+    if (!version) co_return nullptr;
+    if (auto hit = cache_.find(chat_id); hit && hit->version == *version) co_return hit;
+    co_return co_await pool_.run(
+        [this, chat_id, version](store::Tx& tx) { return cache_.find_or_load(tx, chat_id, version); });
 }
 
 boost::asio::awaitable<Standing> ChatWrites::standing(const std::string& chat_id, const std::string& actor) {

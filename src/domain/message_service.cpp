@@ -90,8 +90,9 @@ boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
 boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // Nothing is awaited before the send is queued in its chat's lane, so a connection's
     // sends keep the order it read them in even when several are in flight (net::WsSession).
-    // A cached access refuses a sender early; otherwise the writer checks it.
-    if (const auto access = writes_.cache().find(m.chat_id))
+    // A cached access refuses a sender early; otherwise the writer checks it, as committed:
+    // always on a node whose cache another node's change (an add, an unblock) may not have reached.
+    if (const auto access = writes_.cache().find(m.chat_id); access && !writes_.shared_with_others())
         rules::may_post(standing_in(access.get(), m.sender_id), m.type);
     const auto chat_id = m.chat_id;
     auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
@@ -114,6 +115,12 @@ boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, s
                                      actor);
     });
     co_return paged(std::move(messages), q.limit);
+}
+
+boost::asio::awaitable<std::int64_t> MessageService::settled_seq(std::string chat_id, std::int64_t below,
+                                                                 std::chrono::milliseconds age) {
+    co_return co_await writes_.pool().read(
+        [chat_id, below, age](store::Tx& tx) { return store::messages::settled_seq(tx, chat_id, below, age); });
 }
 
 boost::asio::awaitable<ThreadPage> MessageService::thread(std::string actor, std::string root_id, HistoryQuery q) {

@@ -224,21 +224,40 @@ std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids
     static auto& held = obs::metrics().cluster_ordering.with({"held"});
     static auto& late = obs::metrics().cluster_ordering.with({"late"});
     std::size_t delivered = 0;
-    std::lock_guard lock(order_mutex_);
-    const auto arrival = sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, Sequencer::Clock::now(),
-                                           [&](const std::vector<std::string>& users, const Frame& ready) {
-                                               delivered += hub_.send_here(users, ready);
-                                           });
-    if (arrival == Sequencer::Arrival::held) {
-        held.inc();
-        order_changed_.notify_all();
-    } else if (arrival == Sequencer::Arrival::late) {
-        late.inc();
-        spdlog::warn("cluster: message {} of chat {} came after later ones went out; its recipients resync", order.seq,
-                     order.chat_id);
-        for (const auto& user_id : user_ids) resync(user_id);
+    auto arrival = Sequencer::Arrival::delivered;
+    {
+        std::lock_guard lock(order_mutex_);
+        const auto deliver = [&](const std::vector<std::string>& users, const Frame& ready) {
+            delivered += hub_.send_here(users, ready);
+        };
+        arrival = sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, Sequencer::Clock::now(), deliver);
+        if (arrival == Sequencer::Arrival::unsettled && !told_.settled) {
+            // Nobody to ask: every earlier seq is taken to be settled.
+            sequencer_.settle(order.chat_id, order.seq - 1, deliver);
+            arrival = Sequencer::Arrival::delivered;
+        }
+        if (arrival == Sequencer::Arrival::held || arrival == Sequencer::Arrival::unsettled) {
+            held.inc();
+            order_changed_.notify_all();
+        } else if (arrival == Sequencer::Arrival::late) {
+            late.inc();
+            spdlog::warn("cluster: message {} of chat {} came after later ones went out; its recipients resync",
+                         order.seq, order.chat_id);
+            for (const auto& user_id : user_ids) resync(user_id);
+        }
     }
+    if (arrival == Sequencer::Arrival::unsettled)
+        told_.settled(std::string(order.chat_id), order.seq,
+                      [this, chat_id = std::string(order.chat_id)](std::int64_t settled) { settle(chat_id, settled); });
     return delivered;
+}
+
+void Cluster::settle(const std::string& chat_id, std::int64_t settled) {
+    std::lock_guard lock(order_mutex_);
+    sequencer_.settle(chat_id, settled, [this](const std::vector<std::string>& users, const Frame& ready) {
+        hub_.send_here(users, ready);
+    });
+    order_changed_.notify_all();
 }
 
 void Cluster::expire_gaps(const std::stop_token& stop) {

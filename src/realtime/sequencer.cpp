@@ -21,12 +21,24 @@ Sequencer::Arrival Sequencer::arrive(std::string_view chat_id, std::int64_t seq,
     auto found = chats_.find(std::string(chat_id));
     if (found == chats_.end()) {
         // The first of this chat since the node started or forgot it: nothing to order it after.
-        chats_.emplace(std::string(chat_id), Chat{seq, {}, {}, now});
-        deliver(user_ids, frame);
-        return Arrival::delivered;
+        found = chats_.emplace(std::string(chat_id), Chat{}).first;
+        auto& chat = found->second;
+        chat.touched = now;
+        if (seq == 1) {
+            chat.last = seq;
+            deliver(user_ids, frame);
+            return Arrival::delivered;
+        }
+        chat.settled = false;
+        hold(found->first, chat, seq, user_ids, frame, now);
+        return Arrival::unsettled;
     }
     auto& chat = found->second;
     chat.touched = now;
+    if (!chat.settled) {
+        hold(found->first, chat, seq, user_ids, frame, now);
+        return Arrival::held;
+    }
     if (seq < chat.last) return Arrival::late;
     if (seq == chat.last || seq == chat.last + 1) {
         // Another part of the last message, or the next one: out now, then what it unblocks.
@@ -38,12 +50,28 @@ Sequencer::Arrival Sequencer::arrive(std::string_view chat_id, std::int64_t seq,
         }
         return Arrival::delivered;
     }
+    hold(found->first, chat, seq, user_ids, frame, now);
+    return Arrival::held;
+}
+
+void Sequencer::hold(const std::string& chat_id, Chat& chat, std::int64_t seq, const std::vector<std::string>& user_ids,
+                     const Frame& frame, Clock::time_point now) {
     if (chat.held.empty()) {
         chat.held_since = now;
-        holding_.insert(found->first);
+        holding_.insert(chat_id);
     }
     chat.held[seq].push_back({user_ids, frame});
-    return Arrival::held;
+}
+
+void Sequencer::settle(std::string_view chat_id, std::int64_t settled, const Deliver& deliver) {
+    const auto found = chats_.find(std::string(chat_id));
+    if (found == chats_.end() || found->second.settled) return;
+    auto& chat = found->second;
+    chat.settled = true;
+    // Nothing held has gone out here yet: all of it goes, once nothing before it is awaited.
+    chat.last = chat.held.empty() ? settled : std::min(settled, chat.held.begin()->first - 1);
+    release(chat, deliver);
+    if (chat.held.empty()) holding_.erase(found->first);
 }
 
 void Sequencer::release(Chat& chat, const Deliver& deliver) {
@@ -66,6 +94,7 @@ std::size_t Sequencer::expire(Clock::time_point now, const std::function<void(co
         for (const auto& [seq, parts] : chat.held)
             for (const auto& part : parts) recipients.insert(part.user_ids.begin(), part.user_ids.end());
         chat.last = chat.held.rbegin()->first;
+        chat.settled = true;
         chat.held.clear();
         id = holding_.erase(id);
         ++given_up;

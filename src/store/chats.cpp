@@ -125,6 +125,7 @@ void prepare(Tx& tx) {
         // A taken direct_key (the pair has a chat) or handle (chats_handle): no row.
         "ON CONFLICT DO NOTHING RETURNING id::text");
     tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
+    tx.prepare("chats_access_version", "SELECT access_version FROM chats WHERE id = $1::uuid");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
                "SELECT type, only_admins_can_post, only_admins_can_edit_info, only_admins_can_add_members, "
@@ -202,10 +203,20 @@ std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
     return result[0][0].as<std::string>();
 }
 
-std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id) {
-    const auto result = tx.exec_prepared("chats_lock", chat_id);
+namespace {
+
+std::optional<std::int64_t> version_by(Tx& tx, const char* statement, const std::string& chat_id) {
+    const auto result = tx.exec_prepared(statement, chat_id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::int64_t>();
+}
+
+}  // namespace
+
+std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id) { return version_by(tx, "chats_lock", chat_id); }
+
+std::optional<std::int64_t> access_version(Tx& tx, const std::string& chat_id) {
+    return version_by(tx, "chats_access_version", chat_id);
 }
 
 std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key) {

@@ -3,6 +3,7 @@
 
 #include "confab/domain/message_service.hpp"
 #include "confab/store/database.hpp"
+#include "confab/store/messages.hpp"
 #include "confab/store/sql.hpp"
 #include "confab/store/migrations.hpp"
 #include "support/server.hpp"
@@ -10,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <chrono>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <vector>
@@ -122,6 +125,24 @@ TEST_F(SendWriterTest, NumbersEachChatsMessagesInBatchOrder) {
     EXPECT_EQ(value("select last_read_seq from chat_members where chat_id = '" + first_ + "' and user_id = '" +
                     users_["bob"] + "'"),
               "2");
+}
+
+// What a cluster's node need not wait for when it first sees a chat (realtime::Sequencer).
+TEST_F(SendWriterTest, TheSettledSeqIsTheHighestBelowOneStoredLongEnoughAgo) {
+    write(
+        {text(first_, "ann", "a1"), text(first_, "bob", "a2"), text(first_, "ann", "a3"), text(second_, "cid", "b1")});
+    value("update messages set created_at = now() - interval '10 seconds' where chat_id = '" + first_ +
+          "' and seq <= 2 returning 1");
+    const auto settled = [&](std::int64_t below, std::chrono::milliseconds age) {
+        pqxx::nontransaction read(*connection_);
+        store::Tx tx(read);
+        return store::messages::settled_seq(tx, first_, below, age);
+    };
+    EXPECT_EQ(settled(4, std::chrono::seconds(1)), 2) << "3 was stored a moment ago";
+    EXPECT_EQ(settled(2, std::chrono::seconds(1)), 1) << "only below the seq asked about";
+    EXPECT_EQ(settled(1, std::chrono::seconds(1)), 0);
+    EXPECT_EQ(settled(4, std::chrono::seconds(60)), 0) << "none is a minute old";
+    EXPECT_EQ(settled(4, std::chrono::milliseconds(0)), 3);
 }
 
 TEST_F(SendWriterTest, RepeatedClientIdsAnswerWithTheFirstMessage) {

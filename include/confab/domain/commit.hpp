@@ -75,7 +75,11 @@ public:
     ChatWrites(store::Pool& pool, AccessCache& cache, EventSink& events, Analytics& analytics)
         : pool_(pool), cache_(cache), events_(events), analytics_(analytics) {}
 
-    // The chat's access, loaded from the database on a miss; nullptr when no such chat.
+    // The chat's access as committed now, loaded from the database on a miss; nullptr when no
+    // such chat. On a node that shares its chats with others, the cached entry is first checked
+    // against the chat's access version: another node's change (a member removed or added, a
+    // role given) may not have crossed NATS yet, and a check or a typing event's recipients
+    // must not go by the chat as it was.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> access(const std::string& chat_id);
 
     // The actor's standing in the chat, from the cached access: bad_request for a malformed
@@ -95,7 +99,7 @@ public:
         // (the user pair of a direct chat not yet created) has nothing to load.
         const AccessCache::Pin pin(cache_, chat_id);
         const bool is_chat = is_uuid(chat_id);
-        if (is_chat) co_await access(chat_id);
+        if (is_chat) co_await cached_access(chat_id);
         auto outcome = co_await pool_.run(
             [this, &chat_id, is_chat, &fn](store::Tx& tx) {
                 if (is_chat && other_nodes_) catch_up(tx, chat_id);
@@ -136,10 +140,13 @@ public:
     // reloads the cached access if another node changed it since, so that its checks and its
     // events' recipients are the chat's as of the write. A single node's cache is never behind.
     void shared_with_other_nodes() { other_nodes_ = true; }
+    bool shared_with_others() const { return other_nodes_; }
 
 private:
     class Circles;  // commit.cpp
     void apply(Effects& effects);
+    // The cached access, loaded on a miss: what a write's own transaction brings up to date.
+    boost::asio::awaitable<std::shared_ptr<const ChatAccess>> cached_access(const std::string& chat_id);
     // In a write's transaction: locks the chat and brings its cached access up to date.
     void catch_up(store::Tx& tx, const std::string& chat_id);
 

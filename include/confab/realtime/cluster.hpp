@@ -116,6 +116,12 @@ public:
         std::function<void(const std::string& chat_id)> access_changed;
         // A device's connections changed on another node (DeviceEnvelope).
         std::function<void(const std::string& user_id, const std::string& token_hash, bool connected)> device_changed;
+        // Asks which of a chat's seqs below `below` not to wait for: the highest committed
+        // longer than the order wait ago (domain::MessageService::settled_seq). `answer` may
+        // be called on any thread, or never (the wait then gives the gap up). Unset: all of them.
+        std::function<void(const std::string& chat_id, std::int64_t below,
+                           std::function<void(std::int64_t settled)> answer)>
+            settled;
     };
 
     // `order_wait`: how long a message after a gap in its chat's seqs waits for the gap to fill.
@@ -157,6 +163,8 @@ private:
     void resync_everyone_here();
     // Those here that could have missed what another node lost (ResyncEnvelope).
     void resync_attached_before(const ResyncEnvelope& lost);
+    // The answer to Told::settled.
+    void settle(const std::string& chat_id, std::int64_t settled);
     // Gives up the gaps held past the wait, as their deadlines come.
     void expire_gaps(const std::stop_token& stop);
     void resync(const std::string& user_id);

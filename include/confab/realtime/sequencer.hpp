@@ -22,7 +22,11 @@ namespace confab::realtime {
 // have no gaps (PROTOCOL.md), so a message after a gap is held until the gap fills; a gap
 // still open after the wait (its node died between its commit and its publish, or the bus
 // lost it) closes the held messages' recipients with 1013, and their clients resync by
-// since_version rather than miss it silently. Not thread-safe: realtime::Cluster locks it.
+// since_version rather than miss it silently. A chat the node does not know (it just started,
+// or forgot the chat) has nothing to order its first message after: unless it is seq 1, that
+// message waits until the caller settles which earlier seqs are not to be waited for (those
+// committed long before, which went out before the node knew the chat, or were given up).
+// Not thread-safe: realtime::Cluster locks it.
 class Sequencer {
 public:
     using Clock = std::chrono::steady_clock;
@@ -31,6 +35,7 @@ public:
     enum class Arrival {
         delivered,  // went out now, with whatever it released
         held,       // after a gap: waits for the gap to fill
+        unsettled,  // the first of an unknown chat, after seq 1: held, and the caller settles it
         late,       // behind what already went out (a gap given up, or a chat first seen after
                     // it): dropped, and the caller resyncs its recipients
     };
@@ -42,6 +47,11 @@ public:
     // recipients). What may go out now goes to `deliver`, in order.
     Arrival arrive(std::string_view chat_id, std::int64_t seq, const std::vector<std::string>& user_ids,
                    const Frame& frame, Clock::time_point now, const Deliver& deliver);
+
+    // An unsettled chat's seqs up to `settled` are not waited for: what was held after them
+    // goes out from there, in order, and a gap left before it waits as any other. No-op for a
+    // chat settled already (its gap given up meanwhile).
+    void settle(std::string_view chat_id, std::int64_t settled, const Deliver& deliver);
 
     // Gives up the gaps held for the wait by `now`: their held messages are dropped and each of
     // their recipients goes to `resync` once. Returns how many gaps were given up.
@@ -59,11 +69,14 @@ private:
     };
     struct Chat {
         std::int64_t last = 0;  // the highest seq delivered or given up
+        bool settled = true;    // false until settle() for a chat first seen after seq 1
         std::map<std::int64_t, std::vector<Part>> held;
         Clock::time_point held_since{};
         Clock::time_point touched{};
     };
 
+    void hold(const std::string& chat_id, Chat& chat, std::int64_t seq, const std::vector<std::string>& user_ids,
+              const Frame& frame, Clock::time_point now);
     void release(Chat& chat, const Deliver& deliver);
     void forget_idle(Clock::time_point now);
 

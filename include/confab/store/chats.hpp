@@ -91,6 +91,8 @@ std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
 // chat takes this lock first, so they run one at a time per chat and always lock in the
 // same order (chat, then members and messages).
 std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
+// The chat's access version as committed now, without a lock; nothing when the chat is gone.
+std::optional<std::int64_t> access_version(Tx& tx, const std::string& chat_id);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);
 // The chat's type, and whether it is a large group; nothing when the chat is gone.
 std::optional<ChatKind> kind_of(Tx& tx, const std::string& chat_id);

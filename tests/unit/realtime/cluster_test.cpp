@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -303,6 +305,62 @@ TEST(ClusterTold, AnotherNodesDeviceChangeIsToldHere) {
     other.relay_device_changed("u1", "hash", true);
     other.relay_device_changed("u1", "hash", false);
     EXPECT_EQ(told, (std::vector<DeviceEnvelope>{{"u1", "hash", true}, {"u1", "hash", false}}));
+}
+
+// A node that sees a chat for the first time asks which earlier seqs it need not wait for.
+class ClusterSettlingTest : public ::testing::Test {
+protected:
+    ClusterSettlingTest() {
+        hub.deliver_on(io.get_executor());
+        hub.attach(ana);
+    }
+    void arrive(std::int64_t seq, const std::string& chat = "chat") {
+        cluster.receive(encode(SendEnvelope{{"ana"}, std::to_string(seq), Ordering{chat, seq}}));
+        io.restart();
+        io.run();
+    }
+    void answer(std::int64_t settled) {
+        ASSERT_TRUE(reply);
+        std::exchange(reply, nullptr)(settled);
+        io.restart();
+        io.run();
+    }
+
+    boost::asio::io_context io;
+    Hub hub;
+    LinkedBus bus;
+    std::vector<std::pair<std::string, std::int64_t>> asked;
+    std::function<void(std::int64_t)> reply;
+    Cluster cluster{hub, bus,
+                    Cluster::Told{{}, {}, {}, [this](const std::string& chat_id, std::int64_t below, auto answer) {
+                                      asked.emplace_back(chat_id, below);
+                                      reply = std::move(answer);
+                                  }}};
+    std::shared_ptr<RecordingConnection> ana = std::make_shared<RecordingConnection>("ana", "t");
+};
+
+TEST_F(ClusterSettlingTest, AnEarlierMessageStillCrossingGoesFirst) {
+    arrive(6);
+    arrive(5);
+    EXPECT_TRUE(ana->received.empty()) << "6 waits to be settled, 5 behind it";
+    EXPECT_EQ(asked, (std::vector<std::pair<std::string, std::int64_t>>{{"chat", 6}})) << "asked once";
+    answer(4);
+    EXPECT_EQ(ana->received, std::vector<std::string>{"5+6"});
+}
+
+TEST_F(ClusterSettlingTest, AMessageAfterSettledOnesGoesOutOnTheAnswer) {
+    arrive(6);
+    answer(5);
+    EXPECT_EQ(ana->received, std::vector<std::string>{"6"});
+    arrive(7);
+    EXPECT_EQ(ana->received, (std::vector<std::string>{"6", "7"}));
+    EXPECT_EQ(asked.size(), 1u);
+}
+
+TEST_F(ClusterSettlingTest, AChatsFirstSeqAsksNothing) {
+    arrive(1);
+    EXPECT_EQ(ana->received, std::vector<std::string>{"1"});
+    EXPECT_TRUE(asked.empty());
 }
 
 TEST_F(ClusterTest, WhatIsNotAnEnvelopeIsDropped) {

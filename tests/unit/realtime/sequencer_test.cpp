@@ -18,10 +18,12 @@ class SequencerTest : public ::testing::Test {
 protected:
     // Message `seq` of `chat`, whose frame is its seq, for `users`.
     Arrival arrive(std::int64_t seq, std::vector<std::string> users = {"ana"}, const std::string& chat = "c") {
-        return sequencer.arrive(chat, seq, users, frame(chat + std::to_string(seq)), now,
-                                [this](const std::vector<std::string>& to, const Frame& what) {
-                                    for (const auto& user : to) delivered.push_back(user + ":" + *what);
-                                });
+        return sequencer.arrive(chat, seq, users, frame(chat + std::to_string(seq)), now, deliver());
+    }
+    Sequencer::Deliver deliver() {
+        return [this](const std::vector<std::string>& to, const Frame& what) {
+            for (const auto& user : to) delivered.push_back(user + ":" + *what);
+        };
     }
     std::vector<std::string> expire() {
         std::vector<std::string> resynced;
@@ -40,10 +42,39 @@ TEST_F(SequencerTest, MessagesInOrderGoOutAtOnce) {
     EXPECT_FALSE(sequencer.next_deadline());
 }
 
-TEST_F(SequencerTest, TheFirstMessageOfAnUnknownChatIsTakenAsItComes) {
-    EXPECT_EQ(arrive(41), Arrival::delivered);
-    EXPECT_EQ(arrive(42), Arrival::delivered);
+TEST_F(SequencerTest, AnUnknownChatsFirstMessageWaitsUntilSettledThenGoesOutWithWhatFollowed) {
+    EXPECT_EQ(arrive(41), Arrival::unsettled);
+    EXPECT_EQ(arrive(42), Arrival::held);
+    EXPECT_TRUE(delivered.empty());
+    EXPECT_EQ(sequencer.next_deadline(), now + 1s) << "an answer that never comes is a gap given up";
+    sequencer.settle("c", 40, deliver());
     EXPECT_EQ(delivered, (std::vector<std::string>{"ana:c41", "ana:c42"}));
+    EXPECT_FALSE(sequencer.next_deadline());
+    EXPECT_EQ(arrive(43), Arrival::delivered);
+}
+
+TEST_F(SequencerTest, AChatsFirstSeqNeedsNoSettling) {
+    EXPECT_EQ(arrive(1), Arrival::delivered);
+    EXPECT_EQ(delivered, std::vector<std::string>{"ana:c1"});
+}
+
+TEST_F(SequencerTest, AnEarlierMessageNotSettledIsWaitedForAndGoesFirst) {
+    EXPECT_EQ(arrive(42), Arrival::unsettled);
+    EXPECT_EQ(arrive(41), Arrival::held) << "crossing from another node, it overtook the answer";
+    sequencer.settle("c", 39, deliver());
+    EXPECT_TRUE(delivered.empty()) << "40 was stored a moment ago: still crossing";
+    EXPECT_EQ(arrive(40), Arrival::delivered);
+    EXPECT_EQ(delivered, (std::vector<std::string>{"ana:c40", "ana:c41", "ana:c42"}));
+}
+
+TEST_F(SequencerTest, AnUnsettledChatGivenUpIsSettledByTheWaitAndALateAnswerChangesNothing) {
+    arrive(42, {"ana", "ben"});
+    now += 1s;
+    EXPECT_EQ(expire(), (std::vector<std::string>{"ana", "ben"}));
+    sequencer.settle("c", 41, deliver());
+    EXPECT_TRUE(delivered.empty()) << "what was held was dropped with the gap";
+    EXPECT_EQ(arrive(43), Arrival::delivered);
+    EXPECT_EQ(delivered, std::vector<std::string>{"ana:c43"});
 }
 
 TEST_F(SequencerTest, AMessageAfterAGapWaitsForTheGapAndThenFollowsIt) {
@@ -105,6 +136,7 @@ TEST_F(SequencerTest, TheNextDeadlineIsTheOldestOpenGapsAndExpiryGivesUpOnlyThat
 
 TEST_F(SequencerTest, AMessageBehindWhatWentOutIsLate) {
     arrive(7);
+    sequencer.settle("c", 6, deliver());
     EXPECT_EQ(arrive(6), Arrival::late);
     EXPECT_EQ(delivered, std::vector<std::string>{"ana:c7"});
 }
