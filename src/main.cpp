@@ -135,11 +135,12 @@ void link_calls(confab::api::Application& app, confab::net::NatsBus& bus, confab
 // Which earlier seqs of a chat a node sees for the first time it need not wait for, looked up
 // on the media workers (a failed look-up leaves the gap to the sequencer's wait).
 void settle_in_background(confab::api::Application& app, const std::string& chat_id, std::int64_t below,
-                          std::chrono::milliseconds wait, std::function<void(std::int64_t)> answer) {
+                          std::chrono::milliseconds wait, std::chrono::system_clock::time_point stored_before,
+                          std::function<void(std::int64_t)> answer) {
     boost::asio::co_spawn(
         app.workers.pool(),
-        [&app, chat_id, below, wait, answer = std::move(answer)]() -> boost::asio::awaitable<void> {
-            answer(co_await app.messages.settled_seq(chat_id, below, wait));
+        [&app, chat_id, below, wait, stored_before, answer = std::move(answer)]() -> boost::asio::awaitable<void> {
+            answer(co_await app.messages.settled_seq(chat_id, below, wait, stored_before));
         },
         [](const std::exception_ptr& failure) {
             if (!failure) return;
@@ -167,22 +168,23 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     std::optional<net::NatsBus> bus;
     if (!config.cluster.nats_urls.empty()) {
         bus.emplace(config.cluster);
-        cluster.emplace(app.hub, *bus,
-                        realtime::Cluster::Told{
-                            [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
-                                auth.revoked_elsewhere(user_id, tokens);
-                            },
-                            [&access = app.access](const std::string& chat_id) { access.forget(chat_id); },
-                            [&calls = app.calls](const std::string& user_id, const std::string& token_hash,
-                                                 bool connected) {
-                                if (connected) calls.connected({user_id, token_hash});
-                                else calls.disconnected({user_id, token_hash});
-                            },
-                            [&app, wait = config.cluster.order_wait](const std::string& chat_id, std::int64_t below,
-                                                                     std::function<void(std::int64_t)> answer) {
-                                settle_in_background(app, chat_id, below, wait, std::move(answer));
-                            }},
-                        config.cluster.order_wait);
+        cluster.emplace(
+            app.hub, *bus,
+            realtime::Cluster::Told{
+                [&auth = app.auth](const std::string& user_id, const realtime::TokenFilter& tokens) {
+                    auth.revoked_elsewhere(user_id, tokens);
+                },
+                [&access = app.access](const std::string& chat_id) { access.forget(chat_id); },
+                [&calls = app.calls](const std::string& user_id, const std::string& token_hash, bool connected) {
+                    if (connected) calls.connected({user_id, token_hash});
+                    else calls.disconnected({user_id, token_hash});
+                },
+                [&app, wait = config.cluster.order_wait](const std::string& chat_id, std::int64_t below,
+                                                         std::chrono::system_clock::time_point stored_before,
+                                                         std::function<void(std::int64_t)> answer) {
+                    settle_in_background(app, chat_id, below, wait, stored_before, std::move(answer));
+                }},
+            config.cluster.order_wait);
         app.access.on_change([&node = *cluster](const std::string& chat_id) { node.relay_access_changed(chat_id); });
         bus->start([&node = *cluster](std::string_view bytes) { node.receive(bytes); },
                    [&node = *cluster] { node.rejoined(); });

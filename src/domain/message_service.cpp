@@ -118,9 +118,11 @@ boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, s
 }
 
 boost::asio::awaitable<std::int64_t> MessageService::settled_seq(std::string chat_id, std::int64_t below,
-                                                                 std::chrono::milliseconds age) {
-    co_return co_await writes_.pool().read(
-        [chat_id, below, age](store::Tx& tx) { return store::messages::settled_seq(tx, chat_id, below, age); });
+                                                                 std::chrono::milliseconds age,
+                                                                 std::chrono::system_clock::time_point stored_before) {
+    co_return co_await writes_.pool().read([chat_id, below, age, stored_before](store::Tx& tx) {
+        return store::messages::settled_seq(tx, chat_id, below, age, stored_before);
+    });
 }
 
 boost::asio::awaitable<ThreadPage> MessageService::thread(std::string actor, std::string root_id, HistoryQuery q) {

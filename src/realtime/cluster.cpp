@@ -20,8 +20,9 @@ constexpr char kResync = 'R';
 constexpr char kDeviceSend = 'T';       // user id, token hash, then the frame
 constexpr char kDevice = 'D';           // user id, token hash, whether connected
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
-// How far apart two nodes' clocks may be: a connection attached this soon after another node's
-// lost event was committed (on that node's clock) is closed too, since it may not have.
+// How far apart two nodes' clocks (and the database's) may be: a connection attached this soon
+// after another node's lost event was committed (on that node's clock) is closed too, since it
+// may not have; a message stored this soon before this node joined the bus is waited for.
 constexpr auto kClockSkewAllowance = std::chrono::milliseconds(100);
 
 // Little-endian unsigned integers of a fixed width.
@@ -225,12 +226,14 @@ std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids
     static auto& late = obs::metrics().cluster_ordering.with({"late"});
     std::size_t delivered = 0;
     auto arrival = Sequencer::Arrival::delivered;
+    std::chrono::system_clock::time_point joined_at;
     {
         std::lock_guard lock(order_mutex_);
         const auto deliver = [&](const std::vector<std::string>& users, const Frame& ready) {
             delivered += hub_.send_here(users, ready);
         };
         arrival = sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, Sequencer::Clock::now(), deliver);
+        joined_at = joined_at_;
         if (arrival == Sequencer::Arrival::unsettled && !told_.settled) {
             // Nobody to ask: every earlier seq is taken to be settled.
             sequencer_.settle(order.chat_id, order.seq - 1, deliver);
@@ -246,8 +249,10 @@ std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids
             for (const auto& user_id : user_ids) resync(user_id);
         }
     }
+    // The nodes' clocks may differ: what another node stored a moment after this one joined is
+    // still waited for.
     if (arrival == Sequencer::Arrival::unsettled)
-        told_.settled(std::string(order.chat_id), order.seq,
+        told_.settled(std::string(order.chat_id), order.seq, joined_at - kClockSkewAllowance,
                       [this, chat_id = std::string(order.chat_id)](std::int64_t settled) { settle(chat_id, settled); });
     return delivered;
 }
@@ -352,6 +357,12 @@ void Cluster::receive(std::string_view bytes) {
 void Cluster::rejoined() {
     spdlog::warn("cluster: back on the bus; closing this node's connections so their clients resync");
     tell_others_of_loss();
+    {
+        std::lock_guard lock(order_mutex_);
+        joined_at_ = std::chrono::system_clock::now();
+        sequencer_.reset();
+        order_changed_.notify_all();
+    }
     resync_everyone_here();
 }
 

@@ -103,6 +103,11 @@ std::size_t Sequencer::expire(Clock::time_point now, const std::function<void(co
     return given_up;
 }
 
+void Sequencer::reset() {
+    chats_.clear();
+    holding_.clear();
+}
+
 std::optional<Sequencer::Clock::time_point> Sequencer::next_deadline() const {
     std::optional<Clock::time_point> earliest;
     for (const auto& id : holding_) {

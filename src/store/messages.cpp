@@ -323,7 +323,7 @@ void prepare(Tx& tx) {
     tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
     tx.prepare("messages_settled_seq",
                "SELECT coalesce(max(seq), 0) FROM messages WHERE chat_id = $1::uuid AND seq < $2 "
-               "AND created_at <= now() - $3 * interval '1 millisecond'");
+               "AND created_at <= greatest(now() - $3 * interval '1 millisecond', to_timestamp($4 / 1000.0))");
     // A chat's history leaves thread replies out unless $2 asks for them (docs/api.md, Threads).
     prepare_pages(tx, "messages", "m.chat_id = $1::uuid AND ($2::boolean OR m.thread_root_id IS NULL)",
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4"));
@@ -463,8 +463,11 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
     return result[0][0].as<std::string>();
 }
 
-std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age) {
-    return tx.exec_prepared("messages_settled_seq", chat_id, below, age.count())[0][0].as<std::int64_t>();
+std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age,
+                         std::chrono::system_clock::time_point stored_before) {
+    const auto before_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(stored_before.time_since_epoch()).count();
+    return tx.exec_prepared("messages_settled_seq", chat_id, below, age.count(), before_ms)[0][0].as<std::int64_t>();
 }
 
 std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,

@@ -133,16 +133,20 @@ TEST_F(SendWriterTest, TheSettledSeqIsTheHighestBelowOneStoredLongEnoughAgo) {
         {text(first_, "ann", "a1"), text(first_, "bob", "a2"), text(first_, "ann", "a3"), text(second_, "cid", "b1")});
     value("update messages set created_at = now() - interval '10 seconds' where chat_id = '" + first_ +
           "' and seq <= 2 returning 1");
-    const auto settled = [&](std::int64_t below, std::chrono::milliseconds age) {
+    const auto now = std::chrono::system_clock::now();
+    const auto settled = [&](std::int64_t below, std::chrono::milliseconds age,
+                             std::chrono::system_clock::time_point stored_before = {}) {
         pqxx::nontransaction read(*connection_);
         store::Tx tx(read);
-        return store::messages::settled_seq(tx, first_, below, age);
+        return store::messages::settled_seq(tx, first_, below, age, stored_before);
     };
     EXPECT_EQ(settled(4, std::chrono::seconds(1)), 2) << "3 was stored a moment ago";
     EXPECT_EQ(settled(2, std::chrono::seconds(1)), 1) << "only below the seq asked about";
     EXPECT_EQ(settled(1, std::chrono::seconds(1)), 0);
     EXPECT_EQ(settled(4, std::chrono::seconds(60)), 0) << "none is a minute old";
     EXPECT_EQ(settled(4, std::chrono::milliseconds(0)), 3);
+    EXPECT_EQ(settled(4, std::chrono::seconds(60), now - std::chrono::seconds(5)), 2) << "stored before then";
+    EXPECT_EQ(settled(4, std::chrono::seconds(60), now + std::chrono::minutes(1)), 3);
 }
 
 TEST_F(SendWriterTest, RepeatedClientIdsAnswerWithTheFirstMessage) {

@@ -111,10 +111,12 @@ public:
     // The messages that mention the actor in the chats they are in, newest mention first;
     // the cursor is a mention's place in that order.
     boost::asio::awaitable<HistoryPage> mentions(std::string actor, std::optional<std::int64_t> before, int limit);
-    // The chat's highest seq below `below` stored `age` or longer ago (a cluster's node, which
-    // sees a chat's message for the first time, need not wait for those: realtime::Sequencer).
+    // The chat's highest seq below `below` stored before `stored_before` or `age` or longer ago
+    // (a cluster's node, which sees a chat's message for the first time, need not wait for
+    // those: realtime::Sequencer).
     boost::asio::awaitable<std::int64_t> settled_seq(std::string chat_id, std::int64_t below,
-                                                     std::chrono::milliseconds age);
+                                                     std::chrono::milliseconds age,
+                                                     std::chrono::system_clock::time_point stored_before);
 
 private:
     void validate_content(const std::string& content, bool required) const;

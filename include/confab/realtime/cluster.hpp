@@ -116,10 +116,13 @@ public:
         std::function<void(const std::string& chat_id)> access_changed;
         // A device's connections changed on another node (DeviceEnvelope).
         std::function<void(const std::string& user_id, const std::string& token_hash, bool connected)> device_changed;
-        // Asks which of a chat's seqs below `below` not to wait for: the highest committed
-        // longer than the order wait ago (domain::MessageService::settled_seq). `answer` may
-        // be called on any thread, or never (the wait then gives the gap up). Unset: all of them.
+        // Asks which of a chat's seqs below `below` not to wait for: the highest stored before
+        // `stored_before` (when this node last joined the bus: what was published before never
+        // reaches it) or longer than the order wait ago (domain::MessageService::settled_seq).
+        // `answer` may be called on any thread, or never (the wait then gives the gap up).
+        // Unset: all of them.
         std::function<void(const std::string& chat_id, std::int64_t below,
+                           std::chrono::system_clock::time_point stored_before,
                            std::function<void(std::int64_t settled)> answer)>
             settled;
     };
@@ -147,7 +150,8 @@ public:
     void receive(std::string_view bytes);
     // The bus is back after a time away (or up for the first time after connections came):
     // what the other nodes published meanwhile never reached this node, so its connections are
-    // closed with 1013 and their clients resync by since_version, rather than miss it silently.
+    // closed with 1013 and their clients resync by since_version, rather than miss it silently,
+    // and the sequencer starts afresh (what was stored before now is theirs by the resync).
     // What this node may have lost meanwhile closes the other nodes' connections the same way.
     void rejoined();
 
@@ -156,10 +160,7 @@ private:
     // who could have missed it (at once when the bus is up, else once it is back).
     void publish(std::string bytes);
     void tell_others_of_loss();
-    // Every connection here is closed with 1013. The sequencer keeps what it knows: a chat's
-    // next message waits behind what was lost and is never delivered after the gap, so a
-    // client's since_version never passes a message it did not get (it is closed again once
-    // the wait gives the gap up).
+    // Every connection here is closed with 1013.
     void resync_everyone_here();
     // Those here that could have missed what another node lost (ResyncEnvelope).
     void resync_attached_before(const ResyncEnvelope& lost);
@@ -175,6 +176,8 @@ private:
     std::mutex order_mutex_;  // the sequencer's, held while it hands frames to the hub
     std::condition_variable_any order_changed_;
     Sequencer sequencer_;
+    // When this node last joined the bus (under order_mutex_): nothing published before reaches it.
+    std::chrono::system_clock::time_point joined_at_ = std::chrono::system_clock::now();
     std::jthread gap_expirer_;  // last: it stops before the rest goes
 };
 

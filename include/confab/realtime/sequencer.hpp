@@ -57,6 +57,9 @@ public:
     // their recipients goes to `resync` once. Returns how many gaps were given up.
     std::size_t expire(Clock::time_point now, const std::function<void(const std::string& user_id)>& resync);
 
+    // Forgets every chat, and drops what was held (its recipients are being resynced).
+    void reset();
+
     // When expire() next has something to do; nothing while nothing is held.
     std::optional<Clock::time_point> next_deadline() const;
 

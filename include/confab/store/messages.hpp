@@ -62,9 +62,10 @@ struct SendLocks {
 SendLocks lock_for_sends(Tx& tx, const std::vector<std::string>& chat_ids, const std::vector<ClientKey>& keys);
 // Which chat a message belongs to (no data), for authorization before anything is read.
 std::optional<std::string> chat_of(Tx& tx, const std::string& id);
-// The chat's highest seq below `below` whose message was stored `age` or longer ago, on the
-// database's clock; 0 when there is none.
-std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age);
+// The chat's highest seq below `below` whose message was stored before `stored_before`, or
+// `age` or longer ago on the database's clock; 0 when there is none.
+std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age,
+                         std::chrono::system_clock::time_point stored_before);
 
 enum class Direction { newest_first, oldest_first };
 // seq < before (newest first) or seq > after (oldest first), or the newest page.
