@@ -128,7 +128,8 @@ std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& s
             continue;
         }
         // An ended call's seats go with its row (release).
-        if (process_id_ && !step.ended) departed_.emplace_back(entry->first, call.id());
+        if (process_id_ && !step.ended) depart(entry->first, call.id());
+        seat_entries_.erase(entry->first);
         entry = in_call_.erase(entry);
     }
     if (!step.ended) {
@@ -228,32 +229,38 @@ boost::asio::awaitable<std::vector<std::string>> CallService::claim(const calls:
 }
 
 boost::asio::awaitable<bool> CallService::take_seat(const std::string& user_id, const std::string& call_id) {
-    const auto seat =
+    const auto seating =
         co_await writes_.pool().run([&](store::Tx& tx) { return store::calls::take_seat(tx, user_id, call_id); });
-    switch (seat) {
-        case store::calls::Seat::taken: co_return true;
-        case store::calls::Seat::already_in_this_call: co_return false;
+    switch (seating.seat) {
+        case store::calls::Seat::taken:
+        case store::calls::Seat::already_in_this_call: {
+            // Whether or not the entry goes on: a later leave must free the seat as it is now.
+            std::lock_guard lock(mutex_);
+            seat_entries_[user_id] = seating.entries;
+            co_return seating.seat == store::calls::Seat::taken;
+        }
         case store::calls::Seat::in_another_call: throw refused("already in another call", "in_call");
         case store::calls::Seat::call_gone: throw not_found("call");
     }
     co_return false;
 }
 
+void CallService::depart(const std::string& user_id, const std::string& call_id) {
+    const auto entries = seat_entries_.extract(user_id);
+    departed_.push_back({user_id, call_id, entries ? entries.mapped() : 1});
+}
+
 boost::asio::awaitable<void> CallService::free_seats() {
-    std::vector<std::pair<std::string, std::string>> left;
+    std::vector<Departure> left;
     {
         std::lock_guard lock(mutex_);
         left.swap(departed_);
-        // Back in the same call meanwhile (a group call left and joined again): the seat stays.
-        std::erase_if(left, [&](const auto& seat) {
-            const auto found = in_call_.find(seat.first);
-            return found != in_call_.end() && found->second == seat.second;
-        });
     }
     if (left.empty()) co_return;
     try {
+        // A seat its user entered again meanwhile (a group call left and joined again) stays.
         co_await writes_.pool().run([&](store::Tx& tx) {
-            for (const auto& [user, call] : left) store::calls::free_seat(tx, user, call);
+            for (const auto& seat : left) store::calls::free_seat(tx, seat.user_id, seat.call_id, seat.seat_entries);
             return true;
         });
     } catch (const std::exception& e) {
@@ -286,7 +293,11 @@ boost::asio::awaitable<void> CallService::end_lost_calls() {
         for (const auto& id : mine) {
             if (std::find(found.kept.begin(), found.kept.end(), id) != found.kept.end() || !calls_.erase(id)) continue;
             spdlog::warn("calls: call {} was ended as lost while this node was silent", id);
-            std::erase_if(in_call_, [&](const auto& entry) { return entry.second == id; });
+            std::erase_if(in_call_, [&](const auto& entry) {
+                if (entry.second != id) return false;
+                seat_entries_.erase(entry.first);
+                return true;
+            });
         }
     }
     for (auto& lost : found.lost) {
@@ -384,7 +395,7 @@ boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, con
     if (refused_here) {
         if (seated) {
             std::lock_guard lock(mutex_);
-            departed_.emplace_back(device.user_id, call_id);
+            depart(device.user_id, call_id);
         }
         if (process_id_) co_await free_seats();
         std::rethrow_exception(refused_here);

@@ -44,8 +44,11 @@ void prepare(Tx& tx) {
     tx.prepare("call_seat_in_call", "SELECT call_id::text FROM call_participants WHERE user_id = $1::uuid");
     tx.prepare("call_seat_take",
                "INSERT INTO call_participants (user_id, call_id) SELECT $1::uuid, $2::uuid "
-               "WHERE EXISTS (SELECT 1 FROM call_owners WHERE call_id = $2::uuid) ON CONFLICT (user_id) DO NOTHING");
-    tx.prepare("call_seat_free", "DELETE FROM call_participants WHERE user_id = $1::uuid AND call_id = $2::uuid");
+               "WHERE EXISTS (SELECT 1 FROM call_owners WHERE call_id = $2::uuid) ON CONFLICT (user_id) "
+               "DO UPDATE SET entries = call_participants.entries + 1 WHERE call_participants.call_id = $2::uuid "
+               "RETURNING entries");
+    tx.prepare("call_seat_free",
+               "DELETE FROM call_participants WHERE user_id = $1::uuid AND call_id = $2::uuid AND entries <= $3");
     tx.prepare("call_seats_busy",
                "SELECT user_id::text FROM call_participants WHERE user_id = ANY($1::uuid[]) ORDER BY 1");
 }
@@ -57,7 +60,7 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
                          call.caller_id, milliseconds(call.started_at))
             .affected_rows() == 0)
         return {Claim::Result::call_running, {}};
-    if (take_seat(tx, call.caller_id, call.call_id) != Seat::taken) {
+    if (take_seat(tx, call.caller_id, call.call_id).seat != Seat::taken) {
         release(tx, call.call_id);  // the caller entered another call a moment ago
         return {Claim::Result::caller_in_call, {}};
     }
@@ -69,16 +72,18 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
 
 void release(Tx& tx, const std::string& call_id) { tx.exec_prepared("call_owner_release", call_id); }
 
-Seat take_seat(Tx& tx, const std::string& user_id, const std::string& call_id) {
-    if (tx.exec_prepared("call_seat_take", user_id, call_id).affected_rows() > 0) return Seat::taken;
-    const auto seated = tx.exec_prepared("call_seat_in_call", user_id);
+Seating take_seat(Tx& tx, const std::string& user_id, const std::string& call_id) {
+    if (const auto entered = tx.exec_prepared("call_seat_take", user_id, call_id); !entered.empty()) {
+        const auto entries = entered[0][0].as<std::int64_t>();
+        return {entries == 1 ? Seat::taken : Seat::already_in_this_call, entries};
+    }
     // No row of the user's: the call's own row is gone (its owner was swept as silent).
-    if (seated.empty()) return Seat::call_gone;
-    return seated[0][0].as<std::string>() == call_id ? Seat::already_in_this_call : Seat::in_another_call;
+    if (tx.exec_prepared("call_seat_in_call", user_id).empty()) return {Seat::call_gone};
+    return {Seat::in_another_call};
 }
 
-void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id) {
-    tx.exec_prepared("call_seat_free", user_id, call_id);
+void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id, std::int64_t entries) {
+    tx.exec_prepared("call_seat_free", user_id, call_id, entries);
 }
 
 void answered(Tx& tx, const std::string& call_id, model::Timestamp at) {

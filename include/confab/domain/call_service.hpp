@@ -130,8 +130,11 @@ private:
                                                            const std::vector<std::string>& audience);
     boost::asio::awaitable<void> release(const std::string& call_id);
     // Clustered: the user enters the call across the cluster (true when this took the seat, false
-    // when it was theirs already); conflict "in_call" when they are in a call anywhere else.
+    // when it was theirs already), and this node knows how many times they entered it on that
+    // seat; conflict "in_call" when they are in a call anywhere else.
     boost::asio::awaitable<bool> take_seat(const std::string& user_id, const std::string& call_id);
+    // Under mutex_, clustered: the participant left the call; their seat is freed by free_seats.
+    void depart(const std::string& user_id, const std::string& call_id);
     // Clustered: the participants who left calls here, free for calls anywhere again.
     boost::asio::awaitable<void> free_seats();
     // Clustered: ends the calls whose owner was swept as silent (this node's too, when it was
@@ -168,8 +171,16 @@ private:
     std::map<std::string, std::string> in_call_;  // participant -> call id
     std::optional<std::string> process_id_;       // clustered: this process, as store/calls.hpp records it
     std::chrono::milliseconds presence_timeout_{};
-    std::vector<std::pair<std::string, std::string>> departed_;  // clustered: (user, call) left, seat not yet freed
-    Clock::time_point next_lost_check_;                          // on strand_
+    struct Departure {
+        std::string user_id;
+        std::string call_id;
+        std::int64_t seat_entries = 1;
+    };
+    std::vector<Departure> departed_;  // clustered: left, seat not yet freed
+    // Clustered: how many times each participant here entered their call on their seat, as
+    // store::calls::take_seat counted (free_seat frees only up to that).
+    std::map<std::string, std::int64_t> seat_entries_;
+    Clock::time_point next_lost_check_;  // on strand_
 };
 
 // The system message an ended call leaves in its chat: "Missed voice call", "Declined video

@@ -3,6 +3,7 @@
 #include "confab/model/user.hpp"
 #include "confab/store/tx.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,10 +38,17 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
 void release(Tx& tx, const std::string& call_id);
 
 enum class Seat { taken, already_in_this_call, in_another_call, call_gone };
+struct Seating {
+    Seat seat;
+    // How many times the user has entered the call on this seat, this time included (taken or
+    // already in this call): what free_seat frees up to.
+    std::int64_t entries = 0;
+};
 // The user enters the call (an answer or a join): one call per user across the cluster.
-Seat take_seat(Tx& tx, const std::string& user_id, const std::string& call_id);
-// The user left the call (or never entered it).
-void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id);
+Seating take_seat(Tx& tx, const std::string& user_id, const std::string& call_id);
+// The user left the call (or never entered it) after entering it `entries` times: the seat is
+// freed, unless they entered it again since (a group call left and joined again at once).
+void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id, std::int64_t entries);
 // The call's first answer, for the duration of a call whose owner dies.
 void answered(Tx& tx, const std::string& call_id, model::Timestamp at);
 
