@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -140,16 +139,13 @@ void settle_in_background(confab::api::Application& app, const std::string& chat
     boost::asio::co_spawn(
         app.workers.pool(),
         [&app, chat_id, below, wait, stored_before, answer = std::move(answer)]() -> boost::asio::awaitable<void> {
-            answer(co_await app.messages.settled_seq(chat_id, below, wait, stored_before));
-        },
-        [](const std::exception_ptr& failure) {
-            if (!failure) return;
             try {
-                std::rethrow_exception(failure);
+                answer(co_await app.messages.settled_seq(chat_id, below, wait, stored_before));
             } catch (const std::exception& e) {
                 spdlog::warn("cluster: could not look up a chat's earlier messages; its gap waits: {}", e.what());
             }
-        });
+        },
+        boost::asio::detached);
 }
 
 int serve(const confab::config::Config& config, const std::optional<std::filesystem::path>& config_file) {

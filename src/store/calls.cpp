@@ -78,8 +78,8 @@ Seating take_seat(Tx& tx, const std::string& user_id, const std::string& call_id
         return {entries == 1 ? Seat::taken : Seat::already_in_this_call, entries};
     }
     // No row of the user's: the call's own row is gone (its owner was swept as silent).
-    if (tx.exec_prepared("call_seat_in_call", user_id).empty()) return {Seat::call_gone};
-    return {Seat::in_another_call};
+    if (tx.exec_prepared("call_seat_in_call", user_id).empty()) return {Seat::call_gone, 0};
+    return {Seat::in_another_call, 0};
 }
 
 void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id, std::int64_t entries) {

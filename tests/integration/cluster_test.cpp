@@ -53,6 +53,14 @@ protected:
         return std::make_unique<ServerProcess>(database->url(), options);
     }
 
+    // A node whose link to NATS goes through `link`, which the test can cut.
+    std::unique_ptr<ServerProcess> start_node_through(const TcpRelay& link, const std::string& name) {
+        return start_node(name, {{"CONFAB_CLUSTER_NATS_URLS", "nats://127.0.0.1:" + std::to_string(link.port())}});
+    }
+    std::uint16_t nats_port() const {
+        return static_cast<std::uint16_t>(std::stoi(nats->url().substr(nats->url().rfind(':') + 1)));
+    }
+
     std::uint16_t a() const { return node_a->port(); }
     std::uint16_t b() const { return node_b->port(); }
 
@@ -742,10 +750,8 @@ TEST_F(ClusterTest, ANodeBackOnNatsClosesItsSocketsSoNothingSentMeanwhileIsMisse
 // node publishes until its pings go unanswered. Back on NATS, it tells the others, whose clients
 // resync, since it cannot know what reached them.
 TEST_F(ClusterTest, ANodeCutOffFromNatsAloneHasTheOthersClientsResyncOnceItIsBack) {
-    const auto nats_port = static_cast<std::uint16_t>(std::stoi(nats->url().substr(nats->url().rfind(':') + 1)));
-    TcpRelay link(nats_port);
-    const auto node_c =
-        start_node("node-c", {{"CONFAB_CLUSTER_NATS_URLS", "nats://127.0.0.1:" + std::to_string(link.port())}});
+    TcpRelay link(nats_port());
+    const auto node_c = start_node_through(link, "node-c");
     const auto c = node_c->port();
     const auto ana = register_user(c, "ana");
     const auto ben = register_user(c, "ben");
@@ -774,10 +780,8 @@ TEST_F(ClusterTest, ANodeCutOffFromNatsAloneHasTheOthersClientsResyncOnceItIsBac
 // Node c, cut off from NATS, never hears that node a removed ben and added dee: it checks each
 // request and each typing event against the chat's access version, not against what it cached.
 TEST_F(ClusterTest, ANodeNotYetToldOfAnothersMembershipChangeGoesByTheChatAsCommitted) {
-    const auto nats_port = static_cast<std::uint16_t>(std::stoi(nats->url().substr(nats->url().rfind(':') + 1)));
-    TcpRelay link(nats_port);
-    const auto node_c =
-        start_node("node-c", {{"CONFAB_CLUSTER_NATS_URLS", "nats://127.0.0.1:" + std::to_string(link.port())}});
+    TcpRelay link(nats_port());
+    const auto node_c = start_node_through(link, "node-c");
     const auto c = node_c->port();
     const auto ana = register_user(a(), "ana");
     const auto ben = register_user(a(), "ben");

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace confab::store {
 namespace {
@@ -36,14 +37,19 @@ protected:
         for (const char* name : {"ann", "bob"})
             users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
                                  std::string(name) + "', 'x', 'x') returning id");
-        call_id_ = value("select gen_random_uuid()");
+        call_id_ = start("ann", {users_["bob"]});
+    }
+
+    // A new group call in a new chat by `caller`; its id.
+    std::string start(const std::string& caller, const std::vector<std::string>& callees) {
         const calls::NewCall call{value("select gen_random_uuid()"),
-                                  call_id_,
+                                  value("select gen_random_uuid()"),
                                   "voice",
                                   true,
-                                  users_["ann"],
+                                  users_[caller],
                                   std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now())};
-        in_tx([&](Tx& tx) { return calls::claim(tx, call, "process-1", {users_["bob"]}).result; });
+        in_tx([&](Tx& tx) { return calls::claim(tx, call, "process-1", callees).result; });
+        return call.call_id;
     }
 
     std::string value(const std::string& sql) { return database_->query_value(sql).value_or(""); }
@@ -83,14 +89,7 @@ TEST_F(CallSeatsTest, ALeaveFreedAfterItsUserEnteredAgainLeavesTheSeat) {
 }
 
 TEST_F(CallSeatsTest, AUserInOneCallIsRefusedAnother) {
-    const auto other = value("select gen_random_uuid()");
-    const calls::NewCall call{value("select gen_random_uuid()"),
-                              other,
-                              "voice",
-                              true,
-                              users_["bob"],
-                              std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now())};
-    in_tx([&](Tx& tx) { return calls::claim(tx, call, "process-1", {}).result; });
+    const auto other = start("bob", {});
     EXPECT_EQ(take("ann").first, Seat::already_in_this_call);
     EXPECT_EQ(in_tx([&](Tx& tx) { return calls::take_seat(tx, users_["ann"], other).seat; }), Seat::in_another_call);
     EXPECT_EQ(in_tx(

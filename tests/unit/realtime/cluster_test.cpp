@@ -273,7 +273,8 @@ TEST(ClusterTold, AnotherNodesAccessChangeIsToldHere) {
     Hub hub;
     LinkedBus bus;
     std::vector<std::string> changed;
-    Cluster cluster(hub, bus, Cluster::Told{{}, [&](const std::string& chat_id) { changed.push_back(chat_id); }, {}});
+    Cluster cluster(hub, bus,
+                    Cluster::Told{{}, [&](const std::string& chat_id) { changed.push_back(chat_id); }, {}, {}});
     Cluster other(hub, bus);
     bus.peer = &cluster;
     other.relay_access_changed("chat-1");
@@ -284,10 +285,13 @@ TEST(ClusterTold, AnotherNodesDeviceChangeIsToldHere) {
     Hub hub;
     LinkedBus bus;
     std::vector<DeviceEnvelope> told;
-    Cluster cluster(
-        hub, bus, Cluster::Told{{}, {}, [&](const std::string& user_id, const std::string& token_hash, bool connected) {
-                                    told.push_back({user_id, token_hash, connected});
-                                }});
+    Cluster cluster(hub, bus,
+                    Cluster::Told{{},
+                                  {},
+                                  [&](const std::string& user_id, const std::string& token_hash, bool connected) {
+                                      told.push_back({user_id, token_hash, connected});
+                                  },
+                                  {}});
     Cluster other(hub, bus);
     bus.peer = &cluster;
     other.relay_device_changed("u1", "hash", true);
