@@ -292,6 +292,23 @@ TEST_F(ClusterTest, ASendersBurstIsLimitedOnEachNodeSoAtMostNTimesOverAll) {
     EXPECT_EQ(accepted[b()], 5) << "each node has a burst of its own: 2 nodes, at most twice one";
 }
 
+// The same bound for WebSockets: each node caps a user's connections on its own.
+TEST_F(ClusterTest, AUsersWebSocketsAreCappedOnEachNodeSoAtMostNTimesOverAll) {
+    const std::map<std::string, std::string> tight = {{"CONFAB_LIMIT_CONNECTIONS_PER_USER", "2"}};
+    node_a.reset();
+    node_b.reset();
+    node_a = start_node("node-a", tight);
+    node_b = start_node("node-b", tight);
+    const auto ana = register_user(a(), "ana");
+    std::vector<std::unique_ptr<WsClient>> open;
+    for (const auto port : {a(), b()}) {
+        for (int i = 0; i < 2; ++i) open.push_back(ws_connect(port, ana.token));
+        const auto refused = WsClient::connect(port, "/api/v1/ws", auth_header(ana.token));
+        EXPECT_EQ(refused.status, 429) << "a third on one node";
+    }
+    for (const auto& ws : open) EXPECT_EQ(ws->request("ping", json::object())["type"], "ack");
+}
+
 json call_acked(WsClient& ws, const std::string& type, json data) {
     auto reply = ws_request(ws, type, std::move(data));
     EXPECT_TRUE(IsAck(reply)) << type << ": " << reply.dump();
