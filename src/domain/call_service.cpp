@@ -228,7 +228,7 @@ boost::asio::awaitable<std::vector<std::string>> CallService::claim(const calls:
     co_return std::move(claimed.busy);
 }
 
-boost::asio::awaitable<bool> CallService::take_seat(const std::string& user_id, const std::string& call_id) {
+boost::asio::awaitable<void> CallService::take_seat(const std::string& user_id, const std::string& call_id) {
     const auto seating =
         co_await writes_.pool().run([&](store::Tx& tx) { return store::calls::take_seat(tx, user_id, call_id); });
     switch (seating.seat) {
@@ -237,12 +237,11 @@ boost::asio::awaitable<bool> CallService::take_seat(const std::string& user_id, 
             // Whether or not the entry goes on: a later leave must free the seat as it is now.
             std::lock_guard lock(mutex_);
             seat_entries_[user_id] = seating.entries;
-            co_return seating.seat == store::calls::Seat::taken;
+            co_return;
         }
         case store::calls::Seat::in_another_call: throw refused("already in another call", "in_call");
         case store::calls::Seat::call_gone: throw not_found("call");
     }
-    co_return false;
 }
 
 void CallService::depart(const std::string& user_id, const std::string& call_id) {
@@ -376,8 +375,7 @@ boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string
 
 boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, const std::string& call_id, Entering how) {
     co_await require_member(call_id, device.user_id);
-    bool seated = false;
-    if (process_id_) seated = co_await take_seat(device.user_id, call_id);
+    if (process_id_) co_await take_seat(device.user_id, call_id);
     std::optional<calls::Call> entered;
     std::optional<model::Timestamp> first_answer;
     std::exception_ptr refused_here;
@@ -393,11 +391,15 @@ boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, con
         refused_here = std::current_exception();
     }
     if (refused_here) {
-        if (seated) {
-            std::lock_guard lock(mutex_);
-            depart(device.user_id, call_id);
+        if (process_id_) {
+            {
+                // Not in the call after all: the seat this entry took, or found and counted, goes.
+                std::lock_guard lock(mutex_);
+                const auto in = in_call_.find(device.user_id);
+                if (in == in_call_.end() || in->second != call_id) depart(device.user_id, call_id);
+            }
+            co_await free_seats();
         }
-        if (process_id_) co_await free_seats();
         std::rethrow_exception(refused_here);
     }
     if (process_id_ && first_answer) {

@@ -129,10 +129,10 @@ private:
     boost::asio::awaitable<std::vector<std::string>> claim(const calls::Call& call,
                                                            const std::vector<std::string>& audience);
     boost::asio::awaitable<void> release(const std::string& call_id);
-    // Clustered: the user enters the call across the cluster (true when this took the seat, false
-    // when it was theirs already), and this node knows how many times they entered it on that
-    // seat; conflict "in_call" when they are in a call anywhere else.
-    boost::asio::awaitable<bool> take_seat(const std::string& user_id, const std::string& call_id);
+    // Clustered: the user enters the call across the cluster (taking the seat, or finding it
+    // theirs already), and this node knows how many times they entered it on that seat; conflict
+    // "in_call" when they are in a call anywhere else.
+    boost::asio::awaitable<void> take_seat(const std::string& user_id, const std::string& call_id);
     // Under mutex_, clustered: the participant left the call; their seat is freed by free_seats.
     void depart(const std::string& user_id, const std::string& call_id);
     // Clustered: the participants who left calls here, free for calls anywhere again.
