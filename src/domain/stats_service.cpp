@@ -28,6 +28,7 @@ boost::asio::awaitable<Stats> StatsService::stats(std::string actor, StatsQuery 
     const auto longest = query.bucket == "hour" ? std::chrono::milliseconds(hour_bucket_span)
                                                 : std::chrono::milliseconds(day_bucket_span);
     auto stats = co_await pool_.run([&](store::Tx& tx) -> std::optional<Stats> {
+        store::stats::one_snapshot(tx);
         if (!store::stats::is_admin(tx, actor)) return std::nullopt;
         try {
             // An absent `from` is seven days before `to`; PostgreSQL parses and does the calendar.

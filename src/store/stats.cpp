@@ -73,6 +73,8 @@ Window window(Tx& tx, const std::string& from, const std::string& to) {
     return {timestamp(row[0]), timestamp(row[1])};
 }
 
+void one_snapshot(Tx& tx) { tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"); }
+
 model::Stats compute(Tx& tx, const Window& window, const std::string& bucket) {
     model::Stats stats;
     stats.from = window.first;
