@@ -187,7 +187,7 @@ bool finish(Tx& tx, const std::string& id, std::int64_t size_bytes) {
 void fail(Tx& tx, const std::string& id) { tx.exec_prepared("exports_fail", id); }
 
 std::vector<std::string> fail_unfinished(Tx& tx, model::Timestamp before) {
-    return first_column(tx.exec_prepared("exports_fail_unfinished", before.time_since_epoch().count()));
+    return first_column(tx.exec_prepared("exports_fail_unfinished", epoch_ms(before)));
 }
 
 std::vector<std::string> remove_finished(Tx& tx, const std::string& user_id, const std::string& keep) {

@@ -38,7 +38,7 @@ void AnalyticsWriter::add(const std::vector<model::AnalyticsMinute>& minutes) {
             "$4::uuid[], $5::text[], $6::bigint[], $7::bigint[]) AS t(m, n, u, c, d, e, b) "
             "ON CONFLICT ON CONSTRAINT analytics_minutes_key DO UPDATE SET "
             "events = analytics_minutes.events + EXCLUDED.events, bytes = analytics_minutes.bytes + EXCLUDED.bytes",
-            array_of(minutes, [](const Minute& m) { return std::to_string(m.minute.time_since_epoch().count()); }),
+            array_of(minutes, [](const Minute& m) { return std::to_string(epoch_ms(m.minute)); }),
             array_of(minutes, [](const Minute& m) { return m.name; }),
             array_of(minutes, [](const Minute& m) { return m.user_id; }),
             array_of(minutes, [](const Minute& m) { return m.chat_id; }),

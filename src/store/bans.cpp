@@ -35,9 +35,7 @@ void prepare(Tx& tx) {
 
 model::Ban put(Tx& tx, const std::string& chat_id, const std::string& user_id, const std::string& banned_by,
                std::optional<model::Timestamp> until) {
-    std::optional<long long> millis;
-    if (until) millis = until->time_since_epoch().count();
-    return ban_from(tx.exec_prepared("bans_put", chat_id, user_id, banned_by, millis)[0]);
+    return ban_from(tx.exec_prepared("bans_put", chat_id, user_id, banned_by, epoch_ms(until))[0]);
 }
 
 bool remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {

@@ -11,8 +11,6 @@ std::optional<Owner> owner_of(const pqxx::result& rows) {
     return Owner{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
 }
 
-long long milliseconds(model::Timestamp at) { return at.time_since_epoch().count(); }
-
 }  // namespace
 
 void prepare(Tx& tx) {
@@ -57,7 +55,7 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
     tx.exec_prepared("call_owner_process", process_id);
     if (!tx.exec_prepared("call_seat_in_call", call.caller_id).empty()) return {Claim::Result::caller_in_call, {}};
     if (tx.exec_prepared("call_owner_claim", call.chat_id, call.call_id, process_id, call.kind, call.group,
-                         call.caller_id, milliseconds(call.started_at))
+                         call.caller_id, epoch_ms(call.started_at))
             .affected_rows() == 0)
         return {Claim::Result::call_running, {}};
     if (take_seat(tx, call.caller_id, call.call_id).seat != Seat::taken) {
@@ -87,7 +85,7 @@ void free_seat(Tx& tx, const std::string& user_id, const std::string& call_id, s
 }
 
 void answered(Tx& tx, const std::string& call_id, model::Timestamp at) {
-    tx.exec_prepared("call_owner_answered", call_id, milliseconds(at));
+    tx.exec_prepared("call_owner_answered", call_id, epoch_ms(at));
 }
 
 std::optional<Owner> of_chat(Tx& tx, const std::string& chat_id) {

@@ -504,9 +504,7 @@ void set_muted(Tx& tx, const std::string& chat_id, const std::string& user_id, b
 
 void set_muted_until(Tx& tx, const std::string& chat_id, const std::string& user_id,
                      std::optional<model::Timestamp> until) {
-    std::optional<long long> millis;
-    if (until) millis = until->time_since_epoch().count();
-    tx.exec_prepared("members_set_muted_until", chat_id, user_id, millis);
+    tx.exec_prepared("members_set_muted_until", chat_id, user_id, epoch_ms(until));
 }
 
 void remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {

@@ -44,9 +44,8 @@ void prepare(Tx& tx) {
 
 model::InviteLink insert(Tx& tx, const std::string& code, const std::string& chat_id, const std::string& created_by,
                          std::optional<model::Timestamp> expires_at, std::optional<std::int64_t> max_uses) {
-    std::optional<long long> millis;
-    if (expires_at) millis = expires_at->time_since_epoch().count();
-    return link_from(tx.exec_prepared("invite_links_insert", code, chat_id, created_by, millis, max_uses)[0]);
+    return link_from(
+        tx.exec_prepared("invite_links_insert", code, chat_id, created_by, epoch_ms(expires_at), max_uses)[0]);
 }
 
 std::optional<model::InviteLink> find(Tx& tx, const std::string& code) {

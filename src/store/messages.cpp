@@ -465,9 +465,8 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
 
 std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age,
                          std::chrono::system_clock::time_point stored_before) {
-    const auto before_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(stored_before.time_since_epoch()).count();
-    return tx.exec_prepared("messages_settled_seq", chat_id, below, age.count(), before_ms)[0][0].as<std::int64_t>();
+    const auto before = epoch_ms(std::chrono::time_point_cast<std::chrono::milliseconds>(stored_before));
+    return tx.exec_prepared("messages_settled_seq", chat_id, below, age.count(), before)[0][0].as<std::int64_t>();
 }
 
 std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,
@@ -522,7 +521,7 @@ void unpin(Tx& tx, const std::string& id, std::int64_t version) { tx.exec_prepar
 
 void set_forwarded_from(Tx& tx, const std::string& id, const model::ForwardOrigin& origin) {
     tx.exec_prepared("messages_set_forwarded_from", id, origin.message_id, origin.chat_id, origin.sender_id,
-                     origin.sent_at.time_since_epoch().count());
+                     epoch_ms(origin.sent_at));
 }
 
 std::int64_t next_version(Tx& tx, const std::string& chat_id) {

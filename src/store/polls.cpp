@@ -91,9 +91,8 @@ void prepare(Tx& tx) {
 model::Poll insert(Tx& tx, const std::string& message_id, const std::string& question, const model::Poll& poll) {
     std::vector<std::optional<std::string>> options;
     for (const auto& option : poll.options) options.emplace_back(option.text);
-    const std::optional<long long> closes_at =
-        poll.closes_at ? std::optional<long long>(poll.closes_at->time_since_epoch().count()) : std::nullopt;
-    tx.exec_prepared("polls_insert", message_id, text_array(options), poll.multiple_choice, poll.anonymous, closes_at);
+    tx.exec_prepared("polls_insert", message_id, text_array(options), poll.multiple_choice, poll.anonymous,
+                     epoch_ms(poll.closes_at));
     model::Poll stored;
     stored.question = question;
     for (const auto& option : poll.options) stored.options.push_back({option.text, 0, {}});

@@ -165,9 +165,7 @@ std::optional<model::NotificationSettings> settings(Tx& tx, const std::string& c
 
 void set_settings(Tx& tx, const std::string& chat_id, const std::string& user_id, model::NotifyLevel level,
                   std::optional<model::Timestamp> muted_until) {
-    std::optional<long long> until_ms;
-    if (muted_until) until_ms = muted_until->time_since_epoch().count();
-    tx.exec_prepared("push_set_settings", chat_id, user_id, std::string(model::name_of(level)), until_ms);
+    tx.exec_prepared("push_set_settings", chat_id, user_id, std::string(model::name_of(level)), epoch_ms(muted_until));
 }
 
 bool lead_derivation(Tx& tx) { return tx.exec_prepared1("push_lead")[0].as<bool>(); }
@@ -211,7 +209,7 @@ void collect(Tx& tx, const std::string& chat_id, const std::vector<Notice>& noti
     tx.exec_prepared("push_collect", chat_id, array_of(notices, [](const Notice& n) { return n.user_id; }),
                      array_of(notices, [](const Notice& n) { return n.message_id; }),
                      array_of(notices, [](const Notice& n) { return n.count; }),
-                     array_of(notices, [](const Notice& n) { return n.first_at.time_since_epoch().count(); }),
+                     array_of(notices, [](const Notice& n) { return epoch_ms(n.first_at); }),
                      static_cast<long long>(collapse.count()));
 }
 

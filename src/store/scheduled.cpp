@@ -45,8 +45,6 @@ std::vector<model::ScheduledMessage> all(const pqxx::result& result) {
     return found;
 }
 
-long long millis(model::Timestamp at) { return at.time_since_epoch().count(); }
-
 }  // namespace
 
 void prepare(Tx& tx) {
@@ -95,7 +93,7 @@ void prepare(Tx& tx) {
 }
 
 std::optional<model::ScheduledMessage> insert(Tx& tx, const model::ScheduledMessage& m) {
-    return single(tx.exec_prepared("scheduled_insert", m.chat_id, m.sender_id, millis(m.send_at),
+    return single(tx.exec_prepared("scheduled_insert", m.chat_id, m.sender_id, epoch_ms(m.send_at),
                                    std::string(model::to_string(m.type)), m.content, m.media_id, m.reply_to_id,
                                    m.metadata.text, m.client_id, entities_text(m.entities)));
 }
@@ -117,10 +115,10 @@ std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender
 }
 
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change) {
-    const std::optional<long long> send_at = change.send_at ? std::optional(millis(*change.send_at)) : std::nullopt;
     std::optional<std::string> entities;
     if (change.entities) entities = entities_text(*change.entities);
-    return single(tx.exec_prepared("scheduled_update", id, send_at, change.content, change.metadata, entities));
+    return single(
+        tx.exec_prepared("scheduled_update", id, epoch_ms(change.send_at), change.content, change.metadata, entities));
 }
 
 bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_remove", id).affected_rows() > 0; }

@@ -81,8 +81,8 @@ model::Stats compute(Tx& tx, const Window& window, const std::string& bucket) {
     stats.to = window.second;
     stats.bucket = bucket;
     // The window travels as epoch milliseconds, exactly as reported back.
-    const auto from = std::to_string(window.first.time_since_epoch().count());
-    const auto to = std::to_string(window.second.time_since_epoch().count());
+    const auto from = std::to_string(epoch_ms(window.first));
+    const auto to = std::to_string(epoch_ms(window.second));
     for (const auto& row : tx.exec_prepared("stats_buckets", from, to, bucket))
         stats.buckets.push_back(
             {timestamp(row[0]), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});

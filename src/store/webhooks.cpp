@@ -56,11 +56,6 @@ model::WebhookFailure failure_from(const pqxx::row& row) {
             .failed_at = timestamp(row[8])};
 }
 
-std::optional<long long> optional_millis(const std::optional<model::Timestamp>& at) {
-    if (!at) return std::nullopt;
-    return at->time_since_epoch().count();
-}
-
 }  // namespace
 
 model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription) {
@@ -161,8 +156,8 @@ void record_attempt(Tx& tx, const std::string& subscription_id, const std::strin
         "UPDATE webhook_cursors SET attempts = $4, failing_since = to_timestamp($5::bigint / 1000.0), "
         "next_attempt_at = to_timestamp($6::bigint / 1000.0), last_error = $7 "
         "WHERE subscription_id = $1::uuid AND chat_id = $2::uuid AND leased_by = $3::uuid",
-        subscription_id, chat_id, node, cursor.attempts, optional_millis(cursor.failing_since),
-        next_attempt_at.time_since_epoch().count(), error);
+        subscription_id, chat_id, node, cursor.attempts, epoch_ms(cursor.failing_since), epoch_ms(next_attempt_at),
+        error);
 }
 
 std::optional<MemberChange> member_change(Tx& tx, const std::string& message_id) {

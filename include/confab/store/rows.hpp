@@ -27,6 +27,14 @@ inline std::optional<std::string> optional_text(const pqxx::field& field) {
 // millisecond; std::invalid_argument for anything else (infinity, BC, another date style).
 model::Timestamp utc_timestamp(std::string_view text);
 
+// A time as the statements take it: milliseconds since the epoch (to_timestamp($n / 1000.0)).
+inline long long epoch_ms(model::Timestamp at) { return at.time_since_epoch().count(); }
+
+inline std::optional<long long> epoch_ms(const std::optional<model::Timestamp>& at) {
+    if (!at) return std::nullopt;
+    return epoch_ms(*at);
+}
+
 // Columns selected as CONFAB_TIME(column).
 inline model::Timestamp timestamp(const pqxx::field& field) { return utc_timestamp({field.c_str(), field.size()}); }
 
