@@ -39,6 +39,9 @@ reads cost cluster
   --postgres-pid PID          the postmaster's process id (CPU of all its backends)
   --nats-pid PID              nats-server's process id (its CPU, for cluster)
   --rates R[,R...]            the msg/s that cluster runs (default 250,500,1000; --quick 50)
+  --cost-rates R[,R...]       the msg/s that cost runs, each for its window, instead of searching
+                              its knee and running shares of it (no pgbench, no targets): the
+                              same loads for two builds on a machine whose speed moves
   --database-url URL          confab's database, to verify what was stored
   --ceiling-database-url URL  a database with the confab schema for pgbench (omit: no ceiling)
   --pgbench PATH              pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)
@@ -58,6 +61,7 @@ struct Options {
     pid_t postgres_pid = 0;
     pid_t nats_pid = 0;
     std::vector<double> cluster_rates;  // empty: the settings'
+    std::vector<double> cost_rates;     // empty: shares of the knee
     std::string database_url;
     std::string json_path;
     bool quick = false;
@@ -90,6 +94,7 @@ Options parse(int argc, char** argv) {
         else if (arg == "--postgres-pid") options.postgres_pid = std::stoi(value());
         else if (arg == "--nats-pid") options.nats_pid = std::stoi(value());
         else if (arg == "--rates") options.cluster_rates = parse_rates(value());
+        else if (arg == "--cost-rates") options.cost_rates = parse_rates(value());
         else if (arg == "--database-url") options.database_url = value();
         else if (arg == "--ceiling-database-url") options.ceiling.database_url = value();
         else if (arg == "--pgbench") options.ceiling.pgbench = value();
@@ -164,6 +169,7 @@ asio::awaitable<bool> run(const Options& options, json& report) {
     Population population(executor, nodes, 32);
     Context context{.population = population, .settings = settings_for(options.quick)};
     if (!options.cluster_rates.empty()) context.settings.cluster_rates = options.cluster_rates;
+    context.settings.cost_rates = options.cost_rates;
     context.server_pids = options.server_pids;
     context.postgres_pid = options.postgres_pid;
     context.nats_pid = options.nats_pid;

@@ -191,9 +191,10 @@ void print_scenario(std::ostream& out, const ScenarioResult& r) {
     if (!r.loads.empty()) {
         const bool reads = r.loads.front().second.reads.has_value();
         const auto columns = cost_columns(reads);
-        out << "at shares of the best rate; us/" << (reads ? "read" : "msg") << " are CPU-microseconds per "
-            << (reads ? "completed read" : "persisted message") << "; tx, ins, upd and stmt/"
-            << (reads ? "read" : "msg") << " are PostgreSQL's commits, rows inserted and updated and statements per "
+        out << (r.searched ? "at shares of the best rate" : "at fixed rates") << "; us/" << (reads ? "read" : "msg")
+            << " are CPU-microseconds per " << (reads ? "completed read" : "persisted message")
+            << "; tx, ins, upd and stmt/" << (reads ? "read" : "msg")
+            << " are PostgreSQL's commits, rows inserted and updated and statements per "
             << (reads ? "read" : "message") << '\n';
         print_row(out, columns, [](const Column& c) { return c.header; });
         for (const auto& load : r.loads) print_row(out, columns, [&](const Column& c) { return c.cell(load.second); });

@@ -243,6 +243,18 @@ std::vector<std::vector<std::size_t>> consecutive_groups(std::size_t first_user,
     return lists;
 }
 
+// Offered rates with no search: a rate that is not sustained is reported as it is.
+asio::awaitable<std::vector<StepResult>> fixed_rate_steps(Context& context, Traffic& traffic, SendPlan& plan,
+                                                          const std::vector<double>& rates,
+                                                          std::optional<double> window_s = std::nullopt) {
+    std::vector<StepResult> steps;
+    for (const auto rate : rates) {
+        steps.push_back(co_await run_step(context, traffic, plan, nullptr, {rate, 0}, window_s));
+        steps.back().label = "fixed";
+    }
+    co_return steps;
+}
+
 // The shares of the knee the cost scenarios measure.
 const std::vector<double> kShares{0.1, 0.3, 0.6, 0.9};
 
@@ -506,8 +518,19 @@ asio::awaitable<void> cost(Context& context, ScenarioResult& result) {
     const auto& s = context.settings;
     result.description = std::to_string(s.cost_chats) + " group chats x " + std::to_string(s.cost_members) +
                          " members, every member sends; then " + fixed(s.cost_window_s, 0) +
-                         " s at shares of the best rate";
+                         (s.cost_rates.empty() ? " s at shares of the best rate" : " s at each fixed rate");
     const auto& chats = *co_await cost_chats_of(context);
+    if (!s.cost_rates.empty()) {
+        result.searched = false;
+        co_await with_chat_traffic(context, result, chats, s.cost_members, false,
+                                   [&](Traffic& traffic, SendPlan& plan, ReadLoad*) -> asio::awaitable<void> {
+                                       for (auto& step : co_await fixed_rate_steps(context, traffic, plan, s.cost_rates,
+                                                                                   s.cost_window_s))
+                                           result.loads.emplace_back(0, std::move(step));
+                                   });
+        context.cost_chats_have_history = true;
+        co_return;
+    }
     measure_ceiling(context, result, cost_shape());
     co_await run_chat_traffic(context, result, chats, s.cost_members, s.cost_start, std::nullopt, kShares);
     context.cost_chats_have_history = true;
@@ -627,11 +650,7 @@ asio::awaitable<void> cluster(Context& context, ScenarioResult& result) {
     result.cross_node_share = cross_node_share(context.population, chats);
     co_await with_chat_traffic(context, result, chats, s.cluster_members, false,
                                [&](Traffic& traffic, SendPlan& plan, ReadLoad*) -> asio::awaitable<void> {
-                                   for (const auto rate : s.cluster_rates) {
-                                       auto step = co_await run_step(context, traffic, plan, nullptr, {rate, 0});
-                                       step.label = "fixed";
-                                       result.steps.push_back(std::move(step));
-                                   }
+                                   result.steps = co_await fixed_rate_steps(context, traffic, plan, s.cluster_rates);
                                });
 }
 

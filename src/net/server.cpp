@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,6 +22,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +51,42 @@ void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
     std::filesystem::rename(partial, file);
 }
 
+// One event loop per I/O thread, each run by that thread alone: a connection lives on one,
+// so what its handlers post (a completed send, a resumed coroutine) stays on its thread,
+// waking no other and taking no lock another thread contends for.
+class EventLoops {
+public:
+    explicit EventLoops(unsigned threads) {
+        for (unsigned i = 0; i < threads; ++i) {
+            loops_.push_back(std::make_unique<asio::io_context>(1));
+            kept_running_.push_back(asio::make_work_guard(*loops_.back()));
+        }
+    }
+
+    // Runs the acceptor, the signals and the hub's drain.
+    asio::io_context& first() { return *loops_.front(); }
+
+    // Round robin over the loops, for the accept loop alone.
+    asio::io_context& next() { return *loops_[next_++ % loops_.size()]; }
+
+    // Runs every loop, the first on the calling thread, until stop().
+    void run() {
+        std::vector<std::thread> threads;
+        for (std::size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([loop = loops_[i].get()] { loop->run(); });
+        first().run();
+        for (auto& thread : threads) thread.join();
+    }
+
+    void stop() {
+        for (auto& loop : loops_) loop->stop();
+    }
+
+private:
+    std::vector<std::unique_ptr<asio::io_context>> loops_;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> kept_running_;
+    std::size_t next_ = 0;
+};
+
 std::size_t total_connection_cap(const config::Config& config) {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw std::runtime_error("getrlimit(RLIMIT_NOFILE) failed");
@@ -62,10 +100,10 @@ struct Server::Impl {
         : config(cfg),
           cors(cfg.server.allowed_origins),
           reload(std::move(hooks.reload)),
-          io(static_cast<int>(cfg.server.io_threads)),
-          acceptor(io),
-          signals(io, SIGINT, SIGTERM),
-          hangups(io, SIGHUP),
+          loops(cfg.server.io_threads),
+          acceptor(loops.first()),
+          signals(loops.first(), SIGINT, SIGTERM),
+          hangups(loops.first(), SIGHUP),
           connections_per_address("connections_per_ip", cfg.limits.connections_per_ip),
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
           connection_cap(total_connection_cap(cfg)),
@@ -83,7 +121,7 @@ struct Server::Impl {
                   connections_per_address,
                   connections_per_user,
                   files} {
-        hub.deliver_on(io.get_executor());
+        hub.deliver_on(loops.first().get_executor());
     }
 
     asio::awaitable<void> reload_on_hangup() {
@@ -107,9 +145,9 @@ struct Server::Impl {
     }
 
     asio::awaitable<void> accept_loop() {
-        asio::steady_timer pause(io);
+        asio::steady_timer pause(loops.first());
         for (;;) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(loops.next()), use_tuple);
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 if (!AcceptBackoff::is_exhaustion(ec)) {
@@ -160,13 +198,13 @@ struct Server::Impl {
         boost::system::error_code ignored;
         hangups.cancel(ignored);
         registry.begin_shutdown();
-        asio::steady_timer poll(io);
+        asio::steady_timer poll(loops.first());
         while (registry.alive() > 0 && std::chrono::steady_clock::now() < deadline) {
             poll.expires_after(drain_poll);
             co_await poll.async_wait(use_tuple);
         }
         if (registry.alive() > 0) spdlog::warn("{} connections still open at the deadline", registry.alive());
-        io.stop();
+        loops.stop();
     }
 
     // Past the cap a connection costs an accept, one write and a close: nothing is read and
@@ -191,9 +229,9 @@ struct Server::Impl {
     const config::Config& config;
     http::Cors cors;
     std::function<void()> reload;
-    // Declared before io: sessions still suspended when io is destroyed leave the registry.
+    // Declared before the loops: sessions still suspended when a loop is destroyed leave the registry.
     SessionRegistry registry;
-    asio::io_context io;
+    EventLoops loops;
     tcp::acceptor acceptor;
     asio::signal_set signals;
     asio::signal_set hangups;
@@ -215,13 +253,11 @@ Server::~Server() = default;
 
 void Server::run() {
     impl_->listen();
-    asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
-    asio::co_spawn(impl_->io, impl_->shutdown_on_signal(), asio::detached);
-    asio::co_spawn(impl_->io, impl_->reload_on_hangup(), asio::detached);
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < impl_->config.server.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
-    impl_->io.run();
-    for (auto& thread : threads) thread.join();
+    auto& first = impl_->loops.first();
+    asio::co_spawn(first, impl_->accept_loop(), asio::detached);
+    asio::co_spawn(first, impl_->shutdown_on_signal(), asio::detached);
+    asio::co_spawn(first, impl_->reload_on_hangup(), asio::detached);
+    impl_->loops.run();
     spdlog::info("server stopped");
 }
 

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -79,7 +80,8 @@ void close_transport(Stream& stream) {
 
 // One live WebSocket. Every member function runs on the connection's strand (the
 // stream's executor); deliver() and close() are the only entry points from other
-// threads and hop onto it first.
+// threads and hop onto it first. deliver() runs at once when it can (the hub's drain, on an
+// I/O thread, while the strand is idle): a delivery then costs no other thread's wake-up.
 template <class NextLayer, class Events>
 class WsSession final : public realtime::Connection,
                         public CoalescingStream<NextLayer>::Observer,
@@ -102,7 +104,7 @@ public:
     const std::string& token_hash() const override { return principal_.token_hash; }
 
     void deliver(realtime::Frames frames) override {
-        asio::post(ws_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
+        asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
             for (auto& frame : frames) self->enqueue(std::move(frame));
             self->ws_.next_layer().flush();
         });
