@@ -254,7 +254,8 @@ boost::asio::awaitable<SignedIn> AuthService::sign_in_with_host_token(std::strin
 boost::asio::awaitable<void> AuthService::logout(const Principal& principal) {
     co_await pool_.run([hash = principal.token_hash](store::Tx& tx) { store::tokens::revoke(tx, hash); });
     tokens_.forget(principal.token_hash);
-    hub_.close_token(principal.user_id, principal.token_hash, realtime::CloseCode::token_revoked);
+    hub_.close(principal.user_id, realtime::TokenFilter::only(principal.token_hash),
+               realtime::CloseCode::token_revoked);
 }
 
 boost::asio::awaitable<void> AuthService::sign_out_everywhere(std::string user_id) {
@@ -324,7 +325,7 @@ boost::asio::awaitable<void> AuthService::confirm_deletion(const Principal& prin
 
 void AuthService::signed_out(const std::string& user_id, const std::string& kept_token_hash) {
     tokens_.forget_user(user_id, kept_token_hash);
-    hub_.close_tokens_except(user_id, kept_token_hash, realtime::CloseCode::token_revoked);
+    hub_.close(user_id, realtime::TokenFilter::all_except(kept_token_hash), realtime::CloseCode::token_revoked);
 }
 
 void AuthService::revoked_elsewhere(const std::string& user_id, const realtime::TokenFilter& tokens) {
@@ -345,7 +346,7 @@ boost::asio::awaitable<void> AuthService::revoke_session(const Principal& princi
     });
     if (!hash) throw not_found("session");
     tokens_.forget(*hash);
-    hub_.close_token(principal.user_id, *hash, realtime::CloseCode::token_revoked);
+    hub_.close(principal.user_id, realtime::TokenFilter::only(*hash), realtime::CloseCode::token_revoked);
     spdlog::info("session revoked user_id={} session_id={}", principal.user_id, session_id);
 }
 

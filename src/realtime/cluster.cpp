@@ -283,7 +283,7 @@ void Cluster::expire_gaps(const std::stop_token& stop) {
 }
 
 void Cluster::resync(const std::string& user_id) {
-    hub_.close_here(user_id, TokenFilter{"", true}, CloseCode::try_again_later);
+    hub_.close_here(user_id, TokenFilter::all_except(""), CloseCode::try_again_later);
 }
 
 void Cluster::relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {

@@ -36,14 +36,7 @@ std::size_t Hub::send_to_users(const std::vector<std::string>& user_ids, const F
     return order ? relay_->send_here_in_order(user_ids, frame, *order) : send_here(user_ids, frame);
 }
 
-void Hub::close_token(const std::string& user_id, const std::string& token_hash, CloseCode code) {
-    const TokenFilter tokens{token_hash, false};
-    if (relay_) relay_->relay_close(user_id, tokens, code);
-    close_here(user_id, tokens, code);
-}
-
-void Hub::close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code) {
-    const TokenFilter tokens{keep, true};
+void Hub::close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) {
     if (relay_) relay_->relay_close(user_id, tokens, code);
     close_here(user_id, tokens, code);
 }
@@ -66,7 +59,7 @@ std::size_t Hub::send_here(const std::vector<std::string>& user_ids, const Frame
 
 std::size_t Hub::send_to_token(const std::string& user_id, const std::string& token_hash, const Frame& frame) {
     Dispatch dispatch{{}, frame, std::nullopt};
-    const TokenFilter tokens{token_hash, false};
+    const auto tokens = TokenFilter::only(token_hash);
     std::size_t count = 0;
     bool start_drain = false;
     {

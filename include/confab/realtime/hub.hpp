@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace confab::realtime {
@@ -45,6 +46,9 @@ public:
 struct TokenFilter {
     std::string token_hash;
     bool all_but = false;  // every token except token_hash (none kept when it is empty)
+
+    static TokenFilter only(std::string token_hash) { return {std::move(token_hash), false}; }
+    static TokenFilter all_except(std::string token_hash) { return {std::move(token_hash), true}; }
 
     bool operator==(const TokenFilter&) const = default;
     bool matches(const Connection& connection) const { return (connection.token_hash() == token_hash) != all_but; }
@@ -97,11 +101,9 @@ public:
     // This node's connections of the user that authenticated with this token (one device) get
     // the frame: a call's signalling, whose call lives on this node; returns how many.
     std::size_t send_to_token(const std::string& user_id, const std::string& token_hash, const Frame& frame);
-    // Closes the user's connections that authenticated with this token, on every node, after
-    // what was sent to them before.
-    void close_token(const std::string& user_id, const std::string& token_hash, CloseCode code);
-    // Closes every connection of the user but those of token `keep` (none kept when empty).
-    void close_tokens_except(const std::string& user_id, const std::string& keep, CloseCode code);
+    // Closes the user's connections that match `tokens`, on every node, after what was sent to
+    // them before.
+    void close(const std::string& user_id, const TokenFilter& tokens, CloseCode code);
 
     // What another node sent or closed: for this node's connections only.
     std::size_t send_here(const std::vector<std::string>& user_ids, const Frame& frame);

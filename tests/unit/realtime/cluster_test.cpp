@@ -183,7 +183,7 @@ TEST_F(ClusterTest, ClosingATokenClosesItsConnectionsOnEveryNodeAfterWhatWasSent
     auto revoked_there = b.connect("ana", "revoked");
     auto kept_there = b.connect("ana", "kept");
     a.hub.send_to_users({"ana"}, frame("1"));
-    a.hub.close_token("ana", "revoked", CloseCode::token_revoked);
+    a.hub.close("ana", TokenFilter::only("revoked"), CloseCode::token_revoked);
     run();
     EXPECT_EQ(revoked_there->received, (std::vector<std::string>{"1", "close 4001"}));
     EXPECT_EQ(kept_there->received, std::vector<std::string>{"1"});
@@ -192,7 +192,7 @@ TEST_F(ClusterTest, ClosingATokenClosesItsConnectionsOnEveryNodeAfterWhatWasSent
 TEST_F(ClusterTest, ClosingAllButOneTokenKeepsThatTokensConnectionsElsewhere) {
     auto other_there = b.connect("ana", "other");
     auto kept_there = b.connect("ana", "kept");
-    a.hub.close_tokens_except("ana", "kept", CloseCode::token_revoked);
+    a.hub.close("ana", TokenFilter::all_except("kept"), CloseCode::token_revoked);
     run();
     EXPECT_EQ(other_there->received, std::vector<std::string>{"close 4001"});
     EXPECT_TRUE(kept_there->received.empty());

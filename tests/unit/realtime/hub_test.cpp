@@ -54,7 +54,7 @@ TEST_F(HubTest, ACloseFollowsWhatWasSentBeforeIt) {
     auto phone = connect("ana", "phone");
     auto laptop = connect("ana", "laptop");
     hub.send_to_users({"ana"}, frame("1"));
-    hub.close_token("ana", "phone", CloseCode::token_revoked);
+    hub.close("ana", TokenFilter::only("phone"), CloseCode::token_revoked);
     hub.send_to_users({"ana"}, frame("2"));
     io.run();
     EXPECT_EQ(phone->received, (std::vector<std::string>{"1", "close 4001", "2"}))
