@@ -162,7 +162,7 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     // calling into the cluster before the cluster goes, and the cluster into the hub before it.
     std::optional<realtime::Cluster> cluster;
     std::optional<net::NatsBus> bus;
-    if (!config.cluster.nats_urls.empty()) {
+    if (config.cluster.clustered()) {
         bus.emplace(config.cluster);
         cluster.emplace(
             app.hub, *bus,
@@ -208,9 +208,8 @@ int main(int argc, char** argv) {
     confab::config::Config config;
     try {
         config = confab::config::load(arguments->config_file, confab::config::process_env());
-        const bool clustered = !config.cluster.nats_urls.empty();
         confab::obs::init_logging(config.log.level, config.log.format,
-                                  clustered ? confab::net::NatsBus::node_id(config.cluster) : "");
+                                  config.cluster.clustered() ? confab::net::NatsBus::node_id(config.cluster) : "");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "confab: configuration error: %s\n", e.what());
         return 2;

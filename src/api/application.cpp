@@ -57,7 +57,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       web_client(cfg.web.root),
       router(make_router(services)),
       events(services) {
-    if (!cfg.cluster.nats_urls.empty()) {
+    if (cfg.cluster.clustered()) {
         writes.shared_with_other_nodes();
         calls.share_with_other_nodes(presence.process_id(), cfg.cluster.presence_timeout);
     }

@@ -169,6 +169,7 @@ struct Cluster {
     // users' connections are forgotten for presence. Each node heartbeats at a third of it.
     std::chrono::milliseconds presence_timeout{10000};
 
+    bool clustered() const { return !nats_urls.empty(); }
     bool operator==(const Cluster&) const = default;
 };
 
