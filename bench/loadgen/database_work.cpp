@@ -18,6 +18,11 @@ DatabaseWork sample_database_work(const std::string& database_url) {
     return work;
 }
 
+void vacuum_analyze(const std::string& database_url) {
+    pqxx::connection c(database_url);
+    pqxx::nontransaction(c).exec0("VACUUM ANALYZE");
+}
+
 DatabaseWork operator-(const DatabaseWork& after, const DatabaseWork& before) {
     DatabaseWork work{after.commits - before.commits, after.rows_inserted - before.rows_inserted,
                       after.rows_updated - before.rows_updated, std::nullopt};

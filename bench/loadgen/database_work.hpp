@@ -19,4 +19,8 @@ DatabaseWork sample_database_work(const std::string& database_url);
 
 DatabaseWork operator-(const DatabaseWork& after, const DatabaseWork& before);
 
+// VACUUM ANALYZE of the whole database: what the last writes left for autovacuum is done now,
+// not during a measurement, and reads find the same settled state in every database so treated.
+void vacuum_analyze(const std::string& database_url);
+
 }  // namespace confab::bench
