@@ -68,19 +68,17 @@ void prepare_ceiling_database(const std::string& database_url) {
             "FROM generate_series($2::bigint, $4::bigint) k",
             shape->chat_base, shape->user_base, shape->members, shape->user_base + users - 1);
     }
-    // History for the keyset page query: each cost chat's members take turns, as in the
-    // scenarios' sends (content "b<number>").
-    tx.exec_params(
-        "INSERT INTO messages (chat_id, sender_id, seq, version, type, content, metadata, client_id) "
-        "SELECT bench_uuid($1::bigint + c), bench_uuid($2::bigint + c * $3::bigint + s % $3::bigint), s, s, 'text', "
-        "'b' || (c * $4::bigint + s), '{}'::jsonb, 'h' || (c * $4::bigint + s) "
-        "FROM generate_series(0, $5::bigint - 1) c, generate_series(1, $4::bigint) s",
-        cost.chat_base, cost.user_base, cost.members, history_messages_per_chat, cost.chats);
-    tx.exec_params(
-        "UPDATE chats SET last_seq = $1::bigint, version = $1::bigint "
-        "WHERE id IN (SELECT bench_uuid(k) FROM generate_series($2::bigint, $3::bigint) k)",
-        history_messages_per_chat, cost.chat_base, cost.chat_base + cost.chats - 1);
     tx.exec("VACUUM ANALYZE");
+}
+
+void name_page_chats(const std::string& database_url, const std::vector<std::string>& chat_ids) {
+    pqxx::connection c(database_url);
+    pqxx::nontransaction tx(c);
+    std::string ids;
+    for (const auto& id : chat_ids) ids += (ids.empty() ? "" : ",") + id;
+    tx.exec("CREATE OR REPLACE FUNCTION bench_uuid(bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$ SELECT (" +
+            tx.quote("{" + ids + "}") + "::uuid[])[($1 - " + std::to_string(cost.chat_base) + ") % " +
+            std::to_string(chat_ids.size()) + " + 1] $$");
 }
 
 namespace {

@@ -46,17 +46,21 @@ struct CeilingOptions {
     int batch = 50;
 };
 
-// Fills the ceiling database with the users, chats and members of every shape, and the cost
-// shape's chats with history_messages_per_chat messages each (replacing what an earlier run
-// left).
+// Fills the ceiling database with the users, chats and members of every shape (replacing what
+// an earlier run left).
 void prepare_ceiling_database(const std::string& database_url);
-constexpr long history_messages_per_chat = 200;
+
+// Defines bench_uuid in the server's own database so that page.sql's chats (the cost shape's
+// keys, wrapping around `chat_ids`) are `chat_ids`, the chats whose history the server was
+// asked for: pgbench then reads the same rows, in the same table, as the server.
+void name_page_chats(const std::string& database_url, const std::vector<std::string>& chat_ids);
 
 // Runs pgbench with one message per transaction (batch 1: message.sql) or `batch` per
 // transaction (batch.sql).
 CeilingResult run_pgbench(const CeilingOptions& options, const CeilingShape& shape, int batch);
 // Runs pgbench's keyset page query (page.sql: a chat's newest 50 messages, one statement)
-// over the cost shape's chats at `rate` queries per second for `seconds`.
+// over the cost shape's chats at `rate` queries per second for `seconds`, in the database of
+// options.database_url (one where name_page_chats ran).
 CeilingResult run_pgbench_pages(const CeilingOptions& options, double rate, double seconds);
 
 }  // namespace confab::bench

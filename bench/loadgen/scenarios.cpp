@@ -558,10 +558,11 @@ void add_history_targets(ScenarioResult& result, const StepResult& load, const C
 
 // Issue #21 item 3: what a history page (the newest 50 messages of a chat, as a client opening
 // it reads them) costs the server and PostgreSQL at shares of the read knee, beside pgbench's
-// keyset page query at the same rates. Only reads: no sockets are open while they run. Both
-// databases are vacuumed before the shares (the sends before leave autovacuum work, which
-// would otherwise weigh on the server's first steps and not on pgbench's), and each share's
-// pgbench run follows the server's at once, so that the two see the same machine.
+// keyset page query at the same rates, on the same chats of the same database. Only reads: no
+// sockets are open while they run. The database is vacuumed before the shares (the sends
+// before leave autovacuum work, which would otherwise weigh on the server's first steps and
+// not on pgbench's), and each share's pgbench run follows the server's at once, so that the
+// two see the same machine.
 asio::awaitable<void> history(Context& context, ScenarioResult& result) {
     const auto& s = context.settings;
     result.description = "history pages (GET /chats/{id}/messages?limit=50) of the " + std::to_string(s.cost_chats) +
@@ -592,9 +593,14 @@ asio::awaitable<void> history(Context& context, ScenarioResult& result) {
             return StepLoad{0, rate};
         },
         [&](StepLoad load) { return run_step(context, no_sends, no_senders, &reads, load); });
+    std::optional<CeilingOptions> pages_by_pgbench;
     if (result.best) {
         vacuum_analyze(context.database_url);
-        if (context.ceiling) vacuum_analyze(context.ceiling->database_url);
+        if (context.ceiling) {
+            name_page_chats(context.database_url, ids);
+            pages_by_pgbench = *context.ceiling;
+            pages_by_pgbench->database_url = context.database_url;
+        }
     }
     for (const auto share : kShares) {
         if (!result.best) break;
@@ -602,8 +608,8 @@ asio::awaitable<void> history(Context& context, ScenarioResult& result) {
         auto step = co_await run_step(context, no_sends, no_senders, &reads, {0, rate}, s.cost_window_s);
         step.label = fixed(100 * share, 0) + "%";
         const CeilingResult* pgbench = nullptr;
-        if (context.ceiling) {
-            result.ceilings.push_back(run_pgbench_pages(*context.ceiling, step.reads->offered_per_s, s.cost_window_s));
+        if (pages_by_pgbench) {
+            result.ceilings.push_back(run_pgbench_pages(*pages_by_pgbench, step.reads->offered_per_s, s.cost_window_s));
             pgbench = &result.ceilings.back();
         }
         add_history_targets(result, step, pgbench);
