@@ -1,5 +1,6 @@
 #include "ceiling.hpp"
 
+#include "database_work.hpp"
 #include "process_stats.hpp"
 
 #include <pqxx/pqxx>
@@ -37,7 +38,9 @@ const CeilingShape& many_chats_shape() { return many_chats; }
 const CeilingShape& hot_chat_shape() { return hot_chat; }
 const CeilingShape& cost_shape() { return cost; }
 
-void prepare_ceiling_database(const std::string& database_url) {
+namespace {
+
+void fill_ceiling_database(const std::string& database_url) {
     pqxx::connection c(database_url);
     pqxx::nontransaction tx(c);
     tx.exec(
@@ -68,7 +71,13 @@ void prepare_ceiling_database(const std::string& database_url) {
             "FROM generate_series($2::bigint, $4::bigint) k",
             shape->chat_base, shape->user_base, shape->members, shape->user_base + users - 1);
     }
-    tx.exec("VACUUM ANALYZE");
+}
+
+}  // namespace
+
+void prepare_ceiling_database(const std::string& database_url) {
+    fill_ceiling_database(database_url);
+    vacuum_analyze(database_url);
 }
 
 void name_page_chats(const std::string& database_url, const std::vector<std::string>& chat_ids) {

@@ -350,7 +350,9 @@ asio::awaitable<void> with_chat_traffic(Context& context, ScenarioResult& result
     result.verification = verify_stored(context.database_url, traffic.chat_ids(), traffic.acked());
 }
 
-// Searches the rate, then runs the `shares` of the best rate found (for cost). With
+// Searches the rate, then runs the `shares` of the best rate found (for cost), each on a
+// vacuumed database: the vacuum that the search's or the last share's writes leave falls
+// on none of them (pgbench's ceilings, too, run on a vacuumed database). With
 // `fixed_write_rate`, the search is over REST reads while sends stay at that rate.
 asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result, const std::vector<Chat>& chats,
                                        std::size_t senders_per_chat, double start_rate,
@@ -367,6 +369,7 @@ asio::awaitable<void> run_chat_traffic(Context& context, ScenarioResult& result,
                                    co_await search(context, result, traffic, reads, start_rate, load_at, step_at);
                                    for (const auto share : shares) {
                                        if (!result.best) break;
+                                       vacuum_analyze(context.database_url);
                                        auto step =
                                            co_await run_step(context, traffic, plan, nullptr,
                                                              {share * result.steps[*result.best].offered_per_s, 0},

@@ -25,15 +25,15 @@ namespace {
     "JOIN chats shared ON shared.id = " chat_id " AND shared.type <> 'channel' AND NOT shared.large "
 
 // Who shares a small chat with the user ($1), each once, as `other.user_id`. The small chats
-// are picked first and each one's members read by an index scan of its own (OFFSET 0 keeps the
-// planner from flattening it). Left to itself, the planner read every member of a large group
+// are picked first and each one's members read by an index scan of its own
+// (CONFAB_LOOKUP_PER_ROW). Left to itself, the planner read every member of a large group
 // the user is in and dropped them after (100,000 rows per WebSocket connect), as one large
 // group skews its estimate of a chat's size.
 #define CONFAB_SMALL_CHAT_PARTNERS \
     "WITH small AS MATERIALIZED (SELECT mine.chat_id FROM chat_members mine " CONFAB_SHARED_SMALL_CHAT(         \
         "mine.chat_id") "WHERE mine.user_id = $1::uuid) "                                                        \
                         "SELECT DISTINCT other.user_id::text FROM small CROSS JOIN LATERAL (SELECT o.user_id " \
-                        "FROM chat_members o WHERE o.chat_id = small.chat_id OFFSET 0) other "
+                        "FROM chat_members o WHERE o.chat_id = small.chat_id " CONFAB_LOOKUP_PER_ROW ") other "
 
 // Chat columns, the member count, and the viewer's membership (cm). A channel's or large group's
 // member count is its counter (subscriber_count): no count of 100,000 rows per read.
@@ -149,10 +149,10 @@ void prepare(Tx& tx) {
                    "ORDER BY c.activity DESC LIMIT $3");
     // The newest message of the main timeline (no thread reply) the viewer has not hidden for themself.
     tx.prepare("chats_last_messages",
-              std::string("SELECT ") + message_columns +
-                  " FROM unnest($1::uuid[]) AS c(id) JOIN LATERAL (SELECT * FROM messages x WHERE x.chat_id = c.id "
-                  "AND x.thread_root_id IS NULL AND" CONFAB_NOT_HIDDEN("x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true "
-                  "LEFT JOIN media md ON md.id = m.media_id");
+               std::string("SELECT ") + message_columns +
+                   " FROM unnest($1::uuid[]) AS c(id) JOIN LATERAL (SELECT * FROM messages x WHERE x.chat_id = c.id "
+                   "AND x.thread_root_id IS NULL AND" CONFAB_NOT_HIDDEN(
+                       "x", "$2") "ORDER BY x.seq DESC LIMIT 1) m ON true" CONFAB_MEDIA_OF_MESSAGE);
     tx.prepare("chats_update",
                "UPDATE chats SET title = coalesce($2, title), "
                "avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, "

@@ -224,13 +224,6 @@ std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const s
     return std::move(found.front());
 }
 
-// Ends a LATERAL subquery that must stay one index lookup per row of its outer side. Without
-// it PostgreSQL pulls a simple subquery up into an ordinary join, and a generic plan made
-// while the table was small (a new database: no statistics until the first ANALYZE, up to a
-// minute later) hashes the keys and scans the whole table for every batch; that cost 1.3 ms
-// of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
-#define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
-
 // The pages of the messages in `scope`, a condition on `m` over $1 and $2 that names the chat
 // ($1 or $2): `name`_newest, `name`_before ($5, newest first) and `name`_after ($5, oldest
 // first); $3 is the limit and $4 the viewer.
@@ -311,7 +304,7 @@ void prepare(Tx& tx) {
                                              " FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, client_id) "
                                              "JOIN LATERAL (SELECT * FROM messages x WHERE x.sender_id = k.sender_id "
                                              "AND x.client_id = k.client_id " CONFAB_LOOKUP_PER_ROW
-                                             ") m ON true LEFT JOIN media md ON md.id = m.media_id");
+                                             ") m ON true" CONFAB_MEDIA_OF_MESSAGE);
     tx.prepare("messages_lock_for_sends",
                "WITH generic AS (SELECT set_config('plan_cache_mode', 'force_generic_plan', true)), "
                "repeated AS (SELECT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS k(sender_id, client_id) "

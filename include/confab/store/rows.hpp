@@ -101,6 +101,13 @@ inline std::string like_prefix(const std::string& prefix) {
     return pattern;
 }
 
+// Ends a LATERAL subquery that must stay one index lookup per row of its outer side. Without
+// it PostgreSQL pulls a simple subquery up into an ordinary join, and a generic plan made
+// while the table was small (a new database: no statistics until the first ANALYZE, up to a
+// minute later) hashes the keys and scans the whole table for every batch; that cost 1.3 ms
+// of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
+#define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
+
 // A timestamptz column in the form timestamp() reads: its UTC time as text. PostgreSQL prints
 // that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
 // page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
@@ -115,7 +122,15 @@ model::User user_from(const pqxx::row& row, int first = 0);
 // its media as `md` (see with_media), and last whether the message has any reaction
 // (has_reactions()).
 extern const char* const message_columns;
-#define CONFAB_WITH_MEDIA(messages) messages " LEFT JOIN media md ON md.id = m.media_id"
+#define CONFAB_WITH_MEDIA(messages) messages CONFAB_MEDIA_OF_MESSAGE
+// The media of the message `m` as `md` (NULLs for a message without): looked up only for a
+// message that has media. A plain LEFT JOIN lets a planner that believes the media table
+// empty (a database without uploads, once vacuumed) rescan it for every message, and every
+// rescan asks the kernel for the file's size: that doubled a history page's cost
+// (docs/performance.md, Reads).
+#define CONFAB_MEDIA_OF_MESSAGE                                                          \
+    " LEFT JOIN LATERAL (SELECT * FROM media x WHERE m.media_id IS NOT NULL AND x.id = " \
+    "m.media_id " CONFAB_LOOKUP_PER_ROW ") md ON true"
 // The media columns media_from() reads, for a media table aliased `md`.
 #define CONFAB_MEDIA_COLUMNS                                                                      \
     "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
