@@ -124,8 +124,8 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
 }
 
 template <class Metric>
-void Family<Metric>::write(std::string& out, const char* type) const {
-    out += "# HELP " + name_ + ' ' + help_ + "\n# TYPE " + name_ + ' ' + type + '\n';
+void Family<Metric>::write(std::string& out) const {
+    out += "# HELP " + name_ + ' ' + help_ + "\n# TYPE " + name_ + ' ' + Metric::type + '\n';
     std::shared_lock lock(mutex_);
     for (const auto& [values, metric] : series_) write_value(out, name_, label_text(label_names_, values), *metric);
 }
@@ -136,45 +136,7 @@ template class Family<Histogram>;
 
 std::string Metrics::expose() const {
     std::string out;
-    connections_open.write(out, "gauge");
-    http_requests.write(out, "counter");
-    http_duration.write(out, "histogram");
-    http_in_flight.write(out, "gauge");
-    ws_frames_in.write(out, "counter");
-    ws_frames_out.write(out, "counter");
-    messages_sent.write(out, "counter");
-    deliveries.write(out, "counter");
-    queue_drops.write(out, "counter");
-    rate_limited.write(out, "counter");
-    db_in_use.write(out, "gauge");
-    db_waiting.write(out, "gauge");
-    db_errors.write(out, "counter");
-    db_duration.write(out, "histogram");
-    db_group_commits.write(out, "counter");
-    db_group_commit_writes.write(out, "counter");
-    search_duration.write(out, "histogram");
-    media_bytes.write(out, "counter");
-    analytics_written.write(out, "counter");
-    analytics_dropped.write(out, "counter");
-    db_connect_attempts.write(out, "counter");
-    readiness_probes.write(out, "counter");
-    shed.write(out, "counter");
-    token_lookups.write(out, "counter");
-    translation_requests.write(out, "counter");
-    translation_duration.write(out, "histogram");
-    cluster_messages.write(out, "counter");
-    cluster_connected.write(out, "gauge");
-    cluster_ordering.write(out, "counter");
-    webhook_pending.write(out, "gauge");
-    webhook_oldest_pending.write(out, "gauge");
-    webhook_attempts.write(out, "counter");
-    webhook_parked.write(out, "counter");
-    webhook_latency.write(out, "histogram");
-    push_queue_depth.write(out, "gauge");
-    push_oldest_age.write(out, "gauge");
-    push_attempts.write(out, "counter");
-    push_failures.write(out, "counter");
-    push_latency.write(out, "histogram");
+    for (const auto* family : families_) family->write(out);
     write_process(out);
     return out;
 }

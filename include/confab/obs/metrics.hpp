@@ -15,6 +15,7 @@ namespace confab::obs {
 
 class Counter {
 public:
+    static constexpr const char* type = "counter";
     void inc(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
@@ -24,6 +25,7 @@ private:
 
 class Gauge {
 public:
+    static constexpr const char* type = "gauge";
     void add(std::int64_t n) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
     void set(std::int64_t n) noexcept { value_.store(n, std::memory_order_relaxed); }
     std::int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
@@ -34,6 +36,7 @@ private:
 
 class Histogram {
 public:
+    static constexpr const char* type = "histogram";
     static constexpr std::array<double, 12> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                    0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
     void observe(double seconds) noexcept;
@@ -46,19 +49,35 @@ private:
     std::atomic<std::uint64_t> sum_nanoseconds_{0};
 };
 
-// One metric name with a fixed list of label names.
-template <class Metric>
-class Family {
+// A family as the exposition sees it: something that writes itself.
+class Exposed {
 public:
-    Family(std::string name, std::string help, std::vector<std::string> label_names)
+    virtual void write(std::string& out) const = 0;
+
+protected:
+    Exposed() = default;
+    ~Exposed() = default;
+};
+// The families of Metrics, in the order they are declared there and exposed.
+using Registry = std::vector<const Exposed*>;
+
+// One metric name with a fixed list of label names, entered in `registry` as it is built.
+template <class Metric>
+class Family final : public Exposed {
+public:
+    Family(Registry& registry, std::string name, std::string help, std::vector<std::string> label_names)
         : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
         if (label_names_.empty()) series_.emplace(std::vector<std::string>{}, std::make_unique<Metric>());
+        registry.push_back(this);
     }
+    Family(const Family&) = delete;
+    Family& operator=(const Family&) = delete;
+    ~Family() = default;
     // The single series of a family without labels (cache the reference on hot paths).
     Metric& only() { return with({}); }
 
     Metric& with(const std::vector<std::string>& label_values);
-    void write(std::string& out, const char* type) const;
+    void write(std::string& out) const override;
 
 private:
     std::string name_, help_;
@@ -67,110 +86,167 @@ private:
     std::map<std::vector<std::string>, std::unique_ptr<Metric>> series_;
 };
 
-// Every metric the server exposes at GET /metrics.
-struct Metrics {
-    Family<Gauge> connections_open{"confab_connections_open", "Open client connections.", {"kind"}};
-    Family<Counter> http_requests{"confab_http_requests_total",
+// Every metric the server exposes at GET /metrics: each family enters itself in `families_`,
+// declared first so that it is built before them.
+class Metrics {
+    Registry families_;
+
+public:
+    Metrics() = default;
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
+    Family<Gauge> connections_open{families_, "confab_connections_open", "Open client connections.", {"kind"}};
+    Family<Counter> http_requests{families_,
+                                  "confab_http_requests_total",
                                   "HTTP requests by route and status.",
                                   {"route", "status"}};
-    Family<Histogram> http_duration{"confab_http_request_duration_seconds",
+    Family<Histogram> http_duration{families_,
+                                    "confab_http_request_duration_seconds",
                                     "HTTP request latency by route.",
                                     {"route"}};
-    Family<Gauge> http_in_flight{"confab_http_requests_in_flight", "HTTP requests being answered.", {}};
-    Family<Counter> ws_frames_in{"confab_ws_frames_received_total",
+    Family<Gauge> http_in_flight{families_, "confab_http_requests_in_flight", "HTTP requests being answered.", {}};
+    Family<Counter> ws_frames_in{families_,
+                                 "confab_ws_frames_received_total",
                                  "WebSocket frames received by event type.",
                                  {"type"}};
-    Family<Counter> ws_frames_out{"confab_ws_frames_sent_total", "WebSocket frames sent.", {}};
-    Family<Counter> messages_sent{"confab_messages_sent_total", "Messages stored, by type.", {"type"}};
-    Family<Counter> deliveries{"confab_fanout_deliveries_total", "Event frames handed to live connections.", {}};
-    Family<Counter> queue_drops{"confab_ws_outbound_queue_overflows_total",
+    Family<Counter> ws_frames_out{families_, "confab_ws_frames_sent_total", "WebSocket frames sent.", {}};
+    Family<Counter> messages_sent{families_, "confab_messages_sent_total", "Messages stored, by type.", {"type"}};
+    Family<Counter> deliveries{families_,
+                               "confab_fanout_deliveries_total",
+                               "Event frames handed to live connections.",
+                               {}};
+    Family<Counter> queue_drops{families_,
+                                "confab_ws_outbound_queue_overflows_total",
                                 "WebSockets closed because their outbound queue was full.",
                                 {}};
-    Family<Counter> rate_limited{"confab_rate_limited_total", "Requests refused by a rate limit.", {"limit"}};
-    Family<Gauge> scheduled_backlog{"confab_scheduled_messages_due",
+    Family<Counter> rate_limited{families_,
+                                 "confab_rate_limited_total",
+                                 "Requests refused by a rate limit.",
+                                 {"limit"}};
+    Family<Gauge> scheduled_backlog{families_,
+                                    "confab_scheduled_messages_due",
                                     "Scheduled messages that are due and not yet sent or cancelled.",
                                     {}};
-    Family<Counter> scheduled_done{"confab_scheduled_messages_total",
+    Family<Counter> scheduled_done{families_,
+                                   "confab_scheduled_messages_total",
                                    "Scheduled messages that came due, by outcome (sent, cancelled).",
                                    {"outcome"}};
-    Family<Gauge> db_in_use{"confab_db_pool_in_use", "Database connections running a transaction.", {}};
-    Family<Gauge> db_waiting{"confab_db_pool_waiting", "Transactions queued for a database connection.", {}};
-    Family<Counter> db_errors{"confab_db_errors_total", "Transactions failed for database reasons.", {"kind"}};
-    Family<Histogram> db_duration{"confab_db_transaction_duration_seconds",
+    Family<Gauge> db_in_use{families_, "confab_db_pool_in_use", "Database connections running a transaction.", {}};
+    Family<Gauge> db_waiting{families_, "confab_db_pool_waiting", "Transactions queued for a database connection.", {}};
+    Family<Counter> db_errors{families_,
+                              "confab_db_errors_total",
+                              "Transactions failed for database reasons.",
+                              {"kind"}};
+    Family<Histogram> db_duration{families_,
+                                  "confab_db_transaction_duration_seconds",
                                   "Time from taking a connection to commit.",
                                   {}};
-    Family<Counter> db_group_commits{"confab_db_group_commits_total",
+    Family<Counter> db_group_commits{families_,
+                                     "confab_db_group_commits_total",
                                      "Transactions that committed a group of ordered writes.",
                                      {}};
-    Family<Counter> db_group_commit_writes{"confab_db_group_commit_writes_total",
+    Family<Counter> db_group_commit_writes{families_,
+                                           "confab_db_group_commit_writes_total",
                                            "Ordered writes run in those groups (divide for the mean group size).",
                                            {}};
-    Family<Counter> analytics_written{"confab_analytics_events_written_total", "Analytics events stored.", {}};
-    Family<Counter> analytics_dropped{"confab_analytics_events_dropped_total",
+    Family<Counter> analytics_written{families_,
+                                      "confab_analytics_events_written_total",
+                                      "Analytics events stored.",
+                                      {}};
+    Family<Counter> analytics_dropped{families_,
+                                      "confab_analytics_events_dropped_total",
                                       "Analytics events dropped because the writer fell behind.",
                                       {}};
-    Family<Histogram> search_duration{"confab_search_duration_seconds",
+    Family<Histogram> search_duration{families_,
+                                      "confab_search_duration_seconds",
                                       "Message searches, from queueing for a connection to the page of results.",
                                       {"scope"}};
-    Family<Counter> media_bytes{"confab_media_bytes_stored_total", "Bytes of media uploads accepted.", {"kind"}};
+    Family<Counter> media_bytes{families_,
+                                "confab_media_bytes_stored_total",
+                                "Bytes of media uploads accepted.",
+                                {"kind"}};
     // Overload and outage protection.
-    Family<Counter> db_connect_attempts{"confab_db_connect_attempts_total",
+    Family<Counter> db_connect_attempts{families_,
+                                        "confab_db_connect_attempts_total",
                                         "Database connections the pool tried to open.",
                                         {}};
-    Family<Counter> readiness_probes{"confab_readiness_probes_total",
+    Family<Counter> readiness_probes{families_,
+                                     "confab_readiness_probes_total",
                                      "Database probes made to answer GET /readyz.",
                                      {}};
-    Family<Counter> shed{"confab_shed_total", "Work refused with 503 because its queue was full.", {"queue"}};
-    Family<Counter> token_lookups{"confab_auth_token_lookups_total",
+    Family<Counter> shed{families_,
+                         "confab_shed_total",
+                         "Work refused with 503 because its queue was full.",
+                         {"queue"}};
+    Family<Counter> token_lookups{families_,
+                                  "confab_auth_token_lookups_total",
                                   "Bearer tokens checked, by where the answer came from.",
                                   {"source"}};
-    Family<Counter> translation_requests{"confab_translation_requests_total",
+    Family<Counter> translation_requests{families_,
+                                         "confab_translation_requests_total",
                                          "Message translations asked for, by result (cached, translated, failed, "
                                          "timed_out, not_configured).",
                                          {"result"}};
-    Family<Histogram> translation_duration{"confab_translation_provider_duration_seconds",
+    Family<Histogram> translation_duration{families_,
+                                           "confab_translation_provider_duration_seconds",
                                            "Translations the provider answered, from the call to its answer.",
                                            {}};
-    Family<Counter> cluster_messages{"confab_cluster_messages_total",
+    Family<Counter> cluster_messages{families_,
+                                     "confab_cluster_messages_total",
                                      "Messages between the nodes of a cluster over NATS, by direction (published, "
                                      "received, dropped: malformed or refused by NATS).",
                                      {"direction"}};
-    Family<Gauge> cluster_connected{"confab_cluster_nats_connected",
+    Family<Gauge> cluster_connected{families_,
+                                    "confab_cluster_nats_connected",
                                     "1 while the node is connected to NATS; 0 while it reconnects, and on a "
                                     "single node.",
                                     {}};
-    Family<Counter> cluster_ordering{"confab_cluster_ordering_total",
+    Family<Counter> cluster_ordering{families_,
+                                     "confab_cluster_ordering_total",
                                      "Messages a clustered node put back in seq order, by outcome (held: waited for "
                                      "an earlier one from another node; gap: given up after the wait, its recipients "
                                      "told to resync; late: behind what went out, its recipients told to resync).",
                                      {"outcome"}};
-    Family<Gauge> webhook_pending{"confab_webhook_pending",
+    Family<Gauge> webhook_pending{families_,
+                                  "confab_webhook_pending",
                                   "Webhook subscription and chat pairs with committed changes not yet delivered.",
                                   {}};
-    Family<Gauge> webhook_oldest_pending{"confab_webhook_oldest_pending_seconds",
+    Family<Gauge> webhook_oldest_pending{families_,
+                                         "confab_webhook_oldest_pending_seconds",
                                          "Age of the oldest change not yet delivered to a webhook.",
                                          {}};
-    Family<Counter> webhook_attempts{"confab_webhook_attempts_total",
+    Family<Counter> webhook_attempts{families_,
+                                     "confab_webhook_attempts_total",
                                      "Webhook delivery attempts, by result (delivered, failed).",
                                      {"result"}};
-    Family<Counter> webhook_parked{"confab_webhook_failures_total",
+    Family<Counter> webhook_parked{families_,
+                                   "confab_webhook_failures_total",
                                    "Webhook deliveries parked as failed after webhooks.retry_for_seconds.",
                                    {}};
-    Family<Histogram> webhook_latency{"confab_webhook_delivery_latency_seconds",
+    Family<Histogram> webhook_latency{families_,
+                                      "confab_webhook_delivery_latency_seconds",
                                       "From a change's commit to its webhook delivery's successful answer.",
                                       {}};
-    Family<Gauge> push_queue_depth{"confab_push_jobs_pending", "Push notifications waiting to be sent or retried.", {}};
-    Family<Gauge> push_oldest_age{"confab_push_oldest_pending_seconds",
+    Family<Gauge> push_queue_depth{families_,
+                                   "confab_push_jobs_pending",
+                                   "Push notifications waiting to be sent or retried.",
+                                   {}};
+    Family<Gauge> push_oldest_age{families_,
+                                  "confab_push_oldest_pending_seconds",
                                   "Age of the oldest push notification waiting to be sent.",
                                   {}};
-    Family<Counter> push_attempts{"confab_push_attempts_total",
+    Family<Counter> push_attempts{families_,
+                                  "confab_push_attempts_total",
                                   "Push notifications handed to a provider, by provider and result (delivered, "
                                   "retried, dead_token, dropped).",
                                   {"provider", "result"}};
-    Family<Counter> push_failures{"confab_push_failures_total",
+    Family<Counter> push_failures{families_,
+                                  "confab_push_failures_total",
                                   "Push attempts that failed (retried, dead token or dropped), by provider.",
                                   {"provider"}};
-    Family<Histogram> push_latency{"confab_push_delivery_latency_seconds",
+    Family<Histogram> push_latency{families_,
+                                   "confab_push_delivery_latency_seconds",
                                    "From a message's commit to its push accepted by the provider.",
                                    {}};
 
