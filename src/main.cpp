@@ -3,6 +3,7 @@
 #include "confab/api/application.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/config/config.hpp"
+#include "confab/net/jwt_verifier.hpp"
 #include "confab/net/libre_translate.hpp"
 #include "confab/net/nats_bus.hpp"
 #include "confab/net/webhook_transport.hpp"
@@ -157,7 +158,9 @@ int serve(const confab::config::Config& config, const std::optional<std::filesys
     net::PushProviders push_providers(config.push, [&webhook_transport](const boost::asio::ip::address& at) {
         return webhook_transport.allows(at);
     });
-    api::Application app(config, translator ? &*translator : nullptr, &webhook_transport, &push_providers);
+    const net::JwtVerifier host_tokens(config.jwt);
+    api::Application app(config, translator ? &*translator : nullptr, &webhook_transport, &push_providers,
+                         &host_tokens);
     // Declared after the application, and the bus after its cluster: the bus flushes and stops
     // calling into the cluster before the cluster goes, and the cluster into the hub before it.
     std::optional<realtime::Cluster> cluster;

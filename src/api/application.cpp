@@ -10,7 +10,8 @@ constexpr std::size_t analytics_queue_capacity = 100000;
 }
 
 Application::Application(const config::Config& cfg, domain::Translator* translator,
-                         domain::WebhookTransport* webhook_transport, domain::PushSender* push_sender)
+                         domain::WebhookTransport* webhook_transport, domain::PushSender* push_sender,
+                         const domain::HostTokenVerifier* host_tokens)
     : config(cfg),
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit,
@@ -21,7 +22,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       // thumbnail; unbounded, as a connection waits for one file job at a time (net/file_io.hpp).
       files(cfg.media.worker_threads, std::numeric_limits<std::size_t>::max()),
       storage(cfg.media.dir),
-      auth(pool, hashing, hub, cfg),
+      auth(pool, hashing, hub, cfg, host_tokens),
       publisher(hub),
       access(cfg.limits.access_cache_members),
       analytics(cfg.database.url, analytics_queue_capacity),

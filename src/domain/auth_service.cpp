@@ -104,13 +104,14 @@ std::string token_hash(std::string_view token) {
     return hex;
 }
 
-AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config)
+AuthService::AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config,
+                         const HostTokenVerifier* host_tokens)
     : pool_(pool),
       hashing_(hashing),
       hub_(hub),
       settings_(config.auth),
       jwt_(config.jwt),
-      verifier_(config.jwt),
+      host_tokens_(host_tokens),
       attempts_("sign_in", config.limits.auth_per_ip_per_minute, config.limits.auth_per_ip_per_minute / 60.0),
       failures_("login_failures", config.limits.login_failures_per_account_per_minute,
                 config.limits.login_failures_per_account_per_minute / 60.0),
@@ -194,8 +195,8 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
 }
 
 TokenClaims AuthService::accepted_claims(const std::string& token, const std::string& client) {
-    if (!jwt_.enabled) throw rejected(TokenRejection::disabled);
-    auto verdict = verifier_.verify(token);
+    if (!jwt_.enabled || !host_tokens_) throw rejected(TokenRejection::disabled);
+    auto verdict = host_tokens_->verify(token);
     std::optional<TokenRejection> rejection;
     if (const auto* refused = std::get_if<TokenRejection>(&verdict)) {
         rejection = *refused;

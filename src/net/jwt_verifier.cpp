@@ -1,4 +1,4 @@
-#include "confab/domain/jwt_verifier.hpp"
+#include "confab/net/jwt_verifier.hpp"
 
 #include "confab/model/base64url.hpp"
 
@@ -17,7 +17,10 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace confab::domain {
+namespace confab::net {
+using domain::TokenClaims;
+using domain::TokenRejection;
+
 namespace {
 
 struct JwtFree {
@@ -233,4 +236,4 @@ std::variant<TokenClaims, TokenRejection> JwtVerifier::verify(const std::string&
     };
 }
 
-}  // namespace confab::domain
+}  // namespace confab::net

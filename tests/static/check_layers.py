@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The layers include only what is below them, and libpqxx stays inside the store.
+"""The layers include only what is below them, libpqxx stays inside the store, and the domain
+sees neither Beast nor JSON text.
 
 The link (-z defs, CMakeLists.txt) catches a library that uses a symbol of one it does not
 link; this catches the same mistakes in headers, which never reach the linker, and keeps
@@ -28,6 +29,8 @@ BELOW = {
 }
 # Headers that carry libpqxx's types: the store's own.
 SQL_HEADERS = {"confab/store/sql.hpp", "confab/store/rows.hpp"}
+# Libraries of the wire that the rules of chat stay apart from (DESIGN.md's layering).
+DOMAIN_NEVER_SEES = ("boost/beast", "nlohmann/")
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
@@ -59,6 +62,8 @@ def problems(root: pathlib.Path):
         for bracket, name in INCLUDE.findall(text):
             if bracket == "<" and name.startswith("pqxx/") and layer != "store":
                 yield f"{where}: includes <{name}>; only the store uses libpqxx"
+            if bracket == "<" and layer == "domain" and name.startswith(DOMAIN_NEVER_SEES):
+                yield f"{where}: includes <{name}>; the domain never sees the wire (Beast) or JSON text"
             if bracket != '"' or not name.startswith("confab/"):
                 continue
             target = name.split("/")[1]
@@ -76,7 +81,7 @@ def main() -> int:
     if found:
         print(f"{len(found)} layering problem(s)")
         return 1
-    print("layers: every include points down; libpqxx is the store's alone")
+    print("layers: every include points down; libpqxx is the store's alone; the domain sees no Beast or JSON")
     return 0
 
 

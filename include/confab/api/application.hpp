@@ -49,11 +49,13 @@ class Application {
 public:
     // `translator`: the translation provider (net/libre_translate.hpp), `webhook_transport` the
     // way out to webhook receivers (net/webhook_transport.hpp), `push_sender` the push providers
-    // (net/push_providers.hpp), each outliving the application; null when none (webhooks and
-    // pushes are then off).
+    // (net/push_providers.hpp), `host_tokens` the check of host applications' tokens
+    // (net/jwt_verifier.hpp), each outliving the application; null when none (webhooks, pushes
+    // and sign-in with host tokens are then off).
     explicit Application(const config::Config& cfg, domain::Translator* translator = nullptr,
                          domain::WebhookTransport* webhook_transport = nullptr,
-                         domain::PushSender* push_sender = nullptr);
+                         domain::PushSender* push_sender = nullptr,
+                         const domain::HostTokenVerifier* host_tokens = nullptr);
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 

@@ -3,7 +3,6 @@
 #include "confab/config/config.hpp"
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/external_token.hpp"
-#include "confab/domain/jwt_verifier.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/token_cache.hpp"
 #include "confab/domain/model.hpp"
@@ -44,7 +43,10 @@ struct SignedIn {
 // before they cost a database query.
 class AuthService {
 public:
-    AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config);
+    // `host_tokens` checks host applications' tokens (null: none, as with jwt.enabled off) and
+    // outlives the service.
+    AuthService(store::Pool& pool, Workers& hashing, realtime::Hub& hub, const config::Config& config,
+                const HostTokenVerifier* host_tokens);
 
     // `client` is the caller's address: register and login attempts are rate-limited per
     // address (an IPv6 address by its /64, see address_key), and wrong passwords per
@@ -123,13 +125,13 @@ private:
     realtime::Hub& hub_;
     config::Auth settings_;
     config::Jwt jwt_;
-    JwtVerifier verifier_;
-    std::string decoy_hash_;         // verified against for unknown usernames, so timing tells nothing
-    RateLimiter attempts_;           // per client address (a /64 for IPv6)
-    RateLimiter failures_;           // wrong passwords per username, whatever the address
-    RateLimiter requests_;           // per user, REST and WebSocket together
-    RateLimiter failed_per_client_;  // well-formed tokens the database did not know, per address
-    RateLimiter failed_overall_;     // the same from everyone: a distributed guesser
+    const HostTokenVerifier* host_tokens_;  // null: no host tokens are verified
+    std::string decoy_hash_;                // verified against for unknown usernames, so timing tells nothing
+    RateLimiter attempts_;                  // per client address (a /64 for IPv6)
+    RateLimiter failures_;                  // wrong passwords per username, whatever the address
+    RateLimiter requests_;                  // per user, REST and WebSocket together
+    RateLimiter failed_per_client_;         // well-formed tokens the database did not know, per address
+    RateLimiter failed_overall_;            // the same from everyone: a distributed guesser
     TokenCache tokens_;
     std::vector<std::string> server_key_hashes_;  // token_hash of each server_api key
 };

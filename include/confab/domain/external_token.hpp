@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace confab::domain {
@@ -46,5 +47,14 @@ struct ClaimRules {
 // iss, aud, the user id claim; nullopt when they are acceptable at `now` (seconds since the
 // epoch). Both exp and nbf allow rules.clock_skew.
 std::optional<TokenRejection> check_claims(const TokenClaims& claims, const ClaimRules& rules, std::int64_t now);
+
+// Checks a host application's token's signature and reads its claims (net/jwt_verifier.hpp:
+// libjwt, with jwt.hs256_secret, jwt.public_key_file or jwt.jwks_file); the claims are then
+// checked by check_claims.
+class HostTokenVerifier {
+public:
+    virtual ~HostTokenVerifier() = default;
+    virtual std::variant<TokenClaims, TokenRejection> verify(const std::string& token) const = 0;
+};
 
 }  // namespace confab::domain

@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-namespace confab::domain {
+namespace confab::net {
 
 // A public key that host tokens are verified with: jwt.public_key_file's, or one of
 // jwt.jwks_file's, named by its `kid`.
@@ -32,7 +32,7 @@ std::vector<VerificationKey> keys_from_jwks(std::string_view jwks);
 // that id (keys rotate by adding the new one to the set before signing with it); without a
 // kid, each key for the algorithm is tried. Verifying costs microseconds (HMAC, one RSA or ECDSA
 // verify), so it runs where it is called.
-class JwtVerifier {
+class JwtVerifier final : public domain::HostTokenVerifier {
 public:
     // Reads jwt.public_key_file and jwt.jwks_file when set; throws std::runtime_error naming
     // the file it cannot read.
@@ -40,7 +40,7 @@ public:
 
     // The token's claims once its signature verified, or why it did not; the claims themselves
     // are then checked by check_claims.
-    std::variant<TokenClaims, TokenRejection> verify(const std::string& token) const;
+    std::variant<domain::TokenClaims, domain::TokenRejection> verify(const std::string& token) const override;
 
 private:
     // The keys a token signed with `algorithm`, naming `kid` (if any), may verify with; none
@@ -51,4 +51,4 @@ private:
     std::vector<VerificationKey> public_keys_;
 };
 
-}  // namespace confab::domain
+}  // namespace confab::net

@@ -1,7 +1,7 @@
 // keys_from_jwks: a JWK set's RSA and P-256 signing keys become the same PEM that OpenSSL
 // writes for those keys (tests/fixtures/jwt: jwks.json was made from the .pem files there).
 
-#include "confab/domain/jwt_verifier.hpp"
+#include "confab/net/jwt_verifier.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace confab::domain {
+namespace confab::net {
 namespace {
 
 std::string fixture(const std::string& name) {
@@ -64,4 +64,4 @@ TEST(Jwks, WhatIsNotAJwkSetOrAMalformedKeyIsRefused) {
 }
 
 }  // namespace
-}  // namespace confab::domain
+}  // namespace confab::net
