@@ -12,13 +12,13 @@
 namespace confab::store {
 
 const char* const message_columns =
-    "m.id::text, m.chat_id::text, m.sender_id::text, m.seq, m.version, m.type, m.content, "
-    "m.reply_to_id::text, m.is_edited, m.is_deleted, m.metadata::text, m.client_id, " CONFAB_TIME(
-        "m.created_at") ", " CONFAB_TIME("m.updated_at") ", " CONFAB_TIME("m.pinned_at") ", m.pinned_by::text, "
-                        "m.forwarded_from_message_id::text, m.forwarded_from_chat_id::text, "
-                        "m.forwarded_from_sender_id::text, " CONFAB_TIME("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
-                        ", m.thread_root_id::text, m.thread_reply_count, " CONFAB_TIME(
-                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities::text, "
+    "m.id, m.chat_id, m.sender_id, m.seq, m.version, m.type, m.content, "
+    "m.reply_to_id, m.is_edited, m.is_deleted, m.metadata, m.client_id, " CONFAB_TIME(
+        "m.created_at") ", " CONFAB_TIME("m.updated_at") ", " CONFAB_TIME("m.pinned_at") ", m.pinned_by, "
+                        "m.forwarded_from_message_id, m.forwarded_from_chat_id, "
+                        "m.forwarded_from_sender_id, " CONFAB_TIME("m.forwarded_from_sent_at") ", " CONFAB_MEDIA_COLUMNS
+                        ", m.thread_root_id, m.thread_reply_count, " CONFAB_TIME(
+                            "m.thread_last_reply_at") ", array_to_string(m.thread_participant_ids, ','), m.entities, "
                                                       "m.has_reactions";
 
 namespace {

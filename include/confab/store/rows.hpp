@@ -120,7 +120,9 @@ model::User user_from(const pqxx::row& row, int first = 0);
 
 // The message columns message_from() reads, for a messages table aliased `m` joined to
 // its media as `md` (see with_media), and last whether the message has any reaction
-// (has_reactions()).
+// (has_reactions()). A uuid, jsonb or array column is selected as it is: its text form is
+// what a ::text cast would give, without an expression per value for the executor to build
+// and run (docs/performance.md, Reads).
 extern const char* const message_columns;
 #define CONFAB_WITH_MEDIA(messages) messages CONFAB_MEDIA_OF_MESSAGE
 // The media of the message `m` as `md` (NULLs for a message without): looked up only for a
@@ -132,11 +134,11 @@ extern const char* const message_columns;
     " LEFT JOIN LATERAL (SELECT * FROM media x WHERE m.media_id IS NOT NULL AND x.id = " \
     "m.media_id " CONFAB_LOOKUP_PER_ROW ") md ON true"
 // The media columns media_from() reads, for a media table aliased `md`.
-#define CONFAB_MEDIA_COLUMNS                                                                      \
-    "md.id::text, md.chat_id::text, md.uploader_id::text, md.kind, md.mime_type, md.size_bytes, " \
-    "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, "              \
-    "md.attached_at IS NOT NULL, md.waveform::text, md.animated, md.poster, "                     \
-    "md.live_video_storage_key, md.live_video_sha256, md.live_video_mime_type, "                  \
+#define CONFAB_MEDIA_COLUMNS                                                         \
+    "md.id, md.chat_id, md.uploader_id, md.kind, md.mime_type, md.size_bytes, "      \
+    "md.sha256, md.file_name, md.storage_key, md.width, md.height, md.duration_ms, " \
+    "md.attached_at IS NOT NULL, md.waveform, md.animated, md.poster, "              \
+    "md.live_video_storage_key, md.live_video_sha256, md.live_video_mime_type, "     \
     "md.live_video_size_bytes, md.live_video_duration_ms, md.live_video_width, md.live_video_height"
 constexpr int media_column_count = 23;
 std::optional<model::Media> media_from(const pqxx::row& row, int first);
