@@ -76,8 +76,9 @@ void prepare(Tx& tx) {
                "SELECT b.chat_id::text, m.id::text, m.seq, m.sender_id::text, " CONFAB_TIME("m.created_at") ", "
                "m.type <> 'system' AND NOT m.is_deleted, "
                "(SELECT string_agg(mm.user_id::text, ',') FROM message_mentions mm WHERE mm.message_id = m.id) "
-               "FROM unnest($1::uuid[], $2::bigint[]) AS b(chat_id, seq) CROSS JOIN LATERAL (SELECT * FROM messages "
-               "WHERE chat_id = b.chat_id AND seq > b.seq ORDER BY seq LIMIT $3) m ORDER BY b.chat_id, m.seq");
+               "FROM unnest($1::uuid[], $2::bigint[], $4::bigint[]) AS b(chat_id, seq, last_seq) CROSS JOIN LATERAL "
+               "(SELECT * FROM messages WHERE chat_id = b.chat_id AND seq > b.seq AND seq <= b.last_seq ORDER BY seq "
+               "LIMIT $3) m ORDER BY b.chat_id, m.seq");
     // Every member of an ordinary chat; of a large group only those who may be pushed at all,
     // found without a scan of its members: those who asked for every message (push_settings),
     // and those its messages past the cursor mention (docs/api.md, Large groups).
@@ -182,7 +183,8 @@ NewMessages messages_after(Tx& tx, const std::vector<ChatBehind>& chats, int lim
     if (chats.empty()) return messages;
     const auto rows =
         tx.exec_prepared("push_messages_after", array_of(chats, [](const ChatBehind& c) { return c.chat_id; }),
-                         array_of(chats, [](const ChatBehind& c) { return c.cursor; }), limit);
+                         array_of(chats, [](const ChatBehind& c) { return c.cursor; }), limit,
+                         array_of(chats, [](const ChatBehind& c) { return c.last_seq; }));
     for (const auto& row : rows)
         messages[row[0].as<std::string>()].push_back(NewMessage{
             .id = row[1].as<std::string>(),

@@ -50,7 +50,10 @@ struct NewMessage {
     bool pushable = false;  // neither a system message nor deleted
     std::vector<std::string> mentioned;
 };
-// Per chat, up to `limit` messages past its cursor, in ascending seq; one statement for all.
+// Per chat, up to `limit` messages past its cursor and no later than the last_seq read with
+// it, in ascending seq; one statement for all. The bound keeps a message committed after
+// the derivation read its chat's members (reachable_members: whom it mentions) out of this
+// step: the next one sees both.
 using NewMessages = std::unordered_map<std::string, std::vector<NewMessage>>;
 NewMessages messages_after(Tx& tx, const std::vector<ChatBehind>& chats, int limit);
 
