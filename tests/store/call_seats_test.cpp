@@ -4,6 +4,7 @@
 #include "confab/store/calls.hpp"
 #include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
+#include "in_transaction.hpp"
 #include "support/server.hpp"
 
 #include <gtest/gtest.h>
@@ -26,9 +27,7 @@ class CallSeatsTest : public ::testing::Test {
 protected:
     template <class Fn>
     auto in_tx(Fn fn) {
-        decltype(fn(std::declval<Tx&>())) result{};
-        run_alone(database_->url(), [&](Tx& tx) { result = fn(tx); });
-        return result;
+        return test::in_transaction(database_->url(), std::move(fn));
     }
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();

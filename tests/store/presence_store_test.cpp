@@ -5,6 +5,7 @@
 #include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/presence.hpp"
+#include "in_transaction.hpp"
 #include "support/server.hpp"
 
 #include <gtest/gtest.h>
@@ -40,9 +41,7 @@ protected:
     }
     template <class Fn>
     auto in_tx(Fn fn) {
-        decltype(fn(std::declval<Tx&>())) result{};
-        run_alone(database_->url(), [&](Tx& tx) { result = fn(tx); });
-        return result;
+        return test::in_transaction(database_->url(), std::move(fn));
     }
 
     std::unique_ptr<TestDatabase> database_;

@@ -6,6 +6,7 @@
 #include "confab/store/database.hpp"
 #include "confab/store/migrations.hpp"
 #include "confab/store/push.hpp"
+#include "in_transaction.hpp"
 #include "support/server.hpp"
 
 #include <gtest/gtest.h>
@@ -41,9 +42,7 @@ protected:
     }
     template <class Fn>
     auto in_tx(Fn fn) {
-        decltype(fn(std::declval<Tx&>())) result{};
-        run_alone(database_->url(), [&](Tx& tx) { result = fn(tx); });
-        return result;
+        return test::in_transaction(database_->url(), std::move(fn));
     }
 
     std::unique_ptr<TestDatabase> database_;
