@@ -3,6 +3,7 @@
 // tools/api-docs/validate.mjs (ctest api_documents); this test only reads its `paths:`.
 
 #include "confab/api/application.hpp"
+#include "source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,13 +31,7 @@ const std::set<Operation> served_outside_router = {
     {"get", "/api/v1/ws"},
 };
 
-// CONFAB_SOURCE_DIR (set by ctest) first: under ccache's base_dir, __FILE__ is relative to
-// the build directory, not to where the test runs.
-std::filesystem::path openapi_path() {
-    if (const char* dir = std::getenv("CONFAB_SOURCE_DIR"))  // NOLINT(concurrency-mt-unsafe)
-        return std::filesystem::path(dir) / "docs/openapi.yaml";
-    return std::filesystem::path(__FILE__).parent_path() / "../../../docs/openapi.yaml";
-}
+std::filesystem::path openapi_path() { return test::source_dir() / "docs/openapi.yaml"; }
 
 std::string lower(std::string_view text) {
     std::string out(text);

@@ -1,4 +1,5 @@
 #include "confab/config/config.hpp"
+#include "source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,11 +37,6 @@ std::string read_text(const fs::path& file) {
     std::ostringstream text;
     text << in.rdbuf();
     return std::move(text).str();
-}
-
-fs::path source_dir() {
-    if (const char* dir = std::getenv("CONFAB_SOURCE_DIR")) return dir;  // NOLINT(concurrency-mt-unsafe)
-    return fs::path(__FILE__).parent_path() / "../../..";
 }
 
 ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
@@ -602,7 +598,7 @@ TEST_F(ConfigLoad, ReconnectBackOffMayNotShrink) {
 // --- the shipped file and docs never drift from the code ---------------------
 
 TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
-    const fs::path file = source_dir() / "config/confab.toml";
+    const fs::path file = test::source_dir() / "config/confab.toml";
     ASSERT_TRUE(fs::exists(file)) << file;
     const Config config = load(file, env_with_url());
     const Config defaults = defaults_with_url();
@@ -619,7 +615,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {
-    const std::string text = read_text(source_dir() / "config/confab.toml");
+    const std::string text = read_text(test::source_dir() / "config/confab.toml");
     for (const auto& name : setting_names()) {
         const std::string key(name.toml_key);
         const std::string section = key.substr(0, key.find('.'));
@@ -632,11 +628,11 @@ TEST(ShippedConfig, ListsEverySettingWithItsVariable) {
 }
 
 TEST(ShippedConfig, RequiresDatabaseUrlFromEnvironment) {
-    EXPECT_THROW(load(source_dir() / "config/confab.toml", env_of({})), ConfigError);
+    EXPECT_THROW(load(test::source_dir() / "config/confab.toml", env_of({})), ConfigError);
 }
 
 TEST(ConfigurationDocs, DocumentEverySettingAndVariable) {
-    const std::string text = read_text(source_dir() / "docs/configuration.md");
+    const std::string text = read_text(test::source_dir() / "docs/configuration.md");
     ASSERT_FALSE(text.empty());
     for (const auto& name : setting_names()) {
         EXPECT_TRUE(contains(text, "`" + std::string(name.toml_key) + "`"));

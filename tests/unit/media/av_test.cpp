@@ -2,6 +2,7 @@
 // and the waveform reduction on its own.
 
 #include "confab/media/av.hpp"
+#include "source_tree.hpp"
 #include "confab/media/inspect.hpp"
 
 #include <gtest/gtest.h>
@@ -20,8 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fixture(const std::string& name) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    auto path = fs::path(dir ? dir : ".") / "tests/fixtures/media" / name;
+    auto path = test::source_dir() / "tests/fixtures/media" / name;
     if (!fs::exists(path)) throw std::runtime_error("missing fixture " + path.string());
     return path;
 }

@@ -2,6 +2,7 @@
 // writes for those keys (tests/fixtures/jwt: jwks.json was made from the .pem files there).
 
 #include "confab/net/jwt_verifier.hpp"
+#include "source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +15,7 @@ namespace confab::net {
 namespace {
 
 std::string fixture(const std::string& name) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");
-    const auto path = std::string(dir ? dir : ".") + "/tests/fixtures/jwt/" + name;
+    const auto path = (test::source_dir() / "tests/fixtures/jwt" / name).string();
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();

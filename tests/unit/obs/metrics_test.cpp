@@ -1,5 +1,6 @@
 // The exposition: every family once, with its type, and every metric the operator's docs name.
 #include "confab/obs/metrics.hpp"
+#include "source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,8 +29,7 @@ std::map<std::string, std::string> types_in(const std::string& exposition) {
 }
 
 std::string source_file(const std::string& relative) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    std::ifstream in(std::string(dir ? dir : ".") + "/" + relative);
+    std::ifstream in(test::source_dir() / relative);
     EXPECT_TRUE(in) << relative;
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
