@@ -48,10 +48,11 @@ void ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
 
 namespace {
 
-// The staff of a chat whose members do not hear of each other (rules::hears_each_member).
+// The staff of a chat whose members do not hear of each other (rules::hears_each_member):
+// drawn from the few members above `member`, not from all of a large group's.
 std::vector<std::string> staff_of(const ChatAccess& access) {
     std::vector<std::string> staff;
-    for (const auto& [user, role] : access.members)
+    for (const auto& [user, role] : access.members.promoted())
         if (rules::is_staff(role)) staff.push_back(user);
     return staff;
 }
@@ -124,11 +125,11 @@ Timestamp now_in_milliseconds() {
 
 Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what) {
     if (access) {
-        if (const auto found = access->members.find(user_id); found != access->members.end()) {
+        if (const auto* role = access->members.find(user_id)) {
             const auto muted = access->muted_until.find(user_id);
             const auto& blockers = access->blockers;
             const bool blocks_other = std::find(blockers.begin(), blockers.end(), user_id) != blockers.end();
-            Standing standing{access->type, access->settings, found->second,
+            Standing standing{access->type, access->settings, *role,
                               muted != access->muted_until.end() && muted->second > now_in_milliseconds(),
                               direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
             if (const auto custom = access->custom_grants.find(user_id); custom != access->custom_grants.end())

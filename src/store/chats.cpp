@@ -41,8 +41,7 @@ const std::string view_columns =
     "c.id::text, c.type, c.title, c.avatar_url, c.only_admins_can_post, c.only_admins_can_edit_info, "
     "c.only_admins_can_add_members, c.only_admins_can_pin, c.only_admins_can_mention_all, c.slow_mode_seconds, "
     "c.metadata::text, "
-    "CASE WHEN c.type = 'channel' OR c.large THEN c.subscriber_count "
-    "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END, c.last_seq, c.version, "
+    CONFAB_MEMBER_COUNT("c") ", c.last_seq, c.version, "
     "c.activity, " CONFAB_TIME("c.created_at") ", " CONFAB_TIME(
         "c.updated_at") ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_UNREAD_MENTIONS
                         ", c.handle, c.is_public, " CONFAB_CUSTOM_ROLE("cm") ", c.large";
@@ -166,10 +165,7 @@ void prepare(Tx& tx) {
     tx.prepare("chats_delete", "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) " CONFAB_STORAGE_KEYS_OF(
                                    "(SELECT * FROM media WHERE chat_id = $1::uuid) AS chat_media"));
     tx.prepare("chats_kind", "SELECT type, large FROM chats WHERE id = $1::uuid");
-    tx.prepare(
-        "chats_member_count",
-        "SELECT CASE WHEN type = 'channel' OR large THEN subscriber_count "
-        "ELSE (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id) END FROM chats c WHERE id = $1::uuid");
+    tx.prepare("chats_member_count", "SELECT " CONFAB_MEMBER_COUNT("c") " FROM chats c WHERE id = $1::uuid");
     // The counter starts from the group's count, under the chat's row lock (0035_large_groups.sql).
     tx.prepare("chats_make_large",
                "UPDATE chats c SET large = true, "
@@ -233,7 +229,9 @@ std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id) {
     access.settings = chat_settings(chat[0], 1);
     access.version = chat[0][7].as<std::int64_t>();
     access.large = chat[0][8].as<bool>();
-    for (const auto& row : tx.exec_prepared("chats_access_members", chat_id)) {
+    const auto members = tx.exec_prepared("chats_access_members", chat_id);
+    access.members.reserve(members.size());
+    for (const auto& row : members) {
         access.members.emplace(row[0].as<std::string>(),
                                model::role_from(row[1].c_str()).value_or(model::Role::member));
         if (!row[2].is_null()) access.muted_until.emplace(row[0].as<std::string>(), timestamp(row[2]));
@@ -582,7 +580,7 @@ namespace {
 
 const std::string invitation_columns =
     std::string("i.id::text, i.chat_id::text, c.title, c.avatar_url, "
-                "(SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id), " CONFAB_TIME("i.created_at") ", "
+                CONFAB_MEMBER_COUNT("c") ", " CONFAB_TIME("i.created_at") ", "
                 "i.inviter_id IS NOT NULL, ") +
     user_columns;
 

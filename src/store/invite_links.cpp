@@ -37,8 +37,7 @@ void prepare(Tx& tx) {
                "WHERE chat_id = $1::uuid AND code = $2 AND revoked_at IS NULL");
     tx.prepare("invite_links_count_use", "UPDATE chat_invite_links SET uses = uses + 1 WHERE code = $1");
     tx.prepare("invite_links_preview",
-               "SELECT l.code, c.id::text, c.title, c.avatar_url, "
-               "(SELECT count(*) FROM chat_members m WHERE m.chat_id = c.id), " CONFAB_TIME(
+               "SELECT l.code, c.id::text, c.title, c.avatar_url, " CONFAB_MEMBER_COUNT("c") ", " CONFAB_TIME(
                    "l.expires_at") " FROM chat_invite_links l JOIN chats c ON c.id = l.chat_id WHERE l.code = $1");
 }
 

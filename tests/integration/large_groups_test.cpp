@@ -96,6 +96,11 @@ TEST_F(LargeGroupsTest, TheOwnerMakesAGroupLargeAndItsCapRises) {
     ASSERT_EQ(del(port(), members[1].token, member_url(chat_id, members[1].id)).status, 204);
     EXPECT_EQ(get_chat(port(), owner, chat_id)["member_count"], 5);
     EXPECT_EQ(list_members(port(), owner, chat_id).size(), 5u);
+    const auto link =
+        expect_json(post(port(), owner.token, chat_url(chat_id) + "/invite-links", json::object()), 201, "invite link");
+    const auto preview = get(port(), newcomers[3].token, "/api/v1/invite-links/" + link["code"].get<std::string>());
+    ASSERT_TRUE(IsJson(preview, 200));
+    EXPECT_EQ(preview.json()["member_count"], 5) << "a preview tells the count kept too";
     EXPECT_EQ(add_members(port(), owner, chat_id, {newcomers[3].id}).size(), 1u);
     EXPECT_EQ(get_chat(port(), newcomers[3], chat_id)["member_count"], 6);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/model/chat.hpp"
+#include "confab/model/member_roles.hpp"
 
 #include "confab/store/tx.hpp"
 
@@ -18,7 +19,7 @@ namespace confab::store {
 struct ChatAccess {
     model::ChatType type = model::ChatType::group;
     model::ChatSettings settings;
-    std::unordered_map<std::string, model::Role> members;
+    model::MemberRoles members;
     std::unordered_map<std::string, model::Timestamp> muted_until;  // members a moderator muted, until when
     // chats.access_version when loaded: another node's change to the chat makes it older
     // than the row's (migrations/0024_access_version.sql).
@@ -31,7 +32,7 @@ struct ChatAccess {
 
     // A member's built-in role, or a custom role's rank and permissions.
     void set_role(const std::string& user_id, model::Role role, const std::optional<model::CustomRole>& custom = {}) {
-        members[user_id] = custom ? custom->rank : role;
+        members.assign(user_id, custom ? custom->rank : role);
         if (custom) {
             custom_grants[user_id] = custom->permissions;
         } else {

@@ -113,6 +113,14 @@ inline std::string like_prefix(const std::string& prefix) {
 // page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
 #define CONFAB_TIME(column) "(" column " AT TIME ZONE 'UTC')"
 
+// The member count of the chat `chat` (a chats row's alias): a channel or large group keeps it
+// as a counter (chats.subscriber_count, migrations 0032 and 0035), which spares counting its
+// hundred thousand rows for every view, preview or invitation of it.
+#define CONFAB_MEMBER_COUNT(chat)                                      \
+    "CASE WHEN " chat ".type = 'channel' OR " chat ".large THEN " chat \
+    ".subscriber_count ELSE "                                          \
+    "(SELECT count(*) FROM chat_members x WHERE x.chat_id = " chat ".id) END"
+
 // The user columns user_from() reads, for a users table aliased `u`.
 extern const char* const user_columns;
 constexpr int user_column_count = 8;

@@ -27,6 +27,22 @@ TEST(AccessCache, UpdateOfAnUncachedChatDoesNothing) {
     EXPECT_EQ(cache.find("c"), nullptr);
 }
 
+// A change to a large group copies the one shard of the member it names, not the group:
+// an update's cost does not grow with the group's size.
+TEST(AccessCache, AnUpdateSharesTheUnchangedMembersWithTheSnapshotBefore) {
+    AccessCache cache;
+    ChatAccess access{ChatType::group, {}, {}, {}};
+    for (int i = 0; i < 20000; ++i) access.members.emplace("u" + std::to_string(i), Role::member);
+    cache.put("large", std::move(access));
+    const auto before = cache.find("large");
+    cache.update("large", [](ChatAccess& a) { a.members.emplace("joiner", Role::member); });
+    const auto after = cache.find("large");
+    EXPECT_EQ(after->members.size(), 20001u);
+    EXPECT_EQ(before->members.size(), 20000u);
+    EXPECT_FALSE(before->members.contains("joiner"));
+    EXPECT_EQ(after->members.shards_shared_with(before->members), before->members.shard_count() - 1);
+}
+
 TEST(AccessCache, OneChatAlwaysGetsTheSameOrderMutex) {
     AccessCache cache;
     EXPECT_EQ(&cache.order_of("chat-a"), &cache.order_of("chat-a"));

@@ -99,6 +99,7 @@ TEST(LargeGroupRules, ALargeGroupTellsMembershipToItsStaffAlone) {
         EXPECT_EQ(rules::hears_each_member(row.type, row.large), row.hears) << to_string(row.type) << row.large;
         EXPECT_EQ(rules::notes_membership(row.type, row.large), row.notes) << to_string(row.type) << row.large;
     }
+    // Staff rank above member: events find a chat's staff among MemberRoles::promoted().
     std::string staff;
     for (const auto role : roles) staff += rules::is_staff(role) ? 'x' : '.';
     EXPECT_EQ(staff, "..xxx");
