@@ -28,13 +28,21 @@ Poll* poll_in(Event& event) {
     return message && message->poll ? &*message->poll : nullptr;
 }
 
+// One parcel for all of `users`, moved in: a braced list would copy them, and a large
+// group's message goes to 100,000.
+std::vector<Parcel> one_parcel(Event event, std::vector<std::string> users) {
+    std::vector<Parcel> parcels;
+    parcels.push_back({std::move(event), std::move(users)});
+    return parcels;
+}
+
 // The voter's parcel with their choices, and everyone else's without.
 std::vector<Parcel> split_for_voter(Event event, std::vector<std::string> users) {
     auto& updated = std::get<PollUpdated>(event);
     const auto voter = std::find(users.begin(), users.end(), *updated.voter);
     if (voter == users.end()) {
         updated.poll.my_votes.reset();
-        return {{std::move(event), std::move(users)}};
+        return one_parcel(std::move(event), std::move(users));
     }
     users.erase(voter);
     std::vector<Parcel> parcels{{event, {*updated.voter}}};
@@ -194,7 +202,7 @@ std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
         poll->my_votes.reset();
     }
     auto* view = own_view(event);
-    if (!view) return {{std::move(event), std::move(users)}};
+    if (!view) return one_parcel(std::move(event), std::move(users));
     std::vector<Parcel> parcels;
     for (auto& user : users) {
         const auto me = memberships.find(user);
