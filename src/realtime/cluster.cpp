@@ -4,8 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <span>
 #include <utility>
 
 namespace confab::realtime {
@@ -128,7 +130,7 @@ std::optional<Envelope> decode_device(Reader& in) {
 
 // Written straight from the hub's arguments: a relayed send copies neither the user ids nor
 // the frame into an envelope first.
-std::string encode_send(const std::vector<std::string>& user_ids, std::string_view frame,
+std::string encode_send(std::span<const std::string> user_ids, std::string_view frame,
                         const std::optional<Order>& order) {
     std::string out;
     out.reserve(2 + (order ? sizeof(std::uint16_t) + order->chat_id.size() + sizeof(std::uint64_t) : 0) +
@@ -216,8 +218,9 @@ Cluster::~Cluster() {
 
 void Cluster::relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
                          const std::optional<Order>& order) {
-    if (user_ids.empty()) return;
-    publish(encode_send(user_ids, *frame, order));
+    const std::span<const std::string> all(user_ids);
+    for (std::size_t first = 0; first < all.size(); first += users_per_envelope)
+        publish(encode_send(all.subspan(first, std::min(users_per_envelope, all.size() - first)), *frame, order));
 }
 
 std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,

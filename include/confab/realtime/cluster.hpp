@@ -133,6 +133,12 @@ public:
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
 
+    // NATS refuses a message past its max_payload (1 MiB unless configured otherwise), and a
+    // refused publish closes the other nodes' connections to resync: a message to a large
+    // group of 100,000 members (3.8 MB of user ids) did that every time. A send's recipients
+    // cross in parts of at most this many (about 380 KB of ids), which the other nodes take
+    // as parts of one message (Sequencer::arrive).
+    static constexpr std::size_t users_per_envelope = 10'000;
     void relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
                     const std::optional<Order>& order) override;
     std::size_t send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,

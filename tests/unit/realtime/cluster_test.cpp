@@ -148,6 +148,22 @@ TEST_F(ClusterTest, ASendReachesTheSameUsersOnTheOtherNodeOnce) {
     EXPECT_TRUE(b.bus.published.empty()) << "what arrives from another node is not sent on again";
 }
 
+TEST_F(ClusterTest, ASendToALargeGroupCrossesInPartsNATSTakesAndReachesEveryoneInOrder) {
+    std::vector<std::string> members;
+    for (int i = 0; i < 25'000; ++i)
+        members.push_back("00000000-0000-4000-8000-" + std::to_string(100'000'000'000 + i));
+    const std::vector<std::shared_ptr<RecordingConnection>> there{b.connect(members.front(), "t1"),
+                                                                  b.connect(members[12'345], "t2"),
+                                                                  b.connect(members.back(), "t3")};
+    a.hub.send_to_users(members, frame("1"), Order{"large", 1});
+    a.hub.send_to_users(members, frame("2"), Order{"large", 2});
+    run();
+    for (const auto& connection : there)
+        EXPECT_EQ(connection->received, std::vector<std::string>{"1+2"}) << connection->user_id();
+    ASSERT_EQ(a.bus.published.size(), 6u) << "three parts a message";
+    for (const auto& bytes : a.bus.published) EXPECT_LT(bytes.size(), 1u << 19) << "within NATS's 1 MiB max_payload";
+}
+
 TEST_F(ClusterTest, SendsFromOneNodeArriveInTheOrderSent) {
     auto ana_there = b.connect("ana", "t");
     for (const auto* text : {"1", "2", "3"}) a.hub.send_to_users({"ana"}, frame(text));
