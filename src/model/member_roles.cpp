@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 namespace confab::model {
 namespace {
@@ -25,10 +26,7 @@ void MemberRoles::const_iterator::settle() {
         if (++shard_ != end_) member_ = (*shard_)->begin();
 }
 
-MemberRoles::MemberRoles()
-    : shards_{std::make_shared<Shard>()}, owned_{true}, promoted_(std::make_shared<std::map<std::string, Role>>()) {}
-
-MemberRoles::MemberRoles(std::initializer_list<std::pair<const std::string, Role>> members) : MemberRoles() {
+MemberRoles::MemberRoles(std::initializer_list<std::pair<const std::string, Role>> members) {
     reserve(members.size());
     for (const auto& [user_id, role] : members) emplace(user_id, role);
 }
@@ -45,6 +43,24 @@ MemberRoles& MemberRoles::operator=(const MemberRoles& other) {
     return *this;
 }
 
+MemberRoles::MemberRoles(MemberRoles&& other) noexcept { *this = std::move(other); }
+
+MemberRoles& MemberRoles::operator=(MemberRoles&& other) noexcept {
+    if (this != &other) {
+        shards_ = std::exchange(other.shards_, {});
+        owned_ = std::exchange(other.owned_, {});
+        size_ = std::exchange(other.size_, 0);
+        bits_ = std::exchange(other.bits_, 0);
+        promoted_ = std::exchange(other.promoted_, nullptr);
+    }
+    return *this;
+}
+
+const std::map<std::string, Role>& MemberRoles::promoted() const {
+    static const std::map<std::string, Role> none;
+    return promoted_ ? *promoted_ : none;
+}
+
 // The high bits of the hash, mixed (Fibonacci hashing): the shard's own buckets use its low bits.
 std::size_t MemberRoles::shard_of(const std::string& user_id) const {
     if (bits_ == 0) return 0;
@@ -53,6 +69,7 @@ std::size_t MemberRoles::shard_of(const std::string& user_id) const {
 }
 
 const Role* MemberRoles::find(const std::string& user_id) const {
+    if (shards_.empty()) return nullptr;
     const auto& shard = *shards_[shard_of(user_id)];
     const auto found = shard.find(user_id);
     return found == shard.end() ? nullptr : &found->second;
@@ -70,7 +87,7 @@ MemberRoles::Shard& MemberRoles::owned(std::size_t shard) {
 void MemberRoles::cut_for(std::size_t members) {
     unsigned bits = bits_;
     while ((members_per_shard << bits) < members) ++bits;
-    if (bits == bits_) return;
+    if (bits == bits_ && !shards_.empty()) return;
     MemberRoles cut;
     cut.bits_ = bits;
     cut.shards_.clear();
@@ -107,11 +124,12 @@ void MemberRoles::erase(const std::string& user_id) {
 
 // `role` is the member's now (Role::member for one who left).
 void MemberRoles::promote(const std::string& user_id, Role role) {
-    const auto found = promoted_->find(user_id);
+    const auto& now = promoted();
+    const auto found = now.find(user_id);
     const bool above = role > Role::member;
-    if (!above && found == promoted_->end()) return;
-    if (above && found != promoted_->end() && found->second == role) return;
-    auto changed = std::make_shared<std::map<std::string, Role>>(*promoted_);
+    if (!above && found == now.end()) return;
+    if (above && found != now.end() && found->second == role) return;
+    auto changed = std::make_shared<std::map<std::string, Role>>(now);
     if (above) {
         (*changed)[user_id] = role;
     } else {

@@ -65,12 +65,12 @@ public:
         Shard::const_iterator member_;
     };
 
-    MemberRoles();
+    MemberRoles() = default;  // no shards until the first member
     MemberRoles(std::initializer_list<std::pair<const std::string, Role>> members);
     MemberRoles(const MemberRoles& other);
     MemberRoles& operator=(const MemberRoles& other);
-    MemberRoles(MemberRoles&&) noexcept = default;
-    MemberRoles& operator=(MemberRoles&&) noexcept = default;
+    MemberRoles(MemberRoles&& other) noexcept;  // leaves `other` empty
+    MemberRoles& operator=(MemberRoles&& other) noexcept;
     ~MemberRoles() = default;
 
     const Role* find(const std::string& user_id) const;
@@ -80,7 +80,7 @@ public:
     const_iterator begin() const { return {shards_.begin(), shards_.end()}; }
     const_iterator end() const { return {shards_.end(), shards_.end()}; }
     // The members whose role ranks above Role::member, by user id.
-    const std::map<std::string, Role>& promoted() const { return *promoted_; }
+    const std::map<std::string, Role>& promoted() const;
 
     // Makes room for `members` without cutting the shards again while they are added.
     void reserve(std::size_t members);
@@ -104,7 +104,7 @@ private:
     std::vector<bool> owned_;  // per shard: this map's alone, so it may change in place
     std::size_t size_ = 0;
     unsigned bits_ = 0;                                            // shards_.size() == 1 << bits_
-    std::shared_ptr<const std::map<std::string, Role>> promoted_;  // shared by copies; replaced on change
+    std::shared_ptr<const std::map<std::string, Role>> promoted_;  // shared by copies; replaced on change; null: none
 };
 
 }  // namespace confab::model

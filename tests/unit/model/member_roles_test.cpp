@@ -63,6 +63,19 @@ TEST(MemberRoles, AnEmptyMapListsNothing) {
     EXPECT_TRUE(listed(with_members(0)).empty());
 }
 
+TEST(MemberRoles, AMapMovedFromIsEmptyAndTakesMembersAgain) {
+    auto source = with_members(1000);
+    const auto moved = std::move(source);
+    EXPECT_EQ(moved.size(), 1000u);
+    EXPECT_EQ(moved.promoted().size(), 500u);
+    EXPECT_TRUE(source.empty());  // NOLINT(bugprone-use-after-move): what a move leaves is part of the contract
+    EXPECT_EQ(source.begin(), source.end());
+    EXPECT_TRUE(source.promoted().empty());
+    EXPECT_FALSE(source.contains(user(0)));
+    source.emplace("again", Role::owner);
+    EXPECT_EQ(listed(source), (std::map<std::string, Role>{{"again", Role::owner}}));
+}
+
 TEST(MemberRoles, AGrowingMapIsCutIntoShardsAndLosesNoMember) {
     const auto members = with_members(5000);
     EXPECT_GT(members.shard_count(), 8u);
