@@ -176,7 +176,8 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
         std::lock_guard lock(mutex_);
         co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience), {});
     }
-    const auto busy = co_await claim(calls::Call(id, chat_id, kind, group, caller, {}, now_ms()), audience);
+    const auto busy =
+        co_await claim({chat_id, id, std::string(calls::to_string(kind)), group, caller.user_id, now_ms()}, audience);
     std::exception_ptr refused_here;
     try {
         std::lock_guard lock(mutex_);
@@ -214,12 +215,10 @@ const calls::Call& CallService::open(calls::Device caller, const std::string& ca
     return live.call;
 }
 
-boost::asio::awaitable<std::vector<std::string>> CallService::claim(const calls::Call& call,
+boost::asio::awaitable<std::vector<std::string>> CallService::claim(const store::calls::NewCall& call,
                                                                     const std::vector<std::string>& audience) {
-    const store::calls::NewCall record{call.chat_id(), call.id(),        std::string(calls::to_string(call.kind())),
-                                       call.group(),   call.caller_id(), call.started_at()};
     auto claimed = co_await writes_.pool().run(
-        [&](store::Tx& tx) { return store::calls::claim(tx, record, *process_id_, audience); });
+        [&](store::Tx& tx) { return store::calls::claim(tx, call, *process_id_, audience); });
     switch (claimed.result) {
         case store::calls::Claim::Result::caller_in_call: throw refused("already in another call", "in_call");
         case store::calls::Claim::Result::call_running: throw refused("a call is running in the chat", "call_running");

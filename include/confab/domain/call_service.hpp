@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/calls.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/store/calls.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -126,7 +127,7 @@ private:
     // Clustered: records the new call and its caller; conflict "in_call" when the caller is in a
     // call anywhere, "call_running" when another call of the chat is recorded. Returns the
     // members in a call anywhere.
-    boost::asio::awaitable<std::vector<std::string>> claim(const calls::Call& call,
+    boost::asio::awaitable<std::vector<std::string>> claim(const store::calls::NewCall& call,
                                                            const std::vector<std::string>& audience);
     boost::asio::awaitable<void> release(const std::string& call_id);
     // Clustered: the user enters the call across the cluster (taking the seat, or finding it
