@@ -16,4 +16,9 @@ void EventPublisher::publish(const domain::Event& event, const std::vector<std::
     deliveries.inc(hub_.send_to_users(user_ids, frame, order));
 }
 
+std::optional<std::vector<std::string>> EventPublisher::reachable_members(const model::MemberRoles& members) const {
+    if (hub_.relay()) return std::nullopt;
+    return hub_.connected_among(members);
+}
+
 }  // namespace confab::api

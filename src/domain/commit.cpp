@@ -64,7 +64,7 @@ std::vector<std::string> staff_of(const ChatAccess& access) {
 // member events, and walking its 100,000 members for each cost seconds.
 class ChatWrites::Circles {
 public:
-    explicit Circles(AccessCache& cache) : cache_(cache) {}
+    Circles(AccessCache& cache, const EventSink& events) : cache_(cache), events_(events) {}
 
     // The facts of an event among the chat's members: the members, when the occasion's
     // audience is drawn from them, and the staff of a chat whose members are kept apart.
@@ -78,10 +78,8 @@ public:
         }
         if (!circle.access) return facts;
         facts.staff = circle.staff;
-        if (draws_on_members(circle.staff ? audience_in_channel(occasion) : audience_of(occasion))) {
-            facts.members.reserve(circle.access->members.size());
-            for (const auto& [user, role] : circle.access->members) facts.members.push_back(user);
-        }
+        if (draws_on_members(circle.staff ? audience_in_channel(occasion) : audience_of(occasion)))
+            facts.members = addressed(*circle.access, circle.staff.has_value());
         return facts;
     }
 
@@ -90,14 +88,28 @@ private:
         std::shared_ptr<const ChatAccess> access;
         std::optional<std::vector<std::string>> staff;
     };
+
+    // The members an event is addressed to: in a chat whose members are kept apart (a
+    // channel, a large group: up to 100,000 of them) those the sink can reach, when it can
+    // tell; else all of them.
+    std::vector<std::string> addressed(const ChatAccess& access, bool kept_apart) const {
+        if (kept_apart)
+            if (auto reachable = events_.reachable_members(access.members)) return std::move(*reachable);
+        std::vector<std::string> members;
+        members.reserve(access.members.size());
+        for (const auto& [user, role] : access.members) members.push_back(user);
+        return members;
+    }
+
     AccessCache& cache_;
+    const EventSink& events_;
     std::unordered_map<std::string, Circle> circles_;
 };
 
 void ChatWrites::apply(Effects& effects) {
     ++commits_;
     if (effects.cache_change) effects.cache_change(cache_);
-    Circles circles(cache_);
+    Circles circles(cache_, events_);
     for (auto& delivery : effects.deliveries) {
         auto facts = std::move(delivery.facts);
         if (delivery.members_of) facts = circles.around(delivery.occasion, *delivery.members_of, std::move(facts));
@@ -111,7 +123,7 @@ void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
 }
 
 void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {
-    publish(occasion, std::move(event), Circles(cache_).around(occasion, chat_id, std::move(facts)));
+    publish(occasion, std::move(event), Circles(cache_, events_).around(occasion, chat_id, std::move(facts)));
 }
 
 namespace {

@@ -163,6 +163,20 @@ void Hub::hand_over(std::vector<Dispatch>& dispatches) {
     for (auto& to : outgoing) send(to);
 }
 
+std::vector<std::string> Hub::connected_among(const model::MemberRoles& members) const {
+    std::vector<std::string> connected;
+    std::lock_guard lock(mutex_);
+    if (by_user_.size() < members.size()) {
+        for (const auto& [user, connections] : by_user_)
+            if (!connections.empty() && members.contains(user)) connected.push_back(user);
+    } else {
+        for (const auto& [user, role] : members)
+            if (const auto found = by_user_.find(user); found != by_user_.end() && !found->second.empty())
+                connected.push_back(user);
+    }
+    return connected;
+}
+
 std::size_t Hub::connection_count() const {
     std::lock_guard lock(mutex_);
     std::size_t count = 0;

@@ -14,6 +14,7 @@ class EventPublisher final : public domain::EventSink {
 public:
     explicit EventPublisher(realtime::Hub& hub) : hub_(hub) {}
     void publish(const domain::Event& event, const std::vector<std::string>& user_ids) override;
+    std::optional<std::vector<std::string>> reachable_members(const model::MemberRoles& members) const override;
 
 private:
     realtime::Hub& hub_;

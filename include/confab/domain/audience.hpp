@@ -77,7 +77,9 @@ bool draws_on_members(Audience audience);
 // The facts an audience is drawn from.
 struct Facts {
     std::vector<std::string> members;    // the chat's members once the change is applied
-                                         // (a deleted chat: its last members)
+                                         // (a deleted chat: its last members; a channel or
+                                         // large group: those the sink can reach, when it
+                                         // can tell: EventSink::reachable_members)
     std::string actor;                   // who made the change
     std::string subject;                 // the user the event is about
     std::vector<std::string> contacts;   // the subject's contacts (presence and profile only)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/domain/model.hpp"
+#include "confab/model/member_roles.hpp"
 #include "confab/model/report.hpp"
 #include "confab/model/scheduled.hpp"
 
@@ -109,6 +110,14 @@ public:
     // Thread-safe; a chat's events arrive in commit order (ChatWrites::commit publishes them
     // after the COMMIT, still under the chat's order mutex).
     virtual void publish(const Event& event, const std::vector<std::string>& user_ids) = 0;
+    // Those of a chat's members whom events can reach now, when no others need naming (a
+    // single node: the members connected to it); none when every member must be named (a
+    // cluster tells the other nodes whom a frame is for). A channel's or large group's
+    // events are addressed to these rather than to every member.
+    virtual std::optional<std::vector<std::string>> reachable_members(const model::MemberRoles& members) const {
+        (void)members;
+        return std::nullopt;
+    }
 };
 
 }  // namespace confab::domain

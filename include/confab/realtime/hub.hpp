@@ -1,5 +1,7 @@
 #pragma once
 
+#include "confab/model/member_roles.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/container/small_vector.hpp>
 
@@ -111,6 +113,10 @@ public:
     // Every connection of this node attached before that time, after what was sent to it before.
     void close_everyone_here(CloseCode code, std::chrono::system_clock::time_point attached_before =
                                                  std::chrono::system_clock::time_point::max());
+
+    // The users of `members` with a connection on this node, found through whichever of the
+    // two is smaller: a large group's event costs its connected members, not all of them.
+    std::vector<std::string> connected_among(const model::MemberRoles& members) const;
 
     std::size_t connection_count() const;
     std::size_t connections_of(const std::string& user_id) const;

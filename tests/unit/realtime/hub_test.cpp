@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,27 @@ TEST_F(HubTest, ACloseFollowsWhatWasSentBeforeIt) {
     EXPECT_EQ(phone->received, (std::vector<std::string>{"1", "close 4001", "2"}))
         << "frames after the close are the connection's to refuse";
     EXPECT_EQ(laptop->received, std::vector<std::string>{"1+2"});
+}
+
+TEST_F(HubTest, TheConnectedMembersOfAChatAreFoundFromEitherSide) {
+    auto ana = connect("ana");
+    auto ana_again = connect("ana", "t2");
+    auto ben = connect("ben");
+    auto cy = connect("cy");
+    hub.detach(*cy);
+    connect("outsider");
+    const model::MemberRoles few{{"ana", model::Role::owner},
+                                 {"cy", model::Role::member},
+                                 {"dee", model::Role::member}};
+    EXPECT_EQ(hub.connected_among(few), std::vector<std::string>{"ana"}) << "fewer members than users connected";
+    model::MemberRoles many;
+    for (int i = 0; i < 100; ++i) many.emplace("member-" + std::to_string(i), model::Role::member);
+    many.emplace("ben", model::Role::member);
+    many.emplace("ana", model::Role::member);
+    auto found = hub.connected_among(many);
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"ana", "ben"})) << "fewer users connected than members";
+    EXPECT_TRUE(hub.connected_among(model::MemberRoles{}).empty());
 }
 
 TEST_F(HubTest, DetachedConnectionsAreNotTargets) {
