@@ -7,8 +7,8 @@
 namespace confab::model {
 namespace {
 
-// Members per shard before the shards are cut finer: what one change copies at most (twice
-// that after a cut), against the shard pointers every copy of the map copies.
+// Members per shard before the shards are cut finer: what one change copies at most (about
+// half that just after a cut), against the shard pointers every copy of the map copies.
 constexpr std::size_t members_per_shard = 256;
 
 }  // namespace
