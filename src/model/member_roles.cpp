@@ -90,7 +90,6 @@ void MemberRoles::cut_for(std::size_t members) {
     if (bits == bits_ && !shards_.empty()) return;
     MemberRoles cut;
     cut.bits_ = bits;
-    cut.shards_.clear();
     for (std::size_t i = 0; i < (std::size_t{1} << bits); ++i) cut.shards_.push_back(std::make_shared<Shard>());
     cut.owned_.assign(cut.shards_.size(), true);
     for (const auto& [user_id, role] : *this) cut.owned(cut.shard_of(user_id)).emplace(user_id, role);
