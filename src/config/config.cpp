@@ -584,6 +584,8 @@ const std::vector<Key>& keys() {
          &Config::limits, &Limits::access_cache_members},
         {"limits.large_group_members", "CONFAB_LIMIT_LARGE_GROUP_MEMBERS", integer(1, kMaxCount), &Config::limits,
          &Limits::large_group_members},
+        {"limits.history_cache_bytes", "CONFAB_LIMIT_HISTORY_CACHE_BYTES", integer(0, kMaxBytes), &Config::limits,
+         &Limits::history_cache_bytes},
 
         {"log.level", "CONFAB_LOG_LEVEL", one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}),
          &Config::log, &Log::level},

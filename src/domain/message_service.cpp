@@ -109,12 +109,38 @@ void MessageService::track_send(const Message& message) {
 
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     co_await writes_.standing(chat_id, actor);
+    if (!q.before_seq && !q.after_seq && newest_pages_.enabled())
+        co_return paged(co_await newest_page(std::move(actor), std::move(chat_id), q), q.limit);
     // A page's messages, then their reactions and polls (a moment newer at most): no transaction.
     auto messages = co_await writes_.pool().read([actor, chat_id, q](store::Tx& tx) {
         return store::messages::page(tx, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, q.include_thread_replies,
                                      actor);
     });
     co_return paged(std::move(messages), q.limit);
+}
+
+boost::asio::awaitable<std::vector<Message>> MessageService::newest_page(std::string actor, std::string chat_id,
+                                                                         HistoryQuery q) {
+    static obs::Counter& from_cache = obs::metrics().history_pages.with({"cache"});
+    static obs::Counter& from_database = obs::metrics().history_pages.with({"database"});
+    // The stamp first: a page read after it is at least as new as its version says.
+    co_return co_await writes_.pool().read([this, actor, chat_id, q](store::Tx& tx) {
+        const auto stamp = store::messages::page_stamp(tx, chat_id, actor);
+        if (!stamp) return std::vector<Message>{};
+        const auto count = static_cast<std::size_t>(q.limit) + 1;
+        auto page = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version, stamp->hidden, count);
+        if (page) {
+            from_cache.inc();
+        } else {
+            from_database.inc();
+            if (!stamp->hidden.empty())
+                return store::messages::page(tx, chat_id, {.limit = q.limit + 1}, q.include_thread_replies, actor);
+            page = store::messages::newest_stored(tx, chat_id, q.include_thread_replies, q.limit + 1);
+            newest_pages_.keep(chat_id, q.include_thread_replies, stamp->version, *page, count);
+        }
+        store::messages::attach_live(tx, page->messages, page->reacted, actor);
+        return std::move(page->messages);
+    });
 }
 
 boost::asio::awaitable<std::int64_t> MessageService::settled_seq(std::string chat_id, std::int64_t below,

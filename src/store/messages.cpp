@@ -205,17 +205,20 @@ void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::
 namespace confab::store::messages {
 namespace {
 
-std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
-    std::vector<model::Message> out;
-    std::vector<bool> reacted;
-    out.reserve(result.size());
+StoredPage stored_from(const pqxx::result& result) {
+    StoredPage page;
+    page.messages.reserve(result.size());
     for (const auto& row : result) {
-        out.push_back(message_from(row));
-        reacted.push_back(has_reactions(row));
+        page.messages.push_back(message_from(row));
+        page.reacted.push_back(has_reactions(row));
     }
-    attach_reactions(tx, out, viewer, reacted);
-    attach_polls(tx, out, viewer);
-    return out;
+    return page;
+}
+
+std::vector<model::Message> messages_from(Tx& tx, const pqxx::result& result, const std::string& viewer) {
+    auto page = stored_from(result);
+    attach_live(tx, page.messages, page.reacted, viewer);
+    return std::move(page.messages);
 }
 
 std::optional<model::Message> single(Tx& tx, const pqxx::result& result, const std::string& viewer) {
@@ -322,6 +325,9 @@ void prepare(Tx& tx) {
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4"));
     prepare_pages(tx, "thread", "m.thread_root_id = $1::uuid AND m.chat_id = $2::uuid",
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$2", "$4"));
+    tx.prepare("messages_page_stamp",
+               "SELECT c.version, array_to_string(ARRAY(SELECT h.message_id FROM hidden_messages h "
+               "WHERE h.chat_id = c.id AND h.user_id = $2::uuid), ',') FROM chats c WHERE c.id = $1::uuid");
     tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "AND" CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4") "ORDER BY m.version ASC LIMIT $3");
@@ -465,6 +471,22 @@ std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below,
 std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,
                                  bool include_thread_replies, const std::string& viewer) {
     return page_of(tx, "messages", chat_id, include_thread_replies, query, viewer);
+}
+
+StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread_replies, int limit) {
+    return stored_from(tx.exec_prepared("messages_newest", chat_id, include_thread_replies, limit, hiding_viewer("")));
+}
+
+std::optional<PageStamp> page_stamp(Tx& tx, const std::string& chat_id, const std::string& viewer) {
+    const auto result = tx.exec_prepared("messages_page_stamp", chat_id, hiding_viewer(viewer));
+    if (result.empty()) return std::nullopt;
+    return PageStamp{result[0][0].as<std::int64_t>(), id_list(result[0][1])};
+}
+
+void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,
+                 const std::string& viewer) {
+    attach_reactions(tx, messages, viewer, reacted);
+    attach_polls(tx, messages, viewer);
 }
 
 std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,

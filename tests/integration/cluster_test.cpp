@@ -101,6 +101,29 @@ TEST_F(ClusterTest, MembersOnTwoNodesGetEachOthersMessagesOnceAndInOrder) {
     EXPECT_EQ((*heard)["data"]["message"]["content"], "from b");
 }
 
+// Each node keeps newest pages for the chat's version in the database (docs/architecture.md,
+// History cache), so a change made through another node is in the next read of a kept page.
+TEST_F(ClusterTest, APageKeptOnOneNodeShowsAChangeMadeOnAnother) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(b(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    const auto sent = send_text(a(), ana, chat_id, "first");
+    const auto newest = [&] {
+        return expect_json(get(a(), ana.token, chat_messages_url(chat_id)), 200, "newest page")["messages"];
+    };
+    newest();
+    const auto cached = metric(a(), "confab_history_pages_total{source=\"cache\"}");
+    ASSERT_EQ(newest()[0]["content"], "first");
+    ASSERT_EQ(metric(a(), "confab_history_pages_total{source=\"cache\"}"), cached + 1) << "node a kept the page";
+
+    ASSERT_TRUE(IsJson(put(b(), ana.token, message_url(sent["id"]), {{"content", "edited on b"}}), 200));
+    EXPECT_EQ(newest()[0]["content"], "edited on b");
+    const auto reply = send_text(b(), ben, chat_id, "sent on b");
+    const auto page = newest();
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0]["id"], reply["id"]);
+}
+
 // Two nodes commit to one chat at once: each publishes its own in order, but they race on NATS.
 // Every connection, wherever it is, still gets the chat's message.new in seq order, each once.
 TEST_F(ClusterTest, WritesToOneChatOnTwoNodesAtOnceReachEveryoneInSeqOrder) {

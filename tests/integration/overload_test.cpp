@@ -24,17 +24,6 @@ std::size_t lines_with(const std::string& log, const std::string& text) {
     return count;
 }
 
-// One sample of GET /metrics (served to loopback clients), e.g.
-// metric(port, "confab_auth_token_lookups_total{source=\"cache\"}"); 0 when not yet exposed.
-double metric(std::uint16_t port, const std::string& series) {
-    const auto response = http(port, "GET", "/metrics");
-    EXPECT_EQ(response.status, 200) << response.describe();
-    std::istringstream lines(response.body);
-    for (std::string line; std::getline(lines, line);)
-        if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-    return 0;
-}
-
 // Well-formed (43 characters of the token alphabet) but issued to nobody.
 std::string unknown_token() { return random_alnum(43); }
 

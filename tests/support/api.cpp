@@ -260,21 +260,17 @@ std::optional<double> metric_sample(const std::string& exposition, const std::st
     return std::nullopt;
 }
 
-namespace {
-
-double metric_value(std::uint16_t port, const std::string& series) {
+double metric(std::uint16_t port, const std::string& series) {
     const auto response = http(port, "GET", "/metrics");
     if (response.status != 200) throw std::runtime_error("GET /metrics: " + response.describe());
     return metric_sample(response.body, series).value_or(0);
 }
 
-}  // namespace
-
 double open_connections(std::uint16_t port, const std::string& kind) {
-    return metric_value(port, "confab_connections_open{kind=\"" + kind + "\"}");
+    return metric(port, "confab_connections_open{kind=\"" + kind + "\"}");
 }
 
-double requests_in_flight(std::uint16_t port) { return metric_value(port, "confab_http_requests_in_flight"); }
+double requests_in_flight(std::uint16_t port) { return metric(port, "confab_http_requests_in_flight"); }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

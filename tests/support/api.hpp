@@ -70,6 +70,9 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
 // The value of one sample line of a Prometheus exposition, e.g.
 // metric_sample(text, "confab_messages_sent_total{type=\"text\"}"); nullopt when absent.
 std::optional<double> metric_sample(const std::string& exposition, const std::string& series);
+// One sample of GET /metrics (loopback needs no token), e.g.
+// metric(port, "confab_auth_token_lookups_total{source=\"cache\"}"); 0 when not yet exposed.
+double metric(std::uint16_t port, const std::string& series);
 // confab_connections_open{kind="<kind>"} (kind "http" or "websocket") from GET /metrics
 // (loopback needs no token); an http count includes the connection asking. An HTTP connection
 // is counted from its accept; a WebSocket leaves its count last, after its presence update:

@@ -42,6 +42,7 @@ struct Limits {
     unsigned login_failures_per_account_per_minute = 10;  // wrong passwords per username, from any address
     std::size_t access_cache_members = 1'000'000;         // memberships the access cache holds before evicting chats
     std::size_t large_group_members = 200'000;            // most members of a large group (docs/api.md, Large groups)
+    std::size_t history_cache_bytes = 32 * 1024 * 1024;   // newest history pages kept (domain::HistoryCache); 0: none
 
     bool operator==(const Limits&) const = default;
 };

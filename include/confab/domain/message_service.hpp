@@ -2,6 +2,7 @@
 
 #include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/domain/history_cache.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/send_writer.hpp"
 #include "confab/store/search.hpp"
@@ -74,7 +75,8 @@ public:
           limits_(limits),
           sends_("messages", limits.message_burst, limits.message_rate),
           changes_("changes", limits.change_burst, limits.change_rate),
-          send_writer_(writes.cache(), limits.content_chars) {}
+          send_writer_(writes.cache(), limits.content_chars),
+          newest_pages_(limits.history_cache_bytes) {}
 
     // Checks the send, spends one of the sender's sends and posts it.
     boost::asio::awaitable<Sent> send(SendMessage message);
@@ -121,6 +123,8 @@ public:
 private:
     void validate_content(const std::string& content, bool required) const;
     void track_send(const Message& message);
+    // A chat's newest page (HistoryCache): limit + 1 messages at most, the last telling whether there are more.
+    boost::asio::awaitable<std::vector<Message>> newest_page(std::string actor, std::string chat_id, HistoryQuery q);
 
     ChatWrites& writes_;
     media::Storage& storage_;
@@ -128,6 +132,7 @@ private:
     RateLimiter sends_;    // messages per user, REST and WebSocket together
     RateLimiter changes_;  // edits and reaction changes per user: each is fanned out like a send
     SendWriter send_writer_;
+    HistoryCache newest_pages_;
 };
 
 }  // namespace confab::domain

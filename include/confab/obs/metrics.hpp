@@ -183,6 +183,10 @@ public:
                                   "confab_auth_token_lookups_total",
                                   "Bearer tokens checked, by where the answer came from.",
                                   {"source"}};
+    Family<Counter> history_pages{families_,
+                                  "confab_history_pages_total",
+                                  "Newest history pages read, by where their messages came from (cache, database).",
+                                  {"source"}};
     Family<Counter> translation_requests{families_,
                                          "confab_translation_requests_total",
                                          "Message translations asked for, by result (cached, translated, failed, "

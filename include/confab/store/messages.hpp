@@ -76,6 +76,24 @@ struct PageQuery {
 };
 std::vector<model::Message> page(Tx& tx, const std::string& chat_id, const PageQuery& query,
                                  bool include_thread_replies, const std::string& viewer);
+// A page's messages as stored, before what each viewer sees of them differently (attach_live).
+struct StoredPage {
+    std::vector<model::Message> messages;
+    std::vector<bool> reacted;  // per message: whether it has reactions to read
+};
+// The chat's newest messages, none left out for a viewer (domain::HistoryCache holds them).
+StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread_replies, int limit);
+// Reads what a page shows each viewer differently: its reactions (reacted as in StoredPage,
+// empty: every message may have some) and polls.
+void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,
+                 const std::string& viewer);
+// What a cached page is checked against: the chat's version, which every change to one of its
+// messages takes, and the messages `viewer` hid there; nullopt when the chat is gone.
+struct PageStamp {
+    std::int64_t version = 0;
+    std::vector<std::string> hidden;
+};
+std::optional<PageStamp> page_stamp(Tx& tx, const std::string& chat_id, const std::string& viewer);
 // The replies in the thread under root_id (of chat_id), paged as a chat's history.
 std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,
                                         const PageQuery& query, const std::string& viewer);
