@@ -523,8 +523,7 @@ Pins pins(Tx& tx, const std::string& chat_id, std::optional<std::int64_t> before
         pins.orders.push_back(row[0].as<std::int64_t>());
         pins.messages.push_back(message_from(row, 1));
     }
-    attach_reactions(tx, pins.messages, viewer);
-    attach_polls(tx, pins.messages, viewer);
+    attach_live(tx, pins.messages, {}, viewer);
     return pins;
 }
 
