@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <utility>
 #include <vector>
 
@@ -191,17 +190,45 @@ std::optional<model::Timestamp> optional_timestamp(const Json& object, const cha
     return required_timestamp(object, field);
 }
 
+namespace {
+
+void append_digits(std::string& out, long long value, int width) {
+    char digits[20];
+    int length = 0;
+    for (; value > 0 || length < width; value /= 10) digits[length++] = static_cast<char>('0' + value % 10);
+    while (length > 0) out += digits[--length];
+}
+
+// RFC 3339 in UTC with milliseconds, written by hand: gmtime_r, strftime and snprintf took
+// 3 % of the server's CPU in reading history pages (docs/performance.md, Eighth round).
+void append_timestamp(std::string& out, model::Timestamp at) {
+    using namespace std::chrono;
+    const auto day = floor<days>(at);
+    const year_month_day date{day};
+    const hh_mm_ss time{at - day};
+    append_digits(out, static_cast<int>(date.year()), 4);
+    out += '-';
+    append_digits(out, static_cast<unsigned>(date.month()), 2);
+    out += '-';
+    append_digits(out, static_cast<unsigned>(date.day()), 2);
+    out += 'T';
+    append_digits(out, time.hours().count(), 2);
+    out += ':';
+    append_digits(out, time.minutes().count(), 2);
+    out += ':';
+    append_digits(out, time.seconds().count(), 2);
+    out += '.';
+    append_digits(out, time.subseconds().count(), 3);
+    out += 'Z';
+}
+
+}  // namespace
+
 std::string format_timestamp(model::Timestamp at) {
-    const auto ms = at.time_since_epoch().count();
-    const auto seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    const auto millis = static_cast<int>(ms - static_cast<long long>(seconds) * 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[40];
-    const auto length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    char suffix[8];
-    std::snprintf(suffix, sizeof suffix, ".%03dZ", millis);
-    return std::string(text, length) + suffix;
+    std::string text;
+    text.reserve(24);
+    append_timestamp(text, at);
+    return text;
 }
 
 Json to_json(const model::User& user) {
@@ -357,7 +384,12 @@ public:
         out_ += '"';
     }
     void text_or_null(const std::optional<std::string>& value) { value ? text(*value) : null(); }
-    void timestamp(model::Timestamp at) { text(format_timestamp(at)); }
+    void timestamp(model::Timestamp at) {
+        out_ += '"';
+        append_timestamp(out_, at);
+        out_ += '"';
+    }
+    void raw(std::string_view json) { out_ += json; }
     void number(std::int64_t value) { out_ += std::to_string(value); }
     void boolean(bool value) { out_ += value ? "true" : "false"; }
     void null() { out_ += "null"; }
@@ -377,25 +409,30 @@ void write_json(std::string& out, const model::Message& m) {
     w.key("client_id").text_or_null(m.client_id);
     w.key("content").text(m.content);
     w.key("created_at").timestamp(m.created_at);
-    w.key("entities").json(entities_json(m.entities));
-    w.key("forwarded_from").json(forwarded_from_json(m));
+    // The usual empty parts are written as Json prints them, without building one.
+    if (m.entities.empty()) w.key("entities").raw("[]");
+    else w.key("entities").json(entities_json(m.entities));
+    if (m.forwarded_from) w.key("forwarded_from").json(forwarded_from_json(m));
+    else w.key("forwarded_from").null();
     w.key("id").text(m.id);
     w.key("is_deleted").boolean(m.is_deleted);
     w.key("is_edited").boolean(m.is_edited);
     if (m.media) w.key("media").json(to_json(*m.media, m.id));
     else w.key("media").null();
     // Most messages carry none: "{}" is what parsing and printing it would give.
-    if (m.metadata.text == "{}") w.key("metadata").json(Json::object());
+    if (m.metadata.text == "{}") w.key("metadata").raw("{}");
     else w.key("metadata").json(parse_stored(m.metadata));
     if (m.pinned_at) w.key("pinned_at").timestamp(*m.pinned_at);
     else w.key("pinned_at").null();
     w.key("pinned_by").text_or_null(m.pinned_by);
     if (m.poll) w.key("poll").json(to_json(*m.poll));
-    w.key("reactions").json(reactions_json(m));
+    if (m.reactions.empty()) w.key("reactions").raw("[]");
+    else w.key("reactions").json(reactions_json(m));
     w.key("reply_to_id").text_or_null(m.reply_to_id);
     w.key("sender_id").text_or_null(m.sender_id);
     w.key("seq").number(m.seq);
-    w.key("thread").json(thread_json(m));
+    if (m.thread) w.key("thread").json(thread_json(m));
+    else w.key("thread").null();
     w.key("thread_root_id").text_or_null(m.thread_root_id);
     w.key("type").text(model::to_string(m.type));
     w.key("updated_at").timestamp(m.updated_at);

@@ -1,7 +1,7 @@
 #include "confab/store/chats.hpp"
 #include "confab/store/sql.hpp"
 
-#include "confab/store/polls.hpp"
+#include "confab/store/messages.hpp"
 #include "confab/store/roles.hpp"
 #include "confab/store/rows.hpp"
 
@@ -95,8 +95,7 @@ void attach_last_messages(Tx& tx, std::vector<model::ChatView>& views, const std
     std::vector<model::Message> messages;
     for (const auto& row : tx.exec_prepared("chats_last_messages", uuid_array(ids), hiding_viewer(viewer)))
         messages.push_back(message_from(row));
-    attach_reactions(tx, messages, viewer);
-    attach_polls(tx, messages, viewer);
+    store::messages::attach_live(tx, messages, {}, viewer);
     std::unordered_map<std::string, model::Message*> by_chat;
     for (auto& message : messages) by_chat.emplace(message.chat_id, &message);
     for (auto& view : views)

@@ -1,7 +1,7 @@
 #include "confab/store/search.hpp"
 #include "confab/store/sql.hpp"
 
-#include "confab/store/polls.hpp"
+#include "confab/store/messages.hpp"
 #include "confab/store/rows.hpp"
 
 namespace confab::store::search {
@@ -63,8 +63,7 @@ std::vector<Hit> messages(Tx& tx, const Query& query) {
     std::vector<model::Message> messages;
     messages.reserve(hits.size());
     for (auto& found : hits) messages.push_back(std::move(found.hit.message));
-    attach_reactions(tx, messages, query.viewer);
-    attach_polls(tx, messages, query.viewer);
+    store::messages::attach_live(tx, messages, {}, query.viewer);
     for (std::size_t i = 0; i < hits.size(); ++i) hits[i].hit.message = std::move(messages[i]);
     return hits;
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <string>
+
 namespace confab::api {
 namespace {
 
@@ -11,6 +15,27 @@ TEST(Timestamp, Rfc3339WithMilliseconds) {
     EXPECT_EQ(format_timestamp(at(0)), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(format_timestamp(at(1795861530123)), "2026-11-28T10:25:30.123Z");
     EXPECT_EQ(format_timestamp(at(-1)), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(format_timestamp(at(951868799999)), "2000-02-29T23:59:59.999Z");
+    EXPECT_EQ(format_timestamp(at(253402300799999)), "9999-12-31T23:59:59.999Z");
+    EXPECT_EQ(format_timestamp(at(-62135596800000)), "0001-01-01T00:00:00.000Z");
+}
+
+// What the C library prints, for comparing the hand-written formatting with.
+std::string formatted_by_libc(long long ms) {
+    const auto seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    const auto length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms - static_cast<long long>(seconds) * 1000));
+    return std::string(text, length) + millis;
+}
+
+TEST(Timestamp, FormatsAsTheCLibraryDoesAcrossCenturies) {
+    // 1900 to 2100 in uneven steps, so days, months, leap years and milliseconds all vary.
+    for (long long ms = -2208988800000; ms < 4102444800000; ms += 86'400'000LL * 3 + 3'600'000 * 7 + 61'007)
+        ASSERT_EQ(format_timestamp(at(ms)), formatted_by_libc(ms)) << ms;
 }
 
 TEST(Timestamp, ParsesRfc3339DateTimes) {
