@@ -16,6 +16,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       pool(cfg.database.url, cfg.database.pool_size, cfg.database.connect_timeout, store::prepare_statements,
            {cfg.overload.db_reconnect_min, cfg.overload.db_reconnect_max, cfg.overload.db_queue_limit,
             cfg.database.commit_gather}),
+      page_stamps(cfg.database.url, pool),
       hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
       workers(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
       // As many as the media workers, apart from them so a download never waits behind a
@@ -30,7 +31,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       users(writes),
       chats(writes, storage, cfg.limits),
       members(writes, storage, cfg.limits),
-      messages(writes, storage, cfg.limits),
+      messages(writes, storage, cfg.limits, page_stamps),
       presence(writes, hub, workers, cfg.limits, cfg.cluster),
       media(writes, users, storage, workers, cfg.media, cfg.limits),
       stats(pool),

@@ -124,23 +124,35 @@ boost::asio::awaitable<std::vector<Message>> MessageService::newest_page(std::st
     static obs::Counter& from_cache = obs::metrics().history_pages.with({"cache"});
     static obs::Counter& from_database = obs::metrics().history_pages.with({"database"});
     // The stamp first: a page read after it is at least as new as its version says.
-    co_return co_await writes_.pool().read([this, actor, chat_id, q](store::Tx& tx) {
-        const auto stamp = store::messages::page_stamp(tx, chat_id, actor);
-        if (!stamp) return std::vector<Message>{};
-        const auto count = static_cast<std::size_t>(q.limit) + 1;
-        auto page = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version, stamp->hidden, count);
-        if (page) {
-            from_cache.inc();
-        } else {
-            from_database.inc();
-            if (!stamp->hidden.empty())
-                return store::messages::page(tx, chat_id, {.limit = q.limit + 1}, q.include_thread_replies, actor);
-            page = store::messages::newest_stored(tx, chat_id, q.include_thread_replies, q.limit + 1);
-            newest_pages_.keep(chat_id, q.include_thread_replies, stamp->version, *page, count);
-        }
-        store::messages::attach_live(tx, page->messages, page->reacted, actor);
-        return std::move(page->messages);
-    });
+    const auto stamp = co_await page_stamp(actor, chat_id);
+    if (!stamp) co_return std::vector<Message>{};
+    const auto count = static_cast<std::size_t>(q.limit) + 1;
+    auto kept = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version, stamp->hidden, count);
+    (kept ? from_cache : from_database).inc();
+    if (kept && !store::messages::has_live_parts(*kept)) co_return std::move(kept->messages);
+    co_return co_await writes_.pool().read(
+        [this, actor, chat_id, q, count, stamp, kept = std::move(kept)](store::Tx& tx) {
+            auto page = kept;  // a copy: a job may run again, and the kept page must stay as it was
+            if (!page) {
+                if (!stamp->hidden.empty())
+                    return store::messages::page(tx, chat_id, {.limit = q.limit + 1}, q.include_thread_replies, actor);
+                page = store::messages::newest_stored(tx, chat_id, q.include_thread_replies, q.limit + 1);
+                newest_pages_.keep(chat_id, q.include_thread_replies, stamp->version, *page, count);
+            }
+            store::messages::attach_live(tx, page->messages, page->reacted, actor);
+            return std::move(page->messages);
+        });
+}
+
+boost::asio::awaitable<std::optional<store::messages::PageStamp>> MessageService::page_stamp(
+    const std::string& actor, const std::string& chat_id) {
+    try {
+        co_return co_await page_stamps_.read(chat_id, actor);
+    } catch (const store::Unavailable&) {
+        // No connection of this thread's: the pool reads it (and says so if it cannot either).
+    }
+    co_return co_await writes_.pool().read(
+        [actor, chat_id](store::Tx& tx) { return store::messages::page_stamp(tx, chat_id, actor); });
 }
 
 boost::asio::awaitable<std::int64_t> MessageService::settled_seq(std::string chat_id, std::int64_t below,

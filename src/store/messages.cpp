@@ -203,6 +203,11 @@ void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::
 }  // namespace confab::store
 
 namespace confab::store::messages {
+
+const char* const page_stamp_sql =
+    "SELECT c.version, array_to_string(ARRAY(SELECT h.message_id FROM hidden_messages h "
+    "WHERE h.chat_id = c.id AND h.user_id = $2::uuid), ',') FROM chats c WHERE c.id = $1::uuid";
+
 namespace {
 
 StoredPage stored_from(const pqxx::result& result) {
@@ -325,9 +330,7 @@ void prepare(Tx& tx) {
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4"));
     prepare_pages(tx, "thread", "m.thread_root_id = $1::uuid AND m.chat_id = $2::uuid",
                   CONFAB_NOT_HIDDEN_IN_CHAT("m", "$2", "$4"));
-    tx.prepare("messages_page_stamp",
-               "SELECT c.version, array_to_string(ARRAY(SELECT h.message_id FROM hidden_messages h "
-               "WHERE h.chat_id = c.id AND h.user_id = $2::uuid), ',') FROM chats c WHERE c.id = $1::uuid");
+    tx.prepare("messages_page_stamp", page_stamp_sql);
     tx.prepare("messages_since",
               "SELECT " + columns + " FROM " CONFAB_WITH_MEDIA("messages m") " WHERE m.chat_id = $1::uuid AND m.version > $2 "
               "AND" CONFAB_NOT_HIDDEN_IN_CHAT("m", "$1", "$4") "ORDER BY m.version ASC LIMIT $3");
@@ -487,6 +490,14 @@ void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vecto
                  const std::string& viewer) {
     attach_reactions(tx, messages, viewer, reacted);
     attach_polls(tx, messages, viewer);
+}
+
+bool has_live_parts(const StoredPage& page) {
+    for (std::size_t i = 0; i < page.messages.size(); ++i) {
+        const auto& message = page.messages[i];
+        if (!message.is_deleted && (page.reacted[i] || message.type == model::MessageType::poll)) return true;
+    }
+    return false;
 }
 
 std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,

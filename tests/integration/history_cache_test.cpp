@@ -44,6 +44,10 @@ TEST_F(HistoryCacheTest, ASecondReadOfAnUnchangedChatComesFromTheCacheAndIsTheSa
     EXPECT_FALSE(first["next_cursor"].is_null());
     EXPECT_EQ(source_of_next_read(port(), b, chat, by_b, "?limit=3"), "cache") << "one page serves every member";
     EXPECT_EQ(by_b, first);
+    EXPECT_EQ(shared_database().query_value("select count(*) > 0 from pg_stat_activity where application_name = "
+                                            "'confab page stamps' and datname = current_database()"),
+              "t")
+        << "the stamps are read on an I/O thread's own connection (store::PageStamps), not through the pool";
 
     json more;
     EXPECT_EQ(source_of_next_read(port(), a, chat, more, "?limit=10"), "database") << "more than was kept";

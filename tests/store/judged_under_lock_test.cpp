@@ -48,7 +48,8 @@ protected:
         storage_ = std::make_unique<media::LocalStorage>(media_dir_);
         chats_ = std::make_unique<ChatService>(*writes_, *storage_, limits_);
         members_ = std::make_unique<MemberService>(*writes_, *storage_, limits_);
-        messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_);
+        page_stamps_ = std::make_unique<store::PageStamps>(database_->url(), *pool_);
+        messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_, *page_stamps_);
         for (const char* name : {"ann", "bob", "cid"})
             users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
                                  std::string(name) + "', '" + name + "', 'x') returning id");
@@ -135,6 +136,7 @@ protected:
     std::unique_ptr<MemberService> members_;
     std::filesystem::path media_dir_;
     std::unique_ptr<media::Storage> storage_;
+    std::unique_ptr<store::PageStamps> page_stamps_;
     std::unique_ptr<MessageService> messages_;
     boost::asio::io_context io_;
     std::map<std::string, std::string> users_;

@@ -38,6 +38,7 @@
 #include "confab/domain/webhook_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/realtime/hub.hpp"
+#include "confab/store/page_stamps.hpp"
 #include "confab/store/pool.hpp"
 
 namespace confab::api {
@@ -68,6 +69,7 @@ public:
 
     const config::Config& config;
     store::Pool pool;
+    store::PageStamps page_stamps;
     domain::Workers hashing;  // Argon2id only
     domain::Workers workers;  // media: sniffing, hashing, fsync, thumbnails, cleanup
     domain::Workers files;    // the file reads and writes of downloads and uploads (net/file_io.hpp)

@@ -5,6 +5,7 @@
 #include "confab/domain/history_cache.hpp"
 #include "confab/domain/rate_limiter.hpp"
 #include "confab/domain/send_writer.hpp"
+#include "confab/store/page_stamps.hpp"
 #include "confab/store/search.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -69,14 +70,16 @@ struct SearchPage {
 // read marks, pins, forwards, hiding for oneself and since_version sync. Every change takes the chat's next version.
 class MessageService {
 public:
-    MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits)
+    MessageService(ChatWrites& writes, media::Storage& storage, const config::Limits& limits,
+                   store::PageStamps& page_stamps)
         : writes_(writes),
           storage_(storage),
           limits_(limits),
           sends_("messages", limits.message_burst, limits.message_rate),
           changes_("changes", limits.change_burst, limits.change_rate),
           send_writer_(writes.cache(), limits.content_chars),
-          newest_pages_(limits.history_cache_bytes) {}
+          newest_pages_(limits.history_cache_bytes),
+          page_stamps_(page_stamps) {}
 
     // Checks the send, spends one of the sender's sends and posts it.
     boost::asio::awaitable<Sent> send(SendMessage message);
@@ -125,6 +128,9 @@ private:
     void track_send(const Message& message);
     // A chat's newest page (HistoryCache): limit + 1 messages at most, the last telling whether there are more.
     boost::asio::awaitable<std::vector<Message>> newest_page(std::string actor, std::string chat_id, HistoryQuery q);
+    // The chat's stamp for the reader (store::PageStamps, or the Pool when that has no connection).
+    boost::asio::awaitable<std::optional<store::messages::PageStamp>> page_stamp(const std::string& actor,
+                                                                                 const std::string& chat_id);
 
     ChatWrites& writes_;
     media::Storage& storage_;
@@ -133,6 +139,7 @@ private:
     RateLimiter changes_;  // edits and reaction changes per user: each is fanned out like a send
     SendWriter send_writer_;
     HistoryCache newest_pages_;
+    store::PageStamps& page_stamps_;
 };
 
 }  // namespace confab::domain

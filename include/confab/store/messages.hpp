@@ -87,12 +87,17 @@ StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread
 // empty: every message may have some) and polls.
 void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,
                  const std::string& viewer);
+// Whether attach_live would read anything for the page: a reaction or a poll in it.
+bool has_live_parts(const StoredPage& page);
 // What a cached page is checked against: the chat's version, which every change to one of its
 // messages takes, and the messages `viewer` hid there; nullopt when the chat is gone.
 struct PageStamp {
     std::int64_t version = 0;
     std::vector<std::string> hidden;
 };
+// The statement page_stamp runs, $1 the chat and $2 the viewer (NULL: none); PageStamps
+// prepares it too.
+extern const char* const page_stamp_sql;
 std::optional<PageStamp> page_stamp(Tx& tx, const std::string& chat_id, const std::string& viewer);
 // The replies in the thread under root_id (of chat_id), paged as a chat's history.
 std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,
