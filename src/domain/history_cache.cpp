@@ -1,5 +1,6 @@
 #include "confab/domain/history_cache.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -31,6 +32,7 @@ std::optional<store::messages::StoredPage> HistoryCache::find(const std::string&
     const auto& kept = entry->second.page;
     const std::unordered_set<std::string_view> left_out(hidden.begin(), hidden.end());
     store::messages::StoredPage page;
+    page.messages.reserve(std::min(count, kept.messages.size()));
     for (std::size_t i = 0; i < kept.messages.size() && page.messages.size() < count; ++i) {
         if (left_out.contains(kept.messages[i].id)) continue;
         page.messages.push_back(kept.messages[i]);
