@@ -23,18 +23,6 @@ const char* const message_columns =
 
 namespace {
 
-// The ids of a uuid[] read as array_to_string(..., ',').
-std::vector<std::string> id_list(const pqxx::field& field) {
-    std::vector<std::string> ids;
-    const std::string_view text = field.c_str();
-    for (std::size_t start = 0; start < text.size();) {
-        const auto end = std::min(text.find(',', start), text.size());
-        ids.emplace_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return ids;
-}
-
 // A smallint[] read as text, "{1,2,3}"; NULL is empty.
 std::vector<int> integer_list(const pqxx::field& field) {
     std::vector<int> values;
@@ -147,7 +135,8 @@ model::Message message_from(const pqxx::row& row, int first) {
     const int after_media = media_end(first);
     m.thread_root_id = optional_text(row[after_media]);
     if (const auto replies = row[after_media + 1].as<std::int64_t>(); replies > 0)
-        m.thread = model::ThreadSummary{replies, timestamp(row[after_media + 2]), id_list(row[after_media + 3])};
+        m.thread = model::ThreadSummary{replies, timestamp(row[after_media + 2]),
+                                        comma_separated(row[after_media + 3].c_str())};
     m.entities = entities_from(row[after_media + 4]);
     return m;
 }
@@ -483,7 +472,7 @@ StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread
 std::optional<PageStamp> page_stamp(Tx& tx, const std::string& chat_id, const std::string& viewer) {
     const auto result = tx.exec_prepared("messages_page_stamp", chat_id, hiding_viewer(viewer));
     if (result.empty()) return std::nullopt;
-    return PageStamp{result[0][0].as<std::int64_t>(), id_list(result[0][1])};
+    return PageStamp{result[0][0].as<std::int64_t>(), comma_separated(result[0][1].c_str())};
 }
 
 void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,

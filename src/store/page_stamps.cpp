@@ -1,5 +1,7 @@
 #include "confab/store/page_stamps.hpp"
 
+#include "confab/store/rows.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -9,7 +11,6 @@
 
 #include <array>
 #include <deque>
-#include <string_view>
 
 namespace confab::store {
 
@@ -34,7 +35,7 @@ using Result = std::unique_ptr<PGresult, Clear>;
 
 // Blocking: run on a Pool thread. The statement is prepared before the connection turns
 // nonblocking and enters pipeline mode.
-Connected connect(const std::string& url) {
+Connected open_connection(const std::string& url) {
     // The URL (a URI or key=value pairs) is expanded as dbname; the name after it tells
     // these connections apart in pg_stat_activity.
     const std::array<const char*, 3> keys{"dbname", "application_name", nullptr};
@@ -48,19 +49,9 @@ Connected connect(const std::string& url) {
     return pg;
 }
 
-std::vector<std::string> split_ids(std::string_view text) {
-    std::vector<std::string> ids;
-    for (std::size_t start = 0; start < text.size();) {
-        const auto end = std::min(text.find(',', start), text.size());
-        ids.emplace_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return ids;
-}
-
 Stamp stamp_of(const PGresult* result) {
     if (PQntuples(result) == 0) return std::nullopt;
-    return messages::PageStamp{std::stoll(PQgetvalue(result, 0, 0)), split_ids(PQgetvalue(result, 0, 1))};
+    return messages::PageStamp{std::stoll(PQgetvalue(result, 0, 0)), comma_separated(PQgetvalue(result, 0, 1))};
 }
 
 }  // namespace
@@ -176,7 +167,7 @@ asio::awaitable<std::shared_ptr<PageStamps::Connection>> PageStamps::connection(
     slot.connecting = true;
     std::shared_ptr<Connection> connection;
     try {
-        auto connected = co_await pool_.read([url = url_](Tx&) { return connect(url); });
+        auto connected = co_await pool_.read([url = url_](Tx&) { return open_connection(url); });
         connection = std::make_shared<Connection>(std::move(connected), co_await asio::this_coro::executor);
     } catch (...) {
         slot.connecting = false;

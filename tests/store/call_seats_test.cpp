@@ -3,7 +3,7 @@
 
 #include "confab/store/calls.hpp"
 #include "confab/store/database.hpp"
-#include "confab/store/migrations.hpp"
+#include "fresh_database.hpp"
 #include "in_transaction.hpp"
 #include "support/server.hpp"
 
@@ -31,11 +31,8 @@ protected:
     }
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        apply_migrations(database_->url(), embedded_migrations());
-        for (const char* name : {"ann", "bob"})
-            users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
-                                 std::string(name) + "', 'x', 'x') returning id");
+        database_ = test::migrated_database();
+        for (const char* name : {"ann", "bob"}) users_[name] = test::add_user(*database_, name);
         call_id_ = start("ann", {users_["bob"]});
     }
 

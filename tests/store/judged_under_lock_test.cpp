@@ -10,7 +10,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/media/storage.hpp"
 #include "confab/store/database.hpp"
-#include "confab/store/migrations.hpp"
+#include "fresh_database.hpp"
 #include "support/server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -39,8 +39,7 @@ class JudgedUnderLockTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        store::apply_migrations(database_->url(), store::embedded_migrations());
+        database_ = test::migrated_database();
         pool_ = std::make_unique<store::Pool>(database_->url(), 2, std::chrono::seconds(5), store::prepare_statements);
         analytics_ = std::make_unique<Analytics>(database_->url(), 1000);
         writes_ = std::make_unique<ChatWrites>(*pool_, cache_, events_, *analytics_);
@@ -50,9 +49,7 @@ protected:
         members_ = std::make_unique<MemberService>(*writes_, *storage_, limits_);
         page_stamps_ = std::make_unique<store::PageStamps>(database_->url(), *pool_);
         messages_ = std::make_unique<MessageService>(*writes_, *storage_, limits_, *page_stamps_);
-        for (const char* name : {"ann", "bob", "cid"})
-            users_[name] = value("insert into users (username, display_name, password_hash) values ('" +
-                                 std::string(name) + "', '" + name + "', 'x') returning id");
+        for (const char* name : {"ann", "bob", "cid"}) users_[name] = test::add_user(*database_, name);
     }
 
     void TearDown() override {

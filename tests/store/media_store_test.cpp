@@ -4,7 +4,7 @@
 #include "confab/store/database.hpp"
 #include "confab/store/sql.hpp"
 #include "confab/store/media.hpp"
-#include "confab/store/migrations.hpp"
+#include "fresh_database.hpp"
 #include "support/server.hpp"
 
 #include <gtest/gtest.h>
@@ -24,14 +24,12 @@ class MediaStoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        apply_migrations(database_->url(), embedded_migrations());
+        database_ = test::migrated_database();
         connection_ = std::make_unique<pqxx::connection>(database_->url());
         pqxx::nontransaction registration(*connection_);
         store::Tx statements(registration);
         store::prepare_statements(statements);
-        user_ =
-            value("insert into users (username, display_name, password_hash) values ('ann', 'x', 'x') returning id");
+        user_ = test::add_user(*database_, "ann");
         chat_ = value("insert into chats (type) values ('group') returning id");
     }
 

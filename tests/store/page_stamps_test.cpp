@@ -3,8 +3,8 @@
 // connection that breaks under a read fails it with Unavailable, and the next read connects
 // again.
 #include "confab/store/database.hpp"
-#include "confab/store/migrations.hpp"
 #include "confab/store/page_stamps.hpp"
+#include "fresh_database.hpp"
 #include "in_transaction.hpp"
 #include "support/server.hpp"
 
@@ -41,11 +41,8 @@ class PageStampsTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        apply_migrations(database_->url(), embedded_migrations());
-        for (const char* name : {"ann", "bob"})
-            users_.push_back(value("insert into users (username, display_name, password_hash) values ('" +
-                                   std::string(name) + "', '" + name + "', 'x') returning id"));
+        database_ = test::migrated_database();
+        for (const char* name : {"ann", "bob"}) users_.push_back(test::add_user(*database_, name));
         for (int chat = 0; chat < 3; ++chat) {
             chats_.push_back(value("insert into chats (type) values ('group') returning id"));
             for (int sent = 0; sent <= chat; ++sent) send(chats_.back());

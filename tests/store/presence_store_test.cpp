@@ -3,8 +3,8 @@
 // sweep finds them held nowhere else.
 
 #include "confab/store/database.hpp"
-#include "confab/store/migrations.hpp"
 #include "confab/store/presence.hpp"
+#include "fresh_database.hpp"
 #include "in_transaction.hpp"
 #include "support/server.hpp"
 
@@ -24,12 +24,8 @@ class PresenceStoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        apply_migrations(database_->url(), embedded_migrations());
-        for (const char* name : {"ann", "bob"})
-            users_.push_back(
-                *database_->query_value("insert into users (username, display_name, password_hash) values ('" +
-                                        std::string(name) + "', '" + name + "', 'x') returning id"));
+        database_ = test::migrated_database();
+        for (const char* name : {"ann", "bob"}) users_.push_back(test::add_user(*database_, name));
     }
 
     // "was,is": whether the user was and is online anywhere around the record.

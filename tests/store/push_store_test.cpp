@@ -4,8 +4,8 @@
 // instead of being judged without its mentions (and its push lost).
 
 #include "confab/store/database.hpp"
-#include "confab/store/migrations.hpp"
 #include "confab/store/push.hpp"
+#include "fresh_database.hpp"
 #include "in_transaction.hpp"
 #include "support/server.hpp"
 
@@ -23,10 +23,8 @@ class PushStoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        apply_migrations(database_->url(), embedded_migrations());
-        sender_ = *database_->query_value(
-            "insert into users (username, display_name, password_hash) values ('ann', 'ann', 'x') returning id");
+        database_ = test::migrated_database();
+        sender_ = test::add_user(*database_, "ann");
         chat_ = *database_->query_value("insert into chats (type, title) values ('group', 'g') returning id");
         database_->query_value("insert into chat_members (chat_id, user_id) values ('" + chat_ + "', '" + sender_ +
                                "') returning 1");

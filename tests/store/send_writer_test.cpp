@@ -5,7 +5,7 @@
 #include "confab/store/database.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/sql.hpp"
-#include "confab/store/migrations.hpp"
+#include "fresh_database.hpp"
 #include "support/server.hpp"
 
 #include <gtest/gtest.h>
@@ -26,17 +26,12 @@ class SendWriterTest : public ::testing::Test {
 protected:
     void SetUp() override {
         CONFAB_REQUIRE_DATABASE();
-        database_ = std::make_unique<TestDatabase>();
-        store::apply_migrations(database_->url(), store::embedded_migrations());
+        database_ = test::migrated_database();
         connection_ = std::make_unique<pqxx::connection>(database_->url());
         pqxx::nontransaction registration(*connection_);
         store::Tx statements(registration);
         store::prepare_statements(statements);
-        for (const char* name : {"ann", "bob", "cid"})
-            users_[name] = value(
-                "insert into users (username, display_name, "
-                "password_hash) values ('" +
-                std::string(name) + "', 'x', 'x') returning id");
+        for (const char* name : {"ann", "bob", "cid"}) users_[name] = test::add_user(*database_, name);
         first_ = group_of({"ann", "bob"});
         second_ = group_of({"ann", "cid"});
     }

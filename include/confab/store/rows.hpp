@@ -8,6 +8,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction_base>
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -87,6 +88,17 @@ inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
 // which hides nothing.
 inline std::optional<std::string> hiding_viewer(const std::string& viewer) {
     return viewer.empty() ? std::nullopt : std::optional<std::string>(viewer);
+}
+
+// The ids of a uuid[] read as array_to_string(..., ','); empty text is none.
+inline std::vector<std::string> comma_separated(std::string_view text) {
+    std::vector<std::string> ids;
+    for (std::size_t start = 0; start < text.size();) {
+        const auto end = std::min(text.find(',', start), text.size());
+        ids.emplace_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return ids;
 }
 
 // A LIKE pattern matching strings that start with `prefix` literally.
