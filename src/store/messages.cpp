@@ -165,13 +165,23 @@ std::string text_array(const std::vector<std::optional<std::string>>& elements) 
     return literal + "}";
 }
 
+namespace {
+
+// Whether attach_reactions looks up the reactions of messages[i] (`reacted` as it takes it).
+bool has_reactions_to_read(const std::vector<model::Message>& messages, const std::vector<bool>& reacted,
+                           std::size_t i) {
+    return !messages[i].is_deleted && (reacted.empty() || reacted[i]);
+}
+
+}  // namespace
+
 void attach_reactions(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer,
                       const std::vector<bool>& reacted) {
     std::vector<std::string> ids;
     std::unordered_map<std::string, model::Message*> by_id;
     for (std::size_t i = 0; i < messages.size(); ++i) {
+        if (!has_reactions_to_read(messages, reacted, i)) continue;
         auto& message = messages[i];
-        if (message.is_deleted || (!reacted.empty() && !reacted[i])) continue;
         ids.push_back(message.id);
         by_id.emplace(message.id, &message);
     }
@@ -482,10 +492,8 @@ void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vecto
 }
 
 bool has_live_parts(const StoredPage& page) {
-    for (std::size_t i = 0; i < page.messages.size(); ++i) {
-        const auto& message = page.messages[i];
-        if (!message.is_deleted && (page.reacted[i] || message.type == model::MessageType::poll)) return true;
-    }
+    for (std::size_t i = 0; i < page.messages.size(); ++i)
+        if (has_reactions_to_read(page.messages, page.reacted, i) || has_poll_to_read(page.messages[i])) return true;
     return false;
 }
 

@@ -12,7 +12,7 @@ void attach_polls(Tx& tx, std::vector<model::Message>& messages, const std::stri
     std::vector<std::string> ids;
     std::unordered_map<std::string, model::Poll*> by_id;
     for (auto& message : messages) {
-        if (message.type != model::MessageType::poll || message.is_deleted) continue;
+        if (!has_poll_to_read(message)) continue;
         ids.push_back(message.id);
         auto& poll = message.poll.emplace();
         poll.question = message.content;

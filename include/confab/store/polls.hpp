@@ -18,6 +18,10 @@ constexpr int poll_voters_named = 10;
 // `viewer`, whose own choices are also `my_votes` (left unset for no viewer, ""). A poll whose closes_at
 // has passed reads as closed then.
 void attach_polls(Tx& tx, std::vector<model::Message>& messages, const std::string& viewer);
+// Whether attach_polls reads a poll for the message: a poll message not deleted.
+inline bool has_poll_to_read(const model::Message& message) {
+    return message.type == model::MessageType::poll && !message.is_deleted;
+}
 
 }  // namespace confab::store
 
