@@ -7,6 +7,8 @@
 #include "confab/domain/validation.hpp"
 
 #include <charconv>
+#include <memory>
+#include <span>
 #include <cmath>
 
 namespace confab::api {
@@ -75,7 +77,7 @@ http::Response message_response(int status, const model::Message& message) {
 
 // A page's body, {"messages", "next_cursor"} and a thread's "root", written a message at a
 // time rather than built as one tree (docs/performance.md, Reads).
-std::string page_body(const std::vector<model::Message>& messages, const std::optional<std::int64_t>& next_cursor,
+std::string page_body(std::span<const model::Message> messages, const std::optional<std::int64_t>& next_cursor,
                       const model::Message* root = nullptr) {
     std::string body;
     // Room for a typical message, so the body grows in few steps rather than many copies.
@@ -92,6 +94,14 @@ std::string page_body(const std::vector<model::Message>& messages, const std::op
         write_json(body, *root);
     }
     body += '}';
+    return body;
+}
+
+// A page every reader sees alike is written once for all of them (domain::KeptPage::written).
+std::string shared_page_body(const domain::SharedPage& page) {
+    if (const auto written = page.written()) return *written;
+    auto body = page_body(page.messages(), page.next_cursor());
+    page.remember_written(std::make_shared<const std::string>(body));
     return body;
 }
 
@@ -125,7 +135,8 @@ awaitable<http::Response> list_messages(Services& services, http::Context& conte
                                                                                         *since, history.limit))));
     }
     const auto page = co_await services.messages.history(principal.user_id, chat_id, history);
-    co_return http::json_response(200, page_body(page.messages, page.next_cursor));
+    co_return http::json_response(200, page.shared ? shared_page_body(*page.shared)
+                                                   : page_body(page.messages, page.next_cursor));
 }
 
 awaitable<http::Response> list_thread(Services& services, http::Context& context) {

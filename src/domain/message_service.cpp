@@ -38,6 +38,18 @@ HistoryPage paged(std::vector<Message> messages, int limit) {
 
 }  // namespace
 
+std::span<const Message> SharedPage::messages() const {
+    const auto& kept = kept_->stored().messages;
+    return std::span(kept).first(std::min(kept.size(), static_cast<std::size_t>(limit_)));
+}
+
+std::optional<std::int64_t> SharedPage::next_cursor() const {
+    // As paged(): a message past the page says there is more.
+    const auto& kept = kept_->stored().messages;
+    if (kept.size() <= static_cast<std::size_t>(limit_) || limit_ == 0) return std::nullopt;
+    return kept[static_cast<std::size_t>(limit_) - 1].seq;
+}
+
 void MessageService::validate_content(const std::string& content, bool required) const {
     check_content(content, required, limits_.content_chars);
 }
@@ -110,7 +122,7 @@ void MessageService::track_send(const Message& message) {
 boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, std::string chat_id, HistoryQuery q) {
     co_await writes_.standing(chat_id, actor);
     if (!q.before_seq && !q.after_seq && newest_pages_.enabled())
-        co_return paged(co_await newest_page(std::move(actor), std::move(chat_id), q), q.limit);
+        co_return co_await newest_page(std::move(actor), std::move(chat_id), q);
     // A page's messages, then their reactions and polls (a moment newer at most): no transaction.
     auto messages = co_await writes_.pool().read([actor, chat_id, q](store::Tx& tx) {
         return store::messages::page(tx, chat_id, {q.before_seq, q.after_seq, q.limit + 1}, q.include_thread_replies,
@@ -119,29 +131,30 @@ boost::asio::awaitable<HistoryPage> MessageService::history(std::string actor, s
     co_return paged(std::move(messages), q.limit);
 }
 
-boost::asio::awaitable<std::vector<Message>> MessageService::newest_page(std::string actor, std::string chat_id,
-                                                                         HistoryQuery q) {
+boost::asio::awaitable<HistoryPage> MessageService::newest_page(std::string actor, std::string chat_id,
+                                                                HistoryQuery q) {
     static obs::Counter& from_cache = obs::metrics().history_pages.with({"cache"});
     static obs::Counter& from_database = obs::metrics().history_pages.with({"database"});
     // The stamp first: a page read after it is at least as new as its version says.
     const auto stamp = co_await page_stamp(actor, chat_id);
-    if (!stamp) co_return std::vector<Message>{};
+    if (!stamp) co_return HistoryPage{};
+    // One more than the page: it tells whether there are more.
     const auto count = static_cast<std::size_t>(q.limit) + 1;
-    auto kept = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version, stamp->hidden, count);
+    auto kept = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version);
+    if (kept && !kept->covers(count, stamp->hidden)) kept = nullptr;
     (kept ? from_cache : from_database).inc();
-    if (kept && !store::messages::has_live_parts(*kept)) co_return std::move(kept->messages);
-    co_return co_await writes_.pool().read(
-        [this, actor, chat_id, q, count, stamp, kept = std::move(kept)](store::Tx& tx) {
-            auto page = kept;  // a copy: a job may run again, and the kept page must stay as it was
-            if (!page) {
-                if (!stamp->hidden.empty())
-                    return store::messages::page(tx, chat_id, {.limit = q.limit + 1}, q.include_thread_replies, actor);
-                page = store::messages::newest_stored(tx, chat_id, q.include_thread_replies, q.limit + 1);
-                newest_pages_.keep(chat_id, q.include_thread_replies, stamp->version, *page, count);
-            }
-            store::messages::attach_live(tx, page->messages, page->reacted, actor);
-            return std::move(page->messages);
-        });
+    if (kept && stamp->hidden.empty() && !store::messages::has_live_parts(kept->stored(), count))
+        co_return HistoryPage{.shared = SharedPage(std::move(kept), q.limit)};
+    auto messages = co_await writes_.pool().read([this, actor, chat_id, q, count, stamp, kept](store::Tx& tx) {
+        if (!kept && !stamp->hidden.empty())
+            return store::messages::page(tx, chat_id, {.limit = q.limit + 1}, q.include_thread_replies, actor);
+        auto page = kept ? kept->first(count, stamp->hidden)
+                         : store::messages::newest_stored(tx, chat_id, q.include_thread_replies, q.limit + 1);
+        if (!kept) newest_pages_.keep(chat_id, q.include_thread_replies, stamp->version, page, count);
+        store::messages::attach_live(tx, page.messages, page.reacted, actor);
+        return std::move(page.messages);
+    });
+    co_return paged(std::move(messages), q.limit);
 }
 
 boost::asio::awaitable<std::optional<store::messages::PageStamp>> MessageService::page_stamp(

@@ -118,6 +118,30 @@ TEST_F(HistoryCacheTest, AViewersHiddenMessagesStayOutOfTheirPageAndInEveryoneEl
     EXPECT_EQ(page["messages"][0]["id"], sent[4]["id"]);
 }
 
+TEST_F(HistoryCacheTest, EachLimitGetsItsOwnPageFromOneKeptVersion) {
+    // A kept page's body is written once and sent again to its next readers of the same limit
+    // (domain::KeptPage::written): alternating limits must never get each other's.
+    const auto [a, b, chat] = direct_pair(port(), "hc");
+    std::vector<json> sent;
+    for (int i = 0; i < 5; ++i) sent.push_back(send_text(port(), i % 2 ? b : a, chat, "m" + std::to_string(i)));
+    json first_of_3, page;
+    EXPECT_EQ(source_of_next_read(port(), a, chat, first_of_3, "?limit=3"), "database");
+    for (const auto& [reader, limit] : std::vector<std::pair<TestUser, int>>{{b, 3}, {a, 2}, {b, 3}, {a, 1}, {b, 2}}) {
+        SCOPED_TRACE("limit " + std::to_string(limit));
+        EXPECT_EQ(source_of_next_read(port(), reader, chat, page, "?limit=" + std::to_string(limit)), "cache");
+        ASSERT_EQ(page["messages"].size(), static_cast<std::size_t>(limit));
+        for (int i = 0; i < limit; ++i) EXPECT_EQ(page["messages"][i]["id"], sent[4 - i]["id"]);
+        EXPECT_EQ(page["next_cursor"], sent[5 - limit]["seq"]);
+        if (limit == 3) EXPECT_EQ(page, first_of_3);
+    }
+
+    const auto newer = send_text(port(), a, chat, "m5");
+    EXPECT_EQ(source_of_next_read(port(), b, chat, page, "?limit=3"), "database");
+    EXPECT_EQ(source_of_next_read(port(), a, chat, page, "?limit=3"), "cache");
+    EXPECT_EQ(page["messages"][0]["id"], newer["id"]) << "a new version's page is written anew";
+    EXPECT_EQ(page["next_cursor"], sent[3]["seq"]);
+}
+
 TEST_F(HistoryCacheTest, OnlyMembersReadAPageKeptForTheChat) {
     const auto [a, b, chat] = direct_pair(port(), "hc");
     send_text(port(), a, chat, "for the two of us");

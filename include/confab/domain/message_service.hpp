@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,9 +24,29 @@ class Storage;
 
 namespace confab::domain {
 
+// A chat's newest page that every reader sees alike (nothing of it hidden from the reader,
+// no reaction or poll to read for them): the kept page itself, shared rather than copied.
+class SharedPage {
+public:
+    SharedPage(std::shared_ptr<const KeptPage> kept, int limit) : kept_(std::move(kept)), limit_(limit) {}
+
+    std::span<const Message> messages() const;
+    std::optional<std::int64_t> next_cursor() const;
+    // What the api wrote for this page before (KeptPage::written), or null.
+    std::shared_ptr<const std::string> written() const { return kept_->written(limit_); }
+    void remember_written(std::shared_ptr<const std::string> text) const {
+        kept_->remember_written(limit_, std::move(text));
+    }
+
+private:
+    std::shared_ptr<const KeptPage> kept_;
+    int limit_;
+};
+
 struct HistoryPage {
     std::vector<Message> messages;
     std::optional<std::int64_t> next_cursor;
+    std::optional<SharedPage> shared;  // set instead of messages and next_cursor
 };
 
 struct SyncPage {
@@ -126,8 +148,8 @@ public:
 private:
     void validate_content(const std::string& content, bool required) const;
     void track_send(const Message& message);
-    // A chat's newest page (HistoryCache): limit + 1 messages at most, the last telling whether there are more.
-    boost::asio::awaitable<std::vector<Message>> newest_page(std::string actor, std::string chat_id, HistoryQuery q);
+    // A chat's newest page (HistoryCache).
+    boost::asio::awaitable<HistoryPage> newest_page(std::string actor, std::string chat_id, HistoryQuery q);
     // The chat's stamp for the reader (store::PageStamps, or the Pool when that has no connection).
     boost::asio::awaitable<std::optional<store::messages::PageStamp>> page_stamp(const std::string& actor,
                                                                                  const std::string& chat_id);

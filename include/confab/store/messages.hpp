@@ -87,8 +87,9 @@ StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread
 // empty: every message may have some) and polls.
 void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,
                  const std::string& viewer);
-// Whether attach_live would read anything for the page: a reaction or a poll in it.
-bool has_live_parts(const StoredPage& page);
+// Whether attach_live would read anything for the page's first `count` messages: a reaction
+// or a poll among them.
+bool has_live_parts(const StoredPage& page, std::size_t count);
 // What a cached page is checked against: the chat's version, which every change to one of its
 // messages takes, and the messages `viewer` hid there; nullopt when the chat is gone.
 struct PageStamp {
