@@ -143,7 +143,7 @@ boost::asio::awaitable<HistoryPage> MessageService::newest_page(std::string acto
     auto kept = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version);
     if (kept && !kept->covers(count, stamp->hidden)) kept = nullptr;
     (kept ? from_cache : from_database).inc();
-    if (kept && stamp->hidden.empty() && !store::messages::has_live_parts(kept->stored(), count))
+    if (kept && stamp->hidden.empty() && !kept->has_live_parts(count))
         co_return HistoryPage{.shared = SharedPage(std::move(kept), q.limit)};
     auto messages = co_await writes_.pool().read([this, actor, chat_id, q, count, stamp, kept](store::Tx& tx) {
         if (!kept && !stamp->hidden.empty())

@@ -491,10 +491,10 @@ void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vecto
     attach_polls(tx, messages, viewer);
 }
 
-bool has_live_parts(const StoredPage& page, std::size_t count) {
-    for (std::size_t i = 0; i < std::min(count, page.messages.size()); ++i)
-        if (has_reactions_to_read(page.messages, page.reacted, i) || has_poll_to_read(page.messages[i])) return true;
-    return false;
+std::size_t first_with_live_parts(const StoredPage& page) {
+    for (std::size_t i = 0; i < page.messages.size(); ++i)
+        if (has_reactions_to_read(page.messages, page.reacted, i) || has_poll_to_read(page.messages[i])) return i;
+    return page.messages.size();
 }
 
 std::vector<model::Message> thread_page(Tx& tx, const std::string& root_id, const std::string& chat_id,

@@ -18,12 +18,17 @@ namespace confab::domain {
 class KeptPage {
 public:
     KeptPage(std::int64_t version, store::messages::StoredPage page, bool whole_chat)
-        : version_(version), page_(std::move(page)), whole_chat_(whole_chat) {}
+        : version_(version),
+          page_(std::move(page)),
+          whole_chat_(whole_chat),
+          first_with_live_parts_(store::messages::first_with_live_parts(page_)) {}
 
     std::int64_t version() const { return version_; }
     const store::messages::StoredPage& stored() const { return page_; }
     // Whether `count` messages are kept once `hidden` are left out, or every message the chat has.
     bool covers(std::size_t count, const std::vector<std::string>& hidden) const;
+    // Whether a reaction or a poll is to be read for one of the first `count` messages.
+    bool has_live_parts(std::size_t count) const { return first_with_live_parts_ < count; }
     // The first `count` messages, leaving out `hidden` (a copy, for one reader).
     store::messages::StoredPage first(std::size_t count, const std::vector<std::string>& hidden) const;
 
@@ -37,6 +42,7 @@ private:
     const std::int64_t version_;
     const store::messages::StoredPage page_;
     const bool whole_chat_;  // the page holds every message of the chat
+    const std::size_t first_with_live_parts_;
     mutable std::mutex written_mutex_;
     mutable int written_limit_ = 0;
     mutable std::shared_ptr<const std::string> written_;

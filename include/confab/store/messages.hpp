@@ -87,9 +87,9 @@ StoredPage newest_stored(Tx& tx, const std::string& chat_id, bool include_thread
 // empty: every message may have some) and polls.
 void attach_live(Tx& tx, std::vector<model::Message>& messages, const std::vector<bool>& reacted,
                  const std::string& viewer);
-// Whether attach_live would read anything for the page's first `count` messages: a reaction
-// or a poll among them.
-bool has_live_parts(const StoredPage& page, std::size_t count);
+// The first of the page's messages for which attach_live would read anything (a reaction or
+// a poll), or the page's size when there is none.
+std::size_t first_with_live_parts(const StoredPage& page);
 // What a cached page is checked against: the chat's version, which every change to one of its
 // messages takes, and the messages `viewer` hid there; nullopt when the chat is gone.
 struct PageStamp {

@@ -149,6 +149,23 @@ TEST(HistoryCache, AKeptPageIsSharedAndWhatWasWrittenOfItIsKeptForItsLimit) {
     EXPECT_EQ(kept->stored().messages.front().id, "m10") << "a reader holding the old page still has it whole";
 }
 
+TEST(HistoryCache, AKeptPageKnowsHowFarItsMessagesNeedNothingReadLive) {
+    HistoryCache cache(plenty);
+    auto page = newest(10, 6);  // m9 and m6 have reactions
+    page.messages[1].is_deleted = true;
+    page.messages[2].type = model::MessageType::poll;
+    cache.keep("c", false, 7, page, 6);
+    const auto kept = cache.find("c", false, 7);
+    EXPECT_FALSE(kept->has_live_parts(2)) << "a deleted message's reactions are not read";
+    EXPECT_TRUE(kept->has_live_parts(3)) << "m8 is a poll";
+
+    page.messages[2].is_deleted = true;
+    cache.keep("c", false, 8, page, 6);
+    EXPECT_FALSE(cache.find("c", false, 8)->has_live_parts(4));
+    EXPECT_TRUE(cache.find("c", false, 8)->has_live_parts(5)) << "m6 has reactions";
+    EXPECT_TRUE(cache.find("c", false, 8)->has_live_parts(100));
+}
+
 TEST(HistoryCache, ACapacityOfZeroKeepsNothing) {
     HistoryCache cache(0);
     EXPECT_FALSE(cache.enabled());
