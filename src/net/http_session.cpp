@@ -25,6 +25,7 @@
 #include <cctype>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <tuple>
 
@@ -67,11 +68,17 @@ bool acceptable_request_id(std::string_view id) {
     });
 }
 
+// Request ids need to be distinct, not secret: each thread draws them from a generator
+// seeded once, rather than asking the kernel for random bytes on every request.
 std::string new_request_id() {
-    unsigned char raw[8];
-    randombytes_buf(raw, sizeof raw);
-    char hex[sizeof raw * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    thread_local std::mt19937_64 generator{[] {
+        std::uint64_t seed = 0;
+        randombytes_buf(&seed, sizeof seed);
+        return seed;
+    }()};
+    const std::uint64_t raw = generator();
+    char hex[2 * sizeof raw + 1];
+    sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(&raw), sizeof raw);
     return hex;
 }
 

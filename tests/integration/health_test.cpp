@@ -1,5 +1,6 @@
 // GET /healthz and GET /readyz, including a database outage.
 
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,17 @@ TEST_F(HealthTest, ReadyzIsReadyWithoutAuth) {
     ASSERT_TRUE(IsJson(r, 200));
     EXPECT_EQ(r.json(), json({{"status", "ready"}}));
     EXPECT_FALSE(r.header("x-request-id").empty()) << r.describe();
+}
+
+TEST_F(HealthTest, EachRequestGetsAnIdOfItsOwn) {
+    std::set<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+        const auto id = http(port(), "GET", "/healthz").header("x-request-id");
+        EXPECT_EQ(id.size(), 16u) << id;
+        EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+        ids.insert(id);
+    }
+    EXPECT_EQ(ids.size(), 40u) << "no id given twice, whichever I/O thread answered";
 }
 
 TEST_F(HealthTest, HealthEndpointsIgnoreAnInvalidToken) {
