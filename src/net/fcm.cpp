@@ -114,9 +114,33 @@ void Fcm::forget_token(const std::string& value) {
 
 boost::asio::awaitable<std::optional<std::string>> Fcm::access_token() {
     {
+        // One exchange at a time: a burst of sends with no fresh token would otherwise sign and
+        // send an assertion each. Meanwhile the others send with the token still valid, or,
+        // with none (at start, after a 401), are tried again after their backoff.
         const std::lock_guard lock(token_mutex_);
-        if (token_ && Clock::now() < token_->renew_at) co_return token_->value;
+        const auto now = Clock::now();
+        if (token_ && (now < token_->renew_at || (exchanging_ && now < token_->expires_at))) co_return token_->value;
+        if (exchanging_) co_return std::nullopt;
+        exchanging_ = true;
     }
+    // Whatever ends the exchange (an answer, none, an exception) lets the next send try again.
+    const struct Exchanged {
+        Fcm& fcm;
+        ~Exchanged() {
+            const std::lock_guard lock(fcm.token_mutex_);
+            fcm.exchanging_ = false;
+        }
+    } exchanged{*this};
+    auto fresh = co_await exchange_assertion();
+    if (!fresh) co_return std::nullopt;
+    {
+        const std::lock_guard lock(token_mutex_);
+        token_ = fresh;
+    }
+    co_return fresh->value;
+}
+
+boost::asio::awaitable<std::optional<Fcm::AccessToken>> Fcm::exchange_assertion() {
     OutgoingRequest call{"POST",
                          settings_.fcm_token_url,
                          {{"Content-Type", "application/x-www-form-urlencoded"}},
@@ -133,11 +157,10 @@ boost::asio::awaitable<std::optional<std::string>> Fcm::access_token() {
         const auto& expires_in = body.contains("expires_in") ? body["expires_in"] : nlohmann::json(3600);
         const auto lifetime =
             std::chrono::seconds(expires_in.is_number_integer() ? expires_in.get<std::int64_t>() : 3600);
-        AccessToken fresh{body["access_token"].get<std::string>(),
-                          Clock::now() + std::max<Clock::duration>(lifetime - renew_before_expiry, lifetime / 2)};
-        const std::lock_guard lock(token_mutex_);
-        token_ = fresh;
-        co_return fresh.value;
+        const auto now = Clock::now();
+        co_return AccessToken{body["access_token"].get<std::string>(),
+                              now + std::max<Clock::duration>(lifetime - renew_before_expiry, lifetime / 2),
+                              now + lifetime};
     } catch (const HttpClientError& e) {
         spdlog::warn("push: FCM token exchange: {}", e.what());
         co_return std::nullopt;

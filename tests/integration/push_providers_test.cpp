@@ -199,19 +199,22 @@ protected:
         services_ = std::make_unique<PushServices>();
         account_file_ = write_file("account.json", service_account_json(*services_));
         vapid_file_ = write_file("vapid.pem", new_p256_private_pem());
-        server_ = std::make_unique<ServerProcess>(shared_database().url(),
-                                                  std::map<std::string, std::string>{
-                                                      {"CONFAB_PUSH_WEBPUSH_VAPID_KEY", vapid_file_.string()},
-                                                      {"CONFAB_PUSH_WEBPUSH_SUBJECT", subject},
-                                                      {"CONFAB_PUSH_WEBPUSH_TTL_SECONDS", "3600"},
-                                                      {"CONFAB_PUSH_FCM_SERVICE_ACCOUNT", account_file_.string()},
-                                                      {"CONFAB_PUSH_FCM_TOKEN_URL", services_->url() + "/token"},
-                                                      {"CONFAB_PUSH_FCM_BASE_URL", services_->url()},
-                                                      {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
-                                                      {"CONFAB_PUSH_COLLAPSE_MS", "0"},
-                                                      {"CONFAB_PUSH_RETRY_MIN_MS", "100"},
-                                                      {"CONFAB_PUSH_RETRY_MAX_MS", "400"},
-                                                  });
+        server_ = std::make_unique<ServerProcess>(shared_database().url(), provider_settings());
+    }
+    // Both providers pointed at the fake services, retries quick.
+    static std::map<std::string, std::string> provider_settings() {
+        return {
+            {"CONFAB_PUSH_WEBPUSH_VAPID_KEY", vapid_file_.string()},
+            {"CONFAB_PUSH_WEBPUSH_SUBJECT", subject},
+            {"CONFAB_PUSH_WEBPUSH_TTL_SECONDS", "3600"},
+            {"CONFAB_PUSH_FCM_SERVICE_ACCOUNT", account_file_.string()},
+            {"CONFAB_PUSH_FCM_TOKEN_URL", services_->url() + "/token"},
+            {"CONFAB_PUSH_FCM_BASE_URL", services_->url()},
+            {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"},
+            {"CONFAB_PUSH_COLLAPSE_MS", "0"},
+            {"CONFAB_PUSH_RETRY_MIN_MS", "100"},
+            {"CONFAB_PUSH_RETRY_MAX_MS", "400"},
+        };
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -242,10 +245,10 @@ protected:
         return expect_json(get(port(), user.token, devices_url), 200, "GET /devices")["devices"];
     }
     // Every notification derived so far has been handed over (as in push_test.cpp).
-    static bool settled() {
+    static bool settled(TestDatabase& database = shared_database()) {
         return eventually(
-            [] {
-                return shared_database().query_value(
+            [&database] {
+                return database.query_value(
                            "SELECT (SELECT count(*) FROM push_jobs) + (SELECT count(*) FROM chats c LEFT JOIN "
                            "push_cursors p ON p.chat_id = c.id WHERE coalesce(p.seq, 0) < c.last_seq)") == "0";
             },
@@ -407,6 +410,34 @@ TEST_F(PushProvidersTest, AnAccessTokenFcmNoLongerTakesIsReplaced) {
     ASSERT_EQ(messages.size(), 2u);
     EXPECT_EQ(messages[1]["data"]["body"], "after a revocation") << "retried after the 401";
     EXPECT_EQ(services_->token_exchanges(), exchanges + 1) << "a 401 drops the kept token";
+}
+
+TEST_F(PushProvidersTest, ABurstOfFcmSendsWithNoTokenYetExchangesOneAssertion) {
+    // A server of its own, so that it starts with no access token, as after a restart: its
+    // first message's notifications are all sent at once.
+    TestDatabase db;
+    ServerProcess server(db.url(), provider_settings());
+    const auto exchanges = services_->token_exchanges();
+    auto ann = register_user(server.port(), "fb");
+    std::vector<std::string> members, device_tokens;
+    for (int i = 0; i < 12; ++i) {
+        const auto member = register_user(server.port(), "fb");
+        members.push_back(member.id);
+        device_tokens.push_back("fcm-" + member.username);
+        expect_json(post(server.port(), member.token, devices_url,
+                         {{"provider", "fcm"}, {"token", device_tokens.back()}}),
+                    201, "POST /devices fcm");
+    }
+    const std::string chat = create_group(server.port(), ann, members, {{"title", "Burst"}})["id"];
+    send_text(server.port(), ann, chat, "all at once");
+    ASSERT_TRUE(settled(db));
+    for (const auto& device_token : device_tokens) {
+        const auto messages = services_->fcm_messages(device_token);
+        ASSERT_EQ(messages.size(), 1u) << device_token;
+        EXPECT_EQ(messages[0]["data"]["body"], "all at once");
+    }
+    EXPECT_EQ(services_->token_exchanges(), exchanges + 1)
+        << "one assertion signed and exchanged; the other sends were tried again with its token";
 }
 
 TEST_F(PushProvidersTest, MissingOrUnreadableSettingsTurnAProviderOffAndTheServerStillStarts) {

@@ -39,9 +39,12 @@ private:
     struct AccessToken {
         std::string value;
         Clock::time_point renew_at;
+        Clock::time_point expires_at;
     };
 
+    // The token to send with; nullopt when there is none (the send is tried again later).
     boost::asio::awaitable<std::optional<std::string>> access_token();
+    boost::asio::awaitable<std::optional<AccessToken>> exchange_assertion();
     std::string assertion() const;
     void forget_token(const std::string& value);
 
@@ -49,6 +52,7 @@ private:
     ServiceAccount account_;
     std::mutex token_mutex_;  // sends run on several threads
     std::optional<AccessToken> token_;
+    bool exchanging_ = false;  // one send is getting the next token; the others do not
 };
 
 // The messages:send body for one device: data (all strings) and, unless the notification is
