@@ -98,6 +98,7 @@ TEST_F(HistoryCacheTest, EveryChangeIsInTheNextRead) {
 TEST_F(HistoryCacheTest, AViewersHiddenMessagesStayOutOfTheirPageAndInEveryoneElses) {
     const auto [a, b, chat] = direct_pair(port(), "hc");
     std::vector<json> sent;
+    sent.reserve(5);
     for (int i = 0; i < 5; ++i) sent.push_back(send_text(port(), a, chat, "m" + std::to_string(i)));
     ASSERT_EQ(post(port(), b.token, message_url(sent[4]["id"]) + "/hide").status, 204);
     ASSERT_EQ(post(port(), b.token, message_url(sent[2]["id"]) + "/hide").status, 204);
@@ -123,6 +124,7 @@ TEST_F(HistoryCacheTest, EachLimitGetsItsOwnPageFromOneKeptVersion) {
     // (domain::KeptPage::written): alternating limits must never get each other's.
     const auto [a, b, chat] = direct_pair(port(), "hc");
     std::vector<json> sent;
+    sent.reserve(5);
     for (int i = 0; i < 5; ++i) sent.push_back(send_text(port(), i % 2 ? b : a, chat, "m" + std::to_string(i)));
     json first_of_3, page;
     EXPECT_EQ(source_of_next_read(port(), a, chat, first_of_3, "?limit=3"), "database");
