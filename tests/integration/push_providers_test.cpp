@@ -39,8 +39,7 @@ std::string header_of(const Request& request, const std::string& name) {
 }
 
 std::filesystem::path write_file(const std::string& name, const std::string& text) {
-    const auto path =
-        std::filesystem::temp_directory_path() / ("confab-push-" + std::to_string(::getpid()) + "-" + name);
+    auto path = std::filesystem::temp_directory_path() / ("confab-push-" + std::to_string(::getpid()) + "-" + name);
     std::ofstream(path, std::ios::binary) << text;
     return path;
 }
