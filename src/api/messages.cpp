@@ -7,9 +7,9 @@
 #include "confab/domain/validation.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <memory>
 #include <span>
-#include <cmath>
 
 namespace confab::api {
 namespace {
