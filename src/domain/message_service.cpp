@@ -24,14 +24,19 @@ constexpr int max_distinct_emoji = 20;
 constexpr std::size_t max_client_id = 64;
 constexpr std::size_t max_search_chars = 256;
 
-// A page of at most `limit` from up to `limit + 1` messages read: the extra one says there is
-// more, and the next cursor continues in the page's direction (newest-first pages go to older
-// seqs).
+// Where the page after the first `limit` of the messages read (up to `limit + 1`) starts: a
+// message past the page says there is more, and the next cursor continues in the page's
+// direction (newest-first pages go to older seqs).
+std::optional<std::int64_t> next_cursor_of(std::span<const Message> read, int limit) {
+    if (limit <= 0 || read.size() <= static_cast<std::size_t>(limit)) return std::nullopt;
+    return read[static_cast<std::size_t>(limit) - 1].seq;
+}
+
+// A page of at most `limit` from up to `limit + 1` messages read.
 HistoryPage paged(std::vector<Message> messages, int limit) {
     HistoryPage page;
-    const bool more = static_cast<int>(messages.size()) > limit;
-    if (more) messages.pop_back();
-    if (more && !messages.empty()) page.next_cursor = messages.back().seq;
+    page.next_cursor = next_cursor_of(messages, limit);
+    if (static_cast<int>(messages.size()) > limit) messages.pop_back();
     page.messages = std::move(messages);
     return page;
 }
@@ -43,12 +48,7 @@ std::span<const Message> SharedPage::messages() const {
     return std::span(kept).first(std::min(kept.size(), static_cast<std::size_t>(limit_)));
 }
 
-std::optional<std::int64_t> SharedPage::next_cursor() const {
-    // As paged(): a message past the page says there is more.
-    const auto& kept = kept_->stored().messages;
-    if (kept.size() <= static_cast<std::size_t>(limit_) || limit_ == 0) return std::nullopt;
-    return kept[static_cast<std::size_t>(limit_) - 1].seq;
-}
+std::optional<std::int64_t> SharedPage::next_cursor() const { return next_cursor_of(kept_->stored().messages, limit_); }
 
 void MessageService::validate_content(const std::string& content, bool required) const {
     check_content(content, required, limits_.content_chars);

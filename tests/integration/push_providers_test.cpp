@@ -236,8 +236,8 @@ protected:
                                  {"auth", keys->auth()}}),
                            201, "POST /devices webpush");
     }
-    static json register_fcm(const TestUser& user, const std::string& token) {
-        return expect_json(post(port(), user.token, devices_url, {{"provider", "fcm"}, {"token", token}}), 201,
+    static json register_fcm(const TestUser& user, const std::string& token, std::uint16_t on_port = port()) {
+        return expect_json(post(on_port, user.token, devices_url, {{"provider", "fcm"}, {"token", token}}), 201,
                            "POST /devices fcm");
     }
     static json devices_of(const TestUser& user) {
@@ -423,9 +423,7 @@ TEST_F(PushProvidersTest, ABurstOfFcmSendsWithNoTokenYetExchangesOneAssertion) {
         const auto member = register_user(server.port(), "fb");
         members.push_back(member.id);
         device_tokens.push_back("fcm-" + member.username);
-        expect_json(post(server.port(), member.token, devices_url,
-                         {{"provider", "fcm"}, {"token", device_tokens.back()}}),
-                    201, "POST /devices fcm");
+        register_fcm(member, device_tokens.back(), server.port());
     }
     const std::string chat = create_group(server.port(), ann, members, {{"title", "Burst"}})["id"];
     send_text(server.port(), ann, chat, "all at once");
