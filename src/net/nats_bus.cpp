@@ -67,6 +67,8 @@ struct NatsBus::Impl {
     // Kept here rather than asked of the client, whose lock its reconnecting thread holds
     // for as long as a hung server takes to answer.
     std::atomic<bool> up{false};
+    // Set as the node stops: the link then closes on purpose, and nothing on it is lost.
+    std::atomic<bool> stopping{false};
     // When something was refused or may have been lost since take_loss(): the time before which
     // its event was committed, in ms since the epoch; 0 when nothing was.
     std::atomic<std::int64_t> lost_before_ms{0};
@@ -92,6 +94,7 @@ struct NatsBus::Impl {
             publisher.request_stop();
             publisher.join();
         }
+        stopping = true;
         if (connection && up && natsConnection_FlushTimeout(connection, kFlushTimeoutMs) != NATS_OK)
             spdlog::warn("cluster: NATS did not confirm this node's last messages before it stopped");
         natsSubscription_Destroy(requests);
@@ -197,11 +200,15 @@ struct NatsBus::Impl {
     static void on_disconnected(natsConnection*, void* closure) {
         auto* self = static_cast<Impl*>(closure);
         self->up = false;
+        obs::metrics().cluster_connected.only().set(0);
+        if (self->stopping) {
+            spdlog::info("cluster: left NATS");
+            return;
+        }
         if (const auto unsure = self->handed.load() - self->confirmed.load()) {
             self->lose_before(self->last_handed_ms.load());
             spdlog::warn("cluster: the link to NATS died with {} of this node's messages unconfirmed", unsure);
         }
-        obs::metrics().cluster_connected.only().set(0);
         spdlog::warn("cluster: disconnected from NATS, reconnecting");
     }
     static void on_error(natsConnection*, natsSubscription*, natsStatus status, void* closure) {

@@ -377,6 +377,10 @@ TEST_F(ClusterResilienceTest, ARollingRestartOfEveryNodeUnderLoadLosesNothing) {
         ASSERT_TRUE(both_send(10));
         const auto port = nodes[i]->port();
         EXPECT_EQ(nodes[i]->terminate(), 0) << names[i] << " did not stop cleanly";
+        // Leaving on purpose is no lost link: nothing for the other nodes to resync over.
+        const auto stopped_log = nodes[i]->log_contents();
+        EXPECT_NE(stopped_log.find("cluster: left NATS"), std::string::npos) << names[i];
+        EXPECT_EQ(stopped_log.find("cluster: disconnected from NATS"), std::string::npos) << names[i];
         nodes[i] = start_node(names[i], port);
         ASSERT_TRUE(eventually([&] { return nats_link(port) == "connected"; })) << names[i] << " is not back on NATS";
     }
