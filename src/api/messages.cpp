@@ -98,10 +98,10 @@ std::string page_body(std::span<const model::Message> messages, const std::optio
 }
 
 // A page every reader sees alike is written once for all of them (domain::KeptPage::written).
-std::string shared_page_body(const domain::SharedPage& page) {
-    if (const auto written = page.written()) return *written;
-    auto body = page_body(page.messages(), page.next_cursor());
-    page.remember_written(std::make_shared<const std::string>(body));
+std::shared_ptr<const std::string> shared_page_body(const domain::SharedPage& page) {
+    if (auto written = page.written()) return written;
+    auto body = std::make_shared<const std::string>(page_body(page.messages(), page.next_cursor()));
+    page.remember_written(body);
     return body;
 }
 
@@ -135,8 +135,8 @@ awaitable<http::Response> list_messages(Services& services, http::Context& conte
                                                                                         *since, history.limit))));
     }
     const auto page = co_await services.messages.history(principal.user_id, chat_id, history);
-    co_return http::json_response(200, page.shared ? shared_page_body(*page.shared)
-                                                   : page_body(page.messages, page.next_cursor));
+    if (page.shared) co_return http::json_response(200, shared_page_body(*page.shared));
+    co_return http::json_response(200, page_body(page.messages, page.next_cursor));
 }
 
 awaitable<http::Response> list_thread(Services& services, http::Context& context) {

@@ -33,7 +33,7 @@ Response failure_response(const Request& request, std::exception_ptr error) {
 void log_request(const Request& request, const Response& response, std::string_view route, std::string_view user_id,
                  std::chrono::steady_clock::time_point started) {
     const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    const std::string route_label = route.empty() ? "unmatched" : std::string(route);
+    const std::string_view route_label = route.empty() ? "unmatched" : route;
     obs::metrics().http_requests.with({route_label, std::to_string(response.status)}).inc();
     obs::metrics().http_duration.with({route_label}).observe(elapsed / 1000.0);
     // An invite link's code is a secret whoever holds it may use: a path that carries one is

@@ -28,6 +28,13 @@ Response json_response(int status, std::string body) {
     return response;
 }
 
+Response json_response(int status, std::shared_ptr<const std::string> body) {
+    Response response;
+    response.status = status;
+    response.shared_body = std::move(body);
+    return response;
+}
+
 Response no_content() {
     Response response;
     response.status = 204;

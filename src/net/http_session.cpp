@@ -173,8 +173,28 @@ asio::awaitable<bool> write_file(Connection& connection, const http::Response& r
     co_return true;
 }
 
+// A shared body is sent from where it is kept, through the serializer downloads use.
+asio::awaitable<void> write_shared(Connection& connection, const http::Response& response, const http::Request& request,
+                                   bool keep_alive) {
+    const auto& bytes = *response.shared_body;
+    bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(response.status), 11};
+    set_headers(out, response, request, keep_alive);
+    out.content_length(bytes.size());
+    // buffer_body's pointer is not const, but a response serializer only reads through it.
+    out.body().data = const_cast<char*>(bytes.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    out.body().size = bytes.size();
+    out.body().more = false;
+    bhttp::response_serializer<bhttp::buffer_body> serializer{out};
+    connection.stream.expires_after(send_timeout);
+    co_await bhttp::async_write(connection.stream, serializer, use_tuple);
+}
+
 asio::awaitable<void> write_response(Connection& connection, http::Response response, const http::Request& request,
                                      bool keep_alive) {
+    if (response.shared_body) {
+        co_await write_shared(connection, response, request, keep_alive);
+        co_return;
+    }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
     out.body() = std::move(response.body);
@@ -188,7 +208,7 @@ asio::awaitable<void> write_head(Connection& connection, const http::Response& r
                                  bool keep_alive) {
     bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
-    out.content_length(response.file ? response.file->length : response.body.size());
+    out.content_length(response.file ? response.file->length : response.body_bytes().size());
     connection.stream.expires_after(send_timeout);
     co_await bhttp::async_write(connection.stream, out, use_tuple);
 }

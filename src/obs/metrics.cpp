@@ -112,13 +112,13 @@ void Histogram::write(std::string& out, const std::string& name, const std::stri
 }
 
 template <class Metric>
-Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
+Metric& Family<Metric>::with(std::initializer_list<std::string_view> label_values) {
     {
         std::shared_lock lock(mutex_);
         if (const auto found = series_.find(label_values); found != series_.end()) return *found->second;
     }
     std::unique_lock lock(mutex_);
-    auto& slot = series_[label_values];
+    auto& slot = series_[std::vector<std::string>(label_values.begin(), label_values.end())];
     if (!slot) slot = std::make_unique<Metric>();
     return *slot;
 }

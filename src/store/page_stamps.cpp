@@ -180,8 +180,15 @@ asio::awaitable<std::shared_ptr<PageStamps::Connection>> PageStamps::connection(
 }
 
 PageStamps::Slot& PageStamps::slot_of_this_thread() {
+    // Remembered per thread, so that a read takes no lock once its thread has a slot. By
+    // serial, not address: another PageStamps may later be made where a gone one was.
+    thread_local std::uint64_t remembered_for = 0;
+    thread_local Slot* remembered = nullptr;
+    if (remembered_for == serial_) return *remembered;
     const std::lock_guard lock(mutex_);
-    return slots_[std::this_thread::get_id()];  // a node of the map: stays where it is
+    remembered = &slots_[std::this_thread::get_id()];  // a node of the map: stays where it is
+    remembered_for = serial_;
+    return *remembered;
 }
 
 asio::awaitable<Stamp> PageStamps::read(std::string chat_id, std::string viewer) {

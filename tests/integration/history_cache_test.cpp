@@ -144,6 +144,23 @@ TEST_F(HistoryCacheTest, EachLimitGetsItsOwnPageFromOneKeptVersion) {
     EXPECT_EQ(page["next_cursor"], sent[3]["seq"]);
 }
 
+// A kept page's body is sent from where it is kept (http::Response::shared_body): whole, with
+// its length and headers.
+TEST_F(HistoryCacheTest, AKeptPageIsSentWholeWithItsHeaders) {
+    const auto [a, b, chat] = direct_pair(port(), "hc");
+    for (int i = 0; i < 3; ++i) send_text(port(), a, chat, "m" + std::to_string(i));
+    json page;
+    ASSERT_EQ(source_of_next_read(port(), a, chat, page), "database");
+    const auto cached_before = pages_from(port(), "cache");
+    const auto cached = http(port(), "GET", chat_messages_url(chat), {}, {{"Authorization", "Bearer " + b.token}});
+    ASSERT_EQ(cached.status, 200) << cached.describe();
+    EXPECT_EQ(pages_from(port(), "cache"), cached_before + 1);
+    EXPECT_EQ(cached.json(), page);
+    EXPECT_EQ(cached.header("content-length"), std::to_string(cached.body.size()));
+    EXPECT_EQ(cached.header("content-type"), "application/json; charset=utf-8");
+    EXPECT_EQ(cached.header("x-request-id").size(), 16u);
+}
+
 TEST_F(HistoryCacheTest, OnlyMembersReadAPageKeptForTheChat) {
     const auto [a, b, chat] = direct_pair(port(), "hc");
     send_text(port(), a, chat, "for the two of us");

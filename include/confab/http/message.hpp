@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +46,12 @@ struct Response {
     std::string content_type = "application/json; charset=utf-8";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // The body instead of `body` when many responses carry the same bytes (a kept history
+    // page): sent from where it is kept, not copied into each response.
+    std::shared_ptr<const std::string> shared_body;
     std::optional<FileSlice> file;
+
+    std::string_view body_bytes() const { return shared_body ? std::string_view(*shared_body) : body; }
 };
 
 // Per-request state filled in along the way, read by the request log.
@@ -57,6 +63,7 @@ struct Context {
 };
 
 Response json_response(int status, std::string body);
+Response json_response(int status, std::shared_ptr<const std::string> body);
 Response no_content();
 
 }  // namespace confab::http

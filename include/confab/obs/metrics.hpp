@@ -1,12 +1,16 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // Prometheus metrics: plain atomics on the hot path; a labelled series is found once per
@@ -76,14 +80,23 @@ public:
     // The single series of a family without labels (cache the reference on hot paths).
     Metric& only() { return with({}); }
 
-    Metric& with(const std::vector<std::string>& label_values);
+    // Looked up without copying the values: most requests find a series that exists.
+    Metric& with(std::initializer_list<std::string_view> label_values);
     void write(std::string& out) const override;
 
 private:
+    struct LabelsLess {
+        using is_transparent = void;
+        template <class Left, class Right>
+        bool operator()(const Left& left, const Right& right) const {
+            return std::lexicographical_compare(left.begin(), left.end(), right.begin(), right.end(),
+                                                std::less<std::string_view>());
+        }
+    };
     std::string name_, help_;
     std::vector<std::string> label_names_;
     mutable std::shared_mutex mutex_;
-    std::map<std::vector<std::string>, std::unique_ptr<Metric>> series_;
+    std::map<std::vector<std::string>, std::unique_ptr<Metric>, LabelsLess> series_;
 };
 
 // Every metric the server exposes at GET /metrics: each family enters itself in `families_`,

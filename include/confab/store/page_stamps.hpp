@@ -5,6 +5,8 @@
 #include "confab/store/messages.hpp"
 #include "confab/store/pool.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +44,8 @@ private:
     Slot& slot_of_this_thread();
     boost::asio::awaitable<std::shared_ptr<Connection>> connection();
 
+    static inline std::atomic<std::uint64_t> made_{0};
+    const std::uint64_t serial_ = ++made_;
     const std::string url_;
     Pool& pool_;
     std::mutex mutex_;  // slots_ itself: threads make their slots at once
