@@ -152,8 +152,10 @@ void may_post_after(const Standing& actor, std::optional<Timestamp> last_posted,
 }
 
 void may_start_call(const Standing& actor) {
-    // A call rings every other member: no channel rings its subscribers.
+    // A call rings every other member: no channel rings its subscribers, and no large group
+    // its (up to limits.large_group_members) members for a mesh of calls.mesh_limit.
     if (actor.type == ChatType::channel) throw forbidden("a channel has no calls");
+    if (actor.large) throw forbidden("a large group has no calls");
     may_post(actor, MessageType::text);
 }
 

@@ -207,6 +207,26 @@ TEST_F(LargeGroupsTest, AnOrdinaryGroupStillTellsEveryMemberOfEachAdd) {
     EXPECT_EQ(notes.back()["metadata"]["user_id"], newcomer.id);
 }
 
+// A call rings every other member: in a large group nobody starts one (docs/api.md, Large groups).
+TEST_F(LargeGroupsTest, NobodyStartsACallInALargeGroupWhichRingsNobody) {
+    const auto owner = register_user(port(), "lg");
+    const auto members = users(port(), 2);
+    const std::string ordinary = create_group(port(), owner, ids(members))["id"];
+    const auto chat_id = large_group(port(), owner, members);
+    auto owner_ws = ws_connect(port(), owner.token);
+    auto member_ws = ws_connect(port(), members[0].token);
+    const auto refused = ws_request(*owner_ws, "call.start", {{"chat_id", chat_id}, {"kind", "voice"}});
+    EXPECT_EQ(refusal(refused), "forbidden") << refused.dump();
+    EXPECT_EQ(refusal(ws_request(*member_ws, "call.start", {{"chat_id", chat_id}, {"kind", "video"}})), "forbidden");
+    EXPECT_TRUE(HasReason(get(port(), owner.token, chat_url(chat_id) + "/call"), 404, "not_found", "no_call"));
+
+    const auto rung = ws_request(*owner_ws, "call.start", {{"chat_id", ordinary}, {"kind", "voice"}});
+    ASSERT_TRUE(IsAck(rung)) << rung.dump();
+    const auto ring = wait_for(*member_ws, "call.ring");
+    ASSERT_TRUE(ring.has_value()) << "an ordinary group still rings";
+    EXPECT_EQ((*ring)["data"]["call"]["chat_id"], ordinary) << "and the large group's refused calls rang nobody";
+}
+
 TEST_F(LargeGroupsTest, MembersAreSearchedByNamePrefixPageByPage) {
     const auto owner = register_user(port(), "lg", std::string("Owner"));
     const auto tag = random_alnum(6);

@@ -63,7 +63,8 @@ bool slowed(const Standing& actor);
 void may_post_after(const Standing& actor, std::optional<Timestamp> last_posted, Timestamp now);
 
 // Who may post (text) may start a call, which rings every other member; any member may
-// answer, decline or join one.
+// answer, decline or join one. A channel and a large group have no calls (nobody rings a
+// whole audience for a mesh of a few).
 void may_start_call(const Standing& actor);
 
 // Reactions and poll votes: who holds `react` (restricted members only read).

@@ -107,6 +107,17 @@ TEST(LargeGroupRules, ALargeGroupTellsMembershipToItsStaffAlone) {
     for (const auto role : roles) EXPECT_TRUE(rules::sees_members(standing(ChatType::group, role, true)));
 }
 
+// A call rings every other member: a large group's owner could ring them all for a mesh of six.
+TEST(LargeGroupRules, NobodyStartsACallInALargeGroup) {
+    std::string in_large, in_ordinary;
+    for (const auto role : roles) {
+        in_large += answer([&] { rules::may_start_call(standing(ChatType::group, role, true)); });
+        in_ordinary += answer([&] { rules::may_start_call(standing(ChatType::group, role, false)); });
+    }
+    EXPECT_EQ(in_large, "FFFFF") << "(columns: restricted member moderator admin owner)";
+    EXPECT_EQ(in_ordinary, "FAAAA");
+}
+
 TEST(LargeGroupRules, OneAddTakesAtMostAThousandUsers) {
     EXPECT_EQ(answer([] { rules::check_users_per_add(1); }), 'A');
     EXPECT_EQ(answer([] { rules::check_users_per_add(rules::max_users_per_add); }), 'A');
