@@ -848,7 +848,8 @@ export interface paths {
          *     A group's `large` (an addition; docs/api.md, Large groups): `true` makes the group large,
          *     by its owner only (`403`); on a direct chat or a channel `400` (field `large`); `false` on
          *     a large group `400` (field `large`). Making it large writes a `system` message
-         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member.
+         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member. A large
+         *     group has no calls (`call.start` is `403`); one that runs when it is made large goes on.
          */
         put: operations["updateChat"];
         post?: never;
@@ -878,7 +879,8 @@ export interface paths {
          *     A group's `large` (an addition; docs/api.md, Large groups): `true` makes the group large,
          *     by its owner only (`403`); on a direct chat or a channel `400` (field `large`); `false` on
          *     a large group `400` (field `large`). Making it large writes a `system` message
-         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member.
+         *     (`metadata.event` `chat.made_large`) and emits `chat.updated` to every member. A large
+         *     group has no calls (`call.start` is `403`); one that runs when it is made large goes on.
          */
         patch: operations["patchChat"];
         trace?: never;
