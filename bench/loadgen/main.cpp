@@ -42,6 +42,8 @@ reads cost cluster
   --cost-rates R[,R...]       the msg/s that cost runs, each for its window, instead of searching
                               its knee and running shares of it (no pgbench, no targets): the
                               same loads for two builds on a machine whose speed moves
+  --history-rates R[,R...]    the read/s that history runs instead of shares of its knee, each
+                              with pgbench's page query at the same rate and its targets
   --database-url URL          confab's database, to verify what was stored
   --ceiling-database-url URL  a database with the confab schema for pgbench (omit: no ceiling)
   --pgbench PATH              pgbench binary (default /usr/lib/postgresql/15/bin/pgbench)
@@ -62,6 +64,7 @@ struct Options {
     pid_t nats_pid = 0;
     std::vector<double> cluster_rates;  // empty: the settings'
     std::vector<double> cost_rates;     // empty: shares of the knee
+    std::vector<double> history_rates;  // empty: shares of the knee
     std::string database_url;
     std::string json_path;
     bool quick = false;
@@ -95,6 +98,7 @@ Options parse(int argc, char** argv) {
         else if (arg == "--nats-pid") options.nats_pid = std::stoi(value());
         else if (arg == "--rates") options.cluster_rates = parse_rates(value());
         else if (arg == "--cost-rates") options.cost_rates = parse_rates(value());
+        else if (arg == "--history-rates") options.history_rates = parse_rates(value());
         else if (arg == "--database-url") options.database_url = value();
         else if (arg == "--ceiling-database-url") options.ceiling.database_url = value();
         else if (arg == "--pgbench") options.ceiling.pgbench = value();
@@ -170,6 +174,7 @@ asio::awaitable<bool> run(const Options& options, json& report) {
     Context context{.population = population, .settings = settings_for(options.quick)};
     if (!options.cluster_rates.empty()) context.settings.cluster_rates = options.cluster_rates;
     context.settings.cost_rates = options.cost_rates;
+    context.settings.history_rates = options.history_rates;
     context.server_pids = options.server_pids;
     context.postgres_pid = options.postgres_pid;
     context.nats_pid = options.nats_pid;

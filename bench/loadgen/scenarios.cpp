@@ -546,7 +546,7 @@ asio::awaitable<void> cost(Context& context, ScenarioResult& result) {
 // at the same rate, and the server at most twice its PostgreSQL cost.
 void add_history_targets(ScenarioResult& result, const StepResult& load, const CeilingResult* pgbench) {
     if (!load.reads || load.reads->completed_per_s <= 0) return;
-    const auto label = " at " + load.label + " of the knee: ";
+    const auto label = " at " + load.label + (load.label.ends_with('%') ? " of the knee: " : ": ");
     const auto postgres_us = per_unit(load, 1e6 * load.postgres_cpu * load.window_s);
     const auto server_us = per_unit(load, 1e6 * load.server_cpu * load.window_s);
     result.targets.push_back("target server CPU <= 2x its PostgreSQL CPU per page" + label +
@@ -560,18 +560,20 @@ void add_history_targets(ScenarioResult& result, const StepResult& load, const C
 }
 
 // Issue #21 item 3: what a history page (the newest 50 messages of a chat, as a client opening
-// it reads them) costs the server and PostgreSQL at shares of the read knee, beside pgbench's
-// keyset page query at the same rates, on the same chats of the same database. Only reads: no
-// sockets are open while they run. The database is vacuumed before the shares (the sends
-// before leave autovacuum work, which would otherwise weigh on the server's first steps and
-// not on pgbench's), and each share's pgbench run follows the server's at once, so that the
-// two see the same machine.
+// it reads them) costs the server and PostgreSQL at shares of the read knee (or at the given
+// rates: the same loads for two builds), beside pgbench's keyset page query at the same rates,
+// on the same chats of the same database. Only reads: no sockets are open while they run. The
+// database is vacuumed before the measured steps (the sends before leave autovacuum work, which
+// would otherwise weigh on the server's first steps and not on pgbench's), and each step's
+// pgbench run follows the server's at once, so that the two see the same machine.
 asio::awaitable<void> history(Context& context, ScenarioResult& result) {
     const auto& s = context.settings;
+    const bool fixed_rates = !s.history_rates.empty();
     result.description = "history pages (GET /chats/{id}/messages?limit=50) of the " + std::to_string(s.cost_chats) +
                          " cost chats by their members over " + std::to_string(s.read_connections) +
                          " keep-alive connections; then " + fixed(s.cost_window_s, 0) +
-                         " s at shares of the best rate, and pgbench's keyset page query at each";
+                         (fixed_rates ? " s at each fixed rate" : " s at shares of the best rate") +
+                         ", and pgbench's keyset page query at each";
     result.rate_unit = "read/s";
     const auto& chats = *co_await cost_chats_of(context);
     if (!context.cost_chats_have_history)
@@ -590,14 +592,25 @@ asio::awaitable<void> history(Context& context, ScenarioResult& result) {
     SendPlan no_senders(Fleet{}, chats.size(), 0);
     ReadLoad reads(context.population, chats, ReadMix::pages);
     co_await reads.start(s.read_connections);
-    co_await search(
-        context, result, no_sends, &reads, s.history_start,
-        [](double rate) {
-            return StepLoad{0, rate};
-        },
-        [&](StepLoad load) { return run_step(context, no_sends, no_senders, &reads, load); });
+    // (share of the knee, or 0 for a fixed rate; the rate; the step's label)
+    std::vector<std::tuple<double, double, std::string>> measured;
+    if (fixed_rates) {
+        result.searched = false;
+        for (const auto rate : s.history_rates) measured.emplace_back(0, rate, fixed(rate, 0) + " read/s");
+    } else {
+        co_await search(
+            context, result, no_sends, &reads, s.history_start,
+            [](double rate) {
+                return StepLoad{0, rate};
+            },
+            [&](StepLoad load) { return run_step(context, no_sends, no_senders, &reads, load); });
+        if (result.best)
+            for (const auto share : kShares)
+                measured.emplace_back(share, share * result.steps[*result.best].reads->offered_per_s,
+                                      fixed(100 * share, 0) + "%");
+    }
     std::optional<CeilingOptions> pages_by_pgbench;
-    if (result.best) {
+    if (!measured.empty()) {
         vacuum_analyze(context.database_url);
         if (context.ceiling) {
             name_page_chats(context.database_url, ids);
@@ -605,11 +618,9 @@ asio::awaitable<void> history(Context& context, ScenarioResult& result) {
             pages_by_pgbench->database_url = context.database_url;
         }
     }
-    for (const auto share : kShares) {
-        if (!result.best) break;
-        const auto rate = share * result.steps[*result.best].reads->offered_per_s;
+    for (const auto& [share, rate, label] : measured) {
         auto step = co_await run_step(context, no_sends, no_senders, &reads, {0, rate}, s.cost_window_s);
-        step.label = fixed(100 * share, 0) + "%";
+        step.label = label;
         const CeilingResult* pgbench = nullptr;
         if (pages_by_pgbench) {
             result.ceilings.push_back(run_pgbench_pages(*pages_by_pgbench, step.reads->offered_per_s, s.cost_window_s));

@@ -32,6 +32,7 @@ struct Settings {
     double cost_start;
     double cost_window_s;                      // each share of the knee is measured this long
     std::vector<double> cost_rates;            // msg/s cost runs instead of shares of its knee; empty: the shares
+    std::vector<double> history_rates;         // read/s history runs instead of shares of its knee; empty: the shares
     double history_start;                      // reads/s
     double history_fill_rate, history_fill_s;  // sends that give the cost chats history when cost did not run
     std::size_t cluster_chats, cluster_members;
