@@ -15,8 +15,8 @@ namespace {
 constexpr std::size_t sweep_every = 4096;
 }  // namespace
 
-RateLimiter::RateLimiter(std::string name, double burst, double per_second)
-    : rejections_(obs::metrics().rate_limited.with({std::move(name)})), burst_(burst), per_second_(per_second) {}
+RateLimiter::RateLimiter(std::string_view name, double burst, double per_second)
+    : rejections_(obs::metrics().rate_limited.with({name})), burst_(burst), per_second_(per_second) {}
 
 double RateLimiter::tokens_at(const Bucket& bucket, Clock::time_point now) const {
     const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();

@@ -11,8 +11,8 @@ ConnectionCounter::Slot::~Slot() {
     if (counter_) counter_->release(key_);
 }
 
-ConnectionCounter::ConnectionCounter(std::string name, std::size_t cap)
-    : refusals_(obs::metrics().rate_limited.with({std::move(name)})), cap_(cap) {}
+ConnectionCounter::ConnectionCounter(std::string_view name, std::size_t cap)
+    : refusals_(obs::metrics().rate_limited.with({name})), cap_(cap) {}
 
 std::optional<ConnectionCounter::Slot> ConnectionCounter::try_take(const std::string& key) {
     {

@@ -20,7 +20,7 @@ public:
     using Clock = std::chrono::steady_clock;
 
     // `name` labels the rejections in the metrics ("messages", "sign_in").
-    RateLimiter(std::string name, double burst, double per_second);
+    RateLimiter(std::string_view name, double burst, double per_second);
 
     // Takes a token, or returns how long until one is available.
     std::optional<std::chrono::milliseconds> acquire(const std::string& key, Clock::time_point now = Clock::now());

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace confab::net {
@@ -31,7 +32,7 @@ public:
     };
 
     // `name` labels the refusals in confab_rate_limited_total.
-    ConnectionCounter(std::string name, std::size_t cap);
+    ConnectionCounter(std::string_view name, std::size_t cap);
 
     // A place for `key`, or nullopt when `key` already holds `cap` connections.
     std::optional<Slot> try_take(const std::string& key);
