@@ -152,7 +152,7 @@ TEST_F(HistoryCacheTest, AKeptPageIsSentWholeWithItsHeaders) {
     json page;
     ASSERT_EQ(source_of_next_read(port(), a, chat, page), "database");
     const auto cached_before = pages_from(port(), "cache");
-    const auto cached = http(port(), "GET", chat_messages_url(chat), {}, {{"Authorization", "Bearer " + b.token}});
+    const auto cached = get(port(), b.token, chat_messages_url(chat));
     ASSERT_EQ(cached.status, 200) << cached.describe();
     EXPECT_EQ(pages_from(port(), "cache"), cached_before + 1);
     EXPECT_EQ(cached.json(), page);
