@@ -2,6 +2,8 @@
 
 #include "support/client.hpp"
 
+#include "support/contract_log.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -162,6 +164,7 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
     out.status = static_cast<int>(res.result_int());
     out.headers = header_map(res);
     out.body = res.body();
+    contract_log::http_response(method, target, out.status, out.header("content-type"), out.body);
     return out;
 }
 
@@ -261,6 +264,7 @@ struct WsClient::Impl {
         f.raw = beast::buffers_to_string(rbuf.data());
         rbuf.consume(rbuf.size());
         if (f.text) {
+            contract_log::ws_frame(f.raw);
             auto j = nlohmann::json::parse(f.raw, nullptr, false);
             if (!j.is_discarded()) f.json = std::move(j);
         }
@@ -344,6 +348,11 @@ WsConnectResult WsClient::connect(std::uint16_t port, std::string target, std::m
         result.headers = header_map(res);
         result.body = res.body();
         result.error = ec_result.message();
+        if (ec_result == websocket::error::upgrade_declined) {
+            const auto type = result.headers.find("content-type");
+            contract_log::http_response("GET", target, result.status, type == result.headers.end() ? "" : type->second,
+                                        result.body);
+        }
         if (result.status == 0 && ec_result != websocket::error::upgrade_declined) {
             result.error = "WebSocket connect to " + host + target + ": " + ec_result.message();
         }

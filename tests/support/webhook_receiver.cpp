@@ -1,5 +1,7 @@
 #include "support/webhook_receiver.hpp"
 
+#include "support/contract_log.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -68,6 +70,7 @@ FakeHttpServer::Reply WebhookReceiver::receive(const FakeHttpServer::Request& re
         number = ++received_;
         check(request);
     }
+    contract_log::webhook(request.body);
     const auto body = json::parse(request.body, nullptr, false);
     const int status = policy ? policy(body, number) : 200;
     if (status >= 200 && status < 300) {

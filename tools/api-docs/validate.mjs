@@ -12,7 +12,7 @@
 // its location and exits 1 when a document has an error (warnings are printed, not fatal),
 // 2 on bad usage or missing packages. Run by ctest as `api_documents`.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { createRequire } from 'node:module';
@@ -36,6 +36,22 @@ async function load(name) {
 }
 
 const where = (file, line, column) => `${file}${line ? `:${line}${column ? `:${column}` : ''}` : ''}`;
+
+const crossCuttingReasons = {
+  400: 'an X-On-Behalf-Of that is not a user id',
+  401: 'a missing or revoked token',
+  403: 'acting for a deactivated user',
+  429: 'the connections of an address, the request budget of a user',
+};
+
+// 429 anywhere; on a REST route a session token opens, also what a token and acting on a
+// user's behalf may meet (docs/api.md, Server API; the WebSocket upgrade takes no
+// X-On-Behalf-Of).
+function crossCuttingStatuses(route, operation, defaultSecurity) {
+  const security = operation.security ?? defaultSecurity ?? [];
+  const bySession = security.some((requirement) => 'bearerAuth' in requirement);
+  return bySession && route !== '/api/v1/ws' ? ['400', '401', '403', '429'] : ['429'];
+}
 
 async function validateOpenApi(file) {
   let errors = 0;
@@ -100,7 +116,23 @@ async function validateOpenApi(file) {
     console.error(`${where(file, line, column)}: ${severity} [redocly ${p.ruleId}] ${p.message}` +
       (loc?.pointer ? ` (at ${loc.pointer})` : ''));
   }
-  console.log(`${file}: OpenAPI 3.1 schema (swagger-parser) + Redocly ${version} recommended: ` +
+  // 3. The answers every operation of a kind may give are listed on each of them, so that a
+  // client generated from one operation knows them all (their descriptions are in
+  // components/responses).
+  const { default: yaml } = await load('js-yaml');
+  const api = yaml.load(readFileSync(file, 'utf8'));
+  for (const [route, item] of Object.entries(api.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!operation?.responses) continue;
+      for (const status of crossCuttingStatuses(route, operation, api.security)) {
+        if (status in operation.responses) continue;
+        console.error(`${file}: error [cross-cutting] ${method.toUpperCase()} ${route} does not list ${status}` +
+          ` (${crossCuttingReasons[status]})`);
+        errors++;
+      }
+    }
+  }
+  console.log(`${file}: OpenAPI 3.1 schema (swagger-parser) + Redocly ${version} recommended + cross-cutting responses: ` +
     `${errors} error(s), ${warnings} warning(s)`);
   return errors;
 }

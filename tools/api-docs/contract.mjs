@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// Checks what the server answered against what the API documents promise:
+//
+//   node contract.mjs DOCS_DIR LOG_DIR
+//
+// LOG_DIR holds the *.jsonl files the integration tests write when CONFAB_CONTRACT_LOG names
+// it (tests/support/contract_log.hpp): one line per HTTP response, WebSocket text frame and
+// webhook delivery the tests received from a real server.
+//
+//   - An HTTP response is matched to its operation in DOCS_DIR/openapi.yaml by method and path
+//     (a literal segment wins over a parameter). Its status must be listed there (`default`
+//     covers only what its description names: 5xx, 413 and 431), and a JSON body must be
+//     valid against that response's schema. The web client's pages (not under /api/ and
+//     not in the document) are not checked.
+//   - A WebSocket frame is matched by its `type` to the messages DOCS_DIR/asyncapi.yaml says
+//     the server sends; it must be valid against one of them.
+//   - A webhook delivery must be a `WebhookDelivery` of openapi.yaml, and its `type` and
+//     `data` the WebSocket event they name.
+//
+// Each problem is printed once with how often it was seen and one example; exits 1 when there
+// is any, 2 on bad usage, 77 (ctest's skip) when the logs hold nothing to check: the
+// integration suites skip without a database. Run by ctest as `api_contract`, after them.
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const yaml = require('js-yaml');
+const Ajv2020 = require('ajv/dist/2020').default;
+const addFormats = require('ajv-formats');
+
+const [docsDir, logDir] = process.argv.slice(2);
+if (!docsDir || !logDir) {
+  console.error('usage: node contract.mjs DOCS_DIR LOG_DIR');
+  process.exit(2);
+}
+
+const openapi = yaml.load(readFileSync(path.join(docsDir, 'openapi.yaml'), 'utf8'));
+const asyncapi = yaml.load(readFileSync(path.join(docsDir, 'asyncapi.yaml'), 'utf8'));
+
+// The documents are registered whole and their parts compiled through JSON pointers, so
+// every `#/components/...` reference resolves inside its own document. Keywords JSON Schema
+// does not know (`example`, `discriminator`) are annotations here.
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+addFormats(ajv);
+// Their ids are their file names: asyncapi.yaml refers to ./openapi.yaml's schemas.
+ajv.addSchema(openapi, 'openapi.yaml');
+ajv.addSchema(asyncapi, 'asyncapi.yaml');
+const compiled = new Map();
+function validatorFor(ref) {
+  if (!compiled.has(ref)) compiled.set(ref, ajv.compile({ $ref: ref }));
+  return compiled.get(ref);
+}
+const pointer = (...parts) => parts.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+
+// The node at a JSON pointer of the document, and the pointer of where it is defined: a
+// `$ref` there is followed.
+function located(document, at) {
+  const walk = (p) =>
+    p
+      .slice(1)
+      .split('/')
+      .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+      .reduce((node, part) => node?.[part], document);
+  let node = walk(at);
+  for (let hops = 0; node?.$ref && hops < 10; hops++) {
+    at = node.$ref.slice(1);
+    node = walk(at);
+  }
+  return [node, at];
+}
+
+// ----- HTTP
+
+const routes = Object.keys(openapi.paths).map((template) => {
+  const segments = template.split('/');
+  return {
+    template,
+    literal: segments.filter((s) => !s.startsWith('{')).length,
+    pattern: new RegExp(`^${segments.map((s) => (s.startsWith('{') ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`),
+  };
+});
+
+// The route the server's router takes: the most literal one that has the method (the server
+// reads GET /messages/upload as GET /messages/{id}), else the most literal one, whose other
+// methods make the answer a 405.
+function routeOf(target, method) {
+  const pathOnly = target.split('?')[0];
+  const matching = routes.filter((r) => r.pattern.test(pathOnly)).sort((a, b) => b.literal - a.literal);
+  return matching.find((r) => openapi.paths[r.template][method]) ?? matching[0];
+}
+
+// What the `default` response documents besides 5xx (components/responses/Error).
+const coveredByDefault = (status) => status >= 500 || status === 413 || status === 431;
+
+const problems = new Map();
+function problem(key, example) {
+  const entry = problems.get(key) ?? { count: 0, example };
+  entry.count++;
+  problems.set(key, entry);
+}
+
+const describeErrors = (errors) =>
+  errors
+    .slice(0, 4)
+    .map((e) => `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`)
+    .join('; ');
+
+function checkHttp(record) {
+  const method = record.method.toLowerCase();
+  const route = routeOf(record.target, method);
+  // The web client's pages and assets, served beside the API, are not part of it.
+  if (!route && !record.target.startsWith('/api/')) return;
+  const operation = route && openapi.paths[route.template][method];
+  const errorBody = () => checkBody(record, '#/components/schemas/Error', `${record.method} (no route) ${record.status}`);
+  if (!operation) {
+    // Unknown paths and methods answer with the one error shape (openapi.yaml, Conventions).
+    if ([404, 405].includes(record.status) || record.status >= 500) return errorBody();
+    return problem(`${record.method} ${route?.template ?? record.target.split('?')[0]}: not documented`, record);
+  }
+  const name = `${record.method} ${route.template} ${record.status}`;
+  const responses = operation.responses ?? {};
+  const key = String(record.status) in responses ? String(record.status) : coveredByDefault(record.status) && 'default';
+  if (!key || !(key in responses)) return problem(`${name}: status not listed`, record);
+  const [response, where] = located(openapi, pointer('', 'paths', route.template, method, 'responses', key));
+  if (response?.content?.['application/json'] === undefined) {
+    if (record.content_type.startsWith('application/json') && record.body !== '')
+      problem(`${name}: a JSON body where none is documented`, record);
+    return;
+  }
+  if (!record.content_type.startsWith('application/json'))
+    return problem(`${name}: content type ${record.content_type || '(none)'} where JSON is documented`, record);
+  checkBody(record, `openapi.yaml#${where}/content/application~1json/schema`, name);
+}
+
+function checkBody(record, ref, name) {
+  let body;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return problem(`${name}: body is not JSON`, record);
+  }
+  const validate = validatorFor(ref.startsWith('#') ? `openapi.yaml${ref}` : ref);
+  if (!validate(body)) problem(`${name}: ${describeErrors(validate.errors)}`, record);
+}
+
+// ----- WebSocket
+
+// The messages the server sends: those of `send` operations and of every operation's reply.
+const serverMessages = new Map();
+for (const operation of Object.values(asyncapi.operations ?? {})) {
+  const refs = [...(operation.action === 'send' ? operation.messages ?? [] : []), ...(operation.reply?.messages ?? [])];
+  for (const { $ref } of refs) {
+    const [message, at] = located(asyncapi, $ref.slice(1));
+    const [, payloadAt] = located(asyncapi, `${at}/payload`);
+    const payloadRef = `asyncapi.yaml#${payloadAt}`;
+    const list = serverMessages.get(message.name) ?? new Map();
+    list.set(payloadRef, true);
+    serverMessages.set(message.name, list);
+  }
+}
+
+function checkFrame(record) {
+  let frame;
+  try {
+    frame = JSON.parse(record.frame);
+  } catch {
+    return problem('a WebSocket text frame that is not JSON', record);
+  }
+  checkEvent(frame, 'frame', record);
+}
+
+function checkEvent(frame, label, record) {
+  const candidates = serverMessages.get(frame.type);
+  if (!candidates) return problem(`${label} ${frame.type}: not a documented server message`, record);
+  let best;
+  for (const ref of candidates.keys()) {
+    const validate = validatorFor(ref);
+    if (validate(frame)) return;
+    if (!best || validate.errors.length < best.length) best = validate.errors;
+  }
+  problem(`${label} ${frame.type}: ${describeErrors(best)}`, record);
+}
+
+// A webhook's body is its event as the WebSocket frame, with the delivery's ids beside it
+// (openapi.yaml, WebhookDelivery).
+function checkWebhook(record) {
+  checkBody(record, '#/components/schemas/WebhookDelivery', 'webhook delivery');
+  let delivery;
+  try {
+    delivery = JSON.parse(record.body);
+  } catch {
+    return;
+  }
+  checkEvent({ type: delivery.type, data: delivery.data }, 'webhook', record);
+}
+
+// ----- the logs
+
+let checked = 0;
+for (const file of (existsSync(logDir) ? readdirSync(logDir) : []).filter((f) => f.endsWith('.jsonl'))) {
+  for (const line of readFileSync(path.join(logDir, file), 'utf8').split('\n')) {
+    if (!line) continue;
+    const record = JSON.parse(line);
+    if (record.kind === 'http') checkHttp(record);
+    else if (record.kind === 'webhook') checkWebhook(record);
+    else checkFrame(record);
+    checked++;
+  }
+}
+if (checked === 0) {
+  console.error(`contract.mjs: nothing to check in ${logDir}`);
+  process.exit(77);
+}
+for (const [key, { count, example }] of [...problems].sort()) {
+  console.log(`${key}  (${count}×)`);
+  console.log(`    e.g. ${JSON.stringify(example).slice(0, 600)}`);
+}
+console.log(`contract.mjs: ${checked} responses and frames checked, ${problems.size} problems`);
+process.exit(problems.size ? 1 : 0);
