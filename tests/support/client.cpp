@@ -164,7 +164,14 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
     out.status = static_cast<int>(res.result_int());
     out.headers = header_map(res);
     out.body = res.body();
-    contract_log::http_response(method, target, out.status, out.header("content-type"), out.body);
+    const auto request_type = req[bhttp::field::content_type];
+    contract_log::http({.method = method,
+                        .target = target,
+                        .request_content_type = std::string_view(request_type.data(), request_type.size()),
+                        .request_body = req.body(),
+                        .status = out.status,
+                        .content_type = out.header("content-type"),
+                        .body = out.body});
     return out;
 }
 
@@ -240,6 +247,12 @@ struct WsClient::Impl {
     std::string close_reason;
     std::string last_error;
     std::atomic<std::uint64_t> counter{0};
+    const std::uint64_t serial = next_serial();  // names the connection in the contract log
+
+    static std::uint64_t next_serial() {
+        static std::atomic<std::uint64_t> connections{0};
+        return ++connections;
+    }
 
     void start_read() {
         ws.async_read(rbuf, [this](beast::error_code ec, std::size_t) { on_read(ec); });
@@ -264,7 +277,7 @@ struct WsClient::Impl {
         f.raw = beast::buffers_to_string(rbuf.data());
         rbuf.consume(rbuf.size());
         if (f.text) {
-            contract_log::ws_frame(f.raw);
+            contract_log::ws_frame(serial, contract_log::Direction::received, f.raw);
             auto j = nlohmann::json::parse(f.raw, nullptr, false);
             if (!j.is_discarded()) f.json = std::move(j);
         }
@@ -277,6 +290,7 @@ struct WsClient::Impl {
     }
 
     void write(bool text, std::string data) {
+        if (text) contract_log::ws_frame(serial, contract_log::Direction::sent, data);
         auto buf = std::make_shared<std::string>(std::move(data));
         auto done = std::make_shared<std::promise<beast::error_code>>();
         auto fut = done->get_future();
@@ -350,8 +364,11 @@ WsConnectResult WsClient::connect(std::uint16_t port, std::string target, std::m
         result.error = ec_result.message();
         if (ec_result == websocket::error::upgrade_declined) {
             const auto type = result.headers.find("content-type");
-            contract_log::http_response("GET", target, result.status, type == result.headers.end() ? "" : type->second,
-                                        result.body);
+            contract_log::http({.method = "GET",
+                                .target = target,
+                                .status = result.status,
+                                .content_type = type == result.headers.end() ? "" : type->second,
+                                .body = result.body});
         }
         if (result.status == 0 && ec_result != websocket::error::upgrade_declined) {
             result.error = "WebSocket connect to " + host + target + ": " + ec_result.message();

@@ -42,19 +42,25 @@ private:
 
 }  // namespace
 
-void http_response(std::string_view method, std::string_view target, int status, std::string_view content_type,
-                   std::string_view body) {
-    // Only JSON bodies are checked; a download's bytes stay out of the log.
-    const bool json = content_type.starts_with("application/json");
+void http(const HttpExchange& exchange) {
+    // Only JSON bodies are checked; an upload's or a download's bytes stay out of the log.
+    const auto json_only = [](std::string_view content_type, std::string_view body) {
+        return content_type.starts_with("application/json") ? body : std::string_view();
+    };
     Log::instance().write({{"kind", "http"},
-                           {"method", method},
-                           {"target", target},
-                           {"status", status},
-                           {"content_type", content_type},
-                           {"body", json ? body : std::string_view()}});
+                           {"method", exchange.method},
+                           {"target", exchange.target},
+                           {"request_content_type", exchange.request_content_type},
+                           {"request_body", json_only(exchange.request_content_type, exchange.request_body)},
+                           {"status", exchange.status},
+                           {"content_type", exchange.content_type},
+                           {"body", json_only(exchange.content_type, exchange.body)}});
 }
 
-void ws_frame(std::string_view text) { Log::instance().write({{"kind", "ws"}, {"frame", text}}); }
+void ws_frame(std::uint64_t connection, Direction direction, std::string_view text) {
+    Log::instance().write(
+        {{"kind", direction == Direction::sent ? "ws_sent" : "ws"}, {"connection", connection}, {"frame", text}});
+}
 
 void webhook(std::string_view body) { Log::instance().write({{"kind", "webhook"}, {"body", body}}); }
 

@@ -10,10 +10,13 @@
 //   - An HTTP response is matched to its operation in DOCS_DIR/openapi.yaml by method and path
 //     (a literal segment wins over a parameter). Its status must be listed there (`default`
 //     covers only what its description names: 5xx, 413 and 431), and a JSON body must be
-//     valid against that response's schema. The web client's pages (not under /api/ and
-//     not in the document) are not checked.
+//     valid against that response's schema. A JSON request the server answered with 2xx
+//     must be valid against the operation's request schema. The web client's pages (not
+//     under /api/ and not in the document) are not checked.
 //   - A WebSocket frame is matched by its `type` to the messages DOCS_DIR/asyncapi.yaml says
-//     the server sends; it must be valid against one of them.
+//     the server sends; it must be valid against one of them. An `ack` is paired by its id
+//     with the frame its connection sent: that frame must be the client message its `type`
+//     names, and the ack one of the replies of that message's operation.
 //   - A webhook delivery must be a `WebhookDelivery` of openapi.yaml, and its `type` and
 //     `data` the WebSocket event they name.
 //
@@ -125,6 +128,7 @@ function checkHttp(record) {
   const key = String(record.status) in responses ? String(record.status) : coveredByDefault(record.status) && 'default';
   if (!key || !(key in responses)) return problem(`${name}: status not listed`, record);
   const [response, where] = located(openapi, pointer('', 'paths', route.template, method, 'responses', key));
+  if (record.status < 300) checkAcceptedRequest(record, route, method);
   if (response?.content?.['application/json'] === undefined) {
     if (record.content_type.startsWith('application/json') && record.body !== '')
       problem(`${name}: a JSON body where none is documented`, record);
@@ -133,6 +137,25 @@ function checkHttp(record) {
   if (!record.content_type.startsWith('application/json'))
     return problem(`${name}: content type ${record.content_type || '(none)'} where JSON is documented`, record);
   checkBody(record, `openapi.yaml#${where}/content/application~1json/schema`, name);
+}
+
+// A request the server took must be one the document describes: what it accepts beyond that
+// is a client developer's surprise (or a field the document forgot).
+function checkAcceptedRequest(record, route, method) {
+  if (!record.request_content_type?.startsWith('application/json') || !record.request_body) return;
+  const name = `${record.method} ${route.template} request`;
+  // An operation without a request body ignores one (openapi.yaml, Conventions); an upload's
+  // bytes are whatever its kind allows.
+  const [requestBody, where] = located(openapi, pointer('', 'paths', route.template, method, 'requestBody'));
+  if (!requestBody?.content?.['application/json']) return;
+  let body;
+  try {
+    body = JSON.parse(record.request_body.replace(/^\uFEFF/, ''));
+  } catch {
+    return problem(`${name}: a body that is not JSON was taken`, record);
+  }
+  const validate = validatorFor(`openapi.yaml#${where}/content/application~1json/schema`);
+  if (!validate(body)) problem(`${name} taken but not valid: ${describeErrors(validate.errors)}`, record);
 }
 
 function checkBody(record, ref, name) {
@@ -148,40 +171,80 @@ function checkBody(record, ref, name) {
 
 // ----- WebSocket
 
+const payloadOf = ({ $ref }) => {
+  const [message, at] = located(asyncapi, $ref.slice(1));
+  return { name: message.name, ref: `asyncapi.yaml#${located(asyncapi, `${at}/payload`)[1]}` };
+};
+
 // The messages the server sends: those of `send` operations and of every operation's reply.
 const serverMessages = new Map();
+// What a client sends, by type: its payload and the replies its operation names.
+const clientMessages = new Map();
 for (const operation of Object.values(asyncapi.operations ?? {})) {
-  const refs = [...(operation.action === 'send' ? operation.messages ?? [] : []), ...(operation.reply?.messages ?? [])];
-  for (const { $ref } of refs) {
-    const [message, at] = located(asyncapi, $ref.slice(1));
-    const [, payloadAt] = located(asyncapi, `${at}/payload`);
-    const payloadRef = `asyncapi.yaml#${payloadAt}`;
-    const list = serverMessages.get(message.name) ?? new Map();
-    list.set(payloadRef, true);
-    serverMessages.set(message.name, list);
+  const replies = (operation.reply?.messages ?? []).map(payloadOf);
+  const sent = (operation.messages ?? []).map(payloadOf);
+  for (const { name, ref } of [...(operation.action === 'send' ? sent : []), ...replies]) {
+    const refs = serverMessages.get(name) ?? new Set();
+    refs.add(ref);
+    serverMessages.set(name, refs);
+  }
+  if (operation.action === 'receive')
+    for (const { name, ref } of sent) clientMessages.set(name, { ref, replies: replies.filter((r) => r.name === 'ack') });
+}
+
+// The frames each connection sent with an id and no reply yet, by "file connection" and id.
+const awaitingReply = new Map();
+let ackedRequests = 0;
+
+function parsedFrame(record) {
+  try {
+    return JSON.parse(record.frame);
+  } catch {
+    return undefined;
   }
 }
 
-function checkFrame(record) {
-  let frame;
-  try {
-    frame = JSON.parse(record.frame);
-  } catch {
-    return problem('a WebSocket text frame that is not JSON', record);
-  }
-  checkEvent(frame, 'frame', record);
+function checkFrame(record, file) {
+  const frame = parsedFrame(record);
+  if (frame === undefined) return problem('a WebSocket text frame that is not JSON', record);
+  const request = frame.type === 'ack' && awaitingReply.get(`${file} ${record.connection}`)?.get(frame.id);
+  if (!request) return checkEvent(frame, 'frame', record);
+  awaitingReply.get(`${file} ${record.connection}`).delete(frame.id);
+  ackedRequests++;
+  // An acked request was one the document describes, and its ack the one its operation names.
+  const expected = clientMessages.get(request.type);
+  if (!expected) return problem(`sent ${request.type}: acked but not a documented client message`, record);
+  const validateRequest = validatorFor(expected.ref);
+  if (!validateRequest(request))
+    problem(`sent ${request.type} acked but not valid: ${describeErrors(validateRequest.errors)}`, { sent: request, record });
+  checkAgainst(frame, expected.replies.map((r) => r.ref), `ack of ${request.type}`, record);
+}
+
+// A frame the tests sent is checked when it is acked: the server took it.
+function noteSent(record, file) {
+  const frame = parsedFrame(record);
+  if (frame?.id === undefined || typeof frame.type !== 'string') return;
+  const key = `${file} ${record.connection}`;
+  if (!awaitingReply.has(key)) awaitingReply.set(key, new Map());
+  awaitingReply.get(key).set(frame.id, frame);
 }
 
 function checkEvent(frame, label, record) {
   const candidates = serverMessages.get(frame.type);
   if (!candidates) return problem(`${label} ${frame.type}: not a documented server message`, record);
+  checkAgainst(frame, [...candidates], `${label} ${frame.type}`, record);
+}
+
+// Valid against one of the payloads `refs`; else the errors of the nearest.
+function checkAgainst(frame, refs, name, record) {
+  if (!refs.length) return problem(`${name}: the document names no reply`, record);
   let best;
-  for (const ref of candidates.keys()) {
+  for (const ref of refs) {
     const validate = validatorFor(ref);
     if (validate(frame)) return;
     if (!best || validate.errors.length < best.length) best = validate.errors;
   }
-  problem(`${label} ${frame.type}: ${describeErrors(best)}`, record);
+  problem(`${name}: ${describeErrors(best)}`, record);
 }
 
 // A webhook's body is its event as the WebSocket frame, with the delivery's ids beside it
@@ -204,9 +267,13 @@ for (const file of (existsSync(logDir) ? readdirSync(logDir) : []).filter((f) =>
   for (const line of readFileSync(path.join(logDir, file), 'utf8').split('\n')) {
     if (!line) continue;
     const record = JSON.parse(line);
+    if (record.kind === 'ws_sent') {
+      noteSent(record, file);
+      continue;
+    }
     if (record.kind === 'http') checkHttp(record);
     else if (record.kind === 'webhook') checkWebhook(record);
-    else checkFrame(record);
+    else checkFrame(record, file);
     checked++;
   }
 }
@@ -218,5 +285,6 @@ for (const [key, { count, example }] of [...problems].sort()) {
   console.log(`${key}  (${count}×)`);
   console.log(`    e.g. ${JSON.stringify(example).slice(0, 600)}`);
 }
-console.log(`contract.mjs: ${checked} responses and frames checked, ${problems.size} problems`);
+console.log(`contract.mjs: ${checked} responses and frames checked (${ackedRequests} acks with the frames they answer), ` +
+  `${problems.size} problems`);
 process.exit(problems.size ? 1 : 0);
