@@ -43,6 +43,14 @@ TEST_F(HealthTest, HealthEndpointsIgnoreAnInvalidToken) {
     EXPECT_EQ(http(port(), "GET", "/readyz", std::nullopt, headers).status, 200);
 }
 
+TEST_F(HealthTest, TheApiDocumentIsServedAsItIsInTheSourceWithoutAuth) {
+    const auto r = http(port(), "GET", "/api/v1/openapi.yaml");
+    ASSERT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.header("content-type"), "application/yaml; charset=utf-8");
+    EXPECT_EQ(r.body, source_file("docs/openapi.yaml")) << "the document the build embedded is not docs/openapi.yaml";
+    EXPECT_TRUE(IsError(http(port(), "POST", "/api/v1/openapi.yaml", "{}"), 405, "method_not_allowed"));
+}
+
 TEST_F(HealthTest, HealthPathsLiveAtTheRootNotUnderApiV1) {
     EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/healthz"), 404, "not_found"));
     EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/readyz"), 404, "not_found"));

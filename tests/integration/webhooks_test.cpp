@@ -338,6 +338,46 @@ TEST_F(WebhooksTest, TheOperatorSubscribesServerWideWithTheServerKey) {
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+TEST_F(WebhooksTest, TheOperatorListsAndReplaysAServerWideDeliveryThatKeptFailing) {
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    WebhookReceiver receiver([](const json&, std::size_t) { return 503; });
+    const auto created = http(server.port(), "POST", "/api/v1/server/webhooks",
+                              json({{"url", receiver.url()}, {"events", {"message.new"}}}).dump(), key_headers());
+    ASSERT_EQ(created.status, 201) << created.body;
+    receiver.add_secret(created.json());
+    const auto failures_url = "/api/v1/server/webhooks/" + created.json()["id"].get<std::string>() + "/failures";
+    const auto ann = register_user(server.port(), "ann"), bob = register_user(server.port(), "bob");
+    const auto chat = create_direct(server.port(), ann, bob)["id"].get<std::string>();
+    const auto lost = send_text(server.port(), ann, chat, "parked for the operator");
+
+    json failures;
+    ASSERT_TRUE(eventually(
+        [&] {
+            const auto listed = http(server.port(), "GET", failures_url, std::nullopt, key_headers());
+            failures = expect_json(listed, 200, "server failures")["failures"];
+            return failures.size() == 1;
+        },
+        30s));
+    EXPECT_EQ(failures[0]["chat_id"], chat);
+    EXPECT_EQ(failures[0]["payload"]["data"]["message"]["id"], lost["id"]);
+    EXPECT_EQ(failures[0]["last_error"], "the receiver answered 503");
+    EXPECT_TRUE(IsError(get(server.port(), ann.token, failures_url), 401, "unauthorized"));
+
+    const auto replay_url = failures_url + "/" + failures[0]["id"].get<std::string>() + "/replay";
+    EXPECT_TRUE(IsError(post(server.port(), ann.token, replay_url), 401, "unauthorized"));
+    receiver.set_policy(nullptr);
+    EXPECT_EQ(expect_json(http(server.port(), "POST", replay_url, std::nullopt, key_headers()), 200, "replay"),
+              json({{"delivered", true}, {"error", nullptr}}));
+    ASSERT_EQ(receiver.unique("message.new").size(), 1U);
+    EXPECT_EQ(receiver.unique("message.new")[0]["delivery_id"], failures[0]["delivery_id"]);
+    EXPECT_EQ(expect_json(http(server.port(), "GET", failures_url, std::nullopt, key_headers()), 200,
+                          "failures")["failures"],
+              json::array());
+    EXPECT_TRUE(IsError(http(server.port(), "POST", replay_url, std::nullopt, key_headers()), 404, "not_found"));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
 TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);

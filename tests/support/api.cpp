@@ -3,6 +3,9 @@
 #include <thread>
 
 #include <ctime>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <mutex>
 #include <random>
@@ -279,6 +282,16 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return done();
+}
+
+std::string source_file(const std::string& relative_path) {
+    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
+    const auto path = std::filesystem::path(dir ? dir : ".") / relative_path;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().empty()) throw std::runtime_error("missing or empty source file " + path.string());
+    return bytes.str();
 }
 
 }  // namespace confab::test

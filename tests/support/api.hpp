@@ -81,6 +81,10 @@ double open_connections(std::uint16_t port, const std::string& kind);
 // confab_http_requests_in_flight: the /metrics request asking counts itself.
 double requests_in_flight(std::uint16_t port);
 
+// The bytes of a file of the source tree (under $CONFAB_SOURCE_DIR, else the working
+// directory), e.g. "docs/openapi.yaml"; throws when the file is missing or empty.
+std::string source_file(const std::string& relative_path);
+
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
 bool is_uuid(const json& j);       // canonical lower-case UUID string
 bool is_timestamp(const json& j);  // RFC 3339 UTC with milliseconds

@@ -1,13 +1,10 @@
 #include "support/media_fixtures.hpp"
 
+#include "support/api.hpp"
+
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
 
 namespace confab::test::media {
 namespace {
@@ -482,14 +479,6 @@ std::string multipart_body(const std::string& boundary, const std::vector<std::p
     return body + "--" + boundary + "--\r\n";
 }
 
-std::string fixture(const std::string& name) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    const auto path = std::filesystem::path(dir ? dir : ".") / "tests/fixtures/media" / name;
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (bytes.str().empty()) throw std::runtime_error("missing fixture " + path.string());
-    return bytes.str();
-}
+std::string fixture(const std::string& name) { return source_file("tests/fixtures/media/" + name); }
 
 }  // namespace confab::test::media

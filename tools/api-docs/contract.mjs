@@ -99,6 +99,8 @@ function routeOf(target, method) {
 const coveredByDefault = (status) => status >= 500 || status === 413 || status === 431;
 
 const problems = new Map();
+const answered = new Set(); // "METHOD template" of every operation seen
+const eventsSeen = new Set();
 function problem(key, example) {
   const entry = problems.get(key) ?? { count: 0, example };
   entry.count++;
@@ -124,6 +126,7 @@ function checkHttp(record) {
     return problem(`${record.method} ${route?.template ?? record.target.split('?')[0]}: not documented`, record);
   }
   const name = `${record.method} ${route.template} ${record.status}`;
+  answered.add(`${record.method} ${route.template}`);
   const responses = operation.responses ?? {};
   const key = String(record.status) in responses ? String(record.status) : coveredByDefault(record.status) && 'default';
   if (!key || !(key in responses)) return problem(`${name}: status not listed`, record);
@@ -230,6 +233,7 @@ function noteSent(record, file) {
 }
 
 function checkEvent(frame, label, record) {
+  eventsSeen.add(frame.type);
   const candidates = serverMessages.get(frame.type);
   if (!candidates) return problem(`${label} ${frame.type}: not a documented server message`, record);
   checkAgainst(frame, [...candidates], `${label} ${frame.type}`, record);
@@ -285,6 +289,17 @@ for (const [key, { count, example }] of [...problems].sort()) {
   console.log(`${key}  (${count}×)`);
   console.log(`    e.g. ${JSON.stringify(example).slice(0, 600)}`);
 }
+// What no test reached is printed, not failed: a list of what the suites leave unchecked.
+const operations = Object.entries(openapi.paths).flatMap(([template, item]) =>
+  Object.keys(item)
+    .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
+    .map((m) => `${m.toUpperCase()} ${template}`));
+const unseenOperations = operations.filter((o) => !answered.has(o));
+const unseenEvents = [...serverMessages.keys()].filter((t) => !eventsSeen.has(t) && t !== 'ack');
+console.log(`contract.mjs: ${operations.length - unseenOperations.length} of ${operations.length} operations answered` +
+  (unseenOperations.length ? `; not reached: ${unseenOperations.join(', ')}` : ''));
+console.log(`contract.mjs: ${serverMessages.size - 1 - unseenEvents.length} of ${serverMessages.size - 1} server messages besides ack seen` +
+  (unseenEvents.length ? `; not seen: ${unseenEvents.join(', ')}` : ''));
 console.log(`contract.mjs: ${checked} responses and frames checked (${ackedRequests} acks with the frames they answer), ` +
   `${problems.size} problems`);
 process.exit(problems.size ? 1 : 0);
