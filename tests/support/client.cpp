@@ -171,7 +171,8 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
                         .request_body = req.body(),
                         .status = out.status,
                         .content_type = out.header("content-type"),
-                        .body = out.body});
+                        .body = out.body,
+                        .headers = &out.headers});
     return out;
 }
 
@@ -368,7 +369,8 @@ WsConnectResult WsClient::connect(std::uint16_t port, std::string target, std::m
                                 .target = target,
                                 .status = result.status,
                                 .content_type = type == result.headers.end() ? "" : type->second,
-                                .body = result.body});
+                                .body = result.body,
+                                .headers = &result.headers});
         }
         if (result.status == 0 && ec_result != websocket::error::upgrade_declined) {
             result.error = "WebSocket connect to " + host + target + ": " + ec_result.message();

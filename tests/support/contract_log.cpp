@@ -47,14 +47,16 @@ void http(const HttpExchange& exchange) {
     const auto json_only = [](std::string_view content_type, std::string_view body) {
         return content_type.starts_with("application/json") ? body : std::string_view();
     };
-    Log::instance().write({{"kind", "http"},
-                           {"method", exchange.method},
-                           {"target", exchange.target},
-                           {"request_content_type", exchange.request_content_type},
-                           {"request_body", json_only(exchange.request_content_type, exchange.request_body)},
-                           {"status", exchange.status},
-                           {"content_type", exchange.content_type},
-                           {"body", json_only(exchange.content_type, exchange.body)}});
+    Log::instance().write(
+        {{"kind", "http"},
+         {"method", exchange.method},
+         {"target", exchange.target},
+         {"request_content_type", exchange.request_content_type},
+         {"request_body", json_only(exchange.request_content_type, exchange.request_body)},
+         {"status", exchange.status},
+         {"content_type", exchange.content_type},
+         {"body", json_only(exchange.content_type, exchange.body)},
+         {"headers", exchange.headers ? nlohmann::json(*exchange.headers) : nlohmann::json::object()}});
 }
 
 void ws_frame(std::uint64_t connection, Direction direction, std::string_view text) {

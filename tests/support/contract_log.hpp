@@ -7,6 +7,8 @@
 // file of its own there.
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 
 namespace confab::test::contract_log {
@@ -19,6 +21,7 @@ struct HttpExchange {
     int status = 0;
     std::string_view content_type;
     std::string_view body;
+    const std::map<std::string, std::string>* headers = nullptr;  // the response's, lower-case names
 };
 
 void http(const HttpExchange& exchange);

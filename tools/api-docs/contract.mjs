@@ -4,15 +4,17 @@
 //   node contract.mjs DOCS_DIR LOG_DIR
 //
 // LOG_DIR holds the *.jsonl files the integration tests write when CONFAB_CONTRACT_LOG names
-// it (tests/support/contract_log.hpp): one line per HTTP response, WebSocket text frame and
-// webhook delivery the tests received from a real server.
+// it (tests/support/contract_log.hpp): one line per HTTP exchange, WebSocket text frame
+// (either way) and webhook delivery between the tests and a real server.
 //
 //   - An HTTP response is matched to its operation in DOCS_DIR/openapi.yaml by method and path
 //     (a literal segment wins over a parameter). Its status must be listed there (`default`
 //     covers only what its description names: 5xx, 413 and 431), and a JSON body must be
 //     valid against that response's schema. A JSON request the server answered with 2xx
-//     must be valid against the operation's request schema. The web client's pages (not
-//     under /api/ and not in the document) are not checked.
+//     must be valid against the operation's request schema. Every response carries
+//     X-Request-Id, and each header its response documents is valid against its schema
+//     (and sent, when marked `required`). The web client's pages (not under /api/ and not
+//     in the document) are not checked.
 //   - A WebSocket frame is matched by its `type` to the messages DOCS_DIR/asyncapi.yaml says
 //     the server sends; it must be valid against one of them. An `ack` is paired by its id
 //     with the frame its connection sent: that frame must be the client message its `type`
@@ -20,7 +22,8 @@
 //   - A webhook delivery must be a `WebhookDelivery` of openapi.yaml, and its `type` and
 //     `data` the WebSocket event they name.
 //
-// Each problem is printed once with how often it was seen and one example; exits 1 when there
+// What no test reached (operations, server messages) is listed, not failed. Each problem is
+// printed once with how often it was seen and one example; exits 1 when there
 // is any, 2 on bad usage, 77 (ctest's skip) when the logs hold nothing to check: the
 // integration suites skip without a database. Run by ctest as `api_contract`, after them.
 
@@ -132,6 +135,7 @@ function checkHttp(record) {
   if (!key || !(key in responses)) return problem(`${name}: status not listed`, record);
   const [response, where] = located(openapi, pointer('', 'paths', route.template, method, 'responses', key));
   if (record.status < 300) checkAcceptedRequest(record, route, method);
+  checkHeaders(record, response, where, name);
   if (response?.content?.['application/json'] === undefined) {
     if (record.content_type.startsWith('application/json') && record.body !== '')
       problem(`${name}: a JSON body where none is documented`, record);
@@ -140,6 +144,29 @@ function checkHttp(record) {
   if (!record.content_type.startsWith('application/json'))
     return problem(`${name}: content type ${record.content_type || '(none)'} where JSON is documented`, record);
   checkBody(record, `openapi.yaml#${where}/content/application~1json/schema`, name);
+}
+
+// Every response carries X-Request-Id (Conventions); a header the response documents is
+// valid against its schema when sent (headers are text: an integer's digits are read first).
+function checkHeaders(record, response, where, name) {
+  const sent = record.headers ?? {};
+  if (!sent['x-request-id']) problem(`${name}: no X-Request-Id`, record);
+  for (const header of Object.keys(response?.headers ?? {})) {
+    const [definition, at] = located(openapi, `${where}/headers/${pointer(header)}`);
+    const value = sent[header.toLowerCase()];
+    if (value === undefined) {
+      if (definition.required) problem(`${name}: no ${header}`, record);
+      continue;
+    }
+    const integer = definition.schema?.type === 'integer';
+    if (integer && !/^\d+$/.test(value)) {
+      problem(`${name}: ${header} is not an integer`, record);
+      continue;
+    }
+    const validate = validatorFor(`openapi.yaml#${at}/schema`);
+    if (!validate(integer ? Number(value) : value))
+      problem(`${name}: ${header} ${describeErrors(validate.errors)}`, record);
+  }
 }
 
 // A request the server took must be one the document describes: what it accepts beyond that
