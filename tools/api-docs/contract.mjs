@@ -150,7 +150,7 @@ function checkHttp(record) {
 // valid against its schema when sent (headers are text: an integer's digits are read first).
 function checkHeaders(record, response, where, name) {
   const sent = record.headers ?? {};
-  if (!sent['x-request-id']) problem(`${name}: no X-Request-Id`, record);
+  if (!('X-Request-Id' in (response?.headers ?? {})) && !sent['x-request-id']) problem(`${name}: no X-Request-Id`, record);
   for (const header of Object.keys(response?.headers ?? {})) {
     const [definition, at] = located(openapi, `${where}/headers/${pointer(header)}`);
     const value = sent[header.toLowerCase()];
@@ -297,7 +297,14 @@ let checked = 0;
 for (const file of (existsSync(logDir) ? readdirSync(logDir) : []).filter((f) => f.endsWith('.jsonl'))) {
   for (const line of readFileSync(path.join(logDir, file), 'utf8').split('\n')) {
     if (!line) continue;
-    const record = JSON.parse(line);
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      // A test process killed mid-line (its test failed for that already).
+      console.log(`contract.mjs: ${file}: a line cut short, skipped`);
+      continue;
+    }
     if (record.kind === 'ws_sent') {
       noteSent(record, file);
       continue;
