@@ -11,7 +11,8 @@
 //     (a literal segment wins over a parameter). Its status must be listed there (`default`
 //     covers only what its description names: 5xx, 413 and 431), and a JSON body must be
 //     valid against that response's schema. A JSON request the server answered with 2xx
-//     must be valid against the operation's request schema. Every response carries
+//     must be valid against the operation's request schema, and name only the operation's
+//     query parameters, each valid (the server ignores others). Every response carries
 //     X-Request-Id, and each header its response documents is valid against its schema
 //     (and sent, when marked `required`). The web client's pages (not under /api/ and not
 //     in the document) are not checked.
@@ -134,7 +135,10 @@ function checkHttp(record) {
   const key = String(record.status) in responses ? String(record.status) : coveredByDefault(record.status) && 'default';
   if (!key || !(key in responses)) return problem(`${name}: status not listed`, record);
   const [response, where] = located(openapi, pointer('', 'paths', route.template, method, 'responses', key));
-  if (record.status < 300) checkAcceptedRequest(record, route, method);
+  if (record.status < 300) {
+    checkAcceptedRequest(record, route, method);
+    checkAcceptedQuery(record, route, method);
+  }
   checkHeaders(record, response, where, name);
   if (response?.content?.['application/json'] === undefined) {
     if (record.content_type.startsWith('application/json') && record.body !== '')
@@ -171,6 +175,42 @@ function checkHeaders(record, response, where, name) {
 
 // A request the server took must be one the document describes: what it accepts beyond that
 // is a client developer's surprise (or a field the document forgot).
+// Query parameters that security schemes carry (`access_token`), allowed wherever they are.
+const securityQueryParameters = new Set(
+  Object.values(openapi.components?.securitySchemes ?? {})
+    .filter((scheme) => scheme.type === 'apiKey' && scheme.in === 'query')
+    .map((scheme) => scheme.name));
+
+// A query the server took names only the operation's parameters, each valid (query values
+// are text: a number's or a boolean's form is read first).
+function checkAcceptedQuery(record, route, method) {
+  const query = new URLSearchParams(record.target.split('?')[1] ?? '');
+  const item = openapi.paths[route.template];
+  const declared = new Map();
+  for (const [list, at] of [
+    [item.parameters, pointer('', 'paths', route.template, 'parameters')],
+    [item[method].parameters, pointer('', 'paths', route.template, method, 'parameters')],
+  ])
+    (list ?? []).forEach((_, i) => {
+      const [parameter, where] = located(openapi, `${at}/${i}`);
+      if (parameter.in === 'query') declared.set(parameter.name, { parameter, where });
+    });
+  const name = `${record.method} ${route.template} query`;
+  for (const [key, value] of query) {
+    const found = declared.get(key);
+    if (!found) {
+      if (!securityQueryParameters.has(key)) problem(`${name}: ${key} taken but not documented`, record);
+      continue;
+    }
+    const type = found.parameter.schema?.type;
+    const typed = type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value)
+      : type === 'boolean' ? ({ true: true, false: false }[value] ?? value)
+      : value;
+    const validate = validatorFor(`openapi.yaml#${found.where}/schema`);
+    if (!validate(typed)) problem(`${name}: ${key}=${value} taken but not valid: ${describeErrors(validate.errors)}`, record);
+  }
+}
+
 function checkAcceptedRequest(record, route, method) {
   if (!record.request_content_type?.startsWith('application/json') || !record.request_body) return;
   const name = `${record.method} ${route.template} request`;

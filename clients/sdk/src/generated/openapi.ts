@@ -5514,6 +5514,12 @@ export interface operations {
             query?: {
                 /** @description `thumb` for the thumbnail; any other value is `400`. */
                 variant?: "thumb";
+                /**
+                 * @description The avatar's version as `avatar_url` carries it (the first 16 hex digits of the
+                 *     image's sha256), so that a new avatar has a new URL for caches. Not checked: the
+                 *     current avatar is served whatever it says.
+                 */
+                v?: string;
             };
             header?: {
                 /** @description Entity tags (or `*`); a match answers `304`. */
