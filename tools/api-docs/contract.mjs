@@ -265,6 +265,7 @@ for (const operation of Object.values(asyncapi.operations ?? {})) {
 // The frames each connection sent with an id and no reply yet, by "file connection" and id.
 const awaitingReply = new Map();
 let ackedRequests = 0;
+const ackedTypes = new Set();
 
 function parsedFrame(record) {
   try {
@@ -281,6 +282,7 @@ function checkFrame(record, file) {
   if (!request) return checkEvent(frame, 'frame', record);
   awaitingReply.get(`${file} ${record.connection}`).delete(frame.id);
   ackedRequests++;
+  ackedTypes.add(request.type);
   // An acked request was one the document describes, and its ack the one its operation names.
   const expected = clientMessages.get(request.type);
   if (!expected) return problem(`sent ${request.type}: acked but not a documented client message`, record);
@@ -374,6 +376,9 @@ console.log(`contract.mjs: ${operations.length - unseenOperations.length} of ${o
   (unseenOperations.length ? `; not reached: ${unseenOperations.join(', ')}` : ''));
 console.log(`contract.mjs: ${serverMessages.size - 1 - unseenEvents.length} of ${serverMessages.size - 1} server messages besides ack seen` +
   (unseenEvents.length ? `; not seen: ${unseenEvents.join(', ')}` : ''));
+const unackedClientMessages = [...clientMessages.keys()].filter((t) => !ackedTypes.has(t));
+console.log(`contract.mjs: ${clientMessages.size - unackedClientMessages.length} of ${clientMessages.size} client messages acked and checked` +
+  (unackedClientMessages.length ? `; not: ${unackedClientMessages.join(', ')}` : ''));
 console.log(`contract.mjs: ${checked} responses and frames checked (${ackedRequests} acks with the frames they answer), ` +
   `${problems.size} problems`);
 process.exit(problems.size ? 1 : 0);
