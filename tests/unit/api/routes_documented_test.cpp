@@ -4,6 +4,7 @@
 
 #include "confab/api/application.hpp"
 #include "source_tree.hpp"
+#include "support/openapi_operations.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -40,33 +40,10 @@ std::string lower(std::string_view text) {
     return out;
 }
 
-// The operations under `paths:`: path keys at two spaces of indent, methods at four.
-// Duplicated keys are reported through `duplicates`.
 std::set<Operation> documented_operations(std::istream& in, std::vector<std::string>& duplicates) {
-    static const std::regex path_key(R"(^  (/[^:\s]*|'/[^']*'|"/[^"]*"):\s*(#.*)?$)");
-    static const std::regex method_key(R"(^    (get|put|post|delete|options|head|patch|trace):\s*(#.*)?$)");
-    static const std::regex top_level_key(R"(^[^\s#][^:]*:)");
     std::set<Operation> operations;
-    std::set<std::string> paths;
-    std::string line, path;
-    bool in_paths = false;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (std::regex_search(line, top_level_key)) {
-            in_paths = line.rfind("paths:", 0) == 0;
-            path.clear();
-            continue;
-        }
-        if (!in_paths) continue;
-        std::smatch match;
-        if (std::regex_match(line, match, path_key)) {
-            path = match[1].str();
-            if (path.front() == '\'' || path.front() == '"') path = path.substr(1, path.size() - 2);
-            if (!paths.insert(path).second) duplicates.push_back(path);
-        } else if (!path.empty() && std::regex_match(line, match, method_key)) {
-            if (!operations.emplace(match[1].str(), path).second) duplicates.push_back(match[1].str() + " " + path);
-        }
-    }
+    for (const auto& operation : test::documented_operations(in, duplicates))
+        operations.emplace(operation.method, operation.path);
     return operations;
 }
 
@@ -169,6 +146,39 @@ components:
                                           {"delete", "/api/v1/chats/{id}"}};
     EXPECT_EQ(operations, expected);
     EXPECT_EQ(duplicates, std::vector<std::string>{"/healthz"});
+}
+
+TEST(OpenApiDocumentReader, ReadsWhichOperationsTakeJsonAndWhichAreOpen) {
+    std::istringstream yaml(R"(paths:
+  /api/v1/auth/login:
+    post:
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {}
+      responses: {}
+  /api/v1/messages/upload:
+    post:
+      requestBody:
+        content:
+          application/octet-stream:
+            schema: {}
+      responses:
+        '201':
+          content:
+            application/json:
+              schema: {}
+    delete:
+      responses: {}
+)");
+    std::vector<std::string> duplicates;
+    const std::vector<test::DocumentedOperation> expected = {{"post", "/api/v1/auth/login", true, true},
+                                                             {"post", "/api/v1/messages/upload", false, false},
+                                                             {"delete", "/api/v1/messages/upload", false, false}};
+    EXPECT_EQ(test::documented_operations(yaml, duplicates), expected);
+    EXPECT_TRUE(duplicates.empty());
 }
 
 }  // namespace

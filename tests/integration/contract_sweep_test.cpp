@@ -1,0 +1,157 @@
+// Every operation docs/openapi.yaml documents, called the ways a careless or hostile client
+// calls it: without credentials, with path parameters that are no ids or the ids of nothing,
+// and with a JSON body of the wrong kind. None may fail the server (5xx) or answer outside
+// the one error shape; ctest's api_contract then holds each answer's status to the list of
+// its operation (tools/api-docs/contract.mjs). The specific answers of each operation are
+// the other suites' business: this one is the net under all of them.
+
+#include "support/chat_api.hpp"
+#include "support/openapi_operations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+namespace confab::test {
+namespace {
+
+std::vector<DocumentedOperation> documented() {
+    std::istringstream yaml(source_file("docs/openapi.yaml"));
+    std::vector<std::string> duplicates;
+    auto operations = documented_operations(yaml, duplicates);
+    EXPECT_TRUE(duplicates.empty());
+    return operations;
+}
+
+// The path with every `{parameter}` replaced by `value`.
+std::string with_parameters(const std::string& path, const std::string& value) {
+    static const std::regex parameter(R"(\{[^}]+\})");
+    return std::regex_replace(path, parameter, value);
+}
+
+bool has_parameters(const std::string& path) { return path.find('{') != std::string::npos; }
+
+std::string upper(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// The one error shape whenever the answer is no success, and never a server failure.
+::testing::AssertionResult AnsweredWithoutFailing(const HttpResponse& r) {
+    if (r.status >= 500) return ::testing::AssertionFailure() << "the server failed: " << r.describe();
+    if (r.status < 400) return ::testing::AssertionSuccess();
+    const auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("error") || !body["error"].contains("code") ||
+        !body["error"].contains("message"))
+        return ::testing::AssertionFailure() << "not the error shape: " << r.describe();
+    return ::testing::AssertionSuccess();
+}
+
+// Every budget out of the way: the sweep makes hundreds of requests from one user and one
+// address, which the limits would rightly refuse.
+std::map<std::string, std::string> unlimited() {
+    return {{"CONFAB_LIMIT_REQUEST_BURST", "100000"},
+            {"CONFAB_LIMIT_REQUEST_RATE", "100000"},
+            {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "100000"},
+            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "100000"},
+            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "100000"},
+            {"CONFAB_LIMIT_CHANGE_BURST", "100000"},
+            {"CONFAB_LIMIT_CHANGE_RATE", "100000"},
+            {"CONFAB_LIMIT_MESSAGE_BURST", "100000"},
+            {"CONFAB_LIMIT_MESSAGE_RATE", "100000"},
+            {"CONFAB_LIMIT_UPLOAD_BURST", "100000"},
+            {"CONFAB_LIMIT_UPLOAD_RATE", "100000"}};
+}
+
+class ContractSweepTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!TestDatabase::configured()) return;
+        database_ = std::make_unique<TestDatabase>();
+        server_ = std::make_unique<ServerProcess>(database_->url(), unlimited());
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        database_.reset();
+    }
+    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
+    static std::uint16_t port() { return server_->port(); }
+
+    static std::unique_ptr<TestDatabase> database_;
+    static std::unique_ptr<ServerProcess> server_;
+};
+
+std::unique_ptr<TestDatabase> ContractSweepTest::database_;
+std::unique_ptr<ServerProcess> ContractSweepTest::server_;
+
+TEST_F(ContractSweepTest, EveryOperationThatNeedsCredentialsRefusesARequestWithout) {
+    const auto operations = documented();
+    ASSERT_GT(operations.size(), 100U);
+    for (const auto& operation : operations) {
+        // The metrics answer loopback clients without a token unless one is configured, and
+        // the WebSocket path wants an upgrade (both documented on their operations).
+        if (operation.open || operation.path == "/metrics" || operation.path == "/api/v1/ws") continue;
+        const auto target = with_parameters(operation.path, random_uuid());
+        const auto r =
+            http(port(), upper(operation.method), target, operation.json_body ? "{}" : std::optional<std::string>());
+        EXPECT_TRUE(IsError(r, 401, "unauthorized")) << operation.method << " " << target;
+    }
+}
+
+TEST_F(ContractSweepTest, PathParametersThatAreNoIdsOrTheIdsOfNothingAreRefused) {
+    const auto user = register_user(port(), "sweep");
+    for (const auto& operation : documented()) {
+        if (!has_parameters(operation.path)) continue;
+        for (const auto& value : {std::string("not-an-id"), random_uuid(), std::string("%00"), std::string(300, '9')}) {
+            const auto target = with_parameters(operation.path, value);
+            const auto r = http(port(), upper(operation.method), target,
+                                operation.json_body ? "{}" : std::optional<std::string>(), auth_header(user.token));
+            EXPECT_TRUE(AnsweredWithoutFailing(r)) << operation.method << " " << target;
+            EXPECT_GE(r.status, 400) << operation.method << " " << target << ": " << r.describe();
+        }
+    }
+    EXPECT_EQ(get(port(), user.token, "/api/v1/users/me").status, 200) << "the sweep's user is untouched";
+}
+
+// The path with the ids of what `user` has where the parameter names them (the chat, the
+// message, the user), else ids of nothing: a body of the wrong kind must be refused where
+// the operation would act as much as where it finds nothing.
+std::string with_own_ids(const std::string& path, const TestUser& user, const std::string& chat_id,
+                         const std::string& message_id) {
+    std::string target = path;
+    const auto put = [&](const std::string& parameter, const std::string& value) {
+        for (auto at = target.find(parameter); at != std::string::npos; at = target.find(parameter))
+            target.replace(at, parameter.size(), value);
+    };
+    put(path.starts_with("/api/v1/messages/") ? "{id}" : "{message_id}", message_id);
+    if (path.starts_with("/api/v1/chats/")) put("{id}", chat_id);
+    put("{user_id}", user.id);
+    return with_parameters(target, random_uuid());
+}
+
+TEST_F(ContractSweepTest, JsonBodiesOfTheWrongKindAreRefused) {
+    const auto user = register_user(port(), "sweep");
+    const auto chat_id = create_group(port(), user)["id"].get<std::string>();
+    const auto message = send_text(port(), user, chat_id, "kept as it is");
+    for (const auto& operation : documented()) {
+        if (!operation.json_body) continue;
+        for (const auto& target : {with_parameters(operation.path, random_uuid()),
+                                   with_own_ids(operation.path, user, chat_id, message["id"].get<std::string>())}) {
+            for (const auto& body : {std::string("not json"), std::string("[]"), std::string("{\"type\":"),
+                                     std::string("\"a string\""), std::string("{\"id\":{\"$gt\":\"\"}}")}) {
+                const auto r = http(port(), upper(operation.method), target, body, auth_header(user.token));
+                EXPECT_TRUE(AnsweredWithoutFailing(r)) << operation.method << " " << target << " " << body;
+                EXPECT_GE(r.status, 400) << operation.method << " " << target << " " << body << ": " << r.describe();
+            }
+        }
+    }
+    EXPECT_EQ(get(port(), user.token, "/api/v1/users/me").status, 200) << "the sweep's user is untouched";
+    const auto page = get(port(), user.token, chat_url(chat_id) + "/messages");
+    ASSERT_EQ(page.status, 200) << page.describe();
+    EXPECT_EQ(page.json()["messages"][0]["content"], "kept as it is");
+    EXPECT_FALSE(page.json()["messages"][0]["is_edited"].get<bool>());
+}
+
+}  // namespace
+}  // namespace confab::test

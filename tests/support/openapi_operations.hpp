@@ -1,0 +1,25 @@
+#pragma once
+
+// The operations docs/openapi.yaml documents, read from its `paths:` with a few regular
+// expressions (the document's own validity is checked by tools/api-docs/validate.mjs):
+// enough for the tests that hold the router to the document and sweep every operation.
+
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace confab::test {
+
+struct DocumentedOperation {
+    std::string method;      // lower case
+    std::string path;        // the template, e.g. /api/v1/chats/{id}/members/{user_id}
+    bool json_body = false;  // its requestBody has application/json
+    bool open = false;       // `security: []`: no credentials needed
+
+    bool operator==(const DocumentedOperation&) const = default;
+};
+
+// In document order. A path or an operation documented twice is put in `duplicates`.
+std::vector<DocumentedOperation> documented_operations(std::istream& in, std::vector<std::string>& duplicates);
+
+}  // namespace confab::test
