@@ -1,12 +1,13 @@
 // Every operation docs/openapi.yaml documents, called the ways a careless or hostile client
 // calls it: without credentials, with path parameters that are no ids or the ids of nothing,
-// and with a JSON body of the wrong kind. None may fail the server (5xx) or answer outside
-// the one error shape; ctest's api_contract then holds each answer's status to the list of
-// its operation (tools/api-docs/contract.mjs). The specific answers of each operation are
+// and with a JSON body of the wrong kind; and every client event docs/asyncapi.yaml
+// documents, with data of the wrong kind. None may fail the server (5xx) or answer outside
+// the one error shape, and the WebSocket stays open; ctest's api_contract then holds each
+// answer to the documents (tools/api-docs/contract.mjs). The specific answers of each operation are
 // the other suites' business: this one is the net under all of them.
 
 #include "support/chat_api.hpp"
-#include "support/openapi_operations.hpp"
+#include "support/api_documents.hpp"
 
 #include <gtest/gtest.h>
 
@@ -151,6 +152,37 @@ TEST_F(ContractSweepTest, JsonBodiesOfTheWrongKindAreRefused) {
     ASSERT_EQ(page.status, 200) << page.describe();
     EXPECT_EQ(page.json()["messages"][0]["content"], "kept as it is");
     EXPECT_FALSE(page.json()["messages"][0]["is_edited"].get<bool>());
+}
+
+TEST_F(ContractSweepTest, EveryClientEventWithDataOfTheWrongKindGetsAnErrorAndTheConnectionStays) {
+    std::istringstream yaml(source_file("docs/asyncapi.yaml"));
+    const auto events = documented_client_events(yaml);
+    ASSERT_GT(events.size(), 20U);
+    const auto user = register_user(port(), "sweep");
+    auto ws = ws_connect(port(), user.token);
+    const std::vector<json> wrong_data = {json(), json::array(), json("text"),
+                                          json({{"chat_id", "not-an-id"}, {"message_id", 5}, {"call_id", true}}),
+                                          json({{"chat_id", random_uuid()},
+                                                {"message_id", random_uuid()},
+                                                {"call_id", random_uuid()},
+                                                {"emoji", "x"},
+                                                {"content", "x"}})};
+    int sent = 0;
+    for (const auto& type : events) {
+        for (const auto& data : wrong_data) {
+            const auto id = "sweep-" + std::to_string(++sent);
+            json frame = {{"type", type}, {"id", id}};
+            if (!data.is_null()) frame["data"] = data;
+            ws->send_json(frame);
+            const auto reply =
+                ws->receive_matching([&](const json& f) { return f.contains("id") && f["id"] == id; }, 10s);
+            ASSERT_TRUE(reply) << "no reply to " << frame.dump();
+            // A ping is answered whatever it carries (asyncapi.yaml, ping).
+            if (type != "ping") EXPECT_EQ((*reply)["type"], "error") << frame.dump() << " -> " << reply->dump();
+        }
+    }
+    EXPECT_TRUE(ws->is_open()) << "closed with " << ws->close_code().value_or(0) << " " << ws->close_reason();
+    EXPECT_EQ(get(port(), user.token, "/api/v1/users/me").status, 200);
 }
 
 }  // namespace

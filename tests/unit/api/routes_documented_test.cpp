@@ -4,7 +4,7 @@
 
 #include "confab/api/application.hpp"
 #include "source_tree.hpp"
-#include "support/openapi_operations.hpp"
+#include "support/api_documents.hpp"
 
 #include <gtest/gtest.h>
 
@@ -179,6 +179,32 @@ TEST(OpenApiDocumentReader, ReadsWhichOperationsTakeJsonAndWhichAreOpen) {
                                                              {"delete", "/api/v1/messages/upload", false, false}};
     EXPECT_EQ(test::documented_operations(yaml, duplicates), expected);
     EXPECT_TRUE(duplicates.empty());
+}
+
+TEST(AsyncApiDocumentReader, ReadsTheTitlesOfTheReceiveOperations) {
+    std::istringstream yaml(R"(asyncapi: 3.0.0
+channels:
+  realtime:
+    title: not an operation
+operations:
+  # ----- client events
+  receiveMessageSend:
+    action: receive
+    title: message.send
+    reply:
+      messages: []
+  sendMessageNew:
+    action: send
+    title: message.new
+  receivePing:
+    title: 'ping'
+    action: receive
+components:
+  messages:
+    x:
+      title: ack
+)");
+    EXPECT_EQ(test::documented_client_events(yaml), (std::vector<std::string>{"message.send", "ping"}));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "support/openapi_operations.hpp"
+#include "support/api_documents.hpp"
 
 #include <regex>
 #include <set>
@@ -42,6 +42,39 @@ std::vector<DocumentedOperation> documented_operations(std::istream& in, std::ve
         }
     }
     return operations;
+}
+
+// Operations at two spaces of indent under `operations:`, their fields at four.
+std::vector<std::string> documented_client_events(std::istream& in) {
+    static const std::regex operation_key(R"(^  [A-Za-z0-9_]+:\s*$)");
+    static const std::regex title(R"(^    title:\s*'?([a-z_.]+)'?\s*$)");
+    std::vector<std::string> events;
+    std::string line;
+    bool in_operations = false, receiving = false;
+    std::string pending_title;
+    const auto close = [&] {
+        if (receiving && !pending_title.empty()) events.push_back(pending_title);
+        receiving = false;
+        pending_title.clear();
+    };
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::smatch match;
+        if (!line.empty() && line.front() != ' ' && line.front() != '#') {
+            close();
+            in_operations = line.rfind("operations:", 0) == 0;
+        } else if (!in_operations) {
+            continue;
+        } else if (std::regex_match(line, operation_key)) {
+            close();
+        } else if (line == "    action: receive") {
+            receiving = true;
+        } else if (std::regex_match(line, match, title)) {
+            pending_title = match[1].str();
+        }
+    }
+    close();
+    return events;
 }
 
 }  // namespace confab::test

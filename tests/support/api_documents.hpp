@@ -1,8 +1,8 @@
 #pragma once
 
-// The operations docs/openapi.yaml documents, read from its `paths:` with a few regular
-// expressions (the document's own validity is checked by tools/api-docs/validate.mjs):
-// enough for the tests that hold the router to the document and sweep every operation.
+// What docs/openapi.yaml and docs/asyncapi.yaml name, read with a few regular expressions
+// (the documents' own validity is checked by tools/api-docs/validate.mjs): enough for the
+// tests that hold the router to the document and sweep every operation and client event.
 
 #include <istream>
 #include <string>
@@ -21,5 +21,9 @@ struct DocumentedOperation {
 
 // In document order. A path or an operation documented twice is put in `duplicates`.
 std::vector<DocumentedOperation> documented_operations(std::istream& in, std::vector<std::string>& duplicates);
+
+// The `type`s of the client events asyncapi.yaml documents: the titles of its `receive`
+// operations, in document order.
+std::vector<std::string> documented_client_events(std::istream& in);
 
 }  // namespace confab::test
