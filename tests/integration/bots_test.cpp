@@ -55,20 +55,11 @@ std::map<std::string, std::string> bot_env(std::map<std::string, std::string> ex
     return env;
 }
 
-class BotsTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        database_ = std::make_unique<TestDatabase>();
-        server_ = std::make_unique<ServerProcess>(database_->url(), bot_env());
-    }
-    static void TearDownTestSuite() {
-        server_.reset();
-        database_.reset();
-    }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
+// The suite's own server (OwnServerSuite).
+std::map<std::string, std::string> bot_suite_env() { return bot_env(); }
 
+class BotsTest : public OwnServerSuite<bot_suite_env> {
+protected:
     static json create_bot_body(const TestUser& owner, const json& body, std::uint16_t at = 0) {
         return expect_json(post(at == 0 ? port() : at, owner.token, bots_url, body), 201, "create bot");
     }
@@ -83,13 +74,7 @@ protected:
         bot.user.user = created["bot"];
         return bot;
     }
-
-    static std::unique_ptr<TestDatabase> database_;
-    static std::unique_ptr<ServerProcess> server_;
 };
-
-std::unique_ptr<TestDatabase> BotsTest::database_;
-std::unique_ptr<ServerProcess> BotsTest::server_;
 
 TEST_F(BotsTest, AUserMakesABotWhoseTokenSignsItInAsABot) {
     const auto ann = register_user(port(), "ann");

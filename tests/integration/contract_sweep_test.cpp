@@ -65,26 +65,7 @@ std::map<std::string, std::string> unlimited() {
             {"CONFAB_LIMIT_UPLOAD_RATE", "100000"}};
 }
 
-class ContractSweepTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        database_ = std::make_unique<TestDatabase>();
-        server_ = std::make_unique<ServerProcess>(database_->url(), unlimited());
-    }
-    static void TearDownTestSuite() {
-        server_.reset();
-        database_.reset();
-    }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
-
-    static std::unique_ptr<TestDatabase> database_;
-    static std::unique_ptr<ServerProcess> server_;
-};
-
-std::unique_ptr<TestDatabase> ContractSweepTest::database_;
-std::unique_ptr<ServerProcess> ContractSweepTest::server_;
+using ContractSweepTest = OwnServerSuite<unlimited>;
 
 TEST_F(ContractSweepTest, EveryOperationThatNeedsCredentialsRefusesARequestWithout) {
     const auto operations = documented();

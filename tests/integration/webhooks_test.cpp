@@ -31,6 +31,9 @@ std::map<std::string, std::string> webhook_env(std::map<std::string, std::string
     return env;
 }
 
+// The suite's own server (OwnServerSuite).
+std::map<std::string, std::string> webhook_suite_env() { return webhook_env(); }
+
 std::map<std::string, std::string> key_headers() {
     return {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
 }
@@ -55,20 +58,8 @@ std::vector<std::int64_t> delivered_seqs(const WebhookReceiver& receiver, const 
     return seqs;
 }
 
-class WebhooksTest : public ::testing::Test {
+class WebhooksTest : public OwnServerSuite<webhook_suite_env> {
 protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        database_ = std::make_unique<TestDatabase>();
-        server_ = std::make_unique<ServerProcess>(database_->url(), webhook_env());
-    }
-    static void TearDownTestSuite() {
-        server_.reset();
-        database_.reset();
-    }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
-
     // Ann's group with Bob (a member) and the receiver subscribed to it by Ann.
     struct Scene {
         TestUser ann, bob;
@@ -84,13 +75,7 @@ protected:
         receiver.add_secret(scene.webhook);
         return scene;
     }
-
-    static std::unique_ptr<TestDatabase> database_;
-    static std::unique_ptr<ServerProcess> server_;
 };
-
-std::unique_ptr<TestDatabase> WebhooksTest::database_;
-std::unique_ptr<ServerProcess> WebhooksTest::server_;
 
 TEST_F(WebhooksTest, AdminSubscribesAndEveryChangeArrivesSignedAsItsWebSocketEvent) {
     WebhookReceiver receiver;

@@ -16,6 +16,8 @@
 // construct a ServerProcess against shared_database_url().
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -44,6 +46,27 @@ protected:
 
 private:
     std::uint16_t port_ = 0;
+};
+
+// A suite with a database and a server of its own, started once for the whole suite with
+// the environment `environment()` gives (its limits, the addresses of fake providers, ...).
+template <std::map<std::string, std::string> (*environment)()>
+class OwnServerSuite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!TestDatabase::configured()) return;
+        database_ = std::make_unique<TestDatabase>();
+        server_ = std::make_unique<ServerProcess>(database_->url(), environment());
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        database_.reset();
+    }
+    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
+    static std::uint16_t port() { return server_->port(); }
+
+    static inline std::unique_ptr<TestDatabase> database_;
+    static inline std::unique_ptr<ServerProcess> server_;
 };
 
 }  // namespace confab::test
