@@ -278,9 +278,9 @@ struct WsClient::Impl {
         f.raw = beast::buffers_to_string(rbuf.data());
         rbuf.consume(rbuf.size());
         if (f.text) {
-            contract_log::ws_frame(serial, contract_log::Direction::received, f.raw);
             auto j = nlohmann::json::parse(f.raw, nullptr, false);
             if (!j.is_discarded()) f.json = std::move(j);
+            contract_log::ws_frame(serial, contract_log::Direction::received, f.raw, f.json.has_value());
         }
         {
             std::lock_guard lock(mu);
@@ -290,8 +290,8 @@ struct WsClient::Impl {
         start_read();
     }
 
-    void write(bool text, std::string data) {
-        if (text) contract_log::ws_frame(serial, contract_log::Direction::sent, data);
+    void write(bool text, std::string data, bool known_json = false) {
+        if (text) contract_log::ws_frame(serial, contract_log::Direction::sent, data, known_json);
         auto buf = std::make_shared<std::string>(std::move(data));
         auto done = std::make_shared<std::promise<beast::error_code>>();
         auto fut = done->get_future();
@@ -397,7 +397,7 @@ WsConnectResult WsClient::connect(std::uint16_t port, std::string target, std::m
 
 void WsClient::send_text(std::string text) { impl_->write(true, std::move(text)); }
 void WsClient::send_binary(std::string bytes) { impl_->write(false, std::move(bytes)); }
-void WsClient::send_json(const nlohmann::json& j) { impl_->write(true, j.dump()); }
+void WsClient::send_json(const nlohmann::json& j) { impl_->write(true, j.dump(), true); }
 
 std::optional<WsClient::Frame> WsClient::receive_frame(std::chrono::milliseconds timeout) {
     auto& im = *impl_;

@@ -28,8 +28,9 @@ void http(const HttpExchange& exchange);
 enum class Direction { sent, received };
 
 // `connection` tells one client's frames from another's, so that a reply can be paired
-// with its request by id.
-void ws_frame(std::uint64_t connection, Direction direction, std::string_view text);
+// with its request by id. A frame known to be JSON is written into the log as it is, not
+// quoted: a reader that logs a frame costs no more than one that does not.
+void ws_frame(std::uint64_t connection, Direction direction, std::string_view text, bool known_json = false);
 void webhook(std::string_view body);
 
 }  // namespace confab::test::contract_log

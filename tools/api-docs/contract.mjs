@@ -270,7 +270,9 @@ const awaitingReply = new Map();
 let ackedRequests = 0;
 const ackedTypes = new Set();
 
+// A frame is in the log as JSON when the client could parse it, else as its text.
 function parsedFrame(record) {
+  if (typeof record.frame !== 'string') return record.frame;
   try {
     return JSON.parse(record.frame);
   } catch {
