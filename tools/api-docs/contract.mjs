@@ -265,7 +265,8 @@ for (const operation of Object.values(asyncapi.operations ?? {})) {
     for (const { name, ref } of sent) clientMessages.set(name, { ref, replies: replies.filter((r) => r.name === 'ack') });
 }
 
-// The frames each connection sent with an id and no reply yet, by "file connection" and id.
+// The frames each connection sent with an id and no reply yet, oldest first, by "file
+// connection" and id.
 const awaitingReply = new Map();
 let ackedRequests = 0;
 const ackedTypes = new Set();
@@ -280,12 +281,18 @@ function parsedFrame(record) {
   }
 }
 
+// A reply (an ack or an error) takes the oldest unanswered frame its connection sent with
+// its id: a test may use an id again once it has its answer.
+function takeRequest(file, record, id) {
+  return awaitingReply.get(`${file} ${record.connection}`)?.get(JSON.stringify(id))?.shift();
+}
+
 function checkFrame(record, file) {
   const frame = parsedFrame(record);
   if (frame === undefined) return problem('a WebSocket text frame that is not JSON', record);
-  const request = frame.type === 'ack' && awaitingReply.get(`${file} ${record.connection}`)?.get(frame.id);
-  if (!request) return checkEvent(frame, 'frame', record);
-  awaitingReply.get(`${file} ${record.connection}`).delete(frame.id);
+  const replies = (frame.type === 'ack' || frame.type === 'error') && frame.id !== undefined;
+  const request = replies ? takeRequest(file, record, frame.id) : undefined;
+  if (!request || frame.type !== 'ack') return checkEvent(frame, 'frame', record);
   ackedRequests++;
   ackedTypes.add(request.type);
   // An acked request was one the document describes, and its ack the one its operation names.
@@ -303,7 +310,10 @@ function noteSent(record, file) {
   if (frame?.id === undefined || typeof frame.type !== 'string') return;
   const key = `${file} ${record.connection}`;
   if (!awaitingReply.has(key)) awaitingReply.set(key, new Map());
-  awaitingReply.get(key).set(frame.id, frame);
+  const waiting = awaitingReply.get(key);
+  const id = JSON.stringify(frame.id);
+  if (!waiting.has(id)) waiting.set(id, []);
+  waiting.get(id).push(frame);
 }
 
 function checkEvent(frame, label, record) {
