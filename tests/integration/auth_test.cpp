@@ -259,8 +259,7 @@ TEST_F(AuthTest, LoginFailuresAre401WithTheSameMessage) {
     EXPECT_EQ(wrong_password.json()["error"]["message"], unknown_user.json()["error"]["message"])
         << "the message must not reveal whether the user exists";
     // Case matters: usernames are lower-case only, so an upper-cased one is not the user.
-    std::string upper = u.username;
-    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto upper = upper_cased(u.username);
     auto r = login_json(port(), {{"username", upper}, {"password", kPassword}});
     EXPECT_NE(r.status, 200) << r.describe();
 }

@@ -28,11 +28,6 @@ std::string lower(std::string text) {
     return text;
 }
 
-std::string upper(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-}
-
 // A handle no other test run has: a letter, then random letters and digits.
 std::string fresh_handle(const std::string& prefix = "ch") { return prefix + random_alnum(12); }
 
@@ -139,14 +134,14 @@ TEST_F(ChannelsTest, HandlesFollowTheirPatternAndAreUniqueWhateverTheirCase) {
 
     const auto handle = fresh_handle("taken");
     const auto first = create_channel(port(), owner, {{"handle", handle}, {"is_public", true}});
-    EXPECT_TRUE(
-        HasReason(create_channel_raw(port(), owner, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
+    EXPECT_TRUE(HasReason(create_channel_raw(port(), owner, {{"handle", upper_cased(handle)}}), 409, "conflict",
+                          "handle_taken"));
 
     // Admins change the handle and publicity with PUT /chats/{id}, as settings.
     const auto second = create_channel(port(), owner, json::object());
     const auto second_url = chat_url(second["id"]);
-    EXPECT_TRUE(
-        HasReason(put(port(), owner.token, second_url, {{"handle", upper(handle)}}), 409, "conflict", "handle_taken"));
+    EXPECT_TRUE(HasReason(put(port(), owner.token, second_url, {{"handle", upper_cased(handle)}}), 409, "conflict",
+                          "handle_taken"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"is_public", true}}), "handle"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"handle", "no"}}), "handle"));
     const auto renamed_handle = fresh_handle("moved");
@@ -200,7 +195,7 @@ TEST_F(ChannelsTest, SearchFindsPublicChannelsByHandleOrTitlePrefixInPages) {
     EXPECT_EQ(second.json()["channels"][1]["handle"], title_only) << "found by its title, in handle order";
     EXPECT_TRUE(second.json()["next_cursor"].is_null());
 
-    const auto any_case = get(port(), searcher.token, channels_url + "?q=" + upper(prefix) + "A");
+    const auto any_case = get(port(), searcher.token, channels_url + "?q=" + upper_cased(prefix) + "A");
     ASSERT_TRUE(IsJson(any_case, 200));
     ASSERT_EQ(any_case.json()["channels"].size(), 1u);
     EXPECT_EQ(any_case.json()["channels"][0]["handle"], prefix + "a");

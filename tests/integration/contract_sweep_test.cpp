@@ -33,11 +33,6 @@ std::string with_parameters(const std::string& path, const std::string& value) {
 
 bool has_parameters(const std::string& path) { return path.find('{') != std::string::npos; }
 
-std::string upper(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-}
-
 // The one error shape whenever the answer is no success, and never a server failure.
 ::testing::AssertionResult AnsweredWithoutFailing(const HttpResponse& r) {
     if (r.status >= 500) return ::testing::AssertionFailure() << "the server failed: " << r.describe();
@@ -75,8 +70,8 @@ TEST_F(ContractSweepTest, EveryOperationThatNeedsCredentialsRefusesARequestWitho
         // the WebSocket path wants an upgrade (both documented on their operations).
         if (operation.open || operation.path == "/metrics" || operation.path == "/api/v1/ws") continue;
         const auto target = with_parameters(operation.path, random_uuid());
-        const auto r =
-            http(port(), upper(operation.method), target, operation.json_body ? "{}" : std::optional<std::string>());
+        const auto r = http(port(), upper_cased(operation.method), target,
+                            operation.json_body ? "{}" : std::optional<std::string>());
         EXPECT_TRUE(IsError(r, 401, "unauthorized")) << operation.method << " " << target;
     }
 }
@@ -87,7 +82,7 @@ TEST_F(ContractSweepTest, PathParametersThatAreNoIdsOrTheIdsOfNothingAreRefused)
         if (!has_parameters(operation.path)) continue;
         for (const auto& value : {std::string("not-an-id"), random_uuid(), std::string("%00"), std::string(300, '9')}) {
             const auto target = with_parameters(operation.path, value);
-            const auto r = http(port(), upper(operation.method), target,
+            const auto r = http(port(), upper_cased(operation.method), target,
                                 operation.json_body ? "{}" : std::optional<std::string>(), auth_header(user.token));
             EXPECT_TRUE(AnsweredWithoutFailing(r)) << operation.method << " " << target;
             EXPECT_GE(r.status, 400) << operation.method << " " << target << ": " << r.describe();
@@ -122,7 +117,7 @@ TEST_F(ContractSweepTest, JsonBodiesOfTheWrongKindAreRefused) {
                                    with_own_ids(operation.path, user, chat_id, message["id"].get<std::string>())}) {
             for (const auto& body : {std::string("not json"), std::string("[]"), std::string("{\"type\":"),
                                      std::string("\"a string\""), std::string("{\"id\":{\"$gt\":\"\"}}")}) {
-                const auto r = http(port(), upper(operation.method), target, body, auth_header(user.token));
+                const auto r = http(port(), upper_cased(operation.method), target, body, auth_header(user.token));
                 EXPECT_TRUE(AnsweredWithoutFailing(r)) << operation.method << " " << target << " " << body;
                 EXPECT_GE(r.status, 400) << operation.method << " " << target << " " << body << ": " << r.describe();
             }

@@ -1168,8 +1168,7 @@ TEST_F(HostileTest, MalformedTruncatedAndSplitTokensAre401OnRestAndWebSocket) {
          }()},
         {"upper-cased",
          [&] {
-             std::string x = t;
-             for (auto& c : x) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+             const auto x = upper_cased(t);
              return x == t ? x + "x" : x;
          }()},
         {"percent-encoded", url_encode(t) == t ? "%41" + t.substr(1) : url_encode(t)},

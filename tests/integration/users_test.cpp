@@ -16,11 +16,6 @@ namespace {
 
 using UsersTest = ConfabTest;
 
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
 json register_named(std::uint16_t port, const std::string& username,
                     std::optional<std::string> display_name = std::nullopt) {
     json body = {{"username", username}, {"password", kPassword}};
@@ -166,7 +161,7 @@ TEST_F(UsersTest, SearchMatchesUsernameOrDisplayNamePrefixCaseInsensitively) {
     }
     // Matches through its display name only (different case).
     std::string by_display = "zz" + random_alnum(8);
-    register_named(port(), by_display, upper(p) + " Display");
+    register_named(port(), by_display, upper_cased(p) + " Display");
     expected.push_back(by_display);
     // Contain the prefix, but not at the start: no match.
     register_named(port(), "x" + p);
@@ -180,7 +175,7 @@ TEST_F(UsersTest, SearchMatchesUsernameOrDisplayNamePrefixCaseInsensitively) {
     const auto users = page.response.json()["users"];  // a named copy: the loop must not outlive a temporary
     for (const auto& u : users) EXPECT_TRUE(IsUserModel(u));
 
-    auto upper_page = search(port(), me.token, upper(p));
+    auto upper_page = search(port(), me.token, upper_cased(p));
     ASSERT_TRUE(IsJson(upper_page.response, 200));
     EXPECT_EQ(upper_page.usernames, expected) << "the query is case-insensitive";
 
@@ -192,7 +187,7 @@ TEST_F(UsersTest, SearchMatchesUsernameOrDisplayNamePrefixCaseInsensitively) {
     ASSERT_TRUE(IsJson(display.response, 200));
     EXPECT_EQ(display.usernames, std::vector<std::string>{by_display});
     if (!display.response.json()["users"].empty()) {
-        EXPECT_EQ(display.response.json()["users"][0]["display_name"], upper(p) + " Display");
+        EXPECT_EQ(display.response.json()["users"][0]["display_name"], upper_cased(p) + " Display");
     }
 
     auto none = search(port(), me.token, p + "zzzz");

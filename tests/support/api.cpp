@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include <cctype>
 #include <ctime>
 #include <cstdlib>
 #include <filesystem>
@@ -282,6 +283,11 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return done();
+}
+
+std::string upper_cased(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
 }
 
 std::string source_file(const std::string& relative_path) {

@@ -81,6 +81,9 @@ double open_connections(std::uint16_t port, const std::string& kind);
 // confab_http_requests_in_flight: the /metrics request asking counts itself.
 double requests_in_flight(std::uint16_t port);
 
+// `text` with its ASCII letters upper-cased.
+std::string upper_cased(std::string text);
+
 // The bytes of a file of the source tree (under $CONFAB_SOURCE_DIR, else the working
 // directory), e.g. "docs/openapi.yaml"; throws when the file is missing or empty.
 std::string source_file(const std::string& relative_path);
