@@ -1,11 +1,12 @@
 #include "confab/api/envelope.hpp"
 
+#include "confab/domain/validation.hpp"
 #include "confab/model/error.hpp"
 
 namespace confab::api {
 namespace {
 
-constexpr std::size_t max_request_id = 64;
+constexpr std::size_t max_request_id = 64;  // code points
 
 }  // namespace
 
@@ -17,7 +18,7 @@ Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_f
     Envelope envelope;
     if (const auto id = parsed.find("id"); id != parsed.end()) {
         if (!id->is_string() || id->get_ref<const std::string&>().empty() ||
-            id->get_ref<const std::string&>().size() > max_request_id)
+            domain::code_points(id->get_ref<const std::string&>()) > max_request_id)
             throw model::bad_request("id must be a string of 1-64 characters", "id");
         envelope.id = id_for_errors = id->get<std::string>();
     }

@@ -1,6 +1,7 @@
 #include "confab/api/message_input.hpp"
 
 #include "confab/domain/rich_text.hpp"
+#include "confab/domain/validation.hpp"
 #include "confab/model/error.hpp"
 
 #include <cmath>
@@ -11,7 +12,7 @@ namespace confab::api {
 namespace {
 
 constexpr std::size_t max_metadata_bytes = 16 * 1024;
-constexpr std::size_t max_place_text = 256;
+constexpr std::size_t max_place_text = 256;  // code points
 
 double coordinate(const Json& location, const char* field, double bound) {
     const auto found = location.find(field);
@@ -31,7 +32,7 @@ domain::Location parse_location(const Json& metadata) {
     reject_unknown_fields(*found, {"latitude", "longitude", "name", "address"});
     for (const char* text_field : {"name", "address"}) {
         const auto text = optional_string(*found, text_field);
-        if (text && text->size() > max_place_text)
+        if (text && domain::code_points(*text) > max_place_text)
             throw model::bad_request(std::string("metadata.location.") + text_field + " is too long", "metadata");
     }
     return {coordinate(*found, "latitude", 90), coordinate(*found, "longitude", 180)};

@@ -69,10 +69,14 @@ Message as_members_see(store::Tx& tx, const Message& read_by_actor, const Standi
     return rules::names_reactors(actor.type) ? read_by_actor : message_of(tx, read_by_actor.id, "");
 }
 
-Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
+Member stored_member(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
     auto member = store::members::find(tx, chat_id, user_id);
     if (!member) throw not_found("member");
-    return seen_by(std::move(*member), false);
+    return std::move(*member);
+}
+
+Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
+    return seen_by(stored_member(tx, chat_id, user_id), false);
 }
 
 Member seen_by(Member member, bool self, bool blocked) {

@@ -252,12 +252,16 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         if (update.muted_until) store::members::set_muted_until(tx, chat_id, user_id, *update.muted_until);
         announce_roles(tx, outcome.effects, chat_id, actor, given);
-        outcome.value = member_of(tx, chat_id, user_id);
+        // The caller changing themself sees their own read position; the chat sees what their
+        // privacy shows.
+        const auto stored = stored_member(tx, chat_id, user_id);
+        auto as_the_chat_sees = seen_by(stored, false);
+        outcome.value = user_id == actor ? seen_by(stored, true) : as_the_chat_sees;
         if (update.muted_until && !role_changes)
-            outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{outcome.value}, chat_id,
-                                    about_member(tx, outcome.value, actor));
+            outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{as_the_chat_sees}, chat_id,
+                                    about_member(tx, as_the_chat_sees, actor));
         else if (update.is_muted && !role_changes)
-            outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{outcome.value},
+            outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{seen_by(stored, true)},
                                     {.actor = actor, .subject = user_id});
         outcome.effects.cache_change = [chat_id, user_id, given, muted_until = update.muted_until](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

@@ -21,7 +21,6 @@ namespace {
 
 constexpr std::size_t max_emoji_bytes = 32;
 constexpr int max_distinct_emoji = 20;
-constexpr std::size_t max_client_id = 64;
 constexpr std::size_t max_search_chars = 256;
 
 // Where the page after the first `limit` of the messages read (up to `limit + 1`) starts: a
@@ -58,8 +57,7 @@ void MessageService::check_send(const SendMessage& m) const {
     require_uuid(m.chat_id, "chat_id");
     if (m.reply_to_id) require_uuid(*m.reply_to_id, "reply_to_id");
     if (m.thread_root_id) require_uuid(*m.thread_root_id, "thread_root_id");
-    if (m.client_id && (m.client_id->empty() || m.client_id->size() > max_client_id))
-        throw bad_request("client_id must be 1-64 characters", "client_id");
+    require_client_id(m.client_id);
     if (m.from_template) {
         if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
         require_uuid(m.from_template->template_id, "template_id");
@@ -451,8 +449,7 @@ Media copy_media(store::Tx& tx, const Message& source, const std::string& forwar
 
 boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
     require_uuid(f.chat_id, "chat_id");
-    if (f.client_id && (f.client_id->empty() || f.client_id->size() > max_client_id))
-        throw bad_request("client_id must be 1-64 characters", "client_id");
+    require_client_id(f.client_id);
     sends_.require(f.actor, "messages");
     // Early refusals against the cache: the source out of sight, the target closed. What the
     // source holds is judged in the transaction, after a client_id repeat has been answered.

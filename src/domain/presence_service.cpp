@@ -204,7 +204,14 @@ boost::asio::awaitable<void> PresenceService::heartbeat() {
 
 boost::asio::awaitable<void> PresenceService::connected(std::string user_id) {
     writes_.track({"session.started", user_id, std::nullopt});
-    if (hub_.connections_of(user_id) == 1) co_await record(std::move(user_id));
+    // Not "the first connection": two opened together both attach before either gets here.
+    // A record that finds the user already held changes and tells nothing.
+    bool held = false;
+    {
+        std::lock_guard lock(held_mutex_);
+        held = held_.contains(user_id);
+    }
+    if (!held) co_await record(std::move(user_id));
 }
 
 boost::asio::awaitable<void> PresenceService::disconnected(std::string user_id) {

@@ -68,6 +68,12 @@ bool is_plain_text(std::string_view text) {
     return true;
 }
 
+void require_client_id(const std::optional<std::string>& client_id) {
+    constexpr std::size_t max_client_id_chars = 64;
+    if (client_id && (client_id->empty() || code_points(*client_id) > max_client_id_chars))
+        throw bad_request("client_id must be 1-64 characters", "client_id");
+}
+
 void require_name(std::string_view name, const std::string& field) {
     const auto length = code_points(name);
     if (length < 1 || length > max_name_chars) throw bad_request(field + " must be 1-64 characters", field);

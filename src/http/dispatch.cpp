@@ -54,7 +54,9 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
     Context context{request, {}, {}, {}};
     Response response;
     auto match = router.match(request.method, request.path);
-    if (auto preflight = cors.preflight(request)) {
+    auto preflight = cors.preflight(request);
+    const bool answered_by_cors = preflight.has_value();  // a preflight carries its own CORS headers
+    if (preflight) {
         response = std::move(*preflight);
     } else if (auto* found = std::get_if<Router::Found>(&match)) {
         context.route = found->pattern;
@@ -72,7 +74,7 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
     } else {
         response = error_response(describe(model::not_found("route")));
     }
-    cors.decorate(request, response);
+    if (!answered_by_cors) cors.decorate(request, response);
     log_request(request, response, context.route, context.user_id, started);
     co_return response;
 }

@@ -150,30 +150,22 @@ bool has_participant(const json& call, const std::string& user_id) {
 
 std::string running_call_url(const std::string& chat_id) { return chat_url(chat_id) + "/call"; }
 
+std::string turn_url() { return "turn:127.0.0.1:" + std::to_string(turn_port) + "?transport=udp"; }
+
 // A server of its own: a mesh of 3, TURN configured, rings and graces long enough that only
 // the test ends a call.
-class CallsTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        server_ = std::make_unique<ServerProcess>(shared_database().url(),
-                                                  std::map<std::string, std::string>{
-                                                      {"CONFAB_CALLS_MESH_LIMIT", "3"},
-                                                      {"CONFAB_CALLS_RING_TIMEOUT_MS", "600000"},
-                                                      {"CONFAB_CALLS_RECONNECT_GRACE_MS", "300000"},
-                                                      {"CONFAB_CALLS_TURN_URLS", turn_url() + ",stun:127.0.0.1"},
-                                                      {"CONFAB_CALLS_TURN_SECRET", turn_secret},
-                                                      {"CONFAB_CALLS_TURN_TTL_SECONDS", "600"},
-                                                  });
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
-    static std::string turn_url() { return "turn:127.0.0.1:" + std::to_string(turn_port) + "?transport=udp"; }
+std::map<std::string, std::string> calls_settings() {
+    return {
+        {"CONFAB_CALLS_MESH_LIMIT", "3"},
+        {"CONFAB_CALLS_RING_TIMEOUT_MS", "600000"},
+        {"CONFAB_CALLS_RECONNECT_GRACE_MS", "300000"},
+        {"CONFAB_CALLS_TURN_URLS", turn_url() + ",stun:127.0.0.1"},
+        {"CONFAB_CALLS_TURN_SECRET", turn_secret},
+        {"CONFAB_CALLS_TURN_TTL_SECONDS", "600"},
+    };
+}
 
-    static std::unique_ptr<ServerProcess> server_;
-};
-std::unique_ptr<ServerProcess> CallsTest::server_;
+using CallsTest = OwnServerSuite<calls_settings>;
 
 TEST_F(CallsTest, EveryDeviceRingsTheFirstAnswerTakesTheCallAndSignalsReachOnlyIt) {
     auto ann = register_user(port(), "ca");
@@ -535,17 +527,11 @@ TEST_F(CallsTest, CoturnRelaysForTheHandedOutCredentialsOnly) {
 }
 
 // A server whose rings and reconnect graces run out within a test.
-class CallTimeoutsTest : public CallsTest {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        server_ =
-            std::make_unique<ServerProcess>(shared_database().url(), std::map<std::string, std::string>{
-                                                                         {"CONFAB_CALLS_RING_TIMEOUT_MS", "500"},
-                                                                         {"CONFAB_CALLS_RECONNECT_GRACE_MS", "300"},
-                                                                     });
-    }
-};
+std::map<std::string, std::string> quick_timeouts() {
+    return {{"CONFAB_CALLS_RING_TIMEOUT_MS", "500"}, {"CONFAB_CALLS_RECONNECT_GRACE_MS", "300"}};
+}
+
+using CallTimeoutsTest = OwnServerSuite<quick_timeouts>;
 
 TEST_F(CallTimeoutsTest, AnUnansweredCallIsMissed) {
     auto ann = register_user(port(), "ct");

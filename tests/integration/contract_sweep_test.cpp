@@ -8,6 +8,7 @@
 
 #include "support/chat_api.hpp"
 #include "support/api_documents.hpp"
+#include "support/source_tree.hpp"
 
 #include <gtest/gtest.h>
 

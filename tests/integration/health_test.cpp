@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fixture.hpp"
+#include "support/source_tree.hpp"
 
 namespace confab::test {
 namespace {

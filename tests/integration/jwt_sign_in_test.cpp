@@ -85,21 +85,12 @@ std::map<std::string, std::string> jwt_settings(std::map<std::string, std::strin
 
 // One server with an HS256 secret and an RS256 public key for the tests that need no settings
 // of their own.
-class JwtSignInTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        // Its tests make more sign-in attempts together than one address may by default.
-        server_ = std::make_unique<ServerProcess>(shared_database().url(),
-                                                  jwt_settings({{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "1000"}}));
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
+// Its tests make more sign-in attempts together than one address may by default.
+std::map<std::string, std::string> shared_jwt_settings() {
+    return jwt_settings({{"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "1000"}});
+}
 
-    static std::unique_ptr<ServerProcess> server_;
-};
-std::unique_ptr<ServerProcess> JwtSignInTest::server_;
+using JwtSignInTest = OwnServerSuite<shared_jwt_settings>;
 
 TEST_F(JwtSignInTest, AValidTokenCreatesTheUserOnceAndSignsInAsThemAgain) {
     const auto subject = "host-user-" + random_alnum(8);

@@ -10,26 +10,16 @@
 #include <gtest/gtest.h>
 
 #include "support/chat_api.hpp"
+#include "support/fixture.hpp"
 
 namespace confab::test {
 namespace {
 
-class LargeGroupsTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        server_ = std::make_unique<ServerProcess>(
-            shared_database().url(), std::map<std::string, std::string>{{"CONFAB_LIMIT_GROUP_MEMBERS", "3"},
-                                                                        {"CONFAB_LIMIT_LARGE_GROUP_MEMBERS", "6"}});
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
+std::map<std::string, std::string> small_group_limits() {
+    return {{"CONFAB_LIMIT_GROUP_MEMBERS", "3"}, {"CONFAB_LIMIT_LARGE_GROUP_MEMBERS", "6"}};
+}
 
-    static std::unique_ptr<ServerProcess> server_;
-};
-
-std::unique_ptr<ServerProcess> LargeGroupsTest::server_;
+using LargeGroupsTest = OwnServerSuite<small_group_limits>;
 
 std::vector<std::string> ids(const std::vector<TestUser>& users) {
     std::vector<std::string> out;

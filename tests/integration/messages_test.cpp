@@ -287,9 +287,21 @@ TEST_F(MessagesTest, ClientIdMakesSendIdempotent) {
     EXPECT_NE(by_b.json()["id"], first.json()["id"]);
     EXPECT_EQ(by_b.json()["seq"], 2);
 
-    // 64 characters is fine.
+    // 64 characters is fine, counted as characters, not bytes: 64 emoji are 256 bytes.
     auto max = send_message(port(), a, id, {{"type", "text"}, {"content", "x"}, {"client_id", std::string(64, 'k')}});
     EXPECT_TRUE(IsJson(max, 201));
+    std::string emoji_key;
+    for (int i = 0; i < 64; ++i) emoji_key += "\xF0\x9F\x94\x91";  // 🔑
+    auto emoji = send_message(port(), a, id, {{"type", "text"}, {"content", "x"}, {"client_id", emoji_key}});
+    ASSERT_TRUE(IsJson(emoji, 201));
+    EXPECT_EQ(emoji.json()["client_id"], emoji_key);
+    auto repeated = send_message(port(), a, id, {{"type", "text"}, {"content", "x"}, {"client_id", emoji_key}});
+    ASSERT_TRUE(IsJson(repeated, 200));
+    EXPECT_EQ(repeated.json()["id"], emoji.json()["id"]);
+    EXPECT_TRUE(
+        IsBadField(send_message(port(), a, id,
+                                {{"type", "text"}, {"content", "x"}, {"client_id", emoji_key + "\xF0\x9F\x94\x91"}}),
+                   "client_id"));
 }
 
 // Sends that arrive together are written together (one statement for a lane's queued

@@ -227,6 +227,13 @@ TEST_F(ProfilePrivacyTest, ReadsWithoutReceiptsReachOnlyTheReadersOwnDevices) {
     EXPECT_TRUE(IsMemberModel(seen)) << seen.dump();
     EXPECT_TRUE(seen["last_read_seq"].is_null()) << seen.dump();
     EXPECT_EQ(member_as_seen_by(port(), a, group, a)["last_read_seq"], marker["seq"]) << "sending reads it all";
+    // Changing their own membership, the reader still sees their own read position.
+    const auto muted = patch(port(), a.token, member_url(group, a.id), {{"is_muted", true}});
+    ASSERT_TRUE(IsJson(muted, 200));
+    EXPECT_EQ(muted.json()["last_read_seq"], marker["seq"]) << muted.body;
+    const auto own_mute = wait_for(*ws_a, "member.updated");
+    ASSERT_TRUE(own_mute.has_value());
+    EXPECT_EQ((*own_mute)["data"]["member"]["last_read_seq"], marker["seq"]);
 
     // Turned back on, the next read is told again.
     set_privacy(port(), a, {{"send_read_receipts", true}});

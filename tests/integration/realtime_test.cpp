@@ -339,6 +339,36 @@ TEST_F(RealtimeTest, PresenceGoesToUsersSharingAChat) {
         << "presence only goes to users who share a chat";
 }
 
+// Two devices that connect at the same moment both attach before either announces itself:
+// the user must still come online once, and go offline once when both close.
+TEST_F(RealtimeTest, TwoConnectionsOpenedTogetherBringTheUserOnlineOnce) {
+    auto a = register_user(port(), "pt");
+    auto b = register_user(port(), "pt");
+    const std::string direct = create_direct(port(), a, b)["id"];
+    auto wb = ws_connect(port(), b.token);
+    for (int round = 0; round < 5; ++round) {
+        std::unique_ptr<WsClient> first, second;
+        std::thread opening([&] { first = ws_connect(port(), a.token); });
+        second = ws_connect(port(), a.token);
+        opening.join();
+        auto on = wait_for(*wb, "presence.update", from_user(a.id));
+        ASSERT_TRUE(on.has_value()) << "round " << round << ": no presence.update online";
+        EXPECT_EQ((*on)["data"]["online"], true);
+        EXPECT_EQ(get(port(), b.token, "/api/v1/users/" + a.id).json().value("online", json()), true);
+        const auto marker = send_text(port(), b, direct, "online " + std::to_string(round));
+        EXPECT_TRUE(NoFrameBefore(*wb, frame_of("presence.update", from_user(a.id)),
+                                  frame_of("message.new", about_message(marker["id"]))))
+            << "round " << round << ": told twice";
+
+        std::thread closing([&] { first->close(); });
+        second->close();
+        closing.join();
+        auto off = wait_for(*wb, "presence.update", from_user(a.id));
+        ASSERT_TRUE(off.has_value()) << "round " << round << ": no presence.update offline";
+        EXPECT_EQ((*off)["data"]["online"], false);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // guarantees
 

@@ -43,24 +43,19 @@ std::string user_url(const std::string& external_id) { return "/api/v1/server/us
     return IsUserModel(j["user"]);
 }
 
-class ServerApiTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!TestDatabase::configured()) return;
-        server_ = std::make_unique<ServerProcess>(shared_database().url(),
-                                                  std::map<std::string, std::string>{
-                                                      {"CONFAB_SERVER_API_KEYS", api_key + "," + rotated_key},
-                                                      {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "1000"},
-                                                      {"CONFAB_JWT_ENABLED", "true"},
-                                                      {"CONFAB_JWT_HS256_SECRET", secret},
-                                                      {"CONFAB_JWT_ISSUER", issuer},
-                                                      {"CONFAB_JWT_AUDIENCE", audience},
-                                                  });
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    void SetUp() override { CONFAB_REQUIRE_DATABASE(); }
-    static std::uint16_t port() { return server_->port(); }
+std::map<std::string, std::string> server_api_settings() {
+    return {
+        {"CONFAB_SERVER_API_KEYS", api_key + "," + rotated_key},
+        {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "1000"},
+        {"CONFAB_JWT_ENABLED", "true"},
+        {"CONFAB_JWT_HS256_SECRET", secret},
+        {"CONFAB_JWT_ISSUER", issuer},
+        {"CONFAB_JWT_AUDIENCE", audience},
+    };
+}
 
+class ServerApiTest : public OwnServerSuite<server_api_settings> {
+protected:
     static HttpResponse put_user(const std::string& external_id, const json& body, const std::string& key = api_key) {
         return http(port(), "PUT", user_url(external_id), body.dump(), key_headers(key));
     }
@@ -82,10 +77,7 @@ protected:
         return http(port(), method, target, method == "GET" ? std::nullopt : std::optional(body.dump()),
                     on_behalf(user_id));
     }
-
-    static std::unique_ptr<ServerProcess> server_;
 };
-std::unique_ptr<ServerProcess> ServerApiTest::server_;
 
 TEST_F(ServerApiTest, PutCreatesTheUserOnceThenUpdatesTheirProfile) {
     const auto external_id = "auth0|" + random_alnum(10);

@@ -77,6 +77,29 @@ TEST_F(ServerTest, JsonResponsesDeclareUtf8) {
     EXPECT_EQ(get(port(), u.token, "/api/v1/nope").header("content-type"), kJsonContentType);
 }
 
+// A browser refuses a preflight whose Access-Control-Allow-Origin has more than one value, and
+// with it every cross-origin request that sends Authorization.
+TEST_F(ServerTest, CorsHeadersAppearOnceOnPreflightsAndAnswers) {
+    const std::string origin = "http://app.example";
+    const auto preflight = http(port(), "OPTIONS", "/api/v1/chats", std::nullopt,
+                                {{"Origin", origin},
+                                 {"Access-Control-Request-Method", "POST"},
+                                 {"Access-Control-Request-Headers", "authorization, content-type"}});
+    EXPECT_EQ(preflight.status, 204);
+    EXPECT_EQ(preflight.header("Access-Control-Allow-Origin"), origin) << "repeated headers are joined with \", \"";
+    EXPECT_EQ(preflight.header("Vary"), "Origin");
+    EXPECT_NE(preflight.header("Access-Control-Allow-Methods").find("POST"), std::string::npos);
+    EXPECT_NE(preflight.header("Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
+
+    const auto user = register_user(port(), "co");
+    const auto answer = http(port(), "GET", "/api/v1/users/me", std::nullopt,
+                             {{"Origin", origin}, {"Authorization", "Bearer " + user.token}});
+    EXPECT_EQ(answer.status, 200);
+    EXPECT_EQ(answer.header("Access-Control-Allow-Origin"), origin);
+    EXPECT_EQ(answer.header("Vary"), "Origin");
+    EXPECT_NE(answer.header("Access-Control-Expose-Headers").find("X-Request-Id"), std::string::npos);
+}
+
 TEST_F(ServerTest, UnknownPathsAre404) {
     auto u = register_user(port(), "nf");
     for (const char* target :

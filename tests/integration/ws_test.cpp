@@ -193,6 +193,15 @@ TEST_F(WsTest, InvalidIdsGetBadRequest) {
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ((*reply)["id"], "r\xC3\xA9q-1");
     EXPECT_EQ((*reply)["type"], "ack");
+    // Characters, not bytes: 64 two-byte characters are 128 bytes and still an id.
+    std::string accented;
+    for (int i = 0; i < 64; ++i) accented += "\xC3\xA9";
+    ws->send_json({{"type", "ping"}, {"id", accented}});
+    reply = ws->receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(*reply, json({{"type", "ack"}, {"id", accented}, {"data", json::object()}}));
+    ws->send_json({{"type", "ping"}, {"id", accented + "\xC3\xA9"}});
+    EXPECT_TRUE(IsWsError(ws->receive(), "bad_request")) << "65 characters";
 }
 
 TEST_F(WsTest, PipelinedRequestsAreEachAnsweredOnce) {

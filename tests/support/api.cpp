@@ -290,14 +290,4 @@ std::string upper_cased(std::string text) {
     return text;
 }
 
-std::string source_file(const std::string& relative_path) {
-    const char* dir = std::getenv("CONFAB_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
-    const auto path = std::filesystem::path(dir ? dir : ".") / relative_path;
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (bytes.str().empty()) throw std::runtime_error("missing or empty source file " + path.string());
-    return bytes.str();
-}
-
 }  // namespace confab::test

@@ -84,10 +84,6 @@ double requests_in_flight(std::uint16_t port);
 // `text` with its ASCII letters upper-cased.
 std::string upper_cased(std::string text);
 
-// The bytes of a file of the source tree (under $CONFAB_SOURCE_DIR, else the working
-// directory), e.g. "docs/openapi.yaml"; throws when the file is missing or empty.
-std::string source_file(const std::string& relative_path);
-
 // Shape checks, for EXPECT_TRUE(...): they explain what is wrong on failure.
 bool is_uuid(const json& j);       // canonical lower-case UUID string
 bool is_timestamp(const json& j);  // RFC 3339 UTC with milliseconds

@@ -1,6 +1,7 @@
 #include "support/media_fixtures.hpp"
 
 #include "support/api.hpp"
+#include "support/source_tree.hpp"
 
 #include <array>
 #include <cstdio>

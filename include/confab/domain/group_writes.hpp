@@ -40,6 +40,8 @@ Message message_of(store::Tx& tx, const std::string& message_id, const std::stri
 // actor's own read of it where reactors and voters are named to others, else read by no one
 // (rules::names_reactors: a channel's subscribers do not see each other).
 Message as_members_see(store::Tx& tx, const Message& read_by_actor, const Standing& actor);
+// The member as stored, privacy not yet applied; not_found when they are not a member.
+Member stored_member(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The member as the other members see them (for events that go to all of them).
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,10 @@ constexpr std::size_t max_name_chars = 64;
 // Throws bad_request naming the field unless `name` is 1-64 code points of plain text: display
 // names, device names.
 void require_name(std::string_view name, const std::string& field);
+
+// Throws bad_request naming `client_id` unless it is absent or 1-64 code points (as the
+// messages table's check counts them).
+void require_client_id(const std::optional<std::string>& client_id);
 
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);

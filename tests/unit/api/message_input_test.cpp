@@ -55,6 +55,18 @@ TEST(ParseSend, LocationIsValidated) {
     expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":1,"longitude":1,"x":1}}})", "x");
 }
 
+TEST(ParseSend, APlaceNameIsUpTo256CharactersNotBytes) {
+    std::string accented;
+    for (int i = 0; i < 256; ++i) accented += "\xC3\xA9";  // é, 2 bytes
+    const auto with_name = [](const std::string& name) {
+        return Json{{"type", "location"},
+                    {"metadata", {{"location", {{"latitude", 1}, {"longitude", 2}, {"name", name}}}}}}
+            .dump();
+    };
+    EXPECT_TRUE(parse(with_name(accented).c_str()).location);
+    expect_bad_request(with_name(accented + "\xC3\xA9").c_str(), "metadata");
+}
+
 TEST(ParseSend, WrongTypesAreBadRequests) {
     expect_bad_request(R"({})", "type");
     expect_bad_request(R"({"type":"sticker"})", "type");

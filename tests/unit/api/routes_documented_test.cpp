@@ -3,7 +3,7 @@
 // tools/api-docs/validate.mjs (ctest api_documents); this test only reads its `paths:`.
 
 #include "confab/api/application.hpp"
-#include "source_tree.hpp"
+#include "support/source_tree.hpp"
 #include "support/api_documents.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 #include "confab/config/config.hpp"
-#include "source_tree.hpp"
+#include "support/source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,13 +30,6 @@ EnvLookup env_of(std::map<std::string, std::string> variables) {
 EnvLookup env_with_url(std::map<std::string, std::string> variables = {}) {
     variables.emplace("CONFAB_DATABASE_URL", kDatabaseUrl);
     return env_of(std::move(variables));
-}
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return std::move(text).str();
 }
 
 ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
@@ -615,7 +608,7 @@ TEST(ShippedConfig, LoadsAndEqualsHeaderDefaults) {
 }
 
 TEST(ShippedConfig, ListsEverySettingWithItsVariable) {
-    const std::string text = read_text(test::source_dir() / "config/confab.toml");
+    const std::string text = test::source_file("config/confab.toml");
     for (const auto& name : setting_names()) {
         const std::string key(name.toml_key);
         const std::string section = key.substr(0, key.find('.'));
@@ -632,7 +625,7 @@ TEST(ShippedConfig, RequiresDatabaseUrlFromEnvironment) {
 }
 
 TEST(ConfigurationDocs, DocumentEverySettingAndVariable) {
-    const std::string text = read_text(test::source_dir() / "docs/configuration.md");
+    const std::string text = test::source_file("docs/configuration.md");
     ASSERT_FALSE(text.empty());
     for (const auto& name : setting_names()) {
         EXPECT_TRUE(contains(text, "`" + std::string(name.toml_key) + "`"));

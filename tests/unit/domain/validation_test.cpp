@@ -16,6 +16,29 @@ TEST(CodePoints, CountsCharactersNotBytes) {
     EXPECT_EQ(code_points("\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D"), 2u);  // two 4-byte emoji
 }
 
+std::string repeated(std::string_view piece, int times) {
+    std::string text;
+    for (int i = 0; i < times; ++i) text += piece;
+    return text;
+}
+
+TEST(ClientId, IsOneToSixtyFourCharactersNotBytes) {
+    const std::string thumbs_up = "\xF0\x9F\x91\x8D";
+    EXPECT_NO_THROW(require_client_id(std::nullopt));
+    EXPECT_NO_THROW(require_client_id("k"));
+    EXPECT_NO_THROW(require_client_id(std::string(64, 'k')));
+    EXPECT_NO_THROW(require_client_id(repeated(thumbs_up, 64))) << "256 bytes, 64 characters";
+    for (const auto& bad : {std::string(), std::string(65, 'k'), repeated(thumbs_up, 65)}) {
+        try {
+            require_client_id(bad);
+            ADD_FAILURE() << "accepted a client_id of " << bad.size() << " bytes";
+        } catch (const Error& error) {
+            EXPECT_EQ(error.code(), ErrorCode::bad_request);
+            EXPECT_EQ(error.field(), "client_id");
+        }
+    }
+}
+
 TEST(Uuid, AcceptsOnlyCanonicalLowercase) {
     EXPECT_TRUE(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
     EXPECT_FALSE(is_uuid("123E4567-E89B-12D3-A456-426614174000"));

@@ -2,7 +2,7 @@
 // and the waveform reduction on its own.
 
 #include "confab/media/av.hpp"
-#include "source_tree.hpp"
+#include "support/source_tree.hpp"
 #include "confab/media/inspect.hpp"
 
 #include <gtest/gtest.h>

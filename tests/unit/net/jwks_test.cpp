@@ -2,7 +2,7 @@
 // writes for those keys (tests/fixtures/jwt: jwks.json was made from the .pem files there).
 
 #include "confab/net/jwt_verifier.hpp"
-#include "source_tree.hpp"
+#include "support/source_tree.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The exposition: every family once, with its type, and every metric the operator's docs name.
 #include "confab/obs/metrics.hpp"
-#include "source_tree.hpp"
+#include "support/source_tree.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,12 +28,6 @@ std::map<std::string, std::string> types_in(const std::string& exposition) {
     return types;
 }
 
-std::string source_file(const std::string& relative) {
-    std::ifstream in(test::source_dir() / relative);
-    EXPECT_TRUE(in) << relative;
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 TEST(Metrics, EveryFamilyIsExposedOnceWithItsType) {
     Metrics metrics;
     metrics.scheduled_done.with({"sent"}).inc(3);
@@ -52,7 +46,7 @@ TEST(Metrics, EveryMetricTheDocsNameIsExposed) {
     const auto types = types_in(Metrics().expose());
     const std::regex named(R"(\bconfab_[a-z_]+)");
     for (const auto* doc : {"docs/operations.md", "docs/api.md"}) {
-        const auto text = source_file(doc);
+        const auto text = test::source_file(doc);
         std::set<std::string> names;
         for (std::sregex_iterator it(text.begin(), text.end(), named), end; it != end; ++it) names.insert(it->str());
         EXPECT_FALSE(names.empty()) << doc;

@@ -2,6 +2,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
 
 namespace confab::test {
 
@@ -11,6 +15,15 @@ namespace confab::test {
 inline std::filesystem::path source_dir() {
     if (const char* dir = std::getenv("CONFAB_SOURCE_DIR")) return dir;  // NOLINT(concurrency-mt-unsafe)
     return std::filesystem::path(__FILE__).parent_path() / "../..";
+}
+
+// A file of the source tree, whole; throws when it is missing or empty.
+inline std::string source_file(const std::string& relative_path) {
+    const auto path = source_dir() / relative_path;
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (bytes.empty()) throw std::runtime_error("missing or empty source file " + path.string());
+    return bytes;
 }
 
 }  // namespace confab::test
