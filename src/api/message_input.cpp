@@ -147,7 +147,11 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
         throw model::bad_request("values are for a template_id", "values");
     }
     if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
-    if (message.type == model::MessageType::location) message.location = parse_location(parse_stored(message.metadata));
+    // metadata.location is a place on any message, so that what reads it can trust its shape.
+    const auto metadata = data.find("metadata");
+    const bool names_a_place = metadata != data.end() && metadata->is_object() && metadata->contains("location");
+    if (message.type == model::MessageType::location || names_a_place)
+        message.location = parse_location(parse_stored(message.metadata));
     if (const auto poll = data.find("poll"); poll != data.end() && !poll->is_null())
         message.poll = parse_poll(*poll, message.content);
     return message;

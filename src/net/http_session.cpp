@@ -547,17 +547,25 @@ asio::awaitable<void> serve_http(asio::ip::tcp::socket socket, ConnectionCounter
     if (next.outcome == refused) co_await discard_until_closed(*connection, buffer);
 }
 
-std::string over_capacity_answer() {
+OverCapacityAnswer::OverCapacityAnswer() {
     auto response = http::error_response(http::describe(
         model::Error(model::ErrorCode::unavailable, "the server has too many open connections; retry later")));
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
-    set_headers(out, response, http::Request{}, false);
-    out.erase("X-Request-Id");  // no request was read, so there is none to name
+    http::Request unread;
+    unread.request_id = new_request_id();
+    set_headers(out, response, unread, false);
     out.body() = std::move(response.body);
     out.prepare_payload();
     std::ostringstream bytes;
     bytes << out;
-    return std::move(bytes).str();
+    bytes_ = std::move(bytes).str();
+    id_at_ = bytes_.find(unread.request_id);
+}
+
+std::string_view OverCapacityAnswer::next() {
+    const auto id = new_request_id();  // every id has the same length
+    bytes_.replace(id_at_, id.size(), id);
+    return bytes_;
 }
 
 http::Response too_many_connections(std::string_view whose) {

@@ -108,7 +108,6 @@ struct Server::Impl {
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
           connection_cap(total_connection_cap(cfg)),
           connections_total("connections_total", connection_cap),
-          over_capacity(over_capacity_answer()),
           accept_backoff(first_accept_pause, longest_accept_pause),
           context{config,
                   router,
@@ -216,7 +215,7 @@ struct Server::Impl {
                          connection_cap);
         boost::system::error_code ignored;
         socket.non_blocking(true, ignored);
-        socket.write_some(asio::buffer(over_capacity), ignored);
+        socket.write_some(asio::buffer(over_capacity.next()), ignored);
         socket.shutdown(tcp::socket::shutdown_send, ignored);
         socket.close(ignored);
     }
@@ -238,8 +237,8 @@ struct Server::Impl {
     ConnectionCounter connections_per_address;
     ConnectionCounter connections_per_user;
     const std::size_t connection_cap;
-    ConnectionCounter connections_total;  // one key: every connection, HTTP or WebSocket
-    const std::string over_capacity;
+    ConnectionCounter connections_total;      // one key: every connection, HTTP or WebSocket
+    OverCapacityAnswer over_capacity;         // accept loop only
     AcceptBackoff accept_backoff;             // used by the accept loop only
     std::uint64_t refused_over_capacity = 0;  // in the current episode; accept loop only
     SessionContext context;

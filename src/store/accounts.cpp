@@ -18,9 +18,10 @@ void prepare(Tx& tx) {
                "  WHERE chat_id = $1::uuid AND sender_id = $2::uuid AND NOT is_deleted AND type <> 'system'), "
                "gone AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM mine)), "
                "poll_gone AS (DELETE FROM polls WHERE message_id IN (SELECT id FROM mine)), "
-               "unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM mine)) "
-               "UPDATE messages m SET content = '', entities = '[]', is_deleted = true, media_id = NULL, "
-               "pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $3, updated_at = now() "
+               "unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM mine)), "
+               "untranslated AS (DELETE FROM message_translations WHERE message_id IN (SELECT id FROM mine)) "
+               "UPDATE messages m SET " CONFAB_TOMBSTONE_COLUMNS
+               ", version = $3, updated_at = now() "
                "FROM mine WHERE m.id = mine.id "
                "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
     tx.prepare("accounts_tombstone",

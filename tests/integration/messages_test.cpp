@@ -192,6 +192,10 @@ TEST_F(MessagesTest, SendRejectsSystemUnknownTypesAndBadFields) {
         {"type not a string", {{"type", 1}, {"content", "x"}}},
         {"image without media_id", {{"type", "image"}, {"content", "caption"}}},
         {"metadata not an object", {{"type", "text"}, {"content", "x"}, {"metadata", "m"}}},
+        {"a text's metadata.location not a place",
+         {{"type", "text"},
+          {"content", "x"},
+          {"metadata", {{"location", {{"latitude", 999}, {"longitude", "east"}}}}}}},
         {"client_id not a string", {{"type", "text"}, {"content", "x"}, {"client_id", 7}}},
         {"empty client_id", {{"type", "text"}, {"content", "x"}, {"client_id", ""}}},
         {"65-character client_id", {{"type", "text"}, {"content", "x"}, {"client_id", std::string(65, 'c')}}},
@@ -597,7 +601,9 @@ TEST_F(MessagesTest, DeleteLeavesATombstone) {
     auto a = register_user(port(), "dt");
     auto b = register_user(port(), "dt");
     std::string id = create_direct(port(), a, b)["id"];
-    auto m = send_text(port(), a, id, "secret", {{"metadata", {{"k", "v"}}}});
+    const json place = {{"latitude", 48.85}, {"longitude", 2.35}, {"address", "1 Secret Street"}};
+    auto m = send_text(port(), a, id, "secret", {{"metadata", {{"k", "v"}, {"location", place}}}});
+    EXPECT_EQ(m["metadata"]["location"], place) << "any message may name a place";
     auto after = send_text(port(), b, id, "after");
     ASSERT_EQ(put(port(), b.token, reaction_url(m["id"], "\xE2\x9D\xA4"), json::object()).status, 204);
     auto reacted = get_message(port(), a, m["id"]);
@@ -616,6 +622,7 @@ TEST_F(MessagesTest, DeleteLeavesATombstone) {
     EXPECT_EQ(t["content"], "");
     EXPECT_TRUE(t["media"].is_null());
     EXPECT_EQ(t["reactions"], json::array());
+    EXPECT_EQ(t["metadata"], json::object()) << "a deleted message keeps no place or other metadata";
     EXPECT_EQ(t["is_deleted"], true);
     EXPECT_EQ(version_of(t), version_of(reacted) + 1);
 
@@ -629,6 +636,7 @@ TEST_F(MessagesTest, DeleteLeavesATombstone) {
     EXPECT_EQ(hist[0]["is_deleted"], true);
     EXPECT_EQ(hist[1]["id"], after["id"]);
     EXPECT_EQ(hist[0].dump().find("secret"), std::string::npos);
+    EXPECT_EQ(hist[0].dump().find("Secret Street"), std::string::npos);
 
     EXPECT_TRUE(IsError(del(port(), a.token, message_url(m["id"])), 409, "conflict")) << "already deleted";
     EXPECT_TRUE(

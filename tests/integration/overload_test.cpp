@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -60,13 +62,20 @@ TEST(OverloadTest, ConnectionsPastTheTotalCapAreRefusedWith503UntilOneCloses) {
             << held.size() + 1 << " of 3 is within the cap";
     }
 
-    // The fourth is answered before anything is read from it, and closed.
+    // The fourth is answered before anything is read from it, and closed; like every response,
+    // each refusal carries a request id of its own.
+    std::set<std::string> request_ids;
+    const std::regex request_id_line("\r\nX-Request-Id: ([0-9a-f]{16})\r\n");
     for (int i = 0; i < 3; ++i) {
         const auto answer = raw_exchange(port, "", 10s);
         EXPECT_TRUE(answer.starts_with("HTTP/1.1 503 ")) << answer;
         EXPECT_NE(answer.find("Retry-After: "), std::string::npos) << answer;
         EXPECT_NE(answer.find(R"("code":"unavailable")"), std::string::npos) << answer;
+        std::smatch id;
+        EXPECT_TRUE(std::regex_search(answer, id, request_id_line)) << answer;
+        if (!id.empty()) request_ids.insert(id[1]);
     }
+    EXPECT_EQ(request_ids.size(), 3u) << "a new id for each refusal";
     EXPECT_EQ(held.front()->request("ping", json::object())["type"], "ack") << "open connections are untouched";
     EXPECT_EQ(lines_with(server.log_contents(), "refusing new ones with 503"), 1u) << "logged once, not per connection";
 

@@ -54,13 +54,14 @@ protected:
     static void SetUpTestSuite() {
         if (!TestDatabase::configured()) return;
         provider_ = std::make_unique<FakeHttpServer>(translated);
-        server_ = std::make_unique<ServerProcess>(shared_database().url(),
-                                                  std::map<std::string, std::string>{
-                                                      {"CONFAB_TRANSLATION_URL", provider_->url() + "/"},
-                                                      {"CONFAB_TRANSLATION_API_KEY", api_key},
-                                                      {"CONFAB_TRANSLATION_TIMEOUT_MS", "60000"},
-                                                      {"CONFAB_IO_THREADS", "1"},
-                                                  });
+        server_ = std::make_unique<ServerProcess>(shared_database().url(), translating());
+    }
+    static std::map<std::string, std::string> translating(std::map<std::string, std::string> more = {}) {
+        more.insert({{"CONFAB_TRANSLATION_URL", provider_->url() + "/"},
+                     {"CONFAB_TRANSLATION_API_KEY", api_key},
+                     {"CONFAB_TRANSLATION_TIMEOUT_MS", "60000"},
+                     {"CONFAB_IO_THREADS", "1"}});
+        return more;
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -150,6 +151,30 @@ TEST_F(TranslationTest, AnEditIsTranslatedAnew) {
     ASSERT_EQ(provider_->request_count(), before + 1);
     EXPECT_EQ(json::parse(provider_->requests().back().body)["q"], "Good evening");
     EXPECT_EQ(get(port(), s.bob.token, translation_url(id, "to=de")).json()["cached"], true);
+}
+
+// A translation renders the text it was made from: it goes when the message is deleted, by
+// its sender or with their account.
+TEST_F(TranslationTest, ADeletedMessageKeepsNoTranslation) {
+    const auto translations_of = [](const json& message) {
+        return shared_database().query_value("SELECT count(*) FROM message_translations WHERE message_id = '" +
+                                             message["id"].get<std::string>() + "'");
+    };
+    const auto s = scene("Good morning");
+    ASSERT_EQ(get(port(), s.bob.token, translation_url(s.message["id"], "to=de")).status, 200);
+    ASSERT_EQ(translations_of(s.message), "1");
+    ASSERT_EQ(del(port(), s.ann.token, message_url(s.message["id"])).status, 204);
+    EXPECT_EQ(translations_of(s.message), "0");
+
+    ServerProcess removing(shared_database().url(), translating({{"CONFAB_DELETED_USER_MESSAGES", "remove"}}));
+    const auto cid = register_user(removing.port(), "cid"), dee = register_user(removing.port(), "dee");
+    const std::string chat = create_group(removing.port(), cid, {dee.id})["id"];
+    const auto said = send_text(removing.port(), cid, chat, "Good night");
+    ASSERT_EQ(get(removing.port(), dee.token, translation_url(said["id"], "to=de")).status, 200);
+    ASSERT_EQ(translations_of(said), "1");
+    ASSERT_EQ(del(removing.port(), cid.token, "/api/v1/users/me", json{{"password", kPassword}}).status, 204);
+    EXPECT_EQ(get_message(removing.port(), dee, said["id"])["is_deleted"], true);
+    EXPECT_EQ(translations_of(said), "0") << "the account's removed messages keep no translation";
 }
 
 TEST_F(TranslationTest, OnlyAMessageWithTextThatTheCallerReadsIsTranslated) {

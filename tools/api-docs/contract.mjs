@@ -15,7 +15,8 @@
 //     query parameters, each valid (the server ignores others). Every response carries
 //     X-Request-Id, and each header its response documents is valid against its schema
 //     (and sent, when marked `required`). The web client's pages (not under /api/ and not
-//     in the document) are not checked.
+//     in the document) are not checked. A CORS preflight (OPTIONS) must be 204 with one
+//     Access-Control-Allow-Origin.
 //   - A WebSocket frame is matched by its `type` to the messages DOCS_DIR/asyncapi.yaml says
 //     the server sends; it must be valid against one of them. An `ack` is paired by its id
 //     with the frame its connection sent: that frame must be the client message its `type`
@@ -117,11 +118,22 @@ const describeErrors = (errors) =>
     .map((e) => `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`)
     .join('; ');
 
+// A CORS preflight is the Fetch standard's, not an operation (openapi.yaml, Conventions): it
+// is 204, and a browser takes its Access-Control-Allow-Origin only as one value.
+function checkPreflight(record) {
+  const name = `OPTIONS (CORS preflight) ${record.status}`;
+  if (record.status !== 204) return problem(`${name}: a preflight is answered 204`, record);
+  if (!record.headers['x-request-id']) return problem(`${name}: no X-Request-Id`, record);
+  if ((record.headers['access-control-allow-origin'] ?? '').includes(','))
+    problem(`${name}: Access-Control-Allow-Origin sent more than once`, record);
+}
+
 function checkHttp(record) {
   // An answer that is not Confab's (HAProxy's own 503 page while a cluster test restarts a
   // node) is no part of the contract; Confab names itself on every response.
   if (record.headers && record.headers.server !== 'confab') return;
   const method = record.method.toLowerCase();
+  if (method === 'options' && record.status !== 405) return checkPreflight(record);  // 405: not a preflight
   const route = routeOf(record.target, method);
   // The web client's pages and assets, served beside the API, are not part of it.
   if (!route && !record.target.startsWith('/api/')) return;

@@ -47,8 +47,17 @@ struct SessionContext {
 http::Response too_many_connections(std::string_view whose);
 
 // The whole HTTP response (503 unavailable, Retry-After, Connection: close) sent to a
-// connection past the server's total cap, written before anything is read from it.
-std::string over_capacity_answer();
+// connection past the server's total cap, written before anything is read from it. Made
+// once; each refusal stamps a new X-Request-Id into it, as every response carries one.
+class OverCapacityAnswer {
+public:
+    OverCapacityAnswer();
+    std::string_view next();
+
+private:
+    std::string bytes_;
+    std::size_t id_at_ = 0;
+};
 
 // Serves HTTP/1.1 requests on one connection (its executor is the connection's strand)
 // until it closes, and hands an authenticated upgrade on /api/v1/ws to the WebSocket session.

@@ -123,6 +123,13 @@ inline std::string like_prefix(const std::string& prefix) {
 // A timestamptz column in the form timestamp() reads: its UTC time as text. PostgreSQL prints
 // that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
 // page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
+// What deleting a message blanks (PROTOCOL.md: content "", media null; and what else it
+// carried: formatting, metadata such as a location, its pin). Reactions, polls, mentions and
+// translations are rows of their own, deleted beside it.
+#define CONFAB_TOMBSTONE_COLUMNS                                                                             \
+    "content = '', entities = '[]', metadata = '{}', is_deleted = true, media_id = NULL, pinned_at = NULL, " \
+    "pinned_by = NULL, pinned_version = NULL"
+
 #define CONFAB_TIME(column) "(" column " AT TIME ZONE 'UTC')"
 
 // The member count of the chat `chat` (a chats row's alias): a channel or large group keeps it

@@ -55,6 +55,18 @@ TEST(ParseSend, LocationIsValidated) {
     expect_bad_request(R"({"type":"location","metadata":{"location":{"latitude":1,"longitude":1,"x":1}}})", "x");
 }
 
+TEST(ParseSend, AnyMessagesMetadataLocationIsAPlace) {
+    const auto m = parse(R"({"type":"text","content":"here","metadata":{"location":{"latitude":1,"longitude":2}}})");
+    ASSERT_TRUE(m.location);
+    EXPECT_DOUBLE_EQ(m.location->longitude, 2);
+    EXPECT_FALSE(parse(R"({"type":"text","content":"x","metadata":{"place":"Paris"}})").location);
+    expect_bad_request(R"({"type":"text","content":"x","metadata":{"location":"Paris"}})", "metadata");
+    expect_bad_request(R"({"type":"text","content":"x","metadata":{"location":{"latitude":999,"longitude":0}}})",
+                       "metadata");
+    expect_bad_request(R"({"type":"file","media_id":"m","metadata":{"location":{"latitude":1,"longitude":1,"e":1}}})",
+                       "e");
+}
+
 TEST(ParseSend, APlaceNameIsUpTo256CharactersNotBytes) {
     std::string accented;
     for (int i = 0; i < 256; ++i) accented += "\xC3\xA9";  // é, 2 bytes

@@ -459,8 +459,10 @@ export interface components {
             is_deleted: boolean;
             /**
              * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
-             *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
-             *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
+             *     `metadata.location`, and a message of any type that carries one holds it to the
+             *     same shape (a send with another is `400`). A deleted message's is `{}`. `system`
+             *     messages carry `metadata.event` (`member.added`, `member.joined`,
+             *     `member.removed`, `member.banned`, `member.left`, `member.role_changed`, `chat.owner_changed`,
              *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`,
              *     `chat.made_large`) and
              *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)

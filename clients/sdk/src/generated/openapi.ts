@@ -722,7 +722,9 @@ export interface paths {
         };
         /**
          * A user's profile
-         * @description Carries `online` and `last_seen_at` when the caller shares a chat with the user.
+         * @description Carries `online` and `last_seen_at` where the user's `who_can_see_presence` admits the
+         *     caller (`contacts`, the default: the caller shares a chat with the user; `everyone`;
+         *     `nobody`: never; and never across a block). The user always sees their own.
          */
         get: operations["getUser"];
         put?: never;
@@ -836,8 +838,11 @@ export interface paths {
         get: operations["getChat"];
         /**
          * Change a group's or channel's title, photo, settings or metadata, a channel's handle
-         * @description Group only (`403` on a direct chat); admins and the owner, or anyone when
-         *     `only_admins_can_edit_info` is false. Only the fields below are accepted; any
+         * @description Group only (`403` on a direct chat). `title`, `avatar_url` and `metadata`: admins and
+         *     the owner, or any member when `only_admins_can_edit_info` is false (`403` otherwise).
+         *     `settings`: admins and the owner only (`change_settings`; `403` for others whatever
+         *     `only_admins_can_edit_info` says: the settings decide what members may do, so members
+         *     do not change them). Only the fields below are accepted; any
          *     other field is `400` and nothing is stored. `settings` is partial (given keys change),
          *     `metadata` is replaced whole. Each change writes a `system` message and emits
          *     `chat.updated`.
@@ -867,8 +872,11 @@ export interface paths {
         head?: never;
         /**
          * As PUT, under the method that says the update is partial (an addition)
-         * @description Group only (`403` on a direct chat); admins and the owner, or anyone when
-         *     `only_admins_can_edit_info` is false. Only the fields below are accepted; any
+         * @description Group only (`403` on a direct chat). `title`, `avatar_url` and `metadata`: admins and
+         *     the owner, or any member when `only_admins_can_edit_info` is false (`403` otherwise).
+         *     `settings`: admins and the owner only (`change_settings`; `403` for others whatever
+         *     `only_admins_can_edit_info` says: the settings decide what members may do, so members
+         *     do not change them). Only the fields below are accepted; any
          *     other field is `400` and nothing is stored. `settings` is partial (given keys change),
          *     `metadata` is replaced whole. Each change writes a `system` message and emits
          *     `chat.updated`.
@@ -2010,7 +2018,9 @@ export interface paths {
          *     `201` with the MediaModel (no `url` yet). The same user uploading the same bytes as the
          *     same kind to the same chat again, while the earlier upload is not yet in a message,
          *     gets the stored media with `200`. Uploads never attached to a message are removed
-         *     after 24 hours. Not rate limited.
+         *     after 24 hours. Rate limited per user (`limits.upload_burst`, refilled at
+         *     `limits.upload_rate` per second; docs/api.md, Rate limits): a refused upload is `429`
+         *     before its body is read, and the connection is then closed.
          *
          *     A live photo (docs/api.md, Live photos) is one multipart request with `kind=image`:
          *     the still as the part named `file` and its motion part, a video, as the part named
@@ -2073,9 +2083,11 @@ export interface paths {
         post?: never;
         /**
          * Delete a message for everyone
-         * @description The sender, or an admin/owner of a group (`403` otherwise); already deleted is `409`.
-         *     The message keeps `id`, `seq`, `sender_id`, timestamps and takes a new `version`; its
-         *     media is removed. Emits `message.deleted`.
+         * @description The sender, or in a group a member whose role may delete messages (`delete_messages`:
+         *     moderators, admins and the owner; docs/api.md, Roles and permissions), `403`
+         *     otherwise; already deleted is `409`. The message keeps `id`, `seq`, `sender_id`,
+         *     timestamps and takes a new `version`; its content, entities, metadata (`{}`), media,
+         *     reactions, poll and pin are removed. Emits `message.deleted`.
          */
         delete: operations["deleteMessage"];
         options?: never;
@@ -2258,7 +2270,7 @@ export interface paths {
         put?: never;
         /**
          * Close a poll for good
-         * @description The poll's sender, or in a group an admin or the owner (`403` for others; `404` for a
+         * @description The poll's sender, or in a group a moderator, an admin or the owner (`403` for others; `404` for a
          *     non-member). Sets `closed_at`; no vote is taken after. Closing a closed poll (also one
          *     past its `closes_at`) is `200` and changes nothing. A message that is not a poll is
          *     `400`; a deleted poll is `409`. Otherwise takes a new version and emits `poll.updated`
@@ -2308,7 +2320,8 @@ export interface paths {
         post?: never;
         /**
          * Remove a message's media (the message stays)
-         * @description The sender, or an admin/owner of a group (`403` otherwise). `media` becomes null, the
+         * @description The sender, or in a group a member whose role may delete messages (moderators, admins
+         *     and the owner), `403` otherwise. `media` becomes null, the
          *     chat's `version` moves, `message.updated` is sent, and the bytes are removed once no
          *     other upload uses them.
          */
@@ -3304,8 +3317,10 @@ export interface components {
             is_deleted: boolean;
             /**
              * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
-             *     `metadata.location`; `system` messages carry `metadata.event` (`member.added`,
-             *     `member.removed`, `member.left`, `member.role_changed`, `chat.owner_changed`,
+             *     `metadata.location`, and a message of any type that carries one holds it to the
+             *     same shape (a send with another is `400`). A deleted message's is `{}`. `system`
+             *     messages carry `metadata.event` (`member.added`, `member.joined`,
+             *     `member.removed`, `member.banned`, `member.left`, `member.role_changed`, `chat.owner_changed`,
              *     `chat.title_changed`, `chat.avatar_changed`, `chat.settings_changed`,
              *     `chat.made_large`) and
              *     `metadata.user_id` where a user is concerned; a call's (docs/api.md, Calls)
@@ -5827,6 +5842,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
