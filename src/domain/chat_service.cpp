@@ -17,19 +17,12 @@
 namespace confab::domain {
 namespace {
 
-constexpr std::size_t max_avatar_url = 2048;
-
 void validate_title(const std::string& title, const config::Limits& limits) {
     const auto length = code_points(title);
     if (length < 1 || length > limits.title_chars)
         throw bad_request("title must be 1-" + std::to_string(limits.title_chars) + " characters", "title");
     if (!is_plain_text(title))
         throw bad_request("title must not contain control or bidirectional formatting characters", "title");
-}
-
-void validate_avatar(const std::optional<std::string>& url) {
-    if (url && (url->empty() || url->size() > max_avatar_url))
-        throw bad_request("avatar_url must be 1-2048 characters", "avatar_url");
 }
 
 // Members other than the actor, deduplicated, in the order given.
@@ -146,7 +139,7 @@ boost::asio::awaitable<Created> ChatService::create_direct(std::string actor, st
 
 boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, NewGroup group) {
     validate_title(group.title, limits_);
-    validate_avatar(group.avatar_url);
+    require_avatar_url(group.avatar_url);
     validate_settings(group.settings);
     auto named = others(group.member_ids, actor);
     if (named.size() + 1 > limits_.group_members) throw Error(ErrorCode::conflict, "too many members", "member_ids");
@@ -198,7 +191,7 @@ boost::asio::awaitable<ChatView> ChatService::get(std::string actor, std::string
 
 boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::string chat_id, ChatUpdate update) {
     if (update.title) validate_title(*update.title, limits_);
-    if (update.avatar_url) validate_avatar(*update.avatar_url);
+    if (update.avatar_url) require_avatar_url(*update.avatar_url);
     if (update.handle && *update.handle) rules::check_handle(**update.handle);
     validate_settings(update.settings);
     // A channel's handle and publicity are its admins' to change, as settings are.
@@ -274,7 +267,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
 
 boost::asio::awaitable<ChatView> ChatService::create_channel(std::string actor, NewChannel channel) {
     validate_title(channel.title, limits_);
-    validate_avatar(channel.avatar_url);
+    require_avatar_url(channel.avatar_url);
     if (channel.handle) rules::check_handle(*channel.handle);
     rules::check_channel_fields(ChatType::channel, channel.handle.has_value(), channel.is_public);
     store::NewChat chat;

@@ -38,12 +38,6 @@ Utf16Layout layout_of(std::string_view utf8) {
     return layout;
 }
 
-bool has_scheme(std::string_view url, std::string_view scheme) {
-    if (url.size() <= scheme.size()) return false;
-    return std::equal(scheme.begin(), scheme.end(), url.begin(),
-                      [](char s, char u) { return s == (u >= 'A' && u <= 'Z' ? u - 'A' + 'a' : u); });
-}
-
 bool is_language_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '#' ||
            c == '.' || c == '_' || c == '-';

@@ -68,6 +68,22 @@ bool is_plain_text(std::string_view text) {
     return true;
 }
 
+bool has_scheme(std::string_view url, std::string_view scheme) {
+    if (url.size() <= scheme.size()) return false;
+    return std::equal(scheme.begin(), scheme.end(), url.begin(),
+                      [](char s, char u) { return s == (u >= 'A' && u <= 'Z' ? u - 'A' + 'a' : u); });
+}
+
+void require_avatar_url(const std::optional<std::string>& url) {
+    constexpr std::size_t max_avatar_url_chars = 2048;
+    if (!url) return;
+    if (url->empty() || code_points(*url) > max_avatar_url_chars)
+        throw bad_request("avatar_url must be 1-2048 characters", "avatar_url");
+    const bool on_this_server = url->size() > 1 && (*url)[0] == '/' && (*url)[1] != '/';
+    if (!on_this_server && !has_scheme(*url, "http://") && !has_scheme(*url, "https://"))
+        throw bad_request("avatar_url must be an http or https URL or a path on this server", "avatar_url");
+}
+
 void require_client_id(const std::optional<std::string>& client_id) {
     constexpr std::size_t max_client_id_chars = 64;
     if (client_id && (client_id->empty() || code_points(*client_id) > max_client_id_chars))

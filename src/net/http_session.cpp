@@ -236,6 +236,22 @@ struct Upgrade {
     http::Request request;
 };
 
+// What Beast's handshake would refuse with a plain-text body, refused in the error shape
+// instead: a version other than 13 (RFC 6455 4.4: the answer names the version spoken) or
+// no key.
+std::optional<http::Response> handshake_refusal(const UpgradeRequest& message) {
+    if (message[bhttp::field::sec_websocket_version] != "13") {
+        auto response = http::error_response(
+            http::describe(model::bad_request("Sec-WebSocket-Version must be 13", "Sec-WebSocket-Version")));
+        response.headers.emplace_back("Sec-WebSocket-Version", "13");
+        return response;
+    }
+    if (message[bhttp::field::sec_websocket_key].empty())
+        return http::error_response(
+            http::describe(model::bad_request("Sec-WebSocket-Key is required", "Sec-WebSocket-Key")));
+    return std::nullopt;
+}
+
 // Authenticates an upgrade and hands the connection, with its slots, to the WebSocket
 // session; a refused upgrade gets its HTTP error response.
 asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade upgrade,
@@ -243,10 +259,10 @@ asio::awaitable<void> upgrade(std::shared_ptr<Connection> connection, Upgrade up
     auto& request = upgrade.request;
     const auto started = std::chrono::steady_clock::now();
     http::Context http_context{request, {}, {}, std::string(websocket_path)};
-    std::optional<http::Response> refusal;
+    std::optional<http::Response> refusal = handshake_refusal(upgrade.message);
     model::Principal principal;
     try {
-        principal = co_await context.events.authenticate(http_context);
+        if (!refusal) principal = co_await context.events.authenticate(http_context);
     } catch (...) {
         refusal = http::error_response(http::describe(std::current_exception()));
     }

@@ -384,6 +384,10 @@ TEST_F(ChatsTest, PutRejectsUnknownFieldsAndBadValuesAndStoresNothing) {
         {"settings not an object", {{"settings", true}}},
         {"metadata not an object", {{"metadata", json::array({1})}}},
         {"avatar_url not a string", {{"avatar_url", 12}}},
+        {"javascript: avatar_url", {{"avatar_url", "javascript:alert(1)"}}},
+        {"data: avatar_url", {{"avatar_url", "data:text/html,<script>alert(1)</script>"}}},
+        {"protocol-relative avatar_url", {{"avatar_url", "//tracker.example/p.png"}}},
+        {"2049-character avatar_url", {{"avatar_url", "https://e.x/" + std::string(2037, 'p')}}},
         {"body an array", json::array()},
     };
     for (const auto& [what, body] : cases)
@@ -411,6 +415,13 @@ TEST_F(ChatsTest, PutReplacesMetadataWholeAndSetsAvatar) {
     ASSERT_TRUE(IsJson(r2, 200));
     EXPECT_EQ(r2.json()["metadata"], json({{"b", "two"}}));
     EXPECT_EQ(r2.json()["avatar_url"], "https://e.x/p.png");
+    EXPECT_EQ(put(port(), owner.token, chat_url(id), {{"avatar_url", "HTTP://E.X/UPPER.PNG"}}).json()["avatar_url"],
+              "HTTP://E.X/UPPER.PNG")
+        << "a scheme in any case";
+    EXPECT_EQ(put(port(), owner.token, chat_url(id), {{"avatar_url", "/api/v1/messages/m/media"}}).json()["avatar_url"],
+              "/api/v1/messages/m/media")
+        << "a path on this server";
+    ASSERT_EQ(put(port(), owner.token, chat_url(id), {{"avatar_url", "https://e.x/p.png"}}).status, 200);
     auto c = get_chat(port(), owner, id);
     EXPECT_EQ(c["metadata"], json({{"b", "two"}}));
     EXPECT_EQ(c["avatar_url"], "https://e.x/p.png");

@@ -95,6 +95,35 @@ TEST_F(WsTest, UpgradeWithoutOrWithBadTokenIs401WithErrorBody) {
     }
 }
 
+// RFC 6455 4.4: a version the server does not speak is refused naming the one it does; here,
+// like every refusal, in the error shape (Beast's own answer was plain text).
+TEST_F(WsTest, AHandshakeOfAnotherVersionOrWithoutAKeyIs400InTheErrorShape) {
+    auto u = register_user(port(), "wv");
+    const std::map<std::string, std::string> handshake{{"Upgrade", "websocket"},
+                                                       {"Connection", "Upgrade"},
+                                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                                       {"Sec-WebSocket-Version", "13"},
+                                                       {"Authorization", "Bearer " + u.token}};
+    auto version_8 = handshake;
+    version_8["Sec-WebSocket-Version"] = "8";
+    const auto old = http(port(), "GET", "/api/v1/ws", std::nullopt, version_8);
+    EXPECT_TRUE(IsError(old, 400, "bad_request"));
+    EXPECT_EQ(old.header("Sec-WebSocket-Version"), "13");
+    EXPECT_EQ(old.json()["error"]["details"]["field"], "Sec-WebSocket-Version");
+
+    auto keyless = handshake;
+    keyless.erase("Sec-WebSocket-Key");
+    const auto no_key = http(port(), "GET", "/api/v1/ws", std::nullopt, keyless);
+    EXPECT_TRUE(IsError(no_key, 400, "bad_request"));
+    EXPECT_EQ(no_key.json()["error"]["details"]["field"], "Sec-WebSocket-Key");
+
+    auto unauthenticated = version_8;
+    unauthenticated.erase("Authorization");
+    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/ws", std::nullopt, unauthenticated), 400, "bad_request"))
+        << "the handshake is judged before the token";
+    EXPECT_TRUE(WsClient::connect(port(), "/api/v1/ws", auth_header(u.token)).ok()) << "version 13 still upgrades";
+}
+
 TEST_F(WsTest, PlainGetOnTheWebSocketPathIsNotAnUpgrade) {
     auto u = register_user(port(), "wg");
     auto r = get(port(), u.token, "/api/v1/ws");

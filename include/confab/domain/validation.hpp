@@ -28,6 +28,14 @@ void require_name(std::string_view name, const std::string& field);
 // messages table's check counts them).
 void require_client_id(const std::optional<std::string>& client_id);
 
+// `url` starts with `scheme` (lowercase, e.g. "https://"), in any case, and has more after it.
+bool has_scheme(std::string_view url, std::string_view scheme);
+
+// Throws bad_request naming `avatar_url` unless it is absent or a picture's address: an http
+// or https URL, or a path on this server ("/..."), of at most 2048 characters. Other schemes
+// (javascript:, data:) would let a member put script or a tracker before every other member.
+void require_avatar_url(const std::optional<std::string>& url);
+
 // Canonical lowercase UUID text: 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view text);
 

@@ -39,6 +39,24 @@ TEST(ClientId, IsOneToSixtyFourCharactersNotBytes) {
     }
 }
 
+TEST(AvatarUrl, IsAnHttpUrlOrAPathOnThisServer) {
+    for (const auto* good : {"https://cdn.example/a.png", "http://x.example/a", "HTTPS://X.EXAMPLE/A", "/api/v1/x"})
+        EXPECT_NO_THROW(require_avatar_url(std::string(good))) << good;
+    EXPECT_NO_THROW(require_avatar_url(std::nullopt));
+    EXPECT_NO_THROW(require_avatar_url("https://e.x/" + std::string(2036, 'p'))) << "2048 characters";
+    for (const auto& bad :
+         {std::string(), std::string("javascript:alert(1)"), std::string("data:image/png;base64,AA"),
+          std::string("//tracker.example/p"), std::string("/"), std::string("https://"),
+          std::string("ftp://x.example/a"), std::string("a.png"), "https://e.x/" + std::string(2037, 'p')}) {
+        try {
+            require_avatar_url(bad);
+            ADD_FAILURE() << "accepted " << bad.substr(0, 40);
+        } catch (const Error& error) {
+            EXPECT_EQ(error.field(), "avatar_url");
+        }
+    }
+}
+
 TEST(Uuid, AcceptsOnlyCanonicalLowercase) {
     EXPECT_TRUE(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
     EXPECT_FALSE(is_uuid("123E4567-E89B-12D3-A456-426614174000"));

@@ -943,7 +943,7 @@ export interface components {
              */
             type: "group";
             title: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             member_ids?: components["schemas"]["Uuid"][];
             settings?: components["schemas"]["ChatSettingsPatch"];
             /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
@@ -951,6 +951,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description A group's or channel's picture: an `http` or `https` URL (the scheme in any case), or
+         *     a path on this server (`/...`, not `//`), of 1-2048 characters; `null` clears it. Any
+         *     other scheme (`javascript:`, `data:`, ...) is `400` naming `avatar_url`.
+         */
+        ChatAvatarUrl: string | null;
         /** @description An addition (docs/api.md, Channels). */
         CreateChannelRequest: {
             /**
@@ -959,7 +965,7 @@ export interface components {
              */
             type: "channel";
             title: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             handle?: components["schemas"]["ChannelHandle"] | null;
             /**
              * @description Found by search and joined by anyone; needs a handle.
@@ -995,7 +1001,7 @@ export interface components {
         };
         UpdateChatRequest: {
             title?: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             settings?: components["schemas"]["ChatSettingsPatch"];
             /** @description Replaces the stored metadata whole; at most 16 KiB serialized. */
             metadata?: {

@@ -2347,7 +2347,9 @@ export interface paths {
          *     (query strings are never logged). A missing or bad token is HTTP `401` with the error
          *     body; when `server.allowed_origins` is set, an `Origin` that is not listed is `403`.
          *     This path is handled before the router: a plain `GET` without the upgrade headers is
-         *     `404 not_found`.
+         *     `404 not_found`. An upgrade whose `Sec-WebSocket-Version` is not `13`, or without a
+         *     `Sec-WebSocket-Key`, is `400 bad_request` naming the header in `details.field` (the
+         *     former with `Sec-WebSocket-Version: 13`, RFC 6455 4.4), before the token is looked at.
          */
         get: operations["openWebSocket"];
         put?: never;
@@ -3801,7 +3803,7 @@ export interface components {
              */
             type: "group";
             title: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             member_ids?: components["schemas"]["Uuid"][];
             settings?: components["schemas"]["ChatSettingsPatch"];
             /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
@@ -3809,6 +3811,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description A group's or channel's picture: an `http` or `https` URL (the scheme in any case), or
+         *     a path on this server (`/...`, not `//`), of 1-2048 characters; `null` clears it. Any
+         *     other scheme (`javascript:`, `data:`, ...) is `400` naming `avatar_url`.
+         */
+        ChatAvatarUrl: string | null;
         /** @description An addition (docs/api.md, Channels). */
         CreateChannelRequest: {
             /**
@@ -3817,7 +3825,7 @@ export interface components {
              */
             type: "channel";
             title: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             handle?: components["schemas"]["ChannelHandle"] | null;
             /**
              * @description Found by search and joined by anyone; needs a handle.
@@ -3853,7 +3861,7 @@ export interface components {
         };
         UpdateChatRequest: {
             title?: string;
-            avatar_url?: string | null;
+            avatar_url?: components["schemas"]["ChatAvatarUrl"];
             settings?: components["schemas"]["ChatSettingsPatch"];
             /** @description Replaces the stored metadata whole; at most 16 KiB serialized. */
             metadata?: {
@@ -8002,6 +8010,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description A handshake the server does not speak (`Sec-WebSocket-Version` other than `13`, no
+             *     `Sec-WebSocket-Key`), or a bad `X-On-Behalf-Of`.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The version the server speaks, on a refused version. */
+                    "Sec-WebSocket-Version"?: "13";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
