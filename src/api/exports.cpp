@@ -53,7 +53,7 @@ awaitable<http::Response> download(Services& services, http::Context& context) {
     response.headers = {{"Cache-Control", "private, no-store"},
                         {"X-Content-Type-Options", "nosniff"},
                         {"Content-Disposition",
-                         "attachment; filename=\"confab-export-" + file.data_export.id + ".tar.gz\""}};
+                         http::content_disposition("attachment", "confab-export-" + file.data_export.id + ".tar.gz")}};
     response.file = http::FileSlice{file.path, 0, static_cast<std::uint64_t>(file.data_export.size_bytes.value_or(0))};
     co_return response;
 }

@@ -94,13 +94,6 @@ awaitable<http::Response> upload(Services& services, http::Context& context) {
     co_return http::json_response(result.created ? 201 : 200, dump(to_json(result.media, std::nullopt)));
 }
 
-std::string quoted_file_name(const model::Media& media) {
-    std::string name = media.file_name.value_or(media.sha256);
-    std::string quoted;
-    for (char c : name) quoted += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
-    return '"' + quoted + '"';
-}
-
 // ?variant=thumb asks for an image's thumbnail.
 bool wants_thumbnail(const http::Request& request) {
     const auto variant = Query::parse(request.query).get("variant");
@@ -118,15 +111,15 @@ bool wants_live_video(const http::Request& request) {
 // A stored file as a download, private to those who may see it.
 http::Response file_response(const http::Request& request, const domain::MediaFile& file) {
     const auto& media = file.media;
-    return download_response(request,
-                             Download{file.path,
-                                      static_cast<std::uint64_t>(media.size_bytes),
-                                      file.etag,
-                                      media.mime_type,
-                                      {{"Cache-Control", "private"},
-                                       {"Content-Disposition",
-                                        std::string(media.kind == model::MediaKind::file ? "attachment" : "inline") +
-                                            "; filename=" + quoted_file_name(media)}}});
+    return download_response(
+        request, Download{file.path,
+                          static_cast<std::uint64_t>(media.size_bytes),
+                          file.etag,
+                          media.mime_type,
+                          {{"Cache-Control", "private"},
+                           {"Content-Disposition",
+                            http::content_disposition(media.kind == model::MediaKind::file ? "attachment" : "inline",
+                                                      media.file_name.value_or(media.sha256))}}});
 }
 
 awaitable<http::Response> download(Services& services, http::Context& context) {

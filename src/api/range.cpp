@@ -1,14 +1,20 @@
 #include "confab/api/range.hpp"
 
 #include <charconv>
+#include <limits>
 
 namespace confab::api {
 namespace {
 
+// A position of the header: digits, of any length (RFC 9110 14.1.1). One past what 64 bits
+// hold is past any file, and is read as the largest there is, so "0-99999999999999999999"
+// is the whole file from 0, as "0-" is.
 std::optional<std::uint64_t> number(std::string_view text) {
     std::uint64_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    if (text.empty() || end != text.data() + text.size()) return std::nullopt;
+    if (error == std::errc::result_out_of_range) return std::numeric_limits<std::uint64_t>::max();
+    if (error != std::errc{}) return std::nullopt;
     return value;
 }
 

@@ -126,8 +126,8 @@ std::vector<Permission> permissions(const Standing& actor) {
 void may_post(const Standing& actor, MessageType type) {
     may_message_directly(actor.block);
     if (actor.role == Role::restricted && !actor.custom_grants) throw forbidden("restricted members cannot post");
-    require(actor, post, "only admins can post in this group");
-    if (carries_media(type)) require(actor, post_media, "you may not post media in this group");
+    require(actor, post, "only admins can post in this chat");
+    if (carries_media(type)) require(actor, post_media, "you may not post media in this chat");
     if (actor.muted) throw forbidden("you are muted in this chat");
 }
 
@@ -163,7 +163,7 @@ void may_react(const Standing& actor) { require(actor, react, "restricted member
 
 void may_update_chat(const Standing& actor, bool changes_settings) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no editable info");
-    require(actor, edit_info, "only admins can edit this group");
+    require(actor, edit_info, "only admins can edit this chat");
     if (changes_settings) require(actor, change_settings, "only admins can change group settings");
 }
 
@@ -289,7 +289,7 @@ void may_ban(const Standing& actor, std::optional<Role> target, bool self) {
 }
 
 void may_join(bool banned) {
-    if (banned) throw Error(ErrorCode::forbidden, "a user is banned from this group", "user_ids");
+    if (banned) throw Error(ErrorCode::forbidden, "a user is banned from this chat", "user_ids");
 }
 
 void may_manage_invite_links(const Standing& actor) {
@@ -307,7 +307,7 @@ void may_use_invite_link(const InviteLink& link, Timestamp now) {
 
 void may_join_by_link(const InviteLink& link, Timestamp now, bool banned) {
     may_use_invite_link(link, now);
-    if (banned) throw with_reason(ErrorCode::forbidden, "you are banned from this group", "banned");
+    if (banned) throw with_reason(ErrorCode::forbidden, "you are banned from this chat", "banned");
 }
 
 void may_remove_member(const Standing& actor, Role target, bool self) {
@@ -363,12 +363,12 @@ void may_remove_media(const Standing& actor, const std::string& actor_id, const 
 }
 
 void may_pin(const Standing& actor, const Message& message, bool pin) {
-    require(actor, Permission::pin, "only admins can pin messages in this group");
+    require(actor, Permission::pin, "only admins can pin messages in this chat");
     if (pin && message.is_deleted) throw conflict("message is deleted");
 }
 
 void may_mention_all(const Standing& actor) {
-    require(actor, mention_all, "only admins can mention everyone in this group");
+    require(actor, mention_all, "only admins can mention everyone in this chat");
 }
 
 void may_forward(const Message& message) {

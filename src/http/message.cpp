@@ -1,5 +1,7 @@
 #include "confab/http/message.hpp"
 
+#include <cctype>
+
 namespace confab::http {
 
 std::string_view method_name(Method method) {
@@ -40,6 +42,36 @@ Response no_content() {
     response.status = 204;
     response.content_type.clear();
     return response;
+}
+
+std::string content_disposition(std::string_view disposition, std::string_view file_name) {
+    const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; };
+    // RFC 8187 attr-char: what a filename* value carries unencoded.
+    const auto attr_char = [](unsigned char c) {
+        return std::isalnum(c) != 0 ||
+               std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    };
+    std::string value(disposition);
+    value += "; filename=\"";
+    bool all_plain = true;
+    for (const unsigned char c : file_name) {
+        all_plain = all_plain && plain(c);
+        value += plain(c) ? static_cast<char>(c) : '_';
+    }
+    value += '"';
+    if (all_plain) return value;
+    value += "; filename*=UTF-8''";
+    constexpr std::string_view hex = "0123456789ABCDEF";
+    for (const unsigned char c : file_name) {
+        if (attr_char(c)) {
+            value += static_cast<char>(c);
+        } else {
+            value += '%';
+            value += hex[c >> 4];
+            value += hex[c & 0xF];
+        }
+    }
+    return value;
 }
 
 }  // namespace confab::http

@@ -882,6 +882,12 @@ TEST_F(MediaTest, DownloadReturnsTheBytesWithTheDocumentedHeaders) {
     EXPECT_NE(cd.find("minutes.txt"), std::string::npos) << cd;
     EXPECT_EQ(d.header("x-content-type-options"), "nosniff");
 
+    // A name that is not plain ASCII also travels percent-encoded (RFC 6266 filename*).
+    auto accented =
+        post_media(port(), a, chat, "file", media::text(91), {{"X-File-Name", "r\xC3\xA9sum\xC3\xA9 1.txt"}});
+    EXPECT_EQ(download(port(), b, accented["id"]).header("content-disposition"),
+              "attachment; filename=\"r__sum__ 1.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%201.txt");
+
     // Voice and video are inline too.
     auto ogg = media::ogg_opus(90);
     auto voice = post_media(port(), a, chat, "voice", ogg);

@@ -66,4 +66,10 @@ Response json_response(int status, std::string body);
 Response json_response(int status, std::shared_ptr<const std::string> body);
 Response no_content();
 
+// A Content-Disposition value (`disposition`: "inline" or "attachment") naming `file_name`
+// (UTF-8) as RFC 6266 asks: a quoted ASCII `filename` every client reads (other bytes, quotes,
+// backslashes and controls as '_'), and, when the name is not plain ASCII, `filename*` with
+// the whole name percent-encoded as UTF-8, which browsers prefer.
+std::string content_disposition(std::string_view disposition, std::string_view file_name);
+
 }  // namespace confab::http

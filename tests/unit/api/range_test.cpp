@@ -33,6 +33,15 @@ TEST(Range, PastTheEndIsUnsatisfiable) {
     EXPECT_TRUE(unsatisfiable("bytes=-0", 100));
 }
 
+// Positions are digits of any length: one past 64 bits is past any file.
+TEST(Range, PositionsPastSixtyFourBitsAreClampedLikeAnyPastTheEnd) {
+    EXPECT_EQ(slice("bytes=0-99999999999999999999", 100), (std::pair<std::uint64_t, std::uint64_t>{0, 99}));
+    EXPECT_EQ(slice("bytes=40-18446744073709551616", 100), (std::pair<std::uint64_t, std::uint64_t>{40, 99}));
+    EXPECT_EQ(slice("bytes=-99999999999999999999", 100), (std::pair<std::uint64_t, std::uint64_t>{0, 99}));
+    EXPECT_TRUE(unsatisfiable("bytes=99999999999999999999-", 100));
+    EXPECT_TRUE(whole(std::string_view("bytes=0-9999999999999999999x"), 100)) << "not digits";
+}
+
 TEST(Range, MalformedOrMultipleIsTheWholeFile) {
     EXPECT_TRUE(whole(std::nullopt, 100));
     for (const char* header : {"bytes=0-1,5-6", "bytes=a-b", "bytes=5-1", "items=0-1", "bytes=", "bytes=-", "bytes=1"})

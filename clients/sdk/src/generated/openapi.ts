@@ -4509,7 +4509,12 @@ export interface components {
         "X-Content-Type-Options": "nosniff";
         /** @description Always `bytes`. */
         "Accept-Ranges": "bytes";
-        /** @description `attachment` for kind `file`, `inline` otherwise, with the quoted file name (or the sha256 when there is none). */
+        /**
+         * @description `attachment` for kind `file`, `inline` otherwise, with the quoted file name (or the
+         *     sha256 when there is none) as RFC 6266 gives it: `filename` in ASCII (any other byte,
+         *     `"`, `\` and control characters as `_`), and when the name is not plain ASCII also
+         *     `filename*=UTF-8''` with the whole name percent-encoded.
+         */
         "Content-Disposition": string;
     };
     pathItems: never;
