@@ -306,6 +306,8 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_react(standing);
+    // A deleted message has no reactions left: removing one is idempotent like any other.
+    if (message.is_deleted && !add) co_return;
     if (message.is_deleted) throw conflict("message is deleted");
     const auto chat_id = message.chat_id;
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](store::Tx& tx) {
@@ -313,8 +315,11 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
         // left (or was restricted) since is refused.
         const auto now = lock_standing(tx, chat_id, actor, "message");
         rules::may_react(now);
-        if (message_of(tx, message_id, actor).is_deleted) throw conflict("message is deleted");
         Outcome<bool> outcome{false, {}};
+        if (message_of(tx, message_id, actor).is_deleted) {
+            if (!add) return outcome;  // deleted meanwhile: nothing left to remove
+            throw conflict("message is deleted");
+        }
         const bool changed = add ? store::messages::add_reaction(tx, message_id, actor, emoji)
                                  : store::messages::remove_reaction(tx, message_id, actor, emoji);
         if (!changed) return outcome;  // idempotent: nothing moves, nothing is sent

@@ -642,6 +642,8 @@ TEST_F(MessagesTest, DeleteLeavesATombstone) {
     EXPECT_TRUE(
         IsError(put(port(), b.token, reaction_url(m["id"], "\xF0\x9F\x91\x8D"), json::object()), 409, "conflict"))
         << "reacting to a deleted message";
+    EXPECT_EQ(del(port(), b.token, reaction_url(m["id"], "\xE2\x9D\xA4")).status, 204)
+        << "removing a reaction a deleted message no longer has is idempotent";
     EXPECT_EQ(get_message(port(), a, m["id"]), t) << "nothing changed after the rejected calls";
 }
 

@@ -293,21 +293,21 @@ export interface components {
             /** @description Null for a direct chat. */
             title: string | null;
             /** @description A channel's handle; null for a channel without one and for every other chat (an addition). */
-            handle?: string | null;
+            handle: string | null;
             /** @description A public channel; false for every other chat (an addition). */
-            is_public?: boolean;
+            is_public: boolean;
             /**
              * @description A channel's members, owner and admins included (equal to `member_count`), kept as a
              *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
              */
-            subscriber_count?: number | null;
+            subscriber_count: number | null;
             /**
              * @description A large group (an addition; docs/api.md, Large groups): its owner made it large, which
              *     cannot be undone. It holds up to `limits.large_group_members`; joins, leaves, role
              *     changes, reads and typing go to its staff and the member concerned, not to every
              *     member. False for every other chat.
              */
-            large?: boolean;
+            large: boolean;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */

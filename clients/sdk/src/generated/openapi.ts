@@ -2123,8 +2123,9 @@ export interface paths {
         post?: never;
         /**
          * Take a reaction back (idempotent)
-         * @description Removing a reaction that does not exist is `204` and changes nothing. Counts against
-         *     the same per-user rate limit as adding one (`429` past it).
+         * @description Removing a reaction that does not exist is `204` and changes nothing, on a deleted
+         *     message too (it has none left). Counts against the same per-user rate limit as adding
+         *     one (`429` past it).
          */
         delete: operations["removeReaction"];
         options?: never;
@@ -3153,21 +3154,21 @@ export interface components {
             /** @description Null for a direct chat. */
             title: string | null;
             /** @description A channel's handle; null for a channel without one and for every other chat (an addition). */
-            handle?: string | null;
+            handle: string | null;
             /** @description A public channel; false for every other chat (an addition). */
-            is_public?: boolean;
+            is_public: boolean;
             /**
              * @description A channel's members, owner and admins included (equal to `member_count`), kept as a
              *     counter; null for every other chat. Its changes send no `chat.updated` (an addition).
              */
-            subscriber_count?: number | null;
+            subscriber_count: number | null;
             /**
              * @description A large group (an addition; docs/api.md, Large groups): its owner made it large, which
              *     cannot be undone. It holds up to `limits.large_group_members`; joins, leaves, role
              *     changes, reads and typing go to its staff and the member concerned, not to every
              *     member. False for every other chat.
              */
-            large?: boolean;
+            large: boolean;
             avatar_url: string | null;
             settings: components["schemas"]["ChatSettings"];
             /** @description Client-defined, stored as given. */
@@ -7692,7 +7693,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

@@ -28,6 +28,7 @@ test('a deletion wins only over older versions', () => {
 const chat = (id: string, lastSeq: number, lastRead: number, at: string): ChatModel => ({
   id, type: 'group', title: id, avatar_url: null, settings: {} as ChatModel['settings'], metadata: {}, member_count: 2,
   last_message: null, last_seq: lastSeq, version: lastSeq, created_at: at, updated_at: at,
+  handle: null, is_public: false, subscriber_count: null, large: false,
   me: { role: 'member', custom_role: null, last_read_seq: lastRead, unread_count: lastSeq - lastRead, unread_mention_count: 0, is_muted: false,
     permissions: [] },
 });
