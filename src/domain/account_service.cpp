@@ -35,7 +35,7 @@ boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
     // Everyone who shares a chat with them now learns of the tombstone, groups included.
     auto contacts =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });
-    co_await leave_groups(user_id);
+    co_await leave_shared_chats(user_id);
     if (remove_messages_) co_await remove_messages(user_id);
     auto unreferenced = co_await writes_.pool().run([user_id](store::Tx& tx) {
         store::webhooks::remove_of_bot(tx, user_id);
@@ -51,9 +51,9 @@ boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
     spdlog::info("account deleted user_id={} messages={}", user_id, remove_messages_ ? "removed" : "kept");
 }
 
-boost::asio::awaitable<void> AccountService::leave_groups(const std::string& user_id) {
+boost::asio::awaitable<void> AccountService::leave_shared_chats(const std::string& user_id) {
     const auto groups =
-        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::groups_of(tx, user_id); });
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::shared_chats_of(tx, user_id); });
     for (const auto& chat_id : groups) {
         try {
             co_await members_.remove_member(user_id, chat_id, user_id);

@@ -27,7 +27,7 @@ boost::asio::awaitable<OwnedBot> BotService::create(std::string owner_id, NewBot
     ProfileChange profile{.display_name = request.display_name.value_or(request.username), .bio = request.bio};
     check_profile_change(profile);
     // Checked before the bot exists, so a refused URL leaves no bot behind.
-    if (request.webhook_url) co_await webhooks_.check_url(*request.webhook_url);
+    if (request.webhook_url) co_await webhooks_.check_url(*request.webhook_url, "webhook_url");
     auto bot = co_await writes_.pool().run([owner_id, username = request.username, profile](store::Tx& tx) {
         if (store::bots::count_locked(tx, owner_id) >= max_bots_per_user)
             throw with_reason(ErrorCode::conflict, "at most " + std::to_string(max_bots_per_user) + " bots per user",
@@ -61,7 +61,7 @@ boost::asio::awaitable<OwnedBot> BotService::update(std::string owner_id, std::s
     if (!change.display_name && !change.bio && !change.webhook_url) throw bad_request("nothing to update");
     auto bot = co_await managed_bot(writes_, owner_id, bot_id);
     OwnedBot result{.bot = std::move(bot), .token = std::nullopt, .webhook_secret = std::nullopt};
-    if (change.webhook_url && *change.webhook_url) co_await webhooks_.check_url(**change.webhook_url);
+    if (change.webhook_url && *change.webhook_url) co_await webhooks_.check_url(**change.webhook_url, "webhook_url");
     if (change.display_name || change.bio)
         result.bot.user = co_await users_.update_profile(bot_id, ProfileChange{.display_name = change.display_name,
                                                                                .bio = change.bio,

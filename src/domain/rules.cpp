@@ -453,6 +453,7 @@ void check_room(ChatType type, bool large, std::size_t members, MemberCaps caps,
 
 void may_make_large(const Standing& actor, bool asked) {
     if (actor.type != ChatType::group) throw bad_request("only a group can be made large", "large");
+    if (asked == actor.large) return;  // as it is: nothing to decide (a client echoing the chat back)
     if (actor.role != Role::owner) throw forbidden("only the owner makes a group large");
     if (actor.large && !asked) throw bad_request("a large group stays large", "large");
 }

@@ -67,8 +67,8 @@ void ScheduledService::check_send_at(Timestamp send_at) const {
 
 boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::schedule(ScheduleMessage request) {
     auto& m = request.message;
+    if (m.type == MessageType::poll) throw bad_request("polls cannot be scheduled", "type");
     messages_.check_send(m);
-    if (m.poll) throw bad_request("polls cannot be scheduled", "type");
     // Its root could be deleted before it is due; a thread reply is sent when it is written.
     if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
     check_send_at(request.send_at);

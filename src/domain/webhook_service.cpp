@@ -76,7 +76,7 @@ std::vector<Event> created_events(store::Tx& tx, const Message& message) {
     if (message.type != MessageType::system) return events;
     const auto change = store::webhooks::member_change(tx, message.id);
     if (!change) return events;
-    if (change->event == "member.left" || change->event == "member.removed") {
+    if (change->event == "member.left" || change->event == "member.removed" || change->event == "member.banned") {
         events.emplace_back(MemberRemoved{message.chat_id, change->user_id});
         return events;
     }
@@ -188,10 +188,10 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::owned(const WebhookO
     co_return std::move(*found);
 }
 
-boost::asio::awaitable<void> WebhookService::check_url(const std::string& url) {
-    if (url.size() > max_url_chars) throw bad_request("url is too long", "url");
+boost::asio::awaitable<void> WebhookService::check_url(const std::string& url, const std::string& field) {
+    if (url.size() > max_url_chars) throw bad_request(field + " is too long", field);
     if (!transport_) throw Error(ErrorCode::unavailable, "webhooks are not available");
-    co_await transport_->check_destination(url);
+    co_await transport_->check_destination(url, field);
 }
 
 boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner owner, NewWebhook request) {
@@ -205,7 +205,7 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner 
         if (std::find(events.begin(), events.end(), event) == events.end()) events.push_back(event);
     }
     if (events.empty()) events = webhook_event_names();
-    co_await check_url(request.url);
+    co_await check_url(request.url, "url");
     WebhookSubscription subscription{.id = {},
                                      .chat_id = owner.chat_id,
                                      .url = request.url,
@@ -224,7 +224,7 @@ boost::asio::awaitable<std::optional<WebhookSubscription>> WebhookService::set_b
     std::string bot_id, std::optional<std::string> url) {
     std::optional<WebhookSubscription> subscription;
     if (url) {
-        co_await check_url(*url);
+        co_await check_url(*url, "url");
         subscription = WebhookSubscription{.id = {},
                                            .chat_id = std::nullopt,
                                            .url = *url,

@@ -39,8 +39,8 @@ AddressKind classify_v6(const asio::ip::address_v6& address) {
     return AddressKind::public_internet;
 }
 
-model::Error refused_url(const std::string& message) {
-    return model::with_reason(model::ErrorCode::bad_request, message, "url_refused", "url");
+model::Error refused_url(const std::string& message, const std::string& field) {
+    return model::with_reason(model::ErrorCode::bad_request, field + message, "url_refused", field);
 }
 
 }  // namespace
@@ -59,22 +59,22 @@ bool HttpWebhookTransport::allows(const asio::ip::address& address) const {
     return false;
 }
 
-asio::awaitable<void> HttpWebhookTransport::check_destination(std::string url) {
+asio::awaitable<void> HttpWebhookTransport::check_destination(std::string url, std::string field) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->scheme() != "http" || parsed->host().empty())
-        throw model::bad_request("url must be an absolute http:// URL", "url");
-    if (parsed->has_fragment()) throw model::bad_request("url must have no fragment", "url");
+        throw model::bad_request(field + " must be an absolute http:// URL", field);
+    if (parsed->has_fragment()) throw model::bad_request(field + " must have no fragment", field);
     const auto port = parsed->has_port() ? std::string(parsed->port()) : std::string("80");
     asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
     asio::ip::tcp::resolver::results_type resolved;
     try {
         resolved = co_await resolver.async_resolve(std::string(parsed->host()), port, asio::use_awaitable);
     } catch (const boost::system::system_error&) {
-        throw refused_url("url's host does not resolve");
+        throw refused_url("'s host does not resolve", field);
     }
     for (const auto& entry : resolved)
         if (!allows(entry.endpoint().address()))
-            throw refused_url("url's host resolves to a loopback, private, link-local or reserved address");
+            throw refused_url("'s host resolves to a loopback, private, link-local or reserved address", field);
 }
 
 asio::awaitable<std::optional<std::string>> HttpWebhookTransport::post(domain::WebhookPost post) {

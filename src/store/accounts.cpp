@@ -6,9 +6,9 @@
 namespace confab::store::accounts {
 
 void prepare(Tx& tx) {
-    tx.prepare("accounts_groups",
+    tx.prepare("accounts_shared_chats",
                "SELECT cm.chat_id::text FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
-               "WHERE cm.user_id = $1::uuid AND c.type = 'group' ORDER BY cm.position");
+               "WHERE cm.user_id = $1::uuid AND c.type IN ('group', 'channel') ORDER BY cm.position");
     tx.prepare("accounts_chats_with_messages",
                "SELECT DISTINCT chat_id::text FROM messages "
                "WHERE sender_id = $1::uuid AND NOT is_deleted AND type <> 'system'");
@@ -45,8 +45,8 @@ void prepare(Tx& tx) {
             "gone"));
 }
 
-std::vector<std::string> groups_of(Tx& tx, const std::string& user_id) {
-    return first_column(tx.exec_prepared("accounts_groups", user_id));
+std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id) {
+    return first_column(tx.exec_prepared("accounts_shared_chats", user_id));
 }
 
 std::vector<std::string> chats_with_messages(Tx& tx, const std::string& user_id) {

@@ -305,6 +305,33 @@ TEST_F(DeletionTest, DeletingAPasswordAccountNeedsItsPassword) {
     EXPECT_EQ(login(port(), ana.username).empty(), false);
 }
 
+// A deleted account leaves its channels as it leaves its groups: a subscriber stops counting,
+// and an owner hands the channel on, so that someone can still run (or delete) it.
+TEST_F(DeletionTest, ADeletedAccountLeavesItsChannels) {
+    auto owner = register_user(port(), "dc");
+    auto reader = register_user(port(), "dc");
+    auto other = register_user(port(), "dc");
+    const std::string handle = "dc" + random_alnum(12);
+    const std::string channel =
+        expect_json(post(port(), owner.token, chats_url(),
+                         {{"type", "channel"}, {"title", "News"}, {"handle", handle}, {"is_public", true}}),
+                    201, "create channel")["id"];
+    for (const auto* user : {&reader, &other})
+        expect_json(post(port(), user->token, "/api/v1/channels/" + handle + "/join"), 200, "join");
+    ASSERT_EQ(get_chat(port(), owner, channel)["subscriber_count"], 3);
+
+    ASSERT_EQ(delete_account(port(), reader, json{{"password", kPassword}}).status, 204);
+    EXPECT_EQ(get_chat(port(), owner, channel)["subscriber_count"], 2);
+    for (const auto& member : list_members(port(), owner, channel))
+        EXPECT_NE(member["user"]["id"], reader.id) << "still listed after deleting their account";
+
+    ASSERT_EQ(delete_account(port(), owner, json{{"password", kPassword}}).status, 204);
+    const auto handed_on = get_chat(port(), other, channel);
+    EXPECT_EQ(handed_on["subscriber_count"], 1);
+    EXPECT_EQ(handed_on["me"]["role"], "owner") << "the one left runs the channel";
+    EXPECT_EQ(del(port(), other.token, chat_url(channel)).status, 204) << "and may delete it";
+}
+
 TEST_F(DeletionTest, ADeletedAccountsSessionsEndAndItsMessagesStayAsFromADeletedUser) {
     auto ana = register_user(port(), "dk", std::string("Ana Gone"));
     auto ben = register_user(port(), "dk");

@@ -111,6 +111,9 @@ TEST_F(LargeGroupsTest, OnlyTheOwnerMakesOnlyAGroupLargeAndOnlyOneWay) {
     const auto stays = patch(port(), owner.token, chat_url(chat_id), {{"large", false}});
     ASSERT_TRUE(IsJson(stays, 200));
     EXPECT_EQ(stays.json()["large"], false) << "false on an ordinary group changes nothing";
+    const auto echoed = patch(port(), admin.token, chat_url(chat_id), {{"title", "Echoed"}, {"large", false}});
+    ASSERT_TRUE(IsJson(echoed, 200)) << "an admin sending the chat's large back as it is";
+    EXPECT_EQ(echoed.json()["title"], "Echoed");
 
     ASSERT_TRUE(IsJson(patch(port(), owner.token, chat_url(chat_id), {{"large", true}}), 200));
     EXPECT_TRUE(IsBadField(patch(port(), owner.token, chat_url(chat_id), {{"large", false}}), "large"))

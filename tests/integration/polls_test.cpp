@@ -201,6 +201,10 @@ TEST_F(PollsTest, APollIsCheckedWhenSent) {
         post(port(), ann.token, chat_url(chat) + "/scheduled-messages",
              {{"type", "poll"}, {"poll", lunch_poll()}, {"send_at", timestamp_from_now(std::chrono::hours(1))}}),
         "type"));
+    EXPECT_TRUE(IsBadField(post(port(), ann.token, chat_url(chat) + "/scheduled-messages",
+                                {{"type", "poll"}, {"send_at", timestamp_from_now(std::chrono::hours(1))}}),
+                           "type"))
+        << "without its poll too: the type is what cannot be scheduled";
     EXPECT_TRUE(
         IsError(put(port(), ann.token, message_url(largest["id"]), {{"content", "edited"}}), 400, "bad_request"));
     EXPECT_TRUE(IsBadField(post(port(), ann.token, message_url(largest["id"]) + "/forward", {{"chat_id", chat}}),

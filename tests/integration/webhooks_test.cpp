@@ -137,6 +137,14 @@ TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
     EXPECT_EQ(receiver.unique("member.removed")[0]["data"], json({{"chat_id", scene.chat_id}, {"user_id", carl.id}}));
     // Each change also came as its system message, before its member event.
     EXPECT_EQ(receiver.unique("message.new").size(), 3U);
+
+    // A ban takes the member out too.
+    ASSERT_TRUE(
+        IsJson(post(port(), scene.ann.token, chat_url(scene.chat_id) + "/bans", {{"user_id", scene.bob.id}}), 201));
+    ASSERT_TRUE(eventually([&] { return receiver.unique("member.removed").size() == 2; }, 15s));
+    EXPECT_EQ(receiver.unique("member.removed")[1]["data"],
+              json({{"chat_id", scene.chat_id}, {"user_id", scene.bob.id}}));
+    EXPECT_EQ(receiver.unique("message.new").size(), 4U);
 }
 
 TEST_F(WebhooksTest, ASubscriptionGetsOnlyTheEventsItNames) {

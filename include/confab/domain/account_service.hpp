@@ -45,7 +45,7 @@ public:
 
 private:
     boost::asio::awaitable<void> erase(const std::string& user_id);
-    boost::asio::awaitable<void> leave_groups(const std::string& user_id);
+    boost::asio::awaitable<void> leave_shared_chats(const std::string& user_id);
     // Deletes, for everyone, the user's messages in every chat, each chat's in one write.
     boost::asio::awaitable<void> remove_messages(const std::string& user_id);
 

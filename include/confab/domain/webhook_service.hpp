@@ -35,9 +35,10 @@ public:
     WebhookTransport& operator=(const WebhookTransport&) = delete;
     virtual ~WebhookTransport() = default;
 
-    // Throws bad_request (field url) for a URL that may not be subscribed: not http://, a host
-    // that does not resolve, or one resolving to an address the settings refuse.
-    virtual boost::asio::awaitable<void> check_destination(std::string url) = 0;
+    // Throws bad_request naming `field` (the request's: url, webhook_url) for a URL that may
+    // not be subscribed: not http://, a host that does not resolve, or one resolving to an
+    // address the settings refuse.
+    virtual boost::asio::awaitable<void> check_destination(std::string url, std::string field) = 0;
     // nullopt when the receiver answered 2xx; else what went wrong, for the log and the
     // parked delivery (never the body).
     virtual boost::asio::awaitable<std::optional<std::string>> post(WebhookPost post) = 0;
@@ -102,9 +103,9 @@ public:
     // (nullopt). The caller has made sure the bot is the actor's.
     boost::asio::awaitable<std::optional<WebhookSubscription>> set_bot_webhook(std::string bot_id,
                                                                                std::optional<std::string> url);
-    // Throws bad_request (field url) for a URL no webhook may have, unavailable when webhooks
+    // Throws bad_request naming `field` for a URL no webhook may have, unavailable when webhooks
     // are off.
-    boost::asio::awaitable<void> check_url(const std::string& url);
+    boost::asio::awaitable<void> check_url(const std::string& url, const std::string& field);
     // Sends a parked delivery again, now, once: true when the receiver took it (it is then
     // no longer listed).
     boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> replay(WebhookOwner owner, std::string id,

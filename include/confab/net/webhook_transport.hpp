@@ -22,7 +22,7 @@ class HttpWebhookTransport final : public domain::WebhookTransport {
 public:
     explicit HttpWebhookTransport(const config::Webhooks& settings) : settings_(settings) {}
 
-    boost::asio::awaitable<void> check_destination(std::string url) override;
+    boost::asio::awaitable<void> check_destination(std::string url, std::string field) override;
     boost::asio::awaitable<std::optional<std::string>> post(domain::WebhookPost post) override;
 
     bool allows(const boost::asio::ip::address& address) const;

@@ -15,8 +15,8 @@ namespace confab::store::accounts {
 
 void prepare(Tx& tx);
 
-// The groups the user is a member of.
-std::vector<std::string> groups_of(Tx& tx, const std::string& user_id);
+// The groups and channels the user is a member of (a direct chat is never left).
+std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id);
 // The chats holding messages of the user that are not deleted (system messages aside).
 std::vector<std::string> chats_with_messages(Tx& tx, const std::string& user_id);
 

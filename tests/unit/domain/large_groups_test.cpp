@@ -35,8 +35,8 @@ TEST(LargeGroupRules, WhoMakesAGroupLarge) {
     // clang-format off
     const std::vector<Row> table{
         {ChatType::group,   false, true,  "FFFFA"},  // the owner alone makes a group large
-        {ChatType::group,   false, false, "FFFFA"},  // false on an ordinary group changes nothing
-        {ChatType::group,   true,  true,  "FFFFA"},  // true again changes nothing
+        {ChatType::group,   false, false, "AAAAA"},  // false on an ordinary group changes nothing
+        {ChatType::group,   true,  true,  "AAAAA"},  // true again changes nothing
         {ChatType::group,   true,  false, "FFFFB"},  // one way: a large group stays large
         {ChatType::direct,  false, true,  "BBBBB"},
         {ChatType::channel, false, true,  "BBBBB"},

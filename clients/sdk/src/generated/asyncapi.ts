@@ -1015,7 +1015,7 @@ export interface components {
              * @description A group's (an addition; docs/api.md, Large groups): `true` makes it large, by its owner
              *     only (`403`); on a direct chat or a channel `400` (field `large`); one way: `false` on a
              *     large group is `400` (field `large`), while `true` on a large group and `false` on an
-             *     ordinary one change nothing.
+             *     ordinary one change nothing, whoever sends them.
              */
             large?: boolean;
         };

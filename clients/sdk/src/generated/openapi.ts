@@ -848,7 +848,8 @@ export interface paths {
          *     `chat.updated`.
          *
          *     A channel's `handle` (a handle, or null) and `is_public` (additions; docs/api.md,
-         *     Channels): on a channel only (`400` on another chat), by who holds `change_settings`
+         *     Channels): on a channel only (a handle or `is_public: true` on another chat is `400`; `null` and
+         *     `false`, which every other chat has, change nothing), by who holds `change_settings`
          *     (`403` otherwise); a public channel keeps a handle (`400`); a handle another chat has,
          *     in any case, is `409` with `details.reason` `handle_taken`. They write no `system`
          *     message; `chat.updated` is emitted.
@@ -882,7 +883,8 @@ export interface paths {
          *     `chat.updated`.
          *
          *     A channel's `handle` (a handle, or null) and `is_public` (additions; docs/api.md,
-         *     Channels): on a channel only (`400` on another chat), by who holds `change_settings`
+         *     Channels): on a channel only (a handle or `is_public: true` on another chat is `400`; `null` and
+         *     `false`, which every other chat has, change nothing), by who holds `change_settings`
          *     (`403` otherwise); a public channel keeps a handle (`400`); a handle another chat has,
          *     in any case, is `409` with `details.reason` `handle_taken`. They write no `system`
          *     message; `chat.updated` is emitted.
@@ -3876,7 +3878,7 @@ export interface components {
              * @description A group's (an addition; docs/api.md, Large groups): `true` makes it large, by its owner
              *     only (`403`); on a direct chat or a channel `400` (field `large`); one way: `false` on a
              *     large group is `400` (field `large`), while `true` on a large group and `false` on an
-             *     ordinary one change nothing.
+             *     ordinary one change nothing, whoever sends them.
              */
             large?: boolean;
         };
