@@ -148,10 +148,11 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     }
     if (auto metadata = optional_object(data, "metadata", max_metadata_bytes)) message.metadata = std::move(*metadata);
     // metadata.location is a place on any message, so that what reads it can trust its shape.
-    const auto metadata = data.find("metadata");
-    const bool names_a_place = metadata != data.end() && metadata->is_object() && metadata->contains("location");
-    if (message.type == model::MessageType::location || names_a_place)
-        message.location = parse_location(parse_stored(message.metadata));
+    static const Json no_metadata = Json::object();
+    const auto given = data.find("metadata");
+    const Json& metadata = given != data.end() && given->is_object() ? *given : no_metadata;
+    if (message.type == model::MessageType::location || metadata.contains("location"))
+        message.location = parse_location(metadata);
     if (const auto poll = data.find("poll"); poll != data.end() && !poll->is_null())
         message.poll = parse_poll(*poll, message.content);
     return message;

@@ -52,9 +52,9 @@ boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
 }
 
 boost::asio::awaitable<void> AccountService::leave_shared_chats(const std::string& user_id) {
-    const auto groups =
+    const auto chats =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::shared_chats_of(tx, user_id); });
-    for (const auto& chat_id : groups) {
+    for (const auto& chat_id : chats) {
         try {
             co_await members_.remove_member(user_id, chat_id, user_id);
         } catch (const Error& error) {

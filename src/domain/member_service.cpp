@@ -255,7 +255,7 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         // The caller changing themself sees their own read position; the chat sees what their
         // privacy shows.
         const auto stored = stored_member(tx, chat_id, user_id);
-        auto as_the_chat_sees = seen_by(stored, false);
+        const auto as_the_chat_sees = seen_by(stored, false);
         outcome.value = user_id == actor ? seen_by(stored, true) : as_the_chat_sees;
         if (update.muted_until && !role_changes)
             outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{as_the_chat_sees}, chat_id,

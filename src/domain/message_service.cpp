@@ -306,9 +306,10 @@ boost::asio::awaitable<void> MessageService::react(std::string actor, std::strin
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_react(standing);
-    // A deleted message has no reactions left: removing one is idempotent like any other.
-    if (message.is_deleted && !add) co_return;
-    if (message.is_deleted) throw conflict("message is deleted");
+    if (message.is_deleted) {
+        if (!add) co_return;  // a deleted message has no reactions left: removing one changes nothing
+        throw conflict("message is deleted");
+    }
     const auto chat_id = message.chat_id;
     const bool changed = co_await writes_.commit(chat_id, [chat_id, message_id, actor, emoji, add](store::Tx& tx) {
         // One reaction change per chat at a time: the 20-emoji cap holds. A reactor who has

@@ -40,7 +40,7 @@ AddressKind classify_v6(const asio::ip::address_v6& address) {
 }
 
 model::Error refused_url(const std::string& message, const std::string& field) {
-    return model::with_reason(model::ErrorCode::bad_request, field + message, "url_refused", field);
+    return model::with_reason(model::ErrorCode::bad_request, message, "url_refused", field);
 }
 
 }  // namespace
@@ -70,11 +70,11 @@ asio::awaitable<void> HttpWebhookTransport::check_destination(std::string url, s
     try {
         resolved = co_await resolver.async_resolve(std::string(parsed->host()), port, asio::use_awaitable);
     } catch (const boost::system::system_error&) {
-        throw refused_url("'s host does not resolve", field);
+        throw refused_url(field + "'s host does not resolve", field);
     }
     for (const auto& entry : resolved)
         if (!allows(entry.endpoint().address()))
-            throw refused_url("'s host resolves to a loopback, private, link-local or reserved address", field);
+            throw refused_url(field + "'s host resolves to a loopback, private, link-local or reserved address", field);
 }
 
 asio::awaitable<std::optional<std::string>> HttpWebhookTransport::post(domain::WebhookPost post) {

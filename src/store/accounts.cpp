@@ -15,15 +15,12 @@ void prepare(Tx& tx) {
     // Every CTE sees the rows as they were: `old` keeps the media and thread they had.
     tx.prepare("accounts_remove_messages",
                "WITH mine AS (SELECT id, media_id, thread_root_id FROM messages "
-               "  WHERE chat_id = $1::uuid AND sender_id = $2::uuid AND NOT is_deleted AND type <> 'system'), "
-               "gone AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM mine)), "
-               "poll_gone AS (DELETE FROM polls WHERE message_id IN (SELECT id FROM mine)), "
-               "unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM mine)), "
-               "untranslated AS (DELETE FROM message_translations WHERE message_id IN (SELECT id FROM mine)) "
-               "UPDATE messages m SET " CONFAB_TOMBSTONE_COLUMNS
-               ", version = $3, updated_at = now() "
-               "FROM mine WHERE m.id = mine.id "
-               "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
+               "  WHERE chat_id = $1::uuid AND sender_id = $2::uuid AND NOT is_deleted AND type <> "
+               "'system'), " CONFAB_TOMBSTONE_SIDE_ROWS(
+                   "SELECT id FROM mine") "UPDATE messages m SET " CONFAB_TOMBSTONE_COLUMNS
+                                          ", version = $3, updated_at = now() "
+                                          "FROM mine WHERE m.id = mine.id "
+                                          "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
     tx.prepare("accounts_tombstone",
                "UPDATE users SET username = 'deleted-' || id::text, display_name = 'Deleted user', avatar_url = NULL, "
                "avatar_media_id = NULL, bio = NULL, password_hash = NULL, is_admin = false, last_seen_at = NULL, "

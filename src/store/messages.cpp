@@ -366,12 +366,8 @@ void prepare(Tx& tx) {
                "UPDATE messages SET content = $2, entities = $4::jsonb, is_edited = true, version = $3, "
                "updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_tombstone",
-               "WITH gone AS (DELETE FROM reactions WHERE message_id = $1::uuid), "
-               "poll_gone AS (DELETE FROM polls WHERE message_id = $1::uuid), "
-               "unmentioned AS (DELETE FROM message_mentions WHERE message_id = $1::uuid), "
-               "untranslated AS (DELETE FROM message_translations WHERE message_id = $1::uuid) "
-               "UPDATE messages SET " CONFAB_TOMBSTONE_COLUMNS
-               ", version = $2, updated_at = now() WHERE id = $1::uuid");
+               "WITH " CONFAB_TOMBSTONE_SIDE_ROWS("$1::uuid") "UPDATE messages SET " CONFAB_TOMBSTONE_COLUMNS
+                                                              ", version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_detach_media",
                "UPDATE messages SET media_id = NULL, version = $2, updated_at = now() WHERE id = $1::uuid");
     tx.prepare("messages_set_version", "UPDATE messages SET version = $2, updated_at = now() WHERE id = $1::uuid");

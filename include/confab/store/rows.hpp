@@ -120,16 +120,25 @@ inline std::string like_prefix(const std::string& prefix) {
 // of PostgreSQL's CPU per message until autovacuum's ANALYZE replaced the plan.
 #define CONFAB_LOOKUP_PER_ROW "OFFSET 0"
 
-// A timestamptz column in the form timestamp() reads: its UTC time as text. PostgreSQL prints
-// that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
-// page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
 // What deleting a message blanks (PROTOCOL.md: content "", media null; and what else it
-// carried: formatting, metadata such as a location, its pin). Reactions, polls, mentions and
-// translations are rows of their own, deleted beside it.
+// carried: formatting, metadata such as a location, its pin)...
 #define CONFAB_TOMBSTONE_COLUMNS                                                                             \
     "content = '', entities = '[]', metadata = '{}', is_deleted = true, media_id = NULL, pinned_at = NULL, " \
     "pinned_by = NULL, pinned_version = NULL"
+// ...and the rows of their own it had, deleted beside it (CTEs of the tombstoning statement):
+// reactions, poll, mentions and translations of the messages `ids` (a subquery or a value).
+#define CONFAB_TOMBSTONE_SIDE_ROWS(ids)                                      \
+    "gone AS (DELETE FROM reactions WHERE message_id IN (" ids               \
+    ")), "                                                                   \
+    "poll_gone AS (DELETE FROM polls WHERE message_id IN (" ids              \
+    ")), "                                                                   \
+    "unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (" ids \
+    ")), "                                                                   \
+    "untranslated AS (DELETE FROM message_translations WHERE message_id IN (" ids ")) "
 
+// A timestamptz column in the form timestamp() reads: its UTC time as text. PostgreSQL prints
+// that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
+// page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
 #define CONFAB_TIME(column) "(" column " AT TIME ZONE 'UTC')"
 
 // The member count of the chat `chat` (a chats row's alias): a channel or large group keeps it
