@@ -20,7 +20,6 @@ using ChannelsTest = ChatTest;
 using ChannelPrivacyTest = ChatTest;
 
 const std::string channels_url = "/api/v1/channels";
-std::string channel_url(const std::string& handle) { return channels_url + "/" + handle; }
 std::string join_url(const std::string& handle) { return channel_url(handle) + "/join"; }
 
 std::string lower(std::string text) {
@@ -30,20 +29,6 @@ std::string lower(std::string text) {
 
 // A handle no other test run has: a letter, then random letters and digits.
 std::string fresh_handle(const std::string& prefix = "ch") { return prefix + random_alnum(12); }
-
-HttpResponse create_channel_raw(std::uint16_t port, const TestUser& owner, json body) {
-    body["type"] = "channel";
-    if (!body.contains("title")) body["title"] = "News";
-    return post(port, owner.token, chats_url(), body);
-}
-
-json create_channel(std::uint16_t port, const TestUser& owner, json body) {
-    return expect_json(create_channel_raw(port, owner, std::move(body)), 201, "create channel");
-}
-
-json join(std::uint16_t port, const TestUser& user, const std::string& handle) {
-    return expect_json(post(port, user.token, join_url(handle)), 200, "join channel");
-}
 
 ::testing::AssertionResult IsChannelModel(const json& j) {
     const std::set<std::string> keys{"id",         "type",      "handle",           "title",
@@ -159,7 +144,7 @@ TEST_F(ChannelsTest, HandlesFollowTheirPatternAndAreUniqueWhateverTheirCase) {
     EXPECT_TRUE(private_again.json()["handle"].is_null());
 
     const auto subscriber = register_user(port(), "cn");
-    join(port(), subscriber, handle);
+    join_channel(port(), subscriber, handle);
     EXPECT_TRUE(
         IsError(put(port(), subscriber.token, chat_url(first["id"]), {{"handle", fresh_handle()}}), 403, "forbidden"));
     EXPECT_TRUE(IsError(put(port(), subscriber.token, chat_url(first["id"]), {{"title", "Mine"}}), 403, "forbidden"));
@@ -211,14 +196,14 @@ TEST_F(ChannelsTest, AnyoneJoinsAPublicChannelAndTheCountFollowsJoinsAndLeaves) 
     auto c = public_channel(port());
     const auto ann = register_user(port(), "cn");
     const auto bob = register_user(port(), "cn");
-    const auto joined = join(port(), ann, c.handle);
+    const auto joined = join_channel(port(), ann, c.handle);
     EXPECT_TRUE(IsChatModel(joined));
     EXPECT_EQ(joined["id"], c.chat_id);
     EXPECT_EQ(joined["me"]["role"], "member");
     EXPECT_EQ(joined["me"]["permissions"], json::array({"react"}));
     EXPECT_EQ(joined["subscriber_count"], 2);
-    EXPECT_EQ(join(port(), ann, c.handle)["subscriber_count"], 2) << "joining again changes nothing";
-    join(port(), bob, c.handle);
+    EXPECT_EQ(join_channel(port(), ann, c.handle)["subscriber_count"], 2) << "joining again changes nothing";
+    join_channel(port(), bob, c.handle);
     EXPECT_EQ(subscribers(port(), c.owner, c.chat_id), 3);
     EXPECT_EQ(subscribers(port(), ann, c.chat_id), 3);
     const auto found = get(port(), ann.token, channel_url(c.handle));
@@ -233,7 +218,7 @@ TEST_F(ChannelsTest, AnyoneJoinsAPublicChannelAndTheCountFollowsJoinsAndLeaves) 
     EXPECT_TRUE(system_messages(port(), c.owner, c.chat_id).empty()) << "no one is told of joins and leaves";
 
     // The owner deletes the channel; a subscriber may not.
-    join(port(), bob, c.handle);
+    join_channel(port(), bob, c.handle);
     EXPECT_TRUE(IsError(del(port(), bob.token, chat_url(c.chat_id)), 403, "forbidden"));
     ASSERT_EQ(del(port(), c.owner.token, chat_url(c.chat_id)).status, 204);
     EXPECT_TRUE(IsError(get(port(), bob.token, chat_url(c.chat_id)), 404, "not_found"));
@@ -261,7 +246,7 @@ TEST_F(ChannelsTest, APrivateChannelIsJoinedByInviteLinkOnly) {
 TEST_F(ChannelsTest, ABannedUserCannotJoinAgain) {
     auto c = public_channel(port());
     const auto ann = register_user(port(), "cn");
-    join(port(), ann, c.handle);
+    join_channel(port(), ann, c.handle);
     ASSERT_TRUE(IsJson(post(port(), c.owner.token, chat_url(c.chat_id) + "/bans", {{"user_id", ann.id}}), 201));
     EXPECT_EQ(subscribers(port(), c.owner, c.chat_id), 1);
     EXPECT_TRUE(HasReason(post(port(), ann.token, join_url(c.handle)), 403, "forbidden", "banned"));
@@ -277,10 +262,10 @@ TEST_F(ChannelsTest, AdminsPostEverySubscriberReceivesItAndSubscribersOnlyReact)
     const auto admin = register_user(port(), "cn");
     const auto ann = register_user(port(), "cn");
     const auto bob = register_user(port(), "cn");
-    join(port(), admin, c.handle);
+    join_channel(port(), admin, c.handle);
     set_role(port(), c.owner, c.chat_id, admin.id, "admin");
-    join(port(), ann, c.handle);
-    join(port(), bob, c.handle);
+    join_channel(port(), ann, c.handle);
+    join_channel(port(), bob, c.handle);
     auto ann_ws = ws_connect(port(), ann.token);
     auto bob_ws = ws_connect(port(), bob.token);
 
@@ -308,12 +293,12 @@ TEST_F(ChannelPrivacyTest, SubscribersSeeNeitherEachOtherNorTheMemberList) {
     auto c = public_channel(port());
     const auto ann = register_user(port(), "cn");
     const auto bob = register_user(port(), "cn");
-    join(port(), ann, c.handle);
+    join_channel(port(), ann, c.handle);
     auto ann_ws = ws_connect(port(), ann.token);
     auto owner_ws = ws_connect(port(), c.owner.token);
 
     // Bob joins: the owner hears of it, Ann does not.
-    join(port(), bob, c.handle);
+    join_channel(port(), bob, c.handle);
     const auto added = wait_for(*owner_ws, "member.added", about_chat(c.chat_id));
     ASSERT_TRUE(added.has_value());
     EXPECT_EQ((*added)["data"]["member"]["user"]["id"], bob.id);
@@ -345,7 +330,7 @@ TEST_F(ChannelPrivacyTest, SubscribersSeeNeitherEachOtherNorTheMemberList) {
     const auto listed = list_members(port(), c.owner, c.chat_id);
     EXPECT_EQ(member_user_ids(listed), (std::vector<std::string>{c.owner.id, ann.id}));
     const auto moderator = register_user(port(), "cn");
-    join(port(), moderator, c.handle);
+    join_channel(port(), moderator, c.handle);
     set_role(port(), c.owner, c.chat_id, moderator.id, "moderator");
     EXPECT_TRUE(IsJson(get(port(), moderator.token, members_url(c.chat_id)), 200));
     EXPECT_TRUE(IsError(get(port(), register_user(port(), "cn").token, members_url(c.chat_id)), 404, "not_found"));
@@ -355,8 +340,8 @@ TEST_F(ChannelPrivacyTest, NeitherReactionsNorVotesNameOneSubscriberToAnother) {
     auto c = public_channel(port());
     const auto ann = register_user(port(), "cn");
     const auto bob = register_user(port(), "cn");
-    join(port(), ann, c.handle);
-    join(port(), bob, c.handle);
+    join_channel(port(), ann, c.handle);
+    join_channel(port(), bob, c.handle);
     auto bob_ws = ws_connect(port(), bob.token);
     const auto text = send_text(port(), c.owner, c.chat_id, "news");
     const auto poll = expect_json(send_message(port(), c.owner, c.chat_id,

@@ -312,12 +312,8 @@ TEST_F(DeletionTest, ADeletedAccountLeavesItsChannels) {
     auto reader = register_user(port(), "dc");
     auto other = register_user(port(), "dc");
     const std::string handle = "dc" + random_alnum(12);
-    const std::string channel =
-        expect_json(post(port(), owner.token, chats_url(),
-                         {{"type", "channel"}, {"title", "News"}, {"handle", handle}, {"is_public", true}}),
-                    201, "create channel")["id"];
-    for (const auto* user : {&reader, &other})
-        expect_json(post(port(), user->token, "/api/v1/channels/" + handle + "/join"), 200, "join");
+    const std::string channel = create_channel(port(), owner, {{"handle", handle}, {"is_public", true}})["id"];
+    for (const auto* user : {&reader, &other}) join_channel(port(), *user, handle);
     ASSERT_EQ(get_chat(port(), owner, channel)["subscriber_count"], 3);
 
     ASSERT_EQ(delete_account(port(), reader, json{{"password", kPassword}}).status, 204);

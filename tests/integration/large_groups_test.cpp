@@ -122,8 +122,7 @@ TEST_F(LargeGroupsTest, OnlyTheOwnerMakesOnlyAGroupLargeAndOnlyOneWay) {
 
     const auto direct = create_direct(port(), owner, member);
     EXPECT_TRUE(IsBadField(patch(port(), owner.token, chat_url(direct["id"]), {{"large", true}}), "large"));
-    const auto channel =
-        expect_json(post(port(), owner.token, chats_url(), {{"type", "channel"}, {"title", "News"}}), 201, "channel");
+    const auto channel = create_channel(port(), owner, json::object());
     EXPECT_TRUE(IsBadField(patch(port(), owner.token, chat_url(channel["id"]), {{"large", true}}), "large"));
     EXPECT_EQ(channel["large"], false);
 }

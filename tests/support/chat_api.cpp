@@ -118,6 +118,22 @@ json expect_json(const HttpResponse& r, int status, const std::string& what) {
     return r.json();
 }
 
+std::string channel_url(const std::string& handle) { return "/api/v1/channels/" + handle; }
+
+HttpResponse create_channel_raw(std::uint16_t port, const TestUser& owner, json body) {
+    body["type"] = "channel";
+    if (!body.contains("title")) body["title"] = "News";
+    return post(port, owner.token, chats_url(), body);
+}
+
+json create_channel(std::uint16_t port, const TestUser& owner, json body) {
+    return expect_json(create_channel_raw(port, owner, std::move(body)), 201, "create channel");
+}
+
+json join_channel(std::uint16_t port, const TestUser& user, const std::string& handle) {
+    return expect_json(post(port, user.token, channel_url(handle) + "/join"), 200, "join channel");
+}
+
 json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids, json extra) {
     json body = {{"type", "group"}, {"title", "group " + random_alnum(6)}, {"member_ids", member_ids}};
     for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();

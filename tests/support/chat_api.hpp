@@ -39,6 +39,7 @@ std::string chat_messages_url(const std::string& chat_id);                      
 std::string message_url(const std::string& message_id);                             // /api/v1/messages/{id}
 std::string reaction_url(const std::string& message_id, const std::string& emoji);  // emoji URL-encoded here
 std::string read_url(const std::string& chat_id);                                   // .../read
+std::string channel_url(const std::string& handle);                                 // /api/v1/channels/{handle}
 
 // ---------------------------------------------------------------------------------------------
 // Throwing shortcuts (std::runtime_error quoting the response when the status is unexpected)
@@ -49,6 +50,10 @@ json expect_json(const HttpResponse& r, int status, const std::string& what);
 json create_group(std::uint16_t port, const TestUser& owner, const std::vector<std::string>& member_ids = {},
                   json extra = json::object());
 json create_direct(std::uint16_t port, const TestUser& a, const TestUser& b);
+// A channel of `owner`'s (title "News" unless `body` names one), and a user subscribing to one.
+HttpResponse create_channel_raw(std::uint16_t port, const TestUser& owner, json body);
+json create_channel(std::uint16_t port, const TestUser& owner, json body);
+json join_channel(std::uint16_t port, const TestUser& user, const std::string& handle);
 // Two new users (usernames starting with `prefix`) and the direct chat between them.
 struct DirectPair {
     TestUser a;
