@@ -232,7 +232,10 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, actor_name + " made this a large group",
                                                           "chat.made_large"));
         outcome.value = view_of(tx, chat_id, actor);
-        outcome.effects.deliver(Occasion::chat_updated, ChatUpdated{outcome.value},
+        auto as_members_see_it = outcome.value;
+        if (as_members_see_it.last_message)
+            as_members_see_it.last_message = as_members_see(tx, *as_members_see_it.last_message, now);
+        outcome.effects.deliver(Occasion::chat_updated, ChatUpdated{std::move(as_members_see_it)},
                                 viewers(store::members::standings(tx, chat_id)));
         outcome.effects.cache_change = [chat_id, settings, large = now.large || becomes_large](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {

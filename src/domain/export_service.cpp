@@ -21,6 +21,14 @@ namespace {
 // Progress is written about this many times an export, not once an item.
 constexpr int progress_updates = 20;
 
+// The roles that see a channel's members (rules::sees_members), for chats.json.
+std::vector<std::string> channel_member_viewers() {
+    std::vector<std::string> roles;
+    for (const auto role : {Role::restricted, Role::member, Role::moderator, Role::admin, Role::owner})
+        if (rules::sees_members(Standing{ChatType::channel, {}, role})) roles.emplace_back(to_string(role));
+    return roles;
+}
+
 }  // namespace
 
 ExportService::ExportService(store::Pool& pool, media::Storage& storage, Workers& workers, std::filesystem::path dir)
@@ -136,8 +144,8 @@ boost::asio::awaitable<void> ExportService::write_archive(const DataExport& data
                                                           const std::filesystem::path& path) {
     const auto id = data_export.id;
     const auto user_id = data_export.user_id;
-    const auto contents =
-        co_await pool_.run([user_id](store::Tx& tx) { return store::exports::contents(tx, user_id); });
+    const auto contents = co_await pool_.run(
+        [user_id](store::Tx& tx) { return store::exports::contents(tx, user_id, channel_member_viewers()); });
     const int total = static_cast<int>(contents.documents.size() + contents.chat_ids.size() + contents.media.size());
     co_await pool_.run([id, total](store::Tx& tx) { store::exports::start(tx, id, total); });
     const int step = std::max(1, total / progress_updates);

@@ -7,6 +7,9 @@
 #include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace confab::domain {
 namespace {
 
@@ -76,12 +79,35 @@ Member stored_member(store::Tx& tx, const std::string& chat_id, const std::strin
 }
 
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id) {
-    return seen_by(stored_member(tx, chat_id, user_id), false);
+    return seen_by(stored_member(tx, chat_id, user_id), false, makes_contacts(tx, chat_id));
 }
 
-Member seen_by(Member member, bool self, bool blocked) {
-    // Members share this chat, so each is the others' contact.
-    if (!rules::sees_presence(member.privacy, self, true, blocked)) member.presence.reset();
+bool makes_contacts(store::Tx& tx, const std::string& chat_id) {
+    const auto kind = store::chats::kind_of(tx, chat_id).value_or(store::ChatKind{});
+    return rules::makes_contacts(kind.type, kind.large);
+}
+
+std::vector<Member> as_the_actor_sees(store::Tx& tx, const std::string& actor, bool chat_makes_contacts,
+                                      std::vector<Member> stored) {
+    const auto blocks = store::user_blocks::related(tx, actor);
+    std::unordered_set<std::string> contacts;
+    if (!chat_makes_contacts) {
+        std::vector<std::string> ids;
+        ids.reserve(stored.size());
+        for (const auto& member : stored) ids.push_back(member.user.id);
+        contacts = store::members::contacts_among(tx, actor, ids);
+    }
+    for (auto& member : stored) {
+        const bool self = member.user.id == actor;
+        const bool contact = chat_makes_contacts || contacts.contains(member.user.id);
+        const bool blocked = std::find(blocks.begin(), blocks.end(), member.user.id) != blocks.end();
+        member = seen_by(std::move(member), self, contact, blocked);
+    }
+    return stored;
+}
+
+Member seen_by(Member member, bool self, bool contact, bool blocked) {
+    if (!rules::sees_presence(member.privacy, self, contact, blocked)) member.presence.reset();
     if (!rules::sees_reads(member.privacy, self)) member.last_read_seq.reset();
     return member;
 }

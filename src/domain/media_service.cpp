@@ -1,6 +1,7 @@
 #include "confab/domain/media_service.hpp"
 
 #include "confab/domain/blocking.hpp"
+#include "confab/domain/group_writes.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/user_service.hpp"
 #include "confab/domain/validation.hpp"
@@ -368,9 +369,8 @@ boost::asio::awaitable<void> MediaService::remove(std::string actor, std::string
         const auto version = store::messages::next_version(tx, chat_id);
         store::messages::detach_media(tx, message_id, version);
         Outcome<std::vector<std::string>> outcome{store::media::remove(tx, current->media->id), {}};
-        auto updated = store::messages::find(tx, message_id, actor);
-        if (!updated) throw not_found("media");
-        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{std::move(*updated)}, chat_id);
+        outcome.effects.in_chat(Occasion::message_updated,
+                                MessageUpdated{as_members_see(tx, message_of(tx, message_id, actor), now)}, chat_id);
         return outcome;
     });
     co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));

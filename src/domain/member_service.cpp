@@ -89,22 +89,22 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
                                                           std::optional<std::string> prefix) {
     if (prefix && (!is_valid_utf8(*prefix) || code_points(*prefix) < 1 || code_points(*prefix) > max_member_query))
         throw bad_request("q must be 1-" + std::to_string(max_member_query) + " characters", "q");
-    rules::may_list_members(co_await writes_.standing(chat_id, actor));
-    auto [rows, blocks] = co_await writes_.pool().run([actor, chat_id, after_position, limit, prefix](store::Tx& tx) {
-        return std::pair{store::members::list(tx, chat_id, after_position, limit + 1, prefix),
-                         store::user_blocks::related(tx, actor)};
+    const auto standing = co_await writes_.standing(chat_id, actor);
+    rules::may_list_members(standing);
+    const bool contacts = rules::makes_contacts(standing.type, standing.large);
+    co_return co_await writes_.pool().run([actor, chat_id, after_position, limit, prefix, contacts](store::Tx& tx) {
+        auto rows = store::members::list(tx, chat_id, after_position, limit + 1, prefix);
+        MemberPage page;
+        if (static_cast<int>(rows.size()) > limit) {
+            rows.pop_back();
+            page.next_after_position = rows.back().second;
+        }
+        std::vector<Member> stored;
+        stored.reserve(rows.size());
+        for (auto& row : rows) stored.push_back(std::move(row.first));
+        page.members = as_the_actor_sees(tx, actor, contacts, std::move(stored));
+        return page;
     });
-    MemberPage page;
-    if (static_cast<int>(rows.size()) > limit) {
-        rows.pop_back();
-        page.next_after_position = rows.back().second;
-    }
-    for (auto& [member, position] : rows) {
-        const bool self = member.user.id == actor;
-        const bool blocked = std::find(blocks.begin(), blocks.end(), member.user.id) != blocks.end();
-        page.members.push_back(seen_by(std::move(member), self, blocked));
-    }
-    co_return page;
 }
 
 boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, std::string chat_id,
@@ -132,19 +132,22 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
             if (inserted.contains(user)) joined.push_back(user);
         store::invitations::remove_for(tx, chat_id, joined);
         Outcome<Additions> outcome;
-        for (auto& member : store::members::find_all(tx, chat_id, joined))
-            outcome.value.members.push_back(seen_by(std::move(member), false));
+        const bool contacts = rules::makes_contacts(actor_now.type, actor_now.large);
+        const auto stored = store::members::find_all(tx, chat_id, joined);
+        std::vector<Member> as_the_chat_sees;
+        as_the_chat_sees.reserve(stored.size());
+        for (const auto& member : stored) as_the_chat_sees.push_back(seen_by(member, false, contacts));
         std::vector<Message> notes;
         if (rules::notes_membership(actor_now.type, actor_now.large)) {
             const auto actor_name = name_of(tx, actor);
-            for (const auto& member : outcome.value.members)
+            for (const auto& member : as_the_chat_sees)
                 notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
                                              "member.added", member.user.id));
         }
         invite(tx, outcome.effects, chat_id, actor, consent.asked);
         outcome.value.invited = consent.asked;
-        announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), outcome.value.members,
-                       std::move(notes));
+        outcome.value.members = as_the_actor_sees(tx, actor, contacts, stored);
+        announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), as_the_chat_sees, std::move(notes));
         return outcome;
     });
     co_return added;
@@ -212,17 +215,23 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
     auto member = co_await writes_.commit(chat_id, [actor, chat_id, user_id, update](store::Tx& tx) {
         // Roles are read after the chat lock: the rules judge the state this change applies to.
         const auto actor_now = lock_standing(tx, chat_id, actor);
-        const auto target = store::members::find(tx, chat_id, user_id);
-        if (!target) throw not_found("member");
         const bool self = actor == user_id;
-        rules::may_update_member(actor_now, target->role, self, update.role, update.is_muted.has_value());
-        if (update.muted_until) rules::may_mute_member(actor_now, target->role, self);
+        // Judged before and after the target is known: who may not act on members learns nothing
+        // of who is one.
         std::optional<CustomRole> custom;
         if (update.custom_role_id) {
             custom = store::roles::find(tx, chat_id, *update.custom_role_id);
             if (!custom) throw not_found("role");
-            rules::may_assign_custom_role(actor_now, target->role, self, *custom);
         }
+        const auto judge = [&](std::optional<Role> target_role) {
+            rules::may_update_member(actor_now, target_role, self, update.role, update.is_muted.has_value());
+            if (update.muted_until) rules::may_mute_member(actor_now, target_role, self);
+            if (custom) rules::may_assign_custom_role(actor_now, target_role, self, *custom);
+        };
+        judge(std::nullopt);
+        const auto target = store::members::find(tx, chat_id, user_id);
+        if (!target) throw not_found("member");
+        judge(target->role);
         Outcome<Member> outcome;
         std::vector<RoleGiven> given;
         // "ana made ben <what>": written only when a role changes (a mute reads no names).
@@ -252,16 +261,17 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         if (update.is_muted) store::members::set_muted(tx, chat_id, user_id, *update.is_muted);
         if (update.muted_until) store::members::set_muted_until(tx, chat_id, user_id, *update.muted_until);
         announce_roles(tx, outcome.effects, chat_id, actor, given);
-        // The caller changing themself sees their own read position; the chat sees what their
-        // privacy shows.
+        // The answer is the caller's read of the member; the events carry what the member's
+        // privacy shows the chat.
         const auto stored = stored_member(tx, chat_id, user_id);
-        const auto as_the_chat_sees = seen_by(stored, false);
-        outcome.value = user_id == actor ? seen_by(stored, true) : as_the_chat_sees;
+        const bool contacts = rules::makes_contacts(actor_now.type, actor_now.large);
+        const auto as_the_chat_sees = seen_by(stored, false, contacts);
+        outcome.value = std::move(as_the_actor_sees(tx, actor, contacts, {stored}).front());
         if (update.muted_until && !role_changes)
             outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{as_the_chat_sees}, chat_id,
                                     about_member(tx, as_the_chat_sees, actor));
         else if (update.is_muted && !role_changes)
-            outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{seen_by(stored, true)},
+            outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{seen_by(stored, true, true)},
                                     {.actor = actor, .subject = user_id});
         outcome.effects.cache_change = [chat_id, user_id, given, muted_until = update.muted_until](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
@@ -349,9 +359,10 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
     // The chat ends when its last member, the owner, leaves: its media bytes are released.
     auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
         const auto actor_now = lock_standing(tx, chat_id, actor);
+        const bool leaving = user_id == actor;
+        rules::may_remove_member(actor_now, std::nullopt, leaving);  // before telling who is a member
         const auto target = store::members::find(tx, chat_id, user_id);
         if (!target) throw not_found("member");
-        const bool leaving = user_id == actor;
         rules::may_remove_member(actor_now, target->role, leaving);
         Outcome<std::vector<std::string>> outcome;
         store::members::remove(tx, chat_id, user_id);

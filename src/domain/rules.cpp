@@ -107,7 +107,8 @@ bool permits(const Standing& actor, Permission permission) {
     if (actor.type == ChatType::channel && !actor.custom_grants) return in_channel(actor.role, permission);
     const auto grants = grants_of(actor);
     if (std::find(grants.begin(), grants.end(), permission) == grants.end()) return false;
-    return actor.role >= Role::admin || !withdrawn(actor.settings, permission);
+    // A channel's roles decide alone: its only_admins_can_* settings withdraw nothing.
+    return actor.role >= Role::admin || actor.type == ChatType::channel || !withdrawn(actor.settings, permission);
 }
 
 Standing standing_of(ChatType type, const ChatSettings& settings, const Membership& me) {
@@ -230,7 +231,8 @@ void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_t
 
 bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_receipts; }
 
-void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute) {
+void may_update_member(const Standing& actor, std::optional<Role> target, bool self, std::optional<Role> new_role,
+                       bool changes_mute) {
     if (changes_mute && !self) throw forbidden("only members themselves can mute a chat");
     if (!new_role) return;
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no roles");
@@ -238,9 +240,9 @@ void may_update_member(const Standing& actor, Role target, bool self, std::optio
         if (actor.role != Role::owner) throw forbidden("only the owner can transfer ownership");
         return;
     }
-    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
     require(actor, manage_roles, "only admins can change roles");
-    if (!self) require_above(actor, target, "you can only change the roles of members below you");
+    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
+    if (target && !self) require_above(actor, *target, "you can only change the roles of members below you");
     if (*new_role > actor.role) throw forbidden("you cannot give a role above your own");
 }
 
@@ -268,17 +270,17 @@ void check_custom_role_count(std::size_t existing) {
         throw with_reason(ErrorCode::conflict, "the group has as many custom roles as it may", "too_many_roles");
 }
 
-void may_assign_custom_role(const Standing& actor, Role target, bool self, const CustomRole& role) {
+void may_assign_custom_role(const Standing& actor, std::optional<Role> target, bool self, const CustomRole& role) {
     may_update_member(actor, target, self, role.rank, false);
     for (const auto permission : role.permissions)
         if (!permits(actor, permission)) throw forbidden("you cannot give a permission you do not hold");
 }
 
-void may_mute_member(const Standing& actor, Role target, bool self) {
+void may_mute_member(const Standing& actor, std::optional<Role> target, bool self) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no moderators");
     if (self) throw forbidden("you cannot mute yourself");
     require(actor, ban, "only moderators and admins can mute members");
-    require_above(actor, target, "you can only mute members below you");
+    if (target) require_above(actor, *target, "you can only mute members below you");
 }
 
 void may_ban(const Standing& actor, std::optional<Role> target, bool self) {
@@ -310,12 +312,12 @@ void may_join_by_link(const InviteLink& link, Timestamp now, bool banned) {
     if (banned) throw with_reason(ErrorCode::forbidden, "you are banned from this chat", "banned");
 }
 
-void may_remove_member(const Standing& actor, Role target, bool self) {
+void may_remove_member(const Standing& actor, std::optional<Role> target, bool self) {
     if (actor.type == ChatType::direct) throw forbidden("use DELETE /chats/{id} to leave a direct chat");
     if (self) return;
     require(actor, remove_members, "only admins can remove members");
     if (target == Role::owner) throw forbidden("the owner cannot be removed");
-    require_above(actor, target, "you can only remove members below you");
+    if (target) require_above(actor, *target, "you can only remove members below you");
 }
 
 void may_report(const std::string& actor_id, const Message& message) {
@@ -438,6 +440,8 @@ bool is_staff(Role role) { return role >= Role::moderator; }
 bool sees_members(const Standing& actor) { return actor.type != ChatType::channel || is_staff(actor.role); }
 
 bool hears_each_member(ChatType type, bool large) { return type != ChatType::channel && !large; }
+
+bool makes_contacts(ChatType type, bool large) { return type != ChatType::channel && !large; }
 
 bool notes_membership(ChatType type, bool large) { return type != ChatType::channel && !large; }
 

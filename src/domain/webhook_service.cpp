@@ -82,8 +82,9 @@ std::vector<Event> created_events(store::Tx& tx, const Message& message) {
     }
     auto member = store::members::find(tx, message.chat_id, change->user_id);
     if (!member) return events;
-    if (change->event == "member.role_changed") events.emplace_back(MemberUpdated{seen_by(std::move(*member), false)});
-    else events.emplace_back(MemberAdded{seen_by(std::move(*member), false)});
+    auto seen = seen_by(std::move(*member), false, makes_contacts(tx, message.chat_id));
+    if (change->event == "member.role_changed") events.emplace_back(MemberUpdated{std::move(seen)});
+    else events.emplace_back(MemberAdded{std::move(seen)});
     return events;
 }
 

@@ -123,7 +123,8 @@ void prepare(Tx& tx) {
                "'created_at', c.created_at, 'role', cm.role, 'joined_at', cm.joined_at, 'members', "
                "(SELECT json_agg(json_build_object('user_id', o.user_id, 'username', ou.username, "
                "'display_name', ou.display_name, 'role', o.role) ORDER BY o.position) "
-               "FROM chat_members o JOIN users ou ON ou.id = o.user_id WHERE o.chat_id = c.id)) "
+               "FROM chat_members o JOIN users ou ON ou.id = o.user_id WHERE o.chat_id = c.id "
+               "AND (c.type <> 'channel' OR cm.role = ANY($2::text[]) OR o.user_id = cm.user_id))) "
                "ORDER BY cm.position), '[]')::text "
                "FROM chat_members cm JOIN chats c ON c.id = cm.chat_id WHERE cm.user_id = $1::uuid");
     tx.prepare("exports_chat_ids", "SELECT chat_id::text FROM chat_members WHERE user_id = $1::uuid ORDER BY position");
@@ -196,12 +197,14 @@ std::vector<std::string> remove_all(Tx& tx, const std::string& user_id) {
     return first_column(tx.exec_prepared("exports_remove_all", user_id));
 }
 
-Contents contents(Tx& tx, const std::string& user_id) {
+Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::string>& channel_member_viewers) {
     Contents contents;
     const auto profile = tx.exec_prepared("exports_profile", user_id);
     contents.documents.emplace_back("profile.json", profile.empty() ? "{}" : profile[0][0].as<std::string>());
-    for (const auto* document :
-         {"chats", "media", "broadcast_lists", "blocked_users", "templates", "scheduled_messages"}) {
+    const std::vector<std::optional<std::string>> viewers(channel_member_viewers.begin(), channel_member_viewers.end());
+    contents.documents.emplace_back(
+        "chats.json", tx.exec_prepared("exports_chats", user_id, text_array(viewers))[0][0].as<std::string>());
+    for (const auto* document : {"media", "broadcast_lists", "blocked_users", "templates", "scheduled_messages"}) {
         contents.documents.emplace_back(
             std::string(document) + ".json",
             tx.exec_prepared("exports_" + std::string(document), user_id)[0][0].as<std::string>());

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "support/chat_api.hpp"
+#include "support/media_fixtures.hpp"
 
 namespace confab::test {
 namespace {
@@ -336,6 +337,25 @@ TEST_F(ChannelPrivacyTest, SubscribersSeeNeitherEachOtherNorTheMemberList) {
     EXPECT_TRUE(IsError(get(port(), register_user(port(), "cn").token, members_url(c.chat_id)), 404, "not_found"));
 }
 
+// Acting on a member answers a subscriber 403 whether or not the user is a member: the
+// answer must not tell who subscribes.
+TEST_F(ChannelPrivacyTest, ASubscriberCannotProbeWhoElseSubscribes) {
+    auto c = public_channel(port());
+    const auto ann = register_user(port(), "cn");
+    const auto bob = register_user(port(), "cn");
+    const auto outsider = register_user(port(), "cn");
+    join_channel(port(), ann, c.handle);
+    join_channel(port(), bob, c.handle);
+    for (const auto* user : {&bob, &outsider}) {
+        const auto url = member_url(c.chat_id, user->id);
+        EXPECT_TRUE(IsError(patch(port(), ann.token, url, {{"is_muted", true}}), 403, "forbidden")) << user->id;
+        EXPECT_TRUE(IsError(patch(port(), ann.token, url, {{"role", "member"}}), 403, "forbidden")) << user->id;
+        EXPECT_TRUE(IsError(del(port(), ann.token, url), 403, "forbidden")) << user->id;
+    }
+    EXPECT_TRUE(IsError(del(port(), c.owner.token, member_url(c.chat_id, outsider.id)), 404, "not_found"))
+        << "the staff, who list the members, are told";
+}
+
 TEST_F(ChannelPrivacyTest, NeitherReactionsNorVotesNameOneSubscriberToAnother) {
     auto c = public_channel(port());
     const auto ann = register_user(port(), "cn");
@@ -377,6 +397,55 @@ TEST_F(ChannelPrivacyTest, NeitherReactionsNorVotesNameOneSubscriberToAnother) {
     EXPECT_EQ(voters(ann), json{ann.id});
     EXPECT_EQ(voters(bob), json::array());
     EXPECT_EQ(voters(c.owner), json::array());
+}
+
+// What a staff member changes reaches the subscribers read by nobody: its event names no
+// reactor, the staff member's own reaction included.
+TEST_F(ChannelPrivacyTest, AStaffMembersChangeNamesNoReactorInItsEvent) {
+    auto c = public_channel(port());
+    const auto ann = register_user(port(), "cn");
+    join_channel(port(), ann, c.handle);
+    auto ann_ws = ws_connect(port(), ann.token);
+    const auto media =
+        expect_json(http(port(), "POST", "/api/v1/messages/upload?chat_id=" + c.chat_id + "&kind=file", media::text(16),
+                         {{"Authorization", "Bearer " + c.owner.token}, {"Content-Type", "application/octet-stream"}}),
+                    201, "upload");
+    const auto file =
+        expect_json(send_message(port(), c.owner, c.chat_id, {{"type", "file"}, {"media_id", media["id"]}}), 201,
+                    "send file");
+    ASSERT_EQ(put(port(), c.owner.token, reaction_url(file["id"], "👍")).status, 204);
+    ASSERT_TRUE(wait_for(*ann_ws, "message.updated", about_message(file["id"])).has_value());
+    const json named_nobody{{{"emoji", "👍"}, {"count", 1}, {"user_ids", json::array()}}};
+
+    ASSERT_TRUE(IsJson(patch(port(), c.owner.token, chat_url(c.chat_id), {{"metadata", {{"topic", "news"}}}}), 200));
+    const auto changed = wait_for(*ann_ws, "chat.updated", about_chat(c.chat_id));
+    ASSERT_TRUE(changed.has_value());
+    EXPECT_EQ((*changed)["data"]["chat"]["last_message"]["id"], file["id"]);
+    EXPECT_EQ((*changed)["data"]["chat"]["last_message"]["reactions"], named_nobody) << changed->dump();
+
+    ASSERT_EQ(del(port(), c.owner.token, message_url(file["id"]) + "/media").status, 204);
+    const auto stripped = wait_for(*ann_ws, "message.updated", about_message(file["id"]));
+    ASSERT_TRUE(stripped.has_value());
+    EXPECT_TRUE((*stripped)["data"]["message"]["media"].is_null());
+    EXPECT_EQ((*stripped)["data"]["message"]["reactions"], named_nobody) << stripped->dump();
+}
+
+// Sharing a channel makes no contacts: its staff see a subscriber's presence under `contacts`
+// only where they share a small chat.
+TEST_F(ChannelPrivacyTest, TheStaffSeeNoSubscribersPresenceThroughTheChannel) {
+    auto c = public_channel(port());
+    const auto ann = register_user(port(), "cn");
+    join_channel(port(), ann, c.handle);
+    auto ann_ws = ws_connect(port(), ann.token);
+    ASSERT_TRUE(IsAck(ws_request(*ann_ws, "ping")));
+    const auto presence = [&] {
+        const auto listed = list_members(port(), c.owner, c.chat_id);
+        const auto* member = find_member(listed, ann.id);
+        return member ? (*member)["user"].value("online", json()) : json("not listed");
+    };
+    EXPECT_EQ(presence(), json());
+    create_group(port(), c.owner, {ann.id});
+    EXPECT_EQ(presence(), true) << "a small group in common makes them contacts";
 }
 
 }  // namespace

@@ -162,6 +162,34 @@ TEST_F(ExportTest, AnExportIsBuiltInTheBackgroundAndHoldsTheUsersDataOnly) {
     EXPECT_EQ(entries.at("media/" + media["id"].get<std::string>()), bytes);
 }
 
+// The members chats.json lists of a channel, by whose export it is (one ready export's).
+std::vector<std::string> exported_channel_members(std::uint16_t port, const TestUser& user,
+                                                  const std::string& channel) {
+    const auto ready = finished_export(port, user, start_export(port, user)["id"]);
+    if (ready["status"] != "ready") throw std::runtime_error("export " + ready.dump());
+    const auto chats = json::parse(entries_of(get(port, user.token, ready["download_url"]).body).at("chats.json"));
+    std::vector<std::string> ids;
+    for (const auto& chat : chats)
+        if (chat["id"] == channel)
+            for (const auto& member : chat["members"]) ids.push_back(member["user_id"]);
+    return ids;
+}
+
+// Subscribers do not see each other, in an export as in the member list: a subscriber's
+// chats.json lists them alone; the channel's staff, who may list its members, get them all.
+TEST_F(ExportTest, ASubscribersExportNamesNoOtherSubscriber) {
+    auto owner = register_user(port(), "exch");
+    auto reader = register_user(port(), "exch");
+    auto other = register_user(port(), "exch");
+    const std::string handle = "exch" + random_alnum(12);
+    const std::string channel = create_channel(port(), owner, {{"handle", handle}, {"is_public", true}})["id"];
+    for (const auto* user : {&reader, &other}) join_channel(port(), *user, handle);
+
+    EXPECT_EQ(exported_channel_members(port(), reader, channel), std::vector<std::string>{reader.id});
+    EXPECT_EQ(exported_channel_members(port(), owner, channel),
+              (std::vector<std::string>{owner.id, reader.id, other.id}));
+}
+
 TEST_F(ExportTest, AnExportHoldsListsBlocksTemplatesScheduledMessagesAndLivePhotoMotion) {
     auto ana = register_user(port(), "exx");
     auto ben = register_user(port(), "exx");

@@ -199,6 +199,29 @@ TEST_F(LargeGroupsTest, AnOrdinaryGroupStillTellsEveryMemberOfEachAdd) {
     EXPECT_EQ(notes.back()["metadata"]["user_id"], newcomer.id);
 }
 
+// Sharing a large group makes no contacts: the member list shows a member's presence under
+// `contacts` only to those who share a small chat with them, as GET /users/{id} does.
+TEST_F(LargeGroupsTest, SharingALargeGroupMakesNoContactsForPresence) {
+    const auto owner = register_user(port(), "lg");
+    const auto member = register_user(port(), "lg");
+    const std::string large = large_group(port(), owner, {member});
+    auto member_ws = ws_connect(port(), member.token);
+    ASSERT_TRUE(IsAck(ws_request(*member_ws, "ping")));
+    const auto listed_presence = [&](const std::string& chat_id) {
+        const auto listed = list_members(port(), owner, chat_id);
+        const auto* seen = find_member(listed, member.id);
+        return seen ? (*seen)["user"].value("online", json()) : json("not listed");
+    };
+    EXPECT_EQ(listed_presence(large), json()) << "a large group makes no contact";
+    expect_json(put(port(), member.token, "/api/v1/users/me/privacy", {{"who_can_see_presence", "everyone"}}), 200,
+                "privacy");
+    EXPECT_EQ(listed_presence(large), true) << "everyone sees it";
+    expect_json(put(port(), member.token, "/api/v1/users/me/privacy", {{"who_can_see_presence", "contacts"}}), 200,
+                "privacy");
+    create_group(port(), owner, {member.id});
+    EXPECT_EQ(listed_presence(large), true) << "a small group in common makes them contacts";
+}
+
 // A call rings every other member: in a large group nobody starts one (docs/api.md, Large groups).
 TEST_F(LargeGroupsTest, NobodyStartsACallInALargeGroupWhichRingsNobody) {
     const auto owner = register_user(port(), "lg");

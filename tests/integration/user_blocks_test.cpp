@@ -311,5 +311,32 @@ TEST_F(UserBlocksEffectsTest, AMemberEventCarriesNoPresenceAcrossABlock) {
     EXPECT_FALSE((*seen)["user"].contains("online")) << seen->dump();
 }
 
+// The answers to an add and to a role change are the actor's reads of the member: no presence
+// of one in a block with the actor, as in the member list.
+TEST_F(UserBlocksEffectsTest, AnAddOrARoleChangeAnswersNoPresenceAcrossABlock) {
+    const auto ann = register_user(port(), "ua");
+    const auto eve = register_user(port(), "ua");
+    const auto fay = register_user(port(), "ua");
+    const std::string group = create_group(port(), ann, {})["id"];
+    block(port(), eve, ann);
+    std::vector<std::unique_ptr<WsClient>> online;
+    for (const auto* user : {&eve, &fay}) {
+        online.push_back(ws_connect(port(), user->token));
+        ASSERT_TRUE(IsAck(ws_request(*online.back(), "ping")));
+    }
+
+    const auto added = add_members(port(), ann, group, {eve.id, fay.id});
+    ASSERT_EQ(added.size(), 2U);
+    for (const auto& member : added) {
+        if (member["user"]["id"] == fay.id) EXPECT_EQ(member["user"].value("online", json()), true) << member.dump();
+        else EXPECT_FALSE(member["user"].contains("online")) << member.dump();
+    }
+    const auto changed =
+        expect_json(patch(port(), ann.token, member_url(group, eve.id), {{"role", "moderator"}}), 200, "role");
+    EXPECT_EQ(changed["role"], "moderator");
+    EXPECT_FALSE(changed["user"].contains("online")) << changed.dump();
+    EXPECT_FALSE(changed["user"].contains("last_seen_at")) << changed.dump();
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -46,9 +46,17 @@ Member stored_member(store::Tx& tx, const std::string& chat_id, const std::strin
 Member member_of(store::Tx& tx, const std::string& chat_id, const std::string& user_id);
 
 // The member as a viewer sees them: presence and read position only where the member's
-// privacy lets the viewer see them (`self`: the viewer is the member); no presence for a viewer
-// in a block with the member (`blocked`).
-Member seen_by(Member member, bool self, bool blocked = false);
+// privacy lets the viewer see them (`self`: the viewer is the member; `contact`: the chat makes
+// its members contacts, rules::makes_contacts); no presence for a viewer in a block with the
+// member (`blocked`).
+Member seen_by(Member member, bool self, bool contact, bool blocked = false);
+// Whether the chat makes its members contacts (rules::makes_contacts).
+bool makes_contacts(store::Tx& tx, const std::string& chat_id);
+// The members (as stored) as the actor reads them: presence where each one's privacy admits
+// the actor (a contact: the chat makes contacts, or a small chat shared elsewhere does) and no
+// block stands between them; the actor's own read position.
+std::vector<Member> as_the_actor_sees(store::Tx& tx, const std::string& actor, bool chat_makes_contacts,
+                                      std::vector<Member> stored);
 // The facts of an event about the member (member.added, member.updated): the member as its
 // subject, and those in a block with the member, who get it without the member's presence.
 Facts about_member(store::Tx& tx, const Member& member, std::string actor = {});

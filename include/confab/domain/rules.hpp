@@ -127,8 +127,10 @@ bool sees_reads(const Privacy& user, bool self);
 
 // Who may change whose role or mute (docs/api.md, Members): `manage_roles`, on a member
 // below the actor (an admin may step down themself), to a role no higher than the actor's;
-// the owner alone transfers ownership.
-void may_update_member(const Standing& actor, Role target, bool self, std::optional<Role> new_role, bool changes_mute);
+// the owner alone transfers ownership. Without a `target` it judges what needs no target:
+// whoever may not act on members is refused before it is told whether the user is one.
+void may_update_member(const Standing& actor, std::optional<Role> target, bool self, std::optional<Role> new_role,
+                       bool changes_mute);
 
 // Whether who reacted or voted is named to the other members: not in a channel, whose
 // subscribers do not see each other (docs/api.md, Channels). There a read names the reader's
@@ -156,10 +158,11 @@ void check_custom_role_count(std::size_t existing);
 // Giving a member a custom role asks what giving them its rank asks (may_update_member),
 // and that the role grant nothing the actor does not hold where they stand: nobody hands out
 // powers they lack (the owner holds them all).
-void may_assign_custom_role(const Standing& actor, Role target, bool self, const CustomRole& role);
+void may_assign_custom_role(const Standing& actor, std::optional<Role> target, bool self, const CustomRole& role);
 
-// Muting another member for a time (moderation): `ban`, on a member below the actor.
-void may_mute_member(const Standing& actor, Role target, bool self);
+// Muting another member for a time (moderation): `ban`, on a member below the actor (no
+// `target`: judged as in may_update_member).
+void may_mute_member(const Standing& actor, std::optional<Role> target, bool self);
 
 // Banning a user, lifting a ban and listing bans: `ban`, on a user below the actor (`target`:
 // the member's role; none for a user who is not a member, below everyone); never oneself.
@@ -179,7 +182,8 @@ void may_use_invite_link(const InviteLink& link, Timestamp now);
 void may_join_by_link(const InviteLink& link, Timestamp now, bool banned);
 
 // Who may remove whom: `remove_members`, on a member below the actor; anyone may leave a group.
-void may_remove_member(const Standing& actor, Role target, bool self);
+// No `target`: judged as in may_update_member.
+void may_remove_member(const Standing& actor, std::optional<Role> target, bool self);
 
 // Reports (docs/api.md, Reports). Any member reports a message of the chat that is not
 // deleted (conflict) and not a system message (bad_request), nor their own (bad_request).
@@ -281,6 +285,11 @@ bool hears_each_member(ChatType type, bool large);
 // group yes; a channel's subscribers do not learn of each other, nor do a large group's
 // members get a message per join.
 bool notes_membership(ChatType type, bool large);
+
+// Whether sharing the chat makes its members each other's contacts (for presence under
+// `contacts` and `who_can_add_me`): not in a channel, not in a large group (docs/api.md,
+// Channels and Large groups). The store's CONFAB_SHARED_SMALL_CHAT says the same in SQL.
+bool makes_contacts(ChatType type, bool large);
 
 // Large groups (docs/api.md, Large groups).
 

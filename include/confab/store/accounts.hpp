@@ -71,7 +71,9 @@ struct Contents {
     std::vector<std::string> chat_ids;
     std::vector<MediaFile> media;
 };
-Contents contents(Tx& tx, const std::string& user_id);
+// chats.json lists a channel's members to the user only when their role is among
+// channel_member_viewers (rules::sees_members); otherwise the user alone.
+Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::string>& channel_member_viewers);
 // The user's messages in the chat, oldest first, as a JSON array.
 std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id);
 

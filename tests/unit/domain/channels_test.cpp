@@ -106,6 +106,25 @@ TEST(ChannelRules, ActionsByRole) {
     EXPECT_EQ(reason([] { rules::may_list_members(in_channel(Role::member)); }), "forbidden:subscribers_hidden");
 }
 
+// A custom role's permissions replace its rank's grants in a channel, and the channel's
+// only_admins_can_* settings withdraw none of them, as they withdraw none of the built-in roles'.
+TEST(ChannelRules, ACustomRoleKeepsItsPermissionsWhateverTheChannelsSettings) {
+    const ChatSettings everything_withheld{.only_admins_can_post = true,
+                                           .only_admins_can_edit_info = true,
+                                           .only_admins_can_add_members = true,
+                                           .only_admins_can_pin = true,
+                                           .only_admins_can_mention_all = true};
+    const std::vector<Permission> editor{Permission::post, Permission::mention_all, Permission::add_members,
+                                         Permission::edit_info, Permission::pin};  // in Permission's order
+    for (const auto rank : {Role::member, Role::moderator}) {
+        auto actor = in_channel(rank, everything_withheld);
+        actor.custom_grants = editor;
+        EXPECT_EQ(rules::permissions(actor), editor) << to_string(rank);
+        EXPECT_EQ(answer([&] { rules::may_post(actor, MessageType::text); }), 'A') << to_string(rank);
+        EXPECT_FALSE(rules::permits(actor, Permission::react)) << "a custom role grants only what it lists";
+    }
+}
+
 TEST(ChannelRules, OnlyAChannelHidesItsMembers) {
     for (const auto role : roles) {
         EXPECT_TRUE(rules::sees_members({ChatType::group, {}, role})) << to_string(role);
