@@ -55,6 +55,16 @@ std::string summary_metadata(const calls::Call& call) {
            "}";
 }
 
+// One step for transitions made together: every ring they stopped, and whether one ended the call.
+calls::Step together(const std::vector<calls::Step>& steps) {
+    calls::Step all;
+    for (const auto& step : steps) {
+        all.rings_stopped.insert(all.rings_stopped.end(), step.rings_stopped.begin(), step.rings_stopped.end());
+        all.ended = all.ended || step.ended;
+    }
+    return all;
+}
+
 }  // namespace
 
 std::string call_summary(const calls::Call& call) {
@@ -115,7 +125,28 @@ boost::asio::awaitable<void> CallService::require_member(const std::string& call
         std::lock_guard lock(mutex_);
         chat_id = live(call_id).call.chat_id();
     }
-    standing_in((co_await writes_.access(chat_id)).get(), user_id, "call");
+    const auto access = co_await writes_.access(chat_id);
+    std::optional<calls::Call> ended;
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto found = calls_.find(call_id); found != calls_.end())
+            ended = drop_former_members(found->second, *access);
+    }
+    co_await remember(std::move(ended));
+    standing_in(access.get(), user_id, "call");
+}
+
+std::optional<calls::Call> CallService::drop_former_members(Live& live, const store::ChatAccess& access) {
+    const auto gone = [&access](const std::string& user) { return !access.members.contains(user); };
+    std::erase_if(live.audience, gone);
+    std::vector<calls::Step> steps;
+    for (const auto& user : live.call.involved()) {
+        if (!gone(user)) continue;
+        live.grace_until.erase(user);
+        steps.push_back(live.call.member_gone(user, now_ms()));
+    }
+    if (steps.empty()) return std::nullopt;
+    return publish(live, together(steps));
 }
 
 std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& step) {
@@ -477,6 +508,14 @@ std::vector<calls::Call> CallService::expire() {
     std::lock_guard lock(mutex_);
     for (auto it = calls_.begin(); it != calls_.end();) {
         auto& entry = (it++)->second;  // publish() erases an ended call
+        // This node's own removals are in its cache at once; another node's, once a command or
+        // a write here has loaded the chat again (require_member).
+        if (const auto access = writes_.cache().find(entry.call.chat_id())) {
+            if (auto call = drop_former_members(entry, *access)) {
+                ended.push_back(std::move(*call));
+                continue;
+            }
+        }
         std::vector<calls::Step> steps;
         if (!entry.call.ringing().empty() && entry.ring_until <= now)
             steps.push_back(entry.call.ring_timeout(now_ms()));
@@ -488,13 +527,8 @@ std::vector<calls::Call> CallService::expire() {
             steps.push_back(entry.call.grace_over(grace->first, now_ms()));
             grace = entry.grace_until.erase(grace);
         }
-        calls::Step all;
-        for (const auto& step : steps) {
-            all.rings_stopped.insert(all.rings_stopped.end(), step.rings_stopped.begin(), step.rings_stopped.end());
-            all.ended = all.ended || step.ended;
-        }
         if (steps.empty()) continue;
-        if (auto call = publish(entry, all)) ended.push_back(std::move(*call));
+        if (auto call = publish(entry, together(steps))) ended.push_back(std::move(*call));
     }
     return ended;
 }

@@ -217,6 +217,16 @@ Step Call::grace_over(const std::string& user_id, model::Timestamp now) {
     return leave(user_id, now);
 }
 
+Step Call::member_gone(const std::string& user_id, model::Timestamp now) {
+    if (phase_ == Phase::ended) return {};
+    if (participants_.contains(user_id)) return leave(user_id, now);
+    Step step;
+    if (!ringing_.erase(user_id)) return step;
+    step.rings_stopped.push_back({user_id, RingStop::cancelled});
+    settle(step, now);
+    return step;
+}
+
 void Call::require_relay(const std::string& from_user_id, const std::string& to_user_id) const {
     require_live();
     if (!participants_.contains(from_user_id)) throw model::forbidden("not a participant of the call");

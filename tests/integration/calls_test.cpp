@@ -396,6 +396,56 @@ TEST_F(CallsTest, AGroupCallIsAMeshMembersJoinAndLeaveUpToItsLimit) {
     EXPECT_EQ(call_message(port(), dan, group, call)["metadata"]["event"], "call.completed");
 }
 
+// Whoever leaves the chat leaves its call at once and hears no more of it: a banned
+// participant is out of the call for the others and can be sent no signal; a removed callee
+// stops ringing.
+TEST_F(CallsTest, AMemberRemovedFromTheChatLeavesItsCall) {
+    auto ann = register_user(port(), "cr");
+    auto bob = register_user(port(), "cr");
+    auto cat = register_user(port(), "cr");
+    auto dan = register_user(port(), "cr");
+    const std::string group = create_group(port(), ann, {bob.id, cat.id, dan.id})["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto cat_ws = ws_connect(port(), cat.token);
+    auto dan_ws = ws_connect(port(), dan.token);
+    const std::string call = start_call(*ann_ws, group)["id"];
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+    acked(*cat_ws, "call.accept", {{"call_id", call}});
+
+    ASSERT_TRUE(IsJson(post(port(), ann.token, chat_url(group) + "/bans", {{"user_id", cat.id}}), 201));
+    // The one state of the call with bob in it, cat out of it and dan still rung.
+    updated_where(*bob_ws, call, [&](const json& c) {
+        return has_participant(c, bob.id) && !has_participant(c, cat.id) && c["ringing"] == json{dan.id};
+    });
+    const auto state_after = [](const std::function<bool(const json& call)>& pred) -> FramePred {
+        return [pred](const json& f) {
+            const auto type = f.value("type", "");
+            return type == "call.ended" || (type == "call.updated" && pred(f["data"]["call"]));
+        };
+    };
+    const json to_cat{{"call_id", call},
+                      {"to_user_id", cat.id},
+                      {"kind", "offer"},
+                      {"payload", {{"type", "offer"}, {"sdp", "v=0"}}}};
+    EXPECT_EQ(refusal(ws_request(*bob_ws, "call.signal", to_cat)), "not_found") << "cat is in the call no more";
+
+    ASSERT_EQ(del(port(), ann.token, member_url(group, dan.id)).status, 204);
+    EXPECT_EQ(frame(*dan_ws, "call.ring_stopped", call)["data"]["reason"], "cancelled");
+    updated_where(*ann_ws, call, [](const json& c) { return c["ringing"].empty(); });
+
+    acked(*bob_ws, "call.leave", {{"call_id", call}});
+    EXPECT_EQ(frame(*ann_ws, "call.ended", call)["data"]["call"]["outcome"], "completed");
+    // What the call came to after each left it, which they must not hear (their earlier frames
+    // are still unread).
+    EXPECT_TRUE(NoFrameBefore(*cat_ws, state_after([&](const json& c) {
+        return !has_participant(c, cat.id) && c["ringing"].size() <= 1;
+    }),
+                              direct_message_marker(port(), ann, cat)));
+    EXPECT_TRUE(NoFrameBefore(*dan_ws, state_after([](const json& c) { return c["ringing"].empty(); }),
+                              direct_message_marker(port(), ann, dan)));
+}
+
 // A page loaded after a group call started asks for it: every member sees it, also one who
 // was not rung (in another call) and one who joined the chat after it started, who may join
 // the call; nobody else learns of it, and it is gone once it ends.

@@ -146,8 +146,12 @@ private:
     boost::asio::awaitable<calls::Call> enter(calls::Device device, const std::string& call_id, Entering how);
     // Decline or leave; an ended call's system message is written after.
     boost::asio::awaitable<void> step_out(const std::string& user_id, const std::string& call_id, Leaving how);
-    // The live call, for a member of its chat: not_found "call" otherwise.
+    // The live call, for a member of its chat: not_found "call" otherwise. The chat's members
+    // read for it also end the call for those who left the chat (drop_former_members).
     boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
+    // With mutex_ held: the users who are no longer members of the chat leave the call and hear
+    // no more of it (calls::Call::member_gone); an ended call is returned, for its system message.
+    std::optional<calls::Call> drop_former_members(Live& live, const store::ChatAccess& access);
     // With mutex_ held.
     Live& live(const std::string& call_id);
     // With mutex_ held: the call running in the chat, if any (start() keeps it to one).

@@ -126,6 +126,10 @@ public:
     bool device_back(const Device& device);
     // The reconnect grace passed: a participant still without a connection leaves.
     Step grace_over(const std::string& user_id, model::Timestamp now);
+    // The user is no longer a member of the chat (left, removed, banned, deleted): they leave
+    // as a participant, and a ring for them stops as `cancelled` (no decline of theirs); an
+    // empty step when the call no longer concerns them or has ended.
+    Step member_gone(const std::string& user_id, model::Timestamp now);
     // An offer, answer or candidate from one participant to another, while the call is not
     // ended: forbidden when the sender is not a participant, not_found "participant" when
     // the recipient is not one (or is the sender).

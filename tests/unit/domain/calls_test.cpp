@@ -41,6 +41,7 @@ std::string run(Call& call, const std::vector<std::string>& script) {
             else if (verb == "drop") call.device_dropped(device(user));
             else if (verb == "back") call.device_back(device(user));
             else if (verb == "grace") call.grace_over(user, now);
+            else if (verb == "gone") call.member_gone(user, now);
             else if (verb == "relay") call.require_relay(user, other);
             else ADD_FAILURE() << "unknown verb " << verb;
         } catch (const model::Error& error) {
@@ -281,6 +282,13 @@ TEST(Calls, RingsStopForTheRightReason) {
         {"cancelled", {"b", "c"}, {}, "leave a", {{"b", RingStop::cancelled}, {"c", RingStop::cancelled}}},
         {"timed out", {"b", "c"}, {"answer b"}, "timeout", {{"c", RingStop::missed}}},
         {"joined while ringing", {"b", "c"}, {"answer b"}, "join c", {{"c", RingStop::answered}}},
+        {"left the chat while rung", {"b", "c"}, {}, "gone c", {{"c", RingStop::cancelled}}},
+        {"the caller left the chat",
+         {"b", "c"},
+         {},
+         "gone a",
+         {{"b", RingStop::cancelled}, {"c", RingStop::cancelled}}},
+        {"a participant left the chat", {"b", "c"}, {"answer b"}, "gone b", {}},
     };
     for (const auto& row : rows) {
         Call call("call-1", "chat-1", Kind::voice, true, device("a"), row.callees, t0);
@@ -295,8 +303,28 @@ TEST(Calls, RingsStopForTheRightReason) {
         if (verb == "leave") step = call.leave(user, now);
         if (verb == "timeout") step = call.ring_timeout(now);
         if (verb == "join") step = call.join(device(user), mesh_limit, now);
+        if (verb == "gone") step = call.member_gone(user, now);
         EXPECT_EQ(step.rings_stopped, row.stopped) << row.what;
     }
+}
+
+// Whoever leaves the chat leaves its call: a participant as by hanging up, a callee's ring
+// stops without counting as a decline; a user the call no longer concerns changes nothing.
+TEST(Calls, AMemberWhoLeavesTheChatLeavesItsCall) {
+    Call group_call("call-1", "chat-1", Kind::voice, true, device("a"), {"b", "c", "d"}, t0);
+    EXPECT_EQ(run(group_call, {"answer b", "answer c", "gone c", "relay b c"}), "not_found") << "c is in it no more";
+    EXPECT_FALSE(group_call.is_participant("c"));
+    EXPECT_EQ(run(group_call, {"gone d"}), "");
+    EXPECT_TRUE(group_call.ringing().empty());
+    EXPECT_EQ(group_call.phase(), Phase::active) << "a and b still talk";
+    EXPECT_EQ(run(group_call, {"gone d", "gone b"}), "") << "nothing left of d; b's leaving ends it";
+    EXPECT_EQ(group_call.phase(), Phase::ended);
+    EXPECT_EQ(group_call.outcome(), Outcome::completed);
+
+    Call unanswered("call-2", "chat-1", Kind::voice, false, device("a"), {"b"}, t0);
+    EXPECT_EQ(run(unanswered, {"gone b"}), "");
+    EXPECT_EQ(unanswered.phase(), Phase::ended);
+    EXPECT_EQ(unanswered.outcome(), Outcome::missed) << "not declined: b never said no";
 }
 
 TEST(Calls, ADurationRunsFromTheFirstAnswerToTheEnd) {
