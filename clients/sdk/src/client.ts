@@ -2,13 +2,19 @@
 // outbox, kept consistent. Live events and since_version pages are applied to the cache by
 // version, and after every reconnect each chat the app has open or cached is resynchronised
 // from the version it had reached, so nothing that happened while away is missed.
+import { Backoff, defaultBackoff, fullJitterDelay, sleep } from './backoff.js';
 import { Cache, MemoryCache, Presence } from './cache.js';
 import { Connection, ConnectionState, WebSocketFactory } from './connection.js';
-import { applyDeletion, chatWithNewMessage, chatWithRead, maxVersion } from './merge.js';
+import { ConfabError, FrameTooLargeError, isTransient } from './errors.js';
+import {
+  chatWithChangedLastMessage, chatWithMemberCount, chatWithMyMembership, chatWithNewMessage, chatWithRead, deletedMessage,
+  maxVersion, messageWithPoll,
+} from './merge.js';
 import { Outbox, OutboxChange, OutboxStorage } from './outbox.js';
 import { RestClient, RestOptions } from './rest.js';
-import type { Backoff } from './backoff.js';
-import type { ChatMemberModel, ChatModel, MessageModel, SendMessageRequest, ServerEvent, ServerEventFrames } from './types.js';
+import type {
+  ChatMemberModel, ChatModel, MessageModel, SendMessageRequest, ServerEvent, ServerEventFrames, UserModel,
+} from './types.js';
 
 export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   token: string;
@@ -21,6 +27,8 @@ export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   heartbeatMs?: number;
   requestTimeoutMs?: number;
   syncPageLimit?: number;
+  /** The server's WebSocket frame limit (`limits.frame_bytes`, 64 KiB by default): a larger send goes over REST. */
+  maxFrameBytes?: number;
 }
 
 /** What changed, for the stores to rebuild their states from. */
@@ -44,17 +52,36 @@ export class ConfabClient {
   readonly outbox: Outbox;
   userId: string | undefined;
   private events: Promise<void> = Promise.resolve();
-  /** Per chat, the version up to which every change has been applied (kept in memory so a reconnect can snapshot it at once). */
+  /**
+   * Per chat, the version up to which every change has been received: the next since_version,
+   * kept in the cache too. It moves only over changes known to be contiguous: sync pages, and
+   * live events of a chat that is not being resynced.
+   */
   private readonly versions = new Map<string, number>();
+  /**
+   * The chats being resynced since the connection opened, each with the newest version its
+   * live events brought meanwhile: their sync point waits for the resync, since the changes
+   * between it and those events may not have arrived yet.
+   */
+  private readonly resyncing = new Map<string, number>();
+  /** Aborted when a newer connection's resyncs take over, or on stop. */
+  private resyncRound = new AbortController();
   private readonly listeners = new Set<(change: ClientChange) => void>();
+  private readonly tokenRefusedListeners = new Set<() => void>();
   private readonly syncPageLimit: number;
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
   private started = false;
+  private ended = false;
+  private refused = false;
 
   constructor(options: ConfabClientOptions) {
     this.rest = new RestClient(options);
     this.userId = options.userId;
     this.cache = options.cache ?? new MemoryCache();
     this.syncPageLimit = options.syncPageLimit ?? 200;
+    this.backoff = options.backoff ?? defaultBackoff;
+    this.random = options.random ?? Math.random;
     this.connection = new Connection({
       url: this.rest.webSocketUrl,
       token: options.token,
@@ -63,13 +90,13 @@ export class ConfabClient {
       heartbeatMs: options.heartbeatMs,
       requestTimeoutMs: options.requestTimeoutMs,
       random: options.random,
+      maxFrameBytes: options.maxFrameBytes,
+      checkToken: () => this.tokenAccepted(),
     });
     this.outbox = new Outbox({
       storage: options.outboxStorage,
       canSend: () => this.connection.state === 'online',
-      send: async (chatId, request) => {
-        return (await this.connection.request('message.send', { ...request, chat_id: chatId })).message;
-      },
+      send: (chatId, request) => this.deliver(chatId, request),
       random: options.random,
     });
     this.outbox.subscribe((change) => this.onOutbox(change));
@@ -78,13 +105,15 @@ export class ConfabClient {
       this.events = this.events.then(() => this.onEvent(event)).catch(() => undefined);
     });
     this.connection.onOpen(({ reconnected }) => this.onOpen(reconnected));
+    this.connection.onFinalClose(() => this.tokenRefused());
+    this.rest.onUnauthorized(() => this.tokenRefused());
   }
 
   /** Loads the cached versions and the outbox, then connects. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const [chatId, version] of Object.entries(await this.cache.syncVersions())) this.noteVersion(chatId, version);
+    for (const [chatId, version] of Object.entries(await this.cache.syncVersions())) this.versions.set(chatId, version);
     if (!this.userId) this.userId = (await this.rest.me()).id;
     await this.outbox.load();
     this.connection.start();
@@ -96,8 +125,10 @@ export class ConfabClient {
   private readonly onBrowserOnline = () => this.connection.reconnectNow();
 
   stop(): void {
+    this.ended = true;
     const browser = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     browser.removeEventListener?.('online', this.onBrowserOnline);
+    this.resyncRound.abort();
     this.outbox.stop();
     this.connection.stop();
   }
@@ -109,6 +140,17 @@ export class ConfabClient {
   subscribe(listener: (change: ClientChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Called once when the server refuses the token (expired or revoked): the connection was
+   * closed for good or its upgrade refused with 401, or a REST call was answered 401. The
+   * client has stopped; the app signs the user in again. A listener added after that is called at once.
+   */
+  onTokenRefused(listener: () => void): () => void {
+    if (this.refused) listener();
+    else this.tokenRefusedListeners.add(listener);
+    return () => this.tokenRefusedListeners.delete(listener);
   }
 
   /** Sends a message through the outbox: shown at once, delivered once. */
@@ -143,20 +185,87 @@ export class ConfabClient {
     this.emit({ kind: 'resynced', chatId });
   }
 
+  /** Drops a chat the user no longer has (left, removed, deleted) from the cache and the stores. */
+  async forgetChat(chatId: string): Promise<void> {
+    this.versions.delete(chatId);
+    this.resyncing.delete(chatId);
+    await this.cache.removeChat(chatId);
+    this.emit({ kind: 'chatRemoved', chatId });
+  }
+
   /**
    * Every chat the app has open or cached has a sync point (set by its first page or by the
-   * cache): on every open, the first after a reload included, each is synced from it.
+   * cache): on every open, the first after a reload included, each is synced from it, and its
+   * live events move it only once that sync is done.
    */
   private onOpen(reconnected: boolean): void {
-    // Snapshot the versions before any live event of the new connection moves them.
-    const since = new Map(this.versions);
+    this.resyncRound.abort();
+    const round = new AbortController();
+    this.resyncRound = round;
+    this.resyncing.clear();
+    for (const chatId of this.versions.keys()) this.resyncing.set(chatId, 0);
     this.outbox.wake();
     if (reconnected) this.emit({ kind: 'reconnected' });
-    for (const [chatId, version] of since) {
-      this.resync(chatId, version).catch(() => {
-        // The connection dropped again: the next open resyncs from the same point.
-      });
+    for (const chatId of this.resyncing.keys()) void this.catchUp(chatId, round.signal);
+  }
+
+  /**
+   * Resyncs a chat until it is done: a failure while the connection stays up (rate_limited,
+   * unavailable) is tried again after a back-off; a dropped connection leaves it to the next
+   * open. A chat the server no longer shows the user (404) is forgotten.
+   */
+  private async catchUp(chatId: string, round: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.resync(chatId);
+        if (round.aborted) return;
+        const live = this.resyncing.get(chatId) ?? 0;
+        this.resyncing.delete(chatId);
+        // Every change up to the sync's version has arrived, and the live events after it too.
+        if (live) await this.advance(chatId, live);
+        return;
+      } catch (error) {
+        if (round.aborted) return;
+        if (error instanceof ConfabError && error.code === 'not_found') return this.forgetChat(chatId);
+        if (!isTransient(error) || this.connection.state !== 'online') return;
+        const hinted = error instanceof ConfabError ? error.retryAfterMs : undefined;
+        const wait = hinted ?? fullJitterDelay(attempt, this.backoff, this.random);
+        if (!(await sleep(wait, round).then(() => true, () => false))) return;
+      }
     }
+  }
+
+  /**
+   * Sends over the connection; a message whose frame would pass the server's frame limit (or
+   * for whose frame the server closed with 1009) goes over REST, whose body limit is larger,
+   * with the same client_id: delivered there, or refused for good (400, 413).
+   */
+  private async deliver(chatId: string, request: SendMessageRequest): Promise<MessageModel> {
+    try {
+      return (await this.connection.request('message.send', { ...request, chat_id: chatId })).message;
+    } catch (error) {
+      if (error instanceof FrameTooLargeError) return this.rest.sendMessage(chatId, request);
+      throw error;
+    }
+  }
+
+  /** Whether the server still takes the token (asked after a connection attempt failed before opening). */
+  private async tokenAccepted(): Promise<boolean> {
+    try {
+      await this.rest.me({ retries: 0 });
+      return true;
+    } catch (error) {
+      if (error instanceof ConfabError && error.status === 401) return false;
+      throw error;
+    }
+  }
+
+  private tokenRefused(): void {
+    if (this.ended) return;
+    this.refused = true;
+    this.stop();
+    for (const listener of this.tokenRefusedListeners) listener();
+    this.tokenRefusedListeners.clear();
   }
 
   private onOutbox(change: OutboxChange): void {
@@ -172,36 +281,43 @@ export class ConfabClient {
 
   private async onEvent(event: ServerEvent): Promise<void> {
     switch (event.type) {
-      case 'message.new':
-      case 'message.updated': {
+      case 'message.new': {
         const { message } = event.data as Frame<'message.new'>;
-        this.noteVersion(message.chat_id, message.version);
         await this.applyMessages(message.chat_id, [message]);
-        if (event.type === 'message.new') await this.chatGotMessage(message);
-        await this.advance(message.chat_id, message.version);
+        await this.chatGotMessage(message);
+        await this.received(message.chat_id, message.version);
+        break;
+      }
+      case 'message.updated': {
+        const { message } = event.data as Frame<'message.updated'>;
+        await this.applyMessages(message.chat_id, [message]);
+        await this.updateChat(message.chat_id, (chat) => chatWithChangedLastMessage(chat, message.id, () => message));
+        await this.received(message.chat_id, message.version);
         break;
       }
       case 'message.deleted': {
         const { chat_id, message_id, version } = event.data as Frame<'message.deleted'>;
-        this.noteVersion(chat_id, version);
-        const cached = await this.cache.messages(chat_id);
-        const changed = applyDeletion(cached, message_id, version).filter((m) => m.id === message_id && m.is_deleted);
-        await this.cache.putMessages(chat_id, changed);
-        this.emit({ kind: 'messages', chatId: chat_id, messages: changed, removedIds: [] });
-        await this.advance(chat_id, version);
+        await this.changeMessage(chat_id, message_id, (message) => deletedMessage(message, version));
+        await this.received(chat_id, version);
+        break;
+      }
+      case 'poll.updated': {
+        const { chat_id, message_id, version, poll } = event.data as Frame<'poll.updated'>;
+        await this.changeMessage(chat_id, message_id, (message) => messageWithPoll(message, poll, version));
+        await this.received(chat_id, version);
         break;
       }
       case 'message.hidden': {
-        const { chat_id, message_id } = event.data as Frame<'message.hidden'>;
+        const { chat_id, message_id, version } = event.data as Frame<'message.hidden'>;
         await this.cache.removeMessages(chat_id, [message_id]);
         this.emit({ kind: 'messages', chatId: chat_id, messages: [], removedIds: [message_id] });
+        await this.received(chat_id, version);
         break;
       }
       case 'chat.created':
       case 'chat.updated': {
         const { chat } = event.data as Frame<'chat.created'>;
-        await this.cache.putChats([chat]);
-        this.emit({ kind: 'chats', chats: [chat] });
+        await this.storeChat(chat);
         break;
       }
       case 'chat.deleted': {
@@ -209,11 +325,15 @@ export class ConfabClient {
         await this.forgetChat(chat_id);
         break;
       }
-      case 'member.added':
-      case 'member.updated': {
+      case 'member.added': {
         const { chat_id, member } = event.data as Frame<'member.added'>;
-        await this.cache.putMembers(chat_id, [member]);
-        this.emit({ kind: 'members', chatId: chat_id, members: [member], removedUserIds: [] });
+        await this.memberJoined(chat_id, member);
+        break;
+      }
+      case 'member.updated': {
+        const { chat_id, member } = event.data as Frame<'member.updated'>;
+        await this.putMember(chat_id, member);
+        if (member.user.id === this.userId) await this.myMembershipChanged(chat_id, member);
         break;
       }
       case 'member.removed': {
@@ -221,12 +341,18 @@ export class ConfabClient {
         if (user_id === this.userId) return this.forgetChat(chat_id);
         await this.cache.removeMember(chat_id, user_id);
         this.emit({ kind: 'members', chatId: chat_id, members: [], removedUserIds: [user_id] });
+        await this.updateChat(chat_id, (chat) => chatWithMemberCount(chat, -1));
+        break;
+      }
+      case 'user.updated': {
+        const { user } = event.data as Frame<'user.updated'>;
+        await this.userChanged(user);
         break;
       }
       case 'read.updated': {
         const { chat_id, user_id, last_read_seq } = event.data as Frame<'read.updated'>;
         await this.cache.putRead(chat_id, user_id, last_read_seq);
-        if (user_id === this.userId) await this.chatRead(chat_id, last_read_seq);
+        if (user_id === this.userId) await this.updateChat(chat_id, (chat) => chatWithRead(chat, last_read_seq));
         this.emit({ kind: 'read', chatId: chat_id, userId: user_id, lastReadSeq: last_read_seq });
         break;
       }
@@ -247,38 +373,84 @@ export class ConfabClient {
     }
   }
 
+  /**
+   * A message in a chat the list does not hold (a hidden direct chat that reappears, a chat on
+   * a page not loaded yet) brings the chat itself: the server's copy already counts it.
+   */
   private async chatGotMessage(message: MessageModel): Promise<void> {
-    const chat = (await this.cache.chats()).find((c) => c.id === message.chat_id);
-    if (!chat) return;
-    const next = chatWithNewMessage(chat, message, this.userId);
-    if (next === chat) return;
-    await this.cache.putChats([next]);
-    this.emit({ kind: 'chats', chats: [next] });
+    const known = (await this.cache.chats()).some((c) => c.id === message.chat_id);
+    if (known) return this.updateChat(message.chat_id, (chat) => chatWithNewMessage(chat, message, this.userId));
+    await this.refreshChat(message.chat_id);
   }
 
-  private async chatRead(chatId: string, lastReadSeq: number): Promise<void> {
+  /** A change of one cached message (and of the chat list's preview when it shows that message). */
+  private async changeMessage(chatId: string, messageId: string, change: (message: MessageModel) => MessageModel): Promise<void> {
+    const cached = (await this.cache.messages(chatId)).find((m) => m.id === messageId);
+    const changed = cached && change(cached);
+    if (changed && changed.version > cached.version) await this.applyMessages(chatId, [changed]);
+    await this.updateChat(chatId, (chat) => chatWithChangedLastMessage(chat, messageId, change));
+  }
+
+  private async memberJoined(chatId: string, member: ChatMemberModel): Promise<void> {
+    const known = (await this.cache.members(chatId)).some((m) => m.user.id === member.user.id);
+    await this.putMember(chatId, member);
+    // The user's own joining comes with chat.created, whose count already holds them.
+    if (!known && member.user.id !== this.userId) await this.updateChat(chatId, (chat) => chatWithMemberCount(chat, 1));
+  }
+
+  private async putMember(chatId: string, member: ChatMemberModel): Promise<void> {
+    await this.cache.putMembers(chatId, [member]);
+    this.emit({ kind: 'members', chatId, members: [member], removedUserIds: [] });
+  }
+
+  /** The role shows at once; the permissions, which the chat's settings shape too, come with the server's copy. */
+  private async myMembershipChanged(chatId: string, member: ChatMemberModel): Promise<void> {
+    await this.updateChat(chatId, (chat) => chatWithMyMembership(chat, member));
+    await this.refreshChat(chatId);
+  }
+
+  /** A user's new name or avatar, in every chat's members that hold them (presence, absent from the event, is kept). */
+  private async userChanged(user: UserModel): Promise<void> {
+    for (const chat of await this.cache.chats()) {
+      const member = (await this.cache.members(chat.id)).find((m) => m.user.id === user.id);
+      if (member) await this.putMember(chat.id, { ...member, user: { ...member.user, ...user } });
+    }
+  }
+
+  /** The server's copy of a chat; when it cannot be had now (offline, gone), what the client has stands. */
+  private async refreshChat(chatId: string): Promise<void> {
+    let chat: ChatModel;
+    try {
+      chat = await this.rest.chat(chatId, { retries: 0 });
+    } catch {
+      return;
+    }
+    await this.storeChat(chat);
+  }
+
+  private async storeChat(chat: ChatModel): Promise<void> {
+    await this.cache.putChats([chat]);
+    this.emit({ kind: 'chats', chats: [chat] });
+  }
+
+  private async updateChat(chatId: string, change: (chat: ChatModel) => ChatModel): Promise<void> {
     const chat = (await this.cache.chats()).find((c) => c.id === chatId);
     if (!chat) return;
-    const next = chatWithRead(chat, lastReadSeq);
-    if (next === chat) return;
-    await this.cache.putChats([next]);
-    this.emit({ kind: 'chats', chats: [next] });
+    const next = change(chat);
+    if (next !== chat) await this.storeChat(next);
   }
 
-  private async forgetChat(chatId: string): Promise<void> {
-    this.versions.delete(chatId);
-    await this.cache.removeChat(chatId);
-    this.emit({ kind: 'chatRemoved', chatId });
-  }
-
-  /** Live events of a chat arrive in version order on one connection. */
-  private noteVersion(chatId: string, version: number): void {
-    this.versions.set(chatId, Math.max(this.versions.get(chatId) ?? 0, version));
+  /** A live change of a chat arrived: it moves the sync point unless the chat is being resynced. */
+  private async received(chatId: string, version: number): Promise<void> {
+    const resyncing = this.resyncing.get(chatId);
+    if (resyncing === undefined) return this.advance(chatId, version);
+    this.resyncing.set(chatId, Math.max(resyncing, version));
   }
 
   private async advance(chatId: string, version: number): Promise<void> {
-    this.noteVersion(chatId, version);
-    await this.cache.putSyncVersion(chatId, this.versions.get(chatId)!);
+    const next = Math.max(this.versions.get(chatId) ?? 0, version);
+    this.versions.set(chatId, next);
+    await this.cache.putSyncVersion(chatId, next);
   }
 
   private emit(change: ClientChange): void {

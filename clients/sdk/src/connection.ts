@@ -1,5 +1,5 @@
 import { Backoff, defaultBackoff, fullJitterDelay } from './backoff.js';
-import { NetworkError, TimeoutError, errorFromBody } from './errors.js';
+import { FrameTooLargeError, NetworkError, TimeoutError, errorFromBody } from './errors.js';
 import type { AckData, ClientEventData, ClientEventType, ServerEvent } from './types.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
@@ -33,15 +33,36 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** A request (the heartbeat's ping included) not answered within this drops the connection. */
   requestTimeoutMs?: number;
+  /** The server's WebSocket frame limit (`limits.frame_bytes`): a larger request is refused before it is sent. */
+  maxFrameBytes?: number;
+  /**
+   * Asked after a connection attempt failed before opening: a browser sees an upgrade refused
+   * with HTTP 401 only as close 1006. Resolves false when the server refuses the token; any
+   * other outcome (true, or a rejection: the server is unreachable) lets reconnecting go on.
+   */
+  checkToken?: () => Promise<boolean>;
 }
+
+/** The contract's default `limits.frame_bytes`. */
+export const defaultMaxFrameBytes = 64 * 1024;
 
 /** Close codes after which reconnecting cannot help: the token was revoked (4001). */
 const finalCloseCodes = new Set([4001]);
+
+/** The server closes with 1009 for a frame over its limit. */
+const frameTooLargeClose = 1009;
 
 interface Pending {
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** The request frame's size in bytes. */
+  bytes: number;
+}
+
+export interface FinalClose {
+  code: number;
+  reason: string;
 }
 
 type Listener<T> = (value: T) => void;
@@ -63,9 +84,12 @@ export class Connection {
   private readonly stateListeners = new Set<Listener<ConnectionState>>();
   private readonly eventListeners = new Set<Listener<ServerEvent>>();
   private readonly openListeners = new Set<Listener<{ reconnected: boolean }>>();
-  private readonly finalListeners = new Set<Listener<{ code: number; reason: string }>>();
+  private readonly finalListeners = new Set<Listener<FinalClose>>();
   private opened = false;
-  private readonly options: Required<Omit<ConnectionOptions, 'token'>>;
+  private checkingToken = false;
+  /** The frame limit, lowered when the server closes with 1009 for a frame within it (its limit is then lower). */
+  private maxFrameBytes: number;
+  private readonly options: Required<Omit<ConnectionOptions, 'token' | 'maxFrameBytes' | 'checkToken'>> & Pick<ConnectionOptions, 'checkToken'>;
   token: string;
 
   constructor(options: ConnectionOptions) {
@@ -77,7 +101,9 @@ export class Connection {
       random: options.random ?? Math.random,
       heartbeatMs: options.heartbeatMs ?? 25_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      checkToken: options.checkToken,
     };
+    this.maxFrameBytes = options.maxFrameBytes ?? defaultMaxFrameBytes;
   }
 
   get state(): ConnectionState {
@@ -118,16 +144,24 @@ export class Connection {
   onOpen(listener: Listener<{ reconnected: boolean }>): () => void {
     return subscribe(this.openListeners, listener);
   }
-  /** The server closed for good (token revoked): no more reconnects. */
-  onFinalClose(listener: Listener<{ code: number; reason: string }>): () => void {
+  /** The server refused the token for good (revoked or expired: close 4001, or an upgrade refused with 401): no more reconnects. */
+  onFinalClose(listener: Listener<FinalClose>): () => void {
     return subscribe(this.finalListeners, listener);
   }
 
-  /** Sends a client event with an id and resolves with its ack's data; rejects with ConfabError or NetworkError. */
+  /**
+   * Sends a client event with an id and resolves with its ack's data; rejects with ConfabError
+   * (FrameTooLargeError for a frame over the limit, never sent) or NetworkError.
+   */
   request<T extends ClientEventType>(type: T, data: ClientEventData<T>): Promise<AckData<T>> {
     const socket = this.socket;
     if (!socket || this.currentState !== 'online') return Promise.reject(new NetworkError(`offline: ${type} not sent`));
     const id = `r${this.nextId++}`;
+    const frame = JSON.stringify({ type, id, data });
+    const bytes = utf8Length(frame);
+    if (bytes > this.maxFrameBytes) {
+      return Promise.reject(new FrameTooLargeError(`${type} is ${bytes} bytes, over the ${this.maxFrameBytes} byte frame limit`));
+    }
     return new Promise<AckData<T>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -135,8 +169,8 @@ export class Connection {
         // A connection that cannot answer is treated as lost: the reconnect and resync recover.
         this.drop(4000, 'request timed out');
       }, this.options.requestTimeoutMs);
-      this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
-      socket.send(JSON.stringify({ type, id, data }));
+      this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer, bytes });
+      socket.send(frame);
     });
   }
 
@@ -212,20 +246,57 @@ export class Connection {
   }
 
   private lost(code: number, reason: string): void {
+    const neverOpened = this.currentState === 'connecting';
     this.socket = undefined;
     clearTimeout(this.heartbeatTimer);
+    if (code === frameTooLargeClose) this.refuseOversizedFrame();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(new NetworkError(`connection lost (${code}${reason ? `: ${reason}` : ''})`));
       this.pending.delete(id);
     }
     this.setState('offline');
-    if (finalCloseCodes.has(code)) {
-      this.running = false;
-      for (const listener of this.finalListeners) listener({ code, reason });
-      return;
-    }
-    if (this.running) this.scheduleReconnect();
+    if (finalCloseCodes.has(code)) return this.end({ code, reason });
+    if (!this.running) return;
+    this.scheduleReconnect();
+    if (neverOpened) this.checkToken(code);
+  }
+
+  /**
+   * The server answers every request it read before its close frame, so the oldest request
+   * still unanswered at a 1009 is the frame it closed for: it fails for good (sending it again
+   * would close the connection again), and frames as large are refused from now on. The
+   * requests sent after it fail as lost, to be sent again.
+   */
+  private refuseOversizedFrame(): void {
+    const [oldest] = this.pending;
+    if (!oldest) return;
+    const [id, pending] = oldest;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    this.maxFrameBytes = Math.min(this.maxFrameBytes, pending.bytes - 1);
+    pending.reject(new FrameTooLargeError(`the server closed the connection (1009) for a ${pending.bytes} byte frame`));
+  }
+
+  /** Whether the attempt failed because the token is no longer valid: then there is no point in reconnecting. */
+  private checkToken(code: number): void {
+    const { checkToken } = this.options;
+    if (!checkToken || this.checkingToken) return;
+    this.checkingToken = true;
+    checkToken()
+      .then((valid) => {
+        if (valid || !this.running || this.currentState === 'online') return;
+        this.running = false;
+        this.drop(1000, 'token refused'); // an attempt under way, which would be refused too
+        this.end({ code, reason: 'the server refused the token (HTTP 401)' });
+      }, () => undefined)
+      .finally(() => { this.checkingToken = false; });
+  }
+
+  private end(close: FinalClose): void {
+    this.running = false;
+    clearTimeout(this.reconnectTimer);
+    for (const listener of this.finalListeners) listener(close);
   }
 
   private scheduleReconnect(): void {
@@ -240,6 +311,10 @@ export class Connection {
     this.currentState = state;
     for (const listener of this.stateListeners) listener(state);
   }
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
 }
 
 function subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): () => void {

@@ -28,6 +28,17 @@ export class TimeoutError extends NetworkError {
   override name = 'TimeoutError';
 }
 
+/**
+ * A WebSocket frame over the server's frame limit: refused before it was sent, or the frame the
+ * server closed the connection for (1009). Sending it again on a socket cannot succeed; REST,
+ * whose body limit is larger, can carry it or refuse it for good.
+ */
+export class FrameTooLargeError extends ConfabError {
+  constructor(message: string) {
+    super('payload_too_large', message);
+  }
+}
+
 const transientCodes: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'unavailable']);
 
 /** Worth trying again later: the server did not act on it, or may not have. */

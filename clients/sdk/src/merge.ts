@@ -1,7 +1,7 @@
 // Pure functions that apply server changes to immutable lists: each change wins only when its
 // version is newer than what the list holds, so live events and since_version pages can
 // arrive in any order and still give the same result.
-import type { ChatMemberModel, ChatModel, MessageModel } from './types.js';
+import type { ChatMemberModel, ChatModel, MessageModel, PollModel } from './types.js';
 
 /** Messages by seq ascending, each at its highest version. */
 export function mergeMessages(list: readonly MessageModel[], changes: readonly MessageModel[]): MessageModel[] {
@@ -9,9 +9,29 @@ export function mergeMessages(list: readonly MessageModel[], changes: readonly M
   const byId = new Map(list.map((m) => [m.id, m]));
   for (const change of changes) {
     const current = byId.get(change.id);
-    if (!current || current.version <= change.version) byId.set(change.id, change);
+    if (!current) byId.set(change.id, change);
+    else if (current.version <= change.version) byId.set(change.id, withKnownVotes(current, change));
   }
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Thread replies are filed under their root (docs/api.md, Threads), not in the chat's main timeline. */
+export const inMainTimeline = (message: MessageModel): boolean => !message.thread_root_id;
+
+/**
+ * The events every member receives alike leave out the reader's own poll votes (`my_votes`):
+ * a change without them keeps the ones the client knew.
+ */
+export function withKnownVotes(current: MessageModel, change: MessageModel): MessageModel {
+  const known = current.poll?.my_votes;
+  if (!change.poll || change.poll.my_votes || !known) return change;
+  return { ...change, poll: { ...change.poll, my_votes: known } };
+}
+
+/** Applies a `poll.updated` event (a vote or a close) to the poll message it concerns. */
+export function messageWithPoll(message: MessageModel, poll: PollModel, version: number): MessageModel {
+  if (message.version >= version) return message;
+  return withKnownVotes(message, { ...message, version, poll });
 }
 
 /** The state of a message once deleted (contract: content "", no media, no reactions). */
@@ -51,18 +71,44 @@ export function mergeChats(list: readonly ChatModel[], changes: readonly ChatMod
   return [...byId.values()].sort((a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0));
 }
 
-/** A new message in a chat of the list: last message, last_seq and (for others' messages) the unread count. */
+/**
+ * A new message in a chat of the list: last message, last_seq and (for others' messages) the
+ * unread count. A thread reply counts as unread but is not the chat's last message, which is
+ * the newest of the main timeline (docs/api.md, Threads).
+ */
 export function chatWithNewMessage(chat: ChatModel, message: MessageModel, myId: string | undefined): ChatModel {
   if (message.seq <= chat.last_seq) return chat;
   const mine = message.sender_id === myId;
   const lastRead = mine ? message.seq : chat.me.last_read_seq;
   return {
     ...chat,
-    last_message: message,
+    last_message: inMainTimeline(message) ? message : chat.last_message,
     last_seq: message.seq,
     version: Math.max(chat.version, message.version),
     me: { ...chat.me, last_read_seq: lastRead, unread_count: Math.max(0, message.seq - lastRead) },
   };
+}
+
+/** The chat list's preview follows the changes (edit, deletion, poll) of the message it shows. */
+export function chatWithChangedLastMessage(chat: ChatModel, messageId: string, change: (last: MessageModel) => MessageModel): ChatModel {
+  const last = chat.last_message;
+  if (last?.id !== messageId) return chat;
+  const next = change(last);
+  if (next.version <= last.version) return chat;
+  return { ...chat, last_message: next, version: Math.max(chat.version, next.version) };
+}
+
+/**
+ * The caller's own member record changed (a role, a mute): the chat's `me` follows. Its
+ * `permissions` also depend on the chat's settings, so they come with the chat from the server.
+ */
+export function chatWithMyMembership(chat: ChatModel, member: ChatMemberModel): ChatModel {
+  return { ...chat, me: { ...chat.me, role: member.role, custom_role: member.custom_role, is_muted: member.is_muted } };
+}
+
+/** A member joined or left: the count follows (never below zero). */
+export function chatWithMemberCount(chat: ChatModel, delta: number): ChatModel {
+  return { ...chat, member_count: Math.max(0, chat.member_count + delta) };
 }
 
 /** The caller's read position moved (never back). */

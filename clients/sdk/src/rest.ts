@@ -62,6 +62,7 @@ export class RestClient {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   private readonly retry: { maxRetries: number; maxRetryWaitMs: number; backoff: Backoff; random: () => number };
+  private readonly unauthorizedListeners = new Set<() => void>();
 
   constructor(options: RestOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -79,6 +80,12 @@ export class RestClient {
   /** The WebSocket URL of this server. */
   get webSocketUrl(): string {
     return this.baseUrl.replace(/^http/, 'ws') + '/api/v1/ws';
+  }
+
+  /** Called when a request that carried the token is answered 401: the token expired or was revoked. */
+  onUnauthorized(listener: () => void): () => void {
+    this.unauthorizedListeners.add(listener);
+    return () => this.unauthorizedListeners.delete(listener);
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -121,6 +128,7 @@ export class RestClient {
       const text = await response.text();
       const parsed: unknown = text ? safeJson(text) : undefined;
       if (!response.ok) {
+        if (response.status === 401 && headers.authorization) this.unauthorizedListeners.forEach((listener) => listener());
         throw errorFromBody(parsed, response.status, parseRetryAfter(response.headers.get('retry-after')));
       }
       return parsed as T;
@@ -141,7 +149,7 @@ export class RestClient {
   register(request: RegisterRequest) { return this.request<SignedIn>('POST', '/auth/register', { body: request }); }
   login(request: LoginRequest) { return this.request<SignedIn>('POST', '/auth/login', { body: request }); }
   logout() { return this.request<void>('POST', '/auth/logout', { idempotent: true }); }
-  me() { return this.request<UserModel>('GET', '/users/me'); }
+  me(options: Pick<RequestOptions, 'retries'> = {}) { return this.request<UserModel>('GET', '/users/me', options); }
   user(id: string) { return this.request<UserModel>('GET', `/users/${id}`); }
   searchUsers(query: string, page: { limit?: number; cursor?: string | null } = {}) {
     return this.request<UserPage>('GET', '/users', { query: { query, ...page } });
@@ -155,7 +163,7 @@ export class RestClient {
   createChat(request: CreateChatRequest) {
     return this.request<ChatModel>('POST', '/chats', { body: request, idempotent: request.type === 'direct' });
   }
-  chat(id: string) { return this.request<ChatModel>('GET', `/chats/${id}`); }
+  chat(id: string, options: Pick<RequestOptions, 'retries'> = {}) { return this.request<ChatModel>('GET', `/chats/${id}`, options); }
   updateChat(id: string, request: UpdateChatRequest) { return this.request<ChatModel>('PUT', `/chats/${id}`, { body: request }); }
   deleteChat(id: string) { return this.request<void>('DELETE', `/chats/${id}`); }
   listMembers(chatId: string, page: { limit?: number; cursor?: string | null } = {}) {
@@ -219,18 +227,23 @@ export class RestClient {
    */
   async uploadMedia(chatId: string, kind: MediaKind, bytes: Uint8Array, options: UploadOptions) {
     const headers: Record<string, string> = {};
-    // Header values are Latin-1 in fetch: a name outside printable ASCII is sent percent-encoded.
-    if (options.fileName) headers['x-file-name'] = /^[\x20-\x7e]*$/.test(options.fileName) ? options.fileName : encodeURIComponent(options.fileName);
-    if (options.metadata) headers['x-media-metadata'] = JSON.stringify(options.metadata);
     const { onProgress, liveVideo } = options;
+    const fileName = options.fileName || undefined;
+    // The server stores X-File-Name's bytes as UTF-8, but fetch sends a header's characters
+    // as Latin-1 (and refuses others): a name outside printable ASCII goes as the multipart
+    // `file` part's filename instead, which fetch writes in UTF-8.
+    const nameInHeader = fileName !== undefined && /^[\x20-\x7e]*$/.test(fileName);
+    if (nameInHeader) headers['x-file-name'] = fileName;
+    if (options.metadata) headers['x-media-metadata'] = JSON.stringify(options.metadata);
     const total = bytes.byteLength + (liveVideo?.bytes.byteLength ?? 0);
+    const multipart = liveVideo !== undefined || (fileName !== undefined && !nameInHeader);
     // Progress is counted as a streamed body hands out its chunks, which Node's fetch allows;
     // browsers refuse streamed bodies over HTTP/1.1, so there progress jumps to the end, as it
-    // does for a live photo's form (fetch makes its boundary and length).
-    const stream = onProgress !== undefined && streamedUploads && !liveVideo;
+    // does for a form (fetch makes its boundary and length).
+    const stream = onProgress !== undefined && streamedUploads && !multipart;
     let body: BodyInit | (() => BodyInit);
-    if (liveVideo) {
-      body = () => livePhotoForm(bytes, options.mimeType, liveVideo);
+    if (multipart) {
+      body = () => uploadForm(bytes, options.mimeType, fileName, liveVideo);
     } else {
       headers['content-type'] = options.mimeType;
       body = stream ? () => progressStream(bytes, onProgress) : (bytes as BodyInit);
@@ -261,10 +274,11 @@ export interface UploadOptions {
   retries?: number;
 }
 
-function livePhotoForm(still: Uint8Array, mimeType: string, video: LiveVideoPart): FormData {
+/** The multipart body: the `file` part (named, when there is a name), and a live photo's `live_video`. */
+function uploadForm(bytes: Uint8Array, mimeType: string, fileName: string | undefined, video: LiveVideoPart | undefined): FormData {
   const form = new FormData();
-  form.append('file', new Blob([still as BlobPart], { type: mimeType }), 'still');
-  form.append('live_video', new Blob([video.bytes as BlobPart], { type: video.mimeType }), 'live_video');
+  form.append('file', new Blob([bytes as BlobPart], { type: mimeType }), fileName ?? 'still');
+  if (video) form.append('live_video', new Blob([video.bytes as BlobPart], { type: video.mimeType }), 'live_video');
   return form;
 }
 

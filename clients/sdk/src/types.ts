@@ -13,6 +13,7 @@ export type MessageModel = Schemas['MessageModel'];
 export type MediaModel = Schemas['MediaModel'];
 export type MediaKind = Schemas['MediaKind'];
 export type ReactionModel = Schemas['Reaction'];
+export type PollModel = Schemas['PollModel'];
 export type Role = Schemas['Role'];
 export type ErrorCode = Schemas['ErrorCode'];
 export type ErrorBody = Schemas['Error'];

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { SignedIn } from '@confab/sdk';
 import { navigate, usePath } from './router.js';
 import { endSession, savedSignIn, Session, startSession } from './session.js';
@@ -16,6 +16,14 @@ export function App() {
     return saved ? startSession(saved) : undefined;
   });
   const path = usePath();
+  const signOut = async (ending: Session) => {
+    await endSession(ending);
+    setSession(undefined);
+    navigate('/', true);
+  };
+  // A token the server no longer takes (expired, revoked elsewhere) ends the session: the
+  // client has stopped, and the sign-in screen is the way on.
+  useEffect(() => session?.client.onTokenRefused(() => void signOut(session)), [session]);
 
   if (!session) {
     const signedIn = (result: SignedIn) => {
@@ -24,14 +32,9 @@ export function App() {
     };
     return <SignInPage onSignedIn={signedIn} />;
   }
-  const signOut = async () => {
-    await endSession(session);
-    setSession(undefined);
-    navigate('/', true);
-  };
   return (
     <>
-      <Page session={session} path={path} onSignOut={signOut} />
+      <Page session={session} path={path} onSignOut={() => void signOut(session)} />
       <CallScreen session={session} />
     </>
   );

@@ -41,6 +41,12 @@ export function mediaUrl(access: MediaAccess, messageId: string, variant: MediaV
   return url;
 }
 
+/** Revokes every blob: URL made for this user's media (sign-out): the next user must not see them. */
+export function forgetMediaUrls(): void {
+  for (const url of urls.values()) url.then((u) => URL.revokeObjectURL(u), () => undefined);
+  urls.clear();
+}
+
 export function useMediaUrl(access: MediaAccess, messageId: string | undefined, variant: MediaVariant): string | undefined {
   const [url, setUrl] = useState<string>();
   useEffect(() => {

@@ -3,9 +3,11 @@
 import { ChatBloc, ConfabClient, IndexedDbCache, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
 import type { SignedIn, UserModel } from '@confab/sdk';
 import { CallController } from './call.js';
+import { forgetMediaUrls } from './media.js';
 
 const sessionKey = 'confab.session';
 const cacheName = (userId: string) => `confab.cache.${userId}`;
+const outboxKey = (userId: string) => `confab.outbox.${userId}`;
 
 export interface Session {
   token: string;
@@ -33,7 +35,7 @@ export function startSession(signedIn: SignedIn): Session {
     token,
     userId: user.id,
     cache: new IndexedDbCache({ name: cacheName(user.id) }),
-    outboxStorage: new KeyValueOutboxStorage(localStorage, `confab.outbox.${user.id}`),
+    outboxStorage: new KeyValueOutboxStorage(localStorage, outboxKey(user.id)),
   });
   const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id) };
   // The browser knows it lost the network before a heartbeat would: show it and queue sends.
@@ -43,13 +45,16 @@ export function startSession(signedIn: SignedIn): Session {
   return session;
 }
 
+/** Signs out (or ends a session whose token the server refused): nothing of the user stays in the browser. */
 export async function endSession(session: Session): Promise<void> {
   await session.calls.hangUp();
-  await session.client.rest.logout().catch(() => undefined);
+  // Stopped first: the logout closes this token's sockets (4001), which is then not taken for a refused token.
   session.client.stop();
+  await session.client.rest.logout().catch(() => undefined);
   session.chats.dispose();
   session.uploads.dispose();
   localStorage.removeItem(sessionKey);
+  forgetMediaUrls();
   await session.client.cache.clear();
-  localStorage.removeItem(`confab.outbox.${session.user.id}`);
+  localStorage.removeItem(outboxKey(session.user.id));
 }

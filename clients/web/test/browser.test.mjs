@@ -504,6 +504,35 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await message(ann.page, 'sent while Ann was away').waitFor();
   });
 
+  test('a token revoked elsewhere, or expired before a reload, returns to the sign-in screen and forgets the session', async () => {
+    const eve = await new RestClient({ baseUrl: server.baseUrl }).register({ username: `eve_${suffix}`, password: 'correct horse battery' });
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    const signIn = page.getByRole('form', { name: 'Sign in' });
+    const savedSession = () => page.evaluate(() => localStorage.getItem('confab.session'));
+    /** A reload with Eve's sign-in saved, as after an earlier visit. */
+    const reloadSignedIn = async () => {
+      await page.evaluate((signedIn) => localStorage.setItem('confab.session', signedIn), JSON.stringify(eve));
+      await page.reload();
+    };
+    await page.goto('/');
+    await reloadSignedIn();
+    await page.getByRole('heading', { name: 'Chats' }).waitFor();
+    await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+
+    // Signed out on another device: the server closes this page's socket with 4001.
+    await new RestClient({ baseUrl: server.baseUrl, token: eve.token }).logout();
+    await signIn.waitFor();
+    assert.equal(await savedSession(), null);
+
+    // A saved session whose token no longer works: its upgrade is refused with 401, its REST calls too.
+    await reloadSignedIn();
+    await signIn.waitFor();
+    assert.equal(await savedSession(), null);
+    await context.close();
+  });
+
   test('a chat of 10,000 messages opens at once and renders only the visible rows', async () => {
     const rest = new RestClient({ baseUrl: server.baseUrl });
     const cara = await rest.register({ username: `cara_${suffix}`, password: 'correct horse battery' });

@@ -63,9 +63,11 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         const cached = await client.cache.chats();
         if (this.state.chats.length === 0 && cached.length) this.emit({ chats: cached });
         this.emit({ loading: true, error: undefined });
+        const shown = this.state.chats.map((c) => c.id);
         const page = await client.rest.listChats({ limit: this.pageSize });
         await client.cache.putChats(page.chats);
         this.emit({ chats: mergeChats(this.state.chats, page.chats), nextCursor: page.next_cursor, loading: false });
+        if (page.next_cursor === null) await this.forgetMissing(shown, page.chats);
         return;
       }
       case 'loadMore': {
@@ -86,8 +88,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         return this.store(await client.rest.updateChat(event.chatId, event.request));
       case 'delete':
         await client.rest.deleteChat(event.chatId);
-        await client.cache.removeChat(event.chatId);
-        return this.forget(event.chatId);
+        return client.forgetChat(event.chatId);
       case 'loadMembers': {
         // The cached members and their last known presence first: an offline start names direct chats.
         const cached = await client.cache.members(event.chatId);
@@ -119,9 +120,18 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         return this.membersChanged(event.chatId, [], [event.userId]);
       case 'leave':
         await client.rest.removeMember(event.chatId, client.userId!);
-        await client.cache.removeChat(event.chatId);
-        return this.forget(event.chatId);
+        return client.forgetChat(event.chatId);
     }
+  }
+
+  /**
+   * A complete first page is the whole list: a chat shown before the request that it lacks was
+   * lost meanwhile (left, removed or deleted while offline). Chats that arrived by events
+   * during the request were not shown before it, so they stay.
+   */
+  private async forgetMissing(shownBefore: readonly string[], list: readonly ChatModel[]): Promise<void> {
+    const listed = new Set(list.map((c) => c.id));
+    for (const chatId of shownBefore) if (!listed.has(chatId)) await this.client.forgetChat(chatId);
   }
 
   private async store(chat: ChatModel): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ConfabClient } from '../client.js';
-import { mergeMessages, removeMessages } from '../merge.js';
+import { inMainTimeline, mergeMessages, removeMessages } from '../merge.js';
 import type { OutboxEntry } from '../outbox.js';
 import type { MessageModel, SendMessageRequest } from '../types.js';
 import { Bloc, describe } from './bloc.js';
@@ -14,7 +14,7 @@ export interface MessageWindowState {
   /** The window does not reach the newest message (after a jump back into history). */
   hasNewer: boolean;
   loading: boolean;
-  /** Users typing now (others only). */
+  /** Users typing now (others only); known only while connected. */
   typing: readonly string[];
   /** Each member's last_read_seq (read receipts). */
   readBy: Readonly<Record<string, number>>;
@@ -70,6 +70,11 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       client.outbox.subscribe((change) => {
         if (change.kind === 'changed') this.outgoingChanged(change.entries.filter((e) => e.chat_id === chatId));
       }),
+      // The server says "stopped typing" only to a connection that is up, and does not repeat
+      // "typing" to a new one: without a connection nobody is known to be typing.
+      client.connection.onState((state) => {
+        if (state !== 'online' && this.state.typing.length) this.emit({ typing: [] });
+      }),
       () => clearTimeout(this.idleTimer),
     );
   }
@@ -89,7 +94,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     switch (event.type) {
       case 'open': {
         // The cached window first, then the newest page from the server.
-        const [cached, readBy] = [await client.cache.messages(chatId), await client.cache.readState(chatId)];
+        const [cached, readBy] = [(await client.cache.messages(chatId)).filter(inMainTimeline), await client.cache.readState(chatId)];
         this.emit({ messages: cached.slice(-this.pageSize), readBy, loading: true, error: undefined });
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
@@ -148,11 +153,22 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   }
 
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
-    // New messages past the window's end join it only when the window shows the newest.
-    const last = this.state.messages.at(-1)?.seq ?? 0;
-    const inWindow = changed.filter((m) => !this.state.hasNewer || m.seq <= last || this.state.messages.some((w) => w.id === m.id));
+    const inWindow = changed.filter((m) => inMainTimeline(m) && this.belongsInWindow(m));
     const messages = removeMessages(mergeMessages(this.state.messages, inWindow), removedIds);
     this.emit({ messages, outgoing: this.withoutDelivered(this.state.outgoing, messages) });
+  }
+
+  /**
+   * The window is a contiguous stretch of history: a message joins it when its seq lies within
+   * the stretch, or past its end while the window shows the newest. A change to an older
+   * message stays out: the window would reach back to it, and loadOlder, which pages from the
+   * oldest message shown, would never load the messages in between.
+   */
+  private belongsInWindow(message: MessageModel): boolean {
+    const { messages, hasNewer } = this.state;
+    const oldest = messages[0]?.seq ?? -Infinity;
+    const newest = messages.at(-1)?.seq ?? -Infinity;
+    return message.seq > newest ? !hasNewer : message.seq >= oldest;
   }
 
   private outgoingChanged(entries: readonly OutboxEntry[]): void {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel } from '../../src/index.js';
+import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel, type OutboxEntry } from '../../src/index.js';
 import { connectedClient, contractProblems, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
 import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
 
@@ -40,6 +40,19 @@ describe('the SDK against a real server', { skip }, () => {
     const client = await connectedClient(server.baseUrl, name);
     clients.push(client);
     return client;
+  }
+
+  /** Resolves once the client's outbox entries satisfy `predicate`. */
+  function outboxWhere(client: ConfabClient, predicate: (entries: readonly OutboxEntry[]) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!predicate(client.outbox.entries())) return;
+        stop();
+        resolve();
+      };
+      const stop = client.outbox.subscribe(check);
+      check();
+    });
   }
 
   function messageBloc(client: ConfabClient, chatId: string): MessageBloc {
@@ -290,6 +303,24 @@ describe('the SDK against a real server', { skip }, () => {
     assert.deepEqual(seen.messages.map((m) => m.content), stored.map((m) => m.content));
     const aliceSeen = await stateWhere(aliceWindow, (s) => s.messages.length === count && s.outgoing.length === 0, 'alice has every message once');
     assert.equal(new Set(aliceSeen.messages.map((m) => m.client_id)).size, count);
+  });
+
+  test('a text too large for a WebSocket frame goes over REST and is refused there, the connection staying up', async () => {
+    const { alice, chat } = await pair();
+    const states: string[] = [];
+    alice.connection.onState((s) => states.push(s));
+    const entry = await alice.send(chat.id, { type: 'text', content: 'x'.repeat(70_000) });
+    await outboxWhere(alice, (entries) => entries.some((e) => e.client_id === entry.client_id && e.status === 'failed'));
+    assert.equal(alice.outbox.entries()[0]!.error?.code, 'payload_too_large');
+    const fine = await alice.send(chat.id, { type: 'text', content: 'after it' });
+    await outboxWhere(alice, (entries) => entries.every((e) => e.client_id !== fine.client_id));
+    assert.deepEqual(states, [], 'never dropped');
+  });
+
+  test('a file name outside ASCII is stored as given', async () => {
+    const { alice, chat } = await pair();
+    const media = await alice.rest.uploadMedia(chat.id, 'file', new TextEncoder().encode('olá'), { mimeType: 'text/plain', fileName: 'Relatório ünïcode 📎.txt' });
+    assert.equal(media.file_name, 'Relatório ünïcode 📎.txt');
   });
 
   // Last: the frames of every test above.

@@ -107,3 +107,51 @@ test('events without an id go to the event listeners', async () => {
   assert.deepEqual(events, ['typing.update']);
   c.stop();
 });
+
+test('an attempt that fails before opening asks whether the token is still good: refused is final, like 4001', async () => {
+  let checks = 0;
+  const sockets: FakeSocket[] = [];
+  const c = new Connection({
+    url: 'ws://x/api/v1/ws', token: 't', backoff: { baseMs: 1, capMs: 1 },
+    webSocketFactory: () => {
+      const socket = new FakeSocket();
+      sockets.push(socket);
+      // The browser sees an upgrade refused with 401 as close 1006.
+      queueMicrotask(() => socket.drop(1006));
+      return socket;
+    },
+    checkToken: async () => ++checks < 2,
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => c.onFinalClose(resolve));
+  c.start();
+  const close = await closed;
+  assert.equal(close.code, 1006);
+  assert.match(close.reason, /401/);
+  assert.equal(checks, 2, 'a token still good lets it reconnect; the next failure asks again');
+  const attempts = sockets.length;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(sockets.length, attempts, 'no more attempts');
+  assert.equal(c.state, 'offline');
+});
+
+test('a token check that cannot reach the server does not stop reconnecting', async () => {
+  let checks = 0;
+  let attempts = 0;
+  const c = new Connection({
+    url: 'ws://x/api/v1/ws', token: 't', backoff: { baseMs: 1, capMs: 1 },
+    webSocketFactory: () => {
+      attempts++;
+      const socket = new FakeSocket();
+      queueMicrotask(() => socket.drop(1006));
+      return socket;
+    },
+    checkToken: async () => { checks++; throw new NetworkError('down'); },
+  });
+  let final = false;
+  c.onFinalClose(() => { final = true; });
+  c.start();
+  while (checks < 3) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(final, false);
+  assert.ok(attempts >= 3);
+  c.stop();
+});

@@ -43,3 +43,14 @@ test('the chat list keeps the most recent activity first; unread counts follow m
   assert.equal(chatWithRead(bumped, 2).me.unread_count, 0);
   assert.equal(chatWithRead(bumped, 0), bumped, 'never back');
 });
+
+test('a change without the reader\'s poll votes (as events carry it) keeps the votes known', () => {
+  const poll = { question: 'Q?', options: [], multiple_choice: false, anonymous: false, closes_at: null, closed_at: null, total_voters: 1 };
+  const voted = { ...message(1, 1), type: 'poll' as const, poll: { ...poll, my_votes: [0] } };
+  const reacted = { ...message(1, 2), type: 'poll' as const, poll, reactions: [{ emoji: '👍', count: 1, user_ids: ['bob'] }] };
+  const [merged] = mergeMessages([voted], [reacted]);
+  assert.deepEqual(merged!.poll?.my_votes, [0]);
+  assert.equal(merged!.reactions.length, 1);
+  const retracted = { ...reacted, version: 3, poll: { ...poll, my_votes: [] } };
+  assert.deepEqual(mergeMessages([voted], [retracted])[0]!.poll?.my_votes, [], 'votes the change carries win');
+});

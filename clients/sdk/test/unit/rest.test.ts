@@ -78,3 +78,25 @@ test('GETs are retried after a network failure; a timeout is a TimeoutError', as
   const slow = new RestClient({ baseUrl: 'http://x', fetch: hanging.fetch, timeoutMs: 20, maxRetries: 0 });
   await assert.rejects(slow.me(), TimeoutError);
 });
+
+test('a file name outside ASCII goes as the multipart filename in UTF-8; an ASCII one as X-File-Name', async () => {
+  const media = { id: 'media1', kind: 'file', mime_type: 'application/pdf', size_bytes: 3, sha256: 'x', file_name: 'Relatório.pdf' };
+  const uploads = fakeFetch([json(201, media), json(201, media)]);
+  const rest = new RestClient({ baseUrl: 'http://x', token: 't', fetch: uploads.fetch });
+  await rest.uploadMedia('c', 'file', new Uint8Array([1, 2, 3]), { mimeType: 'application/pdf', fileName: 'Relatório.pdf' });
+  await rest.uploadMedia('c', 'file', new Uint8Array([1, 2, 3]), { mimeType: 'application/pdf', fileName: 'report.pdf' });
+
+  const [named, plain] = uploads.calls;
+  assert.equal(new Headers(named!.init.headers).get('x-file-name'), null);
+  // What goes on the wire: the body fetch serializes, with the boundary it chooses.
+  const wire = new Response(named!.init.body as FormData);
+  assert.match(wire.headers.get('content-type')!, /^multipart\/form-data; boundary=/);
+  const bytes = Buffer.from(await wire.arrayBuffer());
+  assert.ok(bytes.includes(Buffer.from('name="file"; filename="Relatório.pdf"', 'utf8')), bytes.toString('latin1'));
+  assert.ok(bytes.includes(Buffer.from('Content-Type: application/pdf')));
+  assert.ok(bytes.includes(Buffer.from([1, 2, 3])));
+
+  assert.equal(new Headers(plain!.init.headers).get('x-file-name'), 'report.pdf');
+  assert.equal(new Headers(plain!.init.headers).get('content-type'), 'application/pdf');
+  assert.deepEqual(plain!.init.body, new Uint8Array([1, 2, 3]));
+});

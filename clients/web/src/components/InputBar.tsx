@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { MessageModel } from '@confab/sdk';
 import { VoiceNote, VoiceRecorder } from './VoiceRecorder.js';
 
@@ -22,7 +22,9 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocati
   const input = useRef<HTMLTextAreaElement>(null);
   const file = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  // Before the browser handles the next input: run after paint, it could overwrite what was
+  // typed in between (a fast typist, or a test that fills the field at once).
+  useLayoutEffect(() => {
     if (editing) setText(editing.content);
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
