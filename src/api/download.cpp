@@ -32,6 +32,7 @@ http::Response download_response(const http::Request& request, Download download
     for (auto& header : download.headers) response.headers.push_back(std::move(header));
     if (const auto* match = request.header("if-none-match"); match && none_match(*match, etag)) {
         response.status = 304;
+        response.content_type.clear();  // no body, so no representation to describe
         return response;
     }
     const auto* range_header = request.header("range");

@@ -2,6 +2,7 @@
 
 #include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
+#include "confab/domain/send_writer.hpp"
 #include "confab/domain/template_service.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
@@ -46,6 +47,13 @@ bool is_transient(const Error& error) {
            error.code() == ErrorCode::rate_limited;
 }
 
+// Mentions are checked as a send's are when the message is scheduled or edited (each names a
+// member; @all only from who may mention everyone): mentioned_members, whose list the post
+// itself makes again when it is due.
+void check_mentions(const ChatAccess& access, const std::string& author, const std::vector<TextEntity>& entities) {
+    static_cast<void>(mentioned_members(access, author, entities));
+}
+
 }  // namespace
 
 std::string posted_client_id(const std::string& scheduled_id) { return std::string(posted_prefix) + scheduled_id; }
@@ -73,7 +81,9 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     if (m.thread_root_id) throw bad_request("a scheduled message cannot be a thread reply", "thread_root_id");
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
-    rules::may_post(co_await writes_.standing(m.chat_id, m.sender_id), m.type);
+    const auto access = co_await writes_.access(m.chat_id);
+    rules::may_post(standing_in(access.get(), m.sender_id), m.type);
+    check_mentions(*access, m.sender_id, m.entities);
     auto stored = co_await writes_.pool().run(
         [m, send_at = request.send_at, limit = content_chars_](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
             if (m.client_id) {
@@ -134,19 +144,22 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string ac
     require_uuid(id, "scheduled_id");
     if (!change.send_at && !change.content && !change.entities) throw bad_request("nothing to update");
     if (change.send_at) check_send_at(*change.send_at);
-    auto updated = co_await writes_.pool().run([actor, id, change, limit = content_chars_](store::Tx& tx) {
-        const auto scheduled = own_scheduled(tx, id, actor);
-        require_pending(scheduled);
-        if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
-        std::optional<std::vector<TextEntity>> entities;
-        if (change.content || change.entities) {
-            entities = change.entities.value_or(std::vector<TextEntity>{});
-            rich_text::validate(change.content.value_or(scheduled.content), *entities);
-        }
-        auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt, entities});
-        if (!stored) throw not_pending();
-        return std::move(*stored);
-    });
+    auto updated = co_await writes_.pool().run(
+        [actor, id, change, limit = content_chars_, &cache = writes_.cache()](store::Tx& tx) {
+            const auto scheduled = own_scheduled(tx, id, actor);
+            require_pending(scheduled);
+            if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
+            std::optional<std::vector<TextEntity>> entities;
+            if (change.content || change.entities) {
+                entities = change.entities.value_or(std::vector<TextEntity>{});
+                rich_text::validate(change.content.value_or(scheduled.content), *entities);
+                if (const auto access = cache.find_or_load(tx, scheduled.chat_id))
+                    check_mentions(*access, actor, *entities);
+            }
+            auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt, entities});
+            if (!stored) throw not_pending();
+            return std::move(*stored);
+        });
     announce(updated);
     co_return updated;
 }
@@ -209,6 +222,7 @@ boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> ScheduledServi
 boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) {
     std::optional<std::string> message_id;
     std::optional<Error> refusal;
+    std::optional<std::chrono::milliseconds> retry_after;
     try {
         if (is_media(scheduled.type) && !scheduled.media_id)
             throw bad_request("the scheduled message's upload was removed", "media_id");
@@ -227,11 +241,18 @@ boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) 
         message_id = sent.message.id;
     } catch (const Error& error) {
         if (!is_transient(error)) refusal = error;
+        else if (error.retry_after_ms) retry_after = std::chrono::milliseconds(*error.retry_after_ms);
     } catch (const std::exception& e) {
         spdlog::warn("scheduled message {}: posting failed, will retry: {}", scheduled.id, e.what());
     }
     try {
         if (message_id || refusal) co_await finish(std::move(scheduled), message_id, refusal);
+        // Tried again once the wait it was given is over, not when its whole claim lapses.
+        else if (retry_after)
+            co_await writes_.pool().run([id = scheduled.id, wait = *retry_after](store::Tx& tx) {
+                store::scheduled::retry_after(tx, id, wait);
+                return true;
+            });
     } catch (const std::exception& e) {
         spdlog::warn("scheduled message {}: recording its outcome failed, will retry: {}", scheduled.id, e.what());
     }

@@ -197,8 +197,11 @@ asio::awaitable<void> write_response(Connection& connection, http::Response resp
     }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     set_headers(out, response, request, keep_alive);
-    out.body() = std::move(response.body);
-    out.prepare_payload();
+    // A 204 or 304 has no body and no Content-Length (RFC 9110 8.6: a 304's would be its 200's).
+    if (out.result() != bhttp::status::no_content && out.result() != bhttp::status::not_modified) {
+        out.body() = std::move(response.body);
+        out.prepare_payload();
+    }
     connection.stream.expires_after(send_timeout);
     co_await bhttp::async_write(connection.stream, out, use_tuple);
 }

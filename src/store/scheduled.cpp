@@ -78,6 +78,9 @@ void prepare(Tx& tx) {
                "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY send_at, id LIMIT $1 "
                "FOR UPDATE SKIP LOCKED) RETURNING " +
                    columns);
+    tx.prepare("scheduled_retry_after",
+               "UPDATE scheduled_messages SET claimed_until = now() + $2 * interval '1 millisecond' "
+               "WHERE id = $1::uuid AND status = 'pending'");
     tx.prepare("scheduled_backlog",
                "SELECT (SELECT count(*) FROM scheduled_messages WHERE status = 'pending' AND send_at <= now()), "
                "(SELECT " CONFAB_TIME("min(send_at)") " FROM scheduled_messages WHERE status = 'pending' "
@@ -125,6 +128,10 @@ bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_
 
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease) {
     return all(tx.exec_prepared("scheduled_claim_due", limit, static_cast<double>(lease.count())));
+}
+
+void retry_after(Tx& tx, const std::string& id, std::chrono::milliseconds wait) {
+    tx.exec_prepared("scheduled_retry_after", id, wait.count());
 }
 
 Backlog backlog(Tx& tx) {

@@ -917,6 +917,8 @@ TEST_F(MediaTest, IfNoneMatchWithTheETagIs304) {
     EXPECT_EQ(not_modified.status, 304) << not_modified.describe().substr(0, 300);
     EXPECT_TRUE(not_modified.body.empty());
     EXPECT_EQ(not_modified.header("etag"), etag);
+    EXPECT_FALSE(not_modified.has_header("content-length")) << "a 304's length would be its 200's (RFC 9110 8.6)";
+    EXPECT_FALSE(not_modified.has_header("content-type"));
 
     auto other_etag = download(port(), b, m["id"], {{"If-None-Match", "\"" + std::string(64, '0') + "\""}});
     EXPECT_EQ(other_etag.status, 200);

@@ -189,6 +189,17 @@ TEST_F(ScheduledTest, BadInputGetsTheDocumentedErrors) {
     EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?status=done"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port(), ann.token, list_url + "?cursor=nonsense"), 400, "bad_request"));
     EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url("x")), 400, "bad_request"));
+
+    // A mention names a member when it is scheduled and when it is edited, as in a send.
+    const json mention_of_eve{{{"type", "mention"}, {"offset", 0}, {"length", 4}, {"user_id", eve.id}}};
+    EXPECT_TRUE(IsBadField(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                    {{"type", "text"}, {"content", "@eve"}, {"entities", mention_of_eve}}),
+                           "entities"));
+    const auto pending = expect_json(schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                                              {{"type", "text"}, {"content", "@eve"}}),
+                                     201, "schedule");
+    EXPECT_TRUE(
+        IsBadField(patch(port(), ann.token, scheduled_url(pending["id"]), {{"entities", mention_of_eve}}), "entities"));
 }
 
 TEST_F(ScheduledTest, AClientIdMakesSchedulingIdempotentAndListsPaginate) {

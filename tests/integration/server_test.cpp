@@ -86,6 +86,7 @@ TEST_F(ServerTest, CorsHeadersAppearOnceOnPreflightsAndAnswers) {
                                  {"Access-Control-Request-Method", "POST"},
                                  {"Access-Control-Request-Headers", "authorization, content-type"}});
     EXPECT_EQ(preflight.status, 204);
+    EXPECT_FALSE(preflight.has_header("Content-Length")) << "RFC 9110 8.6: none on a 204";
     EXPECT_EQ(preflight.header("Access-Control-Allow-Origin"), origin) << "repeated headers are joined with \", \"";
     EXPECT_EQ(preflight.header("Vary"), "Origin");
     EXPECT_NE(preflight.header("Access-Control-Allow-Methods").find("POST"), std::string::npos);

@@ -131,6 +131,26 @@ TEST_F(SlowModeTest, AOneSecondSlowModeLetsThePostThroughOnceTheServersWaitIsOve
     EXPECT_TRUE(IsJson(send_message(port(), g.member, g.chat_id, text("two")), 201));
 }
 
+// A scheduled message that comes due while its author must still wait is posted once the
+// wait slow mode names is over, not when its claim lapses (10 s; eventually gives up at 8).
+TEST_F(SlowModeTest, AScheduledMessageHeldBackIsPostedOnceTheWaitIsOver) {
+    auto g = make_group(port());
+    ASSERT_TRUE(IsJson(set_slow_mode(port(), g.owner, g.chat_id, 1), 200));
+    ASSERT_TRUE(IsJson(send_message(port(), g.member, g.chat_id, text("one")), 201));
+    auto body = text("two, scheduled");
+    body["send_at"] = timestamp_from_now(std::chrono::milliseconds(300));
+    const auto scheduled =
+        expect_json(post(port(), g.member.token, chat_url(g.chat_id) + "/scheduled-messages", body), 201, "schedule");
+    json posted;
+    EXPECT_TRUE(eventually([&] {
+        posted =
+            expect_json(get(port(), g.member.token, "/api/v1/scheduled-messages/" + scheduled["id"].get<std::string>()),
+                        200, "scheduled");
+        return posted["status"] != "pending";
+    })) << posted.dump();
+    EXPECT_EQ(posted["status"], "sent") << posted.dump();
+}
+
 TEST_F(SlowModeTest, ModeratorsAdminsAndTheOwnerAreExempt) {
     auto g = make_group(port());
     ASSERT_TRUE(IsJson(set_slow_mode(port(), g.owner, g.chat_id, 3600), 200));

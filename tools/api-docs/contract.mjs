@@ -132,6 +132,9 @@ function checkHttp(record) {
   // An answer that is not Confab's (HAProxy's own 503 page while a cluster test restarts a
   // node) is no part of the contract; Confab names itself on every response.
   if (record.headers && record.headers.server !== 'confab') return;
+  // RFC 9110 8.6: no Content-Length on a 204; on a 304 it would have to be the 200's.
+  if ([204, 304].includes(record.status) && 'content-length' in (record.headers ?? {}))
+    problem(`${record.method} ${record.target.split('?')[0]} ${record.status}: Content-Length on a body-less answer`, record);
   const method = record.method.toLowerCase();
   if (method === 'options' && record.status !== 405) return checkPreflight(record);  // 405: not a preflight
   const route = routeOf(record.target, method);

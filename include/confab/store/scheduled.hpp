@@ -39,6 +39,9 @@ bool remove(Tx& tx, const std::string& id);
 // Takes up to `limit` pending messages that are due, oldest first, for `lease`: until then
 // no other claim takes them (a node that dies holding them leaves them to the next claim).
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease);
+// A claimed message that may be tried again after `wait` (a rate limit's, slow mode's) is
+// claimed until then instead of until its lease ends.
+void retry_after(Tx& tx, const std::string& id, std::chrono::milliseconds wait);
 // The pending ones due now (claimed or not), and when the next of the others comes due.
 struct Backlog {
     std::int64_t due = 0;
