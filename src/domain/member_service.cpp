@@ -91,20 +91,21 @@ boost::asio::awaitable<MemberPage> MemberService::members(std::string actor, std
         throw bad_request("q must be 1-" + std::to_string(max_member_query) + " characters", "q");
     const auto standing = co_await writes_.standing(chat_id, actor);
     rules::may_list_members(standing);
-    const bool contacts = rules::makes_contacts(standing.type, standing.large);
-    co_return co_await writes_.pool().run([actor, chat_id, after_position, limit, prefix, contacts](store::Tx& tx) {
-        auto rows = store::members::list(tx, chat_id, after_position, limit + 1, prefix);
-        MemberPage page;
-        if (static_cast<int>(rows.size()) > limit) {
-            rows.pop_back();
-            page.next_after_position = rows.back().second;
-        }
-        std::vector<Member> stored;
-        stored.reserve(rows.size());
-        for (auto& row : rows) stored.push_back(std::move(row.first));
-        page.members = as_the_actor_sees(tx, actor, contacts, std::move(stored));
-        return page;
-    });
+    const bool chat_makes_contacts = rules::makes_contacts(standing.type, standing.large);
+    co_return co_await writes_.pool().run(
+        [actor, chat_id, after_position, limit, prefix, chat_makes_contacts](store::Tx& tx) {
+            auto rows = store::members::list(tx, chat_id, after_position, limit + 1, prefix);
+            MemberPage page;
+            if (static_cast<int>(rows.size()) > limit) {
+                rows.pop_back();
+                page.next_after_position = rows.back().second;
+            }
+            std::vector<Member> stored;
+            stored.reserve(rows.size());
+            for (auto& row : rows) stored.push_back(std::move(row.first));
+            page.members = as_the_actor_sees(tx, actor, chat_makes_contacts, std::move(stored));
+            return page;
+        });
 }
 
 boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, std::string chat_id,
@@ -132,11 +133,11 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
             if (inserted.contains(user)) joined.push_back(user);
         store::invitations::remove_for(tx, chat_id, joined);
         Outcome<Additions> outcome;
-        const bool contacts = rules::makes_contacts(actor_now.type, actor_now.large);
+        const bool chat_makes_contacts = rules::makes_contacts(actor_now.type, actor_now.large);
         const auto stored = store::members::find_all(tx, chat_id, joined);
         std::vector<Member> as_the_chat_sees;
         as_the_chat_sees.reserve(stored.size());
-        for (const auto& member : stored) as_the_chat_sees.push_back(seen_by(member, false, contacts));
+        for (const auto& member : stored) as_the_chat_sees.push_back(seen_by(member, false, chat_makes_contacts));
         std::vector<Message> notes;
         if (rules::notes_membership(actor_now.type, actor_now.large)) {
             const auto actor_name = name_of(tx, actor);
@@ -146,7 +147,7 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
         }
         invite(tx, outcome.effects, chat_id, actor, consent.asked);
         outcome.value.invited = consent.asked;
-        outcome.value.members = as_the_actor_sees(tx, actor, contacts, stored);
+        outcome.value.members = as_the_actor_sees(tx, actor, chat_makes_contacts, stored);
         announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), as_the_chat_sees, std::move(notes));
         return outcome;
     });
@@ -264,9 +265,9 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         // The answer is the caller's read of the member; the events carry what the member's
         // privacy shows the chat.
         const auto stored = stored_member(tx, chat_id, user_id);
-        const bool contacts = rules::makes_contacts(actor_now.type, actor_now.large);
-        const auto as_the_chat_sees = seen_by(stored, false, contacts);
-        outcome.value = std::move(as_the_actor_sees(tx, actor, contacts, {stored}).front());
+        const bool chat_makes_contacts = rules::makes_contacts(actor_now.type, actor_now.large);
+        const auto as_the_chat_sees = seen_by(stored, false, chat_makes_contacts);
+        outcome.value = std::move(as_the_actor_sees(tx, actor, chat_makes_contacts, {stored}).front());
         if (update.muted_until && !role_changes)
             outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{as_the_chat_sees}, chat_id,
                                     about_member(tx, as_the_chat_sees, actor));

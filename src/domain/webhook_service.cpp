@@ -225,7 +225,6 @@ boost::asio::awaitable<std::optional<WebhookSubscription>> WebhookService::set_b
     std::string bot_id, std::optional<std::string> url) {
     std::optional<WebhookSubscription> subscription;
     if (url) {
-        co_await check_url(*url, "url");
         subscription = WebhookSubscription{.id = {},
                                            .chat_id = std::nullopt,
                                            .url = *url,

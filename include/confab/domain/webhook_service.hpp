@@ -100,7 +100,8 @@ public:
                                                         std::optional<std::string> after_id, int limit);
     // A bot's webhook (docs/api.md, Bots): every event of the chats the bot is a member of, from
     // its joining on. Replaces the bot's webhook with one for `url` (a new secret), or removes it
-    // (nullopt). The caller has made sure the bot is the actor's.
+    // (nullopt). The caller has made sure the bot is the actor's, and checked the URL
+    // (check_url, naming the request's field) before anything was written.
     boost::asio::awaitable<std::optional<WebhookSubscription>> set_bot_webhook(std::string bot_id,
                                                                                std::optional<std::string> url);
     // Throws bad_request naming `field` for a URL no webhook may have, unavailable when webhooks
