@@ -422,12 +422,21 @@ struct NextRequest {
     std::optional<Upgrade> upgrade;
 };
 
-// Refuses what is over a limit before a byte of its body is read: the address's connection
-// cap, the body size, an upload the user may not make now.
+// RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without a Host, or with more
+// than one.
+bool lacks_one_host(const bhttp::request_header<>& header) {
+    return header.version() >= 11 && header.count(bhttp::field::host) != 1;
+}
+
+// Refuses what is over a limit, or has no single Host, before a byte of its body is read: the
+// address's connection cap, the body size, an upload the user may not make now.
 asio::awaitable<std::optional<http::Response>> refusal_of(bhttp::request_parser<bhttp::empty_body>& head,
                                                           bool is_upload, std::uint64_t limit, bool address_admitted,
                                                           const std::string& remote, SessionContext& context) {
     if (!address_admitted) co_return too_many_connections("this address");
+    if (lacks_one_host(head.get()))
+        co_return http::error_response(
+            http::describe(model::bad_request("an HTTP/1.1 request carries exactly one Host header", "Host")));
     if (head.content_length() && *head.content_length() > limit)
         co_return read_failure_response(bhttp::error::body_limit);
     if (is_upload) co_return co_await context.admit_upload(to_request(head.get(), remote));

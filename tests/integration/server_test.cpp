@@ -209,6 +209,23 @@ TEST_F(ServerTest, Http10RequestIsAnswered) {
     EXPECT_NE(out.find(" 200 "), std::string::npos) << out;
 }
 
+TEST_F(ServerTest, AnHttp11RequestWithoutExactlyOneHostIs400AndClosesTheConnection) {
+    for (const std::string& headers : {std::string(), std::string("Host: a\r\nHost: b\r\n")}) {
+        const auto out = raw_exchange(port(),
+                                      "GET /healthz HTTP/1.1\r\n" + headers +
+                                          "\r\nGET /healthz HTTP/1.1\r\n"
+                                          "Host: x\r\n\r\n",
+                                      5s);
+        EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << out;
+        EXPECT_NE(out.find("\"details\":{\"field\":\"Host\"}"), std::string::npos) << out;
+        EXPECT_EQ(count_occurrences(out, "Server: confab"), 1)
+            << "the pipelined request after it is not answered: " << out;
+    }
+    EXPECT_EQ(raw_exchange(port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5s)
+                  .rfind("HTTP/1.1 200 ", 0),
+              0u);
+}
+
 TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"garbage request line", "GARBAGE\r\n\r\n"},
