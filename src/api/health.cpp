@@ -48,22 +48,27 @@ void add_health_routes(http::Router& router, Services& services) {
                    response.body = obs::metrics().expose();
                    co_return response;
                });
-    router.add(http::Method::get, "/healthz", [](http::Context&) -> boost::asio::awaitable<http::Response> {
+    const auto healthz = [](http::Context&) -> boost::asio::awaitable<http::Response> {
         co_return http::json_response(200, R"({"status":"ok"})");
-    });
+    };
     auto readiness =
         std::make_shared<store::ReadinessProbe>(services.pool, services.config.overload.ready_probe_interval);
     // A node away from NATS stays ready: NATS down would otherwise take every node out at once,
     // and its clients are told to resync when it is back (docs/architecture.md, Cluster).
-    router.add(http::Method::get, "/readyz",
-               [readiness, &hub = services.hub](http::Context&) -> boost::asio::awaitable<http::Response> {
-                   // The reason goes to the log only: it may name hosts and ports.
-                   if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);
-                   const auto* relay = hub.relay();
-                   if (!relay) co_return http::json_response(200, R"({"status":"ready"})");
-                   co_return http::json_response(200, relay->linked() ? R"({"status":"ready","nats":"connected"})"
-                                                                      : R"({"status":"ready","nats":"reconnecting"})");
-               });
+    const auto readyz = [readiness, &hub = services.hub](http::Context&) -> boost::asio::awaitable<http::Response> {
+        // The reason goes to the log only: it may name hosts and ports.
+        if (auto problem = co_await readiness->problem()) throw store::Unavailable(*problem);
+        const auto* relay = hub.relay();
+        if (!relay) co_return http::json_response(200, R"({"status":"ready"})");
+        co_return http::json_response(200, relay->linked() ? R"({"status":"ready","nats":"connected"})"
+                                                           : R"({"status":"ready","nats":"reconnecting"})");
+    };
+    // PROTOCOL.md names them beside a base path of /api/v1 without saying which they are under;
+    // probes expect the root, and a client reading them under the base path gets them too.
+    for (const std::string prefix : {"", "/api/v1"}) {
+        router.add(http::Method::get, prefix + "/healthz", healthz);
+        router.add(http::Method::get, prefix + "/readyz", readyz);
+    }
 }
 
 }  // namespace confab::api

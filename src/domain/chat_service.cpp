@@ -12,6 +12,7 @@
 #include "confab/store/users.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 namespace confab::domain {
@@ -54,6 +55,25 @@ Facts viewers(const std::vector<std::pair<std::string, Membership>>& standings) 
         facts.memberships.emplace(user, me);
     }
     return facts;
+}
+
+// chat.updated to every member, each with their own `me`, and the chat's last message as
+// members see it; a member who hid that message for themself gets the chat as their chat list
+// shows it, with the newest message they have not hidden.
+void announce_update(store::Tx& tx, Effects& effects, ChatView view, const Standing& actor) {
+    auto standings = store::members::standings(tx, view.chat.id);
+    if (view.last_message) {
+        const auto hid_last = store::messages::hidden_by(tx, view.last_message->id);
+        const auto hider = [&hid_last](const auto& standing) {
+            return std::find(hid_last.begin(), hid_last.end(), standing.first) != hid_last.end();
+        };
+        const auto hiders = std::stable_partition(standings.begin(), standings.end(), std::not_fn(hider));
+        for (auto it = hiders; it != standings.end(); ++it)
+            effects.deliver(Occasion::chat_updated, ChatUpdated{view_of(tx, view.chat.id, it->first)}, viewers({*it}));
+        standings.erase(hiders, standings.end());
+        view.last_message = as_members_see(tx, *view.last_message, actor);
+    }
+    effects.deliver(Occasion::chat_updated, ChatUpdated{std::move(view)}, viewers(standings));
 }
 
 ChatAccess access_of(ChatType type, const ChatSettings& settings,
@@ -232,11 +252,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
             deliver_message(outcome.effects, write_system(tx, chat_id, actor, actor_name + " made this a large group",
                                                           "chat.made_large"));
         outcome.value = view_of(tx, chat_id, actor);
-        auto as_members_see_it = outcome.value;
-        if (as_members_see_it.last_message)
-            as_members_see_it.last_message = as_members_see(tx, *as_members_see_it.last_message, now);
-        outcome.effects.deliver(Occasion::chat_updated, ChatUpdated{std::move(as_members_see_it)},
-                                viewers(store::members::standings(tx, chat_id)));
+        announce_update(tx, outcome.effects, outcome.value, now);
         outcome.effects.cache_change = [chat_id, settings, large = now.large || becomes_large](AccessCache& cache) {
             cache.update(chat_id, [&](ChatAccess& a) {
                 a.settings = settings;

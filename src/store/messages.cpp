@@ -338,6 +338,7 @@ void prepare(Tx& tx) {
                "WHERE chat_id = $1::uuid AND user_id = $2::uuid AND version > $3 ORDER BY version LIMIT $4");
     tx.prepare("messages_is_hidden",
                "SELECT EXISTS (SELECT 1 FROM hidden_messages WHERE message_id = $1::uuid AND user_id = $2::uuid)");
+    tx.prepare("messages_hidden_by", "SELECT user_id::text FROM hidden_messages WHERE message_id = $1::uuid");
     // A message hidden is no mention of the hider's any more.
     tx.prepare("messages_hide",
                "WITH unmentioned AS (DELETE FROM message_mentions WHERE message_id = $1::uuid AND user_id = $2::uuid) "
@@ -513,6 +514,10 @@ std::vector<Hidden> hidden_since(Tx& tx, const std::string& chat_id, const std::
 
 bool is_hidden(Tx& tx, const std::string& id, const std::string& user_id) {
     return tx.exec_prepared1("messages_is_hidden", id, user_id)[0].as<bool>();
+}
+
+std::vector<std::string> hidden_by(Tx& tx, const std::string& id) {
+    return first_column(tx.exec_prepared("messages_hidden_by", id));
 }
 
 void hide(Tx& tx, const std::string& id, const std::string& user_id, const std::string& chat_id, std::int64_t version) {

@@ -52,9 +52,12 @@ TEST_F(HealthTest, TheApiDocumentIsServedAsItIsInTheSourceWithoutAuth) {
     EXPECT_TRUE(IsError(http(port(), "POST", "/api/v1/openapi.yaml", "{}"), 405, "method_not_allowed"));
 }
 
-TEST_F(HealthTest, HealthPathsLiveAtTheRootNotUnderApiV1) {
-    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/healthz"), 404, "not_found"));
-    EXPECT_TRUE(IsError(http(port(), "GET", "/api/v1/readyz"), 404, "not_found"));
+TEST_F(HealthTest, HealthPathsAreAnsweredAtTheRootAndUnderTheBasePathAlike) {
+    for (const std::string prefix : {"", "/api/v1"}) {
+        EXPECT_EQ(http(port(), "GET", prefix + "/healthz").json(), json({{"status", "ok"}})) << prefix;
+        EXPECT_EQ(http(port(), "GET", prefix + "/readyz").json(), json({{"status", "ready"}})) << prefix;
+    }
+    EXPECT_TRUE(IsError(http(port(), "GET", "/api/healthz"), 404, "not_found"));
 }
 
 // The database goes away under a running server and comes back.

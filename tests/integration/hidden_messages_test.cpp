@@ -139,6 +139,30 @@ TEST_F(HiddenMessagesTest, TheCallersOtherDevicesLearnItAndNobodyElseHearsOfIt) 
     EXPECT_EQ(ws_sync["data"]["hidden"], json::array({expected["data"]}));
 }
 
+TEST_F(HiddenMessagesTest, ChatUpdatedShowsAMemberWhoHidTheLastMessageTheNewestTheyHaveNot) {
+    auto a = register_user(port(), "hu");
+    auto b = register_user(port(), "hu");
+    auto c = register_user(port(), "hu");
+    const std::string chat = create_group(port(), a, {b.id, c.id})["id"];
+    const auto older = send_text(port(), a, chat, "older");
+    const auto newest = send_text(port(), a, chat, "newest");
+    ASSERT_EQ(post(port(), b.token, hide_url(newest["id"])).status, 204);
+    auto wa = ws_connect(port(), a.token);
+    auto wb = ws_connect(port(), b.token);
+    auto wc = ws_connect(port(), c.token);
+
+    // A metadata change writes no system message, so the chat's last message stays `newest`.
+    expect_json(put(port(), a.token, chat_url(chat), {{"metadata", {{"topic", "x"}}}}), 200, "metadata");
+    const auto last_message_seen_by = [&](WsClient& ws) {
+        const auto event = wait_for(ws, "chat.updated");
+        return event ? (*event)["data"]["chat"]["last_message"]["id"] : json();
+    };
+    EXPECT_EQ(last_message_seen_by(*wb), older["id"]) << "b hid the newest message";
+    EXPECT_EQ(last_message_seen_by(*wa), newest["id"]);
+    EXPECT_EQ(last_message_seen_by(*wc), newest["id"]);
+    EXPECT_EQ(get_chat(port(), b, chat)["last_message"]["id"], older["id"]) << "as b's chat list shows it";
+}
+
 TEST_F(HiddenMessagesTest, SyncPagesInterleaveHidingsAndChangesByVersion) {
     auto a = register_user(port(), "hp");
     auto b = register_user(port(), "hp");

@@ -41,16 +41,17 @@ const crossCuttingReasons = {
   400: 'an X-On-Behalf-Of that is not a user id',
   401: 'a missing or revoked token',
   403: 'acting for a deactivated user',
+  413: 'a body over limits.body_bytes, refused from its Content-Length before any route is chosen',
   429: 'the connections of an address, the request budget of a user',
 };
 
-// 429 anywhere; on a REST route a session token opens, also what a token and acting on a
+// 413 and 429 anywhere; on a REST route a session token opens, also what a token and acting on a
 // user's behalf may meet (docs/api.md, Server API; the WebSocket upgrade takes no
 // X-On-Behalf-Of).
 function crossCuttingStatuses(route, operation, defaultSecurity) {
   const security = operation.security ?? defaultSecurity ?? [];
   const bySession = security.some((requirement) => 'bearerAuth' in requirement);
-  return bySession && route !== '/api/v1/ws' ? ['400', '401', '403', '429'] : ['429'];
+  return bySession && route !== '/api/v1/ws' ? ['400', '401', '403', '413', '429'] : ['413', '429'];
 }
 
 async function validateOpenApi(file) {

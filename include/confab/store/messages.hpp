@@ -115,6 +115,8 @@ struct Hidden {
 std::vector<Hidden> hidden_since(Tx& tx, const std::string& chat_id, const std::string& user_id, std::int64_t version,
                                  int limit);
 bool is_hidden(Tx& tx, const std::string& id, const std::string& user_id);
+// The users who hid the message for themselves.
+std::vector<std::string> hidden_by(Tx& tx, const std::string& id);
 void hide(Tx& tx, const std::string& id, const std::string& user_id, const std::string& chat_id, std::int64_t version);
 
 // A chat's pinned messages, newest pin first, and each one's place in that order (the next
