@@ -9,6 +9,11 @@
 namespace confab::api {
 namespace {
 
+// UserModel, with the presence fields where the caller may see them.
+Json seen_user_json(const domain::UserProfile& profile) {
+    return profile.presence ? to_json(profile.user, *profile.presence) : to_json(profile.user);
+}
+
 http::Response privacy_response(const model::Privacy& privacy) {
     return http::json_response(200, dump(Json{{"who_can_add_me", model::to_string(privacy.who_can_add_me)},
                                               {"who_can_see_presence", model::to_string(privacy.who_can_see_presence)},
@@ -86,12 +91,11 @@ void add_user_routes(http::Router& router, Services& services) {
                    const auto principal = co_await authenticate(services, context);
                    const auto profile =
                        co_await services.users.profile(principal.user_id, context.path_params.at("id"));
-                   co_return http::json_response(200, dump(profile.presence ? to_json(profile.user, *profile.presence)
-                                                                            : to_json(profile.user)));
+                   co_return http::json_response(200, dump(seen_user_json(profile)));
                });
     router.add(http::Method::get, "/api/v1/users",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
-                   co_await authenticate(services, context);
+                   const auto principal = co_await authenticate(services, context);
                    const auto query = Query::parse(context.request.query);
                    const int limit = page_limit(query);
                    std::optional<std::string> after;
@@ -102,10 +106,12 @@ void add_user_routes(http::Router& router, Services& services) {
                            throw model::bad_request("invalid cursor", "cursor");
                        after = key->substr(2);
                    }
-                   const auto page = co_await services.users.search(query.get("query").value_or(""), after, limit);
+                   const auto page =
+                       co_await services.users.search(principal.user_id, query.get("query").value_or(""), after, limit);
                    Json users = Json::array();
-                   for (const auto& user : page.users) users.push_back(to_json(user));
-                   Json next = page.has_more ? Json(encode_cursor("u:" + page.users.back().username)) : Json(nullptr);
+                   for (const auto& profile : page.users) users.push_back(seen_user_json(profile));
+                   Json next =
+                       page.has_more ? Json(encode_cursor("u:" + page.users.back().user.username)) : Json(nullptr);
                    co_return http::json_response(200, dump(Json{{"users", std::move(users)},
                                                                 {"next_cursor", std::move(next)}}));
                });

@@ -3,16 +3,42 @@
 #include "confab/domain/model.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/validation.hpp"
-#include "confab/store/presence.hpp"
 #include "confab/store/chats.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/user_blocks.hpp"
 #include "confab/store/users.hpp"
 
+#include <algorithm>
+
 namespace confab::domain {
 namespace {
 
 constexpr std::size_t min_query = 2, max_query = 64, max_bio = 200;
+
+// The users as `viewer` sees them: each with their presence where its owner's privacy admits
+// the viewer (PROTOCOL.md: where the caller shares a chat, which a channel or a large group
+// does not make). Three queries, however many users.
+std::vector<UserProfile> as_seen_by(store::Tx& tx, const std::string& viewer, std::vector<User> users) {
+    std::vector<std::string> ids;
+    ids.reserve(users.size());
+    for (const auto& user : users) ids.push_back(user.id);
+    const auto presences = store::users::presence_of(tx, ids);
+    const auto contacts = store::members::contacts_among(tx, viewer, ids);
+    const auto blocks = store::user_blocks::related(tx, viewer);
+    std::vector<UserProfile> seen;
+    seen.reserve(users.size());
+    for (auto& user : users) {
+        UserProfile profile{std::move(user), std::nullopt};
+        const auto& id = profile.user.id;
+        const bool blocked = std::find(blocks.begin(), blocks.end(), id) != blocks.end();
+        if (const auto found = presences.find(id);
+            found != presences.end() &&
+            rules::sees_presence(found->second.privacy, id == viewer, contacts.contains(id), blocked))
+            profile.presence = found->second.presence;
+        seen.push_back(std::move(profile));
+    }
+    return seen;
+}
 
 }  // namespace
 
@@ -39,32 +65,25 @@ boost::asio::awaitable<UserProfile> UserService::profile(std::string viewer, std
     auto profile = co_await writes_.pool().run([viewer, id](store::Tx& tx) -> std::optional<UserProfile> {
         auto user = store::users::find(tx, id);
         if (!user) return std::nullopt;
-        UserProfile found{std::move(*user), std::nullopt};
-        const bool self = viewer == id;
-        const auto privacy = store::users::privacy(tx, id).value_or(Privacy{});
-        const bool contact = !self && store::members::share_a_chat(tx, viewer, id);
-        const bool blocked = !self && store::user_blocks::between(tx, viewer, id) != DirectBlock::none;
-        if (rules::sees_presence(privacy, self, contact, blocked))
-            found.presence = Presence{store::presence::online(tx, id), store::users::last_seen_at(tx, id)};
-        return found;
+        return std::move(as_seen_by(tx, viewer, {std::move(*user)}).front());
     });
     if (!profile) throw not_found("user");
     co_return std::move(*profile);
 }
 
-boost::asio::awaitable<UserPage> UserService::search(std::string query, std::optional<std::string> after_username,
-                                                     int limit) {
+boost::asio::awaitable<UserPage> UserService::search(std::string viewer, std::string query,
+                                                     std::optional<std::string> after_username, int limit) {
     // Not a directory to page through: a search names at least two characters of someone.
     if (!is_valid_utf8(query) || code_points(query) < min_query || code_points(query) > max_query)
         throw bad_request("query must be 2-64 characters", "query");
-    auto users = co_await writes_.pool().run([&query, &after_username, limit](store::Tx& tx) {
-        return store::users::search(tx, query, after_username, limit + 1);
+    co_return co_await writes_.pool().run([&viewer, &query, &after_username, limit](store::Tx& tx) {
+        auto users = store::users::search(tx, query, after_username, limit + 1);
+        UserPage page;
+        page.has_more = static_cast<int>(users.size()) > limit;
+        if (page.has_more) users.pop_back();
+        page.users = as_seen_by(tx, viewer, std::move(users));
+        return page;
     });
-    UserPage page;
-    page.has_more = static_cast<int>(users.size()) > limit;
-    if (page.has_more) users.pop_back();
-    page.users = std::move(users);
-    co_return page;
 }
 
 boost::asio::awaitable<User> UserService::update_profile(std::string id, ProfileChange change) {

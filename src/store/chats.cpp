@@ -420,10 +420,6 @@ void prepare(Tx& tx) {
                "RETURNING cm.last_read_seq, (SELECT send_read_receipts FROM users WHERE id = cm.user_id)");
     tx.prepare("members_contacts", CONFAB_SMALL_CHAT_PARTNERS "WHERE other.user_id <> $1::uuid");
     tx.prepare("members_contacts_among", CONFAB_SMALL_CHAT_PARTNERS "WHERE other.user_id = ANY($2::uuid[])");
-    tx.prepare("members_share",
-               "SELECT EXISTS (SELECT 1 FROM chat_members a JOIN chat_members b ON b.chat_id = "
-               "a.chat_id " CONFAB_SHARED_SMALL_CHAT(
-                   "a.chat_id") "WHERE a.user_id = $1::uuid AND b.user_id = $2::uuid)");
 }
 
 bool insert(Tx& tx, const std::string& chat_id, const std::string& user_id, model::Role role) {
@@ -522,10 +518,6 @@ std::optional<ReadMark> advance_read(Tx& tx, const std::string& chat_id, const s
 
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id) {
     return first_column(tx.exec_prepared("members_contacts", user_id));
-}
-
-bool share_a_chat(Tx& tx, const std::string& a, const std::string& b) {
-    return tx.exec_prepared1("members_share", a, b)[0].as<bool>();
 }
 
 }  // namespace confab::store::members

@@ -68,7 +68,9 @@ void prepare(Tx& tx) {
     tx.prepare("users_set_deactivated",
                "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
                "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_TIME("deactivated_at"));
-    tx.prepare("users_last_seen", "SELECT " CONFAB_TIME("last_seen_at") " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_presence_of", "SELECT id::text, " + privacy_columns + ", " CONFAB_TIME("last_seen_at") ", "
+                                    "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = users.id) "
+                                    "FROM users WHERE id = ANY($1::uuid[])");
     tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
@@ -126,14 +128,18 @@ std::unordered_map<std::string, model::Circle> add_policies(Tx& tx, const std::v
 
 namespace {
 
+// The privacy columns from `first` on.
+model::Privacy privacy_of(const pqxx::row& row, int first) {
+    model::Privacy privacy;
+    privacy.who_can_add_me = model::circle_from(row[first].c_str()).value_or(privacy.who_can_add_me);
+    privacy.who_can_see_presence = model::circle_from(row[first + 1].c_str()).value_or(privacy.who_can_see_presence);
+    privacy.send_read_receipts = row[first + 2].as<bool>();
+    return privacy;
+}
+
 std::optional<model::Privacy> privacy_from(const pqxx::result& result) {
     if (result.empty()) return std::nullopt;
-    const auto& row = result[0];
-    model::Privacy privacy;
-    privacy.who_can_add_me = model::circle_from(row[0].c_str()).value_or(privacy.who_can_add_me);
-    privacy.who_can_see_presence = model::circle_from(row[1].c_str()).value_or(privacy.who_can_see_presence);
-    privacy.send_read_receipts = row[2].as<bool>();
-    return privacy;
+    return privacy_of(result[0], 0);
 }
 
 std::optional<std::string> text_of(const std::optional<model::Circle>& circle) {
@@ -145,6 +151,18 @@ std::optional<std::string> text_of(const std::optional<model::Circle>& circle) {
 
 std::optional<model::Privacy> privacy(Tx& tx, const std::string& id) {
     return privacy_from(tx.exec_prepared("users_privacy", id));
+}
+
+std::unordered_map<std::string, PresenceOf> presence_of(Tx& tx, const std::vector<std::string>& ids) {
+    std::unordered_map<std::string, PresenceOf> found;
+    if (ids.empty()) return found;
+    for (const auto& row : tx.exec_prepared("users_presence_of", uuid_array(ids))) {
+        PresenceOf& user = found[row[0].as<std::string>()];
+        user.privacy = privacy_of(row, 1);
+        if (!row[4].is_null()) user.presence.last_seen_at = timestamp(row[4]);
+        user.presence.online = row[5].as<bool>();
+    }
+    return found;
 }
 
 std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, const model::PrivacyChange& change) {
@@ -190,12 +208,6 @@ std::optional<Standing> standing(Tx& tx, const std::string& id) {
 
 std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated) {
     return standing_from(tx.exec_prepared("users_set_deactivated", id, deactivated));
-}
-
-std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id) {
-    const auto result = tx.exec_prepared("users_last_seen", id);
-    if (result.empty() || result[0][0].is_null()) return std::nullopt;
-    return timestamp(result[0][0]);
 }
 
 void touch_last_seen(Tx& tx, const std::string& id) { tx.exec_prepared("users_touch_last_seen", id); }

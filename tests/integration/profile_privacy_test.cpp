@@ -205,6 +205,40 @@ TEST_F(ProfilePrivacyTest, PresenceForEveryoneIsShownToUsersWhoShareNoChat) {
     EXPECT_TRUE(seen.contains("last_seen_at")) << seen.dump();
 }
 
+TEST_F(ProfilePrivacyTest, SearchResultsCarryPresenceWhereTheUsersOwnPageWould) {
+    const auto prefix = unique_username("sp").substr(0, 12);
+    auto viewer = register_user(port(), prefix);
+    auto contact = register_user(port(), prefix);
+    auto stranger = register_user(port(), prefix);
+    auto blocked = register_user(port(), prefix);
+    auto subscriber = register_user(port(), prefix);
+    create_group(port(), viewer, {contact.id, blocked.id});
+    const auto channel = create_channel(port(), viewer, {{"handle", prefix}, {"is_public", true}});
+    join_channel(port(), subscriber, prefix);
+    ASSERT_EQ(put(port(), viewer.token, "/api/v1/users/me/blocks/" + blocked.id).status, 204);
+    auto online = ws_connect(port(), contact.token);
+    ASSERT_TRUE(IsAck(ws_request(*online, "ping")));
+
+    const auto found = expect_json(get(port(), viewer.token, "/api/v1/users?query=" + prefix), 200, "search");
+    ASSERT_EQ(found["users"].size(), 5u) << found.dump();
+    for (const auto& user : found["users"]) {
+        const auto id = user["id"].get<std::string>();
+        const bool shown = id == viewer.id || id == contact.id;
+        EXPECT_EQ(user.contains("online"), shown) << user.dump();
+        EXPECT_EQ(user.contains("last_seen_at"), shown) << user.dump();
+        if (id == contact.id) EXPECT_EQ(user["online"], true);
+        const TestUser* as = id == viewer.id     ? &viewer
+                             : id == contact.id  ? &contact
+                             : id == stranger.id ? &stranger
+                             : id == blocked.id  ? &blocked
+                                                 : &subscriber;
+        auto own_page = user_as_seen_by(port(), viewer, *as);
+        if (shown) own_page["online"] = user["online"];  // a presence change between the two reads is no difference
+        EXPECT_EQ(user, own_page) << "the same model as GET /users/{id}";
+    }
+    EXPECT_FALSE(channel.empty());
+}
+
 TEST_F(ProfilePrivacyTest, ReadsWithoutReceiptsReachOnlyTheReadersOwnDevices) {
     auto a = register_user(port(), "pr");
     auto b = register_user(port(), "pr");

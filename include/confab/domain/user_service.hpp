@@ -17,7 +17,7 @@ struct UserProfile {
 };
 
 struct UserPage {
-    std::vector<User> users;
+    std::vector<UserProfile> users;
     bool has_more = false;
 };
 
@@ -37,8 +37,10 @@ public:
     boost::asio::awaitable<User> update_profile(std::string id, ProfileChange change);
     // user.updated for a user changed elsewhere (a host token's new display name).
     boost::asio::awaitable<void> announce(User user);
-    // Case-insensitive prefix search on username and display name, ordered by username.
-    boost::asio::awaitable<UserPage> search(std::string query, std::optional<std::string> after_username, int limit);
+    // Case-insensitive prefix search on username and display name, ordered by username, each
+    // user as `viewer` may see them.
+    boost::asio::awaitable<UserPage> search(std::string viewer, std::string query,
+                                            std::optional<std::string> after_username, int limit);
 
     // docs/api.md, Privacy.
     boost::asio::awaitable<Privacy> privacy(std::string id);

@@ -179,7 +179,6 @@ LastPosts last_posts(Tx& tx, const std::vector<Poster>& posters);
 void set_posted(Tx& tx, const std::vector<Poster>& posters);
 // Users sharing at least one chat with user_id (presence audience).
 std::vector<std::string> contacts(Tx& tx, const std::string& user_id);
-bool share_a_chat(Tx& tx, const std::string& a, const std::string& b);
 // Those of `ids` who share at least one chat with user_id.
 std::unordered_set<std::string> contacts_among(Tx& tx, const std::string& user_id, const std::vector<std::string>& ids);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/chat.hpp"
 #include "confab/model/session.hpp"
 #include "confab/model/user.hpp"
 
@@ -44,6 +45,14 @@ std::vector<std::string> existing(Tx& tx, const std::vector<std::string>& ids);
 // Each of `ids` that is a user, with who may add them to groups without asking.
 std::unordered_map<std::string, model::Circle> add_policies(Tx& tx, const std::vector<std::string>& ids);
 std::optional<model::Privacy> privacy(Tx& tx, const std::string& id);
+
+// A user's presence, and the settings that decide who may see it.
+struct PresenceOf {
+    model::Privacy privacy;
+    model::Presence presence;
+};
+// Each of `ids` that is a user: one query, however many.
+std::unordered_map<std::string, PresenceOf> presence_of(Tx& tx, const std::vector<std::string>& ids);
 // Applies the change; the settings after it, or nullopt when there is no such user.
 std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, const model::PrivacyChange& change);
 // Applies the change; the user after it, or nullopt when there is no such user.
@@ -66,7 +75,6 @@ std::optional<Standing> standing(Tx& tx, const std::string& id);
 // Deactivates (keeping the first time) or reactivates; nullopt when there is no such user.
 std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated);
 
-std::optional<model::Timestamp> last_seen_at(Tx& tx, const std::string& id);
 void touch_last_seen(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::users

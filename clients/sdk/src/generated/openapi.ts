@@ -3072,7 +3072,7 @@ export interface components {
             deleted?: true;
             /**
              * @description Only where the user's `who_can_see_presence` lets the caller see it (member lists,
-             *     `GET /users/{id}`): under `contacts` (the default) to users who share a chat with
+             *     `GET /users/{id}`, `GET /users` results): under `contacts` (the default) to users who share a chat with
              *     them, under `everyone` to every signed-in user, under `nobody` to no one; always
              *     to the user themself.
              */
