@@ -2925,34 +2925,46 @@ export interface components {
                 code: components["schemas"]["ErrorCode"];
                 /** @description Readable, for developers; never reveals internals. */
                 message: string;
-                /** @description Optional specifics. */
-                details?: {
-                    /** @description The request field (or header) at fault. */
-                    field?: string;
-                    /** @description With `rate_limited`, milliseconds until a retry can succeed; with `unavailable` for a full password-hashing queue, a hint. */
-                    retry_after_ms?: number;
-                    /** @description With `rate_limited` and `reason` `slow_mode`, the wait in whole seconds, rounded up (the `Retry-After` value). */
-                    retry_after_seconds?: number;
-                    /** @description With `payload_too_large` for an upload over the user's storage quota, the quota. */
-                    quota_bytes?: number;
-                    /** @description With `quota_bytes`, the bytes the user's media held before this upload. */
-                    used_bytes?: number;
-                    /** @description With `quota_bytes`, the size of the refused upload. */
-                    upload_bytes?: number;
-                    /**
-                     * @description A stable word to branch on where the code alone does not tell: a refused
-                     *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
-                     *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
-                     *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
-                     *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
-                     *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
-                     *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
-                     *     slow mode allows), `already_reported` (the caller's report of the message is
-                     *     still open).
-                     */
-                    reason?: string;
-                };
+                details?: components["schemas"]["ErrorDetails"];
             };
+        };
+        /**
+         * @description The error shape of every `429` and `503`, whose `details.retry_after_ms` is always
+         *     there (PROTOCOL.md), beside the `Retry-After` header.
+         */
+        RetryableError: {
+            error: {
+                code: components["schemas"]["ErrorCode"];
+                message: string;
+                details: WithRequired<components["schemas"]["ErrorDetails"], "retry_after_ms">;
+            };
+        };
+        /** @description Optional specifics. */
+        ErrorDetails: {
+            /** @description The request field (or header) at fault. */
+            field?: string;
+            /** @description Always with `rate_limited` and `unavailable` (RetryableError), milliseconds until a retry can succeed (for `unavailable`, a hint). */
+            retry_after_ms?: number;
+            /** @description With `rate_limited` and `reason` `slow_mode`, the wait in whole seconds, rounded up (the `Retry-After` value). */
+            retry_after_seconds?: number;
+            /** @description With `payload_too_large` for an upload over the user's storage quota, the quota. */
+            quota_bytes?: number;
+            /** @description With `quota_bytes`, the bytes the user's media held before this upload. */
+            used_bytes?: number;
+            /** @description With `quota_bytes`, the size of the refused upload. */
+            upload_bytes?: number;
+            /**
+             * @description A stable word to branch on where the code alone does not tell: a refused
+             *     host token's reason (`expired`, `bad_signature`, ...), `account_deactivated`,
+             *     `server_api_disabled`, `invalid_api_key`, `on_behalf_not_allowed`, a translation's
+             *     `translation_not_configured`, `provider_error`, `provider_timeout`, an invite
+             *     link's `revoked`, `expired`, `used_up`, or `banned` (its group banned the caller),
+             *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
+             *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
+             *     slow mode allows), `already_reported` (the caller's report of the message is
+             *     still open).
+             */
+            reason?: string;
         };
         /** @description A user of the host application as the server API shows it. */
         HostUser: {
@@ -4450,7 +4462,7 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["RetryableError"];
             };
         };
         /** @description `unavailable`: database down or not migrated, a queue full (the database queue, the queue of the media workers or, at sign-in, the password-hashing queue), too many connections, or shutting down; safe to retry after `Retry-After` seconds (`details.retry_after_ms`). */
@@ -4461,7 +4473,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["RetryableError"];
             };
         };
         /**
@@ -7355,7 +7367,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["RetryableError"];
                 };
             };
             default: components["responses"]["Error"];
@@ -9014,3 +9026,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};
