@@ -3,6 +3,7 @@
 #include "confab/api/routes.hpp"
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/rules.hpp"
+#include "confab/domain/validation.hpp"
 #include "confab/model/error.hpp"
 
 #include <cctype>
@@ -11,7 +12,7 @@ namespace confab::api {
 namespace {
 
 constexpr std::size_t max_metadata_bytes = 16 * 1024;
-constexpr std::size_t max_channel_query_bytes = 256;
+constexpr std::size_t max_channel_query_chars = 256;
 using boost::asio::awaitable;
 
 domain::SettingsPatch parse_settings(const Json& body) {
@@ -107,8 +108,8 @@ awaitable<http::Response> search_channels(Services& services, http::Context& con
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
     auto q = query.get("q").value_or("");
-    if (q.size() > max_channel_query_bytes)
-        throw model::bad_request("q must be at most " + std::to_string(max_channel_query_bytes) + " bytes", "q");
+    if (!domain::is_valid_utf8(q) || domain::code_points(q) > max_channel_query_chars)
+        throw model::bad_request("q must be at most 256 characters of valid UTF-8", "q");
     const auto page =
         co_await services.chats.search_channels(principal.user_id, q, handle_cursor(query), page_limit(query));
     Json channels = Json::array();

@@ -188,6 +188,11 @@ TEST_F(ChannelsTest, SearchFindsPublicChannelsByHandleOrTitlePrefixInPages) {
 
     EXPECT_TRUE(IsBadField(get(port(), searcher.token, channels_url + "?cursor=nonsense"), "cursor"));
     EXPECT_TRUE(IsBadField(get(port(), searcher.token, channels_url + "?q=" + std::string(300, 'a')), "q"));
+    std::string accented;
+    for (int i = 0; i < 256; ++i) accented += "%C3%A9";  // 256 characters, 512 bytes
+    EXPECT_EQ(get(port(), searcher.token, channels_url + "?q=" + accented).status, 200);
+    EXPECT_TRUE(IsBadField(get(port(), searcher.token, channels_url + "?q=" + accented + "a"), "q"));
+    EXPECT_TRUE(IsBadField(get(port(), searcher.token, channels_url + "?q=%FF"), "q"));
     EXPECT_TRUE(IsError(get(port(), "", channels_url), 401, "unauthorized"));
     EXPECT_TRUE(IsError(get(port(), searcher.token, channel_url("no")), 404, "not_found"));
     EXPECT_TRUE(IsError(post(port(), searcher.token, join_url(fresh_handle())), 404, "not_found"));

@@ -366,11 +366,10 @@ export interface components {
             /** @description The member's own choice to mute the chat's notifications. */
             is_muted: boolean;
             /**
-             * Format: date-time
              * @description A moderator's mute (an addition): until then the member cannot post. `null` when
              *     none was set; a past time once it has ended (it is then no mute at all).
              */
-            muted_until: string | null;
+            muted_until: components["schemas"]["Timestamp"] | null;
             /**
              * @description What the member's role grants in a group (an addition; a custom role's own
              *     permissions when they hold one), in the order of `Permission`, before the group's
