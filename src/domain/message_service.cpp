@@ -487,8 +487,8 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
             inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
                                                                      std::nullopt, source.metadata.text, f.client_id,
                                                                      media_id, std::nullopt, source.entities});
-        } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
-            throw conflict("client_id was used in another chat");
+        } catch (const store::Duplicate&) {  // stored meanwhile: run again, and answer as a repeat
+            throw store::RaceLost("a client_id stored meanwhile");
         }
         if (!inserted) throw not_found("chat");
         if (slowed) store::members::set_posted(tx, {{f.chat_id, f.actor}});

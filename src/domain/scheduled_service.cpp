@@ -86,11 +86,13 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     check_mentions(*access, m.sender_id, m.entities);
     auto stored = co_await writes_.pool().run(
         [m, send_at = request.send_at, limit = content_chars_](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
+            const auto repeat = [&m](ScheduledMessage found) -> std::pair<ScheduledMessage, bool> {
+                if (found.chat_id != m.chat_id) throw conflict("client_id was used in another chat");
+                return {std::move(found), false};
+            };
             if (m.client_id) {
-                if (auto found = store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)) {
-                    if (found->chat_id != m.chat_id) throw conflict("client_id was used in another chat");
-                    return {std::move(*found), false};
-                }
+                if (auto found = store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id))
+                    return repeat(std::move(*found));
             }
             rules::may_post(lock_standing(tx, m.chat_id, m.sender_id), m.type);
             std::unordered_set<std::string> claimed;
@@ -113,7 +115,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
             }
             if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
             // The same client_id scheduled at this moment by another request.
-            return {std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)), false};
+            return repeat(std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)));
         });
     if (stored.second) announce(stored.first);
     co_return stored;

@@ -213,8 +213,10 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     std::vector<std::optional<Message>> stored;
     try {
         if (!batch.empty()) stored = store::messages::insert(tx, batch);
-    } catch (const store::Duplicate&) {  // the same client_id sent to another chat at once
-        throw conflict("client_id was used in another chat");
+    } catch (const store::Duplicate&) {
+        // The same client_id, stored by another transaction since this one looked: run again,
+        // it is a repeat (200) or, sent to another chat, a conflict.
+        throw store::RaceLost("a client_id stored meanwhile");
     }
     store::members::set_posted(tx, posted);
     std::map<std::string, std::size_t> last_reply_in;  // thread root id -> the batch's last reply under it

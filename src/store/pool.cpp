@@ -334,6 +334,9 @@ void Pool::execute_with_retry(std::unique_ptr<Connection>& connection, Batch& ba
         } catch (const pqxx::serialization_failure&) {
             pool_metrics().rolled_back.inc();
             spdlog::warn("transaction rolled back by a serialization failure; retrying");
+        } catch (const RaceLost& race) {
+            pool_metrics().rolled_back.inc();
+            spdlog::info("transaction run again: {}", race.what());
         } catch (...) {
             fail_all(std::current_exception());
             return;
@@ -377,6 +380,8 @@ std::exception_ptr Pool::run_isolated(Transaction& transaction, Job& job) {
         } catch (const pqxx::deadlock_detected&) {
             if (attempt == attempts_per_grouped_job) return std::current_exception();
         } catch (const pqxx::serialization_failure&) {
+            if (attempt == attempts_per_grouped_job) return std::current_exception();
+        } catch (const RaceLost&) {
             if (attempt == attempts_per_grouped_job) return std::current_exception();
         } catch (...) {
             return std::current_exception();

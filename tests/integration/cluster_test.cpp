@@ -152,6 +152,27 @@ TEST_F(ClusterTest, WritesToOneChatOnTwoNodesAtOnceReachEveryoneInSeqOrder) {
     }
 }
 
+// Each node's transaction looks for the client_id before the other's commits: the one that
+// loses the race to store it runs again and answers with the stored message.
+TEST_F(ClusterTest, TheSameClientIdSentThroughTwoNodesAtOnceIsOneMessageAnsweredToBoth) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(b(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    constexpr int kRaces = 30;
+    for (int i = 0; i < kRaces; ++i) {
+        const json body{{"type", "text"}, {"content", "once"}, {"client_id", "race-" + std::to_string(i)}};
+        HttpResponse on_b;
+        std::thread other([&] { on_b = post(b(), ana.token, chat_messages_url(chat_id), body); });
+        const auto on_a = post(a(), ana.token, chat_messages_url(chat_id), body);
+        other.join();
+        const std::multiset<int> statuses{on_a.status, on_b.status};
+        ASSERT_EQ(statuses, (std::multiset<int>{200, 201})) << on_a.describe() << "\n" << on_b.describe();
+        EXPECT_EQ(on_a.json()["id"], on_b.json()["id"]);
+    }
+    const auto newest = expect_json(get(a(), ana.token, chat_messages_url(chat_id) + "?limit=200"), 200, "history");
+    EXPECT_EQ(newest["messages"].size(), static_cast<std::size_t>(kRaces)) << "one message per client_id";
+}
+
 // Node b has the group's members cached from a send; node a then removes ben and restricts cy.
 // b's next write must see both at once: ben gets nothing more of the chat on any node, and cy's
 // post through b is refused as through a.

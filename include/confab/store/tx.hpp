@@ -30,6 +30,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A row that a concurrent transaction committed after this one's snapshot decides the
+// answer (the same client_id stored by two nodes at once). The pool rolls the transaction
+// back and runs it again, as after a deadlock; its fresh snapshot sees that row.
+class RaceLost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // A value the database could not take: a date that does not exist (month 13), a number out
 // of range. The transaction is doomed.
 class InvalidValue : public std::runtime_error {
