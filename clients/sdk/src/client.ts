@@ -31,6 +31,9 @@ export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   maxFrameBytes?: number;
 }
 
+/** Live events waiting behind a gap in a chat's versions before the chat is resynced to close it. */
+const gapResyncAfter = 50;
+
 /** What changed, for the stores to rebuild their states from. */
 export type ClientChange =
   | { kind: 'messages'; chatId: string; messages: MessageModel[]; removedIds: string[] }
@@ -53,17 +56,20 @@ export class ConfabClient {
   userId: string | undefined;
   private events: Promise<void> = Promise.resolve();
   /**
-   * Per chat, the version up to which every change has been received: the next since_version,
-   * kept in the cache too. It moves only over changes known to be contiguous: sync pages, and
-   * live events of a chat that is not being resynced.
+   * Per chat, the version up to which every change has been received (PROTOCOL.md: "a client
+   * that has seen everything up to version V syncs with since_version=V"): the next
+   * since_version, kept in the cache too. It moves over sync pages, and over live events only
+   * once every version before theirs has come: the nodes of a cluster may deliver one chat's
+   * changes out of version order, so a version seen does not mean the ones below it were.
    */
   private readonly versions = new Map<string, number>();
+  /** Per chat, the versions of live events seen above its sync point, not yet joined on to it. */
+  private readonly ahead = new Map<string, Set<number>>();
   /**
-   * The chats being resynced since the connection opened, each with the newest version its
-   * live events brought meanwhile: their sync point waits for the resync, since the changes
-   * between it and those events may not have arrived yet.
+   * The chats being resynced since the connection opened: their sync point waits for the
+   * resync, since the changes between it and their live events may not have arrived yet.
    */
-  private readonly resyncing = new Map<string, number>();
+  private readonly resyncing = new Set<string>();
   /** Aborted when a newer connection's resyncs take over, or on stop. */
   private resyncRound = new AbortController();
   private readonly listeners = new Set<(change: ClientChange) => void>();
@@ -188,6 +194,7 @@ export class ConfabClient {
   /** Drops a chat the user no longer has (left, removed, deleted) from the cache and the stores. */
   async forgetChat(chatId: string): Promise<void> {
     this.versions.delete(chatId);
+    this.ahead.delete(chatId);
     this.resyncing.delete(chatId);
     await this.cache.removeChat(chatId);
     this.emit({ kind: 'chatRemoved', chatId });
@@ -203,10 +210,10 @@ export class ConfabClient {
     const round = new AbortController();
     this.resyncRound = round;
     this.resyncing.clear();
-    for (const chatId of this.versions.keys()) this.resyncing.set(chatId, 0);
+    for (const chatId of this.versions.keys()) this.resyncing.add(chatId);
     this.outbox.wake();
     if (reconnected) this.emit({ kind: 'reconnected' });
-    for (const chatId of this.resyncing.keys()) void this.catchUp(chatId, round.signal);
+    for (const chatId of this.resyncing) void this.catchUp(chatId, round.signal);
   }
 
   /**
@@ -219,10 +226,9 @@ export class ConfabClient {
       try {
         await this.resync(chatId);
         if (round.aborted) return;
-        const live = this.resyncing.get(chatId) ?? 0;
         this.resyncing.delete(chatId);
-        // Every change up to the sync's version has arrived, and the live events after it too.
-        if (live) await this.advance(chatId, live);
+        // Every change up to the sync's version has arrived, and the live events that join on.
+        await this.joinAhead(chatId);
         return;
       } catch (error) {
         if (round.aborted) return;
@@ -440,16 +446,40 @@ export class ConfabClient {
     if (next !== chat) await this.storeChat(next);
   }
 
-  /** A live change of a chat arrived: it moves the sync point unless the chat is being resynced. */
+  /**
+   * A live change of a chat arrived: the sync point moves over it once it joins on, unless the
+   * chat is being resynced. A gap that stays (a version that was not this user's: another
+   * member's hidden message) is closed by a resync once enough live events wait behind it.
+   */
   private async received(chatId: string, version: number): Promise<void> {
-    const resyncing = this.resyncing.get(chatId);
-    if (resyncing === undefined) return this.advance(chatId, version);
-    this.resyncing.set(chatId, Math.max(resyncing, version));
+    const point = this.versions.get(chatId);
+    if (point === undefined) return this.advance(chatId, version);
+    if (version <= point) return;
+    const ahead = this.ahead.get(chatId) ?? new Set<number>();
+    this.ahead.set(chatId, ahead.add(version));
+    if (this.resyncing.has(chatId)) return;
+    await this.joinAhead(chatId);
+    if ((this.ahead.get(chatId)?.size ?? 0) < gapResyncAfter) return;
+    this.resyncing.add(chatId);
+    void this.catchUp(chatId, this.resyncRound.signal);
   }
 
+  /** Moves the chat's sync point over the live versions that now join on to it. */
+  private async joinAhead(chatId: string): Promise<void> {
+    const ahead = this.ahead.get(chatId);
+    const point = this.versions.get(chatId);
+    if (!ahead || point === undefined) return;
+    let next = point;
+    while (ahead.delete(next + 1)) next++;
+    if (next !== point) await this.advance(chatId, next);
+  }
+
+  /** Sets the chat's sync point (a sync page's version, a first page's) when it is ahead. */
   private async advance(chatId: string, version: number): Promise<void> {
     const next = Math.max(this.versions.get(chatId) ?? 0, version);
     this.versions.set(chatId, next);
+    const ahead = this.ahead.get(chatId);
+    if (ahead) for (const seen of ahead) if (seen <= next) ahead.delete(seen);
     await this.cache.putSyncVersion(chatId, next);
   }
 

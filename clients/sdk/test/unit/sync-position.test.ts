@@ -40,6 +40,43 @@ test('live events during a resync do not move the saved version; the resync does
   server.client.stop();
 });
 
+test('live events out of version order (nodes of a cluster) move the saved version only once the ones below have come', async () => {
+  const cache = await cacheAt({ c1: 5 });
+  const server = fakeServer(undefined, { cache });
+  const socket = await server.online();
+  socket.ack(await socket.request('sync'), syncPage(5, []));
+  await settled();
+
+  socket.push('message.new', { message: message(7) });
+  socket.push('message.updated', { message: message(3, { version: 8 }) });
+  await settled();
+  assert.deepEqual(await cache.syncVersions(), { c1: 5 }, 'version 6 is still crossing: a resync from 7 or 8 would miss it');
+
+  socket.push('message.new', { message: message(6) });
+  await settled();
+  assert.deepEqual(await cache.syncVersions(), { c1: 8 }, 'every version up to 8 has come');
+  server.client.stop();
+});
+
+test('a gap that stays (a version that was not this user\'s) is closed by a resync once enough events wait behind it', async () => {
+  const cache = await cacheAt({ c1: 5 });
+  const server = fakeServer(undefined, { cache });
+  const socket = await server.online();
+  socket.ack(await socket.request('sync'), syncPage(5, []));
+  await settled();
+
+  for (let seq = 7; seq < 7 + 49; seq++) socket.push('message.new', { message: message(seq) });
+  await settled();
+  assert.deepEqual(await cache.syncVersions(), { c1: 5 });
+  socket.push('message.new', { message: message(56) });
+  const sync = await socket.request('sync');
+  assert.deepEqual(sync.data, { chat_id: 'c1', since_version: 5, limit: 200 }, 'the fiftieth event waiting asks for a resync');
+  socket.ack(sync, syncPage(56, [message(7)]));
+  await settled();
+  assert.deepEqual(await cache.syncVersions(), { c1: 56 });
+  server.client.stop();
+});
+
 test('a resync refused as rate_limited is tried again after the hinted wait, from the same version', async () => {
   const cache = await cacheAt({ c1: 5 });
   const server = fakeServer(undefined, { cache });
