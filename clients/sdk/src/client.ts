@@ -10,6 +10,7 @@ import {
   chatWithChangedLastMessage, chatWithMemberCount, chatWithMyMembership, chatWithNewMessage, chatWithRead, deletedMessage,
   maxVersion, messageWithPoll,
 } from './merge.js';
+import { MessageAction, PendingAction, PendingActions, PendingActionStorage } from './message-actions.js';
 import { Outbox, OutboxChange, OutboxStorage } from './outbox.js';
 import { RestClient, RestOptions } from './rest.js';
 import type {
@@ -23,6 +24,8 @@ export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   webSocketFactory?: WebSocketFactory;
   cache?: Cache;
   outboxStorage?: OutboxStorage;
+  /** Where edits, deletions and reactions not yet taken by the server are kept (as the outbox's sends). */
+  actionStorage?: PendingActionStorage;
   reconnectBackoff?: Backoff;
   heartbeatMs?: number;
   requestTimeoutMs?: number;
@@ -53,6 +56,8 @@ export class ConfabClient {
   readonly connection: Connection;
   readonly cache: Cache;
   readonly outbox: Outbox;
+  /** Edits, deletions and reactions made and not yet taken by the server (offline, or refused). */
+  readonly actions: PendingActions;
   userId: string | undefined;
   private events: Promise<void> = Promise.resolve();
   /**
@@ -106,6 +111,13 @@ export class ConfabClient {
       random: options.random,
     });
     this.outbox.subscribe((change) => this.onOutbox(change));
+    this.actions = new PendingActions({
+      storage: options.actionStorage,
+      canSend: () => this.connection.state === 'online',
+      run: (entry) => this.perform(entry),
+      backoff: options.backoff,
+      random: options.random,
+    });
     // One event at a time, in the order the server sent them.
     this.connection.onEvent((event) => {
       this.events = this.events.then(() => this.onEvent(event)).catch(() => undefined);
@@ -122,6 +134,7 @@ export class ConfabClient {
     for (const [chatId, version] of Object.entries(await this.cache.syncVersions())) this.versions.set(chatId, version);
     if (!this.userId) this.userId = (await this.rest.me()).id;
     await this.outbox.load();
+    await this.actions.load();
     this.connection.start();
     // In a browser, coming back online ends the back-off wait at once.
     const browser = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
@@ -136,6 +149,7 @@ export class ConfabClient {
     browser.removeEventListener?.('online', this.onBrowserOnline);
     this.resyncRound.abort();
     this.outbox.stop();
+    this.actions.stop();
     this.connection.stop();
   }
 
@@ -162,6 +176,11 @@ export class ConfabClient {
   /** Sends a message through the outbox: shown at once, delivered once. */
   send(chatId: string, request: SendMessageRequest) {
     return this.outbox.enqueue(chatId, request);
+  }
+
+  /** Edits, deletes or reacts to a message through the pending actions: shown at once, carried out once the server can take it. */
+  act(chatId: string, messageId: string, action: MessageAction) {
+    return this.actions.enqueue(chatId, messageId, action);
   }
 
   /** Stores messages fetched by the app (pages) and advances the chat's sync point when it had none. */
@@ -194,6 +213,7 @@ export class ConfabClient {
   /** Drops a chat the user no longer has (left, removed, deleted) from the cache and the stores. */
   async forgetChat(chatId: string): Promise<void> {
     this.versions.delete(chatId);
+    for (const action of this.actions.entries(chatId)) await this.actions.discard(action.client_id);
     this.ahead.delete(chatId);
     this.resyncing.delete(chatId);
     await this.cache.removeChat(chatId);
@@ -212,6 +232,7 @@ export class ConfabClient {
     this.resyncing.clear();
     for (const chatId of this.versions.keys()) this.resyncing.add(chatId);
     this.outbox.wake();
+    this.actions.wake();
     if (reconnected) this.emit({ kind: 'reconnected' });
     for (const chatId of this.resyncing) void this.catchUp(chatId, round.signal);
   }
@@ -253,6 +274,35 @@ export class ConfabClient {
       if (error instanceof FrameTooLargeError) return this.rest.sendMessage(chatId, request);
       throw error;
     }
+  }
+
+  /**
+   * Carries out one pending action over REST (one attempt: the queue retries). The server's copy
+   * of the message is applied before the action is dropped, so what it shows stays put whether
+   * or not the action's event has come yet.
+   */
+  private async perform({ chat_id, message_id, action }: PendingAction): Promise<void> {
+    const once = { retries: 0 };
+    switch (action.type) {
+      case 'edit':
+        return this.applyMessages(chat_id, [await this.rest.editMessage(message_id, { content: action.content }, once)]);
+      case 'delete':
+        try {
+          await this.rest.deleteMessage(message_id, once);
+        } catch (error) {
+          // Deleted already (by an earlier attempt whose answer was lost, or by an admin): done.
+          if (!(error instanceof ConfabError && error.code === 'conflict')) throw error;
+        }
+        break;
+      case 'react':
+        await this.rest.addReaction(message_id, action.emoji, once);
+        break;
+      case 'unreact':
+        await this.rest.removeReaction(message_id, action.emoji, once);
+        break;
+    }
+    const message = await this.rest.message(message_id, once).catch(() => undefined);
+    if (message) await this.applyMessages(chat_id, [message]);
   }
 
   /** Whether the server still takes the token (asked after a connection attempt failed before opening). */

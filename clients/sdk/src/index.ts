@@ -7,6 +7,7 @@ export * from './merge.js';
 export * from './cache.js';
 export * from './indexeddb-cache.js';
 export * from './outbox.js';
+export * from './message-actions.js';
 export * from './client.js';
 export * from './calls.js';
 export * from './blocs/bloc.js';

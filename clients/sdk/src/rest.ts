@@ -186,17 +186,23 @@ export class RestClient {
   sync(chatId: string, sinceVersion: number, limit?: number) {
     return this.request<SyncPage>('GET', `/chats/${chatId}/messages`, { query: { since_version: sinceVersion, limit } });
   }
-  message(id: string) { return this.request<MessageModel>('GET', `/messages/${id}`); }
+  message(id: string, options: Pick<RequestOptions, 'retries'> = {}) { return this.request<MessageModel>('GET', `/messages/${id}`, options); }
   /** Repeated after a failure only when it carries a client_id (the server then stores it once). */
   sendMessage(chatId: string, request: SendMessageRequest) {
     return this.request<MessageModel>('POST', `/chats/${chatId}/messages`, {
       body: request, idempotent: typeof request.client_id === 'string',
     });
   }
-  editMessage(id: string, request: EditMessageRequest) { return this.request<MessageModel>('PUT', `/messages/${id}`, { body: request }); }
-  deleteMessage(id: string) { return this.request<void>('DELETE', `/messages/${id}`); }
-  addReaction(id: string, emoji: string) { return this.request<void>('PUT', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`); }
-  removeReaction(id: string, emoji: string) { return this.request<void>('DELETE', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`); }
+  editMessage(id: string, request: EditMessageRequest, options: Pick<RequestOptions, 'retries'> = {}) {
+    return this.request<MessageModel>('PUT', `/messages/${id}`, { body: request, ...options });
+  }
+  deleteMessage(id: string, options: Pick<RequestOptions, 'retries'> = {}) { return this.request<void>('DELETE', `/messages/${id}`, options); }
+  addReaction(id: string, emoji: string, options: Pick<RequestOptions, 'retries'> = {}) {
+    return this.request<void>('PUT', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`, options);
+  }
+  removeReaction(id: string, emoji: string, options: Pick<RequestOptions, 'retries'> = {}) {
+    return this.request<void>('DELETE', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`, options);
+  }
   /** Never moves back, so repeating it is harmless. */
   markRead(chatId: string, seq: number) {
     return this.request<void>('POST', `/chats/${chatId}/read`, { body: { seq }, idempotent: true });

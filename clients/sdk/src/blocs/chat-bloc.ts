@@ -46,6 +46,17 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     );
   }
 
+  /**
+   * Events are handled one at a time, but what the cache holds is shown at once: behind the
+   * queue an offline start's cached members (which name direct chats) waited for `load`'s
+   * REST attempts to fail. Showing the cache only fills what nothing has filled yet.
+   */
+  override add(event: ChatEvent): Promise<void> {
+    if (event.type === 'load') void this.showCachedChats().catch(() => undefined);
+    else if (event.type === 'loadMembers') void this.showCachedMembers(event.chatId).catch(() => undefined);
+    return super.add(event);
+  }
+
   protected async on(event: ChatEvent): Promise<void> {
     try {
       await this.handle(event);
@@ -60,8 +71,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     switch (event.type) {
       case 'load': {
         // The cached list first (an offline start shows it at once), then the server's first page.
-        const cached = await client.cache.chats();
-        if (this.state.chats.length === 0 && cached.length) this.emit({ chats: cached });
+        await this.showCachedChats();
         this.emit({ loading: true, error: undefined });
         const shown = this.state.chats.map((c) => c.id);
         const page = await client.rest.listChats({ limit: this.pageSize });
@@ -90,12 +100,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         await client.rest.deleteChat(event.chatId);
         return client.forgetChat(event.chatId);
       case 'loadMembers': {
-        // The cached members and their last known presence first: an offline start names direct chats.
-        const cached = await client.cache.members(event.chatId);
-        if (!this.state.members[event.chatId] && cached.length) {
-          const presence = { ...presenceOf(cached), ...(await cachedPresence(client, cached)) };
-          this.emit({ members: { ...this.state.members, [event.chatId]: cached }, presence: { ...presence, ...this.state.presence } });
-        }
+        await this.showCachedMembers(event.chatId);
         let cursor: string | null = null;
         let members: ChatMemberModel[] = [];
         do {
@@ -122,6 +127,20 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         await client.rest.removeMember(event.chatId, client.userId!);
         return client.forgetChat(event.chatId);
     }
+  }
+
+  private async showCachedChats(): Promise<void> {
+    const cached = await this.client.cache.chats();
+    if (this.state.chats.length === 0 && cached.length) this.emit({ chats: cached });
+  }
+
+  /** The cached members and their last known presence: an offline start names direct chats. */
+  private async showCachedMembers(chatId: string): Promise<void> {
+    const cached = await this.client.cache.members(chatId);
+    if (!cached.length) return;
+    const presence = { ...presenceOf(cached), ...(await cachedPresence(this.client, cached)) };
+    if (this.state.members[chatId]) return;
+    this.emit({ members: { ...this.state.members, [chatId]: cached }, presence: { ...presence, ...this.state.presence } });
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { ConfabClient } from '../client.js';
+import { ConfabError } from '../errors.js';
 import { inMainTimeline, mergeMessages, removeMessages } from '../merge.js';
+import type { PendingAction } from '../message-actions.js';
 import type { OutboxEntry } from '../outbox.js';
 import type { MessageModel, SendMessageRequest } from '../types.js';
 import { Bloc, describe } from './bloc.js';
@@ -10,6 +12,11 @@ export interface MessageWindowState {
   messages: readonly MessageModel[];
   /** Sends not yet acknowledged (shown at once), and refused ones with their reason. */
   outgoing: readonly OutboxEntry[];
+  /**
+   * Edits, deletions and reactions of this chat not yet taken by the server (pending), or
+   * refused (failed, with the reason); `withPendingActions` shows a message as they leave it.
+   */
+  actions: readonly PendingAction[];
   hasOlder: boolean;
   /** The window does not reach the newest message (after a jump back into history). */
   hasNewer: boolean;
@@ -18,6 +25,8 @@ export interface MessageWindowState {
   typing: readonly string[];
   /** Each member's last_read_seq (read receipts). */
   readBy: Readonly<Record<string, number>>;
+  /** The chat is not the user's (a 404 opening it, or removed, left or deleted while open): nothing can be sent. */
+  gone: boolean;
   error?: string;
 }
 
@@ -26,7 +35,9 @@ export type MessageEvent =
   | { type: 'loadOlder' }
   | { type: 'loadNewer' }
   | { type: 'send'; request: SendMessageRequest }
+  /** A refused send or action (by its client_id) is tried again. */
   | { type: 'retry'; clientId: string }
+  /** A refused (or not yet sent) send or action is dropped. */
   | { type: 'discard'; clientId: string }
   | { type: 'edit'; messageId: string; content: string }
   | { type: 'delete'; messageId: string }
@@ -54,8 +65,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
 
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
-      chatId, messages: [], outgoing: client.outbox.entries(chatId), hasOlder: false, hasNewer: false,
-      loading: false, typing: [], readBy: {},
+      chatId, messages: [], outgoing: client.outbox.entries(chatId), actions: client.actions.entries(chatId), hasOlder: false, hasNewer: false,
+      loading: false, typing: [], readBy: {}, gone: false,
     });
     this.pageSize = options.pageSize ?? 50;
     this.typingIntervalMs = options.typingIntervalMs ?? 3_000;
@@ -63,12 +74,16 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     this.disposers.push(
       client.subscribe((change) => {
         if (!('chatId' in change) || change.chatId !== chatId) return;
-        if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
+        if (change.kind === 'chatRemoved') this.emit({ gone: true, typing: [] });
+        else if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
         else if (change.kind === 'read') this.emit({ readBy: { ...this.state.readBy, [change.userId]: change.lastReadSeq } });
         else if (change.kind === 'typing') this.typingChanged(change.userId, change.isTyping);
       }),
       client.outbox.subscribe((change) => {
         if (change.kind === 'changed') this.outgoingChanged(change.entries.filter((e) => e.chat_id === chatId));
+      }),
+      client.actions.subscribe((change) => {
+        if (change.kind === 'changed') this.emit({ actions: change.entries.filter((e) => e.chat_id === chatId) });
       }),
       // The server says "stopped typing" only to a connection that is up, and does not repeat
       // "typing" to a new one: without a connection nobody is known to be typing.
@@ -83,7 +98,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     try {
       await this.handle(event);
     } catch (error) {
-      this.emit({ loading: false, error: describe(error) });
+      const gone = event.type === 'open' && error instanceof ConfabError && error.code === 'not_found';
+      this.emit({ loading: false, error: describe(error), ...(gone ? { gone } : {}) });
       throw error;
     }
   }
@@ -127,17 +143,20 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         await client.send(chatId, event.request);
         return;
       case 'retry':
-        return client.outbox.retry(event.clientId);
+        return client.actions.has(event.clientId) ? client.actions.retry(event.clientId) : client.outbox.retry(event.clientId);
       case 'discard':
-        return client.outbox.discard(event.clientId);
+        return client.actions.has(event.clientId) ? client.actions.discard(event.clientId) : client.outbox.discard(event.clientId);
+      // Kept and carried out once the server can take them, as sends are (client.act).
       case 'edit':
-        return this.applyOwn(await client.rest.editMessage(event.messageId, { content: event.content }));
+        await client.act(chatId, event.messageId, { type: 'edit', content: event.content });
+        return;
       case 'delete':
-        return client.rest.deleteMessage(event.messageId);
+        await client.act(chatId, event.messageId, { type: 'delete' });
+        return;
       case 'react':
-        return client.rest.addReaction(event.messageId, event.emoji);
       case 'unreact':
-        return client.rest.removeReaction(event.messageId, event.emoji);
+        await client.act(chatId, event.messageId, { type: event.type, emoji: event.emoji });
+        return;
       case 'markRead':
         if ((this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
         return client.rest.markRead(chatId, event.seq);
@@ -146,10 +165,6 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       case 'inputStopped':
         return this.stopTyping();
     }
-  }
-
-  private applyOwn(message: MessageModel): void {
-    this.messagesChanged([message], []);
   }
 
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
