@@ -1,13 +1,14 @@
 // The signed-in user's client: the SDK's ConfabClient with its cache in IndexedDB and its
 // outbox in localStorage, and the stores the pages share.
 import { ChatBloc, ConfabClient, IndexedDbCache, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
-import type { SignedIn, UserModel } from '@confab/sdk';
+import type { PendingAction, SignedIn, UserModel } from '@confab/sdk';
 import { CallController } from './call.js';
 import { forgetMediaUrls } from './media.js';
 
 const sessionKey = 'confab.session';
 const cacheName = (userId: string) => `confab.cache.${userId}`;
 const outboxKey = (userId: string) => `confab.outbox.${userId}`;
+const actionsKey = (userId: string) => `confab.actions.${userId}`;
 
 export interface Session {
   token: string;
@@ -36,6 +37,7 @@ export function startSession(signedIn: SignedIn): Session {
     userId: user.id,
     cache: new IndexedDbCache({ name: cacheName(user.id) }),
     outboxStorage: new KeyValueOutboxStorage(localStorage, outboxKey(user.id)),
+    actionStorage: new KeyValueOutboxStorage<PendingAction>(localStorage, actionsKey(user.id)),
   });
   const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id) };
   // The browser knows it lost the network before a heartbeat would: show it and queue sends.
@@ -57,4 +59,5 @@ export async function endSession(session: Session): Promise<void> {
   forgetMediaUrls();
   await session.client.cache.clear();
   localStorage.removeItem(outboxKey(session.user.id));
+  localStorage.removeItem(actionsKey(session.user.id));
 }

@@ -407,8 +407,26 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByRole('button', { name: 'Save title' }).click();
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor();
     await shoot(ann.page, 'group-settings');
+    // Bob has the group open: another member's message names its sender.
+    const groupPath = new URL(ann.page.url()).pathname.replace(/\/settings$/, '');
+    await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).click();
+    await bob.page.getByRole('heading', { name: 'Weekend trip' }).waitFor();
+    await ann.page.goto(groupPath);
+    await send(ann.page, 'Group hello');
+    await message(bob.page, 'Group hello').getByTestId('sender').filter({ hasText: 'Ann' }).waitFor();
+    assert.equal(await message(ann.page, 'Group hello').getByTestId('sender').count(), 0, 'no name on your own messages');
+    await ann.page.getByRole('link', { name: 'Settings' }).click();
+
+    // Removed while looking at it: Bob is told and cannot write; opened again, it is not found.
     await ann.page.getByRole('button', { name: 'Remove Bob' }).click();
     await ann.page.getByTestId('member').nth(1).waitFor({ state: 'detached' });
+    await bob.page.getByTestId('chat-gone').filter({ hasText: 'no longer a member' }).waitFor();
+    assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+    await bob.page.reload();
+    await bob.page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
+    assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+    await bob.page.goto('/');
+    await bob.page.getByRole('heading', { name: 'Chats' }).waitFor();
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor({ state: 'detached' });
 
     await ann.page.goto(users.chatPath);
@@ -464,6 +482,84 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await message(bob.page, 'welcome back').waitFor();
   });
 
+  test('edits, reactions and deletions made offline are kept pending, across an offline reload too, and done once back; a refused one can be discarded', async () => {
+    const { ann, bob } = users;
+    await ann.page.evaluate(() => navigator.serviceWorker.ready);
+    await ann.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const texts = ['keep edit', 'keep react', 'keep delete', 'edit refused'];
+    for (const text of texts) await send(ann.page, text);
+    for (const text of texts) await message(bob.page, text).waitFor();
+    const token = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).token);
+    const chatId = users.chatPath.split('/').pop();
+    const history = async () => (await (await fetch(`${server.baseUrl}/api/v1/chats/${chatId}/messages?limit=20`, { headers: { authorization: `Bearer ${token}` } })).json()).messages;
+    const refusedId = (await history()).find((m) => m.content === 'edit refused').id;
+
+    await ann.context.setOffline(true);
+    await ann.page.getByTestId('offline-banner').waitFor();
+    await act(ann.page, 'keep edit', 'Edit');
+    await ann.page.getByLabel('Message', { exact: true }).fill('kept edit, made offline');
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await act(ann.page, 'keep react', 'React 👍');
+    await act(ann.page, 'keep delete', 'Delete');
+    await act(ann.page, 'edit refused', 'Edit');
+    await ann.page.getByLabel('Message', { exact: true }).fill('never saved');
+    await ann.page.getByLabel('Message', { exact: true }).press('Enter');
+    await message(ann.page, 'kept edit, made offline').getByTestId('action-pending').waitFor();
+    await message(ann.page, 'keep react').getByTestId('reaction').filter({ hasText: '👍 1' }).waitFor();
+    await ann.page.getByTestId('action-pending').nth(3).waitFor();
+    // Meanwhile another device of Ann's deletes the message she edited: that edit will be refused.
+    const deleted = await fetch(`${server.baseUrl}/api/v1/messages/${refusedId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(deleted.status, 204);
+
+    // Longer than any retry: the page is reloaded while offline; what waits is kept and shown.
+    await ann.page.reload();
+    await ann.page.getByTestId('offline-banner').waitFor();
+    await message(ann.page, 'kept edit, made offline').getByTestId('action-pending').waitFor();
+    await ann.page.getByTestId('action-pending').nth(3).waitFor();
+    await shoot(ann.page, 'offline-actions');
+    assert.equal(await message(bob.page, 'keep edit').count(), 1, 'nothing reached the server while offline');
+
+    await ann.context.setOffline(false);
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await message(bob.page, 'kept edit, made offline').getByTestId('edited').waitFor();
+    await message(bob.page, 'keep react').getByTestId('reaction').filter({ hasText: '👍 1' }).waitFor();
+    await message(bob.page, 'keep delete').waitFor({ state: 'detached' });
+    // The refused edit: shown with its reason until Ann discards it.
+    const failed = ann.page.getByTestId('action-failed');
+    await failed.filter({ hasText: 'Edit failed' }).waitFor();
+    await shoot(ann.page, 'action-refused');
+    await ann.page.getByTestId('action-pending').first().waitFor({ state: 'detached' });
+    await failed.getByRole('button', { name: 'Discard' }).click();
+    await failed.waitFor({ state: 'detached' });
+    const stored = await history();
+    const contentOf = (id) => stored.find((m) => m.id === id);
+    const byText = (text) => stored.find((m) => m.content === text);
+    assert.ok(byText('kept edit, made offline')?.is_edited);
+    assert.deepEqual(byText('keep react')?.reactions.map((r) => [r.emoji, r.count]), [['👍', 1]]);
+    assert.equal(byText('keep delete'), undefined);
+    assert.equal(contentOf(refusedId).is_deleted, true);
+    const kept = await ann.page.evaluate(() => localStorage.getItem(`confab.actions.${JSON.parse(localStorage.getItem('confab.session')).user.id}`));
+    assert.deepEqual(JSON.parse(kept), {}, 'nothing left in storage');
+  });
+
+  test('messages that arrive while the tab is in the background are marked read when it is seen again', async () => {
+    const { ann, bob } = users;
+    // Headless Chromium keeps every tab visible: the page is told it went to the background the way a browser tells it.
+    const setHidden = (page, hidden) => page.evaluate((isHidden) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (isHidden ? 'hidden' : 'visible') });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => isHidden });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(ann.page, true);
+    await send(bob.page, 'while you were away');
+    await message(ann.page, 'while you were away').waitFor();
+    const tick = message(bob.page, 'while you were away').getByTestId('tick');
+    await tick.waitFor();
+    assert.equal(await tick.getAttribute('data-state'), 'sent', 'not read while the tab is hidden');
+    await setHidden(ann.page, false);
+    await message(bob.page, 'while you were away').locator('[data-testid=tick][data-state=read]').waitFor();
+  });
+
   test('an offline start with the server stopped shows the cache, thumbnail included, then syncs what it missed', async () => {
     const { ann, bob } = users;
     // The service worker keeps the app shell once it controls the page.
@@ -473,6 +569,11 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByTestId('thumbnail').first().waitFor();
 
     await server.stop();
+    // Nothing of the app may come from the HTTP cache: only the service worker's copy counts
+    // (the page's module scripts are requested with Origin, the kept copies were stored without).
+    const devtools = await ann.context.newCDPSession(ann.page);
+    await devtools.send('Network.clearBrowserCache');
+    await devtools.detach();
     const thumbnailRequests = [];
     const onRequest = (request) => { if (request.url().includes('variant=thumb')) thumbnailRequests.push(request.url()); };
     ann.page.on('request', onRequest);
@@ -480,7 +581,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByTestId('offline-banner').waitFor();
     await ann.page.getByRole('heading', { name: 'Bob' }).waitFor();
     await message(ann.page, 'welcome back').waitFor();
-    await message(ann.page, 'Hello Bob, edited').waitFor({ state: 'attached' });
+    await message(ann.page, 'kept edit, made offline').waitFor({ state: 'attached' });
     const thumbnail = ann.page.getByTestId('thumbnail').first();
     await thumbnail.waitFor();
     await ann.page.waitForFunction(() => {
@@ -490,6 +591,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     ann.page.off('request', onRequest);
     assert.deepEqual(thumbnailRequests, [], 'the thumbnail came from the cache');
     await shoot(ann.page, 'offline-start');
+
+    // A new tab opened while the server is still down loads the app, its icon included.
+    const tab = await ann.context.newPage();
+    tab.setDefaultTimeout(timeout);
+    await tab.goto('/');
+    await tab.getByRole('heading', { name: 'Chats' }).waitFor();
+    await tab.getByTestId('offline-banner').waitFor();
+    await tab.getByRole('link', { name: /^Bob/ }).waitFor();
+    assert.equal(await tab.evaluate(async () => (await fetch('/favicon.svg')).status), 200);
+    await tab.close();
 
     // The server comes back while Ann is still away; Bob sends; Ann's return syncs it.
     await ann.context.setOffline(true);

@@ -175,7 +175,8 @@ describe('a video call in Chromium through coturn', { skip }, () => {
       assert.equal(await page.getByTestId('remote-video').count(), 2, `${who} shows both others`);
     }
   };
-  const systemMessage = (page, text) => page.getByTestId('message').filter({ has: page.getByTestId('content').getByText(text) });
+  /** A system message (a centered notice, not a bubble) whose text is `text`. */
+  const systemMessage = (page, text) => page.getByTestId('system-message').filter({ hasText: text });
 
   before(async () => {
     database = new TestDatabase();

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { MessageModel, OutboxEntry } from '@confab/sdk';
+import type { MessageModel, OutboxEntry, PendingAction } from '@confab/sdk';
 import { time } from '../chat-info.js';
 import { MediaAccess, mediaUrl, useMediaUrl } from '../media.js';
 import { LivePhoto } from './LivePhoto.js';
@@ -24,22 +24,58 @@ export interface MessageBubbleProps {
   read: boolean;
   repliedTo?: MessageModel;
   actions: MessageActions;
+  /** The sender's name is written above the text (another member's message in a group). */
+  showSender?: boolean;
+  /** The user's edits, reactions and deletions of it not yet taken by the server (already shown on `message`). */
+  pending?: readonly PendingAction[];
+  onRetry?: (action: PendingAction) => void;
+  onDiscard?: (action: PendingAction) => void;
 }
 
-export function MessageBubble({ message, me, media, senderName, read, repliedTo, actions }: MessageBubbleProps) {
+const actionNames: Record<PendingAction['action']['type'], string> = { edit: 'Edit', delete: 'Deletion', react: 'Reaction', unreact: 'Reaction removal' };
+
+/** Pending changes of a message (kept until the server takes them), and refused ones with a retry. */
+function ActionStatus({ pending = [], onRetry, onDiscard }: Pick<MessageBubbleProps, 'pending' | 'onRetry' | 'onDiscard'>) {
+  const waiting = pending.filter((a) => a.status !== 'failed');
+  const failed = pending.filter((a) => a.status === 'failed');
+  if (!pending.length) return null;
+  return (
+    <div class="action-status">
+      {waiting.length > 0 && (
+        <span class="pending" data-testid="action-pending">🕓 {waiting.map((a) => actionNames[a.action.type]).join(', ')} pending</span>
+      )}
+      {failed.map((action) => (
+        <p key={action.client_id} class="error" role="alert" data-testid="action-failed">
+          {actionNames[action.action.type]} failed: {action.error?.message ?? 'refused'}{' '}
+          <button type="button" onClick={() => onRetry?.(action)}>Retry</button>
+          <button type="button" onClick={() => onDiscard?.(action)}>Discard</button>
+        </p>
+      ))}
+    </div>
+  );
+}
+
+export function MessageBubble({ message, me, media, senderName, read, repliedTo, actions, showSender, pending, onRetry, onDiscard }: MessageBubbleProps) {
   const [menu, setMenu] = useState(false);
   const mine = message.sender_id === me;
   const close = (action: () => void) => () => { setMenu(false); action(); };
+  const status = <ActionStatus pending={pending} onRetry={onRetry} onDiscard={onDiscard} />;
+  if (message.type === 'system')
+    return (
+      <p class="system-message" data-testid="system-message" data-seq={message.seq} dir="auto">{message.content}</p>
+    );
   if (message.is_deleted)
     return (
       <article class={`bubble deleted${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${senderName}: message deleted`}>
         <p class="content"><em>Message deleted</em></p>
+        {status}
       </article>
     );
   return (
     <article class={`bubble${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${mine ? 'You' : senderName} at ${time(message.created_at)}`}>
+      {showSender && !mine && <p class="sender" data-testid="sender" dir="auto">{senderName}</p>}
       {repliedTo && (
-        <blockquote class="reply-quote" data-testid="reply-quote">
+        <blockquote class="reply-quote" data-testid="reply-quote" dir="auto">
           {repliedTo.is_deleted ? 'Message deleted' : repliedTo.content || 'Attachment'}
         </blockquote>
       )}
@@ -50,7 +86,7 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
       {message.media?.kind === 'video' && <VideoMessage message={message} media={media} onOpen={() => actions.openMedia(message)} />}
       {message.media?.kind === 'file' && <FileLink message={message} media={media} />}
       {message.type === 'location' && message.metadata.location && <LocationView location={message.metadata.location} />}
-      {message.content && <p class="content" data-testid="content">{message.content}</p>}
+      {message.content && <p class="content" data-testid="content" dir="auto">{message.content}</p>}
       <footer class="meta">
         {message.is_edited && <span class="edited" data-testid="edited">edited</span>}
         <time>{time(message.created_at)}</time>
@@ -60,6 +96,7 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
           </span>
         )}
       </footer>
+      {status}
       {message.reactions.length > 0 && (
         <ul class="reactions" aria-label="Reactions">
           {message.reactions.map((r) => {
@@ -158,7 +195,7 @@ export function OutgoingBubble({ entry, onRetry, onDiscard }: { entry: OutboxEnt
   const failed = entry.status === 'failed';
   return (
     <article class={`bubble mine outgoing${failed ? ' failed' : ''}`} data-testid="outgoing" data-status={entry.status}>
-      <p class="content">{entry.request.type === 'location' ? '📍 Location' : entry.request.content ?? ''}</p>
+      <p class="content" dir="auto">{entry.request.type === 'location' ? '📍 Location' : entry.request.content ?? ''}</p>
       <footer class="meta">
         {failed ? (
           <>

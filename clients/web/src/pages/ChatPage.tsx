@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { MessageBloc } from '@confab/sdk';
-import type { MessageModel, OutboxEntry } from '@confab/sdk';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { MessageBloc, withPendingActions } from '@confab/sdk';
+import type { MessageModel, OutboxEntry, PendingAction } from '@confab/sdk';
 import { InputBar } from '../components/InputBar.js';
 import { MessageActions, MessageBubble, OutgoingBubble } from '../components/MessageBubble.js';
 import { OfflineBanner } from '../components/OfflineBanner.js';
@@ -46,12 +46,38 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
   const readByOthers = Math.max(0, ...members.filter((m) => m.user.id !== me).map((m) => Math.max(m.last_read_seq ?? 0, state.readBy[m.user.id] ?? 0)),
     ...Object.entries(state.readBy).filter(([id]) => id !== me).map(([, seq]) => seq));
 
+  // Read while the page is seen: a new message, or the tab coming back into view with messages
+  // that arrived while it was in the background.
   const newest = state.messages.at(-1)?.seq ?? 0;
   useEffect(() => {
-    if (newest > 0 && document.visibilityState === 'visible') void bloc.add({ type: 'markRead', seq: newest }).catch(() => undefined);
-  }, [newest]);
+    const markRead = () => {
+      if (newest > 0 && document.visibilityState === 'visible') void bloc.add({ type: 'markRead', seq: newest }).catch(() => undefined);
+    };
+    markRead();
+    document.addEventListener('visibilitychange', markRead);
+    return () => document.removeEventListener('visibilitychange', markRead);
+  }, [bloc, newest]);
 
-  const byId = useMemo(() => new Map(state.messages.map((m) => [m.id, m])), [state.messages]);
+  // Edits, reactions and deletions not yet taken by the server show at once, marked pending.
+  const actionsOf = useMemo(() => {
+    const byMessage = new Map<string, PendingAction[]>();
+    for (const action of state.actions) byMessage.set(action.message_id, [...(byMessage.get(action.message_id) ?? []), action]);
+    return byMessage;
+  }, [state.actions]);
+
+  // A reply's quote: from the window, else fetched once (it may be older than the window).
+  const [quoted, setQuoted] = useState<ReadonlyMap<string, MessageModel>>(new Map());
+  const byId = useMemo(() => new Map([...quoted, ...state.messages.map((m): [string, MessageModel] => [m.id, m])]), [state.messages, quoted]);
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    for (const { reply_to_id: id } of state.messages) {
+      if (!id || byId.has(id) || asked.current.has(id)) continue;
+      asked.current.add(id);
+      session.client.rest.message(id, { retries: 0 })
+        .then((message) => setQuoted((known) => new Map(known).set(message.id, message)))
+        .catch(() => asked.current.delete(id)); // offline: asked again with the next change
+    }
+  }, [state.messages]);
   const rows: Row[] = [
     ...state.messages.map((message): Row => ({ kind: 'message', message })),
     ...state.outgoing.map((entry): Row => ({ kind: 'outgoing', entry })),
@@ -116,17 +142,29 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         keyOf={(row) => (row.kind === 'message' ? row.message.id : `out-${row.entry.client_id}`)}
         onNearTop={() => { if (state.hasOlder && !state.loading) void bloc.add({ type: 'loadOlder' }).catch(() => undefined); }}
         render={(row) => row.kind === 'message'
-          ? <MessageBubble message={row.message} me={me} media={session} senderName={nameOf(row.message.sender_id)}
-              read={row.message.seq <= readByOthers} repliedTo={row.message.reply_to_id ? byId.get(row.message.reply_to_id) : undefined} actions={actions} />
+          ? <MessageBubble message={withPendingActions(row.message, actionsOf.get(row.message.id) ?? [], me)} me={me} media={session}
+              senderName={nameOf(row.message.sender_id)} read={row.message.seq <= readByOthers}
+              repliedTo={row.message.reply_to_id ? byId.get(row.message.reply_to_id) : undefined} actions={actions}
+              pending={actionsOf.get(row.message.id)} showSender={chat?.type === 'group'}
+              onRetry={(action) => void bloc.add({ type: 'retry', clientId: action.client_id }).catch(() => undefined)}
+              onDiscard={(action) => void bloc.add({ type: 'discard', clientId: action.client_id }).catch(() => undefined)} />
           : <OutgoingBubble entry={row.entry} onRetry={() => void bloc.add({ type: 'retry', clientId: row.entry.client_id })}
               onDiscard={() => void bloc.add({ type: 'discard', clientId: row.entry.client_id })} />}
       />
       {uploading.map((u) => (
         <p key={u.id} class="upload-status" role="status">
-          {u.status === 'failed' ? <>Upload failed: {u.error} <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button></> : `Uploading ${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
+          {u.status === 'failed' ? <>Upload failed: {u.error}{' '}
+            <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button>
+            <button type="button" onClick={() => void session.uploads.add({ type: 'cancel', id: u.id })}>Dismiss</button></> : `Uploading ${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
         </p>
       ))}
+      {state.gone && (
+        <p class="chat-gone" role="alert" data-testid="chat-gone">
+          {chat || state.messages.length ? 'You are no longer a member of this chat.' : 'Chat not found: it does not exist or you are not a member.'}
+        </p>
+      )}
       <InputBar
+        disabled={state.gone}
         replyTo={replyTo}
         editing={editing}
         onCancel={() => { setReplyTo(undefined); setEditing(undefined); }}
