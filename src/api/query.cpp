@@ -11,7 +11,7 @@
 namespace confab::api {
 namespace {
 
-constexpr int default_limit = 50, max_limit = 200;
+constexpr int max_limit = 200;
 
 }  // namespace
 
@@ -48,9 +48,9 @@ std::optional<long long> non_negative_integer(const Query& query, const std::str
     return value;
 }
 
-int page_limit(const Query& query) {
+int page_limit(const Query& query, int when_absent) {
     const auto limit = non_negative_integer(query, "limit");
-    if (!limit) return default_limit;
+    if (!limit) return when_absent;
     if (*limit < 1 || *limit > max_limit) throw model::bad_request("limit must be from 1 to 200", "limit");
     return static_cast<int>(*limit);
 }

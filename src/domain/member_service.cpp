@@ -16,7 +16,6 @@
 namespace confab::domain {
 namespace {
 
-constexpr int max_invitations_listed = 200;
 constexpr std::size_t max_member_query = 64;  // as a user search's (user_service)
 
 // "an admin", "a member": a role as the system message of a role change names it.
@@ -154,9 +153,19 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
     co_return added;
 }
 
-boost::asio::awaitable<std::vector<Invitation>> MemberService::invitations(std::string actor) {
-    co_return co_await writes_.pool().run(
-        [actor](store::Tx& tx) { return store::invitations::of_user(tx, actor, max_invitations_listed); });
+boost::asio::awaitable<InvitationPage> MemberService::invitations(std::string actor,
+                                                                  std::optional<InvitationPlace> after, int limit) {
+    if (after) require_uuid(after->id, "cursor");
+    auto listed = co_await writes_.pool().run(
+        [actor, after, limit](store::Tx& tx) { return store::invitations::of_user(tx, actor, after, limit + 1); });
+    InvitationPage page;
+    if (static_cast<int>(listed.size()) > limit) {
+        listed.pop_back();
+        page.next = listed.back().second;
+    }
+    page.invitations.reserve(listed.size());
+    for (auto& [invitation, place] : listed) page.invitations.push_back(std::move(invitation));
+    co_return page;
 }
 
 boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::string invitation_id) {

@@ -145,6 +145,29 @@ TEST_F(ConsentTest, AnInvitationToADeletedGroupIsGone) {
     EXPECT_TRUE(invitations_of(port(), guarded).empty());
 }
 
+TEST_F(ConsentTest, InvitationsArePagedNewestFirstWithoutOverlap) {
+    auto owner = register_user(port(), "cp");
+    auto guarded = register_user(port(), "cp");
+    set_privacy(port(), guarded, "nobody");
+    std::vector<std::string> chats;  // oldest first
+    for (int i = 0; i < 5; ++i) chats.push_back(create_group(port(), owner, {guarded.id})["id"]);
+    std::vector<std::string> newest_first(chats.rbegin(), chats.rend());
+
+    EXPECT_EQ(invitations_of(port(), guarded).size(), 5u) << "all of them without a limit (the default is 200)";
+    std::vector<std::string> paged;
+    std::string target = invitations_url + "?limit=2";
+    for (int page = 0; page < 5; ++page) {
+        const auto body = expect_json(get(port(), guarded.token, target), 200, "page");
+        for (const auto& invitation : body["invitations"]) paged.push_back(invitation["chat_id"]);
+        if (body["next_cursor"].is_null()) break;
+        target = invitations_url + "?limit=2&cursor=" + body["next_cursor"].get<std::string>();
+    }
+    EXPECT_EQ(paged, newest_first);
+
+    for (const std::string bad : {"?cursor=bm9wZQ", "?cursor=%%%", "?limit=0", "?limit=201"})
+        EXPECT_TRUE(IsError(get(port(), guarded.token, invitations_url + bad), 400, "bad_request")) << bad;
+}
+
 TEST_F(ConsentTest, BadPrivacyAndInvitationRequestsAreRefused) {
     auto user = register_user(port(), "cn");
     for (const json& body : {json{{"who_can_add_me", "friends"}}, json{{"who_can_add_me", 1}}, json::object(),

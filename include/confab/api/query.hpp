@@ -18,8 +18,9 @@ private:
     std::map<std::string, std::string> values_;
 };
 
-// `limit`: default 50, 1..200 (PROTOCOL.md Conventions).
-int page_limit(const Query& query);
+// `limit`: default 50, 1..200 (PROTOCOL.md Conventions). A list that answered up to 200 before
+// it took a limit keeps that as its default (`when_absent`), so its existing clients see no less.
+int page_limit(const Query& query, int when_absent = 50);
 
 // A non-negative integer query parameter, e.g. before_seq.
 std::optional<long long> non_negative_integer(const Query& query, const std::string& name);

@@ -36,6 +36,11 @@ struct MemberPage {
     std::optional<std::int64_t> next_after_position;
 };
 
+struct InvitationPage {
+    std::vector<Invitation> invitations;
+    std::optional<InvitationPlace> next;  // the last one's place, when more follow
+};
+
 // What adding users to a group did: who joined, and who was invited instead because they
 // only let some people add them (rules::adds_without_asking).
 struct Additions {
@@ -80,7 +85,8 @@ public:
 
     // The invitee's side of consent: their pending invitations, newest first; accepting one
     // joins its group (the chat as they now see it); declining drops it.
-    boost::asio::awaitable<std::vector<Invitation>> invitations(std::string actor);
+    boost::asio::awaitable<InvitationPage> invitations(std::string actor, std::optional<InvitationPlace> after,
+                                                       int limit);
     boost::asio::awaitable<ChatView> accept(std::string actor, std::string invitation_id);
     boost::asio::awaitable<void> decline(std::string actor, std::string invitation_id);
 

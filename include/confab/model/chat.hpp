@@ -185,6 +185,13 @@ struct Membership {
 };
 
 // A pending invitation into a group, as its invitee sees it.
+// An invitation's place in its invitee's list, newest first: its time in microseconds, and
+// its id among those of the same time.
+struct InvitationPlace {
+    std::int64_t created_us = 0;
+    std::string id;
+};
+
 struct Invitation {
     std::string id;
     std::string chat_id;

@@ -191,8 +191,10 @@ void prepare(Tx& tx);
 // The new invitation's id; nullopt when the user already has one to this chat.
 std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,
                                   const std::string& inviter_id);
-// The user's pending invitations, newest first, at most `limit`.
-std::vector<model::Invitation> of_user(Tx& tx, const std::string& user_id, int limit);
+// The user's pending invitations, newest first, after `after` when given, at most `limit`,
+// each with its place (the next page's `after`).
+std::vector<std::pair<model::Invitation, model::InvitationPlace>> of_user(
+    Tx& tx, const std::string& user_id, const std::optional<model::InvitationPlace>& after, int limit);
 std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id);
 void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).

@@ -774,6 +774,7 @@ export interface components {
         };
         InvitationList: {
             invitations: components["schemas"]["InvitationModel"][];
+            next_cursor: string | null;
         };
         MessagePage: {
             messages: components["schemas"]["MessageModel"][];

@@ -686,7 +686,9 @@ export interface paths {
         };
         /**
          * The caller's pending invitations into groups
-         * @description Newest first, at most 200.
+         * @description Newest first, a page at a time: `limit` is 1-200 as everywhere, but defaults to 200
+         *     (what this list answered before it took a limit and a cursor, an addition), and
+         *     `next_cursor` is the opaque `cursor` of the next page, `null` on the last.
          */
         get: operations["listInvitations"];
         put?: never;
@@ -3671,6 +3673,7 @@ export interface components {
         };
         InvitationList: {
             invitations: components["schemas"]["InvitationModel"][];
+            next_cursor: string | null;
         };
         MessagePage: {
             messages: components["schemas"]["MessageModel"][];
@@ -5573,7 +5576,12 @@ export interface operations {
     };
     listInvitations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-200; default 200. Anything else, including non-numbers, is `400`. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
