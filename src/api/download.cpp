@@ -21,6 +21,13 @@ bool none_match(std::string_view header, std::string_view etag) {
     return false;
 }
 
+// If-Range (RFC 9110 13.1.5): the Range holds only while the client's copy is this one, named
+// by its strong entity tag; another tag, a weak one or a date (none is sent) gets the whole.
+bool range_applies(const http::Request& request, std::string_view etag) {
+    const auto* if_range = request.header("if-range");
+    return if_range == nullptr || *if_range == etag;
+}
+
 }  // namespace
 
 http::Response download_response(const http::Request& request, Download download) {
@@ -35,7 +42,7 @@ http::Response download_response(const http::Request& request, Download download
         response.content_type.clear();  // no body, so no representation to describe
         return response;
     }
-    const auto* range_header = request.header("range");
+    const auto* range_header = range_applies(request, etag) ? request.header("range") : nullptr;
     const auto range = parse_range(range_header ? std::optional<std::string_view>(*range_header) : std::nullopt, size);
     if (std::holds_alternative<Unsatisfiable>(range)) {
         auto refused = http::error_response(http::describe(model::bad_request("range not satisfiable", "Range")));

@@ -17,9 +17,11 @@ Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_f
     if (!parsed.is_object()) throw model::bad_request("frame must be a JSON object");
     Envelope envelope;
     if (const auto id = parsed.find("id"); id != parsed.end()) {
+        // Escaped (\u0000), a NUL passes the raw check above.
         if (!id->is_string() || id->get_ref<const std::string&>().empty() ||
-            domain::code_points(id->get_ref<const std::string&>()) > max_request_id)
-            throw model::bad_request("id must be a string of 1-64 characters", "id");
+            domain::code_points(id->get_ref<const std::string&>()) > max_request_id ||
+            id->get_ref<const std::string&>().find('\0') != std::string::npos)
+            throw model::bad_request("id must be a string of 1-64 characters without U+0000", "id");
         envelope.id = id_for_errors = id->get<std::string>();
     }
     const auto type = parsed.find("type");

@@ -40,6 +40,11 @@ void add_health_routes(http::Router& router, Services& services) {
         response.body = std::string(openapi_document());
         co_return response;
     });
+    // An upgrade to the WebSocket is taken before the router (net/http_session.cpp); a plain GET
+    // gets here, and another method is 405 as on any known path.
+    router.add(http::Method::get, "/api/v1/ws", [](http::Context&) -> boost::asio::awaitable<http::Response> {
+        throw model::Error(model::ErrorCode::not_found, "this path answers only a WebSocket upgrade");
+    });
     router.add(http::Method::get, "/metrics",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    require_metrics_access(services, context.request);

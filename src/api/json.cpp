@@ -174,8 +174,12 @@ std::optional<model::Timestamp> parse_timestamp(std::string_view text) {
         return std::nullopt;
     }
     // A leap second (:60) counts as the second after :59.
-    return time_point_cast<milliseconds>(sys_days(date)) + hours(*hour) + minutes(*minute) + seconds(*second) +
-           milliseconds(millis) - offset;
+    const auto instant = time_point_cast<milliseconds>(sys_days(date)) + hours(*hour) + minutes(*minute) +
+                         seconds(*second) + milliseconds(millis) - offset;
+    // In UTC it must still have four digits of year, as every timestamp the server writes does.
+    if (instant < sys_days(std::chrono::year(1) / 1 / 1) || instant >= sys_days(std::chrono::year(10000) / 1 / 1))
+        return std::nullopt;
+    return instant;
 }
 
 model::Timestamp required_timestamp(const Json& object, const char* field) {

@@ -552,6 +552,8 @@ const std::vector<Key>& keys() {
          &Limits::title_chars},
         {"limits.header_bytes", "CONFAB_LIMIT_HEADER_BYTES", integer(1024, kMaxHeaderBytes), &Config::limits,
          &Limits::header_bytes},
+        {"limits.response_buffer_bytes", "CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", integer(1024 * 1024, kMaxBytes),
+         &Config::limits, &Limits::response_buffer_bytes},
         {"limits.ws_outbound_queue", "CONFAB_LIMIT_WS_OUTBOUND_QUEUE", integer(1, kMaxCount), &Config::limits,
          &Limits::ws_outbound_queue},
         {"limits.ws_requests_in_flight", "CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", integer(1, 1024), &Config::limits,

@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* allowed_methods = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr const char* allowed_headers =
-    "Authorization, Content-Type, X-Request-Id, X-File-Name, X-Media-Metadata, If-None-Match, Range";
+    "Authorization, Content-Type, X-Request-Id, X-File-Name, X-Media-Metadata, If-None-Match, If-Range, Range";
 constexpr const char* exposed_headers =
     "X-Request-Id, ETag, Content-Range, Content-Disposition, Retry-After, Accept-Ranges";
 constexpr const char* preflight_max_age = "600";

@@ -65,7 +65,10 @@ Router::Match Router::match(Method method, std::string_view path) const {
         }
         if (!matches) continue;
         if (entry.method == method) return Found{&entry.handler, entry.pattern, std::move(params)};
-        wrong_method.allowed.push_back(entry.method);
+        // Two patterns may match one path (/users/me and /users/{id}): each method once.
+        if (std::find(wrong_method.allowed.begin(), wrong_method.allowed.end(), entry.method) ==
+            wrong_method.allowed.end())
+            wrong_method.allowed.push_back(entry.method);
     }
     if (!wrong_method.allowed.empty()) return wrong_method;
     if (fallback_ && (method == Method::get || method == Method::head))

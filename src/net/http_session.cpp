@@ -239,6 +239,12 @@ struct Upgrade {
     http::Request request;
 };
 
+// RFC 6455 4.1: the key is 16 bytes in base64, so 22 characters of its alphabet and "==".
+bool is_websocket_key(std::string_view key) {
+    const auto base64 = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+    return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
+}
+
 // What Beast's handshake would refuse with a plain-text body, refused in the error shape
 // instead: a version other than 13 (RFC 6455 4.4: the answer names the version spoken) or
 // no key.
@@ -249,9 +255,9 @@ std::optional<http::Response> handshake_refusal(const UpgradeRequest& message) {
         response.headers.emplace_back("Sec-WebSocket-Version", "13");
         return response;
     }
-    if (message[bhttp::field::sec_websocket_key].empty())
+    if (!is_websocket_key(message[bhttp::field::sec_websocket_key]))
         return http::error_response(
-            http::describe(model::bad_request("Sec-WebSocket-Key is required", "Sec-WebSocket-Key")));
+            http::describe(model::bad_request("Sec-WebSocket-Key must be 16 bytes in base64", "Sec-WebSocket-Key")));
     return std::nullopt;
 }
 
@@ -501,10 +507,25 @@ asio::awaitable<NextRequest> next_request(Connection& connection, beast::flat_bu
     co_return next;
 }
 
-// Dispatches the request and sends its answer; false when the connection must close.
+// An answer that does not fit in the response budget beside those being written.
+http::Response held_too_much() {
+    model::Error error(model::ErrorCode::unavailable, "too many large answers are waiting for their clients; retry");
+    error.retry_after_ms = 1000;
+    return http::error_response(http::describe(error));
+}
+
+// Dispatches the request and sends its answer, held in the response budget while it is
+// written; false when the connection must close.
 asio::awaitable<bool> answer(Connection& connection, NextRequest next, SessionContext& context) {
     auto& request = next.request;
-    auto response = co_await http::dispatch(context.router, context.cors, request);
+    std::optional<ResponseBudget::Hold> hold;
+    auto response = co_await http::dispatch(context.router, context.cors, request, [&](http::Response& answer) {
+        if (auto taken = context.responses.take(answer.body_bytes().size())) {
+            hold.emplace(std::move(*taken));
+        } else {
+            answer = held_too_much();
+        }
+    });
     if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
     const bool keep_open = next.keep_alive && !context.registry.stopping();
     const bool sent_whole = co_await send_response(connection, std::move(response), request, keep_open, context.files);

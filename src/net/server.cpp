@@ -39,6 +39,8 @@ constexpr auto exit_margin = std::chrono::milliseconds(750);
 // Out of descriptors, accepts pause this long at first, doubling up to the longest pause.
 constexpr auto first_accept_pause = std::chrono::milliseconds(10);
 constexpr auto longest_accept_pause = std::chrono::seconds(1);
+// Answers up to this size go out outside the response budget (limits.response_buffer_bytes).
+constexpr std::uint64_t small_response_bytes = 64 * 1024;
 
 // Written beside the target and renamed over it, so a reader never sees a partial number.
 void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
@@ -108,6 +110,7 @@ struct Server::Impl {
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
           connection_cap(total_connection_cap(cfg)),
           connections_total("connections_total", connection_cap),
+          responses(cfg.limits.response_buffer_bytes, small_response_bytes),
           accept_backoff(first_accept_pause, longest_accept_pause),
           context{config,
                   router,
@@ -119,7 +122,8 @@ struct Server::Impl {
                   std::move(hooks.admit_upload),
                   connections_per_address,
                   connections_per_user,
-                  files} {
+                  files,
+                  responses} {
         hub.deliver_on(loops.first().get_executor());
     }
 
@@ -238,6 +242,7 @@ struct Server::Impl {
     ConnectionCounter connections_per_user;
     const std::size_t connection_cap;
     ConnectionCounter connections_total;      // one key: every connection, HTTP or WebSocket
+    ResponseBudget responses;                 // large answers held while written
     OverCapacityAnswer over_capacity;         // accept loop only
     AcceptBackoff accept_backoff;             // used by the accept loop only
     std::uint64_t refused_over_capacity = 0;  // in the current episode; accept loop only

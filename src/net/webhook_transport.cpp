@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
 
+#include <charconv>
+
 namespace confab::net {
 namespace {
 
@@ -39,6 +41,12 @@ AddressKind classify_v6(const asio::ip::address_v6& address) {
     return AddressKind::public_internet;
 }
 
+bool is_port(std::string_view digits) {
+    unsigned long port = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    return error == std::errc() && end == digits.data() + digits.size() && port >= 1 && port <= 65535;
+}
+
 model::Error refused_url(const std::string& message, const std::string& field) {
     return model::with_reason(model::ErrorCode::bad_request, message, "url_refused", field);
 }
@@ -64,7 +72,10 @@ asio::awaitable<void> HttpWebhookTransport::check_destination(std::string url, s
     if (!parsed || parsed->scheme() != "http" || parsed->host().empty())
         throw model::bad_request(field + " must be an absolute http:// URL", field);
     if (parsed->has_fragment()) throw model::bad_request(field + " must have no fragment", field);
-    const auto port = parsed->has_port() ? std::string(parsed->port()) : std::string("80");
+    // The resolver would take "99999" (modulo 65536) or "0": a port is 1-65535.
+    if (!parsed->port().empty() && !is_port(parsed->port()))
+        throw model::bad_request(field + "'s port must be 1-65535", field);
+    const auto port = parsed->port().empty() ? std::string("80") : std::string(parsed->port());
     asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
     asio::ip::tcp::resolver::results_type resolved;
     try {

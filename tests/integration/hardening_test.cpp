@@ -165,7 +165,10 @@ TEST_F(HardeningTest, AUserSearchNamesAtLeastTwoCharactersOfValidText) {
 // A raw keep-alive connection: what the test writes, when, and everything the server says.
 class RawConnection {
 public:
-    explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    // `receive_buffer`: the socket's receive buffer in bytes (0: the system's), set before
+    // connecting so that the window offered to the server stays that small.
+    explicit RawConnection(std::uint16_t port, int receive_buffer = 0) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);
@@ -175,13 +178,27 @@ public:
         timeval timeout{10, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     }
-    ~RawConnection() { ::close(fd_); }
+    ~RawConnection() { close(); }
     RawConnection(const RawConnection&) = delete;
     RawConnection& operator=(const RawConnection&) = delete;
+
+    // Unread bytes make the close a reset: the server's write to it fails at once.
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
 
     bool write(const std::string& bytes) {
         return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
     }
+    // The status of the next response from its head alone, leaving its body unread; 0 when the
+    // server closed instead.
+    int head_status() {
+        while (received_.find("\r\n\r\n") == std::string::npos)
+            if (!receive()) return 0;
+        return std::atoi(received_.substr(9, 3).c_str());
+    }
+
     // The status of the next response (its whole head and a body of Content-Length), 0 when
     // the server closed instead.
     int next_status() {
@@ -235,6 +252,47 @@ TEST(HardeningBody, ALateRequestOnAKeepAliveConnectionGetsItsOwnTimeForItsBody) 
     }
     EXPECT_EQ(connection.next_status(), 401) << "the whole body was read and the login answered";
     EXPECT_EQ(server.terminate(10s), 0);
+}
+
+// A client that asks for a large page and never reads holds its answer until the send
+// timeout. Such answers share limits.response_buffer_bytes: one that does not fit beside them
+// is refused with 503 rather than held (an outside probe drove the server to 3 GB with 500
+// stalled connections), small answers still go, and the budget comes back when the stalled
+// connection goes.
+TEST(HardeningMemory, LargeAnswersToClientsThatDoNotReadShareABoundedBudget) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", "16777216"},
+                                                            {"CONFAB_LIMIT_CONTENT_CHARS", "100000"},
+                                                            {"CONFAB_LIMIT_BODY_BYTES", "1048576"},
+                                                            {"CONFAB_LIMIT_REQUEST_BURST", "1000"}});
+    const auto port = server.port();
+    const auto ann = register_user(port, "rb");
+    const std::string chat = create_group(port, ann)["id"];
+    // 100,000 characters of 4 bytes: a page of 30 is 12 MB, far more than the kernel's socket
+    // buffers (4 MiB at most here) can take off the server's hands.
+    std::string wide;
+    for (int i = 0; i < 100'000; ++i) wide += "\xF0\x9F\x98\x80";
+    for (int i = 0; i < 30; ++i) send_text(port, ann, chat, wide);
+    const std::string page = chat_messages_url(chat) + "?limit=30";
+
+    RawConnection stalled(port, 4096);
+    ASSERT_TRUE(
+        stalled.write("GET " + page + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ann.token + "\r\n\r\n"));
+    // Its head arrives, and the rest of its 12 MB waits in the server for the client to read.
+    ASSERT_EQ(stalled.head_status(), 200);
+    const auto refused = get(port, ann.token, page);
+    EXPECT_TRUE(IsError(refused, 503, "unavailable")) << refused.describe().substr(0, 300);
+    EXPECT_EQ(refused.header("Retry-After"), "1");
+    EXPECT_EQ(get(port, ann.token, chat_url(chat)).status, 200) << "a small answer still goes out";
+
+    stalled.close();
+    int status = 0;
+    for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+         status != 200 && std::chrono::steady_clock::now() < deadline;)
+        status = get(port, ann.token, page).status;
+    EXPECT_EQ(status, 200) << "the stalled connection's share came back when it closed";
+    EXPECT_TRUE(server.running());
 }
 
 }  // namespace

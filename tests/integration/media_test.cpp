@@ -991,6 +991,16 @@ TEST_F(MediaTest, SingleRangeRequestsAre206AndPastTheEndIs416) {
         EXPECT_TRUE(r.body == wav) << range;
         EXPECT_FALSE(r.has_header("content-range")) << range;
     }
+
+    // If-Range: the range only while the client's copy is this one (its strong entity tag).
+    const auto etag = download(port(), b, id).header("etag");
+    EXPECT_EQ(download(port(), b, id, {{"Range", "bytes=0-9"}, {"If-Range", etag}}).status, 206);
+    for (const std::string& validator :
+         {std::string("\"stale\""), "W/" + etag, std::string("Sat, 01 Jan 2000 00:00:00 GMT")}) {
+        auto r = download(port(), b, id, {{"Range", "bytes=0-9"}, {"If-Range", validator}});
+        EXPECT_EQ(r.status, 200) << validator;
+        EXPECT_TRUE(r.body == wav) << validator;
+    }
 }
 
 TEST_F(MediaTest, OnlyMembersCanDownload) {

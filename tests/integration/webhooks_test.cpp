@@ -419,6 +419,8 @@ TEST_F(WebhooksTest, BadSubscriptionsAreRefused) {
     EXPECT_TRUE(refused({{"url", 7}}, "url"));
     EXPECT_TRUE(refused({{"url", "ftp://example.com/hook"}}, "url"));
     EXPECT_TRUE(refused({{"url", "not a url"}}, "url"));
+    for (const std::string port : {"0", "65536", "99999", "4294967297"})
+        EXPECT_TRUE(refused({{"url", "http://1.1.1.1:" + port + "/hook"}}, "url")) << port;
     EXPECT_TRUE(refused({{"url", receiver.url()}, {"events", {"message.read"}}}, "events"));
     EXPECT_TRUE(refused({{"url", receiver.url()}, {"events", "message.new"}}, "events"));
     EXPECT_TRUE(IsError(post(port(), scene.ann.token, webhooks_url(scene.chat_id),

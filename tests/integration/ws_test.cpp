@@ -116,6 +116,14 @@ TEST_F(WsTest, AHandshakeOfAnotherVersionOrWithoutAKeyIs400InTheErrorShape) {
     const auto no_key = http(port(), "GET", "/api/v1/ws", std::nullopt, keyless);
     EXPECT_TRUE(IsError(no_key, 400, "bad_request"));
     EXPECT_EQ(no_key.json()["error"]["details"]["field"], "Sec-WebSocket-Key");
+    for (const std::string key :
+         {"short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ==x", "dGhl*HNhbXBsZSBub25jZQ=="}) {
+        auto bad_key = handshake;
+        bad_key["Sec-WebSocket-Key"] = key;
+        const auto refused = http(port(), "GET", "/api/v1/ws", std::nullopt, bad_key);
+        EXPECT_TRUE(IsError(refused, 400, "bad_request")) << key;
+        EXPECT_EQ(refused.json()["error"]["details"]["field"], "Sec-WebSocket-Key") << key;
+    }
 
     auto unauthenticated = version_8;
     unauthenticated.erase("Authorization");
@@ -124,11 +132,21 @@ TEST_F(WsTest, AHandshakeOfAnotherVersionOrWithoutAKeyIs400InTheErrorShape) {
     EXPECT_TRUE(WsClient::connect(port(), "/api/v1/ws", auth_header(u.token)).ok()) << "version 13 still upgrades";
 }
 
-TEST_F(WsTest, PlainGetOnTheWebSocketPathIsNotAnUpgrade) {
+TEST_F(WsTest, PlainGetOnTheWebSocketPathIsNotAnUpgradeAndOtherMethodsAre405) {
     auto u = register_user(port(), "wg");
-    auto r = get(port(), u.token, "/api/v1/ws");
-    EXPECT_GE(r.status, 400) << r.describe();
-    EXPECT_LT(r.status, 500) << r.describe();
+    EXPECT_TRUE(IsError(get(port(), u.token, "/api/v1/ws"), 404, "not_found"));
+    for (const std::string method : {"POST", "PATCH", "DELETE"}) {
+        const auto r = http(port(), method, "/api/v1/ws", std::nullopt, auth_header(u.token));
+        EXPECT_TRUE(IsError(r, 405, "method_not_allowed")) << method;
+        EXPECT_EQ(r.header("Allow"), "GET") << method;
+    }
+}
+
+TEST_F(WsTest, AllowNamesEachMethodOnceWhereTwoRoutesMatchAPath) {
+    auto u = register_user(port(), "wa");
+    const auto r = http(port(), "PUT", "/api/v1/users/me", std::nullopt, auth_header(u.token));
+    EXPECT_TRUE(IsError(r, 405, "method_not_allowed"));
+    EXPECT_EQ(r.header("Allow"), "GET, PATCH, DELETE") << "/users/me and /users/{id} both match";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +220,8 @@ TEST_F(WsTest, MissingOrUnknownTypeGetsBadRequestCarryingTheId) {
 TEST_F(WsTest, InvalidIdsGetBadRequest) {
     auto u = register_user(port(), "wi");
     auto ws = ws_connect(port(), u.token);
-    const std::vector<json> ids = {123, true, json::object(), json::array({"a"}), "", std::string(65, 'x')};
+    const std::vector<json> ids = {
+        123, true, json::object(), json::array({"a"}), "", std::string(65, 'x'), std::string("a\0b", 3)};
     for (const auto& id : ids) {
         ws->send_json({{"type", "ping"}, {"id", id}, {"data", json::object()}});
         auto reply = ws->receive();

@@ -25,6 +25,8 @@ struct Limits {
     unsigned auth_per_ip_per_minute = 30;
     std::size_t title_chars = 255;
     std::size_t header_bytes = 16 * 1024;
+    // Bytes of HTTP answers over 64 KiB held while being written (net::ResponseBudget).
+    std::size_t response_buffer_bytes = 256 * 1024 * 1024;
     std::size_t ws_outbound_queue = 1024;    // frames queued to one WebSocket before it is closed
     std::size_t ws_requests_in_flight = 16;  // requests of one WebSocket read ahead of their replies
     std::size_t connections_per_user = 16;   // open WebSockets of one user

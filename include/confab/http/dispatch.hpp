@@ -7,13 +7,17 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string_view>
 
 namespace confab::http {
 
 // Answers CORS preflights, routes one request, runs its handler, turns any failure into
-// the error shape and writes the request log line. Never throws.
-boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request);
+// the error shape and writes the request log line. `admit` has a last look at the answer
+// before it is decorated and logged, and may replace it (the response budget's 503). Never
+// throws.
+boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request,
+                                          const std::function<void(Response&)>& admit = {});
 
 // The request log line (method, path but never the query string, status, duration,
 // request id, user id) and the request metrics.

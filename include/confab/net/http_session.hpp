@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/http/message.hpp"
 #include "confab/net/connection_counter.hpp"
+#include "confab/net/response_budget.hpp"
 #include "confab/net/session_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -41,6 +42,7 @@ struct SessionContext {
     ConnectionCounter& connections_per_address;  // every TCP connection, HTTP or WebSocket
     ConnectionCounter& connections_per_user;     // open WebSockets
     domain::Workers& files;                      // download reads, upload writes (net/file_io.hpp)
+    ResponseBudget& responses;                   // large answers held while written
 };
 
 // The refusal for a connection past one of the caps above.

@@ -2385,10 +2385,12 @@ export interface paths {
          *     The token goes in `Authorization: Bearer` or, for browsers, in `?access_token=`
          *     (query strings are never logged). A missing or bad token is HTTP `401` with the error
          *     body; when `server.allowed_origins` is set, an `Origin` that is not listed is `403`.
-         *     This path is handled before the router: a plain `GET` without the upgrade headers is
-         *     `404 not_found`. An upgrade whose `Sec-WebSocket-Version` is not `13`, or without a
-         *     `Sec-WebSocket-Key`, is `400 bad_request` naming the header in `details.field` (the
-         *     former with `Sec-WebSocket-Version: 13`, RFC 6455 4.4), before the token is looked at.
+         *     An upgrade is taken before the router; a plain `GET` without the upgrade headers is
+         *     `404 not_found`, and another method `405` with `Allow: GET`. An upgrade whose
+         *     `Sec-WebSocket-Version` is not `13`, or whose `Sec-WebSocket-Key` is not 16 bytes in
+         *     base64 (24 characters ending in `==`, RFC 6455 4.1), is `400 bad_request` naming the
+         *     header in `details.field` (the former with `Sec-WebSocket-Version: 13`, RFC 6455 4.4),
+         *     before the token is looked at.
          */
         get: operations["openWebSocket"];
         put?: never;
@@ -4467,7 +4469,7 @@ export interface components {
                 "application/json": components["schemas"]["RetryableError"];
             };
         };
-        /** @description `unavailable`: database down or not migrated, a queue full (the database queue, the queue of the media workers or, at sign-in, the password-hashing queue), too many connections, or shutting down; safe to retry after `Retry-After` seconds (`details.retry_after_ms`). */
+        /** @description `unavailable`: database down or not migrated, a queue full (the database queue, the queue of the media workers or, at sign-in, the password-hashing queue), too many connections, an answer over 64 KiB while the large answers being written to clients that do not read fill `limits.response_buffer_bytes`, or shutting down; safe to retry after `Retry-After` seconds (`details.retry_after_ms`). */
         Unavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5708,6 +5710,8 @@ export interface operations {
                 "If-None-Match"?: string;
                 /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-512`. */
                 Range?: string;
+                /** @description The `ETag` of the copy the client holds; another tag, a weak one or a date makes the `Range` ignored (`200`, the whole file; RFC 9110 13.1.5). */
+                "If-Range"?: string;
             };
             path: {
                 /** @description The user's id. */
@@ -8096,6 +8100,8 @@ export interface operations {
                 "If-None-Match"?: string;
                 /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-512`. */
                 Range?: string;
+                /** @description The `ETag` of the copy the client holds; another tag, a weak one or a date makes the `Range` ignored (`200`, the whole file; RFC 9110 13.1.5). */
+                "If-Range"?: string;
             };
             path: {
                 /** @description The message's id (members of its chat only; `404` otherwise). */
@@ -8229,8 +8235,8 @@ export interface operations {
                 content?: never;
             };
             /**
-             * @description A handshake the server does not speak (`Sec-WebSocket-Version` other than `13`, no
-             *     `Sec-WebSocket-Key`), or a bad `X-On-Behalf-Of`.
+             * @description A handshake the server does not speak (`Sec-WebSocket-Version` other than `13`, a
+             *     `Sec-WebSocket-Key` missing or not 16 bytes in base64), or a bad `X-On-Behalf-Of`.
              */
             400: {
                 headers: {
