@@ -104,6 +104,8 @@ std::size_t nesting_depth(const Json& value) {
 
 }  // namespace
 
+constexpr std::size_t max_metadata_depth = 64;
+
 std::optional<model::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
@@ -111,9 +113,12 @@ std::optional<model::OpaqueJson> optional_object(const Json& object, const char*
     const auto too_large = [field] {
         return model::Error(model::ErrorCode::payload_too_large, std::string(field) + " is too large", field);
     };
-    // Each level takes at least two bytes ("[]"), so deeper cannot fit; checked first
-    // because dump() recurses once per level.
-    if (nesting_depth(*found) > max_bytes / 2) throw too_large();
+    // Checked first because dump() recurses once per level. Each level takes at least two
+    // bytes ("[]"), so deeper than half the limit cannot fit at all; below that a client's
+    // JSON parser may still refuse (Python's stops near 1,000 levels) what would fit.
+    const auto depth = nesting_depth(*found);
+    if (depth > max_bytes / 2) throw too_large();
+    if (depth > max_metadata_depth) throw bad_request(std::string(field) + " must nest at most 64 levels", field);
     auto text = dump(*found);
     if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000
         throw bad_request(std::string(field) + " must not contain U+0000", field);

@@ -300,9 +300,9 @@ boost::asio::awaitable<void> MessageService::remove(std::string actor, std::stri
 
 boost::asio::awaitable<void> MessageService::react(std::string actor, std::string message_id, std::string emoji,
                                                    bool add) {
-    if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_valid_utf8(emoji) ||
-        emoji.find('\0') != std::string::npos)
-        throw bad_request("emoji must be 1-32 bytes of UTF-8", "emoji");
+    if (emoji.empty() || emoji.size() > max_emoji_bytes || !is_plain_text(emoji) || !shows_something(emoji))
+        throw bad_request("emoji must be 1-32 bytes of UTF-8 that shows, without control or bidirectional characters",
+                          "emoji");
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
     rules::may_react(standing);

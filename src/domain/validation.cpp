@@ -61,6 +61,20 @@ bool is_control_or_bidi(char32_t c) {
 
 }  // namespace
 
+// Spaces and the characters that print nothing (zero-width, fillers): a name of only these
+// shows as blank, or as nothing, and lets one user pass for another.
+bool is_invisible(char32_t c) {
+    return c == 0x20 || c == 0xA0 || c == 0x115F || c == 0x1160 || c == 0x1680 || c == 0x180E ||
+           (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x2060 ||
+           c == 0x3000 || c == 0x3164 || c == 0xFEFF || c == 0xFFA0;
+}
+
+bool shows_something(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();)
+        if (!is_invisible(next_code_point(text, i))) return true;
+    return false;
+}
+
 bool is_plain_text(std::string_view text) {
     if (!is_valid_utf8(text)) return false;
     for (std::size_t i = 0; i < text.size();)
@@ -80,7 +94,9 @@ void require_avatar_url(const std::optional<std::string>& url) {
     if (url->empty() || code_points(*url) > max_avatar_url_chars)
         throw bad_request("avatar_url must be 1-2048 characters", "avatar_url");
     const bool on_this_server = url->size() > 1 && (*url)[0] == '/' && (*url)[1] != '/';
-    if (!on_this_server && !has_scheme(*url, "http://") && !has_scheme(*url, "https://"))
+    // A browser reads "\" as "/" in an http URL: "/\evil.example" would leave this server.
+    if (url->find('\\') != std::string::npos ||
+        (!on_this_server && !has_scheme(*url, "http://") && !has_scheme(*url, "https://")))
         throw bad_request("avatar_url must be an http or https URL or a path on this server", "avatar_url");
 }
 
@@ -95,6 +111,7 @@ void require_name(std::string_view name, const std::string& field) {
     if (length < 1 || length > max_name_chars) throw bad_request(field + " must be 1-64 characters", field);
     if (!is_plain_text(name))
         throw bad_request(field + " must not contain control or bidirectional formatting characters", field);
+    if (!shows_something(name)) throw bad_request(field + " must show something besides spaces", field);
 }
 
 bool is_uuid(std::string_view text) {

@@ -149,6 +149,42 @@ TEST_F(HardeningTest, NamesAndTitlesRefuseControlAndBidirectionalCharacters) {
     EXPECT_EQ(get_chat(port(), owner, group["id"])["title"], group["title"]);
 }
 
+// What an outside probe got through: names that show nothing, reactions that are control or
+// bidirectional characters, a path avatar a browser reads as another host, metadata deeper
+// than clients parse, and a timestamp past year 9999 in UTC (which was a 500).
+TEST_F(HardeningTest, InvisibleNamesControlReactionsBackslashAvatarsDeepMetadataAndYear10000AreRefused) {
+    auto owner = register_user(port(), "hi");
+    for (const std::string name : {"\u200B", " \u3164 ", "\xE2\x80\x8B\xE2\x80\x8C"}) {
+        const auto r = patch(port(), owner.token, "/api/v1/users/me", {{"display_name", name}});
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << r.describe();
+    }
+    EXPECT_EQ(patch(port(), owner.token, "/api/v1/users/me", {{"display_name", "\u200BZo\u00EB"}}).status, 200);
+
+    const std::string chat = create_group(port(), owner)["id"];
+    const auto message = send_text(port(), owner, chat, "react to me");
+    for (const std::string emoji : {"\n", "\u202E", " ", "\u200B"})
+        EXPECT_TRUE(IsError(put(port(), owner.token, reaction_url(message["id"], emoji)), 400, "bad_request"))
+            << json(emoji).dump();
+    EXPECT_EQ(put(port(), owner.token, reaction_url(message["id"], "\U0001F468\u200D\U0001F469")).status, 204)
+        << "a joined emoji shows";
+
+    for (const std::string url : {"/\\evil.example/x.png", "https://a.example\\@evil.example/"})
+        EXPECT_TRUE(IsError(put(port(), owner.token, chat_url(chat), {{"avatar_url", url}}), 400, "bad_request"))
+            << url;
+
+    json deep = json::object();
+    for (int level = 1; level < 64; ++level) deep = json{{"x", deep}};  // {} and 63 around it
+    EXPECT_EQ(put(port(), owner.token, chat_url(chat), {{"metadata", deep}}).status, 200) << "64 levels";
+    const auto too_deep = put(port(), owner.token, chat_url(chat), {{"metadata", json{{"x", deep}}}});
+    EXPECT_TRUE(IsError(too_deep, 400, "bad_request")) << too_deep.describe();
+
+    for (const std::string at : {"9999-12-31T23:59:60Z", "9999-12-31T23:59:59-10:00"}) {
+        const auto r = post(port(), owner.token, chat_url(chat) + "/invite-links", {{"expires_at", at}});
+        EXPECT_TRUE(IsError(r, 400, "bad_request")) << at << ": " << r.describe();
+        EXPECT_EQ(r.json()["error"]["details"]["field"], "expires_at") << at;
+    }
+}
+
 TEST_F(HardeningTest, AUserSearchNamesAtLeastTwoCharactersOfValidText) {
     auto me = register_user(port(), "sq");
     for (const std::string& target :

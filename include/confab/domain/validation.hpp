@@ -19,9 +19,13 @@ bool is_valid_utf8(std::string_view text);
 // or reorder what follows it. For names and titles, which are shown to other users.
 bool is_plain_text(std::string_view text);
 
+// Whether the text has a character that prints: not only spaces, zero-width characters and
+// fillers. For what is shown to others as a name or a reaction.
+bool shows_something(std::string_view text);
+
 constexpr std::size_t max_name_chars = 64;
-// Throws bad_request naming the field unless `name` is 1-64 code points of plain text: display
-// names, device names.
+// Throws bad_request naming the field unless `name` is 1-64 code points of plain text that
+// shows something: display names, device names.
 void require_name(std::string_view name, const std::string& field);
 
 // Throws bad_request naming `client_id` unless it is absent or 1-64 code points (as the

@@ -469,7 +469,7 @@ export interface components {
             is_edited: boolean;
             is_deleted: boolean;
             /**
-             * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
+             * @description Client-defined object (at most 16 KiB serialized, 64 levels deep). `location` messages carry
              *     `metadata.location`, and a message of any type that carries one holds it to the
              *     same shape (a send with another is `400`). A deleted message's is `{}`. `system`
              *     messages carry `metadata.event` (`member.added`, `member.joined`,
@@ -958,7 +958,7 @@ export interface components {
             avatar_url?: components["schemas"]["ChatAvatarUrl"];
             member_ids?: components["schemas"]["Uuid"][];
             settings?: components["schemas"]["ChatSettingsPatch"];
-            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that) and 64 levels deep (`400`). */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -984,7 +984,7 @@ export interface components {
              * @default false
              */
             is_public: boolean;
-            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that) and 64 levels deep (`400`). */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -1015,7 +1015,7 @@ export interface components {
             title?: string;
             avatar_url?: components["schemas"]["ChatAvatarUrl"];
             settings?: components["schemas"]["ChatSettingsPatch"];
-            /** @description Replaces the stored metadata whole; at most 16 KiB serialized. */
+            /** @description Replaces the stored metadata whole; at most 16 KiB serialized and 64 levels deep. */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -1231,7 +1231,7 @@ export interface components {
              *     scheduled message cannot be a thread reply (`400`).
              */
             thread_root_id?: components["schemas"]["Uuid"] | null;
-            /** @description At most 16 KiB serialized; `location` messages need `metadata.location`. */
+            /** @description At most 16 KiB serialized and 64 levels deep; `location` messages need `metadata.location`. */
             metadata?: {
                 location?: components["schemas"]["Location"];
             } & {

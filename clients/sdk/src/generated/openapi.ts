@@ -1618,7 +1618,7 @@ export interface paths {
          *     Server API). Media types need the `media_id` of an upload by the sender to this chat, of
          *     the same kind (`400` otherwise; an upload already attached is `409`). `reply_to_id`
          *     (or its synonym `reply_to`) must be a message of the same chat (`400`). `metadata`
-         *     must be an object, at most 16 KiB serialized (`413` past that).
+         *     must be an object, at most 16 KiB serialized (`413` past that) and 64 levels deep (`400`).
          *
          *     `thread_root_id` makes the message a reply in that message's thread: a message of the
          *     same chat, not a `system` message and not itself a thread reply (`400`, field
@@ -3370,7 +3370,7 @@ export interface components {
             is_edited: boolean;
             is_deleted: boolean;
             /**
-             * @description Client-defined object (at most 16 KiB serialized). `location` messages carry
+             * @description Client-defined object (at most 16 KiB serialized, 64 levels deep). `location` messages carry
              *     `metadata.location`, and a message of any type that carries one holds it to the
              *     same shape (a send with another is `400`). A deleted message's is `{}`. `system`
              *     messages carry `metadata.event` (`member.added`, `member.joined`,
@@ -3859,7 +3859,7 @@ export interface components {
             avatar_url?: components["schemas"]["ChatAvatarUrl"];
             member_ids?: components["schemas"]["Uuid"][];
             settings?: components["schemas"]["ChatSettingsPatch"];
-            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that) and 64 levels deep (`400`). */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -3885,7 +3885,7 @@ export interface components {
              * @default false
              */
             is_public: boolean;
-            /** @description Client-defined, at most 16 KiB serialized (`413` past that). */
+            /** @description Client-defined, at most 16 KiB serialized (`413` past that) and 64 levels deep (`400`). */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -3916,7 +3916,7 @@ export interface components {
             title?: string;
             avatar_url?: components["schemas"]["ChatAvatarUrl"];
             settings?: components["schemas"]["ChatSettingsPatch"];
-            /** @description Replaces the stored metadata whole; at most 16 KiB serialized. */
+            /** @description Replaces the stored metadata whole; at most 16 KiB serialized and 64 levels deep. */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -4132,7 +4132,7 @@ export interface components {
              *     scheduled message cannot be a thread reply (`400`).
              */
             thread_root_id?: components["schemas"]["Uuid"] | null;
-            /** @description At most 16 KiB serialized; `location` messages need `metadata.location`. */
+            /** @description At most 16 KiB serialized and 64 levels deep; `location` messages need `metadata.location`. */
             metadata?: {
                 location?: components["schemas"]["Location"];
             } & {
