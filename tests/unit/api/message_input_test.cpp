@@ -110,12 +110,27 @@ TEST(ParseSend, MetadataNestedDeeperThanItsSizeAllowsIsTooLargeWithoutRecursing)
         Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') + std::string(depth, ']') + "}}"));
 }
 
-TEST(ParseSend, MetadataNestedAsDeeplyAsItsSizeAllowsIsKept) {
-    const std::size_t depth = 8 * 1024 - 8;
-    const auto m = parse_send(Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(depth, '[') +
-                                          std::string(depth, ']') + "}}"),
-                              "c", "s");
-    EXPECT_EQ(m.metadata.text.size(), 2 * depth + 6);
+TEST(ParseSend, MetadataNestsAtMost64LevelsAndDeeperThanItsSizeAllowsIsTooLarge) {
+    const auto with_metadata = [](std::size_t brackets) {  // the metadata object and `brackets` arrays in it
+        return Json::parse(R"({"type":"text","metadata":{"a":)" + std::string(brackets, '[') +
+                           std::string(brackets, ']') + "}}");
+    };
+    EXPECT_EQ(parse_send(with_metadata(63), "c", "s").metadata.text.size(), 2 * 63 + 6);
+    const auto refused = [&](std::size_t brackets) -> std::optional<model::Error> {
+        try {
+            parse_send(with_metadata(brackets), "c", "s");
+        } catch (const model::Error& error) {
+            return error;
+        }
+        return std::nullopt;
+    };
+    const auto deeper = refused(64);
+    ASSERT_TRUE(deeper);
+    EXPECT_EQ(deeper->code(), model::ErrorCode::bad_request);
+    EXPECT_EQ(deeper->field(), "metadata");
+    const auto beyond_size = refused(9000);  // 16 KiB of brackets cannot nest this deep
+    ASSERT_TRUE(beyond_size);
+    EXPECT_EQ(beyond_size->code(), model::ErrorCode::payload_too_large);
 }
 
 }  // namespace
