@@ -19,6 +19,9 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       page_stamps(cfg.database.url, pool),
       hashing(cfg.auth.hash_threads, cfg.auth.hash_queue),
       workers(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
+      // Apart from the media workers: one user asking for a hundred thumbnails of large images
+      // at once held up everyone's uploads behind them (19 s for a 71-byte PNG).
+      thumbnails(cfg.media.worker_threads, cfg.overload.worker_queue_limit),
       // As many as the media workers, apart from them so a download never waits behind a
       // thumbnail; unbounded, as a connection waits for one file job at a time (net/file_io.hpp).
       files(cfg.media.worker_threads, std::numeric_limits<std::size_t>::max()),
@@ -33,7 +36,7 @@ Application::Application(const config::Config& cfg, domain::Translator* translat
       members(writes, storage, cfg.limits),
       messages(writes, storage, cfg.limits, page_stamps),
       presence(writes, hub, workers, cfg.limits, cfg.cluster),
-      media(writes, users, storage, workers, cfg.media, cfg.limits),
+      media(writes, users, storage, workers, thumbnails, cfg.media, cfg.limits),
       stats(pool),
       templates(writes, cfg.limits.content_chars),
       scheduled(writes, messages, workers, cfg.limits),
@@ -88,8 +91,8 @@ void Application::stop() {
     calls.stop_sweeper();
     analytics.stop();
     pool.stop();
-    for (auto* threads : {&hashing, &workers, &files}) threads->pool().stop();
-    for (auto* threads : {&hashing, &workers, &files}) threads->pool().join();
+    for (auto* threads : {&hashing, &workers, &thumbnails, &files}) threads->pool().stop();
+    for (auto* threads : {&hashing, &workers, &thumbnails, &files}) threads->pool().join();
 }
 
 }  // namespace confab::api

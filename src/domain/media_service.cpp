@@ -169,11 +169,12 @@ boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& st
 }
 
 MediaService::MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers,
-                           const config::Media& settings, const config::Limits& limits)
+                           Workers& thumbnails, const config::Media& settings, const config::Limits& limits)
     : writes_(writes),
       users_(users),
       storage_(storage),
       workers_(workers),
+      thumbnails_(thumbnails),
       settings_(settings),
       quota_bytes_(limits.media_quota_bytes),
       uploads_("uploads", limits.upload_burst, limits.upload_rate),
@@ -329,7 +330,7 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
         throw bad_request("only images and videos have thumbnails", "variant");
     if (video && !file.media.poster) throw Error(ErrorCode::unsupported_media_type, "this video has no poster");
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
-    const auto size = co_await offload(workers_, [&]() -> std::optional<std::uintmax_t> {
+    const auto size = co_await offload(thumbnails_, [&]() -> std::optional<std::uintmax_t> {
         try {
             if (!std::filesystem::exists(thumbnail)) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.

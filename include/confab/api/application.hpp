@@ -70,9 +70,10 @@ public:
     const config::Config& config;
     store::Pool pool;
     store::PageStamps page_stamps;
-    domain::Workers hashing;  // Argon2id only
-    domain::Workers workers;  // media: sniffing, hashing, fsync, thumbnails, cleanup
-    domain::Workers files;    // the file reads and writes of downloads and uploads (net/file_io.hpp)
+    domain::Workers hashing;     // Argon2id only
+    domain::Workers workers;     // media: sniffing, hashing, fsync, cleanup
+    domain::Workers thumbnails;  // thumbnails and posters made when first asked for
+    domain::Workers files;       // the file reads and writes of downloads and uploads (net/file_io.hpp)
     media::LocalStorage storage;
     realtime::Hub hub;
     domain::AuthService auth;

@@ -75,7 +75,8 @@ class MediaService {
 public:
     static constexpr int unattached_lifetime_hours = 24;
 
-    MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers,
+    // `workers` check uploads; `thumbnails` make the thumbnails first asked for, apart from them.
+    MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers, Workers& thumbnails,
                  const config::Media& settings, const config::Limits& limits);
 
     // Spends one of the user's upload tokens, before the body is received; throws
@@ -119,6 +120,7 @@ private:
     UserService& users_;
     media::Storage& storage_;
     Workers& workers_;
+    Workers& thumbnails_;
     config::Media settings_;
     std::size_t quota_bytes_;  // limits.media_quota_bytes
     RateLimiter uploads_;
