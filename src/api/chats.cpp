@@ -109,7 +109,9 @@ awaitable<http::Response> search_channels(Services& services, http::Context& con
     const auto query = Query::parse(context.request.query);
     auto q = query.get("q").value_or("");
     if (!domain::is_valid_utf8(q) || domain::code_points(q) > max_channel_query_chars)
-        throw model::bad_request("q must be at most 256 characters of valid UTF-8", "q");
+        throw model::bad_request("q must be at most " + std::to_string(max_channel_query_chars) +
+                                     " characters of valid UTF-8",
+                                 "q");
     const auto page =
         co_await services.chats.search_channels(principal.user_id, q, handle_cursor(query), page_limit(query));
     Json channels = Json::array();

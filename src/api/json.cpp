@@ -102,9 +102,9 @@ std::size_t nesting_depth(const Json& value) {
     return deepest;
 }
 
-}  // namespace
-
 constexpr std::size_t max_metadata_depth = 64;
+
+}  // namespace
 
 std::optional<model::OpaqueJson> optional_object(const Json& object, const char* field, std::size_t max_bytes) {
     const auto found = object.find(field);
@@ -118,7 +118,9 @@ std::optional<model::OpaqueJson> optional_object(const Json& object, const char*
     // JSON parser may still refuse (Python's stops near 1,000 levels) what would fit.
     const auto depth = nesting_depth(*found);
     if (depth > max_bytes / 2) throw too_large();
-    if (depth > max_metadata_depth) throw bad_request(std::string(field) + " must nest at most 64 levels", field);
+    if (depth > max_metadata_depth)
+        throw bad_request(std::string(field) + " must nest at most " + std::to_string(max_metadata_depth) + " levels",
+                          field);
     auto text = dump(*found);
     if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000
         throw bad_request(std::string(field) + " must not contain U+0000", field);

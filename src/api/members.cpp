@@ -14,6 +14,10 @@ namespace {
 constexpr int max_invitations_by_default = 200;
 
 // "i:<microseconds>:<id>", the last invitation of the previous page (model::InvitationPlace).
+std::string encode_invitation_cursor(const model::InvitationPlace& place) {
+    return encode_cursor("i:" + std::to_string(place.created_us) + ":" + place.id);
+}
+
 std::optional<model::InvitationPlace> invitation_cursor(const Query& query) {
     const auto cursor = query.get("cursor");
     if (!cursor || cursor->empty()) return std::nullopt;
@@ -202,9 +206,7 @@ void add_member_routes(http::Router& router, Services& services) {
                                                                 page_limit(query, max_invitations_by_default));
         Json list = Json::array();
         for (const auto& invitation : page.invitations) list.push_back(to_json(invitation));
-        const Json next = page.next
-                              ? Json(encode_cursor("i:" + std::to_string(page.next->created_us) + ":" + page.next->id))
-                              : Json(nullptr);
+        const Json next = page.next ? Json(encode_invitation_cursor(*page.next)) : Json(nullptr);
         co_return http::json_response(200, dump(Json{{"invitations", std::move(list)}, {"next_cursor", next}}));
     });
     router.add(Method::post, "/api/v1/invitations/{id}/accept",

@@ -59,8 +59,6 @@ bool is_control_or_bidi(char32_t c) {
            (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
-}  // namespace
-
 // Spaces and the characters that print nothing (zero-width, fillers): a name of only these
 // shows as blank, or as nothing, and lets one user pass for another.
 bool is_invisible(char32_t c) {
@@ -68,6 +66,8 @@ bool is_invisible(char32_t c) {
            (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x2060 ||
            c == 0x3000 || c == 0x3164 || c == 0xFEFF || c == 0xFFA0;
 }
+
+}  // namespace
 
 bool shows_something(std::string_view text) {
     for (std::size_t i = 0; i < text.size();)

@@ -247,7 +247,7 @@ bool is_websocket_key(std::string_view key) {
 
 // What Beast's handshake would refuse with a plain-text body, refused in the error shape
 // instead: a version other than 13 (RFC 6455 4.4: the answer names the version spoken) or
-// no key.
+// a key that is not 16 bytes in base64.
 std::optional<http::Response> handshake_refusal(const UpgradeRequest& message) {
     if (message[bhttp::field::sec_websocket_version] != "13") {
         auto response = http::error_response(

@@ -319,8 +319,7 @@ const std::string member_columns = std::string("cm.chat_id::text, ") + user_colu
                                    ", cm.role, cm.last_read_seq, cm.is_muted, " CONFAB_TIME("cm.joined_at") ", " +
                                    "cm.position, " CONFAB_TIME("u.last_seen_at") ", u.who_can_see_presence, " +
                                    "u.send_read_receipts, " CONFAB_TIME("cm.muted_until") ", " +
-                                   "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = cm.user_id), " +
-                                   CONFAB_CUSTOM_ROLE("cm");
+                                   CONFAB_ONLINE("cm.user_id") ", " + CONFAB_CUSTOM_ROLE("cm");
 
 // Everything the row holds: what the member keeps from others is left to the domain's rules.
 std::pair<model::Member, std::int64_t> member_from(const pqxx::row& row) {

@@ -37,7 +37,7 @@ void prepare(Tx& tx) {
                "ORDER BY 1");
     tx.prepare("presence_release_all",
                "DELETE FROM presence_connections WHERE user_id = $1::uuid AND process_id = ANY($2::text[])");
-    tx.prepare("presence_held_anywhere", "SELECT EXISTS (SELECT 1 FROM presence_connections WHERE user_id = $1::uuid)");
+    tx.prepare("presence_held_anywhere", "SELECT" CONFAB_ONLINE("$1::uuid"));
 }
 
 Change set_held(Tx& tx, const std::string& user_id, const std::string& process_id,

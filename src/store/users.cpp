@@ -68,9 +68,9 @@ void prepare(Tx& tx) {
     tx.prepare("users_set_deactivated",
                "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
                "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_TIME("deactivated_at"));
-    tx.prepare("users_presence_of", "SELECT id::text, " + privacy_columns + ", " CONFAB_TIME("last_seen_at") ", "
-                                    "EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = users.id) "
-                                    "FROM users WHERE id = ANY($1::uuid[])");
+    tx.prepare("users_presence_of", "SELECT id::text, " + privacy_columns +
+                                        ", " CONFAB_TIME("last_seen_at") ", " CONFAB_ONLINE(
+                                            "users.id") "FROM users WHERE id = ANY($1::uuid[])");
     tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters

@@ -184,7 +184,6 @@ struct Membership {
     std::optional<CustomRole> custom_role{};  // ranks as `role`
 };
 
-// A pending invitation into a group, as its invitee sees it.
 // An invitation's place in its invitee's list, newest first: its time in microseconds, and
 // its id among those of the same time.
 struct InvitationPlace {
@@ -192,6 +191,7 @@ struct InvitationPlace {
     std::string id;
 };
 
+// A pending invitation into a group, as its invitee sees it.
 struct Invitation {
     std::string id;
     std::string chat_id;

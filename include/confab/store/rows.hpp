@@ -71,6 +71,10 @@ inline model::ChatSettings chat_settings(const pqxx::row& row, int first) {
             row[first + 3].as<bool>(), row[first + 4].as<bool>(), row[first + 5].as<std::int64_t>()};
 }
 
+// Whether the user (a column or parameter) is online: some process, on any node, holds a
+// connection of theirs (migrations/0027_presence.sql).
+#define CONFAB_ONLINE(user_id) " EXISTS (SELECT 1 FROM presence_connections pc WHERE pc.user_id = " user_id ") "
+
 // A condition leaving out the messages (table alias `message`) that the viewer (the statement
 // parameter named, a uuid or NULL for none) hid for themself.
 #define CONFAB_NOT_HIDDEN(message, viewer)                                                                     \
