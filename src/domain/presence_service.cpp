@@ -82,8 +82,10 @@ boost::asio::awaitable<void> PresenceService::typing(std::string actor, std::str
     std::optional<Typist> changed;
     if (started) {
         // Read once per start, not per keystroke: the refreshes above reach no database.
-        auto hidden_from =
-            co_await writes_.pool().run([actor](store::Tx& tx) { return store::user_blocks::related(tx, actor); });
+        auto hidden_from = co_await writes_.pool().run([this, &actor, &chat_id](store::Tx& tx) {
+            store::presence::typing_started(tx, process_id_, {chat_id, actor});
+            return store::user_blocks::related(tx, actor);
+        });
         std::lock_guard lock(mutex_);
         auto [typist, inserted] = typing_.try_emplace(key, Typist{{}, std::move(hidden_from)});
         typist->second.until = Clock::now() + typing_expiry;
@@ -115,6 +117,14 @@ void PresenceService::expire_typing() {
             announce_typing(key.first, key.second, false, std::move(typist.hidden_from));
         lock.lock();
     }
+}
+
+std::vector<store::presence::Typist> PresenceService::typists_now() {
+    std::lock_guard lock(mutex_);
+    std::vector<store::presence::Typist> typists;
+    typists.reserve(typing_.size());
+    for (const auto& [key, typist] : typing_) typists.push_back({key.first, key.second});
+    return typists;
 }
 
 std::vector<std::string> PresenceService::contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online) {
@@ -173,8 +183,9 @@ boost::asio::awaitable<void> PresenceService::heartbeat() {
         try {
             struct Beat {
                 std::vector<std::pair<std::string, std::vector<std::string>>> back, gone;
+                std::vector<std::pair<store::presence::Typist, std::vector<std::string>>> stopped;
             };
-            auto beat = co_await writes_.pool().run([this](store::Tx& tx) {
+            auto beat = co_await writes_.pool().run([this, typists = typists_now()](store::Tx& tx) {
                 Beat found;
                 if (!store::presence::heartbeat(tx, process_id_)) {
                     // Swept while silent (or the unlogged tables were lost): write our users again.
@@ -187,12 +198,20 @@ boost::asio::awaitable<void> PresenceService::heartbeat() {
                         if (!store::presence::set_held(tx, user, process_id_, [] { return true; }).was_online)
                             found.back.emplace_back(user, contacts_to_tell(tx, user, true));
                 }
-                for (const auto& user : store::presence::sweep(tx, presence_timeout_))
-                    found.gone.emplace_back(user, contacts_to_tell(tx, user, false));
+                store::presence::typing_now(tx, process_id_, typists);
+                auto swept = store::presence::sweep(tx, presence_timeout_);
+                for (const auto& user : swept.offline) found.gone.emplace_back(user, contacts_to_tell(tx, user, false));
+                for (auto& typist : swept.stopped) {
+                    auto hidden_from = store::user_blocks::related(tx, typist.user_id);
+                    found.stopped.emplace_back(std::move(typist), std::move(hidden_from));
+                }
                 return found;
             });
             for (auto& [user, contacts] : beat.back) announce_presence(user, true, std::move(contacts));
             for (auto& [user, contacts] : beat.gone) announce_presence(user, false, std::move(contacts));
+            // A dead process's typists: it can no longer say they stopped.
+            for (auto& [typist, hidden_from] : beat.stopped)
+                announce_typing(typist.chat_id, typist.user_id, false, std::move(hidden_from));
         } catch (const std::exception& e) {
             spdlog::warn("presence: heartbeat failed: {}", e.what());
         }

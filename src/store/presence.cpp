@@ -38,6 +38,24 @@ void prepare(Tx& tx) {
     tx.prepare("presence_release_all",
                "DELETE FROM presence_connections WHERE user_id = $1::uuid AND process_id = ANY($2::text[])");
     tx.prepare("presence_held_anywhere", "SELECT" CONFAB_ONLINE("$1::uuid"));
+    tx.prepare("presence_typing_started",
+               "INSERT INTO presence_typists (process_id, chat_id, user_id) VALUES ($1, $2::uuid, $3::uuid) "
+               "ON CONFLICT DO NOTHING");
+    tx.prepare("presence_typing_forget",
+               "DELETE FROM presence_typists WHERE process_id = $1 "
+               "AND (chat_id, user_id) NOT IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))");
+    tx.prepare("presence_typing_record",
+               "INSERT INTO presence_typists (process_id, chat_id, user_id) "
+               "SELECT $1, chat_id, user_id FROM unnest($2::uuid[], $3::uuid[]) AS typist (chat_id, user_id) "
+               "ON CONFLICT DO NOTHING");
+    // The statement sees the table as before its delete: a typist another live process still
+    // shows is not stopped.
+    tx.prepare("presence_typing_sweep",
+               "WITH gone AS (DELETE FROM presence_typists WHERE process_id = ANY($1::text[]) "
+               "RETURNING chat_id, user_id) "
+               "SELECT DISTINCT chat_id::text, user_id::text FROM gone WHERE NOT EXISTS ("
+               "SELECT 1 FROM presence_typists t WHERE t.chat_id = gone.chat_id AND t.user_id = gone.user_id "
+               "AND t.process_id <> ALL($1::text[])) ORDER BY 1, 2");
 }
 
 Change set_held(Tx& tx, const std::string& user_id, const std::string& process_id,
@@ -58,21 +76,38 @@ bool heartbeat(Tx& tx, const std::string& process_id) {
     return false;
 }
 
-std::vector<std::string> sweep(Tx& tx, std::chrono::milliseconds timeout) {
+void typing_started(Tx& tx, const std::string& process_id, const Typist& typist) {
+    tx.exec_prepared("presence_typing_started", process_id, typist.chat_id, typist.user_id);
+}
+
+void typing_now(Tx& tx, const std::string& process_id, const std::vector<Typist>& typists) {
+    std::vector<std::optional<std::string>> chats, users;
+    for (const auto& typist : typists) {
+        chats.emplace_back(typist.chat_id);
+        users.emplace_back(typist.user_id);
+    }
+    const auto chat_array = text_array(chats), user_array = text_array(users);
+    tx.exec_prepared("presence_typing_forget", process_id, chat_array, user_array);
+    tx.exec_prepared("presence_typing_record", process_id, chat_array, user_array);
+}
+
+Swept sweep(Tx& tx, std::chrono::milliseconds timeout) {
     std::vector<std::optional<std::string>> silent;
     for (const auto& row : tx.exec_prepared("presence_silent", static_cast<long long>(timeout.count())))
         silent.emplace_back(row[0].as<std::string>());
     if (silent.empty()) return {};
     const auto processes = text_array(silent);
-    std::vector<std::string> gone;
+    Swept swept;
     // In user order, the order every sweeper locks in, so that two sweeping at once cannot deadlock.
     for (const auto& row : tx.exec_prepared("presence_users_of", processes)) {
         const auto user_id = row[0].as<std::string>();
         lock_user(tx, user_id);
         tx.exec_prepared("presence_release_all", user_id, processes);
-        if (!online(tx, user_id)) gone.push_back(user_id);
+        if (!online(tx, user_id)) swept.offline.push_back(user_id);
     }
-    return gone;
+    for (const auto& row : tx.exec_prepared("presence_typing_sweep", processes))
+        swept.stopped.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    return swept;
 }
 
 bool online(Tx& tx, const std::string& user_id) {

@@ -681,6 +681,27 @@ TEST_F(ClusterTest, TypingCrossesNodes) {
     EXPECT_EQ((*typing)["data"], json({{"chat_id", chat_id}, {"user_id", ana.id}, {"is_typing", true}}));
 }
 
+// The typist's node is killed: nobody there can say they stopped, so the node that sweeps it
+// as silent does (PROTOCOL.md: false "when the typist's last connection closes").
+TEST_F(ClusterTest, ATypistsNodeKilledStopsTheirTypingOnceItIsSwept) {
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const std::string chat_id = create_direct(a(), ana, ben)["id"];
+    auto ben_ws = ws_connect(a(), ben.token);
+    auto ana_ws = ws_connect(b(), ana.token);
+    ASSERT_TRUE(IsAck(ws_request(*ana_ws, "typing.start", {{"chat_id", chat_id}})));
+    const auto typing_of_ana = [&](bool is_typing) {
+        return frame_of("typing.update", [&, is_typing](const json& frame) {
+            return frame["data"] == json({{"chat_id", chat_id}, {"user_id", ana.id}, {"is_typing", is_typing}});
+        });
+    };
+    ASSERT_TRUE(wait_for(*ben_ws, "typing.update", typing_of_ana(true)));
+
+    node_b->kill();
+    EXPECT_TRUE(wait_for(*ben_ws, "typing.update", typing_of_ana(false), 15s))
+        << "ana's typing never stopped after her node died";
+}
+
 TEST_F(ClusterTest, LogoutOnOneNodeClosesThatTokensSocketsOnTheOthers) {
     const auto ana = register_user(a(), "ana");
     const auto ben = register_user(a(), "ben");

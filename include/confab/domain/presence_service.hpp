@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/rate_limiter.hpp"
+#include "confab/store/presence.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,7 +26,8 @@ class Hub;
 
 namespace confab::domain {
 
-// Typing indicators (ephemeral, in memory) and online presence. Presence holds across the
+// Typing indicators (in memory; each process also records its typists, so that whoever sweeps
+// it when it dies stops them) and online presence. Presence holds across the
 // nodes of a cluster and across restarts: which process holds a connection of which user is
 // kept in PostgreSQL (store/presence.hpp), so a user is online while any process holds one, and
 // the change is announced by the process whose write made it. Each process heartbeats; one
@@ -77,6 +79,8 @@ private:
     // hides their presence); going offline stamps last_seen_at.
     static std::vector<std::string> contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online);
     void announce_presence(const std::string& user_id, bool online, std::vector<std::string> contacts);
+    // Who this process shows as typing, for the record a sweep of it would stop (store::presence).
+    std::vector<store::presence::Typist> typists_now();
     boost::asio::awaitable<void> heartbeat();
     void expire_typing();
 

@@ -29,9 +29,27 @@ Change set_held(Tx& tx, const std::string& user_id, const std::string& process_i
 // unlogged table), so that it writes its users again.
 bool heartbeat(Tx& tx, const std::string& process_id);
 
-// Forgets the processes silent for `timeout` and their connections; returns the users that
-// are now online nowhere, each a presence change to announce.
-std::vector<std::string> sweep(Tx& tx, std::chrono::milliseconds timeout);
+// A user a process shows as typing in a chat.
+struct Typist {
+    std::string chat_id;
+    std::string user_id;
+
+    bool operator==(const Typist&) const = default;
+};
+
+// The process started showing the user as typing: should it die without stopping them, the
+// process that sweeps it does.
+void typing_started(Tx& tx, const std::string& process_id, const Typist& typist);
+// What the process shows as typing now (at each heartbeat): the typists it stopped are
+// forgotten, and those a sweep forgot while it was silent are recorded again.
+void typing_now(Tx& tx, const std::string& process_id, const std::vector<Typist>& typists);
+
+struct Swept {
+    std::vector<std::string> offline;  // online nowhere now: a presence change each
+    std::vector<Typist> stopped;       // typing nowhere now: a typing stop each
+};
+// Forgets the processes silent for `timeout`, their connections and their typists.
+Swept sweep(Tx& tx, std::chrono::milliseconds timeout);
 
 bool online(Tx& tx, const std::string& user_id);
 
