@@ -554,6 +554,8 @@ const std::vector<Key>& keys() {
          &Limits::header_bytes},
         {"limits.response_buffer_bytes", "CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", integer(1024 * 1024, kMaxBytes),
          &Config::limits, &Limits::response_buffer_bytes},
+        {"limits.response_buffer_bytes_per_user", "CONFAB_LIMIT_RESPONSE_BUFFER_BYTES_PER_USER",
+         integer(1024 * 1024, kMaxBytes), &Config::limits, &Limits::response_buffer_bytes_per_user},
         {"limits.ws_outbound_queue", "CONFAB_LIMIT_WS_OUTBOUND_QUEUE", integer(1, kMaxCount), &Config::limits,
          &Limits::ws_outbound_queue},
         {"limits.ws_requests_in_flight", "CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", integer(1, 1024), &Config::limits,

@@ -45,7 +45,7 @@ void log_request(const Request& request, const Response& response, std::string_v
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request,
-                                          const std::function<void(Response&)>& admit) {
+                                          const std::function<void(Response&, const Context&)>& admit) {
     const auto started = std::chrono::steady_clock::now();
     static auto& in_flight = obs::metrics().http_in_flight.only();
     in_flight.add(1);
@@ -75,7 +75,7 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
     } else {
         response = error_response(describe(model::not_found("route")));
     }
-    if (admit) admit(response);
+    if (admit) admit(response, context);
     if (!answered_by_cors) cors.decorate(request, response);
     log_request(request, response, context.route, context.user_id, started);
     co_return response;

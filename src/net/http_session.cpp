@@ -519,13 +519,16 @@ http::Response held_too_much() {
 asio::awaitable<bool> answer(Connection& connection, NextRequest next, SessionContext& context) {
     auto& request = next.request;
     std::optional<ResponseBudget::Hold> hold;
-    auto response = co_await http::dispatch(context.router, context.cors, request, [&](http::Response& answer) {
-        if (auto taken = context.responses.take(answer.body_bytes().size())) {
+    const auto admit = [&](http::Response& answer, const http::Context& asked) {
+        // Before sign-in (or without it) the address stands for the user.
+        const auto holder = asked.user_id.empty() ? "@" + request.remote_address : asked.user_id;
+        if (auto taken = context.responses.take(answer.body_bytes().size(), holder)) {
             hold.emplace(std::move(*taken));
         } else {
             answer = held_too_much();
         }
-    });
+    };
+    auto response = co_await http::dispatch(context.router, context.cors, request, admit);
     if (!request.body_file.empty()) co_await remove_file(context.files, request.body_file);
     const bool keep_open = next.keep_alive && !context.registry.stopping();
     const bool sent_whole = co_await send_response(connection, std::move(response), request, keep_open, context.files);

@@ -110,7 +110,7 @@ struct Server::Impl {
           connections_per_user("connections_per_user", cfg.limits.connections_per_user),
           connection_cap(total_connection_cap(cfg)),
           connections_total("connections_total", connection_cap),
-          responses(cfg.limits.response_buffer_bytes, small_response_bytes),
+          responses(cfg.limits.response_buffer_bytes, cfg.limits.response_buffer_bytes_per_user, small_response_bytes),
           accept_backoff(first_accept_pause, longest_accept_pause),
           context{config,
                   router,

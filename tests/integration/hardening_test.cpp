@@ -295,40 +295,77 @@ TEST(HardeningBody, ALateRequestOnAKeepAliveConnectionGetsItsOwnTimeForItsBody) 
 // is refused with 503 rather than held (an outside probe drove the server to 3 GB with 500
 // stalled connections), small answers still go, and the budget comes back when the stalled
 // connection goes.
+// A server whose history pages are 12 MB: 100,000 characters of 4 bytes a message, 30 a page,
+// far more than the kernel's socket buffers (4 MiB at most here) can take off its hands.
+struct LargePages {
+    explicit LargePages(std::map<std::string, std::string> budget)
+        : server(shared_database().url(),
+                 [&budget] {
+                     budget.insert({{"CONFAB_LIMIT_CONTENT_CHARS", "100000"},
+                                    {"CONFAB_LIMIT_BODY_BYTES", "1048576"},
+                                    {"CONFAB_LIMIT_REQUEST_BURST", "1000"}});
+                     return budget;
+                 }()),
+          ann(register_user(server.port(), "rb")),
+          ben(register_user(server.port(), "rc")) {
+        chat = create_group(server.port(), ann, {ben.id})["id"];
+        std::string wide;
+        for (int i = 0; i < 100'000; ++i) wide += "\xF0\x9F\x98\x80";
+        for (int i = 0; i < 30; ++i) send_text(server.port(), ann, chat, wide);
+        page = chat_messages_url(chat) + "?limit=30";
+    }
+
+    // A connection that asks for the page and never reads: its head arrives, and the rest of
+    // its 12 MB waits in the server for the client to read.
+    std::unique_ptr<RawConnection> stall(const TestUser& user) {
+        auto connection = std::make_unique<RawConnection>(server.port(), 4096);
+        EXPECT_TRUE(connection->write("GET " + page + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + user.token +
+                                      "\r\n\r\n"));
+        EXPECT_EQ(connection->head_status(), 200);
+        return connection;
+    }
+
+    ServerProcess server;
+    TestUser ann, ben;
+    std::string chat, page;
+};
+
 TEST(HardeningMemory, LargeAnswersToClientsThatDoNotReadShareABoundedBudget) {
     CONFAB_REQUIRE_DATABASE();
-    ServerProcess server(shared_database().url(),
-                         std::map<std::string, std::string>{{"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", "16777216"},
-                                                            {"CONFAB_LIMIT_CONTENT_CHARS", "100000"},
-                                                            {"CONFAB_LIMIT_BODY_BYTES", "1048576"},
-                                                            {"CONFAB_LIMIT_REQUEST_BURST", "1000"}});
-    const auto port = server.port();
-    const auto ann = register_user(port, "rb");
-    const std::string chat = create_group(port, ann)["id"];
-    // 100,000 characters of 4 bytes: a page of 30 is 12 MB, far more than the kernel's socket
-    // buffers (4 MiB at most here) can take off the server's hands.
-    std::string wide;
-    for (int i = 0; i < 100'000; ++i) wide += "\xF0\x9F\x98\x80";
-    for (int i = 0; i < 30; ++i) send_text(port, ann, chat, wide);
-    const std::string page = chat_messages_url(chat) + "?limit=30";
+    LargePages pages({{"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", "16777216"}});
+    const auto port = pages.server.port();
+    const auto& ann = pages.ann;
+    const auto& chat = pages.chat;
+    const auto& page = pages.page;
 
-    RawConnection stalled(port, 4096);
-    ASSERT_TRUE(
-        stalled.write("GET " + page + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ann.token + "\r\n\r\n"));
-    // Its head arrives, and the rest of its 12 MB waits in the server for the client to read.
-    ASSERT_EQ(stalled.head_status(), 200);
+    auto stalled = pages.stall(ann);
     const auto refused = get(port, ann.token, page);
     EXPECT_TRUE(IsError(refused, 503, "unavailable")) << refused.describe().substr(0, 300);
     EXPECT_EQ(refused.header("Retry-After"), "1");
     EXPECT_EQ(get(port, ann.token, chat_url(chat)).status, 200) << "a small answer still goes out";
 
-    stalled.close();
+    stalled->close();
     int status = 0;
     for (const auto deadline = std::chrono::steady_clock::now() + 30s;
          status != 200 && std::chrono::steady_clock::now() < deadline;)
         status = get(port, ann.token, page).status;
     EXPECT_EQ(status, 200) << "the stalled connection's share came back when it closed";
-    EXPECT_TRUE(server.running());
+    EXPECT_TRUE(pages.server.running());
+}
+
+// One account stalling its own sockets holds at most its share of the budget beyond its first
+// answer (limits.response_buffer_bytes_per_user), so the others' large answers still go out.
+TEST(HardeningMemory, OneUsersStalledAnswersLeaveTheRestOfTheBudgetToOthers) {
+    CONFAB_REQUIRE_DATABASE();
+    LargePages pages({{"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", "67108864"},
+                      {"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES_PER_USER", "16777216"}});
+    const auto port = pages.server.port();
+    auto stalled = pages.stall(pages.ann);
+    const auto refused = get(port, pages.ann.token, pages.page);
+    EXPECT_TRUE(IsError(refused, 503, "unavailable"))
+        << "24 MB for ann is over her 16 MiB share, though 64 MiB has room: " << refused.describe().substr(0, 300);
+    const auto bens = pages.stall(pages.ben);  // answered 200 beside ann's
+    EXPECT_TRUE(pages.server.running());
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ struct Limits {
     std::size_t header_bytes = 16 * 1024;
     // Bytes of HTTP answers over 64 KiB held while being written (net::ResponseBudget).
     std::size_t response_buffer_bytes = 256 * 1024 * 1024;
+    // Of those, what one user (or one address before sign-in) may hold beyond their first.
+    std::size_t response_buffer_bytes_per_user = 32 * 1024 * 1024;
     std::size_t ws_outbound_queue = 1024;    // frames queued to one WebSocket before it is closed
     std::size_t ws_requests_in_flight = 16;  // requests of one WebSocket read ahead of their replies
     std::size_t connections_per_user = 16;   // open WebSockets of one user

@@ -14,10 +14,10 @@ namespace confab::http {
 
 // Answers CORS preflights, routes one request, runs its handler, turns any failure into
 // the error shape and writes the request log line. `admit` has a last look at the answer
-// before it is decorated and logged, and may replace it (the response budget's 503). Never
-// throws.
+// (and at who asked, once known) before it is decorated and logged, and may replace it (the
+// response budget's 503). Never throws.
 boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request,
-                                          const std::function<void(Response&)>& admit = {});
+                                          const std::function<void(Response&, const Context&)>& admit = {});
 
 // The request log line (method, path but never the query string, status, duration,
 // request id, user id) and the request metrics.

@@ -204,6 +204,7 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                  {"CONFAB_LIMIT_TITLE_CHARS", "18"},
                  {"CONFAB_LIMIT_HEADER_BYTES", "8192"},
                  {"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES", "2097152"},
+                 {"CONFAB_LIMIT_RESPONSE_BUFFER_BYTES_PER_USER", "1048576"},
                  {"CONFAB_LIMIT_WS_OUTBOUND_QUEUE", "19"},
                  {"CONFAB_LIMIT_WS_REQUESTS_IN_FLIGHT", "27"},
                  {"CONFAB_LIMIT_CONNECTIONS_PER_USER", "20"},
@@ -293,8 +294,8 @@ TEST_F(ConfigLoad, EveryEnvironmentVariableIsApplied) {
                     "login",
                     std::chrono::seconds{36},
                     "/etc/confab/host-keys.json"};
-    expected.limits = {12, 2048, 4096, 13, 14,   15, 16.0, 17, 18,  8192, 2097152, 19,    27,   20,
-                       21, 22,   23.5, 24, 25.0, 28, 29.0, 26, 0.5, 29,   30,      31000, 31500};
+    expected.limits = {12, 2048, 4096, 13,   14, 15,   16.0, 17,   18, 8192, 2097152, 1048576, 19,    27,
+                       20, 21,   22,   23.5, 24, 25.0, 28,   29.0, 26, 0.5,  29,      30,      31000, 31500};
     expected.log = {"warn", "json"};
     expected.media = {"/var/lib/confab/media", std::chrono::seconds{600}, 32, std::chrono::seconds{120}, 34};
     EXPECT_EQ(config.server, expected.server);
