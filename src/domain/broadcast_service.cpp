@@ -48,7 +48,7 @@ std::string copy_client_id(const std::string& client_id, const std::string& reci
                        nullptr, 0);
     std::array<char, digest.size() * 2 + 1> hex{};
     sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-    return "broadcast:" + std::string(hex.data());
+    return std::string(broadcast_client_id_prefix) + hex.data();
 }
 
 }  // namespace

@@ -18,8 +18,6 @@
 namespace confab::domain {
 namespace {
 
-constexpr std::string_view posted_prefix = "scheduled:";
-
 // A wall-clock time on the clock the loop's gate keeps; none is never.
 PollGate::Clock::time_point steady_time_of(const std::optional<Timestamp>& at) {
     if (!at) return PollGate::Clock::time_point::max();
@@ -56,7 +54,9 @@ void check_mentions(const ChatAccess& access, const std::string& author, const s
 
 }  // namespace
 
-std::string posted_client_id(const std::string& scheduled_id) { return std::string(posted_prefix) + scheduled_id; }
+std::string posted_client_id(const std::string& scheduled_id) {
+    return std::string(scheduled_client_id_prefix) + scheduled_id;
+}
 
 ScheduledService::ScheduledService(ChatWrites& writes, MessageService& messages, Workers& workers,
                                    const config::Limits& limits)
@@ -239,7 +239,9 @@ boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) 
                                                         .client_id = posted_client_id(scheduled.id),
                                                         .from_template = std::nullopt,
                                                         .poll = std::nullopt,
-                                                        .entities = scheduled.entities});
+                                                        .entities = scheduled.entities,
+                                                        .by_host_backend = false,
+                                                        .mentions_checked_before = true});
         message_id = sent.message.id;
     } catch (const Error& error) {
         if (!is_transient(error)) refusal = error;

@@ -12,6 +12,7 @@
 #include "confab/store/polls.hpp"
 
 #include <array>
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -77,11 +78,15 @@ void check_content(const std::string& content, bool required, std::size_t limit)
 }
 
 std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
-                                           const std::vector<TextEntity>& entities) {
-    const auto mentions = rich_text::mentions_in(entities);
+                                           const std::vector<TextEntity>& entities, bool non_members_passed_over) {
+    auto mentions = rich_text::mentions_in(entities);
     if (mentions.empty()) return {};
-    for (const auto& user : mentions.users)
-        if (!access.members.contains(user)) throw bad_request("a mention must name a member of the chat", "entities");
+    const auto not_a_member = [&access](const std::string& user) { return !access.members.contains(user); };
+    if (non_members_passed_over) {
+        std::erase_if(mentions.users, not_a_member);
+    } else if (std::any_of(mentions.users.begin(), mentions.users.end(), not_a_member)) {
+        throw bad_request("a mention must name a member of the chat", "entities");
+    }
     std::vector<std::string> mentioned;
     if (mentions.everyone) {
         rules::may_mention_all(standing_in(&access, sender));
@@ -196,7 +201,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             }
             check_references(tx, m, claimed_media);
             content = m.from_template ? filled(tx, m) : m.content;
-            if (!m.entities.empty()) mentions = mentioned_members(*access.at(m.chat_id), m.sender_id, m.entities);
+            if (!m.entities.empty())
+                mentions = mentioned_members(*access.at(m.chat_id), m.sender_id, m.entities, m.mentions_checked_before);
         } catch (const Error& error) {
             refuse(i, error);
             continue;
@@ -219,7 +225,12 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         throw store::RaceLost("a client_id stored meanwhile");
     }
     store::members::set_posted(tx, posted);
-    std::map<std::string, std::size_t> last_reply_in;  // thread root id -> the batch's last reply under it
+    struct Thread {
+        std::string root_id, chat_id;
+        std::vector<std::string> repliers;  // the senders of the batch's replies, in order
+    };
+    std::vector<Thread> threads;                 // in the order of their first reply
+    std::map<std::string, std::size_t> last_in;  // chat id -> the batch's last message stored in it
     for (std::size_t k = 0; k < inserted.size(); ++k) {
         const auto i = inserted[k];
         auto& message = stored[k];
@@ -233,11 +244,13 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         if (const auto& poll = sends[i]->poll)
             message->poll = store::polls::insert(tx, message->id, message->content, *poll);
-        if (message->thread_root_id) {
-            store::messages::add_thread_reply(tx, *message->thread_root_id, sends[i]->sender_id,
-                                              store::messages::next_version(tx, message->chat_id));
-            last_reply_in[*message->thread_root_id] = i;
+        if (const auto& root_id = message->thread_root_id) {
+            auto thread = std::find_if(threads.begin(), threads.end(),
+                                       [&root_id](const Thread& t) { return t.root_id == *root_id; });
+            if (thread == threads.end()) thread = threads.insert(threads.end(), {*root_id, message->chat_id, {}});
+            thread->repliers.push_back(sends[i]->sender_id);
         }
+        last_in[message->chat_id] = i;
         Outcome<Sent> outcome;
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         if (!mentioned[k].empty()) {
@@ -248,11 +261,17 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         outcome.value = {std::move(*message), true};
         entries[i] = std::move(outcome);
     }
-    // Open clients get each root's new summary once, after the last of the batch's replies to it.
-    for (const auto& [root_id, i] : last_reply_in) {
-        auto& outcome = std::get<Outcome<Sent>>(*entries[i]);
-        outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{*store::messages::find(tx, root_id, "")},
-                                sends[i]->chat_id);
+    // Each root takes one version for all the batch's replies to it, after every message the
+    // batch stored, and open clients get its new summary once, after the chat's last message of
+    // the batch: so live events keep version order, with no version skipped between them.
+    for (const auto& thread : threads) {
+        const auto version = store::messages::next_version(tx, thread.chat_id);
+        for (const auto& replier : thread.repliers)
+            store::messages::add_thread_reply(tx, thread.root_id, replier, version);
+        const auto last = last_in.at(thread.chat_id);
+        std::get<Outcome<Sent>>(*entries[last])
+            .effects.in_chat(Occasion::message_updated, MessageUpdated{*store::messages::find(tx, thread.root_id, "")},
+                             thread.chat_id);
     }
 
     for (std::size_t i = 0; i < sends.size(); ++i) {

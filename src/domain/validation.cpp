@@ -104,6 +104,10 @@ void require_client_id(const std::optional<std::string>& client_id) {
     constexpr std::size_t max_client_id_chars = 64;
     if (client_id && (client_id->empty() || code_points(*client_id) > max_client_id_chars))
         throw bad_request("client_id must be 1-64 characters", "client_id");
+    for (const auto prefix : {scheduled_client_id_prefix, broadcast_client_id_prefix})
+        if (client_id && client_id->starts_with(prefix))
+            throw bad_request("client_id must not start with \"" + std::string(prefix) + "\": the server posts with it",
+                              "client_id");
 }
 
 void require_name(std::string_view name, const std::string& field) {

@@ -72,12 +72,15 @@ void prepare(Tx& tx) {
                "WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
                    columns);
     tx.prepare("scheduled_remove", "DELETE FROM scheduled_messages WHERE id = $1::uuid AND status = 'pending'");
+    // RETURNING keeps no order: the claimed are sorted after, in the order they are posted.
     tx.prepare("scheduled_claim_due",
-               "UPDATE scheduled_messages AS s SET claimed_until = now() + make_interval(secs => $2) "
+               "WITH claimed AS (UPDATE scheduled_messages AS s SET claimed_until = now() + make_interval(secs => $2) "
                "WHERE s.id IN (SELECT id FROM scheduled_messages WHERE status = 'pending' AND send_at <= now() "
                "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY send_at, id LIMIT $1 "
                "FOR UPDATE SKIP LOCKED) RETURNING " +
-                   columns);
+                   columns +
+                   ", s.send_at AS claimed_send_at, s.id AS claimed_id) "
+                   "SELECT * FROM claimed ORDER BY claimed_send_at, claimed_id");
     tx.prepare("scheduled_retry_after",
                "UPDATE scheduled_messages SET claimed_until = now() + $2 * interval '1 millisecond' "
                "WHERE id = $1::uuid AND status = 'pending'");

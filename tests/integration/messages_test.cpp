@@ -199,6 +199,10 @@ TEST_F(MessagesTest, SendRejectsSystemUnknownTypesAndBadFields) {
         {"client_id not a string", {{"type", "text"}, {"content", "x"}, {"client_id", 7}}},
         {"empty client_id", {{"type", "text"}, {"content", "x"}, {"client_id", ""}}},
         {"65-character client_id", {{"type", "text"}, {"content", "x"}, {"client_id", std::string(65, 'c')}}},
+        // The server's own: a send could stand in for a scheduled post or a broadcast's copy.
+        {"a scheduled post's client_id",
+         {{"type", "text"}, {"content", "x"}, {"client_id", "scheduled:" + random_uuid()}}},
+        {"a broadcast copy's client_id", {{"type", "text"}, {"content", "x"}, {"client_id", "broadcast:0123abcd"}}},
         {"malformed reply_to_id", {{"type", "text"}, {"content", "x"}, {"reply_to_id", "abc"}}},
         {"reply_to_id not a string", {{"type", "text"}, {"content", "x"}, {"reply_to_id", 5}}},
         {"malformed media_id", {{"type", "image"}, {"media_id", "zzz"}}},

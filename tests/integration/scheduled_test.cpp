@@ -2,7 +2,9 @@
 // editing and cancelling one's own; posting when due, once, also across a kill -9; and the
 // cancellation of a message whose author may no longer post.
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -86,6 +88,56 @@ TEST_F(ScheduledTest, AScheduledMessageIsTheAuthorsAloneUntilItIsPostedWhenDue) 
     EXPECT_EQ(ids_of(done.json()["scheduled_messages"].get<std::vector<json>>()), std::vector<std::string>{soon_id});
     EXPECT_TRUE(IsError(patch(port(), ann.token, scheduled_url(soon_id), {{"content", "x"}}), 409, "conflict"));
     EXPECT_TRUE(IsError(del(port(), ann.token, scheduled_url(soon_id)), 409, "conflict"));
+}
+
+// docs/api.md: "Messages due at the same moment are posted in send_at, then id, order."
+TEST_F(ScheduledTest, MessagesDueAtTheSameMomentArePostedInIdOrder) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    auto wb = ws_connect(port(), bob.token);
+    const auto due = timestamp_from_now(std::chrono::milliseconds(1500));
+    std::vector<std::string> scheduled;
+    for (int i = 0; i < 8; ++i) {
+        auto made = schedule(port(), ann, id, due, {{"type", "text"}, {"content", "same " + std::to_string(i)}});
+        ASSERT_TRUE(IsJson(made, 201)) << made.body;
+        scheduled.push_back(made.json()["id"]);
+    }
+    std::vector<std::string> posted;
+    while (posted.size() < scheduled.size()) {
+        const auto message = wait_for(*wb, "message.new", about_chat(id));
+        ASSERT_TRUE(message) << "posted only " << posted.size();
+        posted.push_back((*message)["data"]["message"]["client_id"].get<std::string>().substr(strlen("scheduled:")));
+    }
+    std::sort(scheduled.begin(), scheduled.end());
+    EXPECT_EQ(posted, scheduled);
+}
+
+// docs/api.md: a scheduled message's mentions "are resolved and told then, against the members
+// of that moment": one of a member who has left since stays in the text and tells nobody.
+TEST_F(ScheduledTest, AMentionOfAMemberWhoLeftMeanwhileIsPostedAndTellsNobody) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    auto cy = register_user(port(), "sc");
+    std::string id = create_group(port(), ann, {bob.id, cy.id})["id"];
+    const json entities = json::array({{{"type", "mention"}, {"offset", 3}, {"length", 3}, {"user_id", cy.id}},
+                                       {{"type", "mention"}, {"offset", 7}, {"length", 4}, {"user_id", bob.id}}});
+    auto made = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(1)),
+                         {{"type", "text"}, {"content", "hi @cy @bob"}, {"entities", entities}});
+    ASSERT_TRUE(IsJson(made, 201)) << made.body;
+    ASSERT_EQ(del(port(), cy.token, member_url(id, cy.id)).status, 204) << "cy leaves";
+    auto wb = ws_connect(port(), bob.token);
+    ASSERT_TRUE(IsJson(patch(port(), ann.token, scheduled_url(made.json()["id"]),
+                             {{"send_at", timestamp_from_now(std::chrono::milliseconds(200))}}),
+                       200));
+
+    const auto posted = wait_for(*wb, "message.new", about_chat(id));
+    ASSERT_TRUE(posted) << "the post was refused";
+    EXPECT_EQ((*posted)["data"]["message"]["entities"], entities) << "the text keeps its mentions";
+    EXPECT_TRUE(wait_for(*wb, "mention.new")) << "bob, still a member, is told";
+    const auto cys = get(port(), cy.token, "/api/v1/mentions");
+    ASSERT_TRUE(IsJson(cys, 200));
+    EXPECT_EQ(cys.json()["messages"], json::array()) << "cy, gone, is not";
 }
 
 TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {

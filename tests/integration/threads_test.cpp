@@ -331,5 +331,46 @@ TEST_F(ThreadsTest, RepliesAndTheRootsSummaryReachMembersOnly) {
     EXPECT_TRUE(NoFrameBefore(*wb, frame_of("message.updated"), frame_of("message.new", about_message(plain["id"]))));
 }
 
+// Replies and a plain message written together (one WebSocket's frames, shared by one commit):
+// each member sees every change in version order, with no version skipped between them, so a
+// client that syncs from the version up to which it saw everything misses nothing. Before, the
+// root's update went out with its reply, ahead of the plain message's lower version, and each
+// reply took the root a version of its own that was never sent.
+TEST_F(ThreadsTest, RepliesAndMessagesWrittenTogetherReachMembersInVersionOrderWithoutGaps) {
+    auto a = register_user(port(), "tv");
+    auto c = register_user(port(), "tv");
+    const std::string chat = create_group(port(), a, {c.id})["id"];
+    const auto root = send_text(port(), a, chat, "root");
+    auto wa = ws_connect(port(), a.token);
+    auto wc = ws_connect(port(), c.token);
+    for (int round = 0; round < 5; ++round) {
+        const auto send = [&](const std::string& content, bool in_thread) {
+            json data{{"chat_id", chat}, {"type", "text"}, {"content", content}};
+            if (in_thread) data["thread_root_id"] = root["id"];
+            wa->send_json({{"type", "message.send"}, {"id", wa->next_request_id()}, {"data", data}});
+        };
+        send("reply one " + std::to_string(round), true);
+        send("reply two " + std::to_string(round), true);
+        send("plain " + std::to_string(round), false);
+        const int replies = 2 * (round + 1);
+        const auto plain = "plain " + std::to_string(round);
+        std::vector<std::int64_t> versions;
+        bool root_counted = false, plain_seen = false;
+        while (!root_counted || !plain_seen) {
+            const auto frame = wc->receive();
+            ASSERT_TRUE(frame) << "round " << round << ": the root never counted " << replies
+                               << " replies, or the plain message never came";
+            if ((*frame)["type"] != "message.new" && (*frame)["type"] != "message.updated") continue;
+            const auto& message = (*frame)["data"]["message"];
+            versions.push_back(message["version"]);
+            root_counted |= message["id"] == root["id"] && message["thread"]["reply_count"] == replies;
+            plain_seen |= message["content"] == plain;
+        }
+        for (std::size_t k = 1; k < versions.size(); ++k)
+            EXPECT_EQ(versions[k], versions[k - 1] + 1)
+                << "round " << round << ": versions as received " << json(versions).dump();
+    }
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -38,6 +38,9 @@ struct SendMessage {
     std::optional<Poll> poll;                  // a poll message's options and settings; `content` is its question
     std::vector<TextEntity> entities;          // over `content` (rich_text::validate)
     bool by_host_backend = false;              // on the sender's behalf: may be a system message
+    // A scheduled post's mentions were checked when it was scheduled: one of a user who has
+    // left since stays in the text and tells nobody, rather than refusing the post.
+    bool mentions_checked_before = false;
 };
 
 // bad_request when `content` is required and empty, payload_too_large when it is longer
@@ -50,9 +53,11 @@ void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<st
 
 // The members the entities mention, the sender left out: every other member for a
 // mention_all (forbidden unless rules::may_mention_all), else each user mentioned. A mention
-// of a user who is not a member is bad_request (field `entities`).
+// of a user who is not a member is bad_request (field `entities`), or passed over when
+// `non_members_passed_over`.
 std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
-                                           const std::vector<TextEntity>& entities);
+                                           const std::vector<TextEntity>& entities,
+                                           bool non_members_passed_over = false);
 
 // Slow mode's check of one post outside a batch (a forward), in its transaction under the
 // chat's lock: rate_limited when it comes too soon (rules::may_post_after). True when the post

@@ -28,8 +28,14 @@ constexpr std::size_t max_name_chars = 64;
 // shows something: display names, device names.
 void require_name(std::string_view name, const std::string& field);
 
+// The client_ids of what the server posts on a sender's behalf: a scheduled message's post
+// (this and its id) and a broadcast's copies (this and a hash). The server's alone, so that
+// no send can stand in for such a post.
+constexpr std::string_view scheduled_client_id_prefix = "scheduled:";
+constexpr std::string_view broadcast_client_id_prefix = "broadcast:";
+
 // Throws bad_request naming `client_id` unless it is absent or 1-64 code points (as the
-// messages table's check counts them).
+// messages table's check counts them) not starting with one of the server's prefixes.
 void require_client_id(const std::optional<std::string>& client_id);
 
 // `url` starts with `scheme` (lowercase, e.g. "https://"), in any case, and has more after it.

@@ -3553,7 +3553,10 @@ export interface components {
         ForwardRequest: {
             /** @description The chat to forward into; the caller must be able to post there. */
             chat_id: components["schemas"]["Uuid"];
-            /** @description Makes the forward idempotent, shared with sends (one per sender). */
+            /**
+             * @description Makes the forward idempotent, shared with sends (one per sender). Not starting with
+             *     `scheduled:` or `broadcast:`, the server's own (`400`).
+             */
             client_id?: string | null;
         };
         PinPage: {
@@ -4138,7 +4141,11 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
-            /** @description Makes the send idempotent per sender. */
+            /**
+             * @description Makes the send idempotent per sender. Not starting with `scheduled:` or
+             *     `broadcast:`: the server posts scheduled messages and broadcast copies with those
+             *     (`400`).
+             */
             client_id?: string | null;
             /**
              * @description Send from this template (the caller's own or the chat's) instead of `content`,
