@@ -26,7 +26,9 @@ namespace http = beast::http;
 using asio::use_awaitable;
 
 struct Target {
-    std::string host;
+    std::string host;     // as in the URL, for the Host header: an IPv6 address in brackets
+    std::string address;  // what is resolved and verified: the name, or the address bare
+    bool named = true;    // a name, not an address literal: told in TLS's server name
     std::string port;
     std::string path;  // with the query
     bool tls = false;
@@ -50,8 +52,12 @@ Target target_of(const std::string& url) {
     if (!tls && parsed->scheme() != "http")
         throw HttpClientError("only http and https URLs are supported: " + url, false);
     if (parsed->host().empty()) throw HttpClientError("no host in " + url, false);
-    Target target{parsed->host(), parsed->has_port() ? std::string(parsed->port()) : (tls ? "443" : "80"),
-                  std::string(parsed->encoded_target()), tls};
+    Target target{parsed->host(),
+                  parsed->host_address(),
+                  parsed->host_type() == boost::urls::host_type::name,
+                  parsed->has_port() ? std::string(parsed->port()) : (tls ? "443" : "80"),
+                  std::string(parsed->encoded_target()),
+                  tls};
     if (target.path.empty() || target.path.front() != '/') target.path.insert(0, "/");
     return target;
 }
@@ -93,7 +99,7 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
     const auto executor = co_await asio::this_coro::executor;
     try {
         asio::ip::tcp::resolver resolver(executor);
-        const auto resolved = co_await resolver.async_resolve(target.host, target.port, use_awaitable);
+        const auto resolved = co_await resolver.async_resolve(target.address, target.port, use_awaitable);
         std::vector<asio::ip::tcp::endpoint> endpoints;
         for (const auto& entry : resolved)
             if (!request.allow_address || request.allow_address(entry.endpoint().address()))
@@ -110,9 +116,10 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
             co_return answer;
         }
         beast::ssl_stream<beast::tcp_stream> secured(std::move(stream), tls_context());
-        if (!SSL_set_tlsext_host_name(secured.native_handle(), target.host.c_str()))
+        // RFC 6066: an address literal is not a server name.
+        if (target.named && !SSL_set_tlsext_host_name(secured.native_handle(), target.address.c_str()))
             throw HttpClientError(request.method + " " + request.url + ": the TLS server name could not be set", false);
-        secured.set_verify_callback(asio::ssl::host_name_verification(target.host));
+        secured.set_verify_callback(asio::ssl::host_name_verification(target.address));
         co_await secured.async_handshake(asio::ssl::stream_base::client, use_awaitable);
         // The answer is complete once read; the connection is not reused, so no TLS close_notify is awaited.
         co_return co_await exchange(secured, message, request.max_response_bytes);

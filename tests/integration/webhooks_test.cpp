@@ -114,6 +114,17 @@ TEST_F(WebhooksTest, AdminSubscribesAndEveryChangeArrivesSignedAsItsWebSocketEve
     EXPECT_EQ(receiver.taken().size(), receiver.unique().size()) << "a receiver that always answers 200 got repeats";
 }
 
+// An IPv6 address in a URL is in brackets; it is resolved, and reached, bare.
+TEST_F(WebhooksTest, AReceiverAtAnIpv6AddressIsSubscribedAndReached) {
+    WebhookReceiver receiver(nullptr, "::1");
+    ASSERT_TRUE(receiver.url().starts_with("http://[::1]:")) << receiver.url();
+    auto scene = subscribed_group(receiver);
+    const auto sent = send_text(port(), scene.bob, scene.chat_id, "over IPv6");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 1; }, 15s));
+    EXPECT_EQ(receiver.unique("message.new")[0]["data"]["message"]["id"], sent["id"]);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
 TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
@@ -437,9 +448,12 @@ TEST(WebhookAddresses, LoopbackPrivateAndLinkLocalUrlsAreRefusedByDefault) {
     for (const std::string url :
          {"http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "http://0.0.0.0/",
           "http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data",
-          "http://100.64.0.1/", "http://224.0.0.1/"}) {
+          "http://100.64.0.1/", "http://224.0.0.1/", "http://192.0.2.1/", "http://198.18.0.1/", "http://[fe80::1]/",
+          "http://[64:ff9b::a00:1]/"}) {
         const auto r = post(port, ann.token, webhooks_url(chat), {{"url", url}});
         EXPECT_TRUE(IsError(r, 400, "bad_request")) << url;
+        EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("resolves to"), std::string::npos)
+            << url << " was refused for another reason: " << r.body;
         EXPECT_EQ(r.json()["error"]["details"].value("reason", ""), "url_refused") << url << " " << r.body;
         EXPECT_EQ(r.json()["error"]["details"].value("field", ""), "url") << url;
     }

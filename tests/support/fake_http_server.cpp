@@ -35,9 +35,10 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-FakeHttpServer::FakeHttpServer(Handler handler) : state_(std::make_unique<State>()) {
+FakeHttpServer::FakeHttpServer(Handler handler, std::string address)
+    : address_(std::move(address)), state_(std::make_unique<State>()) {
     state_->handler = std::move(handler);
-    port_ = listen_on_loopback(state_->acceptor);
+    port_ = listen_on_loopback(state_->acceptor, address_.c_str());
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -46,12 +47,15 @@ FakeHttpServer::~FakeHttpServer() {
     // The accept blocks: a connection of our own wakes it to see `stopping`.
     boost::system::error_code ignored;
     tcp::socket wake(state_->io);
-    wake.connect({asio::ip::make_address("127.0.0.1"), port_}, ignored);
+    wake.connect({asio::ip::make_address(address_), port_}, ignored);
     acceptor_.join();
     for (auto& connection : state_->connections) connection.join();
 }
 
-std::string FakeHttpServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeHttpServer::url() const {
+    const bool v6 = address_.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + address_ + "]" : address_) + ":" + std::to_string(port_);
+}
 
 void FakeHttpServer::set_handler(Handler handler) {
     std::lock_guard lock(state_->mutex);

@@ -33,7 +33,8 @@ public:
     };
     using Handler = std::function<Reply(const Request&)>;
 
-    explicit FakeHttpServer(Handler handler);
+    // Listening on `address`, a loopback one: 127.0.0.1 or ::1.
+    explicit FakeHttpServer(Handler handler, std::string address = "127.0.0.1");
     // Stops accepting and waits for the connections' threads (a blocked handler must have
     // been let go by then).
     ~FakeHttpServer();
@@ -41,7 +42,7 @@ public:
     FakeHttpServer& operator=(const FakeHttpServer&) = delete;
 
     std::uint16_t port() const { return port_; }
-    std::string url() const;  // http://127.0.0.1:<port>
+    std::string url() const;  // http://127.0.0.1:<port>, or http://[::1]:<port>
     void set_handler(Handler handler);
     // The requests received so far, in arrival order.
     std::vector<Request> requests() const;
@@ -51,6 +52,7 @@ private:
     struct State;
     void accept_loop();
 
+    std::string address_;
     std::uint16_t port_ = 0;
     std::unique_ptr<State> state_;
     std::thread acceptor_;

@@ -25,8 +25,9 @@ std::string hex_hmac(const std::string& secret, const std::string& text) {
     return hex;
 }
 
-WebhookReceiver::WebhookReceiver(Policy policy)
-    : policy_(std::move(policy)), server_([this](const FakeHttpServer::Request& r) { return receive(r); }) {}
+WebhookReceiver::WebhookReceiver(Policy policy, std::string address)
+    : policy_(std::move(policy)),
+      server_([this](const FakeHttpServer::Request& r) { return receive(r); }, std::move(address)) {}
 
 void WebhookReceiver::add_secret(const json& webhook) {
     add_secret(webhook["id"].get<std::string>(), webhook["secret"].get<std::string>());

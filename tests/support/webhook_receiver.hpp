@@ -23,7 +23,7 @@ public:
     using json = nlohmann::json;
     using Policy = std::function<int(const json& body, std::size_t request_number)>;
 
-    explicit WebhookReceiver(Policy policy = nullptr);
+    explicit WebhookReceiver(Policy policy = nullptr, std::string address = "127.0.0.1");
 
     std::string url() const { return server_.url() + "/hook"; }
     // Each webhook signs with its own secret: a subscription as created ({"id", "secret"}), or

@@ -36,6 +36,22 @@ TEST(WebhookAddresses, EachRangeIsClassified) {
         {"224.0.0.1", AddressKind::never},
         {"255.255.255.255", AddressKind::never},
         {"ff02::1", AddressKind::never},
+        // Reserved: IETF protocol assignments, documentation, benchmarking, 6to4 relays.
+        {"192.0.0.1", AddressKind::never},
+        {"192.0.2.7", AddressKind::never},
+        {"198.18.0.1", AddressKind::never},
+        {"198.19.255.255", AddressKind::never},
+        {"198.20.0.1", AddressKind::public_internet},
+        {"198.51.100.9", AddressKind::never},
+        {"203.0.113.5", AddressKind::never},
+        {"192.88.99.1", AddressKind::never},
+        {"2001:db8::1", AddressKind::never},
+        {"100::1", AddressKind::never},
+        // IPv6 addresses that carry an IPv4 one reach it.
+        {"64:ff9b::a00:1", AddressKind::private_network},
+        {"64:ff9b::808:808", AddressKind::public_internet},
+        {"2002:7f00:1::1", AddressKind::loopback},
+        {"2002:c0a8:101::1", AddressKind::private_network},
     };
     for (const auto& [address, kind] : table) EXPECT_EQ(kind_of(address), kind) << address;
 }
