@@ -1,5 +1,7 @@
 #include "confab/domain/external_token.hpp"
 
+#include "confab/domain/validation.hpp"
+
 #include <algorithm>
 
 namespace confab::domain {
@@ -23,13 +25,14 @@ std::string_view reason(TokenRejection rejection) {
 std::optional<TokenRejection> check_claims(const TokenClaims& claims, const ClaimRules& rules, std::int64_t now) {
     const auto skew = rules.clock_skew.count();
     // A token without an expiry would sign in forever: the host must say how long it is good for.
-    if (!claims.expires_at) return TokenRejection::missing_claim;
+    if (!claims.expires_at || claims.malformed_time) return TokenRejection::missing_claim;
     if (now >= *claims.expires_at + skew) return TokenRejection::expired;
     if (claims.not_before && now < *claims.not_before - skew) return TokenRejection::not_yet_valid;
     if (claims.issuer != rules.issuer) return TokenRejection::wrong_issuer;
     if (std::find(claims.audience.begin(), claims.audience.end(), rules.audience) == claims.audience.end())
         return TokenRejection::wrong_audience;
-    if (!claims.subject || claims.subject->empty()) return TokenRejection::missing_claim;
+    // A user id the server API could not name (external_id) would be a user it cannot manage.
+    if (!claims.subject || !is_external_id(*claims.subject)) return TokenRejection::missing_claim;
     return std::nullopt;
 }
 

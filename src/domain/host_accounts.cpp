@@ -13,8 +13,6 @@
 namespace confab::domain {
 namespace {
 
-constexpr std::size_t max_external_id_bytes = 255;
-
 // The wanted username when it is a valid one on the first attempt, else "user_" and 10
 // random characters of a-z and 0-9.
 std::string username_for(const std::optional<std::string>& wanted, int attempt) {
@@ -34,7 +32,7 @@ bool changes_anything(const ProfileChange& change) { return change.display_name 
 }  // namespace
 
 void require_external_id(std::string_view id) {
-    if (id.empty() || id.size() > max_external_id_bytes || !is_plain_text(id))
+    if (!is_external_id(id))
         throw bad_request("external_id must be 1-255 bytes of text without control characters", "external_id");
 }
 

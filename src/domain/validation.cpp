@@ -69,6 +69,11 @@ bool is_invisible(char32_t c) {
 
 }  // namespace
 
+bool is_external_id(std::string_view id) {
+    constexpr std::size_t max_external_id_bytes = 255;
+    return !id.empty() && id.size() <= max_external_id_bytes && is_plain_text(id);
+}
+
 bool shows_something(std::string_view text) {
     for (std::size_t i = 0; i < text.size();)
         if (!is_invisible(next_code_point(text, i))) return true;

@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -45,11 +45,18 @@ std::optional<std::string> string_claim(jwt_t* jwt, const std::string& name) {
     return std::string(value);
 }
 
-std::optional<std::int64_t> time_claim(jwt_t* jwt, const char* name) {
-    errno = 0;
-    const long value = jwt_get_grant_int(jwt, name);
-    if (errno != 0) return std::nullopt;
-    return value;
+// A NumericDate (RFC 7519 2): any JSON number of seconds, fractions included, taken down to the
+// second. Absent: nothing; present but not a number: `malformed` is set.
+std::optional<std::int64_t> time_claim(jwt_t* jwt, const char* name, bool& malformed) {
+    const std::unique_ptr<char, decltype(&free)> text(jwt_get_grants_json(jwt, name), &free);
+    if (!text) return std::nullopt;
+    const auto parsed = nlohmann::json::parse(text.get(), nullptr, false);
+    if (parsed.is_number_integer()) return parsed.get<std::int64_t>();
+    constexpr double int64_bound = 9.2e18;  // below 2^63: a float past it does not fit
+    if (parsed.is_number_float() && std::abs(parsed.get<double>()) < int64_bound)
+        return static_cast<std::int64_t>(std::floor(parsed.get<double>()));
+    malformed = true;
+    return std::nullopt;
 }
 
 // aud is a string or an array of strings (RFC 7519 4.1.3); libjwt hands an array over as JSON.
@@ -225,14 +232,18 @@ std::variant<TokenClaims, TokenRejection> JwtVerifier::verify(const std::string&
     }
     if (!verified) return TokenRejection::bad_signature;
     jwt_t* jwt = verified.get();
+    bool malformed_time = false;
+    auto expires_at = time_claim(jwt, "exp", malformed_time);
+    auto not_before = time_claim(jwt, "nbf", malformed_time);
     return TokenClaims{
         .issuer = string_claim(jwt, "iss"),
         .audience = audience_of(jwt),
-        .expires_at = time_claim(jwt, "exp"),
-        .not_before = time_claim(jwt, "nbf"),
+        .expires_at = expires_at,
+        .not_before = not_before,
         .subject = string_claim(jwt, settings_.user_id_claim),
         .display_name = string_claim(jwt, settings_.display_name_claim),
         .username = string_claim(jwt, settings_.username_claim),
+        .malformed_time = malformed_time,
     };
 }
 

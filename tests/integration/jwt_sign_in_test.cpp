@@ -194,6 +194,15 @@ TEST_F(JwtSignInTest, ClocksMayDifferByTheConfiguredSkew) {
     EXPECT_TRUE(IsJson(response, 200)) << response.describe();
 }
 
+// RFC 7519 2: a NumericDate may have a fraction.
+TEST_F(JwtSignInTest, AFractionalExpiryIsANumericDate) {
+    auto claims = claims_for("fraction-user-" + random_alnum(8));
+    claims["exp"] = static_cast<double>(now()) + 600.25;
+    claims["nbf"] = static_cast<double>(now()) - 0.5;
+    const auto response = exchange(port(), hs256(claims));
+    EXPECT_TRUE(IsJson(response, 200)) << response.describe();
+}
+
 TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
     const auto subject = "bad-user-" + random_alnum(8);
     const auto with = [&](const std::string& claim, const json& value) {
@@ -218,6 +227,11 @@ TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
         {"no subject", hs256(without("sub")), "missing claim"},
         {"numeric subject", hs256(with("sub", 42)), "missing claim"},
         {"no expiry", hs256(without("exp")), "missing claim"},
+        {"an expiry that is a string", hs256(with("exp", std::to_string(now() + 600))), "missing claim"},
+        {"an expiry that is true", hs256(with("exp", true)), "missing claim"},
+        {"a start that is a string", hs256(with("nbf", "yesterday")), "missing claim"},
+        {"a subject over 255 bytes", hs256(with("sub", std::string(256, 's'))), "missing claim"},
+        {"a subject with a tab", hs256(with("sub", "a\tb")), "missing claim"},
         {"alg none", sign_host_token(JWT_ALG_NONE, "", claims_for(subject)), "unsupported algorithm"},
         {"HS256 keyed with the RS256 public key",
          sign_host_token(JWT_ALG_HS256, fixture("rs256_public.pem"), claims_for(subject)), "bad signature"},

@@ -115,9 +115,16 @@ TEST_F(LargeGroupsTest, OnlyTheOwnerMakesOnlyAGroupLargeAndOnlyOneWay) {
     ASSERT_TRUE(IsJson(echoed, 200)) << "an admin sending the chat's large back as it is";
     EXPECT_EQ(echoed.json()["title"], "Echoed");
 
+    const auto member_echo = patch(port(), member.token, chat_url(chat_id), {{"large", false}});
+    ASSERT_TRUE(IsJson(member_echo, 200)) << "a member sending large back as it is asks nothing: " << member_echo.body;
+    EXPECT_TRUE(IsError(patch(port(), member.token, chat_url(chat_id), {{"title", "Mine"}, {"large", false}}), 403,
+                        "forbidden"))
+        << "with an edit, the right to edit is needed";
+
     ASSERT_TRUE(IsJson(patch(port(), owner.token, chat_url(chat_id), {{"large", true}}), 200));
     EXPECT_TRUE(IsBadField(patch(port(), owner.token, chat_url(chat_id), {{"large", false}}), "large"))
         << "a large group stays large";
+    EXPECT_TRUE(IsJson(put(port(), member.token, chat_url(chat_id), {{"large", true}}), 200)) << "nor on a large group";
     EXPECT_EQ(get_chat(port(), owner, chat_id)["large"], true);
 
     const auto direct = create_direct(port(), owner, member);

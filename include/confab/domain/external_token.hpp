@@ -35,6 +35,7 @@ struct TokenClaims {
     std::optional<std::string> subject;       // the user id claim (jwt.user_id_claim)
     std::optional<std::string> display_name;  // jwt.display_name_claim
     std::optional<std::string> username;      // jwt.username_claim
+    bool malformed_time = false;              // exp or nbf given, but not a number
 };
 
 struct ClaimRules {

@@ -19,6 +19,10 @@ bool is_valid_utf8(std::string_view text);
 // or reorder what follows it. For names and titles, which are shown to other users.
 bool is_plain_text(std::string_view text);
 
+// A user's id in the host application (the server API's external_id, a token's user id
+// claim): 1-255 bytes of plain text.
+bool is_external_id(std::string_view id);
+
 // Whether the text has a character that prints: not only spaces, zero-width characters and
 // fillers. For what is shown to others as a name or a reaction.
 bool shows_something(std::string_view text);

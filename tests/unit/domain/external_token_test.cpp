@@ -55,6 +55,13 @@ TEST(CheckClaims, EveryRuleAtItsEdges) {
          std::nullopt},
         {"no subject", changed([](auto& c) { c.subject.reset(); }), TokenRejection::missing_claim},
         {"empty subject", changed([](auto& c) { c.subject = ""; }), TokenRejection::missing_claim},
+        {"a subject over 255 bytes", changed([](auto& c) { c.subject = std::string(256, 's'); }),
+         TokenRejection::missing_claim},
+        {"a subject of 255 bytes", changed([](auto& c) { c.subject = std::string(255, 's'); }), std::nullopt},
+        {"a subject with a tab", changed([](auto& c) { c.subject = "a\tb"; }), TokenRejection::missing_claim},
+        {"a subject with a bidi override", changed([](auto& c) { c.subject = "a\u202eb"; }),
+         TokenRejection::missing_claim},
+        {"exp or nbf not a number", changed([](auto& c) { c.malformed_time = true; }), TokenRejection::missing_claim},
         {"expired and from another issuer", changed([](auto& c) {
              c.expires_at = now - 3600;
              c.issuer = "https://evil.example";
