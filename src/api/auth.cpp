@@ -1,4 +1,5 @@
 #include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/auth_service.hpp"
 #include "confab/domain/user_service.hpp"
@@ -6,6 +7,8 @@
 
 namespace confab::api {
 namespace {
+
+constexpr char session_kind = 't';  // cursor kind (pagination.hpp)
 
 http::Response signed_in(int status, const domain::SignedIn& result) {
     return http::json_response(status, dump(Json{{"user", to_json(result.user)}, {"token", result.token}}));
@@ -84,10 +87,12 @@ void add_auth_routes(http::Router& router, Services& services) {
     router.add(http::Method::get, "/api/v1/sessions",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {
                    const auto principal = co_await authenticate_in_person(services, context);
-                   Json list = Json::array();
-                   for (const auto& session : co_await services.auth.sessions(principal))
-                       list.push_back(to_json(session));
-                   co_return http::json_response(200, dump(Json{{"sessions", std::move(list)}}));
+                   const auto query = Query::parse(context.request.query);
+                   const auto page = co_await services.auth.sessions(principal, place_cursor(query, session_kind),
+                                                                     page_limit(query, formerly_unpaged_limit));
+                   const auto json = place_page_json("sessions", session_kind, page,
+                                                     [](const model::Session& session) { return to_json(session); });
+                   co_return http::json_response(200, dump(json));
                });
     router.add(http::Method::del, "/api/v1/sessions",
                [&services](http::Context& context) -> boost::asio::awaitable<http::Response> {

@@ -1,4 +1,5 @@
 #include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/invite_link_service.hpp"
 
@@ -6,6 +7,8 @@ namespace confab::api {
 namespace {
 
 using boost::asio::awaitable;
+
+constexpr char link_kind = 'c';  // cursor kind (pagination.hpp)
 
 Json optional_time(const std::optional<model::Timestamp>& at) {
     return at ? Json(format_timestamp(*at)) : Json(nullptr);
@@ -52,11 +55,12 @@ void add_invite_link_routes(http::Router& router, Services& services) {
     router.add(Method::get, "/api/v1/chats/{id}/invite-links",
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
-                   Json list = Json::array();
-                   for (const auto& link :
-                        co_await services.invite_links.links(principal.user_id, c.path_params.at("id")))
-                       list.push_back(link_json(link));
-                   co_return http::json_response(200, dump(Json{{"invite_links", std::move(list)}}));
+                   const auto query = Query::parse(c.request.query);
+                   const auto page = co_await services.invite_links.links(principal.user_id, c.path_params.at("id"),
+                                                                          place_cursor(query, link_kind),
+                                                                          page_limit(query, formerly_unpaged_limit));
+                   co_return http::json_response(200,
+                                                 dump(place_page_json("invite_links", link_kind, page, link_json)));
                });
     router.add(Method::del, "/api/v1/chats/{id}/invite-links/{code}",
                [&services](http::Context& c) -> awaitable<http::Response> {

@@ -5,34 +5,12 @@
 #include "confab/domain/rules.hpp"
 #include "confab/model/error.hpp"
 
-#include <charconv>
-
 namespace confab::api {
 namespace {
 
-// GET /invitations listed up to 200 before it took a limit.
-constexpr int max_invitations_by_default = 200;
-
-// "i:<microseconds>:<id>", the last invitation of the previous page (model::InvitationPlace).
-std::string encode_invitation_cursor(const model::InvitationPlace& place) {
-    return encode_cursor("i:" + std::to_string(place.created_us) + ":" + place.id);
-}
-
-std::optional<model::InvitationPlace> invitation_cursor(const Query& query) {
-    const auto cursor = query.get("cursor");
-    if (!cursor || cursor->empty()) return std::nullopt;
-    const auto key = decode_cursor(*cursor);
-    const auto split = key ? key->find(':', 2) : std::string::npos;
-    if (!key || !key->starts_with("i:") || split == std::string::npos)
-        throw model::bad_request("invalid cursor", "cursor");
-    model::InvitationPlace place;
-    const auto micros = key->substr(2, split - 2);
-    const auto [end, error] = std::from_chars(micros.data(), micros.data() + micros.size(), place.created_us);
-    if (error != std::errc() || end != micros.data() + micros.size())
-        throw model::bad_request("invalid cursor", "cursor");
-    place.id = key->substr(split + 1);
-    return place;
-}
+// Cursor kinds (pagination.hpp).
+constexpr char invitation_kind = 'i';
+constexpr char ban_kind = 'x';
 
 using boost::asio::awaitable;
 
@@ -185,10 +163,11 @@ void add_member_routes(http::Router& router, Services& services) {
                });
     router.add(Method::get, "/api/v1/chats/{id}/bans", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
-        Json list = Json::array();
-        for (const auto& ban : co_await services.members.bans(principal.user_id, c.path_params.at("id")))
-            list.push_back(ban_json(ban));
-        co_return http::json_response(200, dump(Json{{"bans", std::move(list)}}));
+        const auto query = Query::parse(c.request.query);
+        const auto page =
+            co_await services.members.bans(principal.user_id, c.path_params.at("id"), place_cursor(query, ban_kind),
+                                           page_limit(query, formerly_unpaged_limit));
+        co_return http::json_response(200, dump(place_page_json("bans", ban_kind, page, ban_json)));
     });
     router.add(Method::post, "/api/v1/chats/{id}/bans",
                [&services](http::Context& c) { return ban_user(services, c); });
@@ -202,12 +181,11 @@ void add_member_routes(http::Router& router, Services& services) {
     router.add(Method::get, "/api/v1/invitations", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         const auto query = Query::parse(c.request.query);
-        const auto page = co_await services.members.invitations(principal.user_id, invitation_cursor(query),
-                                                                page_limit(query, max_invitations_by_default));
-        Json list = Json::array();
-        for (const auto& invitation : page.invitations) list.push_back(to_json(invitation));
-        const Json next = page.next ? Json(encode_invitation_cursor(*page.next)) : Json(nullptr);
-        co_return http::json_response(200, dump(Json{{"invitations", std::move(list)}, {"next_cursor", next}}));
+        const auto page = co_await services.members.invitations(principal.user_id, place_cursor(query, invitation_kind),
+                                                                page_limit(query, formerly_unpaged_limit));
+        const auto json = place_page_json("invitations", invitation_kind, page,
+                                          [](const model::Invitation& invitation) { return to_json(invitation); });
+        co_return http::json_response(200, dump(json));
     });
     router.add(Method::post, "/api/v1/invitations/{id}/accept",
                [&services](http::Context& c) -> awaitable<http::Response> {

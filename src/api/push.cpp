@@ -1,4 +1,5 @@
 #include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/push_service.hpp"
 #include "confab/model/error.hpp"
@@ -7,6 +8,8 @@ namespace confab::api {
 namespace {
 
 using boost::asio::awaitable;
+
+constexpr char device_kind = 'd';  // cursor kind (pagination.hpp)
 
 Json to_json(const model::PushDevice& device) {
     return Json{
@@ -76,9 +79,12 @@ void add_push_routes(http::Router& router, Services& services) {
     router.add(Method::post, "/api/v1/devices", [&services](http::Context& c) { return register_device(services, c); });
     router.add(Method::get, "/api/v1/devices", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate_in_person(services, c);
-        Json list = Json::array();
-        for (const auto& device : co_await services.push.devices(principal.user_id)) list.push_back(to_json(device));
-        co_return http::json_response(200, dump(Json{{"devices", std::move(list)}}));
+        const auto query = Query::parse(c.request.query);
+        const auto page = co_await services.push.devices(principal.user_id, place_cursor(query, device_kind),
+                                                         page_limit(query, formerly_unpaged_limit));
+        const auto json = place_page_json("devices", device_kind, page,
+                                          [](const model::PushDevice& device) { return to_json(device); });
+        co_return http::json_response(200, dump(json));
     });
     router.add(Method::del, "/api/v1/devices/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate_in_person(services, c);

@@ -86,4 +86,24 @@ std::string encode_integer_cursor(char kind, std::int64_t key) {
     return encode_cursor(std::string{kind, ':'} + std::to_string(key));
 }
 
+std::optional<model::ListPlace> place_cursor(const Query& query, char kind) {
+    const auto cursor = query.get("cursor");
+    if (!cursor || cursor->empty()) return std::nullopt;
+    const auto key = decode_cursor(*cursor);
+    const auto invalid = [] { return model::bad_request("invalid cursor", "cursor"); };
+    if (!key || key->size() < 2 || (*key)[0] != kind || (*key)[1] != ':') throw invalid();
+    const auto split = key->find(':', 2);
+    if (split == std::string::npos || split + 1 == key->size()) throw invalid();
+    model::ListPlace place;
+    const char* digits = key->data() + 2;
+    const auto [end, error] = std::from_chars(digits, key->data() + split, place.time_us);
+    if (error != std::errc{} || end != key->data() + split || place.time_us < 0) throw invalid();
+    place.id = key->substr(split + 1);
+    return place;
+}
+
+std::string encode_place_cursor(char kind, const model::ListPlace& place) {
+    return encode_cursor(std::string{kind, ':'} + std::to_string(place.time_us) + ':' + place.id);
+}
+
 }  // namespace confab::api

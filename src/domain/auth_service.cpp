@@ -334,9 +334,13 @@ void AuthService::revoked_elsewhere(const std::string& user_id, const realtime::
     else tokens_.forget(tokens.token_hash);
 }
 
-boost::asio::awaitable<std::vector<Session>> AuthService::sessions(const Principal& principal) {
-    co_return co_await pool_.run(
-        [principal](store::Tx& tx) { return store::tokens::sessions(tx, principal.user_id, principal.token_hash); });
+boost::asio::awaitable<ListPage<Session>> AuthService::sessions(const Principal& principal,
+                                                                std::optional<ListPlace> after, int limit) {
+    if (after) require_uuid(after->id, "cursor");
+    auto rows = co_await pool_.run([principal, after, limit](store::Tx& tx) {
+        return store::tokens::sessions(tx, principal.user_id, principal.token_hash, after, limit + 1);
+    });
+    co_return list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<void> AuthService::revoke_session(const Principal& principal, std::string session_id) {

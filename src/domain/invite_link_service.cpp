@@ -32,10 +32,14 @@ boost::asio::awaitable<InviteLink> InviteLinkService::create(std::string actor, 
     });
 }
 
-boost::asio::awaitable<std::vector<InviteLink>> InviteLinkService::links(std::string actor, std::string chat_id) {
+boost::asio::awaitable<ListPage<InviteLink>> InviteLinkService::links(std::string actor, std::string chat_id,
+                                                                      std::optional<ListPlace> after, int limit) {
+    // A code is a token's shape (new_token): whatever is not cannot be one.
+    if (after && !looks_like_token(after->id)) throw bad_request("invalid cursor", "cursor");
     rules::may_manage_invite_links(co_await writes_.standing(chat_id, actor));
-    co_return co_await writes_.pool().run(
-        [chat_id](store::Tx& tx) { return store::invite_links::of_chat(tx, chat_id); });
+    auto rows = co_await writes_.pool().run(
+        [chat_id, after, limit](store::Tx& tx) { return store::invite_links::of_chat(tx, chat_id, after, limit + 1); });
+    co_return list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<void> InviteLinkService::revoke(std::string actor, std::string chat_id, std::string code) {

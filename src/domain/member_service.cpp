@@ -153,19 +153,12 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
     co_return added;
 }
 
-boost::asio::awaitable<InvitationPage> MemberService::invitations(std::string actor,
-                                                                  std::optional<InvitationPlace> after, int limit) {
+boost::asio::awaitable<ListPage<Invitation>> MemberService::invitations(std::string actor,
+                                                                        std::optional<ListPlace> after, int limit) {
     if (after) require_uuid(after->id, "cursor");
-    auto listed = co_await writes_.pool().run(
+    auto rows = co_await writes_.pool().run(
         [actor, after, limit](store::Tx& tx) { return store::invitations::of_user(tx, actor, after, limit + 1); });
-    InvitationPage page;
-    if (static_cast<int>(listed.size()) > limit) {
-        listed.pop_back();
-        page.next = listed.back().second;
-    }
-    page.invitations.reserve(listed.size());
-    for (auto& [invitation, place] : listed) page.invitations.push_back(std::move(invitation));
-    co_return page;
+    co_return list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<ChatView> MemberService::accept(std::string actor, std::string invitation_id) {
@@ -452,9 +445,13 @@ boost::asio::awaitable<void> MemberService::unban(std::string actor, std::string
     });
 }
 
-boost::asio::awaitable<std::vector<Ban>> MemberService::bans(std::string actor, std::string chat_id) {
+boost::asio::awaitable<ListPage<Ban>> MemberService::bans(std::string actor, std::string chat_id,
+                                                          std::optional<ListPlace> after, int limit) {
+    if (after) require_uuid(after->id, "cursor");
     rules::may_ban(co_await writes_.standing(chat_id, actor), std::nullopt, false);
-    co_return co_await writes_.pool().run([chat_id](store::Tx& tx) { return store::bans::in_force(tx, chat_id); });
+    auto rows = co_await writes_.pool().run(
+        [chat_id, after, limit](store::Tx& tx) { return store::bans::in_force(tx, chat_id, after, limit + 1); });
+    co_return list_page(std::move(rows), limit);
 }
 
 }  // namespace confab::domain

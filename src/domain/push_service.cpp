@@ -146,16 +146,28 @@ boost::asio::awaitable<model::PushDevice> PushService::register_device(model::Pr
                              .auth = registration.auth,
                              .session_id = {},
                              .created_at = {}};
-    auto stored = co_await pool_.run([principal, device](store::Tx& tx) {
-        return store::push::register_device(tx, principal.user_id, principal.token_hash, device);
+    auto [stored, removed] = co_await pool_.run([principal, device](store::Tx& tx) {
+        store::push::lock_devices(tx, principal.user_id);
+        auto registered = store::push::register_device(tx, principal.user_id, principal.token_hash, device);
+        std::vector<std::string> oldest;
+        if (registered)
+            oldest = store::push::keep_newest_devices(tx, principal.user_id, registered->id, max_devices_per_user);
+        return std::pair{std::move(registered), std::move(oldest)};
     });
     if (!stored) throw model::unauthorized("the session has ended");
     spdlog::info("push device {} registered ({})", stored->id, model::name_of(stored->provider));
+    for (const auto& id : removed)
+        spdlog::info("push device {} removed: its user registered more than {}", id, max_devices_per_user);
     co_return std::move(*stored);
 }
 
-boost::asio::awaitable<std::vector<model::PushDevice>> PushService::devices(std::string user_id) {
-    co_return co_await pool_.run([user_id](store::Tx& tx) { return store::push::devices_of(tx, user_id); });
+boost::asio::awaitable<model::ListPage<model::PushDevice>> PushService::devices(std::string user_id,
+                                                                                std::optional<model::ListPlace> after,
+                                                                                int limit) {
+    if (after) require_uuid(after->id, "cursor");
+    auto rows = co_await pool_.run(
+        [user_id, after, limit](store::Tx& tx) { return store::push::devices_of(tx, user_id, after, limit + 1); });
+    co_return model::list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<void> PushService::remove_device(std::string user_id, std::string device_id) {

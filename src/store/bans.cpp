@@ -29,8 +29,13 @@ void prepare(Tx& tx) {
     tx.prepare("bans_banned_among",
                "SELECT user_id::text FROM chat_bans WHERE chat_id = $1::uuid AND user_id = ANY($2::uuid[]) AND " +
                    in_force_now);
-    tx.prepare("bans_in_force", "SELECT " + columns + " FROM chat_bans WHERE chat_id = $1::uuid AND " + in_force_now +
-                                    " ORDER BY created_at DESC, user_id");
+    // Keyset over chat_bans_chat_created (migrations/0041_list_pages.sql). The order names the
+    // table's columns (b.): a bare user_id there would be the text selected, sorted apart.
+    tx.prepare("bans_in_force",
+               "SELECT " + columns + ", " CONFAB_MICROS("b.created_at") ", b.user_id::text FROM chat_bans b "
+               "WHERE b.chat_id = $1::uuid AND " + in_force_now + " AND" +
+                   CONFAB_OLDER_THAN_PLACE("b.created_at", "b.user_id", "$2", "$3::uuid") +
+                   "ORDER BY b.created_at DESC, b.user_id DESC LIMIT $4");
 }
 
 model::Ban put(Tx& tx, const std::string& chat_id, const std::string& user_id, const std::string& banned_by,
@@ -47,10 +52,9 @@ std::vector<std::string> banned_among(Tx& tx, const std::string& chat_id, const 
     return first_column(tx.exec_prepared("bans_banned_among", chat_id, uuid_array(ids)));
 }
 
-std::vector<model::Ban> in_force(Tx& tx, const std::string& chat_id) {
-    std::vector<model::Ban> out;
-    for (const auto& row : tx.exec_prepared("bans_in_force", chat_id)) out.push_back(ban_from(row));
-    return out;
+std::vector<std::pair<model::Ban, model::ListPlace>> in_force(Tx& tx, const std::string& chat_id,
+                                                              const std::optional<model::ListPlace>& after, int limit) {
+    return placed_rows(tx.exec_prepared("bans_in_force", chat_id, place_time(after), place_id(after), limit), ban_from);
 }
 
 }  // namespace confab::store::bans

@@ -595,11 +595,9 @@ void prepare(Tx& tx) {
                "INSERT INTO invitations (chat_id, user_id, inviter_id) VALUES ($1::uuid, $2::uuid, $3::uuid) "
                "ON CONFLICT DO NOTHING RETURNING id::text");
     tx.prepare("invitations_of_user",
-               "SELECT " + invitation_columns + ", (extract(epoch FROM i.created_at) * 1000000)::bigint, i.id::text" +
-                   from +
-                   "WHERE i.user_id = $1::uuid AND ($2::bigint IS NULL OR (i.created_at, i.id) < "
-                   "(timestamptz 'epoch' + $2 * interval '1 microsecond', $3::uuid)) "
-                   "ORDER BY i.created_at DESC, i.id DESC LIMIT $4");
+               "SELECT " + invitation_columns + ", " CONFAB_MICROS("i.created_at") ", i.id::text" + from +
+                   "WHERE i.user_id = $1::uuid AND" CONFAB_OLDER_THAN_PLACE(
+                       "i.created_at", "i.id", "$2", "$3::uuid") "ORDER BY i.created_at DESC, i.id DESC LIMIT $4");
     tx.prepare("invitations_find",
                "SELECT " + invitation_columns + from + "WHERE i.id = $1::uuid AND i.user_id = $2::uuid");
     tx.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
@@ -614,19 +612,11 @@ std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std:
     return result[0][0].as<std::string>();
 }
 
-std::vector<std::pair<model::Invitation, model::InvitationPlace>> of_user(
-    Tx& tx, const std::string& user_id, const std::optional<model::InvitationPlace>& after, int limit) {
-    std::vector<std::pair<model::Invitation, model::InvitationPlace>> out;
-    const auto rows =
-        tx.exec_prepared("invitations_of_user", user_id, after ? std::optional(after->created_us) : std::nullopt,
-                         after ? std::optional(after->id) : std::nullopt, limit);
-    out.reserve(rows.size());
-    for (const auto& row : rows) {
-        const auto place = static_cast<int>(row.size()) - 2;
-        out.emplace_back(invitation_from(row),
-                         model::InvitationPlace{row[place].as<std::int64_t>(), row[place + 1].as<std::string>()});
-    }
-    return out;
+std::vector<std::pair<model::Invitation, model::ListPlace>> of_user(Tx& tx, const std::string& user_id,
+                                                                    const std::optional<model::ListPlace>& after,
+                                                                    int limit) {
+    return placed_rows(tx.exec_prepared("invitations_of_user", user_id, place_time(after), place_id(after), limit),
+                       invitation_from);
 }
 
 std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id) {

@@ -29,9 +29,14 @@ void prepare(Tx& tx) {
                "VALUES ($1, $2::uuid, $3::uuid, to_timestamp($4::bigint / 1000.0), $5) RETURNING " +
                    columns);
     tx.prepare("invite_links_find", "SELECT " + columns + " FROM chat_invite_links WHERE code = $1");
-    tx.prepare("invite_links_of_chat", "SELECT " + columns +
-                                           " FROM chat_invite_links WHERE chat_id = $1::uuid AND revoked_at IS NULL "
-                                           "ORDER BY created_at DESC, code");
+    // Keyset over chat_invite_links_chat (migrations/0023_invite_links.sql), which orders by
+    // created_at; the rare rows of one time are sorted by code, byte by byte whatever the
+    // database's collation (docs/api.md, Invite links).
+    tx.prepare("invite_links_of_chat",
+               "SELECT " + columns + ", " CONFAB_MICROS("created_at") ", code FROM chat_invite_links "
+               "WHERE chat_id = $1::uuid AND revoked_at IS NULL AND" +
+                   CONFAB_OLDER_THAN_PLACE("created_at", "code COLLATE \"C\"", "$2", "$3::text") +
+                   "ORDER BY created_at DESC, code COLLATE \"C\" DESC LIMIT $4");
     tx.prepare("invite_links_revoke",
                "UPDATE chat_invite_links SET revoked_at = now() "
                "WHERE chat_id = $1::uuid AND code = $2 AND revoked_at IS NULL");
@@ -53,10 +58,11 @@ std::optional<model::InviteLink> find(Tx& tx, const std::string& code) {
     return link_from(result[0]);
 }
 
-std::vector<model::InviteLink> of_chat(Tx& tx, const std::string& chat_id) {
-    std::vector<model::InviteLink> out;
-    for (const auto& row : tx.exec_prepared("invite_links_of_chat", chat_id)) out.push_back(link_from(row));
-    return out;
+std::vector<std::pair<model::InviteLink, model::ListPlace>> of_chat(Tx& tx, const std::string& chat_id,
+                                                                    const std::optional<model::ListPlace>& after,
+                                                                    int limit) {
+    return placed_rows(tx.exec_prepared("invite_links_of_chat", chat_id, place_time(after), place_id(after), limit),
+                       link_from);
 }
 
 bool revoke(Tx& tx, const std::string& chat_id, const std::string& code) {

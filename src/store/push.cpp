@@ -52,9 +52,17 @@ void prepare(Tx& tx) {
                "session_id = EXCLUDED.session_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth "
                "RETURNING " +
                    device_columns);
-    tx.prepare("push_devices_of", "SELECT " + device_columns +
-                                      " FROM push_devices d WHERE d.user_id = $1::uuid AND" CONFAB_LIVE_DEVICE(
-                                          "d") "ORDER BY d.created_at, d.id");
+    tx.prepare("push_lock_devices", "SELECT pg_advisory_xact_lock(hashtext('confab.push_devices:' || $1))");
+    tx.prepare("push_keep_newest",
+               "DELETE FROM push_devices WHERE user_id = $1::uuid AND id <> $2::uuid AND id NOT IN "
+               "(SELECT id FROM push_devices WHERE user_id = $1::uuid AND id <> $2::uuid "
+               "ORDER BY created_at DESC, id DESC LIMIT $3::int - 1) RETURNING id::text");
+    // A user's devices are few (PushService::max_devices_per_user): push_devices_user finds
+    // them, and a page sorts no more than that.
+    tx.prepare("push_devices_of",
+               "SELECT " + device_columns + ", " CONFAB_MICROS("d.created_at") ", d.id::text FROM push_devices d "
+               "WHERE d.user_id = $1::uuid AND" CONFAB_LIVE_DEVICE("d") "AND" CONFAB_NEWER_THAN_PLACE(
+                   "d.created_at", "d.id", "$2", "$3::uuid") "ORDER BY d.created_at, d.id LIMIT $4");
     tx.prepare("push_remove_own", "DELETE FROM push_devices WHERE id = $2::uuid AND user_id = $1::uuid");
     tx.prepare("push_remove", "DELETE FROM push_devices WHERE id = $1::uuid");
     tx.prepare("push_settings",
@@ -136,10 +144,17 @@ std::optional<model::PushDevice> register_device(Tx& tx, const std::string& user
     return device_from(result[0]);
 }
 
-std::vector<model::PushDevice> devices_of(Tx& tx, const std::string& user_id) {
-    std::vector<model::PushDevice> devices;
-    for (const auto& row : tx.exec_prepared("push_devices_of", user_id)) devices.push_back(device_from(row));
-    return devices;
+void lock_devices(Tx& tx, const std::string& user_id) { tx.exec_prepared("push_lock_devices", user_id); }
+
+std::vector<std::string> keep_newest_devices(Tx& tx, const std::string& user_id, const std::string& kept, int keep) {
+    return first_column(tx.exec_prepared("push_keep_newest", user_id, kept, keep));
+}
+
+std::vector<std::pair<model::PushDevice, model::ListPlace>> devices_of(Tx& tx, const std::string& user_id,
+                                                                       const std::optional<model::ListPlace>& after,
+                                                                       int limit) {
+    return placed_rows(tx.exec_prepared("push_devices_of", user_id, place_time(after), place_id(after), limit),
+                       [](const pqxx::row& row) { return device_from(row); });
 }
 
 bool remove_device(Tx& tx, const std::string& user_id, const std::string& device_id) {

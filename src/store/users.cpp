@@ -279,11 +279,14 @@ void prepare(Tx& tx) {
                "UPDATE auth_tokens SET revoked_at = now() "
                "WHERE id = $2::uuid AND user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
                "RETURNING token_hash");
+    // Keyset over auth_tokens_user_live (migrations/0041_list_pages.sql). The order names the
+    // table's columns (t.): a bare id there would be the text selected, sorted apart.
     tx.prepare("tokens_sessions",
-                       "SELECT id::text, device_name, " CONFAB_TIME("created_at") ", " CONFAB_TIME(
-                           "last_used_at") ", address, token_hash = $2 FROM auth_tokens "
-                                           "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
-                                           "ORDER BY last_used_at DESC, id");
+               "SELECT id::text, device_name, " CONFAB_TIME("created_at") ", " CONFAB_TIME("last_used_at") ", "
+               "address, token_hash = $2, " CONFAB_MICROS("t.last_used_at") ", t.id::text FROM auth_tokens t "
+               "WHERE t.user_id = $1::uuid AND t.revoked_at IS NULL AND t.expires_at > now() AND" +
+                   std::string(CONFAB_OLDER_THAN_PLACE("t.last_used_at", "t.id", "$3", "$4::uuid")) +
+                   "ORDER BY t.last_used_at DESC, t.id DESC LIMIT $5");
 }
 
 bool insert(Tx& tx, const NewToken& token) {
@@ -322,19 +325,22 @@ std::optional<std::string> revoke_session(Tx& tx, const std::string& user_id, co
     return result[0][0].as<std::string>();
 }
 
-std::vector<model::Session> sessions(Tx& tx, const std::string& user_id, const std::string& current_hash) {
-    std::vector<model::Session> found;
-    for (const auto& row : tx.exec_prepared("tokens_sessions", user_id, current_hash)) {
-        found.push_back(model::Session{
+std::vector<std::pair<model::Session, model::ListPlace>> sessions(Tx& tx, const std::string& user_id,
+                                                                  const std::string& current_hash,
+                                                                  const std::optional<model::ListPlace>& after,
+                                                                  int limit) {
+    const auto rows =
+        tx.exec_prepared("tokens_sessions", user_id, current_hash, place_time(after), place_id(after), limit);
+    return placed_rows(rows, [](const pqxx::row& row) {
+        return model::Session{
             .id = row[0].as<std::string>(),
             .device_name = optional_text(row[1]),
             .created_at = timestamp(row[2]),
             .last_used_at = timestamp(row[3]),
             .address = optional_text(row[4]),
             .current = row[5].as<bool>(),
-        });
-    }
-    return found;
+        };
+    });
 }
 
 }  // namespace confab::store::tokens

@@ -150,6 +150,7 @@ TEST_F(ConsentTest, InvitationsArePagedNewestFirstWithoutOverlap) {
     auto guarded = register_user(port(), "cp");
     set_privacy(port(), guarded, "nobody");
     std::vector<std::string> chats;  // oldest first
+    chats.reserve(5);
     for (int i = 0; i < 5; ++i) chats.push_back(create_group(port(), owner, {guarded.id})["id"]);
     std::vector<std::string> newest_first(chats.rbegin(), chats.rend());
 
@@ -163,9 +164,16 @@ TEST_F(ConsentTest, InvitationsArePagedNewestFirstWithoutOverlap) {
         target = invitations_url + "?limit=2&cursor=" + body["next_cursor"].get<std::string>();
     }
     EXPECT_EQ(paged, newest_first);
+    for (const int limit : {1, 5})
+        EXPECT_EQ(ids_of(every_page(port(), guarded.token, invitations_url, "invitations", limit), "chat_id"),
+                  newest_first)
+            << "limit " << limit;
 
     for (const std::string bad : {"?cursor=bm9wZQ", "?cursor=%%%", "?limit=0", "?limit=201"})
         EXPECT_TRUE(IsError(get(port(), guarded.token, invitations_url + bad), 400, "bad_request")) << bad;
+    login(port(), guarded.username);
+    const auto sessions_cursor = first_cursor(port(), guarded.token, "/api/v1/sessions");
+    EXPECT_TRUE(RefusesBadPages(port(), guarded.token, invitations_url, sessions_cursor));
 }
 
 TEST_F(ConsentTest, BadPrivacyAndInvitationRequestsAreRefused) {

@@ -3,6 +3,7 @@
 // The hostile side: who may not manage links, banned users, restricted members trying to
 // escape by joining again, and links that are revoked, expired, used up or guessed.
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
@@ -44,7 +45,8 @@ std::string join_url(const std::string& code) { return link_url(code) + "/join";
     return ::testing::AssertionSuccess();
 }
 
-json create_link(std::uint16_t port, const TestUser& actor, const std::string& chat_id, json body = json::object()) {
+json create_link(std::uint16_t port, const TestUser& actor, const std::string& chat_id,
+                 const json& body = json::object()) {
     return expect_json(post(port, actor.token, links_url(chat_id), body), 201, "create invite link");
 }
 
@@ -116,6 +118,35 @@ TEST_F(InviteLinksTest, AnAdminCreatesALinkAnyoneHoldingItPreviewsAndJoinsAsIfAd
     EXPECT_TRUE(IsInviteLinkModel(first));
     EXPECT_EQ(first["code"], code);
     EXPECT_EQ(first["uses"], 1);
+}
+
+TEST_F(InviteLinksTest, LinksArePagedNewestFirstThenByCodeEachOnce) {
+    auto g = make_group(port());
+    std::vector<std::string> tied;
+    tied.reserve(4);
+    for (int i = 0; i < 4; ++i) tied.push_back(create_link(port(), g.admin, g.chat_id)["code"]);
+    // Links of one time: their codes order them, byte by byte, newest first still.
+    shared_database().query_value(
+        "update chat_invite_links set created_at = now() - interval '1 minute' where chat_id = '" + g.chat_id + "'");
+    const std::string newest = create_link(port(), g.owner, g.chat_id)["code"];
+    const std::string revoked = create_link(port(), g.admin, g.chat_id)["code"];
+    ASSERT_EQ(del(port(), g.admin.token, links_url(g.chat_id) + "/" + revoked).status, 204);
+    std::sort(tied.rbegin(), tied.rend());
+    std::vector<std::string> expected{newest};
+    expected.insert(expected.end(), tied.begin(), tied.end());
+
+    for (const int limit : {1, 2, 5})
+        EXPECT_EQ(ids_of(every_page(port(), g.admin.token, links_url(g.chat_id), "invite_links", limit), "code"),
+                  expected)
+            << "limit " << limit;
+    const auto whole = expect_json(get(port(), g.owner.token, links_url(g.chat_id)), 200, "GET invite links");
+    EXPECT_EQ(ids_of(whole["invite_links"], "code"), expected) << "all of them without a limit (the default is 200)";
+    EXPECT_TRUE(whole["next_cursor"].is_null());
+
+    login(port(), g.admin.username);
+    const auto sessions_cursor = first_cursor(port(), g.admin.token, "/api/v1/sessions");
+    EXPECT_TRUE(RefusesBadPages(port(), g.admin.token, links_url(g.chat_id), sessions_cursor));
+    EXPECT_TRUE(IsError(get(port(), g.member.token, links_url(g.chat_id) + "?limit=1"), 403, "forbidden"));
 }
 
 TEST_F(InviteLinksTest, OnlyAdminsManageLinksAndOnlyInGroups) {
@@ -217,6 +248,7 @@ TEST_F(InviteLinksTest, ConcurrentJoinersNeverTakeMoreUsesThanTheLinkHas) {
     auto g = make_group(port());
     const auto code = create_link(port(), g.owner, g.chat_id, {{"max_uses", 2}})["code"].get<std::string>();
     std::vector<TestUser> joiners;
+    joiners.reserve(6);
     for (int i = 0; i < 6; ++i) joiners.push_back(register_user(port(), "il"));
     std::vector<HttpResponse> results(joiners.size());
     std::vector<std::thread> threads;

@@ -121,6 +121,63 @@ TEST_F(PushTest, DevicesAreRegisteredListedAndRemovedByTheirOwner) {
     EXPECT_TRUE(IsError(get(port(), "", devices_url), 401, "unauthorized"));
 }
 
+TEST_F(PushTest, DevicesArePagedOldestFirstThenByIdEachOnce) {
+    auto ann = register_user(port(), "pg");
+    std::vector<std::string> tied;
+    tied.reserve(4);
+    for (int i = 0; i < 4; ++i)
+        tied.push_back(register_device(port(), ann.token, "gw-pg-" + ann.username + "-" + std::to_string(i))["id"]);
+    // Devices of one time: their ids order them, oldest first still.
+    shared_database().query_value("update push_devices set created_at = now() - interval '1 minute' where user_id = '" +
+                                  ann.id + "'");
+    const std::string latest = register_device(port(), ann.token, "gw-pg-" + ann.username + "-latest")["id"];
+    std::sort(tied.begin(), tied.end());
+    auto expected = tied;
+    expected.push_back(latest);
+
+    for (const int limit : {1, 2, 5})
+        EXPECT_EQ(ids_of(every_page(port(), ann.token, devices_url, "devices", limit)), expected) << "limit " << limit;
+    const auto whole = expect_json(get(port(), ann.token, devices_url), 200, "GET /devices");
+    EXPECT_EQ(ids_of(whole["devices"]), expected) << "all of them without a limit (the default is 200)";
+    EXPECT_TRUE(whole["next_cursor"].is_null());
+
+    login(port(), ann.username);
+    const auto sessions_cursor = first_cursor(port(), ann.token, "/api/v1/sessions");
+    EXPECT_TRUE(RefusesBadPages(port(), ann.token, devices_url, sessions_cursor));
+}
+
+TEST_F(PushTest, AUserKeepsAtMost50DevicesARegistrationPastThemRemovesTheOldest) {
+    auto ann = register_user(port(), "pm");
+    auto bob = register_user(port(), "pm");
+    // Bob's device is older than every one of ann's.
+    const auto bobs = register_device(port(), bob.token, "gw-pm-" + bob.username);
+    std::vector<std::string> registered;  // ann's, oldest first
+    registered.reserve(51);
+    for (int i = 0; i < 51; ++i)
+        registered.push_back(
+            register_device(port(), ann.token, "gw-pm-" + ann.username + "-" + std::to_string(i))["id"]);
+    const auto devices_of = [&](const TestUser& user) {
+        return ids_of(every_page(port(), user.token, devices_url, "devices", 200));
+    };
+    std::vector<std::string> expected(registered.begin() + 1, registered.end());
+    EXPECT_EQ(devices_of(ann), expected) << "the 51st took the place of the oldest";
+
+    // The same device registered again is no new one: nothing goes.
+    register_device(port(), ann.token, "gw-pm-" + ann.username + "-50");
+    EXPECT_EQ(devices_of(ann), expected);
+
+    // A device moving over from another user keeps its earlier created_at, yet it stays: the
+    // oldest of the others goes.
+    const auto moved = register_device(port(), ann.token, "gw-pm-" + bob.username);
+    EXPECT_EQ(moved["id"], bobs["id"]);
+    expected.erase(expected.begin());
+    expected.insert(expected.begin(), bobs["id"].get<std::string>());
+    EXPECT_EQ(devices_of(ann), expected);
+    EXPECT_TRUE(devices_of(bob).empty());
+    EXPECT_EQ(shared_database().query_value("select count(*) from push_devices where user_id = '" + ann.id + "'"),
+              "50");
+}
+
 TEST_F(PushTest, BadDeviceBodiesAreRefusedNamingTheField) {
     auto ann = register_user(port(), "pb");
     const auto refused = [&](const json& body, const std::string& field) {

@@ -3,6 +3,7 @@
 // time, and the hostile side: escalation refused, and what REST refuses the WebSocket
 // refuses too.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -376,6 +377,39 @@ TEST_F(BansTest, ABanOfAUserWhoIsNotAMemberKeepsThemOutUntilItEnds) {
     ASSERT_EQ(added.json()["invited"], json::array({invitee.id}));
     ASSERT_TRUE(IsJson(ban(port(), c.admin, c.chat_id, invitee.id), 201));
     EXPECT_EQ(get(port(), invitee.token, "/api/v1/invitations").json()["invitations"], json::array());
+}
+
+TEST_F(BansTest, BansArePagedNewestFirstThenByUserIdEachOnce) {
+    auto c = make_cast(port());
+    std::vector<std::string> tied;
+    for (int i = 0; i < 4; ++i) {
+        const auto user = register_user(port(), "rp");
+        ASSERT_TRUE(IsJson(ban(port(), c.moderator, c.chat_id, user.id), 201));
+        tied.push_back(user.id);
+    }
+    // Bans of one time (as a burst may make): their user ids order them, newest first still.
+    shared_database().query_value("update chat_bans set created_at = now() - interval '1 minute' where chat_id = '" +
+                                  c.chat_id + "'");
+    const auto newest = register_user(port(), "rp");
+    ASSERT_TRUE(IsJson(ban(port(), c.moderator, c.chat_id, newest.id), 201));
+    const auto ended = register_user(port(), "rp");
+    ASSERT_TRUE(IsJson(ban(port(), c.moderator, c.chat_id, ended.id, {{"until", "2000-01-01T00:00:00Z"}}), 201));
+    std::sort(tied.rbegin(), tied.rend());
+    std::vector<std::string> expected{newest.id};
+    expected.insert(expected.end(), tied.begin(), tied.end());
+
+    for (const int limit : {1, 2, 5})
+        EXPECT_EQ(ids_of(every_page(port(), c.moderator.token, bans_url(c.chat_id), "bans", limit), "user_id"),
+                  expected)
+            << "limit " << limit;
+    const auto whole = expect_json(get(port(), c.admin.token, bans_url(c.chat_id)), 200, "GET bans");
+    EXPECT_EQ(ids_of(whole["bans"], "user_id"), expected) << "all of them without a limit (the default is 200)";
+    EXPECT_TRUE(whole["next_cursor"].is_null());
+
+    login(port(), c.moderator.username);
+    const auto sessions_cursor = first_cursor(port(), c.moderator.token, "/api/v1/sessions");
+    EXPECT_TRUE(RefusesBadPages(port(), c.moderator.token, bans_url(c.chat_id), sessions_cursor));
+    EXPECT_TRUE(IsError(get(port(), c.member.token, bans_url(c.chat_id) + "?limit=1"), 403, "forbidden"));
 }
 
 // Custom roles (docs/api.md, Custom roles): what the owner defines, what a holder may then

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace confab::test {
 namespace {
 
@@ -142,6 +144,39 @@ TEST_F(SessionsTest, TheSessionsListShowsEachDeviceAndMarksTheCallersOwn) {
     EXPECT_TRUE(IsError(http(port(), "GET", sessions_url), 401, "unauthorized"));
 }
 
+TEST_F(SessionsTest, SessionsArePagedMostRecentlyUsedFirstThenByIdEachOnce) {
+    auto user = register_user(port(), "sp");
+    for (int i = 0; i < 4; ++i) login_from(port(), user.username, "Tied " + std::to_string(i));
+    const auto latest = login_from(port(), user.username, "Latest");
+    // Sessions last used at one time: their ids order them. Within the renewal interval, so
+    // that paging renews none of them (which would move it).
+    shared_database().query_value(
+        "update auth_tokens set last_used_at = now() - interval '1 minute' where user_id = '" + user.id + "'");
+    shared_database().query_value(
+        "update auth_tokens set last_used_at = now() where device_name = 'Latest' and "
+        "user_id = '" +
+        user.id + "'");
+    const auto all = sessions_of(port(), latest);
+    ASSERT_EQ(all.size(), 6u) << all.dump();
+    const auto first = session_named(all, "Latest");
+    std::vector<std::string> tied;
+    for (const auto& session : all)
+        if (session["id"] != first) tied.push_back(session["id"]);
+    std::sort(tied.rbegin(), tied.rend());
+    std::vector<std::string> expected{first};
+    expected.insert(expected.end(), tied.begin(), tied.end());
+
+    EXPECT_EQ(ids_of(std::vector<json>(all.begin(), all.end())), expected) << "one page, the default 200";
+    for (const int limit : {1, 2, 6})
+        EXPECT_EQ(ids_of(every_page(port(), latest, sessions_url, "sessions", limit)), expected) << "limit " << limit;
+
+    const std::string chat = create_group(port(), user)["id"];
+    for (int i = 0; i < 2; ++i)
+        expect_json(post(port(), latest, chat_url(chat) + "/invite-links"), 201, "create invite link");
+    const auto links_cursor = first_cursor(port(), latest, chat_url(chat) + "/invite-links");
+    EXPECT_TRUE(RefusesBadPages(port(), latest, sessions_url, links_cursor));
+}
+
 TEST_F(SessionsTest, ASessionWithoutADeviceNameListsItAsNull) {
     auto user = register_user(port(), "sn");
     const auto sessions = sessions_of(port(), user.token);
@@ -198,8 +233,11 @@ TEST_F(SessionsTest, AnotherUsersSessionOrAnUnknownIdIsNotFound) {
     auto others_socket = ws_connect(port(), other.token);
     const auto others_id = sessions_of(port(), other.token)[0]["id"].get<std::string>();
 
-    for (const auto& id : {others_id, random_uuid(), std::string("not-a-uuid")})
-        EXPECT_TRUE(IsError(del(port(), user.token, sessions_url + "/" + id), 404, "not_found")) << id;
+    for (const auto& id : {others_id, random_uuid(), std::string("not-a-uuid")}) {
+        auto target = sessions_url + "/";
+        target += id;
+        EXPECT_TRUE(IsError(del(port(), user.token, target), 404, "not_found")) << id;
+    }
     EXPECT_EQ(get(port(), other.token, "/api/v1/users/me").status, 200) << "the other user is still signed in";
     EXPECT_EQ(others_socket->request("ping")["type"], "ack");
     EXPECT_TRUE(IsError(http(port(), "DELETE", sessions_url + "/" + others_id), 401, "unauthorized"));

@@ -181,6 +181,58 @@ std::vector<json> list_members(std::uint16_t port, const TestUser& u, const std:
     throw std::runtime_error("GET members pagination did not end");
 }
 
+std::vector<json> every_page(std::uint16_t port, const std::string& token, const std::string& url,
+                             const std::string& key, int limit) {
+    std::vector<json> items;
+    const auto first = url + "?limit=" + std::to_string(limit);
+    std::string target = first;
+    for (int page = 0; page < 1000; ++page) {
+        const auto r = get(port, token, target);
+        if (!IsJson(r, 200)) {
+            ADD_FAILURE() << "GET " << target << ": " << r.describe();
+            return items;
+        }
+        const auto body = r.json();
+        if (!body.contains(key) || !body[key].is_array() || !body.contains("next_cursor")) {
+            ADD_FAILURE() << "GET " << target << " lacks " << key << " or next_cursor: " << body.dump();
+            return items;
+        }
+        if (body[key].size() > static_cast<std::size_t>(limit))
+            ADD_FAILURE() << "GET " << target << ": " << body[key].size() << " items, more than the limit";
+        for (const auto& item : body[key]) items.push_back(item);
+        if (body["next_cursor"].is_null()) return items;
+        if (body[key].empty() || !body["next_cursor"].is_string()) {
+            ADD_FAILURE() << "GET " << target << ": an empty page, or a cursor not a string: " << body.dump();
+            return items;
+        }
+        target = first + "&cursor=" + url_encode(body["next_cursor"].get<std::string>());
+    }
+    ADD_FAILURE() << "GET " << url << ": the pages never end";
+    return items;
+}
+
+std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url) {
+    const auto body = expect_json(get(port, token, url + "?limit=1"), 200, "GET " + url);
+    if (!body.at("next_cursor").is_string()) throw std::runtime_error("GET " + url + " has one page: " + body.dump());
+    return body["next_cursor"].get<std::string>();
+}
+
+::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,
+                                           const std::string& foreign_cursor) {
+    const std::vector<std::pair<std::string, std::string>> refused{
+        {"?cursor=" + url_encode(foreign_cursor), "cursor"},
+        {"?cursor=bm9wZQ", "cursor"},  // "nope"
+        {"?cursor=%21%21", "cursor"},  // not base64url
+        {"?limit=0", "limit"},
+        {"?limit=201", "limit"},
+    };
+    for (const auto& [query, field] : refused) {
+        const auto answer = IsBadField(get(port, token, url + query), field);
+        if (!answer) return ::testing::AssertionFailure() << url << query << ": " << answer.message();
+    }
+    return ::testing::AssertionSuccess();
+}
+
 std::vector<json> add_members(std::uint16_t port, const TestUser& u, const std::string& chat_id,
                               const std::vector<std::string>& user_ids) {
     auto j = expect_json(post(port, u.token, members_url(chat_id), {{"user_ids", user_ids}}), 200, "add members");
@@ -231,12 +283,14 @@ std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const s
 
 std::vector<std::int64_t> seqs_of(const std::vector<json>& messages) {
     std::vector<std::int64_t> out;
+    out.reserve(messages.size());
     for (const auto& m : messages) out.push_back(m.value("seq", std::int64_t{-1}));
     return out;
 }
 
 std::vector<std::string> ids_of(const std::vector<json>& items, const char* key) {
     std::vector<std::string> out;
+    out.reserve(items.size());
     for (const auto& i : items) out.push_back(i.contains(key) && i[key].is_string() ? i[key].get<std::string>() : "?");
     return out;
 }
@@ -246,7 +300,7 @@ std::vector<std::string> member_user_ids(const std::vector<json>& members) {
     for (const auto& m : members) {
         if (m.contains("user") && m["user"].is_object() && m["user"].contains("id") && m["user"]["id"].is_string())
             out.push_back(m["user"]["id"].get<std::string>());
-        else out.push_back("?");
+        else out.emplace_back("?");
     }
     return out;
 }
@@ -525,7 +579,7 @@ FramePred about_message(const std::string& message_id) {
     };
 }
 
-FramePred and_(FramePred a, FramePred b) {
+FramePred and_(const FramePred& a, const FramePred& b) {
     return [a, b](const json& f) { return a(f) && b(f); };
 }
 

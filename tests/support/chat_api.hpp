@@ -81,6 +81,20 @@ json chat_snapshot(std::uint16_t port, const TestUser& member, const std::string
 // The messages of type "system", oldest first.
 std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const std::string& chat_id);
 
+// Lists paged by `cursor` (docs/api.md, Conventions).
+// Every item under `key` of the list at `url` (a path without a query), read in pages of
+// `limit` until next_cursor is null. The test fails (and the items read so far come back) on a
+// page that is not 200, lacks next_cursor, holds more than `limit` items, or is empty while
+// promising more, or when the pages do not end.
+std::vector<json> every_page(std::uint16_t port, const std::string& token, const std::string& url,
+                             const std::string& key, int limit);
+// The next_cursor of the first page of one item of the list at `url` (it has two or more).
+std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url);
+// What a list paged by cursor refuses, each 400 bad_request naming its parameter: a cursor
+// the server did not make, `foreign_cursor` (another list's), and limit 0 and 201.
+::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,
+                                           const std::string& foreign_cursor);
+
 std::vector<std::int64_t> seqs_of(const std::vector<json>& messages);
 std::vector<std::string> ids_of(const std::vector<json>& items, const char* key = "id");
 std::vector<std::string> member_user_ids(const std::vector<json>& members);
@@ -133,7 +147,7 @@ FramePred frame_of(const std::string& type, FramePred pred = nullptr);  // "type
 FramePred mentioning(const std::string& chat_id);                       // mentions_chat(frame, chat_id)
 FramePred about_chat(const std::string& chat_id);        // data.chat_id / data.message.chat_id / data.chat.id
 FramePred about_message(const std::string& message_id);  // data.message.id / data.message_id
-FramePred and_(FramePred a, FramePred b);
+FramePred and_(const FramePred& a, const FramePred& b);
 // Does the frame mention chat_id anywhere in its data (any event kind)?
 bool mentions_chat(const json& frame, const std::string& chat_id);
 

@@ -68,8 +68,11 @@ public:
     // A bot's one token (docs/api.md, Bots): a new one, every earlier one revoked at once and
     // its sockets closed, as a logout does.
     boost::asio::awaitable<std::string> replace_bot_token(std::string bot_id, std::string client);
-    // The user's live sessions, the caller's marked current.
-    boost::asio::awaitable<std::vector<Session>> sessions(const Principal& principal);
+    // The user's live sessions, the caller's marked current: most recently used first (then by
+    // id), `limit` after `after` (its id a uuid, else bad_request naming cursor). A session is
+    // placed by its last use, so one used while its user pages may be seen twice or not at all.
+    boost::asio::awaitable<ListPage<Session>> sessions(const Principal& principal, std::optional<ListPlace> after,
+                                                       int limit);
     // Revokes one of the user's sessions (the caller's own included) and closes its sockets;
     // Error{not_found} when the user has no such live session.
     boost::asio::awaitable<void> revoke_session(const Principal& principal, std::string session_id);

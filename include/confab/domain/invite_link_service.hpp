@@ -3,6 +3,7 @@
 #include "confab/config/config.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/model/invite_link.hpp"
+#include "confab/model/list_page.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -23,7 +24,10 @@ public:
     boost::asio::awaitable<InviteLink> create(std::string actor, std::string chat_id,
                                               std::optional<Timestamp> expires_at,
                                               std::optional<std::int64_t> max_uses);
-    boost::asio::awaitable<std::vector<InviteLink>> links(std::string actor, std::string chat_id);
+    // The links not revoked, newest first (by creation, then by code), `limit` after `after`
+    // (its id a link's code, else bad_request naming cursor).
+    boost::asio::awaitable<ListPage<InviteLink>> links(std::string actor, std::string chat_id,
+                                                       std::optional<ListPlace> after, int limit);
     boost::asio::awaitable<void> revoke(std::string actor, std::string chat_id, std::string code);
 
     boost::asio::awaitable<InvitePreview> preview(std::string code);

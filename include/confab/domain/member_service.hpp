@@ -36,11 +36,6 @@ struct MemberPage {
     std::optional<std::int64_t> next_after_position;
 };
 
-struct InvitationPage {
-    std::vector<Invitation> invitations;
-    std::optional<InvitationPlace> next;  // the last one's place, when more follow
-};
-
 // What adding users to a group did: who joined, and who was invited instead because they
 // only let some people add them (rules::adds_without_asking).
 struct Additions {
@@ -71,7 +66,10 @@ public:
     boost::asio::awaitable<Ban> ban(std::string actor, std::string chat_id, std::string user_id,
                                     std::optional<Timestamp> until);
     boost::asio::awaitable<void> unban(std::string actor, std::string chat_id, std::string user_id);
-    boost::asio::awaitable<std::vector<Ban>> bans(std::string actor, std::string chat_id);
+    // The bans in force, newest first (by when each was made, then by user id), `limit` after
+    // `after` (a uuid, else bad_request naming cursor).
+    boost::asio::awaitable<ListPage<Ban>> bans(std::string actor, std::string chat_id, std::optional<ListPlace> after,
+                                               int limit);
 
     // Custom roles (docs/api.md, Custom roles): any member lists them; the owner defines,
     // changes and deletes them (role.created / role.updated / role.deleted to every member,
@@ -85,8 +83,8 @@ public:
 
     // The invitee's side of consent: their pending invitations, newest first; accepting one
     // joins its group (the chat as they now see it); declining drops it.
-    boost::asio::awaitable<InvitationPage> invitations(std::string actor, std::optional<InvitationPlace> after,
-                                                       int limit);
+    boost::asio::awaitable<ListPage<Invitation>> invitations(std::string actor, std::optional<ListPlace> after,
+                                                             int limit);
     boost::asio::awaitable<ChatView> accept(std::string actor, std::string invitation_id);
     boost::asio::awaitable<void> decline(std::string actor, std::string invitation_id);
 

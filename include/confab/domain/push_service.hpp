@@ -46,16 +46,25 @@ public:
     static constexpr int messages_per_chat = 500;
     static constexpr int sends_in_flight = 200;
     static constexpr std::size_t body_bytes = 200;  // a notification's text is cut there
+    // The most devices a user keeps (docs/api.md, Push notifications): every message is pushed
+    // to each, so unlimited ones would let one account multiply the pushes of every message.
+    // Registering another removes the oldest rather than refuse a legitimate app.
+    static constexpr int max_devices_per_user = 50;
 
     // `sender`: the providers (net/push_providers.hpp), outliving the service; null: none.
     PushService(ChatWrites& writes, realtime::Hub& hub, PushSender* sender, Workers& workers,
                 const config::Push& settings);
 
-    // For the session of the principal's token; refuses on-behalf principals at the edge.
+    // For the session of the principal's token; refuses on-behalf principals at the edge. The
+    // user's devices past max_devices_per_user, oldest first, go in the same transaction (never
+    // the one registered, even when it moved from another user with its earlier created_at).
     boost::asio::awaitable<model::PushDevice> register_device(model::Principal principal,
                                                               DeviceRegistration registration);
-    // The user's devices, of every live session.
-    boost::asio::awaitable<std::vector<model::PushDevice>> devices(std::string user_id);
+    // The user's devices, of every live session: oldest first (then by id), `limit` after
+    // `after` (its id a uuid, else bad_request naming cursor).
+    boost::asio::awaitable<model::ListPage<model::PushDevice>> devices(std::string user_id,
+                                                                       std::optional<model::ListPlace> after,
+                                                                       int limit);
     // not_found when the device is not the user's.
     boost::asio::awaitable<void> remove_device(std::string user_id, std::string device_id);
 

@@ -184,13 +184,6 @@ struct Membership {
     std::optional<CustomRole> custom_role{};  // ranks as `role`
 };
 
-// An invitation's place in its invitee's list, newest first: its time in microseconds, and
-// its id among those of the same time.
-struct InvitationPlace {
-    std::int64_t created_us = 0;
-    std::string id;
-};
-
 // A pending invitation into a group, as its invitee sees it.
 struct Invitation {
     std::string id;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/model/chat.hpp"
+#include "confab/model/list_page.hpp"
 #include "confab/model/member_roles.hpp"
 
 #include "confab/store/tx.hpp"
@@ -193,8 +194,9 @@ std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std:
                                   const std::string& inviter_id);
 // The user's pending invitations, newest first, after `after` when given, at most `limit`,
 // each with its place (the next page's `after`).
-std::vector<std::pair<model::Invitation, model::InvitationPlace>> of_user(
-    Tx& tx, const std::string& user_id, const std::optional<model::InvitationPlace>& after, int limit);
+std::vector<std::pair<model::Invitation, model::ListPlace>> of_user(Tx& tx, const std::string& user_id,
+                                                                    const std::optional<model::ListPlace>& after,
+                                                                    int limit);
 std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::string& user_id);
 void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).

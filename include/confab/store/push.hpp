@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/list_page.hpp"
 #include "confab/model/push.hpp"
 
 #include "confab/store/tx.hpp"
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 // Push devices, per-chat notification settings, and the jobs derived from committed
@@ -17,11 +19,21 @@ namespace confab::store::push {
 
 void prepare(Tx& tx);
 
+// Holds the user's devices until the transaction ends: registrations of one user, one at a
+// time, so that the cap of keep_newest_devices holds whatever runs beside them.
+void lock_devices(Tx& tx, const std::string& user_id);
 // Registers the device for the session of `token_hash`; a token already registered (by any
 // user) moves to this one. nullopt when the session is gone.
 std::optional<model::PushDevice> register_device(Tx& tx, const std::string& user_id, const std::string& token_hash,
                                                  const model::PushDevice& device);
-std::vector<model::PushDevice> devices_of(Tx& tx, const std::string& user_id);
+// Removes the user's devices but `kept` and the `keep - 1` newest others (created_at, then
+// id); the ids removed. Under lock_devices.
+std::vector<std::string> keep_newest_devices(Tx& tx, const std::string& user_id, const std::string& kept, int keep);
+// The user's devices of live sessions, oldest first (created_at, then id, ascending), after
+// `after` when given, at most `limit`, each with its place (the next page's `after`).
+std::vector<std::pair<model::PushDevice, model::ListPlace>> devices_of(Tx& tx, const std::string& user_id,
+                                                                       const std::optional<model::ListPlace>& after,
+                                                                       int limit);
 bool remove_device(Tx& tx, const std::string& user_id, const std::string& device_id);
 void remove_device(Tx& tx, const std::string& device_id);
 

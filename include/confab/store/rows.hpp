@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/model/chat.hpp"
+#include "confab/model/list_page.hpp"
 #include "confab/model/user.hpp"
 #include "confab/store/sql.hpp"
 
@@ -9,10 +10,13 @@
 #include <pqxx/transaction_base>
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 // Conversions shared by the repositories.
@@ -144,6 +148,45 @@ inline std::string like_prefix(const std::string& prefix) {
 // that for a fraction of what the epoch arithmetic costs it (numeric: a fifth of a history
 // page's statement; docs/performance.md, Reads). The pool's sessions use the ISO date style.
 #define CONFAB_TIME(column) "(" column " AT TIME ZONE 'UTC')"
+
+// Lists paged by place (model::ListPlace), ordered by a time column, then an id column. A
+// statement selects each row's place last, as CONFAB_MICROS(time), then the id as text
+// (placed_rows reads them); extract is exact (numeric), so a place names one time. Its ORDER
+// BY names the columns with their table's alias: a bare name there means a column selected
+// under that name first (`id` of `id::text`: text, sorted apart from the index).
+#define CONFAB_MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
+// The rows past a place, for a list newest first (OLDER) or oldest first (NEWER): `micros` and
+// `id` are the statement's parameters for the place's time (bigint) and id (cast to the id
+// column's type), both NULL on the first page (place_time, place_id), when the time alone
+// decides. One row comparison and no OR, so that an index on (..., time, id) seeks to the place.
+#define CONFAB_PLACE_TIME(micros) "(timestamptz 'epoch' + " micros "::bigint * interval '1 microsecond')"
+#define CONFAB_OLDER_THAN_PLACE(time, id, micros, id_param) \
+    " (" time ", " id ") < (coalesce(" CONFAB_PLACE_TIME(micros) ", 'infinity'), " id_param ") "
+#define CONFAB_NEWER_THAN_PLACE(time, id, micros, id_param) \
+    " (" time ", " id ") > (coalesce(" CONFAB_PLACE_TIME(micros) ", '-infinity'), " id_param ") "
+
+inline std::optional<std::int64_t> place_time(const std::optional<model::ListPlace>& after) {
+    if (!after) return std::nullopt;
+    return after->time_us;
+}
+
+inline std::optional<std::string> place_id(const std::optional<model::ListPlace>& after) {
+    if (!after) return std::nullopt;
+    return after->id;
+}
+
+// The rows of a statement listing by place, each as `item(row)` with its place (the last two
+// columns).
+template <class Item>
+auto placed_rows(const pqxx::result& rows, Item item) {
+    std::vector<std::pair<std::invoke_result_t<Item&, const pqxx::row&>, model::ListPlace>> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        const auto place = static_cast<int>(row.size()) - 2;
+        out.emplace_back(item(row), model::ListPlace{row[place].as<std::int64_t>(), row[place + 1].as<std::string>()});
+    }
+    return out;
+}
 
 // The member count of the chat `chat` (a chats row's alias): a channel or large group keeps it
 // as a counter (chats.subscriber_count, migrations 0032 and 0035), which spares counting its

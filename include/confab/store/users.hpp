@@ -1,6 +1,7 @@
 #pragma once
 
 #include "confab/model/chat.hpp"
+#include "confab/model/list_page.hpp"
 #include "confab/model/session.hpp"
 #include "confab/model/user.hpp"
 
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 // Repositories are free functions over an open transaction; the Pool decides where and
@@ -132,7 +134,12 @@ void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep);
 // when the user has no such live session.
 std::optional<std::string> revoke_session(Tx& tx, const std::string& user_id, const std::string& session_id);
 
-// The user's live sessions, most recently used first; `current_hash` marks the caller's.
-std::vector<model::Session> sessions(Tx& tx, const std::string& user_id, const std::string& current_hash);
+// The user's live sessions, most recently used first (last_used_at, then id, descending), after
+// `after` when given, at most `limit`, each with its place (the next page's `after`);
+// `current_hash` marks the caller's.
+std::vector<std::pair<model::Session, model::ListPlace>> sessions(Tx& tx, const std::string& user_id,
+                                                                  const std::string& current_hash,
+                                                                  const std::optional<model::ListPlace>& after,
+                                                                  int limit);
 
 }  // namespace confab::store::tokens

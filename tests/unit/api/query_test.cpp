@@ -88,5 +88,62 @@ TEST(IntegerCursor, RefusesOtherKindsAndForgeries) {
     }
 }
 
+std::optional<model::ListPlace> place_of(const std::string& cursor, char kind) {
+    return place_cursor(Query::parse("cursor=" + cursor), kind);
+}
+
+void expect_bad_cursor(const std::function<void()>& action) {
+    try {
+        action();
+        ADD_FAILURE() << "expected bad_request";
+    } catch (const model::Error& e) {
+        EXPECT_EQ(e.code(), model::ErrorCode::bad_request);
+        EXPECT_EQ(e.field(), "cursor");
+    }
+}
+
+TEST(PlaceCursor, RoundTripsWithinItsKind) {
+    const std::string uuid = "0b6c0a52-9d43-4f7e-8a8e-2f1c3c4d5e6f";
+    const std::string code = "Ab-_0123456789abcdefghijklmnopqrstuvwxyzABCD";  // an id may hold anything
+    for (const auto& [time_us, id] : {std::pair{std::int64_t{1700000000123456}, uuid}, std::pair{std::int64_t{0}, code},
+                                      std::pair{std::int64_t{5}, std::string("a:b:c")}}) {
+        const auto place = place_of(encode_place_cursor('x', model::ListPlace{time_us, id}), 'x');
+        ASSERT_TRUE(place.has_value()) << id;
+        EXPECT_EQ(place->time_us, time_us);
+        EXPECT_EQ(place->id, id);
+    }
+    EXPECT_EQ(place_cursor(Query::parse(""), 'x'), std::nullopt) << "the first page";
+    EXPECT_EQ(place_cursor(Query::parse("cursor="), 'x'), std::nullopt) << "the first page";
+}
+
+TEST(PlaceCursor, ReadsTheInvitationCursorsMadeBeforeItAsTheyWere) {
+    // base64url("i:1700000000123456:0b6c0a52-9d43-4f7e-8a8e-2f1c3c4d5e6f"), as GET /invitations
+    // wrote its cursors before the lists shared this code.
+    const auto place = place_of("aToxNzAwMDAwMDAwMTIzNDU2OjBiNmMwYTUyLTlkNDMtNGY3ZS04YThlLTJmMWMzYzRkNWU2Zg", 'i');
+    ASSERT_TRUE(place.has_value());
+    EXPECT_EQ(place->time_us, 1700000000123456);
+    EXPECT_EQ(place->id, "0b6c0a52-9d43-4f7e-8a8e-2f1c3c4d5e6f");
+}
+
+TEST(PlaceCursor, RefusesOtherKindsAndForgeriesNamingTheCursor) {
+    const model::ListPlace place{1700000000123456, "0b6c0a52-9d43-4f7e-8a8e-2f1c3c4d5e6f"};
+    for (const auto& cursor :
+         {encode_place_cursor('t', place), encode_place_cursor('i', place), encode_integer_cursor('x', 42),
+          encode_cursor("x"), encode_cursor("x:"), encode_cursor("x::id"), encode_cursor("x:12"),
+          encode_cursor("x:12:"), encode_cursor("x:-1:id"), encode_cursor("x:1e3:id"), encode_cursor("x:12x:id"),
+          encode_cursor("x:99999999999999999999:id"), encode_cursor("X:12:id"), std::string("garbage!"),
+          std::string("eDoxMjppZA==")}) {
+        SCOPED_TRACE(cursor);
+        expect_bad_cursor([&] { place_of(cursor, 'x'); });
+    }
+}
+
+TEST(PlaceCursor, AnIntegerCursorIsNotAPlaceNorAPlaceAnInteger) {
+    expect_bad_cursor([] { place_of(encode_integer_cursor('i', 7), 'i'); });
+    expect_bad_cursor([] {
+        integer_cursor(Query::parse("cursor=" + encode_place_cursor('a', model::ListPlace{7, "id"})), 'a');
+    });
+}
+
 }  // namespace
 }  // namespace confab::api

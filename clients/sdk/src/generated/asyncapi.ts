@@ -878,7 +878,10 @@ export interface components {
             credential?: string;
         };
         DeviceList: {
+            /** @description The caller's devices of live sessions, oldest first. */
             devices: components["schemas"]["DeviceModel"][];
+            /** @description The `cursor` of the next page (opaque); null on the last page. */
+            next_cursor: string | null;
         };
         /** @enum {string} */
         PushProvider: "fcm" | "apns" | "webpush" | "gateway";
@@ -942,6 +945,8 @@ export interface components {
         SessionList: {
             /** @description The caller's live sessions, most recently used first. */
             sessions: components["schemas"]["SessionModel"][];
+            /** @description The `cursor` of the next page (opaque); null on the last page. */
+            next_cursor: string | null;
         };
         CreateDirectChatRequest: {
             /**

@@ -230,7 +230,13 @@ export interface paths {
         /**
          * The caller's signed-in devices
          * @description Every live (not revoked, not expired) session of the caller's user, most recently used
-         *     first; the caller's own is marked `current`. Tokens and their hashes are never shown.
+         *     first (by `last_used_at`, then by `id`); the caller's own is marked `current`. Tokens
+         *     and their hashes are never shown. A page at a time: `limit` is 1-200 but defaults to 200
+         *     (what this list answered before it was paged, an addition), and `next_cursor` is the
+         *     opaque `cursor` of the next page, `null` on the last. A session is placed by its last
+         *     use, which moves: one used (renewed) while the caller pages may be listed twice or not
+         *     at all, the cost of "most recently used first". A cursor of another list, or one the
+         *     server did not make, is `400` with `details.field` `cursor`.
          *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["listSessions"];
@@ -998,8 +1004,13 @@ export interface paths {
         };
         /**
          * The caller's push devices
-         * @description The devices registered by every live session of the caller's user, oldest first. Not
-         *     on a user's behalf (`403` `on_behalf_not_allowed`).
+         * @description The devices registered by every live session of the caller's user, oldest first (by
+         *     `created_at`, then by `id`). A page at a time: `limit` is 1-200 but defaults to 200
+         *     (what this list answered before it was paged, an addition), and `next_cursor` is the
+         *     opaque `cursor` of the next page, `null` on the last. A cursor of another list, or one
+         *     the server did not make, is `400` with `details.field` `cursor`. A user keeps at most
+         *     50 devices (see `POST /api/v1/devices`). Not on a user's behalf (`403`
+         *     `on_behalf_not_allowed`).
          *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         get: operations["listDevices"];
@@ -1016,6 +1027,10 @@ export interface paths {
          *     `400` naming the field. A known provider this server is not configured for is `400`
          *     with `details.reason` `provider_not_configured`. Not on a user's behalf (`403`
          *     `on_behalf_not_allowed`).
+         *     A user keeps at most 50 devices: registering a 51st removes the user's oldest (by
+         *     `created_at`; of any session, live or expired) in the same transaction, rather than
+         *     refuse the new one. Every message is pushed to each device, so unlimited devices would
+         *     let one account multiply every message's pushes.
          *     A bot's token is refused (`403`, `details.reason` `bot`; docs/api.md, Bots).
          */
         post: operations["registerDevice"];
@@ -1248,7 +1263,11 @@ export interface paths {
         /**
          * The group's bans in force, newest first
          * @description For who holds `ban` (moderators, admins, the owner; `403` for others, and on a direct
-         *     chat). Bans whose `until` has passed are left out. An addition (docs/api.md, Roles and
+         *     chat). Bans whose `until` has passed are left out. Newest first (by `created_at`, then
+         *     by `user_id`), a page at a time: `limit` is 1-200 but defaults to 200 (what this list
+         *     answered before it was paged, an addition), and `next_cursor` is the opaque `cursor` of
+         *     the next page, `null` on the last. A cursor of another list, or one the server did not
+         *     make, is `400` with `details.field` `cursor`. An addition (docs/api.md, Roles and
          *     permissions).
          */
         get: operations["listBans"];
@@ -1313,7 +1332,11 @@ export interface paths {
          * The group's invite links not revoked, newest first
          * @description For who holds `manage_invite_links` (admins and the owner; `403` for others, and on a
          *     direct chat). Expired and used-up links are listed (their `expires_at`, `max_uses` and
-         *     `uses` tell); revoked ones are not. An addition (docs/api.md, Invite links).
+         *     `uses` tell); revoked ones are not. Newest first (by `created_at`, then by `code`), a
+         *     page at a time: `limit` is 1-200 but defaults to 200 (what this list answered before it
+         *     was paged, an addition), and `next_cursor` is the opaque `cursor` of the next page,
+         *     `null` on the last. A cursor of another list, or one the server did not make, is `400`
+         *     with `details.field` `cursor`. An addition (docs/api.md, Invite links).
          */
         get: operations["listInviteLinks"];
         put?: never;
@@ -3779,7 +3802,10 @@ export interface components {
             credential?: string;
         };
         DeviceList: {
+            /** @description The caller's devices of live sessions, oldest first. */
             devices: components["schemas"]["DeviceModel"][];
+            /** @description The `cursor` of the next page (opaque); null on the last page. */
+            next_cursor: string | null;
         };
         /** @enum {string} */
         PushProvider: "fcm" | "apns" | "webpush" | "gateway";
@@ -3843,6 +3869,8 @@ export interface components {
         SessionList: {
             /** @description The caller's live sessions, most recently used first. */
             sessions: components["schemas"]["SessionModel"][];
+            /** @description The `cursor` of the next page (opaque); null on the last page. */
+            next_cursor: string | null;
         };
         CreateDirectChatRequest: {
             /**
@@ -4551,6 +4579,12 @@ export interface components {
         WebhookFailureId: components["schemas"]["Uuid"];
         /** @description Page size, 1-200; anything else is `400`. */
         Limit: number;
+        /**
+         * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+         *     client written before then sees what it saw, up to 200). Anything else, including
+         *     non-numbers, is `400`.
+         */
+        LimitDefault200: number;
         /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
         Cursor: string;
         /** @description Only messages with a smaller seq, newest first. */
@@ -4866,7 +4900,16 @@ export interface operations {
     };
     listSessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+                 *     client written before then sees what it saw, up to 200). Anything else, including
+                 *     non-numbers, is `400`.
+                 */
+                limit?: components["parameters"]["LimitDefault200"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5586,8 +5629,12 @@ export interface operations {
     listInvitations: {
         parameters: {
             query?: {
-                /** @description 1-200; default 200. Anything else, including non-numbers, is `400`. */
-                limit?: number;
+                /**
+                 * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+                 *     client written before then sees what it saw, up to 200). Anything else, including
+                 *     non-numbers, is `400`.
+                 */
+                limit?: components["parameters"]["LimitDefault200"];
                 /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
                 cursor?: components["parameters"]["Cursor"];
             };
@@ -6091,7 +6138,16 @@ export interface operations {
     };
     listDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+                 *     client written before then sees what it saw, up to 200). Anything else, including
+                 *     non-numbers, is `400`.
+                 */
+                limit?: components["parameters"]["LimitDefault200"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6499,7 +6555,16 @@ export interface operations {
     };
     listBans: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+                 *     client written before then sees what it saw, up to 200). Anything else, including
+                 *     non-numbers, is `400`.
+                 */
+                limit?: components["parameters"]["LimitDefault200"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 /** @description The chat's id. Non-members get `404`, never the chat's contents. */
@@ -6518,6 +6583,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         bans: components["schemas"]["BanModel"][];
+                        /** @description The `cursor` of the next page (opaque); null on the last page. */
+                        next_cursor: string | null;
                     };
                 };
             };
@@ -6591,7 +6658,16 @@ export interface operations {
     };
     listInviteLinks: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Page size, 1-200; default 200, what the list answered in full before it was paged (a
+                 *     client written before then sees what it saw, up to 200). Anything else, including
+                 *     non-numbers, is `400`.
+                 */
+                limit?: components["parameters"]["LimitDefault200"];
+                /** @description The `next_cursor` of the previous page (opaque base64url; empty means the first page). */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 /** @description The chat's id. Non-members get `404`, never the chat's contents. */
@@ -6610,6 +6686,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         invite_links: components["schemas"]["InviteLinkModel"][];
+                        /** @description The `cursor` of the next page (opaque); null on the last page. */
+                        next_cursor: string | null;
                     };
                 };
             };
