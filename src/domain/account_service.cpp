@@ -37,6 +37,7 @@ boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });
     co_await leave_shared_chats(user_id);
     if (remove_messages_) co_await remove_messages(user_id);
+    co_await forget_in_messages(user_id);
     auto unreferenced = co_await writes_.pool().run([user_id](store::Tx& tx) {
         store::webhooks::remove_of_bot(tx, user_id);
         return store::accounts::remove_user(tx, user_id);
@@ -89,6 +90,23 @@ boost::asio::awaitable<void> AccountService::remove_messages(const std::string& 
             return outcome;
         });
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
+    }
+}
+
+boost::asio::awaitable<void> AccountService::forget_in_messages(const std::string& user_id) {
+    const auto by_chat =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::messages_naming(tx, user_id); });
+    for (const auto& named : by_chat) {
+        const auto& chat_id = named.first;
+        co_await writes_.commit(chat_id, [chat_id, message_ids = named.second, user_id](store::Tx& tx) {
+            Outcome<std::size_t> outcome{0, {}};
+            const auto version = store::messages::next_version(tx, chat_id);
+            for (const auto& id : store::accounts::forget_in_messages(tx, message_ids, user_id, version)) {
+                outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, id, "")}, chat_id);
+                ++outcome.value;
+            }
+            return outcome;
+        });
     }
 }
 

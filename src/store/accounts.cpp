@@ -28,9 +28,47 @@ void prepare(Tx& tx) {
                "updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL");
     tx.prepare("accounts_remove_tokens", "DELETE FROM auth_tokens WHERE user_id = $1::uuid");
     tx.prepare("accounts_remove_identities", "DELETE FROM external_identities WHERE user_id = $1::uuid");
-    tx.prepare("accounts_remove_invitations", "DELETE FROM invitations WHERE user_id = $1::uuid");
+    // The tombstone row keeps the foreign keys' ON DELETE rules from firing: what they would do
+    // is done here, a statement per table, each finding its rows by an index (migrations 0022,
+    // 0023, 0026, 0042). Where a table both loses the user's rows and names the user in others,
+    // the two sets are disjoint, so the CTE and the UPDATE never touch one row twice.
+    tx.prepare("accounts_remove_invitations",
+               "WITH gone AS (DELETE FROM invitations WHERE user_id = $1::uuid) "
+               "UPDATE invitations SET inviter_id = NULL WHERE inviter_id = $1::uuid AND user_id <> $1::uuid");
     tx.prepare("accounts_remove_scheduled", "DELETE FROM scheduled_messages WHERE sender_id = $1::uuid");
-    tx.prepare("accounts_remove_templates", "DELETE FROM message_templates WHERE owner_id = $1::uuid");
+    tx.prepare("accounts_remove_templates",
+               "WITH gone AS (DELETE FROM message_templates WHERE owner_id = $1::uuid) "
+               "UPDATE message_templates SET created_by = NULL WHERE created_by = $1::uuid AND chat_id IS NOT NULL");
+    // The reporter's reports go with them; the resolutions and evidence naming them stay.
+    tx.prepare("accounts_remove_reports",
+               "WITH gone AS (DELETE FROM message_reports WHERE reporter_id = $1::uuid) "
+               "UPDATE message_reports SET resolved_by = nullif(resolved_by, $1::uuid), "
+               "reported_sender_id = nullif(reported_sender_id, $1::uuid) "
+               "WHERE (resolved_by = $1::uuid OR reported_sender_id = $1::uuid) AND reporter_id <> $1::uuid");
+    tx.prepare("accounts_remove_bans",
+               "WITH gone AS (DELETE FROM chat_bans WHERE user_id = $1::uuid) "
+               "UPDATE chat_bans SET banned_by = NULL WHERE banned_by = $1::uuid AND user_id <> $1::uuid");
+    tx.prepare("accounts_forget_invite_links",
+               "UPDATE chat_invite_links SET created_by = NULL WHERE created_by = $1::uuid");
+    tx.prepare("accounts_forget_webhooks",
+               "UPDATE webhook_subscriptions SET created_by = NULL WHERE created_by = $1::uuid");
+    tx.prepare("accounts_forget_chats", "UPDATE chats SET created_by = NULL WHERE created_by = $1::uuid");
+    // The user's own blocks go; those of others on the user stay, listed as the tombstone
+    // (docs/api.md, Blocking). The table's trigger moves each pair's direct chat's access on.
+    tx.prepare("accounts_remove_blocks", "DELETE FROM user_blocks WHERE blocker_id = $1::uuid");
+    tx.prepare("accounts_remove_mentions", "DELETE FROM message_mentions WHERE user_id = $1::uuid");
+    tx.prepare("accounts_remove_hidings", "DELETE FROM hidden_messages WHERE user_id = $1::uuid");
+    // Found by the user's id, changed by the messages' (a chat's own index would walk all of a
+    // big chat's messages); one naming the user no more meanwhile is left alone.
+    tx.prepare("accounts_messages_naming",
+               "SELECT chat_id::text, id::text FROM messages "
+               "WHERE pinned_by = $1::uuid OR forwarded_from_sender_id = $1::uuid ORDER BY chat_id, id");
+    tx.prepare("accounts_forget_in_messages",
+               "UPDATE messages SET pinned_by = nullif(pinned_by, $2::uuid), "
+               "forwarded_from_sender_id = nullif(forwarded_from_sender_id, $2::uuid), version = $3, "
+               "updated_at = now() "
+               "WHERE id = ANY($1::uuid[]) AND (pinned_by = $2::uuid OR forwarded_from_sender_id = $2::uuid) "
+               "RETURNING id::text");
     // A deleted account keeps no broadcast lists and is on nobody's (docs/api.md, Broadcast lists).
     tx.prepare("accounts_remove_broadcast_lists", "DELETE FROM broadcast_lists WHERE owner_id = $1::uuid");
     tx.prepare("accounts_remove_from_broadcast_lists",
@@ -58,11 +96,26 @@ std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, 
     return removed;
 }
 
+std::map<std::string, std::vector<std::string>> messages_naming(Tx& tx, const std::string& user_id) {
+    std::map<std::string, std::vector<std::string>> by_chat;
+    for (const auto& row : tx.exec_prepared("accounts_messages_naming", user_id))
+        by_chat[row[0].as<std::string>()].push_back(row[1].as<std::string>());
+    return by_chat;
+}
+
+std::vector<std::string> forget_in_messages(Tx& tx, const std::vector<std::string>& message_ids,
+                                            const std::string& user_id, std::int64_t version) {
+    const std::vector<std::optional<std::string>> ids(message_ids.begin(), message_ids.end());
+    return first_column(tx.exec_prepared("accounts_forget_in_messages", text_array(ids), user_id, version));
+}
+
 std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {
     for (const char* statement :
          {"accounts_tombstone", "accounts_remove_tokens", "accounts_remove_identities", "accounts_remove_invitations",
           "accounts_remove_scheduled", "accounts_remove_templates", "accounts_remove_broadcast_lists",
-          "accounts_remove_from_broadcast_lists"})
+          "accounts_remove_from_broadcast_lists", "accounts_remove_reports", "accounts_remove_bans",
+          "accounts_forget_invite_links", "accounts_forget_webhooks", "accounts_forget_chats", "accounts_remove_blocks",
+          "accounts_remove_mentions", "accounts_remove_hidings"})
         tx.exec_prepared(statement, user_id);
     return first_column(tx.exec_prepared("accounts_remove_unreferenced_media", user_id));
 }

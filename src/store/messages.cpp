@@ -354,9 +354,11 @@ void prepare(Tx& tx) {
     tx.prepare("messages_unpin",
                "UPDATE messages SET pinned_at = NULL, pinned_by = NULL, pinned_version = NULL, version = $2, "
                "updated_at = now() WHERE id = $1::uuid");
+    // A deleted account's message keeps its tombstone as sender; a forward of it names nobody.
     tx.prepare("messages_set_forwarded_from",
                "UPDATE messages SET forwarded_from_message_id = $2::uuid, forwarded_from_chat_id = $3::uuid, "
-               "forwarded_from_sender_id = $4::uuid, forwarded_from_sent_at = 'epoch'::timestamptz + $5::bigint * "
+               "forwarded_from_sender_id = (SELECT id FROM users WHERE id = $4::uuid AND deleted_at IS NULL), "
+               "forwarded_from_sent_at = 'epoch'::timestamptz + $5::bigint * "
                "interval '1 millisecond' "
                "WHERE id = $1::uuid");
     tx.prepare("chats_next_version",

@@ -11,6 +11,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <pqxx/pqxx>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -90,6 +92,52 @@ json start_export(std::uint16_t port, const TestUser& user) {
 
 HttpResponse delete_account(std::uint16_t port, const TestUser& user, const std::optional<json>& body) {
     return del(port, user.token, me_url, body);
+}
+
+void delete_with_password(std::uint16_t port, const TestUser& user) {
+    const auto deleted = delete_account(port, user, json{{"password", kPassword}});
+    ASSERT_EQ(deleted.status, 204) << deleted.describe();
+}
+
+std::string chat_reports_url(const std::string& chat_id) { return chat_url(chat_id) + "/reports"; }
+
+json report(std::uint16_t port, const TestUser& reporter, const std::string& chat_id, const std::string& message_id) {
+    return expect_json(post(port, reporter.token, chat_url(chat_id) + "/messages/" + message_id + "/reports",
+                            {{"reason", "spam"}}),
+                       201, "report");
+}
+
+// The chat's open reports (one page holds them all), by id.
+std::map<std::string, json> chat_reports(std::uint16_t port, const TestUser& moderator, const std::string& chat_id) {
+    // Held: a range-for over a member of a temporary would outlive the temporary.
+    const auto page =
+        expect_json(get(port, moderator.token, chat_reports_url(chat_id) + "?limit=200"), 200, "chat reports");
+    std::map<std::string, json> reports;
+    for (const auto& item : page["reports"]) reports.emplace(item["id"].get<std::string>(), item);
+    return reports;
+}
+
+// The operators' queue of every chat's open reports, page by page, by id.
+std::map<std::string, json> operator_queue(std::uint16_t port, const TestUser& op) {
+    std::map<std::string, json> reports;
+    std::string cursor;
+    for (int pages = 0; pages < 1000; ++pages) {
+        const auto page =
+            expect_json(get(port, op.token,
+                            "/api/v1/admin/reports?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor)),
+                        200, "operator queue");
+        for (const auto& item : page["reports"]) reports.emplace(item["id"].get<std::string>(), item);
+        if (page["next_cursor"].is_null()) break;
+        cursor = page["next_cursor"];
+    }
+    return reports;
+}
+
+void make_operator(const TestUser& user) {
+    pqxx::connection db(chat_database_url());
+    pqxx::work tx(db);
+    tx.exec_params("UPDATE users SET is_admin = true WHERE id = $1::uuid", user.id);
+    tx.commit();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,6 +467,146 @@ TEST_F(DeletionTest, ADeletedAccountsSessionsEndAndItsMessagesStayAsFromADeleted
              {{"Content-Type", "application/json"}});
     ASSERT_EQ(again.status, 201) << again.describe();
     EXPECT_NE(again.json()["user"]["id"], ana.id);
+}
+
+// Reports go with their reporter's account, and the reports of others name a deleted account
+// nobody: reported_message.sender_id and resolved_by become null (docs/api.md, Reports).
+TEST_F(DeletionTest, ADeletedReportersReportsGoAndOtherReportsNameADeletedAccountNobody) {
+    auto owner = register_user(port(), "dr");
+    auto moderator = register_user(port(), "dr");
+    auto sender = register_user(port(), "dr");
+    auto reporter = register_user(port(), "dr");
+    auto other = register_user(port(), "dr");
+    auto op = register_user(port(), "dr");
+    make_operator(op);
+    const std::string group =
+        create_group(port(), owner, {moderator.id, sender.id, reporter.id, other.id})["id"].get<std::string>();
+    set_role(port(), owner, group, moderator.id, "moderator");
+    const std::string message = send_text(port(), sender, group, "buy cheap watches")["id"];
+    const std::string by_reporter = report(port(), reporter, group, message)["id"];
+    const std::string by_other = report(port(), other, group, message)["id"];
+    const std::string by_owner = report(port(), owner, group, message)["id"];
+    const auto resolved = expect_json(post(port(), moderator.token,
+                                           chat_reports_url(group) + "/" + by_owner + "/resolve", {{"action", "none"}}),
+                                      200, "resolve");
+    ASSERT_EQ(resolved["resolved_by"], moderator.id);
+    ASSERT_EQ(chat_reports(port(), owner, group).at(by_reporter)["reported_message"]["sender_id"], sender.id);
+
+    // The sender's account goes: the evidence names nobody, in the chat's list and the queue.
+    delete_with_password(port(), sender);
+    for (const auto& [id, item] : chat_reports(port(), owner, group))
+        EXPECT_TRUE(item["reported_message"]["sender_id"].is_null()) << item.dump();
+    const auto queued = operator_queue(port(), op);
+    for (const auto& id : {by_reporter, by_other}) {
+        ASSERT_TRUE(queued.count(id)) << id;
+        EXPECT_TRUE(queued.at(id)["reported_message"]["sender_id"].is_null()) << queued.at(id).dump();
+    }
+    // A report made afterwards takes the message with its sender already gone.
+    const auto late = report(port(), owner, group, message);
+    EXPECT_TRUE(late["reported_message"]["sender_id"].is_null()) << late.dump();
+
+    // The reporter's account goes: so does their open report, from the chat and the queue alike.
+    delete_with_password(port(), reporter);
+    const auto listed = chat_reports(port(), owner, group);
+    EXPECT_FALSE(listed.count(by_reporter)) << "the deleted reporter's report is still listed";
+    EXPECT_TRUE(listed.count(by_other)) << "another member's report of the same message stays";
+    EXPECT_FALSE(operator_queue(port(), op).count(by_reporter)) << "still in the operators' queue";
+
+    // The resolver's account goes. A resolved report is on no list; its row tells.
+    delete_with_password(port(), moderator);
+    pqxx::connection db(chat_database_url());
+    pqxx::work tx(db);
+    const auto row =
+        tx.exec_params1("SELECT resolved_by IS NULL, resolved_at IS NOT NULL FROM message_reports WHERE id = $1::uuid",
+                        by_owner);
+    EXPECT_TRUE(row[0].as<bool>()) << "resolved_by still names the deleted moderator";
+    EXPECT_TRUE(row[1].as<bool>()) << "the report stays resolved";
+}
+
+// What others keep that a deleted account made names it no more (docs/openapi.yaml: BanModel.
+// banned_by, InviteLinkModel.created_by, MessageModel.pinned_by and forwarded_from.sender_id,
+// InvitationModel.inviter are null once that account is gone); the bans on it go with it.
+TEST_F(DeletionTest, ADeletedAccountIsNamedByNoBanInviteLinkPinForwardOrInvitation) {
+    auto ana = register_user(port(), "dn");
+    auto ben = register_user(port(), "dn");
+    auto cat = register_user(port(), "dn");
+    auto dan = register_user(port(), "dn");
+    auto eve = register_user(port(), "dn");
+    expect_json(put(port(), eve.token, "/api/v1/users/me/privacy", {{"who_can_add_me", "nobody"}}), 200, "privacy");
+    const std::string group = create_group(port(), ben, {ana.id, cat.id, dan.id})["id"].get<std::string>();
+    set_role(port(), ben, group, ana.id, "admin");
+    const std::string elsewhere = create_group(port(), cat)["id"].get<std::string>();
+
+    const auto ban = expect_json(post(port(), ana.token, chat_url(group) + "/bans", {{"user_id", dan.id}}), 201, "ban");
+    ASSERT_EQ(ban["banned_by"], ana.id);
+    expect_json(post(port(), cat.token, chat_url(elsewhere) + "/bans", {{"user_id", ana.id}}), 201, "ban ana");
+    const auto link = expect_json(post(port(), ana.token, chat_url(group) + "/invite-links"), 201, "invite link");
+    ASSERT_EQ(link["created_by"], ana.id);
+    const std::string pinned = send_text(port(), cat, group, "pin me")["id"];
+    ASSERT_EQ(put(port(), ana.token, message_url(pinned) + "/pin").status, 204);
+    const std::string original = send_text(port(), ana, group, "worth sharing")["id"];
+    const auto forward =
+        expect_json(post(port(), cat.token, message_url(original) + "/forward", {{"chat_id", group}}), 201, "forward");
+    ASSERT_EQ(forward["forwarded_from"]["sender_id"], ana.id);
+    const auto invited = expect_json(post(port(), ana.token, members_url(group), {{"user_ids", {eve.id}}}), 200, "add");
+    ASSERT_EQ(invited["invited"], json::array({eve.id}));
+    const auto invitations_url = std::string("/api/v1/invitations");
+    ASSERT_EQ(expect_json(get(port(), eve.token, invitations_url), 200,
+                          "invitations")["invitations"][0]["inviter"]["id"],
+              ana.id);
+    // The newest page is read (and may be kept by the history cache) before the deletion.
+    expect_json(get(port(), ben.token, chat_messages_url(group)), 200, "history");
+    const auto version_before = get_chat(port(), ben, group)["version"].get<std::int64_t>();
+    auto ben_socket = ws_connect(port(), ben.token);
+
+    delete_with_password(port(), ana);
+
+    const auto bans = expect_json(get(port(), ben.token, chat_url(group) + "/bans"), 200, "bans")["bans"];
+    ASSERT_EQ(bans.size(), 1u) << bans.dump();
+    EXPECT_EQ(bans[0]["user_id"], dan.id);
+    EXPECT_TRUE(bans[0]["banned_by"].is_null()) << bans.dump();
+    EXPECT_EQ(expect_json(get(port(), cat.token, chat_url(elsewhere) + "/bans"), 200, "bans")["bans"], json::array())
+        << "a ban on the deleted account goes with it";
+
+    const auto links =
+        expect_json(get(port(), ben.token, chat_url(group) + "/invite-links"), 200, "invite links")["invite_links"];
+    ASSERT_EQ(links.size(), 1u) << links.dump();
+    EXPECT_EQ(links[0]["code"], link["code"]);
+    EXPECT_TRUE(links[0]["created_by"].is_null()) << links.dump();
+
+    const auto invitations = expect_json(get(port(), eve.token, invitations_url), 200, "invitations")["invitations"];
+    ASSERT_EQ(invitations.size(), 1u) << "the invitation stays, from nobody";
+    EXPECT_TRUE(invitations[0]["inviter"].is_null()) << invitations.dump();
+
+    // The messages change at a new version: message.updated, sync and history pages agree.
+    for (const auto& id : {pinned, forward["id"].get<std::string>()})
+        EXPECT_TRUE(wait_for(*ben_socket, "message.updated", about_message(id))) << id;
+    const auto check = [&](const json& message) {
+        if (message["id"] == pinned) {
+            EXPECT_TRUE(message["pinned_by"].is_null()) << message.dump();
+            EXPECT_FALSE(message["pinned_at"].is_null()) << "still pinned: " << message.dump();
+        } else if (message["id"] == forward["id"]) {
+            EXPECT_TRUE(message["forwarded_from"]["sender_id"].is_null()) << message.dump();
+            EXPECT_EQ(message["forwarded_from"]["message_id"], original);
+        }
+    };
+    check(get_message(port(), ben, pinned));
+    check(get_message(port(), ben, forward["id"]));
+    const auto history = expect_json(get(port(), ben.token, chat_messages_url(group)), 200, "history");
+    for (const auto& message : history["messages"]) check(message);
+    const auto synced = expect_json(get(port(), ben.token,
+                                        chat_messages_url(group) + "?since_version=" + std::to_string(version_before)),
+                                    200, "sync")["messages"];
+    const auto synced_ids = ids_of(std::vector<json>(synced.begin(), synced.end()));
+    for (const auto& id : {pinned, forward["id"].get<std::string>()})
+        EXPECT_NE(std::find(synced_ids.begin(), synced_ids.end(), id), synced_ids.end()) << "not in sync: " << id;
+    for (const auto& message : synced) check(message);
+
+    // A forward made afterwards of the deleted account's message names nobody either.
+    const auto late =
+        expect_json(post(port(), ben.token, message_url(original) + "/forward", {{"chat_id", group}}), 201, "forward");
+    EXPECT_TRUE(late["forwarded_from"]["sender_id"].is_null()) << late.dump();
+    EXPECT_EQ(get_message(port(), ben, original)["sender_id"], ana.id) << "the message itself keeps its tombstone";
 }
 
 TEST(DeletionRemoveModeTest, RemoveModeDeletesTheContentAndTheMediaOnlyTheUserReferenced) {

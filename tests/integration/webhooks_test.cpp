@@ -21,7 +21,7 @@ namespace {
 
 const std::string api_key = "the-operators-server-api-key-for-webhooks-0123";
 
-std::map<std::string, std::string> webhook_env(std::map<std::string, std::string> extra = {}) {
+std::map<std::string, std::string> webhook_env(const std::map<std::string, std::string>& extra = {}) {
     std::map<std::string, std::string> env{
         {"CONFAB_WEBHOOKS_ALLOW_LOOPBACK", "true"}, {"CONFAB_WEBHOOKS_BACKOFF_MIN_MS", "20"},
         {"CONFAB_WEBHOOKS_BACKOFF_MAX_MS", "200"},  {"CONFAB_WEBHOOKS_TIMEOUT_MS", "1000"},
@@ -158,6 +158,29 @@ TEST_F(WebhooksTest, MemberChangesArriveAsMemberEvents) {
     EXPECT_EQ(receiver.unique("message.new").size(), 4U);
 }
 
+// A chat's subscription belongs to the chat: it outlives the account of the admin who made it,
+// and names them no more (Webhook.created_by is null once that user is deleted).
+TEST_F(WebhooksTest, ASubscriptionOutlivesItsCreatorsAccountAndNamesItNoMore) {
+    WebhookReceiver receiver;
+    auto scene = subscribed_group(receiver);
+    ASSERT_EQ(scene.webhook["created_by"], scene.ann.id);
+    const auto deleted = del(port(), scene.ann.token, "/api/v1/users/me", json{{"password", kPassword}});
+    ASSERT_EQ(deleted.status, 204) << deleted.describe();
+
+    const auto listed = expect_json(get(port(), scene.bob.token, webhooks_url(scene.chat_id)), 200, "list")["webhooks"];
+    ASSERT_EQ(listed.size(), 1U) << "the group's new owner still sees it";
+    EXPECT_EQ(listed[0]["id"], scene.webhook["id"]);
+    EXPECT_TRUE(listed[0]["created_by"].is_null()) << listed.dump();
+    send_text(port(), scene.bob, scene.chat_id, "still delivered");
+    EXPECT_TRUE(eventually(
+        [&] {
+            for (const auto& body : receiver.unique("message.new"))
+                if (body["data"]["message"]["content"] == "still delivered") return true;
+            return false;
+        },
+        15s));
+}
+
 TEST_F(WebhooksTest, ASubscriptionGetsOnlyTheEventsItNames) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
@@ -209,6 +232,7 @@ TEST_F(WebhooksTest, NothingIsLostAcrossAKillNineOfTheServer) {
     WebhookReceiver receiver(flaky);
     auto scene = subscribed_group(receiver, server->port());
     std::vector<std::int64_t> expected;
+    expected.reserve(30);
     for (int i = 0; i < 30; ++i)
         expected.push_back(send_text(server->port(), scene.ann, scene.chat_id, "k" + std::to_string(i))["seq"]);
     ASSERT_TRUE(eventually([&] { return receiver.unique().size() >= 5; }, 30s));
@@ -232,6 +256,7 @@ TEST_F(WebhooksTest, NothingIsLostAcrossAPostgresRestart) {
     WebhookReceiver receiver(flaky);
     auto scene = subscribed_group(receiver, server.port());
     std::vector<std::int64_t> expected;
+    expected.reserve(20);
     for (int i = 0; i < 20; ++i)
         expected.push_back(send_text(server.port(), scene.ann, scene.chat_id, "p" + std::to_string(i))["seq"]);
     ASSERT_TRUE(eventually([&] { return receiver.unique().size() >= 3; }, 30s));

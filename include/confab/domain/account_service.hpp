@@ -23,7 +23,9 @@ class MemberService;
 // any member leaves; their messages stay as from a deleted user, or their content is removed
 // (auth.deleted_user_messages); the profile, credentials, sessions (their sockets closed),
 // exports and the media no message references any more go, and the user becomes a tombstone.
-// The user's bots are deleted with them.
+// What others keep that names the user (a pin, a forward, a report, a ban, an invite link, a
+// webhook, an invitation) names nobody (null) from then on. The user's bots are deleted with
+// them.
 class AccountService {
 public:
     AccountService(ChatWrites& writes, AuthService& auth, MemberService& members, ExportService& exports,
@@ -48,6 +50,10 @@ private:
     boost::asio::awaitable<void> leave_shared_chats(const std::string& user_id);
     // Deletes, for everyone, the user's messages in every chat, each chat's in one write.
     boost::asio::awaitable<void> remove_messages(const std::string& user_id);
+    // Names the user no more in others' messages (a pin's pinned_by, a forward's sender), each
+    // chat's in one write that takes its next version and sends message.updated, so that sync
+    // and the history cache, which go by versions, carry the change.
+    boost::asio::awaitable<void> forget_in_messages(const std::string& user_id);
 
     ChatWrites& writes_;
     AuthService& auth_;

@@ -5,6 +5,7 @@
 #include "confab/store/tx.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,10 +31,21 @@ struct RemovedMessage {
 std::vector<RemovedMessage> remove_messages(Tx& tx, const std::string& chat_id, const std::string& user_id,
                                             std::int64_t version);
 
+// The messages the user pinned or that are forwards of the user's messages, by chat.
+std::map<std::string, std::vector<std::string>> messages_naming(Tx& tx, const std::string& user_id);
+// Names the user no more in these messages (of one chat): pinned_by and forwarded_from's
+// sender become null (docs/api.md, Deleting the account), each changed message at `version`;
+// the ids of those changed.
+std::vector<std::string> forget_in_messages(Tx& tx, const std::vector<std::string>& message_ids,
+                                            const std::string& user_id, std::int64_t version);
+
 // Turns the user into a tombstone (model::User::deleted) and removes their credentials,
-// sessions, host identities, invitations, scheduled messages, own templates and the media
-// rows no message references any more; returns those rows' storage keys. Running it again
-// (a retried transaction) changes nothing more.
+// sessions, host identities, invitations, scheduled messages, own templates, reports, bans,
+// blocks, mentions, hidings and the media rows no message references any more; returns those
+// rows' storage keys. Where the documents say null once the account is gone, the user's id
+// is set null: an invitation's inviter, a report's resolver and reported sender, a ban's
+// banner, an invite link's, a webhook's, a group template's and a chat's creator. Running it
+// again (a retried transaction) changes nothing more.
 std::vector<std::string> remove_user(Tx& tx, const std::string& user_id);
 
 }  // namespace confab::store::accounts

@@ -340,7 +340,12 @@ export interface paths {
          *     pending invitations, uploads never sent and (with `remove`) the media of the removed
          *     messages go, their bytes deleted from disk unless another media row (a forward) still
          *     uses them. `user.updated` with the tombstone goes to everyone who shared a chat with
-         *     them. The username is free for anyone to register again.
+         *     them. The username is free for anyone to register again. What others keep names the
+         *     account no more (docs/api.md, Deleting the account): `pinned_by` and
+         *     `forwarded_from.sender_id` become null at a new version (`message.updated`), and a
+         *     report's `resolved_by` and `reported_message.sender_id`, a ban's `banned_by`, an
+         *     invite link's and a webhook's `created_by` and an invitation's `inviter` null; their
+         *     open reports, the bans on them and their own blocks go.
          */
         delete: operations["deleteMe"];
         options?: never;
