@@ -222,6 +222,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
                (update.large && *update.large != standing.large);
     };
     const auto standing = co_await writes_.standing(chat_id, actor);
+    if (!update.settings.empty()) rules::may_have_settings(standing);
     if (update.large) rules::may_make_large(standing, *update.large);
     if (edits(standing)) rules::may_update_chat(standing, changes_settings);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings, edits](store::Tx& tx) {

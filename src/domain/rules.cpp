@@ -168,6 +168,10 @@ void may_update_chat(const Standing& actor, bool changes_settings) {
     if (changes_settings) require(actor, change_settings, "only admins can change group settings");
 }
 
+void may_have_settings(const Standing& chat) {
+    if (chat.type == ChatType::channel) throw bad_request("a channel has no settings", "settings");
+}
+
 void may_delete_chat(const Standing& actor) {
     if (actor.type != ChatType::direct && actor.role != Role::owner)
         throw forbidden("only the owner can delete the group");

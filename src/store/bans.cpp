@@ -25,7 +25,9 @@ void prepare(Tx& tx) {
                "ON CONFLICT (chat_id, user_id) DO UPDATE SET banned_by = EXCLUDED.banned_by, until = EXCLUDED.until, "
                "created_at = now() RETURNING " +
                    columns);
-    tx.prepare("bans_remove", "DELETE FROM chat_bans WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    // A lapsed ban goes too, but is not one to lift: it is listed nowhere.
+    tx.prepare("bans_remove",
+               "DELETE FROM chat_bans WHERE chat_id = $1::uuid AND user_id = $2::uuid RETURNING " + in_force_now);
     tx.prepare("bans_banned_among",
                "SELECT user_id::text FROM chat_bans WHERE chat_id = $1::uuid AND user_id = ANY($2::uuid[]) AND " +
                    in_force_now);
@@ -44,7 +46,8 @@ model::Ban put(Tx& tx, const std::string& chat_id, const std::string& user_id, c
 }
 
 bool remove(Tx& tx, const std::string& chat_id, const std::string& user_id) {
-    return tx.exec_prepared("bans_remove", chat_id, user_id).affected_rows() > 0;
+    const auto removed = tx.exec_prepared("bans_remove", chat_id, user_id);
+    return !removed.empty() && removed[0][0].as<bool>();
 }
 
 std::vector<std::string> banned_among(Tx& tx, const std::string& chat_id, const std::vector<std::string>& ids) {

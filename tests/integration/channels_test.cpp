@@ -130,6 +130,9 @@ TEST_F(ChannelsTest, HandlesFollowTheirPatternAndAreUniqueWhateverTheirCase) {
                           "handle_taken"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"is_public", true}}), "handle"));
     EXPECT_TRUE(IsBadField(put(port(), owner.token, second_url, {{"handle", "no"}}), "handle"));
+    EXPECT_TRUE(
+        IsBadField(put(port(), owner.token, second_url, {{"settings", {{"slow_mode_seconds", 10}}}}), "settings"))
+        << "a channel has no settings, later as when it is created";
     const auto renamed_handle = fresh_handle("moved");
     const auto renamed =
         put(port(), owner.token, second_url, {{"handle", renamed_handle}, {"is_public", true}, {"title", "Moved"}});

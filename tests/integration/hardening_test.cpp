@@ -368,5 +368,34 @@ TEST(HardeningMemory, OneUsersStalledAnswersLeaveTheRestOfTheBudgetToOthers) {
     EXPECT_TRUE(pages.server.running());
 }
 
+// A client that sends a close frame and keeps its TCP connection open: the server answers the
+// close and waits for the client to hang up, but only for the close deadline (5 s), not Beast's
+// suggested 30 s, during which the user stayed online to everyone.
+TEST_F(HardeningTest, AClientThatClosesButKeepsItsSocketOpenIsGoneWithinTheCloseDeadline) {
+    const auto ann = register_user(port(), "hc");
+    const auto ben = register_user(port(), "hc");
+    create_direct(port(), ann, ben);
+    auto ben_ws = ws_connect(port(), ben.token);
+    RawConnection ann_socket(port());
+    ASSERT_TRUE(ann_socket.write("GET /api/v1/ws?access_token=" + ann.token +
+                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    ASSERT_EQ(ann_socket.head_status(), 101);
+    const auto online = [&](bool is_online) {
+        return frame_of("presence.update", [&, is_online](const json& frame) {
+            return frame["data"]["user_id"] == ann.id && frame["data"]["online"] == is_online;
+        });
+    };
+    ASSERT_TRUE(wait_for(*ben_ws, "presence.update", online(true)));
+    // A masked close frame, code 1000, and no FIN after it.
+    const std::string mask = "\x01\x02\x03\x04";
+    const std::string code = "\x03\xe8";
+    std::string close_frame = "\x88\x82" + mask;
+    for (std::size_t i = 0; i < code.size(); ++i) close_frame += static_cast<char>(code[i] ^ mask[i % 4]);
+    ASSERT_TRUE(ann_socket.write(close_frame));
+    EXPECT_TRUE(wait_for(*ben_ws, "presence.update", online(false), 15s))
+        << "ann stayed online while her socket waited for her to hang up";
+}
+
 }  // namespace
 }  // namespace confab::test

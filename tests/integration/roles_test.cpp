@@ -369,6 +369,8 @@ TEST_F(BansTest, ABanOfAUserWhoIsNotAMemberKeepsThemOutUntilItEnds) {
     ASSERT_EQ(bans.size(), 1u) << "an ended ban is not listed";
     EXPECT_EQ(bans[0]["user_id"], stranger.id);
     EXPECT_EQ(add_members(port(), c.member, c.chat_id, {briefly.id}).size(), 1u) << "an ended ban keeps nobody out";
+    EXPECT_TRUE(IsError(del(port(), c.moderator.token, bans_url(c.chat_id) + "/" + briefly.id), 404, "not_found"))
+        << "an ended ban is none to lift";
 
     // A pending invitation is dropped by a ban.
     expect_json(put(port(), invitee.token, "/api/v1/users/me/privacy", {{"who_can_add_me", "nobody"}}), 200, "privacy");

@@ -73,6 +73,9 @@ void may_react(const Standing& actor);
 // Title, avatar and metadata: admins, or any member unless only admins may edit info;
 // settings: admins only. Direct chats have no editable info.
 void may_update_chat(const Standing& actor, bool changes_settings);
+// A channel has no settings: its roles decide what subscribers may do (bad_request, field
+// settings), as when it is created.
+void may_have_settings(const Standing& chat);
 
 // A direct chat is left (hidden) by either member; a group is deleted by its owner only.
 void may_delete_chat(const Standing& actor);

@@ -178,6 +178,12 @@ private:
         timeouts.idle_timeout = 2 * context_.config.server.ws_ping_interval;
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
+        // After answering a close the client started, Beast waits for the client to close TCP,
+        // bounded by nothing but the idle timeout; the session, and the user's presence, lived
+        // on until then. A client's close gets the deadline our own closes get.
+        ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::close) give_up_after_deadline();
+        });
         ws_.read_message_max(0);  // the frame limit is enforced by read_loop
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& response) { response.set(beast::http::field::server, "confab"); }));
@@ -264,6 +270,11 @@ private:
         close_code_ = code;
         wake_reader();
         if (accepted_) send_close();  // else once the handshake is done
+        give_up_after_deadline();
+    }
+
+    // A close handshake not done by the deadline is ended by closing the socket.
+    void give_up_after_deadline() {
         give_up_.expires_after(close_deadline);
         give_up_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
             if (!ec && !self->finished_) close_transport(self->ws_.next_layer().next_layer());

@@ -17,7 +17,7 @@ void prepare(Tx& tx);
 // Bans the user from the chat until a time (none: for good), replacing an earlier ban.
 model::Ban put(Tx& tx, const std::string& chat_id, const std::string& user_id, const std::string& banned_by,
                std::optional<model::Timestamp> until);
-// Lifts the user's ban; false when there was none.
+// Lifts the user's ban; false when there was none in force (a lapsed one is removed too).
 bool remove(Tx& tx, const std::string& chat_id, const std::string& user_id);
 // The users among `ids` whose ban from the chat is in force.
 std::vector<std::string> banned_among(Tx& tx, const std::string& chat_id, const std::vector<std::string>& ids);

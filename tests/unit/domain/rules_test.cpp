@@ -40,6 +40,11 @@ TEST(Rules, PostingIsForAdminsOnlyWhereTheGroupSaysSo) {
     EXPECT_EQ(refusal([&] { may_post(direct(), MessageType::text); }), allowed);
 }
 
+TEST(Rules, AChannelHasNoSettings) {
+    EXPECT_EQ(refusal([&] { may_have_settings({ChatType::channel, {}, owner, false}); }), ErrorCode::bad_request);
+    EXPECT_EQ(refusal([&] { may_have_settings(group(owner)); }), allowed);
+}
+
 TEST(Rules, ChatInfoAndSettings) {
     const ChatSettings open_info{.only_admins_can_edit_info = false};
     EXPECT_EQ(refusal([&] { may_update_chat(direct(), false); }), forbidden_);
