@@ -211,6 +211,25 @@ std::vector<json> every_page(std::uint16_t port, const std::string& token, const
     return items;
 }
 
+::testing::AssertionResult PagesInOrder(std::uint16_t port, const std::string& token, const std::string& url,
+                                        const std::string& key, const std::vector<std::string>& expected,
+                                        const char* id_key) {
+    const auto listed = [&expected](const std::vector<std::string>& ids, const std::string& how) {
+        if (ids == expected) return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << how << ": " << json(ids).dump() << ", not " << json(expected).dump();
+    };
+    for (const int limit : {1, 2, 5})
+        if (auto read = listed(ids_of(every_page(port, token, url, key, limit), id_key),
+                               "in pages of " + std::to_string(limit));
+            !read)
+            return read;
+    const auto whole = get(port, token, url);
+    if (!IsJson(whole, 200)) return ::testing::AssertionFailure() << "GET " << url << ": " << whole.describe();
+    if (!whole.json()["next_cursor"].is_null())
+        return ::testing::AssertionFailure() << "one page by default, the last: " << whole.body;
+    return listed(ids_of(whole.json()[key].get<std::vector<json>>(), id_key), "without a limit");
+}
+
 std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url) {
     const auto body = expect_json(get(port, token, url + "?limit=1"), 200, "GET " + url);
     if (!body.at("next_cursor").is_string()) throw std::runtime_error("GET " + url + " has one page: " + body.dump());

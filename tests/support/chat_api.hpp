@@ -88,6 +88,12 @@ std::vector<json> system_messages(std::uint16_t port, const TestUser& u, const s
 // promising more, or when the pages do not end.
 std::vector<json> every_page(std::uint16_t port, const std::string& token, const std::string& url,
                              const std::string& key, int limit);
+// The list at `url` read in pages of 1, 2 and 5 items, and in one page without a limit (the
+// default, 200, the last page): each reading gives the ids (under `id_key`) of `expected`, in
+// that order, each once.
+::testing::AssertionResult PagesInOrder(std::uint16_t port, const std::string& token, const std::string& url,
+                                        const std::string& key, const std::vector<std::string>& expected,
+                                        const char* id_key = "id");
 // The next_cursor of the first page of one item of the list at `url` (it has two or more).
 std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url);
 // What a list paged by cursor refuses, each 400 bad_request naming its parameter: a cursor
