@@ -105,8 +105,7 @@ std::map<std::string, std::vector<std::string>> messages_naming(Tx& tx, const st
 
 std::vector<std::string> forget_in_messages(Tx& tx, const std::vector<std::string>& message_ids,
                                             const std::string& user_id, std::int64_t version) {
-    const std::vector<std::optional<std::string>> ids(message_ids.begin(), message_ids.end());
-    return first_column(tx.exec_prepared("accounts_forget_in_messages", text_array(ids), user_id, version));
+    return first_column(tx.exec_prepared("accounts_forget_in_messages", uuid_array(message_ids), user_id, version));
 }
 
 std::vector<std::string> remove_user(Tx& tx, const std::string& user_id) {

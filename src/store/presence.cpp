@@ -81,12 +81,12 @@ void typing_started(Tx& tx, const std::string& process_id, const Typist& typist)
 }
 
 void typing_now(Tx& tx, const std::string& process_id, const std::vector<Typist>& typists) {
-    std::vector<std::optional<std::string>> chats, users;
+    std::vector<std::string> chats, users;
     for (const auto& typist : typists) {
-        chats.emplace_back(typist.chat_id);
-        users.emplace_back(typist.user_id);
+        chats.push_back(typist.chat_id);
+        users.push_back(typist.user_id);
     }
-    const auto chat_array = text_array(chats), user_array = text_array(users);
+    const auto chat_array = uuid_array(chats), user_array = uuid_array(users);
     tx.exec_prepared("presence_typing_forget", process_id, chat_array, user_array);
     tx.exec_prepared("presence_typing_record", process_id, chat_array, user_array);
 }
