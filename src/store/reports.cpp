@@ -37,12 +37,15 @@ void prepare(Tx& tx) {
         "id::text, chat_id::text, message_id::text, reporter_id::text, reason, comment, action, "
         "resolved_by::text, " CONFAB_TIME("resolved_at") ", " CONFAB_TIME("created_at") ", position, "
         "reported_type, reported_content, reported_sender_id::text, " CONFAB_TIME("reported_created_at");
-    // A deleted account's message keeps its tombstone as sender; the evidence names nobody.
+    // A deleted account's message keeps its tombstone as sender; the evidence names nobody. The
+    // author's row is locked: a deletion commits its tombstone and its clearing of evidence
+    // together, and a report that read the author before that commit would keep an id the
+    // clearing never saw. Locked, the report waits for the tombstone and reads it.
     tx.prepare("reports_insert",
                "INSERT INTO message_reports (chat_id, message_id, reporter_id, reason, comment, reported_type, "
                "reported_content, reported_sender_id, reported_created_at) "
                "SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, m.type, m.content, "
-               "(SELECT u.id FROM users u WHERE u.id = m.sender_id AND u.deleted_at IS NULL), m.created_at "
+               "(SELECT u.id FROM users u WHERE u.id = m.sender_id AND u.deleted_at IS NULL FOR SHARE), m.created_at "
                "FROM messages m WHERE m.id = $2::uuid "
                "ON CONFLICT (message_id, reporter_id) WHERE resolved_at IS NULL DO NOTHING RETURNING " +
                    columns);
