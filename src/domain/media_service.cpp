@@ -330,7 +330,8 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
         throw bad_request("only images and videos have thumbnails", "variant");
     if (video && !file.media.poster) throw Error(ErrorCode::unsupported_media_type, "this video has no poster");
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
-    const auto size = co_await offload(thumbnails_, [&]() -> std::optional<std::uintmax_t> {
+    static obs::Counter& made = obs::metrics().thumbnails_made.with({});
+    const auto make = [&]() -> std::optional<std::uintmax_t> {
         try {
             if (!std::filesystem::exists(thumbnail)) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.
@@ -343,13 +344,17 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
                                           settings_.thumbnail_max_pixels);
                 std::filesystem::rename(temporary.path, thumbnail);
                 temporary.path.clear();  // renamed
+                made.inc();
             }
             return std::filesystem::file_size(thumbnail);
         } catch (const std::exception& e) {
             spdlog::warn("thumbnail of media {} failed: {}", file.media.id, e.what());
             return std::nullopt;
         }
-    });
+    };
+    // offload keeps a reference to its job until it is posted: `make` outlives the run.
+    const auto size =
+        co_await thumbnails_being_made_.run(file.media.storage_key, [&] { return offload(thumbnails_, make); });
     if (!size) throw Error(ErrorCode::unsupported_media_type, "this media has no thumbnail");
     file.path = thumbnail;
     file.media.mime_type = "image/jpeg";

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 namespace confab::test {
 namespace {
@@ -191,6 +192,32 @@ TEST(MediaThumbnailLimitTest, ImagesOverThePixelLimitGetNoThumbnail) {
                         "unsupported_media_type"));
     EXPECT_EQ(get(port, ana.token, large["media"]["url"].get<std::string>()).status, 200);
     EXPECT_EQ(get(port, ana.token, small["media"]["thumbnail_url"].get<std::string>()).status, 200);
+}
+
+// A new image in a big group: every member's client asks for its thumbnail at once. It is made
+// once, and the askers wait for it rather than each queueing a job of their own (which made it
+// once per thread and, past the workers' queue limit, refused the rest with 503).
+TEST(MediaThumbnailHerdTest, MembersAskingForANewThumbnailAtOnceGetTheOneMadeForAll) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_MEDIA_WORKER_THREADS", "4"},
+                                                            {"CONFAB_OVERLOAD_WORKER_QUEUE_LIMIT", "2"}});
+    const auto port = server.port();
+    auto ana = register_user(port, "herd");
+    const std::string chat = create_group(port, ana)["id"];
+    const auto image =
+        send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(2400, 1800, 48)));
+    const auto made_before = metric(port, "confab_media_thumbnails_made_total");
+    std::vector<HttpResponse> answers(16);
+    std::vector<std::thread> askers;
+    for (auto& answer : answers)
+        askers.emplace_back([&] { answer = get(port, ana.token, image["media"]["thumbnail_url"].get<std::string>()); });
+    for (auto& asker : askers) asker.join();
+    for (const auto& answer : answers) {
+        ASSERT_EQ(answer.status, 200) << answer.describe();
+        EXPECT_EQ(answer.body, answers.front().body);
+    }
+    EXPECT_EQ(metric(port, "confab_media_thumbnails_made_total") - made_before, 1);
 }
 
 TEST(MediaTemporaryFilesTest, AreRemovedAtStartAndOnceAbandonedForTheirMaximumAge) {

@@ -5,6 +5,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/rate_limiter.hpp"
+#include "confab/domain/single_flight.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -121,6 +122,9 @@ private:
     media::Storage& storage_;
     Workers& workers_;
     Workers& thumbnails_;
+    // A thumbnail or poster being made, by storage key: the members asking for a new image's
+    // thumbnail at once wait for the one being made (its size; none when it could not be made).
+    SingleFlight<std::optional<std::uintmax_t>> thumbnails_being_made_;
     config::Media settings_;
     std::size_t quota_bytes_;  // limits.media_quota_bytes
     RateLimiter uploads_;

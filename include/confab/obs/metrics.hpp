@@ -200,6 +200,10 @@ public:
                                   "confab_history_pages_total",
                                   "Newest history pages read, by where their messages came from (cache, database).",
                                   {"source"}};
+    Family<Counter> thumbnails_made{families_,
+                                    "confab_media_thumbnails_made_total",
+                                    "Image thumbnails and video posters made (each once, when first asked for).",
+                                    {}};
     Family<Counter> translation_requests{families_,
                                          "confab_translation_requests_total",
                                          "Message translations asked for, by result (cached, translated, failed, "
