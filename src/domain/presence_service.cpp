@@ -127,8 +127,10 @@ std::vector<store::presence::Typist> PresenceService::typists_now() {
     return typists;
 }
 
-std::vector<std::string> PresenceService::contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online) {
-    if (!online) store::users::touch_last_seen(tx, user_id);
+PresenceService::PresenceChange PresenceService::presence_change(store::Tx& tx, const std::string& user_id,
+                                                                 bool online) {
+    PresenceChange change{user_id, {online, std::nullopt}, {}};
+    if (!online) change.presence.last_seen_at = store::users::touch_last_seen(tx, user_id);
     const auto privacy = store::users::privacy(tx, user_id).value_or(Privacy{});
     auto seers = store::members::contacts(tx, user_id);
     const auto blocks = store::user_blocks::related(tx, user_id);
@@ -136,29 +138,20 @@ std::vector<std::string> PresenceService::contacts_to_tell(store::Tx& tx, const 
         const bool blocked = std::find(blocks.begin(), blocks.end(), contact) != blocks.end();
         return !rules::sees_presence(privacy, false, true, blocked);
     });
-    return seers;
+    change.contacts = std::move(seers);
+    return change;
 }
 
-void PresenceService::announce_presence(const std::string& user_id, bool is_online, std::vector<std::string> contacts) {
-    if (contacts.empty()) return;
-    Presence presence{is_online, std::nullopt};
-    if (!is_online)
-        presence.last_seen_at =
-            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    writes_.publish(Occasion::presence_updated, PresenceUpdated{user_id, presence},
-                    {.subject = user_id, .contacts = std::move(contacts)});
+void PresenceService::announce_presence(PresenceChange change) {
+    if (change.contacts.empty()) return;
+    writes_.publish(Occasion::presence_updated, PresenceUpdated{change.user_id, change.presence},
+                    {.subject = change.user_id, .contacts = std::move(change.contacts)});
 }
 
 boost::asio::awaitable<void> PresenceService::record(std::string user_id) {
-    struct Recorded {
-        bool changed = false;
-        bool online = false;
-        std::vector<std::string> contacts;
-    };
-    auto recorded = co_await writes_.pool().run([this, &user_id](store::Tx& tx) {
+    auto recorded = co_await writes_.pool().run([this, &user_id](store::Tx& tx) -> std::optional<PresenceChange> {
         // Read under the user's lock (set_held takes it first), so of two records of one user
         // the later one writes what the hub says last.
-        Recorded result;
         const auto change = store::presence::set_held(tx, user_id, process_id_, [&] {
             const bool held = hub_.connections_of(user_id) > 0;
             std::lock_guard lock(held_mutex_);
@@ -169,12 +162,10 @@ boost::asio::awaitable<void> PresenceService::record(std::string user_id) {
             }
             return held;
         });
-        result.changed = change.was_online != change.is_online;
-        result.online = change.is_online;
-        if (result.changed) result.contacts = contacts_to_tell(tx, user_id, change.is_online);
-        return result;
+        if (change.was_online == change.is_online) return std::nullopt;
+        return presence_change(tx, user_id, change.is_online);
     });
-    if (recorded.changed) announce_presence(user_id, recorded.online, std::move(recorded.contacts));
+    if (recorded) announce_presence(std::move(*recorded));
 }
 
 boost::asio::awaitable<void> PresenceService::heartbeat() {
@@ -182,7 +173,7 @@ boost::asio::awaitable<void> PresenceService::heartbeat() {
     while (!stopping_heartbeat_) {
         try {
             struct Beat {
-                std::vector<std::pair<std::string, std::vector<std::string>>> back, gone;
+                std::vector<PresenceChange> back, gone;
                 std::vector<std::pair<store::presence::Typist, std::vector<std::string>>> stopped;
             };
             auto beat = co_await writes_.pool().run([this, typists = typists_now()](store::Tx& tx) {
@@ -196,19 +187,22 @@ boost::asio::awaitable<void> PresenceService::heartbeat() {
                     }
                     for (const auto& user : held)
                         if (!store::presence::set_held(tx, user, process_id_, [] { return true; }).was_online)
-                            found.back.emplace_back(user, contacts_to_tell(tx, user, true));
+                            found.back.push_back(presence_change(tx, user, true));
                 }
                 store::presence::typing_now(tx, process_id_, typists);
                 auto swept = store::presence::sweep(tx, presence_timeout_);
-                for (const auto& user : swept.offline) found.gone.emplace_back(user, contacts_to_tell(tx, user, false));
+                for (const auto& user : swept.offline) found.gone.push_back(presence_change(tx, user, false));
                 for (auto& typist : swept.stopped) {
+                    // Told to the chat's members as cached: a chat not cached since a restart
+                    // is loaded, or the stop would reach nobody.
+                    writes_.cache().find_or_load(tx, typist.chat_id);
                     auto hidden_from = store::user_blocks::related(tx, typist.user_id);
                     found.stopped.emplace_back(std::move(typist), std::move(hidden_from));
                 }
                 return found;
             });
-            for (auto& [user, contacts] : beat.back) announce_presence(user, true, std::move(contacts));
-            for (auto& [user, contacts] : beat.gone) announce_presence(user, false, std::move(contacts));
+            for (auto& change : beat.back) announce_presence(std::move(change));
+            for (auto& change : beat.gone) announce_presence(std::move(change));
             // A dead process's typists: it can no longer say they stopped.
             for (auto& [typist, hidden_from] : beat.stopped)
                 announce_typing(typist.chat_id, typist.user_id, false, std::move(hidden_from));

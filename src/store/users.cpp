@@ -71,7 +71,8 @@ void prepare(Tx& tx) {
     tx.prepare("users_presence_of", "SELECT id::text, " + privacy_columns +
                                         ", " CONFAB_TIME("last_seen_at") ", " CONFAB_ONLINE(
                                             "users.id") "FROM users WHERE id = ANY($1::uuid[])");
-    tx.prepare("users_touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid");
+    tx.prepare("users_touch_last_seen",
+               "UPDATE users SET last_seen_at = now() WHERE id = $1::uuid RETURNING " CONFAB_TIME("last_seen_at"));
     tx.prepare("users_find", "SELECT " + columns + " FROM users u WHERE u.id = $1::uuid");
     // $1 is a LIKE pattern (escaped prefix + '%'), folded here so that non-ASCII letters
     // fold the same way on both sides; $2 is the last username of the previous page.
@@ -210,7 +211,11 @@ std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deac
     return standing_from(tx.exec_prepared("users_set_deactivated", id, deactivated));
 }
 
-void touch_last_seen(Tx& tx, const std::string& id) { tx.exec_prepared("users_touch_last_seen", id); }
+std::optional<model::Timestamp> touch_last_seen(Tx& tx, const std::string& id) {
+    const auto result = tx.exec_prepared("users_touch_last_seen", id);
+    if (result.empty()) return std::nullopt;
+    return timestamp(result[0][0]);
+}
 
 std::vector<model::User> search(Tx& tx, const std::string& prefix, const std::optional<std::string>& after_username,
                                 int limit) {

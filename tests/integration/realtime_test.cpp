@@ -330,6 +330,8 @@ TEST_F(RealtimeTest, PresenceGoesToUsersSharingAChat) {
     EXPECT_EQ((*off)["data"]["online"], false);
     EXPECT_TRUE(is_timestamp((*off)["data"]["last_seen_at"])) << off->dump();
     EXPECT_EQ((*off)["data"].size(), 3u) << off->dump();
+    EXPECT_EQ(get(port(), b.token, "/api/v1/users/" + a.id).json()["last_seen_at"], (*off)["data"]["last_seen_at"])
+        << "the event carries last_seen_at as stored";
 
     // b and the stranger share a chat: b's message reaches the stranger after a's presence would have.
     std::string with_stranger = create_direct(port(), b, stranger)["id"];
@@ -607,6 +609,32 @@ TEST_F(RealtimeTest, EventsWithoutIdGetNoReplyButTakeEffect) {
     auto err = wait_for(*wa, "error");
     EXPECT_TRUE(IsWsError(err, "bad_request"));
     if (err) EXPECT_FALSE(err->contains("id") && !(*err)["id"].is_null()) << err->dump();
+}
+
+// A server killed while a member types, started again on its database: once the dead process
+// has been silent for the presence timeout, the new one says the typing stopped, to the chat's
+// members although nothing since the start has loaded that chat (the stop went to nobody).
+TEST(RestartedServerTest, StopsTheTypingTheKilledServerCouldNotStop) {
+    CONFAB_REQUIRE_DATABASE();
+    TestDatabase database;  // of its own: another server on it could be the one to sweep
+    const std::map<std::string, std::string> environment{{"CONFAB_CLUSTER_PRESENCE_TIMEOUT_MS", "1500"}};
+    auto killed = std::make_unique<ServerProcess>(database.url(), environment);
+    auto ana = register_user(killed->port(), "rt");
+    auto ben = register_user(killed->port(), "rt");
+    const std::string chat = create_direct(killed->port(), ana, ben)["id"];
+    auto ana_ws = ws_connect(killed->port(), ana.token);
+    ASSERT_TRUE(IsAck(ws_request(*ana_ws, "typing.start", {{"chat_id", chat}})));
+    killed->kill();
+
+    ServerProcess restarted(database.url(), environment);
+    auto ben_ws = ws_connect(restarted.port(), ben.token);
+    EXPECT_TRUE(wait_for(
+        *ben_ws, "typing.update",
+        [&](const json& frame) {
+            return frame["data"] == json({{"chat_id", chat}, {"user_id", ana.id}, {"is_typing", false}});
+        },
+        15s))
+        << "ana's typing never stopped after her server was killed";
 }
 
 }  // namespace

@@ -75,10 +75,16 @@ private:
     // Records whether this process holds a connection of the user, as the hub says at that
     // moment, and announces a change of the user's presence anywhere.
     boost::asio::awaitable<void> record(std::string user_id);
-    // In the transaction of a change: the contacts to tell (none when the user's privacy
-    // hides their presence); going offline stamps last_seen_at.
-    static std::vector<std::string> contacts_to_tell(store::Tx& tx, const std::string& user_id, bool online);
-    void announce_presence(const std::string& user_id, bool online, std::vector<std::string> contacts);
+    // A user's presence changed, and whom to tell.
+    struct PresenceChange {
+        std::string user_id;
+        Presence presence;
+        std::vector<std::string> contacts;  // none when the user's privacy hides their presence
+    };
+    // In the transaction of a change: going offline stamps last_seen_at, and the event carries
+    // the stamp as stored, so it matches what GET /users/{id} reads.
+    static PresenceChange presence_change(store::Tx& tx, const std::string& user_id, bool online);
+    void announce_presence(PresenceChange change);
     // Who this process shows as typing, for the record a sweep of it would stop (store::presence).
     std::vector<store::presence::Typist> typists_now();
     boost::asio::awaitable<void> heartbeat();

@@ -77,7 +77,8 @@ std::optional<Standing> standing(Tx& tx, const std::string& id);
 // Deactivates (keeping the first time) or reactivates; nullopt when there is no such user.
 std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated);
 
-void touch_last_seen(Tx& tx, const std::string& id);
+// Stamps the user's last_seen_at now; the time as stored (none when no such user).
+std::optional<model::Timestamp> touch_last_seen(Tx& tx, const std::string& id);
 
 }  // namespace confab::store::users
 
