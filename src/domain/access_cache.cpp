@@ -38,6 +38,18 @@ std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const
     return entry;
 }
 
+AccessCache::Seen AccessCache::seen_in(store::Tx& tx, const std::string& chat_id, std::optional<std::int64_t> version) {
+    if (auto hit = find(chat_id); hit && (!version || hit->version == *version)) return {std::move(hit), false};
+    auto loaded = store::chats::load_access(tx, chat_id);
+    if (!loaded) return {};
+    return {std::make_shared<const ChatAccess>(std::move(*loaded)), true};
+}
+
+void AccessCache::keep(const std::string& chat_id, std::shared_ptr<const ChatAccess> access) {
+    std::lock_guard lock(mutex_);
+    store_locked(chat_id, std::move(access));
+}
+
 void AccessCache::put(const std::string& chat_id, ChatAccess access) {
     auto entry = std::make_shared<const ChatAccess>(std::move(access));
     {

@@ -42,8 +42,9 @@ boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message
     co_return std::pair<Message, Standing>{std::move(*message), standing};
 }
 
-void ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
-    if (const auto version = store::chats::lock(tx, chat_id)) cache_.find_or_load(tx, chat_id, *version);
+AccessCache::Seen ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
+    const auto version = store::chats::lock(tx, chat_id);
+    return version ? cache_.seen_in(tx, chat_id, *version) : AccessCache::Seen{};
 }
 
 namespace {

@@ -261,7 +261,9 @@ boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::str
         rules::may_edit_message(actor, before);
         std::vector<std::string> mentioned;
         if (!entities.empty())
-            mentioned = mentioned_members(*writes_.cache().find_or_load(tx, chat_id), actor, entities);
+            mentioned = mentioned_members(
+                *writes_.cache().seen_in(tx, chat_id, store::chats::access_version(tx, chat_id)).access, actor,
+                entities);
         store::messages::edit(tx, message_id, content, entities, store::messages::next_version(tx, chat_id));
         Outcome<Message> outcome{message_of(tx, message_id, actor), {}};
         outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{as_members_see(tx, outcome.value, now)},

@@ -128,10 +128,15 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     const auto& locked = locks.chats;
 
     std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
+    std::unordered_map<std::string, AccessCache::Seen> loaded;                  // to cache once committed
     const auto may_post = [&](std::size_t i) {
         const auto& m = *sends[i];
         auto [known, added] = access.try_emplace(m.chat_id);
-        if (added) known->second = cache_.find_or_load(tx, m.chat_id, locked.at(m.chat_id));
+        if (added) {
+            auto seen = cache_.seen_in(tx, m.chat_id, locked.at(m.chat_id));
+            known->second = seen.access;
+            if (seen.loaded) loaded.emplace(m.chat_id, std::move(seen));
+        }
         try {
             rules::may_post(standing_in(known->second.get(), m.sender_id), m.type);
             return true;
@@ -284,6 +289,16 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         } else {
             entries[i] = entries[first];
         }
+    }
+
+    // A chat's access this batch loaded is cached by the first of its sends to be published.
+    for (auto& entry : entries) {
+        auto* outcome = std::get_if<Outcome<Sent>>(&*entry);
+        if (!outcome || loaded.empty()) continue;
+        const auto chat = loaded.find(outcome->value.message.chat_id);
+        if (chat == loaded.end()) continue;
+        outcome->effects.keep_seen(chat->first, chat->second);
+        loaded.erase(chat);
     }
 
     std::vector<Entry> answered;

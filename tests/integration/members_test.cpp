@@ -2,6 +2,7 @@
 // system messages they write and the member.* / chat.created events.
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -719,7 +720,7 @@ TEST_F(MembersTest, ReAddedMemberGetsTheChatBackLive) {
 }
 
 TEST_F(MembersTest, OwnershipTransferRacingTheNewOwnersLeaveKeepsOneOwner) {
-    for (int round = 0; round < 4; ++round) {
+    for (int round = 0; round < 8; ++round) {
         auto owner = register_user(port(), "rt");
         auto b = register_user(port(), "rt");
         auto c = register_user(port(), "rt");
@@ -758,6 +759,101 @@ TEST_F(MembersTest, NewOwnerLeavingAfterATransferHandsOwnershipOn) {
     EXPECT_EQ(role_of(port(), c, id, owner.id), "owner")
         << "the old owner, now the longest-standing admin, becomes owner";
     EXPECT_EQ(role_of(port(), c, id, c.id), "member");
+}
+
+// ---------------------------------------------------------------------------------------------
+// membership changes amid sends
+
+// A member removed and one added while others' sends are in flight: the removed one gets every
+// message committed before the removal and none after, the added one chat.created before any
+// of the chat's messages and none committed before the join. Writes of one chat that queue
+// together commit in one transaction, the removal (or addition) between sends; a send after
+// it reloaded the members inside that transaction and cached them at once, so the sends
+// committed before it went out to the members as changed.
+TEST(MembershipAmidSendsTest, SplitsTheMessagesEachMemberGetsExactlyAtTheChange) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url(),
+                         std::map<std::string, std::string>{{"CONFAB_LIMIT_MESSAGE_BURST", "100000"},
+                                                            {"CONFAB_LIMIT_MESSAGE_RATE", "100000"},
+                                                            {"CONFAB_DATABASE_COMMIT_GATHER_MS", "20"}});
+    const auto port = server.port();
+    const auto message_seqs = [](const std::vector<json>& frames, const std::string& chat_id) {
+        std::vector<std::int64_t> seqs;
+        for (const auto& f : frames)
+            if (f.value("type", "") == "message.new" && f["data"]["message"]["chat_id"] == chat_id)
+                seqs.push_back(f["data"]["message"]["seq"].get<std::int64_t>());
+        return seqs;
+    };
+    const auto seqs_between = [](std::int64_t first, std::int64_t last) {
+        std::vector<std::int64_t> seqs;
+        for (auto seq = first; seq <= last; ++seq) seqs.push_back(seq);
+        return seqs;
+    };
+    for (int round = 0; round < 8; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        auto owner = register_user(port, "amid");
+        auto s1 = register_user(port, "amid");
+        auto s2 = register_user(port, "amid");
+        auto leaver = register_user(port, "amid");
+        auto joiner = register_user(port, "amid");
+        const std::string chat = create_group(port, owner, {s1.id, s2.id, leaver.id})["id"];
+        const auto initial = all_messages(port, owner, chat);
+        const std::int64_t before = initial.empty() ? 0 : initial.back()["seq"].get<std::int64_t>();
+        auto ws1 = ws_connect(port, s1.token);
+        auto ws2 = ws_connect(port, s2.token);
+        auto leaver_ws = ws_connect(port, leaver.token);
+        auto joiner_ws = ws_connect(port, joiner.token);
+        constexpr int sends = 40;
+        for (int i = 0; i < sends; ++i)
+            for (auto* ws : {ws1.get(), ws2.get()})
+                ws->send_json({{"type", "message.send"},
+                               {"id", ws->next_request_id()},
+                               {"data", {{"chat_id", chat}, {"type", "text"}, {"content", "m" + std::to_string(i)}}}});
+        ASSERT_EQ(http(port, "DELETE", member_url(chat, leaver.id), std::nullopt, auth_header(owner.token)).status,
+                  204);
+        add_members(port, owner, chat, {joiner.id});
+        for (auto* ws : {ws1.get(), ws2.get()})
+            for (int i = 0; i < sends; ++i) {
+                const auto reply = ws->receive_matching(
+                    [](const json& f) { return f.value("type", "") == "ack" || f.value("type", "") == "error"; }, 10s);
+                ASSERT_TRUE(reply && IsAck(*reply)) << (reply ? reply->dump() : "no reply");
+            }
+
+        const auto history = all_messages(port, owner, chat);
+        const auto last = history.back()["seq"].get<std::int64_t>();
+        std::int64_t removal = 0, join = 0;
+        for (const auto& m : history) {
+            const auto event = m.value("metadata", json::object()).value("event", "");
+            if (event == "member.removed") removal = m["seq"];
+            if (event == "member.added") join = m["seq"];
+        }
+        ASSERT_GT(removal, before);
+        ASSERT_GT(join, removal);
+
+        const auto removed_frames = frames_until(
+            *leaver_ws, [](const json& f) { return f.value("type", "") == "member.removed"; }, 10s);
+        ASSERT_TRUE(removed_frames);
+        EXPECT_EQ(message_seqs(*removed_frames, chat), seqs_between(before + 1, removal - 1))
+            << "the removed member gets exactly the messages committed before the removal";
+
+        const auto joined_frames = frames_until(
+            *joiner_ws,
+            [&](const json& f) {
+                return f.value("type", "") == "message.new" && f["data"]["message"]["chat_id"] == chat &&
+                       f["data"]["message"]["seq"] == last;
+            },
+            10s);
+        ASSERT_TRUE(joined_frames);
+        const auto created = std::find_if(joined_frames->begin(), joined_frames->end(),
+                                          [](const json& f) { return f.value("type", "") == "chat.created"; });
+        ASSERT_NE(created, joined_frames->end());
+        EXPECT_TRUE(message_seqs({joined_frames->begin(), created}, chat).empty())
+            << "no message of the chat before chat.created";
+        auto joined_seqs = message_seqs(*joined_frames, chat);
+        joined_seqs.push_back(last);
+        EXPECT_EQ(joined_seqs, seqs_between(join, last))
+            << "the added member gets the messages from the join on, each once";
+    }
 }
 
 }  // namespace

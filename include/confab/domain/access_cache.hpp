@@ -47,6 +47,22 @@ public:
     // chat. The caller must not hold the order mutex.
     std::shared_ptr<const ChatAccess> find_or_load(store::Tx& tx, const std::string& chat_id,
                                                    std::optional<std::int64_t> version = std::nullopt);
+
+    // What a write's own transaction sees of the chat: the cached entry when it is current (of
+    // `version`, when given), else loaded in `tx` and NOT cached. The transaction may hold
+    // changes of the writes before it in its group, uncommitted: were they cached now, the
+    // events of writes committed before those changes would go to the members as changed
+    // (a member removed would miss messages sent before the removal, one added get them), and
+    // a group rolled back would leave them cached. A loaded entry is cached by keep(), from the
+    // write's cache change, once committed and in commit order (Effects::keep_seen).
+    struct Seen {
+        std::shared_ptr<const ChatAccess> access;  // nullptr when no such chat
+        bool loaded = false;
+    };
+    Seen seen_in(store::Tx& tx, const std::string& chat_id, std::optional<std::int64_t> version = std::nullopt);
+    // Caches what a committed write's transaction loaded (seen_in) as the chat's entry. Nobody is
+    // told: it is the chat as committed, not a change.
+    void keep(const std::string& chat_id, std::shared_ptr<const ChatAccess> access);
     void put(const std::string& chat_id, ChatAccess access);
     // Applies a change to a cached entry (no-op when the chat is not cached, or is evicted
     // while the change is made).

@@ -53,6 +53,16 @@ struct Effects {
     std::function<void(AccessCache&)> cache_change;
     std::vector<Delivery> deliveries;
 
+    // The write's transaction loaded the chat's access (AccessCache::seen_in): it goes into the
+    // cache once committed, before the write's own change and its events.
+    void keep_seen(const std::string& chat_id, const AccessCache::Seen& seen) {
+        if (!seen.loaded || !seen.access) return;
+        cache_change = [chat_id, access = seen.access, then = std::move(cache_change)](AccessCache& cache) {
+            cache.keep(chat_id, access);
+            if (then) then(cache);
+        };
+    }
+
     // The event to the occasion's audience among the chat's members (as the cache knows
     // them after cache_change).
     void in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts = {}) {
@@ -102,8 +112,10 @@ public:
         if (is_chat) co_await cached_access(chat_id);
         auto outcome = co_await pool_.run(
             [this, &chat_id, is_chat, &fn](store::Tx& tx) {
-                if (is_chat && other_nodes_) catch_up(tx, chat_id);
-                return fn(tx);
+                const auto seen = is_chat && other_nodes_ ? catch_up(tx, chat_id) : AccessCache::Seen{};
+                auto written = fn(tx);
+                written.effects.keep_seen(chat_id, seen);
+                return written;
             },
             cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); });
         co_return std::move(outcome.value);
@@ -147,8 +159,9 @@ private:
     void apply(Effects& effects);
     // The cached access, loaded on a miss: what a write's own transaction brings up to date.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> cached_access(const std::string& chat_id);
-    // In a write's transaction: locks the chat and brings its cached access up to date.
-    void catch_up(store::Tx& tx, const std::string& chat_id);
+    // In a write's transaction: locks the chat and reads its access as of that lock, loaded
+    // when the cached entry is behind (for the write to cache once committed, keep_seen).
+    AccessCache::Seen catch_up(store::Tx& tx, const std::string& chat_id);
 
     store::Pool& pool_;
     AccessCache& cache_;

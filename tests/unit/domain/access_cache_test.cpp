@@ -1,8 +1,10 @@
 #include "confab/domain/access_cache.hpp"
 #include "confab/domain/chat_service.hpp"
+#include "confab/domain/commit.hpp"
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,32 @@ TEST(AccessCache, AnUpdateSharesTheUnchangedMembersWithTheSnapshotBefore) {
     EXPECT_EQ(before->members.size(), 20000u);
     EXPECT_FALSE(before->members.contains("joiner"));
     EXPECT_EQ(after->members.shards_shared_with(before->members), before->members.shard_count() - 1);
+}
+
+// What a write's transaction loaded goes into the cache once the write commits, before the
+// write's own change to it, and tells no other node (it is the chat as committed, not a change).
+TEST(AccessCache, AWritesLoadedAccessIsKeptBeforeItsOwnChange) {
+    AccessCache cache;
+    std::vector<std::string> told;
+    cache.on_change([&told](const std::string& chat_id) { told.push_back(chat_id); });
+    cache.put("c", ChatAccess{ChatType::group, {}, {{"owner", Role::owner}, {"leaver", Role::member}}, {}});
+    told.clear();
+    Effects effects;
+    effects.cache_change = [](AccessCache& c) {
+        c.update("c", [](ChatAccess& a) { a.members.emplace("joiner", Role::member); });
+    };
+    auto loaded = std::make_shared<const ChatAccess>(ChatAccess{ChatType::group, {}, {{"owner", Role::owner}}, {}});
+    effects.keep_seen("c", {loaded, true});
+    EXPECT_EQ(cache.find("c")->members.size(), 2u) << "nothing is cached before the commit";
+    effects.cache_change(cache);
+    const auto kept = cache.find("c");
+    EXPECT_FALSE(kept->members.contains("leaver"));
+    EXPECT_TRUE(kept->members.contains("joiner"));
+    EXPECT_EQ(told, std::vector<std::string>{"c"}) << "only the write's own change is told";
+
+    Effects found_cached;
+    found_cached.keep_seen("c", {cache.find("c"), false});
+    EXPECT_FALSE(found_cached.cache_change) << "an entry found in the cache is not kept again";
 }
 
 TEST(AccessCache, OneChatAlwaysGetsTheSameOrderMutex) {
