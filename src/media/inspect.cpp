@@ -9,6 +9,8 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 namespace confab::media {
 namespace {
@@ -39,7 +41,9 @@ Inspection inspect(const std::filesystem::path& file) {
     Inspection result;
     const char* mime = magic_file(thread_magic(), file.c_str());
     if (!mime) throw std::runtime_error(std::string("libmagic: ") + magic_error(thread_magic()));
-    result.mime_type = mime;
+    // libmagic may append a remark even when asked for the type alone ("application/x-executable,
+    // no program header"): the type is what comes before it.
+    result.mime_type = std::string(mime).substr(0, std::string_view(mime).find_first_of(",; "));
 
     crypto_hash_sha256_state state;
     crypto_hash_sha256_init(&state);
@@ -80,10 +84,15 @@ bool is_allowed_loader(std::string_view loader) {
     throw std::runtime_error("thumbnail: " + error);
 }
 
-// libvips is initialised once per process; its operation cache would only hold memory.
+// libvips is initialised once per process; its operation cache would only hold memory. Its
+// warnings go nowhere: a loader warns once per row it cannot read (a header declaring
+// 40,000,000 rows, in 80 bytes, printed gigabytes to stderr), and what fails is reported by the
+// error that fails it (fail_on below).
 void init_vips() {
     static const bool ready = [] {
         if (VIPS_INIT("confab") != 0) return false;
+        g_log_set_handler(
+            "VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
         vips_cache_set_max(0);
         vips_block_untrusted_set(TRUE);
         vips_operation_block_set("VipsForeignLoad", TRUE);
@@ -113,7 +122,9 @@ void make_thumbnail(const std::filesystem::path& image, const std::filesystem::p
         throw std::runtime_error("thumbnail: " + std::to_string(pixels) + " pixels, more than the limit of " +
                                  std::to_string(max_pixels));
     VipsImage* thumbnail = nullptr;
-    if (vips_thumbnail(image.c_str(), &thumbnail, max_side, "height", max_side, "size", VIPS_SIZE_DOWN, nullptr) != 0)
+    // An image cut short fails rather than being padded into a thumbnail of what is not there.
+    if (vips_thumbnail(image.c_str(), &thumbnail, max_side, "height", max_side, "size", VIPS_SIZE_DOWN, "fail_on",
+                       VIPS_FAIL_ON_TRUNCATED, nullptr) != 0)
         vips_failed();
     const int saved = vips_jpegsave(thumbnail, jpeg.c_str(), "Q", 80, "strip", TRUE, nullptr);
     g_object_unref(thumbnail);

@@ -194,6 +194,27 @@ TEST(MediaThumbnailLimitTest, ImagesOverThePixelLimitGetNoThumbnail) {
     EXPECT_EQ(get(port, ana.token, small["media"]["thumbnail_url"].get<std::string>()).status, 200);
 }
 
+// A PNG cut short after its header (80 bytes declaring 1 x 50,000 pixels): libvips padded the
+// missing rows, answered 200 with a made-up thumbnail, and printed a warning per row it could not
+// read (a 1 x 40,000,000 header would have written gigabytes of log). api.md: an image libvips
+// cannot decode is 415.
+TEST(MediaThumbnailLimitTest, ATruncatedImageGetsNoThumbnailAndFloodsNoLog) {
+    CONFAB_REQUIRE_DATABASE();
+    ServerProcess server(shared_database().url());
+    const auto port = server.port();
+    auto ana = register_user(port, "cut");
+    const std::string chat = create_group(port, ana)["id"];
+    const auto truncated =
+        send_media(port, ana, chat, "image", upload(port, ana, chat, "image", media::png(1, 50000, 50).substr(0, 80)));
+    EXPECT_TRUE(IsError(get(port, ana.token, truncated["media"]["thumbnail_url"].get<std::string>()), 415,
+                        "unsupported_media_type"));
+    std::ifstream log(server.log_path());
+    int vips_lines = 0;
+    for (std::string line; std::getline(log, line);)
+        if (line.find("VIPS") != std::string::npos) ++vips_lines;
+    EXPECT_LE(vips_lines, 2) << "libvips warned per row";
+}
+
 // A new image in a big group: every member's client asks for its thumbnail at once. It is made
 // once, and the askers wait for it rather than each queueing a job of their own (which made it
 // once per thread and, past the workers' queue limit, refused the rest with 503).

@@ -988,8 +988,8 @@ export interface paths {
          *     reconnected after the call started can offer to join it (`call.join`, a group call once
          *     answered). A chat has at most one call at a time. `404` `not_found` with
          *     `details.reason` `no_call` when none runs. Calls live in the memory of the node whose
-         *     WebSocket started them: on a cluster only that node knows the call, and another node
-         *     answers `404` `no_call` (docs/api.md, Calls).
+         *     WebSocket started them; on a cluster every node answers with the running call, asking
+         *     its owner (docs/api.md, Calls).
          */
         get: operations["getRunningCall"];
         put?: never;
@@ -7718,7 +7718,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only media of this kind (empty means every kind). */
-                kind?: components["schemas"]["MediaKind"];
+                kind?: "image" | "voice" | "video" | "file" | "";
                 /** @description Only messages with a smaller seq, newest first. */
                 before_seq?: components["parameters"]["BeforeSeq"];
                 /** @description Page size, 1-200; anything else is `400`. */
@@ -7768,7 +7768,9 @@ export interface operations {
             header?: {
                 /**
                  * @description The file name; its last path component (after `/` or `\`) is kept and must be
-                 *     1-255 bytes of UTF-8 (`400` otherwise). Overrides a multipart `filename`.
+                 *     1-255 bytes of UTF-8 without control or bidirectional formatting characters, and
+                 *     neither `.` nor `..` (`400` otherwise, field `file_name`). Overrides a multipart
+                 *     `filename`.
                  */
                 "X-File-Name"?: string;
                 /** @description The uploader's own width, height and duration; anything else there is `400`. */
