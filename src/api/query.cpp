@@ -38,20 +38,32 @@ std::optional<std::string> Query::get(const std::string& name) const {
     return found->second;
 }
 
+namespace {
+
+// The whole text as a decimal integer, or nullopt.
+std::optional<long long> integer_of(std::string_view text) {
+    long long value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
 std::optional<long long> non_negative_integer(const Query& query, const std::string& name) {
     const auto text = query.get(name);
     if (!text) return std::nullopt;
-    long long value = 0;
-    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (text->empty() || error != std::errc{} || end != text->data() + text->size() || value < 0)
-        throw model::bad_request(name + " must be a non-negative integer", name);
+    const auto value = integer_of(*text);
+    if (!value || *value < 0) throw model::bad_request(name + " must be a non-negative integer", name);
     return value;
 }
 
 int page_limit(const Query& query, int when_absent) {
-    const auto limit = non_negative_integer(query, "limit");
-    if (!limit) return when_absent;
-    if (*limit < 1 || *limit > max_limit) throw model::bad_request("limit must be from 1 to 200", "limit");
+    const auto text = query.get("limit");
+    if (!text) return when_absent;
+    const auto limit = integer_of(*text);
+    if (!limit || *limit < 1 || *limit > max_limit)
+        throw model::bad_request("limit must be an integer from 1 to 200", "limit");
     return static_cast<int>(*limit);
 }
 

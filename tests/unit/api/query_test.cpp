@@ -39,11 +39,19 @@ TEST(PageLimit, DefaultsTo50AndAcceptsOneTo200) {
     EXPECT_EQ(limit_of("limit=200"), 200);
 }
 
-TEST(PageLimit, RejectsOutOfRangeAndNonNumbers) {
+// One answer for every wrong limit: a client told "must be a non-negative integer" for `abc`
+// could try 0 and be refused again.
+TEST(PageLimit, RejectsOutOfRangeAndNonNumbersSayingWhatIsAllowed) {
     for (const auto* raw : {"limit=0", "limit=201", "limit=-1", "limit=abc", "limit=", "limit=5x", "limit=1e2",
                             "limit=99999999999999999999"}) {
         SCOPED_TRACE(raw);
         expect_bad_request([raw] { limit_of(raw); });
+        try {
+            limit_of(raw);
+        } catch (const model::Error& e) {
+            EXPECT_STREQ(e.what(), "limit must be an integer from 1 to 200");
+            EXPECT_EQ(e.field(), "limit");
+        }
     }
 }
 

@@ -4381,7 +4381,7 @@ export interface components {
                  * @example {
                  *       "error": {
                  *         "code": "bad_request",
-                 *         "message": "limit must be from 1 to 200",
+                 *         "message": "limit must be an integer from 1 to 200",
                  *         "details": {
                  *           "field": "limit"
                  *         }
