@@ -62,8 +62,14 @@ protected:
         for (const auto& send : sends) inputs.push_back(&send);
         pqxx::work work(*connection_);
         store::Tx tx(work);
+        const auto cached = cache_.chats();
         auto entries = writer_.write(tx, inputs);
+        EXPECT_EQ(cache_.chats(), cached) << "nothing is cached before the commit";
         work.commit();
+        // Once committed, the writes' cache changes in order, as ChatWrites::apply makes them.
+        for (auto& entry : entries)
+            if (auto* outcome = std::get_if<Outcome<Sent>>(&entry); outcome && outcome->effects.cache_change)
+                outcome->effects.cache_change(cache_);
         return entries;
     }
 
