@@ -542,6 +542,39 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     assert.deepEqual(JSON.parse(kept), {}, 'nothing left in storage');
   });
 
+  test('a send made while an offline start still opens the chat is shown and kept at once, and survives a reload', async () => {
+    const { ann, bob } = users;
+    await ann.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const text = 'typed while the chat was opening';
+    const outbox = () => ann.page.evaluate(() => localStorage.getItem(`confab.outbox.${JSON.parse(localStorage.getItem('confab.session')).user.id}`));
+    // Offline, and the history page held unanswered (a hung server): the chat opens from the
+    // cache while its page request waits out REST's retries (up to 5 x 15 s).
+    const history = '**/api/v1/chats/*/messages?*';
+    let held = 0;
+    await ann.page.route(history, () => { held++; });
+    await ann.context.setOffline(true);
+    const pending = ann.page.locator('[data-testid=outgoing][data-status=pending]').filter({ hasText: text });
+    try {
+      await ann.page.reload();
+      await ann.page.getByTestId('offline-banner').waitFor();
+      await message(ann.page, 'kept edit, made offline').waitFor();
+      await send(ann.page, text);
+      // At once: before, the send waited behind the chat's opening and was neither shown nor stored.
+      await pending.waitFor({ timeout: 1_500 });
+      assert.ok(held > 0, 'the history page was held');
+      assert.match(await outbox(), new RegExp(text));
+      await ann.page.reload();
+      await pending.waitFor();
+    } finally {
+      await ann.page.unroute(history);
+      await ann.context.setOffline(false);
+    }
+    await message(bob.page, text).waitFor();
+    await pending.waitFor({ state: 'detached' });
+    assert.equal(await message(ann.page, text).count(), 1);
+    assert.deepEqual(JSON.parse(await outbox()), {});
+  });
+
   test('messages that arrive while the tab is in the background are marked read when it is seen again', async () => {
     const { ann, bob } = users;
     // Headless Chromium keeps every tab visible: the page is told it went to the background the way a browser tells it.

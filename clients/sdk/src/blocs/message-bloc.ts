@@ -62,6 +62,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   private readonly typingIdleMs: number;
   private lastTypingSent = -Infinity;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest read mark asked for: older ones still queued behind a slow one are skipped. */
+  private readAsked = 0;
 
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
@@ -94,12 +96,39 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     );
   }
 
+  /**
+   * Three lanes (see Bloc): the history (`open`, `loadOlder`, `loadNewer`) and the read mark
+   * wait on REST and its retries; what the user does (sends, edits, reactions, deletions,
+   * retry, discard, typing) only writes to the outbox or the pending actions, which are durable
+   * and deliver in order by themselves, so it is shown and kept at once, never behind the
+   * network. Within a lane the order is the order added.
+   */
+  protected override laneOf(event: MessageEvent): string {
+    switch (event.type) {
+      case 'open':
+      case 'loadOlder':
+      case 'loadNewer':
+        return 'history';
+      case 'markRead':
+        return 'read';
+      default:
+        return 'user';
+    }
+  }
+
+  override add(event: MessageEvent): Promise<void> {
+    if (event.type === 'markRead') this.readAsked = Math.max(this.readAsked, event.seq);
+    return super.add(event);
+  }
+
   protected async on(event: MessageEvent): Promise<void> {
     try {
       await this.handle(event);
     } catch (error) {
+      // Only the history lane sets `loading`: a failure in another lane leaves it to that lane.
+      const history = this.laneOf(event) === 'history';
       const gone = event.type === 'open' && error instanceof ConfabError && error.code === 'not_found';
-      this.emit({ loading: false, error: describe(error), ...(gone ? { gone } : {}) });
+      this.emit({ error: describe(error), ...(history ? { loading: false } : {}), ...(gone ? { gone } : {}) });
       throw error;
     }
   }
@@ -158,7 +187,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         await client.act(chatId, event.messageId, { type: event.type, emoji: event.emoji });
         return;
       case 'markRead':
-        if ((this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
+        if (event.seq < this.readAsked || (this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
         return client.rest.markRead(chatId, event.seq);
       case 'input':
         return this.typed();
