@@ -171,6 +171,18 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await message(page, text).getByRole('menuitem', { name: action }).click();
   };
 
+  /** A REST call as the user signed in on `page` (their token from the saved sign-in), from outside the page. */
+  const restAs = async (page, method, apiPath, body) => {
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).token);
+    const response = await fetch(`${server.baseUrl}/api/v1${apiPath}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body && JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.ok, `${method} ${apiPath}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+
   before(async () => {
     database = new TestDatabase();
     server = new TestServer(database, { CONFAB_WEB_ROOT: dist });
@@ -243,6 +255,32 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await row.getByTestId('unread').filter({ hasText: '1' }).waitFor();
     await ann.page.getByRole('link', { name: /^Bob, online, 1 unread$/ }).waitFor();
     await shoot(ann.page, 'chat-list');
+    await ann.page.goto(users.chatPath);
+  });
+
+  test('a thread reply as the chat\'s newest message is read by opening the chat: the unread badge clears', async () => {
+    const { ann, bob } = users;
+    const chatId = users.chatPath.split('/').pop();
+    await ann.page.getByRole('link', { name: 'Back to chats' }).click();
+    const row = ann.page.getByTestId('chat-row').filter({ hasText: 'Bob' });
+    await row.waitFor();
+    await row.getByTestId('unread').waitFor({ state: 'detached' });
+    // Bob replies in the thread of his last message (over REST: the web client does not show threads).
+    const { messages } = await restAs(bob.page, 'GET', `/chats/${chatId}/messages?limit=5`);
+    const root = messages.find((m) => m.content === 'Are you there?');
+    await restAs(bob.page, 'POST', `/chats/${chatId}/messages`, { type: 'text', content: 'a reply in the thread', thread_root_id: root.id });
+    await row.getByTestId('unread').filter({ hasText: '1' }).waitFor();
+    // Opening the chat reads it all, the reply included, though the reply is not in its timeline.
+    await row.click();
+    await message(ann.page, 'Are you there?').waitFor();
+    await ann.page.waitForFunction(async (id) => {
+      const { token } = JSON.parse(localStorage.getItem('confab.session'));
+      const chat = await (await fetch(`/api/v1/chats/${id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      return chat.me.unread_count === 0;
+    }, chatId);
+    await ann.page.getByRole('link', { name: 'Back to chats' }).click();
+    await row.waitFor();
+    await row.getByTestId('unread').waitFor({ state: 'detached' });
     await ann.page.goto(users.chatPath);
   });
 

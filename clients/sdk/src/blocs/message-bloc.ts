@@ -25,6 +25,11 @@ export interface MessageWindowState {
   typing: readonly string[];
   /** Each member's last_read_seq (read receipts). */
   readBy: Readonly<Record<string, number>>;
+  /**
+   * The chat's newest seq this client knows of, thread replies included (they stay out of
+   * `messages` but count as unread): a `markRead` up to it clears the chat's unread count.
+   */
+  lastSeq: number;
   /** The chat is not the user's (a 404 opening it, or removed, left or deleted while open): nothing can be sent. */
   gone: boolean;
   error?: string;
@@ -68,13 +73,14 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
       chatId, messages: [], outgoing: client.outbox.entries(chatId), actions: client.actions.entries(chatId), hasOlder: false, hasNewer: false,
-      loading: false, typing: [], readBy: {}, gone: false,
+      loading: false, typing: [], readBy: {}, lastSeq: 0, gone: false,
     });
     this.pageSize = options.pageSize ?? 50;
     this.typingIntervalMs = options.typingIntervalMs ?? 3_000;
     this.typingIdleMs = options.typingIdleMs ?? 5_000;
     this.disposers.push(
       client.subscribe((change) => {
+        if (change.kind === 'chats') this.seqSeen(change.chats.find((c) => c.id === chatId)?.last_seq ?? 0);
         if (!('chatId' in change) || change.chatId !== chatId) return;
         if (change.kind === 'chatRemoved') this.emit({ gone: true, typing: [] });
         else if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
@@ -139,14 +145,17 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     switch (event.type) {
       case 'open': {
         // The cached window first, then the newest page from the server.
-        const [cached, readBy] = [(await client.cache.messages(chatId)).filter(inMainTimeline), await client.cache.readState(chatId)];
+        const everything = await client.cache.messages(chatId);
+        const [cached, readBy] = [everything.filter(inMainTimeline), await client.cache.readState(chatId)];
         this.emit({ messages: cached.slice(-this.pageSize), readBy, loading: true, error: undefined });
+        this.seqSeen(Math.max(maxSeq(everything), await this.cachedLastSeq()));
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
         // Messages that arrived live while the page was on its way are newer than it: kept.
         const pageEnd = page.messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
         const newest = mergeMessages(this.state.messages.filter((m) => m.seq > pageEnd), page.messages);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
+        this.seqSeen(await this.cachedLastSeq());
         return;
       }
       case 'loadOlder': {
@@ -197,6 +206,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   }
 
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
+    this.seqSeen(maxSeq(changed));
     const inWindow = changed.filter((m) => inMainTimeline(m) && this.belongsInWindow(m));
     const messages = removeMessages(mergeMessages(this.state.messages, inWindow), removedIds);
     this.emit({ messages, outgoing: this.withoutDelivered(this.state.outgoing, messages) });
@@ -213,6 +223,15 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     const oldest = messages[0]?.seq ?? -Infinity;
     const newest = messages.at(-1)?.seq ?? -Infinity;
     return message.seq > newest ? !hasNewer : message.seq >= oldest;
+  }
+
+  private seqSeen(seq: number): void {
+    if (seq > this.state.lastSeq) this.emit({ lastSeq: seq });
+  }
+
+  /** The chat's last_seq as the cache holds it (kept current by live events, thread replies included). */
+  private async cachedLastSeq(): Promise<number> {
+    return (await this.client.cache.chats()).find((c) => c.id === this.state.chatId)?.last_seq ?? 0;
   }
 
   private outgoingChanged(entries: readonly OutboxEntry[]): void {
@@ -246,3 +265,6 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     this.emit({ typing: isTyping ? [...others, userId] : others });
   }
 }
+
+const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
+

@@ -47,8 +47,12 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     ...Object.entries(state.readBy).filter(([id]) => id !== me).map(([, seq]) => seq));
 
   // Read while the page is seen: a new message, or the tab coming back into view with messages
-  // that arrived while it was in the background.
-  const newest = state.messages.at(-1)?.seq ?? 0;
+  // that arrived while it was in the background. Up to the chat's newest seq, thread replies
+  // included: they are not in the window but count as unread, and a reply as the chat's newest
+  // message would otherwise keep the badge for good. (Not past the window when it does not
+  // reach the newest.)
+  const windowNewest = state.messages.at(-1)?.seq ?? 0;
+  const newest = state.hasNewer ? windowNewest : Math.max(windowNewest, state.lastSeq, chat?.last_seq ?? 0);
   useEffect(() => {
     const markRead = () => {
       if (newest > 0 && document.visibilityState === 'visible') void bloc.add({ type: 'markRead', seq: newest }).catch(() => undefined);
