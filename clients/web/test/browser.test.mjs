@@ -328,6 +328,29 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     assert.equal(readFileSync(saved, 'utf8'), 'Bring snacks.\n');
   });
 
+  test('an upload made offline waits for the connection and then goes; a refused one says why in words', async () => {
+    const { ann, bob } = users;
+    const status = ann.page.locator('.upload-status');
+    await ann.context.setOffline(true);
+    try {
+      await ann.page.getByTestId('offline-banner').waitFor();
+      await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'later.txt', mimeType: 'text/plain', buffer: Buffer.from('Sent once back online.\n') });
+      // Before, it was tried at once and given up after 5 attempts (7.5 s at most): "Upload failed: POST /messages/upload failed: Failed to fetch".
+      await status.filter({ hasText: 'Waiting for the connection to upload later.txt' }).waitFor();
+    } finally {
+      await ann.context.setOffline(false);
+    }
+    await bob.page.getByTestId('file').filter({ hasText: 'later.txt' }).waitFor();
+    await status.waitFor({ state: 'detached' });
+
+    // An executable is refused (415): the reason in words, not the request's.
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'tool', mimeType: 'application/octet-stream', buffer: readFileSync('/bin/true') });
+    const refused = status.filter({ hasText: 'Upload of tool failed: This type of file cannot be sent.' });
+    await refused.waitFor();
+    await refused.getByRole('button', { name: 'Dismiss' }).click();
+    await status.waitFor({ state: 'detached' });
+  });
+
   test('a shared location shows for both', async () => {
     const { ann, bob } = users;
     await ann.page.getByRole('button', { name: 'Share location' }).click();

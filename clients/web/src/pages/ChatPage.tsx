@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MessageBloc, withPendingActions } from '@confab/sdk';
-import type { MessageModel, OutboxEntry, PendingAction } from '@confab/sdk';
+import type { MessageModel, OutboxEntry, PendingAction, Upload } from '@confab/sdk';
 import { InputBar } from '../components/InputBar.js';
 import { MessageActions, MessageBubble, OutgoingBubble } from '../components/MessageBubble.js';
 import { OfflineBanner } from '../components/OfflineBanner.js';
@@ -155,13 +155,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
           : <OutgoingBubble entry={row.entry} onRetry={() => void bloc.add({ type: 'retry', clientId: row.entry.client_id })}
               onDiscard={() => void bloc.add({ type: 'discard', clientId: row.entry.client_id })} />}
       />
-      {uploading.map((u) => (
-        <p key={u.id} class="upload-status" role="status">
-          {u.status === 'failed' ? <>Upload failed: {u.error}{' '}
-            <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button>
-            <button type="button" onClick={() => void session.uploads.add({ type: 'cancel', id: u.id })}>Dismiss</button></> : `Uploading ${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
-        </p>
-      ))}
+      {uploading.map((u) => <UploadStatus key={u.id} upload={u} session={session} />)}
       {state.gone && (
         <p class="chat-gone" role="alert" data-testid="chat-gone">
           {chat || state.messages.length ? 'You are no longer a member of this chat.' : 'Chat not found: it does not exist or you are not a member.'}
@@ -192,5 +186,20 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         }}
       />
     </div>
+  );
+}
+
+/** An upload of this chat: its progress, that it waits for the connection, or why it failed. */
+function UploadStatus({ upload: u, session }: { upload: Upload; session: Session }) {
+  const name = `${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}`;
+  const cancel = <button type="button" onClick={() => void session.uploads.add({ type: 'cancel', id: u.id })}>{u.status === 'failed' ? 'Dismiss' : 'Cancel'}</button>;
+  return (
+    <p class="upload-status" role="status" data-status={u.status}>
+      {u.status === 'failed' && <>Upload of {name} failed: {u.error}{' '}
+        <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button>{cancel}</>}
+      {u.status === 'offline' && <>Waiting for the connection to upload {name}. {cancel}</>}
+      {u.status === 'waiting' && <>Uploading {name}: no answer yet, trying again shortly. {cancel}</>}
+      {(u.status === 'queued' || u.status === 'uploading') && `Uploading ${name}… ${Math.round(u.progress * 100)}%`}
+    </p>
   );
 }
