@@ -145,7 +145,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     page.setDefaultTimeout(timeout);
     page.on('dialog', (dialog) => void dialog.accept());
     const errors = [];
-    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(`${message.text()} ${message.location().url ?? ''}`); });
     users[name] = { context, page, errors, username: `${name}_${suffix}` };
     return users[name];
   };
@@ -284,6 +284,58 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.goto(users.chatPath);
   });
 
+  test('the message actions menu takes the focus, moves it with the arrows, and Escape closes it and gives it back', async () => {
+    const { bob } = users;
+    const focused = () => bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent);
+    const more = message(bob.page, 'Hi Ann').getByRole('button', { name: 'Message actions' });
+    await more.click();
+    try {
+      await bob.page.waitForFunction(() => document.activeElement?.getAttribute('role') === 'menuitem', null, { timeout: 2_000 });
+      assert.equal(await focused(), 'React 👍');
+      await bob.page.keyboard.press('ArrowDown');
+      assert.equal(await focused(), 'React ❤️');
+      await bob.page.keyboard.press('ArrowUp');
+      await bob.page.keyboard.press('ArrowUp');
+      // Bob's own message: Reply, Edit, Delete are its last items.
+      assert.equal(await focused(), 'Delete', 'from the first item up to the last');
+      await bob.page.keyboard.press('Escape');
+      await message(bob.page, 'Hi Ann').getByRole('menu').waitFor({ state: 'detached', timeout: 2_000 });
+      assert.equal(await more.evaluate((button) => button === document.activeElement), true, 'focus is back on the ⋯ button');
+      assert.equal(await more.getAttribute('aria-expanded'), 'false');
+    } finally {
+      if (await more.getAttribute('aria-expanded') === 'true') await more.click();
+    }
+  });
+
+  test('renamed on another device, the user sees the new name in the chat list header, also after a reload', async () => {
+    const { ann } = users;
+    await ann.page.goto('/');
+    const header = ann.page.locator('header .me');
+    await header.filter({ hasText: /^Ann$/ }).waitFor();
+    const token = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).token);
+    const rename = async (name) => {
+      const response = await fetch(`${server.baseUrl}/api/v1/users/me`, {
+        method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ display_name: name }),
+      });
+      assert.equal(response.status, 200);
+    };
+    try {
+      await rename('Ann Renamed');
+      await header.filter({ hasText: 'Ann Renamed' }).waitFor();
+      await ann.page.reload();
+      await header.filter({ hasText: 'Ann Renamed' }).waitFor();
+      // Renamed back while no page of hers is open: learnt when the next page's connection opens.
+      await ann.page.goto('about:blank');
+      await rename('Ann');
+      await ann.page.goto('/');
+      await header.filter({ hasText: /^Ann$/ }).waitFor();
+    } finally {
+      await rename('Ann');
+      await ann.page.goto(users.chatPath);
+      await message(ann.page, 'Hi Ann').waitFor();
+    }
+  });
+
   test('an image upload shows its thumbnail and opens in the preview', async () => {
     const { ann, bob } = users;
     await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(320, 200, [240, 120, 40]) });
@@ -314,6 +366,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.getByTestId('preview-image').waitFor();
     await bob.page.getByRole('link', { name: 'Back to the chat' }).click();
     await bob.page.getByTestId('message-list').waitFor();
+
+    // A preview of a message that is not there says so instead of loading for ever.
+    try {
+      await bob.page.goto(`${users.chatPath}/media/${crypto.randomUUID()}`);
+      await bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' }).waitFor();
+      assert.equal(await bob.page.getByText('Loading…').count(), 0);
+    } finally {
+      await bob.page.goto(users.chatPath);
+      await bob.page.getByTestId('message-list').waitFor();
+    }
   });
 
   test('a file sent by one downloads for the other under its name', async () => {
@@ -494,6 +556,36 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.goto(users.chatPath);
     await message(ann.page, 'Hi Ann').waitFor();
     await message(bob.page, 'Hi Ann').waitFor();
+    // Every chat opened so far (a direct chat, a group the two were in from its creation) asked
+    // no GET /chats/{id}/call, whose "no call" 404 Chromium logs as an error.
+    for (const user of [ann, bob]) assert.deepEqual(user.errors.filter((e) => e.includes('/call')), []);
+  });
+
+  test('a chat address whose id is none (the server answers 400) shows the chat not found, and nothing can be written', async () => {
+    const { bob } = users;
+    try {
+      await bob.page.goto('/chats/not-a-uuid');
+      await bob.page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
+      assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+    } finally {
+      await bob.page.goto(users.chatPath);
+      await message(bob.page, 'Hi Ann').waitFor();
+    }
+  });
+
+  test('the other member\'s presence is not claimed while the app is offline', async () => {
+    const { ann } = users;
+    const presence = ann.page.getByTestId('chat-status');
+    await presence.filter({ hasText: /^online$/ }).waitFor();
+    await ann.context.setOffline(true);
+    try {
+      await ann.page.getByTestId('offline-banner').waitFor();
+      assert.equal(await presence.textContent(), '', 'Bob\'s presence is unknown while Ann is offline');
+    } finally {
+      await ann.context.setOffline(false);
+    }
+    await ann.page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await presence.filter({ hasText: /^online$/ }).waitFor();
   });
 
   test('sends made offline are shown pending, then delivered once each, in order', async () => {

@@ -133,7 +133,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     } catch (error) {
       // Only the history lane sets `loading`: a failure in another lane leaves it to that lane.
       const history = this.laneOf(event) === 'history';
-      const gone = event.type === 'open' && error instanceof ConfabError && error.code === 'not_found';
+      const gone = event.type === 'open' && chatNotFound(error);
       this.emit({ error: describe(error), ...(history ? { loading: false } : {}), ...(gone ? { gone } : {}) });
       throw error;
     }
@@ -268,3 +268,11 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
 
 const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
 
+/**
+ * Opening answered that the chat is not the user's: `404`, or `400` for a chat id that is not
+ * one (a mistyped address: the server refuses the malformed id before looking).
+ */
+function chatNotFound(error: unknown): boolean {
+  if (!(error instanceof ConfabError)) return false;
+  return error.code === 'not_found' || (error.code === 'bad_request' && error.details['field'] === 'chat_id');
+}

@@ -20,13 +20,6 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     void session.chats.add({ type: 'loadMembers', chatId }).catch(() => undefined);
     return () => bloc.dispose();
   }, [bloc]);
-  // A call that started before this page (or before a reconnect) is offered to join too.
-  useEffect(() => {
-    void session.calls.refreshRunning(chatId);
-    return session.client.connection.onOpen(({ reconnected }) => {
-      if (reconnected) void session.calls.refreshRunning(chatId);
-    });
-  }, [chatId]);
   const state = useBloc(bloc);
   const list = useBloc(session.chats);
   const uploads = useBloc(session.uploads);
@@ -38,6 +31,21 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
 
   const chat = list.chats.find((c) => c.id === chatId);
   const members = list.members[chatId] ?? [];
+  // A call that started before this page (or before a reconnect) is offered to join too. The
+  // call.updated every connection gets as it opens (and live ones after) tells of each call of
+  // a chat the user was a member of when the call started: every call of a direct chat, and of
+  // a group the user was in from its creation. Only a group joined later may have a call that
+  // started before the user joined, which GET /chats/{id}/call alone tells; asked there only,
+  // since its "no call" answer is a 404 that the browser logs as a failed request.
+  const joinedAt = members.find((m) => m.user.id === me)?.joined_at;
+  const joinedLater = chat?.type === 'group' && joinedAt !== undefined && Date.parse(joinedAt) > Date.parse(chat.created_at);
+  useEffect(() => {
+    if (!joinedLater) return;
+    void session.calls.refreshRunning(chatId);
+    return session.client.connection.onOpen(({ reconnected }) => {
+      if (reconnected) void session.calls.refreshRunning(chatId);
+    });
+  }, [chatId, joinedLater]);
   const info = chat ? chatInfo(chat, list, me) : { title: 'Chat', other: undefined, online: false };
   // Only a group's call takes more participants (call.join).
   const joinable = chat?.type === 'group' && !inCall ? calls.running[chatId] : undefined;
@@ -123,7 +131,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         <div class="chat-head">
           <h1>{info.title}</h1>
           <p class="status" data-testid="chat-status" aria-live="polite">
-            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
+            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? presenceText(info.online) : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
         {joinable && (
@@ -132,8 +140,8 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             Join {joinable.kind} call
           </button>
         )}
-        <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
-        <button type="button" class="icon" aria-label="Start a video call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
+        <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall || state.gone} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
+        <button type="button" class="icon" aria-label="Start a video call" disabled={inCall || state.gone} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
         {chat?.type === 'group' && (
           <a href={`/chats/${chatId}/settings`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/settings`); }}>Settings</a>
         )}
@@ -187,6 +195,11 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
       />
     </div>
   );
+}
+
+/** The other member's presence, unknown while this app is not connected (what it last heard may no longer hold). */
+function presenceText(online: boolean | undefined): string {
+  return online === undefined ? '' : online ? 'online' : 'offline';
 }
 
 /** An upload of this chat: its progress, that it waits for the connection, or why it failed. */
