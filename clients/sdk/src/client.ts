@@ -46,6 +46,8 @@ export type ClientChange =
   | { kind: 'read'; chatId: string; userId: string; lastReadSeq: number }
   | { kind: 'typing'; chatId: string; userId: string; isTyping: boolean }
   | { kind: 'presence'; userId: string; presence: Presence }
+  /** A user's new profile (user.updated): another member's, or the signed-in user's own (a rename on any device). */
+  | { kind: 'user'; user: UserModel }
   | { kind: 'resynced'; chatId: string }
   | { kind: 'reconnected' };
 
@@ -403,6 +405,7 @@ export class ConfabClient {
       case 'user.updated': {
         const { user } = event.data as Frame<'user.updated'>;
         await this.userChanged(user);
+        this.emit({ kind: 'user', user });
         break;
       }
       case 'read.updated': {

@@ -98,13 +98,28 @@ export class DurableQueue<E extends QueuedEntry, R> {
     this.storage = queueOptions.storage ?? new MemoryOutboxStorage<E>();
   }
 
-  /** Loads what a previous session left (an entry in flight then is pending again) and starts sending. */
+  /**
+   * Loads what a previous session left (an entry in flight then is pending again) and starts
+   * sending. Entries added before it (a send made while the client was starting) are newer than
+   * any it finds, so they move behind them: each chat's order is the order the user acted in.
+   */
   async load(): Promise<void> {
+    const early = this.entries().map((e) => e.client_id);
     for (const stored of await this.storage.load()) {
+      if (this.entriesById.has(stored.client_id)) continue;
       const entry = { ...stored, status: stored.status === 'sending' ? 'pending' : stored.status } as E;
       this.entriesById.set(entry.client_id, entry);
       this.nextPosition = Math.max(this.nextPosition, entry.position + 1);
     }
+    const moved: E[] = [];
+    for (const clientId of early) {
+      const entry = this.entriesById.get(clientId);
+      if (!entry) continue;
+      const behind = { ...entry, position: this.nextPosition++ };
+      this.entriesById.set(clientId, behind);
+      moved.push(behind);
+    }
+    for (const entry of moved) if (this.entriesById.get(entry.client_id) === entry) await this.storage.save(entry);
     this.changed();
     this.wake();
   }

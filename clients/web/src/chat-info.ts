@@ -1,10 +1,15 @@
 import type { ChatListState, ChatModel, MessageModel } from '@confab/sdk';
 
-/** A chat's title and, for a direct chat, the other member (whose presence it shows). */
+/**
+ * A chat's title and, for a direct chat, the other member (whose presence it shows). `online`
+ * is undefined (unknown) while this app is not connected: what it last heard may no longer
+ * hold, and it would not hear the change.
+ */
 export function chatInfo(chat: ChatModel, state: ChatListState, me: string) {
   const other = chat.type === 'direct' ? state.members[chat.id]?.find((m) => m.user.id !== me)?.user : undefined;
   const presence = other ? state.presence[other.id] ?? (other.online === undefined ? undefined : { online: other.online }) : undefined;
-  return { title: chat.title ?? other?.display_name ?? 'Direct chat', other, online: presence?.online ?? false };
+  const online = state.connection === 'online' ? presence?.online ?? false : undefined;
+  return { title: chat.title ?? other?.display_name ?? 'Direct chat', other, online };
 }
 
 export function preview(message: MessageModel | null): string {

@@ -12,7 +12,13 @@ const actionsKey = (userId: string) => `confab.actions.${userId}`;
 
 export interface Session {
   token: string;
+  /**
+   * The signed-in user, kept current: a rename on any device arrives as user.updated, and one
+   * made while this page was away is read (GET /users/me) each time the connection opens.
+   */
   user: UserModel;
+  /** Called with the user's new profile; returns the unsubscribe. */
+  onUserChanged: (listener: (user: UserModel) => void) => () => void;
   client: ConfabClient;
   chats: ChatBloc;
   uploads: UploadBloc;
@@ -39,7 +45,24 @@ export function startSession(signedIn: SignedIn): Session {
     outboxStorage: new KeyValueOutboxStorage(localStorage, outboxKey(user.id)),
     actionStorage: new KeyValueOutboxStorage<PendingAction>(localStorage, actionsKey(user.id)),
   });
-  const session = { token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id) };
+  const userListeners = new Set<(user: UserModel) => void>();
+  const session: Session = {
+    token, user, client, chats: new ChatBloc(client), uploads: new UploadBloc(client), calls: new CallController(client, user.id),
+    onUserChanged: (listener) => {
+      userListeners.add(listener);
+      return () => userListeners.delete(listener);
+    },
+  };
+  const userChanged = (changed: UserModel) => {
+    if (changed.id !== user.id) return;
+    session.user = { ...session.user, ...changed };
+    // The saved sign-in too, so a reload shows the new name; never brought back after a sign-out.
+    const saved = savedSignIn();
+    if (saved?.token === token) localStorage.setItem(sessionKey, JSON.stringify({ ...saved, user: session.user }));
+    for (const listener of userListeners) listener(session.user);
+  };
+  client.subscribe((change) => { if (change.kind === 'user') userChanged(change.user); });
+  client.connection.onOpen(() => void client.rest.me({ retries: 0 }).then(userChanged, () => undefined));
   // The browser knows it lost the network before a heartbeat would: show it and queue sends.
   addEventListener('offline', () => client.connection.interrupt());
   void client.start().then(() => session.chats.add({ type: 'load' })).catch(() => undefined);

@@ -25,6 +25,11 @@ export interface MessageWindowState {
   typing: readonly string[];
   /** Each member's last_read_seq (read receipts). */
   readBy: Readonly<Record<string, number>>;
+  /**
+   * The chat's newest seq this client knows of, thread replies included (they stay out of
+   * `messages` but count as unread): a `markRead` up to it clears the chat's unread count.
+   */
+  lastSeq: number;
   /** The chat is not the user's (a 404 opening it, or removed, left or deleted while open): nothing can be sent. */
   gone: boolean;
   error?: string;
@@ -62,17 +67,20 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   private readonly typingIdleMs: number;
   private lastTypingSent = -Infinity;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest read mark asked for: older ones still queued behind a slow one are skipped. */
+  private readAsked = 0;
 
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
       chatId, messages: [], outgoing: client.outbox.entries(chatId), actions: client.actions.entries(chatId), hasOlder: false, hasNewer: false,
-      loading: false, typing: [], readBy: {}, gone: false,
+      loading: false, typing: [], readBy: {}, lastSeq: 0, gone: false,
     });
     this.pageSize = options.pageSize ?? 50;
     this.typingIntervalMs = options.typingIntervalMs ?? 3_000;
     this.typingIdleMs = options.typingIdleMs ?? 5_000;
     this.disposers.push(
       client.subscribe((change) => {
+        if (change.kind === 'chats') this.seqSeen(change.chats.find((c) => c.id === chatId)?.last_seq ?? 0);
         if (!('chatId' in change) || change.chatId !== chatId) return;
         if (change.kind === 'chatRemoved') this.emit({ gone: true, typing: [] });
         else if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
@@ -94,12 +102,39 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     );
   }
 
+  /**
+   * Three lanes (see Bloc): the history (`open`, `loadOlder`, `loadNewer`) and the read mark
+   * wait on REST and its retries; what the user does (sends, edits, reactions, deletions,
+   * retry, discard, typing) only writes to the outbox or the pending actions, which are durable
+   * and deliver in order by themselves, so it is shown and kept at once, never behind the
+   * network. Within a lane the order is the order added.
+   */
+  protected override laneOf(event: MessageEvent): string {
+    switch (event.type) {
+      case 'open':
+      case 'loadOlder':
+      case 'loadNewer':
+        return 'history';
+      case 'markRead':
+        return 'read';
+      default:
+        return 'user';
+    }
+  }
+
+  override add(event: MessageEvent): Promise<void> {
+    if (event.type === 'markRead') this.readAsked = Math.max(this.readAsked, event.seq);
+    return super.add(event);
+  }
+
   protected async on(event: MessageEvent): Promise<void> {
     try {
       await this.handle(event);
     } catch (error) {
-      const gone = event.type === 'open' && error instanceof ConfabError && error.code === 'not_found';
-      this.emit({ loading: false, error: describe(error), ...(gone ? { gone } : {}) });
+      // Only the history lane sets `loading`: a failure in another lane leaves it to that lane.
+      const history = this.laneOf(event) === 'history';
+      const gone = event.type === 'open' && chatNotFound(error);
+      this.emit({ error: describe(error), ...(history ? { loading: false } : {}), ...(gone ? { gone } : {}) });
       throw error;
     }
   }
@@ -110,14 +145,17 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     switch (event.type) {
       case 'open': {
         // The cached window first, then the newest page from the server.
-        const [cached, readBy] = [(await client.cache.messages(chatId)).filter(inMainTimeline), await client.cache.readState(chatId)];
+        const everything = await client.cache.messages(chatId);
+        const [cached, readBy] = [everything.filter(inMainTimeline), await client.cache.readState(chatId)];
         this.emit({ messages: cached.slice(-this.pageSize), readBy, loading: true, error: undefined });
+        this.seqSeen(Math.max(maxSeq(everything), await this.cachedLastSeq()));
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
         // Messages that arrived live while the page was on its way are newer than it: kept.
         const pageEnd = page.messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
         const newest = mergeMessages(this.state.messages.filter((m) => m.seq > pageEnd), page.messages);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
+        this.seqSeen(await this.cachedLastSeq());
         return;
       }
       case 'loadOlder': {
@@ -158,7 +196,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         await client.act(chatId, event.messageId, { type: event.type, emoji: event.emoji });
         return;
       case 'markRead':
-        if ((this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
+        if (event.seq < this.readAsked || (this.state.readBy[client.userId!] ?? 0) >= event.seq) return;
         return client.rest.markRead(chatId, event.seq);
       case 'input':
         return this.typed();
@@ -168,6 +206,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   }
 
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
+    this.seqSeen(maxSeq(changed));
     const inWindow = changed.filter((m) => inMainTimeline(m) && this.belongsInWindow(m));
     const messages = removeMessages(mergeMessages(this.state.messages, inWindow), removedIds);
     this.emit({ messages, outgoing: this.withoutDelivered(this.state.outgoing, messages) });
@@ -184,6 +223,15 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     const oldest = messages[0]?.seq ?? -Infinity;
     const newest = messages.at(-1)?.seq ?? -Infinity;
     return message.seq > newest ? !hasNewer : message.seq >= oldest;
+  }
+
+  private seqSeen(seq: number): void {
+    if (seq > this.state.lastSeq) this.emit({ lastSeq: seq });
+  }
+
+  /** The chat's last_seq as the cache holds it (kept current by live events, thread replies included). */
+  private async cachedLastSeq(): Promise<number> {
+    return (await this.client.cache.chats()).find((c) => c.id === this.state.chatId)?.last_seq ?? 0;
   }
 
   private outgoingChanged(entries: readonly OutboxEntry[]): void {
@@ -216,4 +264,15 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     const others = this.state.typing.filter((id) => id !== userId);
     this.emit({ typing: isTyping ? [...others, userId] : others });
   }
+}
+
+const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
+
+/**
+ * Opening answered that the chat is not the user's: `404`, or `400` for a chat id that is not
+ * one (a mistyped address: the server refuses the malformed id before looking).
+ */
+function chatNotFound(error: unknown): boolean {
+  if (!(error instanceof ConfabError)) return false;
+  return error.code === 'not_found' || (error.code === 'bad_request' && error.details['field'] === 'chat_id');
 }

@@ -13,6 +13,14 @@ test('opening a chat the user cannot see marks it gone', async () => {
   bloc.dispose();
 });
 
+test('opening a chat by an id that is none (a mistyped address, answered 400 for chat_id) marks it gone', async () => {
+  const { client } = fakeServer(() => refusal(400, 'bad_request', { field: 'chat_id' }));
+  const bloc = new MessageBloc(client, 'not-a-uuid');
+  await assert.rejects(bloc.add({ type: 'open' }));
+  assert.equal(bloc.state.gone, true);
+  bloc.dispose();
+});
+
 test('a user removed from a chat while it is open sees it gone', async () => {
   const { client, online } = fakeServer((call) => (call.path.startsWith('/chats/c1/messages')
     ? json(200, { messages: [message(1)], next_cursor: null }) : refusal(404, 'not_found')));

@@ -122,3 +122,13 @@ test('member_count follows members added and removed; a renamed user is renamed 
   assert.equal(chats.state.members['c1']!.find((m) => m.user.id === 'ann')!.user.display_name, 'Ann B.');
   done();
 });
+
+test('the signed-in user renamed on another device: the client tells the app (user.updated of its own user)', async () => {
+  const { server, socket, done } = await withChat();
+  const users: string[] = [];
+  server.client.subscribe((change) => { if (change.kind === 'user') users.push(`${change.user.id}:${change.user.display_name}`); });
+  socket.push('user.updated', { user: user('me', { display_name: 'Me, renamed' }) });
+  await settled();
+  assert.deepEqual(users, ['me:Me, renamed']);
+  done();
+});

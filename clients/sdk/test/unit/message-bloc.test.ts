@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfabClient, MessageBloc, type WebSocketLike } from '../../src/index.js';
 import { fakeServer, json, refusal, settled } from '../support/fake-server.js';
-import { message } from '../support/models.js';
+import { chat, message } from '../support/models.js';
 
 /** A socket that opens at once and acks every request, recording what was sent. */
 class AckingSocket implements WebSocketLike {
@@ -127,6 +127,23 @@ test('who is typing is forgotten when the connection drops, and stays so after t
   (await server.socket(1)).open();
   await settled();
   assert.deepEqual(bloc.state.typing, []);
+  bloc.dispose();
+  server.client.stop();
+});
+
+test('the newest seq known counts thread replies, which stay out of the window but are unread until marked read', async () => {
+  const server = history();
+  const socket = await server.online();
+  // A thread reply came after the newest main-timeline message (the chat list knew it).
+  await server.client.cache.putChats([chat('c1', { last_seq: 1003 })]);
+  const bloc = new MessageBloc(server.client, 'c1');
+  await bloc.add({ type: 'open' });
+  assert.equal(bloc.state.messages.at(-1)!.seq, 1000);
+  assert.equal(bloc.state.lastSeq, 1003);
+  socket.push('message.new', { message: message(1004, { thread_root_id: 'm960', version: 1004 }) });
+  await settled();
+  assert.equal(bloc.state.messages.at(-1)!.seq, 1000, 'the reply stays out of the window');
+  assert.equal(bloc.state.lastSeq, 1004);
   bloc.dispose();
   server.client.stop();
 });

@@ -105,3 +105,19 @@ test('a Web Storage backed outbox keeps entries across instances (a page reload)
   assert.deepEqual(second.sent, ['c:kept:k1']);
   assert.equal(values.get('confab.outbox'), '{}');
 });
+
+test('a send made before the stored outbox is loaded goes after what the last session left', async () => {
+  const storage = new MemoryOutboxStorage();
+  for (const [id, position] of [['old1', 0], ['old2', 1]] as const)
+    await storage.save({ client_id: id, chat_id: 'c', request: { type: 'text', content: id, client_id: id }, status: 'pending', attempts: 0, created_at: '', position });
+  const h = harness(async () => {}, storage);
+  h.setOnline(false);
+  await h.outbox.enqueue('c', { type: 'text', content: 'new' }); // the client was still starting
+  await h.outbox.load();
+  assert.deepEqual(h.outbox.entries().map((e) => e.request.content), ['old1', 'old2', 'new']);
+  assert.deepEqual((await storage.load()).sort((a, b) => a.position - b.position).map((e) => e.client_id), ['old1', 'old2', 'k1']);
+  h.setOnline(true);
+  h.outbox.wake();
+  await h.drained();
+  assert.deepEqual(h.sent, ['c:old1:old1', 'c:old2:old2', 'c:new:k1']);
+});

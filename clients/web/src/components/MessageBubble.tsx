@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 import type { MessageModel, OutboxEntry, PendingAction } from '@confab/sdk';
 import { time } from '../chat-info.js';
 import { MediaAccess, mediaUrl, useMediaUrl } from '../media.js';
@@ -57,8 +58,10 @@ function ActionStatus({ pending = [], onRetry, onDiscard }: Pick<MessageBubblePr
 
 export function MessageBubble({ message, me, media, senderName, read, repliedTo, actions, showSender, pending, onRetry, onDiscard }: MessageBubbleProps) {
   const [menu, setMenu] = useState(false);
+  const more = useRef<HTMLButtonElement>(null);
   const mine = message.sender_id === me;
-  const close = (action: () => void) => () => { setMenu(false); action(); };
+  // Focus goes back to the ⋯ button, unless the action moves it on (Reply and Edit: the input).
+  const close = (action: () => void) => () => { setMenu(false); more.current?.focus(); action(); };
   const status = <ActionStatus pending={pending} onRetry={onRetry} onDiscard={onDiscard} />;
   if (message.type === 'system')
     return (
@@ -112,9 +115,9 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
           })}
         </ul>
       )}
-      <button type="button" class="more" aria-label="Message actions" aria-expanded={menu} onClick={() => setMenu(!menu)}>⋯</button>
+      <button ref={more} type="button" class="more" aria-label="Message actions" aria-haspopup="menu" aria-expanded={menu} onClick={() => setMenu(!menu)}>⋯</button>
       {menu && (
-        <div class="menu" role="menu">
+        <Menu onClose={() => { setMenu(false); more.current?.focus(); }}>
           {quickReactions.map((emoji) => (
             <button key={emoji} type="button" role="menuitem" aria-label={`React ${emoji}`}
               onClick={close(() => actions.react(message, emoji, message.reactions.some((r) => r.emoji === emoji && r.user_ids.includes(me))))}>
@@ -124,10 +127,35 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
           <button type="button" role="menuitem" onClick={close(() => actions.reply(message))}>Reply</button>
           {mine && message.type === 'text' && <button type="button" role="menuitem" onClick={close(() => actions.edit(message))}>Edit</button>}
           {mine && <button type="button" role="menuitem" onClick={close(() => actions.remove(message))}>Delete</button>}
-        </div>
+        </Menu>
       )}
     </article>
   );
+}
+
+/**
+ * A menu as the WAI-ARIA menu button pattern has it: focus moves to its first item when it
+ * opens, the arrow keys (and Home, End) move between the items, and Escape closes it and gives
+ * focus back to the button that opened it.
+ */
+function Menu({ onClose, children }: { onClose: () => void; children: ComponentChildren }) {
+  const menu = useRef<HTMLDivElement>(null);
+  const items = () => [...(menu.current?.querySelectorAll<HTMLElement>('[role=menuitem]') ?? [])];
+  useEffect(() => items()[0]?.focus(), []);
+  const onKeyDown = (event: KeyboardEvent) => {
+    const all = items();
+    const at = all.indexOf(document.activeElement as HTMLElement);
+    const to: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: all.length - 1 };
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      onClose();
+    } else if (event.key in to && all.length) {
+      event.preventDefault();
+      all[(to[event.key]! + all.length) % all.length]!.focus();
+    }
+  };
+  return <div ref={menu} class="menu" role="menu" onKeyDown={onKeyDown}>{children}</div>;
 }
 
 function VoicePlayer({ message, media }: { message: MessageModel; media: MediaAccess }) {

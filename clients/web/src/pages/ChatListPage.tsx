@@ -3,14 +3,15 @@ import { ConfabError } from '@confab/sdk';
 import { useCallState } from '../components/CallScreen.js';
 import { OfflineBanner } from '../components/OfflineBanner.js';
 import { chatInfo, preview, time } from '../chat-info.js';
-import { useBloc } from '../hooks.js';
+import { useBloc, useUser } from '../hooks.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
 import { usernameList, usersNamed } from '../users.js';
 
 export function ChatListPage({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const state = useBloc(session.chats);
-  const me = session.user.id;
+  const user = useUser(session);
+  const me = user.id;
   const { running } = useCallState(session);
 
   // Coming back to the list refreshes it: a chat's last message may have been edited or deleted.
@@ -28,7 +29,7 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
     <div class="page chat-list">
       <header class="bar">
         <h1>Chats</h1>
-        <span class="me">{session.user.display_name}</span>
+        <span class="me">{user.display_name}</span>
         <button type="button" onClick={onSignOut}>Sign out</button>
       </header>
       <OfflineBanner state={state.connection} />
@@ -43,7 +44,7 @@ export function ChatListPage({ session, onSignOut }: { session: Session; onSignO
             <li key={chat.id}>
               <a href={`/chats/${chat.id}`} class="chat-row" data-testid="chat-row"
                 onClick={(e) => { e.preventDefault(); navigate(`/chats/${chat.id}`); }}
-                aria-label={`${title}${other ? (online ? ', online' : ', offline') : ''}${inCall ? ', call in progress' : ''}${unread ? `, ${unread} unread` : ''}`}>
+                aria-label={`${title}${other && online !== undefined ? (online ? ', online' : ', offline') : ''}${inCall ? ', call in progress' : ''}${unread ? `, ${unread} unread` : ''}`}>
                 <span class={`avatar${online ? ' online' : ''}`} aria-hidden="true">{title.slice(0, 1).toUpperCase()}</span>
                 <span class="chat-text">
                   <span class="chat-title">{title}</span>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MessageBloc, withPendingActions } from '@confab/sdk';
-import type { MessageModel, OutboxEntry, PendingAction } from '@confab/sdk';
+import type { MessageModel, OutboxEntry, PendingAction, Upload } from '@confab/sdk';
 import { InputBar } from '../components/InputBar.js';
 import { MessageActions, MessageBubble, OutgoingBubble } from '../components/MessageBubble.js';
 import { OfflineBanner } from '../components/OfflineBanner.js';
@@ -20,13 +20,6 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     void session.chats.add({ type: 'loadMembers', chatId }).catch(() => undefined);
     return () => bloc.dispose();
   }, [bloc]);
-  // A call that started before this page (or before a reconnect) is offered to join too.
-  useEffect(() => {
-    void session.calls.refreshRunning(chatId);
-    return session.client.connection.onOpen(({ reconnected }) => {
-      if (reconnected) void session.calls.refreshRunning(chatId);
-    });
-  }, [chatId]);
   const state = useBloc(bloc);
   const list = useBloc(session.chats);
   const uploads = useBloc(session.uploads);
@@ -38,6 +31,21 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
 
   const chat = list.chats.find((c) => c.id === chatId);
   const members = list.members[chatId] ?? [];
+  // A call that started before this page (or before a reconnect) is offered to join too. The
+  // call.updated every connection gets as it opens (and live ones after) tells of each call of
+  // a chat the user was a member of when the call started: every call of a direct chat, and of
+  // a group the user was in from its creation. Only a group joined later may have a call that
+  // started before the user joined, which GET /chats/{id}/call alone tells; asked there only,
+  // since its "no call" answer is a 404 that the browser logs as a failed request.
+  const joinedAt = members.find((m) => m.user.id === me)?.joined_at;
+  const joinedLater = chat?.type === 'group' && joinedAt !== undefined && Date.parse(joinedAt) > Date.parse(chat.created_at);
+  useEffect(() => {
+    if (!joinedLater) return;
+    void session.calls.refreshRunning(chatId);
+    return session.client.connection.onOpen(({ reconnected }) => {
+      if (reconnected) void session.calls.refreshRunning(chatId);
+    });
+  }, [chatId, joinedLater]);
   const info = chat ? chatInfo(chat, list, me) : { title: 'Chat', other: undefined, online: false };
   // Only a group's call takes more participants (call.join).
   const joinable = chat?.type === 'group' && !inCall ? calls.running[chatId] : undefined;
@@ -47,8 +55,12 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     ...Object.entries(state.readBy).filter(([id]) => id !== me).map(([, seq]) => seq));
 
   // Read while the page is seen: a new message, or the tab coming back into view with messages
-  // that arrived while it was in the background.
-  const newest = state.messages.at(-1)?.seq ?? 0;
+  // that arrived while it was in the background. Up to the chat's newest seq, thread replies
+  // included: they are not in the window but count as unread, and a reply as the chat's newest
+  // message would otherwise keep the badge for good. (Not past the window when it does not
+  // reach the newest.)
+  const windowNewest = state.messages.at(-1)?.seq ?? 0;
+  const newest = state.hasNewer ? windowNewest : Math.max(windowNewest, state.lastSeq, chat?.last_seq ?? 0);
   useEffect(() => {
     const markRead = () => {
       if (newest > 0 && document.visibilityState === 'visible') void bloc.add({ type: 'markRead', seq: newest }).catch(() => undefined);
@@ -119,7 +131,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         <div class="chat-head">
           <h1>{info.title}</h1>
           <p class="status" data-testid="chat-status" aria-live="polite">
-            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? (info.online ? 'online' : 'offline') : `${chat?.member_count ?? ''} members`}
+            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? presenceText(info.online) : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
         {joinable && (
@@ -128,8 +140,8 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
             Join {joinable.kind} call
           </button>
         )}
-        <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
-        <button type="button" class="icon" aria-label="Start a video call" disabled={inCall} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
+        <button type="button" class="icon" aria-label="Start a voice call" disabled={inCall || state.gone} onClick={() => void session.calls.start(chatId, 'voice')}>📞</button>
+        <button type="button" class="icon" aria-label="Start a video call" disabled={inCall || state.gone} onClick={() => void session.calls.start(chatId, 'video')}>🎥</button>
         {chat?.type === 'group' && (
           <a href={`/chats/${chatId}/settings`} onClick={(e) => { e.preventDefault(); navigate(`/chats/${chatId}/settings`); }}>Settings</a>
         )}
@@ -151,13 +163,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
           : <OutgoingBubble entry={row.entry} onRetry={() => void bloc.add({ type: 'retry', clientId: row.entry.client_id })}
               onDiscard={() => void bloc.add({ type: 'discard', clientId: row.entry.client_id })} />}
       />
-      {uploading.map((u) => (
-        <p key={u.id} class="upload-status" role="status">
-          {u.status === 'failed' ? <>Upload failed: {u.error}{' '}
-            <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button>
-            <button type="button" onClick={() => void session.uploads.add({ type: 'cancel', id: u.id })}>Dismiss</button></> : `Uploading ${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}… ${Math.round(u.progress * 100)}%`}
-        </p>
-      ))}
+      {uploading.map((u) => <UploadStatus key={u.id} upload={u} session={session} />)}
       {state.gone && (
         <p class="chat-gone" role="alert" data-testid="chat-gone">
           {chat || state.messages.length ? 'You are no longer a member of this chat.' : 'Chat not found: it does not exist or you are not a member.'}
@@ -188,5 +194,25 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         }}
       />
     </div>
+  );
+}
+
+/** The other member's presence, unknown while this app is not connected (what it last heard may no longer hold). */
+function presenceText(online: boolean | undefined): string {
+  return online === undefined ? '' : online ? 'online' : 'offline';
+}
+
+/** An upload of this chat: its progress, that it waits for the connection, or why it failed. */
+function UploadStatus({ upload: u, session }: { upload: Upload; session: Session }) {
+  const name = `${u.liveVideo ? 'live photo ' : ''}${u.fileName ?? 'image'}`;
+  const cancel = <button type="button" onClick={() => void session.uploads.add({ type: 'cancel', id: u.id })}>{u.status === 'failed' ? 'Dismiss' : 'Cancel'}</button>;
+  return (
+    <p class="upload-status" role="status" data-status={u.status}>
+      {u.status === 'failed' && <>Upload of {name} failed: {u.error}{' '}
+        <button type="button" onClick={() => void session.uploads.add({ type: 'retry', id: u.id })}>Retry</button>{cancel}</>}
+      {u.status === 'offline' && <>Waiting for the connection to upload {name}. {cancel}</>}
+      {u.status === 'waiting' && <>Uploading {name}: no answer yet, trying again shortly. {cancel}</>}
+      {(u.status === 'queued' || u.status === 'uploading') && `Uploading ${name}… ${Math.round(u.progress * 100)}%`}
+    </p>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { ConfabError } from '@confab/sdk';
 import type { MessageModel } from '@confab/sdk';
 import { useMediaUrl } from '../media.js';
 import { navigate } from '../router.js';
@@ -6,13 +7,22 @@ import { AudioPlayer, VideoPlayer } from '../components/VideoPlayer.js';
 import { LivePhoto } from '../components/LivePhoto.js';
 import type { Session } from '../session.js';
 
+const notFound = 'Media not found: the message does not exist, was deleted, or is not in a chat of yours.';
+
 /** One message's media full size: an image (click or Z to zoom; a live photo plays its motion too), a video or an audio with controls. */
 export function MediaPreviewPage({ session, chatId, messageId }: { session: Session; chatId: string; messageId: string }) {
   const [message, setMessage] = useState<MessageModel>();
+  const [problem, setProblem] = useState<string>();
   const [zoomed, setZoomed] = useState(false);
   const url = useMediaUrl(session, messageId, 'full');
   useEffect(() => {
-    void session.client.rest.message(messageId).then(setMessage, () => undefined);
+    // No such message for this user (another chat's, deleted, a mistyped id), or one with no
+    // media: said so, instead of loading for ever.
+    void session.client.rest.message(messageId).then(
+      (found) => (found.media && !found.is_deleted ? setMessage(found) : setProblem(notFound)),
+      (error) => setProblem(error instanceof ConfabError && (error.code === 'not_found' || error.code === 'bad_request')
+        ? notFound : 'The media cannot be loaded now. Try again when you are back online.'),
+    );
   }, [messageId]);
   const back = () => navigate(`/chats/${chatId}`);
   useEffect(() => {
@@ -33,7 +43,8 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
         <h1>{message?.media?.file_name ?? 'Media'}</h1>
       </header>
       <div class="stage">
-        {!url && <p role="status">Loading…</p>}
+        {problem && !url && <p class="error" role="alert" data-testid="media-missing">{problem}</p>}
+        {!url && !problem && <p role="status">Loading…</p>}
         {url && kind === 'video' && <VideoPlayer url={url} label="Video" testId="preview-video" />}
         {url && (kind === 'voice' || kind === 'audio' as string) && <AudioPlayer url={url} label="Voice note" testId="preview-audio" />}
         {url && kind !== 'video' && kind !== 'voice' && (message?.media?.live_video
