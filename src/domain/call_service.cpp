@@ -395,12 +395,15 @@ boost::asio::awaitable<calls::Call> CallService::join(calls::Device device, std:
     co_return co_await enter(std::move(device), call_id, &calls::Call::join);
 }
 
+// A ring is the user's, on every device: any of them declines it.
 boost::asio::awaitable<void> CallService::decline(std::string user_id, std::string call_id) {
-    co_await step_out(user_id, call_id, &calls::Call::decline);
+    co_await step_out(user_id, call_id,
+                      [&user_id](calls::Call& call, model::Timestamp now) { return call.decline(user_id, now); });
 }
 
-boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string call_id) {
-    co_await step_out(user_id, call_id, &calls::Call::leave);
+boost::asio::awaitable<void> CallService::leave(calls::Device device, std::string call_id) {
+    co_await step_out(device.user_id, call_id,
+                      [&device](calls::Call& call, model::Timestamp now) { return call.leave(device, now); });
 }
 
 boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, const std::string& call_id, Entering how) {
@@ -447,31 +450,31 @@ boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, con
 }
 
 boost::asio::awaitable<void> CallService::step_out(const std::string& user_id, const std::string& call_id,
-                                                   Leaving how) {
+                                                   const Leaving& how) {
     co_await require_member(call_id, user_id);
     std::optional<calls::Call> ended;
     {
         std::lock_guard lock(mutex_);
         auto& entry = live(call_id);
-        ended = publish(entry, (entry.call.*how)(user_id, now_ms()));
+        ended = publish(entry, how(entry.call, now_ms()));
     }
     co_await remember(std::move(ended));
 }
 
-boost::asio::awaitable<void> CallService::share_screen(std::string user_id, std::string call_id, bool sharing) {
-    co_await require_member(call_id, user_id);
+boost::asio::awaitable<void> CallService::share_screen(calls::Device device, std::string call_id, bool sharing) {
+    co_await require_member(call_id, device.user_id);
     std::lock_guard lock(mutex_);
     auto& entry = live(call_id);
-    if (entry.call.share_screen(user_id, sharing)) publish(entry, {});
+    if (entry.call.share_screen(device, sharing)) publish(entry, {});
 }
 
-boost::asio::awaitable<void> CallService::relay(std::string from_user_id, std::string call_id, std::string to_user_id,
+boost::asio::awaitable<void> CallService::relay(calls::Device from, std::string call_id, std::string to_user_id,
                                                 std::string kind, std::string payload) {
-    co_await require_member(call_id, from_user_id);
+    co_await require_member(call_id, from.user_id);
     std::lock_guard lock(mutex_);
     const auto& call = live(call_id).call;
-    call.require_relay(from_user_id, to_user_id);
-    notices_.relay(*call.device_of(to_user_id), call, from_user_id, kind, payload);
+    call.require_relay(from, to_user_id);
+    notices_.relay(*call.device_of(to_user_id), call, from.user_id, kind, payload);
 }
 
 void CallService::connected(const calls::Device& device) {

@@ -531,6 +531,49 @@ TEST_F(CallsTest, AConnectionThatOpensWhileACallRunsGetsItAsCallUpdated) {
         << "an ended call is not told again";
 }
 
+// A call is taken per device (a signed-in session): the other devices of its participants see
+// its state but are not in it, so they may not hang it up (nor cancel it, the caller's), share a
+// screen in it or signal from it; the call goes on between the devices in it.
+TEST_F(CallsTest, OnlyTheDeviceInTheCallHangsUpSharesAScreenOrSignals) {
+    auto ann = register_user(port(), "cv");
+    auto bob = register_user(port(), "cv");
+    const std::string chat = create_direct(port(), ann, bob)["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto ann_tablet = ws_connect(port(), login(port(), ann.username));
+    auto bob_phone = ws_connect(port(), bob.token);
+    auto bob_laptop = ws_connect(port(), login(port(), bob.username));
+    const std::string call = start_call(*ann_ws, chat)["id"];
+    const auto offer = [&](const std::string& to_user_id, const std::string& sdp) {
+        return json{{"call_id", call},
+                    {"to_user_id", to_user_id},
+                    {"kind", "offer"},
+                    {"payload", {{"type", "offer"}, {"sdp", sdp}}}};
+    };
+    acked(*bob_laptop, "call.accept", {{"call_id", call}});
+
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.signal", offer(ann.id, "v=0 phone"))), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.screen_share.start", {{"call_id", call}})), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.signal", offer(bob.id, "v=0 tablet"))), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.hangup", {{"call_id", call}})), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.hangup", {{"call_id", call}})), "forbidden");
+
+    acked(*bob_laptop, "call.signal", offer(ann.id, "v=0 laptop"));
+    EXPECT_EQ(frame(*ann_ws, "call.signal", call)["data"]["payload"]["sdp"], "v=0 laptop")
+        << "the first signal ann gets is the laptop's";
+    const auto running = expect_json(get(port(), ann.token, running_call_url(chat)), 200, "running call");
+    EXPECT_EQ(running["state"], "active");
+    for (const auto& participant : running["participants"])
+        EXPECT_FALSE(participant["screen_sharing"].get<bool>()) << running.dump();
+    acked(*bob_laptop, "call.hangup", {{"call_id", call}});
+    EXPECT_EQ(frame(*ann_ws, "call.ended", call)["data"]["call"]["outcome"], "completed");
+
+    const std::string unanswered = start_call(*ann_ws, chat)["id"];
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.cancel", {{"call_id", unanswered}})), "forbidden")
+        << "the caller's other device is not in the call";
+    acked(*ann_ws, "call.cancel", {{"call_id", unanswered}});
+    EXPECT_EQ(frame(*bob_phone, "call.ring_stopped", unanswered)["data"]["reason"], "cancelled");
+}
+
 TEST_F(CallsTest, IceServersCarryShortLivedTurnCredentials) {
     auto ann = register_user(port(), "ci");
     const auto r = get(port(), ann.token, "/api/v1/calls/ice-servers");
