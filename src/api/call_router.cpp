@@ -102,12 +102,12 @@ boost::asio::awaitable<Json> CallRouter::run_here(const std::string& type, domai
     if (type == "call.decline") {
         co_await calls_.decline(std::move(device.user_id), std::move(call_id));
     } else if (type == "call.hangup" || type == "call.leave" || type == "call.cancel") {
-        co_await calls_.leave(std::move(device.user_id), std::move(call_id));
+        co_await calls_.leave(std::move(device), std::move(call_id));
     } else if (type == "call.screen_share.start" || type == "call.screen_share.stop") {
-        co_await calls_.share_screen(std::move(device.user_id), std::move(call_id), type == "call.screen_share.start");
+        co_await calls_.share_screen(std::move(device), std::move(call_id), type == "call.screen_share.start");
     } else if (type == "call.signal") {
         auto [kind, payload] = call_signal(data);
-        co_await calls_.relay(std::move(device.user_id), std::move(call_id), required_string(data, "to_user_id"),
+        co_await calls_.relay(std::move(device), std::move(call_id), required_string(data, "to_user_id"),
                               std::move(kind), std::move(payload));
     } else {
         throw model::bad_request("unknown call command " + type, "type");

@@ -55,6 +55,13 @@ std::string summary_metadata(const calls::Call& call) {
            "}";
 }
 
+std::vector<std::string> members_of(const store::ChatAccess& chat) {
+    std::vector<std::string> members;
+    members.reserve(chat.members.size());
+    for (const auto& [member, role] : chat.members) members.push_back(member);
+    return members;
+}
+
 // One step for transitions made together: every ring they stopped, and whether one ended the call.
 calls::Step together(const std::vector<calls::Step>& steps) {
     calls::Step all;
@@ -129,19 +136,18 @@ boost::asio::awaitable<void> CallService::require_member(const std::string& call
     std::optional<calls::Call> ended;
     {
         std::lock_guard lock(mutex_);
-        if (const auto found = calls_.find(call_id); found != calls_.end())
-            ended = drop_former_members(found->second, *access);
+        if (const auto found = calls_.find(call_id); found != calls_.end() && access)
+            ended = follow_members(found->second, access);
     }
     co_await remember(std::move(ended));
     standing_in(access.get(), user_id, "call");
 }
 
-std::optional<calls::Call> CallService::drop_former_members(Live& live, const store::ChatAccess& access) {
-    const auto gone = [&access](const std::string& user) { return !access.members.contains(user); };
-    std::erase_if(live.audience, gone);
+std::optional<calls::Call> CallService::follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access) {
+    live.chat = std::move(access);
     std::vector<calls::Step> steps;
     for (const auto& user : live.call.involved()) {
-        if (!gone(user)) continue;
+        if (live.chat->members.contains(user)) continue;
         live.grace_until.erase(user);
         steps.push_back(live.call.member_gone(user, now_ms()));
     }
@@ -152,7 +158,7 @@ std::optional<calls::Call> CallService::drop_former_members(Live& live, const st
 std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& step) {
     const auto& call = live.call;
     for (const auto& stopped : step.rings_stopped) notices_.ring_stopped(stopped.user_id, call, stopped.reason);
-    notices_.changed(live.audience, call);
+    notices_.changed(members_of(*live.chat), call);
     for (auto entry = in_call_.begin(); entry != in_call_.end();) {
         if (entry->second != call.id() || (!step.ended && call.is_participant(entry->first))) {
             ++entry;
@@ -198,21 +204,21 @@ boost::asio::awaitable<void> CallService::write_summary(calls::Call ended) {
 boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std::string chat_id, calls::Kind kind) {
     const auto standing = co_await writes_.standing(chat_id, caller.user_id);
     rules::may_start_call(standing);
-    const auto access = co_await writes_.access(chat_id);
-    std::vector<std::string> audience;
-    for (const auto& [member, role] : access->members) audience.push_back(member);
+    auto access = co_await writes_.access(chat_id);
+    if (!access) throw not_found("chat");
     const auto id = random_uuid();
     const bool group = standing.type == ChatType::group;
     if (!process_id_) {
         std::lock_guard lock(mutex_);
-        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience), {});
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(access), {});
     }
     const auto busy =
-        co_await claim({chat_id, id, std::string(calls::to_string(kind)), group, caller.user_id, now_ms()}, audience);
+        co_await claim({chat_id, id, std::string(calls::to_string(kind)), group, caller.user_id, now_ms()},
+                       members_of(*access));
     std::exception_ptr refused_here;
     try {
         std::lock_guard lock(mutex_);
-        co_return open(std::move(caller), id, chat_id, kind, group, std::move(audience), busy);
+        co_return open(std::move(caller), id, chat_id, kind, group, std::move(access), busy);
     } catch (...) {
         refused_here = std::current_exception();
     }
@@ -221,28 +227,28 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
 }
 
 const calls::Call& CallService::open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
-                                     calls::Kind kind, bool group, std::vector<std::string> audience,
+                                     calls::Kind kind, bool group, std::shared_ptr<const store::ChatAccess> chat,
                                      const std::vector<std::string>& busy_elsewhere) {
     require_free(caller.user_id, {});
     if (running_in(chat_id)) throw refused("a call is running in the chat", "call_running");
     std::vector<std::string> callees;
-    for (const auto& member : audience)
+    for (const auto& [member, role] : chat->members)
         if (member != caller.user_id && !in_call_.contains(member) &&
             std::find(busy_elsewhere.begin(), busy_elsewhere.end(), member) == busy_elsewhere.end())
             callees.push_back(member);
     if (callees.empty()) {
-        if (audience.size() > 1) throw refused("every callee is in another call", "busy");
+        if (chat->members.size() > 1) throw refused("every callee is in another call", "busy");
         throw bad_request("nobody else is in the chat", "chat_id");
     }
     const auto caller_id = caller.user_id;
     Live entry{calls::Call(call_id, chat_id, kind, group, std::move(caller), callees, now_ms()),
-               std::move(audience),
+               std::move(chat),
                Clock::now() + settings_.ring_timeout,
                {}};
     auto& live = calls_.emplace(call_id, std::move(entry)).first->second;
     in_call_[caller_id] = call_id;
     notices_.ring(callees, live.call);
-    notices_.changed(live.audience, live.call);
+    notices_.changed(members_of(*live.chat), live.call);
     return live.call;
 }
 
@@ -336,11 +342,7 @@ boost::asio::awaitable<void> CallService::end_lost_calls() {
                               calls::kind_from(record.kind).value_or(calls::Kind::voice), record.group,
                               record.caller_id, lost.participants, record.started_at, lost.answered_at, lost_at);
         spdlog::warn("calls: call {} in chat {} ended: the node running it was lost", call.id(), call.chat_id());
-        if (const auto access = co_await writes_.access(call.chat_id())) {
-            std::vector<std::string> members;
-            for (const auto& [member, role] : access->members) members.push_back(member);
-            notices_.changed(members, call);
-        }
+        if (const auto access = co_await writes_.access(call.chat_id())) notices_.changed(members_of(*access), call);
         co_await write_summary(std::move(call));
     }
 }
@@ -395,12 +397,15 @@ boost::asio::awaitable<calls::Call> CallService::join(calls::Device device, std:
     co_return co_await enter(std::move(device), call_id, &calls::Call::join);
 }
 
+// A ring is the user's, on every device: any of them declines it.
 boost::asio::awaitable<void> CallService::decline(std::string user_id, std::string call_id) {
-    co_await step_out(user_id, call_id, &calls::Call::decline);
+    co_await step_out(user_id, call_id,
+                      [&user_id](calls::Call& call, model::Timestamp now) { return call.decline(user_id, now); });
 }
 
-boost::asio::awaitable<void> CallService::leave(std::string user_id, std::string call_id) {
-    co_await step_out(user_id, call_id, &calls::Call::leave);
+boost::asio::awaitable<void> CallService::leave(calls::Device device, std::string call_id) {
+    co_await step_out(device.user_id, call_id,
+                      [&device](calls::Call& call, model::Timestamp now) { return call.leave(device, now); });
 }
 
 boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, const std::string& call_id, Entering how) {
@@ -447,38 +452,37 @@ boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, con
 }
 
 boost::asio::awaitable<void> CallService::step_out(const std::string& user_id, const std::string& call_id,
-                                                   Leaving how) {
+                                                   const Leaving& how) {
     co_await require_member(call_id, user_id);
     std::optional<calls::Call> ended;
     {
         std::lock_guard lock(mutex_);
         auto& entry = live(call_id);
-        ended = publish(entry, (entry.call.*how)(user_id, now_ms()));
+        ended = publish(entry, how(entry.call, now_ms()));
     }
     co_await remember(std::move(ended));
 }
 
-boost::asio::awaitable<void> CallService::share_screen(std::string user_id, std::string call_id, bool sharing) {
-    co_await require_member(call_id, user_id);
+boost::asio::awaitable<void> CallService::share_screen(calls::Device device, std::string call_id, bool sharing) {
+    co_await require_member(call_id, device.user_id);
     std::lock_guard lock(mutex_);
     auto& entry = live(call_id);
-    if (entry.call.share_screen(user_id, sharing)) publish(entry, {});
+    if (entry.call.share_screen(device, sharing)) publish(entry, {});
 }
 
-boost::asio::awaitable<void> CallService::relay(std::string from_user_id, std::string call_id, std::string to_user_id,
+boost::asio::awaitable<void> CallService::relay(calls::Device from, std::string call_id, std::string to_user_id,
                                                 std::string kind, std::string payload) {
-    co_await require_member(call_id, from_user_id);
+    co_await require_member(call_id, from.user_id);
     std::lock_guard lock(mutex_);
     const auto& call = live(call_id).call;
-    call.require_relay(from_user_id, to_user_id);
-    notices_.relay(*call.device_of(to_user_id), call, from_user_id, kind, payload);
+    call.require_relay(from, to_user_id);
+    notices_.relay(*call.device_of(to_user_id), call, from.user_id, kind, payload);
 }
 
 void CallService::connected(const calls::Device& device) {
     std::lock_guard lock(mutex_);
     for (const auto& [id, entry] : calls_) {
-        if (std::find(entry.audience.begin(), entry.audience.end(), device.user_id) != entry.audience.end())
-            notices_.running_device(device, entry.call);
+        if (entry.chat->members.contains(device.user_id)) notices_.running_device(device, entry.call);
         if (entry.call.ringing().contains(device.user_id)) notices_.ring_device(device, entry.call);
     }
     const auto found = in_call_.find(device.user_id);
@@ -508,10 +512,10 @@ std::vector<calls::Call> CallService::expire() {
     std::lock_guard lock(mutex_);
     for (auto it = calls_.begin(); it != calls_.end();) {
         auto& entry = (it++)->second;  // publish() erases an ended call
-        // This node's own removals are in its cache at once; another node's, once a command or
-        // a write here has loaded the chat again (require_member).
-        if (const auto access = writes_.cache().find(entry.call.chat_id())) {
-            if (auto call = drop_former_members(entry, *access)) {
+        // This node's own member changes are in its cache at once; another node's, once a
+        // command or a write here has loaded the chat again (require_member).
+        if (auto access = writes_.cache().find(entry.call.chat_id())) {
+            if (auto call = follow_members(entry, std::move(access))) {
                 ended.push_back(std::move(*call));
                 continue;
             }

@@ -147,9 +147,26 @@ Step Call::decline(const std::string& user_id, model::Timestamp now) {
     return step;
 }
 
-Step Call::leave(const std::string& user_id, model::Timestamp now) {
+bool Call::is_in_call(const Device& device) const {
+    const auto found = participants_.find(device.user_id);
+    return found != participants_.end() && found->second.token_hash == device.token_hash;
+}
+
+void Call::require_in_call(const Device& device) const {
+    if (is_in_call(device)) return;
+    // A participant's other sessions see the call but are not in it: a call is taken per device.
+    throw model::forbidden(is_participant(device.user_id) ? "this device is not the one in the call"
+                                                          : "not a participant of the call");
+}
+
+Step Call::leave(const Device& device, model::Timestamp now) {
     require_live();
-    if (!participants_.erase(user_id)) throw model::forbidden("not a participant of the call");
+    require_in_call(device);
+    return part(device.user_id, now);
+}
+
+Step Call::part(const std::string& user_id, model::Timestamp now) {
+    participants_.erase(user_id);
     Step step;
     if (user_id == caller_id_ && !answered_at_) {
         for (const auto& callee : ringing_) step.rings_stopped.push_back({callee, RingStop::cancelled});
@@ -184,12 +201,12 @@ Step Call::ring_timeout(model::Timestamp now) {
     return step;
 }
 
-bool Call::share_screen(const std::string& user_id, bool sharing) {
+bool Call::share_screen(const Device& device, bool sharing) {
     require_live();
-    const auto found = participants_.find(user_id);
-    if (found == participants_.end()) throw model::forbidden("not a participant of the call");
-    if (found->second.screen_sharing == sharing) return false;
-    found->second.screen_sharing = sharing;
+    require_in_call(device);
+    auto& participant = participants_.at(device.user_id);
+    if (participant.screen_sharing == sharing) return false;
+    participant.screen_sharing = sharing;
     return true;
 }
 
@@ -214,12 +231,12 @@ bool Call::device_back(const Device& device) {
 Step Call::grace_over(const std::string& user_id, model::Timestamp now) {
     const auto found = participants_.find(user_id);
     if (phase_ == Phase::ended || found == participants_.end() || found->second.connected) return {};
-    return leave(user_id, now);
+    return part(user_id, now);
 }
 
 Step Call::member_gone(const std::string& user_id, model::Timestamp now) {
     if (phase_ == Phase::ended) return {};
-    if (participants_.contains(user_id)) return leave(user_id, now);
+    if (participants_.contains(user_id)) return part(user_id, now);
     Step step;
     if (!ringing_.erase(user_id)) return step;
     step.rings_stopped.push_back({user_id, RingStop::cancelled});
@@ -227,10 +244,10 @@ Step Call::member_gone(const std::string& user_id, model::Timestamp now) {
     return step;
 }
 
-void Call::require_relay(const std::string& from_user_id, const std::string& to_user_id) const {
+void Call::require_relay(const Device& from, const std::string& to_user_id) const {
     require_live();
-    if (!participants_.contains(from_user_id)) throw model::forbidden("not a participant of the call");
-    if (from_user_id == to_user_id || !participants_.contains(to_user_id)) throw model::not_found("participant");
+    require_in_call(from);
+    if (from.user_id == to_user_id || !participants_.contains(to_user_id)) throw model::not_found("participant");
 }
 
 TurnCredentials turn_credentials(const std::string& secret, const std::string& user_id, model::Timestamp now,

@@ -531,6 +531,87 @@ TEST_F(CallsTest, AConnectionThatOpensWhileACallRunsGetsItAsCallUpdated) {
         << "an ended call is not told again";
 }
 
+// call.updated and call.ended go to whoever is a member of the chat as the call changes, not
+// only to its members when it started: one who came to the chat after the call started hears
+// of it, and, having joined it, hears each change of it up to its end.
+TEST_F(CallsTest, MembersWhoCameAfterACallStartedHearItUntilItEnds) {
+    auto ann = register_user(port(), "cm");
+    auto bob = register_user(port(), "cm");
+    auto cat = register_user(port(), "cm");
+    auto dan = register_user(port(), "cm");
+    auto eve = register_user(port(), "cm");
+    const std::string group = create_group(port(), ann, {bob.id, cat.id})["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto cat_ws = ws_connect(port(), cat.token);
+    auto dan_ws = ws_connect(port(), dan.token);
+    auto eve_ws = ws_connect(port(), eve.token);
+    const std::string call = start_call(*ann_ws, group)["id"];
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+    acked(*cat_ws, "call.decline", {{"call_id", call}});
+
+    add_members(port(), ann, group, {dan.id, eve.id});
+    EXPECT_TRUE(has_participant(acked(*dan_ws, "call.join", {{"call_id", call}})["call"], dan.id));
+    const std::vector<WsClient*> newcomers{dan_ws.get(), eve_ws.get()};  // eve is a member, not in the call
+
+    acked(*ann_ws, "call.screen_share.start", {{"call_id", call}});
+    for (auto* ws : newcomers)
+        updated_where(*ws, call, [&](const json& c) {
+            for (const auto& participant : c["participants"])
+                if (participant["user_id"] == ann.id) return participant["screen_sharing"].get<bool>();
+            return false;
+        });
+    acked(*bob_ws, "call.leave", {{"call_id", call}});
+    for (auto* ws : newcomers)
+        updated_where(*ws, call,
+                      [&](const json& c) { return has_participant(c, dan.id) && !has_participant(c, bob.id); });
+    acked(*ann_ws, "call.leave", {{"call_id", call}});
+    for (auto* ws : newcomers) EXPECT_EQ(frame(*ws, "call.ended", call)["data"]["call"]["outcome"], "completed");
+}
+
+// A call is taken per device (a signed-in session): the other devices of its participants see
+// its state but are not in it, so they may not hang it up (nor cancel it, the caller's), share a
+// screen in it or signal from it; the call goes on between the devices in it.
+TEST_F(CallsTest, OnlyTheDeviceInTheCallHangsUpSharesAScreenOrSignals) {
+    auto ann = register_user(port(), "cv");
+    auto bob = register_user(port(), "cv");
+    const std::string chat = create_direct(port(), ann, bob)["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto ann_tablet = ws_connect(port(), login(port(), ann.username));
+    auto bob_phone = ws_connect(port(), bob.token);
+    auto bob_laptop = ws_connect(port(), login(port(), bob.username));
+    const std::string call = start_call(*ann_ws, chat)["id"];
+    const auto offer = [&](const std::string& to_user_id, const std::string& sdp) {
+        return json{{"call_id", call},
+                    {"to_user_id", to_user_id},
+                    {"kind", "offer"},
+                    {"payload", {{"type", "offer"}, {"sdp", sdp}}}};
+    };
+    acked(*bob_laptop, "call.accept", {{"call_id", call}});
+
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.signal", offer(ann.id, "v=0 phone"))), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.screen_share.start", {{"call_id", call}})), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.signal", offer(bob.id, "v=0 tablet"))), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*bob_phone, "call.hangup", {{"call_id", call}})), "forbidden");
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.hangup", {{"call_id", call}})), "forbidden");
+
+    acked(*bob_laptop, "call.signal", offer(ann.id, "v=0 laptop"));
+    EXPECT_EQ(frame(*ann_ws, "call.signal", call)["data"]["payload"]["sdp"], "v=0 laptop")
+        << "the first signal ann gets is the laptop's";
+    const auto running = expect_json(get(port(), ann.token, running_call_url(chat)), 200, "running call");
+    EXPECT_EQ(running["state"], "active");
+    for (const auto& participant : running["participants"])
+        EXPECT_FALSE(participant["screen_sharing"].get<bool>()) << running.dump();
+    acked(*bob_laptop, "call.hangup", {{"call_id", call}});
+    EXPECT_EQ(frame(*ann_ws, "call.ended", call)["data"]["call"]["outcome"], "completed");
+
+    const std::string unanswered = start_call(*ann_ws, chat)["id"];
+    EXPECT_EQ(refusal(ws_request(*ann_tablet, "call.cancel", {{"call_id", unanswered}})), "forbidden")
+        << "the caller's other device is not in the call";
+    acked(*ann_ws, "call.cancel", {{"call_id", unanswered}});
+    EXPECT_EQ(frame(*bob_phone, "call.ring_stopped", unanswered)["data"]["reason"], "cancelled");
+}
+
 TEST_F(CallsTest, IceServersCarryShortLivedTurnCredentials) {
     auto ann = register_user(port(), "ci");
     const auto r = get(port(), ann.token, "/api/v1/calls/ice-servers");

@@ -448,7 +448,8 @@ TEST_F(ClusterTest, ACallBetweenDevicesOnTwoNodesRingsRelaysEachWayAndLeavesItsM
 }
 
 // Every device of the callee rings wherever it is connected; the first answer, on any node,
-// takes the call and the others stop ringing.
+// takes the call and the others stop ringing, and are not in it: the owner, forwarded their
+// commands, tells the device from its token.
 TEST_F(ClusterTest, TheFirstAnswerOnAnyNodeStopsTheRingOnTheOthers) {
     auto node_c = start_node("node-c");
     const auto ann = register_user(a(), "ann");
@@ -473,6 +474,10 @@ TEST_F(ClusterTest, TheFirstAnswerOnAnyNodeStopsTheRingOnTheOthers) {
     EXPECT_TRUE(wait_for(*bob_laptop_on_c, "call.signal", of_call(call))) << "signals go to the device that answered";
     EXPECT_TRUE(NoFrameBefore(*bob_phone_on_b, frame_of("call.signal"), direct_message_marker(a(), ann, bob)))
         << "and to no other";
+    EXPECT_EQ(refusal(ws_request(*bob_phone_on_b, "call.hangup", {{"call_id", call}})), "forbidden")
+        << "the owner knows which device is in the call: the phone forwarding a hang-up is not";
+    call_acked(*bob_laptop_on_c, "call.hangup", {{"call_id", call}});
+    EXPECT_TRUE(wait_for(*ann_on_a, "call.ended", of_call(call)));
     if (HasFailure()) node_c->print_log_tail("node c");
 }
 

@@ -12,7 +12,9 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -71,12 +73,13 @@ public:
     boost::asio::awaitable<calls::Call> start(calls::Device caller, std::string chat_id, calls::Kind kind);
     boost::asio::awaitable<calls::Call> accept(calls::Device device, std::string call_id);
     boost::asio::awaitable<void> decline(std::string user_id, std::string call_id);
-    // Hang up, leave, or (the caller, unanswered) cancel.
-    boost::asio::awaitable<void> leave(std::string user_id, std::string call_id);
+    // Hang up, leave, or (the caller, unanswered) cancel: by the device in the call only, as
+    // share_screen and relay (a call is taken per device; the user's other ones are not in it).
+    boost::asio::awaitable<void> leave(calls::Device device, std::string call_id);
     boost::asio::awaitable<calls::Call> join(calls::Device device, std::string call_id);
-    boost::asio::awaitable<void> share_screen(std::string user_id, std::string call_id, bool sharing);
+    boost::asio::awaitable<void> share_screen(calls::Device device, std::string call_id, bool sharing);
     // An offer, answer or candidate (payload: its JSON text) to another participant's device.
-    boost::asio::awaitable<void> relay(std::string from_user_id, std::string call_id, std::string to_user_id,
+    boost::asio::awaitable<void> relay(calls::Device from, std::string call_id, std::string to_user_id,
                                        std::string kind, std::string payload);
 
     // The call running in the chat, for a member of it (a page opened after it started offers
@@ -111,18 +114,20 @@ private:
 
     struct Live {
         calls::Call call;
-        std::vector<std::string> audience;  // the chat's members when it started
+        // The chat's access as last read (each command, each tick from the cache): its members
+        // hear of the call, also those who came to the chat after it started.
+        std::shared_ptr<const store::ChatAccess> chat;
         Clock::time_point ring_until;
         std::map<std::string, Clock::time_point> grace_until;  // participants without a connection
     };
 
     using Entering = calls::Step (calls::Call::*)(const calls::Device&, std::size_t, model::Timestamp);
-    using Leaving = calls::Step (calls::Call::*)(const std::string&, model::Timestamp);
+    using Leaving = std::function<calls::Step(calls::Call&, model::Timestamp)>;
 
     // With mutex_ held: rings the callees of a new call who are in no call here nor in
     // `busy_elsewhere`, or refuses it.
     const calls::Call& open(calls::Device caller, const std::string& call_id, const std::string& chat_id,
-                            calls::Kind kind, bool group, std::vector<std::string> audience,
+                            calls::Kind kind, bool group, std::shared_ptr<const store::ChatAccess> chat,
                             const std::vector<std::string>& busy_elsewhere);
     // Clustered: records the new call and its caller; conflict "in_call" when the caller is in a
     // call anywhere, "call_running" when another call of the chat is recorded. Returns the
@@ -144,14 +149,15 @@ private:
     boost::asio::awaitable<void> write_summary(calls::Call ended);
     // Answer or join: the device's user, free of other calls, enters the call.
     boost::asio::awaitable<calls::Call> enter(calls::Device device, const std::string& call_id, Entering how);
-    // Decline or leave; an ended call's system message is written after.
-    boost::asio::awaitable<void> step_out(const std::string& user_id, const std::string& call_id, Leaving how);
+    // Decline or leave (`how`, under mutex_); an ended call's system message is written after.
+    boost::asio::awaitable<void> step_out(const std::string& user_id, const std::string& call_id, const Leaving& how);
     // The live call, for a member of its chat: not_found "call" otherwise. The chat's members
-    // read for it also end the call for those who left the chat (drop_former_members).
+    // read for it become the call's audience (follow_members).
     boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
-    // With mutex_ held: the users who are no longer members of the chat leave the call and hear
-    // no more of it (calls::Call::member_gone); an ended call is returned, for its system message.
-    std::optional<calls::Call> drop_former_members(Live& live, const store::ChatAccess& access);
+    // With mutex_ held: the chat's members as `access` has them hear of the call from now on;
+    // those who are no longer members leave it and hear no more of it (calls::Call::member_gone).
+    // An ended call is returned, for its system message.
+    std::optional<calls::Call> follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access);
     // With mutex_ held.
     Live& live(const std::string& call_id);
     // With mutex_ held: the call running in the chat, if any (start() keeps it to one).

@@ -98,6 +98,8 @@ public:
     bool failed() const { return failed_; }
 
     bool is_participant(const std::string& user_id) const { return participants_.contains(user_id); }
+    // The device is the one its user is in the call with (not another session of theirs).
+    bool is_in_call(const Device& device) const;
     // The device of a participant.
     std::optional<Device> device_of(const std::string& user_id) const;
     // Everyone the call concerns now: its participants and the users it rings.
@@ -109,17 +111,19 @@ public:
     Step answer(const Device& device, std::size_t mesh_limit, model::Timestamp now);
     // A ringing callee says no. conflict "not_ringing" as answer.
     Step decline(const std::string& user_id, model::Timestamp now);
-    // A participant leaves (hangs up); the caller leaving an unanswered call cancels it.
-    // forbidden when not a participant.
-    Step leave(const std::string& user_id, model::Timestamp now);
+    // A participant's device in the call leaves it (hangs up); the caller leaving an unanswered
+    // call cancels it. forbidden when the device is not in the call: its user is no participant,
+    // or is one on another device.
+    Step leave(const Device& device, model::Timestamp now);
     // A member who is not in it joins an answered group call (rung or not), capped by
     // mesh_limit: bad_request for a direct call, conflict "not_answered" before an answer,
     // "already_joined", or "call_full".
     Step join(const Device& device, std::size_t mesh_limit, model::Timestamp now);
     // The ring timed out: every callee still ringing has missed it.
     Step ring_timeout(model::Timestamp now);
-    // A participant's screen share starts or stops; false when it already was so.
-    bool share_screen(const std::string& user_id, bool sharing);
+    // A participant's screen share starts or stops, from their device in the call (forbidden
+    // otherwise, as leave); false when it already was so.
+    bool share_screen(const Device& device, bool sharing);
     // The participant's device lost its last connection / got one back; false when the
     // device is not in the call or nothing changed.
     bool device_dropped(const Device& device);
@@ -130,13 +134,18 @@ public:
     // as a participant, and a ring for them stops as `cancelled` (no decline of theirs); an
     // empty step when the call no longer concerns them or has ended.
     Step member_gone(const std::string& user_id, model::Timestamp now);
-    // An offer, answer or candidate from one participant to another, while the call is not
-    // ended: forbidden when the sender is not a participant, not_found "participant" when
-    // the recipient is not one (or is the sender).
-    void require_relay(const std::string& from_user_id, const std::string& to_user_id) const;
+    // An offer, answer or candidate from one participant's device in the call to another
+    // participant, while the call is not ended: forbidden when the sending device is not in the
+    // call (as leave), not_found "participant" when the recipient is not one (or is the sender).
+    void require_relay(const Device& from, const std::string& to_user_id) const;
 
 private:
     void require_ringing(const std::string& user_id) const;
+    // forbidden unless the device is in the call.
+    void require_in_call(const Device& device) const;
+    // The participant leaves, whichever device they are on (the grace ran out, or they left the
+    // chat); the caller leaving an unanswered call cancels it.
+    Step part(const std::string& user_id, model::Timestamp now);
     void require_live() const;
     void require_room(std::size_t mesh_limit) const;
     // Ends the call when no callee rings and at most one participant is left.

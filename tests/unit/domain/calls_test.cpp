@@ -17,10 +17,12 @@ namespace {
 const model::Timestamp t0{std::chrono::milliseconds(1'800'000'000'000)};
 constexpr std::size_t mesh_limit = 3;
 
-Device device(const std::string& user) { return {user, "token-" + user}; }
+// "b" is b's device (the one that answers or joins in the scripts), "b@laptop" another of b's.
+Device device(const std::string& name) { return {name.substr(0, name.find('@')), "token-" + name}; }
 
 // Runs "verb [user] [user]" steps, one second apart, on a call from "a" ringing `callees`;
 // returns how the last step went: "" when it passed, else the refusal's reason (or its code).
+// Where a verb is a device's, the user may name one ("b@laptop").
 std::string run(Call& call, const std::vector<std::string>& script) {
     std::string refusal;
     auto now = t0;
@@ -33,16 +35,16 @@ std::string run(Call& call, const std::vector<std::string>& script) {
         try {
             if (verb == "answer") call.answer(device(user), mesh_limit, now);
             else if (verb == "decline") call.decline(user, now);
-            else if (verb == "leave") call.leave(user, now);
+            else if (verb == "leave") call.leave(device(user), now);
             else if (verb == "join") call.join(device(user), mesh_limit, now);
             else if (verb == "timeout") call.ring_timeout(now);
-            else if (verb == "share") call.share_screen(user, true);
-            else if (verb == "unshare") call.share_screen(user, false);
+            else if (verb == "share") call.share_screen(device(user), true);
+            else if (verb == "unshare") call.share_screen(device(user), false);
             else if (verb == "drop") call.device_dropped(device(user));
             else if (verb == "back") call.device_back(device(user));
             else if (verb == "grace") call.grace_over(user, now);
             else if (verb == "gone") call.member_gone(user, now);
-            else if (verb == "relay") call.require_relay(user, other);
+            else if (verb == "relay") call.require_relay(device(user), other);
             else ADD_FAILURE() << "unknown verb " << verb;
         } catch (const model::Error& error) {
             refusal = error.reason ? *error.reason : std::string(model::to_string(error.code()));
@@ -300,7 +302,7 @@ TEST(Calls, RingsStopForTheRightReason) {
         Step step;
         if (verb == "answer") step = call.answer(device(user), mesh_limit, now);
         if (verb == "decline") step = call.decline(user, now);
-        if (verb == "leave") step = call.leave(user, now);
+        if (verb == "leave") step = call.leave(device(user), now);
         if (verb == "timeout") step = call.ring_timeout(now);
         if (verb == "join") step = call.join(device(user), mesh_limit, now);
         if (verb == "gone") step = call.member_gone(user, now);
@@ -331,7 +333,7 @@ TEST(Calls, ADurationRunsFromTheFirstAnswerToTheEnd) {
     Call call("call-1", "chat-1", Kind::voice, false, device("a"), {"b"}, t0);
     EXPECT_EQ(call.duration_ms(), 0);
     call.answer(device("b"), mesh_limit, t0 + std::chrono::seconds(5));
-    EXPECT_FALSE(call.leave("b", t0 + std::chrono::seconds(65)).rings_stopped.size());
+    EXPECT_FALSE(call.leave(device("b"), t0 + std::chrono::seconds(65)).rings_stopped.size());
     EXPECT_EQ(call.duration_ms(), 60000);
     EXPECT_EQ(call.ended_at(), t0 + std::chrono::seconds(65));
 }
@@ -347,6 +349,44 @@ TEST(Calls, OnlyTheDeviceInTheCallDropsOrComesBack) {
     EXPECT_FALSE(call.device_back(device("b")));
     EXPECT_EQ(call.device_of("b"), device("b"));
     EXPECT_EQ(call.device_of("c"), std::nullopt);
+}
+
+// A call is taken per device: a participant's other devices, not in it, may not hang it up
+// (nor cancel it, the caller's), share a screen in it or signal from it, and changing nothing.
+// What takes a user out whichever device they are on (the grace, leaving the chat) still does.
+TEST(Calls, OnlyTheDeviceInTheCallHangsUpSharesOrSignals) {
+    struct Row {
+        const char* what;
+        std::vector<std::string> script;
+        std::string last_refusal;
+        std::vector<std::string> participants;  // after the script
+    };
+    const std::vector<Row> rows{
+        {"the caller's other device cancels", {"leave a@tablet"}, "forbidden", {"a"}},
+        {"the caller's device cancels", {"leave a"}, "", {}},
+        {"the callee's other device hangs up", {"answer b@laptop", "leave b"}, "forbidden", {"a", "b"}},
+        {"the callee's device in the call hangs up", {"answer b@laptop", "leave b@laptop"}, "", {"a"}},
+        {"the other device shares a screen", {"answer b@laptop", "share b"}, "forbidden", {"a", "b"}},
+        {"the device in the call shares a screen", {"answer b@laptop", "share b@laptop"}, "", {"a", "b"}},
+        {"the other device signals", {"answer b@laptop", "relay b a"}, "forbidden", {"a", "b"}},
+        {"the device in the call signals", {"answer b@laptop", "relay b@laptop a"}, "", {"a", "b"}},
+        {"a signal to a participant (to the device in the call)", {"answer b@laptop", "relay a b"}, "", {"a", "b"}},
+        {"a rung user who is no participant signals", {"answer b@laptop", "relay c a"}, "forbidden", {"a", "b"}},
+        {"the grace of the device in the call ends", {"answer b@laptop", "drop b@laptop", "grace b"}, "", {"a"}},
+        {"a user in the call on another device leaves the chat", {"answer b@laptop", "gone b"}, "", {"a"}},
+    };
+    for (const auto& row : rows) {
+        Call call("call-1", "chat-1", Kind::video, true, device("a"), {"b", "c"}, t0);
+        EXPECT_EQ(run(call, row.script), row.last_refusal) << row.what;
+        std::vector<std::string> participants;
+        for (const auto& [user, participant] : call.participants()) participants.push_back(user);
+        EXPECT_EQ(participants, row.participants) << row.what;
+        if (call.is_participant("b")) {
+            EXPECT_TRUE(call.is_in_call(device("b@laptop"))) << row.what;
+            EXPECT_FALSE(call.is_in_call(device("b"))) << row.what;
+            EXPECT_EQ(call.participants().at("b").screen_sharing, row.script.back() == "share b@laptop") << row.what;
+        }
+    }
 }
 
 // A call whose node was lost ends as recorded: answered, it is completed up to the loss (never
