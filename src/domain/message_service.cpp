@@ -57,6 +57,7 @@ void MessageService::check_send(const SendMessage& m) const {
     require_uuid(m.chat_id, "chat_id");
     if (m.reply_to_id) require_uuid(*m.reply_to_id, "reply_to_id");
     if (m.thread_root_id) require_uuid(*m.thread_root_id, "thread_root_id");
+    if (m.media_id) require_uuid(*m.media_id, "media_id");
     require_client_id(m.client_id);
     if (m.from_template) {
         if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
@@ -84,7 +85,6 @@ void MessageService::check_send(const SendMessage& m) const {
         default:
             validate_content(m.content, false);
             if (!m.media_id) throw bad_request("media messages need a media_id", "media_id");
-            require_uuid(*m.media_id, "media_id");
     }
     rich_text::validate(m.content, m.entities);
 }

@@ -768,6 +768,20 @@ TEST_F(MediaTest, SendImageVoiceVideoAndFileMessages) {
         EXPECT_TRUE(IsError(send_message(port(), a, chat, {{"type", type}, {"media_id", "nope"}}), 400, "bad_request"))
             << type;
     }
+    // Nor on any other message: a text or a place with a media_id that is no UUID was a 500
+    // (the database refused it), now sent scheduled too.
+    const json place = {{"location", {{"latitude", 1.5}, {"longitude", 2.5}}}};
+    for (const auto& body : {json{{"type", "text"}, {"content", "hi"}, {"media_id", "x"}},
+                             json{{"type", "location"}, {"metadata", place}, {"media_id", ""}}}) {
+        const auto sent = send_message(port(), a, chat, body);
+        EXPECT_TRUE(IsError(sent, 400, "bad_request")) << body.dump();
+        EXPECT_EQ(sent.json()["error"]["details"].value("field", ""), "media_id") << sent.body;
+        auto scheduled = body;
+        scheduled["send_at"] = timestamp_from_now(std::chrono::hours(1));
+        EXPECT_TRUE(
+            IsError(post(port(), a.token, chat_url(chat) + "/scheduled-messages", scheduled), 400, "bad_request"))
+            << scheduled.dump();
+    }
 }
 
 TEST_F(MediaTest, SendMediaMessageOverWebSocket) {
