@@ -60,7 +60,7 @@ void parse_message(const Json& data) {
 }
 
 void expect_error_frame(const std::optional<std::string>& id) {
-    const auto frame = Json::parse(confab::api::error_frame(id, std::current_exception()));
+    const auto frame = Json::parse(confab::api::error_frame(id, std::current_exception(), "fuzzed event"));
     FUZZ_EXPECT(frame["type"] == "error");
     FUZZ_EXPECT(id ? frame["id"] == *id : !frame.contains("id"));
     const auto code = frame["error"]["code"];

@@ -27,10 +27,12 @@ domain::calls::Device device_of(const model::Principal& principal) { return {pri
 
 }  // namespace
 
-std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error) {
+std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error, std::string_view what) {
+    const auto wire = http::describe(std::move(error));
+    http::log_failure(wire, what);
     Json frame{{"type", "error"}};
     if (id) frame["id"] = *id;
-    frame["error"] = http::error_object(http::describe(std::move(error)));
+    frame["error"] = http::error_object(wire);
     return dump(frame);
 }
 
@@ -191,7 +193,8 @@ boost::asio::awaitable<std::optional<std::string>> WsEvents::handle(const model:
             failure = std::current_exception();
         }
     }
-    co_return error_frame(request.id_, failure);
+    co_return error_frame(request.id_, failure,
+                          "websocket event=" + request.envelope_.type + " user_id=" + principal.user_id);
 }
 
 }  // namespace confab::api

@@ -17,14 +17,9 @@ std::string allow_header(const std::vector<Method>& methods) {
     return allow;
 }
 
-// A bug is an error. A 503 is only debug: an outage or overload is logged once where it is
-// detected (store::Pool), and one line per refused request would flood the log with it.
 Response failure_response(const Request& request, std::exception_ptr error) {
     const auto wire = describe(std::move(error));
-    if (wire.code == model::ErrorCode::internal)
-        spdlog::error("request_id={} failed: {}", request.request_id, wire.log_detail);
-    else if (wire.code == model::ErrorCode::unavailable)
-        spdlog::debug("request_id={} unavailable: {}", request.request_id, wire.log_detail);
+    log_failure(wire, "request_id=" + request.request_id);
     return error_response(wire);
 }
 

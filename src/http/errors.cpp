@@ -2,6 +2,8 @@
 
 #include "confab/store/tx.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace confab::http {
 
 int status_of(model::ErrorCode code) {
@@ -71,6 +73,11 @@ Response error_response(const WireError& error) {
         response.headers.emplace_back("Retry-After", std::to_string((ms + 999) / 1000));
     }
     return response;
+}
+
+void log_failure(const WireError& error, std::string_view what) {
+    if (error.code == model::ErrorCode::internal) spdlog::error("{} failed: {}", what, error.log_detail);
+    else if (error.code == model::ErrorCode::unavailable) spdlog::debug("{} unavailable: {}", what, error.log_detail);
 }
 
 }  // namespace confab::http

@@ -73,7 +73,8 @@ private:
     std::map<std::string, Route, std::less<>> routes_;
 };
 
-// The error frame for a request (id may be absent): {"type":"error","id"?,"error":{...}}.
-std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error);
+// The error frame for a request (id may be absent): {"type":"error","id"?,"error":{...}}; a
+// failure that is a bug is logged as `what` (the event and its user).
+std::string error_frame(const std::optional<std::string>& id, std::exception_ptr error, std::string_view what);
 
 }  // namespace confab::api

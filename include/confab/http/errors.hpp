@@ -23,6 +23,11 @@ struct WireError {
 WireError describe(std::exception_ptr error);
 WireError describe(const model::Error& error);
 
+// Logs a failure answered to a client, `what` naming the request (its id, or a WebSocket
+// event and user): a bug is an error; a 503 is only debug, as an outage or overload is logged
+// once where it is detected (store::Pool), and a line per refused request would flood the log.
+void log_failure(const WireError& error, std::string_view what);
+
 int status_of(model::ErrorCode code);
 
 // {"code", "message", "details"?}
