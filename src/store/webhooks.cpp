@@ -93,6 +93,15 @@ std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std:
     return found;
 }
 
+void lock_server_wide(Tx& tx) { tx.exec("SELECT pg_advisory_xact_lock(hashtext('confab.server_webhooks'))"); }
+
+// FOR NO KEY UPDATE, not FOR UPDATE: adding the bot to a chat holds the chat's row and then
+// takes a key share of the bot's (the membership's foreign key), while a replacement holds the
+// bot's row and takes a key share of its chats' (the new cursors'): each would wait for the other.
+void lock_bot(Tx& tx, const std::string& bot_id) {
+    tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE", bot_id);
+}
+
 void remove_of_bot(Tx& tx, const std::string& bot_id) {
     tx.exec_params("DELETE FROM webhook_subscriptions WHERE bot_id = $1::uuid", bot_id);
 }

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -436,6 +437,28 @@ TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     // A deleted bot has no parked deliveries to show.
     EXPECT_EQ(del(at, ann.token, bot_url(bot_id)).status, 204);
     EXPECT_TRUE(IsError(get(at, ann.token, failures_url), 404, "not_found"));
+}
+
+// Replacements of one bot's webhook sent at once are made one after another: each is answered
+// with a webhook of its own, and the bot keeps one, the last made.
+TEST_F(BotsTest, ConcurrentWebhookReplacementsEachSucceedAndLeaveTheBotOne) {
+    WebhookReceiver receiver;
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    const auto url_of = [&receiver](std::size_t i) { return receiver.url() + "/" + std::to_string(i); };
+    const auto answers = all_at_once(10, [&](std::size_t i) {
+        return patch(port(), ann.token, bot_url(bot.user.id), {{"webhook_url", url_of(i)}});
+    });
+    std::set<std::string> ids, urls;
+    for (const auto& answer : answers) {
+        ASSERT_TRUE(IsJson(answer, 200)) << answer.describe();
+        ids.insert(answer.json()["bot"]["webhook_id"].get<std::string>());
+        urls.insert(answer.json()["bot"]["webhook_url"].get<std::string>());
+    }
+    EXPECT_EQ(ids.size(), answers.size()) << "each replacement made a webhook of its own";
+    const auto kept = expect_json(get(port(), ann.token, bot_url(bot.user.id)), 200, "the bot");
+    EXPECT_EQ(ids.count(kept["webhook_id"].get<std::string>()), 1U) << kept.dump();
+    EXPECT_EQ(urls.count(kept["webhook_url"].get<std::string>()), 1U) << kept.dump();
 }
 
 TEST_F(BotsTest, ParkedDeliveriesOfABotWithoutAWebhookOrOfNoBotAreNotFound) {

@@ -407,6 +407,45 @@ TEST_F(WebhooksTest, TheOperatorListsAndReplaysAServerWideDeliveryThatKeptFailin
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+// The caps hold under concurrent creations, which count one after another (the chat's row lock,
+// an advisory lock for the server-wide ones): exactly 20 are made, the rest refused with a
+// message naming the cap they met.
+TEST_F(WebhooksTest, ConcurrentSubscriptionsStopAtTheCapOfTheChatAndOfTheServer) {
+    TestDatabase database;  // the server-wide cap is the whole server's
+    ServerProcess server(database.url(), webhook_env());
+    const auto at = server.port();
+    WebhookReceiver receiver;
+    const auto ann = register_user(at, "ann");
+    const auto chat_id = create_group(at, ann)["id"].get<std::string>();
+    const auto body = json({{"url", receiver.url()}});
+    const auto made_and_refused = [](const std::vector<HttpResponse>& answers, const std::string& refusal) {
+        std::size_t made = 0;
+        for (const auto& answer : answers) {
+            if (answer.status == 201) {
+                ++made;
+                continue;
+            }
+            EXPECT_TRUE(IsError(answer, 409, "conflict")) << answer.describe();
+            if (answer.status == 409) {
+                EXPECT_EQ(answer.json()["error"]["message"], refusal);
+            }
+        }
+        return made;
+    };
+
+    const auto in_chat = all_at_once(30, [&](std::size_t) { return post(at, ann.token, webhooks_url(chat_id), body); });
+    EXPECT_EQ(made_and_refused(in_chat, "at most 20 webhooks per chat"), 20U);
+    EXPECT_EQ(expect_json(get(at, ann.token, webhooks_url(chat_id)), 200, "chat list")["webhooks"].size(), 20U);
+
+    const auto server_wide = all_at_once(30, [&](std::size_t) {
+        return http(at, "POST", "/api/v1/server/webhooks", body.dump(), key_headers());
+    });
+    EXPECT_EQ(made_and_refused(server_wide, "at most 20 server-wide webhooks"), 20U);
+    EXPECT_EQ(expect_json(get(at, api_key, "/api/v1/server/webhooks"), 200, "server list")["webhooks"].size(), 20U);
+    EXPECT_EQ(expect_json(get(at, ann.token, webhooks_url(chat_id)), 200, "chat list")["webhooks"].size(), 20U)
+        << "the server-wide ones are not the chat's";
+}
+
 TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);

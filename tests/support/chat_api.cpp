@@ -1,9 +1,11 @@
 #include "support/chat_api.hpp"
 
 #include <iostream>
+#include <latch>
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace confab::test {
 
@@ -619,6 +621,20 @@ HttpResponse guarded(const std::function<HttpResponse()>& f) {
         r.body = std::string("exception: ") + e.what();
         return r;
     }
+}
+
+std::vector<HttpResponse> all_at_once(std::size_t count, const std::function<HttpResponse(std::size_t)>& request) {
+    std::vector<HttpResponse> answers(count);
+    std::latch ready(static_cast<std::ptrdiff_t>(count));
+    std::vector<std::thread> threads;
+    threads.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+        threads.emplace_back([&, i] {
+            ready.arrive_and_wait();
+            answers[i] = guarded([&] { return request(i); });
+        });
+    for (auto& thread : threads) thread.join();
+    return answers;
 }
 
 std::string repeat(const std::string& unit, std::size_t n) {

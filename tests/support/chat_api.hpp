@@ -165,6 +165,9 @@ json ws_request(WsClient& ws, const std::string& type, json data = json::object(
 // Runs `f` (for worker threads, where an exception would abort the test binary): a thrown
 // exception (connection reset, timeout) becomes status 0 with the exception text as body.
 HttpResponse guarded(const std::function<HttpResponse()>& f);
+// `count` requests made at once, request(i) on a thread of its own each (guarded), released
+// together once every thread is ready; their answers in that order.
+std::vector<HttpResponse> all_at_once(std::size_t count, const std::function<HttpResponse(std::size_t)>& request);
 
 // A string of n copies of `unit` (e.g. a multi-byte code point).
 std::string repeat(const std::string& unit, std::size_t n);

@@ -21,6 +21,13 @@ std::optional<model::WebhookSubscription> find(Tx& tx, const std::string& id);
 // A chat's subscriptions, or the server-wide ones (chat_id empty); oldest first. Bots' are
 // neither.
 std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std::string>& chat_id);
+// Serializes the creations of server-wide subscriptions (a lock held until the transaction
+// ends), so that one counting them and inserting another sees every one committed before.
+// A chat's are serialized by the chat's row lock (store::chats::lock).
+void lock_server_wide(Tx& tx);
+// Serializes the replacements of a bot's webhook: locks the bot's row against other writers
+// of it, but not against rows that refer to it (a membership being added).
+void lock_bot(Tx& tx, const std::string& bot_id);
 // Removes the bot's subscription (a bot has at most one), if it has one.
 void remove_of_bot(Tx& tx, const std::string& bot_id);
 bool remove(Tx& tx, const std::string& id);
