@@ -271,19 +271,14 @@ boost::asio::awaitable<void> WebhookService::remove(WebhookOwner owner, std::str
     co_await writes_.pool().run([id](store::Tx& tx) { store::webhooks::remove(tx, id); });
 }
 
-boost::asio::awaitable<WebhookFailurePage> WebhookService::failures(WebhookOwner owner, std::string id,
-                                                                    std::optional<std::string> after_id, int limit) {
-    if (after_id) require_uuid(*after_id, "cursor");
+boost::asio::awaitable<model::ListPage<WebhookFailure>> WebhookService::failures(WebhookOwner owner, std::string id,
+                                                                                 std::optional<model::ListPlace> after,
+                                                                                 int limit) {
+    if (after) require_uuid(after->id, "cursor");
     co_await owned(owner, id);
-    auto found = co_await writes_.pool().run(
-        [id, after_id, limit](store::Tx& tx) { return store::webhooks::failures(tx, id, after_id, limit + 1); });
-    WebhookFailurePage page;
-    if (static_cast<int>(found.size()) > limit) {
-        found.resize(static_cast<std::size_t>(limit));
-        page.next_cursor = found.back().id;
-    }
-    page.failures = std::move(found);
-    co_return page;
+    auto rows = co_await writes_.pool().run(
+        [id, after, limit](store::Tx& tx) { return store::webhooks::failures(tx, id, after, limit + 1); });
+    co_return model::list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> WebhookService::replay(WebhookOwner owner,

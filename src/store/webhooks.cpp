@@ -200,17 +200,19 @@ void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node)
         failure.last_error, node);
 }
 
-std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
-                                            const std::optional<std::string>& after_id, int limit) {
-    std::vector<model::WebhookFailure> found;
-    for (const auto& row :
-         tx.exec_params("SELECT " + failure_columns +
-                            " FROM webhook_failures f WHERE f.subscription_id = $1::uuid AND ($2::uuid IS NULL OR "
-                            "(f.failed_at, f.id) > (SELECT failed_at, id FROM webhook_failures WHERE id = $2::uuid)) "
-                            "ORDER BY f.failed_at, f.id LIMIT $3",
-                        subscription_id, after_id, limit))
-        found.push_back(failure_from(row));
-    return found;
+std::vector<std::pair<model::WebhookFailure, model::ListPlace>> failures(Tx& tx, const std::string& subscription_id,
+                                                                         const std::optional<model::ListPlace>& after,
+                                                                         int limit) {
+    // Keyset over webhook_failures_subscription (subscription_id, failed_at, id).
+    return placed_rows(tx.exec_params("SELECT " + failure_columns +
+                                          ", " CONFAB_MICROS(
+                                              "f.failed_at") ", f.id::text "
+                                                             "FROM webhook_failures f WHERE f.subscription_id = "
+                                                             "$1::uuid AND" CONFAB_NEWER_THAN_PLACE(
+                                                                 "f.failed_at", "f.id", "$2",
+                                                                 "$3::uuid") "ORDER BY f.failed_at, f.id LIMIT $4",
+                                      subscription_id, place_time(after), place_id(after), limit),
+                       failure_from);
 }
 
 std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,

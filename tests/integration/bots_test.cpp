@@ -439,6 +439,33 @@ TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     EXPECT_TRUE(IsError(get(at, ann.token, failures_url), 404, "not_found"));
 }
 
+// A page's cursor holds the place of its last delivery, not a row to look up: replaying that
+// delivery, which removes it, does not end the list (as on a chat's route, webhooks_test).
+TEST_F(BotsTest, TheBotsParkedDeliveriesPageOnPastOneReplayedSince) {
+    TestDatabase database;
+    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    // Refuses the messages whose text starts "parked", so that those alone are parked.
+    WebhookReceiver receiver([](const json& body, std::size_t) {
+        const auto message = body.value("data", json::object()).value("message", json::object());
+        return message.value("content", "").rfind("parked", 0) == 0 ? 503 : 200;
+    });
+    const auto ann = register_user(at, "ann");
+    const auto created =
+        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
+    const std::string bot_id = created["bot"]["id"];
+    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
+    const std::string chat_id = create_group(at, ann, {bot_id})["id"];
+    for (const auto* text : {"parked 1", "parked 2", "parked 3"}) send_text(at, ann, chat_id, text);
+
+    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
+    ASSERT_TRUE(eventually(
+        [&] { return expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"].size() == 3; }, 60s));
+    receiver.set_policy(nullptr);
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, failures_url));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
 // Replacements of one bot's webhook sent at once are made one after another: each is answered
 // with a webhook of its own, and the bot keeps one, the last made.
 TEST_F(BotsTest, ConcurrentWebhookReplacementsEachSucceedAndLeaveTheBotOne) {

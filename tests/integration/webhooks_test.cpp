@@ -407,6 +407,39 @@ TEST_F(WebhooksTest, TheOperatorListsAndReplaysAServerWideDeliveryThatKeptFailin
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+// A page's cursor holds the place of its last delivery (its failed_at and id), not a row to look
+// up: replaying that delivery, which removes it, does not end the list. The chat's route and the
+// server's alike (the bot's: bots_test).
+TEST_F(WebhooksTest, APageOfParkedDeliveriesGoesOnPastOneReplayedSince) {
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    WebhookReceiver receiver([](const json&, std::size_t) { return 503; });
+    const auto ann = register_user(at, "ann");
+    const auto chat_id = create_group(at, ann)["id"].get<std::string>();
+    const auto in_chat =
+        expect_json(post(at, ann.token, webhooks_url(chat_id), {{"url", receiver.url()}}), 201, "chat subscription");
+    const auto server_wide =
+        expect_json(http(at, "POST", "/api/v1/server/webhooks", json({{"url", receiver.url()}}).dump(), key_headers()),
+                    201, "server-wide subscription");
+    receiver.add_secret(in_chat);
+    receiver.add_secret(server_wide);
+    for (const auto* text : {"one", "two", "three"}) send_text(at, ann, chat_id, text);
+
+    const auto chat_failures = webhooks_url(chat_id) + "/" + in_chat["id"].get<std::string>() + "/failures";
+    const auto server_failures = "/api/v1/server/webhooks/" + server_wide["id"].get<std::string>() + "/failures";
+    const auto parked = [&](const std::string& token, const std::string& url) {
+        return expect_json(get(at, token, url), 200, "failures")["failures"].size();
+    };
+    ASSERT_TRUE(
+        eventually([&] { return parked(ann.token, chat_failures) == 3 && parked(api_key, server_failures) == 3; },
+                   60s));
+    receiver.set_policy(nullptr);
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, chat_failures));
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, api_key, server_failures));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
 // The caps hold under concurrent creations, which count one after another (the chat's row lock,
 // an advisory lock for the server-wide ones): exactly 20 are made, the rest refused with a
 // message naming the cap they met.

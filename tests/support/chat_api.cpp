@@ -238,6 +238,33 @@ std::string first_cursor(std::uint16_t port, const std::string& token, const std
     return body["next_cursor"].get<std::string>();
 }
 
+::testing::AssertionResult PagesOnPastReplayedFailures(std::uint16_t port, const std::string& token,
+                                                       const std::string& url) {
+    const auto whole = get(port, token, url);
+    if (!IsJson(whole, 200)) return ::testing::AssertionFailure() << "GET " << url << ": " << whole.describe();
+    const auto expected = ids_of(whole.json()["failures"].get<std::vector<json>>());
+    if (expected.size() < 2) return ::testing::AssertionFailure() << "fewer than two to page through: " << whole.body;
+    std::vector<std::string> paged;
+    std::string target = url + "?limit=1";
+    for (std::size_t page = 0; page <= expected.size(); ++page) {
+        const auto r = get(port, token, target);
+        if (!IsJson(r, 200)) return ::testing::AssertionFailure() << "GET " << target << ": " << r.describe();
+        const auto body = r.json();
+        for (const auto& failure : body["failures"]) {
+            paged.push_back(failure["id"].get<std::string>());
+            const auto replayed = post(port, token, url + "/" + paged.back() + "/replay");
+            if (!IsJson(replayed, 200) || replayed.json()["delivered"] != true)
+                return ::testing::AssertionFailure() << "replaying " << paged.back() << ": " << replayed.describe();
+        }
+        if (body["next_cursor"].is_null()) break;
+        target = url + "?limit=1&cursor=" + url_encode(body["next_cursor"].get<std::string>());
+    }
+    if (paged != expected)
+        return ::testing::AssertionFailure()
+               << "the pages gave " << json(paged).dump() << ", not " << json(expected).dump();
+    return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,
                                            const std::string& foreign_cursor) {
     const std::vector<std::pair<std::string, std::string>> refused{

@@ -96,6 +96,12 @@ std::vector<json> every_page(std::uint16_t port, const std::string& token, const
                                         const char* id_key = "id");
 // The next_cursor of the first page of one item of the list at `url` (it has two or more).
 std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url);
+// The parked webhook deliveries at `url` (docs/api.md, Webhooks; two or more) read in pages of
+// one, each page's delivery replayed (and so no longer listed) before the next page is asked
+// for: the pages still give every delivery the list held, in its order. The receiver must
+// take the replays.
+::testing::AssertionResult PagesOnPastReplayedFailures(std::uint16_t port, const std::string& token,
+                                                       const std::string& url);
 // What a list paged by cursor refuses, each 400 bad_request naming its parameter: a cursor
 // the server did not make, `foreign_cursor` (another list's), and limit 0 and 201.
 ::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/list_page.hpp"
 #include "confab/model/webhook.hpp"
 
 #include "confab/store/tx.hpp"
@@ -77,9 +78,11 @@ Backlog backlog(Tx& tx);
 
 // Parks a delivery, if `node` still holds its pair.
 void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node);
-// A subscription's parked deliveries, oldest first, after the given one.
-std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
-                                            const std::optional<std::string>& after_id, int limit);
+// A subscription's parked deliveries, oldest first (by failed_at, then id), each with its place,
+// after the given place (which need not be a row that still exists: a replayed one is gone).
+std::vector<std::pair<model::WebhookFailure, model::ListPlace>> failures(Tx& tx, const std::string& subscription_id,
+                                                                         const std::optional<model::ListPlace>& after,
+                                                                         int limit);
 std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,
                                                   const std::string& failure_id);
 void remove_failure(Tx& tx, const std::string& failure_id);
