@@ -479,6 +479,28 @@ TEST_F(WebhooksTest, ConcurrentSubscriptionsStopAtTheCapOfTheChatAndOfTheServer)
         << "the server-wide ones are not the chat's";
 }
 
+// Scheme and host are case-insensitive (RFC 3986): such a URL is subscribed as written, for a
+// chat and for a bot (checked alike), and deliveries reach it.
+TEST_F(WebhooksTest, AUrlInCapitalsIsSubscribedAsWrittenAndReached) {
+    WebhookReceiver receiver;
+    const auto url = "HTTP" + receiver.url().substr(4);
+    ASSERT_EQ(url.rfind("HTTP://127.0.0.1:", 0), 0U) << url;
+    const auto ann = register_user(port(), "ann");
+    const auto chat_id = create_group(port(), ann)["id"].get<std::string>();
+    const auto webhook = expect_json(post(port(), ann.token, webhooks_url(chat_id), {{"url", url}}), 201, "subscribe");
+    EXPECT_EQ(webhook["url"], url);
+    receiver.add_secret(webhook);
+    const auto sent = send_text(port(), ann, chat_id, "to a capital URL");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 1; }, 15s));
+    EXPECT_EQ(receiver.unique("message.new")[0]["data"]["message"]["id"], sent["id"]);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+
+    const auto bot = expect_json(post(port(), ann.token, "/api/v1/bots",
+                                      {{"username", unique_username("hook")}, {"webhook_url", url}}),
+                                 201, "a bot with a capital webhook_url");
+    EXPECT_EQ(bot["bot"]["webhook_url"], url);
+}
+
 TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);
