@@ -1,5 +1,6 @@
 #include "confab/api/json.hpp"
 #include "confab/api/message_input.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/domain/scheduled_service.hpp"
@@ -9,6 +10,8 @@ namespace confab::api {
 namespace {
 
 using boost::asio::awaitable;
+
+constexpr char scheduled_kind = 'q';  // cursor kind (pagination.hpp)
 
 http::Response scheduled_response(int status, const model::ScheduledMessage& scheduled) {
     return http::json_response(status, dump(to_json(scheduled)));
@@ -34,15 +37,11 @@ awaitable<http::Response> list(Services& services, http::Context& context) {
         if (!parsed) throw model::bad_request("status must be pending, sent or cancelled", "status");
         q.status = *parsed;
     }
-    if (const auto cursor = query.get("cursor")) {
-        q.after_id = decode_cursor(*cursor);
-        if (!q.after_id) throw model::bad_request("invalid cursor", "cursor");
-    }
+    q.after = place_cursor(query, scheduled_kind);
     const auto page = co_await services.scheduled.list(principal.user_id, std::move(q));
-    Json scheduled = Json::array();
-    for (const auto& s : page.scheduled) scheduled.push_back(to_json(s));
-    const Json next = page.next_cursor ? Json(encode_cursor(*page.next_cursor)) : Json(nullptr);
-    co_return http::json_response(200, dump(Json{{"scheduled_messages", std::move(scheduled)}, {"next_cursor", next}}));
+    co_return http::json_response(200,
+                                  dump(place_page_json("scheduled_messages", scheduled_kind, page,
+                                                       [](const model::ScheduledMessage& s) { return to_json(s); })));
 }
 
 awaitable<http::Response> update(Services& services, http::Context& context) {

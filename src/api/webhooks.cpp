@@ -1,4 +1,5 @@
 #include "confab/api/json.hpp"
+#include "confab/api/pagination.hpp"
 #include "confab/api/query.hpp"
 #include "confab/api/routes.hpp"
 #include "confab/api/webhook_bodies.hpp"
@@ -18,6 +19,8 @@ std::string JsonWebhookBodies::body(const domain::Event& event, const domain::De
 namespace {
 
 using boost::asio::awaitable;
+
+constexpr char failure_kind = 'f';  // cursor kind (pagination.hpp)
 
 Json to_json(const model::WebhookSubscription& webhook) {
     return Json{{"id", webhook.id},
@@ -95,18 +98,14 @@ awaitable<http::Response> remove(Services& services, http::Context& context, Sco
 awaitable<http::Response> failures(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     const auto query = Query::parse(context.request.query);
-    std::optional<std::string> after_id;
-    if (const auto cursor = query.get("cursor")) {
-        after_id = decode_cursor(*cursor);
-        if (!after_id) throw model::bad_request("invalid cursor", "cursor");
-    }
+    auto after = place_cursor(query, failure_kind);
     auto webhook_id = co_await webhook_id_of(services, context, owner);
-    const auto page =
-        co_await services.webhooks.failures(std::move(owner), std::move(webhook_id), after_id, page_limit(query));
-    Json found = Json::array();
-    for (const auto& failure : page.failures) found.push_back(to_json(failure));
-    const Json next = page.next_cursor ? Json(encode_cursor(*page.next_cursor)) : Json(nullptr);
-    co_return http::json_response(200, dump(Json{{"failures", std::move(found)}, {"next_cursor", next}}));
+    const auto page = co_await services.webhooks.failures(std::move(owner), std::move(webhook_id), std::move(after),
+                                                          page_limit(query));
+    co_return http::json_response(200, dump(place_page_json("failures", failure_kind, page,
+                                                            [](const model::WebhookFailure& failure) {
+                                                                return to_json(failure);
+                                                            })));
 }
 
 awaitable<http::Response> replay(Services& services, http::Context& context, Scope scope) {

@@ -328,14 +328,23 @@ Text any_text() {
     return Text{"a string", [](std::string_view) { return true; }};
 }
 
+// Whether the text starts with `scheme` (given in lower case) in any case: a URL's scheme is
+// case-insensitive (RFC 3986 3.1), and the HTTP client reads it so. Only the URLs that are just
+// requested take it: push.fcm_token_url is also a token's audience, compared as written.
+bool starts_with_scheme(std::string_view text, std::string_view scheme) {
+    return text.size() >= scheme.size() &&
+           std::equal(scheme.begin(), scheme.end(), text.begin(),
+                      [](char lower, char given) { return lower == std::tolower(static_cast<unsigned char>(given)); });
+}
+
 // Empty allowed (the feature is off); when set, an http:// URL with a host.
 Text optional_http_url() {
     return Text{"empty, or a URL such as \"http://127.0.0.1:5000\" (http:// only, no query or blanks)",
                 [](std::string_view text) {
                     constexpr std::string_view scheme = "http://";
                     return text.empty() ||
-                           (text.starts_with(scheme) && text.size() > scheme.size() && text[scheme.size()] != '/' &&
-                            text.find_first_of("?# \t") == std::string_view::npos);
+                           (starts_with_scheme(text, scheme) && text.size() > scheme.size() &&
+                            text[scheme.size()] != '/' && text.find_first_of("?# \t") == std::string_view::npos);
                 }};
 }
 

@@ -121,19 +121,14 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     co_return stored;
 }
 
-boost::asio::awaitable<ScheduledPage> ScheduledService::list(std::string actor, ScheduledQuery query) {
+boost::asio::awaitable<model::ListPage<ScheduledMessage>> ScheduledService::list(std::string actor,
+                                                                                 ScheduledQuery query) {
     if (query.chat_id) require_uuid(*query.chat_id, "chat_id");
-    if (query.after_id) require_uuid(*query.after_id, "cursor");
-    auto found = co_await writes_.pool().run([actor, query](store::Tx& tx) {
-        return store::scheduled::of_sender(tx, actor, query.status, query.chat_id, query.after_id, query.limit + 1);
+    if (query.after) require_uuid(query.after->id, "cursor");
+    auto rows = co_await writes_.pool().run([actor, query](store::Tx& tx) {
+        return store::scheduled::of_sender(tx, actor, query.status, query.chat_id, query.after, query.limit + 1);
     });
-    ScheduledPage page;
-    if (static_cast<int>(found.size()) > query.limit) {
-        found.resize(static_cast<std::size_t>(query.limit));
-        page.next_cursor = found.back().id;
-    }
-    page.scheduled = std::move(found);
-    co_return page;
+    co_return model::list_page(std::move(rows), query.limit);
 }
 
 boost::asio::awaitable<ScheduledMessage> ScheduledService::get(std::string actor, std::string id) {

@@ -136,6 +136,21 @@ void require_chat_or_server(const WebhookOwner& owner) {
     if (owner.bot_id) throw bad_request("a bot's webhook is set on the bot");
 }
 
+// In a creation's transaction, before it counts the owner's subscriptions: the lock that makes
+// concurrent creations count one after another, so that they cannot pass the cap together. A
+// chat's is the chat's row, as its writes take it; the admin's standing is read again under it
+// (they may have lost their role since it was checked).
+void lock_subscriptions_of(store::Tx& tx, const WebhookOwner& owner) {
+    if (!owner.chat_id) store::webhooks::lock_server_wide(tx);
+    else if (owner.actor) rules::may_manage_webhooks(lock_standing(tx, *owner.chat_id, *owner.actor));
+    else if (!store::chats::lock(tx, *owner.chat_id)) throw not_found("chat");
+}
+
+std::string too_many_webhooks(const WebhookOwner& owner) {
+    const auto most = std::to_string(max_webhooks_per_owner);
+    return owner.chat_id ? "at most " + most + " webhooks per chat" : "at most " + most + " server-wide webhooks";
+}
+
 Timestamp now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 }  // namespace
@@ -214,9 +229,10 @@ boost::asio::awaitable<WebhookSubscription> WebhookService::create(WebhookOwner 
                                      .events = std::move(events),
                                      .created_by = owner.actor,
                                      .created_at = {}};
-    co_return co_await writes_.pool().run([subscription](store::Tx& tx) {
+    co_return co_await writes_.pool().run([owner, subscription](store::Tx& tx) {
+        lock_subscriptions_of(tx, owner);
         if (store::webhooks::of_chat(tx, subscription.chat_id).size() >= max_webhooks_per_owner)
-            throw conflict("at most " + std::to_string(max_webhooks_per_owner) + " webhooks per chat");
+            throw conflict(too_many_webhooks(owner));
         return store::webhooks::create(tx, subscription);
     });
 }
@@ -235,6 +251,8 @@ boost::asio::awaitable<std::optional<WebhookSubscription>> WebhookService::set_b
                                            .bot_id = bot_id};
     }
     co_return co_await writes_.pool().run([bot_id, subscription](store::Tx& tx) -> std::optional<WebhookSubscription> {
+        // One replacement at a time: two that both found none to remove would both insert one.
+        store::webhooks::lock_bot(tx, bot_id);
         store::webhooks::remove_of_bot(tx, bot_id);
         if (!subscription) return std::nullopt;
         return store::webhooks::create(tx, *subscription);
@@ -253,19 +271,14 @@ boost::asio::awaitable<void> WebhookService::remove(WebhookOwner owner, std::str
     co_await writes_.pool().run([id](store::Tx& tx) { store::webhooks::remove(tx, id); });
 }
 
-boost::asio::awaitable<WebhookFailurePage> WebhookService::failures(WebhookOwner owner, std::string id,
-                                                                    std::optional<std::string> after_id, int limit) {
-    if (after_id) require_uuid(*after_id, "cursor");
+boost::asio::awaitable<model::ListPage<WebhookFailure>> WebhookService::failures(WebhookOwner owner, std::string id,
+                                                                                 std::optional<model::ListPlace> after,
+                                                                                 int limit) {
+    if (after) require_uuid(after->id, "cursor");
     co_await owned(owner, id);
-    auto found = co_await writes_.pool().run(
-        [id, after_id, limit](store::Tx& tx) { return store::webhooks::failures(tx, id, after_id, limit + 1); });
-    WebhookFailurePage page;
-    if (static_cast<int>(found.size()) > limit) {
-        found.resize(static_cast<std::size_t>(limit));
-        page.next_cursor = found.back().id;
-    }
-    page.failures = std::move(found);
-    co_return page;
+    auto rows = co_await writes_.pool().run(
+        [id, after, limit](store::Tx& tx) { return store::webhooks::failures(tx, id, after, limit + 1); });
+    co_return model::list_page(std::move(rows), limit);
 }
 
 boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> WebhookService::replay(WebhookOwner owner,

@@ -48,8 +48,9 @@ asio::ssl::context& tls_context() {
 Target target_of(const std::string& url) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed) throw HttpClientError("not a URL: " + url, false);
-    const bool tls = parsed->scheme() == "https";
-    if (!tls && parsed->scheme() != "http")
+    // scheme_id() reads the scheme in any case (RFC 3986 3.1: "HTTP://" is "http://").
+    const bool tls = parsed->scheme_id() == boost::urls::scheme::https;
+    if (!tls && parsed->scheme_id() != boost::urls::scheme::http)
         throw HttpClientError("only http and https URLs are supported: " + url, false);
     if (parsed->host().empty()) throw HttpClientError("no host in " + url, false);
     Target target{parsed->host(),

@@ -96,7 +96,8 @@ bool HttpWebhookTransport::allows(const asio::ip::address& address) const {
 
 asio::awaitable<void> HttpWebhookTransport::check_destination(std::string url, std::string field) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || parsed->scheme() != "http" || parsed->host().empty())
+    // In any case, as the scheme and the host are (RFC 3986 3.1, 3.2.2): "HTTP://Example.COM".
+    if (!parsed || parsed->scheme_id() != boost::urls::scheme::http || parsed->host().empty())
         throw model::bad_request(field + " must be an absolute http:// URL", field);
     if (parsed->has_fragment()) throw model::bad_request(field + " must have no fragment", field);
     // The resolver would take "99999" (modulo 65536) or "0": a port is 1-65535.

@@ -59,12 +59,13 @@ void prepare(Tx& tx) {
     tx.prepare("scheduled_find", "SELECT " + columns + " FROM scheduled_messages s WHERE s.id = $1::uuid");
     tx.prepare("scheduled_find_by_client_id",
                "SELECT " + columns + " FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.client_id = $2");
-    tx.prepare("scheduled_of_sender", "SELECT " + columns +
-                                          " FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.status = $2 "
-                                          "AND ($3::uuid IS NULL OR s.chat_id = $3::uuid) "
-                                          "AND ($4::uuid IS NULL OR (s.send_at, s.id) > "
-                                          "(SELECT send_at, id FROM scheduled_messages WHERE id = $4::uuid)) "
-                                          "ORDER BY s.send_at, s.id LIMIT $5");
+    // Keyset over scheduled_messages_sender (sender_id, send_at, id), from a place the cursor
+    // carries: the row it was taken from may be cancelled (deleted) or rescheduled since.
+    tx.prepare("scheduled_of_sender",
+               "SELECT " + columns + ", " CONFAB_MICROS("s.send_at") ", s.id::text "
+               "FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.status = $2 "
+               "AND ($3::uuid IS NULL OR s.chat_id = $3::uuid) AND" CONFAB_NEWER_THAN_PLACE(
+                   "s.send_at", "s.id", "$4", "$5::uuid") "ORDER BY s.send_at, s.id LIMIT $6");
     tx.prepare("scheduled_update",
                "UPDATE scheduled_messages AS s SET "
                "send_at = coalesce(to_timestamp($2::bigint / 1000.0), send_at), content = coalesce($3, content), "
@@ -113,11 +114,12 @@ std::optional<model::ScheduledMessage> find_by_client_id(Tx& tx, const std::stri
     return single(tx.exec_prepared("scheduled_find_by_client_id", sender_id, client_id));
 }
 
-std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender_id, model::ScheduledStatus status,
-                                               const std::optional<std::string>& chat_id,
-                                               const std::optional<std::string>& after_id, int limit) {
-    return all(tx.exec_prepared("scheduled_of_sender", sender_id, std::string(model::to_string(status)), chat_id,
-                                after_id, limit));
+std::vector<std::pair<model::ScheduledMessage, model::ListPlace>> of_sender(
+    Tx& tx, const std::string& sender_id, model::ScheduledStatus status, const std::optional<std::string>& chat_id,
+    const std::optional<model::ListPlace>& after, int limit) {
+    return placed_rows(tx.exec_prepared("scheduled_of_sender", sender_id, std::string(model::to_string(status)),
+                                        chat_id, place_time(after), place_id(after), limit),
+                       scheduled_from);
 }
 
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change) {

@@ -93,6 +93,15 @@ std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std:
     return found;
 }
 
+void lock_server_wide(Tx& tx) { tx.exec("SELECT pg_advisory_xact_lock(hashtext('confab.server_webhooks'))"); }
+
+// FOR NO KEY UPDATE, not FOR UPDATE: adding the bot to a chat holds the chat's row and then
+// takes a key share of the bot's (the membership's foreign key), while a replacement holds the
+// bot's row and takes a key share of its chats' (the new cursors'): each would wait for the other.
+void lock_bot(Tx& tx, const std::string& bot_id) {
+    tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE", bot_id);
+}
+
 void remove_of_bot(Tx& tx, const std::string& bot_id) {
     tx.exec_params("DELETE FROM webhook_subscriptions WHERE bot_id = $1::uuid", bot_id);
 }
@@ -191,17 +200,19 @@ void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node)
         failure.last_error, node);
 }
 
-std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
-                                            const std::optional<std::string>& after_id, int limit) {
-    std::vector<model::WebhookFailure> found;
-    for (const auto& row :
-         tx.exec_params("SELECT " + failure_columns +
-                            " FROM webhook_failures f WHERE f.subscription_id = $1::uuid AND ($2::uuid IS NULL OR "
-                            "(f.failed_at, f.id) > (SELECT failed_at, id FROM webhook_failures WHERE id = $2::uuid)) "
-                            "ORDER BY f.failed_at, f.id LIMIT $3",
-                        subscription_id, after_id, limit))
-        found.push_back(failure_from(row));
-    return found;
+std::vector<std::pair<model::WebhookFailure, model::ListPlace>> failures(Tx& tx, const std::string& subscription_id,
+                                                                         const std::optional<model::ListPlace>& after,
+                                                                         int limit) {
+    // Keyset over webhook_failures_subscription (subscription_id, failed_at, id).
+    return placed_rows(tx.exec_params("SELECT " + failure_columns +
+                                          ", " CONFAB_MICROS(
+                                              "f.failed_at") ", f.id::text "
+                                                             "FROM webhook_failures f WHERE f.subscription_id = "
+                                                             "$1::uuid AND" CONFAB_NEWER_THAN_PLACE(
+                                                                 "f.failed_at", "f.id", "$2",
+                                                                 "$3::uuid") "ORDER BY f.failed_at, f.id LIMIT $4",
+                                      subscription_id, place_time(after), place_id(after), limit),
+                       failure_from);
 }
 
 std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,

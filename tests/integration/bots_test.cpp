@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -436,6 +437,55 @@ TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     // A deleted bot has no parked deliveries to show.
     EXPECT_EQ(del(at, ann.token, bot_url(bot_id)).status, 204);
     EXPECT_TRUE(IsError(get(at, ann.token, failures_url), 404, "not_found"));
+}
+
+// A page's cursor holds the place of its last delivery, not a row to look up: replaying that
+// delivery, which removes it, does not end the list (as on a chat's route, webhooks_test).
+TEST_F(BotsTest, TheBotsParkedDeliveriesPageOnPastOneReplayedSince) {
+    TestDatabase database;
+    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    // Refuses the messages whose text starts "parked", so that those alone are parked.
+    WebhookReceiver receiver([](const json& body, std::size_t) {
+        const auto message = body.value("data", json::object()).value("message", json::object());
+        return message.value("content", "").rfind("parked", 0) == 0 ? 503 : 200;
+    });
+    const auto ann = register_user(at, "ann");
+    const auto created =
+        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
+    const std::string bot_id = created["bot"]["id"];
+    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
+    const std::string chat_id = create_group(at, ann, {bot_id})["id"];
+    for (const auto* text : {"parked 1", "parked 2", "parked 3"}) send_text(at, ann, chat_id, text);
+
+    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
+    ASSERT_TRUE(eventually(
+        [&] { return expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"].size() == 3; }, 60s));
+    receiver.set_policy(nullptr);
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, failures_url));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+// Replacements of one bot's webhook sent at once are made one after another: each is answered
+// with a webhook of its own, and the bot keeps one, the last made.
+TEST_F(BotsTest, ConcurrentWebhookReplacementsEachSucceedAndLeaveTheBotOne) {
+    WebhookReceiver receiver;
+    const auto ann = register_user(port(), "ann");
+    const auto bot = make_bot(ann);
+    const auto url_of = [&receiver](std::size_t i) { return receiver.url() + "/" + std::to_string(i); };
+    const auto answers = all_at_once(10, [&](std::size_t i) {
+        return patch(port(), ann.token, bot_url(bot.user.id), {{"webhook_url", url_of(i)}});
+    });
+    std::set<std::string> ids, urls;
+    for (const auto& answer : answers) {
+        ASSERT_TRUE(IsJson(answer, 200)) << answer.describe();
+        ids.insert(answer.json()["bot"]["webhook_id"].get<std::string>());
+        urls.insert(answer.json()["bot"]["webhook_url"].get<std::string>());
+    }
+    EXPECT_EQ(ids.size(), answers.size()) << "each replacement made a webhook of its own";
+    const auto kept = expect_json(get(port(), ann.token, bot_url(bot.user.id)), 200, "the bot");
+    EXPECT_EQ(ids.count(kept["webhook_id"].get<std::string>()), 1U) << kept.dump();
+    EXPECT_EQ(urls.count(kept["webhook_url"].get<std::string>()), 1U) << kept.dump();
 }
 
 TEST_F(BotsTest, ParkedDeliveriesOfABotWithoutAWebhookOrOfNoBotAreNotFound) {

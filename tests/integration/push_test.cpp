@@ -416,6 +416,23 @@ TEST_F(PushTest, ContentFreePushesCarryIdsOnly) {
         (json{{"dedupe_key", push["dedupe_key"]}, {"chat_id", chat}, {"message_id", message["id"]}, {"count", 1}}));
 }
 
+// A URL's scheme and host are case-insensitive (RFC 3986): a gateway URL written in capitals is
+// taken, and the pushes reach it.
+TEST_F(PushTest, AGatewayUrlInCapitalsIsReached) {
+    TestDatabase db;
+    const auto url = "HTTP" + gateway_->url().substr(4) + "/push";
+    ASSERT_EQ(url.rfind("HTTP://", 0), 0U) << url;
+    ServerProcess capital(db.url(), std::map<std::string, std::string>{{"CONFAB_PUSH_GATEWAY_URL", url},
+                                                                       {"CONFAB_PUSH_COLLAPSE_MS", "0"}});
+    auto ann = register_user(capital.port(), "pc");
+    auto bob = register_user(capital.port(), "pc");
+    register_device(capital.port(), bob.token, device_token_of(bob));
+    const std::string chat = create_group(capital.port(), ann, {bob.id})["id"];
+    const auto message = send_text(capital.port(), ann, chat, "to a capital gateway");
+    ASSERT_TRUE(eventually([&] { return !pushes_of(bob).empty(); }, 15s));
+    EXPECT_EQ(pushes_of(bob)[0]["message_id"], message["id"]);
+}
+
 // Pushes pending when the server is killed are all sent after it restarts, each with the
 // dedupe key it was first tried with.
 TEST_F(PushTest, PendingPushesSurviveAKill) {

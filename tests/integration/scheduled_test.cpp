@@ -286,6 +286,40 @@ TEST_F(ScheduledTest, AClientIdMakesSchedulingIdempotentAndListsPaginate) {
     EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "by send_at";
 }
 
+// A page's cursor holds the place of its last message (its send_at and id), not a row to look
+// up: cancelling that message (which deletes it) or rescheduling it before the next page is read
+// neither ends the list nor skips the messages after it. A rescheduled one is listed again
+// where it now stands.
+TEST_F(ScheduledTest, APageGoesOnPastItsLastMessageCancelledOrRescheduledSince) {
+    auto ann = register_user(port(), "sc");
+    std::string chat_id = create_group(port(), ann)["id"];
+    std::vector<std::string> ids;
+    for (int hours = 1; hours <= 4; ++hours)
+        ids.push_back(expect_json(schedule(port(), ann, chat_id, timestamp_from_now(std::chrono::hours(hours))), 201,
+                                  "schedule")["id"]);
+    const auto page_after = [&](const json& cursor) {
+        auto target = list_url + "?limit=1&chat_id=" + chat_id;
+        if (!cursor.is_null()) target += "&cursor=" + url_encode(cursor.get<std::string>());
+        return expect_json(get(port(), ann.token, target), 200, "a page of one");
+    };
+    std::vector<std::string> listed;
+    const auto read = [&](const json& cursor) {
+        const auto page = page_after(cursor);
+        for (const auto& s : page["scheduled_messages"]) listed.push_back(s["id"]);
+        return page["next_cursor"];
+    };
+
+    auto cursor = read(nullptr);
+    EXPECT_EQ(del(port(), ann.token, scheduled_url(ids[0])).status, 204);
+    cursor = read(cursor);
+    ASSERT_TRUE(IsJson(patch(port(), ann.token, scheduled_url(ids[1]),
+                             {{"send_at", timestamp_from_now(std::chrono::hours(10))}}),
+                       200));
+    for (int page = 0; page < 5 && !cursor.is_null(); ++page) cursor = read(cursor);
+    EXPECT_TRUE(cursor.is_null());
+    EXPECT_EQ(listed, (std::vector<std::string>{ids[0], ids[1], ids[2], ids[3], ids[1]}));
+}
+
 TEST_F(ScheduledTest, AnAuthorWhoMayNoLongerPostGetsItCancelledWithTheReason) {
     auto ann = register_user(port(), "sc");
     auto bob = register_user(port(), "sc");

@@ -407,6 +407,100 @@ TEST_F(WebhooksTest, TheOperatorListsAndReplaysAServerWideDeliveryThatKeptFailin
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+// A page's cursor holds the place of its last delivery (its failed_at and id), not a row to look
+// up: replaying that delivery, which removes it, does not end the list. The chat's route and the
+// server's alike (the bot's: bots_test).
+TEST_F(WebhooksTest, APageOfParkedDeliveriesGoesOnPastOneReplayedSince) {
+    TestDatabase database;
+    ServerProcess server(database.url(), webhook_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    WebhookReceiver receiver([](const json&, std::size_t) { return 503; });
+    const auto ann = register_user(at, "ann");
+    const auto chat_id = create_group(at, ann)["id"].get<std::string>();
+    const auto in_chat =
+        expect_json(post(at, ann.token, webhooks_url(chat_id), {{"url", receiver.url()}}), 201, "chat subscription");
+    const auto server_wide =
+        expect_json(http(at, "POST", "/api/v1/server/webhooks", json({{"url", receiver.url()}}).dump(), key_headers()),
+                    201, "server-wide subscription");
+    receiver.add_secret(in_chat);
+    receiver.add_secret(server_wide);
+    for (const auto* text : {"one", "two", "three"}) send_text(at, ann, chat_id, text);
+
+    const auto chat_failures = webhooks_url(chat_id) + "/" + in_chat["id"].get<std::string>() + "/failures";
+    const auto server_failures = "/api/v1/server/webhooks/" + server_wide["id"].get<std::string>() + "/failures";
+    const auto parked = [&](const std::string& token, const std::string& url) {
+        return expect_json(get(at, token, url), 200, "failures")["failures"].size();
+    };
+    ASSERT_TRUE(
+        eventually([&] { return parked(ann.token, chat_failures) == 3 && parked(api_key, server_failures) == 3; },
+                   60s));
+    receiver.set_policy(nullptr);
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, chat_failures));
+    EXPECT_TRUE(PagesOnPastReplayedFailures(at, api_key, server_failures));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+// The caps hold under concurrent creations, which count one after another (the chat's row lock,
+// an advisory lock for the server-wide ones): exactly 20 are made, the rest refused with a
+// message naming the cap they met.
+TEST_F(WebhooksTest, ConcurrentSubscriptionsStopAtTheCapOfTheChatAndOfTheServer) {
+    TestDatabase database;  // the server-wide cap is the whole server's
+    ServerProcess server(database.url(), webhook_env());
+    const auto at = server.port();
+    WebhookReceiver receiver;
+    const auto ann = register_user(at, "ann");
+    const auto chat_id = create_group(at, ann)["id"].get<std::string>();
+    const auto body = json({{"url", receiver.url()}});
+    const auto made_and_refused = [](const std::vector<HttpResponse>& answers, const std::string& refusal) {
+        std::size_t made = 0;
+        for (const auto& answer : answers) {
+            if (answer.status == 201) {
+                ++made;
+                continue;
+            }
+            EXPECT_TRUE(IsError(answer, 409, "conflict")) << answer.describe();
+            if (answer.status == 409) {
+                EXPECT_EQ(answer.json()["error"]["message"], refusal);
+            }
+        }
+        return made;
+    };
+
+    const auto in_chat = all_at_once(30, [&](std::size_t) { return post(at, ann.token, webhooks_url(chat_id), body); });
+    EXPECT_EQ(made_and_refused(in_chat, "at most 20 webhooks per chat"), 20U);
+    EXPECT_EQ(expect_json(get(at, ann.token, webhooks_url(chat_id)), 200, "chat list")["webhooks"].size(), 20U);
+
+    const auto server_wide = all_at_once(30, [&](std::size_t) {
+        return http(at, "POST", "/api/v1/server/webhooks", body.dump(), key_headers());
+    });
+    EXPECT_EQ(made_and_refused(server_wide, "at most 20 server-wide webhooks"), 20U);
+    EXPECT_EQ(expect_json(get(at, api_key, "/api/v1/server/webhooks"), 200, "server list")["webhooks"].size(), 20U);
+    EXPECT_EQ(expect_json(get(at, ann.token, webhooks_url(chat_id)), 200, "chat list")["webhooks"].size(), 20U)
+        << "the server-wide ones are not the chat's";
+}
+
+// Scheme and host are case-insensitive (RFC 3986): such a URL is subscribed as written, for a
+// chat and for a bot (checked alike), and deliveries reach it.
+TEST_F(WebhooksTest, AUrlInCapitalsIsSubscribedAsWrittenAndReached) {
+    WebhookReceiver receiver;
+    const auto url = "HTTP" + receiver.url().substr(4);
+    ASSERT_EQ(url.rfind("HTTP://127.0.0.1:", 0), 0U) << url;
+    const auto ann = register_user(port(), "ann");
+    const auto chat_id = create_group(port(), ann)["id"].get<std::string>();
+    const auto webhook = expect_json(post(port(), ann.token, webhooks_url(chat_id), {{"url", url}}), 201, "subscribe");
+    EXPECT_EQ(webhook["url"], url);
+    receiver.add_secret(webhook);
+    const auto sent = send_text(port(), ann, chat_id, "to a capital URL");
+    ASSERT_TRUE(eventually([&] { return receiver.unique("message.new").size() == 1; }, 15s));
+    EXPECT_EQ(receiver.unique("message.new")[0]["data"]["message"]["id"], sent["id"]);
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+
+    const auto bot = expect_json(post(port(), ann.token, "/api/v1/bots",
+                                      {{"username", unique_username("hook")}, {"webhook_url", url}}),
+                                 201, "a bot with a capital webhook_url");
+    EXPECT_EQ(bot["bot"]["webhook_url"], url);
+}
+
 TEST_F(WebhooksTest, OnlyTheGroupsAdminsManageItsWebhooks) {
     WebhookReceiver receiver;
     auto scene = subscribed_group(receiver);

@@ -1,9 +1,11 @@
 #include "support/chat_api.hpp"
 
 #include <iostream>
+#include <latch>
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace confab::test {
 
@@ -234,6 +236,33 @@ std::string first_cursor(std::uint16_t port, const std::string& token, const std
     const auto body = expect_json(get(port, token, url + "?limit=1"), 200, "GET " + url);
     if (!body.at("next_cursor").is_string()) throw std::runtime_error("GET " + url + " has one page: " + body.dump());
     return body["next_cursor"].get<std::string>();
+}
+
+::testing::AssertionResult PagesOnPastReplayedFailures(std::uint16_t port, const std::string& token,
+                                                       const std::string& url) {
+    const auto whole = get(port, token, url);
+    if (!IsJson(whole, 200)) return ::testing::AssertionFailure() << "GET " << url << ": " << whole.describe();
+    const auto expected = ids_of(whole.json()["failures"].get<std::vector<json>>());
+    if (expected.size() < 2) return ::testing::AssertionFailure() << "fewer than two to page through: " << whole.body;
+    std::vector<std::string> paged;
+    std::string target = url + "?limit=1";
+    for (std::size_t page = 0; page <= expected.size(); ++page) {
+        const auto r = get(port, token, target);
+        if (!IsJson(r, 200)) return ::testing::AssertionFailure() << "GET " << target << ": " << r.describe();
+        const auto body = r.json();
+        for (const auto& failure : body["failures"]) {
+            paged.push_back(failure["id"].get<std::string>());
+            const auto replayed = post(port, token, url + "/" + paged.back() + "/replay");
+            if (!IsJson(replayed, 200) || replayed.json()["delivered"] != true)
+                return ::testing::AssertionFailure() << "replaying " << paged.back() << ": " << replayed.describe();
+        }
+        if (body["next_cursor"].is_null()) break;
+        target = url + "?limit=1&cursor=" + url_encode(body["next_cursor"].get<std::string>());
+    }
+    if (paged != expected)
+        return ::testing::AssertionFailure()
+               << "the pages gave " << json(paged).dump() << ", not " << json(expected).dump();
+    return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,
@@ -619,6 +648,20 @@ HttpResponse guarded(const std::function<HttpResponse()>& f) {
         r.body = std::string("exception: ") + e.what();
         return r;
     }
+}
+
+std::vector<HttpResponse> all_at_once(std::size_t count, const std::function<HttpResponse(std::size_t)>& request) {
+    std::vector<HttpResponse> answers(count);
+    std::latch ready(static_cast<std::ptrdiff_t>(count));
+    std::vector<std::thread> threads;
+    threads.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+        threads.emplace_back([&, i] {
+            ready.arrive_and_wait();
+            answers[i] = guarded([&] { return request(i); });
+        });
+    for (auto& thread : threads) thread.join();
+    return answers;
 }
 
 std::string repeat(const std::string& unit, std::size_t n) {

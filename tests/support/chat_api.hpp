@@ -96,6 +96,12 @@ std::vector<json> every_page(std::uint16_t port, const std::string& token, const
                                         const char* id_key = "id");
 // The next_cursor of the first page of one item of the list at `url` (it has two or more).
 std::string first_cursor(std::uint16_t port, const std::string& token, const std::string& url);
+// The parked webhook deliveries at `url` (docs/api.md, Webhooks; two or more) read in pages of
+// one, each page's delivery replayed (and so no longer listed) before the next page is asked
+// for: the pages still give every delivery the list held, in its order. The receiver must
+// take the replays.
+::testing::AssertionResult PagesOnPastReplayedFailures(std::uint16_t port, const std::string& token,
+                                                       const std::string& url);
 // What a list paged by cursor refuses, each 400 bad_request naming its parameter: a cursor
 // the server did not make, `foreign_cursor` (another list's), and limit 0 and 201.
 ::testing::AssertionResult RefusesBadPages(std::uint16_t port, const std::string& token, const std::string& url,
@@ -165,6 +171,9 @@ json ws_request(WsClient& ws, const std::string& type, json data = json::object(
 // Runs `f` (for worker threads, where an exception would abort the test binary): a thrown
 // exception (connection reset, timeout) becomes status 0 with the exception text as body.
 HttpResponse guarded(const std::function<HttpResponse()>& f);
+// `count` requests made at once, request(i) on a thread of its own each (guarded), released
+// together once every thread is ready; their answers in that order.
+std::vector<HttpResponse> all_at_once(std::size_t count, const std::function<HttpResponse(std::size_t)>& request);
 
 // A string of n copies of `unit` (e.g. a multi-byte code point).
 std::string repeat(const std::string& unit, std::size_t n);

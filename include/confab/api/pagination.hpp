@@ -12,7 +12,8 @@
 // (bad_request, field cursor). Kinds taken: 'a' chats by activity, 'b' blocked users,
 // 'h' channels by handle, 'l' broadcast lists, 'm' mentions, 'n' pins, 'p' members,
 // 'r' reports, 's' message search, 'u' users; by place (model::ListPlace): 'i' invitations,
-// 'x' bans, 'c' invite links, 't' sessions, 'd' devices.
+// 'x' bans, 'c' invite links, 't' sessions, 'd' devices, 'f' parked webhook deliveries,
+// 'q' scheduled messages.
 namespace confab::api {
 
 // A cursor holding one integer key: "<kind>:<key>".

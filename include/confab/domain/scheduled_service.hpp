@@ -6,6 +6,7 @@
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/poll_gate.hpp"
 #include "confab/domain/rate_limiter.hpp"
+#include "confab/model/list_page.hpp"
 #include "confab/model/scheduled.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -36,15 +37,10 @@ struct ScheduledChange {
     std::optional<std::vector<TextEntity>> entities;
 };
 
-struct ScheduledPage {
-    std::vector<ScheduledMessage> scheduled;
-    std::optional<std::string> next_cursor;  // the last id returned, when more follow
-};
-
 struct ScheduledQuery {
     ScheduledStatus status = ScheduledStatus::pending;
     std::optional<std::string> chat_id;
-    std::optional<std::string> after_id;
+    std::optional<model::ListPlace> after;  // the place of the previous page's last one
     int limit = 50;
 };
 
@@ -64,7 +60,7 @@ public:
 
     // Returns the scheduled message and whether it is new (false: a repeated client_id).
     boost::asio::awaitable<std::pair<ScheduledMessage, bool>> schedule(ScheduleMessage request);
-    boost::asio::awaitable<ScheduledPage> list(std::string actor, ScheduledQuery query);
+    boost::asio::awaitable<model::ListPage<ScheduledMessage>> list(std::string actor, ScheduledQuery query);
     boost::asio::awaitable<ScheduledMessage> get(std::string actor, std::string id);
     boost::asio::awaitable<ScheduledMessage> update(std::string actor, std::string id, ScheduledChange change);
     boost::asio::awaitable<void> cancel(std::string actor, std::string id);

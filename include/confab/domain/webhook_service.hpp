@@ -5,6 +5,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/events.hpp"
 #include "confab/domain/poll_gate.hpp"
+#include "confab/model/list_page.hpp"
 #include "confab/model/webhook.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -67,11 +68,6 @@ struct NewWebhook {
     std::vector<std::string> events;  // empty: every event
 };
 
-struct WebhookFailurePage {
-    std::vector<WebhookFailure> failures;
-    std::optional<std::string> next_cursor;
-};
-
 // Who manages a subscription: a chat's admin (actor and chat), the operator through the
 // server API key (neither: server-wide subscriptions), or a bot's owner (actor and bot: the
 // bot's webhook, whose parked deliveries they list and replay).
@@ -96,8 +92,10 @@ public:
     boost::asio::awaitable<WebhookSubscription> create(WebhookOwner owner, NewWebhook request);
     boost::asio::awaitable<std::vector<WebhookSubscription>> list(WebhookOwner owner);
     boost::asio::awaitable<void> remove(WebhookOwner owner, std::string id);
-    boost::asio::awaitable<WebhookFailurePage> failures(WebhookOwner owner, std::string id,
-                                                        std::optional<std::string> after_id, int limit);
+    // The subscription's parked deliveries, oldest first, after a place (model::ListPlace: the
+    // last one's of the page before, replayed since or not).
+    boost::asio::awaitable<model::ListPage<WebhookFailure>> failures(WebhookOwner owner, std::string id,
+                                                                     std::optional<model::ListPlace> after, int limit);
     // A bot's webhook (docs/api.md, Bots): every event of the chats the bot is a member of, from
     // its joining on. Replaces the bot's webhook with one for `url` (a new secret), or removes it
     // (nullopt). The caller has made sure the bot is the actor's, and checked the URL

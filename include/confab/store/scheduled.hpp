@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/list_page.hpp"
 #include "confab/model/scheduled.hpp"
 
 #include "confab/store/tx.hpp"
@@ -20,10 +21,11 @@ std::optional<model::ScheduledMessage> find(Tx& tx, const std::string& id);
 std::optional<model::ScheduledMessage> find_by_client_id(Tx& tx, const std::string& sender_id,
                                                          const std::string& client_id);
 
-// The sender's scheduled messages of this status, by send_at then id, after the given one.
-std::vector<model::ScheduledMessage> of_sender(Tx& tx, const std::string& sender_id, model::ScheduledStatus status,
-                                               const std::optional<std::string>& chat_id,
-                                               const std::optional<std::string>& after_id, int limit);
+// The sender's scheduled messages of this status, by send_at then id, each with its place,
+// after the given place.
+std::vector<std::pair<model::ScheduledMessage, model::ListPlace>> of_sender(
+    Tx& tx, const std::string& sender_id, model::ScheduledStatus status, const std::optional<std::string>& chat_id,
+    const std::optional<model::ListPlace>& after, int limit);
 
 struct Change {
     std::optional<model::Timestamp> send_at;

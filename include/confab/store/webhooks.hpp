@@ -1,5 +1,6 @@
 #pragma once
 
+#include "confab/model/list_page.hpp"
 #include "confab/model/webhook.hpp"
 
 #include "confab/store/tx.hpp"
@@ -21,6 +22,13 @@ std::optional<model::WebhookSubscription> find(Tx& tx, const std::string& id);
 // A chat's subscriptions, or the server-wide ones (chat_id empty); oldest first. Bots' are
 // neither.
 std::vector<model::WebhookSubscription> of_chat(Tx& tx, const std::optional<std::string>& chat_id);
+// Serializes the creations of server-wide subscriptions (a lock held until the transaction
+// ends), so that one counting them and inserting another sees every one committed before.
+// A chat's are serialized by the chat's row lock (store::chats::lock).
+void lock_server_wide(Tx& tx);
+// Serializes the replacements of a bot's webhook: locks the bot's row against other writers
+// of it, but not against rows that refer to it (a membership being added).
+void lock_bot(Tx& tx, const std::string& bot_id);
 // Removes the bot's subscription (a bot has at most one), if it has one.
 void remove_of_bot(Tx& tx, const std::string& bot_id);
 bool remove(Tx& tx, const std::string& id);
@@ -70,9 +78,11 @@ Backlog backlog(Tx& tx);
 
 // Parks a delivery, if `node` still holds its pair.
 void park(Tx& tx, const model::WebhookFailure& failure, const std::string& node);
-// A subscription's parked deliveries, oldest first, after the given one.
-std::vector<model::WebhookFailure> failures(Tx& tx, const std::string& subscription_id,
-                                            const std::optional<std::string>& after_id, int limit);
+// A subscription's parked deliveries, oldest first (by failed_at, then id), each with its place,
+// after the given place (which need not be a row that still exists: a replayed one is gone).
+std::vector<std::pair<model::WebhookFailure, model::ListPlace>> failures(Tx& tx, const std::string& subscription_id,
+                                                                         const std::optional<model::ListPlace>& after,
+                                                                         int limit);
 std::optional<model::WebhookFailure> find_failure(Tx& tx, const std::string& subscription_id,
                                                   const std::string& failure_id);
 void remove_failure(Tx& tx, const std::string& failure_id);

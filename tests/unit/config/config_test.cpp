@@ -382,6 +382,15 @@ TEST_F(ConfigLoad, TranslationUrlIsEmptyOrHttp) {
     EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_TRANSLATION_URL", ""}})).translation.url, "");
 }
 
+// A URL's scheme is case-insensitive (RFC 3986 3.1): the push gateway's is taken as written,
+// as the HTTP client that posts to it reads it.
+TEST_F(ConfigLoad, PushGatewayUrlTakesItsSchemeInAnyCase) {
+    for (const std::string url : {"HTTP://push.internal:8080/notify", "Http://PUSH.internal/notify"})
+        EXPECT_EQ(load(std::nullopt, env_with_url({{"CONFAB_PUSH_GATEWAY_URL", url}})).push.gateway_url, url);
+    EXPECT_TRUE(contains(env_error("CONFAB_PUSH_GATEWAY_URL", "HTTPS://push.internal/notify"),
+                         "push.gateway_url (CONFAB_PUSH_GATEWAY_URL): expected empty, or a URL such as"));
+}
+
 TEST_F(ConfigLoad, AllowedOriginsFromEnvironmentCommaList) {
     const Config config =
         load(std::nullopt, env_with_url({{"CONFAB_ALLOWED_ORIGINS", " https://a.example , http://b.example:8080,"}}));

@@ -3,7 +3,13 @@
 
 #include "confab/net/webhook_transport.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <gtest/gtest.h>
+
+#include <exception>
+#include <string>
 
 namespace confab::net {
 namespace {
@@ -70,6 +76,35 @@ TEST(WebhookAddresses, TheSettingsOpenLoopbackAndPrivateRangesApart) {
     EXPECT_TRUE(allows("10.0.0.1"));
     EXPECT_TRUE(allows("fe80::1"));
     EXPECT_FALSE(allows("224.0.0.1"));
+}
+
+// What check_destination makes of the URL, under settings that allow loopback: "" when it is
+// accepted, else the refusal's message.
+std::string destination_refusal(const std::string& url) {
+    config::Webhooks settings;
+    settings.allow_loopback = true;
+    HttpWebhookTransport transport(settings);
+    boost::asio::io_context io;
+    std::string refusal;
+    boost::asio::co_spawn(io, transport.check_destination(url, "url"), [&refusal](const std::exception_ptr& failure) {
+        if (!failure) return;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            refusal = e.what();
+        }
+    });
+    io.run();
+    return refusal;
+}
+
+// The scheme and the host are case-insensitive (RFC 3986 3.1, 3.2.2).
+TEST(WebhookDestinations, TheSchemeAndHostAreReadInAnyCase) {
+    for (const std::string url : {"http://127.0.0.1:8080/hook", "HTTP://127.0.0.1:8080/hook", "Http://127.0.0.1/hook",
+                                  "HTTP://LOCALHOST:8080/hook", "http://[::FFFF:7F00:1]/"})
+        EXPECT_EQ(destination_refusal(url), "") << url;
+    for (const std::string url : {"HTTPS://127.0.0.1/hook", "ftp://127.0.0.1/hook", "127.0.0.1:8080/hook"})
+        EXPECT_EQ(destination_refusal(url), "url must be an absolute http:// URL") << url;
 }
 
 TEST(WebhookSignature, IsHmacSha256OfTheTimestampADotAndTheBody) {
