@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace confab::domain {
 namespace {
@@ -330,8 +331,12 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
         throw bad_request("only images and videos have thumbnails", "variant");
     if (video && !file.media.poster) throw Error(ErrorCode::unsupported_media_type, "this video has no poster");
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
+    const auto no_thumbnail = storage_.variant_path_of(file.media.storage_key, media::no_thumbnail_variant);
     static obs::Counter& made = obs::metrics().thumbnails_made.with({});
     const auto make = [&]() -> std::optional<std::uintmax_t> {
+        // Bytes that failed once fail again: decoding them on every request let one user keep
+        // the thumbnail threads busy with a few broken uploads.
+        if (std::filesystem::exists(no_thumbnail)) return std::nullopt;
         try {
             if (!std::filesystem::exists(thumbnail)) {
                 // Made under a temporary name and renamed: readers never see half a JPEG.
@@ -349,6 +354,7 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
             return std::filesystem::file_size(thumbnail);
         } catch (const std::exception& e) {
             spdlog::warn("thumbnail of media {} failed: {}", file.media.id, e.what());
+            std::ofstream{no_thumbnail};
             return std::nullopt;
         }
     };

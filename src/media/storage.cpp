@@ -26,6 +26,7 @@ bool is_hex_key(const std::string& sha256) {
 }  // namespace
 
 const std::string thumbnail_variant = "thumb.jpg";
+const std::string no_thumbnail_variant = "no-thumb";
 
 LocalStorage::LocalStorage(std::filesystem::path root) : root_(std::move(root)) {
     std::filesystem::create_directories(root_ / "tmp");
@@ -67,7 +68,8 @@ std::filesystem::path LocalStorage::variant_path_of(const std::string& key, cons
 void LocalStorage::remove(const std::string& key) {
     std::error_code ignored;
     std::filesystem::remove(path_of(key), ignored);
-    std::filesystem::remove(variant_path_of(key, thumbnail_variant), ignored);
+    for (const auto& variant : {thumbnail_variant, no_thumbnail_variant})
+        std::filesystem::remove(variant_path_of(key, variant), ignored);
 }
 
 std::size_t LocalStorage::remove_temporaries(std::chrono::seconds min_age) {

@@ -9,6 +9,9 @@ namespace confab::media {
 
 // The variant name of image thumbnails (JPEG, at most 320 px a side).
 extern const std::string thumbnail_variant;
+// An empty file beside an object whose thumbnail could not be made: its bytes will not decode
+// on the next request either.
+extern const std::string no_thumbnail_variant;
 
 // Where uploaded bytes live. Keys are made from the content's SHA-256, never from user
 // input, so identical uploads share one file. Blocking: call off the I/O threads.
