@@ -354,7 +354,7 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
             return std::filesystem::file_size(thumbnail);
         } catch (const std::exception& e) {
             spdlog::warn("thumbnail of media {} failed: {}", file.media.id, e.what());
-            std::ofstream{no_thumbnail};
+            const std::ofstream marker(no_thumbnail);
             return std::nullopt;
         }
     };
