@@ -520,7 +520,7 @@ Json to_json(const model::ChatView& view) {
                   {"is_muted", view.me.is_muted},
                   {"custom_role", custom_role_brief(view.me.custom_role)},
                   {"permissions", permission_names(domain::rules::permissions(
-                                      domain::rules::standing_of(c.type, c.settings, view.me)))}}},
+                                      domain::rules::standing_of(c.type, c.settings, c.large, view.me)))}}},
                 {"created_at", format_timestamp(c.created_at)},
                 {"updated_at", format_timestamp(c.updated_at)},
                 {"handle", optional_text(c.handle)},

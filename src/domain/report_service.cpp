@@ -22,7 +22,8 @@ void validate_comment(const std::optional<std::string>& comment) {
 std::vector<std::string> report_handlers(store::Tx& tx, const std::string& chat_id, const Standing& chat) {
     std::vector<std::string> handlers;
     for (const auto& [user, me] : store::members::standings(tx, chat_id))
-        if (rules::permits(rules::standing_of(chat.type, chat.settings, me), rules::Permission::handle_reports))
+        if (rules::permits(rules::standing_of(chat.type, chat.settings, chat.large, me),
+                           rules::Permission::handle_reports))
             handlers.push_back(user);
     return handlers;
 }

@@ -33,14 +33,19 @@ std::vector<Permission> grants_of(const Standing& actor) {
 }
 
 // The permissions a group's only_admins_can_* settings withdraw from every role below admin.
-bool withdrawn(const ChatSettings& settings, Permission permission) {
+// What a group withdraws from the roles below admin. In a large group everyone-mentions are
+// always the admins' and the owner's: one costs a stored mention and a mention.new per member
+// (tens of thousands), and a plain member's @all ten times a second held every send of the
+// node for seconds.
+bool withdrawn(const Standing& actor, Permission permission) {
+    const auto& settings = actor.settings;
     switch (permission) {
         case post:
         case post_media: return settings.only_admins_can_post;
         case edit_info: return settings.only_admins_can_edit_info;
         case add_members: return settings.only_admins_can_add_members;
         case pin: return settings.only_admins_can_pin;
-        case mention_all: return settings.only_admins_can_mention_all;
+        case mention_all: return settings.only_admins_can_mention_all || actor.large;
         default: return false;
     }
 }
@@ -108,11 +113,12 @@ bool permits(const Standing& actor, Permission permission) {
     const auto grants = grants_of(actor);
     if (std::find(grants.begin(), grants.end(), permission) == grants.end()) return false;
     // A channel's roles decide alone: its only_admins_can_* settings withdraw nothing.
-    return actor.role >= Role::admin || actor.type == ChatType::channel || !withdrawn(actor.settings, permission);
+    return actor.role >= Role::admin || actor.type == ChatType::channel || !withdrawn(actor, permission);
 }
 
-Standing standing_of(ChatType type, const ChatSettings& settings, const Membership& me) {
+Standing standing_of(ChatType type, const ChatSettings& settings, bool large, const Membership& me) {
     Standing standing{type, settings, me.role, false};
+    standing.large = large;
     if (me.custom_role) standing.custom_grants = me.custom_role->permissions;
     return standing;
 }

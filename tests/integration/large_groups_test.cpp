@@ -95,6 +95,23 @@ TEST_F(LargeGroupsTest, TheOwnerMakesAGroupLargeAndItsCapRises) {
     EXPECT_EQ(get_chat(port(), newcomers[3], chat_id)["member_count"], 6);
 }
 
+// An @all in a large group is a stored mention and a mention.new per member: the admins' and
+// the owner's only, though the group never set only_admins_can_mention_all.
+TEST_F(LargeGroupsTest, OnlyAdminsAndTheOwnerMentionEveryone) {
+    const auto owner = register_user(port(), "lg");
+    const auto members = users(port(), 2);
+    const auto chat_id = large_group(port(), owner, members);
+    set_role(port(), owner, chat_id, members[1].id, "admin");
+    const json everyone = {{"type", "text"},
+                           {"content", "@all hi"},
+                           {"entities", {{{"type", "mention_all"}, {"offset", 0}, {"length", 4}}}}};
+    EXPECT_TRUE(IsError(send_message(port(), members[0], chat_id, everyone), 403, "forbidden"));
+    EXPECT_EQ(get_chat(port(), members[0], chat_id)["me"]["permissions"].dump().find("mention_all"), std::string::npos);
+    EXPECT_TRUE(IsJson(send_message(port(), members[1], chat_id, everyone), 201)) << "an admin's";
+    EXPECT_TRUE(IsJson(send_message(port(), owner, chat_id, everyone), 201)) << "the owner's";
+    EXPECT_FALSE(get_chat(port(), owner, chat_id)["settings"]["only_admins_can_mention_all"].get<bool>());
+}
+
 TEST_F(LargeGroupsTest, OnlyTheOwnerMakesOnlyAGroupLargeAndOnlyOneWay) {
     const auto owner = register_user(port(), "lg");
     const auto admin = register_user(port(), "lg");

@@ -38,7 +38,7 @@ bool permits(const Standing& actor, Permission permission);
 
 // How a member stands in a chat of that type and settings as far as their membership tells
 // (neither muted nor blocked): what ChatModel.me.permissions and report handling judge.
-Standing standing_of(ChatType type, const ChatSettings& settings, const Membership& me);
+Standing standing_of(ChatType type, const ChatSettings& settings, bool large, const Membership& me);
 
 // Every permission the actor holds where they stand (ChatModel.me.permissions).
 std::vector<Permission> permissions(const Standing& actor);

@@ -118,6 +118,22 @@ TEST(LargeGroupRules, NobodyStartsACallInALargeGroup) {
     EXPECT_EQ(in_ordinary, "FAAAA");
 }
 
+// An everyone-mention costs a stored mention and a mention.new per member: in a large group
+// it is the admins' and the owner's, whatever only_admins_can_mention_all says.
+TEST(LargeGroupRules, OnlyAdminsAndTheOwnerMentionEveryoneInALargeGroup) {
+    std::string in_large, in_ordinary;
+    for (const auto role : roles) {
+        in_large += rules::permits(standing(ChatType::group, role, true), rules::Permission::mention_all) ? 'Y' : 'N';
+        in_ordinary +=
+            rules::permits(standing(ChatType::group, role, false), rules::Permission::mention_all) ? 'Y' : 'N';
+    }
+    EXPECT_EQ(in_large, "NNNYY") << "(columns: restricted member moderator admin owner)";
+    EXPECT_EQ(in_ordinary, "NYYYY");
+    EXPECT_FALSE(rules::permits(rules::standing_of(ChatType::group, {}, true, {.role = Role::member}),
+                                rules::Permission::mention_all))
+        << "what ChatModel.me.permissions shows";
+}
+
 TEST(LargeGroupRules, OneAddTakesAtMostAThousandUsers) {
     EXPECT_EQ(answer([] { rules::check_users_per_add(1); }), 'A');
     EXPECT_EQ(answer([] { rules::check_users_per_add(rules::max_users_per_add); }), 'A');

@@ -395,7 +395,8 @@ TEST(RulesTable, ACustomRolesPermissionsReplaceItsRanksGrants) {
     }
     const CustomRole role{.rank = Role::member, .permissions = grants};
     EXPECT_EQ(granted(Role::member, role), grants);
-    EXPECT_EQ(standing_of(ChatType::group, open, {.role = Role::member, .custom_role = role}).custom_grants, grants);
+    EXPECT_EQ(standing_of(ChatType::group, open, false, {.role = Role::member, .custom_role = role}).custom_grants,
+              grants);
 }
 
 // A restricted rank posts when its custom role grants post; the built-in restricted role never.

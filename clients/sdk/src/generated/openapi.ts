@@ -1677,7 +1677,8 @@ export interface paths {
          *
          *     `entities` formats the content (docs/api.md, Rich text): `400` (field `entities`)
          *     when one breaks a rule, mentions a non-member, or comes with `template_id`; `403` for
-         *     a `mention_all` by a plain member when `only_admins_can_mention_all` is set. Each
+         *     a `mention_all` by a plain member when `only_admins_can_mention_all` is set, and always
+         *     in a large group (docs/api.md, Large groups). Each
          *     member mentioned (not the sender) also gets `mention.new`.
          */
         post: operations["sendMessage"];
