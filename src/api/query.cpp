@@ -27,6 +27,8 @@ Query Query::parse(std::string_view raw) {
         auto value =
             http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
         if (!key || !value) throw model::bad_request("malformed query string");
+        // As in any string of a body: no text the database stores or searches holds U+0000.
+        if (value->find('\0') != std::string::npos) throw model::bad_request(*key + " must not contain U+0000", *key);
         query.values_.emplace(std::move(*key), std::move(*value));
     }
     return query;

@@ -33,6 +33,17 @@ TEST(Query, MalformedEncodingIsBadRequest) {
     expect_bad_request([] { Query::parse("a=%zz"); });
 }
 
+// /users?query=nu%00l answered 200 with nothing found while /search/messages refused it.
+TEST(Query, AValueWithUPlus0000IsBadRequestNamingIt) {
+    try {
+        Query::parse("limit=5&query=nu%00l");
+        ADD_FAILURE() << "expected bad_request";
+    } catch (const model::Error& e) {
+        EXPECT_EQ(e.code(), model::ErrorCode::bad_request);
+        EXPECT_EQ(e.field(), "query");
+    }
+}
+
 TEST(PageLimit, DefaultsTo50AndAcceptsOneTo200) {
     EXPECT_EQ(limit_of(""), 50);
     EXPECT_EQ(limit_of("limit=1"), 1);
