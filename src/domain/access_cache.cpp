@@ -21,25 +21,24 @@ std::shared_ptr<const ChatAccess> AccessCache::find(const std::string& chat_id) 
     return found->second.access;
 }
 
+std::shared_ptr<const ChatAccess> AccessCache::find_current(const std::string& chat_id,
+                                                            std::optional<std::int64_t> version) {
+    auto hit = find(chat_id);
+    return hit && (!version || hit->version == *version) ? hit : nullptr;
+}
+
 std::shared_ptr<const ChatAccess> AccessCache::find_or_load(store::Tx& tx, const std::string& chat_id,
                                                             std::optional<std::int64_t> version) {
-    const auto current = [&](const std::shared_ptr<const ChatAccess>& hit) {
-        return hit && (!version || hit->version == *version);
-    };
-    if (auto hit = find(chat_id); current(hit)) return hit;
+    if (auto hit = find_current(chat_id, version)) return hit;
     std::lock_guard lock(order_of(chat_id));
-    if (auto hit = find(chat_id); current(hit)) return hit;
-    auto loaded = store::chats::load_access(tx, chat_id);
-    if (!loaded) return nullptr;
-    // Returned as loaded: a bound smaller than this one chat may evict it at once.
-    auto entry = std::make_shared<const ChatAccess>(std::move(*loaded));
-    std::lock_guard entries(mutex_);
-    store_locked(chat_id, entry);
-    return entry;
+    // Kept as loaded, and returned so: a bound smaller than this one chat may evict it at once.
+    auto seen = seen_in(tx, chat_id, version);
+    if (seen.loaded) keep(chat_id, seen.access);
+    return seen.access;
 }
 
 AccessCache::Seen AccessCache::seen_in(store::Tx& tx, const std::string& chat_id, std::optional<std::int64_t> version) {
-    if (auto hit = find(chat_id); hit && (!version || hit->version == *version)) return {std::move(hit), false};
+    if (auto hit = find_current(chat_id, version)) return {std::move(hit), false};
     auto loaded = store::chats::load_access(tx, chat_id);
     if (!loaded) return {};
     return {std::make_shared<const ChatAccess>(std::move(*loaded)), true};

@@ -101,6 +101,8 @@ private:
         std::list<std::string>::iterator recency;
         std::size_t weight;
     };
+    // The cached entry when it is of `version` (or any, without one), marked recently used.
+    std::shared_ptr<const ChatAccess> find_current(const std::string& chat_id, std::optional<std::int64_t> version);
     // Under mutex_: stores `access` as the chat's entry, the most recently used, then evicts
     // the least recently used others while over the bound.
     void store_locked(const std::string& chat_id, std::shared_ptr<const ChatAccess> access);
