@@ -64,6 +64,11 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
             failure = std::current_exception();
         }
         if (failure) response = failure_response(request, failure);
+    } else if (auto* malformed = std::get_if<Router::Malformed>(&match)) {
+        context.route = malformed->pattern;
+        response = error_response(
+            describe(model::bad_request("the path's " + malformed->param + " has a malformed percent-encoding",
+                                        malformed->param)));
     } else if (auto* wrong = std::get_if<Router::MethodNotAllowed>(&match)) {
         response = error_response(describe(model::Error(model::ErrorCode::method_not_allowed, "method not allowed")));
         response.headers.emplace_back("Allow", allow_header(wrong->allowed));

@@ -52,18 +52,25 @@ Router::Match Router::match(Method method, std::string_view path) const {
     for (const auto& entry : entries_) {
         if (entry.segments.size() != segments.size()) continue;
         std::map<std::string, std::string> params;
+        std::optional<std::string> malformed;
         bool matches = true;
         for (std::size_t i = 0; i < segments.size() && matches; ++i) {
             const auto& expected = entry.segments[i];
             if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
+                auto name = expected.substr(1, expected.size() - 2);
                 auto value = percent_decode(segments[i]);
-                matches = value.has_value() && !value->empty();
-                if (matches) params.emplace(expected.substr(1, expected.size() - 2), std::move(*value));
+                matches = !segments[i].empty();
+                if (!value) {
+                    if (!malformed) malformed = std::move(name);
+                } else {
+                    params.emplace(std::move(name), std::move(*value));
+                }
             } else {
                 matches = expected == segments[i];
             }
         }
         if (!matches) continue;
+        if (entry.method == method && malformed) return Malformed{entry.pattern, std::move(*malformed)};
         if (entry.method == method) return Found{&entry.handler, entry.pattern, std::move(params)};
         // Two patterns may match one path (/users/me and /users/{id}): each method once.
         if (std::find(wrong_method.allowed.begin(), wrong_method.allowed.end(), entry.method) ==

@@ -434,7 +434,15 @@ bool lacks_one_host(const bhttp::request_header<>& header) {
     return header.version() >= 11 && header.count(bhttp::field::host) != 1;
 }
 
-// Refuses what is over a limit, or has no single Host, before a byte of its body is read: the
+// RFC 9112 6.1: a request whose Transfer-Encoding does not end in chunked has no body length
+// one can rely on, and must be answered 400 and closed; read by its Content-Length, or as
+// bodiless, its bytes would be taken for a next request (smuggling past a proxy that frames
+// it otherwise).
+bool has_unframed_transfer_encoding(const bhttp::request_parser<bhttp::empty_body>& head) {
+    return head.get().count(bhttp::field::transfer_encoding) > 0 && !head.chunked();
+}
+
+// Refuses what is over a limit, has no single Host or no body length, before a byte of its body is read: the
 // address's connection cap, the body size, an upload the user may not make now.
 asio::awaitable<std::optional<http::Response>> refusal_of(bhttp::request_parser<bhttp::empty_body>& head,
                                                           bool is_upload, std::uint64_t limit, bool address_admitted,
@@ -443,6 +451,9 @@ asio::awaitable<std::optional<http::Response>> refusal_of(bhttp::request_parser<
     if (lacks_one_host(head.get()))
         co_return http::error_response(
             http::describe(model::bad_request("an HTTP/1.1 request carries exactly one Host header", "Host")));
+    if (has_unframed_transfer_encoding(head))
+        co_return http::error_response(http::describe(
+            model::bad_request("a Transfer-Encoding must end in chunked, the only coding taken", "Transfer-Encoding")));
     if (head.content_length() && *head.content_length() > limit)
         co_return read_failure_response(bhttp::error::body_limit);
     if (is_upload) co_return co_await context.admit_upload(to_request(head.get(), remote));

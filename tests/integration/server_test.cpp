@@ -226,6 +226,20 @@ TEST_F(ServerTest, AnHttp11RequestWithoutExactlyOneHostIs400AndClosesTheConnecti
               0u);
 }
 
+TEST_F(ServerTest, ATransferEncodingNotEndingInChunkedIs400AndClosesTheConnection) {
+    // Read by its Content-Length, or as bodiless, the smuggled request after it was answered.
+    const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const std::string& framing :
+         {"Transfer-Encoding: gzip\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n",
+          std::string("Transfer-Encoding: chunked, gzip\r\n"), std::string("Transfer-Encoding: identity\r\n")}) {
+        const auto out =
+            raw_exchange(port(), "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n" + smuggled, 5s);
+        EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << framing << out;
+        EXPECT_NE(out.find("\"details\":{\"field\":\"Transfer-Encoding\"}"), std::string::npos) << out;
+        EXPECT_EQ(count_occurrences(out, "Server: confab"), 1) << "the request in the body is not answered: " << out;
+    }
+}
+
 TEST_F(ServerTest, MalformedRequestsGetA4xxOrACloseAndTheServerSurvives) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"garbage request line", "GARBAGE\r\n\r\n"},

@@ -5,6 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -16,7 +18,7 @@ using Handler = std::function<boost::asio::awaitable<Response>(Context&)>;
 
 // Method + path pattern -> handler. Patterns are literal segments and `{name}` captures
 // of one whole segment, e.g. /api/v1/chats/{id}/members/{user_id}. Captures are
-// percent-decoded.
+// percent-decoded; one that cannot be makes the request malformed (400), not of no route.
 class Router {
 public:
     struct Found {
@@ -25,10 +27,15 @@ public:
         std::map<std::string, std::string> params;
     };
     struct NotFound {};
+    // The path has a route's shape, but a capture's percent-encoding is malformed ("%zz").
+    struct Malformed {
+        std::string pattern;
+        std::string param;
+    };
     struct MethodNotAllowed {
         std::vector<Method> allowed;
     };
-    using Match = std::variant<Found, NotFound, MethodNotAllowed>;
+    using Match = std::variant<Found, NotFound, MethodNotAllowed, Malformed>;
 
     struct Route {
         Method method;

@@ -46,9 +46,21 @@ TEST_F(RouterTest, EmptyCaptureDoesNotMatch) {
     EXPECT_TRUE(std::holds_alternative<Router::NotFound>(router.match(Method::get, "/api/v1/users/")));
 }
 
-TEST_F(RouterTest, MalformedPercentEncodingDoesNotMatch) {
-    EXPECT_TRUE(std::holds_alternative<Router::NotFound>(router.match(Method::get, "/api/v1/users/%zz")));
-    EXPECT_TRUE(std::holds_alternative<Router::NotFound>(router.match(Method::get, "/api/v1/users/%4")));
+TEST_F(RouterTest, MalformedPercentEncodingInACaptureIsMalformedNamingIt) {
+    for (const auto* path : {"/api/v1/users/%zz", "/api/v1/users/%4"}) {
+        const auto match = router.match(Method::get, path);
+        ASSERT_TRUE(std::holds_alternative<Router::Malformed>(match)) << path;
+        EXPECT_EQ(std::get<Router::Malformed>(match).pattern, "/api/v1/users/{id}");
+        EXPECT_EQ(std::get<Router::Malformed>(match).param, "id");
+    }
+    const auto second = router.match(Method::put, "/api/v1/messages/m1/reactions/%F0%9");
+    ASSERT_TRUE(std::holds_alternative<Router::Malformed>(second));
+    EXPECT_EQ(std::get<Router::Malformed>(second).param, "emoji");
+}
+
+TEST_F(RouterTest, MalformedPercentEncodingOfNoRoutesShapeIsNotFoundAndOfAnotherMethodNotAllowed) {
+    EXPECT_TRUE(std::holds_alternative<Router::NotFound>(router.match(Method::get, "/api/v1/us%zzers/1")));
+    EXPECT_TRUE(std::holds_alternative<Router::MethodNotAllowed>(router.match(Method::del, "/api/v1/users/%zz")));
 }
 
 TEST_F(RouterTest, WrongMethodListsTheAllowedOnes) {
