@@ -11,10 +11,7 @@ constexpr std::size_t max_request_id = 64;  // code points
 }  // namespace
 
 Envelope parse_envelope(std::string_view frame, std::optional<std::string>& id_for_errors) {
-    if (frame.find('\0') != std::string_view::npos) throw model::bad_request("frame is not valid JSON");
-    Json parsed = Json::parse(frame, nullptr, false);
-    if (parsed.is_discarded()) throw model::bad_request("frame is not valid JSON");
-    if (!parsed.is_object()) throw model::bad_request("frame must be a JSON object");
+    Json parsed = parse_object(frame, "frame");
     Envelope envelope;
     if (const auto id = parsed.find("id"); id != parsed.end()) {
         // Escaped (\u0000), a NUL passes the raw check above.

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -12,12 +14,26 @@ namespace confab::api {
 
 using model::bad_request;
 
-Json parse_object(std::string_view text) {
+Json parse_object(std::string_view text, std::string_view what) {
+    const auto invalid = [what] { return bad_request(std::string(what) + " is not valid JSON"); };
     // A raw NUL is never valid JSON, and some parsers stop at it: refuse it outright.
-    if (text.find('\0') != std::string_view::npos) throw bad_request("body is not valid JSON");
-    Json parsed = Json::parse(text, nullptr, false);
-    if (parsed.is_discarded()) throw bad_request("body is not valid JSON");
-    if (!parsed.is_object()) throw bad_request("body must be a JSON object");
+    if (text.find('\0') != std::string_view::npos) throw invalid();
+    // The keys each open object was given: an object that ends up with fewer had one twice.
+    std::vector<std::size_t> keys_given;
+    bool key_twice = false;
+    const auto count_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+        if (event == Json::parse_event_t::object_start) keys_given.push_back(0);
+        if (event == Json::parse_event_t::key) ++keys_given.back();
+        if (event == Json::parse_event_t::object_end) {
+            key_twice = key_twice || parsed.size() != keys_given.back();
+            keys_given.pop_back();
+        }
+        return true;
+    };
+    Json parsed = Json::parse(text, count_keys, false);
+    if (parsed.is_discarded()) throw invalid();
+    if (key_twice) throw bad_request(std::string(what) + " gives a key twice in one object");
+    if (!parsed.is_object()) throw bad_request(std::string(what) + " must be a JSON object");
     return parsed;
 }
 
@@ -43,12 +59,22 @@ std::optional<std::string> nullable_string(const Json& object, const char* field
     return optional_string(object, field);
 }
 
+bool beyond_exact_integers(const Json& number) {
+    constexpr std::uint64_t largest = (std::uint64_t{1} << 53) - 1;
+    if (number.is_number_unsigned()) return number.get<std::uint64_t>() > largest;
+    if (number.is_number_integer()) {
+        const auto value = number.get<std::int64_t>();
+        return value > static_cast<std::int64_t>(largest) || value < -static_cast<std::int64_t>(largest);
+    }
+    // An integer past 64 bits arrives as a float; so does 1e20. Past 2^53 every double is whole.
+    return number.is_number_float() && std::abs(number.get<double>()) > static_cast<double>(largest);
+}
+
 std::optional<long long> optional_integer(const Json& object, const char* field) {
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
     if (!found->is_number_integer()) throw bad_request(std::string(field) + " must be an integer", field);
-    if (found->is_number_unsigned() && found->get<unsigned long long>() > 9007199254740991ULL)
-        throw bad_request(std::string(field) + " is out of range", field);
+    if (beyond_exact_integers(*found)) throw bad_request(std::string(field) + " is out of range", field);
     return found->get<long long>();
 }
 
@@ -87,19 +113,24 @@ std::optional<std::map<std::string, std::string>> optional_string_map(const Json
 
 namespace {
 
-// How deeply arrays and objects nest in `value` (a scalar is 0), found without recursion:
-// a request body can nest deeper than a thread's stack could follow.
-std::size_t nesting_depth(const Json& value) {
-    std::size_t deepest = 0;
+struct Shape {
+    std::size_t depth = 0;        // how deeply arrays and objects nest (a scalar is 0)
+    bool inexact_number = false;  // a number no JSON reader holds exactly
+};
+
+// Found without recursion: a request body can nest deeper than a thread's stack could follow.
+Shape shape_of(const Json& value) {
+    Shape shape;
     std::vector<std::pair<const Json*, std::size_t>> pending{{&value, 0}};
     while (!pending.empty()) {
         const auto [node, depth] = pending.back();
         pending.pop_back();
+        if (node->is_number()) shape.inexact_number = shape.inexact_number || beyond_exact_integers(*node);
         if (!node->is_structured()) continue;
-        deepest = std::max(deepest, depth + 1);
+        shape.depth = std::max(shape.depth, depth + 1);
         for (const auto& child : *node) pending.emplace_back(&child, depth + 1);
     }
-    return deepest;
+    return shape;
 }
 
 constexpr std::size_t max_metadata_depth = 64;
@@ -116,10 +147,15 @@ std::optional<model::OpaqueJson> optional_object(const Json& object, const char*
     // Checked first because dump() recurses once per level. Each level takes at least two
     // bytes ("[]"), so deeper than half the limit cannot fit at all; below that a client's
     // JSON parser may still refuse (Python's stops near 1,000 levels) what would fit.
-    const auto depth = nesting_depth(*found);
-    if (depth > max_bytes / 2) throw too_large();
-    if (depth > max_metadata_depth)
+    const auto shape = shape_of(*found);
+    if (shape.depth > max_bytes / 2) throw too_large();
+    if (shape.depth > max_metadata_depth)
         throw bad_request(std::string(field) + " must nest at most " + std::to_string(max_metadata_depth) + " levels",
+                          field);
+    // Stored as given, a 2^64 would come back as a float and a 2^60 would not survive a browser.
+    if (shape.inexact_number)
+        throw bad_request(std::string(field) +
+                              " may hold numbers of magnitude up to 2^53-1 only (send larger as strings)",
                           field);
     auto text = dump(*found);
     if (text.find("\\u0000") != std::string::npos)  // jsonb cannot store U+0000

@@ -82,8 +82,7 @@ model::Error invalid_entities(const std::string& message) { return model::bad_re
 
 std::int64_t entity_integer(const Json& entity, const char* field) {
     const auto found = entity.find(field);
-    if (found == entity.end() || !found->is_number_integer() || !found->is_number_unsigned() ||
-        found->get<unsigned long long>() > 9007199254740991ULL)
+    if (found == entity.end() || !found->is_number_unsigned() || beyond_exact_integers(*found))
         throw invalid_entities(std::string("an entity's ") + field + " must be a non-negative integer");
     return found->get<std::int64_t>();
 }

@@ -185,6 +185,42 @@ TEST_F(HardeningTest, InvisibleNamesControlReactionsBackslashAvatarsDeepMetadata
     }
 }
 
+// Each was taken before: the last of two keys won, a 2^64 came back as 1.8446744073709552e19,
+// and a malformed escape in a path parameter was a 404 as if no such route were.
+TEST_F(HardeningTest, KeysGivenTwiceHugeMetadataNumbersAndMalformedPathEscapesAre400) {
+    auto owner = register_user(port(), "hk");
+    const std::string chat = create_group(port(), owner)["id"];
+    const auto messages = chat_url(chat) + "/messages";
+    const auto twice = http(port(), "POST", messages, R"({"type":"text","content":"a","content":"b","client_id":"c1"})",
+                            {{"Authorization", "Bearer " + owner.token}});
+    EXPECT_TRUE(IsError(twice, 400, "bad_request")) << twice.describe();
+
+    for (const std::string number : {"18446744073709551616", "-9007199254740992", "1e20"}) {
+        const auto huge = http(port(), "POST", messages,
+                               R"({"type":"text","content":"n","client_id":"c2","metadata":{"n":)" + number + "}}",
+                               {{"Authorization", "Bearer " + owner.token}});
+        EXPECT_TRUE(IsError(huge, 400, "bad_request")) << number << ": " << huge.describe();
+        EXPECT_EQ(huge.json()["error"]["details"].value("field", ""), "metadata") << number;
+    }
+    const auto kept = http(port(), "POST", messages,
+                           R"({"type":"text","content":"n","client_id":"c3","metadata":{"n":-9007199254740991}})",
+                           {{"Authorization", "Bearer " + owner.token}});
+    ASSERT_EQ(kept.status, 201) << kept.describe();
+    EXPECT_EQ(kept.json()["metadata"]["n"], -9007199254740991LL);
+
+    const auto escape = get(port(), owner.token, "/api/v1/chats/%zz/messages");
+    EXPECT_TRUE(IsError(escape, 400, "bad_request")) << escape.describe();
+    EXPECT_EQ(escape.json()["error"]["details"].value("field", ""), "id");
+
+    auto ws = ws_connect(port(), owner.token);
+    ws->send_text(R"({"type":"message.send","id":"r1","data":{"chat_id":")" + chat +
+                  R"(","type":"text","content":"a","content":"b","client_id":"c4"}})");
+    EXPECT_TRUE(IsWsError(wait_for(*ws, "error"), "bad_request"));
+    const auto history = all_messages(port(), owner, chat);
+    EXPECT_EQ(std::count_if(history.begin(), history.end(), [](const json& m) { return m["type"] == "text"; }), 1)
+        << "only the kept one was stored";
+}
+
 TEST_F(HardeningTest, AUserSearchNamesAtLeastTwoCharactersOfValidText) {
     auto me = register_user(port(), "sq");
     for (const std::string& target :

@@ -21,13 +21,18 @@ namespace confab::api {
 
 using Json = nlohmann::json;
 
-// Parses a request body that must be one JSON object.
-Json parse_object(std::string_view text);
+// Parses a request body (or, named by `what`, a WebSocket frame) that must be one JSON object:
+// 400 for anything else, a raw NUL, or a key given twice in one object (readers disagree on
+// which one counts, so neither does).
+Json parse_object(std::string_view text, std::string_view what = "body");
 
 std::string required_string(const Json& object, const char* field);
 std::optional<std::string> optional_string(const Json& object, const char* field);
 // A field that may be absent or null yields nullopt.
 std::optional<std::string> nullable_string(const Json& object, const char* field);
+// A number past 2^53-1 in magnitude: what not every JSON reader holds exactly (docs/api.md).
+bool beyond_exact_integers(const Json& number);
+// An integer of at most 2^53-1 in magnitude; 400 for anything else.
 std::optional<long long> optional_integer(const Json& object, const char* field);
 std::optional<bool> optional_bool(const Json& object, const char* field);
 std::optional<std::vector<std::string>> optional_string_array(const Json& object, const char* field);

@@ -1,4 +1,5 @@
 #include "confab/api/message_input.hpp"
+#include "confab/api/json.hpp"
 
 #include "confab/model/error.hpp"
 
@@ -96,6 +97,34 @@ void expect_too_large(const Json& body) {
     } catch (const model::Error& e) {
         EXPECT_EQ(e.code(), model::ErrorCode::payload_too_large);
     }
+}
+
+TEST(ParseSend, MetadataNumbersPastTwoToThe53AreRefusedNotStoredChanged) {
+    for (const char* number : {"18446744073709551616", "100000000000000000000000", "9007199254740992",
+                               "-9007199254740992", "1e20", "-1.5e300"}) {
+        const std::string body =
+            std::string(R"({"type":"text","content":"x","metadata":{"deep":[{"n":)") + number + "}]}}";
+        expect_bad_request(body.c_str(), "metadata");
+    }
+    const auto kept =
+        parse(R"({"type":"text","content":"x","metadata":{"a":9007199254740991,"b":-9007199254740991,"c":0.1}})");
+    EXPECT_EQ(Json::parse(kept.metadata.text), Json::parse(R"({"a":9007199254740991,"b":-9007199254740991,"c":0.1})"));
+}
+
+TEST(JsonIntegers, ExactUpToTwoToThe53MinusOneEitherWay) {
+    for (const char* exact : {"0", "9007199254740991", "-9007199254740991", "0.5", "9007199254740991.0"})
+        EXPECT_FALSE(beyond_exact_integers(Json::parse(exact))) << exact;
+    for (const char* beyond : {"9007199254740992", "-9007199254740992", "-1152921504606846976", "18446744073709551615",
+                               "18446744073709551616", "1e16"})
+        EXPECT_TRUE(beyond_exact_integers(Json::parse(beyond))) << beyond;
+    EXPECT_EQ(optional_integer(Json::parse(R"({"n":-9007199254740991})"), "n"), -9007199254740991LL);
+    EXPECT_THROW(optional_integer(Json::parse(R"({"n":-1152921504606846976})"), "n"), model::Error);
+}
+
+TEST(ParseSend, EntityOffsetsPastTwoToThe53AreRefused) {
+    expect_bad_request(
+        R"({"type":"text","content":"hi","entities":[{"type":"bold","offset":9007199254740992,"length":1}]})",
+        "entities");
 }
 
 TEST(ParseSend, OversizeMetadataIsTooLarge) {
