@@ -29,9 +29,7 @@ boost::asio::awaitable<OwnedBot> BotService::create(std::string owner_id, NewBot
     // Checked before the bot exists, so a refused URL leaves no bot behind.
     if (request.webhook_url) co_await webhooks_.check_url(*request.webhook_url, "webhook_url");
     auto bot = co_await writes_.pool().run([owner_id, username = request.username, profile](store::Tx& tx) {
-        if (store::bots::count_locked(tx, owner_id) >= max_bots_per_user)
-            throw with_reason(ErrorCode::conflict, "at most " + std::to_string(max_bots_per_user) + " bots per user",
-                              "too_many_bots");
+        rules::check_room_for_another(rules::Capped::bots, store::bots::count_locked(tx, owner_id));
         auto made =
             store::bots::insert(tx, owner_id, username, *profile.display_name, profile.bio.value_or(std::nullopt));
         if (!made) throw Error(ErrorCode::conflict, "username is taken", "username");

@@ -61,6 +61,7 @@ boost::asio::awaitable<BroadcastList> BroadcastService::create(std::string actor
                                       std::find(recipients.begin(), recipients.end(), actor) != recipients.end(),
                                       "recipient_ids");
     co_return co_await writes_.pool().run([actor, name, recipients](store::Tx& tx) {
+        rules::check_room_for_another(rules::Capped::broadcast_lists, store::broadcast_lists::count_locked(tx, actor));
         require_users_exist(tx, recipients);
         auto created = store::broadcast_lists::insert(tx, actor, name);
         store::broadcast_lists::add_recipients(tx, created.id, recipients);

@@ -27,6 +27,7 @@ boost::asio::awaitable<InviteLink> InviteLinkService::create(std::string actor, 
     rules::may_manage_invite_links(co_await writes_.standing(chat_id, actor));
     co_return co_await writes_.commit(chat_id, [actor, chat_id, expires_at, max_uses](store::Tx& tx) {
         rules::may_manage_invite_links(lock_standing(tx, chat_id, actor));
+        rules::check_room_for_another(rules::Capped::live_invite_links, store::invite_links::live_in_chat(tx, chat_id));
         return Outcome<InviteLink>{store::invite_links::insert(tx, new_token(), chat_id, actor, expires_at, max_uses),
                                    {}};
     });

@@ -306,7 +306,7 @@ boost::asio::awaitable<CustomRole> MemberService::define_role(std::string actor,
     rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
     co_return co_await writes_.commit(chat_id, [actor, chat_id, role](store::Tx& tx) {
         rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
-        rules::check_custom_role_count(store::roles::of_chat(tx, chat_id).size());
+        rules::check_room_for_another(rules::Capped::custom_roles, store::roles::of_chat(tx, chat_id).size());
         auto created = store::roles::insert(tx, role);
         if (!created) throw name_taken();
         Outcome<CustomRole> outcome{*created, {}};

@@ -226,10 +226,14 @@ void check_broadcast_recipients(std::size_t count, bool includes_owner, const ch
     if (includes_owner)
         throw with_reason(ErrorCode::bad_request, "you cannot be a recipient of your own list", "self_recipient",
                           field);
-    if (count > max_broadcast_recipients)
-        throw with_reason(ErrorCode::conflict,
-                          "a broadcast list has at most " + std::to_string(max_broadcast_recipients) + " recipients",
-                          "too_many_recipients", field);
+    if (count > max_broadcast_recipients) {
+        auto refusal =
+            with_reason(ErrorCode::conflict,
+                        "a broadcast list has at most " + std::to_string(max_broadcast_recipients) + " recipients",
+                        "too_many_recipients", field);
+        refusal.amounts.emplace_back("limit", static_cast<std::int64_t>(max_broadcast_recipients));
+        throw refusal;
+    }
 }
 
 void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_thread) {
@@ -275,9 +279,42 @@ void check_custom_role_rank(Role rank) {
     if (rank == Role::owner) throw bad_request("rank must be admin, moderator, member or restricted", "rank");
 }
 
-void check_custom_role_count(std::size_t existing) {
-    if (existing >= max_custom_roles)
-        throw with_reason(ErrorCode::conflict, "the group has as many custom roles as it may", "too_many_roles");
+namespace {
+
+struct Cap {
+    std::size_t most;
+    const char* held_by;  // ends "already has the most ..." in the refusal
+    const char* things;
+    const char* reason;
+};
+
+Cap cap(Capped what) {
+    switch (what) {
+        case Capped::custom_roles: return {20, "the group", "custom roles", "too_many_roles"};
+        case Capped::bots: return {20, "you", "bots", "too_many_bots"};
+        case Capped::pending_scheduled:
+            return {100, "you", "pending scheduled messages in this chat", "too_many_scheduled"};
+        case Capped::live_invite_links:
+            return {100, "the chat", "invite links in use (revoke one)", "too_many_invite_links"};
+        case Capped::broadcast_lists: return {100, "you", "broadcast lists", "too_many_broadcast_lists"};
+    }
+    throw std::logic_error("unknown cap");
+}
+
+}  // namespace
+
+std::size_t cap_of(Capped what) { return cap(what).most; }
+
+void check_room_for_another(Capped what, std::size_t existing) {
+    const auto [most, held_by, things, reason] = cap(what);
+    if (existing < most) return;
+    auto refusal =
+        with_reason(ErrorCode::conflict,
+                    std::string(held_by) + " already " + (std::string_view(held_by) == "you" ? "have" : "has") +
+                        " the most " + things + " allowed: " + std::to_string(most),
+                    reason);
+    refusal.amounts.emplace_back("limit", static_cast<std::int64_t>(most));
+    throw refusal;
 }
 
 void may_assign_custom_role(const Standing& actor, std::optional<Role> target, bool self, const CustomRole& role) {

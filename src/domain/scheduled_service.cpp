@@ -95,6 +95,9 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
                     return repeat(std::move(*found));
             }
             rules::may_post(lock_standing(tx, m.chat_id, m.sender_id), m.type);
+            // Under the chat's row lock: the sender's schedules in it are counted one at a time.
+            rules::check_room_for_another(rules::Capped::pending_scheduled,
+                                          store::scheduled::pending_in_chat(tx, m.sender_id, m.chat_id));
             std::unordered_set<std::string> claimed;
             check_references(tx, m, claimed);
             ScheduledMessage row{.id = {},

@@ -79,6 +79,13 @@ std::optional<std::string> lock(Tx& tx, const std::string& list_id) {
     return result[0][0].as<std::string>();
 }
 
+std::size_t count_locked(Tx& tx, const std::string& owner_id) {
+    // Not FOR UPDATE: that would also hold the owner's sends, whose rows' keys refer to it.
+    tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE", owner_id);
+    return tx.exec_params("SELECT count(*) FROM broadcast_lists WHERE owner_id = $1::uuid", owner_id)[0][0]
+        .as<std::size_t>();
+}
+
 std::vector<std::pair<model::BroadcastList, std::int64_t>> list(Tx& tx, const std::string& owner_id,
                                                                 std::optional<std::int64_t> before_position,
                                                                 int limit) {

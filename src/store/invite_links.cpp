@@ -69,6 +69,15 @@ bool revoke(Tx& tx, const std::string& chat_id, const std::string& code) {
     return tx.exec_prepared("invite_links_revoke", chat_id, code).affected_rows() > 0;
 }
 
+std::size_t live_in_chat(Tx& tx, const std::string& chat_id) {
+    return tx
+        .exec_params(
+            "SELECT count(*) FROM chat_invite_links WHERE chat_id = $1::uuid AND revoked_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)",
+            chat_id)[0][0]
+        .as<std::size_t>();
+}
+
 void count_use(Tx& tx, const std::string& code) { tx.exec_prepared("invite_links_count_use", code); }
 
 std::optional<model::InvitePreview> preview(Tx& tx, const std::string& code) {

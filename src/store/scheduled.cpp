@@ -129,6 +129,15 @@ std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, con
         tx.exec_prepared("scheduled_update", id, epoch_ms(change.send_at), change.content, change.metadata, entities));
 }
 
+std::size_t pending_in_chat(Tx& tx, const std::string& sender_id, const std::string& chat_id) {
+    return tx
+        .exec_params(
+            "SELECT count(*) FROM scheduled_messages WHERE sender_id = $1::uuid AND chat_id = $2::uuid "
+            "AND status = 'pending'",
+            sender_id, chat_id)[0][0]
+        .as<std::size_t>();
+}
+
 bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_remove", id).affected_rows() > 0; }
 
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease) {

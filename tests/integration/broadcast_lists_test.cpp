@@ -152,7 +152,9 @@ TEST_F(BroadcastListsTest, RecipientsAreAddedAndRemovedUpTo256) {
     const auto full = create_list(port(), ann, "all", users);
     const std::string id = full["id"];
     EXPECT_EQ(full["recipient_ids"].size(), 256u);
-    EXPECT_TRUE(HasReason(put(port(), ann.token, recipient_url(id, extra)), 409, "conflict", "too_many_recipients"));
+    const auto one_more = put(port(), ann.token, recipient_url(id, extra));
+    EXPECT_TRUE(HasReason(one_more, 409, "conflict", "too_many_recipients"));
+    EXPECT_EQ(one_more.json()["error"]["details"].value("limit", 0), 256) << one_more.describe();
     // Adding one already there changes nothing, at the cap too.
     EXPECT_EQ(expect_json(put(port(), ann.token, recipient_url(id, users[0])), 200, "re-add")["recipient_ids"],
               full["recipient_ids"]);

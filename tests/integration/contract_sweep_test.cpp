@@ -45,22 +45,8 @@ bool has_parameters(const std::string& path) { return path.find('{') != std::str
     return ::testing::AssertionSuccess();
 }
 
-// Every budget out of the way: the sweep makes hundreds of requests from one user and one
-// address, which the limits would rightly refuse.
-std::map<std::string, std::string> unlimited() {
-    return {{"CONFAB_LIMIT_REQUEST_BURST", "100000"},
-            {"CONFAB_LIMIT_REQUEST_RATE", "100000"},
-            {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "100000"},
-            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "100000"},
-            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "100000"},
-            {"CONFAB_LIMIT_CHANGE_BURST", "100000"},
-            {"CONFAB_LIMIT_CHANGE_RATE", "100000"},
-            {"CONFAB_LIMIT_MESSAGE_BURST", "100000"},
-            {"CONFAB_LIMIT_MESSAGE_RATE", "100000"},
-            {"CONFAB_LIMIT_UPLOAD_BURST", "100000"},
-            {"CONFAB_LIMIT_UPLOAD_RATE", "100000"}};
-}
-
+// The sweep makes hundreds of requests from one user and one address, which the limits would
+// rightly refuse.
 using ContractSweepTest = OwnServerSuite<unlimited>;
 
 TEST_F(ContractSweepTest, EveryOperationThatNeedsCredentialsRefusesARequestWithout) {

@@ -41,6 +41,20 @@ public:
 
 }  // namespace
 
+std::map<std::string, std::string> unlimited() {
+    return {{"CONFAB_LIMIT_REQUEST_BURST", "100000"},
+            {"CONFAB_LIMIT_REQUEST_RATE", "100000"},
+            {"CONFAB_LIMIT_AUTH_PER_IP_PER_MINUTE", "100000"},
+            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_IP_PER_MINUTE", "100000"},
+            {"CONFAB_OVERLOAD_FAILED_AUTH_PER_MINUTE", "100000"},
+            {"CONFAB_LIMIT_CHANGE_BURST", "100000"},
+            {"CONFAB_LIMIT_CHANGE_RATE", "100000"},
+            {"CONFAB_LIMIT_MESSAGE_BURST", "100000"},
+            {"CONFAB_LIMIT_MESSAGE_RATE", "100000"},
+            {"CONFAB_LIMIT_UPLOAD_BURST", "100000"},
+            {"CONFAB_LIMIT_UPLOAD_RATE", "100000"}};
+}
+
 TestDatabase& shared_database() {
     auto& s = shared();
     if (!s.db) s.db = std::make_unique<TestDatabase>();

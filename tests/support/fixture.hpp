@@ -48,6 +48,10 @@ private:
     std::uint16_t port_ = 0;
 };
 
+// Every rate budget out of the way, for a suite that makes hundreds of requests from one user
+// and one address on purpose.
+std::map<std::string, std::string> unlimited();
+
 // A suite with a database and a server of its own, started once for the whole suite with
 // the environment `environment()` gives (its limits, the addresses of fake providers, ...).
 template <std::map<std::string, std::string> (*environment)()>

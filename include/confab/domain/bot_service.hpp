@@ -18,9 +18,6 @@ class AuthService;
 class UserService;
 class WebhookService;
 
-// How many bots one user may have at a time (docs/api.md, Bots).
-constexpr std::size_t max_bots_per_user = 20;
-
 struct NewBot {
     std::string username;
     std::optional<std::string> display_name;  // the username when not given

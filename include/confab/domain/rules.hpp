@@ -153,10 +153,20 @@ void check_custom_role_name(std::string_view name);
 // with field `rank`.
 void check_custom_role_rank(Role rank);
 
-// A group holds at most this many custom roles: one more is conflict with details.reason
-// `too_many_roles`.
-constexpr std::size_t max_custom_roles = 20;
-void check_custom_role_count(std::size_t existing);
+// What a chat or a user holds only so many of, so that one account cannot fill the database
+// at the rate limits' pace (docs/api.md, Limits): one more than the cap is conflict with
+// details.reason naming it.
+enum class Capped {
+    custom_roles,       // a group's custom roles: 20, `too_many_roles`
+    bots,               // a user's bots not deleted: 20, `too_many_bots`
+    pending_scheduled,  // a user's pending scheduled messages in one chat: 100, `too_many_scheduled`
+    live_invite_links,  // a chat's invite links neither revoked, expired nor used up: 100,
+                        // `too_many_invite_links`
+    broadcast_lists,    // a user's broadcast lists: 100, `too_many_broadcast_lists`
+};
+std::size_t cap_of(Capped what);
+// `existing` of them are held already.
+void check_room_for_another(Capped what, std::size_t existing);
 
 // Giving a member a custom role asks what giving them its rank asks (may_update_member),
 // and that the role grant nothing the actor does not hold where they stand: nobody hands out

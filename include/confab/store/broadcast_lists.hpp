@@ -3,6 +3,7 @@
 #include "confab/model/broadcast_list.hpp"
 #include "confab/store/tx.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ std::optional<model::BroadcastList> find(Tx& tx, const std::string& list_id);
 // Locks the list for a change (its recipients counted after the lock stay so); its owner, or
 // none when there is no such list.
 std::optional<std::string> lock(Tx& tx, const std::string& list_id);
+// How many lists the owner has, their user row locked until the transaction ends (so that
+// two creations count one after the other).
+std::size_t count_locked(Tx& tx, const std::string& owner_id);
 // Up to `limit` of the owner's lists, newest first, each with its list position, from after
 // `before_position` (none: from the newest).
 std::vector<std::pair<model::BroadcastList, std::int64_t>> list(Tx& tx, const std::string& owner_id,

@@ -4,6 +4,7 @@
 #include "confab/model/list_page.hpp"
 #include "confab/store/tx.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,8 @@ std::vector<std::pair<model::InviteLink, model::ListPlace>> of_chat(Tx& tx, cons
                                                                     int limit);
 // Revokes the chat's link; false when it has no such link not revoked already.
 bool revoke(Tx& tx, const std::string& chat_id, const std::string& code);
+// How many of the chat's links are neither revoked, expired nor used up.
+std::size_t live_in_chat(Tx& tx, const std::string& chat_id);
 // Counts one join through the link.
 void count_use(Tx& tx, const std::string& code);
 // The link's group as it shows before joining; none when the link is gone.

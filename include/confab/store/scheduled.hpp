@@ -6,6 +6,7 @@
 #include "confab/store/tx.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct Change {
 };
 // Changes a pending one; nullopt when it is no longer pending.
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change);
+// How many the sender has pending in the chat.
+std::size_t pending_in_chat(Tx& tx, const std::string& sender_id, const std::string& chat_id);
 // Deletes a pending one; false when it is no longer pending.
 bool remove(Tx& tx, const std::string& id);
 

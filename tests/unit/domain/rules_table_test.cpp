@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace confab::domain::rules {
 namespace {
@@ -447,8 +448,35 @@ TEST(RulesTable, WhatACustomRoleMayBeCalledRankedAndHowManyAGroupHolds) {
     std::string ranks;
     for (const auto rank : roles) ranks += answer([&] { check_custom_role_rank(rank); });
     EXPECT_EQ(ranks, "AAAAB");
-    EXPECT_EQ(reason([] { check_custom_role_count(max_custom_roles - 1); }), "admits");
-    EXPECT_EQ(reason([] { check_custom_role_count(max_custom_roles); }), "conflict:too_many_roles");
+}
+
+// What one chat or user may hold, and the reason one more is refused with.
+TEST(RulesTable, CapsAdmitUpToTheirSizeAndNameWhatIsFull) {
+    struct Case {
+        Capped what;
+        std::size_t most;
+        std::string refusal;
+    };
+    const std::vector<Case> caps = {
+        {Capped::custom_roles, 20, "conflict:too_many_roles"},
+        {Capped::bots, 20, "conflict:too_many_bots"},
+        {Capped::pending_scheduled, 100, "conflict:too_many_scheduled"},
+        {Capped::live_invite_links, 100, "conflict:too_many_invite_links"},
+        {Capped::broadcast_lists, 100, "conflict:too_many_broadcast_lists"},
+    };
+    for (const auto& cap : caps) {
+        EXPECT_EQ(cap_of(cap.what), cap.most) << cap.refusal;
+        EXPECT_EQ(reason([&] { check_room_for_another(cap.what, 0); }), "admits") << cap.refusal;
+        EXPECT_EQ(reason([&] { check_room_for_another(cap.what, cap.most - 1); }), "admits") << cap.refusal;
+        EXPECT_EQ(reason([&] { check_room_for_another(cap.what, cap.most); }), cap.refusal);
+        EXPECT_EQ(reason([&] { check_room_for_another(cap.what, cap.most + 5); }), cap.refusal);
+    }
+    try {
+        check_room_for_another(Capped::broadcast_lists, 100);
+    } catch (const model::Error& e) {
+        ASSERT_EQ(e.amounts.size(), 1u);
+        EXPECT_EQ(e.amounts[0], (std::pair<std::string, std::int64_t>{"limit", 100}));
+    }
 }
 
 // Giving a custom role asks what giving its rank asks, and nobody hands out a permission

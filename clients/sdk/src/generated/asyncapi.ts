@@ -65,9 +65,13 @@ export interface components {
              *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
              *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
              *     slow mode allows), `already_reported` (the caller's report of the message is
-             *     still open).
+             *     still open), one more than a cap (`too_many_roles`, `too_many_bots`,
+             *     `too_many_scheduled`, `too_many_invite_links`, `too_many_broadcast_lists`, a
+             *     broadcast list's `too_many_recipients`; each with `limit`).
              */
             reason?: string;
+            /** @description With `conflict` for one more than a cap (`reason` names which), the cap. */
+            limit?: number;
         };
         /** @description A user of the host application as the server API shows it. */
         HostUser: {

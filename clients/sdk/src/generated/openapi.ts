@@ -573,7 +573,9 @@ export interface paths {
          * @description `recipient_ids` (optional, default none) are kept in the order given, each once. More
          *     than 256 distinct recipients: `409` with `details.reason` `too_many_recipients`; the
          *     caller among them: `400` with `details.reason` `self_recipient`; a user that does not
-         *     exist: `404`. Nobody is told of the list. An addition (docs/api.md, Broadcast lists).
+         *     exist: `404`. Nobody is told of the list. A user has at most 100 lists: one more is
+         *     `409` with `details.reason` `too_many_broadcast_lists` and `details.limit` 100. An
+         *     addition (docs/api.md, Broadcast lists).
          */
         post: operations["createBroadcastList"];
         delete?: never;
@@ -1352,7 +1354,9 @@ export interface paths {
          *     characters). The body may be empty. An `expires_at` that is not a date-time or not in
          *     the future, a `max_uses` that is not an integer from 1 to 1000000, or unknown fields
          *     are `400` (`details.field` names it). Creating a link tells nobody and does not change
-         *     the chat's `version`. An addition (docs/api.md, Invite links).
+         *     the chat's `version`. A chat has at most 100 links in use (neither revoked, expired nor
+         *     used up): one more is `409` with `details.reason` `too_many_invite_links` and
+         *     `details.limit` 100. An addition (docs/api.md, Invite links).
          */
         post: operations["createInviteLink"];
         delete?: never;
@@ -1967,6 +1971,8 @@ export interface paths {
          *     `scheduled_message.updated` with status `sent`); a post refused for good cancels it
          *     with the reason (docs/api.md, Scheduled messages). A repeated `client_id` returns
          *     the one already scheduled with `200`. A poll cannot be scheduled (`400`, field `type`).
+         *     A member has at most 100 pending scheduled messages in a chat: one more is `409` with
+         *     `details.reason` `too_many_scheduled` and `details.limit` 100.
          */
         post: operations["scheduleMessage"];
         delete?: never;
@@ -2995,9 +3001,13 @@ export interface components {
              *     a direct chat's `blocked` (the other user blocks the caller) or `you_blocked`
              *     (the caller blocks the other user), `slow_mode` (a post sooner than the group's
              *     slow mode allows), `already_reported` (the caller's report of the message is
-             *     still open).
+             *     still open), one more than a cap (`too_many_roles`, `too_many_bots`,
+             *     `too_many_scheduled`, `too_many_invite_links`, `too_many_broadcast_lists`, a
+             *     broadcast list's `too_many_recipients`; each with `limit`).
              */
             reason?: string;
+            /** @description With `conflict` for one more than a cap (`reason` names which), the cap. */
+            limit?: number;
         };
         /** @description A user of the host application as the server API shows it. */
         HostUser: {
@@ -6736,6 +6746,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
