@@ -26,8 +26,9 @@ std::optional<TokenRejection> check_claims(const TokenClaims& claims, const Clai
     const auto skew = rules.clock_skew.count();
     // A token without an expiry would sign in forever: the host must say how long it is good for.
     if (!claims.expires_at || claims.malformed_time) return TokenRejection::missing_claim;
-    if (now >= *claims.expires_at + skew) return TokenRejection::expired;
-    if (claims.not_before && now < *claims.not_before - skew) return TokenRejection::not_yet_valid;
+    // The skew moves `now`, not the claim: a claim may be any 64-bit number, `now` is not.
+    if (now - skew >= *claims.expires_at) return TokenRejection::expired;
+    if (claims.not_before && now + skew < *claims.not_before) return TokenRejection::not_yet_valid;
     if (claims.issuer != rules.issuer) return TokenRejection::wrong_issuer;
     if (std::find(claims.audience.begin(), claims.audience.end(), rules.audience) == claims.audience.end())
         return TokenRejection::wrong_audience;

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -51,10 +52,20 @@ std::optional<std::int64_t> time_claim(jwt_t* jwt, const char* name, bool& malfo
     const std::unique_ptr<char, decltype(&free)> text(jwt_get_grants_json(jwt, name), &free);
     if (!text) return std::nullopt;
     const auto parsed = nlohmann::json::parse(text.get(), nullptr, false);
+    // A date past what 64 bits of seconds hold is taken as the furthest they do: still far
+    // ahead, or far back.
+    constexpr auto latest = std::numeric_limits<std::int64_t>::max();
+    constexpr auto earliest = std::numeric_limits<std::int64_t>::min();
+    if (parsed.is_number_unsigned())
+        return static_cast<std::int64_t>(std::min(parsed.get<std::uint64_t>(), static_cast<std::uint64_t>(latest)));
     if (parsed.is_number_integer()) return parsed.get<std::int64_t>();
     constexpr double int64_bound = 9.2e18;  // below 2^63: a float past it does not fit
-    if (parsed.is_number_float() && std::abs(parsed.get<double>()) < int64_bound)
-        return static_cast<std::int64_t>(std::floor(parsed.get<double>()));
+    if (parsed.is_number_float() && std::isfinite(parsed.get<double>())) {
+        const auto seconds = std::floor(parsed.get<double>());
+        if (seconds >= int64_bound) return latest;
+        if (seconds <= -int64_bound) return earliest;
+        return static_cast<std::int64_t>(seconds);
+    }
     malformed = true;
     return std::nullopt;
 }

@@ -203,6 +203,27 @@ TEST_F(JwtSignInTest, AFractionalExpiryIsANumericDate) {
     EXPECT_TRUE(IsJson(response, 200)) << response.describe();
 }
 
+// A date past what 64 bits of seconds hold is still a date: far ahead it has not passed, far
+// back it has (an exp of 2^63-60 was "expired" by an overflowing sum, 1e19 a "missing claim").
+TEST_F(JwtSignInTest, NumericDatesAtAndPastSixtyFourBitsAreDatesFarAheadOrFarBack) {
+    const auto far_ahead = {json(9223372036854775807LL), json(9223372036854775748LL), json(1e19), json(1e300)};
+    for (const auto& exp : far_ahead) {
+        auto claims = claims_for("far-user-" + random_alnum(8));
+        claims["exp"] = exp;
+        claims["nbf"] = json(-9223372036854775807LL - 1);
+        const auto response = exchange(port(), hs256(claims));
+        EXPECT_TRUE(IsJson(response, 200)) << exp.dump() << ": " << response.describe();
+    }
+    for (const auto& exp : {json(-1e20), json(-9223372036854775807LL - 1)}) {
+        auto claims = claims_for("past-user-" + random_alnum(8));
+        claims["exp"] = exp;
+        EXPECT_TRUE(IsRejected(exchange(port(), hs256(claims)), "expired")) << exp.dump();
+    }
+    auto claims = claims_for("late-user-" + random_alnum(8));
+    claims["nbf"] = json(1e19);
+    EXPECT_TRUE(IsRejected(exchange(port(), hs256(claims)), "not yet valid"));
+}
+
 TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
     const auto subject = "bad-user-" + random_alnum(8);
     const auto with = [&](const std::string& claim, const json& value) {

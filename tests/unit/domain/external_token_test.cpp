@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 namespace confab::domain {
 namespace {
 
@@ -74,6 +77,16 @@ TEST(CheckClaims, EveryRuleAtItsEdges) {
          TokenRejection::wrong_issuer},
     };
     for (const auto& c : cases) EXPECT_EQ(check_claims(c.claims, rules, now), c.expected) << c.what;
+}
+
+TEST(CheckClaims, DatesAtTheEndsOfSixtyFourBitsDoNotOverflow) {
+    constexpr auto latest = std::numeric_limits<std::int64_t>::max();
+    constexpr auto earliest = std::numeric_limits<std::int64_t>::min();
+    EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = latest; }), rules, now), std::nullopt);
+    EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = latest - 59; }), rules, now), std::nullopt);
+    EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = earliest; }), rules, now), TokenRejection::expired);
+    EXPECT_EQ(check_claims(changed([](auto& c) { c.not_before = earliest; }), rules, now), std::nullopt);
+    EXPECT_EQ(check_claims(changed([](auto& c) { c.not_before = latest; }), rules, now), TokenRejection::not_yet_valid);
 }
 
 TEST(CheckClaims, NoSkewMeansTheExactSecond) {
