@@ -234,7 +234,7 @@ boost::asio::awaitable<std::pair<User, bool>> AuthService::host_user(TokenClaims
         if (host.created || !name || *name == user.display_name) return {std::move(user), false};
         auto renamed = store::users::update_profile(tx, user.id, ProfileChange{.display_name = name});
         if (!renamed) throw std::runtime_error("host user vanished while being renamed");
-        return {std::move(*renamed), true};
+        return {std::move(renamed->user), renamed->changed};
     });
 }
 

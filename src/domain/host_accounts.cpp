@@ -27,8 +27,6 @@ HostAccount account_of(store::identities::Account account, std::string external_
     return {std::move(account.user), std::move(external_id), account.standing.deactivated_at};
 }
 
-bool changes_anything(const ProfileChange& change) { return change.display_name || change.bio || change.is_bot; }
-
 }  // namespace
 
 void require_external_id(std::string_view id) {
@@ -62,16 +60,15 @@ boost::asio::awaitable<HostUpsert> HostAccounts::put(std::string external_id, Ho
         throw bad_request("username must be 3-32 characters of a-z, 0-9, _ and .", "username");
     check_profile_change(change.profile);
     HostIdentity identity{issuer_, external_id, change.username, change.profile.display_name};
-    auto host = co_await pool_.run([identity = std::move(identity), profile = change.profile](store::Tx& tx) {
-        auto host = find_or_create(tx, identity);
-        if (changes_anything(profile)) {
-            auto changed = store::users::update_profile(tx, host.account.user.id, profile);
-            if (!changed) throw std::runtime_error("host user vanished while being changed");
-            host.account.user = std::move(*changed);
-        }
-        return host;
-    });
-    if (!host.created && changes_anything(change.profile)) co_await users_.announce(host.account.user);
+    auto [host, changed] =
+        co_await pool_.run([identity = std::move(identity), profile = change.profile](store::Tx& tx) {
+            auto found = find_or_create(tx, identity);
+            auto update = store::users::update_profile(tx, found.account.user.id, profile);
+            if (!update) throw std::runtime_error("host user vanished while being changed");
+            found.account.user = std::move(update->user);
+            return std::pair{std::move(found), update->changed};
+        });
+    if (!host.created && changed) co_await users_.announce(host.account.user);
     co_return HostUpsert{account_of(std::move(host.account), std::move(external_id)), host.created};
 }
 

@@ -88,13 +88,14 @@ boost::asio::awaitable<UserPage> UserService::search(std::string viewer, std::st
 
 boost::asio::awaitable<User> UserService::update_profile(std::string id, ProfileChange change) {
     check_profile_change(change);
-    auto user = co_await writes_.pool().run([id, change](store::Tx& tx) {
-        auto user = store::users::update_profile(tx, id, change);
-        if (!user) throw not_found("user");
-        return std::move(*user);
+    auto update = co_await writes_.pool().run([id, change](store::Tx& tx) {
+        auto update = store::users::update_profile(tx, id, change);
+        if (!update) throw not_found("user");
+        return std::move(*update);
     });
-    co_await announce(user);
-    co_return user;
+    // A change to nothing sends nothing (docs/api.md, Accounts).
+    if (update.changed) co_await announce(update.user);
+    co_return std::move(update.user);
 }
 
 boost::asio::awaitable<void> UserService::announce(User user) {

@@ -57,7 +57,9 @@ void prepare(Tx& tx) {
     tx.prepare("users_update_profile",
                "UPDATE users u SET display_name = coalesce($2, display_name), "
                "bio = CASE WHEN $3 THEN $4 ELSE bio END, is_bot = coalesce($5::boolean, is_bot), updated_at = now() "
-               "WHERE u.id = $1::uuid RETURNING " +
+               "WHERE u.id = $1::uuid AND (display_name IS DISTINCT FROM coalesce($2, display_name) "
+               "OR ($3 AND bio IS DISTINCT FROM $4) OR is_bot IS DISTINCT FROM coalesce($5::boolean, is_bot)) "
+               "RETURNING " +
                    columns);
     tx.prepare("users_lock_avatar", "SELECT avatar_media_id::text FROM users WHERE id = $1::uuid FOR UPDATE");
     tx.prepare("users_set_avatar",
@@ -184,12 +186,16 @@ std::optional<model::User> set_avatar(Tx& tx, const std::string& id, const std::
     return single_user(tx.exec_prepared("users_set_avatar", id, media_id, url));
 }
 
-std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change) {
+std::optional<ProfileUpdate> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change) {
     const bool set_bio = change.bio.has_value();
     const std::optional<std::string> bio = set_bio ? *change.bio : std::nullopt;
     std::optional<std::string> is_bot;
     if (change.is_bot) is_bot = *change.is_bot ? "true" : "false";
-    return single_user(tx.exec_prepared("users_update_profile", id, change.display_name, set_bio, bio, is_bot));
+    if (auto changed =
+            single_user(tx.exec_prepared("users_update_profile", id, change.display_name, set_bio, bio, is_bot)))
+        return ProfileUpdate{std::move(*changed), true};
+    if (auto unchanged = find(tx, id)) return ProfileUpdate{std::move(*unchanged), false};
+    return std::nullopt;
 }
 
 namespace {

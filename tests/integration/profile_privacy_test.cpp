@@ -84,6 +84,28 @@ TEST_F(ProfilePrivacyTest, PatchChangesDisplayNameAndBioAndTellsContactsOnly) {
     EXPECT_EQ(cleared["display_name"], "Ana");
 }
 
+// Each used to send user.updated to every contact, though nothing had changed.
+TEST_F(ProfilePrivacyTest, AChangeToNothingAnswersTheProfileAndTellsNobody) {
+    auto a = register_user(port(), "pn");
+    auto contact = register_user(port(), "pk");
+    create_direct(port(), a, contact);
+    const auto before =
+        expect_json(patch(port(), a.token, me_url, {{"display_name", "Nora"}, {"bio", "hi"}}), 200, "set");
+    auto ws_contact = ws_connect(port(), contact.token);
+    for (const json& nothing : {json::object(), json{{"display_name", "Nora"}}, json{{"bio", "hi"}},
+                                json{{"display_name", "Nora"}, {"bio", "hi"}}}) {
+        const auto r = patch(port(), a.token, me_url, nothing);
+        EXPECT_TRUE(IsJson(r, 200)) << nothing.dump();
+        EXPECT_EQ(r.json()["display_name"], "Nora") << nothing.dump();
+        EXPECT_EQ(r.json()["bio"], before["bio"]) << nothing.dump();
+    }
+    expect_json(patch(port(), a.token, me_url, {{"bio", nullptr}}), 200, "a real change");
+    const auto event = wait_for(*ws_contact, "user.updated", about_user(a.id));
+    ASSERT_TRUE(event.has_value()) << "no user.updated";
+    EXPECT_TRUE((*event)["data"]["user"]["bio"].is_null())
+        << "the first user.updated is the real change: " << event->dump();
+}
+
 TEST_F(ProfilePrivacyTest, BadProfileChangesAreRefusedNamingTheField) {
     auto a = register_user(port(), "pb");
     const struct {

@@ -57,8 +57,12 @@ struct PresenceOf {
 std::unordered_map<std::string, PresenceOf> presence_of(Tx& tx, const std::vector<std::string>& ids);
 // Applies the change; the settings after it, or nullopt when there is no such user.
 std::optional<model::Privacy> update_privacy(Tx& tx, const std::string& id, const model::PrivacyChange& change);
-// Applies the change; the user after it, or nullopt when there is no such user.
-std::optional<model::User> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change);
+struct ProfileUpdate {
+    model::User user;  // after the change
+    bool changed;      // false when every field given already had its value: nothing was written
+};
+// Applies the change; nullopt when there is no such user.
+std::optional<ProfileUpdate> update_profile(Tx& tx, const std::string& id, const model::ProfileChange& change);
 
 // The media of the user's avatar, the user's row locked until the transaction ends; nullopt
 // when they have no avatar.
