@@ -2,6 +2,8 @@
 #include "confab/api/routes.hpp"
 #include "confab/domain/export_service.hpp"
 
+#include <algorithm>
+
 namespace confab::api {
 namespace {
 
@@ -16,7 +18,8 @@ Json to_json(const model::DataExport& data_export) {
     if (ready) {
         progress = 100;
     } else if (data_export.items_total > 0) {
-        progress = data_export.items_done * 100 / data_export.items_total;
+        // Every part written is not yet a finished archive: 100 means ready.
+        progress = std::min(99, data_export.items_done * 100 / data_export.items_total);
     }
     return Json{
         {"id", data_export.id},
