@@ -166,7 +166,7 @@ void may_start_call(const Standing& actor) {
     may_post(actor, MessageType::text);
 }
 
-void may_react(const Standing& actor) { require(actor, react, "restricted members cannot react or vote"); }
+void may_react(const Standing& actor) { require(actor, react, "you may not react or vote in this chat"); }
 
 void may_update_chat(const Standing& actor, bool changes_settings) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no editable info");

@@ -345,6 +345,9 @@ TEST_F(BansTest, NobodyBansThoseAboveOrThemselvesAndBadInputIsRefused) {
     EXPECT_TRUE(IsError(ban(port(), c.owner, c.chat_id, random_uuid()), 404, "not_found"));
     EXPECT_TRUE(IsError(ban(port(), c.owner, c.chat_id, "not-a-uuid"), 400, "bad_request"));
     EXPECT_TRUE(IsError(ban(port(), c.owner, c.chat_id, c.member.id, {{"until", "soon"}}), 400, "bad_request"));
+    const auto ended = ban(port(), c.owner, c.chat_id, c.member.id, {{"until", "2020-01-01T00:00:00Z"}});
+    EXPECT_TRUE(IsError(ended, 400, "bad_request")) << "a ban that has ended removes the member and keeps nobody out";
+    EXPECT_EQ(ended.json()["error"]["details"].value("field", ""), "until");
     EXPECT_TRUE(IsError(ban(port(), c.owner, c.chat_id, c.member.id, {{"reason", "spam"}}), 400, "bad_request"));
     EXPECT_TRUE(IsError(post(port(), c.owner.token, bans_url(c.chat_id), json::object()), 400, "bad_request"));
     const auto direct = create_direct(port(), c.member, c.other);
