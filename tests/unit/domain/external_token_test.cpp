@@ -79,9 +79,10 @@ TEST(CheckClaims, EveryRuleAtItsEdges) {
     for (const auto& c : cases) EXPECT_EQ(check_claims(c.claims, rules, now), c.expected) << c.what;
 }
 
+constexpr auto latest = std::numeric_limits<std::int64_t>::max();
+constexpr auto earliest = std::numeric_limits<std::int64_t>::min();
+
 TEST(CheckClaims, DatesAtTheEndsOfSixtyFourBitsDoNotOverflow) {
-    constexpr auto latest = std::numeric_limits<std::int64_t>::max();
-    constexpr auto earliest = std::numeric_limits<std::int64_t>::min();
     EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = latest; }), rules, now), std::nullopt);
     EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = latest - 59; }), rules, now), std::nullopt);
     EXPECT_EQ(check_claims(changed([](auto& c) { c.expires_at = earliest; }), rules, now), TokenRejection::expired);
