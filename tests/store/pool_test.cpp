@@ -540,7 +540,7 @@ protected:
     }
 
     // A heavy write's body: it waits for the test's advisory lock, having said it started.
-    std::function<void(Tx&)> held(std::shared_ptr<std::atomic<int>> started) {
+    static std::function<void(Tx&)> held(const std::shared_ptr<std::atomic<int>>& started) {
         return [started](Tx& tx) {
             ++*started;
             tx.exec("select pg_advisory_xact_lock(" + std::to_string(held_key) + ")");
@@ -701,7 +701,7 @@ TEST_F(HeavyWriteTest, HeavyWritesLeaveConnectionsForTheOthers) {
     boost::asio::co_spawn(
         io_,
         [&]() -> boost::asio::awaitable<void> {
-            if (!co_await wait_for([&] { return *started == 2; }, "a heavy write")) co_return;
+            if (!co_await wait_for([&] { return *started == 2; }, "a second heavy write")) co_return;
             for (std::size_t i = 0; i < lights; ++i)
                 spawn_write(pool, "light " + std::to_string(i), orders[heavies + i], Weight::light, light[i]);
             read = co_await pool.run([](Tx& tx) { return tx.exec1("select 'read'")[0].as<std::string>(); });
