@@ -69,26 +69,29 @@ boost::asio::awaitable<void> AccountService::remove_messages(const std::string& 
     const auto chats = co_await writes_.pool().run(
         [user_id](store::Tx& tx) { return store::accounts::chats_with_messages(tx, user_id); });
     for (const auto& chat_id : chats) {
-        auto orphaned = co_await writes_.commit(chat_id, [chat_id, user_id](store::Tx& tx) {
-            Outcome<std::vector<std::string>> outcome;
-            const auto version = store::messages::next_version(tx, chat_id);
-            std::set<std::string> threads;
-            for (const auto& removed : store::accounts::remove_messages(tx, chat_id, user_id, version)) {
-                if (removed.media_id)
-                    for (auto& key : store::media::remove(tx, *removed.media_id))
-                        outcome.value.push_back(std::move(key));
-                if (removed.thread_root_id) threads.insert(*removed.thread_root_id);
-                outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{removed.id, chat_id, version},
-                                        chat_id);
-            }
-            // Deleted replies leave their threads: each root's summary no longer counts them.
-            for (const auto& root_id : threads) {
-                store::messages::recount_thread(tx, root_id, store::messages::next_version(tx, chat_id));
-                outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, root_id, "")},
-                                        chat_id);
-            }
-            return outcome;
-        });
+        auto orphaned = co_await writes_.commit(
+            chat_id,
+            [chat_id, user_id](store::Tx& tx) {
+                Outcome<std::vector<std::string>> outcome;
+                const auto version = store::messages::next_version(tx, chat_id);
+                std::set<std::string> threads;
+                for (const auto& removed : store::accounts::remove_messages(tx, chat_id, user_id, version)) {
+                    if (removed.media_id)
+                        for (auto& key : store::media::remove(tx, *removed.media_id))
+                            outcome.value.push_back(std::move(key));
+                    if (removed.thread_root_id) threads.insert(*removed.thread_root_id);
+                    outcome.effects.in_chat(Occasion::message_deleted, MessageDeleted{removed.id, chat_id, version},
+                                            chat_id);
+                }
+                // Deleted replies leave their threads: each root's summary no longer counts them.
+                for (const auto& root_id : threads) {
+                    store::messages::recount_thread(tx, root_id, store::messages::next_version(tx, chat_id));
+                    outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, root_id, "")},
+                                            chat_id);
+                }
+                return outcome;
+            },
+            store::Weight::heavy);  // all their messages in the chat, however many
         co_await release_bytes(writes_.pool(), storage_, std::move(orphaned));
     }
 }
@@ -98,15 +101,18 @@ boost::asio::awaitable<void> AccountService::forget_in_messages(const std::strin
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::messages_naming(tx, user_id); });
     for (const auto& named : by_chat) {
         const auto& chat_id = named.first;
-        co_await writes_.commit(chat_id, [chat_id, message_ids = named.second, user_id](store::Tx& tx) {
-            Outcome<std::size_t> outcome{0, {}};
-            const auto version = store::messages::next_version(tx, chat_id);
-            for (const auto& id : store::accounts::forget_in_messages(tx, message_ids, user_id, version)) {
-                outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, id, "")}, chat_id);
-                ++outcome.value;
-            }
-            return outcome;
-        });
+        co_await writes_.commit(
+            chat_id,
+            [chat_id, message_ids = named.second, user_id](store::Tx& tx) {
+                Outcome<std::size_t> outcome{0, {}};
+                const auto version = store::messages::next_version(tx, chat_id);
+                for (const auto& id : store::accounts::forget_in_messages(tx, message_ids, user_id, version)) {
+                    outcome.effects.in_chat(Occasion::message_updated, MessageUpdated{message_of(tx, id, "")}, chat_id);
+                    ++outcome.value;
+                }
+                return outcome;
+            },
+            weight_for(named.second.size()));
     }
 }
 

@@ -170,19 +170,22 @@ boost::asio::awaitable<ChatView> ChatService::create_group(std::string actor, Ne
     chat.settings = group.settings.applied_to({});
     chat.metadata = group.metadata ? group.metadata->text : "{}";
     chat.created_by = actor;
-    auto view = co_await writes_.commit(actor, [actor, named, chat](store::Tx& tx) {
-        const auto consent = consent_of(tx, actor, named);
-        const auto chat_id = store::chats::insert(tx, chat).value();  // a group has no direct_key to collide
-        store::members::insert(tx, chat_id, actor, Role::owner);
-        for (const auto& user : consent.joining) store::members::insert(tx, chat_id, user, Role::member);
-        Outcome<ChatView> outcome{view_of(tx, chat_id, actor), {}};
-        invite(tx, outcome.effects, chat_id, actor, consent.asked);
-        const auto standings = store::members::standings(tx, chat_id);
-        outcome.effects.cache_change = [chat_id, access = access_of(ChatType::group, chat.settings, standings)](
-                                           AccessCache& cache) { cache.put(chat_id, access); };
-        outcome.effects.deliver(Occasion::chat_created, ChatCreated{outcome.value}, viewers(standings));
-        return outcome;
-    });
+    auto view = co_await writes_.commit(
+        actor,
+        [actor, named, chat](store::Tx& tx) {
+            const auto consent = consent_of(tx, actor, named);
+            const auto chat_id = store::chats::insert(tx, chat).value();  // a group has no direct_key to collide
+            store::members::insert(tx, chat_id, actor, Role::owner);
+            for (const auto& user : consent.joining) store::members::insert(tx, chat_id, user, Role::member);
+            Outcome<ChatView> outcome{view_of(tx, chat_id, actor), {}};
+            invite(tx, outcome.effects, chat_id, actor, consent.asked);
+            const auto standings = store::members::standings(tx, chat_id);
+            outcome.effects.cache_change = [chat_id, access = access_of(ChatType::group, chat.settings, standings)](
+                                               AccessCache& cache) { cache.put(chat_id, access); };
+            outcome.effects.deliver(Occasion::chat_created, ChatCreated{outcome.value}, viewers(standings));
+            return outcome;
+        },
+        weight_for(named.size()));
     writes_.track({"chat.created", actor, view.chat.id, "group"});
     co_return view;
 }
@@ -270,23 +273,29 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
 }
 
 boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string chat_id) {
-    rules::may_delete_chat(co_await writes_.standing(chat_id, actor));
-    // A deleted group's media bytes are released once it is gone.
-    auto released = co_await writes_.commit(chat_id, [actor, chat_id](store::Tx& tx) {
-        const auto now = lock_standing(tx, chat_id, actor);
-        rules::may_delete_chat(now);
-        Outcome<std::vector<std::string>> outcome;
-        if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
-            store::chats::set_hidden(tx, chat_id, actor, true);
-            outcome.effects.deliver(Occasion::chat_hidden, ChatDeleted{chat_id}, {.actor = actor});
+    const auto standing = co_await writes_.standing(chat_id, actor);
+    rules::may_delete_chat(standing);
+    // A deleted group's media bytes are released once it is gone. Its deletion (all its
+    // messages) commits alone; leaving a direct chat hides it, one row.
+    const auto weight = standing.type == ChatType::direct ? store::Weight::light : store::Weight::heavy;
+    auto released = co_await writes_.commit(
+        chat_id,
+        [actor, chat_id](store::Tx& tx) {
+            const auto now = lock_standing(tx, chat_id, actor);
+            rules::may_delete_chat(now);
+            Outcome<std::vector<std::string>> outcome;
+            if (now.type == ChatType::direct) {  // leaving a direct chat hides it until its next message
+                store::chats::set_hidden(tx, chat_id, actor, true);
+                outcome.effects.deliver(Occasion::chat_hidden, ChatDeleted{chat_id}, {.actor = actor});
+                return outcome;
+            }
+            outcome.effects.deliver(Occasion::chat_deleted, ChatDeleted{chat_id},
+                                    {.members = store::members::user_ids(tx, chat_id), .actor = actor});
+            outcome.value = store::chats::remove(tx, chat_id);
+            outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
             return outcome;
-        }
-        outcome.effects.deliver(Occasion::chat_deleted, ChatDeleted{chat_id},
-                                {.members = store::members::user_ids(tx, chat_id), .actor = actor});
-        outcome.value = store::chats::remove(tx, chat_id);
-        outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
-        return outcome;
-    });
+        },
+        weight);
     co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 

@@ -136,6 +136,11 @@ Timestamp now_in_milliseconds() {
 
 }  // namespace
 
+store::Weight weight_for(std::size_t rows) {
+    constexpr std::size_t most_rows_grouped = 32;
+    return rows > most_rows_grouped ? store::Weight::heavy : store::Weight::light;
+}
+
 Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what) {
     if (access) {
         if (const auto* role = access->members.find(user_id)) {

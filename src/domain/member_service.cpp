@@ -120,36 +120,40 @@ boost::asio::awaitable<Additions> MemberService::add_members(std::string actor, 
     for (auto& id : user_ids)
         if (!access->members.contains(id) && seen.insert(id).second) named.push_back(std::move(id));
     // Whether the group has room is known only once consent has sorted joiners from invitees.
-    auto added = co_await writes_.commit(chat_id, [actor, chat_id, named, &limits = limits_](store::Tx& tx) {
-        const auto actor_now = lock_standing(tx, chat_id, actor);
-        rules::may_add_members(actor_now);
-        rules::may_join(!store::bans::banned_among(tx, chat_id, named).empty());
-        const auto consent = consent_of(tx, actor, named);
-        check_room(tx, chat_id, {actor_now.type, actor_now.large}, consent.joining.size(), limits, "user_ids");
-        const auto inserted = store::members::insert_all(tx, chat_id, consent.joining, Role::member);
-        std::vector<std::string> joined;
-        for (const auto& user : consent.joining)
-            if (inserted.contains(user)) joined.push_back(user);
-        store::invitations::remove_for(tx, chat_id, joined);
-        Outcome<Additions> outcome;
-        const bool chat_makes_contacts = rules::makes_contacts(actor_now.type, actor_now.large);
-        const auto stored = store::members::find_all(tx, chat_id, joined);
-        std::vector<Member> as_the_chat_sees;
-        as_the_chat_sees.reserve(stored.size());
-        for (const auto& member : stored) as_the_chat_sees.push_back(seen_by(member, false, chat_makes_contacts));
-        std::vector<Message> notes;
-        if (rules::notes_membership(actor_now.type, actor_now.large)) {
-            const auto actor_name = name_of(tx, actor);
-            for (const auto& member : as_the_chat_sees)
-                notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
-                                             "member.added", member.user.id));
-        }
-        invite(tx, outcome.effects, chat_id, actor, consent.asked);
-        outcome.value.invited = consent.asked;
-        outcome.value.members = as_the_actor_sees(tx, actor, chat_makes_contacts, stored);
-        announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), as_the_chat_sees, std::move(notes));
-        return outcome;
-    });
+    auto added = co_await writes_.commit(
+        chat_id,
+        [actor, chat_id, named, &limits = limits_](store::Tx& tx) {
+            const auto actor_now = lock_standing(tx, chat_id, actor);
+            rules::may_add_members(actor_now);
+            rules::may_join(!store::bans::banned_among(tx, chat_id, named).empty());
+            const auto consent = consent_of(tx, actor, named);
+            check_room(tx, chat_id, {actor_now.type, actor_now.large}, consent.joining.size(), limits, "user_ids");
+            const auto inserted = store::members::insert_all(tx, chat_id, consent.joining, Role::member);
+            std::vector<std::string> joined;
+            for (const auto& user : consent.joining)
+                if (inserted.contains(user)) joined.push_back(user);
+            store::invitations::remove_for(tx, chat_id, joined);
+            Outcome<Additions> outcome;
+            const bool chat_makes_contacts = rules::makes_contacts(actor_now.type, actor_now.large);
+            const auto stored = store::members::find_all(tx, chat_id, joined);
+            std::vector<Member> as_the_chat_sees;
+            as_the_chat_sees.reserve(stored.size());
+            for (const auto& member : stored) as_the_chat_sees.push_back(seen_by(member, false, chat_makes_contacts));
+            std::vector<Message> notes;
+            if (rules::notes_membership(actor_now.type, actor_now.large)) {
+                const auto actor_name = name_of(tx, actor);
+                for (const auto& member : as_the_chat_sees)
+                    notes.push_back(write_system(tx, chat_id, actor, actor_name + " added " + member.user.display_name,
+                                                 "member.added", member.user.id));
+            }
+            invite(tx, outcome.effects, chat_id, actor, consent.asked);
+            outcome.value.invited = consent.asked;
+            outcome.value.members = as_the_actor_sees(tx, actor, chat_makes_contacts, stored);
+            announce_joins(tx, outcome.effects, chat_id, view_of(tx, chat_id, actor), as_the_chat_sees,
+                           std::move(notes));
+            return outcome;
+        },
+        weight_for(named.size()));
     co_return added;
 }
 
@@ -322,87 +326,100 @@ boost::asio::awaitable<CustomRole> MemberService::change_role(std::string actor,
     require_uuid(role_id, "role_id");
     if (!change.name && !change.rank && !change.permissions) throw bad_request("nothing to update");
     rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, role_id, change](store::Tx& tx) {
-        rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
-        auto role = store::roles::find(tx, chat_id, role_id);
-        if (!role) throw not_found("role");
-        defined(*role, change);
-        if (!store::roles::update(tx, *role)) throw name_taken();
-        store::roles::rank_holders(tx, *role);
-        Outcome<CustomRole> outcome{*role, {}};
-        outcome.effects.in_chat(Occasion::custom_role_changed,
-                                CustomRoleChanged{CustomRoleChanged::Change::updated, *role}, chat_id,
-                                {.actor = actor});
-        regrant_holders(tx, outcome.effects, actor, *role, role);
-        return outcome;
-    });
+    co_return co_await writes_.commit(
+        chat_id,
+        [actor, chat_id, role_id, change](store::Tx& tx) {
+            rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
+            auto role = store::roles::find(tx, chat_id, role_id);
+            if (!role) throw not_found("role");
+            defined(*role, change);
+            if (!store::roles::update(tx, *role)) throw name_taken();
+            store::roles::rank_holders(tx, *role);
+            Outcome<CustomRole> outcome{*role, {}};
+            outcome.effects.in_chat(Occasion::custom_role_changed,
+                                    CustomRoleChanged{CustomRoleChanged::Change::updated, *role}, chat_id,
+                                    {.actor = actor});
+            regrant_holders(tx, outcome.effects, actor, *role, role);
+            return outcome;
+        },
+        store::Weight::heavy);  // every holder of the role, up to all the members
 }
 
 boost::asio::awaitable<void> MemberService::delete_role(std::string actor, std::string chat_id, std::string role_id) {
     require_uuid(role_id, "role_id");
     rules::may_manage_custom_roles(co_await writes_.standing(chat_id, actor));
-    co_await writes_.commit(chat_id, [actor, chat_id, role_id](store::Tx& tx) {
-        rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
-        const auto role = store::roles::find(tx, chat_id, role_id);
-        if (!role) throw not_found("role");
-        const auto holders = store::roles::holders(tx, role_id);
-        store::roles::remove(tx, role_id);
-        Outcome<bool> outcome{true, {}};
-        outcome.effects.in_chat(Occasion::custom_role_changed,
-                                CustomRoleChanged{CustomRoleChanged::Change::deleted, *role}, chat_id,
-                                {.actor = actor});
-        regrant_holders(tx, outcome.effects, actor, *role, std::nullopt, holders);
-        return outcome;
-    });
+    co_await writes_.commit(
+        chat_id,
+        [actor, chat_id, role_id](store::Tx& tx) {
+            rules::may_manage_custom_roles(lock_standing(tx, chat_id, actor));
+            const auto role = store::roles::find(tx, chat_id, role_id);
+            if (!role) throw not_found("role");
+            const auto holders = store::roles::holders(tx, role_id);
+            store::roles::remove(tx, role_id);
+            Outcome<bool> outcome{true, {}};
+            outcome.effects.in_chat(Occasion::custom_role_changed,
+                                    CustomRoleChanged{CustomRoleChanged::Change::deleted, *role}, chat_id,
+                                    {.actor = actor});
+            regrant_holders(tx, outcome.effects, actor, *role, std::nullopt, holders);
+            return outcome;
+        },
+        store::Weight::heavy);  // every holder of the role, up to all the members
 }
 
 boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std::string chat_id, std::string user_id) {
     require_uuid(user_id, "user_id");
-    co_await writes_.standing(chat_id, actor);
-    // The chat ends when its last member, the owner, leaves: its media bytes are released.
-    auto released = co_await writes_.commit(chat_id, [actor, chat_id, user_id](store::Tx& tx) {
-        const auto actor_now = lock_standing(tx, chat_id, actor);
-        const bool leaving = user_id == actor;
-        rules::may_remove_member(actor_now, std::nullopt, leaving);  // before telling who is a member
-        const auto target = store::members::find(tx, chat_id, user_id);
-        if (!target) throw not_found("member");
-        rules::may_remove_member(actor_now, target->role, leaving);
-        Outcome<std::vector<std::string>> outcome;
-        store::members::remove(tx, chat_id, user_id);
-        const bool owner_leaves = target->role == Role::owner;
-        const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
-        outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
-                                {.actor = actor, .subject = user_id});
-        if (owner_leaves && !heir) {
-            outcome.value = store::chats::remove(tx, chat_id);
-            outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+    require_uuid(chat_id, "chat_id");
+    const auto access = co_await writes_.access(chat_id);
+    standing_in(access.get(), actor);
+    // The chat ends when its last member, the owner, leaves: its media bytes are released, and
+    // its deletion (all its messages) commits alone.
+    const auto weight = access->members.size() <= 1 ? store::Weight::heavy : store::Weight::light;
+    auto released = co_await writes_.commit(
+        chat_id,
+        [actor, chat_id, user_id](store::Tx& tx) {
+            const auto actor_now = lock_standing(tx, chat_id, actor);
+            const bool leaving = user_id == actor;
+            rules::may_remove_member(actor_now, std::nullopt, leaving);  // before telling who is a member
+            const auto target = store::members::find(tx, chat_id, user_id);
+            if (!target) throw not_found("member");
+            rules::may_remove_member(actor_now, target->role, leaving);
+            Outcome<std::vector<std::string>> outcome;
+            store::members::remove(tx, chat_id, user_id);
+            const bool owner_leaves = target->role == Role::owner;
+            const auto heir = owner_leaves ? store::members::successor(tx, chat_id, user_id) : std::nullopt;
+            outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
+                                    {.actor = actor, .subject = user_id});
+            if (owner_leaves && !heir) {
+                outcome.value = store::chats::remove(tx, chat_id);
+                outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+                return outcome;
+            }
+            const auto actor_name = name_of(tx, actor);
+            if (rules::notes_membership(actor_now.type, actor_now.large))
+                deliver_message(outcome.effects,
+                                leaving ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
+                                        : write_system(tx, chat_id, actor,
+                                                       actor_name + " removed " + target->user.display_name,
+                                                       "member.removed", user_id));
+            if (heir) {
+                store::members::set_role(tx, chat_id, *heir, Role::owner);
+                auto heir_row = member_of(tx, chat_id, *heir);
+                deliver_message(outcome.effects,
+                                write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
+                                             "chat.owner_changed", *heir));
+                auto facts = about_member(tx, heir_row, actor);
+                outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(heir_row)}, chat_id,
+                                        std::move(facts));
+            }
+            outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
+                cache.update(chat_id, [&](ChatAccess& a) {
+                    a.remove(user_id);
+                    if (heir) a.set_role(*heir, Role::owner);
+                });
+            };
             return outcome;
-        }
-        const auto actor_name = name_of(tx, actor);
-        if (rules::notes_membership(actor_now.type, actor_now.large))
-            deliver_message(outcome.effects,
-                            leaving
-                                ? write_system(tx, chat_id, actor, actor_name + " left", "member.left", user_id)
-                                : write_system(tx, chat_id, actor, actor_name + " removed " + target->user.display_name,
-                                               "member.removed", user_id));
-        if (heir) {
-            store::members::set_role(tx, chat_id, *heir, Role::owner);
-            auto heir_row = member_of(tx, chat_id, *heir);
-            deliver_message(outcome.effects,
-                            write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
-                                         "chat.owner_changed", *heir));
-            auto facts = about_member(tx, heir_row, actor);
-            outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(heir_row)}, chat_id,
-                                    std::move(facts));
-        }
-        outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
-            cache.update(chat_id, [&](ChatAccess& a) {
-                a.remove(user_id);
-                if (heir) a.set_role(*heir, Role::owner);
-            });
-        };
-        return outcome;
-    });
+        },
+        weight);
     co_await release_bytes(writes_.pool(), storage_, std::move(released));
 }
 

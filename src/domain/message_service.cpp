@@ -102,10 +102,14 @@ boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it, as committed:
     // always on a node whose cache another node's change (an add, an unblock) may not have reached.
-    if (const auto access = writes_.cache().find(m.chat_id); access && !writes_.shared_with_others())
-        rules::may_post(standing_in(access.get(), m.sender_id), m.type);
+    const auto access = writes_.cache().find(m.chat_id);
+    if (access && !writes_.shared_with_others()) rules::may_post(standing_in(access.get(), m.sender_id), m.type);
+    // A mention of everyone stores a mention per member (a large group's: up to 200,000 rows).
+    const auto weight = !rich_text::mentions_in(m.entities).everyone ? store::Weight::light
+                        : access                                     ? weight_for(access->members.size())
+                                                                     : store::Weight::heavy;
     const auto chat_id = m.chat_id;
-    auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
+    auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_, weight);
     if (sent.created) track_send(sent.message);
     co_return sent;
 }

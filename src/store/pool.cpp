@@ -98,7 +98,10 @@ Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_tim
       prepare_(std::move(prepare)),
       limits_(limits),
       // One connection is left for unordered work (reads, access loads) when there are two.
-      lanes_(std::max(1u, size - 1)) {
+      lanes_(std::max(1u, size - 1)),
+      // Half the connections or fewer run heavy writes: the rest go on forming groups and
+      // answering reads while as many heavy writes are queued as anyone asks for.
+      heavy_limit_(std::max(1u, size / 2)) {
     threads_.reserve(size);
     for (unsigned i = 0; i < size; ++i) threads_.emplace_back([this] { worker(); });
 }
@@ -112,10 +115,12 @@ void Pool::stop() {
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
         abandoned.swap(queue_);
-        for (auto& lane : lanes_) {
+        const auto abandon = [&abandoned](Lane& lane) {
             for (auto& job : lane.queued) abandoned.push_back(std::move(job));
             lane.queued.clear();
-        }
+        };
+        for (auto& lane : lanes_) abandon(lane);
+        for (auto& lane : side_lanes_) abandon(lane);
         queued_ = 0;
     }
     wake_.notify_all();
@@ -136,17 +141,22 @@ void Pool::submit(std::unique_ptr<Job> job) {
             // behind its lane's running group is taken by that group's worker when it
             // finishes, one joining a gathering is taken by the worker waiting for it, and
             // waking another for either would cost a context switch per write for nothing.
+            // A heavy write is due at once, earlier than the gathering ends: its worker
+            // may have to be the gathering one.
             bool wake = true;
+            bool heavy_now = false;
             if (const auto* order = job->order()) {
                 auto& lane = lane_of(order);
                 if (lane.queued.empty()) lane.since = Clock::now();
                 lane.queued.push_back(std::move(job));
-                wake = lane.runnable() && !gathering_;
+                heavy_now = set_heavy_aside(lane);
+                wake = heavy_now || (gathers(lane) && !gathering_);
             } else {
                 queue_.push_back(std::move(job));
             }
             pool_metrics().waiting.add(1);
             if (wake) wake_.notify_one();
+            if (heavy_now && gathering_) gathered_.notify_one();
             return;
         }
         if (!stopping_) {
@@ -217,42 +227,93 @@ std::chrono::milliseconds Pool::retry_after() const {
     return std::max(left, limits_.reconnect_min);
 }
 
-// A chat's writes share its order mutex, so they share a lane and keep their order. The
-// mutexes are stripes of one array, evenly spaced in memory: the address is mixed
-// (Fibonacci hashing) so that the stride cannot send every stripe to the same lane.
+// A chat's writes share its order mutex, so they share a lane and keep their order: its
+// side lane while it has one, else one of lanes_. The mutexes are stripes of one array,
+// evenly spaced in memory: the address is mixed (Fibonacci hashing) so that the stride
+// cannot send every stripe to the same lane.
 Pool::Lane& Pool::lane_of(const std::mutex* order) {
+    for (auto& side : side_lanes_)
+        if (side.own_order == order) return side;
     const auto mixed = reinterpret_cast<std::uintptr_t>(order) * std::uint64_t{0x9E3779B97F4A7C15};
     return lanes_[(mixed >> 32) % lanes_.size()];
 }
 
+// Only while its lane is idle, so that nothing of its order is running: the writes of that
+// order ahead of it have all committed, and those queued behind it go with it, in order.
+// An idle lane of lanes_ is left with a light write first (or none), which gathered_at and
+// take_lanes rely on.
+bool Pool::set_heavy_aside(Lane& lane) {
+    if (lane.own_order) return heavy_due(lane);
+    bool due = false;
+    while (lane.runnable() && lane.heavy_first()) {
+        auto& side = side_lanes_.emplace_back();
+        side.own_order = lane.queued.front()->order();
+        side.since = lane.since;
+        std::deque<std::unique_ptr<Job>> others;
+        for (auto& job : lane.queued) (job->order() == side.own_order ? side.queued : others).push_back(std::move(job));
+        lane.queued.swap(others);
+        due = heavy_due(side) || due;
+    }
+    return due;
+}
+
+void Pool::finished(Lane& lane) {
+    lane.running = false;
+    if (lane.own_order && lane.queued.empty()) {
+        side_lanes_.remove_if([&lane](const Lane& side) { return &side == &lane; });
+        return;
+    }
+    set_heavy_aside(lane);
+}
+
+// A heavy write is due as soon as it may run; a group once its oldest write has gathered.
 std::optional<Pool::Clock::time_point> Pool::gathered_at() const {
-    std::optional<Clock::time_point> oldest;
+    std::optional<Clock::time_point> due;
+    const auto consider = [&due](Clock::time_point at) {
+        if (!due || at < *due) due = at;
+    };
     for (const auto& lane : lanes_)
-        if (lane.runnable() && (!oldest || lane.since < *oldest)) oldest = lane.since;
-    if (oldest) *oldest += limits_.gather;
-    return oldest;
+        if (gathers(lane)) consider(lane.since + limits_.gather);
+    for (const auto& side : side_lanes_) {
+        if (gathers(side)) consider(side.since + limits_.gather);
+        if (heavy_due(side)) consider(side.since);
+    }
+    return due;
 }
 
 std::vector<Pool::Lane*> Pool::take_lanes(Batch& batch) {
+    for (auto& side : side_lanes_) {
+        if (!heavy_due(side)) continue;
+        side.running = true;
+        ++heavy_running_;
+        batch.push_back(std::move(side.queued.front()));
+        side.queued.pop_front();
+        return {&side};
+    }
     std::vector<Lane*> taken;
-    for (std::size_t i = 0; i < lanes_.size() && batch.size() < max_group; ++i) {
-        auto& lane = lanes_[(next_lane_ + i) % lanes_.size()];
-        if (!lane.runnable()) continue;
+    const auto take = [&](Lane& lane) {
+        if (!gathers(lane)) return;
         lane.running = true;
         taken.push_back(&lane);
-        while (!lane.queued.empty() && batch.size() < max_group) {
+        while (batch.size() < max_group && !lane.queued.empty() && !lane.heavy_first()) {
             batch.push_back(std::move(lane.queued.front()));
             lane.queued.pop_front();
         }
-    }
+    };
+    for (std::size_t i = 0; i < lanes_.size() && batch.size() < max_group; ++i)
+        take(lanes_[(next_lane_ + i) % lanes_.size()]);
+    for (auto& side : side_lanes_)
+        if (batch.size() < max_group) take(side);
     next_lane_ = (next_lane_ + 1) % lanes_.size();
     return taken;
 }
 
-// Takes the gathered group of the runnable lanes once it is due, else one unordered job.
-// One worker waits for a gathering to end, on a condition of its own: no new write is due
-// before the oldest queued one, so nothing needs to wake it early, and a job for the
-// others does not.
+// Takes a heavy write or the gathered group of the runnable lanes once it is due, else one
+// unordered job.
+// One worker waits for a gathering to end, on a condition of its own: no new light write
+// is due before the oldest queued one, so nothing needs to wake it early, and a job for the
+// others does not. A heavy write is due at once: submit wakes a worker for it, and the
+// gathering one too.
 void Pool::worker() {
     std::unique_ptr<Connection> connection;
     for (;;) {
@@ -286,6 +347,7 @@ void Pool::worker() {
         }
         auto& metrics = pool_metrics();
         metrics.waiting.add(-static_cast<std::int64_t>(batch.size()));
+        const bool heavy = batch.front()->heavy();
         const auto started = Clock::now();
         execute_with_retry(connection, batch);
         metrics.duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
@@ -295,8 +357,10 @@ void Pool::worker() {
         std::lock_guard lock(mutex_);
         // This worker checks for work before it waits again, and every other runnable lane
         // or job already woke a worker, or is waiting for a busy one. Only a gathering set
-        // to end later than these lanes' writes are due is told to look again.
-        for (auto* lane : lanes) lane->running = false;
+        // to end later than these lanes' writes are due is told to look again. A heavy
+        // write waiting for this one's place, or set aside now, is due: this worker takes it.
+        if (heavy) --heavy_running_;
+        for (auto* lane : lanes) finished(*lane);
         if (gathering_) gathered_.notify_one();
     }
 }

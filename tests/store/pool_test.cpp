@@ -12,11 +12,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
+#include <pqxx/connection>
 #include <pqxx/except>
+#include <pqxx/nontransaction>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -468,6 +473,261 @@ TEST_F(PoolTest, AGatheringWriteIsFailedWhenThePoolStopsAndReadsDoNotWaitForIt) 
     EXPECT_TRUE(write.done);
     EXPECT_EQ(write.error, "server is shutting down");
     EXPECT_EQ(count("true"), "0");
+}
+
+// Heavy writes (Weight::heavy). The writes record, once committed, their name and the id of
+// the transaction that committed them; a heavy one is held on an advisory lock the test
+// takes first, and releases only once the writes that must not wait for it are answered.
+// Were one of those in the heavy write's transaction, or queued behind it, it could not
+// be answered first: the test then fails when `deadline` has passed, instead of hanging.
+class HeavyWriteTest : public PoolTest {
+protected:
+    static constexpr int held_key = 4242;
+    static constexpr auto deadline = std::chrono::seconds(30);
+
+    struct Committed {
+        std::string name;
+        std::string transaction;
+    };
+
+    void SetUp() override {
+        PoolTest::SetUp();
+        if (IsSkipped()) return;
+        holder_ = std::make_unique<pqxx::connection>(database_->url());
+        on_holder("select pg_advisory_lock(" + std::to_string(held_key) + ")");
+    }
+    void TearDown() override {
+        release();
+        PoolTest::TearDown();
+    }
+
+    void release() {
+        if (!holder_ || released_) return;
+        released_ = true;
+        on_holder("select pg_advisory_unlock_all()");
+    }
+    void on_holder(const std::string& sql) {
+        pqxx::nontransaction statement(*holder_);
+        statement.exec(sql);
+        statement.commit();
+    }
+
+    // Spawns the ordered write `name` on `pool`; `body` runs in its transaction first.
+    void spawn_write(Pool& pool, const std::string& name, std::mutex& order, Weight weight, Outcome& outcome,
+                     std::function<void(Tx&)> body = {}) {
+        boost::asio::co_spawn(
+            io_,
+            [this, &pool, name, &order, weight, &outcome, body = std::move(body)]() -> boost::asio::awaitable<void> {
+                try {
+                    co_await pool.run(
+                        [body](Tx& tx) {
+                            if (body) body(tx);
+                            return tx.exec1("select txid_current()")[0].as<std::string>();
+                        },
+                        order,
+                        [this, name](const std::string& transaction) {
+                            std::lock_guard lock(committed_mutex_);
+                            committed_.push_back({name, transaction});
+                        },
+                        weight);
+                } catch (const std::exception& e) {
+                    outcome.error = e.what();
+                    if (outcome.error.empty()) outcome.error = "?";
+                }
+                outcome.done = true;
+            },
+            boost::asio::detached);
+    }
+
+    // A heavy write's body: it waits for the test's advisory lock, having said it started.
+    static std::function<void(Tx&)> held(const std::shared_ptr<std::atomic<int>>& started) {
+        return [started](Tx& tx) {
+            ++*started;
+            tx.exec("select pg_advisory_xact_lock(" + std::to_string(held_key) + ")");
+        };
+    }
+
+    // Resumes once `done()` holds, with true; at the deadline fails the test and lets the
+    // heavy writes go, with false.
+    boost::asio::awaitable<bool> wait_for(std::function<bool()> done, std::string what) {
+        boost::asio::steady_timer poll(io_);
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (!done() && std::chrono::steady_clock::now() < until) {
+            poll.expires_after(std::chrono::milliseconds(2));
+            co_await poll.async_wait(boost::asio::use_awaitable);
+        }
+        if (done()) co_return true;
+        ADD_FAILURE() << what << " waited for a heavy write";
+        release();
+        co_return false;
+    }
+
+    static bool all_done(const std::vector<Outcome>& outcomes) {
+        return std::all_of(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return o.done; });
+    }
+
+    std::vector<std::string> names_in_order() {
+        std::lock_guard lock(committed_mutex_);
+        std::vector<std::string> names;
+        for (const auto& write : committed_) names.push_back(write.name);
+        return names;
+    }
+    std::map<std::string, std::string> transactions() {
+        std::lock_guard lock(committed_mutex_);
+        std::map<std::string, std::string> by_name;
+        for (const auto& write : committed_) by_name[write.name] = write.transaction;
+        return by_name;
+    }
+
+    std::unique_ptr<pqxx::connection> holder_;
+    bool released_ = false;
+    std::mutex committed_mutex_;  // groups on different threads commit under different orders
+    std::vector<Committed> committed_;
+};
+
+// Writes of other chats queued in the heavy write's gathering, or while it runs (also those
+// of its own lane, whichever that is), commit and are answered before it ends; the writes of
+// its own chat keep their order around it, and nothing shares its transaction.
+TEST_F(HeavyWriteTest, AHeavyWriteCommitsAloneAndHoldsNoOtherChat) {
+    Pool pool(
+        database_->url(), 4, std::chrono::seconds(5), [](Tx&) {}, PoolLimits{.gather = std::chrono::milliseconds(100)});
+    std::array<std::mutex, 16> orders;  // [0] is the heavy write's chat; outlive the pool's threads
+    constexpr std::size_t others = orders.size() - 1;
+    auto started = std::make_shared<std::atomic<int>>(0);
+    Outcome before, heavy, after;
+    std::vector<Outcome> beside(others), meanwhile(others);
+    spawn_write(pool, "before", orders[0], Weight::light, before);
+    spawn_write(pool, "heavy", orders[0], Weight::heavy, heavy, held(started));
+    spawn_write(pool, "after", orders[0], Weight::light, after);
+    for (std::size_t i = 0; i < others; ++i)
+        spawn_write(pool, "beside " + std::to_string(i), orders[i + 1], Weight::light, beside[i]);
+    bool heavy_done_meanwhile = false, after_done_meanwhile = false;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            if (!co_await wait_for([&] { return *started > 0 && all_done(beside); }, "a write queued beside it"))
+                co_return;
+            for (std::size_t i = 0; i < others; ++i)
+                spawn_write(pool, "meanwhile " + std::to_string(i), orders[i + 1], Weight::light, meanwhile[i]);
+            if (!co_await wait_for([&] { return all_done(meanwhile); }, "a write queued while it ran")) co_return;
+            heavy_done_meanwhile = heavy.done;
+            after_done_meanwhile = after.done;
+            release();
+        },
+        boost::asio::detached);
+    io_.run();
+    pool.stop();
+
+    for (const auto* outcome : {&before, &heavy, &after}) EXPECT_EQ(outcome->error, "");
+    for (const auto& outcome : beside) EXPECT_EQ(outcome.error, "");
+    for (const auto& outcome : meanwhile) EXPECT_EQ(outcome.error, "");
+    EXPECT_FALSE(heavy_done_meanwhile) << "the heavy write was held until the others were answered";
+    EXPECT_FALSE(after_done_meanwhile) << "a write of its chat queued behind it waits for it";
+    EXPECT_EQ(*started, 1) << "run once";
+
+    const auto names = names_in_order();
+    const auto at = [&names](const std::string& name) {
+        return std::distance(names.begin(), std::find(names.begin(), names.end(), name));
+    };
+    EXPECT_LT(at("before"), at("heavy"));
+    EXPECT_LT(at("heavy"), at("after")) << "its chat's writes keep their order";
+    const auto by_name = transactions();
+    ASSERT_EQ(by_name.size(), 3 + 2 * others);
+    for (const auto& [name, transaction] : by_name)
+        if (name != "heavy") EXPECT_NE(transaction, by_name.at("heavy")) << name << " shared the heavy transaction";
+}
+
+// A failing write gathered beside a heavy one, or queued behind it in its chat, does not send
+// it round again with savepoints (a group's rerun), and a heavy write that fails fails
+// alone, run once, writing nothing.
+TEST_F(HeavyWriteTest, AHeavyWriteRunsOnceWhateverFailsBesideIt) {
+    release();  // nothing is held here
+    Pool pool(
+        database_->url(), 4, std::chrono::seconds(5), [](Tx&) {}, PoolLimits{.gather = std::chrono::milliseconds(100)});
+    std::array<std::mutex, 4> orders;
+    auto heavy_runs = std::make_shared<std::atomic<int>>(0);
+    auto doomed_heavy_runs = std::make_shared<std::atomic<int>>(0);
+    Outcome heavy, failing_behind, failing, doomed_heavy, fine;
+    const auto refused = [](int id) {
+        return [id](Tx& tx) {
+            tx.exec0("insert into items values (" + std::to_string(id) + ", 'doomed')");
+            throw std::runtime_error("refused by the domain");
+        };
+    };
+    spawn_write(pool, "heavy", orders[0], Weight::heavy, heavy, [heavy_runs](Tx& tx) {
+        ++*heavy_runs;
+        tx.exec0("insert into items values (1, 'ok')");
+    });
+    spawn_write(pool, "failing behind", orders[0], Weight::light, failing_behind, refused(5));
+    spawn_write(pool, "failing", orders[1], Weight::light, failing, refused(2));
+    spawn_write(pool, "doomed heavy", orders[2], Weight::heavy, doomed_heavy, [doomed_heavy_runs](Tx& tx) {
+        ++*doomed_heavy_runs;
+        tx.exec0("insert into items values (3, 'doomed')");
+        throw std::invalid_argument("too much");
+    });
+    spawn_write(pool, "fine", orders[3], Weight::light, fine,
+                [](Tx& tx) { tx.exec0("insert into items values (4, 'ok')"); });
+    io_.run();
+    pool.stop();
+
+    EXPECT_EQ(heavy.error, "");
+    EXPECT_EQ(failing_behind.error, "refused by the domain");
+    EXPECT_EQ(failing.error, "refused by the domain");
+    EXPECT_EQ(doomed_heavy.error, "too much");
+    EXPECT_EQ(fine.error, "");
+    EXPECT_EQ(*heavy_runs, 1) << "a neighbour's failure ran the heavy write again";
+    EXPECT_EQ(*doomed_heavy_runs, 1);
+    EXPECT_EQ(count("note = 'ok'"), "2");
+    EXPECT_EQ(count("note <> 'ok'"), "0") << "the failed writes left nothing behind";
+    const auto by_name = transactions();
+    ASSERT_EQ(by_name.size(), 2u);
+    EXPECT_NE(by_name.at("heavy"), by_name.at("fine"));
+}
+
+// Heavy writes run on at most half the connections: with more of them held than that, the
+// writes of other chats and unordered runs still find a connection, and each heavy write
+// in turn commits alone.
+TEST_F(HeavyWriteTest, HeavyWritesLeaveConnectionsForTheOthers) {
+    Pool pool(
+        database_->url(), 4, std::chrono::seconds(5), [](Tx&) {}, PoolLimits{.gather = std::chrono::milliseconds(20)});
+    constexpr std::size_t heavies = 4, lights = 8;
+    std::array<std::mutex, heavies + lights> orders;
+    auto started = std::make_shared<std::atomic<int>>(0);
+    std::vector<Outcome> heavy(heavies), light(lights), later(lights);
+    for (std::size_t i = 0; i < heavies; ++i)
+        spawn_write(pool, "heavy " + std::to_string(i), orders[i], Weight::heavy, heavy[i], held(started));
+    std::string read;
+    int started_when_answered = 0;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            if (!co_await wait_for([&] { return *started == 2; }, "a second heavy write")) co_return;
+            for (std::size_t i = 0; i < lights; ++i)
+                spawn_write(pool, "light " + std::to_string(i), orders[heavies + i], Weight::light, light[i]);
+            read = co_await pool.run([](Tx& tx) { return tx.exec1("select 'read'")[0].as<std::string>(); });
+            if (!co_await wait_for([&] { return all_done(light); }, "a light write")) co_return;
+            // Each chat again, now that the earlier groups are done: nothing was left waiting.
+            for (std::size_t i = 0; i < lights; ++i)
+                spawn_write(pool, "later " + std::to_string(i), orders[heavies + i], Weight::light, later[i]);
+            if (!co_await wait_for([&] { return all_done(later); }, "a later light write")) co_return;
+            started_when_answered = *started;
+            release();
+        },
+        boost::asio::detached);
+    io_.run();
+    pool.stop();
+
+    EXPECT_EQ(read, "read");
+    EXPECT_EQ(started_when_answered, 2) << "two heavy writes at a time on a pool of four";
+    for (const auto* outcomes : {&heavy, &light, &later})
+        for (const auto& outcome : *outcomes) EXPECT_EQ(outcome.error, "");
+    EXPECT_EQ(*started, static_cast<int>(heavies));
+    const auto by_name = transactions();
+    ASSERT_EQ(by_name.size(), heavies + 2 * lights);
+    for (std::size_t i = 0; i < heavies; ++i)
+        for (const auto& [name, transaction] : by_name)
+            if (name != "heavy " + std::to_string(i))
+                EXPECT_NE(transaction, by_name.at("heavy " + std::to_string(i))) << name;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,7 +28,8 @@
 //    its order mutex, AccessCache::order_of: one of 64 stripes picked by the chat id's hash.
 // 2. Lane: store::Pool::run(fn, order, after_commit) queues the write in the lane that
 //    mutex maps to (Pool::lane_of), so a chat's writes keep their order; a lane runs one
-//    group at a time, lanes run side by side (Pool::worker, src/store/pool.cpp).
+//    group at a time, lanes run side by side (Pool::worker, src/store/pool.cpp). A heavy
+//    write (weight_for) commits alone, its chat set aside from its lane meanwhile.
 // 3. Commit: Pool::commit runs the group in one transaction, takes the order mutexes of
 //    its committed writes (Pool::lock_orders), COMMITs, and under them runs each write's
 //    after_commit, then resumes its caller.
@@ -102,8 +104,10 @@ public:
                                                                          const std::string& message_id);
 
     // Runs fn(tx) -> Outcome<T> and applies its effects in commit order; returns the value.
+    // A write whose cost grows with its caller's input is heavy (weight_for): it commits
+    // alone, holding no other chat's writes for its length (store::Weight).
     template <class Fn>
-    auto commit(const std::string& chat_id, Fn&& fn)
+    auto commit(const std::string& chat_id, Fn&& fn, store::Weight weight = store::Weight::light)
         -> boost::asio::awaitable<decltype(std::declval<std::decay_t<Fn>&>()(std::declval<store::Tx&>()).value)> {
         // Cached, and pinned until its events are published. An order key that is no chat id
         // (the user pair of a direct chat not yet created) has nothing to load.
@@ -117,19 +121,21 @@ public:
                 written.effects.keep_seen(chat_id, seen);
                 return written;
             },
-            cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); });
+            cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); }, weight);
         co_return std::move(outcome.value);
     }
 
     // As commit, for a write that can be batched with others of its writer.
     template <class Input, class T>
     boost::asio::awaitable<T> commit_batched(const std::string& chat_id, Input input,
-                                             store::BatchWriter<Input, Outcome<T>>& writer) {
+                                             store::BatchWriter<Input, Outcome<T>>& writer,
+                                             store::Weight weight = store::Weight::light) {
         // Nothing is awaited before the write is queued (sends keep their order); the writer
         // loads the access in its transaction, after this pin.
         const AccessCache::Pin pin(cache_, chat_id);
-        auto outcome = co_await pool_.run_batched(std::move(input), writer, cache_.order_of(chat_id),
-                                                  [this](auto& result) { apply(result.effects); });
+        auto outcome = co_await pool_.run_batched(
+            std::move(input), writer, cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); },
+            weight);
         co_return std::move(outcome.value);
     }
 
@@ -170,6 +176,12 @@ private:
     bool other_nodes_ = false;
     std::atomic<std::uint64_t> commits_{0};
 };
+
+// The weight of a write of `rows` rows (members added, messages changed), each named by its
+// caller: heavy past a few dozen. A row of these costs PostgreSQL a few milliseconds (a member
+// added is a row, a system message and its events), so such a write in a group would hold the
+// other chats' writes for tens of milliseconds or, at the limits, seconds.
+store::Weight weight_for(std::size_t rows);
 
 // The user's standing in a cached chat; a non-member learns nothing (not_found `what`).
 Standing standing_in(const ChatAccess* access, const std::string& user_id, const std::string& what = "chat");

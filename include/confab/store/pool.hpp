@@ -16,6 +16,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,12 @@ public:
 protected:
     ~BatchWriter() = default;
 };
+
+// How an ordered write shares its transaction. A light one commits in a group with the
+// writes queued beside it; a heavy one, whose cost grows with its caller's input (a bulk
+// add of members, a chat's deletion), commits alone, so that it holds no other write for
+// its length, and a failing neighbour never makes it run twice (see Pool).
+enum class Weight { light, heavy };
 
 // How a Pool behaves while the database is unreachable or it is overloaded.
 struct PoolLimits {
@@ -80,6 +87,15 @@ struct PoolLimits {
 // commit alone, and a commit costs PostgreSQL several times what one more row in it does.
 // A lane busy with its previous group gathers by itself. One worker at a time waits for
 // the gathering to end; the others sleep until there is more work.
+//
+// A heavy write (Weight::heavy) commits alone, at once, and holds only its own order: a
+// group stops before it, so the writes queued ahead of it in its lane commit without it,
+// and the writes of its order queued behind it wait for it and commit in a later group.
+// Once it is first in its idle lane, its order leaves the lane for a side lane of its own
+// (the writes of that order queued behind it go along, and later ones follow while the
+// side lane has any), so that the lane's other orders keep committing while it runs; the
+// side lane is dropped once idle and empty. At most half the workers (at least one) run a
+// heavy write at a time: the others keep forming groups and running unordered jobs.
 class Pool {
 public:
     // Registers the statements a fresh connection prepares (Tx::prepare).
@@ -108,16 +124,17 @@ public:
     // mutex, so what after_commit publishes leaves in commit order (which the chat row lock
     // makes seq order), and readers that load state under the same mutex never miss a change.
     // The caller is resumed before its group releases `order`: the mutex must outlive the
-    // pool's threads (stop()).
+    // pool's threads (stop()). A heavy write commits alone (Weight).
     template <class Fn, class AfterCommit>
-    auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
+    auto run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit, Weight weight = Weight::light)
         -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>>;
 
     // As the ordered run, with writer.write(tx, {&input, ...}) for the work: the inputs of
-    // this writer that are next to each other in a group are written together.
+    // this writer that are next to each other in a group are written together (a heavy one
+    // alone).
     template <class Input, class Result, class AfterCommit>
-    auto run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit)
-        -> boost::asio::awaitable<Result>;
+    auto run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit,
+                     Weight weight = Weight::light) -> boost::asio::awaitable<Result>;
 
     // Stops taking jobs, fails the queued ones with Unavailable and joins the threads.
     void stop();
@@ -139,6 +156,7 @@ private:
         virtual std::exception_ptr refusal() const { return nullptr; }
         virtual bool outside_transaction() const { return false; }  // Pool::read
         virtual std::mutex* order() const = 0;                      // nullptr for unordered jobs
+        virtual bool heavy() const = 0;                             // an ordered write that commits alone
         virtual void after_commit() = 0;                            // called with order() held
         virtual void succeed() = 0;                                 // resumes the caller with the result
         virtual void fail(std::exception_ptr error) = 0;
@@ -159,7 +177,7 @@ private:
 
     // Queues a Work made of `arguments` and resumes with its result.
     template <class Work, class AfterCommit, class... Arguments>
-    auto submit_work(std::mutex* order, AfterCommit after_commit, Arguments... arguments)
+    auto submit_work(std::mutex* order, Weight weight, AfterCommit after_commit, Arguments... arguments)
         -> boost::asio::awaitable<typename Work::Result>;
 
     void submit(std::unique_ptr<Job> job);
@@ -198,15 +216,31 @@ private:
         std::deque<std::unique_ptr<Job>> queued;  // the next group
         Clock::time_point since;                  // when its oldest queued write arrived
         bool running = false;
+        const std::mutex* own_order = nullptr;  // a side lane's one order; nullptr in lanes_
         bool runnable() const { return !running && !queued.empty(); }
+        bool heavy_first() const { return !queued.empty() && queued.front()->heavy(); }
     };
-    // With mutex_ held: when the gathering ends (none without a runnable lane), and the
-    // queued writes of every runnable lane, up to max_group, their lanes then running.
+    // With mutex_ held: when the next group or heavy write is due (none without one), and
+    // then either one heavy write of a side lane, alone, or the queued writes of every
+    // runnable lane up to their first heavy one (up to max_group); their lanes then running.
     std::optional<Clock::time_point> gathered_at() const;
     std::vector<Lane*> take_lanes(Batch& batch);
+    bool gathers(const Lane& lane) const { return lane.runnable() && !lane.heavy_first(); }
+    bool heavy_due(const Lane& lane) const {
+        return lane.runnable() && lane.heavy_first() && heavy_running_ < heavy_limit_;
+    }
     Lane& lane_of(const std::mutex* order);
+    // With mutex_ held, once `lane` got a write or finished its group: if it is idle with a
+    // heavy write first, that write's order moves to a side lane (see Pool). Returns whether
+    // a heavy write of it is due now.
+    bool set_heavy_aside(Lane& lane);
+    // With mutex_ held, when the group of `lane` has finished.
+    void finished(Lane& lane);
 
     std::vector<Lane> lanes_;
+    std::list<Lane> side_lanes_;  // a list: the workers hold pointers to those they run
+    const std::size_t heavy_limit_;
+    std::size_t heavy_running_ = 0;
     std::size_t queued_ = 0;     // jobs in queue_ and every lane
     std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
     bool gathering_ = false;     // a worker waits for gathered_at()
@@ -290,14 +324,16 @@ struct Pool::Submitted final : Work {
     using Stored = typename Work::Stored;
 
     template <class... Arguments>
-    Submitted(std::mutex* o, AfterCommit after, Handler h, Arguments&&... arguments)
+    Submitted(std::mutex* o, Weight w, AfterCommit after, Handler h, Arguments&&... arguments)
         : Work(std::forward<Arguments>(arguments)...),
           order_mutex(o),
+          weight(w),
           after(std::move(after)),
           handler(std::move(h)),
           work_guard(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
 
     std::mutex* order() const override { return order_mutex; }
+    bool heavy() const override { return weight == Weight::heavy; }
     void after_commit() override { after(*this->value); }
     void succeed() override { complete(nullptr, std::move(this->value)); }
     void fail(std::exception_ptr error) override { complete(error, std::nullopt); }
@@ -311,21 +347,21 @@ struct Pool::Submitted final : Work {
     }
 
     std::mutex* order_mutex;
+    Weight weight;
     AfterCommit after;
     Handler handler;
     boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work_guard;
 };
 
 template <class Work, class AfterCommit, class... Arguments>
-auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments... arguments)
+auto Pool::submit_work(std::mutex* order, Weight weight, AfterCommit after_commit, Arguments... arguments)
     -> boost::asio::awaitable<typename Work::Result> {
     using Stored = typename Work::Stored;
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                                        void(std::exception_ptr, std::optional<Stored>)>(
         [&](auto handler) {
-            submit(std::make_unique<Submitted<Work, AfterCommit, decltype(handler)>>(order, std::move(after_commit),
-                                                                                     std::move(handler),
-                                                                                     std::move(arguments)...));
+            submit(std::make_unique<Submitted<Work, AfterCommit, decltype(handler)>>(
+                order, weight, std::move(after_commit), std::move(handler), std::move(arguments)...));
         },
         boost::asio::use_awaitable);
     if constexpr (!std::is_void_v<typename Work::Result>) co_return std::move(*result);
@@ -333,26 +369,28 @@ auto Pool::submit_work(std::mutex* order, AfterCommit after_commit, Arguments...
 
 template <class Fn>
 auto Pool::run(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
-    return submit_work<Call<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
+    return submit_work<Call<std::decay_t<Fn>>>(nullptr, Weight::light, NoAfterCommit{},
+                                               std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Fn>
 auto Pool::read(Fn&& fn) -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
-    return submit_work<Read<std::decay_t<Fn>>>(nullptr, NoAfterCommit{}, std::decay_t<Fn>(std::forward<Fn>(fn)));
+    return submit_work<Read<std::decay_t<Fn>>>(nullptr, Weight::light, NoAfterCommit{},
+                                               std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Fn, class AfterCommit>
-auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit)
+auto Pool::run(Fn&& fn, std::mutex& order, AfterCommit&& after_commit, Weight weight)
     -> boost::asio::awaitable<std::invoke_result_t<std::decay_t<Fn>&, Tx&>> {
-    return submit_work<Call<std::decay_t<Fn>>>(&order,
+    return submit_work<Call<std::decay_t<Fn>>>(&order, weight,
                                                std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
                                                std::decay_t<Fn>(std::forward<Fn>(fn)));
 }
 
 template <class Input, class Result, class AfterCommit>
-auto Pool::run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit)
-    -> boost::asio::awaitable<Result> {
-    return submit_work<BatchedWrite<Input, Result>>(&order,
+auto Pool::run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit,
+                       Weight weight) -> boost::asio::awaitable<Result> {
+    return submit_work<BatchedWrite<Input, Result>>(&order, weight,
                                                     std::decay_t<AfterCommit>(std::forward<AfterCommit>(after_commit)),
                                                     std::move(input), std::ref(writer));
 }
