@@ -285,8 +285,9 @@ TEST_F(ClusterTest, AMemberRemovedWhileTwoOtherNodesSendGetsNoMessageAfterItsRem
     for (std::size_t node = 0; node < dee_on.size(); ++node) {
         auto& socket = dee_on[node];
         ASSERT_TRUE(socket.read_until(removal_of(chat_id, dee.id))) << socket.describe();
-        if (std::none_of(socket.frames.begin(), socket.frames.end(), marker))
+        if (std::none_of(socket.frames.begin(), socket.frames.end(), marker)) {
             ASSERT_TRUE(socket.read_until(marker)) << socket.describe();
+        }
         std::vector<std::string> order;
         for (const auto& frame : socket.frames)
             if (frame_of("message.new", about_chat(chat_id))(frame)) order.push_back(frame["data"]["message"]["id"]);
