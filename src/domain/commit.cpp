@@ -42,9 +42,10 @@ boost::asio::awaitable<std::pair<Message, Standing>> ChatWrites::visible_message
     co_return std::pair<Message, Standing>{std::move(*message), standing};
 }
 
-AccessCache::Seen ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
-    const auto version = store::chats::lock(tx, chat_id);
-    return version ? cache_.seen_in(tx, chat_id, *version) : AccessCache::Seen{};
+ChatWrites::CaughtUp ChatWrites::catch_up(store::Tx& tx, const std::string& chat_id) {
+    const auto locked = store::chats::lock(tx, chat_id);
+    if (!locked) return {};
+    return {cache_.seen_in(tx, chat_id, locked->access_version), locked->last_seq};
 }
 
 namespace {
@@ -107,20 +108,33 @@ private:
     std::unordered_map<std::string, Circle> circles_;
 };
 
-void ChatWrites::apply(Effects& effects) {
+void ChatWrites::apply(Effects& effects, const std::string& chat_id) {
     ++commits_;
     if (effects.cache_change) effects.cache_change(cache_);
     Circles circles(cache_, events_);
+    // On a cluster each event follows the chat's latest message before it: the one the write's
+    // transaction saw, then each message.new of the chat the write publishes (a removal's system
+    // message, a send's own message before its mentions). A single node needs no order: its
+    // commit order is already every connection's.
+    std::optional<AfterMessage> after;
+    if (other_nodes_ && effects.order_after) after = AfterMessage{chat_id, *effects.order_after};
     for (auto& delivery : effects.deliveries) {
         auto facts = std::move(delivery.facts);
         if (delivery.members_of) facts = circles.around(delivery.occasion, *delivery.members_of, std::move(facts));
-        publish(delivery.occasion, std::move(delivery.event), std::move(facts));
+        const auto* created = std::get_if<MessageCreated>(&delivery.event);
+        const auto seq = created && created->message.chat_id == chat_id ? created->message.seq : std::int64_t{0};
+        publish_after(delivery.occasion, std::move(delivery.event), std::move(facts), after);
+        if (other_nodes_ && seq > 0 && (!after || after->seq < seq)) after = AfterMessage{chat_id, seq};
     }
 }
 
 void ChatWrites::publish(Occasion occasion, Event event, Facts facts) {
+    publish_after(occasion, std::move(event), std::move(facts), std::nullopt);
+}
+
+void ChatWrites::publish_after(Occasion occasion, Event event, Facts facts, const std::optional<AfterMessage>& after) {
     for (const auto& parcel : address(occasion, std::move(event), std::move(facts)))
-        events_.publish(parcel.event, parcel.recipients);
+        events_.publish(parcel.event, parcel.recipients, after);
 }
 
 void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::string& chat_id, Facts facts) {

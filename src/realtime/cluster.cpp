@@ -22,6 +22,12 @@ constexpr char kResync = 'R';
 constexpr char kDeviceSend = 'T';       // user id, token hash, then the frame
 constexpr char kDevice = 'D';           // user id, token hash, whether connected
 constexpr std::size_t kUuidChars = 36;  // a user id, as the hub's callers pass it
+// The first byte of the recipient that carries an event's place after a seq in a send (kind
+// `S`): then the seq (8 bytes) and the chat id. User ids are UUIDs in text, which never hold
+// it, so a node of the previous version, which knows no such place, finds no connection of
+// that "user" and hands the event to the real recipients (no log, metric or resync names a
+// send's recipients there). A new kind would have been dropped by such a node whole.
+constexpr char kPlaceMark = '\0';
 // How far apart two nodes' clocks (and the database's) may be: a connection attached this soon
 // after another node's lost event was committed (on that node's clock) is closed too, since it
 // may not have; a message stored this soon before this node joined the bus is waited for.
@@ -67,6 +73,16 @@ private:
     std::string_view rest_;
 };
 
+bool is_place(std::string_view recipient) { return !recipient.empty() && recipient.front() == kPlaceMark; }
+
+// An event's place after a seq, from the recipient that carries it (kPlaceMark).
+std::optional<Ordering> place_after(std::string_view recipient) {
+    Reader in(recipient.substr(1));
+    const auto seq = in.number<std::uint64_t>();
+    if (!seq || in.rest().empty()) return std::nullopt;
+    return Ordering{std::string(in.rest()), static_cast<std::int64_t>(*seq), Order::Place::after};
+}
+
 std::optional<Envelope> decode_send(Reader& in, std::optional<Ordering> ordering) {
     const auto count = in.number<std::uint32_t>();
     // Each id takes at least its two length bytes: a count past that is not a whole envelope.
@@ -77,6 +93,11 @@ std::optional<Envelope> decode_send(Reader& in, std::optional<Ordering> ordering
     for (std::uint32_t i = 0; i < *count; ++i) {
         auto user_id = in.short_text();
         if (!user_id) return std::nullopt;
+        if (i == 0 && !send.ordering && is_place(*user_id)) {
+            send.ordering = place_after(*user_id);
+            if (!send.ordering) return std::nullopt;
+            continue;
+        }
         send.user_ids.push_back(std::move(*user_id));
     }
     send.frame = std::string(in.rest());
@@ -87,7 +108,7 @@ std::optional<Envelope> decode_ordered_send(Reader& in) {
     auto chat_id = in.short_text();
     const auto seq = in.number<std::uint64_t>();
     if (!chat_id || !seq) return std::nullopt;
-    return decode_send(in, Ordering{std::move(*chat_id), static_cast<std::int64_t>(*seq)});
+    return decode_send(in, Ordering{std::move(*chat_id), static_cast<std::int64_t>(*seq), Order::Place::at});
 }
 
 std::optional<Envelope> decode_access(Reader& in) {
@@ -132,16 +153,24 @@ std::optional<Envelope> decode_device(Reader& in) {
 // the frame into an envelope first.
 std::string encode_send(std::span<const std::string> user_ids, std::string_view frame,
                         const std::optional<Order>& order) {
+    const bool message = order && order->place == Order::Place::at;
+    const bool after = order && order->place == Order::Place::after;
     std::string out;
-    out.reserve(2 + (order ? sizeof(std::uint16_t) + order->chat_id.size() + sizeof(std::uint64_t) : 0) +
+    out.reserve(2 + (order ? sizeof(std::uint16_t) + 1 + order->chat_id.size() + sizeof(std::uint64_t) : 0) +
                 sizeof(std::uint32_t) + user_ids.size() * (sizeof(std::uint16_t) + kUuidChars) + frame.size());
     out.push_back(kVersion);
-    out.push_back(order ? kOrderedSend : kSend);
-    if (order) {
+    out.push_back(message ? kOrderedSend : kSend);
+    if (message) {
         put_short(out, order->chat_id);
         put(out, static_cast<std::uint64_t>(order->seq));
     }
-    put(out, static_cast<std::uint32_t>(user_ids.size()));
+    put(out, static_cast<std::uint32_t>(user_ids.size() + (after ? 1 : 0)));
+    if (after) {
+        put(out, static_cast<std::uint16_t>(1 + sizeof(std::uint64_t) + order->chat_id.size()));
+        out.push_back(kPlaceMark);
+        put(out, static_cast<std::uint64_t>(order->seq));
+        out.append(order->chat_id);
+    }
     for (const auto& user_id : user_ids) put_short(out, user_id);
     out.append(frame);
     return out;
@@ -152,7 +181,9 @@ std::string encode_send(std::span<const std::string> user_ids, std::string_view 
 std::string encode(const Envelope& envelope) {
     if (const auto* send = std::get_if<SendEnvelope>(&envelope)) {
         const auto order =
-            send->ordering ? std::optional<Order>(Order{send->ordering->chat_id, send->ordering->seq}) : std::nullopt;
+            send->ordering
+                ? std::optional<Order>(Order{send->ordering->chat_id, send->ordering->seq, send->ordering->place})
+                : std::nullopt;
         return encode_send(send->user_ids, send->frame, order);
     }
     if (const auto* access = std::get_if<AccessEnvelope>(&envelope)) {
@@ -230,16 +261,21 @@ std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids
     std::size_t delivered = 0;
     auto arrival = Sequencer::Arrival::delivered;
     std::chrono::system_clock::time_point joined_at;
+    const bool message = order.place == Order::Place::at;
+    // An unknown chat is settled below the message, or up to the seq the event follows.
+    const auto unsettled_below = message ? order.seq : order.seq + 1;
     {
         std::lock_guard lock(order_mutex_);
         const auto deliver = [&](const std::vector<std::string>& users, const Frame& ready) {
             delivered += hub_.send_here(users, ready);
         };
-        arrival = sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, Sequencer::Clock::now(), deliver);
+        const auto now = Sequencer::Clock::now();
+        arrival = message ? sequencer_.arrive(order.chat_id, order.seq, user_ids, frame, now, deliver)
+                          : sequencer_.arrive_after(order.chat_id, order.seq, user_ids, frame, now, deliver);
         joined_at = joined_at_;
         if (arrival == Sequencer::Arrival::unsettled && !told_.settled) {
             // Nobody to ask: every earlier seq is taken to be settled.
-            sequencer_.settle(order.chat_id, order.seq - 1, deliver);
+            sequencer_.settle(order.chat_id, unsettled_below - 1, deliver);
             arrival = Sequencer::Arrival::delivered;
         }
         if (arrival == Sequencer::Arrival::held || arrival == Sequencer::Arrival::unsettled) {
@@ -255,7 +291,7 @@ std::size_t Cluster::send_here_in_order(const std::vector<std::string>& user_ids
     // The nodes' clocks may differ: what another node stored a moment after this one joined is
     // still waited for.
     if (arrival == Sequencer::Arrival::unsettled)
-        told_.settled(std::string(order.chat_id), order.seq, joined_at - kClockSkewAllowance,
+        told_.settled(std::string(order.chat_id), unsettled_below, joined_at - kClockSkewAllowance,
                       [this, chat_id = std::string(order.chat_id)](std::int64_t settled) { settle(chat_id, settled); });
     return delivered;
 }
@@ -336,7 +372,8 @@ void Cluster::receive(std::string_view bytes) {
     if (auto* send = std::get_if<SendEnvelope>(&*envelope)) {
         auto frame = std::make_shared<const std::string>(std::move(send->frame));
         if (send->ordering)
-            send_here_in_order(send->user_ids, frame, Order{send->ordering->chat_id, send->ordering->seq});
+            send_here_in_order(send->user_ids, frame,
+                               Order{send->ordering->chat_id, send->ordering->seq, send->ordering->place});
         else hub_.send_here(send->user_ids, frame);
     } else if (const auto* access = std::get_if<AccessEnvelope>(&*envelope)) {
         if (told_.access_changed) told_.access_changed(access->chat_id);

@@ -122,7 +122,7 @@ void prepare(Tx& tx) {
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $8::jsonb, $9::uuid, $10, $13, $14) "
         // A taken direct_key (the pair has a chat) or handle (chats_handle): no row.
         "ON CONFLICT DO NOTHING RETURNING id::text");
-    tx.prepare("chats_lock", "SELECT access_version FROM chats WHERE id = $1::uuid FOR UPDATE");
+    tx.prepare("chats_lock", "SELECT access_version, last_seq FROM chats WHERE id = $1::uuid FOR UPDATE");
     tx.prepare("chats_access_version", "SELECT access_version FROM chats WHERE id = $1::uuid");
     tx.prepare("chats_find_direct", "SELECT id::text FROM chats WHERE direct_key = $1");
     tx.prepare("chats_access",
@@ -208,7 +208,11 @@ std::optional<std::int64_t> version_by(Tx& tx, const char* statement, const std:
 
 }  // namespace
 
-std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id) { return version_by(tx, "chats_lock", chat_id); }
+std::optional<Locked> lock(Tx& tx, const std::string& chat_id) {
+    const auto result = tx.exec_prepared("chats_lock", chat_id);
+    if (result.empty()) return std::nullopt;
+    return Locked{result[0][0].as<std::int64_t>(), result[0][1].as<std::int64_t>()};
+}
 
 std::optional<std::int64_t> access_version(Tx& tx, const std::string& chat_id) {
     return version_by(tx, "chats_access_version", chat_id);

@@ -221,6 +221,126 @@ TEST_F(ClusterTest, ABlockOnOneNodeStopsTheDirectChatOnAnother) {
 
 // What one of ben's sockets ends up with: message.new frames live until `last`, and, when its
 // node closed it or died, what a fresh socket through the load balancer then syncs.
+// Every frame one socket gets, kept as it is read: a test waits for an event and still looks at
+// all that came before and between.
+class Transcript {
+public:
+    explicit Transcript(std::unique_ptr<WsClient> ws) : ws_(std::move(ws)) {}
+
+    // Reads until a frame satisfying `pred` arrives: false when none comes within `timeout`
+    // or the socket closes.
+    bool read_until(const FramePred& pred, std::chrono::milliseconds timeout = 15s) {
+        while (auto frame = ws_->receive(timeout)) {
+            frames.push_back(*frame);
+            if (pred(*frame)) return true;
+        }
+        return false;
+    }
+    std::string describe() const {
+        return ws_->is_open() ? "no such frame came" : "closed " + std::to_string(ws_->close_code().value_or(0));
+    }
+
+    std::vector<json> frames;
+
+private:
+    std::unique_ptr<WsClient> ws_;
+};
+
+FramePred removal_of(const std::string& chat_id, const std::string& user_id) {
+    return frame_of("member.removed", [=](const json& frame) {
+        return frame["data"]["chat_id"] == chat_id && frame["data"]["user_id"] == user_id;
+    });
+}
+
+// The outside probe's removed member (three nodes behind HAProxy with NATS): a message
+// committed before the removal, on another node, reached the member after its member.removed
+// while a node held it for a gap from a third node. Every event a write commits follows the
+// chat's latest message at its commit (docs/architecture.md, Cluster). Here node c's link to
+// NATS stalls: cy's message through c waits in it, so ben's next one through b waits on nodes
+// a and b for that gap, and ana removes dee through node a. dee has a socket on every node.
+TEST_F(ClusterTest, AMemberRemovedWhileTwoOtherNodesSendGetsNoMessageAfterItsRemoval) {
+    TcpRelay link(nats_port());
+    const auto node_c = start_node_through(link, "node-c");
+    const auto c = node_c->port();
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const auto cy = register_user(a(), "cy");
+    const auto dee = register_user(a(), "dee");
+    const std::string chat_id = create_group(a(), ana, {ben.id, cy.id, dee.id})["id"];
+    std::vector<Transcript> dee_on;  // a socket on each node
+    for (const auto port : {a(), b(), c}) dee_on.emplace_back(ws_connect(port, dee.token));
+    const auto warm = send_text(c, cy, chat_id, "every node knows the chat");
+    for (auto& socket : dee_on)
+        ASSERT_TRUE(socket.read_until(frame_of("message.new", about_message(warm["id"])))) << socket.describe();
+
+    link.hold();
+    const auto from_c = send_text(c, cy, chat_id, "from c, stalled");
+    const auto from_b = send_text(b(), ben, chat_id, "from b, after the gap");
+    expect_json(del(a(), ana.token, member_url(chat_id, dee.id)), 204, "remove dee on node a");
+    send_text(b(), ben, chat_id, "from b, after the removal");
+    link.release();
+
+    // Sent after all of it: a socket that has it got whatever could come after the removal.
+    const auto marker = direct_message_marker(a(), ana, dee);
+    for (std::size_t node = 0; node < dee_on.size(); ++node) {
+        auto& socket = dee_on[node];
+        ASSERT_TRUE(socket.read_until(removal_of(chat_id, dee.id))) << socket.describe();
+        if (std::none_of(socket.frames.begin(), socket.frames.end(), marker)) {
+            ASSERT_TRUE(socket.read_until(marker)) << socket.describe();
+        }
+        std::vector<std::string> order;
+        for (const auto& frame : socket.frames)
+            if (frame_of("message.new", about_chat(chat_id))(frame)) order.push_back(frame["data"]["message"]["id"]);
+            else if (removal_of(chat_id, dee.id)(frame)) order.push_back("removed");
+        EXPECT_EQ(order, (std::vector<std::string>{warm["id"], from_c["id"], from_b["id"], "removed"})) << "on node "
+                                                                                                        << "abc"[node];
+    }
+}
+
+// The outside probe's added member: a change made on another node right after the add (an edit,
+// a reaction: message.updated) reached it before its chat.created. Fresh members are added on
+// node a, round after round, while ben edits his message through node b and cy reacts to it
+// through node c; each new member has a socket on every node.
+TEST_F(ClusterTest, AMemberAddedGetsNoOtherNodesChangeOfTheChatBeforeItsChatCreated) {
+    auto node_c = start_node("node-c");
+    const auto c = node_c->port();
+    const auto ana = register_user(a(), "ana");
+    const auto ben = register_user(a(), "ben");
+    const auto cy = register_user(a(), "cy");
+    const std::string chat_id = create_group(a(), ana, {ben.id, cy.id})["id"];
+    const std::string message_id = send_text(b(), ben, chat_id, "to edit and react to")["id"];
+
+    const auto edits = std::jthread([&](const std::stop_token& stop) {
+        for (int i = 0; !stop.stop_requested(); ++i)
+            guarded([&] {
+                return put(b(), ben.token, message_url(message_id), {{"content", "edit " + std::to_string(i)}});
+            });
+    });
+    const auto reactions = std::jthread([&](const std::stop_token& stop) {
+        const auto reaction = reaction_url(message_id, "\xF0\x9F\x91\x8D");
+        for (int i = 0; !stop.stop_requested(); ++i)
+            guarded(
+                [&] { return i % 2 == 0 ? put(c, cy.token, reaction, json::object()) : del(c, cy.token, reaction); });
+    });
+    constexpr int kRounds = 15;
+    int before_created = 0;
+    for (int round = 0; round < kRounds; ++round) {
+        const auto joiner = register_user(a(), "joiner" + std::to_string(round));
+        std::vector<Transcript> joiner_on;
+        for (const auto port : {a(), b(), c}) joiner_on.emplace_back(ws_connect(port, joiner.token));
+        add_members(a(), ana, chat_id, {joiner.id});
+        for (std::size_t node = 0; node < joiner_on.size(); ++node) {
+            auto& socket = joiner_on[node];
+            ASSERT_TRUE(socket.read_until(frame_of("chat.created", about_chat(chat_id)))) << socket.describe();
+            const auto early = std::count_if(socket.frames.begin(), socket.frames.end(), about_chat(chat_id)) - 1;
+            before_created += static_cast<int>(early);
+            EXPECT_EQ(early, 0) << "round " << round << ": the chat's events before chat.created on node "
+                                << "abc"[node] << ": " << json(socket.frames).dump();
+        }
+    }
+    EXPECT_EQ(before_created, 0);
+}
+
 struct Heard {
     std::vector<json> live;
     std::vector<json> synced;

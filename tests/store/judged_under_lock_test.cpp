@@ -32,7 +32,7 @@ using test::TestDatabase;
 
 class NoEvents : public EventSink {
 public:
-    void publish(const Event&, const std::vector<std::string>&) override {}
+    void publish(const Event&, const std::vector<std::string>&, const std::optional<AfterMessage>&) override {}
 };
 
 class JudgedUnderLockTest : public ::testing::Test {

@@ -53,8 +53,9 @@ struct TcpRelay::Impl {
     std::uint16_t target_port;
     int listener = -1;
     std::uint16_t port = 0;
-    std::array<int, 2> wake{-1, -1};  // a pipe: written to stop the thread
+    std::array<int, 2> wake{-1, -1};  // a pipe: 0 written to stop the thread, 1 to poll afresh
     std::atomic<bool> cutting{false};
+    std::atomic<bool> holding{false};
     std::mutex pairs_mutex;
     std::list<Pair> pairs;
     std::jthread thread;
@@ -72,9 +73,10 @@ struct TcpRelay::Impl {
         thread = std::jthread([this] { run(); });
     }
 
+    void wake_up(char why) const { (void)!::write(wake[1], &why, 1); }
+
     ~Impl() {
-        const char stop = 0;
-        (void)!::write(wake[1], &stop, 1);
+        wake_up(0);
         thread.join();
         for (const auto& pair : pairs) close_pair(pair);
         for (const int fd : {listener, wake[0], wake[1]}) ::close(fd);
@@ -114,7 +116,7 @@ struct TcpRelay::Impl {
         for (;;) {
             std::vector<pollfd> polled{{wake[0], POLLIN, 0}, {listener, POLLIN, 0}};
             std::vector<std::list<Pair>::iterator> of;  // the pair of each polled socket past the first two
-            {
+            if (!holding) {
                 std::lock_guard lock(pairs_mutex);
                 for (auto it = pairs.begin(); it != pairs.end(); ++it)
                     for (const int fd : {it->client, it->target})
@@ -124,11 +126,15 @@ struct TcpRelay::Impl {
                         }
             }
             if (::poll(polled.data(), polled.size(), -1) < 0 && errno != EINTR) return;
-            if (polled[0].revents != 0) return;
+            if (polled[0].revents != 0) {
+                char why = 0;
+                if (::read(wake[0], &why, 1) != 1 || why == 0) return;
+                continue;  // held or released: poll the pairs afresh
+            }
             if (polled[1].revents != 0) accept_one();
             std::lock_guard lock(pairs_mutex);
             std::vector<std::list<Pair>::iterator> closed;
-            for (std::size_t i = 2; i < polled.size(); ++i) {
+            for (std::size_t i = 2; i < polled.size() && !holding; ++i) {
                 if (polled[i].revents == 0) continue;
                 const auto& pair = *of[i - 2];
                 const int from = polled[i].fd;
@@ -156,5 +162,15 @@ void TcpRelay::cut() {
 }
 
 void TcpRelay::mend() { impl_->cutting = false; }
+
+void TcpRelay::hold() {
+    impl_->holding = true;
+    impl_->wake_up(1);
+}
+
+void TcpRelay::release() {
+    impl_->holding = false;
+    impl_->wake_up(1);
+}
 
 }  // namespace confab::test

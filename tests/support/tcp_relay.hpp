@@ -23,6 +23,11 @@ public:
     void cut();
     // Connections made from now on are relayed again; those cut stay cut.
     void mend();
+    // From now on nothing is relayed either way: the bytes wait in the sockets, as on a link
+    // that stalls, until release() lets them and what follows go on, in order. Nothing is
+    // lost or closed.
+    void hold();
+    void release();
 
 private:
     struct Impl;

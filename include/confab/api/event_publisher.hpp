@@ -13,7 +13,8 @@ namespace confab::api {
 class EventPublisher final : public domain::EventSink {
 public:
     explicit EventPublisher(realtime::Hub& hub) : hub_(hub) {}
-    void publish(const domain::Event& event, const std::vector<std::string>& user_ids) override;
+    void publish(const domain::Event& event, const std::vector<std::string>& user_ids,
+                 const std::optional<domain::AfterMessage>& after) override;
     std::optional<std::vector<std::string>> reachable_members(const model::MemberRoles& members) const override;
 
 private:

@@ -54,6 +54,10 @@ struct Delivery {
 struct Effects {
     std::function<void(AccessCache&)> cache_change;
     std::vector<Delivery> deliveries;
+    // On a cluster: the seq of the chat's latest message when the write committed, as its
+    // transaction read it under the chat's row lock (ChatWrites::commit). The write's events go
+    // out after that message on every node, and after each message.new it publishes before them.
+    std::optional<std::int64_t> order_after;
 
     // The write's transaction loaded the chat's access (AccessCache::seen_in): it goes into the
     // cache once committed, before the write's own change and its events.
@@ -116,12 +120,13 @@ public:
         if (is_chat) co_await cached_access(chat_id);
         auto outcome = co_await pool_.run(
             [this, &chat_id, is_chat, &fn](store::Tx& tx) {
-                const auto seen = is_chat && other_nodes_ ? catch_up(tx, chat_id) : AccessCache::Seen{};
+                const auto caught_up = is_chat && other_nodes_ ? catch_up(tx, chat_id) : CaughtUp{};
                 auto written = fn(tx);
-                written.effects.keep_seen(chat_id, seen);
+                written.effects.keep_seen(chat_id, caught_up.seen);
+                written.effects.order_after = caught_up.last_seq;
                 return written;
             },
-            cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); }, weight);
+            cache_.order_of(chat_id), [this, &chat_id](auto& result) { apply(result.effects, chat_id); }, weight);
         co_return std::move(outcome.value);
     }
 
@@ -134,8 +139,8 @@ public:
         // loads the access in its transaction, after this pin.
         const AccessCache::Pin pin(cache_, chat_id);
         auto outcome = co_await pool_.run_batched(
-            std::move(input), writer, cache_.order_of(chat_id), [this](auto& result) { apply(result.effects); },
-            weight);
+            std::move(input), writer, cache_.order_of(chat_id),
+            [this, &chat_id](auto& result) { apply(result.effects, chat_id); }, weight);
         co_return std::move(outcome.value);
     }
 
@@ -162,12 +167,20 @@ public:
 
 private:
     class Circles;  // commit.cpp
-    void apply(Effects& effects);
+    // The cache change, then the events, of a write to the chat (or the order key that names no chat).
+    void apply(Effects& effects, const std::string& chat_id);
+    // The event to the occasion's audience under the facts, after that message of its chat when on a cluster.
+    void publish_after(Occasion occasion, Event event, Facts facts, const std::optional<AfterMessage>& after);
     // The cached access, loaded on a miss: what a write's own transaction brings up to date.
     boost::asio::awaitable<std::shared_ptr<const ChatAccess>> cached_access(const std::string& chat_id);
     // In a write's transaction: locks the chat and reads its access as of that lock, loaded
-    // when the cached entry is behind (for the write to cache once committed, keep_seen).
-    AccessCache::Seen catch_up(store::Tx& tx, const std::string& chat_id);
+    // when the cached entry is behind (for the write to cache once committed, keep_seen), and
+    // its latest message's seq, which the write's events follow (Effects::order_after).
+    struct CaughtUp {
+        AccessCache::Seen seen;
+        std::optional<std::int64_t> last_seq;
+    };
+    CaughtUp catch_up(store::Tx& tx, const std::string& chat_id);
 
     store::Pool& pool_;
     AccessCache& cache_;

@@ -5,6 +5,7 @@
 #include "confab/model/report.hpp"
 #include "confab/model/scheduled.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -104,12 +105,23 @@ using Event =
                  InvitationCreated, InvitationDeleted, ScheduledUpdated, ScheduledDeleted, PollUpdated, MentionCreated,
                  BlockChanged, ReportChanged, CustomRoleChanged>;
 
+// A chat's message by its seq, which a write's other events follow: the chat's latest when the
+// write committed, or a message.new the write published before them.
+struct AfterMessage {
+    std::string chat_id;
+    std::int64_t seq = 0;  // 0: before the chat's first message
+};
+
 class EventSink {
 public:
     virtual ~EventSink() = default;
     // Thread-safe; a chat's events arrive in commit order (ChatWrites::commit publishes them
-    // after the COMMIT, still under the chat's order mutex).
-    virtual void publish(const Event& event, const std::vector<std::string>& user_ids) = 0;
+    // after the COMMIT, still under the chat's order mutex). On a cluster a write's events
+    // other than message.new (which has its seq) name the message they follow, for the other
+    // nodes to put them back in that order; none for an event no write committed (typing,
+    // presence), and none on a single node, where commit order is already delivery order.
+    virtual void publish(const Event& event, const std::vector<std::string>& user_ids,
+                         const std::optional<AfterMessage>& after) = 0;
     // Those of a chat's members whom events can reach now, when no others need naming (a
     // single node: the members connected to it); none when every member must be named (a
     // cluster tells the other nodes whom a frame is for). A channel's or large group's

@@ -225,9 +225,10 @@ public:
                                     {}};
     Family<Counter> cluster_ordering{families_,
                                      "confab_cluster_ordering_total",
-                                     "Messages a clustered node put back in seq order, by outcome (held: waited for "
-                                     "an earlier one from another node; gap: given up after the wait, its recipients "
-                                     "told to resync; late: behind what went out, its recipients told to resync).",
+                                     "Chat events a clustered node put back in seq order, by outcome (held: a "
+                                     "message or another event waited for an earlier message from another node; gap: "
+                                     "given up after the wait, its recipients told to resync; late: a message behind "
+                                     "what went out, its recipients told to resync).",
                                      {"outcome"}};
     Family<Gauge> webhook_pending{families_,
                                   "confab_webhook_pending",

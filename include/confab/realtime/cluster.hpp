@@ -21,16 +21,17 @@
 // users (docs/architecture.md, Cluster).
 namespace confab::realtime {
 
-// A message.new's chat and seq, as an envelope carries them (realtime::Order borrows them).
+// A chat event's place in its chat, as an envelope carries it (realtime::Order borrows it).
 struct Ordering {
     std::string chat_id;
     std::int64_t seq = 0;
+    Order::Place place = Order::Place::at;
 
     bool operator==(const Ordering&) const = default;
 };
 
 // What the nodes publish to each other: a frame for some users' connections (in its chat's
-// seq order when it is a message.new), or the closing of some of a user's connections.
+// order when it is a chat's event), or the closing of some of a user's connections.
 struct SendEnvelope {
     std::vector<std::string> user_ids;
     std::string frame;
@@ -85,7 +86,11 @@ struct DeviceEnvelope {
 using Envelope =
     std::variant<SendEnvelope, CloseEnvelope, AccessEnvelope, ResyncEnvelope, DeviceSendEnvelope, DeviceEnvelope>;
 
-// A compact binary encoding: a version byte, a kind byte, then length-prefixed fields.
+// A compact binary encoding: a version byte, a kind byte, then length-prefixed fields. A
+// message.new's place is kind `O` (its chat and seq first); an event's place after a seq rides
+// in a plain send (kind `S`) as an extra first recipient no user has, which a node of the
+// previous version finds no connection for: it still delivers the event to its real recipients
+// during a rolling upgrade, only not in order (docs/architecture.md, Cluster).
 std::string encode(const Envelope& envelope);
 // Nothing for bytes that are not a whole envelope of a known version (a newer node's, or
 // garbage on the subject).

@@ -56,10 +56,17 @@ struct TokenFilter {
     bool matches(const Connection& connection) const { return (connection.token_hash() == token_hash) != all_but; }
 };
 
-// A message.new's place in its chat, by which a cluster puts what its nodes send back in order.
+// A chat event's place in its chat, by which a cluster puts what its nodes send back in order:
+// a message.new is at its seq; any other event a write commits (a member removed or added, an
+// edit, a reaction) goes right after the chat's latest message when the write committed.
 struct Order {
+    enum class Place : std::uint8_t {
+        at,     // the message.new of seq `seq`
+        after,  // another event, after message `seq` (0: before the chat's first)
+    };
     std::string_view chat_id;
     std::int64_t seq = 0;
+    Place place = Place::at;
 };
 
 // The other nodes of a cluster (realtime/cluster.hpp). A hub hands its relay every send and
@@ -70,7 +77,7 @@ public:
     virtual void relay_send(const std::vector<std::string>& user_ids, const Frame& frame,
                             const std::optional<Order>& order) = 0;
     // This node's share of an ordered send: what the other nodes' sends of the chat require
-    // may first have to arrive. Returns how many of this node's connections got it now.
+    // may first have to arrive (for an event after a seq, that message). Returns how many of this node's connections got it now.
     virtual std::size_t send_here_in_order(const std::vector<std::string>& user_ids, const Frame& frame,
                                            const Order& order) = 0;
     virtual void relay_close(const std::string& user_id, const TokenFilter& tokens, CloseCode code) = 0;
@@ -96,8 +103,9 @@ public:
     void detach(const Connection& connection);
 
     // Every live connection of these users, on every node, gets the same frame; returns how
-    // many of this node's. A message.new gives its order: on a single node commit order is
-    // already seq order, a cluster has to restore it.
+    // many of this node's. A chat's event gives its order (a message.new its seq, another
+    // event the seq it follows): on a single node commit order is already that order, a
+    // cluster has to restore it.
     std::size_t send_to_users(const std::vector<std::string>& user_ids, const Frame& frame,
                               const std::optional<Order>& order = std::nullopt);
     // This node's connections of the user that authenticated with this token (one device) get

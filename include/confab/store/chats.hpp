@@ -88,11 +88,17 @@ void prepare(Tx& tx);
 // the handle is (another chat has it in any case).
 std::optional<std::string> insert(Tx& tx, const NewChat& chat);
 std::optional<std::string> find_direct(Tx& tx, const std::string& direct_key);
-// Locks the chat row for the rest of the transaction and returns its access version
-// (ChatAccess::version); nothing when the chat is gone. Every transaction that changes a
-// chat takes this lock first, so they run one at a time per chat and always lock in the
-// same order (chat, then members and messages).
-std::optional<std::int64_t> lock(Tx& tx, const std::string& chat_id);
+// A chat as its row lock finds it.
+struct Locked {
+    std::int64_t access_version = 0;  // ChatAccess::version
+    // Its latest message: every send bumps it on the same row, so no message can commit
+    // after this one while the lock is held.
+    std::int64_t last_seq = 0;
+};
+// Locks the chat row for the rest of the transaction; nothing when the chat is gone. Every
+// transaction that changes a chat takes this lock first, so they run one at a time per chat
+// and always lock in the same order (chat, then members and messages).
+std::optional<Locked> lock(Tx& tx, const std::string& chat_id);
 // The chat's access version as committed now, without a lock; nothing when the chat is gone.
 std::optional<std::int64_t> access_version(Tx& tx, const std::string& chat_id);
 std::optional<ChatAccess> load_access(Tx& tx, const std::string& chat_id);

@@ -44,6 +44,110 @@ TEST(ClusterEnvelope, AnOrderedSendComesBackWithItsChatAndSeq) {
     EXPECT_EQ(decode(encode(send)), send);
 }
 
+TEST(ClusterEnvelope, AnEventAfterASeqComesBackWithItsChatAndSeq) {
+    const Envelope send = SendEnvelope{{"u1", "u2"}, "{}", Ordering{"chat-1", 9007199254740993, Order::Place::after}};
+    EXPECT_EQ(decode(encode(send)), send);
+    const Envelope first = SendEnvelope{{"u1"}, "{}", Ordering{"chat-1", 0, Order::Place::after}};
+    EXPECT_EQ(decode(encode(first)), first) << "after none: before the chat's first message";
+}
+
+// What a node of the previous version made of a send: its decode() took kinds S and O (and
+// others, which are no sends) of version 1, and handed a send's user ids and frame to its hub's
+// send_here as they came. Copied here from that version, which a rolling upgrade runs beside
+// this one.
+struct PreviousSend {
+    std::vector<std::string> user_ids;
+    std::string frame;
+};
+std::optional<PreviousSend> decoded_by_previous_version(std::string_view bytes) {
+    const auto take = [&bytes](std::size_t size) -> std::optional<std::string_view> {
+        if (bytes.size() < size) return std::nullopt;
+        const auto taken = bytes.substr(0, size);
+        bytes.remove_prefix(size);
+        return taken;
+    };
+    const auto number = [&take](std::size_t size) -> std::optional<std::uint64_t> {
+        const auto taken = take(size);
+        if (!taken) return std::nullopt;
+        std::uint64_t value = 0;
+        for (std::size_t i = 0; i < size; ++i)
+            value |= static_cast<std::uint64_t>(static_cast<unsigned char>((*taken)[i])) << (8 * i);
+        return value;
+    };
+    const auto short_text = [&]() -> std::optional<std::string> {
+        const auto size = number(2);
+        if (!size) return std::nullopt;
+        const auto text = take(*size);
+        if (!text) return std::nullopt;
+        return std::string(*text);
+    };
+    const auto version = number(1);
+    const auto kind = number(1);
+    if (!version || *version != 1 || !kind) return std::nullopt;
+    if (*kind == 'O' && (!short_text() || !number(8))) return std::nullopt;
+    if (*kind != 'S' && *kind != 'O') return std::nullopt;  // no send
+    const auto count = number(4);
+    if (!count || *count > bytes.size() / 2) return std::nullopt;
+    PreviousSend send;
+    for (std::uint64_t i = 0; i < *count; ++i) {
+        auto user_id = short_text();
+        if (!user_id) return std::nullopt;
+        send.user_ids.push_back(std::move(*user_id));
+    }
+    send.frame = std::string(bytes);
+    return send;
+}
+
+TEST(ClusterEnvelope, ANodeOfThePreviousVersionTakesAnEventAfterASeqAsAPlainSendToItsRecipients) {
+    const auto ana = std::string("3f2a9c4e-0b1d-4e6f-8a7b-1c2d3e4f5a6b");
+    const auto ben = std::string("7d1e2f3a-4b5c-4d6e-9f0a-1b2c3d4e5f6a");
+    const auto bytes = encode(SendEnvelope{{ana, ben},
+                                           "{\"type\":\"member.removed\"}",
+                                           Ordering{"chat-1", 0x0102030405060708, Order::Place::after}});
+    // Byte for byte: a plain send (version 1, kind S) of three recipients, the first of them
+    // the place: a NUL byte, the seq, the chat id.
+    auto expected = std::string("\x01S\x03\x00\x00\x00", 6);
+    expected += std::string("\x0f\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01", 11) + "chat-1";
+    for (const auto& user : {ana, ben}) expected += std::string("\x24\x00", 2) + user;
+    expected += "{\"type\":\"member.removed\"}";
+    EXPECT_EQ(bytes, expected);
+
+    const auto previous = decoded_by_previous_version(bytes);
+    ASSERT_TRUE(previous) << "an unknown kind would have been dropped";
+    EXPECT_EQ(previous->frame, "{\"type\":\"member.removed\"}");
+    ASSERT_EQ(previous->user_ids.size(), 3u);
+    EXPECT_EQ(previous->user_ids[0].front(), '\0') << "no user id (a UUID in text) starts so";
+    EXPECT_EQ(std::vector<std::string>(previous->user_ids.begin() + 1, previous->user_ids.end()),
+              (std::vector<std::string>{ana, ben}));
+
+    // Its hub finds no connection of the place's "user": the real recipients get the event, once.
+    boost::asio::io_context io;
+    Hub hub;
+    hub.deliver_on(io.get_executor());
+    std::vector<std::shared_ptr<RecordingConnection>> connections;
+    for (const auto& user : {ana, ben, std::string("0c0ffee0-0000-4000-8000-000000000000")}) {
+        connections.push_back(std::make_shared<RecordingConnection>(user, "t"));
+        hub.attach(connections.back());
+    }
+    EXPECT_EQ(hub.send_here(previous->user_ids, frame(previous->frame)), 2u);
+    io.run();
+    EXPECT_EQ(connections[0]->received, std::vector<std::string>{previous->frame});
+    EXPECT_EQ(connections[1]->received, std::vector<std::string>{previous->frame});
+    EXPECT_TRUE(connections[2]->received.empty());
+
+    EXPECT_EQ(decoded_by_previous_version(encode(SendEnvelope{{ana}, "{}", std::nullopt}))->user_ids,
+              std::vector<std::string>{ana})
+        << "the copy reads what that version read";
+}
+
+TEST(ClusterEnvelope, APlaceThatIsNotWholeIsNoEnvelope) {
+    auto bytes = encode(SendEnvelope{{"u1"}, "{}", Ordering{"c", 5, Order::Place::after}});
+    // The place's length (10: the mark, the seq, a one-byte chat id) cut to 9: no chat id.
+    ASSERT_EQ(bytes.substr(6, 3), std::string("\x0a\x00\x00", 3));
+    auto no_chat = bytes.substr(0, 6) + std::string("\x09\x00", 2) + bytes.substr(8, 9) + bytes.substr(18);
+    EXPECT_EQ(decode(no_chat), std::nullopt);
+}
+
 TEST(ClusterEnvelope, ADeviceSendAndADeviceChangeComeBackAsTheyWent) {
     const Envelope send = DeviceSendEnvelope{"u1", "hash", std::string("{\"type\":\"call.signal\"}\0\xff", 24)};
     const Envelope up = DeviceEnvelope{"u1", "hash", true};
@@ -56,11 +160,12 @@ TEST(ClusterEnvelope, ADeviceSendAndADeviceChangeComeBackAsTheyWent) {
 }
 
 TEST(ClusterEnvelope, APartOfAnEnvelopeIsNone) {
-    for (const auto& envelope :
-         {Envelope{SendEnvelope{{"u1", "u2"}, "", std::nullopt}},
-          Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3}}}, Envelope{AccessEnvelope{"chat-1"}},
-          Envelope{DeviceSendEnvelope{"u1", "hash", ""}}, Envelope{DeviceEnvelope{"u1", "hash", true}},
-          Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
+    for (const auto& envelope : {Envelope{SendEnvelope{{"u1", "u2"}, "", std::nullopt}},
+                                 Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3}}},
+                                 Envelope{SendEnvelope{{"u1"}, "", Ordering{"chat-1", 3, Order::Place::after}}},
+                                 Envelope{AccessEnvelope{"chat-1"}}, Envelope{DeviceSendEnvelope{"u1", "hash", ""}},
+                                 Envelope{DeviceEnvelope{"u1", "hash", true}},
+                                 Envelope{CloseEnvelope{"u1", TokenFilter{"hash", false}, CloseCode::token_revoked}}}) {
         const auto bytes = encode(envelope);
         for (std::size_t size = 0; size < bytes.size(); ++size)
             EXPECT_EQ(decode(std::string_view(bytes).substr(0, size)), std::nullopt) << size;
@@ -193,6 +298,52 @@ TEST_F(ClusterTest, AMessageBehindWhatWentOutClosesItsRecipientsToResync) {
     a.hub.send_to_users({"ana"}, frame("4"), Order{"chat", 4});
     run();
     EXPECT_EQ(ana_there->received, (std::vector<std::string>{"5", "close 1013"}));
+}
+
+// The outside probe's removed member: a message committed before the removal, crossing from
+// another node, reached it after its member.removed.
+TEST_F(ClusterTest, AnEventCommittedAfterAMessageStillCrossingFollowsItOnEveryNode) {
+    auto dee_there = b.connect("dee", "t1");
+    auto dee_here = a.connect("dee", "t2");
+    a.hub.send_to_users({"dee"}, frame("1"), Order{"chat", 1});
+    run();
+    a.bus.peer = nullptr;  // a's next publish is still on its way
+    a.hub.send_to_users({"dee"}, frame("2"), Order{"chat", 2});
+    EXPECT_EQ(b.hub.send_to_users({"dee"}, frame("removed"), Order{"chat", 2, Order::Place::after}), 0u)
+        << "b's own event waits for 2 as well";
+    run();
+    EXPECT_EQ(dee_there->received, std::vector<std::string>{"1"});
+    EXPECT_EQ(dee_here->received, (std::vector<std::string>{"1", "2+removed"})) << "a had 2: at once";
+    b.cluster.receive(a.bus.published.back());
+    run();
+    EXPECT_EQ(dee_there->received, (std::vector<std::string>{"1", "2+removed"}));
+}
+
+TEST_F(ClusterTest, AnEventBehindAHeldMessageOfThisNodeWaitsForItHere) {
+    auto dee_here = b.connect("dee", "t1");
+    a.hub.send_to_users({"dee"}, frame("1"), Order{"chat", 1});
+    run();
+    a.bus.peer = nullptr;
+    a.hub.send_to_users({"dee"}, frame("2"), Order{"chat", 2});
+    b.hub.send_to_users({"dee"}, frame("3"), Order{"chat", 3});
+    b.hub.send_to_users({"dee"}, frame("removed"), Order{"chat", 3, Order::Place::after});
+    b.hub.send_to_users({"dee"}, frame("edited"), Order{"chat", 1, Order::Place::after});
+    run();
+    EXPECT_EQ(dee_here->received, (std::vector<std::string>{"1", "edited"})) << "after what went out: at once";
+    b.cluster.receive(a.bus.published.back());
+    run();
+    EXPECT_EQ(dee_here->received, (std::vector<std::string>{"1", "edited", "2+3+removed"}));
+}
+
+TEST_F(ClusterTest, ASendWithoutAPlaceGoesOutAtOnceAsBefore) {
+    auto dee_there = b.connect("dee", "t1");
+    a.hub.send_to_users({"dee"}, frame("1"), Order{"chat", 1});
+    run();
+    a.bus.peer = nullptr;
+    a.hub.send_to_users({"dee"}, frame("2"), Order{"chat", 2});
+    b.hub.send_to_users({"dee"}, frame("typing"));
+    run();
+    EXPECT_EQ(dee_there->received, (std::vector<std::string>{"1", "typing"}));
 }
 
 TEST_F(ClusterTest, ClosingATokenClosesItsConnectionsOnEveryNodeAfterWhatWasSent) {
@@ -383,6 +534,22 @@ TEST_F(ClusterSettlingTest, BackOnTheBusWhatWasStoredBeforeIsNotWaitedForAndARes
     EXPECT_GE(stored_before, away - std::chrono::milliseconds(100)) << "what was stored before the return";
     answer(2);
     EXPECT_EQ(ana_again->received, std::vector<std::string>{"3"}) << "2 came with the resync";
+}
+
+TEST_F(ClusterSettlingTest, AnUnknownChatsFirstEventAsksAboutTheSeqsUpToTheOneItFollows) {
+    cluster.receive(encode(SendEnvelope{{"ana"}, "edited", Ordering{"chat", 6, Order::Place::after}}));
+    arrive(7);
+    EXPECT_TRUE(ana->received.empty());
+    EXPECT_EQ(asked, (std::vector<std::pair<std::string, std::int64_t>>{{"chat", 7}})) << "6 and below";
+    answer(6);
+    EXPECT_EQ(ana->received, std::vector<std::string>{"edited+7"});
+}
+
+TEST_F(ClusterSettlingTest, AnUnknownChatsEventAfterNoMessageAsksNothing) {
+    cluster.receive(encode(SendEnvelope{{"ana"}, "created", Ordering{"chat", 0, Order::Place::after}}));
+    arrive(1);
+    EXPECT_EQ(ana->received, std::vector<std::string>{"created+1"});
+    EXPECT_TRUE(asked.empty());
 }
 
 TEST_F(ClusterSettlingTest, AChatsFirstSeqAsksNothing) {
