@@ -101,6 +101,8 @@ HttpResponse sign_in(std::uint16_t port, const std::string& username, const std:
 class AccountRacesTest : public OwnServerSuite<race_settings> {
 protected:
     static constexpr int rounds = 6;
+    // A deactivation is one short write: more rounds to land sign-ins inside it.
+    static constexpr int deactivation_rounds = 20;
     static constexpr int sign_in_threads = 3;
 
     static HttpResponse exchange(const std::string& external_id) {
@@ -169,11 +171,11 @@ TEST_F(AccountRacesTest, NoOldPasswordSessionSurvivesAPasswordChange) {
 }
 
 TEST_F(AccountRacesTest, NoTokenExchangeRacingADeactivationLeavesAWorkingToken) {
-    for (int round = 0; round < rounds; ++round) {
+    for (int round = 0; round < deactivation_rounds; ++round) {
         const auto external_id = "race|" + random_alnum(10);
         ASSERT_EQ(exchange(external_id).status, 200);
         Tokens tokens;
-        std::vector<std::function<void()>> exchanges(sign_in_threads, [&] { tokens.keep(exchange(external_id)); });
+        std::vector<std::function<void()>> exchanges(2 * sign_in_threads, [&] { tokens.keep(exchange(external_id)); });
         const auto deactivated = racing(
             [&] {
                 return http(port(), "POST", "/api/v1/server/users/" + url_encode(external_id) + "/deactivate",
