@@ -53,6 +53,7 @@ HttpResponse racing(const std::function<HttpResponse()>& ending, const std::vect
     std::latch ready(static_cast<std::ptrdiff_t>(racers.size() + 1));
     HttpResponse answer;
     std::vector<std::thread> threads;
+    threads.reserve(racers.size());
     for (const auto& racer : racers)
         threads.emplace_back([&ready, &ended, &racer] {
             ready.arrive_and_wait();
