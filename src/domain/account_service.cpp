@@ -28,6 +28,10 @@ boost::asio::awaitable<void> AccountService::delete_account(Principal principal,
 boost::asio::awaitable<void> AccountService::delete_bot(std::string bot_id) { co_await erase(bot_id); }
 
 boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
+    // Deleted at once, its sessions ended, before any of the steps below: nothing racing them
+    // signs the account in again, acts as it or puts it back where a step took it out.
+    co_await writes_.pool().run([user_id](store::Tx& tx) { store::accounts::begin_deletion(tx, user_id); });
+    auth_.signed_out(user_id);
     // A user's bots go with them (docs/api.md, Bots).
     const auto bots =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::bots::of_owner(tx, user_id); });
@@ -42,7 +46,6 @@ boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
         store::webhooks::remove_of_bot(tx, user_id);
         return store::accounts::remove_user(tx, user_id);
     });
-    auth_.signed_out(user_id);
     co_await exports_.remove_all(user_id);
     co_await release_bytes(writes_.pool(), storage_, std::move(unreferenced));
     auto tombstone = co_await writes_.pool().run([user_id](store::Tx& tx) { return store::users::find(tx, user_id); });

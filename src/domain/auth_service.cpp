@@ -76,6 +76,16 @@ Error rejected(TokenRejection rejection) {
 
 Error deactivated() { return with_reason(ErrorCode::forbidden, "the account is deactivated", "account_deactivated"); }
 
+// A sign-in that lost a race: the account was deactivated, deleted or given a new password
+// after the credentials were checked and before the token was stored.
+void require_issued(store::tokens::Issue issue) {
+    switch (issue) {
+        case store::tokens::Issue::issued: return;
+        case store::tokens::Issue::deactivated: throw deactivated();
+        case store::tokens::Issue::stale: throw unauthorized("invalid username or password");
+    }
+}
+
 }  // namespace
 
 std::string new_token() {
@@ -138,7 +148,8 @@ boost::asio::awaitable<bool> AuthService::verify_password(std::string hash, std:
 }
 
 boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::optional<std::string> device_name,
-                                                          std::string client) {
+                                                          std::string client,
+                                                          std::optional<std::string> verified_password_hash) {
     auto token = new_token();
     store::tokens::NewToken row{
         .token_hash = token_hash(token),
@@ -146,10 +157,11 @@ boost::asio::awaitable<SignedIn> AuthService::issue_token(User user, std::option
         .ttl = settings_.token_ttl,
         .device_name = std::move(device_name),
         .address = std::move(client),
+        .password_hash = std::move(verified_password_hash),
     };
-    const bool issued =
+    const auto issue =
         co_await pool_.run([row = std::move(row)](store::Tx& tx) { return store::tokens::insert(tx, row); });
-    if (!issued) throw deactivated();
+    require_issued(issue);
     co_return SignedIn{std::move(user), std::move(token)};
 }
 
@@ -191,7 +203,8 @@ boost::asio::awaitable<SignedIn> AuthService::login(std::string username, std::s
         if (tracked) failures_.acquire(username);
         throw unauthorized("invalid username or password");
     }
-    co_return co_await issue_token(std::move(credentials->user), std::move(device_name), std::move(client));
+    co_return co_await issue_token(std::move(credentials->user), std::move(device_name), std::move(client),
+                                   std::move(credentials->password_hash));
 }
 
 TokenClaims AuthService::accepted_claims(const std::string& token, const std::string& client) {
@@ -274,7 +287,7 @@ boost::asio::awaitable<std::string> AuthService::replace_bot_token(std::string b
                                 .address = std::move(client)};
     co_await pool_.run([row](store::Tx& tx) {
         store::tokens::revoke_all(tx, row.user_id, "");
-        if (!store::tokens::insert(tx, row)) throw deactivated();
+        require_issued(store::tokens::insert(tx, row));
     });
     signed_out(bot_id, row.token_hash);
     co_return token;

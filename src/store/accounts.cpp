@@ -21,11 +21,15 @@ void prepare(Tx& tx) {
                                           ", version = $3, updated_at = now() "
                                           "FROM mine WHERE m.id = mine.id "
                                           "RETURNING m.id::text, mine.media_id::text, mine.thread_root_id::text");
+    // The row update conflicts with the FOR SHARE lock of every token issue and of every row
+    // that would name the user (migrations/0044_deleted_account_guard.sql): those that got the
+    // lock first commit before this does, those after it see deleted_at and are refused.
+    tx.prepare("accounts_begin_deletion",
+               "UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL");
     tx.prepare("accounts_tombstone",
                "UPDATE users SET username = 'deleted-' || id::text, display_name = 'Deleted user', avatar_url = NULL, "
                "avatar_media_id = NULL, bio = NULL, password_hash = NULL, is_admin = false, last_seen_at = NULL, "
-               "deleted_at = now(), "
-               "updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL");
+               "deleted_at = coalesce(deleted_at, now()), updated_at = now() WHERE id = $1::uuid");
     tx.prepare("accounts_remove_tokens", "DELETE FROM auth_tokens WHERE user_id = $1::uuid");
     tx.prepare("accounts_remove_identities", "DELETE FROM external_identities WHERE user_id = $1::uuid");
     // The tombstone row keeps the foreign keys' ON DELETE rules from firing: what they would do
@@ -78,6 +82,11 @@ void prepare(Tx& tx) {
         "WITH gone AS (DELETE FROM media md WHERE md.uploader_id = $1::uuid "
         "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = md.id) RETURNING md.*) " CONFAB_STORAGE_KEYS_OF(
             "gone"));
+}
+
+void begin_deletion(Tx& tx, const std::string& user_id) {
+    tx.exec_prepared("accounts_begin_deletion", user_id);
+    tx.exec_prepared("accounts_remove_tokens", user_id);
 }
 
 std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id) {

@@ -66,7 +66,8 @@ void prepare(Tx& tx) {
                "UPDATE users u SET avatar_media_id = $2::uuid, avatar_url = $3, updated_at = now() "
                "WHERE u.id = $1::uuid RETURNING " +
                    columns);
-    tx.prepare("users_deactivated_at", "SELECT " CONFAB_TIME("deactivated_at") " FROM users WHERE id = $1::uuid");
+    tx.prepare("users_deactivated_at",
+               "SELECT " CONFAB_TIME("deactivated_at") " FROM users WHERE id = $1::uuid AND deleted_at IS NULL");
     tx.prepare("users_set_deactivated",
                "UPDATE users SET deactivated_at = CASE WHEN $2 THEN coalesce(deactivated_at, now()) END, "
                "updated_at = now() WHERE id = $1::uuid RETURNING " CONFAB_TIME("deactivated_at"));
@@ -263,10 +264,18 @@ bool link(Tx& tx, const std::string& issuer, const std::string& subject, const s
 namespace confab::store::tokens {
 
 void prepare(Tx& tx) {
+    // The user's row locked FOR SHARE: a revocation updates it first (tokens_lock_owner, a
+    // deactivation, a password change, a deletion), so either this commits first and the
+    // revocation then sees the new token, or this waits and reads the row as it left it.
     tx.prepare("tokens_insert",
-               "INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
-               "SELECT $1, id, now() + make_interval(hours => $3), $4, $5 FROM users "
-               "WHERE id = $2::uuid AND deactivated_at IS NULL RETURNING user_id");
+               "WITH owner AS (SELECT id, deactivated_at IS NOT NULL AS deactivated, "
+               "  deleted_at IS NULL AND ($6::text IS NULL OR password_hash = $6) AS current "
+               "  FROM users WHERE id = $2::uuid FOR SHARE), "
+               "issued AS (INSERT INTO auth_tokens (token_hash, user_id, expires_at, device_name, address) "
+               "  SELECT $1, id, now() + make_interval(hours => $3), $4, $5 FROM owner "
+               "  WHERE NOT deactivated AND current RETURNING user_id) "
+               "SELECT deactivated, current FROM owner");
+    tx.prepare("tokens_lock_owner", "SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE");
     tx.prepare("tokens_owner",
                        "SELECT user_id::text, " CONFAB_TIME("expires_at") " FROM auth_tokens "
                        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()");
@@ -300,10 +309,12 @@ void prepare(Tx& tx) {
                    "ORDER BY t.last_used_at DESC, t.id DESC LIMIT $5");
 }
 
-bool insert(Tx& tx, const NewToken& token) {
-    return !tx.exec_prepared("tokens_insert", token.token_hash, token.user_id, static_cast<int>(token.ttl.count()),
-                             token.device_name, token.address)
-                .empty();
+Issue insert(Tx& tx, const NewToken& token) {
+    const auto owner =
+        tx.exec_prepared("tokens_insert", token.token_hash, token.user_id, static_cast<int>(token.ttl.count()),
+                         token.device_name, token.address, token.password_hash);
+    if (owner.empty() || !owner[0][1].as<bool>()) return Issue::stale;
+    return owner[0][0].as<bool>() ? Issue::deactivated : Issue::issued;
 }
 
 namespace {
@@ -327,6 +338,7 @@ std::optional<Owner> use(Tx& tx, const std::string& token_hash, const Renewal& r
 void revoke(Tx& tx, const std::string& token_hash) { tx.exec_prepared("tokens_revoke", token_hash); }
 
 void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep) {
+    tx.exec_prepared("tokens_lock_owner", user_id);
     tx.exec_prepared("tokens_revoke_all", user_id, keep);
 }
 

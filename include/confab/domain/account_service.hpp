@@ -19,7 +19,10 @@ class AuthService;
 class ExportService;
 class MemberService;
 
-// Deleting an account (docs/api.md, Deleting the account): the user leaves their groups as
+// Deleting an account (docs/api.md, Deleting the account): the account is deleted first, in
+// one transaction with the end of its sessions (store::accounts::begin_deletion), so that no
+// request racing the steps after it acts as the account or puts it back anywhere; then the
+// user leaves their groups as
 // any member leaves; their messages stay as from a deleted user, or their content is removed
 // (auth.deleted_user_messages); the profile, credentials, sessions (their sockets closed),
 // exports and the media no message references any more go, and the user becomes a tombstone.

@@ -115,7 +115,11 @@ public:
 private:
     boost::asio::awaitable<std::string> hash_password(std::string password);
     boost::asio::awaitable<bool> verify_password(std::string hash, std::string password);
-    boost::asio::awaitable<SignedIn> issue_token(User user, std::optional<std::string> device_name, std::string client);
+    // Error{forbidden} (account_deactivated) for a deactivated user; Error{unauthorized} for
+    // one deleted meanwhile, or whose password is no longer `verified_password_hash` (a
+    // password sign-in's).
+    boost::asio::awaitable<SignedIn> issue_token(User user, std::optional<std::string> device_name, std::string client,
+                                                 std::optional<std::string> verified_password_hash = std::nullopt);
     void require_password_sign_in() const;
     // The claims of an acceptable host token; throws Error{unauthorized} with the reason.
     TokenClaims accepted_claims(const std::string& token, const std::string& client);

@@ -16,6 +16,12 @@ namespace confab::store::accounts {
 
 void prepare(Tx& tx);
 
+// The first step of a deletion: the account is deleted from here on (model::User::deleted,
+// its tokens gone), so that nothing racing the later steps puts it back into a chat, a list
+// or a block, or signs it in (migrations/0044_deleted_account_guard.sql); those steps then
+// undo what it had. Running it again changes nothing more.
+void begin_deletion(Tx& tx, const std::string& user_id);
+
 // The groups and channels the user is a member of (a direct chat is never left).
 std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id);
 // The chats holding messages of the user that are not deleted (system messages aside).

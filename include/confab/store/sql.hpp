@@ -2,6 +2,7 @@
 
 // The statements a Tx runs: for the store's repositories (and the store's own tests) only.
 
+#include "confab/model/error.hpp"
 #include "confab/store/tx.hpp"
 
 #include <pqxx/connection>
@@ -21,7 +22,9 @@ namespace confab::store {
 pqxx::connection connect(const std::string& database_url);
 
 // Statements throw the store's own errors (tx.hpp) for what callers act on; the rest of
-// libpqxx's errors (a broken connection, a deadlock) are the Pool's to handle.
+// libpqxx's errors (a broken connection, a deadlock) are the Pool's to handle. A row that
+// would newly name a deleted account (migrations/0044_deleted_account_guard.sql) is
+// `404 user not found`, whichever write tried it.
 class Tx {
 public:
     explicit Tx(pqxx::transaction_base& transaction) : transaction_(transaction) {}
@@ -59,6 +62,9 @@ public:
     }
 
 private:
+    // Raised by the trigger refuse_deleted_account.
+    static constexpr const char* deleted_account_state = "CF404";
+
     template <class Statement>
     static auto translated(Statement statement) -> decltype(statement()) {
         try {
@@ -67,6 +73,9 @@ private:
             throw Duplicate(e.what());
         } catch (const pqxx::data_exception& e) {
             throw InvalidValue(e.what());
+        } catch (const pqxx::sql_error& e) {
+            if (e.sqlstate() == deleted_account_state) throw model::not_found("user");
+            throw;
         }
     }
 

@@ -76,7 +76,7 @@ std::optional<model::User> set_avatar(Tx& tx, const std::string& id, const std::
 struct Standing {
     std::optional<model::Timestamp> deactivated_at;
 };
-// nullopt when there is no such user.
+// nullopt when there is no such user, or it is deleted: nobody acts as a deleted account.
 std::optional<Standing> standing(Tx& tx, const std::string& id);
 // Deactivates (keeping the first time) or reactivates; nullopt when there is no such user.
 std::optional<Standing> set_deactivated(Tx& tx, const std::string& id, bool deactivated);
@@ -111,9 +111,19 @@ struct NewToken {
     std::chrono::hours ttl;
     std::optional<std::string> device_name;
     std::string address;
+    // A password sign-in's: the hash the password was verified against, which must still be
+    // the user's (a password changed meanwhile ends the sessions of the old one).
+    std::optional<std::string> password_hash;
 };
-// false (nothing stored) when the user is deactivated.
-bool insert(Tx& tx, const NewToken& token);
+enum class Issue {
+    issued,
+    deactivated,  // nothing stored: the host backend deactivated the user
+    stale,        // nothing stored: the user is deleted (or none), or the password changed
+};
+// Stores the token unless the user may not sign in (any more). It serializes with
+// revocations, which lock the user's row first: a token that one of them may have missed is
+// never stored.
+Issue insert(Tx& tx, const NewToken& token);
 
 struct Owner {
     std::string user_id;
@@ -133,7 +143,8 @@ struct Renewal {
 std::optional<Owner> use(Tx& tx, const std::string& token_hash, const Renewal& renewal);
 
 void revoke(Tx& tx, const std::string& token_hash);
-// Revokes every live token of the user but `keep` (none when empty).
+// Revokes every live token of the user but `keep` (none when empty), the user's row locked
+// first so that no token issued meanwhile (insert) escapes it.
 void revoke_all(Tx& tx, const std::string& user_id, const std::string& keep);
 // Revokes the user's live session `session_id` (a uuid) and returns its token hash; nullopt
 // when the user has no such live session.
