@@ -30,7 +30,9 @@ ScheduledMessage own_scheduled(store::Tx& tx, const std::string& id, const std::
     return std::move(*found);
 }
 
-Error not_pending() { return conflict("the scheduled message was already sent or cancelled"); }
+// Also while a claim holds it: the post carries what it read when it claimed it, so an edit or a
+// cancellation then would be one the post does not keep.
+Error not_pending() { return conflict("the scheduled message is being sent, or was already sent or cancelled"); }
 
 void require_pending(const ScheduledMessage& scheduled) {
     if (scheduled.status != ScheduledStatus::pending) throw not_pending();

@@ -2014,7 +2014,8 @@ export interface paths {
         post?: never;
         /**
          * Cancel a pending scheduled message
-         * @description It is deleted; a sent or cancelled one is `409`. Emits `scheduled_message.deleted` to
+         * @description It is deleted; a sent or cancelled one is `409`, and so is one a server is posting
+         *     (due and claimed: it is posted). Emits `scheduled_message.deleted` to
          *     the caller's connections.
          */
         delete: operations["cancelScheduledMessage"];
@@ -2022,7 +2023,8 @@ export interface paths {
         head?: never;
         /**
          * Move or rewrite a pending scheduled message
-         * @description `send_at` and/or `content` only; a sent or cancelled one is `409`. Emits
+         * @description `send_at` and/or `content` only; a sent or cancelled one is `409`, and so is one a
+         *     server is posting (due and claimed: the post carries what was scheduled). Emits
          *     `scheduled_message.updated` to the caller's connections.
          */
         patch: operations["updateScheduledMessage"];
