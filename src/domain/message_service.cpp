@@ -102,8 +102,12 @@ boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it, as committed:
     // always on a node whose cache another node's change (an add, an unblock) may not have reached.
-    if (const auto access = writes_.cache().find(m.chat_id); access && !writes_.shared_with_others())
-        rules::may_post(standing_in(access.get(), m.sender_id), m.type);
+    // With a client_id only a non-member is refused here: a repeat is answered before the rules
+    // of posting are asked (SendWriter::write).
+    if (const auto access = writes_.cache().find(m.chat_id); access && !writes_.shared_with_others()) {
+        const auto sender = standing_in(access.get(), m.sender_id);
+        if (!m.client_id) rules::may_post(sender, m.type);
+    }
     const auto chat_id = m.chat_id;
     auto sent = co_await writes_.commit_batched(chat_id, std::move(m), send_writer_);
     if (sent.created) track_send(sent.message);
@@ -459,14 +463,16 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
     require_uuid(f.chat_id, "chat_id");
     require_client_id(f.client_id);
     sends_.require(f.actor, "messages");
-    // Early refusals against the cache: the source out of sight, the target closed. What the
-    // source holds is judged in the transaction, after a client_id repeat has been answered.
+    // Early refusals against the cache: the source out of sight, the target closed to a
+    // non-member, and, without a client_id, to the forwarder. What the source holds and the
+    // rules of posting are judged in the transaction, after a client_id repeat has been answered
+    // (as a send's: SendWriter::write).
     const auto type = (co_await writes_.visible_message(f.actor, f.message_id)).first.type;
-    rules::may_post(co_await writes_.standing(f.chat_id, f.actor), type);
+    const auto forwarder = co_await writes_.standing(f.chat_id, f.actor);
+    if (!f.client_id) rules::may_post(forwarder, type);
     const auto quota = limits_.media_quota_bytes;
     auto sent = co_await writes_.commit(f.chat_id, [f, quota, type](store::Tx& tx) {
         const auto standing = lock_standing(tx, f.chat_id, f.actor);
-        rules::may_post(standing, type);
         Outcome<Sent> outcome;
         if (f.client_id) {
             auto stored = store::messages::find_by_client_ids(tx, {{f.actor, *f.client_id}});
@@ -478,6 +484,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         }
         // The source's chat is not locked (one lock at a time keeps writes free of deadlocks):
         // it is read as last committed, the forwarder's membership included.
+        rules::may_post(standing, type);
         const auto source = message_of(tx, f.message_id, f.actor);
         if (!store::members::standing(tx, source.chat_id, f.actor)) throw not_found("message");
         rules::may_forward(source);

@@ -129,7 +129,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
 
     std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
     std::unordered_map<std::string, AccessCache::Seen> loaded;                  // to cache once committed
-    const auto may_post = [&](std::size_t i) {
+    // The sender's standing in the send's chat; nullopt (the send refused) for a non-member.
+    const auto standing = [&](std::size_t i) -> std::optional<Standing> {
         const auto& m = *sends[i];
         auto [known, added] = access.try_emplace(m.chat_id);
         if (added) {
@@ -138,14 +139,18 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             if (seen.loaded) loaded.emplace(m.chat_id, std::move(seen));
         }
         try {
-            rules::may_post(standing_in(known->second.get(), m.sender_id), m.type);
-            return true;
+            return standing_in(known->second.get(), m.sender_id);
         } catch (const Error& error) {
             refuse(i, error);
-            return false;
+            return std::nullopt;
         }
     };
 
+    // A repeated client_id is answered with the stored message before the rules of posting are
+    // asked (PROTOCOL.md): a sender who may no longer post (only admins may now, muted,
+    // restricted, slow mode) still learns that the send they repeat was stored. Only a member
+    // is answered at all: for anyone else the chat does not exist.
+    std::vector<std::optional<Standing>> senders(sends.size());
     std::map<std::pair<std::string, std::string>, std::size_t> first_with_key;  // (sender, client_id)
     std::vector<std::optional<std::size_t>> repeat_of(sends.size());
     std::vector<store::messages::ClientKey> keys;
@@ -153,15 +158,15 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         const auto& m = *sends[i];
         if (!locked.contains(m.chat_id)) {
             refuse(i, not_found("chat"));
-        } else if (!may_post(i)) {
             continue;
-        } else if (m.client_id) {
-            const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
-            if (inserted) {
-                keys.push_back({m.sender_id, *m.client_id});
-            } else {
-                repeat_of[i] = first->second;
-            }
+        }
+        senders[i] = standing(i);
+        if (!senders[i] || !m.client_id) continue;
+        const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
+        if (inserted) {
+            keys.push_back({m.sender_id, *m.client_id});
+        } else {
+            repeat_of[i] = first->second;
         }
     }
     if (locks.repeated && !keys.empty()) {
@@ -172,6 +177,14 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             } else {
                 entries[i] = Outcome<Sent>{{std::move(stored), false}, {}};
             }
+        }
+    }
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (entries[i] || repeat_of[i]) continue;
+        try {
+            rules::may_post(*senders[i], sends[i]->type);
+        } catch (const Error& error) {
+            refuse(i, error);
         }
     }
 

@@ -1659,7 +1659,8 @@ export interface paths {
          *     (docs/api.md, Threads).
          *
          *     `client_id` makes the send idempotent per sender: a repeat returns the stored message
-         *     with `200` and emits nothing; a repeat naming a different chat is `409`. When
+         *     with `200` and emits nothing, even to a member who may no longer post (it is answered
+         *     before the rules of posting); a repeat naming a different chat is `409`. When
          *     `only_admins_can_post` is set, plain members get `403` (so do moderators). Sending
          *     needs the `post` permission, and `post_media` for an image, voice, video or file: a
          *     `restricted` member, and a member a moderator muted (`muted_until` in the future), get
