@@ -250,10 +250,12 @@ boost::asio::awaitable<SearchPage> MessageService::search(std::string actor, Sea
 
 boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content,
                                                      std::vector<TextEntity> entities) {
-    validate_content(content, true);
+    validate_content(content, false);
     rich_text::validate(content, entities);
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    // A media message's caption may be removed (""); a text message keeps content.
+    validate_content(content, needs_content(message.type));
     rules::may_edit_message(actor, message);
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});

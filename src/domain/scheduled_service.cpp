@@ -122,7 +122,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
         if (m.from_template) {
             row.content =
                 filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-            check_content(row.content, m.type == MessageType::text, limit);
+            check_content(row.content, needs_content(m.type), limit);
         }
         if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
         // The same client_id scheduled at this moment by another request.
@@ -156,7 +156,7 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string ac
         [actor, id, change, limit = content_chars_, &cache = writes_.cache()](store::Tx& tx) {
             const auto scheduled = own_scheduled(tx, id, actor);
             require_pending(scheduled);
-            if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
+            if (change.content) check_content(*change.content, needs_content(scheduled.type), limit);
             std::optional<std::vector<TextEntity>> entities;
             if (change.content || change.entities) {
                 entities = change.entities.value_or(std::vector<TextEntity>{});

@@ -69,6 +69,8 @@ bool check_slow_mode(store::Tx& tx, const std::string& chat_id, const std::strin
     return true;
 }
 
+bool needs_content(MessageType type) { return type == MessageType::text; }
+
 void check_content(const std::string& content, bool required, std::size_t limit) {
     const auto length = code_points(content);
     if (required && length == 0) throw bad_request("content must not be empty", "content");
@@ -110,7 +112,7 @@ void tell_mentioned(Effects& effects, const Message& message, std::vector<std::s
 // (also one repeated within the batch), and the check errors of its reply and upload.
 std::string SendWriter::filled(store::Tx& tx, const SendMessage& m) const {
     auto content = filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-    check_content(content, m.type == MessageType::text, content_chars_);
+    check_content(content, needs_content(m.type), content_chars_);
     return content;
 }
 

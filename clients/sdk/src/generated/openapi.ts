@@ -2146,7 +2146,9 @@ export interface paths {
         /**
          * Edit a message's text or caption
          * @description The sender only (`403`); a deleted message is `409`; `location`, `system` and `poll`
-         *     messages cannot be edited (`400`); unknown fields are `400`. Sets `is_edited`, takes a new
+         *     messages cannot be edited (`400`); unknown fields are `400`. A text message's `content`
+         *     must not be empty (`400`); a media message's is its caption, and `""` removes it. Sets
+         *     `is_edited`, takes a new
          *     version and emits `message.updated`. Edits and reaction changes share a per-user rate
          *     limit of their own (`limits.change_burst`, `limits.change_rate`): `429` past it.
          *
