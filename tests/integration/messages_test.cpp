@@ -1108,5 +1108,28 @@ TEST_F(MessagesTest, ARepeatedClientIdIsAnsweredAfterPostingWasClosedToTheSender
         << "for one who left the chat does not exist";
 }
 
+// docs/api.md: the WebSocket twins of REST bodies that refuse unknown fields refuse them too.
+TEST_F(MessagesTest, WebSocketEditForwardAndVoteRefuseUnknownFieldsAsTheirRestTwins) {
+    auto a = register_user(port(), "wf");
+    auto b = register_user(port(), "wf");
+    std::string id = create_group(port(), a, {b.id})["id"];
+    auto message = send_text(port(), a, id, "hello");
+    auto ws = ws_connect(port(), a.token);
+    EXPECT_TRUE(IsError(put(port(), a.token, message_url(message["id"]), {{"content", "x"}, {"colour", "red"}}), 400,
+                        "bad_request"));
+    auto edit = ws_request(*ws, "message.edit", {{"message_id", message["id"]}, {"content", "x"}, {"colour", "red"}});
+    EXPECT_EQ(refusal(edit), "bad_request") << edit.dump();
+    EXPECT_EQ(edit["error"]["details"]["field"], "colour");
+    EXPECT_EQ(get_message(port(), a, message["id"])["content"], "hello") << "nothing was edited";
+    auto forward =
+        ws_request(*ws, "message.forward", {{"message_id", message["id"]}, {"chat_id", id}, {"colour", "red"}});
+    EXPECT_EQ(refusal(forward), "bad_request") << forward.dump();
+    auto vote = ws_request(*ws, "poll.vote", {{"message_id", message["id"]}, {"options", {0}}, {"colour", "red"}});
+    EXPECT_EQ(refusal(vote), "bad_request") << vote.dump();
+    auto fine = ws_request(*ws, "message.edit",
+                           {{"message_id", message["id"]}, {"content", "edited"}, {"entities", json::array()}});
+    EXPECT_TRUE(IsAck(fine)) << fine.dump();
+}
+
 }  // namespace
 }  // namespace confab::test
