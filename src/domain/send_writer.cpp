@@ -44,13 +44,19 @@ bool held_by_slow_mode(const SendMessage& m, const Standing& sender) {
 // The checks of a send that read other rows: its reply, its thread root and its upload.
 // `claimed` holds the uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
-    if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
-        throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    // A message the sender hid no longer exists for them: it is neither quoted nor replied to.
+    std::optional<store::messages::Quoted> quoted;
+    if (m.reply_to_id) {
+        quoted = store::messages::quoted(tx, *m.reply_to_id, m.sender_id);
+        if (!quoted || quoted->chat_id != m.chat_id)
+            throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    }
     if (m.thread_root_id) {
         const auto root = store::messages::find(tx, *m.thread_root_id, "");
-        if (!root || root->chat_id != m.chat_id)
+        if (!root || root->chat_id != m.chat_id || store::messages::is_hidden(tx, root->id, m.sender_id))
             throw bad_request("thread_root_id must be a message of the same chat", "thread_root_id");
         rules::may_reply_in_thread(*root);
+        if (quoted) rules::may_quote_in_thread(root->id, *m.reply_to_id, quoted->thread_root_id);
     }
     if (!m.media_id) return;
     const auto media = store::media::find(tx, *m.media_id);

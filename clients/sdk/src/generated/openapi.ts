@@ -4176,6 +4176,10 @@ export interface components {
             content?: string;
             /** @description Required for `image`, `voice`, `video` and `file`. */
             media_id?: components["schemas"]["Uuid"] | null;
+            /**
+             * @description The message quoted: one of the chat's that the sender has not hidden (`400`
+             *     otherwise); with `thread_root_id`, the root or another reply in that thread.
+             */
             reply_to_id?: components["schemas"]["Uuid"] | null;
             /** @description A synonym of `reply_to_id`. */
             reply_to?: components["schemas"]["Uuid"] | null;
