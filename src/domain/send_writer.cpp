@@ -1,5 +1,6 @@
 #include "confab/domain/send_writer.hpp"
 
+#include "confab/domain/group_writes.hpp"
 #include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/template_service.hpp"
@@ -106,6 +107,23 @@ std::vector<std::string> mentioned_members(const ChatAccess& access, const std::
     std::erase(mentioned, sender);
     return mentioned;
 }
+
+namespace {
+
+// A direct chat a member deleted from their list comes back with the next message in it
+// (docs/api.md, Chats): they get chat.created with the chat, as their list shows it again,
+// before that message's message.new, so a client has the chat before its message.
+void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
+                          const std::vector<std::string>& users) {
+    if (users.empty()) return;
+    for (const auto& [user, me] : store::members::standings(tx, chat_id)) {
+        if (std::find(users.begin(), users.end(), user) == users.end()) continue;
+        effects.deliver(Occasion::chat_joined, ChatCreated{view_of(tx, chat_id, user)},
+                        {.subject = user, .memberships = {{user, me}}});
+    }
+}
+
+}  // namespace
 
 void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned) {
     if (mentioned.empty()) return;
@@ -242,6 +260,13 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         batch.push_back({m.chat_id, m.sender_id, m.type, std::move(content), m.reply_to_id, m.metadata.text,
                          m.client_id, m.media_id, m.thread_root_id, m.entities});
     }
+    // Who deleted a direct chat of the batch from their list: the insert shows it to them again.
+    std::map<std::string, std::vector<std::string>> shown_again;  // chat id -> users
+    for (const auto i : inserted) {
+        const auto& chat_id = sends[i]->chat_id;
+        if (access.at(chat_id)->type == ChatType::direct && !shown_again.contains(chat_id))
+            shown_again.emplace(chat_id, store::chats::hidden_by(tx, chat_id));
+    }
     std::vector<std::optional<Message>> stored;
     try {
         if (!batch.empty()) stored = store::messages::insert(tx, batch);
@@ -278,6 +303,10 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         last_in[message->chat_id] = i;
         Outcome<Sent> outcome;
+        if (const auto hid = shown_again.find(message->chat_id); hid != shown_again.end()) {
+            announce_shown_again(tx, outcome.effects, message->chat_id, hid->second);
+            shown_again.erase(hid);  // with the chat's first message of the batch
+        }
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         if (!mentioned[k].empty()) {
             store::mentions::add(tx, *message, mentioned[k]);
