@@ -4265,7 +4265,12 @@ export interface components {
             status: "pending" | "sent" | "cancelled";
             /** @description The posted message, once sent. */
             message_id: components["schemas"]["Uuid"] | null;
-            /** @description Why the server cancelled it (the refusal of its post), else null. */
+            /**
+             * @description Why the server cancelled it (the refusal of its post), else null: `code`
+             *     `not_found` (the author is no longer a member), `forbidden` (they may not post
+             *     there now), `bad_request` (the upload is gone, or the quoted message hidden by
+             *     the author) or `conflict` (the upload was attached to another message meanwhile).
+             */
             cancel_reason: {
                 code: components["schemas"]["ErrorCode"];
                 message: string;
