@@ -39,6 +39,11 @@ protected:
 
     std::string value(const std::string& sql) { return database_->query_value(sql).value_or(""); }
 
+    // A moment `from_now` away, at the milliseconds a send_at keeps.
+    static model::Timestamp at(std::chrono::milliseconds from_now) {
+        return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() + from_now);
+    }
+
     std::vector<model::ScheduledMessage> claim() {
         return in_transaction(database_->url(),
                               [](Tx& tx) { return scheduled::claim_due(tx, 10, std::chrono::seconds(10)); });
@@ -71,7 +76,7 @@ TEST_F(ScheduledStoreTest, AnEditOrCancellationAfterTheClaimIsRefused) {
     ASSERT_EQ(claimed.size(), 1U);
     EXPECT_EQ(claimed[0].content, "as scheduled");
     EXPECT_FALSE(edit("edited")) << "the post carries what the claim read";
-    EXPECT_FALSE(edit("later", std::chrono::system_clock::now() + std::chrono::hours(24)));
+    EXPECT_FALSE(edit("later", at(std::chrono::hours(24))));
     EXPECT_FALSE(cancel()) << "the post happens";
     EXPECT_EQ(value("select content from scheduled_messages where id = '" + id_ + "'"), "as scheduled");
     const auto sent = in_transaction(database_->url(), [&](Tx& tx) {
@@ -102,7 +107,7 @@ TEST_F(ScheduledStoreTest, AWaitGivesTheClaimBackAndKeepsItFromTheNextClaim) {
     ASSERT_TRUE(edit("edited during the wait"));
     EXPECT_TRUE(claim().empty()) << "new content keeps the wait";
     // A new send_at (here, as the store takes any, one already past) replaces the wait.
-    ASSERT_TRUE(edit("rescheduled", std::chrono::system_clock::now() - std::chrono::seconds(1)));
+    ASSERT_TRUE(edit("rescheduled", at(-std::chrono::seconds(1))));
     const auto claimed = claim();
     ASSERT_EQ(claimed.size(), 1U);
     EXPECT_EQ(claimed[0].content, "rescheduled");
