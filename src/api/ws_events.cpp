@@ -55,7 +55,10 @@ WsEvents::WsEvents(Services& services) : services_(services) {
             co_return Json{{"message", to_json((co_await messages.send(std::move(command))).message)}};
         },
         overlaps);
+    // The events whose REST twin refuses unknown fields in its body refuse them in `data` too:
+    // the twin's fields plus the id its path carries.
     add("message.edit", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        reject_unknown_fields(data, {"message_id", "content", "entities"});
         auto edited = co_await messages.edit(p.user_id, required_string(data, "message_id"),
                                              required_string(data, "content"), parse_entities(data));
         co_return Json{{"message", to_json(edited)}};
@@ -84,10 +87,12 @@ WsEvents::WsEvents(Services& services) : services_(services) {
         co_return Json::object();
     });
     add("message.forward", [&messages](const Principal& p, const Json& data) -> awaitable<Json> {
+        reject_unknown_fields(data, {"message_id", "chat_id", "client_id"});
         auto forward = parse_forward(data, required_string(data, "message_id"), p.user_id);
         co_return Json{{"message", to_json((co_await messages.forward(std::move(forward))).message)}};
     });
     add("poll.vote", [this](const Principal& p, const Json& data) -> awaitable<Json> {
+        reject_unknown_fields(data, {"message_id", "options"});
         auto voted = co_await services_.polls.vote(p.user_id, required_string(data, "message_id"), parse_vote(data));
         co_return Json{{"message", to_json(voted)}};
     });

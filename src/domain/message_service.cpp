@@ -102,8 +102,13 @@ boost::asio::awaitable<Sent> MessageService::post(SendMessage m) {
     // sends keep the order it read them in even when several are in flight (net::WsSession).
     // A cached access refuses a sender early; otherwise the writer checks it, as committed:
     // always on a node whose cache another node's change (an add, an unblock) may not have reached.
+    // With a client_id only a non-member is refused here: a repeat is answered before the rules
+    // of posting are asked (SendWriter::write).
     const auto access = writes_.cache().find(m.chat_id);
-    if (access && !writes_.shared_with_others()) rules::may_post(standing_in(access.get(), m.sender_id), m.type);
+    if (access && !writes_.shared_with_others()) {
+        const auto sender = standing_in(access.get(), m.sender_id);
+        if (!m.client_id) rules::may_post(sender, m.type);
+    }
     // A mention of everyone stores a mention per member (a large group's: up to 200,000 rows).
     const auto weight = !rich_text::mentions_in(m.entities).everyone ? store::Weight::light
                         : access                                     ? weight_for(access->members.size())
@@ -250,10 +255,12 @@ boost::asio::awaitable<SearchPage> MessageService::search(std::string actor, Sea
 
 boost::asio::awaitable<Message> MessageService::edit(std::string actor, std::string message_id, std::string content,
                                                      std::vector<TextEntity> entities) {
-    validate_content(content, true);
+    validate_content(content, false);
     rich_text::validate(content, entities);
     changes_.require(actor, "edits and reactions");
     const auto [message, standing] = co_await writes_.visible_message(actor, message_id);
+    // A media message's caption may be removed (""); a text message keeps content.
+    validate_content(content, needs_content(message.type));
     rules::may_edit_message(actor, message);
     const auto chat_id = message.chat_id;
     writes_.track({"message.edited", actor, chat_id});
@@ -463,14 +470,16 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
     require_uuid(f.chat_id, "chat_id");
     require_client_id(f.client_id);
     sends_.require(f.actor, "messages");
-    // Early refusals against the cache: the source out of sight, the target closed. What the
-    // source holds is judged in the transaction, after a client_id repeat has been answered.
+    // Early refusals against the cache: the source out of sight, the target closed to a
+    // non-member, and, without a client_id, to the forwarder. What the source holds and the
+    // rules of posting are judged in the transaction, after a client_id repeat has been answered
+    // (as a send's: SendWriter::write).
     const auto type = (co_await writes_.visible_message(f.actor, f.message_id)).first.type;
-    rules::may_post(co_await writes_.standing(f.chat_id, f.actor), type);
+    const auto forwarder = co_await writes_.standing(f.chat_id, f.actor);
+    if (!f.client_id) rules::may_post(forwarder, type);
     const auto quota = limits_.media_quota_bytes;
     auto sent = co_await writes_.commit(f.chat_id, [f, quota, type](store::Tx& tx) {
         const auto standing = lock_standing(tx, f.chat_id, f.actor);
-        rules::may_post(standing, type);
         Outcome<Sent> outcome;
         if (f.client_id) {
             auto stored = store::messages::find_by_client_ids(tx, {{f.actor, *f.client_id}});
@@ -482,6 +491,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         }
         // The source's chat is not locked (one lock at a time keeps writes free of deadlocks):
         // it is read as last committed, the forwarder's membership included.
+        rules::may_post(standing, type);
         const auto source = message_of(tx, f.message_id, f.actor);
         if (!store::members::standing(tx, source.chat_id, f.actor)) throw not_found("message");
         rules::may_forward(source);

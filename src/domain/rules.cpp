@@ -441,6 +441,12 @@ void may_close_poll(const Standing& actor, const std::string& actor_id, const Me
     if (!is_sender_or_may(actor, actor_id, message)) throw forbidden("only the sender or an admin can close a poll");
 }
 
+void may_quote_in_thread(const std::string& root_id, const std::string& quoted_id,
+                         const std::optional<std::string>& quoted_root_id) {
+    if (quoted_id != root_id && quoted_root_id != root_id)
+        throw bad_request("a thread reply's reply_to_id must be its root or a reply in its thread", "reply_to_id");
+}
+
 void may_reply_in_thread(const Message& root) {
     if (root.is_deleted) throw conflict("the thread's root message is deleted");
     if (root.type == MessageType::system) throw bad_request("system messages have no thread", "thread_root_id");

@@ -30,7 +30,9 @@ ScheduledMessage own_scheduled(store::Tx& tx, const std::string& id, const std::
     return std::move(*found);
 }
 
-Error not_pending() { return conflict("the scheduled message was already sent or cancelled"); }
+// Also while a claim holds it: the post carries what it read when it claimed it, so an edit or a
+// cancellation then would be one the post does not keep.
+Error not_pending() { return conflict("the scheduled message is being sent, or was already sent or cancelled"); }
 
 void require_pending(const ScheduledMessage& scheduled) {
     if (scheduled.status != ScheduledStatus::pending) throw not_pending();
@@ -82,44 +84,50 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
     check_send_at(request.send_at);
     schedules_.require(m.sender_id, "messages");
     const auto access = co_await writes_.access(m.chat_id);
-    rules::may_post(standing_in(access.get(), m.sender_id), m.type);
-    check_mentions(*access, m.sender_id, m.entities);
-    auto stored = co_await writes_.pool().run(
-        [m, send_at = request.send_at, limit = content_chars_](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
-            const auto repeat = [&m](ScheduledMessage found) -> std::pair<ScheduledMessage, bool> {
-                if (found.chat_id != m.chat_id) throw conflict("client_id was used in another chat");
-                return {std::move(found), false};
-            };
-            if (m.client_id) {
-                if (auto found = store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id))
-                    return repeat(std::move(*found));
-            }
-            rules::may_post(lock_standing(tx, m.chat_id, m.sender_id), m.type);
-            // Under the chat's row lock: the sender's schedules in it are counted one at a time.
-            rules::check_room_for_another(rules::Capped::pending_scheduled,
-                                          store::scheduled::pending_in_chat(tx, m.sender_id, m.chat_id));
-            std::unordered_set<std::string> claimed;
-            check_references(tx, m, claimed);
-            ScheduledMessage row{.id = {},
-                                 .chat_id = m.chat_id,
-                                 .sender_id = m.sender_id,
-                                 .send_at = send_at,
-                                 .type = m.type,
-                                 .content = m.content,
-                                 .media_id = m.media_id,
-                                 .reply_to_id = m.reply_to_id,
-                                 .metadata = m.metadata,
-                                 .client_id = m.client_id,
-                                 .entities = m.entities};
-            if (m.from_template) {
-                row.content =
-                    filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-                check_content(row.content, m.type == MessageType::text, limit);
-            }
-            if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
-            // The same client_id scheduled at this moment by another request.
-            return repeat(std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)));
-        });
+    // With a client_id only a non-member is refused before the transaction: a repeat is
+    // answered before the rules of posting are asked, as a send's is.
+    const auto sender = standing_in(access.get(), m.sender_id);
+    if (!m.client_id) {
+        rules::may_post(sender, m.type);
+        check_mentions(*access, m.sender_id, m.entities);
+    }
+    auto stored = co_await writes_.pool().run([m, send_at = request.send_at, limit = content_chars_,
+                                               access](store::Tx& tx) -> std::pair<ScheduledMessage, bool> {
+        const auto repeat = [&m](ScheduledMessage found) -> std::pair<ScheduledMessage, bool> {
+            if (found.chat_id != m.chat_id) throw conflict("client_id was used in another chat");
+            return {std::move(found), false};
+        };
+        if (m.client_id) {
+            if (auto found = store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id))
+                return repeat(std::move(*found));
+        }
+        rules::may_post(lock_standing(tx, m.chat_id, m.sender_id), m.type);
+        if (m.client_id) check_mentions(*access, m.sender_id, m.entities);
+        // Under the chat's row lock: the sender's schedules in it are counted one at a time.
+        rules::check_room_for_another(rules::Capped::pending_scheduled,
+                                      store::scheduled::pending_in_chat(tx, m.sender_id, m.chat_id));
+        std::unordered_set<std::string> claimed;
+        check_references(tx, m, claimed);
+        ScheduledMessage row{.id = {},
+                             .chat_id = m.chat_id,
+                             .sender_id = m.sender_id,
+                             .send_at = send_at,
+                             .type = m.type,
+                             .content = m.content,
+                             .media_id = m.media_id,
+                             .reply_to_id = m.reply_to_id,
+                             .metadata = m.metadata,
+                             .client_id = m.client_id,
+                             .entities = m.entities};
+        if (m.from_template) {
+            row.content =
+                filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
+            check_content(row.content, needs_content(m.type), limit);
+        }
+        if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
+        // The same client_id scheduled at this moment by another request.
+        return repeat(std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)));
+    });
     if (stored.second) announce(stored.first);
     co_return stored;
 }
@@ -148,7 +156,7 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string ac
         [actor, id, change, limit = content_chars_, &cache = writes_.cache()](store::Tx& tx) {
             const auto scheduled = own_scheduled(tx, id, actor);
             require_pending(scheduled);
-            if (change.content) check_content(*change.content, scheduled.type == MessageType::text, limit);
+            if (change.content) check_content(*change.content, needs_content(scheduled.type), limit);
             std::optional<std::vector<TextEntity>> entities;
             if (change.content || change.entities) {
                 entities = change.entities.value_or(std::vector<TextEntity>{});

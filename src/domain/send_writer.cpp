@@ -1,5 +1,6 @@
 #include "confab/domain/send_writer.hpp"
 
+#include "confab/domain/group_writes.hpp"
 #include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
 #include "confab/domain/template_service.hpp"
@@ -44,13 +45,19 @@ bool held_by_slow_mode(const SendMessage& m, const Standing& sender) {
 // The checks of a send that read other rows: its reply, its thread root and its upload.
 // `claimed` holds the uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed) {
-    if (m.reply_to_id && store::messages::chat_of(tx, *m.reply_to_id) != m.chat_id)
-        throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    // A message the sender hid no longer exists for them: it is neither quoted nor replied to.
+    std::optional<store::messages::Quoted> quoted;
+    if (m.reply_to_id) {
+        quoted = store::messages::quoted(tx, *m.reply_to_id, m.sender_id);
+        if (!quoted || quoted->chat_id != m.chat_id)
+            throw bad_request("reply_to_id must be a message of the same chat", "reply_to_id");
+    }
     if (m.thread_root_id) {
         const auto root = store::messages::find(tx, *m.thread_root_id, "");
-        if (!root || root->chat_id != m.chat_id)
+        if (!root || root->chat_id != m.chat_id || store::messages::is_hidden(tx, root->id, m.sender_id))
             throw bad_request("thread_root_id must be a message of the same chat", "thread_root_id");
         rules::may_reply_in_thread(*root);
+        if (quoted) rules::may_quote_in_thread(root->id, *m.reply_to_id, quoted->thread_root_id);
     }
     if (!m.media_id) return;
     const auto media = store::media::find(tx, *m.media_id);
@@ -68,6 +75,8 @@ bool check_slow_mode(store::Tx& tx, const std::string& chat_id, const std::strin
     rules::may_post_after(standing, found == last.at.end() ? std::nullopt : std::optional(found->second), last.now);
     return true;
 }
+
+bool needs_content(MessageType type) { return type == MessageType::text; }
 
 void check_content(const std::string& content, bool required, std::size_t limit) {
     const auto length = code_points(content);
@@ -99,6 +108,23 @@ std::vector<std::string> mentioned_members(const ChatAccess& access, const std::
     return mentioned;
 }
 
+namespace {
+
+// A direct chat a member deleted from their list comes back with the next message in it
+// (docs/api.md, Chats): they get chat.created with the chat, as their list shows it again,
+// before that message's message.new, so a client has the chat before its message.
+void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
+                          const std::vector<std::string>& users) {
+    if (users.empty()) return;
+    for (const auto& [user, me] : store::members::standings(tx, chat_id)) {
+        if (std::find(users.begin(), users.end(), user) == users.end()) continue;
+        effects.deliver(Occasion::chat_joined, ChatCreated{view_of(tx, chat_id, user)},
+                        {.subject = user, .memberships = {{user, me}}});
+    }
+}
+
+}  // namespace
+
 void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned) {
     if (mentioned.empty()) return;
     effects.in_chat(Occasion::mentioned, MentionCreated{message.chat_id, message.id, message.sender_id, message.seq},
@@ -110,7 +136,7 @@ void tell_mentioned(Effects& effects, const Message& message, std::vector<std::s
 // (also one repeated within the batch), and the check errors of its reply and upload.
 std::string SendWriter::filled(store::Tx& tx, const SendMessage& m) const {
     auto content = filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-    check_content(content, m.type == MessageType::text, content_chars_);
+    check_content(content, needs_content(m.type), content_chars_);
     return content;
 }
 
@@ -129,7 +155,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
 
     std::unordered_map<std::string, std::shared_ptr<const ChatAccess>> access;  // per chat of the batch
     std::unordered_map<std::string, AccessCache::Seen> loaded;                  // to cache once committed
-    const auto may_post = [&](std::size_t i) {
+    // The sender's standing in the send's chat; nullopt (the send refused) for a non-member.
+    const auto standing = [&](std::size_t i) -> std::optional<Standing> {
         const auto& m = *sends[i];
         auto [known, added] = access.try_emplace(m.chat_id);
         if (added) {
@@ -138,14 +165,18 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             if (seen.loaded) loaded.emplace(m.chat_id, std::move(seen));
         }
         try {
-            rules::may_post(standing_in(known->second.get(), m.sender_id), m.type);
-            return true;
+            return standing_in(known->second.get(), m.sender_id);
         } catch (const Error& error) {
             refuse(i, error);
-            return false;
+            return std::nullopt;
         }
     };
 
+    // A repeated client_id is answered with the stored message before the rules of posting are
+    // asked (PROTOCOL.md): a sender who may no longer post (only admins may now, muted,
+    // restricted, slow mode) still learns that the send they repeat was stored. Only a member
+    // is answered at all: for anyone else the chat does not exist.
+    std::vector<std::optional<Standing>> senders(sends.size());
     std::map<std::pair<std::string, std::string>, std::size_t> first_with_key;  // (sender, client_id)
     std::vector<std::optional<std::size_t>> repeat_of(sends.size());
     std::vector<store::messages::ClientKey> keys;
@@ -153,15 +184,15 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         const auto& m = *sends[i];
         if (!locked.contains(m.chat_id)) {
             refuse(i, not_found("chat"));
-        } else if (!may_post(i)) {
             continue;
-        } else if (m.client_id) {
-            const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
-            if (inserted) {
-                keys.push_back({m.sender_id, *m.client_id});
-            } else {
-                repeat_of[i] = first->second;
-            }
+        }
+        senders[i] = standing(i);
+        if (!senders[i] || !m.client_id) continue;
+        const auto [first, inserted] = first_with_key.try_emplace({m.sender_id, *m.client_id}, i);
+        if (inserted) {
+            keys.push_back({m.sender_id, *m.client_id});
+        } else {
+            repeat_of[i] = first->second;
         }
     }
     if (locks.repeated && !keys.empty()) {
@@ -172,6 +203,14 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
             } else {
                 entries[i] = Outcome<Sent>{{std::move(stored), false}, {}};
             }
+        }
+    }
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        if (entries[i] || repeat_of[i]) continue;
+        try {
+            rules::may_post(*senders[i], sends[i]->type);
+        } catch (const Error& error) {
+            refuse(i, error);
         }
     }
 
@@ -221,6 +260,13 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         batch.push_back({m.chat_id, m.sender_id, m.type, std::move(content), m.reply_to_id, m.metadata.text,
                          m.client_id, m.media_id, m.thread_root_id, m.entities});
     }
+    // Who deleted a direct chat of the batch from their list: the insert shows it to them again.
+    std::map<std::string, std::vector<std::string>> shown_again;  // chat id -> users
+    for (const auto i : inserted) {
+        const auto& chat_id = sends[i]->chat_id;
+        if (access.at(chat_id)->type == ChatType::direct && !shown_again.contains(chat_id))
+            shown_again.emplace(chat_id, store::chats::hidden_by(tx, chat_id));
+    }
     std::vector<std::optional<Message>> stored;
     try {
         if (!batch.empty()) stored = store::messages::insert(tx, batch);
@@ -257,6 +303,10 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
         }
         last_in[message->chat_id] = i;
         Outcome<Sent> outcome;
+        if (const auto hid = shown_again.find(message->chat_id); hid != shown_again.end()) {
+            announce_shown_again(tx, outcome.effects, message->chat_id, hid->second);
+            shown_again.erase(hid);  // with the chat's first message of the batch
+        }
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{*message}, message->chat_id);
         if (!mentioned[k].empty()) {
             store::mentions::add(tx, *message, mentioned[k]);

@@ -185,6 +185,7 @@ void prepare(Tx& tx) {
                                          " FROM chats c WHERE lower(c.handle) = lower($1) AND c.type = 'channel'");
     tx.prepare("chats_set_hidden",
                "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare("chats_hidden_by", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND is_hidden");
 }
 
 std::optional<std::string> insert(Tx& tx, const NewChat& chat) {
@@ -312,6 +313,10 @@ std::optional<model::Channel> find_channel(Tx& tx, const std::string& handle, co
 
 void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
     tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden);
+}
+
+std::vector<std::string> hidden_by(Tx& tx, const std::string& chat_id) {
+    return first_column(tx.exec_prepared("chats_hidden_by", chat_id));
 }
 
 }  // namespace confab::store::chats

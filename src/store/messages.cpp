@@ -321,6 +321,9 @@ void prepare(Tx& tx) {
                "SELECT c.id::text, c.access_version, r.found FROM generic, repeated r, chats c "
                "WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c");
     tx.prepare("messages_chat_of", "SELECT chat_id::text FROM messages WHERE id = $1::uuid");
+    tx.prepare("messages_quoted",
+               "SELECT m.chat_id::text, m.thread_root_id::text FROM messages m WHERE m.id = $1::uuid AND NOT EXISTS "
+               "(SELECT 1 FROM hidden_messages h WHERE h.message_id = m.id AND h.user_id = $2::uuid)");
     tx.prepare("messages_settled_seq",
                "SELECT coalesce(max(seq), 0) FROM messages WHERE chat_id = $1::uuid AND seq < $2 "
                "AND created_at <= greatest(now() - $3 * interval '1 millisecond', to_timestamp($4 / 1000.0))");
@@ -460,6 +463,12 @@ std::optional<std::string> chat_of(Tx& tx, const std::string& id) {
     const auto result = tx.exec_prepared("messages_chat_of", id);
     if (result.empty()) return std::nullopt;
     return result[0][0].as<std::string>();
+}
+
+std::optional<Quoted> quoted(Tx& tx, const std::string& id, const std::string& viewer) {
+    const auto result = tx.exec_prepared("messages_quoted", id, viewer);
+    if (result.empty()) return std::nullopt;
+    return Quoted{result[0][0].as<std::string>(), optional_text(result[0][1])};
 }
 
 std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age,

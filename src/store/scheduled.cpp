@@ -45,6 +45,9 @@ std::vector<model::ScheduledMessage> all(const pqxx::result& result) {
     return found;
 }
 
+// Not held by a node posting it: a claim whose lease lapsed (its node died) holds nothing.
+const std::string unclaimed = "(s.claimed_until IS NULL OR s.claimed_until < now())";
+
 }  // namespace
 
 void prepare(Tx& tx) {
@@ -66,24 +69,29 @@ void prepare(Tx& tx) {
                "FROM scheduled_messages s WHERE s.sender_id = $1::uuid AND s.status = $2 "
                "AND ($3::uuid IS NULL OR s.chat_id = $3::uuid) AND" CONFAB_NEWER_THAN_PLACE(
                    "s.send_at", "s.id", "$4", "$5::uuid") "ORDER BY s.send_at, s.id LIMIT $6");
-    tx.prepare("scheduled_update",
-               "UPDATE scheduled_messages AS s SET "
-               "send_at = coalesce(to_timestamp($2::bigint / 1000.0), send_at), content = coalesce($3, content), "
-               "metadata = coalesce($4::jsonb, metadata), entities = coalesce($5::jsonb, entities), updated_at = now() "
-               "WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
-                   columns);
-    tx.prepare("scheduled_remove", "DELETE FROM scheduled_messages WHERE id = $1::uuid AND status = 'pending'");
+    tx.prepare(
+        "scheduled_update",
+        "UPDATE scheduled_messages AS s SET "
+        "send_at = coalesce(to_timestamp($2::bigint / 1000.0), send_at), content = coalesce($3, content), "
+        "metadata = coalesce($4::jsonb, metadata), entities = coalesce($5::jsonb, entities), updated_at = now(), "
+        // A new send_at is a new due time: a wait put on the old one is over.
+        "retry_at = CASE WHEN $2::bigint IS NULL THEN retry_at END "
+        "WHERE s.id = $1::uuid AND s.status = 'pending' AND " +
+            unclaimed + " RETURNING " + columns);
+    tx.prepare("scheduled_remove",
+               "DELETE FROM scheduled_messages AS s WHERE s.id = $1::uuid AND s.status = 'pending' AND " + unclaimed);
     // RETURNING keeps no order: the claimed are sorted after, in the order they are posted.
     tx.prepare("scheduled_claim_due",
                "WITH claimed AS (UPDATE scheduled_messages AS s SET claimed_until = now() + make_interval(secs => $2) "
                "WHERE s.id IN (SELECT id FROM scheduled_messages WHERE status = 'pending' AND send_at <= now() "
-               "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY send_at, id LIMIT $1 "
+               "AND (claimed_until IS NULL OR claimed_until < now()) AND (retry_at IS NULL OR retry_at <= now()) "
+               "ORDER BY send_at, id LIMIT $1 "
                "FOR UPDATE SKIP LOCKED) RETURNING " +
                    columns +
                    ", s.send_at AS claimed_send_at, s.id AS claimed_id) "
                    "SELECT * FROM claimed ORDER BY claimed_send_at, claimed_id");
     tx.prepare("scheduled_retry_after",
-               "UPDATE scheduled_messages SET claimed_until = now() + $2 * interval '1 millisecond' "
+               "UPDATE scheduled_messages SET claimed_until = NULL, retry_at = now() + $2 * interval '1 millisecond' "
                "WHERE id = $1::uuid AND status = 'pending'");
     tx.prepare("scheduled_backlog",
                "SELECT (SELECT count(*) FROM scheduled_messages WHERE status = 'pending' AND send_at <= now()), "
@@ -91,12 +99,15 @@ void prepare(Tx& tx) {
                "AND send_at > now())");
     tx.prepare("scheduled_mark_sent",
                "UPDATE scheduled_messages AS s SET status = 'sent', message_id = $2::uuid, claimed_until = NULL, "
+               "retry_at = NULL, "
                "updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
                    columns);
-    tx.prepare("scheduled_mark_cancelled",
-               "UPDATE scheduled_messages AS s SET status = 'cancelled', cancel_code = $2, cancel_reason = $3, "
-               "claimed_until = NULL, updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' RETURNING " +
-                   columns);
+    tx.prepare(
+        "scheduled_mark_cancelled",
+        "UPDATE scheduled_messages AS s SET status = 'cancelled', cancel_code = $2, cancel_reason = $3, "
+        "claimed_until = NULL, retry_at = NULL, updated_at = now() WHERE s.id = $1::uuid AND s.status = 'pending' "
+        "RETURNING " +
+            columns);
 }
 
 std::optional<model::ScheduledMessage> insert(Tx& tx, const model::ScheduledMessage& m) {

@@ -506,6 +506,42 @@ TEST_F(ChatsTest, DeletingDirectChatHidesItOnlyForTheCaller) {
         << "the other user keeps the chat";
 }
 
+// docs/api.md, Chats: the next message in a direct chat its member deleted from their list
+// shows it again, with chat.created (the chat as their list shows it) before its message.new;
+// the sender's own connections too, when it was the sender who had deleted it.
+TEST_F(ChatsTest, ADeletedDirectChatComesBackWithChatCreatedBeforeTheMessage) {
+    auto a = register_user(port(), "xc");
+    auto b = register_user(port(), "xc");
+    std::string id = create_direct(port(), a, b)["id"];
+    send_text(port(), a, id, "hello");
+    auto ws_a = ws_connect(port(), a.token);
+    ASSERT_EQ(del(port(), a.token, chat_url(id)).status, 204);
+    ASSERT_TRUE(wait_for(*ws_a, "chat.deleted", about_chat(id)).has_value());
+
+    auto again = send_text(port(), b, id, "are you there?");
+    auto before = frames_until(*ws_a, frame_of("message.new", about_message(again["id"])));
+    ASSERT_TRUE(before.has_value()) << "the message reaches the one who deleted the chat";
+    const auto created = std::find_if(before->begin(), before->end(), frame_of("chat.created", about_chat(id)));
+    ASSERT_NE(created, before->end()) << "chat.created comes before the message.new";
+    EXPECT_TRUE(IsChatModel((*created)["data"]["chat"])) << created->dump();
+    EXPECT_EQ((*created)["data"]["chat"]["last_message"]["id"], again["id"]);
+    EXPECT_EQ(ids_of(list_chats(port(), a)), std::vector<std::string>{id});
+
+    // The sender's own deletion: their message shows it to them again the same way.
+    ASSERT_EQ(del(port(), a.token, chat_url(id)).status, 204);
+    ASSERT_TRUE(wait_for(*ws_a, "chat.deleted", about_chat(id)).has_value());
+    auto own = send_text(port(), a, id, "back");
+    auto before_own = frames_until(*ws_a, frame_of("message.new", about_message(own["id"])));
+    ASSERT_TRUE(before_own.has_value());
+    EXPECT_NE(std::find_if(before_own->begin(), before_own->end(), frame_of("chat.created", about_chat(id))),
+              before_own->end());
+    // A message in a chat nobody deleted brings no chat.created.
+    auto plain = send_text(port(), b, id, "plain");
+    auto before_plain = frames_until(*ws_a, frame_of("message.new", about_message(plain["id"])));
+    ASSERT_TRUE(before_plain.has_value());
+    EXPECT_EQ(std::find_if(before_plain->begin(), before_plain->end(), frame_of("chat.created")), before_plain->end());
+}
+
 TEST_F(ChatsTest, RecreatingADeletedDirectChatReturnsItWith200) {
     auto a = register_user(port(), "xr");
     auto b = register_user(port(), "xr");

@@ -193,5 +193,32 @@ TEST_F(HiddenMessagesTest, SyncPagesInterleaveHidingsAndChangesByVersion) {
     EXPECT_EQ(rest["version"], start + 3);
 }
 
+// "For the caller the message no longer exists": it is neither quoted nor a thread's root for
+// them, refused as a message that does not exist is; other members still reply to it.
+TEST_F(HiddenMessagesTest, AHiddenMessageCannotBeRepliedTo) {
+    auto a = register_user(port(), "hr");
+    auto b = register_user(port(), "hr");
+    std::string id = create_group(port(), a, {b.id})["id"];
+    auto message = send_text(port(), a, id, "hide me");
+    ASSERT_EQ(post(port(), b.token, hide_url(message["id"])).status, 204);
+    const auto quoting_nothing =
+        send_message(port(), b, id, {{"type", "text"}, {"content", "re"}, {"reply_to_id", random_uuid()}});
+    ASSERT_TRUE(IsError(quoting_nothing, 400, "bad_request"));
+    auto quote = send_message(port(), b, id, {{"type", "text"}, {"content", "re"}, {"reply_to_id", message["id"]}});
+    EXPECT_TRUE(IsError(quote, 400, "bad_request")) << quote.body;
+    EXPECT_EQ(quote.json()["error"]["details"]["field"], "reply_to_id");
+    auto in_thread =
+        send_message(port(), b, id, {{"type", "text"}, {"content", "re"}, {"thread_root_id", message["id"]}});
+    EXPECT_TRUE(IsError(in_thread, 400, "bad_request")) << in_thread.body;
+    EXPECT_EQ(in_thread.json()["error"]["details"]["field"], "thread_root_id");
+    auto ws = ws_connect(port(), b.token);
+    auto over_ws = ws_request(*ws, "message.send",
+                              {{"chat_id", id}, {"type", "text"}, {"content", "re"}, {"reply_to", message["id"]}});
+    EXPECT_EQ(refusal(over_ws), "bad_request") << over_ws.dump();
+    EXPECT_TRUE(
+        IsJson(send_message(port(), a, id, {{"type", "text"}, {"content", "re"}, {"reply_to_id", message["id"]}}), 201))
+        << "hidden for b only";
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -1311,5 +1311,28 @@ TEST_F(MediaTest, GalleryOfAChatWithoutMediaIsEmpty) {
     EXPECT_TRUE(r.json()["next_cursor"].is_null());
 }
 
+// docs/api.md, Messages: a media message's caption is optional, so an edit may remove it as a
+// send may leave it out; a text message still needs content.
+TEST_F(MediaTest, AnEditRemovesAMediaCaptionButATextNeedsContent) {
+    auto a = register_user(port(), "cap");
+    auto b = register_user(port(), "cap");
+    const std::string chat = create_direct(port(), a, b)["id"];
+    auto media = upload_ok(port(), a, chat, "image", media::png(16, 16, 3));
+    auto image = send_media(port(), a, chat, "image", media.at("id"), {{"content", ""}});
+    auto captioned = put(port(), a.token, message_url(image["id"]), {{"content", "a caption"}});
+    ASSERT_TRUE(IsJson(captioned, 200)) << captioned.body;
+    EXPECT_EQ(captioned.json()["content"], "a caption");
+    auto removed = put(port(), a.token, message_url(image["id"]), {{"content", ""}});
+    ASSERT_TRUE(IsJson(removed, 200)) << removed.body;
+    EXPECT_EQ(removed.json()["content"], "");
+    EXPECT_EQ(get_message(port(), b, image["id"])["content"], "");
+    auto ws = ws_connect(port(), a.token);
+    auto over_ws = ws_request(*ws, "message.edit", {{"message_id", image["id"]}, {"content", ""}});
+    EXPECT_TRUE(IsAck(over_ws)) << over_ws.dump();
+
+    auto text = send_text(port(), a, chat, "words");
+    EXPECT_TRUE(IsError(put(port(), a.token, message_url(text["id"]), {{"content", ""}}), 400, "bad_request"));
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -1053,5 +1053,82 @@ TEST_F(MessagesTest, ConcurrentEditsEachTakeOneVersion) {
         if (r["version"] == v + 10) EXPECT_EQ(final_msg["content"], r["content"]);
 }
 
+// PROTOCOL.md: the same sender and client_id return the stored message (200), before the rules
+// of posting are asked: a member who may no longer post still learns the send was stored, over
+// REST, the WebSocket and forwarding, and a thread reply too. A non-member gets 404.
+TEST_F(MessagesTest, ARepeatedClientIdIsAnsweredAfterPostingWasClosedToTheSender) {
+    auto owner = register_user(port(), "ri");
+    auto m = register_user(port(), "ri");
+    auto gone = register_user(port(), "ri");
+    std::string id = create_group(port(), owner, {m.id, gone.id})["id"];
+    auto source = send_text(port(), owner, id, "to forward");
+    auto root = send_text(port(), owner, id, "root");
+    auto ws = ws_connect(port(), m.token);
+    const json text{{"type", "text"}, {"content", "stored"}, {"client_id", "rest-1"}};
+    auto first = send_message(port(), m, id, text);
+    ASSERT_TRUE(IsJson(first, 201)) << first.body;
+    const json ws_send{{"chat_id", id}, {"type", "text"}, {"content", "over ws"}, {"client_id", "ws-1"}};
+    auto ws_first = ws_request(*ws, "message.send", ws_send);
+    ASSERT_TRUE(IsAck(ws_first)) << ws_first.dump();
+    const json reply{{"type", "text"},
+                     {"content", "in thread"},
+                     {"client_id", "thread-1"},
+                     {"thread_root_id", root["id"]}};
+    auto reply_first = send_message(port(), m, id, reply);
+    ASSERT_TRUE(IsJson(reply_first, 201)) << reply_first.body;
+    const json forward{{"chat_id", id}, {"client_id", "fwd-1"}};
+    auto forward_first = post(port(), m.token, message_url(source["id"]) + "/forward", forward);
+    ASSERT_TRUE(IsJson(forward_first, 201)) << forward_first.body;
+    auto gone_first = send_message(port(), gone, id, {{"type", "text"}, {"content", "bye"}, {"client_id", "g-1"}});
+    ASSERT_TRUE(IsJson(gone_first, 201));
+
+    ASSERT_TRUE(IsJson(put(port(), owner.token, chat_url(id),
+                           {{"settings", {{"only_admins_can_post", true}, {"slow_mode_seconds", 60}}}}),
+                       200));
+    ASSERT_EQ(del(port(), gone.token, member_url(id, gone.id)).status, 204);
+
+    auto again = send_message(port(), m, id, text);
+    ASSERT_TRUE(IsJson(again, 200)) << again.body;
+    EXPECT_EQ(again.json(), first.json());
+    auto ws_again = ws_request(*ws, "message.send", ws_send);
+    ASSERT_TRUE(IsAck(ws_again)) << ws_again.dump();
+    EXPECT_EQ(ws_again["data"]["message"], ws_first["data"]["message"]);
+    auto reply_again = send_message(port(), m, id, reply);
+    ASSERT_TRUE(IsJson(reply_again, 200)) << reply_again.body;
+    EXPECT_EQ(reply_again.json()["id"], reply_first.json()["id"]);
+    auto forward_again = post(port(), m.token, message_url(source["id"]) + "/forward", forward);
+    ASSERT_TRUE(IsJson(forward_again, 200)) << forward_again.body;
+    EXPECT_EQ(forward_again.json()["id"], forward_first.json()["id"]);
+    // A new send is still refused.
+    EXPECT_TRUE(IsError(send_message(port(), m, id, {{"type", "text"}, {"content", "new"}, {"client_id", "rest-2"}}),
+                        403, "forbidden"));
+    EXPECT_TRUE(IsError(send_message(port(), gone, id, {{"type", "text"}, {"content", "bye"}, {"client_id", "g-1"}}),
+                        404, "not_found"))
+        << "for one who left the chat does not exist";
+}
+
+// docs/api.md: the WebSocket twins of REST bodies that refuse unknown fields refuse them too.
+TEST_F(MessagesTest, WebSocketEditForwardAndVoteRefuseUnknownFieldsAsTheirRestTwins) {
+    auto a = register_user(port(), "wf");
+    auto b = register_user(port(), "wf");
+    std::string id = create_group(port(), a, {b.id})["id"];
+    auto message = send_text(port(), a, id, "hello");
+    auto ws = ws_connect(port(), a.token);
+    EXPECT_TRUE(IsError(put(port(), a.token, message_url(message["id"]), {{"content", "x"}, {"colour", "red"}}), 400,
+                        "bad_request"));
+    auto edit = ws_request(*ws, "message.edit", {{"message_id", message["id"]}, {"content", "x"}, {"colour", "red"}});
+    EXPECT_EQ(refusal(edit), "bad_request") << edit.dump();
+    EXPECT_EQ(edit["error"]["details"]["field"], "colour");
+    EXPECT_EQ(get_message(port(), a, message["id"])["content"], "hello") << "nothing was edited";
+    auto forward =
+        ws_request(*ws, "message.forward", {{"message_id", message["id"]}, {"chat_id", id}, {"colour", "red"}});
+    EXPECT_EQ(refusal(forward), "bad_request") << forward.dump();
+    auto vote = ws_request(*ws, "poll.vote", {{"message_id", message["id"]}, {"options", {0}}, {"colour", "red"}});
+    EXPECT_EQ(refusal(vote), "bad_request") << vote.dump();
+    auto fine = ws_request(*ws, "message.edit",
+                           {{"message_id", message["id"]}, {"content", "edited"}, {"entities", json::array()}});
+    EXPECT_TRUE(IsAck(fine)) << fine.dump();
+}
+
 }  // namespace
 }  // namespace confab::test

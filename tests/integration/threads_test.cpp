@@ -372,5 +372,30 @@ TEST_F(ThreadsTest, RepliesAndMessagesWrittenTogetherReachMembersInVersionOrderW
     }
 }
 
+// docs/api.md, Threads: a thread reply's reply_to_id is "a quote within the thread": its root
+// or another reply to it; a reply in another thread, or another main-timeline message, is 400.
+TEST_F(ThreadsTest, AThreadReplyQuotesOnlyWithinItsThread) {
+    auto a = register_user(port(), "tq");
+    auto b = register_user(port(), "tq");
+    std::string id = create_group(port(), a, {b.id})["id"];
+    auto root_a = send_text(port(), a, id, "thread a");
+    auto root_b = send_text(port(), a, id, "thread b");
+    auto in_a = reply(port(), b, id, root_a, "reply in a");
+    auto in_b = reply(port(), b, id, root_b, "reply in b");
+    auto quoting = [&](const json& root, const json& quoted) {
+        return send_message(
+            port(), a, id,
+            {{"type", "text"}, {"content", "quote"}, {"thread_root_id", root["id"]}, {"reply_to_id", quoted["id"]}});
+    };
+    EXPECT_TRUE(IsJson(quoting(root_b, root_b), 201)) << "its root";
+    EXPECT_TRUE(IsJson(quoting(root_b, in_b), 201)) << "a reply in its thread";
+    auto across = quoting(root_b, in_a);
+    EXPECT_TRUE(IsError(across, 400, "bad_request")) << across.body;
+    EXPECT_EQ(across.json()["error"]["details"]["field"], "reply_to_id");
+    auto outside = quoting(root_b, root_a);
+    EXPECT_TRUE(IsError(outside, 400, "bad_request")) << outside.body;
+    EXPECT_EQ(outside.json()["error"]["details"]["field"], "reply_to_id");
+}
+
 }  // namespace
 }  // namespace confab::test

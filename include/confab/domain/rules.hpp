@@ -249,6 +249,11 @@ void may_close_poll(const Standing& actor, const std::string& actor_id, const Me
 // Who may reply in a thread is who may post (may_post); a thread's root must be a message
 // not deleted, not a system message, and not itself a thread reply (threads are one level).
 void may_reply_in_thread(const Message& root);
+// A thread reply's reply_to_id is a quote within its thread: the root or another reply to it
+// (bad_request naming reply_to_id otherwise). `quoted_root_id` is the quoted message's own
+// thread root, none for a main-timeline message.
+void may_quote_in_thread(const std::string& root_id, const std::string& quoted_id,
+                         const std::optional<std::string>& quoted_root_id);
 
 // Any member who reads a message may have it translated (reading is standing_in's question);
 // it needs text: a deleted message is conflict; a system message, a location, a poll or a

@@ -43,6 +43,10 @@ struct SendMessage {
     bool mentions_checked_before = false;
 };
 
+// Whether a message of this type must have content: a text message is its content, while a
+// media message's is an optional caption (sent, edited or removed) and a location's a label.
+bool needs_content(MessageType type);
+
 // bad_request when `content` is required and empty, payload_too_large when it is longer
 // than `limit` code points (field `content`).
 void check_content(const std::string& content, bool required, std::size_t limit);

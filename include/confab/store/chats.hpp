@@ -119,6 +119,8 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // those media rows used (the bytes may still be used by other chats' rows).
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id);
 void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
+// The members who hid the chat from their list (a direct chat deleted for oneself).
+std::vector<std::string> hidden_by(Tx& tx, const std::string& chat_id);
 
 // Channels (docs/api.md, Channels). Whether a chat other than `except_chat` has the handle, in any case.
 bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_chat);

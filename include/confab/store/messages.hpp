@@ -62,6 +62,13 @@ struct SendLocks {
 SendLocks lock_for_sends(Tx& tx, const std::vector<std::string>& chat_ids, const std::vector<ClientKey>& keys);
 // Which chat a message belongs to (no data), for authorization before anything is read.
 std::optional<std::string> chat_of(Tx& tx, const std::string& id);
+// Where a message a send would quote stands: its chat and, for a thread reply, its root;
+// nullopt when it does not exist or `viewer` hid it (for them it no longer exists).
+struct Quoted {
+    std::string chat_id;
+    std::optional<std::string> thread_root_id;
+};
+std::optional<Quoted> quoted(Tx& tx, const std::string& id, const std::string& viewer);
 // The chat's highest seq below `below` whose message was stored before `stored_before`, or
 // `age` or longer ago on the database's clock; 0 when there is none.
 std::int64_t settled_seq(Tx& tx, const std::string& chat_id, std::int64_t below, std::chrono::milliseconds age,

@@ -34,18 +34,20 @@ struct Change {
     std::optional<std::string> metadata;
     std::optional<std::vector<model::TextEntity>> entities;  // replaced whole
 };
-// Changes a pending one; nullopt when it is no longer pending.
+// Changes a pending one no node is posting; nullopt when it is no longer pending or a claim
+// holds it (claim_due): the post would carry what it read when claimed.
 std::optional<model::ScheduledMessage> update(Tx& tx, const std::string& id, const Change& change);
 // How many the sender has pending in the chat.
 std::size_t pending_in_chat(Tx& tx, const std::string& sender_id, const std::string& chat_id);
-// Deletes a pending one; false when it is no longer pending.
+// Deletes a pending one no node is posting; false when it is no longer pending or claimed.
 bool remove(Tx& tx, const std::string& id);
 
 // Takes up to `limit` pending messages that are due, oldest first, for `lease`: until then
 // no other claim takes them (a node that dies holding them leaves them to the next claim).
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease);
-// A claimed message that may be tried again after `wait` (a rate limit's, slow mode's) is
-// claimed until then instead of until its lease ends.
+// A claimed message that may be tried again after `wait` (a rate limit's, slow mode's) gives
+// its claim back, so its author may edit or cancel it meanwhile, and is not claimed again
+// until the wait is over (or a new send_at replaces it).
 void retry_after(Tx& tx, const std::string& id, std::chrono::milliseconds wait);
 // The pending ones due now (claimed or not), and when the next of the others comes due.
 struct Backlog {

@@ -152,5 +152,17 @@ TEST(Rules, MediaIsRemovedByTheSenderOrAGroupsAdmins) {
     EXPECT_EQ(refusal([&] { may_remove_media(direct(), "bob", photo); }), forbidden_);
 }
 
+TEST(Rules, AThreadReplyQuotesOnlyWithinItsThread) {
+    const std::optional<std::string> main_timeline;
+    EXPECT_EQ(refusal([&] { may_quote_in_thread("root", "root", main_timeline); }), allowed) << "its root";
+    EXPECT_EQ(refusal([&] { may_quote_in_thread("root", "reply", std::string("root")); }), allowed)
+        << "a reply in its thread";
+    EXPECT_EQ(refusal([&] { may_quote_in_thread("root", "other reply", std::string("other root")); }),
+              ErrorCode::bad_request)
+        << "a reply in another thread";
+    EXPECT_EQ(refusal([&] { may_quote_in_thread("root", "elsewhere", main_timeline); }), ErrorCode::bad_request)
+        << "a main-timeline message other than its root";
+}
+
 }  // namespace
 }  // namespace confab::domain::rules

@@ -1235,6 +1235,10 @@ export interface components {
             content?: string;
             /** @description Required for `image`, `voice`, `video` and `file`. */
             media_id?: components["schemas"]["Uuid"] | null;
+            /**
+             * @description The message quoted: one of the chat's that the sender has not hidden (`400`
+             *     otherwise); with `thread_root_id`, the root or another reply in that thread.
+             */
             reply_to_id?: components["schemas"]["Uuid"] | null;
             /** @description A synonym of `reply_to_id`. */
             reply_to?: components["schemas"]["Uuid"] | null;
@@ -1320,7 +1324,12 @@ export interface components {
             status: "pending" | "sent" | "cancelled";
             /** @description The posted message, once sent. */
             message_id: components["schemas"]["Uuid"] | null;
-            /** @description Why the server cancelled it (the refusal of its post), else null. */
+            /**
+             * @description Why the server cancelled it (the refusal of its post), else null: `code`
+             *     `not_found` (the author is no longer a member), `forbidden` (they may not post
+             *     there now), `bad_request` (the upload is gone, or the quoted message hidden by
+             *     the author) or `conflict` (the upload was attached to another message meanwhile).
+             */
             cancel_reason: {
                 code: components["schemas"]["ErrorCode"];
                 message: string;

@@ -1659,7 +1659,8 @@ export interface paths {
          *     (docs/api.md, Threads).
          *
          *     `client_id` makes the send idempotent per sender: a repeat returns the stored message
-         *     with `200` and emits nothing; a repeat naming a different chat is `409`. When
+         *     with `200` and emits nothing, even to a member who may no longer post (it is answered
+         *     before the rules of posting); a repeat naming a different chat is `409`. When
          *     `only_admins_can_post` is set, plain members get `403` (so do moderators). Sending
          *     needs the `post` permission, and `post_media` for an image, voice, video or file: a
          *     `restricted` member, and a member a moderator muted (`muted_until` in the future), get
@@ -2014,7 +2015,8 @@ export interface paths {
         post?: never;
         /**
          * Cancel a pending scheduled message
-         * @description It is deleted; a sent or cancelled one is `409`. Emits `scheduled_message.deleted` to
+         * @description It is deleted; a sent or cancelled one is `409`, and so is one a server is posting
+         *     (due and claimed: it is posted). Emits `scheduled_message.deleted` to
          *     the caller's connections.
          */
         delete: operations["cancelScheduledMessage"];
@@ -2022,7 +2024,8 @@ export interface paths {
         head?: never;
         /**
          * Move or rewrite a pending scheduled message
-         * @description `send_at` and/or `content` only; a sent or cancelled one is `409`. Emits
+         * @description `send_at` and/or `content` only; a sent or cancelled one is `409`, and so is one a
+         *     server is posting (due and claimed: the post carries what was scheduled). Emits
          *     `scheduled_message.updated` to the caller's connections.
          */
         patch: operations["updateScheduledMessage"];
@@ -2143,7 +2146,9 @@ export interface paths {
         /**
          * Edit a message's text or caption
          * @description The sender only (`403`); a deleted message is `409`; `location`, `system` and `poll`
-         *     messages cannot be edited (`400`); unknown fields are `400`. Sets `is_edited`, takes a new
+         *     messages cannot be edited (`400`); unknown fields are `400`. A text message's `content`
+         *     must not be empty (`400`); a media message's is its caption, and `""` removes it. Sets
+         *     `is_edited`, takes a new
          *     version and emits `message.updated`. Edits and reaction changes share a per-user rate
          *     limit of their own (`limits.change_burst`, `limits.change_rate`): `429` past it.
          *
@@ -4171,6 +4176,10 @@ export interface components {
             content?: string;
             /** @description Required for `image`, `voice`, `video` and `file`. */
             media_id?: components["schemas"]["Uuid"] | null;
+            /**
+             * @description The message quoted: one of the chat's that the sender has not hidden (`400`
+             *     otherwise); with `thread_root_id`, the root or another reply in that thread.
+             */
             reply_to_id?: components["schemas"]["Uuid"] | null;
             /** @description A synonym of `reply_to_id`. */
             reply_to?: components["schemas"]["Uuid"] | null;
@@ -4256,7 +4265,12 @@ export interface components {
             status: "pending" | "sent" | "cancelled";
             /** @description The posted message, once sent. */
             message_id: components["schemas"]["Uuid"] | null;
-            /** @description Why the server cancelled it (the refusal of its post), else null. */
+            /**
+             * @description Why the server cancelled it (the refusal of its post), else null: `code`
+             *     `not_found` (the author is no longer a member), `forbidden` (they may not post
+             *     there now), `bad_request` (the upload is gone, or the quoted message hidden by
+             *     the author) or `conflict` (the upload was attached to another message meanwhile).
+             */
             cancel_reason: {
                 code: components["schemas"]["ErrorCode"];
                 message: string;
