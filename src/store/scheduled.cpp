@@ -83,10 +83,11 @@ void prepare(Tx& tx) {
     // RETURNING keeps no order: the claimed are sorted after, in the order they are posted.
     tx.prepare("scheduled_claim_due",
                "WITH claimed AS (UPDATE scheduled_messages AS s SET claimed_until = now() + make_interval(secs => $2) "
-               "WHERE s.id IN (SELECT id FROM scheduled_messages WHERE status = 'pending' AND send_at <= now() "
-               "AND (claimed_until IS NULL OR claimed_until < now()) AND (retry_at IS NULL OR retry_at <= now()) "
-               "ORDER BY send_at, id LIMIT $1 "
-               "FOR UPDATE SKIP LOCKED) RETURNING " +
+               "WHERE s.id IN (SELECT s.id FROM scheduled_messages s WHERE s.status = 'pending' "
+               "AND s.send_at <= now() AND " +
+                   unclaimed +
+                   " AND (s.retry_at IS NULL OR s.retry_at <= now()) ORDER BY s.send_at, s.id LIMIT $1 "
+                   "FOR UPDATE SKIP LOCKED) RETURNING " +
                    columns +
                    ", s.send_at AS claimed_send_at, s.id AS claimed_id) "
                    "SELECT * FROM claimed ORDER BY claimed_send_at, claimed_id");
