@@ -406,7 +406,7 @@ boost::asio::awaitable<Principal> AuthService::authenticate(std::string_view tok
         throw unauthorized();
     }
     Principal principal{std::move(owner->user_id), std::move(hash), owner->expires_at};
-    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto now = model::now();
     tokens_.remember(principal, owner->expires_at - now, generation);
     co_return principal;
 }

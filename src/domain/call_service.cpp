@@ -21,8 +21,6 @@
 namespace confab::domain {
 namespace {
 
-model::Timestamp now_ms() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-
 std::string random_uuid() {
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
@@ -104,7 +102,7 @@ void CallService::stop_sweeper() {
 IceServers CallService::ice_servers(const std::string& user_id) const {
     IceServers servers{settings_.turn_urls, std::nullopt, settings_.turn_ttl};
     if (!servers.urls.empty() && !settings_.turn_secret.empty())
-        servers.credentials = calls::turn_credentials(settings_.turn_secret, user_id, now_ms(), settings_.turn_ttl);
+        servers.credentials = calls::turn_credentials(settings_.turn_secret, user_id, model::now(), settings_.turn_ttl);
     return servers;
 }
 
@@ -149,7 +147,7 @@ std::optional<calls::Call> CallService::follow_members(Live& live, std::shared_p
     for (const auto& user : live.call.involved()) {
         if (live.chat->members.contains(user)) continue;
         live.grace_until.erase(user);
-        steps.push_back(live.call.member_gone(user, now_ms()));
+        steps.push_back(live.call.member_gone(user, model::now()));
     }
     if (steps.empty()) return std::nullopt;
     return publish(live, together(steps));
@@ -213,7 +211,7 @@ boost::asio::awaitable<calls::Call> CallService::start(calls::Device caller, std
         co_return open(std::move(caller), id, chat_id, kind, group, std::move(access), {});
     }
     const auto busy =
-        co_await claim({chat_id, id, std::string(calls::to_string(kind)), group, caller.user_id, now_ms()},
+        co_await claim({chat_id, id, std::string(calls::to_string(kind)), group, caller.user_id, model::now()},
                        members_of(*access));
     std::exception_ptr refused_here;
     try {
@@ -241,7 +239,7 @@ const calls::Call& CallService::open(calls::Device caller, const std::string& ca
         throw bad_request("nobody else is in the chat", "chat_id");
     }
     const auto caller_id = caller.user_id;
-    Live entry{calls::Call(call_id, chat_id, kind, group, std::move(caller), callees, now_ms()),
+    Live entry{calls::Call(call_id, chat_id, kind, group, std::move(caller), callees, model::now()),
                std::move(chat),
                Clock::now() + settings_.ring_timeout,
                {}};
@@ -317,7 +315,7 @@ boost::asio::awaitable<void> CallService::end_lost_calls() {
     };
     // The owner was silent for the presence timeout before it was swept: as far as anyone knows,
     // its calls ran until then.
-    const auto lost_at = now_ms() - presence_timeout_;
+    const auto lost_at = model::now() - presence_timeout_;
     auto found = co_await writes_.pool().run([&](store::Tx& tx) {
         return Found{store::calls::take_lost(tx), store::calls::owned_by(tx, *process_id_)};
     });
@@ -419,7 +417,7 @@ boost::asio::awaitable<calls::Call> CallService::enter(calls::Device device, con
         auto& entry = live(call_id);
         require_free(device.user_id, call_id);
         const bool answered_before = entry.call.answered_at().has_value();
-        publish(entry, (entry.call.*how)(device, settings_.mesh_limit, now_ms()));
+        publish(entry, (entry.call.*how)(device, settings_.mesh_limit, model::now()));
         if (!answered_before) first_answer = entry.call.answered_at();
         entered = entry.call;
     } catch (...) {
@@ -458,7 +456,7 @@ boost::asio::awaitable<void> CallService::step_out(const std::string& user_id, c
     {
         std::lock_guard lock(mutex_);
         auto& entry = live(call_id);
-        ended = publish(entry, how(entry.call, now_ms()));
+        ended = publish(entry, how(entry.call, model::now()));
     }
     co_await remember(std::move(ended));
 }
@@ -522,13 +520,13 @@ std::vector<calls::Call> CallService::expire() {
         }
         std::vector<calls::Step> steps;
         if (!entry.call.ringing().empty() && entry.ring_until <= now)
-            steps.push_back(entry.call.ring_timeout(now_ms()));
+            steps.push_back(entry.call.ring_timeout(model::now()));
         for (auto grace = entry.grace_until.begin(); grace != entry.grace_until.end();) {
             if (grace->second > now || entry.call.phase() == calls::Phase::ended) {
                 ++grace;
                 continue;
             }
-            steps.push_back(entry.call.grace_over(grace->first, now_ms()));
+            steps.push_back(entry.call.grace_over(grace->first, model::now()));
             grace = entry.grace_until.erase(grace);
         }
         if (steps.empty()) continue;

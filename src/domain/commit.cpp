@@ -141,15 +141,6 @@ void ChatWrites::publish_in_chat(Occasion occasion, Event event, const std::stri
     publish(occasion, std::move(event), Circles(cache_, events_).around(occasion, chat_id, std::move(facts)));
 }
 
-namespace {
-
-// In the milliseconds a Timestamp counts: a mute far ahead (year 2999) overflows nanoseconds.
-Timestamp now_in_milliseconds() {
-    return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-}  // namespace
-
 store::Weight weight_for(std::size_t rows) {
     constexpr std::size_t most_rows_grouped = 32;
     return rows > most_rows_grouped ? store::Weight::heavy : store::Weight::light;
@@ -162,7 +153,7 @@ Standing standing_in(const ChatAccess* access, const std::string& user_id, const
             const auto& blockers = access->blockers;
             const bool blocks_other = std::find(blockers.begin(), blockers.end(), user_id) != blockers.end();
             Standing standing{access->type, access->settings, *role,
-                              muted != access->muted_until.end() && muted->second > now_in_milliseconds(),
+                              muted != access->muted_until.end() && muted->second > model::now(),
                               direct_block(blocks_other, blocks_other ? blockers.size() > 1 : !blockers.empty())};
             if (const auto custom = access->custom_grants.find(user_id); custom != access->custom_grants.end())
                 standing.custom_grants = custom->second;

@@ -82,7 +82,7 @@ boost::asio::awaitable<void> ExportService::remove_archives(std::vector<std::str
 void ExportService::start_recovery() { boost::asio::co_spawn(strand_, recover(), boost::asio::detached); }
 
 boost::asio::awaitable<void> ExportService::recover() {
-    const auto started = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto started = model::now();
     try {
         const auto ids =
             co_await pool_.run([started](store::Tx& tx) { return store::exports::fail_unfinished(tx, started); });

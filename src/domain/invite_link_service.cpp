@@ -12,8 +12,6 @@ namespace {
 
 constexpr std::int64_t max_link_uses = 1'000'000;
 
-Timestamp now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-
 Error no_such_link() { return not_found("invite link"); }
 
 }  // namespace
@@ -21,7 +19,7 @@ Error no_such_link() { return not_found("invite link"); }
 boost::asio::awaitable<InviteLink> InviteLinkService::create(std::string actor, std::string chat_id,
                                                              std::optional<Timestamp> expires_at,
                                                              std::optional<std::int64_t> max_uses) {
-    if (expires_at && *expires_at <= now()) throw bad_request("expires_at must be in the future", "expires_at");
+    if (expires_at && *expires_at <= model::now()) throw bad_request("expires_at must be in the future", "expires_at");
     if (max_uses && (*max_uses < 1 || *max_uses > max_link_uses))
         throw bad_request("max_uses must be between 1 and " + std::to_string(max_link_uses), "max_uses");
     rules::may_manage_invite_links(co_await writes_.standing(chat_id, actor));
@@ -70,7 +68,7 @@ boost::asio::awaitable<ChatView> InviteLinkService::join(std::string actor, std:
             outcome.value = view_of(tx, chat_id, actor);
             return outcome;
         }
-        rules::may_join_by_link(*link, now(), !store::bans::banned_among(tx, chat_id, {actor}).empty());
+        rules::may_join_by_link(*link, model::now(), !store::bans::banned_among(tx, chat_id, {actor}).empty());
         const auto kind = store::chats::kind_of(tx, chat_id).value_or(store::ChatKind{});
         check_room(tx, chat_id, kind, 1, limits);
         store::members::insert(tx, chat_id, actor, Role::member);
@@ -94,7 +92,7 @@ boost::asio::awaitable<InviteLink> InviteLinkService::open_link(const std::strin
     if (!looks_like_token(code)) throw no_such_link();
     auto link = co_await writes_.pool().run([code](store::Tx& tx) { return store::invite_links::find(tx, code); });
     if (!link) throw no_such_link();
-    rules::may_use_invite_link(*link, now());
+    rules::may_use_invite_link(*link, model::now());
     co_return std::move(*link);
 }
 

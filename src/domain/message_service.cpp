@@ -71,8 +71,7 @@ void MessageService::check_send(const SendMessage& m) const {
             if (!m.poll) throw bad_request("poll messages need a poll", "poll");
             if (m.from_template) throw bad_request("a poll's content is its question", "template_id");
             if (m.media_id) throw bad_request("a poll has no media", "media_id");
-            polls::check_new(m.content, *m.poll,
-                             std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+            polls::check_new(m.content, *m.poll, model::now());
             break;
         case MessageType::location:
             if (!m.location) throw bad_request("location messages need metadata.location", "metadata");

@@ -36,8 +36,6 @@ void check_subscription(const DeviceRegistration& registration) {
     if (!secret || secret->size() != 16) throw bad_request("auth must be the base64url 16-byte auth secret", "auth");
 }
 
-Timestamp now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-
 // At most `limit` bytes, cut before a UTF-8 continuation byte so that no character is split.
 std::string shortened(const std::string& text, std::size_t limit) {
     if (text.size() <= limit) return text;
@@ -50,7 +48,7 @@ std::string shortened(const std::string& text, std::size_t limit) {
 std::vector<store::push::Notice> notices_for(const std::vector<store::push::NewMessage>& messages,
                                              const std::vector<store::push::Reachable>& members,
                                              const realtime::Hub& hub) {
-    const auto at = now();
+    const auto at = model::now();
     std::vector<store::push::Notice> notices;
     for (const auto& member : members) {
         const bool connected = hub.connections_of(member.user_id) > 0;
@@ -285,7 +283,7 @@ boost::asio::awaitable<void> PushService::deliver(store::push::Job job) {
     metrics.push_attempts.with({provider, result}).inc();
     if (outcome != PushOutcome::delivered) metrics.push_failures.with({provider}).inc();
     if (outcome == PushOutcome::delivered)
-        metrics.push_latency.only().observe(std::chrono::duration<double>(now() - job.first_at).count());
+        metrics.push_latency.only().observe(std::chrono::duration<double>(model::now() - job.first_at).count());
     if (outcome == PushOutcome::dead_token) spdlog::info("push device {} is gone: removed", job.device.id);
     if (dropped) spdlog::warn("push {} dropped after {} attempts", job.id, job.attempts);
     try {

@@ -70,7 +70,7 @@ ScheduledService::ScheduledService(ChatWrites& writes, MessageService& messages,
       timer_(strand_) {}
 
 void ScheduledService::check_send_at(Timestamp send_at) const {
-    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto now = model::now();
     if (send_at <= now) throw bad_request("send_at must be in the future", "send_at");
     if (send_at > now + max_ahead) throw bad_request("send_at must be at most a year ahead", "send_at");
 }

@@ -151,8 +151,6 @@ std::string too_many_webhooks(const WebhookOwner& owner) {
     return owner.chat_id ? "at most " + most + " webhooks per chat" : "at most " + most + " server-wide webhooks";
 }
 
-Timestamp now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-
 }  // namespace
 
 const std::vector<std::string>& webhook_event_names() {
@@ -385,7 +383,7 @@ boost::asio::awaitable<bool> WebhookService::deliver_next(const WebhookSubscript
     });
     if (!step) co_return false;
     const auto error = co_await send(subscription, step->delivery_id, step->event, step->body);
-    const auto at = now();
+    const auto at = model::now();
     if (!error) {
         co_await writes_.pool().run([id = subscription.id, chat_id, node = node_, after = step->after](store::Tx& tx) {
             store::webhooks::advance(tx, id, chat_id, node, after);

@@ -18,7 +18,7 @@ struct AnalyticsEvent {
     std::optional<std::string> chat_id;
     std::string detail{};    // the one attribute the figures split by: a message's type, a media kind
     std::int64_t bytes = 0;  // media.shared: the upload's size
-    Timestamp occurred_at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    Timestamp occurred_at = model::now();
 };
 
 // The events of one minute with the same name, user, chat and detail, counted: what is

@@ -9,6 +9,10 @@ namespace confab::model {
 
 using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
+// The present to the millisecond: every time Confab stores, compares or sends has that precision,
+// and comparing against an unrounded clock overflows for far-future times.
+inline Timestamp now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
 struct User {
     std::string id;
     std::string username;

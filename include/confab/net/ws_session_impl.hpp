@@ -193,7 +193,7 @@ private:
     // have renewed it (sliding expiry), so the database is asked before the socket is closed.
     void close_at(model::Timestamp expiry) {
         signed_in_until_ = expiry;
-        expiry_.expires_after(expiry - now());
+        expiry_.expires_after(expiry - model::now());
         expiry_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
             auto self = weak.lock();
             if (!self || ec) return;
@@ -208,7 +208,7 @@ private:
     asio::awaitable<void> check_signed_in() {
         try {
             const auto until = co_await context_.events.signed_in_until(principal_);
-            if (until && *until > now()) {
+            if (until && *until > model::now()) {
                 close_at(*until);
             } else {
                 request_close(realtime::CloseCode::token_revoked);
@@ -216,12 +216,8 @@ private:
         } catch (const std::exception& e) {
             spdlog::warn("token check failed user_id={}: {}", principal_.user_id, e.what());
             // Unknown whether it was renewed: past the expiry it is known to have, it is over.
-            if (signed_in_until_ <= now()) request_close(realtime::CloseCode::token_revoked);
+            if (signed_in_until_ <= model::now()) request_close(realtime::CloseCode::token_revoked);
         }
-    }
-
-    static model::Timestamp now() {
-        return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
 
     // Presence is best effort: a database hiccup must not take the connection down.
