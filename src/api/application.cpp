@@ -76,6 +76,7 @@ void Application::start() {
     media.start_cleanup();
     scheduled.start();
     exports.start_recovery();
+    accounts.resume_deletions(workers.pool().get_executor());
     webhooks.start();
     push.start();
     calls.start_sweeper();

@@ -13,6 +13,8 @@
 #include "confab/store/users.hpp"
 #include "confab/store/webhooks.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -26,6 +28,28 @@ boost::asio::awaitable<void> AccountService::delete_account(Principal principal,
 }
 
 boost::asio::awaitable<void> AccountService::delete_bot(std::string bot_id) { co_await erase(bot_id); }
+
+void AccountService::resume_deletions(const boost::asio::any_io_executor& executor) {
+    boost::asio::co_spawn(executor, resume(), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> AccountService::resume() {
+    std::vector<std::string> unfinished;
+    try {
+        unfinished =
+            co_await writes_.pool().run([](store::Tx& tx) { return store::accounts::unfinished_deletions(tx); });
+    } catch (const std::exception& e) {
+        spdlog::error("interrupted account deletions not looked for: {}", e.what());
+    }
+    for (const auto& user_id : unfinished) {
+        spdlog::warn("resuming the deletion of user_id={} left unfinished by the last run", user_id);
+        try {
+            co_await erase(user_id);
+        } catch (const std::exception& e) {
+            spdlog::error("deletion of user_id={} not resumed: {}", user_id, e.what());
+        }
+    }
+}
 
 boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
     // Deleted at once, its sessions ended, before any of the steps below: nothing racing them

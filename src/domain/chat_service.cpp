@@ -41,10 +41,14 @@ void require_users_exist(store::Tx& tx, const std::vector<std::string>& ids) {
     if (store::users::existing(tx, ids).size() != ids.size()) throw not_found("user");
 }
 
-// The pair's existing direct chat, shown again to the actor who had hidden it.
+// The pair's existing direct chat, shown again to the actor who had hidden it: on every
+// device of theirs, as a message into it would.
 Outcome<Created> reopened(store::Tx& tx, const std::string& chat_id, const std::string& actor) {
-    store::chats::set_hidden(tx, chat_id, actor, false);
-    return {{view_of(tx, chat_id, actor), false}, {}};
+    Outcome<Created> outcome;
+    if (store::chats::set_hidden(tx, chat_id, actor, false))
+        announce_shown_again(tx, outcome.effects, chat_id, {actor});
+    outcome.value = {view_of(tx, chat_id, actor), false};
+    return outcome;
 }
 
 // The members a chat view goes to, each with their own `me` (chat.created, chat.updated).
@@ -291,8 +295,7 @@ boost::asio::awaitable<void> ChatService::remove(std::string actor, std::string 
             }
             outcome.effects.deliver(Occasion::chat_deleted, ChatDeleted{chat_id},
                                     {.members = store::members::user_ids(tx, chat_id), .actor = actor});
-            outcome.value = store::chats::remove(tx, chat_id);
-            outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+            outcome.value = delete_group(tx, outcome.effects, chat_id);
             return outcome;
         },
         weight);

@@ -143,6 +143,24 @@ void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const s
     }
 }
 
+std::vector<std::string> delete_group(store::Tx& tx, Effects& effects, const std::string& chat_id) {
+    for (auto& [invitation_id, invitee] : store::invitations::remove_all(tx, chat_id))
+        effects.deliver(Occasion::invitation_deleted, InvitationDeleted{std::move(invitation_id), chat_id},
+                        {.subject = std::move(invitee)});
+    effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+    return store::chats::remove(tx, chat_id);
+}
+
+void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
+                          const std::vector<std::string>& users) {
+    if (users.empty()) return;
+    for (const auto& [user, me] : store::members::standings(tx, chat_id)) {
+        if (std::find(users.begin(), users.end(), user) == users.end()) continue;
+        effects.deliver(Occasion::chat_joined, ChatCreated{view_of(tx, chat_id, user)},
+                        {.subject = user, .memberships = {{user, me}}});
+    }
+}
+
 void deliver_message(Effects& effects, Message message) {
     const auto chat_id = message.chat_id;
     effects.in_chat(Occasion::message_created, MessageCreated{std::move(message)}, chat_id);

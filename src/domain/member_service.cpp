@@ -390,8 +390,7 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
             outcome.effects.in_chat(Occasion::member_removed, MemberRemoved{chat_id, user_id}, chat_id,
                                     {.actor = actor, .subject = user_id});
             if (owner_leaves && !heir) {
-                outcome.value = store::chats::remove(tx, chat_id);
-                outcome.effects.cache_change = [chat_id](AccessCache& cache) { cache.erase(chat_id); };
+                outcome.value = delete_group(tx, outcome.effects, chat_id);
                 return outcome;
             }
             const auto actor_name = name_of(tx, actor);
@@ -427,8 +426,7 @@ boost::asio::awaitable<Ban> MemberService::ban(std::string actor, std::string ch
                                                std::optional<Timestamp> until) {
     require_uuid(user_id, "user_id");
     // A ban that has ended already would remove the member and keep nobody out.
-    if (until && *until <= std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()))
-        throw bad_request("until must be in the future", "until");
+    if (until && *until <= model::now()) throw bad_request("until must be in the future", "until");
     rules::may_ban(co_await writes_.standing(chat_id, actor), std::nullopt, actor == user_id);
     co_return co_await writes_.commit(chat_id, [actor, chat_id, user_id, until](store::Tx& tx) {
         const auto actor_now = lock_standing(tx, chat_id, actor);

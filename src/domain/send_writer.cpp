@@ -108,23 +108,6 @@ std::vector<std::string> mentioned_members(const ChatAccess& access, const std::
     return mentioned;
 }
 
-namespace {
-
-// A direct chat a member deleted from their list comes back with the next message in it
-// (docs/api.md, Chats): they get chat.created with the chat, as their list shows it again,
-// before that message's message.new, so a client has the chat before its message.
-void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
-                          const std::vector<std::string>& users) {
-    if (users.empty()) return;
-    for (const auto& [user, me] : store::members::standings(tx, chat_id)) {
-        if (std::find(users.begin(), users.end(), user) == users.end()) continue;
-        effects.deliver(Occasion::chat_joined, ChatCreated{view_of(tx, chat_id, user)},
-                        {.subject = user, .memberships = {{user, me}}});
-    }
-}
-
-}  // namespace
-
 void tell_mentioned(Effects& effects, const Message& message, std::vector<std::string> mentioned) {
     if (mentioned.empty()) return;
     effects.in_chat(Occasion::mentioned, MentionCreated{message.chat_id, message.id, message.sender_id, message.seq},

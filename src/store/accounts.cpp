@@ -6,6 +6,10 @@
 namespace confab::store::accounts {
 
 void prepare(Tx& tx) {
+    // A username can hold no '-' (migration 0016) but the tombstone's: it marks the last step done.
+    tx.prepare("accounts_unfinished_deletions",
+               "SELECT id::text FROM users WHERE deleted_at IS NOT NULL AND username NOT LIKE 'deleted-%' "
+               "ORDER BY deleted_at");
     tx.prepare("accounts_shared_chats",
                "SELECT cm.chat_id::text FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
                "WHERE cm.user_id = $1::uuid AND c.type IN ('group', 'channel') ORDER BY cm.position");
@@ -87,6 +91,10 @@ void prepare(Tx& tx) {
 void begin_deletion(Tx& tx, const std::string& user_id) {
     tx.exec_prepared("accounts_begin_deletion", user_id);
     tx.exec_prepared("accounts_remove_tokens", user_id);
+}
+
+std::vector<std::string> unfinished_deletions(Tx& tx) {
+    return first_column(tx.exec_prepared("accounts_unfinished_deletions"));
 }
 
 std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id) {

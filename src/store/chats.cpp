@@ -183,8 +183,9 @@ void prepare(Tx& tx) {
                    "AND ($2::text IS NULL OR lower(c.handle) > $2) ORDER BY lower(c.handle) LIMIT $3");
     tx.prepare("chats_find_channel", "SELECT " + channel_columns("$2") +
                                          " FROM chats c WHERE lower(c.handle) = lower($1) AND c.type = 'channel'");
-    tx.prepare("chats_set_hidden",
-               "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid");
+    tx.prepare(
+        "chats_set_hidden",
+        "UPDATE chat_members SET is_hidden = $3 WHERE chat_id = $1::uuid AND user_id = $2::uuid AND is_hidden <> $3");
     tx.prepare("chats_hidden_by", "SELECT user_id::text FROM chat_members WHERE chat_id = $1::uuid AND is_hidden");
 }
 
@@ -311,8 +312,8 @@ std::optional<model::Channel> find_channel(Tx& tx, const std::string& handle, co
     return channel_from(result[0]);
 }
 
-void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
-    tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden);
+bool set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden) {
+    return tx.exec_prepared("chats_set_hidden", chat_id, user_id, hidden).affected_rows() > 0;
 }
 
 std::vector<std::string> hidden_by(Tx& tx, const std::string& chat_id) {
@@ -548,7 +549,7 @@ std::pair<std::string, std::string> poster_arrays(const std::vector<Poster>& pos
 
 LastPosts last_posts(Tx& tx, const std::vector<Poster>& posters) {
     const auto [chats, users] = poster_arrays(posters);
-    LastPosts last{{}, std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())};
+    LastPosts last{{}, model::now()};
     for (const auto& row : tx.exec_prepared("members_last_posts", chats, users)) {
         last.now = timestamp(row[3]);
         if (!row[2].is_null())
@@ -612,6 +613,8 @@ void prepare(Tx& tx) {
     tx.prepare("invitations_remove", "DELETE FROM invitations WHERE id = $1::uuid");
     tx.prepare("invitations_remove_for",
                "DELETE FROM invitations WHERE chat_id = $1::uuid AND user_id = ANY($2::uuid[])");
+    tx.prepare("invitations_remove_all",
+               "DELETE FROM invitations WHERE chat_id = $1::uuid RETURNING id::text, user_id::text");
 }
 
 std::optional<std::string> insert(Tx& tx, const std::string& chat_id, const std::string& user_id,
@@ -639,6 +642,13 @@ void remove(Tx& tx, const std::string& id) { tx.exec_prepared("invitations_remov
 void remove_for(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids) {
     if (user_ids.empty()) return;
     tx.exec_prepared("invitations_remove_for", chat_id, uuid_array(user_ids));
+}
+
+std::vector<std::pair<std::string, std::string>> remove_all(Tx& tx, const std::string& chat_id) {
+    std::vector<std::pair<std::string, std::string>> removed;
+    for (const auto& row : tx.exec_prepared("invitations_remove_all", chat_id))
+        removed.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+    return removed;
 }
 
 }  // namespace confab::store::invitations

@@ -549,11 +549,22 @@ TEST_F(ChatsTest, RecreatingADeletedDirectChatReturnsItWith200) {
     send_text(port(), a, id, "first");
     ASSERT_EQ(del(port(), a.token, chat_url(id)).status, 204);
     EXPECT_TRUE(list_chats(port(), a).empty());
+    auto other_device = ws_connect(port(), a.token);
     auto again = post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", {b.id}}});
     ASSERT_TRUE(IsJson(again, 200));
     EXPECT_EQ(again.json()["id"], id);
     EXPECT_EQ(ids_of(list_chats(port(), a)), std::vector<std::string>{id});
     EXPECT_EQ(all_messages(port(), a, id).size(), 1u) << "history is kept";
+    const auto shown = wait_for(*other_device, "chat.created", about_chat(id));
+    ASSERT_TRUE(shown) << "the caller's other devices list it again too";
+    EXPECT_TRUE(IsChatModel((*shown)["data"]["chat"]));
+
+    // Opening a chat already listed tells nobody anything.
+    auto listed = post(port(), a.token, chats_url(), {{"type", "direct"}, {"member_ids", {b.id}}});
+    ASSERT_TRUE(IsJson(listed, 200));
+    const auto marker = send_text(port(), b, id, "marker");
+    EXPECT_TRUE(
+        NoFrameBefore(*other_device, frame_of("chat.created"), frame_of("message.new", about_message(marker["id"]))));
 }
 
 TEST_F(ChatsTest, DirectChatCreationNotifiesTheOtherUser) {

@@ -140,9 +140,46 @@ TEST_F(ConsentTest, AnInvitationToADeletedGroupIsGone) {
     set_privacy(port(), guarded, "nobody");
     const std::string chat = create_group(port(), owner, {guarded.id})["id"];
     const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
+    auto guarded_ws = ws_connect(port(), guarded.token);
     ASSERT_EQ(del(port(), owner.token, chat_url(chat)).status, 204);
+    EXPECT_TRUE(wait_for(*guarded_ws, "invitation.deleted", [&](const json& f) {
+        return f["data"]["invitation_id"] == invitation && f["data"]["chat_id"] == chat;
+    })) << "a client drops it without asking";
     EXPECT_TRUE(IsError(post(port(), guarded.token, invitations_url + "/" + invitation + "/accept"), 404, "not_found"));
     EXPECT_TRUE(invitations_of(port(), guarded).empty());
+}
+
+// The last member leaving deletes the group, as its owner can: the invitees are told alike.
+TEST_F(ConsentTest, TheLastMemberLeavingTellsThePendingInviteesTheirInvitationIsGone) {
+    auto owner = register_user(port(), "cn");
+    auto guarded = register_user(port(), "cn");
+    set_privacy(port(), guarded, "nobody");
+    const std::string chat = create_group(port(), owner, {guarded.id})["id"];
+    const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
+    auto guarded_ws = ws_connect(port(), guarded.token);
+    ASSERT_EQ(del(port(), owner.token, chat_url(chat) + "/members/" + owner.id).status, 204);
+    EXPECT_TRUE(wait_for(*guarded_ws, "invitation.deleted",
+                         [&](const json& f) { return f["data"]["invitation_id"] == invitation; }));
+    EXPECT_TRUE(invitations_of(port(), guarded).empty());
+}
+
+// An invitation stands as made: the inviter leaving, or adds closed to members later, does
+// not withdraw it (docs/api.md, Privacy).
+TEST_F(ConsentTest, AnInvitationOutlivesItsInvitersLeaveAndAddsClosedToMembers) {
+    auto owner = register_user(port(), "cn");
+    auto inviter = register_user(port(), "cn");
+    auto guarded = register_user(port(), "cn");
+    set_privacy(port(), guarded, "nobody");
+    const std::string chat = create_group(port(), owner, {inviter.id})["id"];
+    expect_json(post(port(), inviter.token, members_url(chat), {{"user_ids", {guarded.id}}}), 200, "invite");
+    const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
+    expect_json(put(port(), owner.token, chat_url(chat), {{"settings", {{"only_admins_can_add_members", true}}}}), 200,
+                "close adds");
+    ASSERT_EQ(del(port(), inviter.token, chat_url(chat) + "/members/" + inviter.id).status, 204);
+    const auto joined =
+        expect_json(post(port(), guarded.token, invitations_url + "/" + invitation + "/accept"), 200, "accept");
+    EXPECT_EQ(joined["id"], chat);
+    EXPECT_TRUE(is_member(port(), owner, chat, guarded.id));
 }
 
 TEST_F(ConsentTest, InvitationsArePagedNewestFirstWithoutOverlap) {

@@ -471,6 +471,51 @@ TEST_F(DeletionTest, ADeletedAccountsSessionsEndAndItsMessagesStayAsFromADeleted
 
 // Reports go with their reporter's account, and the reports of others name a deleted account
 // nobody: reported_message.sender_id and resolved_by become null (docs/api.md, Reports).
+// A server stopped (kill -9) between the deletion's steps leaves the account deleted but still
+// a member, named and signed up for what it made: the next start carries the deletion on.
+TEST_F(DeletionTest, ADeletionAStoppedServerLeftUnfinishedIsCarriedOnAtTheNextStart) {
+    auto ana = register_user(port(), "du", std::string("Ana Halfway"));
+    auto ben = register_user(port(), "du");
+    const std::string group = create_group(port(), ben, {ana.id})["id"];
+    send_text(port(), ana, group, "before the stop");
+    ASSERT_EQ(post(port(), ana.token, "/api/v1/templates", {{"name", "t"}, {"content", "kept?"}}).status, 201);
+    // Where the first step (store::accounts::begin_deletion) leaves it.
+    shared_database().query_value("update users set deleted_at = now() where id = '" + ana.id + "'");
+    shared_database().query_value("delete from auth_tokens where user_id = '" + ana.id + "'");
+
+    ServerProcess restarted(shared_database().url());
+    EXPECT_TRUE(eventually([&] {
+        return expect_json(get(restarted.port(), ben.token, "/api/v1/users/" + ana.id), 200, "user")["display_name"] ==
+               "Deleted user";
+    }));
+    EXPECT_EQ(find_member(list_members(restarted.port(), ben, group), ana.id), nullptr);
+    EXPECT_EQ(system_messages(restarted.port(), ben, group).back()["content"], "Ana Halfway left");
+    EXPECT_EQ(shared_database().query_value("select count(*) from message_templates where owner_id = '" + ana.id + "'"),
+              "0");
+    EXPECT_EQ(shared_database().query_value("select username from users where id = '" + ana.id + "'"),
+              "deleted-" + ana.id);
+}
+
+// From the deletion's first step on, nothing the account's own requests still in flight make
+// is stored for it (migration 0046): here, as if such a request came after that step.
+TEST_F(DeletionTest, NothingNewIsStoredForAnAccountWhoseDeletionBegan) {
+    auto ana = register_user(port(), "dn");
+    shared_database().query_value("update users set deleted_at = now() where id = '" + ana.id + "'");
+    const auto refused = [&](const std::string& insert) {
+        try {
+            shared_database().query_value(insert);
+        } catch (const pqxx::sql_error& e) {
+            return e.sqlstate() == "CF404";  // answered 404 user not found (store::Tx)
+        }
+        return false;
+    };
+    const std::string ana_id = "'" + ana.id + "'";
+    EXPECT_TRUE(refused("insert into message_templates (owner_id, name, content) values (" + ana_id + ", 't', 'x')"));
+    EXPECT_TRUE(refused("insert into data_exports (user_id) values (" + ana_id + ")"));
+    EXPECT_TRUE(
+        refused("insert into users (username, display_name, bot_owner_id) values ('dnbot', 'b', " + ana_id + ")"));
+}
+
 TEST_F(DeletionTest, ADeletedReportersReportsGoAndOtherReportsNameADeletedAccountNobody) {
     auto owner = register_user(port(), "dr");
     auto moderator = register_user(port(), "dr");

@@ -4,6 +4,7 @@
 #include "confab/domain/commit.hpp"
 #include "confab/domain/model.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <optional>
@@ -48,7 +49,14 @@ public:
     // owner asked.
     boost::asio::awaitable<void> delete_bot(std::string bot_id);
 
+    // Carries on, in the background, each deletion a stopped server (a crash, kill -9) left
+    // between its steps: the account is deleted from the first step on, so nothing but this
+    // would ever finish it. Every step finds what is left for it to do, so one that another
+    // node of a cluster is still running ends the same, its events at worst sent twice.
+    void resume_deletions(const boost::asio::any_io_executor& executor);
+
 private:
+    boost::asio::awaitable<void> resume();
     boost::asio::awaitable<void> erase(const std::string& user_id);
     boost::asio::awaitable<void> leave_shared_chats(const std::string& user_id);
     // Deletes, for everyone, the user's messages in every chat, each chat's in one write.

@@ -74,6 +74,17 @@ Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<st
 void invite(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& inviter,
             const std::vector<std::string>& users);
 
+// Deletes the group with all it holds (store::chats::remove), its pending invitees told that
+// their invitation is gone as a decline tells them; returns the storage keys its media used.
+std::vector<std::string> delete_group(store::Tx& tx, Effects& effects, const std::string& chat_id);
+
+// A direct chat a member deleted from their list comes back with the next message in it, or
+// as they open it again (docs/api.md, Chats): each of `users` gets chat.created with the
+// chat on every device, as their list shows it again (before that message's message.new, so
+// a client has the chat before its message).
+void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
+                          const std::vector<std::string>& users);
+
 // What members joining a group tells (`view` as of after they joined): chat.created to each
 // of them with their own fresh `me`, then member.added and their system messages to every
 // member; and the cache learns them.

@@ -22,6 +22,10 @@ void prepare(Tx& tx);
 // undo what it had. Running it again changes nothing more.
 void begin_deletion(Tx& tx, const std::string& user_id);
 
+// Accounts whose deletion began but never reached the tombstone (the server stopped between
+// its steps), oldest first.
+std::vector<std::string> unfinished_deletions(Tx& tx);
+
 // The groups and channels the user is a member of (a direct chat is never left).
 std::vector<std::string> shared_chats_of(Tx& tx, const std::string& user_id);
 // The chats holding messages of the user that are not deleted (system messages aside).

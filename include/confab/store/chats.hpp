@@ -118,7 +118,8 @@ void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // Deletes the chat with its members, messages and media rows; returns the storage keys
 // those media rows used (the bytes may still be used by other chats' rows).
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id);
-void set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
+// Whether it changed anything.
+bool set_hidden(Tx& tx, const std::string& chat_id, const std::string& user_id, bool hidden);
 // The members who hid the chat from their list (a direct chat deleted for oneself).
 std::vector<std::string> hidden_by(Tx& tx, const std::string& chat_id);
 
@@ -209,5 +210,7 @@ std::optional<model::Invitation> find(Tx& tx, const std::string& id, const std::
 void remove(Tx& tx, const std::string& id);
 // Drops the user's invitation to the chat, if any (they joined another way).
 void remove_for(Tx& tx, const std::string& chat_id, const std::vector<std::string>& user_ids);
+// Drops every pending invitation to the chat; returns each one's id and invitee.
+std::vector<std::pair<std::string, std::string>> remove_all(Tx& tx, const std::string& chat_id);
 
 }  // namespace confab::store::invitations
