@@ -2,12 +2,15 @@
 
 #include "confab/api/call_publisher.hpp"
 #include "confab/domain/call_service.hpp"
+#include "confab/domain/validation.hpp"
 #include "confab/http/errors.hpp"
 #include "confab/model/error.hpp"
 #include "confab/realtime/cluster.hpp"
 #include "confab/realtime/hub.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <limits>
 
 namespace confab::api {
 namespace {
@@ -26,10 +29,11 @@ std::pair<std::string, std::string> call_signal(const Json& data) {
     auto kind = required_string(data, "kind");
     if (kind != "offer" && kind != "answer" && kind != "candidate")
         throw model::bad_request("kind must be offer, answer or candidate", "kind");
-    const auto payload = data.find("payload");
-    if (payload == data.end() || !payload->is_object())
-        throw model::bad_request("payload must be an object", "payload");
-    return {std::move(kind), dump(*payload)};
+    // Checked as metadata is, so that what is relayed is what was sent: a number no JSON reader
+    // holds exactly would reach the other side changed. The frame's size bounds its size.
+    auto payload = optional_object(data, "payload", std::numeric_limits<std::size_t>::max());
+    if (!payload) throw model::bad_request("payload must be an object", "payload");
+    return {std::move(kind), std::move(payload->text)};
 }
 
 // The owner's error, raised again on the node that forwarded the command: the same wire error.
@@ -107,8 +111,10 @@ boost::asio::awaitable<Json> CallRouter::run_here(const std::string& type, domai
         co_await calls_.share_screen(std::move(device), std::move(call_id), type == "call.screen_share.start");
     } else if (type == "call.signal") {
         auto [kind, payload] = call_signal(data);
-        co_await calls_.relay(std::move(device), std::move(call_id), required_string(data, "to_user_id"),
-                              std::move(kind), std::move(payload));
+        auto to_user_id = required_string(data, "to_user_id");
+        domain::require_uuid(to_user_id, "to_user_id");
+        co_await calls_.relay(std::move(device), std::move(call_id), std::move(to_user_id), std::move(kind),
+                              std::move(payload));
     } else {
         throw model::bad_request("unknown call command " + type, "type");
     }

@@ -110,7 +110,8 @@ domain::HistoryQuery history_query(const Query& query) {
     domain::HistoryQuery history{.before_seq = non_negative_integer(query, "before_seq"),
                                  .after_seq = non_negative_integer(query, "after_seq"),
                                  .limit = page_limit(query)};
-    if (history.before_seq && history.after_seq) throw model::bad_request("use one of before_seq and after_seq");
+    if (history.before_seq && history.after_seq)
+        throw model::bad_request("use one of before_seq and after_seq", "after_seq");
     return history;
 }
 
@@ -127,7 +128,7 @@ awaitable<http::Response> list_messages(Services& services, http::Context& conte
     const auto since = non_negative_integer(query, "since_version");
     auto history = history_query(query);
     if (since && (history.before_seq || history.after_seq))
-        throw model::bad_request("use one of before_seq, after_seq and since_version");
+        throw model::bad_request("use one of before_seq, after_seq and since_version", "since_version");
     history.include_thread_replies = include_thread_replies(query);
     const auto& chat_id = context.path_params.at("id");
     if (since) {

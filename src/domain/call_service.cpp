@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace confab::domain {
 namespace {
@@ -142,15 +143,23 @@ boost::asio::awaitable<void> CallService::require_member(const std::string& call
 }
 
 std::optional<calls::Call> CallService::follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access) {
-    live.chat = std::move(access);
+    const auto before = std::exchange(live.chat, std::move(access));
     std::vector<calls::Step> steps;
     for (const auto& user : live.call.involved()) {
         if (live.chat->members.contains(user)) continue;
         live.grace_until.erase(user);
         steps.push_back(live.call.member_gone(user, model::now()));
     }
-    if (steps.empty()) return std::nullopt;
-    return publish(live, together(steps));
+    if (!steps.empty()) return publish(live, together(steps));  // tells every member, the new ones too
+    // Members who joined since are told of the call as a connection opening would be: a member
+    // connected before their add would otherwise learn of it only at its next change.
+    if (before && before != live.chat) {
+        std::vector<std::string> newcomers;
+        for (const auto& [member, role] : live.chat->members)
+            if (!before->members.contains(member)) newcomers.push_back(member);
+        if (!newcomers.empty()) notices_.changed(newcomers, live.call);
+    }
+    return std::nullopt;
 }
 
 std::optional<calls::Call> CallService::publish(Live& live, const calls::Step& step) {

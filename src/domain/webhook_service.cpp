@@ -130,6 +130,29 @@ bool names(const WebhookSubscription& subscription, const std::string& event) {
     return std::find(subscription.events.begin(), subscription.events.end(), event) != subscription.events.end();
 }
 
+// The member a member event is about; none for a message event.
+const std::string* member_concerned(const Event& event) {
+    if (const auto* added = std::get_if<MemberAdded>(&event)) return &added->member.user.id;
+    if (const auto* updated = std::get_if<MemberUpdated>(&event)) return &updated->member.user.id;
+    if (const auto* removed = std::get_if<MemberRemoved>(&event)) return &removed->user_id;
+    return nullptr;
+}
+
+// A bot's webhook hears what its connections would (docs/api.md, Bots): in a channel or a
+// large group, a bot below the staff hears of no member but itself (rules::hears_each_member).
+// A chat's or the server's webhook is its admins' or the operator's, who hear of everyone.
+bool hears_every_member(store::Tx& tx, const WebhookSubscription& subscription, const std::string& chat_id) {
+    if (!subscription.bot_id) return true;
+    const auto standing = store::members::standing(tx, chat_id, *subscription.bot_id);
+    return standing && (rules::hears_each_member(standing->type, standing->large) || rules::is_staff(standing->role));
+}
+
+bool shows(const WebhookSubscription& subscription, const Event& event, bool every_member) {
+    if (!names(subscription, event_name(event))) return false;
+    const auto* about = member_concerned(event);
+    return every_member || !about || *about == subscription.bot_id;
+}
+
 // Creating and listing are a chat's or the server's: a bot has one webhook, set on the bot
 // (WebhookService::set_bot_webhook).
 void require_chat_or_server(const WebhookOwner& owner) {
@@ -356,12 +379,13 @@ boost::asio::awaitable<bool> WebhookService::deliver_next(const WebhookSubscript
                                              &bodies = bodies_](store::Tx& tx) -> std::optional<Step> {
         auto cursor = store::webhooks::claim(tx, subscription.id, chat_id, node, lease);
         if (!cursor) return std::nullopt;  // another node delivers it
+        const bool every_member = hears_every_member(tx, subscription, chat_id);
         for (int skipped = 0; skipped < max_skipped_changes; ++skipped) {
             auto change = next_change(tx, chat_id, *cursor);
             if (!change) return std::nullopt;
             std::vector<const Event*> shown;
             for (const auto& event : change->events)
-                if (names(subscription, event_name(event))) shown.push_back(&event);
+                if (shows(subscription, event, every_member)) shown.push_back(&event);
             const auto part = static_cast<std::size_t>(cursor->part);
             if (part < shown.size()) {
                 Cursor after = change->after;

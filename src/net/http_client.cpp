@@ -47,12 +47,12 @@ asio::ssl::context& tls_context() {
 
 Target target_of(const std::string& url) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed) throw HttpClientError("not a URL: " + url, false);
+    if (!parsed) throw HttpClientError("not a URL", false);
     // scheme_id() reads the scheme in any case (RFC 3986 3.1: "HTTP://" is "http://").
     const bool tls = parsed->scheme_id() == boost::urls::scheme::https;
     if (!tls && parsed->scheme_id() != boost::urls::scheme::http)
-        throw HttpClientError("only http and https URLs are supported: " + url, false);
-    if (parsed->host().empty()) throw HttpClientError("no host in " + url, false);
+        throw HttpClientError("only http and https URLs are supported", false);
+    if (parsed->host().empty()) throw HttpClientError("the URL names no host", false);
     Target target{parsed->host(),
                   parsed->host_address(),
                   parsed->host_type() == boost::urls::host_type::name,
@@ -96,6 +96,9 @@ asio::awaitable<IncomingResponse> exchange(Stream& stream, http::request<http::s
 
 asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
     const auto target = target_of(request.url);
+    // What errors name: the origin, never the path or query, which may be secret (a Web Push
+    // endpoint is its subscription's capability; a webhook URL may carry a token).
+    const auto where = request.method + " " + (target.tls ? "https://" : "http://") + target.host + ":" + target.port;
     auto message = wire_request(request, target);
     const auto executor = co_await asio::this_coro::executor;
     try {
@@ -105,8 +108,7 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
         for (const auto& entry : resolved)
             if (!request.allow_address || request.allow_address(entry.endpoint().address()))
                 endpoints.push_back(entry.endpoint());
-        if (endpoints.empty())
-            throw HttpClientError(request.method + " " + request.url + ": no address it may connect to", false);
+        if (endpoints.empty()) throw HttpClientError(where + ": no address it may connect to", false);
         beast::tcp_stream stream(executor);
         stream.expires_after(request.timeout);  // one deadline for every step below
         co_await stream.async_connect(endpoints, use_awaitable);
@@ -119,14 +121,14 @@ asio::awaitable<IncomingResponse> send_request(OutgoingRequest request) {
         beast::ssl_stream<beast::tcp_stream> secured(std::move(stream), tls_context());
         // RFC 6066: an address literal is not a server name.
         if (target.named && !SSL_set_tlsext_host_name(secured.native_handle(), target.address.c_str()))
-            throw HttpClientError(request.method + " " + request.url + ": the TLS server name could not be set", false);
+            throw HttpClientError(where + ": the TLS server name could not be set", false);
         secured.set_verify_callback(asio::ssl::host_name_verification(target.address));
         co_await secured.async_handshake(asio::ssl::stream_base::client, use_awaitable);
         // The answer is complete once read; the connection is not reused, so no TLS close_notify is awaited.
         co_return co_await exchange(secured, message, request.max_response_bytes);
     } catch (const boost::system::system_error& e) {
         const bool timed_out = e.code() == beast::error::timeout;
-        throw HttpClientError(request.method + " " + request.url + ": " + e.code().message(), timed_out);
+        throw HttpClientError(where + ": " + e.code().message(), timed_out);
     }
 }
 

@@ -58,8 +58,11 @@ AddressKind classify_v6(const asio::ip::address_v6& address) {
     const auto starts = [&bytes](std::initializer_list<std::uint8_t> prefix) {
         return std::equal(prefix.begin(), prefix.end(), bytes.begin());
     };
-    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they carry.
-    if (starts({0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0})) return classify_v4(embedded_v4(bytes, 12));
+    // NAT64 (64:ff9b::/96), 6to4 (2002::/16) and the deprecated IPv4-compatible form (::/96,
+    // RFC 4291 2.5.5.1, still routed to the IPv4 address by some stacks) reach the IPv4
+    // address they carry.
+    if (starts({0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}) || starts({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
+        return classify_v4(embedded_v4(bytes, 12));
     if (starts({0x20, 0x02})) return classify_v4(embedded_v4(bytes, 2));
     // Documentation (2001:db8::/32) and discard (100::/64).
     if (starts({0x20, 0x01, 0x0d, 0xb8}) || starts({0x01, 0x00, 0, 0, 0, 0, 0, 0})) return AddressKind::never;

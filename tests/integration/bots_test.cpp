@@ -363,6 +363,44 @@ TEST_F(BotsTest, ABotsWebhookStopsWhenTheBotLeavesAndStartsAfreshWhenItComesBack
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
+// In a channel a subscriber hears of no other subscriber (docs/api.md, Channels): a bot's
+// webhook hears what the bot's connections would, whatever the chat's webhooks hear.
+TEST_F(BotsTest, ASubscriberBotsWebhookHearsOfNoOtherSubscriber) {
+    WebhookReceiver receiver;
+    const auto ann = register_user(port(), "ann");
+    const auto ben = register_user(port(), "ben");
+    const auto created = create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}});
+    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
+    TestBot bot{created["bot"], TestUser{}};
+    bot.user.id = created["bot"]["id"];
+    bot.user.token = created["token"];
+    const std::string handle = "bh" + random_alnum(12);
+    const std::string channel = create_channel(port(), ann, {{"handle", handle}, {"is_public", true}})["id"];
+    join_channel(port(), bot.user, handle);
+    join_channel(port(), ben, handle);
+    expect_json(patch(port(), ann.token, member_url(channel, ben.id), {{"role", "moderator"}}), 200, "promote ben");
+    const auto marker = send_text(port(), ann, channel, "after ben's promotion");
+    ASSERT_TRUE(eventually([&] { return delivered(receiver, marker); }, 15s));
+    const auto about = [](const json& body) {
+        return body["data"].contains("member") ? body["data"]["member"]["user"]["id"] : body["data"]["user_id"];
+    };
+    for (const auto* type : {"member.added", "member.updated", "member.removed"})
+        for (const auto& body : receiver.unique(type)) EXPECT_EQ(about(body), bot.user.id) << body.dump();
+
+    // What is about the bot itself still comes, and as staff it hears of everyone.
+    expect_json(patch(port(), ann.token, member_url(channel, bot.user.id), {{"role", "moderator"}}), 200,
+                "promote bot");
+    expect_json(patch(port(), ann.token, member_url(channel, ben.id), {{"role", "member"}}), 200, "demote ben");
+    ASSERT_TRUE(eventually(
+        [&] {
+            const auto updates = receiver.unique("member.updated");
+            return std::any_of(updates.begin(), updates.end(), [&](const json& b) { return about(b) == ben.id; });
+        },
+        15s));
+    const auto updates = receiver.unique("member.updated");
+    EXPECT_TRUE(std::any_of(updates.begin(), updates.end(), [&](const json& b) { return about(b) == bot.user.id; }));
+}
+
 TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     TestDatabase database;
     ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));

@@ -348,6 +348,16 @@ TEST_F(CallsTest, NonMembersAndNonParticipantsCannotSignalIntoACall) {
     bad = signal;
     bad["payload"] = "v=0";
     EXPECT_EQ(refusal(ws_request(*bob_ws, "call.signal", bad)), "bad_request");
+    bad = signal;
+    bad["to_user_id"] = "nope";
+    const auto malformed = ws_request(*bob_ws, "call.signal", bad);
+    EXPECT_EQ(refusal(malformed), "bad_request") << "a malformed id, not an unknown participant";
+    EXPECT_EQ(malformed["error"]["details"]["field"], "to_user_id");
+    bad = signal;
+    bad["payload"] = json::parse(R"({"sdp": "v=0", "n": 18446744073709551616})");
+    const auto inexact = ws_request(*bob_ws, "call.signal", bad);
+    EXPECT_EQ(refusal(inexact), "bad_request") << "it would reach ann changed";
+    EXPECT_EQ(inexact["error"]["details"]["field"], "payload");
     EXPECT_EQ(refusal(ws_request(*ann_ws, "call.start", {{"chat_id", group}, {"kind", "hologram"}})), "bad_request");
     EXPECT_EQ(refusal(ws_request(*ann_ws, "call.accept", {{"call_id", "not-a-uuid"}})), "bad_request");
     EXPECT_EQ(refusal(ws_request(*ann_ws, "call.accept", {{"call_id", random_uuid()}})), "not_found");
@@ -551,6 +561,8 @@ TEST_F(CallsTest, MembersWhoCameAfterACallStartedHearItUntilItEnds) {
     acked(*cat_ws, "call.decline", {{"call_id", call}});
 
     add_members(port(), ann, group, {dan.id, eve.id});
+    for (auto* ws : {dan_ws.get(), eve_ws.get()})
+        updated_where(*ws, call, [&](const json& c) { return has_participant(c, bob.id); });  // told on joining
     EXPECT_TRUE(has_participant(acked(*dan_ws, "call.join", {{"call_id", call}})["call"], dan.id));
     const std::vector<WsClient*> newcomers{dan_ws.get(), eve_ws.get()};  // eve is a member, not in the call
 

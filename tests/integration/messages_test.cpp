@@ -460,8 +460,11 @@ TEST_F(MessagesTest, HistoryRejectsBadQueries) {
     for (const std::string q :
          {"?before_seq=2&after_seq=0", "?before_seq=2&since_version=0", "?after_seq=0&since_version=0",
           "?before_seq=-1", "?after_seq=abc", "?since_version=-5", "?since_version=1.5", "?limit=0", "?limit=201",
-          "?limit=ten", "?after_seq=99999999999999999999999"})
-        EXPECT_TRUE(IsError(get(port(), a.token, chat_messages_url(id) + q), 400, "bad_request")) << q;
+          "?limit=ten", "?after_seq=99999999999999999999999"}) {
+        const auto refused = get(port(), a.token, chat_messages_url(id) + q);
+        EXPECT_TRUE(IsError(refused, 400, "bad_request")) << q;
+        EXPECT_TRUE(refused.json()["error"]["details"]["field"].is_string()) << q << ": the field is named";
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

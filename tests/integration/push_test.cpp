@@ -364,6 +364,34 @@ TEST_F(PushTest, FailedPushesAreRetriedWithTheSameDedupeKey) {
     })) << "the queue gauge follows the table";
 }
 
+// A device another user registers moves to them; a notification of the previous owner's chat
+// still queued on it (collapsing, or retried as here) must not follow it to the new owner.
+TEST_F(PushTest, WhatWasQueuedOnADeviceStaysBehindWhenAnotherUserTakesIt) {
+    auto ann = register_user(port(), "pm");
+    auto bob = with_device("pm");
+    auto carol = register_user(port(), "pm");
+    const auto token = device_token_of(bob);
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    gateway_->set_handler([](const FakeHttpServer::Request&) -> FakeHttpServer::Reply { return {503, "{}"}; });
+    const auto tries_for_bob = [&] {
+        std::size_t tries = 0;
+        for (const auto& request : gateway_->requests()) {
+            const auto body = json::parse(request.body, nullptr, false);
+            if (body.is_object() && body.value("token", "") == token && body["notification"]["chat_id"] == chat)
+                ++tries;
+        }
+        return tries;
+    };
+    send_text(port(), ann, chat, "for bob's eyes");
+    ASSERT_TRUE(eventually([&] { return tries_for_bob() >= 1; })) << "being retried";
+
+    register_device(port(), carol.token, token);
+    const auto tried_before_the_move = tries_for_bob();
+    ASSERT_TRUE(settled());
+    EXPECT_LE(tries_for_bob(), tried_before_the_move + 1)
+        << "at most a send already under way at the move; the rest of bob's retries went with it";
+}
+
 TEST_F(PushTest, ADeadTokenIsRemoved) {
     auto ann = register_user(port(), "px");
     auto bob = with_device("px");

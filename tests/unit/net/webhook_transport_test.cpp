@@ -56,6 +56,9 @@ TEST(WebhookAddresses, EachRangeIsClassified) {
         // IPv6 addresses that carry an IPv4 one reach it.
         {"64:ff9b::a00:1", AddressKind::private_network},
         {"64:ff9b::808:808", AddressKind::public_internet},
+        {"::127.0.0.1", AddressKind::loopback},
+        {"::10.0.0.1", AddressKind::private_network},
+        {"::8.8.8.8", AddressKind::public_internet},
         {"2002:7f00:1::1", AddressKind::loopback},
         {"2002:c0a8:101::1", AddressKind::private_network},
     };
