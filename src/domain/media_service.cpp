@@ -316,6 +316,8 @@ boost::asio::awaitable<MediaFile> MediaService::live_video_of(std::string actor,
     file.path = storage_.path_of(live.storage_key);
     file.media.mime_type = live.mime_type;
     file.media.size_bytes = live.size_bytes;
+    file.media.sha256 = live.sha256;  // a download without a file name is named by it
+    file.media.storage_key = live.storage_key;
     file.media.file_name.reset();  // the still's name is not the video's
     file.etag = live.sha256;
     co_return file;
