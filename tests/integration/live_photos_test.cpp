@@ -270,6 +270,20 @@ TEST_F(LivePhotosTest, AMotionPartThatIsNoShortReadableVideoIsRefusedAndNothingI
         << "and the server still takes live photos";
 }
 
+// The motion part is read as a video upload is: cut short after its first frame (clip.mp4's
+// first frame is bytes 992-2345, its second 2346-2526) it is taken, cut inside it refused.
+TEST_F(LivePhotosTest, AMotionPartCutShortAfterItsFirstFrameIsTaken) {
+    auto [a, b, chat] = direct_pair(port(), "lc");
+    const auto clip = fixture("clip.mp4");
+    const auto taken = upload_live(port(), a, chat, media::png(5, 5, 94), clip.substr(0, 2347));
+    ASSERT_TRUE(IsJson(taken, 201)) << taken.body;
+    EXPECT_EQ(taken.json()["live_video"]["width"], 64);
+    EXPECT_EQ(taken.json()["live_video"]["height"], 48);
+    const auto refused = upload_live(port(), a, chat, media::png(5, 5, 95), clip.substr(0, 2345));
+    EXPECT_TRUE(HasReason(refused, 415, "unsupported_media_type", "unreadable")) << refused.body;
+    EXPECT_EQ(field_of(refused), "live_video");
+}
+
 TEST_F(LivePhotosTest, DeletingTheMessageOrItsMediaRemovesBothFiles) {
     auto [a, b, chat] = direct_pair(port(), "lx");
     for (const std::string how : {"message", "media"}) {
