@@ -26,7 +26,8 @@ public:
     virtual std::filesystem::path path_of(const std::string& key) const = 0;
     // Where a derived variant of the object lives, beside it (e.g. "thumb.jpg").
     virtual std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const = 0;
-    // Removes the object and its variants.
+    // Removes the object, then its variants: a variant made while this runs is found without
+    // its object by whoever made it (domain::MediaService's thumbnails check after the rename).
     virtual void remove(const std::string& key) = 0;
     // Removes temporary files not modified for `min_age` (zero: all of them), left by a crash
     // or a failed thumbnail; how many. Files still being written are younger than any sane age.
