@@ -199,6 +199,24 @@ TEST_F(ConfabTest, AThumbnailThatFailedBecauseItsImageWasRemovedMarksNoBytesAsBr
     EXPECT_EQ(thumbnail.header("content-type"), "image/jpeg");
 }
 
+// Files made of an earlier copy of some bytes and left beside them when it went (by the race
+// above, on a server without its fix) do not outlive the bytes' return: a stale no-thumb
+// marker refused the thumbnail of every later upload of them.
+TEST_F(ConfabTest, BytesStoredAnewGetTheirThumbnailWhateverAnEarlierCopyLeftBehind) {
+    auto ana = register_user(port(), "ts");
+    const std::string chat = create_group(port(), ana)["id"];
+    const auto bytes = media::png(64, 48, 52);
+    const auto sha256 = media::sha256_hex(bytes);
+    fs::create_directories(stored_path(server(), sha256).parent_path());
+    std::ofstream(variant_path(server(), sha256, "no-thumb")).put('\n');
+    std::ofstream(variant_path(server(), sha256, "thumb.jpg")) << "not the thumbnail of these bytes";
+
+    const auto message = send_media(port(), ana, chat, "image", upload(port(), ana, chat, "image", bytes));
+    const auto thumbnail = get(port(), ana.token, message["media"]["thumbnail_url"].get<std::string>());
+    ASSERT_EQ(thumbnail.status, 200) << thumbnail.describe();
+    EXPECT_EQ(thumbnail.body.substr(0, 3), std::string("\xFF\xD8\xFF")) << "a JPEG made of these bytes";
+}
+
 TEST(MediaCleanupTest, UnattachedUploadsOlderThanADayAreRemovedSharedBytesStayUntilTheLastUse) {
     CONFAB_REQUIRE_DATABASE();
     auto& db = shared_database();

@@ -22,6 +22,7 @@ public:
     virtual std::filesystem::path temporary_path() = 0;
     // Makes the temporary file durable under its content key and returns the key. The
     // temporary file is consumed (renamed, or removed when the content is already stored).
+    // Variants left beside a key whose object is not stored are removed first.
     virtual std::string store(const std::filesystem::path& temporary, const std::string& sha256) = 0;
     virtual std::filesystem::path path_of(const std::string& key) const = 0;
     // Where a derived variant of the object lives, beside it (e.g. "thumb.jpg").
@@ -48,6 +49,8 @@ public:
     std::size_t remove_temporaries(std::chrono::seconds min_age) override;
 
 private:
+    void remove_variants(const std::string& key);
+
     std::filesystem::path root_;
 };
 
