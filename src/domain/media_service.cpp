@@ -316,6 +316,8 @@ boost::asio::awaitable<MediaFile> MediaService::live_video_of(std::string actor,
     file.path = storage_.path_of(live.storage_key);
     file.media.mime_type = live.mime_type;
     file.media.size_bytes = live.size_bytes;
+    file.media.sha256 = live.sha256;  // a download without a file name is named by it
+    file.media.storage_key = live.storage_key;
     file.media.file_name.reset();  // the still's name is not the video's
     file.etag = live.sha256;
     co_return file;
@@ -333,30 +335,46 @@ boost::asio::awaitable<MediaFile> MediaService::thumbnail_of(MediaFile file) {
     const auto thumbnail = storage_.variant_path_of(file.media.storage_key, media::thumbnail_variant);
     const auto no_thumbnail = storage_.variant_path_of(file.media.storage_key, media::no_thumbnail_variant);
     static obs::Counter& made = obs::metrics().thumbnails_made.with({});
+    // Removal deletes the original first, then the files made of it (media::Storage::remove).
+    // A file made of it is checked for its original once in place: removed when the original
+    // is gone, it cannot outlive its bytes, whichever of the two came first.
+    const auto keep_beside_original = [&file](const std::filesystem::path& derived) {
+        if (std::filesystem::exists(file.path)) return;
+        std::error_code ignored;
+        std::filesystem::remove(derived, ignored);
+        throw not_found("media");
+    };
     const auto make = [&]() -> std::optional<std::uintmax_t> {
         // Bytes that failed once fail again: decoding them on every request let one user keep
         // the thumbnail threads busy with a few broken uploads.
         if (std::filesystem::exists(no_thumbnail)) return std::nullopt;
+        std::error_code missing;
+        if (const auto size = std::filesystem::file_size(thumbnail, missing); !missing) return size;
         try {
-            if (!std::filesystem::exists(thumbnail)) {
-                // Made under a temporary name and renamed: readers never see half a JPEG.
-                TemporaryFile temporary{storage_.temporary_path()};
-                temporary.path += ".jpg";
-                if (video)
-                    media::make_video_poster(file.path, temporary.path, thumbnail_max_side, decode_bounds(settings_));
-                else
-                    media::make_thumbnail(file.path, temporary.path, thumbnail_max_side,
-                                          settings_.thumbnail_max_pixels);
-                std::filesystem::rename(temporary.path, thumbnail);
-                temporary.path.clear();  // renamed
-                made.inc();
+            // Made under a temporary name and renamed: readers never see half a JPEG.
+            TemporaryFile temporary{storage_.temporary_path()};
+            temporary.path += ".jpg";
+            if (video) {
+                media::make_video_poster(file.path, temporary.path, thumbnail_max_side, decode_bounds(settings_));
+            } else {
+                media::make_thumbnail(file.path, temporary.path, thumbnail_max_side, settings_.thumbnail_max_pixels);
             }
-            return std::filesystem::file_size(thumbnail);
+            std::filesystem::rename(temporary.path, thumbnail);
+            temporary.path.clear();  // renamed
         } catch (const std::exception& e) {
+            // An original removed while it was read failed for that, not for its bytes: the
+            // same bytes uploaded again must still get their thumbnail.
+            if (!std::filesystem::exists(file.path)) throw not_found("media");
             spdlog::warn("thumbnail of media {} failed: {}", file.media.id, e.what());
             const std::ofstream marker(no_thumbnail);
+            keep_beside_original(no_thumbnail);
             return std::nullopt;
         }
+        keep_beside_original(thumbnail);
+        made.inc();
+        const auto size = std::filesystem::file_size(thumbnail, missing);
+        if (missing) throw not_found("media");  // removed with its original since the check
+        return size;
     };
     // offload keeps a reference to its job until it is posted: `make` outlives the run.
     const auto size =

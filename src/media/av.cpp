@@ -133,8 +133,11 @@ std::optional<Opened> open(const std::filesystem::path& file, AVMediaType type, 
 }
 
 // Feeds the stream's packets to its decoder and hands each frame to `on_frame` until it
-// returns false or the stream ends; how many frames it saw. A decoding error before the
-// first frame is Refused (unreadable); after it, a damaged tail is ignored.
+// returns false or the stream ends; how many frames it saw. A stream whose first frame does
+// not decode is Refused (unreadable); damage after it is ignored. A decoder may hold its first
+// frames back until later packets arrive (H.264 reorders them), so a damaged packet after one it
+// accepted may come before any frame is out: the decoder is then flushed, and the stream is
+// refused only if that brings out no frame either.
 template <typename OnFrame>
 std::int64_t decode(Opened& opened, int max_packets, OnFrame on_frame) {
     std::unique_ptr<AVPacket, PacketFree> packet(av_packet_alloc());
@@ -143,27 +146,41 @@ std::int64_t decode(Opened& opened, int max_packets, OnFrame on_frame) {
     AVCodecContext* codec = opened.codec.get();
     std::int64_t frames = 0;
     int packets = 0;
+    bool accepted = false;  // the decoder took a packet without an error
+    bool damaged = false;   // and then refused one before any frame came out
     bool draining = false;
+    const auto drain = [&] {
+        draining = true;
+        avcodec_send_packet(codec, nullptr);
+    };
     for (;;) {
         if (opened.deadline->passed()) too_slow();
         if (!draining) {
             const int read = av_read_frame(opened.format.get(), packet.get());
             if (read < 0) {
                 if (opened.deadline->passed()) too_slow();
-                draining = true;
-                avcodec_send_packet(codec, nullptr);
+                drain();
             } else {
                 const bool ours = packet->stream_index == opened.stream;
                 const int sent = ours ? avcodec_send_packet(codec, packet.get()) : 0;
                 av_packet_unref(packet.get());
                 if (!ours) continue;
                 if (++packets > max_packets) too_slow();
-                if (sent < 0 && frames == 0) unreadable("a damaged packet");
+                if (sent >= 0) {
+                    accepted = true;
+                } else if (frames == 0) {
+                    if (!accepted) unreadable("a damaged packet");
+                    damaged = true;
+                    drain();
+                }
             }
         }
         for (;;) {
             const int received = avcodec_receive_frame(codec, frame.get());
-            if (received == AVERROR_EOF || (draining && received == AVERROR(EAGAIN))) return frames;
+            if (received == AVERROR_EOF || (draining && received == AVERROR(EAGAIN))) {
+                if (frames == 0 && damaged) unreadable("a damaged packet");
+                return frames;
+            }
             if (received == AVERROR(EAGAIN)) break;
             if (received < 0) {
                 if (frames == 0) unreadable("a damaged frame");

@@ -50,19 +50,37 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// The value of `name=` in a header's parameters ("form-data; name="file"; filename="a.png"").
+// The value of the parameter `name` (lowercase) in a header's parameters (`form-data;
+// name="file"; filename="a.png"`), the first of that name. The parameters are walked in
+// order, so text inside a quoted value (`filename="a;name=file;"`) is never taken for one.
+// Inside quotes a backslash escapes the next character (curl's `\"`), and the value keeps the
+// text as written between the quotes, backslashes included: a file name then keeps only what
+// follows its last backslash, as the path rule says (docs/api.md, Media). nullopt when the
+// parameter is absent, or a quoted value before or at it is never closed.
 std::optional<std::string> parameter(std::string_view header, std::string_view name) {
-    const auto lower = lowercase(header);
-    for (std::size_t at = lower.find(name); at != std::string::npos; at = lower.find(name, at + 1)) {
-        const bool starts_word = at == 0 || lower[at - 1] == ';' || lower[at - 1] == ' ';
-        if (!starts_word || at + name.size() >= header.size() || header[at + name.size()] != '=') continue;
-        auto value = header.substr(at + name.size() + 1);
-        if (!value.empty() && value.front() == '"') {
-            const auto close = value.find('"', 1);
-            if (close == std::string_view::npos) return std::nullopt;
-            return std::string(value.substr(1, close - 1));
+    const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+    std::size_t at = header.find(';');  // past the type ("form-data", "multipart/form-data")
+    while (at < header.size()) {
+        ++at;  // past the ';'
+        while (at < header.size() && is_space(header[at])) ++at;
+        const auto equals = header.find_first_of("=;", at);
+        if (equals == std::string_view::npos) return std::nullopt;
+        const auto key = header.substr(at, equals - at);
+        at = equals;
+        if (header[equals] == ';') continue;  // a parameter without a value
+        const auto value_start = equals + 1;
+        std::string_view value;
+        if (value_start < header.size() && header[value_start] == '"') {
+            auto close = value_start + 1;
+            while (close < header.size() && header[close] != '"') close += header[close] == '\\' ? 2 : 1;
+            if (close >= header.size()) return std::nullopt;
+            value = header.substr(value_start + 1, close - value_start - 1);
+            at = header.find(';', close + 1);
+        } else {
+            at = header.find(';', value_start);
+            value = header.substr(value_start, at == std::string_view::npos ? at : at - value_start);
         }
-        return std::string(value.substr(0, value.find(';')));
+        if (lowercase(key) == name) return std::string(value);
     }
     return std::nullopt;
 }

@@ -53,6 +53,9 @@ std::string LocalStorage::store(const std::filesystem::path& temporary, const st
         return sha256;
     }
     fsync_path(temporary, O_RDONLY);
+    // Variants beside bytes that are not stored are leftovers of an earlier copy of them (made
+    // while it was being removed): a stale no-thumb marker would refuse these bytes' thumbnail.
+    remove_variants(sha256);
     std::filesystem::create_directories(target.parent_path());
     std::filesystem::rename(temporary, target);
     fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
@@ -68,6 +71,11 @@ std::filesystem::path LocalStorage::variant_path_of(const std::string& key, cons
 void LocalStorage::remove(const std::string& key) {
     std::error_code ignored;
     std::filesystem::remove(path_of(key), ignored);
+    remove_variants(key);
+}
+
+void LocalStorage::remove_variants(const std::string& key) {
+    std::error_code ignored;
     for (const auto& variant : {thumbnail_variant, no_thumbnail_variant})
         std::filesystem::remove(variant_path_of(key, variant), ignored);
 }

@@ -143,6 +143,32 @@ TEST_F(LivePhotosTest, BothPartsDownloadToMembersWithTheirOwnTypesAndRanges) {
     EXPECT_TRUE(IsError(get(port(), outsider, media_url(id) + "?part=video"), 404, "not_found"));
 }
 
+// The video part has no name of its own, so it is named by its sha256, like an upload sent
+// without a name; it was named by the still's sha256, which its ETag contradicted.
+TEST_F(LivePhotosTest, TheVideoPartIsNamedByItsOwnSha256) {
+    auto [a, b, chat] = direct_pair(port(), "ln");
+    const auto still = media::png(8, 6, 22);
+    const auto video = unique_video("clip.mp4", "named");
+    const std::string still_sha = media::sha256_hex(still), video_sha = media::sha256_hex(video);
+    const auto unnamed =
+        send_image(port(), a, chat,
+                   expect_json(upload_parts(port(), a, "chat_id=" + chat + "&kind=image",
+                                            {{"name=\"file\"", still}, {"name=\"live_video\"", video}}),
+                               201, "up without names"));
+    const std::string id = unnamed["id"];
+    EXPECT_EQ(get(port(), b, media_url(id)).header("content-disposition"), "inline; filename=\"" + still_sha + "\"");
+    const auto motion = get(port(), b, media_url(id) + "?part=video");
+    ASSERT_EQ(motion.status, 200) << motion.body;
+    EXPECT_EQ(motion.header("etag"), "\"" + video_sha + "\"");
+    EXPECT_EQ(motion.header("content-disposition"), "inline; filename=\"" + video_sha + "\"");
+
+    // The still's name is not the video's either.
+    const auto named =
+        send_image(port(), a, chat, expect_json(upload_live(port(), a, chat, media::png(8, 6, 23), video), 201, "up"));
+    EXPECT_EQ(get(port(), b, media_url(named["id"]) + "?part=video").header("content-disposition"),
+              "inline; filename=\"" + video_sha + "\"");
+}
+
 TEST_F(LivePhotosTest, ThePartParameterIsVideoOnlyAndOnlyALivePhotoHasOne) {
     auto [a, b, chat] = direct_pair(port(), "lq");
     const auto live =
@@ -242,6 +268,20 @@ TEST_F(LivePhotosTest, AMotionPartThatIsNoShortReadableVideoIsRefusedAndNothingI
 
     EXPECT_TRUE(IsJson(upload_live(port(), a, chat, media::png(5, 5, 93), fixture("clip.mp4")), 201))
         << "and the server still takes live photos";
+}
+
+// The motion part is read as a video upload is: cut short after its first frame (clip.mp4's
+// first frame is bytes 992-2345, its second 2346-2526) it is taken, cut inside it refused.
+TEST_F(LivePhotosTest, AMotionPartCutShortAfterItsFirstFrameIsTaken) {
+    auto [a, b, chat] = direct_pair(port(), "lc");
+    const auto clip = fixture("clip.mp4");
+    const auto taken = upload_live(port(), a, chat, media::png(5, 5, 94), clip.substr(0, 2347));
+    ASSERT_TRUE(IsJson(taken, 201)) << taken.body;
+    EXPECT_EQ(taken.json()["live_video"]["width"], 64);
+    EXPECT_EQ(taken.json()["live_video"]["height"], 48);
+    const auto refused = upload_live(port(), a, chat, media::png(5, 5, 95), clip.substr(0, 2345));
+    EXPECT_TRUE(HasReason(refused, 415, "unsupported_media_type", "unreadable")) << refused.body;
+    EXPECT_EQ(field_of(refused), "live_video");
 }
 
 TEST_F(LivePhotosTest, DeletingTheMessageOrItsMediaRemovesBothFiles) {

@@ -8,8 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -81,6 +86,135 @@ TEST_F(ConfabTest, ThumbnailIsASmallJpegMadeOnceAndOnlyForImages) {
                         "bad_request"));
     auto stranger = register_user(port(), "th");
     EXPECT_TRUE(IsError(get(port(), stranger.token, thumb_url), 404, "not_found"));
+}
+
+fs::path variant_path(const ServerProcess& server, const std::string& sha256, const std::string& variant) {
+    auto path = stored_path(server, sha256);
+    path += "." + variant;
+    return path;
+}
+
+// Whether process `pid` holds `path` open (its descriptors, as /proc shows them).
+bool holds_open(pid_t pid, const fs::path& path) {
+    const auto target = fs::weakly_canonical(path);  // as /proc names it
+    std::error_code error;
+    for (fs::directory_iterator fd("/proc/" + std::to_string(pid) + "/fd", error), end; !error && fd != end;
+         fd.increment(error)) {
+        std::error_code unreadable;
+        if (fs::read_symlink(fd->path(), unreadable) == target) return true;
+    }
+    return false;
+}
+
+// A stored original swapped for a FIFO that the test writes into: the server's thumbnail job
+// opens it and then waits, mid-read, until the test has let the removal of the media run and
+// writes the bytes. Only one open() of the path ever gets them; a later one finds it removed.
+class StalledOriginal {
+public:
+    explicit StalledOriginal(fs::path path) : path_(std::move(path)) {
+        fs::remove(path_);
+        if (::mkfifo(path_.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed");
+        writer_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);  // never blocks, and keeps a reader's read() waiting
+        if (writer_ < 0) throw std::runtime_error("cannot open the FIFO");
+    }
+    ~StalledOriginal() { release(""); }
+    StalledOriginal(const StalledOriginal&) = delete;
+    StalledOriginal& operator=(const StalledOriginal&) = delete;
+
+    // Gives the reader `bytes`, then the end of the file.
+    void release(const std::string& bytes) {
+        if (writer_ < 0) return;
+        for (std::string_view rest = bytes; !rest.empty();) {
+            const auto written = ::write(writer_, rest.data(), rest.size());
+            if (written <= 0) break;
+            rest.remove_prefix(static_cast<std::size_t>(written));
+        }
+        ::close(writer_);
+        writer_ = -1;
+    }
+
+private:
+    fs::path path_;
+    int writer_ = -1;
+};
+
+// Removing media whose thumbnail is being made: the removal deletes the original and the files
+// made of it, and then the thumbnail job, reading the original it opened before, renamed its
+// poster in beside bytes that were gone, where nothing would ever remove it.
+TEST_F(ConfabTest, APosterFinishedAfterItsVideoWasRemovedIsNotLeftBehind) {
+    auto ana = register_user(port(), "tr");
+    const std::string chat = create_group(port(), ana)["id"];
+    const auto bytes = media::fixture("clip.webm") + "confab-lifecycle-poster-race";  // trailer FFmpeg ignores
+    const auto message = send_media(port(), ana, chat, "video", upload(port(), ana, chat, "video", bytes));
+    const std::string id = message["id"];
+    const auto sha256 = media::sha256_hex(bytes);
+    std::future<HttpResponse> poster;  // waited for after the FIFO is released, whatever fails
+    StalledOriginal original(stored_path(server(), sha256));
+
+    poster = std::async(std::launch::async, [this, &ana, &id] {
+        return http(port(), "GET", "/api/v1/messages/" + id + "/media?variant=thumb", std::nullopt,
+                    auth_header(ana.token), 30s);
+    });
+    ASSERT_TRUE(eventually([&] { return holds_open(server().pid(), stored_path(server(), sha256)); }))
+        << "the poster job never opened the video";
+    ASSERT_EQ(del(port(), ana.token, "/api/v1/messages/" + id).status, 204);
+    original.release(bytes);  // the job reads the whole video from the descriptor it holds
+
+    EXPECT_TRUE(IsError(poster.get(), 404, "not_found")) << "the media is gone";
+    EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "thumb.jpg"))) << "the poster outlived its video";
+    EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "no-thumb")));
+}
+
+// The same race the other way: the original is removed before the thumbnail job reads it, and
+// the job's failure wrote the permanent no-thumb marker for bytes that are fine, so the same
+// image uploaded again by anyone got 415 "this media has no thumbnail" for good.
+TEST_F(ConfabTest, AThumbnailThatFailedBecauseItsImageWasRemovedMarksNoBytesAsBroken) {
+    auto ana = register_user(port(), "tm");
+    auto ben = register_user(port(), "tm");
+    const std::string chat = create_group(port(), ana, {ben.id})["id"];
+    const auto bytes = media::png(64, 48, 51);
+    const auto message = send_media(port(), ana, chat, "image", upload(port(), ana, chat, "image", bytes));
+    const std::string id = message["id"];
+    const auto sha256 = media::sha256_hex(bytes);
+    {
+        std::future<HttpResponse> thumbnail;  // waited for after the FIFO is released, whatever fails
+        StalledOriginal original(stored_path(server(), sha256));
+        thumbnail = std::async(std::launch::async, [this, &ana, &id] {
+            return http(port(), "GET", "/api/v1/messages/" + id + "/media?variant=thumb", std::nullopt,
+                        auth_header(ana.token), 30s);
+        });
+        ASSERT_TRUE(eventually([&] { return holds_open(server().pid(), stored_path(server(), sha256)); }))
+            << "the thumbnail job never opened the image";
+        ASSERT_EQ(del(port(), ana.token, "/api/v1/messages/" + id).status, 204);
+        original.release(bytes);  // what libvips reads first; its next open finds the file removed
+
+        EXPECT_TRUE(IsError(thumbnail.get(), 404, "not_found")) << "the media is gone";
+    }
+    EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "no-thumb"))) << "the bytes were marked as broken";
+    EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "thumb.jpg")));
+
+    const auto again = send_media(port(), ben, chat, "image", upload(port(), ben, chat, "image", bytes));
+    const auto thumbnail = get(port(), ben.token, again["media"]["thumbnail_url"].get<std::string>());
+    EXPECT_EQ(thumbnail.status, 200) << thumbnail.describe();
+    EXPECT_EQ(thumbnail.header("content-type"), "image/jpeg");
+}
+
+// Files made of an earlier copy of some bytes and left beside them when it went (by the race
+// above, on a server without its fix) do not outlive the bytes' return: a stale no-thumb
+// marker refused the thumbnail of every later upload of them.
+TEST_F(ConfabTest, BytesStoredAnewGetTheirThumbnailWhateverAnEarlierCopyLeftBehind) {
+    auto ana = register_user(port(), "ts");
+    const std::string chat = create_group(port(), ana)["id"];
+    const auto bytes = media::png(64, 48, 52);
+    const auto sha256 = media::sha256_hex(bytes);
+    fs::create_directories(stored_path(server(), sha256).parent_path());
+    std::ofstream(variant_path(server(), sha256, "no-thumb")).put('\n');
+    std::ofstream(variant_path(server(), sha256, "thumb.jpg")) << "not the thumbnail of these bytes";
+
+    const auto message = send_media(port(), ana, chat, "image", upload(port(), ana, chat, "image", bytes));
+    const auto thumbnail = get(port(), ana.token, message["media"]["thumbnail_url"].get<std::string>());
+    ASSERT_EQ(thumbnail.status, 200) << thumbnail.describe();
+    EXPECT_EQ(thumbnail.body.substr(0, 3), std::string("\xFF\xD8\xFF")) << "a JPEG made of these bytes";
 }
 
 TEST(MediaCleanupTest, UnattachedUploadsOlderThanADayAreRemovedSharedBytesStayUntilTheLastUse) {

@@ -22,11 +22,13 @@ public:
     virtual std::filesystem::path temporary_path() = 0;
     // Makes the temporary file durable under its content key and returns the key. The
     // temporary file is consumed (renamed, or removed when the content is already stored).
+    // Variants left beside a key whose object is not stored are removed first.
     virtual std::string store(const std::filesystem::path& temporary, const std::string& sha256) = 0;
     virtual std::filesystem::path path_of(const std::string& key) const = 0;
     // Where a derived variant of the object lives, beside it (e.g. "thumb.jpg").
     virtual std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const = 0;
-    // Removes the object and its variants.
+    // Removes the object, then its variants: a variant made while this runs is found without
+    // its object by whoever made it (domain::MediaService's thumbnails check after the rename).
     virtual void remove(const std::string& key) = 0;
     // Removes temporary files not modified for `min_age` (zero: all of them), left by a crash
     // or a failed thumbnail; how many. Files still being written are younger than any sane age.
@@ -47,6 +49,8 @@ public:
     std::size_t remove_temporaries(std::chrono::seconds min_age) override;
 
 private:
+    void remove_variants(const std::string& key);
+
     std::filesystem::path root_;
 };
 

@@ -60,6 +60,31 @@ TEST_F(Multipart, CopiesTheNamedPartOnly) {
     EXPECT_EQ(read(dir / "motion"), video);
 }
 
+// A quoted value runs to its closing quote: a backslash escapes the next character and stays
+// in the value (the file name rule then reads it as a path separator), and what is inside the
+// quotes is never a parameter of its own.
+TEST_F(Multipart, QuotedParametersEndAtTheirClosingQuoteOnly) {
+    const auto part = [this](const std::string& disposition) {
+        return extract_part(body("--b\r\nContent-Disposition: form-data; " + disposition + "\r\n\r\nx\r\n--b--\r\n"),
+                            "b", "file", dir / "out");
+    };
+    const auto escaped = part(R"(name="file"; filename="a\"b.png")");
+    ASSERT_TRUE(escaped);
+    EXPECT_EQ(escaped->file_name, R"(a\"b.png)");
+    const auto trailing = part(R"(name="file"; filename="c:\\dir\\d.png")");
+    ASSERT_TRUE(trailing);
+    EXPECT_EQ(trailing->file_name, R"(c:\\dir\\d.png)");
+
+    const auto inside = part(R"(filename="a;name=file;"; name="other")");
+    EXPECT_FALSE(inside) << "a parameter inside a quoted value was taken for the part's name";
+    const auto named_after = part(R"(filename="x; name=other"; name="file")");
+    ASSERT_TRUE(named_after);
+    EXPECT_EQ(named_after->file_name, "x; name=other");
+    const auto unclosed = part(R"(name="file"; filename="open.png)");
+    ASSERT_TRUE(unclosed);
+    EXPECT_EQ(unclosed->file_name, std::nullopt) << "a quote never closed names nothing";
+}
+
 TEST_F(Multipart, FindsNoPartThatIsNotThere) {
     EXPECT_FALSE(extract_part(body("--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n"), "b",
                               "file", dir / "out"));
