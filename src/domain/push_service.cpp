@@ -212,7 +212,7 @@ boost::asio::awaitable<void> PushService::loop() {
         try {
             const bool work_left = co_await derive();
             co_await send_due();
-            gate_.looked(commits, PollGate::Clock::now(), work_left || in_flight_ > 0);
+            gate_.looked(commits, PollGate::Clock::now(), work_left || sending_.in_flight() > 0);
         } catch (const std::exception& e) {
             spdlog::warn("push: a step of the delivery loop failed, will retry: {}", e.what());
         }
@@ -229,14 +229,17 @@ boost::asio::awaitable<bool> PushService::derive() {
     co_return !caught_up || state.depth > 0;
 }
 
-// On the strand, as every delivery: in_flight_ is the strand's.
+// On the strand, as every delivery: sending_ is the strand's. The claim leaves each user no
+// more than their share; their other due jobs stay unclaimed, for a later tick.
 boost::asio::awaitable<void> PushService::send_due() {
-    const int room = sends_in_flight - in_flight_;
-    if (room <= 0) co_return;
+    const auto room = sending_.room();
+    if (room == 0) co_return;
     const auto lease = settings_.timeout * 2 + std::chrono::seconds(1);
-    auto due = co_await pool_.run([room, lease](store::Tx& tx) { return store::push::claim_due(tx, room, lease); });
+    auto due = co_await pool_.run(
+        [limit = static_cast<int>(room), lease, share = static_cast<int>(sending_.share()),
+         busy = sending_.by_owner()](store::Tx& tx) { return store::push::claim_due(tx, limit, lease, share, busy); });
     for (auto& job : due) {
-        ++in_flight_;
+        sending_.started(job.user_id);
         boost::asio::co_spawn(strand_, deliver(std::move(job)), boost::asio::detached);
     }
 }
@@ -297,7 +300,7 @@ boost::asio::awaitable<void> PushService::deliver(store::push::Job job) {
         // The lease runs out and the job is sent again, with the same dedupe key.
         spdlog::warn("push {}: recording its outcome failed: {}", job.id, e.what());
     }
-    --in_flight_;
+    sending_.finished(job.user_id);
 }
 
 }  // namespace confab::domain

@@ -209,7 +209,8 @@ WebhookService::WebhookService(ChatWrites& writes, WebhookTransport* transport, 
       settings_(settings),
       node_(new_node_id()),
       strand_(boost::asio::make_strand(workers.pool().get_executor())),
-      timer_(strand_) {}
+      timer_(strand_),
+      slots_(settings.concurrency) {}
 
 boost::asio::awaitable<void> WebhookService::check_owner(const WebhookOwner& owner) {
     if (!owner.actor) co_return;  // the operator
@@ -343,27 +344,33 @@ boost::asio::awaitable<void> WebhookService::loop() {
     }
 }
 
-// On the strand, as every drain: in_flight_ is the strand's.
+// On the strand, as every drain: in_flight_ and slots_ are the strand's. The pairs found
+// leave each owner no more than their share (slots_); those past it wait for a later poll.
 boost::asio::awaitable<bool> WebhookService::dispatch_due() {
-    if (in_flight_.size() >= settings_.concurrency) co_return true;
-    const auto limit = static_cast<int>(settings_.concurrency);
-    auto [due, backlog] = co_await writes_.pool().run([limit, node = node_](store::Tx& tx) {
-        auto found = store::webhooks::due(tx, node, limit);
-        return std::pair{std::move(found), store::webhooks::backlog(tx)};
-    });
+    const auto room = slots_.room();
+    if (room == 0) co_return true;
+    auto [due, backlog] = co_await writes_.pool().run(
+        [limit = static_cast<int>(room), share = static_cast<int>(slots_.share()), node = node_,
+         in_flight = store::webhooks::InFlight{in_flight_, slots_.by_owner()}](store::Tx& tx) {
+            auto found = store::webhooks::due(tx, node, limit, share, in_flight);
+            return std::pair{std::move(found), store::webhooks::backlog(tx)};
+        });
     auto& metrics = obs::metrics();
     metrics.webhook_pending.only().set(backlog.pending);
     metrics.webhook_oldest_pending.only().set(static_cast<std::int64_t>(backlog.oldest_seconds));
     for (auto& pair : due) {
-        if (in_flight_.size() >= settings_.concurrency) break;
+        if (!slots_.may_start(pair.owner)) continue;
         if (!in_flight_.emplace(pair.subscription.id, pair.chat_id).second) continue;
-        boost::asio::co_spawn(strand_, drain(std::move(pair.subscription), std::move(pair.chat_id)),
+        slots_.started(pair.owner);
+        boost::asio::co_spawn(strand_,
+                              drain(std::move(pair.subscription), std::move(pair.chat_id), std::move(pair.owner)),
                               boost::asio::detached);
     }
     co_return backlog.pending > 0 || !in_flight_.empty();
 }
 
-boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscription, std::string chat_id) {
+boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscription, std::string chat_id,
+                                                   std::optional<std::string> owner) {
     try {
         while (co_await deliver_next(subscription, chat_id)) {
         }
@@ -371,6 +378,7 @@ boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscript
         spdlog::warn("webhook {}: delivering chat {} failed, will retry: {}", subscription.id, chat_id, e.what());
     }
     in_flight_.erase({subscription.id, chat_id});
+    slots_.finished(owner);
 }
 
 boost::asio::awaitable<bool> WebhookService::deliver_next(const WebhookSubscription& subscription,

@@ -117,14 +117,20 @@ void prepare(Tx& tx) {
                "INSERT INTO push_cursors (chat_id, seq) SELECT * FROM unnest($1::uuid[], $2::bigint[]) "
                "ON CONFLICT (chat_id) DO UPDATE SET seq = greatest(push_cursors.seq, EXCLUDED.seq)");
     tx.prepare("push_claim",
-               "WITH claimed AS (UPDATE push_jobs j SET status = 'sending', attempts = attempts + 1, "
+               // `place`: the job's turn among its user's due jobs, the longest due first.
+               "WITH ranked AS (SELECT j.id, row_number() OVER (PARTITION BY d.user_id ORDER BY j.due_at, j.id) "
+               "+ coalesce(busy.sending, 0) AS place FROM push_jobs j JOIN push_devices d ON d.id = j.device_id "
+               "LEFT JOIN unnest($3::uuid[], $4::int[]) AS busy(user_id, sending) ON busy.user_id = d.user_id "
+               "WHERE j.due_at <= now()), "
+               "claimed AS (UPDATE push_jobs j SET status = 'sending', attempts = attempts + 1, "
                "due_at = now() + $2::bigint * interval '1 millisecond' WHERE j.id IN (SELECT id FROM push_jobs "
-               "WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING j.*) "
+               "WHERE due_at <= now() AND id IN (SELECT id FROM ranked WHERE place <= $5) "
+               "ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING j.*) "
                "SELECT c.id::text, c.chat_id::text, c.message_id::text, c.message_count, c.attempts, " CONFAB_TIME(
                    "c.first_message_at") ", " +
                    device_columns +
                    ", m.sender_id::text, u.display_name, ch.title, m.type, "
-                   "CASE WHEN m.is_deleted THEN NULL ELSE m.content END "
+                   "CASE WHEN m.is_deleted THEN NULL ELSE m.content END, d.user_id::text "
                    "FROM claimed c JOIN push_devices d ON d.id = c.device_id JOIN chats ch ON ch.id = c.chat_id "
                    "LEFT JOIN messages m ON m.id = c.message_id LEFT JOIN users u ON u.id = m.sender_id");
     tx.prepare("push_finish", "DELETE FROM push_jobs WHERE id = $1::uuid");
@@ -236,9 +242,12 @@ void set_cursors(Tx& tx, const std::vector<Cursor>& cursors) {
                      array_of(cursors, [](const Cursor& c) { return c.seq; }));
 }
 
-std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease) {
+std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease, int share,
+                           const std::map<std::string, int>& in_flight_by_user) {
+    const auto [busy_users, busy_counts] = counts_by_id(in_flight_by_user);
     std::vector<Job> jobs;
-    for (const auto& row : tx.exec_prepared("push_claim", limit, static_cast<long long>(lease.count())))
+    for (const auto& row :
+         tx.exec_prepared("push_claim", limit, static_cast<long long>(lease.count()), busy_users, busy_counts, share))
         jobs.push_back(Job{
             .id = row[0].as<std::string>(),
             .chat_id = row[1].as<std::string>(),
@@ -247,6 +256,7 @@ std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease) {
             .attempts = row[4].as<int>(),
             .first_at = timestamp(row[5]),
             .device = device_from(row, 6),
+            .user_id = row[18].as<std::string>(),
             .sender_id = optional_text(row[13]),
             .sender_name = optional_text(row[14]),
             .chat_title = optional_text(row[15]),

@@ -110,17 +110,40 @@ bool remove(Tx& tx, const std::string& id) {
     return tx.exec_params("DELETE FROM webhook_subscriptions WHERE id = $1::uuid", id).affected_rows() > 0;
 }
 
-std::vector<Due> due(Tx& tx, const std::string& node, int limit) {
+std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight) {
+    std::vector<std::string> delivering_subscriptions;
+    std::vector<std::string> delivering_chats;
+    for (const auto& [subscription_id, chat_id] : in_flight.pairs) {
+        delivering_subscriptions.push_back(subscription_id);
+        delivering_chats.push_back(chat_id);
+    }
+    const auto [busy_owners, busy_counts] = counts_by_id(in_flight.by_owner);
+    // `place`: the pair's turn among its owner's waiting pairs, the longest waiting first.
     const auto rows = tx.exec_params(
-        "SELECT " + subscription_columns + ", c.id::text FROM webhook_subscriptions s " + covered_chats +
+        "WITH waiting AS (SELECT s.id AS subscription_id, c.id AS chat_id, o.owner, "
+        "coalesce(k.next_attempt_at, '-infinity') AS due_at, c.updated_at AS changed_at, row_number() OVER "
+        "(PARTITION BY o.owner ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at) AS place "
+        "FROM webhook_subscriptions s " +
+            covered_chats +
             "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id "
+            "LEFT JOIN users bot ON bot.id = s.bot_id "
+            "CROSS JOIN LATERAL (SELECT CASE WHEN s.bot_id IS NOT NULL THEN coalesce(bot.bot_owner_id, s.bot_id) "
+            "WHEN s.chat_id IS NOT NULL THEN coalesce(s.created_by, s.id) END AS owner) o "
             "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
             "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
-            "ORDER BY coalesce(k.next_attempt_at, '-infinity'), c.updated_at LIMIT $2",
-        node, limit);
+            "AND (s.id, c.id) NOT IN (SELECT * FROM unnest($3::uuid[], $4::uuid[]))) "
+            "SELECT " +
+            subscription_columns +
+            ", w.chat_id::text, w.owner::text FROM waiting w JOIN webhook_subscriptions s ON s.id = w.subscription_id "
+            "LEFT JOIN unnest($5::uuid[], $6::int[]) AS busy(owner, in_flight) ON busy.owner = w.owner "
+            "WHERE w.owner IS NULL OR w.place + coalesce(busy.in_flight, 0) <= $7 "
+            "ORDER BY w.due_at, w.changed_at LIMIT $2",
+        node, limit, uuid_array(delivering_subscriptions), uuid_array(delivering_chats), busy_owners, busy_counts,
+        share);
     std::vector<Due> found;
     for (const auto& row : rows)
-        found.push_back({subscription_from(row), row[subscription_column_count].as<std::string>()});
+        found.push_back({subscription_from(row), row[subscription_column_count].as<std::string>(),
+                         optional_text(row[subscription_column_count + 1])});
     return found;
 }
 

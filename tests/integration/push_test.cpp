@@ -7,6 +7,7 @@
 
 #include "support/chat_api.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/opened_on_exit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -504,6 +505,52 @@ TEST_F(PushTest, PendingPushesSurviveAKill) {
         EXPECT_EQ(keys.size(), 1u) << "one notification per device";
     }
     EXPECT_GT(gateway_->request_count(), refused_before);
+}
+
+// Endpoints that take a push and never answer hold only their user's share of the sends in
+// flight (an eighth: 25 of 200): four users with 50 such devices each, all told of one message,
+// do not hold up another user's push. Theirs are not dropped, only sent in turn.
+TEST_F(PushTest, DevicesThatNeverAnswerHoldOnlyTheirUsersShareOfTheSends) {
+    TestDatabase db;
+    std::atomic<int> silent_requests{0};
+    Gate answer;
+    FakeHttpServer gateway([&](const FakeHttpServer::Request& request) -> FakeHttpServer::Reply {
+        const auto body = json::parse(request.body, nullptr, false);
+        if (body.is_object() && body.value("token", "").starts_with("gw-silent-")) {
+            ++silent_requests;
+            answer.wait(90s);
+        }
+        return {200, "{}"};
+    });
+    const OpenedOnExit let_go(answer);
+    ServerProcess server(db.url(), std::map<std::string, std::string>{
+                                       {"CONFAB_PUSH_GATEWAY_URL", gateway.url() + "/push"},
+                                       {"CONFAB_PUSH_COLLAPSE_MS", "0"},
+                                       {"CONFAB_PUSH_TIMEOUT_MS", "60000"},
+                                   });
+    const auto at = server.port();
+    const auto sender = register_user(at, "pf");
+    std::vector<std::string> silent_ids;
+    for (int user = 0; user < 4; ++user) {
+        const auto silent = register_user(at, "pf");
+        for (int device = 0; device < 50; ++device)
+            register_device(at, silent.token, "gw-silent-" + silent.username + "-" + std::to_string(device));
+        silent_ids.push_back(silent.id);
+    }
+    const auto heard = register_user(at, "pf");
+    register_device(at, heard.token, device_token_of(heard));
+    const std::string crowd = create_group(at, sender, silent_ids)["id"];
+    const std::string direct = create_group(at, sender, {heard.id})["id"];
+
+    send_text(at, sender, crowd, "to fifty devices each");
+    ASSERT_TRUE(eventually([&] { return silent_requests >= 100; }, 15s)) << silent_requests << " silent sends";
+    send_text(at, sender, direct, "still heard");
+    ASSERT_TRUE(eventually([&] { return !pushes_to(gateway, device_token_of(heard)).empty(); }, 15s))
+        << "the push waited behind " << silent_requests << " unanswered sends";
+    EXPECT_EQ(silent_requests, 100) << "each silent user's share is 25 sends in flight";
+
+    answer.open();
+    EXPECT_TRUE(eventually([&] { return silent_requests == 200; }, 30s)) << silent_requests << " of 200 sent";
 }
 
 }  // namespace

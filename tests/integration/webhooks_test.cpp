@@ -6,6 +6,7 @@
 
 #include "support/chat_api.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/opened_on_exit.hpp"
 #include "support/webhook_receiver.hpp"
 
 #include <gtest/gtest.h>
@@ -477,6 +478,91 @@ TEST_F(WebhooksTest, ConcurrentSubscriptionsStopAtTheCapOfTheChatAndOfTheServer)
     EXPECT_EQ(expect_json(get(at, api_key, "/api/v1/server/webhooks"), 200, "server list")["webhooks"].size(), 20U);
     EXPECT_EQ(expect_json(get(at, ann.token, webhooks_url(chat_id)), 200, "chat list")["webhooks"].size(), 20U)
         << "the server-wide ones are not the chat's";
+}
+
+// A server delivering at most 8 pairs at once (so an owner's share is 1), with time enough
+// for a receiver that never answers to hold its pair through a test.
+std::map<std::string, std::string> few_slots_env() {
+    return webhook_env({{"CONFAB_WEBHOOKS_CONCURRENCY", "8"}, {"CONFAB_WEBHOOKS_TIMEOUT_MS", "60000"}});
+}
+
+// A receiver's policy: hold every request unanswered until `answer` opens, then take it.
+WebhookReceiver::Policy held_until(Gate& answer) {
+    return [&answer](const json&, std::size_t) {
+        answer.wait(std::chrono::seconds(90));
+        return 200;
+    };
+}
+
+// The text messages a receiver took, each delivery once.
+std::size_t texts_taken(const WebhookReceiver& receiver) {
+    std::size_t texts = 0;
+    for (const auto& body : receiver.unique("message.new")) texts += body["data"]["message"]["type"] == "text";
+    return texts;
+}
+
+// Receivers that take a delivery and never answer hold only their owner's share of the pairs
+// in flight (webhooks.concurrency / 8; here 1 of 8): Ann's eight groups and her bot, whose
+// receiver holds every request, do not hold up Bob's webhook. Hers are not dropped, only
+// delivered in turn.
+TEST_F(WebhooksTest, ReceiversThatNeverAnswerHoldOnlyTheirOwnersShareOfTheDeliveries) {
+    TestDatabase database;
+    ServerProcess server(database.url(), few_slots_env());
+    const auto at = server.port();
+    Gate answer;
+    WebhookReceiver silent(held_until(answer));
+    WebhookReceiver healthy;
+    const OpenedOnExit let_go(answer);
+    const auto ann = register_user(at, "ann");
+    const auto bob = register_user(at, "bob");
+    std::vector<std::string> ann_chats;
+    for (int i = 0; i < 8; ++i) {
+        ann_chats.push_back(create_group(at, ann)["id"].get<std::string>());
+        silent.add_secret(expect_json(post(at, ann.token, webhooks_url(ann_chats.back()), {{"url", silent.url()}}), 201,
+                                      "Ann subscribes"));
+    }
+    // Her bot's webhook is hers too: it takes from her share, not from a share of its own.
+    const auto made = expect_json(post(at, ann.token, "/api/v1/bots",
+                                       {{"username", unique_username("hog")}, {"webhook_url", silent.url()}}),
+                                  201, "Ann's bot");
+    silent.add_secret(made["bot"]["webhook_id"].get<std::string>(), made["webhook_secret"].get<std::string>());
+    add_members(at, ann, ann_chats.front(), {made["bot"]["id"].get<std::string>()});
+    const auto bob_chat = create_group(at, bob)["id"].get<std::string>();
+    healthy.add_secret(
+        expect_json(post(at, bob.token, webhooks_url(bob_chat), {{"url", healthy.url()}}), 201, "Bob subscribes"));
+
+    for (const auto& chat_id : ann_chats) send_text(at, ann, chat_id, "into the void");
+    ASSERT_TRUE(eventually([&] { return silent.requests() >= 1; }, 15s)) << "Ann's receiver was never called";
+    const auto sent = send_text(at, bob, bob_chat, "still heard");
+    ASSERT_TRUE(eventually([&] { return healthy.unique("message.new").size() == 1; }, 15s))
+        << "Bob's webhook waited behind Ann's " << silent.requests() << " unanswered requests";
+    EXPECT_EQ(healthy.unique("message.new")[0]["data"]["message"]["id"], sent["id"]);
+    EXPECT_EQ(silent.requests(), 1U) << "Ann's share is one delivery in flight";
+
+    answer.open();
+    ASSERT_TRUE(eventually([&] { return texts_taken(silent) == ann_chats.size() + 1; }, 30s))
+        << texts_taken(silent) << " of Ann's " << ann_chats.size() + 1 << " delivered (her groups' and her bot's)";
+    EXPECT_TRUE(silent.problems().empty()) << silent.problems().front();
+    EXPECT_TRUE(healthy.problems().empty()) << healthy.problems().front();
+}
+
+// The operator's server-wide webhook, one subscription for every chat, has no share: its pairs
+// are held to webhooks.concurrency alone.
+TEST_F(WebhooksTest, TheOperatorsServerWideWebhookHasNoShareOfItsOwn) {
+    TestDatabase database;
+    ServerProcess server(database.url(), few_slots_env());
+    const auto at = server.port();
+    Gate answer;
+    WebhookReceiver silent(held_until(answer));
+    const OpenedOnExit let_go(answer);
+    const auto created =
+        http(at, "POST", "/api/v1/server/webhooks", json({{"url", silent.url()}}).dump(), key_headers());
+    ASSERT_EQ(created.status, 201) << created.body;
+    silent.add_secret(created.json());
+    const auto ann = register_user(at, "ann");
+    for (int i = 0; i < 3; ++i) send_text(at, ann, create_group(at, ann)["id"].get<std::string>(), "everywhere");
+    EXPECT_TRUE(eventually([&] { return silent.requests() >= 3; }, 15s))
+        << silent.requests() << " of the server-wide webhook's pairs in flight";
 }
 
 // Scheme and host are case-insensitive (RFC 3986): such a URL is subscribed as written, for a

@@ -3,6 +3,7 @@
 #include "confab/config/config.hpp"
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
+#include "confab/domain/fair_share.hpp"
 #include "confab/domain/model.hpp"
 #include "confab/domain/poll_gate.hpp"
 #include "confab/domain/push_sender.hpp"
@@ -39,6 +40,8 @@ struct DeviceRegistration {
 // A loop derives notifications from committed messages, a cursor per chat, in the same
 // transaction that advances the cursor; another step of the loop claims the due ones and hands
 // each to its provider, retrying with back-off. The message write path does no push work.
+// Of the sends in flight (sends_in_flight) one user's devices have at most a share
+// (fair_share), so that one user's endpoints that never answer hold only theirs.
 class PushService {
 public:
     static constexpr auto tick = std::chrono::milliseconds(200);
@@ -95,8 +98,8 @@ private:
     const config::Push& settings_;
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
-    int in_flight_ = 0;  // sends started and not finished; the strand's
-    PollGate gate_;      // the strand's
+    SharedSlots sending_{sends_in_flight};  // sends started and not finished, by user; the strand's
+    PollGate gate_;                         // the strand's
 };
 
 }  // namespace confab::domain

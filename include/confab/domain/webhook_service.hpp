@@ -4,6 +4,7 @@
 #include "confab/domain/blocking.hpp"
 #include "confab/domain/commit.hpp"
 #include "confab/domain/events.hpp"
+#include "confab/domain/fair_share.hpp"
 #include "confab/domain/poll_gate.hpp"
 #include "confab/model/list_page.hpp"
 #include "confab/model/webhook.hpp"
@@ -82,7 +83,9 @@ struct WebhookOwner {
 // finds the pairs whose chat moved past their cursor and delivers each pair's changes one
 // event at a time, in order, moving the cursor only after a 2xx. A failure waits (exponential
 // back-off, full jitter) and blocks that pair until it succeeds or is parked. A node leases
-// each pair it delivers, so several nodes never deliver one pair at once.
+// each pair it delivers, so several nodes never deliver one pair at once. Of the pairs in flight
+// (webhooks.concurrency) an owner of subscriptions has at most a share (fair_share), so that
+// one user's receivers that never answer hold only theirs.
 class WebhookService {
 public:
     WebhookService(ChatWrites& writes, WebhookTransport* transport, const WebhookBodies& bodies, Workers& workers,
@@ -120,7 +123,8 @@ private:
     boost::asio::awaitable<void> loop();
     // Whether work was left: deliveries behind or under way.
     boost::asio::awaitable<bool> dispatch_due();
-    boost::asio::awaitable<void> drain(WebhookSubscription subscription, std::string chat_id);
+    boost::asio::awaitable<void> drain(WebhookSubscription subscription, std::string chat_id,
+                                       std::optional<std::string> owner);
     // One delivery of the pair; false when it is caught up or must wait for a retry.
     boost::asio::awaitable<bool> deliver_next(const WebhookSubscription& subscription, const std::string& chat_id);
     boost::asio::awaitable<std::optional<std::string>> send(const WebhookSubscription& subscription,
@@ -138,6 +142,7 @@ private:
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
     std::set<std::pair<std::string, std::string>> in_flight_;  // (subscription, chat); the strand's
+    SharedSlots slots_;                                        // in_flight_ counted by owner; the strand's
     PollGate gate_;                                            // the strand's
 };
 

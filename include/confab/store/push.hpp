@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -103,14 +104,18 @@ struct Job {
     int attempts = 0;  // this one included
     model::Timestamp first_at;
     model::PushDevice device;
+    std::string user_id;  // the device's, whose share of the sends in flight it takes
     std::optional<std::string> sender_id;
     std::optional<std::string> sender_name;
     std::optional<std::string> chat_title;
     std::optional<std::string> message_type;
     std::optional<std::string> content;  // none once the message is deleted
 };
-// Due jobs, marked sending until `lease` has passed (a crash mid-send retries them then).
-std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease);
+// Up to `limit` due jobs, marked sending until `lease` has passed (a crash mid-send retries
+// them then). Of each user's devices, at most as many as `share` leaves them beside their
+// sends in flight (`in_flight_by_user`): the rest are not claimed, and stay due as they were.
+std::vector<Job> claim_due(Tx& tx, int limit, std::chrono::milliseconds lease, int share,
+                           const std::map<std::string, int>& in_flight_by_user);
 void finish(Tx& tx, const std::string& job_id);
 void retry_after(Tx& tx, const std::string& job_id, std::chrono::milliseconds wait);
 

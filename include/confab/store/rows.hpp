@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -252,5 +253,16 @@ std::string uuid_array(const std::vector<std::string>& ids);
 // A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]
 // parameter, or any array type whose elements read from text (uuid[], jsonb[], boolean[]).
 std::string text_array(const std::vector<std::optional<std::string>>& elements);
+// A map's ids (UUIDs) and counts as two array literals in one order, for a statement's
+// unnest($n::uuid[], $m::int[]) to read back as rows.
+inline std::pair<std::string, std::string> counts_by_id(const std::map<std::string, int>& counts) {
+    std::vector<std::string> ids;
+    std::vector<std::optional<std::string>> numbers;
+    for (const auto& [id, count] : counts) {
+        ids.push_back(id);
+        numbers.emplace_back(std::to_string(count));
+    }
+    return {uuid_array(ids), text_array(numbers)};
+}
 
 }  // namespace confab::store

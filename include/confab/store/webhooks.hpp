@@ -7,8 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Webhook subscriptions, their cursors over the chats' changes, and parked deliveries
@@ -45,10 +48,21 @@ struct Cursor {
 struct Due {
     model::WebhookSubscription subscription;
     std::string chat_id;
+    // Whose the subscription is, for their share of the deliveries in flight: its creator; a
+    // bot's, the bot's owner (the bot, for one the server API made); one without a creator,
+    // itself. None for the operator's server-wide ones, which no share limits.
+    std::optional<std::string> owner;
 };
-// Subscription and chat pairs whose chat changed past their cursor, whose next attempt is
-// due and which no other node holds, the longest waiting first.
-std::vector<Due> due(Tx& tx, const std::string& node, int limit);
+// The pairs this node is delivering, and how many of them each owner has.
+struct InFlight {
+    std::set<std::pair<std::string, std::string>> pairs;  // (subscription, chat)
+    std::map<std::string, int> by_owner;
+};
+// Up to `limit` subscription and chat pairs whose chat changed past their cursor, whose next
+// attempt is due and which neither this node (in_flight) nor another holds, the longest
+// waiting first, and of each owner at most as many as `share` leaves them beside their pairs
+// in flight.
+std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight);
 // Takes (or renews) the pair's lease for `node` and returns its cursor (a pair without a row
 // starts at version 0, but a bot's, whose rows only membership makes); nullopt while another
 // node holds it, or when the pair is gone.
