@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 namespace confab::test {
 namespace {
 
@@ -134,33 +138,31 @@ TEST_F(ConsentTest, DecliningDropsTheInvitationAndTellsTheGroupNothing) {
     EXPECT_EQ(invitations_of(port(), guarded).size(), 1u);
 }
 
+// A group is deleted by its owner, or as its last member leaves: either way its pending
+// invitees are told their invitation is gone, and it is.
 TEST_F(ConsentTest, AnInvitationToADeletedGroupIsGone) {
-    auto owner = register_user(port(), "cn");
-    auto guarded = register_user(port(), "cn");
-    set_privacy(port(), guarded, "nobody");
-    const std::string chat = create_group(port(), owner, {guarded.id})["id"];
-    const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
-    auto guarded_ws = ws_connect(port(), guarded.token);
-    ASSERT_EQ(del(port(), owner.token, chat_url(chat)).status, 204);
-    EXPECT_TRUE(wait_for(*guarded_ws, "invitation.deleted", [&](const json& f) {
-        return f["data"]["invitation_id"] == invitation && f["data"]["chat_id"] == chat;
-    })) << "a client drops it without asking";
-    EXPECT_TRUE(IsError(post(port(), guarded.token, invitations_url + "/" + invitation + "/accept"), 404, "not_found"));
-    EXPECT_TRUE(invitations_of(port(), guarded).empty());
-}
-
-// The last member leaving deletes the group, as its owner can: the invitees are told alike.
-TEST_F(ConsentTest, TheLastMemberLeavingTellsThePendingInviteesTheirInvitationIsGone) {
-    auto owner = register_user(port(), "cn");
-    auto guarded = register_user(port(), "cn");
-    set_privacy(port(), guarded, "nobody");
-    const std::string chat = create_group(port(), owner, {guarded.id})["id"];
-    const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
-    auto guarded_ws = ws_connect(port(), guarded.token);
-    ASSERT_EQ(del(port(), owner.token, chat_url(chat) + "/members/" + owner.id).status, 204);
-    EXPECT_TRUE(wait_for(*guarded_ws, "invitation.deleted",
-                         [&](const json& f) { return f["data"]["invitation_id"] == invitation; }));
-    EXPECT_TRUE(invitations_of(port(), guarded).empty());
+    const std::vector<std::pair<const char*, std::function<std::string(const TestUser&, const std::string&)>>>
+        deletions{{"deleted by its owner", [](const TestUser&, const std::string& chat) { return chat_url(chat); }},
+                  {"left by its last member",
+                   [](const TestUser& owner, const std::string& chat) { return member_url(chat, owner.id); }}};
+    for (const auto& [how, url_of] : deletions) {
+        auto owner = register_user(port(), "cn");
+        auto guarded = register_user(port(), "cn");
+        set_privacy(port(), guarded, "nobody");
+        const std::string chat = create_group(port(), owner, {guarded.id})["id"];
+        const std::string invitation = invitations_of(port(), guarded).at(0)["id"];
+        auto guarded_ws = ws_connect(port(), guarded.token);
+        ASSERT_EQ(del(port(), owner.token, url_of(owner, chat)).status, 204) << how;
+        EXPECT_TRUE(wait_for(*guarded_ws, "invitation.deleted",
+                             [&](const json& f) {
+                                 return f["data"]["invitation_id"] == invitation && f["data"]["chat_id"] == chat;
+                             }))
+            << how << ": a client drops it without asking";
+        EXPECT_TRUE(
+            IsError(post(port(), guarded.token, invitations_url + "/" + invitation + "/accept"), 404, "not_found"))
+            << how;
+        EXPECT_TRUE(invitations_of(port(), guarded).empty()) << how;
+    }
 }
 
 // An invitation stands as made: the inviter leaving, or adds closed to members later, does
