@@ -723,7 +723,8 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await ann.context.setOffline(false);
     }
     await message(bob.page, text).waitFor();
-    await pending.waitFor({ state: 'detached' });
+    // Pending, then sending, then the message in its place: never shown as neither.
+    await ann.page.getByTestId('outgoing').filter({ hasText: text }).waitFor({ state: 'detached' });
     assert.equal(await message(ann.page, text).count(), 1);
     assert.deepEqual(JSON.parse(await outbox()), {});
   });

@@ -87,8 +87,11 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         else if (change.kind === 'read') this.emit({ readBy: { ...this.state.readBy, [change.userId]: change.lastReadSeq } });
         else if (change.kind === 'typing') this.typingChanged(change.userId, change.isTyping);
       }),
+      // A delivered send joins the window before its entry leaves the outbox: in between (the
+      // cache write the client's own 'messages' change waits on) it would be shown as neither.
       client.outbox.subscribe((change) => {
-        if (change.kind === 'changed') this.outgoingChanged(change.entries.filter((e) => e.chat_id === chatId));
+        if (change.kind === 'delivered' && change.message.chat_id === chatId) this.messagesChanged([change.message], []);
+        else if (change.kind === 'changed') this.outgoingChanged(change.entries.filter((e) => e.chat_id === chatId));
       }),
       client.actions.subscribe((change) => {
         if (change.kind === 'changed') this.emit({ actions: change.entries.filter((e) => e.chat_id === chatId) });

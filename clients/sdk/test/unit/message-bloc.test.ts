@@ -147,3 +147,24 @@ test('the newest seq known counts thread replies, which stay out of the window b
   bloc.dispose();
   server.client.stop();
 });
+
+test('a delivered send is shown at every moment: as its outbox entry until the message takes its place', async () => {
+  const server = fakeServer(() => json(200, { messages: [], next_cursor: null }));
+  const socket = await server.online();
+  const bloc = new MessageBloc(server.client, 'c1');
+  await bloc.add({ type: 'open' });
+  const shownAs: string[] = [];
+  bloc.subscribe(({ messages, outgoing }) => {
+    const asMessage = messages.some((m) => m.content === 'hello');
+    const asEntry = outgoing.some((e) => e.request.content === 'hello');
+    shownAs.push(asMessage && asEntry ? 'twice' : asMessage ? 'message' : asEntry ? 'entry' : 'nothing');
+  });
+  await bloc.add({ type: 'send', request: { type: 'text', content: 'hello' } });
+  const frame = await socket.request('message.send');
+  socket.ack(frame, { message: message(1, { chat_id: 'c1', sender_id: 'me', content: 'hello', client_id: frame.data.client_id as string }) });
+  await settled();
+  assert.equal(shownAs.at(-1), 'message');
+  assert.deepEqual(shownAs.filter((how, i) => i === 0 || how !== shownAs[i - 1]), ['nothing', 'entry', 'message']);
+  bloc.dispose();
+  server.client.stop();
+});
