@@ -10,6 +10,7 @@
 #include "confab/realtime/hub.hpp"
 #include "confab/store/pool.hpp"
 #include "confab/store/users.hpp"
+#include "confab/model/user.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -214,9 +215,7 @@ TokenClaims AuthService::accepted_claims(const std::string& token, const std::st
     if (const auto* refused = std::get_if<TokenRejection>(&verdict)) {
         rejection = *refused;
     } else {
-        const auto now =
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
+        const auto now = model::unix_seconds(std::chrono::system_clock::now());
         rejection = check_claims(std::get<TokenClaims>(verdict), {jwt_.issuer, jwt_.audience, jwt_.clock_skew}, now);
     }
     if (!rejection) return std::get<TokenClaims>(std::move(verdict));

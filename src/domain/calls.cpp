@@ -1,6 +1,7 @@
 #include "confab/domain/calls.hpp"
 
 #include "confab/model/error.hpp"
+#include "confab/model/user.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -253,7 +254,7 @@ void Call::require_relay(const Device& from, const std::string& to_user_id) cons
 TurnCredentials turn_credentials(const std::string& secret, const std::string& user_id, model::Timestamp now,
                                  std::chrono::seconds ttl) {
     const auto expires_at = now + ttl;
-    const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(expires_at.time_since_epoch()).count();
+    const auto expiry = model::unix_seconds(expires_at);
     TurnCredentials credentials{std::to_string(expiry) + ":" + user_id, {}, expires_at};
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

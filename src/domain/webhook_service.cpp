@@ -8,6 +8,7 @@
 #include "confab/store/chats.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/webhooks.hpp"
+#include "confab/model/user.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -460,8 +461,7 @@ boost::asio::awaitable<std::optional<std::string>> WebhookService::send(const We
                                                                         const std::string& delivery_id,
                                                                         const std::string& event,
                                                                         const std::string& body) {
-    const auto unix_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto unix_seconds = model::unix_seconds(std::chrono::system_clock::now());
     WebhookPost post{subscription.url,
                      {{"Content-Type", "application/json"},
                       {"Confab-Signature", webhook_signature(subscription.secret, unix_seconds, body)},

@@ -1,4 +1,5 @@
 #include "confab/net/apns.hpp"
+#include "confab/model/user.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,10 +47,6 @@ constexpr std::size_t max_payload = 4096;  // Apple's limit for a notification's
 constexpr std::size_t max_alert_body = 1024;
 constexpr std::size_t max_answer = 64 * 1024;
 constexpr std::array dead_token_reasons = {"BadDeviceToken", "DeviceTokenNotForTopic", "Unregistered"};
-
-std::int64_t unix_seconds(std::chrono::system_clock::time_point at) {
-    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-}
 
 // At most `limit` bytes of `text`, cut before a UTF-8 sequence that would not fit whole.
 std::string utf8_prefix(const std::string& text, std::size_t limit) {
@@ -352,7 +349,7 @@ private:
 std::string apns_provider_token(const PrivateKey& key, const std::string& key_id, const std::string& team_id,
                                 std::chrono::system_clock::time_point issued_at) {
     return signed_jwt(key, nlohmann::json{{"kid", key_id}}.dump(),
-                      nlohmann::json{{"iss", team_id}, {"iat", unix_seconds(issued_at)}}.dump());
+                      nlohmann::json{{"iss", team_id}, {"iat", model::unix_seconds(issued_at)}}.dump());
 }
 
 std::string apns_payload(const domain::PushNotification& notification, bool content_free) {
@@ -477,7 +474,7 @@ Apns::Headers Apns::headers_for(const domain::PushNotification& notification, co
             {"apns-topic", settings_.apns_topic},
             {"apns-push-type", settings_.content_free ? "background" : "alert"},
             {"apns-priority", settings_.content_free ? "5" : "10"},  // Apple requires 5 for background pushes
-            {"apns-expiration", std::to_string(unix_seconds(std::chrono::system_clock::now() + expiration))},
+            {"apns-expiration", std::to_string(model::unix_seconds(std::chrono::system_clock::now() + expiration))},
             // A chat's newer notification replaces its older one on the device (the count says how many).
             {"apns-collapse-id", notification.chat_id},
             {"content-type", "application/json"}};

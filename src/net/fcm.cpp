@@ -2,6 +2,7 @@
 
 #include "confab/net/http_client.hpp"
 #include "confab/net/push_providers.hpp"
+#include "confab/model/user.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -12,10 +13,6 @@ namespace {
 constexpr auto assertion_lifetime = std::chrono::hours(1);  // Google's maximum
 constexpr auto renew_before_expiry = std::chrono::minutes(5);
 constexpr const char* messaging_scope = "https://www.googleapis.com/auth/firebase.messaging";
-
-std::int64_t unix_seconds(std::chrono::system_clock::time_point at) {
-    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-}
 
 std::string required_field(const nlohmann::json& account, const char* name) {
     const auto field = account.find(name);
@@ -100,8 +97,8 @@ std::string Fcm::assertion() const {
     const nlohmann::json claims{{"iss", account_.client_email},
                                 {"scope", messaging_scope},
                                 {"aud", settings_.fcm_token_url},
-                                {"iat", unix_seconds(now)},
-                                {"exp", unix_seconds(now + assertion_lifetime)}};
+                                {"iat", model::unix_seconds(now)},
+                                {"exp", model::unix_seconds(now + assertion_lifetime)}};
     const auto header =
         account_.private_key_id.empty() ? nlohmann::json::object() : nlohmann::json{{"kid", account_.private_key_id}};
     return signed_jwt(account_.private_key, header.dump(), claims.dump());

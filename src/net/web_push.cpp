@@ -4,6 +4,7 @@
 #include "confab/net/push_providers.hpp"
 
 #include "confab/model/base64url.hpp"
+#include "confab/model/user.hpp"
 
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
@@ -63,9 +64,8 @@ WebPush::WebPush(const config::Push& settings, PrivateKey vapid_key, AddressFilt
       allow_(std::move(allow)) {}
 
 std::string WebPush::authorization(std::string_view endpoint, std::chrono::system_clock::time_point now) const {
-    const auto expires = std::chrono::duration_cast<std::chrono::seconds>((now + vapid_lifetime).time_since_epoch());
     const nlohmann::json claims{{"aud", origin_of(endpoint)},
-                                {"exp", expires.count()},
+                                {"exp", model::unix_seconds(now + vapid_lifetime)},
                                 {"sub", settings_.webpush_subject}};
     return "vapid t=" + signed_jwt(vapid_key_, "{}", claims.dump()) + ", k=" + public_key_;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,11 @@ using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 // The present to the millisecond: every time Confab stores, compares or sends has that precision,
 // and comparing against an unrounded clock overflows for far-future times.
 inline Timestamp now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+// Whole seconds since 1970 (JWT claims, signatures' timestamps, TURN credentials' expiry).
+inline std::int64_t unix_seconds(std::chrono::system_clock::time_point at) {
+    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+}
 
 struct User {
     std::string id;
