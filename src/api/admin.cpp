@@ -8,7 +8,7 @@ namespace {
 
 Json optional_number(const std::optional<double>& value) { return value ? Json(*value) : Json(nullptr); }
 
-Json to_json(const model::Stats& stats) {
+Json stats_json(const model::Stats& stats) {
     Json buckets = Json::array();
     for (const auto& b : stats.buckets)
         buckets.push_back({{"start", format_timestamp(b.start)},
@@ -42,7 +42,7 @@ void add_admin_routes(http::Router& router, Services& services) {
             const auto query = Query::parse(context.request.query);
             domain::StatsQuery stats_query{query.get("from"), query.get("to"), query.get("bucket").value_or("day")};
             const auto stats = co_await services.stats.stats(principal.user_id, std::move(stats_query));
-            co_return http::json_response(200, dump(to_json(stats)));
+            co_return http::json_response(200, dump(stats_json(stats)));
         });
 }
 

@@ -14,7 +14,7 @@ http::Response signed_in(int status, const domain::SignedIn& result) {
     return http::json_response(status, dump(Json{{"user", to_json(result.user)}, {"token", result.token}}));
 }
 
-Json to_json(const model::Session& session) {
+Json session_json(const model::Session& session) {
     return Json{
         {"id", session.id},
         {"device_name", session.device_name ? Json(*session.device_name) : Json(nullptr)},
@@ -90,8 +90,9 @@ void add_auth_routes(http::Router& router, Services& services) {
                    const auto query = Query::parse(context.request.query);
                    const auto page = co_await services.auth.sessions(principal, place_cursor(query, session_kind),
                                                                      page_limit(query, formerly_unpaged_limit));
-                   const auto json = place_page_json("sessions", session_kind, page,
-                                                     [](const model::Session& session) { return to_json(session); });
+                   const auto json = place_page_json("sessions", session_kind, page, [](const model::Session& session) {
+                       return session_json(session);
+                   });
                    co_return http::json_response(200, dump(json));
                });
     router.add(http::Method::del, "/api/v1/sessions",

@@ -8,16 +8,16 @@ namespace {
 
 using boost::asio::awaitable;
 
-Json to_json(const model::Bot& bot) {
-    auto json = api::to_json(bot.user);
+Json bot_json(const model::Bot& bot) {
+    auto json = to_json(bot.user);
     json["owner_id"] = bot.owner_id;
     json["webhook_id"] = bot.webhook_id ? Json(*bot.webhook_id) : Json(nullptr);
     json["webhook_url"] = bot.webhook_url ? Json(*bot.webhook_url) : Json(nullptr);
     return json;
 }
 
-Json to_json(const domain::OwnedBot& owned) {
-    Json json{{"bot", to_json(owned.bot)}};
+Json owned_bot_json(const domain::OwnedBot& owned) {
+    Json json{{"bot", bot_json(owned.bot)}};
     if (owned.token) json["token"] = *owned.token;
     if (owned.webhook_secret) json["webhook_secret"] = *owned.webhook_secret;
     return json;
@@ -40,36 +40,36 @@ domain::BotChange bot_change(const Json& body) {
     return change;
 }
 
-awaitable<http::Response> create(Services& services, http::Context& context) {
+awaitable<http::Response> create_bot(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     auto request = new_bot(parse_object(context.request.body));
     const auto created =
         co_await services.bots.create(principal.user_id, std::move(request), context.request.remote_address);
-    co_return http::json_response(201, dump(to_json(created)));
+    co_return http::json_response(201, dump(owned_bot_json(created)));
 }
 
-awaitable<http::Response> list(Services& services, http::Context& context) {
+awaitable<http::Response> list_bots(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     Json bots = Json::array();
-    for (const auto& bot : co_await services.bots.list(principal.user_id)) bots.push_back(to_json(bot));
+    for (const auto& bot : co_await services.bots.list(principal.user_id)) bots.push_back(bot_json(bot));
     co_return http::json_response(200, dump(Json{{"bots", std::move(bots)}}));
 }
 
 awaitable<http::Response> get(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     const auto bot = co_await services.bots.get(principal.user_id, context.path_params.at("bot_id"));
-    co_return http::json_response(200, dump(to_json(bot)));
+    co_return http::json_response(200, dump(bot_json(bot)));
 }
 
-awaitable<http::Response> update(Services& services, http::Context& context) {
+awaitable<http::Response> update_bot(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     auto change = bot_change(parse_object(context.request.body));
     const auto changed =
         co_await services.bots.update(principal.user_id, context.path_params.at("bot_id"), std::move(change));
-    co_return http::json_response(200, dump(to_json(changed)));
+    co_return http::json_response(200, dump(owned_bot_json(changed)));
 }
 
-awaitable<http::Response> remove(Services& services, http::Context& context) {
+awaitable<http::Response> remove_bot(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     co_await services.bots.remove(principal.user_id, context.path_params.at("bot_id"));
     co_return http::no_content();
@@ -87,11 +87,11 @@ awaitable<http::Response> rotate_token(Services& services, http::Context& contex
 void add_bot_routes(http::Router& router, Services& services) {
     using http::Method;
     const std::string bot = "/api/v1/bots/{bot_id}";
-    router.add(Method::post, "/api/v1/bots", [&services](http::Context& c) { return create(services, c); });
-    router.add(Method::get, "/api/v1/bots", [&services](http::Context& c) { return list(services, c); });
+    router.add(Method::post, "/api/v1/bots", [&services](http::Context& c) { return create_bot(services, c); });
+    router.add(Method::get, "/api/v1/bots", [&services](http::Context& c) { return list_bots(services, c); });
     router.add(Method::get, bot, [&services](http::Context& c) { return get(services, c); });
-    router.add(Method::patch, bot, [&services](http::Context& c) { return update(services, c); });
-    router.add(Method::del, bot, [&services](http::Context& c) { return remove(services, c); });
+    router.add(Method::patch, bot, [&services](http::Context& c) { return update_bot(services, c); });
+    router.add(Method::del, bot, [&services](http::Context& c) { return remove_bot(services, c); });
     router.add(Method::post, bot + "/token", [&services](http::Context& c) { return rotate_token(services, c); });
 }
 

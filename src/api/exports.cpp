@@ -12,7 +12,7 @@ using boost::asio::awaitable;
 std::string export_url(const model::DataExport& data_export) { return "/api/v1/users/me/exports/" + data_export.id; }
 
 // ExportModel (docs/openapi.yaml).
-Json to_json(const model::DataExport& data_export) {
+Json export_json(const model::DataExport& data_export) {
     const bool ready = data_export.status == model::ExportStatus::ready;
     int progress = 0;
     if (ready) {
@@ -37,15 +37,15 @@ Json to_json(const model::DataExport& data_export) {
 awaitable<http::Response> start(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
     const auto created = co_await services.exports.start(principal.user_id);
-    auto response = http::json_response(202, dump(to_json(created)));
+    auto response = http::json_response(202, dump(export_json(created)));
     response.headers.emplace_back("Location", export_url(created));
     co_return response;
 }
 
 awaitable<http::Response> status(Services& services, http::Context& context) {
     const auto principal = co_await authenticate_person(services, context);
-    co_return http::json_response(200, dump(to_json(co_await services.exports.get(principal.user_id,
-                                                                                  context.path_params.at("id")))));
+    co_return http::json_response(200, dump(export_json(co_await services.exports.get(principal.user_id,
+                                                                                      context.path_params.at("id")))));
 }
 
 awaitable<http::Response> download(Services& services, http::Context& context) {

@@ -11,7 +11,7 @@ using boost::asio::awaitable;
 
 constexpr char device_kind = 'd';  // cursor kind (pagination.hpp)
 
-Json to_json(const model::PushDevice& device) {
+Json device_json(const model::PushDevice& device) {
     return Json{
         {"id", device.id},
         {"provider", model::name_of(device.provider)},
@@ -21,7 +21,7 @@ Json to_json(const model::PushDevice& device) {
     };
 }
 
-Json to_json(const model::NotificationSettings& settings) {
+Json notification_settings_json(const model::NotificationSettings& settings) {
     return Json{
         {"level", model::name_of(settings.level)},
         {"muted_until", settings.muted_until ? Json(format_timestamp(*settings.muted_until)) : Json(nullptr)},
@@ -53,7 +53,7 @@ awaitable<http::Response> register_device(Services& services, http::Context& con
     const auto principal = co_await authenticate_in_person(services, context);
     auto registration = registration_from(parse_object(context.request.body));
     const auto device = co_await services.push.register_device(principal, std::move(registration));
-    co_return http::json_response(201, dump(to_json(device)));
+    co_return http::json_response(201, dump(device_json(device)));
 }
 
 awaitable<http::Response> change_settings(Services& services, http::Context& context) {
@@ -69,7 +69,7 @@ awaitable<http::Response> change_settings(Services& services, http::Context& con
     }
     const auto changed =
         co_await services.push.change_settings(principal.user_id, context.path_params.at("id"), *level, muted_until);
-    co_return http::json_response(200, dump(to_json(changed)));
+    co_return http::json_response(200, dump(notification_settings_json(changed)));
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ void add_push_routes(http::Router& router, Services& services) {
         const auto page = co_await services.push.devices(principal.user_id, place_cursor(query, device_kind),
                                                          page_limit(query, formerly_unpaged_limit));
         const auto json = place_page_json("devices", device_kind, page,
-                                          [](const model::PushDevice& device) { return to_json(device); });
+                                          [](const model::PushDevice& device) { return device_json(device); });
         co_return http::json_response(200, dump(json));
     });
     router.add(Method::del, "/api/v1/devices/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
@@ -95,7 +95,7 @@ void add_push_routes(http::Router& router, Services& services) {
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
                    const auto settings = co_await services.push.settings(principal.user_id, c.path_params.at("id"));
-                   co_return http::json_response(200, dump(to_json(settings)));
+                   co_return http::json_response(200, dump(notification_settings_json(settings)));
                });
     router.add(Method::put, "/api/v1/chats/{id}/notifications",
                [&services](http::Context& c) { return change_settings(services, c); });

@@ -26,7 +26,7 @@ awaitable<http::Response> schedule(Services& services, http::Context& context) {
     co_return scheduled_response(created ? 201 : 200, scheduled);
 }
 
-awaitable<http::Response> list(Services& services, http::Context& context) {
+awaitable<http::Response> list_scheduled(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto query = Query::parse(context.request.query);
     domain::ScheduledQuery q;
@@ -44,7 +44,7 @@ awaitable<http::Response> list(Services& services, http::Context& context) {
                                                        [](const model::ScheduledMessage& s) { return to_json(s); })));
 }
 
-awaitable<http::Response> update(Services& services, http::Context& context) {
+awaitable<http::Response> update_scheduled(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
     reject_unknown_fields(body, {"send_at", "content", "entities"});
@@ -63,7 +63,8 @@ void add_scheduled_routes(http::Router& router, Services& services) {
     using http::Method;
     router.add(Method::post, "/api/v1/chats/{id}/scheduled-messages",
                [&services](http::Context& c) { return schedule(services, c); });
-    router.add(Method::get, "/api/v1/scheduled-messages", [&services](http::Context& c) { return list(services, c); });
+    router.add(Method::get, "/api/v1/scheduled-messages",
+               [&services](http::Context& c) { return list_scheduled(services, c); });
     router.add(Method::get, "/api/v1/scheduled-messages/{id}",
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);
@@ -71,7 +72,7 @@ void add_scheduled_routes(http::Router& router, Services& services) {
                                                                                      c.path_params.at("id")));
                });
     router.add(Method::patch, "/api/v1/scheduled-messages/{id}",
-               [&services](http::Context& c) { return update(services, c); });
+               [&services](http::Context& c) { return update_scheduled(services, c); });
     router.add(Method::del, "/api/v1/scheduled-messages/{id}",
                [&services](http::Context& c) -> awaitable<http::Response> {
                    const auto principal = co_await authenticate(services, c);

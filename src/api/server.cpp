@@ -16,9 +16,9 @@ namespace {
 
 using boost::asio::awaitable;
 
-Json to_json(const domain::HostAccount& account) {
+Json host_account_json(const domain::HostAccount& account) {
     return Json{{"external_id", account.external_id},
-                {"user", api::to_json(account.user)},
+                {"user", to_json(account.user)},
                 {"deactivated_at",
                  account.deactivated_at ? Json(format_timestamp(*account.deactivated_at)) : Json(nullptr)}};
 }
@@ -37,19 +37,19 @@ awaitable<http::Response> put_user(Services& services, http::Context& context) {
     require_server_key(services, context);
     auto change = host_user_change(parse_object(context.request.body));
     const auto result = co_await services.host_accounts.put(context.path_params.at("external_id"), std::move(change));
-    co_return http::json_response(result.created ? 201 : 200, dump(to_json(result.account)));
+    co_return http::json_response(result.created ? 201 : 200, dump(host_account_json(result.account)));
 }
 
 awaitable<http::Response> get_user(Services& services, http::Context& context) {
     require_server_key(services, context);
-    co_return http::json_response(200, dump(to_json(co_await services.host_accounts.get(
+    co_return http::json_response(200, dump(host_account_json(co_await services.host_accounts.get(
                                            context.path_params.at("external_id")))));
 }
 
 awaitable<http::Response> set_active(Services& services, http::Context& context, bool active) {
     require_server_key(services, context);
     const auto account = co_await services.host_accounts.set_active(context.path_params.at("external_id"), active);
-    co_return http::json_response(200, dump(to_json(account)));
+    co_return http::json_response(200, dump(host_account_json(account)));
 }
 
 }  // namespace

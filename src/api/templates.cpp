@@ -18,7 +18,8 @@ http::Response list_response(const std::vector<model::Template>& found) {
 }
 
 // POST /templates (the caller's own) and POST /chats/{id}/templates (the group's).
-awaitable<http::Response> create(Services& services, http::Context& context, std::optional<std::string> chat_id) {
+awaitable<http::Response> create_template(Services& services, http::Context& context,
+                                          std::optional<std::string> chat_id) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
     reject_unknown_fields(body, {"name", "content"});
@@ -27,7 +28,7 @@ awaitable<http::Response> create(Services& services, http::Context& context, std
                                                                         required_string(body, "content")));
 }
 
-awaitable<http::Response> update(Services& services, http::Context& context) {
+awaitable<http::Response> update_template(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
     reject_unknown_fields(body, {"name", "content"});
@@ -45,14 +46,15 @@ void add_template_routes(http::Router& router, Services& services) {
         co_return list_response(co_await services.templates.list_own(principal.user_id));
     });
     router.add(Method::post, "/api/v1/templates",
-               [&services](http::Context& c) { return create(services, c, std::nullopt); });
+               [&services](http::Context& c) { return create_template(services, c, std::nullopt); });
     router.add(Method::get, "/api/v1/chats/{id}/templates", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_return list_response(co_await services.templates.list_of_chat(principal.user_id, c.path_params.at("id")));
     });
     router.add(Method::post, "/api/v1/chats/{id}/templates",
-               [&services](http::Context& c) { return create(services, c, c.path_params.at("id")); });
-    router.add(Method::patch, "/api/v1/templates/{id}", [&services](http::Context& c) { return update(services, c); });
+               [&services](http::Context& c) { return create_template(services, c, c.path_params.at("id")); });
+    router.add(Method::patch, "/api/v1/templates/{id}",
+               [&services](http::Context& c) { return update_template(services, c); });
     router.add(Method::del, "/api/v1/templates/{id}", [&services](http::Context& c) -> awaitable<http::Response> {
         const auto principal = co_await authenticate(services, c);
         co_await services.templates.remove(principal.user_id, c.path_params.at("id"));

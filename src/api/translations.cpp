@@ -6,7 +6,7 @@
 namespace confab::api {
 namespace {
 
-Json to_json(const domain::MessageTranslation& translation) {
+Json translation_json(const domain::MessageTranslation& translation) {
     return Json{{"message_id", translation.message_id},
                 {"language", translation.language},
                 {"source_language", translation.source_language ? Json(*translation.source_language) : Json(nullptr)},
@@ -26,7 +26,7 @@ void add_translation_routes(http::Router& router, Services& services) {
                    const auto translation =
                        co_await services.translations.translate(principal.user_id, c.path_params.at("id"),
                                                                 query.get("to").value_or(""), query.get("from"));
-                   co_return http::json_response(200, dump(to_json(translation)));
+                   co_return http::json_response(200, dump(translation_json(translation)));
                });
 }
 

@@ -22,7 +22,7 @@ using boost::asio::awaitable;
 
 constexpr char failure_kind = 'f';  // cursor kind (pagination.hpp)
 
-Json to_json(const model::WebhookSubscription& webhook) {
+Json webhook_json(const model::WebhookSubscription& webhook) {
     return Json{{"id", webhook.id},
                 {"chat_id", webhook.chat_id ? Json(*webhook.chat_id) : Json(nullptr)},
                 {"url", webhook.url},
@@ -31,7 +31,7 @@ Json to_json(const model::WebhookSubscription& webhook) {
                 {"created_at", format_timestamp(webhook.created_at)}};
 }
 
-Json to_json(const model::WebhookFailure& failure) {
+Json failure_json(const model::WebhookFailure& failure) {
     auto payload = Json::parse(failure.body, nullptr, false);
     return Json{{"id", failure.id},
                 {"webhook_id", failure.subscription_id},
@@ -70,32 +70,33 @@ awaitable<std::string> webhook_id_of(Services& services, http::Context& context,
     co_return *bot.webhook_id;
 }
 
-awaitable<http::Response> create(Services& services, http::Context& context, Scope scope) {
+awaitable<http::Response> create_webhook(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     const auto body = parse_object(context.request.body);
     reject_unknown_fields(body, {"url", "events"});
     domain::NewWebhook request{required_string(body, "url"),
                                optional_string_array(body, "events").value_or(std::vector<std::string>{})};
     const auto created = co_await services.webhooks.create(std::move(owner), std::move(request));
-    auto json = to_json(created);
+    auto json = webhook_json(created);
     json["secret"] = created.secret;
     co_return http::json_response(201, dump(json));
 }
 
-awaitable<http::Response> list(Services& services, http::Context& context, Scope scope) {
+awaitable<http::Response> list_webhooks(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     Json webhooks = Json::array();
-    for (const auto& webhook : co_await services.webhooks.list(std::move(owner))) webhooks.push_back(to_json(webhook));
+    for (const auto& webhook : co_await services.webhooks.list(std::move(owner)))
+        webhooks.push_back(webhook_json(webhook));
     co_return http::json_response(200, dump(Json{{"webhooks", std::move(webhooks)}}));
 }
 
-awaitable<http::Response> remove(Services& services, http::Context& context, Scope scope) {
+awaitable<http::Response> remove_webhook(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     co_await services.webhooks.remove(std::move(owner), context.path_params.at("webhook_id"));
     co_return http::no_content();
 }
 
-awaitable<http::Response> failures(Services& services, http::Context& context, Scope scope) {
+awaitable<http::Response> list_failures(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     const auto query = Query::parse(context.request.query);
     auto after = place_cursor(query, failure_kind);
@@ -104,11 +105,11 @@ awaitable<http::Response> failures(Services& services, http::Context& context, S
                                                           page_limit(query));
     co_return http::json_response(200, dump(place_page_json("failures", failure_kind, page,
                                                             [](const model::WebhookFailure& failure) {
-                                                                return to_json(failure);
+                                                                return failure_json(failure);
                                                             })));
 }
 
-awaitable<http::Response> replay(Services& services, http::Context& context, Scope scope) {
+awaitable<http::Response> replay_failure(Services& services, http::Context& context, Scope scope) {
     auto owner = co_await owner_of(services, context, scope);
     auto webhook_id = co_await webhook_id_of(services, context, owner);
     const auto [delivered, error] = co_await services.webhooks.replay(std::move(owner), std::move(webhook_id),
@@ -129,15 +130,15 @@ void add_webhook_routes(http::Router& router, Services& services) {
         add_at(method, "/api/v1/chats/{id}/webhooks" + path, Scope::chat, handler);
         add_at(method, "/api/v1/server/webhooks" + path, Scope::server, handler);
     };
-    add(Method::post, "", create);
-    add(Method::get, "", list);
-    add(Method::del, "/{webhook_id}", remove);
-    add(Method::get, "/{webhook_id}/failures", failures);
-    add(Method::post, "/{webhook_id}/failures/{failure_id}/replay", replay);
+    add(Method::post, "", create_webhook);
+    add(Method::get, "", list_webhooks);
+    add(Method::del, "/{webhook_id}", remove_webhook);
+    add(Method::get, "/{webhook_id}/failures", list_failures);
+    add(Method::post, "/{webhook_id}/failures/{failure_id}/replay", replay_failure);
     // A bot has one webhook, set on the bot (api/bots.cpp); its owner sees and replays its parked
     // deliveries here, as a chat's admins do theirs.
-    add_at(Method::get, "/api/v1/bots/{bot_id}/webhook/failures", Scope::bot, failures);
-    add_at(Method::post, "/api/v1/bots/{bot_id}/webhook/failures/{failure_id}/replay", Scope::bot, replay);
+    add_at(Method::get, "/api/v1/bots/{bot_id}/webhook/failures", Scope::bot, list_failures);
+    add_at(Method::post, "/api/v1/bots/{bot_id}/webhook/failures/{failure_id}/replay", Scope::bot, replay_failure);
 }
 
 }  // namespace confab::api

@@ -22,7 +22,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using asio::use_awaitable;
 
 struct Target {
@@ -63,13 +63,13 @@ Target target_of(const std::string& url) {
     return target;
 }
 
-http::request<http::string_body> wire_request(OutgoingRequest& request, const Target& target) {
-    const auto verb = http::string_to_verb(request.method);
-    if (verb == http::verb::unknown) throw HttpClientError("unknown method " + request.method, false);
-    http::request<http::string_body> message{verb, target.path, 11};
+bhttp::request<bhttp::string_body> wire_request(OutgoingRequest& request, const Target& target) {
+    const auto verb = bhttp::string_to_verb(request.method);
+    if (verb == bhttp::verb::unknown) throw HttpClientError("unknown method " + request.method, false);
+    bhttp::request<bhttp::string_body> message{verb, target.path, 11};
     const bool default_port = target.port == (target.tls ? "443" : "80");
-    message.set(http::field::host, default_port ? target.host : target.host + ":" + target.port);
-    message.set(http::field::user_agent, "confab");
+    message.set(bhttp::field::host, default_port ? target.host : target.host + ":" + target.port);
+    message.set(bhttp::field::user_agent, "confab");
     for (const auto& [name, value] : request.headers) message.set(name, value);
     message.body() = std::move(request.body);
     message.keep_alive(false);
@@ -79,13 +79,13 @@ http::request<http::string_body> wire_request(OutgoingRequest& request, const Ta
 
 // Writes the request and reads the whole answer on a connected (and, for https, secured) stream.
 template <class Stream>
-asio::awaitable<IncomingResponse> exchange(Stream& stream, http::request<http::string_body>& message,
+asio::awaitable<IncomingResponse> exchange(Stream& stream, bhttp::request<bhttp::string_body>& message,
                                            std::size_t max_response_bytes) {
-    co_await http::async_write(stream, message, use_awaitable);
+    co_await bhttp::async_write(stream, message, use_awaitable);
     beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
+    bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(max_response_bytes);
-    co_await http::async_read(stream, buffer, parser, use_awaitable);
+    co_await bhttp::async_read(stream, buffer, parser, use_awaitable);
     auto response = parser.release();
     IncomingResponse answer{static_cast<int>(response.result_int()), {}, std::move(response.body())};
     for (const auto& field : response) answer.headers.emplace_back(field.name_string(), field.value());
