@@ -2,7 +2,8 @@
 
 // A private HAProxy (Debian's package) in front of Confab nodes on loopback, for the cluster
 // tests: what docker-compose.cluster.yml runs with config/haproxy.cfg, checking the nodes
-// every 100 ms so that a killed node leaves the rotation at once.
+// every 100 ms so that a killed node leaves the rotation at once (a check may take 2 s to be
+// answered: a slow answer is not a dead node).
 
 #include <sys/types.h>
 
@@ -28,8 +29,8 @@ class HaProxy {
 public:
     static bool installed();
 
-    // Started, once a /readyz through it is answered 200; throws std::runtime_error
-    // when it does not come up.
+    // Started, once its own health checks (/readyz) passed on every node; throws
+    // std::runtime_error when they do not within 30 s.
     explicit HaProxy(const std::vector<std::uint16_t>& node_ports);
     ~HaProxy();
     HaProxy(const HaProxy&) = delete;
