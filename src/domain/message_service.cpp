@@ -143,7 +143,7 @@ boost::asio::awaitable<HistoryPage> MessageService::newest_page(std::string acto
     static obs::Counter& from_database = obs::metrics().history_pages.with({"database"});
     // The stamp first: a page read after it is at least as new as its version says.
     const auto stamp = co_await page_stamp(actor, chat_id);
-    if (!stamp) co_return HistoryPage{};
+    if (!stamp) throw not_found("chat");  // deleted since the standing was read
     // One more than the page: it tells whether there are more.
     const auto count = static_cast<std::size_t>(q.limit) + 1;
     auto kept = newest_pages_.find(chat_id, q.include_thread_replies, stamp->version);
