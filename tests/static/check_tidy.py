@@ -13,6 +13,7 @@ import concurrent.futures
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,10 @@ def units(root: pathlib.Path, build: pathlib.Path):
 
 def batches_sources(path: pathlib.Path, sources: pathlib.Path) -> bool:
     """A unity build's batch (a generated file of #includes) of files under src/."""
-    return path.parent.name == "Unity" and f'#include "{sources}/' in path.read_text()
+    if path.parent.name != "Unity":
+        return False
+    included = re.findall(r'^#include "([^"]+)"', path.read_text(), re.M)
+    return any(sources in pathlib.Path(name).resolve().parents for name in included)
 
 
 def diagnostics(tool: str, root: pathlib.Path, build: pathlib.Path, unit: pathlib.Path) -> list[str]:
