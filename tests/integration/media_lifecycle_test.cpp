@@ -138,6 +138,27 @@ private:
     int writer_ = -1;
 };
 
+// Message `id`'s thumbnail (or poster) asked for while its original `bytes` are a StalledOriginal:
+// once the job holds the original open, the message is deleted, and then the job reads `bytes`
+// (`what` the job makes, for the failure messages). The removal wins the race, so the
+// thumbnail request finds the media gone.
+void delete_while_the_thumbnail_job_reads(std::uint16_t port, const ServerProcess& server, const TestUser& owner,
+                                          const std::string& id, const std::string& bytes, const std::string& what) {
+    const auto original_path = stored_path(server, media::sha256_hex(bytes));
+    std::future<HttpResponse> thumbnail;  // waited for after the FIFO is released, whatever fails
+    StalledOriginal original(original_path);
+    thumbnail = std::async(std::launch::async, [port, &owner, &id] {
+        return http(port, "GET", "/api/v1/messages/" + id + "/media?variant=thumb", std::nullopt,
+                    auth_header(owner.token), 30s);
+    });
+    ASSERT_TRUE(eventually([&] { return holds_open(server.pid(), original_path); }))
+        << "the " << what << " job never opened the original";
+    ASSERT_EQ(del(port, owner.token, "/api/v1/messages/" + id).status, 204);
+    original.release(bytes);  // read from the descriptor the job holds; a later open finds the file removed
+
+    EXPECT_TRUE(IsError(thumbnail.get(), 404, "not_found")) << "the media is gone";
+}
+
 // Removing media whose thumbnail is being made: the removal deletes the original and the files
 // made of it, and then the thumbnail job, reading the original it opened before, renamed its
 // poster in beside bytes that were gone, where nothing would ever remove it.
@@ -148,19 +169,8 @@ TEST_F(ConfabTest, APosterFinishedAfterItsVideoWasRemovedIsNotLeftBehind) {
     const auto message = send_media(port(), ana, chat, "video", upload(port(), ana, chat, "video", bytes));
     const std::string id = message["id"];
     const auto sha256 = media::sha256_hex(bytes);
-    std::future<HttpResponse> poster;  // waited for after the FIFO is released, whatever fails
-    StalledOriginal original(stored_path(server(), sha256));
+    ASSERT_NO_FATAL_FAILURE(delete_while_the_thumbnail_job_reads(port(), server(), ana, id, bytes, "poster"));
 
-    poster = std::async(std::launch::async, [this, &ana, &id] {
-        return http(port(), "GET", "/api/v1/messages/" + id + "/media?variant=thumb", std::nullopt,
-                    auth_header(ana.token), 30s);
-    });
-    ASSERT_TRUE(eventually([&] { return holds_open(server().pid(), stored_path(server(), sha256)); }))
-        << "the poster job never opened the video";
-    ASSERT_EQ(del(port(), ana.token, "/api/v1/messages/" + id).status, 204);
-    original.release(bytes);  // the job reads the whole video from the descriptor it holds
-
-    EXPECT_TRUE(IsError(poster.get(), 404, "not_found")) << "the media is gone";
     EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "thumb.jpg"))) << "the poster outlived its video";
     EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "no-thumb")));
 }
@@ -176,20 +186,7 @@ TEST_F(ConfabTest, AThumbnailThatFailedBecauseItsImageWasRemovedMarksNoBytesAsBr
     const auto message = send_media(port(), ana, chat, "image", upload(port(), ana, chat, "image", bytes));
     const std::string id = message["id"];
     const auto sha256 = media::sha256_hex(bytes);
-    {
-        std::future<HttpResponse> thumbnail;  // waited for after the FIFO is released, whatever fails
-        StalledOriginal original(stored_path(server(), sha256));
-        thumbnail = std::async(std::launch::async, [this, &ana, &id] {
-            return http(port(), "GET", "/api/v1/messages/" + id + "/media?variant=thumb", std::nullopt,
-                        auth_header(ana.token), 30s);
-        });
-        ASSERT_TRUE(eventually([&] { return holds_open(server().pid(), stored_path(server(), sha256)); }))
-            << "the thumbnail job never opened the image";
-        ASSERT_EQ(del(port(), ana.token, "/api/v1/messages/" + id).status, 204);
-        original.release(bytes);  // what libvips reads first; its next open finds the file removed
-
-        EXPECT_TRUE(IsError(thumbnail.get(), 404, "not_found")) << "the media is gone";
-    }
+    ASSERT_NO_FATAL_FAILURE(delete_while_the_thumbnail_job_reads(port(), server(), ana, id, bytes, "thumbnail"));
     EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "no-thumb"))) << "the bytes were marked as broken";
     EXPECT_FALSE(fs::exists(variant_path(server(), sha256, "thumb.jpg")));
 
