@@ -40,6 +40,15 @@ bool delivered(const WebhookReceiver& receiver, const json& message) {
     return false;
 }
 
+// A receiver's policy: 503 to the message.new of each message whose text starts with `prefix`
+// (so those alone are parked), 200 to everything else.
+WebhookReceiver::Policy refuses_texts_starting(std::string prefix) {
+    return [prefix = std::move(prefix)](const json& body, std::size_t) {
+        const auto message = body.value("data", json::object()).value("message", json::object());
+        return message.value("content", "").rfind(prefix, 0) == 0 ? 503 : 200;
+    };
+}
+
 // A bot as the tests hold it: its model, and a TestUser for its token.
 struct TestBot {
     json model;
@@ -405,12 +414,7 @@ TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     TestDatabase database;
     ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
     const auto at = server.port();
-    // Refuses the one message until told otherwise, so that message alone is parked.
-    const auto refuses_it = [](const json& body, std::size_t) {
-        const auto message = body.value("data", json::object()).value("message", json::object());
-        return message.value("content", "") == "parked" ? 503 : 200;
-    };
-    WebhookReceiver receiver(refuses_it);
+    WebhookReceiver receiver(refuses_texts_starting("parked"));
     const auto ann = register_user(at, "ann");
     const auto eve = register_user(at, "eve");
     const auto created =
@@ -483,11 +487,7 @@ TEST_F(BotsTest, TheBotsParkedDeliveriesPageOnPastOneReplayedSince) {
     TestDatabase database;
     ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
     const auto at = server.port();
-    // Refuses the messages whose text starts "parked", so that those alone are parked.
-    WebhookReceiver receiver([](const json& body, std::size_t) {
-        const auto message = body.value("data", json::object()).value("message", json::object());
-        return message.value("content", "").rfind("parked", 0) == 0 ? 503 : 200;
-    });
+    WebhookReceiver receiver(refuses_texts_starting("parked"));
     const auto ann = register_user(at, "ann");
     const auto created =
         create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
@@ -501,6 +501,43 @@ TEST_F(BotsTest, TheBotsParkedDeliveriesPageOnPastOneReplayedSince) {
         [&] { return expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"].size() == 3; }, 60s));
     receiver.set_policy(nullptr);
     EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, failures_url));
+    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+}
+
+// What the bot never took of a chat it is no longer in is not its owner's to read or replay:
+// its parked deliveries of that chat go when it leaves, those of its other chats stay.
+TEST_F(BotsTest, ABotRemovedFromAChatLosesItsParkedDeliveriesThereOnly) {
+    TestDatabase database;
+    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
+    const auto at = server.port();
+    WebhookReceiver receiver(refuses_texts_starting("parked"));
+    const auto ann = register_user(at, "ann");
+    const auto created =
+        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
+    const std::string bot_id = created["bot"]["id"];
+    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
+    const std::string left_chat = create_group(at, ann, {bot_id})["id"];
+    const std::string kept_chat = create_group(at, ann, {bot_id})["id"];
+    send_text(at, ann, left_chat, "parked");
+    const auto kept = send_text(at, ann, kept_chat, "parked");
+
+    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
+    json failures;
+    ASSERT_TRUE(eventually(
+        [&] {
+            failures = expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"];
+            return failures.size() == 2;
+        },
+        60s));
+    const auto left_failure = failures[0]["chat_id"] == left_chat ? failures[0] : failures[1];
+
+    EXPECT_EQ(del(at, ann.token, member_url(left_chat, bot_id)).status, 204);
+    failures = expect_json(get(at, ann.token, failures_url), 200, "after the removal")["failures"];
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_EQ(failures[0]["chat_id"], kept_chat);
+    EXPECT_EQ(failures[0]["payload"]["data"]["message"]["id"], kept["id"]);
+    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/" + left_failure["id"].get<std::string>() + "/replay"),
+                        404, "not_found"));
     EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
 }
 
