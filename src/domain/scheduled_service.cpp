@@ -198,6 +198,11 @@ boost::asio::awaitable<void> ScheduledService::loop() {
         timer_.expires_after(tick);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
+        try {
+            co_await renew_claims();
+        } catch (const std::exception& e) {
+            spdlog::warn("scheduled messages: renewing the claims of posts under way failed: {}", e.what());
+        }
         const auto changes = changes_.load();
         if (!gate_.due(changes, PollGate::Clock::now())) continue;
         try {
@@ -209,10 +214,11 @@ boost::asio::awaitable<void> ScheduledService::loop() {
     }
 }
 
-// On the strand, as every post: in_flight_ is the strand's.
+// On the strand, as every post: claimed_ is the strand's.
 boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> ScheduledService::post_due() {
-    const int room = claim_limit - in_flight_;
+    const int room = claim_limit - static_cast<int>(claimed_.size());
     if (room <= 0) co_return std::pair{true, std::nullopt};
+    const auto claimed_at = std::chrono::steady_clock::now();  // no later than the claim's own now()
     auto [due, backlog] = co_await writes_.pool().run([room](store::Tx& tx) {
         auto claimed = store::scheduled::claim_due(tx, room, lease);
         return std::pair{std::move(claimed), store::scheduled::backlog(tx)};
@@ -221,13 +227,28 @@ boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> ScheduledServi
     // Spawned in send_at order on the strand: each is queued in its chat's lane before the
     // next starts (MessageService::post awaits nothing first), so they post in that order.
     for (auto& scheduled : due) {
-        ++in_flight_;
+        claimed_.emplace(scheduled.id, claimed_at);
         boost::asio::co_spawn(strand_, post(std::move(scheduled)), boost::asio::detached);
     }
-    co_return std::pair{backlog.due > 0 || in_flight_ > 0, backlog.next_send_at};
+    co_return std::pair{backlog.due > 0 || !claimed_.empty(), backlog.next_send_at};
+}
+
+boost::asio::awaitable<void> ScheduledService::renew_claims() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::string> held_long;
+    for (const auto& [id, claimed_at] : claimed_)
+        if (now - claimed_at >= renew_after) held_long.push_back(id);
+    if (held_long.empty()) co_return;
+    co_await writes_.pool().run([held_long](store::Tx& tx) {
+        store::scheduled::renew_claims(tx, held_long, lease);
+        return true;
+    });
+    for (const auto& id : held_long)
+        if (const auto found = claimed_.find(id); found != claimed_.end()) found->second = now;
 }
 
 boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) {
+    const auto id = scheduled.id;
     std::optional<std::string> message_id;
     std::optional<Error> refusal;
     std::optional<std::chrono::milliseconds> retry_after;
@@ -253,20 +274,20 @@ boost::asio::awaitable<void> ScheduledService::post(ScheduledMessage scheduled) 
         if (!is_transient(error)) refusal = error;
         else if (error.retry_after_ms) retry_after = std::chrono::milliseconds(*error.retry_after_ms);
     } catch (const std::exception& e) {
-        spdlog::warn("scheduled message {}: posting failed, will retry: {}", scheduled.id, e.what());
+        spdlog::warn("scheduled message {}: posting failed, will retry: {}", id, e.what());
     }
     try {
         if (message_id || refusal) co_await finish(std::move(scheduled), message_id, refusal);
         // Tried again once the wait it was given is over, not when its whole claim lapses.
         else if (retry_after)
-            co_await writes_.pool().run([id = scheduled.id, wait = *retry_after](store::Tx& tx) {
+            co_await writes_.pool().run([id, wait = *retry_after](store::Tx& tx) {
                 store::scheduled::retry_after(tx, id, wait);
                 return true;
             });
     } catch (const std::exception& e) {
-        spdlog::warn("scheduled message {}: recording its outcome failed, will retry: {}", scheduled.id, e.what());
+        spdlog::warn("scheduled message {}: recording its outcome failed, will retry: {}", id, e.what());
     }
-    --in_flight_;
+    claimed_.erase(id);
 }
 
 boost::asio::awaitable<void> ScheduledService::finish(ScheduledMessage scheduled, std::optional<std::string> message_id,

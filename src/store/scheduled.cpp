@@ -91,6 +91,9 @@ void prepare(Tx& tx) {
                    columns +
                    ", s.send_at AS claimed_send_at, s.id AS claimed_id) "
                    "SELECT * FROM claimed ORDER BY claimed_send_at, claimed_id");
+    tx.prepare("scheduled_renew_claims",
+               "UPDATE scheduled_messages SET claimed_until = now() + make_interval(secs => $2) "
+               "WHERE id = ANY($1::uuid[]) AND status = 'pending' AND claimed_until IS NOT NULL");
     tx.prepare("scheduled_retry_after",
                "UPDATE scheduled_messages SET claimed_until = NULL, retry_at = now() + $2 * interval '1 millisecond' "
                "WHERE id = $1::uuid AND status = 'pending'");
@@ -154,6 +157,11 @@ bool remove(Tx& tx, const std::string& id) { return tx.exec_prepared("scheduled_
 
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease) {
     return all(tx.exec_prepared("scheduled_claim_due", limit, static_cast<double>(lease.count())));
+}
+
+void renew_claims(Tx& tx, const std::vector<std::string>& ids, std::chrono::seconds lease) {
+    const std::vector<std::optional<std::string>> claimed(ids.begin(), ids.end());
+    tx.exec_prepared("scheduled_renew_claims", text_array(claimed), static_cast<double>(lease.count()));
 }
 
 void retry_after(Tx& tx, const std::string& id, std::chrono::milliseconds wait) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include "support/chat_api.hpp"
 
@@ -478,6 +479,61 @@ TEST_F(ScheduledTest, AnEditOrCancellationRacingThePostEitherWinsOrIsRefused) {
                 break;
         }
     }
+}
+
+// A post the chat keeps waiting past its claim's first lease (here another transaction holds
+// the chat's row) keeps its claim: an edit meanwhile is 409, and the post carries what was
+// scheduled, as the record says (docs/api.md, Scheduled messages).
+TEST_F(ScheduledTest, APostKeptWaitingPastItsFirstLeaseStillRefusesEdits) {
+    auto ann = register_user(port(), "sc");
+    auto bob = register_user(port(), "sc");
+    std::string chat_id = create_group(port(), ann, {bob.id})["id"];
+    auto made = schedule(port(), ann, chat_id, timestamp_from_now(std::chrono::milliseconds(1500)),
+                         {{"type", "text"}, {"content", "as scheduled"}});
+    ASSERT_TRUE(IsJson(made, 201)) << made.body;
+    const std::string id = made.json()["id"];
+    pqxx::connection holder_connection(chat_database_url());
+    pqxx::work holder(holder_connection);
+    holder.exec_params("SELECT 1 FROM chats WHERE id = $1::uuid FOR NO KEY UPDATE", chat_id);
+
+    pqxx::connection watcher(chat_database_url());
+    const auto ask = [&](const std::string& sql) {
+        pqxx::nontransaction tx(watcher);
+        return tx.exec_params1(sql, id)[0];
+    };
+    std::string first_claim;
+    ASSERT_TRUE(eventually(
+        [&] {
+            const auto claimed_until = ask("SELECT claimed_until::text FROM scheduled_messages WHERE id = $1::uuid");
+            if (!claimed_until.is_null()) first_claim = claimed_until.as<std::string>();
+            return !first_claim.empty();
+        },
+        10s));
+    const auto past_first_claim = [&](const std::string& offset) {
+        return ask("SELECT now() > '" + first_claim + "'::timestamptz + interval '" + offset +
+                   "' FROM scheduled_messages WHERE id = $1::uuid")
+            .as<bool>();
+    };
+    // Edits one after another from before the first lease runs out until after it.
+    ASSERT_TRUE(eventually([&] { return past_first_claim("-300 milliseconds"); }, 20s));
+    int edits = 0;
+    while (!past_first_claim("500 milliseconds")) {
+        ++edits;
+        ASSERT_TRUE(IsError(patch(port(), ann.token, scheduled_url(id), {{"content", "edited"}}), 409, "conflict"))
+            << "edit " << edits << " landed while the post was under way";
+    }
+    EXPECT_TRUE(IsError(del(port(), ann.token, scheduled_url(id)), 409, "conflict"));
+    holder.abort();
+
+    ASSERT_TRUE(eventually([&] { return get(port(), ann.token, scheduled_url(id)).json()["status"] == "sent"; }, 10s));
+    const auto record = get(port(), ann.token, scheduled_url(id)).json();
+    EXPECT_EQ(record["content"], "as scheduled");
+    std::vector<json> posted;
+    for (const auto& m : all_messages(port(), bob, chat_id))
+        if (m["client_id"] == "scheduled:" + id) posted.push_back(m);
+    ASSERT_EQ(posted.size(), 1u);
+    EXPECT_EQ(posted[0]["content"], "as scheduled");
+    EXPECT_EQ(posted[0]["id"], record["message_id"]);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ public:
     static constexpr auto max_ahead = std::chrono::days(366);
     static constexpr auto tick = std::chrono::milliseconds(200);
     static constexpr auto lease = std::chrono::seconds(10);
+    // A post still under way this long after its claim was made or renewed renews it.
+    static constexpr auto renew_after = std::chrono::seconds(3);
     static constexpr int claim_limit = 2000;
 
     ScheduledService(ChatWrites& writes, MessageService& messages, Workers& workers, const config::Limits& limits);
@@ -73,6 +76,8 @@ private:
     // Whether work was left (due ones, or posts under way), and when the next pending one is due.
     boost::asio::awaitable<std::pair<bool, std::optional<Timestamp>>> post_due();
     boost::asio::awaitable<void> post(ScheduledMessage scheduled);
+    // Keeps the claims of posts under way (claimed_) held while they last.
+    boost::asio::awaitable<void> renew_claims();
     // Marks it sent (with its message) or cancelled (with the refusal), and tells its author.
     boost::asio::awaitable<void> finish(ScheduledMessage scheduled, std::optional<std::string> message_id,
                                         std::optional<Error> refusal);
@@ -86,7 +91,9 @@ private:
     RateLimiter schedules_;  // as sends: a scheduled message is one
     boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
     boost::asio::steady_timer timer_;
-    int in_flight_ = 0;                      // posts started and not finished; the strand's
+    // Posts started and not finished, and when each one's claim was made or last renewed;
+    // the strand's.
+    std::map<std::string, std::chrono::steady_clock::time_point> claimed_;
     std::atomic<std::uint64_t> changes_{0};  // schedulings and reschedulings here
     PollGate gate_;                          // the strand's
 };

@@ -45,6 +45,10 @@ bool remove(Tx& tx, const std::string& id);
 // Takes up to `limit` pending messages that are due, oldest first, for `lease`: until then
 // no other claim takes them (a node that dies holding them leaves them to the next claim).
 std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::seconds lease);
+// Claims still held by a node posting them, held `lease` longer (a post slower than its
+// lease, behind a busy chat, would otherwise leave the message editable while it is posted);
+// one finished or given back meanwhile is left alone.
+void renew_claims(Tx& tx, const std::vector<std::string>& ids, std::chrono::seconds lease);
 // A claimed message that may be tried again after `wait` (a rate limit's, slow mode's) gives
 // its claim back, so its author may edit or cancel it meanwhile, and is not claimed again
 // until the wait is over (or a new send_at replaces it).
