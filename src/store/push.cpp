@@ -130,7 +130,8 @@ void prepare(Tx& tx) {
                    "c.first_message_at") ", " +
                    device_columns +
                    ", m.sender_id::text, u.display_name, ch.title, m.type, "
-                   "CASE WHEN m.is_deleted THEN NULL ELSE m.content END, d.user_id::text "
+                   "CASE WHEN m.is_deleted OR EXISTS (SELECT 1 FROM hidden_messages h WHERE h.message_id = m.id "
+                   "AND h.user_id = d.user_id) THEN NULL ELSE m.content END, d.user_id::text "
                    "FROM claimed c JOIN push_devices d ON d.id = c.device_id JOIN chats ch ON ch.id = c.chat_id "
                    "LEFT JOIN messages m ON m.id = c.message_id LEFT JOIN users u ON u.id = m.sender_id");
     tx.prepare("push_finish", "DELETE FROM push_jobs WHERE id = $1::uuid");

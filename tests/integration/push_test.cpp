@@ -77,6 +77,11 @@ protected:
         return user;
     }
     static std::vector<json> pushes_of(const TestUser& user) { return pushes_to(*gateway_, device_token_of(user)); }
+    static std::vector<json> pushes_to_chat(const TestUser& user, const std::string& chat_id) {
+        auto pushes = pushes_of(user);
+        std::erase_if(pushes, [&](const json& notification) { return notification["chat_id"] != chat_id; });
+        return pushes;
+    }
     // Every notification derived so far has been handed over (and none is still collecting).
     // One statement, so one snapshot: a derivation committing between two reads is not missed.
     static bool settled() {
@@ -391,6 +396,51 @@ TEST_F(PushTest, WhatWasQueuedOnADeviceStaysBehindWhenAnotherUserTakesIt) {
     ASSERT_TRUE(settled());
     EXPECT_LE(tries_for_bob(), tried_before_the_move + 1)
         << "at most a send already under way at the move; the rest of bob's retries went with it";
+}
+
+// A notification still queued for a member (here retried, as a failing provider's are) goes
+// when they leave the chat, however they leave: each try reads the chat and the message
+// anew, so a retry after the leave would tell them the new title and the text edited since.
+TEST_F(PushTest, WhatWasQueuedForAMemberGoesWhenTheyLeaveTheChat) {
+    gateway_->set_handler([](const FakeHttpServer::Request&) -> FakeHttpServer::Reply { return {503, "{}"}; });
+    const auto ann = register_user(port(), "pl");
+    for (const std::string way : {"removed", "left", "banned"}) {
+        SCOPED_TRACE(way);
+        const auto bob = with_device("pl");
+        const std::string chat = create_group(port(), ann, {bob.id})["id"];
+        const auto sent = send_text(port(), ann, chat, "before the leave");
+        ASSERT_TRUE(eventually([&] { return !pushes_to_chat(bob, chat).empty(); })) << "being retried";
+
+        if (way == "removed") ASSERT_EQ(del(port(), ann.token, member_url(chat, bob.id)).status, 204);
+        if (way == "left") ASSERT_EQ(del(port(), bob.token, member_url(chat, bob.id)).status, 204);
+        if (way == "banned")
+            ASSERT_TRUE(IsJson(post(port(), ann.token, chat_url(chat) + "/bans", {{"user_id", bob.id}}), 201));
+        const auto tried_before_the_leave = pushes_to_chat(bob, chat).size();
+        ASSERT_TRUE(IsJson(put(port(), ann.token, chat_url(chat), {{"title", "after the leave"}}), 200));
+        ASSERT_TRUE(IsJson(put(port(), ann.token, message_url(sent["id"]), {{"content", "edited after"}}), 200));
+        ASSERT_TRUE(settled());
+        const auto tries = pushes_to_chat(bob, chat);
+        EXPECT_LE(tries.size(), tried_before_the_leave + 1) << "at most a send under way at the leave";
+        for (const auto& notification : tries) {
+            EXPECT_NE(notification.value("chat_title", ""), "after the leave");
+            EXPECT_NE(notification.value("body", ""), "edited after");
+        }
+    }
+}
+
+// A message the member hid for themself before its notification went out is not told
+// in it (as a deleted one is not).
+TEST_F(PushTest, AMessageTheMemberHidBeforeItsPushIsNotInIt) {
+    const auto ann = register_user(port(), "ph");
+    const auto bob = with_device("ph");
+    const std::string chat = create_group(port(), ann, {bob.id})["id"];
+    const auto hidden = send_text(port(), ann, chat, "hidden by bob");
+    EXPECT_EQ(post(port(), bob.token, message_url(hidden["id"]) + "/hide").status, 204);
+    ASSERT_TRUE(settled());
+    const auto pushes = pushes_to_chat(bob, chat);
+    ASSERT_EQ(pushes.size(), 1u);
+    EXPECT_EQ(pushes[0]["message_id"], hidden["id"]);
+    EXPECT_FALSE(pushes[0].contains("body")) << pushes[0].dump();
 }
 
 TEST_F(PushTest, ADeadTokenIsRemoved) {
