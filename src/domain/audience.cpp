@@ -189,7 +189,9 @@ std::vector<std::string> recipients(Audience audience, Facts facts) {
     return users;
 }
 
-std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
+namespace {
+
+std::vector<Parcel> address_as_the_chat_sees(Occasion occasion, Event event, Facts facts) {
     const auto memberships = std::move(facts.memberships);
     const auto presence_hidden_from = std::move(facts.presence_hidden_from);
     const auto audience = facts.staff ? audience_in_channel(occasion) : audience_of(occasion);
@@ -209,6 +211,24 @@ std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
         if (me == memberships.end()) continue;
         view->me = me->second;
         parcels.push_back({event, {std::move(user)}});
+    }
+    return parcels;
+}
+
+}  // namespace
+
+std::vector<Parcel> address(Occasion occasion, Event event, Facts facts) {
+    auto themself = std::move(facts.member_sees_themself);
+    const auto* member = member_in(event);
+    if (!themself || !member) return address_as_the_chat_sees(occasion, std::move(event), std::move(facts));
+    const auto subject = member->user.id;
+    Event own = event;
+    *member_in(own) = std::move(*themself);
+    std::vector<Parcel> parcels;
+    for (auto& parcel : address_as_the_chat_sees(occasion, std::move(event), std::move(facts))) {
+        const bool had_subject = std::erase(parcel.recipients, subject) > 0;
+        if (!parcel.recipients.empty()) parcels.push_back(std::move(parcel));
+        if (had_subject) parcels.push_back({own, {subject}});
     }
     return parcels;
 }

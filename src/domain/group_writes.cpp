@@ -109,6 +109,7 @@ std::vector<Member> as_the_actor_sees(store::Tx& tx, const std::string& actor, b
 Member seen_by(Member member, bool self, bool contact, bool blocked) {
     if (!rules::sees_presence(member.privacy, self, contact, blocked)) member.presence.reset();
     if (!rules::sees_reads(member.privacy, self)) member.last_read_seq.reset();
+    if (!rules::sees_mute(self)) member.is_muted = false;
     return member;
 }
 
@@ -116,6 +117,15 @@ Facts about_member(store::Tx& tx, const Member& member, std::string actor) {
     Facts facts{.actor = std::move(actor), .subject = member.user.id};
     if (member.presence) facts.presence_hidden_from = store::user_blocks::related(tx, member.user.id);
     return facts;
+}
+
+void announce_member(store::Tx& tx, Effects& effects, Occasion occasion, const Member& stored,
+                     const std::string& actor) {
+    auto as_the_chat_sees = seen_by(stored, false, makes_contacts(tx, stored.chat_id));
+    auto facts = about_member(tx, as_the_chat_sees, actor);
+    facts.member_sees_themself = seen_by(stored, true, true);
+    const auto chat_id = stored.chat_id;
+    effects.in_chat(occasion, MemberUpdated{std::move(as_the_chat_sees)}, chat_id, std::move(facts));
 }
 
 Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {

@@ -34,11 +34,8 @@ struct RoleGiven {
 // Each member given a role hears of it, as every member does (member.updated).
 void announce_roles(store::Tx& tx, Effects& effects, const std::string& chat_id, const std::string& actor,
                     const std::vector<RoleGiven>& given) {
-    for (const auto& role : given) {
-        auto member = member_of(tx, chat_id, role.user);
-        auto facts = about_member(tx, member, actor);
-        effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(member)}, chat_id, std::move(facts));
-    }
+    for (const auto& role : given)
+        announce_member(tx, effects, Occasion::role_changed, stored_member(tx, chat_id, role.user), actor);
 }
 
 // After a custom role changed (`now`) or went (none, `holders` read before), its holders
@@ -272,11 +269,9 @@ boost::asio::awaitable<Member> MemberService::update_member(std::string actor, s
         // privacy shows the chat.
         const auto stored = stored_member(tx, chat_id, user_id);
         const bool chat_makes_contacts = rules::makes_contacts(actor_now.type, actor_now.large);
-        const auto as_the_chat_sees = seen_by(stored, false, chat_makes_contacts);
         outcome.value = std::move(as_the_actor_sees(tx, actor, chat_makes_contacts, {stored}).front());
         if (update.muted_until && !role_changes)
-            outcome.effects.in_chat(Occasion::member_muted, MemberUpdated{as_the_chat_sees}, chat_id,
-                                    about_member(tx, as_the_chat_sees, actor));
+            announce_member(tx, outcome.effects, Occasion::member_muted, stored, actor);
         else if (update.is_muted && !role_changes)
             outcome.effects.deliver(Occasion::mute_changed, MemberUpdated{seen_by(stored, true, true)},
                                     {.actor = actor, .subject = user_id});
@@ -402,13 +397,11 @@ boost::asio::awaitable<void> MemberService::remove_member(std::string actor, std
                                                        "member.removed", user_id));
             if (heir) {
                 store::members::set_role(tx, chat_id, *heir, Role::owner);
-                auto heir_row = member_of(tx, chat_id, *heir);
+                const auto heir_row = stored_member(tx, chat_id, *heir);
                 deliver_message(outcome.effects,
                                 write_system(tx, chat_id, actor, heir_row.user.display_name + " is now the owner",
                                              "chat.owner_changed", *heir));
-                auto facts = about_member(tx, heir_row, actor);
-                outcome.effects.in_chat(Occasion::role_changed, MemberUpdated{std::move(heir_row)}, chat_id,
-                                        std::move(facts));
+                announce_member(tx, outcome.effects, Occasion::role_changed, heir_row, actor);
             }
             outcome.effects.cache_change = [chat_id, user_id, heir](AccessCache& cache) {
                 cache.update(chat_id, [&](ChatAccess& a) {

@@ -245,6 +245,8 @@ void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_t
 
 bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_receipts; }
 
+bool sees_mute(bool self) { return self; }
+
 void may_update_member(const Standing& actor, std::optional<Role> target, bool self, std::optional<Role> new_role,
                        bool changes_mute) {
     if (changes_mute && !self) throw forbidden("only members themselves can mute a chat");

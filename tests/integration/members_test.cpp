@@ -279,6 +279,24 @@ TEST_F(MembersTest, MuteIsByTheMemberThemselfAndPrivate) {
     EXPECT_EQ((*ev)["data"]["member"]["is_muted"], true);
     EXPECT_TRUE(NoFrameBefore(*ws_owner, frame_of("member.updated"), direct_message_marker(port(), m, owner)))
         << "muting is private";
+    const auto muted_in_list = [&](const TestUser& viewer) {
+        for (const auto& member : list_members(port(), viewer, id))
+            if (member["user"]["id"] == m.id) return member["is_muted"];
+        return json();
+    };
+    EXPECT_EQ(muted_in_list(m), true);
+    EXPECT_EQ(muted_in_list(owner), false) << "the others see no mute";
+
+    // A role given goes to everyone; each learns the mute as they may see it.
+    set_role(port(), owner, id, m.id, "admin");
+    const auto as_owner_sees = wait_for(*ws_owner, "member.updated", about_chat(id));
+    ASSERT_TRUE(as_owner_sees.has_value());
+    EXPECT_EQ((*as_owner_sees)["data"]["member"]["role"], "admin");
+    EXPECT_EQ((*as_owner_sees)["data"]["member"]["is_muted"], false);
+    const auto as_m_sees = wait_for(*ws_m, "member.updated", about_chat(id));
+    ASSERT_TRUE(as_m_sees.has_value());
+    EXPECT_EQ((*as_m_sees)["data"]["member"]["role"], "admin");
+    EXPECT_EQ((*as_m_sees)["data"]["member"]["is_muted"], true) << "their own mute, as before";
 
     ASSERT_TRUE(is_2xx(patch(port(), m.token, member_url(id, m.id), {{"is_muted", false}})));
     EXPECT_EQ(get_chat(port(), m, id)["me"]["is_muted"], false);

@@ -97,6 +97,9 @@ struct Facts {
     // (rules::hears_each_member): its staff (rules::is_staff); the audience is then
     // audience_in_channel's.
     std::optional<std::vector<std::string>> staff;
+    // The member an event is about as they see themself (their own is_muted and read position,
+    // which the others may not see): their parcel carries it instead of the chat's view.
+    std::optional<Member> member_sees_themself;
 };
 
 // The users, each once, of the audience under these facts. Members keep their given order.
@@ -111,7 +114,8 @@ struct Parcel {
 // The event as sent on the occasion: one parcel for all its recipients, or, for an event
 // carrying the recipient's `me`, one parcel each with their own. A poll's my_votes is one
 // reader's: an event sent alike to all carries none, and a vote's poll.updated carries the
-// voter's to the voter alone.
+// voter's to the voter alone. An event about a member with `member_sees_themself` set
+// carries that to the member.
 std::vector<Parcel> address(Occasion occasion, Event event, Facts facts);
 
 }  // namespace confab::domain

@@ -60,6 +60,10 @@ std::vector<Member> as_the_actor_sees(store::Tx& tx, const std::string& actor, b
 // The facts of an event about the member (member.added, member.updated): the member as its
 // subject, and those in a block with the member, who get it without the member's presence.
 Facts about_member(store::Tx& tx, const Member& member, std::string actor = {});
+// member.updated about a member (as stored) to the chat on the occasion (a role given, a mute
+// by a moderator): the chat's view of them to the others, their own view to themself.
+void announce_member(store::Tx& tx, Effects& effects, Occasion occasion, const Member& stored,
+                     const std::string& actor);
 
 // The users an actor puts into a group, split by consent: those who join now, and those who
 // are asked first (rules::admits). not_found when any of them is not a user.

@@ -127,6 +127,9 @@ void may_broadcast(bool has_client_id, bool has_media, bool has_reply, bool in_t
 // Whether a viewer learns how far the user has read (read.updated, a member's last_read_seq):
 // the user themself always, the others unless the user stopped sending read receipts.
 bool sees_reads(const Privacy& user, bool self);
+// Whether a viewer learns that a member muted the chat (a member's is_muted): the member
+// themself only, since muting is private; the others see false.
+bool sees_mute(bool self);
 
 // Who may change whose role or mute (docs/api.md, Members): `manage_roles`, on a member
 // below the actor (an admin may step down themself), to a role no higher than the actor's;

@@ -223,6 +223,33 @@ TEST(AudienceTable, AMemberEventCarriesNoPresenceToThoseInABlockWithTheMember) {
     EXPECT_EQ(address(Occasion::member_added, MemberAdded{member}, facts).size(), 1u);
 }
 
+// A member event whose member sees themself otherwise (their own mute and read position, which
+// the others may not see) gives them their own view, and everyone else the chat's, blocks
+// and all.
+TEST(AudienceTable, TheMemberAnEventIsAboutGetsTheirOwnViewOfThemself) {
+    auto facts = facts_about("member");
+    facts.presence_hidden_from = {"admin"};
+    Member as_the_chat_sees;
+    as_the_chat_sees.user.id = "member";
+    as_the_chat_sees.presence = Presence{.online = true};
+    auto themself = as_the_chat_sees;
+    themself.is_muted = true;
+    themself.last_read_seq = 7;
+    facts.member_sees_themself = themself;
+    const auto parcels = address(Occasion::role_changed, MemberUpdated{as_the_chat_sees}, facts);
+    ASSERT_EQ(parcels.size(), 3u);
+    const auto member_of = [](const Parcel& parcel) { return std::get<MemberUpdated>(parcel.event).member; };
+    EXPECT_EQ(parcels[0].recipients, (std::vector<std::string>{"owner", "actor"}));
+    EXPECT_FALSE(member_of(parcels[0]).is_muted);
+    EXPECT_TRUE(member_of(parcels[0]).presence.has_value());
+    EXPECT_EQ(parcels[1].recipients, std::vector<std::string>{"member"});
+    EXPECT_TRUE(member_of(parcels[1]).is_muted);
+    EXPECT_EQ(member_of(parcels[1]).last_read_seq, 7);
+    EXPECT_EQ(parcels[2].recipients, std::vector<std::string>{"admin"});
+    EXPECT_FALSE(member_of(parcels[2]).is_muted);
+    EXPECT_FALSE(member_of(parcels[2]).presence.has_value());
+}
+
 // The last member left and the chat is gone: only they hear of it.
 TEST(AudienceTable, AChatWithoutMembersReachesOnlyItsSubject) {
     auto facts = facts_about("removed");

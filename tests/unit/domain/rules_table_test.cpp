@@ -757,6 +757,11 @@ TEST(RulesTable, ReadReceiptsAreKeptFromOthersOnlyWhenTurnedOff) {
     EXPECT_TRUE(sees_reads(keeping, true)) << "the reader always sees their own";
 }
 
+TEST(RulesTable, AMuteIsSeenByTheMemberWhoMutedAlone) {
+    EXPECT_TRUE(sees_mute(true));
+    EXPECT_FALSE(sees_mute(false));
+}
+
 // Whether a message takes a vote, whoever votes: any member may (the caller has checked
 // membership), whatever the group's settings, as long as the poll is open.
 TEST(RulesTable, WhichMessagesTakeAVote) {

@@ -3308,7 +3308,7 @@ export interface components {
             custom_role: components["schemas"]["CustomRoleBrief"];
             /** @description `null` to others when the member turned `send_read_receipts` off. */
             last_read_seq: number | null;
-            /** @description The member's own choice to mute the chat's notifications. */
+            /** @description The member's own choice to mute the chat's notifications; private, so `false` to every other member. */
             is_muted: boolean;
             /**
              * @description A moderator's mute (an addition): until then the member cannot post. `null` when
