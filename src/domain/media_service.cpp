@@ -151,22 +151,30 @@ struct AvatarChange {
 
 }  // namespace
 
-boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys) {
+boost::asio::awaitable<std::size_t> release_bytes(store::Pool& pool, media::Storage& storage,
+                                                  std::vector<std::string> keys) {
     // A few keys per transaction: each takes an advisory lock, and a big group's thousands of
     // keys in one would exhaust PostgreSQL's lock table. Sorted, so two releases never wait on
     // each other in opposite orders.
     std::sort(keys.begin(), keys.end());
+    std::size_t removed = 0;
     for (std::size_t first = 0; first < keys.size(); first += release_batch) {
         const auto last = std::min(keys.size(), first + release_batch);
-        co_await pool.run([&storage, batch = std::vector<std::string>(keys.begin() + static_cast<std::ptrdiff_t>(first),
-                                                                      keys.begin() + static_cast<std::ptrdiff_t>(
-                                                                                         last))](store::Tx& tx) {
-            for (const auto& key : batch) {
-                store::media::lock_bytes(tx, key);
-                if (!store::media::bytes_in_use(tx, key)) storage.remove(key);
-            }
-        });
+        removed += co_await pool.run(
+            [&storage,
+             batch = std::vector<std::string>(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                                              keys.begin() + static_cast<std::ptrdiff_t>(last))](store::Tx& tx) {
+                std::size_t unused = 0;
+                for (const auto& key : batch) {
+                    store::media::lock_bytes(tx, key);
+                    if (store::media::bytes_in_use(tx, key)) continue;
+                    storage.remove(key);
+                    ++unused;
+                }
+                return unused;
+            });
     }
+    co_return removed;
 }
 
 MediaService::MediaService(ChatWrites& writes, UserService& users, media::Storage& storage, Workers& workers,
@@ -483,14 +491,34 @@ boost::asio::awaitable<int> MediaService::remove_stale_uploads() {
     co_return removed;
 }
 
+boost::asio::awaitable<std::size_t> MediaService::remove_unused_bytes() {
+    std::size_t removed = 0;
+    for (int shard = 0; shard < 256; ++shard) {
+        auto stored = storage_.keys_in_shard(shard);
+        if (stored.empty()) continue;
+        auto unused = co_await writes_.pool().run(
+            [stored = std::move(stored)](store::Tx& tx) { return store::media::unused_keys(tx, stored); });
+        std::erase_if(unused, [this](const std::string& key) {
+            const auto age = storage_.age_of(key);
+            return !age || *age < unused_bytes_min_age;
+        });
+        removed += co_await release_bytes(writes_.pool(), storage_, std::move(unused));
+    }
+    co_return removed;
+}
+
 boost::asio::awaitable<void> MediaService::cleanup_loop() {
-    for (;;) {
-        cleanup_timer_.expires_after(settings_.cleanup_interval);
-        auto [ec] = co_await cleanup_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (ec) co_return;  // stopped
+    for (bool first = true;; first = false) {
+        if (!first) {
+            cleanup_timer_.expires_after(settings_.cleanup_interval);
+            auto [ec] = co_await cleanup_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec) co_return;  // stopped
+        }
         try {
             if (const int removed = co_await remove_stale_uploads(); removed > 0)
                 spdlog::info("removed {} unattached uploads older than {} h", removed, unattached_lifetime_hours);
+            if (const auto removed = co_await remove_unused_bytes(); removed > 0)
+                spdlog::info("removed {} stored files no media uses (left by a crash)", removed);
         } catch (const std::exception& e) {
             spdlog::warn("media cleanup failed: {}", e.what());
         }

@@ -50,6 +50,10 @@ std::string LocalStorage::store(const std::filesystem::path& temporary, const st
     const auto target = path_of(sha256);
     if (std::filesystem::exists(target)) {
         std::filesystem::remove(temporary);
+        // Found again: as young as a new copy to the sweep of unused bytes (age_of), which
+        // may otherwise take it between this store and its row's commit, were that retried.
+        std::error_code ignored;
+        std::filesystem::last_write_time(target, std::filesystem::file_time_type::clock::now(), ignored);
         return sha256;
     }
     fsync_path(temporary, O_RDONLY);
@@ -91,6 +95,26 @@ std::size_t LocalStorage::remove_temporaries(std::chrono::seconds min_age) {
         if (std::filesystem::remove(it->path(), ignored)) ++removed;
     }
     return removed;
+}
+
+std::vector<std::string> LocalStorage::keys_in_shard(int shard) const {
+    constexpr char digits[] = "0123456789abcdef";
+    const std::string prefix{digits[(shard >> 4) & 0xf], digits[shard & 0xf]};
+    std::vector<std::string> keys;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(root_ / "objects" / prefix, error), end; !error && it != end;
+         it.increment(error)) {
+        auto name = it->path().filename().string();
+        if (is_hex_key(name)) keys.push_back(std::move(name));
+    }
+    return keys;
+}
+
+std::optional<std::chrono::seconds> LocalStorage::age_of(const std::string& key) const {
+    std::error_code error;
+    const auto modified = std::filesystem::last_write_time(path_of(key), error);
+    if (error) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::seconds>(std::filesystem::file_time_type::clock::now() - modified);
 }
 
 }  // namespace confab::media

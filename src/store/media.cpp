@@ -158,6 +158,14 @@ bool bytes_in_use(Tx& tx, const std::string& storage_key) {
     return tx.exec_prepared1("media_bytes_in_use", storage_key)[0].as<bool>();
 }
 
+std::vector<std::string> unused_keys(Tx& tx, const std::vector<std::string>& storage_keys) {
+    const std::vector<std::optional<std::string>> keys(storage_keys.begin(), storage_keys.end());
+    return first_column(tx.exec_params(
+        "SELECT k FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM media WHERE storage_key = k) "
+        "AND NOT EXISTS (SELECT 1 FROM media WHERE live_video_storage_key = k)",
+        text_array(keys)));
+}
+
 std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::optional<model::MediaKind> kind,
                                     std::optional<std::int64_t> before_seq, int limit, const std::string& viewer) {
     const std::optional<std::string> kind_name =

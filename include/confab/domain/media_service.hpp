@@ -56,7 +56,9 @@ struct GalleryQuery {
 
 // Removes the stored bytes of deleted media rows unless another row still uses them,
 // under the bytes' lock so that an upload of the same content cannot slip in between.
-boost::asio::awaitable<void> release_bytes(store::Pool& pool, media::Storage& storage, std::vector<std::string> keys);
+// How many were removed.
+boost::asio::awaitable<std::size_t> release_bytes(store::Pool& pool, media::Storage& storage,
+                                                  std::vector<std::string> keys);
 
 // Throws Error{payload_too_large} with the quota, the use and the new media's size in
 // details when the user's media rows would pass `quota_bytes`.
@@ -103,12 +105,18 @@ public:
     // The user's avatar, or its thumbnail; not_found when they have none.
     boost::asio::awaitable<MediaFile> avatar_of(std::string user_id, bool thumbnail);
 
-    // Removes every temporary file, then starts the periodic cleanup (stale uploads,
-    // abandoned temporary files) on the workers; stop() ends it. Call before serving.
+    // Removes every temporary file, then starts the periodic cleanup (stale uploads, stored
+    // files no media uses, abandoned temporary files; its first pass at once) on the workers;
+    // stop() ends it. Call before serving.
     void start_cleanup();
     void stop();
     // Removes unattached uploads older than 24 hours; how many.
     boost::asio::awaitable<int> remove_stale_uploads();
+    // Removes the stored files no media row uses, stored at least unused_bytes_min_age ago:
+    // those a crash left between a deletion's commit and the release of its bytes, or between
+    // an upload's store and its commit; how many.
+    boost::asio::awaitable<std::size_t> remove_unused_bytes();
+    static constexpr auto unused_bytes_min_age = std::chrono::seconds(10);
 
 private:
     // upload() once the motion part's temporary file (`motion`, empty for a raw body) is chosen.

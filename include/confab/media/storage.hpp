@@ -3,7 +3,9 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace confab::media {
 
@@ -33,6 +35,12 @@ public:
     // Removes temporary files not modified for `min_age` (zero: all of them), left by a crash
     // or a failed thumbnail; how many. Files still being written are younger than any sane age.
     virtual std::size_t remove_temporaries(std::chrono::seconds min_age) = 0;
+    // The keys of the objects stored in one of the 256 shards they are spread over by their
+    // first byte (0-255), variants not included: a listing in pieces of bounded size.
+    virtual std::vector<std::string> keys_in_shard(int shard) const = 0;
+    // How long ago the object was stored, or found already stored by store(); nullopt when it
+    // is not stored.
+    virtual std::optional<std::chrono::seconds> age_of(const std::string& key) const = 0;
 };
 
 // A local directory: <dir>/objects/<first two hex digits>/<sha256>, temporaries in <dir>/tmp.
@@ -47,6 +55,8 @@ public:
     std::filesystem::path variant_path_of(const std::string& key, const std::string& variant) const override;
     void remove(const std::string& key) override;
     std::size_t remove_temporaries(std::chrono::seconds min_age) override;
+    std::vector<std::string> keys_in_shard(int shard) const override;
+    std::optional<std::chrono::seconds> age_of(const std::string& key) const override;
 
 private:
     void remove_variants(const std::string& key);

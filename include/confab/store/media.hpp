@@ -31,6 +31,8 @@ void lock_bytes(Tx& tx, const std::string& storage_key);
 void lock_bytes_of(Tx& tx, const model::Media& media);
 // Whether a media row uses the bytes, as its file or as a live photo's motion part.
 bool bytes_in_use(Tx& tx, const std::string& storage_key);
+// Those of the keys no media row uses (bytes_in_use, for many at once, unlocked).
+std::vector<std::string> unused_keys(Tx& tx, const std::vector<std::string>& storage_keys);
 // Serializes the quota checks of one user's uploads, across servers.
 void lock_quota(Tx& tx, const std::string& uploader_id);
 struct Usage {
