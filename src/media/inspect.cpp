@@ -49,10 +49,12 @@ Inspection inspect(const std::filesystem::path& file) {
     crypto_hash_sha256_init(&state);
     std::ifstream in(file, std::ios::binary);
     std::array<char, 64 * 1024> chunk{};
+    std::string head;
     while (in) {
         in.read(chunk.data(), chunk.size());
         const auto got = in.gcount();
         if (got <= 0) break;
+        if (head.empty()) head.assign(chunk.data(), std::min<std::size_t>(2, static_cast<std::size_t>(got)));
         crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(chunk.data()),
                                   static_cast<unsigned long long>(got));
         result.size_bytes += got;
@@ -60,6 +62,9 @@ Inspection inspect(const std::filesystem::path& file) {
     std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
     crypto_hash_sha256_final(&state, digest.data());
     result.sha256 = hex(digest.data(), digest.size());
+    // A DOS .COM program has no header, so libmagic names one from its first instruction: one
+    // in a few hundred random or encrypted files. Only an MZ header is a DOS or Windows program.
+    if (result.mime_type == "application/x-dosexec" && head != "MZ") result.mime_type = "application/octet-stream";
     return result;
 }
 

@@ -43,6 +43,15 @@ TEST_F(MediaFiles, InspectSniffsTheBytesAndHashesThem) {
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// libmagic takes bytes starting with a plausible x86 instruction for a DOS .COM program (it
+// has no header): random or encrypted files are not programs; an MZ header is one.
+TEST_F(MediaFiles, OnlyAnMzHeaderIsADosProgram) {
+    const std::string noise("\xb8\x3e\x01\x2c\x0a\xe7\x08\x1d\x93\x51\xc4\x7f\x00\x21\x9e\x42", 16);
+    EXPECT_EQ(inspect(write(root / "noise.bin", noise + noise)).mime_type, "application/octet-stream");
+    EXPECT_EQ(inspect(write(root / "dos.exe", "MZ" + std::string(62, '\0'))).mime_type, "application/x-dosexec");
+    EXPECT_FALSE(allowed(model::MediaKind::file, inspect(root / "dos.exe").mime_type));
+}
+
 TEST_F(MediaFiles, ThumbnailsAreMadeOfAllowedImagesWithinThePixelLimit) {
     const auto image = write(root / "tiny.gif", gif);
     make_thumbnail(image, root / "tiny.jpg", 320, 1);
