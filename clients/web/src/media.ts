@@ -41,10 +41,19 @@ export function mediaUrl(access: MediaAccess, messageId: string, variant: MediaV
   return url;
 }
 
+function forget(key: string): void {
+  urls.get(key)?.then((u) => URL.revokeObjectURL(u), () => undefined);
+  urls.delete(key);
+}
+
 /** Revokes every blob: URL made for this user's media (sign-out): the next user must not see them. */
 export function forgetMediaUrls(): void {
-  for (const url of urls.values()) url.then((u) => URL.revokeObjectURL(u), () => undefined);
-  urls.clear();
+  for (const key of [...urls.keys()]) forget(key);
+}
+
+/** Revokes the blob: URLs of one message's media (deleted, or no longer the user's to see): never shown again. */
+export function forgetMediaOf(messageId: string): void {
+  for (const variant of Object.keys(queries)) forget(`${messageId}:${variant}`);
 }
 
 export function useMediaUrl(access: MediaAccess, messageId: string | undefined, variant: MediaVariant): string | undefined {

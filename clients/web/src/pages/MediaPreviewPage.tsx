@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ConfabError } from '@confab/sdk';
 import type { MessageModel } from '@confab/sdk';
-import { useMediaUrl } from '../media.js';
+import { followedMessage } from '../followed-message.js';
+import { forgetMediaOf, useMediaUrl } from '../media.js';
 import { navigate } from '../router.js';
 import { AudioPlayer, VideoPlayer } from '../components/VideoPlayer.js';
 import { LivePhoto } from '../components/LivePhoto.js';
@@ -14,7 +15,7 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
   const [message, setMessage] = useState<MessageModel>();
   const [problem, setProblem] = useState<string>();
   const [zoomed, setZoomed] = useState(false);
-  const url = useMediaUrl(session, messageId, 'full');
+  const fetched = useMediaUrl(session, messageId, 'full');
   useEffect(() => {
     // No such message for this user (another chat's, deleted, a mistyped id), or one with no
     // media: said so, instead of loading for ever.
@@ -24,6 +25,20 @@ export function MediaPreviewPage({ session, chatId, messageId }: { session: Sess
         ? notFound : 'The media cannot be loaded now. Try again when you are back online.'),
     );
   }, [messageId]);
+  // Deleted for everyone, hidden, or its chat no longer the user's while shown: not found.
+  useEffect(() => {
+    if (!message) return;
+    return session.client.subscribe((change) => {
+      const after = followedMessage(change, message);
+      if (after === 'gone' || after.is_deleted) setProblem(notFound);
+      else if (after !== message) setMessage(after);
+    });
+  }, [message]);
+  // Not found wins over bytes fetched earlier (this page or the tab's copy): they are dropped,
+  // also ones still arriving. A transient problem (offline) still shows bytes already here.
+  const gone = problem === notFound;
+  const url = gone ? undefined : fetched;
+  useEffect(() => { if (gone) forgetMediaOf(messageId); }, [gone, fetched]);
   const back = () => navigate(`/chats/${chatId}`);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') back(); };
