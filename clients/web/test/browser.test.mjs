@@ -301,6 +301,29 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.goto(users.chatPath);
   });
 
+  test('a reply\'s quote of a message older than the loaded window follows its edit and its deletion live', async () => {
+    const { ann, bob } = users;
+    const annId = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).user.id);
+    const group = await restAs(bob.page, 'POST', '/chats', { type: 'group', title: 'Old quotes', member_ids: [annId] });
+    const post = (body) => restAs(bob.page, 'POST', `/chats/${group.id}/messages`, { type: 'text', ...body });
+    const old = await post({ content: 'an old message' });
+    // A page of newer messages (the chat opens with the newest 50): the quote is fetched by id.
+    for (let n = 1; n <= 50; n++) await post({ content: `filler ${n}` });
+    await post({ content: 'a late reply', reply_to_id: old.id });
+    const quote = message(ann.page, 'a late reply').getByTestId('reply-quote');
+    try {
+      await ann.page.goto(`/chats/${group.id}`);
+      await quote.filter({ hasText: 'an old message' }).waitFor();
+      await restAs(bob.page, 'PUT', `/messages/${old.id}`, { content: 'an old message, edited' });
+      await quote.filter({ hasText: 'an old message, edited' }).waitFor();
+      await restAs(bob.page, 'DELETE', `/messages/${old.id}`);
+      await quote.filter({ hasText: 'Message deleted' }).waitFor();
+    } finally {
+      await ann.page.goto(users.chatPath);
+      await message(ann.page, 'Hi Ann').waitFor();
+    }
+  });
+
   test('the message actions menu takes the focus, moves it with the arrows, and Escape closes it and gives it back', async () => {
     const { bob } = users;
     const focused = () => bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent);

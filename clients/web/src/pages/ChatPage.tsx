@@ -6,6 +6,7 @@ import { MessageActions, MessageBubble, OutgoingBubble } from '../components/Mes
 import { OfflineBanner } from '../components/OfflineBanner.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { chatInfo } from '../chat-info.js';
+import { followedMessage } from '../followed-message.js';
 import { useBloc } from '../hooks.js';
 import { useCallState } from '../components/CallScreen.js';
 import { navigate } from '../router.js';
@@ -77,8 +78,20 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     return byMessage;
   }, [state.actions]);
 
-  // A reply's quote: from the window, else fetched once (it may be older than the window).
+  // A reply's quote: from the window, else fetched once (it may be older than the window) and
+  // then kept current from the client's changes, as the window's messages are.
   const [quoted, setQuoted] = useState<ReadonlyMap<string, MessageModel>>(new Map());
+  useEffect(() => session.client.subscribe((change) => setQuoted((known) => {
+    let next: Map<string, MessageModel> | undefined;
+    for (const [id, message] of known) {
+      const after = followedMessage(change, message);
+      if (after === message) continue;
+      next ??= new Map(known);
+      if (after === 'gone') next.delete(id);
+      else next.set(id, after);
+    }
+    return next ?? known;
+  })), []);
   const byId = useMemo(() => new Map([...quoted, ...state.messages.map((m): [string, MessageModel] => [m.id, m])]), [state.messages, quoted]);
   const asked = useRef(new Set<string>());
   useEffect(() => {
