@@ -241,6 +241,18 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await message(bob.page, 'Hello Bob').waitFor();
     await message(ann.page, 'Hello Bob').locator('[data-testid=tick][data-state=read]').waitFor();
 
+    // An Enter that confirms an input method's composition (isComposing, or keyCode 229) does not send.
+    const input = ann.page.getByLabel('Message', { exact: true });
+    await input.fill('変換');
+    await input.evaluate((textarea) => {
+      for (const init of [{ isComposing: true }, { keyCode: 229 }])
+        textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, ...init }));
+    });
+    await input.press('End');
+    await input.pressSequentially(' done', { delay: 20 });
+    await input.press('Enter');
+    await message(bob.page, '変換 done').waitFor();
+
     // The other way: typing and a reply.
     await act(bob.page, 'Hello Bob', 'Reply');
     await bob.page.getByLabel('Message', { exact: true }).pressSequentially('Hi Ann', { delay: 20 });
