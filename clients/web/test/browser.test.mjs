@@ -431,8 +431,21 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
 
     // Deleted for everyone while its preview is open: not found at once, its bytes dropped (the
     // blob: URL revoked), and still not found when the address is opened again in the tab.
+    // First its thumbnail fails to load for Bob (the network gone for it): it loads once he is back online.
+    let thumbnailRefused;
+    const refusedOnce = new Promise((resolve) => { thumbnailRefused = resolve; });
+    const thumbnails = (url) => url.searchParams.get('variant') === 'thumb';
+    await bob.page.route(thumbnails, (route) => { thumbnailRefused(); return route.abort('internetdisconnected'); });
     await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'to-delete.png', mimeType: 'image/png', buffer: png(80, 60, [20, 200, 90]) });
     const imageId = await newestMediaId(bob.page, 'to-delete.png');
+    await refusedOnce;
+    await bob.page.unroute(thumbnails);
+    const loading = bob.page.getByText('Loading image…');
+    await loading.waitFor();
+    await bob.context.setOffline(true);
+    await bob.page.getByTestId('offline-banner').waitFor();
+    await bob.context.setOffline(false);
+    await loading.waitFor({ state: 'detached' });
     const missing = bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' });
     await openInApp(bob.page, `${users.chatPath}/media/${imageId}`);
     await bob.page.waitForFunction(() => document.querySelector('[data-testid=preview-image]')?.naturalWidth === 80);
