@@ -629,6 +629,8 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await send(ann.page, 'Group hello');
     await message(bob.page, 'Group hello').getByTestId('sender').filter({ hasText: 'Ann' }).waitFor();
     assert.equal(await message(ann.page, 'Group hello').getByTestId('sender').count(), 0, 'no name on your own messages');
+    await send(bob.page, 'Bob was here');
+    await message(ann.page, 'Bob was here').getByTestId('sender').filter({ hasText: 'Bob' }).waitFor();
     await ann.page.getByRole('link', { name: 'Settings' }).click();
 
     // Removed while looking at it: Bob is told and cannot write; opened again, it is not found.
@@ -642,6 +644,10 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.goto('/');
     await bob.page.getByRole('heading', { name: 'Chats' }).waitFor();
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor({ state: 'detached' });
+    // A former member's messages still name them (their profile, as they are no longer among the members).
+    await ann.page.goto(groupPath);
+    await message(ann.page, 'Bob was here').getByTestId('sender').filter({ hasText: 'Bob' }).waitFor();
+    assert.equal(await ann.page.getByTestId('sender').filter({ hasText: 'Someone' }).count(), 0);
 
     await ann.page.goto(users.chatPath);
     await bob.page.goto(users.chatPath);
