@@ -928,6 +928,33 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await context.close();
   });
 
+  test('signing out offline revokes the token once back online', async () => {
+    const frank = await new RestClient({ baseUrl: server.baseUrl }).register({ username: `frank_${suffix}`, password: 'correct horse battery' });
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    const me = () => fetch(`${server.baseUrl}/api/v1/users/me`, { headers: { authorization: `Bearer ${frank.token}` } });
+    try {
+      await page.goto('/');
+      await page.evaluate((signedIn) => localStorage.setItem('confab.session', signedIn), JSON.stringify(frank));
+      await page.reload();
+      await page.getByRole('heading', { name: 'Chats' }).waitFor();
+      await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+      await context.setOffline(true);
+      await page.getByTestId('offline-banner').waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('form', { name: 'Sign in' }).waitFor();
+      // Before, the failed logout was dropped: the token stayed valid for good.
+      assert.equal((await me()).status, 200, 'the server was not told yet');
+      assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('confab.logouts'))), [frank.token]);
+      await context.setOffline(false);
+      await page.waitForFunction(() => localStorage.getItem('confab.logouts') === '[]');
+      assert.equal((await me()).status, 401, 'revoked once back online');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a chat of 10,000 messages opens at once and renders only the visible rows', async () => {
     const rest = new RestClient({ baseUrl: server.baseUrl });
     const cara = await rest.register({ username: `cara_${suffix}`, password: 'correct horse battery' });
