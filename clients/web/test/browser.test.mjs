@@ -402,6 +402,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       const img = document.querySelector('[data-testid=preview-image]');
       return img && img.complete && img.naturalWidth === 320;
     });
+    const sunsetId = new URL(bob.page.url()).pathname.split('/').pop();
     await bob.page.getByRole('button', { name: 'Zoom in' }).click();
     await bob.page.getByRole('button', { name: 'Zoom out' }).waitFor();
     await shoot(bob.page, 'media-preview');
@@ -424,6 +425,10 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await bob.page.goto(`${users.chatPath}/media/${crypto.randomUUID()}`);
       await bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' }).waitFor();
       assert.equal(await bob.page.getByText('Loading…').count(), 0);
+      // Nor is a message of another chat under a chat's address.
+      await bob.page.goto(`/chats/${crypto.randomUUID()}/media/${sunsetId}`);
+      await bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' }).waitFor();
+      assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
     } finally {
       await bob.page.goto(users.chatPath);
       await bob.page.getByTestId('message-list').waitFor();
@@ -479,6 +484,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     const saved = path.join(artifacts, 'downloaded-notes.txt');
     await download.saveAs(saved);
     assert.equal(readFileSync(saved, 'utf8'), 'Bring snacks.\n');
+    // Its preview address offers the download, not a broken image.
+    const fileId = await newestMediaId(bob.page, 'notes.txt');
+    try {
+      await bob.page.goto(`${users.chatPath}/media/${fileId}`);
+      await bob.page.getByTestId('media-preview').getByTestId('file').filter({ hasText: 'notes.txt' }).waitFor();
+      assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
+    } finally {
+      await bob.page.goto(users.chatPath);
+      await bob.page.getByTestId('message-list').waitFor();
+    }
   });
 
   test('an upload made offline waits for the connection and then goes; a refused one says why in words', async () => {
@@ -623,6 +638,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await shoot(ann.page, 'group-settings');
     // Bob has the group open: another member's message names its sender.
     const groupPath = new URL(ann.page.url()).pathname.replace(/\/settings$/, '');
+    users.groupPath = groupPath;
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).click();
     await bob.page.getByRole('heading', { name: 'Weekend trip' }).waitFor();
     await ann.page.goto(groupPath);
@@ -664,6 +680,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await bob.page.goto('/chats/not-a-uuid');
       await bob.page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
       assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+      // The settings and the gallery of a chat that is not Bob's (he was removed from the group) say so;
+      // a direct chat has no group settings. None offers to leave.
+      const leave = bob.page.getByRole('button', { name: 'Leave group' });
+      for (const [address, notice] of [[`${users.groupPath}/settings`, 'Chat not found'], [`${users.chatPath}/settings`, 'A direct chat has no group settings']]) {
+        await bob.page.goto(address);
+        await bob.page.getByTestId('settings-missing').filter({ hasText: notice }).waitFor();
+        assert.equal(await leave.count(), 0, address);
+      }
+      await bob.page.goto(`${users.groupPath}/gallery`);
+      await bob.page.getByRole('alert').filter({ hasText: 'Chat not found' }).waitFor();
     } finally {
       await bob.page.goto(users.chatPath);
       await message(bob.page, 'Hi Ann').waitFor();

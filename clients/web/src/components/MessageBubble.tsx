@@ -181,7 +181,7 @@ function VideoMessage({ message, media, onOpen }: { message: MessageModel; media
   );
 }
 
-function FileLink({ message, media }: { message: MessageModel; media: MediaAccess }) {
+export function FileLink({ message, media }: { message: MessageModel; media: MediaAccess }) {
   const name = message.media?.file_name ?? 'file';
   const download = async () => {
     const link = document.createElement('a');

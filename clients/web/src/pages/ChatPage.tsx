@@ -9,6 +9,7 @@ import { chatInfo } from '../chat-info.js';
 import { followedMessage } from '../followed-message.js';
 import { useBloc } from '../hooks.js';
 import { useCallState } from '../components/CallScreen.js';
+import { chatNotFound } from '../not-found.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
 import { profileOf } from '../users.js';
@@ -191,7 +192,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
       {uploading.map((u) => <UploadStatus key={u.id} upload={u} session={session} />)}
       {state.gone && (
         <p class="chat-gone" role="alert" data-testid="chat-gone">
-          {chat || state.messages.length ? 'You are no longer a member of this chat.' : 'Chat not found: it does not exist or you are not a member.'}
+          {chat || state.messages.length ? 'You are no longer a member of this chat.' : chatNotFound}
         </p>
       )}
       <InputBar
