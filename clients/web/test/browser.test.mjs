@@ -644,6 +644,8 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.goto(groupPath);
     await send(ann.page, 'Group hello');
     await message(bob.page, 'Group hello').getByTestId('sender').filter({ hasText: 'Ann' }).waitFor();
+    // A long unbroken name wraps inside its bubble.
+    assert.equal(await message(bob.page, 'Group hello').evaluate((bubble) => getComputedStyle(bubble.querySelector('[data-testid=sender]')).overflowWrap), 'anywhere');
     assert.equal(await message(ann.page, 'Group hello').getByTestId('sender').count(), 0, 'no name on your own messages');
     await send(bob.page, 'Bob was here');
     await message(ann.page, 'Bob was here').getByTestId('sender').filter({ hasText: 'Bob' }).waitFor();
@@ -976,6 +978,14 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await context.setOffline(false);
       await page.waitForFunction(() => localStorage.getItem('confab.logouts') === '[]');
       assert.equal((await me()).status, 401, 'revoked once back online');
+      // Signing in from a chat's address opens that chat (before, the chat list).
+      const address = `/chats/${crypto.randomUUID()}`;
+      await page.goto(address);
+      await page.getByLabel('Username').fill(`frank_${suffix}`);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, address);
     } finally {
       await context.close();
     }
