@@ -40,6 +40,12 @@ const gapResyncAfter = 50;
 /** What changed, for the stores to rebuild their states from. */
 export type ClientChange =
   | { kind: 'messages'; chatId: string; messages: MessageModel[]; removedIds: string[] }
+  /**
+   * A message deleted for everyone (message.deleted), told even when the cache does not hold it
+   * (then no `messages` change follows): a view showing an older message it fetched itself, a
+   * reply's quote or a preview, follows it from this.
+   */
+  | { kind: 'messageDeleted'; chatId: string; messageId: string; version: number }
   | { kind: 'chats'; chats: ChatModel[] }
   | { kind: 'chatRemoved'; chatId: string }
   | { kind: 'members'; chatId: string; members: ChatMemberModel[]; removedUserIds: string[] }
@@ -356,6 +362,7 @@ export class ConfabClient {
       case 'message.deleted': {
         const { chat_id, message_id, version } = event.data as Frame<'message.deleted'>;
         await this.changeMessage(chat_id, message_id, (message) => deletedMessage(message, version));
+        this.emit({ kind: 'messageDeleted', chatId: chat_id, messageId: message_id, version });
         await this.received(chat_id, version);
         break;
       }

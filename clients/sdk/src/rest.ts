@@ -148,7 +148,7 @@ export class RestClient {
   // ----- accounts
   register(request: RegisterRequest) { return this.request<SignedIn>('POST', '/auth/register', { body: request }); }
   login(request: LoginRequest) { return this.request<SignedIn>('POST', '/auth/login', { body: request }); }
-  logout() { return this.request<void>('POST', '/auth/logout', { idempotent: true }); }
+  logout(options: Pick<RequestOptions, 'retries'> = {}) { return this.request<void>('POST', '/auth/logout', { idempotent: true, ...options }); }
   me(options: Pick<RequestOptions, 'retries'> = {}) { return this.request<UserModel>('GET', '/users/me', options); }
   user(id: string) { return this.request<UserModel>('GET', `/users/${id}`); }
   searchUsers(query: string, page: { limit?: number; cursor?: string | null } = {}) {

@@ -26,10 +26,8 @@ export function App() {
   useEffect(() => session?.client.onTokenRefused(() => void signOut(session)), [session]);
 
   if (!session) {
-    const signedIn = (result: SignedIn) => {
-      setSession(startSession(result));
-      navigate('/', true);
-    };
+    // The address stays: signing in from a chat's address (a link, a reload after the session ended) opens that chat.
+    const signedIn = (result: SignedIn) => setSession(startSession(result));
     return <SignInPage onSignedIn={signedIn} />;
   }
   return (

@@ -1,5 +1,8 @@
 import { render } from 'preact';
 import { App } from './App.js';
+import { revokeSignedOutTokens } from './session.js';
+
+revokeSignedOutTokens();
 
 render(<App />, document.getElementById('app')!);
 

@@ -41,19 +41,45 @@ export function mediaUrl(access: MediaAccess, messageId: string, variant: MediaV
   return url;
 }
 
-/** Revokes every blob: URL made for this user's media (sign-out): the next user must not see them. */
-export function forgetMediaUrls(): void {
-  for (const url of urls.values()) url.then((u) => URL.revokeObjectURL(u), () => undefined);
-  urls.clear();
+function forget(key: string): void {
+  urls.get(key)?.then((u) => URL.revokeObjectURL(u), () => undefined);
+  urls.delete(key);
 }
 
+/** Revokes every blob: URL made for this user's media (sign-out): the next user must not see them. */
+export function forgetMediaUrls(): void {
+  for (const key of [...urls.keys()]) forget(key);
+}
+
+/** Revokes the blob: URLs of one message's media (deleted, or no longer the user's to see): never shown again. */
+export function forgetMediaOf(messageId: string): void {
+  for (const variant of Object.keys(queries)) forget(`${messageId}:${variant}`);
+}
+
+/**
+ * Calls `retry` once, when the client's connection next opens or the browser says it is back
+ * online (whichever is first); returns the cancel.
+ */
+function whenBackOnline({ client }: MediaAccess, retry: () => void): () => void {
+  const stop = () => { stopOpen(); removeEventListener('online', back); };
+  const back = () => { stop(); retry(); };
+  const stopOpen = client.connection.onOpen(back);
+  addEventListener('online', back);
+  return stop;
+}
+
+/** A message's media as a blob: URL; a load that failed (offline, the server away) is tried again once back online. */
 export function useMediaUrl(access: MediaAccess, messageId: string | undefined, variant: MediaVariant): string | undefined {
   const [url, setUrl] = useState<string>();
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     if (!messageId) return;
     let current = true;
-    mediaUrl(access, messageId, variant).then((u) => current && setUrl(u), () => undefined);
-    return () => { current = false; };
-  }, [access, messageId, variant]);
+    let stopWaiting: (() => void) | undefined;
+    mediaUrl(access, messageId, variant).then((u) => current && setUrl(u), () => {
+      if (current) stopWaiting = whenBackOnline(access, () => setAttempt((n) => n + 1));
+    });
+    return () => { current = false; stopWaiting?.(); };
+  }, [access, messageId, variant, attempt]);
   return url;
 }

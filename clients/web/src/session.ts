@@ -1,6 +1,6 @@
 // The signed-in user's client: the SDK's ConfabClient with its cache in IndexedDB and its
 // outbox in localStorage, and the stores the pages share.
-import { ChatBloc, ConfabClient, IndexedDbCache, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
+import { ChatBloc, ConfabClient, IndexedDbCache, isTransient, KeyValueOutboxStorage, RestClient, UploadBloc } from '@confab/sdk';
 import type { PendingAction, SignedIn, UserModel } from '@confab/sdk';
 import { CallController } from './call.js';
 import { forgetMediaUrls } from './media.js';
@@ -9,6 +9,8 @@ const sessionKey = 'confab.session';
 const cacheName = (userId: string) => `confab.cache.${userId}`;
 const outboxKey = (userId: string) => `confab.outbox.${userId}`;
 const actionsKey = (userId: string) => `confab.actions.${userId}`;
+/** Tokens signed out while the server could not be told (offline): revoked once it can be. */
+const logoutsKey = 'confab.logouts';
 
 export interface Session {
   token: string;
@@ -62,7 +64,10 @@ export function startSession(signedIn: SignedIn): Session {
     for (const listener of userListeners) listener(session.user);
   };
   client.subscribe((change) => { if (change.kind === 'user') userChanged(change.user); });
-  client.connection.onOpen(() => void client.rest.me({ retries: 0 }).then(userChanged, () => undefined));
+  client.connection.onOpen(() => {
+    void client.rest.me({ retries: 0 }).then(userChanged, () => undefined);
+    void sendKeptLogouts();
+  });
   // The browser knows it lost the network before a heartbeat would: show it and queue sends.
   addEventListener('offline', () => client.connection.interrupt());
   void client.start().then(() => session.chats.add({ type: 'load' })).catch(() => undefined);
@@ -75,7 +80,8 @@ export async function endSession(session: Session): Promise<void> {
   await session.calls.hangUp();
   // Stopped first: the logout closes this token's sockets (4001), which is then not taken for a refused token.
   session.client.stop();
-  await session.client.rest.logout().catch(() => undefined);
+  // Not told now (offline, the server away), the token would stay valid: kept to be revoked later.
+  await session.client.rest.logout({ retries: 0 }).catch((error) => { if (isTransient(error)) keepLogout(session.token); });
   session.chats.dispose();
   session.uploads.dispose();
   localStorage.removeItem(sessionKey);
@@ -83,4 +89,24 @@ export async function endSession(session: Session): Promise<void> {
   await session.client.cache.clear();
   localStorage.removeItem(outboxKey(session.user.id));
   localStorage.removeItem(actionsKey(session.user.id));
+}
+
+const keptLogouts = (): string[] => JSON.parse(localStorage.getItem(logoutsKey) ?? '[]') as string[];
+
+function keepLogout(token: string): void {
+  localStorage.setItem(logoutsKey, JSON.stringify([...new Set([...keptLogouts(), token])]));
+}
+
+/** Sends the logouts of tokens signed out offline; each is forgotten once the server took it or no longer knows the token. */
+async function sendKeptLogouts(): Promise<void> {
+  for (const token of keptLogouts()) {
+    const told = await new RestClient({ baseUrl: location.origin, token }).logout({ retries: 0 }).then(() => true, (error) => !isTransient(error));
+    if (told) localStorage.setItem(logoutsKey, JSON.stringify(keptLogouts().filter((kept) => kept !== token)));
+  }
+}
+
+/** Revokes the tokens signed out offline: now, and each time the browser is back online (whoever is signed in then). */
+export function revokeSignedOutTokens(): void {
+  void sendKeptLogouts();
+  addEventListener('online', () => void sendKeptLogouts());
 }

@@ -183,6 +183,23 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     return text ? JSON.parse(text) : undefined;
   };
 
+  /** Opens an app address the way the app's links do (history.pushState, no page load): the tab keeps its media. */
+  const openInApp = (page, address) => page.evaluate((to) => {
+    history.pushState(null, '', to);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, address);
+
+  /** The id of the newest message of the page's open chat whose media is the file `fileName`, once the server has it. */
+  const newestMediaId = async (page, fileName) => {
+    const chatId = new URL(page.url()).pathname.split('/')[2];
+    const found = await page.waitForFunction(async ([id, name]) => {
+      const { token } = JSON.parse(localStorage.getItem('confab.session'));
+      const response = await fetch(`/api/v1/chats/${id}/messages?limit=10`, { headers: { authorization: `Bearer ${token}` } });
+      return (await response.json()).messages.find((m) => m.media?.file_name === name)?.id;
+    }, [chatId, fileName], { polling: 200 });
+    return found.jsonValue();
+  };
+
   before(async () => {
     database = new TestDatabase();
     server = new TestServer(database, { CONFAB_WEB_ROOT: dist });
@@ -223,6 +240,18 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await ann.page.getByLabel('Message', { exact: true }).press('Enter');
     await message(bob.page, 'Hello Bob').waitFor();
     await message(ann.page, 'Hello Bob').locator('[data-testid=tick][data-state=read]').waitFor();
+
+    // An Enter that confirms an input method's composition (isComposing, or keyCode 229) does not send.
+    const input = ann.page.getByLabel('Message', { exact: true });
+    await input.fill('変換');
+    await input.evaluate((textarea) => {
+      for (const init of [{ isComposing: true }, { keyCode: 229 }])
+        textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, ...init }));
+    });
+    await input.press('End');
+    await input.pressSequentially(' done', { delay: 20 });
+    await input.press('Enter');
+    await message(bob.page, '変換 done').waitFor();
 
     // The other way: typing and a reply.
     await act(bob.page, 'Hello Bob', 'Reply');
@@ -282,6 +311,29 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await row.waitFor();
     await row.getByTestId('unread').waitFor({ state: 'detached' });
     await ann.page.goto(users.chatPath);
+  });
+
+  test('a reply\'s quote of a message older than the loaded window follows its edit and its deletion live', async () => {
+    const { ann, bob } = users;
+    const annId = await ann.page.evaluate(() => JSON.parse(localStorage.getItem('confab.session')).user.id);
+    const group = await restAs(bob.page, 'POST', '/chats', { type: 'group', title: 'Old quotes', member_ids: [annId] });
+    const post = (body) => restAs(bob.page, 'POST', `/chats/${group.id}/messages`, { type: 'text', ...body });
+    const old = await post({ content: 'an old message' });
+    // A page of newer messages (the chat opens with the newest 50): the quote is fetched by id.
+    for (let n = 1; n <= 50; n++) await post({ content: `filler ${n}` });
+    await post({ content: 'a late reply', reply_to_id: old.id });
+    const quote = message(ann.page, 'a late reply').getByTestId('reply-quote');
+    try {
+      await ann.page.goto(`/chats/${group.id}`);
+      await quote.filter({ hasText: 'an old message' }).waitFor();
+      await restAs(bob.page, 'PUT', `/messages/${old.id}`, { content: 'an old message, edited' });
+      await quote.filter({ hasText: 'an old message, edited' }).waitFor();
+      await restAs(bob.page, 'DELETE', `/messages/${old.id}`);
+      await quote.filter({ hasText: 'Message deleted' }).waitFor();
+    } finally {
+      await ann.page.goto(users.chatPath);
+      await message(ann.page, 'Hi Ann').waitFor();
+    }
   });
 
   test('the message actions menu takes the focus, moves it with the arrows, and Escape closes it and gives it back', async () => {
@@ -350,6 +402,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       const img = document.querySelector('[data-testid=preview-image]');
       return img && img.complete && img.naturalWidth === 320;
     });
+    const sunsetId = new URL(bob.page.url()).pathname.split('/').pop();
     await bob.page.getByRole('button', { name: 'Zoom in' }).click();
     await bob.page.getByRole('button', { name: 'Zoom out' }).waitFor();
     await shoot(bob.page, 'media-preview');
@@ -372,10 +425,53 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await bob.page.goto(`${users.chatPath}/media/${crypto.randomUUID()}`);
       await bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' }).waitFor();
       assert.equal(await bob.page.getByText('Loading…').count(), 0);
+      // Nor is a message of another chat under a chat's address.
+      await bob.page.goto(`/chats/${crypto.randomUUID()}/media/${sunsetId}`);
+      await bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' }).waitFor();
+      assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
     } finally {
       await bob.page.goto(users.chatPath);
       await bob.page.getByTestId('message-list').waitFor();
     }
+
+    // Deleted for everyone while its preview is open: not found at once, its bytes dropped (the
+    // blob: URL revoked), and still not found when the address is opened again in the tab.
+    // First its thumbnail fails to load for Bob (the network gone for it): it loads once he is back online.
+    let thumbnailRefused;
+    const refusedOnce = new Promise((resolve) => { thumbnailRefused = resolve; });
+    const thumbnails = (url) => url.searchParams.get('variant') === 'thumb';
+    await bob.page.route(thumbnails, (route) => { thumbnailRefused(); return route.abort('internetdisconnected'); });
+    await ann.page.getByLabel('Attach a photo, video or file').setInputFiles({ name: 'to-delete.png', mimeType: 'image/png', buffer: png(80, 60, [20, 200, 90]) });
+    const imageId = await newestMediaId(bob.page, 'to-delete.png');
+    await refusedOnce;
+    await bob.page.unroute(thumbnails);
+    const loading = bob.page.getByText('Loading image…');
+    await loading.waitFor();
+    await bob.context.setOffline(true);
+    await bob.page.getByTestId('offline-banner').waitFor();
+    await bob.context.setOffline(false);
+    await loading.waitFor({ state: 'detached' });
+    const missing = bob.page.getByTestId('media-missing').filter({ hasText: 'Media not found' });
+    await openInApp(bob.page, `${users.chatPath}/media/${imageId}`);
+    await bob.page.waitForFunction(() => document.querySelector('[data-testid=preview-image]')?.naturalWidth === 80);
+    const shownUrl = await bob.page.getByTestId('preview-image').getAttribute('src');
+    await restAs(ann.page, 'DELETE', `/messages/${imageId}`);
+    await missing.waitFor();
+    assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
+    // Revoked: it no longer loads as an image (fetch cannot tell: the page's CSP refuses it blob: URLs).
+    await bob.page.waitForFunction((url) => new Promise((resolve) => {
+      const image = new Image();
+      image.onload = () => resolve(false);
+      image.onerror = () => resolve(true);
+      image.src = url;
+    }), shownUrl);
+    await bob.page.evaluate(() => history.back());
+    await bob.page.getByTestId('message-list').waitFor();
+    await bob.page.evaluate(() => history.forward());
+    await missing.waitFor();
+    assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
+    await bob.page.evaluate(() => history.back());
+    await bob.page.getByTestId('message-list').waitFor();
   });
 
   test('a file sent by one downloads for the other under its name', async () => {
@@ -388,6 +484,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     const saved = path.join(artifacts, 'downloaded-notes.txt');
     await download.saveAs(saved);
     assert.equal(readFileSync(saved, 'utf8'), 'Bring snacks.\n');
+    // Its preview address offers the download, not a broken image.
+    const fileId = await newestMediaId(bob.page, 'notes.txt');
+    try {
+      await bob.page.goto(`${users.chatPath}/media/${fileId}`);
+      await bob.page.getByTestId('media-preview').getByTestId('file').filter({ hasText: 'notes.txt' }).waitFor();
+      assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
+    } finally {
+      await bob.page.goto(users.chatPath);
+      await bob.page.getByTestId('message-list').waitFor();
+    }
   });
 
   test('an upload made offline waits for the connection and then goes; a refused one says why in words', async () => {
@@ -532,12 +638,17 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await shoot(ann.page, 'group-settings');
     // Bob has the group open: another member's message names its sender.
     const groupPath = new URL(ann.page.url()).pathname.replace(/\/settings$/, '');
+    users.groupPath = groupPath;
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).click();
     await bob.page.getByRole('heading', { name: 'Weekend trip' }).waitFor();
     await ann.page.goto(groupPath);
     await send(ann.page, 'Group hello');
     await message(bob.page, 'Group hello').getByTestId('sender').filter({ hasText: 'Ann' }).waitFor();
+    // A long unbroken name wraps inside its bubble.
+    assert.equal(await message(bob.page, 'Group hello').evaluate((bubble) => getComputedStyle(bubble.querySelector('[data-testid=sender]')).overflowWrap), 'anywhere');
     assert.equal(await message(ann.page, 'Group hello').getByTestId('sender').count(), 0, 'no name on your own messages');
+    await send(bob.page, 'Bob was here');
+    await message(ann.page, 'Bob was here').getByTestId('sender').filter({ hasText: 'Bob' }).waitFor();
     await ann.page.getByRole('link', { name: 'Settings' }).click();
 
     // Removed while looking at it: Bob is told and cannot write; opened again, it is not found.
@@ -551,6 +662,10 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await bob.page.goto('/');
     await bob.page.getByRole('heading', { name: 'Chats' }).waitFor();
     await bob.page.getByTestId('chat-row').filter({ hasText: 'Weekend trip' }).waitFor({ state: 'detached' });
+    // A former member's messages still name them (their profile, as they are no longer among the members).
+    await ann.page.goto(groupPath);
+    await message(ann.page, 'Bob was here').getByTestId('sender').filter({ hasText: 'Bob' }).waitFor();
+    assert.equal(await ann.page.getByTestId('sender').filter({ hasText: 'Someone' }).count(), 0);
 
     await ann.page.goto(users.chatPath);
     await bob.page.goto(users.chatPath);
@@ -567,6 +682,16 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
       await bob.page.goto('/chats/not-a-uuid');
       await bob.page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
       assert.equal(await bob.page.getByLabel('Message', { exact: true }).isDisabled(), true);
+      // The settings and the gallery of a chat that is not Bob's (he was removed from the group) say so;
+      // a direct chat has no group settings. None offers to leave.
+      const leave = bob.page.getByRole('button', { name: 'Leave group' });
+      for (const [address, notice] of [[`${users.groupPath}/settings`, 'Chat not found'], [`${users.chatPath}/settings`, 'A direct chat has no group settings']]) {
+        await bob.page.goto(address);
+        await bob.page.getByTestId('settings-missing').filter({ hasText: notice }).waitFor();
+        assert.equal(await leave.count(), 0, address);
+      }
+      await bob.page.goto(`${users.groupPath}/gallery`);
+      await bob.page.getByRole('alert').filter({ hasText: 'Chat not found' }).waitFor();
     } finally {
       await bob.page.goto(users.chatPath);
       await message(bob.page, 'Hi Ann').waitFor();
@@ -829,6 +954,41 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await signIn.waitFor();
     assert.equal(await savedSession(), null);
     await context.close();
+  });
+
+  test('signing out offline revokes the token once back online', async () => {
+    const frank = await new RestClient({ baseUrl: server.baseUrl }).register({ username: `frank_${suffix}`, password: 'correct horse battery' });
+    const context = await browser.newContext({ viewport: phone, baseURL: server.baseUrl });
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    const me = () => fetch(`${server.baseUrl}/api/v1/users/me`, { headers: { authorization: `Bearer ${frank.token}` } });
+    try {
+      await page.goto('/');
+      await page.evaluate((signedIn) => localStorage.setItem('confab.session', signedIn), JSON.stringify(frank));
+      await page.reload();
+      await page.getByRole('heading', { name: 'Chats' }).waitFor();
+      await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+      await context.setOffline(true);
+      await page.getByTestId('offline-banner').waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('form', { name: 'Sign in' }).waitFor();
+      // Before, the failed logout was dropped: the token stayed valid for good.
+      assert.equal((await me()).status, 200, 'the server was not told yet');
+      assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('confab.logouts'))), [frank.token]);
+      await context.setOffline(false);
+      await page.waitForFunction(() => localStorage.getItem('confab.logouts') === '[]');
+      assert.equal((await me()).status, 401, 'revoked once back online');
+      // Signing in from a chat's address opens that chat (before, the chat list).
+      const address = `/chats/${crypto.randomUUID()}`;
+      await page.goto(address);
+      await page.getByLabel('Username').fill(`frank_${suffix}`);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByTestId('chat-gone').filter({ hasText: 'Chat not found' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, address);
+    } finally {
+      await context.close();
+    }
   });
 
   test('a chat of 10,000 messages opens at once and renders only the visible rows', async () => {

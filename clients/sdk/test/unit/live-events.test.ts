@@ -132,3 +132,15 @@ test('the signed-in user renamed on another device: the client tells the app (us
   assert.deepEqual(users, ['me:Me, renamed']);
   done();
 });
+
+test('a deletion of a message the cache does not hold is told all the same (messageDeleted), so a quote fetched by id can follow it', async () => {
+  const { server, socket, done } = await withChat();
+  const deleted: string[] = [];
+  server.client.subscribe((change) => { if (change.kind === 'messageDeleted') deleted.push(`${change.chatId}:${change.messageId}:${change.version}`); });
+  // m1 is older than anything cached: before, nothing at all was told of its deletion.
+  socket.push('message.deleted', { chat_id: 'c1', message_id: 'm1', version: 9 });
+  socket.push('message.deleted', { chat_id: 'c1', message_id: 'm4', version: 10 });
+  await settled();
+  assert.deepEqual(deleted, ['c1:m1:9', 'c1:m4:10']);
+  done();
+});

@@ -69,7 +69,9 @@ export function InputBar({ onSend, onSaveEdit, onTyping, onAttach, onShareLocati
           <textarea ref={input} id="message-input" rows={1} placeholder="Message" value={text}
             onInput={(e) => { setText(e.currentTarget.value); onTyping(); }}
             onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey) submit(e);
+              // An Enter that confirms an input method's composition (Japanese, Chinese) is not a send;
+              // keyCode 229 marks it where isComposing is not set (Safari's last keydown of it).
+              if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) submit(e);
               if (e.key === 'Escape' && (editing || replyTo)) { setText(''); onCancel(); }
             }} />
           <button type="submit" aria-label={editing ? 'Save edit' : 'Send'}>{editing ? 'Save' : 'Send'}</button>

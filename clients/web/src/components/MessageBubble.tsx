@@ -20,7 +20,8 @@ export interface MessageBubbleProps {
   message: MessageModel;
   me: string;
   media: MediaAccess;
-  senderName: string;
+  /** Undefined while not known yet (then no name is written). */
+  senderName?: string;
   /** Another member has read up to this message. */
   read: boolean;
   repliedTo?: MessageModel;
@@ -69,14 +70,14 @@ export function MessageBubble({ message, me, media, senderName, read, repliedTo,
     );
   if (message.is_deleted)
     return (
-      <article class={`bubble deleted${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${senderName}: message deleted`}>
+      <article class={`bubble deleted${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${senderName ?? 'Someone'}: message deleted`}>
         <p class="content"><em>Message deleted</em></p>
         {status}
       </article>
     );
   return (
-    <article class={`bubble${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${mine ? 'You' : senderName} at ${time(message.created_at)}`}>
-      {showSender && !mine && <p class="sender" data-testid="sender" dir="auto">{senderName}</p>}
+    <article class={`bubble${mine ? ' mine' : ''}`} data-testid="message" data-seq={message.seq} aria-label={`${mine ? 'You' : senderName ?? 'Someone'} at ${time(message.created_at)}`}>
+      {showSender && !mine && senderName && <p class="sender" data-testid="sender" dir="auto">{senderName}</p>}
       {repliedTo && (
         <blockquote class="reply-quote" data-testid="reply-quote" dir="auto">
           {repliedTo.is_deleted ? 'Message deleted' : repliedTo.content || 'Attachment'}
@@ -180,7 +181,7 @@ function VideoMessage({ message, media, onOpen }: { message: MessageModel; media
   );
 }
 
-function FileLink({ message, media }: { message: MessageModel; media: MediaAccess }) {
+export function FileLink({ message, media }: { message: MessageModel; media: MediaAccess }) {
   const name = message.media?.file_name ?? 'file';
   const download = async () => {
     const link = document.createElement('a');

@@ -6,10 +6,13 @@ import { MessageActions, MessageBubble, OutgoingBubble } from '../components/Mes
 import { OfflineBanner } from '../components/OfflineBanner.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { chatInfo } from '../chat-info.js';
+import { followedMessage } from '../followed-message.js';
 import { useBloc } from '../hooks.js';
 import { useCallState } from '../components/CallScreen.js';
+import { chatNotFound } from '../not-found.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
+import { profileOf } from '../users.js';
 
 type Row = { kind: 'message'; message: MessageModel } | { kind: 'outgoing'; entry: OutboxEntry };
 
@@ -49,7 +52,18 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
   const info = chat ? chatInfo(chat, list, me) : { title: 'Chat', other: undefined, online: false };
   // Only a group's call takes more participants (call.join).
   const joinable = chat?.type === 'group' && !inCall ? calls.running[chatId] : undefined;
-  const nameOf = (id: string | null) => members.find((m) => m.user.id === id)?.user.display_name ?? 'Someone';
+  // Senders who are no longer members (left, removed) are named from their profile. Nobody is
+  // named before the members are known, so no one shows as "Someone" while they load.
+  const [formerNames, setFormerNames] = useState<Readonly<Record<string, string>>>({});
+  const membersKnown = list.members[chatId] !== undefined;
+  useEffect(() => {
+    if (!membersKnown) return;
+    for (const { sender_id: id } of state.messages)
+      if (id && !(id in formerNames) && !members.some((m) => m.user.id === id))
+        profileOf(session, id).then((user) => setFormerNames((names) => ({ ...names, [id]: user.display_name })), () => undefined);
+  }, [state.messages, members]);
+  /** The sender's name; undefined while it is not known yet. */
+  const nameOf = (id: string | null) => members.find((m) => m.user.id === id)?.user.display_name ?? (id ? formerNames[id] : undefined);
   // The furthest another member has read (their receipts, or the member list's last_read_seq).
   const readByOthers = Math.max(0, ...members.filter((m) => m.user.id !== me).map((m) => Math.max(m.last_read_seq ?? 0, state.readBy[m.user.id] ?? 0)),
     ...Object.entries(state.readBy).filter(([id]) => id !== me).map(([, seq]) => seq));
@@ -77,8 +91,20 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
     return byMessage;
   }, [state.actions]);
 
-  // A reply's quote: from the window, else fetched once (it may be older than the window).
+  // A reply's quote: from the window, else fetched once (it may be older than the window) and
+  // then kept current from the client's changes, as the window's messages are.
   const [quoted, setQuoted] = useState<ReadonlyMap<string, MessageModel>>(new Map());
+  useEffect(() => session.client.subscribe((change) => setQuoted((known) => {
+    let next: Map<string, MessageModel> | undefined;
+    for (const [id, message] of known) {
+      const after = followedMessage(change, message);
+      if (after === message) continue;
+      next ??= new Map(known);
+      if (after === 'gone') next.delete(id);
+      else next.set(id, after);
+    }
+    return next ?? known;
+  })), []);
   const byId = useMemo(() => new Map([...quoted, ...state.messages.map((m): [string, MessageModel] => [m.id, m])]), [state.messages, quoted]);
   const asked = useRef(new Set<string>());
   useEffect(() => {
@@ -131,7 +157,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
         <div class="chat-head">
           <h1>{info.title}</h1>
           <p class="status" data-testid="chat-status" aria-live="polite">
-            {typing.length ? `${typing.map(nameOf).join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? presenceText(info.online) : `${chat?.member_count ?? ''} members`}
+            {typing.length ? `${typing.map((id) => nameOf(id) ?? 'Someone').join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…` : info.other ? presenceText(info.online) : `${chat?.member_count ?? ''} members`}
           </p>
         </div>
         {joinable && (
@@ -166,7 +192,7 @@ export function ChatPage({ session, chatId }: { session: Session; chatId: string
       {uploading.map((u) => <UploadStatus key={u.id} upload={u} session={session} />)}
       {state.gone && (
         <p class="chat-gone" role="alert" data-testid="chat-gone">
-          {chat || state.messages.length ? 'You are no longer a member of this chat.' : 'Chat not found: it does not exist or you are not a member.'}
+          {chat || state.messages.length ? 'You are no longer a member of this chat.' : chatNotFound}
         </p>
       )}
       <InputBar

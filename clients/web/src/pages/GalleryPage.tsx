@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { MessageModel, MessagePage } from '@confab/sdk';
 import { Thumbnail } from '../components/MessageBubble.js';
+import { chatNotFound, isNotFound } from '../not-found.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
 
@@ -10,7 +11,7 @@ export function GalleryPage({ session, chatId }: { session: Session; chatId: str
   const [error, setError] = useState<string>();
   useEffect(() => {
     session.client.rest.request<MessagePage>('GET', `/chats/${chatId}/media`, { query: { limit: 100 } })
-      .then((page) => setMessages(page.messages), () => setError('The media cannot be loaded now.'));
+      .then((page) => setMessages(page.messages), (failure) => setError(isNotFound(failure) ? chatNotFound : 'The media cannot be loaded now.'));
   }, [chatId]);
   const visual = (messages ?? []).filter((m) => m.media && (m.media.kind === 'image' || m.media.kind === 'video'));
   return (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useBloc } from '../hooks.js';
 import { navigate } from '../router.js';
 import type { Session } from '../session.js';
+import { chatNotFound, isNotFound } from '../not-found.js';
 import { usernameList, usersNamed } from '../users.js';
 
 /** A group's title and members: owners and admins rename, add, promote and remove; anyone leaves. */
@@ -12,9 +13,12 @@ export function GroupSettingsPage({ session, chatId }: { session: Session; chatI
   const [title, setTitle] = useState(chat?.title ?? '');
   const [adding, setAdding] = useState('');
   const [error, setError] = useState<string>();
-  useEffect(() => { void session.chats.add({ type: 'loadMembers', chatId }).catch(() => undefined); }, [chatId]);
+  // A chat that is not the user's (its members refused: not found) has no settings to show.
+  const [missing, setMissing] = useState(false);
+  useEffect(() => { session.chats.add({ type: 'loadMembers', chatId }).catch((failure) => setMissing(isNotFound(failure))); }, [chatId]);
   useEffect(() => { if (chat?.title) setTitle(chat.title); }, [chat?.title]);
   const me = session.user.id;
+  const direct = chat?.type === 'direct';
   const manager = chat?.me.role === 'owner' || chat?.me.role === 'admin';
   const run = (action: () => Promise<unknown>) => {
     setError(undefined);
@@ -29,6 +33,9 @@ export function GroupSettingsPage({ session, chatId }: { session: Session; chatI
         <h1>Group settings</h1>
       </header>
       {error && <p class="error" role="alert">{error}</p>}
+      {missing && <p class="chat-gone" role="alert" data-testid="settings-missing">{chatNotFound}</p>}
+      {direct && <p class="chat-gone" role="status" data-testid="settings-missing">A direct chat has no group settings.</p>}
+      {!missing && !direct && <>
       <form class="section" aria-label="Group title" onSubmit={(e) => { e.preventDefault(); run(() => session.chats.add({ type: 'update', chatId, request: { title: title.trim() } })); }}>
         <label>Title<input value={title} disabled={!manager} onInput={(e) => setTitle(e.currentTarget.value)} required /></label>
         {manager && <button type="submit">Save title</button>}
@@ -67,6 +74,7 @@ export function GroupSettingsPage({ session, chatId }: { session: Session; chatI
         await session.chats.add({ type: 'leave', chatId });
         navigate('/');
       })}>Leave group</button>
+      </>}
     </div>
   );
 }
