@@ -152,8 +152,9 @@ domain::SendMessage parse_send(const Json& data, std::string chat_id, std::strin
     const Json& metadata = given != data.end() && given->is_object() ? *given : no_metadata;
     if (message.type == model::MessageType::location || metadata.contains("location"))
         message.location = parse_location(metadata);
+    // A poll on another type is refused by the domain, naming `poll`, whatever it holds.
     if (const auto poll = data.find("poll"); poll != data.end() && !poll->is_null())
-        message.poll = parse_poll(*poll, message.content);
+        message.poll = message.type == model::MessageType::poll ? parse_poll(*poll, message.content) : model::Poll{};
     return message;
 }
 

@@ -298,8 +298,8 @@ boost::asio::awaitable<Uploaded> MediaService::receive(Upload upload, std::files
             motion.clear();
         }
         // ... unless, between the tries, no lock held, the removal of another use took them.
-        const bool stored_still = storage_.age_of(media.storage_key) &&
-                                  (!media.live_video || storage_.age_of(media.live_video->storage_key));
+        const bool stored_still =
+            storage_.age_of(media.storage_key) && (!media.live_video || storage_.age_of(media.live_video->storage_key));
         if (!stored_still) throw Error(ErrorCode::unavailable, "the upload was lost in a retry; send it again");
         return store::media::insert(tx, media);
     });

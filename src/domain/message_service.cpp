@@ -59,17 +59,17 @@ void MessageService::check_send(const SendMessage& m) const {
     if (m.thread_root_id) require_uuid(*m.thread_root_id, "thread_root_id");
     if (m.media_id) require_uuid(*m.media_id, "media_id");
     require_client_id(m.client_id);
+    if (m.poll && m.type != MessageType::poll) throw bad_request("poll is for poll messages", "poll");
+    if (m.poll && m.from_template) throw bad_request("a poll's content is its question", "template_id");
     if (m.from_template) {
         if (!m.content.empty()) throw bad_request("send content or template_id, not both", "content");
         require_uuid(m.from_template->template_id, "template_id");
         if (!m.entities.empty()) throw bad_request("a template's content takes no entities", "entities");
     }
-    if (m.poll && m.type != MessageType::poll) throw bad_request("poll is for poll messages", "poll");
     switch (m.type) {
         case MessageType::text: validate_content(m.content, !m.from_template); break;
         case MessageType::poll:
             if (!m.poll) throw bad_request("poll messages need a poll", "poll");
-            if (m.from_template) throw bad_request("a poll's content is its question", "template_id");
             if (m.media_id) throw bad_request("a poll has no media", "media_id");
             polls::check_new(m.content, *m.poll, model::now());
             break;

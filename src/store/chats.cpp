@@ -158,7 +158,10 @@ void prepare(Tx& tx) {
                "only_admins_can_pin = $8, only_admins_can_mention_all = $10, slow_mode_seconds = $11, "
                "metadata = coalesce($9::jsonb, metadata), "
                "access_version = access_version + 1, updated_at = now() "
-               "WHERE id = $1::uuid");
+               "WHERE id = $1::uuid AND (title, avatar_url, only_admins_can_post, only_admins_can_edit_info, "
+               "only_admins_can_add_members, only_admins_can_pin, only_admins_can_mention_all, slow_mode_seconds, "
+               "metadata) IS DISTINCT FROM (coalesce($2, title), CASE WHEN $3 THEN $4 ELSE avatar_url END, $5, $6, "
+               "$7, $8, $10, $11, coalesce($9::jsonb, metadata))");
     // The media rows go with the chat (ON DELETE CASCADE); their keys are read in the same
     // snapshot so the caller can release bytes no other row uses.
     tx.prepare("chats_delete", "WITH gone AS (DELETE FROM chats WHERE id = $1::uuid) " CONFAB_STORAGE_KEYS_OF(
@@ -175,7 +178,8 @@ void prepare(Tx& tx) {
                "SELECT EXISTS (SELECT 1 FROM chats WHERE lower(handle) = lower($1) AND id <> $2::uuid)");
     tx.prepare("chats_set_channel_fields",
                "UPDATE chats SET handle = CASE WHEN $2 THEN $3 ELSE handle END, is_public = coalesce($4, is_public), "
-               "updated_at = now() WHERE id = $1::uuid");
+               "updated_at = now() WHERE id = $1::uuid AND (handle, is_public) IS DISTINCT FROM "
+               "(CASE WHEN $2 THEN $3 ELSE handle END, coalesce($4, is_public))");
     tx.prepare("chats_search_channels",
                "SELECT " + channel_columns("$4") +
                    " FROM chats c WHERE c.is_public "
@@ -274,13 +278,15 @@ std::vector<model::ChatView> list(Tx& tx, const std::string& user_id, std::optio
     return views_from(tx, tx.exec_prepared("chats_list", user_id, before_activity, limit), user_id);
 }
 
-void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
+bool update(Tx& tx, const std::string& chat_id, const ChatChanges& changes) {
     const bool set_avatar = changes.avatar_url.has_value();
     const std::optional<std::string> avatar = set_avatar ? *changes.avatar_url : std::nullopt;
-    tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar, changes.settings.only_admins_can_post,
-                     changes.settings.only_admins_can_edit_info, changes.settings.only_admins_can_add_members,
-                     changes.settings.only_admins_can_pin, changes.metadata,
-                     changes.settings.only_admins_can_mention_all, changes.settings.slow_mode_seconds);
+    return tx.exec_prepared("chats_update", chat_id, changes.title, set_avatar, avatar,
+                            changes.settings.only_admins_can_post, changes.settings.only_admins_can_edit_info,
+                            changes.settings.only_admins_can_add_members, changes.settings.only_admins_can_pin,
+                            changes.metadata, changes.settings.only_admins_can_mention_all,
+                            changes.settings.slow_mode_seconds)
+               .affected_rows() > 0;
 }
 
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id) {
@@ -291,10 +297,11 @@ bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_c
     return tx.exec_prepared1("chats_handle_taken", handle, except_chat)[0].as<bool>();
 }
 
-void set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes) {
+bool set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes) {
     const bool set_handle = changes.handle.has_value();
     const std::optional<std::string> handle = set_handle ? *changes.handle : std::nullopt;
-    tx.exec_prepared("chats_set_channel_fields", chat_id, set_handle, handle, changes.is_public);
+    return tx.exec_prepared("chats_set_channel_fields", chat_id, set_handle, handle, changes.is_public)
+               .affected_rows() > 0;
 }
 
 std::vector<model::Channel> search_channels(Tx& tx, const std::string& prefix,

@@ -327,6 +327,29 @@ TEST_F(ChatsTest, OwnerRenamesGroupEmitsChatUpdatedAndWritesSystemMessage) {
     EXPECT_TRUE(last["content"].is_string() && !last["content"].get<std::string>().empty()) << last.dump();
 }
 
+// A PUT that asks for what the chat already has changes nothing: 200 with the chat as it is,
+// and no chat.updated (a channel's would go to every subscriber), no new updated_at.
+TEST_F(ChatsTest, APutOfWhatTheChatAlreadyHasTellsNobody) {
+    auto owner = register_user(port(), "pn");
+    auto m = register_user(port(), "pn");
+    auto chat = create_group(port(), owner, {m.id});
+    std::string id = chat["id"];
+    auto ws = ws_connect(port(), m.token);
+    const auto as_it_is = get_chat(port(), owner, id);
+    const auto notes = system_messages(port(), m, id).size();
+    for (const auto& body :
+         {json::object(), json{{"title", chat["title"]}}, json{{"handle", nullptr}, {"is_public", false}},
+          json{{"settings", chat["settings"]}}, json{{"avatar_url", nullptr}}}) {
+        const auto r = put(port(), owner.token, chat_url(id), body);
+        ASSERT_TRUE(IsJson(r, 200)) << body.dump() << ": " << r.body;
+        EXPECT_EQ(r.json()["updated_at"], as_it_is["updated_at"]) << body.dump();
+        EXPECT_EQ(r.json()["version"], as_it_is["version"]) << body.dump();
+    }
+    EXPECT_TRUE(NoFrameBefore(*ws, frame_of("chat.updated"), direct_message_marker(port(), owner, m)));
+    EXPECT_EQ(system_messages(port(), m, id).size(), notes) << "no system message either";
+    EXPECT_EQ(get_chat(port(), m, id)["updated_at"], as_it_is["updated_at"]);
+}
+
 TEST_F(ChatsTest, PlainMemberCannotEditInfoUnlessSettingAllows) {
     auto owner = register_user(port(), "pm");
     auto m = register_user(port(), "pm");

@@ -160,7 +160,11 @@ TEST_F(PollsTest, APollIsCheckedWhenSent) {
     };
     const std::vector<Case> cases{
         {"no poll", {{"type", "poll"}, {"content", "Lunch?"}}, "poll"},
-        {"a poll on a text", {{"type", "text"}, {"content", "hi"}, {"poll", lunch_poll()}}, "content"},
+        {"a poll on a text", {{"type", "text"}, {"content", "hi"}, {"poll", lunch_poll()}}, "poll"},
+        {"a broken poll on a text", {{"type", "text"}, {"content", "hi"}, {"poll", "?"}}, "poll"},
+        {"a template and a poll",
+         {{"type", "poll"}, {"poll", lunch_poll()}, {"template_id", random_uuid()}},
+         "template_id"},
         {"content and a question", {{"type", "poll"}, {"content", "Lunch?"}, {"poll", lunch_poll()}}, "content"},
         {"a poll that is no object", poll_body("Lunch?"), "poll"},
         {"no question", poll_body({{"options", {"a", "b"}}}), "poll.question"},

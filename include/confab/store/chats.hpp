@@ -114,7 +114,8 @@ std::optional<model::ChatView> view(Tx& tx, const std::string& chat_id, const st
 std::vector<model::ChatView> list(Tx& tx, const std::string& user_id, std::optional<std::int64_t> before_activity,
                                   int limit);
 
-void update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
+// Whether anything changed: a change to what the chat already has writes nothing.
+bool update(Tx& tx, const std::string& chat_id, const ChatChanges& changes);
 // Deletes the chat with its members, messages and media rows; returns the storage keys
 // those media rows used (the bytes may still be used by other chats' rows).
 std::vector<std::string> remove(Tx& tx, const std::string& chat_id);
@@ -125,7 +126,8 @@ std::vector<std::string> hidden_by(Tx& tx, const std::string& chat_id);
 
 // Channels (docs/api.md, Channels). Whether a chat other than `except_chat` has the handle, in any case.
 bool handle_taken(Tx& tx, const std::string& handle, const std::string& except_chat);
-void set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes);
+// Whether anything changed, as update().
+bool set_channel_fields(Tx& tx, const std::string& chat_id, const ChannelChanges& changes);
 // Public channels whose handle or title starts with `prefix` (any case), in handle order (lower
 // case), after `after_handle` (lower case); each as `viewer` finds it.
 std::vector<model::Channel> search_channels(Tx& tx, const std::string& prefix,

@@ -1678,7 +1678,8 @@ export interface paths {
          *     `"type": "poll"` sends a poll: `poll` holds its question and options, and there is no
          *     `content`, `media_id` or `template_id`. A poll that breaks the rules of docs/api.md
          *     (Polls) is `400` with `details.field` naming the field (`poll.question`,
-         *     `poll.options`, `poll.closes_at`, ...); a `poll` on another type is `400`.
+         *     `poll.options`, `poll.closes_at`, ...); a `poll` on another type is `400` naming
+         *     `poll`, whatever it holds.
          *
          *     `entities` formats the content (docs/api.md, Rich text): `400` (field `entities`)
          *     when one breaks a rule, mentions a non-member, or comes with `template_id`; `403` for
