@@ -84,6 +84,22 @@ protected:
         bot.user.user = created["bot"];
         return bot;
     }
+
+    // A server of its own that parks a delivery after a second of failures, and Ann's bot whose
+    // webhook receiver refuses (503) the messages whose text starts "parked".
+    struct ParkingBot {
+        TestDatabase database;
+        ServerProcess server{database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}})};
+        std::uint16_t at = server.port();
+        WebhookReceiver receiver{refuses_texts_starting("parked")};
+        TestUser ann = register_user(at, "ann");
+        json created =
+            create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
+        std::string bot_id = created["bot"]["id"];
+        std::string failures_url = bot_url(bot_id) + "/webhook/failures";
+
+        ParkingBot() { receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]); }
+    };
 };
 
 TEST_F(BotsTest, AUserMakesABotWhoseTokenSignsItInAsABot) {
@@ -411,25 +427,16 @@ TEST_F(BotsTest, ASubscriberBotsWebhookHearsOfNoOtherSubscriber) {
 }
 
 TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
-    TestDatabase database;
-    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
-    const auto at = server.port();
-    WebhookReceiver receiver(refuses_texts_starting("parked"));
-    const auto ann = register_user(at, "ann");
-    const auto eve = register_user(at, "eve");
-    const auto created =
-        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
-    const std::string bot_id = created["bot"]["id"];
-    const std::string webhook_id = created["bot"]["webhook_id"];
-    receiver.add_secret(webhook_id, created["webhook_secret"]);
-    const std::string chat_id = create_group(at, ann, {bot_id})["id"];
-    const auto lost = send_text(at, ann, chat_id, "parked");
+    ParkingBot p;
+    const auto eve = register_user(p.at, "eve");
+    const std::string webhook_id = p.created["bot"]["webhook_id"];
+    const std::string chat_id = create_group(p.at, p.ann, {p.bot_id})["id"];
+    const auto lost = send_text(p.at, p.ann, chat_id, "parked");
 
-    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
     json page;
     ASSERT_TRUE(eventually(
         [&] {
-            page = expect_json(get(at, ann.token, failures_url), 200, "failures");
+            page = expect_json(get(p.at, p.ann.token, p.failures_url), 200, "failures");
             return page["failures"].size() == 1;
         },
         30s));
@@ -444,101 +451,85 @@ TEST_F(BotsTest, ItsOwnerListsAndReplaysTheBotsParkedDeliveries) {
     EXPECT_GE(failure["attempts"].get<int>(), 1);
     EXPECT_EQ(failure["last_error"], "the receiver answered 503");
     EXPECT_TRUE(is_timestamp(failure["failed_at"]));
-    EXPECT_TRUE(IsError(get(at, ann.token, failures_url + "?cursor=zz"), 400, "bad_request"));
-    EXPECT_EQ(expect_json(get(at, ann.token, failures_url + "?limit=1"), 200, "a page of one"), page);
+    EXPECT_TRUE(IsError(get(p.at, p.ann.token, p.failures_url + "?cursor=zz"), 400, "bad_request"));
+    EXPECT_EQ(expect_json(get(p.at, p.ann.token, p.failures_url + "?limit=1"), 200, "a page of one"), page);
 
     // Only its owner, and not with the bot's own token.
-    const auto replay_url = failures_url + "/" + failure["id"].get<std::string>() + "/replay";
-    EXPECT_TRUE(IsError(get(at, eve.token, failures_url), 404, "not_found"));
-    EXPECT_TRUE(IsError(post(at, eve.token, replay_url), 404, "not_found"));
-    const std::string bot_token = created["token"];
-    EXPECT_TRUE(HasReason(get(at, bot_token, failures_url), 403, "forbidden", "bot"));
-    EXPECT_TRUE(HasReason(post(at, bot_token, replay_url), 403, "forbidden", "bot"));
+    const auto replay_url = p.failures_url + "/" + failure["id"].get<std::string>() + "/replay";
+    EXPECT_TRUE(IsError(get(p.at, eve.token, p.failures_url), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(p.at, eve.token, replay_url), 404, "not_found"));
+    const std::string bot_token = p.created["token"];
+    EXPECT_TRUE(HasReason(get(p.at, bot_token, p.failures_url), 403, "forbidden", "bot"));
+    EXPECT_TRUE(HasReason(post(p.at, bot_token, replay_url), 403, "forbidden", "bot"));
     // Another bot's webhook does not reach this one's parked delivery.
     WebhookReceiver other_receiver;
-    const auto other = make_bot(ann, {{"webhook_url", other_receiver.url()}}, at);
+    const auto other = make_bot(p.ann, {{"webhook_url", other_receiver.url()}}, p.at);
     const auto other_failures = bot_url(other.user.id) + "/webhook/failures";
-    EXPECT_EQ(expect_json(get(at, ann.token, other_failures), 200, "the other bot's")["failures"], json::array());
-    EXPECT_TRUE(IsError(post(at, ann.token, other_failures + "/" + failure["id"].get<std::string>() + "/replay"), 404,
-                        "not_found"));
-    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/" + random_uuid() + "/replay"), 404, "not_found"));
-    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/nope/replay"), 400, "bad_request"));
+    EXPECT_EQ(expect_json(get(p.at, p.ann.token, other_failures), 200, "the other bot's")["failures"], json::array());
+    EXPECT_TRUE(IsError(post(p.at, p.ann.token, other_failures + "/" + failure["id"].get<std::string>() + "/replay"),
+                        404, "not_found"));
+    EXPECT_TRUE(IsError(post(p.at, p.ann.token, p.failures_url + "/" + random_uuid() + "/replay"), 404, "not_found"));
+    EXPECT_TRUE(IsError(post(p.at, p.ann.token, p.failures_url + "/nope/replay"), 400, "bad_request"));
 
     // Replayed once the receiver answers: the same body and delivery id, and no longer listed.
-    receiver.set_policy(nullptr);
-    EXPECT_EQ(expect_json(post(at, ann.token, replay_url), 200, "replay"),
+    p.receiver.set_policy(nullptr);
+    EXPECT_EQ(expect_json(post(p.at, p.ann.token, replay_url), 200, "replay"),
               json({{"delivered", true}, {"error", nullptr}}));
-    ASSERT_TRUE(delivered(receiver, lost));
-    const auto news = receiver.unique("message.new");
+    ASSERT_TRUE(delivered(p.receiver, lost));
+    const auto news = p.receiver.unique("message.new");
     EXPECT_EQ(news.back(), failure["payload"]);
     EXPECT_EQ(news.back()["delivery_id"], failure["delivery_id"]);
-    EXPECT_EQ(expect_json(get(at, ann.token, failures_url), 200, "after the replay")["failures"], json::array());
-    EXPECT_TRUE(IsError(post(at, ann.token, replay_url), 404, "not_found"));
-    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+    EXPECT_EQ(expect_json(get(p.at, p.ann.token, p.failures_url), 200, "after the replay")["failures"], json::array());
+    EXPECT_TRUE(IsError(post(p.at, p.ann.token, replay_url), 404, "not_found"));
+    EXPECT_TRUE(p.receiver.problems().empty()) << p.receiver.problems().front();
 
     // A deleted bot has no parked deliveries to show.
-    EXPECT_EQ(del(at, ann.token, bot_url(bot_id)).status, 204);
-    EXPECT_TRUE(IsError(get(at, ann.token, failures_url), 404, "not_found"));
+    EXPECT_EQ(del(p.at, p.ann.token, bot_url(p.bot_id)).status, 204);
+    EXPECT_TRUE(IsError(get(p.at, p.ann.token, p.failures_url), 404, "not_found"));
 }
 
 // A page's cursor holds the place of its last delivery, not a row to look up: replaying that
 // delivery, which removes it, does not end the list (as on a chat's route, webhooks_test).
 TEST_F(BotsTest, TheBotsParkedDeliveriesPageOnPastOneReplayedSince) {
-    TestDatabase database;
-    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
-    const auto at = server.port();
-    WebhookReceiver receiver(refuses_texts_starting("parked"));
-    const auto ann = register_user(at, "ann");
-    const auto created =
-        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
-    const std::string bot_id = created["bot"]["id"];
-    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
-    const std::string chat_id = create_group(at, ann, {bot_id})["id"];
-    for (const auto* text : {"parked 1", "parked 2", "parked 3"}) send_text(at, ann, chat_id, text);
+    ParkingBot p;
+    const std::string chat_id = create_group(p.at, p.ann, {p.bot_id})["id"];
+    for (const auto* text : {"parked 1", "parked 2", "parked 3"}) send_text(p.at, p.ann, chat_id, text);
 
-    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
     ASSERT_TRUE(eventually(
-        [&] { return expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"].size() == 3; }, 60s));
-    receiver.set_policy(nullptr);
-    EXPECT_TRUE(PagesOnPastReplayedFailures(at, ann.token, failures_url));
-    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+        [&] { return expect_json(get(p.at, p.ann.token, p.failures_url), 200, "failures")["failures"].size() == 3; },
+        60s));
+    p.receiver.set_policy(nullptr);
+    EXPECT_TRUE(PagesOnPastReplayedFailures(p.at, p.ann.token, p.failures_url));
+    EXPECT_TRUE(p.receiver.problems().empty()) << p.receiver.problems().front();
 }
 
 // What the bot never took of a chat it is no longer in is not its owner's to read or replay:
 // its parked deliveries of that chat go when it leaves, those of its other chats stay.
 TEST_F(BotsTest, ABotRemovedFromAChatLosesItsParkedDeliveriesThereOnly) {
-    TestDatabase database;
-    ServerProcess server(database.url(), bot_env({{"CONFAB_WEBHOOKS_RETRY_FOR_SECONDS", "1"}}));
-    const auto at = server.port();
-    WebhookReceiver receiver(refuses_texts_starting("parked"));
-    const auto ann = register_user(at, "ann");
-    const auto created =
-        create_bot_body(ann, {{"username", unique_username("hook")}, {"webhook_url", receiver.url()}}, at);
-    const std::string bot_id = created["bot"]["id"];
-    receiver.add_secret(created["bot"]["webhook_id"], created["webhook_secret"]);
-    const std::string left_chat = create_group(at, ann, {bot_id})["id"];
-    const std::string kept_chat = create_group(at, ann, {bot_id})["id"];
-    send_text(at, ann, left_chat, "parked");
-    const auto kept = send_text(at, ann, kept_chat, "parked");
+    ParkingBot p;
+    const std::string left_chat = create_group(p.at, p.ann, {p.bot_id})["id"];
+    const std::string kept_chat = create_group(p.at, p.ann, {p.bot_id})["id"];
+    send_text(p.at, p.ann, left_chat, "parked");
+    const auto kept = send_text(p.at, p.ann, kept_chat, "parked");
 
-    const auto failures_url = bot_url(bot_id) + "/webhook/failures";
     json failures;
     ASSERT_TRUE(eventually(
         [&] {
-            failures = expect_json(get(at, ann.token, failures_url), 200, "failures")["failures"];
+            failures = expect_json(get(p.at, p.ann.token, p.failures_url), 200, "failures")["failures"];
             return failures.size() == 2;
         },
         60s));
     const auto left_failure = failures[0]["chat_id"] == left_chat ? failures[0] : failures[1];
 
-    EXPECT_EQ(del(at, ann.token, member_url(left_chat, bot_id)).status, 204);
-    failures = expect_json(get(at, ann.token, failures_url), 200, "after the removal")["failures"];
+    EXPECT_EQ(del(p.at, p.ann.token, member_url(left_chat, p.bot_id)).status, 204);
+    failures = expect_json(get(p.at, p.ann.token, p.failures_url), 200, "after the removal")["failures"];
     ASSERT_EQ(failures.size(), 1u);
     EXPECT_EQ(failures[0]["chat_id"], kept_chat);
     EXPECT_EQ(failures[0]["payload"]["data"]["message"]["id"], kept["id"]);
-    EXPECT_TRUE(IsError(post(at, ann.token, failures_url + "/" + left_failure["id"].get<std::string>() + "/replay"),
-                        404, "not_found"));
-    EXPECT_TRUE(receiver.problems().empty()) << receiver.problems().front();
+    EXPECT_TRUE(
+        IsError(post(p.at, p.ann.token, p.failures_url + "/" + left_failure["id"].get<std::string>() + "/replay"), 404,
+                "not_found"));
+    EXPECT_TRUE(p.receiver.problems().empty()) << p.receiver.problems().front();
 }
 
 // Replacements of one bot's webhook sent at once are made one after another: each is answered

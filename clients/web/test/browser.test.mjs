@@ -190,15 +190,23 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
   }, address);
 
   /** The id of the newest message of the page's open chat whose media is the file `fileName`, once the server has it. */
-  const newestMediaId = async (page, fileName) => {
-    const chatId = new URL(page.url()).pathname.split('/')[2];
-    const found = await page.waitForFunction(async ([id, name]) => {
-      const { token } = JSON.parse(localStorage.getItem('confab.session'));
-      const response = await fetch(`/api/v1/chats/${id}/messages?limit=10`, { headers: { authorization: `Bearer ${token}` } });
-      return (await response.json()).messages.find((m) => m.media?.file_name === name)?.id;
-    }, [chatId, fileName], { polling: 200 });
-    return found.jsonValue();
+  // Runs `ask` in the page until it answers something truthy, and returns that. Not
+  // waitForFunction: it takes an async predicate's promise for a truthy answer at once.
+  const untilInPage = async (page, ask, arg) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const answer = await page.evaluate(ask, arg);
+      if (answer) return answer;
+      assert.ok(Date.now() < deadline, `no answer from ${ask}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   };
+
+  const newestMediaId = (page, fileName) => untilInPage(page, async ([chat, name]) => {
+    const { token } = JSON.parse(localStorage.getItem('confab.session'));
+    const response = await fetch(`/api/v1/chats/${chat}/messages?limit=10`, { headers: { authorization: `Bearer ${token}` } });
+    return response.ok && (await response.json()).messages.find((m) => m.media?.file_name === name)?.id;
+  }, [new URL(page.url()).pathname.split('/')[2], fileName]);
 
   before(async () => {
     database = new TestDatabase();
@@ -302,10 +310,10 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     // Opening the chat reads it all, the reply included, though the reply is not in its timeline.
     await row.click();
     await message(ann.page, 'Are you there?').waitFor();
-    await ann.page.waitForFunction(async (id) => {
+    await untilInPage(ann.page, async (id) => {
       const { token } = JSON.parse(localStorage.getItem('confab.session'));
-      const chat = await (await fetch(`/api/v1/chats/${id}`, { headers: { authorization: `Bearer ${token}` } })).json();
-      return chat.me.unread_count === 0;
+      const response = await fetch(`/api/v1/chats/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      return response.ok && (await response.json()).me.unread_count === 0;
     }, chatId);
     await ann.page.getByRole('link', { name: 'Back to chats' }).click();
     await row.waitFor();
@@ -459,7 +467,7 @@ describe('web client in Chromium', { skip: databaseConfigured() ? false : skipRe
     await missing.waitFor();
     assert.equal(await bob.page.getByTestId('preview-image').count(), 0);
     // Revoked: it no longer loads as an image (fetch cannot tell: the page's CSP refuses it blob: URLs).
-    await bob.page.waitForFunction((url) => new Promise((resolve) => {
+    await untilInPage(bob.page, (url) => new Promise((resolve) => {
       const image = new Image();
       image.onload = () => resolve(false);
       image.onerror = () => resolve(true);
