@@ -240,16 +240,16 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
         const auto before = view_of(tx, chat_id, actor);
         // Settings the request leaves out keep their value as of the lock, not as cached.
         const auto settings = update.settings.applied_to(now.settings);
-        bool changed = (update.handle || update.is_public) &&
-                       store::chats::set_channel_fields(tx, chat_id, channel_changes(tx, before, update));
+        const bool channel_changed = (update.handle || update.is_public) &&
+                                     store::chats::set_channel_fields(tx, chat_id, channel_changes(tx, before, update));
         if (becomes_large) store::chats::make_large(tx, chat_id);
-        changed = store::chats::update(tx, chat_id,
-                                       {update.title, update.avatar_url, settings,
-                                        update.metadata ? std::optional<std::string>(update.metadata->text)
-                                                        : std::nullopt}) ||
-                  changed || becomes_large;
+        const bool chat_changed =
+            store::chats::update(tx, chat_id,
+                                 {update.title, update.avatar_url, settings,
+                                  update.metadata ? std::optional<std::string>(update.metadata->text) : std::nullopt});
         Outcome<ChatView> outcome;
-        if (!changed) {  // what the chat already has: nothing to write or tell
+        if (!channel_changed && !becomes_large &&
+            !chat_changed) {  // what the chat already has: nothing to write or tell
             outcome.value = before;
             return outcome;
         }

@@ -124,8 +124,7 @@ void announce_member(store::Tx& tx, Effects& effects, Occasion occasion, const M
     auto as_the_chat_sees = seen_by(stored, false, makes_contacts(tx, stored.chat_id));
     auto facts = about_member(tx, as_the_chat_sees, actor);
     facts.member_sees_themself = seen_by(stored, true, true);
-    const auto chat_id = stored.chat_id;
-    effects.in_chat(occasion, MemberUpdated{std::move(as_the_chat_sees)}, chat_id, std::move(facts));
+    effects.in_chat(occasion, MemberUpdated{std::move(as_the_chat_sees)}, stored.chat_id, std::move(facts));
 }
 
 Consent consent_of(store::Tx& tx, const std::string& actor, const std::vector<std::string>& users) {

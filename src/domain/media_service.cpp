@@ -512,12 +512,7 @@ boost::asio::awaitable<std::size_t> MediaService::remove_unused_bytes() {
 }
 
 boost::asio::awaitable<void> MediaService::cleanup_loop() {
-    for (bool first = true;; first = false) {
-        if (!first) {
-            cleanup_timer_.expires_after(settings_.cleanup_interval);
-            auto [ec] = co_await cleanup_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (ec) co_return;  // stopped
-        }
+    for (;;) {  // a pass at once, then one each interval
         try {
             if (const int removed = co_await remove_stale_uploads(); removed > 0)
                 spdlog::info("removed {} unattached uploads older than {} h", removed, unattached_lifetime_hours);
@@ -529,6 +524,9 @@ boost::asio::awaitable<void> MediaService::cleanup_loop() {
         // On a worker thread (the loop runs on the workers), never an I/O thread.
         if (const auto removed = storage_.remove_temporaries(settings_.tmp_max_age); removed > 0)
             spdlog::info("removed {} abandoned temporary files", removed);
+        cleanup_timer_.expires_after(settings_.cleanup_interval);
+        auto [ec] = co_await cleanup_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;  // stopped
     }
 }
 

@@ -270,9 +270,9 @@ Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::str
     Contents contents;
     const auto profile = tx.exec_prepared("exports_profile", user_id);
     contents.documents.emplace_back("profile.json", profile.empty() ? "{}" : profile[0][0].as<std::string>());
-    const std::vector<std::optional<std::string>> viewers(channel_member_viewers.begin(), channel_member_viewers.end());
     contents.documents.emplace_back(
-        "chats.json", tx.exec_prepared("exports_chats", user_id, text_array(viewers))[0][0].as<std::string>());
+        "chats.json",
+        tx.exec_prepared("exports_chats", user_id, text_array(channel_member_viewers))[0][0].as<std::string>());
     for (const auto* document : {"media", "broadcast_lists", "blocked_users", "templates", "scheduled_messages"}) {
         contents.documents.emplace_back(
             std::string(document) + ".json",

@@ -56,11 +56,10 @@ std::optional<model::Bot> find(Tx& tx, const std::string& bot_id) {
 }
 
 std::unordered_map<std::string, std::string> owners(Tx& tx, const std::vector<std::string>& ids) {
-    std::vector<std::optional<std::string>> wanted(ids.begin(), ids.end());
     std::unordered_map<std::string, std::string> found;
     for (const auto& row : tx.exec_params("SELECT id::text, bot_owner_id::text FROM users "
                                           "WHERE id = ANY($1::uuid[]) AND bot_owner_id IS NOT NULL",
-                                          text_array(wanted)))
+                                          text_array(ids)))
         found.emplace(row[0].as<std::string>(), row[1].as<std::string>());
     return found;
 }

@@ -63,8 +63,7 @@ Claim claim(Tx& tx, const NewCall& call, const std::string& process_id, const st
         return {Claim::Result::caller_in_call, {}};
     }
     Claim claimed;
-    const std::vector<std::optional<std::string>> asked(callees.begin(), callees.end());
-    claimed.busy = first_column(tx.exec_prepared("call_seats_busy", text_array(asked)));
+    claimed.busy = first_column(tx.exec_prepared("call_seats_busy", text_array(callees)));
     return claimed;
 }
 

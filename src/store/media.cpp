@@ -56,9 +56,9 @@ void prepare(Tx& tx) {
     tx.prepare("media_avatar", "SELECT " CONFAB_MEDIA_COLUMNS
                                " FROM users u JOIN media md ON md.id = u.avatar_media_id "
                                "WHERE u.id = $1::uuid");
-    tx.prepare("media_bytes_in_use",
-               "SELECT EXISTS (SELECT 1 FROM media WHERE storage_key = $1) OR "
-               "EXISTS (SELECT 1 FROM media WHERE live_video_storage_key = $1)");
+    tx.prepare("media_unused_keys",
+               "SELECT k FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM media WHERE storage_key = k) "
+               "AND NOT EXISTS (SELECT 1 FROM media WHERE live_video_storage_key = k)");
     tx.prepare("media_gallery",
                std::string("SELECT ") + message_columns +
                    " FROM messages m JOIN media md ON md.id = m.media_id "
@@ -154,16 +154,10 @@ Usage usage(Tx& tx, const model::Media& upload) {
     return {row[0].as<std::int64_t>(), row[1].as<bool>()};
 }
 
-bool bytes_in_use(Tx& tx, const std::string& storage_key) {
-    return tx.exec_prepared1("media_bytes_in_use", storage_key)[0].as<bool>();
-}
+bool bytes_in_use(Tx& tx, const std::string& storage_key) { return unused_keys(tx, {storage_key}).empty(); }
 
 std::vector<std::string> unused_keys(Tx& tx, const std::vector<std::string>& storage_keys) {
-    const std::vector<std::optional<std::string>> keys(storage_keys.begin(), storage_keys.end());
-    return first_column(tx.exec_params(
-        "SELECT k FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM media WHERE storage_key = k) "
-        "AND NOT EXISTS (SELECT 1 FROM media WHERE live_video_storage_key = k)",
-        text_array(keys)));
+    return first_column(tx.exec_prepared("media_unused_keys", text_array(storage_keys)));
 }
 
 std::vector<model::Message> gallery(Tx& tx, const std::string& chat_id, std::optional<model::MediaKind> kind,

@@ -165,6 +165,10 @@ std::string text_array(const std::vector<std::optional<std::string>>& elements) 
     return literal + "}";
 }
 
+std::string text_array(const std::vector<std::string>& elements) {
+    return text_array(std::vector<std::optional<std::string>>(elements.begin(), elements.end()));
+}
+
 namespace {
 
 // Whether attach_reactions looks up the reactions of messages[i] (`reacted` as it takes it).

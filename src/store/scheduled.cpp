@@ -160,8 +160,7 @@ std::vector<model::ScheduledMessage> claim_due(Tx& tx, int limit, std::chrono::s
 }
 
 void renew_claims(Tx& tx, const std::vector<std::string>& ids, std::chrono::seconds lease) {
-    const std::vector<std::optional<std::string>> claimed(ids.begin(), ids.end());
-    tx.exec_prepared("scheduled_renew_claims", text_array(claimed), static_cast<double>(lease.count()));
+    tx.exec_prepared("scheduled_renew_claims", uuid_array(ids), static_cast<double>(lease.count()));
 }
 
 void retry_after(Tx& tx, const std::string& id, std::chrono::milliseconds wait) {

@@ -59,12 +59,11 @@ model::WebhookFailure failure_from(const pqxx::row& row) {
 }  // namespace
 
 model::WebhookSubscription create(Tx& tx, const model::WebhookSubscription& subscription) {
-    std::vector<std::optional<std::string>> events(subscription.events.begin(), subscription.events.end());
     auto stored = subscription_from(
         tx.exec_params("INSERT INTO webhook_subscriptions AS s (chat_id, url, secret, events, created_by, bot_id) "
                        "VALUES ($1::uuid, $2, $3, $4::text[], $5::uuid, $6::uuid) RETURNING " +
                            subscription_columns,
-                       subscription.chat_id, subscription.url, subscription.secret, text_array(events),
+                       subscription.chat_id, subscription.url, subscription.secret, text_array(subscription.events),
                        subscription.created_by, subscription.bot_id)[0]);
     tx.exec_params(
         "INSERT INTO webhook_cursors (subscription_id, chat_id, version, seq) "

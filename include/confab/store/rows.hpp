@@ -253,6 +253,8 @@ std::string uuid_array(const std::vector<std::string>& ids);
 // A PostgreSQL array literal of any text, each element quoted (nullopt is NULL): a text[]
 // parameter, or any array type whose elements read from text (uuid[], jsonb[], boolean[]).
 std::string text_array(const std::vector<std::optional<std::string>>& elements);
+// text_array of strings none of which is NULL.
+std::string text_array(const std::vector<std::string>& elements);
 // A map's ids (UUIDs) and counts as two array literals in one order, for a statement's
 // unnest($n::uuid[], $m::int[]) to read back as rows.
 inline std::pair<std::string, std::string> counts_by_id(const std::map<std::string, int>& counts) {
