@@ -108,8 +108,22 @@ private:
     std::unordered_map<std::string, Circle> circles_;
 };
 
+void ChangedChats::add(const std::string& chat_id) {
+    if (!kept_ || !is_uuid(chat_id)) return;
+    const std::scoped_lock lock(mutex_);
+    chats_.insert(chat_id);
+}
+
+std::vector<std::string> ChangedChats::take() {
+    const std::scoped_lock lock(mutex_);
+    std::vector<std::string> taken(chats_.begin(), chats_.end());
+    chats_.clear();
+    return taken;
+}
+
 void ChatWrites::apply(Effects& effects, const std::string& chat_id) {
     ++commits_;
+    changed_chats_.add(chat_id);
     if (effects.cache_change) effects.cache_change(cache_);
     Circles circles(cache_, events_);
     // On a cluster each event follows the chat's latest message before it: the one the write's
@@ -123,6 +137,8 @@ void ChatWrites::apply(Effects& effects, const std::string& chat_id) {
         if (delivery.members_of) facts = circles.around(delivery.occasion, *delivery.members_of, std::move(facts));
         const auto* created = std::get_if<MessageCreated>(&delivery.event);
         const auto seq = created && created->message.chat_id == chat_id ? created->message.seq : std::int64_t{0};
+        // A direct chat's first message is written under its users' pair, not the chat's id.
+        if (created && created->message.chat_id != chat_id) changed_chats_.add(created->message.chat_id);
         publish_after(delivery.occasion, std::move(delivery.event), std::move(facts), after);
         if (other_nodes_ && seq > 0 && (!after || after->seq < seq)) after = AfterMessage{chat_id, seq};
     }

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <tuple>
 
 namespace confab::domain {
 namespace {
@@ -322,7 +323,9 @@ boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> WebhookServi
 }
 
 void WebhookService::start() {
-    if (transport_) boost::asio::co_spawn(strand_, loop(), boost::asio::detached);
+    if (!transport_) return;
+    writes_.changed_chats().keep();
+    boost::asio::co_spawn(strand_, loop(), boost::asio::detached);
 }
 
 void WebhookService::stop() {
@@ -330,35 +333,60 @@ void WebhookService::stop() {
 }
 
 boost::asio::awaitable<void> WebhookService::loop() {
+    // A full look reads every chat: at most a twentieth of the time goes to them.
+    constexpr int full_look_share = 20;
     for (;;) {
         timer_.expires_after(settings_.poll_interval);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
         const auto commits = writes_.commits();
-        if (!gate_.due(commits, PollGate::Clock::now())) continue;
+        const auto began = PollGate::Clock::now();
+        const bool full = began >= next_full_look_;
+        if (!full && !gate_.due(commits, began)) continue;
         try {
-            const bool work_left = co_await dispatch_due();
-            gate_.looked(commits, PollGate::Clock::now(), work_left);
+            const bool work_left = co_await dispatch_due(full);
+            const auto ended = PollGate::Clock::now();
+            if (full)
+                next_full_look_ = ended + std::max<PollGate::Clock::duration>(PollGate::default_fallback,
+                                                                              (ended - began) * full_look_share);
+            gate_.looked(commits, ended, work_left, next_retry());
         } catch (const std::exception& e) {
             spdlog::warn("webhooks: finding due deliveries failed: {}", e.what());
         }
     }
 }
 
+PollGate::Clock::time_point WebhookService::next_retry() {
+    retries_.erase(retries_.begin(), retries_.upper_bound(PollGate::Clock::now()));
+    return retries_.empty() ? PollGate::Clock::time_point::max() : *retries_.begin();
+}
+
 // On the strand, as every drain: in_flight_ and slots_ are the strand's. The pairs found
 // leave each owner no more than their share (slots_); those past it wait for a later poll.
-boost::asio::awaitable<bool> WebhookService::dispatch_due() {
+boost::asio::awaitable<bool> WebhookService::dispatch_due(bool full) {
     const auto room = slots_.room();
     if (room == 0) co_return true;
-    auto [due, backlog] = co_await writes_.pool().run(
-        [limit = static_cast<int>(room), share = static_cast<int>(slots_.share()), node = node_,
-         in_flight = store::webhooks::InFlight{in_flight_, slots_.by_owner()}](store::Tx& tx) {
-            auto found = store::webhooks::due(tx, node, limit, share, in_flight);
-            return std::pair{std::move(found), store::webhooks::backlog(tx)};
+    std::optional<std::vector<std::string>> among;
+    if (!full) {
+        among = writes_.changed_chats().take();
+        among->insert(among->end(), behind_.begin(), behind_.end());
+    }
+    auto [behind, due, backlog] =
+        co_await writes_.pool().run([limit = static_cast<int>(room), share = static_cast<int>(slots_.share()),
+                                     node = node_, in_flight = store::webhooks::InFlight{in_flight_, slots_.by_owner()},
+                                     among = std::move(among)](store::Tx& tx) {
+            auto chats = store::webhooks::behind(tx, node, among);
+            auto found = store::webhooks::due(tx, node, limit, share, in_flight, chats);
+            // The backlog reads every pair: measured with the full looks only.
+            auto measured = among ? std::nullopt : std::optional{store::webhooks::backlog(tx)};
+            return std::tuple{std::move(chats), std::move(found), measured};
         });
-    auto& metrics = obs::metrics();
-    metrics.webhook_pending.only().set(backlog.pending);
-    metrics.webhook_oldest_pending.only().set(static_cast<std::int64_t>(backlog.oldest_seconds));
+    behind_ = {std::make_move_iterator(behind.begin()), std::make_move_iterator(behind.end())};
+    if (backlog) {
+        auto& metrics = obs::metrics();
+        metrics.webhook_pending.only().set(backlog->pending);
+        metrics.webhook_oldest_pending.only().set(static_cast<std::int64_t>(backlog->oldest_seconds));
+    }
     for (auto& pair : due) {
         if (!slots_.may_start(pair.owner)) continue;
         if (!in_flight_.emplace(pair.subscription.id, pair.chat_id).second) continue;
@@ -367,7 +395,7 @@ boost::asio::awaitable<bool> WebhookService::dispatch_due() {
                               drain(std::move(pair.subscription), std::move(pair.chat_id), std::move(pair.owner)),
                               boost::asio::detached);
     }
-    co_return backlog.pending > 0 || !in_flight_.empty();
+    co_return !behind_.empty() || !in_flight_.empty();
 }
 
 boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscription, std::string chat_id,
@@ -377,6 +405,7 @@ boost::asio::awaitable<void> WebhookService::drain(WebhookSubscription subscript
         }
     } catch (const std::exception& e) {
         spdlog::warn("webhook {}: delivering chat {} failed, will retry: {}", subscription.id, chat_id, e.what());
+        behind_.insert(chat_id);
     }
     in_flight_.erase({subscription.id, chat_id});
     slots_.finished(owner);
@@ -428,7 +457,8 @@ boost::asio::awaitable<bool> WebhookService::deliver_next(const WebhookSubscript
     failing.attempts += 1;
     failing.failing_since = failing.failing_since.value_or(at);
     const bool expired = at - *failing.failing_since >= settings_.retry_for;
-    const auto next_attempt = at + backoff(failing.attempts);
+    const auto wait = backoff(failing.attempts);
+    const auto next_attempt = at + wait;
     co_await writes_.pool().run([id = subscription.id, chat_id, node = node_, step = *step, error = *error, failing,
                                  expired, next_attempt](store::Tx& tx) {
         if (!expired) {
@@ -448,13 +478,14 @@ boost::asio::awaitable<bool> WebhookService::deliver_next(const WebhookSubscript
                               node);
         store::webhooks::advance(tx, id, chat_id, node, step.after);
     });
-    if (expired) {
-        obs::metrics().webhook_parked.only().inc();
-        spdlog::warn("webhook {}: delivery {} parked after {} attempts: {}", subscription.id, step->delivery_id,
-                     failing.attempts, *error);
-        co_return true;
+    if (!expired) {
+        retries_.insert(PollGate::Clock::now() + wait);
+        co_return false;
     }
-    co_return false;
+    obs::metrics().webhook_parked.only().inc();
+    spdlog::warn("webhook {}: delivery {} parked after {} attempts: {}", subscription.id, step->delivery_id,
+                 failing.attempts, *error);
+    co_return true;
 }
 
 boost::asio::awaitable<std::optional<std::string>> WebhookService::send(const WebhookSubscription& subscription,

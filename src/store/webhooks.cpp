@@ -21,6 +21,11 @@ const std::string failure_columns =
     "f.id::text, f.subscription_id::text, f.chat_id::text, f.delivery_id, f.event, "
     "f.body, f.attempts, f.last_error, " CONFAB_TIME("f.failed_at");
 
+// A pair's cursor (row `of`) that no node but this one ($1) holds.
+std::string free_of_others(const std::string& of) {
+    return "(" + of + ".leased_by IS NULL OR " + of + ".leased_by = $1::uuid OR " + of + ".leased_until < now())";
+}
+
 std::vector<std::string> split_events(const std::string& joined) {
     std::vector<std::string> events;
     std::size_t start = 0;
@@ -109,7 +114,33 @@ bool remove(Tx& tx, const std::string& id) {
     return tx.exec_params("DELETE FROM webhook_subscriptions WHERE id = $1::uuid", id).affected_rows() > 0;
 }
 
-std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight) {
+std::vector<std::string> behind(Tx& tx, const std::string& node, const std::optional<std::vector<std::string>>& among) {
+    // One branch per kind of subscription, so that a server-wide one reads every chat and its
+    // cursors in one pass (a hash join) rather than probing the cursors chat by chat.
+    const std::string pair = "SELECT c.id, c.version, k.version, k.next_attempt_at, k.leased_by, k.leased_until ";
+    const std::string its_cursor = "LEFT JOIN webhook_cursors k ON k.subscription_id = s.id AND k.chat_id = c.id ";
+    const auto rows = tx.exec_params(
+        "SELECT p.chat_id::text FROM (" + pair + "FROM webhook_subscriptions s JOIN chats c ON c.id = s.chat_id " +
+            its_cursor + "WHERE s.bot_id IS NULL UNION ALL " + pair +
+            "FROM webhook_subscriptions s CROSS JOIN chats c " + its_cursor +
+            "WHERE s.chat_id IS NULL AND s.bot_id IS NULL UNION ALL " + pair +
+            "FROM webhook_subscriptions s JOIN webhook_cursors k ON k.subscription_id = s.id "
+            "JOIN chats c ON c.id = k.chat_id WHERE s.bot_id IS NOT NULL) "
+            "AS p(chat_id, version, delivered, next_attempt_at, leased_by, leased_until) "
+            "WHERE ($2::uuid[] IS NULL OR p.chat_id = ANY($2::uuid[])) AND p.version > coalesce(p.delivered, 0) "
+            "AND coalesce(p.next_attempt_at, '-infinity') <= now() AND " +
+            free_of_others("p") +
+            " UNION SELECT k.chat_id::text FROM webhook_cursors k WHERE k.next_attempt_at <= now() AND " +
+            free_of_others("k"),
+        node, among ? std::optional{uuid_array(*among)} : std::nullopt);
+    std::vector<std::string> chats;
+    chats.reserve(rows.size());
+    for (const auto& row : rows) chats.push_back(row[0].as<std::string>());
+    return chats;
+}
+
+std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight,
+                     const std::vector<std::string>& among) {
     std::vector<std::string> delivering_subscriptions;
     std::vector<std::string> delivering_chats;
     for (const auto& [subscription_id, chat_id] : in_flight.pairs) {
@@ -128,9 +159,11 @@ std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, cons
             "LEFT JOIN users bot ON bot.id = s.bot_id "
             "CROSS JOIN LATERAL (SELECT CASE WHEN s.bot_id IS NOT NULL THEN coalesce(bot.bot_owner_id, s.bot_id) "
             "WHEN s.chat_id IS NOT NULL THEN coalesce(s.created_by, s.id) END AS owner) o "
-            "WHERE c.version > coalesce(k.version, 0) AND coalesce(k.next_attempt_at, '-infinity') <= now() "
-            "AND (k.leased_by IS NULL OR k.leased_by = $1::uuid OR k.leased_until < now()) "
-            "AND (s.id, c.id) NOT IN (SELECT * FROM unnest($3::uuid[], $4::uuid[]))) "
+            "WHERE c.id = ANY($8::uuid[]) AND c.version > coalesce(k.version, 0) "
+            "AND coalesce(k.next_attempt_at, '-infinity') <= now() "
+            "AND " +
+            free_of_others("k") +
+            " AND (s.id, c.id) NOT IN (SELECT * FROM unnest($3::uuid[], $4::uuid[]))) "
             "SELECT " +
             subscription_columns +
             ", w.chat_id::text, w.owner::text FROM waiting w JOIN webhook_subscriptions s ON s.id = w.subscription_id "
@@ -138,7 +171,7 @@ std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, cons
             "WHERE w.owner IS NULL OR w.place + coalesce(busy.in_flight, 0) <= $7 "
             "ORDER BY w.due_at, w.changed_at LIMIT $2",
         node, limit, uuid_array(delivering_subscriptions), uuid_array(delivering_chats), busy_owners, busy_counts,
-        share);
+        share, uuid_array(among));
     std::vector<Due> found;
     for (const auto& row : rows)
         found.push_back({subscription_from(row), row[subscription_column_count].as<std::string>(),

@@ -14,8 +14,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -78,6 +80,20 @@ struct Effects {
     void deliver(Occasion occasion, Event event, Facts facts) {
         deliveries.push_back({occasion, std::move(event), std::move(facts), std::nullopt});
     }
+};
+
+// The chats this node's writes changed since they were last taken, kept once a loop that
+// acts on committed changes asks for them (the webhooks' looks between their full ones).
+class ChangedChats {
+public:
+    void keep() { kept_ = true; }
+    void add(const std::string& chat_id);
+    std::vector<std::string> take();
+
+private:
+    std::atomic<bool> kept_{false};
+    std::mutex mutex_;
+    std::unordered_set<std::string> chats_;
 };
 
 template <class T>
@@ -158,6 +174,7 @@ public:
     // How many writes this node has committed: the background loops that act on committed
     // changes (push, webhooks) look in the database when it moves (PollGate).
     std::uint64_t commits() const { return commits_.load(); }
+    ChangedChats& changed_chats() { return changed_chats_; }
 
     // Other nodes write to the same chats (a cluster): each write first locks its chat and
     // reloads the cached access if another node changed it since, so that its checks and its
@@ -188,6 +205,7 @@ private:
     Analytics& analytics_;
     bool other_nodes_ = false;
     std::atomic<std::uint64_t> commits_{0};
+    ChangedChats changed_chats_;
 };
 
 // The weight of a write of `rows` rows (members added, messages changed), each named by its

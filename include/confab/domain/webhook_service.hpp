@@ -83,7 +83,10 @@ struct WebhookOwner {
 // finds the pairs whose chat moved past their cursor and delivers each pair's changes one
 // event at a time, in order, moving the cursor only after a 2xx. A failure waits (exponential
 // back-off, full jitter) and blocks that pair until it succeeds or is parked. A node leases
-// each pair it delivers, so several nodes never deliver one pair at once. Of the pairs in flight
+// each pair it delivers, so several nodes never deliver one pair at once. A node looks at the
+// chats its own writes changed, those left behind and the retries come due; every chat only
+// in a full look, every 5 s or twenty times as long as the last one took, so that a server-wide
+// subscription over many chats costs PostgreSQL a bounded share. Of the pairs in flight
 // (webhooks.concurrency) an owner of subscriptions has at most a share (fair_share), so that
 // one user's receivers that never answer hold only theirs.
 class WebhookService {
@@ -121,8 +124,12 @@ private:
     boost::asio::awaitable<WebhookSubscription> owned(const WebhookOwner& owner, const std::string& id);
     boost::asio::awaitable<void> check_owner(const WebhookOwner& owner);
     boost::asio::awaitable<void> loop();
-    // Whether work was left: deliveries behind or under way.
-    boost::asio::awaitable<bool> dispatch_due();
+    // Starts the deliveries that are due: of every chat (`full`), or of the chats this node
+    // changed since, those still behind after the last look, and those whose retry has come
+    // due. Whether work was left: deliveries behind or under way.
+    boost::asio::awaitable<bool> dispatch_due(bool full);
+    // When this node's earliest retry still to come is due.
+    PollGate::Clock::time_point next_retry();
     boost::asio::awaitable<void> drain(WebhookSubscription subscription, std::string chat_id,
                                        std::optional<std::string> owner);
     // One delivery of the pair; false when it is caught up or must wait for a retry.
@@ -144,6 +151,9 @@ private:
     std::set<std::pair<std::string, std::string>> in_flight_;  // (subscription, chat); the strand's
     SharedSlots slots_;                                        // in_flight_ counted by owner; the strand's
     PollGate gate_;                                            // the strand's
+    std::set<std::string> behind_;                             // chats behind at the last look; the strand's
+    std::multiset<PollGate::Clock::time_point> retries_;       // of this node's failed deliveries; the strand's
+    PollGate::Clock::time_point next_full_look_{};             // the strand's
 };
 
 }  // namespace confab::domain

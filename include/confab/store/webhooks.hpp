@@ -58,11 +58,17 @@ struct InFlight {
     std::set<std::pair<std::string, std::string>> pairs;  // (subscription, chat)
     std::map<std::string, int> by_owner;
 };
-// Up to `limit` subscription and chat pairs whose chat changed past their cursor, whose next
-// attempt is due and which neither this node (in_flight) nor another holds, the longest
-// waiting first, and of each owner at most as many as `share` leaves them beside their pairs
-// in flight.
-std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight);
+// The chats, of those named (every chat: nullopt), with a pair whose chat changed past its
+// cursor, whose next attempt is due and which no other node holds; and wherever they are,
+// those with a pair whose retry has come due. Asked of every chat it reads them all: the
+// webhooks' full look; of some, it costs only theirs.
+std::vector<std::string> behind(Tx& tx, const std::string& node, const std::optional<std::vector<std::string>>& among);
+// Of the chats named, up to `limit` subscription and chat pairs whose chat changed past their
+// cursor, whose next attempt is due and which neither this node (in_flight) nor another holds,
+// the longest waiting first, and of each owner at most as many as `share` leaves them beside
+// their pairs in flight.
+std::vector<Due> due(Tx& tx, const std::string& node, int limit, int share, const InFlight& in_flight,
+                     const std::vector<std::string>& among);
 // Takes (or renews) the pair's lease for `node` and returns its cursor (a pair without a row
 // starts at version 0, but a bot's, whose rows only membership makes); nullopt while another
 // node holds it, or when the pair is gone.
