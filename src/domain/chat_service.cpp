@@ -223,19 +223,18 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     validate_settings(update.settings);
     // A channel's handle and publicity are its admins' to change, as settings are.
     const bool changes_settings = !update.settings.empty() || update.handle || update.is_public;
-    // `large` sent back as it is asks nothing: alone, it needs no right to edit (docs/api.md).
-    const auto edits = [&update, changes_settings](const Standing& standing) {
-        return update.title || update.avatar_url || update.metadata || changes_settings ||
-               (update.large && *update.large != standing.large);
+    const bool changes_info = update.title || update.avatar_url || update.metadata;
+    // `large` asks only what making a group large asks (the owner), and sent back as it is nothing.
+    const auto may_update = [&update, changes_info, changes_settings](const Standing& standing) {
+        if (update.large) rules::may_make_large(standing, *update.large);
+        if (changes_info || changes_settings) rules::may_update_chat(standing, changes_info, changes_settings);
     };
     const auto standing = co_await writes_.standing(chat_id, actor);
     if (!update.settings.empty()) rules::may_have_settings(standing);
-    if (update.large) rules::may_make_large(standing, *update.large);
-    if (edits(standing)) rules::may_update_chat(standing, changes_settings);
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings, edits](store::Tx& tx) {
+    may_update(standing);
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings, may_update](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
-        if (update.large) rules::may_make_large(now, *update.large);
-        if (edits(now)) rules::may_update_chat(now, changes_settings);
+        may_update(now);
         const bool becomes_large = update.large.value_or(false) && !now.large;
         const auto before = view_of(tx, chat_id, actor);
         // Settings the request leaves out keep their value as of the lock, not as cached.

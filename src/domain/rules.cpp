@@ -168,9 +168,9 @@ void may_start_call(const Standing& actor) {
 
 void may_react(const Standing& actor) { require(actor, react, "you may not react or vote in this chat"); }
 
-void may_update_chat(const Standing& actor, bool changes_settings) {
+void may_update_chat(const Standing& actor, bool changes_info, bool changes_settings) {
     if (actor.type == ChatType::direct) throw forbidden("a direct chat has no editable info");
-    require(actor, edit_info, "only admins can edit this chat");
+    if (changes_info) require(actor, edit_info, "only admins can edit this chat");
     if (changes_settings) require(actor, change_settings, "only admins can change group settings");
 }
 
@@ -247,6 +247,39 @@ bool sees_reads(const Privacy& user, bool self) { return self || user.send_read_
 
 bool sees_mute(bool self) { return self; }
 
+namespace {
+
+// Giving a role of that rank, whatever it grants: `manage_roles`, on a member below the actor
+// (an admin may step down themself), to a rank no higher than the actor's.
+void may_give_rank(const Standing& actor, std::optional<Role> target, bool self, Role rank) {
+    if (actor.type == ChatType::direct) throw forbidden("a direct chat has no roles");
+    require(actor, manage_roles, "only admins can change roles");
+    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
+    if (self && actor.role != Role::admin) throw forbidden("only an admin can change their own role");
+    if (target && !self) require_above(actor, *target, "you can only change the roles of members below you");
+    if (rank > actor.role) throw forbidden("you cannot give a role above your own");
+}
+
+// What a role grants in a chat of that type before its settings: a custom role its own
+// permissions, a built-in role its rank's (a channel's own, grants_in_channel).
+std::vector<Permission> grants_in(ChatType type, Role role, const std::optional<std::vector<Permission>>& custom) {
+    if (custom) return *custom;
+    return type == ChatType::channel ? channel_grants_of(role) : grants_of(role);
+}
+
+// Nobody hands out powers they lack: the actor's role grants whatever the role given grants.
+// Compared before the settings, which withdraw the same from every role below admin (and
+// nothing from the actor at admin), so that whatever the settings become, the member holds
+// nothing the actor does not.
+void may_give_powers(const Standing& actor, Role rank, const std::optional<std::vector<Permission>>& custom_grants) {
+    const auto held = grants_in(actor.type, actor.role, actor.custom_grants);
+    for (const auto permission : grants_in(actor.type, rank, custom_grants))
+        if (std::find(held.begin(), held.end(), permission) == held.end())
+            throw forbidden("you cannot give a permission you do not hold");
+}
+
+}  // namespace
+
 void may_update_member(const Standing& actor, std::optional<Role> target, bool self, std::optional<Role> new_role,
                        bool changes_mute) {
     if (changes_mute && !self) throw forbidden("only members themselves can mute a chat");
@@ -256,10 +289,8 @@ void may_update_member(const Standing& actor, std::optional<Role> target, bool s
         if (actor.role != Role::owner) throw forbidden("only the owner can transfer ownership");
         return;
     }
-    require(actor, manage_roles, "only admins can change roles");
-    if (target == Role::owner) throw forbidden("the owner's role cannot be changed");
-    if (target && !self) require_above(actor, *target, "you can only change the roles of members below you");
-    if (*new_role > actor.role) throw forbidden("you cannot give a role above your own");
+    may_give_rank(actor, target, self, *new_role);
+    may_give_powers(actor, *new_role, std::nullopt);
 }
 
 bool names_reactors(ChatType type) { return type != ChatType::channel; }
@@ -320,9 +351,8 @@ void check_room_for_another(Capped what, std::size_t existing) {
 }
 
 void may_assign_custom_role(const Standing& actor, std::optional<Role> target, bool self, const CustomRole& role) {
-    may_update_member(actor, target, self, role.rank, false);
-    for (const auto permission : role.permissions)
-        if (!permits(actor, permission)) throw forbidden("you cannot give a permission you do not hold");
+    may_give_rank(actor, target, self, role.rank);
+    may_give_powers(actor, role.rank, role.permissions);
 }
 
 void may_mute_member(const Standing& actor, std::optional<Role> target, bool self) {

@@ -100,9 +100,13 @@ void require_avatar_url(const std::optional<std::string>& url) {
         throw bad_request("avatar_url must be 1-2048 characters", "avatar_url");
     const bool on_this_server = url->size() > 1 && (*url)[0] == '/' && (*url)[1] != '/';
     // A browser reads "\" as "/" in an http URL: "/\evil.example" would leave this server.
-    if (url->find('\\') != std::string::npos ||
+    // A URL holds no spaces, control or direction characters: every member's client shows it.
+    if (url->find('\\') != std::string::npos || url->find(' ') != std::string::npos || !is_plain_text(*url) ||
         (!on_this_server && !has_scheme(*url, "http://") && !has_scheme(*url, "https://")))
-        throw bad_request("avatar_url must be an http or https URL or a path on this server", "avatar_url");
+        throw bad_request(
+            "avatar_url must be an http or https URL or a path on this server, without spaces or "
+            "control characters",
+            "avatar_url");
 }
 
 void require_client_id(const std::optional<std::string>& client_id) {

@@ -621,6 +621,22 @@ TEST_F(CustomRolesTest, NobodyHandsOutARoleAboveThemOrPowersTheyLack) {
     EXPECT_TRUE(IsJson(give(c.admin, c.other.id, banhammer), 200)) << "an admin holds ban";
     EXPECT_TRUE(IsJson(give(c.owner, c.admin.id, chief), 200));
 
+    // Nor through a built-in role: its rank's grants are powers handed out as well.
+    const auto make = [&](const TestUser& actor, const std::string& target, const std::string& role) {
+        return patch(port(), actor.token, member_url(c.chat_id, target), {{"role", role}});
+    };
+    EXPECT_TRUE(IsError(make(c.moderator, c.member.id, "moderator"), 403, "forbidden")) << "the delegate lacks ban";
+    EXPECT_TRUE(IsError(make(c.moderator, c.moderator.id, "moderator"), 403, "forbidden"))
+        << "only an admin changes their own role";
+    const std::string greeter =
+        define_role(port(), c.owner, c.chat_id,
+                    {{"name", "Greeter"}, {"rank", "admin"}, {"permissions", {"manage_roles"}}})["id"];
+    ASSERT_TRUE(IsJson(give(c.owner, c.other.id, greeter), 200));
+    EXPECT_TRUE(IsError(make(c.other, c.other.id, "admin"), 403, "forbidden")) << "no full admin of itself";
+    EXPECT_TRUE(IsError(make(c.other, c.restricted.id, "admin"), 403, "forbidden")) << "nor of another";
+    EXPECT_TRUE(IsJson(make(c.other, c.member.id, "restricted"), 200)) << "restricted grants nothing";
+    EXPECT_EQ(member_json(port(), c.owner, c.chat_id, c.other.id)["custom_role"]["id"], greeter);
+
     EXPECT_TRUE(IsError(patch(port(), c.owner.token, member_url(c.chat_id, c.member.id),
                               {{"custom_role_id", reactor}, {"role", "member"}}),
                         400, "bad_request"));
@@ -632,10 +648,27 @@ TEST_F(CustomRolesTest, NobodyHandsOutARoleAboveThemOrPowersTheyLack) {
     EXPECT_TRUE(IsError(give(c.owner, c.member.id, foreign), 404, "not_found")) << "a role of another group";
 
     // A built-in role takes the custom one away, even the same rank.
-    const auto back = patch(port(), c.owner.token, member_url(c.chat_id, c.member.id), {{"role", "member"}});
+    const auto back = make(c.owner, c.member.id, "member");
     ASSERT_TRUE(IsJson(back, 200));
     EXPECT_TRUE(back.json()["custom_role"].is_null());
     EXPECT_EQ(back.json()["permissions"].size(), 7u);
+}
+
+// Settings are who holds change_settings: a custom role granting it below admin changes them,
+// though the group keeps its info (edit_info) to admins.
+TEST_F(CustomRolesTest, ARoleGrantingChangeSettingsChangesThemButNotTheInfo) {
+    auto c = make_cast(port());
+    const std::string keeper =
+        define_role(port(), c.owner, c.chat_id,
+                    {{"name", "Keeper"}, {"rank", "moderator"}, {"permissions", {"change_settings"}}})["id"];
+    ASSERT_TRUE(
+        IsJson(patch(port(), c.owner.token, member_url(c.chat_id, c.member.id), {{"custom_role_id", keeper}}), 200));
+    const auto changed = put(port(), c.member.token, chat_url(c.chat_id), {{"settings", {{"slow_mode_seconds", 3}}}});
+    ASSERT_TRUE(IsJson(changed, 200));
+    EXPECT_EQ(changed.json()["settings"]["slow_mode_seconds"], 3);
+    EXPECT_TRUE(IsError(put(port(), c.member.token, chat_url(c.chat_id), {{"title", "Renamed"}}), 403, "forbidden"));
+    EXPECT_TRUE(IsError(put(port(), c.other.token, chat_url(c.chat_id), {{"settings", {{"slow_mode_seconds", 0}}}}),
+                        403, "forbidden"));
 }
 
 }  // namespace

@@ -70,9 +70,10 @@ void may_start_call(const Standing& actor);
 // Reactions and poll votes: who holds `react` (restricted members only read).
 void may_react(const Standing& actor);
 
-// Title, avatar and metadata: admins, or any member unless only admins may edit info;
-// settings: admins only. Direct chats have no editable info.
-void may_update_chat(const Standing& actor, bool changes_settings);
+// Title, avatar and metadata (info): who holds `edit_info` (admins, or any member unless only
+// admins may edit info); settings, and a channel's handle and publicity: who holds
+// `change_settings` (admins, or a custom role granting it). Direct chats have neither.
+void may_update_chat(const Standing& actor, bool changes_info, bool changes_settings);
 // A channel has no settings: its roles decide what subscribers may do (bad_request, field
 // settings), as when it is created.
 void may_have_settings(const Standing& chat);
@@ -132,8 +133,9 @@ bool sees_reads(const Privacy& user, bool self);
 bool sees_mute(bool self);
 
 // Who may change whose role or mute (docs/api.md, Members): `manage_roles`, on a member
-// below the actor (an admin may step down themself), to a role no higher than the actor's;
-// the owner alone transfers ownership. Without a `target` it judges what needs no target:
+// below the actor (an admin may step down themself), to a role no higher than the actor's
+// that grants nothing the actor does not hold where they stand; the owner alone transfers
+// ownership. Without a `target` it judges what needs no target:
 // whoever may not act on members is refused before it is told whether the user is one.
 void may_update_member(const Standing& actor, std::optional<Role> target, bool self, std::optional<Role> new_role,
                        bool changes_mute);

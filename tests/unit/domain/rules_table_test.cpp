@@ -69,11 +69,11 @@ const std::vector<StandingRow>& standing_rows() {
          {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_post},
         {"edit info",
-         [](const Standing& s) { may_update_chat(s, false); },
+         [](const Standing& s) { may_update_chat(s, true, false); },
          'F',
          {'F', 'A', 'A', 'A', 'A'},
          &ChatSettings::only_admins_can_edit_info},
-        {"change settings", [](const Standing& s) { may_update_chat(s, true); }, 'F', {'F', 'F', 'F', 'A', 'A'}},
+        {"change settings", [](const Standing& s) { may_update_chat(s, false, true); }, 'F', {'F', 'F', 'F', 'A', 'A'}},
         {"delete chat", [](const Standing& s) { may_delete_chat(s); }, 'A', {'F', 'F', 'F', 'F', 'A'}},
         {"manage the chat's templates",
          [](const Standing& s) { may_manage_chat_templates(s); },
@@ -508,8 +508,10 @@ TEST(RulesTable, WhoGivesACustomRole) {
         {"delegate gives what it lacks", delegate, Role::member, role(Role::member, {Permission::ban}), 'F'},
         {"delegate gives a higher rank", delegate, Role::member, role(Role::admin, {}), 'F'},
         {"delegate on its own rank", delegate, Role::moderator, role(Role::member, {}), 'F'},
-        {"a withdrawn grant is not held", delegate_pin_withdrawn, Role::member, role(Role::member, {Permission::pin}),
-         'F'},
+        // Withdrawn from both alike, whatever the settings become.
+        {"a grant withdrawn from both", delegate_pin_withdrawn, Role::member, role(Role::member, {Permission::pin}),
+         'A'},
+        {"at its own rank, not its own role", delegate, Role::member, role(Role::moderator, {Permission::ban}), 'F'},
     };
     for (const auto& c : cases)
         EXPECT_EQ(answer([&] { may_assign_custom_role(c.actor, c.target, false, c.given); }), c.expected) << c.what;

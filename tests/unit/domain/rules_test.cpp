@@ -47,14 +47,24 @@ TEST(Rules, AChannelHasNoSettings) {
 
 TEST(Rules, ChatInfoAndSettings) {
     const ChatSettings open_info{.only_admins_can_edit_info = false};
-    EXPECT_EQ(refusal([&] { may_update_chat(direct(), false); }), forbidden_);
-    EXPECT_EQ(refusal([&] { may_update_chat(group(member), false); }), forbidden_);  // admins edit info by default
-    EXPECT_EQ(refusal([&] { may_update_chat(group(member, open_info), false); }), allowed);
-    EXPECT_EQ(refusal([&] { may_update_chat(group(member, open_info), true); }), forbidden_);
+    const auto info = [](Standing actor) { return refusal([&] { may_update_chat(actor, true, false); }); };
+    const auto settings = [](Standing actor) { return refusal([&] { may_update_chat(actor, false, true); }); };
+    EXPECT_EQ(info(direct()), forbidden_);
+    EXPECT_EQ(info(group(member)), forbidden_);  // admins edit info by default
+    EXPECT_EQ(info(group(member, open_info)), allowed);
+    EXPECT_EQ(settings(group(member, open_info)), forbidden_);
     for (const auto role : {admin, owner}) {
-        EXPECT_EQ(refusal([&] { may_update_chat(group(role), true); }), allowed);
-        EXPECT_EQ(refusal([&] { may_update_chat(group(role, open_info), true); }), allowed);
+        EXPECT_EQ(settings(group(role)), allowed);
+        EXPECT_EQ(settings(group(role, open_info)), allowed);
     }
+    // A custom role granting change_settings changes settings, whether or not its holder may
+    // edit the chat's info (the settings withdraw edit_info below admin, not change_settings).
+    Standing settings_keeper = group(Role::moderator);
+    settings_keeper.custom_grants = std::vector{Permission::change_settings};
+    EXPECT_EQ(settings(settings_keeper), allowed);
+    EXPECT_EQ(info(settings_keeper), forbidden_);
+    settings_keeper.settings = open_info;
+    EXPECT_EQ(info(settings_keeper), forbidden_);  // it does not grant edit_info
 }
 
 TEST(Rules, OnlyTheOwnerDeletesAGroupAndEitherMemberLeavesADirectChat) {
@@ -88,6 +98,35 @@ TEST(Rules, ChangingRoles) {
     EXPECT_EQ(change(group(owner), owner, true, admin), forbidden_);  // ownership is transferred, not dropped
     EXPECT_EQ(change(group(owner), member, false, owner), allowed);
     EXPECT_EQ(change(group(admin), member, false, owner), forbidden_);
+}
+
+// Whoever holds manage_roles through a custom role gives no built-in role granting what
+// theirs does not, themself included; only an admin changes their own role.
+TEST(Rules, ChangingRolesHandsOutNoPowerTheActorLacks) {
+    const auto change = [](Standing actor, Role target, bool self, Role to) {
+        return refusal([&] { may_update_member(actor, target, self, to, false); });
+    };
+    const auto holding = [](Role rank, std::vector<Permission> grants) {
+        Standing actor = group(rank);
+        actor.custom_grants = std::move(grants);
+        return actor;
+    };
+    const auto greeter = holding(admin, {Permission::manage_roles});
+    EXPECT_EQ(change(greeter, admin, true, admin), forbidden_);  // itself to a full admin
+    EXPECT_EQ(change(greeter, member, false, admin), forbidden_);
+    EXPECT_EQ(change(greeter, member, false, Role::moderator), forbidden_);
+    EXPECT_EQ(change(greeter, member, false, Role::restricted), allowed);  // grants nothing
+    const auto moderating = holding(Role::moderator, {Permission::manage_roles, Permission::post});
+    EXPECT_EQ(change(moderating, Role::moderator, true, Role::moderator), forbidden_);  // not an admin
+    EXPECT_EQ(change(moderating, Role::moderator, true, member), forbidden_);
+    EXPECT_EQ(change(moderating, member, false, Role::moderator), forbidden_);
+    EXPECT_EQ(change(moderating, member, false, member), forbidden_);  // a member also reacts, pins...
+    const auto with_member_powers =
+        holding(Role::moderator,
+                {Permission::manage_roles, Permission::post, Permission::post_media, Permission::react,
+                 Permission::mention_all, Permission::add_members, Permission::edit_info, Permission::pin});
+    EXPECT_EQ(change(with_member_powers, Role::restricted, false, member), allowed);
+    EXPECT_EQ(change(with_member_powers, member, false, Role::restricted), allowed);
 }
 
 TEST(Rules, OnlyMembersThemselvesMuteAChat) {
