@@ -47,7 +47,9 @@ TEST(AvatarUrl, IsAnHttpUrlOrAPathOnThisServer) {
     for (const auto& bad :
          {std::string(), std::string("javascript:alert(1)"), std::string("data:image/png;base64,AA"),
           std::string("//tracker.example/p"), std::string("/"), std::string("https://"),
-          std::string("ftp://x.example/a"), std::string("a.png"), "https://e.x/" + std::string(2037, 'p')}) {
+          std::string("ftp://x.example/a"), std::string("a.png"), "https://e.x/" + std::string(2037, 'p'),
+          std::string("http://x\ny"), std::string("http://x\u202ey"), std::string("http://x\x07"),
+          std::string("http://x\ty"), std::string("http://x y"), std::string("/a b.png")}) {
         try {
             require_avatar_url(bad);
             ADD_FAILURE() << "accepted " << bad.substr(0, 40);
