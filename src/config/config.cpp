@@ -198,9 +198,15 @@ struct Boolean {
     void check(std::uint64_t /*any boolean*/) const {}
 };
 
+// What an error says it got: the value, or for a secret only its length (never logged).
+std::string got(std::string_view text, bool secret) {
+    return secret ? "a secret of " + std::to_string(text.size()) + " characters" : in_quotes(text);
+}
+
 struct Text {
     std::string expected;
     std::function<bool(std::string_view)> accepts;
+    bool secret = false;
 
     [[nodiscard]] std::string parse(const toml::node& node) const {
         const auto* text = node.as_string();
@@ -214,7 +220,7 @@ struct Text {
     }
 
     void check(std::string_view text) const {
-        if (!accepts(text)) throw Invalid{"expected " + expected + ", got " + in_quotes(text)};
+        if (!accepts(text)) throw Invalid{"expected " + expected + ", got " + got(text, secret)};
     }
 };
 
@@ -255,6 +261,7 @@ bool is_origin(std::string_view text) {
 struct TextList {
     std::string expected;  // e.g. "a list of origins like ..."
     std::function<bool(std::string_view)> valid;
+    bool secret = false;
 
     [[nodiscard]] std::vector<std::string> parse(const toml::node& node) const {
         const auto* array = node.as_array();
@@ -288,7 +295,7 @@ struct TextList {
 
     void check(const std::vector<std::string>& items) const {
         for (const auto& item : items)
-            if (!valid(item)) throw Invalid{"expected " + expected + ", got " + in_quotes(item)};
+            if (!valid(item)) throw Invalid{"expected " + expected + ", got " + got(item, secret)};
     }
 };
 
@@ -305,13 +312,13 @@ Text non_empty_text() {
 // Empty allowed; when set, long enough to be a secret.
 Text optional_secret() {
     return Text{"empty, or a secret of at least 16 characters",
-                [](std::string_view text) { return text.empty() || text.size() >= 16; }};
+                [](std::string_view text) { return text.empty() || text.size() >= 16; }, true};
 }
 
 // Empty allowed; when set, an HMAC-SHA256 key of at least 256 bits (RFC 7518 3.2).
 Text optional_hs256_secret() {
     return Text{"empty, or a secret of at least 32 characters",
-                [](std::string_view text) { return text.empty() || text.size() >= 32; }};
+                [](std::string_view text) { return text.empty() || text.size() >= 32; }, true};
 }
 
 // Empty allowed; when set, the path part of a request target.
@@ -423,9 +430,11 @@ TextList ice_url_list() {
 }
 
 TextList secret_list() {
-    return TextList{"a list of secrets of at least 32 characters, with no commas or blanks", [](std::string_view text) {
+    return TextList{"a list of secrets of at least 32 characters, with no commas or blanks",
+                    [](std::string_view text) {
                         return text.size() >= 32 && text.find_first_of(", \t") == std::string_view::npos;
-                    }};
+                    },
+                    true};
 }
 
 // ---------------------------------------------------------------------------

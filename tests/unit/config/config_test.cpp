@@ -585,6 +585,17 @@ TEST_F(ConfigLoad, ServerApiKeysComeFromTheEnvironmentCommaSeparated) {
     EXPECT_TRUE(load(std::nullopt, env_with_url({})).server_api.keys.empty());
 }
 
+// A refused secret is described by its length: the error goes to the log and the terminal.
+TEST_F(ConfigLoad, ARefusedSecretIsNeverEchoed) {
+    const std::string short_secret = "Sup3rS3cretVal!";
+    for (const auto* name :
+         {"CONFAB_CALLS_TURN_SECRET", "CONFAB_JWT_HS256_SECRET", "CONFAB_METRICS_TOKEN", "CONFAB_SERVER_API_KEYS"}) {
+        const auto error = env_error(name, short_secret);
+        EXPECT_FALSE(contains(error, short_secret)) << error;
+        EXPECT_TRUE(contains(error, "got a secret of 15 characters")) << error;
+    }
+}
+
 TEST_F(ConfigLoad, ServerApiKeysMustBeLongSecrets) {
     EXPECT_TRUE(contains(file_error("[server_api]\nkeys = [\"short\"]\n"),
                          "server_api.keys (CONFAB_SERVER_API_KEYS): expected a list of secrets of at least 32 "
