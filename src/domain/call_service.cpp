@@ -131,19 +131,27 @@ boost::asio::awaitable<void> CallService::require_member(const std::string& call
         std::lock_guard lock(mutex_);
         chat_id = live(call_id).call.chat_id();
     }
-    const auto access = co_await writes_.access(chat_id);
-    std::optional<calls::Call> ended;
-    {
-        std::lock_guard lock(mutex_);
-        if (const auto found = calls_.find(call_id); found != calls_.end() && access)
-            ended = follow_members(found->second, access);
-    }
-    co_await remember(std::move(ended));
+    const auto access = co_await follow_chat(chat_id);
     standing_in(access.get(), user_id, "call");
 }
 
+boost::asio::awaitable<std::shared_ptr<const store::ChatAccess>> CallService::follow_chat(std::string chat_id) {
+    auto access = co_await writes_.access(chat_id);
+    std::optional<calls::Call> ended;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = std::find_if(calls_.begin(), calls_.end(),
+                                        [&](const auto& entry) { return entry.second.call.chat_id() == chat_id; });
+        if (found != calls_.end()) ended = follow_members(found->second, access);
+    }
+    co_await remember(std::move(ended));
+    co_return access;
+}
+
 std::optional<calls::Call> CallService::follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access) {
-    const auto before = std::exchange(live.chat, std::move(access));
+    // A deleted chat has no members: everyone in the call leaves it, and nobody hears of it.
+    static const auto no_members = std::make_shared<const store::ChatAccess>();
+    const auto before = std::exchange(live.chat, access ? std::move(access) : no_members);
     std::vector<calls::Step> steps;
     for (const auto& user : live.call.involved()) {
         if (live.chat->members.contains(user)) continue;
@@ -513,19 +521,19 @@ void CallService::disconnected(const calls::Device& device) {
     publish(entry, {});
 }
 
-std::vector<calls::Call> CallService::expire() {
-    std::vector<calls::Call> ended;
+CallService::Expired CallService::expire() {
+    Expired expired;
     const auto now = Clock::now();
     std::lock_guard lock(mutex_);
     for (auto it = calls_.begin(); it != calls_.end();) {
         auto& entry = (it++)->second;  // publish() erases an ended call
-        // This node's own member changes are in its cache at once; another node's, once a
-        // command or a write here has loaded the chat again (require_member).
-        if (auto access = writes_.cache().find(entry.call.chat_id())) {
-            if (auto call = follow_members(entry, std::move(access))) {
-                ended.push_back(std::move(*call));
-                continue;
-            }
+        // This node's own member changes are in its cache at once; a chat the cache no longer
+        // holds (deleted, or changed by another node) is loaded again after this pass.
+        auto access = writes_.cache().find(entry.call.chat_id());
+        if (!access) expired.uncached_chats.push_back(entry.call.chat_id());
+        else if (auto call = follow_members(entry, std::move(access))) {
+            expired.ended.push_back(std::move(*call));
+            continue;
         }
         std::vector<calls::Step> steps;
         if (!entry.call.ringing().empty() && entry.ring_until <= now)
@@ -539,9 +547,9 @@ std::vector<calls::Call> CallService::expire() {
             grace = entry.grace_until.erase(grace);
         }
         if (steps.empty()) continue;
-        if (auto call = publish(entry, together(steps))) ended.push_back(std::move(*call));
+        if (auto call = publish(entry, together(steps))) expired.ended.push_back(std::move(*call));
     }
-    return ended;
+    return expired;
 }
 
 boost::asio::awaitable<void> CallService::loop() {
@@ -549,9 +557,16 @@ boost::asio::awaitable<void> CallService::loop() {
         timer_.expires_after(tick);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
-        auto ended = expire();
+        auto [ended, uncached_chats] = expire();
         if (process_id_) co_await free_seats();
         for (auto& call : ended) co_await remember(std::move(call));
+        for (auto& chat_id : uncached_chats) {
+            try {
+                co_await follow_chat(std::move(chat_id));
+            } catch (const std::exception& e) {
+                spdlog::warn("calls: loading a call's chat failed: {}", e.what());
+            }
+        }
         if (process_id_ && Clock::now() >= next_lost_check_) {
             next_lost_check_ = Clock::now() + presence_timeout_ / 3;
             try {

@@ -241,6 +241,7 @@ Step Call::member_gone(const std::string& user_id, model::Timestamp now) {
     Step step;
     if (!ringing_.erase(user_id)) return step;
     step.rings_stopped.push_back({user_id, RingStop::cancelled});
+    missed_ = true;  // not every callee declined: this one was not asked to the end
     settle(step, now);
     return step;
 }

@@ -232,7 +232,7 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
     const auto standing = co_await writes_.standing(chat_id, actor);
     if (!update.settings.empty()) rules::may_have_settings(standing);
     may_update(standing);
-    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, changes_settings, may_update](store::Tx& tx) {
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, update, may_update](store::Tx& tx) {
         const auto now = lock_standing(tx, chat_id, actor);
         may_update(now);
         const bool becomes_large = update.large.value_or(false) && !now.large;

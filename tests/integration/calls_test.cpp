@@ -456,6 +456,31 @@ TEST_F(CallsTest, AMemberRemovedFromTheChatLeavesItsCall) {
                               direct_message_marker(port(), ann, dan)));
 }
 
+// A deleted group's call ends with it: its participants are free for other calls at once and
+// its callees stop ringing, and none of them hears of it again.
+TEST_F(CallsTest, DeletingTheGroupEndsItsCall) {
+    auto ann = register_user(port(), "cd");
+    auto bob = register_user(port(), "cd");
+    auto cat = register_user(port(), "cd");
+    const std::string group = create_group(port(), ann, {bob.id, cat.id})["id"];
+    const std::string elsewhere = create_group(port(), bob, {cat.id})["id"];
+    auto bob_ws = ws_connect(port(), bob.token);
+    auto cat_ws = ws_connect(port(), cat.token);
+    auto ann_ws = ws_connect(port(), ann.token);
+    const std::string call = start_call(*ann_ws, group)["id"];
+    acked(*bob_ws, "call.accept", {{"call_id", call}});
+    updated_where(*cat_ws, call, [&](const json& c) { return has_participant(c, bob.id); });
+
+    ASSERT_EQ(del(port(), ann.token, chat_url(group)).status, 204);
+    EXPECT_EQ(frame(*cat_ws, "call.ring_stopped", call)["data"]["reason"], "cancelled");
+    EXPECT_EQ(refusal(ws_request(*bob_ws, "call.hangup", {{"call_id", call}})), "not_found");
+    const std::string next = start_call(*bob_ws, elsewhere)["id"];
+    EXPECT_EQ(frame(*cat_ws, "call.ring", next)["data"]["call"]["chat_id"], elsewhere) << "bob is free, cat too";
+    auto late_ws = ws_connect(port(), ann.token);
+    EXPECT_TRUE(NoFrameBefore(*late_ws, of_call(call), direct_message_marker(port(), bob, ann)))
+        << "a new connection hears nothing of the deleted group's call";
+}
+
 // A page loaded after a group call started asks for it: every member sees it, also one who
 // was not rung (in another call) and one who joined the chat after it started, who may join
 // the call; nobody else learns of it, and it is gone once it ends.

@@ -154,8 +154,12 @@ private:
     // The live call, for a member of its chat: not_found "call" otherwise. The chat's members
     // read for it become the call's audience (follow_members).
     boost::asio::awaitable<void> require_member(const std::string& call_id, const std::string& user_id);
+    // The chat's access as committed now, which the call running in it follows (follow_members);
+    // nullptr when the chat is gone, which ends the call.
+    boost::asio::awaitable<std::shared_ptr<const store::ChatAccess>> follow_chat(std::string chat_id);
     // With mutex_ held: the chat's members as `access` has them hear of the call from now on;
-    // those who are no longer members leave it and hear no more of it (calls::Call::member_gone).
+    // those who are no longer members leave it and hear no more of it (calls::Call::member_gone);
+    // of a deleted chat (nullptr), everyone.
     // An ended call is returned, for its system message.
     std::optional<calls::Call> follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access);
     // With mutex_ held.
@@ -169,7 +173,13 @@ private:
     std::optional<calls::Call> publish(Live& live, const calls::Step& step);
     boost::asio::awaitable<void> remember(std::optional<calls::Call> ended);
     boost::asio::awaitable<void> loop();
-    std::vector<calls::Call> expire();
+    // The calls a tick ended (ring timeouts, graces over, members gone as cached), and the chats
+    // of calls the cache no longer holds, to load (follow_chat).
+    struct Expired {
+        std::vector<calls::Call> ended;
+        std::vector<std::string> uncached_chats;
+    };
+    Expired expire();
 
     ChatWrites& writes_;
     realtime::Hub& hub_;

@@ -327,6 +327,11 @@ TEST(Calls, AMemberWhoLeavesTheChatLeavesItsCall) {
     EXPECT_EQ(run(unanswered, {"gone b"}), "");
     EXPECT_EQ(unanswered.phase(), Phase::ended);
     EXPECT_EQ(unanswered.outcome(), Outcome::missed) << "not declined: b never said no";
+
+    Call one_declined("call-3", "chat-1", Kind::voice, true, device("a"), {"b", "c"}, t0);
+    EXPECT_EQ(run(one_declined, {"decline b", "gone c"}), "");
+    EXPECT_EQ(one_declined.phase(), Phase::ended);
+    EXPECT_EQ(one_declined.outcome(), Outcome::missed) << "c was removed while ringing, it did not decline";
 }
 
 TEST(Calls, ADurationRunsFromTheFirstAnswerToTheEnd) {
