@@ -420,6 +420,8 @@ void may_edit_message(const std::string& actor_id, const Message& message) {
     if (message.type == MessageType::location || message.type == MessageType::system ||
         message.type == MessageType::poll)
         throw bad_request("only text messages and captions can be edited", "content");
+    // A forward carries its original's words under its author's name, and so does a forward of it.
+    if (message.forwarded_from) throw bad_request("a forwarded message cannot be edited", "content");
 }
 
 void may_delete_message(const Standing& actor, const std::string& actor_id, const Message& message) {

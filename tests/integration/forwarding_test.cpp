@@ -68,6 +68,13 @@ TEST_F(ForwardingTest, AForwardIsTheCallersMessageNamingTheOriginal) {
     EXPECT_EQ(again.json()["forwarded_from"], forwarded["forwarded_from"]);
     EXPECT_EQ(again.json()["sender_id"], cid.id);
 
+    // Whose words they stay: a forward is not edited, over REST or the WebSocket.
+    EXPECT_TRUE(IsBadField(put(port(), ana.token, message_url(forwarded["id"]), {{"content", "words ben never wrote"}}),
+                           "content"));
+    EXPECT_EQ(refusal(ws_request(*wa, "message.edit", {{"message_id", forwarded["id"]}, {"content", "nor these"}})),
+              "bad_request");
+    EXPECT_EQ(get_message(port(), cid, forwarded["id"])["content"], "worth sharing");
+
     // Into the same chat, and over the WebSocket.
     const auto ack = ws_request(*wb, "message.forward", {{"message_id", original["id"]}, {"chat_id", direct}});
     ASSERT_TRUE(IsAck(ack)) << ack.dump();

@@ -167,6 +167,9 @@ TEST(Rules, OnlyTheSenderEditsAndOnlyTextAndCaptions) {
     EXPECT_EQ(refusal([&] { may_edit_message("ann", deleted); }), ErrorCode::conflict);
     auto system = message_from("ann", MessageType::system);
     EXPECT_EQ(refusal([&] { may_edit_message("ann", system); }), ErrorCode::bad_request);
+    auto forward = message_from("ann");
+    forward.forwarded_from = ForwardOrigin{};
+    EXPECT_EQ(refusal([&] { may_edit_message("ann", forward); }), ErrorCode::bad_request) << "its words are another's";
 }
 
 TEST(Rules, TheSenderOrAGroupsAdminsDeleteAMessage) {
