@@ -109,7 +109,6 @@ private:
 };
 
 void ChangedChats::add(const std::string& chat_id) {
-    if (!kept_ || !is_uuid(chat_id)) return;
     const std::scoped_lock lock(mutex_);
     chats_.insert(chat_id);
 }
@@ -121,9 +120,14 @@ std::vector<std::string> ChangedChats::take() {
     return taken;
 }
 
+void ChatWrites::changed(const std::string& chat_id) {
+    if (watchers_.empty() || !is_uuid(chat_id)) return;
+    for (const auto& watcher : watchers_) watcher->add(chat_id);
+}
+
 void ChatWrites::apply(Effects& effects, const std::string& chat_id) {
     ++commits_;
-    changed_chats_.add(chat_id);
+    changed(chat_id);
     if (effects.cache_change) effects.cache_change(cache_);
     Circles circles(cache_, events_);
     // On a cluster each event follows the chat's latest message before it: the one the write's
@@ -138,7 +142,7 @@ void ChatWrites::apply(Effects& effects, const std::string& chat_id) {
         const auto* created = std::get_if<MessageCreated>(&delivery.event);
         const auto seq = created && created->message.chat_id == chat_id ? created->message.seq : std::int64_t{0};
         // A direct chat's first message is written under its users' pair, not the chat's id.
-        if (created && created->message.chat_id != chat_id) changed_chats_.add(created->message.chat_id);
+        if (created && created->message.chat_id != chat_id) changed(created->message.chat_id);
         publish_after(delivery.occasion, std::move(delivery.event), std::move(facts), after);
         if (other_nodes_ && seq > 0 && (!after || after->seq < seq)) after = AfterMessage{chat_id, seq};
     }

@@ -77,10 +77,23 @@ std::vector<store::push::Notice> notices_for(const std::vector<store::push::NewM
 // the number of chats, and the messages are read only of chats where a member has a device:
 // the cursor of a chat nobody can be pushed in moves straight to its last seq.
 // Returns whether every chat was caught up.
-bool derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse) {
-    if (!store::push::lead_derivation(tx)) return false;  // another node is at it
-    const auto behind = store::push::chats_behind(tx, PushService::chats_per_tick);
-    if (behind.empty()) return true;
+// What a derivation came to: whether it ran (one node at a time derives), whether it caught up
+// with every chat it looked at, and the chats it caught up with.
+struct Derived {
+    bool led = false;
+    bool caught_up = false;
+    std::vector<std::string> done;
+};
+
+// Of every chat, or of those named.
+Derived derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse,
+                  const std::optional<std::vector<std::string>>& among) {
+    Derived derived;
+    if (!store::push::lead_derivation(tx)) return derived;  // another node is at it
+    derived.led = true;
+    const auto behind = store::push::chats_behind(tx, PushService::chats_per_tick, among);
+    derived.caught_up = static_cast<int>(behind.size()) < PushService::chats_per_tick;
+    if (behind.empty()) return derived;
     std::vector<std::string> chat_ids;
     chat_ids.reserve(behind.size());
     for (const auto& chat : behind) chat_ids.push_back(chat.chat_id);
@@ -91,7 +104,6 @@ bool derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::millisecond
     const auto news = store::push::messages_after(tx, watched, PushService::messages_per_chat);
 
     std::vector<store::push::Cursor> cursors;
-    bool caught_up = static_cast<int>(behind.size()) < PushService::chats_per_tick;
     for (const auto& chat : behind) {
         const auto found = news.find(chat.chat_id);
         const auto* messages = found == news.end() ? nullptr : &found->second;
@@ -101,10 +113,11 @@ bool derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::millisecond
         const bool whole = !messages || static_cast<int>(messages->size()) < PushService::messages_per_chat;
         const auto reached = messages ? messages->back().seq : chat.cursor;
         cursors.push_back({chat.chat_id, whole ? std::max(chat.last_seq, reached) : reached});
-        caught_up = caught_up && whole;
+        if (whole) derived.done.push_back(chat.chat_id);
+        else derived.caught_up = false;
     }
     store::push::set_cursors(tx, cursors);
-    return caught_up;
+    return derived;
 }
 
 }  // namespace
@@ -117,7 +130,8 @@ PushService::PushService(ChatWrites& writes, realtime::Hub& hub, PushSender* sen
       sender_(sender),
       settings_(settings),
       strand_(boost::asio::make_strand(workers.pool().get_executor())),
-      timer_(strand_) {}
+      timer_(strand_),
+      changed_(writes.watch_changed_chats()) {}
 
 void PushService::check(const DeviceRegistration& registration) const {
     if (!sender_ || !sender_->serves(registration.provider))
@@ -208,25 +222,38 @@ boost::asio::awaitable<void> PushService::loop() {
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
         const auto commits = writes_.commits();
-        if (!gate_.due(commits, PollGate::Clock::now())) continue;
+        const auto began = PollGate::Clock::now();
+        const bool full = full_looks_.due(began);
+        if (!full && !gate_.due(commits, began)) continue;
         try {
-            const bool work_left = co_await derive();
+            const auto [caught_up, jobs_queued] = co_await derive(full);
             co_await send_due();
-            gate_.looked(commits, PollGate::Clock::now(), work_left || sending_.in_flight() > 0);
+            const auto ended = PollGate::Clock::now();
+            if (full) full_looks_.looked(began, ended, caught_up);
+            gate_.looked(commits, ended, !caught_up || jobs_queued || sending_.in_flight() > 0);
         } catch (const std::exception& e) {
             spdlog::warn("push: a step of the delivery loop failed, will retry: {}", e.what());
         }
     }
 }
 
-boost::asio::awaitable<bool> PushService::derive() {
-    const auto [caught_up, state] = co_await pool_.run([this](store::Tx& tx) {
-        const bool all = derive_in(tx, hub_, settings_.collapse);
-        return std::pair{all, store::push::queue_state(tx)};
+boost::asio::awaitable<std::pair<bool, bool>> PushService::derive(bool full) {
+    std::optional<std::vector<std::string>> among;
+    if (!full) {
+        for (auto& chat_id : changed_.take()) behind_.insert(std::move(chat_id));
+        among.emplace(behind_.begin(), behind_.end());
+    }
+    auto [derived, state] = co_await pool_.run([this, &among](store::Tx& tx) {
+        auto result = derive_in(tx, hub_, settings_.collapse, among);
+        return std::pair{std::move(result), store::push::queue_state(tx)};
     });
     obs::metrics().push_queue_depth.only().set(state.depth);
     obs::metrics().push_oldest_age.only().set(static_cast<std::int64_t>(state.oldest_seconds));
-    co_return !caught_up || state.depth > 0;
+    // What was not derived is looked at again: the changed chats another node's derivation kept
+    // this one from, or the rest past this step's share.
+    if (derived.caught_up) behind_.clear();
+    for (const auto& chat_id : derived.done) behind_.erase(chat_id);
+    co_return std::pair{derived.caught_up, state.depth > 0};
 }
 
 // On the strand, as every delivery: sending_ is the strand's. The claim leaves each user no

@@ -212,7 +212,8 @@ WebhookService::WebhookService(ChatWrites& writes, WebhookTransport* transport, 
       node_(new_node_id()),
       strand_(boost::asio::make_strand(workers.pool().get_executor())),
       timer_(strand_),
-      slots_(settings.concurrency) {}
+      slots_(settings.concurrency),
+      changed_(transport ? &writes.watch_changed_chats() : nullptr) {}
 
 boost::asio::awaitable<void> WebhookService::check_owner(const WebhookOwner& owner) {
     if (!owner.actor) co_return;  // the operator
@@ -323,9 +324,7 @@ boost::asio::awaitable<std::pair<bool, std::optional<std::string>>> WebhookServi
 }
 
 void WebhookService::start() {
-    if (!transport_) return;
-    writes_.changed_chats().keep();
-    boost::asio::co_spawn(strand_, loop(), boost::asio::detached);
+    if (transport_) boost::asio::co_spawn(strand_, loop(), boost::asio::detached);
 }
 
 void WebhookService::stop() {
@@ -333,22 +332,18 @@ void WebhookService::stop() {
 }
 
 boost::asio::awaitable<void> WebhookService::loop() {
-    // A full look reads every chat: at most a twentieth of the time goes to them.
-    constexpr int full_look_share = 20;
     for (;;) {
         timer_.expires_after(settings_.poll_interval);
         auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec) co_return;  // stopped
         const auto commits = writes_.commits();
         const auto began = PollGate::Clock::now();
-        const bool full = began >= next_full_look_;
+        const bool full = full_looks_.due(began);
         if (!full && !gate_.due(commits, began)) continue;
         try {
             const bool work_left = co_await dispatch_due(full);
             const auto ended = PollGate::Clock::now();
-            if (full)
-                next_full_look_ = ended + std::max<PollGate::Clock::duration>(PollGate::default_fallback,
-                                                                              (ended - began) * full_look_share);
+            if (full) full_looks_.looked(began, ended);
             gate_.looked(commits, ended, work_left, next_retry());
         } catch (const std::exception& e) {
             spdlog::warn("webhooks: finding due deliveries failed: {}", e.what());
@@ -368,7 +363,7 @@ boost::asio::awaitable<bool> WebhookService::dispatch_due(bool full) {
     if (room == 0) co_return true;
     std::optional<std::vector<std::string>> among;
     if (!full) {
-        among = writes_.changed_chats().take();
+        among = changed_->take();
         among->insert(among->end(), behind_.begin(), behind_.end());
     }
     auto [behind, due, backlog] =

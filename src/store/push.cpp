@@ -80,6 +80,10 @@ void prepare(Tx& tx) {
     tx.prepare("push_chats_behind",
                "SELECT c.id::text, coalesce(p.seq, 0), c.last_seq FROM chats c "
                "LEFT JOIN push_cursors p ON p.chat_id = c.id WHERE c.last_seq > coalesce(p.seq, 0) LIMIT $1");
+    tx.prepare("push_chats_behind_among",
+               "SELECT c.id::text, coalesce(p.seq, 0), c.last_seq FROM chats c "
+               "LEFT JOIN push_cursors p ON p.chat_id = c.id WHERE c.id = ANY($2::uuid[]) "
+               "AND c.last_seq > coalesce(p.seq, 0) LIMIT $1");
     tx.prepare("push_messages_after",
                "SELECT b.chat_id::text, m.id::text, m.seq, m.sender_id::text, " CONFAB_TIME("m.created_at") ", "
                "m.type <> 'system' AND NOT m.is_deleted, "
@@ -193,9 +197,11 @@ void set_settings(Tx& tx, const std::string& chat_id, const std::string& user_id
 
 bool lead_derivation(Tx& tx) { return tx.exec_prepared1("push_lead")[0].as<bool>(); }
 
-std::vector<ChatBehind> chats_behind(Tx& tx, int limit) {
+std::vector<ChatBehind> chats_behind(Tx& tx, int limit, const std::optional<std::vector<std::string>>& among) {
     std::vector<ChatBehind> chats;
-    for (const auto& row : tx.exec_prepared("push_chats_behind", limit))
+    const auto rows = among ? tx.exec_prepared("push_chats_behind_among", limit, uuid_array(*among))
+                            : tx.exec_prepared("push_chats_behind", limit);
+    for (const auto& row : rows)
         chats.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()});
     return chats;
 }

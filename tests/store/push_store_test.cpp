@@ -50,7 +50,7 @@ protected:
 TEST_F(PushStoreTest, NewMessagesStopAtTheLastSeqReadWithTheCursor) {
     send();
     send();
-    const auto behind = in_tx([](Tx& tx) { return push::chats_behind(tx, 10); });
+    const auto behind = in_tx([](Tx& tx) { return push::chats_behind(tx, 10, std::nullopt); });
     ASSERT_EQ(behind.size(), 1u);
     EXPECT_EQ(behind[0].cursor, 0);
     EXPECT_EQ(behind[0].last_seq, 2);
@@ -60,8 +60,10 @@ TEST_F(PushStoreTest, NewMessagesStopAtTheLastSeqReadWithTheCursor) {
     EXPECT_EQ(news.at(chat_).front().seq, 1);
     EXPECT_EQ(news.at(chat_).back().seq, 2);
 
-    const auto next = in_tx([](Tx& tx) { return push::chats_behind(tx, 10); });
+    // Asked of some chats, only those.
+    const auto next = in_tx([&](Tx& tx) { return push::chats_behind(tx, 10, std::vector{chat_}); });
     ASSERT_EQ(next.size(), 1u);
+    EXPECT_TRUE(in_tx([](Tx& tx) { return push::chats_behind(tx, 10, std::vector<std::string>{}); }).empty());
     EXPECT_EQ(next[0].last_seq, 3);
     auto from_two = next;
     from_two[0].cursor = 2;

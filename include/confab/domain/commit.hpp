@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,16 +83,14 @@ struct Effects {
     }
 };
 
-// The chats this node's writes changed since they were last taken, kept once a loop that
-// acts on committed changes asks for them (the webhooks' looks between their full ones).
+// The chats this node's writes changed since a loop that acts on committed changes (push,
+// webhooks) last took them: it looks at those between its full looks (FullLooks).
 class ChangedChats {
 public:
-    void keep() { kept_ = true; }
     void add(const std::string& chat_id);
     std::vector<std::string> take();
 
 private:
-    std::atomic<bool> kept_{false};
     std::mutex mutex_;
     std::unordered_set<std::string> chats_;
 };
@@ -174,7 +173,9 @@ public:
     // How many writes this node has committed: the background loops that act on committed
     // changes (push, webhooks) look in the database when it moves (PollGate).
     std::uint64_t commits() const { return commits_.load(); }
-    ChangedChats& changed_chats() { return changed_chats_; }
+    // The chats this node's writes change from now on, for one loop to take. Asked for before
+    // the first write (each loop's constructor).
+    ChangedChats& watch_changed_chats() { return *watchers_.emplace_back(std::make_unique<ChangedChats>()); }
 
     // Other nodes write to the same chats (a cluster): each write first locks its chat and
     // reloads the cached access if another node changed it since, so that its checks and its
@@ -205,7 +206,9 @@ private:
     Analytics& analytics_;
     bool other_nodes_ = false;
     std::atomic<std::uint64_t> commits_{0};
-    ChangedChats changed_chats_;
+    std::vector<std::unique_ptr<ChangedChats>> watchers_;
+    // Each of the chat ids to every watcher (apply).
+    void changed(const std::string& chat_id);
 };
 
 // The weight of a write of `rows` rows (members added, messages changed), each named by its

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -43,6 +44,28 @@ private:
     std::uint64_t changes_ = 0;
     Clock::time_point last_look_{};
     Clock::time_point next_due_ = Clock::time_point::max();
+};
+
+// When a loop that mostly looks at the chats this node changed (ChatWrites::watch_changed_chats)
+// looks at every chat, for what no change here announces: at the start, then `every` after the
+// last full look ended, or twenty times as long as it took when that is longer, so that reading
+// every chat costs PostgreSQL a bounded share of its time however many chats there are.
+class FullLooks {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr int share_of_time = 20;
+
+    explicit FullLooks(Clock::duration every = PollGate::default_fallback) : every_(every) {}
+
+    bool due(Clock::time_point now) const { return now >= next_; }
+    // A full look that did not get through every chat (`finished` false) goes on at the next tick.
+    void looked(Clock::time_point began, Clock::time_point ended, bool finished = true) {
+        next_ = finished ? ended + std::max(every_, (ended - began) * share_of_time) : Clock::time_point{};
+    }
+
+private:
+    Clock::duration every_;
+    Clock::time_point next_{};
 };
 
 }  // namespace confab::domain

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,9 +83,10 @@ public:
 
 private:
     boost::asio::awaitable<void> loop();
-    // Whether work was left: chats behind that another node was deriving or past this step's
-    // share, or jobs queued (due or not).
-    boost::asio::awaitable<bool> derive();
+    // Of every chat (`full`), or of the chats this node changed and those left behind by the
+    // last derivation. Whether it caught up (not when another node was deriving, nor with chats
+    // past this step's share), and whether jobs are queued (due or not).
+    boost::asio::awaitable<std::pair<bool, bool>> derive(bool full);
     boost::asio::awaitable<void> send_due();
     boost::asio::awaitable<void> deliver(store::push::Job job);
     PushNotification notification_of(const store::push::Job& job) const;
@@ -100,6 +102,9 @@ private:
     boost::asio::steady_timer timer_;
     SharedSlots sending_{sends_in_flight};  // sends started and not finished, by user; the strand's
     PollGate gate_;                         // the strand's
+    FullLooks full_looks_;                  // the strand's
+    ChangedChats& changed_;
+    std::set<std::string> behind_;  // changed chats not derived yet; the strand's
 };
 
 }  // namespace confab::domain

@@ -85,8 +85,8 @@ struct WebhookOwner {
 // back-off, full jitter) and blocks that pair until it succeeds or is parked. A node leases
 // each pair it delivers, so several nodes never deliver one pair at once. A node looks at the
 // chats its own writes changed, those left behind and the retries come due; every chat only
-// in a full look, every 5 s or twenty times as long as the last one took, so that a server-wide
-// subscription over many chats costs PostgreSQL a bounded share. Of the pairs in flight
+// in a full look (FullLooks), so that a server-wide subscription over many chats costs
+// PostgreSQL a bounded share. Of the pairs in flight
 // (webhooks.concurrency) an owner of subscriptions has at most a share (fair_share), so that
 // one user's receivers that never answer hold only theirs.
 class WebhookService {
@@ -153,7 +153,8 @@ private:
     PollGate gate_;                                            // the strand's
     std::set<std::string> behind_;                             // chats behind at the last look; the strand's
     std::multiset<PollGate::Clock::time_point> retries_;       // of this node's failed deliveries; the strand's
-    PollGate::Clock::time_point next_full_look_{};             // the strand's
+    FullLooks full_looks_;                                     // the strand's
+    ChangedChats* changed_;                                    // when webhooks are on
 };
 
 }  // namespace confab::domain

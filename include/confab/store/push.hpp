@@ -53,7 +53,9 @@ struct ChatBehind {
     std::int64_t cursor = 0;
     std::int64_t last_seq = 0;
 };
-std::vector<ChatBehind> chats_behind(Tx& tx, int limit);
+// Up to `limit` chats whose last_seq is past their cursor: of every chat (nullopt), or of
+// those named.
+std::vector<ChatBehind> chats_behind(Tx& tx, int limit, const std::optional<std::vector<std::string>>& among);
 
 struct NewMessage {
     std::string id;
