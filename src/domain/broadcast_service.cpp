@@ -3,6 +3,7 @@
 #include "confab/domain/chat_service.hpp"
 #include "confab/domain/message_service.hpp"
 #include "confab/domain/rules.hpp"
+#include "confab/domain/send_writer.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/store/broadcast_lists.hpp"
 #include "confab/store/messages.hpp"
@@ -180,11 +181,16 @@ boost::asio::awaitable<std::vector<BroadcastCopy>> BroadcastService::send(std::s
     co_return copies;
 }
 
-// The sender's send is spent before the chat is opened, so a broadcast out of sends opens no
-// chat it cannot post in.
+// The sender's send is spent, and the copy's mentions checked against the direct chat it goes
+// to, before that chat is opened, so a broadcast opens no chat it cannot post in.
 boost::asio::awaitable<BroadcastCopy> BroadcastService::post_copy(const std::string& recipient_id, SendMessage copy) {
     BroadcastCopy result{recipient_id, std::nullopt, std::nullopt, std::nullopt};
     try {
+        ChatAccess between;
+        between.type = ChatType::direct;
+        between.members.emplace(copy.sender_id, Role::member);
+        between.members.emplace(recipient_id, Role::member);
+        static_cast<void>(mentioned_members(between, copy.sender_id, copy.entities));
         messages_.spend_send(copy.sender_id);
         const auto chat = co_await chats_.create_direct(copy.sender_id, recipient_id);
         result.chat_id = chat.view.chat.id;

@@ -315,6 +315,27 @@ TEST_F(BroadcastSendTest, ARecipientWhoBlockedTheSenderGetsNothingAndTheOthersGe
     EXPECT_EQ(list_chats(port(), bob).size(), 1u) << "only dan's chat";
 }
 
+// A copy goes to a direct chat of two: one mentioning a third user is refused as a send there
+// would be, and opens no chat.
+TEST_F(BroadcastSendTest, ACopyMentioningSomeoneOutsideItsChatIsRefusedBeforeTheChatOpens) {
+    const auto ann = register_user(port(), "bs");
+    const auto bob = register_user(port(), "bs");
+    const auto cat = register_user(port(), "bs");
+    const std::string id = create_list(port(), ann, "news", {bob.id, cat.id})["id"];
+    const std::string text = "hi bob";  // "bob" at 3..6
+    const json mention{{"type", "mention"}, {"offset", 3}, {"length", 3}, {"user_id", bob.id}};
+    const auto sent = post(port(), ann.token, broadcast_url(id),
+                           {{"type", "text"}, {"content", text}, {"entities", {mention}}, {"client_id", "m-1"}});
+    ASSERT_TRUE(IsJson(sent, 200)) << sent.body;
+    const auto results = by_recipient(sent.json());
+    EXPECT_EQ(results.at(bob.id)["status"], "sent");
+    EXPECT_EQ(results.at(cat.id)["status"], "refused");
+    EXPECT_EQ(results.at(cat.id)["error"]["code"], "bad_request");
+    EXPECT_EQ(results.at(cat.id)["error"]["details"]["field"], "entities");
+    EXPECT_TRUE(results.at(cat.id)["chat_id"].is_null());
+    EXPECT_TRUE(list_chats(port(), cat).empty()) << "no chat opened for a copy that could not be posted";
+}
+
 TEST(BroadcastRateLimitTest, CopiesPastTheSendersLimitAreRefusedAndARetryPostsOnlyThose) {
     CONFAB_REQUIRE_DATABASE();
     ServerProcess server(shared_database().url(),
