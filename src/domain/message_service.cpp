@@ -90,6 +90,14 @@ void MessageService::check_send(const SendMessage& m) const {
 
 void MessageService::spend_send(const std::string& sender_id) { sends_.require(sender_id, "messages"); }
 
+boost::asio::awaitable<SendMessage> MessageService::fill_template(SendMessage m) {
+    m.chat_id.clear();  // no chat's templates: only the sender's own
+    m.content = co_await writes_.pool().run(
+        [&m, chars = limits_.content_chars](store::Tx& tx) { return filled_template(tx, m, chars); });
+    m.from_template.reset();
+    co_return m;
+}
+
 boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     check_send(m);
     spend_send(m.sender_id);
