@@ -505,6 +505,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         const bool slowed = check_slow_mode(tx, f.chat_id, f.actor, standing);
         std::optional<std::string> media_id;
         if (source.media) media_id = copy_media(tx, source, f.actor, f.chat_id, quota).id;
+        const auto shown_again = shown_again_by_next_message(tx, standing.type, f.chat_id);
         std::optional<Message> inserted;
         try {
             inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
@@ -521,6 +522,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
                                                                                          source.sender_id,
                                                                                          source.created_at}));
         outcome.value = {message_of(tx, inserted->id, f.actor), true};
+        announce_shown_again(tx, outcome.effects, f.chat_id, shown_again);
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{outcome.value.message}, f.chat_id);
         return outcome;
     });

@@ -260,8 +260,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     std::map<std::string, std::vector<std::string>> shown_again;  // chat id -> users
     for (const auto i : inserted) {
         const auto& chat_id = sends[i]->chat_id;
-        if (access.at(chat_id)->type == ChatType::direct && !shown_again.contains(chat_id))
-            shown_again.emplace(chat_id, store::chats::hidden_by(tx, chat_id));
+        if (!shown_again.contains(chat_id))
+            shown_again.emplace(chat_id, shown_again_by_next_message(tx, access.at(chat_id)->type, chat_id));
     }
     std::vector<std::optional<Message>> stored;
     try {
