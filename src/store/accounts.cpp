@@ -88,9 +88,10 @@ void prepare(Tx& tx) {
             "gone"));
 }
 
-void begin_deletion(Tx& tx, const std::string& user_id) {
-    tx.exec_prepared("accounts_begin_deletion", user_id);
+bool begin_deletion(Tx& tx, const std::string& user_id) {
+    const bool marked = tx.exec_prepared("accounts_begin_deletion", user_id).affected_rows() == 1;
     tx.exec_prepared("accounts_remove_tokens", user_id);
+    return marked;
 }
 
 std::vector<std::string> unfinished_deletions(Tx& tx) {

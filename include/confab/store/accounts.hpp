@@ -19,8 +19,9 @@ void prepare(Tx& tx);
 // The first step of a deletion: the account is deleted from here on (model::User::deleted,
 // its tokens gone), so that nothing racing the later steps puts it back into a chat, a list
 // or a block, or signs it in (migrations/0044_deleted_account_guard.sql); those steps then
-// undo what it had. Running it again changes nothing more.
-void begin_deletion(Tx& tx, const std::string& user_id);
+// undo what it had. Running it again changes nothing more: true only for the one run that
+// marked the account deleted (of deletions racing, the one that carries the steps out).
+bool begin_deletion(Tx& tx, const std::string& user_id);
 
 // Accounts whose deletion began but never reached the tombstone (the server stopped between
 // its steps), oldest first.
