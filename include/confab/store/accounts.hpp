@@ -97,6 +97,9 @@ struct Contents {
 // chats.json lists a channel's members to the user only when their role is among
 // channel_member_viewers (rules::sees_members); otherwise the user alone.
 Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::string>& channel_member_viewers);
+// media.json (of contents) with each `path` among `paths` (of a media or its live_video) null:
+// bytes the archive could not hold, as they were removed since the listing.
+std::string media_without_paths(Tx& tx, const std::string& media_json, const std::vector<std::string>& paths);
 // The user's messages in the chat, oldest first, as a JSON array.
 std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id);
 
