@@ -37,13 +37,22 @@ Json parse_object(std::string_view text, std::string_view what) {
     return parsed;
 }
 
+namespace {
+
+// PostgreSQL text cannot hold U+0000; refusing it beats storing a cut-off string (or failing
+// in the database).
+void refuse_nul(std::string_view text, const char* field) {
+    if (text.find('\0') != std::string_view::npos)
+        throw bad_request(std::string(field) + " must not contain U+0000", field);
+}
+
+}  // namespace
+
 std::optional<std::string> optional_string(const Json& object, const char* field) {
     const auto found = object.find(field);
     if (found == object.end()) return std::nullopt;
     if (!found->is_string()) throw bad_request(std::string(field) + " must be a string", field);
-    // PostgreSQL text cannot hold U+0000; refusing it beats storing a cut-off string.
-    if (found->get_ref<const std::string&>().find('\0') != std::string::npos)
-        throw bad_request(std::string(field) + " must not contain U+0000", field);
+    refuse_nul(found->get_ref<const std::string&>(), field);
     return found->get<std::string>();
 }
 
@@ -106,6 +115,8 @@ std::optional<std::map<std::string, std::string>> optional_string_map(const Json
     std::map<std::string, std::string> values;
     for (const auto& [key, item] : found->items()) {
         if (!item.is_string()) throw refused;
+        refuse_nul(key, field);
+        refuse_nul(item.get_ref<const std::string&>(), field);
         values.emplace(key, item.get<std::string>());
     }
     return values;

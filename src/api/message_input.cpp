@@ -103,6 +103,10 @@ model::TextEntity parse_entity(const Json& entity) {
     const auto type_name = entity_text(entity, "type");
     const auto type = type_name ? model::entity_type_from(*type_name) : std::nullopt;
     if (!type) throw invalid_entities("unknown entity type");
+    // A null stands for a field given all the same: refused where the type takes no such field.
+    for (const char* field : {"url", "language", "user_id"})
+        if (const auto given = entity.find(field); given != entity.end() && given->is_null())
+            domain::rich_text::require_takes(*type, field);
     return {*type,
             entity_integer(entity, "offset"),
             entity_integer(entity, "length"),

@@ -23,10 +23,16 @@ Query Query::parse(std::string_view raw) {
         raw = amp == std::string_view::npos ? std::string_view{} : raw.substr(amp + 1);
         if (pair.empty()) continue;
         const auto eq = pair.find('=');
-        auto key = http::percent_decode(pair.substr(0, eq), true);
+        const auto raw_key = pair.substr(0, eq);
+        auto key = http::percent_decode(raw_key, true);
+        // A name that does not decode is named as it was sent: it is all there is to name.
+        if (!key)
+            throw model::bad_request("malformed query string: a parameter's name is not valid percent-encoding",
+                                     std::string(raw_key));
         auto value =
             http::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-        if (!key || !value) throw model::bad_request("malformed query string");
+        if (!value)
+            throw model::bad_request("malformed query string: " + *key + " is not valid percent-encoding", *key);
         // As in any string of a body: no text the database stores or searches holds U+0000.
         if (value->find('\0') != std::string::npos) throw model::bad_request(*key + " must not contain U+0000", *key);
         query.values_.emplace(std::move(*key), std::move(*value));

@@ -24,10 +24,16 @@ namespace confab::domain {
 boost::asio::awaitable<void> AccountService::delete_account(Principal principal, std::optional<std::string> password,
                                                             std::string client) {
     co_await auth_.confirm_deletion(principal, std::move(password), std::move(client));
+    // Of deletions racing (several tokens of the account), the one that marks it deleted carries
+    // the steps out and tells the contacts; the others come from an account deleted by then.
+    if (!co_await mark_deleted(principal.user_id)) throw unauthorized();
     co_await erase(principal.user_id);
 }
 
-boost::asio::awaitable<void> AccountService::delete_bot(std::string bot_id) { co_await erase(bot_id); }
+boost::asio::awaitable<void> AccountService::delete_bot(std::string bot_id) {
+    if (!co_await mark_deleted(bot_id)) throw not_found("bot");
+    co_await erase(bot_id);
+}
 
 void AccountService::resume_deletions(const boost::asio::any_io_executor& executor) {
     boost::asio::co_spawn(executor, resume(), boost::asio::detached);
@@ -51,15 +57,22 @@ boost::asio::awaitable<void> AccountService::resume() {
     }
 }
 
-boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
-    // Deleted at once, its sessions ended, before any of the steps below: nothing racing them
-    // signs the account in again, acts as it or puts it back where a step took it out.
-    co_await writes_.pool().run([user_id](store::Tx& tx) { store::accounts::begin_deletion(tx, user_id); });
+// Deleted at once, its sessions ended, before any of the steps of erase: nothing racing them
+// signs the account in again, acts as it or puts it back where a step took it out.
+boost::asio::awaitable<bool> AccountService::mark_deleted(const std::string& user_id) {
+    const bool marked =
+        co_await writes_.pool().run([user_id](store::Tx& tx) { return store::accounts::begin_deletion(tx, user_id); });
     auth_.signed_out(user_id);
-    // A user's bots go with them (docs/api.md, Bots).
+    co_return marked;
+}
+
+boost::asio::awaitable<void> AccountService::erase(const std::string& user_id) {
+    // A user's bots go with them (docs/api.md, Bots); one a DELETE /bots/{id} is deleting
+    // already is left to it.
     const auto bots =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::bots::of_owner(tx, user_id); });
-    for (const auto& bot : bots) co_await erase(bot.user.id);
+    for (const auto& bot : bots)
+        if (co_await mark_deleted(bot.user.id)) co_await erase(bot.user.id);
     // Everyone who shares a chat with them now learns of the tombstone, groups included.
     auto contacts =
         co_await writes_.pool().run([user_id](store::Tx& tx) { return store::members::contacts(tx, user_id); });

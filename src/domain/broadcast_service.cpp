@@ -162,6 +162,11 @@ boost::asio::awaitable<std::vector<BroadcastCopy>> BroadcastService::send(std::s
     std::unordered_map<std::string, Message> posted;  // by recipient: the copies of an earlier broadcast
     for (const auto& copy : earlier) posted.emplace(recipient_of_key.at(copy.client_id.value_or("")), copy);
 
+    // A body a send would refuse is refused once, before any copy opens a chat (docs/api.md):
+    // a template among them, filled here while a copy is still to be posted.
+    if (message.from_template && posted.size() < list.recipient_ids.size())
+        message = co_await messages_.fill_template(std::move(message));
+
     std::vector<BroadcastCopy> copies;
     std::optional<Error> out_of_sends;
     for (std::size_t i = 0; i < list.recipient_ids.size(); ++i) {

@@ -206,8 +206,13 @@ boost::asio::awaitable<void> CallService::write_summary(calls::Call ended) {
         co_await writes_.commit(chat_id, [call = std::move(ended)](store::Tx& tx) {
             Outcome<bool> outcome{false, {}};
             if (!store::chats::lock(tx, call.chat_id())) return outcome;  // the chat is gone
-            deliver_message(outcome.effects, write_system_note(tx, call.chat_id(), call.caller_id(), call_summary(call),
-                                                               summary_metadata(call)));
+            // A direct chat's member who deleted it gets it back with the summary, as with a send.
+            const auto shown_again =
+                shown_again_by_next_message(tx, store::chats::kind_of(tx, call.chat_id())->type, call.chat_id());
+            auto note =
+                write_system_note(tx, call.chat_id(), call.caller_id(), call_summary(call), summary_metadata(call));
+            announce_shown_again(tx, outcome.effects, call.chat_id(), shown_again);
+            deliver_message(outcome.effects, std::move(note));
             outcome.value = true;
             return outcome;
         });

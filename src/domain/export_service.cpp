@@ -135,9 +135,10 @@ boost::asio::awaitable<void> ExportService::build(DataExport data_export) {
 }
 
 void ExportService::add_if_stored(media::ArchiveWriter& archive, const std::string& name,
-                                  const std::string& storage_key) const {
+                                  const std::string& storage_key, std::vector<std::string>& left_out) const {
     const auto stored = storage_.path_of(storage_key);
     if (std::filesystem::exists(stored)) archive.add_file(name, stored);
+    else left_out.push_back(name);
 }
 
 boost::asio::awaitable<void> ExportService::write_archive(const DataExport& data_export,
@@ -152,20 +153,32 @@ boost::asio::awaitable<void> ExportService::write_archive(const DataExport& data
     int done = 0;
 
     media::ArchiveWriter archive(path);
-    for (const auto& [name, document] : contents.documents) archive.add(name, document);
-    done = co_await advanced(id, done, static_cast<int>(contents.documents.size()), step);
+    // media.json goes last, once it is known which bytes the archive holds.
+    std::string media_json;
+    for (const auto& [name, document] : contents.documents) {
+        if (name == "media.json") media_json = document;
+        else archive.add(name, document);
+    }
+    done = co_await advanced(id, done, static_cast<int>(contents.documents.size()) - 1, step);
     for (const auto& chat_id : contents.chat_ids) {
         const auto messages = co_await pool_.run(
             [user_id, chat_id](store::Tx& tx) { return store::exports::messages_json(tx, user_id, chat_id); });
         archive.add("messages/" + chat_id + ".json", messages);
         done = co_await advanced(id, done, 1, step);
     }
+    std::vector<std::string> left_out;
     for (const auto& file : contents.media) {
-        add_if_stored(archive, "media/" + file.media_id, file.storage_key);
+        add_if_stored(archive, "media/" + file.media_id, file.storage_key, left_out);
         if (file.live_video_storage_key)
-            add_if_stored(archive, "media/" + file.media_id + ".live_video", *file.live_video_storage_key);
+            add_if_stored(archive, "media/" + file.media_id + ".live_video", *file.live_video_storage_key, left_out);
         done = co_await advanced(id, done, 1, step);
     }
+    if (!left_out.empty())
+        media_json = co_await pool_.run([&media_json, &left_out](store::Tx& tx) {
+            return store::exports::media_without_paths(tx, media_json, left_out);
+        });
+    archive.add("media.json", media_json);
+    co_await advanced(id, done, 1, step);
     archive.close();
 }
 

@@ -170,6 +170,11 @@ void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& ch
     }
 }
 
+std::vector<std::string> shown_again_by_next_message(store::Tx& tx, ChatType type, const std::string& chat_id) {
+    if (type != ChatType::direct) return {};
+    return store::chats::hidden_by(tx, chat_id);
+}
+
 void deliver_message(Effects& effects, Message message) {
     const auto chat_id = message.chat_id;
     effects.in_chat(Occasion::message_created, MessageCreated{std::move(message)}, chat_id);

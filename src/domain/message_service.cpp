@@ -90,6 +90,14 @@ void MessageService::check_send(const SendMessage& m) const {
 
 void MessageService::spend_send(const std::string& sender_id) { sends_.require(sender_id, "messages"); }
 
+boost::asio::awaitable<SendMessage> MessageService::fill_template(SendMessage m) {
+    m.chat_id.clear();  // no chat's templates: only the sender's own
+    m.content = co_await writes_.pool().run(
+        [&m, chars = limits_.content_chars](store::Tx& tx) { return filled_template(tx, m, chars); });
+    m.from_template.reset();
+    co_return m;
+}
+
 boost::asio::awaitable<Sent> MessageService::send(SendMessage m) {
     check_send(m);
     spend_send(m.sender_id);
@@ -497,6 +505,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
         const bool slowed = check_slow_mode(tx, f.chat_id, f.actor, standing);
         std::optional<std::string> media_id;
         if (source.media) media_id = copy_media(tx, source, f.actor, f.chat_id, quota).id;
+        const auto shown_again = shown_again_by_next_message(tx, standing.type, f.chat_id);
         std::optional<Message> inserted;
         try {
             inserted = store::messages::insert(tx, store::NewMessage{f.chat_id, f.actor, source.type, source.content,
@@ -513,6 +522,7 @@ boost::asio::awaitable<Sent> MessageService::forward(Forward f) {
                                                                                          source.sender_id,
                                                                                          source.created_at}));
         outcome.value = {message_of(tx, inserted->id, f.actor), true};
+        announce_shown_again(tx, outcome.effects, f.chat_id, shown_again);
         outcome.effects.in_chat(Occasion::message_created, MessageCreated{outcome.value.message}, f.chat_id);
         return outcome;
     });

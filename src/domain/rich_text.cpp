@@ -48,10 +48,9 @@ bool is_visible_ascii(std::string_view text) {
 }
 
 void check_fields(const TextEntity& e) {
-    const auto name = std::string(to_string(e.type));
-    if (e.url && e.type != EntityType::link) throw invalid(name + " entities take no url");
-    if (e.language && e.type != EntityType::code_block) throw invalid(name + " entities take no language");
-    if (e.user_id && e.type != EntityType::mention) throw invalid(name + " entities take no user_id");
+    if (e.url) require_takes(e.type, "url");
+    if (e.language) require_takes(e.type, "language");
+    if (e.user_id) require_takes(e.type, "user_id");
     switch (e.type) {
         case EntityType::link:
             if (!e.url) throw invalid("link entities need a url");
@@ -66,7 +65,8 @@ void check_fields(const TextEntity& e) {
                 throw invalid("a code block's language must be 1-32 of A-Z a-z 0-9 + # . _ -");
             break;
         case EntityType::mention:
-            if (!e.user_id || !is_uuid(*e.user_id)) throw invalid("mention entities need a user_id");
+            if (!e.user_id) throw invalid("mention entities need a user_id");
+            if (!is_uuid(*e.user_id)) throw invalid("a mention's user_id must be a user id: a lower-case UUID");
             break;
         default: break;
     }
@@ -114,6 +114,14 @@ void check_nesting(const std::vector<TextEntity>& entities) {
 }  // namespace
 
 std::size_t utf16_length(std::string_view utf8) { return static_cast<std::size_t>(layout_of(utf8).length); }
+
+void require_takes(EntityType type, std::string_view field) {
+    const bool takes = field == "url"        ? type == EntityType::link
+                       : field == "language" ? type == EntityType::code_block
+                       : field == "user_id"  ? type == EntityType::mention
+                                             : false;
+    if (!takes) throw invalid(std::string(to_string(type)) + " entities take no " + std::string(field));
+}
 
 void validate(const std::string& content, const std::vector<TextEntity>& entities) {
     if (entities.empty()) return;

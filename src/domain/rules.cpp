@@ -446,6 +446,9 @@ void may_remove_media(const Standing& actor, const std::string& actor_id, const 
 }
 
 void may_pin(const Standing& actor, const Message& message, bool pin) {
+    // A restricted member's role grants no pin, whatever only_admins_can_pin says.
+    if (actor.role == Role::restricted && !actor.custom_grants)
+        throw forbidden("restricted members cannot pin messages");
     require(actor, Permission::pin, "only admins can pin messages in this chat");
     if (pin && message.is_deleted) throw conflict("message is deleted");
 }

@@ -119,11 +119,7 @@ boost::asio::awaitable<std::pair<ScheduledMessage, bool>> ScheduledService::sche
                              .metadata = m.metadata,
                              .client_id = m.client_id,
                              .entities = m.entities};
-        if (m.from_template) {
-            row.content =
-                filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-            check_content(row.content, needs_content(m.type), limit);
-        }
+        if (m.from_template) row.content = filled_template(tx, m, limit);
         if (auto inserted = store::scheduled::insert(tx, row)) return {std::move(*inserted), true};
         // The same client_id scheduled at this moment by another request.
         return repeat(std::move(*store::scheduled::find_by_client_id(tx, m.sender_id, *m.client_id)));

@@ -3,7 +3,7 @@
 #include "confab/domain/group_writes.hpp"
 #include "confab/domain/rich_text.hpp"
 #include "confab/domain/rules.hpp"
-#include "confab/domain/template_service.hpp"
+#include "confab/domain/templates.hpp"
 #include "confab/domain/validation.hpp"
 #include "confab/obs/metrics.hpp"
 #include "confab/store/chats.hpp"
@@ -11,6 +11,7 @@
 #include "confab/store/mentions.hpp"
 #include "confab/store/messages.hpp"
 #include "confab/store/polls.hpp"
+#include "confab/store/templates.hpp"
 
 #include <array>
 #include <algorithm>
@@ -78,12 +79,30 @@ bool check_slow_mode(store::Tx& tx, const std::string& chat_id, const std::strin
 
 bool needs_content(MessageType type) { return type == MessageType::text; }
 
-void check_content(const std::string& content, bool required, std::size_t limit) {
-    const auto length = code_points(content);
+namespace {
+
+void check_content_chars(std::size_t length, bool required, std::size_t limit) {
     if (required && length == 0) throw bad_request("content must not be empty", "content");
     if (length > limit)
         throw Error(ErrorCode::payload_too_large, "content is longer than " + std::to_string(limit) + " characters",
                     "content");
+}
+
+}  // namespace
+
+void check_content(const std::string& content, bool required, std::size_t limit) {
+    check_content_chars(code_points(content), required, limit);
+}
+
+std::string filled_template(store::Tx& tx, const SendMessage& m, std::size_t content_chars) {
+    const auto& use = *m.from_template;
+    const auto stored = store::templates::find(tx, use.template_id);
+    const bool usable =
+        stored && (stored->owner_id ? *stored->owner_id == m.sender_id : stored->value.chat_id == m.chat_id);
+    if (!usable) throw not_found("template");
+    check_content_chars(templates::filled_chars(stored->value.content, use.values), needs_content(m.type),
+                        content_chars);
+    return templates::fill(stored->value.content, use.values);
 }
 
 std::vector<std::string> mentioned_members(const ChatAccess& access, const std::string& sender,
@@ -117,12 +136,6 @@ void tell_mentioned(Effects& effects, const Message& message, std::vector<std::s
 // Each send gets what it would get alone, in the batch's order: not_found when its chat is
 // gone or its sender is no longer a member, the stored message for a repeated client_id
 // (also one repeated within the batch), and the check errors of its reply and upload.
-std::string SendWriter::filled(store::Tx& tx, const SendMessage& m) const {
-    auto content = filled_template(tx, m.from_template->template_id, m.sender_id, m.chat_id, m.from_template->values);
-    check_content(content, needs_content(m.type), content_chars_);
-    return content;
-}
-
 std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const SendMessage* const> sends) {
     std::vector<std::optional<Entry>> entries(sends.size());
     const auto refuse = [&entries](std::size_t i, const Error& error) { entries[i] = std::make_exception_ptr(error); };
@@ -227,7 +240,7 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
                                       last_posts.now);
             }
             check_references(tx, m, claimed_media);
-            content = m.from_template ? filled(tx, m) : m.content;
+            content = m.from_template ? filled_template(tx, m, content_chars_) : m.content;
             if (!m.entities.empty())
                 mentions = mentioned_members(*access.at(m.chat_id), m.sender_id, m.entities, m.mentions_checked_before);
         } catch (const Error& error) {
@@ -247,8 +260,8 @@ std::vector<SendWriter::Entry> SendWriter::write(store::Tx& tx, std::span<const 
     std::map<std::string, std::vector<std::string>> shown_again;  // chat id -> users
     for (const auto i : inserted) {
         const auto& chat_id = sends[i]->chat_id;
-        if (access.at(chat_id)->type == ChatType::direct && !shown_again.contains(chat_id))
-            shown_again.emplace(chat_id, store::chats::hidden_by(tx, chat_id));
+        if (!shown_again.contains(chat_id))
+            shown_again.emplace(chat_id, shown_again_by_next_message(tx, access.at(chat_id)->type, chat_id));
     }
     std::vector<std::optional<Message>> stored;
     try {

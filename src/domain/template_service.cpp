@@ -105,12 +105,4 @@ boost::asio::awaitable<void> TemplateService::remove(std::string actor, std::str
     });
 }
 
-std::string filled_template(store::Tx& tx, const std::string& template_id, const std::string& sender,
-                            const std::string& chat_id, const std::map<std::string, std::string>& values) {
-    const auto stored = store::templates::find(tx, template_id);
-    const bool usable = stored && (stored->owner_id ? *stored->owner_id == sender : stored->value.chat_id == chat_id);
-    if (!usable) throw not_found("template");
-    return templates::fill(stored->value.content, values);
-}
-
 }  // namespace confab::domain

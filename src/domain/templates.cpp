@@ -1,6 +1,7 @@
 #include "confab/domain/templates.hpp"
 
 #include "confab/domain/model.hpp"
+#include "confab/domain/validation.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -35,6 +36,16 @@ std::optional<Placeholder> next_placeholder(std::string_view content, std::size_
     return std::nullopt;
 }
 
+// bad_request (field `values`) unless each placeholder has a value and each value a placeholder.
+void check_values(std::string_view content, const std::map<std::string, std::string>& values) {
+    const auto names = placeholders(content);
+    for (const auto& name : names)
+        if (!values.contains(name)) throw bad_request("no value for the placeholder " + name, "values");
+    for (const auto& [name, value] : values)
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            throw bad_request("the template has no placeholder " + name, "values");
+}
+
 }  // namespace
 
 std::vector<std::string> placeholders(std::string_view content) {
@@ -45,12 +56,7 @@ std::vector<std::string> placeholders(std::string_view content) {
 }
 
 std::string fill(std::string_view content, const std::map<std::string, std::string>& values) {
-    const auto names = placeholders(content);
-    for (const auto& name : names)
-        if (!values.contains(name)) throw bad_request("no value for the placeholder " + name, "values");
-    for (const auto& [name, value] : values)
-        if (std::find(names.begin(), names.end(), name) == names.end())
-            throw bad_request("the template has no placeholder " + name, "values");
+    check_values(content, values);
     std::string filled;
     std::size_t copied = 0;
     for (auto found = next_placeholder(content, 0); found;
@@ -61,6 +67,21 @@ std::string fill(std::string_view content, const std::map<std::string, std::stri
     }
     filled.append(content.substr(copied));
     return filled;
+}
+
+std::size_t filled_chars(std::string_view content, const std::map<std::string, std::string>& values) {
+    check_values(content, values);
+    // Each value measured once, however often its placeholder appears.
+    std::map<std::string_view, std::size_t> value_chars;
+    for (const auto& [name, value] : values) value_chars.emplace(name, code_points(value));
+    std::size_t chars = 0;
+    std::size_t counted = 0;
+    for (auto found = next_placeholder(content, 0); found;
+         found = next_placeholder(content, found->at + found->length)) {
+        chars += code_points(content.substr(counted, found->at - counted)) + value_chars.at(found->name);
+        counted = found->at + found->length;
+    }
+    return chars + code_points(content.substr(counted));
 }
 
 }  // namespace confab::domain::templates

@@ -83,6 +83,13 @@ boost::asio::awaitable<Translated> TranslationService::ask_provider(TranslationR
         auto translated = co_await translator_->translate(std::move(request));
         obs::metrics().translation_duration.only().observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        // PostgreSQL text cannot keep U+0000: kept, such a text would come back cut at it, so
+        // it is a bad answer like one without a text.
+        if (translated.text.find('\0') != std::string::npos)
+            throw TranslatorFailure("the provider's translatedText holds U+0000", false);
+        // Answered as source_language, which is a language tag as `to` is, or null.
+        if (translated.detected_source && !is_language_tag(*translated.detected_source))
+            translated.detected_source.reset();
         co_return translated;
     } catch (const TranslatorFailure& failure) {
         spdlog::warn("translation provider: {}", failure.what());

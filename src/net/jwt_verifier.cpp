@@ -1,6 +1,8 @@
 #include "confab/net/jwt_verifier.hpp"
 
+#include "confab/api/json.hpp"
 #include "confab/model/base64url.hpp"
+#include "confab/model/error.hpp"
 
 #include <jwt.h>
 #include <nlohmann/json.hpp>
@@ -37,6 +39,24 @@ Jwt decode(const std::string& token, const std::string* key) {
     Jwt jwt(raw);
     if (failed != 0) return nullptr;
     return jwt;
+}
+
+// libjwt keeps the last of a key given twice in the header or the claims. A request body with
+// a key twice is refused (api::parse_object), and so is a token with one: which value its
+// issuer meant cannot be told, so the token is malformed.
+bool gives_a_key_twice(std::string_view token) {
+    const auto header_end = token.find('.');
+    const auto claims_end = token.find('.', header_end + 1);
+    for (const auto part : {token.substr(0, header_end), token.substr(header_end + 1, claims_end - header_end - 1)}) {
+        const auto text = model::from_base64url(part);
+        if (!text) continue;  // libjwt read it; this look is for keys alone
+        try {
+            api::parse_object(*text, "a token part");
+        } catch (const model::Error&) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::optional<std::string> string_claim(jwt_t* jwt, const std::string& name) {
@@ -227,7 +247,7 @@ std::vector<const std::string*> JwtVerifier::keys_for(std::string_view algorithm
 
 std::variant<TokenClaims, TokenRejection> JwtVerifier::verify(const std::string& token) const {
     const Jwt unchecked = decode(token, nullptr);
-    if (!unchecked) return TokenRejection::malformed;
+    if (!unchecked || gives_a_key_twice(token)) return TokenRejection::malformed;
     const char* named = jwt_get_header(unchecked.get(), "alg");
     const std::string algorithm = named ? named : "";
     if (keys_for(algorithm, nullptr).empty()) return TokenRejection::unsupported_algorithm;

@@ -88,9 +88,10 @@ void prepare(Tx& tx) {
             "gone"));
 }
 
-void begin_deletion(Tx& tx, const std::string& user_id) {
-    tx.exec_prepared("accounts_begin_deletion", user_id);
+bool begin_deletion(Tx& tx, const std::string& user_id) {
+    const bool marked = tx.exec_prepared("accounts_begin_deletion", user_id).affected_rows() == 1;
     tx.exec_prepared("accounts_remove_tokens", user_id);
+    return marked;
 }
 
 std::vector<std::string> unfinished_deletions(Tx& tx) {
@@ -206,6 +207,13 @@ void prepare(Tx& tx) {
                "'sha256', md.live_video_sha256, 'duration_ms', md.live_video_duration_ms, "
                "'path', 'media/' || md.id || '.live_video') END) "
                "ORDER BY md.created_at, md.id), '[]')::text FROM media md WHERE md.uploader_id = $1::uuid");
+    // media.json with the paths given as null (bytes not in the archive), entries in order.
+    tx.prepare("exports_media_without_paths",
+               "WITH listed AS (SELECT e, n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS l(e, n)), "
+               "main AS (SELECT n, CASE WHEN e->>'path' = ANY($2::text[]) "
+               "  THEN jsonb_set(e, '{path}', 'null') ELSE e END AS e FROM listed) "
+               "SELECT coalesce(jsonb_agg(CASE WHEN e->'live_video'->>'path' = ANY($2::text[]) "
+               "  THEN jsonb_set(e, '{live_video,path}', 'null') ELSE e END ORDER BY n), '[]')::text FROM main");
     tx.prepare("exports_media_files",
                "SELECT id::text, storage_key, live_video_storage_key FROM media WHERE uploader_id = $1::uuid "
                "ORDER BY created_at, id");
@@ -282,6 +290,10 @@ Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::str
     for (const auto& row : tx.exec_prepared("exports_media_files", user_id))
         contents.media.push_back({row[0].as<std::string>(), row[1].as<std::string>(), optional_text(row[2])});
     return contents;
+}
+
+std::string media_without_paths(Tx& tx, const std::string& media_json, const std::vector<std::string>& paths) {
+    return tx.exec_prepared("exports_media_without_paths", media_json, text_array(paths))[0][0].as<std::string>();
 }
 
 std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id) {

@@ -152,6 +152,44 @@ TEST_F(AccountRacesTest, NoSignInRacingADeletionLeavesAWorkingToken) {
     }
 }
 
+// docs/api.md, Deleting the account: of deletions racing with several tokens of the account,
+// one carries the deletion out and tells each contact once; the others answer 401, as any
+// request of the account does once it is deleted.
+TEST_F(AccountRacesTest, OfDeletionsRacingOneDeletesAndTellsTheContactsOnce) {
+    constexpr int deleters = 8;
+    const auto ben = register_user(port(), "ben");
+    const auto cid = register_user(port(), "cid");
+    for (int round = 0; round < 3; ++round) {
+        const auto user = register_user(port(), "del");
+        create_direct(port(), user, ben);
+        std::vector<std::string> tokens{user.token};
+        while (static_cast<int>(tokens.size()) < deleters) tokens.push_back(login(port(), user.username));
+        auto wb = ws_connect(port(), ben.token);
+
+        std::latch ready(deleters);
+        std::vector<int> statuses(deleters);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < deleters; ++i)
+            threads.emplace_back([&, i] {
+                ready.arrive_and_wait();
+                statuses[i] = guarded([&] {
+                                  return del(port(), tokens[i], me_url, json{{"password", kPassword}});
+                              }).status;
+            });
+        for (auto& thread : threads) thread.join();
+        EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 204), 1) << "round " << round;
+        EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 401), deleters - 1) << "round " << round;
+
+        const auto tombstone = [&user](const json& frame) {
+            const auto& about = frame.value("data", json::object()).value("user", json::object());
+            return about.value("id", "") == user.id && about.value("deleted", false);
+        };
+        ASSERT_TRUE(wait_for(*wb, "user.updated", tombstone, 20s).has_value()) << "round " << round;
+        EXPECT_TRUE(NoFrameBefore(*wb, frame_of("user.updated", tombstone), direct_message_marker(port(), cid, ben)))
+            << "round " << round << ": the tombstone is told once";
+    }
+}
+
 TEST_F(AccountRacesTest, NoOldPasswordSessionSurvivesAPasswordChange) {
     for (int round = 0; round < rounds; ++round) {
         const auto user = register_user(port(), "pw");

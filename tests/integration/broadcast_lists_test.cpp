@@ -234,6 +234,35 @@ TEST_F(BroadcastListsTest, BadBodiesAreRefusedWithBadRequest) {
     EXPECT_TRUE(list_chats(port(), bob).empty()) << "a refused broadcast opens no chat";
 }
 
+// docs/api.md, Broadcast lists: a template is filled once, before any copy, so a template send
+// that would be refused is refused whole and opens no direct chat.
+TEST_F(BroadcastSendTest, ATemplateIsFilledBeforeAnyCopyOpensAChat) {
+    const auto ann = register_user(port(), "bs");
+    const auto bob = register_user(port(), "bs");
+    const std::string id = create_list(port(), ann, "news", {bob.id})["id"];
+    const std::string greeting =
+        expect_json(post(port(), ann.token, "/api/v1/templates", {{"name", "hi"}, {"content", "Hi {{name}}"}}), 201,
+                    "create template")["id"];
+    const auto send = [&](const json& from_template) {
+        json body = from_template;
+        body["type"] = "text";
+        body["client_id"] = "t-1";
+        return post(port(), ann.token, broadcast_url(id), body);
+    };
+
+    EXPECT_TRUE(IsError(send({{"template_id", random_uuid()}}), 404, "not_found"));
+    EXPECT_TRUE(IsBadField(send({{"template_id", greeting}, {"values", json::object()}}), "values"));
+    EXPECT_TRUE(IsError(send({{"template_id", greeting}, {"values", {{"name", std::string(4001, 'v')}}}}), 413,
+                        "payload_too_large"));
+    EXPECT_TRUE(list_chats(port(), bob).empty()) << "a refused broadcast opens no chat";
+
+    const auto sent = send({{"template_id", greeting}, {"values", {{"name", "Bob"}}}});
+    ASSERT_TRUE(IsJson(sent, 200)) << sent.body;
+    const auto result = sent.json()["results"][0];
+    EXPECT_EQ(result["status"], "sent") << result.dump();
+    EXPECT_EQ(result["message"]["content"], "Hi Bob");
+}
+
 TEST_F(BroadcastSendTest, EachRecipientGetsOneOrdinaryDirectMessageAndARepeatPostsNothing) {
     const auto ann = register_user(port(), "bs");
     const auto bob = register_user(port(), "bs");

@@ -290,6 +290,28 @@ TEST_F(CallsTest, ADeclinedCallAndACancelledOneLeaveTheirSystemMessages) {
     EXPECT_EQ(refusal(ws_request(*bob_ws, "call.accept", {{"call_id", cancelled}})), "not_found");
 }
 
+// docs/api.md, Chats: the next message in a direct chat one member deleted shows it to them
+// again, chat.created before its message.new; a call's summary as much as a send.
+TEST_F(CallsTest, ACallsSummaryShowsADeletedDirectChatAgainWithChatCreatedFirst) {
+    auto ann = register_user(port(), "cs");
+    auto bob = register_user(port(), "cs");
+    const std::string chat = create_direct(port(), ann, bob)["id"];
+    auto ann_ws = ws_connect(port(), ann.token);
+    auto bob_ws = ws_connect(port(), bob.token);
+    ASSERT_EQ(del(port(), bob.token, chat_url(chat)).status, 204);
+    ASSERT_TRUE(wait_for(*bob_ws, "chat.deleted", about_chat(chat)).has_value());
+
+    const std::string cancelled = start_call(*ann_ws, chat)["id"];
+    frame(*bob_ws, "call.ring", cancelled);
+    acked(*ann_ws, "call.cancel", {{"call_id", cancelled}});
+    const auto summary = call_message(port(), bob, chat, cancelled);
+    auto before = frames_until(*bob_ws, frame_of("message.new", about_message(summary["id"])));
+    ASSERT_TRUE(before.has_value()) << "the summary reaches the one who deleted the chat";
+    const auto created = std::find_if(before->begin(), before->end(), frame_of("chat.created", about_chat(chat)));
+    ASSERT_NE(created, before->end()) << "chat.created comes before the message.new";
+    EXPECT_EQ((*created)["data"]["chat"]["last_message"]["id"], summary["id"]);
+}
+
 TEST_F(CallsTest, ABusyCalleeIsRefusedAndACallerInACallStartsNoOther) {
     auto ann = register_user(port(), "cy");
     auto bob = register_user(port(), "cy");

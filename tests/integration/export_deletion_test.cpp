@@ -225,6 +225,38 @@ std::vector<std::string> exported_channel_members(std::uint16_t port, const Test
 
 // Subscribers do not see each other, in an export as in the member list: a subscriber's
 // chats.json lists them alone; the channel's staff, who may list its members, get them all.
+// docs/api.md, Exporting your data: bytes gone from the disk while the export ran are left out,
+// and media.json, which still names their media, gives them `path` null (no entry to look for).
+TEST_F(ExportTest, MediaWhoseBytesAreGoneIsListedWithoutAPath) {
+    auto ana = register_user(port(), "ex");
+    const std::string group = create_group(port(), ana)["id"];
+    // Bytes of their own: no other media shares the file this test removes.
+    const auto kept = upload(port(), ana, group, media::text(43) + random_alnum(32));
+    send_file(port(), ana, group, kept);
+    const auto gone = upload(port(), ana, group, media::text(44) + random_alnum(32));
+    send_file(port(), ana, group, gone);
+    // As a removal racing the export would leave it: the row listed, the bytes not on disk.
+    ASSERT_TRUE(fs::remove(stored_path(server(), gone)));
+
+    const auto started = start_export(port(), ana);
+    const auto ready = finished_export(port(), ana, started["id"]);
+    ASSERT_EQ(ready["status"], "ready") << ready.dump();
+    EXPECT_EQ(ready["items_done"], ready["items_total"]);
+    const auto download = get(port(), ana.token, ready["download_url"]);
+    ASSERT_EQ(download.status, 200) << download.describe();
+    const auto entries = entries_of(download.body);
+    const std::string kept_id = kept["id"];
+    const std::string gone_id = gone["id"];
+    EXPECT_TRUE(entries.contains("media/" + kept_id));
+    EXPECT_FALSE(entries.contains("media/" + gone_id));
+    std::map<std::string, json> listed;
+    for (const auto& entry : json::parse(entries.at("media.json"))) listed.emplace(entry["id"], entry);
+    ASSERT_EQ(listed.size(), 2U);
+    EXPECT_EQ(listed[kept_id]["path"], "media/" + kept_id);
+    EXPECT_TRUE(listed[gone_id]["path"].is_null()) << listed[gone_id].dump();
+    EXPECT_EQ(listed[gone_id]["sha256"], gone["sha256"]) << "the rest of the entry stays";
+}
+
 TEST_F(ExportTest, ASubscribersExportNamesNoOtherSubscriber) {
     auto owner = register_user(port(), "exch");
     auto reader = register_user(port(), "exch");

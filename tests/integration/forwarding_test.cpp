@@ -88,6 +88,41 @@ TEST_F(ForwardingTest, AForwardIsTheCallersMessageNamingTheOriginal) {
         << "the origin reveals no access to the original";
 }
 
+// docs/api.md, Chats: the next message in a direct chat one member deleted, a forward as much
+// as a send, shows it to them again with chat.created before its message.new (REST and WS).
+TEST_F(ForwardingTest, AForwardIntoADeletedDirectChatShowsItAgainWithChatCreatedFirst) {
+    auto ana = register_user(port(), "fa");
+    auto ben = register_user(port(), "fa");
+    const std::string direct = create_direct(port(), ana, ben)["id"];
+    const std::string group = create_group(port(), ana, {ben.id})["id"];
+    const auto original = send_text(port(), ana, group, "worth sharing");
+    auto wb = ws_connect(port(), ben.token);
+    auto wa = ws_connect(port(), ana.token);
+    const auto hidden_then_forwarded = [&](const TestUser& hider, WsClient& hider_ws, const json& forwarded) {
+        ASSERT_TRUE(forwarded.is_object() && forwarded.contains("id")) << forwarded.dump();
+        auto before = frames_until(hider_ws, frame_of("message.new", about_message(forwarded["id"])));
+        ASSERT_TRUE(before.has_value()) << "the forward reaches the one who deleted the chat";
+        const auto created = std::find_if(before->begin(), before->end(), frame_of("chat.created", about_chat(direct)));
+        ASSERT_NE(created, before->end()) << "chat.created comes before the message.new";
+        EXPECT_EQ((*created)["data"]["chat"]["last_message"]["id"], forwarded["id"]);
+        EXPECT_EQ(ids_of(list_chats(port(), hider)).size(), 2u);
+    };
+
+    // The recipient deleted it; the forward arrives over REST.
+    ASSERT_EQ(del(port(), ben.token, chat_url(direct)).status, 204);
+    ASSERT_TRUE(wait_for(*wb, "chat.deleted", about_chat(direct)).has_value());
+    auto by_rest = forward(port(), ana, original["id"], direct);
+    ASSERT_TRUE(IsJson(by_rest, 201)) << by_rest.body;
+    hidden_then_forwarded(ben, *wb, by_rest.json());
+
+    // The forwarder deleted it; the forward is sent over the WebSocket.
+    ASSERT_EQ(del(port(), ana.token, chat_url(direct)).status, 204);
+    ASSERT_TRUE(wait_for(*wa, "chat.deleted", about_chat(direct)).has_value());
+    auto acked = ws_request(*wa, "message.forward", {{"message_id", original["id"]}, {"chat_id", direct}});
+    ASSERT_TRUE(IsAck(acked)) << acked.dump();
+    hidden_then_forwarded(ana, *wa, acked["data"]["message"]);
+}
+
 TEST_F(ForwardingTest, WhoMayForwardWhatAndWhere) {
     auto ana = register_user(port(), "fw");
     auto ben = register_user(port(), "fw");

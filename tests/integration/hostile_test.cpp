@@ -546,6 +546,17 @@ TEST_F(HostileTest, HugeNegativeAndFractionalNumbersAre400) {
         SCOPED_TRACE("GET messages?" + q);
         EXPECT_TRUE(IsError(get(port(), s.member.token, chat_messages_url(s.chat_id) + "?" + q), 400, "bad_request"));
     }
+    // A malformed percent-encoding is 400 naming the parameter it is in (its name as sent, when
+    // the name itself is malformed).
+    for (const auto& [target, field] :
+         std::vector<std::pair<std::string, std::string>>{{"/api/v1/users?query=%zz", "query"},
+                                                          {"/api/v1/sessions?limit=%", "limit"},
+                                                          {chat_messages_url(s.chat_id) + "?limit=5&before_seq=%4",
+                                                           "before_seq"},
+                                                          {"/api/v1/users?qu%zzery=a", "qu%zzery"}}) {
+        SCOPED_TRACE(target);
+        EXPECT_TRUE(IsBadField(get(port(), s.member.token, target), field));
+    }
     // The largest safe integer is a valid seq: clamped to the chat's last_seq, not stored as is.
     auto r = call(port(), "POST", read_url(s.chat_id), "{\"seq\":9007199254740991}", auth_header(s.member.token));
     EXPECT_EQ(r.status, 204) << r.describe();

@@ -263,6 +263,17 @@ TEST_F(JwtSignInTest, EveryWrongTokenIsRefusedWithItsReason) {
     };
     for (const auto& c : cases) EXPECT_TRUE(IsRejected(exchange(port(), c.token), c.reason)) << c.what;
     EXPECT_TRUE(IsError(exchange(port(), ""), 401, "unauthorized"));
+
+    // A claim given twice is malformed, as a request body's key given twice is: which one the
+    // host meant cannot be told. The same claims written once each are a good token.
+    const auto claims_text = [&](const std::string& subjects) {
+        return R"({"iss":")" + issuer + R"(","aud":")" + audience + R"(",)" + subjects + R"(,"exp":)" +
+               std::to_string(now() + 600) + "}";
+    };
+    const auto twice = "\"sub\":\"" + subject + "-a\",\"sub\":\"" + subject + "-b\"";
+    EXPECT_TRUE(IsRejected(exchange(port(), sign_hs256_text(secret, claims_text(twice))), "malformed"));
+    const auto once = sign_hs256_text(secret, claims_text("\"sub\":\"" + subject + "-c\""));
+    EXPECT_TRUE(IsJson(exchange(port(), once), 200)) << "the hand-written token is good with each claim once";
     const auto missing = http(port(), "POST", exchange_url, "{}", {{"Content-Type", "application/json"}});
     EXPECT_TRUE(IsError(missing, 400, "bad_request")) << missing.describe();
     const auto valid = exchange(port(), hs256(claims_for(subject)));

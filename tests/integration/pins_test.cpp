@@ -106,6 +106,12 @@ TEST_F(PinsTest, TheGroupSettingDecidesWhetherMembersMayPin) {
 
     EXPECT_EQ(put(port(), member.token, pin_url(message["id"])).status, 204);
     EXPECT_EQ(get_message(port(), owner, message["id"])["pinned_by"], member.id);
+    // Open to members, not to a restricted one, and the refusal says why.
+    set_role(port(), owner, chat, member.id, "restricted");
+    auto restricted = put(port(), member.token, pin_url(message["id"]));
+    ASSERT_TRUE(IsError(restricted, 403, "forbidden"));
+    EXPECT_EQ(restricted.json()["error"]["message"], "restricted members cannot pin messages");
+    set_role(port(), owner, chat, member.id, "member");
     EXPECT_TRUE(IsError(put(port(), member.token, chat_url(chat), {{"settings", {{"only_admins_can_pin", 1}}}}), 400,
                         "bad_request"));
 

@@ -156,6 +156,16 @@ TEST_F(RichTextTest, EveryRuleIsRefusedWithItsReason) {
         refused(text, json::array({entity("link", 0, 5, {{"url", "https://" + std::string(2041, 'a')}})}), "2048"));
     EXPECT_TRUE(refused(text, json::array({entity("code_block", 0, 5, {{"language", "c plus plus"}})}), "language"));
     EXPECT_TRUE(refused(text, json::array({entity("mention", 0, 5)}), "user_id"));
+    // A mention's user id as users have theirs: a lower-case UUID, and the message says so.
+    EXPECT_TRUE(refused(text,
+                        json::array({entity("mention", 0, 5, {{"user_id", "A1B2C3D4-0000-4000-8000-00000000000A"}})}),
+                        "lower-case UUID"));
+    // A field the type does not take is refused given as null too.
+    EXPECT_TRUE(refused(text, json::array({entity("bold", 0, 5, {{"url", nullptr}})}), "bold entities take no url"));
+    EXPECT_TRUE(
+        refused(text, json::array({entity("bold", 0, 5, {{"user_id", nullptr}})}), "bold entities take no user_id"));
+    EXPECT_TRUE(refused(text, json::array({entity("link", 0, 5, {{"url", "https://a.b"}, {"language", nullptr}})}),
+                        "link entities take no language"));
     EXPECT_TRUE(refused(text, "bold", "must be an array"));
     json many = json::array();
     for (int i = 0; i < 101; ++i) many.push_back(entity("bold", i, 1));

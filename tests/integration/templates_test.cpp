@@ -194,5 +194,72 @@ TEST_F(TemplatesTest, ATemplateSendIsRefusedLikeAnyOtherSend) {
     EXPECT_TRUE(IsError(send(bob, {{"template_id", bobs}}), 404, "not_found"));
 }
 
+// docs/api.md, Templates: a template that would fill past limits.content_chars is 413, found
+// from the lengths before the text is built: a 4,000-character template repeating one
+// 200,000-character value would otherwise build 160 MB per request before refusing it.
+TEST_F(TemplatesTest, ATemplateFillingPastTheLimitIsRefusedBeforeItIsBuilt) {
+    auto ann = register_user(port(), "tp");
+    auto bob = register_user(port(), "tp");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    std::string repeated;
+    for (int i = 0; i < 800; ++i) repeated += "{{v}}";
+    std::string own = create_template(port(), ann, own_url, "big", repeated)["id"];
+    const json body = {{"type", "text"},
+                       {"template_id", own},
+                       {"values", {{"v", std::string(200'000, 'x')}}},
+                       {"client_id", "big"}};
+    auto scheduled = body;
+    scheduled["send_at"] = timestamp_from_now(std::chrono::hours(1));
+    std::string list =
+        expect_json(post(port(), ann.token, "/api/v1/broadcast-lists", {{"name", "l"}, {"recipient_ids", {bob.id}}}),
+                    201, "create list")["id"];
+    const std::vector<std::pair<std::string, json>> sends{
+        {chat_url(id) + "/messages", body},
+        {chat_url(id) + "/scheduled-messages", scheduled},
+        {"/api/v1/broadcast-lists/" + list + "/messages", body},
+    };
+    for (const auto& [url, sent] : sends) {
+        const auto started = std::chrono::steady_clock::now();
+        auto refused = post(port(), ann.token, url, sent);
+        const auto took = std::chrono::steady_clock::now() - started;
+        EXPECT_TRUE(IsError(refused, 413, "payload_too_large")) << url;
+        EXPECT_EQ(refused.json()["error"]["details"]["field"], "content") << url;
+        // Building the text took seconds here (2.9 s); measuring it takes milliseconds.
+        EXPECT_LT(took, 1s) << url;
+    }
+}
+
+// docs/api.md, Conventions: U+0000 is refused with 400 in any string field, a template's values
+// included, on every way a template is sent; a broadcast refused so opens no direct chat.
+TEST_F(TemplatesTest, ANulInTheValuesIsRefusedWhereverATemplateIsSent) {
+    auto ann = register_user(port(), "tp");
+    auto bob = register_user(port(), "tp");
+    std::string id = create_group(port(), ann, {bob.id})["id"];
+    std::string own = create_template(port(), ann, own_url, "hi", "Hi {{name}}")["id"];
+    const json with_nul = {{"type", "text"}, {"template_id", own}, {"values", {{"name", std::string("a\0b", 3)}}}};
+    const json nul_name = {{"type", "text"}, {"template_id", own}, {"values", {{std::string("na\0me", 6), "x"}}}};
+
+    EXPECT_TRUE(IsBadField(send_message(port(), ann, id, with_nul), "values"));
+    EXPECT_TRUE(IsBadField(send_message(port(), ann, id, nul_name), "values"));
+    auto scheduled = with_nul;
+    scheduled["send_at"] = timestamp_from_now(std::chrono::hours(1));
+    EXPECT_TRUE(IsBadField(post(port(), ann.token, chat_url(id) + "/scheduled-messages", scheduled), "values"));
+    std::string list =
+        expect_json(post(port(), ann.token, "/api/v1/broadcast-lists", {{"name", "l"}, {"recipient_ids", {bob.id}}}),
+                    201, "create list")["id"];
+    auto broadcast = with_nul;
+    broadcast["client_id"] = "b1";
+    EXPECT_TRUE(
+        IsBadField(post(port(), ann.token, "/api/v1/broadcast-lists/" + list + "/messages", broadcast), "values"));
+    EXPECT_EQ(list_chats(port(), bob).size(), 1u) << "the group only: no direct chat was opened";
+
+    auto ws = ws_connect(port(), ann.token);
+    auto over_ws = with_nul;
+    over_ws["chat_id"] = id;
+    auto refused = ws_request(*ws, "message.send", over_ws);
+    ASSERT_TRUE(IsWsError(refused, "bad_request")) << refused.dump();
+    EXPECT_EQ(refused["error"]["details"]["field"], "values");
+}
+
 }  // namespace
 }  // namespace confab::test

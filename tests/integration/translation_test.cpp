@@ -236,11 +236,40 @@ TEST_F(TranslationTest, AFailingProviderIsAClearErrorAndNothingIsKept) {
         return FakeHttpServer::Reply{200, R"({"translatedText": 7})"};
     });
     EXPECT_TRUE(IsRefusedFor(get(port(), s.bob.token, translation_url(id, "to=de")), "provider_error"));
+    // A text holding U+0000 could not be kept as it is: refused, the first time as the next.
+    provider_->set_handler([](const FakeHttpServer::Request&) {
+        return FakeHttpServer::Reply{200, R"({"translatedText": "Guten\u0000 Morgen"})"};
+    });
+    for (int time = 0; time < 2; ++time)
+        EXPECT_TRUE(IsRefusedFor(get(port(), s.bob.token, translation_url(id, "to=de")), "provider_error")) << time;
 
     provider_->set_handler(translated);
     const auto recovered = get(port(), s.bob.token, translation_url(id, "to=de"));
     ASSERT_TRUE(IsJson(recovered, 200)) << recovered.describe();
     EXPECT_EQ(recovered.json()["cached"], false) << "a failure is not kept";
+}
+
+// docs/api.md, Translation: source_language is a language tag, as `to` is, or null; a detected
+// language the provider names otherwise is answered as none, fresh and kept alike.
+TEST_F(TranslationTest, ADetectedLanguageThatIsNoTagIsAnsweredAsNull) {
+    const auto s = scene();
+    const std::string id = s.message["id"];
+    // Each with a language of its own, so that the first answer is the provider's, the second kept.
+    const std::vector<std::pair<std::string, std::string>> cases{{"<b>x</b>", "de"},
+                                                                 {"", "fr"},
+                                                                 {"EN", "it"},
+                                                                 {"english", "es"}};
+    for (const auto& [detected, target] : cases) {
+        SCOPED_TRACE(detected);
+        const auto reply = json{{"translatedText", "x"}, {"detectedLanguage", {{"language", detected}}}}.dump();
+        provider_->set_handler([reply](const FakeHttpServer::Request&) { return FakeHttpServer::Reply{200, reply}; });
+        for (const bool kept : {false, true}) {
+            const auto answer = get(port(), s.bob.token, translation_url(id, "to=" + target));
+            ASSERT_TRUE(IsJson(answer, 200)) << answer.describe();
+            EXPECT_EQ(answer.json()["cached"], kept);
+            EXPECT_TRUE(answer.json()["source_language"].is_null()) << answer.body;
+        }
+    }
 }
 
 TEST_F(TranslationTest, AProviderThatHoldsItsAnswerStopsNoOtherRequest) {

@@ -13,4 +13,8 @@ namespace confab::test {
 std::string sign_host_token(jwt_alg_t algorithm, const std::string& key, const nlohmann::json& claims,
                             const std::optional<std::string>& kid = std::nullopt);
 
+// An HS256 token whose claims are `claims_text` as written, for claims no JSON library writes
+// (a key given twice).
+std::string sign_hs256_text(const std::string& secret, const std::string& claims_text);
+
 }  // namespace confab::test

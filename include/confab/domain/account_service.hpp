@@ -57,6 +57,10 @@ public:
 
 private:
     boost::asio::awaitable<void> resume();
+    // The first step of a deletion (store::accounts::begin_deletion): true when this call marked
+    // the account deleted, and so carries out the rest (erase); false when it was already.
+    boost::asio::awaitable<bool> mark_deleted(const std::string& user_id);
+    // The steps after the first, for an account marked deleted.
     boost::asio::awaitable<void> erase(const std::string& user_id);
     boost::asio::awaitable<void> leave_shared_chats(const std::string& user_id);
     // Deletes, for everyone, the user's messages in every chat, each chat's in one write.

@@ -51,8 +51,10 @@ public:
 private:
     boost::asio::awaitable<void> build(DataExport data_export);
     boost::asio::awaitable<void> write_archive(const DataExport& data_export, const std::filesystem::path& path);
-    // Bytes removed since the listing (a media deletion) are left out; media.json still names them.
-    void add_if_stored(media::ArchiveWriter& archive, const std::string& name, const std::string& storage_key) const;
+    // Bytes removed since the listing (a media deletion) are left out, `name` added to `left_out`;
+    // media.json still names the media, with that path null.
+    void add_if_stored(media::ArchiveWriter& archive, const std::string& name, const std::string& storage_key,
+                       std::vector<std::string>& left_out) const;
     boost::asio::awaitable<void> recover();
     // `done` + `items` parts written: recorded each time it passes another `step`.
     boost::asio::awaitable<int> advanced(std::string id, int done, int items, int step);

@@ -89,6 +89,11 @@ std::vector<std::string> delete_group(store::Tx& tx, Effects& effects, const std
 void announce_shown_again(store::Tx& tx, Effects& effects, const std::string& chat_id,
                           const std::vector<std::string>& users);
 
+// Whom the next message stored in a chat of `type` shows it to again, read before it is stored
+// (storing it clears their hiding): the members who deleted the direct chat from their list,
+// nobody in another chat. Every write of a message announces them (announce_shown_again).
+std::vector<std::string> shown_again_by_next_message(store::Tx& tx, ChatType type, const std::string& chat_id);
+
 // What members joining a group tells (`view` as of after they joined): chat.created to each
 // of them with their own fresh `me`, then member.added and their system messages to every
 // member; and the cache learns them.

@@ -110,6 +110,9 @@ public:
     void check_send(const SendMessage& message) const;
     // Spends one of the sender's sends (rate_limited when none is left), as send does.
     void spend_send(const std::string& sender_id);
+    // A checked send from a template, for a chat still to be opened (a broadcast's copies): its
+    // content filled from the sender's own template now, refused as post would refuse it.
+    boost::asio::awaitable<SendMessage> fill_template(SendMessage message);
     // Posts a checked send (a scheduled message when due: not rate limited again).
     boost::asio::awaitable<Sent> post(SendMessage message);
     boost::asio::awaitable<HistoryPage> history(std::string actor, std::string chat_id, HistoryQuery query);

@@ -28,6 +28,11 @@ std::size_t utf16_length(std::string_view utf8);
 // overlap.
 void validate(const std::string& content, const std::vector<TextEntity>& entities);
 
+// bad_request (field `entities`) unless an entity of `type` takes `field`: a link takes a url, a
+// code block a language, a mention a user_id, no type another of the three. Given at all, even
+// as null, a field the type does not take is refused (docs/api.md, Rich text).
+void require_takes(EntityType type, std::string_view field);
+
 // Who the entities mention: each user named once, in order, and whether everyone is.
 struct Mentions {
     std::vector<std::string> users;

@@ -51,6 +51,12 @@ bool needs_content(MessageType type);
 // than `limit` code points (field `content`).
 void check_content(const std::string& content, bool required, std::size_t limit);
 
+// In its transaction, the content of a send from a template (m.from_template), for every way a
+// template is sent. The template must be the sender's own or m.chat_id's (none when the chat is
+// still to be opened); any other is not_found, as is one that does not exist. Checked as a typed
+// content is (check_content, `content_chars`), its length before the text is built.
+std::string filled_template(store::Tx& tx, const SendMessage& m, std::size_t content_chars);
+
 // The checks of a send that read other rows: its reply, its thread root and its upload. `claimed` holds the
 // uploads of the batch's earlier sends, so one upload is attached once.
 void check_references(store::Tx& tx, const SendMessage& m, std::unordered_set<std::string>& claimed);
@@ -86,9 +92,6 @@ public:
     std::vector<Entry> write(store::Tx& tx, std::span<const SendMessage* const> sends) override;
 
 private:
-    // The content of a send from a template, checked as a typed content is.
-    std::string filled(store::Tx& tx, const SendMessage& m) const;
-
     AccessCache& cache_;
     std::size_t content_chars_;
 };

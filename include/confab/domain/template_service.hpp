@@ -42,10 +42,4 @@ private:
     std::size_t content_chars_;
 };
 
-// Inside a send's transaction: the content of template `template_id` filled with `values`,
-// for `sender` posting to `chat_id`. The template must be the sender's own or the chat's;
-// any other is not_found, as is one that does not exist.
-std::string filled_template(store::Tx& tx, const std::string& template_id, const std::string& sender,
-                            const std::string& chat_id, const std::map<std::string, std::string>& values);
-
 }  // namespace confab::domain

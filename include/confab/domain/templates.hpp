@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -16,5 +17,9 @@ std::vector<std::string> placeholders(std::string_view content);
 // like a placeholder is not filled again). bad_request (field `values`) naming the first
 // placeholder without a value, or a value for a name the template does not have.
 std::string fill(std::string_view content, const std::map<std::string, std::string>& values);
+
+// How many code points fill(content, values) would give, found without building it (a short
+// template repeating a long value fills to far more than either holds); the same bad_request.
+std::size_t filled_chars(std::string_view content, const std::map<std::string, std::string>& values);
 
 }  // namespace confab::domain::templates

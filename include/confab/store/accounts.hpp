@@ -19,8 +19,9 @@ void prepare(Tx& tx);
 // The first step of a deletion: the account is deleted from here on (model::User::deleted,
 // its tokens gone), so that nothing racing the later steps puts it back into a chat, a list
 // or a block, or signs it in (migrations/0044_deleted_account_guard.sql); those steps then
-// undo what it had. Running it again changes nothing more.
-void begin_deletion(Tx& tx, const std::string& user_id);
+// undo what it had. Running it again changes nothing more: true only for the one run that
+// marked the account deleted (of deletions racing, the one that carries the steps out).
+bool begin_deletion(Tx& tx, const std::string& user_id);
 
 // Accounts whose deletion began but never reached the tombstone (the server stopped between
 // its steps), oldest first.
@@ -96,6 +97,9 @@ struct Contents {
 // chats.json lists a channel's members to the user only when their role is among
 // channel_member_viewers (rules::sees_members); otherwise the user alone.
 Contents contents(Tx& tx, const std::string& user_id, const std::vector<std::string>& channel_member_viewers);
+// media.json (of contents) with each `path` among `paths` (of a media or its live_video) null:
+// bytes the archive could not hold, as they were removed since the listing.
+std::string media_without_paths(Tx& tx, const std::string& media_json, const std::vector<std::string>& paths);
 // The user's messages in the chat, oldest first, as a JSON array.
 std::string messages_json(Tx& tx, const std::string& user_id, const std::string& chat_id);
 

@@ -33,6 +33,21 @@ TEST(Query, MalformedEncodingIsBadRequest) {
     expect_bad_request([] { Query::parse("a=%zz"); });
 }
 
+// docs/api.md: validation errors name the offending field; here the parameter, or the name as
+// sent when the name itself does not decode.
+TEST(Query, MalformedEncodingNamesTheParameter) {
+    for (const auto& [raw, field] : std::vector<std::pair<std::string, std::string>>{
+             {"query=%zz", "query"}, {"limit=%", "limit"}, {"a=1&b%20c=%4", "b c"}, {"x%z=1", "x%z"}}) {
+        try {
+            Query::parse(raw);
+            ADD_FAILURE() << raw << ": expected bad_request";
+        } catch (const model::Error& e) {
+            EXPECT_EQ(e.code(), model::ErrorCode::bad_request) << raw;
+            EXPECT_EQ(e.field(), field) << raw;
+        }
+    }
+}
+
 // /users?query=nu%00l answered 200 with nothing found while /search/messages refused it.
 TEST(Query, AValueWithUPlus0000IsBadRequestNamingIt) {
     try {

@@ -1,5 +1,6 @@
 #include "confab/domain/templates.hpp"
 
+#include "confab/domain/validation.hpp"
 #include "confab/model/error.hpp"
 
 #include <gtest/gtest.h>
@@ -50,6 +51,20 @@ TEST(Templates, EveryPlaceholderNeedsAValueAndEveryValueAPlaceholder) {
     EXPECT_EQ(refusal("Hi {{name}} on {{day}}", {{"name", "Ann"}}), "no value for the placeholder day");
     EXPECT_EQ(refusal("Hi {{name}}", {{"name", "Ann"}, {"day", "Monday"}}), "the template has no placeholder day");
     EXPECT_EQ(refusal("plain", {{"name", "Ann"}}), "the template has no placeholder name");
+}
+
+TEST(Templates, TheFilledLengthIsCountedInCodePointsWithoutFilling) {
+    const Values values{{"name", "Zoë"}, {"day", ""}};
+    for (const std::string_view content :
+         {"Hi {{name}}, {{name}}!{{day}}", "{{{name}}}{{day}}", "ß {{day}}{x}{{name}}"})
+        EXPECT_EQ(filled_chars(content, values), code_points(fill(content, values))) << content;
+    // A short template repeating a long value: measured, never built.
+    std::string repeated;
+    for (int i = 0; i < 800; ++i) repeated += "{{v}}";
+    EXPECT_EQ(filled_chars(repeated, {{"v", std::string(200'000, 'x')}}), 160'000'000u);
+    // The values are checked as fill checks them.
+    EXPECT_THROW(filled_chars("Hi {{name}}", {{"name", "Ann"}, {"day", "Monday"}}), model::Error);
+    EXPECT_THROW(filled_chars("Hi {{name}}", {}), model::Error);
 }
 
 }  // namespace

@@ -3532,7 +3532,7 @@ export interface components {
         MessageTranslation: {
             message_id: components["schemas"]["Uuid"];
             language: components["schemas"]["LanguageTag"];
-            /** @description The `from` asked for; without one, the language the provider detected, or null when it named none. */
+            /** @description The `from` asked for; without one, the language the provider detected, or null when it named none or one that is not a language tag (LanguageTag). */
             source_language: string | null;
             /** @description The message's content translated. */
             text: string;
