@@ -151,7 +151,8 @@ boost::asio::awaitable<std::shared_ptr<const store::ChatAccess>> CallService::fo
 std::optional<calls::Call> CallService::follow_members(Live& live, std::shared_ptr<const store::ChatAccess> access) {
     // A deleted chat has no members: everyone in the call leaves it, and nobody hears of it.
     static const auto no_members = std::make_shared<const store::ChatAccess>();
-    const auto before = std::exchange(live.chat, access ? std::move(access) : no_members);
+    if (!access) access = no_members;
+    const auto before = std::exchange(live.chat, std::move(access));
     std::vector<calls::Step> steps;
     for (const auto& user : live.call.involved()) {
         if (live.chat->members.contains(user)) continue;
