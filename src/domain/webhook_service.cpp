@@ -363,8 +363,9 @@ boost::asio::awaitable<bool> WebhookService::dispatch_due(bool full) {
     if (room == 0) co_return true;
     std::optional<std::vector<std::string>> among;
     if (!full) {
-        among = changed_->take();
-        among->insert(among->end(), behind_.begin(), behind_.end());
+        // Kept with those behind until a look succeeds: a failed one loses none of them.
+        for (auto& chat_id : changed_->take()) behind_.insert(std::move(chat_id));
+        among.emplace(behind_.begin(), behind_.end());
     }
     auto [behind, due, backlog] =
         co_await writes_.pool().run([limit = static_cast<int>(room), share = static_cast<int>(slots_.share()),

@@ -151,10 +151,10 @@ private:
     std::set<std::pair<std::string, std::string>> in_flight_;  // (subscription, chat); the strand's
     SharedSlots slots_;                                        // in_flight_ counted by owner; the strand's
     PollGate gate_;                                            // the strand's
-    std::set<std::string> behind_;                             // chats behind at the last look; the strand's
-    std::multiset<PollGate::Clock::time_point> retries_;       // of this node's failed deliveries; the strand's
-    FullLooks full_looks_;                                     // the strand's
-    ChangedChats* changed_;                                    // when webhooks are on
+    std::set<std::string> behind_;  // chats changed or behind, not yet seen caught up; the strand's
+    std::multiset<PollGate::Clock::time_point> retries_;  // of this node's failed deliveries; the strand's
+    FullLooks full_looks_;                                // the strand's
+    ChangedChats* changed_;                               // when webhooks are on
 };
 
 }  // namespace confab::domain
