@@ -247,8 +247,8 @@ boost::asio::awaitable<ChatView> ChatService::update(std::string actor, std::str
                                  {update.title, update.avatar_url, settings,
                                   update.metadata ? std::optional<std::string>(update.metadata->text) : std::nullopt});
         Outcome<ChatView> outcome;
-        if (!channel_changed && !becomes_large &&
-            !chat_changed) {  // what the chat already has: nothing to write or tell
+        // What the chat already has: nothing to write or tell.
+        if (!channel_changed && !becomes_large && !chat_changed) {
             outcome.value = before;
             return outcome;
         }

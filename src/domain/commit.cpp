@@ -113,11 +113,10 @@ void ChangedChats::add(const std::string& chat_id) {
     chats_.insert(chat_id);
 }
 
-std::vector<std::string> ChangedChats::take() {
+void ChangedChats::move_into(std::set<std::string>& chats) {
     const std::scoped_lock lock(mutex_);
-    std::vector<std::string> taken(chats_.begin(), chats_.end());
-    chats_.clear();
-    return taken;
+    chats.merge(chats_);
+    chats_.clear();  // those `chats` held already
 }
 
 void ChatWrites::changed(const std::string& chat_id) {

@@ -76,21 +76,16 @@ std::vector<store::push::Notice> notices_for(const std::vector<store::push::NewM
 // the same transaction, so a crash leaves either both or neither. A few statements whatever
 // the number of chats, and the messages are read only of chats where a member has a device:
 // the cursor of a chat nobody can be pushed in moves straight to its last seq.
-// Returns whether every chat was caught up.
-// What a derivation came to: whether it ran (one node at a time derives), whether it caught up
-// with every chat it looked at, and the chats it caught up with.
+// Of every chat, or of those named.
 struct Derived {
-    bool led = false;
-    bool caught_up = false;
-    std::vector<std::string> done;
+    bool caught_up = false;         // not when another node was deriving (one at a time)
+    std::vector<std::string> done;  // the chats it caught up with
 };
 
-// Of every chat, or of those named.
 Derived derive_in(store::Tx& tx, const realtime::Hub& hub, std::chrono::milliseconds collapse,
                   const std::optional<std::vector<std::string>>& among) {
     Derived derived;
     if (!store::push::lead_derivation(tx)) return derived;  // another node is at it
-    derived.led = true;
     const auto behind = store::push::chats_behind(tx, PushService::chats_per_tick, among);
     derived.caught_up = static_cast<int>(behind.size()) < PushService::chats_per_tick;
     if (behind.empty()) return derived;
@@ -240,7 +235,7 @@ boost::asio::awaitable<void> PushService::loop() {
 boost::asio::awaitable<std::pair<bool, bool>> PushService::derive(bool full) {
     std::optional<std::vector<std::string>> among;
     if (!full) {
-        for (auto& chat_id : changed_.take()) behind_.insert(std::move(chat_id));
+        changed_.move_into(behind_);
         among.emplace(behind_.begin(), behind_.end());
     }
     auto [derived, state] = co_await pool_.run([this, &among](store::Tx& tx) {

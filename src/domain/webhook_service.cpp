@@ -364,7 +364,7 @@ boost::asio::awaitable<bool> WebhookService::dispatch_due(bool full) {
     std::optional<std::vector<std::string>> among;
     if (!full) {
         // Kept with those behind until a look succeeds: a failed one loses none of them.
-        for (auto& chat_id : changed_->take()) behind_.insert(std::move(chat_id));
+        changed_->move_into(behind_);
         among.emplace(behind_.begin(), behind_.end());
     }
     auto [behind, due, backlog] =

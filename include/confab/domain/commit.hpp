@@ -17,8 +17,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -88,11 +88,12 @@ struct Effects {
 class ChangedChats {
 public:
     void add(const std::string& chat_id);
-    std::vector<std::string> take();
+    // Takes them into `chats`, the loop's own set of chats to look at.
+    void move_into(std::set<std::string>& chats);
 
 private:
     std::mutex mutex_;
-    std::unordered_set<std::string> chats_;
+    std::set<std::string> chats_;
 };
 
 template <class T>
