@@ -75,9 +75,21 @@ private:
 
 }  // namespace
 
+// Known to the pool while open, so that stop() can cancel the statement it runs.
 struct Pool::Connection {
-    explicit Connection(const std::string& conninfo) : pq(conninfo) {}
+    Connection(const std::string& conninfo, Pool& owner) : pq(conninfo), pool(owner) {
+        const std::lock_guard lock(pool.open_mutex_);
+        pool.open_.insert(this);
+    }
+    ~Connection() {
+        const std::lock_guard lock(pool.open_mutex_);
+        pool.open_.erase(this);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
     pqxx::connection pq;
+    Pool& pool;
 };
 
 // In use until it has committed or rolled back, which is before any of its callers is
@@ -103,6 +115,7 @@ Pool::Pool(std::string url, unsigned size, std::chrono::milliseconds connect_tim
       // answering reads while as many heavy writes are queued as anyone asks for.
       heavy_limit_(std::max(1u, size / 2)) {
     threads_.reserve(size);
+    running_workers_ = size;
     for (unsigned i = 0; i < size; ++i) threads_.emplace_back([this] { worker(); });
 }
 
@@ -111,7 +124,7 @@ Pool::~Pool() { stop(); }
 void Pool::stop() {
     std::deque<std::unique_ptr<Job>> abandoned;
     {
-        std::lock_guard lock(mutex_);
+        const std::lock_guard lock(mutex_);
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
         abandoned.swap(queue_);
@@ -127,8 +140,46 @@ void Pool::stop() {
     gathered_.notify_all();
     pool_metrics().waiting.add(-static_cast<std::int64_t>(abandoned.size()));
     for (auto& job : abandoned) job->fail(std::make_exception_ptr(Unavailable("server is shutting down")));
+    {
+        std::unique_lock lock(mutex_);
+        cancel_stragglers(lock);
+    }
     for (auto& thread : threads_) thread.join();
     threads_.clear();
+}
+
+namespace {
+
+// Long enough for a group commit under way to finish; within the margin the server keeps
+// between its drain deadline and the grace period (net/server.cpp).
+constexpr auto straggler_wait = std::chrono::milliseconds(250);
+// A group runs several statements, and a cancel stops only the one running: the workers are
+// cancelled again until they stop.
+constexpr auto cancel_interval = std::chrono::milliseconds(100);
+
+}  // namespace
+
+void Pool::cancel_stragglers(std::unique_lock<std::mutex>& lock) {
+    const auto all_stopped = [this] { return running_workers_ == 0; };
+    if (workers_stopped_.wait_for(lock, straggler_wait, all_stopped)) return;
+    spdlog::warn("{} database workers still running at shutdown; cancelling their statements", running_workers_);
+    cancelling_ = true;
+    do {
+        lock.unlock();
+        cancel_running_statements();
+        lock.lock();
+    } while (!workers_stopped_.wait_for(lock, cancel_interval, all_stopped));
+}
+
+void Pool::cancel_running_statements() {
+    const std::lock_guard lock(open_mutex_);
+    for (auto* connection : open_) {
+        try {
+            connection->pq.cancel_query();
+        } catch (const std::exception& e) {
+            spdlog::debug("cancelling a statement failed: {}", e.what());
+        }
+    }
 }
 
 void Pool::submit(std::unique_ptr<Job> job) {
@@ -181,7 +232,7 @@ std::unique_ptr<Pool::Connection> Pool::connect() {
     }
     pool_metrics().connect_attempts.inc();
     try {
-        auto connection = std::make_unique<Connection>(conninfo_);
+        auto connection = std::make_unique<Connection>(conninfo_, *this);
         {
             pqxx::nontransaction registration(connection->pq);
             // Short statements only, where compiling one costs more than running it. An
@@ -332,7 +383,11 @@ void Pool::worker() {
                     queue_.pop_front();
                     break;
                 }
-                if (stopping_) return;
+                if (stopping_) {
+                    --running_workers_;
+                    workers_stopped_.notify_all();
+                    return;
+                }
                 if (due && !gathering_) {
                     gathering_ = true;
                     gathered_.wait_until(lock, *due);
@@ -375,6 +430,10 @@ void Pool::execute_with_retry(std::unique_ptr<Connection>& connection, Batch& ba
     };
     constexpr int attempts = 3;
     for (int attempt = 0; attempt < attempts; ++attempt) {
+        if (cancelling_) {
+            fail_all(std::make_exception_ptr(Unavailable("server is shutting down")));
+            return;
+        }
         if (!connection || !connection->pq.is_open()) connection = connect();
         if (!connection) {
             pool_metrics().unavailable.inc();
@@ -402,7 +461,8 @@ void Pool::execute_with_retry(std::unique_ptr<Connection>& connection, Batch& ba
             pool_metrics().rolled_back.inc();
             spdlog::info("transaction run again: {}", race.what());
         } catch (...) {
-            fail_all(std::current_exception());
+            fail_all(cancelling_ ? std::make_exception_ptr(Unavailable("server is shutting down"))
+                                 : std::current_exception());
             return;
         }
     }
@@ -482,7 +542,9 @@ void Pool::execute(Connection& connection, Batch& batch) {
         } catch (const pqxx::in_doubt_error&) {
             throw;
         } catch (...) {
-            // Some write failed; nothing of the group was committed.
+            // Some write failed; nothing of the group was committed. Cancelled, it is not
+            // run again.
+            if (cancelling_) throw;
         }
     }
     commit(connection, batch, batch.size() > 1);
@@ -517,6 +579,7 @@ void Pool::commit(Connection& connection, Batch& batch, bool isolated) {
     for (std::size_t first = 0; first < batch.size();) {
         auto& job = *batch[first];
         if (isolated) {
+            if (cancelling_) throw Unavailable("server is shutting down");
             settle(&job, run_isolated(transaction, job));
             ++first;
             continue;

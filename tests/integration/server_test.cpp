@@ -9,7 +9,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
+#include "support/chat_api.hpp"
 #include "support/fixture.hpp"
 
 namespace confab::test {
@@ -446,6 +448,43 @@ TEST(ServerLifecycleTest, SigtermLetsAnInFlightRequestFinish) {
     // It was committed: another server can log the user in.
     auto& shared = shared_server();
     EXPECT_FALSE(login(shared.port(), name).empty());
+}
+
+// A statement still running after the grace is cancelled: here a send waits on a lock that a
+// transaction of the test holds, which would otherwise hold the exit for as long as the lock.
+TEST(ServerLifecycleTest, SigtermCancelsAStatementThatWouldHoldTheExit) {
+    CONFAB_REQUIRE_DATABASE();
+    TestDatabase database;  // its own: the test locks a table of it
+    ServerProcess server(database.url(), ServerProcess::Options{
+                                             {{"CONFAB_SHUTDOWN_GRACE_SECONDS", "2"}}, true, 30s, "cancelling confab"});
+    const auto owner = register_user(server.port(), "cq");
+    const std::string chat_id = create_group(server.port(), owner)["id"];
+    pqxx::connection holder(database.url());
+    pqxx::work lock(holder);
+    lock.exec0("lock table messages in access exclusive mode");
+    std::optional<HttpResponse> answer;
+    std::thread sender([&] {
+        try {
+            answer = send_message(server.port(), owner, chat_id, json{{"type", "text"}, {"content", "held"}});
+        } catch (const std::exception&) {
+            // The server closed the connection unanswered: also fine.
+        }
+    });
+    const auto waiting_for_the_lock = [&] {
+        return database.query_value(
+                   "select count(*) from pg_locks where relation = 'messages'::regclass and "
+                   "not granted") != "0";
+    };
+    EXPECT_TRUE(eventually(waiting_for_the_lock)) << "nothing waited for the lock";
+    EXPECT_EQ(::kill(server.pid(), SIGTERM), 0);
+    const auto exit_status = server.wait_exit(30s);
+    lock.abort();
+    sender.join();
+
+    ASSERT_TRUE(exit_status.has_value()) << "the exit waited for a statement held by a lock";
+    EXPECT_EQ(*exit_status, 0);
+    if (answer) EXPECT_NE(answer->status, 201) << "a send cancelled was acknowledged";
+    EXPECT_EQ(database.query_value("select count(*) from messages where content = 'held'"), "0");
 }
 
 TEST(ServerTimeoutTest, IdleConnectionsAreClosedButPingedWebSocketsStayOpen) {

@@ -730,5 +730,44 @@ TEST_F(HeavyWriteTest, HeavyWritesLeaveConnectionsForTheOthers) {
                 EXPECT_NE(transaction, by_name.at("heavy " + std::to_string(i))) << name;
 }
 
+// What still runs a moment after stop() is cancelled: a statement waiting on a lock would
+// otherwise hold the server's exit past any grace period. Nothing of it commits, and its
+// callers hear that the server is shutting down.
+TEST_F(HeavyWriteTest, StoppingCancelsTheStatementsStillRunning) {
+    auto started = std::make_shared<std::atomic<int>>(0);
+    Outcome write;
+    Outcome read;
+    std::thread stopper;
+    boost::asio::co_spawn(
+        io_,
+        [&]() -> boost::asio::awaitable<void> {
+            spawn_write(*pool_, "held", order_, Weight::light, write, [started](Tx& tx) {
+                tx.exec0("insert into items values (1, 'held')");
+                held(started)(tx);
+            });
+            boost::asio::co_spawn(
+                io_,
+                [&]() -> boost::asio::awaitable<void> {
+                    try {
+                        co_await pool_->run([started](Tx& tx) { held(started)(tx); });
+                    } catch (const std::exception& e) {
+                        read.error = e.what();
+                    }
+                    read.done = true;
+                },
+                boost::asio::detached);
+            if (!co_await wait_for([&] { return *started == 2; }, "the held statements")) co_return;
+            stopper = std::thread([this] { pool_->stop(); });
+            co_await wait_for([&] { return write.done && read.done; }, "the cancelled statements");
+        },
+        boost::asio::detached);
+    io_.run();
+    if (stopper.joinable()) stopper.join();
+
+    EXPECT_EQ(write.error, "server is shutting down");
+    EXPECT_EQ(read.error, "server is shutting down");
+    EXPECT_EQ(count("true"), "0");
+}
+
 }  // namespace
 }  // namespace confab::store

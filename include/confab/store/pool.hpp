@@ -9,6 +9,7 @@
 
 #include "confab/store/tx.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -136,7 +138,10 @@ public:
     auto run_batched(Input input, BatchWriter<Input, Result>& writer, std::mutex& order, AfterCommit&& after_commit,
                      Weight weight = Weight::light) -> boost::asio::awaitable<Result>;
 
-    // Stops taking jobs, fails the queued ones with Unavailable and joins the threads.
+    // Stops taking jobs, fails the queued ones with Unavailable and joins the threads. What
+    // the workers still run after a short wait is cancelled (its callers get Unavailable):
+    // once the server stops, nobody is left to answer, and one statement waiting on a lock
+    // would otherwise hold the process past any grace period.
     void stop();
 
     // The most ordered writes committed by one transaction.
@@ -182,6 +187,10 @@ private:
 
     void submit(std::unique_ptr<Job> job);
     void worker();
+    // From stop(): waits for the workers to finish, cancelling the statements of those
+    // that run on past the wait; mutex_ held by `lock`.
+    void cancel_stragglers(std::unique_lock<std::mutex>& lock);
+    void cancel_running_statements();
     struct Connection;   // one libpqxx connection (pool.cpp)
     struct Transaction;  // a group's transaction on it (pool.cpp)
     void execute_with_retry(std::unique_ptr<Connection>& connection, Batch& batch);
@@ -245,6 +254,13 @@ private:
     std::size_t next_lane_ = 0;  // where the search for a runnable lane starts, for fairness
     bool gathering_ = false;     // a worker waits for gathered_at()
     bool stopping_ = false;
+    std::size_t running_workers_ = 0;
+    std::condition_variable workers_stopped_;
+    // Set once stop() cancels statements: a group whose statement was cancelled fails as a
+    // whole rather than running its writes again one by one.
+    std::atomic<bool> cancelling_ = false;
+    std::mutex open_mutex_;
+    std::set<Connection*> open_;  // every connection a worker holds, for cancel_running_statements
     std::vector<std::thread> threads_;
 };
 
