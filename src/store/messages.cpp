@@ -274,7 +274,8 @@ void prepare(Tx& tx) {
                "WHERE named OR rank = 1 ORDER BY created_at, emoji, user_id");
     // One statement for a batch of messages (unnest's ordinality keeps their order): number
     // each chat's messages in order, store them, advance each sender's read mark, and bring
-    // the chats back into lists that hid them. A message whose sender is not a member is
+    // the chats back into lists that hid them; only main-timeline messages move a chat up its
+    // members' lists, as only they become its last_message. A message whose sender is not a member is
     // left out, unless it is a system message. Callers hold the chats' locks (lock_for_sends),
     // so the membership seen here is the latest committed. Batched writes run a generic
     // plan (lock_for_sends), which guesses 10 rows for unnest and is kept until the next
@@ -291,9 +292,11 @@ void prepare(Tx& tx) {
               "accepted AS (SELECT i.* FROM input i LEFT JOIN LATERAL (SELECT true AS member FROM chat_members cm "
               "  WHERE cm.chat_id = i.chat_id AND cm.user_id = i.sender_id " CONFAB_LOOKUP_PER_ROW ") s ON true "
               "  WHERE i.is_system OR s.member), "
-              "per_chat AS (SELECT chat_id, count(*) AS n FROM accepted GROUP BY chat_id), "
+              "per_chat AS (SELECT chat_id, count(*) AS n, bool_or(thread_root_id IS NULL) AS in_timeline "
+              "  FROM accepted GROUP BY chat_id), "
               "numbered AS (UPDATE chats c SET last_seq = c.last_seq + p.n, version = c.version + p.n, "
-              "  activity = nextval('chat_activity'), updated_at = now() FROM per_chat p "
+              "  activity = CASE WHEN p.in_timeline THEN nextval('chat_activity') ELSE c.activity END, "
+              "  updated_at = now() FROM per_chat p "
               "  WHERE c.id = ANY($1::uuid[]) AND c.id = p.chat_id "
               "  RETURNING c.id, c.last_seq - p.n AS seq0, c.version - p.n AS version0), "
               "ordered AS (SELECT a.*, n.seq0 + row_number() OVER w AS seq, n.version0 + row_number() OVER w AS version "

@@ -100,6 +100,30 @@ TEST_F(ThreadsTest, RepliesGoUnderTheRootWhichCarriesTheirSummary) {
     EXPECT_TRUE(IsChatModel(view));
 }
 
+// The chat list is ordered by last_message, which a reply never is: a reply leaves the
+// order as it was, a main-timeline message moves its chat up.
+TEST_F(ThreadsTest, AReplyLeavesTheChatListsOrder) {
+    auto a = register_user(port(), "tl");
+    auto b = register_user(port(), "tl");
+    const std::string older = create_group(port(), a, {b.id})["id"];
+    const auto root = send_text(port(), a, older, "a thread starts here");
+    const std::string newer = create_group(port(), a, {b.id})["id"];
+    const auto order = [&] {
+        std::vector<std::string> ids;
+        for (const auto& chat : list_chats(port(), b))
+            if (chat["id"] == older || chat["id"] == newer) ids.push_back(chat["id"]);
+        return ids;
+    };
+    ASSERT_EQ(order(), (std::vector<std::string>{newer, older}));
+
+    reply(port(), a, older, root, "a reply");
+    EXPECT_EQ(order(), (std::vector<std::string>{newer, older})) << "a reply moved its chat up";
+    EXPECT_EQ(get_chat(port(), b, older)["last_message"]["id"], root["id"]);
+
+    send_text(port(), a, older, "back in the main timeline");
+    EXPECT_EQ(order(), (std::vector<std::string>{older, newer}));
+}
+
 TEST_F(ThreadsTest, AThreadIsPagedAsHistoryIs) {
     auto a = register_user(port(), "tp");
     auto b = register_user(port(), "tp");
