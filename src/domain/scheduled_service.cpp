@@ -38,6 +38,14 @@ void require_pending(const ScheduledMessage& scheduled) {
     if (scheduled.status != ScheduledStatus::pending) throw not_pending();
 }
 
+// A change that found the message no longer pending by the time it held its row: cancelled
+// meanwhile by a racing request of its author is gone (404, as a cancel is to anyone after
+// it), otherwise it is being or was posted (409).
+[[noreturn]] void refuse_changed_meanwhile(store::Tx& tx, const std::string& id) {
+    if (!store::scheduled::find(tx, id)) throw not_found("scheduled message");
+    throw not_pending();
+}
+
 bool is_media(MessageType type) { return type != MessageType::text && type != MessageType::location; }
 
 // Refusals that say nothing about the message itself: it stays pending and is tried again
@@ -161,7 +169,7 @@ boost::asio::awaitable<ScheduledMessage> ScheduledService::update(std::string ac
                     check_mentions(*access, actor, *entities);
             }
             auto stored = store::scheduled::update(tx, id, {change.send_at, change.content, std::nullopt, entities});
-            if (!stored) throw not_pending();
+            if (!stored) refuse_changed_meanwhile(tx, id);
             return std::move(*stored);
         });
     announce(updated);
@@ -172,7 +180,7 @@ boost::asio::awaitable<void> ScheduledService::cancel(std::string actor, std::st
     require_uuid(id, "scheduled_id");
     const auto chat_id = co_await writes_.pool().run([actor, id](store::Tx& tx) {
         const auto scheduled = own_scheduled(tx, id, actor);
-        if (!store::scheduled::remove(tx, id)) throw not_pending();
+        if (!store::scheduled::remove(tx, id)) refuse_changed_meanwhile(tx, id);
         return scheduled.chat_id;
     });
     writes_.publish(Occasion::scheduled_changed, ScheduledDeleted{id, chat_id}, {.subject = actor});

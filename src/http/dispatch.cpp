@@ -31,12 +31,26 @@ void log_request(const Request& request, const Response& response, std::string_v
     const std::string_view route_label = route.empty() ? "unmatched" : route;
     obs::metrics().http_requests.with({route_label, std::to_string(response.status)}).inc();
     obs::metrics().http_duration.with({route_label}).observe(elapsed / 1000.0);
-    // An invite link's code is a secret whoever holds it may use: a path that carries one is
-    // logged as its route.
-    const bool secret_in_path = route.find("{code}") != std::string_view::npos;
     spdlog::info("request_id={} method={} path={} route={} status={} duration_ms={:.2f} user_id={}", request.request_id,
-                 method_name(request.method), secret_in_path ? route_label : request.path, route.empty() ? "-" : route,
+                 method_name(request.method), loggable_path(request.path, route), route.empty() ? "-" : route,
                  response.status, elapsed, user_id.empty() ? "-" : user_id);
+}
+
+std::string loggable_path(std::string_view path, std::string_view route) {
+    if (route.find("{code}") != std::string_view::npos) return std::string(route);
+    if (!route.empty()) return std::string(path);
+    constexpr std::string_view secret_follows = "/invite-links/";
+    std::string shown;
+    for (;;) {
+        const auto at = path.find(secret_follows);
+        if (at == std::string_view::npos) break;
+        shown.append(path.substr(0, at + secret_follows.size()));
+        path.remove_prefix(at + secret_follows.size());
+        const auto code_ends = path.find('/');
+        shown += "{code}";
+        path.remove_prefix(code_ends == std::string_view::npos ? path.size() : code_ends);
+    }
+    return shown.append(path);
 }
 
 boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors, const Request& request,

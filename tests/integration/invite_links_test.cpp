@@ -274,6 +274,13 @@ TEST_F(InviteLinksTest, AFullGroupTurnsTheJoinerAway) {
     EXPECT_EQ(get(p, g.owner.token, links_url(g.chat_id)).json()["invite_links"][0]["uses"], 0);
     ASSERT_EQ(del(p, g.member.token, member_url(g.chat_id, g.member.id)).status, 204);
     EXPECT_TRUE(IsJson(post(p, joiner.token, join_url(code), json::object()), 200)) << "room again";
+    // Paths that match no route carry the code too: a wrong method, a near miss.
+    EXPECT_EQ(http(p, "PUT", join_url(code), std::nullopt, auth_header(joiner.token)).status, 405);
+    const std::string last_request = "il-" + random_alnum(12);
+    auto near_miss_headers = auth_header(joiner.token);
+    near_miss_headers["X-Request-Id"] = last_request;
+    EXPECT_EQ(http(p, "GET", join_url(code) + "x", std::nullopt, near_miss_headers).status, 404);
+    ASSERT_TRUE(eventually([&] { return limited.log_contents().find(last_request) != std::string::npos; }));
     EXPECT_EQ(limited.log_contents().find(code), std::string::npos) << "the code is a secret: never logged";
 }
 

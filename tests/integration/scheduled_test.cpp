@@ -175,6 +175,37 @@ TEST_F(ScheduledTest, TheAuthorEditsAndCancelsTheirOwnOnly) {
     EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url(sid)), 404, "not_found"));
 }
 
+// Of racing cancels (and edits) by the author, one cancels; the others find the message gone
+// and get what any request after a cancel gets, 404, not the 409 of one being posted.
+TEST_F(ScheduledTest, RacingCancelsOfTheAuthorCancelOnceAndTheRestAreNotFound) {
+    auto ann = register_user(port(), "sr");
+    std::string id = create_group(port(), ann)["id"];
+    for (int round = 0; round < 3; ++round) {
+        auto created = schedule(port(), ann, id, timestamp_from_now(std::chrono::hours(2)));
+        ASSERT_TRUE(IsJson(created, 201));
+        const std::string sid = created.json()["id"];
+        constexpr int racers = 6;
+        std::vector<HttpResponse> answers(racers);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < racers; ++i)
+            threads.emplace_back([&, i] {
+                answers[i] = i % 3 == 2 ? patch(port(), ann.token, scheduled_url(sid), {{"content", "late edit"}})
+                                        : del(port(), ann.token, scheduled_url(sid));
+            });
+        for (auto& thread : threads) thread.join();
+        int cancelled = 0;
+        for (int i = 0; i < racers; ++i) {
+            if (answers[i].status == 204) {
+                ++cancelled;
+            } else if (answers[i].status != 200) {
+                EXPECT_TRUE(IsError(answers[i], 404, "not_found")) << answers[i].describe();
+            }
+        }
+        EXPECT_EQ(cancelled, 1);
+        EXPECT_TRUE(IsError(get(port(), ann.token, scheduled_url(sid)), 404, "not_found"));
+    }
+}
+
 TEST_F(ScheduledTest, EntitiesAreKeptEditedWithTheContentAndPostedWithIt) {
     auto ann = register_user(port(), "sc");
     auto bob = register_user(port(), "sc");

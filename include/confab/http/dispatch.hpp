@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace confab::http {
@@ -23,5 +24,10 @@ boost::asio::awaitable<Response> dispatch(const Router& router, const Cors& cors
 // request id, user id) and the request metrics.
 void log_request(const Request& request, const Response& response, std::string_view route, std::string_view user_id,
                  std::chrono::steady_clock::time_point started);
+
+// The path as the request log shows it. An invite link's code is a secret whoever holds it
+// may use: a path matched to a route that carries one is shown as the route, and in a path
+// matched to none (a wrong method, a near miss) the segment after `invite-links` is `{code}`.
+std::string loggable_path(std::string_view path, std::string_view route);
 
 }  // namespace confab::http
