@@ -1,5 +1,7 @@
 #include "confab/api/range.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -18,15 +20,40 @@ std::optional<std::uint64_t> number(std::string_view text) {
     return value;
 }
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+// The one range of a `bytes` range set: its unit is case-insensitive, and empty elements of
+// the list count for nothing (RFC 9110 14.1.1, 5.6.1). Several ranges are nullopt.
+std::optional<std::string_view> single_spec(std::string_view header) {
+    constexpr std::string_view unit = "bytes=";
+    if (header.size() < unit.size() || !equal_ignoring_case(header.substr(0, unit.size()), unit)) return std::nullopt;
+    auto list = header.substr(unit.size());
+    std::optional<std::string_view> only;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        auto element = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        while (!element.empty() && (element.front() == ' ' || element.front() == '\t')) element.remove_prefix(1);
+        while (!element.empty() && (element.back() == ' ' || element.back() == '\t')) element.remove_suffix(1);
+        if (element.empty()) continue;
+        if (only) return std::nullopt;
+        only = element;
+    }
+    return only;
+}
+
 }  // namespace
 
 std::variant<WholeFile, ByteRange, Unsatisfiable> parse_range(std::optional<std::string_view> header,
                                                               std::uint64_t size) {
-    constexpr std::string_view unit = "bytes=";
-    if (!header || !header->starts_with(unit)) return WholeFile{};
-    const auto spec = header->substr(unit.size());
+    const auto found = header ? single_spec(*header) : std::nullopt;
+    if (!found) return WholeFile{};
+    const auto spec = *found;
     const auto dash = spec.find('-');
-    if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return WholeFile{};
+    if (dash == std::string_view::npos) return WholeFile{};
     const auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
     if (first_text.empty()) {  // suffix: the last n bytes
         const auto suffix = number(last_text);

@@ -91,11 +91,15 @@ http::Request to_request(bhttp::request<Body>& beast_request, const std::string&
     const auto question = request.target.find('?');
     request.path = request.target.substr(0, question);
     if (question != std::string::npos) request.query = request.target.substr(question + 1);
+    // Repeated lines of a field are one value, joined in order with commas (RFC 9110 5.3): a
+    // list (If-None-Match) keeps every element, and a field that takes one value (Range,
+    // Authorization) given twice reads as malformed instead of as its first line.
     for (const auto& field : beast_request) {
         std::string name(field.name_string());
         std::transform(name.begin(), name.end(), name.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        request.headers.emplace(std::move(name), std::string(field.value()));
+        const auto [held, first_line] = request.headers.try_emplace(std::move(name), field.value());
+        if (!first_line) held->second.append(", ").append(field.value());
     }
     if constexpr (std::is_same_v<Body, bhttp::string_body>) request.body = std::move(beast_request.body());
     const auto* offered_id = request.header("x-request-id");

@@ -56,16 +56,6 @@ HttpResponse call(std::uint16_t port, const std::string& method, const std::stri
     return guarded([&] { return http(port, method, target, std::move(body), std::move(headers), timeout); });
 }
 
-// The status of a raw HTTP response ("HTTP/1.1 431 ..."), 0 when there is none.
-int raw_status(const std::string& out) {
-    if (out.size() < 12 || out.rfind("HTTP/1.", 0) != 0) return 0;
-    return std::atoi(out.substr(9, 3).c_str());
-}
-std::string raw_body(const std::string& out) {
-    auto at = out.find("\r\n\r\n");
-    return at == std::string::npos ? std::string() : out.substr(at + 4);
-}
-
 bool body_leaks(const HttpResponse& r, const std::vector<std::string>& secrets) {
     for (const auto& s : secrets)
         if (!s.empty() && r.body.find(s) != std::string::npos) return true;

@@ -994,6 +994,22 @@ TEST_F(MediaTest, IfNoneMatchAcceptsAListAndWeakTags) {
     EXPECT_EQ(list.status, 304) << "the ETag in a list of candidates matches: " << list.describe().substr(0, 200);
     auto weak = download(port(), b, m["id"], {{"If-None-Match", "W/" + etag}});
     EXPECT_EQ(weak.status, 304) << "If-None-Match uses the weak comparison: " << weak.describe().substr(0, 200);
+
+    // The list given as repeated lines is the same list (RFC 9110 5.3); a Range given twice
+    // is no single range, and gets the whole file.
+    const auto raw_download = [&](const std::string& fields) {
+        return raw_exchange(port(),
+                            "GET " + media_url(m["id"]) +
+                                " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                "Authorization: Bearer " +
+                                b.token + "\r\n" + fields + "\r\n",
+                            5s);
+    };
+    const auto lines = raw_download("If-None-Match: \"abc\"\r\nIf-None-Match: " + etag + "\r\n");
+    EXPECT_EQ(raw_status(lines), 304) << lines.substr(0, 300);
+    const auto ranges = raw_download("Range: bytes=0-1\r\nRange: bytes=2-3\r\n");
+    EXPECT_EQ(raw_status(ranges), 200) << ranges.substr(0, 300);
+    EXPECT_EQ(raw_body(ranges), png);
 }
 
 TEST_F(MediaTest, SingleRangeRequestsAre206AndPastTheEndIs416) {

@@ -5,6 +5,7 @@
 #include "support/contract_log.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -174,6 +175,16 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
                         .body = out.body,
                         .headers = &out.headers});
     return out;
+}
+
+int raw_status(const std::string& out) {
+    if (out.size() < 12 || out.rfind("HTTP/1.", 0) != 0) return 0;
+    return std::atoi(out.substr(9, 3).c_str());
+}
+
+std::string raw_body(const std::string& out) {
+    auto at = out.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : out.substr(at + 4);
 }
 
 std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait, std::string then) {

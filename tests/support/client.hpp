@@ -46,6 +46,10 @@ HttpResponse http(std::uint16_t port, std::string method, std::string target, st
 // is written once the response's header block has arrived (a WebSocket client's frames
 // wait for the 101). Throws only if the connection cannot be made.
 std::string raw_exchange(std::uint16_t port, std::string bytes, std::chrono::milliseconds wait, std::string then = {});
+// Of raw_exchange's answer: the status ("HTTP/1.1 431 ...", 0 when there is none), and what
+// follows the header block (a body not chunked; empty when there is none).
+int raw_status(const std::string& out);
+std::string raw_body(const std::string& out);
 
 // A bare blocking socket connected to 127.0.0.1:port, its receive buffer set to
 // `receive_buffer` bytes before it connects, for tests that read slower than the server

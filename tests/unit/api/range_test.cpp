@@ -44,8 +44,15 @@ TEST(Range, PositionsPastSixtyFourBitsAreClampedLikeAnyPastTheEnd) {
 
 TEST(Range, MalformedOrMultipleIsTheWholeFile) {
     EXPECT_TRUE(whole(std::nullopt, 100));
-    for (const char* header : {"bytes=0-1,5-6", "bytes=a-b", "bytes=5-1", "items=0-1", "bytes=", "bytes=-", "bytes=1"})
+    for (const char* header : {"bytes=0-1,5-6", "bytes=a-b", "bytes=5-1", "items=0-1", "bytes=", "bytes=-", "bytes=1",
+                               "bytes=0-1, bytes=2-3", "bytes=,", "byte=0-1", "bytes 0-1"})
         EXPECT_TRUE(whole(std::string_view(header), 100)) << header;
+}
+
+// RFC 9110: the unit is case-insensitive, and a list's empty elements count for nothing.
+TEST(Range, TheUnitIgnoresCaseAndEmptyElementsAreSkipped) {
+    for (const char* header : {"BYTES=10-19", "Bytes=10-19", "bytes=10-19,", "bytes=, 10-19", "bytes=10-19 , ,"})
+        EXPECT_EQ(slice(header, 100), (std::pair<std::uint64_t, std::uint64_t>{10, 19})) << header;
 }
 
 }  // namespace
