@@ -8,8 +8,9 @@ import { Connection, ConnectionState, WebSocketFactory } from './connection.js';
 import { ConfabError, FrameTooLargeError, isTransient } from './errors.js';
 import {
   chatWithChangedLastMessage, chatWithMemberCount, chatWithMyMembership, chatWithNewMessage, chatWithRead, deletedMessage,
-  maxVersion, messageWithPoll,
+  maxVersion, messageWithPoll, mayHaveTakenBackMyReaction, withMyReactions,
 } from './merge.js';
+import { LateChanges } from './late-changes.js';
 import { MessageAction, PendingAction, PendingActions, PendingActionStorage } from './message-actions.js';
 import { Outbox, OutboxChange, OutboxStorage } from './outbox.js';
 import { RestClient, RestOptions } from './rest.js';
@@ -83,6 +84,8 @@ export class ConfabClient {
    * resync, since the changes between it and their live events may not have arrived yet.
    */
   private readonly resyncing = new Set<string>();
+  /** Changes to messages the cache does not hold yet, and the messages the user hid. */
+  private readonly lateChanges = new LateChanges();
   /** Aborted when a newer connection's resyncs take over, or on stop. */
   private resyncRound = new AbortController();
   private readonly listeners = new Set<(change: ClientChange) => void>();
@@ -193,11 +196,11 @@ export class ConfabClient {
 
   /** Stores messages fetched by the app (pages) and advances the chat's sync point when it had none. */
   async applyPage(chatId: string, messages: MessageModel[]): Promise<void> {
-    await this.cache.putMessages(chatId, messages);
-    // A page holds the latest state of its messages: syncing from its highest version misses
-    // nothing about them, and the rest of the chat is not in the window.
+    // A page holds the latest state of its messages but for the changes that overtook it, which
+    // the client has: syncing from its highest version misses nothing about them, and the rest
+    // of the chat is not in the window.
     if (!this.versions.has(chatId)) await this.advance(chatId, maxVersion(messages));
-    this.emit({ kind: 'messages', chatId, messages, removedIds: [] });
+    await this.applyMessages(chatId, messages);
   }
 
   /** Fetches every change of a chat after the version the client had reached, and applies it. */
@@ -207,9 +210,8 @@ export class ConfabClient {
         ? await this.connection.request('sync', { chat_id: chatId, since_version: version, limit: this.syncPageLimit })
         : await this.rest.sync(chatId, version, this.syncPageLimit);
       const hidden = page.hidden ?? [];
-      await this.cache.putMessages(chatId, page.messages);
-      if (hidden.length) await this.cache.removeMessages(chatId, hidden.map((h) => h.message_id));
-      this.emit({ kind: 'messages', chatId, messages: page.messages, removedIds: hidden.map((h) => h.message_id) });
+      await this.applyMessages(chatId, page.messages);
+      if (hidden.length) await this.hideMessages(chatId, hidden.map((h) => h.message_id));
       const reached = page.has_more ? maxVersion([...page.messages, ...hidden], version) : Math.max(page.version, version);
       await this.advance(chatId, reached);
       if (!page.has_more) break;
@@ -309,8 +311,13 @@ export class ConfabClient {
         await this.rest.removeReaction(message_id, action.emoji, once);
         break;
     }
-    const message = await this.rest.message(message_id, once).catch(() => undefined);
-    if (message) await this.applyMessages(chat_id, [message]);
+    await this.readMessage(chat_id, message_id);
+  }
+
+  /** The server's copy of a message, read as the user (it names their own reactions); when it cannot be had now, what the client has stands. */
+  private async readMessage(chatId: string, messageId: string): Promise<void> {
+    const message = await this.rest.message(messageId, { retries: 0 }).catch(() => undefined);
+    if (message) await this.applyMessages(chatId, [message]);
   }
 
   /** Whether the server still takes the token (asked after a connection attempt failed before opening). */
@@ -338,9 +345,23 @@ export class ConfabClient {
     void this.applyMessages(change.message.chat_id, [change.message]);
   }
 
+  /** Stores copies of messages (pages, acks, events) brought up to the changes that overtook them, and tells the stores. */
   private async applyMessages(chatId: string, messages: MessageModel[]): Promise<void> {
-    await this.cache.putMessages(chatId, messages);
-    this.emit({ kind: 'messages', chatId, messages, removedIds: [] });
+    const current = this.lateChanges.bringUpToDate(messages);
+    await this.cache.putMessages(chatId, current);
+    this.emit({ kind: 'messages', chatId, messages: current, removedIds: [] });
+  }
+
+  /**
+   * Messages the user hid (delete for me) leave the cache and the stores for good, and the chat
+   * list's preview when it showed one: the server's copy of the chat shows the newest one left.
+   */
+  private async hideMessages(chatId: string, messageIds: string[]): Promise<void> {
+    this.lateChanges.hide(messageIds);
+    await this.cache.removeMessages(chatId, messageIds);
+    this.emit({ kind: 'messages', chatId, messages: [], removedIds: messageIds });
+    const chat = (await this.cache.chats()).find((c) => c.id === chatId);
+    if (chat?.last_message && messageIds.includes(chat.last_message.id)) await this.refreshChat(chatId);
   }
 
   private async onEvent(event: ServerEvent): Promise<void> {
@@ -352,30 +373,33 @@ export class ConfabClient {
         await this.received(message.chat_id, message.version);
         break;
       }
+      // Events about a message the user hid are ignored (docs/api.md, Hiding messages).
       case 'message.updated': {
         const { message } = event.data as Frame<'message.updated'>;
-        await this.applyMessages(message.chat_id, [message]);
-        await this.updateChat(message.chat_id, (chat) => chatWithChangedLastMessage(chat, message.id, () => message));
+        if (!this.lateChanges.isHidden(message.id)) await this.messageUpdated(message);
         await this.received(message.chat_id, message.version);
         break;
       }
       case 'message.deleted': {
         const { chat_id, message_id, version } = event.data as Frame<'message.deleted'>;
-        await this.changeMessage(chat_id, message_id, (message) => deletedMessage(message, version));
-        this.emit({ kind: 'messageDeleted', chatId: chat_id, messageId: message_id, version });
+        if (!this.lateChanges.isHidden(message_id)) {
+          await this.changeMessage(chat_id, message_id, version, (message) => deletedMessage(message, version));
+          this.emit({ kind: 'messageDeleted', chatId: chat_id, messageId: message_id, version });
+        }
         await this.received(chat_id, version);
         break;
       }
       case 'poll.updated': {
         const { chat_id, message_id, version, poll } = event.data as Frame<'poll.updated'>;
-        await this.changeMessage(chat_id, message_id, (message) => messageWithPoll(message, poll, version));
+        if (!this.lateChanges.isHidden(message_id)) {
+          await this.changeMessage(chat_id, message_id, version, (message) => messageWithPoll(message, poll, version));
+        }
         await this.received(chat_id, version);
         break;
       }
       case 'message.hidden': {
         const { chat_id, message_id, version } = event.data as Frame<'message.hidden'>;
-        await this.cache.removeMessages(chat_id, [message_id]);
-        this.emit({ kind: 'messages', chatId: chat_id, messages: [], removedIds: [message_id] });
+        await this.hideMessages(chat_id, [message_id]);
         await this.received(chat_id, version);
         break;
       }
@@ -449,12 +473,34 @@ export class ConfabClient {
     await this.refreshChat(message.chat_id);
   }
 
-  /** A change of one cached message (and of the chat list's preview when it shows that message). */
-  private async changeMessage(chatId: string, messageId: string, change: (message: MessageModel) => MessageModel): Promise<void> {
-    const cached = (await this.cache.messages(chatId)).find((m) => m.id === messageId);
-    const changed = cached && change(cached);
-    if (changed && changed.version > cached.version) await this.applyMessages(chatId, [changed]);
+  /**
+   * A message's new copy from an event, which names at most the first 10 users of a reaction and
+   * the one who made the change: the user's own reactions are kept from the copy held. Whether
+   * the user took one back (on another device) such an event cannot tell, so when a reaction the
+   * user is kept in lost users, the message is read again.
+   */
+  private async messageUpdated(message: MessageModel): Promise<void> {
+    const held = await this.heldMessage(message.chat_id, message.id);
+    await this.changeMessage(message.chat_id, message.id, message.version, (older) => withMyReactions(older, message, this.userId));
+    if (held && mayHaveTakenBackMyReaction(held, message, this.userId)) void this.readMessage(message.chat_id, message.id);
+  }
+
+  /**
+   * A change (at `version`) of one message, and of the chat list's preview when it shows that
+   * message. A message the cache does not hold keeps the change for a copy that comes later (a
+   * page on its way), which would otherwise undo it.
+   */
+  private async changeMessage(
+    chatId: string, messageId: string, version: number, change: (message: MessageModel) => MessageModel,
+  ): Promise<void> {
+    const held = await this.heldMessage(chatId, messageId);
+    if (!held) this.lateChanges.keep(messageId, version, change);
+    else if (version > held.version) await this.applyMessages(chatId, [change(held)]);
     await this.updateChat(chatId, (chat) => chatWithChangedLastMessage(chat, messageId, change));
+  }
+
+  private async heldMessage(chatId: string, messageId: string): Promise<MessageModel | undefined> {
+    return (await this.cache.messages(chatId)).find((m) => m.id === messageId);
   }
 
   private async memberJoined(chatId: string, member: ChatMemberModel): Promise<void> {

@@ -154,9 +154,9 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.seqSeen(Math.max(maxSeq(everything), await this.cachedLastSeq()));
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        // Messages that arrived live while the page was on its way are newer than it: kept.
-        const pageEnd = page.messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
-        const newest = mergeMessages(this.state.messages.filter((m) => m.seq > pageEnd), page.messages);
+        // From the page's first message on (an empty page: the chat had none), with the messages
+        // that came live after the page and the changes that overtook it.
+        const newest = await this.held(page.messages.length ? minSeq(page.messages) : 0);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
         this.seqSeen(await this.cachedLastSeq());
         return;
@@ -167,7 +167,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.emit({ loading: true });
         const page = await client.rest.listMessages(chatId, { before_seq: oldest.seq, limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasOlder: page.next_cursor !== null, loading: false });
+        const older = await this.held(minSeq(page.messages), oldest.seq - 1);
+        this.emit({ messages: mergeMessages(this.state.messages, older), hasOlder: page.next_cursor !== null, loading: false });
         return;
       }
       case 'loadNewer': {
@@ -176,7 +177,9 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.emit({ loading: true });
         const page = await client.rest.listMessages(chatId, { after_seq: newest.seq, limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasNewer: page.next_cursor !== null, loading: false });
+        // The last page reaches the newest message: those that came live meanwhile join too.
+        const newer = await this.held(newest.seq + 1, page.next_cursor === null ? Infinity : maxSeq(page.messages));
+        this.emit({ messages: mergeMessages(this.state.messages, newer), hasNewer: page.next_cursor !== null, loading: false });
         return;
       }
       case 'send':
@@ -228,6 +231,16 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     return message.seq > newest ? !hasNewer : message.seq >= oldest;
   }
 
+  /**
+   * The main-timeline messages the cache holds from seq `from` to `to`, a page's stretch: the
+   * cache keeps the newer of two copies of a message (a change that came live while the page
+   * was on its way is newer than the page's copy) and none the user hid meanwhile.
+   */
+  private async held(from: number, to = Infinity): Promise<MessageModel[]> {
+    const cached = await this.client.cache.messages(this.state.chatId);
+    return cached.filter((m) => inMainTimeline(m) && m.seq >= from && m.seq <= to);
+  }
+
   private seqSeen(seq: number): void {
     if (seq > this.state.lastSeq) this.emit({ lastSeq: seq });
   }
@@ -270,6 +283,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
 }
 
 const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
+const minSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.min(seq, m.seq), Infinity);
 
 /**
  * Opening answered that the chat is not the user's: `404`, or `400` for a chat id that is not
