@@ -30,6 +30,8 @@ export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   reconnectBackoff?: Backoff;
   heartbeatMs?: number;
   requestTimeoutMs?: number;
+  /** A connection attempt not open within this is given up and tried again (10 s by default). */
+  connectTimeoutMs?: number;
   syncPageLimit?: number;
   /** The server's WebSocket frame limit (`limits.frame_bytes`, 64 KiB by default): a larger send goes over REST. */
   maxFrameBytes?: number;
@@ -111,6 +113,7 @@ export class ConfabClient {
       backoff: options.reconnectBackoff,
       heartbeatMs: options.heartbeatMs,
       requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
       random: options.random,
       maxFrameBytes: options.maxFrameBytes,
       checkToken: () => this.tokenAccepted(),
