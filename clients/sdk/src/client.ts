@@ -2,7 +2,7 @@
 // outbox, kept consistent. Live events and since_version pages are applied to the cache by
 // version, and after every reconnect each chat the app has open or cached is resynchronised
 // from the version it had reached, so nothing that happened while away is missed.
-import { Backoff, defaultBackoff, fullJitterDelay, sleep } from './backoff.js';
+import { Backoff, defaultBackoff, fullJitterDelay } from './backoff.js';
 import { Cache, MemoryCache, Presence } from './cache.js';
 import { Connection, ConnectionState, WebSocketFactory } from './connection.js';
 import { ConfabError, FrameTooLargeError, isTransient } from './errors.js';
@@ -88,8 +88,8 @@ export class ConfabClient {
   private readonly resyncing = new Set<string>();
   /** Changes to messages the cache does not hold yet, and the messages the user hid. */
   private readonly lateChanges = new LateChanges();
-  /** Aborted when a newer connection's resyncs take over, or on stop. */
-  private resyncRound = new AbortController();
+  /** Ended when a newer connection's resyncs take over, or on stop. */
+  private resyncRound = new ResyncRound();
   private readonly listeners = new Set<(change: ClientChange) => void>();
   private readonly tokenRefusedListeners = new Set<() => void>();
   private readonly syncPageLimit: number;
@@ -161,7 +161,7 @@ export class ConfabClient {
     this.ended = true;
     const browser = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     browser.removeEventListener?.('online', this.onBrowserOnline);
-    this.resyncRound.abort();
+    this.resyncRound.end();
     this.outbox.stop();
     this.actions.stop();
     this.connection.stop();
@@ -239,15 +239,15 @@ export class ConfabClient {
    * live events move it only once that sync is done.
    */
   private onOpen(reconnected: boolean): void {
-    this.resyncRound.abort();
-    const round = new AbortController();
+    this.resyncRound.end();
+    const round = new ResyncRound();
     this.resyncRound = round;
     this.resyncing.clear();
     for (const chatId of this.versions.keys()) this.resyncing.add(chatId);
     this.outbox.wake();
     this.actions.wake();
     if (reconnected) this.emit({ kind: 'reconnected' });
-    for (const chatId of this.resyncing) void this.catchUp(chatId, round.signal);
+    for (const chatId of this.resyncing) void this.catchUp(chatId, round);
   }
 
   /**
@@ -255,22 +255,22 @@ export class ConfabClient {
    * unavailable) is tried again after a back-off; a dropped connection leaves it to the next
    * open. A chat the server no longer shows the user (404) is forgotten.
    */
-  private async catchUp(chatId: string, round: AbortSignal): Promise<void> {
+  private async catchUp(chatId: string, round: ResyncRound): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.resync(chatId);
-        if (round.aborted) return;
+        if (round.ended) return;
         this.resyncing.delete(chatId);
         // Every change up to the sync's version has arrived, and the live events that join on.
         await this.joinAhead(chatId);
         return;
       } catch (error) {
-        if (round.aborted) return;
+        if (round.ended) return;
         if (error instanceof ConfabError && error.code === 'not_found') return this.forgetChat(chatId);
         if (!isTransient(error) || this.connection.state !== 'online') return;
         const hinted = error instanceof ConfabError ? error.retryAfterMs : undefined;
         const wait = hinted ?? fullJitterDelay(attempt, this.backoff, this.random);
-        if (!(await sleep(wait, round).then(() => true, () => false))) return;
+        if (!(await round.wait(wait))) return;
       }
     }
   }
@@ -570,7 +570,7 @@ export class ConfabClient {
     await this.joinAhead(chatId);
     if ((this.ahead.get(chatId)?.size ?? 0) < gapResyncAfter) return;
     this.resyncing.add(chatId);
-    void this.catchUp(chatId, this.resyncRound.signal);
+    void this.catchUp(chatId, this.resyncRound);
   }
 
   /** Moves the chat's sync point over the live versions that now join on to it. */
@@ -594,5 +594,42 @@ export class ConfabClient {
 
   private emit(change: ClientChange): void {
     for (const listener of this.listeners) listener(change);
+  }
+}
+
+/**
+ * One connection's resyncs, ended when a newer connection's take over or on stop. The chats
+ * waiting out a back-off wait on the round, which holds their wake-ups itself: one abort
+ * listener per chat on a shared AbortSignal made Node warn (MaxListenersExceededWarning) once
+ * more than 10 chats waited, and a client may hold hundreds.
+ */
+class ResyncRound {
+  private over = false;
+  private readonly waiting = new Set<() => void>();
+
+  get ended(): boolean {
+    return this.over;
+  }
+
+  end(): void {
+    this.over = true;
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
+  }
+
+  /** Resolves true once `ms` have passed, or false as soon as the round ends. */
+  wait(ms: number): Promise<boolean> {
+    if (this.over) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        resolve(true);
+      }, ms);
+      this.waiting.add(wake);
+    });
   }
 }
