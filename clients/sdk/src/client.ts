@@ -223,6 +223,28 @@ export class ConfabClient {
     this.emit({ kind: 'resynced', chatId });
   }
 
+  /**
+   * A chat's member list as the server has it now, every page, into the cache (members gone
+   * since are dropped) with each member's read position (their read receipt, unless they hide
+   * it), and told to the stores: what changed while the client was away comes with no event.
+   */
+  async refreshMembers(chatId: string): Promise<ChatMemberModel[]> {
+    let members: ChatMemberModel[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.rest.listMembers(chatId, { limit: 200, cursor });
+      members = members.concat(page.members);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    const listed = new Set(members.map((m) => m.user.id));
+    const gone = (await this.cache.members(chatId)).map((m) => m.user.id).filter((id) => !listed.has(id));
+    for (const userId of gone) await this.cache.removeMember(chatId, userId);
+    await this.cache.putMembers(chatId, members);
+    for (const { user, last_read_seq } of members) if (last_read_seq !== null) await this.cache.putRead(chatId, user.id, last_read_seq);
+    this.emit({ kind: 'members', chatId, members, removedUserIds: gone });
+    return members;
+  }
+
   /** Drops a chat the user no longer has (left, removed, deleted) from the cache and the stores. */
   async forgetChat(chatId: string): Promise<void> {
     this.versions.delete(chatId);

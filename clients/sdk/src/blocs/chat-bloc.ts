@@ -41,7 +41,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         else if (change.kind === 'chatRemoved') this.forget(change.chatId);
         else if (change.kind === 'members') this.membersChanged(change.chatId, change.members, change.removedUserIds);
         else if (change.kind === 'presence') this.emit({ presence: { ...this.state.presence, [change.userId]: change.presence } });
-        else if (change.kind === 'reconnected') void this.add({ type: 'load' }).catch(() => undefined);
+        else if (change.kind === 'reconnected') this.reconnected();
       }),
     );
   }
@@ -101,14 +101,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         return client.forgetChat(event.chatId);
       case 'loadMembers': {
         await this.showCachedMembers(event.chatId);
-        let cursor: string | null = null;
-        let members: ChatMemberModel[] = [];
-        do {
-          const page = await client.rest.listMembers(event.chatId, { limit: 200, cursor });
-          members = members.concat(page.members);
-          cursor = page.next_cursor;
-        } while (cursor !== null);
-        await client.cache.putMembers(event.chatId, members);
+        const members = await client.refreshMembers(event.chatId);
         this.emit({ members: { ...this.state.members, [event.chatId]: members }, presence: { ...this.state.presence, ...presenceOf(members) } });
         return;
       }
@@ -127,6 +120,15 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         await client.rest.removeMember(event.chatId, client.userId!);
         return client.forgetChat(event.chatId);
     }
+  }
+
+  /**
+   * What changed while away comes with no event: the list is loaded again, and so are the
+   * member lists loaded (members added or gone, users renamed, while the client was offline).
+   */
+  private reconnected(): void {
+    void this.add({ type: 'load' }).catch(() => undefined);
+    for (const chatId of Object.keys(this.state.members)) void this.add({ type: 'loadMembers', chatId }).catch(() => undefined);
   }
 
   private async showCachedChats(): Promise<void> {

@@ -3,7 +3,7 @@ import { ConfabError } from '../errors.js';
 import { inMainTimeline, mergeMessages, removeMessages } from '../merge.js';
 import type { PendingAction } from '../message-actions.js';
 import type { OutboxEntry } from '../outbox.js';
-import type { MessageModel, SendMessageRequest } from '../types.js';
+import type { ChatMemberModel, MessageModel, SendMessageRequest } from '../types.js';
 import { Bloc, describe } from './bloc.js';
 
 export interface MessageWindowState {
@@ -23,7 +23,7 @@ export interface MessageWindowState {
   loading: boolean;
   /** Users typing now (others only); known only while connected. */
   typing: readonly string[];
-  /** Each member's last_read_seq (read receipts). */
+  /** Each member's last_read_seq (read receipts): from the member list on open and after each connection opens, then live. */
   readBy: Readonly<Record<string, number>>;
   /**
    * The chat's newest seq this client knows of, thread replies included (they stay out of
@@ -69,6 +69,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** The newest read mark asked for: older ones still queued behind a slow one are skipped. */
   private readAsked = 0;
+  /** Whether `open` was asked for and how it went: one that failed (offline) is done again once a connection opens. */
+  private opening: 'not asked' | 'failed' | 'done' = 'not asked';
 
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
@@ -85,6 +87,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         if (change.kind === 'chatRemoved') this.emit({ gone: true, typing: [] });
         else if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
         else if (change.kind === 'read') this.emit({ readBy: { ...this.state.readBy, [change.userId]: change.lastReadSeq } });
+        else if (change.kind === 'members') this.emit({ readBy: withReadPositions(this.state.readBy, change.members) });
         else if (change.kind === 'typing') this.typingChanged(change.userId, change.isTyping);
       }),
       // A delivered send joins the window before its entry leaves the outbox: in between (the
@@ -101,6 +104,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       client.connection.onState((state) => {
         if (state !== 'online' && this.state.typing.length) this.emit({ typing: [] });
       }),
+      client.connection.onOpen(() => this.connected()),
       () => clearTimeout(this.idleTimer),
     );
   }
@@ -137,6 +141,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       // Only the history lane sets `loading`: a failure in another lane leaves it to that lane.
       const history = this.laneOf(event) === 'history';
       const gone = event.type === 'open' && chatNotFound(error);
+      if (event.type === 'open') this.opening = 'failed';
       this.emit({ error: describe(error), ...(history ? { loading: false } : {}), ...(gone ? { gone } : {}) });
       throw error;
     }
@@ -158,7 +163,10 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         // that came live after the page and the changes that overtook it.
         const newest = await this.held(page.messages.length ? minSeq(page.messages) : 0);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
+        this.opening = 'done';
         this.seqSeen(await this.cachedLastSeq());
+        // Not awaited: the history lane (loadOlder) does not wait for the member list.
+        void this.loadReadReceipts();
         return;
       }
       case 'loadOlder': {
@@ -209,6 +217,27 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       case 'inputStopped':
         return this.stopTyping();
     }
+  }
+
+  /**
+   * After each connection opens: an `open` that failed (an offline start) is done again, so the
+   * window pages back from the newest page and the error goes; an open window's read receipts
+   * are read again, since those made while away come with no event.
+   */
+  private connected(): void {
+    if (this.opening === 'failed' && !this.state.gone) void this.add({ type: 'open' }).catch(() => undefined);
+    else if (this.opening === 'done') void this.loadReadReceipts();
+  }
+
+  /**
+   * Every member's read position, from the member list (`readBy`). Not for a large group or a
+   * channel, whose lists run to many pages and whose reads only their staff are told. A failure
+   * leaves the receipts known: they are read again when the next connection opens.
+   */
+  private async loadReadReceipts(): Promise<void> {
+    const chat = (await this.client.cache.chats()).find((c) => c.id === this.state.chatId);
+    if (chat?.large || chat?.type === 'channel') return;
+    await this.client.refreshMembers(this.state.chatId).catch(() => undefined);
   }
 
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
@@ -280,6 +309,13 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     const others = this.state.typing.filter((id) => id !== userId);
     this.emit({ typing: isTyping ? [...others, userId] : others });
   }
+}
+
+/** Read positions move only forward: a member list read before a newer `read.updated` does not undo it. */
+function withReadPositions(readBy: Readonly<Record<string, number>>, members: readonly ChatMemberModel[]): Record<string, number> {
+  const next = { ...readBy };
+  for (const { user, last_read_seq } of members) if (last_read_seq !== null) next[user.id] = Math.max(next[user.id] ?? 0, last_read_seq);
+  return next;
 }
 
 const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
