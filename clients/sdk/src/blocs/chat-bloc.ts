@@ -32,6 +32,9 @@ export type ChatEvent =
 
 /** The chat list (keyset pages, unread counts live), creation, settings, members and admin actions. */
 export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
+  /** The last `load` failed (an offline start): it is done again when a connection opens. */
+  private loadFailed = false;
+
   constructor(private readonly client: ConfabClient, private readonly pageSize = 50) {
     super({ chats: [], nextCursor: null, loading: false, connection: client.state, members: {}, presence: {} });
     this.disposers.push(
@@ -41,7 +44,9 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         else if (change.kind === 'chatRemoved') this.forget(change.chatId);
         else if (change.kind === 'members') this.membersChanged(change.chatId, change.members, change.removedUserIds);
         else if (change.kind === 'presence') this.emit({ presence: { ...this.state.presence, [change.userId]: change.presence } });
-        else if (change.kind === 'reconnected') this.reconnected();
+      }),
+      client.connection.onOpen(({ reconnected }) => {
+        if (reconnected || this.loadFailed) this.reloadAfterAway();
       }),
     );
   }
@@ -61,6 +66,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     try {
       await this.handle(event);
     } catch (error) {
+      if (event.type === 'load') this.loadFailed = true;
       this.emit({ loading: false, error: describe(error) });
       throw error;
     }
@@ -77,6 +83,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         const page = await client.rest.listChats({ limit: this.pageSize });
         await client.cache.putChats(page.chats);
         this.emit({ chats: mergeChats(this.state.chats, page.chats), nextCursor: page.next_cursor, loading: false });
+        this.loadFailed = false;
         if (page.next_cursor === null) await this.forgetMissing(shown, page.chats);
         return;
       }
@@ -123,10 +130,11 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
   }
 
   /**
-   * What changed while away comes with no event: the list is loaded again, and so are the
-   * member lists loaded (members added or gone, users renamed, while the client was offline).
+   * After a reconnect, or the first open after a `load` that failed: what changed while away
+   * comes with no event, so the list is loaded again, and so are the member lists loaded
+   * (members added or gone, users renamed, while the client was offline).
    */
-  private reconnected(): void {
+  private reloadAfterAway(): void {
     void this.add({ type: 'load' }).catch(() => undefined);
     for (const chatId of Object.keys(this.state.members)) void this.add({ type: 'loadMembers', chatId }).catch(() => undefined);
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChatBloc, MemoryCache, MessageBloc, type ChatMemberModel } from '../../src/index.js';
 import { fakeServer, json, refusal, type RestCall } from '../support/fake-server.js';
-import { member, message, user } from '../support/models.js';
+import { chat, member, message, user } from '../support/models.js';
 import { stateWhere } from '../support/clients.js';
 
 /** Chat c1 of `messages` messages, its newest pages of `limit` served; its members as `members()` says now. */
@@ -73,6 +73,25 @@ test('loaded member lists are read again after a reconnect: a member added and a
   (await server.socket(1)).open();
   const names = (s: typeof chats.state) => (s.members['c1'] ?? []).map((m) => m.user.display_name).join(',');
   assert.equal(names(await stateWhere(chats, (s) => names(s) === 'me,Ann B.,bob')), 'me,Ann B.,bob');
+  chats.dispose();
+  server.client.stop();
+});
+
+test('a chat list whose load failed offline is loaded again once a connection opens, and the error goes', { timeout: 10_000 }, async () => {
+  let online = false;
+  const server = fakeServer(() => {
+    if (!online) throw new TypeError('fetch failed');
+    return json(200, { chats: [chat('c1', { title: 'From the server' })], next_cursor: null });
+  });
+  await server.client.start();
+  const chats = new ChatBloc(server.client);
+  await assert.rejects(chats.add({ type: 'load' }));
+  assert.match(chats.state.error!, /fetch failed/);
+
+  online = true;
+  (await server.socket(0)).open();
+  const loaded = await stateWhere(chats, (s) => s.error === undefined && s.chats.length === 1);
+  assert.equal(loaded.chats[0]!.title, 'From the server');
   chats.dispose();
   server.client.stop();
 });
