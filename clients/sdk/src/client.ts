@@ -49,6 +49,12 @@ export type ClientChange =
    * reply's quote or a preview, follows it from this.
    */
   | { kind: 'messageDeleted'; chatId: string; messageId: string; version: number }
+  /**
+   * A message changed (message.updated), told as `messageDeleted` is: also when the cache does
+   * not hold it, whose changes do not enter the cache (a message hidden on an earlier visit
+   * would come back) nor a `messages` change.
+   */
+  | { kind: 'messageUpdated'; chatId: string; message: MessageModel }
   | { kind: 'chats'; chats: ChatModel[] }
   | { kind: 'chatRemoved'; chatId: string }
   | { kind: 'members'; chatId: string; members: ChatMemberModel[]; removedUserIds: string[] }
@@ -507,6 +513,7 @@ export class ConfabClient {
   private async messageUpdated(message: MessageModel): Promise<void> {
     const held = await this.heldMessage(message.chat_id, message.id);
     await this.changeMessage(message.chat_id, message.id, message.version, (older) => withMyReactions(older, message, this.userId));
+    this.emit({ kind: 'messageUpdated', chatId: message.chat_id, message: held ? withMyReactions(held, message, this.userId) : message });
     if (held && mayHaveTakenBackMyReaction(held, message, this.userId)) void this.readMessage(message.chat_id, message.id);
   }
 
