@@ -132,11 +132,17 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
   /**
    * After a reconnect, or the first open after a `load` that failed: what changed while away
    * comes with no event, so the list is loaded again, and so are the member lists loaded
-   * (members added or gone, users renamed, while the client was offline).
+   * (members added or gone, users renamed, while the client was offline). Not those of direct
+   * chats, whose two members never change: a list of many direct chats (the web client loads
+   * each one's members to name it) would spend a request per chat of the user's request budget
+   * on every reconnect; a direct chat's members are read again when its window opens.
    */
   private reloadAfterAway(): void {
     void this.add({ type: 'load' }).catch(() => undefined);
-    for (const chatId of Object.keys(this.state.members)) void this.add({ type: 'loadMembers', chatId }).catch(() => undefined);
+    const direct = new Set(this.state.chats.filter((c) => c.type === 'direct').map((c) => c.id));
+    for (const chatId of Object.keys(this.state.members)) {
+      if (!direct.has(chatId)) void this.add({ type: 'loadMembers', chatId }).catch(() => undefined);
+    }
   }
 
   private async showCachedChats(): Promise<void> {

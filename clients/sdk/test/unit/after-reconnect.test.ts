@@ -95,3 +95,23 @@ test('a chat list whose load failed offline is loaded again once a connection op
   chats.dispose();
   server.client.stop();
 });
+
+test('the member lists of direct chats are not read again after a reconnect: one request each for a long list', { timeout: 10_000 }, async () => {
+  const server = fakeServer((call) => {
+    if (call.path.startsWith('/chats?')) return json(200, { chats: [chat('d1', { type: 'direct' }), chat('g1')], next_cursor: null });
+    return json(200, { members: [member('x', 'me')], next_cursor: null });
+  });
+  const socket = await server.online();
+  const chats = new ChatBloc(server.client);
+  await chats.add({ type: 'load' });
+  await chats.add({ type: 'loadMembers', chatId: 'd1' });
+  await chats.add({ type: 'loadMembers', chatId: 'g1' });
+  const asked = server.calls.length;
+
+  socket.closeWith(1006);
+  (await server.socket(1)).open();
+  await chats.add({ type: 'load' }); // behind the reloads the reconnect queued
+  assert.deepEqual(server.calls.slice(asked).map((c) => c.path.split('?')[0]), ['/chats', '/chats/g1/members', '/chats']);
+  chats.dispose();
+  server.client.stop();
+});
