@@ -93,14 +93,11 @@ export function maxVersion(messages: readonly { version: number }[], floor = 0):
   return messages.reduce((max, m) => Math.max(max, m.version), floor);
 }
 
-const activity = (chat: ChatModel) => chat.last_message?.created_at ?? chat.updated_at;
+const activity = (chat: ChatModel) => chat.last_message?.created_at ?? chat.created_at;
 
 /**
- * The chat list, most recent activity first, each chat at its highest version. `GET /chats`
- * orders by an activity counter that every new message moves, thread replies included, which
- * the chat model does not carry (`updated_at` moves with edits and reactions too): so the list
- * is ordered by its last main-timeline message, and a chat whose newest message is a thread
- * reply stands lower here than in `GET /chats` until its next main-timeline message.
+ * The chat list, most recent activity first (as `GET /chats` orders it: the last main-timeline
+ * message, or creation; a thread reply moves neither), each chat at its highest version.
  */
 export function mergeChats(list: readonly ChatModel[], changes: readonly ChatModel[]): ChatModel[] {
   const byId = new Map(list.map((c) => [c.id, c]));
