@@ -2,14 +2,15 @@
 // outbox, kept consistent. Live events and since_version pages are applied to the cache by
 // version, and after every reconnect each chat the app has open or cached is resynchronised
 // from the version it had reached, so nothing that happened while away is missed.
-import { Backoff, defaultBackoff, fullJitterDelay, sleep } from './backoff.js';
+import { Backoff, defaultBackoff, fullJitterDelay } from './backoff.js';
 import { Cache, MemoryCache, Presence } from './cache.js';
 import { Connection, ConnectionState, WebSocketFactory } from './connection.js';
 import { ConfabError, FrameTooLargeError, isTransient } from './errors.js';
 import {
   chatWithChangedLastMessage, chatWithMemberCount, chatWithMyMembership, chatWithNewMessage, chatWithRead, deletedMessage,
-  maxVersion, messageWithPoll,
+  maxVersion, messageWithPoll, mayHaveTakenBackMyReaction, withMyReactions,
 } from './merge.js';
+import { LateChanges } from './late-changes.js';
 import { MessageAction, PendingAction, PendingActions, PendingActionStorage } from './message-actions.js';
 import { Outbox, OutboxChange, OutboxStorage } from './outbox.js';
 import { RestClient, RestOptions } from './rest.js';
@@ -29,6 +30,8 @@ export interface ConfabClientOptions extends Omit<RestOptions, 'token'> {
   reconnectBackoff?: Backoff;
   heartbeatMs?: number;
   requestTimeoutMs?: number;
+  /** A connection attempt not open within this is given up and tried again (10 s by default). */
+  connectTimeoutMs?: number;
   syncPageLimit?: number;
   /** The server's WebSocket frame limit (`limits.frame_bytes`, 64 KiB by default): a larger send goes over REST. */
   maxFrameBytes?: number;
@@ -46,6 +49,12 @@ export type ClientChange =
    * reply's quote or a preview, follows it from this.
    */
   | { kind: 'messageDeleted'; chatId: string; messageId: string; version: number }
+  /**
+   * A message changed (message.updated), told as `messageDeleted` is: also when the cache does
+   * not hold it, whose changes do not enter the cache (a message hidden on an earlier visit
+   * would come back) nor a `messages` change.
+   */
+  | { kind: 'messageUpdated'; chatId: string; message: MessageModel }
   | { kind: 'chats'; chats: ChatModel[] }
   | { kind: 'chatRemoved'; chatId: string }
   | { kind: 'members'; chatId: string; members: ChatMemberModel[]; removedUserIds: string[] }
@@ -83,8 +92,10 @@ export class ConfabClient {
    * resync, since the changes between it and their live events may not have arrived yet.
    */
   private readonly resyncing = new Set<string>();
-  /** Aborted when a newer connection's resyncs take over, or on stop. */
-  private resyncRound = new AbortController();
+  /** Changes to messages the cache does not hold yet, and the messages the user hid. */
+  private readonly lateChanges = new LateChanges();
+  /** Ended when a newer connection's resyncs take over, or on stop. */
+  private resyncRound = new ResyncRound();
   private readonly listeners = new Set<(change: ClientChange) => void>();
   private readonly tokenRefusedListeners = new Set<() => void>();
   private readonly syncPageLimit: number;
@@ -108,6 +119,7 @@ export class ConfabClient {
       backoff: options.reconnectBackoff,
       heartbeatMs: options.heartbeatMs,
       requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
       random: options.random,
       maxFrameBytes: options.maxFrameBytes,
       checkToken: () => this.tokenAccepted(),
@@ -155,7 +167,7 @@ export class ConfabClient {
     this.ended = true;
     const browser = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     browser.removeEventListener?.('online', this.onBrowserOnline);
-    this.resyncRound.abort();
+    this.resyncRound.end();
     this.outbox.stop();
     this.actions.stop();
     this.connection.stop();
@@ -193,11 +205,11 @@ export class ConfabClient {
 
   /** Stores messages fetched by the app (pages) and advances the chat's sync point when it had none. */
   async applyPage(chatId: string, messages: MessageModel[]): Promise<void> {
-    await this.cache.putMessages(chatId, messages);
-    // A page holds the latest state of its messages: syncing from its highest version misses
-    // nothing about them, and the rest of the chat is not in the window.
+    // A page holds the latest state of its messages but for the changes that overtook it, which
+    // the client has: syncing from its highest version misses nothing about them, and the rest
+    // of the chat is not in the window.
     if (!this.versions.has(chatId)) await this.advance(chatId, maxVersion(messages));
-    this.emit({ kind: 'messages', chatId, messages, removedIds: [] });
+    await this.applyMessages(chatId, messages);
   }
 
   /** Fetches every change of a chat after the version the client had reached, and applies it. */
@@ -207,15 +219,36 @@ export class ConfabClient {
         ? await this.connection.request('sync', { chat_id: chatId, since_version: version, limit: this.syncPageLimit })
         : await this.rest.sync(chatId, version, this.syncPageLimit);
       const hidden = page.hidden ?? [];
-      await this.cache.putMessages(chatId, page.messages);
-      if (hidden.length) await this.cache.removeMessages(chatId, hidden.map((h) => h.message_id));
-      this.emit({ kind: 'messages', chatId, messages: page.messages, removedIds: hidden.map((h) => h.message_id) });
+      await this.applyMessages(chatId, page.messages);
+      if (hidden.length) await this.hideMessages(chatId, hidden.map((h) => h.message_id));
       const reached = page.has_more ? maxVersion([...page.messages, ...hidden], version) : Math.max(page.version, version);
       await this.advance(chatId, reached);
       if (!page.has_more) break;
       version = reached;
     }
     this.emit({ kind: 'resynced', chatId });
+  }
+
+  /**
+   * A chat's member list as the server has it now, every page, into the cache (members gone
+   * since are dropped) with each member's read position (their read receipt, unless they hide
+   * it), and told to the stores: what changed while the client was away comes with no event.
+   */
+  async refreshMembers(chatId: string): Promise<ChatMemberModel[]> {
+    let members: ChatMemberModel[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.rest.listMembers(chatId, { limit: 200, cursor });
+      members = members.concat(page.members);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    const listed = new Set(members.map((m) => m.user.id));
+    const gone = (await this.cache.members(chatId)).map((m) => m.user.id).filter((id) => !listed.has(id));
+    for (const userId of gone) await this.cache.removeMember(chatId, userId);
+    await this.cache.putMembers(chatId, members);
+    for (const { user, last_read_seq } of members) if (last_read_seq !== null) await this.cache.putRead(chatId, user.id, last_read_seq);
+    this.emit({ kind: 'members', chatId, members, removedUserIds: gone });
+    return members;
   }
 
   /** Drops a chat the user no longer has (left, removed, deleted) from the cache and the stores. */
@@ -234,15 +267,15 @@ export class ConfabClient {
    * live events move it only once that sync is done.
    */
   private onOpen(reconnected: boolean): void {
-    this.resyncRound.abort();
-    const round = new AbortController();
+    this.resyncRound.end();
+    const round = new ResyncRound();
     this.resyncRound = round;
     this.resyncing.clear();
     for (const chatId of this.versions.keys()) this.resyncing.add(chatId);
     this.outbox.wake();
     this.actions.wake();
     if (reconnected) this.emit({ kind: 'reconnected' });
-    for (const chatId of this.resyncing) void this.catchUp(chatId, round.signal);
+    for (const chatId of this.resyncing) void this.catchUp(chatId, round);
   }
 
   /**
@@ -250,22 +283,22 @@ export class ConfabClient {
    * unavailable) is tried again after a back-off; a dropped connection leaves it to the next
    * open. A chat the server no longer shows the user (404) is forgotten.
    */
-  private async catchUp(chatId: string, round: AbortSignal): Promise<void> {
+  private async catchUp(chatId: string, round: ResyncRound): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.resync(chatId);
-        if (round.aborted) return;
+        if (round.ended) return;
         this.resyncing.delete(chatId);
         // Every change up to the sync's version has arrived, and the live events that join on.
         await this.joinAhead(chatId);
         return;
       } catch (error) {
-        if (round.aborted) return;
+        if (round.ended) return;
         if (error instanceof ConfabError && error.code === 'not_found') return this.forgetChat(chatId);
         if (!isTransient(error) || this.connection.state !== 'online') return;
         const hinted = error instanceof ConfabError ? error.retryAfterMs : undefined;
         const wait = hinted ?? fullJitterDelay(attempt, this.backoff, this.random);
-        if (!(await sleep(wait, round).then(() => true, () => false))) return;
+        if (!(await round.wait(wait))) return;
       }
     }
   }
@@ -309,8 +342,13 @@ export class ConfabClient {
         await this.rest.removeReaction(message_id, action.emoji, once);
         break;
     }
-    const message = await this.rest.message(message_id, once).catch(() => undefined);
-    if (message) await this.applyMessages(chat_id, [message]);
+    await this.readMessage(chat_id, message_id);
+  }
+
+  /** The server's copy of a message, read as the user (it names their own reactions); when it cannot be had now, what the client has stands. */
+  private async readMessage(chatId: string, messageId: string): Promise<void> {
+    const message = await this.rest.message(messageId, { retries: 0 }).catch(() => undefined);
+    if (message) await this.applyMessages(chatId, [message]);
   }
 
   /** Whether the server still takes the token (asked after a connection attempt failed before opening). */
@@ -338,9 +376,23 @@ export class ConfabClient {
     void this.applyMessages(change.message.chat_id, [change.message]);
   }
 
+  /** Stores copies of messages (pages, acks, events) brought up to the changes that overtook them, and tells the stores. */
   private async applyMessages(chatId: string, messages: MessageModel[]): Promise<void> {
-    await this.cache.putMessages(chatId, messages);
-    this.emit({ kind: 'messages', chatId, messages, removedIds: [] });
+    const current = this.lateChanges.bringUpToDate(messages);
+    await this.cache.putMessages(chatId, current);
+    this.emit({ kind: 'messages', chatId, messages: current, removedIds: [] });
+  }
+
+  /**
+   * Messages the user hid (delete for me) leave the cache and the stores for good, and the chat
+   * list's preview when it showed one: the server's copy of the chat shows the newest one left.
+   */
+  private async hideMessages(chatId: string, messageIds: string[]): Promise<void> {
+    this.lateChanges.hide(messageIds);
+    await this.cache.removeMessages(chatId, messageIds);
+    this.emit({ kind: 'messages', chatId, messages: [], removedIds: messageIds });
+    const chat = (await this.cache.chats()).find((c) => c.id === chatId);
+    if (chat?.last_message && messageIds.includes(chat.last_message.id)) await this.refreshChat(chatId);
   }
 
   private async onEvent(event: ServerEvent): Promise<void> {
@@ -352,30 +404,33 @@ export class ConfabClient {
         await this.received(message.chat_id, message.version);
         break;
       }
+      // Events about a message the user hid are ignored (docs/api.md, Hiding messages).
       case 'message.updated': {
         const { message } = event.data as Frame<'message.updated'>;
-        await this.applyMessages(message.chat_id, [message]);
-        await this.updateChat(message.chat_id, (chat) => chatWithChangedLastMessage(chat, message.id, () => message));
+        if (!this.lateChanges.isHidden(message.id)) await this.messageUpdated(message);
         await this.received(message.chat_id, message.version);
         break;
       }
       case 'message.deleted': {
         const { chat_id, message_id, version } = event.data as Frame<'message.deleted'>;
-        await this.changeMessage(chat_id, message_id, (message) => deletedMessage(message, version));
-        this.emit({ kind: 'messageDeleted', chatId: chat_id, messageId: message_id, version });
+        if (!this.lateChanges.isHidden(message_id)) {
+          await this.changeMessage(chat_id, message_id, version, (message) => deletedMessage(message, version));
+          this.emit({ kind: 'messageDeleted', chatId: chat_id, messageId: message_id, version });
+        }
         await this.received(chat_id, version);
         break;
       }
       case 'poll.updated': {
         const { chat_id, message_id, version, poll } = event.data as Frame<'poll.updated'>;
-        await this.changeMessage(chat_id, message_id, (message) => messageWithPoll(message, poll, version));
+        if (!this.lateChanges.isHidden(message_id)) {
+          await this.changeMessage(chat_id, message_id, version, (message) => messageWithPoll(message, poll, version));
+        }
         await this.received(chat_id, version);
         break;
       }
       case 'message.hidden': {
         const { chat_id, message_id, version } = event.data as Frame<'message.hidden'>;
-        await this.cache.removeMessages(chat_id, [message_id]);
-        this.emit({ kind: 'messages', chatId: chat_id, messages: [], removedIds: [message_id] });
+        await this.hideMessages(chat_id, [message_id]);
         await this.received(chat_id, version);
         break;
       }
@@ -449,12 +504,35 @@ export class ConfabClient {
     await this.refreshChat(message.chat_id);
   }
 
-  /** A change of one cached message (and of the chat list's preview when it shows that message). */
-  private async changeMessage(chatId: string, messageId: string, change: (message: MessageModel) => MessageModel): Promise<void> {
-    const cached = (await this.cache.messages(chatId)).find((m) => m.id === messageId);
-    const changed = cached && change(cached);
-    if (changed && changed.version > cached.version) await this.applyMessages(chatId, [changed]);
+  /**
+   * A message's new copy from an event, which names at most the first 10 users of a reaction and
+   * the one who made the change: the user's own reactions are kept from the copy held. Whether
+   * the user took one back (on another device) such an event cannot tell, so when a reaction the
+   * user is kept in lost users, the message is read again.
+   */
+  private async messageUpdated(message: MessageModel): Promise<void> {
+    const held = await this.heldMessage(message.chat_id, message.id);
+    await this.changeMessage(message.chat_id, message.id, message.version, (older) => withMyReactions(older, message, this.userId));
+    this.emit({ kind: 'messageUpdated', chatId: message.chat_id, message: held ? withMyReactions(held, message, this.userId) : message });
+    if (held && mayHaveTakenBackMyReaction(held, message, this.userId)) void this.readMessage(message.chat_id, message.id);
+  }
+
+  /**
+   * A change (at `version`) of one message, and of the chat list's preview when it shows that
+   * message. A message the cache does not hold keeps the change for a copy that comes later (a
+   * page on its way), which would otherwise undo it.
+   */
+  private async changeMessage(
+    chatId: string, messageId: string, version: number, change: (message: MessageModel) => MessageModel,
+  ): Promise<void> {
+    const held = await this.heldMessage(chatId, messageId);
+    if (!held) this.lateChanges.keep(messageId, version, change);
+    else if (version > held.version) await this.applyMessages(chatId, [change(held)]);
     await this.updateChat(chatId, (chat) => chatWithChangedLastMessage(chat, messageId, change));
+  }
+
+  private async heldMessage(chatId: string, messageId: string): Promise<MessageModel | undefined> {
+    return (await this.cache.messages(chatId)).find((m) => m.id === messageId);
   }
 
   private async memberJoined(chatId: string, member: ChatMemberModel): Promise<void> {
@@ -521,7 +599,7 @@ export class ConfabClient {
     await this.joinAhead(chatId);
     if ((this.ahead.get(chatId)?.size ?? 0) < gapResyncAfter) return;
     this.resyncing.add(chatId);
-    void this.catchUp(chatId, this.resyncRound.signal);
+    void this.catchUp(chatId, this.resyncRound);
   }
 
   /** Moves the chat's sync point over the live versions that now join on to it. */
@@ -545,5 +623,42 @@ export class ConfabClient {
 
   private emit(change: ClientChange): void {
     for (const listener of this.listeners) listener(change);
+  }
+}
+
+/**
+ * One connection's resyncs, ended when a newer connection's take over or on stop. The chats
+ * waiting out a back-off wait on the round, which holds their wake-ups itself: one abort
+ * listener per chat on a shared AbortSignal made Node warn (MaxListenersExceededWarning) once
+ * more than 10 chats waited, and a client may hold hundreds.
+ */
+class ResyncRound {
+  private over = false;
+  private readonly waiting = new Set<() => void>();
+
+  get ended(): boolean {
+    return this.over;
+  }
+
+  end(): void {
+    this.over = true;
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
+  }
+
+  /** Resolves true once `ms` have passed, or false as soon as the round ends. */
+  wait(ms: number): Promise<boolean> {
+    if (this.over) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        resolve(true);
+      }, ms);
+      this.waiting.add(wake);
+    });
   }
 }

@@ -33,6 +33,12 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** A request (the heartbeat's ping included) not answered within this drops the connection. */
   requestTimeoutMs?: number;
+  /**
+   * An attempt not open within this is given up and the next one scheduled: an upgrade that is
+   * never answered (a proxy that took the TCP connection and forwards nothing) would otherwise
+   * leave the connection `connecting` for good, and neither a browser's WebSocket nor ws ends it.
+   */
+  connectTimeoutMs?: number;
   /** The server's WebSocket frame limit (`limits.frame_bytes`): a larger request is refused before it is sent. */
   maxFrameBytes?: number;
   /**
@@ -81,6 +87,7 @@ export class Connection {
   private readonly pending = new Map<string, Pending>();
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly stateListeners = new Set<Listener<ConnectionState>>();
   private readonly eventListeners = new Set<Listener<ServerEvent>>();
   private readonly openListeners = new Set<Listener<{ reconnected: boolean }>>();
@@ -101,6 +108,7 @@ export class Connection {
       random: options.random ?? Math.random,
       heartbeatMs: options.heartbeatMs ?? 25_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       checkToken: options.checkToken,
     };
     this.maxFrameBytes = options.maxFrameBytes ?? defaultMaxFrameBytes;
@@ -184,8 +192,10 @@ export class Connection {
       return;
     }
     this.socket = socket;
+    this.connectTimer = setTimeout(() => this.drop(4000, 'connection attempt timed out'), this.options.connectTimeoutMs);
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      clearTimeout(this.connectTimer);
       this.attempt = 0;
       const reconnected = this.opened;
       this.opened = true;
@@ -249,6 +259,7 @@ export class Connection {
     const neverOpened = this.currentState === 'connecting';
     this.socket = undefined;
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.connectTimer);
     if (code === frameTooLargeClose) this.refuseOversizedFrame();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);

@@ -1,7 +1,7 @@
 // Pure functions that apply server changes to immutable lists: each change wins only when its
 // version is newer than what the list holds, so live events and since_version pages can
 // arrive in any order and still give the same result.
-import type { ChatMemberModel, ChatModel, MessageModel, PollModel } from './types.js';
+import type { ChatMemberModel, ChatModel, MessageModel, PollModel, ReactionModel } from './types.js';
 
 /** Messages by seq ascending, each at its highest version. */
 export function mergeMessages(list: readonly MessageModel[], changes: readonly MessageModel[]): MessageModel[] {
@@ -27,6 +27,40 @@ export function withKnownVotes(current: MessageModel, change: MessageModel): Mes
   if (!change.poll || change.poll.my_votes || !known) return change;
   return { ...change, poll: { ...change.poll, my_votes: known } };
 }
+
+/**
+ * A copy of a message from an event names at most the first 10 users of each reaction, plus the
+ * one who made the change (docs/api.md, Messages): a reaction of the user's own that such a copy
+ * does not name, while naming fewer users than it counts, is kept from the copy held.
+ */
+export function withMyReactions(held: MessageModel, change: MessageModel, myId: string | undefined): MessageModel {
+  if (myId === undefined) return change;
+  let kept = false;
+  const reactions = change.reactions.map((reaction) => {
+    if (!unnamedMayBeMe(reaction, myId) || !namesMe(held, reaction.emoji, myId)) return reaction;
+    kept = true;
+    return { ...reaction, user_ids: [...reaction.user_ids, myId] };
+  });
+  return kept ? { ...change, reactions } : change;
+}
+
+/**
+ * Whether the user may have taken back a reaction `withMyReactions` keeps: its count fell, and
+ * a copy that names only some of its users cannot say whose it was.
+ */
+export function mayHaveTakenBackMyReaction(held: MessageModel, change: MessageModel, myId: string | undefined): boolean {
+  if (myId === undefined) return false;
+  return change.reactions.some((reaction) => {
+    const before = held.reactions.find((r) => r.emoji === reaction.emoji);
+    return before !== undefined && reaction.count < before.count && unnamedMayBeMe(reaction, myId) && namesMe(held, reaction.emoji, myId);
+  });
+}
+
+const unnamedMayBeMe = (reaction: ReactionModel, myId: string) =>
+  !reaction.user_ids.includes(myId) && reaction.user_ids.length < reaction.count;
+
+const namesMe = (message: MessageModel, emoji: string, myId: string) =>
+  message.reactions.some((r) => r.emoji === emoji && r.user_ids.includes(myId));
 
 /** Applies a `poll.updated` event (a vote or a close) to the poll message it concerns. */
 export function messageWithPoll(message: MessageModel, poll: PollModel, version: number): MessageModel {
@@ -59,9 +93,12 @@ export function maxVersion(messages: readonly { version: number }[], floor = 0):
   return messages.reduce((max, m) => Math.max(max, m.version), floor);
 }
 
-const activity = (chat: ChatModel) => chat.last_message?.created_at ?? chat.updated_at;
+const activity = (chat: ChatModel) => chat.last_message?.created_at ?? chat.created_at;
 
-/** The chat list, most recent activity first (as `GET /chats` orders it), each chat at its highest version. */
+/**
+ * The chat list, most recent activity first (as `GET /chats` orders it: the last main-timeline
+ * message, or creation; a thread reply moves neither), each chat at its highest version.
+ */
 export function mergeChats(list: readonly ChatModel[], changes: readonly ChatModel[]): ChatModel[] {
   const byId = new Map(list.map((c) => [c.id, c]));
   for (const change of changes) {

@@ -8,6 +8,8 @@ import type { ClientChange, MessageModel } from '@confab/sdk';
  */
 export function followedMessage(change: ClientChange, message: MessageModel): MessageModel | 'gone' {
   if (change.kind === 'messageDeleted' && change.messageId === message.id) return applyDeletion([message], message.id, change.version)[0]!;
+  // Told also for a message the cache does not hold, as a quote of an older message is.
+  if (change.kind === 'messageUpdated' && change.message.id === message.id && change.message.version > message.version) return change.message;
   if (change.kind === 'chatRemoved' && change.chatId === message.chat_id) return 'gone';
   if (change.kind !== 'messages' || change.chatId !== message.chat_id) return message;
   if (change.removedIds.includes(message.id)) return 'gone';

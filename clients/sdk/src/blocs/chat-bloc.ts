@@ -32,6 +32,9 @@ export type ChatEvent =
 
 /** The chat list (keyset pages, unread counts live), creation, settings, members and admin actions. */
 export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
+  /** The last `load` failed (an offline start): it is done again when a connection opens. */
+  private loadFailed = false;
+
   constructor(private readonly client: ConfabClient, private readonly pageSize = 50) {
     super({ chats: [], nextCursor: null, loading: false, connection: client.state, members: {}, presence: {} });
     this.disposers.push(
@@ -41,7 +44,9 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         else if (change.kind === 'chatRemoved') this.forget(change.chatId);
         else if (change.kind === 'members') this.membersChanged(change.chatId, change.members, change.removedUserIds);
         else if (change.kind === 'presence') this.emit({ presence: { ...this.state.presence, [change.userId]: change.presence } });
-        else if (change.kind === 'reconnected') void this.add({ type: 'load' }).catch(() => undefined);
+      }),
+      client.connection.onOpen(({ reconnected }) => {
+        if (reconnected || this.loadFailed) this.reloadAfterAway();
       }),
     );
   }
@@ -61,6 +66,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
     try {
       await this.handle(event);
     } catch (error) {
+      if (event.type === 'load') this.loadFailed = true;
       this.emit({ loading: false, error: describe(error) });
       throw error;
     }
@@ -77,6 +83,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         const page = await client.rest.listChats({ limit: this.pageSize });
         await client.cache.putChats(page.chats);
         this.emit({ chats: mergeChats(this.state.chats, page.chats), nextCursor: page.next_cursor, loading: false });
+        this.loadFailed = false;
         if (page.next_cursor === null) await this.forgetMissing(shown, page.chats);
         return;
       }
@@ -101,14 +108,7 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
         return client.forgetChat(event.chatId);
       case 'loadMembers': {
         await this.showCachedMembers(event.chatId);
-        let cursor: string | null = null;
-        let members: ChatMemberModel[] = [];
-        do {
-          const page = await client.rest.listMembers(event.chatId, { limit: 200, cursor });
-          members = members.concat(page.members);
-          cursor = page.next_cursor;
-        } while (cursor !== null);
-        await client.cache.putMembers(event.chatId, members);
+        const members = await client.refreshMembers(event.chatId);
         this.emit({ members: { ...this.state.members, [event.chatId]: members }, presence: { ...this.state.presence, ...presenceOf(members) } });
         return;
       }
@@ -126,6 +126,22 @@ export class ChatBloc extends Bloc<ChatEvent, ChatListState> {
       case 'leave':
         await client.rest.removeMember(event.chatId, client.userId!);
         return client.forgetChat(event.chatId);
+    }
+  }
+
+  /**
+   * After a reconnect, or the first open after a `load` that failed: what changed while away
+   * comes with no event, so the list is loaded again, and so are the member lists loaded
+   * (members added or gone, users renamed, while the client was offline). Not those of direct
+   * chats, whose two members never change: a list of many direct chats (the web client loads
+   * each one's members to name it) would spend a request per chat of the user's request budget
+   * on every reconnect; a direct chat's members are read again when its window opens.
+   */
+  private reloadAfterAway(): void {
+    void this.add({ type: 'load' }).catch(() => undefined);
+    const direct = new Set(this.state.chats.filter((c) => c.type === 'direct').map((c) => c.id));
+    for (const chatId of Object.keys(this.state.members)) {
+      if (!direct.has(chatId)) void this.add({ type: 'loadMembers', chatId }).catch(() => undefined);
     }
   }
 

@@ -3,7 +3,7 @@ import { ConfabError } from '../errors.js';
 import { inMainTimeline, mergeMessages, removeMessages } from '../merge.js';
 import type { PendingAction } from '../message-actions.js';
 import type { OutboxEntry } from '../outbox.js';
-import type { MessageModel, SendMessageRequest } from '../types.js';
+import type { ChatMemberModel, MessageModel, SendMessageRequest } from '../types.js';
 import { Bloc, describe } from './bloc.js';
 
 export interface MessageWindowState {
@@ -23,7 +23,7 @@ export interface MessageWindowState {
   loading: boolean;
   /** Users typing now (others only); known only while connected. */
   typing: readonly string[];
-  /** Each member's last_read_seq (read receipts). */
+  /** Each member's last_read_seq (read receipts): from the member list on open and after each connection opens, then live. */
   readBy: Readonly<Record<string, number>>;
   /**
    * The chat's newest seq this client knows of, thread replies included (they stay out of
@@ -69,6 +69,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** The newest read mark asked for: older ones still queued behind a slow one are skipped. */
   private readAsked = 0;
+  /** Whether `open` was asked for and how it went: one that failed (offline) is done again once a connection opens. */
+  private opening: 'not asked' | 'failed' | 'done' = 'not asked';
 
   constructor(private readonly client: ConfabClient, chatId: string, options: MessageBlocOptions = {}) {
     super({
@@ -85,6 +87,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         if (change.kind === 'chatRemoved') this.emit({ gone: true, typing: [] });
         else if (change.kind === 'messages') this.messagesChanged(change.messages, change.removedIds);
         else if (change.kind === 'read') this.emit({ readBy: { ...this.state.readBy, [change.userId]: change.lastReadSeq } });
+        else if (change.kind === 'members') this.emit({ readBy: withReadPositions(this.state.readBy, change.members) });
         else if (change.kind === 'typing') this.typingChanged(change.userId, change.isTyping);
       }),
       // A delivered send joins the window before its entry leaves the outbox: in between (the
@@ -101,6 +104,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       client.connection.onState((state) => {
         if (state !== 'online' && this.state.typing.length) this.emit({ typing: [] });
       }),
+      client.connection.onOpen(() => this.connected()),
       () => clearTimeout(this.idleTimer),
     );
   }
@@ -137,6 +141,7 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
       // Only the history lane sets `loading`: a failure in another lane leaves it to that lane.
       const history = this.laneOf(event) === 'history';
       const gone = event.type === 'open' && chatNotFound(error);
+      if (event.type === 'open') this.opening = 'failed';
       this.emit({ error: describe(error), ...(history ? { loading: false } : {}), ...(gone ? { gone } : {}) });
       throw error;
     }
@@ -154,11 +159,14 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.seqSeen(Math.max(maxSeq(everything), await this.cachedLastSeq()));
         const page = await client.rest.listMessages(chatId, { limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        // Messages that arrived live while the page was on its way are newer than it: kept.
-        const pageEnd = page.messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
-        const newest = mergeMessages(this.state.messages.filter((m) => m.seq > pageEnd), page.messages);
+        // From the page's first message on (an empty page: the chat had none), with the messages
+        // that came live after the page and the changes that overtook it.
+        const newest = await this.held(page.messages.length ? minSeq(page.messages) : 0);
         this.emit({ messages: newest, hasOlder: page.next_cursor !== null, hasNewer: false, loading: false });
+        this.opening = 'done';
         this.seqSeen(await this.cachedLastSeq());
+        // Not awaited: the history lane (loadOlder) does not wait for the member list.
+        void this.loadReadReceipts();
         return;
       }
       case 'loadOlder': {
@@ -167,7 +175,8 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.emit({ loading: true });
         const page = await client.rest.listMessages(chatId, { before_seq: oldest.seq, limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasOlder: page.next_cursor !== null, loading: false });
+        const older = await this.held(minSeq(page.messages), oldest.seq - 1);
+        this.emit({ messages: mergeMessages(this.state.messages, older), hasOlder: page.next_cursor !== null, loading: false });
         return;
       }
       case 'loadNewer': {
@@ -176,7 +185,9 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
         this.emit({ loading: true });
         const page = await client.rest.listMessages(chatId, { after_seq: newest.seq, limit: this.pageSize });
         await client.applyPage(chatId, page.messages);
-        this.emit({ messages: mergeMessages(this.state.messages, page.messages), hasNewer: page.next_cursor !== null, loading: false });
+        // The last page reaches the newest message: those that came live meanwhile join too.
+        const newer = await this.held(newest.seq + 1, page.next_cursor === null ? Infinity : maxSeq(page.messages));
+        this.emit({ messages: mergeMessages(this.state.messages, newer), hasNewer: page.next_cursor !== null, loading: false });
         return;
       }
       case 'send':
@@ -208,6 +219,27 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     }
   }
 
+  /**
+   * After each connection opens: an `open` that failed (an offline start) is done again, so the
+   * window pages back from the newest page and the error goes; an open window's read receipts
+   * are read again, since those made while away come with no event.
+   */
+  private connected(): void {
+    if (this.opening === 'failed' && !this.state.gone) void this.add({ type: 'open' }).catch(() => undefined);
+    else if (this.opening === 'done') void this.loadReadReceipts();
+  }
+
+  /**
+   * Every member's read position, from the member list (`readBy`). Not for a large group or a
+   * channel, whose lists run to many pages and whose reads only their staff are told. A failure
+   * leaves the receipts known: they are read again when the next connection opens.
+   */
+  private async loadReadReceipts(): Promise<void> {
+    const chat = (await this.client.cache.chats()).find((c) => c.id === this.state.chatId);
+    if (chat?.large || chat?.type === 'channel') return;
+    await this.client.refreshMembers(this.state.chatId).catch(() => undefined);
+  }
+
   private messagesChanged(changed: readonly MessageModel[], removedIds: readonly string[]): void {
     this.seqSeen(maxSeq(changed));
     const inWindow = changed.filter((m) => inMainTimeline(m) && this.belongsInWindow(m));
@@ -226,6 +258,16 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
     const oldest = messages[0]?.seq ?? -Infinity;
     const newest = messages.at(-1)?.seq ?? -Infinity;
     return message.seq > newest ? !hasNewer : message.seq >= oldest;
+  }
+
+  /**
+   * The main-timeline messages the cache holds from seq `from` to `to`, a page's stretch: the
+   * cache keeps the newer of two copies of a message (a change that came live while the page
+   * was on its way is newer than the page's copy) and none the user hid meanwhile.
+   */
+  private async held(from: number, to = Infinity): Promise<MessageModel[]> {
+    const cached = await this.client.cache.messages(this.state.chatId);
+    return cached.filter((m) => inMainTimeline(m) && m.seq >= from && m.seq <= to);
   }
 
   private seqSeen(seq: number): void {
@@ -269,7 +311,15 @@ export class MessageBloc extends Bloc<MessageEvent, MessageWindowState> {
   }
 }
 
+/** Read positions move only forward: a member list read before a newer `read.updated` does not undo it. */
+function withReadPositions(readBy: Readonly<Record<string, number>>, members: readonly ChatMemberModel[]): Record<string, number> {
+  const next = { ...readBy };
+  for (const { user, last_read_seq } of members) if (last_read_seq !== null) next[user.id] = Math.max(next[user.id] ?? 0, last_read_seq);
+  return next;
+}
+
 const maxSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.max(seq, m.seq), 0);
+const minSeq = (messages: readonly MessageModel[]): number => messages.reduce((seq, m) => Math.min(seq, m.seq), Infinity);
 
 /**
  * Opening answered that the chat is not the user's: `404`, or `400` for a chat id that is not

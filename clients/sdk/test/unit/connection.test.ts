@@ -15,7 +15,7 @@ class FakeSocket implements WebSocketLike {
   drop(code = 1006) { this.onclose?.({ code, reason: '' }); }
 }
 
-function connection(options: { heartbeatMs?: number; requestTimeoutMs?: number } = {}) {
+function connection(options: { heartbeatMs?: number; requestTimeoutMs?: number; connectTimeoutMs?: number } = {}) {
   const sockets: FakeSocket[] = [];
   const states: ConnectionState[] = [];
   const opened = new Set<(socket: FakeSocket) => void>();
@@ -153,5 +153,19 @@ test('a token check that cannot reach the server does not stop reconnecting', as
   while (checks < 3) await new Promise((resolve) => setTimeout(resolve, 1));
   assert.equal(final, false);
   assert.ok(attempts >= 3);
+  c.stop();
+});
+
+test('an attempt whose upgrade is never answered is given up after connectTimeoutMs, and the next one goes ahead', { timeout: 5000 }, async () => {
+  const { c, sockets, states, nextSocket } = connection({ connectTimeoutMs: 20 });
+  const first = nextSocket();
+  c.start();
+  await first;
+  // The first attempt hangs (a proxy that took the TCP connection and forwards nothing).
+  const second = await nextSocket();
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(states, ['connecting', 'offline', 'connecting']);
+  second.open();
+  assert.equal(c.state, 'online');
   c.stop();
 });

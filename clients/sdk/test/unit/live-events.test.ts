@@ -144,3 +144,15 @@ test('a deletion of a message the cache does not hold is told all the same (mess
   assert.deepEqual(deleted, ['c1:m1:9', 'c1:m4:10']);
   done();
 });
+
+test('an edit of a message the cache does not hold is told (messageUpdated) without entering the cache', async () => {
+  const { server, socket, cache, done } = await withChat();
+  const updated: string[] = [];
+  server.client.subscribe((change) => { if (change.kind === 'messageUpdated') updated.push(`${change.message.id}:${change.message.content}`); });
+  // m1 is older than anything cached (a reply's quote the app fetched by id).
+  socket.push('message.updated', { message: message(1, { version: 9, content: 'edited long ago' }) });
+  await settled();
+  assert.deepEqual(updated, ['m1:edited long ago']);
+  assert.deepEqual((await cache.messages('c1')).map((m) => m.id), ['m4', 'm5']);
+  done();
+});

@@ -144,3 +144,20 @@ test('a complete chat list drops the chats the user lost while away', async () =
   assert.deepEqual((await cache.chats()).map((c) => c.id), ['kept']);
   chats.dispose();
 });
+
+test('many chats waiting out a rate limit during the resync add no listener per chat to one signal (no MaxListenersExceededWarning)', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  const chatIds = Array.from({ length: 12 }, (_, i) => `c${i}`);
+  const cache = await cacheAt(Object.fromEntries(chatIds.map((id) => [id, 1])));
+  const server = fakeServer(undefined, { cache });
+  const socket = await server.online();
+  for (let waiting = 0; waiting < chatIds.length; waiting++) {
+    socket.refuse(await socket.request('sync'), { code: 'rate_limited', message: 'slow down', details: { retry_after_ms: 60_000 } });
+  }
+  await settled();
+  server.client.stop();
+  process.off('warning', onWarning);
+  assert.deepEqual(warnings, []);
+});
