@@ -29,6 +29,8 @@ awaitable<http::Response> create_report(Services& services, http::Context& conte
     co_return http::json_response(201, dump(to_json(report)));
 }
 
+// {"action"}: a chat's handler through the chat's route, an operator through /admin (any
+// chat's report); the body and the answer are the same.
 awaitable<http::Response> resolve_report(Services& services, http::Context& context) {
     const auto principal = co_await authenticate(services, context);
     const auto body = parse_object(context.request.body);
@@ -37,8 +39,11 @@ awaitable<http::Response> resolve_report(Services& services, http::Context& cont
     if (!action)
         throw model::bad_request("action must be none, message_deleted, member_muted, member_removed or member_banned",
                                  "action");
-    const auto report = co_await services.reports.resolve(principal.user_id, context.path_params.at("id"),
-                                                          context.path_params.at("report_id"), *action);
+    const auto report =
+        context.path_params.contains("id")
+            ? co_await services.reports.resolve(principal.user_id, context.path_params.at("id"),
+                                                context.path_params.at("report_id"), *action)
+            : co_await services.reports.resolve_any(principal.user_id, context.path_params.at("report_id"), *action);
     co_return http::json_response(200, dump(to_json(report)));
 }
 
@@ -62,6 +67,8 @@ void add_report_routes(http::Router& router, Services& services) {
         co_return page_response(co_await services.reports.open_everywhere(principal.user_id, integer_cursor(query, 'r'),
                                                                           page_limit(query)));
     });
+    router.add(Method::post, "/api/v1/admin/reports/{report_id}/resolve",
+               [&services](http::Context& c) { return resolve_report(services, c); });
 }
 
 }  // namespace confab::api

@@ -410,6 +410,19 @@ void may_handle_reports(const Standing& actor) {
     require(actor, handle_reports, "only moderators and admins can handle reports");
 }
 
+bool handles_report(const Standing& actor, const std::string& actor_id,
+                    const std::optional<std::string>& reported_sender) {
+    return permits(actor, handle_reports) && reported_sender != actor_id;
+}
+
+void may_handle_report(const Standing& actor, const std::string& actor_id,
+                       const std::optional<std::string>& reported_sender) {
+    may_handle_reports(actor);
+    if (reported_sender == actor_id)
+        throw with_reason(ErrorCode::forbidden, "a report of your own message is for the server's operators",
+                          "own_message");
+}
+
 void may_resolve_report(bool resolved) {
     if (resolved) throw conflict("the report is resolved already");
 }

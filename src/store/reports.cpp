@@ -53,7 +53,9 @@ void prepare(Tx& tx) {
     tx.prepare("reports_open", "SELECT " + columns +
                                    " FROM message_reports WHERE resolved_at IS NULL "
                                    "AND ($1::uuid IS NULL OR chat_id = $1::uuid) "
-                                   "AND ($2::bigint IS NULL OR position > $2) ORDER BY position LIMIT $3");
+                                   "AND ($2::bigint IS NULL OR position > $2) "
+                                   "AND ($4::uuid IS NULL OR reported_sender_id IS DISTINCT FROM $4::uuid) "
+                                   "ORDER BY position LIMIT $3");
     tx.prepare("reports_resolve",
                "UPDATE message_reports SET resolved_at = now(), resolved_by = $2::uuid, action = $3 "
                "WHERE id = $1::uuid AND resolved_at IS NULL RETURNING " +
@@ -68,9 +70,10 @@ std::optional<model::Report> insert(Tx& tx, const NewReport& report) {
 std::optional<model::Report> find(Tx& tx, const std::string& id) { return first(tx.exec_prepared("reports_find", id)); }
 
 std::vector<model::Report> open(Tx& tx, const std::optional<std::string>& chat_id,
-                                std::optional<std::int64_t> after_position, int limit) {
+                                std::optional<std::int64_t> after_position, int limit,
+                                const std::optional<std::string>& not_of_sender) {
     std::vector<model::Report> out;
-    for (const auto& row : tx.exec_prepared("reports_open", chat_id, after_position, limit))
+    for (const auto& row : tx.exec_prepared("reports_open", chat_id, after_position, limit, not_of_sender))
         out.push_back(report_from(row));
     return out;
 }

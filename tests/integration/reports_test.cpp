@@ -350,5 +350,140 @@ TEST_F(ReportsTest, MalformedReportsAndResolutionsAreRefused) {
     }
 }
 
+// A direct chat has no moderators: its reports go to the operators, who resolve them (as any
+// chat's) through POST /admin/reports/{id}/resolve; the reporter may then report it again.
+TEST_F(ReportsTest, OperatorsResolveReportsOfDirectChats) {
+    auto ana = register_user(port(), "rp"), ben = register_user(port(), "rp"), op = register_user(port(), "rp");
+    make_operator(op);
+    const auto chat_id = create_direct(port(), ana, ben).at("id").get<std::string>();
+    const auto message_id = send_text(port(), ben, chat_id, "rude words").at("id").get<std::string>();
+    const auto r =
+        expect_json(post(port(), ana.token, reports_url(chat_id, message_id), {{"reason", "abuse"}}), 201, "report");
+    const auto admin_resolve = admin_reports_url + "/" + r["id"].get<std::string>() + "/resolve";
+    EXPECT_TRUE(IsError(post(port(), ben.token, resolve_url(chat_id, r["id"]), {{"action", "none"}}), 403, "forbidden"))
+        << "the chat's route: a direct chat has no moderators";
+    EXPECT_TRUE(IsError(post(port(), ana.token, admin_resolve, {{"action", "none"}}), 403, "forbidden"))
+        << "not an operator";
+    EXPECT_TRUE(IsError(post(port(), ben.token, admin_resolve, {{"action", "none"}}), 403, "forbidden"))
+        << "not an operator";
+
+    auto ws_op = ws_connect(port(), op.token);
+    auto ws_ben = ws_connect(port(), ben.token);
+    const auto resolved = post(port(), op.token, admin_resolve, {{"action", "message_deleted"}});
+    ASSERT_TRUE(IsJson(resolved, 200));
+    EXPECT_TRUE(IsReportModel(resolved.json()));
+    EXPECT_EQ(resolved.json()["status"], "resolved");
+    EXPECT_EQ(resolved.json()["action"], "message_deleted");
+    EXPECT_EQ(resolved.json()["resolved_by"], op.id);
+    const auto event =
+        wait_for(*ws_op, "report.resolved", [&](const json& f) { return f["data"]["report"]["id"] == r["id"]; });
+    ASSERT_TRUE(event.has_value()) << "the operator's own connections hear of it";
+    EXPECT_EQ((*event)["data"]["report"], resolved.json());
+    const auto marker = send_text(port(), ana, chat_id, "marker");
+    EXPECT_TRUE(
+        NoFrameBefore(*ws_ben, frame_of("report.resolved"), frame_of("message.new", about_message(marker["id"]))));
+
+    EXPECT_TRUE(IsError(post(port(), op.token, admin_resolve, {{"action", "none"}}), 409, "conflict"))
+        << "resolved already";
+    const auto queue = operator_queue(port(), op);
+    EXPECT_EQ(std::count(queue.begin(), queue.end(), r["id"].get<std::string>()), 0) << "no longer open";
+    EXPECT_TRUE(IsReportModel(
+        expect_json(post(port(), ana.token, reports_url(chat_id, message_id), {{"reason", "abuse"}}), 201, "report")))
+        << "reported again once resolved";
+}
+
+// The operators' resolution of a group's report is told to the group's handlers and to the
+// operator, and answers every malformed request as the chat's route does.
+TEST_F(ReportsTest, OperatorsResolveAGroupsReportAndItsHandlersHearOfIt) {
+    auto g = make_group(port());
+    auto op = register_user(port(), "rp");
+    make_operator(op);
+    const auto r = report(port(), g.reporter, g);
+    const auto url = admin_reports_url + "/" + r["id"].get<std::string>() + "/resolve";
+    for (const json& body : {json::object(), json{{"action", "burn"}}, json{{"action", nullptr}}}) {
+        const auto bad = post(port(), op.token, url, body);
+        EXPECT_TRUE(IsError(bad, 400, "bad_request")) << body.dump();
+        EXPECT_EQ(bad.json()["error"]["details"]["field"], "action") << body.dump();
+    }
+    const auto extra = post(port(), op.token, url, {{"action", "none"}, {"extra", 1}});
+    EXPECT_TRUE(IsError(extra, 400, "bad_request"));
+    EXPECT_EQ(extra.json()["error"]["details"]["field"], "extra");
+    for (const std::string& id : {random_uuid(), std::string("not-a-uuid")})
+        EXPECT_TRUE(IsError(post(port(), op.token, admin_reports_url + "/" + id + "/resolve", {{"action", "none"}}),
+                            404, "not_found"))
+            << id;
+    EXPECT_TRUE(IsError(post(port(), g.owner.token, url, {{"action", "none"}}), 403, "forbidden"))
+        << "the chat's owner is no operator";
+
+    auto ws_owner = ws_connect(port(), g.owner.token);
+    auto ws_moderator = ws_connect(port(), g.moderator.token);
+    auto ws_op = ws_connect(port(), op.token);
+    auto ws_reporter = ws_connect(port(), g.reporter.token);
+    const auto resolved = post(port(), op.token, url, {{"action", "member_banned"}});
+    ASSERT_TRUE(IsJson(resolved, 200));
+    EXPECT_EQ(resolved.json()["resolved_by"], op.id);
+    for (auto* ws : {ws_owner.get(), ws_moderator.get(), ws_op.get()}) {
+        const auto event =
+            wait_for(*ws, "report.resolved", [&](const json& f) { return f["data"]["report"]["id"] == r["id"]; });
+        ASSERT_TRUE(event.has_value());
+        EXPECT_EQ((*event)["data"]["report"], resolved.json());
+    }
+    const auto marker = send_text(port(), g.owner, g.chat_id, "marker");
+    EXPECT_TRUE(
+        NoFrameBefore(*ws_reporter, frame_of("report.resolved"), frame_of("message.new", about_message(marker["id"]))));
+    EXPECT_TRUE(
+        IsError(post(port(), g.admin.token, resolve_url(g.chat_id, r["id"]), {{"action", "none"}}), 409, "conflict"))
+        << "one resolution for both routes";
+}
+
+// Nobody judges a report of their own message: a moderator whose message is reported neither
+// hears of it nor lists it nor resolves it (own_message); the other handlers do.
+TEST_F(ReportsTest, TheReportedSenderNeitherHearsListsNorResolvesTheReport) {
+    auto g = make_group(port());
+    const auto own = send_text(port(), g.moderator, g.chat_id, "moderator's message").at("id").get<std::string>();
+    auto ws_moderator = ws_connect(port(), g.moderator.token);
+    auto ws_owner = ws_connect(port(), g.owner.token);
+    const auto r =
+        expect_json(post(port(), g.reporter.token, reports_url(g.chat_id, own), {{"reason", "abuse"}}), 201, "report");
+    const auto other = report(port(), g.reporter, g);  // of the member's message
+    ASSERT_TRUE(wait_for(*ws_owner, "report.created", [&](const json& f) {
+                    return f["data"]["report"]["id"] == r["id"];
+                }).has_value());
+    const auto marker = send_text(port(), g.owner, g.chat_id, "marker");
+    const auto frames = frames_until(*ws_moderator, frame_of("message.new", about_message(marker["id"])));
+    ASSERT_TRUE(frames.has_value());
+    bool heard_other = false;
+    for (const auto& frame : *frames) {
+        if (frame["type"] == "report.created") {
+            EXPECT_NE(frame["data"]["report"]["id"], r["id"]) << "of their own message";
+            heard_other = heard_other || frame["data"]["report"]["id"] == other["id"];
+        }
+    }
+    EXPECT_TRUE(heard_other) << "the member's message's report";
+
+    const auto listed = [&](const TestUser& u) {
+        const auto page = expect_json(get(port(), u.token, chat_reports_url(g.chat_id) + "?limit=100"), 200, "page");
+        std::set<std::string> ids;
+        for (const auto& item : page["reports"]) ids.insert(item["id"].get<std::string>());
+        return ids;
+    };
+    EXPECT_EQ(listed(g.moderator).count(r["id"].get<std::string>()), 0u);
+    EXPECT_EQ(listed(g.moderator).count(other["id"].get<std::string>()), 1u);
+    EXPECT_EQ(listed(g.owner).count(r["id"].get<std::string>()), 1u);
+
+    const auto refused = post(port(), g.moderator.token, resolve_url(g.chat_id, r["id"]), {{"action", "none"}});
+    EXPECT_TRUE(IsError(refused, 403, "forbidden"));
+    EXPECT_EQ(refused.json()["error"]["details"]["reason"], "own_message");
+
+    const auto resolved = post(port(), g.owner.token, resolve_url(g.chat_id, r["id"]), {{"action", "none"}});
+    ASSERT_TRUE(IsJson(resolved, 200));
+    ASSERT_TRUE(wait_for(*ws_owner, "report.resolved", [&](const json& f) {
+                    return f["data"]["report"]["id"] == r["id"];
+                }).has_value());
+    const auto marker2 = send_text(port(), g.owner, g.chat_id, "marker");
+    EXPECT_TRUE(NoFrameBefore(*ws_moderator, frame_of("report.resolved"),
+                              frame_of("message.new", about_message(marker2["id"]))));
+}
+
 }  // namespace
 }  // namespace confab::test

@@ -22,9 +22,10 @@ struct ReportPage {
 };
 
 // Reports of messages (docs/api.md, Reports): any member reports a message of their chat;
-// those who handle the chat's reports (rules::may_handle_reports) hear of it at once
-// (report.created), list the open ones and resolve them (report.resolved, to the same
-// audience); the server's operators see every open report. A report keeps the reported message
+// those who handle the chat's reports (rules::handles_report: never the reported message's
+// sender) hear of it at once (report.created), list the open ones and resolve them
+// (report.resolved, to the same audience); the server's operators see and resolve every
+// open report. A report keeps the reported message
 // as it was when reported.
 class ReportService {
 public:
@@ -40,6 +41,10 @@ public:
     // request: deleting the message, muting, removing or banning the member).
     boost::asio::awaitable<Report> resolve(std::string actor, std::string chat_id, std::string report_id,
                                            ReportAction action);
+    // Resolves a report of any chat (a group's or a direct chat's) as resolve does: for the
+    // server's operators only (forbidden otherwise, before anything of the report is told);
+    // not_found for an unknown or malformed id. Told as resolve's, and to the operator.
+    boost::asio::awaitable<Report> resolve_any(std::string actor, std::string report_id, ReportAction action);
     // Every chat's open reports: for the server's operators only (forbidden otherwise).
     boost::asio::awaitable<ReportPage> open_everywhere(std::string actor, std::optional<std::int64_t> after_position,
                                                        int limit);

@@ -211,6 +211,16 @@ void may_report(const std::string& actor_id, const Message& message);
 // and the owner of a group; a direct chat has no moderators: its reports go to operators).
 void may_handle_reports(const Standing& actor);
 
+// Whether the member handles this report of the chat: who holds `handle_reports`, unless
+// the reported message is their own (`reported_sender`: its sender as the report keeps it,
+// none once that account is gone). Nobody judges a report of their own message: they hear
+// nothing of it (report.created, report.resolved), do not list it, and resolving it is
+// forbidden with details.reason `own_message`; the server's operators resolve it.
+bool handles_report(const Standing& actor, const std::string& actor_id,
+                    const std::optional<std::string>& reported_sender);
+void may_handle_report(const Standing& actor, const std::string& actor_id,
+                       const std::optional<std::string>& reported_sender);
+
 // Only an open report is resolved: conflict once it is.
 void may_resolve_report(bool resolved);
 

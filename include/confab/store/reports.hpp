@@ -24,9 +24,11 @@ struct NewReport {
 std::optional<model::Report> insert(Tx& tx, const NewReport& report);
 std::optional<model::Report> find(Tx& tx, const std::string& id);
 // Open reports in report order after `after_position`, at most `limit`: of one chat, or
-// (chat_id none) of the whole server.
+// (chat_id none) of the whole server; `not_of_sender`: leaving out reports of that user's
+// messages (as the report keeps the message's sender).
 std::vector<model::Report> open(Tx& tx, const std::optional<std::string>& chat_id,
-                                std::optional<std::int64_t> after_position, int limit);
+                                std::optional<std::int64_t> after_position, int limit,
+                                const std::optional<std::string>& not_of_sender = std::nullopt);
 // Resolves an open report; none when it is resolved already (or gone).
 std::optional<model::Report> resolve(Tx& tx, const std::string& id, const std::string& resolver,
                                      model::ReportAction action);

@@ -1026,5 +1026,34 @@ TEST(RulesTable, WhatIsReportedAndWhoHandlesReports) {
     EXPECT_EQ(answer([] { may_resolve_report(true); }), 'C');
 }
 
+// A report of one's own message is handled by the other handlers and the operators: its
+// sender neither hears of it, lists it nor resolves it (own_message), whatever their role.
+TEST(RulesTable, NobodyHandlesReportsOfTheirOwnMessage) {
+    const std::string actor = "a";
+    const std::optional<std::string> own = actor, another = std::string("b"), gone = std::nullopt;
+    for (const auto& settings : every_setting()) {
+        std::string handles, of_another, of_own, of_gone;
+        for (const auto role : roles) {
+            const Standing standing{ChatType::group, settings, role, false};
+            handles += handles_report(standing, actor, another) ? 'y' : 'n';
+            handles += handles_report(standing, actor, own) ? 'y' : 'n';
+            handles += handles_report(standing, actor, gone) ? 'y' : 'n';
+            of_another += answer([&] { may_handle_report(standing, actor, another); });
+            of_own += reason([&] { may_handle_report(standing, actor, own); }) + " ";
+            of_gone += answer([&] { may_handle_report(standing, actor, gone); });
+        }
+        const auto context = describe({ChatType::group, settings, Role::member, false});
+        // restricted, member, moderator, admin, owner; each: another's, own, a gone account's
+        EXPECT_EQ(handles, "nnnnnnynyynyyny") << context;
+        EXPECT_EQ(of_another, "FFAAA") << context;
+        EXPECT_EQ(of_gone, "FFAAA") << context;
+        EXPECT_EQ(of_own, "forbidden: forbidden: forbidden:own_message forbidden:own_message forbidden:own_message ")
+            << context;
+    }
+    const Standing direct{ChatType::direct, ChatSettings{}, Role::owner, false};
+    EXPECT_FALSE(handles_report(direct, actor, another));
+    EXPECT_EQ(answer([&] { may_handle_report(direct, actor, another); }), 'F');
+}
+
 }  // namespace
 }  // namespace confab::domain::rules
