@@ -1472,6 +1472,8 @@ export interface paths {
          *     action itself is taken through its own request. A report of another chat, an unknown
          *     or malformed id: `404`; one resolved already: `409`; a missing or unknown `action`:
          *     `400` (field `action`). No event is sent. An addition (docs/api.md, Reports).
+         *     A report of the caller's own message is `403` with `details.reason` `own_message`
+         *     (the server's operators resolve it: resolveAdminReport).
          */
         post: operations["resolveReport"];
         delete?: never;
@@ -2483,6 +2485,35 @@ export interface paths {
         get: operations["listAdminReports"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/{report_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A report's id, a report of the chat. */
+                report_id: components["parameters"]["ReportId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve any chat's open report, recording the action taken (server operators only)
+         * @description Server admins (`confab admin grant USERNAME`) resolve a report of any chat, a group's
+         *     or a direct chat's (which has no moderators); anyone else gets `403`. The body and the
+         *     answer are those of resolveReport; `resolved_by` is the operator. An unknown or
+         *     malformed id: `404`; one resolved already: `409`; a missing or unknown `action`, or an
+         *     unknown field: `400` naming the field. Sends `report.resolved` to the chat's members
+         *     who handle the report and to the operator's own connections. An addition
+         *     (docs/api.md, Reports).
+         */
+        post: operations["resolveAdminReport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8437,6 +8468,42 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    resolveAdminReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A report's id, a report of the chat. */
+                report_id: components["parameters"]["ReportId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveReportRequest"];
+            };
+        };
+        responses: {
+            /** @description The report, resolved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
