@@ -139,9 +139,9 @@ boost::asio::awaitable<Report> ReportService::resolve_any(std::string actor, std
         return out;
     });
     if (!found.operator_) throw forbidden("server operators only");
-    const auto& chat_id = found.chat_id;
-    if (!chat_id) throw not_found("report");
-    co_return co_await writes_.commit(*chat_id, [actor, chat_id = *chat_id, report_id, action](store::Tx& tx) {
+    if (!found.chat_id) throw not_found("report");
+    const auto chat_id = *found.chat_id;
+    co_return co_await writes_.commit(chat_id, [actor, chat_id, report_id, action](store::Tx& tx) {
         return resolve_in(tx, Resolver::operator_, actor, chat_id, report_id, action);
     });
 }
