@@ -1471,7 +1471,8 @@ export interface paths {
          *     (`none`, `message_deleted`, `member_muted`, `member_removed`, `member_banned`); the
          *     action itself is taken through its own request. A report of another chat, an unknown
          *     or malformed id: `404`; one resolved already: `409`; a missing or unknown `action`:
-         *     `400` (field `action`). No event is sent. An addition (docs/api.md, Reports).
+         *     `400` (field `action`). `report.resolved` goes to the chat's members who handle the
+         *     report (docs/asyncapi.yaml). An addition (docs/api.md, Reports).
          *     A report of the caller's own message is `403` with `details.reason` `own_message`
          *     (the server's operators resolve it: resolveAdminReport).
          */
