@@ -2,12 +2,12 @@
 // edits, reacts and deletes; read receipts made before a window opens; a connection attempt
 // that a proxy takes and never forwards. Waits on the SDK's own events, never on fixed sleeps.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ConfabClient, MessageBloc, RestClient } from '../../src/index.js';
 import { contractProblems, nodeWebSocketFactory, signUp, stateWhere, until } from '../support/clients.js';
-import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
+import { databaseConfigured, serverForSuite, skipReason } from '../support/server.js';
 
 /** A TCP proxy to `port` that, while `hanging`, takes connections and forwards nothing (nor answers). */
 async function proxyTo(port: number) {
@@ -35,32 +35,17 @@ async function proxyTo(port: number) {
 }
 
 describe('late answers', { skip: databaseConfigured() ? false : skipReason }, () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  const clients: ConfabClient[] = [];
-  const blocs: { dispose(): void }[] = [];
-
-  before(async () => {
-    database = new TestDatabase();
-    server = new TestServer(database);
-    await server.start();
-  });
-
-  after(async () => {
-    blocs.forEach((b) => b.dispose());
-    clients.forEach((c) => c.stop());
-    await server?.dispose();
-    database?.drop();
-  });
+  const suite = serverForSuite();
+  const { clients, blocs } = suite;
 
   async function user(name: string, options: { fetch?: typeof fetch } = {}): Promise<ConfabClient> {
-    return start(await signUp(server.baseUrl, name), options);
+    return start(await signUp(suite.server.baseUrl, name), options);
   }
 
   /** A client of a signed-up user (a device starting now), online. */
   async function start({ token, userId }: { token: string; userId: string }, options: { fetch?: typeof fetch } = {}): Promise<ConfabClient> {
     const client = new ConfabClient({
-      baseUrl: server.baseUrl, token, userId, webSocketFactory: nodeWebSocketFactory,
+      baseUrl: suite.server.baseUrl, token, userId, webSocketFactory: nodeWebSocketFactory,
       reconnectBackoff: { baseMs: 50, capMs: 500 }, backoff: { baseMs: 50, capMs: 500 }, ...options,
     });
     clients.push(client);
@@ -108,8 +93,8 @@ describe('late answers', { skip: databaseConfigured() ? false : skipReason }, ()
   });
 
   test('read receipts made before the device started show in readBy once a window opens', async () => {
-    const aliceAccount = await signUp(server.baseUrl, 'alice');
-    const aliceRest = new RestClient({ baseUrl: server.baseUrl, token: aliceAccount.token });
+    const aliceAccount = await signUp(suite.server.baseUrl, 'alice');
+    const aliceRest = new RestClient({ baseUrl: suite.server.baseUrl, token: aliceAccount.token });
     const bob = await user('bob');
     const chat = await aliceRest.createChat({ type: 'direct', member_ids: [bob.userId!] });
     const sent = await aliceRest.sendMessage(chat.id, { type: 'text', content: 'read this' });
@@ -124,9 +109,9 @@ describe('late answers', { skip: databaseConfigured() ? false : skipReason }, ()
   });
 
   test('a connection attempt a proxy takes and never forwards is given up, and the next one gets through (ws)', async () => {
-    const proxy = await proxyTo(server.port);
+    const proxy = await proxyTo(suite.server.port);
     try {
-      const { token, userId } = await signUp(server.baseUrl, 'carol');
+      const { token, userId } = await signUp(suite.server.baseUrl, 'carol');
       const client = new ConfabClient({
         baseUrl: proxy.baseUrl, token, userId, webSocketFactory: nodeWebSocketFactory, connectTimeoutMs: 500,
         reconnectBackoff: { baseMs: 50, capMs: 200 }, backoff: { baseMs: 50, capMs: 200 },

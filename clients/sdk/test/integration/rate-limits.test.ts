@@ -2,30 +2,17 @@
 // Retry-After for a send with a client_id, and the outbox backs off on rate_limited and
 // still delivers every message once, in order.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ConfabError, type ConfabClient } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { ConfabError } from '../../src/index.js';
 import { contractProblems, pair, until } from '../support/clients.js';
-import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
+import { databaseConfigured, serverForSuite, skipReason } from '../support/server.js';
 
 describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  const clients: ConfabClient[] = [];
-
-  before(async () => {
-    database = new TestDatabase();
-    server = new TestServer(database, { CONFAB_LIMIT_MESSAGE_BURST: '2', CONFAB_LIMIT_MESSAGE_RATE: '5' });
-    await server.start();
-  });
-
-  after(async () => {
-    clients.forEach((c) => c.stop());
-    await server?.dispose();
-    database?.drop();
-  });
+  const suite = serverForSuite({ CONFAB_LIMIT_MESSAGE_BURST: '2', CONFAB_LIMIT_MESSAGE_RATE: '5' });
+  const { clients } = suite;
 
   test('a REST send with a client_id waits out 429; one without reports rate_limited', async () => {
-    const { alice, bob, chat } = await pair(server.baseUrl);
+    const { alice, bob, chat } = await pair(suite.server.baseUrl);
     clients.push(alice, bob);
     // All at once, so that however slow the machine the sends arrive faster than the limit refills
     // (2 at once, then 5 a second): one sent one by one could wait out the limit by itself.
@@ -44,7 +31,7 @@ describe('rate limits', { skip: databaseConfigured() ? false : skipReason }, () 
   });
 
   test('the outbox backs off on rate_limited and delivers each message once, in order', async () => {
-    const { alice, bob, chat } = await pair(server.baseUrl);
+    const { alice, bob, chat } = await pair(suite.server.baseUrl);
     clients.push(alice, bob);
     const count = 12;
     for (let i = 0; i < count; i++) await alice.send(chat.id, { type: 'text', content: `q${i}` });

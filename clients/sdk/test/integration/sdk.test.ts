@@ -2,42 +2,27 @@
 // a resync after being away, refused sends, uploads, and a server restart in the middle of
 // sending. Waits on the SDK's own events, never on fixed sleeps.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ChatBloc, ConfabClient, ConfabError, MessageBloc, UploadBloc, type ChatModel, type OutboxEntry } from '../../src/index.js';
 import { connectedClient, contractProblems, nodeWebSocketFactory, pair as pairOn, stateWhere, until } from '../support/clients.js';
-import { TestDatabase, TestServer, databaseConfigured, skipReason } from '../support/server.js';
+import { databaseConfigured, serverForSuite, skipReason } from '../support/server.js';
 
 const skip = databaseConfigured() ? false : skipReason;
 
 describe('the SDK against a real server', { skip }, () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  const clients: ConfabClient[] = [];
-  const blocs: { dispose(): void }[] = [];
-
-  before(async () => {
-    database = new TestDatabase();
-    server = new TestServer(database);
-    await server.start();
-  });
-
-  after(async () => {
-    blocs.forEach((b) => b.dispose());
-    clients.forEach((c) => c.stop());
-    await server?.dispose();
-    database?.drop();
-  });
+  const suite = serverForSuite();
+  const { clients, blocs } = suite;
 
   async function pair(): Promise<{ alice: ConfabClient; bob: ConfabClient; chat: ChatModel }> {
-    const users = await pairOn(server.baseUrl);
+    const users = await pairOn(suite.server.baseUrl);
     clients.push(users.alice, users.bob);
     return users;
   }
 
   async function user(name: string): Promise<ConfabClient> {
-    const client = await connectedClient(server.baseUrl, name);
+    const client = await connectedClient(suite.server.baseUrl, name);
     clients.push(client);
     return client;
   }
@@ -137,7 +122,7 @@ describe('the SDK against a real server', { skip }, () => {
 
     // The same user, the same (persistent) cache: a page reload.
     const reloaded = new ConfabClient({
-      baseUrl: server.baseUrl, token: bob.rest.token!, userId: bob.userId, cache: bob.cache,
+      baseUrl: suite.server.baseUrl, token: bob.rest.token!, userId: bob.userId, cache: bob.cache,
       webSocketFactory: nodeWebSocketFactory, reconnectBackoff: { baseMs: 50, capMs: 500 },
     });
     clients.push(reloaded);
@@ -208,7 +193,7 @@ describe('the SDK against a real server', { skip }, () => {
     const state = await stateWhere(window, (s) => s.messages.some((m) => m.media?.live_video?.url), 'the live photo arrives');
     const message = state.messages.find((m) => m.media?.live_video)!;
     assert.equal(message.type, 'image');
-    const response = await fetch(`${server.baseUrl}${message.media!.live_video!.url}`, { headers: { authorization: `Bearer ${bob.rest.token}` } });
+    const response = await fetch(`${suite.server.baseUrl}${message.media!.live_video!.url}`, { headers: { authorization: `Bearer ${bob.rest.token}` } });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'video/webm');
     assert.deepEqual(new Uint8Array(await response.arrayBuffer()), video);
@@ -288,9 +273,9 @@ describe('the SDK against a real server', { skip }, () => {
     const count = 40;
     for (let i = 0; i < count; i++) await alice.send(chat.id, { type: 'text', content: `m${i}` });
     await until(alice, (c) => c.outbox.entries(chat.id).length <= count - 5, 'a few delivered');
-    await server.stop('SIGKILL');
+    await suite.server.stop('SIGKILL');
     await until(alice, (c) => c.state === 'offline', 'alice offline');
-    await server.start();
+    await suite.server.start();
     await until(alice, (c) => c.outbox.entries().length === 0, 'outbox drained');
 
     const stored = (await alice.rest.listMessages(chat.id, { limit: 200 })).messages.reverse();

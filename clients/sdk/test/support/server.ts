@@ -6,6 +6,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, watch, existsSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { after, before } from 'node:test';
 
 // The server under test: CONFAB_TEST_SERVER_BIN when set (scripts/dev's sanitizer phase points
 // it at an instrumented build), else CONFAB_BIN, this build's.
@@ -128,4 +129,35 @@ export class TestServer {
     });
     return { promise, close };
   }
+}
+
+/**
+ * A server on a fresh database for the `describe` block that calls this, started before its
+ * tests and, after them, stopped with its database dropped and every client and bloc the tests
+ * pushed to `clients` and `blocs` stopped first.
+ */
+export function serverForSuite(env: Record<string, string> = {}) {
+  let database: TestDatabase | undefined;
+  let server: TestServer | undefined;
+  const clients: { stop(): void }[] = [];
+  const blocs: { dispose(): void }[] = [];
+  before(async () => {
+    database = new TestDatabase();
+    server = new TestServer(database, env);
+    await server.start();
+  });
+  after(async () => {
+    blocs.forEach((b) => b.dispose());
+    clients.forEach((c) => c.stop());
+    await server?.dispose();
+    database?.drop();
+  });
+  return {
+    get server(): TestServer {
+      if (!server) throw new Error('the suite server has not started');
+      return server;
+    },
+    clients,
+    blocs,
+  };
 }
