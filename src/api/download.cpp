@@ -9,12 +9,7 @@ namespace {
 
 // If-None-Match: "*" or a list of entity tags, weak ones (W/"...") included (RFC 9110 13.1.2).
 bool none_match(std::string_view header, std::string_view etag) {
-    while (!header.empty()) {
-        const auto comma = header.find(',');
-        auto tag = header.substr(0, comma);
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    for (auto tag : http::list_elements(header)) {
         if (tag.starts_with("W/")) tag.remove_prefix(2);
         if (tag == "*" || tag == etag) return true;
     }

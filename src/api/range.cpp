@@ -1,5 +1,7 @@
 #include "confab/api/range.hpp"
 
+#include "confab/http/message.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -30,19 +32,9 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 std::optional<std::string_view> single_spec(std::string_view header) {
     constexpr std::string_view unit = "bytes=";
     if (header.size() < unit.size() || !equal_ignoring_case(header.substr(0, unit.size()), unit)) return std::nullopt;
-    auto list = header.substr(unit.size());
-    std::optional<std::string_view> only;
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        auto element = list.substr(0, comma);
-        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-        while (!element.empty() && (element.front() == ' ' || element.front() == '\t')) element.remove_prefix(1);
-        while (!element.empty() && (element.back() == ' ' || element.back() == '\t')) element.remove_suffix(1);
-        if (element.empty()) continue;
-        if (only) return std::nullopt;
-        only = element;
-    }
-    return only;
+    const auto ranges = http::list_elements(header.substr(unit.size()));
+    if (ranges.size() != 1) return std::nullopt;
+    return ranges.front();
 }
 
 }  // namespace

@@ -23,6 +23,20 @@ const std::string* Request::header(const std::string& lowercase_name) const {
     return found == headers.end() ? nullptr : &found->second;
 }
 
+std::vector<std::string_view> list_elements(std::string_view value) {
+    const auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
+    std::vector<std::string_view> elements;
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        auto element = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        while (!element.empty() && is_blank(element.front())) element.remove_prefix(1);
+        while (!element.empty() && is_blank(element.back())) element.remove_suffix(1);
+        if (!element.empty()) elements.push_back(element);
+    }
+    return elements;
+}
+
 Response json_response(int status, std::string body) {
     Response response;
     response.status = status;

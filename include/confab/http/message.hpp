@@ -34,6 +34,10 @@ struct Request {
     const std::string* header(const std::string& lowercase_name) const;
 };
 
+// The elements of a header value that is a comma-separated list (RFC 9110 5.6.1), optional
+// whitespace (spaces, tabs) around each trimmed and empty ones left out.
+std::vector<std::string_view> list_elements(std::string_view value);
+
 // A byte range of a file on disk, sent in chunks instead of `body`.
 struct FileSlice {
     std::filesystem::path path;

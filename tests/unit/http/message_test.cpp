@@ -21,5 +21,12 @@ TEST(ContentDisposition, AnyOtherNameAlsoTravelsPercentEncodedAsUtf8) {
               "attachment; filename=\"r__sum__ __.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%C3%BC.pdf");
 }
 
+TEST(ListElements, TrimsOptionalWhitespaceAndLeavesOutEmptyElements) {
+    EXPECT_EQ(list_elements("a, b ,\tc"), (std::vector<std::string_view>{"a", "b", "c"}));
+    EXPECT_EQ(list_elements(",, a ,, "), (std::vector<std::string_view>{"a"}));
+    EXPECT_TRUE(list_elements("").empty());
+    EXPECT_TRUE(list_elements(" , ").empty());
+}
+
 }  // namespace
 }  // namespace confab::http
